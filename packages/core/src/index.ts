@@ -1,0 +1,156 @@
+/**
+ * @espada/infra-core — the types, taxonomy, lifecycle table, events, errors, config schemas,
+ * validators and narrow interfaces every package of the Espada infrastructure framework meets through.
+ * @packageDocumentation
+ */
+export {
+  PROVIDER_CATEGORIES,
+  PROVIDER_CAPABILITIES,
+  RESOURCE_TYPES,
+  AUTH_METHODS,
+  COMMAND_CATEGORIES,
+  PARAMETER_TYPES,
+  KNOWN_ENVIRONMENTS,
+  providerCategorySchema,
+  providerCapabilitySchema,
+  resourceTypeSchema,
+  authMethodSchema,
+  commandCategorySchema,
+  parameterTypeSchema,
+} from "./taxonomy.js";
+export type {
+  ProviderCategory,
+  ProviderCapability,
+  ResourceType,
+  AuthMethod,
+  CommandCategory,
+  ParameterType,
+  Environment,
+} from "./taxonomy.js";
+
+export {
+  LIFECYCLE_STATES,
+  LIFECYCLE_TRANSITIONS,
+  LIFECYCLE_HOOK_STAGES,
+  lifecycleStateSchema,
+  lifecycleHookStageSchema,
+  canTransition,
+  isTerminalState,
+} from "./lifecycle.js";
+export type { LifecycleState, LifecycleHookStage, LifecycleHookContext, LifecycleHook, Unsubscribe } from "./lifecycle.js";
+
+export {
+  INFRASTRUCTURE_ERROR_CODES,
+  InfrastructureError,
+  ValidationError,
+  ConfigValidationError,
+  LifecycleTransitionError,
+  NotFoundError,
+  AlreadyExistsError,
+  TimeoutError,
+  StorageError,
+  isInfrastructureError,
+  toError,
+} from "./errors.js";
+export type { InfrastructureErrorCode, InfrastructureErrorOptions, ValidationIssue } from "./errors.js";
+
+export { LOG_LEVELS, LOG_LEVEL_SEVERITY, logLevelSchema, createNoopLogger } from "./logger.js";
+export type { LogLevel, LogContext, LogMeta, InfrastructureLogger } from "./logger.js";
+
+export {
+  commandParameterSchema,
+  commandExampleSchema,
+  commandDefinitionSchema,
+  createExecutionContext,
+} from "./commands.js";
+export type {
+  CommandParameter,
+  CommandExample,
+  CommandDefinition,
+  ProgressUpdate,
+  ProgressReporter,
+  ExecutionContext,
+  CommandError,
+  CommandSuccess,
+  CommandFailure,
+  CommandResult,
+} from "./commands.js";
+
+export { providerIdSchema, providerMetaSchema, providerAuthSchema, HEALTH_STATUSES, summarizeHealth } from "./provider.js";
+export type {
+  ProviderMeta,
+  ProviderAuth,
+  HealthStatus,
+  HealthCheckItem,
+  ProviderHealth,
+  ConfigValidationResult,
+  ResourceState,
+  InfrastructureProvider,
+  ProviderFactoryOptions,
+  ProviderFactory,
+  PluginInfo,
+} from "./provider.js";
+
+export { INFRASTRUCTURE_EVENT_TYPES, createEventBus } from "./events.js";
+export type {
+  InfrastructureEventType,
+  InfrastructureEventMap,
+  InfrastructureEventBus,
+  InfrastructureEventHandler,
+  EventBusOptions,
+  ProviderEvent,
+  SessionEvent,
+  CommandEvent,
+  ResourceEvent,
+  HealthCheckEvent,
+  ConfigChangedEvent,
+} from "./events.js";
+
+export {
+  RISK_LEVELS,
+  SECURITY_CHECKS,
+  AUDIT_EVENT_TYPES,
+  auditEventTypeSchema,
+  riskLevelForScore,
+  createAllowAllGate,
+} from "./security.js";
+export type {
+  RiskLevel,
+  RiskFactor,
+  RiskAssessment,
+  SecurityCheck,
+  GateReason,
+  OperationRequest,
+  GateDecision,
+  GateOutcome,
+  SecurityGate,
+  AuditEventType,
+  AuditEventInput,
+  AuditSink,
+} from "./security.js";
+
+export {
+  SESSION_STATES,
+  commandHistoryEntrySchema,
+  pendingOperationSchema,
+  sessionResourceSchema,
+  infrastructureSessionSchema,
+} from "./stores.js";
+export type {
+  JsonValue,
+  StoredRecord,
+  PutOptions,
+  CompareAndSetResult,
+  CounterValue,
+  LogEntry,
+  StateStore,
+  SessionState,
+  CommandHistoryEntry,
+  PendingOperation,
+  SessionResource,
+  InfrastructureSession,
+  SessionStore,
+} from "./stores.js";
+
+export { DISCOVERY_SOURCES } from "./discovery.js";
+export type { DiscoverySource, DiscoveredProvider, DiscoveryProblem, DiscoveryResult, PluginDiscoverer } from "./discovery.js";
