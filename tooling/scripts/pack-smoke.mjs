@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Packs @espada/infra-core and @espada/infra-sdk, installs the two tarballs alone into a scratch
+// project outside the workspace, checks nothing else of ours (and no third-party package beyond zod
+// and mitt) came with them, then type-checks the spec's SDK examples under the strict tsconfig and
+// runs them.
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+
+const workspace = resolve(".");
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+const scratch = mkdtempSync(join(tmpdir(), "espada-sdk-smoke-"));
+const tarballs = join(scratch, "tarballs");
+const project = join(scratch, "project");
+mkdirSync(tarballs);
+mkdirSync(join(project, "src"), { recursive: true });
+
+try {
+  for (const dir of ["core", "sdk"]) run("pnpm", ["pack", "--pack-destination", tarballs], join(workspace, "packages", dir));
+  const files = readdirSync(tarballs).map((f) => join(tarballs, f));
+  console.log(`packed: ${readdirSync(tarballs).join(", ")}`);
+
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "provider-author", private: true, type: "module" }, null, 2));
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files], project);
+
+  const tree = JSON.parse(run("npm", ["ls", "--all", "--json"], project));
+  const names = new Set();
+  const walk = (deps = {}) => {
+    for (const [name, info] of Object.entries(deps)) {
+      names.add(name);
+      walk(info.dependencies);
+    }
+  };
+  walk(tree.dependencies);
+  const allowed = new Set(["@espada/infra-core", "@espada/infra-sdk", "zod", "mitt"]);
+  const extra = [...names].filter((n) => !allowed.has(n));
+  console.log(`installed: ${[...names].sort().join(", ")}`);
+  if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
+
+  const examples = join(workspace, "examples", "spec-sdk", "src");
+  for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+    copyFileSync(join(examples, f), join(project, "src", f));
+  }
+  const base = JSON.parse(readFileSync(join(workspace, "tsconfig.base.json"), "utf8")).compilerOptions;
+  const { composite: _c, incremental: _i, declaration: _d, declarationMap: _m, ...strict } = base;
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          ...strict,
+          rootDir: "src",
+          outDir: "dist",
+          // Node's globals (console, AbortSignal) come from the workspace's @types/node, so the
+          // scratch project's node_modules holds nothing but the two tarballs and their deps.
+          typeRoots: [join(workspace, "node_modules", "@types")],
+          types: ["node"],
+        },
+        include: ["src"],
+      },
+      null,
+      2,
+    ),
+  );
+  run(process.execPath, [join(workspace, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], project);
+  console.log("type-check: the spec's SDK examples compile under the strict tsconfig");
+  const output = run(process.execPath, [join("dist", "run.js")], project);
+  process.stdout.write(output);
+  console.log(`pack smoke passed (${scratch})`);
+  rmSync(scratch, { recursive: true, force: true });
+} catch (error) {
+  console.error(`pack smoke failed; scratch project kept at ${scratch}`);
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
