@@ -154,3 +154,71 @@ export type {
 
 export { DISCOVERY_SOURCES } from "./discovery.js";
 export type { DiscoverySource, DiscoveredProvider, DiscoveryProblem, DiscoveryResult, PluginDiscoverer } from "./discovery.js";
+
+export {
+  LOG_DESTINATION_TYPES,
+  providerAuthConfigSchema,
+  providerConfigSchema,
+  sessionConfigSchema,
+  commandValidationConfigSchema,
+  commandExecutionConfigSchema,
+  commandHistoryConfigSchema,
+  commandConfigSchema,
+  logDestinationSchema,
+  loggingConfigSchema,
+  encryptionConfigSchema,
+  auditConfigSchema,
+  accessConfigSchema,
+  securityConfigSchema,
+  infrastructureConfigSchema,
+} from "./config/schemas.js";
+export type {
+  ProviderAuthConfig,
+  ProviderConfig,
+  SessionConfig,
+  CommandValidationConfig,
+  CommandExecutionConfig,
+  CommandHistoryConfig,
+  CommandConfig,
+  LogDestination,
+  LoggingConfig,
+  EncryptionConfig,
+  AuditConfig,
+  AccessConfig,
+  SecurityConfig,
+  InfrastructureConfig,
+  InfrastructureConfigInput,
+} from "./config/schemas.js";
+
+export {
+  validateInfrastructureConfig,
+  validateProviderConfig,
+  validateSessionConfig,
+  validateCommandConfig,
+  validateLoggingConfig,
+  validateSecurityConfig,
+  getDefaultInfrastructureConfig,
+  mergeWithDefaults,
+  parseInfrastructureConfig,
+  getInfrastructureConfigJsonSchema,
+} from "./config/validate.js";
+export type { ConfigResult } from "./config/validate.js";
+
+export { InfrastructureCommandValidator } from "./validation/commandValidator.js";
+export {
+  requiredParams,
+  typeCheck,
+  sensitiveParams,
+  dryRunCheck,
+  dangerousCommandCheck,
+  BUILT_IN_VALIDATORS,
+} from "./validation/builtins.js";
+export { REDACTED, redactParams } from "./validation/redact.js";
+export { formatPath } from "./validation/path.js";
+export type {
+  CommandIssue,
+  CommandValidationOptions,
+  CommandValidatorInput,
+  CommandValidatorFn,
+  CommandValidationResult,
+} from "./validation/types.js";

@@ -1,0 +1,235 @@
+import { z } from "zod";
+import { authMethodSchema } from "../taxonomy.js";
+import { logLevelSchema } from "../logger.js";
+import { providerIdSchema } from "../provider.js";
+
+// Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
+// error naming the key, never silently ignored. Open maps (`settings`, `credentials`, destination
+// `config`) stay open because their keys belong to providers and transports.
+
+/** A strictly positive integer (intervals, limits, counts). */
+const positiveInt = z.number().int().positive();
+/** A non-negative integer (retries, delays). */
+const nonNegativeInt = z.number().int().nonnegative();
+
+/** Schema of a provider's authentication block: the method and its credential values. */
+export const providerAuthConfigSchema = z.strictObject({
+  method: authMethodSchema,
+  /** Secret values, usually `${ENV_VAR}` references the host interpolates before validation. */
+  credentials: z.record(z.string(), z.string()).default({}),
+});
+/** A provider's authentication block. */
+export type ProviderAuthConfig = z.infer<typeof providerAuthConfigSchema>;
+
+/** Schema of one `providers[]` entry. */
+export const providerConfigSchema = z.strictObject({
+  /** The provider (factory) id, lowercase kebab-case. */
+  id: providerIdSchema,
+  enabled: z.boolean().default(true),
+  /** Optional: a provider that needs no credentials omits it. */
+  auth: providerAuthConfigSchema.optional(),
+  /** Provider-specific settings, passed through untouched. */
+  settings: z.record(z.string(), z.unknown()).default({}),
+});
+/** One configured provider. */
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+
+/** Schema of `sessionConfig`. */
+export const sessionConfigSchema = z.strictObject({
+  /** Session TTL in ms. */
+  timeout: positiveInt.default(3_600_000),
+  /** Most sessions open at once. */
+  maxConcurrent: positiveInt.default(10),
+  /** Persist sessions to disk (under `stateDir`). */
+  persistState: z.boolean().default(true),
+  /** Expired-session sweep interval in ms. */
+  cleanupInterval: positiveInt.default(300_000),
+});
+/** Session settings. */
+export type SessionConfig = z.infer<typeof sessionConfigSchema>;
+
+/** Schema of `commandConfig.validation`. */
+export const commandValidationConfigSchema = z.strictObject({
+  /** Unknown parameters are errors (true) or warnings (false). */
+  strict: z.boolean().default(true),
+  /** Dry-run requests are allowed at all. */
+  allowDryRun: z.boolean().default(true),
+  /** Every non-dry-run command needs explicit confirmation. */
+  requireConfirmation: z.boolean().default(false),
+  /** Commands declared `dangerous` need explicit confirmation. */
+  dangerousCommandsRequireExplicit: z.boolean().default(true),
+});
+/** Command validation settings (what `InfrastructureCommandValidator` enforces). */
+export type CommandValidationConfig = z.infer<typeof commandValidationConfigSchema>;
+
+/** Schema of `commandConfig.execution`. */
+export const commandExecutionConfigSchema = z.strictObject({
+  /** Timeout of a command that declares none, in ms. */
+  defaultTimeout: positiveInt.default(60_000),
+  /** Retries of a recoverable failure. */
+  maxRetries: nonNegativeInt.default(3),
+  /** Delay between retries, in ms. */
+  retryDelay: nonNegativeInt.default(1_000),
+  /** Commands running at once. */
+  parallelLimit: positiveInt.default(5),
+});
+/** Command execution settings. */
+export type CommandExecutionConfig = z.infer<typeof commandExecutionConfigSchema>;
+
+/** Schema of `commandConfig.history`. */
+export const commandHistoryConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Entries kept per session. */
+  maxEntries: positiveInt.default(1_000),
+  /** Days an entry is kept. */
+  retentionDays: positiveInt.default(30),
+});
+/** Command history settings. */
+export type CommandHistoryConfig = z.infer<typeof commandHistoryConfigSchema>;
+
+/** Schema of `commandConfig`. */
+export const commandConfigSchema = z.strictObject({
+  validation: commandValidationConfigSchema.prefault({}),
+  execution: commandExecutionConfigSchema.prefault({}),
+  history: commandHistoryConfigSchema.prefault({}),
+});
+/** Command settings. */
+export type CommandConfig = z.infer<typeof commandConfigSchema>;
+
+/** The three log destination types. */
+export const LOG_DESTINATION_TYPES = ["console", "file", "remote"] as const;
+/** Schema of one `loggingConfig.destinations[]` entry. */
+export const logDestinationSchema = z.strictObject({
+  type: z.enum(LOG_DESTINATION_TYPES),
+  /** Transport options (a file path, a URL…), interpreted by the logging package. */
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+/** One log destination. */
+export type LogDestination = z.infer<typeof logDestinationSchema>;
+
+/** A regular-expression source that compiles. */
+const regexSourceSchema = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a valid regular expression" },
+);
+
+/** Schema of `loggingConfig`. */
+export const loggingConfigSchema = z.strictObject({
+  level: logLevelSchema.default("info"),
+  includeTimestamps: z.boolean().default(true),
+  includeMetadata: z.boolean().default(true),
+  destinations: z.array(logDestinationSchema).default(() => [{ type: "console" as const, config: {} }]),
+  /** Regular-expression sources; matching text is redacted from every log entry. */
+  redactPatterns: z.array(regexSourceSchema).default(() => []),
+});
+/** Logging settings. */
+export type LoggingConfig = z.infer<typeof loggingConfigSchema>;
+
+/** Schema of `securityConfig.encryption`. */
+export const encryptionConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Only AES-256-GCM is supported. */
+  algorithm: z.literal("aes-256-gcm").default("aes-256-gcm"),
+  keyRotationDays: positiveInt.default(90),
+});
+/** Encryption-at-rest settings. */
+export type EncryptionConfig = z.infer<typeof encryptionConfigSchema>;
+
+/** Schema of `securityConfig.audit`. */
+export const auditConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  logAllCommands: z.boolean().default(true),
+  /** Record parameter values marked sensitive (off: they are redacted). */
+  logSensitiveData: z.boolean().default(false),
+});
+/** Audit settings. */
+export type AuditConfig = z.infer<typeof auditConfigSchema>;
+
+/** Schema of `securityConfig.access`. */
+export const accessConfigSchema = z.strictObject({
+  requireMfa: z.boolean().default(false),
+});
+/** Access settings. */
+export type AccessConfig = z.infer<typeof accessConfigSchema>;
+
+/** Schema of `securityConfig`. */
+export const securityConfigSchema = z.strictObject({
+  encryption: encryptionConfigSchema.prefault({}),
+  audit: auditConfigSchema.prefault({}),
+  access: accessConfigSchema.prefault({}),
+});
+/** Security settings. */
+export type SecurityConfig = z.infer<typeof securityConfigSchema>;
+
+/**
+ * Schema of the whole `extensions.infrastructure` block. Every section is optional and defaults to
+ * the values the spec shows. Cross-field rules: provider ids are unique, and `defaultProvider`
+ * names a configured, enabled provider.
+ */
+export const infrastructureConfigSchema = z
+  .strictObject({
+    /** The extension switch of the spec's install snippet. */
+    enabled: z.boolean().default(true),
+    providers: z.array(providerConfigSchema).default(() => []),
+    defaultProvider: providerIdSchema.optional(),
+    /** Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent. */
+    stateDir: z.string().min(1).optional(),
+    sessionConfig: sessionConfigSchema.prefault({}),
+    commandConfig: commandConfigSchema.prefault({}),
+    loggingConfig: loggingConfigSchema.prefault({}),
+    securityConfig: securityConfigSchema.prefault({}),
+  })
+  // The cross-field rules run even when other fields failed, so one pass reports every problem;
+  // they therefore read the (possibly partial) value defensively.
+  .superRefine((config, ctx) => checkCrossFieldRules(config, ctx), { when: (payload) => isRecord(payload.value) });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkCrossFieldRules(config: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(config)) return;
+  const providers = Array.isArray(config.providers) ? (config.providers as unknown[]) : [];
+  const seen = new Map<string, { index: number; enabled: boolean }>();
+  providers.forEach((provider, index) => {
+    if (!isRecord(provider) || typeof provider.id !== "string") return;
+    const first = seen.get(provider.id);
+    if (first === undefined) seen.set(provider.id, { index, enabled: provider.enabled !== false });
+    else
+      ctx.addIssue({
+        code: "custom",
+        path: ["providers", index, "id"],
+        message: `duplicate provider id "${provider.id}" (already used by providers[${first.index}])`,
+        params: { code: "DUPLICATE_ID" },
+      });
+  });
+  const name = config.defaultProvider;
+  if (typeof name !== "string") return;
+  const provider = seen.get(name);
+  if (provider === undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["defaultProvider"],
+      message: `names provider "${name}", which is not in providers`,
+      params: { code: "UNKNOWN_PROVIDER" },
+    });
+  else if (!provider.enabled)
+    ctx.addIssue({
+      code: "custom",
+      path: ["defaultProvider"],
+      message: `names provider "${name}", which is disabled`,
+      params: { code: "PROVIDER_DISABLED" },
+    });
+}
+
+/** The validated infrastructure configuration, every default filled in. */
+export type InfrastructureConfig = z.infer<typeof infrastructureConfigSchema>;
+/** What a user may write: every key with a default is optional. */
+export type InfrastructureConfigInput = z.input<typeof infrastructureConfigSchema>;
