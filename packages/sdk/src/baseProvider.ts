@@ -1,0 +1,482 @@
+import {
+  InfrastructureError,
+  LifecycleTransitionError,
+  ValidationError,
+  canTransition,
+  createExecutionContext,
+  createNoopLogger,
+  isInfrastructureError,
+  lifecycleHookStageSchema,
+  providerAuthSchema,
+  providerMetaSchema,
+  resourceTypeSchema,
+  summarizeHealth,
+  toError,
+} from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  CommandResult,
+  ConfigValidationResult,
+  ExecutionContext,
+  HealthCheckItem,
+  InfrastructureLogger,
+  InfrastructureProvider,
+  LifecycleHook,
+  LifecycleHookContext,
+  LifecycleHookStage,
+  LifecycleState,
+  ProviderAuth,
+  ProviderCapability,
+  ProviderHealth,
+  ProviderMeta,
+  ResourceState,
+  ResourceType,
+  Unsubscribe,
+} from "@espada/infra-core";
+import { isCommandImplementation } from "./defineCommand.js";
+import type { CommandImplementation, ProviderCommand, TypedCommandDefinition } from "./defineCommand.js";
+import { schemaIssuesToError } from "./issues.js";
+import { validateParams } from "./params.js";
+import { failure, validation } from "./results.js";
+
+/** Options of {@link BaseInfrastructureProvider}. */
+export interface BaseProviderOptions {
+  /** Logger of the provider; the default records nothing. */
+  readonly logger?: InfrastructureLogger;
+  /** Instance id when the registry creates the provider; passed to hooks and log context. */
+  readonly instanceId?: string;
+  /** Commands to register at construction (definitions or definitions with typed handlers). */
+  readonly commands?: readonly ProviderCommand[];
+}
+
+/** A resource as a provider reports it: `metadata` and `updatedAt` may be left out. */
+export interface ResourceUpdate {
+  readonly id: string;
+  readonly type: ResourceType;
+  readonly name?: string;
+  readonly status: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly updatedAt?: number;
+}
+
+/** Extra fields {@link BaseInfrastructureProvider.emitLifecycleHook} passes to hooks. */
+export interface LifecycleHookExtra {
+  readonly error?: unknown;
+  readonly data?: unknown;
+}
+
+interface RegisteredCommand {
+  readonly definition: CommandDefinition;
+  readonly implementation: CommandImplementation<Record<string, unknown>, Record<string, unknown>> | undefined;
+}
+
+interface HookRegistration {
+  readonly hook: LifecycleHook;
+}
+
+/** States in which `performHealthChecks()` is called; elsewhere the report names the state. */
+const CHECKABLE_STATES: ReadonlySet<LifecycleState> = new Set(["ready", "active", "suspended"]);
+
+/**
+ * Base class of a provider: implements core's `InfrastructureProvider` — the lifecycle state machine
+ * with hooks, command registry, parameter validation, dry-run and confirmation enforcement, result
+ * timing, cancellation, health summary and resource tracking — around seven abstract methods.
+ *
+ * Lifecycle: `initialize` uninitialized|error → initializing → ready; `start` ready (or suspended,
+ * through ready) → active; `stop` active → suspending → suspended; `destroy` → terminating →
+ * terminated (an active provider is stopped first). A call the transition table does not allow
+ * throws `LifecycleTransitionError`; a failing step moves to `error`, fires `onError` hooks and throws
+ * an `InfrastructureError` with code `LIFECYCLE_FAILED` and the failure as `cause`.
+ */
+export abstract class BaseInfrastructureProvider implements InfrastructureProvider {
+  /** The validated provider meta. */
+  readonly meta: ProviderMeta;
+  /** Instance id given by the registry, when any. */
+  readonly instanceId: string | undefined;
+  /** The provider's logger (scoped with `providerId`, and `instanceId` when known). */
+  protected readonly logger: InfrastructureLogger;
+
+  #state: LifecycleState = "uninitialized";
+  #busy: string | undefined;
+  readonly #commands = new Map<string, RegisteredCommand>();
+  readonly #resources = new Map<string, ResourceState>();
+  readonly #hooks = new Map<LifecycleHookStage, HookRegistration[]>();
+
+  /**
+   * @param meta provider meta (from `defineProvider().build()` or hand-written; it is validated).
+   * @throws ValidationError when `meta` is invalid or a command is registered twice.
+   */
+  constructor(meta: ProviderMeta, options: BaseProviderOptions = {}) {
+    const parsed = providerMetaSchema.safeParse(meta);
+    if (!parsed.success) throw schemaIssuesToError("provider meta", meta, parsed.error.issues);
+    this.meta = parsed.data;
+    this.instanceId = options.instanceId;
+    this.logger = (options.logger ?? createNoopLogger()).withContext({
+      providerId: this.meta.id,
+      ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+    });
+    for (const command of options.commands ?? []) this.registerCommand(command);
+  }
+
+  /** Current lifecycle state. */
+  get state(): LifecycleState {
+    return this.#state;
+  }
+
+  /** Authenticate and connect (called during `initialize`). */
+  protected abstract onInitialize(auth: ProviderAuth): Promise<void>;
+  /** Prepare for operations (called during `start`). */
+  protected abstract onStart(): Promise<void>;
+  /** Pause gracefully (called during `stop`). */
+  protected abstract onStop(): Promise<void>;
+  /** Release everything (called during `destroy`). */
+  protected abstract onDestroy(): Promise<void>;
+  /** Return one item per sub-check; the worst decides the provider's health. */
+  protected abstract performHealthChecks(): Promise<readonly HealthCheckItem[]>;
+  /** Validate provider settings; build the result with `validation.ok/error/warning/combine`. */
+  protected abstract onValidateConfig(config: unknown): Promise<ConfigValidationResult>;
+  /**
+   * Run a command that has no handler of its own. `params` are validated with defaults filled;
+   * return `success(…)` or `failure(…)`; a throw becomes a `COMMAND_FAILED` result.
+   */
+  protected abstract onExecuteCommand(
+    cmd: CommandDefinition,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+    log: InfrastructureLogger,
+  ): Promise<CommandResult>;
+
+  /** Authenticates and connects: uninitialized|error → initializing → ready. */
+  async initialize(auth: ProviderAuth): Promise<void> {
+    this.#claim("initialize", "initializing");
+    try {
+      const parsed = providerAuthSchema.safeParse(auth);
+      if (!parsed.success) throw schemaIssuesToError("provider auth", auth, parsed.error.issues);
+      if (!this.meta.authMethods.includes(parsed.data.method)) {
+        throw new ValidationError(
+          `Invalid provider auth: method "${parsed.data.method}" is not one of ${this.meta.authMethods.join(", ")}`,
+          [{ code: "UNSUPPORTED_AUTH_METHOD", message: `method must be one of ${this.meta.authMethods.join(", ")}`, path: "method" }],
+        );
+      }
+      this.#moveTo("initializing");
+      await this.emitLifecycleHook("beforeInit");
+      await this.#step("initialize", () => this.onInitialize(parsed.data));
+      this.#moveTo("ready");
+      await this.emitLifecycleHook("afterInit");
+    } finally {
+      this.#busy = undefined;
+    }
+  }
+
+  /** Prepares for operations: ready → active (a suspended provider resumes through ready). */
+  async start(): Promise<void> {
+    this.#claim("start", this.#state === "suspended" ? "ready" : "active");
+    try {
+      if (this.#state === "suspended") this.#moveTo("ready");
+      await this.emitLifecycleHook("beforeStart");
+      await this.#step("start", () => this.onStart());
+      this.#moveTo("active");
+      await this.emitLifecycleHook("afterStart");
+    } finally {
+      this.#busy = undefined;
+    }
+  }
+
+  /** Pauses gracefully: active → suspending → suspended. */
+  async stop(): Promise<void> {
+    this.#claim("stop", "suspending");
+    try {
+      await this.#stopClaimed();
+    } finally {
+      this.#busy = undefined;
+    }
+  }
+
+  /** Releases everything: → terminating → terminated. An active provider is stopped first. */
+  async destroy(): Promise<void> {
+    this.#claim("destroy", this.#state === "active" ? "suspending" : "terminating");
+    try {
+      if (this.#state === "active") await this.#stopClaimed();
+      this.#moveTo("terminating");
+      await this.emitLifecycleHook("beforeDestroy");
+      await this.#step("destroy", () => this.onDestroy());
+      this.#resources.clear();
+      this.#moveTo("terminated");
+      await this.emitLifecycleHook("afterDestroy");
+    } finally {
+      this.#busy = undefined;
+    }
+  }
+
+  /**
+   * Runs `performHealthChecks()` (when ready, active or suspended), folds the items with
+   * `summarizeHealth` and fires `onHealthCheck` hooks with the report as `data`. A throwing check
+   * yields an unhealthy item instead of a throw.
+   */
+  async healthCheck(): Promise<ProviderHealth> {
+    let checks: HealthCheckItem[];
+    if (CHECKABLE_STATES.has(this.#state)) {
+      try {
+        checks = [...(await this.performHealthChecks())];
+      } catch (error) {
+        checks = [{ name: "health-check", status: "unhealthy", message: toError(error).message }];
+      }
+    } else {
+      checks = [{ name: "lifecycle", status: this.#state === "error" ? "unhealthy" : "unknown", message: `provider is ${this.#state}` }];
+    }
+    const health: ProviderHealth = { status: summarizeHealth(checks), checks, checkedAt: Date.now() };
+    await this.emitLifecycleHook("onHealthCheck", { data: health });
+    return health;
+  }
+
+  /** Validates provider settings; a throwing `onValidateConfig` yields an invalid result. */
+  async validateConfig(config: unknown): Promise<ConfigValidationResult> {
+    try {
+      return await this.onValidateConfig(config);
+    } catch (error) {
+      return validation.error("CONFIG_CHECK_FAILED", `config check failed: ${toError(error).message}`);
+    }
+  }
+
+  /** Every registered command definition, in registration order. */
+  getCommands(): readonly CommandDefinition[] {
+    return [...this.#commands.values()].map((c) => c.definition);
+  }
+
+  /**
+   * Runs a command and always resolves to a result. Failures: `UNKNOWN_COMMAND`,
+   * `PROVIDER_NOT_ACTIVE` (only an active provider runs commands), `DRY_RUN_UNSUPPORTED`,
+   * `CONFIRMATION_REQUIRED` (a dangerous command run for real without `context.confirmed`),
+   * `VALIDATION_FAILED` (details.issues names each field), `CANCELLED` / `TIMEOUT` (the signal
+   * aborted; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
+   * `duration` is the measured wall time; `dryRun` mirrors the context.
+   */
+  async executeCommand(commandId: string, params: Record<string, unknown>, context: Partial<ExecutionContext> = {}): Promise<CommandResult> {
+    const started = performance.now();
+    const finish = (result: CommandResult): CommandResult => ({ ...result, duration: performance.now() - started, dryRun: ctx.dryRun });
+    const entry = this.#commands.get(commandId);
+    const log = this.logger.withContext({ commandId, ...(context.executionId === undefined ? {} : { executionId: context.executionId }) });
+    const ctx = createExecutionContext({ logger: log, ...context });
+    if (entry === undefined) {
+      return finish(failure("UNKNOWN_COMMAND", `Provider "${this.meta.id}" has no command "${commandId}"`, { details: { commandId } }));
+    }
+    const cmd = entry.definition;
+    if (this.#state !== "active") {
+      return finish(failure("PROVIDER_NOT_ACTIVE", `Provider "${this.meta.id}" is ${this.#state}; commands run only when it is active`, {
+        details: { state: this.#state },
+      }));
+    }
+    if (ctx.dryRun && !cmd.supportsDryRun) {
+      return finish(failure("DRY_RUN_UNSUPPORTED", `Command "${cmd.id}" does not support dry run; it was not run`));
+    }
+    if (cmd.dangerous && !ctx.dryRun && !ctx.confirmed) {
+      return finish(failure("CONFIRMATION_REQUIRED", `Command "${cmd.id}" is dangerous and needs explicit confirmation`));
+    }
+    const checked = validateParams(cmd.parameters, params);
+    if (!checked.ok) {
+      return finish(failure("VALIDATION_FAILED", checked.issues.map((i) => i.message).join("; "), { details: { issues: checked.issues } }));
+    }
+    if (ctx.signal.aborted) return finish(abortedResult(cmd, ctx.signal));
+    log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun });
+    const outcome = await raceAbort(this.#invoke(entry, checked.params, ctx, log), ctx.signal);
+    const result = finish(outcome === ABORTED ? abortedResult(cmd, ctx.signal) : outcome);
+    log.debug(`command ${cmd.id} ${result.success ? "succeeded" : `failed: ${result.error.code}`}`, { duration: result.duration });
+    return result;
+  }
+
+  /** True when the meta declares `capability`. */
+  hasCapability(capability: ProviderCapability): boolean {
+    return this.meta.capabilities.includes(capability);
+  }
+
+  /** True when the meta declares resource type `type`. */
+  supportsResource(type: ResourceType): boolean {
+    return this.meta.supportedResources.includes(type);
+  }
+
+  /** The resources the provider tracks (kept current by `updateResource`/`removeResource`). */
+  getResources(): readonly ResourceState[] {
+    return [...this.#resources.values()];
+  }
+
+  /** Subscribes to a hook stage; hooks run in subscription order, each awaited; a throwing hook is isolated. */
+  onLifecycle(stage: LifecycleHookStage, hook: LifecycleHook): Unsubscribe {
+    const parsed = lifecycleHookStageSchema.safeParse(stage);
+    if (!parsed.success) throw schemaIssuesToError("lifecycle hook", { stage }, parsed.error.issues);
+    if (typeof hook !== "function") {
+      throw new ValidationError("Invalid lifecycle hook: hook must be a function", [{ code: "TYPE_MISMATCH", message: "hook must be a function", path: "hook" }]);
+    }
+    const registration: HookRegistration = { hook };
+    const list = this.#hooks.get(stage) ?? [];
+    this.#hooks.set(stage, [...list, registration]);
+    return () => {
+      this.#hooks.set(stage, (this.#hooks.get(stage) ?? []).filter((r) => r !== registration));
+    };
+  }
+
+  /**
+   * Registers a command (a definition, or a definition with its typed handler).
+   * @throws ValidationError when a command with the same id is already registered.
+   */
+  protected registerCommand<P, I>(command: TypedCommandDefinition<P, I> | CommandImplementation<P, I>): void {
+    const entry: RegisteredCommand = isCommandImplementation(command as ProviderCommand)
+      ? { definition: (command as CommandImplementation<P, I>).definition, implementation: command as unknown as CommandImplementation<Record<string, unknown>, Record<string, unknown>> }
+      : { definition: command as CommandDefinition, implementation: undefined };
+    const id = entry.definition.id;
+    if (this.#commands.has(id)) {
+      throw new ValidationError(`Provider "${this.meta.id}" already has a command "${id}"`, [
+        { code: "DUPLICATE", message: `command "${id}" is registered twice`, path: `commands.${id}` },
+      ]);
+    }
+    this.#commands.set(id, entry);
+  }
+
+  /**
+   * Records or replaces a resource the provider manages; `updatedAt` defaults to now.
+   * @throws ValidationError when the id is empty or the type unknown.
+   */
+  protected updateResource(resource: ResourceUpdate): ResourceState {
+    if (typeof resource.id !== "string" || resource.id === "") {
+      throw new ValidationError("Invalid resource: id is required", [{ code: "REQUIRED", message: "id is required", path: "id" }]);
+    }
+    if (!resourceTypeSchema.safeParse(resource.type).success) {
+      throw new ValidationError(`Invalid resource "${resource.id}": type "${String(resource.type)}" is not a resource type`, [
+        { code: "INVALID_VALUE", message: "type is not a resource type", path: "type" },
+      ]);
+    }
+    const state: ResourceState = {
+      id: resource.id,
+      type: resource.type,
+      ...(resource.name === undefined ? {} : { name: resource.name }),
+      status: resource.status,
+      metadata: resource.metadata ?? {},
+      updatedAt: resource.updatedAt ?? Date.now(),
+    };
+    this.#resources.set(state.id, state);
+    return state;
+  }
+
+  /** Forgets a resource; returns false when it was not tracked. */
+  protected removeResource(id: string): boolean {
+    return this.#resources.delete(id);
+  }
+
+  /**
+   * Runs the hooks of `stage` in subscription order, awaiting each. A hook that throws is isolated:
+   * the error is logged and `onError` hooks fire (an `onError` hook that throws is only logged).
+   */
+  protected async emitLifecycleHook(stage: LifecycleHookStage, extra: LifecycleHookExtra = {}): Promise<void> {
+    const registrations = this.#hooks.get(stage) ?? [];
+    for (const { hook } of registrations) {
+      const context: LifecycleHookContext = {
+        providerId: this.meta.id,
+        ...(this.instanceId === undefined ? {} : { instanceId: this.instanceId }),
+        stage,
+        state: this.#state,
+        ...("error" in extra ? { error: extra.error } : {}),
+        ...("data" in extra ? { data: extra.data } : {}),
+      };
+      try {
+        await hook(context);
+      } catch (error) {
+        this.logger.error(`lifecycle hook ${stage} threw`, { error });
+        if (stage !== "onError") await this.emitLifecycleHook("onError", { error, data: { stage } });
+      }
+    }
+  }
+
+  #claim(operation: string, firstState: LifecycleState): void {
+    if (this.#busy !== undefined) {
+      throw new InfrastructureError("CONFLICT", `Provider "${this.meta.id}" cannot ${operation} while ${this.#busy} is running`);
+    }
+    if (!canTransition(this.#state, firstState)) throw new LifecycleTransitionError(this.meta.id, this.#state, firstState);
+    this.#busy = operation;
+  }
+
+  async #stopClaimed(): Promise<void> {
+    this.#moveTo("suspending");
+    await this.emitLifecycleHook("beforeStop");
+    await this.#step("stop", () => this.onStop());
+    this.#moveTo("suspended");
+    await this.emitLifecycleHook("afterStop");
+  }
+
+  #moveTo(to: LifecycleState): void {
+    const from = this.#state;
+    if (!canTransition(from, to)) throw new LifecycleTransitionError(this.meta.id, from, to);
+    this.#state = to;
+    this.logger.debug(`lifecycle ${from} -> ${to}`);
+  }
+
+  async #step(operation: string, action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const from = this.#state;
+      if (canTransition(from, "error")) this.#state = "error";
+      this.logger.error(`${operation} failed in state ${from}`, { error });
+      await this.emitLifecycleHook("onError", { error, data: { operation, from } });
+      throw new InfrastructureError("LIFECYCLE_FAILED", `Provider "${this.meta.id}" failed to ${operation}: ${toError(error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async #invoke(
+    entry: RegisteredCommand,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+    log: InfrastructureLogger,
+  ): Promise<CommandResult> {
+    try {
+      const result = entry.implementation
+        ? await entry.implementation.handle(params, ctx, log)
+        : await this.onExecuteCommand(entry.definition, params, ctx, log);
+      if (!isCommandResult(result)) {
+        return failure("COMMAND_FAILED", `Command "${entry.definition.id}" returned something that is not a command result`);
+      }
+      return result;
+    } catch (error) {
+      log.error(`command ${entry.definition.id} threw`, { error });
+      const cause = toError(error);
+      return failure("COMMAND_FAILED", cause.message, {
+        recoverable: false,
+        details: { errorName: cause.name, ...(isInfrastructureError(cause) ? { errorCode: cause.code } : {}) },
+      });
+    }
+  }
+}
+
+const ABORTED = Symbol("aborted");
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(ABORTED);
+      },
+    );
+  });
+}
+
+function abortedResult(cmd: CommandDefinition, signal: AbortSignal): CommandResult {
+  const reason: unknown = signal.reason;
+  if (isInfrastructureError(reason, "TIMEOUT")) {
+    return failure("TIMEOUT", `Command "${cmd.id}" timed out: ${reason.message}`, { recoverable: true });
+  }
+  return failure("CANCELLED", `Command "${cmd.id}" was cancelled${reason instanceof Error ? `: ${reason.message}` : ""}`);
+}
+
+function isCommandResult(value: unknown): value is CommandResult {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { success?: unknown; error?: unknown };
+  if (candidate.success === true) return "data" in candidate;
+  return candidate.success === false && typeof candidate.error === "object" && candidate.error !== null;
+}

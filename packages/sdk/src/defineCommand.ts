@@ -1,0 +1,360 @@
+import { commandDefinitionSchema } from "@espada/infra-core";
+import type {
+  CommandCategory,
+  CommandDefinition,
+  CommandParameter,
+  CommandResult,
+  ExecutionContext,
+  InfrastructureLogger,
+  ParameterType,
+  ProviderCapability,
+  ResourceType,
+  ValidationIssue,
+} from "@espada/infra-core";
+import { ValidationError } from "@espada/infra-core";
+import { schemaIssuesToError } from "./issues.js";
+import { checkParamValue, compilePattern } from "./params.js";
+import type {
+  AddParam,
+  AlwaysPresent,
+  ArrayParamOptions,
+  ArrayValueOf,
+  BooleanParamOptions,
+  CallerMustPass,
+  FileParamOptions,
+  NoParams,
+  NumberParamOptions,
+  ObjectParamOptions,
+  ResourceRefParamOptions,
+  SecretParamOptions,
+  StringParamOptions,
+  ValueOf,
+} from "./paramTypes.js";
+
+declare const paramTypes: unique symbol;
+
+/**
+ * A core {@link CommandDefinition} that also carries, at the type level only, the params its
+ * handler receives (`P`: required or defaulted parameters are non-optional) and the params a
+ * caller passes (`I`: only required parameters without a default are mandatory).
+ */
+export type TypedCommandDefinition<P = Record<string, unknown>, I = P> = CommandDefinition & {
+  readonly [paramTypes]?: { readonly params: P; readonly input: I };
+};
+
+/** The params a command's handler receives (`Record<string, unknown>` for an untyped definition). */
+export type ParamsOf<D> = D extends { readonly [paramTypes]?: { readonly params: infer P } }
+  ? unknown extends P
+    ? Record<string, unknown>
+    : P
+  : Record<string, unknown>;
+
+/** The params a caller passes to a command (`Record<string, unknown>` for an untyped definition). */
+export type InputOf<D> = D extends { readonly [paramTypes]?: { readonly input: infer I } }
+  ? unknown extends I
+    ? Record<string, unknown>
+    : I
+  : Record<string, unknown>;
+
+/** A typed command handler: validated params with defaults filled, the run's context, a scoped logger. */
+export type CommandHandler<P> = (
+  params: P,
+  context: ExecutionContext,
+  logger: InfrastructureLogger,
+) => CommandResult | Promise<CommandResult>;
+
+/** A command definition together with the typed handler that runs it. */
+export interface CommandImplementation<P = Record<string, unknown>, I = P> {
+  /** The definition the provider advertises. */
+  readonly definition: TypedCommandDefinition<P, I>;
+  /** Runs the command; the provider has already validated `params` and filled their defaults. */
+  handle(params: P, context: ExecutionContext, logger: InfrastructureLogger): CommandResult | Promise<CommandResult>;
+}
+
+/** Anything a provider accepts as a command: a bare definition, or a definition with its handler. */
+export type ProviderCommand = CommandDefinition | CommandImplementation<Record<string, unknown>, Record<string, unknown>>;
+
+/** True when `command` carries its own handler. */
+export function isCommandImplementation(command: ProviderCommand): command is CommandImplementation<Record<string, unknown>, Record<string, unknown>> {
+  return "definition" in command && "handle" in command && typeof command.handle === "function";
+}
+
+/** Pairs a typed definition with its handler; the handler's `params` type comes from the definition. */
+export function implementCommand<P, I>(definition: TypedCommandDefinition<P, I>, handler: CommandHandler<P>): CommandImplementation<P, I> {
+  if (typeof handler !== "function") {
+    throw new ValidationError(`Command "${definition.id}": handler must be a function`, [
+      { code: "TYPE_MISMATCH", message: "handler must be a function", path: "handler" },
+    ]);
+  }
+  return { definition, handle: (params, context, logger) => handler(params, context, logger) };
+}
+
+interface ParamDraft {
+  readonly name: string;
+  readonly type: ParameterType;
+  readonly description: string;
+  readonly required: boolean;
+  readonly sensitive: boolean;
+  readonly default?: unknown;
+  readonly pattern?: string | RegExp;
+  readonly min?: number;
+  readonly max?: number;
+  readonly enum?: readonly (string | number | boolean)[];
+  readonly items?: ParameterType;
+  readonly resourceType?: ResourceType;
+}
+
+interface CommandDraft {
+  readonly id?: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly category?: CommandCategory;
+  readonly parameters: readonly ParamDraft[];
+  readonly requiredCapabilities: readonly ProviderCapability[];
+  readonly supportsDryRun?: boolean;
+  readonly dangerous?: boolean;
+  readonly examples: readonly { readonly description: string; readonly params: Readonly<Record<string, unknown>> }[];
+  readonly timeout?: number;
+  readonly resourceTypes: readonly ResourceType[];
+}
+
+const EMPTY_DRAFT: CommandDraft = { parameters: [], requiredCapabilities: [], examples: [], resourceTypes: [] };
+
+/** Options every typed param method may receive, before normalisation. */
+type AnyParamOptions = {
+  readonly required?: boolean;
+  readonly default?: unknown;
+  readonly sensitive?: boolean;
+  readonly pattern?: string | RegExp;
+  readonly min?: number;
+  readonly max?: number;
+  readonly enum?: readonly (string | number | boolean)[];
+  readonly items?: ParameterType;
+  readonly resourceType?: ResourceType;
+};
+
+/**
+ * Fluent, immutable builder of a command definition. Each param method adds the parameter to the
+ * builder's type, so `build()` yields a {@link TypedCommandDefinition} whose handler params are
+ * typed, and `.handler(fn)` yields a {@link CommandImplementation} with `fn`'s params inferred.
+ */
+export class CommandBuilder<P = NoParams, I = NoParams> {
+  readonly #draft: CommandDraft;
+
+  /** Starts from a draft; prefer {@link defineCommand}. */
+  constructor(draft: CommandDraft = EMPTY_DRAFT) {
+    this.#draft = draft;
+  }
+
+  #with(patch: Partial<CommandDraft>): CommandBuilder<P, I> {
+    return new CommandBuilder<P, I>({ ...this.#draft, ...patch });
+  }
+
+  #param<P2, I2>(type: ParameterType, name: string, description: string, options: AnyParamOptions = {}): CommandBuilder<P2, I2> {
+    const param: ParamDraft = {
+      ...options,
+      name,
+      type,
+      description,
+      required: options.required ?? false,
+      sensitive: type === "secret" || (options.sensitive ?? false),
+    };
+    return new CommandBuilder<P2, I2>({ ...this.#draft, parameters: [...this.#draft.parameters, param] });
+  }
+
+  /** Unique id within the provider (`create-instance`). Required. */
+  id(id: string): CommandBuilder<P, I> {
+    return this.#with({ id });
+  }
+  /** Human-readable name. Required. */
+  name(name: string): CommandBuilder<P, I> {
+    return this.#with({ name });
+  }
+  /** What the command does. */
+  description(description: string): CommandBuilder<P, I> {
+    return this.#with({ description });
+  }
+  /** Command category (`provision`, `manage`, `monitor`, `security`, `cost`, `utility`). Required. */
+  category(category: CommandCategory): CommandBuilder<P, I> {
+    return this.#with({ category });
+  }
+
+  /** Adds a string parameter; an `enum` narrows its type to the literal union. */
+  stringParam<const N extends string, const O extends StringParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>> {
+    return this.#param("string", name, description, options);
+  }
+  /** Adds a number parameter (finite numbers only); `min`/`max` bound the value. */
+  numberParam<const N extends string, const O extends NumberParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>> {
+    return this.#param("number", name, description, options);
+  }
+  /** Adds a boolean parameter. */
+  booleanParam<const N extends string, const O extends BooleanParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, boolean, AlwaysPresent<O>>, AddParam<I, N, boolean, CallerMustPass<O>>> {
+    return this.#param("boolean", name, description, options);
+  }
+  /** Adds an array parameter; `items` types its elements, `min`/`max` bound its length. */
+  arrayParam<const N extends string, const O extends ArrayParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, ArrayValueOf<O>, AlwaysPresent<O>>, AddParam<I, N, ArrayValueOf<O>, CallerMustPass<O>>> {
+    return this.#param("array", name, description, options);
+  }
+  /** Adds an object parameter (a plain JSON object). */
+  objectParam<const N extends string, const O extends ObjectParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<
+    AddParam<P, N, Record<string, unknown>, AlwaysPresent<O>>,
+    AddParam<I, N, Record<string, unknown>, CallerMustPass<O>>
+  > {
+    return this.#param("object", name, description, options);
+  }
+  /** Adds a file parameter: a path string. */
+  fileParam<const N extends string, const O extends FileParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+    return this.#param("file", name, description, options);
+  }
+  /** Adds a secret parameter: a string that is always sensitive (redacted everywhere). */
+  secretParam<const N extends string, const O extends SecretParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+    return this.#param("secret", name, description, options);
+  }
+  /** Adds a resource-reference parameter: the id of a resource, optionally of one `resourceType`. */
+  resourceRefParam<const N extends string, const O extends ResourceRefParamOptions = NoParams>(
+    name: N,
+    description: string,
+    options?: O,
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+    return this.#param("resource-ref", name, description, options);
+  }
+
+  /** Capabilities the provider must have to run it; repeated calls add to the list. */
+  requiredCapabilities(...capabilities: ProviderCapability[]): CommandBuilder<P, I> {
+    return this.#with({ requiredCapabilities: [...this.#draft.requiredCapabilities, ...capabilities] });
+  }
+  /** Declares that the command can simulate (`context.dryRun`); without it a dry run is refused. */
+  supportsDryRun(supported = true): CommandBuilder<P, I> {
+    return this.#with({ supportsDryRun: supported });
+  }
+  /** Marks the command dangerous: it runs only with explicit confirmation. */
+  dangerous(dangerous = true): CommandBuilder<P, I> {
+    return this.#with({ dangerous });
+  }
+  /** Adds a usage example; its params are checked against the parameters declared so far. */
+  example(description: string, params: I): CommandBuilder<P, I> {
+    return this.#with({ examples: [...this.#draft.examples, { description, params: params as Readonly<Record<string, unknown>> }] });
+  }
+  /** Per-command timeout in ms (overrides the configured default). */
+  timeout(ms: number): CommandBuilder<P, I> {
+    return this.#with({ timeout: ms });
+  }
+  /** Resource types the command touches; repeated calls add to the list. */
+  resourceTypes(...types: ResourceType[]): CommandBuilder<P, I> {
+    return this.#with({ resourceTypes: [...this.#draft.resourceTypes, ...types] });
+  }
+
+  /**
+   * Validates and returns the definition.
+   * @throws ValidationError naming every missing or invalid field (`id is required`,
+   * `parameters[2].name: duplicate parameter "cpu"`, `parameters[1].default: …`).
+   */
+  build(): TypedCommandDefinition<P, I> {
+    const draft = this.#draft;
+    const issues: ValidationIssue[] = [];
+    const parameters = draft.parameters.map((p, index) => normaliseParam(p, `parameters[${index}]`, issues));
+    const seen = new Set<string>();
+    parameters.forEach((p, index) => {
+      if (seen.has(p.name)) issues.push({ code: "DUPLICATE", message: `parameters[${index}].name: duplicate parameter "${p.name}"`, path: `parameters[${index}].name` });
+      seen.add(p.name);
+    });
+    const input = {
+      ...draft,
+      parameters,
+      requiredCapabilities: [...new Set(draft.requiredCapabilities)],
+      resourceTypes: [...new Set(draft.resourceTypes)],
+    };
+    const parsed = commandDefinitionSchema.safeParse(input);
+    if (!parsed.success) {
+      const error = schemaIssuesToError("command definition", input, parsed.error.issues);
+      issues.unshift(...error.issues);
+    }
+    if (issues.length > 0 || !parsed.success) {
+      const label = draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
+      throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);
+    }
+    const definition = parsed.data;
+    definition.examples.forEach((example, index) => {
+      for (const param of definition.parameters) {
+        const value = example.params[param.name];
+        if (value === undefined) continue;
+        for (const issue of checkParamValue(param, value, `examples[${index}].params.${param.name}`)) issues.push(issue);
+      }
+    });
+    if (issues.length > 0) {
+      throw new ValidationError(`Invalid command definition "${definition.id}": ${issues.map((i) => i.message).join("; ")}`, issues);
+    }
+    return definition;
+  }
+
+  /** Builds the definition and pairs it with a handler whose `params` are typed from the builder. */
+  handler(fn: CommandHandler<P>): CommandImplementation<P, I> {
+    return implementCommand(this.build(), fn);
+  }
+}
+
+function normaliseParam(p: ParamDraft, path: string, issues: ValidationIssue[]): CommandParameter {
+  let pattern: string | undefined;
+  if (p.pattern instanceof RegExp) {
+    pattern = p.pattern.source;
+    if (p.pattern.flags.replace(/[uv]/g, "") !== "") {
+      issues.push({ code: "PATTERN_FLAGS", message: `${path}.pattern: flags "${p.pattern.flags}" are not supported; write them into the pattern`, path: `${path}.pattern` });
+    }
+  } else {
+    pattern = p.pattern;
+  }
+  if (pattern !== undefined && compilePattern(pattern) === undefined) {
+    issues.push({ code: "PATTERN_INVALID", message: `${path}.pattern: /${pattern}/ is not a valid regular expression`, path: `${path}.pattern` });
+  }
+  const param: CommandParameter = {
+    name: p.name,
+    type: p.type,
+    description: p.description,
+    required: p.required,
+    sensitive: p.sensitive,
+    ...(p.default === undefined ? {} : { default: p.default }),
+    ...(pattern === undefined ? {} : { pattern }),
+    ...(p.min === undefined ? {} : { min: p.min }),
+    ...(p.max === undefined ? {} : { max: p.max }),
+    ...(p.enum === undefined ? {} : { enum: [...p.enum] }),
+    ...(p.items === undefined ? {} : { items: p.items }),
+    ...(p.resourceType === undefined ? {} : { resourceType: p.resourceType }),
+  };
+  if (param.default !== undefined && issues.every((i) => !i.path?.startsWith(path))) {
+    issues.push(...checkParamValue(param, param.default, `${path}.default`));
+  }
+  return param;
+}
+
+/** Starts a command builder: `defineCommand().id("create-instance")….stringParam(…)….build()`. */
+export function defineCommand(): CommandBuilder {
+  return new CommandBuilder();
+}

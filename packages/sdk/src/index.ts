@@ -1,0 +1,58 @@
+/**
+ * @espada/infra-sdk — builders, a base class, result helpers and a testing kit for writing Espada
+ * infrastructure providers with `@espada/infra-core` alone.
+ * @packageDocumentation
+ */
+export { ProviderBuilder, defineProvider } from "./defineProvider.js";
+export { CommandBuilder, defineCommand, implementCommand, isCommandImplementation } from "./defineCommand.js";
+export type {
+  TypedCommandDefinition,
+  ParamsOf,
+  InputOf,
+  CommandHandler,
+  CommandImplementation,
+  ProviderCommand,
+} from "./defineCommand.js";
+export type {
+  ParamValueTypes,
+  NoParams,
+  Simplify,
+  CommonParamOptions,
+  StringParamOptions,
+  NumberParamOptions,
+  BooleanParamOptions,
+  ArrayParamOptions,
+  ObjectParamOptions,
+  FileParamOptions,
+  SecretParamOptions,
+  ResourceRefParamOptions,
+  AlwaysPresent,
+  CallerMustPass,
+  ValueOf,
+  ArrayValueOf,
+  AddParam,
+} from "./paramTypes.js";
+export { validateParams, checkParamValue } from "./params.js";
+export type { ParamsValidation, ValidateParamsOptions } from "./params.js";
+export { success, failure, validation } from "./results.js";
+export type { SuccessOptions, FailureOptions } from "./results.js";
+export { BaseInfrastructureProvider } from "./baseProvider.js";
+export type { BaseProviderOptions, ResourceUpdate, LifecycleHookExtra } from "./baseProvider.js";
+export { createSimpleProvider } from "./simpleProvider.js";
+export type { SimpleProviderOptions } from "./simpleProvider.js";
+export {
+  createMockLogger,
+  createTestContext,
+  runProviderLifecycle,
+  expectSuccess,
+  expectFailure,
+  ResultExpectationError,
+} from "./testing.js";
+export type {
+  CapturedLogEntry,
+  MockLogger,
+  TestContext,
+  LifecycleCommandRun,
+  RunProviderLifecycleOptions,
+  ProviderLifecycleReport,
+} from "./testing.js";

@@ -1,0 +1,120 @@
+import { ValidationError } from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  CommandResult,
+  ConfigValidationResult,
+  ExecutionContext,
+  HealthCheckItem,
+  InfrastructureLogger,
+  ProviderAuth,
+  ProviderMeta,
+} from "@espada/infra-core";
+import { BaseInfrastructureProvider } from "./baseProvider.js";
+import { isCommandImplementation } from "./defineCommand.js";
+import type { ProviderCommand } from "./defineCommand.js";
+import { validation } from "./results.js";
+
+/** What {@link createSimpleProvider} needs: meta, commands, and one callback per lifecycle step. */
+export interface SimpleProviderOptions {
+  /** Provider meta (from `defineProvider().build()`). */
+  readonly meta: ProviderMeta;
+  /** Commands: definitions (run by `onExecuteCommand`) or definitions with typed handlers (`.handler(fn)`). */
+  readonly commands?: readonly ProviderCommand[];
+  /** Logger of the provider; the default records nothing. */
+  readonly logger?: InfrastructureLogger;
+  /** Instance id when created by a registry factory. */
+  readonly instanceId?: string;
+  /** Authenticate and connect. */
+  onInitialize(auth: ProviderAuth, logger: InfrastructureLogger): Promise<void> | void;
+  /** Prepare for operations. */
+  onStart(logger: InfrastructureLogger): Promise<void> | void;
+  /** Pause gracefully. Default: nothing to do. */
+  onStop?(logger: InfrastructureLogger): Promise<void> | void;
+  /** Release resources. Default: nothing to do. */
+  onDestroy?(logger: InfrastructureLogger): Promise<void> | void;
+  /** One item per sub-check; the worst decides the provider's health. */
+  onHealthCheck(logger: InfrastructureLogger): Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
+  /** Validate provider settings. Default: every config is valid. */
+  onValidateConfig?(config: unknown, logger: InfrastructureLogger): Promise<ConfigValidationResult> | ConfigValidationResult;
+  /**
+   * Run a command that has no handler of its own. Required unless every command carries a handler.
+   */
+  onExecuteCommand?(
+    cmd: CommandDefinition,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+    logger: InfrastructureLogger,
+  ): Promise<CommandResult> | CommandResult;
+}
+
+class SimpleProvider extends BaseInfrastructureProvider {
+  readonly #options: SimpleProviderOptions;
+
+  constructor(options: SimpleProviderOptions) {
+    super(options.meta, {
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+      ...(options.commands === undefined ? {} : { commands: options.commands }),
+    });
+    this.#options = options;
+  }
+
+  protected override async onInitialize(auth: ProviderAuth): Promise<void> {
+    await this.#options.onInitialize(auth, this.logger);
+  }
+  protected override async onStart(): Promise<void> {
+    await this.#options.onStart(this.logger);
+  }
+  protected override async onStop(): Promise<void> {
+    await this.#options.onStop?.(this.logger);
+  }
+  protected override async onDestroy(): Promise<void> {
+    await this.#options.onDestroy?.(this.logger);
+  }
+  protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
+    return this.#options.onHealthCheck(this.logger);
+  }
+  protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
+    return this.#options.onValidateConfig ? this.#options.onValidateConfig(config, this.logger) : validation.ok();
+  }
+  protected override async onExecuteCommand(
+    cmd: CommandDefinition,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+    log: InfrastructureLogger,
+  ): Promise<CommandResult> {
+    const run = this.#options.onExecuteCommand;
+    if (run === undefined) throw new Error(`no handler for command "${cmd.id}"`);
+    return run(cmd, params, ctx, log);
+  }
+}
+
+function requireFunction(options: SimpleProviderOptions, key: keyof SimpleProviderOptions, required: boolean): void {
+  const value = options[key];
+  if ((value !== undefined || required) && typeof value !== "function") {
+    throw new ValidationError(`Invalid simple provider: ${key} must be a function`, [
+      { code: value === undefined ? "REQUIRED" : "TYPE_MISMATCH", message: `${key} must be a function`, path: key },
+    ]);
+  }
+}
+
+/**
+ * Builds a provider from meta, commands and plain callbacks — the quickest way to a working
+ * `InfrastructureProvider` with the full lifecycle, hooks, validation and dry-run enforcement of
+ * {@link BaseInfrastructureProvider}.
+ * @throws ValidationError when the meta is invalid, a callback is missing, or a command has neither
+ * its own handler nor an `onExecuteCommand` to run it.
+ */
+export function createSimpleProvider(options: SimpleProviderOptions): BaseInfrastructureProvider {
+  for (const key of ["onInitialize", "onStart", "onHealthCheck"] as const) requireFunction(options, key, true);
+  for (const key of ["onStop", "onDestroy", "onValidateConfig", "onExecuteCommand"] as const) requireFunction(options, key, false);
+  if (options.onExecuteCommand === undefined) {
+    const unhandled = (options.commands ?? []).filter((c) => !isCommandImplementation(c)).map((c) => (c as CommandDefinition).id);
+    if (unhandled.length > 0) {
+      throw new ValidationError(`Invalid simple provider: onExecuteCommand is required to run ${unhandled.join(", ")}`, [
+        { code: "REQUIRED", message: `onExecuteCommand is required: commands without a handler (${unhandled.join(", ")})`, path: "onExecuteCommand" },
+      ]);
+    }
+  }
+  return new SimpleProvider(options);
+}
