@@ -1,0 +1,368 @@
+import { InfrastructureError, StorageError, isInfrastructureError } from "@espada/infra-core";
+import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StoredRecord } from "@espada/infra-core";
+import { assertKey, assertPositive, freezeJson } from "./json.js";
+
+/** The two key spaces of a store: plain records and windowed counters. */
+export type RecordSpace = "record" | "counter";
+
+/** The value a windowed counter is kept as. */
+export interface CounterState {
+  readonly count: number;
+  readonly resetAt: number;
+}
+
+/**
+ * Where a {@link StateEngine} makes its changes durable. The engine calls it once per coalesced
+ * batch and only commits a change in memory after the returned promise resolves.
+ */
+export interface StatePersistence {
+  /** Writes (or, with `undefined`, removes) one record; resolves once durable. */
+  writeRecord(space: RecordSpace, key: string, record: StoredRecord | undefined): Promise<void>;
+  /** Reads every entry of a log. */
+  loadLog(log: string): Promise<LogEntry[]>;
+  /** Appends entries (positions already assigned) to a log; resolves once durable. */
+  appendLog(log: string, entries: readonly LogEntry[]): Promise<void>;
+  /** Releases files, handles and locks. */
+  close(): Promise<void>;
+}
+
+/** Options of a {@link StateEngine}. */
+export interface StateEngineOptions {
+  /** Durable backing; none for a memory-only engine. */
+  readonly persistence?: StatePersistence;
+  /** Clock (epoch ms); tests inject a fake one. */
+  readonly now?: () => number;
+  /** Records loaded from disk at start. */
+  readonly records?: Iterable<StoredRecord>;
+  /** Counters loaded from disk at start. */
+  readonly counters?: Iterable<StoredRecord>;
+}
+
+interface PendingOp {
+  apply(current: StoredRecord | undefined, now: number): { next: StoredRecord | undefined; result: unknown };
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+interface LogState {
+  entries: LogEntry[];
+  loaded: Promise<void> | undefined;
+  queue: { value: JsonValue; resolve(entry: LogEntry): void; reject(error: unknown): void }[];
+  running: boolean;
+}
+
+const isLive = (record: StoredRecord, now: number): boolean => record.expiresAt === undefined || now < record.expiresAt;
+const noop = (): void => undefined;
+
+/** Binary search: index of the first entry whose position is >= `position` (positions only grow). */
+function firstIndexAtOrAfter(entries: readonly LogEntry[], position: number): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((entries[mid] as LogEntry).position < position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function closedError(): StorageError {
+  return new StorageError("STORAGE_FAILED", "The state store is closed");
+}
+
+function asStorageError(error: unknown, what: string): InfrastructureError {
+  if (isInfrastructureError(error)) return error;
+  return new StorageError("STORAGE_FAILED", `Could not persist ${what}`, { cause: error });
+}
+
+function ttlOf(options: PutOptions | undefined): number | undefined {
+  if (options?.ttlMs === undefined) return undefined;
+  assertPositive(options.ttlMs, "options.ttlMs");
+  return options.ttlMs;
+}
+
+function makeRecord(key: string, value: JsonValue, previous: StoredRecord | undefined, now: number, ttlMs: number | undefined): StoredRecord {
+  const base = { key, value, version: (previous?.version ?? 0) + 1, updatedAt: now };
+  return Object.freeze(ttlMs === undefined ? base : { ...base, expiresAt: now + ttlMs });
+}
+
+/**
+ * The semantics shared by every state store: records with versions, TTL, compare-and-set,
+ * windowed counters and append-only logs. Writes to one key are queued and applied in order;
+ * everything queued while a write is in flight is folded into ONE following write (coalescing), and
+ * every caller is answered only after that write is durable. Reads see durable state only.
+ */
+export class StateEngine {
+  private readonly persistence: StatePersistence | undefined;
+  private readonly now: () => number;
+  private readonly tables: Record<RecordSpace, Map<string, StoredRecord>>;
+  private readonly queues = new Map<string, PendingOp[]>();
+  private readonly logs = new Map<string, LogState>();
+  private readonly inflight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(options: StateEngineOptions = {}) {
+    this.persistence = options.persistence;
+    this.now = options.now ?? Date.now;
+    this.tables = {
+      record: new Map([...(options.records ?? [])].map((r) => [r.key, r])),
+      counter: new Map([...(options.counters ?? [])].map((r) => [r.key, r])),
+    };
+  }
+
+  /** True once {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Reads a live record. */
+  get(key: string): StoredRecord | undefined {
+    assertKey(key);
+    this.assertOpen();
+    return this.live("record", key);
+  }
+
+  /** Writes unconditionally. */
+  put(key: string, value: unknown, options?: PutOptions): Promise<StoredRecord> {
+    assertKey(key);
+    const frozen = freezeJson(value);
+    const ttl = ttlOf(options);
+    return this.submit<StoredRecord>("record", key, (current, now) => {
+      const next = makeRecord(key, frozen, current, now, ttl);
+      return { next, result: next };
+    });
+  }
+
+  /** Writes when the live version equals `expectedVersion` (0 = absent). */
+  compareAndSet(key: string, expectedVersion: number, value: unknown, options?: PutOptions): Promise<CompareAndSetResult> {
+    assertKey(key);
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", { field: "expectedVersion" });
+    }
+    const frozen = freezeJson(value);
+    const ttl = ttlOf(options);
+    return this.submit<CompareAndSetResult>("record", key, (current, now) => {
+      if ((current?.version ?? 0) !== expectedVersion) return { next: current, result: { ok: false, current } };
+      const next = makeRecord(key, frozen, current, now, ttl);
+      return { next, result: { ok: true, record: next } };
+    });
+  }
+
+  /** Removes a record; false when there was no live one. */
+  delete(key: string): Promise<boolean> {
+    assertKey(key);
+    return this.submit<boolean>("record", key, (current) => ({ next: undefined, result: current !== undefined }));
+  }
+
+  /** Live records whose key starts with `prefix`, in key order. */
+  list(prefix: string): StoredRecord[] {
+    if (typeof prefix !== "string") throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    this.assertOpen();
+    const now = this.now();
+    const out: StoredRecord[] = [];
+    for (const [key, record] of this.tables.record) {
+      if (!key.startsWith(prefix)) continue;
+      if (isLive(record, now)) out.push(record);
+      else this.schedulePurge("record", key);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Adds `by` to a counter that starts again from zero every `windowMs`. */
+  increment(key: string, windowMs: number, by: number): Promise<CounterValue> {
+    assertKey(key);
+    assertPositive(windowMs, "windowMs");
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
+    }
+    return this.submit<CounterValue>("counter", key, (current, now) => {
+      const state = current?.value as CounterState | undefined;
+      const resetAt = state?.resetAt ?? now + windowMs;
+      const value: CounterState = { count: (state?.count ?? 0) + by, resetAt };
+      const next: StoredRecord = Object.freeze({
+        key,
+        value: Object.freeze({ ...value }),
+        version: (current?.version ?? 0) + 1,
+        updatedAt: now,
+        expiresAt: resetAt,
+      });
+      return { next, result: { value: value.count, resetAt } };
+    });
+  }
+
+  /** Appends to a log; positions are 0-based and gap-free. */
+  append(log: string, value: unknown): Promise<LogEntry> {
+    assertKey(log, "log");
+    const frozen = freezeJson(value);
+    this.assertOpen();
+    const state = this.logState(log);
+    return new Promise<LogEntry>((resolve, reject) => {
+      state.queue.push({ value: frozen, resolve, reject });
+      if (!state.running) this.track(this.drainLog(log, state));
+    });
+  }
+
+  /** Reads a log from `fromPosition`, at most `limit` entries. */
+  async read(log: string, fromPosition = 0, limit = Number.POSITIVE_INFINITY): Promise<LogEntry[]> {
+    assertKey(log, "log");
+    if (!Number.isInteger(fromPosition) || fromPosition < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", { field: "fromPosition" });
+    }
+    if (!(limit === Number.POSITIVE_INFINITY || (Number.isInteger(limit) && limit >= 0))) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
+    }
+    this.assertOpen();
+    const state = this.logState(log);
+    await this.loadLog(log, state);
+    const start = firstIndexAtOrAfter(state.entries, fromPosition);
+    return state.entries.slice(start, limit === Number.POSITIVE_INFINITY ? undefined : start + limit);
+  }
+
+  /** Removes every expired record and counter; resolves with how many were purged. */
+  async purgeExpired(): Promise<number> {
+    this.assertOpen();
+    const now = this.now();
+    const purges: Promise<unknown>[] = [];
+    for (const space of ["record", "counter"] as const) {
+      for (const [key, record] of this.tables[space]) {
+        if (!isLive(record, now)) purges.push(this.submit(space, key, (current) => ({ next: current, result: undefined })));
+      }
+    }
+    await Promise.all(purges);
+    return purges.length;
+  }
+
+  /** Waits for queued writes, refuses new ones, then closes the persistence. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.persistence?.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+
+  private live(space: RecordSpace, key: string): StoredRecord | undefined {
+    const record = this.tables[space].get(key);
+    if (record === undefined) return undefined;
+    if (isLive(record, this.now())) return record;
+    this.schedulePurge(space, key);
+    return undefined;
+  }
+
+  private schedulePurge(space: RecordSpace, key: string): void {
+    if (this.closed) return;
+    void this.submit(space, key, (current) => ({ next: current, result: undefined })).catch(noop);
+  }
+
+  private track(run: Promise<void>): void {
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
+  }
+
+  private submit<R>(space: RecordSpace, key: string, apply: PendingOp["apply"]): Promise<R> {
+    if (this.closed) return Promise.reject(closedError());
+    return new Promise<R>((resolve, reject) => {
+      const queueKey = `${space}\u0000${key}`;
+      const op: PendingOp = { apply, resolve: resolve as (value: unknown) => void, reject };
+      const queue = this.queues.get(queueKey);
+      if (queue !== undefined) {
+        queue.push(op);
+        return;
+      }
+      const fresh = [op];
+      this.queues.set(queueKey, fresh);
+      this.track(this.drain(space, key, queueKey, fresh));
+    });
+  }
+
+  private async drain(space: RecordSpace, key: string, queueKey: string, queue: PendingOp[]): Promise<void> {
+    await null; // let a synchronous burst of calls join the first batch
+    const table = this.tables[space];
+    while (queue.length > 0) {
+      const batch = queue.splice(0);
+      const raw = table.get(key);
+      const now = this.now();
+      let current = raw !== undefined && isLive(raw, now) ? raw : undefined;
+      const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      for (const op of batch) {
+        try {
+          const step = op.apply(current, now);
+          current = step.next;
+          outcomes.push({ ok: true, value: step.result });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      if (current !== raw) {
+        try {
+          if (this.persistence !== undefined) await this.persistence.writeRecord(space, key, current);
+        } catch (error) {
+          const failure = asStorageError(error, `"${key}"`);
+          for (const op of batch) op.reject(failure);
+          continue;
+        }
+        if (current === undefined) table.delete(key);
+        else table.set(key, current);
+      }
+      batch.forEach((op, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok === true) op.resolve(outcome.value);
+        else op.reject(outcome?.error);
+      });
+    }
+    this.queues.delete(queueKey);
+  }
+
+  private logState(log: string): LogState {
+    let state = this.logs.get(log);
+    if (state === undefined) {
+      state = { entries: [], loaded: undefined, queue: [], running: false };
+      this.logs.set(log, state);
+    }
+    return state;
+  }
+
+  private loadLog(log: string, state: LogState): Promise<void> {
+    if (state.loaded === undefined) {
+      const load = async (): Promise<void> => {
+        if (this.persistence !== undefined) state.entries = await this.persistence.loadLog(log);
+      };
+      state.loaded = load().catch((error: unknown) => {
+        state.loaded = undefined;
+        throw asStorageError(error, `log "${log}"`);
+      });
+    }
+    return state.loaded;
+  }
+
+  private async drainLog(log: string, state: LogState): Promise<void> {
+    state.running = true;
+    await null;
+    try {
+      await this.loadLog(log, state);
+    } catch (error) {
+      for (const waiter of state.queue.splice(0)) waiter.reject(error);
+      state.running = false;
+      return;
+    }
+    while (state.queue.length > 0) {
+      const batch = state.queue.splice(0);
+      const now = this.now();
+      const base = (state.entries.at(-1)?.position ?? -1) + 1;
+      const entries = batch.map((w, i): LogEntry => Object.freeze({ position: base + i, timestamp: now, value: w.value }));
+      try {
+        if (this.persistence !== undefined) await this.persistence.appendLog(log, entries);
+      } catch (error) {
+        const failure = asStorageError(error, `log "${log}"`);
+        for (const waiter of batch) waiter.reject(failure);
+        continue;
+      }
+      for (const entry of entries) state.entries.push(entry);
+      batch.forEach((waiter, i) => waiter.resolve(entries[i] as LogEntry));
+    }
+    state.running = false;
+  }
+}

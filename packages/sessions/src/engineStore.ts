@@ -1,0 +1,70 @@
+import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StateStore, StoredRecord } from "@espada/infra-core";
+import type { StateEngine } from "./engine.js";
+
+/**
+ * A {@link StateStore} over a {@link StateEngine}: the memory and file stores both extend it, so
+ * they share one implementation of the semantics and differ only in persistence.
+ */
+export abstract class EngineStateStore implements StateStore {
+  /** The engine holding the records. */
+  protected readonly engine: StateEngine;
+
+  protected constructor(engine: StateEngine) {
+    this.engine = engine;
+  }
+
+  /** Reads a live record, or undefined when absent or expired. */
+  async get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
+    return this.engine.get(key) as StoredRecord<T> | undefined;
+  }
+
+  /** Writes unconditionally; resolves once durable. The value is copied (later changes to it do not leak in). */
+  async put<T extends JsonValue>(key: string, value: T, options?: PutOptions): Promise<StoredRecord<T>> {
+    return (await this.engine.put(key, value, options)) as StoredRecord<T>;
+  }
+
+  /** Writes only when the live version equals `expectedVersion` (0 = absent); exactly one racing writer wins. */
+  async compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult<T>> {
+    return (await this.engine.compareAndSet(key, expectedVersion, value, options)) as CompareAndSetResult<T>;
+  }
+
+  /** Removes a record; false when there was none. */
+  async delete(key: string): Promise<boolean> {
+    return this.engine.delete(key);
+  }
+
+  /** Every live record whose key starts with `prefix`, in key order. */
+  async list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]> {
+    return this.engine.list(prefix) as StoredRecord<T>[];
+  }
+
+  /** Atomically adds `by` (default 1) to a counter that resets every `windowMs`. */
+  async increment(key: string, windowMs: number, by = 1): Promise<CounterValue> {
+    return this.engine.increment(key, windowMs, by);
+  }
+
+  /** Appends to a named log; entries get one total order. */
+  async append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>> {
+    return (await this.engine.append(log, value)) as LogEntry<T>;
+  }
+
+  /** Reads a log from `fromPosition` (inclusive), at most `limit` entries. */
+  async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
+    return (await this.engine.read(log, fromPosition, limit)) as LogEntry<T>[];
+  }
+
+  /** Removes every expired record and counter now (they are invisible already); resolves with the count. */
+  async purgeExpired(): Promise<number> {
+    return this.engine.purgeExpired();
+  }
+
+  /** Flushes pending writes and releases locks and timers; later calls fail with `STORAGE_FAILED`. */
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+}

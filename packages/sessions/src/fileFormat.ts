@@ -1,0 +1,126 @@
+import { crc32 } from "node:zlib";
+import type { JsonValue, LogEntry, StoredRecord } from "@espada/infra-core";
+import type { RecordSpace } from "./engine.js";
+
+/** The format marker written into every record file and log line. */
+export const STATE_FORMAT = "espada-state";
+/** The newest on-disk format version this code reads and writes. */
+export const STATE_FORMAT_VERSION = 1;
+
+const PREFIX = '{"c":"';
+const SEPARATOR = '","e":';
+const BODY_START = PREFIX.length + 8 + SEPARATOR.length;
+
+/** Encodes a key (or log name) into a file-name-safe string: base64url of its UTF-8 bytes. */
+export function encodeKey(key: string): string {
+  return Buffer.from(key, "utf8").toString("base64url");
+}
+
+/** Decodes {@link encodeKey}; undefined when the name is not canonical base64url. */
+export function decodeKey(name: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return undefined;
+  const key = Buffer.from(name, "base64url").toString("utf8");
+  return encodeKey(key) === name ? key : undefined;
+}
+
+const hex8 = (text: string): string => crc32(text).toString(16).padStart(8, "0");
+
+/** Wraps a JSON body into the checksummed envelope `{"c":"<crc32>","e":<body>}` (one JSON document). */
+export function seal(body: string): string {
+  return `${PREFIX}${hex8(body)}${SEPARATOR}${body}}`;
+}
+
+/** Why a file or line could not be read back. */
+export type DecodeFailure = { readonly kind: "corrupt" | "foreign"; readonly reason: string };
+
+/** Unwraps {@link seal}: the parsed body, or why it is corrupt (bad checksum, torn) or foreign. */
+export function unseal(text: string): { ok: true; body: Record<string, unknown> } | { ok: false; failure: DecodeFailure } {
+  if (!text.startsWith(PREFIX) || text.slice(PREFIX.length + 8, BODY_START) !== SEPARATOR || !text.endsWith("}")) {
+    try {
+      JSON.parse(text);
+      return { ok: false, failure: { kind: "foreign", reason: "valid JSON but not an espada-state envelope" } };
+    } catch {
+      return { ok: false, failure: { kind: "corrupt", reason: "not a complete espada-state envelope (torn or damaged)" } };
+    }
+  }
+  const body = text.slice(BODY_START, -1);
+  if (hex8(body) !== text.slice(PREFIX.length, PREFIX.length + 8)) {
+    return { ok: false, failure: { kind: "corrupt", reason: "checksum mismatch" } };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { ok: false, failure: { kind: "corrupt", reason: "body is not JSON" } };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, failure: { kind: "corrupt", reason: "body is not an object" } };
+  }
+  const body_ = parsed as Record<string, unknown>;
+  if (body_["format"] !== STATE_FORMAT) return { ok: false, failure: { kind: "foreign", reason: "unknown format marker" } };
+  if (body_["v"] !== STATE_FORMAT_VERSION) {
+    return { ok: false, failure: { kind: "foreign", reason: `unsupported format version ${JSON.stringify(body_["v"])}` } };
+  }
+  return { ok: true, body: body_ };
+}
+
+/** Serialises a record (or counter) into the text of its file. */
+export function encodeRecordFile(space: RecordSpace, record: StoredRecord): string {
+  const body: Record<string, unknown> = {
+    format: STATE_FORMAT,
+    v: STATE_FORMAT_VERSION,
+    kind: space,
+    key: record.key,
+    version: record.version,
+    updatedAt: record.updatedAt,
+    value: record.value,
+  };
+  if (record.expiresAt !== undefined) body["expiresAt"] = record.expiresAt;
+  return seal(JSON.stringify(body));
+}
+
+const isNonNegInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** Parses a record file; checks its kind, its key against the file name, and every field. */
+export function decodeRecordFile(
+  text: string,
+  space: RecordSpace,
+  expectedKey: string,
+): { ok: true; record: StoredRecord } | { ok: false; failure: DecodeFailure } {
+  const unsealed = unseal(text);
+  if (!unsealed.ok) return unsealed;
+  const b = unsealed.body;
+  if (b["kind"] !== space) return { ok: false, failure: { kind: "foreign", reason: `kind ${JSON.stringify(b["kind"])} in the ${space} directory` } };
+  if (b["key"] !== expectedKey) return { ok: false, failure: { kind: "corrupt", reason: "key does not match the file name" } };
+  if (!isNonNegInt(b["version"]) || b["version"] < 1 || !isFiniteNumber(b["updatedAt"]) || !("value" in b)) {
+    return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid version/updatedAt/value" } };
+  }
+  if (b["expiresAt"] !== undefined && !isFiniteNumber(b["expiresAt"])) {
+    return { ok: false, failure: { kind: "corrupt", reason: "invalid expiresAt" } };
+  }
+  if (space === "counter") {
+    const v = b["value"] as Record<string, unknown> | null;
+    if (typeof v !== "object" || v === null || !isFiniteNumber(v["count"]) || !isFiniteNumber(v["resetAt"])) {
+      return { ok: false, failure: { kind: "corrupt", reason: "invalid counter value" } };
+    }
+  }
+  const base = { key: expectedKey, value: b["value"] as JsonValue, version: b["version"], updatedAt: b["updatedAt"] };
+  return { ok: true, record: b["expiresAt"] === undefined ? base : { ...base, expiresAt: b["expiresAt"] as number } };
+}
+
+/** Serialises one log entry into a line (with its trailing newline). */
+export function encodeLogLine(entry: LogEntry): string {
+  return `${seal(JSON.stringify({ format: STATE_FORMAT, v: STATE_FORMAT_VERSION, p: entry.position, t: entry.timestamp, value: entry.value }))}\n`;
+}
+
+/** Parses one log line (without its newline). */
+export function decodeLogLine(line: string): { ok: true; entry: LogEntry } | { ok: false; failure: DecodeFailure } {
+  const unsealed = unseal(line);
+  if (!unsealed.ok) return unsealed;
+  const b = unsealed.body;
+  if (!isNonNegInt(b["p"]) || !isFiniteNumber(b["t"]) || !("value" in b)) {
+    return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid position/timestamp/value" } };
+  }
+  return { ok: true, entry: { position: b["p"], timestamp: b["t"], value: b["value"] as JsonValue } };
+}

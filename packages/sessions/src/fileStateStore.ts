@@ -1,0 +1,350 @@
+import * as fs from "node:fs";
+import { open as openFile, readFile, rename, rm, truncate as truncateFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { z } from "zod";
+import { InfrastructureError, StorageError } from "@espada/infra-core";
+import type { LogEntry, StoredRecord } from "@espada/infra-core";
+import { StateEngine } from "./engine.js";
+import type { RecordSpace, StatePersistence } from "./engine.js";
+import { EngineStateStore } from "./engineStore.js";
+import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeRecordFile } from "./fileFormat.js";
+import type { DecodeFailure } from "./fileFormat.js";
+import { acquireDirectoryLock } from "./lock.js";
+import { parseOptions } from "./problems.js";
+import type { ProblemListener, StoreProblem, StoreProblemKind } from "./problems.js";
+
+/** Schema of the serialisable options of a {@link FileStateStore}. */
+export const fileStateStoreOptionsSchema = z.object({
+  /** The state directory; created when missing. */
+  directory: z.string().min(1),
+  /** A lock not refreshed for this long is stale (ms, at least 2000). A dead owner on this host is stale at once. */
+  lockStaleMs: z.number().int().min(2000).default(10_000),
+  /** Retries while another live process holds the lock (0 = fail at once with `STORAGE_LOCKED`). */
+  lockRetries: z.number().int().min(0).default(0),
+});
+
+/**
+ * The file operations a {@link FileStateStore} performs when writing; a seam for fault injection
+ * (tests replace one with a failing version to prove that a failed write loses nothing).
+ */
+export interface FileStoreIo {
+  /** Atomically replaces a file: temp file, fsync, rename. */
+  writeFile(path: string, data: string): Promise<void>;
+  /** Removes a file; a missing file is not an error. */
+  removeFile(path: string): Promise<void>;
+  /** Appends to an open file and fsyncs it. */
+  appendDurably(handle: FileHandle, data: string): Promise<void>;
+}
+
+/** Options of {@link FileStateStore.open}. */
+export type FileStateStoreOptions = z.input<typeof fileStateStoreOptionsSchema> & {
+  /** Told about each record that could not be loaded (the others load). */
+  readonly onProblem?: ProblemListener;
+  /** Clock (epoch ms). */
+  readonly now?: () => number;
+  /** Replaces file operations (fault injection). */
+  readonly io?: Partial<FileStoreIo>;
+};
+
+const SPACE_DIRS: Record<RecordSpace, string> = { record: "records", counter: "counters" };
+const LOG_DIR = "logs";
+const QUARANTINE_DIR = "quarantine";
+const TEMP_FILE = /\.json\.[0-9a-f]+$/;
+
+const defaultIo: FileStoreIo = {
+  writeFile: (path, data) => writeFileAtomic(path, data, { fsync: true, mode: 0o600 }),
+  removeFile: (path) => rm(path, { force: true }),
+  async appendDurably(handle, data) {
+    await handle.write(data);
+    await handle.datasync();
+  },
+};
+
+/** Coalesces directory fsyncs: callers arriving while one runs share the next one. */
+class DirectorySync {
+  private readonly path: string;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  sync(): Promise<void> {
+    if (this.running === undefined) {
+      this.running = this.run().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.sync();
+      });
+    return this.queued;
+  }
+
+  private async run(): Promise<void> {
+    const handle = await openFile(this.path, "r");
+    try {
+      await handle.sync();
+    } catch (error) {
+      // some file systems cannot fsync a directory; the rename is still atomic there
+      if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+interface OpenLog {
+  handle: FileHandle;
+  size: number;
+}
+
+/** The persistence of a {@link FileStateStore}: one file per record, a JSON-lines file per log. */
+class FilePersistence implements StatePersistence {
+  private readonly directory: string;
+  private readonly io: FileStoreIo;
+  private readonly report: (problem: StoreProblem) => void;
+  private readonly release: () => Promise<void>;
+  private readonly dirSyncs: Record<RecordSpace | "log", DirectorySync>;
+  private readonly logs = new Map<string, OpenLog>();
+  /** Set when the lock was lost: every later write fails. */
+  compromised: Error | undefined;
+
+  constructor(directory: string, io: FileStoreIo, report: (problem: StoreProblem) => void, release: () => Promise<void>) {
+    this.directory = directory;
+    this.io = io;
+    this.report = report;
+    this.release = release;
+    this.dirSyncs = {
+      record: new DirectorySync(join(directory, SPACE_DIRS.record)),
+      counter: new DirectorySync(join(directory, SPACE_DIRS.counter)),
+      log: new DirectorySync(join(directory, LOG_DIR)),
+    };
+  }
+
+  private assertLocked(): void {
+    if (this.compromised !== undefined) {
+      throw new StorageError("STORAGE_LOCKED", `The lock of "${this.directory}" was lost; refusing to write`, { cause: this.compromised });
+    }
+  }
+
+  async writeRecord(space: RecordSpace, key: string, record: StoredRecord | undefined): Promise<void> {
+    this.assertLocked();
+    const path = join(this.directory, SPACE_DIRS[space], `${encodeKey(key)}.json`);
+    try {
+      if (record === undefined) await this.io.removeFile(path);
+      else await this.io.writeFile(path, encodeRecordFile(space, record));
+      await this.dirSyncs[space].sync();
+    } catch (error) {
+      throw new StorageError("STORAGE_FAILED", `Could not write record "${key}"`, { cause: error, details: { key } });
+    }
+  }
+
+  async loadLog(log: string): Promise<LogEntry[]> {
+    const path = join(this.directory, LOG_DIR, `${encodeKey(log)}.jsonl`);
+    let text = "";
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new StorageError("STORAGE_FAILED", `Could not read log "${log}"`, { cause: error, details: { log } });
+      }
+    }
+    const lines = text.split("\n");
+    const tail = lines.pop() ?? "";
+    if (tail.length > 0) {
+      // no newline after the last line: an interrupted append that was never acknowledged
+      this.report(problem("torn", `Ignored a torn last line of log "${log}"`, { file: path, key: log }));
+    }
+    const entries: LogEntry[] = [];
+    let damaged = false;
+    for (const line of lines) {
+      const decoded = decodeLogLine(line);
+      const last = entries.at(-1);
+      if (decoded.ok && (last === undefined || decoded.entry.position > last.position)) {
+        entries.push(Object.freeze(decoded.entry));
+        continue;
+      }
+      damaged = true;
+      const reason = decoded.ok ? `position ${decoded.entry.position} out of order` : decoded.failure.reason;
+      this.report(problem(decoded.ok ? "corrupt" : decoded.failure.kind, `Skipped a line of log "${log}": ${reason}`, { file: path, key: log }));
+    }
+    const goodBytes = Buffer.byteLength(text, "utf8") - Buffer.byteLength(tail, "utf8");
+    if (damaged) {
+      const copy = join(this.directory, QUARANTINE_DIR, `${Date.now()}-log-${encodeKey(log)}.jsonl`);
+      await fs.promises.copyFile(path, copy).catch(() => undefined);
+    }
+    if (tail.length > 0) await truncateFile(path, goodBytes);
+    const handle = await openFile(path, "a");
+    this.logs.set(log, { handle, size: goodBytes });
+    await this.dirSyncs.log.sync();
+    return entries;
+  }
+
+  async appendLog(log: string, entries: readonly LogEntry[]): Promise<void> {
+    this.assertLocked();
+    const open = this.logs.get(log);
+    if (open === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not open`);
+    const data = entries.map(encodeLogLine).join("");
+    try {
+      await this.io.appendDurably(open.handle, data);
+      open.size += Buffer.byteLength(data, "utf8");
+    } catch (error) {
+      await open.handle.truncate(open.size).catch(() => undefined);
+      throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, { cause: error, details: { log } });
+    }
+  }
+
+  async close(): Promise<void> {
+    const handles = [...this.logs.values()].map((l) => l.handle.close());
+    this.logs.clear();
+    await Promise.allSettled(handles);
+    if (this.compromised === undefined) await this.release().catch(() => undefined);
+  }
+}
+
+function problem(kind: StoreProblemKind, message: string, where: { file?: string; key?: string; movedTo?: string; cause?: unknown }): StoreProblem {
+  const code = kind === "unreadable" ? "STORAGE_FAILED" : "STORAGE_CORRUPT";
+  const error = new StorageError(code, message, {
+    ...(where.cause === undefined ? {} : { cause: where.cause }),
+    details: { kind, ...(where.file === undefined ? {} : { file: where.file }) },
+  });
+  return {
+    kind,
+    error,
+    ...(where.file === undefined ? {} : { file: where.file }),
+    ...(where.key === undefined ? {} : { key: where.key }),
+    ...(where.movedTo === undefined ? {} : { movedTo: where.movedTo }),
+  };
+}
+
+/** Loads every record file of one space synchronously (startup only: ~4x faster than async reads for 10k files). */
+function loadSpace(
+  directory: string,
+  space: RecordSpace,
+  now: number,
+  report: (problem: StoreProblem) => void,
+): StoredRecord[] {
+  const dir = join(directory, SPACE_DIRS[space]);
+  const records: StoredRecord[] = [];
+  const quarantine = (name: string, failure: DecodeFailure | { kind: StoreProblemKind; reason: string }, key?: string, cause?: unknown): void => {
+    const file = join(dir, name);
+    const target = join(directory, QUARANTINE_DIR, `${Date.now()}-${SPACE_DIRS[space]}-${name}`);
+    let movedTo: string | undefined;
+    try {
+      fs.renameSync(file, target);
+      movedTo = target;
+    } catch {
+      movedTo = undefined;
+    }
+    const label = key === undefined ? `file "${name}"` : `record "${key}"`;
+    report(problem(failure.kind, `Moved aside ${label}: ${failure.reason}`, { file, ...(key === undefined ? {} : { key }), ...(movedTo === undefined ? {} : { movedTo }), cause }));
+  };
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const name = entry.name;
+    if (entry.isFile() && TEMP_FILE.test(name)) {
+      fs.rmSync(join(dir, name), { force: true }); // an interrupted atomic write: never acknowledged
+      continue;
+    }
+    const key = entry.isFile() && name.endsWith(".json") ? decodeKey(name.slice(0, -5)) : undefined;
+    if (key === undefined) {
+      quarantine(name, { kind: "foreign", reason: "not a record file name" });
+      continue;
+    }
+    let text: string;
+    try {
+      text = fs.readFileSync(join(dir, name), "utf8");
+    } catch (error) {
+      quarantine(name, { kind: "unreadable", reason: (error as NodeJS.ErrnoException).code ?? "read failed" }, key, error);
+      continue;
+    }
+    const decoded = decodeRecordFile(text, space, key);
+    if (!decoded.ok) {
+      quarantine(name, decoded.failure, key);
+      continue;
+    }
+    if (decoded.record.expiresAt !== undefined && decoded.record.expiresAt <= now) {
+      fs.rmSync(join(dir, name), { force: true });
+      continue;
+    }
+    records.push(Object.freeze(decoded.record));
+  }
+  return records;
+}
+
+/**
+ * A durable {@link StateStore} in one state directory. Layout (format version 1):
+ * `records/<base64url(key)>.json` and `counters/<base64url(key)>.json` (one checksummed file per
+ * record, replaced atomically: temp file + fsync + rename + directory fsync), `logs/<base64url(name)>.jsonl`
+ * (one checksummed JSON line per entry; a torn last line is ignored), `quarantine/` (files moved
+ * aside), `.lock/` (proper-lockfile). All records are loaded at open and served from memory; writes
+ * to one key are coalesced and acknowledged once durable.
+ */
+export class FileStateStore extends EngineStateStore {
+  /** The state directory. */
+  readonly directory: string;
+  private readonly found: StoreProblem[];
+
+  private constructor(engine: StateEngine, directory: string, found: StoreProblem[]) {
+    super(engine);
+    this.directory = directory;
+    this.found = found;
+  }
+
+  /** Every problem found so far (records moved aside, torn log lines, a lost lock). */
+  get problems(): readonly StoreProblem[] {
+    return this.found;
+  }
+
+  /**
+   * Opens (creating when missing) a state directory: takes its lock (`STORAGE_LOCKED` when another
+   * live process holds it) and loads every record, moving aside and reporting the ones that cannot be read.
+   */
+  static async open(options: FileStateStoreOptions): Promise<FileStateStore> {
+    const parsed = parseOptions(fileStateStoreOptionsSchema, options, "FileStateStore options");
+    const directory = parsed.directory;
+    const now = options.now ?? Date.now;
+    const found: StoreProblem[] = [];
+    const report = (p: StoreProblem): void => {
+      found.push(p);
+      options.onProblem?.(p);
+    };
+    try {
+      for (const sub of [...Object.values(SPACE_DIRS), LOG_DIR, QUARANTINE_DIR]) fs.mkdirSync(join(directory, sub), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new StorageError("STORAGE_FAILED", `Could not create state directory "${directory}"`, { cause: error, field: "directory" });
+    }
+    let persistence: FilePersistence | undefined;
+    const release = await acquireDirectoryLock(directory, {
+      staleMs: parsed.lockStaleMs,
+      retries: parsed.lockRetries,
+      onCompromised: (error) => {
+        if (persistence !== undefined) persistence.compromised = error;
+        report(problem("unreadable", `Lost the lock of "${directory}"`, { cause: error }));
+      },
+    });
+    try {
+      const at = now();
+      const records = loadSpace(directory, "record", at, report);
+      const counters = loadSpace(directory, "counter", at, report);
+      persistence = new FilePersistence(directory, { ...defaultIo, ...options.io }, report, release);
+      return new FileStateStore(new StateEngine({ persistence, now, records, counters }), directory, found);
+    } catch (error) {
+      await release().catch(() => undefined);
+      if (error instanceof InfrastructureError) throw error;
+      throw new StorageError("STORAGE_FAILED", `Could not load state directory "${directory}"`, { cause: error });
+    }
+  }
+}
+
+/** Opens a {@link FileStateStore} (see {@link FileStateStore.open}). */
+export function createFileStateStore(options: FileStateStoreOptions): Promise<FileStateStore> {
+  return FileStateStore.open(options);
+}

@@ -1,0 +1,12 @@
+/**
+ * @espada/infra-sessions — durable state stores (memory, file) and the session manager.
+ * @packageDocumentation
+ */
+export { InMemoryStateStore, createInMemoryStateStore } from "./memoryStateStore.js";
+export type { InMemoryStateStoreOptions } from "./memoryStateStore.js";
+export { FileStateStore, createFileStateStore, fileStateStoreOptionsSchema } from "./fileStateStore.js";
+export type { FileStateStoreOptions, FileStoreIo } from "./fileStateStore.js";
+export { EngineStateStore } from "./engineStore.js";
+export { MAX_KEY_BYTES } from "./json.js";
+export { STATE_FORMAT, STATE_FORMAT_VERSION } from "./fileFormat.js";
+export type { StoreProblem, StoreProblemKind, ProblemListener } from "./problems.js";

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { ValidationError } from "@espada/infra-core";
+import type { InfrastructureError } from "@espada/infra-core";
+
+/** What was wrong with a record that could not be loaded. */
+export type StoreProblemKind = "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto";
+
+/**
+ * A record (or log line) that could not be loaded. The others load regardless; a corrupt, foreign
+ * or unreadable file is moved aside into `<directory>/quarantine/` (`movedTo`).
+ */
+export interface StoreProblem {
+  readonly kind: StoreProblemKind;
+  /** The typed error (`STORAGE_CORRUPT`, `STORAGE_FAILED`, `CRYPTO_FAILED`, `VALIDATION_FAILED`). */
+  readonly error: InfrastructureError;
+  /** The file concerned, when there is one. */
+  readonly file?: string;
+  /** The store key (or session id) concerned, when known. */
+  readonly key?: string;
+  /** Where the file was moved. */
+  readonly movedTo?: string;
+}
+
+/** A callback told about each {@link StoreProblem} as it is found. */
+export type ProblemListener = (problem: StoreProblem) => void;
+
+/** Parses `input` with `schema`, throwing a {@link ValidationError} naming every bad field. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    code: issue.code.toUpperCase(),
+    message: issue.message,
+    path: issue.path.map(String).join("."),
+  }));
+  throw new ValidationError(`Invalid ${what}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`, issues);
+}
