@@ -1,4 +1,5 @@
 import {
+  InfrastructureCommandValidator,
   InfrastructureError,
   LifecycleTransitionError,
   ValidationError,
@@ -16,6 +17,7 @@ import {
 import type {
   CommandDefinition,
   CommandResult,
+  CommandValidationConfig,
   ConfigValidationResult,
   ExecutionContext,
   HealthCheckItem,
@@ -32,11 +34,11 @@ import type {
   ResourceState,
   ResourceType,
   Unsubscribe,
+  ValidationIssue,
 } from "@espada/infra-core";
 import { isCommandImplementation } from "./defineCommand.js";
 import type { CommandImplementation, ProviderCommand, TypedCommandDefinition } from "./defineCommand.js";
 import { schemaIssuesToError } from "./issues.js";
-import { validateParams } from "./params.js";
 import { failure, validation } from "./results.js";
 
 /** Options of {@link BaseInfrastructureProvider}. */
@@ -47,6 +49,8 @@ export interface BaseProviderOptions {
   readonly instanceId?: string;
   /** Commands to register at construction (definitions or definitions with typed handlers). */
   readonly commands?: readonly ProviderCommand[];
+  /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
+  readonly validation?: Partial<CommandValidationConfig>;
 }
 
 /** A resource as a provider reports it: `metadata` and `updatedAt` may be left out. */
@@ -101,6 +105,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   readonly #commands = new Map<string, RegisteredCommand>();
   readonly #resources = new Map<string, ResourceState>();
   readonly #hooks = new Map<LifecycleHookStage, HookRegistration[]>();
+  readonly #validator: InfrastructureCommandValidator;
 
   /**
    * @param meta provider meta (from `defineProvider().build()` or hand-written; it is validated).
@@ -115,6 +120,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       providerId: this.meta.id,
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     });
+    this.#validator = new InfrastructureCommandValidator(options.validation);
     for (const command of options.commands ?? []) this.registerCommand(command);
   }
 
@@ -211,20 +217,23 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   /**
    * Runs `performHealthChecks()` (when ready, active or suspended), folds the items with
    * `summarizeHealth` and fires `onHealthCheck` hooks with the report as `data`. A throwing check
-   * yields an unhealthy item instead of a throw.
+   * yields an unhealthy item instead of a throw; in any other state the report is `unknown`
+   * (`unhealthy` in `error`) with one `lifecycle` item naming the state.
    */
   async healthCheck(): Promise<ProviderHealth> {
-    let checks: HealthCheckItem[];
+    let health: ProviderHealth;
     if (CHECKABLE_STATES.has(this.#state)) {
+      let checks: HealthCheckItem[];
       try {
         checks = [...(await this.performHealthChecks())];
       } catch (error) {
         checks = [{ name: "health-check", status: "unhealthy", message: toError(error).message }];
       }
+      health = { status: summarizeHealth(checks), checks, checkedAt: Date.now() };
     } else {
-      checks = [{ name: "lifecycle", status: this.#state === "error" ? "unhealthy" : "unknown", message: `provider is ${this.#state}` }];
+      const status = this.#state === "error" ? "unhealthy" : "unknown";
+      health = { status, checks: [{ name: "lifecycle", status, message: `provider is ${this.#state}` }], checkedAt: Date.now() };
     }
-    const health: ProviderHealth = { status: summarizeHealth(checks), checks, checkedAt: Date.now() };
     await this.emitLifecycleHook("onHealthCheck", { data: health });
     return health;
   }
@@ -266,16 +275,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
         details: { state: this.#state },
       }));
     }
-    if (ctx.dryRun && !cmd.supportsDryRun) {
-      return finish(failure("DRY_RUN_UNSUPPORTED", `Command "${cmd.id}" does not support dry run; it was not run`));
-    }
-    if (cmd.dangerous && !ctx.dryRun && !ctx.confirmed) {
-      return finish(failure("CONFIRMATION_REQUIRED", `Command "${cmd.id}" is dangerous and needs explicit confirmation`));
-    }
-    const checked = validateParams(cmd.parameters, params);
-    if (!checked.ok) {
-      return finish(failure("VALIDATION_FAILED", checked.issues.map((i) => i.message).join("; "), { details: { issues: checked.issues } }));
-    }
+    const checked = this.#validator.validate(cmd, params, { dryRun: ctx.dryRun, confirmed: ctx.confirmed });
+    if (!checked.valid) return finish(validationFailure(cmd, checked.errors));
     if (ctx.signal.aborted) return finish(abortedResult(cmd, ctx.signal));
     log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun });
     const outcome = await raceAbort(this.#invoke(entry, checked.params, ctx, log), ctx.signal);
@@ -464,6 +465,19 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof
       },
     );
   });
+}
+
+/**
+ * Turns validator errors into one failure: a refused dry run (`DRY_RUN_UNSUPPORTED`) or a missing
+ * confirmation (`CONFIRMATION_REQUIRED`) take precedence over parameter problems (`VALIDATION_FAILED`).
+ */
+function validationFailure(cmd: CommandDefinition, errors: readonly ValidationIssue[]): CommandResult {
+  const details = { issues: errors };
+  const dryRun = errors.find((i) => i.code === "DRY_RUN_UNSUPPORTED");
+  if (dryRun !== undefined) return failure("DRY_RUN_UNSUPPORTED", `Command "${cmd.id}" was not run: ${dryRun.message}`, { details });
+  const confirm = errors.find((i) => i.code === "CONFIRMATION_REQUIRED");
+  if (confirm !== undefined) return failure("CONFIRMATION_REQUIRED", `Command "${cmd.id}" was not run: ${confirm.message}`, { details });
+  return failure("VALIDATION_FAILED", `Invalid parameters for "${cmd.id}": ${errors.map((i) => i.message).join("; ")}`, { details });
 }
 
 function abortedResult(cmd: CommandDefinition, signal: AbortSignal): CommandResult {

@@ -11,9 +11,8 @@ import type {
   ResourceType,
   ValidationIssue,
 } from "@espada/infra-core";
-import { ValidationError } from "@espada/infra-core";
+import { InfrastructureCommandValidator, ValidationError } from "@espada/infra-core";
 import { schemaIssuesToError } from "./issues.js";
-import { checkParamValue, compilePattern } from "./params.js";
 import type {
   AddParam,
   AlwaysPresent,
@@ -274,18 +273,14 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
 
   /**
    * Validates and returns the definition.
-   * @throws ValidationError naming every missing or invalid field (`id is required`,
-   * `parameters[2].name: duplicate parameter "cpu"`, `parameters[1].default: …`).
+   * @throws ValidationError naming every missing or invalid field (`id is required`, a parameter
+   * declared twice, a pattern that does not compile, a default or an example that breaks the
+   * declared constraints).
    */
   build(): TypedCommandDefinition<P, I> {
     const draft = this.#draft;
     const issues: ValidationIssue[] = [];
     const parameters = draft.parameters.map((p, index) => normaliseParam(p, `parameters[${index}]`, issues));
-    const seen = new Set<string>();
-    parameters.forEach((p, index) => {
-      if (seen.has(p.name)) issues.push({ code: "DUPLICATE", message: `parameters[${index}].name: duplicate parameter "${p.name}"`, path: `parameters[${index}].name` });
-      seen.add(p.name);
-    });
     const input = {
       ...draft,
       parameters,
@@ -293,26 +288,26 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
       resourceTypes: [...new Set(draft.resourceTypes)],
     };
     const parsed = commandDefinitionSchema.safeParse(input);
-    if (!parsed.success) {
-      const error = schemaIssuesToError("command definition", input, parsed.error.issues);
-      issues.unshift(...error.issues);
+    if (parsed.success) {
+      const definition = parsed.data;
+      // Core's validator reports problems of the definition itself (duplicate names, patterns that
+      // do not compile, defaults that break their own constraints) and checks each example's params.
+      const validator = getValidator();
+      const own = validator.validate(definition, {}, { confirmed: true }).errors.filter((i) => i.code === "INVALID_DEFINITION");
+      issues.push(...own.map((i) => ({ ...i, ...(i.path === undefined ? {} : { path: i.path.replace(/^command\./, "") }) })));
+      definition.examples.forEach((example, index) => {
+        for (const issue of validator.validate(definition, example.params, { confirmed: true }).errors) {
+          if (issue.code === "INVALID_DEFINITION") continue;
+          const path = `examples[${index}].${issue.path ?? "params"}`;
+          issues.push({ code: issue.code, message: `${path}: ${issue.message}`, path });
+        }
+      });
+      if (issues.length === 0) return definition;
+    } else {
+      issues.unshift(...schemaIssuesToError("command definition", input, parsed.error.issues).issues);
     }
-    if (issues.length > 0 || !parsed.success) {
-      const label = draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
-      throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);
-    }
-    const definition = parsed.data;
-    definition.examples.forEach((example, index) => {
-      for (const param of definition.parameters) {
-        const value = example.params[param.name];
-        if (value === undefined) continue;
-        for (const issue of checkParamValue(param, value, `examples[${index}].params.${param.name}`)) issues.push(issue);
-      }
-    });
-    if (issues.length > 0) {
-      throw new ValidationError(`Invalid command definition "${definition.id}": ${issues.map((i) => i.message).join("; ")}`, issues);
-    }
-    return definition;
+    const label = draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
+    throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);
   }
 
   /** Builds the definition and pairs it with a handler whose `params` are typed from the builder. */
@@ -331,9 +326,6 @@ function normaliseParam(p: ParamDraft, path: string, issues: ValidationIssue[]):
   } else {
     pattern = p.pattern;
   }
-  if (pattern !== undefined && compilePattern(pattern) === undefined) {
-    issues.push({ code: "PATTERN_INVALID", message: `${path}.pattern: /${pattern}/ is not a valid regular expression`, path: `${path}.pattern` });
-  }
   const param: CommandParameter = {
     name: p.name,
     type: p.type,
@@ -348,10 +340,15 @@ function normaliseParam(p: ParamDraft, path: string, issues: ValidationIssue[]):
     ...(p.items === undefined ? {} : { items: p.items }),
     ...(p.resourceType === undefined ? {} : { resourceType: p.resourceType }),
   };
-  if (param.default !== undefined && issues.every((i) => !i.path?.startsWith(path))) {
-    issues.push(...checkParamValue(param, param.default, `${path}.default`));
-  }
   return param;
+}
+
+let sharedValidator: InfrastructureCommandValidator | undefined;
+
+/** The validator `build()` checks definitions and examples with, created on first use. */
+function getValidator(): InfrastructureCommandValidator {
+  sharedValidator ??= new InfrastructureCommandValidator();
+  return sharedValidator;
 }
 
 /** Starts a command builder: `defineCommand().id("create-instance")….stringParam(…)….build()`. */

@@ -32,8 +32,6 @@ export type {
   ArrayValueOf,
   AddParam,
 } from "./paramTypes.js";
-export { validateParams, checkParamValue } from "./params.js";
-export type { ParamsValidation, ValidateParamsOptions } from "./params.js";
 export { success, failure, validation } from "./results.js";
 export type { SuccessOptions, FailureOptions } from "./results.js";
 export { BaseInfrastructureProvider } from "./baseProvider.js";
