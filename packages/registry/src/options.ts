@@ -1,0 +1,58 @@
+import { ConfigValidationError, ValidationError } from "@espada/infra-core";
+import type { ValidationIssue } from "@espada/infra-core";
+
+/** The structural shape of a schema's `safeParse` (core's zod schemas satisfy it). */
+export interface SafeParser<T> {
+  safeParse(input: unknown):
+    | { readonly success: true; readonly data: T }
+    | {
+        readonly success: false;
+        readonly error: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string; readonly code: string }[] };
+      };
+}
+
+/** Joins a base path and zod path segments as `base.a.b[0]`. */
+function joinPath(base: string, segments: readonly PropertyKey[]): string {
+  let path = base;
+  for (const segment of segments) {
+    if (typeof segment === "number") path = `${path}[${segment}]`;
+    else path = path === "" ? String(segment) : `${path}.${String(segment)}`;
+  }
+  return path;
+}
+
+/**
+ * Parses `input` with one of core's schemas; on failure throws a {@link ValidationError} whose
+ * issues name each offending field as `<base>.<path>` (e.g. `meta.version`).
+ */
+export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues: ValidationIssue[] = parsed.error.issues.map((issue) => ({
+    code: issue.code === "invalid_type" ? "TYPE_MISMATCH" : "INVALID_VALUE",
+    message: issue.message,
+    path: joinPath(base, issue.path),
+  }));
+  const detail = issues.map((issue) => `${issue.path ?? base}: ${issue.message}`).join("; ");
+  throw new ValidationError(`Invalid ${what}: ${detail}`, issues);
+}
+
+/** Reads an optional integer option ≥ `min`, throwing a {@link ConfigValidationError} naming `path` when it is not one. */
+export function intOption(value: unknown, fallback: number, min: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new ConfigValidationError(`Invalid option ${path}: must be an integer ≥ ${min}`, [
+      { code: "INVALID_VALUE", message: `must be an integer ≥ ${min}`, path },
+    ]);
+  }
+  return value;
+}
+
+/** Reads an optional boolean option, throwing a {@link ConfigValidationError} naming `path` when it is not one. */
+export function boolOption(value: unknown, fallback: boolean, path: string): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new ConfigValidationError(`Invalid option ${path}: must be a boolean`, [{ code: "TYPE_MISMATCH", message: "must be a boolean", path }]);
+  }
+  return value;
+}

@@ -1,0 +1,65 @@
+import { cancelledError } from "./async.js";
+
+interface Waiter {
+  readonly grant: () => void;
+}
+
+/**
+ * A FIFO counting semaphore: at most `limit` holders at once, the rest queue in arrival order.
+ * A queued acquire whose signal aborts leaves the queue and rejects with `CANCELLED`.
+ */
+export class Semaphore {
+  readonly #limit: number;
+  #active = 0;
+  readonly #queue: Waiter[] = [];
+
+  /** @param limit most holders at once (≥ 1). */
+  constructor(limit: number) {
+    this.#limit = Math.max(1, Math.floor(limit));
+  }
+
+  /** Holders right now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Acquirers waiting for a slot. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Waits for a slot; resolves with the function that releases it (idempotent). */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted === true) return Promise.reject(cancelledError(signal, "queued command"));
+    if (this.#active < this.#limit) {
+      this.#active++;
+      return Promise.resolve(this.#releaser());
+    }
+    return new Promise<() => void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.#queue.indexOf(waiter);
+        if (index >= 0) this.#queue.splice(index, 1);
+        reject(cancelledError(signal, "queued command"));
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(this.#releaser());
+        },
+      };
+      this.#queue.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#queue.shift();
+      if (next) next.grant();
+      else this.#active--;
+    };
+  }
+}
