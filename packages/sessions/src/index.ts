@@ -10,3 +10,41 @@ export { EngineStateStore } from "./engineStore.js";
 export { MAX_KEY_BYTES } from "./json.js";
 export { STATE_FORMAT, STATE_FORMAT_VERSION } from "./fileFormat.js";
 export type { StoreProblem, StoreProblemKind, ProblemListener } from "./problems.js";
+export {
+  EncryptionKeyring,
+  ENCRYPTION_KEY_ENV,
+  KEYRING_FILE,
+  encryptionConfigSchema,
+  sealedValueSchema,
+} from "./keyring.js";
+export type { EncryptionConfig, SealedValue, KeyringOptions } from "./keyring.js";
+export {
+  StateSessionStorage,
+  InMemorySessionStorage,
+  FileSessionStorage,
+  SESSION_KEY_PREFIX,
+  createInMemorySessionStorage,
+  createFileSessionStorage,
+} from "./sessionStorage.js";
+export type {
+  SessionStorage,
+  VersionedSession,
+  SessionWriteOptions,
+  StateSessionStorageOptions,
+  FileSessionStorageOptions,
+} from "./sessionStorage.js";
+export {
+  InfrastructureSessionManager,
+  createInfrastructureSessionManager,
+  sessionConfigSchema,
+  historyConfigSchema,
+  sessionManagerConfigSchema,
+  createSessionInputSchema,
+} from "./sessionManager.js";
+export type {
+  SessionManagerConfig,
+  SessionManagerOptions,
+  CreateSessionInput,
+  SessionFilter,
+  SessionHandle,
+} from "./sessionManager.js";

@@ -1,0 +1,228 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { z } from "zod";
+import { InfrastructureError, ValidationError } from "@espada/infra-core";
+import type { JsonValue } from "@espada/infra-core";
+import { parseOptions } from "./problems.js";
+
+/** The environment variable an encryption key (base64 of 32 bytes) is read from. */
+export const ENCRYPTION_KEY_ENV = "ESPADA_INFRA_ENCRYPTION_KEY";
+/** The keyring file generated into a state directory (mode 0600). */
+export const KEYRING_FILE = "keyring.json";
+const DAY_MS = 86_400_000;
+
+/** Schema of `securityConfig.encryption` (the spec's keys plus where the key comes from). */
+export const encryptionConfigSchema = z.object({
+  /** Encrypt secrets at rest. */
+  enabled: z.boolean().default(true),
+  /** The only supported algorithm. */
+  algorithm: z.literal("aes-256-gcm").default("aes-256-gcm"),
+  /** After this many days a generated key is replaced by a new one for encryption (old keys still decrypt). */
+  keyRotationDays: z.number().positive().default(90),
+  /** The key (base64 of 32 bytes); overrides the environment variable and the generated keyring. */
+  key: z.string().optional(),
+  /** Earlier configured keys (base64 of 32 bytes), still used to decrypt. */
+  previousKeys: z.array(z.string()).default([]),
+});
+/** `securityConfig.encryption` after defaults. */
+export type EncryptionConfig = z.output<typeof encryptionConfigSchema>;
+
+/** An encrypted JSON value as stored: algorithm, key id, IV, auth tag and ciphertext (base64). */
+export const sealedValueSchema = z.object({
+  alg: z.literal("aes-256-gcm"),
+  kid: z.string().min(1),
+  iv: z.string(),
+  tag: z.string(),
+  data: z.string(),
+});
+/** An encrypted JSON value as stored. */
+export type SealedValue = z.infer<typeof sealedValueSchema>;
+
+const keyringFileSchema = z.object({
+  format: z.literal("espada-keyring"),
+  v: z.literal(1),
+  keys: z.array(z.object({ id: z.string().min(1), createdAt: z.number(), material: z.string() })),
+});
+
+interface Key {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly material: Buffer;
+  readonly generated: boolean;
+}
+
+function cryptoError(message: string, cause?: unknown): InfrastructureError {
+  return new InfrastructureError("CRYPTO_FAILED", message, cause === undefined ? {} : { cause });
+}
+
+function decodeKey(text: string, field: string): Buffer {
+  const material = Buffer.from(text, "base64");
+  if (material.length !== 32 || material.toString("base64").replace(/=+$/, "") !== text.trim().replace(/=+$/, "")) {
+    // never echo the value: it is a secret
+    throw new ValidationError(`${field} must be the base64 encoding of 32 bytes`, [{ code: "INVALID_KEY", message: "must be base64 of 32 bytes", path: field }]);
+  }
+  return material;
+}
+
+const idOf = (material: Buffer): string => `k-${createHash("sha256").update(material).digest("hex").slice(0, 16)}`;
+
+/** Options of {@link EncryptionKeyring.open}. */
+export interface KeyringOptions {
+  /** `securityConfig.encryption` (defaults applied). */
+  readonly config?: z.input<typeof encryptionConfigSchema>;
+  /** The state directory the keyring file lives in; without it a configured or environment key is required. */
+  readonly directory?: string;
+  /** Environment to read {@link ENCRYPTION_KEY_ENV} from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Clock (epoch ms). */
+  readonly now?: () => number;
+}
+
+/**
+ * The AES-256-GCM keys of a state directory. The encrypting key comes from config, else from
+ * {@link ENCRYPTION_KEY_ENV}, else from a keyring file generated once into the state directory
+ * (mode 0600) and extended with a new key every `keyRotationDays`. Every sealed value names its key
+ * id, so values sealed with an older key still open. Key material never appears in errors or logs.
+ */
+export class EncryptionKeyring {
+  private readonly keys = new Map<string, Key>();
+  private active: Key;
+  private readonly directory: string | undefined;
+  private readonly rotationMs: number;
+  private readonly now: () => number;
+
+  private constructor(active: Key, others: readonly Key[], directory: string | undefined, rotationMs: number, now: () => number) {
+    for (const key of [...others, active]) this.keys.set(key.id, key);
+    this.active = active;
+    this.directory = directory;
+    this.rotationMs = rotationMs;
+    this.now = now;
+  }
+
+  /** The id of the key new values are sealed with. */
+  get activeKeyId(): string {
+    return this.active.id;
+  }
+
+  /** Ids of every key that can open values. */
+  get keyIds(): readonly string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** Loads (or generates) the keys; rotates a generated key that is due. */
+  static async open(options: KeyringOptions = {}): Promise<EncryptionKeyring> {
+    const config = parseOptions(encryptionConfigSchema, options.config ?? {}, "securityConfig.encryption");
+    const now = options.now ?? (() => Date.now());
+    const env = options.env ?? process.env;
+    const others: Key[] = config.previousKeys.map((text, i) => {
+      const material = decodeKey(text, `securityConfig.encryption.previousKeys[${i}]`);
+      return { id: idOf(material), createdAt: 0, material, generated: false };
+    });
+    const stored = options.directory === undefined ? [] : readKeyring(join(options.directory, KEYRING_FILE));
+    others.push(...stored);
+    const explicit = config.key ?? env[ENCRYPTION_KEY_ENV];
+    const field = config.key === undefined ? ENCRYPTION_KEY_ENV : "securityConfig.encryption.key";
+    let active: Key | undefined;
+    if (explicit !== undefined && explicit !== "") {
+      const material = decodeKey(explicit, field);
+      active = { id: idOf(material), createdAt: now(), material, generated: false };
+    } else if (stored.length > 0) {
+      active = stored.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
+    }
+    const rotationMs = config.keyRotationDays * DAY_MS;
+    if (active === undefined) {
+      if (options.directory === undefined) {
+        throw cryptoError(`No encryption key: set securityConfig.encryption.key or ${ENCRYPTION_KEY_ENV}, or give a state directory`);
+      }
+      const ring = new EncryptionKeyring(generateKey(now()), others, options.directory, rotationMs, now);
+      await ring.saveGenerated();
+      return ring;
+    }
+    const ring = new EncryptionKeyring(active, others, options.directory, rotationMs, now);
+    await ring.rotateIfDue();
+    return ring;
+  }
+
+  /** Generates a new encrypting key when the active generated key is older than `keyRotationDays`. */
+  async rotateIfDue(): Promise<boolean> {
+    if (!this.active.generated || this.now() - this.active.createdAt < this.rotationMs) return false;
+    const previous = this.active;
+    this.active = generateKey(this.now());
+    this.keys.set(this.active.id, this.active);
+    try {
+      await this.saveGenerated();
+    } catch (error) {
+      this.keys.delete(this.active.id);
+      this.active = previous;
+      throw error;
+    }
+    return true;
+  }
+
+  /** Encrypts a JSON value with the active key, bound to `context` (e.g. the session id). */
+  seal(value: JsonValue, context: string): SealedValue {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.active.material, iv);
+    cipher.setAAD(Buffer.from(context, "utf8"));
+    const data = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
+    return { alg: "aes-256-gcm", kid: this.active.id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), data: data.toString("base64") };
+  }
+
+  /** Decrypts a sealed value; `CRYPTO_FAILED` when its key is unknown, the context differs or it was tampered with. */
+  open(sealed: unknown, context: string): JsonValue {
+    const parsed = sealedValueSchema.safeParse(sealed);
+    if (!parsed.success) throw cryptoError(`Encrypted value of "${context}" is malformed`);
+    const key = this.keys.get(parsed.data.kid);
+    if (key === undefined) throw cryptoError(`No key "${parsed.data.kid}" to decrypt "${context}" (wrong or missing key)`);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key.material, Buffer.from(parsed.data.iv, "base64"));
+      decipher.setAAD(Buffer.from(context, "utf8"));
+      decipher.setAuthTag(Buffer.from(parsed.data.tag, "base64"));
+      const text = Buffer.concat([decipher.update(Buffer.from(parsed.data.data, "base64")), decipher.final()]).toString("utf8");
+      return JSON.parse(text) as JsonValue;
+    } catch (error) {
+      throw cryptoError(`Could not decrypt "${context}" with key "${key.id}" (wrong key or tampered data)`, error);
+    }
+  }
+
+  private async saveGenerated(): Promise<void> {
+    if (this.directory === undefined) return;
+    const keys = [...this.keys.values()].filter((k) => k.generated);
+    const body = { format: "espada-keyring", v: 1, keys: keys.map((k) => ({ id: k.id, createdAt: k.createdAt, material: k.material.toString("base64") })) };
+    const path = join(this.directory, KEYRING_FILE);
+    try {
+      await writeFileAtomic(path, `${JSON.stringify(body)}\n`, { fsync: true, mode: 0o600 });
+      fs.chmodSync(path, 0o600);
+    } catch (error) {
+      throw cryptoError(`Could not write the keyring in "${this.directory}"`, error);
+    }
+  }
+}
+
+function generateKey(createdAt: number): Key {
+  const material = randomBytes(32);
+  return { id: idOf(material), createdAt, material, generated: true };
+}
+
+function readKeyring(path: string): Key[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw cryptoError(`Could not read the keyring "${path}"`, error);
+  }
+  let parsed: z.infer<typeof keyringFileSchema>;
+  try {
+    parsed = keyringFileSchema.parse(JSON.parse(text));
+  } catch {
+    throw cryptoError(`The keyring "${path}" is corrupt or of an unknown format`);
+  }
+  return parsed.keys.map((k) => {
+    const material = Buffer.from(k.material, "base64");
+    if (material.length !== 32) throw cryptoError(`Key "${k.id}" in "${path}" is not 32 bytes`);
+    return { id: k.id, createdAt: k.createdAt, material, generated: true };
+  });
+}

@@ -1,0 +1,506 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  commandHistoryEntrySchema,
+  createEventBus,
+  createNoopLogger,
+  InfrastructureError,
+  NotFoundError,
+  pendingOperationSchema,
+  providerAuthSchema,
+  sessionResourceSchema,
+  StorageError,
+  ValidationError,
+} from "@espada/infra-core";
+import type {
+  CommandHistoryEntry,
+  InfrastructureEventBus,
+  InfrastructureLogger,
+  InfrastructureSession,
+  PendingOperation,
+  SessionResource,
+  SessionState,
+  SessionStore,
+} from "@espada/infra-core";
+import { encryptionConfigSchema } from "./keyring.js";
+import { parseOptions } from "./problems.js";
+import type { StoreProblem } from "./problems.js";
+import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
+import type { SessionStorage, VersionedSession } from "./sessionStorage.js";
+
+const DAY_MS = 86_400_000;
+const MAX_CAS_ATTEMPTS = 32;
+
+/** Schema of `sessionConfig` with the spec's defaults. */
+export const sessionConfigSchema = z.object({
+  /** Session time to live (ms). */
+  timeout: z.number().int().positive().default(3_600_000),
+  /** Most sessions active at once; one more is a `LIMIT_EXCEEDED` error. */
+  maxConcurrent: z.number().int().positive().default(10),
+  /** Keep sessions in a state directory (`FileSessionStorage`) instead of memory. */
+  persistState: z.boolean().default(true),
+  /** Interval (ms) of the sweep that expires sessions. */
+  cleanupInterval: z.number().int().positive().default(300_000),
+});
+
+/** Schema of `commandConfig.history` with the spec's defaults. */
+export const historyConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Newest entries kept per session. */
+  maxEntries: z.number().int().positive().default(1000),
+  /** Entries older than this are dropped. */
+  retentionDays: z.number().positive().default(30),
+});
+
+/** Schema of the serialisable options of {@link InfrastructureSessionManager}. */
+export const sessionManagerConfigSchema = z.object({
+  sessionConfig: sessionConfigSchema.prefault({}),
+  commandConfig: z.object({ history: historyConfigSchema.prefault({}) }).prefault({}),
+  securityConfig: z.object({ encryption: encryptionConfigSchema.prefault({}) }).prefault({}),
+  /** State directory of the file storage (required when `persistState` is true and no storage is given). */
+  stateDirectory: z.string().min(1).optional(),
+  /** How long a terminated or expired session stays readable before it is purged (ms). */
+  endedSessionRetentionMs: z.number().int().positive().default(DAY_MS),
+  /** Lock staleness of the state directory (ms, at least 2000). */
+  lockStaleMs: z.number().int().min(2000).default(10_000),
+});
+/** The manager's config after defaults. */
+export type SessionManagerConfig = z.output<typeof sessionManagerConfigSchema>;
+
+/** Options of {@link InfrastructureSessionManager}. */
+export type SessionManagerOptions = z.input<typeof sessionManagerConfigSchema> & {
+  /** Session storage to use instead of the one `persistState` selects. */
+  readonly storage?: SessionStorage;
+  /** Event bus to emit `session:*` on (one is created when omitted). */
+  readonly events?: InfrastructureEventBus;
+  /** Logger (never given a credential). */
+  readonly logger?: InfrastructureLogger;
+  /** Clock (epoch ms). */
+  readonly now?: () => number;
+  /** Environment to read the encryption key from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Told about each stored record that could not be loaded. */
+  readonly onProblem?: (problem: StoreProblem) => void;
+};
+
+/** Schema of the input of {@link InfrastructureSessionManager.createSession}. */
+export const createSessionInputSchema = z.object({
+  userId: z.string().min(1),
+  environment: z.string().min(1).default("development"),
+  providerId: z.string().min(1).optional(),
+  instanceId: z.string().min(1).optional(),
+  auth: providerAuthSchema.optional(),
+  variables: z.record(z.string(), z.unknown()).default({}),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+  /** TTL of this session (ms); defaults to `sessionConfig.timeout`. */
+  timeout: z.number().int().positive().optional(),
+});
+/** Input of {@link InfrastructureSessionManager.createSession}. */
+export type CreateSessionInput = z.input<typeof createSessionInputSchema>;
+
+/** Filters of {@link InfrastructureSessionManager.listSessions}; all given ones must match. */
+export interface SessionFilter {
+  readonly userId?: string;
+  readonly state?: SessionState;
+  readonly environment?: string;
+  readonly providerId?: string;
+  readonly instanceId?: string;
+}
+
+/** A handle on one session: the spec's `session.extend()` and friends. */
+export interface SessionHandle {
+  readonly id: string;
+  /** The session as stored now (undefined once purged). */
+  get(): Promise<InfrastructureSession | undefined>;
+  /** Pushes the expiry back by `ms` (default `sessionConfig.timeout`). */
+  extend(ms?: number): Promise<InfrastructureSession>;
+  /** Merges variables. */
+  setVariables(variables: Readonly<Record<string, unknown>>): Promise<InfrastructureSession>;
+  /** Marks the session active again and emits `session:activated`. */
+  activate(): Promise<InfrastructureSession>;
+  /** Ends the session and emits `session:terminated`. */
+  terminate(reason?: string): Promise<InfrastructureSession>;
+}
+
+type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R; ttlMs?: number };
+
+function invalid(field: string, message: string): ValidationError {
+  return new ValidationError(`${field} ${message}`, [{ code: "INVALID", message, path: field }]);
+}
+
+/**
+ * Stateful sessions for infrastructure operations: provider context, auth, resources, variables,
+ * pending operations and command history, with a TTL, a `maxConcurrent` cap and a sweep every
+ * `cleanupInterval` that expires sessions. Implements core's `SessionStore` for the executor.
+ * Every change is a compare-and-set on the stored version, so two managers over one store never
+ * lose an update and a pending operation is taken exactly once.
+ */
+export class InfrastructureSessionManager implements SessionStore {
+  /** The bus `session:*` events are emitted on. */
+  readonly events: InfrastructureEventBus;
+  /** The parsed config (defaults applied). */
+  readonly config: SessionManagerConfig;
+  private readonly options: SessionManagerOptions;
+  private readonly logger: InfrastructureLogger;
+  private readonly now: () => number;
+  private storage: SessionStorage | undefined;
+  private starting: Promise<SessionStorage> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Active sessions this manager knows of: id → expiresAt (for `maxConcurrent`). */
+  private readonly active = new Map<string, number>();
+
+  constructor(options: SessionManagerOptions = {}) {
+    this.config = parseOptions(sessionManagerConfigSchema, options, "session manager options");
+    if (options.storage === undefined && this.config.sessionConfig.persistState && this.config.stateDirectory === undefined) {
+      throw invalid("stateDirectory", "is required when sessionConfig.persistState is true and no storage is given");
+    }
+    this.options = options;
+    this.events = options.events ?? createEventBus();
+    this.logger = (options.logger ?? createNoopLogger()).child("sessions");
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** Opens the storage, loads the active sessions and starts the sweep; later calls are no-ops. */
+  async initialize(): Promise<void> {
+    await this.ready();
+  }
+
+  /** Records of the storage that could not be loaded (reported, skipped). */
+  get problems(): readonly StoreProblem[] {
+    return this.storage?.problems ?? [];
+  }
+
+  /** Creates an active session; `LIMIT_EXCEEDED` when `maxConcurrent` sessions are active already. */
+  async createSession(input: CreateSessionInput): Promise<InfrastructureSession> {
+    const storage = await this.ready();
+    const parsed = parseOptions(createSessionInputSchema, input, "session input");
+    const now = this.now();
+    this.reserveSlot();
+    const id = randomUUID();
+    const expiresAt = now + (parsed.timeout ?? this.config.sessionConfig.timeout);
+    this.active.set(id, expiresAt);
+    const session: InfrastructureSession = {
+      id,
+      userId: parsed.userId,
+      state: "active",
+      environment: parsed.environment,
+      ...(parsed.providerId === undefined ? {} : { providerId: parsed.providerId }),
+      ...(parsed.instanceId === undefined ? {} : { instanceId: parsed.instanceId }),
+      ...(parsed.auth === undefined ? {} : { auth: parsed.auth }),
+      resources: {},
+      variables: parsed.variables,
+      pendingOperations: [],
+      history: [],
+      metadata: parsed.metadata,
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt,
+    };
+    let written: VersionedSession | undefined;
+    try {
+      written = await storage.write(session, 0);
+    } catch (error) {
+      this.active.delete(id);
+      throw error;
+    }
+    if (written === undefined) {
+      this.active.delete(id);
+      throw new StorageError("CONFLICT", `Session "${id}" already exists`);
+    }
+    this.logger.info("Session created", { sessionId: id, userId: session.userId, environment: session.environment });
+    this.events.emit("session:created", { sessionId: id, userId: session.userId, timestamp: now });
+    return written.session;
+  }
+
+  /** Reads a session (any state); an active session past its expiry is expired first. */
+  async getSession(sessionId: string): Promise<InfrastructureSession | undefined> {
+    const storage = await this.ready();
+    const found = await storage.get(sessionId);
+    if (found === undefined) return undefined;
+    if (found.session.state === "active" && this.now() >= found.session.expiresAt) return this.expire(sessionId);
+    return found.session;
+  }
+
+  /** Sessions matching every given filter, oldest first. */
+  async listSessions(filter: SessionFilter = {}): Promise<InfrastructureSession[]> {
+    const storage = await this.ready();
+    const now = this.now();
+    const out: InfrastructureSession[] = [];
+    for (const { session } of await storage.list()) {
+      const current = session.state === "active" && now >= session.expiresAt ? ((await this.expire(session.id)) ?? session) : session;
+      if (filter.userId !== undefined && current.userId !== filter.userId) continue;
+      if (filter.state !== undefined && current.state !== filter.state) continue;
+      if (filter.environment !== undefined && current.environment !== filter.environment) continue;
+      if (filter.providerId !== undefined && current.providerId !== filter.providerId) continue;
+      if (filter.instanceId !== undefined && current.instanceId !== filter.instanceId) continue;
+      out.push(current);
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
+  /** Merges (or with `replace`, replaces) the variables of an active session. */
+  async updateVariables(sessionId: string, variables: Readonly<Record<string, unknown>>, options: { readonly replace?: boolean } = {}): Promise<InfrastructureSession> {
+    if (typeof variables !== "object" || variables === null || Array.isArray(variables)) throw invalid("variables", "must be an object");
+    return this.mutateActive(sessionId, (s, now) => {
+      const next = { ...s, variables: options.replace === true ? { ...variables } : { ...s.variables, ...variables }, lastActivityAt: now };
+      return { next, result: next };
+    });
+  }
+
+  /** Records resources a command touched (core `SessionStore`). */
+  async trackResources(sessionId: string, resources: readonly z.input<typeof sessionResourceSchema>[]): Promise<void> {
+    const parsed = parseOptions(z.array(sessionResourceSchema), resources, "resources");
+    await this.updateResources(sessionId, parsed);
+  }
+
+  /** Adds or replaces resources (by id) and removes the ids in `remove`. */
+  async updateResources(sessionId: string, upsert: readonly SessionResource[], remove: readonly string[] = []): Promise<InfrastructureSession> {
+    const parsed = parseOptions(z.array(sessionResourceSchema), upsert, "resources");
+    return this.mutateActive(sessionId, (s, now) => {
+      const resources: Record<string, SessionResource> = { ...s.resources };
+      for (const id of remove) delete resources[id];
+      for (const resource of parsed) resources[resource.id] = resource;
+      const next = { ...s, resources, lastActivityAt: now };
+      return { next, result: next };
+    });
+  }
+
+  /** Pushes the expiry of an active session back by `ms` (default `sessionConfig.timeout`). */
+  async extendSession(sessionId: string, ms: number = this.config.sessionConfig.timeout): Promise<InfrastructureSession> {
+    if (!Number.isInteger(ms) || ms <= 0) throw invalid("ms", "must be a positive integer");
+    const session = await this.mutateActive(sessionId, (s, now) => {
+      const next = { ...s, expiresAt: Math.max(s.expiresAt, now) + ms, lastActivityAt: now };
+      return { next, result: next };
+    });
+    this.active.set(session.id, session.expiresAt);
+    return session;
+  }
+
+  /**
+   * Makes a session the active one again: an active session is touched, an expired one reopens
+   * with a fresh `timeout` (subject to `maxConcurrent`). Emits `session:activated`. A terminated
+   * session cannot be activated (`ILLEGAL_TRANSITION`).
+   */
+  async activateSession(sessionId: string): Promise<InfrastructureSession> {
+    await this.ready();
+    let reserved = false;
+    try {
+      const session = await this.mutate(sessionId, (s, now) => {
+        if (s.state === "terminated") {
+          throw new InfrastructureError("ILLEGAL_TRANSITION", `Session "${s.id}" is terminated and cannot be activated`, { field: "sessionId" });
+        }
+        const reopening = s.state !== "active" || now >= s.expiresAt;
+        if (reopening && !reserved && !this.active.has(s.id)) {
+          this.reserveSlot();
+          reserved = true;
+        }
+        const next: InfrastructureSession = reopening
+          ? { ...s, state: "active", expiresAt: now + this.config.sessionConfig.timeout, lastActivityAt: now }
+          : { ...s, lastActivityAt: now };
+        return { next, result: next };
+      });
+      this.active.set(session.id, session.expiresAt);
+      this.events.emit("session:activated", { sessionId, userId: session.userId, timestamp: this.now() });
+      return session;
+    } catch (error) {
+      if (reserved) this.active.delete(sessionId);
+      throw error;
+    }
+  }
+
+  /** Ends a session (kept readable for `endedSessionRetentionMs`) and emits `session:terminated`. */
+  async terminateSession(sessionId: string, reason = "terminated"): Promise<InfrastructureSession> {
+    const session = await this.mutate(sessionId, (s, now) => {
+      if (s.state === "terminated") return { result: s };
+      const next: InfrastructureSession = { ...s, state: "terminated", lastActivityAt: now };
+      return { next, result: next, ttlMs: this.config.endedSessionRetentionMs };
+    });
+    this.active.delete(sessionId);
+    this.logger.info("Session terminated", { sessionId, userId: session.userId, reason });
+    this.events.emit("session:terminated", { sessionId, userId: session.userId, reason, timestamp: this.now() });
+    return session;
+  }
+
+  /** Appends to a session's history, dropping entries past `retentionDays` and beyond `maxEntries`. */
+  async appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void> {
+    const history = this.config.commandConfig.history;
+    if (!history.enabled) return;
+    const parsed = parseOptions(commandHistoryEntrySchema, entry, "history entry");
+    await this.mutate(sessionId, (s, now) => {
+      const cutoff = now - history.retentionDays * DAY_MS;
+      const kept = [...s.history, parsed].filter((e) => e.startedAt >= cutoff);
+      const next = { ...s, history: kept.length > history.maxEntries ? kept.slice(kept.length - history.maxEntries) : kept, lastActivityAt: now };
+      return { next, result: undefined };
+    });
+  }
+
+  /** Stores an operation waiting for approval or confirmation (params encrypted at rest). */
+  async addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void> {
+    const parsed = parseOptions(pendingOperationSchema, operation, "pending operation");
+    await this.mutateActive(sessionId, (s, now) => {
+      if (s.pendingOperations.some((op) => op.id === parsed.id)) {
+        throw new InfrastructureError("ALREADY_EXISTS", `Pending operation "${parsed.id}" already exists`, { field: "operation.id" });
+      }
+      return { next: { ...s, pendingOperations: [...s.pendingOperations, parsed], lastActivityAt: now }, result: undefined };
+    });
+  }
+
+  /** Removes and returns a pending operation; exactly one of several racing callers gets it. */
+  async takePendingOperation(sessionId: string, operationId: string): Promise<PendingOperation | undefined> {
+    return this.mutate(sessionId, (s, now) => {
+      const op = s.pendingOperations.find((o) => o.id === operationId);
+      if (op === undefined) return { result: undefined };
+      return { next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now }, result: op };
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+  }
+
+  /** Expires every active session past its expiry, emitting `session:expired`; resolves with the count. */
+  async cleanupExpiredSessions(): Promise<number> {
+    const storage = await this.ready();
+    const now = this.now();
+    let expired = 0;
+    for (const { session } of await storage.list()) {
+      if (session.state === "active" && now >= session.expiresAt) {
+        if ((await this.expire(session.id, true)) !== undefined) expired++;
+      }
+    }
+    return expired;
+  }
+
+  /** A handle on a session offering `extend()`, `activate()`, `terminate()`… */
+  session(sessionId: string): SessionHandle {
+    return {
+      id: sessionId,
+      get: () => this.getSession(sessionId),
+      extend: (ms?: number) => this.extendSession(sessionId, ms),
+      setVariables: (variables) => this.updateVariables(sessionId, variables),
+      activate: () => this.activateSession(sessionId),
+      terminate: (reason?: string) => this.terminateSession(sessionId, reason),
+    };
+  }
+
+  /** Stops the sweep and closes the storage (flushing pending writes); safe to call twice. */
+  async shutdown(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.closed) return;
+    this.closed = true;
+    const starting = this.starting;
+    if (starting === undefined) return;
+    const storage = await starting.catch(() => undefined);
+    if (storage !== undefined && this.options.storage === undefined) await storage.close();
+  }
+
+  /** Same as {@link shutdown}. */
+  async close(): Promise<void> {
+    await this.shutdown();
+  }
+
+  private ready(): Promise<SessionStorage> {
+    if (this.closed) return Promise.reject(new InfrastructureError("SHUTDOWN", "The session manager is shut down"));
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<SessionStorage> {
+    const config = this.config;
+    const storage =
+      this.options.storage ??
+      (config.sessionConfig.persistState
+        ? await FileSessionStorage.open({
+            directory: config.stateDirectory ?? "",
+            lockStaleMs: config.lockStaleMs,
+            encryption: config.securityConfig.encryption,
+            ...(this.options.env === undefined ? {} : { env: this.options.env }),
+            ...(this.options.now === undefined ? {} : { now: this.options.now }),
+            ...(this.options.onProblem === undefined ? {} : { onProblem: this.options.onProblem }),
+          })
+        : new InMemorySessionStorage(this.options.now === undefined ? {} : { now: this.options.now }));
+    this.storage = storage;
+    for (const problem of storage.problems) this.logger.warn("Stored record could not be loaded", { kind: problem.kind, key: problem.key, error: problem.error });
+    const now = this.now();
+    for (const { session } of await storage.list()) {
+      if (session.state === "active" && now < session.expiresAt) this.active.set(session.id, session.expiresAt);
+    }
+    if (this.closed) {
+      if (this.options.storage === undefined) await storage.close();
+      throw new InfrastructureError("SHUTDOWN", "The session manager was shut down while starting");
+    }
+    this.timer = setInterval(() => {
+      this.cleanupExpiredSessions().catch((error: unknown) => this.logger.error("Session sweep failed", { error }));
+    }, config.sessionConfig.cleanupInterval);
+    this.timer.unref();
+    return storage;
+  }
+
+  /** Throws `LIMIT_EXCEEDED` when no slot is free (expired entries are dropped first). */
+  private reserveSlot(): void {
+    const max = this.config.sessionConfig.maxConcurrent;
+    if (this.active.size < max) return;
+    const now = this.now();
+    for (const [id, expiresAt] of this.active) if (now >= expiresAt) this.active.delete(id);
+    if (this.active.size >= max) {
+      throw new InfrastructureError("LIMIT_EXCEEDED", `At most ${max} sessions may be active at once (sessionConfig.maxConcurrent)`, {
+        field: "sessionConfig.maxConcurrent",
+        details: { maxConcurrent: max, active: this.active.size },
+      });
+    }
+  }
+
+  /** Marks an active session past its expiry as expired (once, across managers) and emits `session:expired`. */
+  private async expire(sessionId: string, fromSweep = false): Promise<InfrastructureSession | undefined> {
+    let changed = false;
+    const session = await this.mutate(sessionId, (s, now) => {
+      if (s.state !== "active" || now < s.expiresAt) return { result: s };
+      changed = true;
+      return { next: { ...s, state: "expired" as const }, result: { ...s, state: "expired" as const }, ttlMs: this.config.endedSessionRetentionMs };
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
+    this.active.delete(sessionId);
+    if (!changed || session === undefined) return fromSweep ? undefined : session;
+    this.logger.info("Session expired", { sessionId, userId: session.userId });
+    this.events.emit("session:expired", { sessionId, userId: session.userId, reason: "timeout", timestamp: this.now() });
+    return session;
+  }
+
+  private mutateActive<R>(sessionId: string, change: Mutation<R>): Promise<R> {
+    return this.mutate(sessionId, (s, now) => {
+      if (s.state !== "active" || now >= s.expiresAt) {
+        const state = s.state === "active" ? "expired" : s.state;
+        throw new InfrastructureError("ILLEGAL_TRANSITION", `Session "${s.id}" is ${state}; extend or activate it first`, {
+          field: "sessionId",
+          details: { sessionId: s.id, state },
+        });
+      }
+      return change(s, now);
+    });
+  }
+
+  /** Read, change, compare-and-set; retried when another writer got in between. */
+  private async mutate<R>(sessionId: string, change: Mutation<R>): Promise<R> {
+    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
+    const storage = await this.ready();
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await storage.get(sessionId);
+      if (current === undefined) throw new NotFoundError("Session", sessionId, { field: "sessionId" });
+      const step = change(current.session, this.now());
+      if (step.next === undefined) return step.result;
+      const written = await storage.write(step.next, current.version, step.ttlMs === undefined ? {} : { ttlMs: step.ttlMs });
+      if (written !== undefined) return step.result;
+    }
+    throw new StorageError("CONFLICT", `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`);
+  }
+}
+
+/** Creates an {@link InfrastructureSessionManager} and waits until its storage is loaded. */
+export async function createInfrastructureSessionManager(options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
+  const manager = new InfrastructureSessionManager(options);
+  await manager.initialize();
+  return manager;
+}

@@ -1,0 +1,287 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { infrastructureSessionSchema, InfrastructureError, isInfrastructureError, ValidationError } from "@espada/infra-core";
+import type { InfrastructureSession, JsonValue, PendingOperation, StateStore, StoredRecord } from "@espada/infra-core";
+import { FileStateStore } from "./fileStateStore.js";
+import type { FileStateStoreOptions } from "./fileStateStore.js";
+import { EncryptionKeyring } from "./keyring.js";
+import type { KeyringOptions, SealedValue } from "./keyring.js";
+import { InMemoryStateStore } from "./memoryStateStore.js";
+import type { ProblemListener, StoreProblem } from "./problems.js";
+
+/** Key prefix of session records in a state store. */
+export const SESSION_KEY_PREFIX = "sessions/";
+
+/** A session with the store version it was read at (for compare-and-set). */
+export interface VersionedSession {
+  readonly session: InfrastructureSession;
+  readonly version: number;
+}
+
+/** Options of a session write. */
+export interface SessionWriteOptions {
+  /** Record time to live (ms): ended sessions are purged from the store after it. */
+  readonly ttlMs?: number;
+}
+
+/**
+ * Where an {@link InfrastructureSessionManager} keeps sessions: versioned reads and compare-and-set
+ * writes, so two managers over one store never lose an update.
+ */
+export interface SessionStorage {
+  /** True when sessions survive a restart. */
+  readonly persistent: boolean;
+  /** Records that could not be loaded (reported, skipped). */
+  readonly problems: readonly StoreProblem[];
+  /** Reads a session; `CRYPTO_FAILED` when its secrets cannot be decrypted. */
+  get(id: string): Promise<VersionedSession | undefined>;
+  /** Every readable session (unreadable ones are reported and skipped). */
+  list(): Promise<VersionedSession[]>;
+  /** Writes when the stored version equals `expectedVersion` (0 = new); undefined on a conflict. */
+  write(session: InfrastructureSession, expectedVersion: number, options?: SessionWriteOptions): Promise<VersionedSession | undefined>;
+  /** Removes a session; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** Flushes and releases the underlying store (when this storage owns it). */
+  close(): Promise<void>;
+}
+
+/** Options of {@link StateSessionStorage}. */
+export interface StateSessionStorageOptions {
+  /** The state store holding the sessions. */
+  readonly store: StateStore;
+  /** Seals `auth.credentials` and pending-operation params at rest when given. */
+  readonly keyring?: EncryptionKeyring;
+  /** Parse every session read back with `infrastructureSessionSchema` (on for anything read from disk). */
+  readonly parse?: boolean;
+  /** Close the store with this storage. */
+  readonly ownsStore?: boolean;
+  /** Told about each session that could not be read. */
+  readonly onProblem?: ProblemListener;
+  /** Directory to move unreadable session records aside into. */
+  readonly quarantineDirectory?: string;
+  /** Problems found by the store itself while loading. */
+  readonly storeProblems?: () => readonly StoreProblem[];
+}
+
+interface PersistedSession {
+  readonly v: 1;
+  readonly session: JsonValue;
+  readonly sealed?: { readonly credentials?: SealedValue; readonly params?: Readonly<Record<string, SealedValue>> };
+}
+
+/**
+ * Sessions in any {@link StateStore} under `sessions/<id>`, each as `{ v: 1, session, sealed? }`.
+ * With a keyring, `auth.credentials` and every pending operation's `params` are replaced by
+ * AES-256-GCM sealed values bound to the session (and operation) id.
+ */
+export class StateSessionStorage implements SessionStorage {
+  /** True when sessions survive a restart. */
+  readonly persistent: boolean;
+  private readonly store: StateStore;
+  private readonly keyring: EncryptionKeyring | undefined;
+  private readonly parse: boolean;
+  private readonly ownsStore: boolean;
+  private readonly onProblem: ProblemListener | undefined;
+  private readonly quarantineDirectory: string | undefined;
+  private readonly storeProblems: () => readonly StoreProblem[];
+  private readonly found: StoreProblem[] = [];
+  private readonly reported = new Set<string>();
+
+  constructor(options: StateSessionStorageOptions, persistent = false) {
+    this.store = options.store;
+    this.keyring = options.keyring;
+    this.parse = options.parse ?? true;
+    this.ownsStore = options.ownsStore ?? false;
+    this.onProblem = options.onProblem;
+    this.quarantineDirectory = options.quarantineDirectory;
+    this.storeProblems = options.storeProblems ?? (() => []);
+    this.persistent = persistent;
+  }
+
+  /** Problems of the store plus sessions that could not be decrypted or parsed. */
+  get problems(): readonly StoreProblem[] {
+    return [...this.storeProblems(), ...this.found];
+  }
+
+  /** Reads a session; `CRYPTO_FAILED` (typed) when its secrets cannot be decrypted. */
+  async get(id: string): Promise<VersionedSession | undefined> {
+    const record = await this.store.get(SESSION_KEY_PREFIX + id);
+    if (record === undefined) return undefined;
+    const decoded = await this.decode(id, record);
+    if (decoded instanceof InfrastructureError) throw decoded;
+    return decoded;
+  }
+
+  /** Every readable session; the others are reported once and skipped. */
+  async list(): Promise<VersionedSession[]> {
+    const out: VersionedSession[] = [];
+    for (const record of await this.store.list(SESSION_KEY_PREFIX)) {
+      const decoded = await this.decode(record.key.slice(SESSION_KEY_PREFIX.length), record);
+      if (decoded !== undefined && !(decoded instanceof InfrastructureError)) out.push(decoded);
+    }
+    return out;
+  }
+
+  /** Compare-and-set write; undefined when the stored version moved on. */
+  async write(session: InfrastructureSession, expectedVersion: number, options: SessionWriteOptions = {}): Promise<VersionedSession | undefined> {
+    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session) as unknown as JsonValue, options);
+    return result.ok ? { session, version: result.record.version } : undefined;
+  }
+
+  /** Removes a session. */
+  async delete(id: string): Promise<boolean> {
+    return this.store.delete(SESSION_KEY_PREFIX + id);
+  }
+
+  /** Closes the store when this storage owns it. */
+  async close(): Promise<void> {
+    if (this.ownsStore) await this.store.close();
+  }
+
+  private encode(session: InfrastructureSession): PersistedSession {
+    const keyring = this.keyring;
+    if (keyring === undefined) return { v: 1, session: session as unknown as JsonValue };
+    const params: Record<string, SealedValue> = {};
+    const pendingOperations = session.pendingOperations.map((op): PendingOperation => {
+      params[op.id] = keyring.seal(op.params as JsonValue, `${session.id}/pending/${op.id}`);
+      return { ...op, params: {} };
+    });
+    const credentials = session.auth === undefined ? undefined : keyring.seal(session.auth.credentials, `${session.id}/credentials`);
+    const stripped = { ...session, pendingOperations, ...(session.auth === undefined ? {} : { auth: { ...session.auth, credentials: {} } }) };
+    return { v: 1, session: stripped as unknown as JsonValue, sealed: { ...(credentials === undefined ? {} : { credentials }), params } };
+  }
+
+  private async decode(id: string, record: StoredRecord): Promise<VersionedSession | InfrastructureError | undefined> {
+    const value = record.value as Partial<PersistedSession> | null;
+    try {
+      if (typeof value !== "object" || value === null || value.v !== 1 || typeof value.session !== "object" || value.session === null) {
+        throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "FORMAT", message: "unknown session record format", path: "session" }]);
+      }
+      let raw = value.session as unknown as InfrastructureSession;
+      if (value.sealed !== undefined) raw = this.unseal(id, raw, value.sealed);
+      if (!this.parse) return { session: raw, version: record.version };
+      const parsed = infrastructureSessionSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ code: i.code.toUpperCase(), message: i.message, path: i.path.map(String).join(".") }));
+        throw new ValidationError(`Session "${id}" failed its schema`, issues);
+      }
+      if (parsed.data.id !== id) {
+        throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "MISMATCH", message: "id differs from key", path: "id" }]);
+      }
+      return { session: parsed.data, version: record.version };
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      if (error.code === "CRYPTO_FAILED") {
+        this.report(id, record, { kind: "crypto", error, key: id });
+        return error;
+      }
+      // not a session: move it aside, report it, and let the others load
+      const movedTo = this.quarantine(id, record);
+      await this.store.delete(SESSION_KEY_PREFIX + id).catch(() => undefined);
+      this.report(id, record, { kind: "invalid", error, key: id, ...(movedTo === undefined ? {} : { movedTo }) });
+      return undefined;
+    }
+  }
+
+  private unseal(id: string, session: InfrastructureSession, sealed: NonNullable<PersistedSession["sealed"]>): InfrastructureSession {
+    const keyring = this.keyring;
+    if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
+    const pendingOperations = (session.pendingOperations as PendingOperation[] | undefined)?.map((op) => {
+      const params = sealed.params?.[op.id];
+      return params === undefined ? op : { ...op, params: keyring.open(params, `${id}/pending/${op.id}`) as Record<string, unknown> };
+    });
+    const auth = session.auth === undefined || sealed.credentials === undefined
+      ? session.auth
+      : { ...session.auth, credentials: keyring.open(sealed.credentials, `${id}/credentials`) as Record<string, string> };
+    return { ...session, ...(pendingOperations === undefined ? {} : { pendingOperations }), ...(auth === undefined ? {} : { auth }) };
+  }
+
+  private quarantine(id: string, record: StoredRecord): string | undefined {
+    if (this.quarantineDirectory === undefined) return undefined;
+    const path = join(this.quarantineDirectory, `${Date.now()}-session-${Buffer.from(id, "utf8").toString("base64url")}.json`);
+    try {
+      writeFileSync(path, JSON.stringify(record), { mode: 0o600 });
+      return path;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private report(id: string, record: StoredRecord, problem: StoreProblem): void {
+    const marker = `${id}@${record.version}`;
+    if (this.reported.has(marker)) return;
+    this.reported.add(marker);
+    this.found.push(problem);
+    this.onProblem?.(problem);
+  }
+}
+
+/** Sessions in memory: fast, ephemeral (the spec's `InMemorySessionStorage`). */
+export class InMemorySessionStorage extends StateSessionStorage {
+  constructor(options: { readonly now?: () => number } = {}) {
+    super({ store: new InMemoryStateStore(options.now === undefined ? {} : { now: options.now }), parse: false, ownsStore: true }, false);
+  }
+}
+
+/** Options of {@link FileSessionStorage.open}. */
+export type FileSessionStorageOptions = FileStateStoreOptions & {
+  /** `securityConfig.encryption`: credentials are encrypted at rest unless `enabled` is false. */
+  readonly encryption?: KeyringOptions["config"];
+  /** Environment to read the encryption key from (default `process.env`). */
+  readonly env?: KeyringOptions["env"];
+};
+
+/**
+ * Sessions in a {@link FileStateStore} with credentials encrypted at rest (the spec's
+ * `FileSessionStorage`): persistent across restarts, one lock per state directory.
+ */
+export class FileSessionStorage extends StateSessionStorage {
+  /** The state directory. */
+  readonly directory: string;
+
+  private constructor(options: StateSessionStorageOptions, directory: string) {
+    super(options, true);
+    this.directory = directory;
+  }
+
+  /** Opens the state directory (lock, load, keyring). */
+  static async open(options: FileSessionStorageOptions): Promise<FileSessionStorage> {
+    const store = await FileStateStore.open(options);
+    try {
+      const encrypt = options.encryption?.enabled ?? true;
+      const keyring = encrypt
+        ? await EncryptionKeyring.open({
+            directory: store.directory,
+            ...(options.encryption === undefined ? {} : { config: options.encryption }),
+            ...(options.env === undefined ? {} : { env: options.env }),
+            ...(options.now === undefined ? {} : { now: options.now }),
+          })
+        : undefined;
+      return new FileSessionStorage(
+        {
+          store,
+          ...(keyring === undefined ? {} : { keyring }),
+          parse: true,
+          ownsStore: true,
+          ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+          quarantineDirectory: join(store.directory, "quarantine"),
+          storeProblems: () => store.problems,
+        },
+        store.directory,
+      );
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+}
+
+/** Creates an {@link InMemorySessionStorage}. */
+export function createInMemorySessionStorage(options: { readonly now?: () => number } = {}): InMemorySessionStorage {
+  return new InMemorySessionStorage(options);
+}
+
+/** Opens a {@link FileSessionStorage}. */
+export function createFileSessionStorage(options: FileSessionStorageOptions): Promise<FileSessionStorage> {
+  return FileSessionStorage.open(options);
+}
