@@ -1,0 +1,147 @@
+import { describe, expectTypeOf, it } from "vitest";
+import type { CommandDefinition, CommandResult, ExecutionContext } from "@espada/infra-core";
+import { defineCommand, implementCommand } from "./defineCommand.js";
+import type { InputOf, ParamsOf, TypedCommandDefinition } from "./defineCommand.js";
+import { createSimpleProvider } from "./simpleProvider.js";
+import { defineProvider } from "./defineProvider.js";
+import { failure, success } from "./results.js";
+
+const base = () => defineCommand().id("c").name("C").category("provision");
+
+describe("command params type inference", () => {
+  it("required and defaulted params are non-optional for the handler", () => {
+    const def = base().stringParam("name", "Instance name", { required: true }).numberParam("cpu", "CPU count", { default: 2 }).build();
+    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ name: string; cpu: number }>();
+    expectTypeOf(def).toExtend<CommandDefinition>();
+  });
+
+  it("the handler receives typed params", () => {
+    const impl = base()
+      .stringParam("name", "Instance name", { required: true })
+      .numberParam("cpu", "CPU count", { default: 2 })
+      .handler((params, ctx) => {
+        expectTypeOf(params).toEqualTypeOf<{ name: string; cpu: number }>();
+        expectTypeOf(ctx).toEqualTypeOf<ExecutionContext>();
+        return success(params.name.length + params.cpu);
+      });
+    expectTypeOf(impl.definition).toExtend<CommandDefinition>();
+  });
+
+  it("params without required/default are optional", () => {
+    const def = base().booleanParam("dryRun", "Simulate").stringParam("note", "Note", { required: false }).build();
+    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ dryRun?: boolean; note?: string }>();
+  });
+
+  it("enum options narrow to the literal union", () => {
+    const def = base()
+      .stringParam("size", "Size", { enum: ["small", "large"], required: true })
+      .numberParam("replicas", "Replicas", { enum: [1, 3, 5] })
+      .build();
+    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ size: "small" | "large"; replicas?: 1 | 3 | 5 }>();
+  });
+
+  it("every param kind maps to its value type", () => {
+    const def = base()
+      .arrayParam("zones", "", { items: "string", required: true })
+      .arrayParam("anything", "", { default: [] })
+      .objectParam("labels", "", { required: true })
+      .fileParam("manifest", "", { required: true })
+      .secretParam("token", "", { required: true })
+      .resourceRefParam("cluster", "")
+      .build();
+    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{
+      zones: string[];
+      anything: unknown[];
+      labels: Record<string, unknown>;
+      manifest: string;
+      token: string;
+      cluster?: string;
+    }>();
+  });
+
+  it("the caller input makes defaulted params optional", () => {
+    const def = base().stringParam("name", "", { required: true }).numberParam("cpu", "", { default: 2, required: true }).build();
+    expectTypeOf<InputOf<typeof def>>().toEqualTypeOf<{ name: string; cpu?: number }>();
+  });
+
+  it("an untyped definition falls back to a record", () => {
+    expectTypeOf<ParamsOf<CommandDefinition>>().toEqualTypeOf<Record<string, unknown>>();
+    expectTypeOf<InputOf<CommandDefinition>>().toEqualTypeOf<Record<string, unknown>>();
+  });
+
+  it("implementCommand takes its params type from the definition", () => {
+    const def: TypedCommandDefinition<{ id: string }> = base().stringParam("id", "", { required: true }).build();
+    implementCommand(def, (params) => {
+      expectTypeOf(params).toEqualTypeOf<{ id: string }>();
+      return failure("NOPE", "no");
+    });
+  });
+
+  it("refuses wrong uses at compile time", () => {
+    const builder = base().stringParam("name", "", { required: true }).numberParam("cpu", "", { default: 2 });
+    builder.handler((params) => {
+      // @ts-expect-error cpu is a number, not a string
+      const cpu: string = params.cpu;
+      // @ts-expect-error no such parameter
+      void params.memory;
+      return success(cpu);
+    });
+    // @ts-expect-error an example must include the required name
+    builder.example("missing name", { cpu: 2 });
+    // @ts-expect-error an example value must have the param's type
+    builder.example("wrong type", { name: "a", cpu: "two" });
+    // @ts-expect-error default must match the param type
+    base().numberParam("cpu", "", { default: "2" });
+    // @ts-expect-error unknown category
+    base().category("deploy");
+    // @ts-expect-error a handler must return a command result
+    builder.handler(() => 42);
+    base()
+      .stringParam("size", "", { enum: ["s", "l"], required: true })
+      .handler((params) => {
+        // @ts-expect-error "m" is not one of the enum values
+        const wrong: typeof params.size = "m";
+        return success(wrong);
+      });
+    // @ts-expect-error unknown capability
+    defineProvider().capabilities("teleport");
+  });
+});
+
+describe("createSimpleProvider typing", () => {
+  it("accepts the spec's callbacks and typed command implementations", () => {
+    const meta = defineProvider().id("p").name("P").version("1.0.0").category("cloud").authMethods("api-key").build();
+    const typed = base()
+      .stringParam("name", "", { required: true })
+      .handler((params) => success({ created: params.name }));
+    const provider = createSimpleProvider({
+      meta,
+      commands: [typed, base().id("plain").build()],
+      async onInitialize(auth, logger) {
+        expectTypeOf(auth.method).toEqualTypeOf<"api-key" | "oauth2" | "service-account" | "iam-role" | "certificate" | "token" | "custom">();
+        logger.info("init");
+        await Promise.resolve();
+      },
+      async onStart() {
+        await Promise.resolve();
+      },
+      async onHealthCheck() {
+        await Promise.resolve();
+        return [{ name: "api", status: "healthy" }];
+      },
+      async onExecuteCommand(cmd, params) {
+        await Promise.resolve();
+        expectTypeOf(params).toEqualTypeOf<Record<string, unknown>>();
+        return failure("UNKNOWN_CMD", cmd.id);
+      },
+    });
+    expectTypeOf(provider.executeCommand("c", {})).resolves.toEqualTypeOf<CommandResult>();
+    createSimpleProvider({
+      meta,
+      onInitialize: () => undefined,
+      onStart: () => undefined,
+      // @ts-expect-error a health item needs a known status
+      onHealthCheck: () => [{ name: "api", status: "fine" }],
+    });
+  });
+});
