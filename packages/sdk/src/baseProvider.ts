@@ -414,7 +414,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       await action();
     } catch (error) {
       const from = this.#state;
-      if (canTransition(from, "error")) this.#state = "error";
+      if (canTransition(from, "error")) this.#moveTo("error");
       this.logger.error(`${operation} failed in state ${from}`, { error });
       await this.emitLifecycleHook("onError", { error, data: { operation, from } });
       throw new InfrastructureError("LIFECYCLE_FAILED", `Provider "${this.meta.id}" failed to ${operation}: ${toError(error).message}`, {

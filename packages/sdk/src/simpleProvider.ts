@@ -25,26 +25,26 @@ export interface SimpleProviderOptions {
   /** Instance id when created by a registry factory. */
   readonly instanceId?: string;
   /** Authenticate and connect. */
-  onInitialize(auth: ProviderAuth, logger: InfrastructureLogger): Promise<void> | void;
+  readonly onInitialize: (auth: ProviderAuth, logger: InfrastructureLogger) => Promise<void> | void;
   /** Prepare for operations. */
-  onStart(logger: InfrastructureLogger): Promise<void> | void;
+  readonly onStart: (logger: InfrastructureLogger) => Promise<void> | void;
   /** Pause gracefully. Default: nothing to do. */
-  onStop?(logger: InfrastructureLogger): Promise<void> | void;
+  readonly onStop?: (logger: InfrastructureLogger) => Promise<void> | void;
   /** Release resources. Default: nothing to do. */
-  onDestroy?(logger: InfrastructureLogger): Promise<void> | void;
+  readonly onDestroy?: (logger: InfrastructureLogger) => Promise<void> | void;
   /** One item per sub-check; the worst decides the provider's health. */
-  onHealthCheck(logger: InfrastructureLogger): Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
+  readonly onHealthCheck: (logger: InfrastructureLogger) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
   /** Validate provider settings. Default: every config is valid. */
-  onValidateConfig?(config: unknown, logger: InfrastructureLogger): Promise<ConfigValidationResult> | ConfigValidationResult;
+  readonly onValidateConfig?: (config: unknown, logger: InfrastructureLogger) => Promise<ConfigValidationResult> | ConfigValidationResult;
   /**
    * Run a command that has no handler of its own. Required unless every command carries a handler.
    */
-  onExecuteCommand?(
+  readonly onExecuteCommand?: (
     cmd: CommandDefinition,
     params: Record<string, unknown>,
     ctx: ExecutionContext,
     logger: InfrastructureLogger,
-  ): Promise<CommandResult> | CommandResult;
+  ) => Promise<CommandResult> | CommandResult;
 }
 
 class SimpleProvider extends BaseInfrastructureProvider {

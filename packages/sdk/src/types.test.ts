@@ -10,9 +10,9 @@ const base = () => defineCommand().id("c").name("C").category("provision");
 
 describe("command params type inference", () => {
   it("required and defaulted params are non-optional for the handler", () => {
-    const def = base().stringParam("name", "Instance name", { required: true }).numberParam("cpu", "CPU count", { default: 2 }).build();
-    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ name: string; cpu: number }>();
-    expectTypeOf(def).toExtend<CommandDefinition>();
+    const _def = base().stringParam("name", "Instance name", { required: true }).numberParam("cpu", "CPU count", { default: 2 }).build();
+    expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ name: string; cpu: number }>();
+    expectTypeOf(_def).toExtend<CommandDefinition>();
   });
 
   it("the handler receives typed params", () => {
@@ -28,20 +28,20 @@ describe("command params type inference", () => {
   });
 
   it("params without required/default are optional", () => {
-    const def = base().booleanParam("dryRun", "Simulate").stringParam("note", "Note", { required: false }).build();
-    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ dryRun?: boolean; note?: string }>();
+    const _def = base().booleanParam("dryRun", "Simulate").stringParam("note", "Note", { required: false }).build();
+    expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ dryRun?: boolean; note?: string }>();
   });
 
   it("enum options narrow to the literal union", () => {
-    const def = base()
+    const _def = base()
       .stringParam("size", "Size", { enum: ["small", "large"], required: true })
       .numberParam("replicas", "Replicas", { enum: [1, 3, 5] })
       .build();
-    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{ size: "small" | "large"; replicas?: 1 | 3 | 5 }>();
+    expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ size: "small" | "large"; replicas?: 1 | 3 | 5 }>();
   });
 
   it("every param kind maps to its value type", () => {
-    const def = base()
+    const _def = base()
       .arrayParam("zones", "", { items: "string", required: true })
       .arrayParam("anything", "", { default: [] })
       .objectParam("labels", "", { required: true })
@@ -49,7 +49,7 @@ describe("command params type inference", () => {
       .secretParam("token", "", { required: true })
       .resourceRefParam("cluster", "")
       .build();
-    expectTypeOf<ParamsOf<typeof def>>().toEqualTypeOf<{
+    expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{
       zones: string[];
       anything: unknown[];
       labels: Record<string, unknown>;
@@ -60,8 +60,8 @@ describe("command params type inference", () => {
   });
 
   it("the caller input makes defaulted params optional", () => {
-    const def = base().stringParam("name", "", { required: true }).numberParam("cpu", "", { default: 2, required: true }).build();
-    expectTypeOf<InputOf<typeof def>>().toEqualTypeOf<{ name: string; cpu?: number }>();
+    const _def = base().stringParam("name", "", { required: true }).numberParam("cpu", "", { default: 2, required: true }).build();
+    expectTypeOf<InputOf<typeof _def>>().toEqualTypeOf<{ name: string; cpu?: number }>();
   });
 
   it("an untyped definition falls back to a record", () => {
@@ -98,9 +98,9 @@ describe("command params type inference", () => {
     builder.handler(() => 42);
     base()
       .stringParam("size", "", { enum: ["s", "l"], required: true })
-      .handler((params) => {
+      .handler((_params) => {
         // @ts-expect-error "m" is not one of the enum values
-        const wrong: typeof params.size = "m";
+        const wrong: typeof _params.size = "m";
         return success(wrong);
       });
     // @ts-expect-error unknown capability
