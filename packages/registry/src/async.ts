@@ -1,11 +1,11 @@
-import { InfrastructureError, TimeoutError } from "@espada/infra-core";
+import { InfrastructureError, TimeoutError, toError } from "@espada/infra-core";
 
 /** Runs `fn` so that a synchronous throw becomes a rejection. */
 export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (error) {
-    return Promise.reject(error);
+    return Promise.reject(toError(error));
   }
 }
 
@@ -41,7 +41,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, signa
       },
       (error: unknown) => {
         done();
-        reject(error);
+        reject(toError(error));
       },
     );
   });
@@ -92,7 +92,7 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, what: string
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        reject(error);
+        reject(toError(error));
       },
     );
   });

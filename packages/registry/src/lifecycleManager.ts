@@ -303,7 +303,7 @@ export class InfrastructureLifecycleManager {
    * (default: the auth given at registration). Emits `provider:initialized`.
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails (it is then in `error`).
    */
-  initializeProvider(instanceId: string, auth?: ProviderAuth): Promise<void> {
+  async initializeProvider(instanceId: string, auth?: ProviderAuth): Promise<void> {
     const record = this.#get(instanceId);
     this.#assertOpen();
     return this.#enqueue(record, (epoch) => this.#initialize(record, epoch, auth ?? record.auth));
@@ -313,7 +313,7 @@ export class InfrastructureLifecycleManager {
    * `ready` (or `suspended`, via `ready`) → `active`; starts health checks for it. Emits `provider:ready`.
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails.
    */
-  startProvider(instanceId: string): Promise<void> {
+  async startProvider(instanceId: string): Promise<void> {
     const record = this.#get(instanceId);
     this.#assertOpen();
     return this.#enqueue(record, (epoch) => this.#start(record, epoch));
@@ -323,7 +323,7 @@ export class InfrastructureLifecycleManager {
    * `active` → `suspending` → `suspended`; the provider is no longer restarted automatically.
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails.
    */
-  stopProvider(instanceId: string): Promise<void> {
+  async stopProvider(instanceId: string): Promise<void> {
     const record = this.#get(instanceId);
     this.#assertOpen();
     return this.#enqueue(record, (epoch) => this.#stop(record, epoch));
@@ -334,7 +334,7 @@ export class InfrastructureLifecycleManager {
    * Emits `provider:terminated`. Destroying a `terminated` provider does nothing.
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails.
    */
-  destroyProvider(instanceId: string): Promise<void> {
+  async destroyProvider(instanceId: string): Promise<void> {
     const record = this.#get(instanceId);
     return this.#enqueue(record, (epoch) => this.#destroy(record, epoch));
   }
@@ -368,7 +368,7 @@ export class InfrastructureLifecycleManager {
    * provider reports `unhealthy` (or its check throws or times out) moves it to `error` and schedules
    * a restart. A healthy report resets the restart counter.
    */
-  checkHealth(instanceId: string): Promise<ProviderHealth> {
+  async checkHealth(instanceId: string): Promise<ProviderHealth> {
     return this.#checkHealth(this.#get(instanceId));
   }
 
