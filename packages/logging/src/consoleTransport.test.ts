@@ -94,6 +94,14 @@ describe("ConsoleTransport", () => {
     expect(err.text).toBe("");
   });
 
+  it("shares one error listener per stream across transports", async () => {
+    const stream = new MemoryStream(false);
+    const transports = Array.from({ length: 20 }, () => new ConsoleTransport({ stream }));
+    expect(stream.listenerCount("error")).toBe(1);
+    await Promise.all(transports.map((transport) => transport.shutdown()));
+    expect(stream.listenerCount("error")).toBe(0);
+  });
+
   it("reports a stream error once and keeps logging", async () => {
     const errors: string[] = [];
     const broken = new Writable({

@@ -100,6 +100,30 @@ export function formatConsoleLine(record: LogRecord, colors: boolean): string {
   return parts.join(" ");
 }
 
+/** One shared `error` listener per stream, so many loggers on `process.stderr` add one listener, not many. */
+const streamWatchers = new WeakMap<ConsoleStream, { readonly listener: (error: Error) => void; readonly targets: Set<(error: Error) => void> }>();
+
+function watchStream(stream: ConsoleStream, target: (error: Error) => void): void {
+  let watcher = streamWatchers.get(stream);
+  if (watcher === undefined) {
+    const targets = new Set<(error: Error) => void>();
+    watcher = { targets, listener: (error) => targets.forEach((notify) => notify(error)) };
+    streamWatchers.set(stream, watcher);
+    stream.on("error", watcher.listener);
+  }
+  watcher.targets.add(target);
+}
+
+function unwatchStream(stream: ConsoleStream, target: (error: Error) => void): void {
+  const watcher = streamWatchers.get(stream);
+  if (watcher === undefined) return;
+  watcher.targets.delete(target);
+  if (watcher.targets.size === 0) {
+    stream.off("error", watcher.listener);
+    streamWatchers.delete(stream);
+  }
+}
+
 /** Writes each entry as one readable line, coloured by level on a terminal and plain otherwise. */
 export class ConsoleTransport extends TransportStream {
   /** Whether this transport writes ANSI colours. */
@@ -122,7 +146,7 @@ export class ConsoleTransport extends TransportStream {
       ((error) => {
         process.stderr.write(`[espada-logging] console transport failed: ${error.message}\n`);
       });
-    this.#stream.on("error", this.#streamError);
+    watchStream(this.#stream, this.#streamError);
   }
 
   /** Winston entry point: formats and writes one entry. */
@@ -145,6 +169,6 @@ export class ConsoleTransport extends TransportStream {
   /** Drains, then stops listening to the stream (the stream itself stays open: it is not ours). */
   async shutdown(): Promise<void> {
     await this.flush();
-    this.#stream.off("error", this.#streamError);
+    unwatchStream(this.#stream, this.#streamError);
   }
 }

@@ -1,4 +1,5 @@
 import { readlinkSync, readdirSync } from "node:fs";
+import fc from "fast-check";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import TransportStream from "winston-transport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigValidationError, InfrastructureError, LOG_LEVELS } from "@espada/infra-core";
 import type { InfrastructureLogger } from "@espada/infra-core";
-import { InfrastructureLoggerImpl, createInfrastructureLogger } from "./index.js";
+import { InfrastructureLoggerImpl, createInfrastructureLogger, formatConsoleLine } from "./index.js";
 import type { LogRecord, LoggingConfigInput } from "./index.js";
 
 const FIXED = new Date("2026-01-02T03:04:05.678Z");
@@ -166,6 +167,33 @@ describe("InfrastructureLoggerImpl", () => {
     expect(text).not.toContain("AKIAABCDEFGHIJKLMNOP");
     expect(records[0]?.message).toBe("key [REDACTED] used");
     expect(meta).toEqual(snapshot);
+    await logger.close();
+  });
+
+  it("property: a secret in arbitrary metadata never reaches JSON or console output", async () => {
+    const { logger, records } = capture({ redactPatterns: ["ZQX[A-Za-z0-9]{10}"] });
+    const secretArb = fc.stringMatching(/^[A-Za-z0-9]{10}$/).map((s) => `ZQX${s}`);
+    await fc.assert(
+      fc.asyncProperty(
+        secretArb,
+        fc.constantFrom("password", "client_secret", "sessionToken", "Authorization", "apiKey", "note"),
+        fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+        fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }),
+        async (secret, key, siblings, path) => {
+          records.length = 0;
+          // `note` is not a secret key: there the pattern has to catch it.
+          const leaf = { ...siblings, [key]: key === "note" ? `see ${secret}!` : secret };
+          const meta = path.reduceRight<Record<string, unknown>>((inner, name) => ({ [`k${name}`]: [inner] }), leaf);
+          logger.withContext({ sessionId: secret }).info(`message ${secret}`, { ...meta, error: new Error(`bad ${secret}`) });
+          await logger.flush();
+          const [record] = records;
+          expect(record).toBeDefined();
+          expect(JSON.stringify(record)).not.toContain(secret);
+          expect(formatConsoleLine(record!, false)).not.toContain(secret);
+        },
+      ),
+      { numRuns: 150 },
+    );
     await logger.close();
   });
 
