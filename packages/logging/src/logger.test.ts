@@ -81,6 +81,27 @@ describe("InfrastructureLoggerImpl", () => {
     await logger.close();
   });
 
+  it("filters per destination level", async () => {
+    const logger = createInfrastructureLogger(
+      {
+        level: "debug",
+        destinations: [
+          { type: "file", config: { path: "all.log" } },
+          { type: "file", config: { path: "problems.log", level: "warn" } },
+        ],
+      },
+      { baseDir: dir },
+    );
+    logger.debug("d");
+    logger.warn("w");
+    logger.fatal("f");
+    await logger.close();
+    const messages = async (file: string) =>
+      (await readFile(join(dir, file), "utf8")).trimEnd().split("\n").map((line) => (JSON.parse(line) as LogRecord).message);
+    expect(await messages("all.log")).toEqual(["d", "w", "f"]);
+    expect(await messages("problems.log")).toEqual(["w", "f"]);
+  });
+
   it("writes the structured entry shape", async () => {
     const { logger, records } = capture();
     const root = new Error("socket closed");
