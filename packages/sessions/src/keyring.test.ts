@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { EncryptionKeyring, ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
+import { fakeClock, tempDir } from "../test/helpers.js";
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+function dir(): string {
+  const d = tempDir();
+  cleanups.push(d.cleanup);
+  return d.path;
+}
+const DAY = 86_400_000;
+
+describe("EncryptionKeyring", () => {
+  it("generates a key once into the state directory with mode 0600", async () => {
+    const d = dir();
+    const a = await EncryptionKeyring.open({ directory: d, env: {} });
+    expect(statSync(join(d, KEYRING_FILE)).mode & 0o777).toBe(0o600);
+    const b = await EncryptionKeyring.open({ directory: d, env: {} });
+    expect(b.activeKeyId).toBe(a.activeKeyId);
+    const sealed = a.seal({ token: "s3cr3t" }, "ctx");
+    expect(JSON.stringify(sealed)).not.toContain("s3cr3t");
+    expect(sealed.kid).toBe(a.activeKeyId);
+    expect(b.open(sealed, "ctx")).toEqual({ token: "s3cr3t" });
+  });
+
+  it("binds a sealed value to its context and detects tampering", async () => {
+    const ring = await EncryptionKeyring.open({ directory: dir(), env: {} });
+    const sealed = ring.seal("v", "session-a");
+    expect(() => ring.open(sealed, "session-b")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
+    const data = Buffer.from(sealed.data, "base64");
+    data[0] = (data[0] ?? 0) ^ 1;
+    expect(() => ring.open({ ...sealed, data: data.toString("base64") }, "session-a")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
+  });
+
+  it("rotates after keyRotationDays: the new key encrypts, old keys still decrypt", async () => {
+    const d = dir();
+    const clock = fakeClock();
+    const first = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    const old = first.seal("old", "c");
+    clock.advance(89 * DAY);
+    expect(await first.rotateIfDue()).toBe(false);
+    clock.advance(DAY);
+    const reopened = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    expect(reopened.activeKeyId).not.toBe(first.activeKeyId);
+    expect(reopened.keyIds).toHaveLength(2);
+    expect(reopened.seal("new", "c").kid).toBe(reopened.activeKeyId);
+    expect(reopened.open(old, "c")).toBe("old");
+    expect(statSync(join(d, KEYRING_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it("takes the key from config or the environment; a wrong key is CRYPTO_FAILED", async () => {
+    const key = randomBytes(32).toString("base64");
+    const fromEnv = await EncryptionKeyring.open({ env: { [ENCRYPTION_KEY_ENV]: key } });
+    const fromConfig = await EncryptionKeyring.open({ env: {}, config: { key } });
+    expect(fromConfig.activeKeyId).toBe(fromEnv.activeKeyId);
+    const sealed = fromEnv.seal(1, "c");
+    expect(fromConfig.open(sealed, "c")).toBe(1);
+    const other = await EncryptionKeyring.open({ env: {}, config: { key: randomBytes(32).toString("base64") } });
+    expect(() => other.open(sealed, "c")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
+    const rotated = await EncryptionKeyring.open({ env: {}, config: { key: randomBytes(32).toString("base64"), previousKeys: [key] } });
+    expect(rotated.open(sealed, "c")).toBe(1);
+  });
+
+  it("refuses a malformed key without echoing it, and a missing key without a directory", async () => {
+    const error: unknown = await EncryptionKeyring.open({ env: {}, config: { key: "not-a-real-key-SECRETVALUE" } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "securityConfig.encryption.key" });
+    expect(String((error as Error).message)).not.toContain("SECRETVALUE");
+    await expect(EncryptionKeyring.open({ env: {} })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+  });
+
+  it("reports a corrupt keyring as CRYPTO_FAILED", async () => {
+    const d = dir();
+    writeFileSync(join(d, KEYRING_FILE), "{nope");
+    await expect(EncryptionKeyring.open({ directory: d, env: {} })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+    expect(readFileSync(join(d, KEYRING_FILE), "utf8")).toBe("{nope");
+  });
+});

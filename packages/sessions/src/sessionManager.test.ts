@@ -1,0 +1,232 @@
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createEventBus } from "@espada/infra-core";
+import type { CommandHistoryEntry, PendingOperation, SessionEvent } from "@espada/infra-core";
+import { createInfrastructureSessionManager, InfrastructureSessionManager } from "./sessionManager.js";
+import type { SessionManagerOptions } from "./sessionManager.js";
+import { InMemorySessionStorage } from "./sessionStorage.js";
+import { ENCRYPTION_KEY_ENV } from "./keyring.js";
+import { capturingLogger } from "../test/capturingLogger.js";
+import { fakeClock, tempDir } from "../test/helpers.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+function dir(): string {
+  const d = tempDir();
+  cleanups.push(d.cleanup);
+  return d.path;
+}
+async function manager(options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
+  const m = await createInfrastructureSessionManager({ ...options, sessionConfig: { persistState: false, ...options.sessionConfig } });
+  cleanups.push(() => m.shutdown());
+  return m;
+}
+function collect(bus: ReturnType<typeof createEventBus>): { type: string; event: SessionEvent }[] {
+  const seen: { type: string; event: SessionEvent }[] = [];
+  for (const type of ["session:created", "session:activated", "session:expired", "session:terminated"] as const) {
+    bus.on(type, (event) => seen.push({ type, event }));
+  }
+  return seen;
+}
+const SECRET = "hunter2-very-secret-token";
+
+function historyEntry(startedAt: number, n = 0): CommandHistoryEntry {
+  return { executionId: `e${n}`, commandId: "vm.list", providerId: "p", userId: "u", params: {}, status: "succeeded", dryRun: false, startedAt, duration: 1, affectedResources: [] };
+}
+function pendingOp(id: string): PendingOperation {
+  return { id, kind: "approval", commandId: "vm.delete", commandCategory: "manage", providerId: "p", instanceId: "i", userId: "u", environment: "production", params: { name: "db", password: SECRET }, dryRun: false, createdAt: 1, reason: "needs approval" } as PendingOperation;
+}
+
+describe("InfrastructureSessionManager", () => {
+  it("applies the spec's defaults", () => {
+    const m = new InfrastructureSessionManager({ sessionConfig: { persistState: false } });
+    expect(m.config.sessionConfig).toEqual({ timeout: 3_600_000, maxConcurrent: 10, persistState: false, cleanupInterval: 300_000 });
+    expect(m.config.commandConfig.history).toEqual({ enabled: true, maxEntries: 1000, retentionDays: 30 });
+    expect(m.config.securityConfig.encryption).toMatchObject({ enabled: true, algorithm: "aes-256-gcm", keyRotationDays: 90 });
+    expect(() => new InfrastructureSessionManager({})).toThrow(expect.objectContaining({ field: "stateDirectory" }) as Error);
+    expect(() => new InfrastructureSessionManager({ sessionConfig: { timeout: -1, persistState: false } })).toThrow(
+      expect.objectContaining({ code: "VALIDATION_FAILED", field: "sessionConfig.timeout" }) as Error,
+    );
+  });
+
+  it("creates, gets, lists, updates, extends and terminates with events", async () => {
+    const clock = fakeClock();
+    const events = createEventBus();
+    const seen = collect(events);
+    const m = await manager({ events, now: clock.now });
+    const s = await m.createSession({ userId: "alice", environment: "staging", providerId: "aws", instanceId: "aws-1", variables: { a: 1 }, metadata: { via: "cli" } });
+    expect(s).toMatchObject({ state: "active", userId: "alice", environment: "staging", expiresAt: clock.now() + 3_600_000 });
+    await m.createSession({ userId: "bob" });
+    expect((await m.getSession(s.id))?.variables).toEqual({ a: 1 });
+    expect((await m.listSessions({ userId: "alice" })).map((x) => x.id)).toEqual([s.id]);
+    expect(await m.listSessions({ environment: "development" })).toHaveLength(1);
+    expect((await m.updateVariables(s.id, { b: 2 })).variables).toEqual({ a: 1, b: 2 });
+    expect((await m.updateVariables(s.id, { c: 3 }, { replace: true })).variables).toEqual({ c: 3 });
+    await m.trackResources(s.id, [{ id: "vm-1", type: "compute", providerId: "aws", updatedAt: 1 }]);
+    expect(Object.keys((await m.getSession(s.id))!.resources)).toEqual(["vm-1"]);
+    expect((await m.updateResources(s.id, [], ["vm-1"])).resources).toEqual({});
+    clock.advance(1000);
+    expect((await m.extendSession(s.id, 60_000)).expiresAt).toBe(s.expiresAt + 60_000);
+    const handle = m.session(s.id);
+    expect((await handle.extend()).expiresAt).toBe(s.expiresAt + 60_000 + 3_600_000);
+    expect((await handle.activate()).state).toBe("active");
+    expect((await handle.terminate("done")).state).toBe("terminated");
+    await expect(m.updateVariables(s.id, { x: 1 })).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
+    await expect(m.activateSession(s.id)).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
+    await expect(m.extendSession("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(seen.map((e) => e.type)).toEqual(["session:created", "session:created", "session:activated", "session:terminated"]);
+    expect(seen[3]?.event).toMatchObject({ sessionId: s.id, userId: "alice", reason: "done" });
+  });
+
+  it("refuses bad input with a typed error naming the field", async () => {
+    const m = await manager();
+    await expect(m.createSession({ userId: "" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "userId" });
+    await expect(m.createSession({ userId: "u", auth: { method: "nope" } } as never)).rejects.toMatchObject({ field: "auth.method" });
+  });
+
+  it("enforces maxConcurrent with LIMIT_EXCEEDED and frees a slot on terminate", async () => {
+    const m = await manager({ sessionConfig: { maxConcurrent: 2 } });
+    const a = await m.createSession({ userId: "u" });
+    await m.createSession({ userId: "u" });
+    await expect(m.createSession({ userId: "u" })).rejects.toMatchObject({ code: "LIMIT_EXCEEDED", field: "sessionConfig.maxConcurrent" });
+    await m.terminateSession(a.id);
+    await expect(m.createSession({ userId: "u" })).resolves.toMatchObject({ state: "active" });
+    const burst = await Promise.allSettled([m.createSession({ userId: "u" }), m.createSession({ userId: "u" })]);
+    expect(burst.every((r) => r.status === "rejected")).toBe(true);
+  });
+
+  it("sweeps every cleanupInterval, expiring sessions with session:expired (fake timers)", async () => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    const events = createEventBus();
+    const seen = collect(events);
+    const m = await manager({ events, sessionConfig: { timeout: 10_000, cleanupInterval: 5_000, maxConcurrent: 1 } });
+    const s = await m.createSession({ userId: "u" });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(seen.filter((e) => e.type === "session:expired")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(seen.filter((e) => e.type === "session:expired").map((e) => e.event.sessionId)).toEqual([s.id]);
+    expect((await m.getSession(s.id))?.state).toBe("expired");
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(seen.filter((e) => e.type === "session:expired")).toHaveLength(1);
+    await expect(m.createSession({ userId: "u" })).resolves.toBeDefined(); // the slot was freed
+    const reopened = await m.activateSession(s.id).catch((e: unknown) => e);
+    expect(reopened).toMatchObject({ code: "LIMIT_EXCEEDED" });
+    await m.shutdown();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("expires lazily on read even between sweeps", async () => {
+    const clock = fakeClock();
+    const events = createEventBus();
+    const seen = collect(events);
+    const m = await manager({ events, now: clock.now, sessionConfig: { timeout: 1000 } });
+    const s = await m.createSession({ userId: "u" });
+    clock.advance(1000);
+    expect((await m.getSession(s.id))?.state).toBe("expired");
+    await expect(m.extendSession(s.id)).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
+    expect((await m.activateSession(s.id)).expiresAt).toBe(clock.now() + 1000);
+    expect(seen.map((e) => e.type)).toEqual(["session:created", "session:expired", "session:activated"]);
+  });
+
+  it("applies history limits maxEntries and retentionDays on append", async () => {
+    const clock = fakeClock();
+    const m = await manager({ now: clock.now, commandConfig: { history: { maxEntries: 3, retentionDays: 1 } } });
+    const s = await m.createSession({ userId: "u" });
+    await m.appendHistory(s.id, historyEntry(clock.now() - 2 * 86_400_000, 0));
+    for (let i = 1; i <= 5; i++) await m.appendHistory(s.id, historyEntry(clock.now(), i));
+    expect((await m.getSession(s.id))!.history.map((h) => h.executionId)).toEqual(["e3", "e4", "e5"]);
+    await expect(m.appendHistory(s.id, { ...historyEntry(1), status: "weird" } as never)).rejects.toMatchObject({ field: "status" });
+  });
+
+  it("takes a pending operation exactly once, also across two managers over one storage", async () => {
+    const storage = new InMemorySessionStorage();
+    const a = await manager({ storage });
+    const b = await manager({ storage });
+    const s = await a.createSession({ userId: "u" });
+    await a.addPendingOperation(s.id, pendingOp("op-1"));
+    await expect(a.addPendingOperation(s.id, pendingOp("op-1"))).rejects.toMatchObject({ code: "ALREADY_EXISTS" });
+    const takes = await Promise.all([a.takePendingOperation(s.id, "op-1"), b.takePendingOperation(s.id, "op-1"), a.takePendingOperation(s.id, "op-1"), b.takePendingOperation(s.id, "op-1")]);
+    expect(takes.filter((t) => t !== undefined)).toHaveLength(1);
+    expect(await a.takePendingOperation("missing", "op-1")).toBeUndefined();
+    // concurrent updates from both managers are all kept
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).updateVariables(s.id, { [`k${i}`]: i })));
+    expect(Object.keys((await a.getSession(s.id))!.variables)).toHaveLength(20);
+    await storage.close();
+  });
+
+  it("persists to a state directory with credentials and pending params encrypted at rest", async () => {
+    const d = dir();
+    const { logger, lines } = capturingLogger();
+    const first = await createInfrastructureSessionManager({ stateDirectory: d, logger, env: {} });
+    const s = await first.createSession({ userId: "u", auth: { method: "api-key", credentials: { apiKey: SECRET } } });
+    await first.addPendingOperation(s.id, pendingOp("op-1"));
+    await first.shutdown();
+    const onDisk = readdirSync(join(d, "records")).map((f) => readFileSync(join(d, "records", f), "utf8")).join("\n");
+    expect(onDisk).toContain(s.id);
+    expect(onDisk).not.toContain(SECRET);
+    expect(onDisk).toContain('"kid"');
+    const second = await createInfrastructureSessionManager({ stateDirectory: d, logger, env: {} });
+    cleanups.push(() => second.shutdown());
+    const back = await second.getSession(s.id);
+    expect(back?.auth?.credentials).toEqual({ apiKey: SECRET });
+    expect(back?.pendingOperations[0]?.params).toEqual({ name: "db", password: SECRET });
+    await second.terminateSession(s.id);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("a session under a wrong key is CRYPTO_FAILED (reported); the others load", async () => {
+    const d = dir();
+    const keyA = randomBytes(32).toString("base64");
+    const keyB = randomBytes(32).toString("base64");
+    const a = await createInfrastructureSessionManager({ stateDirectory: d, env: { [ENCRYPTION_KEY_ENV]: keyA } });
+    const secret = await a.createSession({ userId: "u", auth: { method: "token", credentials: { token: SECRET } } });
+    await a.shutdown();
+    const b = await createInfrastructureSessionManager({ stateDirectory: d, env: { [ENCRYPTION_KEY_ENV]: keyB } });
+    const plain = await b.createSession({ userId: "v" });
+    await b.shutdown();
+    const { logger, lines } = capturingLogger();
+    const c = await createInfrastructureSessionManager({ stateDirectory: d, env: { [ENCRYPTION_KEY_ENV]: keyB }, logger });
+    cleanups.push(() => c.shutdown());
+    expect((await c.listSessions()).map((x) => x.id)).toEqual([plain.id]);
+    expect(c.problems.map((p) => [p.kind, p.key, p.error.code])).toEqual([["crypto", secret.id, "CRYPTO_FAILED"]]);
+    const error: unknown = await c.getSession(secret.id).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "CRYPTO_FAILED" });
+    expect(String((error as Error).message)).not.toContain(SECRET);
+    expect(lines.join("\n")).not.toContain(SECRET);
+    expect(lines.join("\n")).not.toContain(keyA);
+  });
+
+  it("quarantines a stored session that fails its schema and loads the others", async () => {
+    const d = dir();
+    const a = await createInfrastructureSessionManager({ stateDirectory: d, env: {} });
+    const good = await a.createSession({ userId: "u" });
+    await a.shutdown();
+    const { FileStateStore } = await import("./fileStateStore.js");
+    const store = await FileStateStore.open({ directory: d });
+    await store.put("sessions/broken", { v: 1, session: { id: "broken", userId: 5 } });
+    await store.close();
+    const b = await createInfrastructureSessionManager({ stateDirectory: d, env: {} });
+    cleanups.push(() => b.shutdown());
+    expect((await b.listSessions()).map((s) => s.id)).toEqual([good.id]);
+    expect(b.problems.map((p) => [p.kind, p.key])).toEqual([["invalid", "broken"]]);
+    expect(readdirSync(join(d, "quarantine")).some((f) => f.includes("session"))).toBe(true);
+  });
+
+  it("shutdown() clears the sweep timer, is safe twice, and later calls fail with SHUTDOWN", async () => {
+    const d = dir();
+    const before = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const m = await createInfrastructureSessionManager({ stateDirectory: d, env: {} });
+    await m.createSession({ userId: "u" });
+    await m.shutdown();
+    await m.shutdown();
+    await new Promise((r) => setImmediate(r));
+    expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(before);
+    await expect(m.getSession("x")).rejects.toMatchObject({ code: "SHUTDOWN" });
+  });
+});
