@@ -148,6 +148,7 @@ export class FakeProvider implements InfrastructureProvider {
 
   async executeCommand(commandId: string, params: Record<string, unknown>, context: Partial<ExecutionContext> = {}): Promise<CommandResult> {
     const signal = context.signal;
+    this.calls.push(`exec:${commandId}`);
     switch (commandId) {
       case "echo":
         return ok({ message: params.message, dryRun: context.dryRun });

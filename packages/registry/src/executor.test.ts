@@ -1,0 +1,305 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createAllowAllGate } from "@espada/infra-core";
+import type { AuditEventInput, AuditSink, CommandEvent, GateDecision, OperationRequest, ResourceEvent, SecurityGate } from "@espada/infra-core";
+import { InfrastructureProviderRegistry } from "./registry.js";
+import { createCommandExecutor } from "./executor.js";
+import type { CommandConfigInput, ExecutionOutcome } from "./executor.js";
+import { FakeProvider } from "../test/fakeProvider.js";
+import { MemorySessionStore } from "../test/memorySessionStore.js";
+
+const risk = { score: 10, level: "minimal" as const, factors: [] };
+
+function scriptedGate(decide: (request: OperationRequest) => GateDecision): SecurityGate & { requests: OperationRequest[] } {
+  const requests: OperationRequest[] = [];
+  return {
+    requests,
+    checkOperation: (request) => {
+      requests.push(request);
+      return Promise.resolve(decide(request));
+    },
+  };
+}
+
+async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput; random?: () => number } = {}) {
+  const registry = new InfrastructureProviderRegistry();
+  const provider = new FakeProvider({ id: "fake" });
+  registry.registerFactory(provider.meta, () => provider);
+  await registry.createAndInitializeProvider("fake", { instanceId: "p" });
+  const sessions = new MemorySessionStore();
+  sessions.create("s1", "alice", "staging");
+  const audits: AuditEventInput[] = [];
+  const audit: AuditSink = {
+    record: (event) => {
+      audits.push(event);
+      return Promise.resolve();
+    },
+  };
+  const executor = createCommandExecutor({
+    providers: registry,
+    gate: options.gate ?? createAllowAllGate(),
+    sessions,
+    audit,
+    events: registry.events,
+    ...(options.config === undefined ? {} : { config: options.config }),
+    random: options.random ?? (() => 0.5),
+  });
+  const events: { type: string; event: CommandEvent | ResourceEvent }[] = [];
+  registry.events.on("*", (type, event) => {
+    if (type.startsWith("command:") || type.startsWith("resource:")) events.push({ type, event: event as CommandEvent });
+  });
+  const history = () => sessions.sessions.get("s1")?.history ?? [];
+  return { registry, provider, sessions, executor, audits, events, history, types: () => events.map((e) => e.type) };
+}
+
+function expectStatus<S extends ExecutionOutcome["status"]>(outcome: ExecutionOutcome, status: S): Extract<ExecutionOutcome, { status: S }> {
+  expect(outcome.status).toBe(status);
+  return outcome as Extract<ExecutionOutcome, { status: S }>;
+}
+
+describe("InfrastructureCommandExecutor", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("runs an allowed command: history (redacted), events and audit", async () => {
+    const { executor, history, types, audits } = await setup();
+    const outcome = await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "hi", token: "s3cret" }, sessionId: "s1" });
+    const ok = expectStatus(outcome, "succeeded");
+    expect(ok.result.data).toEqual({ message: "hi", dryRun: false });
+    expect(ok.attempts).toBe(1);
+    expect(history()).toMatchObject([{ executionId: outcome.executionId, commandId: "echo", status: "succeeded", userId: "alice", params: { message: "hi", token: "[REDACTED]" } }]);
+    expect(types()).toEqual(["command:started", "command:completed"]);
+    expect(audits).toMatchObject([{ type: "command_executed", outcome: "success", actor: "alice", environment: "staging", details: { params: { token: "[REDACTED]" } } }]);
+    expect(JSON.stringify(audits)).not.toContain("s3cret");
+  });
+
+  it("validates with the core validator and returns the issues naming fields", async () => {
+    const { executor, provider, history, types } = await setup();
+    const outcome = await executor.execute({ instanceId: "p", commandId: "echo", params: { message: 5, extra: true }, sessionId: "s1" });
+    const invalid = expectStatus(outcome, "invalid");
+    expect(invalid.result.error.code).toBe("VALIDATION_FAILED");
+    expect(invalid.issues.map((i) => i.path).sort()).toEqual(["params.extra", "params.message"]);
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
+    expect(history()).toMatchObject([{ status: "failed", errorCode: "VALIDATION_FAILED" }]);
+    expect(types()).toEqual([]);
+  });
+
+  it("names the unknown instance, command and session, and refuses a provider that is not active", async () => {
+    const { executor, registry } = await setup();
+    const cases = [
+      [{ instanceId: "nope", commandId: "echo" }, "instanceId"],
+      [{ instanceId: "p", commandId: "nope" }, "commandId"],
+      [{ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "ghost" }, "sessionId"],
+    ] as const;
+    for (const [request, field] of cases) {
+      const invalid = expectStatus(await executor.execute(request), "invalid");
+      expect(invalid.issues[0]?.path).toBe(field);
+    }
+    await registry.lifecycle.stopProvider("p");
+    const stopped = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "invalid");
+    expect(stopped.result.error).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("suspended") as string });
+  });
+
+  it("returns the gate's reasons when denied and runs nothing", async () => {
+    const gate = scriptedGate(() => ({ outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:update" }] }));
+    const { executor, provider, history, audits } = await setup({ gate });
+    const denied = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "denied");
+    expect(denied.result.error).toMatchObject({ code: "SECURITY_DENIED", message: "Denied: rbac: alice lacks infra:update" });
+    expect(denied.decision.reasons[0]?.check).toBe("rbac");
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
+    expect(gate.requests[0]).toMatchObject({ commandId: "resize-instance", commandCategory: "manage", userId: "alice", environment: "staging", providerId: "fake", instanceId: "p" });
+    expect(history()).toMatchObject([{ status: "denied" }]);
+    expect(audits).toMatchObject([{ type: "operation_rejected", outcome: "denied" }]);
+  });
+
+  it("denies when the gate itself fails (fail closed)", async () => {
+    const gate: SecurityGate = { checkOperation: () => Promise.reject(new Error("rbac store offline")) };
+    const { executor } = await setup({ gate });
+    const denied = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "denied");
+    expect(denied.result.error.message).toMatch(/rbac store offline/);
+  });
+
+  it("stores a needs-approval operation in the session and resumes it exactly once", async () => {
+    const gate = scriptedGate((request) =>
+      request.approvalId === "appr-1" ? { outcome: "allowed", risk, reasons: [] } : { outcome: "needs-approval", approvalId: "appr-1", risk, reasons: [{ check: "approval", passed: false, message: "needs infra:admin" }] },
+    );
+    const { executor, sessions, history, types } = await setup({ gate });
+    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
+    expect(pending.pending).toMatchObject({ kind: "approval", approvalId: "appr-1", commandId: "create-instance", params: { name: "vm-1" }, reason: "approval: needs infra:admin" });
+    expect(sessions.sessions.get("s1")?.pendingOperations).toHaveLength(1);
+    expect(types()).toEqual([]);
+    const [a, b] = await Promise.all([executor.resume("s1", pending.pending.id), executor.resume("s1", pending.pending.id)]);
+    const ok = expectStatus(a, "succeeded");
+    expect(ok.executionId).toBe(pending.executionId);
+    expect(expectStatus(b, "failed").result.error).toMatchObject({ code: "NOT_FOUND" });
+    expect(gate.requests[1]?.approvalId).toBe("appr-1");
+    expect(history().map((h) => h.status)).toEqual(["pending", "succeeded"]);
+    expect(sessions.sessions.get("s1")?.resources["vm-1"]).toMatchObject({ type: "compute", providerId: "fake" });
+  });
+
+  it("asks for explicit confirmation of a dangerous command", async () => {
+    const { executor, provider, events } = await setup();
+    const request = { instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" } };
+    const noSession = expectStatus(await executor.execute(request), "invalid");
+    expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }]);
+    const pending = expectStatus(await executor.execute({ ...request, sessionId: "s1" }), "pending");
+    expect(pending.pending.kind).toBe("confirmation");
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
+    expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "succeeded");
+    expect(events.find((e) => e.type === "resource:deleted")?.event).toMatchObject({ resourceId: "vm-1", resourceType: "compute" });
+    expectStatus(await executor.execute({ ...request, confirmed: true }), "succeeded");
+  });
+
+  it("turns a gate needs-confirmation into a pending operation", async () => {
+    const gate = scriptedGate((request) => (request.confirmed ? { outcome: "allowed", risk, reasons: [] } : { outcome: "needs-confirmation", risk, reasons: [{ check: "confirmation", passed: false, message: "production" }] }));
+    const { executor } = await setup({ gate });
+    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+    expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "succeeded");
+  });
+
+  it("enforces dry-run: refused without supportsDryRun, passed to the provider otherwise", async () => {
+    const { executor, types } = await setup();
+    const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "restart-service", dryRun: true }), "invalid");
+    expect(refused.issues[0]).toMatchObject({ code: "DRY_RUN_UNSUPPORTED" });
+    const dry = expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm" }, dryRun: true }), "succeeded");
+    expect(dry.result.data).toEqual({ wouldCreate: "vm" });
+    expect(types().filter((t) => t.startsWith("resource:"))).toEqual([]);
+  });
+
+  it("times out a hanging provider and keeps working afterwards", async () => {
+    vi.useFakeTimers();
+    const { executor } = await setup({ config: { execution: { defaultTimeout: 1_000 } } });
+    const hung = executor.execute({ instanceId: "p", commandId: "hang" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    const failed = expectStatus(await hung, "failed");
+    expect(failed.result.error).toMatchObject({ code: "TIMEOUT", recoverable: false });
+    expect(executor.running).toBe(0);
+    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "still alive" } }), "succeeded");
+  });
+
+  it("uses the per-call timeout over the command's and the default", async () => {
+    vi.useFakeTimers();
+    const { executor } = await setup();
+    const hung = executor.execute({ instanceId: "p", commandId: "hang", timeout: 50 });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(expectStatus(await hung, "failed").result.error.code).toBe("TIMEOUT");
+  });
+
+  it("cancels through the caller's AbortSignal, which reaches the provider", async () => {
+    const { executor, provider, types } = await setup();
+    const controller = new AbortController();
+    const run = executor.execute({ instanceId: "p", commandId: "wait", signal: controller.signal, sessionId: "s1" });
+    await vi.waitFor(() => expect(provider.signals).toHaveLength(1));
+    controller.abort();
+    const cancelled = expectStatus(await run, "cancelled");
+    expect(cancelled.result.error.code).toBe("CANCELLED");
+    expect(provider.signals[0]?.aborted).toBe(true);
+    expect(types()).toEqual(["command:started", "command:cancelled"]);
+  });
+
+  it("cancels a provider that ignores the signal", async () => {
+    const { executor } = await setup();
+    const controller = new AbortController();
+    const run = executor.execute({ instanceId: "p", commandId: "hang", signal: controller.signal });
+    controller.abort();
+    expect(expectStatus(await run, "cancelled").result.error.code).toBe("CANCELLED");
+  });
+
+  it("retries recoverable failures with exponential backoff and jitter", async () => {
+    vi.useFakeTimers();
+    const { executor, provider, events } = await setup({ config: { execution: { retryDelay: 1_000, maxRetries: 3 } }, random: () => 0 });
+    const run = executor.execute({ instanceId: "p", commandId: "flaky", params: { succeedOn: 3 } });
+    const attempts = (): number => [...provider.attempts.values()][0] ?? 0;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(attempts()).toBe(1);
+    await vi.advanceTimersByTimeAsync(499); // first backoff: 1000 × 2⁰, jitter 0 → 500
+    expect(attempts()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(attempts()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000); // second: 2000 → 1000
+    const ok = expectStatus(await run, "succeeded");
+    expect(ok.attempts).toBe(3);
+    expect(events.find((e) => e.type === "command:completed")?.event).toMatchObject({ attempt: 3 });
+  });
+
+  it("stops retrying after maxRetries and never retries a non-recoverable failure", async () => {
+    const { executor } = await setup({ config: { execution: { retryDelay: 0, maxRetries: 1 } } });
+    const exhausted = expectStatus(await executor.execute({ instanceId: "p", commandId: "flaky", params: { succeedOn: 5 } }), "failed");
+    expect(exhausted.attempts).toBe(2);
+    expect(exhausted.result.error).toMatchObject({ code: "THROTTLED", recoverable: true });
+    const hard = expectStatus(await executor.execute({ instanceId: "p", commandId: "fail" }), "failed");
+    expect(hard.attempts).toBe(1);
+  });
+
+  it("turns a throwing or garbage-returning provider into failures", async () => {
+    const { executor, types } = await setup();
+    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "throw" }), "failed").result.error).toMatchObject({ code: "PROVIDER_FAILED", message: /provider exploded/ });
+    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "garbage" }), "failed").result.error.message).toMatch(/malformed/);
+    expect(types()).toEqual(["command:started", "command:failed", "command:started", "command:failed"]);
+  });
+
+  it("limits parallel runs; queued runs honour abort", async () => {
+    const { executor, provider } = await setup({ config: { execution: { parallelLimit: 2 } } });
+    const controllers = [0, 1, 2, 3].map(() => new AbortController());
+    const runs = controllers.map((c) => executor.execute({ instanceId: "p", commandId: "wait", signal: c.signal }));
+    await vi.waitFor(() => expect(provider.signals).toHaveLength(2));
+    expect(executor.running).toBe(2);
+    expect(executor.queued).toBe(2);
+    controllers[3]!.abort();
+    expect(expectStatus(await runs[3]!, "cancelled").attempts).toBe(0);
+    controllers[0]!.abort();
+    await vi.waitFor(() => expect(provider.signals).toHaveLength(3));
+    for (const c of controllers) c.abort();
+    const outcomes = await Promise.all(runs);
+    expect(outcomes.map((o) => o.status)).toEqual(["cancelled", "cancelled", "cancelled", "cancelled"]);
+    expect(provider.signals).toHaveLength(3);
+  });
+
+  it("turns provider progress into command:progress events", async () => {
+    const { executor, events } = await setup();
+    await executor.execute({ instanceId: "p", commandId: "progress", params: { steps: 2 } });
+    const progress = events.filter((e) => e.type === "command:progress").map((e) => (e.event as CommandEvent).progress);
+    expect(progress).toEqual([
+      { message: "step 1", step: 1, totalSteps: 2, percent: 50 },
+      { message: "step 2", step: 2, totalSteps: 2, percent: 100 },
+    ]);
+  });
+
+  it("emits resource events by change type and tracks resources in the session", async () => {
+    const { executor, events, sessions } = await setup();
+    await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" }, sessionId: "s1" });
+    await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm-1" }, sessionId: "s1" });
+    await executor.execute({ instanceId: "p", commandId: "explicit-changes", sessionId: "s1" });
+    const resources = events.filter((e) => e.type.startsWith("resource:")).map((e) => [e.type, (e.event as ResourceEvent).resourceId, (e.event as ResourceEvent).resourceType]);
+    expect(resources).toEqual([
+      ["resource:created", "vm-1", "compute"],
+      ["resource:updated", "vm-1", "compute"],
+      ["resource:created", "db-1", "database"],
+      ["resource:deleted", "old-1", undefined],
+    ]);
+    expect(Object.keys(sessions.sessions.get("s1")?.resources ?? {}).sort()).toEqual(["db-1", "vm-1"]);
+  });
+
+  it("keeps working when the session store fails", async () => {
+    const { executor, sessions } = await setup();
+    sessions.failWrites = true;
+    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "s1" }), "succeeded");
+  });
+
+  it("parses its config and names the bad field", () => {
+    const registry = new InfrastructureProviderRegistry();
+    expect(() => createCommandExecutor({ providers: registry, gate: createAllowAllGate(), config: { execution: { parallelLimit: 0 } } })).toThrow(/commandConfig\.execution\.parallelLimit/);
+    const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate() });
+    expect(executor.config.execution).toEqual({ defaultTimeout: 60_000, maxRetries: 3, retryDelay: 1_000, parallelLimit: 5 });
+    expect(executor.config.history).toEqual({ enabled: true, maxEntries: 1_000, retentionDays: 30 });
+  });
+
+  it("close() cancels running work and refuses new calls", async () => {
+    const { executor, provider } = await setup();
+    const run = executor.execute({ instanceId: "p", commandId: "wait" });
+    await vi.waitFor(() => expect(provider.signals).toHaveLength(1));
+    await executor.close();
+    expect(expectStatus(await run, "cancelled").result.error.code).toBe("SHUTDOWN");
+    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "failed").result.error.code).toBe("SHUTDOWN");
+  });
+});
