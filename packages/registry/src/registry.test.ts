@@ -17,13 +17,12 @@ const metaOf = (id: string): Record<string, unknown> => ({
 
 function fakeFactory(options: FakeProviderOptions = {}): ProviderFactory & { created: FakeProvider[] } {
   const created: FakeProvider[] = [];
-  const factory = (() => {
+  const factory: ProviderFactory = () => {
     const provider = new FakeProvider(options);
     created.push(provider);
     return provider;
-  }) as ProviderFactory & { created: FakeProvider[] };
-  factory.created = created;
-  return factory;
+  };
+  return Object.assign(factory, { created });
 }
 
 describe("InfrastructureProviderRegistry", () => {
