@@ -264,8 +264,24 @@ export class StateEngine {
 
   private submit<R>(space: RecordSpace, key: string, apply: PendingOp["apply"]): Promise<R> {
     if (this.closed) return Promise.reject(closedError());
+    const queueKey = `${space}\u0000${key}`;
+    if (this.persistence === undefined && !this.queues.has(queueKey)) {
+      // memory only and nothing queued for this key: nothing to wait for, apply now
+      try {
+        const table = this.tables[space];
+        const raw = table.get(key);
+        const now = this.now();
+        const step = apply(raw !== undefined && isLive(raw, now) ? raw : undefined, now);
+        if (step.next !== raw) {
+          if (step.next === undefined) table.delete(key);
+          else table.set(key, step.next);
+        }
+        return Promise.resolve(step.result as R);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     return new Promise<R>((resolve, reject) => {
-      const queueKey = `${space}\u0000${key}`;
       const op: PendingOp = { apply, resolve: resolve as (value: unknown) => void, reject };
       const queue = this.queues.get(queueKey);
       if (queue !== undefined) {

@@ -20,7 +20,7 @@ export const fileStateStoreOptionsSchema = z.object({
   /** The state directory; created when missing. */
   directory: z.string().min(1),
   /** A lock not refreshed for this long is stale (ms, at least 2000). A dead owner on this host is stale at once. */
-  lockStaleMs: z.number().int().min(2000).default(10_000),
+  lockStaleMs: z.number().int().min(2000).default(30_000),
   /** Retries while another live process holds the lock (0 = fail at once with `STORAGE_LOCKED`). */
   lockRetries: z.number().int().min(0).default(0),
 });
@@ -51,6 +51,7 @@ export type FileStateStoreOptions = z.input<typeof fileStateStoreOptionsSchema> 
 const SPACE_DIRS: Record<RecordSpace, string> = { record: "records", counter: "counters" };
 const LOG_DIR = "logs";
 const QUARANTINE_DIR = "quarantine";
+const MAX_CONCURRENT_WRITES = 2;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
 
 const defaultIo: FileStoreIo = {
@@ -61,6 +62,28 @@ const defaultIo: FileStoreIo = {
     await handle.datasync();
   },
 };
+
+/** At most `limit` tasks at once; the rest wait in order. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
 
 /** Coalesces directory fsyncs: callers arriving while one runs share the next one. */
 class DirectorySync {
@@ -114,6 +137,8 @@ class FilePersistence implements StatePersistence {
   private readonly release: () => Promise<void>;
   private readonly dirSyncs: Record<RecordSpace | "log", DirectorySync>;
   private readonly logs = new Map<string, OpenLog>();
+  /** Bounds concurrent file writes so that the lock refresh is never starved of the libuv thread pool. */
+  private readonly writes = new Limiter(MAX_CONCURRENT_WRITES);
   /** Set when the lock was lost: every later write fails. */
   compromised: Error | undefined;
 
@@ -139,8 +164,7 @@ class FilePersistence implements StatePersistence {
     this.assertLocked();
     const path = join(this.directory, SPACE_DIRS[space], `${encodeKey(key)}.json`);
     try {
-      if (record === undefined) await this.io.removeFile(path);
-      else await this.io.writeFile(path, encodeRecordFile(space, record));
+      await this.writes.run(() => (record === undefined ? this.io.removeFile(path) : this.io.writeFile(path, encodeRecordFile(space, record))));
       await this.dirSyncs[space].sync();
     } catch (error) {
       throw new StorageError("STORAGE_FAILED", `Could not write record "${key}"`, { cause: error, details: { key } });

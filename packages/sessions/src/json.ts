@@ -4,6 +4,7 @@ import type { JsonValue } from "@espada/infra-core";
 /** Longest key (or log name) a store accepts, in UTF-8 bytes; keeps encoded file names under 255 bytes. */
 export const MAX_KEY_BYTES = 180;
 
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Throws a typed `INVALID_ARGUMENT` error unless `key` is a usable store key. */
@@ -11,10 +12,10 @@ export function assertKey(key: unknown, field = "key"): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
     throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a non-empty string`, { field });
   }
-  if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
     throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be at most ${MAX_KEY_BYTES} UTF-8 bytes`, { field });
   }
-  if (LONE_SURROGATE.test(key)) {
+  if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
     throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be well-formed Unicode (no lone surrogates)`, { field });
   }
 }
@@ -26,39 +27,63 @@ export function assertPositive(value: unknown, field: string): asserts value is 
   }
 }
 
+const MAX_DEPTH = 256;
+const BAD = Symbol("not JSON");
+
+/** Fast path: copy and freeze, or throw {@link BAD} without building paths. */
+function copy(value: unknown, depth: number): JsonValue {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return value;
+    throw BAD;
+  }
+  if (typeof value !== "object" || depth > MAX_DEPTH) throw BAD;
+  if (Array.isArray(value)) {
+    const items = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = copy(value[i] === undefined ? null : value[i], depth + 1);
+    return Object.freeze(items);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw BAD;
+  const out: Record<string, JsonValue> = {};
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v !== undefined && Object.hasOwn(value, k)) out[k] = copy(v, depth + 1);
+  }
+  return Object.freeze(out);
+}
+
+/** Slow path, only after the fast one failed: finds the offending path for the error. */
+function explain(value: unknown, path: string, seen: Set<object>): InfrastructureError | undefined {
+  const fail = (why: string): InfrastructureError => new InfrastructureError("INVALID_ARGUMENT", `${path} ${why}`, { field: path });
+  if (value === null || typeof value === "string" || typeof value === "boolean" || value === undefined) return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : fail("must be a finite number");
+  if (typeof value !== "object") return fail(`is not JSON (${typeof value})`);
+  if (seen.has(value)) return fail("contains a cycle");
+  if (seen.size >= MAX_DEPTH) return fail(`is nested deeper than ${MAX_DEPTH} levels`);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return fail("must be a plain object");
+  seen.add(value);
+  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+  for (const [suffix, v] of entries) {
+    const error = explain(v, `${path}${suffix}`, seen);
+    if (error !== undefined) return error;
+  }
+  seen.delete(value);
+  return undefined;
+}
+
 /**
  * Deep-copies a JSON value and freezes the copy, so a stored value can neither be changed by the
  * caller afterwards nor by whoever reads it. Anything JSON cannot represent identically (undefined,
- * functions, non-finite numbers, class instances, cycles) is refused with `INVALID_ARGUMENT`; object
- * properties whose value is `undefined` are dropped, as `JSON.stringify` drops them.
+ * functions, non-finite numbers, class instances, cycles) is refused with `INVALID_ARGUMENT` naming
+ * the path; object properties whose value is `undefined` are dropped, as `JSON.stringify` drops them.
  */
-export function freezeJson(value: unknown, path = "value", seen: Set<object> = new Set()): JsonValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new InfrastructureError("INVALID_ARGUMENT", `${path} must be a finite number`, { field: path });
-    return value;
+export function freezeJson(value: unknown, path = "value"): JsonValue {
+  try {
+    return copy(value, 0);
+  } catch (error) {
+    if (error !== BAD) throw error;
+    throw explain(value, path, new Set()) ?? new InfrastructureError("INVALID_ARGUMENT", `${path} is not JSON`, { field: path });
   }
-  if (typeof value !== "object") {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${path} is not JSON (${typeof value})`, { field: path });
-  }
-  if (seen.has(value)) throw new InfrastructureError("INVALID_ARGUMENT", `${path} contains a cycle`, { field: path });
-  seen.add(value);
-  let copy: JsonValue;
-  if (Array.isArray(value)) {
-    const items: JsonValue[] = [];
-    for (let i = 0; i < value.length; i++) items.push(freezeJson(value[i] === undefined ? null : value[i], `${path}[${i}]`, seen));
-    copy = Object.freeze(items);
-  } else {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `${path} must be a plain object`, { field: path });
-    }
-    const out: Record<string, JsonValue> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) out[k] = freezeJson(v, `${path}.${k}`, seen);
-    }
-    copy = Object.freeze(out);
-  }
-  seen.delete(value);
-  return copy;
 }

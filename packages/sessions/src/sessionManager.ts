@@ -62,7 +62,7 @@ export const sessionManagerConfigSchema = z.object({
   /** How long a terminated or expired session stays readable before it is purged (ms). */
   endedSessionRetentionMs: z.number().int().positive().default(DAY_MS),
   /** Lock staleness of the state directory (ms, at least 2000). */
-  lockStaleMs: z.number().int().min(2000).default(10_000),
+  lockStaleMs: z.number().int().min(2000).default(30_000),
 });
 /** The manager's config after defaults. */
 export type SessionManagerConfig = z.output<typeof sessionManagerConfigSchema>;

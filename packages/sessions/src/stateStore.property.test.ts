@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JsonValue, StateStore } from "@espada/infra-core";
+import { FileStateStore } from "./fileStateStore.js";
+import { InMemoryStateStore } from "./memoryStateStore.js";
+import { fakeClock, tempDir } from "../test/helpers.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const key = fc.constantFrom("a", "b", "s/1", "s/2", "../x");
+const value: fc.Arbitrary<JsonValue> = fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.record({ n: fc.integer() }));
+type Op =
+  | { op: "put"; key: string; value: JsonValue; ttl?: number }
+  | { op: "cas"; key: string; expected: number; value: JsonValue }
+  | { op: "delete"; key: string }
+  | { op: "get"; key: string }
+  | { op: "list"; prefix: string }
+  | { op: "inc"; key: string; by: number }
+  | { op: "append"; value: JsonValue }
+  | { op: "read"; from: number }
+  | { op: "tick"; ms: number };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ op: fc.constant("put" as const), key, value, ttl: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }).map((o) => (o.ttl === undefined ? { op: o.op, key: o.key, value: o.value } : o)),
+  fc.record({ op: fc.constant("cas" as const), key, expected: fc.integer({ min: 0, max: 4 }), value }),
+  fc.record({ op: fc.constant("delete" as const), key }),
+  fc.record({ op: fc.constant("get" as const), key }),
+  fc.record({ op: fc.constant("list" as const), prefix: fc.constantFrom("", "s/", "a") }),
+  fc.record({ op: fc.constant("inc" as const), key, by: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({ op: fc.constant("append" as const), value }),
+  fc.record({ op: fc.constant("read" as const), from: fc.integer({ min: 0, max: 5 }) }),
+  fc.record({ op: fc.constant("tick" as const), ms: fc.integer({ min: 1, max: 40 }) }),
+);
+
+async function run(store: StateStore, o: Op): Promise<unknown> {
+  switch (o.op) {
+    case "put":
+      return store.put(o.key, o.value, o.ttl === undefined ? {} : { ttlMs: o.ttl });
+    case "cas":
+      return store.compareAndSet(o.key, o.expected, o.value);
+    case "delete":
+      return store.delete(o.key);
+    case "get":
+      return store.get(o.key);
+    case "list":
+      return store.list(o.prefix);
+    case "inc":
+      return store.increment(`c/${o.key}`, 30, o.by);
+    case "append":
+      return store.append("log", o.value);
+    case "read":
+      return store.read("log", o.from);
+    case "tick":
+      return undefined;
+  }
+}
+
+describe("FileStateStore matches the InMemoryStateStore model", () => {
+  it("on random operation sequences, including after a reopen", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const clock = fakeClock();
+        const dir = tempDir();
+        cleanups.push(dir.cleanup);
+        const model = new InMemoryStateStore({ now: clock.now });
+        let file = await FileStateStore.open({ directory: dir.path, now: clock.now });
+        try {
+          for (const o of ops) {
+            if (o.op === "tick") clock.advance(o.ms);
+            expect(await run(file, o)).toEqual(await run(model, o));
+          }
+          await file.close();
+          file = await FileStateStore.open({ directory: dir.path, now: clock.now });
+          expect(file.problems).toEqual([]);
+          expect(await file.list("")).toEqual(await model.list(""));
+          expect(await file.read("log")).toEqual(await model.read("log"));
+        } finally {
+          await file.close();
+          await model.close();
+          dir.cleanup();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("compare-and-set", () => {
+  it("exactly one of N racing writers with the same expectation wins (both stores)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), async (writers, priorWrites, onFile) => {
+        const dir = tempDir();
+        const store: StateStore = onFile ? await FileStateStore.open({ directory: dir.path }) : new InMemoryStateStore();
+        try {
+          for (let i = 0; i < priorWrites; i++) await store.put("k", i);
+          const results = await Promise.all(Array.from({ length: writers }, (_, i) => store.compareAndSet("k", priorWrites, `w${i}`)));
+          const winners = results.filter((r) => r.ok);
+          expect(winners).toHaveLength(1);
+          expect((await store.get("k"))?.version).toBe(priorWrites + 1);
+        } finally {
+          await store.close();
+          dir.cleanup();
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
