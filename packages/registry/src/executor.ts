@@ -187,6 +187,8 @@ export class InfrastructureCommandExecutor {
   readonly #pendingTimeout: number;
   readonly #closing = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Controllers of the calls in progress, aborted by {@link close}. */
+  readonly #calls = new Set<AbortController>();
 
   /** @throws ValidationError naming the config field (`commandConfig.execution.parallelLimit`). */
   constructor(options: CommandExecutorOptions) {
@@ -233,6 +235,7 @@ export class InfrastructureCommandExecutor {
    */
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) this.#closing.abort(new InfrastructureError("SHUTDOWN", "The command executor is closing"));
+    for (const controller of this.#calls) controller.abort(this.#closing.signal.reason);
     await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -294,11 +297,9 @@ export class InfrastructureCommandExecutor {
       redacted: {},
     };
     const onCallerAbort = (): void => call.controller.abort(new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`));
-    const onClose = (): void => call.controller.abort(this.#closing.signal.reason);
     request.signal?.addEventListener("abort", onCallerAbort, { once: true });
-    this.#closing.signal.addEventListener("abort", onClose, { once: true });
     if (request.signal?.aborted === true) onCallerAbort();
-    if (this.#closing.signal.aborted) onClose();
+    this.#calls.add(call.controller);
     try {
       return await this.#pipeline(call);
     } catch (error) {
@@ -307,7 +308,7 @@ export class InfrastructureCommandExecutor {
       return this.#finishFailed(call, "failed", failure("PROVIDER_FAILED", `Command failed unexpectedly: ${toError(error).message}`), 0, undefined);
     } finally {
       request.signal?.removeEventListener("abort", onCallerAbort);
-      this.#closing.signal.removeEventListener("abort", onClose);
+      this.#calls.delete(call.controller);
     }
   }
 

@@ -5,6 +5,8 @@ import type { CommandHistoryEntry, InfrastructureSession, PendingOperation, Sess
 export class MemorySessionStore implements SessionStore {
   readonly sessions = new Map<string, InfrastructureSession>();
   failWrites = false;
+  /** History entries kept per session. */
+  maxEntries = 1000;
 
   /** Creates a session for `userId`. */
   create(id: string, userId = "alice", environment = "development"): InfrastructureSession {
@@ -19,7 +21,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void> {
-    return this.#write(sessionId, (s) => ({ ...s, history: [...s.history, entry].slice(-1000) }));
+    return this.#write(sessionId, (s) => {
+      s.history.push(entry);
+      if (s.history.length > this.maxEntries) s.history.splice(0, s.history.length - this.maxEntries);
+      return s;
+    });
   }
 
   addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void> {

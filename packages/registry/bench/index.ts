@@ -1,0 +1,94 @@
+// Executor benchmarks: per-command overhead over a direct provider call, and throughput.
+// Run with `pnpm bench`; writes .bench/results.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { createAllowAllGate, createExecutionContext } from "@espada/infra-core";
+import { InfrastructureProviderRegistry, createCommandExecutor } from "../src/index.js";
+import { FakeProvider } from "../test/fakeProvider.js";
+import { MemorySessionStore } from "../test/memorySessionStore.js";
+
+interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  better: "lower" | "higher";
+  target?: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function setup(parallelLimit: number) {
+  const registry = new InfrastructureProviderRegistry();
+  const provider = new FakeProvider({ id: "bench" });
+  registry.registerFactory(provider.meta, () => provider);
+  await registry.createAndInitializeProvider("bench", { instanceId: "b" });
+  const sessions = new MemorySessionStore();
+  sessions.create("s", "bench-user");
+  const executor = createCommandExecutor({
+    providers: registry,
+    gate: createAllowAllGate(),
+    sessions,
+    events: registry.events,
+    config: { execution: { parallelLimit } },
+  });
+  let seen = 0;
+  registry.events.on("*", () => {
+    seen++;
+  });
+  return { registry, provider, executor, seen: () => seen };
+}
+
+async function overhead(): Promise<number> {
+  const { registry, provider, executor, seen } = await setup(5);
+  const params = { message: "hello", token: "t0ps3cret" };
+  const context = createExecutionContext({});
+  const rounds = 5;
+  const perRound = 4_000;
+  const overheads: number[] = [];
+  // Warm up both paths.
+  for (let i = 0; i < 3_000; i++) {
+    await provider.executeCommand("echo", params, context);
+    await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId: "s" });
+  }
+  for (let r = 0; r < rounds; r++) {
+    const direct: number[] = [];
+    const viaExecutor: number[] = [];
+    for (let i = 0; i < perRound; i++) {
+      let t = performance.now();
+      await provider.executeCommand("echo", params, context);
+      direct.push(performance.now() - t);
+      t = performance.now();
+      const outcome = await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId: "s" });
+      viaExecutor.push(performance.now() - t);
+      if (outcome.status !== "succeeded") throw new Error(`bench command failed: ${outcome.status}`);
+    }
+    overheads.push((median(viaExecutor) - median(direct)) * 1_000);
+  }
+  if (seen() === 0) throw new Error("events were not emitted");
+  await registry.shutdown();
+  return median(overheads);
+}
+
+async function throughput(): Promise<number> {
+  const { registry, executor } = await setup(5);
+  const total = 3_000;
+  const start = performance.now();
+  const outcomes = await Promise.all(Array.from({ length: total }, () => executor.execute({ instanceId: "b", commandId: "sleep", params: { ms: 1 }, sessionId: "s" })));
+  const seconds = (performance.now() - start) / 1_000;
+  if (outcomes.some((o) => o.status !== "succeeded")) throw new Error("a throughput command failed");
+  await registry.shutdown();
+  return total / seconds;
+}
+
+const overheadUs = await overhead();
+const perSecond = await throughput();
+const results: BenchResult[] = [
+  { name: "executor.overhead_us", value: Number(overheadUs.toFixed(2)), unit: "us", better: "lower", target: 20 },
+  { name: "executor.throughput_per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher" },
+];
+mkdirSync(new URL("../.bench/", import.meta.url), { recursive: true });
+writeFileSync(new URL("../.bench/results.json", import.meta.url), JSON.stringify(results, null, 2) + "\n");
+console.log(JSON.stringify(results, null, 2));
