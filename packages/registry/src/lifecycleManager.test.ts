@@ -173,9 +173,9 @@ describe("InfrastructureLifecycleManager", () => {
     const provider = new FakeProvider({ health: "throw" });
     const { manager, id } = setup({ healthCheckInterval: 1_000_000, maxRestartAttempts: 3 }, provider);
     await activate(manager, id);
-    provider.options.initialize = "throw";
+    provider.options.start = "throw";
     await manager.checkHealth(id);
-    const initCalls = (): number => provider.calls.filter((c) => c === "initialize").length;
+    const initCalls = (): number => provider.calls.filter((c) => c === "start").length;
     expect(initCalls()).toBe(1);
     await vi.advanceTimersByTimeAsync(1_000); // 1st restart after restartDelay
     expect(initCalls()).toBe(2);
@@ -190,7 +190,7 @@ describe("InfrastructureLifecycleManager", () => {
     const info = manager.getProviderInfo(id);
     expect(info?.state).toBe("error");
     expect(info?.restartsExhausted).toBe(true);
-    expect(info?.lastError).toMatchObject({ operation: "initialize", message: "step failed" });
+    expect(info?.lastError).toMatchObject({ operation: "start", message: "step failed" });
     expect(vi.getTimerCount()).toBe(1); // only the (unref'd) health interval
   });
 
@@ -202,6 +202,23 @@ describe("InfrastructureLifecycleManager", () => {
     await vi.advanceTimersByTimeAsync(100_000);
     expect(manager.getState(id)).toBe("error");
     expect(provider.calls.filter((c) => c === "initialize")).toHaveLength(1);
+  });
+
+  it("re-initializes a provider whose own state is error on restart", async () => {
+    const provider = new FakeProvider({ health: "unhealthy" });
+    const { manager, id } = setup({}, provider);
+    await activate(manager, id);
+    provider.state = "error";
+    provider.options.health = "healthy";
+    await manager.checkHealth(id);
+    await manager.checkHealth(id);
+    expect(manager.getState(id)).toBe("active");
+    provider.options.health = "unhealthy";
+    await manager.checkHealth(id);
+    provider.state = "error";
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(manager.getState(id)).toBe("active");
+    expect(provider.calls).toEqual(["initialize", "start", "healthCheck", "healthCheck", "healthCheck", "initialize", "start"]);
   });
 
   it("treats a hanging health check as unhealthy", async () => {

@@ -182,6 +182,11 @@ const noop = (): void => undefined;
  * A hook that throws or hangs is isolated: `onError` hooks receive its error and the operation goes on.
  *
  * Operations on one provider are serialized; each provider call is bounded by `operationTimeout`.
+ *
+ * A restart walks `error` → `initializing` → `ready` → `active`. A provider whose own state is
+ * `uninitialized` or `error` is re-initialized with its last auth; one that still holds its
+ * connection (own state `active`, `ready` or `suspended`) is recycled with `stop()` (when active)
+ * and `start()`, so providers that guard their own state machine (the SDK's) accept the restart.
  */
 export class InfrastructureLifecycleManager {
   /** The resolved options. */
@@ -461,7 +466,19 @@ export class InfrastructureLifecycleManager {
     if (record.state !== "error" || !record.desiredActive || this.isShutDown || record.epoch !== epoch) return;
     this.#restarts++;
     this.#logger.info(`restarting provider "${record.instanceId}" (attempt ${record.restartAttempts})`, { instanceId: record.instanceId });
-    await this.#initialize(record, epoch, record.auth);
+    const own = record.provider.state;
+    if (own === "uninitialized" || own === "error") {
+      await this.#initialize(record, epoch, record.auth);
+    } else {
+      // The provider still holds its connection (it failed a health check while `active`, or a
+      // restart stopped it): recycle it with stop + start instead of re-authenticating.
+      this.#move(record, "initializing");
+      await this.#runHooks(record, "beforeInit");
+      if (own === "active") await this.#call(record, epoch, "stop", () => record.provider.stop());
+      this.#move(record, "ready");
+      await this.#runHooks(record, "afterInit");
+      this.#emitProvider("provider:initialized", record, "initializing");
+    }
     await this.#start(record, epoch);
   }
 
