@@ -67,8 +67,13 @@ async function runLane(child: string, lane: number, kills: number): Promise<Lane
         }
       });
       const exited = new Promise<number | null>((res) => proc.once("exit", (code) => res(code)));
-      // a random moment: sometimes during start-up/lock/load, mostly while writing
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 40 + Math.random() * 260);
+      // a random moment: one round in six during start-up (lock, load), the others while writing
+      const kill = (): void => void proc.kill("SIGKILL");
+      let timer = setTimeout(kill, Math.random() < 1 / 6 ? Math.random() * 250 : 60_000);
+      proc.stdout.once("data", () => {
+        clearTimeout(timer);
+        timer = setTimeout(kill, 5 + Math.random() * 150);
+      });
       const code = await exited;
       clearTimeout(timer);
       if (code !== null) throw new Error(`child exited by itself (${code}): ${stderr}`);

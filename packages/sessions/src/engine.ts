@@ -278,11 +278,11 @@ export class StateEngine {
         }
         return Promise.resolve(step.result as R);
       } catch (error) {
-        return Promise.reject(error as Error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
     return new Promise<R>((resolve, reject) => {
-      const op: PendingOp = { apply, resolve: resolve as (value: unknown) => void, reject };
+      const op: PendingOp = { apply, resolve: (value) => resolve(value as R), reject };
       const queue = this.queues.get(queueKey);
       if (queue !== undefined) {
         queue.push(op);
@@ -295,7 +295,7 @@ export class StateEngine {
   }
 
   private async drain(space: RecordSpace, key: string, queueKey: string, queue: PendingOp[]): Promise<void> {
-    await null; // let a synchronous burst of calls join the first batch
+    await Promise.resolve(); // let a synchronous burst of calls join the first batch
     const table = this.tables[space];
     while (queue.length > 0) {
       const batch = queue.splice(0);
@@ -356,7 +356,7 @@ export class StateEngine {
 
   private async drainLog(log: string, state: LogState): Promise<void> {
     state.running = true;
-    await null;
+    await Promise.resolve();
     try {
       await this.loadLog(log, state);
     } catch (error) {

@@ -1,6 +1,15 @@
 import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StateStore, StoredRecord } from "@espada/infra-core";
 import type { StateEngine } from "./engine.js";
 
+/** Runs a synchronous read as a promise: a throw becomes a rejection. */
+function settle<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 /**
  * A {@link StateStore} over a {@link StateEngine}: the memory and file stores both extend it, so
  * they share one implementation of the semantics and differ only in persistence.
@@ -14,8 +23,8 @@ export abstract class EngineStateStore implements StateStore {
   }
 
   /** Reads a live record, or undefined when absent or expired. */
-  async get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
-    return this.engine.get(key) as StoredRecord<T> | undefined;
+  get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
+    return settle(() => this.engine.get(key) as StoredRecord<T> | undefined);
   }
 
   /** Writes unconditionally; resolves once durable. The value is copied (later changes to it do not leak in). */
@@ -39,8 +48,8 @@ export abstract class EngineStateStore implements StateStore {
   }
 
   /** Every live record whose key starts with `prefix`, in key order. */
-  async list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]> {
-    return this.engine.list(prefix) as StoredRecord<T>[];
+  list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]> {
+    return settle(() => this.engine.list(prefix) as StoredRecord<T>[]);
   }
 
   /** Atomically adds `by` (default 1) to a counter that resets every `windowMs`. */

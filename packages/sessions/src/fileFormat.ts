@@ -106,7 +106,7 @@ export function decodeRecordFile(
     }
   }
   const base = { key: expectedKey, value: b["value"] as JsonValue, version: b["version"], updatedAt: b["updatedAt"] };
-  return { ok: true, record: b["expiresAt"] === undefined ? base : { ...base, expiresAt: b["expiresAt"] as number } };
+  return { ok: true, record: b["expiresAt"] === undefined ? base : { ...base, expiresAt: b["expiresAt"] } };
 }
 
 /** Serialises one log entry into a line (with its trailing newline). */

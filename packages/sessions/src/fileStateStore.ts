@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { open as openFile, readFile, rename, rm, truncate as truncateFile } from "node:fs/promises";
+import { open as openFile, readFile, rm, truncate as truncateFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";

@@ -28,7 +28,9 @@ export function assertPositive(value: unknown, field: string): asserts value is 
 }
 
 const MAX_DEPTH = 256;
-const BAD = Symbol("not JSON");
+/** Thrown (pre-allocated, without a stack) by the fast path; never escapes this module. */
+class NotJsonSignal extends Error {}
+const BAD = new NotJsonSignal("not JSON");
 
 /** Fast path: copy and freeze, or throw {@link BAD} without building paths. */
 function copy(value: unknown, depth: number): JsonValue {

@@ -39,7 +39,7 @@ function historyEntry(startedAt: number, n = 0): CommandHistoryEntry {
   return { executionId: `e${n}`, commandId: "vm.list", providerId: "p", userId: "u", params: {}, status: "succeeded", dryRun: false, startedAt, duration: 1, affectedResources: [] };
 }
 function pendingOp(id: string): PendingOperation {
-  return { id, kind: "approval", commandId: "vm.delete", commandCategory: "manage", providerId: "p", instanceId: "i", userId: "u", environment: "production", params: { name: "db", password: SECRET }, dryRun: false, createdAt: 1, reason: "needs approval" } as PendingOperation;
+  return { id, kind: "approval", commandId: "vm.delete", commandCategory: "manage", providerId: "p", instanceId: "i", userId: "u", environment: "production", params: { name: "db", password: SECRET }, dryRun: false, createdAt: 1, reason: "needs approval" };
 }
 
 describe("InfrastructureSessionManager", () => {

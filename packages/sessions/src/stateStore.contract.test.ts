@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 const factories: [string, Factory][] = [
-  ["InMemoryStateStore", async (now) => new InMemoryStateStore({ now })],
+  ["InMemoryStateStore", (now) => Promise.resolve(new InMemoryStateStore({ now }))],
   [
     "FileStateStore",
     async (now) => {

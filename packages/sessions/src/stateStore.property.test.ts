@@ -13,7 +13,7 @@ afterEach(async () => {
 const key = fc.constantFrom("a", "b", "s/1", "s/2", "../x");
 const value: fc.Arbitrary<JsonValue> = fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.record({ n: fc.integer() }));
 type Op =
-  | { op: "put"; key: string; value: JsonValue; ttl?: number }
+  | { op: "put"; key: string; value: JsonValue; ttl?: number | undefined }
   | { op: "cas"; key: string; expected: number; value: JsonValue }
   | { op: "delete"; key: string }
   | { op: "get"; key: string }
