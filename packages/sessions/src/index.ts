@@ -14,10 +14,10 @@ export {
   EncryptionKeyring,
   ENCRYPTION_KEY_ENV,
   KEYRING_FILE,
-  encryptionConfigSchema,
+  keyringConfigSchema,
   sealedValueSchema,
 } from "./keyring.js";
-export type { EncryptionConfig, SealedValue, KeyringOptions } from "./keyring.js";
+export type { KeyringConfig, SealedValue, KeyringOptions } from "./keyring.js";
 export {
   StateSessionStorage,
   InMemorySessionStorage,
@@ -36,8 +36,6 @@ export type {
 export {
   InfrastructureSessionManager,
   createInfrastructureSessionManager,
-  sessionConfigSchema,
-  historyConfigSchema,
   sessionManagerConfigSchema,
   createSessionInputSchema,
 } from "./sessionManager.js";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
-import { InfrastructureError, ValidationError } from "@espada/infra-core";
+import { encryptionConfigSchema, InfrastructureError, ValidationError } from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 import { parseOptions } from "./problems.js";
 
@@ -13,21 +13,18 @@ export const ENCRYPTION_KEY_ENV = "ESPADA_INFRA_ENCRYPTION_KEY";
 export const KEYRING_FILE = "keyring.json";
 const DAY_MS = 86_400_000;
 
-/** Schema of `securityConfig.encryption` (the spec's keys plus where the key comes from). */
-export const encryptionConfigSchema = z.object({
-  /** Encrypt secrets at rest. */
-  enabled: z.boolean().default(true),
-  /** The only supported algorithm. */
-  algorithm: z.literal("aes-256-gcm").default("aes-256-gcm"),
-  /** After this many days a generated key is replaced by a new one for encryption (old keys still decrypt). */
-  keyRotationDays: z.number().positive().default(90),
+/**
+ * Core's `securityConfig.encryption` schema extended with where the key comes from (sessions-only
+ * options; unknown keys are still rejected).
+ */
+export const keyringConfigSchema = encryptionConfigSchema.extend({
   /** The key (base64 of 32 bytes); overrides the environment variable and the generated keyring. */
   key: z.string().optional(),
   /** Earlier configured keys (base64 of 32 bytes), still used to decrypt. */
   previousKeys: z.array(z.string()).default([]),
 });
-/** `securityConfig.encryption` after defaults. */
-export type EncryptionConfig = z.output<typeof encryptionConfigSchema>;
+/** {@link keyringConfigSchema} after defaults. */
+export type KeyringConfig = z.output<typeof keyringConfigSchema>;
 
 /** An encrypted JSON value as stored: algorithm, key id, IV, auth tag and ciphertext (base64). */
 export const sealedValueSchema = z.object({
@@ -70,8 +67,8 @@ const idOf = (material: Buffer): string => `k-${createHash("sha256").update(mate
 
 /** Options of {@link EncryptionKeyring.open}. */
 export interface KeyringOptions {
-  /** `securityConfig.encryption` (defaults applied). */
-  readonly config?: z.input<typeof encryptionConfigSchema>;
+  /** `securityConfig.encryption` plus the key options of {@link keyringConfigSchema} (defaults applied). */
+  readonly config?: z.input<typeof keyringConfigSchema>;
   /** The state directory the keyring file lives in; without it a configured or environment key is required. */
   readonly directory?: string;
   /** Environment to read {@link ENCRYPTION_KEY_ENV} from (default `process.env`). */
@@ -113,7 +110,7 @@ export class EncryptionKeyring {
 
   /** Loads (or generates) the keys; rotates a generated key that is due. */
   static async open(options: KeyringOptions = {}): Promise<EncryptionKeyring> {
-    const config = parseOptions(encryptionConfigSchema, options.config ?? {}, "securityConfig.encryption");
+    const config = parseOptions(keyringConfigSchema, options.config ?? {}, "securityConfig.encryption");
     const now = options.now ?? (() => Date.now());
     const env = options.env ?? process.env;
     const others: Key[] = config.previousKeys.map((text, i) => {

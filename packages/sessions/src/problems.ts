@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { ValidationError } from "@espada/infra-core";
-import type { InfrastructureError } from "@espada/infra-core";
+import { formatPath, ValidationError } from "@espada/infra-core";
+import type { InfrastructureError, ValidationIssue } from "@espada/infra-core";
 
 /** What was wrong with a record that could not be loaded. */
 export type StoreProblemKind = "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto";
@@ -24,14 +24,23 @@ export interface StoreProblem {
 /** A callback told about each {@link StoreProblem} as it is found. */
 export type ProblemListener = (problem: StoreProblem) => void;
 
+/**
+ * Turns schema issues into {@link ValidationIssue}s whose paths are formatted as core formats them
+ * (`sessionConfig.timeout`, `resources[0].id`); an unknown key is named by its full path
+ * (`sessionConfig.tmeout`, code `UNKNOWN_KEY`).
+ */
+export function toIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
+  return issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ code: "UNKNOWN_KEY", message: `unknown key "${key}"`, path: formatPath([...issue.path, key]) }))
+      : [{ code: issue.code.toUpperCase(), message: issue.message, path: formatPath(issue.path) }],
+  );
+}
+
 /** Parses `input` with `schema`, throwing a {@link ValidationError} naming every bad field. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    code: issue.code.toUpperCase(),
-    message: issue.message,
-    path: issue.path.map(String).join("."),
-  }));
+  const issues = toIssues(result.error.issues);
   throw new ValidationError(`Invalid ${what}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`, issues);
 }

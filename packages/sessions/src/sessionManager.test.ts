@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createEventBus } from "@espada/infra-core";
+import { createEventBus, parseInfrastructureConfig } from "@espada/infra-core";
 import type { CommandHistoryEntry, PendingOperation, SessionEvent } from "@espada/infra-core";
 import { createInfrastructureSessionManager, InfrastructureSessionManager } from "./sessionManager.js";
 import type { SessionManagerOptions } from "./sessionManager.js";
@@ -52,6 +52,30 @@ describe("InfrastructureSessionManager", () => {
     expect(() => new InfrastructureSessionManager({ sessionConfig: { timeout: -1, persistState: false } })).toThrow(
       expect.objectContaining({ code: "VALIDATION_FAILED", field: "sessionConfig.timeout" }) as Error,
     );
+  });
+
+  it("takes core's validated config sections as they are, and names the path of a bad or unknown key", () => {
+    const config = parseInfrastructureConfig({ sessionConfig: { timeout: 60_000, persistState: false }, commandConfig: { history: { maxEntries: 5 } } });
+    const m = new InfrastructureSessionManager({
+      sessionConfig: config.sessionConfig,
+      commandConfig: config.commandConfig,
+      securityConfig: config.securityConfig,
+    });
+    expect(m.config.sessionConfig).toEqual(config.sessionConfig);
+    expect(m.config.commandConfig.history).toEqual({ enabled: true, maxEntries: 5, retentionDays: 30 });
+    expect(m.config.securityConfig.encryption).toMatchObject(config.securityConfig.encryption);
+    const bad = (options: object): unknown => {
+      try {
+        new InfrastructureSessionManager({ sessionConfig: { persistState: false }, ...options });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    expect(bad({ sessionConfig: { persistState: false, tmeout: 5 } })).toMatchObject({ code: "VALIDATION_FAILED", field: "sessionConfig.tmeout" });
+    expect(bad({ commandConfig: { history: { retentionDays: 0 } } })).toMatchObject({ field: "commandConfig.history.retentionDays" });
+    expect(bad({ securityConfig: { encryption: { algorithm: "des" } } })).toMatchObject({ field: "securityConfig.encryption.algorithm" });
+    expect(bad({ securityConfig: { encryption: { keyId: "x" } } })).toMatchObject({ field: "securityConfig.encryption.keyId" });
   });
 
   it("creates, gets, lists, updates, extends and terminates with events", async () => {

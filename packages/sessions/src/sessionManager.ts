@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
+  commandConfigSchema,
   commandHistoryEntrySchema,
   createEventBus,
   createNoopLogger,
@@ -8,6 +9,8 @@ import {
   NotFoundError,
   pendingOperationSchema,
   providerAuthSchema,
+  securityConfigSchema,
+  sessionConfigSchema,
   sessionResourceSchema,
   StorageError,
   ValidationError,
@@ -22,7 +25,7 @@ import type {
   SessionState,
   SessionStore,
 } from "@espada/infra-core";
-import { encryptionConfigSchema } from "./keyring.js";
+import { keyringConfigSchema } from "./keyring.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
 import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
@@ -31,32 +34,16 @@ import type { SessionStorage, VersionedSession } from "./sessionStorage.js";
 const DAY_MS = 86_400_000;
 const MAX_CAS_ATTEMPTS = 32;
 
-/** Schema of `sessionConfig` with the spec's defaults. */
-export const sessionConfigSchema = z.object({
-  /** Session time to live (ms). */
-  timeout: z.number().int().positive().default(3_600_000),
-  /** Most sessions active at once; one more is a `LIMIT_EXCEEDED` error. */
-  maxConcurrent: z.number().int().positive().default(10),
-  /** Keep sessions in a state directory (`FileSessionStorage`) instead of memory. */
-  persistState: z.boolean().default(true),
-  /** Interval (ms) of the sweep that expires sessions. */
-  cleanupInterval: z.number().int().positive().default(300_000),
-});
-
-/** Schema of `commandConfig.history` with the spec's defaults. */
-export const historyConfigSchema = z.object({
-  enabled: z.boolean().default(true),
-  /** Newest entries kept per session. */
-  maxEntries: z.number().int().positive().default(1000),
-  /** Entries older than this are dropped. */
-  retentionDays: z.number().positive().default(30),
-});
-
-/** Schema of the serialisable options of {@link InfrastructureSessionManager}. */
+/**
+ * Schema of the serialisable options of {@link InfrastructureSessionManager}: core's
+ * `sessionConfig`, `commandConfig` and `securityConfig` sections (the manager reads
+ * `commandConfig.history` and `securityConfig.encryption`, the latter with the keyring's key options)
+ * plus the manager's own settings.
+ */
 export const sessionManagerConfigSchema = z.object({
   sessionConfig: sessionConfigSchema.prefault({}),
-  commandConfig: z.object({ history: historyConfigSchema.prefault({}) }).prefault({}),
-  securityConfig: z.object({ encryption: encryptionConfigSchema.prefault({}) }).prefault({}),
+  commandConfig: commandConfigSchema.prefault({}),
+  securityConfig: securityConfigSchema.extend({ encryption: keyringConfigSchema.prefault({}) }).prefault({}),
   /** State directory of the file storage (required when `persistState` is true and no storage is given). */
   stateDirectory: z.string().min(1).optional(),
   /** How long a terminated or expired session stays readable before it is purged (ms). */

@@ -7,6 +7,7 @@ import type { FileStateStoreOptions } from "./fileStateStore.js";
 import { EncryptionKeyring } from "./keyring.js";
 import type { KeyringOptions, SealedValue } from "./keyring.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
+import { toIssues } from "./problems.js";
 import type { ProblemListener, StoreProblem } from "./problems.js";
 
 /** Key prefix of session records in a state store. */
@@ -162,8 +163,7 @@ export class StateSessionStorage implements SessionStorage {
       if (!this.parse) return { session: raw, version: record.version };
       const parsed = infrastructureSessionSchema.safeParse(raw);
       if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ code: i.code.toUpperCase(), message: i.message, path: i.path.map(String).join(".") }));
-        throw new ValidationError(`Session "${id}" failed its schema`, issues);
+        throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
       }
       if (parsed.data.id !== id) {
         throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "MISMATCH", message: "id differs from key", path: "id" }]);
