@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ProviderRun } from "./support/exampleProvider.js";
+import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
+import { INSTANCE_ID, createWorkspace, openStack, typesOf } from "./support/stack.js";
+import type { Stack, Workspace } from "./support/stack.js";
+
+const CREATE = { instanceId: INSTANCE_ID, commandId: "create-instance", params: { name: "db-1", region: "eu-west-1" } } as const;
+
+describe("security gate decisions through the whole stack", () => {
+  let workspace: Workspace;
+  let stack: Stack | undefined;
+  const runs: ProviderRun[] = [];
+
+  beforeEach(async () => {
+    workspace = await createWorkspace();
+    runs.length = 0;
+  });
+
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+    await workspace.remove();
+  });
+
+  it("needs-confirmation: the pending operation survives a restart, a confirmed resume runs it exactly once", async () => {
+    const gate = new ScriptedGate({ confirm: ["create-instance"] });
+    stack = await openStack({ workspace, runs, gate });
+    const session = await stack.sessions.createSession({ userId: "alice", environment: "production" });
+
+    const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
+    expect(first.status).toBe("pending");
+    if (first.status !== "pending") return;
+    expect(first.pending).toMatchObject({ kind: "confirmation", commandId: "create-instance", userId: "alice", environment: "production", reason: "confirmation: please confirm" });
+    expect(first.decision?.outcome).toBe("needs-confirmation");
+    expect(runs).toEqual([]);
+    expect(typesOf(stack, "command:")).toEqual([]);
+
+    await stack.close();
+    stack = await openStack({ workspace, runs, gate });
+    const stored = await stack.sessions.getSession(session.id);
+    expect(stored?.pendingOperations.map((p) => p.id)).toEqual([first.pending.id]);
+    expect(stored?.history.map((h) => h.status)).toEqual(["pending"]);
+
+    const resumed = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
+    expect(resumed.status).toBe("succeeded");
+    expect(resumed.executionId).toBe(first.executionId);
+    expect(runs.map((r) => r.params)).toEqual([{ name: "db-1", region: "eu-west-1", cpu: 2, memory: 4 }]);
+    expect(gate.requests.at(-1)).toMatchObject({ confirmed: true, operationId: first.executionId });
+
+    const second = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
+    expect(second.status).toBe("failed");
+    if (second.status === "failed") expect(second.result.error.code).toBe("NOT_FOUND");
+    expect(runs).toHaveLength(1);
+    const after = await stack.sessions.getSession(session.id);
+    expect(after?.pendingOperations).toEqual([]);
+    expect(after?.history.map((h) => h.status)).toEqual(["pending", "succeeded"]);
+  });
+
+  it("a resume without the confirmation goes back to waiting instead of running", async () => {
+    const gate = new ScriptedGate({ confirm: ["create-instance"] });
+    stack = await openStack({ workspace, runs, gate });
+    const session = await stack.sessions.createSession({ userId: "alice" });
+    const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
+    if (first.status !== "pending") throw new Error(`expected pending, got ${first.status}`);
+    const unconfirmed = await stack.executor.resume(session.id, first.pending.id);
+    expect(unconfirmed.status).toBe("pending");
+    expect(runs).toEqual([]);
+    const confirmed = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
+    expect(confirmed.status).toBe("succeeded");
+    expect(runs).toHaveLength(1);
+  });
+
+  it("needs-approval: the approval id is kept across a restart and the granted operation runs exactly once", async () => {
+    const gate = new ScriptedGate({ approve: ["create-instance"] });
+    const audit = new RecordingAuditSink();
+    stack = await openStack({ workspace, runs, gate, audit });
+    const session = await stack.sessions.createSession({ userId: "alice" });
+
+    const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
+    expect(first.status).toBe("pending");
+    if (first.status !== "pending") return;
+    const approvalId = `approval-${first.executionId}`;
+    expect(first.pending).toMatchObject({ kind: "approval", approvalId });
+    expect(audit.records.map((r) => [r.type, r.outcome])).toEqual([["operation_requested", "pending"]]);
+
+    await stack.close();
+    stack = await openStack({ workspace, runs, gate, audit });
+
+    // not granted yet: it goes back to waiting with the same approval id
+    const early = await stack.executor.resume(session.id, first.pending.id);
+    expect(early.status).toBe("pending");
+    if (early.status === "pending") expect(early.pending.approvalId).toBe(approvalId);
+    expect(runs).toEqual([]);
+
+    gate.grant(approvalId);
+    const approved = await stack.executor.resume(session.id, first.pending.id, { approvalId });
+    expect(approved.status).toBe("succeeded");
+    expect(gate.requests.at(-1)?.approvalId).toBe(approvalId);
+    expect(runs).toHaveLength(1);
+
+    const again = await stack.executor.resume(session.id, first.pending.id, { approvalId });
+    expect(again.status).toBe("failed");
+    expect(runs).toHaveLength(1);
+    expect(audit.records.map((r) => r.type)).toEqual(["operation_requested", "operation_requested", "command_executed"]);
+  });
+
+  it("two racing resumes of one pending operation: exactly one runs", async () => {
+    const gate = new ScriptedGate({ confirm: ["create-instance"] });
+    stack = await openStack({ workspace, runs, gate });
+    const session = await stack.sessions.createSession({ userId: "alice" });
+    const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
+    if (first.status !== "pending") throw new Error(`expected pending, got ${first.status}`);
+    const outcomes = await Promise.all([
+      stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
+      stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(["failed", "succeeded"]);
+    expect(runs).toHaveLength(1);
+  });
+
+  it("denied: nothing runs, reasons come back, history says denied and the audit sink has the record", async () => {
+    const gate = new ScriptedGate({ deny: ["create-instance"] });
+    const audit = new RecordingAuditSink();
+    stack = await openStack({ workspace, runs, gate, audit });
+    const session = await stack.sessions.createSession({ userId: "mallory" });
+
+    const outcome = await stack.executor.execute({ ...CREATE, sessionId: session.id });
+    expect(outcome.status).toBe("denied");
+    if (outcome.status !== "denied") return;
+    expect(outcome.decision.reasons).toEqual([{ check: "rbac", passed: false, message: "user mallory may not run create-instance" }]);
+    expect(outcome.result.error.code).toBe("SECURITY_DENIED");
+    expect(outcome.result.error.message).toContain("user mallory may not run create-instance");
+    expect(runs).toEqual([]);
+    expect(typesOf(stack, "command:")).toEqual([]);
+    expect(typesOf(stack, "resource:")).toEqual([]);
+
+    const history = (await stack.sessions.getSession(session.id))?.history;
+    expect(history?.map((h) => [h.status, h.errorCode, h.userId])).toEqual([["denied", "SECURITY_DENIED", "mallory"]]);
+    expect(audit.records).toHaveLength(1);
+    expect(audit.records[0]).toMatchObject({
+      type: "operation_rejected",
+      outcome: "denied",
+      actor: "mallory",
+      operationId: outcome.executionId,
+      sessionId: session.id,
+      providerId: "my-cloud",
+      commandId: "create-instance",
+      reasons: outcome.decision.reasons,
+      risk: outcome.decision.risk,
+    });
+  });
+});
