@@ -1,36 +1,46 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileSessionStorage } from "./sessionStorage.js";
 import { expectedSession } from "../test/crashChild.js";
 import { tempDir } from "../test/helpers.js";
+import type * as Sessions from "./index.js";
 
 const KILLS = 200;
 const LANES = 4;
 const packageDir = join(import.meta.dirname, "..");
-const buildDir = join(packageDir, "node_modules", ".cache", "espada-crash-test");
+const distDir = join(packageDir, "dist");
 
-/** Transpiles src and the child to plain JS so each child starts in ~100 ms instead of loading tsx. */
-function transpile(): string {
-  rmSync(buildDir, { recursive: true, force: true });
-  const files = [
-    ...readdirSync(join(packageDir, "src"))
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
-      .map((f) => join("src", f)),
-    join("test", "crashChild.ts"),
-  ];
-  for (const file of files) {
-    const out = ts.transpileModule(readFileSync(join(packageDir, file), "utf8"), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-    });
-    const target = join(buildDir, file.replace(/\.ts$/, ".js"));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, out.outputText);
+/**
+ * The URL of the built entry (`dist/index.js`): the crash test runs the package as it ships, so it
+ * refuses a missing or stale build instead of testing something else.
+ */
+function builtEntry(): string {
+  const entry = join(distDir, "index.js");
+  if (!existsSync(entry)) {
+    throw new Error(`The crash test runs the built package, but ${entry} is missing: run \`pnpm build\` (in packages/sessions or at the root) first.`);
   }
-  writeFileSync(join(buildDir, "package.json"), '{"type":"module"}');
-  return join(buildDir, "test", "crashChild.js");
+  const newestIn = (directory: string, suffix: string): number =>
+    Math.max(...readdirSync(directory).filter((f) => f.endsWith(suffix) && !f.endsWith(".test.ts")).map((f) => statSync(join(directory, f)).mtimeMs));
+  // tsc -b touches .tsbuildinfo when it finds sources newer but unchanged; a cache restore may omit it
+  const buildInfo = join(distDir, ".tsbuildinfo");
+  const built = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : newestIn(distDir, ".js");
+  if (newestIn(join(packageDir, "src"), ".ts") > built) {
+    throw new Error(`The crash test runs the built package, but ${distDir} is older than src/: run \`pnpm build\` (in packages/sessions or at the root) first.`);
+  }
+  return pathToFileURL(entry).href;
+}
+
+/** Transpiles the child (test harness only; it imports the built entry) so each child starts in ~100 ms without tsx. */
+function transpileChild(directory: string): string {
+  const out = ts.transpileModule(readFileSync(join(packageDir, "test", "crashChild.ts"), "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
+  const target = join(directory, "crashChild.mjs");
+  writeFileSync(target, out.outputText);
+  return target;
 }
 
 interface LaneResult {
@@ -40,7 +50,7 @@ interface LaneResult {
   roundsWithAcks: number;
 }
 
-async function runLane(child: string, lane: number, kills: number): Promise<LaneResult> {
+async function runLane(shipped: typeof Sessions, entry: string, child: string, lane: number, kills: number): Promise<LaneResult> {
   const dir = tempDir(`espada-crash-${lane}-`);
   const acked = new Map<string, number>();
   let next = 0;
@@ -48,7 +58,7 @@ async function runLane(child: string, lane: number, kills: number): Promise<Lane
   let roundsWithAcks = 0;
   try {
     for (let round = 0; round < kills; round++) {
-      const proc = spawn(process.execPath, [child, dir.path, String(lane), String(next)], { stdio: ["ignore", "pipe", "pipe"] });
+      const proc = spawn(process.execPath, [child, entry, dir.path, String(lane), String(next)], { stdio: ["ignore", "pipe", "pipe"] });
       let buffered = "";
       let ackedThisRound = false;
       let stderr = "";
@@ -78,7 +88,7 @@ async function runLane(child: string, lane: number, kills: number): Promise<Lane
       clearTimeout(timer);
       if (code !== null) throw new Error(`child exited by itself (${code}): ${stderr}`);
       // restart: every acknowledged session present and intact, nothing partial read
-      const storage = await FileSessionStorage.open({ directory: dir.path, lockStaleMs: 2000, lockRetries: 20 });
+      const storage = await shipped.FileSessionStorage.open({ directory: dir.path, lockStaleMs: 2000, lockRetries: 20 });
       try {
         const stored = new Map((await storage.list()).map((v) => [v.session.id, v]));
         expect(storage.problems).toEqual([]);
@@ -102,15 +112,22 @@ async function runLane(child: string, lane: number, kills: number): Promise<Lane
   }
 }
 
-describe("crash test: SIGKILL at random moments", () => {
+describe("crash test: SIGKILL at random moments (built package)", () => {
+  let work: { path: string; cleanup: () => void } | undefined;
+  let entry = "";
   let child = "";
-  beforeAll(() => {
-    child = transpile();
+  let shipped: typeof Sessions | undefined;
+  beforeAll(async () => {
+    entry = builtEntry();
+    work = tempDir("espada-crash-child-");
+    child = transpileChild(work.path);
+    shipped = (await import(entry)) as typeof Sessions;
   });
-  afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+  afterAll(() => work?.cleanup());
 
   it(`keeps every acknowledged session intact across ${KILLS} kills`, async () => {
-    const results = await Promise.all(Array.from({ length: LANES }, (_, lane) => runLane(child, lane, KILLS / LANES)));
+    const dist = shipped!;
+    const results = await Promise.all(Array.from({ length: LANES }, (_, lane) => runLane(dist, entry, child, lane, KILLS / LANES)));
     expect(results.reduce((n, r) => n + r.kills, 0)).toBe(KILLS);
     expect(results.reduce((n, r) => n + r.checkedRestarts, 0)).toBe(KILLS);
     expect(results.reduce((n, r) => n + r.acked, 0)).toBeGreaterThan(KILLS);

@@ -1,10 +1,12 @@
-// Crash-test child: writes sessions through FileSessionStorage and prints "ack <id> <version>" after
-// each acknowledged write, until it is killed. Content is a pure function of (id, version), so the
-// parent can check that every acknowledged session is present and intact.
+// Crash-test child: writes sessions through the BUILT package's FileSessionStorage (the entry URL,
+// `dist/index.js`, is its first argument) and prints "ack <id> <version>" after each acknowledged
+// write, until it is killed. Content is a pure function of (id, version), so the parent can check
+// that every acknowledged session is present and intact. The parent transpiles this one file to
+// JS; its only runtime import is the built entry, so what is crash-tested is what ships.
 import type { InfrastructureSession } from "@espada/infra-core";
-import { FileSessionStorage } from "../src/sessionStorage.js";
+import type * as Sessions from "../src/index.js";
 
-const [directory = "", lane = "0", startArg = "0"] = process.argv.slice(2);
+const [entry = "", directory = "", lane = "0", startArg = "0"] = process.argv.slice(2);
 
 /** The session with `id` at `version`. */
 export function expectedSession(id: string, version: number): InfrastructureSession {
@@ -26,7 +28,8 @@ export function expectedSession(id: string, version: number): InfrastructureSess
   };
 }
 
-if (process.argv[1]?.endsWith("crashChild.js") === true) {
+if (process.argv[1]?.endsWith("crashChild.mjs") === true) {
+  const { FileSessionStorage } = (await import(entry)) as typeof Sessions;
   const storage = await FileSessionStorage.open({ directory, lockStaleMs: 2000, lockRetries: 20 });
   const versions = new Map<string, number>();
   for (const { session, version } of await storage.list()) versions.set(session.id, version);
