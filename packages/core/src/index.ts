@@ -214,6 +214,7 @@ export {
   BUILT_IN_VALIDATORS,
 } from "./validation/builtins.js";
 export { REDACTED, redactParams } from "./validation/redact.js";
+export { isRecord } from "./validation/record.js";
 export { formatPath } from "./validation/path.js";
 export type {
   CommandIssue,

@@ -6,6 +6,7 @@ import {
   createEventBus,
   createNoopLogger,
   isInfrastructureError,
+  isRecord,
   redactParams,
   toError,
 } from "@espada/infra-core";
@@ -154,10 +155,6 @@ interface Call {
 const REASON_CANCELLED = "cancelled by the caller";
 const READ_ONLY_AUDIT = { success: "command_executed", failure: "command_failed" } as const;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function failure(code: string, message: string, details?: Readonly<Record<string, unknown>>, recoverable = false): CommandFailure {
   return { success: false, error: { code, message, recoverable, ...(details === undefined ? {} : { details }) }, duration: 0, logs: [], affectedResources: [], rollbackAvailable: false };
 }
@@ -253,6 +250,12 @@ export class InfrastructureCommandExecutor {
     if (this.#sessions === undefined) {
       return { ...base, status: "failed", attempts: 0, decision: undefined, result: failure("INVALID_ARGUMENT", "No session store configured: nothing can be resumed", { field: "sessions" }) };
     }
+    // an ended session keeps its pending operations (it may be activated again) and runs none of them
+    const session = await this.#sessions.getSession(sessionId).catch(() => undefined);
+    if (session !== undefined && session.state !== "active") {
+      const refused = inactiveSession(session);
+      return { ...base, status: "invalid", issues: refused.issues, result: failure(refused.code, refused.message, { issues: refused.issues }) };
+    }
     let pending: PendingOperation | undefined;
     try {
       pending = await this.#sessions.takePendingOperation(sessionId, pendingId);
@@ -334,6 +337,10 @@ export class InfrastructureCommandExecutor {
       }
       call.userId = request.userId ?? call.session.userId;
       call.environment = request.environment ?? call.session.environment;
+      if (call.session.state !== "active") {
+        const refused = inactiveSession(call.session);
+        return this.#invalid(call, refused.code, refused.message, refused.issues);
+      }
     }
     const params = request.params ?? {};
     if (isRecord(params) && params.dryRun === true) call.dryRun = true;
@@ -624,9 +631,10 @@ export class InfrastructureCommandExecutor {
     if (this.#sessions === undefined || call.session === undefined) return;
     const now = Date.now();
     const tracked = changes.filter((c) => c.change !== "deleted").map((c) => ({ id: c.id, type: c.type ?? "custom", providerId: provider.meta.id, updatedAt: now }));
-    if (tracked.length === 0) return;
+    const deleted = changes.filter((c) => c.change === "deleted").map((c) => c.id);
     try {
-      await this.#sessions.trackResources(call.session.id, tracked);
+      if (tracked.length > 0) await this.#sessions.trackResources(call.session.id, tracked);
+      if (deleted.length > 0) await this.#sessions.forgetResources?.(call.session.id, deleted);
     } catch (error) {
       this.#logger.warn("could not track resources in the session", { executionId: call.executionId, error });
     }
@@ -677,6 +685,15 @@ export class InfrastructureCommandExecutor {
 /** Creates an {@link InfrastructureCommandExecutor}. */
 export function createCommandExecutor(options: CommandExecutorOptions): InfrastructureCommandExecutor {
   return new InfrastructureCommandExecutor(options);
+}
+
+/** Why nothing runs in an expired or terminated session. */
+function inactiveSession(session: InfrastructureSession): { code: "ILLEGAL_TRANSITION"; message: string; issues: ValidationIssue[] } {
+  return {
+    code: "ILLEGAL_TRANSITION",
+    message: `Session "${session.id}" is ${session.state}; extend or activate it first`,
+    issues: [{ code: "SESSION_NOT_ACTIVE", message: `session is ${session.state}`, path: "sessionId" }],
+  };
 }
 
 /** The failed checks' messages, or every message when none failed. */

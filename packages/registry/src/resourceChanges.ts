@@ -1,4 +1,4 @@
-import { RESOURCE_TYPES } from "@espada/infra-core";
+import { RESOURCE_TYPES, isRecord } from "@espada/infra-core";
 import type { CommandDefinition, CommandSuccess, InfrastructureProvider, ResourceType } from "@espada/infra-core";
 
 /** The kinds of change a command makes to a resource. */
@@ -15,10 +15,6 @@ export interface ResourceChange {
 
 const DELETE_VERB = /^(?:delete|destroy|remove|deprovision|terminate|drop|purge)(?:[-_.:]|$)/i;
 const CREATE_VERB = /^(?:create|provision|add|launch|deploy|new|clone|register)(?:[-_.:]|$)/i;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function asResourceType(value: unknown): ResourceType | undefined {
   return typeof value === "string" && (RESOURCE_TYPES as readonly string[]).includes(value) ? (value as ResourceType) : undefined;

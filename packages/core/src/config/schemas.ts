@@ -2,6 +2,7 @@ import { z } from "zod";
 import { authMethodSchema } from "../taxonomy.js";
 import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
+import { isRecord } from "../validation/record.js";
 
 // Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
 // error naming the key, never silently ignored. Open maps (`settings`, `credentials`, destination
@@ -189,10 +190,6 @@ export const infrastructureConfigSchema = z
   // The cross-field rules run even when other fields failed, so one pass reports every problem;
   // they therefore read the (possibly partial) value defensively.
   .superRefine((config, ctx) => checkCrossFieldRules(config, ctx), { when: (payload) => isRecord(payload.value) });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function checkCrossFieldRules(config: unknown, ctx: z.RefinementCtx): void {
   if (!isRecord(config)) return;

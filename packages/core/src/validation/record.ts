@@ -1,4 +1,4 @@
-/** True for a non-null, non-array object. */
+/** True for a non-null, non-array object: a value whose properties can be read as a record (the one shared check; packages import it from core). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
