@@ -166,4 +166,6 @@ export interface SessionStore {
   takePendingOperation(sessionId: string, operationId: string): Promise<PendingOperation | undefined>;
   /** Records resources a command touched. */
   trackResources(sessionId: string, resources: readonly z.input<typeof sessionResourceSchema>[]): Promise<void>;
+  /** Stops tracking resources a command deleted (optional: a store without it keeps them listed). */
+  forgetResources?(sessionId: string, resourceIds: readonly string[]): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEventBus, parseInfrastructureConfig } from "@espada/infra-core";
-import type { CommandHistoryEntry, PendingOperation, SessionEvent } from "@espada/infra-core";
+import type { CommandHistoryEntry, PendingOperation, SessionEvent, SessionStore } from "@espada/infra-core";
 import { createInfrastructureSessionManager, InfrastructureSessionManager } from "./sessionManager.js";
 import type { SessionManagerOptions } from "./sessionManager.js";
 import { InMemorySessionStorage } from "./sessionStorage.js";
@@ -76,6 +76,16 @@ describe("InfrastructureSessionManager", () => {
     expect(bad({ commandConfig: { history: { retentionDays: 0 } } })).toMatchObject({ field: "commandConfig.history.retentionDays" });
     expect(bad({ securityConfig: { encryption: { algorithm: "des" } } })).toMatchObject({ field: "securityConfig.encryption.algorithm" });
     expect(bad({ securityConfig: { encryption: { keyId: "x" } } })).toMatchObject({ field: "securityConfig.encryption.keyId" });
+  });
+
+  it("forgets deleted resources through core's SessionStore (what the executor calls)", async () => {
+    const m = await manager();
+    const store: SessionStore = m;
+    const s = await m.createSession({ userId: "alice" });
+    await store.trackResources(s.id, [{ id: "vm-1", type: "compute", providerId: "aws", updatedAt: 1 }, { id: "vm-2", type: "compute", providerId: "aws", updatedAt: 1 }]);
+    await store.forgetResources?.(s.id, ["vm-1", "never-tracked"]);
+    expect(Object.keys((await m.getSession(s.id))!.resources)).toEqual(["vm-2"]);
+    await expect(m.forgetResources(s.id, [5 as unknown as string])).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
   });
 
   it("creates, gets, lists, updates, extends and terminates with events", async () => {

@@ -241,6 +241,12 @@ export class InfrastructureSessionManager implements SessionStore {
     await this.updateResources(sessionId, parsed);
   }
 
+  /** Stops tracking resources a command deleted (core `SessionStore`). */
+  async forgetResources(sessionId: string, resourceIds: readonly string[]): Promise<void> {
+    const parsed = parseOptions(z.array(z.string()), resourceIds, "resourceIds");
+    await this.updateResources(sessionId, [], parsed);
+  }
+
   /** Adds or replaces resources (by id) and removes the ids in `remove`. */
   async updateResources(sessionId: string, upsert: readonly SessionResource[], remove: readonly string[] = []): Promise<InfrastructureSession> {
     const parsed = parseOptions(z.array(sessionResourceSchema), upsert, "resources");
