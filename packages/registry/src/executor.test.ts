@@ -138,7 +138,8 @@ describe("InfrastructureCommandExecutor", () => {
   });
 
   it("asks for explicit confirmation of a dangerous command", async () => {
-    const { executor, provider, events } = await setup();
+    const { executor, provider, events, sessions } = await setup();
+    await sessions.trackResources("s1", [{ id: "vm-1", type: "compute", providerId: "fake", updatedAt: 1 }]);
     const request = { instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" } };
     const noSession = expectStatus(await executor.execute(request), "invalid");
     expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }]);
@@ -147,7 +148,23 @@ describe("InfrastructureCommandExecutor", () => {
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
     expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "succeeded");
     expect(events.find((e) => e.type === "resource:deleted")?.event).toMatchObject({ resourceId: "vm-1", resourceType: "compute" });
+    expect(sessions.sessions.get("s1")?.resources).toEqual({});
     expectStatus(await executor.execute({ ...request, confirmed: true }), "succeeded");
+  });
+
+  it("runs nothing in an expired or terminated session and keeps its pending operations", async () => {
+    const { executor, sessions, provider } = await setup();
+    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
+    for (const state of ["expired", "terminated"] as const) {
+      const current = sessions.sessions.get("s1");
+      if (current !== undefined) sessions.sessions.set("s1", { ...current, state });
+      const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "s1" }), "invalid");
+      expect(refused.result.error.code).toBe("ILLEGAL_TRANSITION");
+      expect(refused.issues).toMatchObject([{ code: "SESSION_NOT_ACTIVE", path: "sessionId" }]);
+      expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "invalid");
+    }
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
+    expect(sessions.sessions.get("s1")?.pendingOperations.map((op) => op.id)).toEqual([pending.pending.id]);
   });
 
   it("turns a gate needs-confirmation into a pending operation", async () => {

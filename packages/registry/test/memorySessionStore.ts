@@ -48,6 +48,10 @@ export class MemorySessionStore implements SessionStore {
     });
   }
 
+  forgetResources(sessionId: string, resourceIds: readonly string[]): Promise<void> {
+    return this.#write(sessionId, (s) => ({ ...s, resources: Object.fromEntries(Object.entries(s.resources).filter(([id]) => !resourceIds.includes(id))) }));
+  }
+
   #write(sessionId: string, change: (session: InfrastructureSession) => InfrastructureSession): Promise<void> {
     if (this.failWrites) return Promise.reject(new Error("disk full"));
     const session = this.sessions.get(sessionId);
