@@ -10,6 +10,7 @@ step "build (tsc -b)";                pnpm build
 step "module cycles (dpdm)";          pnpm cycles
 step "type-check (sources + tests)";  pnpm typecheck
 step "lint (typescript-eslint, type-checked)"; pnpm lint
+step "TSDoc on every export";         pnpm tsdoc
 step "tests (vitest)"
 rm -rf packages/*/.vitest
 pnpm exec turbo run test --concurrency=1 -- --reporter=default --reporter=json --outputFile.json=.vitest/report.json
