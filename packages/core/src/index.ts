@@ -215,6 +215,7 @@ export {
 } from "./validation/builtins.js";
 export { REDACTED, redactParams } from "./validation/redact.js";
 export { isRecord } from "./validation/record.js";
+export { cancelledError, raceAbort } from "./async.js";
 export { formatPath } from "./validation/path.js";
 export type {
   CommandIssue,

@@ -1,4 +1,4 @@
-import { InfrastructureError, TimeoutError, toError } from "@espada/infra-core";
+import { TimeoutError, cancelledError, toError } from "@espada/infra-core";
 
 /** Runs `fn` so that a synchronous throw becomes a rejection. */
 export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -47,13 +47,6 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, signa
   });
 }
 
-/** The error a cancelled wait rejects with. */
-export function cancelledError(signal: AbortSignal | undefined, what: string): InfrastructureError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof InfrastructureError) return reason;
-  return new InfrastructureError("CANCELLED", `${what} was cancelled`, reason === undefined ? {} : { cause: reason });
-}
-
 /** Resolves after `ms`, or rejects with the abort reason (or a `CANCELLED` error) when `signal` aborts; the timer is cleared on abort. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -70,30 +63,5 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/**
- * Settles with `work`, or rejects with the abort reason (or a `CANCELLED` error) as soon as `signal`
- * aborts. A late settlement of `work` is observed, so it never becomes an unhandled rejection.
- */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(cancelledError(signal, what));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelledError(signal, what));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(toError(error));
-      },
-    );
   });
 }

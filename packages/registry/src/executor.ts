@@ -7,6 +7,7 @@ import {
   createNoopLogger,
   isInfrastructureError,
   isRecord,
+  raceAbort,
   redactParams,
   toError,
 } from "@espada/infra-core";
@@ -37,7 +38,7 @@ import type {
   SessionStore,
   ValidationIssue,
 } from "@espada/infra-core";
-import { attempt, raceAbort, sleep, withTimeout } from "./async.js";
+import { attempt, sleep, withTimeout } from "./async.js";
 import { parseWith } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";

@@ -1,4 +1,4 @@
-import { cancelledError } from "./async.js";
+import { cancelledError } from "@espada/infra-core";
 
 interface Waiter {
   readonly grant: () => void;

@@ -10,6 +10,7 @@ import {
   lifecycleHookStageSchema,
   providerAuthSchema,
   providerMetaSchema,
+  raceAbort,
   resourceTypeSchema,
   summarizeHealth,
   toError,
@@ -279,7 +280,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     if (!checked.valid) return finish(validationFailure(cmd, checked.errors));
     if (ctx.signal.aborted) return finish(abortedResult(cmd, ctx.signal));
     log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun });
-    const outcome = await raceAbort(this.#invoke(entry, checked.params, ctx, log), ctx.signal);
+    // #invoke never rejects: a rejection here is the signal aborting
+    const outcome = await raceAbort(this.#invoke(entry, checked.params, ctx, log), ctx.signal, `Command "${cmd.id}"`).catch((): typeof ABORTED => ABORTED);
     const result = finish(outcome === ABORTED ? abortedResult(cmd, ctx.signal) : outcome);
     log.debug(`command ${cmd.id} ${result.success ? "succeeded" : `failed: ${result.error.code}`}`, { duration: result.duration });
     return result;
@@ -449,23 +451,6 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
 }
 
 const ABORTED = Symbol("aborted");
-
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
-    void work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(ABORTED);
-      },
-    );
-  });
-}
 
 /**
  * Turns validator errors into one failure: a refused dry run (`DRY_RUN_UNSUPPORTED`) or a missing

@@ -1,0 +1,39 @@
+import { InfrastructureError, toError } from "./errors.js";
+
+/**
+ * The error an aborted wait rejects with: the signal's reason when it already is an
+ * {@link InfrastructureError} (a `TimeoutError`, a shutdown…), else a `CANCELLED` error naming
+ * `what`, with the reason as its `cause`.
+ */
+export function cancelledError(signal: AbortSignal | undefined, what: string): InfrastructureError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof InfrastructureError) return reason;
+  return new InfrastructureError("CANCELLED", `${what} was cancelled`, reason === undefined ? {} : { cause: reason });
+}
+
+/**
+ * Settles with `work`, or rejects with {@link cancelledError} as soon as `signal` aborts (at once
+ * when it already has). The abort listener is removed when `work` settles first, and a late
+ * settlement of `work` is observed, so it never becomes an unhandled rejection. A rejection of
+ * `work` is passed on as an `Error` (`toError`).
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(cancelledError(signal, what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelledError(signal, what));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(toError(error));
+      },
+    );
+  });
+}
