@@ -48,7 +48,12 @@ const configs = fc.record({
   dangerousCommandsRequireExplicit: fc.boolean(),
 });
 
-const options = fc.record({ dryRun: fc.boolean(), confirmed: fc.boolean() }, { requiredKeys: [] });
+/** Call options: well-formed, with junk flag values, or not an object at all (null, a number…). */
+const options = fc.oneof(
+  fc.record({ dryRun: fc.boolean(), confirmed: fc.boolean() }, { requiredKeys: [] }),
+  fc.record({ dryRun: anything, confirmed: anything }, { requiredKeys: [] }),
+  anything,
+) as fc.Arbitrary<{ dryRun?: boolean; confirmed?: boolean }>;
 
 describe("InfrastructureCommandValidator properties", () => {
   it("never throws, whatever the command, params, options and config", () => {

@@ -237,6 +237,24 @@ describe("confirmation", () => {
     expect(validator.validate(command(), {}, { confirmed: true }).valid).toBe(true);
     expect(validator.validate(command({ supportsDryRun: true }), {}, { dryRun: true }).valid).toBe(true);
   });
+
+  it("reads unusable options as unconfirmed, never throwing: null, a truthy non-true flag, a throwing getter", () => {
+    const validator = new InfrastructureCommandValidator();
+    const asOptions = (value: unknown) => value as { confirmed?: boolean };
+    expect(codes(validator.validate(dangerous, {}, asOptions(null)).errors)).toStrictEqual([["CONFIRMATION_REQUIRED", "options.confirmed"]]);
+    expect(codes(validator.validate(dangerous, {}, asOptions({ confirmed: "yes" })).errors)).toStrictEqual([
+      ["CONFIRMATION_REQUIRED", "options.confirmed"],
+    ]);
+    const hostile = Object.defineProperty({}, "confirmed", {
+      get() {
+        throw new Error("boom");
+      },
+    });
+    expect(codes(validator.validate(dangerous, {}, asOptions(hostile)).errors)).toStrictEqual([
+      ["VALIDATOR_FAILED", "options"],
+      ["CONFIRMATION_REQUIRED", "options.confirmed"],
+    ]);
+  });
 });
 
 describe("sensitive parameters", () => {

@@ -27,6 +27,17 @@ function describeThrow(error: unknown): string {
   }
 }
 
+/** Reads the call flags from whatever was passed (null, a proxy, a getter that throws): never throws, only `true` counts. */
+function readOptions(options: unknown, errors: ValidationIssue[]): CommandValidatorInput["options"] {
+  if (!isRecord(options)) return { dryRun: false, confirmed: false };
+  try {
+    return { dryRun: options.dryRun === true, confirmed: options.confirmed === true };
+  } catch (error) {
+    errors.push({ code: "VALIDATOR_FAILED", message: `options could not be read: ${describeThrow(error)}`, path: "options" });
+    return { dryRun: false, confirmed: false };
+  }
+}
+
 function isIssue(value: unknown): value is CommandIssue {
   return isRecord(value) && typeof value.code === "string" && typeof value.message === "string";
 }
@@ -77,16 +88,11 @@ export class InfrastructureCommandValidator {
     return this.#validators.delete(name);
   }
 
-  /** Validates `params` (any value) for `command` with the call's `dryRun`/`confirmed` flags. */
+  /** Validates `params` (any value) for `command` with the call's `dryRun`/`confirmed` flags (anything but `true` counts as false). */
   validate(command: CommandDefinition, params: unknown, options: CommandValidationOptions = {}): CommandValidationResult {
-    const input: CommandValidatorInput = {
-      command,
-      params,
-      options: { dryRun: options.dryRun === true, confirmed: options.confirmed === true },
-      config: this.#config,
-    };
     const errors: ValidationIssue[] = [];
     const warnings: ValidationIssue[] = [];
+    const input: CommandValidatorInput = { command, params, options: readOptions(options, errors), config: this.#config };
     for (const [name, validator] of this.#validators) this.#run(name, validator, input, errors, warnings);
     try {
       const compiled = compileCommand(command);
