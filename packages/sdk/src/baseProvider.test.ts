@@ -257,6 +257,29 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     expect(result.duration).toBeGreaterThanOrEqual(0);
   });
 
+  it("hands a typed handler the id string of a resource-ref passed as { id, type }", async () => {
+    const seen: unknown[] = [];
+    const inspect = defineCommand()
+      .id("inspect")
+      .name("Inspect")
+      .category("monitor")
+      .resourceRefParam("target", "", { required: true, resourceType: "compute" })
+      .arrayParam("peers", "", { items: "resource-ref", default: [] })
+      .handler((params) => {
+        seen.push(params.target, params.peers);
+        return success(null);
+      });
+    const provider = new TestProvider({ commands: [inspect] });
+    await provider.initialize(auth);
+    await provider.start();
+    const params = { target: { id: "i-1", type: "compute" }, peers: ["i-2", { id: "i-3" }] };
+    expectSuccess(await provider.executeCommand("inspect", params));
+    expectSuccess(await provider.executeCommand("inspect", { target: "i-4" }));
+    expect(seen).toStrictEqual(["i-1", ["i-2", "i-3"], "i-4", []]);
+    expect(params.target).toStrictEqual({ id: "i-1", type: "compute" });
+    expectFailure(await provider.executeCommand("inspect", { target: { id: "db-1", type: "database" } }), "VALIDATION_FAILED");
+  });
+
   it("fills the execution context", async () => {
     const provider = await active();
     let seen: ExecutionContext | undefined;

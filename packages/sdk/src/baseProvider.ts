@@ -40,6 +40,7 @@ import type {
 import { isCommandImplementation } from "./defineCommand.js";
 import type { CommandImplementation, ProviderCommand, TypedCommandDefinition } from "./defineCommand.js";
 import { schemaIssuesToError } from "./issues.js";
+import { resourceRefsToIds } from "./resourceRefs.js";
 import { failure, validation } from "./results.js";
 
 /** Options of {@link BaseInfrastructureProvider}. */
@@ -259,6 +260,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * `CONFIRMATION_REQUIRED` (a dangerous command run for real without `context.confirmed`),
    * `VALIDATION_FAILED` (details.issues names each field), `CANCELLED` / `TIMEOUT` (the signal
    * aborted; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
+   * A `resource-ref` passed as `{ id, type }` reaches the handler as its id string.
    * `duration` is the measured wall time; `dryRun` mirrors the context.
    */
   async executeCommand(commandId: string, params: Record<string, unknown>, context: Partial<ExecutionContext> = {}): Promise<CommandResult> {
@@ -281,7 +283,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     if (ctx.signal.aborted) return finish(abortedResult(cmd, ctx.signal));
     log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun });
     // #invoke never rejects: a rejection here is the signal aborting
-    const outcome = await raceAbort(this.#invoke(entry, checked.params, ctx, log), ctx.signal, `Command "${cmd.id}"`).catch((): typeof ABORTED => ABORTED);
+    const runParams = resourceRefsToIds(cmd, checked.params);
+    const outcome = await raceAbort(this.#invoke(entry, runParams, ctx, log), ctx.signal, `Command "${cmd.id}"`).catch((): typeof ABORTED => ABORTED);
     const result = finish(outcome === ABORTED ? abortedResult(cmd, ctx.signal) : outcome);
     log.debug(`command ${cmd.id} ${result.success ? "succeeded" : `failed: ${result.error.code}`}`, { duration: result.duration });
     return result;

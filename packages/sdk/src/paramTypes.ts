@@ -84,7 +84,10 @@ export interface SecretParamOptions {
   readonly max?: number;
 }
 
-/** Options of a resource-reference parameter (a resource id). */
+/**
+ * Options of a resource-reference parameter. Callers pass a resource id or `{ id, type? }`; the
+ * handler always receives the id string (`BaseInfrastructureProvider` reduces the object form).
+ */
 export interface ResourceRefParamOptions extends CommonParamOptions<string> {
   /** Resource type the reference must point at. */
   readonly resourceType?: ResourceType;
