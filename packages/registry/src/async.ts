@@ -1,4 +1,5 @@
 import { TimeoutError, cancelledError, toError } from "@espada/infra-core";
+import { timerDelay } from "./options.js";
 
 /** Runs `fn` so that a synchronous throw becomes a rejection. */
 export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -32,7 +33,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, signa
     const timer = setTimeout(() => {
       done();
       reject(new TimeoutError(what, ms));
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then(
       (value) => {
@@ -61,7 +62,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    }, timerDelay(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

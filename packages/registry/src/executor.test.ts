@@ -202,6 +202,27 @@ describe("InfrastructureCommandExecutor", () => {
     expect(expectStatus(await hung, "failed").result.error.code).toBe("TIMEOUT");
   });
 
+  it("refuses a per-call timeout a timer cannot honour, naming the field, and never runs the command", async () => {
+    vi.useFakeTimers();
+    const { executor, provider } = await setup();
+    for (const timeout of [Number.POSITIVE_INFINITY, Number.NaN, 0, -5, 1.5, 2 ** 31]) {
+      const invalid = expectStatus(await executor.execute({ instanceId: "p", commandId: "hang", timeout }), "invalid");
+      expect(invalid.issues).toEqual([expect.objectContaining({ path: "timeout" })]);
+    }
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
+  });
+
+  it("waits a huge default timeout out instead of timing out at once", async () => {
+    vi.useFakeTimers();
+    const { executor } = await setup({ config: { execution: { defaultTimeout: 2 ** 32 } } });
+    let settled = false;
+    const hung = executor.execute({ instanceId: "p", commandId: "hang" }).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(settled).toBe(false);
+    await executor.close();
+    expect(expectStatus(await hung, "cancelled").result.error.code).toBe("SHUTDOWN");
+  });
+
   it("cancels through the caller's AbortSignal, which reaches the provider", async () => {
     const { executor, provider, types } = await setup();
     const controller = new AbortController();

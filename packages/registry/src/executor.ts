@@ -39,7 +39,7 @@ import type {
   ValidationIssue,
 } from "@espada/infra-core";
 import { attempt, sleep, withTimeout } from "./async.js";
-import { parseWith } from "./options.js";
+import { MAX_TIMER_MS, parseWith, timerDelay } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";
 import type { ResourceChange } from "./resourceChanges.js";
@@ -319,6 +319,11 @@ export class InfrastructureCommandExecutor {
   async #pipeline(call: Call): Promise<ExecutionOutcome> {
     const { request } = call;
     if (this.#closing.signal.aborted) return this.#finishFailed(call, "failed", failure("SHUTDOWN", "The command executor is closing"), 0, undefined);
+    const { timeout } = request;
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= MAX_TIMER_MS)) {
+      const message = `must be an integer ≥ 1 and ≤ ${MAX_TIMER_MS} (ms)`;
+      return this.#invalid(call, "INVALID_ARGUMENT", `Invalid timeout: ${message}`, [{ code: "INVALID_VALUE", message, path: "timeout" }]);
+    }
     const instance = this.#providers.getInstance(request.instanceId);
     if (instance === undefined) {
       return this.#invalid(call, "NOT_FOUND", `Provider instance "${request.instanceId}" not found`, [{ code: "NOT_FOUND", message: "no such provider instance", path: "instanceId" }]);
@@ -455,7 +460,7 @@ export class InfrastructureCommandExecutor {
   async #attempt(call: Call, command: CommandDefinition, provider: InfrastructureProvider, params: Record<string, unknown>, timeout: number, attemptNo: number): Promise<CommandResult> {
     const signal = call.controller.signal;
     if (signal.aborted) return this.#abortFailure(call);
-    const timer = setTimeout(() => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)), timeout);
+    const timer = setTimeout(() => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)), timerDelay(timeout));
     let settled = false;
     const context: Partial<ExecutionContext> = {
       executionId: call.executionId,

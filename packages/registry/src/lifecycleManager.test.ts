@@ -37,6 +37,30 @@ describe("InfrastructureLifecycleManager", () => {
     expect(bad).toThrow(/maxRestartAttempts/);
   });
 
+  it("refuses a delay a Node timer cannot honour (it would fire after 1 ms) and names the option", () => {
+    const tooLong = (): InfrastructureLifecycleManager => new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 });
+    expect(tooLong).toThrow(ConfigValidationError);
+    expect(tooLong).toThrow(/healthCheckInterval/);
+    expect(() => new InfrastructureLifecycleManager({ shutdownTimeout: 2 ** 31 })).toThrow(/shutdownTimeout/);
+    expect(new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 - 1 }).options.healthCheckInterval).toBe(2 ** 31 - 1);
+  });
+
+  it("clamps a doubled restart delay past the timer limit instead of restarting at once", async () => {
+    const provider = new FakeProvider({ health: "throw" });
+    const { manager, id } = setup({ healthCheckInterval: 2 ** 31 - 1, restartDelay: 2 ** 30, maxRestartAttempts: 3 }, provider);
+    await activate(manager, id);
+    provider.options.start = "throw";
+    await manager.checkHealth(id);
+    const starts = (): number => provider.calls.filter((c) => c === "start").length;
+    await vi.advanceTimersByTimeAsync(2 ** 30); // 1st restart, fails: the next waits 2^31 ms, clamped to 2^31 - 1
+    expect(starts()).toBe(2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(starts()).toBe(2);
+    expect(manager.getProviderInfo(id)?.restartAttempts).toBe(2);
+    await vi.advanceTimersByTimeAsync(2 ** 31 - 1 - 60_000);
+    expect(starts()).toBe(3);
+  });
+
   it("walks a full life along legal edges with events and hooks in the documented order", async () => {
     const { manager, id, transitions, types, provider } = setup();
     const order: string[] = [];

@@ -26,7 +26,7 @@ import type {
   Unsubscribe,
 } from "@espada/infra-core";
 import { attempt, withTimeout } from "./async.js";
-import { boolOption, intOption } from "./options.js";
+import { MAX_TIMER_MS, boolOption, intOption, timerDelay } from "./options.js";
 
 /** Options of {@link InfrastructureLifecycleManager}; every field has the spec's default. */
 export interface LifecycleManagerOptions {
@@ -205,12 +205,12 @@ export class InfrastructureLifecycleManager {
   constructor(options: LifecycleManagerOptions = {}) {
     const d = LIFECYCLE_MANAGER_DEFAULTS;
     this.options = {
-      healthCheckInterval: intOption(options.healthCheckInterval, d.healthCheckInterval, 1, "healthCheckInterval"),
+      healthCheckInterval: intOption(options.healthCheckInterval, d.healthCheckInterval, 1, "healthCheckInterval", MAX_TIMER_MS),
       autoRestart: boolOption(options.autoRestart, d.autoRestart, "autoRestart"),
       maxRestartAttempts: intOption(options.maxRestartAttempts, d.maxRestartAttempts, 0, "maxRestartAttempts"),
-      restartDelay: intOption(options.restartDelay, d.restartDelay, 0, "restartDelay"),
-      shutdownTimeout: intOption(options.shutdownTimeout, d.shutdownTimeout, 1, "shutdownTimeout"),
-      operationTimeout: intOption(options.operationTimeout, d.operationTimeout, 1, "operationTimeout"),
+      restartDelay: intOption(options.restartDelay, d.restartDelay, 0, "restartDelay", MAX_TIMER_MS),
+      shutdownTimeout: intOption(options.shutdownTimeout, d.shutdownTimeout, 1, "shutdownTimeout", MAX_TIMER_MS),
+      operationTimeout: intOption(options.operationTimeout, d.operationTimeout, 1, "operationTimeout", MAX_TIMER_MS),
     };
     this.#logger = (options.logger ?? createNoopLogger()).child("lifecycle");
     this.events = options.events ?? createEventBus({ onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }) });
@@ -515,7 +515,8 @@ export class InfrastructureLifecycleManager {
       this.#logger.error(`provider "${record.instanceId}" left in error after ${record.restartAttempts} restart attempts`, { instanceId: record.instanceId });
       return;
     }
-    const delay = this.options.restartDelay * 2 ** record.restartAttempts;
+    // doubling overflows a Node timer after ~19 attempts (it would then fire after 1 ms): clamp it
+    const delay = timerDelay(this.options.restartDelay * 2 ** record.restartAttempts);
     record.restartAttempts++;
     const epoch = record.epoch;
     record.restartTimer = setTimeout(() => {

@@ -37,13 +37,23 @@ export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string
   throw new ValidationError(`Invalid ${what}: ${detail}`, issues);
 }
 
-/** Reads an optional integer option ≥ `min`, throwing a {@link ConfigValidationError} naming `path` when it is not one. */
-export function intOption(value: unknown, fallback: number, min: number, path: string): number {
+/** The longest delay a Node timer honours (2^31 − 1 ms); a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `ms` clamped into what a Node timer honours, so that a huge delay waits long instead of firing at once. */
+export function timerDelay(ms: number): number {
+  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
+/**
+ * Reads an optional integer option in [`min`, `max`], throwing a {@link ConfigValidationError}
+ * naming `path` when it is not one.
+ */
+export function intOption(value: unknown, fallback: number, min: number, path: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new ConfigValidationError(`Invalid option ${path}: must be an integer ≥ ${min}`, [
-      { code: "INVALID_VALUE", message: `must be an integer ≥ ${min}`, path },
-    ]);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    const message = `must be an integer ≥ ${min} and ≤ ${max}`;
+    throw new ConfigValidationError(`Invalid option ${path}: ${message}`, [{ code: "INVALID_VALUE", message, path }]);
   }
   return value;
 }

@@ -57,6 +57,13 @@ describe("InfrastructureProviderRegistry", () => {
     expect(() => registry.registerFactory(metaOf("alpha"), fakeFactory())).toThrow(AlreadyExistsError);
   });
 
+  it("names a factoryTimeout that is not a delay a timer can honour", () => {
+    for (const factoryTimeout of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(() => new InfrastructureProviderRegistry({ factoryTimeout })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "factoryTimeout" }) as Error);
+    }
+    expect(() => new InfrastructureProviderRegistry({ factoryTimeout: 10 })).not.toThrow();
+  });
+
   it("creates instances, validates settings with paths and refuses duplicate instance ids", async () => {
     const registry = new InfrastructureProviderRegistry();
     registry.registerFactory(metaOf("alpha"), fakeFactory());

@@ -26,7 +26,7 @@ import type {
 import { attempt, withTimeout } from "./async.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
 import type { HealthSummary, LifecycleManagerOptions, LifecycleStatistics, ProviderFailure, ShutdownReport } from "./lifecycleManager.js";
-import { parseWith } from "./options.js";
+import { MAX_TIMER_MS, intOption, parseWith } from "./options.js";
 
 /** A registered provider factory. */
 export interface RegisteredFactory {
@@ -76,7 +76,7 @@ export interface ProviderRegistryOptions {
   readonly logger?: InfrastructureLogger;
   /** Default discoverer of {@link InfrastructureProviderRegistry.discoverAndRegisterProviders}. */
   readonly discoverer?: PluginDiscoverer;
-  /** Bound on a factory call and on `validateConfig`, in ms. Default: the lifecycle manager's `operationTimeout`. */
+  /** Bound on a factory call and on `validateConfig`, in ms (1 … 2^31 − 1). Default: the lifecycle manager's `operationTimeout`. */
   readonly factoryTimeout?: number;
 }
 
@@ -146,7 +146,7 @@ export class InfrastructureProviderRegistry {
           });
     this.events = this.lifecycle.events;
     this.#discoverer = options.discoverer;
-    this.#factoryTimeout = options.factoryTimeout ?? this.lifecycle.options.operationTimeout;
+    this.#factoryTimeout = intOption(options.factoryTimeout, this.lifecycle.options.operationTimeout, 1, "factoryTimeout", MAX_TIMER_MS);
   }
 
   /**
