@@ -217,6 +217,7 @@ export { REDACTED, redactParams } from "./validation/redact.js";
 export { isRecord } from "./validation/record.js";
 export { cancelledError, raceAbort } from "./async.js";
 export { formatPath } from "./validation/path.js";
+export { toValidationIssues } from "./config/issues.js";
 export type {
   CommandIssue,
   CommandValidationOptions,

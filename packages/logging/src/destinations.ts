@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
-import { ConfigValidationError, formatPath, logLevelSchema } from "@espada/infra-core";
+import { ConfigValidationError, logLevelSchema, toValidationIssues } from "@espada/infra-core";
 import type { LogDestination, ValidationIssue } from "@espada/infra-core";
 import { ConsoleTransport } from "./consoleTransport.js";
 import type { ConsoleStream } from "./consoleTransport.js";
@@ -72,31 +72,40 @@ export interface DestinationEnvironment {
   readonly fetch?: typeof fetch;
 }
 
-function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, base: string): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues: ValidationIssue[] = parsed.error.issues.map((issue) => ({
-    code: issue.code === "unrecognized_keys" ? "UNKNOWN_KEY" : "INVALID_VALUE",
-    message: issue.message,
-    path: formatPath(issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path, base),
-  }));
-  throw new ConfigValidationError(`Invalid log destination ${base}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
-}
+/** A destination whose `config` passed its schema. */
+type ParsedDestination =
+  | { readonly type: "console"; readonly config: ConsoleDestinationConfig }
+  | { readonly type: "file"; readonly config: FileDestinationConfig }
+  | { readonly type: "remote"; readonly config: RemoteDestinationConfig };
 
-/**
- * Builds the transport of one destination. Throws {@link ConfigValidationError} naming the field
- * (`destinations[1].config.path`) when its `config` is invalid.
- */
-export function createDestinationTransport(
-  destination: LogDestination,
-  index: number,
-  environment: DestinationEnvironment,
-): ManagedTransport {
-  const base = `destinations[${index}]`;
-  const onError = (error: Error): void => environment.onError(error, `${base} (${destination.type})`);
+/** Parses one destination's `config`; on failure, every issue with its full path (`destinations[1].config.path`). */
+function parseDestination(destination: LogDestination, index: number): ParsedDestination | ValidationIssue[] {
+  const base = `destinations[${index}].config`;
   switch (destination.type) {
     case "console": {
-      const config = parseOrThrow(consoleDestinationConfigSchema, destination.config, `${base}.config`);
+      const parsed = consoleDestinationConfigSchema.safeParse(destination.config);
+      return parsed.success ? { type: "console", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+    }
+    case "file": {
+      const parsed = fileDestinationConfigSchema.safeParse(destination.config);
+      return parsed.success ? { type: "file", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+    }
+    case "remote": {
+      const parsed = remoteDestinationConfigSchema.safeParse(destination.config);
+      return parsed.success ? { type: "remote", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+    }
+  }
+}
+
+function invalidDestinations(issues: readonly ValidationIssue[]): ConfigValidationError {
+  return new ConfigValidationError(`Invalid log destination: ${issues.map((i) => `${i.path ?? "destinations"}: ${i.message}`).join("; ")}`, issues);
+}
+
+function buildTransport(destination: ParsedDestination, index: number, environment: DestinationEnvironment): ManagedTransport {
+  const onError = (error: Error): void => environment.onError(error, `destinations[${index}] (${destination.type})`);
+  switch (destination.type) {
+    case "console": {
+      const { config } = destination;
       return new ConsoleTransport({
         stream: environment.streams[config.stream],
         env: environment.env,
@@ -106,7 +115,7 @@ export function createDestinationTransport(
       });
     }
     case "file": {
-      const config = parseOrThrow(fileDestinationConfigSchema, destination.config, `${base}.config`);
+      const { config } = destination;
       return new FileTransport({
         path: resolve(environment.baseDir, config.path),
         maxSize: config.maxSize,
@@ -116,7 +125,7 @@ export function createDestinationTransport(
       });
     }
     case "remote": {
-      const config = parseOrThrow(remoteDestinationConfigSchema, destination.config, `${base}.config`);
+      const { config } = destination;
       return new RemoteTransport({
         url: config.url,
         headers: config.headers,
@@ -130,4 +139,35 @@ export function createDestinationTransport(
       });
     }
   }
+}
+
+/**
+ * Builds the transport of one destination. Throws {@link ConfigValidationError} naming the field
+ * (`destinations[1].config.path`) when its `config` is invalid.
+ */
+export function createDestinationTransport(
+  destination: LogDestination,
+  index: number,
+  environment: DestinationEnvironment,
+): ManagedTransport {
+  const parsed = parseDestination(destination, index);
+  if (Array.isArray(parsed)) throw invalidDestinations(parsed);
+  return buildTransport(parsed, index, environment);
+}
+
+/**
+ * Builds the transports of every destination, or none: every destination's `config` is checked first,
+ * and one {@link ConfigValidationError} lists the problems of all of them, so a bad destination never
+ * leaves the transports of the good ones half-built (listening on a stream, holding a file).
+ */
+export function createDestinationTransports(destinations: readonly LogDestination[], environment: DestinationEnvironment): ManagedTransport[] {
+  const issues: ValidationIssue[] = [];
+  const valid: ParsedDestination[] = [];
+  destinations.forEach((destination, index) => {
+    const parsed = parseDestination(destination, index);
+    if (Array.isArray(parsed)) issues.push(...parsed);
+    else valid.push(parsed);
+  });
+  if (issues.length > 0) throw invalidDestinations(issues);
+  return valid.map((destination, index) => buildTransport(destination, index, environment));
 }

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import TransportStream from "winston-transport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigValidationError, InfrastructureError, LOG_LEVELS } from "@espada/infra-core";
@@ -258,6 +259,36 @@ describe("InfrastructureLoggerImpl", () => {
     }
     expect(attempt({ destinations: [{ type: "syslog", config: {} }] })).toThrow(/destinations\[0\]\.type/);
     expect(attempt({ redactPatterns: ["("] })).toThrow(/redactPatterns\[0\]/);
+  });
+
+  it("reports the problems of every destination at once and builds none of them", () => {
+    const stream = new PassThrough();
+    const attempt = () =>
+      createInfrastructureLogger(
+        {
+          destinations: [
+            { type: "console", config: { stream: "stdout" } },
+            { type: "file", config: { maxSize: -1, bogus: 1, other: 2 } },
+            { type: "remote", config: { url: "ftp://logs.example" } },
+          ],
+        },
+        { stdout: stream },
+      );
+    expect(attempt).toThrow(ConfigValidationError);
+    try {
+      attempt();
+    } catch (error) {
+      const issues = (error as ConfigValidationError).issues.map((i) => [i.code, i.path]);
+      expect(issues).toStrictEqual([
+        ["REQUIRED", "destinations[1].config.path"],
+        ["TOO_SMALL", "destinations[1].config.maxSize"],
+        ["UNKNOWN_KEY", "destinations[1].config.bogus"],
+        ["UNKNOWN_KEY", "destinations[1].config.other"],
+        ["INVALID_FORMAT", "destinations[2].config.url"],
+      ]);
+    }
+    // The valid console destination was never built: nothing listens on its stream.
+    expect(stream.listenerCount("error")).toBe(0);
   });
 
   it("writes JSON lines to a file destination and leaves no open handle after close", async () => {

@@ -12,7 +12,7 @@ import type {
   loggingConfigSchema,
 } from "@espada/infra-core";
 import type { ConsoleStream } from "./consoleTransport.js";
-import { createDestinationTransport } from "./destinations.js";
+import { createDestinationTransports } from "./destinations.js";
 import type { ManagedTransport } from "./destinations.js";
 import { WINSTON_LEVELS } from "./levels.js";
 import { CONTEXT_KEYS } from "./record.js";
@@ -94,15 +94,13 @@ function transportSeverity(transport: TransportStream, fallback: number): number
 
 function createShared(config: LoggingConfig, options: LoggerRuntimeOptions): Shared {
   const report = options.onError ?? defaultReporter();
-  const managed = config.destinations.map((destination, index) =>
-    createDestinationTransport(destination, index, {
-      baseDir: options.baseDir ?? process.cwd(),
-      streams: { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr },
-      env: options.env ?? process.env,
-      onError: report,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    }),
-  );
+  const managed = createDestinationTransports(config.destinations, {
+    baseDir: options.baseDir ?? process.cwd(),
+    streams: { stdout: options.stdout ?? process.stdout, stderr: options.stderr ?? process.stderr },
+    env: options.env ?? process.env,
+    onError: report,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
   const extra = [...(options.transports ?? [])];
   const all: TransportStream[] = [...managed, ...extra];
   const global = LOG_LEVEL_SEVERITY[config.level];
