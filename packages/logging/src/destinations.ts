@@ -83,15 +83,15 @@ function parseDestination(destination: LogDestination, index: number): ParsedDes
   const base = `destinations[${index}].config`;
   switch (destination.type) {
     case "console": {
-      const parsed = consoleDestinationConfigSchema.safeParse(destination.config);
+      const parsed = consoleDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
       return parsed.success ? { type: "console", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
     }
     case "file": {
-      const parsed = fileDestinationConfigSchema.safeParse(destination.config);
+      const parsed = fileDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
       return parsed.success ? { type: "file", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
     }
     case "remote": {
-      const parsed = remoteDestinationConfigSchema.safeParse(destination.config);
+      const parsed = remoteDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
       return parsed.success ? { type: "remote", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
     }
   }

@@ -269,7 +269,7 @@ describe("InfrastructureLoggerImpl", () => {
           destinations: [
             { type: "console", config: { stream: "stdout" } },
             { type: "file", config: { maxSize: -1, bogus: 1, other: 2 } },
-            { type: "remote", config: { url: "ftp://logs.example" } },
+            { type: "remote", config: { url: "ftp://logs.example", batchSize: "10" } },
           ],
         },
         { stdout: stream },
@@ -285,6 +285,7 @@ describe("InfrastructureLoggerImpl", () => {
         ["UNKNOWN_KEY", "destinations[1].config.bogus"],
         ["UNKNOWN_KEY", "destinations[1].config.other"],
         ["INVALID_FORMAT", "destinations[2].config.url"],
+        ["TYPE_MISMATCH", "destinations[2].config.batchSize"],
       ]);
     }
     // The valid console destination was never built: nothing listens on its stream.

@@ -18,6 +18,7 @@ const CODES: Readonly<Record<string, string>> = {
 /**
  * Turns zod issues into framework issues: one issue per unknown key (`UNKNOWN_KEY`, naming the key's
  * full path), `REQUIRED` for a missing key, and the custom code a refinement set in `params.code`.
+ * Parse with `{ reportInput: true }`: a missing key is told from a wrong type by the issue's `input`.
  */
 export function toValidationIssues(issues: readonly z.core.$ZodIssue[], base = ""): ValidationIssue[] {
   const out: ValidationIssue[] = [];
