@@ -73,6 +73,21 @@ describe("createEventBus", () => {
     expect(later).toHaveBeenCalledTimes(1);
   });
 
+  it("reports an async handler's rejection instead of leaving it unhandled", async () => {
+    let resolve: (value: [unknown, string]) => void = () => undefined;
+    const reported = new Promise<[unknown, string]>((done) => (resolve = done));
+    const bus = createEventBus({ onHandlerError: (error, type) => resolve([error, type]) });
+    const boom = new Error("async boom");
+    // A JavaScript caller (or one without this lint rule) can subscribe an async handler.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    bus.on("command:failed", async () => {
+      await Promise.resolve();
+      throw boom;
+    });
+    bus.emit("command:failed", { timestamp: 1, executionId: "e", commandId: "c", providerId: "p" });
+    expect(await reported).toStrictEqual([boom, "command:failed"]);
+  });
+
   it("lets a handler unsubscribe itself during an emit without skipping the next one", () => {
     const bus = createEventBus();
     const second = vi.fn();

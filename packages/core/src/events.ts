@@ -137,15 +137,18 @@ export interface EventBusOptions {
 }
 
 /**
- * Creates a typed event bus (mitt). A handler that throws is isolated: the error goes to
- * `onHandlerError` and neither the other handlers nor the code that emitted are affected.
+ * Creates a typed event bus (mitt). A handler that throws (or an async handler that rejects) is
+ * isolated: the error goes to `onHandlerError` and neither the other handlers nor the code that
+ * emitted are affected.
  */
 export function createEventBus(options: EventBusOptions = {}): InfrastructureEventBus {
   const bus = mitt<InfrastructureEventMap>();
   const report = options.onHandlerError ?? (() => undefined);
-  const call = (run: () => void, type: InfrastructureEventType): void => {
+  const call = (run: () => unknown, type: InfrastructureEventType): void => {
     try {
-      run();
+      // An async handler's rejection is reported too, never left to crash the process as unhandled.
+      const returned = run();
+      if (returned instanceof Promise) returned.catch((error: unknown) => report(error, type));
     } catch (error) {
       report(error, type);
     }
