@@ -121,8 +121,7 @@ describe("FileStateStore", () => {
 
   it("reports a foreign or future-format file instead of misreading it", async () => {
     const d = dir();
-    (await FileStateStore.open({ directory: d })).close().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await (await FileStateStore.open({ directory: d })).close();
     writeFileSync(join(d, "records", `${encodeKey("future")}.json`), seal(JSON.stringify({ format: "espada-state", v: 99, kind: "record", key: "future", version: 1, updatedAt: 1, value: 1 })));
     writeFileSync(join(d, "records", `${encodeKey("plain")}.json`), JSON.stringify({ some: "json" }));
     writeFileSync(join(d, "records", "README.txt"), "hello");
@@ -166,8 +165,7 @@ describe("FileStateStore", () => {
 
   it("removes leftover temp files of interrupted writes", async () => {
     const d = dir();
-    (await FileStateStore.open({ directory: d })).close().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await (await FileStateStore.open({ directory: d })).close();
     writeFileSync(join(d, "records", `${encodeKey("k")}.json.1a2b3c`), "partial");
     const b = await open(d);
     expect(b.problems).toEqual([]);

@@ -15,12 +15,18 @@ import { acquireDirectoryLock } from "./lock.js";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener, StoreProblem, StoreProblemKind } from "./problems.js";
 
+/** The longest delay a Node timer honours (2^31 − 1 ms); a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Schema of the serialisable options of a {@link FileStateStore}. */
 export const fileStateStoreOptionsSchema = z.object({
   /** The state directory; created when missing. */
   directory: z.string().min(1),
-  /** A lock not refreshed for this long is stale (ms, at least 2000). A dead owner on this host is stale at once. */
-  lockStaleMs: z.number().int().min(2000).default(30_000),
+  /**
+   * A lock not refreshed for this long is stale (ms, 2000 … 2^31 − 1: the lock is refreshed on a
+   * timer every half of it). A dead owner on this host is stale at once.
+   */
+  lockStaleMs: z.number().int().min(2000).max(MAX_TIMER_MS).default(30_000),
   /** Retries while another live process holds the lock (0 = fail at once with `STORAGE_LOCKED`). */
   lockRetries: z.number().int().min(0).default(0),
 });

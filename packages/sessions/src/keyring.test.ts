@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { EncryptionKeyring, ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
 import { fakeClock, tempDir } from "../test/helpers.js";
 
@@ -27,6 +28,22 @@ describe("EncryptionKeyring", () => {
     expect(b.open(sealed, "ctx")).toEqual({ token: "s3cr3t" });
   });
 
+  it("fsyncs the state directory after writing the keyring, so its rename survives a power loss", async () => {
+    const d = dir();
+    const opened: string[] = [];
+    const open = fs.promises.open.bind(fs.promises);
+    const spy = vi.spyOn(fs.promises, "open").mockImplementation((path, flags, mode) => {
+      opened.push(`${String(path)} ${String(flags)}`);
+      return open(path, flags, mode);
+    });
+    try {
+      await EncryptionKeyring.open({ directory: d, env: {} });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(opened).toContain(`${d} r`);
+  });
+
   it("binds a sealed value to its context and detects tampering", async () => {
     const ring = await EncryptionKeyring.open({ directory: dir(), env: {} });
     const sealed = ring.seal("v", "session-a");
@@ -50,6 +67,27 @@ describe("EncryptionKeyring", () => {
     expect(reopened.seal("new", "c").kid).toBe(reopened.activeKeyId);
     expect(reopened.open(old, "c")).toBe("old");
     expect(statSync(join(d, KEYRING_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it("never seals with a rotated key before it is saved; a failed save keeps the current key", async () => {
+    const d = dir();
+    const clock = fakeClock();
+    const ring = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    const current = ring.activeKeyId;
+    clock.advance(90 * DAY);
+    rmSync(join(d, KEYRING_FILE));
+    mkdirSync(join(d, KEYRING_FILE)); // the keyring file cannot be replaced: the save fails
+    const rotation = ring.rotateIfDue();
+    expect(ring.seal("meanwhile", "c").kid).toBe(current);
+    await expect(rotation).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+    expect(ring.activeKeyId).toBe(current);
+    expect(ring.keyIds).toEqual([current]);
+    rmSync(join(d, KEYRING_FILE), { recursive: true });
+    const both = await Promise.all([ring.rotateIfDue(), ring.rotateIfDue()]);
+    expect(both).toEqual([true, true]);
+    expect(ring.keyIds).toHaveLength(2);
+    const reopened = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now });
+    expect(reopened.activeKeyId).toBe(ring.activeKeyId);
   });
 
   it("takes the key from config or the environment; a wrong key is CRYPTO_FAILED", async () => {

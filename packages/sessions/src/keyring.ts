@@ -89,6 +89,8 @@ export class EncryptionKeyring {
   private readonly directory: string | undefined;
   private readonly rotationMs: number;
   private readonly now: () => number;
+  /** The rotation in progress: concurrent callers share it, so one new key is made. */
+  private rotating: Promise<boolean> | undefined;
 
   private constructor(active: Key, others: readonly Key[], directory: string | undefined, rotationMs: number, now: () => number) {
     for (const key of [...others, active]) this.keys.set(key.id, key);
@@ -134,7 +136,7 @@ export class EncryptionKeyring {
         throw cryptoError(`No encryption key: set securityConfig.encryption.key or ${ENCRYPTION_KEY_ENV}, or give a state directory`);
       }
       const ring = new EncryptionKeyring(generateKey(now()), others, options.directory, rotationMs, now);
-      await ring.saveGenerated();
+      await ring.saveGenerated([...ring.keys.values()]);
       return ring;
     }
     const ring = new EncryptionKeyring(active, others, options.directory, rotationMs, now);
@@ -142,19 +144,25 @@ export class EncryptionKeyring {
     return ring;
   }
 
-  /** Generates a new encrypting key when the active generated key is older than `keyRotationDays`. */
-  async rotateIfDue(): Promise<boolean> {
-    if (!this.active.generated || this.now() - this.active.createdAt < this.rotationMs) return false;
-    const previous = this.active;
-    this.active = generateKey(this.now());
-    this.keys.set(this.active.id, this.active);
-    try {
-      await this.saveGenerated();
-    } catch (error) {
-      this.keys.delete(this.active.id);
-      this.active = previous;
-      throw error;
-    }
+  /**
+   * Generates a new encrypting key when the active generated key is older than `keyRotationDays`.
+   * The new key is written to the keyring file before anything is sealed with it (a value sealed
+   * with a key that was never saved could not be opened after a restart); concurrent calls share
+   * one rotation. When the save fails the current key stays active and the error is thrown.
+   */
+  rotateIfDue(): Promise<boolean> {
+    if (!this.active.generated || this.now() - this.active.createdAt < this.rotationMs) return Promise.resolve(false);
+    this.rotating ??= this.rotate().finally(() => {
+      this.rotating = undefined;
+    });
+    return this.rotating;
+  }
+
+  private async rotate(): Promise<boolean> {
+    const next = generateKey(this.now());
+    await this.saveGenerated([...this.keys.values(), next]);
+    this.keys.set(next.id, next);
+    this.active = next;
     return true;
   }
 
@@ -184,17 +192,31 @@ export class EncryptionKeyring {
     }
   }
 
-  private async saveGenerated(): Promise<void> {
+  /** Writes the generated ones of `keys` durably: temp file + fsync + rename, then a directory fsync so the rename survives a power loss. */
+  private async saveGenerated(keys: readonly Key[]): Promise<void> {
     if (this.directory === undefined) return;
-    const keys = [...this.keys.values()].filter((k) => k.generated);
-    const body = { format: "espada-keyring", v: 1, keys: keys.map((k) => ({ id: k.id, createdAt: k.createdAt, material: k.material.toString("base64") })) };
+    const generated = keys.filter((k) => k.generated);
+    const body = { format: "espada-keyring", v: 1, keys: generated.map((k) => ({ id: k.id, createdAt: k.createdAt, material: k.material.toString("base64") })) };
     const path = join(this.directory, KEYRING_FILE);
     try {
       await writeFileAtomic(path, `${JSON.stringify(body)}\n`, { fsync: true, mode: 0o600 });
       fs.chmodSync(path, 0o600);
+      await syncDirectory(this.directory);
     } catch (error) {
       throw cryptoError(`Could not write the keyring in "${this.directory}"`, error);
     }
+  }
+}
+
+/** fsyncs a directory (a file system that cannot, such as some network ones, is accepted: the rename is still atomic there). */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fs.promises.open(directory, "r");
+  try {
+    await handle.sync();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -7,7 +7,7 @@ import type { CommandHistoryEntry, PendingOperation, SessionEvent, SessionStore 
 import { createInfrastructureSessionManager, InfrastructureSessionManager } from "./sessionManager.js";
 import type { SessionManagerOptions } from "./sessionManager.js";
 import { InMemorySessionStorage } from "./sessionStorage.js";
-import { ENCRYPTION_KEY_ENV } from "./keyring.js";
+import { ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
 import { capturingLogger } from "../test/capturingLogger.js";
 import { fakeClock, tempDir } from "../test/helpers.js";
 
@@ -34,6 +34,7 @@ function collect(bus: ReturnType<typeof createEventBus>): { type: string; event:
   return seen;
 }
 const SECRET = "hunter2-very-secret-token";
+const DAY_MS = 86_400_000;
 
 function historyEntry(startedAt: number, n = 0): CommandHistoryEntry {
   return { executionId: `e${n}`, commandId: "vm.list", providerId: "p", userId: "u", params: {}, status: "succeeded", dryRun: false, startedAt, duration: 1, affectedResources: [] };
@@ -154,6 +155,22 @@ describe("InfrastructureSessionManager", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("a cleanupInterval past the timer limit waits long instead of sweeping every millisecond", async () => {
+    vi.useFakeTimers();
+    const m = await manager({ sessionConfig: { cleanupInterval: 2 ** 32 } });
+    const sweep = vi.spyOn(m, "cleanupExpiredSessions");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sweep).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(2 ** 31 - 1 - 60_000);
+    expect(sweep).toHaveBeenCalledTimes(1);
+  });
+
+  it("refuses a lockStaleMs whose refresh timer could not be honoured, naming it", () => {
+    expect(() => new InfrastructureSessionManager({ stateDirectory: "/tmp/unused", lockStaleMs: 2 ** 31 })).toThrow(
+      expect.objectContaining({ code: "VALIDATION_FAILED", field: "lockStaleMs" }) as Error,
+    );
+  });
+
   it("expires lazily on read even between sweeps", async () => {
     const clock = fakeClock();
     const events = createEventBus();
@@ -212,6 +229,27 @@ describe("InfrastructureSessionManager", () => {
     await second.terminateSession(s.id);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("rotates the generated key after keyRotationDays while running; every session still decrypts after a restart", async () => {
+    const d = dir();
+    const clock = fakeClock();
+    const options = { stateDirectory: d, env: {}, now: clock.now, sessionConfig: { timeout: 400 * DAY_MS } };
+    const first = await createInfrastructureSessionManager(options);
+    const auth = (n: number) => ({ method: "api-key" as const, credentials: { apiKey: `${SECRET}-${n}` } });
+    const before = await first.createSession({ userId: "u", auth: auth(1) });
+    clock.advance(91 * DAY_MS);
+    const after = await first.createSession({ userId: "u", auth: auth(2) });
+    await first.shutdown();
+    const kids = readdirSync(join(d, "records")).map((f) => /"kid":"([^"]+)"/.exec(readFileSync(join(d, "records", f), "utf8"))?.[1]);
+    expect(new Set(kids).size).toBe(2);
+    const ring = JSON.parse(readFileSync(join(d, KEYRING_FILE), "utf8")) as { keys: unknown[] };
+    expect(ring.keys).toHaveLength(2);
+    const second = await createInfrastructureSessionManager(options);
+    cleanups.push(() => second.shutdown());
+    expect((await second.getSession(before.id))?.auth?.credentials).toEqual(auth(1).credentials);
+    expect((await second.getSession(after.id))?.auth?.credentials).toEqual(auth(2).credentials);
+    expect(second.problems).toEqual([]);
   });
 
   it("a session under a wrong key is CRYPTO_FAILED (reported); the others load", async () => {

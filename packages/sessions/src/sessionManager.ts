@@ -28,6 +28,7 @@ import type {
 import { keyringConfigSchema } from "./keyring.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
+import { MAX_TIMER_MS } from "./fileStateStore.js";
 import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
 import type { SessionStorage, VersionedSession } from "./sessionStorage.js";
 
@@ -48,8 +49,8 @@ export const sessionManagerConfigSchema = z.object({
   stateDirectory: z.string().min(1).optional(),
   /** How long a terminated or expired session stays readable before it is purged (ms). */
   endedSessionRetentionMs: z.number().int().positive().default(DAY_MS),
-  /** Lock staleness of the state directory (ms, at least 2000). */
-  lockStaleMs: z.number().int().min(2000).default(30_000),
+  /** Lock staleness of the state directory (ms, 2000 … 2^31 − 1). */
+  lockStaleMs: z.number().int().min(2000).max(MAX_TIMER_MS).default(30_000),
 });
 /** The manager's config after defaults. */
 export type SessionManagerConfig = z.output<typeof sessionManagerConfigSchema>;
@@ -423,9 +424,10 @@ export class InfrastructureSessionManager implements SessionStore {
       if (this.options.storage === undefined) await storage.close();
       throw new InfrastructureError("SHUTDOWN", "The session manager was shut down while starting");
     }
+    // a Node timer fires a delay past 2^31 − 1 ms after 1 ms: clamp a huge cleanupInterval instead
     this.timer = setInterval(() => {
       this.cleanupExpiredSessions().catch((error: unknown) => this.logger.error("Session sweep failed", { error }));
-    }, config.sessionConfig.cleanupInterval);
+    }, Math.min(config.sessionConfig.cleanupInterval, MAX_TIMER_MS));
     this.timer.unref();
     return storage;
   }

@@ -123,8 +123,13 @@ export class StateSessionStorage implements SessionStorage {
     return out;
   }
 
-  /** Compare-and-set write; undefined when the stored version moved on. */
+  /**
+   * Compare-and-set write; undefined when the stored version moved on. With a keyring, a generated
+   * key past `keyRotationDays` is rotated first, so a long-running process rotates too (should the
+   * new key fail to save, the current one, still valid, seals this write and the next write retries).
+   */
   async write(session: InfrastructureSession, expectedVersion: number, options: SessionWriteOptions = {}): Promise<VersionedSession | undefined> {
+    await this.keyring?.rotateIfDue().catch(() => false);
     const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session) as unknown as JsonValue, options);
     return result.ok ? { session, version: result.record.version } : undefined;
   }
