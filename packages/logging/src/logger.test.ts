@@ -241,6 +241,16 @@ describe("InfrastructureLoggerImpl", () => {
     await logger.close();
   });
 
+  it("gives up flushing a transport that never drains and reports it instead of hanging", async () => {
+    const errors: string[] = [];
+    const stuck = new TransportStream({ log: () => undefined }); // never calls back
+    const logger = createInfrastructureLogger({ destinations: [] }, { transports: [stuck], onError: (error) => errors.push(error.message) });
+    for (let i = 0; i < 200; i += 1) logger.info(`entry ${i}`);
+    await logger.flush(50);
+    expect(errors).toEqual(["log flush gave up after 50 ms: a transport is not draining"]);
+    stuck.destroy();
+  });
+
   it("rejects an invalid config with a typed error naming the field", () => {
     const attempt = (config: unknown) => () => createInfrastructureLogger(config as LoggingConfigInput);
     expect(attempt({ level: "loud" })).toThrow(ConfigValidationError);

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import winston from "winston";
 import type TransportStream from "winston-transport";
 import type { z } from "zod";
@@ -77,6 +77,8 @@ const ERROR = LOG_LEVEL_SEVERITY.error;
 const FATAL = LOG_LEVEL_SEVERITY.fatal;
 const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
 const passthrough = winston.format((info) => info);
+/** How long `flush()` waits for winston's buffers by default before reporting a stuck transport. */
+const FLUSH_TIMEOUT_MS = 5_000;
 
 /** Set by `#derive` just before it constructs a child, read (and cleared) by the constructor. */
 let pendingScope: Scope | undefined;
@@ -231,11 +233,23 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
     return this.#derive(subsystem, merged);
   }
 
-  /** Resolves once every entry logged so far has been handed to its destination (written, sent or dropped). */
-  async flush(): Promise<void> {
+  /**
+   * Resolves once every entry logged so far has been handed to its destination (written, sent or
+   * dropped). A transport that never drains is reported through `onError` after `timeoutMs`
+   * (default 5 000) instead of holding the caller forever.
+   */
+  async flush(timeoutMs: number = FLUSH_TIMEOUT_MS): Promise<void> {
     const logger = this.#shared.winston;
     if (logger === undefined) return;
-    while (logger.writableLength > 0 || logger.readableLength > 0) await nextTurn();
+    const deadline = Date.now() + timeoutMs;
+    for (let turn = 0; logger.writableLength > 0 || logger.readableLength > 0; turn += 1) {
+      if (Date.now() >= deadline) {
+        this.#shared.report(new Error(`log flush gave up after ${timeoutMs} ms: a transport is not draining`), "logger");
+        break;
+      }
+      // Yield a few turns for the common quick drain, then back off so a stuck transport costs no CPU.
+      await (turn < 100 ? nextTurn() : sleep(10));
+    }
     await Promise.all(this.#shared.managed.map((transport) => transport.flush()));
   }
 
