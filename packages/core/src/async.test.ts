@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InfrastructureError, TimeoutError, cancelledError, raceAbort } from "./index.js";
+import { InfrastructureError, MAX_TIMER_MS, TimeoutError, cancelledError, clampTimerDelay, raceAbort } from "./index.js";
 
 describe("cancelledError", () => {
   it("passes an infrastructure error reason through and wraps any other reason as CANCELLED", () => {
@@ -28,5 +28,15 @@ describe("raceAbort", () => {
     await expect(raced).rejects.toMatchObject({ code: "CANCELLED", message: 'Command "x" was cancelled' });
     const lateFailure = Promise.reject(new Error("ignored"));
     await expect(raceAbort(lateFailure, controller.signal, "work")).rejects.toBeInstanceOf(InfrastructureError);
+  });
+});
+
+describe("clampTimerDelay", () => {
+  it("keeps delays a Node timer honours and clamps the rest into [0, MAX_TIMER_MS]", () => {
+    expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+    expect(clampTimerDelay(1500)).toBe(1500);
+    expect(clampTimerDelay(-5)).toBe(0);
+    expect(clampTimerDelay(3e9)).toBe(MAX_TIMER_MS);
+    expect(clampTimerDelay(Number.POSITIVE_INFINITY)).toBe(MAX_TIMER_MS);
   });
 });

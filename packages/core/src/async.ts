@@ -1,5 +1,13 @@
 import { InfrastructureError, toError } from "./errors.js";
 
+/** The longest delay a Node timer honours (2^31 − 1 ms); a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `ms` clamped into [0, {@link MAX_TIMER_MS}], so that a huge delay waits long instead of firing at once. */
+export function clampTimerDelay(ms: number): number {
+  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
 /**
  * The error an aborted wait rejects with: the signal's reason when it already is an
  * {@link InfrastructureError} (a `TimeoutError`, a shutdown…), else a `CANCELLED` error naming

@@ -3,6 +3,7 @@ import { commandCategorySchema, parameterTypeSchema, providerCapabilitySchema, r
 import type { CommandCategory, Environment, ParameterType, ProviderCapability, ResourceType } from "./taxonomy.js";
 import type { InfrastructureLogger } from "./logger.js";
 import { createNoopLogger } from "./logger.js";
+import { MAX_TIMER_MS } from "./async.js";
 
 /** Schema of one command parameter declaration. */
 export const commandParameterSchema = z.object({
@@ -49,7 +50,7 @@ export const commandDefinitionSchema = z.object({
   dangerous: z.boolean().default(false),
   examples: z.array(commandExampleSchema).default([]),
   /** Per-command timeout in ms; overrides `commandConfig.execution.defaultTimeout`. */
-  timeout: z.number().int().positive().optional(),
+  timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
   /** Resource types the command touches. */
   resourceTypes: z.array(resourceTypeSchema).default([]),
 });

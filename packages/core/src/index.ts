@@ -215,7 +215,7 @@ export {
 } from "./validation/builtins.js";
 export { REDACTED, redactParams } from "./validation/redact.js";
 export { isRecord } from "./validation/record.js";
-export { cancelledError, raceAbort } from "./async.js";
+export { cancelledError, raceAbort, MAX_TIMER_MS, clampTimerDelay } from "./async.js";
 export { formatPath } from "./validation/path.js";
 export { toValidationIssues } from "./config/issues.js";
 export type {

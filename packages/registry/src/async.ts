@@ -1,5 +1,4 @@
-import { TimeoutError, cancelledError, toError } from "@espada/infra-core";
-import { timerDelay } from "./options.js";
+import { cancelledError, clampTimerDelay, TimeoutError, toError } from "@espada/infra-core";
 
 /** Runs `fn` so that a synchronous throw becomes a rejection. */
 export function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -33,7 +32,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, signa
     const timer = setTimeout(() => {
       done();
       reject(new TimeoutError(what, ms));
-    }, timerDelay(ms));
+    }, clampTimerDelay(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
     work.then(
       (value) => {
@@ -62,7 +61,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, timerDelay(ms));
+    }, clampTimerDelay(ms));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

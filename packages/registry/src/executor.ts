@@ -1,14 +1,16 @@
 import {
-  InfrastructureCommandValidator,
-  InfrastructureError,
-  TimeoutError,
+  clampTimerDelay,
   commandConfigSchema,
   createEventBus,
   createNoopLogger,
+  InfrastructureCommandValidator,
+  InfrastructureError,
   isInfrastructureError,
   isRecord,
+  MAX_TIMER_MS,
   raceAbort,
   redactParams,
+  TimeoutError,
   toError,
 } from "@espada/infra-core";
 import type {
@@ -39,7 +41,7 @@ import type {
   ValidationIssue,
 } from "@espada/infra-core";
 import { attempt, sleep, withTimeout } from "./async.js";
-import { MAX_TIMER_MS, parseWith, timerDelay } from "./options.js";
+import { parseWith } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";
 import type { ResourceChange } from "./resourceChanges.js";
@@ -99,7 +101,7 @@ export interface ExecuteRequest {
   readonly signal?: AbortSignal;
   /** Resource ids the call targets (shown to the gate). */
   readonly resourceIds?: readonly string[];
-  /** Per-attempt timeout in ms; overrides the command's own `timeout` and `defaultTimeout`. */
+  /** Time limit of each attempt in ms; an attempt that times out ends the call (not retried: it may have had effects). Overrides the command's `timeout` and `defaultTimeout`. */
   readonly timeout?: number;
   /** Extra variables on top of the session's. */
   readonly variables?: Readonly<Record<string, unknown>>;
@@ -154,7 +156,7 @@ interface Call {
 }
 
 const REASON_CANCELLED = "cancelled by the caller";
-const READ_ONLY_AUDIT = { success: "command_executed", failure: "command_failed" } as const;
+const COMMAND_AUDIT_TYPES = { success: "command_executed", failure: "command_failed" } as const;
 
 function failure(code: string, message: string, details?: Readonly<Record<string, unknown>>, recoverable = false): CommandFailure {
   return { success: false, error: { code, message, recoverable, ...(details === undefined ? {} : { details }) }, duration: 0, logs: [], affectedResources: [], rollbackAvailable: false };
@@ -460,7 +462,7 @@ export class InfrastructureCommandExecutor {
   async #attempt(call: Call, command: CommandDefinition, provider: InfrastructureProvider, params: Record<string, unknown>, timeout: number, attemptNo: number): Promise<CommandResult> {
     const signal = call.controller.signal;
     if (signal.aborted) return this.#abortFailure(call);
-    const timer = setTimeout(() => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)), timerDelay(timeout));
+    const timer = setTimeout(() => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)), clampTimerDelay(timeout));
     let settled = false;
     const context: Partial<ExecutionContext> = {
       executionId: call.executionId,
@@ -561,7 +563,7 @@ export class InfrastructureCommandExecutor {
     this.#emitResources(call, provider, changes);
     await this.#trackResources(call, provider, changes);
     await this.#history(call, "succeeded", result, result.affectedResources);
-    await this.#record({ type: READ_ONLY_AUDIT.success, outcome: "success", risk: decision.risk, details: { attempts, dryRun: call.dryRun } }, call);
+    await this.#record({ type: COMMAND_AUDIT_TYPES.success, outcome: "success", risk: decision.risk, details: { attempts, dryRun: call.dryRun } }, call);
     return { ...this.#base(call), status: "succeeded", result, attempts, decision, warnings };
   }
 
@@ -585,7 +587,7 @@ export class InfrastructureCommandExecutor {
     await this.#history(call, status, result, result.affectedResources);
     if (attempts > 0 || decision !== undefined) {
       await this.#record(
-        { type: READ_ONLY_AUDIT.failure, outcome: "failure", ...(decision === undefined ? {} : { risk: decision.risk }), details: { attempts, code: result.error.code } },
+        { type: COMMAND_AUDIT_TYPES.failure, outcome: "failure", ...(decision === undefined ? {} : { risk: decision.risk }), details: { attempts, code: result.error.code } },
         call,
       );
     }

@@ -1,16 +1,18 @@
 import {
   AlreadyExistsError,
+  canTransition,
+  clampTimerDelay,
+  createEventBus,
+  createNoopLogger,
   HEALTH_STATUSES,
   InfrastructureError,
+  isInfrastructureError,
   LIFECYCLE_HOOK_STAGES,
   LIFECYCLE_STATES,
   LifecycleTransitionError,
+  MAX_TIMER_MS,
   NotFoundError,
   TimeoutError,
-  canTransition,
-  createEventBus,
-  createNoopLogger,
-  isInfrastructureError,
   toError,
 } from "@espada/infra-core";
 import type {
@@ -26,7 +28,7 @@ import type {
   Unsubscribe,
 } from "@espada/infra-core";
 import { attempt, withTimeout } from "./async.js";
-import { MAX_TIMER_MS, boolOption, intOption, timerDelay } from "./options.js";
+import { boolOption, intOption } from "./options.js";
 
 /** Options of {@link InfrastructureLifecycleManager}; every field has the spec's default. */
 export interface LifecycleManagerOptions {
@@ -516,7 +518,7 @@ export class InfrastructureLifecycleManager {
       return;
     }
     // doubling overflows a Node timer after ~19 attempts (it would then fire after 1 ms): clamp it
-    const delay = timerDelay(this.options.restartDelay * 2 ** record.restartAttempts);
+    const delay = clampTimerDelay(this.options.restartDelay * 2 ** record.restartAttempts);
     record.restartAttempts++;
     const epoch = record.epoch;
     record.restartTimer = setTimeout(() => {

@@ -37,13 +37,6 @@ export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string
   throw new ValidationError(`Invalid ${what}: ${detail}`, issues);
 }
 
-/** The longest delay a Node timer honours (2^31 − 1 ms); a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** `ms` clamped into what a Node timer honours, so that a huge delay waits long instead of firing at once. */
-export function timerDelay(ms: number): number {
-  return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
-}
 
 /**
  * Reads an optional integer option in [`min`, `max`], throwing a {@link ConfigValidationError}

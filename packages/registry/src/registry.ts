@@ -1,12 +1,13 @@
 import {
   AlreadyExistsError,
-  InfrastructureError,
-  NotFoundError,
-  ValidationError,
   createNoopLogger,
+  InfrastructureError,
+  MAX_TIMER_MS,
+  NotFoundError,
   providerAuthSchema,
   providerMetaSchema,
   toError,
+  ValidationError,
 } from "@espada/infra-core";
 import type {
   DiscoveryProblem,
@@ -26,7 +27,7 @@ import type {
 import { attempt, withTimeout } from "./async.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
 import type { HealthSummary, LifecycleManagerOptions, LifecycleStatistics, ProviderFailure, ShutdownReport } from "./lifecycleManager.js";
-import { MAX_TIMER_MS, intOption, parseWith } from "./options.js";
+import { intOption, parseWith } from "./options.js";
 
 /** A registered provider factory. */
 export interface RegisteredFactory {

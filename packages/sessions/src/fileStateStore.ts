@@ -4,7 +4,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
-import { InfrastructureError, StorageError } from "@espada/infra-core";
+import { InfrastructureError, MAX_TIMER_MS, StorageError } from "@espada/infra-core";
 import type { LogEntry, StoredRecord } from "@espada/infra-core";
 import { StateEngine } from "./engine.js";
 import type { RecordSpace, StatePersistence } from "./engine.js";
@@ -14,9 +14,6 @@ import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener, StoreProblem, StoreProblemKind } from "./problems.js";
-
-/** The longest delay a Node timer honours (2^31 − 1 ms); a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Schema of the serialisable options of a {@link FileStateStore}. */
 export const fileStateStoreOptionsSchema = z.object({

@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
+  clampTimerDelay,
   commandConfigSchema,
   commandHistoryEntrySchema,
   createEventBus,
   createNoopLogger,
   InfrastructureError,
+  MAX_TIMER_MS,
   NotFoundError,
   pendingOperationSchema,
   providerAuthSchema,
@@ -28,7 +30,6 @@ import type {
 import { keyringConfigSchema } from "./keyring.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
-import { MAX_TIMER_MS } from "./fileStateStore.js";
 import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
 import type { SessionStorage, VersionedSession } from "./sessionStorage.js";
 
@@ -427,7 +428,7 @@ export class InfrastructureSessionManager implements SessionStore {
     // a Node timer fires a delay past 2^31 − 1 ms after 1 ms: clamp a huge cleanupInterval instead
     this.timer = setInterval(() => {
       this.cleanupExpiredSessions().catch((error: unknown) => this.logger.error("Session sweep failed", { error }));
-    }, Math.min(config.sessionConfig.cleanupInterval, MAX_TIMER_MS));
+    }, clampTimerDelay(config.sessionConfig.cleanupInterval));
     this.timer.unref();
     return storage;
   }

@@ -3,6 +3,7 @@ import { authMethodSchema } from "../taxonomy.js";
 import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
 import { isRecord } from "../validation/record.js";
+import { MAX_TIMER_MS } from "../async.js";
 
 // Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
 // error naming the key, never silently ignored. Open maps (`settings`, `credentials`, destination
@@ -12,6 +13,9 @@ import { isRecord } from "../validation/record.js";
 const positiveInt = z.number().int().positive();
 /** A non-negative integer (retries, delays). */
 const nonNegativeInt = z.number().int().nonnegative();
+const TIMER_LIMIT_MESSAGE = `must be at most ${MAX_TIMER_MS} ms (the longest delay a Node timer honours)`;
+/** A positive delay or interval in ms that a Node timer can honour. */
+const timerMs = positiveInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE);
 
 /** Schema of a provider's authentication block: the method and its credential values. */
 export const providerAuthConfigSchema = z.strictObject({
@@ -44,7 +48,7 @@ export const sessionConfigSchema = z.strictObject({
   /** Persist sessions to disk (under `stateDir`). */
   persistState: z.boolean().default(true),
   /** Expired-session sweep interval in ms. */
-  cleanupInterval: positiveInt.default(300_000),
+  cleanupInterval: timerMs.default(300_000),
 });
 /** Session settings. */
 export type SessionConfig = z.infer<typeof sessionConfigSchema>;
@@ -66,11 +70,11 @@ export type CommandValidationConfig = z.infer<typeof commandValidationConfigSche
 /** Schema of `commandConfig.execution`. */
 export const commandExecutionConfigSchema = z.strictObject({
   /** Timeout of a command that declares none, in ms. */
-  defaultTimeout: positiveInt.default(60_000),
+  defaultTimeout: timerMs.default(60_000),
   /** Retries of a recoverable failure. */
   maxRetries: nonNegativeInt.default(3),
   /** Delay between retries, in ms. */
-  retryDelay: nonNegativeInt.default(1_000),
+  retryDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(1_000),
   /** Commands running at once. */
   parallelLimit: positiveInt.default(5),
 });

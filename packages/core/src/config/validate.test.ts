@@ -184,6 +184,15 @@ describe("section validators", () => {
     expect(validateSecurityConfig({})).toStrictEqual({ success: true, data: SPEC_DEFAULTS.securityConfig });
   });
 
+  it("refuse delays a Node timer cannot honour, naming the path", () => {
+    const limit = 2 ** 31 - 1;
+    expect(validateCommandConfig({ execution: { defaultTimeout: limit } }).success).toBe(true);
+    const tooLong = errorsOf(validateCommandConfig({ execution: { defaultTimeout: limit + 1, retryDelay: limit + 1 } }));
+    expect(tooLong.map((i) => i.path)).toEqual(["execution.defaultTimeout", "execution.retryDelay"]);
+    expect(tooLong[0]?.message).toContain("longest delay a Node timer honours");
+    expect(errorsOf(validateSessionConfig({ cleanupInterval: limit + 1 }))[0]?.path).toBe("cleanupInterval");
+  });
+
   it("accept every level and destination type of the spec", () => {
     for (const level of ["trace", "debug", "info", "warn", "error", "fatal"]) expect(validateLoggingConfig({ level }).success).toBe(true);
     for (const type of ["console", "file", "remote"]) expect(validateLoggingConfig({ destinations: [{ type }] }).success).toBe(true);
