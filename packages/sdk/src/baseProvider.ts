@@ -114,8 +114,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * @throws ValidationError when `meta` is invalid or a command is registered twice.
    */
   constructor(meta: ProviderMeta, options: BaseProviderOptions = {}) {
-    const parsed = providerMetaSchema.safeParse(meta);
-    if (!parsed.success) throw schemaIssuesToError("provider meta", meta, parsed.error.issues);
+    const parsed = providerMetaSchema.safeParse(meta, { reportInput: true });
+    if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     this.meta = parsed.data;
     this.instanceId = options.instanceId;
     this.logger = (options.logger ?? createNoopLogger()).withContext({
@@ -158,8 +158,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   async initialize(auth: ProviderAuth): Promise<void> {
     this.#claim("initialize", "initializing");
     try {
-      const parsed = providerAuthSchema.safeParse(auth);
-      if (!parsed.success) throw schemaIssuesToError("provider auth", auth, parsed.error.issues);
+      const parsed = providerAuthSchema.safeParse(auth, { reportInput: true });
+      if (!parsed.success) throw schemaIssuesToError("provider auth", parsed.error.issues);
       if (!this.meta.authMethods.includes(parsed.data.method)) {
         throw new ValidationError(
           `Invalid provider auth: method "${parsed.data.method}" is not one of ${this.meta.authMethods.join(", ")}`,
@@ -307,8 +307,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
 
   /** Subscribes to a hook stage; hooks run in subscription order, each awaited; a throwing hook is isolated. */
   onLifecycle(stage: LifecycleHookStage, hook: LifecycleHook): Unsubscribe {
-    const parsed = lifecycleHookStageSchema.safeParse(stage);
-    if (!parsed.success) throw schemaIssuesToError("lifecycle hook", { stage }, parsed.error.issues);
+    const parsed = lifecycleHookStageSchema.safeParse(stage, { reportInput: true });
+    if (!parsed.success) throw schemaIssuesToError("lifecycle hook stage", parsed.error.issues);
     if (typeof hook !== "function") {
       throw new ValidationError("Invalid lifecycle hook: hook must be a function", [{ code: "TYPE_MISMATCH", message: "hook must be a function", path: "hook" }]);
     }

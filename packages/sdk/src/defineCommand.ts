@@ -287,7 +287,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
       requiredCapabilities: [...new Set(draft.requiredCapabilities)],
       resourceTypes: [...new Set(draft.resourceTypes)],
     };
-    const parsed = commandDefinitionSchema.safeParse(input);
+    const parsed = commandDefinitionSchema.safeParse(input, { reportInput: true });
     if (parsed.success) {
       const definition = parsed.data;
       // Core's validator reports problems of the definition itself (duplicate names, patterns that
@@ -304,7 +304,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
       });
       if (issues.length === 0) return definition;
     } else {
-      issues.unshift(...schemaIssuesToError("command definition", input, parsed.error.issues).issues);
+      issues.unshift(...schemaIssuesToError("command definition", parsed.error.issues).issues);
     }
     const label = draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
     throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);

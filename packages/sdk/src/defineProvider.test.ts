@@ -91,4 +91,10 @@ describe("defineProvider", () => {
     const error = buildError(() => full().category("mainframe" as "cloud").capabilities("teleport" as "scale").build());
     expect(error.issues.map((i) => i.path)).toEqual(["category", "capabilities[4]"]);
   });
+
+  it("uses core's issue codes, like every other validator of the framework", () => {
+    const error = buildError(() => defineProvider().id("x").name(7 as unknown as string).version("one").category("mainframe" as "cloud").build());
+    const codes = Object.fromEntries(error.issues.map((i) => [i.path, i.code]));
+    expect(codes).toMatchObject({ name: "TYPE_MISMATCH", version: "INVALID_FORMAT", category: "INVALID_VALUE", authMethods: "REQUIRED" });
+  });
 });

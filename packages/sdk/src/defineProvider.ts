@@ -81,8 +81,8 @@ export class ProviderBuilder {
     if (draft.supportedResources) input.supportedResources = unique(draft.supportedResources);
     if (draft.authMethods) input.authMethods = unique(draft.authMethods);
     if (draft.tags) input.tags = unique(draft.tags);
-    const parsed = providerMetaSchema.safeParse(input);
-    if (!parsed.success) throw schemaIssuesToError("provider meta", input, parsed.error.issues);
+    const parsed = providerMetaSchema.safeParse(input, { reportInput: true });
+    if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     return parsed.data;
   }
 }
