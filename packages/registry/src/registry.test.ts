@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AlreadyExistsError, NotFoundError, ValidationError, isInfrastructureError } from "@espada/infra-core";
-import type { DiscoveryResult, PluginDiscoverer, ProviderEvent, ProviderFactory } from "@espada/infra-core";
+import type { DiscoveryResult, InfrastructureLogger, PluginDiscoverer, ProviderEvent, ProviderFactory } from "@espada/infra-core";
 import { InfrastructureProviderRegistry } from "./registry.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
 import { FAKE_AUTH, FakeProvider } from "../test/fakeProvider.js";
@@ -23,6 +23,23 @@ function fakeFactory(options: FakeProviderOptions = {}): ProviderFactory & { cre
     return provider;
   };
   return Object.assign(factory, { created });
+}
+
+/** A logger that records warning messages (children and contexts share the list). */
+function capturingLogger(warnings: string[]): InfrastructureLogger {
+  const noop = (): void => undefined;
+  const logger: InfrastructureLogger = {
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: (message) => void warnings.push(message),
+    error: noop,
+    fatal: noop,
+    child: () => logger,
+    withContext: () => logger,
+    isLevelEnabled: () => true,
+  };
+  return logger;
 }
 
 describe("InfrastructureProviderRegistry", () => {
@@ -91,6 +108,66 @@ describe("InfrastructureProviderRegistry", () => {
     await expect(registry.createProvider("boom")).rejects.toMatchObject({ code: "PROVIDER_FAILED", message: /factory exploded/ });
     await expect(registry.createProvider("empty")).rejects.toMatchObject({ code: "PROVIDER_FAILED", message: /missing initialize/ });
     expect(registry.getAllInstances()).toHaveLength(0);
+  });
+
+  it("destroys a provider the factory delivers after factoryTimeout, and logs it", async () => {
+    vi.useFakeTimers();
+    const warnings: string[] = [];
+    const registry = new InfrastructureProviderRegistry({ factoryTimeout: 100, logger: capturingLogger(warnings) });
+    const late = new FakeProvider({ destroy: "throw" });
+    registry.registerFactory(metaOf("slow"), () => new Promise<FakeProvider>((resolve) => setTimeout(() => resolve(late), 500)));
+    const created = registry.createProvider("slow", { instanceId: "s-1" }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await created).toMatchObject({ code: "TIMEOUT" });
+    expect(late.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(late.calls).toEqual(["destroy"]);
+    expect(warnings.some((w) => /resolved after the 100 ms timeout/.test(w))).toBe(true);
+    expect(warnings.some((w) => /destroy of provider instance "s-1".*failed: step failed/.test(w))).toBe(true);
+    expect(registry.getAllInstances()).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("destroys a provider that fails validateConfig, whose validateConfig throws or hangs, before throwing", async () => {
+    vi.useFakeTimers();
+    const registry = new InfrastructureProviderRegistry({ factoryTimeout: 100, lifecycle: { operationTimeout: 1_000 } });
+    const made: FakeProvider[] = [];
+    const factoryWith = (validate: "invalid" | "throw" | "hang", destroy: FakeProviderOptions["destroy"] = "ok"): ProviderFactory => () => {
+      const provider = new FakeProvider({ destroy, ...(validate === "invalid" ? { configErrors: [{ code: "REQUIRED", message: "region is required", path: "region" }] } : {}) });
+      if (validate === "throw") provider.validateConfig = () => Promise.reject(new Error("validator exploded"));
+      if (validate === "hang") provider.validateConfig = () => new Promise<never>(() => undefined);
+      made.push(provider);
+      return provider;
+    };
+    registry.registerFactory(metaOf("invalid"), factoryWith("invalid"));
+    registry.registerFactory(metaOf("throws"), factoryWith("throw", "throw"));
+    registry.registerFactory(metaOf("hangs"), factoryWith("hang"));
+    registry.registerFactory(metaOf("stuck"), factoryWith("invalid", "hang"));
+
+    const invalid: unknown = await registry.createProvider("invalid").catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(made[0]?.calls).toEqual(["destroy"]);
+    await expect(registry.createProvider("throws")).rejects.toMatchObject({ code: "PROVIDER_FAILED", message: /validator exploded/ });
+    expect(made[1]?.calls).toEqual(["destroy"]);
+
+    const hangs = registry.createProvider("hangs").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await hangs).toMatchObject({ code: "TIMEOUT" });
+    expect(made[2]?.calls).toEqual(["destroy"]);
+
+    let settled: unknown;
+    const stuck = registry.createProvider("stuck").then(
+      () => undefined,
+      (e: unknown) => (settled = e),
+    );
+    await vi.advanceTimersByTimeAsync(999);
+    expect(made[3]?.calls).toEqual(["destroy"]);
+    expect(settled).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await stuck;
+    expect(settled).toBeInstanceOf(ValidationError);
+    expect(registry.getAllInstances()).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("createAndInitializeProvider creates, initializes with auth and starts", async () => {

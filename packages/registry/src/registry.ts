@@ -6,6 +6,7 @@ import {
   NotFoundError,
   providerAuthSchema,
   providerMetaSchema,
+  TimeoutError,
   toError,
   ValidationError,
 } from "@espada/infra-core";
@@ -195,7 +196,10 @@ export class InfrastructureProviderRegistry {
 
   /**
    * Creates an instance (state `uninitialized`): calls the factory, then the provider's
-   * `validateConfig(settings)`, then puts it under the lifecycle manager.
+   * `validateConfig(settings)`, then puts it under the lifecycle manager. A provider that is not
+   * admitted (invalid settings, `validateConfig` throws or outlasts `factoryTimeout`) is destroyed,
+   * bounded by `operationTimeout`, before the error is thrown; one that the factory delivers after
+   * `factoryTimeout` is destroyed when it arrives (logged as a warning).
    * @throws NotFoundError (`factoryId`); AlreadyExistsError (`instanceId`); ValidationError listing
    * every settings issue as `settings.<path>`; `PROVIDER_FAILED` when the factory throws; `SHUTDOWN`.
    */
@@ -218,20 +222,24 @@ export class InfrastructureProviderRegistry {
     this.#creating.add(instanceId);
     try {
       const logger = (options.logger ?? this.#logger).withContext({ providerId: factoryId, instanceId });
-      const provider = await this.#bounded(() => entry.factory({ instanceId, settings, logger }), `factory of provider "${factoryId}"`);
-      assertProvider(provider, factoryId);
-      const validation = await this.#bounded(() => provider.validateConfig(settings), `validateConfig of provider "${factoryId}"`);
-      if (!validation.valid) {
-        const issues: ValidationIssue[] = validation.errors.map((issue) => ({
-          code: issue.code,
-          message: issue.message,
-          path: issue.path === undefined || issue.path === "" ? "settings" : `settings.${issue.path}`,
-        }));
-        const detail = issues.map((issue) => `${issue.path ?? "settings"}: ${issue.message}`).join("; ");
-        throw new ValidationError(`Invalid settings for provider "${factoryId}": ${detail}`, issues);
+      const provider = await this.#callFactory(entry, { instanceId, settings, logger });
+      try {
+        const validation = await this.#bounded(attempt(() => provider.validateConfig(settings)), `validateConfig of provider "${factoryId}"`);
+        if (!validation.valid) {
+          const issues: ValidationIssue[] = validation.errors.map((issue) => ({
+            code: issue.code,
+            message: issue.message,
+            path: issue.path === undefined || issue.path === "" ? "settings" : `settings.${issue.path}`,
+          }));
+          const detail = issues.map((issue) => `${issue.path ?? "settings"}: ${issue.message}`).join("; ");
+          throw new ValidationError(`Invalid settings for provider "${factoryId}": ${detail}`, issues);
+        }
+        this.#assertOpen();
+        this.lifecycle.registerProvider(provider, { instanceId, ...(auth === undefined ? {} : { auth }) });
+      } catch (error) {
+        await this.#discard(provider, instanceId, "it was not admitted");
+        throw error;
       }
-      this.#assertOpen();
-      this.lifecycle.registerProvider(provider, { instanceId, ...(auth === undefined ? {} : { auth }) });
       const record: InstanceRecord = { instanceId, factoryId, provider, createdAt: Date.now() };
       this.#instances.set(instanceId, record);
       return this.#info(record);
@@ -374,10 +382,42 @@ export class InfrastructureProviderRegistry {
     }
   }
 
-  #bounded<T>(fn: () => T | Promise<T>, what: string): Promise<T> {
-    return withTimeout(attempt(fn), this.#factoryTimeout, what).catch((error: unknown) => {
+  #bounded<T>(work: Promise<T>, what: string): Promise<T> {
+    return withTimeout(work, this.#factoryTimeout, what).catch((error: unknown) => {
       if (error instanceof InfrastructureError) throw error;
       throw new InfrastructureError("PROVIDER_FAILED", `${what} failed: ${toError(error).message}`, { cause: error });
+    });
+  }
+
+  /**
+   * Calls a factory bounded by `factoryTimeout` and checks what it returned. A provider that
+   * arrives after the timeout is destroyed when it arrives, so a slow factory leaks nothing.
+   */
+  async #callFactory(entry: RegisteredFactory, context: Parameters<ProviderFactory>[0]): Promise<InfrastructureProvider> {
+    const what = `factory of provider "${entry.id}"`;
+    const work = attempt(() => entry.factory(context));
+    const provider = await this.#bounded(work, what).catch((error: unknown) => {
+      if (error instanceof TimeoutError) {
+        void work.then(
+          (late) => {
+            if (!hasDestroy(late)) return;
+            this.#logger.warn(`${what} resolved after the ${this.#factoryTimeout} ms timeout; destroying the late provider`, { instanceId: context.instanceId });
+            return this.#discard(late, context.instanceId, "it arrived after the factory timeout");
+          },
+          () => undefined,
+        );
+      }
+      throw error;
+    });
+    assertProvider(provider, entry.id);
+    return provider;
+  }
+
+  /** Destroys a provider the registry will not keep, bounded by `operationTimeout`; a failure is logged, never thrown. */
+  async #discard(provider: { destroy(): unknown }, instanceId: string, why: string): Promise<void> {
+    const what = `destroy of provider instance "${instanceId}" (${why})`;
+    await withTimeout(attempt(() => provider.destroy()), this.lifecycle.options.operationTimeout, what).catch((error: unknown) => {
+      this.#logger.warn(`${what} failed: ${toError(error).message}`, { instanceId, error });
     });
   }
 
@@ -399,6 +439,11 @@ export class InfrastructureProviderRegistry {
       provider: record.provider,
     };
   }
+}
+
+/** True when `value` has a `destroy` method to call. */
+function hasDestroy(value: unknown): value is { destroy(): unknown } {
+  return typeof value === "object" && value !== null && typeof (value as { destroy?: unknown }).destroy === "function";
 }
 
 /** Checks that a factory returned something shaped like a provider. */
