@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as fs from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EncryptionKeyring, ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
+import type { StoreProblem } from "./problems.js";
 import { fakeClock, tempDir } from "../test/helpers.js";
 
 const cleanups: (() => void)[] = [];
@@ -108,6 +109,27 @@ describe("EncryptionKeyring", () => {
     expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "securityConfig.encryption.key" });
     expect(String((error as Error).message)).not.toContain("SECRETVALUE");
     await expect(EncryptionKeyring.open({ env: {} })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+  });
+
+  it("tightens a keyring file created 0644 to 0600 on load and reports it once, without key material", async () => {
+    const d = dir();
+    const first = await EncryptionKeyring.open({ directory: d, env: {} });
+    const path = join(d, KEYRING_FILE);
+    const text = readFileSync(path, "utf8");
+    rmSync(path);
+    writeFileSync(path, text, { mode: 0o644 });
+    fs.chmodSync(path, 0o644); // whatever the umask
+    const problems: StoreProblem[] = [];
+    const again = await EncryptionKeyring.open({ directory: d, env: {}, onProblem: (p) => problems.push(p) });
+    expect(again.activeKeyId).toBe(first.activeKeyId);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ kind: "permissions", file: path, error: { code: "STORAGE_FAILED", details: { mode: "0644", tightened: true } } });
+    const material = (JSON.parse(text) as { keys: { material: string }[] }).keys[0]?.material ?? "";
+    expect(material).not.toBe("");
+    expect(JSON.stringify(problems[0]) + (problems[0]?.error.message ?? "")).not.toContain(material);
+    await EncryptionKeyring.open({ directory: d, env: {}, onProblem: (p) => problems.push(p) });
+    expect(problems).toHaveLength(1);
   });
 
   it("reports a corrupt keyring as CRYPTO_FAILED", async () => {

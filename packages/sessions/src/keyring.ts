@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
-import { encryptionConfigSchema, InfrastructureError, ValidationError } from "@espada/infra-core";
+import { encryptionConfigSchema, InfrastructureError, StorageError, ValidationError } from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 import { parseOptions } from "./problems.js";
+import type { ProblemListener } from "./problems.js";
 
 /** The environment variable an encryption key (base64 of 32 bytes) is read from. */
 export const ENCRYPTION_KEY_ENV = "ESPADA_INFRA_ENCRYPTION_KEY";
@@ -75,6 +76,8 @@ export interface KeyringOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Clock (epoch ms). */
   readonly now?: () => number;
+  /** Told (once per open) when the keyring file was readable by others and has been tightened to 0600. */
+  readonly onProblem?: ProblemListener;
 }
 
 /**
@@ -119,7 +122,7 @@ export class EncryptionKeyring {
       const material = decodeKey(text, `securityConfig.encryption.previousKeys[${i}]`);
       return { id: idOf(material), createdAt: 0, material, generated: false };
     });
-    const stored = options.directory === undefined ? [] : readKeyring(join(options.directory, KEYRING_FILE));
+    const stored = options.directory === undefined ? [] : readKeyring(join(options.directory, KEYRING_FILE), options.onProblem);
     others.push(...stored);
     const explicit = config.key ?? env[ENCRYPTION_KEY_ENV];
     const field = config.key === undefined ? ENCRYPTION_KEY_ENV : "securityConfig.encryption.key";
@@ -225,7 +228,7 @@ function generateKey(createdAt: number): Key {
   return { id: idOf(material), createdAt, material, generated: true };
 }
 
-function readKeyring(path: string): Key[] {
+function readKeyring(path: string, onProblem: ProblemListener | undefined): Key[] {
   let text: string;
   try {
     text = fs.readFileSync(path, "utf8");
@@ -233,6 +236,7 @@ function readKeyring(path: string): Key[] {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw cryptoError(`Could not read the keyring "${path}"`, error);
   }
+  tightenPermissions(path, onProblem);
   let parsed: z.infer<typeof keyringFileSchema>;
   try {
     parsed = keyringFileSchema.parse(JSON.parse(text));
@@ -244,4 +248,33 @@ function readKeyring(path: string): Key[] {
     if (material.length !== 32) throw cryptoError(`Key "${k.id}" in "${path}" is not 32 bytes`);
     return { id: k.id, createdAt: k.createdAt, material, generated: true };
   });
+}
+
+/**
+ * Sets a keyring file that others may read or write (mode looser than 0600) back to 0600 and
+ * reports it as a `permissions` problem; a chmod that fails is reported too (the keys still load).
+ * The message names the file and the modes only, never key material. No-op on Windows (no POSIX modes).
+ */
+function tightenPermissions(path: string, onProblem: ProblemListener | undefined): void {
+  if (process.platform === "win32") return;
+  let mode: number;
+  try {
+    mode = fs.statSync(path).mode & 0o777;
+  } catch (error) {
+    throw cryptoError(`Could not read the keyring "${path}"`, error);
+  }
+  if ((mode & 0o077) === 0) return;
+  const octal = `0${mode.toString(8)}`;
+  let cause: unknown;
+  try {
+    fs.chmodSync(path, 0o600);
+  } catch (error) {
+    cause = error;
+  }
+  const tightened = cause === undefined;
+  const message = tightened
+    ? `The keyring "${path}" had mode ${octal} (readable by others); tightened it to 0600`
+    : `The keyring "${path}" has mode ${octal} (readable by others) and could not be tightened to 0600`;
+  const error = new StorageError("STORAGE_FAILED", message, { ...(tightened ? {} : { cause }), details: { kind: "permissions", file: path, mode: octal, tightened } });
+  onProblem?.({ kind: "permissions", error, file: path });
 }

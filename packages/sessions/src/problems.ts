@@ -2,16 +2,21 @@ import type { z } from "zod";
 import { formatPath, ValidationError } from "@espada/infra-core";
 import type { InfrastructureError, ValidationIssue } from "@espada/infra-core";
 
-/** What was wrong with a record that could not be loaded. */
-export type StoreProblemKind = "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto";
+/**
+ * What was wrong with a record that could not be loaded, or (`permissions`) a keyring file found
+ * readable by others, which was loaded and tightened to 0600.
+ */
+export type StoreProblemKind = "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto" | "permissions";
 
 /**
  * A record (or log line) that could not be loaded. The others load regardless; a corrupt, foreign
- * or unreadable file is moved aside into `<directory>/quarantine/` (`movedTo`).
+ * or unreadable file is moved aside into `<directory>/quarantine/` (`movedTo`). Kind `permissions`
+ * is a notice, not a load failure: the keyring file had permissions looser than 0600 (its
+ * `error.details` give the old `mode` and whether it was `tightened`).
  */
 export interface StoreProblem {
   readonly kind: StoreProblemKind;
-  /** The typed error (`STORAGE_CORRUPT`, `STORAGE_FAILED`, `CRYPTO_FAILED`, `VALIDATION_FAILED`). */
+  /** The typed error (`STORAGE_CORRUPT`, `STORAGE_FAILED` — also for `permissions` —, `CRYPTO_FAILED`, `VALIDATION_FAILED`). */
   readonly error: InfrastructureError;
   /** The file concerned, when there is one. */
   readonly file?: string;

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEventBus, parseInfrastructureConfig } from "@espada/infra-core";
 import type { CommandHistoryEntry, PendingOperation, SessionEvent, SessionStore } from "@espada/infra-core";
 import { createInfrastructureSessionManager, InfrastructureSessionManager } from "./sessionManager.js";
 import type { SessionManagerOptions } from "./sessionManager.js";
+import type { StoreProblem } from "./problems.js";
 import { InMemorySessionStorage } from "./sessionStorage.js";
 import { ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
 import { capturingLogger } from "../test/capturingLogger.js";
@@ -268,6 +269,27 @@ describe("InfrastructureSessionManager", () => {
     expect(String((error as Error).message)).not.toContain(SECRET);
     expect(lines.join("\n")).not.toContain(SECRET);
     expect(lines.join("\n")).not.toContain(keyA);
+  });
+
+  it("tightens a keyring left 0644 on start, reports it once to onProblem and the logger, and never logs the key", async () => {
+    const d = dir();
+    const a = await createInfrastructureSessionManager({ stateDirectory: d, env: {} });
+    const kept = await a.createSession({ userId: "u", auth: { method: "token", credentials: { token: SECRET } } });
+    await a.shutdown();
+    const path = join(d, KEYRING_FILE);
+    chmodSync(path, 0o644);
+    const material = (JSON.parse(readFileSync(path, "utf8")) as { keys: { material: string }[] }).keys[0]?.material ?? "";
+    const { logger, lines } = capturingLogger();
+    const seen: StoreProblem[] = [];
+    const b = await createInfrastructureSessionManager({ stateDirectory: d, env: {}, logger, onProblem: (p) => seen.push(p) });
+    cleanups.push(() => b.shutdown());
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(seen.map((p) => p.kind)).toEqual(["permissions"]);
+    expect(b.problems.map((p) => [p.kind, p.file])).toEqual([["permissions", path]]);
+    expect(lines.filter((l) => l.includes("tightened it to 0600"))).toHaveLength(1);
+    expect(material).not.toBe("");
+    expect(lines.join("\n")).not.toContain(material);
+    expect((await b.getSession(kept.id))?.auth?.credentials).toEqual({ token: SECRET });
   });
 
   it("quarantines a stored session that fails its schema and loads the others", async () => {

@@ -416,7 +416,10 @@ export class InfrastructureSessionManager implements SessionStore {
           })
         : new InMemorySessionStorage(this.options.now === undefined ? {} : { now: this.options.now }));
     this.storage = storage;
-    for (const problem of storage.problems) this.logger.warn("Stored record could not be loaded", { kind: problem.kind, key: problem.key, error: problem.error });
+    for (const problem of storage.problems) {
+      const message = problem.kind === "permissions" ? problem.error.message : "Stored record could not be loaded";
+      this.logger.warn(message, { kind: problem.kind, key: problem.key, error: problem.error });
+    }
     const now = this.now();
     for (const { session } of await storage.list()) {
       if (session.state === "active" && now < session.expiresAt) this.active.set(session.id, session.expiresAt);

@@ -252,6 +252,7 @@ export class FileSessionStorage extends StateSessionStorage {
   /** Opens the state directory (lock, load, keyring). */
   static async open(options: FileSessionStorageOptions): Promise<FileSessionStorage> {
     const store = await FileStateStore.open(options);
+    const keyringProblems: StoreProblem[] = [];
     try {
       const encrypt = options.encryption?.enabled ?? true;
       const keyring = encrypt
@@ -260,6 +261,10 @@ export class FileSessionStorage extends StateSessionStorage {
             ...(options.encryption === undefined ? {} : { config: options.encryption }),
             ...(options.env === undefined ? {} : { env: options.env }),
             ...(options.now === undefined ? {} : { now: options.now }),
+            onProblem: (problem) => {
+              keyringProblems.push(problem);
+              options.onProblem?.(problem);
+            },
           })
         : undefined;
       return new FileSessionStorage(
@@ -270,7 +275,7 @@ export class FileSessionStorage extends StateSessionStorage {
           ownsStore: true,
           ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
           quarantineDirectory: join(store.directory, "quarantine"),
-          storeProblems: () => store.problems,
+          storeProblems: () => [...keyringProblems, ...store.problems],
         },
         store.directory,
       );
