@@ -3,7 +3,7 @@
 // project outside the workspace, checks nothing else of ours (and no third-party package beyond zod
 // and mitt) came with them, then type-checks the spec's SDK examples under the strict tsconfig and
 // runs them.
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -37,6 +37,15 @@ try {
   const extra = [...names].filter((n) => !allowed.has(n));
   console.log(`installed: ${[...names].sort().join(", ")}`);
   if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
+
+  // tsc -b never deletes outputs of removed sources: a stale dist file would ship in the tarball.
+  for (const [dir, name] of [["core", "infra-core"], ["sdk", "infra-sdk"]]) {
+    const dist = join(project, "node_modules", "@espada", name, "dist");
+    const stale = readdirSync(dist, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js"))
+      .filter((f) => !existsSync(join(workspace, "packages", dir, "src", f.replace(/\.js$/, ".ts"))));
+    if (stale.length > 0) throw new Error(`@espada/${name} ships dist files without a source (delete them and rebuild): ${stale.join(", ")}`);
+  }
 
   const examples = join(workspace, "examples", "spec-sdk", "src");
   for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {

@@ -141,7 +141,11 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   protected abstract onDestroy(): Promise<void>;
   /** Return one item per sub-check; the worst decides the provider's health. */
   protected abstract performHealthChecks(): Promise<readonly HealthCheckItem[]>;
-  /** Validate provider settings; build the result with `validation.ok/error/warning/combine`. */
+  /**
+   * Validate provider settings (the registry passes `providers[].settings`); build the result with
+   * `validation.ok/error/warning/combine`. Give each issue its path inside the settings (`region`,
+   * `limits.max`), not `settings.region`: the registry reports it as `settings.<path>`.
+   */
   protected abstract onValidateConfig(config: unknown): Promise<ConfigValidationResult>;
   /**
    * Run a command that has no handler of its own. `params` are validated with defaults filled;

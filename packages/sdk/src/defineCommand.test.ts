@@ -90,6 +90,12 @@ describe("defineCommand", () => {
     expect(error.issues.map((i) => i.path)).toEqual(["parameters[0].default", "parameters[1].pattern"]);
   });
 
+  it("rejects min greater than max, naming the parameter", () => {
+    const error = buildError(() => defineCommand().id("c").name("C").category("utility").numberParam("size", "", { min: 5, max: 1 }).stringParam("s", "", { min: 2, max: 2 }).build());
+    expect(error.issues).toEqual([{ code: "INVALID_DEFINITION", message: 'parameter "size": min 5 is greater than max 1; no value can pass', path: "parameters[0].max" }]);
+    expect(error.message).toContain('parameter "size": min 5 is greater than max 1');
+  });
+
   it("rejects a RegExp with flags it cannot keep", () => {
     const error = buildError(() => defineCommand().id("c").name("C").category("utility").stringParam("p", "", { pattern: /a/i }).build());
     expect(error.issues[0]).toMatchObject({ code: "PATTERN_FLAGS", path: "parameters[0].pattern" });

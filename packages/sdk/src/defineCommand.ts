@@ -20,6 +20,7 @@ import type {
   ArrayValueOf,
   BooleanParamOptions,
   CallerMustPass,
+  EnumDefault,
   FileParamOptions,
   NoParams,
   NumberParamOptions,
@@ -55,7 +56,13 @@ export type InputOf<D> = D extends { readonly [paramTypes]?: { readonly input: i
     : I
   : Record<string, unknown>;
 
-/** A typed command handler: validated params with defaults filled, the run's context, a scoped logger. */
+/**
+ * A typed command handler: validated params with defaults filled, the run's context, and `logger` —
+ * the provider's logger scoped with `commandId` (and `executionId` when the caller gave one). Use it
+ * for the provider's own log; `context.logger` is the caller's run logger (the same logger unless
+ * the caller passed one, as `createTestContext` does). Honour `context.signal` in long work and
+ * report steps through `context.progress`.
+ */
 export type CommandHandler<P> = (
   params: P,
   context: ExecutionContext,
@@ -178,19 +185,19 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     return this.#with({ category });
   }
 
-  /** Adds a string parameter; an `enum` narrows its type to the literal union. */
-  stringParam<const N extends string, const O extends StringParamOptions = NoParams>(
+  /** Adds a string parameter; an `enum` narrows its type to the literal union (a `default` must be one of its values). */
+  stringParam<const N extends string, const O extends StringParamOptions & EnumDefault<E> = NoParams, const E extends string = string>(
     name: N,
     description: string,
-    options?: O,
+    options?: O & { readonly enum?: readonly E[] },
   ): CommandBuilder<AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>> {
     return this.#param("string", name, description, options);
   }
-  /** Adds a number parameter (finite numbers only); `min`/`max` bound the value. */
-  numberParam<const N extends string, const O extends NumberParamOptions = NoParams>(
+  /** Adds a number parameter (finite numbers only); `min`/`max` bound the value, an `enum` narrows its type (and its `default`). */
+  numberParam<const N extends string, const O extends NumberParamOptions & EnumDefault<E> = NoParams, const E extends number = number>(
     name: N,
     description: string,
-    options?: O,
+    options?: O & { readonly enum?: readonly E[] },
   ): CommandBuilder<AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>> {
     return this.#param("number", name, description, options);
   }
@@ -274,7 +281,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
   /**
    * Validates and returns the definition.
    * @throws ValidationError naming every missing or invalid field (`id is required`, a parameter
-   * declared twice, a pattern that does not compile, a default or an example that breaks the
+   * declared twice, a pattern that does not compile, `min` greater than `max`, a default or an example that breaks the
    * declared constraints).
    */
   build(): TypedCommandDefinition<P, I> {
@@ -325,6 +332,9 @@ function normaliseParam(p: ParamDraft, path: string, issues: ValidationIssue[]):
     }
   } else {
     pattern = p.pattern;
+  }
+  if (p.min !== undefined && p.max !== undefined && p.min > p.max) {
+    issues.push({ code: "INVALID_DEFINITION", message: `parameter "${p.name}": min ${p.min} is greater than max ${p.max}; no value can pass`, path: `${path}.max` });
   }
   const param: CommandParameter = {
     name: p.name,

@@ -29,6 +29,7 @@ export type {
   AlwaysPresent,
   CallerMustPass,
   ValueOf,
+  EnumDefault,
   ArrayValueOf,
   AddParam,
 } from "./paramTypes.js";

@@ -116,6 +116,14 @@ export type CallerMustPass<O> = O extends { readonly required: true }
 /** The value type of a parameter: the literal union of its `enum` when it has one, `T` otherwise. */
 export type ValueOf<O, T> = O extends { readonly enum: readonly (infer E)[] } ? E : T;
 
+/**
+ * Ties a parameter's `default` to its `enum`: `E` is inferred from `enum` alone, so
+ * `{ enum: ["a", "b"], default: "c" }` does not compile (`"c"` is not assignable to `"a" | "b"`).
+ */
+export interface EnumDefault<E> {
+  readonly default?: NoInfer<E>;
+}
+
 /** The element type of an array parameter with `items`. */
 export type ArrayValueOf<O> = O extends { readonly items: infer I extends ParameterType } ? ParamValueTypes[I][] : unknown[];
 

@@ -64,7 +64,10 @@ export const validation = {
   ok(): ConfigValidationResult {
     return { valid: true, errors: [], warnings: [] };
   },
-  /** An invalid config: one error with a stable code, a reason and the offending path. */
+  /**
+   * An invalid config: one error with a stable code, a reason and the offending path — relative to
+   * the object being validated (`region`, `limits.max`; the registry prefixes `settings.`).
+   */
   error(code: string, message: string, path?: string): ConfigValidationResult {
     return { valid: false, errors: [issue(code, message, path)], warnings: [] };
   },

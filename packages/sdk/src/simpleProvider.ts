@@ -34,7 +34,10 @@ export interface SimpleProviderOptions {
   readonly onDestroy?: (logger: InfrastructureLogger) => Promise<void> | void;
   /** One item per sub-check; the worst decides the provider's health. */
   readonly onHealthCheck: (logger: InfrastructureLogger) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
-  /** Validate provider settings. Default: every config is valid. */
+  /**
+   * Validate provider settings (`providers[].settings`); paths are relative to the settings
+   * (`region`; the registry reports `settings.region`). Default: every config is valid.
+   */
   readonly onValidateConfig?: (config: unknown, logger: InfrastructureLogger) => Promise<ConfigValidationResult> | ConfigValidationResult;
   /**
    * Run a command that has no handler of its own. Required unless every command carries a handler.

@@ -40,6 +40,20 @@ describe("command params type inference", () => {
     expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ size: "small" | "large"; replicas?: 1 | 3 | 5 }>();
   });
 
+  it("a default must be one of the enum's values", () => {
+    const engines = ["redis", "etcd"] as const;
+    const _def = base()
+      .stringParam("engine", "Engine", { enum: engines, default: "redis" })
+      .numberParam("replicas", "Replicas", { enum: [1, 3], default: 3 })
+      .build();
+    expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ engine: "redis" | "etcd"; replicas: 1 | 3 }>();
+    expectTypeOf<InputOf<typeof _def>>().toEqualTypeOf<{ engine?: "redis" | "etcd"; replicas?: 1 | 3 }>();
+    // @ts-expect-error "mysql" is not one of the enum's values
+    base().stringParam("engine", "Engine", { enum: engines, default: "mysql" });
+    // @ts-expect-error 2 is not one of the enum's values
+    base().numberParam("replicas", "Replicas", { enum: [1, 3], default: 2 });
+  });
+
   it("every param kind maps to its value type", () => {
     const _def = base()
       .arrayParam("zones", "", { items: "string", required: true })
