@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Sums the vitest JSON reports of every package and prints one closing line: "N passed, N failed".
+// Sums the vitest JSON reports of every package and example and prints one closing line: "N passed, N failed".
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const dir of readdirSync("packages")) {
-  const file = join("packages", dir, ".vitest", "report.json");
+const dirs = ["packages", "examples"].flatMap((root) => (existsSync(root) ? readdirSync(root).map((dir) => join(root, dir)) : []));
+for (const dir of dirs) {
+  const file = join(dir, ".vitest", "report.json");
   if (!existsSync(file)) continue;
   const report = JSON.parse(readFileSync(file, "utf8"));
   passed += report.numPassedTests ?? 0;

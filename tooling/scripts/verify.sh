@@ -12,7 +12,7 @@ step "type-check (sources + tests)";  pnpm typecheck
 step "lint (typescript-eslint, type-checked)"; pnpm lint
 step "TSDoc on every export";         pnpm tsdoc
 step "tests (vitest)"
-rm -rf packages/*/.vitest
+rm -rf packages/*/.vitest examples/*/.vitest
 pnpm exec turbo run test --concurrency=1 -- --reporter=default --reporter=json --outputFile.json=.vitest/report.json
 step "publint --strict + attw --profile esm-only"; pnpm package:check
 step "pack sdk + core, install alone in a scratch project, type-check and run the spec's SDK examples"; pnpm pack:smoke
