@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { createMockLogger, createTestContext, expectFailure, expectSuccess, runProviderLifecycle } from "@espada/infra-sdk";
+import { createMockLogger, createTestContext, expectFailure, expectSuccess, runProviderLifecycle, validationIssuesOf } from "@espada/infra-sdk";
 import type { ParamsOf, InputOf } from "@espada/infra-sdk";
-import type { ProviderAuth, ValidationIssue } from "@espada/infra-core";
+import type { CommandResult, ProviderAuth } from "@espada/infra-core";
 import { InMemoryKvBackend } from "./backend.js";
 import type { Database } from "./backend.js";
 import type { createDatabase, listDatabases, rotatePassword } from "./commands.js";
@@ -18,8 +18,10 @@ async function activeProvider(maxDatabases = 10): Promise<{ provider: KvProvider
   return { provider, logger };
 }
 
-const issuesOf = (details: Readonly<Record<string, unknown>> | undefined): string[] =>
-  ((details?.["issues"] ?? []) as ValidationIssue[]).map((i) => `${i.path ?? ""}:${i.code}`).sort();
+const issuesOf = (result: CommandResult): string[] => validationIssuesOf(result).map((i) => `${i.path ?? ""}:${i.code}`).sort();
+
+const isDatabase = (data: unknown): data is Database =>
+  typeof data === "object" && data !== null && "id" in data && "sizeGb" in data && typeof data.sizeGb === "number";
 
 describe("kv provider", () => {
   it("types each command's params from its builder", () => {
@@ -55,8 +57,9 @@ describe("kv provider", () => {
 
   it("refuses bad params, naming each field", async () => {
     const { provider } = await activeProvider();
-    const error = expectFailure(await provider.executeCommand("create-database", { name: "x", engine: "mysql", sizeGb: 5000 }), "VALIDATION_FAILED");
-    expect(issuesOf(error.details)).toEqual(["params.engine:NOT_IN_ENUM", "params.name:PATTERN_MISMATCH", "params.sizeGb:TOO_BIG"]);
+    const refused = await provider.executeCommand("create-database", { name: "x", engine: "mysql", sizeGb: 5000 });
+    expectFailure(refused, "VALIDATION_FAILED");
+    expect(issuesOf(refused)).toEqual(["params.engine:NOT_IN_ENUM", "params.name:PATTERN_MISMATCH", "params.sizeGb:TOO_BIG"]);
   });
 
   it("simulates a dry run and refuses one for a command without dry-run support", async () => {
@@ -81,7 +84,7 @@ describe("kv provider", () => {
     const { provider } = await activeProvider();
     expectSuccess(await provider.executeCommand("create-database", { name: "cache" }));
     const ctx = createTestContext();
-    const db = expectSuccess(await provider.executeCommand("resize-database", { database: "kv-cache", sizeGb: 401 }, ctx)) as Database;
+    const db = expectSuccess(await provider.executeCommand("resize-database", { database: "kv-cache", sizeGb: 401 }, ctx), isDatabase);
     expect(db.sizeGb).toBe(401);
     expect(ctx.progressUpdates.map((p) => p.step)).toEqual([1, 2, 3, 4]);
     const cancelled = createTestContext();
@@ -100,8 +103,9 @@ describe("kv provider", () => {
     });
     expect(logger.find("info").map((e) => e.message)).toContain("password rotated");
     expect(JSON.stringify(logger.entries)).not.toContain("correct-horse-battery");
-    const short = expectFailure(await provider.executeCommand("rotate-password", { database: "kv-cache", newPassword: "short" }), "VALIDATION_FAILED");
-    expect(issuesOf(short.details)).toEqual(["params.newPassword:TOO_SMALL"]);
+    const short = await provider.executeCommand("rotate-password", { database: "kv-cache", newPassword: "short" });
+    expectFailure(short, "VALIDATION_FAILED");
+    expect(issuesOf(short)).toEqual(["params.newPassword:TOO_SMALL"]);
   });
 
   it("returns expected failures as results", async () => {
@@ -145,5 +149,15 @@ describe("simple kv provider", () => {
     expect(report.results.map((r) => (r.result.success ? "ok" : r.result.error.code))).toEqual(["ok", "ok", "CONFIRMATION_REQUIRED"]);
     expect(report.results[1]?.result).toMatchObject({ data: [{ id: "kv-cache", engine: "etcd" }] });
     expect(backend.list()).toHaveLength(1);
+  });
+  it("tracks its databases through the resources tracker its handlers receive", async () => {
+    const provider = createSimpleKvProvider(new InMemoryKvBackend(1));
+    await provider.initialize(auth);
+    await provider.start();
+    const db = expectSuccess(await provider.executeCommand("create-database", { name: "cache", sizeGb: 2 }), isDatabase);
+    expect(provider.getResources()).toMatchObject([{ id: db.id, type: "database", name: "cache", status: "available", metadata: { engine: "redis", sizeGb: 2 } }]);
+    expectSuccess(await provider.executeCommand("delete-database", { database: db.id }, { confirmed: true }));
+    expect(provider.getResources()).toEqual([]);
+    await provider.destroy();
   });
 });

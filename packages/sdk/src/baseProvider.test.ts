@@ -11,7 +11,8 @@ import type {
   ProviderAuth,
 } from "@espada/infra-core";
 import { BaseInfrastructureProvider } from "./baseProvider.js";
-import type { BaseProviderOptions, ResourceUpdate } from "./baseProvider.js";
+import type { BaseProviderOptions } from "./baseProvider.js";
+import type { ResourceUpdate } from "./resourceTracker.js";
 import { defineCommand } from "./defineCommand.js";
 import { defineProvider } from "./defineProvider.js";
 import { failure, success, validation } from "./results.js";
@@ -434,6 +435,59 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     expect(() => provider.track({ id: "x", type: "teleporter" as "compute", status: "x" })).toThrow(ValidationError);
     await provider.destroy();
     expect(provider.getResources()).toEqual([]);
+  });
+
+  it("hands typed handlers a resource tracker that feeds getResources", async () => {
+    let seen: readonly string[] = [];
+    const provision = defineCommand()
+      .id("provision")
+      .name("Provision")
+      .category("provision")
+      .stringParam("name", "", { required: true })
+      .handler((params, _ctx, _log, resources) => {
+        resources.update({ id: params.name, type: "compute", status: "running" });
+        seen = resources.list().map((r) => r.id);
+        return success(null, [params.name]);
+      });
+    const release = defineCommand()
+      .id("release")
+      .name("Release")
+      .category("manage")
+      .stringParam("name", "", { required: true })
+      .handler((params, _ctx, _log, resources) => success(resources.remove(params.name)));
+    const provider = new TestProvider({ commands: [provision, release] });
+    await provider.initialize(auth);
+    await provider.start();
+    expectSuccess(await provider.executeCommand("provision", { name: "i-1" }));
+    expectSuccess(await provider.executeCommand("provision", { name: "i-2" }));
+    expect(seen).toEqual(["i-1", "i-2"]);
+    expect(provider.getResources()).toMatchObject([{ id: "i-1", type: "compute", status: "running", metadata: {} }, { id: "i-2" }]);
+    expect(expectSuccess(await provider.executeCommand("release", { name: "i-1" }))).toBe(true);
+    expect(expectSuccess(await provider.executeCommand("release", { name: "i-1" }))).toBe(false);
+    expect(provider.getResources().map((r) => r.id)).toEqual(["i-2"]);
+  });
+
+  it("binds commandId and the effective executionId to the handler's logger", async () => {
+    const logger = createMockLogger();
+    const echo = defineCommand()
+      .id("echo")
+      .name("Echo")
+      .category("utility")
+      .handler((_params, ctx, log) => {
+        log.info("ran");
+        return success(ctx.executionId);
+      });
+    const provider = new TestProvider({ logger, commands: [echo] });
+    await provider.initialize(auth);
+    await provider.start();
+    const generated = expectSuccess(await provider.executeCommand("echo", {}), (d): d is string => typeof d === "string");
+    expect(generated).toMatch(/[0-9a-f-]{36}/);
+    const given = expectSuccess(await provider.executeCommand("echo", {}, { executionId: "run-7" }), (d): d is string => typeof d === "string");
+    expect(given).toBe("run-7");
+    expect(logger.find("info").map((e) => e.context)).toEqual([
+      { providerId: "test-cloud", commandId: "echo", executionId: generated },
+      { providerId: "test-cloud", commandId: "echo", executionId: "run-7" },
+    ]);
   });
 
   it("answers capability and resource questions from meta", () => {

@@ -11,7 +11,6 @@ import {
   providerAuthSchema,
   providerMetaSchema,
   raceAbort,
-  resourceTypeSchema,
   summarizeHealth,
   toError,
 } from "@espada/infra-core";
@@ -41,6 +40,8 @@ import { isCommandImplementation } from "./defineCommand.js";
 import type { CommandImplementation, ProviderCommand, TypedCommandDefinition } from "./defineCommand.js";
 import { schemaIssuesToError } from "./issues.js";
 import { resourceRefsToIds } from "./resourceRefs.js";
+import { toResourceState } from "./resourceTracker.js";
+import type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 import { failure, validation } from "./results.js";
 
 /** Options of {@link BaseInfrastructureProvider}. */
@@ -53,16 +54,6 @@ export interface BaseProviderOptions {
   readonly commands?: readonly ProviderCommand[];
   /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
   readonly validation?: Partial<CommandValidationConfig>;
-}
-
-/** A resource as a provider reports it: `metadata` and `updatedAt` may be left out. */
-export interface ResourceUpdate {
-  readonly id: string;
-  readonly type: ResourceType;
-  readonly name?: string;
-  readonly status: string;
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  readonly updatedAt?: number;
 }
 
 /** Extra fields {@link BaseInfrastructureProvider.emitLifecycleHook} passes to hooks. */
@@ -108,6 +99,12 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   readonly #resources = new Map<string, ResourceState>();
   readonly #hooks = new Map<LifecycleHookStage, HookRegistration[]>();
   readonly #validator: InfrastructureCommandValidator;
+  /** Handed to typed command handlers; goes through `updateResource`/`removeResource` so overrides apply. */
+  readonly #tracker: ResourceTracker = {
+    update: (resource) => this.updateResource(resource),
+    remove: (id) => this.removeResource(id),
+    list: () => this.getResources(),
+  };
 
   /**
    * @param meta provider meta (from `defineProvider().build()` or hand-written; it is validated).
@@ -265,14 +262,17 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * `VALIDATION_FAILED` (details.issues names each field), `CANCELLED` / `TIMEOUT` (the signal
    * aborted; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
    * A `resource-ref` passed as `{ id, type }` reaches the handler as its id string.
-   * `duration` is the measured wall time; `dryRun` mirrors the context.
+   * `duration` is the measured wall time; `dryRun` mirrors the context. The handler's logger (and
+   * `ctx.logger` unless the caller passed one) carries `commandId` and the effective `executionId`;
+   * a typed handler also receives the provider's resource tracker.
    */
   async executeCommand(commandId: string, params: Record<string, unknown>, context: Partial<ExecutionContext> = {}): Promise<CommandResult> {
     const started = performance.now();
     const finish = (result: CommandResult): CommandResult => ({ ...result, duration: performance.now() - started, dryRun: ctx.dryRun });
     const entry = this.#commands.get(commandId);
-    const log = this.logger.withContext({ commandId, ...(context.executionId === undefined ? {} : { executionId: context.executionId }) });
-    const ctx = createExecutionContext({ logger: log, ...context });
+    const executionId = context.executionId ?? globalThis.crypto.randomUUID();
+    const log = this.logger.withContext({ commandId, executionId });
+    const ctx = createExecutionContext({ logger: log, ...context, executionId });
     if (entry === undefined) {
       return finish(failure("UNKNOWN_COMMAND", `Provider "${this.meta.id}" has no command "${commandId}"`, { details: { commandId } }));
     }
@@ -346,22 +346,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * @throws ValidationError when the id is empty or the type unknown.
    */
   protected updateResource(resource: ResourceUpdate): ResourceState {
-    if (typeof resource.id !== "string" || resource.id === "") {
-      throw new ValidationError("Invalid resource: id is required", [{ code: "REQUIRED", message: "id is required", path: "id" }]);
-    }
-    if (!resourceTypeSchema.safeParse(resource.type).success) {
-      throw new ValidationError(`Invalid resource "${resource.id}": type "${String(resource.type)}" is not a resource type`, [
-        { code: "INVALID_VALUE", message: "type is not a resource type", path: "type" },
-      ]);
-    }
-    const state: ResourceState = {
-      id: resource.id,
-      type: resource.type,
-      ...(resource.name === undefined ? {} : { name: resource.name }),
-      status: resource.status,
-      metadata: resource.metadata ?? {},
-      updatedAt: resource.updatedAt ?? Date.now(),
-    };
+    const state = toResourceState(resource);
     this.#resources.set(state.id, state);
     return state;
   }
@@ -440,7 +425,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   ): Promise<CommandResult> {
     try {
       const result = entry.implementation
-        ? await entry.implementation.handle(params, ctx, log)
+        ? await entry.implementation.handle(params, ctx, log, this.#tracker)
         : await this.onExecuteCommand(entry.definition, params, ctx, log);
       if (!isCommandResult(result)) {
         return failure("COMMAND_FAILED", `Command "${entry.definition.id}" returned something that is not a command result`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError, commandDefinitionSchema, createExecutionContext, createNoopLogger } from "@espada/infra-core";
 import { defineCommand, implementCommand, isCommandImplementation } from "./defineCommand.js";
+import { createResourceTracker } from "./resourceTracker.js";
 import { success } from "./results.js";
 
 const specCommand = () =>
@@ -118,10 +119,14 @@ describe("defineCommand", () => {
     const impl = specCommand().handler((params) => success({ name: params.name, cpu: params.cpu }));
     expect(isCommandImplementation(impl)).toBe(true);
     expect(isCommandImplementation(impl.definition)).toBe(false);
-    const result = await impl.handle({ name: "web", region: "eu", cpu: 2, memory: 4 }, createExecutionContext(), createNoopLogger());
+    const resources = createResourceTracker();
+    const result = await impl.handle({ name: "web", region: "eu", cpu: 2, memory: 4 }, createExecutionContext(), createNoopLogger(), resources);
     expect(result).toMatchObject({ success: true, data: { name: "web", cpu: 2 } });
     const again = implementCommand(impl.definition, (params) => success(params.region));
     expect(again.definition).toBe(impl.definition);
     expect(() => implementCommand(impl.definition, "nope" as never)).toThrow(ValidationError);
+    const tracking = implementCommand(impl.definition, (params, _ctx, _log, tracker) => success(tracker.update({ id: params.name, type: "compute", status: "up" })));
+    await tracking.handle({ name: "web", region: "eu", cpu: 2, memory: 4 }, createExecutionContext(), createNoopLogger(), resources);
+    expect(resources.list()).toMatchObject([{ id: "web", type: "compute", status: "up" }]);
   });
 });

@@ -13,6 +13,7 @@ import type {
 } from "@espada/infra-core";
 import { InfrastructureCommandValidator, ValidationError } from "@espada/infra-core";
 import { schemaIssuesToError } from "./issues.js";
+import type { ResourceTracker } from "./resourceTracker.js";
 import type {
   AddParam,
   AlwaysPresent,
@@ -57,24 +58,29 @@ export type InputOf<D> = D extends { readonly [paramTypes]?: { readonly input: i
   : Record<string, unknown>;
 
 /**
- * A typed command handler: validated params with defaults filled, the run's context, and `logger` —
- * the provider's logger scoped with `commandId` (and `executionId` when the caller gave one). Use it
- * for the provider's own log; `context.logger` is the caller's run logger (the same logger unless
- * the caller passed one, as `createTestContext` does). Honour `context.signal` in long work and
- * report steps through `context.progress`.
+ * A typed command handler: validated params with defaults filled, the run's context, `logger` —
+ * the provider's logger scoped with `commandId` and the run's `executionId` (the caller's, or the
+ * generated one) — and `resources`, the provider's {@link ResourceTracker} (`update`/`remove`/`list`
+ * feed `getResources()`). Use `logger` for the provider's own log; `context.logger` is the caller's
+ * run logger (the same logger unless the caller passed one, as `createTestContext` does). Honour
+ * `context.signal` in long work and report steps through `context.progress`.
  */
 export type CommandHandler<P> = (
   params: P,
   context: ExecutionContext,
   logger: InfrastructureLogger,
+  resources: ResourceTracker,
 ) => CommandResult | Promise<CommandResult>;
 
 /** A command definition together with the typed handler that runs it. */
 export interface CommandImplementation<P = Record<string, unknown>, I = P> {
   /** The definition the provider advertises. */
   readonly definition: TypedCommandDefinition<P, I>;
-  /** Runs the command; the provider has already validated `params` and filled their defaults. */
-  handle(params: P, context: ExecutionContext, logger: InfrastructureLogger): CommandResult | Promise<CommandResult>;
+  /**
+   * Runs the command; the provider has already validated `params` and filled their defaults, and
+   * passes its own resource tracker (in a test, `createResourceTracker()`).
+   */
+  handle(params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker): CommandResult | Promise<CommandResult>;
 }
 
 /** Anything a provider accepts as a command: a bare definition, or a definition with its handler. */
@@ -92,7 +98,7 @@ export function implementCommand<P, I>(definition: TypedCommandDefinition<P, I>,
       { code: "TYPE_MISMATCH", message: "handler must be a function", path: "handler" },
     ]);
   }
-  return { definition, handle: (params, context, logger) => handler(params, context, logger) };
+  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) };
 }
 
 interface ParamDraft {

@@ -33,10 +33,12 @@ export type {
   ArrayValueOf,
   AddParam,
 } from "./paramTypes.js";
-export { success, failure, validation } from "./results.js";
+export { success, failure, validation, validationIssuesOf } from "./results.js";
 export type { SuccessOptions, FailureOptions } from "./results.js";
 export { BaseInfrastructureProvider } from "./baseProvider.js";
-export type { BaseProviderOptions, ResourceUpdate, LifecycleHookExtra } from "./baseProvider.js";
+export type { BaseProviderOptions, LifecycleHookExtra } from "./baseProvider.js";
+export { createResourceTracker } from "./resourceTracker.js";
+export type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 export { createSimpleProvider } from "./simpleProvider.js";
 export type { SimpleProviderOptions } from "./simpleProvider.js";
 export {
@@ -54,4 +56,5 @@ export type {
   LifecycleCommandRun,
   RunProviderLifecycleOptions,
   ProviderLifecycleReport,
+  SuccessDataCheck,
 } from "./testing.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failure, success, validation } from "./results.js";
+import { failure, success, validation, validationIssuesOf } from "./results.js";
 
 describe("result helpers", () => {
   it("success wraps data and affected resources", () => {
@@ -41,5 +41,17 @@ describe("result helpers", () => {
     expect(combined.errors.map((i) => i.code)).toEqual(["E"]);
     expect(combined.warnings.map((i) => i.code)).toEqual(["W"]);
     expect(validation.combine().valid).toBe(true);
+  });
+
+  it("validationIssuesOf reads a failure's details.issues, keeping well-formed issues only", () => {
+    const issues = [
+      { code: "REQUIRED", message: "name is required", path: "params.name" },
+      { code: "TOO_BIG", message: "cpu is too big" },
+    ];
+    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues } }))).toEqual(issues);
+    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues: [...issues, { code: 1 }, "x", null, { code: "A", message: "m", path: 3 }] } }))).toEqual(issues);
+    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues: "nope" } }))).toEqual([]);
+    expect(validationIssuesOf(failure("QUOTA", "over"))).toEqual([]);
+    expect(validationIssuesOf(success({ issues }))).toEqual([]);
   });
 });

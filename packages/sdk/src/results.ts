@@ -1,4 +1,4 @@
-import type { CommandFailure, CommandSuccess, ConfigValidationResult, ValidationIssue } from "@espada/infra-core";
+import type { CommandFailure, CommandResult, CommandSuccess, ConfigValidationResult, ValidationIssue } from "@espada/infra-core";
 
 /** Extra fields a {@link success} result may carry. */
 export interface SuccessOptions {
@@ -82,3 +82,21 @@ export const validation = {
     return { valid: errors.length === 0, errors, warnings };
   },
 } as const;
+
+function isValidationIssue(value: unknown): value is ValidationIssue {
+  if (typeof value !== "object" || value === null) return false;
+  const { code, message, path } = value as { code?: unknown; message?: unknown; path?: unknown };
+  return typeof code === "string" && typeof message === "string" && (path === undefined || typeof path === "string");
+}
+
+/**
+ * The typed `details.issues` of a failed result — set by a provider on `VALIDATION_FAILED`,
+ * `DRY_RUN_UNSUPPORTED` and `CONFIRMATION_REQUIRED`, each issue naming its field (`params.cpu`).
+ * Empty for a success or a failure without issues; entries that are not `{ code, message, path? }`
+ * are left out.
+ */
+export function validationIssuesOf(result: CommandResult): readonly ValidationIssue[] {
+  if (result.success) return [];
+  const issues = result.error.details?.["issues"];
+  return Array.isArray(issues) ? issues.filter(isValidationIssue) : [];
+}

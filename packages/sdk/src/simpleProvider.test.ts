@@ -86,6 +86,90 @@ describe("createSimpleProvider", () => {
     expectFailure(await provider.executeCommand("scale", { replicas: 0 }), "VALIDATION_FAILED");
   });
 
+  it("gives every callback and typed handler a resource tracker that feeds getResources", async () => {
+    const atDestroy: string[][] = [];
+    const atHealth: number[] = [];
+    const tag = defineCommand()
+      .id("tag")
+      .name("Tag")
+      .category("manage")
+      .stringParam("id", "", { required: true })
+      .handler((params, _ctx, _log, resources) => success(resources.update({ id: params.id, type: "compute", status: "tagged" })));
+    const provider = createSimpleProvider({
+      meta,
+      commands: [command, tag],
+      onInitialize(_auth, _log, resources) {
+        resources.update({ id: "account", type: "custom", status: "connected" });
+      },
+      onStart: (_log, resources) => {
+        resources.update({ id: "account", type: "custom", status: "started" });
+      },
+      onStop: (_log, resources) => {
+        resources.remove("i-1");
+      },
+      onDestroy: (_log, resources) => {
+        atDestroy.push(resources.list().map((r) => r.id));
+      },
+      onHealthCheck: (_log, resources) => {
+        atHealth.push(resources.list().length);
+        return [{ name: "api", status: "healthy" }];
+      },
+      onExecuteCommand(cmd, params, _ctx, _log, resources) {
+        const name = String(params["name"]);
+        resources.update({ id: name, type: "compute", status: "running", metadata: { cpu: params["cpu"] } });
+        return success({ id: name }, [name]);
+      },
+    });
+    await provider.initialize({ method: "api-key", credentials: {}, options: {} });
+    await provider.start();
+    expect(await provider.healthCheck()).toMatchObject({ status: "healthy" });
+    expectSuccess(await provider.executeCommand("create-instance", { name: "i-1", region: "eu" }));
+    expectSuccess(await provider.executeCommand("tag", { id: "i-2" }));
+    expect(provider.getResources()).toMatchObject([
+      { id: "account", type: "custom", status: "started" },
+      { id: "i-1", type: "compute", status: "running", metadata: { cpu: 2 } },
+      { id: "i-2", type: "compute", status: "tagged" },
+    ]);
+    await provider.stop();
+    expect(provider.getResources().map((r) => r.id)).toEqual(["account", "i-2"]);
+    await provider.destroy();
+    expect(atHealth).toEqual([1]);
+    expect(atDestroy).toEqual([["account", "i-2"]]);
+    expect(provider.getResources()).toEqual([]);
+  });
+
+  it("a callback's bad resource fails like any throw: a lifecycle error or a COMMAND_FAILED result", async () => {
+    const provider = createSimpleProvider({
+      meta,
+      commands: [command],
+      ...callbacks(),
+      onExecuteCommand: (_cmd, _params, _ctx, _log, resources) => success(resources.update({ id: "", type: "compute", status: "x" })),
+    });
+    await provider.initialize({ method: "api-key", credentials: {}, options: {} });
+    await provider.start();
+    expect(expectFailure(await provider.executeCommand("create-instance", { name: "a", region: "eu" }), "COMMAND_FAILED").message).toContain("id is required");
+    expect(provider.getResources()).toEqual([]);
+  });
+
+  it("takes commandConfig.validation like a base provider", async () => {
+    const danger = defineCommand()
+      .id("wipe")
+      .name("Wipe")
+      .category("manage")
+      .dangerous()
+      .handler(() => success("wiped"));
+    const relaxed = createSimpleProvider({ meta, commands: [danger], ...callbacks(), validation: { strict: false, dangerousCommandsRequireExplicit: false } });
+    const strict = createSimpleProvider({ meta, commands: [danger], ...callbacks(), validation: { allowDryRun: false } });
+    for (const p of [relaxed, strict]) {
+      await p.initialize({ method: "api-key", credentials: {}, options: {} });
+      await p.start();
+    }
+    expect(expectSuccess(await relaxed.executeCommand("wipe", { extra: 1 }))).toBe("wiped");
+    expectFailure(await strict.executeCommand("wipe", {}), "CONFIRMATION_REQUIRED");
+    expectFailure(await strict.executeCommand("wipe", {}, { dryRun: true }), "DRY_RUN_UNSUPPORTED");
+    expect(() => createSimpleProvider({ meta, ...callbacks(), validation: { strict: "yes" as never } })).toThrow(/validation config/);
+  });
+
   it("uses onValidateConfig, or accepts every config without one", async () => {
     const plain = createSimpleProvider({ meta, ...callbacks() });
     expect(await plain.validateConfig({ anything: true })).toEqual(validation.ok());

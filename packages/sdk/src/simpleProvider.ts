@@ -2,6 +2,7 @@ import { ValidationError } from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
+  CommandValidationConfig,
   ConfigValidationResult,
   ExecutionContext,
   HealthCheckItem,
@@ -12,9 +13,15 @@ import type {
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { isCommandImplementation } from "./defineCommand.js";
 import type { ProviderCommand } from "./defineCommand.js";
+import type { ResourceTracker } from "./resourceTracker.js";
 import { validation } from "./results.js";
 
-/** What {@link createSimpleProvider} needs: meta, commands, and one callback per lifecycle step. */
+/**
+ * What {@link createSimpleProvider} needs: meta, commands, and one callback per lifecycle step.
+ * Every callback receives, after the arguments the spec names, `resources` — the provider's
+ * {@link ResourceTracker} (`update(resource)`, `remove(id)`, `list()`), which feeds `getResources()`.
+ * Typed command handlers get the same tracker as their fourth argument.
+ */
 export interface SimpleProviderOptions {
   /** Provider meta (from `defineProvider().build()`). */
   readonly meta: ProviderMeta;
@@ -24,21 +31,30 @@ export interface SimpleProviderOptions {
   readonly logger?: InfrastructureLogger;
   /** Instance id when created by a registry factory. */
   readonly instanceId?: string;
+  /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
+  readonly validation?: Partial<CommandValidationConfig>;
   /** Authenticate and connect. */
-  readonly onInitialize: (auth: ProviderAuth, logger: InfrastructureLogger) => Promise<void> | void;
+  readonly onInitialize: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
   /** Prepare for operations. */
-  readonly onStart: (logger: InfrastructureLogger) => Promise<void> | void;
+  readonly onStart: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
   /** Pause gracefully. Default: nothing to do. */
-  readonly onStop?: (logger: InfrastructureLogger) => Promise<void> | void;
-  /** Release resources. Default: nothing to do. */
-  readonly onDestroy?: (logger: InfrastructureLogger) => Promise<void> | void;
+  readonly onStop?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  /** Release resources (the tracked ones are still listed here and forgotten after). Default: nothing to do. */
+  readonly onDestroy?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
   /** One item per sub-check; the worst decides the provider's health. */
-  readonly onHealthCheck: (logger: InfrastructureLogger) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
+  readonly onHealthCheck: (
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+  ) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
   /**
    * Validate provider settings (`providers[].settings`); paths are relative to the settings
    * (`region`; the registry reports `settings.region`). Default: every config is valid.
    */
-  readonly onValidateConfig?: (config: unknown, logger: InfrastructureLogger) => Promise<ConfigValidationResult> | ConfigValidationResult;
+  readonly onValidateConfig?: (
+    config: unknown,
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+  ) => Promise<ConfigValidationResult> | ConfigValidationResult;
   /**
    * Run a command that has no handler of its own. Required unless every command carries a handler.
    */
@@ -47,38 +63,45 @@ export interface SimpleProviderOptions {
     params: Record<string, unknown>,
     ctx: ExecutionContext,
     logger: InfrastructureLogger,
+    resources: ResourceTracker,
   ) => Promise<CommandResult> | CommandResult;
 }
 
 class SimpleProvider extends BaseInfrastructureProvider {
   readonly #options: SimpleProviderOptions;
+  readonly #resources: ResourceTracker = {
+    update: (resource) => this.updateResource(resource),
+    remove: (id) => this.removeResource(id),
+    list: () => this.getResources(),
+  };
 
   constructor(options: SimpleProviderOptions) {
     super(options.meta, {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
       ...(options.commands === undefined ? {} : { commands: options.commands }),
+      ...(options.validation === undefined ? {} : { validation: options.validation }),
     });
     this.#options = options;
   }
 
   protected override async onInitialize(auth: ProviderAuth): Promise<void> {
-    await this.#options.onInitialize(auth, this.logger);
+    await this.#options.onInitialize(auth, this.logger, this.#resources);
   }
   protected override async onStart(): Promise<void> {
-    await this.#options.onStart(this.logger);
+    await this.#options.onStart(this.logger, this.#resources);
   }
   protected override async onStop(): Promise<void> {
-    await this.#options.onStop?.(this.logger);
+    await this.#options.onStop?.(this.logger, this.#resources);
   }
   protected override async onDestroy(): Promise<void> {
-    await this.#options.onDestroy?.(this.logger);
+    await this.#options.onDestroy?.(this.logger, this.#resources);
   }
   protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
-    return this.#options.onHealthCheck(this.logger);
+    return this.#options.onHealthCheck(this.logger, this.#resources);
   }
   protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
-    return this.#options.onValidateConfig ? this.#options.onValidateConfig(config, this.logger) : validation.ok();
+    return this.#options.onValidateConfig ? this.#options.onValidateConfig(config, this.logger, this.#resources) : validation.ok();
   }
   protected override async onExecuteCommand(
     cmd: CommandDefinition,
@@ -88,7 +111,7 @@ class SimpleProvider extends BaseInfrastructureProvider {
   ): Promise<CommandResult> {
     const run = this.#options.onExecuteCommand;
     if (run === undefined) throw new Error(`no handler for command "${cmd.id}"`);
-    return run(cmd, params, ctx, log);
+    return run(cmd, params, ctx, log, this.#resources);
   }
 }
 

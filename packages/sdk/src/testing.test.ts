@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { CommandResult } from "@espada/infra-core";
 import { failure, success } from "./results.js";
 import { ResultExpectationError, createMockLogger, createTestContext, expectFailure, expectSuccess } from "./testing.js";
 
@@ -36,5 +37,29 @@ describe("testing kit", () => {
     expect(expectFailure(failure("BAD", "x"), "BAD").message).toBe("x");
     expect(() => expectFailure(success(1))).toThrow(ResultExpectationError);
     expect(() => expectFailure(failure("BAD", "x"), "OTHER")).toThrow("expected failure OTHER, got BAD: x");
+  });
+
+  it("expectSuccess types the data from a typed result, a type guard or a parser", () => {
+    expectTypeOf(expectSuccess(success({ id: "a" }))).toEqualTypeOf<{ id: string }>();
+    const untyped: CommandResult = success({ id: "a" });
+    expectTypeOf(expectSuccess(untyped)).toEqualTypeOf<unknown>();
+    const isId = (d: unknown): d is { id: string } => typeof d === "object" && d !== null && typeof (d as { id?: unknown }).id === "string";
+    const byGuard = expectSuccess(untyped, isId);
+    expectTypeOf(byGuard).toEqualTypeOf<{ id: string }>();
+    expect(byGuard).toEqual({ id: "a" });
+    const parser = {
+      parse(d: unknown): number {
+        if (typeof d !== "number") throw new Error("not a number");
+        return d;
+      },
+    };
+    const byParser = expectSuccess(success(7) as CommandResult, parser);
+    expectTypeOf(byParser).toEqualTypeOf<number>();
+    expect(byParser).toBe(7);
+    expect(() => expectSuccess(untyped, parser)).toThrow("expected success data to parse: not a number");
+    expect(() => expectSuccess(success(7) as CommandResult, isId)).toThrow(ResultExpectationError);
+    expect(() => expectSuccess(failure("BAD", "x"), isId)).toThrow("expected success, got failure BAD: x");
+    // @ts-expect-error an untyped result's data cannot be claimed as T without a check
+    expectSuccess<{ id: string }>(untyped);
   });
 });

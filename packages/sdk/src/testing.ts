@@ -182,12 +182,35 @@ export class ResultExpectationError extends Error {
   }
 }
 
-/** Asserts `result` succeeded and returns its data (works with any test runner). */
-export function expectSuccess<T>(result: CommandResult<T>): T {
+/**
+ * Checks the data of a success for {@link expectSuccess}: a type guard, or anything with a
+ * `parse(data)` that returns the typed value or throws (a zod schema, say).
+ */
+export type SuccessDataCheck<T> = ((data: unknown) => data is T) | { parse(data: unknown): T };
+
+/**
+ * Asserts `result` succeeded and returns its data (works with any test runner). The data is typed
+ * from a typed result (`CommandResult<T>`); for the untyped result `executeCommand` gives, pass a
+ * {@link SuccessDataCheck} — `expectSuccess(result, isDatabase)` or `expectSuccess(result, schema)`
+ * — and the data is checked at run time and returned as `T`.
+ * @throws ResultExpectationError when the result failed or the data fails `check`.
+ */
+export function expectSuccess<T>(result: CommandResult<T>): T;
+export function expectSuccess<T>(result: CommandResult, check: SuccessDataCheck<T>): T;
+export function expectSuccess<T>(result: CommandResult, check?: SuccessDataCheck<T>): unknown {
   if (!result.success) {
     throw new ResultExpectationError(`expected success, got failure ${result.error.code}: ${result.error.message}`, result);
   }
-  return result.data;
+  if (check === undefined) return result.data;
+  if (typeof check === "function") {
+    if (check(result.data)) return result.data;
+    throw new ResultExpectationError("expected success data to pass the check, it did not", result);
+  }
+  try {
+    return check.parse(result.data);
+  } catch (error) {
+    throw new ResultExpectationError(`expected success data to parse: ${toError(error).message}`, result);
+  }
 }
 
 /** Asserts `result` failed (with `code`, when given) and returns its error (works with any test runner). */

@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
-import type { CommandDefinition, CommandResult, ExecutionContext } from "@espada/infra-core";
+import type { CommandDefinition, CommandResult, ExecutionContext, ResourceState } from "@espada/infra-core";
+import type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 import { defineCommand, implementCommand } from "./defineCommand.js";
 import type { InputOf, ParamsOf, TypedCommandDefinition } from "./defineCommand.js";
 import { createSimpleProvider } from "./simpleProvider.js";
@@ -157,5 +158,48 @@ describe("createSimpleProvider typing", () => {
       // @ts-expect-error a health item needs a known status
       onHealthCheck: () => [{ name: "api", status: "fine" }],
     });
+  });
+
+  it("passes the resource tracker last to every callback and fourth to typed handlers", () => {
+    const meta = defineProvider().id("p").name("P").version("1.0.0").category("cloud").authMethods("api-key").build();
+    const typed = base()
+      .stringParam("name", "", { required: true })
+      .handler((params, _ctx, _logger, resources) => {
+        expectTypeOf(resources).toEqualTypeOf<ResourceTracker>();
+        return success(resources.update({ id: params.name, type: "compute", status: "up" }));
+      });
+    createSimpleProvider({
+      meta,
+      commands: [typed],
+      validation: { strict: false },
+      onInitialize: (_auth, _logger, resources) => {
+        expectTypeOf(resources).toEqualTypeOf<ResourceTracker>();
+      },
+      onStart: (_logger, resources) => {
+        expectTypeOf(resources.remove).toEqualTypeOf<(id: string) => boolean>();
+      },
+      onStop: (_logger, resources) => {
+        expectTypeOf(resources.list()).toEqualTypeOf<readonly ResourceState[]>();
+      },
+      onHealthCheck: (_logger, resources) => {
+        expectTypeOf(resources.update).parameter(0).toEqualTypeOf<ResourceUpdate>();
+        return [];
+      },
+      onExecuteCommand: (_cmd, _params, _ctx, _logger, resources) => success(resources.list()),
+    });
+    // type-only: never run (the bad validation setting would throw at construction)
+    const _typeOnly = () =>
+      createSimpleProvider({
+        meta,
+        ...{ onInitialize: () => undefined, onStart: () => undefined, onHealthCheck: () => [] },
+        onExecuteCommand: (_cmd, _params, _ctx, _logger, resources) => {
+          // @ts-expect-error a resource needs a known type
+          resources.update({ id: "x", type: "teleporter", status: "up" });
+          return success(null);
+        },
+        // @ts-expect-error validation settings are typed (commandConfig.validation)
+        validation: { strict: "yes" },
+      });
+    expectTypeOf(_typeOnly).returns.toExtend<object>();
   });
 });
