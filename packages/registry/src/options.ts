@@ -1,42 +1,27 @@
-import { ConfigValidationError, ValidationError } from "@espada/infra-core";
-import type { ValidationIssue } from "@espada/infra-core";
+import { ConfigValidationError, ValidationError, toValidationIssues } from "@espada/infra-core";
+
+/** Schema issues as core's schemas report them. */
+type SchemaIssues = Parameters<typeof toValidationIssues>[0];
 
 /** The structural shape of a schema's `safeParse` (core's zod schemas satisfy it). */
 export interface SafeParser<T> {
-  safeParse(input: unknown):
-    | { readonly success: true; readonly data: T }
-    | {
-        readonly success: false;
-        readonly error: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string; readonly code: string }[] };
-      };
-}
-
-/** Joins a base path and zod path segments as `base.a.b[0]`. */
-function joinPath(base: string, segments: readonly PropertyKey[]): string {
-  let path = base;
-  for (const segment of segments) {
-    if (typeof segment === "number") path = `${path}[${segment}]`;
-    else path = path === "" ? String(segment) : `${path}.${String(segment)}`;
-  }
-  return path;
+  safeParse(
+    input: unknown,
+    params: { readonly reportInput: true },
+  ): { readonly success: true; readonly data: T } | { readonly success: false; readonly error: { readonly issues: SchemaIssues } };
 }
 
 /**
  * Parses `input` with one of core's schemas; on failure throws a {@link ValidationError} whose
- * issues name each offending field as `<base>.<path>` (e.g. `meta.version`).
+ * issues (core's codes) name each offending field as `<base>.<path>` (e.g. `meta.version`).
  */
 export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string, what: string): T {
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const issues: ValidationIssue[] = parsed.error.issues.map((issue) => ({
-    code: issue.code === "invalid_type" ? "TYPE_MISMATCH" : "INVALID_VALUE",
-    message: issue.message,
-    path: joinPath(base, issue.path),
-  }));
+  const issues = toValidationIssues(parsed.error.issues, base);
   const detail = issues.map((issue) => `${issue.path ?? base}: ${issue.message}`).join("; ");
   throw new ValidationError(`Invalid ${what}: ${detail}`, issues);
 }
-
 
 /**
  * Reads an optional integer option in [`min`, `max`], throwing a {@link ConfigValidationError}

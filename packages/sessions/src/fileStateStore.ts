@@ -9,6 +9,7 @@ import type { LogEntry, StoredRecord } from "@espada/infra-core";
 import { StateEngine } from "./engine.js";
 import type { RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
+import { syncDirectory } from "./syncDirectory.js";
 import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeRecordFile } from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
@@ -114,16 +115,8 @@ class DirectorySync {
     return this.queued;
   }
 
-  private async run(): Promise<void> {
-    const handle = await openFile(this.path, "r");
-    try {
-      await handle.sync();
-    } catch (error) {
-      // some file systems cannot fsync a directory; the rename is still atomic there
-      if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-    } finally {
-      await handle.close();
-    }
+  private run(): Promise<void> {
+    return syncDirectory(this.path);
   }
 }
 

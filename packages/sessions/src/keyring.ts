@@ -7,6 +7,7 @@ import { encryptionConfigSchema, InfrastructureError, StorageError, ValidationEr
 import type { JsonValue } from "@espada/infra-core";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener } from "./problems.js";
+import { syncDirectory } from "./syncDirectory.js";
 
 /** The environment variable an encryption key (base64 of 32 bytes) is read from. */
 export const ENCRYPTION_KEY_ENV = "ESPADA_INFRA_ENCRYPTION_KEY";
@@ -208,18 +209,6 @@ export class EncryptionKeyring {
     } catch (error) {
       throw cryptoError(`Could not write the keyring in "${this.directory}"`, error);
     }
-  }
-}
-
-/** fsyncs a directory (a file system that cannot, such as some network ones, is accepted: the rename is still atomic there). */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.promises.open(directory, "r");
-  try {
-    await handle.sync();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-  } finally {
-    await handle.close();
   }
 }
 
