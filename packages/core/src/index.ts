@@ -213,7 +213,19 @@ export {
   dangerousCommandCheck,
   BUILT_IN_VALIDATORS,
 } from "./validation/builtins.js";
-export { REDACTED, redactParams } from "./validation/redact.js";
+export { redactParams } from "./validation/redact.js";
+export {
+  REDACTED,
+  UNREADABLE,
+  CIRCULAR,
+  TRUNCATED,
+  SECRET_KEY_FRAGMENTS,
+  isSecretKey,
+  createSecretKeyPredicate,
+  redactSecrets,
+  redactSecretRecord,
+} from "./secrets.js";
+export type { RedactSecretsOptions } from "./secrets.js";
 export { isRecord } from "./validation/record.js";
 export { cancelledError, raceAbort, MAX_TIMER_MS, clampTimerDelay } from "./async.js";
 export { formatPath } from "./validation/path.js";

@@ -149,7 +149,7 @@ export interface AuditEventInput {
   readonly outcome?: "success" | "failure" | "denied" | "pending";
   readonly risk?: RiskAssessment;
   readonly reasons?: readonly GateReason[];
-  /** Extra detail; sinks redact secret-looking keys before storing. */
+  /** Extra detail; sinks redact it with `redactSecrets` (core's one secret-key predicate) before storing. */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 

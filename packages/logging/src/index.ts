@@ -24,7 +24,7 @@ export type {
   ManagedTransport,
   DestinationEnvironment,
 } from "./destinations.js";
-export { createRedactor, DEFAULT_SECRET_KEYS } from "./redact.js";
+export { createRedactor } from "./redact.js";
 export type { Redactor, RedactorOptions, Loggable, SerializedError } from "./redact.js";
 export { CONTEXT_KEYS } from "./record.js";
 export type { ContextKey, LogRecord } from "./record.js";

@@ -38,7 +38,7 @@ export interface LoggerRuntimeOptions {
    * failures; `source` names where (`destinations[1] (file)`). Default: one line on stderr.
    */
   readonly onError?: (error: Error, source: string) => void;
-  /** Secret key fragments replacing the defaults (see `DEFAULT_SECRET_KEYS`). */
+  /** Extra secret key fragments, added to core's `isSecretKey` (which cannot be narrowed). */
   readonly secretKeys?: readonly string[];
   /** Extra winston transports to write to besides the configured destinations. */
   readonly transports?: readonly TransportStream[];

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createRedactor, DEFAULT_SECRET_KEYS } from "./redact.js";
+import { isSecretKey, SECRET_KEY_FRAGMENTS } from "@espada/infra-core";
+import { createRedactor } from "./redact.js";
 
 const SECRET_KEY_NAMES = [
   "password",
@@ -26,6 +27,12 @@ const SECRET_KEY_NAMES = [
   "cookie",
   "Set-Cookie",
   "passphrase",
+  "tokens",
+  "passwords",
+  "apiKeys",
+  "privateKeys",
+  "pwd",
+  "auth",
 ];
 
 describe("createRedactor", () => {
@@ -120,10 +127,15 @@ describe("createRedactor", () => {
     expect(redactor.error(new AggregateError([new Error("a")], "many")).errors).toMatchObject([{ message: "a" }]);
   });
 
-  it("accepts custom secret keys", () => {
+  it("adds custom secret keys to core's, never removing one", () => {
     const custom = createRedactor({ secretKeys: ["ssn"] });
-    expect(custom.value({ userSsn: "1", password: "kept" })).toEqual({ userSsn: "[REDACTED]", password: "kept" });
-    expect(DEFAULT_SECRET_KEYS).toContain("password");
+    expect(custom.value({ userSsn: "1", password: "p", region: "eu" })).toEqual({ userSsn: "[REDACTED]", password: "[REDACTED]", region: "eu" });
+  });
+
+  it("decides secrecy exactly as core's isSecretKey does", () => {
+    const keys = [...SECRET_KEY_NAMES, ...SECRET_KEY_FRAGMENTS, "tokens", "passwords", "apiKeys", "privateKeys", "pwd", "auth", "region", "maxTokens", "authMethod", "key"];
+    for (const key of keys) expect(redactor.isSecretKey(key), key).toBe(isSecretKey(key));
+    fc.assert(fc.property(fc.string(), (key) => redactor.isSecretKey(key) === isSecretKey(key)));
   });
 
   describe("property: a secret never survives serialization", () => {

@@ -1,35 +1,13 @@
-import { REDACTED } from "@espada/infra-core";
-
-/**
- * Key fragments that mark a value as secret. A key matches when, lower-cased with every character
- * other than a letter or digit removed (`api_key` → `apikey`, `X-Api-Key` → `xapikey`), it ends with
- * one of these (`dbPassword`, `clientSecret`, `sessionToken`, `awsSecretAccessKey`).
- */
-export const DEFAULT_SECRET_KEYS: readonly string[] = [
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "secrets",
-  "secretkey",
-  "token",
-  "apikey",
-  "authorization",
-  "credential",
-  "credentials",
-  "privatekey",
-  "accesskey",
-  "signingkey",
-  "cookie",
-  "cookies",
-  "bearer",
-];
+import { createSecretKeyPredicate, REDACTED } from "@espada/infra-core";
 
 /** Options of {@link createRedactor}. */
 export interface RedactorOptions {
   /** Regular-expression sources; every match inside a string is replaced by `[REDACTED]`. */
   readonly patterns?: readonly string[];
-  /** Secret key fragments, replacing {@link DEFAULT_SECRET_KEYS}. */
+  /**
+   * Extra secret key fragments, on top of core's `isSecretKey` (which decides for every package and
+   * cannot be narrowed here): `["ssn"]` also redacts `userSsn`.
+   */
   readonly secretKeys?: readonly string[];
   /** Nesting depth past which values become `"[Truncated]"` (default 12). */
   readonly maxDepth?: number;
@@ -59,11 +37,9 @@ export interface Redactor {
   text(text: string): string;
   /** A redacted description of an error (or of any thrown value). */
   error(error: unknown): SerializedError;
-  /** True when a value under `key` is always redacted. */
+  /** True when a value under `key` is always redacted (core's `isSecretKey`, plus any extra `secretKeys`). */
   isSecretKey(key: string): boolean;
 }
-
-const normalizeKey = (key: string): string => key.toLowerCase().replace(/[^a-z0-9]/g, "");
 
 /**
  * Builds a {@link Redactor}. Pattern sources must compile; callers validate them first
@@ -71,19 +47,10 @@ const normalizeKey = (key: string): string => key.toLowerCase().replace(/[^a-z0-
  */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const patterns = (options.patterns ?? []).map((source) => new RegExp(source, "g"));
-  const secretKeys = (options.secretKeys ?? DEFAULT_SECRET_KEYS).map(normalizeKey).filter((k) => k.length > 0);
+  // The key decision is core's (one predicate for the validator, history, audit and logs); the
+  // logger only adds its JSON-safe serialization, value patterns and error descriptions.
+  const isSecretKey: (key: string) => boolean = createSecretKeyPredicate(options.secretKeys);
   const maxDepth = options.maxDepth ?? 12;
-  const keyCache = new Map<string, boolean>();
-
-  const isSecretKey = (key: string): boolean => {
-    let secret = keyCache.get(key);
-    if (secret === undefined) {
-      const normalized = normalizeKey(key);
-      secret = secretKeys.some((fragment) => normalized.endsWith(fragment));
-      if (keyCache.size < 10_000) keyCache.set(key, secret);
-    }
-    return secret;
-  };
 
   const text = (input: string): string => {
     let out = input;

@@ -61,6 +61,16 @@ describe("InfrastructureCommandExecutor", () => {
     vi.useRealTimers();
   });
 
+  it("never writes a secret nested in an object parameter into the history or the audit", async () => {
+    const { executor, history, audits } = await setup({ config: { validation: { strict: false } } });
+    const params = { message: "hi", options: { password: "pw-1", size: 2, headers: [{ Authorization: "Bearer pw-2" }] }, apiKeys: ["pw-3"] };
+    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }), "succeeded");
+    expect(history()).toMatchObject([{ params: { message: "hi", options: { password: "[REDACTED]", size: 2, headers: [{ Authorization: "[REDACTED]" }] }, apiKeys: "[REDACTED]" } }]);
+    const strict = await setup();
+    expectStatus(await strict.executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }), "invalid");
+    for (const written of [history(), audits, strict.history(), strict.audits]) expect(JSON.stringify(written)).not.toMatch(/pw-\d/);
+  });
+
   it("runs an allowed command: history (redacted), events and audit", async () => {
     const { executor, history, types, audits } = await setup();
     const outcome = await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "hi", token: "s3cret" }, sessionId: "s1" });

@@ -402,7 +402,15 @@ describe("built-in validators used alone", () => {
 });
 
 describe("redactParams", () => {
-  it("redacts declared sensitive params and secret-looking undeclared keys, shallowly", () => {
+  it("redacts declared sensitive params and secret keys at any depth with core's one predicate", () => {
+    expect(redactParams(createInstance, { name: "a", options: { password: "p", size: 1, list: [{ cookie: "c" }] }, passwords: ["x"], pwd: "y", auth: {} })).toStrictEqual({
+      name: "a",
+      options: { password: "[REDACTED]", size: 1, list: [{ cookie: "[REDACTED]" }] },
+      passwords: "[REDACTED]",
+      pwd: "[REDACTED]",
+      auth: "[REDACTED]",
+    });
+
     expect(redactParams(createInstance, { name: "a", apiKey: "k", db_password: "p", authToken: "t", cpu: 1 })).toStrictEqual({
       name: "a",
       apiKey: "[REDACTED]",
