@@ -4,6 +4,7 @@ import type { CommandCategory, Environment, ParameterType, ProviderCapability, R
 import type { InfrastructureLogger } from "./logger.js";
 import { createNoopLogger } from "./logger.js";
 import { MAX_TIMER_MS } from "./async.js";
+import type { ValidatedCommandCall } from "./validation/types.js";
 
 /** Schema of one command parameter declaration. */
 export const commandParameterSchema = z.object({
@@ -94,6 +95,17 @@ export interface ExecutionContext {
   readonly logger: InfrastructureLogger;
   /** Session variables visible to the command. */
   readonly variables: Readonly<Record<string, unknown>>;
+  /**
+   * Time limit of this run in ms, set by the caller (the executor passes the limit it enforces).
+   * When absent a provider applies the command's declared `timeout`, and none when it declares none.
+   */
+  readonly timeout?: number;
+  /**
+   * The verdict core's validator already gave this call (the executor passes it). A provider that
+   * finds it issued by core's validator for this very command, params and flags does not validate
+   * again, so the caller's `commandConfig.validation` decides; otherwise the provider validates.
+   */
+  readonly validated?: ValidatedCommandCall;
 }
 
 const neverAborted = new AbortController().signal;
@@ -111,6 +123,8 @@ export function createExecutionContext(partial: Partial<ExecutionContext> = {}):
     progress: partial.progress ?? (() => undefined),
     logger: partial.logger ?? createNoopLogger(),
     variables: partial.variables ?? {},
+    ...(partial.timeout === undefined ? {} : { timeout: partial.timeout }),
+    ...(partial.validated === undefined ? {} : { validated: partial.validated }),
   };
 }
 

@@ -36,8 +36,12 @@ export {
   lifecycleHookStageSchema,
   canTransition,
   isTerminalState,
+  LifecycleStateMachine,
+  createLifecycleStateMachine,
+  isLifecycleStateHolder,
 } from "./lifecycle.js";
 export type { LifecycleState, LifecycleHookStage, LifecycleHookContext, LifecycleHook, Unsubscribe } from "./lifecycle.js";
+export type { LifecycleTransition, LifecycleTransitionListener, LifecycleStateHolder, LifecycleStateMachineOptions } from "./lifecycle.js";
 
 export {
   INFRASTRUCTURE_ERROR_CODES,
@@ -164,6 +168,7 @@ export {
   commandExecutionConfigSchema,
   commandHistoryConfigSchema,
   commandConfigSchema,
+  lifecycleConfigSchema,
   logDestinationSchema,
   loggingConfigSchema,
   encryptionConfigSchema,
@@ -180,6 +185,7 @@ export type {
   CommandExecutionConfig,
   CommandHistoryConfig,
   CommandConfig,
+  LifecycleConfig,
   LogDestination,
   LoggingConfig,
   EncryptionConfig,
@@ -204,7 +210,7 @@ export {
 } from "./config/validate.js";
 export type { ConfigResult } from "./config/validate.js";
 
-export { InfrastructureCommandValidator } from "./validation/commandValidator.js";
+export { InfrastructureCommandValidator, isValidatedCall } from "./validation/commandValidator.js";
 export {
   requiredParams,
   typeCheck,
@@ -236,4 +242,5 @@ export type {
   CommandValidatorInput,
   CommandValidatorFn,
   CommandValidationResult,
+  ValidatedCommandCall,
 } from "./validation/types.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { LIFECYCLE_HOOK_STAGES, LIFECYCLE_STATES, LIFECYCLE_TRANSITIONS, canTransition, isTerminalState, lifecycleStateSchema } from "./lifecycle.js";
+import { LIFECYCLE_HOOK_STAGES, LIFECYCLE_STATES, LIFECYCLE_TRANSITIONS, LifecycleStateMachine, canTransition, createLifecycleStateMachine, isLifecycleStateHolder, isTerminalState, lifecycleStateSchema } from "./lifecycle.js";
+import { LifecycleTransitionError } from "./errors.js";
 import type { LifecycleState } from "./lifecycle.js";
 
 /** The spec diagram's edges. */
@@ -87,5 +88,80 @@ describe("lifecycle table", () => {
     expect(lifecycleStateSchema.safeParse("running").success).toBe(false);
     expect(LIFECYCLE_STATES).toHaveLength(9);
     expect(LIFECYCLE_HOOK_STAGES).toHaveLength(10);
+  });
+});
+
+describe("LifecycleStateMachine", () => {
+  it("moves only along the table; a refused move changes nothing and names both states", () => {
+    const machine = createLifecycleStateMachine("p-1");
+    expect(machine.state).toBe("uninitialized");
+    expect(() => machine.moveTo("active")).toThrow(LifecycleTransitionError);
+    expect(() => machine.moveTo("active")).toThrow(/"p-1" cannot move from "uninitialized" to "active"/);
+    expect(machine.state).toBe("uninitialized");
+    machine.moveTo("initializing");
+    expect(machine.canMoveTo("ready")).toBe(true);
+    expect(machine.canMoveTo("active")).toBe(false);
+  });
+
+  it("tells listeners every move in order, with the cause, even when a listener moves it; a throwing listener is isolated", () => {
+    const reported: unknown[] = [];
+    const machine = new LifecycleStateMachine({ name: "p", onListenerError: (error) => reported.push(error) });
+    const seen: string[] = [];
+    machine.onTransition(({ from, to }) => {
+      seen.push(`a:${from}->${to}`);
+      if (to === "initializing") machine.moveTo("error", new Error("boom"));
+    });
+    machine.onTransition(() => {
+      throw new Error("listener failed");
+    });
+    const causes: unknown[] = [];
+    const off = machine.onTransition(({ from, to, cause }) => {
+      seen.push(`c:${from}->${to}`);
+      causes.push(cause);
+    });
+    machine.moveTo("initializing");
+    expect(machine.state).toBe("error");
+    expect(seen).toEqual(["a:uninitialized->initializing", "c:uninitialized->initializing", "a:initializing->error", "c:initializing->error"]);
+    expect(causes[1]).toMatchObject({ message: "boom" });
+    expect(reported).toHaveLength(2);
+    off();
+    machine.moveTo("terminating");
+    expect(seen.at(-1)).toBe("a:error->terminating");
+  });
+
+  it("random moves: the state is the model's and listeners hear exactly the legal moves (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...LIFECYCLE_STATES), { maxLength: 60 }), (targets) => {
+        const machine = createLifecycleStateMachine("m");
+        const heard: [LifecycleState, LifecycleState][] = [];
+        machine.onTransition(({ from, to }) => heard.push([from, to]));
+        let model: LifecycleState = "uninitialized";
+        const expected: [LifecycleState, LifecycleState][] = [];
+        for (const to of targets) {
+          const legal = canTransition(model, to);
+          const threw = (() => {
+            try {
+              machine.moveTo(to);
+              return false;
+            } catch {
+              return true;
+            }
+          })();
+          expect(threw).toBe(!legal);
+          if (legal) {
+            expected.push([model, to]);
+            model = to;
+          }
+          expect(machine.state).toBe(model);
+        }
+        expect(heard).toEqual(expected);
+      }),
+    );
+  });
+
+  it("recognises a state holder by shape", () => {
+    expect(isLifecycleStateHolder(createLifecycleStateMachine("x"))).toBe(true);
+    expect(isLifecycleStateHolder({ state: "bogus", canMoveTo() {}, moveTo() {}, onTransition() {} })).toBe(false);
+    expect(isLifecycleStateHolder(undefined)).toBe(false);
   });
 });

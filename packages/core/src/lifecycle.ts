@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LifecycleTransitionError } from "./errors.js";
 
 /** The 9 lifecycle states of a provider. */
 export const LIFECYCLE_STATES = [
@@ -87,3 +88,126 @@ export type LifecycleHook = (context: LifecycleHookContext) => void | Promise<vo
 
 /** Removes the subscription it was returned by. */
 export type Unsubscribe = () => void;
+
+/** One move of a {@link LifecycleStateMachine}: always an edge of {@link LIFECYCLE_TRANSITIONS}. */
+export interface LifecycleTransition {
+  readonly from: LifecycleState;
+  readonly to: LifecycleState;
+  /** Why the move happened: the failure that moved the machine to `error`, when one was given. */
+  readonly cause?: unknown;
+}
+
+/** Told of every move of a {@link LifecycleStateMachine}, in order. */
+export type LifecycleTransitionListener = (transition: LifecycleTransition) => void;
+
+/**
+ * The one holder of a provider instance's lifecycle state. A provider exposes its holder as
+ * `provider.lifecycle`; the provider itself and the registry's lifecycle manager move the same
+ * holder, so the state a provider reports and the state the manager reports cannot differ.
+ */
+export interface LifecycleStateHolder {
+  /** The current state. */
+  readonly state: LifecycleState;
+  /** True when the table allows moving from the current state to `to`. */
+  canMoveTo(to: LifecycleState): boolean;
+  /**
+   * Moves to `to` and tells every listener.
+   * @throws LifecycleTransitionError (code `ILLEGAL_TRANSITION`) when the table does not allow it; nothing changes.
+   */
+  moveTo(to: LifecycleState, cause?: unknown): void;
+  /** Subscribes to every move, whoever makes it. */
+  onTransition(listener: LifecycleTransitionListener): Unsubscribe;
+}
+
+/** Options of {@link LifecycleStateMachine}. */
+export interface LifecycleStateMachineOptions {
+  /** Named in errors (`Provider "<name>" cannot move from …`): the provider or instance id. */
+  readonly name: string;
+  /** Starting state. Default `uninitialized`. */
+  readonly initial?: LifecycleState;
+  /** Receives what a throwing listener threw; the move and the other listeners go on regardless. */
+  readonly onListenerError?: (error: unknown, transition: LifecycleTransition) => void;
+}
+
+/**
+ * Core's lifecycle state machine: holds one state and moves it only along
+ * {@link LIFECYCLE_TRANSITIONS}. Listeners hear every move in the order the moves were made, even
+ * when a listener moves the machine itself (that move is delivered after the current one); a
+ * throwing listener is isolated.
+ */
+export class LifecycleStateMachine implements LifecycleStateHolder {
+  readonly #name: string;
+  readonly #onListenerError: ((error: unknown, transition: LifecycleTransition) => void) | undefined;
+  readonly #listeners = new Set<LifecycleTransitionListener>();
+  readonly #queue: LifecycleTransition[] = [];
+  #delivering = false;
+  #state: LifecycleState;
+
+  constructor(options: LifecycleStateMachineOptions) {
+    this.#name = options.name;
+    this.#state = options.initial ?? "uninitialized";
+    this.#onListenerError = options.onListenerError;
+  }
+
+  /** The current state. */
+  get state(): LifecycleState {
+    return this.#state;
+  }
+
+  /** True when the table allows moving from the current state to `to`. */
+  canMoveTo(to: LifecycleState): boolean {
+    return canTransition(this.#state, to);
+  }
+
+  /**
+   * Moves to `to` and tells every listener.
+   * @throws LifecycleTransitionError when the table does not allow it; nothing changes.
+   */
+  moveTo(to: LifecycleState, cause?: unknown): void {
+    const from = this.#state;
+    if (!canTransition(from, to)) throw new LifecycleTransitionError(this.#name, from, to, { field: "state" });
+    this.#state = to;
+    this.#queue.push(cause === undefined ? { from, to } : { from, to, cause });
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        for (const listener of [...this.#listeners]) {
+          try {
+            listener(next);
+          } catch (error) {
+            this.#onListenerError?.(error, next);
+          }
+        }
+      }
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** Subscribes to every move, whoever makes it. */
+  onTransition(listener: LifecycleTransitionListener): Unsubscribe {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+}
+
+/** Creates a {@link LifecycleStateMachine} named `name` (a provider or instance id). */
+export function createLifecycleStateMachine(name: string, initial: LifecycleState = "uninitialized"): LifecycleStateMachine {
+  return new LifecycleStateMachine({ name, initial });
+}
+
+/** True when `value` has the shape of a {@link LifecycleStateHolder} (a provider's `lifecycle`). */
+export function isLifecycleStateHolder(value: unknown): value is LifecycleStateHolder {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<Record<keyof LifecycleStateHolder, unknown>>;
+  return (
+    typeof candidate.state === "string" &&
+    (LIFECYCLE_STATES as readonly string[]).includes(candidate.state) &&
+    typeof candidate.canMoveTo === "function" &&
+    typeof candidate.moveTo === "function" &&
+    typeof candidate.onTransition === "function"
+  );
+}

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { authMethodSchema, providerCapabilitySchema, providerCategorySchema, resourceTypeSchema } from "./taxonomy.js";
 import type { AuthMethod, ProviderCapability, ResourceType } from "./taxonomy.js";
-import type { LifecycleHook, LifecycleHookStage, LifecycleState, Unsubscribe } from "./lifecycle.js";
+import type { LifecycleHook, LifecycleHookStage, LifecycleState, LifecycleStateHolder, Unsubscribe } from "./lifecycle.js";
 import type { CommandDefinition, CommandResult, ExecutionContext } from "./commands.js";
 import type { ValidationIssue } from "./errors.js";
 import type { InfrastructureLogger } from "./logger.js";
@@ -96,8 +96,15 @@ export interface ResourceState {
 /** The contract every provider implements; `@espada/infra-sdk` builds one for you. */
 export interface InfrastructureProvider {
   readonly meta: ProviderMeta;
-  /** Current lifecycle state. */
+  /** Current lifecycle state: always `lifecycle.state`. */
   readonly state: LifecycleState;
+  /**
+   * The one holder of this instance's state (core's `LifecycleStateMachine`). The provider moves it
+   * in its own lifecycle calls; the registry's lifecycle manager reads it and moves it too when it
+   * decides for the provider (an operation that timed out or an unhealthy check → `error`, a forced
+   * shutdown → `terminated`), so the provider and the manager never report different states.
+   */
+  readonly lifecycle: LifecycleStateHolder;
   /** Authenticate and connect: uninitialized → initializing → ready (or error). */
   initialize(auth: ProviderAuth): Promise<void>;
   /** ready → active. */

@@ -47,7 +47,7 @@ describe("InfrastructureLifecycleManager", () => {
 
   it("clamps a doubled restart delay past the timer limit instead of restarting at once", async () => {
     const provider = new FakeProvider({ health: "throw" });
-    const { manager, id } = setup({ healthCheckInterval: 2 ** 31 - 1, restartDelay: 2 ** 30, maxRestartAttempts: 3 }, provider);
+    const { manager, id } = setup({ healthCheckInterval: 2 ** 31 - 1, restartDelay: 2 ** 30, restartWindow: 2 ** 31 - 1, maxRestartAttempts: 3 }, provider);
     await activate(manager, id);
     provider.options.start = "throw";
     await manager.checkHealth(id);
@@ -78,17 +78,17 @@ describe("InfrastructureLifecycleManager", () => {
     expect(manager.getState(id)).toBe("terminated");
     expect(provider.calls).toEqual(["initialize", "start", "stop", "start", "stop", "destroy"]);
     expect(order).toEqual([
-      "beforeInit:initializing",
+      "beforeInit:uninitialized",
       "afterInit:ready",
       "beforeStart:ready",
       "afterStart:active",
-      "beforeStop:suspending",
+      "beforeStop:active",
       "afterStop:suspended",
-      "beforeStart:ready",
+      "beforeStart:suspended",
       "afterStart:active",
-      "beforeStop:suspending",
+      "beforeStop:active",
       "afterStop:suspended",
-      "beforeDestroy:terminating",
+      "beforeDestroy:suspended",
       "afterDestroy:terminated",
     ]);
     for (const [, from, to] of transitions) expect(canTransition(from, to)).toBe(true);
@@ -189,7 +189,10 @@ describe("InfrastructureLifecycleManager", () => {
     expect(manager.getState(id)).toBe("active");
     expect(types().filter((t) => t === "provider:ready")).toHaveLength(2);
     expect(manager.getStatistics().restarts).toBe(1);
+    // a healthy check does not reset the budget: the restart ages out of the window
     await manager.checkHealth(id);
+    expect(manager.getProviderInfo(id)?.restartAttempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(LIFECYCLE_MANAGER_DEFAULTS.restartWindow);
     expect(manager.getProviderInfo(id)?.restartAttempts).toBe(0);
   });
 
@@ -228,21 +231,89 @@ describe("InfrastructureLifecycleManager", () => {
     expect(provider.calls.filter((c) => c === "initialize")).toHaveLength(1);
   });
 
-  it("re-initializes a provider whose own state is error on restart", async () => {
+  it("keeps one state: an unhealthy provider is in error for the manager and for itself", async () => {
     const provider = new FakeProvider({ health: "unhealthy" });
-    const { manager, id } = setup({}, provider);
+    const { manager, id } = setup({ autoRestart: false }, provider);
     await activate(manager, id);
-    provider.state = "error";
-    provider.options.health = "healthy";
     await manager.checkHealth(id);
-    await manager.checkHealth(id);
-    expect(manager.getState(id)).toBe("active");
+    expect(manager.getState(id)).toBe("error");
+    expect(provider.state).toBe("error");
+  });
+
+  it("a restart is a real initialize and start: provider:initialized only after initialize ran", async () => {
+    const provider = new FakeProvider({ health: "unhealthy" });
+    const { manager, id, events } = setup({}, provider);
+    const order: string[] = [];
+    manager.on("afterInit", () => {
+      order.push(`afterInit(${provider.completed.filter((c) => c === "initialize").length})`);
+    });
+    manager.events.on("provider:initialized", () => order.push(`event(${provider.completed.filter((c) => c === "initialize").length})`));
+    await activate(manager, id);
     provider.options.health = "unhealthy";
     await manager.checkHealth(id);
-    provider.state = "error";
+    provider.options.health = "healthy";
     await vi.advanceTimersByTimeAsync(1_000);
     expect(manager.getState(id)).toBe("active");
-    expect(provider.calls).toEqual(["initialize", "start", "healthCheck", "healthCheck", "healthCheck", "initialize", "start"]);
+    expect(provider.calls).toEqual(["initialize", "start", "healthCheck", "initialize", "start"]);
+    expect(order).toEqual(["afterInit(1)", "event(1)", "afterInit(2)", "event(2)"]);
+    const initialized = events.filter((e) => e.type === "provider:initialized").map((e) => (e.event as ProviderEvent).previousState);
+    expect(initialized).toEqual(["initializing", "initializing"]);
+  });
+
+  it("a flapping provider is restarted at most maxRestartAttempts times per window, then left in error with the cause", async () => {
+    // healthy, unhealthy, healthy…: every restart succeeds and the next check fails again
+    const provider = new FakeProvider();
+    let flip = false;
+    const flap = (): void => {
+      flip = !flip;
+      provider.options.health = flip ? "unhealthy" : "healthy";
+    };
+    const { manager, id, types } = setup({ healthCheckInterval: 50, restartDelay: 10, maxRestartAttempts: 3, restartWindow: 60_000 }, provider);
+    manager.on("onHealthCheck", flap);
+    provider.options.health = "healthy";
+    await activate(manager, id);
+    await vi.advanceTimersByTimeAsync(3_000);
+    const starts = provider.calls.filter((c) => c === "start").length;
+    expect(starts).toBe(1 + 3);
+    const info = manager.getProviderInfo(id);
+    expect(info?.state).toBe("error");
+    expect(provider.state).toBe("error");
+    expect(info?.restartsExhausted).toBe(true);
+    expect(info?.restartAttempts).toBe(3);
+    expect(info?.lastError).toMatchObject({ operation: "health-check", code: "PROVIDER_FAILED", message: expect.stringMatching(/unhealthy/) as string });
+    expect(types().filter((t) => t === "provider:error")).toHaveLength(4);
+    // nothing more happens: no timer but the (unref'd) health interval
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(provider.calls.filter((c) => c === "start").length).toBe(starts);
+    expect(vi.getTimerCount()).toBe(1);
+    // an operator taking over clears the budget
+    await manager.initializeProvider(id);
+    await manager.startProvider(id);
+    expect(manager.getProviderInfo(id)).toMatchObject({ state: "active", restartsExhausted: false, restartAttempts: 0 });
+  });
+
+  it("restarts age out of the window: a provider failing now and then keeps being restarted", async () => {
+    const provider = new FakeProvider({ health: "unhealthy" });
+    const { manager, id } = setup({ healthCheckInterval: 1_000_000, restartDelay: 10, maxRestartAttempts: 1, restartWindow: 1_000 }, provider);
+    await activate(manager, id);
+    for (let round = 1; round <= 3; round++) {
+      await manager.checkHealth(id);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(manager.getState(id)).toBe("active");
+      expect(manager.getProviderInfo(id)?.restartAttempts).toBe(1);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    // two failures inside one window: the second is not restarted
+    await manager.checkHealth(id);
+    await vi.advanceTimersByTimeAsync(10);
+    await manager.checkHealth(id);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(manager.getProviderInfo(id)).toMatchObject({ state: "error", restartsExhausted: true });
+  });
+
+  it("takes restartWindow from core's lifecycle config schema and names a bad value", () => {
+    expect(LIFECYCLE_MANAGER_DEFAULTS.restartWindow).toBe(600_000);
+    expect(() => new InfrastructureLifecycleManager({ restartWindow: 0 })).toThrow(/restartWindow/);
   });
 
   it("treats a hanging health check as unhealthy", async () => {

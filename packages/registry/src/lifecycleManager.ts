@@ -1,45 +1,54 @@
 import {
   AlreadyExistsError,
-  canTransition,
   clampTimerDelay,
+  ConfigValidationError,
   createEventBus,
   createNoopLogger,
   HEALTH_STATUSES,
   InfrastructureError,
   isInfrastructureError,
+  isLifecycleStateHolder,
   LIFECYCLE_HOOK_STAGES,
   LIFECYCLE_STATES,
+  lifecycleConfigSchema,
   LifecycleTransitionError,
-  MAX_TIMER_MS,
   NotFoundError,
   TimeoutError,
   toError,
+  toValidationIssues,
+  ValidationError,
 } from "@espada/infra-core";
 import type {
   HealthStatus,
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureProvider,
+  LifecycleConfig,
   LifecycleHook,
   LifecycleHookStage,
   LifecycleState,
+  LifecycleStateHolder,
   ProviderAuth,
   ProviderHealth,
   Unsubscribe,
 } from "@espada/infra-core";
 import { attempt, withTimeout } from "./async.js";
-import { boolOption, intOption } from "./options.js";
 
-/** Options of {@link InfrastructureLifecycleManager}; every field has the spec's default. */
+/**
+ * Options of {@link InfrastructureLifecycleManager}: core's `lifecycleConfig` section (every field
+ * has its default there) plus the bus and the logger.
+ */
 export interface LifecycleManagerOptions {
   /** Periodic health poll of every `active` provider, in ms. Default 60 000. */
   readonly healthCheckInterval?: number;
   /** Restart a running provider that fails or turns unhealthy. Default `true`. */
   readonly autoRestart?: boolean;
-  /** Restarts tried in a row before the provider is left in `error`. Default 3. */
+  /** Automatic restarts allowed per `restartWindow`; one more failure leaves the provider in `error`. Default 3. */
   readonly maxRestartAttempts?: number;
-  /** Delay before the first restart, in ms; doubles on each further attempt. Default 5 000. */
+  /** Delay before a restart, in ms; doubles with each restart already made in the window. Default 5 000. */
   readonly restartDelay?: number;
+  /** Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made; a healthy check does not reset it. Default 600 000. */
+  readonly restartWindow?: number;
   /** Time each provider gets to stop and destroy during {@link InfrastructureLifecycleManager.shutdown}, in ms. Default 30 000. */
   readonly shutdownTimeout?: number;
   /** Bound on every single provider call and hook (initialize, start, stop, destroy, healthCheck), in ms. Default 30 000. */
@@ -50,25 +59,13 @@ export interface LifecycleManagerOptions {
   readonly logger?: InfrastructureLogger;
 }
 
-/** The resolved numeric and boolean options of a lifecycle manager. */
-export interface ResolvedLifecycleOptions {
-  readonly healthCheckInterval: number;
-  readonly autoRestart: boolean;
-  readonly maxRestartAttempts: number;
-  readonly restartDelay: number;
-  readonly shutdownTimeout: number;
-  readonly operationTimeout: number;
-}
+/** The resolved numeric and boolean options of a lifecycle manager: core's `LifecycleConfig`. */
+export type ResolvedLifecycleOptions = Readonly<LifecycleConfig>;
 
-/** The spec's defaults of the lifecycle manager, plus `operationTimeout`. */
-export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = {
-  healthCheckInterval: 60_000,
-  autoRestart: true,
-  maxRestartAttempts: 3,
-  restartDelay: 5_000,
-  shutdownTimeout: 30_000,
-  operationTimeout: 30_000,
-};
+/** The defaults of the lifecycle manager: those of core's `lifecycleConfigSchema` (the spec's, plus `restartWindow` and `operationTimeout`). */
+export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(lifecycleConfigSchema.parse({}));
+
+const OPTION_KEYS = Object.keys(LIFECYCLE_MANAGER_DEFAULTS) as (keyof LifecycleConfig)[];
 
 /** The last failure recorded for a provider. */
 export interface ProviderFailure {
@@ -87,9 +84,9 @@ export interface ManagedProviderInfo {
   readonly state: LifecycleState;
   /** Epoch ms of registration. */
   readonly registeredAt: number;
-  /** Restarts tried since the provider was last healthy. */
+  /** Automatic restarts made within the last `restartWindow` ms. */
   readonly restartAttempts: number;
-  /** True once `maxRestartAttempts` were used up and the provider was left in `error`. */
+  /** True once a failure found `maxRestartAttempts` restarts already made within the window: the provider is left in `error` (cause in `lastError`) until an operator initializes or starts it. */
   readonly restartsExhausted: boolean;
   readonly lastError: ProviderFailure | undefined;
   readonly lastHealth: ProviderHealth | undefined;
@@ -149,12 +146,15 @@ export interface StartAllReport {
 interface Managed {
   readonly instanceId: string;
   readonly provider: InfrastructureProvider;
+  /** The provider's own state holder: the one state of this instance, read and moved by both. */
+  readonly machine: LifecycleStateHolder;
+  readonly unsubscribe: Unsubscribe;
   readonly registeredAt: number;
-  state: LifecycleState;
   auth: ProviderAuth | undefined;
   /** The provider was started and should be running: failures then trigger auto-restart. */
   desiredActive: boolean;
-  restartAttempts: number;
+  /** Epoch ms at which each automatic restart within the window was scheduled. */
+  restarts: number[];
   restartsExhausted: boolean;
   restartTimer: NodeJS.Timeout | undefined;
   lastError: ProviderFailure | undefined;
@@ -171,24 +171,29 @@ interface Managed {
 const noop = (): void => undefined;
 
 /**
- * Orchestrates provider lifecycles: state transitions checked against core's table, the 10 hook
- * stages, periodic health checks, automatic restart with exponential backoff, and a bounded shutdown.
+ * Orchestrates provider lifecycles: the 10 hook stages, periodic health checks, automatic restart
+ * with exponential backoff bounded per time window, and a bounded shutdown.
+ *
+ * One state per instance: the manager holds no state of its own. It reads and subscribes to the
+ * provider's `lifecycle` (core's `LifecycleStateMachine`), which the provider moves in its own calls;
+ * the manager moves that same holder only when it decides for the provider — a call that failed or
+ * timed out while the provider sits in another state, an unhealthy check (→ `error`), a forced
+ * shutdown (→ `terminated`). Every move is an edge of core's table.
  *
  * Hook order (manager-level hooks registered with {@link on}; a provider runs its own hooks itself):
- * - initialize: `beforeInit` → `provider.initialize` → `afterInit`
- * - start: `beforeStart` → `provider.start` → `afterStart`
+ * - initialize: `beforeInit` → `provider.initialize` → `afterInit` → `provider:initialized`
+ * - start: `beforeStart` → `provider.start` → `afterStart` → `provider:ready`
  * - stop: `beforeStop` → `provider.stop` → `afterStop`
- * - destroy: (stop sequence first when `active`) `beforeDestroy` → `provider.destroy` → `afterDestroy`
+ * - destroy: (stop sequence first when `active`) `beforeDestroy` → `provider.destroy` → `afterDestroy` → `provider:terminated`
  * - `onError` whenever an operation fails or a hook throws; `onHealthCheck` after every health check.
+ * `before*` hooks see the state before the provider call, `after*` hooks the state it reached.
  * Within a stage hooks run one after another in registration order, each bounded by `operationTimeout`.
  * A hook that throws or hangs is isolated: `onError` hooks receive its error and the operation goes on.
+ * An event is emitted only after the provider call it reports really completed.
  *
  * Operations on one provider are serialized; each provider call is bounded by `operationTimeout`.
  *
- * A restart walks `error` → `initializing` → `ready` → `active`. A provider whose own state is
- * `uninitialized` or `error` is re-initialized with its last auth; one that still holds its
- * connection (own state `active`, `ready` or `suspended`) is recycled with `stop()` (when active)
- * and `start()`, so providers that guard their own state machine (the SDK's) accept the restart.
+ * A restart is a real `initialize` (with the last auth) followed by `start`, from `error`.
  */
 export class InfrastructureLifecycleManager {
   /** The resolved options. */
@@ -203,17 +208,9 @@ export class InfrastructureLifecycleManager {
   #restarts = 0;
   #shutdown: Promise<ShutdownReport> | undefined;
 
-  /** @throws ConfigValidationError naming the option when one is out of range. */
+  /** @throws ConfigValidationError naming the option (`maxRestartAttempts`) when one is out of range (core's `lifecycleConfigSchema`). */
   constructor(options: LifecycleManagerOptions = {}) {
-    const d = LIFECYCLE_MANAGER_DEFAULTS;
-    this.options = {
-      healthCheckInterval: intOption(options.healthCheckInterval, d.healthCheckInterval, 1, "healthCheckInterval", MAX_TIMER_MS),
-      autoRestart: boolOption(options.autoRestart, d.autoRestart, "autoRestart"),
-      maxRestartAttempts: intOption(options.maxRestartAttempts, d.maxRestartAttempts, 0, "maxRestartAttempts"),
-      restartDelay: intOption(options.restartDelay, d.restartDelay, 0, "restartDelay", MAX_TIMER_MS),
-      shutdownTimeout: intOption(options.shutdownTimeout, d.shutdownTimeout, 1, "shutdownTimeout", MAX_TIMER_MS),
-      operationTimeout: intOption(options.operationTimeout, d.operationTimeout, 1, "operationTimeout", MAX_TIMER_MS),
-    };
+    this.options = resolveOptions(options);
     this.#logger = (options.logger ?? createNoopLogger()).child("lifecycle");
     this.events = options.events ?? createEventBus({ onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }) });
   }
@@ -224,22 +221,38 @@ export class InfrastructureLifecycleManager {
   }
 
   /**
-   * Puts a provider under management in its current state (normally `uninitialized`).
+   * Puts a provider under management in its current state (normally `uninitialized`). The
+   * provider's `lifecycle` holder becomes the state the manager reports.
    * @returns the instance id.
-   * @throws AlreadyExistsError for a duplicate instance id; `SHUTDOWN` after shutdown.
+   * @throws AlreadyExistsError for a duplicate instance id; ValidationError (`provider.lifecycle`) for a provider without a state holder; `SHUTDOWN` after shutdown.
    */
   registerProvider(provider: InfrastructureProvider, options: RegisterProviderOptions = {}): string {
     this.#assertOpen();
     const instanceId = options.instanceId ?? provider.meta.id;
     if (this.#providers.has(instanceId)) throw new AlreadyExistsError("Provider instance", instanceId, { field: "instanceId" });
+    const machine: unknown = (provider as Partial<InfrastructureProvider>).lifecycle;
+    if (!isLifecycleStateHolder(machine)) {
+      const message = "must be the provider's lifecycle state holder (core's LifecycleStateMachine)";
+      throw new ValidationError(`Invalid provider "${instanceId}": lifecycle ${message}`, [{ code: "TYPE_MISMATCH", message, path: "provider.lifecycle" }]);
+    }
+    const unsubscribe = machine.onTransition(({ from, to }) => {
+      for (const listener of this.#stateListeners) {
+        try {
+          listener(instanceId, from, to);
+        } catch (error) {
+          this.#logger.warn("state listener threw", { error });
+        }
+      }
+    });
     this.#providers.set(instanceId, {
       instanceId,
       provider,
+      machine,
+      unsubscribe,
       registeredAt: Date.now(),
-      state: provider.state,
       auth: options.auth,
       desiredActive: false,
-      restartAttempts: 0,
+      restarts: [],
       restartsExhausted: false,
       restartTimer: undefined,
       lastError: undefined,
@@ -260,10 +273,12 @@ export class InfrastructureLifecycleManager {
    */
   unregisterProvider(instanceId: string): void {
     const record = this.#get(instanceId);
-    if (record.state !== "uninitialized" && record.state !== "terminated") {
-      throw new InfrastructureError("CONFLICT", `Provider "${instanceId}" is "${record.state}"; destroy it before unregistering`, { field: "instanceId" });
+    const state = record.machine.state;
+    if (state !== "uninitialized" && state !== "terminated") {
+      throw new InfrastructureError("CONFLICT", `Provider instance "${instanceId}" is "${state}"; destroy it before unregistering`, { field: "instanceId" });
     }
     this.#clearRestart(record);
+    record.unsubscribe();
     this.#providers.delete(instanceId);
   }
 
@@ -272,9 +287,9 @@ export class InfrastructureLifecycleManager {
     return this.#providers.has(instanceId);
   }
 
-  /** The managed state of a provider, or undefined when unknown. */
+  /** The state of a provider (its own `lifecycle.state`), or undefined when unknown. */
   getState(instanceId: string): LifecycleState | undefined {
-    return this.#providers.get(instanceId)?.state;
+    return this.#providers.get(instanceId)?.machine.state;
   }
 
   /** A snapshot of one provider, or undefined when unknown. */
@@ -299,7 +314,7 @@ export class InfrastructureLifecycleManager {
     };
   }
 
-  /** Subscribes to every state change of every provider. */
+  /** Subscribes to every state change of every provider, whoever made it (the provider or the manager). */
   onStateChange(listener: StateChangeListener): Unsubscribe {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
@@ -307,23 +322,31 @@ export class InfrastructureLifecycleManager {
 
   /**
    * `uninitialized` (or `error`) → `initializing` → `ready`, authenticating with `auth`
-   * (default: the auth given at registration). Emits `provider:initialized`.
+   * (default: the auth given at registration). Emits `provider:initialized`. Clears an exhausted
+   * restart budget (an operator took over).
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails (it is then in `error`).
    */
   async initializeProvider(instanceId: string, auth?: ProviderAuth): Promise<void> {
     const record = this.#get(instanceId);
     this.#assertOpen();
-    return this.#enqueue(record, (epoch) => this.#initialize(record, epoch, auth ?? record.auth));
+    return this.#enqueue(record, async (epoch) => {
+      this.#resetRestarts(record);
+      await this.#initialize(record, epoch, auth ?? record.auth);
+    });
   }
 
   /**
-   * `ready` (or `suspended`, via `ready`) → `active`; starts health checks for it. Emits `provider:ready`.
+   * `ready` (or `suspended`, via `ready`) → `active`; starts health checks for it. Emits
+   * `provider:ready`. Clears an exhausted restart budget.
    * @throws LifecycleTransitionError naming the current state; `LIFECYCLE_FAILED` or `TIMEOUT` when the provider fails.
    */
   async startProvider(instanceId: string): Promise<void> {
     const record = this.#get(instanceId);
     this.#assertOpen();
-    return this.#enqueue(record, (epoch) => this.#start(record, epoch));
+    return this.#enqueue(record, async (epoch) => {
+      this.#resetRestarts(record);
+      await this.#start(record, epoch);
+    });
   }
 
   /**
@@ -357,8 +380,9 @@ export class InfrastructureLifecycleManager {
     await Promise.all(
       [...this.#providers.values()].map(async (record) => {
         try {
-          if (record.state === "uninitialized" && record.auth !== undefined) await this.initializeProvider(record.instanceId);
-          if (record.state === "ready" || record.state === "suspended") {
+          if (record.machine.state === "uninitialized" && record.auth !== undefined) await this.initializeProvider(record.instanceId);
+          const state = record.machine.state;
+          if (state === "ready" || state === "suspended") {
             await this.startProvider(record.instanceId);
             started.push(record.instanceId);
           }
@@ -373,7 +397,8 @@ export class InfrastructureLifecycleManager {
   /**
    * Runs a health check now: emits `health:check`, runs `onHealthCheck` hooks, and when an `active`
    * provider reports `unhealthy` (or its check throws or times out) moves it to `error` and schedules
-   * a restart. A healthy report resets the restart counter.
+   * a restart (within the window's budget). A healthy report does not reset the budget: restarts
+   * age out of the `restartWindow` instead, so a flapping provider cannot be restarted without bound.
    */
   async checkHealth(instanceId: string): Promise<ProviderHealth> {
     return this.#checkHealth(this.#get(instanceId));
@@ -384,8 +409,9 @@ export class InfrastructureLifecycleManager {
     const byState = Object.fromEntries(LIFECYCLE_STATES.map((s) => [s, 0])) as Record<LifecycleState, number>;
     const health = Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as HealthSummary;
     for (const record of this.#providers.values()) {
-      byState[record.state]++;
-      if (record.state !== "terminated") health[record.lastHealth?.status ?? "unknown"]++;
+      const state = record.machine.state;
+      byState[state]++;
+      if (state !== "terminated") health[record.lastHealth?.status ?? "unknown"]++;
     }
     const hooks = Object.fromEntries(LIFECYCLE_HOOK_STAGES.map((s) => [s, this.#hooks.get(s)?.length ?? 0])) as Record<LifecycleHookStage, number>;
     return { total: this.#providers.size, byState, health, restarts: this.#restarts, hooks };
@@ -407,25 +433,23 @@ export class InfrastructureLifecycleManager {
   async #initialize(record: Managed, epoch: number, auth: ProviderAuth | undefined): Promise<void> {
     this.#check(record, "initializing");
     if (auth === undefined) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `Provider "${record.instanceId}" needs auth to initialize`, { field: "auth" });
+      throw new InfrastructureError("INVALID_ARGUMENT", `Provider instance "${record.instanceId}" needs auth to initialize`, { field: "auth" });
     }
     record.auth = auth;
-    this.#move(record, "initializing");
     await this.#runHooks(record, "beforeInit");
-    await this.#call(record, epoch, "initialize", () => record.provider.initialize(auth));
-    this.#move(record, "ready");
+    this.#guard(record, epoch);
+    this.#check(record, "initializing");
+    await this.#call(record, epoch, "initialize", () => record.provider.initialize(auth), "ready");
     await this.#runHooks(record, "afterInit");
     this.#emitProvider("provider:initialized", record, "initializing");
   }
 
   async #start(record: Managed, epoch: number): Promise<void> {
-    if (record.state === "suspended") this.#move(record, "ready");
-    this.#check(record, "active");
+    this.#checkStartable(record);
     await this.#runHooks(record, "beforeStart");
     this.#guard(record, epoch);
-    this.#check(record, "active");
-    await this.#call(record, epoch, "start", () => record.provider.start());
-    this.#move(record, "active");
+    this.#checkStartable(record);
+    await this.#call(record, epoch, "start", () => record.provider.start(), "active");
     record.desiredActive = true;
     await this.#runHooks(record, "afterStart");
     this.#emitProvider("provider:ready", record, "ready");
@@ -435,18 +459,18 @@ export class InfrastructureLifecycleManager {
     this.#check(record, "suspending");
     record.desiredActive = false;
     this.#clearRestart(record);
-    this.#move(record, "suspending");
     await this.#runHooks(record, "beforeStop");
-    await this.#call(record, epoch, "stop", () => record.provider.stop());
-    this.#move(record, "suspended");
+    this.#guard(record, epoch);
+    this.#check(record, "suspending");
+    await this.#call(record, epoch, "stop", () => record.provider.stop(), "suspended");
     await this.#runHooks(record, "afterStop");
   }
 
   async #destroy(record: Managed, epoch: number): Promise<void> {
-    if (record.state === "terminated") return;
+    if (record.machine.state === "terminated") return;
     record.desiredActive = false;
     this.#clearRestart(record);
-    if (record.state === "active") {
+    if (record.machine.state === "active") {
       try {
         await this.#stop(record, epoch);
       } catch (error) {
@@ -455,77 +479,104 @@ export class InfrastructureLifecycleManager {
       }
     }
     this.#check(record, "terminating");
-    this.#move(record, "terminating");
     await this.#runHooks(record, "beforeDestroy");
-    await this.#call(record, epoch, "destroy", () => record.provider.destroy());
-    const previous = record.state;
-    this.#move(record, "terminated");
+    this.#guard(record, epoch);
+    this.#check(record, "terminating");
+    const previous = record.machine.state;
+    await this.#call(record, epoch, "destroy", () => record.provider.destroy(), "terminated");
     await this.#runHooks(record, "afterDestroy");
     this.#emitProvider("provider:terminated", record, previous);
   }
 
   async #restart(record: Managed, epoch: number): Promise<void> {
-    if (record.state !== "error" || !record.desiredActive || this.isShutDown || record.epoch !== epoch) return;
-    this.#restarts++;
-    this.#logger.info(`restarting provider "${record.instanceId}" (attempt ${record.restartAttempts})`, { instanceId: record.instanceId });
-    const own = record.provider.state;
-    if (own === "uninitialized" || own === "error") {
-      await this.#initialize(record, epoch, record.auth);
-    } else {
-      // The provider still holds its connection (it failed a health check while `active`, or a
-      // restart stopped it): recycle it with stop + start instead of re-authenticating.
-      this.#move(record, "initializing");
-      await this.#runHooks(record, "beforeInit");
-      if (own === "active") await this.#call(record, epoch, "stop", () => record.provider.stop());
-      this.#move(record, "ready");
-      await this.#runHooks(record, "afterInit");
-      this.#emitProvider("provider:initialized", record, "initializing");
+    if (record.machine.state !== "error" || !record.desiredActive || this.isShutDown || record.epoch !== epoch) return;
+    if (record.auth === undefined) {
+      record.restartsExhausted = true;
+      record.lastError = { code: "INVALID_ARGUMENT", message: "cannot restart: no auth was given to initialize with", at: Date.now(), operation: "restart" };
+      return;
     }
+    this.#restarts++;
+    this.#logger.info(`restarting provider instance "${record.instanceId}" (restart ${record.restarts.length} in the window)`, { instanceId: record.instanceId });
+    await this.#initialize(record, epoch, record.auth);
     await this.#start(record, epoch);
   }
 
-  /** Calls the provider, bounded by `operationTimeout`; on failure records it, moves to `error` and rethrows. */
-  async #call(record: Managed, epoch: number, operation: string, fn: () => Promise<void>): Promise<void> {
+  /**
+   * Calls the provider, bounded by `operationTimeout`, and checks it reached `expected`. On failure
+   * (a throw, a timeout, or a return in another state) records it, moves the provider to `error`
+   * when the table allows it from where it is, and rethrows.
+   */
+  async #call(record: Managed, epoch: number, operation: string, fn: () => Promise<void>, expected: LifecycleState): Promise<void> {
     this.#guard(record, epoch);
     try {
-      await withTimeout(attempt(fn), this.options.operationTimeout, `${operation} of provider "${record.instanceId}"`, record.abort.signal);
+      await withTimeout(attempt(fn), this.options.operationTimeout, `${operation} of provider instance "${record.instanceId}"`, record.abort.signal);
     } catch (error) {
-      if (record.epoch !== epoch) throw new InfrastructureError("SHUTDOWN", `Provider "${record.instanceId}" was forced to terminate during ${operation}`, { cause: error });
+      if (record.epoch !== epoch) {
+        throw new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" was forced to terminate during ${operation}`, { cause: error });
+      }
       await this.#fail(record, error, operation);
       if (isInfrastructureError(error, "TIMEOUT")) throw error;
-      throw new InfrastructureError("LIFECYCLE_FAILED", `${operation} of provider "${record.instanceId}" failed: ${toError(error).message}`, { cause: error });
+      throw new InfrastructureError("LIFECYCLE_FAILED", `${operation} of provider instance "${record.instanceId}" failed: ${toError(error).message}`, {
+        cause: error,
+      });
     }
     this.#guard(record, epoch);
+    const reached = record.machine.state;
+    if (reached !== expected) {
+      const error = new InfrastructureError(
+        "LIFECYCLE_FAILED",
+        `${operation} of provider instance "${record.instanceId}" returned, but the provider is "${reached}", not "${expected}"`,
+        { field: "state" },
+      );
+      await this.#fail(record, error, operation);
+      throw error;
+    }
   }
 
-  /** Records a failure, moves the provider to `error`, runs `onError`, emits `provider:error`, and schedules a restart when it should be running. */
+  /** Records a failure, moves the provider to `error` (when the table allows it), runs `onError`, emits `provider:error`, and schedules a restart when it should be running. */
   async #fail(record: Managed, error: unknown, operation: string): Promise<void> {
     const err = toError(error);
     record.lastError = { code: isInfrastructureError(err) ? err.code : "PROVIDER_FAILED", message: err.message, at: Date.now(), operation };
-    const previous = record.state;
-    if (record.state !== "error" && canTransition(record.state, "error")) this.#move(record, "error");
-    this.#emitProvider("provider:error", record, previous, { code: record.lastError.code, message: err.message });
-    this.#logger.error(`provider "${record.instanceId}" failed during ${operation}`, { instanceId: record.instanceId, error: err });
+    const previous = record.machine.state;
+    if (previous !== "error" && record.machine.canMoveTo("error")) record.machine.moveTo("error", err);
+    this.#logger.error(`provider instance "${record.instanceId}" failed during ${operation}`, { instanceId: record.instanceId, error: err });
     await this.#runHooks(record, "onError", err);
-    if (record.state === "error") this.#scheduleRestart(record);
+    this.#emitProvider("provider:error", record, previous, { code: record.lastError.code, message: err.message });
+    if (record.machine.state === "error") this.#scheduleRestart(record);
   }
 
   #scheduleRestart(record: Managed): void {
     if (!this.options.autoRestart || !record.desiredActive || this.isShutDown || record.restartTimer !== undefined) return;
-    if (record.restartAttempts >= this.options.maxRestartAttempts) {
+    const made = this.#restartsInWindow(record);
+    if (made >= this.options.maxRestartAttempts) {
       record.restartsExhausted = true;
-      this.#logger.error(`provider "${record.instanceId}" left in error after ${record.restartAttempts} restart attempts`, { instanceId: record.instanceId });
+      this.#logger.error(
+        `provider instance "${record.instanceId}" left in error: ${made} restarts within ${this.options.restartWindow} ms already (maxRestartAttempts ${this.options.maxRestartAttempts}); last failure: ${record.lastError?.message ?? "unknown"}`,
+        { instanceId: record.instanceId },
+      );
       return;
     }
-    // doubling overflows a Node timer after ~19 attempts (it would then fire after 1 ms): clamp it
-    const delay = clampTimerDelay(this.options.restartDelay * 2 ** record.restartAttempts);
-    record.restartAttempts++;
+    // doubling overflows a Node timer after ~19 restarts (it would then fire after 1 ms): clamp it
+    const delay = clampTimerDelay(this.options.restartDelay * 2 ** made);
+    record.restarts.push(Date.now());
     const epoch = record.epoch;
     record.restartTimer = setTimeout(() => {
       record.restartTimer = undefined;
       this.#enqueue(record, () => this.#restart(record, epoch)).catch(noop);
     }, delay);
     record.restartTimer.unref();
+  }
+
+  /** Drops restarts older than the window and returns how many remain. */
+  #restartsInWindow(record: Managed): number {
+    const since = Date.now() - this.options.restartWindow;
+    record.restarts = record.restarts.filter((at) => at > since);
+    return record.restarts.length;
+  }
+
+  #resetRestarts(record: Managed): void {
+    record.restarts = [];
+    record.restartsExhausted = false;
   }
 
   #clearRestart(record: Managed): void {
@@ -541,7 +592,7 @@ export class InfrastructureLifecycleManager {
       const reported = await withTimeout(
         attempt(() => record.provider.healthCheck()),
         this.options.operationTimeout,
-        `health check of provider "${record.instanceId}"`,
+        `health check of provider instance "${record.instanceId}"`,
         record.abort.signal,
       );
       health = normalizeHealth(reported);
@@ -554,10 +605,7 @@ export class InfrastructureLifecycleManager {
     record.lastHealth = health;
     this.events.emit("health:check", { timestamp: Date.now(), providerId: record.provider.meta.id, instanceId: record.instanceId, health });
     await this.#runHooks(record, "onHealthCheck", undefined, health);
-    if (health.status === "healthy") {
-      record.restartAttempts = 0;
-      record.restartsExhausted = false;
-    } else if (health.status === "unhealthy" && record.state === "active" && record.epoch === epoch) {
+    if (health.status === "unhealthy" && record.machine.state === "active" && record.epoch === epoch) {
       const reason = health.checks.find((c) => c.status === "unhealthy")?.message ?? "health check reported unhealthy";
       await this.#fail(record, new InfrastructureError("PROVIDER_FAILED", `unhealthy: ${reason}`), "health-check");
     }
@@ -568,7 +616,7 @@ export class InfrastructureLifecycleManager {
     if (this.#healthTimer !== undefined || this.isShutDown) return;
     this.#healthTimer = setInterval(() => {
       for (const record of this.#providers.values()) {
-        if (record.state === "active" && !record.healthInFlight) this.#checkHealth(record).catch(noop);
+        if (record.machine.state === "active" && !record.healthInFlight) this.#checkHealth(record).catch(noop);
       }
     }, this.options.healthCheckInterval);
     this.#healthTimer.unref();
@@ -587,10 +635,10 @@ export class InfrastructureLifecycleManager {
   }
 
   async #terminateWithin(record: Managed): Promise<ShutdownEntry> {
-    if (record.state === "terminated") return { instanceId: record.instanceId, outcome: "already-terminated" };
+    if (record.machine.state === "terminated") return { instanceId: record.instanceId, outcome: "already-terminated" };
     const graceful = this.#enqueue(record, (epoch) => this.#destroy(record, epoch));
     try {
-      await withTimeout(graceful, this.options.shutdownTimeout, `shutdown of provider "${record.instanceId}"`);
+      await withTimeout(graceful, this.options.shutdownTimeout, `shutdown of provider instance "${record.instanceId}"`);
       const state = currentState(record);
       if (state === "terminated") return { instanceId: record.instanceId, outcome: "stopped" };
       return this.#force(record, `ended in state "${state}"`);
@@ -603,19 +651,20 @@ export class InfrastructureLifecycleManager {
   /** Forces a provider to `terminated` along legal edges (via `error` when needed) and abandons its in-flight operations. */
   #force(record: Managed, reason: string): ShutdownEntry {
     record.epoch++;
-    record.abort.abort(new InfrastructureError("SHUTDOWN", `Provider "${record.instanceId}" forced to terminate: ${reason}`));
+    record.abort.abort(new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" forced to terminate: ${reason}`));
     record.abort = new AbortController();
     record.desiredActive = false;
     this.#clearRestart(record);
-    const previous = record.state;
+    const previous = record.machine.state;
     record.lastError = { code: "SHUTDOWN", message: `forced to terminate: ${reason}`, at: Date.now(), operation: "shutdown" };
-    if (record.state !== "terminated") {
-      if (!canTransition(record.state, "terminating")) this.#move(record, "error");
-      this.#move(record, "terminating");
-      this.#move(record, "terminated");
+    if (previous !== "terminated") {
+      const cause = new InfrastructureError("SHUTDOWN", `forced to terminate: ${reason}`);
+      if (!record.machine.canMoveTo("terminating")) record.machine.moveTo("error", cause);
+      record.machine.moveTo("terminating", cause);
+      record.machine.moveTo("terminated", cause);
       this.#emitProvider("provider:terminated", record, previous, { code: "SHUTDOWN", message: reason });
     }
-    this.#logger.warn(`provider "${record.instanceId}" forced to terminate: ${reason}`, { instanceId: record.instanceId });
+    this.#logger.warn(`provider instance "${record.instanceId}" forced to terminate: ${reason}`, { instanceId: record.instanceId });
     return { instanceId: record.instanceId, outcome: "forced", reason };
   }
 
@@ -638,24 +687,17 @@ export class InfrastructureLifecycleManager {
   }
 
   #guard(record: Managed, epoch: number): void {
-    if (record.epoch !== epoch) throw new InfrastructureError("SHUTDOWN", `Provider "${record.instanceId}" was forced to terminate`);
+    if (record.epoch !== epoch) throw new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" was forced to terminate`);
   }
 
   #check(record: Managed, to: LifecycleState): void {
-    if (!canTransition(record.state, to)) throw new LifecycleTransitionError(record.instanceId, record.state, to, { field: "state" });
+    if (!record.machine.canMoveTo(to)) throw new LifecycleTransitionError(record.instanceId, record.machine.state, to, { field: "state" });
   }
 
-  #move(record: Managed, to: LifecycleState): void {
-    this.#check(record, to);
-    const from = record.state;
-    record.state = to;
-    for (const listener of this.#stateListeners) {
-      try {
-        listener(record.instanceId, from, to);
-      } catch (error) {
-        this.#logger.warn("state listener threw", { error });
-      }
-    }
+  /** `start` runs from `ready`, or from `suspended` (the provider resumes through `ready`). */
+  #checkStartable(record: Managed): void {
+    const state = record.machine.state;
+    if (state !== "ready" && state !== "suspended") throw new LifecycleTransitionError(record.instanceId, state, "active", { field: "state" });
   }
 
   /** Runs the manager hooks of `stage`, each bounded and isolated; never throws. */
@@ -669,15 +711,15 @@ export class InfrastructureLifecycleManager {
         providerId: record.provider.meta.id,
         instanceId: record.instanceId,
         stage,
-        state: record.state,
+        state: record.machine.state,
         ...(error === undefined ? {} : { error }),
         ...(data === undefined ? {} : { data }),
       };
       try {
-        await withTimeout(attempt(() => hook(context)), this.options.operationTimeout, `${stage} hook of provider "${record.instanceId}"`, signal);
+        await withTimeout(attempt(() => hook(context)), this.options.operationTimeout, `${stage} hook of provider instance "${record.instanceId}"`, signal);
       } catch (hookError) {
         if (signal.aborted) return;
-        this.#logger.warn(`${stage} hook of provider "${record.instanceId}" threw`, { instanceId: record.instanceId, error: hookError });
+        this.#logger.warn(`${stage} hook of provider instance "${record.instanceId}" threw`, { instanceId: record.instanceId, error: hookError });
         if (stage !== "onError") await this.#runHooks(record, "onError", hookError);
       }
     }
@@ -693,7 +735,7 @@ export class InfrastructureLifecycleManager {
       timestamp: Date.now(),
       providerId: record.provider.meta.id,
       instanceId: record.instanceId,
-      state: record.state,
+      state: record.machine.state,
       previousState,
       ...(error === undefined ? {} : { error }),
     });
@@ -703,9 +745,9 @@ export class InfrastructureLifecycleManager {
     return {
       instanceId: record.instanceId,
       providerId: record.provider.meta.id,
-      state: record.state,
+      state: record.machine.state,
       registeredAt: record.registeredAt,
-      restartAttempts: record.restartAttempts,
+      restartAttempts: this.#restartsInWindow(record),
       restartsExhausted: record.restartsExhausted,
       lastError: record.lastError,
       lastHealth: record.lastHealth,
@@ -713,9 +755,20 @@ export class InfrastructureLifecycleManager {
   }
 }
 
+/** Parses the data options with core's `lifecycleConfigSchema`, naming each bad option. */
+function resolveOptions(options: LifecycleManagerOptions): ResolvedLifecycleOptions {
+  const data: Record<string, unknown> = {};
+  for (const key of OPTION_KEYS) if (options[key] !== undefined) data[key] = options[key];
+  const parsed = lifecycleConfigSchema.safeParse(data, { reportInput: true });
+  if (parsed.success) return Object.freeze(parsed.data);
+  const issues = toValidationIssues(parsed.error.issues);
+  throw new ConfigValidationError(`Invalid lifecycle options: ${issues.map((issue) => `${issue.path ?? "options"}: ${issue.message}`).join("; ")}`, issues);
+}
+
+
 /** Reads a record's state afresh (it changes across awaits, which flow narrowing does not see). */
 function currentState(record: Managed): LifecycleState {
-  return record.state;
+  return record.machine.state;
 }
 
 /** Accepts a provider's health report only when it has a known status; anything else is `unhealthy`. */

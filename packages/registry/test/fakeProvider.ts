@@ -1,4 +1,4 @@
-import { commandDefinitionSchema, providerMetaSchema } from "@espada/infra-core";
+import { commandDefinitionSchema, createLifecycleStateMachine, LifecycleTransitionError, providerMetaSchema } from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
@@ -9,6 +9,7 @@ import type {
   LifecycleHook,
   LifecycleHookStage,
   LifecycleState,
+  LifecycleStateMachine,
   ProviderAuth,
   ProviderCapability,
   ProviderHealth,
@@ -78,11 +79,18 @@ const fail = (code: string, recoverable: boolean): CommandResult => ({
   rollbackAvailable: false,
 });
 
-/** A provider implementing core's contract directly, with configurable faults. For tests and benches. */
+/**
+ * A provider implementing core's contract directly, with configurable faults. For tests and benches.
+ * Its state is core's state machine, moved as a real provider does: into the transitional state
+ * when a step begins, to the next state when it succeeds, to `error` when it throws (a hanging
+ * step stays in the transitional state until someone else moves it).
+ */
 export class FakeProvider implements InfrastructureProvider {
   readonly meta: ProviderMeta;
-  state: LifecycleState = "uninitialized";
+  readonly lifecycle: LifecycleStateMachine;
   options: FakeProviderOptions;
+  /** Steps that completed (their step function returned), by name, in order. */
+  readonly completed: string[] = [];
   /** Calls by method name. */
   readonly calls: string[] = [];
   /** Attempts per execution id (for `flaky`). */
@@ -97,35 +105,59 @@ export class FakeProvider implements InfrastructureProvider {
   constructor(options: FakeProviderOptions = {}) {
     this.options = options;
     this.meta = meta(options.id ?? "fake");
+    this.lifecycle = createLifecycleStateMachine(this.meta.id);
+  }
+
+  /** Current state: the machine's. */
+  get state(): LifecycleState {
+    return this.lifecycle.state;
   }
 
   async initialize(auth: ProviderAuth): Promise<void> {
     this.calls.push("initialize");
     this.lastAuth = auth;
-    if (this.options.initializeFailures !== undefined && this.#initFailures < this.options.initializeFailures) {
-      this.#initFailures++;
-      throw new Error("initialize failed");
-    }
-    await step(this.options.initialize);
-    this.state = "ready";
+    this.lifecycle.moveTo("initializing");
+    await this.#run("initialize", async () => {
+      if (this.options.initializeFailures !== undefined && this.#initFailures < this.options.initializeFailures) {
+        this.#initFailures++;
+        throw new Error("initialize failed");
+      }
+      await step(this.options.initialize);
+    });
+    this.lifecycle.moveTo("ready");
   }
 
   async start(): Promise<void> {
     this.calls.push("start");
-    await step(this.options.start);
-    this.state = "active";
+    if (this.state === "suspended") this.lifecycle.moveTo("ready");
+    if (!this.lifecycle.canMoveTo("active")) throw new LifecycleTransitionError(this.meta.id, this.state, "active");
+    await this.#run("start", () => step(this.options.start));
+    this.lifecycle.moveTo("active");
   }
 
   async stop(): Promise<void> {
     this.calls.push("stop");
-    await step(this.options.stop);
-    this.state = "suspended";
+    this.lifecycle.moveTo("suspending");
+    await this.#run("stop", () => step(this.options.stop));
+    this.lifecycle.moveTo("suspended");
   }
 
   async destroy(): Promise<void> {
     this.calls.push("destroy");
-    await step(this.options.destroy);
-    this.state = "terminated";
+    if (this.state === "active") await this.stop();
+    this.lifecycle.moveTo("terminating");
+    await this.#run("destroy", () => step(this.options.destroy));
+    this.lifecycle.moveTo("terminated");
+  }
+
+  async #run(name: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+      this.completed.push(name);
+    } catch (error) {
+      if (this.lifecycle.canMoveTo("error")) this.lifecycle.moveTo("error", error);
+      throw error;
+    }
   }
 
   async healthCheck(): Promise<ProviderHealth> {

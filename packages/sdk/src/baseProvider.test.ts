@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from "vitest";
-import { InfrastructureError, LifecycleTransitionError, TimeoutError, ValidationError } from "@espada/infra-core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { InfrastructureCommandValidator, InfrastructureError, LifecycleTransitionError, TimeoutError, ValidationError } from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
@@ -372,10 +372,76 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     expect(error.message).toContain("user pressed stop");
   });
 
-  it("an abort with a TimeoutError reason → TIMEOUT, recoverable", async () => {
+  it("an abort with a TimeoutError reason → TIMEOUT, not recoverable (as the executor answers: it may have had effects)", async () => {
     const provider = await active();
     const result = await provider.executeCommand("create", { name: "a" }, { signal: AbortSignal.abort(new TimeoutError("create", 10)) });
-    expect(expectFailure(result, "TIMEOUT").recoverable).toBe(true);
+    expect(expectFailure(result, "TIMEOUT").recoverable).toBe(false);
+  });
+
+  describe("time limit", () => {
+    const slow = defineCommand().id("slow").name("Slow").category("manage").timeout(1_000).build();
+    const noLimit = defineCommand().id("no-limit").name("No limit").category("manage").build();
+
+    /** A provider whose handler never settles; it records the signal it was given. */
+    async function hanging(): Promise<{ provider: TestProvider; signals: AbortSignal[]; running: Promise<void> }> {
+      const provider = await active({ commands: [slow, noLimit] });
+      const signals: AbortSignal[] = [];
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      provider.run = (_cmd, _params, ctx) => {
+        signals.push(ctx.signal);
+        started();
+        return new Promise<CommandResult>(() => undefined);
+      };
+      return { provider, signals, running };
+    }
+
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("a hanging handler of a command that declares a timeout ends TIMEOUT, and its signal aborts with core's TimeoutError", async () => {
+      vi.useFakeTimers();
+      const { provider, signals, running } = await hanging();
+      const pending = provider.executeCommand("slow", {});
+      await running;
+      await vi.advanceTimersByTimeAsync(999);
+      expect(signals[0]?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const error = expectFailure(await pending, "TIMEOUT");
+      expect(error.message).toMatch(/Command "slow" timed out after 1000 ms/);
+      expect(signals[0]?.aborted).toBe(true);
+      expect(signals[0]?.reason).toBeInstanceOf(TimeoutError);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("context.timeout overrides the declared one", async () => {
+      vi.useFakeTimers();
+      const { provider, running } = await hanging();
+      const pending = provider.executeCommand("slow", {}, { timeout: 5_000 });
+      await running;
+      await vi.advanceTimersByTimeAsync(1_000);
+      let settled = false;
+      void pending.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(4_000);
+      expectFailure(await pending, "TIMEOUT");
+    });
+
+    it("a command without a declared timeout sets no timer; a finished run clears its timer", async () => {
+      vi.useFakeTimers();
+      const { provider, running } = await hanging();
+      const controller = new AbortController();
+      const pending = provider.executeCommand("no-limit", {}, { signal: controller.signal });
+      await running;
+      expect(vi.getTimerCount()).toBe(0);
+      controller.abort();
+      expectFailure(await pending, "CANCELLED");
+      provider.run = () => Promise.resolve(success(null));
+      expectSuccess(await provider.executeCommand("slow", {}));
+      expect(vi.getTimerCount()).toBe(0);
+    });
   });
 
   it("an already aborted signal never runs the handler", async () => {
@@ -497,5 +563,64 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     expect(provider.supportsResource("compute")).toBe(true);
     expect(provider.supportsResource("dns")).toBe(false);
     expect(provider.getCommands().map((c) => c.id)).toEqual(["create", "no-dry", "danger"]);
+  });
+});
+
+describe("BaseInfrastructureProvider: one validation, one state", () => {
+  it("does not validate again a call core's validator already passed under the caller's settings", async () => {
+    const provider = await active();
+    const lax = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false });
+    const verdict = lax.validate(danger, {});
+    expect(verdict.valid).toBe(true);
+    expectSuccess(await provider.executeCommand("danger", { ...verdict.params }, { ...(verdict.validated === undefined ? {} : { validated: verdict.validated }) }));
+    // without the verdict the provider's own (default) settings decide
+    expectFailure(await provider.executeCommand("danger", {}), "CONFIRMATION_REQUIRED");
+  });
+
+  it("validates when the verdict is a look-alike or was given for other params or flags", async () => {
+    const provider = await active();
+    const lax = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false, strict: false });
+    const forged = { command: danger, params: {}, dryRun: false, confirmed: false, config: lax.config };
+    expectFailure(await provider.executeCommand("danger", {}, { validated: forged }), "CONFIRMATION_REQUIRED");
+    const other = lax.validate(create, { name: "ok" });
+    expect(other.valid).toBe(true);
+    const validated = other.validated;
+    if (validated === undefined) throw new Error("expected a verdict");
+    // same command, different params: the provider's validator runs (cpu below its min)
+    expectFailure(await provider.executeCommand("create", { name: "ok", cpu: 0 }, { validated }), "VALIDATION_FAILED");
+    // same params, but a dry run was not what was validated
+    const dry = await provider.executeCommand("create", { ...other.params }, { validated, dryRun: true });
+    expectSuccess(dry);
+    // a verdict for another command
+    expectFailure(await provider.executeCommand("danger", {}, { validated }), "CONFIRMATION_REQUIRED");
+  });
+
+  it("exposes its state as core's state machine, which a manager can move for it", async () => {
+    const provider = await active();
+    const seen: string[] = [];
+    provider.lifecycle.onTransition(({ from, to }) => seen.push(`${from}->${to}`));
+    provider.lifecycle.moveTo("error", new Error("unhealthy"));
+    expect(provider.state).toBe("error");
+    expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_NOT_ACTIVE");
+    await provider.initialize(auth);
+    await provider.start();
+    expect(seen).toEqual(["active->error", "error->initializing", "initializing->ready", "ready->active"]);
+  });
+
+  it("a step that completes after someone else moved the state does not move it back", async () => {
+    const provider = new TestProvider();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    provider.failing.clear();
+    const slowInit = vi.spyOn(provider as unknown as { onInitialize: () => Promise<void> }, "onInitialize").mockImplementation(() => gate);
+    const init = provider.initialize(auth).catch((error: unknown) => error);
+    await Promise.resolve();
+    expect(provider.state).toBe("initializing");
+    provider.lifecycle.moveTo("error", new Error("timed out"));
+    release();
+    const error = await init;
+    expect(error).toBeInstanceOf(LifecycleTransitionError);
+    expect(provider.state).toBe("error");
+    expect(slowInit).toHaveBeenCalledTimes(1);
   });
 });

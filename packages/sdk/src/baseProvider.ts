@@ -1,12 +1,15 @@
 import {
   InfrastructureCommandValidator,
   InfrastructureError,
+  LifecycleStateMachine,
   LifecycleTransitionError,
+  TimeoutError,
   ValidationError,
-  canTransition,
+  clampTimerDelay,
   createExecutionContext,
   createNoopLogger,
   isInfrastructureError,
+  isValidatedCall,
   lifecycleHookStageSchema,
   providerAuthSchema,
   providerMetaSchema,
@@ -92,8 +95,14 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   readonly instanceId: string | undefined;
   /** The provider's logger (scoped with `providerId`, and `instanceId` when known). */
   protected readonly logger: InfrastructureLogger;
+  /**
+   * The one holder of this provider's state (core's `LifecycleStateMachine`): the provider moves it
+   * in its lifecycle calls, and the registry's lifecycle manager moves the same holder when it
+   * decides for the provider (a timed-out call or an unhealthy check → `error`, a forced shutdown).
+   * Every move is logged at debug as `lifecycle <from> -> <to>`.
+   */
+  readonly lifecycle: LifecycleStateMachine;
 
-  #state: LifecycleState = "uninitialized";
   #busy: string | undefined;
   readonly #commands = new Map<string, RegisteredCommand>();
   readonly #resources = new Map<string, ResourceState>();
@@ -119,13 +128,18 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       providerId: this.meta.id,
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     });
+    this.lifecycle = new LifecycleStateMachine({
+      name: options.instanceId ?? this.meta.id,
+      onListenerError: (error) => this.logger.warn("lifecycle listener threw", { error }),
+    });
+    this.lifecycle.onTransition(({ from, to }) => this.logger.debug(`lifecycle ${from} -> ${to}`));
     this.#validator = new InfrastructureCommandValidator(options.validation);
     for (const command of options.commands ?? []) this.registerCommand(command);
   }
 
   /** Current lifecycle state. */
   get state(): LifecycleState {
-    return this.#state;
+    return this.lifecycle.state;
   }
 
   /** Authenticate and connect (called during `initialize`). */
@@ -179,9 +193,9 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
 
   /** Prepares for operations: ready → active (a suspended provider resumes through ready). */
   async start(): Promise<void> {
-    this.#claim("start", this.#state === "suspended" ? "ready" : "active");
+    this.#claim("start", this.state === "suspended" ? "ready" : "active");
     try {
-      if (this.#state === "suspended") this.#moveTo("ready");
+      if (this.state === "suspended") this.#moveTo("ready");
       await this.emitLifecycleHook("beforeStart");
       await this.#step("start", () => this.onStart());
       this.#moveTo("active");
@@ -203,9 +217,9 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
 
   /** Releases everything: → terminating → terminated. An active provider is stopped first. */
   async destroy(): Promise<void> {
-    this.#claim("destroy", this.#state === "active" ? "suspending" : "terminating");
+    this.#claim("destroy", this.state === "active" ? "suspending" : "terminating");
     try {
-      if (this.#state === "active") await this.#stopClaimed();
+      if (this.state === "active") await this.#stopClaimed();
       this.#moveTo("terminating");
       await this.emitLifecycleHook("beforeDestroy");
       await this.#step("destroy", () => this.onDestroy());
@@ -225,7 +239,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    */
   async healthCheck(): Promise<ProviderHealth> {
     let health: ProviderHealth;
-    if (CHECKABLE_STATES.has(this.#state)) {
+    if (CHECKABLE_STATES.has(this.state)) {
       let checks: HealthCheckItem[];
       try {
         checks = [...(await this.performHealthChecks())];
@@ -234,8 +248,9 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       }
       health = { status: summarizeHealth(checks), checks, checkedAt: Date.now() };
     } else {
-      const status = this.#state === "error" ? "unhealthy" : "unknown";
-      health = { status, checks: [{ name: "lifecycle", status, message: `provider is ${this.#state}` }], checkedAt: Date.now() };
+      const state = this.state;
+      const status = state === "error" ? "unhealthy" : "unknown";
+      health = { status, checks: [{ name: "lifecycle", status, message: `provider is ${state}` }], checkedAt: Date.now() };
     }
     await this.emitLifecycleHook("onHealthCheck", { data: health });
     return health;
@@ -260,7 +275,15 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * `PROVIDER_NOT_ACTIVE` (only an active provider runs commands), `DRY_RUN_UNSUPPORTED`,
    * `CONFIRMATION_REQUIRED` (a dangerous command run for real without `context.confirmed`),
    * `VALIDATION_FAILED` (details.issues names each field), `CANCELLED` / `TIMEOUT` (the signal
-   * aborted; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
+   * aborted or the time limit passed; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
+   *
+   * Validation: when `context.validated` is a verdict core's validator issued for this command,
+   * these params and flags (the executor passes one), it is not repeated — the caller's
+   * `commandConfig.validation` decided; otherwise the provider's own validator (`options.validation`) runs.
+   *
+   * Time limit: `context.timeout`, else the command's declared `timeout`, else none. When it passes,
+   * the handler's `ctx.signal` aborts with core's `TimeoutError` and the result is `TIMEOUT`.
+   *
    * A `resource-ref` passed as `{ id, type }` reaches the handler as its id string.
    * `duration` is the measured wall time; `dryRun` mirrors the context. The handler's logger (and
    * `ctx.logger` unless the caller passed one) carries `commandId` and the effective `executionId`;
@@ -277,21 +300,41 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       return finish(failure("UNKNOWN_COMMAND", `Provider "${this.meta.id}" has no command "${commandId}"`, { details: { commandId } }));
     }
     const cmd = entry.definition;
-    if (this.#state !== "active") {
-      return finish(failure("PROVIDER_NOT_ACTIVE", `Provider "${this.meta.id}" is ${this.#state}; commands run only when it is active`, {
-        details: { state: this.#state },
+    const state = this.state;
+    if (state !== "active") {
+      return finish(failure("PROVIDER_NOT_ACTIVE", `Provider "${this.meta.id}" is ${state}; commands run only when it is active`, {
+        details: { state },
       }));
     }
-    const checked = this.#validator.validate(cmd, params, { dryRun: ctx.dryRun, confirmed: ctx.confirmed });
-    if (!checked.valid) return finish(validationFailure(cmd, checked.errors));
+    let runParams: Record<string, unknown>;
+    if (isValidatedCall(ctx.validated, cmd, params, ctx)) {
+      runParams = { ...params };
+    } else {
+      const checked = this.#validator.validate(cmd, params, { dryRun: ctx.dryRun, confirmed: ctx.confirmed });
+      if (!checked.valid) return finish(validationFailure(cmd, checked.errors));
+      runParams = checked.params;
+    }
     if (ctx.signal.aborted) return finish(abortedResult(cmd, ctx.signal));
-    log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun });
-    // #invoke never rejects: a rejection here is the signal aborting
-    const runParams = resourceRefsToIds(cmd, checked.params);
-    const outcome = await raceAbort(this.#invoke(entry, runParams, ctx, log), ctx.signal, `Command "${cmd.id}"`).catch((): typeof ABORTED => ABORTED);
-    const result = finish(outcome === ABORTED ? abortedResult(cmd, ctx.signal) : outcome);
-    log.debug(`command ${cmd.id} ${result.success ? "succeeded" : `failed: ${result.error.code}`}`, { duration: result.duration });
-    return result;
+    const limit = context.timeout ?? cmd.timeout;
+    const deadline = limit === undefined ? undefined : new AbortController();
+    const signal = deadline === undefined ? ctx.signal : AbortSignal.any([ctx.signal, deadline.signal]);
+    const timer =
+      deadline === undefined || limit === undefined
+        ? undefined
+        : setTimeout(() => deadline.abort(new TimeoutError(`Command "${cmd.id}"`, limit)), clampTimerDelay(limit));
+    timer?.unref();
+    log.debug(`running command ${cmd.id}`, { dryRun: ctx.dryRun, ...(limit === undefined ? {} : { timeout: limit }) });
+    try {
+      const runCtx: ExecutionContext = signal === ctx.signal ? ctx : { ...ctx, signal };
+      // #invoke never rejects: a rejection here is the signal aborting
+      const work = this.#invoke(entry, resourceRefsToIds(cmd, runParams), runCtx, log);
+      const outcome = await raceAbort(work, signal, `Command "${cmd.id}"`).catch((): typeof ABORTED => ABORTED);
+      const result = finish(outcome === ABORTED ? abortedResult(cmd, signal) : outcome);
+      log.debug(`command ${cmd.id} ${result.success ? "succeeded" : `failed: ${result.error.code}`}`, { duration: result.duration });
+      return result;
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
   }
 
   /** True when the meta declares `capability`. */
@@ -367,7 +410,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
         providerId: this.meta.id,
         ...(this.instanceId === undefined ? {} : { instanceId: this.instanceId }),
         stage,
-        state: this.#state,
+        state: this.state,
         ...("error" in extra ? { error: extra.error } : {}),
         ...("data" in extra ? { data: extra.data } : {}),
       };
@@ -384,7 +427,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     if (this.#busy !== undefined) {
       throw new InfrastructureError("CONFLICT", `Provider "${this.meta.id}" cannot ${operation} while ${this.#busy} is running`);
     }
-    if (!canTransition(this.#state, firstState)) throw new LifecycleTransitionError(this.meta.id, this.#state, firstState);
+    if (!this.lifecycle.canMoveTo(firstState)) throw new LifecycleTransitionError(this.meta.id, this.state, firstState, { field: "state" });
     this.#busy = operation;
   }
 
@@ -396,19 +439,17 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     await this.emitLifecycleHook("afterStop");
   }
 
+  /** Moves the shared state; throws `ILLEGAL_TRANSITION` when someone else (the lifecycle manager) moved it meanwhile to a state this step cannot leave that way. */
   #moveTo(to: LifecycleState): void {
-    const from = this.#state;
-    if (!canTransition(from, to)) throw new LifecycleTransitionError(this.meta.id, from, to);
-    this.#state = to;
-    this.logger.debug(`lifecycle ${from} -> ${to}`);
+    this.lifecycle.moveTo(to);
   }
 
   async #step(operation: string, action: () => Promise<void>): Promise<void> {
     try {
       await action();
     } catch (error) {
-      const from = this.#state;
-      if (canTransition(from, "error")) this.#moveTo("error");
+      const from = this.state;
+      if (this.lifecycle.canMoveTo("error")) this.lifecycle.moveTo("error", error);
       this.logger.error(`${operation} failed in state ${from}`, { error });
       await this.emitLifecycleHook("onError", { error, data: { operation, from } });
       throw new InfrastructureError("LIFECYCLE_FAILED", `Provider "${this.meta.id}" failed to ${operation}: ${toError(error).message}`, {
@@ -460,7 +501,8 @@ function validationFailure(cmd: CommandDefinition, errors: readonly ValidationIs
 function abortedResult(cmd: CommandDefinition, signal: AbortSignal): CommandResult {
   const reason: unknown = signal.reason;
   if (isInfrastructureError(reason, "TIMEOUT")) {
-    return failure("TIMEOUT", `Command "${cmd.id}" timed out: ${reason.message}`, { recoverable: true });
+    // Not recoverable, as the executor answers: a run cut short may already have had effects.
+    return failure("TIMEOUT", `Command "${cmd.id}" timed out: ${reason.message}`, { recoverable: false });
   }
   return failure("CANCELLED", `Command "${cmd.id}" was cancelled${reason instanceof Error ? `: ${reason.message}` : ""}`);
 }

@@ -101,6 +101,26 @@ export const commandConfigSchema = z.strictObject({
 /** Command settings. */
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
 
+/** Schema of `lifecycleConfig`: the registry's lifecycle manager (health checks, restarts, shutdown). */
+export const lifecycleConfigSchema = z.strictObject({
+  /** Periodic health poll of every active provider, in ms. */
+  healthCheckInterval: timerMs.default(60_000),
+  /** Restart a running provider that fails or turns unhealthy. */
+  autoRestart: z.boolean().default(true),
+  /** Automatic restarts allowed within one `restartWindow`; one more failure leaves the provider in `error`. */
+  maxRestartAttempts: nonNegativeInt.default(3),
+  /** Delay before a restart, in ms; doubles with each restart already made in the window. */
+  restartDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(5_000),
+  /** Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made (a healthy check does not reset it). */
+  restartWindow: timerMs.default(600_000),
+  /** Time each provider gets to stop and destroy at shutdown, in ms. */
+  shutdownTimeout: timerMs.default(30_000),
+  /** Bound on every single provider call and hook, in ms. */
+  operationTimeout: timerMs.default(30_000),
+});
+/** Lifecycle manager settings. */
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
 /** The three log destination types. */
 export const LOG_DESTINATION_TYPES = ["console", "file", "remote"] as const;
 /** Schema of one `loggingConfig.destinations[]` entry. */
@@ -188,6 +208,7 @@ export const infrastructureConfigSchema = z
     stateDir: z.string().min(1).optional(),
     sessionConfig: sessionConfigSchema.prefault({}),
     commandConfig: commandConfigSchema.prefault({}),
+    lifecycleConfig: lifecycleConfigSchema.prefault({}),
     loggingConfig: loggingConfigSchema.prefault({}),
     securityConfig: securityConfigSchema.prefault({}),
   })

@@ -25,6 +25,7 @@ const SPEC_DEFAULTS = {
     execution: { defaultTimeout: 60000, maxRetries: 3, retryDelay: 1000, parallelLimit: 5 },
     history: { enabled: true, maxEntries: 1000, retentionDays: 30 },
   },
+  lifecycleConfig: { healthCheckInterval: 60000, autoRestart: true, maxRestartAttempts: 3, restartDelay: 5000, restartWindow: 600000, shutdownTimeout: 30000, operationTimeout: 30000 },
   loggingConfig: {
     level: "info",
     includeTimestamps: true,
@@ -270,7 +271,7 @@ describe("getInfrastructureConfigJsonSchema", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toStrictEqual(
-      ["commandConfig", "defaultProvider", "enabled", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
+      ["commandConfig", "defaultProvider", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
     );
     expect(schema.required ?? []).toStrictEqual([]);
     expect(schema.properties.sessionConfig?.properties?.timeout?.default).toBe(3600000);

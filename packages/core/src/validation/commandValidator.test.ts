@@ -4,7 +4,7 @@ import type { CommandDefinition } from "../commands.js";
 import { createExecutionContext } from "../commands.js";
 import { isInfrastructureError } from "../errors.js";
 import { dangerousCommandCheck, dryRunCheck, requiredParams, sensitiveParams, typeCheck } from "./builtins.js";
-import { InfrastructureCommandValidator } from "./commandValidator.js";
+import { InfrastructureCommandValidator, isValidatedCall } from "./commandValidator.js";
 import { redactParams } from "./redact.js";
 import type { CommandValidatorInput } from "./types.js";
 
@@ -37,6 +37,7 @@ describe("InfrastructureCommandValidator.validate", () => {
       warnings: [],
       params: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 },
       redactedParams: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 },
+      validated: { command: createInstance, params: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 }, dryRun: false, confirmed: false, config: validator.config },
     });
   });
 
@@ -420,5 +421,36 @@ describe("redactParams", () => {
     });
     expect(redactParams(createInstance, "nope")).toStrictEqual({});
     expect(redactParams(createInstance, { apiKey: undefined })).toStrictEqual({ apiKey: undefined });
+  });
+});
+
+describe("validated-call verdicts", () => {
+  const cmd = command({ dangerous: true, parameters: [{ name: "name", type: "string", required: true }, { name: "size", type: "number", default: 1 }] });
+
+  it("a valid call carries a verdict that matches exactly that command, params and flags", () => {
+    const validator = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false });
+    const result = validator.validate(cmd, { name: "a" });
+    expect(result.valid).toBe(true);
+    const verdict = result.validated;
+    expect(verdict).toMatchObject({ command: cmd, params: { name: "a", size: 1 }, dryRun: false, confirmed: false, config: validator.config });
+    expect(isValidatedCall(verdict, cmd, { ...result.params })).toBe(true);
+    expect(isValidatedCall(verdict, cmd, { ...result.params }, { confirmed: true })).toBe(false);
+    expect(isValidatedCall(verdict, cmd, { ...result.params }, { dryRun: true })).toBe(false);
+    expect(isValidatedCall(verdict, cmd, { name: "b", size: 1 })).toBe(false);
+    expect(isValidatedCall(verdict, cmd, { name: "a", size: 1, extra: true })).toBe(false);
+    expect(isValidatedCall(verdict, cmd, { name: "a" })).toBe(false);
+    expect(isValidatedCall(verdict, command({ dangerous: true, parameters: cmd.parameters }), { ...result.params })).toBe(false);
+    expect(Object.isFrozen(verdict)).toBe(true);
+    expect(Object.isFrozen(verdict?.params)).toBe(true);
+  });
+
+  it("an invalid call has no verdict, and a look-alike object is not one", () => {
+    const validator = new InfrastructureCommandValidator();
+    const refused = validator.validate(cmd, { name: "a" });
+    expect(refused.valid).toBe(false);
+    expect(refused.validated).toBeUndefined();
+    const forged = { command: cmd, params: { name: "a", size: 1 }, dryRun: false, confirmed: false, config: validator.config };
+    expect(isValidatedCall(forged, cmd, { name: "a", size: 1 })).toBe(false);
+    expect(isValidatedCall(undefined, cmd, {})).toBe(false);
   });
 });

@@ -7,7 +7,37 @@ import { BUILT_IN_VALIDATORS } from "./builtins.js";
 import { compileCommand } from "./compile.js";
 import { isAbsent, isRecord, ownValue, setOwn } from "./record.js";
 import { redactCompiled } from "./redact.js";
-import type { CommandIssue, CommandValidationOptions, CommandValidationResult, CommandValidatorFn, CommandValidatorInput } from "./types.js";
+import type {
+  CommandIssue,
+  CommandValidationOptions,
+  CommandValidationResult,
+  CommandValidatorFn,
+  CommandValidatorInput,
+  ValidatedCommandCall,
+} from "./types.js";
+
+/** Every verdict the validator issued: a look-alike object is not one. */
+const issuedVerdicts = new WeakSet<ValidatedCommandCall>();
+
+/**
+ * True when `verdict` was issued by core's validator for `command` (the same definition object),
+ * for exactly these `params` (same own keys, each value identical) and these flags. A provider
+ * uses it to skip a second validation of a call its caller already validated.
+ */
+export function isValidatedCall(
+  verdict: unknown,
+  command: CommandDefinition,
+  params: unknown,
+  options: CommandValidationOptions = {},
+): verdict is ValidatedCommandCall {
+  if (typeof verdict !== "object" || verdict === null || !issuedVerdicts.has(verdict as ValidatedCommandCall)) return false;
+  const v = verdict as ValidatedCommandCall;
+  if (v.command !== command || v.dryRun !== (options.dryRun === true) || v.confirmed !== (options.confirmed === true)) return false;
+  if (!isRecord(params)) return false;
+  const keys = Object.keys(params);
+  if (keys.length !== Object.keys(v.params).length) return false;
+  return keys.every((key) => Object.hasOwn(v.params, key) && Object.is(v.params[key], params[key]));
+}
 
 function cloneDefault(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
@@ -97,7 +127,17 @@ export class InfrastructureCommandValidator {
     try {
       const compiled = compileCommand(command);
       const effective = this.#effectiveParams(compiled, params);
-      return { valid: errors.length === 0, errors, warnings, params: effective, redactedParams: redactCompiled(compiled, effective) };
+      const redactedParams = redactCompiled(compiled, effective);
+      if (errors.length > 0) return { valid: false, errors, warnings, params: effective, redactedParams };
+      const validated: ValidatedCommandCall = Object.freeze({
+        command,
+        params: Object.freeze({ ...effective }),
+        dryRun: input.options.dryRun,
+        confirmed: input.options.confirmed,
+        config: this.#config,
+      });
+      issuedVerdicts.add(validated);
+      return { valid: true, errors, warnings, params: effective, redactedParams, validated };
     } catch (error) {
       // Only hostile input (a proxy or getter that throws) gets here; it is still a result.
       errors.push({ code: "VALIDATOR_FAILED", message: `parameters could not be read: ${describeThrow(error)}`, path: "params" });

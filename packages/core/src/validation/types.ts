@@ -40,6 +40,24 @@ export interface CommandValidationResult {
   readonly params: Record<string, unknown>;
   /** `params` with every sensitive value replaced by `"[REDACTED]"`: the only form to log, audit or show. */
   readonly redactedParams: Record<string, unknown>;
+  /** When valid: the verdict to hand a provider (`ExecutionContext.validated`) so it does not validate again. */
+  readonly validated?: ValidatedCommandCall;
+}
+
+/**
+ * A verdict of core's validator: this command, with these params and flags, passed under these
+ * settings. Only `InfrastructureCommandValidator.validate` issues one (see `isValidatedCall`), so a
+ * look-alike object is never taken for a verdict.
+ */
+export interface ValidatedCommandCall {
+  /** The definition validated against (compared by identity). */
+  readonly command: CommandDefinition;
+  /** The params that passed, defaults filled (a frozen shallow copy). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly dryRun: boolean;
+  readonly confirmed: boolean;
+  /** The `commandConfig.validation` settings it passed under. */
+  readonly config: Readonly<CommandValidationConfig>;
 }
 
 /** A parameter declaration checked once and turned into what the per-call checks need. */
