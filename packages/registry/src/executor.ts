@@ -38,6 +38,7 @@ import type {
   ProgressUpdate,
   SecurityGate,
   SessionStore,
+  ValidatedCommandCall,
   ValidationIssue,
 } from "@espada/infra-core";
 import { attempt, sleep, withTimeout } from "./async.js";
@@ -153,6 +154,8 @@ interface Call {
   environment: Environment;
   dryRun: boolean;
   redacted: Record<string, unknown>;
+  /** Core's verdict on the params: handed to the provider so it does not validate again with other settings. */
+  validated: ValidatedCommandCall | undefined;
 }
 
 const REASON_CANCELLED = "cancelled by the caller";
@@ -301,6 +304,7 @@ export class InfrastructureCommandExecutor {
       environment: request.environment ?? "development",
       dryRun: request.dryRun === true,
       redacted: {},
+      validated: undefined,
     };
     const onCallerAbort = (): void => call.controller.abort(new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`));
     request.signal?.addEventListener("abort", onCallerAbort, { once: true });
@@ -355,6 +359,7 @@ export class InfrastructureCommandExecutor {
     const confirmed = request.confirmed === true;
     const validation = this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed });
     call.redacted = validation.redactedParams;
+    call.validated = validation.validated;
     if (!validation.valid) {
       const onlyConfirmation = validation.errors.every((issue) => issue.code === "CONFIRMATION_REQUIRED");
       if (onlyConfirmation && call.session !== undefined) {
@@ -477,6 +482,8 @@ export class InfrastructureCommandExecutor {
       },
       logger: this.#logger,
       variables: { ...call.session?.variables, ...call.request.variables },
+      timeout,
+      ...(call.validated === undefined ? {} : { validated: call.validated }),
     };
     const started = Date.now();
     try {
