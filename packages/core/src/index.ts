@@ -218,6 +218,7 @@ export {
   dryRunCheck,
   dangerousCommandCheck,
   BUILT_IN_VALIDATORS,
+  isDryRunRequest,
 } from "./validation/builtins.js";
 export { redactParams } from "./validation/redact.js";
 export {

@@ -5,6 +5,7 @@ import {
   createNoopLogger,
   InfrastructureCommandValidator,
   InfrastructureError,
+  isDryRunRequest,
   isInfrastructureError,
   isRecord,
   MAX_TIMER_MS,
@@ -355,7 +356,7 @@ export class InfrastructureCommandExecutor {
       }
     }
     const params = request.params ?? {};
-    if (isRecord(params) && params.dryRun === true) call.dryRun = true;
+    call.dryRun = isDryRunRequest(params, call.dryRun);
     const confirmed = request.confirmed === true;
     const validation = this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed });
     call.redacted = validation.redactedParams;

@@ -624,3 +624,20 @@ describe("BaseInfrastructureProvider: one validation, one state", () => {
     expect(slowInit).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("BaseInfrastructureProvider: a dryRun param is a dry run (core's rule, as the executor applies it)", () => {
+  it("runs the handler with ctx.dryRun and needs no confirmation for a dangerous command that supports dry runs", async () => {
+    const risky = defineCommand().id("risky").name("Risky").category("manage").dangerous().supportsDryRun().booleanParam("dryRun", "simulate").build();
+    const provider = await active({ commands: [risky] });
+    const seen: boolean[] = [];
+    provider.run = (_cmd, _params, ctx) => {
+      seen.push(ctx.dryRun);
+      return Promise.resolve(success(null));
+    };
+    const result = await provider.executeCommand("risky", { dryRun: true });
+    expect(expectSuccess(result)).toBeNull();
+    expect(result.dryRun).toBe(true);
+    expect(seen).toEqual([true]);
+    expectFailure(await provider.executeCommand("risky", { dryRun: false }), "CONFIRMATION_REQUIRED");
+  });
+});

@@ -8,6 +8,7 @@ import {
   clampTimerDelay,
   createExecutionContext,
   createNoopLogger,
+  isDryRunRequest,
   isInfrastructureError,
   isValidatedCall,
   lifecycleHookStageSchema,
@@ -295,7 +296,8 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     const entry = this.#commands.get(commandId);
     const executionId = context.executionId ?? globalThis.crypto.randomUUID();
     const log = this.logger.withContext({ commandId, executionId });
-    const ctx = createExecutionContext({ logger: log, ...context, executionId });
+    // a `dryRun: true` param is a dry-run request, run as one (core's rule, the executor's too)
+    const ctx = createExecutionContext({ logger: log, ...context, executionId, dryRun: isDryRunRequest(params, context.dryRun) });
     if (entry === undefined) {
       return finish(failure("UNKNOWN_COMMAND", `Provider "${this.meta.id}" has no command "${commandId}"`, { details: { commandId } }));
     }

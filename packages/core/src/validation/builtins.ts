@@ -11,9 +11,18 @@ function paramsOf(input: CommandValidatorInput): Readonly<Record<string, unknown
   return isRecord(input.params) ? input.params : EMPTY;
 }
 
-/** True when the call asks for a dry run: the `dryRun` option, or a `dryRun: true` parameter. */
+/**
+ * True when a call asks for a dry run: the `dryRun` flag, or a `dryRun: true` parameter (the spec's
+ * example declares one). The one rule for it: the executor and the SDK provider both run such a
+ * call as a dry run (`ctx.dryRun` true) and validate it with `dryRun: true`, so the verdict and the
+ * run agree whoever is called.
+ */
+export function isDryRunRequest(params: unknown, dryRun: boolean | undefined): boolean {
+  return dryRun === true || (isRecord(params) && ownValue(params, "dryRun") === true);
+}
+
 function wantsDryRun(input: CommandValidatorInput): boolean {
-  return input.options.dryRun || ownValue(paramsOf(input), "dryRun") === true;
+  return isDryRunRequest(paramsOf(input), input.options.dryRun);
 }
 
 /** Every `required` parameter without a default must be present (`undefined` and `null` count as absent). */
