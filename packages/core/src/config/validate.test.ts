@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ConfigValidationError } from "../errors.js";
+import { appendPath } from "../validation/path.js";
 import {
   getDefaultInfrastructureConfig,
   getInfrastructureConfigJsonSchema,
@@ -229,6 +230,32 @@ describe("mergeWithDefaults", () => {
     expect(mergeWithDefaults(undefined)).toStrictEqual({ success: true, data: SPEC_DEFAULTS });
   });
 
+  it("returns a failure naming the field when a getter or proxy of the input throws", () => {
+    const boom = (): never => {
+      throw new Error("boom");
+    };
+    const getter = { sessionConfig: Object.defineProperty({ maxConcurrent: 3 }, "timeout", { enumerable: true, get: boom }) };
+    const inArray = { providers: [Object.defineProperty({ id: "aws" }, "auth", { enumerable: true, get: boom })] };
+    const ownKeys = { loggingConfig: new Proxy({}, { ownKeys: boom }) };
+    const prototype = { securityConfig: new Proxy({}, { getPrototypeOf: boom }) };
+    const root = new Proxy({}, { ownKeys: boom });
+    const thrownString = {
+      commandConfig: Object.defineProperty({}, "history", {
+        enumerable: true,
+        get() {
+          // eslint-disable-next-line @typescript-eslint/only-throw-error -- hostile input throws anything
+          throw "nope";
+        },
+      }),
+    };
+    expect(mergeWithDefaults(getter)).toStrictEqual({ success: false, errors: [{ code: "UNREADABLE", message: "could not be read: boom", path: "sessionConfig.timeout" }] });
+    expect(errorsOf(mergeWithDefaults(inArray as never))).toStrictEqual([{ code: "UNREADABLE", message: "could not be read: boom", path: "providers[0].auth" }]);
+    expect(errorsOf(mergeWithDefaults(ownKeys as never)).map((e) => e.path)).toStrictEqual(["loggingConfig"]);
+    expect(errorsOf(mergeWithDefaults(prototype as never)).map((e) => e.path)).toStrictEqual(["securityConfig"]);
+    expect(errorsOf(mergeWithDefaults(root as never))).toStrictEqual([{ code: "UNREADABLE", message: "configuration could not be read: boom" }]);
+    expect(errorsOf(mergeWithDefaults(thrownString as never))).toStrictEqual([{ code: "UNREADABLE", message: "could not be read: nope", path: "commandConfig.history" }]);
+  });
+
   it("cannot be used to pollute prototypes", () => {
     const hostile = JSON.parse('{"__proto__": {"polluted": true}, "sessionConfig": {"__proto__": {"x": 1}}}') as Record<string, unknown>;
     const result = mergeWithDefaults(hostile);
@@ -311,6 +338,36 @@ describe("config validation properties", () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("mergeWithDefaults names the field of a throwing getter placed at any depth", () => {
+    const key = fc.constantFrom("sessionConfig", "commandConfig", "history", "timeout", "x", "a b", "__proto__");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, fc.boolean()), { minLength: 1, maxLength: 4 }), fc.anything(), (steps, sibling) => {
+        // Build nested plain objects/arrays along `steps`; the last step is a throwing getter.
+        const boom = (): never => {
+          throw new Error("boom");
+        };
+        let path = "";
+        const root: Record<string, unknown> = {};
+        let parent: Record<string, unknown> | unknown[] = root;
+        steps.forEach(([name, asArray], index) => {
+          const last = index === steps.length - 1;
+          const slot: string | number = Array.isArray(parent) ? 0 : name;
+          path = appendPath(path, slot);
+          if (last) {
+            Object.defineProperty(parent, slot, { enumerable: true, configurable: true, get: boom });
+            return;
+          }
+          const child: Record<string, unknown> | unknown[] = asArray ? [] : { sibling };
+          Object.defineProperty(parent, slot, { value: child, enumerable: true, writable: true, configurable: true });
+          parent = child;
+        });
+        expect(() => mergeWithDefaults(root as never)).not.toThrow();
+        expect(mergeWithDefaults(root as never)).toStrictEqual({ success: false, errors: [{ code: "UNREADABLE", message: "could not be read: boom", path }] });
+      }),
+      { numRuns: 200 },
     );
   });
 

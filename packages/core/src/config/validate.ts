@@ -75,10 +75,12 @@ export function getDefaultInfrastructureConfig(): InfrastructureConfig {
 
 /**
  * Deep-merges `partial` onto the defaults (objects merge, arrays replace, `undefined` keeps the
- * default) and validates the result.
+ * default) and validates the result. Never throws: a getter or proxy of `partial` that throws
+ * gives an `UNREADABLE` issue naming the field (`sessionConfig.timeout`).
  */
 export function mergeWithDefaults(partial: InfrastructureConfigInput | undefined): ConfigResult<InfrastructureConfig> {
-  return validateInfrastructureConfig(deepMerge(getDefaultInfrastructureConfig(), partial ?? {}));
+  const merged = deepMerge(getDefaultInfrastructureConfig(), partial ?? {});
+  return merged.ok ? validateInfrastructureConfig(merged.value) : { success: false, errors: [merged.issue] };
 }
 
 /**
