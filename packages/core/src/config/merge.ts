@@ -5,11 +5,12 @@ import { appendPath } from "../validation/path.js";
 export type MergeResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issue: ValidationIssue };
 
 /** Thrown inside the merge only, caught by {@link deepMerge}: carries the path of the unreadable field. */
-class Unreadable {
-  constructor(
-    readonly path: string,
-    readonly cause: unknown,
-  ) {}
+class Unreadable extends Error {
+  readonly path: string;
+  constructor(path: string, cause: unknown) {
+    super(`unreadable at ${path}`, { cause });
+    this.path = path;
+  }
 }
 
 const reasonOf = (error: unknown): string => {
