@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileStateStore } from "./fileStateStore.js";
 import { encodeKey, seal } from "./fileFormat.js";
+import { writeFileAtomically } from "./durableWrite.js";
 import type { StoreProblem } from "./problems.js";
 import { tempDir } from "../test/helpers.js";
 
@@ -63,8 +64,7 @@ describe("FileStateStore", () => {
       io: {
         writeFile: async (path, data) => {
           if (fail) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-          const { default: wfa } = await import("write-file-atomic");
-          await wfa(path, data, { fsync: true });
+          await writeFileAtomically(path, data);
         },
         appendDurably: async (handle, data) => {
           if (fail) {
@@ -175,12 +175,11 @@ describe("FileStateStore", () => {
   it("coalesces a burst of writes to one key into few durable writes", async () => {
     const d = dir();
     let writes = 0;
-    const { default: wfa } = await import("write-file-atomic");
     const store = await open(d, {
       io: {
         writeFile: async (path, data) => {
           writes++;
-          await wfa(path, data, { fsync: true });
+          await writeFileAtomically(path, data);
         },
       },
     });

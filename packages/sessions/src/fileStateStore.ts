@@ -2,7 +2,6 @@ import * as fs from "node:fs";
 import { open as openFile, readFile, rm, truncate as truncateFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import { InfrastructureError, MAX_TIMER_MS, StorageError } from "@espada/infra-core";
 import type { LogEntry, StoredRecord } from "@espada/infra-core";
@@ -10,6 +9,7 @@ import { StateEngine } from "./engine.js";
 import type { RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
 import { syncDirectory } from "./syncDirectory.js";
+import { appendAll, writeFileAtomically } from "./durableWrite.js";
 import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeRecordFile } from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
@@ -34,11 +34,11 @@ export const fileStateStoreOptionsSchema = z.object({
  * (tests replace one with a failing version to prove that a failed write loses nothing).
  */
 export interface FileStoreIo {
-  /** Atomically replaces a file: temp file, fsync, rename. */
+  /** Atomically replaces a file: temp file, every byte written, fsync, rename (the directory fsync follows, coalesced). */
   writeFile(path: string, data: string): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   removeFile(path: string): Promise<void>;
-  /** Appends to an open file and fsyncs it. */
+  /** Appends every byte to an open file and fsyncs it; rejects on a short or failed write. */
   appendDurably(handle: FileHandle, data: string): Promise<void>;
 }
 
@@ -59,12 +59,9 @@ const MAX_CONCURRENT_WRITES = 2;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
 
 const defaultIo: FileStoreIo = {
-  writeFile: (path, data) => writeFileAtomic(path, data, { fsync: true, mode: 0o600 }),
+  writeFile: (path, data) => writeFileAtomically(path, data, { mode: 0o600, syncDirectory: false }),
   removeFile: (path) => rm(path, { force: true }),
-  async appendDurably(handle, data) {
-    await handle.write(data);
-    await handle.datasync();
-  },
+  appendDurably: appendAll,
 };
 
 /** At most `limit` tasks at once; the rest wait in order. */
@@ -122,7 +119,10 @@ class DirectorySync {
 
 interface OpenLog {
   handle: FileHandle;
+  /** Bytes acknowledged so far (the file is cut back to this after a failed append). */
   size: number;
+  /** True while a failed append's bytes could not be cut off yet. */
+  torn: boolean;
 }
 
 /** The persistence of a {@link FileStateStore}: one file per record, a JSON-lines file per log. */
@@ -203,7 +203,7 @@ class FilePersistence implements StatePersistence {
     }
     if (tail.length > 0) await truncateFile(path, goodBytes);
     const handle = await openFile(path, "a");
-    this.logs.set(log, { handle, size: goodBytes });
+    this.logs.set(log, { handle, size: goodBytes, torn: false });
     await this.dirSyncs.log.sync();
     return entries;
   }
@@ -214,10 +214,16 @@ class FilePersistence implements StatePersistence {
     if (open === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not open`);
     const data = entries.map(encodeLogLine).join("");
     try {
+      if (open.torn) {
+        await open.handle.truncate(open.size); // an earlier failed append left bytes behind
+        open.torn = false;
+      }
       await this.io.appendDurably(open.handle, data);
       open.size += Buffer.byteLength(data, "utf8");
     } catch (error) {
-      await open.handle.truncate(open.size).catch(() => undefined);
+      // cut a partial append off, so the next entry never continues a torn line
+      open.torn = true;
+      await open.handle.truncate(open.size).then(() => (open.torn = false), () => undefined);
       throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, { cause: error, details: { log } });
     }
   }

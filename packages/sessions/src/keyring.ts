@@ -1,13 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import writeFileAtomic from "write-file-atomic";
 import { z } from "zod";
 import { encryptionConfigSchema, InfrastructureError, StorageError, ValidationError } from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener } from "./problems.js";
-import { syncDirectory } from "./syncDirectory.js";
+import { writeFileAtomically } from "./durableWrite.js";
 
 /** The environment variable an encryption key (base64 of 32 bytes) is read from. */
 export const ENCRYPTION_KEY_ENV = "ESPADA_INFRA_ENCRYPTION_KEY";
@@ -203,9 +202,7 @@ export class EncryptionKeyring {
     const body = { format: "espada-keyring", v: 1, keys: generated.map((k) => ({ id: k.id, createdAt: k.createdAt, material: k.material.toString("base64") })) };
     const path = join(this.directory, KEYRING_FILE);
     try {
-      await writeFileAtomic(path, `${JSON.stringify(body)}\n`, { fsync: true, mode: 0o600 });
-      fs.chmodSync(path, 0o600);
-      await syncDirectory(this.directory);
+      await writeFileAtomically(path, `${JSON.stringify(body)}\n`, { mode: 0o600 });
     } catch (error) {
       throw cryptoError(`Could not write the keyring in "${this.directory}"`, error);
     }
