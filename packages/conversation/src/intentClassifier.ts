@@ -1,0 +1,337 @@
+import { z } from "zod";
+import { COMMAND_CATEGORIES } from "@espada/infra-core";
+import { getLexicon, longestAt } from "./lexicon.js";
+import { analyze } from "./text.js";
+import type { Analysis, Token } from "./text.js";
+import { INFRA_VERBS, OPERATION_NAMES, OPERATIONS, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
+import type { IntentCategory, Operation } from "./vocabulary.js";
+import { isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
+import { stem } from "./text.js";
+
+/** Schema of an operation name. */
+export const operationSchema = z.enum(OPERATION_NAMES as [Operation, ...Operation[]]);
+/** Schema of an intent category. */
+export const intentCategorySchema = z.enum(COMMAND_CATEGORIES);
+
+/** Why a classification asks the user to clarify. */
+export const CLARIFICATION_REASONS = ["low-confidence", "close-alternatives", "vague-request", "no-operation", "composite-request"] as const;
+/** A reason to clarify. */
+export type ClarificationReason = (typeof CLARIFICATION_REASONS)[number];
+
+/** Schema of one candidate intent. */
+export const intentCandidateSchema = z.object({
+  category: intentCategorySchema,
+  operation: operationSchema,
+  confidence: z.number().min(0).max(1),
+});
+/** One candidate intent: category, operation, confidence. */
+export type IntentCandidate = z.infer<typeof intentCandidateSchema>;
+
+/** Schema of a classification: plain JSON, so any labelled set can be scored against it. */
+export const intentResultSchema = z.object({
+  /** Best category; `null` when out of scope. */
+  category: intentCategorySchema.nullable(),
+  /** Best operation within the category; `null` when out of scope or when no operation was named. */
+  operation: operationSchema.nullable(),
+  /** 0–1. */
+  confidence: z.number().min(0).max(1),
+  /** The message is not about infrastructure. */
+  outOfScope: z.boolean(),
+  /** The user should be asked what they mean before anything runs. */
+  needsClarification: z.boolean(),
+  clarification: z
+    .object({
+      reason: z.enum(CLARIFICATION_REASONS),
+      question: z.string(),
+      options: z.array(intentCandidateSchema),
+    })
+    .nullable(),
+  /** Next best intents, best first. */
+  alternatives: z.array(intentCandidateSchema),
+  /** Further operations asked for in the same message ("list the buckets and delete the old ones"). */
+  composite: z.array(operationSchema),
+  /** Operations the message explicitly rules out ("don't delete it"). */
+  negated: z.array(operationSchema),
+  /** The operation (or any composite part) changes infrastructure. */
+  mutating: z.boolean(),
+  /** The operation (or any composite part) can lose data or state. */
+  destructive: z.boolean(),
+  /** Who classified: the offline pipeline or a plugged-in model. */
+  source: z.enum(["offline", "model"]),
+});
+/** A classification. */
+export type IntentResult = z.infer<typeof intentResultSchema>;
+
+/** Options of {@link InfrastructureIntentClassifier}. */
+export interface IntentClassifierOptions {
+  /** Below this confidence the classifier asks for clarification. Default 0.42. */
+  readonly minConfidence?: number;
+  /** When the runner-up category reaches this share of the best one's score, ask. Default 0.8. */
+  readonly closeRatio?: number;
+}
+
+const OP_INDEX = new Map<Operation, number>(OPERATION_NAMES.map((op, i) => [op, i]));
+const CAT_INDEX = new Map<IntentCategory, number>(COMMAND_CATEGORIES.map((c, i) => [c, i]));
+const FILLERS = new Set(
+  ["please", "pls", "plz", "kindly", "can", "could", "would", "will", "you", "u", "i", "we", "want", "wanna", "need", "to", "lets", "let", "go", "ahead", "and", "ok", "okay", "so", "just", "now", "hey", "quickly", "quick", "espada", "also", "then", "like", "d", "id", "i'd", "we'd", "gonna", "going", "try", "help", "me", "us"].map((w) => stem(w)),
+);
+const INFRA_VERB_STEMS = new Set(INFRA_VERBS.map((p) => p.split(/\s+/).map((w) => stem(w)).join(" ")));
+const UTILITY_EVIDENCE = new Set<Operation>(["help", "history", "list-providers", "discover"]);
+const VERB_BONUS = 1.3;
+
+interface Hit {
+  readonly op: Operation;
+  readonly weight: number;
+  readonly index: number;
+  readonly verb: boolean;
+  readonly negated: boolean;
+}
+
+/** Scores and evidence of one message, before the decision. */
+interface Scored {
+  readonly opScores: Float64Array;
+  readonly hits: readonly Hit[];
+  readonly infra: number;
+  readonly outOfScope: number;
+  readonly vague: boolean;
+  readonly conjunctions: readonly number[];
+}
+
+function score(tokens: readonly Token[]): Scored {
+  const lex = getLexicon();
+  const opScores = new Float64Array(OPERATION_NAMES.length);
+  const hits: Hit[] = [];
+  const conjunctions: number[] = [];
+  let infra = 0;
+  let outOfScope = 0;
+  let vague = false;
+  let negateUntil = -1;
+  let firstContent = -1;
+  let covered = -1; // operation phrases: longest match, no overlap
+  let coveredOther = -1; // resource / infra / out-of-scope phrases
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.quoted) {
+      infra += 0.5;
+      if (firstContent === -1) firstContent = i;
+      continue;
+    }
+    const s = t.stem;
+    if (firstContent === -1 && !FILLERS.has(s)) firstContent = i;
+    if (lex.negations.has(s) && !(s === "no" && i === 0)) {
+      negateUntil = i + 4;
+      continue;
+    }
+    if (lex.conjunctions.has(s)) {
+      conjunctions.push(i);
+      if (s === "but") negateUntil = -1;
+    }
+    if (s === "just" || s === "only") negateUntil = -1;
+    if (i > covered) {
+      const phrase = longestAt(lex.operations, tokens, i);
+      if (phrase !== undefined) {
+        covered = i + phrase.stems.length - 1;
+        const key = phrase.stems.join(" ");
+        const isFirst = i === firstContent;
+        for (const entry of phrase.value) {
+          const verb = entry.kind === "verb";
+          const negated = verb && i <= negateUntil;
+          const weight = verb && isFirst ? entry.weight * VERB_BONUS : entry.weight;
+          hits.push({ op: entry.op, weight, index: i, verb, negated });
+          if (!negated) opScores[OP_INDEX.get(entry.op) ?? 0] += weight;
+          if (!negated && (INFRA_VERB_STEMS.has(key) || (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3.6))) infra += 1;
+        }
+        if (phrase.value.some((e) => e.kind === "verb") && i <= negateUntil) negateUntil = -1;
+      }
+    }
+    if (!vague && longestAt(lex.vague, tokens, i) !== undefined) vague = true;
+    if (i > coveredOther) {
+      const resource = longestAt(lex.resources, tokens, i);
+      if (resource !== undefined) {
+        infra += 2;
+        coveredOther = i + resource.stems.length - 1;
+        continue;
+      }
+      const env = longestAt(lex.environments, tokens, i);
+      if (env !== undefined && (s !== "live" && s !== "test" || i > 0)) {
+        infra += 1.5;
+        coveredOther = i + env.stems.length - 1;
+        continue;
+      }
+      const word = longestAt(lex.infra, tokens, i);
+      if (word !== undefined) {
+        infra += 1;
+        coveredOther = i + word.stems.length - 1;
+        continue;
+      }
+      const other = longestAt(lex.outOfScope, tokens, i);
+      if (other !== undefined) {
+        outOfScope += 1.5;
+        coveredOther = i + other.stems.length - 1;
+        continue;
+      }
+    }
+    const low = t.lower;
+    if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low)) infra += 1.5;
+    else if (isNameLike(low)) infra += 1.5;
+  }
+  return { opScores, hits, infra, outOfScope, vague, conjunctions };
+}
+
+function candidateFor(op: Operation, confidence: number): IntentCandidate {
+  return { category: categoryOf(op), operation: op, confidence: round(confidence) };
+}
+
+function round(x: number): number {
+  return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;
+}
+
+const QUESTIONS: Readonly<Record<ClarificationReason, string>> = {
+  "low-confidence": "I'm not sure what you'd like to do. Did you mean",
+  "close-alternatives": "That could mean more than one thing. Did you mean",
+  "vague-request": "What exactly should I do? For example",
+  "no-operation": "What would you like to do with it? For example",
+  "composite-request": "That's more than one operation; I run one at a time. Which first:",
+};
+
+function describeCandidate(c: IntentCandidate): string {
+  return c.operation.replace("-", " ");
+}
+
+/**
+ * `InfrastructureIntentClassifier`: classifies a message into the six intent categories and a
+ * concrete operation, with a confidence, alternatives, clarification when the request is vague,
+ * low-confidence, composite or close between two intents, and out-of-scope detection. Offline and
+ * deterministic: a weighted lexicon over stemmed, typo-corrected tokens; negated verbs ("don't
+ * delete") are ignored and quoted names are never read as verbs.
+ */
+export class InfrastructureIntentClassifier {
+  private readonly minConfidence: number;
+  private readonly closeRatio: number;
+
+  constructor(options: IntentClassifierOptions = {}) {
+    this.minConfidence = options.minConfidence ?? 0.42;
+    this.closeRatio = options.closeRatio ?? 0.8;
+  }
+
+  /** Classifies one message. Never throws; an empty message is out of scope. */
+  classify(text: string): IntentResult {
+    return this.classifyAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().corrector));
+  }
+
+  /** Classifies an already analysed message (the manager shares one analysis between components). */
+  classifyAnalysis(analysis: Analysis): IntentResult {
+    const scored = score(analysis.tokens);
+    const catScores = new Float64Array(COMMAND_CATEGORIES.length);
+    let total = 0;
+    for (let k = 0; k < scored.opScores.length; k++) {
+      const v = scored.opScores[k] ?? 0;
+      if (v <= 0) continue;
+      const op = OPERATION_NAMES[k] as Operation;
+      catScores[CAT_INDEX.get(categoryOf(op)) ?? 0] += v;
+      total += v;
+    }
+    const negated = [...new Set(scored.hits.filter((h) => h.negated).map((h) => h.op))];
+    const inScope = scored.infra > scored.outOfScope || (scored.infra > 0 && scored.outOfScope === 0);
+    if (!inScope || (total === 0 && scored.infra < 1 && !scored.vague)) {
+      return outOfScopeResult(negated);
+    }
+    // Best category, then best operation inside it.
+    let best = -1;
+    let second = -1;
+    for (let c = 0; c < catScores.length; c++) {
+      const v = catScores[c] ?? 0;
+      if (best === -1 || v > (catScores[best] ?? 0)) {
+        second = best;
+        best = c;
+      } else if (second === -1 || v > (catScores[second] ?? 0)) second = c;
+    }
+    const top = catScores[best] ?? 0;
+    const runnerUp = second === -1 ? 0 : (catScores[second] ?? 0);
+    const ranked = rankOperations(scored.opScores);
+    const bestCategory = COMMAND_CATEGORIES[best] as IntentCategory;
+    const operation = ranked.find((op) => categoryOf(op) === bestCategory);
+    const confidence = top <= 0 ? 0 : (top / (top + runnerUp)) * (1 - Math.exp(-top / 2));
+    const alternatives = ranked
+      .filter((op) => op !== operation)
+      .slice(0, 3)
+      .map((op) => candidateFor(op, total > 0 ? ((scored.opScores[OP_INDEX.get(op) ?? 0] ?? 0) / total) * confidence : 0));
+
+    // Composite: two strong, un-negated verbs naming different operations, joined by a conjunction.
+    const strongVerbs = scored.hits.filter((h) => h.verb && !h.negated && h.weight >= 2.4);
+    const composite: Operation[] = [];
+    if (operation !== undefined) {
+      const main = strongVerbs.find((h) => h.op === operation);
+      for (const h of strongVerbs) {
+        if (h.op === operation || composite.includes(h.op)) continue;
+        const lo = Math.min(h.index, main?.index ?? h.index);
+        const hi = Math.max(h.index, main?.index ?? h.index);
+        if (main !== undefined && scored.conjunctions.some((c) => c > lo && c < hi)) composite.push(h.op);
+      }
+    }
+    let reason: ClarificationReason | undefined;
+    const hasOperationVerb = strongVerbs.length > 0 || scored.hits.some((h) => !h.negated && h.weight >= 2.4);
+    if (operation === undefined || top <= 0) reason = scored.vague ? "vague-request" : "no-operation";
+    else if (composite.length > 0) reason = "composite-request";
+    else if (scored.vague && !hasOperationVerb) reason = "vague-request";
+    else if (runnerUp >= top * this.closeRatio) reason = "close-alternatives";
+    else if (confidence < this.minConfidence) reason = "low-confidence";
+
+    const all = operation === undefined ? [] : [operation, ...composite];
+    const result: IntentResult = {
+      category: operation === undefined ? null : bestCategory,
+      operation: operation ?? null,
+      confidence: round(confidence),
+      outOfScope: false,
+      needsClarification: reason !== undefined,
+      clarification: null,
+      alternatives,
+      composite,
+      negated,
+      mutating: all.some((op) => isMutating(op)),
+      destructive: all.some((op) => isDestructive(op)),
+      source: "offline",
+    };
+    if (reason === undefined) return result;
+    const options =
+      reason === "composite-request"
+        ? all.map((op) => candidateFor(op, confidence))
+        : operation === undefined
+          ? (["describe", "update", "restart", "delete"] as const).map((op) => candidateFor(op, 0))
+          : [candidateFor(operation, confidence), ...alternatives].slice(0, 3);
+    return {
+      ...result,
+      clarification: {
+        reason,
+        question: `${QUESTIONS[reason]} ${options.map(describeCandidate).join(", ")}?`,
+        options,
+      },
+    };
+  }
+}
+
+function rankOperations(scores: Float64Array): Operation[] {
+  const ops: Operation[] = [];
+  for (let k = 0; k < scores.length; k++) if ((scores[k] ?? 0) > 0) ops.push(OPERATION_NAMES[k] as Operation);
+  return ops.sort((a, b) => (scores[OP_INDEX.get(b) ?? 0] ?? 0) - (scores[OP_INDEX.get(a) ?? 0] ?? 0));
+}
+
+function outOfScopeResult(negated: Operation[]): IntentResult {
+  return {
+    category: null,
+    operation: null,
+    confidence: 0,
+    outOfScope: true,
+    needsClarification: false,
+    clarification: null,
+    alternatives: [],
+    composite: [],
+    negated,
+    mutating: false,
+    destructive: false,
+    source: "offline",
+  };
+}
+
+/** The operations known to the classifier, with their category and flags. */
+export const OPERATION_TABLE = OPERATIONS;

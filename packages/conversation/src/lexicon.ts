@@ -1,0 +1,119 @@
+// Compiles the vocabulary once: every phrase is stemmed word by word and indexed by its first stem,
+// so matching a message is one map lookup per token.
+import type { ResourceType } from "@espada/infra-core";
+import {
+  CONJUNCTIONS,
+  ENVIRONMENT_SYNONYMS,
+  INFRA_WORDS,
+  NEGATIONS,
+  OPERATION_LEXICON,
+  OUT_OF_SCOPE_WORDS,
+  RESOURCE_SYNONYMS,
+  VAGUE_VERBS,
+} from "./vocabulary.js";
+import type { LexiconEntry } from "./vocabulary.js";
+import { createCorrector, stem } from "./text.js";
+import type { Corrector, Token } from "./text.js";
+
+/** A phrase of one to three stems and what it means. */
+export interface Phrase<T> {
+  readonly stems: readonly string[];
+  readonly value: T;
+}
+
+/** Phrases indexed by their first stem, longest first. */
+export type PhraseIndex<T> = ReadonlyMap<string, readonly Phrase<T>[]>;
+
+function stemPhrase(phrase: string): string[] {
+  return phrase
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0)
+    .map((w) => stem(w.replace(/'/g, "")));
+}
+
+function buildIndex<T>(entries: Iterable<readonly [string, T]>): PhraseIndex<T> {
+  const index = new Map<string, Phrase<T>[]>();
+  for (const [phrase, value] of entries) {
+    const stems = stemPhrase(phrase);
+    const first = stems[0];
+    if (first === undefined) continue;
+    const list = index.get(first) ?? [];
+    list.push({ stems, value });
+    index.set(first, list);
+  }
+  for (const list of index.values()) list.sort((a, b) => b.stems.length - a.stems.length);
+  return index;
+}
+
+/** Every phrase of `index` that starts at token `i` (quoted tokens never match). */
+export function phrasesAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T>[] {
+  const first = tokens[i];
+  if (first === undefined || first.quoted) return [];
+  const candidates = index.get(first.stem);
+  if (candidates === undefined) return [];
+  const out: Phrase<T>[] = [];
+  outer: for (const p of candidates) {
+    for (let k = 1; k < p.stems.length; k++) {
+      const t = tokens[i + k];
+      if (t === undefined || t.quoted || t.stem !== p.stems[k]) continue outer;
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** The longest phrase of `index` starting at token `i`, if any. */
+export function longestAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T> | undefined {
+  return phrasesAt(index, tokens, i)[0];
+}
+
+/** The compiled vocabulary. */
+export interface CompiledLexicon {
+  readonly operations: PhraseIndex<readonly LexiconEntry[]>;
+  readonly resources: PhraseIndex<ResourceType>;
+  readonly environments: PhraseIndex<string>;
+  readonly infra: PhraseIndex<true>;
+  readonly outOfScope: PhraseIndex<true>;
+  readonly vague: PhraseIndex<true>;
+  readonly negations: ReadonlySet<string>;
+  readonly conjunctions: ReadonlySet<string>;
+  readonly corrector: Corrector;
+}
+
+let compiled: CompiledLexicon | undefined;
+
+/** The vocabulary compiled once per process. */
+export function getLexicon(): CompiledLexicon {
+  if (compiled !== undefined) return compiled;
+  const operations = buildIndex(
+    Object.entries(OPERATION_LEXICON).map(([phrase, list]) => [
+      phrase,
+      list.map(([op, weight, kind]) => ({ op, weight, kind: kind ?? "verb" }) satisfies LexiconEntry),
+    ] as const),
+  );
+  const vocabulary = new Set<string>();
+  const addWords = (phrase: string): void => {
+    for (const w of phrase.toLowerCase().split(/\s+/)) vocabulary.add(w);
+  };
+  for (const p of Object.keys(OPERATION_LEXICON)) addWords(p);
+  for (const p of Object.keys(RESOURCE_SYNONYMS)) addWords(p);
+  for (const p of Object.keys(ENVIRONMENT_SYNONYMS)) addWords(p);
+  for (const p of INFRA_WORDS) addWords(p);
+  for (const p of VAGUE_VERBS) addWords(p);
+  for (const p of OUT_OF_SCOPE_WORDS) addWords(p);
+  for (const extra of ["database", "databases", "servers", "instances", "buckets", "clusters", "kubernetes", "replicas", "production", "staging", "development", "memory", "permissions", "please", "delete", "restart"])
+    vocabulary.add(extra);
+  compiled = {
+    operations,
+    resources: buildIndex(Object.entries(RESOURCE_SYNONYMS)),
+    environments: buildIndex(Object.entries(ENVIRONMENT_SYNONYMS)),
+    infra: buildIndex(INFRA_WORDS.map((w) => [w, true] as const)),
+    outOfScope: buildIndex(OUT_OF_SCOPE_WORDS.map((w) => [w, true] as const)),
+    vague: buildIndex(VAGUE_VERBS.map((w) => [w, true] as const)),
+    negations: new Set(NEGATIONS.map((w) => stem(w.replace(/'/g, "")))),
+    conjunctions: new Set(CONJUNCTIONS.map((w) => stem(w))),
+    corrector: createCorrector(vocabulary),
+  };
+  return compiled;
+}

@@ -1,0 +1,262 @@
+// Text analysis shared by the classifier and the extractor: quoted spans, tokens, a light stemmer
+// and a typo corrector. One pass over the message; the result is reused by every component.
+
+/** One token of a message. */
+export interface Token {
+  /** As written (quotes removed for a quoted span). */
+  readonly raw: string;
+  /** Lower-cased, after typo correction. */
+  readonly lower: string;
+  /** Stem of `lower` ("deleting" → "delet"); empty for quoted spans. */
+  readonly stem: string;
+  /** True for a quoted span ("the bucket 'delete-me'"): never read as a verb or a keyword. */
+  readonly quoted: boolean;
+  /** True when `lower` is a typo correction of what was written. */
+  readonly corrected: boolean;
+}
+
+/** A message split into tokens, with its quoted spans. */
+export interface Analysis {
+  readonly text: string;
+  readonly tokens: readonly Token[];
+  /** Values of quoted spans, in order. */
+  readonly quoted: readonly string[];
+}
+
+const stemCache = new Map<string, string>();
+const STEM_CACHE_LIMIT = 20_000;
+
+/**
+ * A light English stemmer, applied the same way to the lexicon and to messages, so inflected
+ * forms meet: deleting/deleted/deletes/delete → "delet", servers → "server", stopped → "stop".
+ */
+export function stem(word: string): string {
+  const cached = stemCache.get(word);
+  if (cached !== undefined) return cached;
+  let w = word;
+  if (w.length > 4 && w.endsWith("ies")) w = w.slice(0, -3) + "y";
+  else if (w.length > 5 && w.endsWith("ing")) w = undouble(w.slice(0, -3));
+  else if (w.length > 4 && w.endsWith("ed") && !w.endsWith("eed")) w = undouble(w.slice(0, -2));
+  else if (w.length > 3 && /(?:ss|sh|ch|x|z)es$/.test(w)) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith("s") && !/(?:ss|us|is|ous)$/.test(w)) w = w.slice(0, -1);
+  if (w.length > 3 && w.endsWith("e")) w = w.slice(0, -1);
+  if (stemCache.size < STEM_CACHE_LIMIT) stemCache.set(word, w);
+  return w;
+}
+
+function undouble(w: string): string {
+  const n = w.length;
+  if (n >= 3 && w[n - 1] === w[n - 2] && !"lsz".includes(w[n - 1] ?? "")) return w.slice(0, -1);
+  return w;
+}
+
+const OPEN_CLOSE: Readonly<Record<string, string>> = { '"': '"', "“": "”", "‘": "’", "`": "`", "'": "'", "«": "»" };
+
+function isWordChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || // a-z
+    (c >= 65 && c <= 90) || // A-Z
+    (c >= 48 && c <= 57) || // 0-9
+    c === 45 || // -
+    c === 95 || // _
+    c === 46 || // .
+    c === 58 || // :
+    c === 47 || // /
+    c === 64 || // @
+    c === 39 || // '
+    c === 36 || // $
+    c === 37 || // %
+    c >= 0xc0 // letters beyond ASCII
+  );
+}
+
+/** Trailing characters that end a sentence rather than a token. */
+const TRAILING = /[.:'/@-]+$/;
+const LEADING = /^['.:/-]+/;
+
+/** Fixes common typos against a known vocabulary; see {@link createCorrector}. */
+export interface Corrector {
+  /** The corrected word, or undefined when the word is known or no single correction fits. */
+  correct(word: string): string | undefined;
+}
+
+/**
+ * Splits a message into tokens. Quoted spans become one token each (`quoted: true`) so a name like
+ * "delete-me" is never read as a verb. Unknown words are passed through `corrector`.
+ */
+export function analyze(text: string, corrector?: Corrector): Analysis {
+  const tokens: Token[] = [];
+  const quoted: string[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const ch = text[i] ?? "";
+    const close = OPEN_CLOSE[ch];
+    if (close !== undefined && (i === 0 || !isWordChar(text.charCodeAt(i - 1)))) {
+      const end = text.indexOf(close, i + 1);
+      // A quote closes only before a non-word character (so "don't" stays one word).
+      if (end > i + 1 && (end + 1 >= n || !isLetterOrDigit(text.charCodeAt(end + 1)))) {
+        const value = text.slice(i + 1, end).trim();
+        if (value.length > 0) {
+          quoted.push(value);
+          tokens.push({ raw: value, lower: value.toLowerCase(), stem: "", quoted: true, corrected: false });
+        }
+        i = end + 1;
+        continue;
+      }
+    }
+    const c = text.charCodeAt(i);
+    if (c === 36 /* $ */) {
+      tokens.push({ raw: "$", lower: "$", stem: "$", quoted: false, corrected: false });
+      i++;
+      continue;
+    }
+    if (!isWordChar(c)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && isWordChar(text.charCodeAt(j)) && text.charCodeAt(j) !== 36) j++;
+    let raw = text.slice(i, j).replace(TRAILING, "").replace(LEADING, "");
+    i = j;
+    if (raw.length === 0) continue;
+    if (raw.endsWith("'s")) raw = raw.slice(0, -2);
+    const lowerRaw = raw.toLowerCase();
+    const fixed = corrector?.correct(lowerRaw);
+    const lower = fixed ?? lowerRaw;
+    tokens.push({ raw, lower, stem: stem(lower.replace(/'/g, "")), quoted: false, corrected: fixed !== undefined });
+  }
+  return { text, tokens, quoted };
+}
+
+function isLetterOrDigit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions), capped at `max + 1`. */
+export function editDistance(a: string, b: string, max = 2): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const m = a.length;
+  const n = b.length;
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = Array.from({ length: n + 1 }, (_, k) => k);
+  let cur = new Array<number>(n + 1).fill(0);
+  for (let x = 1; x <= m; x++) {
+    cur[0] = x;
+    let rowMin = x;
+    for (let y = 1; y <= n; y++) {
+      const cost = a[x - 1] === b[y - 1] ? 0 : 1;
+      let v = Math.min((prev[y] ?? 0) + 1, (cur[y - 1] ?? 0) + 1, (prev[y - 1] ?? 0) + cost);
+      if (x > 1 && y > 1 && a[x - 1] === b[y - 2] && a[x - 2] === b[y - 1]) v = Math.min(v, (prev2[y - 2] ?? 0) + 1);
+      cur[y] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return Math.min(prev[n] ?? max + 1, max + 1);
+}
+
+/** Common English words that are never "corrected" into a keyword (last ≠ list, best ≠ test). */
+const COMMON_WORDS = new Set(
+  (
+    "a an the this that these those there their they them then than what which who whom whose when where why how " +
+    "is are was were be been being am do does did done have has had having can could should would will shall may might must " +
+    "i me my mine we us our you your he him his she her it its one ones some any all each every few many much more most less " +
+    "least other another such only own same so too very just also still yet even ever never always often again once here " +
+    "in on at by for with about against between into through during before after above below to from up down out off over under " +
+    "and but or nor not no yes if because as until while of per via please thanks okay sure maybe " +
+    "last lost best post most cost host list past fast test rest next text task mask desk disk risk " +
+    "name same game came come home hope code mode node note vote made make take wake sale tale male mile " +
+    "like line live give gave five life wife file fine mine nine time tine site size side wide ride hide " +
+    "read real deal meal seal feel feet meet need seed send sent tent rent went want wait well tell sell " +
+    "good bad big small new old high low long short hot cold top left right first second third " +
+    "now today tonight tomorrow yesterday week month year day hour minute second morning evening night " +
+    "thing things stuff way ways work works worked working look looks looked go goes went going get gets got " +
+    "let lets put puts say says said see seen saw know knew think thought try tried use used using " +
+    "old older oldest newer newest unused broken failing failed stuck slow fast ready " +
+    "user users data date dates team teams account bill pill fill kill will hill mill " +
+    "store stored share shared stage staged star start stat state states"
+  ).split(" "),
+);
+
+/**
+ * Builds a corrector over `vocabulary`: a word of 5+ letters at edit distance 1 (8+ letters: 2)
+ * from exactly one vocabulary word — or one clearly closest — is corrected; 4-letter words only
+ * for a swap of two adjacent letters. Known and common words are left alone. Results are cached.
+ */
+export function createCorrector(vocabulary: Iterable<string>): Corrector {
+  const words = new Set<string>();
+  for (const w of vocabulary) if (/^[a-z]{3,}$/.test(w)) words.add(w);
+  const known = new Set<string>([...words, ...COMMON_WORDS]);
+  const knownStems = new Set<string>([...known].map((w) => stem(w)));
+  const deletes = new Map<string, string[]>();
+  const index = (key: string, word: string): void => {
+    const list = deletes.get(key);
+    if (list === undefined) deletes.set(key, [word]);
+    else if (!list.includes(word)) list.push(word);
+  };
+  for (const w of words) {
+    index(w, w);
+    for (let k = 0; k < w.length; k++) index(w.slice(0, k) + w.slice(k + 1), w);
+  }
+  const byLength = new Map<number, string[]>();
+  for (const w of words) {
+    const list = byLength.get(w.length) ?? [];
+    list.push(w);
+    byLength.set(w.length, list);
+  }
+  const cache = new Map<string, string | null>();
+
+  const lookup = (word: string): string | undefined => {
+    if (word.length < 4 || !/^[a-z]+$/.test(word) || known.has(word) || knownStems.has(stem(word))) return undefined;
+    const candidates = new Set<string>();
+    for (const c of deletes.get(word) ?? []) candidates.add(c);
+    for (let k = 0; k < word.length; k++) for (const c of deletes.get(word.slice(0, k) + word.slice(k + 1)) ?? []) candidates.add(c);
+    const maxDistance = word.length >= 8 ? 2 : 1;
+    let best: string[] = [];
+    let bestDistance = maxDistance + 1;
+    const consider = (c: string): void => {
+      const d = editDistance(word, c, maxDistance);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = [c];
+      } else if (d === bestDistance && !best.includes(c)) best.push(c);
+    };
+    for (const c of candidates) consider(c);
+    if (maxDistance === 2 && bestDistance > 1) {
+      for (let len = word.length - 2; len <= word.length + 2; len++) for (const c of byLength.get(len) ?? []) consider(c);
+    }
+    if (bestDistance > maxDistance) return undefined;
+    if (word.length === 4 && !(bestDistance === 1 && best.length === 1 && isSwap(word, best[0] ?? ""))) return undefined;
+    if (best.length > 1) {
+      // Several at the same distance: keep the one sharing the first letter, if exactly one does.
+      const sameFirst = best.filter((c) => c[0] === word[0]);
+      if (sameFirst.length !== 1) return undefined;
+      best = sameFirst;
+    }
+    return best[0];
+  };
+
+  return {
+    correct(word: string): string | undefined {
+      const hit = cache.get(word);
+      if (hit !== undefined) return hit ?? undefined;
+      const result = lookup(word);
+      if (cache.size < 50_000) cache.set(word, result ?? null);
+      return result;
+    },
+  };
+}
+
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let first = -1;
+  for (let k = 0; k < a.length; k++) {
+    if (a[k] !== b[k]) {
+      if (first === -1) first = k;
+      else return k === first + 1 && a[first] === b[k] && a[k] === b[first] && a.slice(k + 1) === b.slice(k + 1);
+    }
+  }
+  return false;
+}
