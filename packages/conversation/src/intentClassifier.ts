@@ -3,7 +3,7 @@ import { COMMAND_CATEGORIES } from "@espada/infra-core";
 import { getLexicon, longestAt } from "./lexicon.js";
 import { analyze } from "./text.js";
 import type { Analysis, Token } from "./text.js";
-import { INFRA_VERBS, OPERATION_NAMES, OPERATIONS, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
+import { INFRA_VERBS, OPERATION_NAMES, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
 import type { IntentCategory, Operation } from "./vocabulary.js";
 import { isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
 import { stem } from "./text.js";
@@ -83,7 +83,7 @@ interface Hit {
   readonly op: Operation;
   readonly weight: number;
   readonly index: number;
-  readonly verb: boolean;
+  readonly kind: "verb" | "cue" | "soft";
   readonly negated: boolean;
 }
 
@@ -97,6 +97,25 @@ interface Scored {
   readonly conjunctions: readonly number[];
 }
 
+const HELP_FRAMES = new Set(["how do i", "how can i", "how to", "how should i", "what can you"].map((p) => p.split(" ").map((w) => stem(w)).join(" ")));
+const NOT_EVIDENCE = new Set(["how do i", "how can i", "how to", "what do you", "can you do", "explain", "how should i"].map((p) => p.split(" ").map((w) => stem(w)).join(" ")));
+const GRANT_VERBS = new Set(["give", "grant", "let", "allow", "add", "provid", "assign"].map((w) => stem(w)));
+const REVOKE_VERBS = new Set(["remove", "revoke", "take", "strip", "drop", "delete", "pull", "cut"].map((w) => stem(w)));
+const ACCESS_NOUNS = new Set(["access", "permission", "privilege", "role", "admin", "right"].map((w) => stem(w)));
+const COUNT_NOUNS = new Set(["node", "replica", "instance", "server", "worker", "pod", "vm", "machine", "box"].map((w) => stem(w)));
+const MODALS = new Set(["would", "will", "if", "wil"].map((w) => stem(w)));
+const QUESTION_STARTS = new Set(["is", "are", "was", "were", "does", "do", "did"].map((w) => stem(w)));
+const VERSION_TOKEN = /^v?\d+\.\d+(?:\.\d+)?$/;
+
+function add(scores: Float64Array, op: Operation, weight: number): void {
+  const k = OP_INDEX.get(op) ?? 0;
+  scores[k] = (scores[k] ?? 0) + weight;
+}
+
+function get(scores: Float64Array, op: Operation): number {
+  return scores[OP_INDEX.get(op) ?? 0] ?? 0;
+}
+
 function score(tokens: readonly Token[]): Scored {
   const lex = getLexicon();
   const opScores = new Float64Array(OPERATION_NAMES.length);
@@ -108,7 +127,10 @@ function score(tokens: readonly Token[]): Scored {
   let negateUntil = -1;
   let firstContent = -1;
   let covered = -1; // operation phrases: longest match, no overlap
-  let coveredOther = -1; // resource / infra / out-of-scope phrases
+  let coveredOther = -1; // resource / infra / out-of-scope / vague phrases
+  let helpFrame = false;
+  let email = false;
+  let statusQuestion = false;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.quoted) {
@@ -127,55 +149,103 @@ function score(tokens: readonly Token[]): Scored {
       if (s === "but") negateUntil = -1;
     }
     if (s === "just" || s === "only") negateUntil = -1;
-    if (i > covered) {
+    // Nouns and vague verbs first: a resource phrase ("load balancer") is never read as an operation.
+    let otherCovers = false;
+    if (i > coveredOther) {
+      const vaguePhrase = longestAt(lex.vague, tokens, i);
+      const resource = longestAt(lex.resources, tokens, i);
+      if (vaguePhrase !== undefined) {
+        vague = true;
+        coveredOther = i + vaguePhrase.stems.length - 1;
+        otherCovers = true;
+      } else if (resource !== undefined) {
+        infra += 2;
+        coveredOther = i + resource.stems.length - 1;
+        otherCovers = true;
+      } else {
+        const env = longestAt(lex.environments, tokens, i);
+        const word = env === undefined ? longestAt(lex.infra, tokens, i) : undefined;
+        const other = env === undefined && word === undefined ? longestAt(lex.outOfScope, tokens, i) : undefined;
+        if (env !== undefined && ((s !== "live" && s !== "test") || i > 0)) {
+          infra += 1.5;
+          coveredOther = i + env.stems.length - 1;
+        } else if (word !== undefined) {
+          infra += 1;
+          coveredOther = i + word.stems.length - 1;
+        } else if (other !== undefined) {
+          outOfScope += 1.5;
+          coveredOther = i + other.stems.length - 1;
+        }
+      }
+    } else otherCovers = true;
+    if (i > covered && !(otherCovers && coveredOther >= i && !opStartsHere(lex, tokens, i, coveredOther))) {
       const phrase = longestAt(lex.operations, tokens, i);
       if (phrase !== undefined) {
         covered = i + phrase.stems.length - 1;
         const key = phrase.stems.join(" ");
         const isFirst = i === firstContent;
+        if (isFirst && HELP_FRAMES.has(key)) helpFrame = true;
         for (const entry of phrase.value) {
-          const verb = entry.kind === "verb";
-          const negated = verb && i <= negateUntil;
-          const weight = verb && isFirst ? entry.weight * VERB_BONUS : entry.weight;
-          hits.push({ op: entry.op, weight, index: i, verb, negated });
-          if (!negated) opScores[OP_INDEX.get(entry.op) ?? 0] += weight;
-          if (!negated && (INFRA_VERB_STEMS.has(key) || (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3.6))) infra += 1;
+          const negated = entry.kind !== "cue" && i <= negateUntil;
+          const weight = entry.kind === "verb" && isFirst ? entry.weight * VERB_BONUS : entry.weight;
+          hits.push({ op: entry.op, weight, index: i, kind: entry.kind, negated });
+          if (!negated && (INFRA_VERB_STEMS.has(key) || (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3 && !NOT_EVIDENCE.has(key)))) infra += 1;
         }
-        if (phrase.value.some((e) => e.kind === "verb") && i <= negateUntil) negateUntil = -1;
-      }
-    }
-    if (!vague && longestAt(lex.vague, tokens, i) !== undefined) vague = true;
-    if (i > coveredOther) {
-      const resource = longestAt(lex.resources, tokens, i);
-      if (resource !== undefined) {
-        infra += 2;
-        coveredOther = i + resource.stems.length - 1;
-        continue;
-      }
-      const env = longestAt(lex.environments, tokens, i);
-      if (env !== undefined && (s !== "live" && s !== "test" || i > 0)) {
-        infra += 1.5;
-        coveredOther = i + env.stems.length - 1;
-        continue;
-      }
-      const word = longestAt(lex.infra, tokens, i);
-      if (word !== undefined) {
-        infra += 1;
-        coveredOther = i + word.stems.length - 1;
-        continue;
-      }
-      const other = longestAt(lex.outOfScope, tokens, i);
-      if (other !== undefined) {
-        outOfScope += 1.5;
-        coveredOther = i + other.stems.length - 1;
-        continue;
+        if (phrase.value.some((e) => e.kind !== "cue") && i <= negateUntil) negateUntil = -1;
       }
     }
     const low = t.lower;
-    if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low)) infra += 1.5;
+    if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
+      email = true;
+      infra += 1.5;
+    } else if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low) || VERSION_TOKEN.test(low)) infra += 1.5;
     else if (isNameLike(low)) infra += 1.5;
   }
+  // Soft verbs ("show", "find", "check") yield to any cue of another operation.
+  const strongCue = hits.some((h) => h.kind !== "soft" && !h.negated && h.weight >= 2);
+  for (const h of hits) {
+    if (h.negated) continue;
+    if (h.kind === "soft" && strongCue && !hits.some((o) => o.kind !== "soft" && o.op === h.op && !o.negated)) continue;
+    add(opScores, h.op, h.weight);
+  }
+  // Frames that decide between operations.
+  const first = tokens[firstContent === -1 ? 0 : firstContent];
+  if (first !== undefined && QUESTION_STARTS.has(tokens[0]?.stem ?? "") && get(opScores, "status") > 0) {
+    statusQuestion = true;
+    add(opScores, "status", 2);
+    infra += 1;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    const s = tokens[i]?.stem ?? "";
+    const window = (n: number): Token[] => tokens.slice(i + 1, i + 1 + n) as Token[];
+    if (GRANT_VERBS.has(s) && window(5).some((t) => ACCESS_NOUNS.has(t.stem))) add(opScores, "grant-access", 3);
+    if (REVOKE_VERBS.has(s) && window(4).some((t) => ACCESS_NOUNS.has(t.stem))) {
+      add(opScores, "revoke-access", 4);
+      for (const h of hits) if (h.index === i && h.op !== "revoke-access" && !h.negated) add(opScores, h.op, -h.weight);
+    }
+    if ((s === "add" || s === "ad") && window(3).some((t) => COUNT_NOUNS.has(t.stem)) && tokens.slice(i + 2).some((t) => t.stem === "to")) {
+      add(opScores, "scale", 3);
+      for (const h of hits) if (h.index === i && h.op === "create" && !h.negated) add(opScores, "create", -h.weight);
+    }
+  }
+  if (email) add(opScores, "grant-access", 1.5);
+  const cost = get(opScores, "cost-report") + get(opScores, "cost-estimate") + get(opScores, "cost-optimize");
+  if (cost > 0 && tokens.some((t) => !t.quoted && MODALS.has(t.stem) && tokens[tokens.indexOf(t) + 1]?.stem !== "you")) add(opScores, "cost-estimate", 3);
+  if (helpFrame) {
+    let others = 0;
+    for (let k = 0; k < opScores.length; k++) if (OPERATION_NAMES[k] !== "help") others += Math.max(0, opScores[k] ?? 0);
+    const help = get(opScores, "help");
+    if (help <= 2 * others) add(opScores, "help", 2 * others - help + 1);
+  }
+  for (let k = 0; k < opScores.length; k++) if ((opScores[k] ?? 0) < 0) opScores[k] = 0;
+  void statusQuestion;
   return { opScores, hits, infra, outOfScope, vague, conjunctions };
+}
+
+/** True when an operation phrase starting at `i` runs past the noun phrase covering `i` (it wins then). */
+function opStartsHere(lex: ReturnType<typeof getLexicon>, tokens: readonly Token[], i: number, coveredOther: number): boolean {
+  const phrase = longestAt(lex.operations, tokens, i);
+  return phrase !== undefined && i + phrase.stems.length - 1 > coveredOther;
 }
 
 function candidateFor(op: Operation, confidence: number): IntentCandidate {
@@ -228,11 +298,12 @@ export class InfrastructureIntentClassifier {
       const v = scored.opScores[k] ?? 0;
       if (v <= 0) continue;
       const op = OPERATION_NAMES[k] as Operation;
-      catScores[CAT_INDEX.get(categoryOf(op)) ?? 0] += v;
+      const c = CAT_INDEX.get(categoryOf(op)) ?? 0;
+      catScores[c] = (catScores[c] ?? 0) + v;
       total += v;
     }
     const negated = [...new Set(scored.hits.filter((h) => h.negated).map((h) => h.op))];
-    const inScope = scored.infra > scored.outOfScope || (scored.infra > 0 && scored.outOfScope === 0);
+    const inScope = scored.infra > scored.outOfScope || (scored.vague && scored.outOfScope === 0);
     if (!inScope || (total === 0 && scored.infra < 1 && !scored.vague)) {
       return outOfScopeResult(negated);
     }
@@ -250,15 +321,20 @@ export class InfrastructureIntentClassifier {
     const runnerUp = second === -1 ? 0 : (catScores[second] ?? 0);
     const ranked = rankOperations(scored.opScores);
     const bestCategory = COMMAND_CATEGORIES[best] as IntentCategory;
-    const operation = ranked.find((op) => categoryOf(op) === bestCategory);
-    const confidence = top <= 0 ? 0 : (top / (top + runnerUp)) * (1 - Math.exp(-top / 2));
+    let operation = ranked.find((op) => categoryOf(op) === bestCategory);
+    if (bestCategory === "cost") {
+      // Within cost: any saving cue makes it optimisation, else any estimate cue an estimate.
+      if (get(scored.opScores, "cost-optimize") > 0) operation = "cost-optimize";
+      else if (get(scored.opScores, "cost-estimate") > 0) operation = "cost-estimate";
+    }
+    const confidence = top <= 0 ? 0 : (top / (top + runnerUp)) * (1 - Math.exp(-top / 1.5));
     const alternatives = ranked
       .filter((op) => op !== operation)
       .slice(0, 3)
       .map((op) => candidateFor(op, total > 0 ? ((scored.opScores[OP_INDEX.get(op) ?? 0] ?? 0) / total) * confidence : 0));
 
     // Composite: two strong, un-negated verbs naming different operations, joined by a conjunction.
-    const strongVerbs = scored.hits.filter((h) => h.verb && !h.negated && h.weight >= 2.4);
+    const strongVerbs = scored.hits.filter((h) => h.kind === "verb" && !h.negated && h.weight >= 2.4);
     const composite: Operation[] = [];
     if (operation !== undefined) {
       const main = strongVerbs.find((h) => h.op === operation);
@@ -333,5 +409,5 @@ function outOfScopeResult(negated: Operation[]): IntentResult {
   };
 }
 
-/** The operations known to the classifier, with their category and flags. */
-export const OPERATION_TABLE = OPERATIONS;
+
+

@@ -13,6 +13,8 @@ export interface Token {
   readonly quoted: boolean;
   /** True when `lower` is a typo correction of what was written. */
   readonly corrected: boolean;
+  /** True when the word was written with a possessive `'s` (removed from `raw`). */
+  readonly possessive?: boolean;
 }
 
 /** A message split into tokens, with its quoted spans. */
@@ -38,7 +40,7 @@ export function stem(word: string): string {
   else if (w.length > 5 && w.endsWith("ing")) w = undouble(w.slice(0, -3));
   else if (w.length > 4 && w.endsWith("ed") && !w.endsWith("eed")) w = undouble(w.slice(0, -2));
   else if (w.length > 3 && /(?:ss|sh|ch|x|z)es$/.test(w)) w = w.slice(0, -2);
-  else if (w.length > 3 && w.endsWith("s") && !/(?:ss|us|is|ous)$/.test(w)) w = w.slice(0, -1);
+  else if (w.length > 2 && w.endsWith("s") && !/(?:ss|us|is|ous)$/.test(w)) w = w.slice(0, -1);
   if (w.length > 3 && w.endsWith("e")) w = w.slice(0, -1);
   if (stemCache.size < STEM_CACHE_LIMIT) stemCache.set(word, w);
   return w;
@@ -64,6 +66,7 @@ function isWordChar(c: number): boolean {
     c === 47 || // /
     c === 64 || // @
     c === 39 || // '
+    c === 0x2019 || // ’
     c === 36 || // $
     c === 37 || // %
     c >= 0xc0 // letters beyond ASCII
@@ -120,11 +123,13 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     let raw = text.slice(i, j).replace(TRAILING, "").replace(LEADING, "");
     i = j;
     if (raw.length === 0) continue;
-    if (raw.endsWith("'s")) raw = raw.slice(0, -2);
+    const possessive = raw.endsWith("'s") || raw.endsWith("’s");
+    if (possessive) raw = raw.slice(0, -2);
     const lowerRaw = raw.toLowerCase();
     const fixed = corrector?.correct(lowerRaw);
     const lower = fixed ?? lowerRaw;
-    tokens.push({ raw, lower, stem: stem(lower.replace(/'/g, "")), quoted: false, corrected: fixed !== undefined });
+    const token: Token = { raw, lower, stem: stem(lower.replace(/'/g, "")), quoted: false, corrected: fixed !== undefined };
+    tokens.push(possessive ? { ...token, possessive } : token);
   }
   return { text, tokens, quoted };
 }
@@ -176,7 +181,10 @@ const COMMON_WORDS = new Set(
     "let lets put puts say says said see seen saw know knew think thought try tried use used using " +
     "old older oldest newer newest unused broken failing failed stuck slow fast ready " +
     "user users data date dates team teams account bill pill fill kill will hill mill " +
-    "store stored share shared stage staged star start stat state states"
+    "store stored share shared stage staged star start stat state states " +
+    "print printed paint point points joint pint mint hint tint lint " +
+    "about above after again along also always among answer around asked away back became because become before began begin behind being believe below better between both bring brought built call called came cannot carry cause change children city close country course cover cross cut different does door draw during early earth eat enough even every example eye face fact family far father feel few field figure find follow food form found four free friend from full gave general get girl give given good government great green ground group grow half hand happen hard head hear heard help here high hold horse house however idea important inside keep kind knew land large later learn leave left less letter light line list little long look made main make man many mark may mean men might mind miss money more morning most mother move much music must near never next night nothing notice number often once only open order other out over own page paper part pass people perhaps picture place plan plant play point power present problem product pull question quick quite rain ran reach ready remember rest road rock room round rule run said same saw school sea seem seen self sentence set several shape ship short should side simple since sing size sleep small so soon sound space special stand step still stood story street strong study such sun sure surface table take talk tell than thing think those though thought three through together told took toward town tree true turn two under unit until upon usual very voice walk wall war watch water wave well went were while white whole why wind winter with within without woman wonder word world write year young " +
+    "able ago alone already although anyone anything anyway appear area argue arrive aside ask bear beat beyond bit blue bottom break bright brown busy buy card care careful carefully case catch center central certain chair chance charge check choose clear climb clock clothes coast cold color column company complete contain continue correct cost could count couple crowd cry current dark dead dear decide deep describe design detail develop die difference direct discuss distance divide doctor dollar dream dress drink drive drop dry during easy edge effect egg eight either else energy engine enjoy enter entire equal even event ever exact except excite exercise expect experience explain express fair fall famous farm fast fat fear feed fell fight fill final finger finish fire fit flat floor flow fly force foot forest forget forward fresh front fruit gather gold grass gray guess gun hair hat heat heavy hill history hit hole hope hot huge human hunt hurry ice inch include instead interest iron island job join jump key kill king kitchen knife lady lake late laugh law lay lead led lie lift likely listen lot love lower machine major mass master match matter meet member metal middle milk million minute modern moment moon motion mount mouth must nation natural nature necessary neck neighbor nose object ocean offer office oil operate opposite organ original oxygen pair party path pattern pay perfect period person pick piece plain planet please poem police pool poor pose position possible pound practice prepare press pretty print probable process property protect proud prove pull push quart quiet race radio raise range rather reason receive record region remain repeat reply report represent require result rich ride ring rise river root rope rose row safe sail salt sand save scale science score season seat section seed seize select sell send sense serve settle shall sharp shell shine shoe shop shore should shoulder shout show sight sign silent silver similar single sister sit skill skin sky slip slow smell smile snow soft soil soldier solution solve son song sort soul south speak speech speed spell spend spoke spot spread spring square stay steam steel stick stone stop straight strange stream stretch string student subject success sudden suffix sugar suggest suit summer supply support suppose surprise swim syllable symbol system tail teach tear teeth tell temperature term than thank thick thin third thus tie tiny tire toward track trade train travel trip trouble truck try tube type uncle understand until usual valley value vary view village visit wait warm wash waste weather weight west wheel whether wide wild win window wing wire wish women wood wore worker wrong yard yellow yes yet"
   ).split(" "),
 );
 
@@ -228,7 +236,8 @@ export function createCorrector(vocabulary: Iterable<string>): Corrector {
       for (let len = word.length - 2; len <= word.length + 2; len++) for (const c of byLength.get(len) ?? []) consider(c);
     }
     if (bestDistance > maxDistance) return undefined;
-    if (word.length === 4 && !(bestDistance === 1 && best.length === 1 && isSwap(word, best[0] ?? ""))) return undefined;
+    // Four letters: a swap of two adjacent letters, or one wrong letter after the first two ("logz").
+    if (word.length === 4 && !(bestDistance === 1 && best.length === 1 && (isSwap(word, best[0] ?? "") || (best[0] ?? "").slice(0, 2) === word.slice(0, 2)))) return undefined;
     if (best.length > 1) {
       // Several at the same distance: keep the one sharing the first letter, if exactly one does.
       const sameFirst = best.filter((c) => c[0] === word[0]);
