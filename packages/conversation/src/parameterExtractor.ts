@@ -6,6 +6,7 @@ import { analyze, stem } from "./text.js";
 import type { Analysis, Token } from "./text.js";
 import { INSTANCE_TYPE, RESOURCE_ID, SIZE_GLUED, SIZE_UNIT, isNameLike, isRegion } from "./patterns.js";
 import { addDays, isValidTimeZone, zonedParts, zonedToEpoch } from "./time.js";
+import { NAME_TYPE_HINTS, RESOURCE_ADJECTIVES } from "./vocabulary.js";
 import type { Operation } from "./vocabulary.js";
 
 /** Schema of the parameters the extractor recognises (canonical names, normalised values). */
@@ -118,6 +119,7 @@ const PRINCIPAL_STOP = new Set(
   ["the", "a", "an", "to", "for", "access", "permission", "permissions", "read", "write", "admin", "me", "us", "them", "him", "her", "it", "everyone", "everybody", "all", "everything", "anything", "our", "my", "your", "this", "that", "those", "these", "of", "on", "in", "from", "and", "or", "with", "at", "team", "group", "role", "user", "service", "account", "immediately", "now", "today", "full", "ssh", "sudo", "root", "production", "prod", "staging", "dev", "development", "we", "you", "i", "they", "who", "what", "which", "if", "does", "do", "did", "can", "have", "has", "is", "are", "was"],
 );
 const PRINCIPAL_VERBS = new Set(["give", "grant", "let", "allow", "authorize", "authorise", "make", "offboard", "onboard", "invite", "revoke", "lock", "deny", "ban", "block", "unassign", "does"]);
+const PRINCIPAL_VERB_STEMS = new Set([...PRINCIPAL_VERBS].map((w) => stem(w)));
 const PRINCIPAL_OPS = new Set<Operation>(["grant-access", "revoke-access", "audit"]);
 
 /** Maps each resource type's id prefix (`i-`, `vol-`, …) to its type. */
@@ -128,6 +130,24 @@ const ID_TYPES: ReadonlyArray<readonly [RegExp, ResourceType]> = [
   [/^db-/, "database"],
   [/^cluster-/, "cluster"],
 ];
+
+function isKnownWord(t: Token): boolean {
+  const lex = getLexicon();
+  return longestAt(lex.operations, [t], 0) !== undefined || longestAt(lex.environments, [t], 0) !== undefined || longestAt(lex.resources, [t], 0) !== undefined || longestAt(lex.vague, [t], 0) !== undefined;
+}
+
+/** A resource type read from an instance type (`m5.large` → compute) or the parts of a name (`orders-db` → database). */
+function inferType(instanceType: string, names: readonly string[]): ResourceType | undefined {
+  if (instanceType !== "") return instanceType.startsWith("db.") ? "database" : instanceType.startsWith("cache.") ? "cache" : "compute";
+  for (const id of names) for (const [re, type] of ID_TYPES) if (re.test(id.toLowerCase())) return type;
+  for (const name of names) {
+    for (const part of name.toLowerCase().split(/[-_.]/)) {
+      const hint = NAME_TYPE_HINTS[part] ?? NAME_TYPE_HINTS[part.replace(/\d+$/, "")];
+      if (hint !== undefined) return hint;
+    }
+  }
+  return undefined;
+}
 
 function numberOf(token: Token | undefined): number | undefined {
   if (token === undefined || token.quoted) return undefined;
@@ -195,7 +215,12 @@ export class InfrastructureParameterExtractor {
       }
       if (i <= coveredTo) continue;
       const resource = longestAt(lex.resources, tokens, i);
-      if (resource !== undefined) {
+      const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
+      if (resource !== undefined && !(after === "usage" || after === "space" || after === "io" || after === "utilization")) {
+        // "the analytics cluster": a plain word naming the resource.
+        const before = tokens[i - 1];
+        const article = tokens[i - 2]?.lower ?? "";
+        if (before !== undefined && !before.quoted && /^[a-z][a-z0-9]{2,}$/.test(before.lower) && (article === "the" || article === "our" || article === "my") && !RESOURCE_ADJECTIVES.has(before.lower) && !isKnownWord(before)) names.push(before.raw);
         types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
         coveredTo = i + resource.stems.length - 1;
         continue;
@@ -253,7 +278,7 @@ export class InfrastructureParameterExtractor {
         continue;
       }
       const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
-      if (glDur !== null) {
+      if (glDur !== null && (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))) {
         i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, values, set);
         continue;
       }
@@ -354,6 +379,10 @@ export class InfrastructureParameterExtractor {
 
     // Resource type: the first one mentioned, skipping a qualifier of the principal ("the data-team group").
     const principalIndex = typeof principal === "string" ? tokens.findIndex((t) => t.lower === principal) : -1;
+    if (types.length === 0) {
+      const inferred = inferType(String(values["instanceType"] ?? ""), [...resourceNames, ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : [])]);
+      if (inferred !== undefined) types.push({ type: inferred, index: tokens.length, end: tokens.length });
+    }
     const type = types.find((x) => !(principalIndex !== -1 && x.index > principalIndex && x.index <= principalIndex + 2 && (x.type === "identity")));
     if (type !== undefined) values["resourceType"] = type.type;
 
@@ -597,7 +626,7 @@ export class InfrastructureParameterExtractor {
       const t = tokens[i] as Token;
       const w = t.quoted ? "" : t.lower;
       // "give alice …", "grant bob …", "revoke erin …", "lock out mallory", "does alice have"
-      if (PRINCIPAL_VERBS.has(w) || (w === "out" && tokens[i - 1]?.lower === "lock")) {
+      if (PRINCIPAL_VERBS.has(w) || PRINCIPAL_VERB_STEMS.has(t.stem) || (w === "out" && tokens[i - 1]?.lower === "lock")) {
         let k = i + 1;
         if (tokens[k]?.lower === "out") k++;
         while (tokens[k]?.lower === "the" || tokens[k]?.lower === "a") k++;

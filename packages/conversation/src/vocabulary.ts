@@ -614,6 +614,7 @@ export const RESOURCE_SYNONYMS: Readonly<Record<string, ResourceType>> = {
   container: "container",
   pod: "container",
   docker: "container",
+  image: "container",
   deployment: "container",
   "container app": "container",
   ecs: "container",
@@ -814,6 +815,29 @@ export const OUT_OF_SCOPE_WORDS: readonly string[] = [
   "room", "apartment", "house", "flat", "kitchen", "closet", "furniture", "homework assignment",
   "contact", "contacts", "note", "notes", "diary", "todo", "shopping list", "grocery list",
 ];
+
+/** Parts of a resource name that give away its type (`orders-db`, `redis-main`, `web-1`). */
+export const NAME_TYPE_HINTS: Readonly<Record<string, ResourceType>> = {
+  web: "compute", app: "compute", vm: "compute", srv: "compute", server: "compute", host: "compute", agent: "compute", box: "compute", jenkins: "compute",
+  db: "database", database: "database", pg: "database", postgres: "database", mysql: "database", sql: "database", mongo: "database",
+  redis: "cache", cache: "cache", memcached: "cache",
+  vpc: "network", subnet: "network", sg: "network", net: "network", vnet: "network",
+  lb: "load-balancer", alb: "load-balancer", elb: "load-balancer", nlb: "load-balancer",
+  bucket: "storage", vol: "storage", volume: "storage", disk: "storage", assets: "storage", uploads: "storage", backups: "storage", archive: "storage",
+  cluster: "cluster", k8s: "cluster", eks: "cluster", gke: "cluster", aks: "cluster",
+  queue: "queue", sqs: "queue", topic: "queue", jobs: "queue",
+  lambda: "function", fn: "function", func: "function",
+  token: "secret", secret: "secret", key: "secret", password: "secret",
+  cert: "certificate",
+};
+
+/** Words that describe a resource without naming it ("the old vms"): never read as a name. */
+export const RESOURCE_ADJECTIVES: ReadonlySet<string> = new Set([
+  "old", "new", "idle", "failing", "failed", "main", "primary", "secondary", "big", "small", "large", "latest", "current", "existing", "other", "same",
+  "whole", "entire", "first", "last", "unused", "broken", "slow", "public", "private", "internal", "external", "test", "web", "app", "api", "every",
+  "all", "our", "my", "your", "their", "this", "that", "these", "those", "the", "a", "an", "some", "any", "more", "each", "both", "which", "what",
+  "bigger", "smaller", "running", "stopped", "active", "backup", "read", "write", "replica", "default", "shared", "expensive", "cheap", "legacy",
+]);
 
 /** Environment words → environment names. */
 export const ENVIRONMENT_SYNONYMS: Readonly<Record<string, string>> = {
