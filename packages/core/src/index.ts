@@ -231,6 +231,7 @@ export {
   createSecretKeyPredicate,
   redactSecrets,
   redactSecretRecord,
+  redactSecretText,
 } from "./secrets.js";
 export type { RedactSecretsOptions } from "./secrets.js";
 export { isRecord } from "./validation/record.js";

@@ -253,3 +253,35 @@ export function redactSecretRecord(value: unknown, options: RedactSecretsOptions
   const out = redactSecrets(value, options);
   return typeof out === "object" && out !== null && !Array.isArray(out) && !(out instanceof Map) && !(out instanceof Set) ? (out as Record<string, unknown>) : {};
 }
+
+/** Values that are secrets by their shape, wherever they appear in free text. */
+const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, // JWTs
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|sk_(?:live|test)_[A-Za-z0-9]{10,}|AIza[0-9A-Za-z_-]{30,})\b/g, // GitHub, Slack, Stripe, Google keys
+];
+/** `Bearer <token>` / `Basic <credentials>`. */
+const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
+/** Credentials inside a URL: `scheme://user:password@host`. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi;
+/** `key=value`, `key: value`, `"key": "value"` pairs. */
+const KEY_VALUE = /(["']?)([A-Za-z][A-Za-z0-9_.-]{1,63})\1(\s*[:=]\s*)(["']?)([^\s"',;&}]+)\4/g;
+
+/**
+ * Replaces every secret in free text (an error message, a stack trace, a command's output) with
+ * {@link REDACTED}: values of `key=value` / `key: value` pairs whose key {@link isSecretKey} calls
+ * secret, `Bearer …` / `Basic …` credentials, passwords in URLs, private-key blocks, and values
+ * shaped like AWS access key ids, JWTs and well-known API tokens. Never throws; a non-string yields `""`.
+ */
+export function redactSecretText(text: unknown): string {
+  if (typeof text !== "string") return "";
+  let out = text;
+  for (const pattern of SECRET_VALUE_PATTERNS) out = out.replace(pattern, REDACTED);
+  out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
+  out = out.replace(URL_CREDENTIALS, (_m, prefix: string) => `${prefix}:${REDACTED}@`);
+  out = out.replace(KEY_VALUE, (match, q1: string, key: string, sep: string, q2: string, value: string) =>
+    isSecretKey(key) && value !== REDACTED ? `${q1}${key}${q1}${sep}${q2}${REDACTED}${q2}` : match,
+  );
+  return out;
+}
