@@ -36,3 +36,47 @@ export type {
   ParameterExtractorOptions,
   ExtractionContext,
 } from "./parameterExtractor.js";
+export { InfrastructureErrorHumanizer, humanizedErrorSchema } from "./errorHumanizer.js";
+export type { HumanizedError, ErrorHumanizerOptions } from "./errorHumanizer.js";
+export { ERROR_CATALOGUE, ERROR_CATEGORIES } from "./errorCatalogue.js";
+export type { ErrorCategory, ErrorPattern } from "./errorCatalogue.js";
+export { InfrastructureStatusUpdater, VERBOSITY_LEVELS } from "./statusUpdater.js";
+export type {
+  Verbosity,
+  StatusEvent,
+  StatusEventType,
+  OperationStatus,
+  StatusUpdaterOptions,
+  StartOptions,
+  ProgressInput,
+} from "./statusUpdater.js";
+export { InfrastructureStateProvider, METRIC_AGGREGATES } from "./stateProvider.js";
+export type {
+  ResourceSnapshot,
+  ResourceSource,
+  MetricAggregate,
+  MetricQuery,
+  MetricResult,
+  StateSnapshot,
+  StateChange,
+  StateProviderOptions,
+} from "./stateProvider.js";
+export { InfrastructureResourceResolver } from "./resourceResolver.js";
+export type { ResolveResult, ResolvedVia, ResolveContext, ResourceResolverOptions } from "./resourceResolver.js";
+export {
+  InfrastructureConfirmationWorkflow,
+  isAffirmative,
+  isNegative,
+  normalizeAnswer,
+} from "./confirmationWorkflow.js";
+export type {
+  ConfirmationLevel,
+  ConfirmationTarget,
+  ConfirmationInput,
+  ConfirmationDecision,
+  ImpactSummary,
+  PendingConfirmation,
+  ConfirmationResponse,
+  ConfirmationPolicy,
+  ConfirmationWorkflowOptions,
+} from "./confirmationWorkflow.js";

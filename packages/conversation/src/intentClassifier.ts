@@ -217,7 +217,7 @@ function score(tokens: readonly Token[]): Scored {
   }
   for (let i = 0; i < tokens.length; i++) {
     const s = tokens[i]?.stem ?? "";
-    const window = (n: number): Token[] => tokens.slice(i + 1, i + 1 + n) as Token[];
+    const window = (n: number): Token[] => tokens.slice(i + 1, i + 1 + n);
     if (GRANT_VERBS.has(s) && window(5).some((t) => ACCESS_NOUNS.has(t.stem))) add(opScores, "grant-access", 3);
     if (REVOKE_VERBS.has(s) && window(4).some((t) => ACCESS_NOUNS.has(t.stem))) {
       add(opScores, "revoke-access", 4);

@@ -279,7 +279,7 @@ export class InfrastructureParameterExtractor {
       }
       const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
       if (glDur !== null && (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))) {
-        i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, values, set);
+        i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, set);
         continue;
       }
       const n = numberOf(t);
@@ -287,7 +287,7 @@ export class InfrastructureParameterExtractor {
         if (w === "a" || w === "an" || w === "single") {
           // "a week", "an hour": only as a duration.
           const unit = UNIT_MS[next?.lower ?? ""];
-          if (unit !== undefined && (next?.lower ?? "").length > 1) i = this.readDuration(tokens, i, 1, unit, i + 1, values, set);
+          if (unit !== undefined && (next?.lower ?? "").length > 1) i = this.readDuration(tokens, i, 1, unit, i + 1, set);
           continue;
         }
         if (w === "couple" || w === "pair") {
@@ -308,7 +308,7 @@ export class InfrastructureParameterExtractor {
         }
         const unitMs = UNIT_MS[after];
         if (unitMs !== undefined && after.length > 1) {
-          i = this.readDuration(tokens, i, n, unitMs, i + 1, values, set);
+          i = this.readDuration(tokens, i, n, unitMs, i + 1, set);
           continue;
         }
         const clock = this.readClock(tokens, i);
@@ -380,7 +380,7 @@ export class InfrastructureParameterExtractor {
     // Resource type: the first one mentioned, skipping a qualifier of the principal ("the data-team group").
     const principalIndex = typeof principal === "string" ? tokens.findIndex((t) => t.lower === principal) : -1;
     if (types.length === 0) {
-      const inferred = inferType(String(values["instanceType"] ?? ""), [...resourceNames, ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : [])]);
+      const inferred = inferType(typeof values["instanceType"] === "string" ? values["instanceType"] : "", [...resourceNames, ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : [])]);
       if (inferred !== undefined) types.push({ type: inferred, index: tokens.length, end: tokens.length });
     }
     const type = types.find((x) => !(principalIndex !== -1 && x.index > principalIndex && x.index <= principalIndex + 2 && (x.type === "identity")));
@@ -423,7 +423,7 @@ export class InfrastructureParameterExtractor {
     }
     const clean: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) if (v !== undefined) clean[k] = v;
-    return { values: clean as ExtractedValues, ambiguities, source: "offline" };
+    return { values: clean, ambiguities, source: "offline" };
   }
 
   /**
@@ -519,15 +519,14 @@ export class InfrastructureParameterExtractor {
     return false;
   }
 
-  private readDuration(tokens: readonly Token[], i: number, n: number, unitMs: number, end: number, values: Record<string, unknown>, set: (key: ParameterName, value: unknown) => void): number {
+  private readDuration(tokens: readonly Token[], i: number, n: number, unitMs: number, end: number, set: (key: ParameterName, value: unknown) => void): number {
     const ms = n * unitMs;
     const before = [tokens[i - 1]?.lower, tokens[i - 2]?.lower, tokens[i - 3]?.lower];
     if (before.includes("last") || before.includes("past") || before.includes("previous") || before[0] === "over") set("periodMs", ms);
-    else if (before[0] === "in" || before[0] === "within" && false) set("at", new Date(this.now() + ms).toISOString());
+    else if (before[0] === "in") set("at", new Date(this.now() + ms).toISOString());
     else if (before[0] === "every") {
       /* a schedule interval: not a parameter the pipeline reads */
     } else set("durationMs", ms);
-    void values;
     return end;
   }
 
@@ -537,12 +536,10 @@ export class InfrastructureParameterExtractor {
     if (t === undefined || t.quoted) return undefined;
     let dayOffset: number | undefined;
     let weekday: number | undefined;
-    let tonight = false;
     // Look back for day words just before ("tonight at 2am", "tomorrow at 9am").
     for (let k = i - 1; k >= Math.max(0, i - 3); k--) {
       const w = tokens[k]?.lower ?? "";
-      if (w === "tonight") tonight = true;
-      else if (w === "tomorrow") dayOffset = 1;
+      if (w === "tomorrow") dayOffset = 1;
       else if (w === "today") dayOffset = 0;
       else if (DAY_NAMES[w] !== undefined) weekday = DAY_NAMES[w];
     }
@@ -580,7 +577,6 @@ export class InfrastructureParameterExtractor {
     for (let j = k + 1; j <= k + 3 && j < tokens.length; j++) {
       const x = tokens[j]?.lower ?? "";
       if (x === "tomorrow") dayOffset = 1;
-      else if (x === "tonight") tonight = true;
       else if (x === "today") dayOffset = 0;
       else if (DAY_NAMES[x] !== undefined) weekday = DAY_NAMES[x];
     }
@@ -604,7 +600,6 @@ export class InfrastructureParameterExtractor {
       date = addDays(date.year, date.month, date.day, 1);
       epoch = zonedToEpoch(date.year, date.month, date.day, hour, minute, this.timeZone);
     }
-    void tonight;
     return { iso: new Date(epoch).toISOString(), end: k };
   }
 

@@ -1,0 +1,318 @@
+import type { RiskAssessment, RiskLevel } from "@espada/infra-core";
+import { InfrastructureError, MAX_TIMER_MS } from "@espada/infra-core";
+import { isDestructive, isMutating } from "./vocabulary.js";
+import type { Operation } from "./vocabulary.js";
+
+/** How an operator confirms: not at all, with a yes, or by typing the target's name. */
+export type ConfirmationLevel = "none" | "simple" | "typed";
+
+/** A resource an operation targets. */
+export interface ConfirmationTarget {
+  readonly id: string;
+  readonly name?: string;
+  readonly type?: string;
+}
+
+/** What the workflow decides from. */
+export interface ConfirmationInput {
+  readonly operation: Operation;
+  readonly environment: string;
+  readonly targets: readonly ConfirmationTarget[];
+  /** The gate's risk assessment when known. */
+  readonly risk?: RiskAssessment;
+  /** Parameters as they will be sent (secrets already redacted). */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The classifier's confidence. */
+  readonly confidence?: number;
+  /** The command can be rolled back. */
+  readonly rollbackAvailable?: boolean;
+  /** A human label of the command (`create-instance on cloud-1`). */
+  readonly command?: string;
+}
+
+/** The decision. */
+export interface ConfirmationDecision {
+  readonly required: boolean;
+  readonly level: ConfirmationLevel;
+  /** Why, for people. */
+  readonly reasons: readonly string[];
+  /** For `typed`: what the operator must type (the target's name). */
+  readonly expectedText?: string;
+}
+
+/** What an operation will do, for people. */
+export interface ImpactSummary {
+  readonly action: string;
+  readonly environment: string;
+  readonly creates: readonly string[];
+  readonly modifies: readonly string[];
+  readonly deletes: readonly string[];
+  readonly reversible: boolean;
+  readonly estimatedDuration: { readonly minMs: number; readonly maxMs: number; readonly text: string };
+  readonly risk?: { readonly score: number; readonly level: RiskLevel; readonly factors: readonly string[] };
+  /** The whole summary as text. */
+  readonly text: string;
+}
+
+/** A confirmation waiting for the operator. */
+export interface PendingConfirmation<T = unknown> {
+  readonly id: string;
+  readonly level: "simple" | "typed";
+  readonly expectedText?: string;
+  readonly summary: ImpactSummary;
+  readonly reasons: readonly string[];
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** What to run once confirmed (the manager keeps its prepared request here). */
+  readonly payload: T;
+  /** The question to show. */
+  readonly prompt: string;
+}
+
+/** The outcome of an answer. */
+export type ConfirmationResponse<T = unknown> =
+  | { readonly status: "confirmed"; readonly confirmation: PendingConfirmation<T> }
+  | { readonly status: "rejected"; readonly confirmation: PendingConfirmation<T> }
+  | { readonly status: "expired"; readonly confirmation: PendingConfirmation<T> }
+  | { readonly status: "mismatch"; readonly confirmation: PendingConfirmation<T>; readonly message: string }
+  | { readonly status: "not-found" };
+
+/** When every mutating operation needs a confirmation (`mutating`, the default) or only risky ones. */
+export type ConfirmationPolicy = "mutating" | "risky";
+
+/** Options of {@link InfrastructureConfirmationWorkflow}. */
+export interface ConfirmationWorkflowOptions {
+  readonly now?: () => number;
+  /** How long a confirmation waits. Default 5 minutes. */
+  readonly ttlMs?: number;
+  /** Default `mutating`: every change asks. `risky`: only destructive, production, medium+ risk or low-confidence changes ask. */
+  readonly policy?: ConfirmationPolicy;
+  /** Below this classifier confidence a mutating operation always asks. Default 0.7. */
+  readonly minConfidence?: number;
+  /** Ids of pending confirmations. Default `crypto.randomUUID`. */
+  readonly newId?: () => string;
+}
+
+const DURATIONS: Readonly<Partial<Record<Operation, readonly [number, number]>>> = {
+  create: [60_000, 600_000],
+  deploy: [120_000, 900_000],
+  delete: [30_000, 600_000],
+  update: [30_000, 300_000],
+  scale: [60_000, 600_000],
+  restart: [30_000, 300_000],
+  start: [30_000, 180_000],
+  stop: [30_000, 180_000],
+  backup: [60_000, 3_600_000],
+  restore: [300_000, 7_200_000],
+  migrate: [600_000, 14_400_000],
+  rollback: [60_000, 900_000],
+  "grant-access": [1_000, 60_000],
+  "revoke-access": [1_000, 60_000],
+  "rotate-secret": [5_000, 300_000],
+};
+const RISK_ORDER: Readonly<Record<RiskLevel, number>> = { minimal: 0, low: 1, medium: 2, high: 3, critical: 4 };
+const YES = new Set(["yes", "y", "yep", "yeah", "yup", "confirm", "confirmed", "ok", "okay", "go", "go ahead", "do it", "proceed", "sure", "approve", "yes please", "yes, do it", "run it"]);
+const NO = new Set(["no", "n", "nope", "cancel", "stop", "abort", "don't", "dont", "reject", "never mind", "nevermind", "cancel that", "no thanks"]);
+
+function duration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 360_000) / 10} h`;
+}
+
+function label(t: ConfirmationTarget): string {
+  return t.name === undefined || t.name === t.id ? t.id : `${t.name} (${t.id})`;
+}
+
+/** Normalises an answer: lower case, trimmed, trailing punctuation dropped. */
+export function normalizeAnswer(answer: string): string {
+  return answer.trim().toLowerCase().replace(/[.!?]+$/, "").replace(/\s+/g, " ");
+}
+
+/** True when the answer says yes. */
+export function isAffirmative(answer: string): boolean {
+  return YES.has(normalizeAnswer(answer));
+}
+
+/** True when the answer says no. */
+export function isNegative(answer: string): boolean {
+  return NO.has(normalizeAnswer(answer));
+}
+
+/**
+ * `InfrastructureConfirmationWorkflow`: decides from risk, environment and intent whether an
+ * operation needs the operator's confirmation, builds an impact summary (what is created,
+ * modified or deleted, whether it can be undone, which resources, how long), and keeps pending
+ * confirmations until they are answered or expire. A destructive operation at high or critical
+ * risk (or in production when the risk is not known) asks the operator to type the target's name.
+ * Each confirmation is consumed exactly once.
+ */
+export class InfrastructureConfirmationWorkflow<T = unknown> {
+  private readonly now: () => number;
+  private readonly ttlMs: number;
+  private readonly policy: ConfirmationPolicy;
+  private readonly minConfidence: number;
+  private readonly newId: () => string;
+  private readonly pending = new Map<string, PendingConfirmation<T>>();
+
+  constructor(options: ConfirmationWorkflowOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.ttlMs = options.ttlMs ?? 300_000;
+    this.policy = options.policy ?? "mutating";
+    this.minConfidence = options.minConfidence ?? 0.7;
+    this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
+    if (!Number.isInteger(this.ttlMs) || this.ttlMs <= 0 || this.ttlMs > MAX_TIMER_MS) {
+      throw new InfrastructureError("INVALID_ARGUMENT", `ttlMs must be a positive integer of at most ${MAX_TIMER_MS}`, { field: "ttlMs" });
+    }
+  }
+
+  /** Decides whether and how the operation must be confirmed. */
+  decide(input: ConfirmationInput): ConfirmationDecision {
+    const reasons: string[] = [];
+    if (!isMutating(input.operation)) return { required: false, level: "none", reasons: ["read-only operation"] };
+    const destructive = isDestructive(input.operation);
+    const production = input.environment === "production";
+    const risk = input.risk?.level;
+    const riskRank = risk === undefined ? undefined : RISK_ORDER[risk];
+    if (destructive) reasons.push(`${input.operation} can lose data or state`);
+    if (production) reasons.push("it runs in production");
+    if (riskRank !== undefined && riskRank >= RISK_ORDER.medium) reasons.push(`risk is ${risk} (${input.risk?.score ?? "?"}/100)`);
+    if (input.confidence !== undefined && input.confidence < this.minConfidence) reasons.push(`I am not sure I understood (confidence ${input.confidence.toFixed(2)})`);
+    if (input.targets.length > 1) reasons.push(`it touches ${input.targets.length} resources`);
+    if (this.policy === "mutating" && reasons.length === 0) reasons.push("it changes infrastructure");
+    if (reasons.length === 0) return { required: false, level: "none", reasons: ["low-risk change outside production"] };
+    const typed = destructive && (riskRank !== undefined ? riskRank >= RISK_ORDER.high : production);
+    if (typed) {
+      const first = input.targets[0];
+      const expectedText = first === undefined ? input.environment : (first.name ?? first.id);
+      return { required: true, level: "typed", reasons, expectedText };
+    }
+    return { required: true, level: "simple", reasons };
+  }
+
+  /** Builds the impact summary of an operation. */
+  impact(input: ConfirmationInput): ImpactSummary {
+    const targets = input.targets.map(label);
+    const op = input.operation;
+    const creates = op === "create" || op === "deploy" || op === "backup" ? (targets.length > 0 ? targets : [typeof input.params?.["name"] === "string" ? input.params["name"] : "a new resource"]) : [];
+    const deletes = op === "delete" ? targets : [];
+    const modifies = creates.length === 0 && deletes.length === 0 && isMutating(op) ? targets : [];
+    const reversible = input.rollbackAvailable ?? !(isDestructive(op));
+    const [minMs, maxMs] = DURATIONS[op] ?? [1_000, 60_000];
+    const scaledMax = maxMs * Math.max(1, Math.min(10, input.targets.length));
+    const estimatedDuration = { minMs, maxMs: scaledMax, text: `about ${duration(minMs)} to ${duration(scaledMax)}` };
+    const lines = [`${op}${input.command === undefined ? "" : ` (${input.command})`} in ${input.environment}`];
+    if (creates.length > 0) lines.push(`creates: ${creates.join(", ")}`);
+    if (modifies.length > 0) lines.push(`modifies: ${modifies.join(", ")}`);
+    if (deletes.length > 0) lines.push(`deletes: ${deletes.join(", ")}`);
+    lines.push(reversible ? "can be undone" : "cannot be undone");
+    lines.push(`takes ${estimatedDuration.text}`);
+    let risk: ImpactSummary["risk"];
+    if (input.risk !== undefined) {
+      risk = { score: input.risk.score, level: input.risk.level, factors: input.risk.factors.map((f) => f.description) };
+      lines.push(`risk ${input.risk.score}/100 (${input.risk.level})${risk.factors.length > 0 ? `: ${risk.factors.join("; ")}` : ""}`);
+    }
+    return {
+      action: lines[0] ?? op,
+      environment: input.environment,
+      creates,
+      modifies,
+      deletes,
+      reversible,
+      estimatedDuration,
+      ...(risk === undefined ? {} : { risk }),
+      text: lines.join("\n"),
+    };
+  }
+
+  /**
+   * Opens a pending confirmation for a decision that requires one, holding `payload` (what to run
+   * when confirmed). Throws `INVALID_ARGUMENT` for a decision that requires none.
+   */
+  request(input: ConfirmationInput, decision: ConfirmationDecision, payload: T): PendingConfirmation<T> {
+    if (!decision.required || decision.level === "none") throw new InfrastructureError("INVALID_ARGUMENT", "this operation needs no confirmation", { field: "decision" });
+    this.sweep();
+    const createdAt = this.now();
+    const summary = this.impact(input);
+    const ask =
+      decision.level === "typed"
+        ? `This is destructive and cannot be taken back lightly. Type "${decision.expectedText ?? ""}" to confirm, or "cancel".`
+        : `Shall I go ahead? (yes / cancel)`;
+    const confirmation: PendingConfirmation<T> = {
+      id: this.newId(),
+      level: decision.level,
+      ...(decision.expectedText === undefined ? {} : { expectedText: decision.expectedText }),
+      summary,
+      reasons: decision.reasons,
+      createdAt,
+      expiresAt: createdAt + this.ttlMs,
+      payload,
+      prompt: `${summary.text}\nWhy I ask: ${decision.reasons.join("; ")}.\n${ask}`,
+    };
+    this.pending.set(confirmation.id, confirmation);
+    return confirmation;
+  }
+
+  /**
+   * Answers a pending confirmation. `yes` confirms a simple one; a typed one needs exactly the
+   * expected text (case and surrounding spaces ignored). `no`/`cancel` rejects. An expired one is
+   * removed and reported `expired`. Confirmed, rejected and expired confirmations are consumed.
+   */
+  respond(id: string, answer: string): ConfirmationResponse<T> {
+    const confirmation = this.pending.get(id);
+    if (confirmation === undefined) return { status: "not-found" };
+    if (this.now() >= confirmation.expiresAt) {
+      this.pending.delete(id);
+      return { status: "expired", confirmation };
+    }
+    const text = typeof answer === "string" ? answer : "";
+    if (isNegative(text)) {
+      this.pending.delete(id);
+      return { status: "rejected", confirmation };
+    }
+    if (confirmation.level === "typed") {
+      if (normalizeAnswer(text) === normalizeAnswer(confirmation.expectedText ?? "")) {
+        this.pending.delete(id);
+        return { status: "confirmed", confirmation };
+      }
+      return { status: "mismatch", confirmation, message: `Type "${confirmation.expectedText ?? ""}" exactly to confirm, or "cancel".` };
+    }
+    if (isAffirmative(text)) {
+      this.pending.delete(id);
+      return { status: "confirmed", confirmation };
+    }
+    return { status: "mismatch", confirmation, message: `Answer "yes" to go ahead or "cancel".` };
+  }
+
+  /** Withdraws a pending confirmation; false when there was none. */
+  cancel(id: string): boolean {
+    return this.pending.delete(id);
+  }
+
+  /** A pending confirmation, if it is still open. */
+  get(id: string): PendingConfirmation<T> | undefined {
+    const c = this.pending.get(id);
+    if (c !== undefined && this.now() >= c.expiresAt) {
+      this.pending.delete(id);
+      return undefined;
+    }
+    return c;
+  }
+
+  /** Removes expired confirmations; returns how many. */
+  sweep(): number {
+    const now = this.now();
+    let removed = 0;
+    for (const [id, c] of this.pending) if (now >= c.expiresAt) {
+      this.pending.delete(id);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Open confirmations. */
+  list(): PendingConfirmation<T>[] {
+    this.sweep();
+    return [...this.pending.values()];
+  }
+}

@@ -1,0 +1,123 @@
+import { editDistance } from "./text.js";
+import type { ResourceSnapshot } from "./stateProvider.js";
+
+/** How a reference was settled. */
+export type ResolvedVia = "id" | "name" | "fuzzy" | "context";
+
+/** The result of resolving a reference: one resource, several (never a guess), or none. */
+export type ResolveResult =
+  | { readonly status: "resolved"; readonly resource: ResourceSnapshot; readonly via: ResolvedVia }
+  | { readonly status: "ambiguous"; readonly reference: string; readonly candidates: readonly ResourceSnapshot[]; readonly question: string }
+  | { readonly status: "not-found"; readonly reference: string; readonly suggestions: readonly ResourceSnapshot[] };
+
+/** What a reference is resolved against. */
+export interface ResolveContext {
+  /** The resources to choose from. */
+  readonly resources: readonly ResourceSnapshot[];
+  /** Only resources of this type count (when any of this type exist). */
+  readonly type?: string;
+  /** Only resources of this environment count (when any of it exist). */
+  readonly environment?: string;
+  /** Ids of resources mentioned earlier in the conversation, most recent first. */
+  readonly recent?: readonly string[];
+}
+
+/** Options of {@link InfrastructureResourceResolver}. */
+export interface ResourceResolverOptions {
+  /** Longest edit distance a fuzzy match may have, as a share of the name's length. Default 0.25. */
+  readonly maxFuzzyRatio?: number;
+}
+
+const PRONOUNS = new Set(["it", "that", "this", "them", "those", "these", "same", "the same one", "that one", "this one", "the same", "one"]);
+
+function norm(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, "");
+}
+
+/**
+ * `InfrastructureResourceResolver`: settles a natural-language reference to a resource — by id,
+ * by name (case and punctuation ignored), fuzzily (a typo or a part of the name), or from
+ * context (a pronoun such as "it" means the last resource mentioned). When several resources
+ * match equally it returns them all as an ambiguity with a question — it never guesses.
+ */
+export class InfrastructureResourceResolver {
+  private readonly maxFuzzyRatio: number;
+
+  constructor(options: ResourceResolverOptions = {}) {
+    this.maxFuzzyRatio = options.maxFuzzyRatio ?? 0.25;
+  }
+
+  /** True when `reference` only points back ("it", "that one"). */
+  isContextReference(reference: string): boolean {
+    return PRONOUNS.has(reference.trim().toLowerCase());
+  }
+
+  /** Resolves one reference. Never throws. */
+  resolve(reference: string, context: ResolveContext): ResolveResult {
+    const ref = typeof reference === "string" ? reference.trim() : "";
+    const pool = this.pool(context);
+    if (ref === "" || this.isContextReference(ref)) {
+      for (const id of context.recent ?? []) {
+        const r = context.resources.find((x) => x.id === id);
+        if (r !== undefined) return { status: "resolved", resource: r, via: "context" };
+      }
+      return { status: "not-found", reference: ref, suggestions: [] };
+    }
+    const byId = context.resources.filter((r) => r.id === ref);
+    if (byId.length === 1 && byId[0] !== undefined) return { status: "resolved", resource: byId[0], via: "id" };
+    const n = norm(ref);
+    if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
+    const byIdLoose = pool.filter((r) => norm(r.id) === n);
+    if (byIdLoose.length === 1 && byIdLoose[0] !== undefined) return { status: "resolved", resource: byIdLoose[0], via: "id" };
+    const byName = pool.filter((r) => r.name !== undefined && norm(r.name) === n);
+    if (byName.length === 1 && byName[0] !== undefined) return { status: "resolved", resource: byName[0], via: "name" };
+    if (byName.length > 1) return this.ambiguous(ref, byName);
+    // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
+    const scored: { r: ResourceSnapshot; score: number }[] = [];
+    for (const r of pool) {
+      const labels = [r.name, r.id].filter((x): x is string => x !== undefined);
+      let best = Infinity;
+      for (const label of labels) {
+        const l = norm(label);
+        const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
+        const d = editDistance(n, l, max);
+        if (d <= max) best = Math.min(best, d);
+        const parts = label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0);
+        if (parts.includes(ref.toLowerCase()) || (n.length >= 4 && l.startsWith(n))) best = Math.min(best, 1.5);
+      }
+      if (best !== Infinity) scored.push({ r, score: best });
+    }
+    if (scored.length === 0) {
+      const suggestions = pool
+        .map((r) => ({ r, d: editDistance(n, norm(r.name ?? r.id), 6) }))
+        .filter((x) => x.d <= 6)
+        .sort((a, b) => a.d - b.d)
+        .slice(0, 3)
+        .map((x) => x.r);
+      return { status: "not-found", reference: ref, suggestions };
+    }
+    scored.sort((a, b) => a.score - b.score);
+    const top = scored[0]?.score ?? 0;
+    const tied = scored.filter((x) => x.score === top).map((x) => x.r);
+    if (tied.length === 1 && tied[0] !== undefined) return { status: "resolved", resource: tied[0], via: "fuzzy" };
+    return this.ambiguous(ref, tied);
+  }
+
+  private pool(context: ResolveContext): readonly ResourceSnapshot[] {
+    let pool = context.resources;
+    if (context.type !== undefined) {
+      const typed = pool.filter((r) => r.type === context.type);
+      if (typed.length > 0) pool = typed;
+    }
+    if (context.environment !== undefined) {
+      const inEnv = pool.filter((r) => r.environment === context.environment);
+      if (inEnv.length > 0) pool = inEnv;
+    }
+    return pool;
+  }
+
+  private ambiguous(reference: string, candidates: readonly ResourceSnapshot[]): ResolveResult {
+    const list = candidates.map((c) => `${c.name ?? c.id} (${c.type}${c.environment === undefined ? "" : `, ${c.environment}`}, id ${c.id})`).join("; ");
+    return { status: "ambiguous", reference, candidates, question: `"${reference}" matches ${candidates.length} resources: ${list}. Which one do you mean?` };
+  }
+}
