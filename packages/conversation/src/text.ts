@@ -238,6 +238,10 @@ export function createCorrector(vocabulary: Iterable<string>): Corrector {
     if (bestDistance > maxDistance) return undefined;
     // Four letters: a swap of two adjacent letters, or one wrong letter after the first two ("logz").
     if (word.length === 4 && !(bestDistance === 1 && best.length === 1 && (isSwap(word, best[0] ?? "") || (best[0] ?? "").slice(0, 2) === word.slice(0, 2)))) return undefined;
+    // Up to six letters, a wrong letter is too often another real word (alice → alive): only a
+    // missing, extra or swapped letter is corrected there.
+    if (word.length >= 5 && word.length < 7) best = best.filter((c) => c.length !== word.length || isSwap(word, c));
+    if (best.length === 0) return undefined;
     if (best.length > 1) {
       // Several at the same distance: keep the one sharing the first letter, if exactly one does.
       const sameFirst = best.filter((c) => c[0] === word[0]);
