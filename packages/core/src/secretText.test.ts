@@ -5,6 +5,7 @@ import { REDACTED, redactSecretText } from "./index.js";
 describe("redactSecretText", () => {
   it.each([
     ["password=hunter2 failed", "hunter2"],
+    ["auth failed: password=hunter2", "hunter2"],
     ['{"clientSecret": "s3cr3t-value"}', "s3cr3t-value"],
     ["api_key: abcdef123456", "abcdef123456"],
     ["Authorization: Bearer eyJhbGciOi.abc.def-ghijkl", "eyJhbGciOi"],

@@ -266,7 +266,7 @@ const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
 /** Credentials inside a URL: `scheme://user:password@host`. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi;
 /** `key=value`, `key: value`, `"key": "value"` pairs. */
-const KEY_VALUE = /(["']?)([A-Za-z][A-Za-z0-9_.-]{1,63})\1(\s*[:=]\s*)(["']?)([^\s"',;&}]+)\4/g;
+const KEY_VALUE = /(["']?)([A-Za-z][A-Za-z0-9_.-]{1,63})\1(\s*[:=]\s*)(["']?)([^\s"',;&}=]+)\4/g;
 
 /**
  * Replaces every secret in free text (an error message, a stack trace, a command's output) with
@@ -280,8 +280,19 @@ export function redactSecretText(text: unknown): string {
   for (const pattern of SECRET_VALUE_PATTERNS) out = out.replace(pattern, REDACTED);
   out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`);
   out = out.replace(URL_CREDENTIALS, (_m, prefix: string) => `${prefix}:${REDACTED}@`);
-  out = out.replace(KEY_VALUE, (match, q1: string, key: string, sep: string, q2: string, value: string) =>
-    isSecretKey(key) && value !== REDACTED ? `${q1}${key}${q1}${sep}${q2}${REDACTED}${q2}` : match,
-  );
-  return out;
+  // Scan pair by pair; after a key that is not secret, resume right after it, so "failed: password=x"
+  // still finds "password=x".
+  let result = "";
+  let from = 0;
+  KEY_VALUE.lastIndex = 0;
+  for (let m = KEY_VALUE.exec(out); m !== null; m = KEY_VALUE.exec(out)) {
+    const [match, q1 = "", key = "", sep = "", q2 = "", value = ""] = m;
+    if (isSecretKey(key) && value !== REDACTED) {
+      result += out.slice(from, m.index) + `${q1}${key}${q1}${sep}${q2}${REDACTED}${q2}`;
+      from = m.index + match.length;
+    } else {
+      KEY_VALUE.lastIndex = m.index + q1.length + key.length + 1;
+    }
+  }
+  return result + out.slice(from);
 }
