@@ -30,8 +30,9 @@ export function paramPairs(params: Readonly<Record<string, unknown>>): string[] 
   const out: string[] = [];
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) out.push(`${k}=${String(x).toLowerCase()}`);
-    else out.push(`${k}=${String(v).toLowerCase()}`);
+    const text = (x: unknown): string => (typeof x === "string" ? x : JSON.stringify(x)).toLowerCase();
+    if (Array.isArray(v)) for (const x of v) out.push(`${k}=${text(x)}`);
+    else out.push(`${k}=${text(v)}`);
   }
   return out;
 }
