@@ -67,11 +67,11 @@ export class InfrastructureResourceResolver {
     if (byId.length === 1 && byId[0] !== undefined) return { status: "resolved", resource: byId[0], via: "id" };
     const n = norm(ref);
     if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
-    const byIdLoose = pool.filter((r) => norm(r.id) === n);
-    if (byIdLoose.length === 1 && byIdLoose[0] !== undefined) return { status: "resolved", resource: byIdLoose[0], via: "id" };
-    const byName = pool.filter((r) => r.name !== undefined && norm(r.name) === n);
-    if (byName.length === 1 && byName[0] !== undefined) return { status: "resolved", resource: byName[0], via: "name" };
-    if (byName.length > 1) return this.ambiguous(ref, byName);
+    // Case and punctuation ignored: every resource whose id or name reads the same counts.
+    const loose = pool.filter((r) => norm(r.id) === n || (r.name !== undefined && norm(r.name) === n));
+    const only = loose[0];
+    if (loose.length === 1 && only !== undefined) return { status: "resolved", resource: only, via: norm(only.id) === n ? "id" : "name" };
+    if (loose.length > 1) return this.ambiguous(ref, loose);
     // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
     const scored: { r: ResourceSnapshot; score: number }[] = [];
     for (const r of pool) {
