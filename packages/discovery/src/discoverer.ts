@@ -1,0 +1,555 @@
+import { readdirSync, readFileSync } from "node:fs";
+import type { Dirent } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import semver from "semver";
+import {
+  ConfigValidationError,
+  InfrastructureError,
+  cancelledError,
+  createNoopLogger,
+  isRecord,
+  raceAbort,
+  toError,
+  toValidationIssues,
+} from "@espada/infra-core";
+import type {
+  DiscoveredProvider,
+  DiscoveryProblem,
+  DiscoveryResult,
+  DiscoverySource,
+  InfrastructureLogger,
+  PluginDiscoverer,
+  PluginInfo,
+  ProviderMeta,
+} from "@espada/infra-core";
+import type { z } from "zod";
+import { discoveryConfigSchema } from "./discoveryConfig.js";
+import type { DiscoveryConfig, DiscoveryConfigInput, RemoteRegistryConfig } from "./discoveryConfig.js";
+import { describeIssues } from "./issues.js";
+import { createLazyFactory } from "./lazyFactory.js";
+import {
+  MANIFEST_FILE_NAMES,
+  PACKAGE_JSON_KEY,
+  packageJsonIdentitySchema,
+  packageJsonManifestSchema,
+  pluginManifestSchema,
+  remoteIndexSchema,
+  remotePluginSchema,
+} from "./manifest.js";
+import type { ManifestFileName } from "./manifest.js";
+import { describeFsError, readSmallFile, realPath, resolveEntry } from "./paths.js";
+import { httpGet } from "./http.js";
+import { MAX_INDEX_BYTES, fetchVerifiedArtifact, importModuleBytes } from "./remote.js";
+
+/** Source precedence, highest first: the same provider id found in two sources is taken from the earlier one. */
+export const SOURCE_PRECEDENCE: readonly DiscoverySource[] = ["bundled", "installed", "local", "remote"];
+
+/** A provider found by {@link InfrastructurePluginDiscoverer}: core's shape plus where it came from. */
+export interface DiscoveredPluginProvider extends DiscoveredProvider {
+  /** Real path of the entry module (inside `plugin.path`), or the artifact URL of a remote plugin. */
+  readonly entry: string;
+  /** The manifest file, or `<index URL>#plugins[i]` for a remote plugin. */
+  readonly manifest: string;
+}
+
+/** What {@link InfrastructurePluginDiscoverer.discover} returns. */
+export interface PluginDiscoveryResult extends DiscoveryResult {
+  readonly providers: readonly DiscoveredPluginProvider[];
+  /** Epoch ms the run finished. */
+  readonly discoveredAt: number;
+  /** True when the result came from the cache. */
+  readonly fromCache: boolean;
+}
+
+/** Options of {@link InfrastructurePluginDiscoverer}. */
+export interface PluginDiscovererOptions {
+  /** The `discoveryConfig` section; parsed with its schema (defaults filled in). */
+  readonly config?: DiscoveryConfigInput;
+  /** Base of relative directories (default `process.cwd()`). */
+  readonly cwd?: string;
+  /** Framework API version plugins are checked against (default: the installed `@espada/infra-core` version). */
+  readonly frameworkVersion?: string;
+  readonly logger?: InfrastructureLogger;
+  /** Clock for the cache TTL (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+interface Candidate {
+  readonly provider: DiscoveredPluginProvider;
+  readonly rank: number;
+  readonly order: number;
+  readonly pluginVersion: string;
+}
+
+interface RunState {
+  readonly candidates: Candidate[];
+  readonly problems: DiscoveryProblem[];
+  readonly seenDirs: Set<string>;
+  readonly signal: AbortSignal;
+  order: number;
+  sinceYield: number;
+}
+
+const YIELD_EVERY = 64;
+const MAX_ISSUES_PER_MANIFEST = 10;
+const yieldToLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
+
+let coreVersion: string | undefined;
+/** The installed `@espada/infra-core` version: the framework API plugins declare a range for. */
+export function getFrameworkVersion(): string {
+  if (coreVersion !== undefined) return coreVersion;
+  const require = createRequire(import.meta.url);
+  const pkg = JSON.parse(readFileSync(require.resolve("@espada/infra-core/package.json"), "utf8")) as { version?: unknown };
+  if (typeof pkg.version !== "string") throw new InfrastructureError("DISCOVERY_FAILED", "@espada/infra-core has no version");
+  coreVersion = pkg.version;
+  return coreVersion;
+}
+
+/**
+ * Finds provider plugins in four sources — bundled, installed, local and remote, in that precedence —
+ * from their manifests alone (no plugin code runs), and hands the registry lazy factories that
+ * import an entry module on first use. Results are cached for `cacheTtl` ms.
+ *
+ * `discover()` never throws for a bad plugin, directory or index: each becomes a problem naming the
+ * file (or URL) and the field. It rejects only when its signal aborts (`CANCELLED`) or after
+ * `close()` (`SHUTDOWN`).
+ */
+export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
+  /** The parsed `discoveryConfig`. */
+  readonly config: DiscoveryConfig;
+  readonly #cwd: string;
+  readonly #frameworkVersion: string;
+  readonly #logger: InfrastructureLogger;
+  readonly #now: () => number;
+  readonly #closer = new AbortController();
+  readonly #compatible = new Map<string, boolean>();
+  #cache: { readonly result: PluginDiscoveryResult; readonly at: number } | undefined;
+  #inflight: Promise<PluginDiscoveryResult> | undefined;
+  #generation = 0;
+
+  /** @throws ConfigValidationError naming the field (`remoteRegistries[0].url`) when `config` is invalid. */
+  constructor(options: PluginDiscovererOptions = {}) {
+    const parsed = discoveryConfigSchema.safeParse(options.config ?? {}, { reportInput: true });
+    if (!parsed.success) {
+      const issues = toValidationIssues(parsed.error.issues, "discoveryConfig");
+      const first = issues[0];
+      throw new ConfigValidationError(`Invalid discovery config at ${first?.path ?? "discoveryConfig"}: ${first?.message ?? "invalid"}`, issues);
+    }
+    this.config = parsed.data;
+    this.#cwd = options.cwd ?? process.cwd();
+    this.#frameworkVersion = options.frameworkVersion ?? getFrameworkVersion();
+    if (semver.valid(this.#frameworkVersion) === null) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "frameworkVersion must be a semantic version", { field: "frameworkVersion" });
+    }
+    this.#logger = (options.logger ?? createNoopLogger()).child("discovery");
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Runs discovery, or returns the cached result while it is younger than `cacheTtl` (`refresh: true`
+   * bypasses the cache). Concurrent calls share one run; a caller's abort only stops its own wait.
+   * @throws `CANCELLED` when `signal` aborts; `SHUTDOWN` after {@link close}.
+   */
+  discover(options: { readonly signal?: AbortSignal; readonly refresh?: boolean } = {}): Promise<PluginDiscoveryResult> {
+    if (this.#closer.signal.aborted) return Promise.reject(new InfrastructureError("SHUTDOWN", "The plugin discoverer is closed"));
+    const { signal } = options;
+    if (signal?.aborted === true) return Promise.reject(cancelledError(signal, "Plugin discovery"));
+    const cached = this.#cache;
+    if (options.refresh !== true && cached !== undefined && this.#now() - cached.at < this.config.cacheTtl) {
+      return Promise.resolve({ ...cached.result, fromCache: true });
+    }
+    if (options.refresh === true) this.#generation += 1;
+    let inflight = this.#inflight;
+    if (options.refresh === true || inflight === undefined) {
+      const generation = this.#generation;
+      const run = this.#run();
+      this.#inflight = run;
+      inflight = run;
+      run.then(
+        (result) => {
+          if (this.#inflight === run) this.#inflight = undefined;
+          if (generation === this.#generation && this.config.cacheTtl > 0 && !this.#closer.signal.aborted) {
+            this.#cache = { result, at: this.#now() };
+          }
+        },
+        () => {
+          if (this.#inflight === run) this.#inflight = undefined;
+        },
+      );
+    }
+    return signal === undefined ? inflight : raceAbort(inflight, signal, "Plugin discovery");
+  }
+
+  /** Drops the cached result; the next `discover()` runs again (a run in flight is not cached). */
+  invalidate(): void {
+    this.#cache = undefined;
+    this.#generation += 1;
+  }
+
+  /** Stops runs and artifact downloads in flight, drops the cache; later `discover()` calls reject with `SHUTDOWN`. */
+  close(): void {
+    this.#closer.abort(new InfrastructureError("SHUTDOWN", "The plugin discoverer is closed"));
+    this.#cache = undefined;
+  }
+
+  async #run(): Promise<PluginDiscoveryResult> {
+    const started = this.#now();
+    const state: RunState = { candidates: [], problems: [], seenDirs: new Set(), signal: this.#closer.signal, order: 0, sinceYield: 0 };
+    if (this.config.enabled) {
+      // Remote requests go out first and progress while the local walk yields to the event loop.
+      const remote = this.config.remoteRegistries.map((registry, index) =>
+        this.#scanRemote(registry, index, state).catch((error: unknown) => {
+          state.problems.push({ location: registry.url, source: "remote", message: `remote index failed: ${toError(error).message}`, field: `remoteRegistries[${index}].url` });
+        }),
+      );
+      try {
+        await this.#scanDirs(this.config.bundledDirs, "bundled", state);
+        await this.#scanDirs(this.config.installedDirs, "installed", state);
+        await this.#scanDirs(this.config.localDirs, "local", state);
+      } catch (error) {
+        // Only an abort is meant to stop a run; anything else is reported, never thrown.
+        if (!state.signal.aborted) state.problems.push({ location: this.#cwd, source: "local", message: `discovery failed: ${toError(error).message}` });
+      } finally {
+        await Promise.all(remote);
+      }
+      if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
+    }
+    const providers = this.#settle(state);
+    const result: PluginDiscoveryResult = { providers, problems: state.problems, discoveredAt: this.#now(), fromCache: false };
+    this.#logger.debug(`discovered ${providers.length} provider(s), ${state.problems.length} problem(s)`, { durationMs: this.#now() - started });
+    return result;
+  }
+
+  async #tick(state: RunState): Promise<void> {
+    state.sinceYield += 1;
+    if (state.sinceYield < YIELD_EVERY) return;
+    state.sinceYield = 0;
+    await yieldToLoop();
+    if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
+  }
+
+  async #scanDirs(dirs: readonly string[], source: DiscoverySource, state: RunState): Promise<void> {
+    const field = `${source}Dirs`;
+    for (const [index, dir] of dirs.entries()) {
+      const root = resolve(this.#cwd, dir);
+      const real = realPath(root);
+      if (!real.ok) {
+        // A host without node_modules is normal; a configured plugin folder that is missing is not.
+        if (!(source === "installed" && real.missing === true)) {
+          state.problems.push({ location: root, source, message: `plugin directory ${real.reason}`, field: `${field}[${index}]` });
+        }
+        continue;
+      }
+      try {
+        if (source === "installed") await this.#scanNodeModules(real.value, state);
+        else await this.#scanPluginFolder(real.value, source, state);
+      } catch (error) {
+        if (state.signal.aborted) throw error;
+        state.problems.push({ location: root, source, message: `plugin directory could not be scanned: ${toError(error).message}`, field: `${field}[${index}]` });
+      }
+    }
+  }
+
+  #listDir(dir: string, source: DiscoverySource, state: RunState): Dirent[] {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (error) {
+      state.problems.push({ location: dir, source, message: `directory ${describeFsError(error)}` });
+      return [];
+    }
+  }
+
+  /** A folder is itself a plugin (it holds a manifest) or a folder of plugin directories. */
+  async #scanPluginFolder(root: string, source: DiscoverySource, state: RunState): Promise<void> {
+    if (this.#scanPluginDir(root, root, source, state, MANIFEST_FILE_NAMES)) return;
+    for (const entry of this.#listDir(root, source, state)) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+      this.#scanPluginDir(join(root, entry.name), undefined, source, state, MANIFEST_FILE_NAMES);
+      await this.#tick(state);
+    }
+  }
+
+  async #scanNodeModules(root: string, state: RunState): Promise<void> {
+    for (const entry of this.#listDir(root, "installed", state)) {
+      if (entry.name.startsWith(".")) continue;
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+      if (entry.name.startsWith("@")) {
+        for (const scoped of this.#listDir(join(root, entry.name), "installed", state)) {
+          if (scoped.name.startsWith(".") || (!scoped.isDirectory() && !scoped.isSymbolicLink())) continue;
+          this.#scanPluginDir(join(root, entry.name, scoped.name), undefined, "installed", state, ["package.json"]);
+          await this.#tick(state);
+        }
+        continue;
+      }
+      this.#scanPluginDir(join(root, entry.name), undefined, "installed", state, ["package.json"]);
+      await this.#tick(state);
+    }
+  }
+
+  /**
+   * Reads the first manifest of `names` present in `dir`. Returns false when `dir` holds none of
+   * ours (not a plugin: no problem), true when it was handled (found, or reported as a problem).
+   */
+  #scanPluginDir(dir: string, knownReal: string | undefined, source: DiscoverySource, state: RunState, names: readonly ManifestFileName[]): boolean {
+    let realDir = knownReal;
+    if (realDir === undefined) {
+      const real = realPath(dir);
+      if (!real.ok) {
+        state.problems.push({ location: dir, source, message: `plugin directory ${real.reason}` });
+        return true;
+      }
+      realDir = real.value;
+    }
+    if (state.seenDirs.has(realDir)) return true;
+    for (const name of names) {
+      const file = join(realDir, name);
+      const read = readSmallFile(file, this.config.maxManifestBytes);
+      if (!read.ok) {
+        if (read.missing === true) continue;
+        state.problems.push({ location: file, source, message: `manifest ${read.reason}`, field: name });
+        state.seenDirs.add(realDir);
+        return true;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(read.value);
+      } catch (error) {
+        // A generic file name (plugin.json, package.json) that is not JSON is someone else's problem in node_modules.
+        if (source === "installed") return false;
+        state.problems.push({ location: file, source, message: `manifest is not valid JSON: ${toError(error).message}` });
+        state.seenDirs.add(realDir);
+        return true;
+      }
+      if (name === "plugin.json" && !(isRecord(json) && Object.hasOwn(json, "providers"))) continue;
+      if (name === "package.json" && !(isRecord(json) && Object.hasOwn(json, PACKAGE_JSON_KEY))) continue;
+      state.seenDirs.add(realDir);
+      this.#readManifest(json, name, file, realDir, source, state);
+      return true;
+    }
+    return false;
+  }
+
+  #problemsFromIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], base: string, location: string, source: DiscoverySource, state: RunState): void {
+    const described = describeIssues(schema, issues, base);
+    for (const issue of described.slice(0, MAX_ISSUES_PER_MANIFEST)) {
+      state.problems.push({ location, source, message: `${issue.path ?? "manifest"}: ${issue.message}`, ...(issue.path === undefined ? {} : { field: issue.path }) });
+    }
+    if (described.length > MAX_ISSUES_PER_MANIFEST) {
+      state.problems.push({ location, source, message: `and ${described.length - MAX_ISSUES_PER_MANIFEST} more problem(s) in this manifest` });
+    }
+  }
+
+  #isCompatible(range: string): boolean {
+    let ok = this.#compatible.get(range);
+    if (ok === undefined) {
+      ok = semver.satisfies(this.#frameworkVersion, range, { includePrerelease: true });
+      this.#compatible.set(range, ok);
+    }
+    return ok;
+  }
+
+  #readManifest(json: unknown, name: ManifestFileName, file: string, realDir: string, source: DiscoverySource, state: RunState): void {
+    let manifest: { name: string; version: string; frameworkVersion: string; providers: readonly { meta: ProviderMeta; entry: string; export?: string | undefined }[] };
+    const base = name === "package.json" ? PACKAGE_JSON_KEY : "";
+    if (name === "package.json") {
+      const pkg = json as Record<string, unknown>;
+      const identity = packageJsonIdentitySchema.safeParse(pkg, { reportInput: true });
+      if (!identity.success) {
+        this.#problemsFromIssues(packageJsonIdentitySchema, identity.error.issues, "", file, source, state);
+        return;
+      }
+      const body = packageJsonManifestSchema.safeParse(pkg[PACKAGE_JSON_KEY], { reportInput: true });
+      if (!body.success) {
+        this.#problemsFromIssues(packageJsonManifestSchema, body.error.issues, base, file, source, state);
+        return;
+      }
+      manifest = { ...body.data, name: identity.data.name, version: identity.data.version };
+    } else {
+      const parsed = pluginManifestSchema.safeParse(json, { reportInput: true });
+      if (!parsed.success) {
+        this.#problemsFromIssues(pluginManifestSchema, parsed.error.issues, "", file, source, state);
+        return;
+      }
+      manifest = parsed.data;
+    }
+    const at = (field: string): string => (base === "" ? field : `${base}.${field}`);
+    if (!this.#isCompatible(manifest.frameworkVersion)) {
+      state.problems.push({
+        location: file,
+        source,
+        message: `plugin "${manifest.name}" needs framework ${manifest.frameworkVersion}, this is ${this.#frameworkVersion}; skipped`,
+        field: at("frameworkVersion"),
+      });
+      return;
+    }
+    const plugin: PluginInfo = { name: manifest.name, version: manifest.version, path: realDir };
+    const ids = new Set<string>();
+    manifest.providers.forEach((declared, index) => {
+      const field = at(`providers[${index}]`);
+      if (ids.has(declared.meta.id)) {
+        state.problems.push({ location: file, source, message: `provider "${declared.meta.id}" is declared twice in this manifest`, field: `${field}.meta.id` });
+        return;
+      }
+      ids.add(declared.meta.id);
+      const resolved = resolveEntry(realDir, declared.entry);
+      if (!resolved.ok) {
+        state.problems.push({ location: file, source, message: `entry "${declared.entry}" ${resolved.reason}`, field: `${field}.entry` });
+        return;
+      }
+      const entryPath = resolved.value;
+      const factory = createLazyFactory({
+        meta: declared.meta,
+        ...(declared.export === undefined ? {} : { exportName: declared.export }),
+        location: entryPath,
+        load: async () => {
+          // Checked again at import time: the directory may have changed since discovery.
+          const again = resolveEntry(realDir, declared.entry);
+          if (!again.ok) throw new Error(`entry "${declared.entry}" ${again.reason}`);
+          return (await import(pathToFileURL(again.value).href)) as unknown;
+        },
+      });
+      state.candidates.push({
+        provider: { meta: declared.meta, factory, source, plugin, entry: entryPath, manifest: file },
+        rank: SOURCE_PRECEDENCE.indexOf(source),
+        order: state.order++,
+        pluginVersion: manifest.version,
+      });
+    });
+  }
+
+  async #scanRemote(registry: RemoteRegistryConfig, index: number, state: RunState): Promise<void> {
+    const field = `remoteRegistries[${index}].url`;
+    const timeoutMs = registry.timeout ?? this.config.remoteTimeout;
+    let indexUrl: URL;
+    try {
+      indexUrl = new URL(registry.url);
+    } catch {
+      state.problems.push({ location: registry.url, source: "remote", message: "remote index URL is invalid", field });
+      return;
+    }
+    const location = indexUrl.href;
+    const fetched = await httpGet(indexUrl, { timeoutMs, maxBytes: MAX_INDEX_BYTES, headers: registry.headers, signal: state.signal });
+    if (!fetched.ok) {
+      state.problems.push({ location, source: "remote", message: `remote index unreachable: ${fetched.reason}`, field });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(fetched.body.toString("utf8"));
+    } catch (error) {
+      state.problems.push({ location, source: "remote", message: `remote index is not valid JSON: ${toError(error).message}`, field });
+      return;
+    }
+    const parsedIndex = remoteIndexSchema.safeParse(json, { reportInput: true });
+    if (!parsedIndex.success) {
+      this.#problemsFromIssues(remoteIndexSchema, parsedIndex.error.issues, "", location, "remote", state);
+      return;
+    }
+    const finalUrl = fetched.url;
+    parsedIndex.data.plugins.forEach((raw, pluginIndex) => {
+      const where = `${location}#plugins[${pluginIndex}]`;
+      const parsed = remotePluginSchema.safeParse(raw, { reportInput: true });
+      if (!parsed.success) {
+        this.#problemsFromIssues(remotePluginSchema, parsed.error.issues, `plugins[${pluginIndex}]`, location, "remote", state);
+        return;
+      }
+      const entry = parsed.data;
+      if (!this.#isCompatible(entry.frameworkVersion)) {
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: `plugin "${entry.name}" ${entry.version} needs framework ${entry.frameworkVersion}, this is ${this.#frameworkVersion}; skipped`,
+          field: `plugins[${pluginIndex}].frameworkVersion`,
+        });
+        return;
+      }
+      let artifactUrl: URL;
+      try {
+        artifactUrl = new URL(entry.artifact.url, finalUrl);
+      } catch {
+        state.problems.push({ location: where, source: "remote", message: "artifact URL is invalid", field: `plugins[${pluginIndex}].artifact.url` });
+        return;
+      }
+      if (artifactUrl.protocol !== "http:" && artifactUrl.protocol !== "https:") {
+        state.problems.push({ location: where, source: "remote", message: "artifact URL must be http or https", field: `plugins[${pluginIndex}].artifact.url` });
+        return;
+      }
+      const headers = artifactUrl.origin === indexUrl.origin ? registry.headers : {};
+      const integrity = entry.artifact.integrity;
+      let module: Promise<unknown> | undefined;
+      const loadModule = (): Promise<unknown> => {
+        module ??= fetchVerifiedArtifact({ url: artifactUrl, integrity, timeoutMs, headers, signal: this.#closer.signal })
+          .then(importModuleBytes)
+          .catch((error: unknown) => {
+            module = undefined;
+            throw error;
+          });
+        return module;
+      };
+      const plugin: PluginInfo = { name: entry.name, version: entry.version, path: artifactUrl.href };
+      const ids = new Set<string>();
+      entry.providers.forEach((declared, providerIndex) => {
+        if (ids.has(declared.meta.id)) {
+          state.problems.push({
+            location: where,
+            source: "remote",
+            message: `provider "${declared.meta.id}" is declared twice in this plugin`,
+            field: `plugins[${pluginIndex}].providers[${providerIndex}].meta.id`,
+          });
+          return;
+        }
+        ids.add(declared.meta.id);
+        const factory = createLazyFactory({
+          meta: declared.meta,
+          ...(declared.export === undefined ? {} : { exportName: declared.export }),
+          location: artifactUrl.href,
+          load: loadModule,
+        });
+        state.candidates.push({
+          provider: { meta: declared.meta, factory, source: "remote", plugin, entry: artifactUrl.href, manifest: where },
+          rank: SOURCE_PRECEDENCE.indexOf("remote"),
+          order: state.order++,
+          pluginVersion: entry.version,
+        });
+      });
+    });
+  }
+
+  /** One winner per provider id: source precedence, then the higher meta version, then plugin version, then scan order. */
+  #settle(state: RunState): DiscoveredPluginProvider[] {
+    const sorted = [...state.candidates].sort((a, b) => {
+      if (a.rank !== b.rank) return a.rank - b.rank;
+      const byMeta = semver.rcompare(a.provider.meta.version, b.provider.meta.version);
+      if (byMeta !== 0) return byMeta;
+      const byPlugin = semver.rcompare(a.pluginVersion, b.pluginVersion);
+      if (byPlugin !== 0) return byPlugin;
+      return a.order - b.order;
+    });
+    const winners = new Map<string, Candidate>();
+    for (const candidate of sorted) {
+      const id = candidate.provider.meta.id;
+      const winner = winners.get(id);
+      if (winner === undefined) {
+        winners.set(id, candidate);
+        continue;
+      }
+      state.problems.push({
+        location: candidate.provider.manifest,
+        source: candidate.provider.source,
+        message:
+          `provider "${id}" ${candidate.provider.meta.version} is shadowed by ${winner.provider.meta.version} from ` +
+          `${winner.provider.manifest} (${winner.provider.source}); not registered`,
+        field: "meta.id",
+      });
+    }
+    return [...winners.values()].sort((a, b) => a.rank - b.rank || a.order - b.order).map((candidate) => candidate.provider);
+  }
+}
+
+/** Creates an {@link InfrastructurePluginDiscoverer}. */
+export function createPluginDiscoverer(options: PluginDiscovererOptions = {}): InfrastructurePluginDiscoverer {
+  return new InfrastructurePluginDiscoverer(options);
+}

@@ -1,0 +1,110 @@
+import { z } from "zod";
+import semver from "semver";
+import { providerMetaSchema } from "@espada/infra-core";
+import { checkEntryPath } from "./paths.js";
+
+/**
+ * Manifest file names, in the order they are looked for in a plugin directory: the first one present
+ * is the plugin's manifest. `plugin.json` counts only when it has a `providers` key (other tools use
+ * that name too); `package.json` only when it has the {@link PACKAGE_JSON_KEY} key.
+ */
+export const MANIFEST_FILE_NAMES = ["infrastructure.plugin.json", "espada-infrastructure.json", "plugin.json", "package.json"] as const;
+/** A manifest file name. */
+export type ManifestFileName = (typeof MANIFEST_FILE_NAMES)[number];
+
+/** The package.json key holding a plugin manifest (without `name`/`version`, which package.json has). */
+export const PACKAGE_JSON_KEY = "espadaInfrastructure";
+
+/** Most providers one plugin may declare. */
+export const MAX_PROVIDERS_PER_PLUGIN = 100;
+
+const semverVersionSchema = z
+  .string()
+  .max(256)
+  .refine((value) => semver.valid(value) !== null, { message: "must be a semantic version (1.2.3)" });
+
+const semverRangeSchema = z
+  .string()
+  .max(256)
+  .refine((value) => semver.validRange(value) !== null, { message: "must be a semver range (^1.0.0)" });
+
+const exportNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_$][\w$]*$/, "must be a JavaScript identifier")
+  .max(256);
+
+const entryPathSchema = z
+  .string()
+  .max(1024)
+  .superRefine((value, ctx) => {
+    const problem = checkEntryPath(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
+  });
+
+/** Schema of one provider a local manifest declares: its meta (no code is run to learn it) and entry module. */
+export const manifestProviderSchema = z.strictObject({
+  /** The provider's meta, as the entry module will export it. */
+  meta: providerMetaSchema,
+  /** Path of the entry module, relative to the plugin directory (`./dist/index.js`). */
+  entry: entryPathSchema,
+  /** Export of the entry module holding `{ meta, createProvider }`; default: the default export, else the module itself. */
+  export: exportNameSchema.optional(),
+});
+/** One provider of a local manifest. */
+export type ManifestProvider = z.infer<typeof manifestProviderSchema>;
+
+const manifestBody = {
+  /** Semver range of the framework API (`@espada/infra-core`'s version) the plugin needs. */
+  frameworkVersion: semverRangeSchema,
+  description: z.string().max(4096).optional(),
+  providers: z.array(manifestProviderSchema).min(1, "must declare at least one provider").max(MAX_PROVIDERS_PER_PLUGIN),
+};
+
+/** Schema of `infrastructure.plugin.json`, `espada-infrastructure.json` and `plugin.json`. */
+export const pluginManifestSchema = z.strictObject({
+  name: z.string().min(1).max(214),
+  version: semverVersionSchema,
+  ...manifestBody,
+});
+/** A parsed plugin manifest. */
+export type PluginManifest = z.infer<typeof pluginManifestSchema>;
+
+/** Schema of the `espadaInfrastructure` key of a package.json (name and version come from package.json). */
+export const packageJsonManifestSchema = z.strictObject(manifestBody);
+
+/** Schema of the package.json fields discovery reads besides the manifest key. */
+export const packageJsonIdentitySchema = z.object({
+  name: z.string().min(1).max(214),
+  version: semverVersionSchema,
+});
+
+/** Schema of an artifact reference in a remote index: where the module is and its sha512 integrity. */
+export const remoteArtifactSchema = z.strictObject({
+  /** URL of the entry module (a self-contained ES module), absolute or relative to the index URL. */
+  url: z.string().min(1).max(2048),
+  /** Subresource-integrity string: `sha512-<base64 digest>`. */
+  integrity: z.string().regex(/^sha512-[A-Za-z0-9+/]{86}==$/, "must be a sha512 integrity (sha512-<base64>)"),
+});
+
+/** Schema of one provider a remote index entry declares. */
+export const remoteProviderSchema = z.strictObject({
+  meta: providerMetaSchema,
+  export: exportNameSchema.optional(),
+});
+
+/** Schema of one plugin (one version) listed by a remote index. */
+export const remotePluginSchema = z.strictObject({
+  name: z.string().min(1).max(214),
+  version: semverVersionSchema,
+  frameworkVersion: semverRangeSchema,
+  description: z.string().max(4096).optional(),
+  artifact: remoteArtifactSchema,
+  providers: z.array(remoteProviderSchema).min(1, "must declare at least one provider").max(MAX_PROVIDERS_PER_PLUGIN),
+});
+/** One plugin version of a remote index. */
+export type RemotePlugin = z.infer<typeof remotePluginSchema>;
+
+/** Schema of a remote index document: `{ plugins: [...] }`; each entry is checked on its own. */
+export const remoteIndexSchema = z.object({
+  plugins: z.array(z.unknown()).max(100_000),
+});
