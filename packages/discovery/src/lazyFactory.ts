@@ -1,4 +1,4 @@
-import { InfrastructureError, isRecord, providerMetaSchema, toError } from "@espada/infra-core";
+import { InfrastructureError, isInfrastructureError, isRecord, providerMetaSchema, toError } from "@espada/infra-core";
 import type { InfrastructureProvider, ProviderFactory, ProviderFactoryOptions, ProviderMeta } from "@espada/infra-core";
 
 /** What a lazy factory needs: the manifest's meta, where the module is, and how to load it. */
@@ -26,6 +26,7 @@ export function createLazyFactory(spec: LazyFactorySpec): ProviderFactory {
     try {
       namespace = await spec.load();
     } catch (error) {
+      if (isInfrastructureError(error, "DISCOVERY_FAILED")) throw error;
       throw new InfrastructureError("DISCOVERY_FAILED", `Provider "${spec.meta.id}": could not load ${spec.location}: ${toError(error).message}`, {
         cause: error,
         field: "entry",
