@@ -39,7 +39,7 @@ import {
   remotePluginSchema,
 } from "./manifest.js";
 import type { ManifestFileName } from "./manifest.js";
-import { describeFsError, readSmallFile, realPath, resolveEntry } from "./paths.js";
+import { childPath, describeFsError, readSmallFile, realPath, resolveEntry } from "./paths.js";
 import { httpGet } from "./http.js";
 import { MAX_INDEX_BYTES, fetchVerifiedArtifact, importModuleBytes } from "./remote.js";
 
@@ -93,6 +93,12 @@ interface RunState {
 }
 
 const YIELD_EVERY = 64;
+
+/** Parses on zod's fast path; only a failure is parsed again with `reportInput` (a missing key told from a wrong type). */
+function parseReporting<T extends z.ZodType>(schema: T, value: unknown): z.ZodSafeParseResult<z.output<T>> {
+  const fast = schema.safeParse(value);
+  return fast.success ? fast : schema.safeParse(value, { reportInput: true });
+}
 const MAX_ISSUES_PER_MANIFEST = 10;
 const yieldToLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
 
@@ -222,9 +228,8 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     return result;
   }
 
-  async #tick(state: RunState): Promise<void> {
-    state.sinceYield += 1;
-    if (state.sinceYield < YIELD_EVERY) return;
+  /** Lets other work run (the remote requests, timers) every {@link YIELD_EVERY} directories, and honours an abort. */
+  async #yield(state: RunState): Promise<void> {
     state.sinceYield = 0;
     await yieldToLoop();
     if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
@@ -267,8 +272,10 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     for (const entry of this.#listDir(root, source, state)) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-      this.#scanPluginDir(join(root, entry.name), undefined, source, state, MANIFEST_FILE_NAMES);
-      await this.#tick(state);
+      // A plain directory under a real root is already a real path; only a symlink needs resolving.
+      const path = childPath(root, entry.name);
+      this.#scanPluginDir(path, entry.isSymbolicLink() ? undefined : path, source, state, MANIFEST_FILE_NAMES);
+      if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
     }
   }
 
@@ -277,15 +284,22 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       if (entry.name.startsWith(".")) continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       if (entry.name.startsWith("@")) {
-        for (const scoped of this.#listDir(join(root, entry.name), "installed", state)) {
+        const scope = entry.isSymbolicLink() ? realPath(join(root, entry.name)) : { ok: true as const, value: join(root, entry.name) };
+        if (!scope.ok) {
+          state.problems.push({ location: join(root, entry.name), source: "installed", message: `directory ${scope.reason}` });
+          continue;
+        }
+        for (const scoped of this.#listDir(scope.value, "installed", state)) {
           if (scoped.name.startsWith(".") || (!scoped.isDirectory() && !scoped.isSymbolicLink())) continue;
-          this.#scanPluginDir(join(root, entry.name, scoped.name), undefined, "installed", state, ["package.json"]);
-          await this.#tick(state);
+          const path = join(scope.value, scoped.name);
+          this.#scanPluginDir(path, scoped.isSymbolicLink() ? undefined : path, "installed", state, ["package.json"]);
+          if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
         }
         continue;
       }
-      this.#scanPluginDir(join(root, entry.name), undefined, "installed", state, ["package.json"]);
-      await this.#tick(state);
+      const path = childPath(root, entry.name);
+      this.#scanPluginDir(path, entry.isSymbolicLink() ? undefined : path, "installed", state, ["package.json"]);
+      if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
     }
   }
 
@@ -305,7 +319,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     }
     if (state.seenDirs.has(realDir)) return true;
     for (const name of names) {
-      const file = join(realDir, name);
+      const file = childPath(realDir, name);
       const read = readSmallFile(file, this.config.maxManifestBytes);
       if (!read.ok) {
         if (read.missing === true) continue;
@@ -356,19 +370,19 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     const base = name === "package.json" ? PACKAGE_JSON_KEY : "";
     if (name === "package.json") {
       const pkg = json as Record<string, unknown>;
-      const identity = packageJsonIdentitySchema.safeParse(pkg, { reportInput: true });
+      const identity = parseReporting(packageJsonIdentitySchema, pkg);
       if (!identity.success) {
         this.#problemsFromIssues(packageJsonIdentitySchema, identity.error.issues, "", file, source, state);
         return;
       }
-      const body = packageJsonManifestSchema.safeParse(pkg[PACKAGE_JSON_KEY], { reportInput: true });
+      const body = parseReporting(packageJsonManifestSchema, pkg[PACKAGE_JSON_KEY]);
       if (!body.success) {
         this.#problemsFromIssues(packageJsonManifestSchema, body.error.issues, base, file, source, state);
         return;
       }
       manifest = { ...body.data, name: identity.data.name, version: identity.data.version };
     } else {
-      const parsed = pluginManifestSchema.safeParse(json, { reportInput: true });
+      const parsed = parseReporting(pluginManifestSchema, json);
       if (!parsed.success) {
         this.#problemsFromIssues(pluginManifestSchema, parsed.error.issues, "", file, source, state);
         return;
@@ -443,7 +457,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       state.problems.push({ location, source: "remote", message: `remote index is not valid JSON: ${toError(error).message}`, field });
       return;
     }
-    const parsedIndex = remoteIndexSchema.safeParse(json, { reportInput: true });
+    const parsedIndex = parseReporting(remoteIndexSchema, json);
     if (!parsedIndex.success) {
       this.#problemsFromIssues(remoteIndexSchema, parsedIndex.error.issues, "", location, "remote", state);
       return;
@@ -451,7 +465,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     const finalUrl = fetched.url;
     parsedIndex.data.plugins.forEach((raw, pluginIndex) => {
       const where = `${location}#plugins[${pluginIndex}]`;
-      const parsed = remotePluginSchema.safeParse(raw, { reportInput: true });
+      const parsed = parseReporting(remotePluginSchema, raw);
       if (!parsed.success) {
         this.#problemsFromIssues(remotePluginSchema, parsed.error.issues, `plugins[${pluginIndex}]`, location, "remote", state);
         return;
@@ -520,32 +534,39 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** One winner per provider id: source precedence, then the higher meta version, then plugin version, then scan order. */
   #settle(state: RunState): DiscoveredPluginProvider[] {
-    const sorted = [...state.candidates].sort((a, b) => {
-      if (a.rank !== b.rank) return a.rank - b.rank;
-      const byMeta = semver.rcompare(a.provider.meta.version, b.provider.meta.version);
-      if (byMeta !== 0) return byMeta;
-      const byPlugin = semver.rcompare(a.pluginVersion, b.pluginVersion);
-      if (byPlugin !== 0) return byPlugin;
-      return a.order - b.order;
-    });
-    const winners = new Map<string, Candidate>();
-    for (const candidate of sorted) {
-      const id = candidate.provider.meta.id;
-      const winner = winners.get(id);
-      if (winner === undefined) {
-        winners.set(id, candidate);
+    const groups = new Map<string, Candidate[]>();
+    for (const candidate of state.candidates) {
+      const group = groups.get(candidate.provider.meta.id);
+      if (group === undefined) groups.set(candidate.provider.meta.id, [candidate]);
+      else group.push(candidate);
+    }
+    const winners: Candidate[] = [];
+    for (const [id, group] of groups) {
+      if (group.length === 1) {
+        winners.push(group[0] as Candidate);
         continue;
       }
-      state.problems.push({
-        location: candidate.provider.manifest,
-        source: candidate.provider.source,
-        message:
-          `provider "${id}" ${candidate.provider.meta.version} is shadowed by ${winner.provider.meta.version} from ` +
-          `${winner.provider.manifest} (${winner.provider.source}); not registered`,
-        field: "meta.id",
-      });
+      group.sort(
+        (a, b) =>
+          a.rank - b.rank ||
+          semver.rcompare(a.provider.meta.version, b.provider.meta.version) ||
+          semver.rcompare(a.pluginVersion, b.pluginVersion) ||
+          a.order - b.order,
+      );
+      const [winner, ...shadowed] = group as [Candidate, ...Candidate[]];
+      winners.push(winner);
+      for (const candidate of shadowed) {
+        state.problems.push({
+          location: candidate.provider.manifest,
+          source: candidate.provider.source,
+          message:
+            `provider "${id}" ${candidate.provider.meta.version} is shadowed by ${winner.provider.meta.version} from ` +
+            `${winner.provider.manifest} (${winner.provider.source}); not registered`,
+          field: "meta.id",
+        });
+      }
     }
-    return [...winners.values()].sort((a, b) => a.rank - b.rank || a.order - b.order).map((candidate) => candidate.provider);
+    return winners.sort((a, b) => a.rank - b.rank || a.order - b.order).map((candidate) => candidate.provider);
   }
 }
 

@@ -18,15 +18,26 @@ export const PACKAGE_JSON_KEY = "espadaInfrastructure";
 /** Most providers one plugin may declare. */
 export const MAX_PROVIDERS_PER_PLUGIN = 100;
 
-const semverVersionSchema = z
-  .string()
-  .max(256)
-  .refine((value) => semver.valid(value) !== null, { message: "must be a semantic version (1.2.3)" });
+/** A small memo for pure string checks that many manifests repeat (the same ranges and versions). */
+function memo(check: (value: string) => boolean): (value: string) => boolean {
+  const cache = new Map<string, boolean>();
+  return (value) => {
+    let ok = cache.get(value);
+    if (ok === undefined) {
+      ok = check(value);
+      if (cache.size >= 4096) cache.clear();
+      cache.set(value, ok);
+    }
+    return ok;
+  };
+}
 
-const semverRangeSchema = z
-  .string()
-  .max(256)
-  .refine((value) => semver.validRange(value) !== null, { message: "must be a semver range (^1.0.0)" });
+const isVersion = memo((value) => semver.valid(value) !== null);
+const isRange = memo((value) => semver.validRange(value) !== null);
+
+const semverVersionSchema = z.string().max(256).refine(isVersion, { message: "must be a semantic version (1.2.3)" });
+
+const semverRangeSchema = z.string().max(256).refine(isRange, { message: "must be a semver range (^1.0.0)" });
 
 const exportNameSchema = z
   .string()

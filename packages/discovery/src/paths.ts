@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { join, sep } from "node:path";
 
 /** File extensions an entry module may have. */
@@ -26,6 +27,11 @@ export function checkEntryPath(entry: string): string | undefined {
 export function isInside(dir: string, path: string): boolean {
   const base = dir.endsWith(sep) ? dir : dir + sep;
   return path.startsWith(base);
+}
+
+/** `dir` + separator + `name` without `path.join`'s normalisation (both already clean). */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
 }
 
 /** Outcome of a file system check: a value, or a reason safe to show. */
@@ -67,10 +73,32 @@ export function realPath(path: string): FsResult<string> {
 
 /**
  * Resolves `entry` (already checked by {@link checkEntryPath}) against the real plugin directory
- * and refuses a result outside it — a symlink pointing out is as bad as `..`.
+ * and refuses a result outside it — a symlink pointing out is as bad as `..` — or one that is not a
+ * regular file. Walks the entry's own segments with `lstat` (the directory is already real) and
+ * falls back to a full `realpath` only where a segment is a symlink.
  */
 export function resolveEntry(realDir: string, entry: string): FsResult<string> {
-  const resolved = realPath(join(realDir, entry));
+  const segments = entry.split("/").filter((segment) => segment !== "" && segment !== ".");
+  let current = realDir;
+  for (let i = 0; i < segments.length; i++) {
+    current = childPath(current, segments[i] ?? "");
+    let info: Stats | undefined;
+    try {
+      info = lstatSync(current, { throwIfNoEntry: false });
+    } catch (error) {
+      return { ok: false, reason: describeFsError(error) };
+    }
+    if (info === undefined) return { ok: false, reason: "does not exist", missing: true };
+    if (info.isSymbolicLink()) return resolveThroughLink(realDir, join(current, ...segments.slice(i + 1)));
+    const last = i === segments.length - 1;
+    if (!last && !info.isDirectory()) return { ok: false, reason: "is not a directory" };
+    if (last && !info.isFile()) return { ok: false, reason: "is not a regular file" };
+  }
+  return { ok: true, value: current };
+}
+
+function resolveThroughLink(realDir: string, path: string): FsResult<string> {
+  const resolved = realPath(path);
   if (!resolved.ok) return resolved;
   if (!isInside(realDir, resolved.value)) return { ok: false, reason: "resolves (through a symlink) outside the plugin directory" };
   try {
@@ -82,31 +110,44 @@ export function resolveEntry(realDir: string, entry: string): FsResult<string> {
 }
 
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+const scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * Reads a regular file of at most `maxBytes`, refusing a symlink as the last component (the
- * manifest must live in the plugin directory itself). `missing` tells "no such file" apart.
+ * Reads a file of at most `maxBytes`, refusing a symlink as the last component (the manifest must
+ * live in the plugin directory itself) and never blocking on a FIFO. Reads into a reused buffer
+ * (no `fstat`): the cap holds whatever the file claims. `missing` tells "no such file" apart.
  */
 export function readSmallFile(path: string, maxBytes: number): FsResult<string> {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
-    return { ok: false, reason: describeFsError(error), missing: errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR" };
+    const code = errnoCode(error);
+    return { ok: false, reason: describeFsError(error), missing: code === "ENOENT" || code === "ENOTDIR" };
   }
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { ok: false, reason: "is not a regular file" };
-    if (stat.size > maxBytes) return { ok: false, reason: `is larger than ${maxBytes} bytes (${stat.size})` };
-    const buffer = Buffer.allocUnsafe(stat.size);
-    let read = 0;
-    while (read < stat.size) {
-      const n = readSync(fd, buffer, read, stat.size - read, read);
-      if (n === 0) break;
-      read += n;
+    // The shared scratch buffer serves small files; a larger one grows a private copy up to the cap.
+    let buffer = scratch;
+    let size = 0;
+    for (;;) {
+      if (size === buffer.length) {
+        if (size > maxBytes) break;
+        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+        buffer.copy(bigger, 0, 0, size);
+        buffer = bigger;
+      }
+      const wanted = Math.min(buffer.length, maxBytes + 1) - size;
+      const n = readSync(fd, buffer, size, wanted, null);
+      size += n;
+      // A short read is the end of a regular file (a FIFO opened non-blocking reads 0 or fails).
+      if (n < wanted || size > maxBytes) break;
     }
-    return { ok: true, value: buffer.toString("utf8", 0, read) };
+    if (size > maxBytes) return { ok: false, reason: `is larger than ${maxBytes} bytes` };
+    return { ok: true, value: buffer.toString("utf8", 0, size) };
   } catch (error) {
+    const code = errnoCode(error);
+    if (code === "EISDIR") return { ok: false, reason: "is not a regular file" };
     return { ok: false, reason: describeFsError(error) };
   } finally {
     closeSync(fd);
