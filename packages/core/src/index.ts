@@ -196,6 +196,9 @@ export type {
   InfrastructureConfigInput,
 } from "./config/schemas.js";
 
+export { discoveryConfigSchema, remoteRegistryConfigSchema } from "./config/discovery.js";
+export type { DiscoveryConfig, DiscoveryConfigInput, RemoteRegistryConfig } from "./config/discovery.js";
+
 export {
   validateInfrastructureConfig,
   validateProviderConfig,

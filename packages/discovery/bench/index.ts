@@ -150,29 +150,6 @@ try {
       coldTimes.push(await cold());
     }
   }
-  if (process.env.BENCH_SPLIT === "1") {
-    const only = async (cfg: Record<string, unknown>, expected: number): Promise<number> => {
-      const d = new InfrastructurePluginDiscoverer({ cwd: work, config: { installedDirs: [], ...cfg } });
-      const s = process.cpuUsage();
-      const r = await d.discover();
-      if (r.providers.length !== expected) throw new Error("split");
-      return cpuMs(s);
-    };
-    const rawDir = (folder: string, file: string): number => {
-      const s = process.cpuUsage();
-      for (const name of readdirSync(join(work, folder))) JSON.parse(readFileSync(join(work, folder, name, file), "utf8"));
-      return cpuMs(s);
-    };
-    const parts: Record<string, number[]> = { bundled: [], installed: [], remote: [], rawBundled: [], rawInstalled: [] };
-    for (let i = 0; i < 21; i++) {
-      parts.bundled!.push(await only({ bundledDirs: ["bundled"] }, 250));
-      parts.installed!.push(await only({ installedDirs: ["node_modules"] }, 250));
-      parts.remote!.push(await only({ remoteRegistries: [{ url: indexUrl }] }, 250));
-      parts.rawBundled!.push(rawDir("bundled", "infrastructure.plugin.json"));
-      parts.rawInstalled!.push(rawDir("node_modules", "package.json"));
-    }
-    console.log("split cpu ms", Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round2(median(v))])));
-  }
   const coldMs = median(coldTimes);
   const rawMs = median(rawTimes);
 

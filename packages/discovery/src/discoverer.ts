@@ -9,6 +9,7 @@ import {
   InfrastructureError,
   cancelledError,
   createNoopLogger,
+  discoveryConfigSchema,
   isRecord,
   raceAbort,
   toError,
@@ -16,6 +17,8 @@ import {
 } from "@espada/infra-core";
 import type {
   DiscoveredProvider,
+  DiscoveryConfig,
+  DiscoveryConfigInput,
   DiscoveryProblem,
   DiscoveryResult,
   DiscoverySource,
@@ -23,10 +26,9 @@ import type {
   PluginDiscoverer,
   PluginInfo,
   ProviderMeta,
+  RemoteRegistryConfig,
 } from "@espada/infra-core";
 import type { z } from "zod";
-import { discoveryConfigSchema } from "./discoveryConfig.js";
-import type { DiscoveryConfig, DiscoveryConfigInput, RemoteRegistryConfig } from "./discoveryConfig.js";
 import { describeIssues } from "./issues.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {

@@ -26,9 +26,6 @@ export {
 } from "./manifest.js";
 export type { ManifestFileName, ManifestProvider, PluginManifest, RemotePlugin } from "./manifest.js";
 
-export { discoveryConfigSchema, remoteRegistryConfigSchema } from "./discoveryConfig.js";
-export type { DiscoveryConfig, DiscoveryConfigInput, RemoteRegistryConfig } from "./discoveryConfig.js";
-
 export { createLazyFactory } from "./lazyFactory.js";
 export type { LazyFactorySpec } from "./lazyFactory.js";
 export { checkEntryPath, ENTRY_EXTENSIONS } from "./paths.js";

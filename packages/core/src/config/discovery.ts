@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { MAX_TIMER_MS } from "@espada/infra-core";
+import { MAX_TIMER_MS } from "../async.js";
 
-// TEMPORARY: moves to core's config/schemas.ts once core's configuration schema is unified.
+// The `discoveryConfig` section (read by @espada/infra-discovery). Its own file so the section list in
+// schemas.ts gains one line.
 
 const TIMER_LIMIT_MESSAGE = `must be at most ${MAX_TIMER_MS} ms (the longest delay a Node timer honours)`;
 const timerMs = z.number().int().positive().max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE);
