@@ -5,6 +5,7 @@ import type { InfrastructureLogger } from "./logger.js";
 import { createNoopLogger } from "./logger.js";
 import { MAX_TIMER_MS } from "./async.js";
 import type { ValidatedCommandCall } from "./validation/types.js";
+import { estimatedCostSchema } from "./security.js";
 
 /** Schema of one command parameter declaration. */
 export const commandParameterSchema = z.object({
@@ -54,6 +55,8 @@ export const commandDefinitionSchema = z.object({
   timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
   /** Resource types the command touches. */
   resourceTypes: z.array(resourceTypeSchema).default([]),
+  /** What one run is estimated to cost; reaches the security gate as `OperationRequest.estimatedCost`. */
+  estimatedCost: estimatedCostSchema.optional(),
 });
 /** A command a provider offers. */
 export type CommandDefinition = z.infer<typeof commandDefinitionSchema>;

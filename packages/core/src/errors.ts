@@ -1,27 +1,9 @@
-/** Every error code the framework throws or returns. */
-export const INFRASTRUCTURE_ERROR_CODES = [
-  "INVALID_ARGUMENT",
-  "CONFIG_INVALID",
-  "VALIDATION_FAILED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "ILLEGAL_TRANSITION",
-  "LIFECYCLE_FAILED",
-  "TIMEOUT",
-  "CANCELLED",
-  "LIMIT_EXCEEDED",
-  "CONFLICT",
-  "STORAGE_FAILED",
-  "STORAGE_LOCKED",
-  "STORAGE_CORRUPT",
-  "CRYPTO_FAILED",
-  "SECURITY_DENIED",
-  "PROVIDER_FAILED",
-  "DISCOVERY_FAILED",
-  "SHUTDOWN",
-] as const;
-/** An error code (`NOT_FOUND`, `ILLEGAL_TRANSITION`, …). */
-export type InfrastructureErrorCode = (typeof INFRASTRUCTURE_ERROR_CODES)[number];
+import type { InfrastructureErrorCode } from "./errorCodes.js";
+import { notFoundMessage } from "./messages.js";
+import type { EntityKind } from "./messages.js";
+
+export { INFRASTRUCTURE_ERROR_CODES } from "./errorCodes.js";
+export type { InfrastructureErrorCode } from "./errorCodes.js";
 
 /** Options every framework error accepts. */
 export interface InfrastructureErrorOptions {
@@ -92,18 +74,58 @@ export class LifecycleTransitionError extends InfrastructureError {
   }
 }
 
-/** A named thing (factory, instance, session, command) does not exist. */
+/** Options of a {@link NotFoundError}. */
+export interface NotFoundErrorOptions extends InfrastructureErrorOptions {
+  /** The ids that do exist: the message suggests the closest one, or lists them. */
+  readonly available?: Iterable<string>;
+}
+
+/**
+ * A named thing (provider, instance, command, session, pending operation) does not exist. The
+ * message uses the kind's word ("instance" for an instance id, "provider" for a provider id) and,
+ * given `available`, suggests the closest id or lists what exists; `details` carries `kind`, `id`
+ * and the suggestion.
+ */
 export class NotFoundError extends InfrastructureError {
-  constructor(kind: string, id: string, options: InfrastructureErrorOptions = {}) {
-    super("NOT_FOUND", `${kind} "${id}" not found`, options);
+  /** What kind of thing was looked for. */
+  readonly kind: EntityKind;
+  /** The id that was not found. */
+  readonly id: string;
+
+  constructor(kind: EntityKind, id: string, options: NotFoundErrorOptions = {}) {
+    const { available, ...rest } = options;
+    const ids = available === undefined ? undefined : [...available];
+    super("NOT_FOUND", notFoundMessage(kind, id, ids), { ...rest, details: { ...rest.details, kind, id, ...(ids === undefined ? {} : { available: ids.slice(0, 50) }) } });
+    this.kind = kind;
+    this.id = id;
   }
 }
 
 /** A named thing already exists. */
 export class AlreadyExistsError extends InfrastructureError {
-  constructor(kind: string, id: string, options: InfrastructureErrorOptions = {}) {
-    super("ALREADY_EXISTS", `${kind} "${id}" already exists`, options);
+  constructor(kind: EntityKind, id: string, options: InfrastructureErrorOptions = {}) {
+    super("ALREADY_EXISTS", `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" already exists`, options);
   }
+}
+
+/**
+ * The security gate could not decide: it threw, rejected or timed out (code `GATE_FAILED`). This is
+ * a failure of the gate, never a decision about the operation: the executor reports it as such
+ * (nothing runs, a pending operation is kept) instead of inventing a risk score. A gate may throw it
+ * itself to say "I cannot decide" with a cause.
+ */
+export class GateFailureError extends InfrastructureError {
+  constructor(message: string, options: InfrastructureErrorOptions = {}) {
+    super("GATE_FAILED", message, options);
+  }
+}
+
+/** True when `value` reports a gate failure (a {@link GateFailureError} or any error or failure with code `GATE_FAILED`). */
+export function isGateFailure(value: unknown): boolean {
+  if (value instanceof InfrastructureError) return value.code === "GATE_FAILED";
+  if (typeof value !== "object" || value === null) return false;
+  const error = (value as { error?: unknown }).error;
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "GATE_FAILED";
 }
 
 /** An operation did not finish within its time limit. */

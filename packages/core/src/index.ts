@@ -43,9 +43,25 @@ export {
 export type { LifecycleState, LifecycleHookStage, LifecycleHookContext, LifecycleHook, Unsubscribe } from "./lifecycle.js";
 export type { LifecycleTransition, LifecycleTransitionListener, LifecycleStateHolder, LifecycleStateMachineOptions } from "./lifecycle.js";
 
+export { ERROR_CODES, ISSUE_CODES, isInfrastructureErrorCode, describeErrorCode } from "./errorCodes.js";
+export type { ErrorCodeInfo, IssueCode } from "./errorCodes.js";
+export {
+  ENTITY_KINDS,
+  describeKind,
+  typeMismatchReason,
+  formatIssue,
+  formatIssues,
+  editDistance,
+  closestMatch,
+  notFoundMessage,
+} from "./messages.js";
+export type { EntityKind } from "./messages.js";
+
 export {
   INFRASTRUCTURE_ERROR_CODES,
   InfrastructureError,
+  GateFailureError,
+  isGateFailure,
   ValidationError,
   ConfigValidationError,
   LifecycleTransitionError,
@@ -56,7 +72,7 @@ export {
   isInfrastructureError,
   toError,
 } from "./errors.js";
-export type { InfrastructureErrorCode, InfrastructureErrorOptions, ValidationIssue } from "./errors.js";
+export type { InfrastructureErrorCode, InfrastructureErrorOptions, NotFoundErrorOptions, ValidationIssue } from "./errors.js";
 
 export { LOG_LEVELS, LOG_LEVEL_SEVERITY, logLevelSchema, createNoopLogger } from "./logger.js";
 export type { LogLevel, LogContext, LogMeta, InfrastructureLogger } from "./logger.js";
@@ -114,8 +130,13 @@ export {
   RISK_LEVELS,
   SECURITY_CHECKS,
   AUDIT_EVENT_TYPES,
+  AUDIT_OUTCOMES,
+  OPERATION_RESULTS,
+  READ_ONLY_COMMAND_CATEGORIES,
   auditEventTypeSchema,
+  estimatedCostSchema,
   riskLevelForScore,
+  isMutatingCategory,
   createAllowAllGate,
 } from "./security.js";
 export type {
@@ -128,6 +149,10 @@ export type {
   GateDecision,
   GateOutcome,
   SecurityGate,
+  EstimatedCost,
+  OperationResult,
+  OperationOutcomeReport,
+  AuditOutcome,
   AuditEventType,
   AuditEventInput,
   AuditSink,
@@ -154,7 +179,23 @@ export type {
   SessionResource,
   InfrastructureSession,
   SessionStore,
+  PendingClaim,
+  ClaimResult,
+  PendingUpdate,
 } from "./stores.js";
+
+export type {
+  ProviderSummary,
+  InstanceSummary,
+  InstanceFilter,
+  InfrastructureCatalogue,
+  ExecuteRequest,
+  ResumeOptions,
+  ExecutionOutcome,
+  ExecutionStatus,
+  OperationListener,
+  OperationRunner,
+} from "./operations.js";
 
 export { DISCOVERY_SOURCES } from "./discovery.js";
 export type { DiscoverySource, DiscoveredProvider, DiscoveryProblem, DiscoveryResult, PluginDiscoverer } from "./discovery.js";
@@ -176,6 +217,7 @@ export {
   accessConfigSchema,
   securityConfigSchema,
   infrastructureConfigSchema,
+  CONFIG_SECTIONS,
 } from "./config/schemas.js";
 export type {
   ProviderAuthConfig,
@@ -194,6 +236,9 @@ export type {
   SecurityConfig,
   InfrastructureConfig,
   InfrastructureConfigInput,
+  ConfigSectionName,
+  ConfigSection,
+  ConfigSectionInput,
 } from "./config/schemas.js";
 
 export { discoveryConfigSchema, remoteRegistryConfigSchema } from "./config/discovery.js";
@@ -206,6 +251,7 @@ export {
   validateCommandConfig,
   validateLoggingConfig,
   validateSecurityConfig,
+  validateConfigSection,
   getDefaultInfrastructureConfig,
   mergeWithDefaults,
   parseInfrastructureConfig,

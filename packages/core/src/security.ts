@@ -49,38 +49,92 @@ export interface GateReason {
   readonly message: string;
 }
 
-/** An operation presented to the security gate. */
+/** Command categories whose commands only read: the executor treats them as non-mutating. */
+export const READ_ONLY_COMMAND_CATEGORIES = ["monitor", "cost"] as const satisfies readonly CommandCategory[];
+
+/** True when a command of this category changes something (everything but `monitor` and `cost`). */
+export function isMutatingCategory(category: CommandCategory): boolean {
+  return !(READ_ONLY_COMMAND_CATEGORIES as readonly string[]).includes(category);
+}
+
+/** Schema of what an operation is estimated to cost; a command may declare one (`CommandDefinition.estimatedCost`). */
+export const estimatedCostSchema = z.strictObject({
+  /** Amount in `currency`, ≥ 0. */
+  amount: z.number().nonnegative().finite(),
+  /** ISO 4217 code. Default `USD`. */
+  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").default("USD"),
+  /** Whether the amount is paid once or recurs. Default `once`. */
+  period: z.enum(["once", "hourly", "daily", "monthly"]).default("once"),
+});
+/** What an operation is estimated to cost. */
+export type EstimatedCost = z.infer<typeof estimatedCostSchema>;
+
+/**
+ * An operation presented to the security gate, built by the executor after the parameters were
+ * validated and before anyone is asked to confirm: a user who may not run it is denied at once.
+ */
 export interface OperationRequest {
-  /** Unique id of the operation (the execution id). */
+  /** Unique id of the operation (the execution id; kept across resumes of a pending operation). */
   readonly operationId: string;
   readonly commandId: string;
   readonly commandCategory: CommandCategory;
+  /** The provider (factory) id. */
   readonly providerId: string;
   readonly instanceId?: string;
+  /** Who asked for the operation (on a resume: still the original requester). */
   readonly userId: string;
   readonly sessionId?: string;
   readonly environment: Environment;
   /** Parameters with sensitive values already redacted. */
   readonly params: Readonly<Record<string, unknown>>;
-  /** Resource ids the operation targets. */
+  /**
+   * Resource ids the operation targets: the caller's, or when it gave none, the values of the
+   * command's `resource-ref` parameters (an array of refs gives each id).
+   */
   readonly resourceIds: readonly string[];
   readonly dangerous: boolean;
+  /** False for read-only categories (`monitor`, `cost`) and dry runs. */
+  readonly mutating: boolean;
   readonly dryRun: boolean;
   readonly rollbackAvailable: boolean;
-  /** Approval id from an earlier `needs-approval` decision, when resuming. */
-  readonly approvalId?: string;
+  /** Estimated cost: the caller's estimate, else the command's declaration; absent when neither gave one. */
+  readonly estimatedCost?: EstimatedCost;
+  /**
+   * True when the validator requires explicit confirmation whatever the gate decides (a dangerous
+   * command under `dangerousCommandsRequireExplicit`, or `requireConfirmation`). The gate cannot
+   * waive it; `confirmationReasons` say why, for the gate's explanation.
+   */
+  readonly confirmationRequired: boolean;
+  /** The validator's reasons for `confirmationRequired` (empty when not required). */
+  readonly confirmationReasons: readonly string[];
   /** The caller confirmed the operation explicitly. */
   readonly confirmed: boolean;
+  /** Who confirmed (set when `confirmed`). */
+  readonly confirmedBy?: string;
+  /** Approval id from an earlier `needs-approval` decision, when resuming. */
+  readonly approvalId?: string;
+  /** Who approved, as the resuming caller says; the gate checks it against its own approval record. */
+  readonly approvedBy?: string;
+  /** True when this request comes from resuming a pending operation. */
+  readonly resumed: boolean;
+  /** When this operation rolls back an earlier one: that operation's id. */
+  readonly rollbackOf?: string;
 }
 
 /** Fields every gate decision carries. */
 interface GateDecisionBase {
+  /** The risk assessment: score, level and the factors behind it. */
   readonly risk: RiskAssessment;
-  /** One reason from each check that ran. */
+  /** One reason from each check that ran, passed or not. */
   readonly reasons: readonly GateReason[];
 }
 
-/** The gate's answer: allowed, needs approval, needs confirmation, or denied. */
+/**
+ * The gate's answer: allowed, needs approval (with the approval id to resume with), needs
+ * confirmation, or denied. A decision can add a confirmation or an approval, never remove one the
+ * validator requires: `allowed` for a request with `confirmationRequired` and not `confirmed`
+ * still waits for confirmation.
+ */
 export type GateDecision =
   | (GateDecisionBase & { readonly outcome: "allowed" })
   | (GateDecisionBase & { readonly outcome: "needs-approval"; readonly approvalId: string })
@@ -90,15 +144,59 @@ export type GateDecision =
 /** The outcome names of a {@link GateDecision}. */
 export type GateOutcome = GateDecision["outcome"];
 
+/** How an operation the gate allowed ended. */
+export const OPERATION_RESULTS = ["success", "failure", "cancelled", "rolled-back"] as const;
+/** How an operation the gate allowed ended. */
+export type OperationResult = (typeof OPERATION_RESULTS)[number];
+
 /**
- * Decides whether an operation may run. The executor asks it before every run and never imports
- * a security implementation; `@espada/infra-security` implements it.
+ * What the gate hears after every operation it allowed: its result, so risk factors such as "this
+ * user's recent failures" and "recent changes to these resources" have data. `rolled-back` is
+ * reported for the earlier operation when an operation with `rollbackOf` succeeds.
+ */
+export interface OperationOutcomeReport {
+  /** The operation this report is about. */
+  readonly operationId: string;
+  readonly result: OperationResult;
+  /** The request the gate allowed (for `rolled-back`: the rollback operation's request). */
+  readonly request: OperationRequest;
+  /** Error code when `failure` or `cancelled`. */
+  readonly errorCode?: string;
+  /** Resources the run reported touching. */
+  readonly affectedResources: readonly string[];
+  /** Wall time of the run in ms. */
+  readonly duration: number;
+  /** Epoch ms. */
+  readonly finishedAt: number;
+  /** For `rolled-back`: the id of the operation that rolled it back. */
+  readonly rolledBackBy?: string;
+}
+
+/**
+ * Decides whether an operation may run. The executor asks it before every run (and before anyone
+ * is asked to confirm) and never imports a security implementation; `@espada/infra-security`
+ * implements it.
+ *
+ * Contract:
+ * - `checkOperation` returns a {@link GateDecision} with a risk assessment and one reason per check.
+ *   To say "I cannot decide" it throws or rejects (preferably a `GateFailureError` with a cause):
+ *   the executor reports `GATE_FAILED`, runs nothing and keeps a pending operation. It is bounded by
+ *   `commandConfig.execution.defaultTimeout` and gets an AbortSignal.
+ * - On a resume the request carries `approvalId`, `approvedBy`, `confirmedBy` and `resumed: true`;
+ *   the gate checks the approval itself.
+ * - `recordOutcome`, when present, is called once after every operation the gate allowed and the
+ *   executor ran (and once more with `rolled-back` for an operation later rolled back). It must
+ *   not throw; a rejection is logged and ignored.
  */
 export interface SecurityGate {
   checkOperation(request: OperationRequest, signal?: AbortSignal): Promise<GateDecision>;
+  recordOutcome?(report: OperationOutcomeReport): Promise<void> | void;
 }
 
-/** A gate that allows everything with a minimal risk: for tests and trusted standalone use. */
+/**
+ * A gate that allows everything with a minimal risk: for tests and trusted standalone use. The
+ * validator's confirmation still holds with it (see {@link GateDecision}).
+ */
 export function createAllowAllGate(): SecurityGate {
   const decision: GateDecision = {
     outcome: "allowed",
@@ -137,23 +235,42 @@ export const auditEventTypeSchema = z.enum(AUDIT_EVENT_TYPES);
 /** An audit event type. */
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;
 
+/** What an audit record says happened. */
+export const AUDIT_OUTCOMES = ["allowed", "success", "failure", "cancelled", "denied", "pending", "rolled-back"] as const;
+/** What an audit record says happened. */
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
 /** An audit record as handed to a sink (the sink adds sequence, hash chain and timestamp). */
 export interface AuditEventInput {
   readonly type: AuditEventType;
+  /** Who acted (the requesting user; for approvals the approver). */
   readonly actor: string;
   readonly operationId?: string;
   readonly sessionId?: string;
   readonly providerId?: string;
+  readonly instanceId?: string;
   readonly commandId?: string;
   readonly environment?: Environment;
-  readonly outcome?: "success" | "failure" | "denied" | "pending";
+  readonly outcome?: AuditOutcome;
   readonly risk?: RiskAssessment;
   readonly reasons?: readonly GateReason[];
   /** Extra detail; sinks redact it with `redactSecrets` (core's one secret-key predicate) before storing. */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** Where the executor and the shell send audit records. */
+/**
+ * Where the executor and the shell send audit records. For every operation it runs the executor
+ * records, with the same `operationId`:
+ * - before the run: `operation_requested` with outcome `allowed` (the gate's risk and reasons). When
+ *   this record rejects, a mutating operation is not run (`AUDIT_FAILED`, fail closed); a read-only
+ *   one runs only when `securityConfig.audit.readOnlyWhenUnavailable` is true.
+ * - after the run: `operation_completed` (outcome `success`) or `operation_failed` (outcome
+ *   `failure` or `cancelled`, `details.code`).
+ * Operations that do not run: `operation_rejected` (outcome `denied`) or `operation_requested`
+ * (outcome `pending`, waiting for approval or confirmation).
+ *
+ * `record` resolves once the record is durable; it rejects when it cannot record.
+ */
 export interface AuditSink {
   record(event: AuditEventInput): Promise<void>;
 }

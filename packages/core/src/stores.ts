@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { providerAuthSchema } from "./provider.js";
 import { commandCategorySchema } from "./taxonomy.js";
+import { estimatedCostSchema } from "./security.js";
 
 /** A JSON value: what every store can hold. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -120,6 +121,16 @@ export const pendingOperationSchema = z.object({
   expiresAt: z.number().optional(),
   /** The gate's explanation, shown when asking. */
   reason: z.string(),
+  /** Who confirmed it already (kept, so an approval resume does not ask again). */
+  confirmedBy: z.string().optional(),
+  /** Resource ids shown to the gate. */
+  resourceIds: z.array(z.string()).optional(),
+  /** Cost estimate the caller gave (the command's own declaration is read again on resume). */
+  estimatedCost: estimatedCostSchema.optional(),
+  /** The operation this one rolls back, when it is a rollback. */
+  rollbackOf: z.string().optional(),
+  /** Set while a resume holds it: no other resume may take it until released or `until` passed. */
+  claim: z.object({ id: z.string(), at: z.number(), until: z.number() }).optional(),
 });
 /** An operation waiting for approval or confirmation. */
 export type PendingOperation = z.infer<typeof pendingOperationSchema>;
@@ -156,14 +167,49 @@ export const infrastructureSessionSchema = z.object({
 /** A session: provider context, auth, resources, variables, pending operations and history. */
 export type InfrastructureSession = z.infer<typeof infrastructureSessionSchema>;
 
-/** What the executor needs of sessions; `InfrastructureSessionManager` implements it. */
+/** A resume's hold on a pending operation (see {@link SessionStore.claimPendingOperation}). */
+export interface PendingClaim {
+  /** Unique id of this claim. */
+  readonly id: string;
+  /** Epoch ms after which the claim is abandoned (its holder died) and another resume may take it. */
+  readonly until: number;
+}
+
+/** The outcome of claiming a pending operation. */
+export type ClaimResult =
+  | { readonly ok: true; readonly operation: PendingOperation }
+  | { readonly ok: false; readonly reason: "not-found" | "claimed" };
+
+/** What may change on a pending operation released back to waiting. */
+export interface PendingUpdate {
+  readonly kind?: PendingOperation["kind"];
+  readonly approvalId?: string;
+  readonly reason?: string;
+  readonly confirmedBy?: string;
+}
+
+/**
+ * What the executor needs of sessions; `InfrastructureSessionManager` implements it.
+ *
+ * Pending operations are resumed in three steps so none is lost: `claimPendingOperation` (exactly
+ * one of several racing callers gets it; compare-and-set on the session record), then either
+ * `completePendingOperation` (it runs now, or was definitively refused: removed) or
+ * `releasePendingOperation` (a passing failure: it waits again, optionally updated).
+ */
 export interface SessionStore {
   getSession(sessionId: string): Promise<InfrastructureSession | undefined>;
   /** Appends to the session's history, trimming to the history limits. */
   appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void>;
   addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void>;
-  /** Removes and returns a pending operation; a second call for the same id gets undefined. */
-  takePendingOperation(sessionId: string, operationId: string): Promise<PendingOperation | undefined>;
+  /**
+   * Marks a pending operation as held by `claim` unless another live claim holds it (an expired
+   * claim counts as abandoned). Works in any session state: the caller decides what may run.
+   */
+  claimPendingOperation(sessionId: string, operationId: string, claim: PendingClaim): Promise<ClaimResult>;
+  /** Removes a pending operation held by `claimId`; false when it is gone or held by another claim. */
+  completePendingOperation(sessionId: string, operationId: string, claimId: string): Promise<boolean>;
+  /** Drops the claim `claimId` (applying `update`) so the operation waits again; false when not held by it. */
+  releasePendingOperation(sessionId: string, operationId: string, claimId: string, update?: PendingUpdate): Promise<boolean>;
   /** Records resources a command touched. */
   trackResources(sessionId: string, resources: readonly z.input<typeof sessionResourceSchema>[]): Promise<void>;
   /** Stops tracking resources a command deleted (optional: a store without it keeps them listed). */

@@ -48,8 +48,8 @@ describe("security gate decisions through the whole stack", () => {
     expect(gate.requests.at(-1)).toMatchObject({ confirmed: true, operationId: first.executionId });
 
     const second = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
-    expect(second.status).toBe("failed");
-    if (second.status === "failed") expect(second.result.error.code).toBe("NOT_FOUND");
+    expect(second.status).toBe("invalid");
+    if (second.status === "invalid") expect(second.result.error.code).toBe("NOT_FOUND");
     expect(runs).toHaveLength(1);
     const after = await stack.sessions.getSession(session.id);
     expect(after?.pendingOperations).toEqual([]);
@@ -99,9 +99,14 @@ describe("security gate decisions through the whole stack", () => {
     expect(runs).toHaveLength(1);
 
     const again = await stack.executor.resume(session.id, first.pending.id, { approvalId });
-    expect(again.status).toBe("failed");
+    expect(again.status).toBe("invalid");
     expect(runs).toHaveLength(1);
-    expect(audit.records.map((r) => r.type)).toEqual(["operation_requested", "operation_requested", "command_executed"]);
+    expect(audit.records.map((r) => [r.type, r.outcome])).toEqual([
+      ["operation_requested", "pending"],
+      ["operation_requested", "pending"],
+      ["operation_requested", "allowed"],
+      ["operation_completed", "success"],
+    ]);
   });
 
   it("two racing resumes of one pending operation: exactly one runs", async () => {
@@ -114,7 +119,9 @@ describe("security gate decisions through the whole stack", () => {
       stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
       stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
     ]);
-    expect(outcomes.map((o) => o.status).sort()).toEqual(["failed", "succeeded"]);
+    const codes = outcomes.map((o) => (o.status === "succeeded" || o.status === "pending" ? o.status : o.result.error.code)).sort();
+    expect(codes[1]).toBe("succeeded");
+    expect(["CONFLICT", "NOT_FOUND"]).toContain(codes[0]);
     expect(runs).toHaveLength(1);
   });
 

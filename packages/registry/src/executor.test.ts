@@ -79,7 +79,10 @@ describe("InfrastructureCommandExecutor", () => {
     expect(ok.attempts).toBe(1);
     expect(history()).toMatchObject([{ executionId: outcome.executionId, commandId: "echo", status: "succeeded", userId: "alice", params: { message: "hi", token: "[REDACTED]" } }]);
     expect(types()).toEqual(["command:started", "command:completed"]);
-    expect(audits).toMatchObject([{ type: "command_executed", outcome: "success", actor: "alice", environment: "staging", details: { params: { token: "[REDACTED]" } } }]);
+    expect(audits).toMatchObject([
+      { type: "operation_requested", outcome: "allowed", operationId: outcome.executionId, actor: "alice", details: { params: { token: "[REDACTED]" } } },
+      { type: "operation_completed", outcome: "success", operationId: outcome.executionId, actor: "alice", environment: "staging", details: { params: { token: "[REDACTED]" } } },
+    ]);
     expect(JSON.stringify(audits)).not.toContain("s3cret");
   });
 
@@ -107,7 +110,7 @@ describe("InfrastructureCommandExecutor", () => {
     }
     await registry.lifecycle.stopProvider("p");
     const stopped = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "invalid");
-    expect(stopped.result.error).toMatchObject({ code: "CONFLICT", message: expect.stringContaining("suspended") as string });
+    expect(stopped.result.error).toMatchObject({ code: "NOT_ACTIVE", message: expect.stringContaining("suspended") as string });
   });
 
   it("returns the gate's reasons when denied and runs nothing", async () => {
@@ -122,11 +125,14 @@ describe("InfrastructureCommandExecutor", () => {
     expect(audits).toMatchObject([{ type: "operation_rejected", outcome: "denied" }]);
   });
 
-  it("denies when the gate itself fails (fail closed)", async () => {
+  it("runs nothing when the gate itself fails, and reports a gate failure, not a risk score (fail closed)", async () => {
     const gate: SecurityGate = { checkOperation: () => Promise.reject(new Error("rbac store offline")) };
-    const { executor } = await setup({ gate });
-    const denied = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "denied");
-    expect(denied.result.error.message).toMatch(/rbac store offline/);
+    const { executor, provider } = await setup({ gate });
+    const failed = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "failed");
+    expect(failed.result.error).toMatchObject({ code: "GATE_FAILED", message: expect.stringMatching(/rbac store offline/) as string });
+    expect(failed.attempts).toBe(0);
+    expect(failed.decision).toBeUndefined();
+    expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
   });
 
   it("stores a needs-approval operation in the session and resumes it exactly once", async () => {
@@ -141,7 +147,7 @@ describe("InfrastructureCommandExecutor", () => {
     const [a, b] = await Promise.all([executor.resume("s1", pending.pending.id), executor.resume("s1", pending.pending.id)]);
     const ok = expectStatus(a, "succeeded");
     expect(ok.executionId).toBe(pending.executionId);
-    expect(expectStatus(b, "failed").result.error).toMatchObject({ code: "NOT_FOUND" });
+    expect(["CONFLICT", "NOT_FOUND"]).toContain(b.status === "failed" || b.status === "invalid" ? b.result.error.code : b.status);
     expect(gate.requests[1]?.approvalId).toBe("appr-1");
     expect(history().map((h) => h.status)).toEqual(["pending", "succeeded"]);
     expect(sessions.sessions.get("s1")?.resources["vm-1"]).toMatchObject({ type: "compute", providerId: "fake" });
@@ -152,7 +158,8 @@ describe("InfrastructureCommandExecutor", () => {
     await sessions.trackResources("s1", [{ id: "vm-1", type: "compute", providerId: "fake", updatedAt: 1 }]);
     const request = { instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" } };
     const noSession = expectStatus(await executor.execute(request), "invalid");
-    expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }]);
+    expect(noSession.result.error.code).toBe("CONFIRMATION_REQUIRED");
+    expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }, { code: "SESSION_REQUIRED", path: "sessionId" }]);
     const pending = expectStatus(await executor.execute({ ...request, sessionId: "s1" }), "pending");
     expect(pending.pending.kind).toBe("confirmation");
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
@@ -169,8 +176,8 @@ describe("InfrastructureCommandExecutor", () => {
       const current = sessions.sessions.get("s1");
       if (current !== undefined) sessions.sessions.set("s1", { ...current, state });
       const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "s1" }), "invalid");
-      expect(refused.result.error.code).toBe("ILLEGAL_TRANSITION");
-      expect(refused.issues).toMatchObject([{ code: "SESSION_NOT_ACTIVE", path: "sessionId" }]);
+      expect(refused.result.error.code).toBe("NOT_ACTIVE");
+      expect(refused.issues).toMatchObject([{ code: "NOT_ACTIVE", path: "sessionId" }]);
       expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "invalid");
     }
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);

@@ -1,20 +1,25 @@
 import {
+  auditConfigSchema,
   clampTimerDelay,
   commandConfigSchema,
   createEventBus,
   createNoopLogger,
+  formatIssues,
   InfrastructureCommandValidator,
   InfrastructureError,
   isDryRunRequest,
   isInfrastructureError,
+  isMutatingCategory,
   isRecord,
   MAX_TIMER_MS,
+  notFoundMessage,
   raceAbort,
   redactParams,
   TimeoutError,
   toError,
 } from "@espada/infra-core";
 import type {
+  AuditConfig,
   AuditEventInput,
   AuditSink,
   CommandConfig,
@@ -26,19 +31,28 @@ import type {
   CommandResult,
   CommandSuccess,
   CommandValidationConfig,
-  Environment,
+  EstimatedCost,
+  ExecuteRequest,
   ExecutionContext,
+  ExecutionOutcome,
   GateDecision,
+  InfrastructureErrorCode,
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureProvider,
   InfrastructureSession,
-  LifecycleState,
+  OperationListener,
+  OperationOutcomeReport,
   OperationRequest,
+  OperationResult,
+  OperationRunner,
   PendingOperation,
+  PendingUpdate,
   ProgressUpdate,
+  ResumeOptions,
   SecurityGate,
   SessionStore,
+  Unsubscribe,
   ValidatedCommandCall,
   ValidationIssue,
 } from "@espada/infra-core";
@@ -47,11 +61,10 @@ import { parseWith } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";
 import type { ResourceChange } from "./resourceChanges.js";
+import { executorSourceOf, InfrastructureProviderRegistry } from "./registry.js";
+import type { ExecutorProviderSource } from "./providerSource.js";
 
-/** Where the executor finds provider instances; {@link InfrastructureProviderRegistry} fits. */
-export interface ExecutorProviderSource {
-  getInstance(instanceId: string): { readonly state: LifecycleState; readonly provider: InfrastructureProvider } | undefined;
-}
+export type { ExecutorProviderSource } from "./providerSource.js";
 
 /** `commandConfig` as a caller may give it: every key optional, the spec's defaults fill the rest. */
 export interface CommandConfigInput {
@@ -62,14 +75,16 @@ export interface CommandConfigInput {
 
 /** Options of {@link InfrastructureCommandExecutor}. */
 export interface CommandExecutorOptions {
-  /** Where instances are looked up (the registry). */
-  readonly providers: ExecutorProviderSource;
-  /** Asked before every run; `createAllowAllGate()` from core for trusted use and tests. */
+  /** The registry (its provider objects stay private to the executor), or a source of providers you hold yourself. */
+  readonly providers: InfrastructureProviderRegistry | ExecutorProviderSource;
+  /** Asked before every run (and before anyone is asked to confirm); `createAllowAllGate()` from core for trusted use and tests. */
   readonly gate: SecurityGate;
   /** Sessions: history, pending operations and tracked resources. Without it nothing is recorded and nothing can wait for approval. */
   readonly sessions?: SessionStore;
-  /** Receives an audit record of every outcome. */
+  /** Receives `operation_requested` before every run and the outcome after it (see core's `AuditSink`). */
   readonly audit?: AuditSink;
+  /** `securityConfig.audit` (parsed with core's `auditConfigSchema`): `readOnlyWhenUnavailable` is read. */
+  readonly auditConfig?: Partial<AuditConfig>;
   /** Bus for `command:*` and `resource:*` events. Default: a private bus (see `events`). */
   readonly events?: InfrastructureEventBus;
   readonly logger?: InfrastructureLogger;
@@ -79,67 +94,28 @@ export interface CommandExecutorOptions {
   readonly validator?: InfrastructureCommandValidator;
   /** How long a pending operation may wait for approval or confirmation, in ms. Default 3 600 000. */
   readonly pendingTimeout?: number;
+  /**
+   * How long a resume holds a pending operation before another resume may take it over (its holder
+   * is presumed dead), in ms. Default: 3 × `defaultTimeout` (the gate and the audit are each bounded by it).
+   */
+  readonly claimLease?: number;
   /** Source of jitter in [0, 1). Default `Math.random`. */
   readonly random?: () => number;
 }
 
-/** One command call. */
-export interface ExecuteRequest {
-  readonly instanceId: string;
-  readonly commandId: string;
-  /** Parameters (validated with core's validator). Default `{}`. */
-  readonly params?: unknown;
-  /** Session whose history, pending operations and resources the run lands in. */
-  readonly sessionId?: string;
-  /** Default: the session's user, else `"system"`. */
-  readonly userId?: string;
-  /** Default: the session's environment, else `"development"`. */
-  readonly environment?: Environment;
-  /** Simulate; refused when the command does not declare `supportsDryRun`. */
-  readonly dryRun?: boolean;
-  /** The caller explicitly confirms a dangerous command. */
-  readonly confirmed?: boolean;
-  /** Cancels the run (queued, running or waiting to retry); it reaches the provider as `ctx.signal`. */
-  readonly signal?: AbortSignal;
-  /** Resource ids the call targets (shown to the gate). */
-  readonly resourceIds?: readonly string[];
-  /** Time limit of each attempt in ms; an attempt that times out ends the call (not retried: it may have had effects). Overrides the command's `timeout` and `defaultTimeout`. */
-  readonly timeout?: number;
-  /** Extra variables on top of the session's. */
-  readonly variables?: Readonly<Record<string, unknown>>;
-}
-
-/** Options of {@link InfrastructureCommandExecutor.resume}. */
-export interface ResumeOptions {
-  /** The approval granted for a `needs-approval` operation (default: the one it was given). */
-  readonly approvalId?: string;
-  /** Explicit confirmation, for a `confirmation` pending operation or a dangerous command. */
-  readonly confirmed?: boolean;
-  readonly signal?: AbortSignal;
-  readonly timeout?: number;
-}
+export type { ExecuteRequest, ResumeOptions, ExecutionOutcome, ExecutionStatus } from "@espada/infra-core";
 
 /** Fields every outcome carries. */
-interface OutcomeBase {
-  readonly executionId: string;
-  readonly commandId: string;
-  readonly instanceId: string;
-  readonly sessionId: string | undefined;
-  /** Wall time of the whole call in ms (queueing and retries included). */
-  readonly duration: number;
+type OutcomeBase = Pick<ExecutionOutcome, "executionId" | "commandId" | "instanceId" | "sessionId" | "duration">;
+
+/** A resume's hold on the pending operation it runs. */
+interface Held {
+  readonly sessionId: string;
+  readonly operation: PendingOperation;
+  readonly claimId: string;
+  /** Set once the operation was consumed or released. */
+  settled: boolean;
 }
-
-/** What {@link InfrastructureCommandExecutor.execute} returns: expected failures are outcomes, never throws. */
-export type ExecutionOutcome =
-  | (OutcomeBase & { readonly status: "succeeded"; readonly result: CommandSuccess; readonly attempts: number; readonly decision: GateDecision; readonly warnings: readonly ValidationIssue[] })
-  | (OutcomeBase & { readonly status: "failed"; readonly result: CommandFailure; readonly attempts: number; readonly decision: GateDecision | undefined })
-  | (OutcomeBase & { readonly status: "cancelled"; readonly result: CommandFailure; readonly attempts: number; readonly decision: GateDecision | undefined })
-  | (OutcomeBase & { readonly status: "denied"; readonly result: CommandFailure; readonly decision: GateDecision })
-  | (OutcomeBase & { readonly status: "invalid"; readonly result: CommandFailure; readonly issues: readonly ValidationIssue[] })
-  | (OutcomeBase & { readonly status: "pending"; readonly pending: PendingOperation; readonly decision: GateDecision | undefined });
-
-/** The status names of an {@link ExecutionOutcome}. */
-export type ExecutionStatus = ExecutionOutcome["status"];
 
 /** Everything one call carries through the pipeline. */
 interface Call {
@@ -147,20 +123,23 @@ interface Call {
   readonly request: ExecuteRequest;
   readonly startedAt: number;
   readonly controller: AbortController;
-  approvalId: string | undefined;
+  readonly approvalId: string | undefined;
+  readonly approvedBy: string | undefined;
+  readonly held: Held | undefined;
   provider: InfrastructureProvider | undefined;
   command: CommandDefinition | undefined;
   session: InfrastructureSession | undefined;
   userId: string;
-  environment: Environment;
+  environment: string;
   dryRun: boolean;
   redacted: Record<string, unknown>;
+  /** What was presented to the gate, once it was. */
+  operation: OperationRequest | undefined;
   /** Core's verdict on the params: handed to the provider so it does not validate again with other settings. */
   validated: ValidatedCommandCall | undefined;
 }
 
 const REASON_CANCELLED = "cancelled by the caller";
-const COMMAND_AUDIT_TYPES = { success: "command_executed", failure: "command_failed" } as const;
 
 function failure(code: string, message: string, details?: Readonly<Record<string, unknown>>, recoverable = false): CommandFailure {
   return { success: false, error: { code, message, recoverable, ...(details === undefined ? {} : { details }) }, duration: 0, logs: [], affectedResources: [], rollbackAvailable: false };
@@ -168,10 +147,13 @@ function failure(code: string, message: string, details?: Readonly<Record<string
 
 /**
  * The path every operation takes: find the instance and command → validate with core's
- * `InfrastructureCommandValidator` → ask the `SecurityGate` → denied: reasons, audit, nothing runs;
- * needs approval or confirmation: a pending operation stored in the session, run later by
- * {@link resume}; allowed: run with a timeout, retries (recoverable failures only, exponential
- * backoff with jitter), a concurrency limit, cancellation and progress → session history, events, audit.
+ * `InfrastructureCommandValidator` → ask the `SecurityGate` (before anyone is asked to confirm) →
+ * denied: reasons, audit, nothing runs; needs approval or confirmation (the gate's, or the
+ * validator's, which no gate can waive): a pending operation stored in the session, run later by
+ * {@link resume}; allowed: audit `operation_requested` (a mutating operation is not run when the
+ * audit cannot record it) → run with a timeout, retries (recoverable failures only, exponential
+ * backoff with jitter), a concurrency limit, cancellation and progress → session history, events,
+ * audit outcome, the gate's `recordOutcome`, outcome listeners.
  *
  * A provider that throws, returns garbage or hangs never crashes or wedges the executor.
  */
@@ -180,24 +162,33 @@ export class InfrastructureCommandExecutor {
   readonly config: CommandConfig;
   /** The bus `command:*` and `resource:*` events are emitted on. */
   readonly events: InfrastructureEventBus;
+  /**
+   * Core's `OperationRunner` over this executor: execute, resume and outcome listeners, nothing
+   * else (no `close`, no config). Hand this to the conversation pipeline, the gateway and agent tools.
+   */
+  readonly runner: OperationRunner;
   readonly #providers: ExecutorProviderSource;
   readonly #gate: SecurityGate;
   readonly #sessions: SessionStore | undefined;
   readonly #audit: AuditSink | undefined;
+  readonly #auditConfig: AuditConfig;
   readonly #logger: InfrastructureLogger;
   readonly #validator: InfrastructureCommandValidator;
   readonly #slots: Semaphore;
   readonly #random: () => number;
   readonly #pendingTimeout: number;
+  readonly #claimLease: number;
   readonly #closing = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Controllers of the calls in progress, aborted by {@link close}. */
   readonly #calls = new Set<AbortController>();
+  readonly #listeners = new Set<OperationListener>();
 
   /** @throws ValidationError naming the config field (`commandConfig.execution.parallelLimit`). */
   constructor(options: CommandExecutorOptions) {
     this.config = parseWith(commandConfigSchema, options.config ?? {}, "commandConfig", "command config");
-    this.#providers = options.providers;
+    this.#auditConfig = parseWith(auditConfigSchema, options.auditConfig ?? {}, "securityConfig.audit", "audit config");
+    this.#providers = options.providers instanceof InfrastructureProviderRegistry ? executorSourceOf(options.providers) : options.providers;
     this.#gate = options.gate;
     this.#sessions = options.sessions;
     this.#audit = options.audit;
@@ -207,6 +198,12 @@ export class InfrastructureCommandExecutor {
     this.#slots = new Semaphore(this.config.execution.parallelLimit);
     this.#random = options.random ?? Math.random;
     this.#pendingTimeout = options.pendingTimeout ?? 3_600_000;
+    this.#claimLease = Math.min(options.claimLease ?? 3 * this.config.execution.defaultTimeout, MAX_TIMER_MS);
+    this.runner = Object.freeze({
+      execute: (request: ExecuteRequest) => this.execute(request),
+      resume: (sessionId: string, pendingId: string, resumeOptions?: ResumeOptions) => this.resume(sessionId, pendingId, resumeOptions),
+      onOutcome: (listener: OperationListener) => this.onOutcome(listener),
+    });
   }
 
   /** Runs currently holding a slot. */
@@ -219,18 +216,29 @@ export class InfrastructureCommandExecutor {
     return this.#slots.queued;
   }
 
-  /** Executes one command call. Never throws for an expected failure: see {@link ExecutionOutcome}. */
+  /** Executes one command call. Never throws for an expected failure: see core's `ExecutionOutcome`. */
   execute(request: ExecuteRequest): Promise<ExecutionOutcome> {
-    return this.#track(this.#process(request, globalThis.crypto.randomUUID(), undefined));
+    return this.#track(this.#process(request, globalThis.crypto.randomUUID(), undefined, undefined, undefined));
   }
 
   /**
-   * Resumes a pending operation once approved or confirmed. The pending operation is taken from the
-   * session exactly once (a second resume gets `NOT_FOUND`), validated again and presented to the
-   * gate again with the approval id and confirmation; the outcome keeps the original execution id.
+   * Resumes a pending operation once approved or confirmed: it is claimed (exactly one of several
+   * racing resumes gets it; the others get `CONFLICT`), validated again and presented to the gate
+   * again with the approval id, who approved and who confirmed. It is consumed only when it runs or
+   * is definitively refused (denied, invalid, expired); after a passing failure (instance not
+   * active, gate failure, audit failure, cancelled before the run) it waits again. The outcome keeps
+   * the original execution id.
    */
   resume(sessionId: string, pendingId: string, options: ResumeOptions = {}): Promise<ExecutionOutcome> {
     return this.#track(this.#resume(sessionId, pendingId, options));
+  }
+
+  /** Calls `listener` with every outcome (succeeded, failed, denied, pending…) once it is final; returns the unsubscribe. */
+  onOutcome(listener: OperationListener): Unsubscribe {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /**
@@ -243,39 +251,74 @@ export class InfrastructureCommandExecutor {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
+  #track(work: Promise<ExecutionOutcome>): Promise<ExecutionOutcome> {
+    const notified = work.then((outcome) => {
+      this.#notify(outcome);
+      return outcome;
+    });
+    this.#inFlight.add(notified);
     const done = (): void => {
-      this.#inFlight.delete(work);
+      this.#inFlight.delete(notified);
     };
-    work.then(done, done);
-    return work;
+    notified.then(done, done);
+    return notified;
+  }
+
+  #notify(outcome: ExecutionOutcome): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(outcome);
+      } catch (error) {
+        this.#logger.warn("outcome listener threw", { executionId: outcome.executionId, error });
+      }
+    }
   }
 
   async #resume(sessionId: string, pendingId: string, options: ResumeOptions): Promise<ExecutionOutcome> {
-    const base = { executionId: pendingId, commandId: "", instanceId: "", sessionId, duration: 0 };
-    if (this.#sessions === undefined) {
-      return { ...base, status: "failed", attempts: 0, decision: undefined, result: failure("INVALID_ARGUMENT", "No session store configured: nothing can be resumed", { field: "sessions" }) };
+    const base: OutcomeBase = { executionId: pendingId, commandId: "", instanceId: "", sessionId, duration: 0 };
+    const stopped = (code: InfrastructureErrorCode, message: string, field?: string): ExecutionOutcome => ({
+      ...base,
+      status: "failed",
+      attempts: 0,
+      decision: undefined,
+      result: failure(code, message, field === undefined ? undefined : { field }),
+    });
+    if (this.#sessions === undefined) return stopped("INVALID_ARGUMENT", "sessions: no session store configured, nothing can be resumed", "sessions");
+    if (this.#closing.signal.aborted) return stopped("SHUTDOWN", "The command executor is closing");
+    let session: InfrastructureSession | undefined;
+    try {
+      session = await this.#sessions.getSession(sessionId);
+    } catch (error) {
+      return stopped("STORAGE_FAILED", `sessionId: could not read session "${sessionId}": ${toError(error).message}`, "sessionId");
+    }
+    if (session === undefined) {
+      const message = notFoundMessage("session", sessionId);
+      return { ...base, status: "invalid", issues: [{ code: "NOT_FOUND", message, path: "sessionId" }], result: failure("NOT_FOUND", `sessionId: ${message}`, { field: "sessionId" }) };
     }
     // an ended session keeps its pending operations (it may be activated again) and runs none of them
-    const session = await this.#sessions.getSession(sessionId).catch(() => undefined);
-    if (session !== undefined && session.state !== "active") {
+    if (session.state !== "active") {
       const refused = inactiveSession(session);
       return { ...base, status: "invalid", issues: refused.issues, result: failure(refused.code, refused.message, { issues: refused.issues }) };
     }
-    let pending: PendingOperation | undefined;
+    const claimId = globalThis.crypto.randomUUID();
+    let claim;
     try {
-      pending = await this.#sessions.takePendingOperation(sessionId, pendingId);
+      claim = await this.#sessions.claimPendingOperation(sessionId, pendingId, { id: claimId, until: Date.now() + this.#claimLease });
     } catch (error) {
-      return { ...base, status: "failed", attempts: 0, decision: undefined, result: failure("STORAGE_FAILED", `Could not take pending operation: ${toError(error).message}`) };
+      return stopped("STORAGE_FAILED", `pendingId: could not claim pending operation "${pendingId}": ${toError(error).message}`, "pendingId");
     }
-    if (pending === undefined) {
-      return { ...base, status: "failed", attempts: 0, decision: undefined, result: failure("NOT_FOUND", `Pending operation "${pendingId}" not found in session "${sessionId}"`, { field: "pendingId" }) };
+    if (!claim.ok) {
+      if (claim.reason === "claimed") return stopped("CONFLICT", `pendingId: pending operation "${pendingId}" is being resumed by another caller`, "pendingId");
+      const message = notFoundMessage("pending operation", pendingId, session.pendingOperations.map((op) => op.id));
+      return { ...base, status: "invalid", issues: [{ code: "NOT_FOUND", message, path: "pendingId" }], result: failure("NOT_FOUND", `pendingId: ${message} in session "${sessionId}"`, { field: "pendingId" }) };
     }
+    const pending = claim.operation;
+    const held: Held = { sessionId, operation: pending, claimId, settled: false };
     if (pending.expiresAt !== undefined && pending.expiresAt < Date.now()) {
-      const outcome = { ...base, commandId: pending.commandId, instanceId: pending.instanceId };
-      return { ...outcome, status: "failed", attempts: 0, decision: undefined, result: failure("TIMEOUT", `Pending operation "${pendingId}" expired`, { field: "pendingId" }) };
+      await this.#consume(held);
+      return { ...base, commandId: pending.commandId, instanceId: pending.instanceId, status: "failed", attempts: 0, decision: undefined, result: failure("EXPIRED", `pendingId: pending operation "${pendingId}" expired`, { field: "pendingId" }) };
     }
+    const confirmedBy = options.confirmed === true ? (options.confirmedBy ?? pending.userId) : pending.confirmedBy;
     const request: ExecuteRequest = {
       instanceId: pending.instanceId,
       commandId: pending.commandId,
@@ -284,20 +327,31 @@ export class InfrastructureCommandExecutor {
       userId: pending.userId,
       environment: pending.environment,
       dryRun: pending.dryRun,
-      confirmed: options.confirmed === true,
+      confirmed: confirmedBy !== undefined,
+      ...(confirmedBy === undefined ? {} : { confirmedBy }),
+      ...(pending.resourceIds === undefined || pending.resourceIds.length === 0 ? {} : { resourceIds: pending.resourceIds }),
+      ...(pending.estimatedCost === undefined ? {} : { estimatedCost: pending.estimatedCost }),
+      ...(pending.rollbackOf === undefined ? {} : { rollbackOf: pending.rollbackOf }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     };
-    return this.#process(request, pending.id, options.approvalId ?? pending.approvalId);
+    try {
+      return await this.#process(request, pending.id, options.approvalId ?? pending.approvalId, options.approvedBy, held);
+    } finally {
+      // anything that neither ran nor was refused for good leaves the operation waiting
+      if (!held.settled) await this.#release(held);
+    }
   }
 
-  async #process(request: ExecuteRequest, executionId: string, approvalId: string | undefined): Promise<ExecutionOutcome> {
+  async #process(request: ExecuteRequest, executionId: string, approvalId: string | undefined, approvedBy: string | undefined, held: Held | undefined): Promise<ExecutionOutcome> {
     const call: Call = {
       executionId,
       request,
       startedAt: Date.now(),
       controller: new AbortController(),
       approvalId,
+      approvedBy,
+      held,
       provider: undefined,
       command: undefined,
       session: undefined,
@@ -305,6 +359,7 @@ export class InfrastructureCommandExecutor {
       environment: request.environment ?? "development",
       dryRun: request.dryRun === true,
       redacted: {},
+      operation: undefined,
       validated: undefined,
     };
     const onCallerAbort = (): void => call.controller.abort(new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`));
@@ -329,24 +384,26 @@ export class InfrastructureCommandExecutor {
     const { timeout } = request;
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= MAX_TIMER_MS)) {
       const message = `must be an integer ≥ 1 and ≤ ${MAX_TIMER_MS} (ms)`;
-      return this.#invalid(call, "INVALID_ARGUMENT", `Invalid timeout: ${message}`, [{ code: "INVALID_VALUE", message, path: "timeout" }]);
+      return this.#invalid(call, "INVALID_ARGUMENT", `timeout: ${message}`, [{ code: "INVALID_VALUE", message, path: "timeout" }]);
     }
     const instance = this.#providers.getInstance(request.instanceId);
     if (instance === undefined) {
-      return this.#invalid(call, "NOT_FOUND", `Provider instance "${request.instanceId}" not found`, [{ code: "NOT_FOUND", message: "no such provider instance", path: "instanceId" }]);
+      const message = notFoundMessage("instance", request.instanceId, this.#providers.instanceIds?.());
+      return this.#invalid(call, "NOT_FOUND", `instanceId: ${message}`, [{ code: "NOT_FOUND", message, path: "instanceId" }]);
     }
     call.provider = instance.provider;
-    const command = instance.provider.getCommands().find((c) => c.id === request.commandId);
+    const commands = instance.provider.getCommands();
+    const command = commands.find((c) => c.id === request.commandId);
     if (command === undefined) {
-      return this.#invalid(call, "NOT_FOUND", `Command "${request.commandId}" not found on provider "${request.instanceId}"`, [
-        { code: "NOT_FOUND", message: "no such command", path: "commandId" },
-      ]);
+      const message = `${notFoundMessage("command", request.commandId, commands.map((c) => c.id))} on instance "${request.instanceId}"`;
+      return this.#invalid(call, "NOT_FOUND", `commandId: ${message}`, [{ code: "NOT_FOUND", message, path: "commandId" }]);
     }
     call.command = command;
     if (request.sessionId !== undefined && this.#sessions !== undefined) {
       call.session = await this.#sessions.getSession(request.sessionId).catch(() => undefined);
       if (call.session === undefined) {
-        return this.#invalid(call, "NOT_FOUND", `Session "${request.sessionId}" not found`, [{ code: "NOT_FOUND", message: "no such session", path: "sessionId" }]);
+        const message = notFoundMessage("session", request.sessionId);
+        return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [{ code: "NOT_FOUND", message, path: "sessionId" }]);
       }
       call.userId = request.userId ?? call.session.userId;
       call.environment = request.environment ?? call.session.environment;
@@ -357,71 +414,108 @@ export class InfrastructureCommandExecutor {
     }
     const params = request.params ?? {};
     call.dryRun = isDryRunRequest(params, call.dryRun);
-    const confirmed = request.confirmed === true;
-    const validation = this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed });
+    const confirmedBy = request.confirmed === true ? (request.confirmedBy ?? call.userId) : undefined;
+    // Validate as if unconfirmed: the confirmation the validator requires is learnt here, shown to
+    // the gate, and enforced after the gate whatever it decides. A confirmed call is validated again
+    // as confirmed, for the verdict the provider receives.
+    const unconfirmed = this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed: false });
+    const validation = confirmedBy === undefined ? unconfirmed : this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed: true });
     call.redacted = validation.redactedParams;
     call.validated = validation.validated;
-    if (!validation.valid) {
-      const onlyConfirmation = validation.errors.every((issue) => issue.code === "CONFIRMATION_REQUIRED");
-      if (onlyConfirmation && call.session !== undefined) {
-        const reason = validation.errors.map((issue) => issue.message).join("; ");
-        return this.#storePending(call, "confirmation", validation.params, reason, undefined);
-      }
-      const detail = validation.errors.map((issue) => `${issue.path ?? "params"}: ${issue.message}`).join("; ");
-      return this.#invalid(call, "VALIDATION_FAILED", `Invalid call of "${command.id}": ${detail}`, validation.errors);
+    const confirmationIssues = unconfirmed.errors.filter((issue) => issue.code === "CONFIRMATION_REQUIRED");
+    const errors = validation.errors.filter((issue) => issue.code !== "CONFIRMATION_REQUIRED");
+    if (errors.length > 0) {
+      const code = errors.every((issue) => issue.code === "DRY_RUN_UNSUPPORTED") ? "DRY_RUN_UNSUPPORTED" : "VALIDATION_FAILED";
+      return this.#invalid(call, code, `Invalid call of "${command.id}": ${formatIssues(errors)}`, errors, true);
     }
     if (instance.state !== "active") {
-      return this.#invalid(call, "CONFLICT", `Provider instance "${request.instanceId}" is "${instance.state}", not "active"`, [
-        { code: "NOT_ACTIVE", message: `provider is "${instance.state}"`, path: "instanceId" },
-      ]);
+      const message = `instance "${request.instanceId}" is ${instance.state}, not active`;
+      return this.#invalid(call, "NOT_ACTIVE", `instanceId: ${message}`, [{ code: "NOT_ACTIVE", message, path: "instanceId" }]);
     }
+    call.operation = this.#operationRequest(call, command, instance.provider, validation.params, confirmationIssues, confirmedBy);
 
-    const decision = await this.#askGate(call, command, instance.provider, confirmed);
-    if (decision === undefined) return this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, undefined);
+    const asked = await this.#askGate(call, call.operation);
+    if (asked.kind === "cancelled") return this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, undefined);
+    if (asked.kind === "failed") return this.#gateFailed(call, asked.error);
+    const decision = asked.decision;
     switch (decision.outcome) {
       case "denied":
         return this.#denied(call, decision);
       case "needs-approval":
-        return this.#storePending(call, "approval", validation.params, reasonsOf(decision), decision);
+        return this.#wait(call, "approval", validation.params, reasonsOf(decision), decision, confirmedBy);
       case "needs-confirmation":
-        return this.#storePending(call, "confirmation", validation.params, reasonsOf(decision), decision);
+        return this.#wait(call, "confirmation", validation.params, reasonsOf(decision), decision, confirmedBy);
       case "allowed":
+        // the gate may add a confirmation, never remove the one the validator requires
+        if (confirmationIssues.length > 0 && confirmedBy === undefined) {
+          return this.#wait(call, "confirmation", validation.params, confirmationIssues.map((i) => i.message).join("; "), decision, undefined, confirmationIssues);
+        }
         return this.#run(call, command, instance.provider, validation.params, decision, validation.warnings);
     }
   }
 
-  /** Asks the gate (bounded by `defaultTimeout`); a failing gate denies. Returns undefined when the call was cancelled meanwhile. */
-  async #askGate(call: Call, command: CommandDefinition, provider: InfrastructureProvider, confirmed: boolean): Promise<GateDecision | undefined> {
-    const operation: OperationRequest = {
+  #operationRequest(
+    call: Call,
+    command: CommandDefinition,
+    provider: InfrastructureProvider,
+    params: Record<string, unknown>,
+    confirmationIssues: readonly ValidationIssue[],
+    confirmedBy: string | undefined,
+  ): OperationRequest {
+    const { request } = call;
+    const resourceIds = request.resourceIds !== undefined && request.resourceIds.length > 0 ? [...request.resourceIds] : resourceRefsOf(command, params);
+    const estimatedCost: EstimatedCost | undefined = request.estimatedCost ?? command.estimatedCost;
+    return {
       operationId: call.executionId,
       commandId: command.id,
       commandCategory: command.category,
       providerId: provider.meta.id,
-      instanceId: call.request.instanceId,
+      instanceId: request.instanceId,
       userId: call.userId,
-      ...(call.request.sessionId === undefined ? {} : { sessionId: call.request.sessionId }),
+      ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
       environment: call.environment,
       params: call.redacted,
-      resourceIds: call.request.resourceIds ?? [],
+      resourceIds,
       dangerous: command.dangerous,
+      mutating: isMutatingCategory(command.category) && !call.dryRun,
       dryRun: call.dryRun,
       rollbackAvailable: safeHasRollback(provider),
+      ...(estimatedCost === undefined ? {} : { estimatedCost }),
+      confirmationRequired: confirmationIssues.length > 0,
+      confirmationReasons: confirmationIssues.map((issue) => issue.message),
+      confirmed: confirmedBy !== undefined,
+      ...(confirmedBy === undefined ? {} : { confirmedBy }),
       ...(call.approvalId === undefined ? {} : { approvalId: call.approvalId }),
-      confirmed,
+      ...(call.approvedBy === undefined ? {} : { approvedBy: call.approvedBy }),
+      resumed: call.held !== undefined,
+      ...(request.rollbackOf === undefined ? {} : { rollbackOf: request.rollbackOf }),
     };
+  }
+
+  /** Asks the gate, bounded by `defaultTimeout`: a decision, a gate failure (threw, rejected, timed out, returned garbage), or cancelled meanwhile. */
+  async #askGate(call: Call, operation: OperationRequest): Promise<{ kind: "decided"; decision: GateDecision } | { kind: "failed"; error: Error } | { kind: "cancelled" }> {
     try {
-      return await withTimeout(
+      const decision = await withTimeout(
         attempt(() => this.#gate.checkOperation(operation, call.controller.signal)),
         this.config.execution.defaultTimeout,
         "security check",
         call.controller.signal,
       );
+      if (!isDecision(decision)) return { kind: "failed", error: new Error("the gate returned something that is not a decision") };
+      return { kind: "decided", decision };
     } catch (error) {
-      if (call.controller.signal.aborted) return undefined;
-      const message = `security gate failed: ${toError(error).message}`;
-      this.#logger.error(message, { executionId: call.executionId, error });
-      return { outcome: "denied", risk: { score: 100, level: "critical", factors: [] }, reasons: [{ check: "risk", passed: false, message }] };
+      if (call.controller.signal.aborted) return { kind: "cancelled" };
+      return { kind: "failed", error: toError(error) };
     }
+  }
+
+  async #gateFailed(call: Call, error: Error): Promise<ExecutionOutcome> {
+    const message = `security gate failed: ${error.message}`;
+    this.#logger.error(message, { executionId: call.executionId, error });
+    const result = failure("GATE_FAILED", `${message}; nothing ran${call.held === undefined ? "" : ", the pending operation is kept"}`);
+    await this.#history(call, "failed", result, []);
+    await this.#record({ type: "operation_failed", outcome: "failure", details: { code: "GATE_FAILED", stage: "gate" } }, call);
+    return { ...this.#base(call), status: "failed", result, attempts: 0, decision: undefined };
   }
 
   async #run(
@@ -441,6 +535,22 @@ export class InfrastructureCommandExecutor {
     let result: CommandResult;
     let attempts = 0;
     try {
+      // audit before: a mutating operation the audit cannot record does not run (fail closed)
+      const audited = await this.#record({ type: "operation_requested", outcome: "allowed", risk: decision.risk, reasons: decision.reasons }, call);
+      if (!audited && !(call.operation?.mutating === false && this.#auditConfig.readOnlyWhenUnavailable === true)) {
+        const what = call.operation?.mutating === false ? "read-only operation (securityConfig.audit.readOnlyWhenUnavailable is off)" : "mutating operation";
+        return await this.#finishFailed(call, "failed", failure("AUDIT_FAILED", `The audit sink could not record the ${what}; nothing ran`), 0, decision);
+      }
+      if (call.controller.signal.aborted) return await this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, decision);
+      if (call.held !== undefined) {
+        const consumed = await this.#consume(call.held);
+        if (consumed !== "consumed") {
+          const stolen = consumed === "lost";
+          const code = stolen ? "CONFLICT" : "STORAGE_FAILED";
+          const message = stolen ? `pending operation "${call.held.operation.id}" was taken over by another resume; nothing ran here` : `could not consume pending operation "${call.held.operation.id}"; nothing ran`;
+          return await this.#finishFailed(call, "failed", failure(code, message, { field: "pendingId" }), 0, decision);
+        }
+      }
       this.#emitCommand("command:started", call, { attempt: 1 });
       const timeout = call.request.timeout ?? command.timeout ?? this.config.execution.defaultTimeout;
       const { maxRetries, retryDelay } = this.config.execution;
@@ -476,7 +586,7 @@ export class InfrastructureCommandExecutor {
       userId: call.userId,
       environment: call.environment,
       dryRun: call.dryRun,
-      confirmed: call.request.confirmed === true,
+      confirmed: call.operation?.confirmed === true,
       signal,
       progress: (update: ProgressUpdate) => {
         if (!settled) this.#emitCommand("command:progress", call, { attempt: attemptNo, progress: update });
@@ -507,16 +617,57 @@ export class InfrastructureCommandExecutor {
     return failure("CANCELLED", `Command "${call.request.commandId}" was ${REASON_CANCELLED}`);
   }
 
-  async #storePending(call: Call, kind: PendingOperation["kind"], params: Record<string, unknown>, reason: string, decision: GateDecision | undefined): Promise<ExecutionOutcome> {
+  /** Removes the held pending operation: it runs now, or was refused for good. */
+  async #consume(held: Held): Promise<"consumed" | "lost" | "failed"> {
+    try {
+      const removed = await this.#sessions?.completePendingOperation(held.sessionId, held.operation.id, held.claimId);
+      held.settled = removed === true;
+      return removed === true ? "consumed" : "lost";
+    } catch (error) {
+      this.#logger.warn("could not consume a pending operation", { executionId: held.operation.id, error });
+      return "failed";
+    }
+  }
+
+  /** Lets the held pending operation wait again (optionally updated). */
+  async #release(held: Held, update?: PendingUpdate): Promise<void> {
+    held.settled = true;
+    try {
+      await this.#sessions?.releasePendingOperation(held.sessionId, held.operation.id, held.claimId, update);
+    } catch (error) {
+      // the claim lapses after claimLease, so the operation is still not lost
+      this.#logger.warn("could not release a pending operation; it can be resumed once its claim lapses", { executionId: held.operation.id, error });
+    }
+  }
+
+  /** The operation must wait for approval or confirmation: stored in the session (or, on a resume, kept there updated). */
+  async #wait(
+    call: Call,
+    kind: PendingOperation["kind"],
+    params: Record<string, unknown>,
+    reason: string,
+    decision: GateDecision,
+    confirmedBy: string | undefined,
+    confirmationIssues: readonly ValidationIssue[] = [],
+  ): Promise<ExecutionOutcome> {
     const command = call.command;
     const provider = call.provider;
+    const approvalId = decision.outcome === "needs-approval" ? decision.approvalId : undefined;
+    if (call.held !== undefined) {
+      const update: PendingUpdate = { kind, reason, ...(approvalId === undefined ? {} : { approvalId }), ...(confirmedBy === undefined ? {} : { confirmedBy }) };
+      await this.#release(call.held, update);
+      const pending: PendingOperation = { ...withoutClaim(call.held.operation), ...update };
+      await this.#history(call, "pending", undefined, []);
+      await this.#record({ type: "operation_requested", outcome: "pending", risk: decision.risk, reasons: decision.reasons, details: { kind } }, call);
+      return { ...this.#base(call), status: "pending", pending, decision };
+    }
     if (this.#sessions === undefined || call.session === undefined || command === undefined || provider === undefined) {
-      return this.#invalid(call, "INVALID_ARGUMENT", `The operation needs ${kind} (${reason}); a session is required to hold it`, [
-        { code: "SESSION_REQUIRED", message: `needs ${kind}: pass a sessionId`, path: "sessionId" },
-      ]);
+      const code = kind === "approval" ? "APPROVAL_REQUIRED" : "CONFIRMATION_REQUIRED";
+      const issues: ValidationIssue[] = [...confirmationIssues, { code: "SESSION_REQUIRED", message: `needs ${kind} (${reason}): pass a sessionId so it can wait`, path: "sessionId" }];
+      return this.#invalid(call, code, `sessionId: the operation needs ${kind} (${reason}); a session is required to hold it`, issues);
     }
     const now = Date.now();
-    const approvalId = decision?.outcome === "needs-approval" ? decision.approvalId : undefined;
+    const operation = call.operation;
     const pending: PendingOperation = {
       id: call.executionId,
       kind,
@@ -532,6 +683,10 @@ export class InfrastructureCommandExecutor {
       createdAt: now,
       expiresAt: now + this.#pendingTimeout,
       reason,
+      ...(confirmedBy === undefined ? {} : { confirmedBy }),
+      ...(call.request.resourceIds === undefined || call.request.resourceIds.length === 0 ? {} : { resourceIds: [...call.request.resourceIds] }),
+      ...(call.request.estimatedCost === undefined ? {} : { estimatedCost: call.request.estimatedCost }),
+      ...(operation?.rollbackOf === undefined ? {} : { rollbackOf: operation.rollbackOf }),
     };
     try {
       await this.#sessions.addPendingOperation(call.session.id, pending);
@@ -539,18 +694,21 @@ export class InfrastructureCommandExecutor {
       return this.#finishFailed(call, "failed", failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`), 0, decision);
     }
     await this.#history(call, "pending", undefined, []);
-    await this.#record({ type: "operation_requested", outcome: "pending", ...(decision === undefined ? {} : { risk: decision.risk, reasons: decision.reasons }) }, call);
+    await this.#record({ type: "operation_requested", outcome: "pending", risk: decision.risk, reasons: decision.reasons, details: { kind } }, call);
     return { ...this.#base(call), status: "pending", pending, decision };
   }
 
   async #denied(call: Call, decision: GateDecision): Promise<ExecutionOutcome> {
+    if (call.held !== undefined) await this.#consume(call.held);
     const result = failure("SECURITY_DENIED", `Denied: ${reasonsOf(decision)}`, { risk: decision.risk, reasons: decision.reasons });
     await this.#history(call, "denied", result, []);
     await this.#record({ type: "operation_rejected", outcome: "denied", risk: decision.risk, reasons: decision.reasons }, call);
     return { ...this.#base(call), status: "denied", result, decision };
   }
 
-  async #invalid(call: Call, code: string, message: string, issues: readonly ValidationIssue[]): Promise<ExecutionOutcome> {
+  /** An invalid call; `definitive` (the parameters themselves are wrong) consumes a resumed pending operation. */
+  async #invalid(call: Call, code: InfrastructureErrorCode, message: string, issues: readonly ValidationIssue[], definitive = false): Promise<ExecutionOutcome> {
+    if (definitive && call.held !== undefined) await this.#consume(call.held);
     const result = failure(code, message, { issues });
     if (call.command !== undefined && Object.keys(call.redacted).length === 0) call.redacted = redactParams(call.command, call.request.params);
     await this.#history(call, "failed", result, []);
@@ -571,7 +729,13 @@ export class InfrastructureCommandExecutor {
     this.#emitResources(call, provider, changes);
     await this.#trackResources(call, provider, changes);
     await this.#history(call, "succeeded", result, result.affectedResources);
-    await this.#record({ type: COMMAND_AUDIT_TYPES.success, outcome: "success", risk: decision.risk, details: { attempts, dryRun: call.dryRun } }, call);
+    await this.#record({ type: "operation_completed", outcome: "success", risk: decision.risk, details: { attempts, dryRun: call.dryRun, affectedResources: [...result.affectedResources] } }, call);
+    await this.#tellGate(call, "success", result);
+    const rollbackOf = call.operation?.rollbackOf;
+    if (rollbackOf !== undefined && !call.dryRun) {
+      await this.#record({ type: "operation_rolled_back", outcome: "rolled-back", details: { rolledBackBy: call.executionId } }, call, rollbackOf);
+      await this.#tellGate(call, "rolled-back", result, rollbackOf);
+    }
     return { ...this.#base(call), status: "succeeded", result, attempts, decision, warnings };
   }
 
@@ -593,13 +757,37 @@ export class InfrastructureCommandExecutor {
       }
     }
     await this.#history(call, status, result, result.affectedResources);
-    if (attempts > 0 || decision !== undefined) {
-      await this.#record(
-        { type: COMMAND_AUDIT_TYPES.failure, outcome: "failure", ...(decision === undefined ? {} : { risk: decision.risk }), details: { attempts, code: result.error.code } },
-        call,
-      );
+    if (decision !== undefined) {
+      const outcome = status === "cancelled" ? "cancelled" : "failure";
+      await this.#record({ type: "operation_failed", outcome, risk: decision.risk, details: { attempts, code: result.error.code } }, call);
+      if (attempts > 0) await this.#tellGate(call, status === "cancelled" ? "cancelled" : "failure", result);
     }
     return { ...this.#base(call), status, result, attempts, decision };
+  }
+
+  /** The gate hears how an operation it allowed ended; a gate that fails to listen is logged, never fatal. */
+  async #tellGate(call: Call, outcome: OperationResult, result: CommandResult, operationId = call.executionId): Promise<void> {
+    const operation = call.operation;
+    if (this.#gate.recordOutcome === undefined || operation === undefined) return;
+    const report: OperationOutcomeReport = {
+      operationId,
+      result: outcome,
+      request: operation,
+      ...(result.success ? {} : { errorCode: result.error.code }),
+      affectedResources: [...result.affectedResources],
+      duration: Date.now() - call.startedAt,
+      finishedAt: Date.now(),
+      ...(outcome === "rolled-back" ? { rolledBackBy: call.executionId } : {}),
+    };
+    try {
+      await withTimeout(
+        attempt(() => this.#gate.recordOutcome?.(report)),
+        this.config.execution.defaultTimeout,
+        "security gate recordOutcome",
+      );
+    } catch (error) {
+      this.#logger.warn("the security gate failed to record an outcome", { executionId: call.executionId, error });
+    }
   }
 
   #base(call: Call): OutcomeBase {
@@ -679,21 +867,45 @@ export class InfrastructureCommandExecutor {
     }
   }
 
-  async #record(event: Omit<AuditEventInput, "actor">, call: Call): Promise<void> {
-    if (this.#audit === undefined) return;
+  /** Records an audit event (bounded by `defaultTimeout`); true when recorded or no sink is configured. */
+  async #record(event: Omit<AuditEventInput, "actor">, call: Call, operationId = call.executionId): Promise<boolean> {
+    if (this.#audit === undefined) return true;
+    const operation = call.operation;
+    const record: AuditEventInput = {
+      ...event,
+      actor: call.userId,
+      operationId,
+      ...(call.request.sessionId === undefined ? {} : { sessionId: call.request.sessionId }),
+      ...(call.provider === undefined ? {} : { providerId: call.provider.meta.id }),
+      instanceId: call.request.instanceId,
+      commandId: call.request.commandId,
+      environment: call.environment,
+      details: {
+        ...event.details,
+        params: call.redacted,
+        ...(operation === undefined
+          ? {}
+          : {
+              resourceIds: [...operation.resourceIds],
+              mutating: operation.mutating,
+              ...(operation.confirmedBy === undefined ? {} : { confirmedBy: operation.confirmedBy }),
+              ...(operation.approvedBy === undefined ? {} : { approvedBy: operation.approvedBy }),
+              ...(operation.approvalId === undefined ? {} : { approvalId: operation.approvalId }),
+              ...(operation.estimatedCost === undefined ? {} : { estimatedCost: { ...operation.estimatedCost } }),
+            }),
+      },
+    };
+    const sink = this.#audit;
     try {
-      await this.#audit.record({
-        ...event,
-        actor: call.userId,
-        operationId: call.executionId,
-        ...(call.request.sessionId === undefined ? {} : { sessionId: call.request.sessionId }),
-        ...(call.provider === undefined ? {} : { providerId: call.provider.meta.id }),
-        commandId: call.request.commandId,
-        environment: call.environment,
-        details: { ...event.details, params: call.redacted },
-      });
+      await withTimeout(
+        attempt(() => sink.record(record)),
+        this.config.execution.defaultTimeout,
+        "audit record",
+      );
+      return true;
     } catch (error) {
-      this.#logger.warn("audit sink failed", { executionId: call.executionId, error });
+      this.#logger.error("audit sink failed", { executionId: call.executionId, type: event.type, error });
+      return false;
     }
   }
 }
@@ -704,11 +916,11 @@ export function createCommandExecutor(options: CommandExecutorOptions): Infrastr
 }
 
 /** Why nothing runs in an expired or terminated session. */
-function inactiveSession(session: InfrastructureSession): { code: "ILLEGAL_TRANSITION"; message: string; issues: ValidationIssue[] } {
+function inactiveSession(session: InfrastructureSession): { code: "NOT_ACTIVE"; message: string; issues: ValidationIssue[] } {
   return {
-    code: "ILLEGAL_TRANSITION",
-    message: `Session "${session.id}" is ${session.state}; extend or activate it first`,
-    issues: [{ code: "SESSION_NOT_ACTIVE", message: `session is ${session.state}`, path: "sessionId" }],
+    code: "NOT_ACTIVE",
+    message: `sessionId: session "${session.id}" is ${session.state}; extend or activate it first`,
+    issues: [{ code: "NOT_ACTIVE", message: `session is ${session.state}`, path: "sessionId" }],
   };
 }
 
@@ -716,6 +928,34 @@ function inactiveSession(session: InfrastructureSession): { code: "ILLEGAL_TRANS
 function reasonsOf(decision: GateDecision): string {
   const failed = decision.reasons.filter((r) => !r.passed);
   return (failed.length > 0 ? failed : decision.reasons).map((r) => `${r.check}: ${r.message}`).join("; ") || decision.outcome;
+}
+
+/** A pending operation without its claim. */
+function withoutClaim(operation: PendingOperation): PendingOperation {
+  const { claim: _claim, ...rest } = operation;
+  return rest;
+}
+
+/** The ids of the command's `resource-ref` parameters (a string, `{ id }`, or an array of them), in declaration order, without duplicates. */
+function resourceRefsOf(command: CommandDefinition, params: Readonly<Record<string, unknown>>): string[] {
+  const ids = new Set<string>();
+  const add = (value: unknown): void => {
+    if (typeof value === "string" && value.trim() !== "") ids.add(value);
+    else if (isRecord(value) && typeof value.id === "string" && value.id.trim() !== "") ids.add(value.id);
+  };
+  for (const parameter of command.parameters) {
+    const value = params[parameter.name];
+    if (parameter.type === "resource-ref") add(value);
+    else if (parameter.type === "array" && parameter.items === "resource-ref" && Array.isArray(value)) value.forEach(add);
+  }
+  return [...ids];
+}
+
+/** True when `value` is shaped like a {@link GateDecision}. */
+function isDecision(value: unknown): value is GateDecision {
+  if (!isRecord(value) || !isRecord(value.risk) || !Array.isArray(value.reasons)) return false;
+  if (value.outcome === "needs-approval") return typeof value.approvalId === "string" && value.approvalId !== "";
+  return value.outcome === "allowed" || value.outcome === "denied" || value.outcome === "needs-confirmation";
 }
 
 function safeHasRollback(provider: InfrastructureProvider): boolean {

@@ -229,7 +229,7 @@ export class InfrastructureLifecycleManager {
   registerProvider(provider: InfrastructureProvider, options: RegisterProviderOptions = {}): string {
     this.#assertOpen();
     const instanceId = options.instanceId ?? provider.meta.id;
-    if (this.#providers.has(instanceId)) throw new AlreadyExistsError("Provider instance", instanceId, { field: "instanceId" });
+    if (this.#providers.has(instanceId)) throw new AlreadyExistsError("instance", instanceId, { field: "instanceId" });
     const machine: unknown = (provider as Partial<InfrastructureProvider>).lifecycle;
     if (!isLifecycleStateHolder(machine)) {
       const message = "must be the provider's lifecycle state holder (core's LifecycleStateMachine)";
@@ -678,7 +678,7 @@ export class InfrastructureLifecycleManager {
 
   #get(instanceId: string): Managed {
     const record = this.#providers.get(instanceId);
-    if (record === undefined) throw new NotFoundError("Provider instance", instanceId, { field: "instanceId" });
+    if (record === undefined) throw new NotFoundError("instance", instanceId, { field: "instanceId", available: this.#providers.keys() });
     return record;
   }
 

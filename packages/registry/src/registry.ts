@@ -11,7 +11,11 @@ import {
   ValidationError,
 } from "@espada/infra-core";
 import type {
+  CommandDefinition,
   DiscoveryProblem,
+  InfrastructureCatalogue,
+  InstanceSummary,
+  ProviderSummary,
   DiscoverySource,
   HealthStatus,
   InfrastructureEventBus,
@@ -29,6 +33,7 @@ import { attempt, withTimeout } from "./async.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
 import type { HealthSummary, LifecycleManagerOptions, LifecycleStatistics, ProviderFailure, ShutdownReport } from "./lifecycleManager.js";
 import { intOption, parseWith } from "./options.js";
+import type { ExecutorProviderSource } from "./providerSource.js";
 
 /** A registered provider factory. */
 export interface RegisteredFactory {
@@ -42,7 +47,10 @@ export interface RegisteredFactory {
   readonly plugin: PluginInfo | undefined;
 }
 
-/** A snapshot of one provider instance. */
+/**
+ * A snapshot of one provider instance: metadata only. The provider object is never handed out, so
+ * every command runs through the executor (validation, gate, audit).
+ */
 export interface ProviderInstanceInfo {
   readonly instanceId: string;
   readonly factoryId: string;
@@ -53,8 +61,6 @@ export interface ProviderInstanceInfo {
   /** Last known health (`unknown` before the first check). */
   readonly health: HealthStatus;
   readonly lastError: ProviderFailure | undefined;
-  /** The provider object itself. */
-  readonly provider: InfrastructureProvider;
 }
 
 /** Options of {@link InfrastructureProviderRegistry.createProvider}. */
@@ -135,6 +141,11 @@ export class InfrastructureProviderRegistry {
   readonly #instances = new Map<string, InstanceRecord>();
   readonly #creating = new Set<string>();
   #shutdown: Promise<ShutdownReport> | undefined;
+  /**
+   * What exists, as plain metadata (core's `InfrastructureCatalogue`): hand this, never the
+   * registry, to the conversation pipeline, the gateway and agent tools.
+   */
+  readonly catalogue: InfrastructureCatalogue;
 
   constructor(options: ProviderRegistryOptions = {}) {
     this.#logger = (options.logger ?? createNoopLogger()).child("registry");
@@ -149,6 +160,14 @@ export class InfrastructureProviderRegistry {
     this.events = this.lifecycle.events;
     this.#discoverer = options.discoverer;
     this.#factoryTimeout = intOption(options.factoryTimeout, this.lifecycle.options.operationTimeout, 1, "factoryTimeout", MAX_TIMER_MS);
+    this.catalogue = Object.freeze(this.#createCatalogue());
+    EXECUTOR_SOURCES.set(this, {
+      getInstance: (instanceId) => {
+        const record = this.#instances.get(instanceId);
+        return record === undefined ? undefined : { state: this.#info(record).state, provider: record.provider };
+      },
+      instanceIds: () => [...this.#instances.keys()],
+    });
   }
 
   /**
@@ -161,7 +180,7 @@ export class InfrastructureProviderRegistry {
     if (typeof factory !== "function") {
       throw new ValidationError("Invalid provider factory: must be a function", [{ code: "TYPE_MISMATCH", message: "must be a function", path: "factory" }]);
     }
-    if (this.#factories.has(parsed.id)) throw new AlreadyExistsError("Provider factory", parsed.id, { field: "meta.id" });
+    if (this.#factories.has(parsed.id)) throw new AlreadyExistsError("provider", parsed.id, { field: "meta.id" });
     const entry: RegisteredFactory = { id: parsed.id, meta: parsed, factory, registeredAt: Date.now(), plugin };
     this.#factories.set(parsed.id, entry);
     this.events.emit("provider:registered", { timestamp: entry.registeredAt, providerId: parsed.id });
@@ -206,13 +225,13 @@ export class InfrastructureProviderRegistry {
   async createProvider(factoryId: string, options: CreateProviderOptions = {}): Promise<ProviderInstanceInfo> {
     this.#assertOpen();
     const entry = this.#factories.get(factoryId);
-    if (entry === undefined) throw new NotFoundError("Provider factory", factoryId, { field: "factoryId" });
+    if (entry === undefined) throw new NotFoundError("provider", factoryId, { field: "factoryId", available: this.#factories.keys() });
     const instanceId = options.instanceId ?? `${factoryId}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
     if (typeof instanceId !== "string" || instanceId.length === 0) {
       throw new ValidationError("Invalid instanceId: must be a non-empty string", [{ code: "INVALID_VALUE", message: "must be a non-empty string", path: "instanceId" }]);
     }
     if (this.#instances.has(instanceId) || this.#creating.has(instanceId) || this.lifecycle.has(instanceId)) {
-      throw new AlreadyExistsError("Provider instance", instanceId, { field: "instanceId" });
+      throw new AlreadyExistsError("instance", instanceId, { field: "instanceId" });
     }
     const settings = options.settings ?? {};
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
@@ -423,7 +442,7 @@ export class InfrastructureProviderRegistry {
 
   #getRecord(instanceId: string): InstanceRecord {
     const record = this.#instances.get(instanceId);
-    if (record === undefined) throw new NotFoundError("Provider instance", instanceId, { field: "instanceId" });
+    if (record === undefined) throw new NotFoundError("instance", instanceId, { field: "instanceId", available: this.#instances.keys() });
     return record;
   }
 
@@ -436,9 +455,65 @@ export class InfrastructureProviderRegistry {
       createdAt: record.createdAt,
       health: managed?.lastHealth?.status ?? "unknown",
       lastError: managed?.lastError,
-      provider: record.provider,
     };
   }
+
+  #createCatalogue(): InfrastructureCatalogue {
+    const providerSummary = (entry: RegisteredFactory): ProviderSummary => ({
+      id: entry.id,
+      meta: structuredClone(entry.meta),
+      registeredAt: entry.registeredAt,
+      ...(entry.plugin === undefined ? {} : { plugin: { ...entry.plugin } }),
+    });
+    const instanceSummary = (record: InstanceRecord): InstanceSummary => {
+      const info = this.#info(record);
+      return {
+        instanceId: info.instanceId,
+        providerId: info.factoryId,
+        state: info.state,
+        createdAt: info.createdAt,
+        health: info.health,
+        ...(info.lastError === undefined ? {} : { lastError: { code: info.lastError.code, message: info.lastError.message } }),
+      };
+    };
+    const commandsOf = (instanceId: string): CommandDefinition[] | undefined => {
+      const record = this.#instances.get(instanceId);
+      if (record === undefined) return undefined;
+      try {
+        return record.provider.getCommands().map((command) => structuredClone(command));
+      } catch (error) {
+        this.#logger.warn(`getCommands of instance "${instanceId}" threw`, { instanceId, error });
+        return [];
+      }
+    };
+    return {
+      listProviders: () => [...this.#factories.values()].map(providerSummary),
+      getProvider: (providerId) => {
+        const entry = this.#factories.get(providerId);
+        return entry === undefined ? undefined : providerSummary(entry);
+      },
+      listInstances: (filter = {}) =>
+        [...this.#instances.values()]
+          .map(instanceSummary)
+          .filter((i) => (filter.providerId === undefined || i.providerId === filter.providerId) && (filter.state === undefined || i.state === filter.state)),
+      getInstance: (instanceId) => {
+        const record = this.#instances.get(instanceId);
+        return record === undefined ? undefined : instanceSummary(record);
+      },
+      listCommands: commandsOf,
+      getCommand: (instanceId, commandId) => commandsOf(instanceId)?.find((c) => c.id === commandId),
+    };
+  }
+}
+
+/** The executor's private way to the provider objects of a registry (never exported from the package). */
+const EXECUTOR_SOURCES = new WeakMap<InfrastructureProviderRegistry, ExecutorProviderSource>();
+
+/** The provider source of a registry, for the executor of this package only. */
+export function executorSourceOf(registry: InfrastructureProviderRegistry): ExecutorProviderSource {
+  const source = EXECUTOR_SOURCES.get(registry);
+  if (source === undefined) throw new InfrastructureError("INVALID_ARGUMENT", "Not a provider registry", { field: "providers" });
+  return source;
 }
 
 /** True when `value` has a `destroy` method to call. */

@@ -1,5 +1,5 @@
 import { infrastructureSessionSchema } from "@espada/infra-core";
-import type { CommandHistoryEntry, InfrastructureSession, PendingOperation, SessionStore } from "@espada/infra-core";
+import type { ClaimResult, CommandHistoryEntry, InfrastructureSession, PendingClaim, PendingOperation, PendingUpdate, SessionStore } from "@espada/infra-core";
 
 /** An in-memory `SessionStore` for tests and benches; `failWrites` makes every write reject. */
 export class MemorySessionStore implements SessionStore {
@@ -32,12 +32,36 @@ export class MemorySessionStore implements SessionStore {
     return this.#write(sessionId, (s) => ({ ...s, pendingOperations: [...s.pendingOperations, operation] }));
   }
 
-  async takePendingOperation(sessionId: string, operationId: string): Promise<PendingOperation | undefined> {
+  claimPendingOperation(sessionId: string, operationId: string, claim: PendingClaim): Promise<ClaimResult> {
+    if (this.failWrites) return Promise.reject(new Error("disk full"));
     const session = this.sessions.get(sessionId);
     const found = session?.pendingOperations.find((p) => p.id === operationId);
-    if (session === undefined || found === undefined) return undefined;
-    await this.#write(sessionId, (s) => ({ ...s, pendingOperations: s.pendingOperations.filter((p) => p.id !== operationId) }));
-    return found;
+    if (session === undefined || found === undefined) return Promise.resolve({ ok: false, reason: "not-found" });
+    if (found.claim !== undefined && found.claim.until > Date.now()) return Promise.resolve({ ok: false, reason: "claimed" });
+    const held: PendingOperation = { ...found, claim: { id: claim.id, at: Date.now(), until: claim.until } };
+    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.map((p) => (p === found ? held : p)) });
+    return Promise.resolve({ ok: true, operation: held });
+  }
+
+  completePendingOperation(sessionId: string, operationId: string, claimId: string): Promise<boolean> {
+    if (this.failWrites) return Promise.reject(new Error("disk full"));
+    const session = this.sessions.get(sessionId);
+    const found = session?.pendingOperations.find((p) => p.id === operationId);
+    if (session === undefined || found?.claim?.id !== claimId) return Promise.resolve(false);
+    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.filter((p) => p !== found) });
+    return Promise.resolve(true);
+  }
+
+  releasePendingOperation(sessionId: string, operationId: string, claimId: string, update: PendingUpdate = {}): Promise<boolean> {
+    if (this.failWrites) return Promise.reject(new Error("disk full"));
+    const session = this.sessions.get(sessionId);
+    const found = session?.pendingOperations.find((p) => p.id === operationId);
+    if (session === undefined || found?.claim?.id !== claimId) return Promise.resolve(false);
+    const { claim: _claim, ...rest } = found;
+    const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
+    const waiting: PendingOperation = { ...rest, ...defined };
+    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.map((p) => (p === found ? waiting : p)) });
+    return Promise.resolve(true);
   }
 
   trackResources(sessionId: string, resources: readonly { id: string; type: string; providerId: string; name?: string | undefined; updatedAt: number }[]): Promise<void> {

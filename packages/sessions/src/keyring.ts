@@ -15,15 +15,10 @@ export const KEYRING_FILE = "keyring.json";
 const DAY_MS = 86_400_000;
 
 /**
- * Core's `securityConfig.encryption` schema extended with where the key comes from (sessions-only
- * options; unknown keys are still rejected).
+ * The keyring's options: core's `securityConfig.encryption` schema itself (`key`, `previousKeys`
+ * and the rest are defined there, so a config core accepts is one the keyring accepts).
  */
-export const keyringConfigSchema = encryptionConfigSchema.extend({
-  /** The key (base64 of 32 bytes); overrides the environment variable and the generated keyring. */
-  key: z.string().optional(),
-  /** Earlier configured keys (base64 of 32 bytes), still used to decrypt. */
-  previousKeys: z.array(z.string()).default([]),
-});
+export const keyringConfigSchema = encryptionConfigSchema;
 /** {@link keyringConfigSchema} after defaults. */
 export type KeyringConfig = z.output<typeof keyringConfigSchema>;
 
@@ -118,7 +113,7 @@ export class EncryptionKeyring {
     const config = parseOptions(keyringConfigSchema, options.config ?? {}, "securityConfig.encryption");
     const now = options.now ?? (() => Date.now());
     const env = options.env ?? process.env;
-    const others: Key[] = config.previousKeys.map((text, i) => {
+    const others: Key[] = (config.previousKeys ?? []).map((text, i) => {
       const material = decodeKey(text, `securityConfig.encryption.previousKeys[${i}]`);
       return { id: idOf(material), createdAt: 0, material, generated: false };
     });

@@ -112,7 +112,7 @@ describe("InfrastructureSessionManager", () => {
     expect((await handle.extend()).expiresAt).toBe(s.expiresAt + 60_000 + 3_600_000);
     expect((await handle.activate()).state).toBe("active");
     expect((await handle.terminate("done")).state).toBe("terminated");
-    await expect(m.updateVariables(s.id, { x: 1 })).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
+    await expect(m.updateVariables(s.id, { x: 1 })).rejects.toMatchObject({ code: "NOT_ACTIVE" });
     await expect(m.activateSession(s.id)).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
     await expect(m.extendSession("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(seen.map((e) => e.type)).toEqual(["session:created", "session:created", "session:activated", "session:terminated"]);
@@ -176,7 +176,7 @@ describe("InfrastructureSessionManager", () => {
     const s = await m.createSession({ userId: "u" });
     clock.advance(1000);
     expect((await m.getSession(s.id))?.state).toBe("expired");
-    await expect(m.extendSession(s.id)).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION" });
+    await expect(m.extendSession(s.id)).rejects.toMatchObject({ code: "NOT_ACTIVE" });
     expect((await m.activateSession(s.id)).expiresAt).toBe(clock.now() + 1000);
     expect(seen.map((e) => e.type)).toEqual(["session:created", "session:expired", "session:activated"]);
   });

@@ -22,12 +22,14 @@ import type {
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureSession,
+  ClaimResult,
+  PendingClaim,
   PendingOperation,
+  PendingUpdate,
   SessionResource,
   SessionState,
   SessionStore,
 } from "@espada/infra-core";
-import { keyringConfigSchema } from "./keyring.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
 import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
@@ -39,13 +41,13 @@ const MAX_CAS_ATTEMPTS = 32;
 /**
  * Schema of the serialisable options of {@link InfrastructureSessionManager}: core's
  * `sessionConfig`, `commandConfig` and `securityConfig` sections (the manager reads
- * `commandConfig.history` and `securityConfig.encryption`, the latter with the keyring's key options)
+ * `commandConfig.history` and `securityConfig.encryption`, key options included: core owns them all)
  * plus the manager's own settings.
  */
 export const sessionManagerConfigSchema = z.object({
   sessionConfig: sessionConfigSchema.prefault({}),
   commandConfig: commandConfigSchema.prefault({}),
-  securityConfig: securityConfigSchema.extend({ encryption: keyringConfigSchema.prefault({}) }).prefault({}),
+  securityConfig: securityConfigSchema.prefault({}),
   /** State directory of the file storage (required when `persistState` is true and no storage is given). */
   stateDirectory: z.string().min(1).optional(),
   /** How long a terminated or expired session stays readable before it is purged (ms). */
@@ -114,7 +116,7 @@ export interface SessionHandle {
 type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R; ttlMs?: number };
 
 function invalid(field: string, message: string): ValidationError {
-  return new ValidationError(`${field} ${message}`, [{ code: "INVALID", message, path: field }]);
+  return new ValidationError(`${field}: ${message}`, [{ code: "INVALID_VALUE", message, path: field }]);
 }
 
 /**
@@ -341,7 +343,53 @@ export class InfrastructureSessionManager implements SessionStore {
     });
   }
 
-  /** Removes and returns a pending operation; exactly one of several racing callers gets it. */
+  /**
+   * Holds a pending operation for one resume: exactly one of several racing callers gets it
+   * (compare-and-set on the session record). A claim past its `until` is abandoned and may be taken.
+   * Works whatever the session's state; the executor decides what may run.
+   */
+  async claimPendingOperation(sessionId: string, operationId: string, claim: PendingClaim): Promise<ClaimResult> {
+    return this.mutate<ClaimResult>(sessionId, (s, now) => {
+      const op = s.pendingOperations.find((o) => o.id === operationId);
+      if (op === undefined) return { result: { ok: false, reason: "not-found" } };
+      if (op.claim !== undefined && op.claim.until > now) return { result: { ok: false, reason: "claimed" } };
+      const held: PendingOperation = { ...op, claim: { id: claim.id, at: now, until: claim.until } };
+      const pendingOperations = s.pendingOperations.map((o) => (o === op ? held : o));
+      return { next: { ...s, pendingOperations, lastActivityAt: now }, result: { ok: true, operation: held } };
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return { ok: false, reason: "not-found" } as const;
+      throw error;
+    });
+  }
+
+  /** Removes a pending operation held by `claimId` (it runs now or was refused for good); false when not held by it. */
+  async completePendingOperation(sessionId: string, operationId: string, claimId: string): Promise<boolean> {
+    return this.mutate(sessionId, (s, now) => {
+      const op = s.pendingOperations.find((o) => o.id === operationId);
+      if (op?.claim?.id !== claimId) return { result: false };
+      return { next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now }, result: true };
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    });
+  }
+
+  /** Drops the claim `claimId` so the operation waits again, applying `update`; false when not held by it. */
+  async releasePendingOperation(sessionId: string, operationId: string, claimId: string, update: PendingUpdate = {}): Promise<boolean> {
+    return this.mutate(sessionId, (s, now) => {
+      const op = s.pendingOperations.find((o) => o.id === operationId);
+      if (op?.claim?.id !== claimId) return { result: false };
+      const { claim: _released, ...rest } = op;
+      const waiting: PendingOperation = { ...rest, ...definedOnly(update) };
+      const pendingOperations = s.pendingOperations.map((o) => (o === op ? waiting : o));
+      return { next: { ...s, pendingOperations, lastActivityAt: now }, result: true };
+    }).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    });
+  }
+
+  /** Removes and returns a pending operation without running it (cancels it); exactly one of several racing callers gets it. */
   async takePendingOperation(sessionId: string, operationId: string): Promise<PendingOperation | undefined> {
     return this.mutate(sessionId, (s, now) => {
       const op = s.pendingOperations.find((o) => o.id === operationId);
@@ -472,7 +520,7 @@ export class InfrastructureSessionManager implements SessionStore {
     return this.mutate(sessionId, (s, now) => {
       if (s.state !== "active" || now >= s.expiresAt) {
         const state = s.state === "active" ? "expired" : s.state;
-        throw new InfrastructureError("ILLEGAL_TRANSITION", `Session "${s.id}" is ${state}; extend or activate it first`, {
+        throw new InfrastructureError("NOT_ACTIVE", `Session "${s.id}" is ${state}; extend or activate it first`, {
           field: "sessionId",
           details: { sessionId: s.id, state },
         });
@@ -487,7 +535,7 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await storage.get(sessionId);
-      if (current === undefined) throw new NotFoundError("Session", sessionId, { field: "sessionId" });
+      if (current === undefined) throw new NotFoundError("session", sessionId, { field: "sessionId" });
       const step = change(current.session, this.now());
       if (step.next === undefined) return step.result;
       const written = await storage.write(step.next, current.version, step.ttlMs === undefined ? {} : { ttlMs: step.ttlMs });
@@ -495,6 +543,11 @@ export class InfrastructureSessionManager implements SessionStore {
     }
     throw new StorageError("CONFLICT", `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`);
   }
+}
+
+/** `update` without its undefined keys (exactOptionalPropertyTypes). */
+function definedOnly(update: PendingUpdate): PendingUpdate {
+  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined)) as PendingUpdate;
 }
 
 /** Creates an {@link InfrastructureSessionManager} and waits until its storage is loaded. */

@@ -163,6 +163,13 @@ export const encryptionConfigSchema = z.strictObject({
   /** Only AES-256-GCM is supported. */
   algorithm: z.literal("aes-256-gcm").default("aes-256-gcm"),
   keyRotationDays: positiveInt.default(90),
+  /**
+   * The key (base64 of 32 bytes), usually a `${ENV_VAR}` reference the host interpolates. When
+   * absent the sessions package reads `ESPADA_INFRA_ENCRYPTION_KEY`, else generates a keyring.
+   */
+  key: z.string().min(1).optional(),
+  /** Earlier keys (base64 of 32 bytes), still used to decrypt records sealed before a rotation. */
+  previousKeys: z.array(z.string().min(1)).optional(),
 });
 /** Encryption-at-rest settings. */
 export type EncryptionConfig = z.infer<typeof encryptionConfigSchema>;
@@ -173,6 +180,11 @@ export const auditConfigSchema = z.strictObject({
   logAllCommands: z.boolean().default(true),
   /** Record parameter values marked sensitive (off: they are redacted). */
   logSensitiveData: z.boolean().default(false),
+  /**
+   * When the audit sink cannot record, read-only operations (`monitor`, `cost`, dry runs) still run.
+   * Mutating operations never do (fail closed). Absent or false: nothing runs unaudited.
+   */
+  readOnlyWhenUnavailable: z.boolean().optional(),
 });
 /** Audit settings. */
 export type AuditConfig = z.infer<typeof auditConfigSchema>;
@@ -194,6 +206,30 @@ export const securityConfigSchema = z.strictObject({
 export type SecurityConfig = z.infer<typeof securityConfigSchema>;
 
 /**
+ * Every section of `extensions.infrastructure`, by key: the one place each package's settings are
+ * defined. A package never parses a section of its own; it reads the schema from here. To add a
+ * section (discovery, security policies, conversation…): define its strict schema with defaults
+ * above and add one entry here; `infrastructureConfigSchema`, `validateConfigSection`, the types and
+ * the host's JSON Schema all follow from this object.
+ */
+export const CONFIG_SECTIONS = {
+  sessionConfig: sessionConfigSchema,
+  commandConfig: commandConfigSchema,
+  lifecycleConfig: lifecycleConfigSchema,
+  loggingConfig: loggingConfigSchema,
+  securityConfig: securityConfigSchema,
+} as const;
+/** The key of a configuration section (`sessionConfig`, `securityConfig`, …). */
+export type ConfigSectionName = keyof typeof CONFIG_SECTIONS;
+/** A section after defaults. */
+export type ConfigSection<N extends ConfigSectionName> = z.output<(typeof CONFIG_SECTIONS)[N]>;
+/** A section as a user may write it. */
+export type ConfigSectionInput<N extends ConfigSectionName> = z.input<(typeof CONFIG_SECTIONS)[N]>;
+
+type SectionShape = { [N in ConfigSectionName]: z.ZodPrefault<(typeof CONFIG_SECTIONS)[N]> };
+const sectionShape = Object.fromEntries(Object.entries(CONFIG_SECTIONS as Readonly<Record<string, z.ZodObject>>).map(([name, schema]) => [name, schema.prefault({})])) as unknown as SectionShape;
+
+/**
  * Schema of the whole `extensions.infrastructure` block. Every section is optional and defaults to
  * the values the spec shows. Cross-field rules: provider ids are unique, and `defaultProvider`
  * names a configured, enabled provider.
@@ -206,11 +242,7 @@ export const infrastructureConfigSchema = z
     defaultProvider: providerIdSchema.optional(),
     /** Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent. */
     stateDir: z.string().min(1).optional(),
-    sessionConfig: sessionConfigSchema.prefault({}),
-    commandConfig: commandConfigSchema.prefault({}),
-    lifecycleConfig: lifecycleConfigSchema.prefault({}),
-    loggingConfig: loggingConfigSchema.prefault({}),
-    securityConfig: securityConfigSchema.prefault({}),
+    ...sectionShape,
   })
   // The cross-field rules run even when other fields failed, so one pass reports every problem;
   // they therefore read the (possibly partial) value defensively.

@@ -13,7 +13,9 @@ import {
   validateProviderConfig,
   validateSecurityConfig,
   validateSessionConfig,
+  validateConfigSection,
 } from "./validate.js";
+import { CONFIG_SECTIONS } from "./schemas.js";
 import type { ConfigResult } from "./validate.js";
 
 /** The spec's "Configuration keys" block, minus the illustrative provider. */
@@ -389,5 +391,31 @@ describe("config validation properties", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("configuration sections", () => {
+  it("core accepts every key a package reads: securityConfig.encryption.key and previousKeys, audit.readOnlyWhenUnavailable", () => {
+    const config = {
+      securityConfig: {
+        encryption: { key: "${ESPADA_KEY}", previousKeys: ["b2xk"] },
+        audit: { readOnlyWhenUnavailable: true },
+      },
+    };
+    const result = validateInfrastructureConfig(config);
+    expect(result.success).toBe(true);
+    if (result.success) expect(result.data.securityConfig.encryption).toMatchObject({ key: "${ESPADA_KEY}", previousKeys: ["b2xk"], algorithm: "aes-256-gcm" });
+    const schema = JSON.stringify(getInfrastructureConfigJsonSchema());
+    expect(schema).toContain('"previousKeys"');
+    expect(schema).toContain('"readOnlyWhenUnavailable"');
+  });
+
+  it("every section is validated by its key, and the whole schema is made of the sections", () => {
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
+    const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
+    for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
+    expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
+    expect(errorsOf(validateConfigSection("securityConfig", { encryption: { kee: "x" } }))).toMatchObject([{ code: "UNKNOWN_KEY", path: "encryption.kee" }]);
+    expect(errorsOf(validateConfigSection("nope" as "sessionConfig", {}))).toMatchObject([{ code: "UNKNOWN_KEY", path: "nope" }]);
   });
 });

@@ -4,6 +4,7 @@ import type { ValidationIssue } from "../errors.js";
 import { toValidationIssues } from "./issues.js";
 import { deepMerge } from "./merge.js";
 import {
+  CONFIG_SECTIONS,
   commandConfigSchema,
   infrastructureConfigSchema,
   loggingConfigSchema,
@@ -13,6 +14,8 @@ import {
 } from "./schemas.js";
 import type {
   CommandConfig,
+  ConfigSection,
+  ConfigSectionName,
   InfrastructureConfig,
   InfrastructureConfigInput,
   LoggingConfig,
@@ -61,6 +64,15 @@ export function validateCommandConfig(config: unknown): ConfigResult<CommandConf
 /** Validates a `loggingConfig` section; paths are relative to it (`destinations[0].type`). */
 export function validateLoggingConfig(config: unknown): ConfigResult<LoggingConfig> {
   return validateWith(loggingConfigSchema, config);
+}
+
+/** Validates one section by its key (any of `CONFIG_SECTIONS`); paths are relative to it. */
+export function validateConfigSection<N extends ConfigSectionName>(name: N, config: unknown): ConfigResult<ConfigSection<N>> {
+  const schema = (CONFIG_SECTIONS as Readonly<Record<string, z.ZodType | undefined>>)[name] as z.ZodType<ConfigSection<N>> | undefined;
+  if (schema === undefined) {
+    return { success: false, errors: [{ code: "UNKNOWN_KEY", message: `unknown configuration section "${String(name)}"`, path: String(name) }] };
+  }
+  return validateWith(schema, config);
 }
 
 /** Validates a `securityConfig` section; paths are relative to it (`encryption.algorithm`). */

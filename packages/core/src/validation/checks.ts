@@ -2,21 +2,14 @@ import type { ValidationIssue } from "../errors.js";
 import { RESOURCE_TYPES } from "../taxonomy.js";
 import type { ParameterType } from "../taxonomy.js";
 import { isRecord } from "./record.js";
+import { typeMismatchReason } from "../messages.js";
 import type { CompiledParameter } from "./types.js";
 
 const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 const WINDOWS_ABSOLUTE = /^[A-Za-z]:[\\/]/;
 
-/** Names the kind of a value for a message without echoing the value (it may be a secret). */
-function kindOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number" && !Number.isFinite(value)) return "non-finite number";
-  return typeof value;
-}
-
 function mismatch(expected: string, value: unknown, path: string, issues: ValidationIssue[]): void {
-  issues.push({ code: "TYPE_MISMATCH", message: `expected ${expected}, got ${kindOf(value)}`, path });
+  issues.push({ code: "TYPE_MISMATCH", message: typeMismatchReason(expected, value), path });
 }
 
 function checkLength(p: CompiledParameter, length: number, unit: string, path: string, issues: ValidationIssue[]): void {

@@ -108,7 +108,7 @@ export class InfrastructureCommandValidator {
 
   /** Adds a validator that runs after the existing ones. Throws `ALREADY_EXISTS` if the name is taken. */
   addValidator(name: string, validator: CommandValidatorFn): this {
-    if (this.#validators.has(name)) throw new AlreadyExistsError("Validator", name, { field: "name" });
+    if (this.#validators.has(name)) throw new AlreadyExistsError("validator", name, { field: "name" });
     this.#validators.set(name, validator);
     return this;
   }
