@@ -132,6 +132,6 @@ export class KvProvider extends BaseInfrastructureProvider {
 
   /** Every command is registered with its own handler, so this only answers unknown definitions. */
   protected override onExecuteCommand(cmd: CommandDefinition): Promise<CommandResult> {
-    return Promise.resolve(failure("UNKNOWN_COMMAND", `command "${cmd.id}" has no handler`));
+    return Promise.resolve(failure("NOT_FOUND", `command "${cmd.id}" has no handler`));
   }
 }

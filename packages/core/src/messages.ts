@@ -76,10 +76,11 @@ const LISTED = 10;
 
 /**
  * `instance "web-2" not found; did you mean "web-1"?`, or, with no close id, the ids that exist
- * (`…not found (existing: a, b)`, `…not found (none exist)`). Without `available` only the first part.
+ * (`…not found (existing: a, b)`, `…not found (no command exists)`). Without `available` only the
+ * first part. `where` scopes it (`on instance "web-1"`).
  */
-export function notFoundMessage(kind: EntityKind, id: string, available?: Iterable<string>): string {
-  const head = `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" not found`;
+export function notFoundMessage(kind: EntityKind, id: string, available?: Iterable<string>, where?: string): string {
+  const head = `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" not found${where === undefined ? "" : ` ${where}`}`;
   if (available === undefined) return head;
   const ids = [...available];
   const close = closestMatch(id, ids);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAllowAllGate } from "@espada/infra-core";
-import type { AuditEventInput, AuditSink, CommandEvent, GateDecision, OperationRequest, ResourceEvent, SecurityGate } from "@espada/infra-core";
+import type { AuditEventInput, AuditSink, CommandEvent, GateDecision, OperationOutcomeReport, OperationRequest, ResourceEvent, SecurityGate } from "@espada/infra-core";
 import { InfrastructureProviderRegistry } from "./registry.js";
 import { createCommandExecutor } from "./executor.js";
 import type { CommandConfigInput, ExecutionOutcome } from "./executor.js";
@@ -20,7 +20,7 @@ function scriptedGate(decide: (request: OperationRequest) => GateDecision): Secu
   };
 }
 
-async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput; random?: () => number } = {}) {
+async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput; random?: () => number; audit?: AuditSink; auditConfig?: { readOnlyWhenUnavailable?: boolean } } = {}) {
   const registry = new InfrastructureProviderRegistry();
   const provider = new FakeProvider({ id: "fake" });
   registry.registerFactory(provider.meta, () => provider);
@@ -38,7 +38,8 @@ async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput
     providers: registry,
     gate: options.gate ?? createAllowAllGate(),
     sessions,
-    audit,
+    audit: options.audit ?? audit,
+    ...(options.auditConfig === undefined ? {} : { auditConfig: options.auditConfig }),
     events: registry.events,
     ...(options.config === undefined ? {} : { config: options.config }),
     random: options.random ?? (() => 0.5),
@@ -352,5 +353,186 @@ describe("InfrastructureCommandExecutor", () => {
     await executor.close();
     expect(expectStatus(await run, "cancelled").result.error.code).toBe("SHUTDOWN");
     expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "failed").result.error.code).toBe("SHUTDOWN");
+  });
+
+  describe("the security seam", () => {
+    const allowed = (request: OperationRequest): GateDecision => ({ outcome: "allowed", risk, reasons: [{ check: "rbac", passed: true, message: `${request.userId} may` }] });
+    const exec = (provider: FakeProvider) => provider.calls.filter((c) => c.startsWith("exec:"));
+
+    it("asks the gate before anyone is asked to confirm: a user who may not run it is denied at once", async () => {
+      const gate = scriptedGate(() => ({ outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:delete" }] }));
+      const { executor, sessions, provider } = await setup({ gate });
+      const outcome = await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" });
+      expect(expectStatus(outcome, "denied").result.error.code).toBe("SECURITY_DENIED");
+      expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
+      expect(gate.requests[0]).toMatchObject({ confirmationRequired: true, confirmed: false, confirmationReasons: [expect.stringMatching(/dangerous/) as string] });
+      expect(exec(provider)).toEqual([]);
+    });
+
+    it("keeps the validator's confirmation with every gate: an allowing gate cannot remove it", async () => {
+      for (const gate of [createAllowAllGate(), scriptedGate(allowed)]) {
+        const { executor, provider } = await setup({ gate });
+        const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
+        expect(pending.pending).toMatchObject({ kind: "confirmation", reason: expect.stringMatching(/dangerous/) as string });
+        expect(exec(provider)).toEqual([]);
+        expectStatus(await executor.resume("s1", pending.pending.id), "pending");
+        expect(exec(provider)).toEqual([]);
+        expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true, confirmedBy: "bob" }), "succeeded");
+        expect(exec(provider)).toEqual(["exec:delete-instance"]);
+      }
+      const strict = await setup({ config: { validation: { requireConfirmation: true } } });
+      expectStatus(await strict.executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      expect(exec(strict.provider)).toEqual([]);
+    });
+
+    it("a confirmation given before an approval is kept: the approved resume does not ask again", async () => {
+      const gate = scriptedGate((request) => (request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [{ check: "approval", passed: false, message: "needs admin" }] }));
+      const { executor, provider } = await setup({ gate });
+      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1", confirmed: true }), "pending");
+      expect(pending.pending).toMatchObject({ kind: "approval", confirmedBy: "alice" });
+      const done = await executor.resume("s1", pending.pending.id, { approvalId: "ap-1", approvedBy: "root" });
+      expectStatus(done, "succeeded");
+      expect(gate.requests.at(-1)).toMatchObject({ approvalId: "ap-1", approvedBy: "root", confirmedBy: "alice", confirmed: true, resumed: true, userId: "alice" });
+      expect(exec(provider)).toEqual(["exec:delete-instance"]);
+    });
+
+    it("loses nothing on resume: a passing failure (instance suspended, gate failure) leaves the operation pending", async () => {
+      let failGate = false;
+      const gate = scriptedGate((request) => {
+        if (failGate) throw new Error("approval store offline");
+        return request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] };
+      });
+      const { executor, sessions, registry, provider } = await setup({ gate });
+      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      await registry.lifecycle.stopProvider("p");
+      const suspended = expectStatus(await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }), "invalid");
+      expect(suspended.result.error.code).toBe("NOT_ACTIVE");
+      expect(sessions.sessions.get("s1")?.pendingOperations.map((op) => [op.id, op.claim])).toEqual([[pending.pending.id, undefined]]);
+      await registry.lifecycle.startProvider("p");
+      failGate = true;
+      const gateDown = expectStatus(await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }), "failed");
+      expect(gateDown.result.error.code).toBe("GATE_FAILED");
+      expect(sessions.sessions.get("s1")?.pendingOperations).toHaveLength(1);
+      failGate = false;
+      expectStatus(await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }), "succeeded");
+      expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
+      expect(exec(provider)).toEqual(["exec:resize-instance"]);
+    });
+
+    it("consumes a pending operation when it is definitively refused (denied, expired)", async () => {
+      let deny = false;
+      const gate = scriptedGate(() => (deny ? { outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "revoked" }] } : { outcome: "needs-approval", approvalId: "ap", risk, reasons: [] }));
+      const { executor, sessions } = await setup({ gate });
+      const a = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "a" }, sessionId: "s1" }), "pending");
+      deny = true;
+      expectStatus(await executor.resume("s1", a.pending.id), "denied");
+      expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
+      deny = false;
+      const b = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "b" }, sessionId: "s1" }), "pending");
+      const session = sessions.sessions.get("s1");
+      if (session !== undefined) sessions.sessions.set("s1", { ...session, pendingOperations: session.pendingOperations.map((op) => ({ ...op, expiresAt: 1 })) });
+      expect(expectStatus(await executor.resume("s1", b.pending.id), "failed").result.error.code).toBe("EXPIRED");
+      expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
+    });
+
+    it("runs a pending operation exactly once under racing resumes", async () => {
+      const gate = scriptedGate((request) => (request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] }));
+      const { executor, provider } = await setup({ gate });
+      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => executor.resume("s1", pending.pending.id, { approvalId: "ap-1" })));
+      expect(outcomes.filter((o) => o.status === "succeeded")).toHaveLength(1);
+      for (const o of outcomes) if (o.status !== "succeeded") expect(["CONFLICT", "NOT_FOUND"]).toContain(o.status === "failed" || o.status === "invalid" ? o.result.error.code : o.status);
+      expect(exec(provider)).toEqual(["exec:resize-instance"]);
+    });
+
+    it("audits before and after; a mutating operation the audit cannot record does not run", async () => {
+      let failing = false;
+      const records: AuditEventInput[] = [];
+      const audit: AuditSink = {
+        record: (event) => {
+          if (failing) return Promise.reject(new Error("audit disk full"));
+          records.push(event);
+          return Promise.resolve();
+        },
+      };
+      const { executor, provider } = await setup({ audit });
+      const ok = await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" });
+      expect(records.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
+        ["operation_requested", "allowed", ok.executionId],
+        ["operation_completed", "success", ok.executionId],
+      ]);
+      failing = true;
+      const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "failed");
+      expect(refused.result.error.code).toBe("AUDIT_FAILED");
+      expect(refused.attempts).toBe(0);
+      expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "status" }), "failed").result.error.code).toBe("AUDIT_FAILED");
+      expect(exec(provider)).toEqual(["exec:resize-instance"]);
+    });
+
+    it("lets read-only operations run unaudited only when the config says so", async () => {
+      const audit: AuditSink = { record: () => Promise.reject(new Error("down")) };
+      const { executor, provider } = await setup({ audit, auditConfig: { readOnlyWhenUnavailable: true } });
+      expectStatus(await executor.execute({ instanceId: "p", commandId: "status" }), "succeeded");
+      expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm" }, dryRun: true }), "succeeded");
+      expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" } }), "failed").result.error.code).toBe("AUDIT_FAILED");
+      expect(exec(provider)).toEqual(["exec:status", "exec:create-instance"]);
+    });
+
+    it("shows the gate the resource ids of resource-ref params, the declared cost and whether it mutates", async () => {
+      const gate = scriptedGate(allowed);
+      const { executor } = await setup({ gate });
+      await executor.execute({ instanceId: "p", commandId: "scale-group", params: { members: ["vm-1", { id: "vm-2", type: "compute" }, "vm-1"], lb: "lb-1" } });
+      expect(gate.requests[0]).toMatchObject({ resourceIds: ["vm-1", "vm-2", "lb-1"], estimatedCost: { amount: 12.5, currency: "EUR", period: "monthly" }, mutating: true, resumed: false });
+      await executor.execute({ instanceId: "p", commandId: "scale-group", params: { members: ["vm-1"] }, resourceIds: ["group-7"], estimatedCost: { amount: 1, currency: "USD", period: "once" } });
+      expect(gate.requests[1]).toMatchObject({ resourceIds: ["group-7"], estimatedCost: { amount: 1 } });
+      await executor.execute({ instanceId: "p", commandId: "status", params: { target: "vm-9" } });
+      expect(gate.requests[2]).toMatchObject({ resourceIds: ["vm-9"], mutating: false });
+      expect(gate.requests[2]?.estimatedCost).toBeUndefined();
+    });
+
+    it("tells the gate the outcome of every operation it allowed, rollbacks included", async () => {
+      const reports: OperationOutcomeReport[] = [];
+      const gate: SecurityGate = { checkOperation: (request) => Promise.resolve(allowed(request)), recordOutcome: (report) => void reports.push(report) };
+      const { executor } = await setup({ gate, config: { execution: { maxRetries: 0 } } });
+      const created = await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" } });
+      await executor.execute({ instanceId: "p", commandId: "fail" });
+      await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, confirmed: true, rollbackOf: created.executionId });
+      expect(reports.map((r) => [r.operationId === created.executionId ? "create" : r.request.commandId, r.result, r.errorCode])).toEqual([
+        ["create", "success", undefined],
+        ["fail", "failure", "QUOTA_EXCEEDED"],
+        ["delete-instance", "success", undefined],
+        ["create", "rolled-back", undefined],
+      ]);
+      expect(reports[0]?.affectedResources).toEqual(["vm-1"]);
+    });
+
+    it("shows denied and pending outcomes to listeners, and a throwing listener harms nothing", async () => {
+      const gate = scriptedGate((request) =>
+        request.commandId === "resize-instance" ? { outcome: "denied", risk, reasons: [{ check: "time-window", passed: false, message: "closed" }] } : allowed(request),
+      );
+      const { executor } = await setup({ gate });
+      const seen: string[] = [];
+      executor.runner.onOutcome(() => {
+        throw new Error("listener bug");
+      });
+      const off = executor.runner.onOutcome((outcome) => seen.push(`${outcome.commandId}:${outcome.status}`));
+      await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" });
+      const pending = expectStatus(await executor.runner.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      await executor.runner.resume("s1", pending.pending.id, { confirmed: true });
+      off();
+      await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } });
+      expect(seen).toEqual(["resize-instance:denied", "delete-instance:pending", "delete-instance:succeeded"]);
+      expect(Object.keys(executor.runner).sort()).toEqual(["execute", "onOutcome", "resume"]);
+    });
+
+    it("names what exists when an instance or command is not found", async () => {
+      const { executor } = await setup();
+      const instance = expectStatus(await executor.execute({ instanceId: "q", commandId: "echo" }), "invalid");
+      expect(instance.result.error.message).toBe('instanceId: Instance "q" not found; did you mean "p"?');
+      const command = expectStatus(await executor.execute({ instanceId: "p", commandId: "ecoh" }), "invalid");
+      expect(command.result.error.message).toBe('commandId: Command "ecoh" not found on instance "p"; did you mean "echo"?');
+      const typed = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: 5 } }), "invalid");
+      expect(typed.result.error.message).toBe('Invalid call of "echo": params.message: expected string, got number');
+    });
   });
 });

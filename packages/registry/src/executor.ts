@@ -395,7 +395,7 @@ export class InfrastructureCommandExecutor {
     const commands = instance.provider.getCommands();
     const command = commands.find((c) => c.id === request.commandId);
     if (command === undefined) {
-      const message = `${notFoundMessage("command", request.commandId, commands.map((c) => c.id))} on instance "${request.instanceId}"`;
+      const message = notFoundMessage("command", request.commandId, commands.map((c) => c.id), `on instance "${request.instanceId}"`);
       return this.#invalid(call, "NOT_FOUND", `commandId: ${message}`, [{ code: "NOT_FOUND", message, path: "commandId" }]);
     }
     call.command = command;

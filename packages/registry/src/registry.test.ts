@@ -268,4 +268,40 @@ describe("InfrastructureProviderRegistry", () => {
     expect(registry.lifecycle).toBe(lifecycle);
     expect(registry.events).toBe(lifecycle.events);
   });
+
+  describe("catalogue: what callers outside the shell receive", () => {
+    it("lists providers, instances and commands as metadata, never a provider object", async () => {
+      const registry = new InfrastructureProviderRegistry();
+      registry.registerFactory(metaOf("alpha"), fakeFactory());
+      const info = await registry.createAndInitializeProvider("alpha", { instanceId: "a-1", auth: FAKE_AUTH });
+      expect(Object.keys(info)).not.toContain("provider");
+      expect(JSON.stringify(registry.getAllInstances())).not.toContain("executeCommand");
+      const { catalogue } = registry;
+      expect(Object.isFrozen(catalogue)).toBe(true);
+      expect(Object.keys(catalogue).sort()).toEqual(["getCommand", "getInstance", "getProvider", "listCommands", "listInstances", "listProviders"]);
+      expect(catalogue.listProviders()).toMatchObject([{ id: "alpha", meta: { id: "alpha" } }]);
+      expect(catalogue.listInstances()).toEqual([{ instanceId: "a-1", providerId: "alpha", state: "active", createdAt: info.createdAt, health: "unknown" }]);
+      expect(catalogue.listInstances({ state: "suspended" })).toEqual([]);
+      expect(catalogue.getInstance("nope")).toBeUndefined();
+      expect(catalogue.listCommands("nope")).toBeUndefined();
+      const command = catalogue.getCommand("a-1", "echo");
+      expect(command).toMatchObject({ id: "echo", category: "utility" });
+      // copies: changing what a caller got changes nothing the executor sees
+      if (command !== undefined) (command as { dangerous: boolean }).dangerous = true;
+      expect(catalogue.getCommand("a-1", "echo")?.dangerous).toBe(false);
+      const everything = JSON.stringify([catalogue.listProviders(), catalogue.listInstances(), catalogue.listCommands("a-1")]);
+      expect(everything).not.toMatch(/executeCommand|initialize/);
+      await registry.shutdown();
+    });
+
+    it("not-found errors say provider or instance and suggest the closest id", async () => {
+      const registry = new InfrastructureProviderRegistry();
+      registry.registerFactory(metaOf("alpha"), fakeFactory());
+      await expect(registry.createProvider("alpah")).rejects.toMatchObject({ code: "NOT_FOUND", field: "factoryId", message: 'Provider "alpah" not found; did you mean "alpha"?' });
+      await registry.createProvider("alpha", { instanceId: "a-1" });
+      await expect(registry.destroyInstance("a-2")).rejects.toMatchObject({ message: 'Instance "a-2" not found; did you mean "a-1"?' });
+      await expect(registry.createProvider("alpha", { instanceId: "a-1" })).rejects.toMatchObject({ code: "ALREADY_EXISTS", message: 'Instance "a-1" already exists' });
+      await registry.shutdown();
+    });
+  });
 });

@@ -67,6 +67,14 @@ export const FAKE_COMMANDS: readonly CommandDefinition[] = [
   def({ id: "resize-instance", name: "Resize", category: "manage", parameters: [{ name: "name", type: "string", required: true }] }),
   def({ id: "explicit-changes", name: "Explicit changes", category: "manage" }),
   def({ id: "restart-service", name: "Restart (no dry run)", category: "manage" }),
+  def({ id: "status", name: "Status (read-only)", category: "monitor", parameters: [{ name: "target", type: "resource-ref" }] }),
+  def({
+    id: "scale-group",
+    name: "Scale a group",
+    category: "manage",
+    estimatedCost: { amount: 12.5, currency: "EUR", period: "monthly" },
+    parameters: [{ name: "members", type: "array", items: "resource-ref", required: true }, { name: "lb", type: "resource-ref" }],
+  }),
 ];
 
 const ok = (data: unknown, affectedResources: string[] = []): CommandResult => ({ success: true, data, duration: 0, logs: [], affectedResources, rollbackAvailable: false });
@@ -226,8 +234,12 @@ export class FakeProvider implements InfrastructureProvider {
         return ok({ resourceChanges: [{ id: "db-1", change: "created", type: "database" }, { id: "old-1", change: "deleted" }] }, ["db-1", "old-1"]);
       case "restart-service":
         return ok(null);
+      case "status":
+        return ok({ status: "ok" });
+      case "scale-group":
+        return ok(null);
       default:
-        return fail("UNKNOWN_COMMAND", false);
+        return fail("NOT_FOUND", false);
     }
   }
 

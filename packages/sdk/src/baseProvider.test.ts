@@ -293,18 +293,19 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     expect(seen?.executionId).toMatch(/[0-9a-f-]{36}/);
   });
 
-  it("unknown command → UNKNOWN_COMMAND", async () => {
+  it("unknown command → NOT_FOUND (the code the executor uses), suggesting the closest id", async () => {
     const provider = await active();
-    expectFailure(await provider.executeCommand("nope", {}), "UNKNOWN_COMMAND");
+    expectFailure(await provider.executeCommand("nope", {}), "NOT_FOUND");
+    expect(expectFailure(await provider.executeCommand("craete", {}), "NOT_FOUND").message).toMatch(/^commandId: Command "craete" not found on provider "[a-z-]+"; did you mean "create"\?$/);
   });
 
   it("refuses to run unless active", async () => {
     const provider = new TestProvider();
     const run = vi.fn(provider.run);
     provider.run = run;
-    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_NOT_ACTIVE").message).toContain("uninitialized");
+    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE").message).toContain("uninitialized");
     await provider.initialize(auth);
-    expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_NOT_ACTIVE");
+    expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE");
     expect(run).not.toHaveBeenCalled();
   });
 
@@ -337,23 +338,23 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     expectSuccess(await lax.executeCommand("danger", {}));
   });
 
-  it("a handler that throws becomes COMMAND_FAILED, not recoverable, with duration", async () => {
+  it("a handler that throws becomes PROVIDER_FAILED, not recoverable, with duration", async () => {
     const provider = await active();
     provider.run = () => Promise.reject(new InfrastructureError("PROVIDER_FAILED", "api down"));
     const result = await provider.executeCommand("create", { name: "a" });
-    const error = expectFailure(result, "COMMAND_FAILED");
+    const error = expectFailure(result, "PROVIDER_FAILED");
     expect(error).toMatchObject({ message: "api down", recoverable: false, details: { errorCode: "PROVIDER_FAILED" } });
     expect(typeof result.duration).toBe("number");
     provider.run = () => {
       throw new Error("sync throw");
     };
-    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "COMMAND_FAILED").message).toBe("sync throw");
+    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_FAILED").message).toBe("sync throw");
   });
 
   it("a handler returning something that is not a result fails cleanly", async () => {
     const provider = await active();
     provider.run = () => Promise.resolve({ ok: true } as unknown as CommandResult);
-    expectFailure(await provider.executeCommand("create", { name: "a" }), "COMMAND_FAILED");
+    expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_FAILED");
   });
 
   it("a hanging handler is abandoned when the signal aborts → CANCELLED", async () => {
@@ -484,7 +485,7 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     const provider = new TestProvider();
     expect(await provider.validateConfig({ region: "eu" })).toEqual(validation.ok());
     expect((await provider.validateConfig({})).errors[0]).toMatchObject({ path: "region" });
-    expect(await provider.validateConfig(null)).toMatchObject({ valid: false, errors: [{ code: "CONFIG_CHECK_FAILED" }] });
+    expect(await provider.validateConfig(null)).toMatchObject({ valid: false, errors: [{ code: "VALIDATOR_FAILED" }] });
   });
 
   it("keeps getResources current", async () => {
@@ -601,7 +602,7 @@ describe("BaseInfrastructureProvider: one validation, one state", () => {
     provider.lifecycle.onTransition(({ from, to }) => seen.push(`${from}->${to}`));
     provider.lifecycle.moveTo("error", new Error("unhealthy"));
     expect(provider.state).toBe("error");
-    expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_NOT_ACTIVE");
+    expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE");
     await provider.initialize(auth);
     await provider.start();
     expect(seen).toEqual(["active->error", "error->initializing", "initializing->ready", "ready->active"]);

@@ -12,6 +12,7 @@ import {
   isInfrastructureError,
   isValidatedCall,
   lifecycleHookStageSchema,
+  notFoundMessage,
   providerAuthSchema,
   providerMetaSchema,
   raceAbort,
@@ -161,7 +162,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   protected abstract onValidateConfig(config: unknown): Promise<ConfigValidationResult>;
   /**
    * Run a command that has no handler of its own. `params` are validated with defaults filled;
-   * return `success(…)` or `failure(…)`; a throw becomes a `COMMAND_FAILED` result.
+   * return `success(…)` or `failure(…)`; a throw becomes a `PROVIDER_FAILED` result.
    */
   protected abstract onExecuteCommand(
     cmd: CommandDefinition,
@@ -262,7 +263,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     try {
       return await this.onValidateConfig(config);
     } catch (error) {
-      return validation.error("CONFIG_CHECK_FAILED", `config check failed: ${toError(error).message}`);
+      return validation.error("VALIDATOR_FAILED", `config check failed: ${toError(error).message}`);
     }
   }
 
@@ -272,11 +273,11 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   }
 
   /**
-   * Runs a command and always resolves to a result. Failures: `UNKNOWN_COMMAND`,
-   * `PROVIDER_NOT_ACTIVE` (only an active provider runs commands), `DRY_RUN_UNSUPPORTED`,
+   * Runs a command and always resolves to a result (codes from core's `ERROR_CODES`). Failures: `NOT_FOUND`,
+   * `NOT_ACTIVE` (only an active provider runs commands), `DRY_RUN_UNSUPPORTED`,
    * `CONFIRMATION_REQUIRED` (a dangerous command run for real without `context.confirmed`),
    * `VALIDATION_FAILED` (details.issues names each field), `CANCELLED` / `TIMEOUT` (the signal
-   * aborted or the time limit passed; a hanging handler is abandoned), `COMMAND_FAILED` (the handler threw).
+   * aborted or the time limit passed; a hanging handler is abandoned), `PROVIDER_FAILED` (the handler threw).
    *
    * Validation: when `context.validated` is a verdict core's validator issued for this command,
    * these params and flags (the executor passes one), it is not repeated — the caller's
@@ -299,12 +300,13 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     // a `dryRun: true` param is a dry-run request, run as one (core's rule, the executor's too)
     const ctx = createExecutionContext({ logger: log, ...context, executionId, dryRun: isDryRunRequest(params, context.dryRun) });
     if (entry === undefined) {
-      return finish(failure("UNKNOWN_COMMAND", `Provider "${this.meta.id}" has no command "${commandId}"`, { details: { commandId } }));
+      const message = `commandId: ${notFoundMessage("command", commandId, this.#commands.keys(), `on provider "${this.meta.id}"`)}`;
+      return finish(failure("NOT_FOUND", message, { details: { field: "commandId", kind: "command", id: commandId } }));
     }
     const cmd = entry.definition;
     const state = this.state;
     if (state !== "active") {
-      return finish(failure("PROVIDER_NOT_ACTIVE", `Provider "${this.meta.id}" is ${state}; commands run only when it is active`, {
+      return finish(failure("NOT_ACTIVE", `Provider "${this.meta.id}" is ${state}; commands run only when it is active`, {
         details: { state },
       }));
     }
@@ -374,7 +376,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     const id = entry.definition.id;
     if (this.#commands.has(id)) {
       throw new ValidationError(`Provider "${this.meta.id}" already has a command "${id}"`, [
-        { code: "DUPLICATE", message: `command "${id}" is registered twice`, path: `commands.${id}` },
+        { code: "DUPLICATE_ID", message: `command "${id}" is registered twice`, path: `commands.${id}` },
       ]);
     }
     this.#commands.set(id, entry);
@@ -465,13 +467,13 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
         ? await entry.implementation.handle(params, ctx, log, this.#tracker)
         : await this.onExecuteCommand(entry.definition, params, ctx, log);
       if (!isCommandResult(result)) {
-        return failure("COMMAND_FAILED", `Command "${entry.definition.id}" returned something that is not a command result`);
+        return failure("PROVIDER_FAILED", `Command "${entry.definition.id}" returned something that is not a command result`);
       }
       return result;
     } catch (error) {
       log.error(`command ${entry.definition.id} threw`, { error });
       const cause = toError(error);
-      return failure("COMMAND_FAILED", cause.message, {
+      return failure("PROVIDER_FAILED", cause.message, {
         recoverable: false,
         details: { errorName: cause.name, ...(isInfrastructureError(cause) ? { errorCode: cause.code } : {}) },
       });

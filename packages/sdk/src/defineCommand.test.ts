@@ -130,3 +130,13 @@ describe("defineCommand", () => {
     expect(resources.list()).toMatchObject([{ id: "web", type: "compute", status: "up" }]);
   });
 });
+
+describe("estimatedCost", () => {
+  it("declares a cost core's schema checks, with USD and once by default", () => {
+    expect(specCommand().estimatedCost(0.12).build().estimatedCost).toEqual({ amount: 0.12, currency: "USD", period: "once" });
+    expect(specCommand().estimatedCost(40, { currency: "EUR", period: "monthly" }).build().estimatedCost).toEqual({ amount: 40, currency: "EUR", period: "monthly" });
+    expect(specCommand().build().estimatedCost).toBeUndefined();
+    const error = buildError(() => specCommand().estimatedCost(-1, { currency: "euro" }).build());
+    expect(error.issues.map((i) => i.path).sort()).toEqual(["estimatedCost.amount", "estimatedCost.currency"]);
+  });
+});

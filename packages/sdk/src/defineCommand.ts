@@ -4,6 +4,7 @@ import type {
   CommandDefinition,
   CommandParameter,
   CommandResult,
+  EstimatedCost,
   ExecutionContext,
   InfrastructureLogger,
   ParameterType,
@@ -128,6 +129,7 @@ interface CommandDraft {
   readonly examples: readonly { readonly description: string; readonly params: Readonly<Record<string, unknown>> }[];
   readonly timeout?: number;
   readonly resourceTypes: readonly ResourceType[];
+  readonly estimatedCost?: { readonly amount: number; readonly currency?: string; readonly period?: EstimatedCost["period"] };
 }
 
 const EMPTY_DRAFT: CommandDraft = { parameters: [], requiredCapabilities: [], examples: [], resourceTypes: [] };
@@ -278,6 +280,13 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
   /** Per-command timeout in ms (overrides the configured default). */
   timeout(ms: number): CommandBuilder<P, I> {
     return this.#with({ timeout: ms });
+  }
+  /**
+   * What one run is estimated to cost (checked by core's `estimatedCostSchema`: amount ≥ 0, ISO 4217
+   * currency, default `USD`, period `once`); it reaches the security gate as `estimatedCost`.
+   */
+  estimatedCost(amount: number, options: { readonly currency?: string; readonly period?: EstimatedCost["period"] } = {}): CommandBuilder<P, I> {
+    return this.#with({ estimatedCost: { amount, ...options } });
   }
   /** Resource types the command touches; repeated calls add to the list. */
   resourceTypes(...types: ResourceType[]): CommandBuilder<P, I> {

@@ -138,7 +138,7 @@ describe("createSimpleProvider", () => {
     expect(provider.getResources()).toEqual([]);
   });
 
-  it("a callback's bad resource fails like any throw: a lifecycle error or a COMMAND_FAILED result", async () => {
+  it("a callback's bad resource fails like any throw: a lifecycle error or a PROVIDER_FAILED result", async () => {
     const provider = createSimpleProvider({
       meta,
       commands: [command],
@@ -147,7 +147,7 @@ describe("createSimpleProvider", () => {
     });
     await provider.initialize({ method: "api-key", credentials: {}, options: {} });
     await provider.start();
-    expect(expectFailure(await provider.executeCommand("create-instance", { name: "a", region: "eu" }), "COMMAND_FAILED").message).toContain("id is required");
+    expect(expectFailure(await provider.executeCommand("create-instance", { name: "a", region: "eu" }), "PROVIDER_FAILED").message).toContain("id is required");
     expect(provider.getResources()).toEqual([]);
   });
 

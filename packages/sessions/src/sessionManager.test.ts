@@ -207,6 +207,38 @@ describe("InfrastructureSessionManager", () => {
     await storage.close();
   });
 
+  it("claims a pending operation for exactly one of racing resumes across two managers; release keeps it, complete removes it", async () => {
+    const clock = fakeClock();
+    const storage = new InMemorySessionStorage({ now: clock.now });
+    const a = await manager({ storage, now: clock.now });
+    const b = await manager({ storage, now: clock.now });
+    const s = await a.createSession({ userId: "u" });
+    await a.addPendingOperation(s.id, pendingOp("op-1"));
+    const until = clock.now() + 1_000;
+    const claims = await Promise.all(["c1", "c2", "c3", "c4"].map((id, i) => (i % 2 === 0 ? a : b).claimPendingOperation(s.id, "op-1", { id, until })));
+    const won = claims.flatMap((c, i) => (c.ok ? [`c${i + 1}`] : []));
+    expect(won).toHaveLength(1);
+    expect(claims.filter((c) => !c.ok)).toEqual([{ ok: false, reason: "claimed" }, { ok: false, reason: "claimed" }, { ok: false, reason: "claimed" }]);
+    const winner = won[0] ?? "";
+    const loser = winner === "c1" ? "c2" : "c1";
+    expect(await b.completePendingOperation(s.id, "op-1", loser)).toBe(false);
+    expect(await b.releasePendingOperation(s.id, "op-1", winner, { approvalId: "ap-2", kind: "confirmation" })).toBe(true);
+    const waiting = (await a.getSession(s.id))!.pendingOperations;
+    expect(waiting).toMatchObject([{ id: "op-1", approvalId: "ap-2", kind: "confirmation" }]);
+    expect(waiting[0]?.claim).toBeUndefined();
+    // an abandoned claim (its holder died) lapses after `until`
+    expect((await a.claimPendingOperation(s.id, "op-1", { id: "dead", until: clock.now() + 10 })).ok).toBe(true);
+    expect(await b.claimPendingOperation(s.id, "op-1", { id: "late", until: clock.now() + 10 })).toEqual({ ok: false, reason: "claimed" });
+    clock.advance(11);
+    expect((await b.claimPendingOperation(s.id, "op-1", { id: "late", until: clock.now() + 10 })).ok).toBe(true);
+    expect(await a.completePendingOperation(s.id, "op-1", "dead")).toBe(false);
+    expect(await a.completePendingOperation(s.id, "op-1", "late")).toBe(true);
+    expect((await a.getSession(s.id))!.pendingOperations).toEqual([]);
+    expect(await a.claimPendingOperation(s.id, "op-1", { id: "x", until })).toEqual({ ok: false, reason: "not-found" });
+    expect(await a.claimPendingOperation("missing", "op-1", { id: "x", until })).toEqual({ ok: false, reason: "not-found" });
+    await storage.close();
+  });
+
   it("persists to a state directory with credentials and pending params encrypted at rest", async () => {
     const d = dir();
     const { logger, lines } = capturingLogger();

@@ -547,7 +547,7 @@ export class InfrastructureSessionManager implements SessionStore {
 
 /** `update` without its undefined keys (exactOptionalPropertyTypes). */
 function definedOnly(update: PendingUpdate): PendingUpdate {
-  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined)) as PendingUpdate;
+  return Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
 }
 
 /** Creates an {@link InfrastructureSessionManager} and waits until its storage is loaded. */

@@ -161,7 +161,7 @@ export class StateSessionStorage implements SessionStorage {
     const value = record.value as Partial<PersistedSession> | null;
     try {
       if (typeof value !== "object" || value === null || value.v !== 1 || typeof value.session !== "object" || value.session === null) {
-        throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "FORMAT", message: "unknown session record format", path: "session" }]);
+        throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "INVALID_FORMAT", message: "unknown session record format", path: "session" }]);
       }
       let raw = value.session as unknown as InfrastructureSession;
       if (value.sealed !== undefined) raw = this.unseal(id, raw, value.sealed);
@@ -171,7 +171,7 @@ export class StateSessionStorage implements SessionStorage {
         throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
       }
       if (parsed.data.id !== id) {
-        throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "MISMATCH", message: "id differs from key", path: "id" }]);
+        throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "INVALID_VALUE", message: "id differs from key", path: "id" }]);
       }
       return { session: parsed.data, version: record.version };
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { AuditEventInput, AuditSink, GateDecision, OperationRequest, RiskAssessment, SecurityGate } from "@espada/infra-core";
+import type { AuditEventInput, AuditSink, GateDecision, OperationOutcomeReport, OperationRequest, RiskAssessment, SecurityGate } from "@espada/infra-core";
 
 const RISK: RiskAssessment = { score: 55, level: "medium", factors: [{ name: "environment", weight: 1, value: 55, contribution: 55, description: "production" }] };
 
@@ -9,6 +9,10 @@ const RISK: RiskAssessment = { score: 55, level: "medium", factors: [{ name: "en
  */
 export class ScriptedGate implements SecurityGate {
   readonly requests: OperationRequest[] = [];
+  /** Every outcome report the executor sent back. */
+  readonly outcomes: OperationOutcomeReport[] = [];
+  /** When set, `checkOperation` rejects with it (the gate's store is down). */
+  failure: Error | undefined;
   readonly #granted = new Set<string>();
   readonly #rules: { readonly confirm: readonly string[]; readonly approve: readonly string[]; readonly deny: readonly string[] };
 
@@ -23,7 +27,12 @@ export class ScriptedGate implements SecurityGate {
 
   checkOperation(request: OperationRequest): Promise<GateDecision> {
     this.requests.push(request);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     return Promise.resolve(this.#decide(request));
+  }
+
+  recordOutcome(report: OperationOutcomeReport): void {
+    this.outcomes.push(report);
   }
 
   #decide(request: OperationRequest): GateDecision {
@@ -47,8 +56,11 @@ export class ScriptedGate implements SecurityGate {
 /** An {@link AuditSink} that keeps every record in memory. */
 export class RecordingAuditSink implements AuditSink {
   readonly records: AuditEventInput[] = [];
+  /** When true, `record` rejects (the audit disk is full). */
+  failing = false;
 
   record(event: AuditEventInput): Promise<void> {
+    if (this.failing) return Promise.reject(new Error("audit log: disk full"));
     this.records.push(event);
     return Promise.resolve();
   }
