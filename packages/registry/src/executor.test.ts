@@ -160,7 +160,8 @@ describe("InfrastructureCommandExecutor", () => {
     const request = { instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" } };
     const noSession = expectStatus(await executor.execute(request), "invalid");
     expect(noSession.result.error.code).toBe("CONFIRMATION_REQUIRED");
-    expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }, { code: "SESSION_REQUIRED", path: "sessionId" }]);
+    expect(noSession.issues).toMatchObject([{ code: "CONFIRMATION_REQUIRED", path: "options.confirmed" }]);
+    expect(noSession.result.error.message).toMatch(/^sessionId: .*a session is required/);
     const pending = expectStatus(await executor.execute({ ...request, sessionId: "s1" }), "pending");
     expect(pending.pending.kind).toBe("confirmation");
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);

@@ -426,7 +426,8 @@ export class InfrastructureCommandExecutor {
     const errors = validation.errors.filter((issue) => issue.code !== "CONFIRMATION_REQUIRED");
     if (errors.length > 0) {
       const code = errors.every((issue) => issue.code === "DRY_RUN_UNSUPPORTED") ? "DRY_RUN_UNSUPPORTED" : "VALIDATION_FAILED";
-      return this.#invalid(call, code, `Invalid call of "${command.id}": ${formatIssues(errors)}`, errors, true);
+      // every issue the validator found, the confirmation included: the same verdict a provider gives
+      return this.#invalid(call, code, `Invalid call of "${command.id}": ${formatIssues(validation.errors)}`, validation.errors, true);
     }
     if (instance.state !== "active") {
       const message = `instance "${request.instanceId}" is ${instance.state}, not active`;
@@ -663,7 +664,9 @@ export class InfrastructureCommandExecutor {
     }
     if (this.#sessions === undefined || call.session === undefined || command === undefined || provider === undefined) {
       const code = kind === "approval" ? "APPROVAL_REQUIRED" : "CONFIRMATION_REQUIRED";
-      const issues: ValidationIssue[] = [...confirmationIssues, { code: "SESSION_REQUIRED", message: `needs ${kind} (${reason}): pass a sessionId so it can wait`, path: "sessionId" }];
+      // the validator's own issues when it asked (the same verdict a provider gives), else why a session is needed
+      const issues: readonly ValidationIssue[] =
+        confirmationIssues.length > 0 ? confirmationIssues : [{ code: "SESSION_REQUIRED", message: `needs ${kind} (${reason}): pass a sessionId so it can wait`, path: "sessionId" }];
       return this.#invalid(call, code, `sessionId: the operation needs ${kind} (${reason}); a session is required to hold it`, issues);
     }
     const now = Date.now();

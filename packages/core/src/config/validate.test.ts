@@ -411,7 +411,7 @@ describe("configuration sections", () => {
   });
 
   it("every section is validated by its key, and the whole schema is made of the sections", () => {
-    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
     const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
     for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
     expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
