@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileStateStore } from "./fileStateStore.js";
 import { encodeKey, seal } from "./fileFormat.js";
-import { writeFileAtomically } from "./durableWrite.js";
+import { appendAll, writeFileAtomically } from "./durableWrite.js";
 import type { StoreProblem } from "./problems.js";
 import { tempDir } from "../test/helpers.js";
 
@@ -91,6 +91,34 @@ describe("FileStateStore", () => {
     const again = await open(d);
     expect((await again.get("k"))?.value).toBe("next");
     expect((await again.read("log")).map((e) => e.value)).toEqual(["first", "third"]);
+    expect(again.problems).toEqual([]);
+  });
+
+  it("a torn append that could not be cut off at once is cut off before the next append", async () => {
+    const d = dir();
+    let fail = false;
+    const store = await open(d, {
+      io: {
+        appendDurably: async (handle, data) => {
+          if (!fail) return appendAll(handle, data);
+          fail = false;
+          await handle.write(data.slice(0, 7)); // part of the line reached the file
+          const truncate = handle.truncate.bind(handle);
+          handle.truncate = () => {
+            handle.truncate = truncate; // the cut-back right after the failure fails once too
+            return Promise.reject(Object.assign(new Error("EIO"), { code: "EIO" }));
+          };
+          throw Object.assign(new Error("ENOSPC"), { code: "ENOSPC" });
+        },
+      },
+    });
+    await store.append("log", "first");
+    fail = true;
+    await expect(store.append("log", "lost")).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    expect((await store.append("log", "second")).position).toBe(1);
+    await store.close();
+    const again = await open(d);
+    expect((await again.read("log")).map((e) => e.value)).toEqual(["first", "second"]);
     expect(again.problems).toEqual([]);
   });
 

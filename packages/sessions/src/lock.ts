@@ -208,6 +208,7 @@ function holdLock(lockPath: string, ownerFile: string, nonce: string, options: D
   };
   const timer = setInterval(() => {
     const at = new Date();
+    fs.utimes(lockPath, at, at, () => undefined); // the previous version (proper-lockfile) judged the directory's mtime
     fs.utimes(ownerFile, at, at, (error) => {
       if (error === null) {
         lastRefresh = at.getTime();
