@@ -308,10 +308,11 @@ function loadSpace(
 /**
  * A durable {@link StateStore} in one state directory. Layout (format version 1):
  * `records/<base64url(key)>.json` and `counters/<base64url(key)>.json` (one checksummed file per
- * record, replaced atomically: temp file + fsync + rename + directory fsync), `logs/<base64url(name)>.jsonl`
- * (one checksummed JSON line per entry; a torn last line is ignored), `quarantine/` (files moved
- * aside), `.lock/` (proper-lockfile). All records are loaded at open and served from memory; writes
- * to one key are coalesced and acknowledged once durable.
+ * record, replaced atomically: temp file, every byte written, fsync, rename, directory fsync),
+ * `logs/<base64url(name)>.jsonl` (one checksummed JSON line per entry; a torn last line is ignored),
+ * `quarantine/` (files moved aside), `.lock/owner-<nonce>.json` (the lock). All records are loaded at
+ * open and served from memory; writes to one key are coalesced and acknowledged once durable; a write
+ * that cannot complete (a full disk) rejects with `STORAGE_FAILED` and leaves the previous version.
  */
 export class FileStateStore extends EngineStateStore {
   /** The state directory. */
