@@ -191,6 +191,15 @@ describe("InfrastructureSessionManager", () => {
     await expect(m.appendHistory(s.id, { ...historyEntry(1), status: "weird" } as never)).rejects.toMatchObject({ field: "status" });
   });
 
+  it("never stores a secret-keyed history param in plaintext, at any depth (core's redactSecrets)", async () => {
+    const m = await manager();
+    const s = await m.createSession({ userId: "u" });
+    await m.appendHistory(s.id, { ...historyEntry(Date.now()), params: { name: "db", options: { password: SECRET, list: [{ apiKeys: [SECRET] }] }, auth: SECRET } });
+    const [stored] = (await m.getSession(s.id))!.history;
+    expect(stored?.params).toEqual({ name: "db", options: { password: "[REDACTED]", list: [{ apiKeys: "[REDACTED]" }] }, auth: "[REDACTED]" });
+    expect(JSON.stringify((await m.getSession(s.id))!.history)).not.toContain(SECRET);
+  });
+
   it("takes a pending operation exactly once, also across two managers over one storage", async () => {
     const storage = new InMemorySessionStorage();
     const a = await manager({ storage });

@@ -11,6 +11,7 @@ import {
   NotFoundError,
   pendingOperationSchema,
   providerAuthSchema,
+  redactSecretRecord,
   securityConfigSchema,
   sessionConfigSchema,
   sessionResourceSchema,
@@ -323,7 +324,7 @@ export class InfrastructureSessionManager implements SessionStore {
   async appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void> {
     const history = this.config.commandConfig.history;
     if (!history.enabled) return;
-    const parsed = parseOptions(commandHistoryEntrySchema, entry, "history entry");
+    const parsed = parseOptions(commandHistoryEntrySchema, { ...entry, params: redactSecretRecord(entry.params) }, "history entry");
     await this.mutate(sessionId, (s, now) => {
       const cutoff = now - history.retentionDays * DAY_MS;
       const kept = [...s.history, parsed].filter((e) => e.startedAt >= cutoff);
