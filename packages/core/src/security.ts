@@ -189,7 +189,17 @@ export interface OperationOutcomeReport {
  *   not throw; a rejection is logged and ignored.
  */
 export interface SecurityGate {
+  /**
+   * Decides on one operation: risk first, then (in `@espada/infra-security`) break-glass, RBAC, time
+   * windows, approval. Resolves with a decision carrying the risk and one reason per check that ran;
+   * rejects only when it cannot decide (the executor reports `GATE_FAILED`). `signal` aborts when the
+   * caller cancels or the executor's bound (`defaultTimeout`) passes.
+   */
   checkOperation(request: OperationRequest, signal?: AbortSignal): Promise<GateDecision>;
+  /**
+   * Hears how an operation this gate allowed ended (history for "user's recent failures" and
+   * "recent changes to these resources"). Optional; must not throw (a rejection is logged and ignored).
+   */
   recordOutcome?(report: OperationOutcomeReport): Promise<void> | void;
 }
 
@@ -254,7 +264,11 @@ export interface AuditEventInput {
   readonly outcome?: AuditOutcome;
   readonly risk?: RiskAssessment;
   readonly reasons?: readonly GateReason[];
-  /** Extra detail; sinks redact it with `redactSecrets` (core's one secret-key predicate) before storing. */
+  /**
+   * Extra detail; sinks redact it with `redactSecrets` (core's one secret-key predicate) before
+   * storing. The executor sets `params` (redacted), `resourceIds`, `mutating`, and when known
+   * `confirmedBy`, `approvedBy`, `approvalId`, `estimatedCost`; after a run `attempts` and, on failure, `code`.
+   */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 

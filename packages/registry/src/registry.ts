@@ -197,7 +197,7 @@ export class InfrastructureProviderRegistry {
     if (!this.#factories.has(factoryId)) return false;
     const live = this.getInstancesByFactory(factoryId).length;
     if (live > 0) {
-      throw new InfrastructureError("CONFLICT", `Provider factory "${factoryId}" still has ${live} instance(s); destroy them first`, { field: "factoryId" });
+      throw new InfrastructureError("CONFLICT", `factoryId: provider "${factoryId}" still has ${live} instance(s); destroy them first`, { field: "factoryId" });
     }
     this.#factories.delete(factoryId);
     return true;
