@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InfrastructureProviderRegistry } from "@espada/infra-registry";
+import { createAllowAllGate } from "@espada/infra-core";
+import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
 import { computeIntegrity, createPluginDiscoverer, getFrameworkVersion } from "@espada/infra-discovery";
 import type { InfrastructurePluginDiscoverer } from "@espada/infra-discovery";
 
@@ -131,8 +132,11 @@ describe("registry + discovery", () => {
     const instance = await registry.createAndInitializeProvider("greeter", { instanceId: "greeter-1" });
     expect(loads()).toBe(before + 1);
     expect(instance.state).toBe("active");
-    const result = await registry.getInstance("greeter-1")!.provider.executeCommand("hello", { who: "discovery" });
-    expect(result).toMatchObject({ success: true, data: { greeting: "hello discovery" } });
+    // the registry hands out no provider object: the plugin's command runs through the executor
+    const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate() });
+    const outcome = await executor.execute({ instanceId: "greeter-1", commandId: "hello", params: { who: "discovery" } });
+    expect(outcome).toMatchObject({ status: "succeeded", result: { success: true, data: { greeting: "hello discovery" } } });
+    await executor.close();
     await registry.createProvider("greeter", { instanceId: "greeter-2" });
     expect(loads()).toBe(before + 1); // imported once
 
