@@ -24,8 +24,27 @@ export type HttpGetResult = { readonly ok: true; readonly body: Buffer; readonly
  * cap and bounded redirects. Never throws.
  */
 export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGetResult> {
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  // One controller for the caller's signal and the timeout; the timer and the listener are removed
+  // when the call ends, so nothing outlives it.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  timer.unref();
+  const onAbort = (): void => controller.abort();
+  if (options.signal?.aborted === true) controller.abort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await follow(url, options, controller.signal, () => timedOut);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function follow(url: URL, options: HttpGetOptions, signal: AbortSignal, timedOut: () => boolean): Promise<HttpGetResult> {
   const origin = url.origin;
   let current = url;
   const maxRedirects = options.maxRedirects ?? 5;
@@ -34,7 +53,7 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
     const headers = current.origin === origin ? (options.headers ?? {}) : {};
     const outcome = await getOnce(current, headers, signal, options.maxBytes);
     if (outcome.kind === "error") {
-      if (timeout.aborted) return { ok: false, reason: `timed out after ${options.timeoutMs} ms` };
+      if (timedOut()) return { ok: false, reason: `timed out after ${options.timeoutMs} ms` };
       if (signal.aborted) return { ok: false, reason: "cancelled" };
       return { ok: false, reason: outcome.reason };
     }

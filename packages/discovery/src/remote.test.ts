@@ -126,6 +126,32 @@ describe("remote plugin indexes", () => {
     await new Promise<void>((resolve) => hanging.close(() => resolve()));
   });
 
+  it("follows redirects, sends the registry's headers to its own origin only, and leaves no timer behind", async () => {
+    const other = await startServer();
+    try {
+      const bytes = Buffer.from(providerModule(meta("moved")));
+      other.route("/moved.mjs", { body: bytes });
+      server.route("/old-index.json", { status: 302, headers: { location: "/index.json" } });
+      server.route("/index.json", { body: JSON.stringify({ plugins: [entry("moved", "1.0.0", "/go.mjs", computeIntegrity(bytes))] }) });
+      server.route("/go.mjs", { status: 307, headers: { location: `${other.url}/moved.mjs` } });
+      const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      const d = remote([{ url: `${server.url}/old-index.json`, headers: { authorization: "Bearer s3cret" } }]);
+      const found = await d.discover();
+      expect(found.providers[0]).toMatchObject({ entry: `${server.url}/go.mjs` });
+      await expect(found.providers[0]!.factory(factoryOptions)).resolves.toMatchObject({ meta: { id: "moved" } });
+      expect(server.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+        ["/old-index.json", "Bearer s3cret"],
+        ["/index.json", "Bearer s3cret"],
+        ["/go.mjs", "Bearer s3cret"],
+      ]);
+      expect(other.requests.map((r) => [r.url, r.headers.authorization])).toEqual([["/moved.mjs", undefined]]);
+      d.close();
+      expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("matches and computes sha512 integrity strings", () => {
     const bytes = Buffer.from("hello");
     const integrity = computeIntegrity(bytes);
