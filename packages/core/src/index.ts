@@ -218,6 +218,8 @@ export {
   securityConfigSchema,
   infrastructureConfigSchema,
   CONFIG_SECTIONS,
+  discoveryConfigSchema,
+  remoteRegistryConfigSchema,
 } from "./config/schemas.js";
 export type {
   ProviderAuthConfig,
@@ -237,12 +239,12 @@ export type {
   InfrastructureConfig,
   InfrastructureConfigInput,
   ConfigSectionName,
+  DiscoveryConfig,
+  DiscoveryConfigInput,
+  RemoteRegistryConfig,
   ConfigSection,
   ConfigSectionInput,
 } from "./config/schemas.js";
-
-export { discoveryConfigSchema, remoteRegistryConfigSchema } from "./config/discovery.js";
-export type { DiscoveryConfig, DiscoveryConfigInput, RemoteRegistryConfig } from "./config/discovery.js";
 
 export {
   validateInfrastructureConfig,

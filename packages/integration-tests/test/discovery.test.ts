@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAllowAllGate } from "@espada/infra-core";
 import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
-import { computeIntegrity, createPluginDiscoverer, getFrameworkVersion } from "@espada/infra-discovery";
+import { computeIntegrity, createPluginDiscoverer, getFrameworkVersion, parseInfrastructureConfigYaml } from "@espada/infra-discovery";
 import type { InfrastructurePluginDiscoverer } from "@espada/infra-discovery";
 
 // Plugins live under this package so that their modules resolve @espada/infra-sdk like an installed plugin would.
@@ -113,7 +113,14 @@ describe("registry + discovery", () => {
       ),
     );
 
-    discoverer = createPluginDiscoverer({ cwd: dir, config: { localDirs: ["plugins"], installedDirs: [], remoteRegistries: [{ url: `${serverUrl}/index.json` }] } });
+    // The discovery section comes from the same configuration loading a standalone host uses.
+    const loaded = parseInfrastructureConfigYaml(
+      ["extensions:", "  infrastructure:", "    discoveryConfig:", "      localDirs: [plugins]", "      installedDirs: []", "      remoteRegistries:", "        - url: ${INDEX_URL}"].join("\n"),
+      { env: { INDEX_URL: `${serverUrl}/index.json` } },
+    );
+    expect(loaded.success).toBe(true);
+    if (!loaded.success) return;
+    discoverer = createPluginDiscoverer({ cwd: dir, config: loaded.config.discoveryConfig });
     registry = new InfrastructureProviderRegistry({ discoverer });
 
     const before = loads();
@@ -132,11 +139,10 @@ describe("registry + discovery", () => {
     const instance = await registry.createAndInitializeProvider("greeter", { instanceId: "greeter-1" });
     expect(loads()).toBe(before + 1);
     expect(instance.state).toBe("active");
-    // the registry hands out no provider object: the plugin's command runs through the executor
     const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate() });
     const outcome = await executor.execute({ instanceId: "greeter-1", commandId: "hello", params: { who: "discovery" } });
-    expect(outcome).toMatchObject({ status: "succeeded", result: { success: true, data: { greeting: "hello discovery" } } });
     await executor.close();
+    expect(outcome).toMatchObject({ status: "succeeded", result: { success: true, data: { greeting: "hello discovery" } } });
     await registry.createProvider("greeter", { instanceId: "greeter-2" });
     expect(loads()).toBe(before + 1); // imported once
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { discoveryConfigSchema } from "./discovery.js";
+import { discoveryConfigSchema } from "./schemas.js";
 
 describe("discoveryConfigSchema", () => {
   it("fills in the defaults: installed plugins from ./node_modules, a 60 s cache", () => {

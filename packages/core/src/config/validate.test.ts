@@ -29,6 +29,16 @@ const SPEC_DEFAULTS = {
     history: { enabled: true, maxEntries: 1000, retentionDays: 30 },
   },
   lifecycleConfig: { healthCheckInterval: 60000, autoRestart: true, maxRestartAttempts: 3, restartDelay: 5000, restartWindow: 600000, shutdownTimeout: 30000, operationTimeout: 30000 },
+  discoveryConfig: {
+    enabled: true,
+    bundledDirs: [],
+    installedDirs: ["node_modules"],
+    localDirs: [],
+    remoteRegistries: [],
+    cacheTtl: 60000,
+    remoteTimeout: 10000,
+    maxManifestBytes: 1048576,
+  },
   loggingConfig: {
     level: "info",
     includeTimestamps: true,
@@ -300,7 +310,7 @@ describe("getInfrastructureConfigJsonSchema", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toStrictEqual(
-      ["commandConfig", "defaultProvider", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
+      ["commandConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
     );
     expect(schema.required ?? []).toStrictEqual([]);
     expect(schema.properties.sessionConfig?.properties?.timeout?.default).toBe(3600000);
@@ -411,7 +421,7 @@ describe("configuration sections", () => {
   });
 
   it("every section is validated by its key, and the whole schema is made of the sections", () => {
-    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
     const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
     for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
     expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
