@@ -80,3 +80,16 @@ export type {
   ConfirmationPolicy,
   ConfirmationWorkflowOptions,
 } from "./confirmationWorkflow.js";
+export { InfrastructureConversationManager, RESPONSE_KINDS, mapParameters } from "./manager.js";
+export type {
+  ResponseKind,
+  Ambiguity,
+  ConfirmationRequest,
+  PlannedCommand,
+  OutcomeSummary,
+  ConversationResponse,
+  MessageContext,
+  ConversationManagerOptions,
+} from "./manager.js";
+export { modelClassificationSchema, intentFromModel, valuesFromModel } from "./model.js";
+export type { LanguageModelAdapter, ModelClassification, ModelClassifyContext } from "./model.js";

@@ -289,8 +289,11 @@ export class InfrastructureIntentClassifier {
     return this.classifyAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().corrector));
   }
 
-  /** Classifies an already analysed message (the manager shares one analysis between components). */
-  classifyAnalysis(analysis: Analysis): IntentResult {
+  /**
+   * Classifies an already analysed message (the manager shares one analysis between components).
+   * `hints.inScope` skips out-of-scope detection (a pronoun that refers to a resource of the conversation).
+   */
+  classifyAnalysis(analysis: Analysis, hints: { readonly inScope?: boolean } = {}): IntentResult {
     const scored = score(analysis.tokens);
     const catScores = new Float64Array(COMMAND_CATEGORIES.length);
     let total = 0;
@@ -304,7 +307,7 @@ export class InfrastructureIntentClassifier {
     }
     const negated = [...new Set(scored.hits.filter((h) => h.negated).map((h) => h.op))];
     const inScope = scored.infra > scored.outOfScope || (scored.vague && scored.outOfScope === 0);
-    if (!inScope || (total === 0 && scored.infra < 1 && !scored.vague)) {
+    if (hints.inScope !== true && (!inScope || (total === 0 && scored.infra < 1 && !scored.vague))) {
       return outOfScopeResult(negated);
     }
     // Best category, then best operation inside it.

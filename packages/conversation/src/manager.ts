@@ -191,7 +191,8 @@ const COMMAND_VERBS: Readonly<Record<Operation, readonly string[]>> = {
 
 /** Canonical parameter → names a command may use for it. */
 const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
-  name: ["name", "resourcename", "instancename", "bucketname", "clustername", "dbname", "databasename", "id", "resource", "target", "key"],
+  resourceId: ["resourceid", "instanceid", "id", "resource", "target", "vmid", "volumeid", "clusterid", "databaseid", "dbinstanceid"],
+  name: ["name", "resourcename", "instancename", "bucketname", "clustername", "dbname", "databasename", "id", "resource", "target", "key", "instanceid"],
   count: ["count", "replicas", "instances", "nodes", "desiredcount", "size", "capacity", "number"],
   countDelta: ["delta", "by", "increment", "countdelta"],
   cpu: ["cpu", "cpus", "vcpu", "vcpus", "cores"],
@@ -210,6 +211,8 @@ const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   newName: ["newname", "to"],
 };
 
+const PRONOUNS = new Set(["it", "that", "them", "this", "those", "these"]);
+const CREATES = new Set<Operation>(["create", "deploy"]);
 const FOLLOW_UP = /^(?:and|also|too|same|what about|how about|now|then|plus)\b|\b(?:too|as well|also|again)\W*$/i;
 const CONTROL_CANCEL = /^(?:cancel|cancel that|cancel it|stop|abort|never ?mind|forget it|no|nope|don'?t)\W*$/i;
 
@@ -286,7 +289,9 @@ export class InfrastructureConversationManager {
     }
 
     // 2. Intent: the model first, when there is one; the offline classifier otherwise and as fallback.
-    const offline = this.classifier.classifyAnalysis(analysis);
+    // "restart it": a pronoun pointing at a resource of this conversation keeps the message in scope.
+    const refersBack = convo.recent.length > 0 && analysis.tokens.some((t) => !t.quoted && PRONOUNS.has(t.lower));
+    const offline = this.classifier.classifyAnalysis(analysis, { inScope: refersBack });
     let intent = offline;
     if (this.model?.classify !== undefined && offline.composite.length === 0) {
       const model = this.model;
@@ -332,7 +337,8 @@ export class InfrastructureConversationManager {
     // 6. Resources.
     const session = context.sessionId === undefined ? undefined : await this.safeSession(context.sessionId);
     const environment = values.environment ?? context.environment ?? session?.environment ?? "development";
-    const resolved = this.resolveResources(analysis, values, convo, environment);
+    // A name in a create request is new: it is not looked up.
+    const resolved: { resources: ResourceSnapshot[]; ambiguity?: { question: string; ambiguity: Ambiguity } } = CREATES.has(operation) ? { resources: [] } : this.resolveResources(analysis, values, convo, environment);
     if (resolved.ambiguity !== undefined) {
       convo.clarifying = { intent, values };
       return this.reply("clarification", intent, values, resolved.ambiguity.question, { ambiguities: [...ambiguities, resolved.ambiguity.ambiguity] });
@@ -522,10 +528,9 @@ export class InfrastructureConversationManager {
     for (const inst of this.catalogue.listInstances()) {
       if (inst.state !== "active" && inst.state !== "ready") continue;
       for (const command of this.catalogue.listCommands(inst.instanceId) ?? []) {
-        if (command.category !== category) continue;
         const words = `${command.id} ${command.name}`.toLowerCase().split(/[^a-z0-9]+/).map((w) => stem(w));
         if (!verbs.some((v) => words.includes(v))) continue;
-        let score = 10;
+        let score = command.category === category ? 13 : 10;
         if (values.resourceType !== undefined) {
           if (command.resourceTypes.includes(values.resourceType as never)) score += 5;
           else if (command.resourceTypes.length > 0) score -= 4;
@@ -653,7 +658,7 @@ export function mapParameters(command: CommandDefinition, values: ExtractedValue
   const used = new Set<string>();
   for (const p of command.parameters) {
     const key = lowerKey(p.name);
-    if (p.type === "resource-ref") {
+    if (p.type === "resource-ref" || (p.type === "string" && PARAM_SYNONYMS["resourceId"]?.includes(key) && resources.length > 0)) {
       const r = resources.find((x) => p.resourceType === undefined || x.type === p.resourceType) ?? resources[0];
       if (r !== undefined) out[p.name] = r.id;
       else if (values.resourceId !== undefined) out[p.name] = values.resourceId;

@@ -30,6 +30,10 @@ export interface ResourceResolverOptions {
 
 const PRONOUNS = new Set(["it", "that", "this", "them", "those", "these", "same", "the same one", "that one", "this one", "the same", "one"]);
 
+function digits(s: string): string {
+  return s.replace(/[^0-9]/g, "");
+}
+
 function norm(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, "");
 }
@@ -80,7 +84,8 @@ export class InfrastructureResourceResolver {
       for (const label of labels) {
         const l = norm(label);
         const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
-        const d = editDistance(n, l, max);
+        // A different number is a different resource (web-9 is not a typo of web-1).
+        const d = digits(l) === digits(n) ? editDistance(n, l, max) : Infinity;
         if (d <= max) best = Math.min(best, d);
         const parts = label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0);
         if (parts.includes(ref.toLowerCase()) || (n.length >= 4 && l.startsWith(n))) best = Math.min(best, 1.5);
