@@ -5,7 +5,7 @@ import { analyze } from "./text.js";
 import type { Analysis, Token } from "./text.js";
 import { INFRA_VERBS, OPERATION_NAMES, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
 import type { IntentCategory, Operation } from "./vocabulary.js";
-import { isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
+import { AZURE_REGIONS, isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
 import { stem } from "./text.js";
 
 /** Schema of an operation name. */
@@ -105,6 +105,7 @@ const ACCESS_NOUNS = new Set(["access", "permission", "privilege", "role", "admi
 const COUNT_NOUNS = new Set(["node", "replica", "instance", "server", "worker", "pod", "vm", "machine", "box"].map((w) => stem(w)));
 const MODALS = new Set(["would", "will", "if", "wil"].map((w) => stem(w)));
 const QUESTION_STARTS = new Set(["is", "are", "was", "were", "does", "do", "did"].map((w) => stem(w)));
+const ALPHA = /^[a-z]+$/;
 const VERSION_TOKEN = /^v?\d+\.\d+(?:\.\d+)?$/;
 
 function add(scores: Float64Array, op: Operation, weight: number): void {
@@ -195,7 +196,10 @@ function score(tokens: readonly Token[]): Scored {
       }
     }
     const low = t.lower;
-    if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
+    if (ALPHA.test(low)) {
+      // A plain word: only an Azure region name can be evidence here.
+      if (AZURE_REGIONS.has(low)) infra += 1.5;
+    } else if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
       email = true;
       infra += 1.5;
     } else if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low) || VERSION_TOKEN.test(low)) infra += 1.5;
@@ -215,22 +219,29 @@ function score(tokens: readonly Token[]): Scored {
     add(opScores, "status", 2);
     infra += 1;
   }
+  const within = (i: number, n: number, set: ReadonlySet<string>): boolean => {
+    for (let k = i + 1; k <= i + n && k < tokens.length; k++) if (set.has(tokens[k]?.stem ?? "")) return true;
+    return false;
+  };
+  let modal = false;
   for (let i = 0; i < tokens.length; i++) {
-    const s = tokens[i]?.stem ?? "";
-    const window = (n: number): Token[] => tokens.slice(i + 1, i + 1 + n);
-    if (GRANT_VERBS.has(s) && window(5).some((t) => ACCESS_NOUNS.has(t.stem))) add(opScores, "grant-access", 3);
-    if (REVOKE_VERBS.has(s) && window(4).some((t) => ACCESS_NOUNS.has(t.stem))) {
+    const t = tokens[i] as Token;
+    const s = t.stem;
+    if (!t.quoted && MODALS.has(s) && tokens[i + 1]?.stem !== "you") modal = true;
+    if (!GRANT_VERBS.has(s) && !REVOKE_VERBS.has(s) && s !== "add" && s !== "ad") continue;
+    if (GRANT_VERBS.has(s) && within(i, 5, ACCESS_NOUNS)) add(opScores, "grant-access", 3);
+    if (REVOKE_VERBS.has(s) && within(i, 4, ACCESS_NOUNS)) {
       add(opScores, "revoke-access", 4);
       for (const h of hits) if (h.index === i && h.op !== "revoke-access" && !h.negated) add(opScores, h.op, -h.weight);
     }
-    if ((s === "add" || s === "ad") && window(3).some((t) => COUNT_NOUNS.has(t.stem)) && tokens.slice(i + 2).some((t) => t.stem === "to")) {
+    if ((s === "add" || s === "ad") && within(i, 3, COUNT_NOUNS) && tokens.some((x, k) => k >= i + 2 && x.stem === "to")) {
       add(opScores, "scale", 3);
       for (const h of hits) if (h.index === i && h.op === "create" && !h.negated) add(opScores, "create", -h.weight);
     }
   }
   if (email) add(opScores, "grant-access", 1.5);
   const cost = get(opScores, "cost-report") + get(opScores, "cost-estimate") + get(opScores, "cost-optimize");
-  if (cost > 0 && tokens.some((t) => !t.quoted && MODALS.has(t.stem) && tokens[tokens.indexOf(t) + 1]?.stem !== "you")) add(opScores, "cost-estimate", 3);
+  if (cost > 0 && modal) add(opScores, "cost-estimate", 3);
   if (helpFrame) {
     let others = 0;
     for (let k = 0; k < opScores.length; k++) if (OPERATION_NAMES[k] !== "help") others += Math.max(0, opScores[k] ?? 0);

@@ -63,9 +63,20 @@ export function phrasesAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i:
   return out;
 }
 
-/** The longest phrase of `index` starting at token `i`, if any. */
+/** The longest phrase of `index` starting at token `i`, if any (phrases are kept longest first). */
 export function longestAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T> | undefined {
-  return phrasesAt(index, tokens, i)[0];
+  const first = tokens[i];
+  if (first === undefined || first.quoted) return undefined;
+  const candidates = index.get(first.stem);
+  if (candidates === undefined) return undefined;
+  outer: for (const p of candidates) {
+    for (let k = 1; k < p.stems.length; k++) {
+      const t = tokens[i + k];
+      if (t === undefined || t.quoted || t.stem !== p.stems[k]) continue outer;
+    }
+    return p;
+  }
+  return undefined;
 }
 
 /** The compiled vocabulary. */

@@ -189,6 +189,8 @@ const COMMAND_VERBS: Readonly<Record<Operation, readonly string[]>> = {
   discover: ["discover", "discovery"],
 };
 
+const COMMAND_VERB_STEMS = Object.fromEntries(Object.entries(COMMAND_VERBS).map(([op, verbs]) => [op, verbs.map((v) => stem(v))])) as unknown as Record<Operation, readonly string[]>;
+
 /** Canonical parameter → names a command may use for it. */
 const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   resourceId: ["resourceid", "instanceid", "id", "resource", "target", "vmid", "volumeid", "clusterid", "databaseid", "dbinstanceid"],
@@ -501,7 +503,7 @@ export class InfrastructureConversationManager {
       // Plain words naming a known resource ("is payments up?").
       for (const t of analysis.tokens) {
         if (t.quoted || t.lower.length < 3) continue;
-        if (known.some((r) => r.name?.toLowerCase() === t.lower)) refs.push(t.lower);
+        if (this.state.hasName(t.lower)) refs.push(t.lower);
       }
     }
     const out: ResourceSnapshot[] = [];
@@ -523,12 +525,12 @@ export class InfrastructureConversationManager {
 
   private findCommand(operation: Operation, values: ExtractedValues, preferredInstance: string | undefined): { kind: "none" } | { kind: "ambiguous"; candidates: { instanceId: string; commandId: string }[] } | { kind: "found"; instanceId: string; command: CommandDefinition } {
     const category = OPERATIONS[operation].category;
-    const verbs = COMMAND_VERBS[operation].map((v) => stem(v));
+    const verbs = COMMAND_VERB_STEMS[operation];
     const scored: { instanceId: string; command: CommandDefinition; score: number }[] = [];
     for (const inst of this.catalogue.listInstances()) {
       if (inst.state !== "active" && inst.state !== "ready") continue;
       for (const command of this.catalogue.listCommands(inst.instanceId) ?? []) {
-        const words = `${command.id} ${command.name}`.toLowerCase().split(/[^a-z0-9]+/).map((w) => stem(w));
+        const words = commandWords(command);
         if (!verbs.some((v) => words.includes(v))) continue;
         let score = command.category === category ? 13 : 10;
         if (values.resourceType !== undefined) {
@@ -620,6 +622,18 @@ export class InfrastructureConversationManager {
       resources: extra.resources ?? [],
     };
   }
+}
+
+const commandWordCache = new WeakMap<CommandDefinition, readonly string[]>();
+
+/** Stems of the words of a command's id and name, computed once per definition object. */
+function commandWords(command: CommandDefinition): readonly string[] {
+  let words = commandWordCache.get(command);
+  if (words === undefined) {
+    words = `${command.id} ${command.name}`.toLowerCase().split(/[^a-z0-9]+/).map((w) => stem(w));
+    commandWordCache.set(command, words);
+  }
+  return words;
 }
 
 function brief(r: ResourceSnapshot): { id: string; name?: string; type: string } {

@@ -4,7 +4,7 @@ import { InfrastructureError } from "@espada/infra-core";
 import { getLexicon, longestAt } from "./lexicon.js";
 import { analyze, stem } from "./text.js";
 import type { Analysis, Token } from "./text.js";
-import { INSTANCE_TYPE, RESOURCE_ID, SIZE_GLUED, SIZE_UNIT, isNameLike, isRegion } from "./patterns.js";
+import { AZURE_REGIONS, INSTANCE_TYPE, RESOURCE_ID, SIZE_GLUED, SIZE_UNIT, isNameLike, isRegion } from "./patterns.js";
 import { addDays, isValidTimeZone, zonedParts, zonedToEpoch } from "./time.js";
 import { NAME_TYPE_HINTS, RESOURCE_ADJECTIVES } from "./vocabulary.js";
 import type { Operation } from "./vocabulary.js";
@@ -131,6 +131,10 @@ const ID_TYPES: ReadonlyArray<readonly [RegExp, ResourceType]> = [
   [/^cluster-/, "cluster"],
 ];
 
+const ALPHA = /^[a-z]+$/;
+/** Plain words the value loop must still look at. */
+const SHAPED_WORDS = new Set(["named", "called", "last", "past", "previous", "midnight", "noon", "midday", "at", "by", "tonight", "tomorrow", "today"]);
+
 function isKnownWord(t: Token): boolean {
   const lex = getLexicon();
   return longestAt(lex.operations, [t], 0) !== undefined || longestAt(lex.environments, [t], 0) !== undefined || longestAt(lex.resources, [t], 0) !== undefined || longestAt(lex.vague, [t], 0) !== undefined;
@@ -239,6 +243,8 @@ export class InfrastructureParameterExtractor {
       const w = t.lower;
       const prev = tokens[i - 1]?.lower;
       const next = tokens[i + 1];
+      // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
+      if (ALPHA.test(w) && !SHAPED_WORDS.has(w) && WORD_NUMBERS[w] === undefined && !AZURE_REGIONS.has(w)) continue;
       // "named x" / "called x" / "name it x"
       if ((w === "named" || w === "called") && next !== undefined) {
         if (!next.quoted) names.push(next.raw);

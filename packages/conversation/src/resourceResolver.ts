@@ -30,6 +30,27 @@ export interface ResourceResolverOptions {
 
 const PRONOUNS = new Set(["it", "that", "this", "them", "those", "these", "same", "the same one", "that one", "this one", "the same", "one"]);
 
+interface Label {
+  readonly label: string;
+  /** Normalised (lower case, letters and digits only). */
+  readonly l: string;
+  readonly parts: readonly string[];
+  readonly isId: boolean;
+}
+
+const labelCache = new WeakMap<ResourceSnapshot, readonly Label[]>();
+
+/** Name and id of a resource, normalised once per snapshot object. */
+function labelsOf(r: ResourceSnapshot): readonly Label[] {
+  let labels = labelCache.get(r);
+  if (labels === undefined) {
+    const make = (label: string, isId: boolean): Label => ({ label, l: norm(label), parts: label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0), isId });
+    labels = r.name === undefined ? [make(r.id, true)] : [make(r.name, false), make(r.id, true)];
+    labelCache.set(r, labels);
+  }
+  return labels;
+}
+
 function digits(s: string): string {
   return s.replace(/[^0-9]/g, "");
 }
@@ -72,30 +93,29 @@ export class InfrastructureResourceResolver {
     const n = norm(ref);
     if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
     // Case and punctuation ignored: every resource whose id or name reads the same counts.
-    const loose = pool.filter((r) => norm(r.id) === n || (r.name !== undefined && norm(r.name) === n));
+    const loose = pool.filter((r) => labelsOf(r).some((x) => x.l === n));
     const only = loose[0];
-    if (loose.length === 1 && only !== undefined) return { status: "resolved", resource: only, via: norm(only.id) === n ? "id" : "name" };
+    if (loose.length === 1 && only !== undefined) return { status: "resolved", resource: only, via: labelsOf(only).some((x) => x.isId && x.l === n) ? "id" : "name" };
     if (loose.length > 1) return this.ambiguous(ref, loose);
     // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
     const scored: { r: ResourceSnapshot; score: number }[] = [];
+    const refLower = ref.toLowerCase();
     for (const r of pool) {
-      const labels = [r.name, r.id].filter((x): x is string => x !== undefined);
       let best = Infinity;
-      for (const label of labels) {
-        const l = norm(label);
+      for (const { label, l, parts } of labelsOf(r)) {
         const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
         // A different number is a different resource (web-9 is not a typo of web-1).
         const d = digits(l) === digits(n) ? editDistance(n, l, max) : Infinity;
         if (d <= max) best = Math.min(best, d);
-        const parts = label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0);
-        if (parts.includes(ref.toLowerCase()) || (n.length >= 4 && l.startsWith(n))) best = Math.min(best, 1.5);
+        void label;
+        if (parts.includes(refLower) || (n.length >= 4 && l.startsWith(n))) best = Math.min(best, 1.5);
       }
       if (best !== Infinity) scored.push({ r, score: best });
     }
     if (scored.length === 0) {
       const suggestions = pool
-        .map((r) => ({ r, d: editDistance(n, norm(r.name ?? r.id), 6) }))
-        .filter((x) => x.d <= 6)
+        .map((r) => ({ r, d: editDistance(n, labelsOf(r)[0]?.l ?? "", 3) }))
+        .filter((x) => x.d <= 3)
         .sort((a, b) => a.d - b.d)
         .slice(0, 3)
         .map((x) => x.r);

@@ -98,6 +98,8 @@ export class InfrastructureStateProvider {
   private readonly series = new Map<string, Series>();
   private readonly listeners = new Set<(change: StateChange) => void>();
   private statusUpdater: InfrastructureStatusUpdater | undefined;
+  /** Lower-cased names, built on first use and dropped on every change. */
+  private names: Set<string> | undefined;
 
   constructor(options: StateProviderOptions = {}) {
     this.sources = options.sources ?? [];
@@ -127,12 +129,14 @@ export class InfrastructureStateProvider {
   upsertResource(resource: ResourceSnapshot): void {
     if (typeof resource.id !== "string" || resource.id === "") throw new InfrastructureError("INVALID_ARGUMENT", "a resource needs a non-empty id", { field: "id" });
     this.resources.set(resource.id, resource);
+    this.names = undefined;
     this.tell({ kind: "resource-upserted", resource });
   }
 
   /** Forgets a resource and its metrics; false when it was unknown. */
   removeResource(resourceId: string): boolean {
     if (!this.resources.delete(resourceId)) return false;
+    this.names = undefined;
     for (const key of [...this.series.keys()]) if (key.startsWith(`${resourceId}\u0000`)) this.series.delete(key);
     this.tell({ kind: "resource-removed", resourceId });
     return true;
@@ -141,6 +145,15 @@ export class InfrastructureStateProvider {
   /** One resource, by id. */
   getResource(resourceId: string): ResourceSnapshot | undefined {
     return this.resources.get(resourceId);
+  }
+
+  /** True when some resource has this name (case-insensitive). */
+  hasName(name: string): boolean {
+    if (this.names === undefined) {
+      this.names = new Set();
+      for (const r of this.resources.values()) if (r.name !== undefined) this.names.add(r.name.toLowerCase());
+    }
+    return this.names.has(name.toLowerCase());
   }
 
   /** Every known resource, optionally of one type. */
