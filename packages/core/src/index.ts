@@ -247,6 +247,47 @@ export type {
 } from "./config/schemas.js";
 
 export {
+  INFRA_PERMISSIONS,
+  OPERATION_TYPES,
+  WEEKDAYS,
+  APPROVAL_CONDITIONS,
+  DEFAULT_OPERATION_TYPE_SCORES,
+  infraPermissionSchema,
+  timeZoneSchema,
+  scheduleSchema,
+  roleSchema,
+  roleAssignmentSchema,
+  denyRuleSchema,
+  timeWindowSchema,
+  blackoutWindowSchema,
+  approvalStepSchema,
+  approvalChainSchema,
+  breakGlassPolicySchema,
+  riskWeightsSchema,
+  riskPolicySchema,
+  securityPoliciesSchema,
+} from "./config/securityPolicies.js";
+export type {
+  InfraPermission,
+  OperationType,
+  Weekday,
+  ApprovalCondition,
+  Schedule,
+  Role,
+  RoleAssignment,
+  DenyRule,
+  TimeWindow,
+  BlackoutWindow,
+  ApprovalStep,
+  ApprovalChain,
+  BreakGlassPolicy,
+  RiskWeights,
+  RiskPolicy,
+  SecurityPolicies,
+  SecurityPoliciesInput,
+} from "./config/securityPolicies.js";
+
+export {
   validateInfrastructureConfig,
   validateProviderConfig,
   validateSessionConfig,

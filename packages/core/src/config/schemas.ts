@@ -4,6 +4,7 @@ import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
 import { isRecord } from "../validation/record.js";
 import { MAX_TIMER_MS } from "../async.js";
+import { securityPoliciesSchema } from "./securityPolicies.js";
 
 // Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
 // error naming the key, never silently ignored. Open maps (`settings`, `credentials`, destination
@@ -201,6 +202,8 @@ export const securityConfigSchema = z.strictObject({
   encryption: encryptionConfigSchema.prefault({}),
   audit: auditConfigSchema.prefault({}),
   access: accessConfigSchema.prefault({}),
+  /** Policies of the security facade (roles, deny rules, windows, approval chains, break-glass, risk). */
+  policies: securityPoliciesSchema.prefault({}),
 });
 /** Security settings. */
 export type SecurityConfig = z.infer<typeof securityConfigSchema>;

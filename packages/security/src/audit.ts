@@ -1,0 +1,379 @@
+import { createHmac, hash as digest, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { AuditEventInput, AuditEventType, AuditSink, JsonValue, LogEntry, StateStore } from "@espada/infra-core";
+import { auditEventTypeSchema, InfrastructureError, isRecord, StorageError } from "@espada/infra-core";
+import { KEYS } from "./keys.js";
+import { protectSecrets } from "./secrets.js";
+
+/** Environment variable holding the audit key (base64, at least 32 bytes) when no key is passed. */
+export const AUDIT_KEY_ENV = "ESPADA_INFRA_AUDIT_KEY";
+
+/** The previous-hash of the first record. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** An audit record as stored and returned by queries. */
+export interface AuditRecord extends AuditEventInput {
+  /** 0-based, gap-free sequence number. */
+  readonly seq: number;
+  /** Epoch ms the record was written. */
+  readonly timestamp: number;
+}
+
+/** One log entry of the chain: sequence, previous hash, own hash and the exact JSON text hashed. */
+interface ChainEntry {
+  readonly s: number;
+  readonly p: string;
+  readonly h: string;
+  readonly b: string;
+}
+
+const chainEntrySchema = z.object({ s: z.number().int().nonnegative(), p: z.string(), h: z.string(), b: z.string() });
+const anchorSchema = z.object({ seq: z.number().int(), hash: z.string(), mac: z.string() });
+
+/** The result of {@link InfrastructureAuditLogger.verify}. */
+export type AuditVerification =
+  | { readonly ok: true; readonly records: number }
+  | {
+      readonly ok: false;
+      /** Records checked before the break. */
+      readonly records: number;
+      /** The first record that breaks the chain: its log position and the sequence number expected there. */
+      readonly firstBroken: { readonly position: number; readonly expectedSeq: number };
+      readonly reason: string;
+    };
+
+/** A query over the audit log; every field narrows the result. */
+export interface AuditQuery {
+  /** Epoch ms, inclusive. */
+  readonly from?: number;
+  /** Epoch ms, exclusive. */
+  readonly to?: number;
+  /** Records whose actor is this user. */
+  readonly userId?: string;
+  readonly types?: readonly AuditEventType[];
+  readonly operationId?: string;
+  /** At most this many (the oldest first). */
+  readonly limit?: number;
+}
+
+/** Options of {@link InfrastructureAuditLogger.open}. */
+export interface AuditLoggerOptions {
+  readonly store: StateStore;
+  /**
+   * Secret key (≥ 32 bytes) for the anchor MAC and the keyed hashes of secret values. Defaults to
+   * `ESPADA_INFRA_AUDIT_KEY` (base64), else a key generated once and kept in the store — which then
+   * protects against edits of the log alone, not against someone who can also read the store.
+   */
+  readonly key?: Uint8Array | string;
+  /** Environment to read `ESPADA_INFRA_AUDIT_KEY` from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly now?: () => number;
+  /** Called with problems found while opening (for example records adopted after the last anchor). */
+  readonly onProblem?: (message: string) => void;
+}
+
+const PAGE = 8192;
+
+const sha = (prev: string, body: string): string => digest("sha256", `${prev}\n${body}`);
+
+function toKey(key: Uint8Array | string, field: string): Buffer {
+  const buffer = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
+  if (buffer.length < 32) throw new InfrastructureError("INVALID_ARGUMENT", `${field}: the audit key must be at least 32 bytes`, { field });
+  return buffer;
+}
+
+/**
+ * The tamper-evident audit log (the spec's 21 event types). Each record is appended to an
+ * append-only log of the state store carrying the SHA-256 hash of the previous record, so editing,
+ * deleting, reordering or inserting a record breaks the chain; an anchor (last sequence and hash,
+ * MAC'd with the audit key) is kept beside it so a cut or extended tail is detected too.
+ *
+ * Records are group-committed: every record queued while a batch is written goes out in the next
+ * batch, so durable throughput does not pay one store write per record. `record` resolves once its
+ * record is durable and rejects when it could not be written — callers fail closed on that.
+ * Values under secret-looking keys are replaced by their keyed HMAC-SHA256.
+ */
+export class InfrastructureAuditLogger implements AuditSink {
+  private readonly store: StateStore;
+  private readonly now: () => number;
+  private readonly macKey: Buffer;
+  private readonly secretKey: Buffer;
+  private head: { seq: number; hash: string; position: number };
+  private queue: { fields: string; resolve: (record: { seq: number; hash: string }) => void; reject: (error: unknown) => void }[] = [];
+  private draining: Promise<void> | undefined;
+  private anchorWrite: Promise<void> = Promise.resolve();
+  private anchorError: unknown;
+  private closed = false;
+
+  private constructor(store: StateStore, key: Buffer, head: { seq: number; hash: string; position: number }, now: () => number) {
+    this.store = store;
+    this.now = now;
+    this.macKey = createHmac("sha256", key).update("espada-audit-anchor").digest();
+    this.secretKey = createHmac("sha256", key).update("espada-audit-secrets").digest();
+    this.head = head;
+  }
+
+  /** Opens the log: loads the key and the chain head (adopting records written after the last anchor by a process that stopped). */
+  static async open(options: AuditLoggerOptions): Promise<InfrastructureAuditLogger> {
+    const { store } = options;
+    const now = options.now ?? Date.now;
+    const env = options.env ?? process.env;
+    let key: Buffer;
+    if (options.key !== undefined) key = toKey(options.key, "key");
+    else if (env[AUDIT_KEY_ENV] !== undefined && env[AUDIT_KEY_ENV] !== "") key = toKey(env[AUDIT_KEY_ENV], AUDIT_KEY_ENV);
+    else {
+      const stored = await store.get(KEYS.auditKey);
+      if (typeof stored?.value === "string") key = toKey(stored.value, KEYS.auditKey);
+      else {
+        const generated = randomBytes(32).toString("base64");
+        const created = await store.compareAndSet(KEYS.auditKey, 0, generated);
+        key = toKey(created.ok ? generated : String(created.current?.value), KEYS.auditKey);
+      }
+    }
+    const logger = new InfrastructureAuditLogger(store, key, { seq: -1, hash: GENESIS_HASH, position: -1 }, now);
+    await logger.loadHead(options.onProblem);
+    return logger;
+  }
+
+  private async loadHead(onProblem?: (message: string) => void): Promise<void> {
+    const record = await this.store.get(KEYS.auditAnchor);
+    let from = 0;
+    if (record !== undefined) {
+      const anchor = anchorSchema.safeParse(record.value);
+      if (!anchor.success || !this.macMatches(anchor.data.seq, anchor.data.hash, anchor.data.mac)) {
+        throw new StorageError("STORAGE_CORRUPT", "audit anchor is malformed or its MAC does not match: the log may have been tampered with");
+      }
+      const [at] = await this.store.read<JsonValue>(KEYS.auditLog, anchor.data.seq, 1);
+      const entry = at === undefined ? undefined : parseEntry(at);
+      if (entry?.s !== anchor.data.seq || entry.h !== anchor.data.hash) {
+        throw new StorageError("STORAGE_CORRUPT", `audit record ${anchor.data.seq} does not match the anchor: the log may have been tampered with`);
+      }
+      this.head = { seq: entry.s, hash: entry.h, position: at?.position ?? anchor.data.seq };
+      from = this.head.position + 1;
+    }
+    let adopted = 0;
+    for (;;) {
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      for (const raw of page) {
+        const entry = parseEntry(raw);
+        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h) {
+          throw new StorageError("STORAGE_CORRUPT", `audit record at position ${raw.position} after the anchor does not continue the chain`);
+        }
+        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+        adopted += 1;
+      }
+      if (page.length < PAGE) break;
+      from = (page.at(-1)?.position ?? from) + 1;
+    }
+    if (adopted > 0) {
+      if (record !== undefined) onProblem?.(`adopted ${adopted} audit record(s) written after the last anchor (the previous process stopped before anchoring them)`);
+      await this.writeAnchor();
+    }
+  }
+
+  private mac(seq: number, hash: string): string {
+    return createHmac("sha256", this.macKey).update(`${seq}:${hash}`).digest("hex");
+  }
+
+  private macMatches(seq: number, hash: string, mac: string): boolean {
+    const expected = Buffer.from(this.mac(seq, hash), "hex");
+    const given = Buffer.from(mac, "hex");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private writeAnchor(): Promise<void> {
+    const { seq, hash } = this.head;
+    const write = this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.anchorError = error;
+      },
+    );
+    this.anchorWrite = write;
+    return write;
+  }
+
+  /** Number of records in the log. */
+  get size(): number {
+    return this.head.seq + 1;
+  }
+
+  /** The AuditSink door: resolves once durable, rejects (fail closed) when the record could not be written. */
+  async record(event: AuditEventInput): Promise<void> {
+    await this.append(event);
+  }
+
+  /** Appends a record; resolves with its sequence number and hash once it is durable. */
+  append(event: AuditEventInput): Promise<{ seq: number; hash: string }> {
+    if (this.closed) return Promise.reject(new InfrastructureError("SHUTDOWN", "audit logger is closed"));
+    let fields: string;
+    try {
+      fields = this.serialize(event);
+    } catch (error) {
+      return Promise.reject(error instanceof InfrastructureError ? error : new InfrastructureError("INVALID_ARGUMENT", "audit event could not be serialized", { cause: error }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ fields, resolve, reject });
+      this.draining ??= this.drain().finally(() => {
+        this.draining = undefined;
+      });
+    });
+  }
+
+  private serialize(event: AuditEventInput): string {
+    if (!isRecord(event)) throw new InfrastructureError("INVALID_ARGUMENT", "audit event must be an object", { field: "event" });
+    const type = auditEventTypeSchema.safeParse(event.type);
+    if (!type.success) throw new InfrastructureError("INVALID_ARGUMENT", `event.type: not one of the 21 audit event types`, { field: "type" });
+    if (typeof event.actor !== "string" || event.actor === "") {
+      throw new InfrastructureError("INVALID_ARGUMENT", "event.actor: must be a non-empty string", { field: "actor" });
+    }
+    const body = protectSecrets(event, this.secretKey) as Record<string, unknown>;
+    const text = JSON.stringify(body);
+    return text.length <= 2 ? "" : text.slice(1, -1);
+  }
+
+  private async drain(): Promise<void> {
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const timestamp = this.now();
+      let { seq, hash } = this.head;
+      const entries: ChainEntry[] = [];
+      for (const item of batch) {
+        seq += 1;
+        const b = `{"seq":${seq},"timestamp":${timestamp}${item.fields === "" ? "" : ","}${item.fields}}`;
+        const h = sha(hash, b);
+        entries.push({ s: seq, p: hash, h, b });
+        hash = h;
+      }
+      // Issued together so the store commits them as one batch.
+      const settled = await Promise.allSettled(entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed === undefined) {
+        const last = settled.at(-1) as PromiseFulfilledResult<LogEntry<JsonValue>>;
+        this.head = { seq, hash, position: last.value.position };
+        void this.writeAnchor();
+        batch.forEach((item, i) => item.resolve({ seq: entries[i]?.s ?? seq, hash: entries[i]?.h ?? hash }));
+        continue;
+      }
+      const error = new StorageError("STORAGE_FAILED", "audit log could not be written", { cause: failed.reason });
+      for (const item of batch) item.reject(error);
+      await this.resync();
+    }
+  }
+
+  /** After a failed batch: continue the chain from what the log really holds. */
+  private async resync(): Promise<void> {
+    try {
+      const tail = await this.store.read<JsonValue>(KEYS.auditLog, this.head.position + 1);
+      for (const raw of tail) {
+        const entry = parseEntry(raw);
+        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash) break;
+        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+      }
+      void this.writeAnchor();
+    } catch {
+      // The store is failing; the next batch fails (closed) too or finds the store back.
+    }
+  }
+
+  /** Resolves once every queued record and the anchor are written; rejects when the anchor could not be. */
+  async flush(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+    await this.anchorWrite;
+    if (this.anchorError !== undefined) {
+      const error = this.anchorError;
+      this.anchorError = undefined;
+      throw new StorageError("STORAGE_FAILED", "audit anchor could not be written", { cause: error });
+    }
+  }
+
+  /**
+   * Checks the whole chain: sequence numbers gap-free from 0, each record's previous-hash equal to
+   * the hash of the record before it, each hash equal to SHA-256 of its text, and the last record
+   * equal to the head this logger wrote (and to the MAC'd anchor). Names the first record that breaks.
+   */
+  async verify(): Promise<AuditVerification> {
+    await this.flush().catch(() => undefined);
+    const head = { ...this.head };
+    const anchorRecord = await this.store.get(KEYS.auditAnchor);
+    let prev = GENESIS_HASH;
+    let expected = 0;
+    let from = 0;
+    const broken = (position: number, reason: string): AuditVerification => ({
+      ok: false,
+      records: expected,
+      firstBroken: { position, expectedSeq: expected },
+      reason,
+    });
+    for (;;) {
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      for (const raw of page) {
+        const v = raw.value as Partial<ChainEntry> | null;
+        if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string") {
+          return broken(raw.position, "record is not an audit chain entry");
+        }
+        if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`)) {
+          return broken(raw.position, `expected sequence ${expected}, found ${String(v.s)}`);
+        }
+        if (v.p !== prev) return broken(raw.position, "previous-hash does not match the record before it");
+        if (sha(prev, v.b) !== v.h) return broken(raw.position, "hash does not match the record's content");
+        prev = v.h;
+        expected += 1;
+        if (expected > this.head.seq + 1) return broken(raw.position, "record after the last one this logger wrote");
+      }
+      if (page.length < PAGE) {
+        if (expected - 1 < head.seq) return broken(from + page.length, `log ends at sequence ${expected - 1}, the head is ${head.seq}`);
+        break;
+      }
+      from = (page.at(-1)?.position ?? from) + 1;
+    }
+    if (expected > 0 && expected - 1 === head.seq && prev !== head.hash) {
+      return broken(head.position, "last record differs from the head this logger wrote");
+    }
+    if (anchorRecord !== undefined) {
+      const anchor = anchorSchema.safeParse(anchorRecord.value);
+      if (!anchor.success || !this.macMatches(anchor.data.seq, anchor.data.hash, anchor.data.mac)) {
+        return broken(Math.max(0, head.position), "the anchor's MAC does not match");
+      }
+      if (anchor.data.seq > expected - 1) return broken(expected, `log ends before the anchored sequence ${anchor.data.seq}`);
+    }
+    return { ok: true, records: expected };
+  }
+
+  /** Records matching the query, oldest first. */
+  async query(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const types = query.types === undefined ? undefined : new Set<string>(query.types);
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const out: AuditRecord[] = [];
+    let from = 0;
+    for (;;) {
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      for (const raw of page) {
+        const v = raw.value as Partial<ChainEntry> | null;
+        if (v === null || typeof v !== "object" || typeof v.b !== "string") continue;
+        const record = JSON.parse(v.b) as AuditRecord;
+        if (query.from !== undefined && record.timestamp < query.from) continue;
+        if (query.to !== undefined && record.timestamp >= query.to) continue;
+        if (query.userId !== undefined && record.actor !== query.userId) continue;
+        if (types !== undefined && !types.has(record.type)) continue;
+        if (query.operationId !== undefined && record.operationId !== query.operationId) continue;
+        out.push(record);
+        if (out.length >= limit) return out;
+      }
+      if (page.length < PAGE) return out;
+      from = (page.at(-1)?.position ?? from) + 1;
+    }
+  }
+
+  /** Writes what is queued and refuses further records. Does not close the store (its owner does). */
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+  }
+}
+
+function parseEntry(raw: LogEntry<JsonValue>): ChainEntry | undefined {
+  const parsed = chainEntrySchema.safeParse(raw.value);
+  return parsed.success ? parsed.data : undefined;
+}

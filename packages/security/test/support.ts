@@ -1,0 +1,42 @@
+import type { AuditEventInput, AuditSink, SecurityPolicies, SecurityPoliciesInput } from "@espada/infra-core";
+import { securityPoliciesSchema } from "@espada/infra-core";
+import { InMemoryStateStore } from "@espada/infra-sessions";
+
+/** A settable clock. */
+export class Clock {
+  value: number;
+  constructor(value: number) {
+    this.value = value;
+  }
+  readonly now = (): number => this.value;
+  advance(ms: number): void {
+    this.value += ms;
+  }
+}
+
+/** A memory state store on a given clock. */
+export function memoryStore(clock?: Clock): InMemoryStateStore {
+  return new InMemoryStateStore(clock === undefined ? {} : { now: clock.now });
+}
+
+/** An audit sink that keeps events and can be made to fail. */
+export class RecordingAudit implements AuditSink {
+  readonly events: AuditEventInput[] = [];
+  failing = false;
+  record(event: AuditEventInput): Promise<void> {
+    if (this.failing) return Promise.reject(new Error("audit down"));
+    this.events.push(event);
+    return Promise.resolve();
+  }
+  ofType(type: AuditEventInput["type"]): AuditEventInput[] {
+    return this.events.filter((e) => e.type === type);
+  }
+}
+
+/** Parsed policies from a partial input. */
+export function policies(input: SecurityPoliciesInput = {}): SecurityPolicies {
+  return securityPoliciesSchema.parse(input);
+}
+
+/** 2026-03-04T12:00:00Z, a Wednesday. */
+export const WEDNESDAY_NOON_UTC = Date.UTC(2026, 2, 4, 12, 0, 0);
