@@ -214,9 +214,16 @@ export class InfrastructureAuditLogger implements AuditSink {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
-      this.draining ??= this.drain().finally(() => {
-        this.draining = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  /** Starts the writer unless it runs; a record queued while it finishes is picked up by a new run. */
+  private kick(): void {
+    if (this.draining !== undefined) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 

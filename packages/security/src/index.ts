@@ -21,3 +21,6 @@ export { InfrastructureRollbackManager, ROLLBACK_STATUSES, rollbackStepInputSche
 export type { RollbackStatus, RollbackStepInput, RollbackPlanInput, RollbackPlan, RollbackStep, RollbackSubject, RollbackOptions } from "./rollback.js";
 export { compileSchedule, isScheduleOpen, localTime } from "./time.js";
 export type { CompiledSchedule, LocalTime } from "./time.js";
+export { InfrastructureSecurityFacade } from "./facade.js";
+export type { SecurityFacadeOptions, CheckOptions } from "./facade.js";
+export { permissionFor, operationTypeOf } from "./operation.js";

@@ -200,6 +200,26 @@ export class ActivityTracker {
     this.cache.set(key, value);
   }
 
+  /** The signals from the cache alone, when every counter they need is cached and current (no store call). */
+  cachedSignals(userId: string, resourceIds: readonly string[]): RiskSignals | undefined {
+    const at = this.now();
+    const cached = (key: string): number | undefined => {
+      const hit = this.cache.get(key);
+      return hit !== undefined && hit.resetAt > at ? hit.value : undefined;
+    };
+    const user = KEYS.userHistory + keyPart(userId);
+    const ok = cached(`${user}/ok`);
+    const failed = cached(`${user}/failed`);
+    if (ok === undefined || failed === undefined) return undefined;
+    let recent = 0;
+    for (const id of resourceIds) {
+      const changes = cached(KEYS.resourceChanges + keyPart(id));
+      if (changes === undefined) return undefined;
+      if (changes > recent) recent = changes;
+    }
+    return { userSuccesses: ok, userFailures: failed, recentChanges: recent };
+  }
+
   /** The signals for one operation. */
   async signals(userId: string, resourceIds: readonly string[]): Promise<RiskSignals> {
     const user = KEYS.userHistory + keyPart(userId);

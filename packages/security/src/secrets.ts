@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
-// TEMP-SHIM until core exports isSecretKey
-const isSecretKey = (k: string): boolean => /passw|secret|token|api[-_]?key|credential|private[-_]?key|auth/i.test(k);
+import { isSecretKey } from "@espada/infra-core";
 
 /** Prefix of a secret value replaced by its keyed hash in an audit record. */
 export const HMAC_PREFIX = "hmac-sha256:";
@@ -13,7 +12,7 @@ const MAX_DEPTH = 12;
  * none can be read back); `undefined` and functions are dropped, bigints become strings, dates ISO
  * strings, errors their message, cycles `"[Circular]"`, and nesting past 12 levels `"[Truncated]"`.
  */
-export function protectSecrets(value: unknown, key: Buffer, isSecret: (name: string) => boolean = isSecretKey): unknown {
+export function protectSecrets(value: unknown, key: Buffer, isSecret: (name: unknown) => boolean = isSecretKey): unknown {
   const seen = new Set<object>();
   const hmac = (secret: unknown): string =>
     HMAC_PREFIX + createHmac("sha256", key).update(typeof secret === "string" ? secret : (JSON.stringify(walk(secret, 0, false)) ?? "null")).digest("hex");
@@ -38,7 +37,13 @@ export function protectSecrets(value: unknown, key: Buffer, isSecret: (name: str
         } catch {
           item = "[Unreadable]";
         }
-        const safe = walk(item, depth + 1, isSecret(k));
+        let secret: boolean;
+        try {
+          secret = isSecret(k);
+        } catch {
+          secret = true;
+        }
+        const safe = walk(item, depth + 1, secret);
         if (safe !== undefined) Object.defineProperty(out, k, { value: safe, enumerable: true, writable: true, configurable: true });
       }
       return out;

@@ -1,4 +1,4 @@
-import type { AuditEventInput, AuditSink, SecurityPolicies, SecurityPoliciesInput } from "@espada/infra-core";
+import type { AuditEventInput, AuditSink, SecurityPolicies, SecurityPoliciesInput, StateStore } from "@espada/infra-core";
 import { securityPoliciesSchema } from "@espada/infra-core";
 import { InMemoryStateStore } from "@espada/infra-sessions";
 
@@ -40,3 +40,20 @@ export function policies(input: SecurityPoliciesInput = {}): SecurityPolicies {
 
 /** 2026-03-04T12:00:00Z, a Wednesday. */
 export const WEDNESDAY_NOON_UTC = Date.UTC(2026, 2, 4, 12, 0, 0);
+
+/** Wraps a store and counts every call that changes state (an increment by 0 only reads). */
+export function countingStore(inner: StateStore): { store: StateStore; writes: () => number; reset: () => void } {
+  let writes = 0;
+  const mutating = new Set(["put", "compareAndSet", "delete", "append"]);
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (mutating.has(String(property)) || (property === "increment" && args[2] !== 0)) writes += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, writes: () => writes, reset: () => (writes = 0) };
+}

@@ -202,8 +202,11 @@ export const securityConfigSchema = z.strictObject({
   encryption: encryptionConfigSchema.prefault({}),
   audit: auditConfigSchema.prefault({}),
   access: accessConfigSchema.prefault({}),
-  /** Policies of the security facade (roles, deny rules, windows, approval chains, break-glass, risk). */
-  policies: securityPoliciesSchema.prefault({}),
+  /**
+   * Policies of the security facade (roles, deny rules, windows, approval chains, break-glass, risk).
+   * Optional, so the spec's defaults stay as they are; absent means `securityPoliciesSchema`'s defaults.
+   */
+  policies: securityPoliciesSchema.optional(),
 });
 /** Security settings. */
 export type SecurityConfig = z.infer<typeof securityConfigSchema>;

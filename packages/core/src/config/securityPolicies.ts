@@ -308,9 +308,9 @@ export const riskPolicySchema = z.strictObject({
   /** Working hours; operations outside them score the time-of-day factor at 100. */
   businessHours: scheduleSchema.prefault({ days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "18:00" }),
   /** How far back a user's successes and failures count. */
-  historyWindowMs: timerMs.default(30 * 86_400_000),
+  historyWindowMs: positiveInt.max(366 * 86_400_000).default(30 * 86_400_000),
   /** How far back changes to the same resources count. */
-  recentChangesWindowMs: timerMs.default(86_400_000),
+  recentChangesWindowMs: positiveInt.max(366 * 86_400_000).default(86_400_000),
 });
 /** Risk scorer settings. */
 export type RiskPolicy = z.infer<typeof riskPolicySchema>;

@@ -1,0 +1,244 @@
+import { describe, expect, it } from "vitest";
+import type { GateDecision, OperationRequest, SecurityPoliciesInput } from "@espada/infra-core";
+import { InfrastructureSecurityFacade } from "./facade.js";
+import { permissionFor } from "./operation.js";
+import { Clock, countingStore, memoryStore, WEDNESDAY_NOON_UTC } from "../test/support.js";
+import { TamperStore } from "../test/tamperStore.js";
+
+const KEY = Buffer.alloc(32, 3);
+const ASSIGNMENTS: SecurityPoliciesInput["assignments"] = [
+  { userId: "root", roleId: "admin" },
+  { userId: "boss", roleId: "admin" },
+  { userId: "ops", roleId: "sre" },
+  { userId: "dev", roleId: "developer" },
+  { userId: "eve", roleId: "viewer" },
+];
+
+let seq = 0;
+function req(partial: Partial<OperationRequest> = {}): OperationRequest {
+  seq += 1;
+  return {
+    operationId: `op-${seq}`,
+    commandId: "list-instances",
+    commandCategory: "monitor",
+    providerId: "aws",
+    userId: "dev",
+    environment: "development",
+    params: {},
+    resourceIds: [],
+    dangerous: false,
+    dryRun: false,
+    rollbackAvailable: false,
+    confirmed: false,
+    ...partial,
+  };
+}
+const deleteDb = (partial: Partial<OperationRequest> = {}): OperationRequest =>
+  req({ commandId: "delete-cluster", commandCategory: "provision", userId: "ops", environment: "production", resourceIds: ["main-database-cluster"], params: { cluster: "main-database-cluster" }, dangerous: true, ...partial });
+
+async function facade(policies: SecurityPoliciesInput = {}, clock = new Clock(WEDNESDAY_NOON_UTC), store = memoryStore(clock)) {
+  const f = await InfrastructureSecurityFacade.create({ store, policies: { assignments: ASSIGNMENTS, ...policies }, audit: { key: KEY }, now: clock.now, timers: false });
+  return { f, clock, store };
+}
+const checks = (d: GateDecision): string[] => d.reasons.map((r) => `${r.check}:${r.passed ? "pass" : "fail"}`);
+
+describe("InfrastructureSecurityFacade.checkOperation", () => {
+  it("allows listing instances in development with a minimal risk and one reason per check", async () => {
+    const { f } = await facade();
+    const d = await f.checkOperation(req());
+    expect(d.outcome).toBe("allowed");
+    expect(d.risk.level).toBe("minimal");
+    expect(checks(d)).toEqual(["risk:pass", "break-glass:pass", "rbac:pass", "time-window:pass", "approval:pass"]);
+  });
+
+  it("asks for approval to delete the production database cluster (critical), then allows it once approved", async () => {
+    const { f } = await facade();
+    const request = deleteDb();
+    const first = await f.checkOperation(request);
+    expect(first).toMatchObject({ outcome: "needs-approval", risk: { level: "critical" } });
+    expect(first.reasons.find((r) => r.check === "risk")?.message).toMatch(/production environment \(2×\).*delete operation \(90\)|delete operation \(90\).*production/);
+    if (first.outcome !== "needs-approval") throw new Error("expected needs-approval");
+    expect(await f.checkOperation({ ...request, approvalId: first.approvalId })).toMatchObject({ outcome: "needs-approval", approvalId: first.approvalId });
+    expect(await f.approvals.approve(first.approvalId, "ops")).toMatchObject({ ok: false }); // requester
+    expect(await f.approvals.approve(first.approvalId, "boss")).toMatchObject({ ok: true, request: { status: "approved" } });
+    const resumed = await f.checkOperation({ ...request, approvalId: first.approvalId });
+    expect(resumed.outcome).toBe("allowed");
+    expect(checks(resumed)).toContain("approval:pass");
+    // the approval is bound to its operation
+    expect((await f.checkOperation({ ...deleteDb(), approvalId: first.approvalId })).outcome).toBe("denied");
+    await f.reportOutcome({ operationId: request.operationId, userId: "ops", resourceIds: request.resourceIds, outcome: "success", mutating: true });
+    expect((await f.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe("denied"); // consumed
+  });
+
+  it("checks the permission the operation needs, never one fixed permission", async () => {
+    const { f } = await facade();
+    expect((await f.checkOperation(req({ userId: "eve", environment: "production" }))).outcome).toBe("allowed");
+    const scale = await f.checkOperation(req({ userId: "eve", commandId: "scale-group", commandCategory: "manage", environment: "production" }));
+    expect(scale.outcome).toBe("denied");
+    expect(scale.reasons.find((r) => r.check === "rbac")?.message).toContain("infra:scale");
+    const del = await f.checkOperation(req({ userId: "dev", commandId: "delete-instance", commandCategory: "provision", environment: "production", resourceIds: ["web-1"] }));
+    expect(del.reasons.find((r) => r.check === "rbac")?.message).toContain("infra:delete");
+    expect(permissionFor("provision", "createInstance")).toBe("infra:create");
+    expect(permissionFor("manage", "restore-snapshot")).toBe("infra:restore");
+    expect(permissionFor("manage", "backup-db")).toBe("infra:backup");
+    expect(permissionFor("manage", "list-backups")).toBe("infra:read");
+    expect(permissionFor("manage", "update-firewall-rules")).toBe("infra:network");
+    expect(permissionFor("security", "rotate-keys")).toBe("infra:security");
+    expect(permissionFor("utility", "status")).toBe("infra:read");
+    expect(permissionFor("manage", "whatever", "infra:migrate")).toBe("infra:migrate");
+  });
+
+  it("audits denials and grants, and never writes a secret into the audit", async () => {
+    const { f } = await facade();
+    await f.checkOperation(req({ userId: "nobody", params: { password: "hunter2" } }));
+    await f.checkOperation(req({ params: { apiToken: "tok-123" } }));
+    const log = f.auditLog;
+    if (log === undefined) throw new Error("audit expected");
+    const records = await log.query();
+    expect(records.map((r) => r.type)).toEqual(["permission_denied", "permission_granted"]);
+    expect(JSON.stringify(records)).not.toMatch(/hunter2|tok-123/);
+    expect(await log.verify()).toMatchObject({ ok: true });
+  });
+
+  it("lets an active break-glass session bypass RBAC, windows and approvals, audited", async () => {
+    const { f } = await facade({ timeWindows: [{ id: "never-on-wednesday", environments: ["production"], days: ["sat"], start: "00:00", end: "01:00" }] });
+    expect((await f.checkOperation(deleteDb())).outcome).toBe("denied"); // outside the window
+    const activation = await f.breakGlass.activate({ userId: "ops", environment: "production", reasonCode: "outage", justification: "primary region down, failing over" });
+    expect(activation.ok).toBe(true);
+    const d = await f.checkOperation(deleteDb());
+    expect(d.outcome).toBe("allowed");
+    expect(checks(d)).toEqual(["risk:pass", "break-glass:pass"]);
+    const records = (await f.auditLog?.query({ types: ["permission_granted"] })) ?? [];
+    expect(records.at(-1)?.details).toMatchObject({ breakGlassSessionId: activation.ok ? activation.session.id : "" });
+  });
+
+  it("denies outside deployment windows and during blackouts; an emergency override opens them", async () => {
+    const { f } = await facade({
+      timeWindows: [{ id: "weekend-only", environments: ["production"], days: ["sat", "sun"], start: "00:00", end: "24:00" }],
+      approvalChains: [],
+    });
+    const denied = await f.checkOperation(req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", confirmed: true }));
+    expect(denied.outcome).toBe("denied");
+    expect(denied.reasons.at(-1)).toMatchObject({ check: "time-window", passed: false });
+    await expect(f.overrideTimeWindows("dev", "production", "hotfix", 60_000)).rejects.toMatchObject({ code: "SECURITY_DENIED" });
+    await f.overrideTimeWindows("ops", "production", "hotfix for sev1", 60_000);
+    expect((await f.checkOperation(req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", confirmed: true }))).outcome).toBe("allowed");
+  });
+
+  it("asks for confirmation of high-risk operations without an approval chain", async () => {
+    const { f } = await facade({ approvalChains: [] });
+    const request = req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", resourceIds: ["api-prod-1"] });
+    const d = await f.checkOperation(request);
+    expect(d.outcome).toBe("needs-confirmation");
+    expect((await f.checkOperation({ ...request, confirmed: true })).outcome).toBe("allowed");
+  });
+
+  it("enforces role rate limits through the store", async () => {
+    const { f, clock } = await facade({
+      roles: [{ id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 2, windowMs: 60_000 } }],
+      assignments: [{ userId: "bot", roleId: "limited" }],
+      approvalChains: [],
+    });
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push((await f.checkOperation(req({ userId: "bot" }))).outcome);
+    expect(outcomes).toEqual(["allowed", "allowed", "denied"]);
+    clock.advance(60_000);
+    expect((await f.checkOperation(req({ userId: "bot" }))).outcome).toBe("allowed");
+  });
+
+  it("what-if decides exactly like a real check and records nothing", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const counting = countingStore(memoryStore(clock));
+    const { f } = await facade({ roles: [...(await facade()).f.policies.roles, { id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 1, windowMs: 60_000 } }], assignments: [...(ASSIGNMENTS ?? []), { userId: "bot", roleId: "limited" }] }, clock, counting.store as never);
+    const auditSize = f.auditLog?.size;
+    counting.reset();
+    const requests = [req(), deleteDb(), req({ userId: "nobody" }), req({ userId: "bot" }), req({ userId: "ops", environment: "production", commandId: "update-x", commandCategory: "manage" })];
+    const hypothetical = [];
+    for (const r of requests) hypothetical.push(await f.whatIf(r));
+    expect(counting.writes()).toBe(0);
+    expect(f.auditLog?.size).toBe(auditSize);
+    expect(await f.approvals.list()).toEqual([]);
+    const real = [];
+    for (const r of requests) real.push(await f.checkOperation(r));
+    expect(hypothetical.map((d) => d.outcome)).toEqual(real.map((d) => d.outcome));
+    expect(hypothetical.map((d) => d.risk.score)).toEqual(real.map((d) => d.risk.score));
+  });
+
+  it("fails closed: when the audit cannot be written, mutating operations are denied (read-only ones by policy)", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = new TamperStore(memoryStore(clock));
+    const { f } = await facade({ approvalChains: [], allowReadOnlyWhenAuditFails: true }, clock, store as never);
+    store.failAppends = true;
+    const write = await f.checkOperation(req({ commandId: "create-instance", commandCategory: "provision", confirmed: true }));
+    expect(write.outcome).toBe("denied");
+    expect(write.reasons.at(-1)?.message).toContain("audit log unavailable");
+    expect((await f.checkOperation(req())).outcome).toBe("allowed");
+    await expect(f.reloadPolicies({ ...f.policies, allowReadOnlyWhenAuditFails: false }, "root")).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    expect(f.policies.allowReadOnlyWhenAuditFails).toBe(true); // not applied without its audit record
+    store.failAppends = false;
+    expect((await f.reloadPolicies({ ...f.policies, allowReadOnlyWhenAuditFails: false }, "root")).success).toBe(true);
+    store.failAppends = true;
+    expect((await f.checkOperation(req())).outcome).toBe("denied");
+  });
+
+  it("feeds reported outcomes into the user-history and recent-changes factors", async () => {
+    const { f } = await facade({ approvalChains: [] });
+    const request = req({ commandId: "update-web", commandCategory: "manage", resourceIds: ["web-1"] });
+    const before = await f.whatIf(request);
+    for (let i = 0; i < 5; i++) await f.reportOutcome({ operationId: `x${i}`, userId: "dev", resourceIds: ["web-1"], outcome: "failure", mutating: true });
+    const after = await f.whatIf(request);
+    const factor = (d: GateDecision, name: string): number => d.risk.factors.find((x) => x.name === name)?.value ?? -1;
+    expect(factor(after, "user-history")).toBeGreaterThan(factor(before, "user-history"));
+    expect(factor(after, "recent-changes")).toBeGreaterThan(factor(before, "recent-changes"));
+    expect(after.risk.score).toBeGreaterThan(before.risk.score);
+  });
+
+  it("reloads policies without a restart: invalid input changes nothing, a valid one is audited as policy_changed", async () => {
+    const { f } = await facade();
+    const bad = await f.reloadPolicies({ assignments: [{ userId: "eve", roleId: "ghost" }] }, "root");
+    expect(bad).toMatchObject({ success: false, errors: [{ code: "UNKNOWN_ROLE", path: "assignments[0].roleId" }] });
+    expect((await f.checkOperation(req({ userId: "eve" }))).outcome).toBe("allowed");
+    const good = await f.reloadPolicies({ assignments: [{ userId: "root", roleId: "admin" }] }, "root");
+    expect(good.success).toBe(true);
+    expect((await f.checkOperation(req({ userId: "eve" }))).outcome).toBe("denied");
+    const changed = await f.auditLog?.query({ types: ["policy_changed"] });
+    expect(changed?.[0]).toMatchObject({ actor: "root", details: { sections: ["assignments"] } });
+  });
+
+  it("refuses invalid policies at creation with paths", async () => {
+    await expect(InfrastructureSecurityFacade.create({ store: memoryStore(), policies: { roles: [{ id: "x", permissions: ["infra:fly"] }] } as never, audit: false })).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      issues: expect.arrayContaining([expect.objectContaining({ path: "roles[0].permissions[0]" }), expect.objectContaining({ code: "UNKNOWN_ROLE", path: "approvalChains[0].steps[0].role" })]) as unknown,
+    });
+  });
+
+  it("denies a malformed request naming the field", async () => {
+    const { f } = await facade();
+    const d = await f.checkOperation({ ...req(), userId: "" });
+    expect(d.outcome).toBe("denied");
+    expect(d.reasons[0]?.message).toContain("request.userId");
+  });
+
+  it("rejects when the signal is already aborted", async () => {
+    const { f } = await facade();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(f.checkOperation(req(), controller.signal)).rejects.toMatchObject({ code: "CANCELLED" });
+  });
+
+  it("keeps approvals, assignments and break-glass across a restart on the same store", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = memoryStore(clock);
+    const { f } = await facade({}, clock, store);
+    const request = deleteDb();
+    const first = await f.checkOperation(request);
+    expect(await f.rbac.assignRole("root", { userId: "newbie", roleId: "viewer" })).toEqual({ ok: true });
+    await f.close();
+    const { f: again } = await facade({}, clock, store);
+    if (first.outcome !== "needs-approval") throw new Error("expected needs-approval");
+    await again.approvals.approve(first.approvalId, "boss");
+    expect((await again.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe("allowed");
+    expect((await again.checkOperation(req({ userId: "newbie", environment: "production" }))).outcome).toBe("allowed");
+    expect(await again.auditLog?.verify()).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,428 @@
+import type {
+  AuditEventInput,
+  AuditSink,
+  ConfigResult,
+  GateDecision,
+  GateReason,
+  InfraPermission,
+  OperationRequest,
+  RiskAssessment,
+  SecurityGate,
+  SecurityPolicies,
+  SecurityPoliciesInput,
+  StateStore,
+} from "@espada/infra-core";
+import { cancelledError, ConfigValidationError, InfrastructureError, isRecord, securityPoliciesSchema, toValidationIssues } from "@espada/infra-core";
+import { InfrastructureApprovalManager } from "./approvals.js";
+import type { ApprovalRequest } from "./approvals.js";
+import { InfrastructureAuditLogger } from "./audit.js";
+import { InfrastructureBreakGlassManager } from "./breakGlass.js";
+import { KEYS, keyPart } from "./keys.js";
+import { operationTypeOf, permissionFor } from "./operation.js";
+import { InfrastructureRBACManager } from "./rbac.js";
+import { ActivityTracker, InfrastructureRiskScorer, isReadOnlyOperation, NO_SIGNALS } from "./riskScorer.js";
+import type { RiskSignals } from "./riskScorer.js";
+import { InfrastructureRollbackManager } from "./rollback.js";
+import { InfrastructureTimeWindowManager } from "./timeWindows.js";
+
+/** Options of {@link InfrastructureSecurityFacade.create}. */
+export interface SecurityFacadeOptions {
+  /** Where every piece of state lives (memory store in tests, the file store in a host). */
+  readonly store: StateStore;
+  /** `securityConfig.policies` (validated; defaults as documented). */
+  readonly policies?: SecurityPoliciesInput;
+  /**
+   * The audit log: on by default (a tamper-evident log in `store`). `false` turns it off (benchmarks,
+   * tests); `{ key, env }` passes the audit key (see {@link InfrastructureAuditLogger.open}).
+   */
+  readonly audit?: false | { readonly key?: Uint8Array | string; readonly env?: Readonly<Record<string, string | undefined>> };
+  readonly now?: () => number;
+  /** Arm expiry and escalation timers (default true; every expiry is also checked on use). */
+  readonly timers?: boolean;
+  /** Called once per approval escalation. */
+  readonly onEscalation?: (request: ApprovalRequest) => void;
+  /** Problems found while opening (records adopted by the audit log…). */
+  readonly onProblem?: (message: string) => void;
+}
+
+/** Options of one check. */
+export interface CheckOptions {
+  /** Decide without recording anything: no approval created, no counter moved, no audit record. */
+  readonly whatIf?: boolean;
+  /** The permission the command declares, when it declares one. */
+  readonly permission?: InfraPermission;
+  /** Estimated cost of the operation, checked against role cost limits. */
+  readonly estimatedCost?: number;
+  readonly signal?: AbortSignal;
+}
+
+const NOOP_AUDIT: AuditSink = { record: () => Promise.resolve() };
+
+/**
+ * The security facade: one `checkOperation()` over risk scoring, break-glass, RBAC (with rate
+ * limits), deployment windows, approvals and confirmation — the spec's five-step flow — returning
+ * core's `GateDecision` with the risk assessment and one reason per check. It is core's
+ * `SecurityGate` and `AuditSink`, so the executor uses it without importing this package.
+ */
+export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
+  readonly riskScorer: InfrastructureRiskScorer;
+  readonly rbac: InfrastructureRBACManager;
+  readonly approvals: InfrastructureApprovalManager;
+  readonly rollback: InfrastructureRollbackManager;
+  readonly timeWindows: InfrastructureTimeWindowManager;
+  readonly breakGlass: InfrastructureBreakGlassManager;
+  readonly activity: ActivityTracker;
+  /** The audit log, or undefined when audit is off. */
+  readonly auditLog: InfrastructureAuditLogger | undefined;
+  private readonly store: StateStore;
+  private readonly sink: AuditSink;
+  private readonly now: () => number;
+  private policiesValue: SecurityPolicies;
+  private readonly rateMirror = new Map<string, { value: number; resetAt: number }>();
+  private readonly pendingApprovals = new Map<string, string>();
+
+  private constructor(options: SecurityFacadeOptions, policies: SecurityPolicies, auditLog: InfrastructureAuditLogger | undefined) {
+    const now = options.now ?? Date.now;
+    const { store } = options;
+    const timers = options.timers ?? true;
+    this.store = store;
+    this.now = now;
+    this.auditLog = auditLog;
+    this.sink = auditLog ?? NOOP_AUDIT;
+    this.policiesValue = policies;
+    this.riskScorer = new InfrastructureRiskScorer(policies.risk);
+    this.activity = new ActivityTracker(store, policies.risk.historyWindowMs, policies.risk.recentChangesWindowMs, now);
+    this.rbac = new InfrastructureRBACManager(policies, { store, audit: this.sink, now });
+    this.timeWindows = new InfrastructureTimeWindowManager(policies.timeWindows, policies.blackouts, { store, audit: this.sink, now });
+    this.breakGlass = new InfrastructureBreakGlassManager(policies.breakGlass, { store, rbac: this.rbac, audit: this.sink, now, timers });
+    this.approvals = new InfrastructureApprovalManager(policies.approvalChains, {
+      store,
+      rbac: this.rbac,
+      audit: this.sink,
+      now,
+      timers,
+      ...(options.onEscalation === undefined ? {} : { onEscalation: options.onEscalation }),
+    });
+    this.rollback = new InfrastructureRollbackManager({ store, audit: this.sink, now });
+  }
+
+  /**
+   * Validates the policies, opens the audit log and loads the stored state (role assignments,
+   * overrides, break-glass sessions, approvals, rollback plans). Invalid policies throw
+   * `ConfigValidationError` naming each path (`approvalChains[0].steps[0].role`).
+   */
+  static async create(options: SecurityFacadeOptions): Promise<InfrastructureSecurityFacade> {
+    const parsed = parsePolicies(options.policies ?? {});
+    if (!parsed.success) throw new ConfigValidationError("security policies are invalid", parsed.errors);
+    const auditLog =
+      options.audit === false
+        ? undefined
+        : await InfrastructureAuditLogger.open({
+            store: options.store,
+            ...(options.audit?.key === undefined ? {} : { key: options.audit.key }),
+            ...(options.audit?.env === undefined ? {} : { env: options.audit.env }),
+            ...(options.now === undefined ? {} : { now: options.now }),
+            ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+          });
+    const facade = new InfrastructureSecurityFacade(options, parsed.data, auditLog);
+    await facade.rbac.load();
+    await facade.timeWindows.load();
+    await facade.breakGlass.load();
+    await facade.approvals.load();
+    await facade.rollback.load();
+    return facade;
+  }
+
+  /** The policies in force. */
+  get policies(): SecurityPolicies {
+    return this.policiesValue;
+  }
+
+  /**
+   * Replaces the policies without a restart. Invalid input changes nothing and returns every problem
+   * with its path; a valid one is applied and audited as `policy_changed` (naming the sections that
+   * changed). When the audit cannot be written the change is not applied (fail closed) and this rejects.
+   */
+  async reloadPolicies(input: unknown, actor: string): Promise<ConfigResult<SecurityPolicies>> {
+    const parsed = parsePolicies(input);
+    if (!parsed.success) return parsed;
+    const next = parsed.data;
+    const changed = (Object.keys(next) as (keyof SecurityPolicies)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.policiesValue[k]));
+    await this.sink.record({ type: "policy_changed", actor, outcome: "success", details: { sections: changed } });
+    this.policiesValue = next;
+    this.riskScorer.setPolicy(next.risk);
+    this.activity.setWindows(next.risk.historyWindowMs, next.risk.recentChangesWindowMs);
+    this.rbac.setPolicies(next);
+    this.timeWindows.setPolicies(next.timeWindows, next.blackouts);
+    this.breakGlass.setPolicies(next.breakGlass);
+    this.approvals.setChains(next.approvalChains);
+    return parsed;
+  }
+
+  /** The AuditSink door: records go to the tamper-evident log (rejects when it cannot be written). */
+  record(event: AuditEventInput): Promise<void> {
+    return this.sink.record(event);
+  }
+
+  /** The permission an operation needs (declared, else from its category and command id). */
+  permissionOf(request: Pick<OperationRequest, "commandCategory" | "commandId">, declared?: InfraPermission): InfraPermission {
+    return permissionFor(request.commandCategory, request.commandId, declared);
+  }
+
+  /** Scores an operation's risk with its observed history, recording nothing. */
+  async assessRisk(request: OperationRequest, permission: InfraPermission = this.permissionOf(request)): Promise<RiskAssessment> {
+    const signals = await this.activity.signals(request.userId, request.resourceIds);
+    return this.assessWith(request, permission, signals);
+  }
+
+  private assessWith(request: OperationRequest, permission: InfraPermission, signals: RiskSignals): RiskAssessment {
+    const type = request.dryRun ? "read" : operationTypeOf(permission);
+    const rollbackAvailable = request.rollbackAvailable || this.rollback.hasPlan(request.operationId);
+    return this.riskScorer.assess({ environment: request.environment, operationType: type, resourceIds: request.resourceIds, rollbackAvailable, at: this.now() }, signals);
+  }
+
+  /** Decides without recording anything (no approval created, no counter moved, no audit record). */
+  whatIf(request: OperationRequest, options: Omit<CheckOptions, "whatIf"> = {}): Promise<GateDecision> {
+    return this.check(request, { ...options, whatIf: true });
+  }
+
+  /** SecurityGate: the spec's five-step flow. */
+  checkOperation(request: OperationRequest, signal?: AbortSignal): Promise<GateDecision> {
+    return this.check(request, signal === undefined ? {} : { signal });
+  }
+
+  /** The five-step flow with options (what-if, declared permission, estimated cost). */
+  async check(request: OperationRequest, options: CheckOptions = {}): Promise<GateDecision> {
+    const { signal } = options;
+    const whatIf = options.whatIf === true;
+    throwIfAborted(signal);
+    const invalid = invalidRequest(request);
+    if (invalid !== undefined) {
+      const decision: GateDecision = { outcome: "denied", risk: { score: 100, level: "critical", factors: [] }, reasons: [{ check: "risk", passed: false, message: invalid }] };
+      if (!whatIf) await this.sink.record({ type: "access_denied", actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown", outcome: "denied", details: { reason: invalid } }).catch(() => undefined);
+      return decision;
+    }
+    const at = this.now();
+    const permission = permissionFor(request.commandCategory, request.commandId, options.permission);
+    const readOnly = isReadOnlyOperation(operationTypeOf(permission)) || request.dryRun;
+
+    // 1. Risk
+    const signals = this.activity.cachedSignals(request.userId, request.resourceIds) ?? (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
+    const risk = this.assessWith(request, permission, signals);
+    const reasons: GateReason[] = [{ check: "risk", passed: true, message: riskMessage(risk) }];
+
+    // 2. Break-glass: an active session bypasses the remaining checks (still audited).
+    const session = await this.breakGlass.activeSession(request.userId, request.environment);
+    if (session !== undefined) {
+      reasons.push({ check: "break-glass", passed: true, message: `break-glass session ${session.id} (${session.reasonCode}) active until ${new Date(session.expiresAt).toISOString()}: remaining checks bypassed` });
+      return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, { breakGlassSessionId: session.id });
+    }
+    reasons.push({ check: "break-glass", passed: true, message: "no active break-glass session" });
+    throwIfAborted(signal);
+
+    // 3. RBAC, then the deciding role's rate limit
+    const access = this.rbac.check({ userId: request.userId, permission, environment: request.environment, resourceIds: request.resourceIds, estimatedCost: options.estimatedCost, at });
+    reasons.push({ check: "rbac", passed: access.allowed, message: access.reason });
+    if (!access.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "rbac" });
+    const limit = this.rbac.rateLimitOf(access.decidedBy.id);
+    if (limit !== undefined) {
+      const key = `${KEYS.rate}${keyPart(request.userId)}/${keyPart(access.decidedBy.id)}`;
+      let count: number;
+      if (whatIf) {
+        const mirror = this.rateMirror.get(key);
+        count = (mirror !== undefined && mirror.resetAt > at ? mirror.value : 0) + 1;
+      } else {
+        const counter = await this.store.increment(key, limit.windowMs);
+        this.rateMirror.set(key, counter);
+        count = counter.value;
+      }
+      const passed = count <= limit.maxOperations;
+      reasons.push({ check: "rate-limit", passed, message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"` });
+      if (!passed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "rate-limit" });
+    }
+
+    // 4. Deployment windows
+    const window = this.timeWindows.check(request.environment, risk.level, at);
+    reasons.push({ check: "time-window", passed: window.allowed, message: window.reason });
+    if (!window.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "time-window" });
+
+    // 5. Approval
+    const chain = this.approvals.chainFor(risk.level, request.environment);
+    if (chain !== undefined) {
+      const subject = {
+        operationId: request.operationId,
+        commandId: request.commandId,
+        providerId: request.providerId,
+        requester: request.userId,
+        environment: request.environment,
+        riskLevel: risk.level,
+        riskScore: risk.score,
+        params: request.params,
+      };
+      if (request.approvalId !== undefined) {
+        const usable = await this.approvals.usable(request.approvalId, subject, {
+          rollbackPlan: request.rollbackAvailable || this.rollback.hasPlan(request.operationId),
+          windowOpen: window.basis === "window" || window.basis === "no-window",
+        });
+        if (usable.state === "refused") {
+          reasons.push({ check: "approval", passed: false, message: usable.reason });
+          return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "approval" });
+        }
+        if (usable.state === "pending") {
+          reasons.push({ check: "approval", passed: false, message: usable.reason });
+          return { outcome: "needs-approval", approvalId: request.approvalId, risk, reasons };
+        }
+        reasons.push({ check: "approval", passed: true, message: `approved under chain "${chain.id}" (${request.approvalId})` });
+        if (!whatIf) this.pendingApprovals.set(request.operationId, request.approvalId);
+      } else {
+        const steps = chain.steps.map((s) => `${s.approvers} × ${s.role}`).join(", then ");
+        if (whatIf) {
+          reasons.push({ check: "approval", passed: false, message: `chain "${chain.id}" would require approval: ${steps}` });
+          return { outcome: "needs-approval", approvalId: `what-if:${chain.id}`, risk, reasons };
+        }
+        const created = await this.approvals.create(chain, subject);
+        reasons.push({ check: "approval", passed: false, message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id})` });
+        const decision: GateDecision = { outcome: "needs-approval", approvalId: created.id, risk, reasons };
+        await this.audited(decision, request, permission, readOnly, { approvalId: created.id, chainId: chain.id }, "operation_requested", "pending");
+        return decision;
+      }
+    } else {
+      reasons.push({ check: "approval", passed: true, message: `no approval chain for ${risk.level} risk in ${request.environment}` });
+    }
+
+    // Confirmation: risky operations nobody approved need an explicit yes.
+    if (request.approvalId === undefined && !readOnly && InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)) {
+      if (!request.confirmed) {
+        reasons.push({ check: "confirmation", passed: false, message: `${risk.level} risk (${risk.score}/100): explicit confirmation required` });
+        return { outcome: "needs-confirmation", risk, reasons };
+      }
+      reasons.push({ check: "confirmation", passed: true, message: "confirmed" });
+    }
+    return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, {});
+  }
+
+  private async finish(
+    decision: GateDecision,
+    request: OperationRequest,
+    permission: InfraPermission,
+    readOnly: boolean,
+    whatIf: boolean,
+    details: Record<string, unknown>,
+  ): Promise<GateDecision> {
+    if (whatIf) return decision;
+    if (decision.outcome === "allowed") return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
+    const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
+    await this.sink.record(auditOf(decision, request, permission, details, type, "denied")).catch(() => undefined);
+    return decision;
+  }
+
+  /** Records the decision; when the audit cannot be written, a mutating operation is denied (fail closed). */
+  private async audited(
+    decision: GateDecision,
+    request: OperationRequest,
+    permission: InfraPermission,
+    readOnly: boolean,
+    details: Record<string, unknown>,
+    type: AuditEventInput["type"],
+    outcome: AuditEventInput["outcome"] & string,
+  ): Promise<GateDecision> {
+    try {
+      await this.sink.record(auditOf(decision, request, permission, details, type, outcome));
+      return decision;
+    } catch (error) {
+      if (readOnly && this.policiesValue.allowReadOnlyWhenAuditFails && decision.outcome === "allowed") return decision;
+      const message = `audit log unavailable (${error instanceof Error ? error.message : String(error)}): ${readOnly ? "read-only operations are denied by policy" : "mutating operations are denied"}`;
+      return { outcome: "denied", risk: decision.risk, reasons: [...decision.reasons, { check: "risk", passed: false, message }] };
+    }
+  }
+
+  /**
+   * Hears how an allowed operation ended, so the user-history and recent-changes factors have data;
+   * a used approval is consumed.
+   */
+  async reportOutcome(report: { operationId: string; userId: string; resourceIds: readonly string[]; outcome: "success" | "failure" | "rolled-back"; mutating: boolean }): Promise<void> {
+    await this.activity.record(report.userId, report.resourceIds, report.outcome, report.mutating);
+    const approvalId = this.pendingApprovals.get(report.operationId);
+    if (approvalId !== undefined) {
+      this.pendingApprovals.delete(report.operationId);
+      await this.approvals.consume(approvalId);
+    }
+  }
+
+  /**
+   * Opens the deployment windows of an environment for an emergency; needs `infra:admin` or
+   * `infra:break-glass` there. Audited as `time_window_override`.
+   */
+  async overrideTimeWindows(userId: string, environment: string, reason: string, durationMs: number): Promise<void> {
+    const admin = this.rbac.check({ userId, permission: "infra:admin", environment });
+    const breakGlass = this.rbac.check({ userId, permission: "infra:break-glass", environment });
+    if (!admin.allowed && !breakGlass.allowed) {
+      await this.sink.record({ type: "access_denied", actor: userId, environment, outcome: "denied", details: { action: "time-window-override", reason: admin.reason } });
+      throw new InfrastructureError("SECURITY_DENIED", `"${userId}" may not override deployment windows in ${environment}: ${admin.reason}`, { field: "userId" });
+    }
+    await this.timeWindows.override(userId, environment, reason, durationMs);
+  }
+
+  /** Clears timers and flushes the audit log. Does not close the store (its owner does). */
+  async close(): Promise<void> {
+    this.breakGlass.close();
+    this.approvals.close();
+    await this.auditLog?.close();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw cancelledError(signal, "security check");
+}
+
+function parsePolicies(input: unknown): ConfigResult<SecurityPolicies> {
+  try {
+    const parsed = securityPoliciesSchema.safeParse(input, { reportInput: true });
+    if (parsed.success) return { success: true, data: parsed.data };
+    return { success: false, errors: toValidationIssues(parsed.error.issues) };
+  } catch (error) {
+    return { success: false, errors: [{ code: "UNREADABLE", message: `policies could not be read: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
+}
+
+function invalidRequest(request: OperationRequest): string | undefined {
+  if (!isRecord(request)) return "request: must be an object";
+  for (const field of ["operationId", "commandId", "providerId", "userId", "environment"] as const) {
+    if (typeof request[field] !== "string" || request[field] === "") return `request.${field}: must be a non-empty string`;
+  }
+  if (!Array.isArray(request.resourceIds) || !request.resourceIds.every((id) => typeof id === "string")) return "request.resourceIds: must be an array of strings";
+  if (!isRecord(request.params)) return "request.params: must be an object";
+  return undefined;
+}
+
+function riskMessage(risk: RiskAssessment): string {
+  const top = [...risk.factors]
+    .sort((a, b) => b.contribution - a.contribution)
+    .slice(0, 3)
+    .map((f) => f.description)
+    .join(", ");
+  return `risk ${risk.score}/100 (${risk.level}): ${top}`;
+}
+
+function auditOf(
+  decision: GateDecision,
+  request: OperationRequest,
+  permission: InfraPermission,
+  details: Record<string, unknown>,
+  type: AuditEventInput["type"],
+  outcome: AuditEventInput["outcome"] & string,
+): AuditEventInput {
+  return {
+    type,
+    actor: request.userId,
+    operationId: request.operationId,
+    ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
+    providerId: request.providerId,
+    commandId: request.commandId,
+    environment: request.environment,
+    outcome,
+    risk: decision.risk,
+    reasons: decision.reasons,
+    details: { permission, decision: decision.outcome, resourceIds: request.resourceIds, params: request.params, ...details },
+  };
+}
