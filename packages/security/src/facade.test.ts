@@ -27,17 +27,21 @@ function req(partial: Partial<OperationRequest> = {}): OperationRequest {
     params: {},
     resourceIds: [],
     dangerous: false,
+    mutating: partial.commandCategory !== undefined && partial.commandCategory !== "monitor" && partial.commandCategory !== "cost",
     dryRun: false,
     rollbackAvailable: false,
+    confirmationRequired: false,
+    confirmationReasons: [],
     confirmed: false,
+    resumed: false,
     ...partial,
   };
 }
 const deleteDb = (partial: Partial<OperationRequest> = {}): OperationRequest =>
   req({ commandId: "delete-cluster", commandCategory: "provision", userId: "ops", environment: "production", resourceIds: ["main-database-cluster"], params: { cluster: "main-database-cluster" }, dangerous: true, ...partial });
 
-async function facade(policies: SecurityPoliciesInput = {}, clock = new Clock(WEDNESDAY_NOON_UTC), store = memoryStore(clock)) {
-  const f = await InfrastructureSecurityFacade.create({ store, policies: { assignments: ASSIGNMENTS, ...policies }, audit: { key: KEY }, now: clock.now, timers: false });
+async function facade(policies: SecurityPoliciesInput = {}, clock = new Clock(WEDNESDAY_NOON_UTC), store = memoryStore(clock), readOnlyWhenAuditUnavailable = false) {
+  const f = await InfrastructureSecurityFacade.create({ store, policies: { assignments: ASSIGNMENTS, ...policies }, audit: { key: KEY }, now: clock.now, timers: false, readOnlyWhenAuditUnavailable });
   return { f, clock, store };
 }
 const checks = (d: GateDecision): string[] => d.reasons.map((r) => `${r.check}:${r.passed ? "pass" : "fail"}`);
@@ -167,18 +171,21 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
   it("fails closed: when the audit cannot be written, mutating operations are denied (read-only ones by policy)", async () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
     const store = new TamperStore(memoryStore(clock));
-    const { f } = await facade({ approvalChains: [], allowReadOnlyWhenAuditFails: true }, clock, store as never);
+    const { f } = await facade({ approvalChains: [] }, clock, store as never, true);
     store.failAppends = true;
     const write = await f.checkOperation(req({ commandId: "create-instance", commandCategory: "provision", confirmed: true }));
     expect(write.outcome).toBe("denied");
     expect(write.reasons.at(-1)?.message).toContain("audit log unavailable");
     expect((await f.checkOperation(req())).outcome).toBe("allowed");
-    await expect(f.reloadPolicies({ ...f.policies, allowReadOnlyWhenAuditFails: false }, "root")).rejects.toMatchObject({ code: "STORAGE_FAILED" });
-    expect(f.policies.allowReadOnlyWhenAuditFails).toBe(true); // not applied without its audit record
+    await expect(f.reloadPolicies({ ...f.policies, confirmAtRiskLevel: "critical" }, "root")).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    expect(f.policies.confirmAtRiskLevel).toBe("high"); // not applied without its audit record
     store.failAppends = false;
-    expect((await f.reloadPolicies({ ...f.policies, allowReadOnlyWhenAuditFails: false }, "root")).success).toBe(true);
-    store.failAppends = true;
-    expect((await f.checkOperation(req())).outcome).toBe("denied");
+    const { f: strict } = await facade({ approvalChains: [] }, clock, memoryStore(clock));
+    void strict;
+    const failing = new TamperStore(memoryStore(clock));
+    const { f: noReadOnly } = await facade({ approvalChains: [] }, clock, failing as never);
+    failing.failAppends = true;
+    expect((await noReadOnly.checkOperation(req())).outcome).toBe("denied");
   });
 
   it("feeds reported outcomes into the user-history and recent-changes factors", async () => {
@@ -191,6 +198,28 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     expect(factor(after, "user-history")).toBeGreaterThan(factor(before, "user-history"));
     expect(factor(after, "recent-changes")).toBeGreaterThan(factor(before, "recent-changes"));
     expect(after.risk.score).toBeGreaterThan(before.risk.score);
+  });
+
+  it("hears outcomes through core's recordOutcome and consumes the approval named in the request", async () => {
+    const { f } = await facade();
+    const request = deleteDb();
+    const first = await f.checkOperation(request);
+    if (first.outcome !== "needs-approval") throw new Error("expected needs-approval");
+    await f.approvals.approve(first.approvalId, "boss");
+    const resumed = { ...request, approvalId: first.approvalId, approvedBy: "boss", resumed: true };
+    expect((await f.checkOperation(resumed)).outcome).toBe("allowed");
+    await f.recordOutcome({ operationId: request.operationId, result: "failure", request: resumed, affectedResources: ["main-database-cluster"], duration: 5, finishedAt: WEDNESDAY_NOON_UTC });
+    expect((await f.approvals.get(first.approvalId))?.status).toBe("consumed");
+    const signals = await f.activity.signals("ops", ["main-database-cluster"]);
+    expect(signals).toMatchObject({ userFailures: 1, recentChanges: 1 });
+  });
+
+  it("keeps a confirmation the validator requires, with its reasons", async () => {
+    const { f } = await facade();
+    const d = await f.checkOperation(req({ confirmationRequired: true, confirmationReasons: ["dangerous command"] }));
+    expect(d.outcome).toBe("needs-confirmation");
+    expect(d.reasons.at(-1)?.message).toContain("dangerous command");
+    expect((await f.checkOperation(req({ confirmationRequired: true, confirmationReasons: ["dangerous command"], confirmed: true, confirmedBy: "dev" }))).outcome).toBe("allowed");
   });
 
   it("reloads policies without a restart: invalid input changes nothing, a valid one is audited as policy_changed", async () => {

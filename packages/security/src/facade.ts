@@ -5,6 +5,7 @@ import type {
   GateDecision,
   GateReason,
   InfraPermission,
+  OperationOutcomeReport,
   OperationRequest,
   RiskAssessment,
   SecurityGate,
@@ -20,7 +21,7 @@ import { InfrastructureBreakGlassManager } from "./breakGlass.js";
 import { KEYS, keyPart } from "./keys.js";
 import { operationTypeOf, permissionFor } from "./operation.js";
 import { InfrastructureRBACManager } from "./rbac.js";
-import { ActivityTracker, InfrastructureRiskScorer, isReadOnlyOperation, NO_SIGNALS } from "./riskScorer.js";
+import { ActivityTracker, InfrastructureRiskScorer, NO_SIGNALS } from "./riskScorer.js";
 import type { RiskSignals } from "./riskScorer.js";
 import { InfrastructureRollbackManager } from "./rollback.js";
 import { InfrastructureTimeWindowManager } from "./timeWindows.js";
@@ -36,6 +37,11 @@ export interface SecurityFacadeOptions {
    * tests); `{ key, env }` passes the audit key (see {@link InfrastructureAuditLogger.open}).
    */
   readonly audit?: false | { readonly key?: Uint8Array | string; readonly env?: Readonly<Record<string, string | undefined>> };
+  /**
+   * Core's `securityConfig.audit.readOnlyWhenUnavailable`: when the audit log cannot be written,
+   * read-only operations still run. Mutating ones never do (fail closed). Default false.
+   */
+  readonly readOnlyWhenAuditUnavailable?: boolean;
   readonly now?: () => number;
   /** Arm expiry and escalation timers (default true; every expiry is also checked on use). */
   readonly timers?: boolean;
@@ -51,8 +57,6 @@ export interface CheckOptions {
   readonly whatIf?: boolean;
   /** The permission the command declares, when it declares one. */
   readonly permission?: InfraPermission;
-  /** Estimated cost of the operation, checked against role cost limits. */
-  readonly estimatedCost?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -78,6 +82,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private readonly sink: AuditSink;
   private readonly now: () => number;
   private policiesValue: SecurityPolicies;
+  private readonly readOnlyWhenAuditUnavailable: boolean;
   private readonly rateMirror = new Map<string, { value: number; resetAt: number }>();
   private readonly pendingApprovals = new Map<string, string>();
 
@@ -90,6 +95,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.auditLog = auditLog;
     this.sink = auditLog ?? NOOP_AUDIT;
     this.policiesValue = policies;
+    this.readOnlyWhenAuditUnavailable = options.readOnlyWhenAuditUnavailable ?? false;
     this.riskScorer = new InfrastructureRiskScorer(policies.risk);
     this.activity = new ActivityTracker(store, policies.risk.historyWindowMs, policies.risk.recentChangesWindowMs, now);
     this.rbac = new InfrastructureRBACManager(policies, { store, audit: this.sink, now });
@@ -204,7 +210,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     }
     const at = this.now();
     const permission = permissionFor(request.commandCategory, request.commandId, options.permission);
-    const readOnly = isReadOnlyOperation(operationTypeOf(permission)) || request.dryRun;
+    // The executor's `mutating` is the one authority on read-only (monitor/cost categories, dry runs).
+    const readOnly = !request.mutating;
 
     // 1. Risk
     const signals = this.activity.cachedSignals(request.userId, request.resourceIds) ?? (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
@@ -221,7 +228,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     throwIfAborted(signal);
 
     // 3. RBAC, then the deciding role's rate limit
-    const access = this.rbac.check({ userId: request.userId, permission, environment: request.environment, resourceIds: request.resourceIds, estimatedCost: options.estimatedCost, at });
+    const access = this.rbac.check({ userId: request.userId, permission, environment: request.environment, resourceIds: request.resourceIds, estimatedCost: request.estimatedCost?.amount, at });
     reasons.push({ check: "rbac", passed: access.allowed, message: access.reason });
     if (!access.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "rbac" });
     const limit = this.rbac.rateLimitOf(access.decidedBy.id);
@@ -290,13 +297,17 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       reasons.push({ check: "approval", passed: true, message: `no approval chain for ${risk.level} risk in ${request.environment}` });
     }
 
-    // Confirmation: risky operations nobody approved need an explicit yes.
+    // Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes.
+    const why: string[] = [...request.confirmationReasons];
     if (request.approvalId === undefined && !readOnly && InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)) {
+      why.push(`${risk.level} risk (${risk.score}/100)`);
+    }
+    if (request.confirmationRequired || why.length > 0) {
       if (!request.confirmed) {
-        reasons.push({ check: "confirmation", passed: false, message: `${risk.level} risk (${risk.score}/100): explicit confirmation required` });
+        reasons.push({ check: "confirmation", passed: false, message: `explicit confirmation required: ${why.join("; ") || "the command requires it"}` });
         return { outcome: "needs-confirmation", risk, reasons };
       }
-      reasons.push({ check: "confirmation", passed: true, message: "confirmed" });
+      reasons.push({ check: "confirmation", passed: true, message: `confirmed${request.confirmedBy === undefined ? "" : ` by "${request.confirmedBy}"`}` });
     }
     return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, {});
   }
@@ -330,23 +341,34 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       await this.sink.record(auditOf(decision, request, permission, details, type, outcome));
       return decision;
     } catch (error) {
-      if (readOnly && this.policiesValue.allowReadOnlyWhenAuditFails && decision.outcome === "allowed") return decision;
+      if (readOnly && this.readOnlyWhenAuditUnavailable && decision.outcome === "allowed") return decision;
       const message = `audit log unavailable (${error instanceof Error ? error.message : String(error)}): ${readOnly ? "read-only operations are denied by policy" : "mutating operations are denied"}`;
       return { outcome: "denied", risk: decision.risk, reasons: [...decision.reasons, { check: "risk", passed: false, message }] };
     }
   }
 
   /**
-   * Hears how an allowed operation ended, so the user-history and recent-changes factors have data;
-   * a used approval is consumed.
+   * SecurityGate: hears how an allowed operation ended, so the user-history and recent-changes
+   * factors have data; a used approval is consumed. A cancelled operation counts for neither.
    */
+  async recordOutcome(report: OperationOutcomeReport): Promise<void> {
+    const request = report.request;
+    if (report.result !== "cancelled") {
+      const resources = [...new Set([...request.resourceIds, ...report.affectedResources])];
+      await this.activity.record(request.userId, resources, report.result === "success" ? "success" : report.result === "failure" ? "failure" : "rolled-back", request.mutating);
+    }
+    await this.consumeApproval(report.operationId, request.approvalId ?? this.pendingApprovals.get(report.operationId));
+  }
+
+  /** Shorthand of {@link recordOutcome} for callers without a full report. */
   async reportOutcome(report: { operationId: string; userId: string; resourceIds: readonly string[]; outcome: "success" | "failure" | "rolled-back"; mutating: boolean }): Promise<void> {
     await this.activity.record(report.userId, report.resourceIds, report.outcome, report.mutating);
-    const approvalId = this.pendingApprovals.get(report.operationId);
-    if (approvalId !== undefined) {
-      this.pendingApprovals.delete(report.operationId);
-      await this.approvals.consume(approvalId);
-    }
+    await this.consumeApproval(report.operationId);
+  }
+
+  private async consumeApproval(operationId: string, approvalId = this.pendingApprovals.get(operationId)): Promise<void> {
+    this.pendingApprovals.delete(operationId);
+    if (approvalId !== undefined) await this.approvals.consume(approvalId);
   }
 
   /**

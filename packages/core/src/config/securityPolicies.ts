@@ -360,8 +360,6 @@ export const securityPoliciesSchema = z
     risk: riskPolicySchema.prefault({}),
     /** Operations at or above this risk level need explicit confirmation (when no approval chain applies). */
     confirmAtRiskLevel: riskLevelSchema.default("high"),
-    /** When the audit log cannot be written, read-only operations still run (mutating ones never do). */
-    allowReadOnlyWhenAuditFails: z.boolean().default(false),
   })
   .superRefine((policies, ctx) => checkPolicyReferences(policies, ctx), { when: (payload) => isRecord(payload.value) });
 /** Every policy of the security facade. */
