@@ -174,6 +174,13 @@ describe("InfrastructureConversationManager", () => {
     expect(calls).toBe(4);
   });
 
+  it("takes core's conversationConfig section and names a bad field", async () => {
+    const runner = new FakeRunner();
+    const manager = new InfrastructureConversationManager({ catalogue, runner, config: { confirmationPolicy: "risky" } });
+    expect((await manager.processMessage("list all servers", ctx())).kind).toBe("executed");
+    expect(() => new InfrastructureConversationManager({ catalogue, runner, config: { timeZone: "Nowhere/Land" } })).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "conversationConfig.timeZone" }));
+  });
+
   it("red team: no mutating operation runs on the first turn of any listed message", async () => {
     const lines = readFileSync(new URL("../eval/data/redteam.txt", import.meta.url), "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
     expect(lines.length).toBeGreaterThanOrEqual(40);

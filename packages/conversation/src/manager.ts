@@ -6,7 +6,8 @@ import type {
   OperationRunner,
   SessionStore,
 } from "@espada/infra-core";
-import { InfrastructureError, MAX_TIMER_MS, toError } from "@espada/infra-core";
+import { InfrastructureError, MAX_TIMER_MS, ValidationError, toError, validateConfigSection } from "@espada/infra-core";
+import type { ConversationConfigInput } from "@espada/infra-core";
 import { getLexicon } from "./lexicon.js";
 import { analyze, stem } from "./text.js";
 import type { Analysis } from "./text.js";
@@ -136,6 +137,11 @@ export interface ConversationManagerOptions {
   readonly confirmationTtlMs?: number;
   /** Conversations kept at once (least recently used dropped). Default 1 000. */
   readonly maxConversations?: number;
+  /**
+   * The `conversationConfig` section (core's schema): policy, TTLs, time zone, limits. Options given
+   * directly above win over it. An invalid section throws a `ValidationError` naming each field.
+   */
+  readonly config?: ConversationConfigInput;
 }
 
 interface Turn {
@@ -251,8 +257,11 @@ export class InfrastructureConversationManager {
     if (options.catalogue === undefined || options.runner === undefined) {
       throw new InfrastructureError("INVALID_ARGUMENT", "a catalogue and a runner are required", { field: options.catalogue === undefined ? "catalogue" : "runner" });
     }
-    this.modelTimeoutMs = options.modelTimeoutMs ?? 2_000;
-    this.maxConversations = options.maxConversations ?? 1_000;
+    const parsed = validateConfigSection("conversationConfig", options.config ?? {});
+    if (!parsed.success) throw new ValidationError("conversationConfig is invalid", parsed.errors.map((e) => ({ ...e, path: `conversationConfig.${e.path ?? ""}`.replace(/\.$/, "") })));
+    const config = parsed.data;
+    this.modelTimeoutMs = options.modelTimeoutMs ?? config.modelTimeout;
+    this.maxConversations = options.maxConversations ?? config.maxConversations;
     if (!Number.isInteger(this.modelTimeoutMs) || this.modelTimeoutMs <= 0 || this.modelTimeoutMs > MAX_TIMER_MS) throw new InfrastructureError("INVALID_ARGUMENT", "modelTimeoutMs must be a positive integer timer delay", { field: "modelTimeoutMs" });
     if (!Number.isInteger(this.maxConversations) || this.maxConversations < 1) throw new InfrastructureError("INVALID_ARGUMENT", "maxConversations must be a positive integer", { field: "maxConversations" });
     const now = options.now ?? Date.now;
@@ -260,16 +269,16 @@ export class InfrastructureConversationManager {
     this.runner = options.runner;
     this.sessions = options.sessions;
     this.model = options.model;
-    this.classifier = new InfrastructureIntentClassifier(options.classifier);
-    this.extractor = new InfrastructureParameterExtractor({ now, ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }) });
+    this.classifier = new InfrastructureIntentClassifier({ minConfidence: config.minConfidence, ...options.classifier });
+    this.extractor = new InfrastructureParameterExtractor({ now, timeZone: options.timeZone ?? config.timeZone });
     this.resolver = new InfrastructureResourceResolver();
     this.state = options.state ?? new InfrastructureStateProvider({ now });
     this.humanizer = new InfrastructureErrorHumanizer();
     this.status = new InfrastructureStatusUpdater({ now, humanizer: this.humanizer });
     this.confirmations = new InfrastructureConfirmationWorkflow<Payload>({
       now,
-      ...(options.confirmationPolicy === undefined ? {} : { policy: options.confirmationPolicy }),
-      ...(options.confirmationTtlMs === undefined ? {} : { ttlMs: options.confirmationTtlMs }),
+      policy: options.confirmationPolicy ?? config.confirmationPolicy,
+      ttlMs: options.confirmationTtlMs ?? config.confirmationTtl,
     });
   }
 

@@ -219,6 +219,7 @@ export {
   infrastructureConfigSchema,
   CONFIG_SECTIONS,
   discoveryConfigSchema,
+  conversationConfigSchema,
   remoteRegistryConfigSchema,
 } from "./config/schemas.js";
 export type {
@@ -241,6 +242,8 @@ export type {
   ConfigSectionName,
   DiscoveryConfig,
   DiscoveryConfigInput,
+  ConversationConfig,
+  ConversationConfigInput,
   RemoteRegistryConfig,
   ConfigSection,
   ConfigSectionInput,

@@ -250,6 +250,41 @@ export type DiscoveryConfig = z.infer<typeof discoveryConfigSchema>;
 /** What a user may write in `discoveryConfig`. */
 export type DiscoveryConfigInput = z.input<typeof discoveryConfigSchema>;
 
+/** Schema of `conversationConfig`: the chat pipeline (`@espada/infra-conversation`). */
+export const conversationConfigSchema = z.strictObject({
+  /** The conversational pipeline on or off. */
+  enabled: z.boolean().default(true),
+  /** `mutating`: every change started from chat is confirmed; `risky`: only destructive, production, medium+ risk or unsure ones. */
+  confirmationPolicy: z.enum(["mutating", "risky"]).default("mutating"),
+  /** How long a confirmation waits for the user, in ms. */
+  confirmationTtl: timerMs.default(300_000),
+  /** Time limit of one call to a plugged-in language model, in ms. */
+  modelTimeout: timerMs.default(2_000),
+  /** IANA time zone that "2am" and "tomorrow" are read in. */
+  timeZone: z
+    .string()
+    .min(1)
+    .default("UTC")
+    .refine((tz) => isTimeZone(tz), { message: "must be an IANA time zone such as UTC or Europe/Berlin" }),
+  /** Conversations whose context is kept at once (least recently used dropped). */
+  maxConversations: positiveInt.default(1_000),
+  /** Below this classifier confidence the pipeline asks what the user means. */
+  minConfidence: z.number().min(0).max(1).default(0.42),
+});
+/** Conversation settings, every default filled in. */
+export type ConversationConfig = z.infer<typeof conversationConfigSchema>;
+/** What a user may write in `conversationConfig`. */
+export type ConversationConfigInput = z.input<typeof conversationConfigSchema>;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every section of `extensions.infrastructure`, by key: the one place each package's settings are
  * defined. A package never parses a section of its own; it reads the schema from here. To add a
@@ -264,6 +299,7 @@ export const CONFIG_SECTIONS = {
   loggingConfig: loggingConfigSchema,
   securityConfig: securityConfigSchema,
   discoveryConfig: discoveryConfigSchema,
+  conversationConfig: conversationConfigSchema,
 } as const;
 /** The key of a configuration section (`sessionConfig`, `securityConfig`, …). */
 export type ConfigSectionName = keyof typeof CONFIG_SECTIONS;

@@ -39,6 +39,7 @@ const SPEC_DEFAULTS = {
     remoteTimeout: 10000,
     maxManifestBytes: 1048576,
   },
+  conversationConfig: { enabled: true, confirmationPolicy: "mutating", confirmationTtl: 300000, modelTimeout: 2000, timeZone: "UTC", maxConversations: 1000, minConfidence: 0.42 },
   loggingConfig: {
     level: "info",
     includeTimestamps: true,
@@ -310,7 +311,7 @@ describe("getInfrastructureConfigJsonSchema", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toStrictEqual(
-      ["commandConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
+      ["commandConfig", "conversationConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
     );
     expect(schema.required ?? []).toStrictEqual([]);
     expect(schema.properties.sessionConfig?.properties?.timeout?.default).toBe(3600000);
@@ -421,11 +422,20 @@ describe("configuration sections", () => {
   });
 
   it("every section is validated by its key, and the whole schema is made of the sections", () => {
-    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "conversationConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
     const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
     for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
     expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
     expect(errorsOf(validateConfigSection("securityConfig", { encryption: { kee: "x" } }))).toMatchObject([{ code: "UNKNOWN_KEY", path: "encryption.kee" }]);
     expect(errorsOf(validateConfigSection("nope" as "sessionConfig", {}))).toMatchObject([{ code: "UNKNOWN_KEY", path: "nope" }]);
+  });
+});
+
+describe("conversationConfig", () => {
+  it("has the conversation pipeline's defaults and refuses a time zone Intl does not know, naming it", () => {
+    expect(validateConfigSection("conversationConfig", {})).toMatchObject({ success: true, data: { confirmationPolicy: "mutating", timeZone: "UTC" } });
+    const bad = validateConfigSection("conversationConfig", { timeZone: "Mars/Olympus", confirmationPolicy: "never" });
+    expect(bad.success).toBe(false);
+    if (!bad.success) expect(bad.errors.map((e) => e.path).sort()).toEqual(["confirmationPolicy", "timeZone"]);
   });
 });
