@@ -1,0 +1,195 @@
+// Benchmarks of @espada/infra-security; writes .bench/results.json. Run with `pnpm bench`.
+// Ratios are measured side by side in one run (interleaved rounds, median per decision).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import type { AuditEventInput, OperationRequest } from "@espada/infra-core";
+import type * as CedarModule from "@cedar-policy/cedar-wasm/nodejs";
+import { createInMemoryStateStore, FileStateStore } from "@espada/infra-sessions";
+import { newEnforcer, newModelFromString, StringAdapter } from "casbin";
+import { InfrastructureAuditLogger, InfrastructureSecurityFacade } from "../src/index.js";
+import { CASBIN_MODEL, casbinPolicy, cedarPolicies, scenario } from "./scenario.js";
+import type { Scenario } from "./scenario.js";
+
+interface Result {
+  name: string;
+  value: number;
+  unit: string;
+  better: "lower" | "higher";
+  target?: number;
+}
+
+const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarModule;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] ?? Number.NaN;
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const s: Scenario = scenario(2000);
+
+async function facade(audit: boolean, store = createInMemoryStateStore()): Promise<InfrastructureSecurityFacade> {
+  return InfrastructureSecurityFacade.create({ store, policies: s.policies, audit: audit ? { key: Buffer.alloc(32, 5) } : false, timers: false });
+}
+
+/** checkOperation latency, one call at a time (audit off). */
+async function checkLatency(): Promise<Result[]> {
+  const f = await facade(false);
+  for (let i = 0; i < 4000; i++) await f.checkOperation(s.requests[i % s.requests.length] as never);
+  const times: number[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const request = s.requests[i % s.requests.length];
+    if (request === undefined) continue;
+    const start = process.hrtime.bigint();
+    await f.checkOperation(request);
+    times.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  await f.close();
+  const p50 = quantile(times, 0.5);
+  const p99 = quantile(times, 0.99);
+  console.log(`checkOperation (audit off): p50 ${p50.toFixed(2)} µs, p99 ${p99.toFixed(2)} µs`);
+  return [
+    { name: "security.check.p50_us", value: round(p50, 2), unit: "us", better: "lower", target: 2.5 },
+    { name: "security.check.p99_us", value: round(p99, 2), unit: "us", better: "lower", target: 10 },
+  ];
+}
+
+/** Our RBAC, Cedar, casbin and the whole check on the same requests; decisions checked equal. */
+async function ratios(): Promise<Result[]> {
+  const f = await facade(false);
+  const rbac = f.rbac;
+  const ours = s.questions.map((q) => rbac.check({ userId: q.userId, permission: q.permission, environment: q.environment, resourceIds: [q.resource] }).allowed);
+
+  const parsed = cedar.preparsePolicySet("bench", { staticPolicies: cedarPolicies(s) });
+  if (parsed.type !== "success") throw new Error(`cedar policies: ${JSON.stringify(parsed.errors)}`);
+  const rolesOf = new Map<string, string[]>();
+  for (const a of s.assignments) rolesOf.set(a.userId, [...(rolesOf.get(a.userId) ?? []), a.roleId]);
+  const cedarCalls = s.questions.map((q) => ({
+    principal: { type: "User", id: q.userId },
+    action: { type: "Action", id: q.permission },
+    resource: { type: "Resource", id: q.resource },
+    context: { env: q.environment, resource: q.resource },
+    preparsedPolicySetId: "bench",
+    entities: [
+      { uid: { type: "User", id: q.userId }, attrs: {}, parents: (rolesOf.get(q.userId) ?? []).map((id) => ({ type: "Role", id })) },
+      ...(rolesOf.get(q.userId) ?? []).map((id) => ({ uid: { type: "Role", id }, attrs: {}, parents: [] })),
+    ],
+  }));
+  const cedarDecide = (i: number): boolean => {
+    const answer = cedar.statefulIsAuthorized(cedarCalls[i] as never);
+    if (answer.type !== "success") throw new Error(`cedar: ${JSON.stringify(answer.errors)}`);
+    return answer.response.decision === "allow";
+  };
+  const enforcer = await newEnforcer(newModelFromString(CASBIN_MODEL), new StringAdapter(casbinPolicy(s)));
+  const casbinDecide = (i: number): boolean => {
+    const q = s.questions[i];
+    return q !== undefined && enforcer.enforceSync(q.userId, q.environment, q.permission, q.resource);
+  };
+  let mismatches = 0;
+  for (let i = 0; i < s.questions.length; i++) {
+    if (cedarDecide(i) !== ours[i] || casbinDecide(i) !== ours[i]) mismatches += 1;
+  }
+  if (mismatches > 0) throw new Error(`${mismatches} decisions differ between our RBAC and cedar/casbin`);
+  const allowed = ours.filter(Boolean).length;
+  console.log(`decisions equal across engines on ${s.questions.length} requests (${allowed} allowed, ${s.questions.length - allowed} denied)`);
+
+  const n = s.questions.length;
+  const timeSync = (fn: (i: number) => unknown, repeat: number): number => {
+    const start = process.hrtime.bigint();
+    for (let r = 0; r < repeat; r++) for (let i = 0; i < n; i++) fn(i);
+    return Number(process.hrtime.bigint() - start) / 1000 / (n * repeat);
+  };
+  const ourRbac = (i: number): unknown => {
+    const q = s.questions[i];
+    return q === undefined ? undefined : rbac.check({ userId: q.userId, permission: q.permission, environment: q.environment, resourceIds: [q.resource] });
+  };
+  const timeCheck = async (): Promise<number> => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await f.checkOperation(s.requests[i] as never);
+    return Number(process.hrtime.bigint() - start) / 1000 / n;
+  };
+  const rounds = { rbac: [] as number[], cedar: [] as number[], casbin: [] as number[], check: [] as number[] };
+  for (let warm = 0; warm < 2; warm++) {
+    timeSync(ourRbac, 5);
+    timeSync(cedarDecide, 1);
+    timeSync(casbinDecide, 1);
+    await timeCheck();
+  }
+  for (let round = 0; round < 9; round++) {
+    // alternate the order so neither engine always runs first
+    const order = round % 2 === 0 ? ["rbac", "cedar", "casbin", "check"] : ["check", "casbin", "cedar", "rbac"];
+    for (const name of order) {
+      if (name === "rbac") rounds.rbac.push(timeSync(ourRbac, 20));
+      if (name === "cedar") rounds.cedar.push(timeSync(cedarDecide, 1));
+      if (name === "casbin") rounds.casbin.push(timeSync(casbinDecide, 1));
+      if (name === "check") rounds.check.push(await timeCheck());
+    }
+  }
+  await f.close();
+  const m = { rbac: median(rounds.rbac), cedar: median(rounds.cedar), casbin: median(rounds.casbin), check: median(rounds.check) };
+  console.log(`median per decision: our RBAC ${m.rbac.toFixed(3)} µs, cedar-wasm ${m.cedar.toFixed(2)} µs, casbin ${m.casbin.toFixed(2)} µs, whole checkOperation ${m.check.toFixed(2)} µs`);
+  return [
+    { name: "security.rbac_vs_cedar.ratio", value: round(m.rbac / m.cedar, 4), unit: "ratio", better: "lower", target: 1 },
+    { name: "security.rbac_vs_casbin.ratio", value: round(m.rbac / m.casbin, 4), unit: "ratio", better: "lower", target: 1 },
+    { name: "security.check_vs_rbac.ratio", value: round(m.check / m.rbac, 2), unit: "ratio", better: "lower", target: 4 },
+  ];
+}
+
+/** Audited checks per second on the file store, many in flight (group commit). */
+async function auditedThroughput(dir: string): Promise<Result> {
+  const store = await FileStateStore.open({ directory: dir });
+  const f = await facade(true, store);
+  const inFlight = 256;
+  const total = 20_000;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < total; i = next++) {
+      const request = s.requests[i % s.requests.length] as OperationRequest;
+      await f.checkOperation({ ...request, operationId: `a-${i}` });
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker)); // warm-up
+  next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const perSecond = total / ((performance.now() - start) / 1000);
+  const verified = await f.auditLog?.verify();
+  await f.close();
+  await store.close();
+  if (verified?.ok !== true) throw new Error("audit chain broken after the audited bench");
+  console.log(`audited checks on the file store: ${Math.round(perSecond)}/s (${verified.records} records verified)`);
+  return { name: "security.check_audited.per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher", target: 50_000 };
+}
+
+/** verify() speed on a 100,000-record log. */
+async function verifySpeed(): Promise<Result> {
+  const store = createInMemoryStateStore();
+  const log = await InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 1) });
+  const event = (i: number): AuditEventInput => ({ type: "permission_granted", actor: `u${i % 1000}`, operationId: `op-${i}`, environment: "production", outcome: "success", details: { permission: "infra:read", resourceIds: [`r-${i}`] } });
+  for (let b = 0; b < 100; b++) await Promise.all(Array.from({ length: 1000 }, (_, i) => log.record(event(b * 1000 + i))));
+  const rates: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const start = performance.now();
+    const result = await log.verify();
+    if (!result.ok) throw new Error("verify failed");
+    rates.push(result.records / ((performance.now() - start) / 1000));
+  }
+  const rate = median(rates);
+  console.log(`audit verify: ${Math.round(rate)} records/s`);
+  return { name: "security.audit_verify.per_s", value: Math.round(rate), unit: "records/s", better: "higher", target: 500_000 };
+}
+
+const work = mkdtempSync(join(tmpdir(), "espada-security-bench-"));
+try {
+  const results: Result[] = [];
+  results.push(...(await checkLatency()));
+  results.push(...(await ratios()));
+  results.push(await auditedThroughput(join(work, "audited")));
+  results.push(await verifySpeed());
+  const out = join(import.meta.dirname, "..", ".bench");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
