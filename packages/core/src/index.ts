@@ -306,6 +306,8 @@ export {
 export type { ConfigResult } from "./config/validate.js";
 
 export { InfrastructureCommandValidator, isValidatedCall } from "./validation/commandValidator.js";
+export { refusalCode } from "./validation/refusal.js";
+export type { RefusalCode } from "./validation/refusal.js";
 export {
   requiredParams,
   typeCheck,

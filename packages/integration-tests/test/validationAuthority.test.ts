@@ -35,12 +35,12 @@ function executorOver(provider: InfrastructureProvider, validation: Partial<Comm
   });
 }
 
-/** The verdict as comparable data: ran, or the (code, path) of every issue. */
-type Verdict = { readonly ran: true } | { readonly ran: false; readonly issues: readonly string[] };
+/** The verdict as comparable data: ran, or the top-level code and the (code, path) of every issue. */
+type Verdict = { readonly ran: true } | { readonly ran: false; readonly code: string; readonly issues: readonly string[] };
 const issueKeys = (issues: readonly ValidationIssue[]): string[] => issues.map((i) => `${i.code}@${i.path ?? ""}`).sort();
 
 function directVerdict(result: CommandResult): Verdict {
-  return result.success ? { ran: true } : { ran: false, issues: issueKeys(validationIssuesOf(result)) };
+  return result.success ? { ran: true } : { ran: false, code: result.error.code, issues: issueKeys(validationIssuesOf(result)) };
 }
 
 describe("one validation authority: executor and provider agree", () => {
@@ -56,7 +56,7 @@ describe("one validation authority: executor and provider agree", () => {
     await executor.close();
   });
 
-  it("the same call gets the same verdict on both paths, whatever the settings, definition, params and flags (property)", async () => {
+  it("the same call gets the same verdict and the same code on both paths, whatever the settings, definition, params and flags (property)", async () => {
     const settings = fc.record({ strict: fc.boolean(), allowDryRun: fc.boolean(), requireConfirmation: fc.boolean(), dangerousCommandsRequireExplicit: fc.boolean() });
     const paramType = fc.constantFrom("string" as const, "number" as const, "boolean" as const);
     const definition = fc
@@ -80,7 +80,11 @@ describe("one validation authority: executor and provider agree", () => {
         const outcome = await executor.execute({ instanceId: "i-1", commandId: "cmd", params: input, dryRun, confirmed });
         await executor.close();
         const viaExecutor: Verdict =
-          outcome.status === "succeeded" ? { ran: true } : outcome.status === "invalid" ? { ran: false, issues: issueKeys(outcome.issues) } : { ran: false, issues: [`status:${outcome.status}`] };
+          outcome.status === "succeeded"
+            ? { ran: true }
+            : outcome.status === "invalid"
+              ? { ran: false, code: outcome.result.error.code, issues: issueKeys(outcome.issues) }
+              : { ran: false, code: `status:${outcome.status}`, issues: [] };
         expect(viaExecutor).toEqual(viaProvider);
       }),
       { numRuns: 300 },

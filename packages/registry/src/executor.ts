@@ -15,6 +15,7 @@ import {
   notFoundMessage,
   raceAbort,
   redactParams,
+  refusalCode,
   TimeoutError,
   toError,
 } from "@espada/infra-core";
@@ -425,7 +426,7 @@ export class InfrastructureCommandExecutor {
     const confirmationIssues = unconfirmed.errors.filter((issue) => issue.code === "CONFIRMATION_REQUIRED");
     const errors = validation.errors.filter((issue) => issue.code !== "CONFIRMATION_REQUIRED");
     if (errors.length > 0) {
-      const code = errors.every((issue) => issue.code === "DRY_RUN_UNSUPPORTED") ? "DRY_RUN_UNSUPPORTED" : "VALIDATION_FAILED";
+      const code = refusalCode(errors);
       // every issue the validator found, the confirmation included: the same verdict a provider gives
       return this.#invalid(call, code, `Invalid call of "${command.id}": ${formatIssues(validation.errors)}`, validation.errors, true);
     }

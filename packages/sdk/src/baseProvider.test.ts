@@ -15,7 +15,7 @@ import type { BaseProviderOptions } from "./baseProvider.js";
 import type { ResourceUpdate } from "./resourceTracker.js";
 import { defineCommand } from "./defineCommand.js";
 import { defineProvider } from "./defineProvider.js";
-import { failure, success, validation } from "./results.js";
+import { failure, success, validation, validationIssuesOf } from "./results.js";
 import { createMockLogger, expectFailure, expectSuccess } from "./testing.js";
 
 const meta = defineProvider()
@@ -640,5 +640,16 @@ describe("BaseInfrastructureProvider: a dryRun param is a dry run (core's rule, 
     expect(result.dryRun).toBe(true);
     expect(seen).toEqual([true]);
     expectFailure(await provider.executeCommand("risky", { dryRun: false }), "CONFIRMATION_REQUIRED");
+  });
+});
+
+describe("BaseInfrastructureProvider: refusal codes and messages from core's rule", () => {
+  it("a bad parameter on an unconfirmed dangerous command is VALIDATION_FAILED naming the field, with every issue", async () => {
+    const risky = defineCommand().id("risky-2").name("Risky").category("manage").dangerous().stringParam("name", "", { required: true }).build();
+    const provider = await active({ commands: [risky] });
+    const error = expectFailure(await provider.executeCommand("risky-2", { name: 7 }), "VALIDATION_FAILED");
+    expect(error.message).toBe('Invalid call of "risky-2": params.name: expected string, got number; options.confirmed: command "risky-2" is dangerous and needs explicit confirmation');
+    expect(validationIssuesOf(await provider.executeCommand("risky-2", { name: 7 })).map((i) => i.code)).toEqual(["TYPE_MISMATCH", "CONFIRMATION_REQUIRED"]);
+    expectFailure(await provider.executeCommand("risky-2", { name: "ok" }), "CONFIRMATION_REQUIRED");
   });
 });

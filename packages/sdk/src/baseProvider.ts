@@ -11,6 +11,8 @@ import {
   isDryRunRequest,
   isInfrastructureError,
   isValidatedCall,
+  refusalCode,
+  formatIssues,
   lifecycleHookStageSchema,
   notFoundMessage,
   providerAuthSchema,
@@ -505,16 +507,11 @@ function withDeadline(outer: AbortSignal, ms: number, what: string): { signal: A
 }
 
 /**
- * Turns validator errors into one failure: a refused dry run (`DRY_RUN_UNSUPPORTED`) or a missing
- * confirmation (`CONFIRMATION_REQUIRED`) take precedence over parameter problems (`VALIDATION_FAILED`).
+ * Turns validator errors into one failure with core's `refusalCode` (the executor's rule) and a
+ * message naming each field (`Invalid call of "create": params.name: expected string, got number`).
  */
 function validationFailure(cmd: CommandDefinition, errors: readonly ValidationIssue[]): CommandResult {
-  const details = { issues: errors };
-  const dryRun = errors.find((i) => i.code === "DRY_RUN_UNSUPPORTED");
-  if (dryRun !== undefined) return failure("DRY_RUN_UNSUPPORTED", `Command "${cmd.id}" was not run: ${dryRun.message}`, { details });
-  const confirm = errors.find((i) => i.code === "CONFIRMATION_REQUIRED");
-  if (confirm !== undefined) return failure("CONFIRMATION_REQUIRED", `Command "${cmd.id}" was not run: ${confirm.message}`, { details });
-  return failure("VALIDATION_FAILED", `Invalid parameters for "${cmd.id}": ${errors.map((i) => i.message).join("; ")}`, { details });
+  return failure(refusalCode(errors), `Invalid call of "${cmd.id}": ${formatIssues(errors)}`, { details: { issues: errors } });
 }
 
 function abortedResult(cmd: CommandDefinition, signal: AbortSignal): CommandResult {
