@@ -165,19 +165,25 @@ export {
   sessionResourceSchema,
   infrastructureSessionSchema,
 } from "./stores.js";
+export { isJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
+export type { JsonValue, JsonObject } from "./json.js";
 export type {
-  JsonValue,
   StoredRecord,
   PutOptions,
+  ListOptions,
+  TrimOptions,
   CompareAndSetResult,
   CounterValue,
   LogEntry,
   StateStore,
   SessionState,
   CommandHistoryEntry,
+  CommandHistoryEntryInput,
   PendingOperation,
+  PendingOperationInput,
   SessionResource,
   InfrastructureSession,
+  HistoryQuery,
   SessionStore,
   PendingClaim,
   ClaimResult,

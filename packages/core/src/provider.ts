@@ -5,6 +5,7 @@ import type { LifecycleHook, LifecycleHookStage, LifecycleState, LifecycleStateH
 import type { CommandDefinition, CommandResult, ExecutionContext } from "./commands.js";
 import type { ValidationIssue } from "./errors.js";
 import type { InfrastructureLogger } from "./logger.js";
+import { jsonObjectSchema } from "./json.js";
 
 /** Ids are lowercase kebab-case: letters, digits and dashes, starting with a letter. */
 export const providerIdSchema = z
@@ -36,7 +37,7 @@ export const providerAuthSchema = z.object({
   /** Secret values; encrypted at rest and never logged. */
   credentials: z.record(z.string(), z.string()).default({}),
   /** Non-secret options (region, tenant, scopes…). */
-  options: z.record(z.string(), z.unknown()).default({}),
+  options: jsonObjectSchema.default({}),
   /** Epoch ms after which the credentials are stale. */
   expiresAt: z.number().optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { CommandCategory, Environment } from "./taxonomy.js";
+import type { JsonObject } from "./json.js";
 
 /** The five risk levels, from most to least severe. */
 export const RISK_LEVELS = ["critical", "high", "medium", "low", "minimal"] as const;
@@ -16,7 +17,7 @@ export function riskLevelForScore(score: number): RiskLevel {
 }
 
 /** One weighted factor of a risk score. */
-export interface RiskFactor {
+export type RiskFactor = {
   /** Factor name (`environment`, `operation-type`, …). */
   readonly name: string;
   /** Its weight in the total (0–1). */
@@ -27,15 +28,15 @@ export interface RiskFactor {
   readonly contribution: number;
   /** Why it has this value, for people. */
   readonly description: string;
-}
+};
 
 /** A risk assessment: score, level and the factors behind it. */
-export interface RiskAssessment {
+export type RiskAssessment = {
   /** 0–100. */
   readonly score: number;
   readonly level: RiskLevel;
   readonly factors: readonly RiskFactor[];
-}
+};
 
 /** The checks of the security flow, in order. */
 export const SECURITY_CHECKS = ["risk", "break-glass", "rbac", "time-window", "approval", "confirmation", "rate-limit"] as const;
@@ -43,11 +44,11 @@ export const SECURITY_CHECKS = ["risk", "break-glass", "rbac", "time-window", "a
 export type SecurityCheck = (typeof SECURITY_CHECKS)[number];
 
 /** The verdict of one check, with its reason. */
-export interface GateReason {
+export type GateReason = {
   readonly check: SecurityCheck;
   readonly passed: boolean;
   readonly message: string;
-}
+};
 
 /** Command categories whose commands only read: the executor treats them as non-mutating. */
 export const READ_ONLY_COMMAND_CATEGORIES = ["monitor", "cost"] as const satisfies readonly CommandCategory[];
@@ -251,7 +252,7 @@ export const AUDIT_OUTCOMES = ["allowed", "success", "failure", "cancelled", "de
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /** An audit record as handed to a sink (the sink adds sequence, hash chain and timestamp). */
-export interface AuditEventInput {
+export type AuditEventInput = {
   readonly type: AuditEventType;
   /** Who acted (the requesting user; for approvals the approver). */
   readonly actor: string;
@@ -265,12 +266,13 @@ export interface AuditEventInput {
   readonly risk?: RiskAssessment;
   readonly reasons?: readonly GateReason[];
   /**
-   * Extra detail; sinks redact it with `redactSecrets` (core's one secret-key predicate) before
-   * storing. The executor sets `params` (redacted), `resourceIds`, `mutating`, and when known
-   * `confirmedBy`, `approvedBy`, `approvalId`, `estimatedCost`; after a run `attempts` and, on failure, `code`.
+   * Extra detail, JSON (see `toJsonObject`); sinks redact it with `redactSecrets` (core's one
+   * secret-key predicate) before storing. The executor sets `params` (redacted), `resourceIds`,
+   * `mutating`, and when known `confirmedBy`, `approvedBy`, `approvalId`, `estimatedCost`; after a
+   * run `attempts` and, on failure, `code`.
    */
-  readonly details?: Readonly<Record<string, unknown>>;
-}
+  readonly details?: JsonObject;
+};
 
 /**
  * Where the executor and the shell send audit records. For every operation it runs the executor

@@ -2,9 +2,8 @@ import { z } from "zod";
 import { providerAuthSchema } from "./provider.js";
 import { commandCategorySchema } from "./taxonomy.js";
 import { estimatedCostSchema } from "./security.js";
-
-/** A JSON value: what every store can hold. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+import { jsonObjectSchema } from "./json.js";
+import type { JsonValue } from "./json.js";
 
 /** A stored record with its version and expiry. */
 export interface StoredRecord<T = JsonValue> {
@@ -24,6 +23,19 @@ export interface PutOptions {
   readonly ttlMs?: number;
 }
 
+/**
+ * Paging of {@link StateStore.list}: at most `limit` records with keys after `cursor`, in key order.
+ * To read every page, pass the key of the last record of a page as the next `cursor` until a page
+ * holds fewer than `limit` records. Records written or removed between pages show up or not,
+ * but no record that stays live through the whole walk is skipped or returned twice.
+ */
+export interface ListOptions {
+  /** At most this many records (an integer >= 1); all when omitted. */
+  readonly limit?: number;
+  /** Only keys strictly greater (in UTF-16 code-unit order) than this key: the last key of the previous page. */
+  readonly cursor?: string;
+}
+
 /** The outcome of a compare-and-set. */
 export type CompareAndSetResult<T = JsonValue> =
   | { readonly ok: true; readonly record: StoredRecord<T> }
@@ -38,17 +50,40 @@ export interface CounterValue {
 
 /** One entry of an append-only log. */
 export interface LogEntry<T = JsonValue> {
-  /** 0-based, gap-free, in append order. */
+  /**
+   * 0-based and consecutive: the n-th successful append of a log gets position n − 1. A failed
+   * append takes no position, so positions have no gaps; {@link StateStore.trim} removes the oldest
+   * entries only, so the entries a log holds are always one consecutive range.
+   */
   readonly position: number;
-  /** Epoch ms of the append. */
+  /** Epoch ms of the append, by the store's clock (not guaranteed to grow if that clock steps back). */
   readonly timestamp: number;
   readonly value: T;
 }
 
+/** What {@link StateStore.trim} removes: the oldest entries, while either limit is exceeded. */
+export interface TrimOptions {
+  /** Keep at most this many newest entries (an integer >= 0). */
+  readonly maxEntries?: number;
+  /**
+   * Remove entries whose timestamp is before this epoch ms, from the oldest on; stops at the first
+   * entry that is not older (entries are removed as a prefix, never from the middle).
+   */
+  readonly olderThan?: number;
+}
+
 /**
  * Durable key-value state: what sessions, approvals, break-glass, roles, rate limits and the audit
- * log are kept in. Memory, file and (later) Redis stores implement it with the same semantics.
- * Every call is async. Keys are `/`-separated (`sessions/abc`).
+ * log are kept in. Memory, file and (later) Redis stores implement it with the same semantics, and
+ * each runs the contract suite of `@espada/infra-core/testing` unchanged.
+ * Every call is async. Keys are `/`-separated (`sessions/abc`), non-empty, at most 180 UTF-8 bytes,
+ * well-formed Unicode; bad input rejects with `INVALID_ARGUMENT` naming the field.
+ *
+ * Logs: one total order per log, shared by every writer of the store (across processes for a
+ * shared backend); positions are consecutive and gap-free (see {@link LogEntry.position}); an
+ * acknowledged append is durable and is never reordered or lost, except by {@link trim} or
+ * {@link deleteLog}. A trimmed log keeps counting: the next append continues after the last
+ * position ever given.
  */
 export interface StateStore {
   get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined>;
@@ -66,14 +101,21 @@ export interface StateStore {
   ): Promise<CompareAndSetResult<T>>;
   /** Removes a record; false when there was none. */
   delete(key: string): Promise<boolean>;
-  /** Every live record whose key starts with `prefix`, in key order. */
-  list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]>;
+  /** Live records whose key starts with `prefix`, in key order; one page of them with `options`. */
+  list<T extends JsonValue = JsonValue>(prefix: string, options?: ListOptions): Promise<StoredRecord<T>[]>;
   /** Atomically adds `by` (default 1) to a counter that resets every `windowMs`. */
   increment(key: string, windowMs: number, by?: number): Promise<CounterValue>;
-  /** Appends to a named log; entries get one total order. */
+  /** Appends to a named log; resolves once durable with the entry and its position. */
   append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>>;
-  /** Reads a log from `fromPosition` (inclusive), at most `limit` entries. */
+  /**
+   * Reads a log from `fromPosition` (inclusive), at most `limit` entries, in position order. A
+   * position before the oldest kept entry reads from the oldest kept entry.
+   */
   read<T extends JsonValue = JsonValue>(log: string, fromPosition?: number, limit?: number): Promise<LogEntry<T>[]>;
+  /** Removes the oldest entries of a log past `maxEntries` or before `olderThan`; resolves with how many. */
+  trim(log: string, options: TrimOptions): Promise<number>;
+  /** Removes a log and its position count (a new log of that name starts at 0); false when there was none. */
+  deleteLog(log: string): Promise<boolean>;
   /** Flushes pending writes and releases locks and timers. */
   close(): Promise<void>;
 }
@@ -91,7 +133,7 @@ export const commandHistoryEntrySchema = z.object({
   instanceId: z.string().optional(),
   userId: z.string(),
   /** Parameters with sensitive values redacted. */
-  params: z.record(z.string(), z.unknown()),
+  params: jsonObjectSchema,
   status: z.enum(["succeeded", "failed", "cancelled", "denied", "pending"]),
   dryRun: z.boolean(),
   startedAt: z.number(),
@@ -102,6 +144,8 @@ export const commandHistoryEntrySchema = z.object({
 });
 /** One command-history entry. */
 export type CommandHistoryEntry = z.infer<typeof commandHistoryEntrySchema>;
+/** A command-history entry as handed to {@link SessionStore.appendHistory} (params of any record type, checked to be JSON). */
+export type CommandHistoryEntryInput = z.input<typeof commandHistoryEntrySchema>;
 
 /** Schema of an operation waiting for approval or confirmation. */
 export const pendingOperationSchema = z.object({
@@ -115,7 +159,7 @@ export const pendingOperationSchema = z.object({
   userId: z.string(),
   environment: z.string(),
   /** Parameters as given (sensitive ones stay encrypted at rest with the session). */
-  params: z.record(z.string(), z.unknown()),
+  params: jsonObjectSchema,
   dryRun: z.boolean(),
   createdAt: z.number(),
   expiresAt: z.number().optional(),
@@ -134,6 +178,8 @@ export const pendingOperationSchema = z.object({
 });
 /** An operation waiting for approval or confirmation. */
 export type PendingOperation = z.infer<typeof pendingOperationSchema>;
+/** A pending operation as handed to {@link SessionStore.addPendingOperation} (params checked to be JSON). */
+export type PendingOperationInput = z.input<typeof pendingOperationSchema>;
 
 /** Schema of a resource a session tracks. */
 export const sessionResourceSchema = z.object({
@@ -156,16 +202,24 @@ export const infrastructureSessionSchema = z.object({
   instanceId: z.string().optional(),
   auth: providerAuthSchema.optional(),
   resources: z.record(z.string(), sessionResourceSchema).default({}),
-  variables: z.record(z.string(), z.unknown()).default({}),
+  variables: jsonObjectSchema.default({}),
   pendingOperations: z.array(pendingOperationSchema).default([]),
-  history: z.array(commandHistoryEntrySchema).default([]),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: jsonObjectSchema.default({}),
   createdAt: z.number(),
   lastActivityAt: z.number(),
   expiresAt: z.number(),
 });
-/** A session: provider context, auth, resources, variables, pending operations and history. */
+/**
+ * A session: provider context, auth, resources, variables and pending operations. Its command
+ * history is not part of the record: it is an append-only log read with {@link SessionStore.getHistory}.
+ */
 export type InfrastructureSession = z.infer<typeof infrastructureSessionSchema>;
+
+/** Options of {@link SessionStore.getHistory}. */
+export interface HistoryQuery {
+  /** Only the newest `limit` entries (an integer >= 1); every kept entry when omitted. */
+  readonly limit?: number;
+}
 
 /** A resume's hold on a pending operation (see {@link SessionStore.claimPendingOperation}). */
 export interface PendingClaim {
@@ -198,9 +252,17 @@ export interface PendingUpdate {
  */
 export interface SessionStore {
   getSession(sessionId: string): Promise<InfrastructureSession | undefined>;
-  /** Appends to the session's history, trimming to the history limits. */
-  appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void>;
-  addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void>;
+  /**
+   * Appends to the session's command history: O(1) whatever the history's length, never lost once
+   * resolved, in call order per session; entries past `commandConfig.history` limits
+   * (`maxEntries`, `retentionDays`) are trimmed. Rejects (typed) when the session does not exist
+   * or the entry is invalid.
+   */
+  appendHistory(sessionId: string, entry: CommandHistoryEntryInput): Promise<void>;
+  /** The session's command history, oldest first, within the history limits. */
+  getHistory(sessionId: string, query?: HistoryQuery): Promise<CommandHistoryEntry[]>;
+  /** Stores an operation waiting for approval or confirmation; resolves with it as stored. */
+  addPendingOperation(sessionId: string, operation: PendingOperationInput): Promise<PendingOperation>;
   /**
    * Marks a pending operation as held by `claim` unless another live claim holds it (an expired
    * claim counts as abandoned). Works in any session state: the caller decides what may run.

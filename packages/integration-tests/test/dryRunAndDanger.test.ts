@@ -33,7 +33,7 @@ describe("dry-run enforcement and dangerous-command confirmation through the who
     expect(stack.seen.filter((s) => s.type === "command:started").map((s) => (s.event as { dryRun: boolean }).dryRun)).toEqual([true, true]);
     const stored = await stack.sessions.getSession(session.id);
     expect(stored?.resources).toEqual({});
-    expect(stored?.history.map((h) => [h.status, h.dryRun])).toEqual([
+    expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.dryRun])).toEqual([
       ["succeeded", true],
       ["succeeded", true],
     ]);
@@ -46,7 +46,7 @@ describe("dry-run enforcement and dangerous-command confirmation through the who
     if (outcome.status === "invalid") expect(outcome.issues.map((i) => i.code)).toContain("DRY_RUN_UNSUPPORTED");
     expect(runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
-    expect((await stack.sessions.getSession(session.id))?.history.map((h) => [h.status, h.dryRun])).toEqual([["failed", true]]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.dryRun])).toEqual([["failed", true]]);
   });
 
   it("a dangerous command waits for explicit confirmation, runs once confirmed, and emits resource:deleted", async () => {

@@ -39,7 +39,7 @@ describe("security gate decisions through the whole stack", () => {
     stack = await openStack({ workspace, runs, gate });
     const stored = await stack.sessions.getSession(session.id);
     expect(stored?.pendingOperations.map((p) => p.id)).toEqual([first.pending.id]);
-    expect(stored?.history.map((h) => h.status)).toEqual(["pending"]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual(["pending"]);
 
     const resumed = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
     expect(resumed.status).toBe("succeeded");
@@ -53,7 +53,7 @@ describe("security gate decisions through the whole stack", () => {
     expect(runs).toHaveLength(1);
     const after = await stack.sessions.getSession(session.id);
     expect(after?.pendingOperations).toEqual([]);
-    expect(after?.history.map((h) => h.status)).toEqual(["pending", "succeeded"]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual(["pending", "succeeded"]);
   });
 
   it("a resume without the confirmation goes back to waiting instead of running", async () => {
@@ -141,8 +141,8 @@ describe("security gate decisions through the whole stack", () => {
     expect(typesOf(stack, "command:")).toEqual([]);
     expect(typesOf(stack, "resource:")).toEqual([]);
 
-    const history = (await stack.sessions.getSession(session.id))?.history;
-    expect(history?.map((h) => [h.status, h.errorCode, h.userId])).toEqual([["denied", "SECURITY_DENIED", "mallory"]]);
+    const history = await stack.sessions.getHistory(session.id);
+    expect(history.map((h) => [h.status, h.errorCode, h.userId])).toEqual([["denied", "SECURITY_DENIED", "mallory"]]);
     expect(audit.records).toHaveLength(1);
     expect(audit.records[0]).toMatchObject({
       type: "operation_rejected",

@@ -50,11 +50,12 @@ describe("one operation through the whole stack, and a restart", () => {
     expect(started).toMatchObject({ executionId: created.executionId, commandId: "create-instance", providerId: "my-cloud", instanceId: INSTANCE_ID, sessionId: session.id, userId: "alice" });
 
     const before = await stack.sessions.getSession(session.id);
-    expect(before?.history.map((h) => [h.commandId, h.status, h.userId])).toEqual([
+    const historyBefore = await stack.sessions.getHistory(session.id);
+    expect(historyBefore.map((h) => [h.commandId, h.status, h.userId])).toEqual([
       ["create-instance", "succeeded", "alice"],
       ["configure-instance", "succeeded", "alice"],
     ]);
-    expect(before?.history[1]?.params).toEqual({ instanceId: "i-123", licenseBlob: REDACTED });
+    expect(historyBefore[1]?.params).toEqual({ instanceId: "i-123", licenseBlob: REDACTED });
     expect(before?.resources["i-123"]).toMatchObject({ id: "i-123", providerId: "my-cloud" });
 
     // restart: close everything, then a new registry, session manager and executor over the same state dir
@@ -65,13 +66,13 @@ describe("one operation through the whole stack, and a restart", () => {
     expect(after?.state).toBe("active");
     expect(after?.userId).toBe("alice");
     expect(after?.environment).toBe("staging");
-    expect(after?.history).toEqual(before?.history);
+    expect(await stack.sessions.getHistory(session.id)).toEqual(historyBefore);
     expect(after?.resources).toEqual(before?.resources);
 
     // the restarted stack keeps working on the same session
     const again = await stack.executor.execute({ instanceId: INSTANCE_ID, commandId: "create-instance", sessionId: session.id, params: { name: "web-2", region: "eu-west-1", cpu: 4 } });
     expect(again.status).toBe("succeeded");
-    expect((await stack.sessions.getSession(session.id))?.history).toHaveLength(3);
+    expect(await stack.sessions.getHistory(session.id)).toHaveLength(3);
     expect(stack.loggingErrors).toEqual([]);
   });
 
@@ -84,7 +85,7 @@ describe("one operation through the whole stack, and a restart", () => {
     expect(outcome.issues.map((i) => i.path).sort()).toEqual(["params.cpu", "params.region"]);
     expect(runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
-    const history = (await stack.sessions.getSession(session.id))?.history;
-    expect(history?.map((h) => [h.status, h.errorCode])).toEqual([["failed", "VALIDATION_FAILED"]]);
+    const history = await stack.sessions.getHistory(session.id);
+    expect(history.map((h) => [h.status, h.errorCode])).toEqual([["failed", "VALIDATION_FAILED"]]);
   });
 });

@@ -48,7 +48,7 @@ async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput
   registry.events.on("*", (type, event) => {
     if (type.startsWith("command:") || type.startsWith("resource:")) events.push({ type, event: event as CommandEvent });
   });
-  const history = () => sessions.sessions.get("s1")?.history ?? [];
+  const history = () => sessions.history("s1");
   return { registry, provider, sessions, executor, audits, events, history, types: () => events.map((e) => e.type) };
 }
 

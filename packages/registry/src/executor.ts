@@ -11,6 +11,7 @@ import {
   isInfrastructureError,
   isMutatingCategory,
   isRecord,
+  toJsonObject,
   MAX_TIMER_MS,
   notFoundMessage,
   raceAbort,
@@ -29,6 +30,7 @@ import type {
   CommandFailure,
   CommandHistoryConfig,
   CommandHistoryEntry,
+  CommandHistoryEntryInput,
   CommandResult,
   CommandSuccess,
   CommandValidationConfig,
@@ -48,6 +50,7 @@ import type {
   OperationResult,
   OperationRunner,
   PendingOperation,
+  PendingOperationInput,
   PendingUpdate,
   ProgressUpdate,
   ResumeOptions,
@@ -672,7 +675,7 @@ export class InfrastructureCommandExecutor {
     }
     const now = Date.now();
     const operation = call.operation;
-    const pending: PendingOperation = {
+    const request: PendingOperationInput = {
       id: call.executionId,
       kind,
       ...(approvalId === undefined ? {} : { approvalId }),
@@ -692,8 +695,9 @@ export class InfrastructureCommandExecutor {
       ...(call.request.estimatedCost === undefined ? {} : { estimatedCost: call.request.estimatedCost }),
       ...(operation?.rollbackOf === undefined ? {} : { rollbackOf: operation.rollbackOf }),
     };
+    let pending: PendingOperation;
     try {
-      await this.#sessions.addPendingOperation(call.session.id, pending);
+      pending = await this.#sessions.addPendingOperation(call.session.id, request);
     } catch (error) {
       return this.#finishFailed(call, "failed", failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`), 0, decision);
     }
@@ -850,13 +854,13 @@ export class InfrastructureCommandExecutor {
 
   async #history(call: Call, status: CommandHistoryEntry["status"], result: CommandResult | undefined, affected: readonly string[]): Promise<void> {
     if (!this.config.history.enabled || this.#sessions === undefined || call.session === undefined) return;
-    const entry: CommandHistoryEntry = {
+    const entry: CommandHistoryEntryInput = {
       executionId: call.executionId,
       commandId: call.request.commandId,
       providerId: call.provider?.meta.id ?? "",
       instanceId: call.request.instanceId,
       userId: call.userId,
-      params: call.redacted,
+      params: toJsonObject(call.redacted),
       status,
       dryRun: call.dryRun,
       startedAt: call.startedAt,
@@ -886,7 +890,7 @@ export class InfrastructureCommandExecutor {
       environment: call.environment,
       details: {
         ...event.details,
-        params: call.redacted,
+        params: toJsonObject(call.redacted),
         ...(operation === undefined
           ? {}
           : {

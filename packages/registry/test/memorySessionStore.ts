@@ -1,9 +1,22 @@
-import { infrastructureSessionSchema } from "@espada/infra-core";
-import type { ClaimResult, CommandHistoryEntry, InfrastructureSession, PendingClaim, PendingOperation, PendingUpdate, SessionStore } from "@espada/infra-core";
+import { commandHistoryEntrySchema, infrastructureSessionSchema, pendingOperationSchema } from "@espada/infra-core";
+import type {
+  ClaimResult,
+  CommandHistoryEntry,
+  CommandHistoryEntryInput,
+  HistoryQuery,
+  InfrastructureSession,
+  PendingClaim,
+  PendingOperation,
+  PendingOperationInput,
+  PendingUpdate,
+  SessionStore,
+} from "@espada/infra-core";
 
 /** An in-memory `SessionStore` for tests and benches; `failWrites` makes every write reject. */
 export class MemorySessionStore implements SessionStore {
   readonly sessions = new Map<string, InfrastructureSession>();
+  /** History entries per session id, oldest first. */
+  readonly histories = new Map<string, CommandHistoryEntry[]>();
   failWrites = false;
   /** History entries kept per session. */
   maxEntries = 1000;
@@ -20,16 +33,30 @@ export class MemorySessionStore implements SessionStore {
     return Promise.resolve(this.sessions.get(sessionId));
   }
 
-  appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void> {
-    return this.#write(sessionId, (s) => {
-      s.history.push(entry);
-      if (s.history.length > this.maxEntries) s.history.splice(0, s.history.length - this.maxEntries);
-      return s;
-    });
+  appendHistory(sessionId: string, entry: CommandHistoryEntryInput): Promise<void> {
+    if (this.failWrites) return Promise.reject(new Error("disk full"));
+    if (!this.sessions.has(sessionId)) return Promise.reject(new Error(`no session ${sessionId}`));
+    const history = this.histories.get(sessionId) ?? [];
+    history.push(commandHistoryEntrySchema.parse(entry));
+    if (history.length > this.maxEntries) history.splice(0, history.length - this.maxEntries);
+    this.histories.set(sessionId, history);
+    return Promise.resolve();
   }
 
-  addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void> {
-    return this.#write(sessionId, (s) => ({ ...s, pendingOperations: [...s.pendingOperations, operation] }));
+  getHistory(sessionId: string, query: HistoryQuery = {}): Promise<CommandHistoryEntry[]> {
+    const history = this.histories.get(sessionId) ?? [];
+    return Promise.resolve(history.slice(query.limit === undefined ? 0 : -query.limit));
+  }
+
+  /** The history of a session (empty when none). */
+  history(sessionId: string): CommandHistoryEntry[] {
+    return this.histories.get(sessionId) ?? [];
+  }
+
+  async addPendingOperation(sessionId: string, operation: PendingOperationInput): Promise<PendingOperation> {
+    const parsed = pendingOperationSchema.parse(operation);
+    await this.#write(sessionId, (s) => ({ ...s, pendingOperations: [...s.pendingOperations, parsed] }));
+    return parsed;
   }
 
   claimPendingOperation(sessionId: string, operationId: string, claim: PendingClaim): Promise<ClaimResult> {

@@ -46,7 +46,6 @@ function session(i: number): InfrastructureSession {
     resources: { [`vm-${i}`]: { id: `vm-${i}`, type: "compute", providerId: "aws", updatedAt: 1 } },
     variables: { cluster: "main", replicas: 3, tags: ["a", "b"] },
     pendingOperations: [],
-    history: [],
     metadata: { source: "bench" },
     createdAt: Date.now(),
     lastActivityAt: Date.now(),

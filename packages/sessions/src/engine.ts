@@ -1,5 +1,5 @@
 import { InfrastructureError, StorageError, isInfrastructureError } from "@espada/infra-core";
-import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StoredRecord } from "@espada/infra-core";
+import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StoredRecord, TrimOptions } from "@espada/infra-core";
 import { assertKey, assertPositive, freezeJson } from "./json.js";
 
 /** The two key spaces of a store: plain records and windowed counters. */
@@ -18,12 +18,25 @@ export interface CounterState {
 export interface StatePersistence {
   /** Writes (or, with `undefined`, removes) one record; resolves once durable. */
   writeRecord(space: RecordSpace, key: string, record: StoredRecord | undefined): Promise<void>;
-  /** Reads every entry of a log. */
-  loadLog(log: string): Promise<LogEntry[]>;
+  /** Reads every kept entry of a log and the position its next append gets. */
+  loadLog(log: string): Promise<LoadedLog>;
   /** Appends entries (positions already assigned) to a log; resolves once durable. */
   appendLog(log: string, entries: readonly LogEntry[]): Promise<void>;
+  /**
+   * Replaces a log by its newest entries `kept` (a trim), remembering that its next append gets
+   * `next` even when `kept` is empty; atomic: the old or the new content, never a mix.
+   */
+  rewriteLog(log: string, kept: readonly LogEntry[], next: number): Promise<void>;
+  /** Removes a log entirely (its count starts again at 0). */
+  deleteLog(log: string): Promise<void>;
   /** Releases files, handles and locks. */
   close(): Promise<void>;
+}
+
+/** A log as loaded: its kept entries and the position of its next append. */
+export interface LoadedLog {
+  readonly entries: LogEntry[];
+  readonly next: number;
 }
 
 /** Options of a {@link StateEngine}. */
@@ -44,15 +57,51 @@ interface PendingOp {
   reject(error: unknown): void;
 }
 
+type LogOp =
+  | { readonly kind: "append"; readonly value: JsonValue; resolve(entry: LogEntry): void; reject(error: unknown): void }
+  | { readonly kind: "trim"; readonly options: TrimOptions; resolve(removed: number): void; reject(error: unknown): void }
+  | { readonly kind: "delete"; resolve(existed: boolean): void; reject(error: unknown): void };
+
 interface LogState {
   entries: LogEntry[];
+  /** Position of the next append (entries hold the consecutive range ending just before it). */
+  next: number;
   loaded: Promise<void> | undefined;
-  queue: { value: JsonValue; resolve(entry: LogEntry): void; reject(error: unknown): void }[];
+  queue: LogOp[];
   running: boolean;
 }
 
 const isLive = (record: StoredRecord, now: number): boolean => record.expiresAt === undefined || now < record.expiresAt;
 const noop = (): void => undefined;
+
+/** Binary search: index of the first key >= `key` in sorted `keys`. */
+function firstKeyAtOrAfter(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((keys[mid] as string) < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** Binary search: index of the first key > `key` in sorted `keys`. */
+function firstKeyAfter(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((keys[mid] as string) <= key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function invalidTrim(field: string): InfrastructureError {
+  const what = field === "options.maxEntries" ? "an integer >= 0" : "a finite number (epoch ms)";
+  return new InfrastructureError("INVALID_ARGUMENT", `${field} must be ${what}`, { field });
+}
 
 /** Binary search: index of the first entry whose position is >= `position` (positions only grow). */
 function firstIndexAtOrAfter(entries: readonly LogEntry[], position: number): number {
@@ -99,6 +148,8 @@ export class StateEngine {
   private readonly queues = new Map<string, PendingOp[]>();
   private readonly logs = new Map<string, LogState>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Record keys in order, rebuilt lazily after a key is added or removed (not on updates). */
+  private keyIndex: string[] | undefined;
   private closed = false;
 
   constructor(options: StateEngineOptions = {}) {
@@ -154,18 +205,31 @@ export class StateEngine {
     return this.submit<boolean>("record", key, (current) => ({ next: undefined, result: current !== undefined }));
   }
 
-  /** Live records whose key starts with `prefix`, in key order. */
-  list(prefix: string): StoredRecord[] {
+  /** Live records whose key starts with `prefix`, in key order; a page of them with `options`. */
+  list(prefix: string, options: ListOptions = {}): StoredRecord[] {
     if (typeof prefix !== "string") throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    const { limit, cursor } = options;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", { field: "options.limit" });
+    }
+    if (cursor !== undefined && typeof cursor !== "string") {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.cursor must be a string (the last key of the previous page)", { field: "options.cursor" });
+    }
     this.assertOpen();
     const now = this.now();
+    const keys = this.sortedKeys();
+    const table = this.tables.record;
+    const from = cursor !== undefined && cursor >= prefix ? firstKeyAfter(keys, cursor) : firstKeyAtOrAfter(keys, prefix);
     const out: StoredRecord[] = [];
-    for (const [key, record] of this.tables.record) {
-      if (!key.startsWith(prefix)) continue;
+    for (let i = from; i < keys.length && (limit === undefined || out.length < limit); i++) {
+      const key = keys[i] as string;
+      if (!key.startsWith(prefix)) break;
+      const record = table.get(key);
+      if (record === undefined) continue;
       if (isLive(record, now)) out.push(record);
       else this.schedulePurge("record", key);
     }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
   }
 
   /** Adds `by` to a counter that starts again from zero every `windowMs`. */
@@ -194,12 +258,24 @@ export class StateEngine {
   append(log: string, value: unknown): Promise<LogEntry> {
     assertKey(log, "log");
     const frozen = freezeJson(value);
-    this.assertOpen();
-    const state = this.logState(log);
-    return new Promise<LogEntry>((resolve, reject) => {
-      state.queue.push({ value: frozen, resolve, reject });
-      if (!state.running) this.track(this.drainLog(log, state));
-    });
+    return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({ kind: "append", value: frozen, resolve, reject }));
+  }
+
+  /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
+  trim(log: string, options: TrimOptions): Promise<number> {
+    assertKey(log, "log");
+    if (typeof options !== "object" || options === null) throw new InfrastructureError("INVALID_ARGUMENT", "options must be an object", { field: "options" });
+    const { maxEntries, olderThan } = options;
+    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) throw invalidTrim("options.maxEntries");
+    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan))) throw invalidTrim("options.olderThan");
+    const copy: TrimOptions = { ...(maxEntries === undefined ? {} : { maxEntries }), ...(olderThan === undefined ? {} : { olderThan }) };
+    return this.enqueueLog<number>(log, (resolve, reject) => ({ kind: "trim", options: copy, resolve, reject }));
+  }
+
+  /** Removes a log and its count; false when it never had an entry. */
+  deleteLog(log: string): Promise<boolean> {
+    assertKey(log, "log");
+    return this.enqueueLog<boolean>(log, (resolve, reject) => ({ kind: "delete", resolve, reject }));
   }
 
   /** Reads a log from `fromPosition`, at most `limit` entries. */
@@ -268,14 +344,10 @@ export class StateEngine {
     if (this.persistence === undefined && !this.queues.has(queueKey)) {
       // memory only and nothing queued for this key: nothing to wait for, apply now
       try {
-        const table = this.tables[space];
-        const raw = table.get(key);
+        const raw = this.tables[space].get(key);
         const now = this.now();
         const step = apply(raw !== undefined && isLive(raw, now) ? raw : undefined, now);
-        if (step.next !== raw) {
-          if (step.next === undefined) table.delete(key);
-          else table.set(key, step.next);
-        }
+        if (step.next !== raw) this.commit(space, key, step.next);
         return Promise.resolve(step.result as R);
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -320,8 +392,7 @@ export class StateEngine {
           for (const op of batch) op.reject(failure);
           continue;
         }
-        if (current === undefined) table.delete(key);
-        else table.set(key, current);
+        this.commit(space, key, current);
       }
       batch.forEach((op, i) => {
         const outcome = outcomes[i];
@@ -332,10 +403,38 @@ export class StateEngine {
     this.queues.delete(queueKey);
   }
 
+  /** Makes a change visible in memory (after it is durable). */
+  private commit(space: RecordSpace, key: string, next: StoredRecord | undefined): void {
+    const table = this.tables[space];
+    if (next === undefined) {
+      if (table.delete(key) && space === "record") this.keyIndex = undefined;
+      return;
+    }
+    if (space === "record" && this.keyIndex !== undefined && !table.has(key)) this.keyIndex = undefined;
+    table.set(key, next);
+  }
+
+  private sortedKeys(): string[] {
+    this.keyIndex ??= [...this.tables.record.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.keyIndex;
+  }
+
+  private enqueueLog<R>(log: string, make: (resolve: (value: R) => void, reject: (error: unknown) => void) => LogOp): Promise<R> {
+    this.assertOpen();
+    const state = this.logState(log);
+    return new Promise<R>((resolve, reject) => {
+      state.queue.push(make(resolve, reject));
+      if (!state.running) {
+        state.running = true;
+        this.track(this.drainLog(log, state));
+      }
+    });
+  }
+
   private logState(log: string): LogState {
     let state = this.logs.get(log);
     if (state === undefined) {
-      state = { entries: [], loaded: undefined, queue: [], running: false };
+      state = { entries: [], next: 0, loaded: undefined, queue: [], running: false };
       this.logs.set(log, state);
     }
     return state;
@@ -344,7 +443,10 @@ export class StateEngine {
   private loadLog(log: string, state: LogState): Promise<void> {
     if (state.loaded === undefined) {
       const load = async (): Promise<void> => {
-        if (this.persistence !== undefined) state.entries = await this.persistence.loadLog(log);
+        if (this.persistence === undefined) return;
+        const loaded = await this.persistence.loadLog(log);
+        state.entries = loaded.entries;
+        state.next = loaded.next;
       };
       state.loaded = load().catch((error: unknown) => {
         state.loaded = undefined;
@@ -354,31 +456,77 @@ export class StateEngine {
     return state.loaded;
   }
 
+  /** Runs queued log operations in order: consecutive appends are written as one batch. */
   private async drainLog(log: string, state: LogState): Promise<void> {
-    state.running = true;
-    await Promise.resolve();
+    await Promise.resolve(); // let a synchronous burst of calls join the first batch
     try {
       await this.loadLog(log, state);
     } catch (error) {
-      for (const waiter of state.queue.splice(0)) waiter.reject(error);
+      for (const op of state.queue.splice(0)) op.reject(error);
       state.running = false;
       return;
     }
     while (state.queue.length > 0) {
-      const batch = state.queue.splice(0);
-      const now = this.now();
-      const base = (state.entries.at(-1)?.position ?? -1) + 1;
-      const entries = batch.map((w, i): LogEntry => Object.freeze({ position: base + i, timestamp: now, value: w.value }));
-      try {
-        if (this.persistence !== undefined) await this.persistence.appendLog(log, entries);
-      } catch (error) {
-        const failure = asStorageError(error, `log "${log}"`);
-        for (const waiter of batch) waiter.reject(failure);
-        continue;
+      const head = state.queue[0] as LogOp;
+      if (head.kind === "append") {
+        let count = 1;
+        while (count < state.queue.length && (state.queue[count] as LogOp).kind === "append") count++;
+        await this.appendBatch(log, state, state.queue.splice(0, count) as Extract<LogOp, { kind: "append" }>[]);
+      } else {
+        state.queue.shift();
+        if (head.kind === "trim") await this.trimLog(log, state, head);
+        else await this.removeLog(log, state, head);
       }
-      for (const entry of entries) state.entries.push(entry);
-      batch.forEach((waiter, i) => waiter.resolve(entries[i] as LogEntry));
     }
     state.running = false;
+  }
+
+  private async appendBatch(log: string, state: LogState, batch: Extract<LogOp, { kind: "append" }>[]): Promise<void> {
+    const now = this.now();
+    const base = state.next;
+    const entries = batch.map((op, i): LogEntry => Object.freeze({ position: base + i, timestamp: now, value: op.value }));
+    try {
+      if (this.persistence !== undefined) await this.persistence.appendLog(log, entries);
+    } catch (error) {
+      const failure = asStorageError(error, `log "${log}"`);
+      for (const op of batch) op.reject(failure);
+      return;
+    }
+    for (const entry of entries) state.entries.push(entry);
+    state.next = base + entries.length;
+    batch.forEach((op, i) => op.resolve(entries[i] as LogEntry));
+  }
+
+  private async trimLog(log: string, state: LogState, op: Extract<LogOp, { kind: "trim" }>): Promise<void> {
+    const { maxEntries, olderThan } = op.options;
+    const entries = state.entries;
+    let removed = maxEntries === undefined ? 0 : Math.max(0, entries.length - maxEntries);
+    if (olderThan !== undefined) while (removed < entries.length && (entries[removed] as LogEntry).timestamp < olderThan) removed++;
+    if (removed === 0) {
+      op.resolve(0);
+      return;
+    }
+    const kept = entries.slice(removed);
+    try {
+      if (this.persistence !== undefined) await this.persistence.rewriteLog(log, kept, state.next);
+    } catch (error) {
+      op.reject(asStorageError(error, `log "${log}"`));
+      return;
+    }
+    state.entries = kept;
+    op.resolve(removed);
+  }
+
+  private async removeLog(log: string, state: LogState, op: Extract<LogOp, { kind: "delete" }>): Promise<void> {
+    const existed = state.next > 0;
+    try {
+      if (existed && this.persistence !== undefined) await this.persistence.deleteLog(log);
+    } catch (error) {
+      op.reject(asStorageError(error, `log "${log}"`));
+      return;
+    }
+    state.entries = [];
+    state.next = 0;
+    op.resolve(existed);
   }
 }

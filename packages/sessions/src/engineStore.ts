@@ -1,4 +1,4 @@
-import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StateStore, StoredRecord } from "@espada/infra-core";
+import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
 import type { StateEngine } from "./engine.js";
 
 /** Runs a synchronous read as a promise: a throw becomes a rejection. */
@@ -47,9 +47,9 @@ export abstract class EngineStateStore implements StateStore {
     return this.engine.delete(key);
   }
 
-  /** Every live record whose key starts with `prefix`, in key order. */
-  list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]> {
-    return settle(() => this.engine.list(prefix) as StoredRecord<T>[]);
+  /** Live records whose key starts with `prefix`, in key order; a page of them with `options` (limit, cursor). */
+  list<T extends JsonValue = JsonValue>(prefix: string, options?: ListOptions): Promise<StoredRecord<T>[]> {
+    return settle(() => this.engine.list(prefix, options) as StoredRecord<T>[]);
   }
 
   /** Atomically adds `by` (default 1) to a counter that resets every `windowMs`. */
@@ -65,6 +65,16 @@ export abstract class EngineStateStore implements StateStore {
   /** Reads a log from `fromPosition` (inclusive), at most `limit` entries. */
   async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
     return (await this.engine.read(log, fromPosition, limit)) as LogEntry<T>[];
+  }
+
+  /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
+  async trim(log: string, options: TrimOptions): Promise<number> {
+    return this.engine.trim(log, options);
+  }
+
+  /** Removes a log and its count (a new log of that name starts at 0); false when there was none. */
+  async deleteLog(log: string): Promise<boolean> {
+    return this.engine.deleteLog(log);
   }
 
   /** Removes every expired record and counter now (they are invisible already); resolves with the count. */

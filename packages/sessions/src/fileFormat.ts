@@ -114,11 +114,24 @@ export function encodeLogLine(entry: LogEntry): string {
   return `${seal(JSON.stringify({ format: STATE_FORMAT, v: STATE_FORMAT_VERSION, p: entry.position, t: entry.timestamp, value: entry.value }))}\n`;
 }
 
+/**
+ * Serialises the first line of a trimmed log: every position before `start` was trimmed (the
+ * entries that follow start at `start`; with none, the next append gets `start`), so a trimmed or
+ * emptied log keeps counting after a restart.
+ */
+export function encodeLogStartLine(start: number): string {
+  return `${seal(JSON.stringify({ format: STATE_FORMAT, v: STATE_FORMAT_VERSION, start }))}\n`;
+}
+
+/** A decoded log line: an entry, or the start marker of a trimmed log. */
+export type LogLine = { ok: true; entry: LogEntry } | { ok: true; start: number } | { ok: false; failure: DecodeFailure };
+
 /** Parses one log line (without its newline). */
-export function decodeLogLine(line: string): { ok: true; entry: LogEntry } | { ok: false; failure: DecodeFailure } {
+export function decodeLogLine(line: string): LogLine {
   const unsealed = unseal(line);
   if (!unsealed.ok) return unsealed;
   const b = unsealed.body;
+  if (!("p" in b) && isNonNegInt(b["start"])) return { ok: true, start: b["start"] };
   if (!isNonNegInt(b["p"]) || !isFiniteNumber(b["t"]) || !("value" in b)) {
     return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid position/timestamp/value" } };
   }

@@ -6,11 +6,11 @@ import { z } from "zod";
 import { InfrastructureError, MAX_TIMER_MS, StorageError } from "@espada/infra-core";
 import type { LogEntry, StoredRecord } from "@espada/infra-core";
 import { StateEngine } from "./engine.js";
-import type { RecordSpace, StatePersistence } from "./engine.js";
+import type { LoadedLog, RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
 import { syncDirectory } from "./syncDirectory.js";
 import { appendAll, writeFileAtomically } from "./durableWrite.js";
-import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeRecordFile } from "./fileFormat.js";
+import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeLogStartLine, encodeRecordFile } from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
 import { parseOptions } from "./problems.js";
@@ -56,6 +56,8 @@ const SPACE_DIRS: Record<RecordSpace, string> = { record: "records", counter: "c
 const LOG_DIR = "logs";
 const QUARANTINE_DIR = "quarantine";
 const MAX_CONCURRENT_WRITES = 2;
+/** Log files kept open for appending at once; the least recently used idle one is closed past it. */
+const MAX_OPEN_LOGS = 64;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
 
 const defaultIo: FileStoreIo = {
@@ -117,12 +119,15 @@ class DirectorySync {
   }
 }
 
-interface OpenLog {
-  handle: FileHandle;
+interface LogFile {
   /** Bytes acknowledged so far (the file is cut back to this after a failed append). */
   size: number;
   /** True while a failed append's bytes could not be cut off yet. */
   torn: boolean;
+  /** Open for appending, or not open now (opened again on the next append). */
+  handle: FileHandle | undefined;
+  /** Appends in flight on the handle (a busy handle is never closed to make room). */
+  busy: number;
 }
 
 /** The persistence of a {@link FileStateStore}: one file per record, a JSON-lines file per log. */
@@ -132,7 +137,9 @@ class FilePersistence implements StatePersistence {
   private readonly report: (problem: StoreProblem) => void;
   private readonly release: () => Promise<void>;
   private readonly dirSyncs: Record<RecordSpace | "log", DirectorySync>;
-  private readonly logs = new Map<string, OpenLog>();
+  /** Loaded logs, in least-recently-appended-first order (a Map keeps insertion order). */
+  private readonly logs = new Map<string, LogFile>();
+  private openHandles = 0;
   /** Bounds concurrent file writes so that the lock refresh is never starved of the libuv thread pool. */
   private readonly writes = new Limiter(MAX_CONCURRENT_WRITES);
   /** Set when the lock was lost: every later write fails. */
@@ -167,8 +174,12 @@ class FilePersistence implements StatePersistence {
     }
   }
 
-  async loadLog(log: string): Promise<LogEntry[]> {
-    const path = join(this.directory, LOG_DIR, `${encodeKey(log)}.jsonl`);
+  private logPath(log: string): string {
+    return join(this.directory, LOG_DIR, `${encodeKey(log)}.jsonl`);
+  }
+
+  async loadLog(log: string): Promise<LoadedLog> {
+    const path = this.logPath(log);
     let text = "";
     try {
       text = await readFile(path, "utf8");
@@ -184,16 +195,21 @@ class FilePersistence implements StatePersistence {
       this.report(problem("torn", `Ignored a torn last line of log "${log}"`, { file: path, key: log }));
     }
     const entries: LogEntry[] = [];
+    let next = 0;
     let damaged = false;
-    for (const line of lines) {
+    for (const [index, line] of lines.entries()) {
       const decoded = decodeLogLine(line);
-      const last = entries.at(-1);
-      if (decoded.ok && (last === undefined || decoded.entry.position > last.position)) {
+      if (decoded.ok && "start" in decoded && index === 0) {
+        next = decoded.start;
+        continue;
+      }
+      if (decoded.ok && "entry" in decoded && decoded.entry.position >= next) {
         entries.push(Object.freeze(decoded.entry));
+        next = decoded.entry.position + 1;
         continue;
       }
       damaged = true;
-      const reason = decoded.ok ? `position ${decoded.entry.position} out of order` : decoded.failure.reason;
+      const reason = !decoded.ok ? decoded.failure.reason : "entry" in decoded ? `position ${decoded.entry.position} out of order` : "start marker not on the first line";
       this.report(problem(decoded.ok ? "corrupt" : decoded.failure.kind, `Skipped a line of log "${log}": ${reason}`, { file: path, key: log }));
     }
     const goodBytes = Buffer.byteLength(text, "utf8") - Buffer.byteLength(tail, "utf8");
@@ -202,18 +218,57 @@ class FilePersistence implements StatePersistence {
       await fs.promises.copyFile(path, copy).catch(() => undefined);
     }
     if (tail.length > 0) await truncateFile(path, goodBytes);
-    const handle = await openFile(path, "a");
-    this.logs.set(log, { handle, size: goodBytes, torn: false });
-    await this.dirSyncs.log.sync();
-    return entries;
+    this.logs.set(log, { size: goodBytes, torn: false, handle: undefined, busy: 0 });
+    return { entries, next };
+  }
+
+  /** The log's open append handle, opening it (and closing the least recently used idle one past the limit). */
+  private async acquire(log: string): Promise<LogFile & { handle: FileHandle }> {
+    const file = this.logs.get(log);
+    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
+    this.logs.delete(log);
+    this.logs.set(log, file); // most recently used last
+    file.busy++;
+    if (file.handle === undefined) {
+      try {
+        if (this.openHandles >= MAX_OPEN_LOGS) await this.closeIdleHandle();
+        const handle = await openFile(this.logPath(log), "a", 0o600);
+        this.openHandles++;
+        if (file.size === 0) await this.dirSyncs.log.sync(); // a new file: make its name durable
+        file.handle = handle;
+      } catch (error) {
+        file.busy--;
+        throw error;
+      }
+    }
+    return file as LogFile & { handle: FileHandle };
+  }
+
+  private async closeIdleHandle(): Promise<void> {
+    for (const file of this.logs.values()) {
+      if (file.handle === undefined || file.busy > 0) continue;
+      const handle = file.handle;
+      file.handle = undefined;
+      this.openHandles--;
+      await handle.close().catch(() => undefined);
+      return;
+    }
+  }
+
+  private async dropHandle(file: LogFile): Promise<void> {
+    const handle = file.handle;
+    if (handle === undefined) return;
+    file.handle = undefined;
+    this.openHandles--;
+    await handle.close().catch(() => undefined);
   }
 
   async appendLog(log: string, entries: readonly LogEntry[]): Promise<void> {
     this.assertLocked();
-    const open = this.logs.get(log);
-    if (open === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not open`);
     const data = entries.map(encodeLogLine).join("");
+    let open: (LogFile & { handle: FileHandle }) | undefined;
     try {
+      open = await this.acquire(log);
       if (open.torn) {
         await open.handle.truncate(open.size); // an earlier failed append left bytes behind
         open.torn = false;
@@ -222,14 +277,51 @@ class FilePersistence implements StatePersistence {
       open.size += Buffer.byteLength(data, "utf8");
     } catch (error) {
       // cut a partial append off, so the next entry never continues a torn line
-      open.torn = true;
-      await open.handle.truncate(open.size).then(() => (open.torn = false), () => undefined);
+      if (open !== undefined) {
+        const failed = open;
+        failed.torn = true;
+        await failed.handle.truncate(failed.size).then(() => (failed.torn = false), () => undefined);
+      }
       throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, { cause: error, details: { log } });
+    } finally {
+      if (open !== undefined) open.busy--;
+    }
+  }
+
+  async rewriteLog(log: string, kept: readonly LogEntry[], next: number): Promise<void> {
+    this.assertLocked();
+    const file = this.logs.get(log);
+    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
+    const data = encodeLogStartLine(kept[0]?.position ?? next) + kept.map(encodeLogLine).join("");
+    try {
+      await this.dropHandle(file); // the rename below replaces the file: the old handle would append to the old one
+      await this.writes.run(() => this.io.writeFile(this.logPath(log), data));
+      await this.dirSyncs.log.sync();
+    } catch (error) {
+      throw new StorageError("STORAGE_FAILED", `Could not trim log "${log}"`, { cause: error, details: { log } });
+    }
+    file.size = Buffer.byteLength(data, "utf8");
+    file.torn = false;
+  }
+
+  async deleteLog(log: string): Promise<void> {
+    this.assertLocked();
+    const file = this.logs.get(log);
+    try {
+      if (file !== undefined) await this.dropHandle(file);
+      await this.io.removeFile(this.logPath(log));
+      await this.dirSyncs.log.sync();
+    } catch (error) {
+      throw new StorageError("STORAGE_FAILED", `Could not delete log "${log}"`, { cause: error, details: { log } });
+    }
+    if (file !== undefined) {
+      file.size = 0;
+      file.torn = false;
     }
   }
 
   async close(): Promise<void> {
-    const handles = [...this.logs.values()].map((l) => l.handle.close());
+    const handles = [...this.logs.values()].map((l) => this.dropHandle(l));
     this.logs.clear();
     await Promise.allSettled(handles);
     if (this.compromised === undefined) await this.release().catch(() => undefined);

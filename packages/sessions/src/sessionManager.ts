@@ -7,6 +7,7 @@ import {
   createEventBus,
   createNoopLogger,
   InfrastructureError,
+  jsonObjectSchema,
   MAX_TIMER_MS,
   NotFoundError,
   pendingOperationSchema,
@@ -20,12 +21,15 @@ import {
 } from "@espada/infra-core";
 import type {
   CommandHistoryEntry,
+  CommandHistoryEntryInput,
+  HistoryQuery,
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureSession,
   ClaimResult,
   PendingClaim,
   PendingOperation,
+  PendingOperationInput,
   PendingUpdate,
   SessionResource,
   SessionState,
@@ -82,8 +86,8 @@ export const createSessionInputSchema = z.object({
   providerId: z.string().min(1).optional(),
   instanceId: z.string().min(1).optional(),
   auth: providerAuthSchema.optional(),
-  variables: z.record(z.string(), z.unknown()).default({}),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  variables: jsonObjectSchema.default({}),
+  metadata: jsonObjectSchema.default({}),
   /** TTL of this session (ms); defaults to `sessionConfig.timeout`. */
   timeout: z.number().int().positive().optional(),
 });
@@ -114,7 +118,7 @@ export interface SessionHandle {
   terminate(reason?: string): Promise<InfrastructureSession>;
 }
 
-type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R; ttlMs?: number };
+type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R };
 
 function invalid(field: string, message: string): ValidationError {
   return new ValidationError(`${field}: ${message}`, [{ code: "INVALID_VALUE", message, path: field }]);
@@ -183,7 +187,6 @@ export class InfrastructureSessionManager implements SessionStore {
       resources: {},
       variables: parsed.variables,
       pendingOperations: [],
-      history: [],
       metadata: parsed.metadata,
       createdAt: now,
       lastActivityAt: now,
@@ -209,7 +212,7 @@ export class InfrastructureSessionManager implements SessionStore {
   async getSession(sessionId: string): Promise<InfrastructureSession | undefined> {
     const storage = await this.ready();
     const found = await storage.get(sessionId);
-    if (found === undefined) return undefined;
+    if (found === undefined || this.isGone(found, this.now())) return undefined;
     if (found.session.state === "active" && this.now() >= found.session.expiresAt) return this.expire(sessionId);
     return found.session;
   }
@@ -219,7 +222,9 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     const now = this.now();
     const out: InfrastructureSession[] = [];
-    for (const { session } of await storage.list()) {
+    for (const found of await storage.list()) {
+      if (this.isGone(found, now)) continue;
+      const session = found.session;
       const current = session.state === "active" && now >= session.expiresAt ? ((await this.expire(session.id)) ?? session) : session;
       if (filter.userId !== undefined && current.userId !== filter.userId) continue;
       if (filter.state !== undefined && current.state !== filter.state) continue;
@@ -234,8 +239,9 @@ export class InfrastructureSessionManager implements SessionStore {
   /** Merges (or with `replace`, replaces) the variables of an active session. */
   async updateVariables(sessionId: string, variables: Readonly<Record<string, unknown>>, options: { readonly replace?: boolean } = {}): Promise<InfrastructureSession> {
     if (typeof variables !== "object" || variables === null || Array.isArray(variables)) throw invalid("variables", "must be an object");
+    const parsed = parseOptions(jsonObjectSchema, variables, "variables");
     return this.mutateActive(sessionId, (s, now) => {
-      const next = { ...s, variables: options.replace === true ? { ...variables } : { ...s.variables, ...variables }, lastActivityAt: now };
+      const next = { ...s, variables: options.replace === true ? parsed : { ...s.variables, ...parsed }, lastActivityAt: now };
       return { next, result: next };
     });
   }
@@ -312,7 +318,7 @@ export class InfrastructureSessionManager implements SessionStore {
     const session = await this.mutate(sessionId, (s, now) => {
       if (s.state === "terminated") return { result: s };
       const next: InfrastructureSession = { ...s, state: "terminated", lastActivityAt: now };
-      return { next, result: next, ttlMs: this.config.endedSessionRetentionMs };
+      return { next, result: next };
     });
     this.active.delete(sessionId);
     this.logger.info("Session terminated", { sessionId, userId: session.userId, reason });
@@ -320,21 +326,60 @@ export class InfrastructureSessionManager implements SessionStore {
     return session;
   }
 
-  /** Appends to a session's history, dropping entries past `retentionDays` and beyond `maxEntries`. */
-  async appendHistory(sessionId: string, entry: CommandHistoryEntry): Promise<void> {
+  /**
+   * Appends to a session's command history (core `SessionStore`): one append to the session's
+   * history log, O(1) whatever the history's length; never dropped once resolved; in call order.
+   * Every `trimEvery` entries the log is trimmed to `maxEntries` and `retentionDays`
+   * (`commandConfig.history`). `NOT_FOUND` when the session does not exist, `VALIDATION_FAILED`
+   * naming the field when the entry is invalid; nothing when history is disabled.
+   */
+  async appendHistory(sessionId: string, entry: CommandHistoryEntryInput): Promise<void> {
     const history = this.config.commandConfig.history;
     if (!history.enabled) return;
+    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
     const parsed = parseOptions(commandHistoryEntrySchema, { ...entry, params: redactSecretRecord(entry.params) }, "history entry");
-    await this.mutate(sessionId, (s, now) => {
-      const cutoff = now - history.retentionDays * DAY_MS;
-      const kept = [...s.history, parsed].filter((e) => e.startedAt >= cutoff);
-      const next = { ...s, history: kept.length > history.maxEntries ? kept.slice(kept.length - history.maxEntries) : kept, lastActivityAt: now };
-      return { next, result: undefined };
+    const storage = await this.ready();
+    const found = await storage.get(sessionId);
+    if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+    const position = await storage.appendHistory(sessionId, parsed);
+    if ((position + 1) % this.trimEvery !== 0) return;
+    const olderThan = this.now() - history.retentionDays * DAY_MS;
+    await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan }).catch((error: unknown) => {
+      // the entry is stored; the next trim retries, and reads apply the limits meanwhile
+      this.logger.warn("Could not trim a session history", { sessionId, error });
     });
   }
 
-  /** Stores an operation waiting for approval or confirmation (params encrypted at rest). */
-  async addPendingOperation(sessionId: string, operation: PendingOperation): Promise<void> {
+  /**
+   * A session's command history, oldest first: at most `maxEntries` (and `query.limit`) newest
+   * entries started within `retentionDays` (core `SessionStore`). `NOT_FOUND` for an unknown session.
+   */
+  async getHistory(sessionId: string, query: HistoryQuery = {}): Promise<CommandHistoryEntry[]> {
+    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
+    const limit = query.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw invalid("limit", "must be an integer >= 1");
+    const storage = await this.ready();
+    const found = await storage.get(sessionId);
+    if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+    const history = this.config.commandConfig.history;
+    const cutoff = this.now() - history.retentionDays * DAY_MS;
+    const keep = Math.min(history.maxEntries, limit ?? Number.POSITIVE_INFINITY);
+    const out: CommandHistoryEntry[] = [];
+    const stored = await storage.readHistory(sessionId);
+    for (let i = stored.length - 1; i >= 0 && out.length < keep; i--) {
+      const parsed = commandHistoryEntrySchema.safeParse((stored[i] as (typeof stored)[number]).value);
+      if (!parsed.success) {
+        this.logger.warn("Skipped an unreadable history entry", { sessionId, position: stored[i]?.position });
+        continue;
+      }
+      if (parsed.data.startedAt < cutoff) break;
+      out.push(parsed.data);
+    }
+    return out.reverse();
+  }
+
+  /** Stores an operation waiting for approval or confirmation (params encrypted at rest); resolves with it as stored. */
+  async addPendingOperation(sessionId: string, operation: PendingOperationInput): Promise<PendingOperation> {
     const parsed = parseOptions(pendingOperationSchema, operation, "pending operation");
     await this.mutateActive(sessionId, (s, now) => {
       if (s.pendingOperations.some((op) => op.id === parsed.id)) {
@@ -342,6 +387,7 @@ export class InfrastructureSessionManager implements SessionStore {
       }
       return { next: { ...s, pendingOperations: [...s.pendingOperations, parsed], lastActivityAt: now }, result: undefined };
     });
+    return parsed;
   }
 
   /**
@@ -402,13 +448,18 @@ export class InfrastructureSessionManager implements SessionStore {
     });
   }
 
-  /** Expires every active session past its expiry, emitting `session:expired`; resolves with the count. */
+  /**
+   * Expires every active session past its expiry, emitting `session:expired`, and removes ended
+   * sessions past `endedSessionRetentionMs` with their history; resolves with how many expired.
+   */
   async cleanupExpiredSessions(): Promise<number> {
     const storage = await this.ready();
     const now = this.now();
     let expired = 0;
-    for (const { session } of await storage.list()) {
-      if (session.state === "active" && now >= session.expiresAt) {
+    for (const found of await storage.list()) {
+      const session = found.session;
+      if (this.isGone(found, now)) await this.purge(storage, session.id);
+      else if (session.state === "active" && now >= session.expiresAt) {
         if ((await this.expire(session.id, true)) !== undefined) expired++;
       }
     }
@@ -485,6 +536,26 @@ export class InfrastructureSessionManager implements SessionStore {
     return storage;
   }
 
+  /** History entries between two trims of a history log: an eighth of `maxEntries` (at least 1). */
+  private get trimEvery(): number {
+    return Math.max(1, Math.ceil(this.config.commandConfig.history.maxEntries / 8));
+  }
+
+  /** An ended session past `endedSessionRetentionMs` (counted from its last change) is gone: invisible, then purged. */
+  private isGone(found: VersionedSession, now: number): boolean {
+    return found.session.state !== "active" && now >= found.updatedAt + this.config.endedSessionRetentionMs;
+  }
+
+  /** Removes a gone session: its history log first, so that a crash in between leaves no orphan log. */
+  private async purge(storage: SessionStorage, sessionId: string): Promise<void> {
+    try {
+      await storage.deleteHistory(sessionId);
+      await storage.delete(sessionId);
+    } catch (error) {
+      this.logger.warn("Could not purge an ended session", { sessionId, error });
+    }
+  }
+
   /** Throws `LIMIT_EXCEEDED` when no slot is free (expired entries are dropped first). */
   private reserveSlot(): void {
     const max = this.config.sessionConfig.maxConcurrent;
@@ -505,7 +576,8 @@ export class InfrastructureSessionManager implements SessionStore {
     const session = await this.mutate(sessionId, (s, now) => {
       if (s.state !== "active" || now < s.expiresAt) return { result: s };
       changed = true;
-      return { next: { ...s, state: "expired" as const }, result: { ...s, state: "expired" as const }, ttlMs: this.config.endedSessionRetentionMs };
+      const next = { ...s, state: "expired" as const };
+      return { next, result: next };
     }).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -536,10 +608,10 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await storage.get(sessionId);
-      if (current === undefined) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+      if (current === undefined || this.isGone(current, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
       const step = change(current.session, this.now());
       if (step.next === undefined) return step.result;
-      const written = await storage.write(step.next, current.version, step.ttlMs === undefined ? {} : { ttlMs: step.ttlMs });
+      const written = await storage.write(step.next, current.version);
       if (written !== undefined) return step.result;
     }
     throw new StorageError("CONFLICT", `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`);

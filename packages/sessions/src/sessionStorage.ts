@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { infrastructureSessionSchema, InfrastructureError, isInfrastructureError, ValidationError } from "@espada/infra-core";
-import type { InfrastructureSession, JsonValue, PendingOperation, StateStore, StoredRecord } from "@espada/infra-core";
+import type { CommandHistoryEntry, InfrastructureSession, JsonValue, LogEntry, PendingOperation, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
 import { EncryptionKeyring } from "./keyring.js";
@@ -12,11 +12,16 @@ import type { ProblemListener, StoreProblem } from "./problems.js";
 
 /** Key prefix of session records in a state store. */
 export const SESSION_KEY_PREFIX = "sessions/";
+/** Name prefix of the session history logs in a state store (`history/<sessionId>`). */
+export const HISTORY_LOG_PREFIX = "history/";
 
 /** A session with the store version it was read at (for compare-and-set). */
 export interface VersionedSession {
+  /** The session, deeply frozen (it is shared by every reader until the next write). */
   readonly session: InfrastructureSession;
   readonly version: number;
+  /** Epoch ms of the record's last write. */
+  readonly updatedAt: number;
 }
 
 /** Options of a session write. */
@@ -42,8 +47,25 @@ export interface SessionStorage {
   write(session: InfrastructureSession, expectedVersion: number, options?: SessionWriteOptions): Promise<VersionedSession | undefined>;
   /** Removes a session; false when there was none. */
   delete(id: string): Promise<boolean>;
+  /** Appends one entry to a session's history log; resolves once durable with its position. */
+  appendHistory(id: string, entry: CommandHistoryEntry): Promise<number>;
+  /** Every kept entry of a session's history log, oldest first (values as stored: parse them). */
+  readHistory(id: string): Promise<LogEntry[]>;
+  /** Trims a session's history log; resolves with how many entries were removed. */
+  trimHistory(id: string, options: TrimOptions): Promise<number>;
+  /** Removes a session's history log. */
+  deleteHistory(id: string): Promise<boolean>;
   /** Flushes and releases the underlying store (when this storage owns it). */
   close(): Promise<void>;
+}
+
+/** Freezes a plain object graph in place (a decoded session is shared by every reader). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
 
 /** Options of {@link StateSessionStorage}. */
@@ -64,11 +86,11 @@ export interface StateSessionStorageOptions {
   readonly storeProblems?: () => readonly StoreProblem[];
 }
 
-interface PersistedSession {
+type PersistedSession = {
   readonly v: 1;
   readonly session: JsonValue;
   readonly sealed?: { readonly credentials?: SealedValue; readonly params?: Readonly<Record<string, SealedValue>> };
-}
+};
 
 /**
  * Sessions in any {@link StateStore} under `sessions/<id>`, each as `{ v: 1, session, sealed? }`.
@@ -87,6 +109,11 @@ export class StateSessionStorage implements SessionStorage {
   private readonly storeProblems: () => readonly StoreProblem[];
   private readonly found: StoreProblem[] = [];
   private readonly reported = new Set<string>();
+  /**
+   * Decoded sessions by stored record: a store hands out the same frozen record object until the
+   * next write, so each stored version is decrypted and schema-parsed once, not on every read.
+   */
+  private readonly decoded = new WeakMap<StoredRecord, VersionedSession>();
 
   constructor(options: StateSessionStorageOptions, persistent = false) {
     this.store = options.store;
@@ -130,13 +157,36 @@ export class StateSessionStorage implements SessionStorage {
    */
   async write(session: InfrastructureSession, expectedVersion: number, options: SessionWriteOptions = {}): Promise<VersionedSession | undefined> {
     await this.keyring?.rotateIfDue().catch(() => false);
-    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session) as unknown as JsonValue, options);
-    return result.ok ? { session, version: result.record.version } : undefined;
+    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session), options);
+    if (!result.ok) return undefined;
+    const written: VersionedSession = { session: deepFreeze(session), version: result.record.version, updatedAt: result.record.updatedAt };
+    this.decoded.set(result.record, written);
+    return written;
   }
 
   /** Removes a session. */
   async delete(id: string): Promise<boolean> {
     return this.store.delete(SESSION_KEY_PREFIX + id);
+  }
+
+  /** Appends to `history/<id>`; resolves with the entry's position. */
+  async appendHistory(id: string, entry: CommandHistoryEntry): Promise<number> {
+    return (await this.store.append(HISTORY_LOG_PREFIX + id, entry)).position;
+  }
+
+  /** Every kept entry of `history/<id>`. */
+  readHistory(id: string): Promise<LogEntry[]> {
+    return this.store.read(HISTORY_LOG_PREFIX + id);
+  }
+
+  /** Trims `history/<id>`. */
+  trimHistory(id: string, options: TrimOptions): Promise<number> {
+    return this.store.trim(HISTORY_LOG_PREFIX + id, options);
+  }
+
+  /** Removes `history/<id>`. */
+  deleteHistory(id: string): Promise<boolean> {
+    return this.store.deleteLog(HISTORY_LOG_PREFIX + id);
   }
 
   /** Closes the store when this storage owns it. */
@@ -146,18 +196,20 @@ export class StateSessionStorage implements SessionStorage {
 
   private encode(session: InfrastructureSession): PersistedSession {
     const keyring = this.keyring;
-    if (keyring === undefined) return { v: 1, session: session as unknown as JsonValue };
+    if (keyring === undefined) return { v: 1, session };
     const params: Record<string, SealedValue> = {};
     const pendingOperations = session.pendingOperations.map((op): PendingOperation => {
-      params[op.id] = keyring.seal(op.params as JsonValue, `${session.id}/pending/${op.id}`);
+      params[op.id] = keyring.seal(op.params, `${session.id}/pending/${op.id}`);
       return { ...op, params: {} };
     });
     const credentials = session.auth === undefined ? undefined : keyring.seal(session.auth.credentials, `${session.id}/credentials`);
     const stripped = { ...session, pendingOperations, ...(session.auth === undefined ? {} : { auth: { ...session.auth, credentials: {} } }) };
-    return { v: 1, session: stripped as unknown as JsonValue, sealed: { ...(credentials === undefined ? {} : { credentials }), params } };
+    return { v: 1, session: stripped, sealed: { ...(credentials === undefined ? {} : { credentials }), params } };
   }
 
   private async decode(id: string, record: StoredRecord): Promise<VersionedSession | InfrastructureError | undefined> {
+    const cached = this.decoded.get(record);
+    if (cached !== undefined) return cached;
     const value = record.value as Partial<PersistedSession> | null;
     try {
       if (typeof value !== "object" || value === null || value.v !== 1 || typeof value.session !== "object" || value.session === null) {
@@ -165,7 +217,7 @@ export class StateSessionStorage implements SessionStorage {
       }
       let raw = value.session as unknown as InfrastructureSession;
       if (value.sealed !== undefined) raw = this.unseal(id, raw, value.sealed);
-      if (!this.parse) return { session: raw, version: record.version };
+      if (!this.parse) return this.remember(record, raw);
       const parsed = infrastructureSessionSchema.safeParse(raw);
       if (!parsed.success) {
         throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
@@ -173,7 +225,7 @@ export class StateSessionStorage implements SessionStorage {
       if (parsed.data.id !== id) {
         throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "INVALID_VALUE", message: "id differs from key", path: "id" }]);
       }
-      return { session: parsed.data, version: record.version };
+      return this.remember(record, parsed.data);
     } catch (error) {
       if (!isInfrastructureError(error)) throw error;
       if (error.code === "CRYPTO_FAILED") {
@@ -188,12 +240,18 @@ export class StateSessionStorage implements SessionStorage {
     }
   }
 
+  private remember(record: StoredRecord, session: InfrastructureSession): VersionedSession {
+    const decoded: VersionedSession = { session: deepFreeze(session), version: record.version, updatedAt: record.updatedAt };
+    this.decoded.set(record, decoded);
+    return decoded;
+  }
+
   private unseal(id: string, session: InfrastructureSession, sealed: NonNullable<PersistedSession["sealed"]>): InfrastructureSession {
     const keyring = this.keyring;
     if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const pendingOperations = (session.pendingOperations as PendingOperation[] | undefined)?.map((op) => {
       const params = sealed.params?.[op.id];
-      return params === undefined ? op : { ...op, params: keyring.open(params, `${id}/pending/${op.id}`) as Record<string, unknown> };
+      return params === undefined ? op : { ...op, params: keyring.open(params, `${id}/pending/${op.id}`) as PendingOperation["params"] };
     });
     const auth = session.auth === undefined || sealed.credentials === undefined
       ? session.auth

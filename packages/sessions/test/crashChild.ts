@@ -38,7 +38,6 @@ export function expectedSession(id: string, version: number): InfrastructureSess
     resources: {},
     variables: { version, payload: `${id}:${version}:`.padEnd(256, "x") },
     pendingOperations: [],
-    history: [],
     metadata: {},
     createdAt: 1,
     lastActivityAt: version,

@@ -1,0 +1,114 @@
+import { z } from "zod";
+
+/**
+ * A JSON value: what every store can hold. An object property whose value is `undefined` counts as
+ * absent (stores drop it on write, as `JSON.stringify` does), so records with optional fields
+ * (`{ instanceId?: string }`) are JSON values as they are.
+ */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;
+/** A JSON object (see {@link JsonValue}). */
+export type JsonObject = { readonly [key: string]: JsonValue | undefined };
+
+/** Finds why a value is not JSON: a path and a reason, or undefined when it is JSON. */
+function jsonProblem(value: unknown, path: (string | number)[], seen: Set<object>): { path: (string | number)[]; message: string } | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : { path, message: "must be a finite number" };
+  if (typeof value !== "object") return { path, message: `is not JSON (${typeof value})` };
+  if (seen.has(value)) return { path, message: "contains a cycle" };
+  const array = Array.isArray(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (!array && proto !== Object.prototype && proto !== null) return { path, message: "must be a plain object" };
+  seen.add(value);
+  if (array) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = jsonProblem(value[i], [...path, i], seen);
+      if (problem !== undefined) return problem;
+    }
+  } else {
+    for (const key of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v === undefined) continue;
+      const problem = jsonProblem(v, [...path, key], seen);
+      if (problem !== undefined) return problem;
+    }
+  }
+  seen.delete(value);
+  return undefined;
+}
+
+/**
+ * True when `value` is a {@link JsonValue}: null, a string, a boolean, a finite number, or a plain
+ * object or array of such (object properties set to `undefined` are allowed: they count as absent).
+ */
+export function isJsonValue(value: unknown): value is JsonValue {
+  return jsonProblem(value, [], new Set()) === undefined;
+}
+
+/** Schema of any JSON value (see {@link isJsonValue}); an issue names the offending path. */
+export const jsonValueSchema = z.unknown().transform((value, ctx): JsonValue => {
+  const problem = jsonProblem(value, [], new Set());
+  if (problem === undefined) return value as JsonValue; // checked just above
+  ctx.issues.push({ code: "custom", message: problem.message, input: value, path: problem.path });
+  return z.NEVER;
+});
+
+/**
+ * Schema of a JSON object given as any record: accepts `Record<string, unknown>` as input and
+ * checks every value is JSON (an issue names the path, `params.when`), so callers holding loosely
+ * typed data get a JSON-typed result without a cast.
+ */
+export const jsonObjectSchema = z.record(z.string(), z.unknown()).transform((record, ctx): Record<string, JsonValue | undefined> => {
+  const problem = jsonProblem(record, [], new Set());
+  if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
+  ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
+  return z.NEVER;
+});
+
+/**
+ * A JSON copy of a record for display, logs, audit and history (never for data that runs again):
+ * what `JSON.parse(JSON.stringify(value))` would give, without throwing. `toJSON` is honoured
+ * (a Date becomes its ISO string), `undefined`, functions and symbols are dropped (`null` inside
+ * arrays), non-finite numbers become `null`, a bigint becomes its decimal string, and a cycle or
+ * anything past 64 levels becomes `"[Circular]"` / `"[Too deep]"`. Already-JSON input is returned as is.
+ */
+export function toJsonObject(record: Readonly<Record<string, unknown>>): JsonObject {
+  if (jsonProblem(record, [], new Set()) === undefined) return record as JsonObject; // checked just above
+  const copied = copyJson(record, new Set(), 0);
+  return typeof copied === "object" && copied !== null && !Array.isArray(copied) ? (copied as JsonObject) : {};
+}
+
+function copyJson(value: unknown, seen: Set<object>, depth: number): JsonValue | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value !== "object") return undefined;
+  const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") {
+    try {
+      const converted: unknown = toJSON.call(value);
+      if (converted !== value) return copyJson(converted, seen, depth + 1);
+    } catch {
+      return undefined;
+    }
+  }
+  if (seen.has(value)) return "[Circular]";
+  if (depth >= 64) return "[Too deep]";
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => copyJson(item, seen, depth + 1) ?? null);
+    const out: Record<string, JsonValue> = {};
+    for (const key of Object.keys(value)) {
+      let item: unknown;
+      try {
+        item = (value as Record<string, unknown>)[key];
+      } catch {
+        continue;
+      }
+      const copied = copyJson(item, seen, depth + 1);
+      if (copied !== undefined) out[key] = copied;
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
