@@ -7,6 +7,7 @@ import {
   createEventBus,
   createNoopLogger,
   InfrastructureError,
+  isInfrastructureError,
   jsonObjectSchema,
   MAX_TIMER_MS,
   NotFoundError,
@@ -341,7 +342,10 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     const found = await storage.get(sessionId);
     if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
-    const position = await storage.appendHistory(sessionId, parsed);
+    const position = await storage.appendHistory(sessionId, parsed).catch((error: unknown) => {
+      if (isInfrastructureError(error)) throw error;
+      throw new StorageError("STORAGE_FAILED", `Could not append to the history of session "${sessionId}"`, { cause: error, field: "sessionId" });
+    });
     if ((position + 1) % this.trimEvery !== 0) return;
     const olderThan = this.now() - history.retentionDays * DAY_MS;
     await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan }).catch((error: unknown) => {
