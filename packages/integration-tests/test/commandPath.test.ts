@@ -110,7 +110,7 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     const refused = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(codeOf(refused)).toBe("AUDIT_FAILED");
     expect(runs).toEqual([]);
-    expect((await stack.sessions.getSession(session.id))?.history.map((h) => [h.status, h.errorCode])).toEqual([["failed", "AUDIT_FAILED"]]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.errorCode])).toEqual([["failed", "AUDIT_FAILED"]]);
     audit.failing = false;
     const ok = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(ok.status).toBe("succeeded");
