@@ -50,7 +50,7 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     expect(runs).toMatchObject([{ commandId: "create-instance", params: { name: "web-9", region: "eu-west-1", cpu: 4, memory: 4 }, sessionId: session.id, dryRun: false }]);
     expect(gate.requests).toHaveLength(1);
     expect(gate.requests[0]).toMatchObject({ commandId: "create-instance", userId: "alice", environment: "staging", confirmed: true });
-    const history = (await stack.sessions.getSession(session.id))?.history ?? [];
+    const history = await stack.sessions.getHistory(session.id);
     expect(history.map((h) => [h.commandId, h.status])).toEqual([["create-instance", "succeeded"]]);
   });
 

@@ -13,7 +13,7 @@ import type {
   SecurityPoliciesInput,
   StateStore,
 } from "@espada/infra-core";
-import { cancelledError, ConfigValidationError, InfrastructureError, isRecord, securityPoliciesSchema, toValidationIssues } from "@espada/infra-core";
+import { cancelledError, ConfigValidationError, InfrastructureError, isRecord, securityPoliciesSchema, toJsonObject, toValidationIssues } from "@espada/infra-core";
 import { InfrastructureApprovalManager } from "./approvals.js";
 import type { ApprovalRequest } from "./approvals.js";
 import { InfrastructureAuditLogger } from "./audit.js";
@@ -445,6 +445,6 @@ function auditOf(
     outcome,
     risk: decision.risk,
     reasons: decision.reasons,
-    details: { permission, decision: decision.outcome, resourceIds: request.resourceIds, params: request.params, ...details },
+    details: { permission, decision: decision.outcome, resourceIds: request.resourceIds, params: toJsonObject(request.params), ...details },
   };
 }

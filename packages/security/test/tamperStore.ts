@@ -1,4 +1,4 @@
-import type { CompareAndSetResult, CounterValue, JsonValue, LogEntry, PutOptions, StateStore, StoredRecord } from "@espada/infra-core";
+import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
 
 /** A state store whose logs can be edited behind the writer's back, as an attacker with disk access would. */
 export class TamperStore implements StateStore {
@@ -25,8 +25,14 @@ export class TamperStore implements StateStore {
   delete(key: string): Promise<boolean> {
     return this.inner.delete(key);
   }
-  list<T extends JsonValue = JsonValue>(prefix: string): Promise<StoredRecord<T>[]> {
-    return this.inner.list<T>(prefix);
+  list<T extends JsonValue = JsonValue>(prefix: string, options?: ListOptions): Promise<StoredRecord<T>[]> {
+    return this.inner.list<T>(prefix, options);
+  }
+  trim(log: string, options: TrimOptions): Promise<number> {
+    return this.inner.trim(log, options);
+  }
+  deleteLog(log: string): Promise<boolean> {
+    return this.inner.deleteLog(log);
   }
   increment(key: string, windowMs: number, by?: number): Promise<CounterValue> {
     return this.inner.increment(key, windowMs, by);
