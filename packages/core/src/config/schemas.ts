@@ -20,104 +20,79 @@ const timerMs = positiveInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE);
 
 /** Schema of a provider's authentication block: the method and its credential values. */
 export const providerAuthConfigSchema = z.strictObject({
-  method: authMethodSchema,
-  /** Secret values, usually `${ENV_VAR}` references the host interpolates before validation. */
-  credentials: z.record(z.string(), z.string()).default({}),
+  method: authMethodSchema.describe("How the provider authenticates."),
+  credentials: z.record(z.string(), z.string()).default({}).describe("Secret values, usually `${ENV_VAR}` references the host interpolates before validation."),
 });
 /** A provider's authentication block. */
 export type ProviderAuthConfig = z.infer<typeof providerAuthConfigSchema>;
 
 /** Schema of one `providers[]` entry. */
 export const providerConfigSchema = z.strictObject({
-  /** The provider (factory) id, lowercase kebab-case. */
-  id: providerIdSchema,
-  enabled: z.boolean().default(true),
-  /** Optional: a provider that needs no credentials omits it. */
-  auth: providerAuthConfigSchema.optional(),
-  /** Provider-specific settings, passed through untouched. */
-  settings: z.record(z.string(), z.unknown()).default({}),
+  id: providerIdSchema.describe("The provider (factory) id, lowercase kebab-case."),
+  enabled: z.boolean().default(true).describe("Create and start this provider (false: configured but left off)."),
+  auth: providerAuthConfigSchema.optional().describe("Optional: a provider that needs no credentials omits it."),
+  settings: z.record(z.string(), z.unknown()).default({}).describe("Provider-specific settings, passed through untouched."),
 });
 /** One configured provider. */
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
 /** Schema of `sessionConfig`. */
 export const sessionConfigSchema = z.strictObject({
-  /** Session TTL in ms. */
-  timeout: positiveInt.default(3_600_000),
-  /** Most sessions open at once. */
-  maxConcurrent: positiveInt.default(10),
-  /** Persist sessions to disk (under `stateDir`). */
-  persistState: z.boolean().default(true),
-  /** Expired-session sweep interval in ms. */
-  cleanupInterval: timerMs.default(300_000),
+  timeout: positiveInt.default(3_600_000).describe("Session TTL in ms."),
+  maxConcurrent: positiveInt.default(10).describe("Most sessions open at once."),
+  persistState: z.boolean().default(true).describe("Persist sessions to disk (under `stateDir`)."),
+  cleanupInterval: timerMs.default(300_000).describe("Expired-session sweep interval in ms."),
 });
 /** Session settings. */
 export type SessionConfig = z.infer<typeof sessionConfigSchema>;
 
 /** Schema of `commandConfig.validation`. */
 export const commandValidationConfigSchema = z.strictObject({
-  /** Unknown parameters are errors (true) or warnings (false). */
-  strict: z.boolean().default(true),
-  /** Dry-run requests are allowed at all. */
-  allowDryRun: z.boolean().default(true),
-  /** Every non-dry-run command needs explicit confirmation. */
-  requireConfirmation: z.boolean().default(false),
-  /** Commands declared `dangerous` need explicit confirmation. */
-  dangerousCommandsRequireExplicit: z.boolean().default(true),
+  strict: z.boolean().default(true).describe("Unknown parameters are errors (true) or warnings (false)."),
+  allowDryRun: z.boolean().default(true).describe("Dry-run requests are allowed at all."),
+  requireConfirmation: z.boolean().default(false).describe("Every non-dry-run command needs explicit confirmation."),
+  dangerousCommandsRequireExplicit: z.boolean().default(true).describe("Commands declared `dangerous` need explicit confirmation."),
 });
 /** Command validation settings (what `InfrastructureCommandValidator` enforces). */
 export type CommandValidationConfig = z.infer<typeof commandValidationConfigSchema>;
 
 /** Schema of `commandConfig.execution`. */
 export const commandExecutionConfigSchema = z.strictObject({
-  /** Timeout of a command that declares none, in ms. */
-  defaultTimeout: timerMs.default(60_000),
-  /** Retries of a recoverable failure. */
-  maxRetries: nonNegativeInt.default(3),
-  /** Delay between retries, in ms. */
-  retryDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(1_000),
-  /** Commands running at once. */
-  parallelLimit: positiveInt.default(5),
+  defaultTimeout: timerMs.default(60_000).describe("Timeout of a command that declares none, in ms."),
+  maxRetries: nonNegativeInt.default(3).describe("Retries of a recoverable failure."),
+  retryDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(1_000).describe("Delay between retries, in ms."),
+  parallelLimit: positiveInt.default(5).describe("Commands running at once."),
 });
 /** Command execution settings. */
 export type CommandExecutionConfig = z.infer<typeof commandExecutionConfigSchema>;
 
 /** Schema of `commandConfig.history`. */
 export const commandHistoryConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** Entries kept per session. */
-  maxEntries: positiveInt.default(1_000),
-  /** Days an entry is kept. */
-  retentionDays: positiveInt.default(30),
+  enabled: z.boolean().default(true).describe("Record executed commands in the session's history."),
+  maxEntries: positiveInt.default(1_000).describe("Entries kept per session."),
+  retentionDays: positiveInt.default(30).describe("Days an entry is kept."),
 });
 /** Command history settings. */
 export type CommandHistoryConfig = z.infer<typeof commandHistoryConfigSchema>;
 
 /** Schema of `commandConfig`. */
 export const commandConfigSchema = z.strictObject({
-  validation: commandValidationConfigSchema.prefault({}),
-  execution: commandExecutionConfigSchema.prefault({}),
-  history: commandHistoryConfigSchema.prefault({}),
+  validation: commandValidationConfigSchema.prefault({}).describe("What the command validator enforces."),
+  execution: commandExecutionConfigSchema.prefault({}).describe("How commands run: timeouts, retries, parallelism."),
+  history: commandHistoryConfigSchema.prefault({}).describe("Per-session command history."),
 });
 /** Command settings. */
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
 
 /** Schema of `lifecycleConfig`: the registry's lifecycle manager (health checks, restarts, shutdown). */
 export const lifecycleConfigSchema = z.strictObject({
-  /** Periodic health poll of every active provider, in ms. */
-  healthCheckInterval: timerMs.default(60_000),
-  /** Restart a running provider that fails or turns unhealthy. */
-  autoRestart: z.boolean().default(true),
-  /** Automatic restarts allowed within one `restartWindow`; one more failure leaves the provider in `error`. */
-  maxRestartAttempts: nonNegativeInt.default(3),
-  /** Delay before a restart, in ms; doubles with each restart already made in the window. */
-  restartDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(5_000),
-  /** Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made (a healthy check does not reset it). */
-  restartWindow: timerMs.default(600_000),
-  /** Time each provider gets to stop and destroy at shutdown, in ms. */
-  shutdownTimeout: timerMs.default(30_000),
-  /** Bound on every single provider call and hook, in ms. */
-  operationTimeout: timerMs.default(30_000),
+  healthCheckInterval: timerMs.default(60_000).describe("Periodic health poll of every active provider, in ms."),
+  autoRestart: z.boolean().default(true).describe("Restart a running provider that fails or turns unhealthy."),
+  maxRestartAttempts: nonNegativeInt.default(3).describe("Automatic restarts allowed within one `restartWindow`; one more failure leaves the provider in `error`."),
+  restartDelay: nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(5_000).describe("Delay before a restart, in ms; doubles with each restart already made in the window."),
+  restartWindow: timerMs.default(600_000).describe("Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made (a healthy check does not reset it)."),
+  shutdownTimeout: timerMs.default(30_000).describe("Time each provider gets to stop and destroy at shutdown, in ms."),
+  operationTimeout: timerMs.default(30_000).describe("Bound on every single provider call and hook, in ms."),
 });
 /** Lifecycle manager settings. */
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
@@ -126,9 +101,8 @@ export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 export const LOG_DESTINATION_TYPES = ["console", "file", "remote"] as const;
 /** Schema of one `loggingConfig.destinations[]` entry. */
 export const logDestinationSchema = z.strictObject({
-  type: z.enum(LOG_DESTINATION_TYPES),
-  /** Transport options (a file path, a URL…), interpreted by the logging package. */
-  config: z.record(z.string(), z.unknown()).default({}),
+  type: z.enum(LOG_DESTINATION_TYPES).describe("Where entries go: console, file or remote."),
+  config: z.record(z.string(), z.unknown()).default({}).describe("Transport options (a file path, a URL…), interpreted by the logging package."),
 });
 /** One log destination. */
 export type LogDestination = z.infer<typeof logDestinationSchema>;
@@ -148,65 +122,49 @@ const regexSourceSchema = z.string().refine(
 
 /** Schema of `loggingConfig`. */
 export const loggingConfigSchema = z.strictObject({
-  level: logLevelSchema.default("info"),
-  includeTimestamps: z.boolean().default(true),
-  includeMetadata: z.boolean().default(true),
-  destinations: z.array(logDestinationSchema).default(() => [{ type: "console" as const, config: {} }]),
-  /** Regular-expression sources; matching text is redacted from every log entry. */
-  redactPatterns: z.array(regexSourceSchema).default(() => []),
+  level: logLevelSchema.default("info").describe("Least severe level written."),
+  includeTimestamps: z.boolean().default(true).describe("Prefix each entry with its ISO time."),
+  includeMetadata: z.boolean().default(true).describe("Write each entry's structured metadata."),
+  destinations: z.array(logDestinationSchema).default(() => [{ type: "console" as const, config: {} }]).describe("Log destinations, each with its transport options."),
+  redactPatterns: z.array(regexSourceSchema).default(() => []).describe("Regular-expression sources; matching text is redacted from every log entry."),
 });
 /** Logging settings. */
 export type LoggingConfig = z.infer<typeof loggingConfigSchema>;
 
 /** Schema of `securityConfig.encryption`. */
 export const encryptionConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  /** Only AES-256-GCM is supported. */
-  algorithm: z.literal("aes-256-gcm").default("aes-256-gcm"),
-  keyRotationDays: positiveInt.default(90),
-  /**
-   * The key (base64 of 32 bytes), usually a `${ENV_VAR}` reference the host interpolates. When
-   * absent the sessions package reads `ESPADA_INFRA_ENCRYPTION_KEY`, else generates a keyring.
-   */
-  key: z.string().min(1).optional(),
-  /** Earlier keys (base64 of 32 bytes), still used to decrypt records sealed before a rotation. */
-  previousKeys: z.array(z.string().min(1)).optional(),
+  enabled: z.boolean().default(true).describe("Encrypt persisted sessions and credentials at rest."),
+  algorithm: z.literal("aes-256-gcm").default("aes-256-gcm").describe("Only AES-256-GCM is supported."),
+  keyRotationDays: positiveInt.default(90).describe("Days after which a new key should replace the current one."),
+  key: z.string().min(1).optional().describe("The key (base64 of 32 bytes), usually a `${ENV_VAR}` reference the host interpolates. When absent the sessions package reads `ESPADA_INFRA_ENCRYPTION_KEY`, else generates a keyring."),
+  previousKeys: z.array(z.string().min(1)).optional().describe("Earlier keys (base64 of 32 bytes), still used to decrypt records sealed before a rotation."),
 });
 /** Encryption-at-rest settings. */
 export type EncryptionConfig = z.infer<typeof encryptionConfigSchema>;
 
 /** Schema of `securityConfig.audit`. */
 export const auditConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  logAllCommands: z.boolean().default(true),
-  /** Record parameter values marked sensitive (off: they are redacted). */
-  logSensitiveData: z.boolean().default(false),
-  /**
-   * When the audit sink cannot record, read-only operations (`monitor`, `cost`, dry runs) still run.
-   * Mutating operations never do (fail closed). Absent or false: nothing runs unaudited.
-   */
-  readOnlyWhenUnavailable: z.boolean().optional(),
+  enabled: z.boolean().default(true).describe("Record an audit trail."),
+  logAllCommands: z.boolean().default(true).describe("Audit read-only commands too, not only changes."),
+  logSensitiveData: z.boolean().default(false).describe("Record parameter values marked sensitive (off: they are redacted)."),
+  readOnlyWhenUnavailable: z.boolean().optional().describe("When the audit sink cannot record, read-only operations (`monitor`, `cost`, dry runs) still run. Mutating operations never do (fail closed). Absent or false: nothing runs unaudited."),
 });
 /** Audit settings. */
 export type AuditConfig = z.infer<typeof auditConfigSchema>;
 
 /** Schema of `securityConfig.access`. */
 export const accessConfigSchema = z.strictObject({
-  requireMfa: z.boolean().default(false),
+  requireMfa: z.boolean().default(false).describe("Require multi-factor authentication of the caller."),
 });
 /** Access settings. */
 export type AccessConfig = z.infer<typeof accessConfigSchema>;
 
 /** Schema of `securityConfig`. */
 export const securityConfigSchema = z.strictObject({
-  encryption: encryptionConfigSchema.prefault({}),
-  audit: auditConfigSchema.prefault({}),
-  access: accessConfigSchema.prefault({}),
-  /**
-   * Policies of the security facade (roles, deny rules, windows, approval chains, break-glass, risk).
-   * Optional, so the spec's defaults stay as they are; absent means `securityPoliciesSchema`'s defaults.
-   */
-  policies: securityPoliciesSchema.optional(),
+  encryption: encryptionConfigSchema.prefault({}).describe("Encryption at rest."),
+  audit: auditConfigSchema.prefault({}).describe("Audit trail."),
+  access: accessConfigSchema.prefault({}).describe("Caller access requirements."),
+  policies: securityPoliciesSchema.optional().describe("Policies of the security facade (roles, deny rules, windows, approval chains, break-glass, risk). Optional, so the spec's defaults stay as they are; absent means `securityPoliciesSchema`'s defaults."),
 });
 /** Security settings. */
 export type SecurityConfig = z.infer<typeof securityConfigSchema>;
@@ -216,34 +174,23 @@ const directory = z.string().min(1).max(4096);
 
 /** Schema of one `discoveryConfig.remoteRegistries[]` entry: an HTTP(S) plugin index. */
 export const remoteRegistryConfigSchema = z.strictObject({
-  /** URL of the index (JSON listing plugins, versions and sha512 integrity). */
-  url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }),
-  /** Request timeout in ms; defaults to `discoveryConfig.remoteTimeout`. */
-  timeout: timerMs.optional(),
-  /** Extra request headers (an auth token…); sent only to the index's own origin, never logged. */
-  headers: z.record(z.string(), z.string()).default({}),
+  url: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).describe("URL of the index (JSON listing plugins, versions and sha512 integrity)."),
+  timeout: timerMs.optional().describe("Request timeout in ms; defaults to `discoveryConfig.remoteTimeout`."),
+  headers: z.record(z.string(), z.string()).default({}).describe("Extra request headers (an auth token…); sent only to the index's own origin, never logged."),
 });
 /** One remote plugin index. */
 export type RemoteRegistryConfig = z.infer<typeof remoteRegistryConfigSchema>;
 
 /** Schema of `discoveryConfig`: where plugin discovery looks and how long it caches. */
 export const discoveryConfigSchema = z.strictObject({
-  /** Discovery on or off (off: `discover()` finds nothing). */
-  enabled: z.boolean().default(true),
-  /** Plugin folders shipped with the installation (highest precedence). */
-  bundledDirs: z.array(directory).default(() => []),
-  /** `node_modules` folders whose packages may declare a plugin in their package.json. */
-  installedDirs: z.array(directory).default(() => ["node_modules"]),
-  /** Further plugin folders on disk. */
-  localDirs: z.array(directory).default(() => []),
-  /** Remote plugin indexes (lowest precedence). */
-  remoteRegistries: z.array(remoteRegistryConfigSchema).default(() => []),
-  /** How long a discovery result is reused, in ms (0: never cached). */
-  cacheTtl: z.number().int().nonnegative().default(60_000),
-  /** Timeout of a remote request, in ms. */
-  remoteTimeout: timerMs.default(10_000),
-  /** Largest manifest file read, in bytes. */
-  maxManifestBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+  enabled: z.boolean().default(true).describe("Discovery on or off (off: `discover()` finds nothing)."),
+  bundledDirs: z.array(directory).default(() => []).describe("Plugin folders shipped with the installation (highest precedence)."),
+  installedDirs: z.array(directory).default(() => ["node_modules"]).describe("`node_modules` folders whose packages may declare a plugin in their package.json."),
+  localDirs: z.array(directory).default(() => []).describe("Further plugin folders on disk."),
+  remoteRegistries: z.array(remoteRegistryConfigSchema).default(() => []).describe("Remote plugin indexes (lowest precedence)."),
+  cacheTtl: z.number().int().nonnegative().default(60_000).describe("How long a discovery result is reused, in ms (0: never cached)."),
+  remoteTimeout: timerMs.default(10_000).describe("Timeout of a remote request, in ms."),
+  maxManifestBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024).describe("Largest manifest file read, in bytes."),
 });
 /** Discovery settings, every default filled in. */
 export type DiscoveryConfig = z.infer<typeof discoveryConfigSchema>;
@@ -252,24 +199,18 @@ export type DiscoveryConfigInput = z.input<typeof discoveryConfigSchema>;
 
 /** Schema of `conversationConfig`: the chat pipeline (`@espada/infra-conversation`). */
 export const conversationConfigSchema = z.strictObject({
-  /** The conversational pipeline on or off. */
-  enabled: z.boolean().default(true),
-  /** `mutating`: every change started from chat is confirmed; `risky`: only destructive, production, medium+ risk or unsure ones. */
-  confirmationPolicy: z.enum(["mutating", "risky"]).default("mutating"),
-  /** How long a confirmation waits for the user, in ms. */
-  confirmationTtl: timerMs.default(300_000),
-  /** Time limit of one call to a plugged-in language model, in ms. */
-  modelTimeout: timerMs.default(2_000),
-  /** IANA time zone that "2am" and "tomorrow" are read in. */
+  enabled: z.boolean().default(true).describe("The conversational pipeline on or off."),
+  confirmationPolicy: z.enum(["mutating", "risky"]).default("mutating").describe("`mutating`: every change started from chat is confirmed; `risky`: only destructive, production, medium+ risk or unsure ones."),
+  confirmationTtl: timerMs.default(300_000).describe("How long a confirmation waits for the user, in ms."),
+  modelTimeout: timerMs.default(2_000).describe("Time limit of one call to a plugged-in language model, in ms."),
   timeZone: z
     .string()
     .min(1)
     .default("UTC")
-    .refine((tz) => isTimeZone(tz), { message: "must be an IANA time zone such as UTC or Europe/Berlin" }),
-  /** Conversations whose context is kept at once (least recently used dropped). */
-  maxConversations: positiveInt.default(1_000),
-  /** Below this classifier confidence the pipeline asks what the user means. */
-  minConfidence: z.number().min(0).max(1).default(0.42),
+    .refine((tz) => isTimeZone(tz), { message: "must be an IANA time zone such as UTC or Europe/Berlin" })
+    .describe('IANA time zone that "2am" and "tomorrow" are read in.'),
+  maxConversations: positiveInt.default(1_000).describe("Conversations whose context is kept at once (least recently used dropped)."),
+  minConfidence: z.number().min(0).max(1).default(0.42).describe("Below this classifier confidence the pipeline asks what the user means."),
 });
 /** Conversation settings, every default filled in. */
 export type ConversationConfig = z.infer<typeof conversationConfigSchema>;
@@ -318,12 +259,10 @@ const sectionShape = Object.fromEntries(Object.entries(CONFIG_SECTIONS as Readon
  */
 export const infrastructureConfigSchema = z
   .strictObject({
-    /** The extension switch of the spec's install snippet. */
-    enabled: z.boolean().default(true),
-    providers: z.array(providerConfigSchema).default(() => []),
-    defaultProvider: providerIdSchema.optional(),
-    /** Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent. */
-    stateDir: z.string().min(1).optional(),
+    enabled: z.boolean().default(true).describe("The extension switch of the spec's install snippet."),
+    providers: z.array(providerConfigSchema).default(() => []).describe("The providers to create and start."),
+    defaultProvider: providerIdSchema.optional().describe("The provider a command without one goes to."),
+    stateDir: z.string().min(1).optional().describe("Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent."),
     ...sectionShape,
   })
   // The cross-field rules run even when other fields failed, so one pass reports every problem;
