@@ -36,7 +36,7 @@ step "module cycles (dpdm)"                          pnpm cycles
 step "type-check (sources + tests)"                  pnpm typecheck
 step "lint (typescript-eslint, type-checked)"        pnpm lint
 step "TSDoc on every export"                         pnpm tsdoc
-step "configuration reference matches the schema"    node tooling/scripts/gen-config-reference.mjs --check
+step "reference docs match core (config, error codes)" node tooling/scripts/gen-reference-docs.mjs --check
 step "tests (vitest)"                                run_tests
 step "publint --strict + attw --profile esm-only"    pnpm package:check
 step "pack sdk + core, install alone in a scratch project, type-check and run the spec's SDK examples" pnpm pack:smoke
