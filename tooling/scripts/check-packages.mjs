@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs `publint --strict` and `attw --pack --profile esm-only` on every published package.
+// Runs `publint --strict` and `attw --pack --profile esm-only` on every published package, then checks
+// that its tarball stands on its own: every source map's sources are in the tarball, and every
+// relative link of its README points at a file in the tarball (no repository-only paths).
 import { readdirSync, readFileSync, existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, normalize, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 
 const bin = (name) => resolve("node_modules", ".bin", name);
@@ -23,6 +25,43 @@ for (const dir of readdirSync("packages")) {
       failed += 1;
       console.error(`!! ${tool} failed for ${pkg.name}`);
     }
+  }
+}
+
+/** Problems of a packed package: source maps or README links that point outside the tarball. */
+function tarballProblems(cwd) {
+  const [report] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  const files = new Set(report.files.map((file) => normalize(file.path)));
+  const problems = [];
+  for (const file of files) {
+    if (!file.endsWith(".map")) continue;
+    const map = JSON.parse(readFileSync(join(cwd, file), "utf8"));
+    for (const source of map.sources ?? []) {
+      const target = normalize(join(dirname(file), map.sourceRoot ?? "", source));
+      if (!files.has(target)) problems.push(`${file}: source ${source} is not in the tarball`);
+    }
+  }
+  const readme = readFileSync(join(cwd, "README.md"), "utf8");
+  for (const [, link] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (/^[a-z]+:/i.test(link) || link.startsWith("#")) continue;
+    const target = normalize(link.split("#")[0]);
+    if (!files.has(target) && ![...files].some((file) => file.startsWith(`${target}/`)))
+      problems.push(`README.md links to ${link}, which is not in the tarball (use an absolute URL)`);
+  }
+  return problems;
+}
+
+for (const dir of readdirSync("packages")) {
+  const pkgFile = join("packages", dir, "package.json");
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
+  if (pkg.private) continue;
+  process.stdout.write(`\n== tarball ${pkg.name}\n`);
+  const problems = tarballProblems(join("packages", dir));
+  if (problems.length === 0) console.log("source maps and README links resolve inside the tarball");
+  else {
+    failed += 1;
+    for (const problem of problems) console.error(`!! ${problem}`);
   }
 }
 if (failed > 0) {
