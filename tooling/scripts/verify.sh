@@ -34,7 +34,7 @@ run_tests() {
 step "build (tsc -b)"                                pnpm build
 step "module cycles (dpdm)"                          pnpm cycles
 step "package boundaries (libraries import only core)" pnpm boundaries
-step "monorepo hygiene (sherif)"                     pnpm exec sherif
+step "monorepo hygiene (sherif)"                     pnpm sherif
 step "type-check (sources + tests)"                  pnpm typecheck
 step "lint (typescript-eslint, type-checked)"        pnpm lint
 step "TSDoc on every export"                         pnpm tsdoc
