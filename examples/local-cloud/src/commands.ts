@@ -83,10 +83,20 @@ export const createDatabase = defineCommand()
   .example("An orders database", { name: "orders", schema: "create table orders (id integer primary key, item text)" })
   .build();
 
-/** `query-database`: runs one SQL statement (rows for a query, changes otherwise). */
+/** `query-database`: runs one read-only SQL statement and returns its rows (a write is refused). */
 export const queryDatabase = defineCommand()
-  .id("query-database").name("Query Database").category("manage")
-  .description("Runs one SQL statement against a database")
+  .id("query-database").name("Query Database").category("monitor")
+  .description("Runs one read-only SQL query against a database")
+  .resourceRefParam("database", "Database name or id", { required: true, resourceType: "database" })
+  .stringParam("sql", "One SQL query", { required: true, max: 100_000 })
+  .arrayParam("args", "Positional statement parameters")
+  .resourceTypes("database").supportsDryRun()
+  .build();
+
+/** `execute-sql`: runs one SQL statement that may write; a snapshot is taken first, so it can be rolled back. */
+export const executeSql = defineCommand()
+  .id("execute-sql").name("Execute SQL").category("manage")
+  .description("Runs one SQL statement that may change a database (snapshot taken first)")
   .resourceRefParam("database", "Database name or id", { required: true, resourceType: "database" })
   .stringParam("sql", "One SQL statement", { required: true, max: 100_000 })
   .arrayParam("args", "Positional statement parameters")

@@ -57,8 +57,8 @@ export async function createDatabaseFile(database: string, file: string, schema:
 }
 
 /** Runs one statement: a query returns rows (at most 200), anything else the number of changed rows. */
-export function runSql(database: string, file: string, sql: string, params: readonly unknown[] = []): SqlResult {
-  return withDatabase(database, file, {}, (db) => {
+export function runSql(database: string, file: string, sql: string, params: readonly unknown[] = [], options: { readonly?: boolean } = {}): SqlResult {
+  return withDatabase(database, file, { readonly: options.readonly ?? false }, (db) => {
     const stmt = db.prepare(sql);
     if (stmt.reader) {
       const rows: Record<string, unknown>[] = [];

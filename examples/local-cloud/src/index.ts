@@ -9,5 +9,5 @@ export type { Replica, ReplicaExit, ReplicaHealth, SupervisorOptions } from "./c
 export type { SnapshotMeta, UndoRecord } from "./snapshots.js";
 export {
   createBucket, putObject, deleteBucket, createInstance, scaleInstance, stopInstance, startInstance, deleteInstance,
-  createDatabase, queryDatabase, deleteDatabase, createSnapshot, listSnapshots, restoreSnapshot, rollbackOperation, listResources,
+  createDatabase, queryDatabase, executeSql, deleteDatabase, createSnapshot, listSnapshots, restoreSnapshot, rollbackOperation, listResources,
 } from "./commands.js";

@@ -167,7 +167,8 @@ describe("local-cloud: real local resources", () => {
   it("databases are SQLite files: schema, queries, writes rolled back from their snapshot", async () => {
     const cloud = await open();
     expectSuccess(await run(cloud, "create-database", { name: "orders", schema: "create table orders (id integer primary key, item text not null)" }));
-    const insert = await run(cloud, "query-database", { database: "orders", sql: "insert into orders (item) values (?), (?)", args: ["tea", "cake"] }, { executionId: "exec-insert" });
+    expectFailure(await run(cloud, "query-database", { database: "orders", sql: "delete from orders" }), "INVALID_STATE");
+    const insert = await run(cloud, "execute-sql", { database: "orders", sql: "insert into orders (item) values (?), (?)", args: ["tea", "cake"] }, { executionId: "exec-insert" });
     expect(expectSuccess(insert)).toMatchObject({ kind: "changes", changes: 2 });
     expect(insert.rollbackAvailable).toBe(true);
     const rows = expectSuccess(await run(cloud, "query-database", { database: "db-orders", sql: "select item from orders order by id" }));
@@ -186,7 +187,7 @@ describe("local-cloud: real local resources", () => {
   it("a corrupt SQLite file gives a typed DATABASE_CORRUPT failure and a degraded health item, and a snapshot restores it", async () => {
     const cloud = await open();
     expectSuccess(await run(cloud, "create-database", { name: "ledger", schema: "create table entries (amount integer)" }));
-    expectSuccess(await run(cloud, "query-database", { database: "ledger", sql: "insert into entries values (42)" }));
+    expectSuccess(await run(cloud, "execute-sql", { database: "ledger", sql: "insert into entries values (42)" }));
     const snap = expectSuccess(await run(cloud, "create-snapshot", { resource: "db-ledger" })) as { id: string };
 
     await writeFile(join(stateDir, "databases", "ledger.sqlite"), Buffer.from("this is not a database, just junk bytes ".repeat(200)));

@@ -38,7 +38,7 @@ try {
   console.log(`health: ${health.status}\n${health.checks.map((c) => `     ${c.name}: ${c.status}${c.message === undefined ? "" : ` (${c.message})`}`).join("\n")}`);
   await run("scale 'web' to 3 again (replaces the dead process)", "scale-instance", { instance: "web", replicas: 3 });
   await run("create database 'orders'", "create-database", { name: "orders", schema: "create table orders (id integer primary key, item text)" });
-  await run("insert two orders (snapshot taken first)", "query-database", { database: "orders", sql: "insert into orders (item) values ('tea'), ('cake')" }, { executionId: "demo-insert" });
+  await run("insert two orders (snapshot taken first)", "execute-sql", { database: "orders", sql: "insert into orders (item) values ('tea'), ('cake')" }, { executionId: "demo-insert" });
   await run("read them back", "query-database", { database: "orders", sql: "select * from orders" });
   await run("roll the insert back", "rollback-operation", { executionId: "demo-insert" });
   await run("read again", "query-database", { database: "orders", sql: "select count(*) as n from orders" });

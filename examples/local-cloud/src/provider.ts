@@ -260,18 +260,27 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
       });
     }));
 
-    this.registerCommand(implementCommand(c.queryDatabase, (p, ctx) => {
+    this.registerCommand(implementCommand(c.queryDatabase, (p) => {
+      const name = nameOf("database", p.database);
+      return this.#locked(resourceId("database", name), () => {
+        const file = this.paths.database(name);
+        const reader = withDatabase(name, file, { readonly: true }, (db) => db.prepare(p.sql).reader);
+        if (!reader) throw new LocalCloudError("INVALID_STATE", "query-database runs read-only queries; use execute-sql to change data", { database: name });
+        return Promise.resolve(success(runSql(name, file, p.sql, p.args ?? [], { readonly: true })));
+      });
+    }));
+
+    this.registerCommand(implementCommand(c.executeSql, (p, ctx) => {
       const name = nameOf("database", p.database);
       const id = resourceId("database", name);
       return this.#locked(id, async () => {
         const file = this.paths.database(name);
-        if (!(await exists(file))) throw new LocalCloudError("NOT_FOUND", `no database "${name}"`, { database: name });
         const reader = withDatabase(name, file, { readonly: true }, (db) => db.prepare(p.sql).reader);
-        if (reader) return success(runSql(name, file, p.sql, p.args ?? []));
+        if (reader) return success(runSql(name, file, p.sql, p.args ?? [], { readonly: true }));
         // A write: snapshot first, so the statement can be rolled back.
-        const snapshot = await this.#snapshot("database", name, "before query-database", ctx);
+        const snapshot = await this.#snapshot("database", name, "before execute-sql", ctx);
         const result = runSql(name, file, p.sql, p.args ?? []);
-        await this.#recordUndo(ctx, "query-database", id, { kind: "restore", snapshotId: snapshot.id });
+        await this.#recordUndo(ctx, "execute-sql", id, { kind: "restore", snapshotId: snapshot.id });
         await this.#refresh("database", name);
         return success({ ...result, snapshotId: snapshot.id }, [id], { rollbackAvailable: true });
       });
