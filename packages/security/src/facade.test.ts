@@ -237,7 +237,30 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
   it("refuses invalid policies at creation with paths", async () => {
     await expect(InfrastructureSecurityFacade.create({ store: memoryStore(), policies: { roles: [{ id: "x", permissions: ["infra:fly"] }] } as never, audit: false })).rejects.toMatchObject({
       code: "CONFIG_INVALID",
-      issues: expect.arrayContaining([expect.objectContaining({ path: "roles[0].permissions[0]" }), expect.objectContaining({ code: "UNKNOWN_ROLE", path: "approvalChains[0].steps[0].role" })]) as unknown,
+      issues: expect.arrayContaining([expect.objectContaining({ path: "roles[0].permissions[0]" }), expect.objectContaining({ code: "UNKNOWN_ROLE", path: "approvalChains" })]) as unknown,
+    });
+  });
+
+  it("builds itself from core's securityConfig section: policies, audit on/off, read-only fallback, full paths on errors", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = memoryStore(clock);
+    const f = await InfrastructureSecurityFacade.fromConfig(
+      { audit: { enabled: true, readOnlyWhenUnavailable: true }, policies: { assignments: [{ userId: "dev", roleId: "developer" }] } },
+      { store, auditKey: KEY, now: clock.now, timers: false },
+    );
+    expect((await f.checkOperation(req())).outcome).toBe("allowed");
+    expect(f.auditLog?.size).toBe(1);
+    expect(f.policies.assignments).toEqual([{ userId: "dev", roleId: "developer" }]);
+    await f.close();
+    const off = await InfrastructureSecurityFacade.fromConfig({ audit: { enabled: false } }, { store: memoryStore(clock), now: clock.now, timers: false });
+    expect(off.auditLog).toBeUndefined();
+    expect((await off.checkOperation(req())).outcome).toBe("denied"); // default policies: nobody is assigned
+    await expect(InfrastructureSecurityFacade.fromConfig({ policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] }, typo: 1 }, { store: memoryStore() })).rejects.toMatchObject({
+      code: "CONFIG_INVALID",
+      issues: expect.arrayContaining([
+        expect.objectContaining({ code: "UNKNOWN_ROLE", path: "securityConfig.policies.approvalChains" }),
+        expect.objectContaining({ path: "securityConfig.typo" }),
+      ]) as unknown,
     });
   });
 

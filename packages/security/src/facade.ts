@@ -13,7 +13,16 @@ import type {
   SecurityPoliciesInput,
   StateStore,
 } from "@espada/infra-core";
-import { cancelledError, ConfigValidationError, InfrastructureError, isRecord, securityPoliciesSchema, toJsonObject, toValidationIssues } from "@espada/infra-core";
+import {
+  cancelledError,
+  ConfigValidationError,
+  InfrastructureError,
+  isRecord,
+  securityPoliciesSchema,
+  toJsonObject,
+  toValidationIssues,
+  validateSecurityConfig,
+} from "@espada/infra-core";
 import { InfrastructureApprovalManager } from "./approvals.js";
 import type { ApprovalRequest } from "./approvals.js";
 import { InfrastructureAuditLogger } from "./audit.js";
@@ -50,6 +59,18 @@ export interface SecurityFacadeOptions {
   /** Problems found while opening (records adopted by the audit log…). */
   readonly onProblem?: (message: string) => void;
 }
+
+/**
+ * Options of {@link InfrastructureSecurityFacade.fromConfig}: what a host adds to its `securityConfig`
+ * section (the store, the audit key, clock and listeners). Policies, whether audit is on and the
+ * read-only fallback come from the section.
+ */
+export type SecurityFacadeConfigOptions = Omit<SecurityFacadeOptions, "policies" | "audit" | "readOnlyWhenAuditUnavailable"> & {
+  /** The audit key (see {@link InfrastructureAuditLogger.open}); absent: `ESPADA_INFRA_AUDIT_KEY`, else one kept in the store. */
+  readonly auditKey?: Uint8Array | string;
+  /** Environment to read `ESPADA_INFRA_AUDIT_KEY` from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+};
 
 /** Options of one check. */
 export interface CheckOptions {
@@ -137,6 +158,28 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     await facade.approvals.load();
     await facade.rollback.load();
     return facade;
+  }
+
+  /**
+   * Builds the facade from core's `securityConfig` section (raw or already parsed), validated by
+   * core's one validator: `policies` (absent: the documented defaults), `audit.enabled` (false turns
+   * the audit log off) and `audit.readOnlyWhenUnavailable`. An invalid section throws
+   * `ConfigValidationError` whose issues name full paths (`securityConfig.policies.roles[0].id`).
+   */
+  static async fromConfig(securityConfig: unknown, options: SecurityFacadeConfigOptions): Promise<InfrastructureSecurityFacade> {
+    const parsed = validateSecurityConfig(securityConfig ?? {});
+    if (!parsed.success) {
+      const issues = parsed.errors.map((issue) => ({ ...issue, path: issue.path === undefined ? "securityConfig" : `securityConfig.${issue.path}` }));
+      throw new ConfigValidationError("securityConfig is invalid", issues);
+    }
+    const config = parsed.data;
+    const { auditKey, env, ...rest } = options;
+    return InfrastructureSecurityFacade.create({
+      ...rest,
+      ...(config.policies === undefined ? {} : { policies: config.policies }),
+      audit: config.audit.enabled ? { ...(auditKey === undefined ? {} : { key: auditKey }), ...(env === undefined ? {} : { env }) } : false,
+      readOnlyWhenAuditUnavailable: config.audit.readOnlyWhenUnavailable ?? false,
+    });
   }
 
   /** The policies in force. */

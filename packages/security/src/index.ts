@@ -22,5 +22,5 @@ export type { RollbackStatus, RollbackStepInput, RollbackPlanInput, RollbackPlan
 export { compileSchedule, isScheduleOpen, localTime } from "./time.js";
 export type { CompiledSchedule, LocalTime } from "./time.js";
 export { InfrastructureSecurityFacade } from "./facade.js";
-export type { SecurityFacadeOptions, CheckOptions } from "./facade.js";
+export type { SecurityFacadeOptions, SecurityFacadeConfigOptions, CheckOptions } from "./facade.js";
 export { permissionFor, operationTypeOf } from "./operation.js";

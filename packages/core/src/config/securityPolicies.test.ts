@@ -57,6 +57,17 @@ describe("securityConfig.policies", () => {
     );
   });
 
+  it("names approvalChains when roles drop admin but the default chain (which needs admin) applies", () => {
+    const result = validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] } } });
+    expect(result.success).toBe(false);
+    const errors = result.success ? [] : result.errors;
+    expect(errors.map((e) => `${e.code} ${e.path ?? ""}`)).toEqual(["UNKNOWN_ROLE securityConfig.policies.approvalChains"]);
+    expect(errors[0]?.message).toMatch(/default chain.*"admin"/);
+    // written chains are checked step by step; with roles of their own there is no problem
+    expect(validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "ops", permissions: ["infra:approve"] }], approvalChains: [] } } }).success).toBe(true);
+    expect(validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "admin", permissions: ["infra:approve"] }] } } }).success).toBe(true);
+  });
+
   it("appears in the configuration's JSON Schema", () => {
     const schema = JSON.stringify(getInfrastructureConfigJsonSchema());
     expect(schema).toContain("approvalChains");

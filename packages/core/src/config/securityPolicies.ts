@@ -344,6 +344,16 @@ const DEFAULT_ROLES: z.input<typeof roleSchema>[] = [
   { id: "viewer", description: "Reads everything", permissions: ["infra:read", "infra:audit"] },
 ];
 
+/** The default chain's objects, so validation can tell a defaulted `approvalChains` from a written one. */
+const defaultChains = new WeakSet<object>();
+
+/** The default approval chains: `critical` risk anywhere needs 1 approver holding role `admin`. */
+function defaultApprovalChains(): z.infer<typeof approvalChainSchema>[] {
+  const chain = approvalChainSchema.parse({ id: "critical", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }] });
+  defaultChains.add(chain);
+  return [chain];
+}
+
 /** Schema of `securityConfig.policies`: every policy of the security facade. */
 export const securityPoliciesSchema = z
   .strictObject({
@@ -353,9 +363,8 @@ export const securityPoliciesSchema = z
     denyRules: z.array(denyRuleSchema).default(() => []),
     timeWindows: z.array(timeWindowSchema).default(() => []),
     blackouts: z.array(blackoutWindowSchema).default(() => []),
-    approvalChains: z
-      .array(approvalChainSchema)
-      .default(() => [approvalChainSchema.parse({ id: "critical", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }] })]),
+    /** Approval chains; default: one chain `critical` (critical risk anywhere → 1 approver with role `admin`). */
+    approvalChains: z.array(approvalChainSchema).default(defaultApprovalChains),
     breakGlass: z.array(breakGlassPolicySchema).default(() => [breakGlassPolicySchema.parse({ environment: "*" })]),
     risk: riskPolicySchema.prefault({}),
     /** Operations at or above this risk level need explicit confirmation (when no approval chain applies). */
@@ -405,6 +414,17 @@ function checkPolicyReferences(policies: unknown, ctx: z.RefinementCtx): void {
   });
   list("approvalChains").forEach((chain, i) => {
     if (!isRecord(chain)) return;
+    if (defaultChains.has(chain)) {
+      // `approvalChains` was not written: the default chain needs an `admin` role.
+      if (!roles.has("admin"))
+        ctx.addIssue({
+          code: "custom",
+          path: ["approvalChains"],
+          message: 'is not set, so the default chain applies (critical risk needs 1 approver with role "admin"), but roles has no "admin": add an "admin" role or set approvalChains',
+          params: { code: "UNKNOWN_ROLE" },
+        });
+      return;
+    }
     if (Array.isArray(chain.steps))
       (chain.steps as unknown[]).forEach((step, j) => {
         if (isRecord(step)) checkRole(step.role, ["approvalChains", i, "steps", j, "role"]);
