@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { InfrastructureEventMap, InfrastructureEventType } from "@espada/infra-core";
+import type { InfrastructureEventMap, InfrastructureEventType, SecurityPoliciesInput } from "@espada/infra-core";
 import { LocalCloudProvider, createLocalCloudFactory, localCloudMeta } from "@espada/examples-local-cloud";
 import { InfrastructureLoggerImpl } from "@espada/infra-logging";
 import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
@@ -42,20 +42,21 @@ export interface LocalStack {
  * the security facade on a file state store (its audit log included) as the executor's gate and
  * audit sink, and a JSON-lines log file: everything under `stateDir`.
  */
-export async function openLocalStack(stateDir: string): Promise<LocalStack> {
+export async function openLocalStack(stateDir: string, options: { readonly policies?: SecurityPoliciesInput } = {}): Promise<LocalStack> {
   const logger = new InfrastructureLoggerImpl({ level: "info", destinations: [{ type: "file", config: { path: join(stateDir, "logs", "infra.log") } }] });
   const registry = new InfrastructureProviderRegistry({ logger, lifecycle: { healthCheckInterval: 3_600_000 } });
   const events: LocalStack["events"] = [];
   registry.events.on("*", (type, event) => events.push({ type, event }));
   const sessions = await createInfrastructureSessionManager({ stateDirectory: join(stateDir, "sessions"), events: registry.events, logger });
   const securityStore = await FileStateStore.open({ directory: join(stateDir, "security") });
-  const security = await InfrastructureSecurityFacade.create({ store: securityStore, policies: DEMO_POLICIES });
+  const security = await InfrastructureSecurityFacade.create({ store: securityStore, policies: options.policies ?? DEMO_POLICIES });
   registry.registerFactory(localCloudMeta, createLocalCloudFactory());
   await registry.createAndInitializeProvider(localCloudMeta.id, {
     instanceId: LOCAL_INSTANCE,
     settings: { stateDir: join(stateDir, "local-cloud") },
     auth: { method: "custom", credentials: {} },
   });
+  await registry.lifecycle.checkHealth(LOCAL_INSTANCE);
   const executor = createCommandExecutor({ providers: registry, gate: security, audit: security, sessions, events: registry.events, logger });
   return {
     stateDir,
