@@ -163,6 +163,19 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     expect(result.problems).toEqual([{ location: join(dir, "gone"), source: "local", message: "plugin directory does not exist", field: "localDirs[0]" }]);
   });
 
+  it("handles more plugin directories than one batch holds, each once, with links to a sibling in another batch", async () => {
+    const count = 600; // more than two batches of directories
+    for (let i = 0; i < count; i++) writePlugin(join(dir, "many", `p-${String(i).padStart(3, "0")}`), `plugin-${i}`, [`prov-${i}`]);
+    // A link sorted into the last batch points at a directory of the first one; a broken manifest in a later batch.
+    symlinkSync(join(dir, "many", "p-000"), join(dir, "many", "z-link"));
+    writeFiles(join(dir, "many", "p-599"), { "infrastructure.plugin.json": "{ not json" });
+    const result = await discoverer({ localDirs: ["many"] }).discover();
+    expect(result.providers).toHaveLength(count - 1);
+    expect(new Set(result.providers.map((p) => p.meta.id)).size).toBe(count - 1);
+    expect(result.providers.map((p) => p.meta.id).slice(0, 3)).toEqual(["prov-0", "prov-1", "prov-2"]);
+    expect(result.problems).toEqual([expect.objectContaining({ location: join(dir, "many", "p-599", "infrastructure.plugin.json"), source: "local" })]);
+  });
+
   it("finds nothing when disabled", async () => {
     writePlugin(join(dir, "p", "a"), "a", ["a"]);
     expect(await discoverer({ localDirs: ["p"], enabled: false }).discover()).toMatchObject({ providers: [], problems: [] });

@@ -42,6 +42,7 @@ import {
 } from "./manifest.js";
 import type { ManifestFileName } from "./manifest.js";
 import { childPath, describeFsError, readSmallFile, realPath, resolveEntry } from "./paths.js";
+import type { FsResult } from "./paths.js";
 import { httpGet } from "./http.js";
 import { MAX_INDEX_BYTES, fetchVerifiedArtifact, importModuleBytes } from "./remote.js";
 
@@ -85,16 +86,55 @@ interface Candidate {
   readonly pluginVersion: string;
 }
 
+/** A declared local entry waiting for its file-system check (done in one batch after the walk). */
+interface PendingEntry {
+  readonly realDir: string;
+  readonly entry: string;
+  readonly file: string;
+  readonly field: string;
+  readonly source: DiscoverySource;
+  readonly plugin: PluginInfo;
+  readonly meta: ProviderMeta;
+  readonly exportName: string | undefined;
+  readonly pluginVersion: string;
+  readonly order: number;
+}
+
+/** A directory that may hold a plugin, and the manifest names to look for in it. */
+interface DirJob {
+  readonly dir: string;
+  /** Its real path when already known (a plain directory under a real root). */
+  readonly knownReal: string | undefined;
+  readonly source: DiscoverySource;
+  readonly names: readonly ManifestFileName[];
+}
+
+/** The first manifest file found in a plugin directory: its text, or why it could not be read. */
+interface ManifestRead {
+  readonly job: DirJob;
+  readonly realDir: string;
+  /** Index of `name` in `job.names`. */
+  readonly index: number;
+  readonly name: ManifestFileName;
+  readonly file: string;
+  readonly read: FsResult<string>;
+}
+
+const PACKAGE_JSON_ONLY: readonly ManifestFileName[] = ["package.json"];
+
 interface RunState {
   readonly candidates: Candidate[];
+  readonly pending: PendingEntry[];
   readonly problems: DiscoveryProblem[];
   readonly seenDirs: Set<string>;
   readonly signal: AbortSignal;
   order: number;
-  sinceYield: number;
 }
 
-const YIELD_EVERY = 64;
+/** Directories handled per batch (then the run yields to the event loop). */
+const YIELD_EVERY = 256;
+/** Most manifest text (UTF-16 code units) read ahead of parsing in one batch. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Parses on zod's fast path; only a failure is parsed again with `reportInput` (a missing key told from a wrong type). */
 function parseReporting<T extends z.ZodType>(schema: T, value: unknown): z.ZodSafeParseResult<z.output<T>> {
@@ -204,7 +244,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   async #run(): Promise<PluginDiscoveryResult> {
     const started = this.#now();
-    const state: RunState = { candidates: [], problems: [], seenDirs: new Set(), signal: this.#closer.signal, order: 0, sinceYield: 0 };
+    const state: RunState = { candidates: [], pending: [], problems: [], seenDirs: new Set(), signal: this.#closer.signal, order: 0 };
     if (this.config.enabled) {
       // Remote requests go out first and progress while the local walk yields to the event loop.
       const remote = this.config.remoteRegistries.map((registry, index) =>
@@ -220,6 +260,9 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         // Only an abort is meant to stop a run; anything else is reported, never thrown.
         if (!state.signal.aborted) state.problems.push({ location: this.#cwd, source: "local", message: `discovery failed: ${toError(error).message}` });
       } finally {
+        // Entry checks run together after the walk: a tight loop of lstat calls keeps the kernel's
+        // path lookup warm, where interleaving them with JSON and schema work measured slower.
+        if (!state.signal.aborted) this.#verifyEntries(state);
         await Promise.all(remote);
       }
       if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
@@ -232,7 +275,6 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** Lets other work run (the remote requests, timers) every {@link YIELD_EVERY} directories, and honours an abort. */
   async #yield(state: RunState): Promise<void> {
-    state.sinceYield = 0;
     await yieldToLoop();
     if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
   }
@@ -270,18 +312,25 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** A folder is itself a plugin (it holds a manifest) or a folder of plugin directories. */
   async #scanPluginFolder(root: string, source: DiscoverySource, state: RunState): Promise<void> {
-    if (this.#scanPluginDir(root, root, source, state, MANIFEST_FILE_NAMES)) return;
+    if (this.#scanPluginDir({ dir: root, knownReal: root, source, names: MANIFEST_FILE_NAMES }, state)) return;
+    const batch: DirJob[] = [];
     for (const entry of this.#listDir(root, source, state)) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       // A plain directory under a real root is already a real path; only a symlink needs resolving.
       const path = childPath(root, entry.name);
-      this.#scanPluginDir(path, entry.isSymbolicLink() ? undefined : path, source, state, MANIFEST_FILE_NAMES);
-      if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
+      batch.push({ dir: path, knownReal: entry.isSymbolicLink() ? undefined : path, source, names: MANIFEST_FILE_NAMES });
+      if (batch.length >= YIELD_EVERY) await this.#flush(batch, state);
     }
+    await this.#flush(batch, state);
   }
 
   async #scanNodeModules(root: string, state: RunState): Promise<void> {
+    const batch: DirJob[] = [];
+    const add = async (path: string, link: boolean): Promise<void> => {
+      batch.push({ dir: path, knownReal: link ? undefined : path, source: "installed", names: PACKAGE_JSON_ONLY });
+      if (batch.length >= YIELD_EVERY) await this.#flush(batch, state);
+    };
     for (const entry of this.#listDir(root, "installed", state)) {
       if (entry.name.startsWith(".")) continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
@@ -293,38 +342,95 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         }
         for (const scoped of this.#listDir(scope.value, "installed", state)) {
           if (scoped.name.startsWith(".") || (!scoped.isDirectory() && !scoped.isSymbolicLink())) continue;
-          const path = join(scope.value, scoped.name);
-          this.#scanPluginDir(path, scoped.isSymbolicLink() ? undefined : path, "installed", state, ["package.json"]);
-          if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
+          await add(join(scope.value, scoped.name), scoped.isSymbolicLink());
         }
         continue;
       }
-      const path = childPath(root, entry.name);
-      this.#scanPluginDir(path, entry.isSymbolicLink() ? undefined : path, "installed", state, ["package.json"]);
-      if (++state.sinceYield >= YIELD_EVERY) await this.#yield(state);
+      await add(childPath(root, entry.name), entry.isSymbolicLink());
     }
+    await this.#flush(batch, state);
   }
 
   /**
-   * Reads the first manifest of `names` present in `dir`. Returns false when `dir` holds none of
-   * ours (not a plugin: no problem), true when it was handled (found, or reported as a problem).
+   * Handles a batch of plugin directories in two passes — first every manifest read (system calls
+   * back to back), then every parse and schema check — and yields to the event loop. Grouping like
+   * work measured faster than alternating file reads with JSON and zod work per directory.
    */
-  #scanPluginDir(dir: string, knownReal: string | undefined, source: DiscoverySource, state: RunState, names: readonly ManifestFileName[]): boolean {
-    let realDir = knownReal;
-    if (realDir === undefined) {
-      const real = realPath(dir);
-      if (!real.ok) {
-        state.problems.push({ location: dir, source, message: `plugin directory ${real.reason}` });
-        return true;
+  async #flush(batch: DirJob[], state: RunState): Promise<void> {
+    if (batch.length === 0) return;
+    const reads: ManifestRead[] = [];
+    let bytes = 0;
+    for (const job of batch) {
+      const realDir = this.#realDirOf(job, state);
+      if (realDir === undefined || state.seenDirs.has(realDir)) continue;
+      const read = this.#probe(realDir, job, 0);
+      if (read === undefined) continue;
+      reads.push(read);
+      // Bounded memory: at most BATCH_BYTES of manifest text is held before it is parsed.
+      if (read.read.ok) bytes += read.read.value.length;
+      if (bytes >= BATCH_BYTES) {
+        this.#considerAll(reads, state);
+        bytes = 0;
       }
-      realDir = real.value;
     }
+    batch.length = 0;
+    this.#considerAll(reads, state);
+    await this.#yield(state);
+  }
+
+  #considerAll(reads: ManifestRead[], state: RunState): void {
+    for (const read of reads) {
+      if (!state.seenDirs.has(read.realDir)) this.#consider(read, state);
+    }
+    reads.length = 0;
+  }
+
+  /** The real path of a job's directory, or undefined (a problem is recorded) when it cannot be resolved. */
+  #realDirOf(job: DirJob, state: RunState): string | undefined {
+    if (job.knownReal !== undefined) return job.knownReal;
+    const real = realPath(job.dir);
+    if (!real.ok) {
+      state.problems.push({ location: job.dir, source: job.source, message: `plugin directory ${real.reason}` });
+      return undefined;
+    }
+    return real.value;
+  }
+
+  /**
+   * Reads the first manifest of `names` present in `dir` (unbatched: the folder root itself). Returns
+   * false when `dir` holds none of ours (not a plugin: no problem), true when it was handled (found,
+   * or reported as a problem).
+   */
+  #scanPluginDir(job: DirJob, state: RunState): boolean {
+    const realDir = this.#realDirOf(job, state);
+    if (realDir === undefined) return true;
     if (state.seenDirs.has(realDir)) return true;
-    for (const name of names) {
+    const read = this.#probe(realDir, job, 0);
+    return read === undefined ? false : this.#consider(read, state);
+  }
+
+  /** Reads the first of `job.names` (from index `from`) present in `realDir`; undefined when none is. */
+  #probe(realDir: string, job: DirJob, from: number): ManifestRead | undefined {
+    for (let index = from; index < job.names.length; index++) {
+      const name = job.names[index] as ManifestFileName;
       const file = childPath(realDir, name);
       const read = readSmallFile(file, this.config.maxManifestBytes);
+      if (!read.ok && read.missing === true) continue;
+      return { job, realDir, index, name, file, read };
+    }
+    return undefined;
+  }
+
+  /**
+   * Parses a manifest read by {@link #probe}. A generic file name (`plugin.json`, `package.json`)
+   * without our key is not ours: the next name is probed. Returns as {@link #scanPluginDir}.
+   */
+  #consider(first: ManifestRead, state: RunState): boolean {
+    const { job, realDir } = first;
+    const { source } = job;
+    for (let current: ManifestRead | undefined = first; current !== undefined; current = this.#probe(realDir, job, current.index + 1)) {
+      const { read, file, name } = current;
       if (!read.ok) {
-        if (read.missing === true) continue;
         state.problems.push({ location: file, source, message: `manifest ${read.reason}`, field: name });
         state.seenDirs.add(realDir);
         return true;
@@ -410,30 +516,49 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         return;
       }
       ids.add(declared.meta.id);
-      const resolved = resolveEntry(realDir, declared.entry);
-      if (!resolved.ok) {
-        state.problems.push({ location: file, source, message: `entry "${declared.entry}" ${resolved.reason}`, field: `${field}.entry` });
-        return;
-      }
-      const entryPath = resolved.value;
-      const factory = createLazyFactory({
+      state.pending.push({
+        realDir,
+        entry: declared.entry,
+        file,
+        field: `${field}.entry`,
+        source,
+        plugin,
         meta: declared.meta,
-        ...(declared.export === undefined ? {} : { exportName: declared.export }),
-        location: entryPath,
+        exportName: declared.export,
+        pluginVersion: manifest.version,
+        order: state.order++,
+      });
+    });
+  }
+
+  /** Resolves every pending entry against its real plugin directory; one outside it, missing or not a file is a problem. */
+  #verifyEntries(state: RunState): void {
+    for (const pending of state.pending) {
+      const resolved = resolveEntry(pending.realDir, pending.entry);
+      if (!resolved.ok) {
+        state.problems.push({ location: pending.file, source: pending.source, message: `entry "${pending.entry}" ${resolved.reason}`, field: pending.field });
+        continue;
+      }
+      const { realDir, entry } = pending;
+      const factory = createLazyFactory({
+        meta: pending.meta,
+        ...(pending.exportName === undefined ? {} : { exportName: pending.exportName }),
+        location: resolved.value,
         load: async () => {
           // Checked again at import time: the directory may have changed since discovery.
-          const again = resolveEntry(realDir, declared.entry);
-          if (!again.ok) throw new Error(`entry "${declared.entry}" ${again.reason}`);
+          const again = resolveEntry(realDir, entry);
+          if (!again.ok) throw new Error(`entry "${entry}" ${again.reason}`);
           return (await import(pathToFileURL(again.value).href)) as unknown;
         },
       });
       state.candidates.push({
-        provider: { meta: declared.meta, factory, source, plugin, entry: entryPath, manifest: file },
-        rank: SOURCE_PRECEDENCE.indexOf(source),
-        order: state.order++,
-        pluginVersion: manifest.version,
+        provider: { meta: pending.meta, factory, source: pending.source, plugin: pending.plugin, entry: resolved.value, manifest: pending.file },
+        rank: SOURCE_PRECEDENCE.indexOf(pending.source),
+        order: pending.order,
+        pluginVersion: pending.pluginVersion,
       });
-    });
+    }
+    state.pending.length = 0;
   }
 
   async #scanRemote(registry: RemoteRegistryConfig, index: number, state: RunState): Promise<void> {
