@@ -16,7 +16,7 @@ import type { ResourceUpdate } from "./resourceTracker.js";
 import { defineCommand } from "./defineCommand.js";
 import { defineProvider } from "./defineProvider.js";
 import { failure, success, validation, validationIssuesOf } from "./results.js";
-import { createMockLogger, expectFailure, expectSuccess } from "./testing.js";
+import { createMockLogger, expectFailure, expectSuccess } from "./testing/helpers.js";
 
 const meta = defineProvider()
   .id("test-cloud")

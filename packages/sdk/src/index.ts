@@ -48,7 +48,7 @@ export {
   expectSuccess,
   expectFailure,
   ResultExpectationError,
-} from "./testing.js";
+} from "./testing/helpers.js";
 export type {
   CapturedLogEntry,
   MockLogger,
@@ -57,4 +57,4 @@ export type {
   RunProviderLifecycleOptions,
   ProviderLifecycleReport,
   SuccessDataCheck,
-} from "./testing.js";
+} from "./testing/helpers.js";

@@ -5,7 +5,7 @@ import type { ConfigValidationResult, HealthCheckItem, InfrastructureLogger, Lif
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { defineProvider } from "./defineProvider.js";
 import { failure, validation } from "./results.js";
-import { createMockLogger } from "./testing.js";
+import { createMockLogger } from "./testing/helpers.js";
 
 const meta = defineProvider().id("prop").name("Prop").version("1.0.0").category("custom").authMethods("token").build();
 const OPERATIONS = ["initialize", "start", "stop", "destroy", "healthCheck"] as const;

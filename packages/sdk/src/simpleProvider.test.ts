@@ -5,7 +5,7 @@ import { defineProvider } from "./defineProvider.js";
 import { failure, success, validation } from "./results.js";
 import { createSimpleProvider } from "./simpleProvider.js";
 import type { SimpleProviderOptions } from "./simpleProvider.js";
-import { createMockLogger, expectFailure, expectSuccess, runProviderLifecycle } from "./testing.js";
+import { createMockLogger, expectFailure, expectSuccess, runProviderLifecycle } from "./testing/helpers.js";
 
 const meta = defineProvider()
   .id("my-cloud")
@@ -181,9 +181,17 @@ describe("createSimpleProvider", () => {
     expect(await strict.validateConfig({})).toMatchObject({ valid: false, errors: [{ path: "region" }] });
   });
 
-  it("throws a ValidationError for missing callbacks or a command nobody can run", () => {
-    const { onStart: _s, ...noStart } = callbacks();
-    expect(() => createSimpleProvider({ meta, ...noStart } as SimpleProviderOptions)).toThrow("onStart must be a function");
+  it("a provider with no callbacks runs its whole life and reports healthy", async () => {
+    const provider = createSimpleProvider({ meta });
+    const report = await runProviderLifecycle(provider);
+    expect(report.error).toBeUndefined();
+    expect(report.states).toEqual(["uninitialized", "ready", "active", "suspended", "terminated"]);
+    expect(report.health).toMatchObject({ status: "healthy", checks: [{ name: "provider", status: "healthy" }] });
+    expect(await provider.validateConfig({ anything: 1 })).toEqual({ valid: true, errors: [], warnings: [] });
+  });
+
+  it("throws a ValidationError for a callback that is not a function or a command nobody can run", () => {
+    expect(() => createSimpleProvider({ meta, onStart: 42 as never })).toThrow("onStart must be a function");
     expect(() => createSimpleProvider({ meta, commands: [command], ...callbacks() })).toThrow(/onExecuteCommand is required.*create-instance/);
     expect(() => createSimpleProvider({ meta, ...callbacks(), onStop: "later" as never })).toThrow(ValidationError);
     expect(() => createSimpleProvider({ meta: { ...meta, authMethods: [] }, ...callbacks() })).toThrow(/authMethods/);

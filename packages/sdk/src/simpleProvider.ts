@@ -17,7 +17,9 @@ import type { ResourceTracker } from "./resourceTracker.js";
 import { validation } from "./results.js";
 
 /**
- * What {@link createSimpleProvider} needs: meta, commands, and one callback per lifecycle step.
+ * What {@link createSimpleProvider} needs: meta and commands; every lifecycle callback is optional
+ * and has a documented default (a provider with no callbacks initializes, starts, stops and is
+ * destroyed doing nothing, and reports healthy).
  * Every callback receives, after the arguments the spec names, `resources` — the provider's
  * {@link ResourceTracker} (`update(resource)`, `remove(id)`, `list()`), which feeds `getResources()`.
  * Typed command handlers get the same tracker as their fourth argument.
@@ -33,16 +35,19 @@ export interface SimpleProviderOptions {
   readonly instanceId?: string;
   /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
   readonly validation?: Partial<CommandValidationConfig>;
-  /** Authenticate and connect. */
-  readonly onInitialize: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
-  /** Prepare for operations. */
-  readonly onStart: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  /** Authenticate and connect. Default: nothing to do (the credentials are accepted as they are). */
+  readonly onInitialize?: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  /** Prepare for operations. Default: nothing to do. */
+  readonly onStart?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
   /** Pause gracefully. Default: nothing to do. */
   readonly onStop?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
   /** Release resources (the tracked ones are still listed here and forgotten after). Default: nothing to do. */
   readonly onDestroy?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
-  /** One item per sub-check; the worst decides the provider's health. */
-  readonly onHealthCheck: (
+  /**
+   * One item per sub-check; the worst decides the provider's health. Default: one `healthy` item
+   * named `provider` (a provider with nothing to check is healthy while ready, active or suspended).
+   */
+  readonly onHealthCheck?: (
     logger: InfrastructureLogger,
     resources: ResourceTracker,
   ) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
@@ -67,6 +72,9 @@ export interface SimpleProviderOptions {
   ) => Promise<CommandResult> | CommandResult;
 }
 
+/** What a provider without `onHealthCheck` reports: one healthy item. */
+const DEFAULT_HEALTH: readonly HealthCheckItem[] = [{ name: "provider", status: "healthy", message: "no health checks defined" }];
+
 class SimpleProvider extends BaseInfrastructureProvider {
   readonly #options: SimpleProviderOptions;
   readonly #resources: ResourceTracker = {
@@ -86,10 +94,10 @@ class SimpleProvider extends BaseInfrastructureProvider {
   }
 
   protected override async onInitialize(auth: ProviderAuth): Promise<void> {
-    await this.#options.onInitialize(auth, this.logger, this.#resources);
+    await this.#options.onInitialize?.(auth, this.logger, this.#resources);
   }
   protected override async onStart(): Promise<void> {
-    await this.#options.onStart(this.logger, this.#resources);
+    await this.#options.onStart?.(this.logger, this.#resources);
   }
   protected override async onStop(): Promise<void> {
     await this.#options.onStop?.(this.logger, this.#resources);
@@ -98,7 +106,8 @@ class SimpleProvider extends BaseInfrastructureProvider {
     await this.#options.onDestroy?.(this.logger, this.#resources);
   }
   protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
-    return this.#options.onHealthCheck(this.logger, this.#resources);
+    const check = this.#options.onHealthCheck;
+    return check === undefined ? DEFAULT_HEALTH : check(this.logger, this.#resources);
   }
   protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
     return this.#options.onValidateConfig ? this.#options.onValidateConfig(config, this.logger, this.#resources) : validation.ok();
@@ -115,11 +124,13 @@ class SimpleProvider extends BaseInfrastructureProvider {
   }
 }
 
-function requireFunction(options: SimpleProviderOptions, key: keyof SimpleProviderOptions, required: boolean): void {
+const CALLBACKS = ["onInitialize", "onStart", "onStop", "onDestroy", "onHealthCheck", "onValidateConfig", "onExecuteCommand"] as const;
+
+function requireFunction(options: SimpleProviderOptions, key: (typeof CALLBACKS)[number]): void {
   const value = options[key];
-  if ((value !== undefined || required) && typeof value !== "function") {
+  if (value !== undefined && typeof value !== "function") {
     throw new ValidationError(`Invalid simple provider: ${key} must be a function`, [
-      { code: value === undefined ? "REQUIRED" : "TYPE_MISMATCH", message: `${key} must be a function`, path: key },
+      { code: "TYPE_MISMATCH", message: `${key} must be a function`, path: key },
     ]);
   }
 }
@@ -128,12 +139,11 @@ function requireFunction(options: SimpleProviderOptions, key: keyof SimpleProvid
  * Builds a provider from meta, commands and plain callbacks — the quickest way to a working
  * `InfrastructureProvider` with the full lifecycle, hooks, validation and dry-run enforcement of
  * {@link BaseInfrastructureProvider}.
- * @throws ValidationError when the meta is invalid, a callback is missing, or a command has neither
+ * @throws ValidationError when the meta is invalid, a callback is not a function, or a command has neither
  * its own handler nor an `onExecuteCommand` to run it.
  */
 export function createSimpleProvider(options: SimpleProviderOptions): BaseInfrastructureProvider {
-  for (const key of ["onInitialize", "onStart", "onHealthCheck"] as const) requireFunction(options, key, true);
-  for (const key of ["onStop", "onDestroy", "onValidateConfig", "onExecuteCommand"] as const) requireFunction(options, key, false);
+  for (const key of CALLBACKS) requireFunction(options, key);
   if (options.onExecuteCommand === undefined) {
     const unhandled = (options.commands ?? []).filter((c) => !isCommandImplementation(c)).map((c) => (c as CommandDefinition).id);
     if (unhandled.length > 0) {

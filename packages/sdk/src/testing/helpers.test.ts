@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { CommandResult } from "@espada/infra-core";
-import { failure, success } from "./results.js";
-import { ResultExpectationError, createMockLogger, createTestContext, expectFailure, expectSuccess } from "./testing.js";
+import { failure, success } from "../results.js";
+import { ResultExpectationError, createMockLogger, createTestContext, expectFailure, expectSuccess } from "./helpers.js";
 
 describe("testing kit", () => {
   it("createMockLogger captures entries from children and context loggers", () => {
