@@ -2,7 +2,10 @@
 // Packs @espada/infra-core and @espada/infra-sdk, installs the two tarballs alone into a scratch
 // project outside the workspace, checks nothing else of ours (and no third-party package beyond zod
 // and mitt) came with them, then type-checks the spec's SDK examples under the strict tsconfig and
-// runs them.
+// runs them. Then follows docs/getting-started.md as a new user would, in a second scratch project:
+// installs the two tarballs (in place of the registry names) plus TypeScript, writes every file the
+// page gives (`<!-- file: path -->` before a code block), compiles, runs the page's script and its
+// conformance tests with `node --test`.
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -15,6 +18,28 @@ const tarballs = join(scratch, "tarballs");
 const project = join(scratch, "project");
 mkdirSync(tarballs);
 mkdirSync(join(project, "src"), { recursive: true });
+
+/** The files docs/getting-started.md gives: each code block preceded by `<!-- file: path -->`. */
+function gettingStartedFiles() {
+  const page = readFileSync(join(workspace, "docs", "getting-started.md"), "utf8");
+  const blocks = [...page.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)].map(([, path, body]) => [path, `${body}\n`]);
+  if (blocks.length === 0) throw new Error("docs/getting-started.md gives no `<!-- file: … -->` code blocks");
+  return blocks;
+}
+
+function followGettingStarted(tarballFiles) {
+  const guide = join(scratch, "getting-started");
+  mkdirSync(join(guide, "src"), { recursive: true });
+  writeFileSync(join(guide, "package.json"), JSON.stringify({ name: "queue-provider", private: true, type: "module" }, null, 2));
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballFiles], guide);
+  const versions = (name) => JSON.parse(readFileSync(join(workspace, "node_modules", name, "package.json"), "utf8")).version;
+  run("npm", ["install", "-D", "--no-audit", "--no-fund", "--loglevel=error", `typescript@${versions("typescript")}`, `@types/node@${versions("@types/node")}`], guide);
+  for (const [path, body] of gettingStartedFiles()) writeFileSync(join(guide, path), body);
+  run(process.execPath, [join(guide, "node_modules", "typescript", "bin", "tsc")], guide);
+  process.stdout.write(run(process.execPath, [join("dist", "try.js")], guide));
+  process.stdout.write(run(process.execPath, ["--test", "dist/"], guide));
+  console.log("getting started: the page's provider compiles, runs and passes the conformance suite");
+}
 
 try {
   for (const dir of ["core", "sdk"]) run("pnpm", ["pack", "--pack-destination", tarballs], join(workspace, "packages", dir));
@@ -76,6 +101,7 @@ try {
   console.log("type-check: the spec's SDK examples compile under the strict tsconfig");
   const output = run(process.execPath, [join("dist", "run.js")], project);
   process.stdout.write(output);
+  followGettingStarted(files);
   console.log(`pack smoke passed (${scratch})`);
   rmSync(scratch, { recursive: true, force: true });
 } catch (error) {
