@@ -18,6 +18,9 @@ describe("pnpm demo", () => {
   it("runs local-cloud through the framework, resumes the session in a second process and leaves nothing behind", async () => {
     const { code, out } = await runDemo();
     expect(code, out).toBe(0);
+    // The plugin shell found local-cloud by its manifest and started it.
+    expect(out).toMatch(/discovery found local-cloud's manifest: @espada\/examples-local-cloud/);
+    expect(out).toContain("provider local-cloud instance local-cloud: active");
     // The gate decided: a viewer is denied, the critical delete waits for an admin.
     expect(out).toMatch(/create-instance rogue\n\s+→ denied .*rbac: no role of "bob" grants infra:create/);
     expect(out).toMatch(/delete-database billing-database-eu\n\s+→ pending approval [0-9a-f-]+ \[risk [\d.]+\/100 critical\]/);

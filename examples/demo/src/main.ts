@@ -51,8 +51,10 @@ async function firstProcess(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), "espada-demo-"));
   const stateDir = join(root, ".espada-infra");
   try {
-    heading(`1. the framework starts: registry, lifecycle, executor, file sessions, security gate (state in ${stateDir})`);
+    heading(`1. the plugin shell builds the framework: discovery, registry, lifecycle, executor, file sessions, security gate (state in ${stateDir})`);
     let stack = await openLocalStack(stateDir);
+    const plugin = stack.registry.getFactory("local-cloud")?.plugin;
+    line(`discovery found local-cloud's manifest: ${plugin?.name ?? "?"} ${plugin?.version ?? ""} in ${plugin?.path ?? "?"}`);
     const [instance] = stack.registry.catalogue.listInstances();
     line(`provider ${instance?.providerId} instance ${instance?.instanceId}: ${instance?.state}, ${stack.registry.catalogue.listCommands(LOCAL_INSTANCE)?.length} commands`);
     const health = await stack.registry.lifecycle.checkHealth(LOCAL_INSTANCE);

@@ -233,3 +233,14 @@ describe("local-cloud: real local resources", () => {
     await expect(cloud.initialize(AUTH)).rejects.toThrow(/stateDir/);
   });
 });
+
+describe("local-cloud: plugin manifest", () => {
+  it("the manifest in package.json names the entry's meta exactly, so discovery can register it without loading code", async () => {
+    const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { espadaInfrastructure: { providers: { meta: unknown; entry: string }[] } };
+    const [declared] = pkg.espadaInfrastructure.providers;
+    const plugin = await import("./plugin.js");
+    expect(declared?.meta).toEqual(JSON.parse(JSON.stringify(plugin.meta)));
+    expect(declared?.entry).toBe("./dist/plugin.js");
+    expect(typeof plugin.createProvider).toBe("function");
+  });
+});
