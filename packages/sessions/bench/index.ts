@@ -249,13 +249,16 @@ if (fixture !== undefined) {
   // `node --cpu-prof --import tsx bench/index.ts reload-once <dir>` reloads them once
   if (only === "fixture") await persistSessions(fixture, 10_000);
   else if (only === "reload-once") {
+    const cpuMs = (since: NodeJS.CpuUsage): string => `${((process.cpuUsage(since).user + process.cpuUsage(since).system) / 1000).toFixed(0)} ms cpu`;
     const start = performance.now();
+    const cpu = process.cpuUsage();
     const manager = await createInfrastructureSessionManager({ stateDirectory: fixture, env, sessionConfig: { maxConcurrent: 1_000_000 } });
     const count = (await manager.listSessions({ state: "active" })).length;
-    console.log(`reloaded ${count} sessions in ${(performance.now() - start).toFixed(1)} ms`);
+    console.log(`reloaded ${count} sessions in ${(performance.now() - start).toFixed(1)} ms, ${cpuMs(cpu)}`);
     await manager.shutdown();
     const t = performance.now();
-    console.log(`raw read of ${rawRead(join(fixture, "records"))} files in ${(performance.now() - t).toFixed(1)} ms`);
+    const rawCpu = process.cpuUsage();
+    console.log(`raw read of ${rawRead(join(fixture, "records"))} files in ${(performance.now() - t).toFixed(1)} ms, ${cpuMs(rawCpu)}`);
   }
   process.exit(0);
 }

@@ -5,6 +5,7 @@ import type { InfrastructureSessionManager, SessionManagerOptions } from "./sess
 import { HISTORY_LOG_PREFIX, SESSION_KEY_PREFIX, StateSessionStorage } from "./sessionStorage.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
 import { FileStateStore } from "./fileStateStore.js";
+import { capturingLogger } from "../test/capturingLogger.js";
 import { fakeClock, tempDir } from "../test/helpers.js";
 
 const DAY_MS = 86_400_000;
@@ -33,6 +34,19 @@ class FlakyStore extends InMemoryStateStore {
   }
 }
 
+/** A store counting (or failing) compare-and-set writes of session records. */
+class CountingStore extends InMemoryStateStore {
+  sessionWrites = 0;
+  failSessionWrites = false;
+  override compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: Parameters<StateStore["compareAndSet"]>[3]) {
+    if (key.startsWith(SESSION_KEY_PREFIX)) {
+      this.sessionWrites++;
+      if (this.failSessionWrites) return Promise.reject(new Error("disk full"));
+    }
+    return super.compareAndSet(key, expectedVersion, value, options);
+  }
+}
+
 async function managerOver(store: StateStore, options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
   const storage = new StateSessionStorage({ store, parse: false });
   const m = await createInfrastructureSessionManager({ ...options, storage, sessionConfig: { persistState: false, maxConcurrent: 1000, ...options.sessionConfig } });
@@ -47,15 +61,80 @@ async function fileManager(directory: string, options: SessionManagerOptions = {
 }
 
 describe("session history as an append-only log", () => {
-  it("an append never rewrites the session record", async () => {
-    const store = new InMemoryStateStore();
-    const m = await managerOver(store);
+  it("an append never puts history into the session record: the record stays the same size at entry 1 and entry 50", async () => {
+    const clock = fakeClock();
+    const store = new InMemoryStateStore({ now: clock.now });
+    const m = await managerOver(store, { now: clock.now });
     const s = await m.createSession({ userId: "u" });
-    const before = await store.get(SESSION_KEY_PREFIX + s.id);
-    for (let i = 0; i < 50; i++) await m.appendHistory(s.id, entry(i));
-    expect(await store.get(SESSION_KEY_PREFIX + s.id)).toBe(before); // same record object: not written
+    const sizes: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1);
+      await m.appendHistory(s.id, entry(i));
+      sizes.push(JSON.stringify((await store.get(SESSION_KEY_PREFIX + s.id))?.value).length);
+    }
+    expect(new Set(sizes).size).toBe(1); // only lastActivityAt (same width) changed
     expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`));
     expect(await m.getSession(s.id)).not.toHaveProperty("history");
+  });
+
+  it("an append moves lastActivityAt of an active session to the time of the append (memory and file, across a restart)", async () => {
+    for (const onFile of [false, true]) {
+      const clock = fakeClock();
+      const directory = onFile ? dirPath() : "";
+      let m = onFile ? await fileManager(directory, { now: clock.now }) : await managerOver(new InMemoryStateStore({ now: clock.now }), { now: clock.now });
+      const s = await m.createSession({ userId: "u" });
+      expect(s.lastActivityAt).toBe(clock.now());
+      clock.advance(5_000);
+      await m.appendHistory(s.id, entry(1, clock.now()));
+      expect((await m.getSession(s.id))?.lastActivityAt).toBe(clock.now());
+      const touchedAt = clock.now();
+      if (onFile) {
+        await m.shutdown();
+        m = await fileManager(directory, { now: clock.now });
+        expect((await m.getSession(s.id))?.lastActivityAt).toBe(touchedAt);
+      }
+    }
+  });
+
+  it("touches of a burst of appends are coalesced into few record writes, and lastActivityAt never moves back", async () => {
+    const clock = fakeClock();
+    const store = new CountingStore({ now: clock.now });
+    const m = await managerOver(store, { now: clock.now });
+    const s = await m.createSession({ userId: "u" });
+    store.sessionWrites = 0;
+    clock.advance(1_000);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => m.appendHistory(s.id, entry(i))));
+    expect(store.sessionWrites).toBeLessThanOrEqual(2); // the one in flight and ONE for every later append
+    expect((await m.getSession(s.id))?.lastActivityAt).toBe(clock.now());
+    clock.set(clock.now() - 500); // a clock stepping back does not move it back
+    await m.appendHistory(s.id, entry(100));
+    expect((await m.getSession(s.id))?.lastActivityAt).toBe(clock.now() + 500);
+    expect(await m.getHistory(s.id)).toHaveLength(101);
+  });
+
+  it("an append to an ended session does not touch it (its purge is not postponed)", async () => {
+    const clock = fakeClock();
+    const store = new InMemoryStateStore({ now: clock.now });
+    const m = await managerOver(store, { now: clock.now, endedSessionRetentionMs: 1_000 });
+    const s = await m.createSession({ userId: "u" });
+    const ended = await m.terminateSession(s.id);
+    clock.advance(600);
+    await m.appendHistory(s.id, entry(1));
+    expect((await m.getSession(s.id))?.lastActivityAt).toBe(ended.lastActivityAt);
+    clock.advance(400);
+    expect(await m.getSession(s.id)).toBeUndefined();
+  });
+
+  it("a failing touch never fails the append: the entry is stored and the failure logged", async () => {
+    const store = new CountingStore();
+    const { logger, lines } = capturingLogger();
+    const m = await managerOver(store, { logger });
+    const s = await m.createSession({ userId: "u" });
+    store.failSessionWrites = true;
+    await m.appendHistory(s.id, entry(1));
+    store.failSessionWrites = false;
+    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(["e1"]);
+    expect(lines.join("\n")).toMatch(/Could not record the last activity/);
   });
 
   it("keeps every one of many concurrent appends, in call order (memory and file)", async () => {

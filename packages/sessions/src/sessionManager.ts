@@ -119,6 +119,13 @@ export interface SessionHandle {
   terminate(reason?: string): Promise<InfrastructureSession>;
 }
 
+/** A session's coalesced `lastActivityAt` touch: the newest time asked for, the write in flight, the one queued after it. */
+interface TouchState {
+  at: number;
+  running: Promise<void> | undefined;
+  queued: Promise<void> | undefined;
+}
+
 type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R };
 
 function invalid(field: string, message: string): ValidationError {
@@ -146,6 +153,8 @@ export class InfrastructureSessionManager implements SessionStore {
   private closed = false;
   /** Active sessions this manager knows of: id → expiresAt (for `maxConcurrent`). */
   private readonly active = new Map<string, number>();
+  /** `lastActivityAt` touches in flight, per session (see {@link touch}). */
+  private readonly touches = new Map<string, TouchState>();
 
   constructor(options: SessionManagerOptions = {}) {
     this.config = parseOptions(sessionManagerConfigSchema, options, "session manager options");
@@ -330,9 +339,11 @@ export class InfrastructureSessionManager implements SessionStore {
   /**
    * Appends to a session's command history (core `SessionStore`): one append to the session's
    * history log, O(1) whatever the history's length; never dropped once resolved; in call order.
-   * Every `trimEvery` entries the log is trimmed to `maxEntries` and `retentionDays`
-   * (`commandConfig.history`). `NOT_FOUND` when the session does not exist, `VALIDATION_FAILED`
-   * naming the field when the entry is invalid; nothing when history is disabled.
+   * An active session's `lastActivityAt` is moved to the time of the append by a write of the
+   * session record (which holds no history), running beside the append and shared by the appends
+   * that arrive while it is in flight. Every `trimEvery` entries the log is trimmed to `maxEntries`
+   * and `retentionDays` (`commandConfig.history`). `NOT_FOUND` when the session does not exist,
+   * `VALIDATION_FAILED` naming the field when the entry is invalid; nothing when history is disabled.
    */
   async appendHistory(sessionId: string, entry: CommandHistoryEntryInput): Promise<void> {
     const history = this.config.commandConfig.history;
@@ -342,10 +353,12 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     const found = await storage.get(sessionId);
     if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+    const touched = found.session.state === "active" ? this.touch(sessionId, this.now()) : undefined;
     const position = await storage.appendHistory(sessionId, parsed).catch((error: unknown) => {
       if (isInfrastructureError(error)) throw error;
       throw new StorageError("STORAGE_FAILED", `Could not append to the history of session "${sessionId}"`, { cause: error, field: "sessionId" });
     });
+    await touched;
     if ((position + 1) % this.trimEvery !== 0) return;
     const olderThan = this.now() - history.retentionDays * DAY_MS;
     await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan }).catch((error: unknown) => {
@@ -528,6 +541,7 @@ export class InfrastructureSessionManager implements SessionStore {
     for (const { session } of await storage.list()) {
       if (session.state === "active" && now < session.expiresAt) this.active.set(session.id, session.expiresAt);
     }
+    await this.migrateInlineHistory(storage);
     if (this.closed) {
       if (this.options.storage === undefined) await storage.close();
       throw new InfrastructureError("SHUTDOWN", "The session manager was shut down while starting");
@@ -538,6 +552,99 @@ export class InfrastructureSessionManager implements SessionStore {
     }, clampTimerDelay(config.sessionConfig.cleanupInterval));
     this.timer.unref();
     return storage;
+  }
+
+  /**
+   * Moves `lastActivityAt` of a session forward to `at` (never back). Touches of one session are
+   * coalesced: while a write is in flight, later touches share ONE following write carrying the
+   * newest time. Never rejects: a failed touch is logged (the history entry it follows is stored).
+   */
+  private touch(sessionId: string, at: number): Promise<void> {
+    let state = this.touches.get(sessionId);
+    if (state === undefined) {
+      state = { at, running: undefined, queued: undefined };
+      this.touches.set(sessionId, state);
+    } else if (at > state.at) state.at = at;
+    const current = state;
+    if (current.queued !== undefined) return current.queued;
+    if (current.running === undefined) {
+      current.running = this.runTouch(sessionId, current);
+      return current.running;
+    }
+    current.queued = current.running.then(() => {
+      current.queued = undefined;
+      current.running = this.runTouch(sessionId, current);
+      return current.running;
+    });
+    return current.queued;
+  }
+
+  private async runTouch(sessionId: string, state: TouchState): Promise<void> {
+    const at = state.at;
+    try {
+      await this.mutate(sessionId, (s) => {
+        if (s.state !== "active" || s.lastActivityAt >= at) return { result: undefined };
+        return { next: { ...s, lastActivityAt: at }, result: undefined };
+      });
+    } catch (error) {
+      if (!(error instanceof NotFoundError) && !(isInfrastructureError(error) && error.code === "SHUTDOWN")) {
+        this.logger.warn("Could not record the last activity of a session", { sessionId, error });
+      }
+    } finally {
+      state.running = undefined;
+      if (state.queued === undefined && this.touches.get(sessionId) === state) this.touches.delete(sessionId);
+    }
+  }
+
+  /**
+   * Moves the history of sessions stored in the earlier format (inline in the session record) into
+   * their history logs, then rewrites each record without it. Safe to interrupt: entries already in
+   * the log (a migration cut short by a crash) are not appended twice, and the record keeps its
+   * inline history until every entry is in the log. Entries are redacted again with core's secret
+   * predicate and parsed; an unreadable one is skipped and logged. A session that cannot be
+   * migrated now is logged and keeps its record (the next start retries).
+   */
+  private async migrateInlineHistory(storage: SessionStorage): Promise<void> {
+    const history = this.config.commandConfig.history;
+    for (const inline of storage.inlineHistories?.() ?? []) {
+      const sessionId = inline.sessionId;
+      try {
+        // entries a cut-short migration already moved: counted by identity, so none is appended twice
+        const moved = new Map<string, number>();
+        for (const { value } of await storage.readHistory(sessionId)) {
+          const key = historyIdentity(value);
+          moved.set(key, (moved.get(key) ?? 0) + 1);
+        }
+        const appends: Promise<number>[] = [];
+        for (const [index, raw] of inline.entries.entries()) {
+          const input = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
+          const params = typeof input["params"] === "object" && input["params"] !== null ? redactSecretRecord(input["params"]) : input["params"];
+          const parsed = commandHistoryEntrySchema.safeParse({ ...input, params });
+          if (!parsed.success) {
+            this.logger.warn("Skipped an unreadable history entry while migrating a session", { sessionId, index });
+            continue;
+          }
+          const key = historyIdentity(parsed.data);
+          const already = moved.get(key) ?? 0;
+          if (already > 0) {
+            moved.set(key, already - 1);
+            continue;
+          }
+          appends.push(storage.appendHistory(sessionId, parsed.data)); // one batch, in order
+        }
+        await Promise.all(appends);
+        if (history.enabled) {
+          await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan: this.now() - history.retentionDays * DAY_MS });
+        }
+        // the decoded session has no inline history: writing it back ends the migration (a conflict
+        // means another writer already wrote it back without the inline history)
+        const current = await storage.get(sessionId);
+        if (current !== undefined) await storage.write(current.session, current.version);
+        this.logger.info("Moved a session's inline history into its history log", { sessionId, entries: inline.entries.length });
+      } catch (error) {
+        this.logger.warn("Could not migrate the inline history of a session; the next start retries", { sessionId, error });
+      }
+    }
   }
 
   /** History entries between two trims of a history log: an eighth of `maxEntries` (at least 1). */
@@ -620,6 +727,12 @@ export class InfrastructureSessionManager implements SessionStore {
     }
     throw new StorageError("CONFLICT", `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`);
   }
+}
+
+/** What identifies a history entry when a migration checks which ones it moved already. */
+function historyIdentity(value: unknown): string {
+  const entry = (typeof value === "object" && value !== null ? value : {}) as Partial<Record<"executionId" | "status" | "startedAt" | "commandId", unknown>>;
+  return JSON.stringify([entry.executionId, entry.status, entry.startedAt, entry.commandId]);
 }
 
 /** `update` without its undefined keys (exactOptionalPropertyTypes). */

@@ -55,8 +55,23 @@ export interface SessionStorage {
   trimHistory(id: string, options: TrimOptions): Promise<number>;
   /** Removes a session's history log. */
   deleteHistory(id: string): Promise<boolean>;
+  /**
+   * Sessions read in the earlier format whose history was inline in the session record, with
+   * those entries (unparsed, oldest first) and the record version they were read at. The manager
+   * moves them into the history log, then rewrites the record (see `migrateInlineHistory`).
+   */
+  inlineHistories?(): readonly InlineHistory[];
   /** Flushes and releases the underlying store (when this storage owns it). */
   close(): Promise<void>;
+}
+
+/** History found inline in a session record of the earlier format. */
+export interface InlineHistory {
+  readonly sessionId: string;
+  /** The record version the entries were read at. */
+  readonly version: number;
+  /** The entries as stored, oldest first (not yet parsed). */
+  readonly entries: readonly unknown[];
 }
 
 /** Freezes a plain object graph in place (a decoded session is shared by every reader). */
@@ -114,6 +129,8 @@ export class StateSessionStorage implements SessionStorage {
    * next write, so each stored version is decrypted and schema-parsed once, not on every read.
    */
   private readonly decoded = new WeakMap<StoredRecord, VersionedSession>();
+  /** Inline histories of earlier-format records, by session id, until their record is rewritten. */
+  private readonly inline = new Map<string, InlineHistory>();
 
   constructor(options: StateSessionStorageOptions, persistent = false) {
     this.store = options.store;
@@ -159,6 +176,7 @@ export class StateSessionStorage implements SessionStorage {
     await this.keyring?.rotateIfDue().catch(() => false);
     const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session), options);
     if (!result.ok) return undefined;
+    this.inline.delete(session.id); // the record no longer holds an inline history
     const written: VersionedSession = { session: deepFreeze(session), version: result.record.version, updatedAt: result.record.updatedAt };
     this.decoded.set(result.record, written);
     return written;
@@ -166,7 +184,9 @@ export class StateSessionStorage implements SessionStorage {
 
   /** Removes a session. */
   async delete(id: string): Promise<boolean> {
-    return this.store.delete(SESSION_KEY_PREFIX + id);
+    const existed = await this.store.delete(SESSION_KEY_PREFIX + id);
+    this.inline.delete(id);
+    return existed;
   }
 
   /** Appends to `history/<id>`; resolves with the entry's position. */
@@ -187,6 +207,11 @@ export class StateSessionStorage implements SessionStorage {
   /** Removes `history/<id>`. */
   deleteHistory(id: string): Promise<boolean> {
     return this.store.deleteLog(HISTORY_LOG_PREFIX + id);
+  }
+
+  /** Sessions read with an inline history (earlier format) whose record was not rewritten yet. */
+  inlineHistories(): readonly InlineHistory[] {
+    return [...this.inline.values()];
   }
 
   /** Closes the store when this storage owns it. */
@@ -216,6 +241,13 @@ export class StateSessionStorage implements SessionStorage {
         throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "INVALID_FORMAT", message: "unknown session record format", path: "session" }]);
       }
       let raw = value.session as unknown as InfrastructureSession;
+      const inline = (raw as { readonly history?: unknown }).history;
+      if (inline !== undefined) {
+        // the earlier format kept the history inline: hand it to the manager, keep the session without it
+        if (Array.isArray(inline) && inline.length > 0) this.inline.set(id, { sessionId: id, version: record.version, entries: inline as unknown[] });
+        const { history: _inline, ...rest } = raw as InfrastructureSession & { readonly history?: unknown };
+        raw = rest;
+      }
       if (value.sealed !== undefined) raw = this.unseal(id, raw, value.sealed);
       if (!this.parse) return this.remember(record, raw);
       const parsed = infrastructureSessionSchema.safeParse(raw);
