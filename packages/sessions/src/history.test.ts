@@ -126,10 +126,12 @@ describe("session history as an append-only log", () => {
   });
 
   it("a failing touch never fails the append: the entry is stored and the failure logged", async () => {
-    const store = new CountingStore();
+    const clock = fakeClock();
+    const store = new CountingStore({ now: clock.now });
     const { logger, lines } = capturingLogger();
-    const m = await managerOver(store, { logger });
+    const m = await managerOver(store, { logger, now: clock.now });
     const s = await m.createSession({ userId: "u" });
+    clock.advance(1); // a later time: the append has something to touch
     store.failSessionWrites = true;
     await m.appendHistory(s.id, entry(1));
     store.failSessionWrites = false;
