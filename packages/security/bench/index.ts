@@ -181,14 +181,19 @@ async function verifySpeed(): Promise<Result> {
 
 const work = mkdtempSync(join(tmpdir(), "espada-security-bench-"));
 try {
+  // BENCH_ONLY=check,ratios,audited,verify runs some sections (development); results.json is written only by a full run.
+  const only = process.env.BENCH_ONLY?.split(",").map((x) => x.trim());
+  const run = (name: string): boolean => only === undefined || only.includes(name);
   const results: Result[] = [];
-  results.push(...(await checkLatency()));
-  results.push(...(await ratios()));
-  results.push(await auditedThroughput(join(work, "audited")));
-  results.push(await verifySpeed());
-  const out = join(import.meta.dirname, "..", ".bench");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  if (run("check")) results.push(...(await checkLatency()));
+  if (run("ratios")) results.push(...(await ratios()));
+  if (run("audited")) results.push(await auditedThroughput(join(work, "audited")));
+  if (run("verify")) results.push(await verifySpeed());
+  if (only === undefined) {
+    const out = join(import.meta.dirname, "..", ".bench");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  }
   console.log(JSON.stringify(results, null, 2));
 } finally {
   rmSync(work, { recursive: true, force: true });

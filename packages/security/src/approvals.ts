@@ -111,6 +111,7 @@ export class InfrastructureApprovalManager {
   private readonly onEscalation: ((request: ApprovalRequest) => void) | undefined;
   private readonly retentionMs: number;
   private chains: readonly ApprovalChain[] = [];
+  private chainMemo = new Map<string, Map<RiskLevel, { readonly chain: ApprovalChain | undefined }>>();
   private readonly timers = new Map<string, NodeJS.Timeout[]>();
 
   constructor(chains: readonly ApprovalChain[], options: ApprovalOptions) {
@@ -129,11 +130,23 @@ export class InfrastructureApprovalManager {
     const specific = chains.filter((c) => c.environments !== undefined);
     const general = chains.filter((c) => c.environments === undefined);
     this.chains = [...specific, ...general];
+    this.chainMemo = new Map();
   }
 
-  /** The chain governing an operation at this risk level in this environment, if any. */
+  /** The chain governing an operation at this risk level in this environment, if any (memoised per pair until a reload). */
   chainFor(riskLevel: RiskLevel, environment: string): ApprovalChain | undefined {
-    return this.chains.find((c) => c.riskLevels.includes(riskLevel) && (c.environments === undefined || c.environments.includes(environment)));
+    let byLevel = this.chainMemo.get(environment);
+    if (byLevel === undefined) {
+      if (this.chainMemo.size >= 1024) this.chainMemo.clear();
+      byLevel = new Map();
+      this.chainMemo.set(environment, byLevel);
+    }
+    let found = byLevel.get(riskLevel);
+    if (found === undefined) {
+      found = { chain: this.chains.find((c) => c.riskLevels.includes(riskLevel) && (c.environments === undefined || c.environments.includes(environment))) };
+      byLevel.set(riskLevel, found);
+    }
+    return found.chain;
   }
 
   /** Re-arms escalation and expiry timers of pending requests after a restart. */

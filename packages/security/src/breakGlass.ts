@@ -230,6 +230,21 @@ export class InfrastructureBreakGlassManager {
     return undefined;
   }
 
+  /**
+   * The synchronous part of {@link activeSession}: the user's live session, `undefined` when there
+   * is none, or `"check"` when an expired session must be deactivated first (call `activeSession`).
+   */
+  peekSession(userId: string, environment: string, at: number = this.now()): BreakGlassSession | "check" | undefined {
+    const list = this.active.get(environment);
+    if (list === undefined || list.length === 0) return undefined;
+    let expired = false;
+    for (const s of list) {
+      if (s.expiresAt <= at) expired = true;
+      else if (s.userId === userId) return s;
+    }
+    return expired ? "check" : undefined;
+  }
+
   /** Every active session of an environment (expired ones are deactivated first). */
   async activeSessions(environment: string): Promise<BreakGlassSession[]> {
     await this.expireDue(environment);

@@ -30,6 +30,7 @@ import { InfrastructureBreakGlassManager } from "./breakGlass.js";
 import { KEYS, keyPart } from "./keys.js";
 import { operationTypeOf, permissionFor } from "./operation.js";
 import { InfrastructureRBACManager } from "./rbac.js";
+import { RateCounters } from "./rateLimit.js";
 import { ActivityTracker, InfrastructureRiskScorer, NO_SIGNALS } from "./riskScorer.js";
 import type { RiskSignals } from "./riskScorer.js";
 import { InfrastructureRollbackManager } from "./rollback.js";
@@ -104,7 +105,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private readonly now: () => number;
   private policiesValue: SecurityPolicies;
   private readonly readOnlyWhenAuditUnavailable: boolean;
-  private readonly rateMirror = new Map<string, { value: number; resetAt: number }>();
+  private readonly rates: RateCounters;
+  private readonly rateKeys = new Map<string, string>();
   private readonly pendingApprovals = new Map<string, string>();
 
   private constructor(options: SecurityFacadeOptions, policies: SecurityPolicies, auditLog: InfrastructureAuditLogger | undefined) {
@@ -131,6 +133,19 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       ...(options.onEscalation === undefined ? {} : { onEscalation: options.onEscalation }),
     });
     this.rollback = new InfrastructureRollbackManager({ store, audit: this.sink, now });
+    this.rates = new RateCounters(store, 1000);
+  }
+
+  /** The store key of a user's rate counter under a role (built once per pair). */
+  private rateKey(userId: string, roleId: string): string {
+    const id = `${userId}\u0000${roleId}`;
+    let key = this.rateKeys.get(id);
+    if (key === undefined) {
+      key = `${KEYS.rate}${keyPart(userId)}/${keyPart(roleId)}`;
+      if (this.rateKeys.size >= 100_000) this.rateKeys.clear();
+      this.rateKeys.set(id, key);
+    }
+    return key;
   }
 
   /**
@@ -224,10 +239,10 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     return this.assessWith(request, permission, signals);
   }
 
-  private assessWith(request: OperationRequest, permission: InfraPermission, signals: RiskSignals): RiskAssessment {
+  private assessWith(request: OperationRequest, permission: InfraPermission, signals: RiskSignals, at: number = this.now()): RiskAssessment {
     const type = request.dryRun ? "read" : operationTypeOf(permission);
     const rollbackAvailable = request.rollbackAvailable || this.rollback.hasPlan(request.operationId);
-    return this.riskScorer.assess({ environment: request.environment, operationType: type, resourceIds: request.resourceIds, rollbackAvailable, at: this.now() }, signals);
+    return this.riskScorer.assess({ environment: request.environment, operationType: type, resourceIds: request.resourceIds, rollbackAvailable, at }, signals);
   }
 
   /** Decides without recording anything (no approval created, no counter moved, no audit record). */
@@ -237,7 +252,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
 
   /** SecurityGate: the spec's five-step flow. */
   checkOperation(request: OperationRequest, signal?: AbortSignal): Promise<GateDecision> {
-    return this.check(request, signal === undefined ? {} : { signal });
+    return this.check(request, signal === undefined ? NO_OPTIONS : { signal });
   }
 
   /** The five-step flow with options (what-if, declared permission, estimated cost). */
@@ -256,45 +271,43 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     // The executor's `mutating` is the one authority on read-only (monitor/cost categories, dry runs).
     const readOnly = !request.mutating;
 
-    // 1. Risk
+    // 1. Risk (history counts from the cache when current; the store otherwise)
     const signals = this.activity.cachedSignals(request.userId, request.resourceIds) ?? (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
-    const risk = this.assessWith(request, permission, signals);
-    const reasons: GateReason[] = [{ check: "risk", passed: true, message: riskMessage(risk) }];
+    const risk = this.assessWith(request, permission, signals, at);
+    const reasons: GateReason[] = [{ check: "risk", passed: true, message: messageOf(risk) }];
 
     // 2. Break-glass: an active session bypasses the remaining checks (still audited).
-    const session = await this.breakGlass.activeSession(request.userId, request.environment);
+    let session = this.breakGlass.peekSession(request.userId, request.environment, at);
+    if (session === "check") session = await this.breakGlass.activeSession(request.userId, request.environment);
     if (session !== undefined) {
       reasons.push({ check: "break-glass", passed: true, message: `break-glass session ${session.id} (${session.reasonCode}) active until ${new Date(session.expiresAt).toISOString()}: remaining checks bypassed` });
       return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, { breakGlassSessionId: session.id });
     }
-    reasons.push({ check: "break-glass", passed: true, message: "no active break-glass session" });
+    reasons.push(NO_BREAK_GLASS);
     throwIfAborted(signal);
 
     // 3. RBAC, then the deciding role's rate limit
     const access = this.rbac.check({ userId: request.userId, permission, environment: request.environment, resourceIds: request.resourceIds, estimatedCost: request.estimatedCost?.amount, at });
     reasons.push({ check: "rbac", passed: access.allowed, message: access.reason });
-    if (!access.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "rbac" });
+    if (!access.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY.rbac);
     const limit = this.rbac.rateLimitOf(access.decidedBy.id);
     if (limit !== undefined) {
-      const key = `${KEYS.rate}${keyPart(request.userId)}/${keyPart(access.decidedBy.id)}`;
+      const key = this.rateKey(request.userId, access.decidedBy.id);
       let count: number;
       if (whatIf) {
-        const mirror = this.rateMirror.get(key);
-        count = (mirror !== undefined && mirror.resetAt > at ? mirror.value : 0) + 1;
+        count = this.rates.peek(key, at) ?? 1;
       } else {
-        const counter = await this.store.increment(key, limit.windowMs);
-        this.rateMirror.set(key, counter);
-        count = counter.value;
+        count = this.rates.hit(key, at) ?? (await this.rates.hitAsync(key, limit.windowMs, at));
       }
       const passed = count <= limit.maxOperations;
       reasons.push({ check: "rate-limit", passed, message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"` });
-      if (!passed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "rate-limit" });
+      if (!passed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY["rate-limit"]);
     }
 
     // 4. Deployment windows
     const window = this.timeWindows.check(request.environment, risk.level, at);
     reasons.push({ check: "time-window", passed: window.allowed, message: window.reason });
-    if (!window.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "time-window" });
+    if (!window.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY["time-window"]);
 
     // 5. Approval
     const chain = this.approvals.chainFor(risk.level, request.environment);
@@ -316,7 +329,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         });
         if (usable.state === "refused") {
           reasons.push({ check: "approval", passed: false, message: usable.reason });
-          return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, { deniedBy: "approval" });
+          return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY.approval);
         }
         if (usable.state === "pending") {
           reasons.push({ check: "approval", passed: false, message: usable.reason });
@@ -341,9 +354,9 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     }
 
     // Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes.
-    const why: string[] = [...request.confirmationReasons];
+    let why: readonly string[] = request.confirmationReasons;
     if (request.approvalId === undefined && !readOnly && InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)) {
-      why.push(`${risk.level} risk (${risk.score}/100)`);
+      why = [...why, `${risk.level} risk (${risk.score}/100)`];
     }
     if (request.confirmationRequired || why.length > 0) {
       if (!request.confirmed) {
@@ -352,22 +365,25 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       }
       reasons.push({ check: "confirmation", passed: true, message: `confirmed${request.confirmedBy === undefined ? "" : ` by "${request.confirmedBy}"`}` });
     }
-    return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, {});
+    return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, NO_DETAILS);
   }
 
-  private async finish(
+  /** Audits a final decision (nothing to wait for when audit is off or in what-if mode). */
+  private finish(
     decision: GateDecision,
     request: OperationRequest,
     permission: InfraPermission,
     readOnly: boolean,
     whatIf: boolean,
     details: Record<string, unknown>,
-  ): Promise<GateDecision> {
-    if (whatIf) return decision;
+  ): GateDecision | Promise<GateDecision> {
+    if (whatIf || this.auditLog === undefined) return decision;
     if (decision.outcome === "allowed") return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
-    await this.sink.record(auditOf(decision, request, permission, details, type, "denied")).catch(() => undefined);
-    return decision;
+    return this.sink.record(auditOf(decision, request, permission, details, type, "denied")).then(
+      () => decision,
+      () => decision,
+    );
   }
 
   /** Records the decision; when the audit cannot be written, a mutating operation is denied (fail closed). */
@@ -380,6 +396,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     type: AuditEventInput["type"],
     outcome: AuditEventInput["outcome"] & string,
   ): Promise<GateDecision> {
+    if (this.auditLog === undefined) return decision;
     try {
       await this.sink.record(auditOf(decision, request, permission, details, type, outcome));
       return decision;
@@ -432,6 +449,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   async close(): Promise<void> {
     this.breakGlass.close();
     this.approvals.close();
+    await this.rates.flush();
     await this.auditLog?.close();
   }
 }
@@ -452,22 +470,61 @@ function parsePolicies(input: unknown): ConfigResult<SecurityPolicies> {
 
 function invalidRequest(request: OperationRequest): string | undefined {
   if (!isRecord(request)) return "request: must be an object";
-  for (const field of ["operationId", "commandId", "providerId", "userId", "environment"] as const) {
-    if (typeof request[field] !== "string" || request[field] === "") return `request.${field}: must be a non-empty string`;
-  }
-  if (!Array.isArray(request.resourceIds) || !request.resourceIds.every((id) => typeof id === "string")) return "request.resourceIds: must be an array of strings";
+  if (typeof request.operationId !== "string" || request.operationId === "") return "request.operationId: must be a non-empty string";
+  if (typeof request.commandId !== "string" || request.commandId === "") return "request.commandId: must be a non-empty string";
+  if (typeof request.providerId !== "string" || request.providerId === "") return "request.providerId: must be a non-empty string";
+  if (typeof request.userId !== "string" || request.userId === "") return "request.userId: must be a non-empty string";
+  if (typeof request.environment !== "string" || request.environment === "") return "request.environment: must be a non-empty string";
+  const ids: unknown = request.resourceIds;
+  if (!Array.isArray(ids)) return "request.resourceIds: must be an array of strings";
+  for (let i = 0; i < ids.length; i++) if (typeof ids[i] !== "string") return "request.resourceIds: must be an array of strings";
   if (!isRecord(request.params)) return "request.params: must be an object";
   return undefined;
 }
 
+const riskMessages = new WeakMap<RiskAssessment, string>();
+
+/** The risk reason of an assessment (kept per assessment: the scorer hands out the same frozen one for the same inputs). */
+function messageOf(risk: RiskAssessment): string {
+  let message = riskMessages.get(risk);
+  if (message === undefined) {
+    message = riskMessage(risk);
+    riskMessages.set(risk, message);
+  }
+  return message;
+}
+
 function riskMessage(risk: RiskAssessment): string {
-  const top = [...risk.factors]
-    .sort((a, b) => b.contribution - a.contribution)
-    .slice(0, 3)
-    .map((f) => f.description)
-    .join(", ");
+  // the three largest contributions, largest first (ties keep factor order), without sorting a copy
+  let first: RiskAssessment["factors"][number] | undefined;
+  let second: RiskAssessment["factors"][number] | undefined;
+  let third: RiskAssessment["factors"][number] | undefined;
+  for (const f of risk.factors) {
+    if (first === undefined || f.contribution > first.contribution) {
+      third = second;
+      second = first;
+      first = f;
+    } else if (second === undefined || f.contribution > second.contribution) {
+      third = second;
+      second = f;
+    } else if (third === undefined || f.contribution > third.contribution) third = f;
+  }
+  let top = first?.description ?? "";
+  if (second !== undefined) top += `, ${second.description}`;
+  if (third !== undefined) top += `, ${third.description}`;
   return `risk ${risk.score}/100 (${risk.level}): ${top}`;
 }
+
+const NO_OPTIONS: CheckOptions = Object.freeze({});
+const NO_DETAILS: Record<string, unknown> = Object.freeze({});
+const DENIED_BY: Readonly<Record<"rbac" | "rate-limit" | "time-window" | "approval", Record<string, unknown>>> = {
+  rbac: Object.freeze({ deniedBy: "rbac" }),
+  "rate-limit": Object.freeze({ deniedBy: "rate-limit" }),
+  "time-window": Object.freeze({ deniedBy: "time-window" }),
+  approval: Object.freeze({ deniedBy: "approval" }),
+};
+
+const NO_BREAK_GLASS: GateReason = Object.freeze({ check: "break-glass", passed: true, message: "no active break-glass session" });
 
 function auditOf(
   decision: GateDecision,

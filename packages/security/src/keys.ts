@@ -9,8 +9,17 @@ const SAFE_PART = /^[A-Za-z0-9._@:+-]{1,64}$/;
  * `/` in an id cannot change a key's prefix and long ids stay within the stores' key length limit).
  */
 export function keyPart(id: string): string {
-  return SAFE_PART.test(id) && !id.startsWith("h-") ? id : `h-${hash("sha256", id).slice(0, 32)}`;
+  let part = parts.get(id);
+  if (part === undefined) {
+    part = SAFE_PART.test(id) && !id.startsWith("h-") ? id : `h-${hash("sha256", id).slice(0, 32)}`;
+    if (parts.size >= 10_000) parts.clear();
+    parts.set(id, part);
+  }
+  return part;
 }
+
+/** keyPart is pure: a bounded memo spares the pattern test and the hash on hot paths. */
+const parts = new Map<string, string>();
 
 /** Key prefixes of every record the security package keeps in the state store. */
 export const KEYS = {

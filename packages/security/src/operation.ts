@@ -36,6 +36,25 @@ export function permissionFor(category: CommandCategory, commandId: string, decl
   if (declared !== undefined) return declared;
   if (category === "monitor" || category === "cost") return "infra:read";
   if (category === "security") return "infra:security";
+  let byCommand = derived.get(category);
+  if (byCommand === undefined) {
+    if (derived.size >= 8) derived.clear(); // only the six categories land here in practice
+    derived.set(category, (byCommand = new Map()));
+  }
+  let permission = byCommand.get(commandId);
+  if (permission === undefined) {
+    permission = derive(category, commandId);
+    if (byCommand.size >= MAX_DERIVED) byCommand.clear();
+    byCommand.set(commandId, permission);
+  }
+  return permission;
+}
+
+/** Derived permissions per category and command id (a pure function of both, so never stale). */
+const derived = new Map<string, Map<string, InfraPermission>>();
+const MAX_DERIVED = 4096;
+
+function derive(category: CommandCategory, commandId: string): InfraPermission {
   const ws = words(commandId);
   const first = ws.slice(0, 1);
   const byVerb = (list: readonly string[]): InfraPermission | undefined => {

@@ -68,6 +68,12 @@ export class InfrastructureRiskScorer {
   private patterns!: readonly { readonly pattern: string; readonly score: number; readonly match: IdMatcher }[];
   private businessHours!: CompiledSchedule;
   private policyValue!: RiskPolicy;
+  private typeDescriptions!: Readonly<Partial<Record<string, string>>>;
+  private offHoursDescription!: string;
+  private criticalityMemo = new Map<string, Criticality>();
+  private typeIndex = new Map<string, number>();
+  private assessmentMemo = new Map<string, Map<Criticality, (RiskAssessment | undefined)[]>>();
+  private environmentDescriptions = new Map<string, string>();
 
   constructor(policy: RiskPolicy = riskPolicySchema.parse({})) {
     this.setPolicy(policy);
@@ -87,6 +93,12 @@ export class InfrastructureRiskScorer {
     this.typeScores = { ...DEFAULT_OPERATION_TYPE_SCORES, ...policy.operationTypeScores };
     this.patterns = policy.criticalityPatterns.map((p) => ({ ...p, match: compileGlob(p.pattern) }));
     this.businessHours = compileSchedule(policy.businessHours);
+    this.typeDescriptions = Object.fromEntries(Object.entries(this.typeScores).map(([type, score]) => [type, `${type} operation (${score})`]));
+    this.offHoursDescription = `outside business hours (${this.businessHours.label})`;
+    this.criticalityMemo = new Map();
+    this.environmentDescriptions = new Map();
+    this.typeIndex = new Map(Object.keys(this.typeScores).map((type, i) => [type, i]));
+    this.assessmentMemo = new Map();
   }
 
   /** The multiplier of an environment. */
@@ -96,77 +108,143 @@ export class InfrastructureRiskScorer {
 
   /** The highest criticality among the resources, with the pattern that gave it. */
   criticality(resourceIds: readonly string[]): { score: number; pattern?: string; resource?: string } {
-    let best: { score: number; pattern?: string; resource?: string } = { score: 0 };
-    for (const id of resourceIds) {
-      for (const p of this.patterns) {
-        if (p.score > best.score && p.match(id)) best = { score: p.score, pattern: p.pattern, resource: id };
-      }
+    let best: Criticality = NOT_CRITICAL;
+    for (let i = 0; i < resourceIds.length; i++) {
+      const c = this.criticalityOf(resourceIds[i] as string);
+      if (c.score > best.score) best = c;
     }
-    return best;
+    return best.pattern === undefined ? { score: 0 } : { score: best.score, pattern: best.pattern, resource: best.resource ?? "" };
+  }
+
+  /** One resource's criticality, compiled once per policy and id (a bounded memo). */
+  private criticalityOf(id: string): Criticality {
+    let c = this.criticalityMemo.get(id);
+    if (c !== undefined) return c;
+    c = NOT_CRITICAL;
+    for (const p of this.patterns) {
+      if (p.score > c.score && p.match(id)) c = { score: p.score, pattern: p.pattern, resource: id, description: `critical resource ${id} (${p.pattern})` };
+    }
+    if (this.criticalityMemo.size >= MAX_CACHED) this.criticalityMemo.clear();
+    this.criticalityMemo.set(id, c);
+    return c;
+  }
+
+  private environmentDescription(environment: string, m: number): string {
+    let d = this.environmentDescriptions.get(environment);
+    if (d === undefined) {
+      d = `${environment} environment (${m}×)`;
+      if (this.environmentDescriptions.size >= 1024) this.environmentDescriptions.clear();
+      this.environmentDescriptions.set(environment, d);
+    }
+    return d;
   }
 
   /** Scores an operation; pure given the input and signals. */
   assess(input: RiskInput, signals: RiskSignals = NO_SIGNALS): RiskAssessment {
     const w = this.weights;
     const m = this.environmentMultiplier(input.environment);
-    const typeScore = this.typeScores[input.operationType];
-    const n = input.resourceIds.length;
-    const critical = this.criticality(input.resourceIds);
+    const type = input.operationType;
+    const typeScore = this.typeScores[type];
+    const ids = input.resourceIds;
+    const n = ids.length;
+    let critical: Criticality = NOT_CRITICAL;
+    for (let i = 0; i < n; i++) {
+      const c = this.criticalityOf(ids[i] as string);
+      if (c.score > critical.score) critical = c;
+    }
     const offHours = !isScheduleOpen(this.businessHours, input.at);
-    const total = Math.max(0, signals.userSuccesses) + Math.max(0, signals.userFailures);
     const failures = Math.max(0, signals.userFailures);
-    const readOnly = isReadOnlyOperation(input.operationType);
+    const total = Math.max(0, signals.userSuccesses) + failures;
+    const changes = signals.recentChanges;
+    const readOnly = isReadOnlyOperation(type);
     const noRollback = !readOnly && !input.rollbackAvailable;
-    const factors: RiskFactor[] = [];
-    const add = (name: string, weight: number, value: number, multiplier: number, description: string): void => {
-      const v = Math.min(100, Math.max(0, value));
-      factors.push({ name, weight, value: round2(v), contribution: round2(weight * v * multiplier), description });
-    };
-    add("environment", w.environment, 50 * m, 1, `${input.environment} environment (${m}×)`);
-    add("operation-type", w.operationType, typeScore, m, `${input.operationType} operation (${typeScore})`);
-    add("resource-count", w.resourceCount, 25 * Math.log2(1 + n), m, `${n} resource${n === 1 ? "" : "s"}`);
-    add(
-      "resource-criticality",
-      w.resourceCriticality,
-      critical.score,
-      m,
-      critical.pattern === undefined ? "no critical resource" : `critical resource ${critical.resource ?? ""} (${critical.pattern})`,
-    );
-    add("time-of-day", w.timeOfDay, offHours ? 100 : 0, m, offHours ? `outside business hours (${this.businessHours.label})` : "within business hours");
-    add(
-      "user-history",
-      w.userHistory,
-      (100 * (failures + 1)) / (total + 4),
-      m,
-      total === 0 ? "no history for this user" : `${failures} of ${total} recent operations failed`,
-    );
-    add(
-      "recent-changes",
-      w.recentChanges,
-      25 * Math.max(0, signals.recentChanges),
-      m,
-      `${signals.recentChanges} recent change${signals.recentChanges === 1 ? "" : "s"} to these resources`,
-    );
-    add(
-      "rollback-availability",
-      w.rollbackAvailability,
-      noRollback ? 100 : 0,
-      m,
-      readOnly ? "read-only operation" : input.rollbackAvailable ? "rollback available" : "no rollback available",
-    );
+    // Memo: an operation without history signals, with at most 4 resources, is a function of the
+    // environment, the most critical resource, the type, n, rollback and off-hours; the same frozen
+    // assessment is handed out for the same inputs until the policy changes.
+    const typeIndex = this.typeIndex.get(type);
+    let slot = -1;
+    let memo: (RiskAssessment | undefined)[] | undefined;
+    if (typeIndex !== undefined && n <= 4 && total === 0 && changes === 0) {
+      slot = ((typeIndex * 5 + n) * 2 + (input.rollbackAvailable ? 1 : 0)) * 2 + (offHours ? 1 : 0);
+      let byCritical = this.assessmentMemo.get(input.environment);
+      if (byCritical === undefined) {
+        if (this.assessmentMemo.size >= 1024) this.assessmentMemo.clear();
+        byCritical = new Map();
+        this.assessmentMemo.set(input.environment, byCritical);
+      }
+      memo = byCritical.get(critical);
+      if (memo === undefined) {
+        if (byCritical.size >= 4096) byCritical.clear();
+        memo = [];
+        byCritical.set(critical, memo);
+      }
+      const hit = memo[slot];
+      if (hit !== undefined) return hit;
+    }
+    const factors: RiskFactor[] = [
+      factor("environment", w.environment, 50 * m, 1, this.environmentDescription(input.environment, m)),
+      factor("operation-type", w.operationType, typeScore, m, this.typeDescriptions[type] ?? `${type} operation (${typeScore})`),
+      factor("resource-count", w.resourceCount, 25 * Math.log2(1 + n), m, n < COUNT_DESCRIPTIONS.length ? (COUNT_DESCRIPTIONS[n] as string) : `${n} resources`),
+      factor("resource-criticality", w.resourceCriticality, critical.score, m, critical.description),
+      factor("time-of-day", w.timeOfDay, offHours ? 100 : 0, m, offHours ? this.offHoursDescription : "within business hours"),
+      factor(
+        "user-history",
+        w.userHistory,
+        (100 * (failures + 1)) / (total + 4),
+        m,
+        total === 0 ? "no history for this user" : `${failures} of ${total} recent operations failed`,
+      ),
+      factor(
+        "recent-changes",
+        w.recentChanges,
+        25 * Math.max(0, changes),
+        m,
+        changes === 0 ? "0 recent changes to these resources" : `${changes} recent change${changes === 1 ? "" : "s"} to these resources`,
+      ),
+      factor("rollback-availability", w.rollbackAvailability, noRollback ? 100 : 0, m, readOnly ? "read-only operation" : input.rollbackAvailable ? "rollback available" : "no rollback available"),
+    ];
     let sum = 0;
-    for (const f of factors) sum += f.contribution;
+    for (let i = 0; i < 8; i++) sum += (factors[i] as RiskFactor).contribution;
     const score = round2(Math.min(100, Math.max(0, sum)));
-    return { score, level: riskLevelForScore(score), factors };
+    if (memo === undefined) return { score, level: riskLevelForScore(score), factors };
+    for (const f of factors) Object.freeze(f);
+    const assessment: RiskAssessment = Object.freeze({ score, level: riskLevelForScore(score), factors: Object.freeze(factors) as RiskFactor[] });
+    memo[slot] = assessment;
+    return assessment;
   }
+}
+
+interface Criticality {
+  readonly score: number;
+  readonly pattern?: string;
+  readonly resource?: string;
+  readonly description: string;
+}
+
+const NOT_CRITICAL: Criticality = { score: 0, description: "no critical resource" };
+
+const COUNT_DESCRIPTIONS = Array.from({ length: 33 }, (_, n) => `${n} resource${n === 1 ? "" : "s"}`);
+
+function factor(name: string, weight: number, value: number, multiplier: number, description: string): RiskFactor {
+  const v = value > 100 ? 100 : value < 0 ? 0 : value;
+  return { name, weight, value: round2(v), contribution: round2(weight * v * multiplier), description };
+}
+
+/** A counter value as last read from (or written to) the store. */
+interface CachedCount {
+  value: number;
+  resetAt: number;
 }
 
 /**
  * Keeps the history the risk factors read (each user's successes and failures, each resource's
- * recent changes) in windowed counters of the state store, with an in-process cache.
+ * recent changes) in windowed counters of the state store, with an in-process cache keyed by the
+ * raw user and resource ids (so a check that hits the cache builds no key and calls no store).
+ * A cached count is used until its window ends or {@link ActivityTracker.invalidate} is called.
  */
 export class ActivityTracker {
-  private readonly cache = new Map<string, { value: number; resetAt: number }>();
+  private readonly users = new Map<string, { ok: CachedCount | undefined; failed: CachedCount | undefined }>();
+  private readonly resources = new Map<string, CachedCount>();
 
   private readonly store: StateStore;
   private historyWindowMs: number;
@@ -184,56 +262,82 @@ export class ActivityTracker {
   setWindows(historyWindowMs: number, changesWindowMs: number): void {
     this.historyWindowMs = historyWindowMs;
     this.changesWindowMs = changesWindowMs;
-    this.cache.clear();
+    this.invalidate();
   }
 
-  private async counter(key: string, windowMs: number): Promise<number> {
-    const hit = this.cache.get(key);
-    if (hit !== undefined && hit.resetAt > this.now()) return hit.value;
-    const value = await this.store.increment(key, windowMs, 0);
-    this.cache.set(key, value);
-    return value.value;
+  /** Drops every cached count (the next check reads the store again). */
+  invalidate(): void {
+    this.users.clear();
+    this.resources.clear();
   }
 
-  private async bump(key: string, windowMs: number): Promise<void> {
-    const value = await this.store.increment(key, windowMs, 1);
-    this.cache.set(key, value);
+  private userEntry(userId: string): { ok: CachedCount | undefined; failed: CachedCount | undefined } {
+    let entry = this.users.get(userId);
+    if (entry === undefined) {
+      if (this.users.size >= MAX_CACHED) this.users.clear();
+      entry = { ok: undefined, failed: undefined };
+      this.users.set(userId, entry);
+    }
+    return entry;
+  }
+
+  private setResource(resourceId: string, value: CachedCount): void {
+    if (this.resources.size >= MAX_CACHED && !this.resources.has(resourceId)) this.resources.clear();
+    this.resources.set(resourceId, value);
   }
 
   /** The signals from the cache alone, when every counter they need is cached and current (no store call). */
   cachedSignals(userId: string, resourceIds: readonly string[]): RiskSignals | undefined {
     const at = this.now();
-    const cached = (key: string): number | undefined => {
-      const hit = this.cache.get(key);
-      return hit !== undefined && hit.resetAt > at ? hit.value : undefined;
-    };
-    const user = KEYS.userHistory + keyPart(userId);
-    const ok = cached(`${user}/ok`);
-    const failed = cached(`${user}/failed`);
-    if (ok === undefined || failed === undefined) return undefined;
+    const user = this.users.get(userId);
+    if (user === undefined) return undefined;
+    const { ok, failed } = user;
+    if (ok === undefined || failed === undefined || ok.resetAt <= at || failed.resetAt <= at) return undefined;
     let recent = 0;
-    for (const id of resourceIds) {
-      const changes = cached(KEYS.resourceChanges + keyPart(id));
-      if (changes === undefined) return undefined;
-      if (changes > recent) recent = changes;
+    for (let i = 0; i < resourceIds.length; i++) {
+      const changes = this.resources.get(resourceIds[i] as string);
+      if (changes === undefined || changes.resetAt <= at) return undefined;
+      if (changes.value > recent) recent = changes.value;
     }
-    return { userSuccesses: ok, userFailures: failed, recentChanges: recent };
+    if (recent === 0 && ok.value === 0 && failed.value === 0) return NO_SIGNALS;
+    return { userSuccesses: ok.value, userFailures: failed.value, recentChanges: recent };
   }
 
-  /** The signals for one operation. */
+  /** The signals for one operation (reads the store for every count not cached). */
   async signals(userId: string, resourceIds: readonly string[]): Promise<RiskSignals> {
-    const user = KEYS.userHistory + keyPart(userId);
-    const [ok, failed] = await Promise.all([this.counter(`${user}/ok`, this.historyWindowMs), this.counter(`${user}/failed`, this.historyWindowMs)]);
+    const at = this.now();
+    const userKey = KEYS.userHistory + keyPart(userId);
+    const entry = this.userEntry(userId);
+    const read = async (key: string, windowMs: number, cached: CachedCount | undefined): Promise<CachedCount> =>
+      cached !== undefined && cached.resetAt > at ? cached : await this.store.increment(key, windowMs, 0);
+    const [ok, failed] = await Promise.all([read(`${userKey}/ok`, this.historyWindowMs, entry.ok), read(`${userKey}/failed`, this.historyWindowMs, entry.failed)]);
+    entry.ok = { value: ok.value, resetAt: ok.resetAt };
+    entry.failed = { value: failed.value, resetAt: failed.resetAt };
     let recent = 0;
-    for (const id of resourceIds) recent = Math.max(recent, await this.counter(KEYS.resourceChanges + keyPart(id), this.changesWindowMs));
-    return { userSuccesses: ok, userFailures: failed, recentChanges: recent };
+    for (const id of resourceIds) {
+      const changes = await read(KEYS.resourceChanges + keyPart(id), this.changesWindowMs, this.resources.get(id));
+      this.setResource(id, { value: changes.value, resetAt: changes.resetAt });
+      recent = Math.max(recent, changes.value);
+    }
+    return { userSuccesses: ok.value, userFailures: failed.value, recentChanges: recent };
   }
 
   /** Records the outcome of an operation a user ran; changes count against its resources. */
   async record(userId: string, resourceIds: readonly string[], outcome: "success" | "failure" | "rolled-back", mutating: boolean): Promise<void> {
     if (typeof userId !== "string" || userId === "") throw new InfrastructureError("INVALID_ARGUMENT", "userId must be a non-empty string", { field: "userId" });
     const user = KEYS.userHistory + keyPart(userId);
-    await this.bump(`${user}/${outcome === "success" ? "ok" : "failed"}`, this.historyWindowMs);
-    if (mutating) for (const id of new Set(resourceIds)) await this.bump(KEYS.resourceChanges + keyPart(id), this.changesWindowMs);
+    const good = outcome === "success";
+    const value = await this.store.increment(`${user}/${good ? "ok" : "failed"}`, this.historyWindowMs, 1);
+    const entry = this.userEntry(userId);
+    if (good) entry.ok = { value: value.value, resetAt: value.resetAt };
+    else entry.failed = { value: value.value, resetAt: value.resetAt };
+    if (mutating) {
+      for (const id of new Set(resourceIds)) {
+        const changes = await this.store.increment(KEYS.resourceChanges + keyPart(id), this.changesWindowMs, 1);
+        this.setResource(id, { value: changes.value, resetAt: changes.resetAt });
+      }
+    }
   }
 }
+
+const MAX_CACHED = 100_000;

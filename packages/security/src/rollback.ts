@@ -111,7 +111,7 @@ export class InfrastructureRollbackManager {
 
   /** True when a plan exists for the operation. */
   hasPlan(operationId: string): boolean {
-    return this.planned.has(keyPart(operationId));
+    return this.planned.size > 0 && this.planned.has(keyPart(operationId));
   }
 
   /** Stores a plan given step by step. */

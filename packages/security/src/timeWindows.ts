@@ -39,6 +39,15 @@ interface CompiledWindow {
   readonly environments: ReadonlySet<string> | undefined;
   readonly riskLevels: ReadonlySet<string> | undefined;
   readonly schedule: CompiledSchedule;
+  /** The decision while it is open (built once). */
+  readonly inside: WindowDecision;
+}
+
+/** The windows governing one environment and risk level, and the decisions when none or none open. */
+interface Scope {
+  readonly windows: readonly CompiledWindow[];
+  readonly none: WindowDecision;
+  readonly outside: WindowDecision | undefined;
 }
 
 interface CompiledBlackout {
@@ -71,6 +80,8 @@ export class InfrastructureTimeWindowManager {
   private readonly audit: AuditSink | undefined;
   private readonly now: () => number;
   private windows: CompiledWindow[] = [];
+  /** Governing windows per environment, then risk level (filled on first use, cleared on reload). */
+  private scopes = new Map<string, Map<string, Scope>>();
   private blackouts: CompiledBlackout[] = [];
   private overrides = new Map<string, WindowOverride>();
 
@@ -84,7 +95,12 @@ export class InfrastructureTimeWindowManager {
   /** Replaces windows and blackouts (a configuration reload). */
   setPolicies(windows: readonly TimeWindow[], blackouts: readonly BlackoutWindow[]): void {
     const set = (xs: readonly string[] | undefined): ReadonlySet<string> | undefined => (xs === undefined ? undefined : new Set(xs));
-    this.windows = windows.map((w) => ({ id: w.id, environments: set(w.environments), riskLevels: set(w.riskLevels), schedule: compileSchedule(w) }));
+    this.windows = windows.map((w) => {
+      const schedule = compileSchedule(w);
+      const inside: WindowDecision = Object.freeze({ allowed: true, basis: "window", id: w.id, reason: `inside window "${w.id}" (${schedule.label})` });
+      return { id: w.id, environments: set(w.environments), riskLevels: set(w.riskLevels), schedule, inside };
+    });
+    this.scopes = new Map();
     this.blackouts = blackouts.map((b) => ({
       id: b.id,
       environments: set(b.environments),
@@ -116,19 +132,37 @@ export class InfrastructureTimeWindowManager {
         return { allowed: false, basis: "blackout", id: b.id, reason: `blackout "${b.id}"${b.reason === undefined ? "" : ` (${b.reason})`} until ${new Date(b.end).toISOString()}` };
       }
     }
-    let governing: CompiledWindow[] | undefined;
-    for (const w of this.windows) {
-      if (!matches(w.environments, environment) || !matches(w.riskLevels, riskLevel)) continue;
-      if (isScheduleOpen(w.schedule, at)) return { allowed: true, basis: "window", id: w.id, reason: `inside window "${w.id}" (${w.schedule.label})` };
-      (governing ??= []).push(w);
+    const scope = this.scope(environment, riskLevel);
+    for (const w of scope.windows) if (isScheduleOpen(w.schedule, at)) return w.inside;
+    return scope.outside ?? scope.none;
+  }
+
+  private scope(environment: string, riskLevel: RiskLevel): Scope {
+    let byLevel = this.scopes.get(environment);
+    if (byLevel === undefined) {
+      if (this.scopes.size >= 1024) this.scopes.clear();
+      byLevel = new Map();
+      this.scopes.set(environment, byLevel);
     }
-    if (governing === undefined) return { allowed: true, basis: "no-window", reason: `no deployment window governs ${environment}/${riskLevel}` };
-    return {
-      allowed: false,
-      basis: "outside",
-      id: governing[0]?.id ?? "",
-      reason: `outside every deployment window for ${environment}/${riskLevel}: ${governing.map((w) => `"${w.id}" (${w.schedule.label})`).join(", ")}`,
-    };
+    let scope = byLevel.get(riskLevel);
+    if (scope === undefined) {
+      const windows = this.windows.filter((w) => matches(w.environments, environment) && matches(w.riskLevels, riskLevel));
+      scope = {
+        windows,
+        none: Object.freeze({ allowed: true, basis: "no-window", reason: `no deployment window governs ${environment}/${riskLevel}` }),
+        outside:
+          windows.length === 0
+            ? undefined
+            : Object.freeze({
+                allowed: false,
+                basis: "outside",
+                id: windows[0]?.id ?? "",
+                reason: `outside every deployment window for ${environment}/${riskLevel}: ${windows.map((w) => `"${w.id}" (${w.schedule.label})`).join(", ")}`,
+              }),
+      };
+      byLevel.set(riskLevel, scope);
+    }
+    return scope;
   }
 
   /**
