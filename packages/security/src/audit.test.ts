@@ -171,7 +171,7 @@ describe("audit tamper detection on a 10,000-record log", () => {
     ];
     let checks = 0;
     for (const [name, mutate] of cases) {
-      for (const i of name === "append forged" ? [N] : positions(40)) {
+      for (const i of name === "append forged" ? [N] : positions(10)) {
         store.tamper = (entries) => mutate(entries, i);
         const result = await logger.verify();
         expect(result.ok, `${name} at ${i}`).toBe(false);
@@ -181,6 +181,6 @@ describe("audit tamper detection on a 10,000-record log", () => {
     }
     store.tamper = undefined;
     expect(await logger.verify()).toEqual({ ok: true, records: N });
-    expect(checks).toBe(5 * 40 + 1);
+    expect(checks).toBe(5 * 10 + 1); // every position: audit.tamper.test.ts
   }, 120_000);
 });

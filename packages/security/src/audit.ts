@@ -346,48 +346,38 @@ export class InfrastructureAuditLogger implements AuditSink {
     await this.flush().catch(() => undefined);
     const head = { ...this.head };
     const anchorRecord = await this.store.get(KEYS.auditAnchor);
-    let prev = GENESIS_HASH;
-    let expected = 0;
+    const chain = new ChainVerifier(head.seq);
     let from = 0;
     const broken = (position: number, reason: string): AuditVerification => ({
       ok: false,
-      records: expected,
-      firstBroken: { position, expectedSeq: expected },
+      records: chain.expected,
+      firstBroken: { position, expectedSeq: chain.expected },
       reason,
     });
     for (;;) {
       const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
-      for (const raw of page) {
-        const v = raw.value as Partial<ChainEntry> | null;
-        if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string") {
-          return broken(raw.position, "record is not an audit chain entry");
-        }
-        if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`)) {
-          return broken(raw.position, `expected sequence ${expected}, found ${String(v.s)}`);
-        }
-        if (v.p !== prev) return broken(raw.position, "previous-hash does not match the record before it");
-        if (sha(prev, v.b) !== v.h) return broken(raw.position, "hash does not match the record's content");
-        prev = v.h;
-        expected += 1;
-        if (expected > this.head.seq + 1) return broken(raw.position, "record after the last one this logger wrote");
+      for (let i = 0; i < page.length; i++) {
+        const raw = page[i] as LogEntry<JsonValue>;
+        const problem = chain.push(raw.value);
+        if (problem !== undefined) return broken(raw.position, problem);
       }
       if (page.length < PAGE) {
-        if (expected - 1 < head.seq) return broken(from + page.length, `log ends at sequence ${expected - 1}, the head is ${head.seq}`);
+        const early = chain.endsEarly();
+        if (early !== undefined) return broken(from + page.length, early);
         break;
       }
       from = (page.at(-1)?.position ?? from) + 1;
     }
-    if (expected > 0 && expected - 1 === head.seq && prev !== head.hash) {
-      return broken(head.position, "last record differs from the head this logger wrote");
-    }
+    const differs = chain.lastDiffers(head.hash);
+    if (differs !== undefined) return broken(head.position, differs);
     if (anchorRecord !== undefined) {
       const anchor = anchorSchema.safeParse(anchorRecord.value);
       if (!anchor.success || !this.macMatches(anchor.data.seq, anchor.data.hash, anchor.data.mac)) {
         return broken(Math.max(0, head.position), "the anchor's MAC does not match");
       }
-      if (anchor.data.seq > expected - 1) return broken(expected, `log ends before the anchored sequence ${anchor.data.seq}`);
+      if (anchor.data.seq > chain.expected - 1) return broken(chain.expected, `log ends before the anchored sequence ${anchor.data.seq}`);
     }
-    return { ok: true, records: expected };
+    return { ok: true, records: chain.expected };
   }
 
   /** Records matching the query, oldest first. */
@@ -419,6 +409,51 @@ export class InfrastructureAuditLogger implements AuditSink {
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     this.closed = true;
+  }
+}
+
+/**
+ * The chain check of {@link InfrastructureAuditLogger.verify}, one entry at a time in log order: each
+ * entry must carry the next sequence number (in its record and its hashed text), the previous
+ * entry's hash, and the SHA-256 of its own text; one hash per entry, nothing re-serialised. Its
+ * state is two fields, so a check can resume from any position.
+ */
+export class ChainVerifier {
+  /** Hash of the last entry accepted (the genesis hash before the first). */
+  prev: string;
+  /** Sequence number the next entry must carry. */
+  expected: number;
+  private readonly headSeq: number;
+
+  /** `headSeq`: the last sequence number the logger wrote (entries past it are foreign). */
+  constructor(headSeq: number, prev: string = GENESIS_HASH, expected = 0) {
+    this.headSeq = headSeq;
+    this.prev = prev;
+    this.expected = expected;
+  }
+
+  /** Checks the next entry's stored value; a reason when it breaks the chain (the state is then left as it was). */
+  push(value: unknown): string | undefined {
+    const v = value as Partial<ChainEntry> | null;
+    if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string") return "record is not an audit chain entry";
+    const expected = this.expected;
+    if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`)) return `expected sequence ${expected}, found ${String(v.s)}`;
+    if (v.p !== this.prev) return "previous-hash does not match the record before it";
+    if (sha(this.prev, v.b) !== v.h) return "hash does not match the record's content";
+    if (expected > this.headSeq) return "record after the last one this logger wrote";
+    this.prev = v.h;
+    this.expected = expected + 1;
+    return undefined;
+  }
+
+  /** At the end of the log: a reason when it ends before the head. */
+  endsEarly(): string | undefined {
+    return this.expected - 1 < this.headSeq ? `log ends at sequence ${this.expected - 1}, the head is ${this.headSeq}` : undefined;
+  }
+
+  /** At the end of the log: a reason when its last entry is not the head the logger wrote. */
+  lastDiffers(headHash: string): string | undefined {
+    return this.expected > 0 && this.expected - 1 === this.headSeq && this.prev !== headHash ? "last record differs from the head this logger wrote" : undefined;
   }
 }
 

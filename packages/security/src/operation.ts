@@ -39,7 +39,7 @@ export function permissionFor(category: CommandCategory, commandId: string, decl
   let byCommand = derived.get(category);
   if (byCommand === undefined) {
     if (derived.size >= 8) derived.clear(); // only the six categories land here in practice
-    derived.set(category, (byCommand = new Map()));
+    derived.set(category, (byCommand = new Map<string, InfraPermission>()));
   }
   let permission = byCommand.get(commandId);
   if (permission === undefined) {
