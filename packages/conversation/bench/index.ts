@@ -1,15 +1,17 @@
 // Conversation benchmarks: the whole manager per message (no model), throughput, and — in the same
 // run — the held-out evaluation against nlp.js (accuracy, out-of-scope recall, per-message time ratio).
-// Run with `pnpm bench`; writes .bench/results.json.
+// Run with `pnpm bench`; writes .bench/results.json. It measures the built package (`dist`, as
+// published: the turbo `bench` task builds first), not the sources through tsx's transform.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { CommandDefinition, ExecuteRequest, ExecutionOutcome, InfrastructureCatalogue, InstanceSummary, OperationRunner } from "@espada/infra-core";
 import { commandDefinitionSchema } from "@espada/infra-core";
-import { InfrastructureConversationManager, InfrastructureStateProvider } from "../src/index.js";
+import * as built from "../dist/index.js";
 import { loadCorpus, EVAL_NOW } from "../eval/corpus.js";
 import { score } from "../eval/evaluate.js";
 import type { Prediction } from "../eval/evaluate.js";
 import { createNlpjsPredictor, createOursPredictor } from "../eval/predictors.js";
+import type { OursLibrary } from "../eval/predictors.js";
 
 interface BenchResult {
   name: string;
@@ -57,9 +59,9 @@ const runner: OperationRunner = {
 
 async function managerLatency(): Promise<{ p99: number; p50: number; perSecond: number; wallP99: number; wallPerSecond: number }> {
   const corpus = loadCorpus();
-  const state = new InfrastructureStateProvider();
+  const state = new built.InfrastructureStateProvider();
   for (let i = 0; i < 50; i++) state.upsertResource({ id: `i-${i}`, name: `web-${i}`, type: "compute", environment: "production", updatedAt: 0 });
-  const manager = new InfrastructureConversationManager({ catalogue, runner, state, now: () => EVAL_NOW });
+  const manager = new built.InfrastructureConversationManager({ catalogue, runner, state, now: () => EVAL_NOW });
   const texts = corpus.map((c) => c.text);
   let n = 0;
   const one = async (text: string): Promise<void> => {
@@ -95,7 +97,8 @@ async function versusNlpjs(): Promise<{ ratio: number; oursMs: number; nlpMs: nu
   const corpus = loadCorpus();
   const train = corpus.filter((c) => c.split === "train");
   const heldout = corpus.filter((c) => c.split === "heldout");
-  const ours = createOursPredictor();
+  // The same classes, built: their private fields make the types nominally distinct from the sources.
+  const ours = createOursPredictor(built as unknown as OursLibrary);
   const nlp = await createNlpjsPredictor(train);
   for (const item of heldout) {
     ours(item.text);

@@ -1,14 +1,18 @@
 // The two predictors compared on the corpus: ours (offline pipeline) and nlp.js (node-nlp).
 import { createRequire } from "node:module";
-import { InfrastructureIntentClassifier, InfrastructureParameterExtractor, isMutatingOperation } from "../src/index.js";
+import * as source from "../src/index.js";
 import type { LabelledUtterance } from "./corpus.js";
 import { EVAL_NOW } from "./corpus.js";
 import type { Prediction } from "./evaluate.js";
 
+/** The parts of the package a predictor uses: the sources (default) or the built `dist` (the bench). */
+export type OursLibrary = Pick<typeof source, "InfrastructureIntentClassifier" | "InfrastructureParameterExtractor" | "isMutatingOperation">;
+
 /** Our offline pipeline: classifier, then extractor with the classified operation. */
-export function createOursPredictor(): (text: string) => Prediction {
-  const classifier = new InfrastructureIntentClassifier();
-  const extractor = new InfrastructureParameterExtractor({ now: () => EVAL_NOW, timeZone: "UTC" });
+export function createOursPredictor(lib: OursLibrary = source): (text: string) => Prediction {
+  const { isMutatingOperation } = lib;
+  const classifier = new lib.InfrastructureIntentClassifier();
+  const extractor = new lib.InfrastructureParameterExtractor({ now: () => EVAL_NOW, timeZone: "UTC" });
   return (text) => {
     const intent = classifier.classify(text);
     if (intent.outOfScope) return { category: null, operation: null, outOfScope: true, needsClarification: false, params: {}, confirm: false };

@@ -299,11 +299,16 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     return c;
   }
 
-  /** Removes expired confirmations; returns how many. */
+  /**
+   * Removes expired confirmations; returns how many. Every confirmation lives `ttlMs`, so the map's
+   * insertion order is expiry order: the sweep stops at the first one still open (O(expired), not
+   * O(open)). A clock that steps back only delays removal; `get` and `respond` check expiry anyway.
+   */
   sweep(): number {
     const now = this.now();
     let removed = 0;
-    for (const [id, c] of this.pending) if (now >= c.expiresAt) {
+    for (const [id, c] of this.pending) {
+      if (now < c.expiresAt) break;
       this.pending.delete(id);
       removed++;
     }

@@ -502,7 +502,7 @@ export class InfrastructureConversationManager {
   }
 
   private resolveResources(analysis: Analysis, values: ExtractedValues, convo: ConversationState, environment: string): { resources: ResourceSnapshot[]; ambiguity?: { question: string; ambiguity: Ambiguity } } {
-    const known = this.state.listResources();
+    const known = this.state.snapshotResources();
     const refs: string[] = [];
     if (values.resourceId !== undefined) refs.push(values.resourceId);
     if (values.name !== undefined) refs.push(values.name);

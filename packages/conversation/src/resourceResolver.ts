@@ -35,6 +35,8 @@ interface Label {
   /** Normalised (lower case, letters and digits only). */
   readonly l: string;
   readonly parts: readonly string[];
+  /** The digits of `l` (a different number is a different resource). */
+  readonly digits: string;
   readonly isId: boolean;
 }
 
@@ -44,19 +46,25 @@ const labelCache = new WeakMap<ResourceSnapshot, readonly Label[]>();
 function labelsOf(r: ResourceSnapshot): readonly Label[] {
   let labels = labelCache.get(r);
   if (labels === undefined) {
-    const make = (label: string, isId: boolean): Label => ({ label, l: norm(label), parts: label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0), isId });
+    const make = (label: string, isId: boolean): Label => {
+      const l = norm(label);
+      return { label, l, parts: label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0), digits: digits(l), isId };
+    };
     labels = r.name === undefined ? [make(r.id, true)] : [make(r.name, false), make(r.id, true)];
     labelCache.set(r, labels);
   }
   return labels;
 }
 
+const NON_DIGITS = /[^0-9]+/g;
+const NON_ALNUM = /[^a-z0-9]+/g;
+
 function digits(s: string): string {
-  return s.replace(/[^0-9]/g, "");
+  return s.replace(NON_DIGITS, "");
 }
 
 function norm(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, "");
+  return s.toLowerCase().replace(NON_ALNUM, "");
 }
 
 /**
@@ -88,8 +96,15 @@ export class InfrastructureResourceResolver {
       }
       return { status: "not-found", reference: ref, suggestions: [] };
     }
-    const byId = context.resources.filter((r) => r.id === ref);
-    if (byId.length === 1 && byId[0] !== undefined) return { status: "resolved", resource: byId[0], via: "id" };
+    let byId: ResourceSnapshot | undefined;
+    let idMatches = 0;
+    for (const r of context.resources) {
+      if (r.id === ref) {
+        byId = r;
+        idMatches++;
+      }
+    }
+    if (idMatches === 1 && byId !== undefined) return { status: "resolved", resource: byId, via: "id" };
     const n = norm(ref);
     if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
     // Case and punctuation ignored: every resource whose id or name reads the same counts.
@@ -100,15 +115,17 @@ export class InfrastructureResourceResolver {
     // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
     const scored: { r: ResourceSnapshot; score: number }[] = [];
     const refLower = ref.toLowerCase();
+    const refDigits = digits(n);
     for (const r of pool) {
       let best = Infinity;
-      for (const { label, l, parts } of labelsOf(r)) {
+      for (const { l, parts, digits: labelDigits } of labelsOf(r)) {
         const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
         // A different number is a different resource (web-9 is not a typo of web-1).
-        const d = digits(l) === digits(n) ? editDistance(n, l, max) : Infinity;
-        if (d <= max) best = Math.min(best, d);
-        void label;
-        if (parts.includes(refLower) || (n.length >= 4 && l.startsWith(n))) best = Math.min(best, 1.5);
+        if (labelDigits === refDigits && Math.abs(l.length - n.length) <= max) {
+          const d = editDistance(n, l, max);
+          if (d <= max && d < best) best = d;
+        }
+        if (best > 1.5 && (parts.includes(refLower) || (n.length >= 4 && l.startsWith(n)))) best = 1.5;
       }
       if (best !== Infinity) scored.push({ r, score: best });
     }

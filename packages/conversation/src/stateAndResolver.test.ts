@@ -7,6 +7,21 @@ import type { ResourceSnapshot, StateChange } from "./index.js";
 const r = (id: string, name: string, type: string, environment?: string): ResourceSnapshot => ({ id, name, type, updatedAt: 0, ...(environment === undefined ? {} : { environment }) });
 
 describe("InfrastructureStateProvider", () => {
+  it("hands out one frozen resource array until a resource changes", () => {
+    const state = new InfrastructureStateProvider();
+    state.upsertResource(r("i-1", "web-1", "compute"));
+    const first = state.snapshotResources();
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(state.snapshotResources()).toBe(first);
+    state.upsertResource(r("i-2", "web-2", "compute"));
+    const second = state.snapshotResources();
+    expect(second).not.toBe(first);
+    expect(second.map((x) => x.id)).toEqual(["i-1", "i-2"]);
+    state.removeResource("i-1");
+    expect(state.snapshotResources().map((x) => x.id)).toEqual(["i-2"]);
+    expect(first.map((x) => x.id)).toEqual(["i-1"]);
+  });
+
   it("keeps resources, metrics and running operations, and tells subscribers", async () => {
     let now = 1_000_000;
     const changes: StateChange[] = [];

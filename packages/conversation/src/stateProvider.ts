@@ -100,6 +100,8 @@ export class InfrastructureStateProvider {
   private statusUpdater: InfrastructureStatusUpdater | undefined;
   /** Lower-cased names, built on first use and dropped on every change. */
   private names: Set<string> | undefined;
+  /** Every resource as one frozen array, built on first use and dropped on every change. */
+  private all: readonly ResourceSnapshot[] | undefined;
 
   constructor(options: StateProviderOptions = {}) {
     this.sources = options.sources ?? [];
@@ -130,6 +132,7 @@ export class InfrastructureStateProvider {
     if (typeof resource.id !== "string" || resource.id === "") throw new InfrastructureError("INVALID_ARGUMENT", "a resource needs a non-empty id", { field: "id" });
     this.resources.set(resource.id, resource);
     this.names = undefined;
+    this.all = undefined;
     this.tell({ kind: "resource-upserted", resource });
   }
 
@@ -137,6 +140,7 @@ export class InfrastructureStateProvider {
   removeResource(resourceId: string): boolean {
     if (!this.resources.delete(resourceId)) return false;
     this.names = undefined;
+    this.all = undefined;
     for (const key of [...this.series.keys()]) if (key.startsWith(`${resourceId}\u0000`)) this.series.delete(key);
     this.tell({ kind: "resource-removed", resourceId });
     return true;
@@ -154,6 +158,15 @@ export class InfrastructureStateProvider {
       for (const r of this.resources.values()) if (r.name !== undefined) this.names.add(r.name.toLowerCase());
     }
     return this.names.has(name.toLowerCase());
+  }
+
+  /**
+   * Every known resource as one shared, frozen array: the same array until the next change, so a
+   * caller reading it per message allocates nothing.
+   */
+  snapshotResources(): readonly ResourceSnapshot[] {
+    this.all ??= Object.freeze([...this.resources.values()]);
+    return this.all;
   }
 
   /** Every known resource, optionally of one type. */

@@ -138,28 +138,57 @@ function isLetterOrDigit(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
 }
 
+// Rows of editDistance, reused across calls (grown on demand): no allocation per comparison.
+let rowA = new Int32Array(64);
+let rowB = new Int32Array(64);
+let rowC = new Int32Array(64);
+
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions), capped at `max + 1`. */
 export function editDistance(a: string, b: string, max = 2): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   const m = a.length;
   const n = b.length;
-  let prev2 = new Array<number>(n + 1).fill(0);
-  let prev = Array.from({ length: n + 1 }, (_, k) => k);
-  let cur = new Array<number>(n + 1).fill(0);
+  if (n + 1 > rowA.length) {
+    const size = Math.max(n + 1, rowA.length * 2);
+    rowA = new Int32Array(size);
+    rowB = new Int32Array(size);
+    rowC = new Int32Array(size);
+  }
+  let prev2 = rowA;
+  let prev = rowB;
+  let cur = rowC;
+  for (let k = 0; k <= n; k++) {
+    prev[k] = k;
+    prev2[k] = 0;
+  }
   for (let x = 1; x <= m; x++) {
     cur[0] = x;
     let rowMin = x;
+    const ax = a.charCodeAt(x - 1);
+    const axPrev = x > 1 ? a.charCodeAt(x - 2) : -1;
     for (let y = 1; y <= n; y++) {
-      const cost = a[x - 1] === b[y - 1] ? 0 : 1;
-      let v = Math.min((prev[y] ?? 0) + 1, (cur[y - 1] ?? 0) + 1, (prev[y - 1] ?? 0) + cost);
-      if (x > 1 && y > 1 && a[x - 1] === b[y - 2] && a[x - 2] === b[y - 1]) v = Math.min(v, (prev2[y - 2] ?? 0) + 1);
+      const by = b.charCodeAt(y - 1);
+      const cost = ax === by ? 0 : 1;
+      let v = (prev[y] as number) + 1;
+      const ins = (cur[y - 1] as number) + 1;
+      if (ins < v) v = ins;
+      const sub = (prev[y - 1] as number) + cost;
+      if (sub < v) v = sub;
+      if (x > 1 && y > 1 && ax === b.charCodeAt(y - 2) && axPrev === by) {
+        const swap = (prev2[y - 2] as number) + 1;
+        if (swap < v) v = swap;
+      }
       cur[y] = v;
       if (v < rowMin) rowMin = v;
     }
     if (rowMin > max) return max + 1;
-    [prev2, prev, cur] = [prev, cur, prev2];
+    const t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
   }
-  return Math.min(prev[n] ?? max + 1, max + 1);
+  const d = prev[n] as number;
+  return d < max + 1 ? d : max + 1;
 }
 
 /** Common English words that are never "corrected" into a keyword (last ≠ list, best ≠ test). */
