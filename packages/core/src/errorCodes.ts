@@ -98,6 +98,10 @@ export const ERROR_CODES = {
     meaning: "Another process holds the state directory's lock.",
     action: "Stop the other process or point this one at another state directory.",
   },
+  STORAGE_UNAVAILABLE: {
+    meaning: "The shared state store (Redis) cannot be reached right now; nothing was read or written, so a mutating operation was denied (fail closed).",
+    action: "Bring the store back (check the server, network, TLS and credentials); the client reconnects by itself with backoff, then call again.",
+  },
   STORAGE_CORRUPT: {
     meaning: "A stored record is corrupt or was written by something else.",
     action: "Restore the file from a backup or move it away; the rest of the store still loads.",

@@ -142,7 +142,7 @@ export class TimeoutError extends InfrastructureError {
 /** A state store could not read or write, is locked by another process, or holds a corrupt record. */
 export class StorageError extends InfrastructureError {
   constructor(
-    code: "STORAGE_FAILED" | "STORAGE_LOCKED" | "STORAGE_CORRUPT" | "CONFLICT",
+    code: "STORAGE_FAILED" | "STORAGE_LOCKED" | "STORAGE_CORRUPT" | "STORAGE_UNAVAILABLE" | "CONFLICT",
     message: string,
     options: InfrastructureErrorOptions = {},
   ) {

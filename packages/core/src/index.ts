@@ -165,7 +165,8 @@ export {
   sessionResourceSchema,
   infrastructureSessionSchema,
 } from "./stores.js";
-export { isJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
+export { isJsonValue, assertJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
+export { assertStoreKey, MAX_STORE_KEY_BYTES } from "./storeKeys.js";
 export type { JsonValue, JsonObject } from "./json.js";
 export type {
   StoredRecord,
@@ -227,6 +228,9 @@ export {
   discoveryConfigSchema,
   conversationConfigSchema,
   remoteRegistryConfigSchema,
+  redisTlsConfigSchema,
+  redisStoreConfigSchema,
+  stateStoreConfigSchema,
 } from "./config/schemas.js";
 export type {
   ProviderAuthConfig,
@@ -253,6 +257,10 @@ export type {
   RemoteRegistryConfig,
   ConfigSection,
   ConfigSectionInput,
+  RedisStoreConfig,
+  RedisStoreConfigInput,
+  StateStoreConfig,
+  StateStoreConfigInput,
 } from "./config/schemas.js";
 
 export {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { InfrastructureError } from "./errors.js";
+import { formatPath } from "./validation/path.js";
 
 /**
  * A JSON value: what every store can hold. An object property whose value is `undefined` counts as
@@ -42,6 +44,17 @@ function jsonProblem(value: unknown, path: (string | number)[], seen: Set<object
  */
 export function isJsonValue(value: unknown): value is JsonValue {
   return jsonProblem(value, [], new Set()) === undefined;
+}
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `value` is a {@link JsonValue}; the error's `field` names the
+ * offending path under `field` (`value.when`, `value.list[2]`). What a store runs on every value it writes.
+ */
+export function assertJsonValue(value: unknown, field = "value"): asserts value is JsonValue {
+  const problem = jsonProblem(value, [], new Set());
+  if (problem === undefined) return;
+  const path = formatPath(problem.path, field);
+  throw new InfrastructureError("INVALID_ARGUMENT", `${path} ${problem.message}`, { field: path });
 }
 
 /** Schema of any JSON value (see {@link isJsonValue}); an issue names the offending path. */

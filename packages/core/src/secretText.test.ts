@@ -10,6 +10,8 @@ describe("redactSecretText", () => {
     ["api_key: abcdef123456", "abcdef123456"],
     ["Authorization: Bearer eyJhbGciOi.abc.def-ghijkl", "eyJhbGciOi"],
     ["connect postgres://admin:Sup3rSecret@db.internal:5432/app", "Sup3rSecret"],
+    ["connect redis://:Sup3rSecret@cache.internal:6379/0 failed", "Sup3rSecret"],
+    ["connect rediss://default:Sup3rSecret@cache.internal:6380 failed", "Sup3rSecret"],
     ["The security token included in the request AKIAIOSFODNN7EXAMPLE is invalid", "AKIAIOSFODNN7EXAMPLE"],
     ["key -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"],
     ["token ghp_abcdefghijklmnopqrstuvwxyz0123", "ghp_abcdefghijklmnopqrstuvwxyz0123"],

@@ -263,8 +263,8 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
 ];
 /** `Bearer <token>` / `Basic <credentials>`. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
-/** Credentials inside a URL: `scheme://user:password@host`. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi;
+/** Credentials inside a URL: `scheme://user:password@host`, also with an empty user (`redis://:password@host`). */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi;
 /** `key=value`, `key: value`, `"key": "value"` pairs. */
 const KEY_VALUE = /(["']?)([A-Za-z][A-Za-z0-9_.-]{1,63})\1(\s*[:=]\s*)(["']?)([^\s"',;&}=]+)\4/g;
 

@@ -226,6 +226,77 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+/** TLS towards Redis: `true` for the system's CAs, or the files/options of a private CA or client certificate. */
+export const redisTlsConfigSchema = z.union([
+  z.boolean(),
+  z.strictObject({
+    /** PEM of the CA(s) that signed the server certificate (the text, not a path). */
+    ca: z.string().min(1).optional(),
+    /** PEM of a client certificate, for mutual TLS. */
+    cert: z.string().min(1).optional(),
+    /** PEM of the client certificate's private key (a secret: never logged). */
+    key: z.string().min(1).optional(),
+    /** Server name checked against the certificate, when it differs from the URL's host. */
+    servername: z.string().min(1).optional(),
+    /** Refuse a server whose certificate does not verify (default true; false only for tests). */
+    rejectUnauthorized: z.boolean().default(true),
+  }),
+]);
+
+/** Settings of the Redis state store (`stateStoreConfig.redis`). */
+export const redisStoreConfigSchema = z.strictObject({
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS. Credentials in it are never logged. */
+  url: z
+    .string()
+    .min(1)
+    .refine((url) => /^rediss?:\/\/[^\s]+$/i.test(url), { message: "must be a redis:// or rediss:// URL" }),
+  /** ACL user name, when not in the URL. */
+  username: z.string().min(1).optional(),
+  /** Password, when not in the URL (use `${REDIS_PASSWORD}`); never logged. */
+  password: z.string().min(1).optional(),
+  /** TLS options; a `rediss://` URL turns TLS on by itself. */
+  tls: redisTlsConfigSchema.default(false),
+  /** Prefix of every Redis key this store writes (one prefix per team/state; it becomes a cluster hash tag). */
+  keyPrefix: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits and _ . : - only").default("espada"),
+  /** Time limit of one connection attempt, in ms. */
+  connectTimeout: timerMs.default(5_000),
+  /** Time limit of one call before it rejects with STORAGE_UNAVAILABLE, in ms. */
+  commandTimeout: timerMs.default(5_000),
+  /** First reconnection delay, in ms (doubles per attempt up to `reconnectMaxDelay`, with jitter). */
+  reconnectMinDelay: timerMs.default(100),
+  /** Longest reconnection delay, in ms. */
+  reconnectMaxDelay: timerMs.default(5_000),
+  /**
+   * Redis drops an expired record by itself this long after its TTL (ms); until then the store
+   * already hides it by the framework's clock, so clocks of instances may differ by up to this much.
+   */
+  expiryGrace: timerMs.default(60_000),
+});
+/** Redis store settings, every default filled in. */
+export type RedisStoreConfig = z.infer<typeof redisStoreConfigSchema>;
+/** What a user may write in `stateStoreConfig.redis`. */
+export type RedisStoreConfigInput = z.input<typeof redisStoreConfigSchema>;
+
+/**
+ * Which `StateStore` keeps sessions, approvals, break-glass, roles, rate limits and the audit log:
+ * `file` (the default: files under `stateDir`, one process) or `redis` (several instances sharing
+ * one state; `redis` settings required).
+ */
+export const stateStoreConfigSchema = z
+  .strictObject({
+    backend: z.enum(["file", "redis"]).default("file"),
+    redis: redisStoreConfigSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.backend === "redis" && config.redis === undefined) {
+      ctx.addIssue({ code: "custom", path: ["redis"], message: 'backend "redis" needs redis settings (at least redis.url)', params: { code: "REQUIRED" } });
+    }
+  });
+/** State store settings, every default filled in. */
+export type StateStoreConfig = z.infer<typeof stateStoreConfigSchema>;
+/** What a user may write in `stateStoreConfig`. */
+export type StateStoreConfigInput = z.input<typeof stateStoreConfigSchema>;
+
 /**
  * Every section of `extensions.infrastructure`, by key: the one place each package's settings are
  * defined. A package never parses a section of its own; it reads the schema from here. To add a
@@ -241,6 +312,7 @@ export const CONFIG_SECTIONS = {
   securityConfig: securityConfigSchema,
   discoveryConfig: discoveryConfigSchema,
   conversationConfig: conversationConfigSchema,
+  stateStoreConfig: stateStoreConfigSchema,
 } as const;
 /** The key of a configuration section (`sessionConfig`, `securityConfig`, …). */
 export type ConfigSectionName = keyof typeof CONFIG_SECTIONS;

@@ -1,0 +1,23 @@
+import { InfrastructureError } from "./errors.js";
+
+/** Longest key (or log name) a `StateStore` accepts, in UTF-8 bytes (keeps a file store's encoded names under 255 bytes). */
+export const MAX_STORE_KEY_BYTES = 180;
+
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The one rule for a `StateStore` key or log name: a non-empty string of at most
+ * {@link MAX_STORE_KEY_BYTES} UTF-8 bytes, well-formed Unicode. Throws `INVALID_ARGUMENT` naming `field` otherwise.
+ */
+export function assertStoreKey(key: unknown, field = "key"): asserts key is string {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a non-empty string`, { field });
+  }
+  if (key.length * 3 > MAX_STORE_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_STORE_KEY_BYTES) {
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be at most ${MAX_STORE_KEY_BYTES} UTF-8 bytes`, { field });
+  }
+  if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be well-formed Unicode (no lone surrogates)`, { field });
+  }
+}

@@ -1,0 +1,3 @@
+import { espadaConfig } from "@espada/eslint-config";
+
+export default espadaConfig(import.meta.dirname);

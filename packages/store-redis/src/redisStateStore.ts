@@ -1,0 +1,523 @@
+import { Redis } from "ioredis";
+import type { RedisOptions } from "ioredis";
+import type { ConnectionOptions } from "node:tls";
+import {
+  assertJsonValue,
+  assertStoreKey,
+  createNoopLogger,
+  InfrastructureError,
+  redactSecretText,
+  StorageError,
+} from "@espada/infra-core";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  InfrastructureLogger,
+  JsonValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
+import { APPEND, APPEND_AT, CAS, DELETE, DELETE_LOG, INCREMENT, LIST, PUT, READ, TRIM } from "./scripts.js";
+
+/** TLS towards Redis: `true` for the system's CAs, or a private CA / client certificate (PEM text). */
+export type RedisTlsOptions =
+  | boolean
+  | {
+      readonly ca?: string | undefined;
+      readonly cert?: string | undefined;
+      readonly key?: string | undefined;
+      readonly servername?: string | undefined;
+      readonly rejectUnauthorized?: boolean | undefined;
+    };
+
+/** Options of {@link RedisStateStore.connect}; `stateStoreConfig.redis` (core's schema) plus the clock and a logger. */
+export interface RedisStateStoreOptions {
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. Never logged with its credentials. */
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly tls?: RedisTlsOptions | undefined;
+  /** Prefix of every Redis key (default `espada`); written as the hash tag `{espada}:`. */
+  readonly keyPrefix?: string | undefined;
+  /** One connection attempt, in ms (default 5000). */
+  readonly connectTimeout?: number | undefined;
+  /** One call, in ms, before it rejects with `STORAGE_UNAVAILABLE` (default 5000). */
+  readonly commandTimeout?: number | undefined;
+  /** First reconnection delay in ms (default 100); doubles per attempt up to `reconnectMaxDelay`, with jitter. */
+  readonly reconnectMinDelay?: number | undefined;
+  /** Longest reconnection delay in ms (default 5000). */
+  readonly reconnectMaxDelay?: number | undefined;
+  /** Redis drops an expired record or counter this long (ms) after the framework's clock hid it (default 60000). */
+  readonly expiryGrace?: number | undefined;
+  /** The clock every expiry, counter window and log timestamp is read from (default `Date.now`). */
+  readonly now?: (() => number) | undefined;
+  /** Told about connection changes (lost, back), with the target but never its credentials. */
+  readonly logger?: InfrastructureLogger | undefined;
+}
+
+/** Where the store's connection stands. */
+export type RedisStoreStatus = "connecting" | "ready" | "reconnecting" | "closed";
+
+/** The outcome of {@link RedisStateStore.appendAt}. */
+export type AppendAtResult<T = JsonValue> =
+  | { readonly ok: true; readonly entries: LogEntry<T>[] }
+  | { readonly ok: false; readonly nextPosition: number };
+
+interface ScriptCommands {
+  espadaPut(rk: Buffer, idx: Buffer, member: Buffer, now: string, json: string, expiresAt: string, px: string): Promise<number>;
+  espadaCas(rk: Buffer, idx: Buffer, member: Buffer, now: string, json: string, expiresAt: string, px: string, expected: string): Promise<(string | number | null)[]>;
+  espadaDelete(rk: Buffer, idx: Buffer, member: Buffer, now: string): Promise<number>;
+  espadaListBuffer(idx: Buffer, recordPrefix: Buffer, min: Buffer | string, max: Buffer | string, limit: string, now: string): Promise<Buffer[]>;
+  espadaIncrement(ck: Buffer, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
+  espadaAppend(lm: Buffer, le: Buffer, entry: string): Promise<number>;
+  espadaAppendAt(lm: Buffer, le: Buffer, expected: string, ...entries: string[]): Promise<[number, number]>;
+  espadaRead(lm: Buffer, le: Buffer, from: string, limit: string): Promise<(string | number)[]>;
+  espadaTrim(lm: Buffer, le: Buffer, maxEntries: string, olderThan: string): Promise<number>;
+  espadaDeleteLog(lm: Buffer, le: Buffer): Promise<number>;
+}
+
+type ScriptedRedis = Redis & ScriptCommands;
+
+/** Reply errors that mean "the server cannot serve now" rather than "this call is wrong". */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM|MISCONF)\b/;
+
+/** Key or log name → UTF-16BE bytes, so Redis's byte order is the contract's UTF-16 code-unit order. */
+function utf16be(text: string): Buffer {
+  return Buffer.from(text, "utf16le").swap16();
+}
+
+function fromUtf16be(bytes: Buffer): string {
+  return Buffer.from(bytes).swap16().toString("utf16le");
+}
+
+/** The smallest byte string greater than every string starting with `prefix` (undefined: no bound). */
+function successor(prefix: Buffer): Buffer | undefined {
+  const out = Buffer.from(prefix);
+  for (let i = out.length - 1; i >= 0; i--) {
+    if ((out[i] as number) < 0xff) {
+      out[i] = (out[i] as number) + 1;
+      return out.subarray(0, i + 1);
+    }
+  }
+  return undefined;
+}
+
+function assertPositiveNumber(value: unknown, field: string): asserts value is number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, { field });
+  }
+}
+
+function encodeValue(value: unknown): string {
+  assertJsonValue(value, "value");
+  return JSON.stringify(value);
+}
+
+function ttlOf(options: PutOptions | undefined): number | undefined {
+  if (options?.ttlMs === undefined) return undefined;
+  assertPositiveNumber(options.ttlMs, "options.ttlMs");
+  return options.ttlMs;
+}
+
+function record<T>(key: string, value: T, version: number, updatedAt: number, expiresAt: number | undefined): StoredRecord<T> {
+  return expiresAt === undefined ? { key, value, version, updatedAt } : { key, value, version, updatedAt, expiresAt };
+}
+
+/** `host:port/db` of a Redis URL, without user or password: what a log may show. */
+export function describeRedisTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const db = parsed.pathname.replace(/^\//, "");
+    return `${parsed.protocol}//${parsed.hostname}${parsed.port === "" ? "" : `:${parsed.port}`}${db === "" ? "" : `/${db}`}`;
+  } catch {
+    return "(unparsable redis URL)";
+  }
+}
+
+/**
+ * Core's `StateStore` on Redis, for several framework instances sharing one state: sessions,
+ * pending operations, approvals, break-glass sessions, role assignments, rate-limit counters and
+ * the audit log. Compare-and-set, counters, appends, trims and list pages each run as one Lua
+ * script on the server, so they decide once across every instance. Expiry follows the framework's
+ * clock (`now`); Redis also drops expired keys by itself `expiryGrace` later.
+ *
+ * The client reconnects with exponential backoff and jitter. While Redis cannot be reached, every
+ * call rejects at once with `STORAGE_UNAVAILABLE` (nothing is queued, nothing is retried behind
+ * the caller's back), so the security gate denies mutating operations with that reason and reads
+ * say the state is unavailable. A call whose connection dropped mid-flight also rejects with
+ * `STORAGE_UNAVAILABLE`: it may or may not have been applied, but nothing acknowledged is lost as
+ * long as Redis runs with `appendonly yes` and `appendfsync always`.
+ */
+export class RedisStateStore implements StateStore {
+  private readonly redis: ScriptedRedis;
+  private readonly now: () => number;
+  private readonly logger: InfrastructureLogger;
+  private readonly target: string;
+  private readonly grace: number;
+  private readonly recordPrefix: Buffer;
+  private readonly index: Buffer;
+  private readonly counterPrefix: Buffer;
+  private readonly logMetaPrefix: Buffer;
+  private readonly logEntriesPrefix: Buffer;
+  private state: RedisStoreStatus = "connecting";
+  private closing: Promise<void> | undefined;
+
+  private constructor(redis: ScriptedRedis, options: RedisStateStoreOptions, target: string) {
+    this.redis = redis;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? createNoopLogger();
+    this.target = target;
+    this.grace = options.expiryGrace ?? 60_000;
+    const prefix = `{${options.keyPrefix ?? "espada"}}:`;
+    this.recordPrefix = Buffer.from(`${prefix}r:`);
+    this.index = Buffer.from(`${prefix}i`);
+    this.counterPrefix = Buffer.from(`${prefix}c:`);
+    this.logMetaPrefix = Buffer.from(`${prefix}lm:`);
+    this.logEntriesPrefix = Buffer.from(`${prefix}le:`);
+    redis.on("ready", () => {
+      if (this.state === "reconnecting") this.logger.info("state store connection back", { target: this.target });
+      this.state = "ready";
+    });
+    redis.on("close", () => {
+      if (this.state === "ready") this.logger.warn("state store connection lost; calls fail with STORAGE_UNAVAILABLE until it is back", { target: this.target });
+      if (this.state !== "closed") this.state = "reconnecting";
+    });
+    redis.on("error", (error: unknown) => {
+      // ioredis reports each failed attempt here; the close handler above tells the story once.
+      this.logger.debug("state store connection error", { target: this.target, error: redactSecretText(error instanceof Error ? error.message : String(error)) });
+    });
+  }
+
+  /**
+   * Connects and resolves once Redis answers; rejects with `STORAGE_UNAVAILABLE` when it cannot be
+   * reached within `connectTimeout` (the connection is closed then: no handle stays open).
+   */
+  static async connect(options: RedisStateStoreOptions): Promise<RedisStateStore> {
+    const target = describeRedisTarget(options.url);
+    const min = options.reconnectMinDelay ?? 100;
+    const max = Math.max(min, options.reconnectMaxDelay ?? 5_000);
+    const tls = tlsOptions(options);
+    const redisOptions: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: options.connectTimeout ?? 5_000,
+      commandTimeout: options.commandTimeout ?? 5_000,
+      retryStrategy: (attempt: number) => {
+        const ceiling = Math.min(max, min * 2 ** Math.min(attempt - 1, 20));
+        return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      },
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+      ...(tls === undefined ? {} : { tls }),
+    };
+    let redis: ScriptedRedis;
+    try {
+      redis = new Redis(options.url, redisOptions) as ScriptedRedis;
+    } catch (error) {
+      throw new InfrastructureError("INVALID_ARGUMENT", `stateStoreConfig.redis.url: ${redactSecretText(error instanceof Error ? error.message : String(error))}`, { field: "url" });
+    }
+    defineScripts(redis);
+    const store = new RedisStateStore(redis, options, target);
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect(false);
+      store.state = "closed";
+      throw new StorageError("STORAGE_UNAVAILABLE", `state store ${target} cannot be reached: ${redactSecretText(error instanceof Error ? error.message : String(error))}`, {
+        cause: redactError(error),
+      });
+    }
+    return store;
+  }
+
+  /** Where the connection stands: `ready`, `reconnecting` (calls fail with `STORAGE_UNAVAILABLE`), `closed`. */
+  get status(): RedisStoreStatus {
+    return this.state;
+  }
+
+  /** `host:port/db` of the server, without credentials. */
+  get description(): string {
+    return this.target;
+  }
+
+  private key(prefix: Buffer, name: string): Buffer {
+    return Buffer.concat([prefix, utf16be(name)]);
+  }
+
+  /** Runs one call: refuses after close, turns client and server failures into typed errors. */
+  private async run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    if (this.state === "closed") throw new StorageError("STORAGE_FAILED", `state store is closed (${what})`);
+    try {
+      return await call();
+    } catch (error) {
+      throw this.failure(what, error);
+    }
+  }
+
+  private failure(what: string, error: unknown): InfrastructureError {
+    if (error instanceof InfrastructureError) return error;
+    const message = redactSecretText(error instanceof Error ? error.message : String(error));
+    const name = error instanceof Error ? error.name : "";
+    if (this.state === "closed") return new StorageError("STORAGE_FAILED", `state store is closed (${what})`, { cause: redactError(error) });
+    if (name === "ReplyError" && !UNAVAILABLE_REPLY.test(message)) {
+      return new StorageError("STORAGE_FAILED", `state store ${this.target} refused ${what}: ${message}`, { cause: redactError(error) });
+    }
+    const mutating = what !== "get" && what !== "list" && what !== "read";
+    return new StorageError(
+      "STORAGE_UNAVAILABLE",
+      mutating
+        ? `state store ${this.target} is unavailable: ${what} was not confirmed (${message}); nothing acknowledged is lost, try again once it is back`
+        : `state store ${this.target} is unavailable: the state cannot be read now (${message})`,
+      { cause: redactError(error), details: { target: this.target, operation: what } },
+    );
+  }
+
+  /** Reads a live record, or undefined when absent or expired (by this store's clock). */
+  async get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
+    assertStoreKey(key);
+    const [v, u, e, d] = await this.run("get", () => this.redis.hmget(this.key(this.recordPrefix, key), "v", "u", "e", "d"));
+    if (v === null || v === undefined || d === null || d === undefined) return undefined;
+    const expiresAt = e === null || e === undefined ? undefined : Number(e);
+    if (expiresAt !== undefined && this.now() >= expiresAt) return undefined;
+    return record(key, this.decode<T>(d, key), Number(v), Number(u), expiresAt);
+  }
+
+  private decode<T>(json: string, key: string): T {
+    try {
+      return JSON.parse(json) as T;
+    } catch (error) {
+      throw new StorageError("STORAGE_CORRUPT", `state store record ${JSON.stringify(key)} is not JSON: it was written by something else`, { cause: error });
+    }
+  }
+
+  /** Writes unconditionally; resolves once Redis acknowledged it (durable with `appendfsync always`). */
+  async put<T extends JsonValue>(key: string, value: T, options?: PutOptions): Promise<StoredRecord<T>> {
+    assertStoreKey(key);
+    const json = encodeValue(value);
+    const ttl = ttlOf(options);
+    const now = this.now();
+    const expiresAt = ttl === undefined ? undefined : now + ttl;
+    const member = utf16be(key);
+    const version = await this.run("put", () =>
+      this.redis.espadaPut(Buffer.concat([this.recordPrefix, member]), this.index, member, String(now), json, expiresAt === undefined ? "" : String(expiresAt), String(Math.ceil((ttl ?? 0) + this.grace))),
+    );
+    return record(key, JSON.parse(json) as T, Number(version), now, expiresAt);
+  }
+
+  /** Writes only when the live version equals `expectedVersion` (0 = absent); decided by one script on the server. */
+  async compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: PutOptions): Promise<CompareAndSetResult<T>> {
+    assertStoreKey(key);
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", { field: "expectedVersion" });
+    }
+    const json = encodeValue(value);
+    const ttl = ttlOf(options);
+    const now = this.now();
+    const expiresAt = ttl === undefined ? undefined : now + ttl;
+    const member = utf16be(key);
+    const reply = await this.run("compareAndSet", () =>
+      this.redis.espadaCas(
+        Buffer.concat([this.recordPrefix, member]),
+        this.index,
+        member,
+        String(now),
+        json,
+        expiresAt === undefined ? "" : String(expiresAt),
+        String(Math.ceil((ttl ?? 0) + this.grace)),
+        String(expectedVersion),
+      ),
+    );
+    if (Number(reply[0]) === 1) return { ok: true, record: record(key, JSON.parse(json) as T, Number(reply[1]), now, expiresAt) };
+    if (reply.length < 5) return { ok: false, current: undefined };
+    const [, v, u, e, d] = reply;
+    return { ok: false, current: record(key, this.decode<T>(String(d), key), Number(v), Number(u), e === "" || e === null ? undefined : Number(e)) };
+  }
+
+  /** Removes a record; false when there was none (or it had expired). */
+  async delete(key: string): Promise<boolean> {
+    assertStoreKey(key);
+    const member = utf16be(key);
+    const removed = await this.run("delete", () => this.redis.espadaDelete(Buffer.concat([this.recordPrefix, member]), this.index, member, String(this.now())));
+    return Number(removed) === 1;
+  }
+
+  /** Live records whose key starts with `prefix`, in key (UTF-16 code-unit) order; a page with `options`. */
+  async list<T extends JsonValue = JsonValue>(prefix: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
+    if (typeof prefix !== "string") throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    const { limit, cursor } = options;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", { field: "options.limit" });
+    }
+    if (cursor !== undefined && typeof cursor !== "string") {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.cursor must be a string (the last key of the previous page)", { field: "options.cursor" });
+    }
+    const low = utf16be(prefix);
+    const high = successor(low);
+    let min: Buffer | string = prefix === "" ? "-" : Buffer.concat([Buffer.from("["), low]);
+    if (cursor !== undefined) {
+      const after = utf16be(cursor);
+      if (Buffer.compare(after, low) >= 0) min = Buffer.concat([Buffer.from("("), after]);
+    }
+    const max: Buffer | string = high === undefined ? "+" : Buffer.concat([Buffer.from("("), high]);
+    const now = this.now();
+    const flat = await this.run("list", () => this.redis.espadaListBuffer(this.index, this.recordPrefix, min, max, String(limit ?? 0), String(now)));
+    const out: StoredRecord<T>[] = [];
+    for (let i = 0; i + 4 < flat.length; i += 5) {
+      const key = fromUtf16be(flat[i] as Buffer);
+      const e = (flat[i + 3] as Buffer).toString();
+      out.push(record(key, this.decode<T>((flat[i + 4] as Buffer).toString("utf8"), key), Number((flat[i + 1] as Buffer).toString()), Number((flat[i + 2] as Buffer).toString()), e === "" ? undefined : Number(e)));
+    }
+    return out;
+  }
+
+  /** Adds `by` (default 1) to a counter that starts again from zero every `windowMs`; one script on the server. */
+  async increment(key: string, windowMs: number, by = 1): Promise<CounterValue> {
+    assertStoreKey(key);
+    assertPositiveNumber(windowMs, "windowMs");
+    if (typeof by !== "number" || !Number.isFinite(by)) throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
+    const now = this.now();
+    const [value, resetAt] = await this.run("increment", () =>
+      this.redis.espadaIncrement(this.key(this.counterPrefix, key), String(now), String(now + windowMs), String(by), String(Math.ceil(windowMs + this.grace))),
+    );
+    return { value: Number(value) + 0, resetAt: Number(resetAt) };
+  }
+
+  /** Appends to a named log; the position is given by the server, so every instance sees one order. */
+  async append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>> {
+    assertStoreKey(log, "log");
+    const json = encodeValue(value);
+    const timestamp = this.now();
+    const position = await this.run("append", () => this.redis.espadaAppend(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), `${timestamp}:${json}`));
+    return { position: Number(position), timestamp, value: JSON.parse(json) as T };
+  }
+
+  /**
+   * Appends `values` to a log only when its next position is `expectedPosition` (all or none, in
+   * one script): what lets several instances extend one hash chain (the audit log) without a lock.
+   * Resolves `{ ok: false, nextPosition }` when another writer got there first.
+   */
+  async appendAt<T extends JsonValue>(log: string, expectedPosition: number, values: readonly T[]): Promise<AppendAtResult<T>> {
+    assertStoreKey(log, "log");
+    if (!Number.isInteger(expectedPosition) || expectedPosition < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedPosition must be an integer >= 0", { field: "expectedPosition" });
+    }
+    if (!Array.isArray(values) || values.length === 0) throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", { field: "values" });
+    const jsons = values.map((value, i) => {
+      assertJsonValue(value, `values[${i}]`);
+      return JSON.stringify(value);
+    });
+    const timestamp = this.now();
+    const [ok, position] = await this.run("appendAt", () =>
+      this.redis.espadaAppendAt(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(expectedPosition), ...jsons.map((json) => `${timestamp}:${json}`)),
+    );
+    if (Number(ok) !== 1) return { ok: false, nextPosition: Number(position) };
+    return { ok: true, entries: jsons.map((json, i) => ({ position: Number(position) + i, timestamp, value: JSON.parse(json) as T })) };
+  }
+
+  /** Reads a log from `fromPosition` (inclusive), at most `limit` entries, in position order. */
+  async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
+    assertStoreKey(log, "log");
+    if (!Number.isInteger(fromPosition) || fromPosition < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", { field: "fromPosition" });
+    }
+    if (limit !== undefined && limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0)) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
+    }
+    const reply = await this.run("read", () =>
+      this.redis.espadaRead(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(fromPosition), String(limit === undefined || limit === Number.POSITIVE_INFINITY ? -1 : limit)),
+    );
+    const first = Number(reply[0]);
+    const out: LogEntry<T>[] = [];
+    for (let i = 1; i < reply.length; i++) {
+      const raw = String(reply[i]);
+      const colon = raw.indexOf(":");
+      out.push({ position: first + i - 1, timestamp: Number(raw.slice(0, colon)), value: this.decode<T>(raw.slice(colon + 1), log) });
+    }
+    return out;
+  }
+
+  /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
+  async trim(log: string, options: TrimOptions): Promise<number> {
+    assertStoreKey(log, "log");
+    const { maxEntries, olderThan } = options;
+    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.maxEntries must be an integer >= 0", { field: "options.maxEntries" });
+    }
+    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan))) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.olderThan must be a finite number (epoch ms)", { field: "options.olderThan" });
+    }
+    const removed = await this.run("trim", () =>
+      this.redis.espadaTrim(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(maxEntries ?? -1), olderThan === undefined ? "" : String(olderThan)),
+    );
+    return Number(removed);
+  }
+
+  /** Removes a log and its position count; false when there was none. */
+  async deleteLog(log: string): Promise<boolean> {
+    assertStoreKey(log, "log");
+    const existed = await this.run("deleteLog", () => this.redis.espadaDeleteLog(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log)));
+    return Number(existed) === 1;
+  }
+
+  /** Waits for calls in flight, then closes the connection and stops reconnecting; no handle stays open. */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    const wasReady = this.redis.status === "ready";
+    this.state = "closed";
+    this.closing = (async () => {
+      if (wasReady) {
+        try {
+          await this.redis.quit();
+        } catch {
+          // the connection is gone already
+        }
+      }
+      this.redis.disconnect(false);
+    })();
+    return this.closing;
+  }
+}
+
+function tlsOptions(options: RedisStateStoreOptions): ConnectionOptions | undefined {
+  const { tls } = options;
+  const wantsTls = tls !== undefined && tls !== false;
+  if (!wantsTls) return options.url.toLowerCase().startsWith("rediss://") ? {} : undefined;
+  if (tls === true) return {};
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}
+
+/** An error whose message has its credentials removed (ioredis may quote the URL or AUTH reply). */
+function redactError(error: unknown): Error {
+  const message = redactSecretText(error instanceof Error ? error.message : String(error));
+  const copy = new Error(message);
+  copy.name = error instanceof Error ? error.name : "Error";
+  return copy;
+}
+
+function defineScripts(redis: Redis): void {
+  const scripts: [string, number, string][] = [
+    ["espadaPut", 2, PUT],
+    ["espadaCas", 2, CAS],
+    ["espadaDelete", 2, DELETE],
+    ["espadaList", 1, LIST],
+    ["espadaIncrement", 1, INCREMENT],
+    ["espadaAppend", 2, APPEND],
+    ["espadaAppendAt", 2, APPEND_AT],
+    ["espadaRead", 2, READ],
+    ["espadaTrim", 2, TRIM],
+    ["espadaDeleteLog", 2, DELETE_LOG],
+  ];
+  for (const [name, numberOfKeys, lua] of scripts) redis.defineCommand(name, { numberOfKeys, lua });
+}
