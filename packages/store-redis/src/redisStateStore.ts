@@ -238,7 +238,41 @@ export class RedisStateStore implements StateStore {
 
   /** Where the connection stands: `ready`, `reconnecting` (calls fail with `STORAGE_UNAVAILABLE`), `closed`. */
   get status(): RedisStoreStatus {
-    return this.state;
+    if (this.state === "closed") return "closed";
+    if (this.redis.status === "ready") return "ready";
+    return this.state === "connecting" ? "connecting" : "reconnecting";
+  }
+
+  /**
+   * Resolves once the connection is ready (at once when it is); rejects with `STORAGE_FAILED` if the
+   * store is closed first, or with the signal's reason when `signal` aborts.
+   */
+  whenReady(signal?: AbortSignal): Promise<void> {
+    if (this.state === "closed") return Promise.reject(new StorageError("STORAGE_FAILED", "state store is closed"));
+    if (this.redis.status === "ready") return Promise.resolve();
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.redis.off("ready", onReady);
+        this.redis.off("end", onEnd);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onReady = (): void => {
+        done();
+        resolve();
+      };
+      const onEnd = (): void => {
+        done();
+        reject(new StorageError("STORAGE_FAILED", "state store is closed"));
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal?.reason as Error);
+      };
+      this.redis.on("ready", onReady);
+      this.redis.on("end", onEnd);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   /** `host:port/db` of the server, without credentials. */
@@ -465,20 +499,23 @@ export class RedisStateStore implements StateStore {
     return Number(existed) === 1;
   }
 
-  /** Waits for calls in flight, then closes the connection and stops reconnecting; no handle stays open. */
+  /** Waits for calls in flight, then closes the connection and stops reconnecting; resolves once the socket is gone. */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
-    const wasReady = this.redis.status === "ready";
     this.state = "closed";
+    const redis = this.redis;
     this.closing = (async () => {
-      if (wasReady) {
+      if (redis.status === "end") return;
+      const ended = new Promise<void>((resolve) => redis.once("end", () => resolve()));
+      if (redis.status === "ready") {
         try {
-          await this.redis.quit();
+          await redis.quit();
         } catch {
           // the connection is gone already
         }
       }
-      this.redis.disconnect(false);
+      redis.disconnect(false);
+      await ended;
     })();
     return this.closing;
   }

@@ -40,6 +40,7 @@ const SPEC_DEFAULTS = {
     maxManifestBytes: 1048576,
   },
   conversationConfig: { enabled: true, confirmationPolicy: "mutating", confirmationTtl: 300000, modelTimeout: 2000, timeZone: "UTC", maxConversations: 1000, minConfidence: 0.42 },
+  stateStoreConfig: { backend: "file" },
   loggingConfig: {
     level: "info",
     includeTimestamps: true,
@@ -311,7 +312,7 @@ describe("getInfrastructureConfigJsonSchema", () => {
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toStrictEqual(
-      ["commandConfig", "conversationConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir"].sort(),
+      ["commandConfig", "conversationConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir", "stateStoreConfig"].sort(),
     );
     expect(schema.required ?? []).toStrictEqual([]);
     expect(schema.properties.sessionConfig?.properties?.timeout?.default).toBe(3600000);
@@ -422,7 +423,7 @@ describe("configuration sections", () => {
   });
 
   it("every section is validated by its key, and the whole schema is made of the sections", () => {
-    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "conversationConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig"]);
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "conversationConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig", "stateStoreConfig"]);
     const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
     for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
     expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
@@ -437,5 +438,19 @@ describe("conversationConfig", () => {
     const bad = validateConfigSection("conversationConfig", { timeZone: "Mars/Olympus", confirmationPolicy: "never" });
     expect(bad.success).toBe(false);
     if (!bad.success) expect(bad.errors.map((e) => e.path).sort()).toEqual(["confirmationPolicy", "timeZone"]);
+  });
+});
+
+describe("stateStoreConfig", () => {
+  it("defaults to the file store; redis needs its settings and takes defaults for the rest", () => {
+    expect(validateConfigSection("stateStoreConfig", {})).toStrictEqual({ success: true, data: { backend: "file" } });
+    const missing = validateConfigSection("stateStoreConfig", { backend: "redis" });
+    expect(missing.success).toBe(false);
+    if (!missing.success) expect(missing.errors.map((e) => e.path)).toEqual(["redis"]);
+    const ok = validateConfigSection("stateStoreConfig", { backend: "redis", redis: { url: "rediss://:pw@cache:6380/1" } });
+    expect(ok).toMatchObject({ success: true, data: { redis: { url: "rediss://:pw@cache:6380/1", keyPrefix: "espada", tls: false, commandTimeout: 5000, expiryGrace: 60000 } } });
+    const bad = validateConfigSection("stateStoreConfig", { backend: "redis", redis: { url: "http://cache", tls: { ca: 3 }, keyPrefix: "a b", retries: 1 } });
+    expect(bad.success).toBe(false);
+    if (!bad.success) expect(bad.errors.map((e) => e.path).sort()).toEqual(["redis.keyPrefix", "redis.retries", "redis.tls", "redis.url"]);
   });
 });
