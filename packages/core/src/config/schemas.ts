@@ -226,51 +226,44 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-/** TLS towards Redis: `true` for the system's CAs, or the files/options of a private CA or client certificate. */
-export const redisTlsConfigSchema = z.union([
-  z.boolean(),
-  z.strictObject({
-    /** PEM of the CA(s) that signed the server certificate (the text, not a path). */
-    ca: z.string().min(1).optional(),
-    /** PEM of a client certificate, for mutual TLS. */
-    cert: z.string().min(1).optional(),
-    /** PEM of the client certificate's private key (a secret: never logged). */
-    key: z.string().min(1).optional(),
-    /** Server name checked against the certificate, when it differs from the URL's host. */
-    servername: z.string().min(1).optional(),
-    /** Refuse a server whose certificate does not verify (default true; false only for tests). */
-    rejectUnauthorized: z.boolean().default(true),
-  }),
-]);
+/** TLS towards Redis: `true` for the system's CAs, or the PEM text of a private CA or client certificate. */
+export const redisTlsConfigSchema = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      ca: z.string().min(1).optional().describe("PEM of the CA(s) that signed the server certificate (the text, not a path)."),
+      cert: z.string().min(1).optional().describe("PEM of a client certificate, for mutual TLS."),
+      key: z.string().min(1).optional().describe("PEM of the client certificate's private key (a secret: never logged)."),
+      servername: z.string().min(1).optional().describe("Server name checked against the certificate, when it differs from the URL's host."),
+      rejectUnauthorized: z.boolean().default(true).describe("Refuse a server whose certificate does not verify (false only for tests)."),
+    }),
+  ])
+  .describe("TLS towards Redis: `true` for the system's CAs, or `{ ca, cert, key, servername, rejectUnauthorized }`; a `rediss://` URL turns TLS on by itself.");
 
 /** Settings of the Redis state store (`stateStoreConfig.redis`). */
 export const redisStoreConfigSchema = z.strictObject({
-  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS. Credentials in it are never logged. */
   url: z
     .string()
     .min(1)
-    .refine((url) => /^rediss?:\/\/[^\s]+$/i.test(url), { message: "must be a redis:// or rediss:// URL" }),
-  /** ACL user name, when not in the URL. */
-  username: z.string().min(1).optional(),
-  /** Password, when not in the URL (use `${REDIS_PASSWORD}`); never logged. */
-  password: z.string().min(1).optional(),
-  /** TLS options; a `rediss://` URL turns TLS on by itself. */
+    .refine((url) => /^rediss?:\/\/[^\s]+$/i.test(url), { message: "must be a redis:// or rediss:// URL" })
+    .describe("`redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. Credentials in it are never logged."),
+  username: z.string().min(1).optional().describe("ACL user name, when not in the URL."),
+  password: z.string().min(1).optional().describe("Password, when not in the URL (use `${REDIS_PASSWORD}`); never logged."),
   tls: redisTlsConfigSchema.default(false),
-  /** Prefix of every Redis key this store writes (one prefix per team/state; it becomes a cluster hash tag). */
-  keyPrefix: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits and _ . : - only").default("espada"),
-  /** Time limit of one connection attempt, in ms. */
-  connectTimeout: timerMs.default(5_000),
-  /** Time limit of one call before it rejects with STORAGE_UNAVAILABLE, in ms. */
-  commandTimeout: timerMs.default(5_000),
-  /** First reconnection delay, in ms (doubles per attempt up to `reconnectMaxDelay`, with jitter). */
-  reconnectMinDelay: timerMs.default(100),
-  /** Longest reconnection delay, in ms. */
-  reconnectMaxDelay: timerMs.default(5_000),
-  /**
-   * Redis drops an expired record by itself this long after its TTL (ms); until then the store
-   * already hides it by the framework's clock, so clocks of instances may differ by up to this much.
-   */
-  expiryGrace: timerMs.default(60_000),
+  keyPrefix: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits and _ . : - only")
+    .default("espada")
+    .describe("Prefix of every Redis key this store writes (one prefix per shared state; written as the cluster hash tag `{prefix}`)."),
+  connectTimeout: timerMs.default(5_000).describe("Time limit of one connection attempt, in ms."),
+  commandTimeout: timerMs.default(5_000).describe("Time limit of one call before it rejects with STORAGE_UNAVAILABLE, in ms."),
+  reconnectMinDelay: timerMs.default(100).describe("First reconnection delay, in ms (doubles per attempt up to `reconnectMaxDelay`, with jitter)."),
+  reconnectMaxDelay: timerMs.default(5_000).describe("Longest reconnection delay, in ms."),
+  expiryGrace: timerMs
+    .default(60_000)
+    .describe("Redis drops an expired record this long (ms) after the framework's clock hid it; clocks of instances may differ by up to this much."),
 });
 /** Redis store settings, every default filled in. */
 export type RedisStoreConfig = z.infer<typeof redisStoreConfigSchema>;
@@ -284,14 +277,15 @@ export type RedisStoreConfigInput = z.input<typeof redisStoreConfigSchema>;
  */
 export const stateStoreConfigSchema = z
   .strictObject({
-    backend: z.enum(["file", "redis"]).default("file"),
-    redis: redisStoreConfigSchema.optional(),
+    backend: z.enum(["file", "redis"]).default("file").describe("`file`: files under `stateDir` (one process); `redis`: several instances sharing one state."),
+    redis: redisStoreConfigSchema.optional().describe("Settings of the Redis store; required when `backend` is `redis`."),
   })
   .superRefine((config, ctx) => {
     if (config.backend === "redis" && config.redis === undefined) {
       ctx.addIssue({ code: "custom", path: ["redis"], message: 'backend "redis" needs redis settings (at least redis.url)', params: { code: "REQUIRED" } });
     }
-  });
+  })
+  .describe("Which state store keeps sessions, approvals, break-glass, roles, rate limits and the audit log.");
 /** State store settings, every default filled in. */
 export type StateStoreConfig = z.infer<typeof stateStoreConfigSchema>;
 /** What a user may write in `stateStoreConfig`. */
