@@ -76,6 +76,8 @@ export type { InfrastructureErrorCode, InfrastructureErrorOptions, NotFoundError
 
 export { LOG_LEVELS, LOG_LEVEL_SEVERITY, logLevelSchema, createNoopLogger } from "./logger.js";
 export type { LogLevel, LogContext, LogMeta, InfrastructureLogger } from "./logger.js";
+export { createConsoleLogger } from "./consoleLogger.js";
+export type { ConsoleLoggerOptions } from "./consoleLogger.js";
 
 export {
   commandParameterSchema,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { AlreadyExistsError, NotFoundError, ValidationError, isInfrastructureError } from "@espada/infra-core";
+import { AlreadyExistsError, NotFoundError, ValidationError, createConsoleLogger, isInfrastructureError } from "@espada/infra-core";
 import type { DiscoveryResult, InfrastructureLogger, PluginDiscoverer, ProviderEvent, ProviderFactory } from "@espada/infra-core";
 import { InfrastructureProviderRegistry } from "./registry.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
@@ -79,6 +79,21 @@ describe("InfrastructureProviderRegistry", () => {
       expect(() => new InfrastructureProviderRegistry({ factoryTimeout })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", field: "factoryTimeout" }) as Error);
     }
     expect(() => new InfrastructureProviderRegistry({ factoryTimeout: 10 })).not.toThrow();
+  });
+
+  it("hands each provider a logger labelled with its instance id, not [registry]", async () => {
+    const lines: string[] = [];
+    const registry = new InfrastructureProviderRegistry({ logger: createConsoleLogger({ write: (line) => lines.push(line) }) });
+    const inner = fakeFactory();
+    registry.registerFactory(metaOf("alpha"), (options) => {
+      options.logger.info("hello from the provider");
+      return inner(options);
+    });
+    await registry.createProvider("alpha", { instanceId: "alpha-1" });
+    const line = lines.find((l) => l.includes("hello from the provider"));
+    expect(line).toContain("[alpha-1] hello from the provider providerId=alpha instanceId=alpha-1");
+    expect(lines.find((l) => l.includes("registered provider factory"))).toContain("[registry]");
+    await registry.shutdown();
   });
 
   it("creates instances, validates settings with paths and refuses duplicate instance ids", async () => {

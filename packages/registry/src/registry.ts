@@ -135,6 +135,8 @@ export class InfrastructureProviderRegistry {
   /** The bus every registry and lifecycle event is emitted on. */
   readonly events: InfrastructureEventBus;
   readonly #logger: InfrastructureLogger;
+  /** The logger the registry was given (unnamed); each provider instance logs through `child(instanceId)` of it. */
+  readonly #rootLogger: InfrastructureLogger;
   readonly #discoverer: PluginDiscoverer | undefined;
   readonly #factoryTimeout: number;
   readonly #factories = new Map<string, RegisteredFactory>();
@@ -148,7 +150,8 @@ export class InfrastructureProviderRegistry {
   readonly catalogue: InfrastructureCatalogue;
 
   constructor(options: ProviderRegistryOptions = {}) {
-    this.#logger = (options.logger ?? createNoopLogger()).child("registry");
+    this.#rootLogger = options.logger ?? createNoopLogger();
+    this.#logger = this.#rootLogger.child("registry");
     this.lifecycle =
       options.lifecycle instanceof InfrastructureLifecycleManager
         ? options.lifecycle
@@ -240,7 +243,8 @@ export class InfrastructureProviderRegistry {
     const auth = options.auth === undefined ? undefined : parseWith(providerAuthSchema, options.auth, "auth", "provider auth");
     this.#creating.add(instanceId);
     try {
-      const logger = (options.logger ?? this.#logger).withContext({ providerId: factoryId, instanceId });
+      // labelled with the instance id (`[web-1]`), not `[registry]`
+      const logger = (options.logger ?? this.#rootLogger.child(instanceId)).withContext({ providerId: factoryId, instanceId });
       const provider = await this.#callFactory(entry, { instanceId, settings, logger });
       try {
         const validation = await this.#bounded(attempt(() => provider.validateConfig(settings)), `validateConfig of provider "${factoryId}"`);

@@ -7,7 +7,6 @@ import {
   ValidationError,
   clampTimerDelay,
   createExecutionContext,
-  createNoopLogger,
   isDryRunRequest,
   isInfrastructureError,
   isValidatedCall,
@@ -44,6 +43,7 @@ import type {
   ValidationIssue,
 } from "@espada/infra-core";
 import { isCommandImplementation } from "./defineCommand.js";
+import { defaultProviderLogger } from "./defaultLogger.js";
 import type { CommandImplementation, ProviderCommand, TypedCommandDefinition } from "./defineCommand.js";
 import { schemaIssuesToError } from "./issues.js";
 import { resourceRefsToIds } from "./resourceRefs.js";
@@ -53,7 +53,10 @@ import { failure, validation } from "./results.js";
 
 /** Options of {@link BaseInfrastructureProvider}. */
 export interface BaseProviderOptions {
-  /** Logger of the provider; the default records nothing. */
+  /**
+   * Logger of the provider. Default: core's console logger on stderr labelled with the instance id
+   * (or provider id), level from `ESPADA_LOG_LEVEL` (default `info`; `silent` turns it off).
+   */
   readonly logger?: InfrastructureLogger;
   /** Instance id when the registry creates the provider; passed to hooks and log context. */
   readonly instanceId?: string;
@@ -128,7 +131,7 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     this.meta = parsed.data;
     this.instanceId = options.instanceId;
-    this.logger = (options.logger ?? createNoopLogger()).withContext({
+    this.logger = (options.logger ?? defaultProviderLogger(options.instanceId ?? this.meta.id)).withContext({
       providerId: this.meta.id,
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     });

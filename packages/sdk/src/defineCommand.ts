@@ -34,13 +34,16 @@ import type {
 } from "./paramTypes.js";
 
 declare const paramTypes: unique symbol;
+declare const resultType: unique symbol;
 
 /**
  * A core {@link CommandDefinition} that also carries, at the type level only, the params its
  * handler receives (`P`: required or defaulted parameters are non-optional) and the params a
  * caller passes (`I`: only required parameters without a default are mandatory).
  */
-export type TypedCommandDefinition<P = Record<string, unknown>, I = P> = CommandDefinition & {
+export type TypedCommandDefinition<P = Record<string, unknown>, I = P, Id extends string = string> = CommandDefinition & {
+  /** The command id, as a literal type when built with `defineCommand().id("…")`. */
+  readonly id: Id;
   readonly [paramTypes]?: { readonly params: P; readonly input: I };
 };
 
@@ -66,23 +69,34 @@ export type InputOf<D> = D extends { readonly [paramTypes]?: { readonly input: i
  * run logger (the same logger unless the caller passed one, as `createTestContext` does). Honour
  * `context.signal` in long work and report steps through `context.progress`.
  */
-export type CommandHandler<P> = (
+export type CommandHandler<P, R = unknown> = (
   params: P,
   context: ExecutionContext,
   logger: InfrastructureLogger,
   resources: ResourceTracker,
-) => CommandResult | Promise<CommandResult>;
+) => CommandResult<R> | Promise<CommandResult<R>>;
 
-/** A command definition together with the typed handler that runs it. */
-export interface CommandImplementation<P = Record<string, unknown>, I = P> {
+/**
+ * A command definition together with the typed handler that runs it. `R` is the type of the data a
+ * success carries (inferred from the handler), `Id` the command id as a literal type.
+ */
+export interface CommandImplementation<P = Record<string, unknown>, I = P, R = unknown, Id extends string = string> {
   /** The definition the provider advertises. */
-  readonly definition: TypedCommandDefinition<P, I>;
+  readonly definition: TypedCommandDefinition<P, I, Id>;
+  /** Type-level only: the data of a success. */
+  readonly [resultType]?: R;
   /**
    * Runs the command; the provider has already validated `params` and filled their defaults, and
    * passes its own resource tracker (in a test, `createResourceTracker()`).
    */
   handle(params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker): CommandResult | Promise<CommandResult>;
 }
+
+/**
+ * The data type of the successes a handler returns: the union over every `success(…)` it may
+ * return, `never` when it only fails.
+ */
+export type SuccessDataOf<Ret> = Awaited<Ret> extends infer Result ? (Result extends { readonly success: true; readonly data: infer T } ? T : never) : never;
 
 /** Anything a provider accepts as a command: a bare definition, or a definition with its handler. */
 export type ProviderCommand = CommandDefinition | CommandImplementation<Record<string, unknown>, Record<string, unknown>>;
@@ -92,14 +106,17 @@ export function isCommandImplementation(command: ProviderCommand): command is Co
   return "definition" in command && "handle" in command && typeof command.handle === "function";
 }
 
-/** Pairs a typed definition with its handler; the handler's `params` type comes from the definition. */
-export function implementCommand<P, I>(definition: TypedCommandDefinition<P, I>, handler: CommandHandler<P>): CommandImplementation<P, I> {
+/** Pairs a typed definition with its handler; the handler's `params` type comes from the definition, the result's data type from the handler. */
+export function implementCommand<P, I, Id extends string, const Ret extends CommandResult | Promise<CommandResult>>(
+  definition: TypedCommandDefinition<P, I, Id>,
+  handler: (params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker) => Ret | Promise<CommandResult>,
+): CommandImplementation<P, I, SuccessDataOf<Ret>, Id> {
   if (typeof handler !== "function") {
     throw new ValidationError(`Command "${definition.id}": handler must be a function`, [
       { code: "TYPE_MISMATCH", message: "handler must be a function", path: "handler" },
     ]);
   }
-  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) };
+  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) as CommandResult<SuccessDataOf<Ret>> };
 }
 
 interface ParamDraft {
@@ -152,7 +169,7 @@ type AnyParamOptions = {
  * builder's type, so `build()` yields a {@link TypedCommandDefinition} whose handler params are
  * typed, and `.handler(fn)` yields a {@link CommandImplementation} with `fn`'s params inferred.
  */
-export class CommandBuilder<P = NoParams, I = NoParams> {
+export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = string> {
   readonly #draft: CommandDraft;
 
   /** Starts from a draft; prefer {@link defineCommand}. */
@@ -160,11 +177,11 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     this.#draft = draft;
   }
 
-  #with(patch: Partial<CommandDraft>): CommandBuilder<P, I> {
-    return new CommandBuilder<P, I>({ ...this.#draft, ...patch });
+  #with(patch: Partial<CommandDraft>): CommandBuilder<P, I, Id> {
+    return new CommandBuilder<P, I, Id>({ ...this.#draft, ...patch });
   }
 
-  #param<P2, I2>(type: ParameterType, name: string, description: string, options: AnyParamOptions = {}): CommandBuilder<P2, I2> {
+  #param<P2, I2>(type: ParameterType, name: string, description: string, options: AnyParamOptions = {}): CommandBuilder<P2, I2, Id> {
     const param: ParamDraft = {
       ...options,
       name,
@@ -173,23 +190,23 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
       required: options.required ?? false,
       sensitive: type === "secret" || (options.sensitive ?? false),
     };
-    return new CommandBuilder<P2, I2>({ ...this.#draft, parameters: [...this.#draft.parameters, param] });
+    return new CommandBuilder<P2, I2, Id>({ ...this.#draft, parameters: [...this.#draft.parameters, param] });
   }
 
-  /** Unique id within the provider (`create-instance`). Required. */
-  id(id: string): CommandBuilder<P, I> {
-    return this.#with({ id });
+  /** Unique id within the provider (`create-instance`). Required; kept as a literal type for typed calls. */
+  id<const N extends string>(id: N): CommandBuilder<P, I, N> {
+    return new CommandBuilder<P, I, N>({ ...this.#draft, id });
   }
   /** Human-readable name. Required. */
-  name(name: string): CommandBuilder<P, I> {
+  name(name: string): CommandBuilder<P, I, Id> {
     return this.#with({ name });
   }
   /** What the command does. */
-  description(description: string): CommandBuilder<P, I> {
+  description(description: string): CommandBuilder<P, I, Id> {
     return this.#with({ description });
   }
   /** Command category (`provision`, `manage`, `monitor`, `security`, `cost`, `utility`). Required. */
-  category(category: CommandCategory): CommandBuilder<P, I> {
+  category(category: CommandCategory): CommandBuilder<P, I, Id> {
     return this.#with({ category });
   }
 
@@ -198,7 +215,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O & { readonly enum?: readonly E[] },
-  ): CommandBuilder<AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>, Id> {
     return this.#param("string", name, description, options);
   }
   /** Adds a number parameter (finite numbers only); `min`/`max` bound the value, an `enum` narrows its type (and its `default`). */
@@ -206,7 +223,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O & { readonly enum?: readonly E[] },
-  ): CommandBuilder<AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>, Id> {
     return this.#param("number", name, description, options);
   }
   /** Adds a boolean parameter. */
@@ -214,7 +231,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, boolean, AlwaysPresent<O>>, AddParam<I, N, boolean, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, boolean, AlwaysPresent<O>>, AddParam<I, N, boolean, CallerMustPass<O>>, Id> {
     return this.#param("boolean", name, description, options);
   }
   /** Adds an array parameter; `items` types its elements, `min`/`max` bound its length. */
@@ -222,7 +239,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, ArrayValueOf<O>, AlwaysPresent<O>>, AddParam<I, N, ArrayValueOf<O>, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, ArrayValueOf<O>, AlwaysPresent<O>>, AddParam<I, N, ArrayValueOf<O>, CallerMustPass<O>>, Id> {
     return this.#param("array", name, description, options);
   }
   /** Adds an object parameter (a plain JSON object). */
@@ -232,7 +249,8 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     options?: O,
   ): CommandBuilder<
     AddParam<P, N, Record<string, unknown>, AlwaysPresent<O>>,
-    AddParam<I, N, Record<string, unknown>, CallerMustPass<O>>
+    AddParam<I, N, Record<string, unknown>, CallerMustPass<O>>,
+    Id
   > {
     return this.#param("object", name, description, options);
   }
@@ -241,7 +259,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>, Id> {
     return this.#param("file", name, description, options);
   }
   /** Adds a secret parameter: a string that is always sensitive (redacted everywhere). */
@@ -249,7 +267,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>, Id> {
     return this.#param("secret", name, description, options);
   }
   /** Adds a resource-reference parameter: the id of a resource, optionally of one `resourceType`. */
@@ -257,39 +275,39 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>> {
+  ): CommandBuilder<AddParam<P, N, string, AlwaysPresent<O>>, AddParam<I, N, string, CallerMustPass<O>>, Id> {
     return this.#param("resource-ref", name, description, options);
   }
 
   /** Capabilities the provider must have to run it; repeated calls add to the list. */
-  requiredCapabilities(...capabilities: ProviderCapability[]): CommandBuilder<P, I> {
+  requiredCapabilities(...capabilities: ProviderCapability[]): CommandBuilder<P, I, Id> {
     return this.#with({ requiredCapabilities: [...this.#draft.requiredCapabilities, ...capabilities] });
   }
   /** Declares that the command can simulate (`context.dryRun`); without it a dry run is refused. */
-  supportsDryRun(supported = true): CommandBuilder<P, I> {
+  supportsDryRun(supported = true): CommandBuilder<P, I, Id> {
     return this.#with({ supportsDryRun: supported });
   }
   /** Marks the command dangerous: it runs only with explicit confirmation. */
-  dangerous(dangerous = true): CommandBuilder<P, I> {
+  dangerous(dangerous = true): CommandBuilder<P, I, Id> {
     return this.#with({ dangerous });
   }
   /** Adds a usage example; its params are checked against the parameters declared so far. */
-  example(description: string, params: I): CommandBuilder<P, I> {
+  example(description: string, params: I): CommandBuilder<P, I, Id> {
     return this.#with({ examples: [...this.#draft.examples, { description, params: params as Readonly<Record<string, unknown>> }] });
   }
   /** Per-command timeout in ms (overrides the configured default). */
-  timeout(ms: number): CommandBuilder<P, I> {
+  timeout(ms: number): CommandBuilder<P, I, Id> {
     return this.#with({ timeout: ms });
   }
   /**
    * What one run is estimated to cost (checked by core's `estimatedCostSchema`: amount ≥ 0, ISO 4217
    * currency, default `USD`, period `once`); it reaches the security gate as `estimatedCost`.
    */
-  estimatedCost(amount: number, options: { readonly currency?: string; readonly period?: EstimatedCost["period"] } = {}): CommandBuilder<P, I> {
+  estimatedCost(amount: number, options: { readonly currency?: string; readonly period?: EstimatedCost["period"] } = {}): CommandBuilder<P, I, Id> {
     return this.#with({ estimatedCost: { amount, ...options } });
   }
   /** Resource types the command touches; repeated calls add to the list. */
-  resourceTypes(...types: ResourceType[]): CommandBuilder<P, I> {
+  resourceTypes(...types: ResourceType[]): CommandBuilder<P, I, Id> {
     return this.#with({ resourceTypes: [...this.#draft.resourceTypes, ...types] });
   }
 
@@ -299,7 +317,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
    * declared twice, a pattern that does not compile, `min` greater than `max`, a default or an example that breaks the
    * declared constraints).
    */
-  build(): TypedCommandDefinition<P, I> {
+  build(): TypedCommandDefinition<P, I, Id> {
     const draft = this.#draft;
     const issues: ValidationIssue[] = [];
     const parameters = draft.parameters.map((p, index) => normaliseParam(p, `parameters[${index}]`, issues));
@@ -324,7 +342,7 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
           issues.push({ code: issue.code, message: `${path}: ${issue.message}`, path });
         }
       });
-      if (issues.length === 0) return definition;
+      if (issues.length === 0) return definition as TypedCommandDefinition<P, I, Id>;
     } else {
       issues.unshift(...schemaIssuesToError("command definition", parsed.error.issues).issues);
     }
@@ -332,8 +350,14 @@ export class CommandBuilder<P = NoParams, I = NoParams> {
     throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);
   }
 
-  /** Builds the definition and pairs it with a handler whose `params` are typed from the builder. */
-  handler(fn: CommandHandler<P>): CommandImplementation<P, I> {
+  /**
+   * Builds the definition and pairs it with a handler whose `params` are typed from the builder; the
+   * data of the handler's success becomes the `data` type of a typed call.
+   */
+  handler<const Ret extends CommandResult | Promise<CommandResult>>(
+    // `| Promise<CommandResult>` only gives `new Promise((resolve) => …)` its contextual type
+    fn: (params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker) => Ret | Promise<CommandResult>,
+  ): CommandImplementation<P, I, SuccessDataOf<Ret>, Id> {
     return implementCommand(this.build(), fn);
   }
 }

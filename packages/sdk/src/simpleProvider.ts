@@ -1,4 +1,4 @@
-import { ValidationError } from "@espada/infra-core";
+import { ValidationError, toValidationIssues } from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
@@ -9,10 +9,12 @@ import type {
   InfrastructureLogger,
   ProviderAuth,
   ProviderMeta,
+  ValidationIssue,
 } from "@espada/infra-core";
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { isCommandImplementation } from "./defineCommand.js";
 import type { ProviderCommand } from "./defineCommand.js";
+import type { CallInputOf, CommandClient, CommandIdOf, CommandWithId, ResultDataOf } from "./call.js";
 import type { ResourceTracker } from "./resourceTracker.js";
 import { validation } from "./results.js";
 
@@ -24,25 +26,54 @@ import { validation } from "./results.js";
  * {@link ResourceTracker} (`update(resource)`, `remove(id)`, `list()`), which feeds `getResources()`.
  * Typed command handlers get the same tracker as their fourth argument.
  */
-export interface SimpleProviderOptions {
+/**
+ * The schema a provider's settings are parsed with: a zod 4 schema (`z.object({ region: z.string() })`),
+ * or anything with zod's `safeParse`. `S` is what the callbacks receive.
+ */
+export interface SettingsSchema<S> {
+  /** Parses raw settings; zod's `safeParse`. */
+  safeParse(
+    input: unknown,
+    params?: { readonly reportInput?: boolean },
+  ): { readonly success: true; readonly data: S } | { readonly success: false; readonly error: { readonly issues: Parameters<typeof toValidationIssues>[0] } };
+}
+
+/** Settings of a provider without a `settings` schema: the raw object it was given. */
+export type RawSettings = Readonly<Record<string, unknown>>;
+
+export interface SimpleProviderOptions<S = RawSettings> {
   /** Provider meta (from `defineProvider().build()`). */
   readonly meta: ProviderMeta;
   /** Commands: definitions (run by `onExecuteCommand`) or definitions with typed handlers (`.handler(fn)`). */
   readonly commands?: readonly ProviderCommand[];
-  /** Logger of the provider; the default records nothing. */
+  /** Logger of the provider. Default: core's console logger on stderr (`ESPADA_LOG_LEVEL`, default `info`; `silent` turns it off). */
   readonly logger?: InfrastructureLogger;
   /** Instance id when created by a registry factory. */
   readonly instanceId?: string;
   /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
   readonly validation?: Partial<CommandValidationConfig>;
+  /**
+   * **Typed settings.** The schema of the provider's settings (`providers[].settings`): `validateConfig`
+   * parses them with it — each issue names its field (`region`; the registry reports `settings.region`)
+   * through core's `toValidationIssues` — and every callback receives the parsed, typed value as its
+   * last argument. `onValidateConfig` then only adds checks a schema cannot express.
+   */
+  readonly settingsSchema?: SettingsSchema<S>;
+  /**
+   * The raw settings, for a provider used without the registry (the registry passes them to
+   * `validateConfig`; a factory may forward `options.settings` here). Parsed at `initialize` when
+   * `validateConfig` has not run; invalid settings then fail `initialize` with the field named.
+   * Default `{}`.
+   */
+  readonly settings?: unknown;
   /** Authenticate and connect. Default: nothing to do (the credentials are accepted as they are). */
-  readonly onInitialize?: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  readonly onInitialize?: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
   /** Prepare for operations. Default: nothing to do. */
-  readonly onStart?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  readonly onStart?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
   /** Pause gracefully. Default: nothing to do. */
-  readonly onStop?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  readonly onStop?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
   /** Release resources (the tracked ones are still listed here and forgotten after). Default: nothing to do. */
-  readonly onDestroy?: (logger: InfrastructureLogger, resources: ResourceTracker) => Promise<void> | void;
+  readonly onDestroy?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
   /**
    * One item per sub-check; the worst decides the provider's health. Default: one `healthy` item
    * named `provider` (a provider with nothing to check is healthy while ready, active or suspended).
@@ -50,15 +81,18 @@ export interface SimpleProviderOptions {
   readonly onHealthCheck?: (
     logger: InfrastructureLogger,
     resources: ResourceTracker,
+    settings: S,
   ) => Promise<readonly HealthCheckItem[]> | readonly HealthCheckItem[];
   /**
    * Validate provider settings (`providers[].settings`); paths are relative to the settings
-   * (`region`; the registry reports `settings.region`). Default: every config is valid.
+   * (`region`; the registry reports `settings.region`). With a `settingsSchema` it runs only when the
+   * schema passed, and `settings` is the parsed value. Default: every config is valid.
    */
   readonly onValidateConfig?: (
     config: unknown,
     logger: InfrastructureLogger,
     resources: ResourceTracker,
+    settings: S,
   ) => Promise<ConfigValidationResult> | ConfigValidationResult;
   /**
    * Run a command that has no handler of its own. Required unless every command carries a handler.
@@ -69,21 +103,37 @@ export interface SimpleProviderOptions {
     ctx: ExecutionContext,
     logger: InfrastructureLogger,
     resources: ResourceTracker,
+    settings: S,
   ) => Promise<CommandResult> | CommandResult;
+}
+
+/**
+ * What {@link createSimpleProvider} returns: a {@link BaseInfrastructureProvider} that also knows its
+ * commands' types (`call`) and its parsed `settings`.
+ */
+export interface SimpleInfrastructureProvider<Cs extends readonly ProviderCommand[] = readonly ProviderCommand[], S = RawSettings>
+  extends BaseInfrastructureProvider,
+    CommandClient<Cs> {
+  /**
+   * The parsed settings (from `validateConfig`, or parsed at `initialize`).
+   * @throws ValidationError when read before either ran and the construction-time settings are invalid.
+   */
+  readonly settings: S;
 }
 
 /** What a provider without `onHealthCheck` reports: one healthy item. */
 const DEFAULT_HEALTH: readonly HealthCheckItem[] = [{ name: "provider", status: "healthy", message: "no health checks defined" }];
 
-class SimpleProvider extends BaseInfrastructureProvider {
-  readonly #options: SimpleProviderOptions;
+class SimpleProvider<S> extends BaseInfrastructureProvider {
+  readonly #options: SimpleProviderOptions<S>;
+  #settings: { readonly value: S } | undefined;
   readonly #resources: ResourceTracker = {
     update: (resource) => this.updateResource(resource),
     remove: (id) => this.removeResource(id),
     list: () => this.getResources(),
   };
 
-  constructor(options: SimpleProviderOptions) {
+  constructor(options: SimpleProviderOptions<S>) {
     super(options.meta, {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
@@ -93,24 +143,57 @@ class SimpleProvider extends BaseInfrastructureProvider {
     this.#options = options;
   }
 
+  /** The parsed settings; parses the construction-time ones on first use. */
+  get settings(): S {
+    if (this.#settings === undefined) {
+      const checked = this.#parseSettings(this.#options.settings ?? {});
+      if (!checked.ok) {
+        const issues = checked.issues.map((i) => ({ ...i, path: i.path === undefined || i.path === "" ? "settings" : `settings.${i.path}` }));
+        throw new ValidationError(`Invalid settings for provider "${this.meta.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+      }
+      this.#settings = { value: checked.value };
+    }
+    return this.#settings.value;
+  }
+
+  #parseSettings(raw: unknown): { ok: true; value: S } | { ok: false; issues: ValidationIssue[] } {
+    const schema = this.#options.settingsSchema;
+    if (schema === undefined) {
+      const value = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw : {};
+      return { ok: true, value: value as S };
+    }
+    const parsed = schema.safeParse(raw, { reportInput: true });
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, issues: toValidationIssues(parsed.error.issues) };
+  }
+
+  /** Runs a command with compile-time checked id and params (see {@link CommandClient}). */
+  call(id: string, params: Record<string, unknown>, context?: Partial<ExecutionContext>): Promise<CommandResult> {
+    return this.executeCommand(id, params, context);
+  }
+
   protected override async onInitialize(auth: ProviderAuth): Promise<void> {
-    await this.#options.onInitialize?.(auth, this.logger, this.#resources);
+    const settings = this.settings; // parses the construction-time settings when validateConfig did not run
+    await this.#options.onInitialize?.(auth, this.logger, this.#resources, settings);
   }
   protected override async onStart(): Promise<void> {
-    await this.#options.onStart?.(this.logger, this.#resources);
+    await this.#options.onStart?.(this.logger, this.#resources, this.settings);
   }
   protected override async onStop(): Promise<void> {
-    await this.#options.onStop?.(this.logger, this.#resources);
+    await this.#options.onStop?.(this.logger, this.#resources, this.settings);
   }
   protected override async onDestroy(): Promise<void> {
-    await this.#options.onDestroy?.(this.logger, this.#resources);
+    await this.#options.onDestroy?.(this.logger, this.#resources, this.#settings?.value as S);
   }
   protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
     const check = this.#options.onHealthCheck;
-    return check === undefined ? DEFAULT_HEALTH : check(this.logger, this.#resources);
+    return check === undefined ? DEFAULT_HEALTH : check(this.logger, this.#resources, this.settings);
   }
   protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
-    return this.#options.onValidateConfig ? this.#options.onValidateConfig(config, this.logger, this.#resources) : validation.ok();
+    const checked = this.#parseSettings(config);
+    if (!checked.ok) return { valid: false, errors: checked.issues, warnings: [] };
+    const extra = this.#options.onValidateConfig ? await this.#options.onValidateConfig(config, this.logger, this.#resources, checked.value) : validation.ok();
+    if (extra.valid) this.#settings = { value: checked.value };
+    return extra;
   }
   protected override async onExecuteCommand(
     cmd: CommandDefinition,
@@ -120,13 +203,13 @@ class SimpleProvider extends BaseInfrastructureProvider {
   ): Promise<CommandResult> {
     const run = this.#options.onExecuteCommand;
     if (run === undefined) throw new Error(`no handler for command "${cmd.id}"`);
-    return run(cmd, params, ctx, log, this.#resources);
+    return run(cmd, params, ctx, log, this.#resources, this.settings);
   }
 }
 
 const CALLBACKS = ["onInitialize", "onStart", "onStop", "onDestroy", "onHealthCheck", "onValidateConfig", "onExecuteCommand"] as const;
 
-function requireFunction(options: SimpleProviderOptions, key: (typeof CALLBACKS)[number]): void {
+function requireFunction<S>(options: SimpleProviderOptions<S>, key: (typeof CALLBACKS)[number]): void {
   const value = options[key];
   if (value !== undefined && typeof value !== "function") {
     throw new ValidationError(`Invalid simple provider: ${key} must be a function`, [
@@ -142,7 +225,9 @@ function requireFunction(options: SimpleProviderOptions, key: (typeof CALLBACKS)
  * @throws ValidationError when the meta is invalid, a callback is not a function, or a command has neither
  * its own handler nor an `onExecuteCommand` to run it.
  */
-export function createSimpleProvider(options: SimpleProviderOptions): BaseInfrastructureProvider {
+export function createSimpleProvider<const Cs extends readonly ProviderCommand[] = readonly ProviderCommand[], S = RawSettings>(
+  options: SimpleProviderOptions<S> & { readonly commands?: Cs },
+): SimpleInfrastructureProvider<Cs, S> {
   for (const key of CALLBACKS) requireFunction(options, key);
   if (options.onExecuteCommand === undefined) {
     const unhandled = (options.commands ?? []).filter((c) => !isCommandImplementation(c)).map((c) => (c as CommandDefinition).id);
@@ -152,5 +237,10 @@ export function createSimpleProvider(options: SimpleProviderOptions): BaseInfras
       ]);
     }
   }
-  return new SimpleProvider(options);
+  if (options.settingsSchema !== undefined && typeof options.settingsSchema.safeParse !== "function") {
+    throw new ValidationError("Invalid simple provider: settingsSchema must be a schema with safeParse (a zod schema)", [
+      { code: "TYPE_MISMATCH", message: "settingsSchema must have safeParse", path: "settingsSchema" },
+    ]);
+  }
+  return new SimpleProvider(options) as unknown as SimpleInfrastructureProvider<Cs, S>;
 }
