@@ -59,6 +59,6 @@ export interface CommandClient<Cs extends readonly ProviderCommand[]> {
 export function createCommandClient<const Cs extends readonly ProviderCommand[]>(commands: Cs, run: CommandRunner): CommandClient<Cs> {
   void commands; // type-level only: the ids and param types come from here
   return {
-    call: (id, params, context) => run(id, params as Record<string, unknown>, context) as never,
+    call: (id, params, context) => run(id, params, context) as never,
   };
 }

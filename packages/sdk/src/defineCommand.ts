@@ -116,7 +116,7 @@ export function implementCommand<P, I, Id extends string, const Ret extends Comm
       { code: "TYPE_MISMATCH", message: "handler must be a function", path: "handler" },
     ]);
   }
-  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) as CommandResult<SuccessDataOf<Ret>> };
+  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) };
 }
 
 interface ParamDraft {

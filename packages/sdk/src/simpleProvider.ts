@@ -14,18 +14,10 @@ import type {
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { isCommandImplementation } from "./defineCommand.js";
 import type { ProviderCommand } from "./defineCommand.js";
-import type { CallInputOf, CommandClient, CommandIdOf, CommandWithId, ResultDataOf } from "./call.js";
+import type { CommandClient } from "./call.js";
 import type { ResourceTracker } from "./resourceTracker.js";
 import { validation } from "./results.js";
 
-/**
- * What {@link createSimpleProvider} needs: meta and commands; every lifecycle callback is optional
- * and has a documented default (a provider with no callbacks initializes, starts, stops and is
- * destroyed doing nothing, and reports healthy).
- * Every callback receives, after the arguments the spec names, `resources` — the provider's
- * {@link ResourceTracker} (`update(resource)`, `remove(id)`, `list()`), which feeds `getResources()`.
- * Typed command handlers get the same tracker as their fourth argument.
- */
 /**
  * The schema a provider's settings are parsed with: a zod 4 schema (`z.object({ region: z.string() })`),
  * or anything with zod's `safeParse`. `S` is what the callbacks receive.
@@ -41,6 +33,14 @@ export interface SettingsSchema<S> {
 /** Settings of a provider without a `settings` schema: the raw object it was given. */
 export type RawSettings = Readonly<Record<string, unknown>>;
 
+/**
+ * What {@link createSimpleProvider} needs: meta and commands; every lifecycle callback is optional
+ * and has a documented default (a provider with no callbacks initializes, starts, stops and is
+ * destroyed doing nothing, and reports healthy).
+ * Every callback receives, after the arguments the spec names, `resources` — the provider's
+ * {@link ResourceTracker} (`update(resource)`, `remove(id)`, `list()`), which feeds `getResources()`.
+ * Typed command handlers get the same tracker as their fourth argument.
+ */
 export interface SimpleProviderOptions<S = RawSettings> {
   /** Provider meta (from `defineProvider().build()`). */
   readonly meta: ProviderMeta;
