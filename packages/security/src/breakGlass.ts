@@ -103,7 +103,9 @@ export class InfrastructureBreakGlassManager {
 
   /** Loads active sessions from the store (expired ones are deactivated). */
   async load(): Promise<void> {
-    for (const record of await this.store.list(KEYS.breakGlassActive)) {
+    const records = await this.store.list(KEYS.breakGlassActive);
+    this.active.clear(); // a reload replaces what another instance may have changed
+    for (const record of records) {
       const parsed = activeSchema.safeParse(record.value);
       if (!parsed.success) continue;
       const environment = parsed.data.sessions[0]?.environment;

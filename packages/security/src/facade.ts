@@ -31,6 +31,7 @@ import { KEYS, keyPart } from "./keys.js";
 import { operationTypeOf, permissionFor } from "./operation.js";
 import { InfrastructureRBACManager } from "./rbac.js";
 import { RateCounters } from "./rateLimit.js";
+import { VersionedStore } from "./sharedState.js";
 import { ActivityTracker, InfrastructureRiskScorer, NO_SIGNALS } from "./riskScorer.js";
 import type { RiskSignals } from "./riskScorer.js";
 import { InfrastructureRollbackManager } from "./rollback.js";
@@ -55,6 +56,12 @@ export interface SecurityFacadeOptions {
   readonly now?: () => number;
   /** Arm expiry and escalation timers (default true; every expiry is also checked on use). */
   readonly timers?: boolean;
+  /**
+   * How long (ms) state cached in memory — role assignments, break-glass sessions, window overrides,
+   * the rollback plan index — is trusted before a check re-reads the shared version record and, when
+   * another instance changed that state, reloads it (default 1000; 0: before every check).
+   */
+  readonly revalidateMs?: number;
   /** Called once per approval escalation. */
   readonly onEscalation?: (request: ApprovalRequest) => void;
   /** Problems found while opening (records adopted by the audit log…). */
@@ -106,14 +113,22 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private policiesValue: SecurityPolicies;
   private readonly readOnlyWhenAuditUnavailable: boolean;
   private readonly rates: RateCounters;
+  private readonly shared: VersionedStore;
+  private readonly revalidateMs: number;
+  private knownVersion = 0;
+  private validatedAt = Number.NEGATIVE_INFINITY;
+  private revalidation: Promise<void> | undefined;
   private readonly rateKeys = new Map<string, string>();
   private readonly pendingApprovals = new Map<string, string>();
 
   private constructor(options: SecurityFacadeOptions, policies: SecurityPolicies, auditLog: InfrastructureAuditLogger | undefined) {
     const now = options.now ?? Date.now;
-    const { store } = options;
+    const store = options.store;
+    const shared = new VersionedStore(store);
     const timers = options.timers ?? true;
     this.store = store;
+    this.shared = shared;
+    this.revalidateMs = options.revalidateMs ?? 1000;
     this.now = now;
     this.auditLog = auditLog;
     this.sink = auditLog ?? NOOP_AUDIT;
@@ -121,9 +136,9 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.readOnlyWhenAuditUnavailable = options.readOnlyWhenAuditUnavailable ?? false;
     this.riskScorer = new InfrastructureRiskScorer(policies.risk);
     this.activity = new ActivityTracker(store, policies.risk.historyWindowMs, policies.risk.recentChangesWindowMs, now);
-    this.rbac = new InfrastructureRBACManager(policies, { store, audit: this.sink, now });
-    this.timeWindows = new InfrastructureTimeWindowManager(policies.timeWindows, policies.blackouts, { store, audit: this.sink, now });
-    this.breakGlass = new InfrastructureBreakGlassManager(policies.breakGlass, { store, rbac: this.rbac, audit: this.sink, now, timers });
+    this.rbac = new InfrastructureRBACManager(policies, { store: shared, audit: this.sink, now });
+    this.timeWindows = new InfrastructureTimeWindowManager(policies.timeWindows, policies.blackouts, { store: shared, audit: this.sink, now });
+    this.breakGlass = new InfrastructureBreakGlassManager(policies.breakGlass, { store: shared, rbac: this.rbac, audit: this.sink, now, timers });
     this.approvals = new InfrastructureApprovalManager(policies.approvalChains, {
       store,
       rbac: this.rbac,
@@ -132,7 +147,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       timers,
       ...(options.onEscalation === undefined ? {} : { onEscalation: options.onEscalation }),
     });
-    this.rollback = new InfrastructureRollbackManager({ store, audit: this.sink, now });
+    this.rollback = new InfrastructureRollbackManager({ store: shared, audit: this.sink, now });
     this.rates = new RateCounters(store, 1000);
   }
 
@@ -167,11 +182,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
             ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
           });
     const facade = new InfrastructureSecurityFacade(options, parsed.data, auditLog);
-    await facade.rbac.load();
-    await facade.timeWindows.load();
-    await facade.breakGlass.load();
+    await facade.loadShared(facade.now());
     await facade.approvals.load();
-    await facade.rollback.load();
     return facade;
   }
 
@@ -195,6 +207,30 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       audit: config.audit.enabled ? { ...(auditKey === undefined ? {} : { key: auditKey }), ...(env === undefined ? {} : { env }) } : false,
       readOnlyWhenAuditUnavailable: config.audit.readOnlyWhenUnavailable ?? false,
     });
+  }
+
+  /** Loads the cached shared state, noting the version read before it (a change during the load reloads again later). */
+  private async loadShared(at: number): Promise<void> {
+    const version = await this.shared.version();
+    await this.rbac.load();
+    await this.timeWindows.load();
+    await this.breakGlass.load();
+    await this.rollback.load();
+    this.knownVersion = version;
+    this.validatedAt = at;
+  }
+
+  /** Re-reads the shared version; reloads the cached state when another instance changed it. One at a time. */
+  private revalidate(at: number): Promise<void> {
+    this.revalidation ??= (async () => {
+      try {
+        if ((await this.shared.version()) !== this.knownVersion) await this.loadShared(at);
+        else this.validatedAt = at;
+      } finally {
+        this.revalidation = undefined;
+      }
+    })();
+    return this.revalidation;
   }
 
   /** The policies in force. */
@@ -267,6 +303,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       return decision;
     }
     const at = this.now();
+    // state other instances may have changed is trusted for revalidateMs (see SecurityFacadeOptions)
+    if (at - this.validatedAt >= this.revalidateMs || at < this.validatedAt) await this.revalidate(at);
     const permission = permissionFor(request.commandCategory, request.commandId, options.permission);
     // The executor's `mutating` is the one authority on read-only (monitor/cost categories, dry runs).
     const readOnly = !request.mutating;

@@ -37,6 +37,7 @@ export const KEYS = {
   auditLog: "security/audit",
   auditAnchor: "security/audit-anchor",
   auditKey: "security/audit-key",
+  stateVersion: "security/state-version",
 } as const;
 
 /** A plain-data value (parsed by a zod schema or built from one) typed as the store's JSON. */

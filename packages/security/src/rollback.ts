@@ -104,7 +104,9 @@ export class InfrastructureRollbackManager {
 
   /** Loads which operations have plans (for the risk factor). */
   async load(): Promise<void> {
-    for (const record of await this.store.list(KEYS.rollbackByOperation)) {
+    const records = await this.store.list(KEYS.rollbackByOperation);
+    this.planned.clear();
+    for (const record of records) {
       if (typeof record.value === "string") this.planned.add(record.key.slice(KEYS.rollbackByOperation.length));
     }
   }
