@@ -134,6 +134,7 @@ function hostEnv(home, extra = {}) {
     OPENCLAW_HOME: home,
     OPENCLAW_DISABLE_BONJOUR: "1",
     OPENCLAW_NO_AUTO_UPDATE: "1",
+    ESPADA_INFRA_USER: OPERATOR,
     NO_COLOR: "1",
     FORCE_COLOR: "0",
     ...extra,
@@ -173,11 +174,28 @@ function mentions(value, needle) {
   return false;
 }
 
+/** The first object inside `value` (any JSON, depth first) that satisfies `predicate`. */
+function findObject(value, predicate) {
+  if (value === null || typeof value !== "object") return undefined;
+  if (!Array.isArray(value) && predicate(value)) return value;
+  for (const entry of Object.values(value)) {
+    const found = findObject(entry, predicate);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The spec's payload shapes: a factory (id, meta, registeredAt), an instance (id, instanceId, state, createdAt), statistics. */
+const isKvFactory = (o) => o.id === "kv-db" && typeof o.meta === "object" && o.meta?.category === "database" && o.meta?.version === "1.0.0" && typeof o.registeredAt === "number";
+const isKvInstance = (o) => o.id === "kv-db" && typeof o.instanceId === "string" && o.state === "active" && typeof o.createdAt === "number";
+const isStatistics = (o) => o.factories >= 1 && o.instances >= 1 && typeof o.lifecycle === "object" && o.health !== undefined;
+
 const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|\n\s+at .+:\d+:\d+/;
 // Two credentials: the host itself masks JSON members named like `apiKey` in what a command prints,
 // so the second one has a name it does not know; neither may appear in any output.
 const SECRET = "e2e-secret-api-key-7f3a9c";
 const SECRET_2 = "e2e-second-credential-5d1b8e";
+const OPERATOR = "e2e-operator";
 const leaks = (text) => text.includes(SECRET) || text.includes(SECRET_2);
 
 /** The plugin config the host hands to the plugin: the example kv-db provider, found by discovery. */
@@ -186,6 +204,8 @@ function pluginConfig() {
     providers: [{ id: "kv-db", auth: { method: "api-key", credentials: { apiKey: SECRET, kvPass: SECRET_2 } }, settings: { region: "eu-west-1" } }],
     defaultProvider: "kv-db",
     discoveryConfig: { localDirs: [kvDir], installedDirs: [] },
+    // The operator running the commands ($ESPADA_INFRA_USER, set in hostEnv) holds the developer role.
+    securityConfig: { policies: { assignments: [{ userId: OPERATOR, roleId: "developer" }] } },
   };
 }
 
@@ -255,7 +275,10 @@ async function httpGetJson(url) {
  */
 async function deployPlugin(home) {
   const target = join(home, "plugin");
-  const result = await run("pnpm", ["--filter", "@espada/infrastructure", "deploy", "--prod", target], { timeoutMs: 600_000 });
+  // Copies, not hard links into pnpm's store: the host fingerprints the plugin's files (inode, size,
+  // mtime, ctime) and refuses to load when they change under it, and any pnpm install on the machine
+  // that links the same store file changes its ctime.
+  const result = await run("pnpm", ["--filter", "@espada/infrastructure", "deploy", "--prod", "--config.package-import-method=copy", target], { timeoutMs: 600_000 });
   check("`pnpm deploy --prod` makes a self-contained copy of @espada/infrastructure", result.code === 0 && existsSync(join(target, "openclaw.plugin.json")), tail(result.stdout + result.stderr));
   return target;
 }
@@ -352,24 +375,28 @@ async function checkCli(home) {
   check("`openclaw infra providers` prints a table naming kv-db with its category and version", human.code === 0 && /kv-db/.test(human.stdout) && /database/.test(human.stdout) && /1\.0\.0/.test(human.stdout), tail(human.stdout + human.stderr));
 
   const providers = json("providers --json");
-  check("`openclaw infra providers --json` lists the kv-db factory", providers.result.code === 0 && providers.parsed.ok && mentions(providers.parsed.value, "kv-db"), providers.detail);
+  check("`openclaw infra providers --json` lists the kv-db factory (id, meta, registeredAt)", providers.result.code === 0 && providers.parsed.ok && findObject(providers.parsed.value, isKvFactory) !== undefined, providers.detail);
 
   const instances = json("instances --json");
-  check("`openclaw infra instances --json` answers with JSON", instances.result.code === 0 && instances.parsed.ok, instances.detail);
+  check("`openclaw infra instances --json` lists the active kv-db instance (id, instanceId, state, createdAt)", instances.result.code === 0 && instances.parsed.ok && findObject(instances.parsed.value, isKvInstance) !== undefined, instances.detail);
 
   const status = json("status --json");
-  check("`openclaw infra status --json` answers with JSON", status.result.code === 0 && status.parsed.ok, status.detail);
+  check("`openclaw infra status --json` reports factories, instances, lifecycle and health", status.result.code === 0 && status.parsed.ok && findObject(status.parsed.value, isStatistics) !== undefined, status.detail);
 
   const discover = json("discover --json");
-  check("`openclaw infra discover --json` finds kv-db in examples/kv-provider", discover.result.code === 0 && discover.parsed.ok && mentions(discover.parsed.value, "kv-db"), discover.detail);
+  check(
+    "`openclaw infra discover --json` finds kv-db in examples/kv-provider",
+    discover.result.code === 0 && discover.parsed.ok && findObject(discover.parsed.value, (o) => o.id === "kv-db" && o.source === "local") !== undefined,
+    discover.detail,
+  );
 
   const list = json("exec list-databases --json");
-  check("`openclaw infra exec kv-db list-databases --json` succeeds through the kv provider", list.result.code === 0 && list.parsed.ok, list.detail);
+  check("`openclaw infra exec kv-db list-databases --json` succeeds through the kv provider", list.result.code === 0 && list.parsed.ok && findObject(list.parsed.value, (o) => o.status === "succeeded") !== undefined, list.detail);
 
   const dry = json("exec create-database --dry-run --json");
   check(
     "`openclaw infra exec kv-db create-database --param name=orders --dry-run --json` answers the dry run",
-    dry.result.code === 0 && dry.parsed.ok && mentions(dry.parsed.value, "orders"),
+    dry.result.code === 0 && dry.parsed.ok && findObject(dry.parsed.value, (o) => o.status === "succeeded") !== undefined && mentions(dry.parsed.value, "orders"),
     dry.detail,
   );
 
@@ -427,11 +454,11 @@ async function checkGateway(home) {
       check(`gateway infrastructure/${name}: no secret and no stack trace in the answer`, !leaks(out) && !STACK_TRACE.test(out), tail(out));
     }
     const p = parseJson(providers.stdout);
-    check("gateway `infrastructure/providers` returns the kv-db factory", providers.code === 0 && p.ok && mentions(p.value, "kv-db"), tail(providers.stdout + providers.stderr));
+    check("gateway `infrastructure/providers` returns the kv-db factory (id, meta, registeredAt)", providers.code === 0 && p.ok && findObject(p.value, isKvFactory) !== undefined, tail(providers.stdout + providers.stderr));
     const i = parseJson(instances.stdout);
-    check("gateway `infrastructure/instances` returns the running kv-db instance", instances.code === 0 && i.ok && mentions(i.value, "kv-db"), tail(instances.stdout + instances.stderr));
+    check("gateway `infrastructure/instances` returns the kv-db instance the service started (active)", instances.code === 0 && i.ok && findObject(i.value, isKvInstance) !== undefined, tail(instances.stdout + instances.stderr));
     const s = parseJson(status.stdout);
-    check("gateway `infrastructure/status` returns registry statistics", status.code === 0 && s.ok && s.value !== null && typeof s.value === "object", tail(status.stdout + status.stderr));
+    check("gateway `infrastructure/status` returns registry statistics (factories, instances, lifecycle, health)", status.code === 0 && s.ok && findObject(s.value, isStatistics) !== undefined, tail(status.stdout + status.stderr));
     check("gateway `infrastructure/providers` refuses unknown params with an error", bad.code !== 0 && /param/i.test(bad.stdout + bad.stderr), tail(`exit ${bad.code}\n${bad.stdout}${bad.stderr}`));
   } finally {
     if (!exited) {
