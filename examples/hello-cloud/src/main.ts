@@ -1,8 +1,8 @@
 // `pnpm --filter @espada/examples-hello-cloud start`: the spec's SDK example provider, registered and
 // driven through the whole framework — registry, lifecycle manager, command executor, sessions and the
 // security gate (with its audit log) — printing each step.
-import { LIFECYCLE_HOOK_STAGES, LOG_LEVEL_SEVERITY } from "@espada/infra-core";
-import type { ExecuteRequest, ExecutionOutcome, InfrastructureLogger, LogContext, LogLevel } from "@espada/infra-core";
+import { LIFECYCLE_HOOK_STAGES, createConsoleLogger } from "@espada/infra-core";
+import type { ExecuteRequest, ExecutionOutcome } from "@espada/infra-core";
 import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
 import { InfrastructureSecurityFacade } from "@espada/infra-security";
 import { InMemoryStateStore, createInfrastructureSessionManager } from "@espada/infra-sessions";
@@ -11,21 +11,8 @@ import { factory, meta } from "./provider.js";
 const heading = (text: string): void => console.log(`\n== ${text}`);
 const line = (text: string): void => console.log(`   ${text}`);
 
-/** Prints info and above in line with the walkthrough, labelled with the instance id (else the subsystem). */
-function printLogger(context: LogContext = {}): InfrastructureLogger {
-  const enabled = (level: LogLevel): boolean => LOG_LEVEL_SEVERITY[level] >= LOG_LEVEL_SEVERITY.info;
-  const at = (level: LogLevel) => (message: string): void => {
-    if (enabled(level)) line(`log ${level} [${context.instanceId ?? context.subsystem ?? "framework"}] ${message}`);
-  };
-  return {
-    trace: at("trace"), debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), fatal: at("fatal"),
-    child: (name) => printLogger({ ...context, subsystem: name }),
-    withContext: (extra) => printLogger({ ...context, ...extra }),
-    isLevelEnabled: enabled,
-  };
-}
-
-const logger = printLogger();
+// Core's console logger, writing to stdout so its lines stay in order with the walkthrough's.
+const logger = createConsoleLogger({ level: "info", write: (text) => line(`log ${text}`) });
 const registry = new InfrastructureProviderRegistry({ logger, lifecycle: { healthCheckInterval: 3_600_000 } });
 const sessions = await createInfrastructureSessionManager({ sessionConfig: { persistState: false }, events: registry.events, logger });
 const store = new InMemoryStateStore();

@@ -149,3 +149,9 @@ export const listResources = defineCommand()
   .description("Lists buckets, instances and databases with their live state")
   .supportsDryRun()
   .build();
+
+/** Every command of local-cloud, in one list (ids and parameter types for the SDK's `createCommandClient`). */
+export const localCloudCommands = [
+  createBucket, putObject, deleteBucket, createInstance, scaleInstance, stopInstance, startInstance, deleteInstance,
+  createDatabase, queryDatabase, executeSql, deleteDatabase, createSnapshot, listSnapshots, restoreSnapshot, rollbackOperation, listResources,
+] as const;

@@ -10,4 +10,5 @@ export type { SnapshotMeta, UndoRecord } from "./snapshots.js";
 export {
   createBucket, putObject, deleteBucket, createInstance, scaleInstance, stopInstance, startInstance, deleteInstance,
   createDatabase, queryDatabase, executeSql, deleteDatabase, createSnapshot, listSnapshots, restoreSnapshot, rollbackOperation, listResources,
+  localCloudCommands,
 } from "./commands.js";

@@ -87,7 +87,13 @@ describe("local-cloud: real local resources", () => {
     expect(progress.map((u) => u.step)).toEqual([1, 2]);
     expect((await cloud.healthCheck()).checks.find((c) => c.name === "instance:web")).toMatchObject({ status: "healthy", message: "2/2 replicas answer" });
 
-    const up = expectSuccess(await run(cloud, "scale-instance", { instance: "vm-web", replicas: 3 })) as { pids: number[] };
+    // The typed call side: ids and parameter types are checked at compile time.
+    // @ts-expect-error replicas is a number
+    expectFailure(await cloud.client.call("scale-instance", { instance: "web", replicas: "3" }), "VALIDATION_FAILED");
+    // @ts-expect-error there is no such command
+    expectFailure(await cloud.client.call("resize-instance", {}), "NOT_FOUND");
+    const up = expectSuccess(await cloud.client.call("scale-instance", { instance: "vm-web", replicas: 3 })) as { pids: number[] };
+    for (const pid of up.pids) everyPid.add(pid);
     expect(up.pids).toHaveLength(3);
     expect(up.pids.slice(0, 2)).toEqual(created.pids);
     const down = expectSuccess(await run(cloud, "scale-instance", { instance: "web", replicas: 1 })) as { pids: number[] };

@@ -1,10 +1,11 @@
 import { copyFile, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { BaseInfrastructureProvider, defineProvider, failure, implementCommand, success, validation } from "@espada/infra-sdk";
-import type { BaseProviderOptions } from "@espada/infra-sdk";
+import { BaseInfrastructureProvider, createCommandClient, defineProvider, failure, implementCommand, success, validation } from "@espada/infra-sdk";
+import type { BaseProviderOptions, CommandClient } from "@espada/infra-sdk";
 import type { CommandDefinition, CommandResult, ConfigValidationResult, ExecutionContext, HealthCheckItem, ProviderAuth, ProviderFactory, ResourceType } from "@espada/infra-core";
 import { z } from "zod";
 import * as commands from "./commands.js";
+import { localCloudCommands } from "./commands.js";
 import { ProcessSupervisor } from "./compute.js";
 import type { Replica } from "./compute.js";
 import { backupDatabase, createDatabaseFile, describeDatabase, runSql, withDatabase } from "./databases.js";
@@ -72,6 +73,12 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
     this.#supervisor = new ProcessSupervisor({ stopGraceMs: this.settings.stopGraceMs, pingTimeoutMs: this.settings.pingTimeoutMs });
     this.#registerCommands();
   }
+
+  /**
+   * A typed call side: `cloud.client.call("create-instance", { name: "web", replicas: 2 })` checks the
+   * command id and the parameter types at compile time (`"replicas": "two"` does not compile).
+   */
+  readonly client: CommandClient<typeof localCloudCommands> = createCommandClient(localCloudCommands, (id, params, ctx) => this.executeCommand(id, params, ctx));
 
   /** Pids of every live replica process (what a test checks is empty after `stop()`). */
   livePids(): number[] {
