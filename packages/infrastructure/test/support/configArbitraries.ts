@@ -207,18 +207,24 @@ const asRecord = (value: Json | undefined): Record<string, Json> | undefined =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
 
 /**
- * Makes the cross-field references of a config resolve (the roles the security policies name exist;
- * `defaultProvider` names a configured provider), as a user's config would.
+ * Makes the cross-field references of a config resolve, as a user's config would: the roles the
+ * security policies name exist, `defaultProvider` names an enabled provider, a redis state store
+ * has a redis:// URL.
  */
 export function linkReferences(config: Json): Json {
   const root = asRecord(config);
   if (root === undefined) return config;
   const out: Record<string, Json> = { ...root };
   const providers = Array.isArray(root.providers) ? root.providers.map(asRecord) : [];
-  const firstId = providers.find((p) => typeof p?.id === "string")?.id;
+  const firstId = providers.find((p) => typeof p?.id === "string" && p.enabled !== false)?.id;
   if (typeof out.defaultProvider === "string") {
     if (typeof firstId === "string") out.defaultProvider = firstId;
     else delete out.defaultProvider;
+  }
+  // A redis state store names a redis:// server.
+  const stateStore = asRecord(root.stateStoreConfig);
+  if (stateStore !== undefined && (stateStore.backend === "redis" || asRecord(stateStore.redis) !== undefined)) {
+    out.stateStoreConfig = { ...stateStore, redis: { ...asRecord(stateStore.redis), url: "redis://127.0.0.1:6379/0" } };
   }
   const security = asRecord(root.securityConfig);
   const policies = asRecord(security?.policies);
