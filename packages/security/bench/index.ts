@@ -1,7 +1,7 @@
 // Benchmarks of @espada/infra-security; writes .bench/results.json. Run with `pnpm bench`.
 // Ratios are measured side by side in one run (interleaved rounds, median per decision).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import type { AuditEventInput, OperationRequest } from "@espada/infra-core";
@@ -180,6 +180,7 @@ async function verifySpeed(): Promise<Result> {
 }
 
 const work = mkdtempSync(join(tmpdir(), "espada-security-bench-"));
+console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${availableParallelism()} cores`);
 try {
   // BENCH_ONLY=check,ratios,audited,verify runs some sections (development); results.json is written only by a full run.
   const only = process.env.BENCH_ONLY?.split(",").map((x) => x.trim());
@@ -189,6 +190,7 @@ try {
   if (run("ratios")) results.push(...(await ratios()));
   if (run("audited")) results.push(await auditedThroughput(join(work, "audited")));
   if (run("verify")) results.push(await verifySpeed());
+  console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   if (only === undefined) {
     const out = join(import.meta.dirname, "..", ".bench");
     mkdirSync(out, { recursive: true });
