@@ -1,5 +1,6 @@
-import type { RiskAssessment, RiskLevel } from "@espada/infra-core";
-import { InfrastructureError, MAX_TIMER_MS } from "@espada/infra-core";
+import { z } from "zod";
+import type { JsonValue, RiskAssessment, RiskLevel, StateStore } from "@espada/infra-core";
+import { InfrastructureError, MAX_TIMER_MS, isJsonValue, toError } from "@espada/infra-core";
 import { isDestructive, isMutating } from "./vocabulary.js";
 import type { Operation } from "./vocabulary.js";
 
@@ -81,7 +82,7 @@ export type ConfirmationResponse<T = unknown> =
 export type ConfirmationPolicy = "mutating" | "risky";
 
 /** Options of {@link InfrastructureConfirmationWorkflow}. */
-export interface ConfirmationWorkflowOptions {
+export interface ConfirmationWorkflowOptions<T = unknown> {
   readonly now?: () => number;
   /** How long a confirmation waits. Default 5 minutes. */
   readonly ttlMs?: number;
@@ -91,7 +92,31 @@ export interface ConfirmationWorkflowOptions {
   readonly minConfidence?: number;
   /** Ids of pending confirmations. Default `crypto.randomUUID`. */
   readonly newId?: () => string;
+  /**
+   * Where pending confirmations are kept so they survive a restart (core's `StateStore`; each
+   * record lives until its `expiresAt`, as the store's TTL). Without one they live in memory only.
+   */
+  readonly store?: StateStore;
+  /** Key prefix of the records in `store`. Default `conversation/confirmations/`. */
+  readonly keyPrefix?: string;
+  /** Reads a stored payload back; `undefined` drops the record as unreadable. Default: the JSON as is. */
+  readonly decodePayload?: (value: JsonValue) => T | undefined;
+  /** Told about every failed store write or read (the confirmation itself stays usable in memory). */
+  readonly onStoreError?: (error: Error, operation: "write" | "delete" | "restore", id?: string) => void;
 }
+
+/** Schema of a stored pending confirmation (its payload checked by `decodePayload`). */
+const storedConfirmationSchema = z.object({
+  id: z.string().min(1),
+  level: z.enum(["simple", "typed"]),
+  expectedText: z.string().optional(),
+  summary: z.object({ action: z.string(), environment: z.string(), text: z.string() }).loose(),
+  reasons: z.array(z.string()),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  prompt: z.string(),
+  payload: z.unknown(),
+});
 
 const DURATIONS: Readonly<Partial<Record<Operation, readonly [number, number]>>> = {
   create: [60_000, 600_000],
@@ -148,6 +173,12 @@ export function isNegative(answer: string): boolean {
  * Each confirmation is consumed exactly once.
  */
 export class InfrastructureConfirmationWorkflow<T = unknown> {
+  private readonly store: StateStore | undefined;
+  private readonly keyPrefix: string;
+  private readonly decodePayload: (value: JsonValue) => T | undefined;
+  private readonly onStoreError: (error: Error, operation: "write" | "delete" | "restore", id?: string) => void;
+  /** Store writes in flight, by confirmation id (resolve true once durable, false when the write failed). */
+  private readonly writes = new Map<string, Promise<boolean>>();
   private readonly now: () => number;
   private readonly ttlMs: number;
   private readonly policy: ConfirmationPolicy;
@@ -155,12 +186,16 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
   private readonly newId: () => string;
   private readonly pending = new Map<string, PendingConfirmation<T>>();
 
-  constructor(options: ConfirmationWorkflowOptions = {}) {
+  constructor(options: ConfirmationWorkflowOptions<T> = {}) {
     this.now = options.now ?? Date.now;
     this.ttlMs = options.ttlMs ?? 300_000;
     this.policy = options.policy ?? "mutating";
     this.minConfidence = options.minConfidence ?? 0.7;
     this.newId = options.newId ?? (() => globalThis.crypto.randomUUID());
+    this.store = options.store;
+    this.keyPrefix = options.keyPrefix ?? "conversation/confirmations/";
+    this.decodePayload = options.decodePayload ?? ((value) => value as T);
+    this.onStoreError = options.onStoreError ?? (() => undefined);
     if (!Number.isInteger(this.ttlMs) || this.ttlMs <= 0 || this.ttlMs > MAX_TIMER_MS) {
       throw new InfrastructureError("INVALID_ARGUMENT", `ttlMs must be a positive integer of at most ${MAX_TIMER_MS}`, { field: "ttlMs" });
     }
@@ -250,7 +285,106 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
       prompt: `${summary.text}\nWhy I ask: ${decision.reasons.join("; ")}.\n${ask}`,
     };
     this.pending.set(confirmation.id, confirmation);
+    if (this.store !== undefined) this.write(confirmation, this.store);
     return confirmation;
+  }
+
+  private write(confirmation: PendingConfirmation<T>, store: StateStore): void {
+    const { id } = confirmation;
+    let record: JsonValue;
+    try {
+      const candidate: unknown = JSON.parse(JSON.stringify(confirmation));
+      if (!isJsonValue(candidate)) throw new Error("not JSON");
+      record = candidate;
+    } catch (error) {
+      this.onStoreError(new InfrastructureError("INVALID_ARGUMENT", `confirmation ${id} cannot be stored: its payload is not JSON`, { cause: error, field: "payload" }), "write", id);
+      this.writes.set(id, Promise.resolve(false));
+      return;
+    }
+    const ttlMs = Math.max(1, confirmation.expiresAt - this.now());
+    const done = store.put(this.keyPrefix + id, record, { ttlMs }).then(
+      () => true,
+      (error: unknown) => {
+        this.onStoreError(toError(error), "write", id);
+        return false;
+      },
+    );
+    this.writes.set(id, done);
+    void done.then(() => {
+      if (this.writes.get(id) === done) this.writes.delete(id);
+    });
+  }
+
+  /**
+   * Resolves once the confirmation's record is durable: true, or false when there is no store or
+   * the write failed (reported to `onStoreError`; the confirmation still works in memory).
+   */
+  async persisted(id: string): Promise<boolean> {
+    if (this.store === undefined) return false;
+    const write = this.writes.get(id);
+    return write === undefined ? this.pending.has(id) : write;
+  }
+
+  /**
+   * Removes a consumed confirmation's record, after its write: call it before acting on a
+   * confirmation, so a restart cannot bring back one already acted on.
+   * @throws the store's error when the record could not be removed (then do not act on it).
+   */
+  async forget(id: string): Promise<void> {
+    const store = this.store;
+    if (store === undefined) return;
+    await this.writes.get(id);
+    await store.delete(this.keyPrefix + id);
+  }
+
+  /**
+   * Loads the pending confirmations kept in the store (after a restart): expired ones are dropped
+   * (and their records removed), unreadable ones reported to `onStoreError` and skipped. Returns the
+   * confirmations restored, oldest first. A store that cannot be read is reported and restores none.
+   */
+  async restore(): Promise<PendingConfirmation<T>[]> {
+    const store = this.store;
+    if (store === undefined) return [];
+    let records: { key: string; value: JsonValue }[];
+    try {
+      records = await store.list(this.keyPrefix);
+    } catch (error) {
+      this.onStoreError(toError(error), "restore");
+      return [];
+    }
+    const now = this.now();
+    const restored: PendingConfirmation<T>[] = [];
+    for (const record of records) {
+      const parsed = storedConfirmationSchema.safeParse(record.value);
+      const payload = parsed.success && isJsonValue(parsed.data.payload) ? this.decodePayload(parsed.data.payload) : undefined;
+      if (!parsed.success || payload === undefined || this.keyPrefix + parsed.data.id !== record.key) {
+        this.onStoreError(new InfrastructureError("INVALID_ARGUMENT", `stored confirmation ${record.key} is unreadable; skipped`, { field: "payload" }), "restore", record.key.slice(this.keyPrefix.length));
+        continue;
+      }
+      const data = parsed.data;
+      if (now >= data.expiresAt) {
+        store.delete(record.key).catch((error: unknown) => this.onStoreError(toError(error), "delete", data.id));
+        continue;
+      }
+      if (this.pending.has(data.id)) continue;
+      restored.push({
+        id: data.id,
+        level: data.level,
+        ...(data.expectedText === undefined ? {} : { expectedText: data.expectedText }),
+        summary: data.summary as unknown as ImpactSummary,
+        reasons: data.reasons,
+        createdAt: data.createdAt,
+        expiresAt: data.expiresAt,
+        payload,
+        prompt: data.prompt,
+      });
+    }
+    restored.sort((a, b) => a.expiresAt - b.expiresAt);
+    // Kept in expiry order before any newer one (see sweep).
+    const newer = [...this.pending.values()];
+    this.pending.clear();
+    for (const c of [...restored, ...newer].sort((a, b) => a.expiresAt - b.expiresAt)) this.pending.set(c.id, c);
+    return restored;
   }
 
   /**
@@ -262,12 +396,12 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     const confirmation = this.pending.get(id);
     if (confirmation === undefined) return { status: "not-found" };
     if (this.now() >= confirmation.expiresAt) {
-      this.pending.delete(id);
+      this.cancel(id);
       return { status: "expired", confirmation };
     }
     const text = typeof answer === "string" ? answer : "";
     if (isNegative(text)) {
-      this.pending.delete(id);
+      this.cancel(id);
       return { status: "rejected", confirmation };
     }
     if (confirmation.level === "typed") {
@@ -284,9 +418,13 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     return { status: "mismatch", confirmation, message: `Answer "yes" to go ahead or "cancel".` };
   }
 
-  /** Withdraws a pending confirmation; false when there was none. */
+  /** Withdraws a pending confirmation (and its stored record, in the background); false when there was none. */
   cancel(id: string): boolean {
-    return this.pending.delete(id);
+    const had = this.pending.delete(id);
+    if (had && this.store !== undefined) {
+      this.forget(id).catch((error: unknown) => this.onStoreError(toError(error), "delete", id));
+    }
+    return had;
   }
 
   /** A pending confirmation, if it is still open. */

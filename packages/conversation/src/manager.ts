@@ -5,6 +5,7 @@ import type {
   InfrastructureCatalogue,
   OperationRunner,
   SessionStore,
+  StateStore,
 } from "@espada/infra-core";
 import { InfrastructureError, MAX_TIMER_MS, ValidationError, toError, validateConfigSection } from "@espada/infra-core";
 import type { ConversationConfigInput } from "@espada/infra-core";
@@ -24,6 +25,9 @@ import { InfrastructureErrorHumanizer } from "./errorHumanizer.js";
 import type { HumanizedError } from "./errorHumanizer.js";
 import { InfrastructureStatusUpdater } from "./statusUpdater.js";
 import { MODEL_CONTEXT, callModel, intentFromModel, valuesFromModel } from "./model.js";
+import { z } from "zod";
+import { intentResultSchema } from "./intentClassifier.js";
+import { extractedValuesSchema } from "./parameterExtractor.js";
 import type { LanguageModelAdapter } from "./model.js";
 import { isMutating, OPERATIONS } from "./vocabulary.js";
 import type { Operation } from "./vocabulary.js";
@@ -142,6 +146,13 @@ export interface ConversationManagerOptions {
    * directly above win over it. An invalid section throws a `ValidationError` naming each field.
    */
   readonly config?: ConversationConfigInput;
+  /**
+   * Keeps pending confirmations (core's `StateStore`, each record expiring with its confirmation),
+   * so a "yes" after a restart still finds the question it answers. Without one they live in memory.
+   */
+  readonly store?: StateStore;
+  /** Told about a failed store write, delete or restore (the conversation goes on). */
+  readonly onStoreError?: (error: Error, operation: "write" | "delete" | "restore", id?: string) => void;
 }
 
 interface Turn {
@@ -160,7 +171,19 @@ interface ConversationState {
 interface Payload {
   readonly request: ExecuteRequest;
   readonly turn: Turn;
+  /** The conversation the confirmation belongs to (restored into it after a restart). */
+  readonly conversationId: string;
 }
+
+/** Schema of a stored {@link Payload}: what a restart reads back. */
+const storedPayloadSchema = z.object({
+  conversationId: z.string(),
+  request: z.object({ instanceId: z.string(), commandId: z.string(), params: z.record(z.string(), z.unknown()).optional() }).loose(),
+  turn: z.object({ intent: intentResultSchema, values: extractedValuesSchema }),
+});
+
+/** Longest wait for a store write before a confirmation is shown anyway (memory-only until it lands). */
+const STORE_WAIT_MS = 2_000;
 
 /** Verbs in command ids and names that carry each operation. */
 const COMMAND_VERBS: Readonly<Record<Operation, readonly string[]>> = {
@@ -252,6 +275,9 @@ export class InfrastructureConversationManager {
   private readonly modelTimeoutMs: number;
   private readonly maxConversations: number;
   private readonly conversations = new Map<string, ConversationState>();
+  private restoring: Promise<void> | undefined;
+  /** A store keeps pending confirmations. */
+  private readonly durable: boolean;
 
   constructor(options: ConversationManagerOptions) {
     if (options.catalogue === undefined || options.runner === undefined) {
@@ -268,6 +294,7 @@ export class InfrastructureConversationManager {
     this.catalogue = options.catalogue;
     this.runner = options.runner;
     this.sessions = options.sessions;
+    this.durable = options.store !== undefined;
     this.model = options.model;
     this.classifier = new InfrastructureIntentClassifier({ minConfidence: config.minConfidence, ...options.classifier });
     this.extractor = new InfrastructureParameterExtractor({ now, timeZone: options.timeZone ?? config.timeZone });
@@ -279,6 +306,12 @@ export class InfrastructureConversationManager {
       now,
       policy: options.confirmationPolicy ?? config.confirmationPolicy,
       ttlMs: options.confirmationTtlMs ?? config.confirmationTtl,
+      ...(options.store === undefined ? {} : { store: options.store }),
+      ...(options.onStoreError === undefined ? {} : { onStoreError: options.onStoreError }),
+      decodePayload: (value) => {
+        const parsed = storedPayloadSchema.safeParse(value);
+        return parsed.success ? (parsed.data) : undefined;
+      },
     });
   }
 
@@ -290,6 +323,7 @@ export class InfrastructureConversationManager {
   /** Handles one chat message. Never throws for a bad message; a failing runner becomes a `failed` response. */
   async processMessage(text: string, context: MessageContext): Promise<ConversationResponse> {
     const message = typeof text === "string" ? text.slice(0, 4_000) : "";
+    await (this.restoring ?? this.restore());
     const convo = this.conversation(context.conversationId);
     const analysis = analyze(message, getLexicon().corrector);
 
@@ -400,11 +434,28 @@ export class InfrastructureConversationManager {
     const decision = this.confirmations.decide(confirmationInput);
     if (mutating && (decision.required || command.dangerous)) {
       const effective = decision.required ? decision : { required: true, level: "simple" as const, reasons: ["the command is marked dangerous"] };
-      const pending = this.confirmations.request(confirmationInput, effective, { request, turn });
+      const pending = this.confirmations.request(confirmationInput, effective, { request, turn, conversationId: context.conversationId });
       convo.pendingConfirmation = pending.id;
+      // Shown once durable (or after STORE_WAIT_MS: a slow or failing store leaves it in memory only).
+      if (this.durable) await waitAtMost(this.confirmations.persisted(pending.id), STORE_WAIT_MS);
       return this.reply("confirmation", intent, values, pending.prompt, { ambiguities, confirmation: toRequest(pending), command: planned, resources });
     }
     return this.run(request, intent, values, planned, resources, ambiguities, context, false);
+  }
+
+  /**
+   * Loads pending confirmations kept in the store into their conversations (done once, before the
+   * first message; call it earlier to restore at start-up). Never throws: a failing store is reported.
+   */
+  restore(): Promise<void> {
+    this.restoring ??= this.confirmations.restore().then((restored) => {
+      for (const pending of restored) {
+        const convo = this.conversation(pending.payload.conversationId);
+        if (convo.pendingConfirmation === undefined) convo.pendingConfirmation = pending.id;
+        else this.confirmations.cancel(pending.id);
+      }
+    });
+    return this.restoring;
   }
 
   /** Forgets a conversation's context and withdraws its pending confirmation. */
@@ -441,6 +492,20 @@ export class InfrastructureConversationManager {
     convo.pendingConfirmation = undefined;
     if (result.status === "rejected") return this.reply("cancelled", intent, values, "Cancelled; nothing was run.", { command: planned });
     if (result.status === "expired" || result.status === "not-found") return this.reply("cancelled", intent, values, "That confirmation has expired; nothing was run.", { command: planned });
+    if (this.durable) {
+      // Its record goes first: a restart must never bring back a confirmation already acted on.
+      // A store that fails or does not answer in time means nothing runs.
+      let failure: unknown;
+      try {
+        if (!(await waitAtMost(this.confirmations.forget(id), STORE_WAIT_MS))) failure = new InfrastructureError("TIMEOUT", `the confirmation store did not answer within ${STORE_WAIT_MS} ms`);
+      } catch (error) {
+        failure = error;
+      }
+      if (failure !== undefined) {
+        const human = this.humanizer.humanize(failure);
+        return this.reply("failed", intent, values, `Nothing was run: the confirmation could not be recorded as used (${human.explanation}). Ask again.`, { command: planned, outcome: { status: "failed", executionId: "", error: human } });
+      }
+    }
     const request: ExecuteRequest = { ...pending.payload.request, confirmed: true, ...(context.signal === undefined ? {} : { signal: context.signal }) };
     const resources = (request.resourceIds ?? []).map((rid) => this.state.getResource(rid)).filter((r): r is ResourceSnapshot => r !== undefined).map(brief);
     return this.run(request, intent, values, planned, resources, [], context, true);
@@ -643,6 +708,16 @@ function commandWords(command: CommandDefinition): readonly string[] {
     commandWordCache.set(command, words);
   }
   return words;
+}
+
+/** Waits for `promise`, or `ms` at most (the timer is cleared either way): true when it settled in time; its rejection is thrown. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function brief(r: ResourceSnapshot): { id: string; name?: string; type: string } {
