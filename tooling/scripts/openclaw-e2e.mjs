@@ -236,6 +236,15 @@ function processesOfRun(home) {
   return pids;
 }
 
+/** The `.lock` folders of the plugin's file state stores under the host state dir (`<home>/.openclaw/infrastructure`). */
+function storeLocks(home) {
+  const base = join(home, ".openclaw/infrastructure");
+  if (!existsSync(base)) return [];
+  return readdirSync(base, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name === ".lock")
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name).slice(home.length + 1));
+}
+
 /** Polls until `probe()` returns a truthy value, the `abort` check fires, or the deadline passes. */
 async function pollUntil(probe, { deadlineMs, intervalMs = 250, abort = () => undefined }) {
   const deadline = Date.now() + deadlineMs;
@@ -438,7 +447,7 @@ async function checkGateway(home) {
       { deadlineMs: 600_000, abort: () => (exited ? `the gateway exited early (${JSON.stringify(exited)})` : undefined) },
     );
     if (!check("the gateway starts on loopback and reports /startupz started", ready.ok, `${ready.reason ?? ""}\n${gatewayLog()}`)) return;
-    log("gateway ready");
+    log(`gateway ready; state-store locks held: ${storeLocks(home).length}`);
     check("the infrastructure-framework service started in the gateway", readFileSync(logPath, "utf8").includes("infrastructure"), gatewayLog());
 
     const call = (method, params = {}) =>
@@ -466,7 +475,14 @@ async function checkGateway(home) {
       const stopped = await Promise.race([exitPromise, new Promise((r) => setTimeout(() => r(null), 120_000).unref())]);
       check("the gateway stops on SIGTERM", stopped !== null && (stopped.code === 0 || stopped.signal === "SIGTERM"), `${JSON.stringify(stopped)}\n${gatewayLog()}`);
       if (stopped === null) killGroup(gateway.pid, "SIGKILL");
-      check("the infrastructure-framework service stopped with the gateway", /svc stop|infrastructure.*(stop|shut)/i.test(readFileSync(logPath, "utf8")), gatewayLog());
+      // The service's stop closed the framework: the gateway shut down cleanly and no state-store lock
+      // of the plugin is left (a process that dies without closing its stores leaves its `.lock`).
+      const left = storeLocks(home);
+      check(
+        "the infrastructure-framework service stopped with the gateway: clean shutdown, no state-store lock left",
+        /completed cleanly/.test(readFileSync(logPath, "utf8")) && left.length === 0,
+        `locks left: ${left.join(", ")}\n${gatewayLog()}`,
+      );
     }
   }
 }
