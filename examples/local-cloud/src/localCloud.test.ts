@@ -231,7 +231,7 @@ describe("local-cloud: real local resources", () => {
   });
 
   it("settings are validated with a message naming the field; a provider without a state directory does not initialize", async () => {
-    const cloud = new LocalCloudProvider({ stateDir: "" });
+    const cloud = new LocalCloudProvider({ stateDir: "", logger: createMockLogger() });
     const verdict = await cloud.validateConfig({ stopGraceMs: -1 });
     expect(verdict.valid).toBe(false);
     expect(verdict.errors.map((e) => e.path)).toEqual(expect.arrayContaining(["stateDir", "stopGraceMs"]));
