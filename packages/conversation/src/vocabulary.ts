@@ -118,7 +118,6 @@ export const OPERATION_LEXICON: Lex = {
   register: [["create", 2]],
   deploy: [["deploy", 3.4]],
   "roll out": [["deploy", 3.4]],
-  ship: [["deploy", 3.2]],
   rollout: [["deploy", 3]],
   ship: [["deploy", 2.8]],
   release: [["deploy", 2.8]],
