@@ -176,6 +176,7 @@ export type {
   ListOptions,
   TrimOptions,
   CompareAndSetResult,
+  AppendAtResult,
   CounterValue,
   LogEntry,
   StateStore,

@@ -61,6 +61,11 @@ export interface LogEntry<T = JsonValue> {
   readonly value: T;
 }
 
+/** The outcome of {@link StateStore.appendAt}. */
+export type AppendAtResult<T = JsonValue> =
+  | { readonly ok: true; readonly entries: LogEntry<T>[] }
+  | { readonly ok: false; readonly nextPosition: number };
+
 /** What {@link StateStore.trim} removes: the oldest entries, while either limit is exceeded. */
 export interface TrimOptions {
   /** Keep at most this many newest entries (an integer >= 0). */
@@ -118,6 +123,19 @@ export interface StateStore {
   deleteLog(log: string): Promise<boolean>;
   /** Flushes pending writes and releases locks and timers. */
   close(): Promise<void>;
+  /**
+   * True when other processes write the same state at the same time (a shared backend such as
+   * Redis): a component must then not answer from memory what another instance may have changed
+   * (break-glass sessions), and several writers may extend one log. Absent or false: this process
+   * is the only writer (memory and file stores, which hold a lock).
+   */
+  readonly shared?: boolean;
+  /**
+   * Optional (shared stores offer it): appends `values` to a log only when its next position is
+   * `expectedPosition`, all or none, atomically — so several writers can extend one hash chain
+   * (the audit log) without a lock; `{ ok: false, nextPosition }` when another writer got there first.
+   */
+  appendAt?<T extends JsonValue>(log: string, expectedPosition: number, values: readonly T[]): Promise<AppendAtResult<T>>;
 }
 
 /** Status of a session. */

@@ -1,6 +1,6 @@
 import { createHmac, hash as digest, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { AuditEventInput, AuditEventType, AuditSink, JsonValue, LogEntry, StateStore } from "@espada/infra-core";
+import type { AppendAtResult, AuditEventInput, AuditEventType, AuditSink, JsonValue, LogEntry, StateStore } from "@espada/infra-core";
 import { auditEventTypeSchema, InfrastructureError, isRecord, StorageError } from "@espada/infra-core";
 import { KEYS } from "./keys.js";
 import { protectSecrets } from "./secrets.js";
@@ -188,11 +188,23 @@ export class InfrastructureAuditLogger implements AuditSink {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
+  /** Shared log: moves the anchor forward only (another instance may have anchored a later record). */
+  private async advanceAnchor(seq: number, hash: string): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.store.get(KEYS.auditAnchor);
+      const anchored = anchorSchema.safeParse(current?.value);
+      if (anchored.success && anchored.data.seq >= seq) return;
+      const result = await this.store.compareAndSet(KEYS.auditAnchor, current?.version ?? 0, { seq, hash, mac: this.mac(seq, hash) });
+      if (result.ok) return;
+    }
+  }
+
   private writeAnchor(): Promise<void> {
     this.anchorDirty = false;
     this.lastAnchorAt = performance.now();
     const { seq, hash } = this.head;
-    const write = this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) }).then(
+    const put = this.store.shared === true ? this.advanceAnchor(seq, hash) : this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) });
+    const write = put.then(
       () => undefined,
       (error: unknown) => {
         this.anchorError = error;
@@ -276,16 +288,11 @@ export class InfrastructureAuditLogger implements AuditSink {
     await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
-      const timestamp = this.now();
-      let { seq, hash } = this.head;
-      const entries: ChainEntry[] = [];
-      for (const item of batch) {
-        seq += 1;
-        const b = `{"seq":${seq},"timestamp":${timestamp}${item.fields === "" ? "" : ","}${item.fields}}`;
-        const h = sha(hash, b);
-        entries.push({ s: seq, p: hash, h, b });
-        hash = h;
+      if (this.store.appendAt !== undefined) {
+        await this.drainShared(batch);
+        continue;
       }
+      const { entries, seq, hash } = this.chain(batch);
       // Issued together so the store commits them as one batch.
       const settled = await Promise.allSettled(entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -302,13 +309,64 @@ export class InfrastructureAuditLogger implements AuditSink {
     }
   }
 
+  /** Chains a batch after the current head. */
+  private chain(batch: readonly { fields: string }[]): { entries: ChainEntry[]; seq: number; hash: string } {
+    const timestamp = this.now();
+    let { seq, hash } = this.head;
+    const entries: ChainEntry[] = [];
+    for (const item of batch) {
+      seq += 1;
+      const b = `{"seq":${seq},"timestamp":${timestamp}${item.fields === "" ? "" : ","}${item.fields}}`;
+      const h = sha(hash, b);
+      entries.push({ s: seq, p: hash, h, b });
+      hash = h;
+    }
+    return { entries, seq, hash };
+  }
+
+  /**
+   * Several writers share the log (a store with `appendAt`, such as Redis): the batch is appended
+   * only at the position after this logger's head; when another instance appended first, its
+   * records are adopted (they continue the chain) and the batch is chained again after them. One
+   * order and one chain across instances, without a lock.
+   */
+  private async drainShared(batch: { fields: string; resolve: (record: { seq: number; hash: string }) => void; reject: (error: unknown) => void }[]): Promise<void> {
+    const appendAt = this.store.appendAt?.bind(this.store);
+    if (appendAt === undefined) return;
+    for (;;) {
+      const { entries, seq, hash } = this.chain(batch);
+      let result: AppendAtResult<JsonValue>;
+      try {
+        result = await appendAt<JsonValue>(KEYS.auditLog, this.head.position + 1, entries.map((entry) => ({ ...entry })));
+      } catch (cause) {
+        const error = new StorageError("STORAGE_FAILED", "audit log could not be written", { cause });
+        for (const item of batch) item.reject(error);
+        await this.resync();
+        return;
+      }
+      if (result.ok) {
+        this.head = { seq, hash, position: result.entries.at(-1)?.position ?? this.head.position };
+        this.scheduleAnchor();
+        batch.forEach((item, i) => item.resolve({ seq: entries[i]?.s ?? seq, hash: entries[i]?.h ?? hash }));
+        return;
+      }
+      const before = this.head.position;
+      await this.resync();
+      if (this.head.position === before) {
+        const error = new StorageError("STORAGE_CORRUPT", `audit log does not continue the chain after position ${before}: the log may have been tampered with`);
+        for (const item of batch) item.reject(error);
+        return;
+      }
+    }
+  }
+
   /** After a failed batch: continue the chain from what the log really holds. */
   private async resync(): Promise<void> {
     try {
       const tail = await this.store.read<JsonValue>(KEYS.auditLog, this.head.position + 1);
       for (const raw of tail) {
         const entry = parseEntry(raw);
-        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash) break;
+        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h) break;
         this.head = { seq: entry.s, hash: entry.h, position: raw.position };
       }
       this.scheduleAnchor();
@@ -344,6 +402,8 @@ export class InfrastructureAuditLogger implements AuditSink {
    */
   async verify(): Promise<AuditVerification> {
     await this.flush().catch(() => undefined);
+    // several writers: first adopt what the other instances appended (each record's hash is checked)
+    if (this.store.shared === true) await this.resync();
     const head = { ...this.head };
     const anchorRecord = await this.store.get(KEYS.auditAnchor);
     const chain = new ChainVerifier(head.seq);

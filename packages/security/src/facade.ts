@@ -115,6 +115,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private readonly rates: RateCounters;
   private readonly shared: VersionedStore;
   private readonly revalidateMs: number;
+  /** `StateStore.shared`: rate limits are counted by the store on every operation, not written behind. */
+  private readonly countOnServer: boolean;
   private knownVersion = 0;
   private validatedAt = Number.NEGATIVE_INFINITY;
   private revalidation: Promise<void> | undefined;
@@ -129,6 +131,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.store = store;
     this.shared = shared;
     this.revalidateMs = options.revalidateMs ?? 1000;
+    this.countOnServer = store.shared === true;
     this.now = now;
     this.auditLog = auditLog;
     this.sink = auditLog ?? NOOP_AUDIT;
@@ -335,7 +338,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       if (whatIf) {
         count = this.rates.peek(key, at) ?? 1;
       } else {
-        count = this.rates.hit(key, at) ?? (await this.rates.hitAsync(key, limit.windowMs, at));
+        // A store shared by several instances counts every operation on the server: the limit holds across them exactly.
+        count = (this.countOnServer ? undefined : this.rates.hit(key, at)) ?? (await this.rates.hitAsync(key, limit.windowMs, at));
       }
       const passed = count <= limit.maxOperations;
       reasons.push({ check: "rate-limit", passed, message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"` });

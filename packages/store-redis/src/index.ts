@@ -4,6 +4,6 @@
  * @packageDocumentation
  */
 export { RedisStateStore, describeRedisTarget } from "./redisStateStore.js";
-export type { RedisStateStoreOptions, RedisStoreStatus, RedisTlsOptions, AppendAtResult } from "./redisStateStore.js";
+export type { RedisStateStoreOptions, RedisStoreStatus, RedisTlsOptions } from "./redisStateStore.js";
 export { createRedisStateStore } from "./factory.js";
 export type { CreateRedisStateStoreOptions } from "./factory.js";

@@ -10,6 +10,7 @@ import {
   StorageError,
 } from "@espada/infra-core";
 import type {
+  AppendAtResult,
   CompareAndSetResult,
   CounterValue,
   InfrastructureLogger,
@@ -61,11 +62,6 @@ export interface RedisStateStoreOptions {
 
 /** Where the store's connection stands. */
 export type RedisStoreStatus = "connecting" | "ready" | "reconnecting" | "closed";
-
-/** The outcome of {@link RedisStateStore.appendAt}. */
-export type AppendAtResult<T = JsonValue> =
-  | { readonly ok: true; readonly entries: LogEntry<T>[] }
-  | { readonly ok: false; readonly nextPosition: number };
 
 interface ScriptCommands {
   espadaPut(rk: Buffer, idx: Buffer, member: Buffer, now: string, json: string, expiresAt: string, px: string): Promise<number>;
@@ -153,6 +149,8 @@ export function describeRedisTarget(url: string): string {
  * long as Redis runs with `appendonly yes` and `appendfsync always`.
  */
 export class RedisStateStore implements StateStore {
+  /** Other instances write the same state: components read through instead of answering from memory. */
+  readonly shared = true;
   private readonly redis: ScriptedRedis;
   private readonly now: () => number;
   private readonly logger: InfrastructureLogger;
@@ -203,6 +201,8 @@ export class RedisStateStore implements StateStore {
     const tls = tlsOptions(options);
     const redisOptions: RedisOptions = {
       lazyConnect: true,
+      // calls issued in the same tick go out in one write (order kept: one connection)
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,

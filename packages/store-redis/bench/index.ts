@@ -1,0 +1,108 @@
+// Benchmarks of @espada/infra-store-redis; writes .bench/results.json. Run with `pnpm bench`.
+// Starts its own redis-server (loopback, temp dir, appendonly yes + appendfsync always, as the
+// store is meant to run). Ratios are measured side by side in one run (interleaved rounds, median).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { RedisStateStore } from "../src/index.js";
+import { startRedisServer } from "../test/redisServer.js";
+import { startInstance } from "../test/instances.js";
+
+interface Result {
+  name: string;
+  value: number;
+  unit: string;
+  better: "lower" | "higher";
+  target?: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** A session-sized record (~400 bytes of JSON). */
+const VALUE = {
+  id: "sess-4f1c2a",
+  userId: "alice",
+  state: "active",
+  environment: "production",
+  providerId: "aws",
+  variables: { region: "eu-west-1", team: "platform", ticket: "OPS-1234" },
+  resources: { "i-0abc": { id: "i-0abc", type: "instance", providerId: "aws", name: "web-1", updatedAt: 1_700_000_000_000 } },
+  pendingOperations: [],
+  metadata: { source: "gateway", client: "cli/1.4.2" },
+  createdAt: 1_700_000_000_000,
+  lastActivityAt: 1_700_000_100_000,
+  expiresAt: 1_700_003_600_000,
+};
+
+/** A store put against a bare client SET of the same bytes, one at a time, interleaved rounds. */
+async function putVsRaw(url: string): Promise<Result> {
+  const store = await RedisStateStore.connect({ url, keyPrefix: "bench-put" });
+  const raw = new Redis(url);
+  const bytes = JSON.stringify(VALUE);
+  const n = 1_000;
+  const timePut = async (round: number): Promise<number> => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await store.put(`sessions/s-${round}-${i % 100}`, VALUE);
+    return Number(process.hrtime.bigint() - start) / 1000 / n;
+  };
+  const timeRaw = async (round: number): Promise<number> => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await raw.set(`bench-raw:sessions/s-${round}-${i % 100}`, bytes);
+    return Number(process.hrtime.bigint() - start) / 1000 / n;
+  };
+  await timePut(-1);
+  await timeRaw(-1);
+  const puts: number[] = [];
+  const raws: number[] = [];
+  for (let r = 0; r < 9; r++) {
+    if (r % 2 === 0) {
+      puts.push(await timePut(r));
+      raws.push(await timeRaw(r));
+    } else {
+      raws.push(await timeRaw(r));
+      puts.push(await timePut(r));
+    }
+  }
+  await store.close();
+  await raw.quit();
+  const put = median(puts);
+  const set = median(raws);
+  console.log(`store put ${put.toFixed(1)} µs vs bare SET ${set.toFixed(1)} µs of the same ${bytes.length} bytes (median of 9 interleaved rounds of ${n})`);
+  return { name: "redis.put_vs_raw.ratio", value: round(put / set), unit: "ratio", better: "lower", target: 1.5 };
+}
+
+/** Audited checkOperation (Redis-backed rate limit + audit chain) in two processes at once. */
+async function checkAudited(url: string): Promise<Result> {
+  const [a, b] = await Promise.all([startInstance(url, "bench-check"), startInstance(url, "bench-check")]);
+  try {
+    // a mutating change in development by a developer: allowed, rate-limited, audited
+    const request = { commandId: "update-config", commandCategory: "manage", environment: "development", mutating: true };
+    const burst = { count: 2_000, inFlight: 128, users: ["dev"], request };
+    await Promise.all([a.call("burst", burst), b.call("burst", burst)]); // warm-up
+    const total = 20_000;
+    const start = performance.now();
+    const allowed = await Promise.all([a.call<number>("burst", { ...burst, count: total / 2 }), b.call<number>("burst", { ...burst, count: total / 2 })]);
+    const perSecond = total / ((performance.now() - start) / 1000);
+    if (allowed[0] + allowed[1] !== total) throw new Error(`expected every check allowed, got ${allowed[0] + allowed[1]} of ${total}`);
+    const verified = await a.call<{ ok: boolean; records: number }>("verify");
+    if (!verified.ok) throw new Error("audit chain broken after the audited bench");
+    console.log(`audited checks, two processes, one Redis: ${Math.round(perSecond)}/s (${verified.records} audit records verified)`);
+    return { name: "redis.check_audited.per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher", target: 10_000 };
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
+const server = await startRedisServer();
+try {
+  const results: Result[] = [];
+  results.push(await putVsRaw(server.url));
+  results.push(await checkAudited(server.url));
+  const out = join(import.meta.dirname, "..", ".bench");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify(results, null, 2));
+} finally {
+  await server.destroy();
+}
