@@ -19,7 +19,7 @@ import {
   raceAbort,
   summarizeHealth,
   toError,
-} from "@espada/infra-core";
+} from "@espada/infra-core/authoring";
 import type {
   CommandDefinition,
   CommandResult,

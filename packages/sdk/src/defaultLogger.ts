@@ -1,4 +1,4 @@
-import { LOG_LEVELS, createConsoleLogger, createNoopLogger } from "@espada/infra-core";
+import { LOG_LEVELS, createConsoleLogger, createNoopLogger } from "@espada/infra-core/authoring";
 import type { InfrastructureLogger, LogLevel } from "@espada/infra-core";
 
 /**

@@ -1,4 +1,4 @@
-import { commandDefinitionSchema } from "@espada/infra-core";
+import { commandDefinitionSchema } from "@espada/infra-core/authoring";
 import type {
   CommandCategory,
   CommandDefinition,
@@ -12,7 +12,7 @@ import type {
   ResourceType,
   ValidationIssue,
 } from "@espada/infra-core";
-import { InfrastructureCommandValidator, ValidationError } from "@espada/infra-core";
+import { InfrastructureCommandValidator, ValidationError } from "@espada/infra-core/authoring";
 import { schemaIssuesToError } from "./issues.js";
 import type { ResourceTracker } from "./resourceTracker.js";
 import type {

@@ -1,4 +1,4 @@
-import { providerMetaSchema } from "@espada/infra-core";
+import { providerMetaSchema } from "@espada/infra-core/authoring";
 import type { AuthMethod, ProviderCapability, ProviderCategory, ProviderMeta, ResourceType } from "@espada/infra-core";
 import { schemaIssuesToError } from "./issues.js";
 

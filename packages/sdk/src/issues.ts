@@ -1,4 +1,4 @@
-import { ValidationError, toValidationIssues } from "@espada/infra-core";
+import { ValidationError, toValidationIssues } from "@espada/infra-core/authoring";
 import type { ValidationIssue } from "@espada/infra-core";
 
 /** Schema issues as core's schemas report them (parsed with `{ reportInput: true }`). */

@@ -1,4 +1,4 @@
-import { isRecord } from "@espada/infra-core";
+import { isRecord } from "@espada/infra-core/authoring";
 import type { CommandDefinition, CommandParameter } from "@espada/infra-core";
 
 /** The id a validated resource reference names: the string itself, or the `id` of `{ id, type? }`. */

@@ -1,4 +1,4 @@
-import { ValidationError, resourceTypeSchema } from "@espada/infra-core";
+import { ValidationError, resourceTypeSchema } from "@espada/infra-core/authoring";
 import type { ResourceState, ResourceType } from "@espada/infra-core";
 
 /** A resource as a provider reports it: `metadata` and `updatedAt` may be left out. */

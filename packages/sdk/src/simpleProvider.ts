@@ -1,4 +1,4 @@
-import { ValidationError, toValidationIssues } from "@espada/infra-core";
+import { ValidationError, toValidationIssues } from "@espada/infra-core/authoring";
 import type {
   CommandDefinition,
   CommandResult,

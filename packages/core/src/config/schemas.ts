@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { commandValidationConfigSchema } from "./commandValidation.js";
 import { authMethodSchema } from "../taxonomy.js";
 import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
@@ -46,15 +47,9 @@ export const sessionConfigSchema = z.strictObject({
 /** Session settings. */
 export type SessionConfig = z.infer<typeof sessionConfigSchema>;
 
-/** Schema of `commandConfig.validation`. */
-export const commandValidationConfigSchema = z.strictObject({
-  strict: z.boolean().default(true).describe("Unknown parameters are errors (true) or warnings (false)."),
-  allowDryRun: z.boolean().default(true).describe("Dry-run requests are allowed at all."),
-  requireConfirmation: z.boolean().default(false).describe("Every non-dry-run command needs explicit confirmation."),
-  dangerousCommandsRequireExplicit: z.boolean().default(true).describe("Commands declared `dangerous` need explicit confirmation."),
-});
-/** Command validation settings (what `InfrastructureCommandValidator` enforces). */
-export type CommandValidationConfig = z.infer<typeof commandValidationConfigSchema>;
+// Its own module, so the command validator (and the sdk) load it without every config schema.
+export { commandValidationConfigSchema } from "./commandValidation.js";
+export type { CommandValidationConfig } from "./commandValidation.js";
 
 /** Schema of `commandConfig.execution`. */
 export const commandExecutionConfigSchema = z.strictObject({

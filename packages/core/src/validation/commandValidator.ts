@@ -1,6 +1,6 @@
 import type { CommandDefinition } from "../commands.js";
-import { commandValidationConfigSchema } from "../config/schemas.js";
-import type { CommandValidationConfig } from "../config/schemas.js";
+import { commandValidationConfigSchema } from "../config/commandValidation.js";
+import type { CommandValidationConfig } from "../config/commandValidation.js";
 import { AlreadyExistsError, InfrastructureError } from "../errors.js";
 import type { ValidationIssue } from "../errors.js";
 import { BUILT_IN_VALIDATORS } from "./builtins.js";

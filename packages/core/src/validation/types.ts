@@ -1,5 +1,5 @@
 import type { CommandDefinition } from "../commands.js";
-import type { CommandValidationConfig } from "../config/schemas.js";
+import type { CommandValidationConfig } from "../config/commandValidation.js";
 import type { ValidationIssue } from "../errors.js";
 import type { ParameterType, ResourceType } from "../taxonomy.js";
 

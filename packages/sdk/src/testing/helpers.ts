@@ -1,4 +1,4 @@
-import { createExecutionContext, toError } from "@espada/infra-core";
+import { createExecutionContext, toError } from "@espada/infra-core/authoring";
 import type {
   CommandError,
   CommandResult,
@@ -14,7 +14,7 @@ import type {
   ProviderAuth,
   ProviderHealth,
 } from "@espada/infra-core";
-import { LIFECYCLE_HOOK_STAGES, LOG_LEVELS } from "@espada/infra-core";
+import { LIFECYCLE_HOOK_STAGES, LOG_LEVELS } from "@espada/infra-core/authoring";
 
 /** One entry a {@link MockLogger} captured. */
 export interface CapturedLogEntry {
