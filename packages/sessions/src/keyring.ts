@@ -164,26 +164,32 @@ export class EncryptionKeyring {
     return true;
   }
 
-  /** Encrypts a JSON value with the active key, bound to `context` (e.g. the session id). */
-  seal(value: JsonValue, context: string): SealedValue {
+  /**
+   * Encrypts a JSON value with the active key, bound to `context` (e.g. the session id) and, when
+   * given, to `associated` text that is authenticated but not encrypted (opening fails unless the
+   * very same text is given again).
+   */
+  seal(value: JsonValue, context: string, associated?: string): SealedValue {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.active.material, iv);
-    cipher.setAAD(Buffer.from(context, "utf8"));
+    cipher.setAAD(aadOf(context, associated));
     const data = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
     return { alg: "aes-256-gcm", kid: this.active.id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), data: data.toString("base64") };
   }
 
-  /** Decrypts a sealed value; `CRYPTO_FAILED` when its key is unknown, the context differs or it was tampered with. */
-  open(sealed: unknown, context: string): JsonValue {
-    const parsed = sealedValueSchema.safeParse(sealed);
-    if (!parsed.success) throw cryptoError(`Encrypted value of "${context}" is malformed`);
-    const key = this.keys.get(parsed.data.kid);
-    if (key === undefined) throw cryptoError(`No key "${parsed.data.kid}" to decrypt "${context}" (wrong or missing key)`);
+  /**
+   * Decrypts a sealed value; `CRYPTO_FAILED` when its key is unknown, the context or the
+   * associated text differs, or it was tampered with.
+   */
+  open(sealed: unknown, context: string, associated?: string): JsonValue {
+    if (!isSealedValue(sealed)) throw cryptoError(`Encrypted value of "${context}" is malformed`);
+    const key = this.keys.get(sealed.kid);
+    if (key === undefined) throw cryptoError(`No key "${sealed.kid}" to decrypt "${context}" (wrong or missing key)`);
     try {
-      const decipher = createDecipheriv("aes-256-gcm", key.material, Buffer.from(parsed.data.iv, "base64"));
-      decipher.setAAD(Buffer.from(context, "utf8"));
-      decipher.setAuthTag(Buffer.from(parsed.data.tag, "base64"));
-      const text = Buffer.concat([decipher.update(Buffer.from(parsed.data.data, "base64")), decipher.final()]).toString("utf8");
+      const decipher = createDecipheriv("aes-256-gcm", key.material, Buffer.from(sealed.iv, "base64"));
+      decipher.setAAD(aadOf(context, associated));
+      decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+      const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
       return JSON.parse(text) as JsonValue;
     } catch (error) {
       throw cryptoError(`Could not decrypt "${context}" with key "${key.id}" (wrong key or tampered data)`, error);
@@ -202,6 +208,21 @@ export class EncryptionKeyring {
       throw cryptoError(`Could not write the keyring in "${this.directory}"`, error);
     }
   }
+}
+
+/** The authenticated data of a sealed value: the context, then (after a newline) the associated text. */
+function aadOf(context: string, associated: string | undefined): Buffer {
+  return Buffer.from(associated === undefined ? context : `${context}\n${associated}`, "utf8");
+}
+
+/**
+ * True when `value` has the shape of {@link sealedValueSchema} (checked by hand: this runs once per
+ * stored session on every start, and the schema's parse cost more than the decryption itself).
+ */
+function isSealedValue(value: unknown): value is SealedValue {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return v["alg"] === "aes-256-gcm" && typeof v["kid"] === "string" && v["kid"].length > 0 && typeof v["iv"] === "string" && typeof v["tag"] === "string" && typeof v["data"] === "string";
 }
 
 function generateKey(createdAt: number): Key {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { infrastructureSessionSchema, InfrastructureError, isInfrastructureError, ValidationError } from "@espada/infra-core";
 import type { CommandHistoryEntry, InfrastructureSession, JsonValue, LogEntry, PendingOperation, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
@@ -76,9 +78,13 @@ export interface InlineHistory {
 
 /** Freezes a plain object graph in place (a decoded session is shared by every reader). */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (const item of value as unknown[]) deepFreeze(item);
+  } else {
+    // for…in over a plain (JSON) object: no array of values allocated per object
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }
@@ -101,16 +107,51 @@ export interface StateSessionStorageOptions {
   readonly storeProblems?: () => readonly StoreProblem[];
 }
 
-type PersistedSession = {
+/** The earlier record format: each secret sealed on its own, the session parsed on every load. */
+type PersistedSessionV1 = {
   readonly v: 1;
   readonly session: JsonValue;
   readonly sealed?: { readonly credentials?: SealedValue; readonly params?: Readonly<Record<string, SealedValue>> };
 };
 
 /**
- * Sessions in any {@link StateStore} under `sessions/<id>`, each as `{ v: 1, session, sealed? }`.
- * With a keyring, `auth.credentials` and every pending operation's `params` are replaced by
- * AES-256-GCM sealed values bound to the session (and operation) id.
+ * The record format written with a keyring: the session without its secrets, the schema it was
+ * checked against (`check`), and ONE sealed value holding every secret, whose authenticated data
+ * is `check` plus the exact JSON text of `session` — so the whole record is authenticated.
+ */
+type PersistedSessionV2 = {
+  readonly v: 2;
+  readonly check: string;
+  readonly session: JsonValue;
+  readonly sealed: SealedValue;
+};
+
+type PersistedSession = PersistedSessionV1 | PersistedSessionV2;
+
+/** The secrets of a session, sealed together in a v2 record. */
+type SessionSecrets = { readonly credentials?: JsonValue; readonly params: Readonly<Record<string, JsonValue>> };
+
+let schemaCheck: string | undefined;
+/**
+ * A fingerprint of core's session schema (SHA-256 of its JSON Schema): a v2 record checked against
+ * the same schema and authenticated by the keyring is not parsed again on load; any change of the
+ * schema (a new field, a new default) changes it, and such records are parsed as before.
+ */
+export function sessionSchemaCheck(): string {
+  schemaCheck ??= createHash("sha256")
+    .update(JSON.stringify(z.toJSONSchema(infrastructureSessionSchema, { unrepresentable: "any", io: "output" })))
+    .digest("base64url")
+    .slice(0, 22);
+  return schemaCheck;
+}
+
+/**
+ * Sessions in any {@link StateStore} under `sessions/<id>`. Without a keyring each is
+ * `{ v: 1, session }`. With one, `{ v: 2, check, session, sealed }`: `auth.credentials` and every
+ * pending operation's `params` are taken out and sealed together (AES-256-GCM) with the rest of the
+ * record as authenticated data, so a record cannot be changed without the key. A session is checked
+ * with core's schema when written; on load an authenticated v2 record checked against the current
+ * schema is trusted, anything else is parsed. Earlier `{ v: 1, session, sealed }` records still load.
  */
 export class StateSessionStorage implements SessionStorage {
   /** True when sessions survive a restart. */
@@ -173,11 +214,14 @@ export class StateSessionStorage implements SessionStorage {
    * new key fail to save, the current one, still valid, seals this write and the next write retries).
    */
   async write(session: InfrastructureSession, expectedVersion: number, options: SessionWriteOptions = {}): Promise<VersionedSession | undefined> {
+    // what is stored parsed (trusted on load) must have been checked: a session built outside the
+    // manager cannot slip an invalid record in
+    const checked = this.parse ? this.check(session) : session;
     await this.keyring?.rotateIfDue().catch(() => false);
-    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + session.id, expectedVersion, this.encode(session), options);
+    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + checked.id, expectedVersion, this.encode(checked), options);
     if (!result.ok) return undefined;
-    this.inline.delete(session.id); // the record no longer holds an inline history
-    const written: VersionedSession = { session: deepFreeze(session), version: result.record.version, updatedAt: result.record.updatedAt };
+    this.inline.delete(checked.id); // the record no longer holds an inline history
+    const written: VersionedSession = { session: deepFreeze(checked), version: result.record.version, updatedAt: result.record.updatedAt };
     this.decoded.set(result.record, written);
     return written;
   }
@@ -219,28 +263,40 @@ export class StateSessionStorage implements SessionStorage {
     if (this.ownsStore) await this.store.close();
   }
 
+  /** The session as core's schema parses it; `VALIDATION_FAILED` naming the fields otherwise. */
+  private check(session: InfrastructureSession): InfrastructureSession {
+    const parsed = infrastructureSessionSchema.safeParse(session);
+    if (!parsed.success) throw new ValidationError(`Session "${String(session.id)}" failed its schema`, toIssues(parsed.error.issues));
+    return parsed.data;
+  }
+
   private encode(session: InfrastructureSession): PersistedSession {
     const keyring = this.keyring;
     if (keyring === undefined) return { v: 1, session };
-    const params: Record<string, SealedValue> = {};
+    const params: Record<string, JsonValue> = {};
     const pendingOperations = session.pendingOperations.map((op): PendingOperation => {
-      params[op.id] = keyring.seal(op.params, `${session.id}/pending/${op.id}`);
+      params[op.id] = op.params;
       return { ...op, params: {} };
     });
-    const credentials = session.auth === undefined ? undefined : keyring.seal(session.auth.credentials, `${session.id}/credentials`);
+    const secrets: SessionSecrets = { ...(session.auth === undefined ? {} : { credentials: session.auth.credentials }), params };
     const stripped = { ...session, pendingOperations, ...(session.auth === undefined ? {} : { auth: { ...session.auth, credentials: {} } }) };
-    return { v: 1, session: stripped, sealed: { ...(credentials === undefined ? {} : { credentials }), params } };
+    const check = this.parse ? sessionSchemaCheck() : "";
+    // the store keeps the value as JSON: the text sealed here is the text `JSON.stringify` gives back on load
+    const sealed = keyring.seal(secrets, `${session.id}/session`, `${check}\n${JSON.stringify(stripped)}`);
+    return { v: 2, check, session: stripped, sealed };
   }
 
   private async decode(id: string, record: StoredRecord): Promise<VersionedSession | InfrastructureError | undefined> {
     const cached = this.decoded.get(record);
     if (cached !== undefined) return cached;
-    const value = record.value as Partial<PersistedSession> | null;
+    const value = record.value as { readonly v?: unknown; readonly session?: unknown; readonly check?: unknown; readonly sealed?: unknown } | null;
     try {
-      if (typeof value !== "object" || value === null || value.v !== 1 || typeof value.session !== "object" || value.session === null) {
+      if (typeof value !== "object" || value === null || (value.v !== 1 && value.v !== 2) || typeof value.session !== "object" || value.session === null) {
         throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "INVALID_FORMAT", message: "unknown session record format", path: "session" }]);
       }
-      let raw = value.session as unknown as InfrastructureSession;
+      if (value.v === 2) return this.decodeV2(id, record, value as PersistedSessionV2);
+      const v1 = value as PersistedSessionV1;
+      let raw = v1.session as unknown as InfrastructureSession;
       const inline = (raw as { readonly history?: unknown }).history;
       if (inline !== undefined) {
         // the earlier format kept the history inline: hand it to the manager, keep the session without it
@@ -248,16 +304,8 @@ export class StateSessionStorage implements SessionStorage {
         const { history: _inline, ...rest } = raw as InfrastructureSession & { readonly history?: unknown };
         raw = rest;
       }
-      if (value.sealed !== undefined) raw = this.unseal(id, raw, value.sealed);
-      if (!this.parse) return this.remember(record, raw);
-      const parsed = infrastructureSessionSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
-      }
-      if (parsed.data.id !== id) {
-        throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "INVALID_VALUE", message: "id differs from key", path: "id" }]);
-      }
-      return this.remember(record, parsed.data);
+      if (v1.sealed !== undefined) raw = this.unseal(id, raw, v1.sealed);
+      return this.parsed(id, record, raw);
     } catch (error) {
       if (!isInfrastructureError(error)) throw error;
       if (error.code === "CRYPTO_FAILED") {
@@ -272,13 +320,48 @@ export class StateSessionStorage implements SessionStorage {
     }
   }
 
+  /** Parses (when this storage parses) and remembers a decoded session. */
+  private parsed(id: string, record: StoredRecord, raw: InfrastructureSession): VersionedSession {
+    if (!this.parse) return this.remember(record, raw);
+    const parsed = infrastructureSessionSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
+    }
+    if (parsed.data.id !== id) {
+      throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "INVALID_VALUE", message: "id differs from key", path: "id" }]);
+    }
+    return this.remember(record, parsed.data);
+  }
+
+  /**
+   * Opens a v2 record: one decryption authenticates the whole record and yields its secrets. A
+   * record checked against the current schema (and holding the id of its key) is trusted as it is;
+   * otherwise it is parsed.
+   */
+  private decodeV2(id: string, record: StoredRecord, value: PersistedSessionV2): VersionedSession {
+    const keyring = this.keyring;
+    if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
+    const check = typeof value.check === "string" ? value.check : "";
+    const secrets = keyring.open(value.sealed, `${id}/session`, `${check}\n${JSON.stringify(value.session)}`) as SessionSecrets | null;
+    const stripped = value.session as unknown as InfrastructureSession;
+    const params = typeof secrets === "object" && secrets !== null && typeof secrets.params === "object" && secrets.params !== null ? secrets.params : {};
+    const pendingOperations = Array.isArray(stripped.pendingOperations)
+      ? stripped.pendingOperations.map((op) => (op !== null && typeof op === "object" && params[op.id] !== undefined ? { ...op, params: params[op.id] as PendingOperation["params"] } : op))
+      : stripped.pendingOperations;
+    const credentials = secrets?.credentials;
+    const auth = stripped.auth === undefined || credentials === undefined ? stripped.auth : { ...stripped.auth, credentials: credentials as Record<string, string> };
+    const raw = { ...stripped, pendingOperations, ...(auth === undefined ? {} : { auth }) };
+    if (this.parse && check === sessionSchemaCheck() && raw.id === id) return this.remember(record, raw);
+    return this.parsed(id, record, raw);
+  }
+
   private remember(record: StoredRecord, session: InfrastructureSession): VersionedSession {
     const decoded: VersionedSession = { session: deepFreeze(session), version: record.version, updatedAt: record.updatedAt };
     this.decoded.set(record, decoded);
     return decoded;
   }
 
-  private unseal(id: string, session: InfrastructureSession, sealed: NonNullable<PersistedSession["sealed"]>): InfrastructureSession {
+  private unseal(id: string, session: InfrastructureSession, sealed: NonNullable<PersistedSessionV1["sealed"]>): InfrastructureSession {
     const keyring = this.keyring;
     if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const pendingOperations = (session.pendingOperations as PendingOperation[] | undefined)?.map((op) => {

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { JsonValue } from "@espada/infra-core";
+import { FileStateStore } from "./fileStateStore.js";
+import { EncryptionKeyring, ENCRYPTION_KEY_ENV, sealedValueSchema } from "./keyring.js";
+import { createInfrastructureSessionManager } from "./sessionManager.js";
+import { FileSessionStorage, SESSION_KEY_PREFIX, sessionSchemaCheck } from "./sessionStorage.js";
+import type { StoreProblem } from "./problems.js";
+import { tempDir } from "../test/helpers.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+const env = { [ENCRYPTION_KEY_ENV]: Buffer.alloc(32, 9).toString("base64") };
+
+function dirPath(): string {
+  const d = tempDir();
+  cleanups.push(d.cleanup);
+  return d.path;
+}
+
+async function managerIn(directory: string, onProblem?: (p: StoreProblem) => void) {
+  const m = await createInfrastructureSessionManager({ stateDirectory: directory, env, ...(onProblem === undefined ? {} : { onProblem }) });
+  cleanups.push(() => m.shutdown());
+  return m;
+}
+
+type Stored = { v: number; check: string; session: Record<string, JsonValue>; sealed: JsonValue };
+
+describe("session records (v2: one sealed value authenticating the whole record)", () => {
+  it("a change to any non-secret field on disk is detected: the session is reported, not loaded", async () => {
+    const directory = dirPath();
+    let m = await managerIn(directory);
+    const s = await m.createSession({ userId: "alice", auth: { method: "api-key", credentials: { apiKey: "k-1" } } });
+    const other = await m.createSession({ userId: "bob" });
+    await m.shutdown();
+    const store = await FileStateStore.open({ directory });
+    const record = await store.get<Stored>(SESSION_KEY_PREFIX + s.id);
+    expect(record?.value.v).toBe(2);
+    expect(JSON.stringify(record?.value)).not.toContain("k-1"); // the secret is sealed
+    await store.put(SESSION_KEY_PREFIX + s.id, { ...(record?.value as Stored), session: { ...(record?.value.session ?? {}), userId: "mallory" } });
+    await store.close();
+    const problems: StoreProblem[] = [];
+    m = await managerIn(directory, (p) => problems.push(p));
+    expect(problems).toEqual([expect.objectContaining({ kind: "crypto", key: s.id })]);
+    expect((await m.listSessions()).map((x) => x.id)).toEqual([other.id]);
+  });
+
+  it("a record checked against another schema version is parsed on load (defaults applied), then trusted once rewritten", async () => {
+    const directory = dirPath();
+    const m0 = await managerIn(directory);
+    await m0.shutdown();
+    const keyring = await EncryptionKeyring.open({ directory, env });
+    const now = Date.now();
+    const id = "0b9f6a40-1c5e-4d0e-8f57-7d3b2b3c4d5e";
+    // written by a version whose schema had no `environment` default yet
+    const session = { id, userId: "carol", state: "active", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 60_000 };
+    const check = "an-older-schema";
+    const sealed = keyring.seal({ params: {} }, `${id}/session`, `${check}\n${JSON.stringify(session)}`);
+    const store = await FileStateStore.open({ directory });
+    await store.put(SESSION_KEY_PREFIX + id, { v: 2, check, session, sealed });
+    await store.close();
+    const m = await managerIn(directory);
+    expect(await m.getSession(id)).toMatchObject({ id, userId: "carol", environment: "development" });
+    await m.updateVariables(id, { a: 1 });
+    await m.shutdown();
+    const after = await FileStateStore.open({ directory });
+    cleanups.push(() => after.close());
+    expect((await after.get<Stored>(SESSION_KEY_PREFIX + id))?.value.check).toBe(sessionSchemaCheck());
+  });
+
+  it("a session that fails core's schema is refused on write (VALIDATION_FAILED), nothing stored", async () => {
+    const directory = dirPath();
+    const storage = await FileSessionStorage.open({ directory, env });
+    cleanups.push(() => storage.close());
+    const now = Date.now();
+    const bad = { id: "s-1", userId: "", state: "active", environment: "dev", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 1 } as const;
+    await expect(storage.write(bad, 0)).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(await storage.get("s-1")).toBeUndefined();
+  });
+
+  it("pending-operation params and credentials survive a restart sealed in one value", async () => {
+    const directory = dirPath();
+    let m = await managerIn(directory);
+    const s = await m.createSession({ userId: "alice", auth: { method: "api-key", credentials: { apiKey: "k-2" } } });
+    await m.addPendingOperation(s.id, {
+      id: "op-1", kind: "confirmation", commandId: "vm.delete", commandCategory: "manage", providerId: "aws", instanceId: "aws-1",
+      userId: "alice", environment: "production", params: { target: "vm-1", password: "p@ss" }, dryRun: false, createdAt: Date.now(), reason: "deletes",
+    });
+    await m.shutdown();
+    const store = await FileStateStore.open({ directory });
+    const text = JSON.stringify((await store.get(SESSION_KEY_PREFIX + s.id))?.value);
+    await store.close();
+    expect(text).not.toContain("p@ss");
+    expect(text).not.toContain("k-2");
+    m = await managerIn(directory);
+    const back = await m.getSession(s.id);
+    expect(back?.auth?.credentials).toEqual({ apiKey: "k-2" });
+    expect(back?.pendingOperations[0]?.params).toEqual({ target: "vm-1", password: "p@ss" });
+    expect(Object.isFrozen(back?.pendingOperations[0]?.params)).toBe(true);
+  });
+
+  it("the keyring's shape check of a sealed value agrees with sealedValueSchema", async () => {
+    const keyring = await EncryptionKeyring.open({ env });
+    const good = keyring.seal({ a: 1 }, "ctx");
+    const field = fc.oneof(fc.string(), fc.constant(""), fc.integer(), fc.constant(null), fc.constant(undefined), fc.constant("aes-256-gcm"));
+    fc.assert(
+      fc.property(fc.record({ alg: field, kid: field, iv: field, tag: field, data: field }, { requiredKeys: [] }), fc.boolean(), (candidate, keepGood) => {
+        const value = keepGood ? { ...good, ...candidate } : candidate;
+        const accepted = (() => {
+          try {
+            keyring.open(value, "ctx");
+            return "opened";
+          } catch (error) {
+            return (error as Error).message.includes("malformed") ? "malformed" : "refused";
+          }
+        })();
+        expect(accepted === "malformed").toBe(!sealedValueSchema.safeParse(value).success);
+      }),
+    );
+  });
+});
