@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { JsonValue } from "@espada/infra-core";
+import type { InfrastructureSession, JsonValue } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import { EncryptionKeyring, ENCRYPTION_KEY_ENV, sealedValueSchema } from "./keyring.js";
 import { createInfrastructureSessionManager } from "./sessionManager.js";
@@ -75,7 +75,7 @@ describe("session records (v2: one sealed value authenticating the whole record)
     const storage = await FileSessionStorage.open({ directory, env });
     cleanups.push(() => storage.close());
     const now = Date.now();
-    const bad = { id: "s-1", userId: "", state: "active", environment: "dev", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 1 } as const;
+    const bad: InfrastructureSession = { id: "s-1", userId: "", state: "active", environment: "dev", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 1 };
     await expect(storage.write(bad, 0)).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
     expect(await storage.get("s-1")).toBeUndefined();
   });
