@@ -400,7 +400,21 @@ function getValidator(): InfrastructureCommandValidator {
   return sharedValidator;
 }
 
-/** Starts a command builder: `defineCommand().id("create-instance")….stringParam(…)….build()`. */
+/**
+ * Starts a command builder: `defineCommand().id("create-instance")….stringParam(…)….build()`.
+ *
+ * @example
+ * ```ts
+ * import { defineCommand, success } from "@espada/infra-sdk";
+ *
+ * const resize = defineCommand().id("resize").name("Resize").category("manage")
+ *   .resourceRefParam("instance", "Instance", { required: true, resourceType: "compute" })
+ *   .numberParam("cpu", "CPU count", { required: true, min: 1, max: 64 })
+ *   .supportsDryRun()
+ *   .handler((params, ctx) => success({ instance: params.instance, cpu: params.cpu, applied: !ctx.dryRun }));
+ * console.log(resize.definition.id, resize.definition.parameters.map((p) => p.name)); // resize [ "instance", "cpu" ]
+ * ```
+ */
 export function defineCommand(): CommandBuilder {
   return new CommandBuilder();
 }

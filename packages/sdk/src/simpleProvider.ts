@@ -222,6 +222,21 @@ function requireFunction<S>(options: SimpleProviderOptions<S>, key: (typeof CALL
  * Builds a provider from meta, commands and plain callbacks — the quickest way to a working
  * `InfrastructureProvider` with the full lifecycle, hooks, validation and dry-run enforcement of
  * {@link BaseInfrastructureProvider}.
+ *
+ * @example
+ * ```ts
+ * import { createSimpleProvider, defineCommand, defineProvider, success } from "@espada/infra-sdk";
+ *
+ * const meta = defineProvider().id("my-cloud").name("My Cloud").version("1.0.0").category("cloud").authMethods("api-key").build();
+ * const create = defineCommand().id("create-instance").name("Create Instance").category("provision")
+ *   .stringParam("name", "Instance name", { required: true }).numberParam("cpu", "CPU count", { default: 2 })
+ *   .handler((params) => success({ instanceId: `i-${params.name}-${params.cpu}` }));
+ * const provider = createSimpleProvider({ meta, commands: [create] }); // every lifecycle callback is optional
+ * await provider.initialize({ method: "api-key", credentials: { apiKey: "…" }, options: {} });
+ * await provider.start();
+ * const result = await provider.call("create-instance", { name: "web" });
+ * console.log(result.success && result.data.instanceId); // i-web-2
+ * ```
  * @throws ValidationError when the meta is invalid, a callback is not a function, or a command has neither
  * its own handler nor an `onExecuteCommand` to run it.
  */

@@ -157,8 +157,11 @@ interface Run {
  * @example
  * ```ts
  * import { test } from "node:test"; // or: import { test } from "vitest";
+ * import { createSimpleProvider, defineProvider } from "@espada/infra-sdk";
  * import { providerConformanceChecks } from "@espada/infra-sdk/testing";
- * for (const check of providerConformanceChecks({ factory: ({ logger }) => createMyProvider({ logger }) })) {
+ *
+ * const meta = defineProvider().id("my-cloud").name("My Cloud").version("1.0.0").category("cloud").authMethods("api-key").build();
+ * for (const check of providerConformanceChecks({ factory: ({ logger }) => createSimpleProvider({ meta, logger }) })) {
  *   test(check.name, () => check.run());
  * }
  * ```
