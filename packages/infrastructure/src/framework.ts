@@ -142,12 +142,9 @@ export async function createInfrastructureFramework(config: unknown = {}, option
   });
   const security = once(async () => {
     const { InfrastructureSecurityFacade } = await import("@espada/infra-security");
-    const audit = parsed.securityConfig.audit;
-    return InfrastructureSecurityFacade.create({
+    return InfrastructureSecurityFacade.fromConfig(parsed.securityConfig, {
       store: await securityStore.get(),
-      ...(parsed.securityConfig.policies === undefined ? {} : { policies: parsed.securityConfig.policies }),
-      audit: audit.enabled ? { env } : false,
-      readOnlyWhenAuditUnavailable: audit.readOnlyWhenUnavailable === true,
+      env,
       onProblem: (message) => logger.warn(`security: ${message}`),
     });
   });

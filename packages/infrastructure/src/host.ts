@@ -25,6 +25,8 @@ export type GatewayRespond = (ok: boolean, payload?: unknown, error?: GatewayErr
 export interface GatewayHandlerOptions {
   readonly params: Record<string, unknown>;
   readonly respond: GatewayRespond;
+  /** Aborted when the caller goes away. */
+  readonly signal?: AbortSignal;
   readonly [key: string]: unknown;
 }
 
@@ -52,15 +54,29 @@ export interface CommanderCommand {
   command(nameAndArgs: string): CommanderCommand;
   description(text: string): CommanderCommand;
   option(flags: string, description?: string, defaultValue?: unknown): CommanderCommand;
-  action(handler: (...args: never[]) => void | Promise<void>): CommanderCommand;
+  action(handler: (...args: unknown[]) => void | Promise<void>): CommanderCommand;
 }
 
 /** What a CLI registrar receives. */
 export interface HostCliContext {
   readonly program: CommanderCommand;
+  readonly parentPath?: readonly string[];
   readonly config?: unknown;
   readonly workspaceDir?: string;
   readonly logger?: HostLogger;
+}
+
+/** A root command the host can list without loading the plugin. */
+export interface HostCliDescriptor {
+  readonly name: string;
+  readonly description: string;
+  readonly hasSubcommands: boolean;
+}
+
+/** Options of `api.registerCli`: the root commands, and descriptors for lazy loading. */
+export interface HostCliOptions {
+  readonly commands?: readonly string[];
+  readonly descriptors?: readonly HostCliDescriptor[];
 }
 
 /** A CLI registrar: adds commands to the host's commander program. */
@@ -75,7 +91,7 @@ export interface ToolContent {
 /** What an agent tool returns. */
 export interface ToolResult {
   readonly content: readonly ToolContent[];
-  readonly details?: unknown;
+  readonly details: unknown;
 }
 
 /** An agent tool: a JSON Schema of its parameters and an `execute`. */
@@ -84,7 +100,8 @@ export interface HostTool {
   readonly label?: string;
   readonly description: string;
   readonly parameters: Record<string, unknown>;
-  execute(toolCallId: string, params: unknown, signal?: AbortSignal): Promise<ToolResult>;
+  /** Throws on failure (the host shows the error); resolves with text content and details otherwise. */
+  execute(toolCallId: string, params: unknown, signal?: AbortSignal, onUpdate?: (partial: ToolResult) => void): Promise<ToolResult>;
 }
 
 /** The host API `register(api)` receives (the members this plugin uses). */
@@ -96,7 +113,9 @@ export interface HostPluginApi {
   readonly logger?: HostLogger;
   readonly runtime?: { readonly state?: { readonly resolveStateDir?: () => string } };
   readonly resolvePath?: (input: string) => string;
-  registerCli(registrar: HostCliRegistrar, options?: { readonly commands?: readonly string[] }): void;
+  /** How the host is loading the plugin (`full`, `discovery`, `cli-metadata`, …); register is called once per mode. */
+  readonly registrationMode?: string;
+  registerCli(registrar: HostCliRegistrar, options?: HostCliOptions): void;
   registerGatewayMethod(method: string, handler: GatewayHandler): void;
   registerService(service: HostService): void;
   registerTool(tool: HostTool, options?: { readonly name?: string; readonly optional?: boolean }): void;

@@ -30,11 +30,58 @@ export type {
   CommanderCommand,
   HostCliContext,
   HostCliRegistrar,
+  HostCliDescriptor,
+  HostCliOptions,
   ToolContent,
   ToolResult,
   HostTool,
   HostPluginApi,
 } from "./host.js";
+export { CLI_COMMANDS, COMMON_OPTIONS, EXIT_CODES, renderTable, parseKeyValues, coerceParams } from "./cli/table.js";
+export type { CliCommand, PositionalSpec, OptionSpec, RawArgs, CommandRunContext, CommandResult } from "./cli/table.js";
+export { runCliCommand, resolveUser, createProgress, printResult } from "./cli/run.js";
+export type { CliIo, CliStream, RunCliOptions } from "./cli/run.js";
+export { runStandalone, buildParser } from "./cli/standalone.js";
+export type { StandaloneOptions } from "./cli/standalone.js";
+export { addInfraCommands, registerHostCli, CLI_ROOT, CLI_ROOT_DESCRIPTION, CLI_DESCRIPTORS } from "./cli/commander.js";
+export type { CommanderAdapterOptions } from "./cli/commander.js";
+export {
+  listProviders,
+  listInstances,
+  frameworkStatus,
+  discoverProviders,
+  execCommand,
+  assessRisk,
+  listSessions,
+  listApprovals,
+  decideApproval,
+  activateBreakGlass,
+  deactivateBreakGlass,
+  auditTail,
+  auditVerify,
+  chat,
+  resolveInstance,
+  sessionFor,
+  describeOutcome,
+  outcomeResult,
+  toOperationError,
+  parseInput,
+  toJsonData,
+  providersInputSchema,
+  instancesInputSchema,
+  statusInputSchema,
+  discoverInputSchema,
+  execInputSchema,
+  riskInputSchema,
+  sessionsInputSchema,
+  approvalsListInputSchema,
+  approvalDecisionInputSchema,
+  breakGlassActivateInputSchema,
+  breakGlassDeactivateInputSchema,
+  auditTailInputSchema,
+  chatInputSchema,
+} from "./operations.js";
+export type { OperationContext, OperationError, OperationResult, ProviderEntry, InstanceEntry, StatusData, DiscoverData, ExecData, ExecInput } from "./operations.js";
 
 /** The plugin the host loads: `{ id: "infrastructure", name, configSchema, register(api) }`. */
 export default infrastructurePlugin;

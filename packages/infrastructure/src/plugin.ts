@@ -8,6 +8,7 @@ import type { InfrastructureConfig, InfrastructureLogger, LogMeta } from "@espad
 import { createInfrastructureFramework } from "./framework.js";
 import type { InfrastructureFramework } from "./framework.js";
 import type { HostLogger, HostPluginApi, HostServiceContext } from "./host.js";
+import { registerHostCli } from "./cli/commander.js";
 
 /** The plugin id the host knows this plugin by. */
 export const PLUGIN_ID = "infrastructure";
@@ -104,9 +105,18 @@ export class PluginRuntime {
     this.#stateDir ??= dir;
   }
 
-  /** The framework, built once (a failed build is retried on the next call). */
+  /** The framework shared by the service, gateway methods and tools: built once (a failed build is retried on the next call). */
   framework(): Promise<InfrastructureFramework> {
-    this.#framework ??= (async () => {
+    this.#framework ??= this.openFramework().catch((error: unknown) => {
+      this.#framework = undefined;
+      throw error;
+    });
+    return this.#framework;
+  }
+
+  /** A new framework from the host's plugin config (a CLI command opens its own and shuts it down). */
+  openFramework(): Promise<InfrastructureFramework> {
+    return (async () => {
       const { resolveHostConfig, formatConfigIssue } = await import("@espada/infra-discovery");
       const loaded = resolveHostConfig(this.api.pluginConfig ?? {});
       if (!loaded.success) {
@@ -119,11 +129,7 @@ export class PluginRuntime {
         // CLI commands run in their own process while the gateway may hold the state lock: wait a little.
         lockRetries: 3,
       });
-    })().catch((error: unknown) => {
-      this.#framework = undefined;
-      throw error;
-    });
-    return this.#framework;
+    })();
   }
 
   /** Shuts the framework down, when one was built. */
@@ -170,5 +176,6 @@ export const infrastructurePlugin: InfrastructurePlugin = {
         await runtime.shutdown();
       },
     });
+    registerHostCli(api, () => runtime.openFramework());
   },
 };
