@@ -82,6 +82,10 @@ export {
   chatInputSchema,
 } from "./operations.js";
 export type { OperationContext, OperationError, OperationResult, ProviderEntry, InstanceEntry, StatusData, DiscoverData, ExecData, ExecInput } from "./operations.js";
+export { registerGatewayMethods, createGatewayHandler, GATEWAY_METHODS, GATEWAY_METHOD_NAMES, GATEWAY_PREFIX, GATEWAY_DEFAULT_USER } from "./gateway.js";
+export type { GatewayRuntime } from "./gateway.js";
+export { registerAgentTools, TOOL_NAMES, TOOL_USER, ToolFailure } from "./tools.js";
+export type { ToolName } from "./tools.js";
 
 /** The plugin the host loads: `{ id: "infrastructure", name, configSchema, register(api) }`. */
 export default infrastructurePlugin;

@@ -9,6 +9,8 @@ import { createInfrastructureFramework } from "./framework.js";
 import type { InfrastructureFramework } from "./framework.js";
 import type { HostLogger, HostPluginApi, HostServiceContext } from "./host.js";
 import { registerHostCli } from "./cli/commander.js";
+import { registerGatewayMethods } from "./gateway.js";
+import { registerAgentTools } from "./tools.js";
 
 /** The plugin id the host knows this plugin by. */
 export const PLUGIN_ID = "infrastructure";
@@ -177,5 +179,7 @@ export const infrastructurePlugin: InfrastructurePlugin = {
       },
     });
     registerHostCli(api, () => runtime.openFramework());
+    registerGatewayMethods(api, runtime);
+    registerAgentTools(api, runtime);
   },
 };
