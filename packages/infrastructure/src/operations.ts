@@ -399,6 +399,12 @@ export async function execCommand(ctx: OperationContext, input: z.output<typeof 
         ...(input.timeout === undefined ? {} : { timeout: input.timeout }),
         ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
       });
+      // A confirmation is given by calling again with `confirm` (no front end resumes it): drop the
+      // pending copy so it does not linger in the session until it expires.
+      if (outcome.status === "pending" && outcome.pending.kind === "confirmation" && outcome.sessionId !== undefined) {
+        const sessions = await ctx.framework.sessions();
+        await sessions.takePendingOperation(outcome.sessionId, outcome.pending.id).catch(() => undefined);
+      }
       return outcomeResult(describeOutcome(outcome));
     } finally {
       offProgress();

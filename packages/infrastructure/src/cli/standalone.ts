@@ -155,12 +155,16 @@ async function openStandaloneFramework(options: {
   // Relative paths in a config file (state dir, plugin folders) are relative to the file.
   const base = loaded.source.kind === "file" ? dirname(loaded.source.path) : options.cwd;
   const { createInfrastructureFramework } = await import("../framework.js");
-  const { InfrastructureLoggerImpl } = await import("@espada/infra-logging");
   const { LOG_LEVEL_SEVERITY } = await import("@espada/infra-core");
+  const { createDeferredLogger } = await import("./deferredLogger.js");
   const logging = loaded.config.loggingConfig;
-  // A command's output is its result: framework logs below warn only with --verbose.
+  // A command's output is its result: framework logs below warn only with --verbose. The logging
+  // package is loaded only when a line is actually written.
   const level = options.verbose || LOG_LEVEL_SEVERITY[logging.level] >= LOG_LEVEL_SEVERITY.warn ? logging.level : "warn";
-  const logger = new InfrastructureLoggerImpl({ ...logging, level }, { baseDir: base, env: options.env });
+  const logger = createDeferredLogger(level, async () => {
+    const { InfrastructureLoggerImpl } = await import("@espada/infra-logging");
+    return new InfrastructureLoggerImpl({ ...logging, level }, { baseDir: base, env: options.env });
+  });
   try {
     const framework = await createInfrastructureFramework(loaded.config, {
       cwd: base,
