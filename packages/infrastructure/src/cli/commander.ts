@@ -3,15 +3,16 @@
 // the standalone CLI.
 import type { CommanderCommand, HostPluginApi } from "../host.js";
 import type { InfrastructureFramework } from "../framework.js";
+import { INFRA_CLI_DESCRIPTOR } from "../manifests.js";
 import { CLI_COMMANDS, COMMON_OPTIONS, EXIT_CODES } from "./table.js";
 import type { CliCommand, OptionSpec } from "./table.js";
 import { resolveUser, runCliCommand } from "./run.js";
 import type { CliIo } from "./run.js";
 
 /** The root command name under which every command is registered. */
-export const CLI_ROOT = "infra";
-/** Description of the root command (also the manifest's `cliCommands` row). */
-export const CLI_ROOT_DESCRIPTION = "Infrastructure providers: list, status, discovery, commands, approvals, break-glass, audit, chat";
+export const CLI_ROOT: string = INFRA_CLI_DESCRIPTOR.name;
+/** Description of the root command (the manifest's `cliCommands` row says the same). */
+export const CLI_ROOT_DESCRIPTION: string = INFRA_CLI_DESCRIPTOR.description;
 
 const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
   approvals: "List, approve or reject approval requests",
@@ -124,7 +125,7 @@ async function runAction(spec: CliCommand, actionArgs: readonly unknown[], io: C
 }
 
 /** The descriptor row hosts use for lazy CLI loading (and the manifest's `cliCommands`). */
-export const CLI_DESCRIPTORS = [{ name: CLI_ROOT, description: CLI_ROOT_DESCRIPTION, hasSubcommands: true }] as const;
+export const CLI_DESCRIPTORS = [INFRA_CLI_DESCRIPTOR] as const;
 
 /** Registers the `infra` commands with the host (`api.registerCli`). */
 export function registerHostCli(api: HostPluginApi, openFramework: () => Promise<InfrastructureFramework>): void {
