@@ -40,6 +40,7 @@ step "lint (typescript-eslint, type-checked)"        pnpm lint
 step "TSDoc on every export"                         pnpm tsdoc
 step "reference docs match core (config, error codes)" node tooling/scripts/gen-reference-docs.mjs --check
 step "tests (vitest)"                                run_tests
+step "OpenClaw host end-to-end (openclaw from npm on Node 24: install, infra CLI, gateway)" pnpm e2e:openclaw
 step "publint --strict + attw --profile esm-only"    pnpm package:check
 step "pack sdk + core, install alone in a scratch project, type-check and run the spec's SDK examples" pnpm pack:smoke
 
