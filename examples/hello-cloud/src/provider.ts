@@ -18,7 +18,7 @@ export const meta = defineProvider()
   .build();
 
 /** The spec's command. */
-export const command = defineCommand()
+const command = defineCommand()
   .id("create-instance")
   .name("Create Instance")
   .description("Provision a new compute instance")

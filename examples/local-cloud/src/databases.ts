@@ -12,7 +12,7 @@ export type SqlResult =
   | { readonly kind: "changes"; readonly changes: number };
 
 /** Turns a better-sqlite3 error into a typed {@link LocalCloudError} (`DATABASE_CORRUPT` or `SQL_ERROR`). */
-export function sqliteFailure(error: unknown, database: string, file: string): LocalCloudError {
+function sqliteFailure(error: unknown, database: string, file: string): LocalCloudError {
   if (error instanceof LocalCloudError) return error;
   const code = (error as { code?: unknown }).code;
   const sqliteCode = typeof code === "string" ? code : "UNKNOWN";

@@ -5,13 +5,13 @@ import type { z } from "zod";
 import { LocalCloudError } from "./errors.js";
 
 /** Kinds of resource local-cloud manages, with their id prefix. */
-export const KINDS = { bucket: "bucket", instance: "vm", database: "db" } as const;
+const KINDS = { bucket: "bucket", instance: "vm", database: "db" } as const;
 
 /** A resource kind. */
 export type Kind = keyof typeof KINDS;
 
 /** A resource name: lowercase letters, digits and dashes, starting with a letter. */
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
 /** The resource id of a name (`bucket-assets`, `vm-web`, `db-orders`). */
 export function resourceId(kind: Kind, name: string): string {

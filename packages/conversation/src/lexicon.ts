@@ -46,23 +46,6 @@ function buildIndex<T>(entries: Iterable<readonly [string, T]>): PhraseIndex<T> 
   return index;
 }
 
-/** Every phrase of `index` that starts at token `i` (quoted tokens never match). */
-export function phrasesAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T>[] {
-  const first = tokens[i];
-  if (first === undefined || first.quoted) return [];
-  const candidates = index.get(first.stem);
-  if (candidates === undefined) return [];
-  const out: Phrase<T>[] = [];
-  outer: for (const p of candidates) {
-    for (let k = 1; k < p.stems.length; k++) {
-      const t = tokens[i + k];
-      if (t === undefined || t.quoted || t.stem !== p.stems[k]) continue outer;
-    }
-    out.push(p);
-  }
-  return out;
-}
-
 /** The longest phrase of `index` starting at token `i`, if any (phrases are kept longest first). */
 export function longestAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T> | undefined {
   const first = tokens[i];

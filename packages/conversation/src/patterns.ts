@@ -1,7 +1,7 @@
 // Token shapes shared by the classifier and the extractor.
 
 /** AWS (`us-east-1`), GCP (`europe-west4`) region codes. */
-export const REGION_CODE = /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-(?:east|west|north|south|central|northeast|southeast|northwest|southwest)-\d{1,2}|(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-(?:east|west|central|north|south|northeast|southeast|southwest|northwest)\d{1,2})(?:-?[a-f])?$/;
+const REGION_CODE = /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-(?:east|west|north|south|central|northeast|southeast|northwest|southwest)-\d{1,2}|(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-(?:east|west|central|north|south|northeast|southeast|southwest|northwest)\d{1,2})(?:-?[a-f])?$/;
 
 /** Azure region names. */
 export const AZURE_REGIONS: ReadonlySet<string> = new Set([
@@ -13,7 +13,7 @@ export const AZURE_REGIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** Cloud service and technology words that look like identifiers but are not names. */
-export const NOT_NAMES: ReadonlySet<string> = new Set([
+const NOT_NAMES: ReadonlySet<string> = new Set([
   "ec2", "s3", "k8s", "route53", "gp2", "gp3", "io1", "io2", "ipv4", "ipv6", "http2", "ssl", "tls", "x86", "arm64", "amd64",
   "aarch64", "b2b", "24x7", "24/7", "p99", "p95", "p50", "utf-8", "e-mail", "t-shirt", "wi-fi", "node.js", "log4j", "oauth2",
   "mp3", "mp4", "covid-19", "2fa", "mfa", "sha256", "base64", "h100", "a100", "pre-prod", "pre-production", "on-call", "cost-effective",
@@ -32,10 +32,10 @@ export const SIZE_UNIT = /^(?:kb|kib|mb|mib|megabytes?|megs?|gb|gib|gigabytes?|g
 export const RESOURCE_ID = /^(?:(?:i|vol|snap|sg|subnet|vpc|ami|eni|igw|nat|rtb|acl|eipalloc|lt|db|cluster)-[0-9a-f]{6,17}|arn:[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]*:\d*:.+|\/subscriptions\/[0-9a-f-]+\/.+|projects\/[a-z0-9-]+\/.+)$/;
 
 /** A token shaped like a resource name: letters and digits joined by `-`, `_` or `.`, or letters followed by digits. */
-export const NAME_SHAPE = /^(?=.*[a-z])[a-z0-9][a-z0-9]*(?:[-_.][a-z0-9]+)+$|^[a-z]{2,}\d+[a-z0-9]*$/;
+const NAME_SHAPE = /^(?=.*[a-z])[a-z0-9][a-z0-9]*(?:[-_.][a-z0-9]+)+$|^[a-z]{2,}\d+[a-z0-9]*$/;
 
 /** Clock times, durations and counts that share a name's shape (`2am`, `30m`, `x3`, `1st`). */
-export const NOT_NAME_SHAPE = /^(?:\d+(?:am|pm|a\.m\.|p\.m\.)|\d+(?:st|nd|rd|th)|x\d+|\d+x|\d+(?:ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)|\d+(?:[:.]\d+)+|v\d+(?:\.\d+)*|\d+(?:vcpus?|cpus?|cores?)|\d+-?(?:core|node|vcpu|cpu|gb|tb|mb|day|hour|minute|week|month|year)s?)$/;
+const NOT_NAME_SHAPE = /^(?:\d+(?:am|pm|a\.m\.|p\.m\.)|\d+(?:st|nd|rd|th)|x\d+|\d+x|\d+(?:ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)|\d+(?:[:.]\d+)+|v\d+(?:\.\d+)*|\d+(?:vcpus?|cpus?|cores?)|\d+-?(?:core|node|vcpu|cpu|gb|tb|mb|day|hour|minute|week|month|year)s?)$/;
 
 /** True when a lower-cased token is a region code or Azure region. */
 export function isRegion(token: string): boolean {

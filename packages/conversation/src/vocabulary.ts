@@ -69,7 +69,7 @@ export function isDestructive(operation: Operation): boolean {
 // about 3, a cue noun about 2, a hint 1.
 
 /** How a lexicon entry signals its operation: a verb naming it, a cue noun, or a soft verb ("show", "find") that yields to any cue. */
-export type SignalKind = "verb" | "cue" | "soft";
+type SignalKind = "verb" | "cue" | "soft";
 
 /** One lexicon entry: the operation it points at, its weight and kind. */
 export interface LexiconEntry {

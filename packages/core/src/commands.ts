@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { commandCategorySchema, parameterTypeSchema, providerCapabilitySchema, resourceTypeSchema } from "./taxonomy.js";
-import type { CommandCategory, Environment, ParameterType, ProviderCapability, ResourceType } from "./taxonomy.js";
+import type { Environment } from "./taxonomy.js";
 import type { InfrastructureLogger } from "./logger.js";
 import { createNoopLogger } from "./logger.js";
 import { MAX_TIMER_MS } from "./async.js";
@@ -61,8 +61,6 @@ export const commandDefinitionSchema = z.object({
 /** A command a provider offers. */
 export type CommandDefinition = z.infer<typeof commandDefinitionSchema>;
 
-/** Re-exported for convenience in signatures. */
-export type { CommandCategory, ParameterType, ProviderCapability, ResourceType };
 
 /** One progress update a running command reports. */
 export interface ProgressUpdate {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { authMethodSchema, providerCapabilitySchema, providerCategorySchema, resourceTypeSchema } from "./taxonomy.js";
-import type { AuthMethod, ProviderCapability, ResourceType } from "./taxonomy.js";
+import type { ProviderCapability, ResourceType } from "./taxonomy.js";
 import type { LifecycleHook, LifecycleHookStage, LifecycleState, LifecycleStateHolder, Unsubscribe } from "./lifecycle.js";
 import type { CommandDefinition, CommandResult, ExecutionContext } from "./commands.js";
 import type { ValidationIssue } from "./errors.js";
@@ -43,7 +43,6 @@ export const providerAuthSchema = z.object({
 });
 /** The credentials a provider initializes with. */
 export type ProviderAuth = z.infer<typeof providerAuthSchema>;
-export type { AuthMethod };
 
 /** Health of one sub-check or of a whole provider. */
 export const HEALTH_STATUSES = ["healthy", "degraded", "unhealthy", "unknown"] as const;

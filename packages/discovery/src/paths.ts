@@ -24,7 +24,7 @@ export function checkEntryPath(entry: string): string | undefined {
 }
 
 /** True when `path` is `dir` itself or lies below it (both real, absolute paths). */
-export function isInside(dir: string, path: string): boolean {
+function isInside(dir: string, path: string): boolean {
   const base = dir.endsWith(sep) ? dir : dir + sep;
   return path.startsWith(base);
 }

@@ -36,11 +36,3 @@ export function intOption(value: unknown, fallback: number, min: number, path: s
   return value;
 }
 
-/** Reads an optional boolean option, throwing a {@link ConfigValidationError} naming `path` when it is not one. */
-export function boolOption(value: unknown, fallback: boolean, path: string): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    throw new ConfigValidationError(`Invalid option ${path}: must be a boolean`, [{ code: "TYPE_MISMATCH", message: "must be a boolean", path }]);
-  }
-  return value;
-}

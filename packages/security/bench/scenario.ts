@@ -3,8 +3,8 @@
 import type { InfraPermission, OperationRequest, SecurityPoliciesInput } from "@espada/infra-core";
 import { INFRA_PERMISSIONS } from "@espada/infra-core";
 
-export const ENVS = ["production", "staging", "development"] as const;
-export const RESOURCES = ["web-1", "api-prod-2", "cache-3", "main-database-1", "queue-7"] as const;
+const ENVS = ["production", "staging", "development"] as const;
+const RESOURCES = ["web-1", "api-prod-2", "cache-3", "main-database-1", "queue-7"] as const;
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -14,12 +14,12 @@ function rng(seed: number): () => number {
   };
 }
 
-export interface BenchRole {
+interface BenchRole {
   id: string;
   permissions: InfraPermission[];
   environments?: string[];
 }
-export interface BenchDeny {
+interface BenchDeny {
   id: string;
   users?: string[];
   roles?: string[];

@@ -393,7 +393,7 @@ function scopeLabel(scope: readonly string[] | undefined): string {
 }
 
 /** Drops keys whose value is undefined (exactOptionalPropertyTypes, JSON storage). */
-export function stripUndefined<T extends object>(value: T): T {
+function stripUndefined<T extends object>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
   return out as T;

@@ -2,7 +2,7 @@ import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntr
 import { KEYS } from "./keys.js";
 
 /** Key prefixes of the state every instance caches in memory (a change to one bumps the shared version). */
-export const CACHED_PREFIXES: readonly string[] = [KEYS.assignments, KEYS.breakGlassActive, KEYS.windowOverrides, KEYS.rollbackByOperation];
+const CACHED_PREFIXES: readonly string[] = [KEYS.assignments, KEYS.breakGlassActive, KEYS.windowOverrides, KEYS.rollbackByOperation];
 
 const cached = (key: string): boolean => CACHED_PREFIXES.some((prefix) => key.startsWith(prefix));
 
