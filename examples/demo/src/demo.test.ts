@@ -36,6 +36,9 @@ describe("pnpm demo", () => {
     expect(out).toMatch(/chain verified: yes/);
     expect(out).toContain("processes left after close: 0 of 2");
     expect(out).toContain("alive after stop: 0");
+    // A third process, the espada-infra CLI, reads the same state.
+    expect(out).toMatch(/espada-infra --config \S+ --user carol approvals list\n.*APPROVAL.*\n\s+[0-9a-f-]+\s+consumed\s+delete-database\s+local-cloud\s+alice\s+production/);
+    expect(out).toMatch(/espada-infra --config \S+ --user carol audit verify\n\s+audit log intact: \d+ record\(s\) verified/);
     expect(out).toContain("what to try next");
     // Everything lived in one temp directory, removed at the end.
     const stateDir = /state in (\S+)\)/.exec(out)?.[1];

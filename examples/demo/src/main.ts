@@ -2,13 +2,13 @@
 // registry and lifecycle, the command executor, file-backed sessions and the security gate — with a
 // session resumed by a second process. Everything lives in one temp `.espada-infra` directory, removed
 // at the end; no process is left running.
-import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecuteRequest, ExecutionOutcome } from "@espada/infra-core";
-import { LOCAL_INSTANCE, openLocalStack } from "./stack.js";
+import { LOCAL_INSTANCE, demoConfig, openLocalStack } from "./stack.js";
 import type { LocalStack } from "./stack.js";
 
 const heading = (text: string): void => console.log(`\n== ${text}`);
@@ -94,7 +94,18 @@ async function firstProcess(): Promise<void> {
     });
     if (code !== 0) throw new Error(`the second process exited with code ${code}`);
 
-    heading("9. back in the first process: the state is still there; reopening shows it once more, then everything is removed");
+    heading("9. the same state from the command line: espada-infra (a third process) reads it");
+    const configFile = join(root, "espada.yaml");
+    await writeFile(configFile, `${JSON.stringify({ extensions: { infrastructure: demoConfig(stateDir) } }, null, 2)}\n`); // JSON is YAML
+    const bin = join(dirname(fileURLToPath(import.meta.resolve("@espada/infrastructure/package.json"))), "dist", "bin.js");
+    for (const args of [["sessions"], ["approvals", "list"], ["audit", "verify"]]) {
+      line(`$ espada-infra --config ${configFile} --user carol ${args.join(" ")}`);
+      const cli = spawnSync(process.execPath, [bin, "--config", configFile, "--user", "carol", ...args], { encoding: "utf8" });
+      for (const text of `${cli.stdout}${cli.stderr}`.trimEnd().split("\n")) line(`  ${text}`);
+      if (cli.status !== 0) throw new Error(`espada-infra ${args.join(" ")} exited with ${cli.status}`);
+    }
+
+    heading("10. back in the first process: the state is still there; reopening shows it once more, then everything is removed");
     stack = await openLocalStack(stateDir);
     const history = await stack.sessions.getHistory(prod.id);
     line(`session ${prod.id}: ${history.map((h) => `${h.commandId}=${h.status}`).join(", ")}`);
@@ -103,6 +114,7 @@ async function firstProcess(): Promise<void> {
     line(`processes left after close: ${pids.filter(isAlive).length} of ${pids.length}`);
 
     heading("what to try next");
+    line("• node packages/infrastructure/dist/bin.js --help     espada-infra: exec, approvals, break-glass, audit, chat (packages/infrastructure/README.md)");
     line("• pnpm --filter @espada/examples-local-cloud start   local-cloud on its own: processes, SQLite, snapshots, rollback");
     line("• pnpm --filter @espada/examples-ops-chat start      the same cloud through chat: risk, approval, break-glass, audit");
     line("• pnpm --filter @espada/examples-hello-cloud start   the spec's SDK example, registered and driven through the framework");
