@@ -107,6 +107,13 @@ function once<T>(build: () => Promise<T>): { get: () => Promise<T>; peek: () => 
 export async function createInfrastructureFramework(config: unknown = {}, options: FrameworkOptions = {}): Promise<InfrastructureFramework> {
   const core = await import("@espada/infra-core");
   const parsed = core.parseInfrastructureConfig(config ?? {});
+  if (parsed.stateStoreConfig.backend !== "file") {
+    // Refused rather than ignored: state silently kept in local files would not be shared.
+    const message = `backend "${parsed.stateStoreConfig.backend}" is not composed by this shell yet; use "file"`;
+    throw new core.ConfigValidationError(`Invalid configuration: stateStoreConfig.backend: ${message}`, [
+      { code: "INVALID_VALUE", message, path: "stateStoreConfig.backend" },
+    ]);
+  }
   const { InfrastructureProviderRegistry } = await import("@espada/infra-registry");
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
