@@ -22,7 +22,10 @@ export function espadaConfig(tsconfigRootDir) {
           "error",
           {
             patterns: [
-              { group: ["../../*/src/*", "@espada/*/src/*", "@espada/*/dist/*"], message: "Import other packages through their public entry point." },
+              {
+                group: ["../../*/src/*", "@espada/*/src/*", "@espada/*/dist/*"],
+                message: "Import other packages through their public entry point.",
+              },
             ],
           },
         ],

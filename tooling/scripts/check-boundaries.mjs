@@ -15,11 +15,14 @@ const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && /\.(?:m?ts|tsx|m?js)$/.test(entry.name) && !entry.name.endsWith(".d.ts"))
+    .filter(
+      (entry) => entry.isFile() && /\.(?:m?ts|tsx|m?js)$/.test(entry.name) && !entry.name.endsWith(".d.ts"),
+    )
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-const isTest = (file) => /\.(?:test|spec|bench)\.[mc]?[jt]sx?$/.test(file) || file.includes(`${sep}__fixtures__${sep}`);
+const isTest = (file) =>
+  /\.(?:test|spec|bench)\.[mc]?[jt]sx?$/.test(file) || file.includes(`${sep}__fixtures__${sep}`);
 const ourName = (specifier) => /^@espada\/[^/]+/.exec(specifier)?.[0];
 
 const problems = [];
@@ -32,12 +35,18 @@ for (const folder of ["packages", "examples"]) {
     } catch {
       continue;
     }
-    const library = folder === "packages" && pkg.private !== true && pkg.name !== COMPOSER && pkg.name !== "@espada/infra-core";
+    const library =
+      folder === "packages" &&
+      pkg.private !== true &&
+      pkg.name !== COMPOSER &&
+      pkg.name !== "@espada/infra-core";
     if (library) {
       for (const field of ["dependencies", "peerDependencies", "optionalDependencies"])
         for (const dep of Object.keys(pkg[field] ?? {}))
           if (dep.startsWith("@espada/") && !ALLOWED.has(dep))
-            problems.push(`${folder}/${name}/package.json: ${field} names ${dep}; a library package depends on @espada/infra-core only`);
+            problems.push(
+              `${folder}/${name}/package.json: ${field} names ${dep}; a library package depends on @espada/infra-core only`,
+            );
     }
     let files = [];
     try {
@@ -52,12 +61,15 @@ for (const folder of ["packages", "examples"]) {
         const where = `${relative(root, file)}: imports "${specifier}"`;
         if (specifier.startsWith(".")) {
           const target = resolve(dirname(file), specifier);
-          if (!target.startsWith(dir + sep)) problems.push(`${where}, a relative path that leaves its package; import the package by name`);
+          if (!target.startsWith(dir + sep))
+            problems.push(`${where}, a relative path that leaves its package; import the package by name`);
           continue;
         }
         const ours = ourName(specifier);
         if (library && ours !== undefined && !ALLOWED.has(ours) && ours !== pkg.name && !isTest(file))
-          problems.push(`${where}; a library package imports @espada/infra-core and nothing else of ours (meet through core's interfaces)`);
+          problems.push(
+            `${where}; a library package imports @espada/infra-core and nothing else of ours (meet through core's interfaces)`,
+          );
       }
     }
   }

@@ -30,7 +30,13 @@ for (const dir of readdirSync("packages")) {
 
 /** Problems of a packed package: source maps or README links that point outside the tarball. */
 function tarballProblems(cwd) {
-  const [report] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+  const [report] = JSON.parse(
+    execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }),
+  );
   const files = new Set(report.files.map((file) => normalize(file.path)));
   const problems = [];
   for (const file of files) {

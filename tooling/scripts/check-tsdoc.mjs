@@ -12,7 +12,8 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), "..", "..");
 
 /** Compiler options of a package's tsconfig.json (falls back to the base config). */
 function optionsFor(packageDir) {
-  const configPath = ts.findConfigFile(packageDir, ts.sys.fileExists, "tsconfig.json") ?? join(root, "tsconfig.base.json");
+  const configPath =
+    ts.findConfigFile(packageDir, ts.sys.fileExists, "tsconfig.json") ?? join(root, "tsconfig.base.json");
   const read = ts.readConfigFile(configPath, ts.sys.readFile);
   if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
   return ts.parseJsonConfigFileContent(read.config, ts.sys, dirname(configPath)).options;
@@ -22,19 +23,29 @@ function optionsFor(packageDir) {
 function hasDoc(declaration) {
   return ts.getJSDocCommentsAndTags(declaration).some((node) => {
     if (!ts.isJSDoc(node)) return true; // a tag attached to the declaration
-    const text = typeof node.comment === "string" ? node.comment : (node.comment ?? []).map((part) => part.text).join("");
+    const text =
+      typeof node.comment === "string"
+        ? node.comment
+        : (node.comment ?? []).map((part) => part.text).join("");
     return text.trim().length > 0 || (node.tags?.length ?? 0) > 0;
   });
 }
 
 function kindOf(declaration) {
-  return ts.SyntaxKind[declaration.kind].replace(/Declaration$/, "").replace(/^([A-Z])/, (c) => c.toLowerCase());
+  return ts.SyntaxKind[declaration.kind]
+    .replace(/Declaration$/, "")
+    .replace(/^([A-Z])/, (c) => c.toLowerCase());
 }
 
 const missing = [];
 let checked = 0;
 const args = process.argv.slice(2);
-const packageDirs = args.length > 0 ? args.map((a) => resolve(a)) : readdirSync(join(root, "packages")).sort().map((dir) => join(root, "packages", dir));
+const packageDirs =
+  args.length > 0
+    ? args.map((a) => resolve(a))
+    : readdirSync(join(root, "packages"))
+        .sort()
+        .map((dir) => join(root, "packages", dir));
 for (const packageDir of packageDirs) {
   const pkgFile = join(packageDir, "package.json");
   const entry = join(packageDir, "src", "index.ts");
@@ -57,7 +68,9 @@ for (const packageDir of packageDirs) {
     const first = declarations[0];
     const file = first.getSourceFile();
     const { line } = file.getLineAndCharacterOfPosition(first.getStart());
-    missing.push(`${pkg.name}: ${exported.getName()} (${kindOf(first)}) ${relative(root, file.fileName)}:${line + 1}`);
+    missing.push(
+      `${pkg.name}: ${exported.getName()} (${kindOf(first)}) ${relative(root, file.fileName)}:${line + 1}`,
+    );
   }
 }
 

@@ -22,7 +22,10 @@ for (const root of roots) {
           typeof e.unit === "string" &&
           (e.better === "lower" || e.better === "higher") &&
           (e.target === undefined || typeof e.target === "number");
-        if (!ok) problems.push(`${file}[${i}]: needs name, finite value, unit, better lower|higher, optional numeric target`);
+        if (!ok)
+          problems.push(
+            `${file}[${i}]: needs name, finite value, unit, better lower|higher, optional numeric target`,
+          );
         else results.push(e);
       }
     } catch (error) {
@@ -32,6 +35,8 @@ for (const root of roots) {
 }
 results.sort((a, b) => a.name.localeCompare(b.name));
 writeFileSync("bench-results.json", JSON.stringify(results, null, 2) + "\n");
-const missed = results.filter((r) => r.target !== undefined && (r.better === "lower" ? r.value > r.target : r.value < r.target));
+const missed = results.filter(
+  (r) => r.target !== undefined && (r.better === "lower" ? r.value > r.target : r.value < r.target),
+);
 console.log(JSON.stringify({ results, missedTargets: missed.map((m) => m.name), problems }, null, 2));
 if (problems.length > 0) process.exit(1);

@@ -37,7 +37,8 @@ const pkg = {
   dependencies: Object.fromEntries(internal.map((d) => [d, "workspace:*"])),
 };
 const ref = (d) => ({ path: `../${d.replace("@espada/infra-", "")}` });
-if (!existsSync(join(dir, "package.json"))) writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
+if (!existsSync(join(dir, "package.json")))
+  writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
 writeFileSync(
   join(dir, "tsconfig.json"),
   JSON.stringify(
@@ -57,7 +58,13 @@ writeFileSync(
   JSON.stringify(
     {
       extends: "../../tsconfig.base.json",
-      compilerOptions: { noEmit: true, composite: false, incremental: false, declaration: false, declarationMap: false },
+      compilerOptions: {
+        noEmit: true,
+        composite: false,
+        incremental: false,
+        declaration: false,
+        declarationMap: false,
+      },
       include: ["src", "bench", "test", "*.ts"],
     },
     null,

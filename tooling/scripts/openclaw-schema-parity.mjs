@@ -13,7 +13,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const hostDir = resolve(process.argv[2] ?? join(root, ".cache/openclaw-e2e/host"));
 const runs = Number(process.argv[3] ?? 2000);
 
-const { validateJsonSchemaValue } = await import(pathToFileURL(join(hostDir, "node_modules/openclaw/dist/plugin-sdk/json-schema-runtime.js")).href);
+const { validateJsonSchemaValue } = await import(
+  pathToFileURL(join(hostDir, "node_modules/openclaw/dist/plugin-sdk/json-schema-runtime.js")).href
+);
 const core = await import(pathToFileURL(join(root, "packages/core/dist/index.js")).href);
 const support = join(root, "packages/infrastructure/test/support");
 const { configArbitrary } = await import(pathToFileURL(join(support, "configArbitraries.ts")).href);
@@ -23,7 +25,9 @@ const fc = createRequire(join(support, "configArbitraries.ts"))("fast-check");
 const manifest = JSON.parse(readFileSync(join(root, "packages/infrastructure/openclaw.plugin.json"), "utf8"));
 const schema = manifest.configSchema;
 
-const hostAccepts = (value) => validateJsonSchemaValue({ schema, value, cacheKey: "espada-infrastructure-parity", applyDefaults: true }).ok;
+const hostAccepts = (value) =>
+  validateJsonSchemaValue({ schema, value, cacheKey: "espada-infrastructure-parity", applyDefaults: true })
+    .ok;
 const tally = { zodAccepted: 0, structurallyRefused: 0, refinementOnly: 0 };
 
 let failure;
@@ -42,7 +46,8 @@ try {
 }
 // The samples a user writes: the defaults, and the spec's install example.
 for (const sample of [{}, { enabled: true }, core.getDefaultInfrastructureConfig()]) {
-  if (!hostAccepts(structuredClone(sample))) failure ??= `the host refuses a config zod accepts: ${JSON.stringify(sample).slice(0, 400)}`;
+  if (!hostAccepts(structuredClone(sample)))
+    failure ??= `the host refuses a config zod accepts: ${JSON.stringify(sample).slice(0, 400)}`;
 }
 if (failure) console.log(failure.split("\n").slice(0, 30).join("\n"));
 console.log(

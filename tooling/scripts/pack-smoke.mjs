@@ -6,13 +6,23 @@
 // installs the two tarballs (in place of the registry names) plus TypeScript, writes every file the
 // page gives (`<!-- file: path -->` before a code block), compiles, runs the page's script and its
 // conformance tests with `node --test`.
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  copyFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
 
 const workspace = resolve(".");
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
 const scratch = mkdtempSync(join(tmpdir(), "espada-sdk-smoke-"));
 const tarballs = join(scratch, "tarballs");
 const project = join(scratch, "project");
@@ -22,7 +32,9 @@ mkdirSync(join(project, "src"), { recursive: true });
 /** The files docs/getting-started.md gives: each code block preceded by `<!-- file: path -->`. */
 function gettingStartedFiles() {
   const page = readFileSync(join(workspace, "docs", "getting-started.md"), "utf8");
-  const blocks = [...page.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)].map(([, path, body]) => [path, `${body}\n`]);
+  const blocks = [...page.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)].map(
+    ([, path, body]) => [path, `${body}\n`],
+  );
   if (blocks.length === 0) throw new Error("docs/getting-started.md gives no `<!-- file: … -->` code blocks");
   return blocks;
 }
@@ -30,10 +42,26 @@ function gettingStartedFiles() {
 function followGettingStarted(tarballFiles) {
   const guide = join(scratch, "getting-started");
   mkdirSync(join(guide, "src"), { recursive: true });
-  writeFileSync(join(guide, "package.json"), JSON.stringify({ name: "queue-provider", private: true, type: "module" }, null, 2));
+  writeFileSync(
+    join(guide, "package.json"),
+    JSON.stringify({ name: "queue-provider", private: true, type: "module" }, null, 2),
+  );
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballFiles], guide);
-  const versions = (name) => JSON.parse(readFileSync(join(workspace, "node_modules", name, "package.json"), "utf8")).version;
-  run("npm", ["install", "-D", "--no-audit", "--no-fund", "--loglevel=error", `typescript@${versions("typescript")}`, `@types/node@${versions("@types/node")}`], guide);
+  const versions = (name) =>
+    JSON.parse(readFileSync(join(workspace, "node_modules", name, "package.json"), "utf8")).version;
+  run(
+    "npm",
+    [
+      "install",
+      "-D",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `typescript@${versions("typescript")}`,
+      `@types/node@${versions("@types/node")}`,
+    ],
+    guide,
+  );
   for (const [path, body] of gettingStartedFiles()) writeFileSync(join(guide, path), body);
   run(process.execPath, [join(guide, "node_modules", "typescript", "bin", "tsc")], guide);
   process.stdout.write(run(process.execPath, [join("dist", "try.js")], guide));
@@ -42,11 +70,15 @@ function followGettingStarted(tarballFiles) {
 }
 
 try {
-  for (const dir of ["core", "sdk"]) run("pnpm", ["pack", "--pack-destination", tarballs], join(workspace, "packages", dir));
+  for (const dir of ["core", "sdk"])
+    run("pnpm", ["pack", "--pack-destination", tarballs], join(workspace, "packages", dir));
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
   console.log(`packed: ${readdirSync(tarballs).join(", ")}`);
 
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "provider-author", private: true, type: "module" }, null, 2));
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({ name: "provider-author", private: true, type: "module" }, null, 2),
+  );
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files], project);
 
   const tree = JSON.parse(run("npm", ["ls", "--all", "--json"], project));
@@ -64,12 +96,18 @@ try {
   if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
 
   // tsc -b never deletes outputs of removed sources: a stale dist file would ship in the tarball.
-  for (const [dir, name] of [["core", "infra-core"], ["sdk", "infra-sdk"]]) {
+  for (const [dir, name] of [
+    ["core", "infra-core"],
+    ["sdk", "infra-sdk"],
+  ]) {
     const dist = join(project, "node_modules", "@espada", name, "dist");
     const stale = readdirSync(dist, { recursive: true, encoding: "utf8" })
       .filter((f) => f.endsWith(".js"))
       .filter((f) => !existsSync(join(workspace, "packages", dir, "src", f.replace(/\.js$/, ".ts"))));
-    if (stale.length > 0) throw new Error(`@espada/${name} ships dist files without a source (delete them and rebuild): ${stale.join(", ")}`);
+    if (stale.length > 0)
+      throw new Error(
+        `@espada/${name} ships dist files without a source (delete them and rebuild): ${stale.join(", ")}`,
+      );
   }
 
   const examples = join(workspace, "examples", "spec-sdk", "src");
@@ -97,7 +135,11 @@ try {
       2,
     ),
   );
-  run(process.execPath, [join(workspace, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], project);
+  run(
+    process.execPath,
+    [join(workspace, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+    project,
+  );
   console.log("type-check: the spec's SDK examples compile under the strict tsconfig");
   const output = run(process.execPath, [join("dist", "run.js")], project);
   process.stdout.write(output);

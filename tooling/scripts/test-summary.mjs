@@ -10,7 +10,9 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-const dirs = ["packages", "examples"].flatMap((root) => (existsSync(root) ? readdirSync(root).map((dir) => join(root, dir)) : []));
+const dirs = ["packages", "examples"].flatMap((root) =>
+  existsSync(root) ? readdirSync(root).map((dir) => join(root, dir)) : [],
+);
 for (const dir of dirs) {
   const manifest = join(dir, "package.json");
   if (!existsSync(manifest)) continue;
@@ -28,7 +30,8 @@ for (const dir of dirs) {
     missing.push(dir);
     continue;
   }
-  const failedHere = (report.numFailedTests ?? 0) + (report.success === false && !report.numFailedTests ? 1 : 0);
+  const failedHere =
+    (report.numFailedTests ?? 0) + (report.success === false && !report.numFailedTests ? 1 : 0);
   passed += report.numPassedTests ?? 0;
   failed += failedHere;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);

@@ -35,6 +35,8 @@ step "build (tsc -b)"                                pnpm build
 step "module cycles (dpdm)"                          pnpm cycles
 step "package boundaries (libraries import only core)" pnpm boundaries
 step "monorepo hygiene (sherif)"                     pnpm sherif
+step "formatting (prettier --check)"                 pnpm format:check
+step "unused files, exports, dependencies (knip)"    pnpm knip
 step "type-check (sources + tests)"                  pnpm typecheck
 step "lint (typescript-eslint, type-checked)"        pnpm lint
 step "TSDoc on every export"                         pnpm tsdoc

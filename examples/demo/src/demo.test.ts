@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 
 function runDemo(): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url))], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url))], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -23,9 +25,12 @@ describe("pnpm demo", () => {
     expect(out).toContain("provider local-cloud instance local-cloud: active");
     // The gate decided: a viewer is denied, the critical delete waits for an admin.
     expect(out).toMatch(/create-instance rogue\n\s+→ denied .*rbac: no role of "bob" grants infra:create/);
-    expect(out).toMatch(/delete-database billing-database-eu\n\s+→ pending approval [0-9a-f-]+ \[risk [\d.]+\/100 critical\]/);
+    expect(out).toMatch(
+      /delete-database billing-database-eu\n\s+→ pending approval [0-9a-f-]+ \[risk [\d.]+\/100 critical\]/,
+    );
     // A second process (another pid) found the session and its pending operation on disk.
-    const resumed = /pid (\d+): session ([0-9a-f-]+) resumed from disk — user alice, environment production/.exec(out);
+    const resumed =
+      /pid (\d+): session ([0-9a-f-]+) resumed from disk — user alice, environment production/.exec(out);
     expect(resumed?.[1]).not.toBe(String(process.pid));
     expect(out).toContain("pending approval: delete-database");
     expect(out).toContain("alice approves her own request → refused");
@@ -37,8 +42,12 @@ describe("pnpm demo", () => {
     expect(out).toContain("processes left after close: 0 of 2");
     expect(out).toContain("alive after stop: 0");
     // A third process, the espada-infra CLI, reads the same state.
-    expect(out).toMatch(/espada-infra --config \S+ --user carol approvals list\n.*APPROVAL.*\n\s+[0-9a-f-]+\s+consumed\s+delete-database\s+local-cloud\s+alice\s+production/);
-    expect(out).toMatch(/espada-infra --config \S+ --user carol audit verify\n\s+audit log intact: \d+ record\(s\) verified/);
+    expect(out).toMatch(
+      /espada-infra --config \S+ --user carol approvals list\n.*APPROVAL.*\n\s+[0-9a-f-]+\s+consumed\s+delete-database\s+local-cloud\s+alice\s+production/,
+    );
+    expect(out).toMatch(
+      /espada-infra --config \S+ --user carol audit verify\n\s+audit log intact: \d+ record\(s\) verified/,
+    );
     expect(out).toContain("what to try next");
     // Everything lived in one temp directory, removed at the end.
     const stateDir = /state in (\S+)\)/.exec(out)?.[1];

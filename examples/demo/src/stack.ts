@@ -1,6 +1,10 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { InfrastructureEventMap, InfrastructureEventType, SecurityPoliciesInput } from "@espada/infra-core";
+import type {
+  InfrastructureEventMap,
+  InfrastructureEventType,
+  SecurityPoliciesInput,
+} from "@espada/infra-core";
 import { createInfrastructureFramework } from "@espada/infrastructure";
 import type { InfrastructureFramework } from "@espada/infrastructure";
 import type { InfrastructureProviderRegistry, InfrastructureCommandExecutor } from "@espada/infra-registry";
@@ -21,20 +25,34 @@ export const DEMO_POLICIES: { assignments: { userId: string; roleId: string }[] 
 };
 
 /** The folder of the local-cloud example package: plugin discovery finds its manifest there. */
-export const LOCAL_CLOUD_PLUGIN_DIR = dirname(dirname(fileURLToPath(import.meta.resolve("@espada/examples-local-cloud"))));
+export const LOCAL_CLOUD_PLUGIN_DIR = dirname(
+  dirname(fileURLToPath(import.meta.resolve("@espada/examples-local-cloud"))),
+);
 
 /**
  * The `extensions.infrastructure` block the demo runs with: local-cloud found by plugin discovery
  * (its package.json manifest) and started with its state under `stateDir`, the demo's people, a log
  * file instead of the console. The same block works for the `espada-infra` CLI.
  */
-export function demoConfig(stateDir: string, policies: SecurityPoliciesInput = DEMO_POLICIES): Record<string, unknown> {
+export function demoConfig(
+  stateDir: string,
+  policies: SecurityPoliciesInput = DEMO_POLICIES,
+): Record<string, unknown> {
   return {
     stateDir,
-    providers: [{ id: "local-cloud", settings: { stateDir: join(stateDir, "local-cloud") }, auth: { method: "custom", credentials: {} } }],
+    providers: [
+      {
+        id: "local-cloud",
+        settings: { stateDir: join(stateDir, "local-cloud") },
+        auth: { method: "custom", credentials: {} },
+      },
+    ],
     discoveryConfig: { localDirs: [LOCAL_CLOUD_PLUGIN_DIR] },
     lifecycleConfig: { healthCheckInterval: 3_600_000 },
-    loggingConfig: { level: "info", destinations: [{ type: "file", config: { path: join(stateDir, "logs", "infra.log") } }] },
+    loggingConfig: {
+      level: "info",
+      destinations: [{ type: "file", config: { path: join(stateDir, "logs", "infra.log") } }],
+    },
     securityConfig: { policies },
   };
 }
@@ -49,7 +67,10 @@ export interface LocalStack {
   readonly security: InfrastructureSecurityFacade;
   readonly executor: InfrastructureCommandExecutor;
   /** Events seen on the bus, in order. */
-  readonly events: { type: InfrastructureEventType; event: InfrastructureEventMap[InfrastructureEventType] }[];
+  readonly events: {
+    type: InfrastructureEventType;
+    event: InfrastructureEventMap[InfrastructureEventType];
+  }[];
   /** Pids of the compute processes local-cloud runs now (read from its `list-resources`). */
   livePids(): Promise<number[]>;
   /** Shuts the framework down: executor, registry (every process stopped), security, stores, logger. */
@@ -61,7 +82,10 @@ export interface LocalStack {
  * and starts it: discovery registers local-cloud, the lifecycle manager starts one instance, and the
  * executor puts the security facade (file store, audit log) and file-backed sessions in front of it.
  */
-export async function openLocalStack(stateDir: string, options: { readonly policies?: SecurityPoliciesInput } = {}): Promise<LocalStack> {
+export async function openLocalStack(
+  stateDir: string,
+  options: { readonly policies?: SecurityPoliciesInput } = {},
+): Promise<LocalStack> {
   const framework = await createInfrastructureFramework(demoConfig(stateDir, options.policies), { stateDir });
   const events: LocalStack["events"] = [];
   framework.events.on("*", (type, event) => events.push({ type, event }));
@@ -70,7 +94,11 @@ export async function openLocalStack(stateDir: string, options: { readonly polic
     const failed = report.failed[0];
     if (failed !== undefined) throw new Error(`local-cloud did not start: ${failed.code} ${failed.message}`);
     await framework.registry.lifecycle.checkHealth(LOCAL_INSTANCE);
-    const [sessions, security, executor] = await Promise.all([framework.sessions(), framework.security(), framework.executor()]);
+    const [sessions, security, executor] = await Promise.all([
+      framework.sessions(),
+      framework.security(),
+      framework.executor(),
+    ]);
     return {
       stateDir,
       framework,
@@ -80,9 +108,15 @@ export async function openLocalStack(stateDir: string, options: { readonly polic
       executor,
       events,
       async livePids() {
-        const listed = await executor.runner.execute({ instanceId: LOCAL_INSTANCE, commandId: "list-resources", userId: "carol" });
+        const listed = await executor.runner.execute({
+          instanceId: LOCAL_INSTANCE,
+          commandId: "list-resources",
+          userId: "carol",
+        });
         if (listed.status !== "succeeded") return [];
-        const data = listed.result.data as { instances: { processes: { pid: number; running: boolean }[] }[] };
+        const data = listed.result.data as {
+          instances: { processes: { pid: number; running: boolean }[] }[];
+        };
         return data.instances.flatMap((i) => i.processes.filter((p) => p.running).map((p) => p.pid));
       },
       async close() {

@@ -53,7 +53,14 @@ export class InMemoryKvBackend {
   /** Creates a database with a random password. */
   async create(name: string, engine: Engine, sizeGb: number, signal?: AbortSignal): Promise<Database> {
     await this.#tick(signal);
-    const db: Stored = { id: `kv-${name}`, name, engine, sizeGb, passwordVersion: 1, password: randomBytes(12).toString("hex") };
+    const db: Stored = {
+      id: `kv-${name}`,
+      name,
+      engine,
+      sizeGb,
+      passwordVersion: 1,
+      password: randomBytes(12).toString("hex"),
+    };
     this.#dbs.set(db.id, db);
     return view(db);
   }
@@ -79,12 +86,25 @@ export class InMemoryKvBackend {
 
   /** Changes a database's size. */
   resize(id: string, sizeGb: number, signal?: AbortSignal): Promise<Database> {
-    return this.#update(id, (db) => { db.sizeGb = sizeGb; }, signal);
+    return this.#update(
+      id,
+      (db) => {
+        db.sizeGb = sizeGb;
+      },
+      signal,
+    );
   }
 
   /** Replaces a database's password. */
   setPassword(id: string, password: string, signal?: AbortSignal): Promise<Database> {
-    return this.#update(id, (db) => { db.password = password; db.passwordVersion += 1; }, signal);
+    return this.#update(
+      id,
+      (db) => {
+        db.password = password;
+        db.passwordVersion += 1;
+      },
+      signal,
+    );
   }
 
   /** Deletes a database; false when it did not exist. */

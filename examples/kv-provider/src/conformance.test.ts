@@ -11,7 +11,11 @@ runProviderConformance({ describe, it }, "KvProvider conforms to the provider co
   factory: ({ instanceId, logger }) => new KvProvider({ instanceId, logger }),
   auth,
   settings,
-  samples: { "create-database": { name: "sessions" }, "resize-database": { database: "sessions", sizeGb: 2 }, "delete-database": { database: "sessions" } },
+  samples: {
+    "create-database": { name: "sessions" },
+    "resize-database": { database: "sessions", sizeGb: 2 },
+    "delete-database": { database: "sessions" },
+  },
 });
 
 runProviderConformance({ describe, it }, "the simple kv provider conforms to the provider contract", {

@@ -4,7 +4,9 @@ import { createPluginDiscoverer } from "@espada/infra-discovery";
 import { createMockLogger } from "@espada/infra-sdk";
 import { createProvider, meta } from "./plugin.js";
 
-const manifest = JSON.parse(readFileSync(new URL("../infrastructure.plugin.json", import.meta.url), "utf8")) as {
+const manifest = JSON.parse(
+  readFileSync(new URL("../infrastructure.plugin.json", import.meta.url), "utf8"),
+) as {
   providers: { meta: unknown; entry: string }[];
 };
 
@@ -21,7 +23,9 @@ describe("kv provider plugin entry", () => {
   });
 
   it("is found by discovery from its folder", async () => {
-    const discoverer = createPluginDiscoverer({ config: { localDirs: [new URL("..", import.meta.url).pathname], installedDirs: [] } });
+    const discoverer = createPluginDiscoverer({
+      config: { localDirs: [new URL("..", import.meta.url).pathname], installedDirs: [] },
+    });
     const result = await discoverer.discover();
     expect(result.problems).toEqual([]);
     expect(result.providers.map((p) => p.meta.id)).toEqual(["kv-db"]);

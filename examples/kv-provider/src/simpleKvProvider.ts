@@ -15,10 +15,18 @@ export function createSimpleKvProvider(backend = new InMemoryKvBackend()): BaseI
       implementCommand(createDatabase, async (params, ctx, _logger, resources) => {
         if (ctx.dryRun) return success({ wouldCreate: params });
         const db = await backend.create(params.name, params.engine, params.sizeGb, ctx.signal);
-        resources.update({ id: db.id, type: "database", name: db.name, status: "available", metadata: { engine: db.engine, sizeGb: db.sizeGb } });
+        resources.update({
+          id: db.id,
+          type: "database",
+          name: db.name,
+          status: "available",
+          metadata: { engine: db.engine, sizeGb: db.sizeGb },
+        });
         return success(db, [db.id]);
       }),
-      implementCommand(listDatabases, ({ engine }) => success(backend.list().filter((db) => engine === undefined || db.engine === engine))),
+      implementCommand(listDatabases, ({ engine }) =>
+        success(backend.list().filter((db) => engine === undefined || db.engine === engine)),
+      ),
       implementCommand(deleteDatabase, async ({ database }, ctx, _logger, resources) => {
         const db = backend.get(database);
         if (!db) return failure("NOT_FOUND", `no database "${database}"`);
@@ -37,7 +45,9 @@ export function createSimpleKvProvider(backend = new InMemoryKvBackend()): BaseI
     },
     onValidateConfig(config) {
       const region = (config as { region?: unknown } | null)?.region;
-      return typeof region === "string" ? validation.ok() : validation.error("REQUIRED", "region is required", "region");
+      return typeof region === "string"
+        ? validation.ok()
+        : validation.error("REQUIRED", "region is required", "region");
     },
   });
 }

@@ -41,7 +41,13 @@ export interface Replica {
 
 /** What a ping of a replica found. */
 export type ReplicaHealth =
-  | { readonly index: number; readonly pid: number; readonly alive: true; readonly uptimeMs: number; readonly rss: number }
+  | {
+      readonly index: number;
+      readonly pid: number;
+      readonly alive: true;
+      readonly uptimeMs: number;
+      readonly rss: number;
+    }
   | { readonly index: number; readonly pid: number; readonly alive: false; readonly reason: string };
 
 interface Running {
@@ -77,7 +83,10 @@ export class ProcessSupervisor {
 
   /** Pids of every live replica of every instance. */
   livePids(): number[] {
-    return [...this.#instances.values()].flat().filter((r) => r.replica.exit === undefined).map((r) => r.replica.pid);
+    return [...this.#instances.values()]
+      .flat()
+      .filter((r) => r.replica.exit === undefined)
+      .map((r) => r.replica.pid);
   }
 
   /** Instances that have at least one replica entry. */
@@ -90,7 +99,12 @@ export class ProcessSupervisor {
    * until it says ready), stops extra ones (highest index first). `onStep` hears each replica started
    * or stopped. On abort the replicas started by this call are stopped again and `CANCELLED` is thrown.
    */
-  async scale(instance: string, count: number, signal: AbortSignal, onStep: (message: string) => void = () => undefined): Promise<readonly Replica[]> {
+  async scale(
+    instance: string,
+    count: number,
+    signal: AbortSignal,
+    onStep: (message: string) => void = () => undefined,
+  ): Promise<readonly Replica[]> {
     const list = this.#instances.get(instance) ?? [];
     this.#instances.set(instance, list);
     // Forget replicas that ended (their exit is reported by health until the instance is reconciled).
@@ -98,7 +112,13 @@ export class ProcessSupervisor {
     const started: Running[] = [];
     try {
       while (list.length < count) {
-        if (signal.aborted) throw new LocalCloudError("CANCELLED", `starting ${instance} was cancelled`, { instance }, { cause: signal.reason });
+        if (signal.aborted)
+          throw new LocalCloudError(
+            "CANCELLED",
+            `starting ${instance} was cancelled`,
+            { instance },
+            { cause: signal.reason },
+          );
         const index = nextIndex(list);
         const running = await this.#spawn(instance, index, signal);
         list.push(running);
@@ -140,17 +160,32 @@ export class ProcessSupervisor {
   }
 
   #spawn(instance: string, index: number, signal: AbortSignal): Promise<Running> {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", WORKER_SOURCE, "local-cloud-replica", instance, String(index)], {
-      stdio: ["ignore", "ignore", "ignore", "ipc"],
-      env: { PATH: process.env["PATH"] ?? "", LOCAL_CLOUD_INSTANCE: instance, LOCAL_CLOUD_REPLICA: String(index) },
-    });
+    const child = spawn(
+      process.execPath,
+      ["--input-type=module", "-e", WORKER_SOURCE, "local-cloud-replica", instance, String(index)],
+      {
+        stdio: ["ignore", "ignore", "ignore", "ipc"],
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          LOCAL_CLOUD_INSTANCE: instance,
+          LOCAL_CLOUD_REPLICA: String(index),
+        },
+      },
+    );
     const exited = new Promise<ReplicaExit>((resolve) => {
       child.once("exit", (code, sig) => resolve({ code, signal: sig }));
       // A spawn failure emits "error" and may never emit "exit".
       child.once("error", () => resolve({ code: null, signal: null }));
     });
     const running: Running = {
-      replica: { instance, index, pid: child.pid ?? -1, startedAt: Date.now(), exit: undefined, stopping: false },
+      replica: {
+        instance,
+        index,
+        pid: child.pid ?? -1,
+        startedAt: Date.now(),
+        exit: undefined,
+        stopping: false,
+      },
       child,
       exited,
     };
@@ -170,14 +205,29 @@ export class ProcessSupervisor {
       };
       const onAbort = (): void => {
         cleanup();
-        void this.#stop(running).then(() => reject(new LocalCloudError("CANCELLED", `starting ${instance} was cancelled`, { instance }, { cause: signal.reason })));
+        void this.#stop(running).then(() =>
+          reject(
+            new LocalCloudError(
+              "CANCELLED",
+              `starting ${instance} was cancelled`,
+              { instance },
+              { cause: signal.reason },
+            ),
+          ),
+        );
       };
       child.on("message", onMessage);
       signal.addEventListener("abort", onAbort, { once: true });
       void exited.then((exit) => {
         if (running.replica.stopping) return;
         cleanup();
-        reject(new LocalCloudError("SPAWN_FAILED", `replica ${index} of ${instance} exited before it was ready (code ${exit.code}, signal ${exit.signal})`, { instance, index }));
+        reject(
+          new LocalCloudError(
+            "SPAWN_FAILED",
+            `replica ${index} of ${instance} exited before it was ready (code ${exit.code}, signal ${exit.signal})`,
+            { instance, index },
+          ),
+        );
       });
     });
   }
@@ -200,17 +250,26 @@ export class ProcessSupervisor {
 
   #ping(r: Running): Promise<ReplicaHealth> {
     const { index, pid } = r.replica;
-    const dead = (exit: ReplicaExit): ReplicaHealth => ({ index, pid, alive: false, reason: `exited (${exit.signal === null ? `code ${exit.code}` : exit.signal})` });
+    const dead = (exit: ReplicaExit): ReplicaHealth => ({
+      index,
+      pid,
+      alive: false,
+      reason: `exited (${exit.signal === null ? `code ${exit.code}` : exit.signal})`,
+    });
     if (r.replica.exit !== undefined) return Promise.resolve(dead(r.replica.exit));
     if (!r.child.connected) return r.exited.then(dead);
     this.#pingSeq += 1;
     const id = this.#pingSeq;
     return new Promise<ReplicaHealth>((resolve) => {
-      const timer = setTimeout(() => finish({ index, pid, alive: false, reason: `no answer within ${this.#pingTimeoutMs} ms` }), this.#pingTimeoutMs);
+      const timer = setTimeout(
+        () => finish({ index, pid, alive: false, reason: `no answer within ${this.#pingTimeoutMs} ms` }),
+        this.#pingTimeoutMs,
+      );
       timer.unref();
       const onMessage = (m: unknown): void => {
         const pong = m as { type?: unknown; id?: unknown; uptimeMs?: unknown; rss?: unknown };
-        if (pong.type === "pong" && pong.id === id) finish({ index, pid, alive: true, uptimeMs: Number(pong.uptimeMs), rss: Number(pong.rss) });
+        if (pong.type === "pong" && pong.id === id)
+          finish({ index, pid, alive: true, uptimeMs: Number(pong.uptimeMs), rss: Number(pong.rss) });
       };
       const finish = (health: ReplicaHealth): void => {
         clearTimeout(timer);

@@ -47,7 +47,8 @@ describe("after the conformance suite", () => {
   it("every provider it made, once stopped, left no process running", async () => {
     for (const { provider } of made) {
       await provider.settled();
-      if (provider.state === "active" || provider.state === "ready" || provider.state === "suspended") await provider.destroy();
+      if (provider.state === "active" || provider.state === "ready" || provider.state === "suspended")
+        await provider.destroy();
     }
     const alive = made.flatMap(({ provider }) => provider.livePids());
     expect(made.length).toBeGreaterThan(0);

@@ -3,7 +3,13 @@ import { rename } from "node:fs/promises";
 import { LocalCloudError, throwIfAborted } from "./errors.js";
 import { remove } from "./state.js";
 
-const CORRUPT_CODES = new Set(["SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_CORRUPT_VTAB", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_INDEX"]);
+const CORRUPT_CODES = new Set([
+  "SQLITE_NOTADB",
+  "SQLITE_CORRUPT",
+  "SQLITE_CORRUPT_VTAB",
+  "SQLITE_CORRUPT_SEQUENCE",
+  "SQLITE_CORRUPT_INDEX",
+]);
 const MAX_ROWS = 200;
 
 /** What one SQL statement returned. */
@@ -18,20 +24,39 @@ function sqliteFailure(error: unknown, database: string, file: string): LocalClo
   const sqliteCode = typeof code === "string" ? code : "UNKNOWN";
   const message = error instanceof Error ? error.message : String(error);
   if (CORRUPT_CODES.has(sqliteCode)) {
-    return new LocalCloudError("DATABASE_CORRUPT", `database "${database}" is corrupt (${message}); restore it from a snapshot`, { database, file, sqliteCode }, { cause: error });
+    return new LocalCloudError(
+      "DATABASE_CORRUPT",
+      `database "${database}" is corrupt (${message}); restore it from a snapshot`,
+      { database, file, sqliteCode },
+      { cause: error },
+    );
   }
-  return new LocalCloudError("SQL_ERROR", `database "${database}": ${message}`, { database, sqliteCode }, { cause: error });
+  return new LocalCloudError(
+    "SQL_ERROR",
+    `database "${database}": ${message}`,
+    { database, sqliteCode },
+    { cause: error },
+  );
 }
 
 /** Opens `file`, runs `work`, always closes. Errors become typed. */
-export function withDatabase<T>(database: string, file: string, options: { readonly?: boolean; create?: boolean }, work: (db: Database.Database) => T): T {
+export function withDatabase<T>(
+  database: string,
+  file: string,
+  options: { readonly?: boolean; create?: boolean },
+  work: (db: Database.Database) => T,
+): T {
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: !(options.create ?? false) });
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: !(options.create ?? false),
+    });
     db.pragma("busy_timeout = 2000");
     return work(db);
   } catch (error) {
-    if ((error as { code?: unknown }).code === "SQLITE_CANTOPEN") throw new LocalCloudError("NOT_FOUND", `no database "${database}"`, { database }, { cause: error });
+    if ((error as { code?: unknown }).code === "SQLITE_CANTOPEN")
+      throw new LocalCloudError("NOT_FOUND", `no database "${database}"`, { database }, { cause: error });
     throw sqliteFailure(error, database, file);
   } finally {
     db?.close();
@@ -39,7 +64,11 @@ export function withDatabase<T>(database: string, file: string, options: { reado
 }
 
 /** Creates a database file and runs its schema (in one transaction). The file appears complete or not at all. */
-export async function createDatabaseFile(database: string, file: string, schema: string | undefined): Promise<{ tables: string[] }> {
+export async function createDatabaseFile(
+  database: string,
+  file: string,
+  schema: string | undefined,
+): Promise<{ tables: string[] }> {
   const temp = `${file}.creating-${process.pid}`;
   await remove(temp);
   try {
@@ -57,7 +86,13 @@ export async function createDatabaseFile(database: string, file: string, schema:
 }
 
 /** Runs one statement: a query returns rows (at most 200), anything else the number of changed rows. */
-export function runSql(database: string, file: string, sql: string, params: readonly unknown[] = [], options: { readonly?: boolean } = {}): SqlResult {
+export function runSql(
+  database: string,
+  file: string,
+  sql: string,
+  params: readonly unknown[] = [],
+  options: { readonly?: boolean } = {},
+): SqlResult {
   return withDatabase(database, file, { readonly: options.readonly ?? false }, (db) => {
     const stmt = db.prepare(sql);
     if (stmt.reader) {
@@ -77,11 +112,23 @@ export function runSql(database: string, file: string, sql: string, params: read
 }
 
 /** Tables and size of a database; throws `DATABASE_CORRUPT` for a file SQLite cannot read. */
-export function describeDatabase(database: string, file: string): { tables: string[]; pageCount: number; integrity: string } {
+export function describeDatabase(
+  database: string,
+  file: string,
+): { tables: string[]; pageCount: number; integrity: string } {
   return withDatabase(database, file, { readonly: true }, (db) => {
     const integrity = String(db.pragma("quick_check", { simple: true }));
-    if (integrity !== "ok") throw new LocalCloudError("DATABASE_CORRUPT", `database "${database}" failed its integrity check: ${integrity}`, { database, file });
-    return { tables: listTables(db), pageCount: Number(db.pragma("page_count", { simple: true })), integrity };
+    if (integrity !== "ok")
+      throw new LocalCloudError(
+        "DATABASE_CORRUPT",
+        `database "${database}" failed its integrity check: ${integrity}`,
+        { database, file },
+      );
+    return {
+      tables: listTables(db),
+      pageCount: Number(db.pragma("page_count", { simple: true })),
+      integrity,
+    };
   });
 }
 
@@ -89,7 +136,13 @@ export function describeDatabase(database: string, file: string): { tables: stri
  * Copies a live database to `dest` with SQLite's online backup (consistent even while written),
  * reporting progress per step and stopping when `signal` aborts (the partial copy is removed).
  */
-export async function backupDatabase(database: string, file: string, dest: string, signal: AbortSignal, onProgress: (percent: number) => void = () => undefined): Promise<void> {
+export async function backupDatabase(
+  database: string,
+  file: string,
+  dest: string,
+  signal: AbortSignal,
+  onProgress: (percent: number) => void = () => undefined,
+): Promise<void> {
   throwIfAborted(signal);
   const db = openOrThrow(database, file);
   try {
@@ -117,11 +170,18 @@ function openOrThrow(database: string, file: string): Database.Database {
     return db;
   } catch (error) {
     db?.close();
-    if ((error as { code?: unknown }).code === "SQLITE_CANTOPEN") throw new LocalCloudError("NOT_FOUND", `no database "${database}"`, { database }, { cause: error });
+    if ((error as { code?: unknown }).code === "SQLITE_CANTOPEN")
+      throw new LocalCloudError("NOT_FOUND", `no database "${database}"`, { database }, { cause: error });
     throw sqliteFailure(error, database, file);
   }
 }
 
 function listTables(db: Database.Database): string[] {
-  return (db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as { name: string }[]).map((r) => r.name);
+  return (
+    db
+      .prepare(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name",
+      )
+      .all() as { name: string }[]
+  ).map((r) => r.name);
 }

@@ -21,7 +21,12 @@ export class LocalCloudError extends Error {
   /** Machine-readable details (names, paths, SQLite codes). */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: LocalCloudCode, message: string, details: Readonly<Record<string, unknown>> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: LocalCloudCode,
+    message: string,
+    details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "LocalCloudError";
     this.code = code;
@@ -31,5 +36,6 @@ export class LocalCloudError extends Error {
 
 /** The error a cancelled step throws (the signal's reason, else a plain `CANCELLED`). */
 export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new LocalCloudError("CANCELLED", "the operation was cancelled", {}, { cause: signal.reason });
+  if (signal.aborted)
+    throw new LocalCloudError("CANCELLED", "the operation was cancelled", {}, { cause: signal.reason });
 }

@@ -12,7 +12,10 @@ export async function listFiles(dir: string): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 /** File count and total bytes under `dir`. */
@@ -28,7 +31,12 @@ export async function usage(dir: string): Promise<{ files: number; bytes: number
  * at the end, so `to` is either absent or complete. Checks `signal` before each file (a cancelled copy
  * leaves nothing behind) and reports each file copied.
  */
-export async function copyTree(from: string, to: string, signal: AbortSignal, onFile: (done: number, total: number) => void = () => undefined): Promise<number> {
+export async function copyTree(
+  from: string,
+  to: string,
+  signal: AbortSignal,
+  onFile: (done: number, total: number) => void = () => undefined,
+): Promise<number> {
   const files = await listFiles(from);
   const temp = `${to}.partial-${process.pid}-${Date.now()}`;
   await mkdir(temp, { recursive: true });

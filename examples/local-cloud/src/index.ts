@@ -8,7 +8,22 @@ export { ProcessSupervisor, WORKER_SOURCE } from "./compute.js";
 export type { Replica, ReplicaExit, ReplicaHealth, SupervisorOptions } from "./compute.js";
 export type { SnapshotMeta, UndoRecord } from "./snapshots.js";
 export {
-  createBucket, putObject, deleteBucket, createInstance, scaleInstance, stopInstance, startInstance, deleteInstance,
-  createDatabase, queryDatabase, executeSql, deleteDatabase, createSnapshot, listSnapshots, restoreSnapshot, rollbackOperation, listResources,
+  createBucket,
+  putObject,
+  deleteBucket,
+  createInstance,
+  scaleInstance,
+  stopInstance,
+  startInstance,
+  deleteInstance,
+  createDatabase,
+  queryDatabase,
+  executeSql,
+  deleteDatabase,
+  createSnapshot,
+  listSnapshots,
+  restoreSnapshot,
+  rollbackOperation,
+  listResources,
   localCloudCommands,
 } from "./commands.js";

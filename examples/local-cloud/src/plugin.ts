@@ -9,6 +9,8 @@ export const meta = localCloudMeta;
 const factory = createLocalCloudFactory();
 
 /** Creates a local-cloud instance from the registry's factory options (`settings.stateDir` required). */
-export function createProvider(options: ProviderFactoryOptions): InfrastructureProvider | Promise<InfrastructureProvider> {
+export function createProvider(
+  options: ProviderFactoryOptions,
+): InfrastructureProvider | Promise<InfrastructureProvider> {
   return factory(options);
 }

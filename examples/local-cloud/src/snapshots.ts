@@ -10,7 +10,9 @@ export const snapshotMetaSchema = z.object({
   createdAt: z.number(),
   reason: z.string(),
   files: z.number().int().nonnegative().optional(),
-  instance: z.object({ replicas: z.number().int().positive(), desired: z.enum(["running", "stopped"]) }).optional(),
+  instance: z
+    .object({ replicas: z.number().int().positive(), desired: z.enum(["running", "stopped"]) })
+    .optional(),
 });
 
 /** A snapshot's metadata. */

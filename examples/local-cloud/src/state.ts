@@ -22,7 +22,8 @@ export function resourceId(kind: Kind, name: string): string {
 export function nameOf(kind: Kind, idOrName: string): string {
   const prefix = `${KINDS[kind]}-`;
   const name = idOrName.startsWith(prefix) ? idOrName.slice(prefix.length) : idOrName;
-  if (!NAME_PATTERN.test(name)) throw new LocalCloudError("NOT_FOUND", `"${idOrName}" is not a ${kind} name or id`, { [kind]: idOrName });
+  if (!NAME_PATTERN.test(name))
+    throw new LocalCloudError("NOT_FOUND", `"${idOrName}" is not a ${kind} name or id`, { [kind]: idOrName });
   return name;
 }
 
@@ -75,7 +76,8 @@ export class StatePaths {
   }
   /** Creates every directory. */
   async ensure(): Promise<void> {
-    for (const dir of [this.buckets, this.compute, this.databases, this.snapshots, this.operations]) await mkdir(dir, { recursive: true });
+    for (const dir of [this.buckets, this.compute, this.databases, this.snapshots, this.operations])
+      await mkdir(dir, { recursive: true });
   }
 }
 
@@ -91,7 +93,12 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new LocalCloudError("IO_FAILED", `cannot read ${path}: ${(error as Error).message}`, { path }, { cause: error });
+    throw new LocalCloudError(
+      "IO_FAILED",
+      `cannot read ${path}: ${(error as Error).message}`,
+      { path },
+      { cause: error },
+    );
   }
   let parsed: unknown;
   try {
@@ -100,7 +107,12 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
     throw new LocalCloudError("IO_FAILED", `${path} is not JSON`, { path }, { cause: error });
   }
   const result = schema.safeParse(parsed);
-  if (!result.success) throw new LocalCloudError("IO_FAILED", `${path} is not a valid record: ${result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, { path });
+  if (!result.success)
+    throw new LocalCloudError(
+      "IO_FAILED",
+      `${path} is not a valid record: ${result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      { path },
+    );
   return result.data;
 }
 
@@ -108,7 +120,10 @@ export async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T
 export async function listNames(dir: string, suffix = ""): Promise<string[]> {
   try {
     const entries = await readdir(dir);
-    return entries.filter((e) => e.endsWith(suffix) && !e.startsWith(".")).map((e) => e.slice(0, e.length - suffix.length)).sort();
+    return entries
+      .filter((e) => e.endsWith(suffix) && !e.startsWith("."))
+      .map((e) => e.slice(0, e.length - suffix.length))
+      .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;

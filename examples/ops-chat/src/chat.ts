@@ -32,7 +32,10 @@ export interface OpsChatReport {
  * scale-down until the on-call engineer activates break-glass, and the audit trail verified.
  * `print` hears each line as it is said.
  */
-export async function runOpsChat(stateDir: string, print: (line: TranscriptLine) => void = () => undefined): Promise<OpsChatReport> {
+export async function runOpsChat(
+  stateDir: string,
+  print: (line: TranscriptLine) => void = () => undefined,
+): Promise<OpsChatReport> {
   const stack: LocalStack = await openLocalStack(stateDir);
   const transcript: TranscriptLine[] = [];
   const responses: ConversationResponse[] = [];
@@ -43,7 +46,12 @@ export async function runOpsChat(stateDir: string, print: (line: TranscriptLine)
   };
   const state = new InfrastructureStateProvider();
   const offState = state.attach(stack.registry.events);
-  const chat = new InfrastructureConversationManager({ catalogue: stack.registry.catalogue, runner: stack.executor.runner, sessions: stack.sessions, state });
+  const chat = new InfrastructureConversationManager({
+    catalogue: stack.registry.catalogue,
+    runner: stack.executor.runner,
+    sessions: stack.sessions,
+    state,
+  });
   let pids: number[] = [];
   try {
     const staging = await stack.sessions.createSession({ userId: "alice", environment: "staging" });
@@ -51,7 +59,11 @@ export async function runOpsChat(stateDir: string, print: (line: TranscriptLine)
     const prod = await stack.sessions.createSession({ userId: "alice", environment: "production" });
     const say = async (user: string, sessionId: string, text: string): Promise<ConversationResponse> => {
       note(user, text);
-      const response = await chat.processMessage(text, { conversationId: `${user}-${sessionId}`, sessionId, userId: user });
+      const response = await chat.processMessage(text, {
+        conversationId: `${user}-${sessionId}`,
+        sessionId,
+        userId: user,
+      });
       responses.push(response);
       note("espada", response.response, response.kind);
       return response;
@@ -77,28 +89,74 @@ export async function runOpsChat(stateDir: string, print: (line: TranscriptLine)
     await say("alice", prod.id, "delete the database billing-database-eu");
     const asked = await say("alice", prod.id, "db-billing-database-eu");
     const approvalId = asked.outcome?.approvalId;
-    const pending = (await stack.sessions.getSession(prod.id))?.pendingOperations.find((p) => p.approvalId === approvalId);
-    if (approvalId === undefined || pending === undefined) throw new Error("expected the delete to wait for approval");
+    const pending = (await stack.sessions.getSession(prod.id))?.pendingOperations.find(
+      (p) => p.approvalId === approvalId,
+    );
+    if (approvalId === undefined || pending === undefined)
+      throw new Error("expected the delete to wait for approval");
     const self = await stack.security.approvals.approve(approvalId, "alice");
-    operator("alice, approval console", `approve ${approvalId} → ${self.ok ? "ok" : `refused: ${self.reason}`}`);
-    const approved = await stack.security.approvals.approve(approvalId, "carol", { comment: "billing moved to the new cluster" });
-    operator("carol, approval console", `approve ${approvalId} → ${approved.ok ? "ok" : `refused: ${approved.reason}`}`);
-    const resumed = await stack.executor.runner.resume(prod.id, pending.id, { approvalId, approvedBy: "carol" });
-    operator("alice, approval console", `resume ${pending.commandId} → ${resumed.status}${resumed.status === "succeeded" ? ` ${JSON.stringify(resumed.result.data)}` : ""}`);
+    operator(
+      "alice, approval console",
+      `approve ${approvalId} → ${self.ok ? "ok" : `refused: ${self.reason}`}`,
+    );
+    const approved = await stack.security.approvals.approve(approvalId, "carol", {
+      comment: "billing moved to the new cluster",
+    });
+    operator(
+      "carol, approval console",
+      `approve ${approvalId} → ${approved.ok ? "ok" : `refused: ${approved.reason}`}`,
+    );
+    const resumed = await stack.executor.runner.resume(prod.id, pending.id, {
+      approvalId,
+      approvedBy: "carol",
+    });
+    operator(
+      "alice, approval console",
+      `resume ${pending.commandId} → ${resumed.status}${resumed.status === "succeeded" ? ` ${JSON.stringify(resumed.result.data)}` : ""}`,
+    );
 
     // 4. A change freeze on production: a scale-down is denied until alice (sre) opens break-glass.
     const now = Date.now();
     const freeze = await stack.security.reloadPolicies(
-      { ...DEMO_POLICIES, blackouts: [{ id: "quarter-end-freeze", environments: ["production"], start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 7_200_000).toISOString(), reason: "quarter-end change freeze" }] },
+      {
+        ...DEMO_POLICIES,
+        blackouts: [
+          {
+            id: "quarter-end-freeze",
+            environments: ["production"],
+            start: new Date(now - 3_600_000).toISOString(),
+            end: new Date(now + 7_200_000).toISOString(),
+            reason: "quarter-end change freeze",
+          },
+        ],
+      },
       "carol",
     );
-    operator("carol, policy console", `production change freeze for the next 2 hours → ${freeze.success ? "applied" : "refused"}`);
+    operator(
+      "carol, policy console",
+      `production change freeze for the next 2 hours → ${freeze.success ? "applied" : "refused"}`,
+    );
     await say("alice", prod.id, "scale checkout-api to 1");
     await say("alice", prod.id, "yes");
-    const bobGlass = await stack.security.breakGlass.activate({ userId: "bob", environment: "production", reasonCode: "incident", justification: "I want to help with the incident" });
+    const bobGlass = await stack.security.breakGlass.activate({
+      userId: "bob",
+      environment: "production",
+      reasonCode: "incident",
+      justification: "I want to help with the incident",
+    });
     operator("bob, break-glass", `activate → ${bobGlass.ok ? "active" : `refused: ${bobGlass.reason}`}`);
-    const glass = await stack.security.breakGlass.activate({ userId: "alice", environment: "production", reasonCode: "incident", justification: "checkout-api is exhausting memory on the shared host", ticket: "INC-4711", durationMs: 900_000 });
-    operator("alice, break-glass", `activate → ${glass.ok ? `active until ${new Date(glass.session.expiresAt).toISOString()} (${glass.session.id})` : `refused: ${glass.reason}`}`);
+    const glass = await stack.security.breakGlass.activate({
+      userId: "alice",
+      environment: "production",
+      reasonCode: "incident",
+      justification: "checkout-api is exhausting memory on the shared host",
+      ticket: "INC-4711",
+      durationMs: 900_000,
+    });
+    operator(
+      "alice, break-glass",
+      `activate → ${glass.ok ? `active until ${new Date(glass.session.expiresAt).toISOString()} (${glass.session.id})` : `refused: ${glass.reason}`}`,
+    );
     await say("alice", prod.id, "scale checkout-api to 1");
     await say("alice", prod.id, "yes");
     if (glass.ok) {
@@ -109,11 +167,25 @@ export async function runOpsChat(stateDir: string, print: (line: TranscriptLine)
     // 5. The audit trail: every decision above is a record in one hash chain.
     const records = (await stack.security.auditLog?.query({})) ?? [];
     const verification = await stack.security.auditLog?.verify();
-    const interesting = new Set(["permission_denied", "access_denied", "operation_approved", "break_glass_activated", "break_glass_deactivated", "policy_changed", "operation_rejected"]);
+    const interesting = new Set([
+      "permission_denied",
+      "access_denied",
+      "operation_approved",
+      "break_glass_activated",
+      "break_glass_deactivated",
+      "policy_changed",
+      "operation_rejected",
+    ]);
     for (const r of records.filter((x) => interesting.has(x.type))) {
-      operator("audit", `#${r.seq} ${r.type} by ${r.actor}${r.commandId === undefined ? "" : ` ${r.commandId}`}${r.environment === undefined ? "" : ` in ${r.environment}`}${r.outcome === undefined ? "" : ` → ${r.outcome}`}`);
+      operator(
+        "audit",
+        `#${r.seq} ${r.type} by ${r.actor}${r.commandId === undefined ? "" : ` ${r.commandId}`}${r.environment === undefined ? "" : ` in ${r.environment}`}${r.outcome === undefined ? "" : ` → ${r.outcome}`}`,
+      );
     }
-    operator("audit", `verify(): ${verification?.ok === true ? `chain intact, ${verification.records} records` : `BROKEN ${JSON.stringify(verification)}`}`);
+    operator(
+      "audit",
+      `verify(): ${verification?.ok === true ? `chain intact, ${verification.records} records` : `BROKEN ${JSON.stringify(verification)}`}`,
+    );
     pids = await stack.livePids();
     return { transcript, responses, auditTypes: records.map((r) => r.type), verification, pids };
   } finally {

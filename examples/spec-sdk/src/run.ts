@@ -17,10 +17,19 @@ await provider.initialize({ method: "api-key", credentials: { apiKey: "example-k
 show("initialize ->", provider.state);
 await provider.start();
 show("start ->", provider.state);
-show("commands", provider.getCommands().map((c) => c.id));
+show(
+  "commands",
+  provider.getCommands().map((c) => c.id),
+);
 show("health", await provider.healthCheck());
-show("create-instance (dry run)", await provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1" }, { dryRun: true }));
-show("create-instance", await provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1", cpu: 4 }));
+show(
+  "create-instance (dry run)",
+  await provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1" }, { dryRun: true }),
+);
+show(
+  "create-instance",
+  await provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1", cpu: 4 }),
+);
 show("create-instance without region", await provider.executeCommand("create-instance", { name: "web-2" }));
 await provider.stop();
 show("stop ->", provider.state);

@@ -4,7 +4,14 @@
 // published: the turbo `bench` task builds first), not the sources through tsx's transform.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import type { CommandDefinition, ExecuteRequest, ExecutionOutcome, InfrastructureCatalogue, InstanceSummary, OperationRunner } from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  ExecuteRequest,
+  ExecutionOutcome,
+  InfrastructureCatalogue,
+  InstanceSummary,
+  OperationRunner,
+} from "@espada/infra-core";
 import { commandDefinitionSchema } from "@espada/infra-core";
 import * as built from "../dist/index.js";
 import { loadCorpus, EVAL_NOW } from "../eval/corpus.js";
@@ -29,18 +36,54 @@ const quantile = (xs: number[], q: number): number => {
 // A catalogue of one instance with commands for every category, and a runner that answers at once.
 const command = (c: Record<string, unknown>): CommandDefinition => commandDefinitionSchema.parse(c);
 const COMMANDS = [
-  command({ id: "create-instance", name: "Create Instance", category: "provision", resourceTypes: ["compute"], parameters: [{ name: "name", type: "string", required: true }, { name: "region", type: "string", default: "us-east-1" }] }),
-  command({ id: "delete-instance", name: "Delete Instance", category: "provision", dangerous: true, parameters: [{ name: "instanceId", type: "string", required: true }] }),
-  command({ id: "scale-service", name: "Scale", category: "manage", parameters: [{ name: "count", type: "number" }] }),
-  command({ id: "restart-service", name: "Restart", category: "manage", parameters: [{ name: "name", type: "string" }] }),
+  command({
+    id: "create-instance",
+    name: "Create Instance",
+    category: "provision",
+    resourceTypes: ["compute"],
+    parameters: [
+      { name: "name", type: "string", required: true },
+      { name: "region", type: "string", default: "us-east-1" },
+    ],
+  }),
+  command({
+    id: "delete-instance",
+    name: "Delete Instance",
+    category: "provision",
+    dangerous: true,
+    parameters: [{ name: "instanceId", type: "string", required: true }],
+  }),
+  command({
+    id: "scale-service",
+    name: "Scale",
+    category: "manage",
+    parameters: [{ name: "count", type: "number" }],
+  }),
+  command({
+    id: "restart-service",
+    name: "Restart",
+    category: "manage",
+    parameters: [{ name: "name", type: "string" }],
+  }),
   command({ id: "list-resources", name: "List", category: "monitor" }),
-  command({ id: "get-logs", name: "Logs", category: "monitor", parameters: [{ name: "name", type: "string" }] }),
+  command({
+    id: "get-logs",
+    name: "Logs",
+    category: "monitor",
+    parameters: [{ name: "name", type: "string" }],
+  }),
   command({ id: "get-metrics", name: "Metrics", category: "monitor" }),
   command({ id: "get-status", name: "Status", category: "monitor" }),
   command({ id: "audit-access", name: "Audit", category: "security" }),
   command({ id: "cost-report", name: "Cost report", category: "cost" }),
 ];
-const INSTANCE: InstanceSummary = { instanceId: "bench-1", providerId: "bench", state: "active", createdAt: 0, health: "healthy" };
+const INSTANCE: InstanceSummary = {
+  instanceId: "bench-1",
+  providerId: "bench",
+  state: "active",
+  createdAt: 0,
+  health: "healthy",
+};
 const catalogue: InfrastructureCatalogue = {
   listProviders: () => [],
   getProvider: () => undefined,
@@ -49,19 +92,59 @@ const catalogue: InfrastructureCatalogue = {
   listCommands: () => COMMANDS,
   getCommand: (_i, c) => COMMANDS.find((x) => x.id === c),
 };
-const DECISION = { outcome: "allowed", risk: { score: 5, level: "minimal", factors: [] }, reasons: [] } as const;
+const DECISION = {
+  outcome: "allowed",
+  risk: { score: 5, level: "minimal", factors: [] },
+  reasons: [],
+} as const;
 const runner: OperationRunner = {
   execute: (r: ExecuteRequest): Promise<ExecutionOutcome> =>
-    Promise.resolve({ status: "succeeded", executionId: "e", commandId: r.commandId, instanceId: r.instanceId, sessionId: undefined, duration: 0, attempts: 1, warnings: [], decision: DECISION, result: { success: true, data: null, duration: 0, logs: [], affectedResources: [], rollbackAvailable: false } }),
+    Promise.resolve({
+      status: "succeeded",
+      executionId: "e",
+      commandId: r.commandId,
+      instanceId: r.instanceId,
+      sessionId: undefined,
+      duration: 0,
+      attempts: 1,
+      warnings: [],
+      decision: DECISION,
+      result: {
+        success: true,
+        data: null,
+        duration: 0,
+        logs: [],
+        affectedResources: [],
+        rollbackAvailable: false,
+      },
+    }),
   resume: () => Promise.reject(new Error("unused")),
   onOutcome: () => () => undefined,
 };
 
-async function managerLatency(): Promise<{ p99: number; p50: number; perSecond: number; wallP99: number; wallPerSecond: number }> {
+async function managerLatency(): Promise<{
+  p99: number;
+  p50: number;
+  perSecond: number;
+  wallP99: number;
+  wallPerSecond: number;
+}> {
   const corpus = loadCorpus();
   const state = new built.InfrastructureStateProvider();
-  for (let i = 0; i < 50; i++) state.upsertResource({ id: `i-${i}`, name: `web-${i}`, type: "compute", environment: "production", updatedAt: 0 });
-  const manager = new built.InfrastructureConversationManager({ catalogue, runner, state, now: () => EVAL_NOW });
+  for (let i = 0; i < 50; i++)
+    state.upsertResource({
+      id: `i-${i}`,
+      name: `web-${i}`,
+      type: "compute",
+      environment: "production",
+      updatedAt: 0,
+    });
+  const manager = new built.InfrastructureConversationManager({
+    catalogue,
+    runner,
+    state,
+    now: () => EVAL_NOW,
+  });
   const texts = corpus.map((c) => c.text);
   let n = 0;
   const one = async (text: string): Promise<void> => {
@@ -90,10 +173,22 @@ async function managerLatency(): Promise<{ p99: number; p50: number; perSecond: 
   const total = process.cpuUsage(startCpu);
   const cpuSeconds = (total.user + total.system) / 1e6;
   const count = rounds * texts.length;
-  return { p99: quantile(cpu, 0.99), p50: quantile(cpu, 0.5), perSecond: count / cpuSeconds, wallP99: quantile(wall, 0.99), wallPerSecond: count / wallSeconds };
+  return {
+    p99: quantile(cpu, 0.99),
+    p50: quantile(cpu, 0.5),
+    perSecond: count / cpuSeconds,
+    wallP99: quantile(wall, 0.99),
+    wallPerSecond: count / wallSeconds,
+  };
 }
 
-async function versusNlpjs(): Promise<{ ratio: number; oursMs: number; nlpMs: number; ours: ReturnType<typeof score>; nlp: ReturnType<typeof score> }> {
+async function versusNlpjs(): Promise<{
+  ratio: number;
+  oursMs: number;
+  nlpMs: number;
+  ours: ReturnType<typeof score>;
+  nlp: ReturnType<typeof score>;
+}> {
   const corpus = loadCorpus();
   const train = corpus.filter((c) => c.split === "train");
   const heldout = corpus.filter((c) => c.split === "heldout");
@@ -123,7 +218,13 @@ async function versusNlpjs(): Promise<{ ratio: number; oursMs: number; nlpMs: nu
   }
   const oursMs = quantile(oursTimes, 0.5);
   const nlpMs = quantile(nlpTimes, 0.5);
-  return { ratio: oursMs / nlpMs, oursMs, nlpMs, ours: score(heldout, oursPred), nlp: score(heldout, nlpPred) };
+  return {
+    ratio: oursMs / nlpMs,
+    oursMs,
+    nlpMs,
+    ours: score(heldout, oursPred),
+    nlp: score(heldout, nlpPred),
+  };
 }
 
 const latency = await managerLatency();
@@ -131,10 +232,25 @@ const vs = await versusNlpjs();
 console.error(
   JSON.stringify(
     {
-      manager: { cpu: { p50Ms: latency.p50, p99Ms: latency.p99, messagesPerSecond: Math.round(latency.perSecond) }, wall: { p99Ms: latency.wallP99, messagesPerSecond: Math.round(latency.wallPerSecond) }, loadAverage: (await import("node:os")).loadavg()[0] },
+      manager: {
+        cpu: { p50Ms: latency.p50, p99Ms: latency.p99, messagesPerSecond: Math.round(latency.perSecond) },
+        wall: { p99Ms: latency.wallP99, messagesPerSecond: Math.round(latency.wallPerSecond) },
+        loadAverage: (await import("node:os")).loadavg()[0],
+      },
       heldout: {
-        ours: { accuracy: vs.ours.accuracy, macroF1: vs.ours.macroF1, oosRecall: vs.ours.oosRecall, paramF1: vs.ours.paramF1, medianMs: vs.oursMs },
-        nlpjs: { accuracy: vs.nlp.accuracy, macroF1: vs.nlp.macroF1, oosRecall: vs.nlp.oosRecall, medianMs: vs.nlpMs },
+        ours: {
+          accuracy: vs.ours.accuracy,
+          macroF1: vs.ours.macroF1,
+          oosRecall: vs.ours.oosRecall,
+          paramF1: vs.ours.paramF1,
+          medianMs: vs.oursMs,
+        },
+        nlpjs: {
+          accuracy: vs.nlp.accuracy,
+          macroF1: vs.nlp.macroF1,
+          oosRecall: vs.nlp.oosRecall,
+          medianMs: vs.nlpMs,
+        },
       },
     },
     null,
@@ -142,11 +258,41 @@ console.error(
   ),
 );
 const results: BenchResult[] = [
-  { name: "conversation.message.p99_ms", value: Number(latency.p99.toFixed(4)), unit: "ms", better: "lower", target: 0.15 },
-  { name: "conversation.messages_per_s", value: Math.round(latency.perSecond), unit: "messages/s", better: "higher", target: 15_000 },
-  { name: "conversation.vs_nlpjs.time_ratio", value: Number(vs.ratio.toFixed(4)), unit: "ratio", better: "lower", target: 1 },
-  { name: "conversation.heldout.accuracy", value: vs.ours.accuracy, unit: "ratio", better: "higher", target: 0.95 },
-  { name: "conversation.heldout.oos_recall", value: vs.ours.oosRecall, unit: "ratio", better: "higher", target: 0.85 },
+  {
+    name: "conversation.message.p99_ms",
+    value: Number(latency.p99.toFixed(4)),
+    unit: "ms",
+    better: "lower",
+    target: 0.15,
+  },
+  {
+    name: "conversation.messages_per_s",
+    value: Math.round(latency.perSecond),
+    unit: "messages/s",
+    better: "higher",
+    target: 15_000,
+  },
+  {
+    name: "conversation.vs_nlpjs.time_ratio",
+    value: Number(vs.ratio.toFixed(4)),
+    unit: "ratio",
+    better: "lower",
+    target: 1,
+  },
+  {
+    name: "conversation.heldout.accuracy",
+    value: vs.ours.accuracy,
+    unit: "ratio",
+    better: "higher",
+    target: 0.95,
+  },
+  {
+    name: "conversation.heldout.oos_recall",
+    value: vs.ours.oosRecall,
+    unit: "ratio",
+    better: "higher",
+    target: 0.85,
+  },
 ];
 mkdirSync(new URL("../.bench/", import.meta.url), { recursive: true });
 writeFileSync(new URL("../.bench/results.json", import.meta.url), JSON.stringify(results, null, 2) + "\n");

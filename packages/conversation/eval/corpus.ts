@@ -20,7 +20,16 @@ export interface LabelledUtterance {
 /** The evaluation clock: 2026-03-10T15:00:00Z (a Tuesday). */
 export const EVAL_NOW = Date.UTC(2026, 2, 10, 15, 0, 0);
 
-const NUMERIC = new Set(["count", "countDelta", "cpu", "memoryMiB", "diskGiB", "sizeGiB", "durationMs", "periodMs"]);
+const NUMERIC = new Set([
+  "count",
+  "countDelta",
+  "cpu",
+  "memoryMiB",
+  "diskGiB",
+  "sizeGiB",
+  "durationMs",
+  "periodMs",
+]);
 
 /** Parses corpus.tsv; throws naming the line on a malformed one. */
 export function loadCorpus(file = new URL("./data/corpus.tsv", import.meta.url)): LabelledUtterance[] {
@@ -32,7 +41,7 @@ export function loadCorpus(file = new URL("./data/corpus.tsv", import.meta.url))
     const parts = raw.split("\t");
     if (parts.length !== 4) throw new Error(`corpus.tsv:${index + 1}: expected 4 tab-separated columns`);
     const [label = "", paramText = "", confirm = "", text = ""] = parts;
-    const group = label.includes("/") ? label.split("/")[0] ?? label : label;
+    const group = label.includes("/") ? (label.split("/")[0] ?? label) : label;
     const n = seen.get(group) ?? 0;
     seen.set(group, n + 1);
     const params: Record<string, string | number | string[]> = {};

@@ -77,10 +77,20 @@ export function score(items: readonly LabelledUtterance[], predictions: readonly
   const inc = (m: Map<string, number>, k: string): void => {
     m.set(k, (m.get(k) ?? 0) + 1);
   };
-  let oosGold = 0, oosHit = 0, oosPred = 0;
-  let clar = 0, ambGold = 0, ambHit = 0, clearGold = 0, clearClar = 0;
-  let pTp = 0, pFp = 0, pFn = 0, paramsScored = false;
-  let confN = 0, confOk = 0;
+  let oosGold = 0,
+    oosHit = 0,
+    oosPred = 0;
+  let clar = 0,
+    ambGold = 0,
+    ambHit = 0,
+    clearGold = 0,
+    clearClar = 0;
+  let pTp = 0,
+    pFp = 0,
+    pFn = 0,
+    paramsScored = false;
+  let confN = 0,
+    confOk = 0;
   const errors: { line: number; text: string; gold: string; predicted: string }[] = [];
   const paramErrors: { line: number; text: string; missing: string[]; extra: string[] }[] = [];
   items.forEach((item, i) => {
@@ -123,7 +133,8 @@ export function score(items: readonly LabelledUtterance[], predictions: readonly
       pTp += gold.size - missing.length;
       pFn += missing.length;
       pFp += extra.length;
-      if (missing.length > 0 || extra.length > 0) paramErrors.push({ line: item.line, text: item.text, missing, extra });
+      if (missing.length > 0 || extra.length > 0)
+        paramErrors.push({ line: item.line, text: item.text, missing, extra });
     }
     if (p.confirm !== undefined && !item.outOfScope && !item.ambiguous) {
       confN++;

@@ -6,7 +6,10 @@ import { EVAL_NOW } from "./corpus.js";
 import type { Prediction } from "./evaluate.js";
 
 /** The parts of the package a predictor uses: the sources (default) or the built `dist` (the bench). */
-export type OursLibrary = Pick<typeof source, "InfrastructureIntentClassifier" | "InfrastructureParameterExtractor" | "isMutatingOperation">;
+export type OursLibrary = Pick<
+  typeof source,
+  "InfrastructureIntentClassifier" | "InfrastructureParameterExtractor" | "isMutatingOperation"
+>;
 
 /** Our offline pipeline: classifier, then extractor with the classified operation. */
 export function createOursPredictor(lib: OursLibrary = source): (text: string) => Prediction {
@@ -15,7 +18,15 @@ export function createOursPredictor(lib: OursLibrary = source): (text: string) =
   const extractor = new lib.InfrastructureParameterExtractor({ now: () => EVAL_NOW, timeZone: "UTC" });
   return (text) => {
     const intent = classifier.classify(text);
-    if (intent.outOfScope) return { category: null, operation: null, outOfScope: true, needsClarification: false, params: {}, confirm: false };
+    if (intent.outOfScope)
+      return {
+        category: null,
+        operation: null,
+        outOfScope: true,
+        needsClarification: false,
+        params: {},
+        confirm: false,
+      };
     const params = extractor.extract(text, { operation: intent.operation }).values;
     const clear = !intent.needsClarification && intent.operation !== null;
     return {
@@ -36,16 +47,26 @@ interface NlpManagerLike {
 }
 
 /** nlp.js (`node-nlp`) trained on the training split: `None` for out of scope, `ambiguous` as its own intent. */
-export async function createNlpjsPredictor(train: readonly LabelledUtterance[]): Promise<(text: string) => Promise<Prediction>> {
+export async function createNlpjsPredictor(
+  train: readonly LabelledUtterance[],
+): Promise<(text: string) => Promise<Prediction>> {
   const require = createRequire(import.meta.url);
   const { NlpManager } = require("node-nlp") as { NlpManager: new (options: object) => NlpManagerLike };
-  const manager = new NlpManager({ languages: ["en"], forceNER: false, nlu: { log: false }, autoSave: false, autoLoad: false });
+  const manager = new NlpManager({
+    languages: ["en"],
+    forceNER: false,
+    nlu: { log: false },
+    autoSave: false,
+    autoLoad: false,
+  });
   for (const item of train) manager.addDocument("en", item.text, item.outOfScope ? "None" : item.label);
   await manager.train();
   return async (text) => {
     const { intent } = await manager.process("en", text);
-    if (intent === "None" || intent === undefined) return { category: null, operation: null, outOfScope: true, needsClarification: false };
-    if (intent === "ambiguous") return { category: null, operation: null, outOfScope: false, needsClarification: true };
+    if (intent === "None" || intent === undefined)
+      return { category: null, operation: null, outOfScope: true, needsClarification: false };
+    if (intent === "ambiguous")
+      return { category: null, operation: null, outOfScope: false, needsClarification: true };
     const [category = null, operation = null] = intent.split("/");
     return { category, operation, outOfScope: false, needsClarification: false };
   };

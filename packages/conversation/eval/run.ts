@@ -25,7 +25,9 @@ function summary(s: Scores): Omit<Scores, "errors" | "paramErrors"> {
 
 const ours = createOursPredictor();
 const splits = splitArg === "all" ? { train, heldout } : splitArg === "train" ? { train } : { heldout };
-const report: Record<string, unknown> = { corpus: { total: corpus.length, train: train.length, heldout: heldout.length } };
+const report: Record<string, unknown> = {
+  corpus: { total: corpus.length, train: train.length, heldout: heldout.length },
+};
 for (const [name, items] of Object.entries(splits)) {
   // Warm up, then time each message (median of 5 passes).
   for (const item of items) ours(item.text);
@@ -41,7 +43,10 @@ for (const [name, items] of Object.entries(splits)) {
   }
   const s = score(items, predictions);
   report[name] = { ours: { ...summary(s), medianMsPerMessage: Number(median(times).toFixed(4)) } };
-  if ((name === "train" && args.has("--show-train-errors")) || (name === "heldout" && args.has("--show-heldout-errors"))) {
+  if (
+    (name === "train" && args.has("--show-train-errors")) ||
+    (name === "heldout" && args.has("--show-heldout-errors"))
+  ) {
     (report[name] as Record<string, unknown>)["errors"] = s.errors;
     (report[name] as Record<string, unknown>)["paramErrors"] = s.paramErrors;
   }

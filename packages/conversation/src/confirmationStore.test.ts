@@ -2,17 +2,47 @@
 // most once, and a failing, hanging or corrupt store never loses a conversation or runs anything
 // unconfirmed.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CommandDefinition, ExecuteRequest, ExecutionOutcome, InfrastructureCatalogue, InstanceSummary, OperationRunner, StateStore } from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  ExecuteRequest,
+  ExecutionOutcome,
+  InfrastructureCatalogue,
+  InstanceSummary,
+  OperationRunner,
+  StateStore,
+} from "@espada/infra-core";
 import { commandDefinitionSchema } from "@espada/infra-core";
 import { StateStoreModel } from "@espada/infra-core/testing";
 import { InfrastructureConversationManager, InfrastructureStateProvider } from "./index.js";
 
 const command = (c: Record<string, unknown>): CommandDefinition => commandDefinitionSchema.parse(c);
 const COMMANDS: CommandDefinition[] = [
-  command({ id: "create-instance", name: "Create Instance", category: "provision", resourceTypes: ["compute"], parameters: [{ name: "name", type: "string", required: true }, { name: "region", type: "string", required: true }] }),
-  command({ id: "delete-instance", name: "Delete Instance", category: "manage", dangerous: true, resourceTypes: ["compute"], parameters: [{ name: "instanceId", type: "string", required: true }] }),
+  command({
+    id: "create-instance",
+    name: "Create Instance",
+    category: "provision",
+    resourceTypes: ["compute"],
+    parameters: [
+      { name: "name", type: "string", required: true },
+      { name: "region", type: "string", required: true },
+    ],
+  }),
+  command({
+    id: "delete-instance",
+    name: "Delete Instance",
+    category: "manage",
+    dangerous: true,
+    resourceTypes: ["compute"],
+    parameters: [{ name: "instanceId", type: "string", required: true }],
+  }),
 ];
-const INSTANCE: InstanceSummary = { instanceId: "cloud-1", providerId: "my-cloud", state: "active", createdAt: 0, health: "healthy" };
+const INSTANCE: InstanceSummary = {
+  instanceId: "cloud-1",
+  providerId: "my-cloud",
+  state: "active",
+  createdAt: 0,
+  health: "healthy",
+};
 const catalogue: InfrastructureCatalogue = {
   listProviders: () => [],
   getProvider: () => undefined,
@@ -36,7 +66,14 @@ class FakeRunner implements OperationRunner {
       attempts: 1,
       warnings: [],
       decision: { outcome: "allowed", risk: { score: 10, level: "minimal", factors: [] }, reasons: [] },
-      result: { success: true, data: null, duration: 1, logs: [], affectedResources: [], rollbackAvailable: false },
+      result: {
+        success: true,
+        data: null,
+        duration: 1,
+        logs: [],
+        affectedResources: [],
+        rollbackAvailable: false,
+      },
     });
   }
   resume(): Promise<ExecutionOutcome> {
@@ -55,7 +92,13 @@ const CREATE = "create an instance named web-9 in eu-west-1";
 function boot(store: StateStore, now: () => number, errors: string[] = []) {
   const runner = new FakeRunner();
   const state = new InfrastructureStateProvider();
-  state.upsertResource({ id: "i-1", name: "web-1", type: "compute", environment: "production", updatedAt: 0 });
+  state.upsertResource({
+    id: "i-1",
+    name: "web-1",
+    type: "compute",
+    environment: "production",
+    updatedAt: 0,
+  });
   const manager = new InfrastructureConversationManager({
     catalogue,
     runner,
@@ -85,7 +128,13 @@ describe("pending confirmations in a StateStore", () => {
     const second = boot(store, () => now); // the first process is gone
     const done = await second.manager.processMessage("yes", ctx);
     expect(done.kind).toBe("executed");
-    expect(second.runner.calls).toEqual([expect.objectContaining({ commandId: "create-instance", confirmed: true, params: { name: "web-9", region: "eu-west-1" } })]);
+    expect(second.runner.calls).toEqual([
+      expect.objectContaining({
+        commandId: "create-instance",
+        confirmed: true,
+        params: { name: "web-9", region: "eu-west-1" },
+      }),
+    ]);
     expect(await store.list(PREFIX)).toEqual([]);
 
     const third = boot(store, () => now);
@@ -98,15 +147,25 @@ describe("pending confirmations in a StateStore", () => {
     const now = 5_000;
     const store = new StateStoreModel(() => now);
     const first = boot(store, () => now);
-    const ask = await first.manager.processMessage("delete web-1", { conversationId: "c1", environment: "production" });
+    const ask = await first.manager.processMessage("delete web-1", {
+      conversationId: "c1",
+      environment: "production",
+    });
     expect(ask.confirmation).toMatchObject({ level: "typed", expectedText: "web-1" });
     const second = boot(store, () => now);
     await second.manager.processMessage("web-1", { conversationId: "other", environment: "production" });
     expect(second.runner.calls.filter((c) => c.confirmed === true)).toEqual([]);
-    expect((await second.manager.processMessage("yes", { conversationId: "c1", environment: "production" })).kind).toBe("confirmation");
-    const done = await second.manager.processMessage("web-1", { conversationId: "c1", environment: "production" });
+    expect(
+      (await second.manager.processMessage("yes", { conversationId: "c1", environment: "production" })).kind,
+    ).toBe("confirmation");
+    const done = await second.manager.processMessage("web-1", {
+      conversationId: "c1",
+      environment: "production",
+    });
     expect(done.kind).toBe("executed");
-    expect(second.runner.calls.filter((c) => c.confirmed === true)).toEqual([expect.objectContaining({ commandId: "delete-instance", params: { instanceId: "i-1" } })]);
+    expect(second.runner.calls.filter((c) => c.confirmed === true)).toEqual([
+      expect.objectContaining({ commandId: "delete-instance", params: { instanceId: "i-1" } }),
+    ]);
   });
 
   it("expire: after the TTL a restarted process finds nothing to confirm and runs nothing", async () => {
@@ -124,7 +183,9 @@ describe("pending confirmations in a StateStore", () => {
   it("a failing write is reported; the confirmation still works in this process but is not durable", async () => {
     const now = 0;
     const model = new StateStoreModel(() => now);
-    const failing: StateStore = Object.assign(Object.create(model) as StateStore, { put: () => Promise.reject(new Error("disk full")) });
+    const failing: StateStore = Object.assign(Object.create(model) as StateStore, {
+      put: () => Promise.reject(new Error("disk full")),
+    });
     const errors: string[] = [];
     const one = boot(failing, () => now, errors);
     expect((await one.manager.processMessage(CREATE, ctx)).kind).toBe("confirmation");
@@ -141,7 +202,9 @@ describe("pending confirmations in a StateStore", () => {
     const model = new StateStoreModel(() => now);
     const one = boot(model, () => now);
     await one.manager.processMessage(CREATE, ctx);
-    const noDelete: StateStore = Object.assign(Object.create(model) as StateStore, { delete: () => Promise.reject(new Error("EIO")) });
+    const noDelete: StateStore = Object.assign(Object.create(model) as StateStore, {
+      delete: () => Promise.reject(new Error("EIO")),
+    });
     const two = boot(noDelete, () => now);
     const answer = await two.manager.processMessage("yes", ctx);
     expect(answer.kind).toBe("failed");
@@ -153,7 +216,9 @@ describe("pending confirmations in a StateStore", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const now = 0;
     const model = new StateStoreModel(() => now);
-    const hanging: StateStore = Object.assign(Object.create(model) as StateStore, { put: () => new Promise<never>(() => undefined) });
+    const hanging: StateStore = Object.assign(Object.create(model) as StateStore, {
+      put: () => new Promise<never>(() => undefined),
+    });
     const one = boot(hanging, () => now);
     const reply = one.manager.processMessage(CREATE, ctx);
     await vi.advanceTimersByTimeAsync(2_000);
@@ -184,7 +249,9 @@ describe("pending confirmations in a StateStore", () => {
   it("a store that cannot be listed is reported and the conversation goes on", async () => {
     const now = 0;
     const model = new StateStoreModel(() => now);
-    const broken: StateStore = Object.assign(Object.create(model) as StateStore, { list: () => Promise.reject(new Error("EACCES")) });
+    const broken: StateStore = Object.assign(Object.create(model) as StateStore, {
+      list: () => Promise.reject(new Error("EACCES")),
+    });
     const errors: string[] = [];
     const one = boot(broken, () => now, errors);
     expect((await one.manager.processMessage(CREATE, ctx)).kind).toBe("confirmation");

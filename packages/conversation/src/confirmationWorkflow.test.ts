@@ -3,7 +3,19 @@ import fc from "fast-check";
 import type { RiskAssessment } from "@espada/infra-core";
 import { InfrastructureConfirmationWorkflow, OPERATION_NAMES, isMutatingOperation } from "./index.js";
 
-const risk = (score: number, level: RiskAssessment["level"]): RiskAssessment => ({ score, level, factors: [{ name: "environment", weight: 0.25, value: 100, contribution: 25, description: "production environment (2×)" }] });
+const risk = (score: number, level: RiskAssessment["level"]): RiskAssessment => ({
+  score,
+  level,
+  factors: [
+    {
+      name: "environment",
+      weight: 0.25,
+      value: 100,
+      contribution: 25,
+      description: "production environment (2×)",
+    },
+  ],
+});
 
 describe("InfrastructureConfirmationWorkflow", () => {
   it("asks for every change by default, never for reads", () => {
@@ -16,14 +28,33 @@ describe("InfrastructureConfirmationWorkflow", () => {
 
   it("with the risky policy, lets a low-risk change in development through", () => {
     const w = new InfrastructureConfirmationWorkflow({ policy: "risky" });
-    expect(w.decide({ operation: "restart", environment: "development", targets: [{ id: "x" }], risk: risk(10, "minimal"), confidence: 0.9 }).required).toBe(false);
-    expect(w.decide({ operation: "restart", environment: "production", targets: [{ id: "x" }], confidence: 0.9 }).required).toBe(true);
-    expect(w.decide({ operation: "restart", environment: "development", targets: [{ id: "x" }], confidence: 0.3 }).required).toBe(true);
+    expect(
+      w.decide({
+        operation: "restart",
+        environment: "development",
+        targets: [{ id: "x" }],
+        risk: risk(10, "minimal"),
+        confidence: 0.9,
+      }).required,
+    ).toBe(false);
+    expect(
+      w.decide({ operation: "restart", environment: "production", targets: [{ id: "x" }], confidence: 0.9 })
+        .required,
+    ).toBe(true);
+    expect(
+      w.decide({ operation: "restart", environment: "development", targets: [{ id: "x" }], confidence: 0.3 })
+        .required,
+    ).toBe(true);
   });
 
   it("makes the operator type the name for destructive high/critical risk", () => {
     const w = new InfrastructureConfirmationWorkflow();
-    const input = { operation: "delete" as const, environment: "production", targets: [{ id: "db-9", name: "orders-db", type: "database" }], risk: risk(92, "critical") };
+    const input = {
+      operation: "delete" as const,
+      environment: "production",
+      targets: [{ id: "db-9", name: "orders-db", type: "database" }],
+      risk: risk(92, "critical"),
+    };
     const d = w.decide(input);
     expect(d).toMatchObject({ required: true, level: "typed", expectedText: "orders-db" });
     const impact = w.impact(input);
@@ -31,7 +62,10 @@ describe("InfrastructureConfirmationWorkflow", () => {
     expect(impact.text).toContain("risk 92/100 (critical)");
     const pending = w.request(input, d, { run: 1 });
     expect(w.respond(pending.id, "yes")).toMatchObject({ status: "mismatch" });
-    expect(w.respond(pending.id, "  Orders-DB ")).toMatchObject({ status: "confirmed", confirmation: { payload: { run: 1 } } });
+    expect(w.respond(pending.id, "  Orders-DB ")).toMatchObject({
+      status: "confirmed",
+      confirmation: { payload: { run: 1 } },
+    });
     expect(w.respond(pending.id, "orders-db")).toEqual({ status: "not-found" });
     expect(w.decide({ ...input, risk: risk(30, "low") }).level).toBe("simple");
   });
@@ -52,13 +86,25 @@ describe("InfrastructureConfirmationWorkflow", () => {
 
   it("consumes a confirmation exactly once, whatever the answers", () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom("yes", "no", "maybe", "orders-db", "cancel", "ok"), { minLength: 1, maxLength: 8 }), (answers) => {
-        const w = new InfrastructureConfirmationWorkflow();
-        const input = { operation: "delete" as const, environment: "production", targets: [{ id: "db-9", name: "orders-db" }] };
-        const p = w.request(input, w.decide(input), null);
-        const finals = answers.map((a) => w.respond(p.id, a).status).filter((s) => s === "confirmed" || s === "rejected");
-        expect(finals.length).toBeLessThanOrEqual(1);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom("yes", "no", "maybe", "orders-db", "cancel", "ok"), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (answers) => {
+          const w = new InfrastructureConfirmationWorkflow();
+          const input = {
+            operation: "delete" as const,
+            environment: "production",
+            targets: [{ id: "db-9", name: "orders-db" }],
+          };
+          const p = w.request(input, w.decide(input), null);
+          const finals = answers
+            .map((a) => w.respond(p.id, a).status)
+            .filter((s) => s === "confirmed" || s === "rejected");
+          expect(finals.length).toBeLessThanOrEqual(1);
+        },
+      ),
     );
   });
 });

@@ -135,9 +135,48 @@ const DURATIONS: Readonly<Partial<Record<Operation, readonly [number, number]>>>
   "revoke-access": [1_000, 60_000],
   "rotate-secret": [5_000, 300_000],
 };
-const RISK_ORDER: Readonly<Record<RiskLevel, number>> = { minimal: 0, low: 1, medium: 2, high: 3, critical: 4 };
-const YES = new Set(["yes", "y", "yep", "yeah", "yup", "confirm", "confirmed", "ok", "okay", "go", "go ahead", "do it", "proceed", "sure", "approve", "yes please", "yes, do it", "run it"]);
-const NO = new Set(["no", "n", "nope", "cancel", "stop", "abort", "don't", "dont", "reject", "never mind", "nevermind", "cancel that", "no thanks"]);
+const RISK_ORDER: Readonly<Record<RiskLevel, number>> = {
+  minimal: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
+const YES = new Set([
+  "yes",
+  "y",
+  "yep",
+  "yeah",
+  "yup",
+  "confirm",
+  "confirmed",
+  "ok",
+  "okay",
+  "go",
+  "go ahead",
+  "do it",
+  "proceed",
+  "sure",
+  "approve",
+  "yes please",
+  "yes, do it",
+  "run it",
+]);
+const NO = new Set([
+  "no",
+  "n",
+  "nope",
+  "cancel",
+  "stop",
+  "abort",
+  "don't",
+  "dont",
+  "reject",
+  "never mind",
+  "nevermind",
+  "cancel that",
+  "no thanks",
+]);
 
 function duration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
@@ -151,7 +190,11 @@ function label(t: ConfirmationTarget): string {
 
 /** Normalises an answer: lower case, trimmed, trailing punctuation dropped. */
 export function normalizeAnswer(answer: string): string {
-  return answer.trim().toLowerCase().replace(/[.!?]+$/, "").replace(/\s+/g, " ");
+  return answer
+    .trim()
+    .toLowerCase()
+    .replace(/[.!?]+$/, "")
+    .replace(/\s+/g, " ");
 }
 
 /** True when the answer says yes. */
@@ -176,7 +219,11 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
   private readonly store: StateStore | undefined;
   private readonly keyPrefix: string;
   private readonly decodePayload: (value: JsonValue) => T | undefined;
-  private readonly onStoreError: (error: Error, operation: "write" | "delete" | "restore", id?: string) => void;
+  private readonly onStoreError: (
+    error: Error,
+    operation: "write" | "delete" | "restore",
+    id?: string,
+  ) => void;
   /** Store writes in flight, by confirmation id (resolve true once durable, false when the write failed). */
   private readonly writes = new Map<string, Promise<boolean>>();
   private readonly now: () => number;
@@ -197,25 +244,33 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     this.decodePayload = options.decodePayload ?? ((value) => value as T);
     this.onStoreError = options.onStoreError ?? (() => undefined);
     if (!Number.isInteger(this.ttlMs) || this.ttlMs <= 0 || this.ttlMs > MAX_TIMER_MS) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `ttlMs must be a positive integer of at most ${MAX_TIMER_MS}`, { field: "ttlMs" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `ttlMs must be a positive integer of at most ${MAX_TIMER_MS}`,
+        { field: "ttlMs" },
+      );
     }
   }
 
   /** Decides whether and how the operation must be confirmed. */
   decide(input: ConfirmationInput): ConfirmationDecision {
     const reasons: string[] = [];
-    if (!isMutating(input.operation)) return { required: false, level: "none", reasons: ["read-only operation"] };
+    if (!isMutating(input.operation))
+      return { required: false, level: "none", reasons: ["read-only operation"] };
     const destructive = isDestructive(input.operation);
     const production = input.environment === "production";
     const risk = input.risk?.level;
     const riskRank = risk === undefined ? undefined : RISK_ORDER[risk];
     if (destructive) reasons.push(`${input.operation} can lose data or state`);
     if (production) reasons.push("it runs in production");
-    if (riskRank !== undefined && riskRank >= RISK_ORDER.medium) reasons.push(`risk is ${risk} (${input.risk?.score ?? "?"}/100)`);
-    if (input.confidence !== undefined && input.confidence < this.minConfidence) reasons.push(`I am not sure I understood (confidence ${input.confidence.toFixed(2)})`);
+    if (riskRank !== undefined && riskRank >= RISK_ORDER.medium)
+      reasons.push(`risk is ${risk} (${input.risk?.score ?? "?"}/100)`);
+    if (input.confidence !== undefined && input.confidence < this.minConfidence)
+      reasons.push(`I am not sure I understood (confidence ${input.confidence.toFixed(2)})`);
     if (input.targets.length > 1) reasons.push(`it touches ${input.targets.length} resources`);
     if (this.policy === "mutating" && reasons.length === 0) reasons.push("it changes infrastructure");
-    if (reasons.length === 0) return { required: false, level: "none", reasons: ["low-risk change outside production"] };
+    if (reasons.length === 0)
+      return { required: false, level: "none", reasons: ["low-risk change outside production"] };
     const typed = destructive && (riskRank !== undefined ? riskRank >= RISK_ORDER.high : production);
     if (typed) {
       const first = input.targets[0];
@@ -229,14 +284,25 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
   impact(input: ConfirmationInput): ImpactSummary {
     const targets = input.targets.map(label);
     const op = input.operation;
-    const creates = op === "create" || op === "deploy" || op === "backup" ? (targets.length > 0 ? targets : [typeof input.params?.["name"] === "string" ? input.params["name"] : "a new resource"]) : [];
+    const creates =
+      op === "create" || op === "deploy" || op === "backup"
+        ? targets.length > 0
+          ? targets
+          : [typeof input.params?.["name"] === "string" ? input.params["name"] : "a new resource"]
+        : [];
     const deletes = op === "delete" ? targets : [];
     const modifies = creates.length === 0 && deletes.length === 0 && isMutating(op) ? targets : [];
-    const reversible = input.rollbackAvailable ?? !(isDestructive(op));
+    const reversible = input.rollbackAvailable ?? !isDestructive(op);
     const [minMs, maxMs] = DURATIONS[op] ?? [1_000, 60_000];
     const scaledMax = maxMs * Math.max(1, Math.min(10, input.targets.length));
-    const estimatedDuration = { minMs, maxMs: scaledMax, text: `about ${duration(minMs)} to ${duration(scaledMax)}` };
-    const lines = [`${op}${input.command === undefined ? "" : ` (${input.command})`} in ${input.environment}`];
+    const estimatedDuration = {
+      minMs,
+      maxMs: scaledMax,
+      text: `about ${duration(minMs)} to ${duration(scaledMax)}`,
+    };
+    const lines = [
+      `${op}${input.command === undefined ? "" : ` (${input.command})`} in ${input.environment}`,
+    ];
     if (creates.length > 0) lines.push(`creates: ${creates.join(", ")}`);
     if (modifies.length > 0) lines.push(`modifies: ${modifies.join(", ")}`);
     if (deletes.length > 0) lines.push(`deletes: ${deletes.join(", ")}`);
@@ -244,8 +310,14 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     lines.push(`takes ${estimatedDuration.text}`);
     let risk: ImpactSummary["risk"];
     if (input.risk !== undefined) {
-      risk = { score: input.risk.score, level: input.risk.level, factors: input.risk.factors.map((f) => f.description) };
-      lines.push(`risk ${input.risk.score}/100 (${input.risk.level})${risk.factors.length > 0 ? `: ${risk.factors.join("; ")}` : ""}`);
+      risk = {
+        score: input.risk.score,
+        level: input.risk.level,
+        factors: input.risk.factors.map((f) => f.description),
+      };
+      lines.push(
+        `risk ${input.risk.score}/100 (${input.risk.level})${risk.factors.length > 0 ? `: ${risk.factors.join("; ")}` : ""}`,
+      );
     }
     return {
       action: lines[0] ?? op,
@@ -265,7 +337,10 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
    * when confirmed). Throws `INVALID_ARGUMENT` for a decision that requires none.
    */
   request(input: ConfirmationInput, decision: ConfirmationDecision, payload: T): PendingConfirmation<T> {
-    if (!decision.required || decision.level === "none") throw new InfrastructureError("INVALID_ARGUMENT", "this operation needs no confirmation", { field: "decision" });
+    if (!decision.required || decision.level === "none")
+      throw new InfrastructureError("INVALID_ARGUMENT", "this operation needs no confirmation", {
+        field: "decision",
+      });
     this.sweep();
     const createdAt = this.now();
     const summary = this.impact(input);
@@ -297,7 +372,15 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
       if (!isJsonValue(candidate)) throw new Error("not JSON");
       record = candidate;
     } catch (error) {
-      this.onStoreError(new InfrastructureError("INVALID_ARGUMENT", `confirmation ${id} cannot be stored: its payload is not JSON`, { cause: error, field: "payload" }), "write", id);
+      this.onStoreError(
+        new InfrastructureError(
+          "INVALID_ARGUMENT",
+          `confirmation ${id} cannot be stored: its payload is not JSON`,
+          { cause: error, field: "payload" },
+        ),
+        "write",
+        id,
+      );
       this.writes.set(id, Promise.resolve(false));
       return;
     }
@@ -356,14 +439,27 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     const restored: PendingConfirmation<T>[] = [];
     for (const record of records) {
       const parsed = storedConfirmationSchema.safeParse(record.value);
-      const payload = parsed.success && isJsonValue(parsed.data.payload) ? this.decodePayload(parsed.data.payload) : undefined;
+      const payload =
+        parsed.success && isJsonValue(parsed.data.payload)
+          ? this.decodePayload(parsed.data.payload)
+          : undefined;
       if (!parsed.success || payload === undefined || this.keyPrefix + parsed.data.id !== record.key) {
-        this.onStoreError(new InfrastructureError("INVALID_ARGUMENT", `stored confirmation ${record.key} is unreadable; skipped`, { field: "payload" }), "restore", record.key.slice(this.keyPrefix.length));
+        this.onStoreError(
+          new InfrastructureError(
+            "INVALID_ARGUMENT",
+            `stored confirmation ${record.key} is unreadable; skipped`,
+            { field: "payload" },
+          ),
+          "restore",
+          record.key.slice(this.keyPrefix.length),
+        );
         continue;
       }
       const data = parsed.data;
       if (now >= data.expiresAt) {
-        store.delete(record.key).catch((error: unknown) => this.onStoreError(toError(error), "delete", data.id));
+        store
+          .delete(record.key)
+          .catch((error: unknown) => this.onStoreError(toError(error), "delete", data.id));
         continue;
       }
       if (this.pending.has(data.id)) continue;
@@ -383,7 +479,8 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
     // Kept in expiry order before any newer one (see sweep).
     const newer = [...this.pending.values()];
     this.pending.clear();
-    for (const c of [...restored, ...newer].sort((a, b) => a.expiresAt - b.expiresAt)) this.pending.set(c.id, c);
+    for (const c of [...restored, ...newer].sort((a, b) => a.expiresAt - b.expiresAt))
+      this.pending.set(c.id, c);
     return restored;
   }
 
@@ -409,7 +506,11 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
         this.pending.delete(id);
         return { status: "confirmed", confirmation };
       }
-      return { status: "mismatch", confirmation, message: `Type "${confirmation.expectedText ?? ""}" exactly to confirm, or "cancel".` };
+      return {
+        status: "mismatch",
+        confirmation,
+        message: `Type "${confirmation.expectedText ?? ""}" exactly to confirm, or "cancel".`,
+      };
     }
     if (isAffirmative(text)) {
       this.pending.delete(id);

@@ -55,7 +55,8 @@ function facts(error: unknown): { codes: string[]; message: string } {
     if (typeof e["message"] === "string" && e["message"].length > 0) message = e["message"];
     else if (typeof e["Message"] === "string") message = e["Message"];
     if (message === "" && e["cause"] !== undefined) return facts(e["cause"]);
-  } else if (typeof error === "number" || typeof error === "boolean" || typeof error === "bigint") message = String(error);
+  } else if (typeof error === "number" || typeof error === "boolean" || typeof error === "bigint")
+    message = String(error);
   return { codes, message };
 }
 
@@ -71,7 +72,9 @@ export class InfrastructureErrorHumanizer {
 
   constructor(options: ErrorHumanizerOptions = {}) {
     this.patterns = [...(options.extraPatterns ?? []), ...ERROR_CATALOGUE];
-    for (const p of this.patterns) for (const c of p.codes ?? []) if (!this.byCode.has(c.toLowerCase())) this.byCode.set(c.toLowerCase(), p);
+    for (const p of this.patterns)
+      for (const c of p.codes ?? [])
+        if (!this.byCode.has(c.toLowerCase())) this.byCode.set(c.toLowerCase(), p);
   }
 
   /** The catalogue in use (extra patterns first). */
@@ -88,7 +91,11 @@ export class InfrastructureErrorHumanizer {
     } catch {
       message = "";
     }
-    const firstLine = message.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+    const firstLine =
+      message
+        .split("\n")
+        .find((l) => l.trim() !== "")
+        ?.trim() ?? "";
     const detail = redactSecretText(firstLine).slice(0, MAX_DETAIL);
     let pattern: ErrorPattern | undefined;
     for (const c of codes) {
@@ -111,14 +118,26 @@ export class InfrastructureErrorHumanizer {
       return {
         category: "unknown",
         code,
-        explanation: detail === "" ? "The operation failed without saying why." : `The operation failed: ${detail}`,
-        remediation: ["Check the provider's logs for this error.", "Retry once; if it fails again, report the error code."],
+        explanation:
+          detail === "" ? "The operation failed without saying why." : `The operation failed: ${detail}`,
+        remediation: [
+          "Check the provider's logs for this error.",
+          "Retry once; if it fails again, report the error code.",
+        ],
         retryable: false,
         matched: null,
         detail,
       };
     }
-    return { category: pattern.category, code, explanation: pattern.explanation, remediation: [...pattern.remediation], retryable: pattern.retryable, matched: pattern.id, detail };
+    return {
+      category: pattern.category,
+      code,
+      explanation: pattern.explanation,
+      remediation: [...pattern.remediation],
+      retryable: pattern.retryable,
+      matched: pattern.id,
+      detail,
+    };
   }
 
   /** A short text for chat: explanation, then numbered steps. */

@@ -20,7 +20,12 @@ export {
   intentCandidateSchema,
   intentResultSchema,
 } from "./intentClassifier.js";
-export type { IntentResult, IntentCandidate, ClarificationReason, IntentClassifierOptions } from "./intentClassifier.js";
+export type {
+  IntentResult,
+  IntentCandidate,
+  ClarificationReason,
+  IntentClassifierOptions,
+} from "./intentClassifier.js";
 export {
   InfrastructureParameterExtractor,
   extractedValuesSchema,
@@ -62,7 +67,12 @@ export type {
   StateProviderOptions,
 } from "./stateProvider.js";
 export { InfrastructureResourceResolver } from "./resourceResolver.js";
-export type { ResolveResult, ResolvedVia, ResolveContext, ResourceResolverOptions } from "./resourceResolver.js";
+export type {
+  ResolveResult,
+  ResolvedVia,
+  ResolveContext,
+  ResourceResolverOptions,
+} from "./resourceResolver.js";
 export {
   InfrastructureConfirmationWorkflow,
   isAffirmative,

@@ -31,14 +31,18 @@ describe("InfrastructureIntentClassifier", () => {
     expect(classifier.classify("restrat nginx-edge").operation).toBe("restart");
   });
 
-  it.each(["what's the weather like today", "tell me a joke", "create a playlist of 80s rock", "restart my phone", "book a flight to lisbon", ""])(
-    "out of scope: %j",
-    (text) => {
-      const r = classifier.classify(text);
-      expect(r.outOfScope).toBe(true);
-      expect(r.mutating).toBe(false);
-    },
-  );
+  it.each([
+    "what's the weather like today",
+    "tell me a joke",
+    "create a playlist of 80s rock",
+    "restart my phone",
+    "book a flight to lisbon",
+    "",
+  ])("out of scope: %j", (text) => {
+    const r = classifier.classify(text);
+    expect(r.outOfScope).toBe(true);
+    expect(r.mutating).toBe(false);
+  });
 
   it("asks when the request is vague, composite or names no operation", () => {
     expect(classifier.classify("fix the api servers").clarification?.reason).toBe("vague-request");
@@ -59,24 +63,53 @@ describe("InfrastructureIntentClassifier", () => {
 
   it("returns plain JSON that matches its schema, for any input", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom("delete", "the", "prod", "db", "and", "list", "'x'", "don't", "scale", "to", "5", "cost"), { maxLength: 12 }).map((w) => w.join(" "))), (text) => {
-        const r = classifier.classify(text);
-        expect(intentResultSchema.safeParse(r).success).toBe(true);
-        expect(JSON.parse(JSON.stringify(r))).toEqual(r);
-        expect(r.confidence).toBeGreaterThanOrEqual(0);
-        expect(r.confidence).toBeLessThanOrEqual(1);
-        if (r.outOfScope) expect(r.category).toBeNull();
-        if (r.operation !== null && r.composite.length === 0) expect(classifier.classify(text)).toEqual(r);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc
+            .array(
+              fc.constantFrom(
+                "delete",
+                "the",
+                "prod",
+                "db",
+                "and",
+                "list",
+                "'x'",
+                "don't",
+                "scale",
+                "to",
+                "5",
+                "cost",
+              ),
+              { maxLength: 12 },
+            )
+            .map((w) => w.join(" ")),
+        ),
+        (text) => {
+          const r = classifier.classify(text);
+          expect(intentResultSchema.safeParse(r).success).toBe(true);
+          expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+          expect(r.confidence).toBeGreaterThanOrEqual(0);
+          expect(r.confidence).toBeLessThanOrEqual(1);
+          if (r.outOfScope) expect(r.category).toBeNull();
+          if (r.operation !== null && r.composite.length === 0) expect(classifier.classify(text)).toEqual(r);
+        },
+      ),
     );
   });
 
   it("a negated destructive verb never becomes the operation", () => {
     fc.assert(
-      fc.property(fc.constantFrom("delete", "destroy", "drop", "terminate", "remove"), fc.constantFrom("web-1", "the prod database", "orders-db", "the cluster"), fc.constantFrom("don't", "do not", "never"), (verb, target, neg) => {
-        const r = classifier.classify(`${neg} ${verb} ${target}`);
-        expect(r.operation === "delete" && !r.needsClarification).toBe(false);
-      }),
+      fc.property(
+        fc.constantFrom("delete", "destroy", "drop", "terminate", "remove"),
+        fc.constantFrom("web-1", "the prod database", "orders-db", "the cluster"),
+        fc.constantFrom("don't", "do not", "never"),
+        (verb, target, neg) => {
+          const r = classifier.classify(`${neg} ${verb} ${target}`);
+          expect(r.operation === "delete" && !r.needsClarification).toBe(false);
+        },
+      ),
     );
   });
 });

@@ -14,7 +14,13 @@ export const operationSchema = z.enum(OPERATION_NAMES as [Operation, ...Operatio
 export const intentCategorySchema = z.enum(COMMAND_CATEGORIES);
 
 /** Why a classification asks the user to clarify. */
-export const CLARIFICATION_REASONS = ["low-confidence", "close-alternatives", "vague-request", "no-operation", "composite-request"] as const;
+export const CLARIFICATION_REASONS = [
+  "low-confidence",
+  "close-alternatives",
+  "vague-request",
+  "no-operation",
+  "composite-request",
+] as const;
 /** A reason to clarify. */
 export type ClarificationReason = (typeof CLARIFICATION_REASONS)[number];
 
@@ -73,9 +79,60 @@ export interface IntentClassifierOptions {
 const OP_INDEX = new Map<Operation, number>(OPERATION_NAMES.map((op, i) => [op, i]));
 const CAT_INDEX = new Map<IntentCategory, number>(COMMAND_CATEGORIES.map((c, i) => [c, i]));
 const FILLERS = new Set(
-  ["please", "pls", "plz", "kindly", "can", "could", "would", "will", "you", "u", "i", "we", "want", "wanna", "need", "to", "lets", "let", "go", "ahead", "and", "ok", "okay", "so", "just", "now", "hey", "quickly", "quick", "espada", "also", "then", "like", "d", "id", "i'd", "we'd", "gonna", "going", "try", "help", "me", "us"].map((w) => stem(w)),
+  [
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "can",
+    "could",
+    "would",
+    "will",
+    "you",
+    "u",
+    "i",
+    "we",
+    "want",
+    "wanna",
+    "need",
+    "to",
+    "lets",
+    "let",
+    "go",
+    "ahead",
+    "and",
+    "ok",
+    "okay",
+    "so",
+    "just",
+    "now",
+    "hey",
+    "quickly",
+    "quick",
+    "espada",
+    "also",
+    "then",
+    "like",
+    "d",
+    "id",
+    "i'd",
+    "we'd",
+    "gonna",
+    "going",
+    "try",
+    "help",
+    "me",
+    "us",
+  ].map((w) => stem(w)),
 );
-const INFRA_VERB_STEMS = new Set(INFRA_VERBS.map((p) => p.split(/\s+/).map((w) => stem(w)).join(" ")));
+const INFRA_VERB_STEMS = new Set(
+  INFRA_VERBS.map((p) =>
+    p
+      .split(/\s+/)
+      .map((w) => stem(w))
+      .join(" "),
+  ),
+);
 const UTILITY_EVIDENCE = new Set<Operation>(["help", "history", "list-providers", "discover"]);
 const VERB_BONUS = 1.3;
 
@@ -97,12 +154,32 @@ interface Scored {
   readonly conjunctions: readonly number[];
 }
 
-const HELP_FRAMES = new Set(["how do i", "how can i", "how to", "how should i", "what can you"].map((p) => p.split(" ").map((w) => stem(w)).join(" ")));
-const NOT_EVIDENCE = new Set(["how do i", "how can i", "how to", "what do you", "can you do", "explain", "how should i"].map((p) => p.split(" ").map((w) => stem(w)).join(" ")));
+const HELP_FRAMES = new Set(
+  ["how do i", "how can i", "how to", "how should i", "what can you"].map((p) =>
+    p
+      .split(" ")
+      .map((w) => stem(w))
+      .join(" "),
+  ),
+);
+const NOT_EVIDENCE = new Set(
+  ["how do i", "how can i", "how to", "what do you", "can you do", "explain", "how should i"].map((p) =>
+    p
+      .split(" ")
+      .map((w) => stem(w))
+      .join(" "),
+  ),
+);
 const GRANT_VERBS = new Set(["give", "grant", "let", "allow", "add", "provid", "assign"].map((w) => stem(w)));
-const REVOKE_VERBS = new Set(["remove", "revoke", "take", "strip", "drop", "delete", "pull", "cut"].map((w) => stem(w)));
-const ACCESS_NOUNS = new Set(["access", "permission", "privilege", "role", "admin", "right"].map((w) => stem(w)));
-const COUNT_NOUNS = new Set(["node", "replica", "instance", "server", "worker", "pod", "vm", "machine", "box"].map((w) => stem(w)));
+const REVOKE_VERBS = new Set(
+  ["remove", "revoke", "take", "strip", "drop", "delete", "pull", "cut"].map((w) => stem(w)),
+);
+const ACCESS_NOUNS = new Set(
+  ["access", "permission", "privilege", "role", "admin", "right"].map((w) => stem(w)),
+);
+const COUNT_NOUNS = new Set(
+  ["node", "replica", "instance", "server", "worker", "pod", "vm", "machine", "box"].map((w) => stem(w)),
+);
 const MODALS = new Set(["would", "will", "if", "wil"].map((w) => stem(w)));
 const QUESTION_STARTS = new Set(["is", "are", "was", "were", "does", "do", "did"].map((w) => stem(w)));
 const ALPHA = /^[a-z]+$/;
@@ -166,7 +243,8 @@ function score(tokens: readonly Token[]): Scored {
       } else {
         const env = longestAt(lex.environments, tokens, i);
         const word = env === undefined ? longestAt(lex.infra, tokens, i) : undefined;
-        const other = env === undefined && word === undefined ? longestAt(lex.outOfScope, tokens, i) : undefined;
+        const other =
+          env === undefined && word === undefined ? longestAt(lex.outOfScope, tokens, i) : undefined;
         if (env !== undefined && ((s !== "live" && s !== "test") || i > 0)) {
           infra += 1.5;
           coveredOther = i + env.stems.length - 1;
@@ -190,7 +268,12 @@ function score(tokens: readonly Token[]): Scored {
           const negated = entry.kind !== "cue" && i <= negateUntil;
           const weight = entry.kind === "verb" && isFirst ? entry.weight * VERB_BONUS : entry.weight;
           hits.push({ op: entry.op, weight, index: i, kind: entry.kind, negated });
-          if (!negated && (INFRA_VERB_STEMS.has(key) || (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3 && !NOT_EVIDENCE.has(key)))) infra += 1;
+          if (
+            !negated &&
+            (INFRA_VERB_STEMS.has(key) ||
+              (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3 && !NOT_EVIDENCE.has(key)))
+          )
+            infra += 1;
         }
         if (phrase.value.some((e) => e.kind !== "cue") && i <= negateUntil) negateUntil = -1;
       }
@@ -202,14 +285,16 @@ function score(tokens: readonly Token[]): Scored {
     } else if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
       email = true;
       infra += 1.5;
-    } else if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low) || VERSION_TOKEN.test(low)) infra += 1.5;
+    } else if (isRegion(low) || INSTANCE_TYPE.test(low) || SIZE_GLUED.test(low) || VERSION_TOKEN.test(low))
+      infra += 1.5;
     else if (isNameLike(low)) infra += 1.5;
   }
   // Soft verbs ("show", "find", "check") yield to any cue of another operation.
   const strongCue = hits.some((h) => h.kind !== "soft" && !h.negated && h.weight >= 2);
   for (const h of hits) {
     if (h.negated) continue;
-    if (h.kind === "soft" && strongCue && !hits.some((o) => o.kind !== "soft" && o.op === h.op && !o.negated)) continue;
+    if (h.kind === "soft" && strongCue && !hits.some((o) => o.kind !== "soft" && o.op === h.op && !o.negated))
+      continue;
     add(opScores, h.op, h.weight);
   }
   // Frames that decide between operations.
@@ -232,11 +317,17 @@ function score(tokens: readonly Token[]): Scored {
     if (GRANT_VERBS.has(s) && within(i, 5, ACCESS_NOUNS)) add(opScores, "grant-access", 3);
     if (REVOKE_VERBS.has(s) && within(i, 4, ACCESS_NOUNS)) {
       add(opScores, "revoke-access", 4);
-      for (const h of hits) if (h.index === i && h.op !== "revoke-access" && !h.negated) add(opScores, h.op, -h.weight);
+      for (const h of hits)
+        if (h.index === i && h.op !== "revoke-access" && !h.negated) add(opScores, h.op, -h.weight);
     }
-    if ((s === "add" || s === "ad") && within(i, 3, COUNT_NOUNS) && tokens.some((x, k) => k >= i + 2 && x.stem === "to")) {
+    if (
+      (s === "add" || s === "ad") &&
+      within(i, 3, COUNT_NOUNS) &&
+      tokens.some((x, k) => k >= i + 2 && x.stem === "to")
+    ) {
       add(opScores, "scale", 3);
-      for (const h of hits) if (h.index === i && h.op === "create" && !h.negated) add(opScores, "create", -h.weight);
+      for (const h of hits)
+        if (h.index === i && h.op === "create" && !h.negated) add(opScores, "create", -h.weight);
     }
   }
   if (email) add(opScores, "grant-access", 1.5);
@@ -244,7 +335,8 @@ function score(tokens: readonly Token[]): Scored {
   if (cost > 0 && modal) add(opScores, "cost-estimate", 3);
   if (helpFrame) {
     let others = 0;
-    for (let k = 0; k < opScores.length; k++) if (OPERATION_NAMES[k] !== "help") others += Math.max(0, opScores[k] ?? 0);
+    for (let k = 0; k < opScores.length; k++)
+      if (OPERATION_NAMES[k] !== "help") others += Math.max(0, opScores[k] ?? 0);
     const help = get(opScores, "help");
     if (help <= 2 * others) add(opScores, "help", 2 * others - help + 1);
   }
@@ -254,7 +346,12 @@ function score(tokens: readonly Token[]): Scored {
 }
 
 /** True when an operation phrase starting at `i` runs past the noun phrase covering `i` (it wins then). */
-function opStartsHere(lex: ReturnType<typeof getLexicon>, tokens: readonly Token[], i: number, coveredOther: number): boolean {
+function opStartsHere(
+  lex: ReturnType<typeof getLexicon>,
+  tokens: readonly Token[],
+  i: number,
+  coveredOther: number,
+): boolean {
   const phrase = longestAt(lex.operations, tokens, i);
   return phrase !== undefined && i + phrase.stems.length - 1 > coveredOther;
 }
@@ -345,7 +442,12 @@ export class InfrastructureIntentClassifier {
     const alternatives = ranked
       .filter((op) => op !== operation)
       .slice(0, 3)
-      .map((op) => candidateFor(op, total > 0 ? ((scored.opScores[OP_INDEX.get(op) ?? 0] ?? 0) / total) * confidence : 0));
+      .map((op) =>
+        candidateFor(
+          op,
+          total > 0 ? ((scored.opScores[OP_INDEX.get(op) ?? 0] ?? 0) / total) * confidence : 0,
+        ),
+      );
 
     // Composite: two strong, un-negated verbs naming different operations, joined by a conjunction.
     const strongVerbs = scored.hits.filter((h) => h.kind === "verb" && !h.negated && h.weight >= 2.4);
@@ -422,6 +524,3 @@ function outOfScopeResult(negated: Operation[]): IntentResult {
     source: "offline",
   };
 }
-
-
-

@@ -47,7 +47,11 @@ function buildIndex<T>(entries: Iterable<readonly [string, T]>): PhraseIndex<T> 
 }
 
 /** The longest phrase of `index` starting at token `i`, if any (phrases are kept longest first). */
-export function longestAt<T>(index: PhraseIndex<T>, tokens: readonly Token[], i: number): Phrase<T> | undefined {
+export function longestAt<T>(
+  index: PhraseIndex<T>,
+  tokens: readonly Token[],
+  i: number,
+): Phrase<T> | undefined {
   const first = tokens[i];
   if (first === undefined || first.quoted) return undefined;
   const candidates = index.get(first.stem);
@@ -81,10 +85,13 @@ let compiled: CompiledLexicon | undefined;
 export function getLexicon(): CompiledLexicon {
   if (compiled !== undefined) return compiled;
   const operations = buildIndex(
-    Object.entries(OPERATION_LEXICON).map(([phrase, list]) => [
-      phrase,
-      list.map(([op, weight, kind]) => ({ op, weight, kind: kind ?? "verb" }) satisfies LexiconEntry),
-    ] as const),
+    Object.entries(OPERATION_LEXICON).map(
+      ([phrase, list]) =>
+        [
+          phrase,
+          list.map(([op, weight, kind]) => ({ op, weight, kind: kind ?? "verb" }) satisfies LexiconEntry),
+        ] as const,
+    ),
   );
   const vocabulary = new Set<string>();
   const addWords = (phrase: string): void => {
@@ -96,7 +103,24 @@ export function getLexicon(): CompiledLexicon {
   for (const p of INFRA_WORDS) addWords(p);
   for (const p of VAGUE_VERBS) addWords(p);
   for (const p of OUT_OF_SCOPE_WORDS) addWords(p);
-  for (const extra of ["database", "databases", "servers", "instances", "buckets", "clusters", "kubernetes", "replicas", "production", "staging", "development", "memory", "permissions", "please", "delete", "restart"])
+  for (const extra of [
+    "database",
+    "databases",
+    "servers",
+    "instances",
+    "buckets",
+    "clusters",
+    "kubernetes",
+    "replicas",
+    "production",
+    "staging",
+    "development",
+    "memory",
+    "permissions",
+    "please",
+    "delete",
+    "restart",
+  ])
     vocabulary.add(extra);
   compiled = {
     operations,

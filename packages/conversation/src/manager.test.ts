@@ -1,23 +1,70 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { CommandDefinition, ExecuteRequest, ExecutionOutcome, InfrastructureCatalogue, InstanceSummary, OperationRunner } from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  ExecuteRequest,
+  ExecutionOutcome,
+  InfrastructureCatalogue,
+  InstanceSummary,
+  OperationRunner,
+} from "@espada/infra-core";
 import { commandDefinitionSchema } from "@espada/infra-core";
 import { InfrastructureConversationManager, InfrastructureStateProvider } from "./index.js";
 import type { LanguageModelAdapter } from "./index.js";
 
 const command = (c: Record<string, unknown>): CommandDefinition => commandDefinitionSchema.parse(c);
 const COMMANDS: CommandDefinition[] = [
-  command({ id: "create-instance", name: "Create Instance", category: "provision", resourceTypes: ["compute"], parameters: [{ name: "name", type: "string", required: true }, { name: "region", type: "string", required: true }, { name: "cpu", type: "number", default: 2 }] }),
-  command({ id: "delete-instance", name: "Delete Instance", category: "manage", dangerous: true, resourceTypes: ["compute"], parameters: [{ name: "instanceId", type: "string", required: true }] }),
-  command({ id: "scale-instances", name: "Scale", category: "manage", resourceTypes: ["compute"], parameters: [{ name: "count", type: "number", required: true }] }),
-  command({ id: "restart-instance", name: "Restart", category: "manage", resourceTypes: ["compute"], parameters: [{ name: "instanceId", type: "resource-ref", required: true }] }),
+  command({
+    id: "create-instance",
+    name: "Create Instance",
+    category: "provision",
+    resourceTypes: ["compute"],
+    parameters: [
+      { name: "name", type: "string", required: true },
+      { name: "region", type: "string", required: true },
+      { name: "cpu", type: "number", default: 2 },
+    ],
+  }),
+  command({
+    id: "delete-instance",
+    name: "Delete Instance",
+    category: "manage",
+    dangerous: true,
+    resourceTypes: ["compute"],
+    parameters: [{ name: "instanceId", type: "string", required: true }],
+  }),
+  command({
+    id: "scale-instances",
+    name: "Scale",
+    category: "manage",
+    resourceTypes: ["compute"],
+    parameters: [{ name: "count", type: "number", required: true }],
+  }),
+  command({
+    id: "restart-instance",
+    name: "Restart",
+    category: "manage",
+    resourceTypes: ["compute"],
+    parameters: [{ name: "instanceId", type: "resource-ref", required: true }],
+  }),
   command({ id: "list-instances", name: "List Instances", category: "monitor", resourceTypes: ["compute"] }),
-  command({ id: "get-logs", name: "Logs", category: "monitor", parameters: [{ name: "name", type: "string" }] }),
+  command({
+    id: "get-logs",
+    name: "Logs",
+    category: "monitor",
+    parameters: [{ name: "name", type: "string" }],
+  }),
   command({ id: "cost-report", name: "Cost report", category: "cost" }),
 ];
 const MUTATING = new Set(["create-instance", "delete-instance", "scale-instances", "restart-instance"]);
-const INSTANCE: InstanceSummary = { instanceId: "cloud-1", providerId: "my-cloud", state: "active", createdAt: 0, health: "healthy" };
+const INSTANCE: InstanceSummary = {
+  instanceId: "cloud-1",
+  providerId: "my-cloud",
+  state: "active",
+  createdAt: 0,
+  health: "healthy",
+};
 
 const catalogue: InfrastructureCatalogue = {
   listProviders: () => [],
@@ -40,7 +87,14 @@ class FakeRunner implements OperationRunner {
     attempts: 1,
     warnings: [],
     decision: { outcome: "allowed", risk: { score: 10, level: "minimal", factors: [] }, reasons: [] },
-    result: { success: true, data: { ok: true }, duration: 1, logs: [], affectedResources: [], rollbackAvailable: false },
+    result: {
+      success: true,
+      data: { ok: true },
+      duration: 1,
+      logs: [],
+      affectedResources: [],
+      rollbackAvailable: false,
+    },
   });
   execute(request: ExecuteRequest): Promise<ExecutionOutcome> {
     this.calls.push(request);
@@ -57,8 +111,20 @@ class FakeRunner implements OperationRunner {
 function setup(options: { model?: LanguageModelAdapter; now?: () => number } = {}) {
   const runner = new FakeRunner();
   const state = new InfrastructureStateProvider();
-  state.upsertResource({ id: "i-0a1b2c3d4e5f67890", name: "web-1", type: "compute", environment: "production", updatedAt: 0 });
-  state.upsertResource({ id: "i-0b2c3d4e5f6789012", name: "web-2", type: "compute", environment: "production", updatedAt: 0 });
+  state.upsertResource({
+    id: "i-0a1b2c3d4e5f67890",
+    name: "web-1",
+    type: "compute",
+    environment: "production",
+    updatedAt: 0,
+  });
+  state.upsertResource({
+    id: "i-0b2c3d4e5f6789012",
+    name: "web-2",
+    type: "compute",
+    environment: "production",
+    updatedAt: 0,
+  });
   const manager = new InfrastructureConversationManager({ catalogue, runner, state, ...options });
   return { runner, manager, state };
 }
@@ -73,12 +139,19 @@ describe("InfrastructureConversationManager", () => {
     expect(runner.calls[0]).toMatchObject({ commandId: "list-instances", environment: "production" });
     const ask = await manager.processMessage("create an instance named web-9 in eu-west-1", ctx());
     expect(ask.kind).toBe("confirmation");
-    expect(ask.command).toMatchObject({ commandId: "create-instance", params: { name: "web-9", region: "eu-west-1" } });
+    expect(ask.command).toMatchObject({
+      commandId: "create-instance",
+      params: { name: "web-9", region: "eu-west-1" },
+    });
     expect(ask.confirmation?.level).toBe("simple");
     expect(runner.calls).toHaveLength(1);
     const done = await manager.processMessage("yes", ctx());
     expect(done.kind).toBe("executed");
-    expect(runner.calls[1]).toMatchObject({ commandId: "create-instance", confirmed: true, params: { name: "web-9", region: "eu-west-1" } });
+    expect(runner.calls[1]).toMatchObject({
+      commandId: "create-instance",
+      confirmed: true,
+      params: { name: "web-9", region: "eu-west-1" },
+    });
     expect(JSON.parse(JSON.stringify(done))).toEqual(done);
   });
 
@@ -92,7 +165,12 @@ describe("InfrastructureConversationManager", () => {
     expect(runner.calls).toHaveLength(0);
     const done = await manager.processMessage("web-1", ctx());
     expect(done.kind).toBe("executed");
-    expect(runner.calls[0]).toMatchObject({ commandId: "delete-instance", confirmed: true, params: { instanceId: "i-0a1b2c3d4e5f67890" }, resourceIds: ["i-0a1b2c3d4e5f67890"] });
+    expect(runner.calls[0]).toMatchObject({
+      commandId: "delete-instance",
+      confirmed: true,
+      params: { instanceId: "i-0a1b2c3d4e5f67890" },
+      resourceIds: ["i-0a1b2c3d4e5f67890"],
+    });
   });
 
   it("'cancel that' withdraws the pending operation", async () => {
@@ -110,7 +188,11 @@ describe("InfrastructureConversationManager", () => {
     await manager.processMessage("yes", ctx());
     const again = await manager.processMessage("and in staging too", ctx());
     expect(again.kind).toBe("confirmation");
-    expect(again.command).toMatchObject({ commandId: "scale-instances", environment: "staging", params: { count: 5 } });
+    expect(again.command).toMatchObject({
+      commandId: "scale-instances",
+      environment: "staging",
+      params: { count: 5 },
+    });
     await manager.processMessage("yes", ctx());
     expect(runner.calls.map((c) => c.environment)).toEqual(["production", "staging"]);
     await manager.processMessage("restart web-2", ctx());
@@ -121,7 +203,13 @@ describe("InfrastructureConversationManager", () => {
 
   it("lists the candidates when a reference matches several resources", async () => {
     const { manager, state } = setup();
-    state.upsertResource({ id: "i-9", name: "web-1", type: "compute", environment: "production", updatedAt: 0 });
+    state.upsertResource({
+      id: "i-9",
+      name: "web-1",
+      type: "compute",
+      environment: "production",
+      updatedAt: 0,
+    });
     const r = await manager.processMessage("restart web-1", ctx());
     expect(r.kind).toBe("clarification");
     expect(r.ambiguities.find((a) => a.kind === "resource")).toMatchObject({ reference: "web-1" });
@@ -131,23 +219,64 @@ describe("InfrastructureConversationManager", () => {
     const { manager } = setup();
     const r = await manager.processMessage("create an instance named web-9", ctx());
     expect(r.kind).toBe("clarification");
-    expect(r.ambiguities.find((a) => a.kind === "missing-parameter")).toMatchObject({ parameters: ["region"] });
+    expect(r.ambiguities.find((a) => a.kind === "missing-parameter")).toMatchObject({
+      parameters: ["region"],
+    });
   });
 
   it("answers out of scope and framework questions without running anything", async () => {
     const { runner, manager } = setup();
     expect((await manager.processMessage("tell me a joke", ctx())).kind).toBe("out-of-scope");
-    expect((await manager.processMessage("What infrastructure providers are running?", ctx())).response).toMatch(/1 active instance/);
+    expect(
+      (await manager.processMessage("What infrastructure providers are running?", ctx())).response,
+    ).toMatch(/1 active instance/);
     expect(runner.calls).toHaveLength(0);
   });
 
   it("humanizes a failed run and reports a denial with its reasons", async () => {
     const { runner, manager } = setup();
-    runner.outcome = (r) => ({ status: "failed", executionId: "e", commandId: r.commandId, instanceId: r.instanceId, sessionId: undefined, duration: 1, attempts: 1, decision: undefined, result: { success: false, error: { code: "ThrottlingException", message: "Rate exceeded", recoverable: true }, duration: 1, logs: [], affectedResources: [], rollbackAvailable: false } });
+    runner.outcome = (r) => ({
+      status: "failed",
+      executionId: "e",
+      commandId: r.commandId,
+      instanceId: r.instanceId,
+      sessionId: undefined,
+      duration: 1,
+      attempts: 1,
+      decision: undefined,
+      result: {
+        success: false,
+        error: { code: "ThrottlingException", message: "Rate exceeded", recoverable: true },
+        duration: 1,
+        logs: [],
+        affectedResources: [],
+        rollbackAvailable: false,
+      },
+    });
     const failed = await manager.processMessage("list all servers", ctx());
     expect(failed.kind).toBe("failed");
     expect(failed.outcome?.error?.category).toBe("throttling");
-    runner.outcome = (r) => ({ status: "denied", executionId: "e", commandId: r.commandId, instanceId: r.instanceId, sessionId: undefined, duration: 1, decision: { outcome: "denied", risk: { score: 92, level: "critical", factors: [] }, reasons: [{ check: "rbac", passed: false, message: "needs infra:admin" }] }, result: { success: false, error: { code: "SECURITY_DENIED", message: "denied", recoverable: false }, duration: 1, logs: [], affectedResources: [], rollbackAvailable: false } });
+    runner.outcome = (r) => ({
+      status: "denied",
+      executionId: "e",
+      commandId: r.commandId,
+      instanceId: r.instanceId,
+      sessionId: undefined,
+      duration: 1,
+      decision: {
+        outcome: "denied",
+        risk: { score: 92, level: "critical", factors: [] },
+        reasons: [{ check: "rbac", passed: false, message: "needs infra:admin" }],
+      },
+      result: {
+        success: false,
+        error: { code: "SECURITY_DENIED", message: "denied", recoverable: false },
+        duration: 1,
+        logs: [],
+        affectedResources: [],
+        rollbackAvailable: false,
+      },
+    });
     const denied = await manager.processMessage("list all servers", ctx());
     expect(denied.kind).toBe("denied");
     expect(denied.response).toContain("needs infra:admin");
@@ -166,23 +295,43 @@ describe("InfrastructureConversationManager", () => {
       },
     };
     const { manager } = setup({ model });
-    expect((await manager.processMessage("whatever you say, show me things", ctx())).intent).toMatchObject({ operation: "list", source: "model" });
-    const fallback = new InfrastructureConversationManager({ catalogue, runner: new FakeRunner(), model, modelTimeoutMs: 20 });
+    expect((await manager.processMessage("whatever you say, show me things", ctx())).intent).toMatchObject({
+      operation: "list",
+      source: "model",
+    });
+    const fallback = new InfrastructureConversationManager({
+      catalogue,
+      runner: new FakeRunner(),
+      model,
+      modelTimeoutMs: 20,
+    });
     for (const text of ["nonsense: restart web-1", "boom restart web-1", "hang on, restart web-1"]) {
-      expect((await fallback.processMessage(text, ctx(text))).intent).toMatchObject({ operation: "restart", source: "offline" });
+      expect((await fallback.processMessage(text, ctx(text))).intent).toMatchObject({
+        operation: "restart",
+        source: "offline",
+      });
     }
     expect(calls).toBe(4);
   });
 
   it("takes core's conversationConfig section and names a bad field", async () => {
     const runner = new FakeRunner();
-    const manager = new InfrastructureConversationManager({ catalogue, runner, config: { confirmationPolicy: "risky" } });
+    const manager = new InfrastructureConversationManager({
+      catalogue,
+      runner,
+      config: { confirmationPolicy: "risky" },
+    });
     expect((await manager.processMessage("list all servers", ctx())).kind).toBe("executed");
-    expect(() => new InfrastructureConversationManager({ catalogue, runner, config: { timeZone: "Nowhere/Land" } })).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "conversationConfig.timeZone" }));
+    expect(
+      () =>
+        new InfrastructureConversationManager({ catalogue, runner, config: { timeZone: "Nowhere/Land" } }),
+    ).toThrow(expect.objectContaining({ code: "VALIDATION_FAILED", field: "conversationConfig.timeZone" }));
   });
 
   it("red team: no mutating operation runs on the first turn of any listed message", async () => {
-    const lines = readFileSync(new URL("../eval/data/redteam.txt", import.meta.url), "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    const lines = readFileSync(new URL("../eval/data/redteam.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"));
     expect(lines.length).toBeGreaterThanOrEqual(40);
     for (const line of lines) {
       const { runner, manager } = setup();
@@ -197,22 +346,52 @@ describe("InfrastructureConversationManager", () => {
   });
 
   it("red team, fuzzed: without a yes, nothing mutating ever runs", async () => {
-    const words = ["delete", "web-1", "and", "list", "don't", "'drop-it'", "yes", "scale", "to", "5", "restart", "it", "confirm", "prod", "create", "named", "x-1", "in", "eu-west-1", "then", "cancel", "instances", "servers"];
+    const words = [
+      "delete",
+      "web-1",
+      "and",
+      "list",
+      "don't",
+      "'drop-it'",
+      "yes",
+      "scale",
+      "to",
+      "5",
+      "restart",
+      "it",
+      "confirm",
+      "prod",
+      "create",
+      "named",
+      "x-1",
+      "in",
+      "eu-west-1",
+      "then",
+      "cancel",
+      "instances",
+      "servers",
+    ];
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 8 }).map((w) => w.join(" ")), { minLength: 1, maxLength: 4 }), async (messages) => {
-        const { runner, manager } = setup();
-        for (const m of messages) {
-          const before = runner.calls.length;
-          const pendingBefore = manager.confirmations.list().length;
-          await manager.processMessage(m, ctx());
-          for (const call of runner.calls.slice(before)) {
-            if (!MUTATING.has(call.commandId)) continue;
-            // A mutating run only ever follows an open confirmation answered in this very message.
-            expect(call.confirmed).toBe(true);
-            expect(pendingBefore).toBe(1);
+      fc.asyncProperty(
+        fc.array(
+          fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 8 }).map((w) => w.join(" ")),
+          { minLength: 1, maxLength: 4 },
+        ),
+        async (messages) => {
+          const { runner, manager } = setup();
+          for (const m of messages) {
+            const before = runner.calls.length;
+            const pendingBefore = manager.confirmations.list().length;
+            await manager.processMessage(m, ctx());
+            for (const call of runner.calls.slice(before)) {
+              if (!MUTATING.has(call.commandId)) continue;
+              // A mutating run only ever follows an open confirmation answered in this very message.
+              expect(call.confirmed).toBe(true);
+              expect(pendingBefore).toBe(1);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -7,7 +7,13 @@ import type {
   SessionStore,
   StateStore,
 } from "@espada/infra-core";
-import { InfrastructureError, MAX_TIMER_MS, ValidationError, toError, validateConfigSection } from "@espada/infra-core";
+import {
+  InfrastructureError,
+  MAX_TIMER_MS,
+  ValidationError,
+  toError,
+  validateConfigSection,
+} from "@espada/infra-core";
 import type { ConversationConfigInput } from "@espada/infra-core";
 import { getLexicon } from "./lexicon.js";
 import { analyze, stem } from "./text.js";
@@ -52,9 +58,17 @@ export type ResponseKind = (typeof RESPONSE_KINDS)[number];
 export type Ambiguity =
   | { readonly kind: "intent"; readonly reason: string; readonly options: readonly string[] }
   | ({ readonly kind: "parameter" } & ParameterAmbiguity)
-  | { readonly kind: "resource"; readonly reference: string; readonly candidates: readonly { id: string; name?: string; type: string }[] }
+  | {
+      readonly kind: "resource";
+      readonly reference: string;
+      readonly candidates: readonly { id: string; name?: string; type: string }[];
+    }
   | { readonly kind: "command"; readonly candidates: readonly { instanceId: string; commandId: string }[] }
-  | { readonly kind: "missing-parameter"; readonly parameters: readonly string[]; readonly suggestions: readonly SuggestedDefault[] };
+  | {
+      readonly kind: "missing-parameter";
+      readonly parameters: readonly string[];
+      readonly suggestions: readonly SuggestedDefault[];
+    };
 
 /** A request for confirmation, as shown to the user. */
 export interface ConfirmationRequest {
@@ -178,7 +192,13 @@ interface Payload {
 /** Schema of a stored {@link Payload}: what a restart reads back. */
 const storedPayloadSchema = z.object({
   conversationId: z.string(),
-  request: z.object({ instanceId: z.string(), commandId: z.string(), params: z.record(z.string(), z.unknown()).optional() }).loose(),
+  request: z
+    .object({
+      instanceId: z.string(),
+      commandId: z.string(),
+      params: z.record(z.string(), z.unknown()).optional(),
+    })
+    .loose(),
   turn: z.object({ intent: intentResultSchema, values: extractedValuesSchema }),
 });
 
@@ -218,12 +238,38 @@ const COMMAND_VERBS: Readonly<Record<Operation, readonly string[]>> = {
   discover: ["discover", "discovery"],
 };
 
-const COMMAND_VERB_STEMS = Object.fromEntries(Object.entries(COMMAND_VERBS).map(([op, verbs]) => [op, verbs.map((v) => stem(v))])) as unknown as Record<Operation, readonly string[]>;
+const COMMAND_VERB_STEMS = Object.fromEntries(
+  Object.entries(COMMAND_VERBS).map(([op, verbs]) => [op, verbs.map((v) => stem(v))]),
+) as unknown as Record<Operation, readonly string[]>;
 
 /** Canonical parameter → names a command may use for it. */
 const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
-  resourceId: ["resourceid", "instanceid", "id", "resource", "target", "vmid", "volumeid", "clusterid", "databaseid", "dbinstanceid"],
-  name: ["name", "resourcename", "instancename", "bucketname", "clustername", "dbname", "databasename", "id", "resource", "target", "key", "instanceid"],
+  resourceId: [
+    "resourceid",
+    "instanceid",
+    "id",
+    "resource",
+    "target",
+    "vmid",
+    "volumeid",
+    "clusterid",
+    "databaseid",
+    "dbinstanceid",
+  ],
+  name: [
+    "name",
+    "resourcename",
+    "instancename",
+    "bucketname",
+    "clustername",
+    "dbname",
+    "databasename",
+    "id",
+    "resource",
+    "target",
+    "key",
+    "instanceid",
+  ],
   count: ["count", "replicas", "instances", "nodes", "desiredcount", "size", "capacity", "number"],
   countDelta: ["delta", "by", "increment", "countdelta"],
   cpu: ["cpu", "cpus", "vcpu", "vcpus", "cores"],
@@ -244,8 +290,10 @@ const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
 
 const PRONOUNS = new Set(["it", "that", "them", "this", "those", "these"]);
 const CREATES = new Set<Operation>(["create", "deploy"]);
-const FOLLOW_UP = /^(?:and|also|too|same|what about|how about|now|then|plus)\b|\b(?:too|as well|also|again)\W*$/i;
-const CONTROL_CANCEL = /^(?:cancel|cancel that|cancel it|stop|abort|never ?mind|forget it|no|nope|don'?t)\W*$/i;
+const FOLLOW_UP =
+  /^(?:and|also|too|same|what about|how about|now|then|plus)\b|\b(?:too|as well|also|again)\W*$/i;
+const CONTROL_CANCEL =
+  /^(?:cancel|cancel that|cancel it|stop|abort|never ?mind|forget it|no|nope|don'?t)\W*$/i;
 
 function lowerKey(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]/g, "");
@@ -281,23 +329,47 @@ export class InfrastructureConversationManager {
 
   constructor(options: ConversationManagerOptions) {
     if (options.catalogue === undefined || options.runner === undefined) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "a catalogue and a runner are required", { field: options.catalogue === undefined ? "catalogue" : "runner" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "a catalogue and a runner are required", {
+        field: options.catalogue === undefined ? "catalogue" : "runner",
+      });
     }
     const parsed = validateConfigSection("conversationConfig", options.config ?? {});
-    if (!parsed.success) throw new ValidationError("conversationConfig is invalid", parsed.errors.map((e) => ({ ...e, path: `conversationConfig.${e.path ?? ""}`.replace(/\.$/, "") })));
+    if (!parsed.success)
+      throw new ValidationError(
+        "conversationConfig is invalid",
+        parsed.errors.map((e) => ({ ...e, path: `conversationConfig.${e.path ?? ""}`.replace(/\.$/, "") })),
+      );
     const config = parsed.data;
     this.modelTimeoutMs = options.modelTimeoutMs ?? config.modelTimeout;
     this.maxConversations = options.maxConversations ?? config.maxConversations;
-    if (!Number.isInteger(this.modelTimeoutMs) || this.modelTimeoutMs <= 0 || this.modelTimeoutMs > MAX_TIMER_MS) throw new InfrastructureError("INVALID_ARGUMENT", "modelTimeoutMs must be a positive integer timer delay", { field: "modelTimeoutMs" });
-    if (!Number.isInteger(this.maxConversations) || this.maxConversations < 1) throw new InfrastructureError("INVALID_ARGUMENT", "maxConversations must be a positive integer", { field: "maxConversations" });
+    if (
+      !Number.isInteger(this.modelTimeoutMs) ||
+      this.modelTimeoutMs <= 0 ||
+      this.modelTimeoutMs > MAX_TIMER_MS
+    )
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        "modelTimeoutMs must be a positive integer timer delay",
+        { field: "modelTimeoutMs" },
+      );
+    if (!Number.isInteger(this.maxConversations) || this.maxConversations < 1)
+      throw new InfrastructureError("INVALID_ARGUMENT", "maxConversations must be a positive integer", {
+        field: "maxConversations",
+      });
     const now = options.now ?? Date.now;
     this.catalogue = options.catalogue;
     this.runner = options.runner;
     this.sessions = options.sessions;
     this.durable = options.store !== undefined;
     this.model = options.model;
-    this.classifier = new InfrastructureIntentClassifier({ minConfidence: config.minConfidence, ...options.classifier });
-    this.extractor = new InfrastructureParameterExtractor({ now, timeZone: options.timeZone ?? config.timeZone });
+    this.classifier = new InfrastructureIntentClassifier({
+      minConfidence: config.minConfidence,
+      ...options.classifier,
+    });
+    this.extractor = new InfrastructureParameterExtractor({
+      now,
+      timeZone: options.timeZone ?? config.timeZone,
+    });
     this.resolver = new InfrastructureResourceResolver();
     this.state = options.state ?? new InfrastructureStateProvider({ now });
     this.humanizer = new InfrastructureErrorHumanizer();
@@ -310,7 +382,7 @@ export class InfrastructureConversationManager {
       ...(options.onStoreError === undefined ? {} : { onStoreError: options.onStoreError }),
       decodePayload: (value) => {
         const parsed = storedPayloadSchema.safeParse(value);
-        return parsed.success ? (parsed.data) : undefined;
+        return parsed.success ? parsed.data : undefined;
       },
     });
   }
@@ -335,12 +407,18 @@ export class InfrastructureConversationManager {
 
     // 2. Intent: the model first, when there is one; the offline classifier otherwise and as fallback.
     // "restart it": a pronoun pointing at a resource of this conversation keeps the message in scope.
-    const refersBack = convo.recent.length > 0 && analysis.tokens.some((t) => !t.quoted && PRONOUNS.has(t.lower));
+    const refersBack =
+      convo.recent.length > 0 && analysis.tokens.some((t) => !t.quoted && PRONOUNS.has(t.lower));
     const offline = this.classifier.classifyAnalysis(analysis, { inScope: refersBack });
     let intent = offline;
     if (this.model?.classify !== undefined && offline.composite.length === 0) {
       const model = this.model;
-      const raw = await callModel((signal) => (model.classify as NonNullable<LanguageModelAdapter["classify"]>)(message, MODEL_CONTEXT, signal), this.modelTimeoutMs, context.signal);
+      const raw = await callModel(
+        (signal) =>
+          (model.classify as NonNullable<LanguageModelAdapter["classify"]>)(message, MODEL_CONTEXT, signal),
+        this.modelTimeoutMs,
+        context.signal,
+      );
       intent = intentFromModel(raw) ?? offline;
     }
     if (CONTROL_CANCEL.test(message.trim())) {
@@ -353,21 +431,43 @@ export class InfrastructureConversationManager {
     const ambiguities: Ambiguity[] = [];
 
     // 4. Multi-turn: "and in staging too", "same for web-2", or the answer to a clarification.
-    if (convo.last !== undefined && (intent.operation === null || intent.needsClarification) && !intent.outOfScope && intent.composite.length === 0 && FOLLOW_UP.test(message.trim())) {
+    if (
+      convo.last !== undefined &&
+      (intent.operation === null || intent.needsClarification) &&
+      !intent.outOfScope &&
+      intent.composite.length === 0 &&
+      FOLLOW_UP.test(message.trim())
+    ) {
       intent = convo.last.intent;
       values = { ...convo.last.values, ...values };
-    } else if (convo.clarifying !== undefined && intent.operation !== null && !intent.needsClarification && intent.composite.length === 0) {
+    } else if (
+      convo.clarifying !== undefined &&
+      intent.operation !== null &&
+      !intent.needsClarification &&
+      intent.composite.length === 0
+    ) {
       values = { ...convo.clarifying.values, ...values };
     }
     if (intent.outOfScope) {
-      return this.reply("out-of-scope", intent, values, "I can help with infrastructure: creating, changing and inspecting resources, costs, access and logs. That request is outside what I do.");
+      return this.reply(
+        "out-of-scope",
+        intent,
+        values,
+        "I can help with infrastructure: creating, changing and inspecting resources, costs, access and logs. That request is outside what I do.",
+      );
     }
     if (intent.needsClarification || intent.operation === null) {
       convo.clarifying = { intent, values };
       const options = intent.clarification?.options.map((o) => o.operation) ?? [];
-      return this.reply("clarification", intent, values, intent.clarification?.question ?? "What would you like to do?", {
-        ambiguities: [{ kind: "intent", reason: intent.clarification?.reason ?? "no-operation", options }],
-      });
+      return this.reply(
+        "clarification",
+        intent,
+        values,
+        intent.clarification?.question ?? "What would you like to do?",
+        {
+          ambiguities: [{ kind: "intent", reason: intent.clarification?.reason ?? "no-operation", options }],
+        },
+      );
     }
     convo.clarifying = undefined;
     const operation = intent.operation;
@@ -376,29 +476,54 @@ export class InfrastructureConversationManager {
     // 5. Questions answered from the catalogue itself.
     if (operation === "list-providers" || operation === "help") {
       convo.last = { intent, values };
-      return this.reply("answer", intent, values, operation === "help" ? this.helpText() : this.providersText(), { ambiguities });
+      return this.reply(
+        "answer",
+        intent,
+        values,
+        operation === "help" ? this.helpText() : this.providersText(),
+        { ambiguities },
+      );
     }
 
     // 6. Resources.
     const session = context.sessionId === undefined ? undefined : await this.safeSession(context.sessionId);
     const environment = values.environment ?? context.environment ?? session?.environment ?? "development";
     // A name in a create request is new: it is not looked up.
-    const resolved: { resources: ResourceSnapshot[]; ambiguity?: { question: string; ambiguity: Ambiguity } } = CREATES.has(operation) ? { resources: [] } : this.resolveResources(analysis, values, convo, environment);
+    const resolved: {
+      resources: ResourceSnapshot[];
+      ambiguity?: { question: string; ambiguity: Ambiguity };
+    } = CREATES.has(operation)
+      ? { resources: [] }
+      : this.resolveResources(analysis, values, convo, environment);
     if (resolved.ambiguity !== undefined) {
       convo.clarifying = { intent, values };
-      return this.reply("clarification", intent, values, resolved.ambiguity.question, { ambiguities: [...ambiguities, resolved.ambiguity.ambiguity] });
+      return this.reply("clarification", intent, values, resolved.ambiguity.question, {
+        ambiguities: [...ambiguities, resolved.ambiguity.ambiguity],
+      });
     }
 
     // 7. The command that serves it.
     const found = this.findCommand(operation, values, session?.instanceId);
     if (found.kind === "none") {
       convo.last = { intent, values };
-      return this.reply("answer", intent, values, `No active provider offers "${operation.replace("-", " ")}"${values.resourceType === undefined ? "" : ` for ${values.resourceType}`}. ${this.providersText()}`, { ambiguities });
+      return this.reply(
+        "answer",
+        intent,
+        values,
+        `No active provider offers "${operation.replace("-", " ")}"${values.resourceType === undefined ? "" : ` for ${values.resourceType}`}. ${this.providersText()}`,
+        { ambiguities },
+      );
     }
     if (found.kind === "ambiguous") {
       convo.clarifying = { intent, values };
       const list = found.candidates.map((c) => `${c.commandId} on ${c.instanceId}`).join(", ");
-      return this.reply("clarification", intent, values, `Several commands could do that: ${list}. Which one?`, { ambiguities: [...ambiguities, { kind: "command", candidates: found.candidates }] });
+      return this.reply(
+        "clarification",
+        intent,
+        values,
+        `Several commands could do that: ${list}. Which one?`,
+        { ambiguities: [...ambiguities, { kind: "command", candidates: found.candidates }] },
+      );
     }
     const { instanceId, command } = found;
     const params = mapParameters(command, values, resolved.resources);
@@ -407,10 +532,26 @@ export class InfrastructureConversationManager {
       const suggestions = this.extractor.suggestDefaults(command, params, { environment });
       const unsuggested = missing.filter((p) => !suggestions.some((s) => s.parameter === p.name));
       convo.clarifying = { intent, values };
-      const hint = suggestions.length === 0 ? "" : ` Suggested: ${suggestions.map((s) => `${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`).join("; ")}.`;
-      return this.reply("clarification", intent, values, `To ${operation.replace("-", " ")} I still need: ${missing.map((p) => p.name).join(", ")}.${hint}`, {
-        ambiguities: [...ambiguities, { kind: "missing-parameter", parameters: (unsuggested.length > 0 ? unsuggested : missing).map((p) => p.name), suggestions }],
-      });
+      const hint =
+        suggestions.length === 0
+          ? ""
+          : ` Suggested: ${suggestions.map((s) => `${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`).join("; ")}.`;
+      return this.reply(
+        "clarification",
+        intent,
+        values,
+        `To ${operation.replace("-", " ")} I still need: ${missing.map((p) => p.name).join(", ")}.${hint}`,
+        {
+          ambiguities: [
+            ...ambiguities,
+            {
+              kind: "missing-parameter",
+              parameters: (unsuggested.length > 0 ? unsuggested : missing).map((p) => p.name),
+              suggestions,
+            },
+          ],
+        },
+      );
     }
     const request: ExecuteRequest = {
       instanceId,
@@ -424,21 +565,49 @@ export class InfrastructureConversationManager {
     const planned: PlannedCommand = { instanceId, commandId: command.id, params, environment };
     const turn: Turn = { intent, values };
     convo.last = turn;
-    convo.recent = [...resolved.resources.map((r) => r.id), ...convo.recent.filter((id) => !resolved.resources.some((r) => r.id === id))].slice(0, 10);
+    convo.recent = [
+      ...resolved.resources.map((r) => r.id),
+      ...convo.recent.filter((id) => !resolved.resources.some((r) => r.id === id)),
+    ].slice(0, 10);
     const resources = resolved.resources.map(brief);
 
     // 8. Confirmation for anything that changes infrastructure (or a dangerous command).
     const mutating = isMutating(operation) || command.dangerous;
-    const targets = resolved.resources.length > 0 ? resolved.resources.map((r) => ({ id: r.id, type: r.type, ...(r.name === undefined ? {} : { name: r.name }) })) : nameTargets(values);
-    const confirmationInput = { operation, environment, targets, params, confidence: intent.confidence, command: `${command.id} on ${instanceId}` };
+    const targets =
+      resolved.resources.length > 0
+        ? resolved.resources.map((r) => ({
+            id: r.id,
+            type: r.type,
+            ...(r.name === undefined ? {} : { name: r.name }),
+          }))
+        : nameTargets(values);
+    const confirmationInput = {
+      operation,
+      environment,
+      targets,
+      params,
+      confidence: intent.confidence,
+      command: `${command.id} on ${instanceId}`,
+    };
     const decision = this.confirmations.decide(confirmationInput);
     if (mutating && (decision.required || command.dangerous)) {
-      const effective = decision.required ? decision : { required: true, level: "simple" as const, reasons: ["the command is marked dangerous"] };
-      const pending = this.confirmations.request(confirmationInput, effective, { request, turn, conversationId: context.conversationId });
+      const effective = decision.required
+        ? decision
+        : { required: true, level: "simple" as const, reasons: ["the command is marked dangerous"] };
+      const pending = this.confirmations.request(confirmationInput, effective, {
+        request,
+        turn,
+        conversationId: context.conversationId,
+      });
       convo.pendingConfirmation = pending.id;
       // Shown once durable (or after STORE_WAIT_MS: a slow or failing store leaves it in memory only).
       if (this.durable) await waitAtMost(this.confirmations.persisted(pending.id), STORE_WAIT_MS);
-      return this.reply("confirmation", intent, values, pending.prompt, { ambiguities, confirmation: toRequest(pending), command: planned, resources });
+      return this.reply("confirmation", intent, values, pending.prompt, {
+        ambiguities,
+        confirmation: toRequest(pending),
+        command: planned,
+        resources,
+      });
     }
     return this.run(request, intent, values, planned, resources, ambiguities, context, false);
   }
@@ -465,7 +634,12 @@ export class InfrastructureConversationManager {
     this.conversations.delete(conversationId);
   }
 
-  private async answerConfirmation(convo: ConversationState, message: string, context: MessageContext, analysis: Analysis): Promise<ConversationResponse | undefined> {
+  private async answerConfirmation(
+    convo: ConversationState,
+    message: string,
+    context: MessageContext,
+    analysis: Analysis,
+  ): Promise<ConversationResponse | undefined> {
     const id = convo.pendingConfirmation;
     if (id === undefined) return undefined;
     const pending = this.confirmations.get(id);
@@ -473,11 +647,20 @@ export class InfrastructureConversationManager {
       convo.pendingConfirmation = undefined;
       if (isAffirmative(message) || CONTROL_CANCEL.test(message.trim())) {
         const intent = this.classifier.classifyAnalysis(analysis);
-        return this.reply("cancelled", intent, {}, "That confirmation has expired; nothing was run. Ask again if you still want it.");
+        return this.reply(
+          "cancelled",
+          intent,
+          {},
+          "That confirmation has expired; nothing was run. Ask again if you still want it.",
+        );
       }
       return undefined;
     }
-    const looksLikeAnswer = isAffirmative(message) || isNegative(message) || CONTROL_CANCEL.test(message.trim()) || (pending.level === "typed" && message.trim().length > 0 && message.trim().split(/\s+/).length <= 3);
+    const looksLikeAnswer =
+      isAffirmative(message) ||
+      isNegative(message) ||
+      CONTROL_CANCEL.test(message.trim()) ||
+      (pending.level === "typed" && message.trim().length > 0 && message.trim().split(/\s+/).length <= 3);
     if (!looksLikeAnswer) {
       // A new request replaces the question that was waiting.
       this.confirmations.cancel(id);
@@ -488,57 +671,138 @@ export class InfrastructureConversationManager {
     const result = this.confirmations.respond(id, answer);
     const { intent, values } = pending.payload.turn;
     const planned = plannedOf(pending.payload.request);
-    if (result.status === "mismatch") return this.reply("confirmation", intent, values, result.message, { confirmation: toRequest(pending), command: planned });
+    if (result.status === "mismatch")
+      return this.reply("confirmation", intent, values, result.message, {
+        confirmation: toRequest(pending),
+        command: planned,
+      });
     convo.pendingConfirmation = undefined;
-    if (result.status === "rejected") return this.reply("cancelled", intent, values, "Cancelled; nothing was run.", { command: planned });
-    if (result.status === "expired" || result.status === "not-found") return this.reply("cancelled", intent, values, "That confirmation has expired; nothing was run.", { command: planned });
+    if (result.status === "rejected")
+      return this.reply("cancelled", intent, values, "Cancelled; nothing was run.", { command: planned });
+    if (result.status === "expired" || result.status === "not-found")
+      return this.reply("cancelled", intent, values, "That confirmation has expired; nothing was run.", {
+        command: planned,
+      });
     if (this.durable) {
       // Its record goes first: a restart must never bring back a confirmation already acted on.
       // A store that fails or does not answer in time means nothing runs.
       let failure: unknown;
       try {
-        if (!(await waitAtMost(this.confirmations.forget(id), STORE_WAIT_MS))) failure = new InfrastructureError("TIMEOUT", `the confirmation store did not answer within ${STORE_WAIT_MS} ms`);
+        if (!(await waitAtMost(this.confirmations.forget(id), STORE_WAIT_MS)))
+          failure = new InfrastructureError(
+            "TIMEOUT",
+            `the confirmation store did not answer within ${STORE_WAIT_MS} ms`,
+          );
       } catch (error) {
         failure = error;
       }
       if (failure !== undefined) {
         const human = this.humanizer.humanize(failure);
-        return this.reply("failed", intent, values, `Nothing was run: the confirmation could not be recorded as used (${human.explanation}). Ask again.`, { command: planned, outcome: { status: "failed", executionId: "", error: human } });
+        return this.reply(
+          "failed",
+          intent,
+          values,
+          `Nothing was run: the confirmation could not be recorded as used (${human.explanation}). Ask again.`,
+          { command: planned, outcome: { status: "failed", executionId: "", error: human } },
+        );
       }
     }
-    const request: ExecuteRequest = { ...pending.payload.request, confirmed: true, ...(context.signal === undefined ? {} : { signal: context.signal }) };
-    const resources = (request.resourceIds ?? []).map((rid) => this.state.getResource(rid)).filter((r): r is ResourceSnapshot => r !== undefined).map(brief);
+    const request: ExecuteRequest = {
+      ...pending.payload.request,
+      confirmed: true,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    };
+    const resources = (request.resourceIds ?? [])
+      .map((rid) => this.state.getResource(rid))
+      .filter((r): r is ResourceSnapshot => r !== undefined)
+      .map(brief);
     return this.run(request, intent, values, planned, resources, [], context, true);
   }
 
-  private async run(request: ExecuteRequest, intent: IntentResult, values: ExtractedValues, planned: PlannedCommand, resources: readonly { id: string; name?: string; type: string }[], ambiguities: readonly Ambiguity[], context: MessageContext, confirmed: boolean): Promise<ConversationResponse> {
+  private async run(
+    request: ExecuteRequest,
+    intent: IntentResult,
+    values: ExtractedValues,
+    planned: PlannedCommand,
+    resources: readonly { id: string; name?: string; type: string }[],
+    ambiguities: readonly Ambiguity[],
+    context: MessageContext,
+    confirmed: boolean,
+  ): Promise<ConversationResponse> {
     let outcome: ExecutionOutcome;
     try {
-      outcome = await this.runner.execute({ ...request, ...(context.signal === undefined ? {} : { signal: context.signal }) });
+      outcome = await this.runner.execute({
+        ...request,
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+      });
     } catch (error) {
       const human = this.humanizer.humanize(error);
-      return this.reply("failed", intent, values, `It could not run: ${human.explanation}`, { command: planned, resources, ambiguities, outcome: { status: "failed", executionId: "", error: human } });
+      return this.reply("failed", intent, values, `It could not run: ${human.explanation}`, {
+        command: planned,
+        resources,
+        ambiguities,
+        outcome: { status: "failed", executionId: "", error: human },
+      });
     }
     const base = { status: outcome.status, executionId: outcome.executionId };
     switch (outcome.status) {
       case "succeeded": {
         this.learnResources(outcome, planned);
-        return this.reply("executed", intent, values, `Done: ${planned.commandId} on ${planned.instanceId}${confirmed ? " (confirmed)" : ""}.`, { command: planned, resources, ambiguities, outcome: { ...base, data: toJson(outcome.result.data), risk: riskOf(outcome.decision), reasons: outcome.decision.reasons.map((r) => r.message) } });
+        return this.reply(
+          "executed",
+          intent,
+          values,
+          `Done: ${planned.commandId} on ${planned.instanceId}${confirmed ? " (confirmed)" : ""}.`,
+          {
+            command: planned,
+            resources,
+            ambiguities,
+            outcome: {
+              ...base,
+              data: toJson(outcome.result.data),
+              risk: riskOf(outcome.decision),
+              reasons: outcome.decision.reasons.map((r) => r.message),
+            },
+          },
+        );
       }
       case "failed":
       case "cancelled": {
         const human = this.humanizer.humanize(outcome.result.error);
         const kind = outcome.status === "cancelled" ? "cancelled" : "failed";
-        return this.reply(kind, intent, values, `${planned.commandId} ${outcome.status}: ${human.explanation}\n${human.remediation.map((s, i) => `${i + 1}. ${s}`).join("\n")}`, { command: planned, resources, ambiguities, outcome: { ...base, error: human } });
+        return this.reply(
+          kind,
+          intent,
+          values,
+          `${planned.commandId} ${outcome.status}: ${human.explanation}\n${human.remediation.map((s, i) => `${i + 1}. ${s}`).join("\n")}`,
+          { command: planned, resources, ambiguities, outcome: { ...base, error: human } },
+        );
       }
       case "denied": {
         const reasons = outcome.decision.reasons.filter((r) => !r.passed).map((r) => r.message);
         const risk = riskOf(outcome.decision);
-        return this.reply("denied", intent, values, `Not allowed: ${reasons.join("; ") || outcome.result.error.message}. Risk score: ${risk.score}/100 (${risk.level}).`, { command: planned, resources, ambiguities, outcome: { ...base, risk, reasons } });
+        return this.reply(
+          "denied",
+          intent,
+          values,
+          `Not allowed: ${reasons.join("; ") || outcome.result.error.message}. Risk score: ${risk.score}/100 (${risk.level}).`,
+          { command: planned, resources, ambiguities, outcome: { ...base, risk, reasons } },
+        );
       }
       case "invalid": {
         const issues = outcome.issues.map((i) => `${i.path ?? "request"}: ${i.message}`);
-        return this.reply("invalid", intent, values, `The request was refused before running: ${issues.join("; ") || outcome.result.error.message}.`, { command: planned, resources, ambiguities, outcome: { ...base, error: this.humanizer.humanize(outcome.result.error), reasons: issues } });
+        return this.reply(
+          "invalid",
+          intent,
+          values,
+          `The request was refused before running: ${issues.join("; ") || outcome.result.error.message}.`,
+          {
+            command: planned,
+            resources,
+            ambiguities,
+            outcome: { ...base, error: this.humanizer.humanize(outcome.result.error), reasons: issues },
+          },
+        );
       }
       case "pending": {
         const risk = outcome.decision === undefined ? undefined : riskOf(outcome.decision);
@@ -551,28 +815,58 @@ export class InfrastructureConversationManager {
           command: planned,
           resources,
           ambiguities,
-          outcome: { ...base, pendingId: outcome.pending.id, waitingFor, ...(outcome.pending.approvalId === undefined ? {} : { approvalId: outcome.pending.approvalId }), ...(risk === undefined ? {} : { risk }) },
+          outcome: {
+            ...base,
+            pendingId: outcome.pending.id,
+            waitingFor,
+            ...(outcome.pending.approvalId === undefined ? {} : { approvalId: outcome.pending.approvalId }),
+            ...(risk === undefined ? {} : { risk }),
+          },
         });
       }
     }
   }
 
-  private async extract(message: string, analysis: Analysis, intent: IntentResult, context: MessageContext): Promise<{ values: ExtractedValues; ambiguities: readonly ParameterAmbiguity[] }> {
+  private async extract(
+    message: string,
+    analysis: Analysis,
+    intent: IntentResult,
+    context: MessageContext,
+  ): Promise<{ values: ExtractedValues; ambiguities: readonly ParameterAmbiguity[] }> {
     const offline = this.extractor.extractAnalysis(analysis, { operation: intent.operation });
     if (this.model?.extract === undefined || intent.outOfScope) return offline;
     const model = this.model;
-    const raw = await callModel((signal) => (model.extract as NonNullable<LanguageModelAdapter["extract"]>)(message, { operation: intent.operation }, signal), this.modelTimeoutMs, context.signal);
+    const raw = await callModel(
+      (signal) =>
+        (model.extract as NonNullable<LanguageModelAdapter["extract"]>)(
+          message,
+          { operation: intent.operation },
+          signal,
+        ),
+      this.modelTimeoutMs,
+      context.signal,
+    );
     const values = valuesFromModel(raw);
-    return values === undefined ? offline : { values: { ...offline.values, ...values }, ambiguities: offline.ambiguities };
+    return values === undefined
+      ? offline
+      : { values: { ...offline.values, ...values }, ambiguities: offline.ambiguities };
   }
 
-  private resolveResources(analysis: Analysis, values: ExtractedValues, convo: ConversationState, environment: string): { resources: ResourceSnapshot[]; ambiguity?: { question: string; ambiguity: Ambiguity } } {
+  private resolveResources(
+    analysis: Analysis,
+    values: ExtractedValues,
+    convo: ConversationState,
+    environment: string,
+  ): { resources: ResourceSnapshot[]; ambiguity?: { question: string; ambiguity: Ambiguity } } {
     const known = this.state.snapshotResources();
     const refs: string[] = [];
     if (values.resourceId !== undefined) refs.push(values.resourceId);
     if (values.name !== undefined) refs.push(values.name);
     if (values.names !== undefined) refs.push(...values.names);
-    const pronoun = analysis.tokens.some((t) => !t.quoted && (t.lower === "it" || t.lower === "that" || t.lower === "them" || t.lower === "same"));
+    const pronoun = analysis.tokens.some(
+      (t) =>
+        !t.quoted && (t.lower === "it" || t.lower === "that" || t.lower === "them" || t.lower === "same"),
+    );
     if (refs.length === 0 && known.length > 0) {
       // Plain words naming a known resource ("is payments up?").
       for (const t of analysis.tokens) {
@@ -587,17 +881,35 @@ export class InfrastructureConversationManager {
       return { resources: out };
     }
     for (const ref of refs) {
-      const r = this.resolver.resolve(ref, { resources: known, environment, ...(values.resourceType === undefined ? {} : { type: values.resourceType }), recent: convo.recent });
+      const r = this.resolver.resolve(ref, {
+        resources: known,
+        environment,
+        ...(values.resourceType === undefined ? {} : { type: values.resourceType }),
+        recent: convo.recent,
+      });
       if (r.status === "resolved") out.push(r.resource);
       else if (r.status === "ambiguous") {
-        return { resources: out, ambiguity: { question: r.question, ambiguity: { kind: "resource", reference: ref, candidates: r.candidates.map(brief) } } };
+        return {
+          resources: out,
+          ambiguity: {
+            question: r.question,
+            ambiguity: { kind: "resource", reference: ref, candidates: r.candidates.map(brief) },
+          },
+        };
       }
       // not found: the name is passed to the command as given (it may create it)
     }
     return { resources: out };
   }
 
-  private findCommand(operation: Operation, values: ExtractedValues, preferredInstance: string | undefined): { kind: "none" } | { kind: "ambiguous"; candidates: { instanceId: string; commandId: string }[] } | { kind: "found"; instanceId: string; command: CommandDefinition } {
+  private findCommand(
+    operation: Operation,
+    values: ExtractedValues,
+    preferredInstance: string | undefined,
+  ):
+    | { kind: "none" }
+    | { kind: "ambiguous"; candidates: { instanceId: string; commandId: string }[] }
+    | { kind: "found"; instanceId: string; command: CommandDefinition } {
     const category = OPERATIONS[operation].category;
     const verbs = COMMAND_VERB_STEMS[operation];
     const scored: { instanceId: string; command: CommandDefinition; score: number }[] = [];
@@ -619,7 +931,11 @@ export class InfrastructureConversationManager {
     scored.sort((a, b) => b.score - a.score);
     const best = scored[0] as (typeof scored)[number];
     const tied = scored.filter((s) => s.score === best.score);
-    if (tied.length > 1) return { kind: "ambiguous", candidates: tied.map((t) => ({ instanceId: t.instanceId, commandId: t.command.id })) };
+    if (tied.length > 1)
+      return {
+        kind: "ambiguous",
+        candidates: tied.map((t) => ({ instanceId: t.instanceId, commandId: t.command.id })),
+      };
     return { kind: "found", instanceId: best.instanceId, command: best.command };
   }
 
@@ -627,7 +943,14 @@ export class InfrastructureConversationManager {
     for (const id of outcome.result.affectedResources) {
       if (this.state.getResource(id) === undefined) {
         const name = typeof planned.params["name"] === "string" ? planned.params["name"] : undefined;
-        this.state.upsertResource({ id, type: "custom", instanceId: planned.instanceId, environment: planned.environment, updatedAt: Date.now(), ...(name === undefined ? {} : { name }) });
+        this.state.upsertResource({
+          id,
+          type: "custom",
+          instanceId: planned.instanceId,
+          environment: planned.environment,
+          updatedAt: Date.now(),
+          ...(name === undefined ? {} : { name }),
+        });
       }
     }
   }
@@ -649,11 +972,15 @@ export class InfrastructureConversationManager {
     return `The infrastructure framework has ${providers.length} registered ${providers.length === 1 ? "factory" : "factories"} and ${active.length} active ${active.length === 1 ? "instance" : "instances"}${active.length === 0 ? "" : ` (${healthy} healthy)`}.`;
   }
 
-  private async safeSession(sessionId: string): Promise<{ environment: string; instanceId?: string } | undefined> {
+  private async safeSession(
+    sessionId: string,
+  ): Promise<{ environment: string; instanceId?: string } | undefined> {
     if (this.sessions === undefined) return undefined;
     try {
       const s = await this.sessions.getSession(sessionId);
-      return s === undefined ? undefined : { environment: s.environment, ...(s.instanceId === undefined ? {} : { instanceId: s.instanceId }) };
+      return s === undefined
+        ? undefined
+        : { environment: s.environment, ...(s.instanceId === undefined ? {} : { instanceId: s.instanceId }) };
     } catch {
       return undefined;
     }
@@ -682,7 +1009,13 @@ export class InfrastructureConversationManager {
     intent: IntentResult,
     values: ExtractedValues,
     response: string,
-    extra: { ambiguities?: readonly Ambiguity[]; confirmation?: ConfirmationRequest; command?: PlannedCommand; outcome?: OutcomeSummary; resources?: readonly { id: string; name?: string; type: string }[] } = {},
+    extra: {
+      ambiguities?: readonly Ambiguity[];
+      confirmation?: ConfirmationRequest;
+      command?: PlannedCommand;
+      outcome?: OutcomeSummary;
+      resources?: readonly { id: string; name?: string; type: string }[];
+    } = {},
   ): ConversationResponse {
     return {
       kind,
@@ -704,7 +1037,10 @@ const commandWordCache = new WeakMap<CommandDefinition, readonly string[]>();
 function commandWords(command: CommandDefinition): readonly string[] {
   let words = commandWordCache.get(command);
   if (words === undefined) {
-    words = `${command.id} ${command.name}`.toLowerCase().split(/[^a-z0-9]+/).map((w) => stem(w));
+    words = `${command.id} ${command.name}`
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .map((w) => stem(w));
     commandWordCache.set(command, words);
   }
   return words;
@@ -714,7 +1050,10 @@ function commandWords(command: CommandDefinition): readonly string[] {
 async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+    return await Promise.race([
+      promise.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -731,14 +1070,29 @@ function nameTargets(values: ExtractedValues): { id: string; name?: string }[] {
 }
 
 function plannedOf(request: ExecuteRequest): PlannedCommand {
-  return { instanceId: request.instanceId, commandId: request.commandId, params: (request.params ?? {}) as Readonly<Record<string, unknown>>, environment: request.environment ?? "development" };
+  return {
+    instanceId: request.instanceId,
+    commandId: request.commandId,
+    params: (request.params ?? {}) as Readonly<Record<string, unknown>>,
+    environment: request.environment ?? "development",
+  };
 }
 
 function toRequest(p: PendingConfirmation<Payload>): ConfirmationRequest {
-  return { id: p.id, level: p.level, ...(p.expectedText === undefined ? {} : { expectedText: p.expectedText }), prompt: p.prompt, summary: p.summary, expiresAt: p.expiresAt };
+  return {
+    id: p.id,
+    level: p.level,
+    ...(p.expectedText === undefined ? {} : { expectedText: p.expectedText }),
+    prompt: p.prompt,
+    summary: p.summary,
+    expiresAt: p.expiresAt,
+  };
 }
 
-function riskOf(decision: { readonly risk: { readonly score: number; readonly level: string } }): { score: number; level: string } {
+function riskOf(decision: { readonly risk: { readonly score: number; readonly level: string } }): {
+  score: number;
+  level: string;
+} {
   return { score: decision.risk.score, level: decision.risk.level };
 }
 
@@ -751,13 +1105,21 @@ function toJson(value: unknown): unknown {
 }
 
 /** Maps canonical values onto a command's declared parameters (by name and synonyms, converting types). */
-export function mapParameters(command: CommandDefinition, values: ExtractedValues, resources: readonly ResourceSnapshot[]): Record<string, unknown> {
+export function mapParameters(
+  command: CommandDefinition,
+  values: ExtractedValues,
+  resources: readonly ResourceSnapshot[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const used = new Set<string>();
   for (const p of command.parameters) {
     const key = lowerKey(p.name);
-    if (p.type === "resource-ref" || (p.type === "string" && PARAM_SYNONYMS["resourceId"]?.includes(key) && resources.length > 0)) {
-      const r = resources.find((x) => p.resourceType === undefined || x.type === p.resourceType) ?? resources[0];
+    if (
+      p.type === "resource-ref" ||
+      (p.type === "string" && PARAM_SYNONYMS["resourceId"]?.includes(key) && resources.length > 0)
+    ) {
+      const r =
+        resources.find((x) => p.resourceType === undefined || x.type === p.resourceType) ?? resources[0];
       if (r !== undefined) out[p.name] = r.id;
       else if (values.resourceId !== undefined) out[p.name] = values.resourceId;
       else if (values.name !== undefined) out[p.name] = values.name;
@@ -774,7 +1136,13 @@ export function mapParameters(command: CommandDefinition, values: ExtractedValue
         break;
       }
     }
-    if (picked === undefined && p.type === "array" && values.names !== undefined && PARAM_SYNONYMS["name"]?.some((s) => key.startsWith(s))) picked = values.names;
+    if (
+      picked === undefined &&
+      p.type === "array" &&
+      values.names !== undefined &&
+      PARAM_SYNONYMS["name"]?.some((s) => key.startsWith(s))
+    )
+      picked = values.names;
     if (picked !== undefined) out[p.name] = picked;
   }
   return out;
@@ -786,7 +1154,8 @@ function convert(v: unknown, type: string, key: string): unknown {
     if (key.endsWith("gb") && key.startsWith("memory")) return v / 1024;
     return v;
   }
-  if (type === "string" || type === "file") return typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
+  if (type === "string" || type === "file")
+    return typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
   if (type === "boolean") return typeof v === "boolean" ? v : undefined;
   if (type === "array") return Array.isArray(v) ? v : [v];
   return v;

@@ -34,11 +34,19 @@ export interface LanguageModelAdapter {
   /** Classifies a message; return the shape of {@link modelClassificationSchema}. */
   classify?(text: string, context: ModelClassifyContext, signal: AbortSignal): Promise<unknown>;
   /** Extracts parameters under the canonical names of `extractedValuesSchema`. */
-  extract?(text: string, context: { readonly operation: Operation | null }, signal: AbortSignal): Promise<unknown>;
+  extract?(
+    text: string,
+    context: { readonly operation: Operation | null },
+    signal: AbortSignal,
+  ): Promise<unknown>;
 }
 
 /** Runs `call` with a time limit; resolves undefined on timeout, rejection or abort. */
-export async function callModel<T>(call: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer?: AbortSignal): Promise<T | undefined> {
+export async function callModel<T>(
+  call: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  outer?: AbortSignal,
+): Promise<T | undefined> {
   const controller = new AbortController();
   const onAbort = (): void => controller.abort();
   outer?.addEventListener("abort", onAbort, { once: true });
@@ -68,10 +76,24 @@ export function intentFromModel(raw: unknown): IntentResult | undefined {
   if (!parsed.success) return undefined;
   const m = parsed.data;
   if (m.outOfScope) {
-    return { category: null, operation: null, confidence: m.confidence, outOfScope: true, needsClarification: false, clarification: null, alternatives: [], composite: [], negated: [], mutating: false, destructive: false, source: "model" };
+    return {
+      category: null,
+      operation: null,
+      confidence: m.confidence,
+      outOfScope: true,
+      needsClarification: false,
+      clarification: null,
+      alternatives: [],
+      composite: [],
+      negated: [],
+      mutating: false,
+      destructive: false,
+      source: "model",
+    };
   }
   const op = m.operation;
-  if (op !== null && m.category !== undefined && m.category !== null && categoryOf(op) !== m.category) return undefined;
+  if (op !== null && m.category !== undefined && m.category !== null && categoryOf(op) !== m.category)
+    return undefined;
   const ask = m.needsClarification || op === null;
   return {
     category: op === null ? null : categoryOf(op),
@@ -79,7 +101,13 @@ export function intentFromModel(raw: unknown): IntentResult | undefined {
     confidence: m.confidence,
     outOfScope: false,
     needsClarification: ask,
-    clarification: ask ? { reason: op === null ? "no-operation" : "low-confidence", question: m.question ?? "What exactly would you like to do?", options: [] } : null,
+    clarification: ask
+      ? {
+          reason: op === null ? "no-operation" : "low-confidence",
+          question: m.question ?? "What exactly would you like to do?",
+          options: [],
+        }
+      : null,
     alternatives: [],
     composite: [],
     negated: [],
@@ -96,4 +124,7 @@ export function valuesFromModel(raw: unknown): ExtractedValues | undefined {
 }
 
 /** The context handed to a model's `classify`. */
-export const MODEL_CONTEXT: ModelClassifyContext = { categories: INTENT_CATEGORIES, operations: OPERATION_NAMES };
+export const MODEL_CONTEXT: ModelClassifyContext = {
+  categories: INTENT_CATEGORIES,
+  operations: OPERATION_NAMES,
+};

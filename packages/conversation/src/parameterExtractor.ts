@@ -4,7 +4,15 @@ import { InfrastructureError } from "@espada/infra-core";
 import { getLexicon, longestAt } from "./lexicon.js";
 import { analyze, stem } from "./text.js";
 import type { Analysis, Token } from "./text.js";
-import { AZURE_REGIONS, INSTANCE_TYPE, RESOURCE_ID, SIZE_GLUED, SIZE_UNIT, isNameLike, isRegion } from "./patterns.js";
+import {
+  AZURE_REGIONS,
+  INSTANCE_TYPE,
+  RESOURCE_ID,
+  SIZE_GLUED,
+  SIZE_UNIT,
+  isNameLike,
+  isRegion,
+} from "./patterns.js";
 import { addDays, isValidTimeZone, zonedParts, zonedToEpoch } from "./time.js";
 import { NAME_TYPE_HINTS, RESOURCE_ADJECTIVES } from "./vocabulary.js";
 import type { Operation } from "./vocabulary.js";
@@ -90,21 +98,131 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1, millisecond: 1, s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  m: MINUTE, min: MINUTE, mins: MINUTE, minute: MINUTE, minutes: MINUTE,
-  h: HOUR, hr: HOUR, hrs: HOUR, hour: HOUR, hours: HOUR,
-  d: DAY, day: DAY, days: DAY, w: 7 * DAY, week: 7 * DAY, weeks: 7 * DAY, wk: 7 * DAY,
-  month: 30 * DAY, months: 30 * DAY, year: 365 * DAY, years: 365 * DAY,
+  ms: 1,
+  millisecond: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: MINUTE,
+  min: MINUTE,
+  mins: MINUTE,
+  minute: MINUTE,
+  minutes: MINUTE,
+  h: HOUR,
+  hr: HOUR,
+  hrs: HOUR,
+  hour: HOUR,
+  hours: HOUR,
+  d: DAY,
+  day: DAY,
+  days: DAY,
+  w: 7 * DAY,
+  week: 7 * DAY,
+  weeks: 7 * DAY,
+  wk: 7 * DAY,
+  month: 30 * DAY,
+  months: 30 * DAY,
+  year: 365 * DAY,
+  years: 365 * DAY,
 };
 const WORD_NUMBERS: Readonly<Record<string, number>> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, twenty: 20, thirty: 30, forty: 40, fifty: 50, hundred: 100,
-  a: 1, an: 1, single: 1, couple: 2, pair: 2, dozen: 12,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  hundred: 100,
+  a: 1,
+  an: 1,
+  single: 1,
+  couple: 2,
+  pair: 2,
+  dozen: 12,
 };
 const COUNT_NOUNS = new Set(
-  ["replica", "instance", "node", "server", "pod", "worker", "copy", "vm", "box", "machine", "container", "host", "task", "shard", "broker", "function", "bucket", "database", "db", "cluster", "volume", "disk", "queue", "cache", "user", "more", "additional", "extra"].map((w) => stem(w)),
+  [
+    "replica",
+    "instance",
+    "node",
+    "server",
+    "pod",
+    "worker",
+    "copy",
+    "vm",
+    "box",
+    "machine",
+    "container",
+    "host",
+    "task",
+    "shard",
+    "broker",
+    "function",
+    "bucket",
+    "database",
+    "db",
+    "cluster",
+    "volume",
+    "disk",
+    "queue",
+    "cache",
+    "user",
+    "more",
+    "additional",
+    "extra",
+  ].map((w) => stem(w)),
 );
-const COUNT_SKIP = new Set(["more", "new", "additional", "extra", "idle", "old", "web", "app", "api", "large", "small", "big", "prod", "production", "staging", "dev", "test", "running", "unused", "of", "the", "those", "these", "linux", "windows", "gpu", "spot", "worker", "ec2", "k8s"].map((w) => stem(w)));
+const COUNT_SKIP = new Set(
+  [
+    "more",
+    "new",
+    "additional",
+    "extra",
+    "idle",
+    "old",
+    "web",
+    "app",
+    "api",
+    "large",
+    "small",
+    "big",
+    "prod",
+    "production",
+    "staging",
+    "dev",
+    "test",
+    "running",
+    "unused",
+    "of",
+    "the",
+    "those",
+    "these",
+    "linux",
+    "windows",
+    "gpu",
+    "spot",
+    "worker",
+    "ec2",
+    "k8s",
+  ].map((w) => stem(w)),
+);
 const DELTA_WORDS = new Set(["more", "additional", "extra", "another"].map((w) => stem(w)));
 const CPU_UNITS = /^(?:v?cpus?|cores?|vcores?|processors?)$/;
 const GLUED_CPU = /^(\d+)-?(?:v?cpus?|cores?|vcores?)$/;
@@ -113,12 +231,121 @@ const DISK_WORDS = new Set(["disk", "storage", "ssd", "hdd", "volume", "drive", 
 const VERSION = /^v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9a-z.-]+)?$/;
 const VERSION_V = /^v\d+(?:\.\d+)*$/;
 const CLOCK = /^(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)?$/;
-const DAY_NAMES: Readonly<Record<string, number>> = { sunday: 0, monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6 };
-const ACCESS_LEVELS: Readonly<Record<string, string>> = { read: "read", "read-only": "read", readonly: "read", viewer: "read", view: "read", write: "write", editor: "write", admin: "admin", administrator: "admin", owner: "owner", full: "admin" };
-const PRINCIPAL_STOP = new Set(
-  ["the", "a", "an", "to", "for", "access", "permission", "permissions", "read", "write", "admin", "me", "us", "them", "him", "her", "it", "everyone", "everybody", "all", "everything", "anything", "our", "my", "your", "this", "that", "those", "these", "of", "on", "in", "from", "and", "or", "with", "at", "team", "group", "role", "user", "service", "account", "immediately", "now", "today", "full", "ssh", "sudo", "root", "production", "prod", "staging", "dev", "development", "we", "you", "i", "they", "who", "what", "which", "if", "does", "do", "did", "can", "have", "has", "is", "are", "was"],
-);
-const PRINCIPAL_VERBS = new Set(["give", "grant", "let", "allow", "authorize", "authorise", "make", "offboard", "onboard", "invite", "revoke", "lock", "deny", "ban", "block", "unassign", "does"]);
+const DAY_NAMES: Readonly<Record<string, number>> = {
+  sunday: 0,
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
+};
+const ACCESS_LEVELS: Readonly<Record<string, string>> = {
+  read: "read",
+  "read-only": "read",
+  readonly: "read",
+  viewer: "read",
+  view: "read",
+  write: "write",
+  editor: "write",
+  admin: "admin",
+  administrator: "admin",
+  owner: "owner",
+  full: "admin",
+};
+const PRINCIPAL_STOP = new Set([
+  "the",
+  "a",
+  "an",
+  "to",
+  "for",
+  "access",
+  "permission",
+  "permissions",
+  "read",
+  "write",
+  "admin",
+  "me",
+  "us",
+  "them",
+  "him",
+  "her",
+  "it",
+  "everyone",
+  "everybody",
+  "all",
+  "everything",
+  "anything",
+  "our",
+  "my",
+  "your",
+  "this",
+  "that",
+  "those",
+  "these",
+  "of",
+  "on",
+  "in",
+  "from",
+  "and",
+  "or",
+  "with",
+  "at",
+  "team",
+  "group",
+  "role",
+  "user",
+  "service",
+  "account",
+  "immediately",
+  "now",
+  "today",
+  "full",
+  "ssh",
+  "sudo",
+  "root",
+  "production",
+  "prod",
+  "staging",
+  "dev",
+  "development",
+  "we",
+  "you",
+  "i",
+  "they",
+  "who",
+  "what",
+  "which",
+  "if",
+  "does",
+  "do",
+  "did",
+  "can",
+  "have",
+  "has",
+  "is",
+  "are",
+  "was",
+]);
+const PRINCIPAL_VERBS = new Set([
+  "give",
+  "grant",
+  "let",
+  "allow",
+  "authorize",
+  "authorise",
+  "make",
+  "offboard",
+  "onboard",
+  "invite",
+  "revoke",
+  "lock",
+  "deny",
+  "ban",
+  "block",
+  "unassign",
+  "does",
+]);
 const PRINCIPAL_VERB_STEMS = new Set([...PRINCIPAL_VERBS].map((w) => stem(w)));
 const PRINCIPAL_OPS = new Set<Operation>(["grant-access", "revoke-access", "audit"]);
 
@@ -133,16 +360,40 @@ const ID_TYPES: ReadonlyArray<readonly [RegExp, ResourceType]> = [
 
 const ALPHA = /^[a-z]+$/;
 /** Plain words the value loop must still look at. */
-const SHAPED_WORDS = new Set(["named", "called", "last", "past", "previous", "midnight", "noon", "midday", "at", "by", "tonight", "tomorrow", "today"]);
+const SHAPED_WORDS = new Set([
+  "named",
+  "called",
+  "last",
+  "past",
+  "previous",
+  "midnight",
+  "noon",
+  "midday",
+  "at",
+  "by",
+  "tonight",
+  "tomorrow",
+  "today",
+]);
 
 function isKnownWord(t: Token): boolean {
   const lex = getLexicon();
-  return longestAt(lex.operations, [t], 0) !== undefined || longestAt(lex.environments, [t], 0) !== undefined || longestAt(lex.resources, [t], 0) !== undefined || longestAt(lex.vague, [t], 0) !== undefined;
+  return (
+    longestAt(lex.operations, [t], 0) !== undefined ||
+    longestAt(lex.environments, [t], 0) !== undefined ||
+    longestAt(lex.resources, [t], 0) !== undefined ||
+    longestAt(lex.vague, [t], 0) !== undefined
+  );
 }
 
 /** A resource type read from an instance type (`m5.large` → compute) or the parts of a name (`orders-db` → database). */
 function inferType(instanceType: string, names: readonly string[]): ResourceType | undefined {
-  if (instanceType !== "") return instanceType.startsWith("db.") ? "database" : instanceType.startsWith("cache.") ? "cache" : "compute";
+  if (instanceType !== "")
+    return instanceType.startsWith("db.")
+      ? "database"
+      : instanceType.startsWith("cache.")
+        ? "cache"
+        : "compute";
   for (const id of names) for (const [re, type] of ID_TYPES) if (re.test(id.toLowerCase())) return type;
   for (const name of names) {
     for (const part of name.toLowerCase().split(/[-_.]/)) {
@@ -183,13 +434,20 @@ export class InfrastructureParameterExtractor {
     this.now = options.now ?? Date.now;
     this.timeZone = options.timeZone ?? "UTC";
     if (!isValidTimeZone(this.timeZone)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `timeZone "${this.timeZone}" is not a time zone this runtime knows`, { field: "timeZone" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `timeZone "${this.timeZone}" is not a time zone this runtime knows`,
+        { field: "timeZone" },
+      );
     }
   }
 
   /** Extracts parameters from a message. Never throws. */
   extract(text: string, context: ExtractionContext = {}): Extraction {
-    return this.extractAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().corrector), context);
+    return this.extractAnalysis(
+      analyze(typeof text === "string" ? text : "", getLexicon().corrector),
+      context,
+    );
   }
 
   /** Extracts from an already analysed message. */
@@ -220,11 +478,22 @@ export class InfrastructureParameterExtractor {
       if (i <= coveredTo) continue;
       const resource = longestAt(lex.resources, tokens, i);
       const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
-      if (resource !== undefined && !(after === "usage" || after === "space" || after === "io" || after === "utilization")) {
+      if (
+        resource !== undefined &&
+        !(after === "usage" || after === "space" || after === "io" || after === "utilization")
+      ) {
         // "the analytics cluster": a plain word naming the resource.
         const before = tokens[i - 1];
         const article = tokens[i - 2]?.lower ?? "";
-        if (before !== undefined && !before.quoted && /^[a-z][a-z0-9]{2,}$/.test(before.lower) && (article === "the" || article === "our" || article === "my") && !RESOURCE_ADJECTIVES.has(before.lower) && !isKnownWord(before)) names.push(before.raw);
+        if (
+          before !== undefined &&
+          !before.quoted &&
+          /^[a-z][a-z0-9]{2,}$/.test(before.lower) &&
+          (article === "the" || article === "our" || article === "my") &&
+          !RESOURCE_ADJECTIVES.has(before.lower) &&
+          !isKnownWord(before)
+        )
+          names.push(before.raw);
         types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
         coveredTo = i + resource.stems.length - 1;
         continue;
@@ -244,7 +513,8 @@ export class InfrastructureParameterExtractor {
       const prev = tokens[i - 1]?.lower;
       const next = tokens[i + 1];
       // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-      if (ALPHA.test(w) && !SHAPED_WORDS.has(w) && WORD_NUMBERS[w] === undefined && !AZURE_REGIONS.has(w)) continue;
+      if (ALPHA.test(w) && !SHAPED_WORDS.has(w) && WORD_NUMBERS[w] === undefined && !AZURE_REGIONS.has(w))
+        continue;
       // "named x" / "called x" / "name it x"
       if ((w === "named" || w === "called") && next !== undefined) {
         if (!next.quoted) names.push(next.raw);
@@ -255,7 +525,10 @@ export class InfrastructureParameterExtractor {
         set("region", w);
         continue;
       }
-      if (INSTANCE_TYPE.test(w) || /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)) {
+      if (
+        INSTANCE_TYPE.test(w) ||
+        /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)
+      ) {
         set("instanceType", w);
         continue;
       }
@@ -265,13 +538,32 @@ export class InfrastructureParameterExtractor {
         continue;
       }
       // Versions: v1.2.3, "version 1.4", "kubernetes 1.29", "back to 1.3.9".
-      if (VERSION_V.test(w) || (VERSION.test(w) && w.includes(".") && (prev === "version" || prev === "to" || prev === "kubernetes" || prev === "k8s" || prev === "release" || prev === "postgres" || prev === "v"))) {
+      if (
+        VERSION_V.test(w) ||
+        (VERSION.test(w) &&
+          w.includes(".") &&
+          (prev === "version" ||
+            prev === "to" ||
+            prev === "kubernetes" ||
+            prev === "k8s" ||
+            prev === "release" ||
+            prev === "postgres" ||
+            prev === "v"))
+      ) {
         set("version", w);
         continue;
       }
       const glued = SIZE_GLUED.exec(w);
-      if (glued !== null && !/^(?:m|t|g)$/.test(glued[2] ?? "") && !(glued[2] === "m" && this.isDurationUnit("m"))) {
-        sizes.push({ mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"), index: i, kind: this.sizeKind(tokens, i, i) });
+      if (
+        glued !== null &&
+        !/^(?:m|t|g)$/.test(glued[2] ?? "") &&
+        !(glued[2] === "m" && this.isDurationUnit("m"))
+      ) {
+        sizes.push({
+          mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"),
+          index: i,
+          kind: this.sizeKind(tokens, i, i),
+        });
         continue;
       }
       const gluedCpu = GLUED_CPU.exec(w);
@@ -284,7 +576,10 @@ export class InfrastructureParameterExtractor {
         continue;
       }
       const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
-      if (glDur !== null && (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))) {
+      if (
+        glDur !== null &&
+        (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))
+      ) {
         i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, set);
         continue;
       }
@@ -293,7 +588,8 @@ export class InfrastructureParameterExtractor {
         if (w === "a" || w === "an" || w === "single") {
           // "a week", "an hour": only as a duration.
           const unit = UNIT_MS[next?.lower ?? ""];
-          if (unit !== undefined && (next?.lower ?? "").length > 1) i = this.readDuration(tokens, i, 1, unit, i + 1, set);
+          if (unit !== undefined && (next?.lower ?? "").length > 1)
+            i = this.readDuration(tokens, i, 1, unit, i + 1, set);
           continue;
         }
         if (w === "couple" || w === "pair") {
@@ -301,13 +597,22 @@ export class InfrastructureParameterExtractor {
           continue;
         }
         const after = tokens[i + 1]?.lower ?? "";
-        if (after === "million" || after === "thousand" || after === "percent" || after === "%" || prev === "port" || prev === "http" || /^\d+%$/.test(w)) continue;
+        if (
+          after === "million" ||
+          after === "thousand" ||
+          after === "percent" ||
+          after === "%" ||
+          prev === "port" ||
+          prev === "http" ||
+          /^\d+%$/.test(w)
+        )
+          continue;
         if (SIZE_UNIT.test(after)) {
           sizes.push({ mib: sizeToMiB(n, after), index: i, kind: this.sizeKind(tokens, i, i + 1) });
           i++;
           continue;
         }
-        if (CPU_UNITS.test(after) || (after === "core" || after === "cores")) {
+        if (CPU_UNITS.test(after) || after === "core" || after === "cores") {
           set("cpu", n);
           i++;
           continue;
@@ -323,7 +628,11 @@ export class InfrastructureParameterExtractor {
           i = clock.end;
           continue;
         }
-        if (prev === "by" || (prev === "to" && this.hasScaleContext(tokens, i)) || this.isCountedNoun(tokens, i)) {
+        if (
+          prev === "by" ||
+          (prev === "to" && this.hasScaleContext(tokens, i)) ||
+          this.isCountedNoun(tokens, i)
+        ) {
           this.readCount(tokens, i, n, op, set);
           continue;
         }
@@ -384,12 +693,24 @@ export class InfrastructureParameterExtractor {
     else if (resourceNames.length > 1) values["names"] = resourceNames;
 
     // Resource type: the first one mentioned, skipping a qualifier of the principal ("the data-team group").
-    const principalIndex = typeof principal === "string" ? tokens.findIndex((t) => t.lower === principal) : -1;
+    const principalIndex =
+      typeof principal === "string" ? tokens.findIndex((t) => t.lower === principal) : -1;
     if (types.length === 0) {
-      const inferred = inferType(typeof values["instanceType"] === "string" ? values["instanceType"] : "", [...resourceNames, ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : [])]);
+      const inferred = inferType(typeof values["instanceType"] === "string" ? values["instanceType"] : "", [
+        ...resourceNames,
+        ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : []),
+      ]);
       if (inferred !== undefined) types.push({ type: inferred, index: tokens.length, end: tokens.length });
     }
-    const type = types.find((x) => !(principalIndex !== -1 && x.index > principalIndex && x.index <= principalIndex + 2 && (x.type === "identity")));
+    const type = types.find(
+      (x) =>
+        !(
+          principalIndex !== -1 &&
+          x.index > principalIndex &&
+          x.index <= principalIndex + 2 &&
+          x.type === "identity"
+        ),
+    );
     if (type !== undefined) values["resourceType"] = type.type;
 
     // Environments: "from x to y" is a move; otherwise two different ones are ambiguous.
@@ -403,7 +724,11 @@ export class InfrastructureParameterExtractor {
         values["sourceEnvironment"] = from.env;
       } else {
         values["environment"] = envs[0]?.env;
-        ambiguities.push({ parameter: "environment", reason: "the message names more than one environment", candidates: distinct });
+        ambiguities.push({
+          parameter: "environment",
+          reason: "the message names more than one environment",
+          candidates: distinct,
+        });
       }
     }
 
@@ -419,7 +744,11 @@ export class InfrastructureParameterExtractor {
       else if (kind === "disk") set("diskGiB", s.mib / 1024);
       else {
         set("sizeGiB", s.mib / 1024);
-        ambiguities.push({ parameter: "sizeGiB", reason: "a size without saying memory or disk", candidates: ["memoryMiB", "diskGiB"] });
+        ambiguities.push({
+          parameter: "sizeGiB",
+          reason: "a size without saying memory or disk",
+          candidates: ["memoryMiB", "diskGiB"],
+        });
       }
     }
 
@@ -436,7 +765,11 @@ export class InfrastructureParameterExtractor {
    * Suggests values for the required parameters of `command` that `params` lacks: the declared
    * default, the only enum value, the session's environment, or a generated name.
    */
-  suggestDefaults(command: CommandDefinition, params: Readonly<Record<string, unknown>>, context: { readonly environment?: string } = {}): SuggestedDefault[] {
+  suggestDefaults(
+    command: CommandDefinition,
+    params: Readonly<Record<string, unknown>>,
+    context: { readonly environment?: string } = {},
+  ): SuggestedDefault[] {
     const out: SuggestedDefault[] = [];
     for (const p of command.parameters) {
       if (!p.required || params[p.name] !== undefined) continue;
@@ -446,18 +779,30 @@ export class InfrastructureParameterExtractor {
     return out;
   }
 
-  private suggestFor(p: CommandParameter, context: { readonly environment?: string }): SuggestedDefault | undefined {
-    if (p.default !== undefined) return { parameter: p.name, value: p.default, reason: "the command's declared default" };
-    if (p.enum !== undefined && p.enum.length === 1) return { parameter: p.name, value: p.enum[0], reason: "the only allowed value" };
+  private suggestFor(
+    p: CommandParameter,
+    context: { readonly environment?: string },
+  ): SuggestedDefault | undefined {
+    if (p.default !== undefined)
+      return { parameter: p.name, value: p.default, reason: "the command's declared default" };
+    if (p.enum !== undefined && p.enum.length === 1)
+      return { parameter: p.name, value: p.enum[0], reason: "the only allowed value" };
     const lower = p.name.toLowerCase();
-    if ((lower === "environment" || lower === "env") && context.environment !== undefined) return { parameter: p.name, value: context.environment, reason: "the session's environment" };
+    if ((lower === "environment" || lower === "env") && context.environment !== undefined)
+      return { parameter: p.name, value: context.environment, reason: "the session's environment" };
     if (p.type === "string" && /name$/i.test(p.name)) {
       const d = zonedParts(this.now(), this.timeZone);
       const stamp = `${d.year}${String(d.month).padStart(2, "0")}${String(d.day).padStart(2, "0")}-${String(d.hour).padStart(2, "0")}${String(d.minute).padStart(2, "0")}`;
-      return { parameter: p.name, value: `${p.resourceType ?? "resource"}-${stamp}`, reason: "a generated name (date and time)" };
+      return {
+        parameter: p.name,
+        value: `${p.resourceType ?? "resource"}-${stamp}`,
+        reason: "a generated name (date and time)",
+      };
     }
-    if (p.type === "number" && p.min !== undefined) return { parameter: p.name, value: p.min, reason: "the smallest allowed value" };
-    if (p.enum !== undefined && p.enum.length > 1) return { parameter: p.name, value: p.enum[0], reason: `the first of ${p.enum.length} allowed values` };
+    if (p.type === "number" && p.min !== undefined)
+      return { parameter: p.name, value: p.min, reason: "the smallest allowed value" };
+    if (p.enum !== undefined && p.enum.length > 1)
+      return { parameter: p.name, value: p.enum[0], reason: `the first of ${p.enum.length} allowed values` };
     return undefined;
   }
 
@@ -465,7 +810,12 @@ export class InfrastructureParameterExtractor {
     const prev = tokens[i - 1]?.lower ?? "";
     const next = tokens[i + 1]?.lower ?? "";
     if (word === "live" || word === "test" || word === "testing" || word === "develop" || word === "stage") {
-      return ["in", "to", "on", "into", "onto", "from", "the"].includes(prev) || next === "environment" || next === "env" || longestAt(getLexicon().resources, tokens, i + 1) !== undefined;
+      return (
+        ["in", "to", "on", "into", "onto", "from", "the"].includes(prev) ||
+        next === "environment" ||
+        next === "env" ||
+        longestAt(getLexicon().resources, tokens, i + 1) !== undefined
+      );
     }
     return true;
   }
@@ -492,7 +842,19 @@ export class InfrastructureParameterExtractor {
   private hasScaleContext(tokens: readonly Token[], i: number): boolean {
     for (let k = 0; k < i; k++) {
       const s = tokens[k]?.stem ?? "";
-      if (s === "scal" || s === "shrink" || s === "grow" || s === "resiz" || s === "increas" || s === "decreas" || s === "bump" || s === "reduc" || s === "set" || s === "expand") return true;
+      if (
+        s === "scal" ||
+        s === "shrink" ||
+        s === "grow" ||
+        s === "resiz" ||
+        s === "increas" ||
+        s === "decreas" ||
+        s === "bump" ||
+        s === "reduc" ||
+        s === "set" ||
+        s === "expand"
+      )
+        return true;
     }
     return false;
   }
@@ -508,10 +870,17 @@ export class InfrastructureParameterExtractor {
     return false;
   }
 
-  private readCount(tokens: readonly Token[], i: number, n: number, op: Operation | null, set: (key: ParameterName, value: unknown) => void): void {
+  private readCount(
+    tokens: readonly Token[],
+    i: number,
+    n: number,
+    op: Operation | null,
+    set: (key: ParameterName, value: unknown) => void,
+  ): void {
     const prev = tokens[i - 1]?.stem ?? "";
     let delta = prev === "by" || prev === "add" || prev === "ad" || prev === "another";
-    for (let k = i + 1; k <= i + 2 && k < tokens.length; k++) if (DELTA_WORDS.has(tokens[k]?.stem ?? "")) delta = true;
+    for (let k = i + 1; k <= i + 2 && k < tokens.length; k++)
+      if (DELTA_WORDS.has(tokens[k]?.stem ?? "")) delta = true;
     for (let k = Math.max(0, i - 3); k < i; k++) if ((tokens[k]?.stem ?? "") === "add") delta = true;
     if (delta && op !== "create") set("countDelta", prev === "by" && this.isDecrease(tokens, i) ? -n : n);
     else set("count", n);
@@ -525,10 +894,23 @@ export class InfrastructureParameterExtractor {
     return false;
   }
 
-  private readDuration(tokens: readonly Token[], i: number, n: number, unitMs: number, end: number, set: (key: ParameterName, value: unknown) => void): number {
+  private readDuration(
+    tokens: readonly Token[],
+    i: number,
+    n: number,
+    unitMs: number,
+    end: number,
+    set: (key: ParameterName, value: unknown) => void,
+  ): number {
     const ms = n * unitMs;
     const before = [tokens[i - 1]?.lower, tokens[i - 2]?.lower, tokens[i - 3]?.lower];
-    if (before.includes("last") || before.includes("past") || before.includes("previous") || before[0] === "over") set("periodMs", ms);
+    if (
+      before.includes("last") ||
+      before.includes("past") ||
+      before.includes("previous") ||
+      before[0] === "over"
+    )
+      set("periodMs", ms);
     else if (before[0] === "in") set("at", new Date(this.now() + ms).toISOString());
     else if (before[0] === "every") {
       /* a schedule interval: not a parameter the pipeline reads */
@@ -567,7 +949,10 @@ export class InfrastructureParameterExtractor {
       minute = m[2] === undefined ? 0 : Number(m[2]);
       let meridiem = m[3];
       const follow = tokens[k + 1]?.lower;
-      if (meridiem === undefined && (follow === "am" || follow === "pm" || follow === "a.m." || follow === "p.m.")) {
+      if (
+        meridiem === undefined &&
+        (follow === "am" || follow === "pm" || follow === "a.m." || follow === "p.m.")
+      ) {
         meridiem = follow;
         k++;
       }
@@ -609,7 +994,10 @@ export class InfrastructureParameterExtractor {
     return { iso: new Date(epoch).toISOString(), end: k };
   }
 
-  private readPrincipal(tokens: readonly Token[], types: readonly { index: number; end: number }[]): string | undefined {
+  private readPrincipal(
+    tokens: readonly Token[],
+    types: readonly { index: number; end: number }[],
+  ): string | undefined {
     const isCandidate = (t: Token | undefined): t is Token =>
       t !== undefined &&
       !t.quoted &&
@@ -627,7 +1015,11 @@ export class InfrastructureParameterExtractor {
       const t = tokens[i] as Token;
       const w = t.quoted ? "" : t.lower;
       // "give alice …", "grant bob …", "revoke erin …", "lock out mallory", "does alice have"
-      if (PRINCIPAL_VERBS.has(w) || PRINCIPAL_VERB_STEMS.has(t.stem) || (w === "out" && tokens[i - 1]?.lower === "lock")) {
+      if (
+        PRINCIPAL_VERBS.has(w) ||
+        PRINCIPAL_VERB_STEMS.has(t.stem) ||
+        (w === "out" && tokens[i - 1]?.lower === "lock")
+      ) {
         let k = i + 1;
         if (tokens[k]?.lower === "out") k++;
         while (tokens[k]?.lower === "the" || tokens[k]?.lower === "a") k++;
@@ -637,14 +1029,19 @@ export class InfrastructureParameterExtractor {
       // "… from erin", "… to hank" after a role or access word
       if ((w === "from" || w === "to") && i > 0) {
         const before = tokens.slice(Math.max(0, i - 3), i).map((x) => x.lower);
-        if (before.some((b) => b === "role" || b === "admin" || b === "access" || b === "permissions" || b === "owner")) {
+        if (
+          before.some(
+            (b) => b === "role" || b === "admin" || b === "access" || b === "permissions" || b === "owner",
+          )
+        ) {
           const c = tokens[i + 1];
           if (isCandidate(c)) return c.lower;
         }
       }
       // "x did", "x permissions", "x access"
       const next = tokens[i + 1]?.lower;
-      if ((next === "did" || next === "permissions" || next === "access") && isCandidate(t) && i > 0) return t.lower;
+      if ((next === "did" || next === "permissions" || next === "access") && isCandidate(t) && i > 0)
+        return t.lower;
     }
     return undefined;
   }

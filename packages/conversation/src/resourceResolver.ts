@@ -7,8 +7,17 @@ export type ResolvedVia = "id" | "name" | "fuzzy" | "context";
 /** The result of resolving a reference: one resource, several (never a guess), or none. */
 export type ResolveResult =
   | { readonly status: "resolved"; readonly resource: ResourceSnapshot; readonly via: ResolvedVia }
-  | { readonly status: "ambiguous"; readonly reference: string; readonly candidates: readonly ResourceSnapshot[]; readonly question: string }
-  | { readonly status: "not-found"; readonly reference: string; readonly suggestions: readonly ResourceSnapshot[] };
+  | {
+      readonly status: "ambiguous";
+      readonly reference: string;
+      readonly candidates: readonly ResourceSnapshot[];
+      readonly question: string;
+    }
+  | {
+      readonly status: "not-found";
+      readonly reference: string;
+      readonly suggestions: readonly ResourceSnapshot[];
+    };
 
 /** What a reference is resolved against. */
 export interface ResolveContext {
@@ -28,7 +37,20 @@ export interface ResourceResolverOptions {
   readonly maxFuzzyRatio?: number;
 }
 
-const PRONOUNS = new Set(["it", "that", "this", "them", "those", "these", "same", "the same one", "that one", "this one", "the same", "one"]);
+const PRONOUNS = new Set([
+  "it",
+  "that",
+  "this",
+  "them",
+  "those",
+  "these",
+  "same",
+  "the same one",
+  "that one",
+  "this one",
+  "the same",
+  "one",
+]);
 
 interface Label {
   readonly label: string;
@@ -48,7 +70,16 @@ function labelsOf(r: ResourceSnapshot): readonly Label[] {
   if (labels === undefined) {
     const make = (label: string, isId: boolean): Label => {
       const l = norm(label);
-      return { label, l, parts: label.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length > 0), digits: digits(l), isId };
+      return {
+        label,
+        l,
+        parts: label
+          .toLowerCase()
+          .split(/[^a-z0-9]+/)
+          .filter((p) => p.length > 0),
+        digits: digits(l),
+        isId,
+      };
     };
     labels = r.name === undefined ? [make(r.id, true)] : [make(r.name, false), make(r.id, true)];
     labelCache.set(r, labels);
@@ -110,7 +141,12 @@ export class InfrastructureResourceResolver {
     // Case and punctuation ignored: every resource whose id or name reads the same counts.
     const loose = pool.filter((r) => labelsOf(r).some((x) => x.l === n));
     const only = loose[0];
-    if (loose.length === 1 && only !== undefined) return { status: "resolved", resource: only, via: labelsOf(only).some((x) => x.isId && x.l === n) ? "id" : "name" };
+    if (loose.length === 1 && only !== undefined)
+      return {
+        status: "resolved",
+        resource: only,
+        via: labelsOf(only).some((x) => x.isId && x.l === n) ? "id" : "name",
+      };
     if (loose.length > 1) return this.ambiguous(ref, loose);
     // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
     const scored: { r: ResourceSnapshot; score: number }[] = [];
@@ -141,7 +177,8 @@ export class InfrastructureResourceResolver {
     scored.sort((a, b) => a.score - b.score);
     const top = scored[0]?.score ?? 0;
     const tied = scored.filter((x) => x.score === top).map((x) => x.r);
-    if (tied.length === 1 && tied[0] !== undefined) return { status: "resolved", resource: tied[0], via: "fuzzy" };
+    if (tied.length === 1 && tied[0] !== undefined)
+      return { status: "resolved", resource: tied[0], via: "fuzzy" };
     return this.ambiguous(ref, tied);
   }
 
@@ -159,7 +196,17 @@ export class InfrastructureResourceResolver {
   }
 
   private ambiguous(reference: string, candidates: readonly ResourceSnapshot[]): ResolveResult {
-    const list = candidates.map((c) => `${c.name ?? c.id} (${c.type}${c.environment === undefined ? "" : `, ${c.environment}`}, id ${c.id})`).join("; ");
-    return { status: "ambiguous", reference, candidates, question: `"${reference}" matches ${candidates.length} resources: ${list}. Which one do you mean?` };
+    const list = candidates
+      .map(
+        (c) =>
+          `${c.name ?? c.id} (${c.type}${c.environment === undefined ? "" : `, ${c.environment}`}, id ${c.id})`,
+      )
+      .join("; ");
+    return {
+      status: "ambiguous",
+      reference,
+      candidates,
+      question: `"${reference}" matches ${candidates.length} resources: ${list}. Which one do you mean?`,
+    };
   }
 }

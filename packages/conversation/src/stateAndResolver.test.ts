@@ -1,10 +1,20 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createEventBus } from "@espada/infra-core";
-import { InfrastructureResourceResolver, InfrastructureStateProvider, InfrastructureStatusUpdater } from "./index.js";
+import {
+  InfrastructureResourceResolver,
+  InfrastructureStateProvider,
+  InfrastructureStatusUpdater,
+} from "./index.js";
 import type { ResourceSnapshot, StateChange } from "./index.js";
 
-const r = (id: string, name: string, type: string, environment?: string): ResourceSnapshot => ({ id, name, type, updatedAt: 0, ...(environment === undefined ? {} : { environment }) });
+const r = (id: string, name: string, type: string, environment?: string): ResourceSnapshot => ({
+  id,
+  name,
+  type,
+  updatedAt: 0,
+  ...(environment === undefined ? {} : { environment }),
+});
 
 describe("InfrastructureStateProvider", () => {
   it("hands out one frozen resource array until a resource changes", () => {
@@ -27,17 +37,29 @@ describe("InfrastructureStateProvider", () => {
     const changes: StateChange[] = [];
     const state = new InfrastructureStateProvider({
       now: () => now,
-      sources: [{ listResources: () => Promise.resolve([r("i-1", "web-1", "compute")]) }, { listResources: () => Promise.reject(new Error("down")) }],
+      sources: [
+        { listResources: () => Promise.resolve([r("i-1", "web-1", "compute")]) },
+        { listResources: () => Promise.reject(new Error("down")) },
+      ],
     });
     state.subscribe((c) => changes.push(c));
     const refreshed = await state.refresh();
     expect(refreshed.resources).toBe(1);
     expect(refreshed.failures).toHaveLength(1);
-    for (const [v, t] of [[10, 0], [30, 60_000], [20, 120_000]] as const) state.recordMetric("i-1", "cpu", v, now - 120_000 + t);
+    for (const [v, t] of [
+      [10, 0],
+      [30, 60_000],
+      [20, 120_000],
+    ] as const)
+      state.recordMetric("i-1", "cpu", v, now - 120_000 + t);
     expect(state.queryMetric({ resourceId: "i-1", metric: "cpu" }).value).toBe(20);
     expect(state.queryMetric({ resourceId: "i-1", metric: "cpu", aggregate: "avg" }).value).toBe(20);
-    expect(state.queryMetric({ resourceId: "i-1", metric: "cpu", aggregate: "max", windowMs: 90_000 }).value).toBe(30);
-    expect(state.queryMetric({ resourceId: "i-1", metric: "cpu", aggregate: "count", windowMs: 1 }).value).toBe(1);
+    expect(
+      state.queryMetric({ resourceId: "i-1", metric: "cpu", aggregate: "max", windowMs: 90_000 }).value,
+    ).toBe(30);
+    expect(
+      state.queryMetric({ resourceId: "i-1", metric: "cpu", aggregate: "count", windowMs: 1 }).value,
+    ).toBe(1);
     expect(state.queryMetric({ resourceId: "nope", metric: "cpu", aggregate: "count" }).value).toBe(0);
     expect(() => state.recordMetric("i-1", "cpu", Number.NaN)).toThrow(/finite/);
     const updater = new InfrastructureStatusUpdater();
@@ -57,7 +79,12 @@ describe("InfrastructureStateProvider", () => {
     const bus = createEventBus();
     const state = new InfrastructureStateProvider();
     state.attach(bus);
-    bus.emit("resource:created", { timestamp: 5, resourceId: "db-1", providerId: "p", resourceType: "database" });
+    bus.emit("resource:created", {
+      timestamp: 5,
+      resourceId: "db-1",
+      providerId: "p",
+      resourceType: "database",
+    });
     expect(state.getResource("db-1")?.type).toBe("database");
     bus.emit("resource:deleted", { timestamp: 6, resourceId: "db-1", providerId: "p" });
     expect(state.getResource("db-1")).toBeUndefined();
@@ -66,15 +93,35 @@ describe("InfrastructureStateProvider", () => {
 
 describe("InfrastructureResourceResolver", () => {
   const resolver = new InfrastructureResourceResolver();
-  const resources = [r("i-0abc", "web-1", "compute", "production"), r("i-0abd", "web-2", "compute", "production"), r("db-9", "orders-db", "database", "production"), r("db-10", "orders-db", "database", "staging")];
+  const resources = [
+    r("i-0abc", "web-1", "compute", "production"),
+    r("i-0abd", "web-2", "compute", "production"),
+    r("db-9", "orders-db", "database", "production"),
+    r("db-10", "orders-db", "database", "staging"),
+  ];
 
   it("resolves by id, name, fuzzily and from context", () => {
     expect(resolver.resolve("i-0abc", { resources })).toMatchObject({ status: "resolved", via: "id" });
-    expect(resolver.resolve("WEB-1", { resources })).toMatchObject({ status: "resolved", via: "name", resource: { id: "i-0abc" } });
+    expect(resolver.resolve("WEB-1", { resources })).toMatchObject({
+      status: "resolved",
+      via: "name",
+      resource: { id: "i-0abc" },
+    });
     expect(resolver.resolve("web1", { resources })).toMatchObject({ status: "resolved", via: "name" });
-    expect(resolver.resolve("orders-db", { resources, environment: "staging" })).toMatchObject({ status: "resolved", resource: { id: "db-10" } });
-    expect(resolver.resolve("it", { resources, recent: ["db-9"] })).toMatchObject({ status: "resolved", via: "context", resource: { id: "db-9" } });
-    expect(resolver.resolve("ordrs-db", { resources, environment: "production" })).toMatchObject({ status: "resolved", via: "fuzzy", resource: { id: "db-9" } });
+    expect(resolver.resolve("orders-db", { resources, environment: "staging" })).toMatchObject({
+      status: "resolved",
+      resource: { id: "db-10" },
+    });
+    expect(resolver.resolve("it", { resources, recent: ["db-9"] })).toMatchObject({
+      status: "resolved",
+      via: "context",
+      resource: { id: "db-9" },
+    });
+    expect(resolver.resolve("ordrs-db", { resources, environment: "production" })).toMatchObject({
+      status: "resolved",
+      via: "fuzzy",
+      resource: { id: "db-9" },
+    });
   });
 
   it("lists the candidates instead of guessing", () => {
@@ -87,12 +134,20 @@ describe("InfrastructureResourceResolver", () => {
 
   it("never resolves a name that two resources share", () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/), fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/), { maxLength: 5 }), (shared, others) => {
-        const pool = [r("a", shared, "compute"), r("b", shared, "compute"), ...others.map((o, i) => r(`o${i}`, o, "compute"))];
-        const result = resolver.resolve(shared, { resources: pool });
-        if (result.status === "resolved") expect(["a", "b"]).not.toContain(result.resource.id);
-        else if (result.status === "ambiguous") expect(result.candidates.length).toBeGreaterThan(1);
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/),
+        fc.array(fc.stringMatching(/^[a-z][a-z0-9-]{2,12}$/), { maxLength: 5 }),
+        (shared, others) => {
+          const pool = [
+            r("a", shared, "compute"),
+            r("b", shared, "compute"),
+            ...others.map((o, i) => r(`o${i}`, o, "compute")),
+          ];
+          const result = resolver.resolve(shared, { resources: pool });
+          if (result.status === "resolved") expect(["a", "b"]).not.toContain(result.resource.id);
+          else if (result.status === "ambiguous") expect(result.candidates.length).toBeGreaterThan(1);
+        },
+      ),
     );
   });
 });

@@ -63,7 +63,13 @@ export interface StateSnapshot {
 export type StateChange =
   | { readonly kind: "resource-upserted"; readonly resource: ResourceSnapshot }
   | { readonly kind: "resource-removed"; readonly resourceId: string }
-  | { readonly kind: "metric"; readonly resourceId: string; readonly metric: string; readonly value: number; readonly at: number }
+  | {
+      readonly kind: "metric";
+      readonly resourceId: string;
+      readonly metric: string;
+      readonly value: number;
+      readonly at: number;
+    }
   | { readonly kind: "operation"; readonly operation: OperationStatus };
 
 /** Options of {@link InfrastructureStateProvider}. */
@@ -109,15 +115,24 @@ export class InfrastructureStateProvider {
     this.retentionMs = options.metricRetentionMs ?? 24 * 3_600_000;
     this.maxPoints = options.maxPointsPerSeries ?? 1_000;
     this.onListenerError = options.onListenerError ?? (() => undefined);
-    if (!(this.retentionMs > 0)) throw new InfrastructureError("INVALID_ARGUMENT", "metricRetentionMs must be positive", { field: "metricRetentionMs" });
-    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1) throw new InfrastructureError("INVALID_ARGUMENT", "maxPointsPerSeries must be a positive integer", { field: "maxPointsPerSeries" });
+    if (!(this.retentionMs > 0))
+      throw new InfrastructureError("INVALID_ARGUMENT", "metricRetentionMs must be positive", {
+        field: "metricRetentionMs",
+      });
+    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1)
+      throw new InfrastructureError("INVALID_ARGUMENT", "maxPointsPerSeries must be a positive integer", {
+        field: "maxPointsPerSeries",
+      });
   }
 
   /**
    * Reloads resources from every source. A source that fails is reported in the result and its
    * resources stay as last seen; the others are applied.
    */
-  async refresh(signal?: AbortSignal): Promise<{ readonly resources: number; readonly failures: readonly { index: number; error: unknown }[] }> {
+  async refresh(signal?: AbortSignal): Promise<{
+    readonly resources: number;
+    readonly failures: readonly { index: number; error: unknown }[];
+  }> {
     const failures: { index: number; error: unknown }[] = [];
     const results = await Promise.allSettled(this.sources.map((s) => s.listResources(signal)));
     results.forEach((r, index) => {
@@ -129,7 +144,8 @@ export class InfrastructureStateProvider {
 
   /** Adds or replaces a resource. */
   upsertResource(resource: ResourceSnapshot): void {
-    if (typeof resource.id !== "string" || resource.id === "") throw new InfrastructureError("INVALID_ARGUMENT", "a resource needs a non-empty id", { field: "id" });
+    if (typeof resource.id !== "string" || resource.id === "")
+      throw new InfrastructureError("INVALID_ARGUMENT", "a resource needs a non-empty id", { field: "id" });
     this.resources.set(resource.id, resource);
     this.names = undefined;
     this.all = undefined;
@@ -141,7 +157,8 @@ export class InfrastructureStateProvider {
     if (!this.resources.delete(resourceId)) return false;
     this.names = undefined;
     this.all = undefined;
-    for (const key of [...this.series.keys()]) if (key.startsWith(`${resourceId}\u0000`)) this.series.delete(key);
+    for (const key of [...this.series.keys()])
+      if (key.startsWith(`${resourceId}\u0000`)) this.series.delete(key);
     this.tell({ kind: "resource-removed", resourceId });
     return true;
   }
@@ -177,7 +194,10 @@ export class InfrastructureStateProvider {
 
   /** Records a metric point (non-finite values are refused). */
   recordMetric(resourceId: string, metric: string, value: number, at: number = this.now()): void {
-    if (!Number.isFinite(value)) throw new InfrastructureError("INVALID_ARGUMENT", `metric "${metric}" needs a finite value`, { field: "value" });
+    if (!Number.isFinite(value))
+      throw new InfrastructureError("INVALID_ARGUMENT", `metric "${metric}" needs a finite value`, {
+        field: "value",
+      });
     const key = `${resourceId}\u0000${metric}`;
     let s = this.series.get(key);
     if (s === undefined) {
@@ -207,16 +227,30 @@ export class InfrastructureStateProvider {
     const from = query.windowMs === undefined ? to - this.retentionMs : to - query.windowMs;
     const s = this.series.get(`${query.resourceId}\u0000${query.metric}`);
     const values: number[] = [];
-    if (s !== undefined) for (let i = 0; i < s.times.length; i++) if ((s.times[i] ?? 0) >= from && (s.times[i] ?? 0) <= to) values.push(s.values[i] ?? 0);
+    if (s !== undefined)
+      for (let i = 0; i < s.times.length; i++)
+        if ((s.times[i] ?? 0) >= from && (s.times[i] ?? 0) <= to) values.push(s.values[i] ?? 0);
     let value: number | undefined;
     if (values.length > 0) {
       switch (aggregate) {
-        case "latest": value = values[values.length - 1]; break;
-        case "avg": value = values.reduce((a, b) => a + b, 0) / values.length; break;
-        case "min": value = Math.min(...values); break;
-        case "max": value = Math.max(...values); break;
-        case "sum": value = values.reduce((a, b) => a + b, 0); break;
-        case "count": value = values.length; break;
+        case "latest":
+          value = values[values.length - 1];
+          break;
+        case "avg":
+          value = values.reduce((a, b) => a + b, 0) / values.length;
+          break;
+        case "min":
+          value = Math.min(...values);
+          break;
+        case "max":
+          value = Math.max(...values);
+          break;
+        case "sum":
+          value = values.reduce((a, b) => a + b, 0);
+          break;
+        case "count":
+          value = values.length;
+          break;
         case "p95": {
           const sorted = [...values].sort((a, b) => a - b);
           value = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
@@ -224,16 +258,27 @@ export class InfrastructureStateProvider {
         }
       }
     } else if (aggregate === "count") value = 0;
-    return { resourceId: query.resourceId, metric: query.metric, aggregate, value, points: values.length, from, to };
+    return {
+      resourceId: query.resourceId,
+      metric: query.metric,
+      aggregate,
+      value,
+      points: values.length,
+      from,
+      to,
+    };
   }
 
   /** Takes running operations and their progress from a status updater. */
   trackOperations(updater: InfrastructureStatusUpdater): Unsubscribe {
     this.statusUpdater = updater;
-    const off = updater.subscribe((event) => {
-      const operation = updater.get(event.operationId);
-      if (operation !== undefined) this.tell({ kind: "operation", operation });
-    }, { verbosity: "verbose" });
+    const off = updater.subscribe(
+      (event) => {
+        const operation = updater.get(event.operationId);
+        if (operation !== undefined) this.tell({ kind: "operation", operation });
+      },
+      { verbosity: "verbose" },
+    );
     return () => {
       off();
       if (this.statusUpdater === updater) this.statusUpdater = undefined;
@@ -276,7 +321,12 @@ export class InfrastructureStateProvider {
       const [resourceId = "", metric = ""] = key.split("\u0000");
       metrics.push({ resourceId, metric, value: s.values[n - 1] ?? 0, at: s.times[n - 1] ?? 0 });
     }
-    return { takenAt: this.now(), resources: [...this.resources.values()], activeOperations: this.statusUpdater?.active() ?? [], metrics };
+    return {
+      takenAt: this.now(),
+      resources: [...this.resources.values()],
+      activeOperations: this.statusUpdater?.active() ?? [],
+      metrics,
+    };
   }
 
   /** Subscribes to every change; a throwing listener is isolated. */

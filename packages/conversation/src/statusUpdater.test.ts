@@ -30,7 +30,8 @@ describe("InfrastructureStatusUpdater", () => {
     const errors: unknown[] = [];
     const updater = new InfrastructureStatusUpdater({ onListenerError: (e) => errors.push(e) });
     const seen: Record<Verbosity, number> = { quiet: 0, normal: 0, verbose: 0 };
-    for (const v of ["quiet", "normal", "verbose"] as const) updater.subscribe(() => seen[v]++, { verbosity: v });
+    for (const v of ["quiet", "normal", "verbose"] as const)
+      updater.subscribe(() => seen[v]++, { verbosity: v });
     updater.subscribe(() => {
       throw new Error("bad subscriber");
     });
@@ -51,7 +52,10 @@ describe("InfrastructureStatusUpdater", () => {
     bus.emit("command:started", base);
     bus.emit("command:progress", { ...base, progress: { percent: 40, message: "pushing" } });
     expect(updater.get("e1")).toMatchObject({ percent: 40, message: "pushing" });
-    bus.emit("command:failed", { ...base, error: { code: "ETIMEDOUT", message: "timed out", recoverable: false } });
+    bus.emit("command:failed", {
+      ...base,
+      error: { code: "ETIMEDOUT", message: "timed out", recoverable: false },
+    });
     expect(updater.get("e1")).toMatchObject({ state: "failed" });
     off();
   });
@@ -86,7 +90,9 @@ describe("InfrastructureStatusUpdater", () => {
             const mine = log.filter((e) => e.operationId === op);
             if (mine.length === 0) continue;
             expect(mine[0]?.type).toBe("started");
-            const ends = mine.filter((e) => e.type === "completed" || e.type === "failed" || e.type === "cancelled");
+            const ends = mine.filter(
+              (e) => e.type === "completed" || e.type === "failed" || e.type === "cancelled",
+            );
             expect(ends.length).toBeLessThanOrEqual(1);
             if (ends.length === 1) expect(mine[mine.length - 1]).toBe(ends[0]);
             expect(mine.filter((e) => e.type === "started").length).toBe(1);

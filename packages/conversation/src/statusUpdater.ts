@@ -113,7 +113,10 @@ export class InfrastructureStatusUpdater {
     this.retain = options.retainFinished ?? 100;
     this.humanizer = options.humanizer ?? new InfrastructureErrorHumanizer();
     this.onListenerError = options.onListenerError ?? (() => undefined);
-    if (!Number.isInteger(this.retain) || this.retain < 0) throw new InfrastructureError("INVALID_ARGUMENT", "retainFinished must be a non-negative integer", { field: "retainFinished" });
+    if (!Number.isInteger(this.retain) || this.retain < 0)
+      throw new InfrastructureError("INVALID_ARGUMENT", "retainFinished must be a non-negative integer", {
+        field: "retainFinished",
+      });
   }
 
   /** Starts tracking an operation; a second start of a known id is ignored (returns false). */
@@ -142,7 +145,8 @@ export class InfrastructureStatusUpdater {
     const totalSteps = input.totalSteps ?? tracked.status.totalSteps;
     const step = input.step ?? tracked.status.step;
     let percent = input.percent;
-    if (percent === undefined && step !== undefined && totalSteps !== undefined && totalSteps > 0) percent = (step / totalSteps) * 100;
+    if (percent === undefined && step !== undefined && totalSteps !== undefined && totalSteps > 0)
+      percent = (step / totalSteps) * 100;
     percent = Math.max(tracked.status.percent, Math.min(100, Number.isFinite(percent) ? (percent ?? 0) : 0));
     const stepName = step === undefined ? undefined : tracked.steps?.[step - 1];
     tracked.status = {
@@ -187,11 +191,23 @@ export class InfrastructureStatusUpdater {
    * Subscribes to status events (optionally of one operation). A subscriber that joins while an
    * operation runs first hears its `started` (with the progress so far), so the order holds for it too.
    */
-  subscribe(listener: Listener, options: { readonly verbosity?: Verbosity; readonly operationId?: string } = {}): Unsubscribe {
-    const sub: Subscriber = { listener, verbosity: options.verbosity ?? this.verbosity, operationId: options.operationId, told: new Map() };
+  subscribe(
+    listener: Listener,
+    options: { readonly verbosity?: Verbosity; readonly operationId?: string } = {},
+  ): Unsubscribe {
+    const sub: Subscriber = {
+      listener,
+      verbosity: options.verbosity ?? this.verbosity,
+      operationId: options.operationId,
+      told: new Map(),
+    };
     this.subscribers.add(sub);
     for (const t of this.operations.values()) {
-      if (t.status.state !== "running" || (sub.operationId !== undefined && sub.operationId !== t.status.operationId)) continue;
+      if (
+        t.status.state !== "running" ||
+        (sub.operationId !== undefined && sub.operationId !== t.status.operationId)
+      )
+        continue;
       this.deliver(sub, this.eventOf(t, "started"));
     }
     return () => {
@@ -239,7 +255,12 @@ export class InfrastructureStatusUpdater {
     };
   }
 
-  private finish(operationId: string, state: "completed" | "failed" | "cancelled", message: string, error?: HumanizedError): boolean {
+  private finish(
+    operationId: string,
+    state: "completed" | "failed" | "cancelled",
+    message: string,
+    error?: HumanizedError,
+  ): boolean {
     if (!this.operations.has(operationId)) this.start(operationId);
     const tracked = this.operations.get(operationId);
     if (tracked === undefined || tracked.status.state !== "running") return false;
@@ -289,7 +310,8 @@ export class InfrastructureStatusUpdater {
   }
 
   private deliver(sub: Subscriber, event: StatusEvent): void {
-    if (event.type === "started") sub.told.set(event.operationId, { percent: event.percent, step: event.step });
+    if (event.type === "started")
+      sub.told.set(event.operationId, { percent: event.percent, step: event.step });
     else if (event.type === "progress") {
       // A subscriber that never heard "started" (it joined after it) hears nothing of the operation.
       const told = sub.told.get(event.operationId);

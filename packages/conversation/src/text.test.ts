@@ -51,13 +51,20 @@ describe("editDistance", () => {
   it("equals a plain reference implementation for every cap, across calls sharing its reused rows", () => {
     // Optimal string alignment, the textbook full matrix: no early exit, nothing reused.
     const reference = (a: string, b: string): number => {
-      const d = Array.from({ length: a.length + 1 }, (_, x) => Array.from({ length: b.length + 1 }, (_, y) => (x === 0 ? y : y === 0 ? x : 0)));
+      const d = Array.from({ length: a.length + 1 }, (_, x) =>
+        Array.from({ length: b.length + 1 }, (_, y) => (x === 0 ? y : y === 0 ? x : 0)),
+      );
       for (let x = 1; x <= a.length; x++) {
         for (let y = 1; y <= b.length; y++) {
           const row = d[x] as number[];
           const up = d[x - 1] as number[];
-          row[y] = Math.min((up[y] as number) + 1, (row[y - 1] as number) + 1, (up[y - 1] as number) + (a[x - 1] === b[y - 1] ? 0 : 1));
-          if (x > 1 && y > 1 && a[x - 1] === b[y - 2] && a[x - 2] === b[y - 1]) row[y] = Math.min(row[y] as number, ((d[x - 2] as number[])[y - 2] as number) + 1);
+          row[y] = Math.min(
+            (up[y] as number) + 1,
+            (row[y - 1] as number) + 1,
+            (up[y - 1] as number) + (a[x - 1] === b[y - 1] ? 0 : 1),
+          );
+          if (x > 1 && y > 1 && a[x - 1] === b[y - 2] && a[x - 2] === b[y - 1])
+            row[y] = Math.min(row[y] as number, ((d[x - 2] as number[])[y - 2] as number) + 1);
         }
       }
       return (d[a.length] as number[])[b.length] as number;
@@ -72,7 +79,15 @@ describe("editDistance", () => {
 });
 
 describe("createCorrector", () => {
-  const corrector = createCorrector(["delete", "restart", "database", "bucket", "list", "logs", "kubernetes"]);
+  const corrector = createCorrector([
+    "delete",
+    "restart",
+    "database",
+    "bucket",
+    "list",
+    "logs",
+    "kubernetes",
+  ]);
   it("fixes typos of known words", () => {
     expect(corrector.correct("databse")).toBe("database");
     expect(corrector.correct("restrat")).toBe("restart");

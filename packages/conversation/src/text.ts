@@ -52,7 +52,14 @@ function undouble(w: string): string {
   return w;
 }
 
-const OPEN_CLOSE: Readonly<Record<string, string>> = { '"': '"', "“": "”", "‘": "’", "`": "`", "'": "'", "«": "»" };
+const OPEN_CLOSE: Readonly<Record<string, string>> = {
+  '"': '"',
+  "“": "”",
+  "‘": "’",
+  "`": "`",
+  "'": "'",
+  "«": "»",
+};
 
 function isWordChar(c: number): boolean {
   return (
@@ -128,7 +135,13 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     const lowerRaw = raw.toLowerCase();
     const fixed = corrector?.correct(lowerRaw);
     const lower = fixed ?? lowerRaw;
-    const token: Token = { raw, lower, stem: stem(lower.replace(/'/g, "")), quoted: false, corrected: fixed !== undefined };
+    const token: Token = {
+      raw,
+      lower,
+      stem: stem(lower.replace(/'/g, "")),
+      quoted: false,
+      corrected: fixed !== undefined,
+    };
     tokens.push(possessive ? { ...token, possessive } : token);
   }
   return { text, tokens, quoted };
@@ -246,10 +259,12 @@ export function createCorrector(vocabulary: Iterable<string>): Corrector {
   const cache = new Map<string, string | null>();
 
   const lookup = (word: string): string | undefined => {
-    if (word.length < 4 || !/^[a-z]+$/.test(word) || known.has(word) || knownStems.has(stem(word))) return undefined;
+    if (word.length < 4 || !/^[a-z]+$/.test(word) || known.has(word) || knownStems.has(stem(word)))
+      return undefined;
     const candidates = new Set<string>();
     for (const c of deletes.get(word) ?? []) candidates.add(c);
-    for (let k = 0; k < word.length; k++) for (const c of deletes.get(word.slice(0, k) + word.slice(k + 1)) ?? []) candidates.add(c);
+    for (let k = 0; k < word.length; k++)
+      for (const c of deletes.get(word.slice(0, k) + word.slice(k + 1)) ?? []) candidates.add(c);
     const maxDistance = word.length >= 8 ? 2 : 1;
     let best: string[] = [];
     let bestDistance = maxDistance + 1;
@@ -262,14 +277,24 @@ export function createCorrector(vocabulary: Iterable<string>): Corrector {
     };
     for (const c of candidates) consider(c);
     if (maxDistance === 2 && bestDistance > 1) {
-      for (let len = word.length - 2; len <= word.length + 2; len++) for (const c of byLength.get(len) ?? []) consider(c);
+      for (let len = word.length - 2; len <= word.length + 2; len++)
+        for (const c of byLength.get(len) ?? []) consider(c);
     }
     if (bestDistance > maxDistance) return undefined;
     // Four letters: a swap of two adjacent letters, or one wrong letter after the first two ("logz").
-    if (word.length === 4 && !(bestDistance === 1 && best.length === 1 && (isSwap(word, best[0] ?? "") || (best[0] ?? "").slice(0, 2) === word.slice(0, 2)))) return undefined;
+    if (
+      word.length === 4 &&
+      !(
+        bestDistance === 1 &&
+        best.length === 1 &&
+        (isSwap(word, best[0] ?? "") || (best[0] ?? "").slice(0, 2) === word.slice(0, 2))
+      )
+    )
+      return undefined;
     // Up to six letters, a wrong letter is too often another real word (alice → alive): only a
     // missing, extra or swapped letter is corrected there.
-    if (word.length >= 5 && word.length < 7) best = best.filter((c) => c.length !== word.length || isSwap(word, c));
+    if (word.length >= 5 && word.length < 7)
+      best = best.filter((c) => c.length !== word.length || isSwap(word, c));
     if (best.length === 0) return undefined;
     if (best.length > 1) {
       // Several at the same distance: keep the one sharing the first letter, if exactly one does.
@@ -297,7 +322,8 @@ function isSwap(a: string, b: string): boolean {
   for (let k = 0; k < a.length; k++) {
     if (a[k] !== b[k]) {
       if (first === -1) first = k;
-      else return k === first + 1 && a[first] === b[k] && a[k] === b[first] && a.slice(k + 1) === b.slice(k + 1);
+      else
+        return k === first + 1 && a[first] === b[k] && a[k] === b[first] && a.slice(k + 1) === b.slice(k + 1);
     }
   }
   return false;

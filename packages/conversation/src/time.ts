@@ -48,7 +48,14 @@ export function isValidTimeZone(timeZone: string): boolean {
 export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
   if (timeZone === "UTC") {
     const d = new Date(epochMs);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), weekday: d.getUTCDay() };
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      weekday: d.getUTCDay(),
+    };
   }
   const out: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) out[p.type] = p.value;
@@ -66,7 +73,14 @@ export function zonedParts(epochMs: number, timeZone: string): ZonedParts {
  * The instant at which the wall clock in `timeZone` shows the given date and time. A time skipped
  * by a daylight-saving jump resolves to the instant just after the jump.
  */
-export function zonedToEpoch(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
+export function zonedToEpoch(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  timeZone: string,
+): number {
   const naive = Date.UTC(year, month - 1, day, hour, minute);
   if (timeZone === "UTC") return naive;
   let guess = naive;
@@ -81,7 +95,12 @@ export function zonedToEpoch(year: number, month: number, day: number, hour: num
 }
 
 /** Adds whole days to a calendar date (month and year roll over). */
-export function addDays(year: number, month: number, day: number, days: number): { year: number; month: number; day: number } {
+export function addDays(
+  year: number,
+  month: number,
+  day: number,
+  days: number,
+): { year: number; month: number; day: number } {
   const d = new Date(Date.UTC(year, month - 1, day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }

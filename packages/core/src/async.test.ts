@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { InfrastructureError, MAX_TIMER_MS, TimeoutError, cancelledError, clampTimerDelay, raceAbort } from "./index.js";
+import {
+  InfrastructureError,
+  MAX_TIMER_MS,
+  TimeoutError,
+  cancelledError,
+  clampTimerDelay,
+  raceAbort,
+} from "./index.js";
 
 describe("cancelledError", () => {
   it("passes an infrastructure error reason through and wraps any other reason as CANCELLED", () => {
@@ -9,8 +16,15 @@ describe("cancelledError", () => {
     expect(cancelledError(timedOut.signal, "x")).toBe(timeout);
     const plain = new AbortController();
     plain.abort("stop");
-    expect(cancelledError(plain.signal, "Command")).toMatchObject({ code: "CANCELLED", message: "Command was cancelled", cause: "stop" });
-    expect(cancelledError(undefined, "wait")).toMatchObject({ code: "CANCELLED", message: "wait was cancelled" });
+    expect(cancelledError(plain.signal, "Command")).toMatchObject({
+      code: "CANCELLED",
+      message: "Command was cancelled",
+      cause: "stop",
+    });
+    expect(cancelledError(undefined, "wait")).toMatchObject({
+      code: "CANCELLED",
+      message: "wait was cancelled",
+    });
   });
 });
 
@@ -18,16 +32,20 @@ describe("raceAbort", () => {
   it("settles with the work while the signal stays quiet", async () => {
     const controller = new AbortController();
     await expect(raceAbort(Promise.resolve(1), controller.signal, "work")).resolves.toBe(1);
-    await expect(raceAbort(Promise.reject(new Error("boom")), controller.signal, "work")).rejects.toThrow("boom");
+    await expect(raceAbort(Promise.reject(new Error("boom")), controller.signal, "work")).rejects.toThrow(
+      "boom",
+    );
   });
 
   it("rejects as soon as the signal aborts while the work hangs, and at once when already aborted", async () => {
     const controller = new AbortController();
-    const raced = raceAbort(new Promise<never>(() => undefined), controller.signal, "Command \"x\"");
+    const raced = raceAbort(new Promise<never>(() => undefined), controller.signal, 'Command "x"');
     controller.abort();
     await expect(raced).rejects.toMatchObject({ code: "CANCELLED", message: 'Command "x" was cancelled' });
     const lateFailure = Promise.reject(new Error("ignored"));
-    await expect(raceAbort(lateFailure, controller.signal, "work")).rejects.toBeInstanceOf(InfrastructureError);
+    await expect(raceAbort(lateFailure, controller.signal, "work")).rejects.toBeInstanceOf(
+      InfrastructureError,
+    );
   });
 });
 

@@ -16,7 +16,11 @@ export function clampTimerDelay(ms: number): number {
 export function cancelledError(signal: AbortSignal | undefined, what: string): InfrastructureError {
   const reason: unknown = signal?.reason;
   if (reason instanceof InfrastructureError) return reason;
-  return new InfrastructureError("CANCELLED", `${what} was cancelled`, reason === undefined ? {} : { cause: reason });
+  return new InfrastructureError(
+    "CANCELLED",
+    `${what} was cancelled`,
+    reason === undefined ? {} : { cause: reason },
+  );
 }
 
 /**

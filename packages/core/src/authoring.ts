@@ -7,7 +7,14 @@
  * @packageDocumentation
  */
 export { LIFECYCLE_HOOK_STAGES, LifecycleStateMachine, lifecycleHookStageSchema } from "./lifecycle.js";
-export { InfrastructureError, LifecycleTransitionError, TimeoutError, ValidationError, isInfrastructureError, toError } from "./errors.js";
+export {
+  InfrastructureError,
+  LifecycleTransitionError,
+  TimeoutError,
+  ValidationError,
+  isInfrastructureError,
+  toError,
+} from "./errors.js";
 export { formatIssues, notFoundMessage } from "./messages.js";
 export { LOG_LEVELS, createNoopLogger } from "./logger.js";
 export { createConsoleLogger } from "./consoleLogger.js";

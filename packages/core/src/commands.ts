@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { commandCategorySchema, parameterTypeSchema, providerCapabilitySchema, resourceTypeSchema } from "./taxonomy.js";
+import {
+  commandCategorySchema,
+  parameterTypeSchema,
+  providerCapabilitySchema,
+  resourceTypeSchema,
+} from "./taxonomy.js";
 import type { Environment } from "./taxonomy.js";
 import type { InfrastructureLogger } from "./logger.js";
 import { createNoopLogger } from "./logger.js";
@@ -60,7 +65,6 @@ export const commandDefinitionSchema = z.object({
 });
 /** A command a provider offers. */
 export type CommandDefinition = z.infer<typeof commandDefinitionSchema>;
-
 
 /** One progress update a running command reports. */
 export interface ProgressUpdate {

@@ -5,15 +5,24 @@ import { InfrastructureError } from "./errors.js";
 describe("createConsoleLogger", () => {
   const capture = (level?: "debug" | "info" | "warn") => {
     const lines: string[] = [];
-    const logger = createConsoleLogger({ ...(level === undefined ? {} : { level }), write: (line) => lines.push(line), now: () => Date.UTC(2026, 0, 1, 12, 0, 0, 5) });
+    const logger = createConsoleLogger({
+      ...(level === undefined ? {} : { level }),
+      write: (line) => lines.push(line),
+      now: () => Date.UTC(2026, 0, 1, 12, 0, 0, 5),
+    });
     return { lines, logger };
   };
 
   it("writes one labelled line per entry at or above its level (default info)", () => {
     const { lines, logger } = capture();
     logger.debug("hidden");
-    logger.child("my-cloud-1").withContext({ instanceId: "my-cloud-1", commandId: "create" }).info("created", { duration: 12.345, region: "eu" });
-    expect(lines).toEqual(['12:00:00.005 INFO  [my-cloud-1] created instanceId=my-cloud-1 commandId=create duration=12.35ms {"region":"eu"}']);
+    logger
+      .child("my-cloud-1")
+      .withContext({ instanceId: "my-cloud-1", commandId: "create" })
+      .info("created", { duration: 12.345, region: "eu" });
+    expect(lines).toEqual([
+      '12:00:00.005 INFO  [my-cloud-1] created instanceId=my-cloud-1 commandId=create duration=12.35ms {"region":"eu"}',
+    ]);
     expect(logger.isLevelEnabled("debug")).toBe(false);
     expect(logger.isLevelEnabled("warn")).toBe(true);
   });
@@ -34,7 +43,9 @@ describe("createConsoleLogger", () => {
     expect(lines[0]).not.toContain("hunter2");
     expect(lines[0]).not.toContain("k-123");
     expect(lines[0]).toContain("call failed\\nretrying");
-    expect(lines[0]).toContain("error=\"InfrastructureError: took too long [TIMEOUT] <- Error: socket\\nclosed\"");
+    expect(lines[0]).toContain(
+      'error="InfrastructureError: took too long [TIMEOUT] <- Error: socket\\nclosed"',
+    );
     expect(lines[1]).not.toContain("hunter2");
   });
 });

@@ -16,7 +16,15 @@ export interface ConsoleLoggerOptions {
   readonly now?: () => number;
 }
 
-const CONTEXT_KEYS = ["providerId", "instanceId", "sessionId", "commandId", "executionId", "resourceId", "userId"] as const;
+const CONTEXT_KEYS = [
+  "providerId",
+  "instanceId",
+  "sessionId",
+  "commandId",
+  "executionId",
+  "resourceId",
+  "userId",
+] as const;
 
 const writeStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -25,7 +33,9 @@ const writeStderr = (line: string): void => {
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return JSON.stringify(redactSecrets(error)) ?? String(error);
   const code = (error as { code?: unknown }).code;
-  const parts = [`${error.name}: ${redactSecretText(error.message)}${typeof code === "string" ? ` [${code}]` : ""}`];
+  const parts = [
+    `${error.name}: ${redactSecretText(error.message)}${typeof code === "string" ? ` [${code}]` : ""}`,
+  ];
   let cause: unknown = error.cause;
   for (let depth = 0; cause instanceof Error && depth < 8; depth += 1) {
     parts.push(`<- ${cause.name}: ${redactSecretText(cause.message)}`);
@@ -39,7 +49,14 @@ function describeError(error: unknown): string {
  * Line breaks are escaped; secret-looking keys and values in the message and metadata are redacted
  * with core's secret rules.
  */
-function formatLine(level: LogLevel, name: string, context: LogContext, message: string, meta: LogMeta | undefined, now: number): string {
+function formatLine(
+  level: LogLevel,
+  name: string,
+  context: LogContext,
+  message: string,
+  meta: LogMeta | undefined,
+  now: number,
+): string {
   const time = new Date(now).toISOString().slice(11, 23);
   const parts = [time, level.toUpperCase().padEnd(5)];
   if (name !== "") parts.push(`[${name}]`);

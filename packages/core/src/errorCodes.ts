@@ -15,7 +15,8 @@ export interface ErrorCodeInfo {
  */
 export const ERROR_CODES = {
   INVALID_ARGUMENT: {
-    meaning: "A method was called with an argument of the wrong shape (not a config section, not command parameters).",
+    meaning:
+      "A method was called with an argument of the wrong shape (not a config section, not command parameters).",
     action: "Fix the argument named by `field`; the message says what was expected.",
   },
   CONFIG_INVALID: {
@@ -23,7 +24,8 @@ export const ERROR_CODES = {
     action: "Fix each key named in `issues` (`sessionConfig.timeout`, `providers[0].auth.method`).",
   },
   VALIDATION_FAILED: {
-    meaning: "Input (command parameters, provider meta, a record read back) failed validation; `issues` names each field.",
+    meaning:
+      "Input (command parameters, provider meta, a record read back) failed validation; `issues` names each field.",
     action: "Fix each field named in `issues` (`params.name: expected string, got number`) and call again.",
   },
   NOT_FOUND: {
@@ -35,11 +37,13 @@ export const ERROR_CODES = {
     action: "Pick another id, or remove the existing one first.",
   },
   ILLEGAL_TRANSITION: {
-    meaning: "A lifecycle or session transition the state table does not allow (start a terminated provider, activate a terminated session).",
+    meaning:
+      "A lifecycle or session transition the state table does not allow (start a terminated provider, activate a terminated session).",
     action: "Read the current state and take a transition it allows.",
   },
   NOT_ACTIVE: {
-    meaning: "A command was asked of a provider instance or a session that is not active (suspended, initializing, expired…).",
+    meaning:
+      "A command was asked of a provider instance or a session that is not active (suspended, initializing, expired…).",
     action: "Start the instance or extend/activate the session, then call again; nothing ran.",
   },
   LIFECYCLE_FAILED: {
@@ -59,7 +63,8 @@ export const ERROR_CODES = {
     action: "Wait, free a slot, or raise the limit named by `field`.",
   },
   CONFLICT: {
-    meaning: "Another writer or operation got there first (a record changed, a pending operation is being resumed, a provider is busy).",
+    meaning:
+      "Another writer or operation got there first (a record changed, a pending operation is being resumed, a provider is busy).",
     action: "Read the current state and retry.",
   },
   EXPIRED: {
@@ -67,15 +72,18 @@ export const ERROR_CODES = {
     action: "Submit the operation again.",
   },
   CONFIRMATION_REQUIRED: {
-    meaning: "The operation needs explicit confirmation (a dangerous command, `requireConfirmation`, or the security gate asked); nothing ran.",
-    action: "Review it and resume (or call again) with `confirmed: true`; pass a session so the operation can wait.",
+    meaning:
+      "The operation needs explicit confirmation (a dangerous command, `requireConfirmation`, or the security gate asked); nothing ran.",
+    action:
+      "Review it and resume (or call again) with `confirmed: true`; pass a session so the operation can wait.",
   },
   APPROVAL_REQUIRED: {
     meaning: "The security gate requires an approval before the operation runs; nothing ran.",
     action: "Pass a session so the operation waits as a pending operation, get it approved, then resume it.",
   },
   DRY_RUN_UNSUPPORTED: {
-    meaning: "A dry run was asked of a command that does not declare `supportsDryRun` (or dry runs are disabled); nothing ran.",
+    meaning:
+      "A dry run was asked of a command that does not declare `supportsDryRun` (or dry runs are disabled); nothing ran.",
     action: "Run it for real, or use a command that supports dry runs.",
   },
   SECURITY_DENIED: {
@@ -83,24 +91,29 @@ export const ERROR_CODES = {
     action: "Read the failed checks (RBAC, time window, approval…) and ask for the missing right or window.",
   },
   GATE_FAILED: {
-    meaning: "The security gate could not decide (it threw or timed out); this is a failure of the gate, not a decision about the operation. Nothing ran.",
+    meaning:
+      "The security gate could not decide (it threw or timed out); this is a failure of the gate, not a decision about the operation. Nothing ran.",
     action: "Fix the gate (see the logs), then resume or call again; a pending operation is kept.",
   },
   AUDIT_FAILED: {
-    meaning: "The audit sink could not record the operation, so a mutating operation was not run (fail closed).",
+    meaning:
+      "The audit sink could not record the operation, so a mutating operation was not run (fail closed).",
     action: "Fix the audit sink (disk, store), then call again.",
   },
   STORAGE_FAILED: {
     meaning: "A state store could not read or write.",
-    action: "Check the state directory or store connection (disk full, permissions); nothing stored was lost.",
+    action:
+      "Check the state directory or store connection (disk full, permissions); nothing stored was lost.",
   },
   STORAGE_LOCKED: {
     meaning: "Another process holds the state directory's lock.",
     action: "Stop the other process or point this one at another state directory.",
   },
   STORAGE_UNAVAILABLE: {
-    meaning: "The shared state store (Redis) cannot be reached right now; nothing was read or written, so a mutating operation was denied (fail closed).",
-    action: "Bring the store back (check the server, network, TLS and credentials); the client reconnects by itself with backoff, then call again.",
+    meaning:
+      "The shared state store (Redis) cannot be reached right now; nothing was read or written, so a mutating operation was denied (fail closed).",
+    action:
+      "Bring the store back (check the server, network, TLS and credentials); the client reconnects by itself with backoff, then call again.",
   },
   STORAGE_CORRUPT: {
     meaning: "A stored record is corrupt or was written by something else.",
@@ -108,11 +121,14 @@ export const ERROR_CODES = {
   },
   CRYPTO_FAILED: {
     meaning: "Encryption or decryption failed (wrong or missing key, tampered record).",
-    action: "Provide the key the records were sealed with (`securityConfig.encryption.key` or `previousKeys`).",
+    action:
+      "Provide the key the records were sealed with (`securityConfig.encryption.key` or `previousKeys`).",
   },
   PROVIDER_FAILED: {
-    meaning: "The provider's own code failed: a command handler or factory threw, or returned something malformed.",
-    action: "Read the message and the provider's logs; this is a bug or outage of the provider, not of the call.",
+    meaning:
+      "The provider's own code failed: a command handler or factory threw, or returned something malformed.",
+    action:
+      "Read the message and the provider's logs; this is a bug or outage of the provider, not of the call.",
   },
   DISCOVERY_FAILED: {
     meaning: "Plugin discovery could not run.",
@@ -128,7 +144,9 @@ export const ERROR_CODES = {
 export type InfrastructureErrorCode = keyof typeof ERROR_CODES;
 
 /** Every error code of the catalogue, in catalogue order. */
-export const INFRASTRUCTURE_ERROR_CODES = Object.freeze(Object.keys(ERROR_CODES)) as readonly InfrastructureErrorCode[];
+export const INFRASTRUCTURE_ERROR_CODES = Object.freeze(
+  Object.keys(ERROR_CODES),
+) as readonly InfrastructureErrorCode[];
 
 /** True when `code` is a code of the catalogue. */
 export function isInfrastructureErrorCode(code: unknown): code is InfrastructureErrorCode {

@@ -19,7 +19,11 @@ import { ERROR_CODES, ISSUE_CODES, describeErrorCode, isInfrastructureErrorCode 
 describe("errors", () => {
   it("carry a stable code, field, details and cause", () => {
     const cause = new Error("root");
-    const error = new InfrastructureError("PROVIDER_FAILED", "boom", { cause, field: "providers[0]", details: { id: "a" } });
+    const error = new InfrastructureError("PROVIDER_FAILED", "boom", {
+      cause,
+      field: "providers[0]",
+      details: { id: "a" },
+    });
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("InfrastructureError");
     expect(error.code).toBe("PROVIDER_FAILED");
@@ -42,7 +46,9 @@ describe("errors", () => {
   });
 
   it("ConfigValidationError is a ValidationError with code CONFIG_INVALID", () => {
-    const error = new ConfigValidationError("bad config", [{ code: "UNKNOWN_KEY", message: "unknown", path: "foo" }]);
+    const error = new ConfigValidationError("bad config", [
+      { code: "UNKNOWN_KEY", message: "unknown", path: "foo" },
+    ]);
     expect(error).toBeInstanceOf(ValidationError);
     expect(error.name).toBe("ConfigValidationError");
     expect(error.code).toBe("CONFIG_INVALID");
@@ -58,9 +64,16 @@ describe("errors", () => {
       'Provider "my-cloud" cannot move from "terminated" to "active"',
     ]);
     expect(new NotFoundError("provider", "x").message).toBe('Provider "x" not found');
-    expect(new AlreadyExistsError("instance", "x")).toMatchObject({ code: "ALREADY_EXISTS", message: 'Instance "x" already exists' });
+    expect(new AlreadyExistsError("instance", "x")).toMatchObject({
+      code: "ALREADY_EXISTS",
+      message: 'Instance "x" already exists',
+    });
     const timeout = new TimeoutError("Command create", 500);
-    expect([timeout.code, timeout.timeoutMs, timeout.message]).toStrictEqual(["TIMEOUT", 500, "Command create timed out after 500 ms"]);
+    expect([timeout.code, timeout.timeoutMs, timeout.message]).toStrictEqual([
+      "TIMEOUT",
+      500,
+      "Command create timed out after 500 ms",
+    ]);
     expect(new StorageError("STORAGE_CORRUPT", "bad file").code).toBe("STORAGE_CORRUPT");
   });
 
@@ -91,15 +104,29 @@ describe("errors", () => {
     }
     expect(describeErrorCode("QUOTA_EXCEEDED")).toBeUndefined();
     expect(isInfrastructureErrorCode("toString")).toBe(false);
-    for (const [code, meaning] of Object.entries(ISSUE_CODES)) expect([code, meaning.length > 10]).toEqual([code, true]);
+    for (const [code, meaning] of Object.entries(ISSUE_CODES))
+      expect([code, meaning.length > 10]).toEqual([code, true]);
   });
 
   it("NotFoundError suggests the closest id, or lists what exists, with the kind's word", () => {
-    const typo = new NotFoundError("instance", "web-2", { field: "instanceId", available: ["web-1", "db-1"] });
+    const typo = new NotFoundError("instance", "web-2", {
+      field: "instanceId",
+      available: ["web-1", "db-1"],
+    });
     expect(typo.message).toBe('Instance "web-2" not found; did you mean "web-1"?');
-    expect(typo).toMatchObject({ code: "NOT_FOUND", field: "instanceId", kind: "instance", id: "web-2", details: { kind: "instance", id: "web-2", available: ["web-1", "db-1"] } });
-    expect(new NotFoundError("provider", "zzz", { available: ["aws", "gcp"] }).message).toBe('Provider "zzz" not found (existing: "aws", "gcp")');
-    expect(new NotFoundError("command", "x", { available: [] }).message).toBe('Command "x" not found (no command exists)');
+    expect(typo).toMatchObject({
+      code: "NOT_FOUND",
+      field: "instanceId",
+      kind: "instance",
+      id: "web-2",
+      details: { kind: "instance", id: "web-2", available: ["web-1", "db-1"] },
+    });
+    expect(new NotFoundError("provider", "zzz", { available: ["aws", "gcp"] }).message).toBe(
+      'Provider "zzz" not found (existing: "aws", "gcp")',
+    );
+    expect(new NotFoundError("command", "x", { available: [] }).message).toBe(
+      'Command "x" not found (no command exists)',
+    );
     const many = Array.from({ length: 12 }, (_, i) => `item-${i}-long-name`);
     expect(new NotFoundError("session", "q", { available: many }).message).toMatch(/and 2 more\)$/);
   });

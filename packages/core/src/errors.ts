@@ -50,7 +50,10 @@ export class ValidationError extends InfrastructureError {
 
   constructor(message: string, issues: readonly ValidationIssue[], options: InfrastructureErrorOptions = {}) {
     const first = issues[0];
-    super("VALIDATION_FAILED", message, { ...options, ...(first?.path === undefined ? {} : { field: first.path }) });
+    super("VALIDATION_FAILED", message, {
+      ...options,
+      ...(first?.path === undefined ? {} : { field: first.path }),
+    });
     this.issues = issues;
   }
 }
@@ -95,7 +98,10 @@ export class NotFoundError extends InfrastructureError {
   constructor(kind: EntityKind, id: string, options: NotFoundErrorOptions = {}) {
     const { available, ...rest } = options;
     const ids = available === undefined ? undefined : [...available];
-    super("NOT_FOUND", notFoundMessage(kind, id, ids), { ...rest, details: { ...rest.details, kind, id, ...(ids === undefined ? {} : { available: ids.slice(0, 50) }) } });
+    super("NOT_FOUND", notFoundMessage(kind, id, ids), {
+      ...rest,
+      details: { ...rest.details, kind, id, ...(ids === undefined ? {} : { available: ids.slice(0, 50) }) },
+    });
     this.kind = kind;
     this.id = id;
   }
@@ -104,7 +110,11 @@ export class NotFoundError extends InfrastructureError {
 /** A named thing already exists. */
 export class AlreadyExistsError extends InfrastructureError {
   constructor(kind: EntityKind, id: string, options: InfrastructureErrorOptions = {}) {
-    super("ALREADY_EXISTS", `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" already exists`, options);
+    super(
+      "ALREADY_EXISTS",
+      `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" already exists`,
+      options,
+    );
   }
 }
 
@@ -151,7 +161,10 @@ export class StorageError extends InfrastructureError {
 }
 
 /** True when `value` is an {@link InfrastructureError}, optionally with the given code. */
-export function isInfrastructureError(value: unknown, code?: InfrastructureErrorCode): value is InfrastructureError {
+export function isInfrastructureError(
+  value: unknown,
+  code?: InfrastructureErrorCode,
+): value is InfrastructureError {
   return value instanceof InfrastructureError && (code === undefined || value.code === code);
 }
 

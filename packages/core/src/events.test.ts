@@ -94,7 +94,11 @@ describe("createEventBus", () => {
     const once = (): void => bus.off("health:check", once);
     bus.on("health:check", once);
     bus.on("health:check", second);
-    const event = { timestamp: 1, providerId: "p", health: { status: "healthy" as const, checks: [], checkedAt: 1 } };
+    const event = {
+      timestamp: 1,
+      providerId: "p",
+      health: { status: "healthy" as const, checks: [], checkedAt: 1 },
+    };
     bus.emit("health:check", event);
     bus.emit("health:check", event);
     expect(second).toHaveBeenCalledTimes(2);

@@ -35,7 +35,9 @@ export type InfrastructureEventType = (typeof INFRASTRUCTURE_EVENT_TYPES)[number
 // loads, exports the factory itself as default. Accept both shapes.
 type MittFactory = typeof mittImport.default;
 const mittRuntime: unknown = mittImport;
-const mitt = (typeof mittRuntime === "function" ? mittRuntime : (mittRuntime as { default: unknown }).default) as MittFactory;
+const mitt = (
+  typeof mittRuntime === "function" ? mittRuntime : (mittRuntime as { default: unknown }).default
+) as MittFactory;
 
 /** Common fields of every event. */
 interface EventBase {
@@ -128,7 +130,9 @@ export type InfrastructureEventMap = {
 /** The typed event bus every package emits on. */
 export type InfrastructureEventBus = Emitter<InfrastructureEventMap>;
 /** A handler for one event type. */
-export type InfrastructureEventHandler<K extends InfrastructureEventType> = Handler<InfrastructureEventMap[K]>;
+export type InfrastructureEventHandler<K extends InfrastructureEventType> = Handler<
+  InfrastructureEventMap[K]
+>;
 
 /** Options of {@link createEventBus}. */
 export interface EventBusOptions {
@@ -155,9 +159,12 @@ export function createEventBus(options: EventBusOptions = {}): InfrastructureEve
   };
   bus.emit = <K extends keyof InfrastructureEventMap>(type: K, event?: InfrastructureEventMap[K]): void => {
     const handlers = bus.all.get(type);
-    if (handlers) for (const handler of handlers.slice()) call(() => (handler as Handler<unknown>)(event), type);
+    if (handlers)
+      for (const handler of handlers.slice()) call(() => (handler as Handler<unknown>)(event), type);
     const wildcard = bus.all.get("*");
-    if (wildcard) for (const handler of wildcard.slice()) call(() => (handler as (t: unknown, e: unknown) => void)(type, event), type);
+    if (wildcard)
+      for (const handler of wildcard.slice())
+        call(() => (handler as (t: unknown, e: unknown) => void)(type, event), type);
   };
   return bus;
 }

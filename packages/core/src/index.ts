@@ -40,8 +40,19 @@ export {
   createLifecycleStateMachine,
   isLifecycleStateHolder,
 } from "./lifecycle.js";
-export type { LifecycleState, LifecycleHookStage, LifecycleHookContext, LifecycleHook, Unsubscribe } from "./lifecycle.js";
-export type { LifecycleTransition, LifecycleTransitionListener, LifecycleStateHolder, LifecycleStateMachineOptions } from "./lifecycle.js";
+export type {
+  LifecycleState,
+  LifecycleHookStage,
+  LifecycleHookContext,
+  LifecycleHook,
+  Unsubscribe,
+} from "./lifecycle.js";
+export type {
+  LifecycleTransition,
+  LifecycleTransitionListener,
+  LifecycleStateHolder,
+  LifecycleStateMachineOptions,
+} from "./lifecycle.js";
 
 export { ERROR_CODES, ISSUE_CODES, isInfrastructureErrorCode, describeErrorCode } from "./errorCodes.js";
 export type { ErrorCodeInfo, IssueCode } from "./errorCodes.js";
@@ -72,7 +83,12 @@ export {
   isInfrastructureError,
   toError,
 } from "./errors.js";
-export type { InfrastructureErrorCode, InfrastructureErrorOptions, NotFoundErrorOptions, ValidationIssue } from "./errors.js";
+export type {
+  InfrastructureErrorCode,
+  InfrastructureErrorOptions,
+  NotFoundErrorOptions,
+  ValidationIssue,
+} from "./errors.js";
 
 export { LOG_LEVELS, LOG_LEVEL_SEVERITY, logLevelSchema, createNoopLogger } from "./logger.js";
 export type { LogLevel, LogContext, LogMeta, InfrastructureLogger } from "./logger.js";
@@ -98,7 +114,13 @@ export type {
   CommandResult,
 } from "./commands.js";
 
-export { providerIdSchema, providerMetaSchema, providerAuthSchema, HEALTH_STATUSES, summarizeHealth } from "./provider.js";
+export {
+  providerIdSchema,
+  providerMetaSchema,
+  providerAuthSchema,
+  HEALTH_STATUSES,
+  summarizeHealth,
+} from "./provider.js";
 export type {
   ProviderMeta,
   ProviderAuth,
@@ -208,7 +230,13 @@ export type {
 } from "./operations.js";
 
 export { DISCOVERY_SOURCES } from "./discovery.js";
-export type { DiscoverySource, DiscoveredProvider, DiscoveryProblem, DiscoveryResult, PluginDiscoverer } from "./discovery.js";
+export type {
+  DiscoverySource,
+  DiscoveredProvider,
+  DiscoveryProblem,
+  DiscoveryResult,
+  PluginDiscoverer,
+} from "./discovery.js";
 
 export {
   LOG_DESTINATION_TYPES,

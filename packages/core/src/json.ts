@@ -12,14 +12,20 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
 export type JsonObject = { readonly [key: string]: JsonValue | undefined };
 
 /** Finds why a value is not JSON: a path and a reason, or undefined when it is JSON. */
-function jsonProblem(value: unknown, path: (string | number)[], seen: Set<object>): { path: (string | number)[]; message: string } | undefined {
+function jsonProblem(
+  value: unknown,
+  path: (string | number)[],
+  seen: Set<object>,
+): { path: (string | number)[]; message: string } | undefined {
   if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : { path, message: "must be a finite number" };
+  if (typeof value === "number")
+    return Number.isFinite(value) ? undefined : { path, message: "must be a finite number" };
   if (typeof value !== "object") return { path, message: `is not JSON (${typeof value})` };
   if (seen.has(value)) return { path, message: "contains a cycle" };
   const array = Array.isArray(value);
   const proto: unknown = Object.getPrototypeOf(value);
-  if (!array && proto !== Object.prototype && proto !== null) return { path, message: "must be a plain object" };
+  if (!array && proto !== Object.prototype && proto !== null)
+    return { path, message: "must be a plain object" };
   seen.add(value);
   if (array) {
     for (let i = 0; i < value.length; i++) {
@@ -70,12 +76,14 @@ export const jsonValueSchema = z.unknown().transform((value, ctx): JsonValue => 
  * checks every value is JSON (an issue names the path, `params.when`), so callers holding loosely
  * typed data get a JSON-typed result without a cast.
  */
-export const jsonObjectSchema = z.record(z.string(), z.unknown()).transform((record, ctx): Record<string, JsonValue | undefined> => {
-  const problem = jsonProblem(record, [], new Set());
-  if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
-  ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
-  return z.NEVER;
-});
+export const jsonObjectSchema = z
+  .record(z.string(), z.unknown())
+  .transform((record, ctx): Record<string, JsonValue | undefined> => {
+    const problem = jsonProblem(record, [], new Set());
+    if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
+    ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
+    return z.NEVER;
+  });
 
 /**
  * A JSON copy of a record for display, logs, audit and history (never for data that runs again):
@@ -87,7 +95,9 @@ export const jsonObjectSchema = z.record(z.string(), z.unknown()).transform((rec
 export function toJsonObject(record: Readonly<Record<string, unknown>>): JsonObject {
   if (jsonProblem(record, [], new Set()) === undefined) return record as JsonObject; // checked just above
   const copied = copyJson(record, new Set(), 0);
-  return typeof copied === "object" && copied !== null && !Array.isArray(copied) ? (copied as JsonObject) : {};
+  return typeof copied === "object" && copied !== null && !Array.isArray(copied)
+    ? (copied as JsonObject)
+    : {};
 }
 
 function copyJson(value: unknown, seen: Set<object>, depth: number): JsonValue | undefined {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { LIFECYCLE_HOOK_STAGES, LIFECYCLE_STATES, LIFECYCLE_TRANSITIONS, LifecycleStateMachine, canTransition, createLifecycleStateMachine, isLifecycleStateHolder, isTerminalState, lifecycleStateSchema } from "./lifecycle.js";
+import {
+  LIFECYCLE_HOOK_STAGES,
+  LIFECYCLE_STATES,
+  LIFECYCLE_TRANSITIONS,
+  LifecycleStateMachine,
+  canTransition,
+  createLifecycleStateMachine,
+  isLifecycleStateHolder,
+  isTerminalState,
+  lifecycleStateSchema,
+} from "./lifecycle.js";
 import { LifecycleTransitionError } from "./errors.js";
 import type { LifecycleState } from "./lifecycle.js";
 
@@ -19,7 +29,9 @@ const DIAGRAM = [
 
 /** The documented additions (lifecycle.ts TSDoc): failures, error recovery/teardown, teardown before start. */
 const ADDITIONS = [
-  ...(["initializing", "ready", "active", "suspending", "suspended", "terminating"] as const).map((from) => [from, "error"] as const),
+  ...(["initializing", "ready", "active", "suspending", "suspended", "terminating"] as const).map(
+    (from) => [from, "error"] as const,
+  ),
   ["error", "initializing"],
   ["error", "terminating"],
   ["uninitialized", "terminating"],
@@ -31,9 +43,12 @@ const state = fc.constantFrom(...LIFECYCLE_STATES);
 
 describe("lifecycle table", () => {
   it("has exactly the documented edges and nothing else", () => {
-    const actual = new Set(LIFECYCLE_STATES.flatMap((from) => LIFECYCLE_TRANSITIONS[from].map((to) => `${from}->${to}`)));
+    const actual = new Set(
+      LIFECYCLE_STATES.flatMap((from) => LIFECYCLE_TRANSITIONS[from].map((to) => `${from}->${to}`)),
+    );
     expect([...actual].sort()).toStrictEqual([...ALLOWED].sort());
-    for (const from of LIFECYCLE_STATES) expect(new Set(LIFECYCLE_TRANSITIONS[from]).size).toBe(LIFECYCLE_TRANSITIONS[from].length);
+    for (const from of LIFECYCLE_STATES)
+      expect(new Set(LIFECYCLE_TRANSITIONS[from]).size).toBe(LIFECYCLE_TRANSITIONS[from].length);
   });
 
   it("canTransition agrees with the documented edges for every pair", () => {
@@ -43,7 +58,8 @@ describe("lifecycle table", () => {
       }),
     );
     // And exhaustively, since the space is small (9 × 9).
-    for (const from of LIFECYCLE_STATES) for (const to of LIFECYCLE_STATES) expect(canTransition(from, to)).toBe(ALLOWED.has(`${from}->${to}`));
+    for (const from of LIFECYCLE_STATES)
+      for (const to of LIFECYCLE_STATES) expect(canTransition(from, to)).toBe(ALLOWED.has(`${from}->${to}`));
   });
 
   it("allows no self-loops and makes only terminated terminal", () => {
@@ -105,7 +121,10 @@ describe("LifecycleStateMachine", () => {
 
   it("tells listeners every move in order, with the cause, even when a listener moves it; a throwing listener is isolated", () => {
     const reported: unknown[] = [];
-    const machine = new LifecycleStateMachine({ name: "p", onListenerError: (error) => reported.push(error) });
+    const machine = new LifecycleStateMachine({
+      name: "p",
+      onListenerError: (error) => reported.push(error),
+    });
     const seen: string[] = [];
     machine.onTransition(({ from, to }) => {
       seen.push(`a:${from}->${to}`);
@@ -121,7 +140,12 @@ describe("LifecycleStateMachine", () => {
     });
     machine.moveTo("initializing");
     expect(machine.state).toBe("error");
-    expect(seen).toEqual(["a:uninitialized->initializing", "c:uninitialized->initializing", "a:initializing->error", "c:initializing->error"]);
+    expect(seen).toEqual([
+      "a:uninitialized->initializing",
+      "c:uninitialized->initializing",
+      "a:initializing->error",
+      "c:initializing->error",
+    ]);
     expect(causes[1]).toMatchObject({ message: "boom" });
     expect(reported).toHaveLength(2);
     off();
@@ -161,7 +185,9 @@ describe("LifecycleStateMachine", () => {
 
   it("recognises a state holder by shape", () => {
     expect(isLifecycleStateHolder(createLifecycleStateMachine("x"))).toBe(true);
-    expect(isLifecycleStateHolder({ state: "bogus", canMoveTo() {}, moveTo() {}, onTransition() {} })).toBe(false);
+    expect(isLifecycleStateHolder({ state: "bogus", canMoveTo() {}, moveTo() {}, onTransition() {} })).toBe(
+      false,
+    );
     expect(isLifecycleStateHolder(undefined)).toBe(false);
   });
 });

@@ -165,7 +165,8 @@ export class LifecycleStateMachine implements LifecycleStateHolder {
    */
   moveTo(to: LifecycleState, cause?: unknown): void {
     const from = this.#state;
-    if (!canTransition(from, to)) throw new LifecycleTransitionError(this.#name, from, to, { field: "state" });
+    if (!canTransition(from, to))
+      throw new LifecycleTransitionError(this.#name, from, to, { field: "state" });
     this.#state = to;
     this.#queue.push(cause === undefined ? { from, to } : { from, to, cause });
     if (this.#delivering) return;
@@ -195,7 +196,10 @@ export class LifecycleStateMachine implements LifecycleStateHolder {
 }
 
 /** Creates a {@link LifecycleStateMachine} named `name` (a provider or instance id). */
-export function createLifecycleStateMachine(name: string, initial: LifecycleState = "uninitialized"): LifecycleStateMachine {
+export function createLifecycleStateMachine(
+  name: string,
+  initial: LifecycleState = "uninitialized",
+): LifecycleStateMachine {
   return new LifecycleStateMachine({ name, initial });
 }
 

@@ -1,14 +1,36 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { closestMatch, describeKind, editDistance, formatIssue, formatIssues, notFoundMessage, typeMismatchReason } from "./messages.js";
+import {
+  closestMatch,
+  describeKind,
+  editDistance,
+  formatIssue,
+  formatIssues,
+  notFoundMessage,
+  typeMismatchReason,
+} from "./messages.js";
 
 describe("messages", () => {
   it("names the field and the kinds, never the value", () => {
     expect(typeMismatchReason("string", 5)).toBe("expected string, got number");
-    expect(formatIssue({ code: "TYPE_MISMATCH", message: typeMismatchReason("string", 5), path: "params.name" })).toBe("params.name: expected string, got number");
+    expect(
+      formatIssue({ code: "TYPE_MISMATCH", message: typeMismatchReason("string", 5), path: "params.name" }),
+    ).toBe("params.name: expected string, got number");
     expect(formatIssue({ code: "X", message: "m" })).toBe("m");
-    expect(formatIssues([{ code: "A", message: "a", path: "x" }, { code: "B", message: "b", path: "y" }])).toBe("x: a; y: b");
-    expect([null, [], Number.NaN, "s", {}, undefined].map(describeKind)).toEqual(["null", "array", "non-finite number", "string", "object", "undefined"]);
+    expect(
+      formatIssues([
+        { code: "A", message: "a", path: "x" },
+        { code: "B", message: "b", path: "y" },
+      ]),
+    ).toBe("x: a; y: b");
+    expect([null, [], Number.NaN, "s", {}, undefined].map(describeKind)).toEqual([
+      "null",
+      "array",
+      "non-finite number",
+      "string",
+      "object",
+      "undefined",
+    ]);
   });
 
   it("suggests a close id only", () => {

@@ -30,7 +30,17 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
  * The words messages use for each kind of id: "instance" for an instance id, "provider" for a
  * provider (factory) id, and so on. Every not-found message uses these.
  */
-export const ENTITY_KINDS = ["provider", "instance", "command", "session", "pending operation", "approval", "resource", "validator", "destination"] as const;
+export const ENTITY_KINDS = [
+  "provider",
+  "instance",
+  "command",
+  "session",
+  "pending operation",
+  "approval",
+  "resource",
+  "validator",
+  "destination",
+] as const;
 /** A kind of named thing. */
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
@@ -38,14 +48,21 @@ export type EntityKind = (typeof ENTITY_KINDS)[number];
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       const row = d[i] as number[];
       const prev = d[i - 1] as number[];
-      let best = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      let best = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
       row[j] = best;
     }
   }
@@ -79,13 +96,21 @@ const LISTED = 10;
  * (`…not found (existing: a, b)`, `…not found (no command exists)`). Without `available` only the
  * first part. `where` scopes it (`on instance "web-1"`).
  */
-export function notFoundMessage(kind: EntityKind, id: string, available?: Iterable<string>, where?: string): string {
+export function notFoundMessage(
+  kind: EntityKind,
+  id: string,
+  available?: Iterable<string>,
+  where?: string,
+): string {
   const head = `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)} "${id}" not found${where === undefined ? "" : ` ${where}`}`;
   if (available === undefined) return head;
   const ids = [...available];
   const close = closestMatch(id, ids);
   if (close !== undefined) return `${head}; did you mean "${close}"?`;
   if (ids.length === 0) return `${head} (no ${kind} exists)`;
-  const shown = ids.slice(0, LISTED).map((x) => `"${x}"`).join(", ");
+  const shown = ids
+    .slice(0, LISTED)
+    .map((x) => `"${x}"`)
+    .join(", ");
   return `${head} (existing: ${shown}${ids.length > LISTED ? `, and ${ids.length - LISTED} more` : ""})`;
 }

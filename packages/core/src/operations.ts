@@ -125,12 +125,40 @@ interface OutcomeBase {
  * - `pending`: it waits in the session for approval or confirmation; resume it by `pending.id`.
  */
 export type ExecutionOutcome =
-  | (OutcomeBase & { readonly status: "succeeded"; readonly result: CommandSuccess; readonly attempts: number; readonly decision: GateDecision; readonly warnings: readonly ValidationIssue[] })
-  | (OutcomeBase & { readonly status: "failed"; readonly result: CommandFailure; readonly attempts: number; readonly decision: GateDecision | undefined })
-  | (OutcomeBase & { readonly status: "cancelled"; readonly result: CommandFailure; readonly attempts: number; readonly decision: GateDecision | undefined })
-  | (OutcomeBase & { readonly status: "denied"; readonly result: CommandFailure; readonly decision: GateDecision })
-  | (OutcomeBase & { readonly status: "invalid"; readonly result: CommandFailure; readonly issues: readonly ValidationIssue[] })
-  | (OutcomeBase & { readonly status: "pending"; readonly pending: PendingOperation; readonly decision: GateDecision | undefined });
+  | (OutcomeBase & {
+      readonly status: "succeeded";
+      readonly result: CommandSuccess;
+      readonly attempts: number;
+      readonly decision: GateDecision;
+      readonly warnings: readonly ValidationIssue[];
+    })
+  | (OutcomeBase & {
+      readonly status: "failed";
+      readonly result: CommandFailure;
+      readonly attempts: number;
+      readonly decision: GateDecision | undefined;
+    })
+  | (OutcomeBase & {
+      readonly status: "cancelled";
+      readonly result: CommandFailure;
+      readonly attempts: number;
+      readonly decision: GateDecision | undefined;
+    })
+  | (OutcomeBase & {
+      readonly status: "denied";
+      readonly result: CommandFailure;
+      readonly decision: GateDecision;
+    })
+  | (OutcomeBase & {
+      readonly status: "invalid";
+      readonly result: CommandFailure;
+      readonly issues: readonly ValidationIssue[];
+    })
+  | (OutcomeBase & {
+      readonly status: "pending";
+      readonly pending: PendingOperation;
+      readonly decision: GateDecision | undefined;
+    });
 
 /** The status names of an {@link ExecutionOutcome}. */
 export type ExecutionStatus = ExecutionOutcome["status"];

@@ -1,7 +1,18 @@
 import { z } from "zod";
-import { authMethodSchema, providerCapabilitySchema, providerCategorySchema, resourceTypeSchema } from "./taxonomy.js";
+import {
+  authMethodSchema,
+  providerCapabilitySchema,
+  providerCategorySchema,
+  resourceTypeSchema,
+} from "./taxonomy.js";
 import type { ProviderCapability, ResourceType } from "./taxonomy.js";
-import type { LifecycleHook, LifecycleHookStage, LifecycleState, LifecycleStateHolder, Unsubscribe } from "./lifecycle.js";
+import type {
+  LifecycleHook,
+  LifecycleHookStage,
+  LifecycleState,
+  LifecycleStateHolder,
+  Unsubscribe,
+} from "./lifecycle.js";
 import type { CommandDefinition, CommandResult, ExecutionContext } from "./commands.js";
 import type { ValidationIssue } from "./errors.js";
 import type { InfrastructureLogger } from "./logger.js";
@@ -117,7 +128,11 @@ export interface InfrastructureProvider {
   validateConfig(config: unknown): Promise<ConfigValidationResult>;
   getCommands(): readonly CommandDefinition[];
   /** Run a command; missing context fields get the defaults of `createExecutionContext`. */
-  executeCommand(commandId: string, params: Record<string, unknown>, context?: Partial<ExecutionContext>): Promise<CommandResult>;
+  executeCommand(
+    commandId: string,
+    params: Record<string, unknown>,
+    context?: Partial<ExecutionContext>,
+  ): Promise<CommandResult>;
   hasCapability(capability: ProviderCapability): boolean;
   supportsResource(type: ResourceType): boolean;
   getResources(): readonly ResourceState[];
@@ -136,7 +151,9 @@ export interface ProviderFactoryOptions {
 }
 
 /** Creates provider instances. */
-export type ProviderFactory = (options: ProviderFactoryOptions) => InfrastructureProvider | Promise<InfrastructureProvider>;
+export type ProviderFactory = (
+  options: ProviderFactoryOptions,
+) => InfrastructureProvider | Promise<InfrastructureProvider>;
 
 /** The package or folder a factory came from. */
 export interface PluginInfo {

@@ -22,16 +22,22 @@ describe("redactSecretText", () => {
   });
 
   it("keeps text without secrets as it is", () => {
-    const text = "InstanceLimitExceeded: You have requested more instances (21) than your current limit of 20 (maxTokens=5)";
+    const text =
+      "InstanceLimitExceeded: You have requested more instances (21) than your current limit of 20 (maxTokens=5)";
     expect(redactSecretText(text)).toBe(text);
   });
 
   it("never throws and never leaves a generated password behind", () => {
     fc.assert(
-      fc.property(fc.string(), fc.stringMatching(/^[A-Za-z0-9]{8,20}$/), fc.string(), (before, secret, after) => {
-        const out = redactSecretText(`${before} password=${secret} ${after}`);
-        expect(out).toContain(`password=${REDACTED}`);
-      }),
+      fc.property(
+        fc.string(),
+        fc.stringMatching(/^[A-Za-z0-9]{8,20}$/),
+        fc.string(),
+        (before, secret, after) => {
+          const out = redactSecretText(`${before} password=${secret} ${after}`);
+          expect(out).toContain(`password=${REDACTED}`);
+        },
+      ),
     );
     expect(redactSecretText(undefined)).toBe("");
   });

@@ -19,22 +19,36 @@ const secretKey = fc
   .filter((key) => isSecretKey(key) || /^(?:max|min|num|total|count)/i.test(key));
 
 /** A key core calls public. */
-const publicKey = fc.oneof(fc.string(), fc.constantFrom("region", "name", "id", "maxTokens", "authMethod", "__proto__", "toString")).filter((key) => !isSecretKey(key));
+const publicKey = fc
+  .oneof(
+    fc.string(),
+    fc.constantFrom("region", "name", "id", "maxTokens", "authMethod", "__proto__", "toString"),
+  )
+  .filter((key) => !isSecretKey(key));
 
 /** Data whose secret values all carry {@link MARK}, under secret keys at random depths. */
 const withSecrets = fc.letrec((tie) => ({
   node: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.oneof(fc.string().map((s) => s.replaceAll(MARK, "")), fc.integer(), fc.boolean(), fc.constant(null)),
+    fc.oneof(
+      fc.string().map((s) => s.replaceAll(MARK, "")),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+    ),
     fc.array(tie("node"), { maxLength: 4 }),
-    fc.array(fc.tuple(fc.oneof(secretKey, publicKey), tie("node"), fc.string({ maxLength: 4 })), { maxLength: 4 }).map((entries) => {
-      const out: Record<string, unknown> = {};
-      for (const [key, child, salt] of entries) {
-        const value = isSecretKey(key) ? { plain: `${MARK}${salt}`, nested: child } : child;
-        Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-      }
-      return out;
-    }),
+    fc
+      .array(fc.tuple(fc.oneof(secretKey, publicKey), tie("node"), fc.string({ maxLength: 4 })), {
+        maxLength: 4,
+      })
+      .map((entries) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, child, salt] of entries) {
+          const value = isSecretKey(key) ? { plain: `${MARK}${salt}`, nested: child } : child;
+          Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+        }
+        return out;
+      }),
   ),
 })).node;
 
@@ -52,7 +66,12 @@ const publicData = fc.letrec((tie) => ({
 function* entries(value: unknown, seen = new Set<unknown>()): Generator<[string, unknown]> {
   if (typeof value !== "object" || value === null || seen.has(value)) return;
   seen.add(value);
-  const pairs: [unknown, unknown][] = value instanceof Map ? [...value] : Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  const pairs: [unknown, unknown][] =
+    value instanceof Map
+      ? [...value]
+      : Array.isArray(value)
+        ? value.map((v, i) => [String(i), v])
+        : Object.entries(value);
   for (const [key, child] of pairs) {
     yield [String(key), child];
     yield* entries(child, seen);
@@ -62,12 +81,17 @@ function* entries(value: unknown, seen = new Set<unknown>()): Generator<[string,
 describe("secret redaction (properties)", () => {
   it("a key that ends with a secret fragment is secret whatever its case, prefix or separator", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...SECRET_KEY_FRAGMENTS), fc.stringMatching(/^[a-z]{0,5}$/), fc.constantFrom("", "_", "-", " "), (fragment, prefix, separator) => {
-        fc.pre(!/^(?:max|min|num|total|count)/.test(prefix) || !fragment.startsWith("token"));
-        const key = `${prefix}${separator}${fragment}`;
-        expect(isSecretKey(key)).toBe(true);
-        expect(isSecretKey(key.toUpperCase())).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...SECRET_KEY_FRAGMENTS),
+        fc.stringMatching(/^[a-z]{0,5}$/),
+        fc.constantFrom("", "_", "-", " "),
+        (fragment, prefix, separator) => {
+          fc.pre(!/^(?:max|min|num|total|count)/.test(prefix) || !fragment.startsWith("token"));
+          const key = `${prefix}${separator}${fragment}`;
+          expect(isSecretKey(key)).toBe(true);
+          expect(isSecretKey(key.toUpperCase())).toBe(true);
+        },
+      ),
     );
   });
 
@@ -76,7 +100,8 @@ describe("secret redaction (properties)", () => {
       fc.property(withSecrets, (input) => {
         const out = redactSecrets(input);
         expect(JSON.stringify(out) ?? "").not.toContain(MARK);
-        for (const [key, value] of entries(out)) if (isSecretKey(key)) expect(value === REDACTED || value === undefined, key).toBe(true);
+        for (const [key, value] of entries(out))
+          if (isSecretKey(key)) expect(value === REDACTED || value === undefined, key).toBe(true);
       }),
       { numRuns: 300 },
     );
@@ -94,44 +119,59 @@ describe("secret redaction (properties)", () => {
   });
 
   it("never throws and never mutates, on junk, cyclic, proxied or throwing input", () => {
-    const junk = fc.anything({ withNullPrototype: true, withObjectString: true, withMap: true, withSet: true, withDate: true, withBigInt: true, withSparseArray: true, withBoxedValues: true, withTypedArray: true });
+    const junk = fc.anything({
+      withNullPrototype: true,
+      withObjectString: true,
+      withMap: true,
+      withSet: true,
+      withDate: true,
+      withBigInt: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+      withTypedArray: true,
+    });
     fc.assert(
-      fc.property(junk, fc.constantFrom("cycle", "getter", "proxy", "revoked", "plain"), fc.oneof(secretKey, publicKey), (base, hostility, key) => {
-        let input: unknown = base;
-        if (hostility === "cycle" && typeof base === "object" && base !== null) {
-          input = { base, [key]: base };
-          (input as Record<string, unknown>).self = input;
-        } else if (hostility === "getter") {
-          input = Object.defineProperty({ base }, key, {
-            enumerable: true,
-            get() {
-              throw new Error("getter");
-            },
-          });
-        } else if (hostility === "proxy") {
-          input = {
-            base,
-            p: new Proxy(
-              {},
-              {
-                ownKeys() {
-                  throw new Error("trap");
-                },
-                getPrototypeOf() {
-                  throw new Error("trap");
-                },
+      fc.property(
+        junk,
+        fc.constantFrom("cycle", "getter", "proxy", "revoked", "plain"),
+        fc.oneof(secretKey, publicKey),
+        (base, hostility, key) => {
+          let input: unknown = base;
+          if (hostility === "cycle" && typeof base === "object" && base !== null) {
+            input = { base, [key]: base };
+            (input as Record<string, unknown>).self = input;
+          } else if (hostility === "getter") {
+            input = Object.defineProperty({ base }, key, {
+              enumerable: true,
+              get() {
+                throw new Error("getter");
               },
-            ),
-          };
-        } else if (hostility === "revoked") {
-          const r = Proxy.revocable({}, {});
-          r.revoke();
-          input = [base, r.proxy];
-        }
-        const before = hostility === "plain" ? safeSnapshot(base) : undefined;
-        expect(() => redactSecrets(input)).not.toThrow();
-        if (before !== undefined) expect(safeSnapshot(base)).toBe(before);
-      }),
+            });
+          } else if (hostility === "proxy") {
+            input = {
+              base,
+              p: new Proxy(
+                {},
+                {
+                  ownKeys() {
+                    throw new Error("trap");
+                  },
+                  getPrototypeOf() {
+                    throw new Error("trap");
+                  },
+                },
+              ),
+            };
+          } else if (hostility === "revoked") {
+            const r = Proxy.revocable({}, {});
+            r.revoke();
+            input = [base, r.proxy];
+          }
+          const before = hostility === "plain" ? safeSnapshot(base) : undefined;
+          expect(() => redactSecrets(input)).not.toThrow();
+          if (before !== undefined) expect(safeSnapshot(base)).toBe(before);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { CIRCULAR, createSecretKeyPredicate, isSecretKey, REDACTED, redactSecretRecord, redactSecrets, TRUNCATED, UNREADABLE } from "./secrets.js";
+import {
+  CIRCULAR,
+  createSecretKeyPredicate,
+  isSecretKey,
+  REDACTED,
+  redactSecretRecord,
+  redactSecrets,
+  TRUNCATED,
+  UNREADABLE,
+} from "./secrets.js";
 
 /** Keys the issue named as slipping through one component or another, plus the usual suspects. */
 export const SECRET_KEYS = [
@@ -88,7 +97,8 @@ describe("isSecretKey", () => {
   });
 
   it("answers false for anything that is not a string", () => {
-    for (const key of [undefined, null, 1, Symbol("password"), { password: 1 }]) expect(isSecretKey(key)).toBe(false);
+    for (const key of [undefined, null, 1, Symbol("password"), { password: 1 }])
+      expect(isSecretKey(key)).toBe(false);
   });
 
   it("can only be widened, never narrowed", () => {
@@ -134,7 +144,14 @@ describe("redactSecrets", () => {
 
   it("never mutates its input and returns equal copies of non-secret data", () => {
     const date = new Date(0);
-    const input = { a: [1, "two", { b: null }], date, re: /x/g, bytes: new Uint8Array([1, 2]), fn: Math.max, options: { password: "p" } };
+    const input = {
+      a: [1, "two", { b: null }],
+      date,
+      re: /x/g,
+      bytes: new Uint8Array([1, 2]),
+      fn: Math.max,
+      options: { password: "p" },
+    };
     const before = structuredClone({ ...input, fn: undefined });
     const out = redactSecrets(input) as typeof input;
     expect({ ...input, fn: undefined }).toEqual(before);
@@ -207,6 +224,7 @@ describe("redactSecrets", () => {
 describe("redactSecretRecord", () => {
   it("always yields a plain object", () => {
     expect(redactSecretRecord({ apiKey: "k", n: 1 })).toEqual({ apiKey: REDACTED, n: 1 });
-    for (const junk of [null, undefined, 1, "s", [1], new Map()]) expect(redactSecretRecord(junk)).toEqual({});
+    for (const junk of [null, undefined, 1, "s", [1], new Map()])
+      expect(redactSecretRecord(junk)).toEqual({});
   });
 });

@@ -113,7 +113,9 @@ export function createSecretKeyPredicate(extraFragments: readonly string[] = [])
     let secret = cache.get(key);
     if (secret === undefined) {
       const normalized = normalize(key);
-      secret = isSecretKey(key) || (normalized.length > 0 && extra.some((fragment) => normalized.endsWith(fragment)));
+      secret =
+        isSecretKey(key) ||
+        (normalized.length > 0 && extra.some((fragment) => normalized.endsWith(fragment)));
       if (cache.size < DECISION_CACHE_LIMIT) cache.set(key, secret);
     }
     return secret;
@@ -204,7 +206,8 @@ export function redactSecrets(value: unknown, options: RedactSecretsOptions = {}
         const size = length.ok && typeof length.value === "number" ? length.value : 0;
         const out: unknown[] = new Array<unknown>(size);
         // A huge sparse array is walked by its present indices only.
-        const indices: Iterable<number> = size > SPARSE_WALK_FROM ? Object.keys(object).map(Number).filter(Number.isInteger) : range(size);
+        const indices: Iterable<number> =
+          size > SPARSE_WALK_FROM ? Object.keys(object).map(Number).filter(Number.isInteger) : range(size);
         for (const index of indices) {
           const item = read(object, index);
           out[index] = item.ok ? walk(item.value, depth + 1) : UNREADABLE;
@@ -222,7 +225,10 @@ export function redactSecrets(value: unknown, options: RedactSecretsOptions = {}
         return out;
       }
       if (isOpaque(object)) return object;
-      const out = (Object.getPrototypeOf(object) === null ? Object.create(null) : {}) as Record<string, unknown>;
+      const out = (Object.getPrototypeOf(object) === null ? Object.create(null) : {}) as Record<
+        string,
+        unknown
+      >;
       if (object instanceof Error) {
         const name = read(object, "name");
         const message = read(object, "message");
@@ -248,10 +254,19 @@ export function redactSecrets(value: unknown, options: RedactSecretsOptions = {}
  * {@link redactSecrets} for a record (command parameters, audit details): the copy is always a plain
  * object, `{}` when `value` is not an object.
  */
-export function redactSecretRecord(value: unknown, options: RedactSecretsOptions = {}): Record<string, unknown> {
+export function redactSecretRecord(
+  value: unknown,
+  options: RedactSecretsOptions = {},
+): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
   const out = redactSecrets(value, options);
-  return typeof out === "object" && out !== null && !Array.isArray(out) && !(out instanceof Map) && !(out instanceof Set) ? (out as Record<string, unknown>) : {};
+  return typeof out === "object" &&
+    out !== null &&
+    !Array.isArray(out) &&
+    !(out instanceof Map) &&
+    !(out instanceof Set)
+    ? (out as Record<string, unknown>)
+    : {};
 }
 
 /** Values that are secrets by their shape, wherever they appear in free text. */

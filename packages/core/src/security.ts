@@ -39,7 +39,15 @@ export type RiskAssessment = {
 };
 
 /** The checks of the security flow, in order. */
-export const SECURITY_CHECKS = ["risk", "break-glass", "rbac", "time-window", "approval", "confirmation", "rate-limit"] as const;
+export const SECURITY_CHECKS = [
+  "risk",
+  "break-glass",
+  "rbac",
+  "time-window",
+  "approval",
+  "confirmation",
+  "rate-limit",
+] as const;
 /** A security check name. */
 export type SecurityCheck = (typeof SECURITY_CHECKS)[number];
 
@@ -63,7 +71,10 @@ export const estimatedCostSchema = z.strictObject({
   /** Amount in `currency`, ≥ 0. */
   amount: z.number().nonnegative().finite(),
   /** ISO 4217 code. Default `USD`. */
-  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").default("USD"),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD")
+    .default("USD"),
   /** Whether the amount is paid once or recurs. Default `once`. */
   period: z.enum(["once", "hourly", "daily", "monthly"]).default("once"),
 });
@@ -247,7 +258,15 @@ export const auditEventTypeSchema = z.enum(AUDIT_EVENT_TYPES);
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;
 
 /** What an audit record says happened. */
-export const AUDIT_OUTCOMES = ["allowed", "success", "failure", "cancelled", "denied", "pending", "rolled-back"] as const;
+export const AUDIT_OUTCOMES = [
+  "allowed",
+  "success",
+  "failure",
+  "cancelled",
+  "denied",
+  "pending",
+  "rolled-back",
+] as const;
 /** What an audit record says happened. */
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 

@@ -15,9 +15,17 @@ export function assertStoreKey(key: unknown, field = "key"): asserts key is stri
     throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a non-empty string`, { field });
   }
   if (key.length * 3 > MAX_STORE_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_STORE_KEY_BYTES) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be at most ${MAX_STORE_KEY_BYTES} UTF-8 bytes`, { field });
+    throw new InfrastructureError(
+      "INVALID_ARGUMENT",
+      `${field} must be at most ${MAX_STORE_KEY_BYTES} UTF-8 bytes`,
+      { field },
+    );
   }
   if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be well-formed Unicode (no lone surrogates)`, { field });
+    throw new InfrastructureError(
+      "INVALID_ARGUMENT",
+      `${field} must be well-formed Unicode (no lone surrogates)`,
+      { field },
+    );
   }
 }

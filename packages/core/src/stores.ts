@@ -116,7 +116,11 @@ export interface StateStore {
    * Reads a log from `fromPosition` (inclusive), at most `limit` entries, in position order. A
    * position before the oldest kept entry reads from the oldest kept entry.
    */
-  read<T extends JsonValue = JsonValue>(log: string, fromPosition?: number, limit?: number): Promise<LogEntry<T>[]>;
+  read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition?: number,
+    limit?: number,
+  ): Promise<LogEntry<T>[]>;
   /** Removes the oldest entries of a log past `maxEntries` or before `olderThan`; resolves with how many. */
   trim(log: string, options: TrimOptions): Promise<number>;
   /** Removes a log and its position count (a new log of that name starts at 0); false when there was none. */
@@ -135,7 +139,11 @@ export interface StateStore {
    * `expectedPosition`, all or none, atomically — so several writers can extend one hash chain
    * (the audit log) without a lock; `{ ok: false, nextPosition }` when another writer got there first.
    */
-  appendAt?<T extends JsonValue>(log: string, expectedPosition: number, values: readonly T[]): Promise<AppendAtResult<T>>;
+  appendAt?<T extends JsonValue>(
+    log: string,
+    expectedPosition: number,
+    values: readonly T[],
+  ): Promise<AppendAtResult<T>>;
 }
 
 /** Status of a session. */
@@ -289,9 +297,17 @@ export interface SessionStore {
   /** Removes a pending operation held by `claimId`; false when it is gone or held by another claim. */
   completePendingOperation(sessionId: string, operationId: string, claimId: string): Promise<boolean>;
   /** Drops the claim `claimId` (applying `update`) so the operation waits again; false when not held by it. */
-  releasePendingOperation(sessionId: string, operationId: string, claimId: string, update?: PendingUpdate): Promise<boolean>;
+  releasePendingOperation(
+    sessionId: string,
+    operationId: string,
+    claimId: string,
+    update?: PendingUpdate,
+  ): Promise<boolean>;
   /** Records resources a command touched. */
-  trackResources(sessionId: string, resources: readonly z.input<typeof sessionResourceSchema>[]): Promise<void>;
+  trackResources(
+    sessionId: string,
+    resources: readonly z.input<typeof sessionResourceSchema>[],
+  ): Promise<void>;
   /** Stops tracking resources a command deleted (optional: a store without it keeps them listed). */
   forgetResources?(sessionId: string, resourceIds: readonly string[]): Promise<void>;
 }

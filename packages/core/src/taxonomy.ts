@@ -66,7 +66,15 @@ export const resourceTypeSchema = z.enum(RESOURCE_TYPES);
 export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
 /** The 7 authentication methods. */
-export const AUTH_METHODS = ["api-key", "oauth2", "service-account", "iam-role", "certificate", "token", "custom"] as const;
+export const AUTH_METHODS = [
+  "api-key",
+  "oauth2",
+  "service-account",
+  "iam-role",
+  "certificate",
+  "token",
+  "custom",
+] as const;
 /** Schema of an authentication method. */
 export const authMethodSchema = z.enum(AUTH_METHODS);
 /** An authentication method (`api-key`, `oauth2`, …). */
@@ -83,7 +91,16 @@ export const commandCategorySchema = z.enum(COMMAND_CATEGORIES);
 export type CommandCategory = z.infer<typeof commandCategorySchema>;
 
 /** The 8 parameter types a command parameter may declare. */
-export const PARAMETER_TYPES = ["string", "number", "boolean", "array", "object", "file", "secret", "resource-ref"] as const;
+export const PARAMETER_TYPES = [
+  "string",
+  "number",
+  "boolean",
+  "array",
+  "object",
+  "file",
+  "secret",
+  "resource-ref",
+] as const;
 /** Schema of a parameter type. */
 export const parameterTypeSchema = z.enum(PARAMETER_TYPES);
 /** A command parameter type. */

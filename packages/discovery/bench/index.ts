@@ -25,7 +25,8 @@ interface Result {
 const PER_SOURCE = 250;
 const ROUNDS = 21;
 const WARMUP = 10;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 function meta(id: string): Record<string, unknown> {
@@ -42,8 +43,12 @@ function meta(id: string): Record<string, unknown> {
     tags: ["bench"],
   };
 }
-const body = (id: string): Record<string, unknown> => ({ frameworkVersion: ">=0.1.0", providers: [{ meta: meta(id), entry: "./dist/index.js" }] });
-const MODULE = "export const meta = {}; export function createProvider() { throw new Error('not in a benchmark'); }\n";
+const body = (id: string): Record<string, unknown> => ({
+  frameworkVersion: ">=0.1.0",
+  providers: [{ meta: meta(id), entry: "./dist/index.js" }],
+});
+const MODULE =
+  "export const meta = {}; export function createProvider() { throw new Error('not in a benchmark'); }\n";
 
 function writeWorld(root: string, indexBody: string): void {
   for (let i = 0; i < PER_SOURCE; i++) {
@@ -53,12 +58,23 @@ function writeWorld(root: string, indexBody: string): void {
     ] as const) {
       const dir = join(root, folder, `plugin-${i}`);
       mkdirSync(join(dir, "dist"), { recursive: true });
-      writeFileSync(join(dir, "infrastructure.plugin.json"), JSON.stringify({ name: id, version: "1.0.0", ...body(id) }));
+      writeFileSync(
+        join(dir, "infrastructure.plugin.json"),
+        JSON.stringify({ name: id, version: "1.0.0", ...body(id) }),
+      );
       writeFileSync(join(dir, "dist", "index.js"), MODULE);
     }
     const pkg = join(root, "node_modules", `infra-plugin-${i}`);
     mkdirSync(join(pkg, "dist"), { recursive: true });
-    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: `infra-plugin-${i}`, version: "1.0.0", type: "module", [PACKAGE_JSON_KEY]: body(`installed-${i}`) }));
+    writeFileSync(
+      join(pkg, "package.json"),
+      JSON.stringify({
+        name: `infra-plugin-${i}`,
+        version: "1.0.0",
+        type: "module",
+        [PACKAGE_JSON_KEY]: body(`installed-${i}`),
+      }),
+    );
     writeFileSync(join(pkg, "dist", "index.js"), MODULE);
   }
   writeFileSync(join(root, "index.json"), indexBody);
@@ -84,7 +100,11 @@ async function rawWalk(root: string, indexUrl: string): Promise<number> {
     get(indexUrl, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve((JSON.parse(Buffer.concat(chunks).toString("utf8")) as { plugins: unknown[] }).plugins.length));
+      res.on("end", () =>
+        resolve(
+          (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { plugins: unknown[] }).plugins.length,
+        ),
+      );
       res.on("error", reject);
     }).on("error", reject);
   });
@@ -94,7 +114,10 @@ async function rawWalk(root: string, indexUrl: string): Promise<number> {
     ["local", "infrastructure.plugin.json"],
   ] as const) {
     for (const name of readdirSync(join(root, folder))) {
-      const parsed = JSON.parse(readFileSync(join(root, folder, name, file), "utf8")) as Record<string, unknown>;
+      const parsed = JSON.parse(readFileSync(join(root, folder, name, file), "utf8")) as Record<
+        string,
+        unknown
+      >;
       if (parsed.name !== undefined) count += 1;
     }
   }
@@ -111,7 +134,12 @@ try {
   writeWorld(work, indexBody);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const indexUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.json`;
-  const config = { bundledDirs: ["bundled"], installedDirs: ["node_modules"], localDirs: ["local"], remoteRegistries: [{ url: indexUrl }] };
+  const config = {
+    bundledDirs: ["bundled"],
+    installedDirs: ["node_modules"],
+    localDirs: ["local"],
+    remoteRegistries: [{ url: indexUrl }],
+  };
   const cpu: { cold: number[]; raw: number[] } = { cold: [], raw: [] };
   const cpuMs = (since: NodeJS.CpuUsage): number => {
     const used = process.cpuUsage(since);
@@ -125,7 +153,9 @@ try {
     const ms = performance.now() - start;
     cpu.cold.push(cpuMs(cpuStart));
     if (result.providers.length !== 4 * PER_SOURCE || result.problems.length !== 0) {
-      throw new Error(`found ${result.providers.length} providers and ${result.problems.length} problems: ${JSON.stringify(result.problems.slice(0, 3))}`);
+      throw new Error(
+        `found ${result.providers.length} providers and ${result.problems.length} problems: ${JSON.stringify(result.problems.slice(0, 3))}`,
+      );
     }
     return ms;
   };
@@ -175,13 +205,42 @@ try {
 
   const results: Result[] = [
     { name: "discovery.cold_1000_ms", value: round2(coldMs), unit: "ms", better: "lower" },
-    { name: "discovery.cold_vs_raw.ratio", value: round2(coldMs / rawMs), unit: "ratio", better: "lower", target: 2 },
-    { name: "discovery.cached_ms", value: Math.round(median(cachedRounds) * 10_000) / 10_000, unit: "ms", better: "lower", target: 1 },
+    {
+      name: "discovery.cold_vs_raw.ratio",
+      value: round2(coldMs / rawMs),
+      unit: "ratio",
+      better: "lower",
+      target: 2,
+    },
+    {
+      name: "discovery.cached_ms",
+      value: Math.round(median(cachedRounds) * 10_000) / 10_000,
+      unit: "ms",
+      better: "lower",
+      target: 1,
+    },
   ];
   const out = join(import.meta.dirname, "..", ".bench");
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(JSON.stringify({ results, absolute: { coldMs: round2(coldMs), rawWalkMs: round2(rawMs), rounds: ROUNDS, warmup: WARMUP, firstColdMs: round2(firstColdMs), cpuColdMs: round2(median(cpu.cold)), cpuRawMs: round2(median(cpu.raw)) } }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        results,
+        absolute: {
+          coldMs: round2(coldMs),
+          rawWalkMs: round2(rawMs),
+          rounds: ROUNDS,
+          warmup: WARMUP,
+          firstColdMs: round2(firstColdMs),
+          cpuColdMs: round2(median(cpu.cold)),
+          cpuRawMs: round2(median(cpu.raw)),
+        },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   server.close();
   rmSync(work, { recursive: true, force: true });

@@ -31,7 +31,15 @@ const PATH_TRICKS = [
 ] as const;
 
 const FIELDS = ["name", "version", "frameworkVersion", "providers", "description", "extra"] as const;
-const PROVIDER_FIELDS = ["meta", "entry", "export", "meta.id", "meta.version", "meta.category", "meta.authMethods"] as const;
+const PROVIDER_FIELDS = [
+  "meta",
+  "entry",
+  "export",
+  "meta.id",
+  "meta.version",
+  "meta.category",
+  "meta.authMethods",
+] as const;
 
 type Plugin =
   | { kind: "json"; file: number; json: unknown }
@@ -42,12 +50,30 @@ type Plugin =
   | { kind: "text"; file: number; text: string }
   | { kind: "links"; variant: number };
 
-const jsonish = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ maxLength: 40 }), fc.constantFrom(null, 0, -1, 1e308, true, [], {}));
+const jsonish = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom(null, 0, -1, 1e308, true, [], {}),
+);
 const plugin: fc.Arbitrary<Plugin> = fc.oneof(
   fc.record({ kind: fc.constant("json" as const), file: fc.nat(3), json: fc.jsonValue({ maxDepth: 4 }) }),
-  fc.record({ kind: fc.constant("mutated" as const), file: fc.nat(3), field: fc.constantFrom(...FIELDS), value: jsonish }),
-  fc.record({ kind: fc.constant("provider" as const), file: fc.nat(3), field: fc.constantFrom(...PROVIDER_FIELDS), value: jsonish }),
-  fc.record({ kind: fc.constant("entry" as const), file: fc.nat(3), entry: fc.oneof(fc.constantFrom(...PATH_TRICKS), fc.string({ maxLength: 20 })) }),
+  fc.record({
+    kind: fc.constant("mutated" as const),
+    file: fc.nat(3),
+    field: fc.constantFrom(...FIELDS),
+    value: jsonish,
+  }),
+  fc.record({
+    kind: fc.constant("provider" as const),
+    file: fc.nat(3),
+    field: fc.constantFrom(...PROVIDER_FIELDS),
+    value: jsonish,
+  }),
+  fc.record({
+    kind: fc.constant("entry" as const),
+    file: fc.nat(3),
+    entry: fc.oneof(fc.constantFrom(...PATH_TRICKS), fc.string({ maxLength: 20 })),
+  }),
   fc.record({ kind: fc.constant("huge" as const), file: fc.nat(3), size: fc.constantFrom(5_000, 70_000) }),
   fc.record({ kind: fc.constant("text" as const), file: fc.nat(3), text: fc.string({ maxLength: 60 }) }),
   fc.record({ kind: fc.constant("links" as const), variant: fc.nat(5) }),
@@ -148,36 +174,51 @@ describe("discover() under hostile plugin trees (fast-check)", () => {
   it("never throws and never yields an entry outside its plugin directory", async () => {
     let yielded = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(plugin, { minLength: 1, maxLength: 8 }), fc.array(plugin, { maxLength: 3 }), async (locals, installed) => {
-        const { dir: root, remove } = tempDir("espada-fuzz-");
-        try {
-          locals.forEach((spec, i) => writeGenerated(root, join(root, "local", `p${i}`), spec, i));
-          installed.forEach((spec, i) => writeGenerated(root, join(root, "node_modules", `pkg${i}`), { ...spec, ...("file" in spec ? { file: 3 } : {}) }, 100 + i));
-          const discoverer = new InfrastructurePluginDiscoverer({
-            cwd: root,
-            config: { localDirs: ["local", "local/p0"], bundledDirs: ["local/p1"], maxManifestBytes: 64 * 1024 },
-          });
-          const result = await discoverer.discover();
-          yielded += result.providers.length;
-          for (const found of result.providers) {
-            const pluginDir = found.plugin.path!;
-            expect(realpathSync(pluginDir)).toBe(pluginDir);
-            expect(existsSync(found.entry)).toBe(true);
-            const real = realpathSync(found.entry);
-            expect(real).toBe(found.entry);
-            expect(real.startsWith(pluginDir + sep)).toBe(true);
-            expect(statSync(real).isFile()).toBe(true);
-            expect(real.startsWith(join(realpathSync(root), "outside"))).toBe(false);
+      fc.asyncProperty(
+        fc.array(plugin, { minLength: 1, maxLength: 8 }),
+        fc.array(plugin, { maxLength: 3 }),
+        async (locals, installed) => {
+          const { dir: root, remove } = tempDir("espada-fuzz-");
+          try {
+            locals.forEach((spec, i) => writeGenerated(root, join(root, "local", `p${i}`), spec, i));
+            installed.forEach((spec, i) =>
+              writeGenerated(
+                root,
+                join(root, "node_modules", `pkg${i}`),
+                { ...spec, ...("file" in spec ? { file: 3 } : {}) },
+                100 + i,
+              ),
+            );
+            const discoverer = new InfrastructurePluginDiscoverer({
+              cwd: root,
+              config: {
+                localDirs: ["local", "local/p0"],
+                bundledDirs: ["local/p1"],
+                maxManifestBytes: 64 * 1024,
+              },
+            });
+            const result = await discoverer.discover();
+            yielded += result.providers.length;
+            for (const found of result.providers) {
+              const pluginDir = found.plugin.path!;
+              expect(realpathSync(pluginDir)).toBe(pluginDir);
+              expect(existsSync(found.entry)).toBe(true);
+              const real = realpathSync(found.entry);
+              expect(real).toBe(found.entry);
+              expect(real.startsWith(pluginDir + sep)).toBe(true);
+              expect(statSync(real).isFile()).toBe(true);
+              expect(real.startsWith(join(realpathSync(root), "outside"))).toBe(false);
+            }
+            for (const problem of result.problems) {
+              expect(typeof problem.location).toBe("string");
+              expect(typeof problem.message).toBe("string");
+            }
+            discoverer.close();
+          } finally {
+            remove();
           }
-          for (const problem of result.problems) {
-            expect(typeof problem.location).toBe("string");
-            expect(typeof problem.message).toBe("string");
-          }
-          discoverer.close();
-        } finally {
-          remove();
-        }
-      }),
+        },
+      ),
       { numRuns: 40 },
     );
     // The entry check above must have been exercised, not just vacuously true.

@@ -13,7 +13,10 @@ beforeEach(() => {
 });
 afterEach(() => remove());
 
-const discoverer = (config: Record<string, unknown>, extra: Record<string, unknown> = {}): InfrastructurePluginDiscoverer =>
+const discoverer = (
+  config: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): InfrastructurePluginDiscoverer =>
   new InfrastructurePluginDiscoverer({ cwd: dir, config: { installedDirs: [], ...config }, ...extra });
 
 const factoryOptions = { instanceId: "i-1", settings: {}, logger: undefined as never };
@@ -24,14 +27,30 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     writePlugin(join(dir, "local", "b"), "plugin-b", ["prov-b"], "espada-infrastructure.json");
     writePlugin(join(dir, "local", "c"), "plugin-c", ["prov-c"], "plugin.json");
     writeFiles(join(dir, "local", "d"), {
-      "package.json": { name: "plugin-d", version: "2.0.0", [PACKAGE_JSON_KEY]: { frameworkVersion: "*", providers: [{ meta: meta("prov-d"), entry: "./index.js" }] } },
+      "package.json": {
+        name: "plugin-d",
+        version: "2.0.0",
+        [PACKAGE_JSON_KEY]: {
+          frameworkVersion: "*",
+          providers: [{ meta: meta("prov-d"), entry: "./index.js" }],
+        },
+      },
       "index.js": providerModule(meta("prov-d")),
     });
-    writeFiles(join(dir, "local", "not-a-plugin"), { "plugin.json": { name: "some other tool" }, "package.json": { name: "x", version: "1.0.0" } });
+    writeFiles(join(dir, "local", "not-a-plugin"), {
+      "plugin.json": { name: "some other tool" },
+      "package.json": { name: "x", version: "1.0.0" },
+    });
     writePlugin(join(dir, "single"), "plugin-single", ["prov-single"]);
     const result = await discoverer({ localDirs: ["local", "single"] }).discover();
     expect(result.problems).toEqual([]);
-    expect(result.providers.map((p) => p.meta.id)).toEqual(["prov-a", "prov-b", "prov-c", "prov-d", "prov-single"]);
+    expect(result.providers.map((p) => p.meta.id)).toEqual([
+      "prov-a",
+      "prov-b",
+      "prov-c",
+      "prov-d",
+      "prov-single",
+    ]);
     const d = result.providers.find((p) => p.meta.id === "prov-d");
     expect(d?.plugin).toMatchObject({ name: "plugin-d", version: "2.0.0" });
     expect(d?.source).toBe("local");
@@ -41,12 +60,23 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
   it("takes installed plugins from package.json in node_modules, scoped and symlinked (pnpm layout) included", async () => {
     const store = join(dir, "node_modules", ".pnpm", "real-pkg");
     writeFiles(store, {
-      "package.json": { name: "linked", version: "1.2.3", [PACKAGE_JSON_KEY]: { frameworkVersion: "*", providers: [{ meta: meta("linked"), entry: "./i.js" }] } },
+      "package.json": {
+        name: "linked",
+        version: "1.2.3",
+        [PACKAGE_JSON_KEY]: { frameworkVersion: "*", providers: [{ meta: meta("linked"), entry: "./i.js" }] },
+      },
       "i.js": providerModule(meta("linked")),
     });
     symlinkSync(store, join(dir, "node_modules", "linked"));
     writeFiles(join(dir, "node_modules", "@acme", "cloud"), {
-      "package.json": { name: "@acme/cloud", version: "0.3.0", [PACKAGE_JSON_KEY]: { frameworkVersion: "*", providers: [{ meta: meta("acme-cloud"), entry: "./i.js" }] } },
+      "package.json": {
+        name: "@acme/cloud",
+        version: "0.3.0",
+        [PACKAGE_JSON_KEY]: {
+          frameworkVersion: "*",
+          providers: [{ meta: meta("acme-cloud"), entry: "./i.js" }],
+        },
+      },
       "i.js": providerModule(meta("acme-cloud")),
     });
     writeFiles(join(dir, "node_modules", "lodash"), { "package.json": { name: "lodash", version: "4.0.0" } });
@@ -63,7 +93,10 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
 
   it("reports a broken manifest naming the file and the field, with a suggestion for a typo, and goes on", async () => {
     writeFiles(join(dir, "p", "bad-json"), { "infrastructure.plugin.json": "{ nope" });
-    writeFiles(join(dir, "p", "bad-version"), { "infrastructure.plugin.json": manifest("bv", ["bv"], { version: "one" }), "bv.js": "" });
+    writeFiles(join(dir, "p", "bad-version"), {
+      "infrastructure.plugin.json": manifest("bv", ["bv"], { version: "one" }),
+      "bv.js": "",
+    });
     const typo = manifest("typo", ["typo"]);
     typo.frameworkVerison = typo.frameworkVersion;
     delete typo.frameworkVersion;
@@ -74,12 +107,16 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     writePlugin(join(dir, "p", "good"), "good", ["good"]);
     const result = await discoverer({ localDirs: ["p"] }).discover();
     expect(result.providers.map((p) => p.meta.id)).toEqual(["good"]);
-    const byDir = (name: string) => result.problems.filter((p) => p.location === join(dir, "p", name, "infrastructure.plugin.json"));
+    const byDir = (name: string) =>
+      result.problems.filter((p) => p.location === join(dir, "p", name, "infrastructure.plugin.json"));
     expect(byDir("bad-json")[0]?.message).toMatch(/not valid JSON/);
     expect(byDir("bad-version")).toEqual([expect.objectContaining({ field: "version", source: "local" })]);
     expect(byDir("typo")).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ field: "frameworkVerison", message: expect.stringMatching(/did you mean "frameworkVersion"/) }),
+        expect.objectContaining({
+          field: "frameworkVerison",
+          message: expect.stringMatching(/did you mean "frameworkVersion"/),
+        }),
         expect.objectContaining({ field: "frameworkVersion", message: expect.stringMatching(/required/) }),
       ]),
     );
@@ -95,18 +132,28 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     const result = await discoverer({ bundledDirs: ["bundled"], localDirs: ["local"] }).discover({});
     expect(result.providers.map((p) => [p.meta.id, p.source])).toEqual([["shared", "local"]]);
     expect(result.problems).toEqual([
-      expect.objectContaining({ source: "bundled", field: "frameworkVersion", message: expect.stringMatching(/needs framework >=99\.0\.0.*skipped/) }),
+      expect.objectContaining({
+        source: "bundled",
+        field: "frameworkVersion",
+        message: expect.stringMatching(/needs framework >=99\.0\.0.*skipped/),
+      }),
     ]);
   });
 
   it("settles one id found twice by source precedence, then by version, reporting the shadowed copy", async () => {
-    writeFiles(join(dir, "bundled", "x"), { "infrastructure.plugin.json": manifest("bx", ["dup"]), "dup.js": providerModule(meta("dup")) });
+    writeFiles(join(dir, "bundled", "x"), {
+      "infrastructure.plugin.json": manifest("bx", ["dup"]),
+      "dup.js": providerModule(meta("dup")),
+    });
     const newer = manifest("lx", ["dup"]);
     (newer.providers as { meta: Record<string, unknown> }[])[0]!.meta.version = "9.0.0";
     writeFiles(join(dir, "local", "x"), { "infrastructure.plugin.json": newer, "dup.js": "" });
     const v2 = manifest("l2", ["twice"]);
     (v2.providers as { meta: Record<string, unknown> }[])[0]!.meta.version = "2.0.0";
-    writeFiles(join(dir, "local", "a-v1"), { "infrastructure.plugin.json": manifest("l1", ["twice"]), "twice.js": "" });
+    writeFiles(join(dir, "local", "a-v1"), {
+      "infrastructure.plugin.json": manifest("l1", ["twice"]),
+      "twice.js": "",
+    });
     writeFiles(join(dir, "local", "b-v2"), { "infrastructure.plugin.json": v2, "twice.js": "" });
     const result = await discoverer({ bundledDirs: ["bundled"], localDirs: ["local"] }).discover();
     expect(result.providers.map((p) => [p.meta.id, p.source, p.meta.version])).toEqual([
@@ -121,7 +168,15 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
 
   it("refuses entries outside the plugin directory: '..', absolute, URL, and a symlink pointing out", async () => {
     writeFiles(join(dir, "outside"), { "evil.js": providerModule(meta("evil")) });
-    const tricks = ["../outside/evil.js", "/etc/passwd.js", "file:///etc/x.js", "a/../../x.js", "link.js", "missing.js", "dir.js"];
+    const tricks = [
+      "../outside/evil.js",
+      "/etc/passwd.js",
+      "file:///etc/x.js",
+      "a/../../x.js",
+      "link.js",
+      "missing.js",
+      "dir.js",
+    ];
     tricks.forEach((entry, i) => {
       const m = manifest(`t${i}`, [`t-${i}`]);
       (m.providers as { entry: string }[])[0]!.entry = entry;
@@ -133,7 +188,9 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     expect(result.providers).toEqual([]);
     expect(result.problems).toHaveLength(tricks.length);
     for (const problem of result.problems) expect(problem.field).toMatch(/^providers\[0\]\.entry$/);
-    expect(result.problems.find((p) => p.location.includes("t4"))?.message).toMatch(/outside the plugin directory/);
+    expect(result.problems.find((p) => p.location.includes("t4"))?.message).toMatch(
+      /outside the plugin directory/,
+    );
     expect(result.problems.find((p) => p.location.includes("t5"))?.message).toMatch(/does not exist/);
     expect(loads("evil")).toBe(0);
   });
@@ -145,11 +202,18 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     symlinkSync(join(dir, "nowhere"), join(dir, "p", "dangling"));
     writeFiles(join(dir, "real"), { "infrastructure.plugin.json": manifest("r", ["r"]) });
     mkdirSync(join(dir, "p", "manifest-link"));
-    symlinkSync(join(dir, "real", "infrastructure.plugin.json"), join(dir, "p", "manifest-link", "infrastructure.plugin.json"));
-    writeFiles(join(dir, "p", "huge"), { "infrastructure.plugin.json": JSON.stringify({ name: "x".repeat(5000) }) });
+    symlinkSync(
+      join(dir, "real", "infrastructure.plugin.json"),
+      join(dir, "p", "manifest-link", "infrastructure.plugin.json"),
+    );
+    writeFiles(join(dir, "p", "huge"), {
+      "infrastructure.plugin.json": JSON.stringify({ name: "x".repeat(5000) }),
+    });
     const result = await discoverer({ localDirs: ["p"], maxManifestBytes: 1024 }).discover();
     expect(result.providers).toEqual([]);
-    const messages = Object.fromEntries(result.problems.map((p) => [p.location.slice(join(dir, "p").length + 1), p.message]));
+    const messages = Object.fromEntries(
+      result.problems.map((p) => [p.location.slice(join(dir, "p").length + 1), p.message]),
+    );
     expect(messages.loop).toMatch(/loop/);
     expect(messages.dangling).toMatch(/does not exist/);
     expect(messages["manifest-link/infrastructure.plugin.json"]).toMatch(/symbolic link/);
@@ -159,13 +223,24 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
   });
 
   it("reports a configured folder that does not exist, but not a missing node_modules", async () => {
-    const result = await new InfrastructurePluginDiscoverer({ cwd: dir, config: { localDirs: ["gone"], bundledDirs: [] } }).discover();
-    expect(result.problems).toEqual([{ location: join(dir, "gone"), source: "local", message: "plugin directory does not exist", field: "localDirs[0]" }]);
+    const result = await new InfrastructurePluginDiscoverer({
+      cwd: dir,
+      config: { localDirs: ["gone"], bundledDirs: [] },
+    }).discover();
+    expect(result.problems).toEqual([
+      {
+        location: join(dir, "gone"),
+        source: "local",
+        message: "plugin directory does not exist",
+        field: "localDirs[0]",
+      },
+    ]);
   });
 
   it("handles more plugin directories than one batch holds, each once, with links to a sibling in another batch", async () => {
     const count = 600; // more than two batches of directories
-    for (let i = 0; i < count; i++) writePlugin(join(dir, "many", `p-${String(i).padStart(3, "0")}`), `plugin-${i}`, [`prov-${i}`]);
+    for (let i = 0; i < count; i++)
+      writePlugin(join(dir, "many", `p-${String(i).padStart(3, "0")}`), `plugin-${i}`, [`prov-${i}`]);
     // A link sorted into the last batch points at a directory of the first one; a broken manifest in a later batch.
     symlinkSync(join(dir, "many", "p-000"), join(dir, "many", "z-link"));
     writeFiles(join(dir, "many", "p-599"), { "infrastructure.plugin.json": "{ not json" });
@@ -173,20 +248,34 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
     expect(result.providers).toHaveLength(count - 1);
     expect(new Set(result.providers.map((p) => p.meta.id)).size).toBe(count - 1);
     expect(result.providers.map((p) => p.meta.id).slice(0, 3)).toEqual(["prov-0", "prov-1", "prov-2"]);
-    expect(result.problems).toEqual([expect.objectContaining({ location: join(dir, "many", "p-599", "infrastructure.plugin.json"), source: "local" })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        location: join(dir, "many", "p-599", "infrastructure.plugin.json"),
+        source: "local",
+      }),
+    ]);
   });
 
   it("finds nothing when disabled", async () => {
     writePlugin(join(dir, "p", "a"), "a", ["a"]);
-    expect(await discoverer({ localDirs: ["p"], enabled: false }).discover()).toMatchObject({ providers: [], problems: [] });
+    expect(await discoverer({ localDirs: ["p"], enabled: false }).discover()).toMatchObject({
+      providers: [],
+      problems: [],
+    });
   });
 
   it("refuses an invalid config or framework version with a typed error naming the field", () => {
-    expect(() => new InfrastructurePluginDiscoverer({ config: { remoteRegistries: [{ url: "ftp://x" }] } })).toThrow(
+    expect(
+      () => new InfrastructurePluginDiscoverer({ config: { remoteRegistries: [{ url: "ftp://x" }] } }),
+    ).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID", field: "discoveryConfig.remoteRegistries[0].url" }),
     );
-    expect(() => new InfrastructurePluginDiscoverer({ config: { cacheTtl: -1 } })).toThrow(expect.objectContaining({ field: "discoveryConfig.cacheTtl" }));
-    expect(() => new InfrastructurePluginDiscoverer({ frameworkVersion: "latest" })).toThrow(expect.objectContaining({ field: "frameworkVersion" }));
+    expect(() => new InfrastructurePluginDiscoverer({ config: { cacheTtl: -1 } })).toThrow(
+      expect.objectContaining({ field: "discoveryConfig.cacheTtl" }),
+    );
+    expect(() => new InfrastructurePluginDiscoverer({ frameworkVersion: "latest" })).toThrow(
+      expect.objectContaining({ field: "frameworkVersion" }),
+    );
     expect(getFrameworkVersion()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
@@ -207,7 +296,10 @@ describe("InfrastructurePluginDiscoverer: lazy factories", () => {
   it("takes a named export when the manifest names one", async () => {
     const m = manifest("named", ["named-one"]);
     (m.providers as Record<string, unknown>[])[0]!.export = "plugin";
-    writeFiles(join(dir, "p", "named"), { "infrastructure.plugin.json": m, "named-one.js": providerModule(meta("named-one"), "plugin") });
+    writeFiles(join(dir, "p", "named"), {
+      "infrastructure.plugin.json": m,
+      "named-one.js": providerModule(meta("named-one"), "plugin"),
+    });
     const found = await discoverer({ localDirs: ["p"] }).discover();
     expect((await found.providers[0]!.factory(factoryOptions)).meta.id).toBe("named-one");
   });
@@ -225,7 +317,10 @@ describe("InfrastructurePluginDiscoverer: lazy factories", () => {
     const [liar, noCreate] = found.providers;
     const error: unknown = await Promise.resolve(liar!.factory(factoryOptions)).catch((e: unknown) => e);
     expect(isInfrastructureError(error, "DISCOVERY_FAILED") && error.field).toBe("meta.version");
-    await expect(noCreate!.factory(factoryOptions)).rejects.toMatchObject({ code: "DISCOVERY_FAILED", field: "createProvider" });
+    await expect(noCreate!.factory(factoryOptions)).rejects.toMatchObject({
+      code: "DISCOVERY_FAILED",
+      field: "createProvider",
+    });
   });
 
   it("re-checks the entry at import time: a symlink swapped in after discovery is refused", async () => {
@@ -235,7 +330,10 @@ describe("InfrastructurePluginDiscoverer: lazy factories", () => {
     const { rmSync } = await import("node:fs");
     rmSync(join(dir, "p", "swap", "swap.js"));
     symlinkSync(join(dir, "outside", "swap.js"), join(dir, "p", "swap", "swap.js"));
-    await expect(found.providers[0]!.factory(factoryOptions)).rejects.toMatchObject({ code: "DISCOVERY_FAILED", message: expect.stringMatching(/outside the plugin directory/) });
+    await expect(found.providers[0]!.factory(factoryOptions)).rejects.toMatchObject({
+      code: "DISCOVERY_FAILED",
+      message: expect.stringMatching(/outside the plugin directory/),
+    });
     expect(loads("swap-evil")).toBe(0);
   });
 });

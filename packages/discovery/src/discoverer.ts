@@ -149,8 +149,11 @@ let coreVersion: string | undefined;
 export function getFrameworkVersion(): string {
   if (coreVersion !== undefined) return coreVersion;
   const require = createRequire(import.meta.url);
-  const pkg = JSON.parse(readFileSync(require.resolve("@espada/infra-core/package.json"), "utf8")) as { version?: unknown };
-  if (typeof pkg.version !== "string") throw new InfrastructureError("DISCOVERY_FAILED", "@espada/infra-core has no version");
+  const pkg = JSON.parse(readFileSync(require.resolve("@espada/infra-core/package.json"), "utf8")) as {
+    version?: unknown;
+  };
+  if (typeof pkg.version !== "string")
+    throw new InfrastructureError("DISCOVERY_FAILED", "@espada/infra-core has no version");
   coreVersion = pkg.version;
   return coreVersion;
 }
@@ -183,13 +186,18 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     if (!parsed.success) {
       const issues = toValidationIssues(parsed.error.issues, "discoveryConfig");
       const first = issues[0];
-      throw new ConfigValidationError(`Invalid discovery config at ${first?.path ?? "discoveryConfig"}: ${first?.message ?? "invalid"}`, issues);
+      throw new ConfigValidationError(
+        `Invalid discovery config at ${first?.path ?? "discoveryConfig"}: ${first?.message ?? "invalid"}`,
+        issues,
+      );
     }
     this.config = parsed.data;
     this.#cwd = options.cwd ?? process.cwd();
     this.#frameworkVersion = options.frameworkVersion ?? getFrameworkVersion();
     if (semver.valid(this.#frameworkVersion) === null) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "frameworkVersion must be a semantic version", { field: "frameworkVersion" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "frameworkVersion must be a semantic version", {
+        field: "frameworkVersion",
+      });
     }
     this.#logger = (options.logger ?? createNoopLogger()).child("discovery");
     this.#now = options.now ?? Date.now;
@@ -200,8 +208,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
    * bypasses the cache). Concurrent calls share one run; a caller's abort only stops its own wait.
    * @throws `CANCELLED` when `signal` aborts; `SHUTDOWN` after {@link close}.
    */
-  discover(options: { readonly signal?: AbortSignal; readonly refresh?: boolean } = {}): Promise<PluginDiscoveryResult> {
-    if (this.#closer.signal.aborted) return Promise.reject(new InfrastructureError("SHUTDOWN", "The plugin discoverer is closed"));
+  discover(
+    options: { readonly signal?: AbortSignal; readonly refresh?: boolean } = {},
+  ): Promise<PluginDiscoveryResult> {
+    if (this.#closer.signal.aborted)
+      return Promise.reject(new InfrastructureError("SHUTDOWN", "The plugin discoverer is closed"));
     const { signal } = options;
     if (signal?.aborted === true) return Promise.reject(cancelledError(signal, "Plugin discovery"));
     const cached = this.#cache;
@@ -244,12 +255,24 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   async #run(): Promise<PluginDiscoveryResult> {
     const started = this.#now();
-    const state: RunState = { candidates: [], pending: [], problems: [], seenDirs: new Set(), signal: this.#closer.signal, order: 0 };
+    const state: RunState = {
+      candidates: [],
+      pending: [],
+      problems: [],
+      seenDirs: new Set(),
+      signal: this.#closer.signal,
+      order: 0,
+    };
     if (this.config.enabled) {
       // Remote requests go out first and progress while the local walk yields to the event loop.
       const remote = this.config.remoteRegistries.map((registry, index) =>
         this.#scanRemote(registry, index, state).catch((error: unknown) => {
-          state.problems.push({ location: registry.url, source: "remote", message: `remote index failed: ${toError(error).message}`, field: `remoteRegistries[${index}].url` });
+          state.problems.push({
+            location: registry.url,
+            source: "remote",
+            message: `remote index failed: ${toError(error).message}`,
+            field: `remoteRegistries[${index}].url`,
+          });
         }),
       );
       try {
@@ -258,7 +281,12 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         await this.#scanDirs(this.config.localDirs, "local", state);
       } catch (error) {
         // Only an abort is meant to stop a run; anything else is reported, never thrown.
-        if (!state.signal.aborted) state.problems.push({ location: this.#cwd, source: "local", message: `discovery failed: ${toError(error).message}` });
+        if (!state.signal.aborted)
+          state.problems.push({
+            location: this.#cwd,
+            source: "local",
+            message: `discovery failed: ${toError(error).message}`,
+          });
       } finally {
         // Entry checks run together after the walk: a tight loop of lstat calls keeps the kernel's
         // path lookup warm, where interleaving them with JSON and schema work measured slower.
@@ -268,8 +296,15 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       if (state.signal.aborted) throw cancelledError(state.signal, "Plugin discovery");
     }
     const providers = this.#settle(state);
-    const result: PluginDiscoveryResult = { providers, problems: state.problems, discoveredAt: this.#now(), fromCache: false };
-    this.#logger.debug(`discovered ${providers.length} provider(s), ${state.problems.length} problem(s)`, { durationMs: this.#now() - started });
+    const result: PluginDiscoveryResult = {
+      providers,
+      problems: state.problems,
+      discoveredAt: this.#now(),
+      fromCache: false,
+    };
+    this.#logger.debug(`discovered ${providers.length} provider(s), ${state.problems.length} problem(s)`, {
+      durationMs: this.#now() - started,
+    });
     return result;
   }
 
@@ -287,7 +322,12 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       if (!real.ok) {
         // A host without node_modules is normal; a configured plugin folder that is missing is not.
         if (!(source === "installed" && real.missing === true)) {
-          state.problems.push({ location: root, source, message: `plugin directory ${real.reason}`, field: `${field}[${index}]` });
+          state.problems.push({
+            location: root,
+            source,
+            message: `plugin directory ${real.reason}`,
+            field: `${field}[${index}]`,
+          });
         }
         continue;
       }
@@ -296,14 +336,21 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         else await this.#scanPluginFolder(real.value, source, state);
       } catch (error) {
         if (state.signal.aborted) throw error;
-        state.problems.push({ location: root, source, message: `plugin directory could not be scanned: ${toError(error).message}`, field: `${field}[${index}]` });
+        state.problems.push({
+          location: root,
+          source,
+          message: `plugin directory could not be scanned: ${toError(error).message}`,
+          field: `${field}[${index}]`,
+        });
       }
     }
   }
 
   #listDir(dir: string, source: DiscoverySource, state: RunState): Dirent[] {
     try {
-      return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
     } catch (error) {
       state.problems.push({ location: dir, source, message: `directory ${describeFsError(error)}` });
       return [];
@@ -312,14 +359,20 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** A folder is itself a plugin (it holds a manifest) or a folder of plugin directories. */
   async #scanPluginFolder(root: string, source: DiscoverySource, state: RunState): Promise<void> {
-    if (this.#scanPluginDir({ dir: root, knownReal: root, source, names: MANIFEST_FILE_NAMES }, state)) return;
+    if (this.#scanPluginDir({ dir: root, knownReal: root, source, names: MANIFEST_FILE_NAMES }, state))
+      return;
     const batch: DirJob[] = [];
     for (const entry of this.#listDir(root, source, state)) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       // A plain directory under a real root is already a real path; only a symlink needs resolving.
       const path = childPath(root, entry.name);
-      batch.push({ dir: path, knownReal: entry.isSymbolicLink() ? undefined : path, source, names: MANIFEST_FILE_NAMES });
+      batch.push({
+        dir: path,
+        knownReal: entry.isSymbolicLink() ? undefined : path,
+        source,
+        names: MANIFEST_FILE_NAMES,
+      });
       if (batch.length >= YIELD_EVERY) await this.#flush(batch, state);
     }
     await this.#flush(batch, state);
@@ -328,16 +381,27 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
   async #scanNodeModules(root: string, state: RunState): Promise<void> {
     const batch: DirJob[] = [];
     const add = async (path: string, link: boolean): Promise<void> => {
-      batch.push({ dir: path, knownReal: link ? undefined : path, source: "installed", names: PACKAGE_JSON_ONLY });
+      batch.push({
+        dir: path,
+        knownReal: link ? undefined : path,
+        source: "installed",
+        names: PACKAGE_JSON_ONLY,
+      });
       if (batch.length >= YIELD_EVERY) await this.#flush(batch, state);
     };
     for (const entry of this.#listDir(root, "installed", state)) {
       if (entry.name.startsWith(".")) continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
       if (entry.name.startsWith("@")) {
-        const scope = entry.isSymbolicLink() ? realPath(join(root, entry.name)) : { ok: true as const, value: join(root, entry.name) };
+        const scope = entry.isSymbolicLink()
+          ? realPath(join(root, entry.name))
+          : { ok: true as const, value: join(root, entry.name) };
         if (!scope.ok) {
-          state.problems.push({ location: join(root, entry.name), source: "installed", message: `directory ${scope.reason}` });
+          state.problems.push({
+            location: join(root, entry.name),
+            source: "installed",
+            message: `directory ${scope.reason}`,
+          });
           continue;
         }
         for (const scoped of this.#listDir(scope.value, "installed", state)) {
@@ -390,7 +454,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     if (job.knownReal !== undefined) return job.knownReal;
     const real = realPath(job.dir);
     if (!real.ok) {
-      state.problems.push({ location: job.dir, source: job.source, message: `plugin directory ${real.reason}` });
+      state.problems.push({
+        location: job.dir,
+        source: job.source,
+        message: `plugin directory ${real.reason}`,
+      });
       return undefined;
     }
     return real.value;
@@ -428,7 +496,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
   #consider(first: ManifestRead, state: RunState): boolean {
     const { job, realDir } = first;
     const { source } = job;
-    for (let current: ManifestRead | undefined = first; current !== undefined; current = this.#probe(realDir, job, current.index + 1)) {
+    for (
+      let current: ManifestRead | undefined = first;
+      current !== undefined;
+      current = this.#probe(realDir, job, current.index + 1)
+    ) {
       const { read, file, name } = current;
       if (!read.ok) {
         state.problems.push({ location: file, source, message: `manifest ${read.reason}`, field: name });
@@ -441,7 +513,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       } catch (error) {
         // A generic file name (plugin.json, package.json) that is not JSON is someone else's problem in node_modules.
         if (source === "installed") return false;
-        state.problems.push({ location: file, source, message: `manifest is not valid JSON: ${toError(error).message}` });
+        state.problems.push({
+          location: file,
+          source,
+          message: `manifest is not valid JSON: ${toError(error).message}`,
+        });
         state.seenDirs.add(realDir);
         return true;
       }
@@ -454,13 +530,29 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     return false;
   }
 
-  #problemsFromIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], base: string, location: string, source: DiscoverySource, state: RunState): void {
+  #problemsFromIssues(
+    schema: z.ZodType,
+    issues: readonly z.core.$ZodIssue[],
+    base: string,
+    location: string,
+    source: DiscoverySource,
+    state: RunState,
+  ): void {
     const described = describeIssues(schema, issues, base);
     for (const issue of described.slice(0, MAX_ISSUES_PER_MANIFEST)) {
-      state.problems.push({ location, source, message: `${issue.path ?? "manifest"}: ${issue.message}`, ...(issue.path === undefined ? {} : { field: issue.path }) });
+      state.problems.push({
+        location,
+        source,
+        message: `${issue.path ?? "manifest"}: ${issue.message}`,
+        ...(issue.path === undefined ? {} : { field: issue.path }),
+      });
     }
     if (described.length > MAX_ISSUES_PER_MANIFEST) {
-      state.problems.push({ location, source, message: `and ${described.length - MAX_ISSUES_PER_MANIFEST} more problem(s) in this manifest` });
+      state.problems.push({
+        location,
+        source,
+        message: `and ${described.length - MAX_ISSUES_PER_MANIFEST} more problem(s) in this manifest`,
+      });
     }
   }
 
@@ -473,8 +565,20 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     return ok;
   }
 
-  #readManifest(json: unknown, name: ManifestFileName, file: string, realDir: string, source: DiscoverySource, state: RunState): void {
-    let manifest: { name: string; version: string; frameworkVersion: string; providers: readonly { meta: ProviderMeta; entry: string; export?: string | undefined }[] };
+  #readManifest(
+    json: unknown,
+    name: ManifestFileName,
+    file: string,
+    realDir: string,
+    source: DiscoverySource,
+    state: RunState,
+  ): void {
+    let manifest: {
+      name: string;
+      version: string;
+      frameworkVersion: string;
+      providers: readonly { meta: ProviderMeta; entry: string; export?: string | undefined }[];
+    };
     const base = name === "package.json" ? PACKAGE_JSON_KEY : "";
     if (name === "package.json") {
       const pkg = json as Record<string, unknown>;
@@ -512,7 +616,12 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     manifest.providers.forEach((declared, index) => {
       const field = at(`providers[${index}]`);
       if (ids.has(declared.meta.id)) {
-        state.problems.push({ location: file, source, message: `provider "${declared.meta.id}" is declared twice in this manifest`, field: `${field}.meta.id` });
+        state.problems.push({
+          location: file,
+          source,
+          message: `provider "${declared.meta.id}" is declared twice in this manifest`,
+          field: `${field}.meta.id`,
+        });
         return;
       }
       ids.add(declared.meta.id);
@@ -536,7 +645,12 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     for (const pending of state.pending) {
       const resolved = resolveEntry(pending.realDir, pending.entry);
       if (!resolved.ok) {
-        state.problems.push({ location: pending.file, source: pending.source, message: `entry "${pending.entry}" ${resolved.reason}`, field: pending.field });
+        state.problems.push({
+          location: pending.file,
+          source: pending.source,
+          message: `entry "${pending.entry}" ${resolved.reason}`,
+          field: pending.field,
+        });
         continue;
       }
       const { realDir, entry } = pending;
@@ -552,7 +666,14 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         },
       });
       state.candidates.push({
-        provider: { meta: pending.meta, factory, source: pending.source, plugin: pending.plugin, entry: resolved.value, manifest: pending.file },
+        provider: {
+          meta: pending.meta,
+          factory,
+          source: pending.source,
+          plugin: pending.plugin,
+          entry: resolved.value,
+          manifest: pending.file,
+        },
         rank: SOURCE_PRECEDENCE.indexOf(pending.source),
         order: pending.order,
         pluginVersion: pending.pluginVersion,
@@ -568,20 +689,40 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     try {
       indexUrl = new URL(registry.url);
     } catch {
-      state.problems.push({ location: registry.url, source: "remote", message: "remote index URL is invalid", field });
+      state.problems.push({
+        location: registry.url,
+        source: "remote",
+        message: "remote index URL is invalid",
+        field,
+      });
       return;
     }
     const location = indexUrl.href;
-    const fetched = await httpGet(indexUrl, { timeoutMs, maxBytes: MAX_INDEX_BYTES, headers: registry.headers, signal: state.signal });
+    const fetched = await httpGet(indexUrl, {
+      timeoutMs,
+      maxBytes: MAX_INDEX_BYTES,
+      headers: registry.headers,
+      signal: state.signal,
+    });
     if (!fetched.ok) {
-      state.problems.push({ location, source: "remote", message: `remote index unreachable: ${fetched.reason}`, field });
+      state.problems.push({
+        location,
+        source: "remote",
+        message: `remote index unreachable: ${fetched.reason}`,
+        field,
+      });
       return;
     }
     let json: unknown;
     try {
       json = JSON.parse(fetched.body.toString("utf8"));
     } catch (error) {
-      state.problems.push({ location, source: "remote", message: `remote index is not valid JSON: ${toError(error).message}`, field });
+      state.problems.push({
+        location,
+        source: "remote",
+        message: `remote index is not valid JSON: ${toError(error).message}`,
+        field,
+      });
       return;
     }
     const parsedIndex = parseReporting(remoteIndexSchema, json);
@@ -594,7 +735,14 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       const where = `${location}#plugins[${pluginIndex}]`;
       const parsed = parseReporting(remotePluginSchema, raw);
       if (!parsed.success) {
-        this.#problemsFromIssues(remotePluginSchema, parsed.error.issues, `plugins[${pluginIndex}]`, location, "remote", state);
+        this.#problemsFromIssues(
+          remotePluginSchema,
+          parsed.error.issues,
+          `plugins[${pluginIndex}]`,
+          location,
+          "remote",
+          state,
+        );
         return;
       }
       const entry = parsed.data;
@@ -611,18 +759,34 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       try {
         artifactUrl = new URL(entry.artifact.url, finalUrl);
       } catch {
-        state.problems.push({ location: where, source: "remote", message: "artifact URL is invalid", field: `plugins[${pluginIndex}].artifact.url` });
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: "artifact URL is invalid",
+          field: `plugins[${pluginIndex}].artifact.url`,
+        });
         return;
       }
       if (artifactUrl.protocol !== "http:" && artifactUrl.protocol !== "https:") {
-        state.problems.push({ location: where, source: "remote", message: "artifact URL must be http or https", field: `plugins[${pluginIndex}].artifact.url` });
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: "artifact URL must be http or https",
+          field: `plugins[${pluginIndex}].artifact.url`,
+        });
         return;
       }
       const headers = artifactUrl.origin === indexUrl.origin ? registry.headers : {};
       const integrity = entry.artifact.integrity;
       let module: Promise<unknown> | undefined;
       const loadModule = (): Promise<unknown> => {
-        module ??= fetchVerifiedArtifact({ url: artifactUrl, integrity, timeoutMs, headers, signal: this.#closer.signal })
+        module ??= fetchVerifiedArtifact({
+          url: artifactUrl,
+          integrity,
+          timeoutMs,
+          headers,
+          signal: this.#closer.signal,
+        })
           .then(importModuleBytes)
           .catch((error: unknown) => {
             module = undefined;
@@ -650,7 +814,14 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
           load: loadModule,
         });
         state.candidates.push({
-          provider: { meta: declared.meta, factory, source: "remote", plugin, entry: artifactUrl.href, manifest: where },
+          provider: {
+            meta: declared.meta,
+            factory,
+            source: "remote",
+            plugin,
+            entry: artifactUrl.href,
+            manifest: where,
+          },
           rank: SOURCE_PRECEDENCE.indexOf("remote"),
           order: state.order++,
           pluginVersion: entry.version,
@@ -693,11 +864,15 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         });
       }
     }
-    return winners.sort((a, b) => a.rank - b.rank || a.order - b.order).map((candidate) => candidate.provider);
+    return winners
+      .sort((a, b) => a.rank - b.rank || a.order - b.order)
+      .map((candidate) => candidate.provider);
   }
 }
 
 /** Creates an {@link InfrastructurePluginDiscoverer}. */
-export function createPluginDiscoverer(options: PluginDiscovererOptions = {}): InfrastructurePluginDiscoverer {
+export function createPluginDiscoverer(
+  options: PluginDiscovererOptions = {},
+): InfrastructurePluginDiscoverer {
   return new InfrastructurePluginDiscoverer(options);
 }

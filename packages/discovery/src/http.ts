@@ -17,7 +17,9 @@ export interface HttpGetOptions {
 }
 
 /** Outcome of {@link httpGet}: the body, or a reason that never contains a header value. */
-export type HttpGetResult = { readonly ok: true; readonly body: Buffer; readonly url: URL } | { readonly ok: false; readonly reason: string };
+export type HttpGetResult =
+  | { readonly ok: true; readonly body: Buffer; readonly url: URL }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * GETs an http(s) URL without keep-alive (no socket outlives the call), with a timeout, a body
@@ -44,12 +46,18 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
   }
 }
 
-async function follow(url: URL, options: HttpGetOptions, signal: AbortSignal, timedOut: () => boolean): Promise<HttpGetResult> {
+async function follow(
+  url: URL,
+  options: HttpGetOptions,
+  signal: AbortSignal,
+  timedOut: () => boolean,
+): Promise<HttpGetResult> {
   const origin = url.origin;
   let current = url;
   const maxRedirects = options.maxRedirects ?? 5;
   for (let hop = 0; ; hop++) {
-    if (current.protocol !== "http:" && current.protocol !== "https:") return { ok: false, reason: `refused a non-http(s) URL (${current.protocol})` };
+    if (current.protocol !== "http:" && current.protocol !== "https:")
+      return { ok: false, reason: `refused a non-http(s) URL (${current.protocol})` };
     const headers = current.origin === origin ? (options.headers ?? {}) : {};
     const outcome = await getOnce(current, headers, signal, options.maxBytes);
     if (outcome.kind === "error") {
@@ -70,9 +78,15 @@ async function follow(url: URL, options: HttpGetOptions, signal: AbortSignal, ti
   }
 }
 
-type Once = { kind: "body"; body: Buffer } | { kind: "redirect"; location: string } | { kind: "error"; reason: string };
+type Once =
+  { kind: "body"; body: Buffer } | { kind: "redirect"; location: string } | { kind: "error"; reason: string };
 
-function getOnce(url: URL, headers: Readonly<Record<string, string>>, signal: AbortSignal, maxBytes: number): Promise<Once> {
+function getOnce(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<Once> {
   return new Promise<Once>((resolve) => {
     if (signal.aborted) {
       resolve({ kind: "error", reason: "cancelled" });
@@ -87,7 +101,12 @@ function getOnce(url: URL, headers: Readonly<Record<string, string>>, signal: Ab
     };
     let req: ReturnType<typeof httpRequest>;
     try {
-      req = request(url, { method: "GET", headers: { accept: "application/json, */*", ...headers }, agent: false, signal });
+      req = request(url, {
+        method: "GET",
+        headers: { accept: "application/json, */*", ...headers },
+        agent: false,
+        signal,
+      });
     } catch (error) {
       done({ kind: "error", reason: error instanceof Error ? error.message : String(error) });
       return;

@@ -10,7 +10,11 @@ export {
   getFrameworkVersion,
   SOURCE_PRECEDENCE,
 } from "./discoverer.js";
-export type { DiscoveredPluginProvider, PluginDiscoveryResult, PluginDiscovererOptions } from "./discoverer.js";
+export type {
+  DiscoveredPluginProvider,
+  PluginDiscoveryResult,
+  PluginDiscovererOptions,
+} from "./discoverer.js";
 
 export {
   MANIFEST_FILE_NAMES,

@@ -16,7 +16,11 @@ export interface DetailedIssue extends ValidationIssue {
  * Converts zod issues with core's `toValidationIssues` (one owner of codes and messages) and adds
  * a "did you mean" suggestion to each unknown key, read from the schema's own keys.
  */
-export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], base = ""): DetailedIssue[] {
+export function describeIssues(
+  schema: z.ZodType,
+  issues: readonly z.core.$ZodIssue[],
+  base = "",
+): DetailedIssue[] {
   const out: DetailedIssue[] = [];
   for (const issue of issues) {
     const converted = toValidationIssues([issue], base);
@@ -29,7 +33,9 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
         out.push({
           ...plain,
           segments: [...issue.path, key],
-          ...(suggestion === undefined ? {} : { message: `${plain.message}; did you mean "${suggestion}"?`, suggestion }),
+          ...(suggestion === undefined
+            ? {}
+            : { message: `${plain.message}; did you mean "${suggestion}"?`, suggestion }),
         });
       });
       continue;

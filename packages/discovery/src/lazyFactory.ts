@@ -1,5 +1,16 @@
-import { InfrastructureError, isInfrastructureError, isRecord, providerMetaSchema, toError } from "@espada/infra-core";
-import type { InfrastructureProvider, ProviderFactory, ProviderFactoryOptions, ProviderMeta } from "@espada/infra-core";
+import {
+  InfrastructureError,
+  isInfrastructureError,
+  isRecord,
+  providerMetaSchema,
+  toError,
+} from "@espada/infra-core";
+import type {
+  InfrastructureProvider,
+  ProviderFactory,
+  ProviderFactoryOptions,
+  ProviderMeta,
+} from "@espada/infra-core";
 
 /** What a lazy factory needs: the manifest's meta, where the module is, and how to load it. */
 export interface LazyFactorySpec {
@@ -27,10 +38,14 @@ export function createLazyFactory(spec: LazyFactorySpec): ProviderFactory {
       namespace = await spec.load();
     } catch (error) {
       if (isInfrastructureError(error, "DISCOVERY_FAILED")) throw error;
-      throw new InfrastructureError("DISCOVERY_FAILED", `Provider "${spec.meta.id}": could not load ${spec.location}: ${toError(error).message}`, {
-        cause: error,
-        field: "entry",
-      });
+      throw new InfrastructureError(
+        "DISCOVERY_FAILED",
+        `Provider "${spec.meta.id}": could not load ${spec.location}: ${toError(error).message}`,
+        {
+          cause: error,
+          field: "entry",
+        },
+      );
     }
     return resolveExport(spec, namespace);
   };
@@ -55,7 +70,9 @@ export function createLazyFactory(spec: LazyFactorySpec): ProviderFactory {
 
 function resolveExport(spec: LazyFactorySpec, namespace: unknown): ProviderFactory {
   const fail = (field: string, reason: string): InfrastructureError =>
-    new InfrastructureError("DISCOVERY_FAILED", `Provider "${spec.meta.id}": ${spec.location} ${reason}`, { field });
+    new InfrastructureError("DISCOVERY_FAILED", `Provider "${spec.meta.id}": ${spec.location} ${reason}`, {
+      field,
+    });
   if (!isRecord(namespace)) throw fail("entry", "did not load as a module");
   let target: unknown;
   if (spec.exportName !== undefined) {

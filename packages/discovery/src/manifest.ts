@@ -8,7 +8,12 @@ import { checkEntryPath } from "./paths.js";
  * is the plugin's manifest. `plugin.json` counts only when it has a `providers` key (other tools use
  * that name too); `package.json` only when it has the {@link PACKAGE_JSON_KEY} key.
  */
-export const MANIFEST_FILE_NAMES = ["infrastructure.plugin.json", "espada-infrastructure.json", "plugin.json", "package.json"] as const;
+export const MANIFEST_FILE_NAMES = [
+  "infrastructure.plugin.json",
+  "espada-infrastructure.json",
+  "plugin.json",
+  "package.json",
+] as const;
 /** A manifest file name. */
 export type ManifestFileName = (typeof MANIFEST_FILE_NAMES)[number];
 
@@ -35,7 +40,10 @@ function memo(check: (value: string) => boolean): (value: string) => boolean {
 const isVersion = memo((value) => semver.valid(value) !== null);
 const isRange = memo((value) => semver.validRange(value) !== null);
 
-const semverVersionSchema = z.string().max(256).refine(isVersion, { message: "must be a semantic version (1.2.3)" });
+const semverVersionSchema = z
+  .string()
+  .max(256)
+  .refine(isVersion, { message: "must be a semantic version (1.2.3)" });
 
 const semverRangeSchema = z.string().max(256).refine(isRange, { message: "must be a semver range (^1.0.0)" });
 
@@ -49,7 +57,8 @@ const entryPathSchema = z
   .max(1024)
   .superRefine((value, ctx) => {
     const problem = checkEntryPath(value);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
+    if (problem !== undefined)
+      ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
   });
 
 /** Schema of one provider a local manifest declares: its meta (no code is run to learn it) and entry module. */
@@ -68,7 +77,10 @@ const manifestBody = {
   /** Semver range of the framework API (`@espada/infra-core`'s version) the plugin needs. */
   frameworkVersion: semverRangeSchema,
   description: z.string().max(4096).optional(),
-  providers: z.array(manifestProviderSchema).min(1, "must declare at least one provider").max(MAX_PROVIDERS_PER_PLUGIN),
+  providers: z
+    .array(manifestProviderSchema)
+    .min(1, "must declare at least one provider")
+    .max(MAX_PROVIDERS_PER_PLUGIN),
 };
 
 /** Schema of `infrastructure.plugin.json`, `espada-infrastructure.json` and `plugin.json`. */
@@ -110,7 +122,10 @@ export const remotePluginSchema = z.strictObject({
   frameworkVersion: semverRangeSchema,
   description: z.string().max(4096).optional(),
   artifact: remoteArtifactSchema,
-  providers: z.array(remoteProviderSchema).min(1, "must declare at least one provider").max(MAX_PROVIDERS_PER_PLUGIN),
+  providers: z
+    .array(remoteProviderSchema)
+    .min(1, "must declare at least one provider")
+    .max(MAX_PROVIDERS_PER_PLUGIN),
 });
 /** One plugin version of a remote index. */
 export type RemotePlugin = z.infer<typeof remotePluginSchema>;

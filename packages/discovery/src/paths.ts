@@ -19,7 +19,8 @@ export function checkEntryPath(entry: string): string | undefined {
   const segments = entry.split("/");
   if (segments.includes("..")) return "must not leave the plugin directory (no '..' segment)";
   if (segments.every((segment) => segment === "" || segment === ".")) return "must name a file";
-  if (!ENTRY_EXTENSIONS.some((ext) => entry.endsWith(ext))) return `must be a JavaScript module (${ENTRY_EXTENSIONS.join(", ")})`;
+  if (!ENTRY_EXTENSIONS.some((ext) => entry.endsWith(ext)))
+    return `must be a JavaScript module (${ENTRY_EXTENSIONS.join(", ")})`;
   return undefined;
 }
 
@@ -35,7 +36,9 @@ export function childPath(dir: string, name: string): string {
 }
 
 /** Outcome of a file system check: a value, or a reason safe to show. */
-export type FsResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string; readonly missing?: boolean };
+export type FsResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: string; readonly missing?: boolean };
 
 function errnoCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -100,7 +103,8 @@ export function resolveEntry(realDir: string, entry: string): FsResult<string> {
 function resolveThroughLink(realDir: string, path: string): FsResult<string> {
   const resolved = realPath(path);
   if (!resolved.ok) return resolved;
-  if (!isInside(realDir, resolved.value)) return { ok: false, reason: "resolves (through a symlink) outside the plugin directory" };
+  if (!isInside(realDir, resolved.value))
+    return { ok: false, reason: "resolves (through a symlink) outside the plugin directory" };
   try {
     if (!statSync(resolved.value).isFile()) return { ok: false, reason: "is not a regular file" };
   } catch (error) {

@@ -14,12 +14,30 @@ afterEach(async () => {
 
 const factoryOptions = { instanceId: "r-1", settings: {}, logger: undefined as never };
 
-function entry(id: string, version: string, artifact: string, integrity: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: `${id}-plugin`, version, frameworkVersion: "*", artifact: { url: artifact, integrity }, providers: [{ meta: meta(id, { version }) }], ...extra };
+function entry(
+  id: string,
+  version: string,
+  artifact: string,
+  integrity: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: `${id}-plugin`,
+    version,
+    frameworkVersion: "*",
+    artifact: { url: artifact, integrity },
+    providers: [{ meta: meta(id, { version }) }],
+    ...extra,
+  };
 }
 
-const remote = (registries: { url: string; timeout?: number; headers?: Record<string, string> }[], config: Record<string, unknown> = {}): InfrastructurePluginDiscoverer =>
-  new InfrastructurePluginDiscoverer({ config: { installedDirs: [], remoteRegistries: registries, ...config } });
+const remote = (
+  registries: { url: string; timeout?: number; headers?: Record<string, string> }[],
+  config: Record<string, unknown> = {},
+): InfrastructurePluginDiscoverer =>
+  new InfrastructurePluginDiscoverer({
+    config: { installedDirs: [], remoteRegistries: registries, ...config },
+  });
 
 describe("remote plugin indexes", () => {
   it("lists plugins from the index without downloading anything, then downloads, verifies and imports on first use", async () => {
@@ -36,11 +54,18 @@ describe("remote plugin indexes", () => {
     const d = remote([{ url: `${server.url}/index.json`, headers: { authorization: "Bearer t0ken" } }]);
     const found = await d.discover();
     expect(found.problems).toEqual([
-      expect.objectContaining({ source: "remote", message: expect.stringMatching(/"remote-ok" 1\.0\.0 is shadowed by 1\.1\.0/) }),
+      expect.objectContaining({
+        source: "remote",
+        message: expect.stringMatching(/"remote-ok" 1\.0\.0 is shadowed by 1\.1\.0/),
+      }),
     ]);
     expect(found.providers).toHaveLength(1);
     const provider = found.providers[0]!;
-    expect(provider).toMatchObject({ source: "remote", entry: `${server.url}/artifacts/ok.mjs`, plugin: { name: "remote-ok-plugin", version: "1.1.0" } });
+    expect(provider).toMatchObject({
+      source: "remote",
+      entry: `${server.url}/artifacts/ok.mjs`,
+      plugin: { name: "remote-ok-plugin", version: "1.1.0" },
+    });
     expect(server.requests.map((r) => r.url)).toEqual(["/index.json"]);
     expect(loads("remote-ok")).toBe(0);
 
@@ -58,7 +83,9 @@ describe("remote plugin indexes", () => {
     const genuine = Buffer.from(providerModule(meta("tampered")));
     const served = Buffer.from(providerModule(meta("tampered")).replace("healthy", "HACKED"));
     server.route("/t.mjs", { body: served });
-    server.route("/index.json", { body: JSON.stringify({ plugins: [entry("tampered", "1.0.0", "/t.mjs", computeIntegrity(genuine))] }) });
+    server.route("/index.json", {
+      body: JSON.stringify({ plugins: [entry("tampered", "1.0.0", "/t.mjs", computeIntegrity(genuine))] }),
+    });
     const found = await remote([{ url: `${server.url}/index.json` }]).discover();
     expect(found.problems).toEqual([]);
     await expect(found.providers[0]!.factory(factoryOptions)).rejects.toMatchObject({
@@ -69,7 +96,9 @@ describe("remote plugin indexes", () => {
     expect(loads("tampered")).toBe(0);
     // A failed download is not cached: once the right bytes are served, the next call succeeds.
     server.route("/t.mjs", { body: genuine });
-    await expect(found.providers[0]!.factory(factoryOptions)).resolves.toMatchObject({ meta: { id: "tampered" } });
+    await expect(found.providers[0]!.factory(factoryOptions)).resolves.toMatchObject({
+      meta: { id: "tampered" },
+    });
   });
 
   it("turns an unreachable, failing or malformed index into a problem, never a failure of the whole discovery", async () => {
@@ -85,7 +114,9 @@ describe("remote plugin indexes", () => {
           { name: "x" },
           entry("bad-int", "1.0.0", "/a.mjs", "sha256-abc"),
           entry("ftp-art", "1.0.0", "ftp://example.invalid/a.mjs", computeIntegrity(Buffer.from("a"))),
-          entry("too-new", "1.0.0", "/a.mjs", computeIntegrity(Buffer.from("a")), { frameworkVersion: ">=50" }),
+          entry("too-new", "1.0.0", "/a.mjs", computeIntegrity(Buffer.from("a")), {
+            frameworkVersion: ">=50",
+          }),
           entry("fine", "1.0.0", "/fine.mjs", computeIntegrity(Buffer.from("a"))),
         ],
       }),
@@ -121,7 +152,9 @@ describe("remote plugin indexes", () => {
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
     const port = (hanging.address() as { port: number }).port;
     const found = await remote([{ url: `http://127.0.0.1:${port}/index.json`, timeout: 50 }]).discover();
-    expect(found.problems).toEqual([expect.objectContaining({ message: "remote index unreachable: timed out after 50 ms" })]);
+    expect(found.problems).toEqual([
+      expect.objectContaining({ message: "remote index unreachable: timed out after 50 ms" }),
+    ]);
     hanging.closeAllConnections();
     await new Promise<void>((resolve) => hanging.close(() => resolve()));
   });
@@ -132,21 +165,31 @@ describe("remote plugin indexes", () => {
       const bytes = Buffer.from(providerModule(meta("moved")));
       other.route("/moved.mjs", { body: bytes });
       server.route("/old-index.json", { status: 302, headers: { location: "/index.json" } });
-      server.route("/index.json", { body: JSON.stringify({ plugins: [entry("moved", "1.0.0", "/go.mjs", computeIntegrity(bytes))] }) });
+      server.route("/index.json", {
+        body: JSON.stringify({ plugins: [entry("moved", "1.0.0", "/go.mjs", computeIntegrity(bytes))] }),
+      });
       server.route("/go.mjs", { status: 307, headers: { location: `${other.url}/moved.mjs` } });
       const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-      const d = remote([{ url: `${server.url}/old-index.json`, headers: { authorization: "Bearer s3cret" } }]);
+      const d = remote([
+        { url: `${server.url}/old-index.json`, headers: { authorization: "Bearer s3cret" } },
+      ]);
       const found = await d.discover();
       expect(found.providers[0]).toMatchObject({ entry: `${server.url}/go.mjs` });
-      await expect(found.providers[0]!.factory(factoryOptions)).resolves.toMatchObject({ meta: { id: "moved" } });
+      await expect(found.providers[0]!.factory(factoryOptions)).resolves.toMatchObject({
+        meta: { id: "moved" },
+      });
       expect(server.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
         ["/old-index.json", "Bearer s3cret"],
         ["/index.json", "Bearer s3cret"],
         ["/go.mjs", "Bearer s3cret"],
       ]);
-      expect(other.requests.map((r) => [r.url, r.headers.authorization])).toEqual([["/moved.mjs", undefined]]);
+      expect(other.requests.map((r) => [r.url, r.headers.authorization])).toEqual([
+        ["/moved.mjs", undefined],
+      ]);
       d.close();
-      expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(timersBefore);
+      expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThanOrEqual(
+        timersBefore,
+      );
     } finally {
       await other.close();
     }

@@ -42,12 +42,20 @@ export async function fetchVerifiedArtifact(request: ArtifactRequest): Promise<B
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   });
   if (!result.ok) {
-    throw new InfrastructureError("DISCOVERY_FAILED", `could not download artifact ${request.url.href}: ${result.reason}`, { field: "artifact.url" });
+    throw new InfrastructureError(
+      "DISCOVERY_FAILED",
+      `could not download artifact ${request.url.href}: ${result.reason}`,
+      { field: "artifact.url" },
+    );
   }
   if (!matchesIntegrity(result.body, request.integrity)) {
-    throw new InfrastructureError("DISCOVERY_FAILED", `artifact ${request.url.href} does not match its sha512 integrity; refused`, {
-      field: "artifact.integrity",
-    });
+    throw new InfrastructureError(
+      "DISCOVERY_FAILED",
+      `artifact ${request.url.href} does not match its sha512 integrity; refused`,
+      {
+        field: "artifact.integrity",
+      },
+    );
   }
   return result.body;
 }

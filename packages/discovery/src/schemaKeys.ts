@@ -39,7 +39,13 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): re
       def = unwrap(def.element);
       continue;
     }
-    if (def.type !== "object" || def.shape === undefined || typeof segment !== "string" || !Object.hasOwn(def.shape, segment)) return undefined;
+    if (
+      def.type !== "object" ||
+      def.shape === undefined ||
+      typeof segment !== "string" ||
+      !Object.hasOwn(def.shape, segment)
+    )
+      return undefined;
     def = unwrap(def.shape[segment]);
   }
   if (def?.type !== "object" || def.shape === undefined) return undefined;

@@ -75,7 +75,11 @@ export function writeFiles(dir: string, files: Readonly<Record<string, string | 
 }
 
 /** A manifest for `name` declaring one provider per id, each with entry `./<id>.js`. */
-export function manifest(name: string, ids: readonly string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function manifest(
+  name: string,
+  ids: readonly string[],
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     name,
     version: "1.0.0",
@@ -86,7 +90,12 @@ export function manifest(name: string, ids: readonly string[], overrides: Record
 }
 
 /** Writes a complete plugin directory: the manifest (under `manifestName`) and one module per provider. */
-export function writePlugin(dir: string, name: string, ids: readonly string[], manifestName = "infrastructure.plugin.json"): void {
+export function writePlugin(
+  dir: string,
+  name: string,
+  ids: readonly string[],
+  manifestName = "infrastructure.plugin.json",
+): void {
   const files: Record<string, string | object> = { [manifestName]: manifest(name, ids) };
   for (const id of ids) files[`${id}.js`] = providerModule(meta(id));
   writeFiles(dir, files);
@@ -109,13 +118,23 @@ export interface TestServer {
   readonly url: string;
   readonly requests: SeenRequest[];
   /** Sets (or replaces) a route: a body, or a status with an optional body. */
-  route(path: string, response: { readonly status?: number; readonly body?: string | Buffer; readonly headers?: Record<string, string> }): void;
+  route(
+    path: string,
+    response: {
+      readonly status?: number;
+      readonly body?: string | Buffer;
+      readonly headers?: Record<string, string>;
+    },
+  ): void;
   close(): Promise<void>;
 }
 
 /** Starts a {@link TestServer}. */
 export async function startServer(): Promise<TestServer> {
-  const routes = new Map<string, { status?: number; body?: string | Buffer; headers?: Record<string, string> }>();
+  const routes = new Map<
+    string,
+    { status?: number; body?: string | Buffer; headers?: Record<string, string> }
+  >();
   const requests: SeenRequest[] = [];
   const server: Server = createServer((req, res) => {
     requests.push({ url: req.url ?? "", headers: req.headers });

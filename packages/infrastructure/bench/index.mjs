@@ -15,8 +15,27 @@ const dir = mkdtempSync(join(packageDir, ".tmp-bench-"));
 const plugin = join(dir, "plugins", "echo");
 mkdirSync(plugin, { recursive: true });
 const { getFrameworkVersion } = await import("@espada/infra-discovery");
-const meta = { id: "echo", name: "echo", displayName: "Echo", description: "bench", version: "1.0.0", category: "custom", capabilities: ["monitor"], supportedResources: ["custom"], authMethods: ["api-key"], tags: [] };
-writeFileSync(join(plugin, "infrastructure.plugin.json"), JSON.stringify({ name: "echo", version: "1.0.0", frameworkVersion: `^${getFrameworkVersion()}`, providers: [{ meta, entry: "./index.js" }] }));
+const meta = {
+  id: "echo",
+  name: "echo",
+  displayName: "Echo",
+  description: "bench",
+  version: "1.0.0",
+  category: "custom",
+  capabilities: ["monitor"],
+  supportedResources: ["custom"],
+  authMethods: ["api-key"],
+  tags: [],
+};
+writeFileSync(
+  join(plugin, "infrastructure.plugin.json"),
+  JSON.stringify({
+    name: "echo",
+    version: "1.0.0",
+    frameworkVersion: `^${getFrameworkVersion()}`,
+    providers: [{ meta, entry: "./index.js" }],
+  }),
+);
 writeFileSync(
   join(plugin, "index.js"),
   `import { createSimpleProvider, defineProvider } from "@espada/infra-sdk";
@@ -26,7 +45,10 @@ export function createProvider({ instanceId, logger }) {
 }
 `,
 );
-writeFileSync(join(dir, "espada.yaml"), "extensions:\n  infrastructure:\n    providers:\n      - id: echo\n    discoveryConfig:\n      installedDirs: []\n      localDirs: [plugins]\n");
+writeFileSync(
+  join(dir, "espada.yaml"),
+  "extensions:\n  infrastructure:\n    providers:\n      - id: echo\n    discoveryConfig:\n      installedDirs: []\n      localDirs: [plugins]\n",
+);
 
 function timed(args) {
   const start = process.hrtime.bigint();
@@ -38,7 +60,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const check = execFileSync(process.execPath, [bin, "status", "--json"], { cwd: dir, encoding: "utf8" });
   const status = JSON.parse(check);
-  if (status.data?.instances !== 1 || status.data?.overallHealth !== "healthy") throw new Error(`status did not bring the provider up: ${check}`);
+  if (status.data?.instances !== 1 || status.data?.overallHealth !== "healthy")
+    throw new Error(`status did not bring the provider up: ${check}`);
   timed([bin, "status"]); // warm the file system cache once
   timed(["-e", "0"]);
   const cli = [];
@@ -50,10 +73,18 @@ try {
   const cold = median(cli);
   const base = median(node);
   const ratio = cold / base;
-  console.log(`espada-infra status (fresh process): median ${cold.toFixed(1)} ms; node -e 0: median ${base.toFixed(1)} ms; ratio ${ratio.toFixed(2)} (target ≤ 3), ${rounds} interleaved rounds`);
+  console.log(
+    `espada-infra status (fresh process): median ${cold.toFixed(1)} ms; node -e 0: median ${base.toFixed(1)} ms; ratio ${ratio.toFixed(2)} (target ≤ 3), ${rounds} interleaved rounds`,
+  );
   const results = [
     { name: "cli.status.cold_ms", value: Math.round(cold * 10) / 10, unit: "ms", better: "lower" },
-    { name: "cli.status.cold_vs_node.ratio", value: Math.round(ratio * 100) / 100, unit: "x", better: "lower", target: 3 },
+    {
+      name: "cli.status.cold_vs_node.ratio",
+      value: Math.round(ratio * 100) / 100,
+      unit: "x",
+      better: "lower",
+      target: 3,
+    },
     { name: "cli.node_baseline_ms", value: Math.round(base * 10) / 10, unit: "ms", better: "lower" },
   ];
   mkdirSync(join(packageDir, ".bench"), { recursive: true });

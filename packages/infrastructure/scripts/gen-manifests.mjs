@@ -10,12 +10,20 @@ import { fileURLToPath } from "node:url";
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-const { buildHostManifest, manifestText, MANIFEST_FILES } = await import(new URL("../dist/manifests.js", import.meta.url).href);
+const { buildHostManifest, manifestText, MANIFEST_FILES } = await import(
+  new URL("../dist/manifests.js", import.meta.url).href
+);
 const { default: plugin } = await import(new URL("../dist/index.js", import.meta.url).href);
 const { registeredToolNames } = await import(new URL("../dist/manifests.js", import.meta.url).href);
 
 const text = manifestText(
-  buildHostManifest({ id: plugin.id, name: plugin.name, description: pkg.description, version: pkg.version, toolNames: registeredToolNames(plugin) }),
+  buildHostManifest({
+    id: plugin.id,
+    name: plugin.name,
+    description: pkg.description,
+    version: pkg.version,
+    toolNames: registeredToolNames(plugin),
+  }),
 );
 let stale = 0;
 for (const file of MANIFEST_FILES) {
@@ -24,7 +32,9 @@ for (const file of MANIFEST_FILES) {
   if (current === text) continue;
   if (check) {
     stale += 1;
-    console.error(`${file} is out of date: run \`node packages/infrastructure/scripts/gen-manifests.mjs\` after \`pnpm build\``);
+    console.error(
+      `${file} is out of date: run \`node packages/infrastructure/scripts/gen-manifests.mjs\` after \`pnpm build\``,
+    );
   } else {
     writeFileSync(path, text);
     console.log(`wrote ${file}`);

@@ -27,7 +27,15 @@ const say = defineCommand()
 /** Registers the echo provider's factory on a framework. */
 export function registerEcho(framework: InfrastructureFramework): void {
   framework.registry.registerFactory(echoMeta, ({ instanceId, logger }) =>
-    createSimpleProvider({ meta: echoMeta, instanceId, logger, commands: [say], onInitialize() {}, onStart() {}, onHealthCheck: () => [{ name: "echo", status: "healthy" }] }),
+    createSimpleProvider({
+      meta: echoMeta,
+      instanceId,
+      logger,
+      commands: [say],
+      onInitialize() {},
+      onStart() {},
+      onHealthCheck: () => [{ name: "echo", status: "healthy" }],
+    }),
   );
 }
 
@@ -45,13 +53,19 @@ describe("createInfrastructureFramework", () => {
   });
 
   const config = {
-    providers: [{ id: "echo", auth: { method: "api-key", credentials: { apiKey: "sk-live-abcdef0123456789" } } }],
+    providers: [
+      { id: "echo", auth: { method: "api-key", credentials: { apiKey: "sk-live-abcdef0123456789" } } },
+    ],
     discoveryConfig: { enabled: false },
     securityConfig: { policies: { assignments: [{ userId: "ann", roleId: "sre" }] } },
   };
 
   it("brings configured providers up and runs a command through the gate, the audit and the session", async () => {
-    framework = await createInfrastructureFramework(config, { cwd: dir, logger: createNoopLogger(), env: {} });
+    framework = await createInfrastructureFramework(config, {
+      cwd: dir,
+      logger: createNoopLogger(),
+      env: {},
+    });
     expect(framework.stateDir).toBe(join(dir, ".espada-infra"));
     registerEcho(framework);
     const report = await framework.start();
@@ -62,9 +76,19 @@ describe("createInfrastructureFramework", () => {
     const sessions = await framework.sessions();
     const session = await sessions.createSession({ userId: "ann", environment: "development" });
     const runner = await framework.runner();
-    const outcome = await runner.execute({ instanceId: "echo", commandId: "say", params: { text: "hi" }, sessionId: session.id });
+    const outcome = await runner.execute({
+      instanceId: "echo",
+      commandId: "say",
+      params: { text: "hi" },
+      sessionId: session.id,
+    });
     expect(outcome.status).toBe("succeeded");
-    const denied = await runner.execute({ instanceId: "echo", commandId: "say", params: { text: "hi" }, userId: "mallory" });
+    const denied = await runner.execute({
+      instanceId: "echo",
+      commandId: "say",
+      params: { text: "hi" },
+      userId: "mallory",
+    });
     expect(denied.status).toBe("denied");
 
     const security = await framework.security();
@@ -76,11 +100,19 @@ describe("createInfrastructureFramework", () => {
   });
 
   it("keeps state across a restart in the same state directory", async () => {
-    framework = await createInfrastructureFramework(config, { cwd: dir, logger: createNoopLogger(), env: {} });
+    framework = await createInfrastructureFramework(config, {
+      cwd: dir,
+      logger: createNoopLogger(),
+      env: {},
+    });
     const sessions = await framework.sessions();
     const session = await sessions.createSession({ userId: "ann" });
     await framework.shutdown();
-    framework = await createInfrastructureFramework(config, { cwd: dir, logger: createNoopLogger(), env: {} });
+    framework = await createInfrastructureFramework(config, {
+      cwd: dir,
+      logger: createNoopLogger(),
+      env: {},
+    });
     expect((await (await framework.sessions()).getSession(session.id))?.userId).toBe("ann");
   });
 
@@ -96,7 +128,10 @@ describe("createInfrastructureFramework", () => {
   });
 
   it("refuses an invalid configuration with every issue and its path", async () => {
-    const error = await createInfrastructureFramework({ sessionConfig: { timeout: -1 }, providerz: [] }).catch((e: unknown) => e);
+    const error = await createInfrastructureFramework({
+      sessionConfig: { timeout: -1 },
+      providerz: [],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigValidationError);
     const paths = (error as ConfigValidationError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(["sessionConfig.timeout"]));
@@ -108,7 +143,9 @@ describe("createInfrastructureFramework", () => {
       { cwd: dir, logger: createNoopLogger(), env: {} },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigValidationError);
-    expect((error as ConfigValidationError).issues).toEqual([expect.objectContaining({ path: "stateStoreConfig.backend", code: "INVALID_VALUE" })]);
+    expect((error as ConfigValidationError).issues).toEqual([
+      expect.objectContaining({ path: "stateStoreConfig.backend", code: "INVALID_VALUE" }),
+    ]);
     expect(await readdir(dir)).toEqual([]);
   });
 

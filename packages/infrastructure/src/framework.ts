@@ -11,7 +11,13 @@ import type {
 } from "@espada/infra-core";
 import type { InfrastructureConversationManager } from "@espada/infra-conversation";
 import type { InfrastructurePluginDiscoverer } from "@espada/infra-discovery";
-import type { DiscoveryReport, InfrastructureCommandExecutor, InfrastructureProviderRegistry, ProviderInstanceInfo, ShutdownReport } from "@espada/infra-registry";
+import type {
+  DiscoveryReport,
+  InfrastructureCommandExecutor,
+  InfrastructureProviderRegistry,
+  ProviderInstanceInfo,
+  ShutdownReport,
+} from "@espada/infra-registry";
 import type { InfrastructureSecurityFacade } from "@espada/infra-security";
 import type { FileStateStore, InfrastructureSessionManager } from "@espada/infra-sessions";
 
@@ -38,7 +44,11 @@ export interface FrameworkOptions {
 /** Which configured providers came up at start, and which did not (with the reason). */
 export interface StartReport {
   readonly started: readonly ProviderInstanceInfo[];
-  readonly failed: readonly { readonly providerId: string; readonly code: string; readonly message: string }[];
+  readonly failed: readonly {
+    readonly providerId: string;
+    readonly code: string;
+    readonly message: string;
+  }[];
   /** Discovery's report, when discovery ran. */
   readonly discovery: DiscoveryReport | undefined;
 }
@@ -104,7 +114,10 @@ function once<T>(build: () => Promise<T>): { get: () => Promise<T>; peek: () => 
  * an invalid block throws core's `ConfigValidationError` listing every issue with its path).
  * Nothing is opened on disk until a part that needs it is first used.
  */
-export async function createInfrastructureFramework(config: unknown = {}, options: FrameworkOptions = {}): Promise<InfrastructureFramework> {
+export async function createInfrastructureFramework(
+  config: unknown = {},
+  options: FrameworkOptions = {},
+): Promise<InfrastructureFramework> {
   const core = await import("@espada/infra-core");
   const parsed = core.parseInfrastructureConfig(config ?? {});
   if (parsed.stateStoreConfig.backend !== "file") {
@@ -165,7 +178,10 @@ export async function createInfrastructureFramework(config: unknown = {}, option
       events,
       logger,
       env,
-      onProblem: (problem) => logger.warn(`sessions: ${problem.kind}${problem.key === undefined ? "" : ` (${problem.key})`}: ${problem.error.message}`),
+      onProblem: (problem) =>
+        logger.warn(
+          `sessions: ${problem.kind}${problem.key === undefined ? "" : ` (${problem.key})`}: ${problem.error.message}`,
+        ),
     });
   });
   const executor = once(async () => {
@@ -185,16 +201,24 @@ export async function createInfrastructureFramework(config: unknown = {}, option
   const conversation = once(async () => {
     const { InfrastructureConversationManager } = await import("@espada/infra-conversation");
     const [run, store] = await Promise.all([executor.get(), sessions.get()]);
-    return new InfrastructureConversationManager({ catalogue: registry.catalogue, runner: run.runner, sessions: store, config: parsed.conversationConfig });
+    return new InfrastructureConversationManager({
+      catalogue: registry.catalogue,
+      runner: run.runner,
+      sessions: store,
+      config: parsed.conversationConfig,
+    });
   });
 
   let starting: Promise<StartReport> | undefined;
   let stopping: Promise<ShutdownReport | undefined> | undefined;
 
-  const discover: InfrastructureFramework["discover"] = async (discoverOptions = {}) => registry.discoverAndRegisterProviders(discoverOptions);
+  const discover: InfrastructureFramework["discover"] = async (discoverOptions = {}) =>
+    registry.discoverAndRegisterProviders(discoverOptions);
 
   async function bringUp(signal: AbortSignal | undefined): Promise<StartReport> {
-    const report = parsed.discoveryConfig.enabled ? await discover(signal === undefined ? {} : { signal }) : undefined;
+    const report = parsed.discoveryConfig.enabled
+      ? await discover(signal === undefined ? {} : { signal })
+      : undefined;
     const started: ProviderInstanceInfo[] = [];
     const failed: { providerId: string; code: string; message: string }[] = [];
     // One provider after another: a provider's start may be slow, and a failure must not stop the others.
@@ -210,7 +234,11 @@ export async function createInfrastructureFramework(config: unknown = {}, option
           await registry.createAndInitializeProvider(provider.id, {
             instanceId: provider.id,
             settings: provider.settings,
-            ...(provider.auth === undefined ? {} : { auth: { method: provider.auth.method, credentials: provider.auth.credentials, options: {} } }),
+            ...(provider.auth === undefined
+              ? {}
+              : {
+                  auth: { method: provider.auth.method, credentials: provider.auth.credentials, options: {} },
+                }),
           }),
         );
       } catch (error) {
@@ -240,13 +268,20 @@ export async function createInfrastructureFramework(config: unknown = {}, option
     conversation: conversation.get,
     discover,
     start(startOptions = {}) {
-      if (stopping !== undefined) return Promise.reject(new core.InfrastructureError("SHUTDOWN", "The infrastructure framework has been shut down"));
+      if (stopping !== undefined)
+        return Promise.reject(
+          new core.InfrastructureError("SHUTDOWN", "The infrastructure framework has been shut down"),
+        );
       starting ??= bringUp(startOptions.signal);
       return starting;
     },
     shutdown() {
       stopping ??= (async () => {
-        const settle = async (work: Promise<unknown> | undefined, close: (value: never) => unknown, what: string): Promise<void> => {
+        const settle = async (
+          work: Promise<unknown> | undefined,
+          close: (value: never) => unknown,
+          what: string,
+        ): Promise<void> => {
           if (work === undefined) return;
           try {
             const value = (await work) as never;
@@ -255,7 +290,11 @@ export async function createInfrastructureFramework(config: unknown = {}, option
             logger.warn(`${what} did not close cleanly: ${core.toError(error).message}`);
           }
         };
-        await settle(starting?.catch(() => undefined), () => undefined, "start");
+        await settle(
+          starting?.catch(() => undefined),
+          () => undefined,
+          "start",
+        );
         await settle(executor.peek(), (e: InfrastructureCommandExecutor) => e.close(), "executor");
         let report: ShutdownReport | undefined;
         try {
@@ -263,7 +302,11 @@ export async function createInfrastructureFramework(config: unknown = {}, option
         } catch (error) {
           logger.warn(`registry did not shut down cleanly: ${core.toError(error).message}`);
         }
-        await settle(conversation.peek(), (c: InfrastructureConversationManager) => closeIfPossible(c), "conversation");
+        await settle(
+          conversation.peek(),
+          (c: InfrastructureConversationManager) => closeIfPossible(c),
+          "conversation",
+        );
         await settle(security.peek(), (s: InfrastructureSecurityFacade) => s.close(), "security");
         await settle(securityStore.peek(), (s: FileStateStore) => s.close(), "security store");
         await settle(sessions.peek(), (s: InfrastructureSessionManager) => s.close(), "sessions");

@@ -20,7 +20,11 @@ export interface GatewayRuntime {
 interface MethodSpec {
   readonly name: string;
   readonly description: string;
-  run(ops: typeof Ops, ctx: OperationContext, params: Record<string, unknown>): Promise<OperationResult<unknown>>;
+  run(
+    ops: typeof Ops,
+    ctx: OperationContext,
+    params: Record<string, unknown>,
+  ): Promise<OperationResult<unknown>>;
 }
 
 /** The user a gateway call acts as: `params.user` (validated), else the gateway's own identity. */
@@ -39,39 +43,114 @@ function withSchema<S>(
 
 /** Every gateway method, by name (without the prefix). */
 export const GATEWAY_METHODS: readonly MethodSpec[] = [
-  { name: "providers", description: "All registered factories (id, meta, registeredAt)", run: withSchema((o) => o.providersInputSchema, (o, ctx) => o.listProviders(ctx)) },
-  { name: "instances", description: "All active instances (id, instanceId, state, createdAt)", run: withSchema((o) => o.instancesInputSchema, (o, ctx, input) => o.listInstances(ctx, input)) },
+  {
+    name: "providers",
+    description: "All registered factories (id, meta, registeredAt)",
+    run: withSchema(
+      (o) => o.providersInputSchema,
+      (o, ctx) => o.listProviders(ctx),
+    ),
+  },
+  {
+    name: "instances",
+    description: "All active instances (id, instanceId, state, createdAt)",
+    run: withSchema(
+      (o) => o.instancesInputSchema,
+      (o, ctx, input) => o.listInstances(ctx, input),
+    ),
+  },
   {
     name: "status",
     description: "Registry statistics (factories, instances, lifecycle stats, health summary)",
-    run: withSchema((o) => o.statusInputSchema, (o, ctx, input) => o.frameworkStatus(ctx, input)),
+    run: withSchema(
+      (o) => o.statusInputSchema,
+      (o, ctx, input) => o.frameworkStatus(ctx, input),
+    ),
   },
-  { name: "discover", description: "Run plugin discovery and register what it finds", run: withSchema((o) => o.discoverInputSchema, (o, ctx, input) => o.discoverProviders(ctx, input)) },
-  { name: "exec", description: "Run a provider command through validation, the security gate and the audit", run: withSchema((o) => o.execInputSchema, (o, ctx, input) => o.execCommand(ctx, input)) },
-  { name: "risk", description: "What the security gate would decide for a command (records nothing)", run: withSchema((o) => o.riskInputSchema, (o, ctx, input) => o.assessRisk(ctx, input)) },
-  { name: "sessions", description: "Sessions and their pending operations", run: withSchema((o) => o.sessionsInputSchema, (o, ctx, input) => o.listSessions(ctx, input)) },
-  { name: "approvals", description: "Approval requests (optionally of one status)", run: withSchema((o) => o.approvalsListInputSchema, (o, ctx, input) => o.listApprovals(ctx, input)) },
+  {
+    name: "discover",
+    description: "Run plugin discovery and register what it finds",
+    run: withSchema(
+      (o) => o.discoverInputSchema,
+      (o, ctx, input) => o.discoverProviders(ctx, input),
+    ),
+  },
+  {
+    name: "exec",
+    description: "Run a provider command through validation, the security gate and the audit",
+    run: withSchema(
+      (o) => o.execInputSchema,
+      (o, ctx, input) => o.execCommand(ctx, input),
+    ),
+  },
+  {
+    name: "risk",
+    description: "What the security gate would decide for a command (records nothing)",
+    run: withSchema(
+      (o) => o.riskInputSchema,
+      (o, ctx, input) => o.assessRisk(ctx, input),
+    ),
+  },
+  {
+    name: "sessions",
+    description: "Sessions and their pending operations",
+    run: withSchema(
+      (o) => o.sessionsInputSchema,
+      (o, ctx, input) => o.listSessions(ctx, input),
+    ),
+  },
+  {
+    name: "approvals",
+    description: "Approval requests (optionally of one status)",
+    run: withSchema(
+      (o) => o.approvalsListInputSchema,
+      (o, ctx, input) => o.listApprovals(ctx, input),
+    ),
+  },
   {
     name: "approvals/decide",
     description: "Approve or reject a request; the waiting operation is resumed",
-    run: withSchema((o) => o.approvalDecisionInputSchema, (o, ctx, input) => o.decideApproval(ctx, input)),
+    run: withSchema(
+      (o) => o.approvalDecisionInputSchema,
+      (o, ctx, input) => o.decideApproval(ctx, input),
+    ),
   },
-  { name: "chat", description: "One message through the conversational pipeline", run: withSchema((o) => o.chatInputSchema, (o, ctx, input) => o.chat(ctx, input)) },
+  {
+    name: "chat",
+    description: "One message through the conversational pipeline",
+    run: withSchema(
+      (o) => o.chatInputSchema,
+      (o, ctx, input) => o.chat(ctx, input),
+    ),
+  },
 ];
 
 /** The full method names (`infrastructure/providers`, …). */
-export const GATEWAY_METHOD_NAMES: readonly string[] = GATEWAY_METHODS.map((m) => `${GATEWAY_PREFIX}${m.name}`);
+export const GATEWAY_METHOD_NAMES: readonly string[] = GATEWAY_METHODS.map(
+  (m) => `${GATEWAY_PREFIX}${m.name}`,
+);
 
 /** Splits the gateway's own `user` param from the operation's params. */
 function splitUser(params: unknown): { user: unknown; rest: Record<string, unknown> } {
-  if (params === null || typeof params !== "object" || Array.isArray(params)) return { user: undefined, rest: {} };
+  if (params === null || typeof params !== "object" || Array.isArray(params))
+    return { user: undefined, rest: {} };
   const { user, ...rest } = params as Record<string, unknown>;
   return { user, rest };
 }
 
-function errorShape(error: { code: string; message: string; issues?: readonly unknown[] }, data?: unknown): GatewayErrorShape {
-  const details = { ...(error.issues === undefined ? {} : { issues: error.issues }), ...(data === undefined ? {} : { data }) };
-  return { code: error.code, message: error.message, ...(Object.keys(details).length === 0 ? {} : { details }) };
+function errorShape(
+  error: { code: string; message: string; issues?: readonly unknown[] },
+  data?: unknown,
+): GatewayErrorShape {
+  const details = {
+    ...(error.issues === undefined ? {} : { issues: error.issues }),
+    ...(data === undefined ? {} : { data }),
+  };
+  return {
+    code: error.code,
+    message: error.message,
+    ...(Object.keys(details).length === 0 ? {} : { details }),
+  };
 }
 
 /** Builds the handler of one method; it answers exactly once and never throws. */
@@ -96,7 +175,13 @@ export function createGatewayHandler(method: MethodSpec, runtime: GatewayRuntime
         return;
       }
       if (user !== undefined && (typeof user !== "string" || user.trim() === "" || user.length > 200)) {
-        respond(false, undefined, { code: "VALIDATION_FAILED", message: "user: must be a non-empty string", details: { issues: [{ code: "INVALID_VALUE", message: "must be a non-empty string", path: "user" }] } });
+        respond(false, undefined, {
+          code: "VALIDATION_FAILED",
+          message: "user: must be a non-empty string",
+          details: {
+            issues: [{ code: "INVALID_VALUE", message: "must be a non-empty string", path: "user" }],
+          },
+        });
         return;
       }
       const framework = await runtime.framework();
@@ -107,7 +192,12 @@ export function createGatewayHandler(method: MethodSpec, runtime: GatewayRuntime
       };
       const result = await method.run(ops, ctx, rest);
       if (result.ok) respond(true, ops.toJsonData(result.data));
-      else respond(false, undefined, errorShape(result.error, result.data === undefined ? undefined : ops.toJsonData(result.data)));
+      else
+        respond(
+          false,
+          undefined,
+          errorShape(result.error, result.data === undefined ? undefined : ops.toJsonData(result.data)),
+        );
     } catch (error) {
       try {
         const { toOperationError } = await import("./operations.js");
@@ -127,5 +217,6 @@ function params(value: unknown): Record<string, unknown> | undefined {
 
 /** Registers every `infrastructure/*` gateway method. */
 export function registerGatewayMethods(api: HostPluginApi, runtime: GatewayRuntime): void {
-  for (const method of GATEWAY_METHODS) api.registerGatewayMethod(`${GATEWAY_PREFIX}${method.name}`, createGatewayHandler(method, runtime));
+  for (const method of GATEWAY_METHODS)
+    api.registerGatewayMethod(`${GATEWAY_PREFIX}${method.name}`, createGatewayHandler(method, runtime));
 }

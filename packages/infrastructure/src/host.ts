@@ -101,7 +101,12 @@ export interface HostTool {
   readonly description: string;
   readonly parameters: Record<string, unknown>;
   /** Throws on failure (the host shows the error); resolves with text content and details otherwise. */
-  execute(toolCallId: string, params: unknown, signal?: AbortSignal, onUpdate?: (partial: ToolResult) => void): Promise<ToolResult>;
+  execute(
+    toolCallId: string,
+    params: unknown,
+    signal?: AbortSignal,
+    onUpdate?: (partial: ToolResult) => void,
+  ): Promise<ToolResult>;
 }
 
 /** The host API `register(api)` receives (the members this plugin uses). */

@@ -37,13 +37,33 @@ export type {
   HostTool,
   HostPluginApi,
 } from "./host.js";
-export { CLI_COMMANDS, COMMON_OPTIONS, EXIT_CODES, renderTable, parseKeyValues, coerceParams } from "./cli/table.js";
-export type { CliCommand, PositionalSpec, OptionSpec, RawArgs, CommandRunContext, CommandResult } from "./cli/table.js";
+export {
+  CLI_COMMANDS,
+  COMMON_OPTIONS,
+  EXIT_CODES,
+  renderTable,
+  parseKeyValues,
+  coerceParams,
+} from "./cli/table.js";
+export type {
+  CliCommand,
+  PositionalSpec,
+  OptionSpec,
+  RawArgs,
+  CommandRunContext,
+  CommandResult,
+} from "./cli/table.js";
 export { runCliCommand, resolveUser, createProgress, printResult } from "./cli/run.js";
 export type { CliIo, CliStream, RunCliOptions } from "./cli/run.js";
 export { runStandalone, buildParser } from "./cli/standalone.js";
 export type { StandaloneOptions } from "./cli/standalone.js";
-export { addInfraCommands, registerHostCli, CLI_ROOT, CLI_ROOT_DESCRIPTION, CLI_DESCRIPTORS } from "./cli/commander.js";
+export {
+  addInfraCommands,
+  registerHostCli,
+  CLI_ROOT,
+  CLI_ROOT_DESCRIPTION,
+  CLI_DESCRIPTORS,
+} from "./cli/commander.js";
 export type { CommanderAdapterOptions } from "./cli/commander.js";
 export {
   listProviders,
@@ -81,8 +101,25 @@ export {
   auditTailInputSchema,
   chatInputSchema,
 } from "./operations.js";
-export type { OperationContext, OperationError, OperationResult, ProviderEntry, InstanceEntry, StatusData, DiscoverData, ExecData, ExecInput } from "./operations.js";
-export { registerGatewayMethods, createGatewayHandler, GATEWAY_METHODS, GATEWAY_METHOD_NAMES, GATEWAY_PREFIX, GATEWAY_DEFAULT_USER } from "./gateway.js";
+export type {
+  OperationContext,
+  OperationError,
+  OperationResult,
+  ProviderEntry,
+  InstanceEntry,
+  StatusData,
+  DiscoverData,
+  ExecData,
+  ExecInput,
+} from "./operations.js";
+export {
+  registerGatewayMethods,
+  createGatewayHandler,
+  GATEWAY_METHODS,
+  GATEWAY_METHOD_NAMES,
+  GATEWAY_PREFIX,
+  GATEWAY_DEFAULT_USER,
+} from "./gateway.js";
 export type { GatewayRuntime } from "./gateway.js";
 export { registerAgentTools, TOOL_NAMES, TOOL_USER, ToolFailure } from "./tools.js";
 export type { ToolName } from "./tools.js";

@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getDefaultInfrastructureConfig, infrastructureConfigSchema } from "@espada/infra-core";
 import plugin from "./index.js";
-import { INFRA_CLI_DESCRIPTOR, MANIFEST_FILES, buildHostManifest, manifestText, registeredToolNames } from "./manifests.js";
+import {
+  INFRA_CLI_DESCRIPTOR,
+  MANIFEST_FILES,
+  buildHostManifest,
+  manifestText,
+  registeredToolNames,
+} from "./manifests.js";
 import { configArbitrary } from "../test/support/configArbitraries.js";
 import { compileHostValidator } from "../test/support/hostSchemaValidator.js";
 import { parityViolation, structuralIssues, tallyVerdict } from "../test/support/schemaParity.js";
@@ -18,9 +24,18 @@ const pkg = JSON.parse(read("package.json")) as {
   espada?: { extensions?: string[] };
 };
 const expected = manifestText(
-  buildHostManifest({ id: plugin.id, name: plugin.name, description: pkg.description, version: pkg.version, toolNames: registeredToolNames(plugin) }),
+  buildHostManifest({
+    id: plugin.id,
+    name: plugin.name,
+    description: pkg.description,
+    version: pkg.version,
+    toolNames: registeredToolNames(plugin),
+  }),
 );
-const manifest = JSON.parse(read("openclaw.plugin.json")) as { configSchema: Record<string, unknown>; contracts?: { tools: string[] } };
+const manifest = JSON.parse(read("openclaw.plugin.json")) as {
+  configSchema: Record<string, unknown>;
+  contracts?: { tools: string[] };
+};
 const hostAccepts = compileHostValidator(manifest.configSchema);
 
 describe("host manifests", () => {
@@ -50,13 +65,38 @@ describe("host manifests", () => {
 });
 
 describe("configSchema parity: the host's JSON Schema check and core's zod schema", () => {
-  const provider = { id: "kv-db", enabled: true, auth: { method: "api-key", credentials: { apiKey: "k" } }, settings: { region: "eu-west-1" } };
+  const provider = {
+    id: "kv-db",
+    enabled: true,
+    auth: { method: "api-key", credentials: { apiKey: "k" } },
+    settings: { region: "eu-west-1" },
+  };
 
   it.each([
     ["the empty config", {}],
     ["the defaults", getDefaultInfrastructureConfig()],
     ["a provider object", { providers: [provider], defaultProvider: "kv-db" }],
-    ["the spec's install example", { enabled: true, providers: [{ id: "my-cloud", enabled: true, auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } }, settings: {} }], defaultProvider: "my-cloud", sessionConfig: { timeout: 3_600_000, maxConcurrent: 10, persistState: true, cleanupInterval: 300_000 } }],
+    [
+      "the spec's install example",
+      {
+        enabled: true,
+        providers: [
+          {
+            id: "my-cloud",
+            enabled: true,
+            auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } },
+            settings: {},
+          },
+        ],
+        defaultProvider: "my-cloud",
+        sessionConfig: {
+          timeout: 3_600_000,
+          maxConcurrent: 10,
+          persistState: true,
+          cleanupInterval: 300_000,
+        },
+      },
+    ],
   ])("both accept %s", (_name, config) => {
     expect(infrastructureConfigSchema.safeParse(config).success).toBe(true);
     expect(hostAccepts(structuredClone(config))).toBe(true);
@@ -65,7 +105,10 @@ describe("configSchema parity: the host's JSON Schema check and core's zod schem
   it.each([
     ["a provider id that is not kebab-case", { providers: [{ ...provider, id: "Not An Id" }] }],
     ["an unknown auth method", { providers: [{ ...provider, auth: { method: "password" } }] }],
-    ["a credential that is not a string", { providers: [{ ...provider, auth: { method: "api-key", credentials: { apiKey: 42 } } }] }],
+    [
+      "a credential that is not a string",
+      { providers: [{ ...provider, auth: { method: "api-key", credentials: { apiKey: 42 } } }] },
+    ],
     ["an unknown key in a provider", { providers: [{ ...provider, region: "eu" }] }],
     ["a provider without id", { providers: [{ enabled: true }] }],
     ["providers that is not a list", { providers: { id: "kv-db" } }],

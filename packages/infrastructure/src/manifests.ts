@@ -15,9 +15,6 @@ export const INFRA_CLI_DESCRIPTOR = {
 /** The manifest file names, one per host: OpenClaw, and Espada (its fork with the same plugin API). */
 export const MANIFEST_FILES = ["openclaw.plugin.json", "espada.plugin.json"] as const;
 
-/** Lowest host version the plugin is tested with (the end-to-end test pins it). */
-export const MIN_HOST_VERSION = "2026.9.6";
-
 /** What a manifest is built from. */
 export interface ManifestInputs {
   readonly id: string;
@@ -86,7 +83,8 @@ export function registeredToolNames(plugin: RegisteringPlugin): string[] {
     logger,
     resolvePath: (input: string) => input,
     registerTool(tool: unknown, options?: { readonly name?: string; readonly names?: readonly string[] }) {
-      if (typeof tool === "object" && tool !== null && "name" in tool && typeof tool.name === "string") names.add(tool.name);
+      if (typeof tool === "object" && tool !== null && "name" in tool && typeof tool.name === "string")
+        names.add(tool.name);
       if (options?.name !== undefined) names.add(options.name);
       for (const name of options?.names ?? []) names.add(name);
     },

@@ -40,17 +40,29 @@ export interface OperationError {
 }
 
 /** The outcome of an operation: data, or a typed error. Never a throw. */
-export type OperationResult<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly error: OperationError; readonly data?: T };
+export type OperationResult<T> =
+  | { readonly ok: true; readonly data: T }
+  | { readonly ok: false; readonly error: OperationError; readonly data?: T };
 
 const nonEmpty = z.string().trim().min(1);
 /** An environment name (`development`, `staging`, `production` or one of the operator's). */
-const environmentSchema = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes");
+const environmentSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes");
 
 /** Converts any thrown value into an {@link OperationError}: a typed error keeps its code; no stack, secrets redacted. */
 export function toOperationError(error: unknown): OperationError {
   const err = toError(error);
   const message = redactSecretText(err.message);
-  if (err instanceof ValidationError) return { code: err.code, message, issues: err.issues.map((i) => ({ ...i, message: redactSecretText(i.message) })) };
+  if (err instanceof ValidationError)
+    return {
+      code: err.code,
+      message,
+      issues: err.issues.map((i) => ({ ...i, message: redactSecretText(i.message) })),
+    };
   if (isInfrastructureError(err)) return { code: err.code, message };
   return { code: "INTERNAL_ERROR", message };
 }
@@ -69,8 +81,13 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): Oper
   const parsed = schema.safeParse(input ?? {}, { reportInput: true });
   if (parsed.success) return { ok: true, data: parsed.data };
   const issues = toValidationIssues(parsed.error.issues);
-  const message = issues.map((i) => (i.path === undefined || i.path === "" ? i.message : `${i.path}: ${i.message}`)).join("; ");
-  return { ok: false, error: { code: "VALIDATION_FAILED", message: `invalid arguments: ${message}`, issues } };
+  const message = issues
+    .map((i) => (i.path === undefined || i.path === "" ? i.message : `${i.path}: ${i.message}`))
+    .join("; ");
+  return {
+    ok: false,
+    error: { code: "VALIDATION_FAILED", message: `invalid arguments: ${message}`, issues },
+  };
 }
 
 /**
@@ -108,17 +125,19 @@ export interface ProviderEntry {
 }
 
 /** Every registered factory (discovered plugins included): id, meta, registeredAt. */
-export async function listProviders(ctx: OperationContext): Promise<OperationResult<{ providers: ProviderEntry[] }>> {
+export async function listProviders(
+  ctx: OperationContext,
+): Promise<OperationResult<{ providers: ProviderEntry[] }>> {
   return guard(async () => {
     await discoverIfEnabled(ctx);
-    const providers = ctx.framework.catalogue.listProviders().map(
-      (p): ProviderEntry => ({
-        id: p.id,
-        meta: toJsonData(p.meta),
-        registeredAt: p.registeredAt,
-        ...(p.plugin === undefined ? {} : { plugin: toJsonData(p.plugin) as { name: string; version?: string; path?: string } }),
-      }),
-    );
+    const providers = ctx.framework.catalogue.listProviders().map((p): ProviderEntry => ({
+      id: p.id,
+      meta: toJsonData(p.meta),
+      registeredAt: p.registeredAt,
+      ...(p.plugin === undefined
+        ? {}
+        : { plugin: toJsonData(p.plugin) as { name: string; version?: string; path?: string } }),
+    }));
     return { ok: true, data: { providers } };
   });
 }
@@ -143,7 +162,9 @@ export interface InstanceEntry {
 }
 
 /** Brings configured providers up (idempotent) and reports failures as problems. */
-async function ensureStarted(ctx: OperationContext): Promise<{ providerId: string; code: string; message: string }[]> {
+async function ensureStarted(
+  ctx: OperationContext,
+): Promise<{ providerId: string; code: string; message: string }[]> {
   ctx.onProgress?.("starting configured providers");
   const report = await ctx.framework.start(ctx.signal === undefined ? {} : { signal: ctx.signal });
   return [...report.failed];
@@ -153,20 +174,25 @@ async function ensureStarted(ctx: OperationContext): Promise<{ providerId: strin
 export async function listInstances(
   ctx: OperationContext,
   input: z.output<typeof instancesInputSchema> = {},
-): Promise<OperationResult<{ instances: InstanceEntry[]; problems: { providerId: string; code: string; message: string }[] }>> {
+): Promise<
+  OperationResult<{
+    instances: InstanceEntry[];
+    problems: { providerId: string; code: string; message: string }[];
+  }>
+> {
   return guard(async () => {
     const problems = await ensureStarted(ctx);
     const filter = input.provider === undefined ? {} : { providerId: input.provider };
-    const instances = ctx.framework.catalogue.listInstances(filter).map(
-      (i): InstanceEntry => ({
-        id: i.providerId,
-        instanceId: i.instanceId,
-        state: i.state,
-        createdAt: i.createdAt,
-        health: i.health,
-        ...(i.lastError === undefined ? {} : { lastError: { ...i.lastError, message: redactSecretText(i.lastError.message) } }),
-      }),
-    );
+    const instances = ctx.framework.catalogue.listInstances(filter).map((i): InstanceEntry => ({
+      id: i.providerId,
+      instanceId: i.instanceId,
+      state: i.state,
+      createdAt: i.createdAt,
+      health: i.health,
+      ...(i.lastError === undefined
+        ? {}
+        : { lastError: { ...i.lastError, message: redactSecretText(i.lastError.message) } }),
+    }));
     return { ok: true, data: { instances, problems } };
   });
 }
@@ -191,14 +217,18 @@ export interface StatusData {
 }
 
 /** The framework's status, after bringing configured providers up and (by default) checking their health. */
-export async function frameworkStatus(ctx: OperationContext, input: z.output<typeof statusInputSchema> = { checkHealth: true }): Promise<OperationResult<StatusData>> {
+export async function frameworkStatus(
+  ctx: OperationContext,
+  input: z.output<typeof statusInputSchema> = { checkHealth: true },
+): Promise<OperationResult<StatusData>> {
   return guard(async () => {
     const problems = await ensureStarted(ctx);
     const { registry } = ctx.framework;
     if (input.checkHealth) {
       ctx.onProgress?.("checking health");
       await Promise.all(
-        registry.getAllInstances()
+        registry
+          .getAllInstances()
           .filter((i) => i.state === "active")
           .map((i) => registry.lifecycle.checkHealth(i.instanceId).catch(() => undefined)),
       );
@@ -212,7 +242,11 @@ export async function frameworkStatus(ctx: OperationContext, input: z.output<typ
         instancesByState: toJsonData(stats.instancesByState),
         health: toJsonData(stats.health),
         overallHealth: overallHealth(stats.health),
-        lifecycle: toJsonData({ hooks: stats.lifecycle.hooks, restarts: stats.lifecycle.restarts, total: stats.lifecycle.total }),
+        lifecycle: toJsonData({
+          hooks: stats.lifecycle.hooks,
+          restarts: stats.lifecycle.restarts,
+          total: stats.lifecycle.total,
+        }),
         stateDir: ctx.framework.stateDir,
         problems,
       },
@@ -223,7 +257,8 @@ export async function frameworkStatus(ctx: OperationContext, input: z.output<typ
 function overallHealth(health: Readonly<Record<string, number>>): StatusData["overallHealth"] {
   const total = Object.values(health).reduce((sum, n) => sum + n, 0);
   if (total === 0) return "none";
-  for (const status of ["unhealthy", "degraded", "unknown"] as const) if ((health[status] ?? 0) > 0) return status;
+  for (const status of ["unhealthy", "degraded", "unknown"] as const)
+    if ((health[status] ?? 0) > 0) return status;
   return "healthy";
 }
 
@@ -237,19 +272,38 @@ export interface DiscoverData {
 }
 
 /** Runs plugin discovery and registers the providers found. */
-export async function discoverProviders(ctx: OperationContext, input: z.output<typeof discoverInputSchema> = { refresh: true }): Promise<OperationResult<DiscoverData>> {
+export async function discoverProviders(
+  ctx: OperationContext,
+  input: z.output<typeof discoverInputSchema> = { refresh: true },
+): Promise<OperationResult<DiscoverData>> {
   return guard(async () => {
     if (!ctx.framework.config.discoveryConfig.enabled) {
-      return { ok: false, error: { code: "INVALID_ARGUMENT", message: "discovery is off (discoveryConfig.enabled: false)" } };
+      return {
+        ok: false,
+        error: { code: "INVALID_ARGUMENT", message: "discovery is off (discoveryConfig.enabled: false)" },
+      };
     }
     ctx.onProgress?.("discovering plugins");
-    const report = await ctx.framework.discover({ refresh: input.refresh, ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+    const report = await ctx.framework.discover({
+      refresh: input.refresh,
+      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+    });
     return {
       ok: true,
       data: {
-        registered: report.registered.map((r) => ({ id: r.id, source: r.source, plugin: r.plugin.name, version: r.plugin.version ?? null })),
+        registered: report.registered.map((r) => ({
+          id: r.id,
+          source: r.source,
+          plugin: r.plugin.name,
+          version: r.plugin.version ?? null,
+        })),
         duplicates: report.duplicates.map((d) => ({ id: d.id, source: d.source, plugin: d.plugin.name })),
-        problems: report.problems.map((p) => ({ location: p.location, source: p.source, message: redactSecretText(p.message), ...(p.field === undefined ? {} : { field: p.field }) })),
+        problems: report.problems.map((p) => ({
+          location: p.location,
+          source: p.source,
+          message: redactSecretText(p.message),
+          ...(p.field === undefined ? {} : { field: p.field }),
+        })),
       },
     };
   });
@@ -286,30 +340,52 @@ export interface ExecData {
   readonly message?: string;
   readonly error?: JsonValue;
   readonly decision?: JsonValue;
-  readonly pending?: { readonly id: string; readonly kind: string; readonly approvalId?: string; readonly reason: string };
+  readonly pending?: {
+    readonly id: string;
+    readonly kind: string;
+    readonly approvalId?: string;
+    readonly reason: string;
+  };
   readonly issues?: readonly ValidationIssue[];
 }
 
 /** Resolves `<provider>` to an instance: an instance id, else the one instance of that provider. */
-export function resolveInstance(framework: InfrastructureFramework, provider: string): OperationResult<string> {
+export function resolveInstance(
+  framework: InfrastructureFramework,
+  provider: string,
+): OperationResult<string> {
   const { catalogue } = framework;
   if (catalogue.getInstance(provider) !== undefined) return { ok: true, data: provider };
   const ofProvider = catalogue.listInstances({ providerId: provider });
-  if (ofProvider.length === 1 && ofProvider[0] !== undefined) return { ok: true, data: ofProvider[0].instanceId };
+  if (ofProvider.length === 1 && ofProvider[0] !== undefined)
+    return { ok: true, data: ofProvider[0].instanceId };
   if (ofProvider.length > 1) {
     return {
       ok: false,
-      error: { code: "INVALID_ARGUMENT", message: `provider "${provider}" has ${ofProvider.length} instances; name one: ${ofProvider.map((i) => i.instanceId).join(", ")}` },
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: `provider "${provider}" has ${ofProvider.length} instances; name one: ${ofProvider.map((i) => i.instanceId).join(", ")}`,
+      },
     };
   }
-  const known = [...catalogue.listInstances().map((i) => i.instanceId), ...catalogue.listProviders().map((p) => p.id)];
+  const known = [
+    ...catalogue.listInstances().map((i) => i.instanceId),
+    ...catalogue.listProviders().map((p) => p.id),
+  ];
   const error = new NotFoundError("instance", provider, { field: "provider", available: known });
-  const hint = catalogue.getProvider(provider) === undefined ? "" : ` (provider "${provider}" is registered but has no instance: add it to providers[] in the config)`;
+  const hint =
+    catalogue.getProvider(provider) === undefined
+      ? ""
+      : ` (provider "${provider}" is registered but has no instance: add it to providers[] in the config)`;
   return { ok: false, error: { code: error.code, message: `${redactSecretText(error.message)}${hint}` } };
 }
 
 /** The CLI's session of a user in an environment: the newest active one, else a new one. */
-export async function sessionFor(framework: InfrastructureFramework, user: string, environment: string): Promise<InfrastructureSession> {
+export async function sessionFor(
+  framework: InfrastructureFramework,
+  user: string,
+  environment: string,
+): Promise<InfrastructureSession> {
   const sessions = await framework.sessions();
   const active = await sessions.listSessions({ userId: user, environment, state: "active" });
   const newest = active.sort((a, b) => b.lastActivityAt - a.lastActivityAt)[0];
@@ -341,11 +417,23 @@ export function describeOutcome(outcome: ExecutionOutcome): ExecData {
         ...(outcome.decision === undefined ? {} : { decision: describeDecision(outcome.decision) }),
       };
     case "invalid":
-      return { ...base, error: toJsonData(outcome.result.error), issues: outcome.issues.map((i) => ({ ...i, message: redactSecretText(i.message) })) };
+      return {
+        ...base,
+        error: toJsonData(outcome.result.error),
+        issues: outcome.issues.map((i) => ({ ...i, message: redactSecretText(i.message) })),
+      };
     case "denied":
-      return { ...base, error: toJsonData(outcome.result.error), decision: describeDecision(outcome.decision) };
+      return {
+        ...base,
+        error: toJsonData(outcome.result.error),
+        decision: describeDecision(outcome.decision),
+      };
     default:
-      return { ...base, error: toJsonData(outcome.result.error), ...(outcome.decision === undefined ? {} : { decision: describeDecision(outcome.decision) }) };
+      return {
+        ...base,
+        error: toJsonData(outcome.result.error),
+        ...(outcome.decision === undefined ? {} : { decision: describeDecision(outcome.decision) }),
+      };
   }
 }
 
@@ -366,21 +454,38 @@ export function outcomeResult(data: ExecData): OperationResult<ExecData> {
     ok: false,
     data,
     error: {
-      code: typeof error.code === "string" ? error.code : data.status === "denied" ? "SECURITY_DENIED" : "PROVIDER_FAILED",
-      message: typeof error.message === "string" ? redactSecretText(error.message) : `operation ${data.status}`,
+      code:
+        typeof error.code === "string"
+          ? error.code
+          : data.status === "denied"
+            ? "SECURITY_DENIED"
+            : "PROVIDER_FAILED",
+      message:
+        typeof error.message === "string" ? redactSecretText(error.message) : `operation ${data.status}`,
       ...(data.issues === undefined ? {} : { issues: data.issues }),
     },
   };
 }
 
 /** Runs one command through the whole path: validation → security gate → audit → provider → session history. */
-export async function execCommand(ctx: OperationContext, input: z.output<typeof execInputSchema>): Promise<OperationResult<ExecData>> {
+export async function execCommand(
+  ctx: OperationContext,
+  input: z.output<typeof execInputSchema>,
+): Promise<OperationResult<ExecData>> {
   return guard(async () => {
     const problems = await ensureStarted(ctx);
     const instance = resolveInstance(ctx.framework, input.provider);
     if (!instance.ok) {
       const failed = problems.find((p) => p.providerId === input.provider);
-      return failed === undefined ? { ok: false, error: instance.error } : { ok: false, error: { code: failed.code, message: `provider "${failed.providerId}" did not start: ${failed.message}` } };
+      return failed === undefined
+        ? { ok: false, error: instance.error }
+        : {
+            ok: false,
+            error: {
+              code: failed.code,
+              message: `provider "${failed.providerId}" did not start: ${failed.message}`,
+            },
+          };
     }
     const session = await sessionFor(ctx.framework, ctx.user, input.environment);
     const runner = await ctx.framework.runner();
@@ -401,7 +506,11 @@ export async function execCommand(ctx: OperationContext, input: z.output<typeof 
       });
       // A confirmation is given by calling again with `confirm` (no front end resumes it): drop the
       // pending copy so it does not linger in the session until it expires.
-      if (outcome.status === "pending" && outcome.pending.kind === "confirmation" && outcome.sessionId !== undefined) {
+      if (
+        outcome.status === "pending" &&
+        outcome.pending.kind === "confirmation" &&
+        outcome.sessionId !== undefined
+      ) {
         const sessions = await ctx.framework.sessions();
         await sessions.takePendingOperation(outcome.sessionId, outcome.pending.id).catch(() => undefined);
       }
@@ -415,8 +524,13 @@ export async function execCommand(ctx: OperationContext, input: z.output<typeof 
 function progressRelay(ctx: OperationContext, instanceId: string, commandId: string): () => void {
   const onProgress = ctx.onProgress;
   if (onProgress === undefined) return () => undefined;
-  const handler = (event: { instanceId?: string; commandId: string; progress?: { percentage?: number; message?: string } }): void => {
-    if (event.instanceId !== instanceId || event.commandId !== commandId || event.progress === undefined) return;
+  const handler = (event: {
+    instanceId?: string;
+    commandId: string;
+    progress?: { percentage?: number; message?: string };
+  }): void => {
+    if (event.instanceId !== instanceId || event.commandId !== commandId || event.progress === undefined)
+      return;
     onProgress(event.progress.message ?? `${commandId} running`, event.progress.percentage);
   };
   ctx.framework.events.on("command:progress", handler);
@@ -427,7 +541,10 @@ function progressRelay(ctx: OperationContext, instanceId: string, commandId: str
 export const riskInputSchema = execInputSchema.omit({ timeout: true });
 
 /** What the gate would decide, without recording anything (no approval created, no audit record). */
-export async function assessRisk(ctx: OperationContext, input: z.output<typeof riskInputSchema>): Promise<OperationResult<{ decision: JsonValue; command: string; instanceId: string }>> {
+export async function assessRisk(
+  ctx: OperationContext,
+  input: z.output<typeof riskInputSchema>,
+): Promise<OperationResult<{ decision: JsonValue; command: string; instanceId: string }>> {
   return guard(async () => {
     await ensureStarted(ctx);
     const instance = resolveInstance(ctx.framework, input.provider);
@@ -435,18 +552,33 @@ export async function assessRisk(ctx: OperationContext, input: z.output<typeof r
     const info = ctx.framework.catalogue.getInstance(instance.data);
     const command = ctx.framework.catalogue.getCommand(instance.data, input.command);
     if (info === undefined || command === undefined) {
-      const error = new NotFoundError("command", input.command, { field: "command", available: (ctx.framework.catalogue.listCommands(instance.data) ?? []).map((c) => c.id) });
+      const error = new NotFoundError("command", input.command, {
+        field: "command",
+        available: (ctx.framework.catalogue.listCommands(instance.data) ?? []).map((c) => c.id),
+      });
       return { ok: false, error: toOperationError(error) };
     }
     const security = await ctx.framework.security();
     const request = operationRequest(command, info.providerId, instance.data, ctx.user, input);
     const decision = await security.whatIf(request);
-    return { ok: true, data: { decision: describeDecision(decision), command: command.id, instanceId: instance.data } };
+    return {
+      ok: true,
+      data: { decision: describeDecision(decision), command: command.id, instanceId: instance.data },
+    };
   });
 }
 
-function operationRequest(command: CommandDefinition, providerId: string, instanceId: string, user: string, input: z.output<typeof riskInputSchema>): OperationRequest {
-  const resourceIds = command.parameters.filter((p) => p.type === "resource-ref").map((p) => input.params[p.name]).filter((v): v is string => typeof v === "string");
+function operationRequest(
+  command: CommandDefinition,
+  providerId: string,
+  instanceId: string,
+  user: string,
+  input: z.output<typeof riskInputSchema>,
+): OperationRequest {
+  const resourceIds = command.parameters
+    .filter((p) => p.type === "resource-ref")
+    .map((p) => input.params[p.name])
+    .filter((v): v is string => typeof v === "string");
   const mutating = !["monitor", "cost"].includes(command.category) && !input.dryRun;
   return {
     operationId: `what-if-${globalThis.crypto.randomUUID()}`,
@@ -481,7 +613,10 @@ export const sessionsInputSchema = z.strictObject({
 });
 
 /** Sessions (id, user, environment, state, times, pending operations), newest first. */
-export async function listSessions(ctx: OperationContext, input: z.output<typeof sessionsInputSchema> = {}): Promise<OperationResult<{ sessions: JsonValue[] }>> {
+export async function listSessions(
+  ctx: OperationContext,
+  input: z.output<typeof sessionsInputSchema> = {},
+): Promise<OperationResult<{ sessions: JsonValue[] }>> {
   return guard(async () => {
     const sessions = await ctx.framework.sessions();
     const list = await sessions.listSessions({
@@ -500,7 +635,13 @@ export async function listSessions(ctx: OperationContext, input: z.output<typeof
           createdAt: s.createdAt,
           lastActivityAt: s.lastActivityAt,
           expiresAt: s.expiresAt,
-          pending: s.pendingOperations.map((p) => ({ id: p.id, kind: p.kind, commandId: p.commandId, instanceId: p.instanceId, approvalId: p.approvalId })),
+          pending: s.pendingOperations.map((p) => ({
+            id: p.id,
+            kind: p.kind,
+            commandId: p.commandId,
+            instanceId: p.instanceId,
+            approvalId: p.approvalId,
+          })),
         }),
       );
     return { ok: true, data: { sessions: rows } };
@@ -508,10 +649,15 @@ export async function listSessions(ctx: OperationContext, input: z.output<typeof
 }
 
 /** Input of {@link listApprovals}. */
-export const approvalsListInputSchema = z.strictObject({ status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional() });
+export const approvalsListInputSchema = z.strictObject({
+  status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
+});
 
 /** Approval requests (optionally of one status). */
-export async function listApprovals(ctx: OperationContext, input: z.output<typeof approvalsListInputSchema> = {}): Promise<OperationResult<{ approvals: JsonValue[] }>> {
+export async function listApprovals(
+  ctx: OperationContext,
+  input: z.output<typeof approvalsListInputSchema> = {},
+): Promise<OperationResult<{ approvals: JsonValue[] }>> {
   return guard(async () => {
     const security = await ctx.framework.security();
     const list = await security.approvals.list(input.status);
@@ -530,7 +676,11 @@ export async function listApprovals(ctx: OperationContext, input: z.output<typeo
             providerId: a.operation.providerId,
             operationId: a.operation.operationId,
             params: a.operation.params,
-            steps: a.steps.map((s) => ({ role: s.role, required: s.required, approvedBy: s.approvals.map((x) => x.userId) })),
+            steps: a.steps.map((s) => ({
+              role: s.role,
+              required: s.required,
+              approvedBy: s.approvals.map((x) => x.userId),
+            })),
             createdAt: a.createdAt,
             expiresAt: a.expiresAt,
             ...(a.decidedBy === undefined ? {} : { decidedBy: a.decidedBy }),
@@ -553,7 +703,10 @@ export const approvalDecisionInputSchema = z.strictObject({
 });
 
 /** Finds the session and pending operation waiting on an approval. */
-async function pendingFor(framework: InfrastructureFramework, approvalId: string): Promise<{ sessionId: string; pendingId: string } | undefined> {
+async function pendingFor(
+  framework: InfrastructureFramework,
+  approvalId: string,
+): Promise<{ sessionId: string; pendingId: string } | undefined> {
   const sessions = await framework.sessions();
   for (const session of await sessions.listSessions({ state: "active" })) {
     const pending = session.pendingOperations.find((p) => p.approvalId === approvalId);
@@ -573,15 +726,32 @@ export async function decideApproval(
 ): Promise<OperationResult<{ approval: JsonValue; operation?: ExecData }>> {
   return guard<{ approval: JsonValue; operation?: ExecData }>(async () => {
     if (input.decision === "reject" && input.reason === undefined) {
-      return { ok: false, error: { code: "VALIDATION_FAILED", message: "reason: a rejection needs a reason", issues: [{ code: "REQUIRED", message: "a rejection needs a reason", path: "reason" }] } };
+      return {
+        ok: false,
+        error: {
+          code: "VALIDATION_FAILED",
+          message: "reason: a rejection needs a reason",
+          issues: [{ code: "REQUIRED", message: "a rejection needs a reason", path: "reason" }],
+        },
+      };
     }
     const security = await ctx.framework.security();
     const result =
       input.decision === "approve"
-        ? await security.approvals.approve(input.id, ctx.user, input.reason === undefined ? {} : { comment: input.reason })
+        ? await security.approvals.approve(
+            input.id,
+            ctx.user,
+            input.reason === undefined ? {} : { comment: input.reason },
+          )
         : await security.approvals.reject(input.id, ctx.user, input.reason ?? "");
-    if (!result.ok) return { ok: false, error: { code: result.code, message: redactSecretText(result.reason) } };
-    const approval = toJsonData({ id: result.request.id, status: result.request.status, currentStep: result.request.currentStep, counted: result.counted });
+    if (!result.ok)
+      return { ok: false, error: { code: result.code, message: redactSecretText(result.reason) } };
+    const approval = toJsonData({
+      id: result.request.id,
+      status: result.request.status,
+      currentStep: result.request.currentStep,
+      counted: result.counted,
+    });
     const settled = result.request.status === "approved" || result.request.status === "rejected";
     if (!input.run || !settled) return { ok: true, data: { approval } };
     const waiting = await pendingFor(ctx.framework, input.id);
@@ -598,7 +768,9 @@ export async function decideApproval(
     // A rejected approval ends in a denied operation: that is the expected result, not a failure.
     if (input.decision === "reject") return { ok: true, data: { approval, operation } };
     const shaped = outcomeResult(operation);
-    return shaped.ok ? { ok: true, data: { approval, operation } } : { ok: false, error: shaped.error, data: { approval, operation } };
+    return shaped.ok
+      ? { ok: true, data: { approval, operation } }
+      : { ok: false, error: shaped.error, data: { approval, operation } };
   });
 }
 
@@ -613,7 +785,10 @@ export const breakGlassActivateInputSchema = z.strictObject({
 });
 
 /** Opens a break-glass session for the acting user. */
-export async function activateBreakGlass(ctx: OperationContext, input: z.output<typeof breakGlassActivateInputSchema>): Promise<OperationResult<{ session: JsonValue }>> {
+export async function activateBreakGlass(
+  ctx: OperationContext,
+  input: z.output<typeof breakGlassActivateInputSchema>,
+): Promise<OperationResult<{ session: JsonValue }>> {
   return guard(async () => {
     const security = await ctx.framework.security();
     const result = await security.breakGlass.activate({
@@ -624,7 +799,8 @@ export async function activateBreakGlass(ctx: OperationContext, input: z.output<
       ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
       ...(input.durationMs === undefined ? {} : { durationMs: input.durationMs }),
     });
-    if (!result.ok) return { ok: false, error: { code: result.code, message: redactSecretText(result.reason) } };
+    if (!result.ok)
+      return { ok: false, error: { code: result.code, message: redactSecretText(result.reason) } };
     return { ok: true, data: { session: toJsonData(result.session) } };
   });
 }
@@ -633,11 +809,18 @@ export async function activateBreakGlass(ctx: OperationContext, input: z.output<
 export const breakGlassDeactivateInputSchema = z.strictObject({ id: nonEmpty });
 
 /** Closes a break-glass session. */
-export async function deactivateBreakGlass(ctx: OperationContext, input: z.output<typeof breakGlassDeactivateInputSchema>): Promise<OperationResult<{ id: string; deactivated: true }>> {
+export async function deactivateBreakGlass(
+  ctx: OperationContext,
+  input: z.output<typeof breakGlassDeactivateInputSchema>,
+): Promise<OperationResult<{ id: string; deactivated: true }>> {
   return guard(async () => {
     const security = await ctx.framework.security();
     const closed = await security.breakGlass.deactivate(input.id, ctx.user);
-    if (!closed) return { ok: false, error: { code: "NOT_FOUND", message: `id: no active break-glass session "${input.id}"` } };
+    if (!closed)
+      return {
+        ok: false,
+        error: { code: "NOT_FOUND", message: `id: no active break-glass session "${input.id}"` },
+      };
     return { ok: true, data: { id: input.id, deactivated: true } };
   });
 }
@@ -650,33 +833,66 @@ export const auditTailInputSchema = z.strictObject({
 });
 
 /** The newest audit records (oldest first). */
-export async function auditTail(ctx: OperationContext, input: z.output<typeof auditTailInputSchema> = { limit: 20 }): Promise<OperationResult<{ records: JsonValue[] }>> {
+export async function auditTail(
+  ctx: OperationContext,
+  input: z.output<typeof auditTailInputSchema> = { limit: 20 },
+): Promise<OperationResult<{ records: JsonValue[] }>> {
   return guard(async () => {
     const security = await ctx.framework.security();
     const log = security.auditLog;
-    if (log === undefined) return { ok: false, error: { code: "INVALID_ARGUMENT", message: "the audit log is off (securityConfig.audit.enabled: false)" } };
+    if (log === undefined)
+      return {
+        ok: false,
+        error: {
+          code: "INVALID_ARGUMENT",
+          message: "the audit log is off (securityConfig.audit.enabled: false)",
+        },
+      };
     const { auditEventTypeSchema } = await import("@espada/infra-core");
     let types;
     if (input.type !== undefined) {
       const parsed = auditEventTypeSchema.safeParse(input.type);
-      if (!parsed.success) return { ok: false, error: { code: "VALIDATION_FAILED", message: `type: unknown audit event type "${input.type}"` } };
+      if (!parsed.success)
+        return {
+          ok: false,
+          error: { code: "VALIDATION_FAILED", message: `type: unknown audit event type "${input.type}"` },
+        };
       types = [parsed.data];
     }
-    const all = await log.query({ ...(input.user === undefined ? {} : { userId: input.user }), ...(types === undefined ? {} : { types }) });
+    const all = await log.query({
+      ...(input.user === undefined ? {} : { userId: input.user }),
+      ...(types === undefined ? {} : { types }),
+    });
     return { ok: true, data: { records: all.slice(-input.limit).map((r) => toJsonData(r)) } };
   });
 }
 
 /** Verifies the audit chain; a broken chain is a failure naming the first broken record. */
-export async function auditVerify(ctx: OperationContext): Promise<OperationResult<{ verification: JsonValue }>> {
+export async function auditVerify(
+  ctx: OperationContext,
+): Promise<OperationResult<{ verification: JsonValue }>> {
   return guard(async () => {
     const security = await ctx.framework.security();
     const log = security.auditLog;
-    if (log === undefined) return { ok: false, error: { code: "INVALID_ARGUMENT", message: "the audit log is off (securityConfig.audit.enabled: false)" } };
+    if (log === undefined)
+      return {
+        ok: false,
+        error: {
+          code: "INVALID_ARGUMENT",
+          message: "the audit log is off (securityConfig.audit.enabled: false)",
+        },
+      };
     const verification = await log.verify();
     const data = { verification: toJsonData(verification) };
     if (verification.ok) return { ok: true, data };
-    return { ok: false, data, error: { code: "STORAGE_CORRUPT", message: `audit chain broken at position ${verification.firstBroken.position}: ${verification.reason}` } };
+    return {
+      ok: false,
+      data,
+      error: {
+        code: "STORAGE_CORRUPT",
+        message: `audit chain broken at position ${verification.firstBroken.position}: ${verification.reason}`,
+      },
+    };
   });
 }
 
@@ -693,10 +909,19 @@ export const chatInputSchema = z.strictObject({
 });
 
 /** One chat turn through the conversation pipeline (same validation and gate as any call). */
-export async function chat(ctx: OperationContext, input: z.output<typeof chatInputSchema>): Promise<OperationResult<{ replies: JsonValue[]; response: string }>> {
+export async function chat(
+  ctx: OperationContext,
+  input: z.output<typeof chatInputSchema>,
+): Promise<OperationResult<{ replies: JsonValue[]; response: string }>> {
   return guard(async () => {
     if (!ctx.framework.config.conversationConfig.enabled) {
-      return { ok: false, error: { code: "INVALID_ARGUMENT", message: "the conversational pipeline is off (conversationConfig.enabled: false)" } };
+      return {
+        ok: false,
+        error: {
+          code: "INVALID_ARGUMENT",
+          message: "the conversational pipeline is off (conversationConfig.enabled: false)",
+        },
+      };
     }
     await ensureStarted(ctx);
     const session = await sessionFor(ctx.framework, ctx.user, input.environment);
@@ -707,7 +932,17 @@ export async function chat(ctx: OperationContext, input: z.output<typeof chatInp
     if (input.yes && first.kind === "confirmation" && first.confirmation?.level !== "typed") {
       replies.push(await manager.processMessage("yes", context));
     }
-    const shaped = replies.map((r) => toJsonData({ kind: r.kind, response: r.response, ...(r.command === null ? {} : { command: r.command }), ...(r.outcome === null ? {} : { outcome: r.outcome }) }));
-    return { ok: true, data: { replies: shaped, response: replies.map((r) => redactSecretText(r.response)).join("\n") } };
+    const shaped = replies.map((r) =>
+      toJsonData({
+        kind: r.kind,
+        response: r.response,
+        ...(r.command === null ? {} : { command: r.command }),
+        ...(r.outcome === null ? {} : { outcome: r.outcome }),
+      }),
+    );
+    return {
+      ok: true,
+      data: { replies: shaped, response: replies.map((r) => redactSecretText(r.response)).join("\n") },
+    };
   });
 }

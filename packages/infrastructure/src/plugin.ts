@@ -3,7 +3,12 @@
 // use (the service's `start`, a CLI command, a gateway call or a tool call).
 import { join } from "node:path";
 import { homedir } from "node:os";
-import { getInfrastructureConfigJsonSchema, infrastructureConfigSchema, redactSecretRecord, redactSecretText } from "@espada/infra-core";
+import {
+  getInfrastructureConfigJsonSchema,
+  infrastructureConfigSchema,
+  redactSecretRecord,
+  redactSecretText,
+} from "@espada/infra-core";
 import type { InfrastructureConfig, InfrastructureLogger, LogMeta } from "@espada/infra-core";
 import { createInfrastructureFramework } from "./framework.js";
 import type { InfrastructureFramework } from "./framework.js";
@@ -22,7 +27,12 @@ export const HOST_STATE_SUBDIR = "infrastructure";
 /** Success or every issue, the shape hosts call on a plugin's `configSchema`. */
 export type ConfigSafeParseResult =
   | { readonly success: true; readonly data: InfrastructureConfig }
-  | { readonly success: false; readonly error: { readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[] } };
+  | {
+      readonly success: false;
+      readonly error: {
+        readonly issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[];
+      };
+    };
 
 /** The plugin's `configSchema`: core's zod schema (`safeParse`/`parse`) and its JSON Schema. */
 export interface PluginConfigSchema {
@@ -37,7 +47,10 @@ export const configSchema: PluginConfigSchema = {
   safeParse(value) {
     const result = infrastructureConfigSchema.safeParse(value ?? {});
     if (result.success) return { success: true, data: result.data };
-    return { success: false, error: { issues: result.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) } };
+    return {
+      success: false,
+      error: { issues: result.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) },
+    };
   },
   parse: (value) => infrastructureConfigSchema.parse(value ?? {}),
   get jsonSchema() {
@@ -65,12 +78,18 @@ function safe<T>(read: () => T | undefined): T | undefined {
 }
 
 /** Adapts the host's logger to core's `InfrastructureLogger` (so framework logs land in the host's log). */
-export function hostLoggerAdapter(host: HostLogger, subsystem = PLUGIN_ID, context: LogMeta = {}): InfrastructureLogger {
+export function hostLoggerAdapter(
+  host: HostLogger,
+  subsystem = PLUGIN_ID,
+  context: LogMeta = {},
+): InfrastructureLogger {
   const line = (message: string, meta?: LogMeta): string => {
     const merged = redactSecretRecord({ ...context, ...meta });
     const error = merged.error;
     delete merged.error;
-    const parts = Object.entries(merged).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+    const parts = Object.entries(merged)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
     if (error instanceof Error) parts.push(`error=${redactSecretText(error.message)}`);
     return redactSecretText(`[${subsystem}] ${message}${parts.length === 0 ? "" : ` ${parts.join(" ")}`}`);
   };
@@ -123,7 +142,10 @@ export class PluginRuntime {
       const loaded = resolveHostConfig(this.api.pluginConfig ?? {});
       if (!loaded.success) {
         const { ConfigValidationError } = await import("@espada/infra-core");
-        throw new ConfigValidationError(`Invalid infrastructure plugin config: ${loaded.errors.map(formatConfigIssue).join("; ")}`, loaded.errors);
+        throw new ConfigValidationError(
+          `Invalid infrastructure plugin config: ${loaded.errors.map(formatConfigIssue).join("; ")}`,
+          loaded.errors,
+        );
       }
       return createInfrastructureFramework(loaded.config, {
         stateDir: loaded.config.stateDir ?? this.#stateDir ?? hostStateDir(this.api),
@@ -158,7 +180,8 @@ export interface InfrastructurePlugin {
 export const infrastructurePlugin: InfrastructurePlugin = {
   id: PLUGIN_ID,
   name: "Infrastructure",
-  description: "Infrastructure provider framework: registry, lifecycle, sessions, security, discovery and chat for infrastructure providers",
+  description:
+    "Infrastructure provider framework: registry, lifecycle, sessions, security, discovery and chat for infrastructure providers",
   configSchema,
   register(api) {
     const runtime = new PluginRuntime(api);
@@ -171,7 +194,9 @@ export const infrastructurePlugin: InfrastructurePlugin = {
         const log = context.logger ?? api.logger;
         log?.info(
           `[${PLUGIN_ID}] ready: ${framework.registry.getAllFactories().length} provider(s), ${report.started.length} instance(s) started` +
-            (report.failed.length === 0 ? "" : `, ${report.failed.length} failed (${report.failed.map((f) => `${f.providerId}: ${f.code}`).join(", ")})`),
+            (report.failed.length === 0
+              ? ""
+              : `, ${report.failed.length} failed (${report.failed.map((f) => `${f.providerId}: ${f.code}`).join(", ")})`),
         );
       },
       async stop() {

@@ -48,14 +48,24 @@ interface ToolSpec {
   summary(data: Record<string, unknown>): string;
 }
 
-const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {});
+const rec = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {};
 const arr = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.map(rec) : []);
-const txt = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : v === undefined || v === null ? "-" : JSON.stringify(v));
+const txt = (v: unknown): string =>
+  typeof v === "string"
+    ? v
+    : typeof v === "number" || typeof v === "boolean"
+      ? String(v)
+      : v === undefined || v === null
+        ? "-"
+        : JSON.stringify(v);
 
 // Parameter schemas of the tools, in the shape the operations accept (kept here so registering
 // does not import the operations module; each is checked against the operation's own schema on use).
 const emptySchema = z.strictObject({});
-const instancesSchema = z.strictObject({ provider: z.string().min(1).optional().describe("Only instances of this provider") });
+const instancesSchema = z.strictObject({
+  provider: z.string().min(1).optional().describe("Only instances of this provider"),
+});
 const commandSchema = z.strictObject({
   provider: z.string().min(1).describe("Instance id, or a provider id with one instance"),
   command: z.string().min(1).describe("Command id"),
@@ -64,7 +74,9 @@ const commandSchema = z.strictObject({
   environment: z.string().min(1).optional().describe("Environment (default development)"),
   confirm: z.boolean().optional().describe("Set only after the user explicitly confirmed this operation"),
 });
-const approvalsSchema = z.strictObject({ status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional() });
+const approvalsSchema = z.strictObject({
+  status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
+});
 const decideSchema = z.strictObject({
   id: z.string().min(1).describe("Approval id"),
   decision: z.enum(["approve", "reject"]),
@@ -86,11 +98,18 @@ const TOOLS: readonly ToolSpec[] = [
   {
     name: "infra_list_providers",
     label: "List infrastructure providers",
-    description: "List the registered infrastructure provider types (id, name, category, version, capabilities).",
+    description:
+      "List the registered infrastructure provider types (id, name, category, version, capabilities).",
     schema: (o) => o.providersInputSchema,
     parameters: emptySchema,
     run: (o, ctx) => o.listProviders(ctx),
-    summary: (d) => arr(d.providers).map((p) => `${txt(p.id)}: ${txt(rec(p.meta).displayName)} (${txt(rec(p.meta).category)}, v${txt(rec(p.meta).version)})`).join("\n") || "no providers registered",
+    summary: (d) =>
+      arr(d.providers)
+        .map(
+          (p) =>
+            `${txt(p.id)}: ${txt(rec(p.meta).displayName)} (${txt(rec(p.meta).category)}, v${txt(rec(p.meta).version)})`,
+        )
+        .join("\n") || "no providers registered",
   },
   {
     name: "infra_list_instances",
@@ -99,19 +118,25 @@ const TOOLS: readonly ToolSpec[] = [
     schema: (o) => o.instancesInputSchema,
     parameters: instancesSchema,
     run: (o, ctx, input: z.output<typeof Ops.instancesInputSchema>) => o.listInstances(ctx, input),
-    summary: (d) => arr(d.instances).map((i) => `${txt(i.instanceId)} (${txt(i.id)}): ${txt(i.state)}, ${txt(i.health)}`).join("\n") || "no instances",
+    summary: (d) =>
+      arr(d.instances)
+        .map((i) => `${txt(i.instanceId)} (${txt(i.id)}): ${txt(i.state)}, ${txt(i.health)}`)
+        .join("\n") || "no instances",
   },
   {
     name: "infra_assess_risk",
     label: "Assess an infrastructure operation's risk",
-    description: "What the security gate would decide for a command (risk score, level, factors, each check's reason). Records nothing and runs nothing.",
+    description:
+      "What the security gate would decide for a command (risk score, level, factors, each check's reason). Records nothing and runs nothing.",
     schema: (o) => o.riskInputSchema,
     parameters: commandSchema,
     run: (o, ctx, input: z.output<typeof Ops.riskInputSchema>) => o.assessRisk(ctx, input),
     summary: (d) => {
       const decision = rec(d.decision);
       const risk = rec(decision.risk);
-      const reasons = arr(decision.reasons).map((r) => `- ${txt(r.check)}: ${txt(r.message)}`).join("\n");
+      const reasons = arr(decision.reasons)
+        .map((r) => `- ${txt(r.check)}: ${txt(r.message)}`)
+        .join("\n");
       return `${txt(d.command)} on ${txt(d.instanceId)}: ${txt(decision.outcome)}; risk ${txt(risk.score)}/100 (${txt(risk.level)})\n${reasons}`;
     },
   },
@@ -132,16 +157,24 @@ const TOOLS: readonly ToolSpec[] = [
     schema: (o) => o.approvalsListInputSchema,
     parameters: approvalsSchema,
     run: (o, ctx, input: z.output<typeof Ops.approvalsListInputSchema>) => o.listApprovals(ctx, input),
-    summary: (d) => arr(d.approvals).map((a) => `${txt(a.id)}: ${txt(a.status)} — ${txt(a.commandId)} by ${txt(a.requester)} in ${txt(a.environment)} (risk ${txt(a.riskLevel)})`).join("\n") || "no approval requests",
+    summary: (d) =>
+      arr(d.approvals)
+        .map(
+          (a) =>
+            `${txt(a.id)}: ${txt(a.status)} — ${txt(a.commandId)} by ${txt(a.requester)} in ${txt(a.environment)} (risk ${txt(a.riskLevel)})`,
+        )
+        .join("\n") || "no approval requests",
   },
   {
     name: "infra_decide_approval",
     label: "Approve or reject an approval request",
-    description: "Approve or reject an approval request as the assistant's user; once approved the waiting operation runs.",
+    description:
+      "Approve or reject an approval request as the assistant's user; once approved the waiting operation runs.",
     schema: (o) => o.approvalDecisionInputSchema,
     parameters: decideSchema,
     run: (o, ctx, input: z.output<typeof Ops.approvalDecisionInputSchema>) => o.decideApproval(ctx, input),
-    summary: (d) => `approval ${txt(rec(d.approval).id)}: ${txt(rec(d.approval).status)}${d.operation === undefined ? "" : `\n${execSummary(rec(d.operation))}`}`,
+    summary: (d) =>
+      `approval ${txt(rec(d.approval).id)}: ${txt(rec(d.approval).status)}${d.operation === undefined ? "" : `\n${execSummary(rec(d.operation))}`}`,
   },
 ] as const satisfies readonly ToolSpec[];
 
@@ -152,19 +185,35 @@ function createTool(spec: ToolSpec, runtime: GatewayRuntime): HostTool {
     label: spec.label,
     description: spec.description,
     parameters: z.toJSONSchema(spec.parameters, { io: "input", unrepresentable: "any" }),
-    async execute(_toolCallId: string, params: unknown, signal?: AbortSignal, onUpdate?: (partial: ToolResult) => void): Promise<ToolResult> {
+    async execute(
+      _toolCallId: string,
+      params: unknown,
+      signal?: AbortSignal,
+      onUpdate?: (partial: ToolResult) => void,
+    ): Promise<ToolResult> {
       const ops = await import("./operations.js");
       const input = ops.parseInput(spec.schema(ops), params ?? {});
-      if (!input.ok) throw new ToolFailure(input.error.code, input.error.message, { issues: input.error.issues });
+      if (!input.ok)
+        throw new ToolFailure(input.error.code, input.error.message, { issues: input.error.issues });
       const framework = await runtime.framework();
       const ctx: OperationContext = {
         framework,
         user: TOOL_USER,
         ...(signal === undefined ? {} : { signal }),
-        ...(onUpdate === undefined ? {} : { onProgress: (message: string) => onUpdate({ content: [{ type: "text", text: message }], details: { progress: message } }) }),
+        ...(onUpdate === undefined
+          ? {}
+          : {
+              onProgress: (message: string) =>
+                onUpdate({ content: [{ type: "text", text: message }], details: { progress: message } }),
+            }),
       };
       const result = await spec.run(ops, ctx, input.data as never);
-      if (!result.ok) throw new ToolFailure(result.error.code, result.error.message, ops.toJsonData({ issues: result.error.issues, data: result.data }));
+      if (!result.ok)
+        throw new ToolFailure(
+          result.error.code,
+          result.error.message,
+          ops.toJsonData({ issues: result.error.issues, data: result.data }),
+        );
       const details = ops.toJsonData(result.data);
       const { redactSecretText } = await import("@espada/infra-core");
       return { content: [{ type: "text", text: redactSecretText(spec.summary(rec(details))) }], details };

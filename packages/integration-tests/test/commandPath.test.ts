@@ -7,11 +7,21 @@ import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
 import { INSTANCE_ID, createWorkspace, openStack } from "./support/stack.js";
 import type { Stack, Workspace } from "./support/stack.js";
 
-const CREATE = { instanceId: INSTANCE_ID, commandId: "create-instance", params: { name: "db-1", region: "eu-west-1" } } as const;
-const DELETE = { instanceId: INSTANCE_ID, commandId: "delete-instance", params: { instanceId: "i-1" } } as const;
+const CREATE = {
+  instanceId: INSTANCE_ID,
+  commandId: "create-instance",
+  params: { name: "db-1", region: "eu-west-1" },
+} as const;
+const DELETE = {
+  instanceId: INSTANCE_ID,
+  commandId: "delete-instance",
+  params: { instanceId: "i-1" },
+} as const;
 
 function codeOf(outcome: ExecutionOutcome): string {
-  return outcome.status === "succeeded" || outcome.status === "pending" ? outcome.status : outcome.result.error.code;
+  return outcome.status === "succeeded" || outcome.status === "pending"
+    ? outcome.status
+    : outcome.result.error.code;
 }
 
 describe("the command path: one authority, a seam that loses nothing", () => {
@@ -37,7 +47,12 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     const session = await stack.sessions.createSession({ userId: "mallory", environment: "production" });
     const outcome = await stack.executor.execute({ ...DELETE, sessionId: session.id });
     expect(codeOf(outcome)).toBe("SECURITY_DENIED");
-    expect(gate.requests[0]).toMatchObject({ confirmationRequired: true, confirmed: false, mutating: true, resourceIds: [] });
+    expect(gate.requests[0]).toMatchObject({
+      confirmationRequired: true,
+      confirmed: false,
+      mutating: true,
+      resourceIds: [],
+    });
     expect((await stack.sessions.getSession(session.id))?.pendingOperations).toEqual([]);
     expect(audit.records.map((r) => r.type)).toEqual(["operation_rejected"]);
     expect(runs).toEqual([]);
@@ -51,9 +66,16 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     const heard: string[] = [];
     runner.onOutcome((outcome) => heard.push(`${outcome.commandId}:${outcome.status}`));
 
-    expect(catalogue.listInstances()).toMatchObject([{ instanceId: INSTANCE_ID, providerId: "my-cloud", state: "active" }]);
-    expect(catalogue.listCommands(INSTANCE_ID)?.map((c) => c.id)).toEqual(expect.arrayContaining(["create-instance", "delete-instance"]));
-    for (const value of [...Object.values(catalogue.listInstances()[0] ?? {}), ...Object.values(stack.registry.getInstance(INSTANCE_ID) ?? {})]) {
+    expect(catalogue.listInstances()).toMatchObject([
+      { instanceId: INSTANCE_ID, providerId: "my-cloud", state: "active" },
+    ]);
+    expect(catalogue.listCommands(INSTANCE_ID)?.map((c) => c.id)).toEqual(
+      expect.arrayContaining(["create-instance", "delete-instance"]),
+    );
+    for (const value of [
+      ...Object.values(catalogue.listInstances()[0] ?? {}),
+      ...Object.values(stack.registry.getInstance(INSTANCE_ID) ?? {}),
+    ]) {
       expect(typeof value === "object" && value !== null && "executeCommand" in value).toBe(false);
     }
 
@@ -62,11 +84,20 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     expect(pending.status).toBe("pending");
     if (pending.status !== "pending") return;
     expect(runs).toEqual([]);
-    const done = await runner.resume(session.id, pending.pending.id, { confirmed: true, confirmedBy: "alice" });
+    const done = await runner.resume(session.id, pending.pending.id, {
+      confirmed: true,
+      confirmedBy: "alice",
+    });
     expect(done.status).toBe("succeeded");
     expect(runs.map((r) => r.commandId)).toEqual(["delete-instance"]);
     expect(heard).toEqual(["delete-instance:pending", "delete-instance:succeeded"]);
-    expect(gate.outcomes).toMatchObject([{ operationId: pending.executionId, result: "success", request: { confirmedBy: "alice", resumed: true } }]);
+    expect(gate.outcomes).toMatchObject([
+      {
+        operationId: pending.executionId,
+        result: "success",
+        request: { confirmedBy: "alice", resumed: true },
+      },
+    ]);
   });
 
   it("an approved operation survives a restart, a failing gate and a suspended provider, and runs once", async () => {
@@ -80,23 +111,35 @@ describe("the command path: one authority, a seam that loses nothing", () => {
 
     await stack.close();
     stack = await openStack({ workspace, runs, gate });
-    const stored = async () => (await stack?.sessions.getSession(session.id))?.pendingOperations.map((op) => [op.id, op.claim]);
+    const stored = async () =>
+      (await stack?.sessions.getSession(session.id))?.pendingOperations.map((op) => [op.id, op.claim]);
 
     gate.failure = new Error("approval store unreachable");
-    const gateDown = await stack.executor.resume(session.id, first.pending.id, { approvalId, approvedBy: "root" });
+    const gateDown = await stack.executor.resume(session.id, first.pending.id, {
+      approvalId,
+      approvedBy: "root",
+    });
     expect(codeOf(gateDown)).toBe("GATE_FAILED");
     expect(await stored()).toEqual([[first.pending.id, undefined]]);
     gate.failure = undefined;
 
     await stack.registry.lifecycle.stopProvider(INSTANCE_ID);
-    const suspended = await stack.executor.resume(session.id, first.pending.id, { approvalId, approvedBy: "root" });
+    const suspended = await stack.executor.resume(session.id, first.pending.id, {
+      approvalId,
+      approvedBy: "root",
+    });
     expect(codeOf(suspended)).toBe("NOT_ACTIVE");
     expect(await stored()).toEqual([[first.pending.id, undefined]]);
     await stack.registry.lifecycle.startProvider(INSTANCE_ID);
 
-    const outcomes = await Promise.all(Array.from({ length: 5 }, () => stack!.executor.resume(session.id, first.pending.id, { approvalId, approvedBy: "root" })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        stack!.executor.resume(session.id, first.pending.id, { approvalId, approvedBy: "root" }),
+      ),
+    );
     expect(outcomes.map(codeOf).filter((c) => c === "succeeded")).toHaveLength(1);
-    for (const code of outcomes.map(codeOf).filter((c) => c !== "succeeded")) expect(["CONFLICT", "NOT_FOUND"]).toContain(code);
+    for (const code of outcomes.map(codeOf).filter((c) => c !== "succeeded"))
+      expect(["CONFLICT", "NOT_FOUND"]).toContain(code);
     expect(runs).toHaveLength(1);
     expect(await stored()).toEqual([]);
     expect(gate.requests.at(-1)).toMatchObject({ approvalId, approvedBy: "root", resumed: true });
@@ -110,7 +153,9 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     const refused = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(codeOf(refused)).toBe("AUDIT_FAILED");
     expect(runs).toEqual([]);
-    expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.errorCode])).toEqual([["failed", "AUDIT_FAILED"]]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.errorCode])).toEqual([
+      ["failed", "AUDIT_FAILED"],
+    ]);
     audit.failing = false;
     const ok = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(ok.status).toBe("succeeded");
@@ -122,7 +167,10 @@ describe("the command path: one authority, a seam that loses nothing", () => {
 
   it("one configuration: a config the sessions package reads (encryption.key) is one core accepts, and sessions run on core's parse", async () => {
     const key = Buffer.alloc(32, 7).toString("base64");
-    const input = { sessionConfig: { persistState: true }, securityConfig: { encryption: { key, previousKeys: [] } } };
+    const input = {
+      sessionConfig: { persistState: true },
+      securityConfig: { encryption: { key, previousKeys: [] } },
+    };
     expect(validateInfrastructureConfig(input).success).toBe(true);
     const config = parseInfrastructureConfig(input);
     const sessions = await createInfrastructureSessionManager({
@@ -132,8 +180,13 @@ describe("the command path: one authority, a seam that loses nothing", () => {
       stateDirectory: workspace.stateDir,
       env: {},
     });
-    const session = await sessions.createSession({ userId: "alice", auth: { method: "api-key", credentials: { apiKey: "sk-live-do-not-store-in-clear" } } });
-    expect((await sessions.getSession(session.id))?.auth?.credentials.apiKey).toBe("sk-live-do-not-store-in-clear");
+    const session = await sessions.createSession({
+      userId: "alice",
+      auth: { method: "api-key", credentials: { apiKey: "sk-live-do-not-store-in-clear" } },
+    });
+    expect((await sessions.getSession(session.id))?.auth?.credentials.apiKey).toBe(
+      "sk-live-do-not-store-in-clear",
+    );
     await sessions.close();
     expect(await workspace.readAll()).not.toContain("sk-live-do-not-store-in-clear");
   });

@@ -28,7 +28,12 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
   function converse(s: Stack, state?: InfrastructureStateProvider): InfrastructureConversationManager {
     const catalogue: InfrastructureCatalogue = s.registry.catalogue;
     const runner: OperationRunner = s.executor.runner;
-    return new InfrastructureConversationManager({ catalogue, runner, sessions: s.sessions, ...(state === undefined ? {} : { state }) });
+    return new InfrastructureConversationManager({
+      catalogue,
+      runner,
+      sessions: s.sessions,
+      ...(state === undefined ? {} : { state }),
+    });
   }
 
   it("creates an instance from chat only after 'yes', through validation, the gate, the provider and the session history", async () => {
@@ -38,18 +43,38 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     const chat = converse(stack);
     const context = { conversationId: "chat-1", sessionId: session.id, userId: "alice" };
 
-    const asked = await chat.processMessage("please create an instance named web-9 in eu-west-1 with 4 cpus", context);
+    const asked = await chat.processMessage(
+      "please create an instance named web-9 in eu-west-1 with 4 cpus",
+      context,
+    );
     expect(asked.kind).toBe("confirmation");
     expect(asked.intent).toMatchObject({ category: "provision", operation: "create" });
-    expect(asked.command).toMatchObject({ instanceId: INSTANCE_ID, commandId: "create-instance", environment: "staging", params: { name: "web-9", region: "eu-west-1", cpu: 4 } });
+    expect(asked.command).toMatchObject({
+      instanceId: INSTANCE_ID,
+      commandId: "create-instance",
+      environment: "staging",
+      params: { name: "web-9", region: "eu-west-1", cpu: 4 },
+    });
     expect(runs).toEqual([]);
     expect(gate.requests).toEqual([]);
 
     const done = await chat.processMessage("yes", context);
     expect(done.kind).toBe("executed");
-    expect(runs).toMatchObject([{ commandId: "create-instance", params: { name: "web-9", region: "eu-west-1", cpu: 4, memory: 4 }, sessionId: session.id, dryRun: false }]);
+    expect(runs).toMatchObject([
+      {
+        commandId: "create-instance",
+        params: { name: "web-9", region: "eu-west-1", cpu: 4, memory: 4 },
+        sessionId: session.id,
+        dryRun: false,
+      },
+    ]);
     expect(gate.requests).toHaveLength(1);
-    expect(gate.requests[0]).toMatchObject({ commandId: "create-instance", userId: "alice", environment: "staging", confirmed: true });
+    expect(gate.requests[0]).toMatchObject({
+      commandId: "create-instance",
+      userId: "alice",
+      environment: "staging",
+      confirmed: true,
+    });
     const history = await stack.sessions.getHistory(session.id);
     expect(history.map((h) => [h.commandId, h.status])).toEqual([["create-instance", "succeeded"]]);
   });
@@ -59,7 +84,13 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     stack = await openStack({ workspace, runs, gate });
     const session = await stack.sessions.createSession({ userId: "mallory", environment: "production" });
     const state = new InfrastructureStateProvider();
-    state.upsertResource({ id: "i-0a1b2c3d4e5f67890", name: "web-1", type: "compute", environment: "production", updatedAt: 0 });
+    state.upsertResource({
+      id: "i-0a1b2c3d4e5f67890",
+      name: "web-1",
+      type: "compute",
+      environment: "production",
+      updatedAt: 0,
+    });
     const chat = converse(stack, state);
     const context = { conversationId: "chat-2", sessionId: session.id, userId: "mallory" };
 
@@ -71,7 +102,16 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     expect(runs).toEqual([]);
 
     // The same call made directly reaches the gate with the same request.
-    await stack.executor.runner.execute({ instanceId: INSTANCE_ID, commandId: "delete-instance", params: { instanceId: "i-0a1b2c3d4e5f67890" }, sessionId: session.id, userId: "mallory", environment: "production", confirmed: true, resourceIds: ["i-0a1b2c3d4e5f67890"] });
+    await stack.executor.runner.execute({
+      instanceId: INSTANCE_ID,
+      commandId: "delete-instance",
+      params: { instanceId: "i-0a1b2c3d4e5f67890" },
+      sessionId: session.id,
+      userId: "mallory",
+      environment: "production",
+      confirmed: true,
+      resourceIds: ["i-0a1b2c3d4e5f67890"],
+    });
     const [fromChat, direct] = gate.requests;
     const comparable = (r: typeof fromChat) => ({ ...r, operationId: undefined });
     expect(comparable(fromChat)).toEqual(comparable(direct));
@@ -88,7 +128,9 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     expect(pending.kind).toBe("pending-approval");
     expect(pending.outcome).toMatchObject({ status: "pending", waitingFor: "approval" });
     expect(pending.response).toContain(pending.outcome?.approvalId ?? "?");
-    expect((await stack.sessions.getSession(session.id))?.pendingOperations.map((p) => p.commandId)).toEqual(["create-instance"]);
+    expect((await stack.sessions.getSession(session.id))?.pendingOperations.map((p) => p.commandId)).toEqual([
+      "create-instance",
+    ]);
     expect(runs).toEqual([]);
   });
 

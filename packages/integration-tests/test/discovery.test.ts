@@ -9,7 +9,12 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAllowAllGate } from "@espada/infra-core";
 import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
-import { computeIntegrity, createPluginDiscoverer, getFrameworkVersion, parseInfrastructureConfigYaml } from "@espada/infra-discovery";
+import {
+  computeIntegrity,
+  createPluginDiscoverer,
+  getFrameworkVersion,
+  parseInfrastructureConfigYaml,
+} from "@espada/infra-discovery";
 import type { InfrastructurePluginDiscoverer } from "@espada/infra-discovery";
 
 // Plugins live under this package so that their modules resolve @espada/infra-sdk like an installed plugin would.
@@ -98,16 +103,32 @@ describe("registry + discovery", () => {
       providers: [{ meta: meta("liar"), entry: "./index.js" }],
     });
     write(join(dir, "plugins", "liar", "index.js"), sdkModule("liar", "2.0.0"));
-    write(join(dir, "plugins", "broken", "espada-infrastructure.json"), { name: "broken", version: "1.0.0", frameworkVersion: framework, providers: [] });
+    write(join(dir, "plugins", "broken", "espada-infrastructure.json"), {
+      name: "broken",
+      version: "1.0.0",
+      frameworkVersion: framework,
+      providers: [],
+    });
     // A remote artifact whose bytes were tampered with after its integrity was published.
-    const genuine = Buffer.from(`export const meta = ${JSON.stringify(meta("remote-one"))}; export function createProvider() { return null; }`);
-    routes.set("/remote-one.mjs", Buffer.concat([genuine, Buffer.from("\nglobalThis.__discoveryLoads = 1000;")]));
+    const genuine = Buffer.from(
+      `export const meta = ${JSON.stringify(meta("remote-one"))}; export function createProvider() { return null; }`,
+    );
+    routes.set(
+      "/remote-one.mjs",
+      Buffer.concat([genuine, Buffer.from("\nglobalThis.__discoveryLoads = 1000;")]),
+    );
     routes.set(
       "/index.json",
       Buffer.from(
         JSON.stringify({
           plugins: [
-            { name: "remote-one", version: "1.0.0", frameworkVersion: framework, artifact: { url: "/remote-one.mjs", integrity: computeIntegrity(genuine) }, providers: [{ meta: meta("remote-one") }] },
+            {
+              name: "remote-one",
+              version: "1.0.0",
+              frameworkVersion: framework,
+              artifact: { url: "/remote-one.mjs", integrity: computeIntegrity(genuine) },
+              providers: [{ meta: meta("remote-one") }],
+            },
           ],
         }),
       ),
@@ -115,7 +136,15 @@ describe("registry + discovery", () => {
 
     // The discovery section comes from the same configuration loading a standalone host uses.
     const loaded = parseInfrastructureConfigYaml(
-      ["extensions:", "  infrastructure:", "    discoveryConfig:", "      localDirs: [plugins]", "      installedDirs: []", "      remoteRegistries:", "        - url: ${INDEX_URL}"].join("\n"),
+      [
+        "extensions:",
+        "  infrastructure:",
+        "    discoveryConfig:",
+        "      localDirs: [plugins]",
+        "      installedDirs: []",
+        "      remoteRegistries:",
+        "        - url: ${INDEX_URL}",
+      ].join("\n"),
       { env: { INDEX_URL: `${serverUrl}/index.json` } },
     );
     expect(loaded.success).toBe(true);
@@ -131,23 +160,43 @@ describe("registry + discovery", () => {
       ["remote-one", "remote"],
     ]);
     expect(report.problems).toEqual([
-      expect.objectContaining({ location: join(dir, "plugins", "broken", "espada-infrastructure.json"), field: "providers", source: "local" }),
+      expect.objectContaining({
+        location: join(dir, "plugins", "broken", "espada-infrastructure.json"),
+        field: "providers",
+        source: "local",
+      }),
     ]);
     expect(loads()).toBe(before); // registered, but no plugin code has run
-    expect(registry.getFactory("greeter")?.plugin).toMatchObject({ name: "greeter-plugin", version: "1.0.0" });
+    expect(registry.getFactory("greeter")?.plugin).toMatchObject({
+      name: "greeter-plugin",
+      version: "1.0.0",
+    });
 
     const instance = await registry.createAndInitializeProvider("greeter", { instanceId: "greeter-1" });
     expect(loads()).toBe(before + 1);
     expect(instance.state).toBe("active");
     const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate() });
-    const outcome = await executor.execute({ instanceId: "greeter-1", commandId: "hello", params: { who: "discovery" } });
+    const outcome = await executor.execute({
+      instanceId: "greeter-1",
+      commandId: "hello",
+      params: { who: "discovery" },
+    });
     await executor.close();
-    expect(outcome).toMatchObject({ status: "succeeded", result: { success: true, data: { greeting: "hello discovery" } } });
+    expect(outcome).toMatchObject({
+      status: "succeeded",
+      result: { success: true, data: { greeting: "hello discovery" } },
+    });
     await registry.createProvider("greeter", { instanceId: "greeter-2" });
     expect(loads()).toBe(before + 1); // imported once
 
-    await expect(registry.createProvider("liar")).rejects.toMatchObject({ code: "DISCOVERY_FAILED", field: "meta.version" });
-    await expect(registry.createProvider("remote-one")).rejects.toMatchObject({ code: "DISCOVERY_FAILED", field: "artifact.integrity" });
+    await expect(registry.createProvider("liar")).rejects.toMatchObject({
+      code: "DISCOVERY_FAILED",
+      field: "meta.version",
+    });
+    await expect(registry.createProvider("remote-one")).rejects.toMatchObject({
+      code: "DISCOVERY_FAILED",
+      field: "artifact.integrity",
+    });
     expect(loads()).toBe(before + 2); // the liar's module ran (its meta is read from it), the tampered artifact never did
     expect(registry.getAllInstances().map((i) => i.instanceId)).toEqual(["greeter-1", "greeter-2"]);
 

@@ -4,7 +4,11 @@ import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
 import { INSTANCE_ID, createWorkspace, openStack, typesOf } from "./support/stack.js";
 import type { Stack, Workspace } from "./support/stack.js";
 
-const CREATE = { instanceId: INSTANCE_ID, commandId: "create-instance", params: { name: "db-1", region: "eu-west-1" } } as const;
+const CREATE = {
+  instanceId: INSTANCE_ID,
+  commandId: "create-instance",
+  params: { name: "db-1", region: "eu-west-1" },
+} as const;
 
 describe("security gate decisions through the whole stack", () => {
   let workspace: Workspace;
@@ -30,7 +34,13 @@ describe("security gate decisions through the whole stack", () => {
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(first.status).toBe("pending");
     if (first.status !== "pending") return;
-    expect(first.pending).toMatchObject({ kind: "confirmation", commandId: "create-instance", userId: "alice", environment: "production", reason: "confirmation: please confirm" });
+    expect(first.pending).toMatchObject({
+      kind: "confirmation",
+      commandId: "create-instance",
+      userId: "alice",
+      environment: "production",
+      reason: "confirmation: please confirm",
+    });
     expect(first.decision?.outcome).toBe("needs-confirmation");
     expect(runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
@@ -53,7 +63,10 @@ describe("security gate decisions through the whole stack", () => {
     expect(runs).toHaveLength(1);
     const after = await stack.sessions.getSession(session.id);
     expect(after?.pendingOperations).toEqual([]);
-    expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual(["pending", "succeeded"]);
+    expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual([
+      "pending",
+      "succeeded",
+    ]);
   });
 
   it("a resume without the confirmation goes back to waiting instead of running", async () => {
@@ -119,7 +132,9 @@ describe("security gate decisions through the whole stack", () => {
       stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
       stack.executor.resume(session.id, first.pending.id, { confirmed: true }),
     ]);
-    const codes = outcomes.map((o) => (o.status === "succeeded" || o.status === "pending" ? o.status : o.result.error.code)).sort();
+    const codes = outcomes
+      .map((o) => (o.status === "succeeded" || o.status === "pending" ? o.status : o.result.error.code))
+      .sort();
     expect(codes[1]).toBe("succeeded");
     expect(["CONFLICT", "NOT_FOUND"]).toContain(codes[0]);
     expect(runs).toHaveLength(1);
@@ -134,7 +149,9 @@ describe("security gate decisions through the whole stack", () => {
     const outcome = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(outcome.status).toBe("denied");
     if (outcome.status !== "denied") return;
-    expect(outcome.decision.reasons).toEqual([{ check: "rbac", passed: false, message: "user mallory may not run create-instance" }]);
+    expect(outcome.decision.reasons).toEqual([
+      { check: "rbac", passed: false, message: "user mallory may not run create-instance" },
+    ]);
     expect(outcome.result.error.code).toBe("SECURITY_DENIED");
     expect(outcome.result.error.message).toContain("user mallory may not run create-instance");
     expect(runs).toEqual([]);
@@ -142,7 +159,9 @@ describe("security gate decisions through the whole stack", () => {
     expect(typesOf(stack, "resource:")).toEqual([]);
 
     const history = await stack.sessions.getHistory(session.id);
-    expect(history.map((h) => [h.status, h.errorCode, h.userId])).toEqual([["denied", "SECURITY_DENIED", "mallory"]]);
+    expect(history.map((h) => [h.status, h.errorCode, h.userId])).toEqual([
+      ["denied", "SECURITY_DENIED", "mallory"],
+    ]);
     expect(audit.records).toHaveLength(1);
     expect(audit.records[0]).toMatchObject({
       type: "operation_rejected",

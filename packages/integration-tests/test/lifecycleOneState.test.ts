@@ -1,7 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
-import { canTransition, isInfrastructureError, LIFECYCLE_HOOK_STAGES, providerMetaSchema } from "@espada/infra-core";
-import type { HealthStatus, InfrastructureEventType, InfrastructureProvider, LifecycleHookStage, LifecycleState, ProviderEvent } from "@espada/infra-core";
+import {
+  canTransition,
+  isInfrastructureError,
+  LIFECYCLE_HOOK_STAGES,
+  providerMetaSchema,
+} from "@espada/infra-core";
+import type {
+  HealthStatus,
+  InfrastructureEventType,
+  InfrastructureProvider,
+  LifecycleHookStage,
+  LifecycleState,
+  ProviderEvent,
+} from "@espada/infra-core";
 import { InfrastructureLifecycleManager } from "@espada/infra-registry";
 import { createSimpleProvider } from "@espada/infra-sdk";
 
@@ -16,7 +28,14 @@ type Step = "initialize" | "start" | "stop" | "destroy";
 type Operation = "init" | "start" | "stop" | "destroy" | "health";
 const OPERATION_TIMEOUT = 300;
 const EXPECTED_CODES = new Set(["ILLEGAL_TRANSITION", "LIFECYCLE_FAILED", "TIMEOUT", "SHUTDOWN", "CONFLICT"]);
-const meta = providerMetaSchema.parse({ id: "sdk-fault", name: "sdk-fault", displayName: "SDK fault", version: "1.0.0", category: "custom", authMethods: ["token"] });
+const meta = providerMetaSchema.parse({
+  id: "sdk-fault",
+  name: "sdk-fault",
+  displayName: "SDK fault",
+  version: "1.0.0",
+  category: "custom",
+  authMethods: ["token"],
+});
 const AUTH = { method: "token" as const, credentials: {}, options: {} };
 const EVENT_STEP: Partial<Record<InfrastructureEventType, { step: Step; hook: LifecycleHookStage }>> = {
   "provider:initialized": { step: "initialize", hook: "afterInit" },
@@ -75,10 +94,13 @@ class Real {
   readonly unexpected: unknown[] = [];
 
   constructor() {
-    this.ids = this.units.map((u, i) => this.manager.registerProvider(u.provider, { instanceId: `s${i}`, auth: AUTH }));
+    this.ids = this.units.map((u, i) =>
+      this.manager.registerProvider(u.provider, { instanceId: `s${i}`, auth: AUTH }),
+    );
     for (const id of this.ids) this.last.set(id, "uninitialized");
     this.manager.onStateChange((id, from, to) => {
-      if (!canTransition(from, to) || this.last.get(id) !== from) this.violations.push(`${id}: ${from} -> ${to}`);
+      if (!canTransition(from, to) || this.last.get(id) !== from)
+        this.violations.push(`${id}: ${from} -> ${to}`);
       this.last.set(id, to);
     });
     for (const stage of LIFECYCLE_HOOK_STAGES) {
@@ -97,12 +119,17 @@ class Real {
       const key = `${e.instanceId ?? ""}/${type}`;
       const count = (this.emitted.get(key) ?? 0) + 1;
       this.emitted.set(key, count);
-      if (e.state !== unit.provider.state) this.violations.push(`${type} says ${e.state ?? "?"}, provider is ${unit.provider.state}`);
+      if (e.state !== unit.provider.state)
+        this.violations.push(`${type} says ${e.state ?? "?"}, provider is ${unit.provider.state}`);
       const expected = EVENT_STEP[type];
       if (expected === undefined || (type === "provider:terminated" && e.error?.code === "SHUTDOWN")) return;
       const done = unit.completed.filter((s) => s === expected.step).length;
-      if (count > done) this.violations.push(`${type} #${count} for ${e.instanceId ?? ""} but ${expected.step} completed ${done} times`);
-      if (count > (this.hookRuns.get(`${e.instanceId ?? ""}/${expected.hook}`) ?? 0)) this.violations.push(`${type} #${count} before its ${expected.hook} hook ran`);
+      if (count > done)
+        this.violations.push(
+          `${type} #${count} for ${e.instanceId ?? ""} but ${expected.step} completed ${done} times`,
+        );
+      if (count > (this.hookRuns.get(`${e.instanceId ?? ""}/${expected.hook}`) ?? 0))
+        this.violations.push(`${type} #${count} before its ${expected.hook} hook ran`);
     });
   }
 
@@ -110,7 +137,15 @@ class Real {
     const id = this.ids[index] ?? "";
     const m = this.manager;
     const call: Promise<unknown> =
-      kind === "init" ? m.initializeProvider(id) : kind === "start" ? m.startProvider(id) : kind === "stop" ? m.stopProvider(id) : kind === "destroy" ? m.destroyProvider(id) : m.checkHealth(id);
+      kind === "init"
+        ? m.initializeProvider(id)
+        : kind === "start"
+          ? m.startProvider(id)
+          : kind === "stop"
+            ? m.stopProvider(id)
+            : kind === "destroy"
+              ? m.destroyProvider(id)
+              : m.checkHealth(id);
     return call.then(
       () => undefined,
       (error: unknown) => {
@@ -121,7 +156,8 @@ class Real {
 
   check(): void {
     for (const [index, id] of this.ids.entries()) {
-      const provider: InfrastructureProvider = (this.units[index] as { provider: InfrastructureProvider }).provider;
+      const provider: InfrastructureProvider = (this.units[index] as { provider: InfrastructureProvider })
+        .provider;
       expect(this.manager.getState(id)).toBe(provider.state);
       expect(this.last.get(id)).toBe(provider.state);
     }
@@ -151,13 +187,23 @@ const behaviour = fc.constantFrom<Behaviour>("ok", "ok", "throw", "hang", "late"
 const stage = fc.constantFrom<LifecycleHookStage>(...LIFECYCLE_HOOK_STAGES);
 const commands = [
   fc.tuple(operation, target).map(([op, i]) => command(`${op}(${i})`, (real) => settle(real.run(op, i)))),
-  fc.tuple(operation, target, operation, target).map(([a, i, b, j]) => command(`${a}(${i}) ‖ ${b}(${j})`, (real) => settle(Promise.all([real.run(a, i), real.run(b, j)])))),
-  fc.tuple(target, fc.constantFrom<Step | "health">("initialize", "start", "stop", "destroy", "health"), behaviour).map(([i, step, b]) =>
-    command(`fault(${i}, ${step}, ${b})`, async (real) => {
-      real.units[i]?.faults.set(step, b);
-      await Promise.resolve();
-    }),
-  ),
+  fc
+    .tuple(operation, target, operation, target)
+    .map(([a, i, b, j]) =>
+      command(`${a}(${i}) ‖ ${b}(${j})`, (real) => settle(Promise.all([real.run(a, i), real.run(b, j)]))),
+    ),
+  fc
+    .tuple(
+      target,
+      fc.constantFrom<Step | "health">("initialize", "start", "stop", "destroy", "health"),
+      behaviour,
+    )
+    .map(([i, step, b]) =>
+      command(`fault(${i}, ${step}, ${b})`, async (real) => {
+        real.units[i]?.faults.set(step, b);
+        await Promise.resolve();
+      }),
+    ),
   fc.tuple(target, stage, behaviour).map(([i, s, b]) =>
     command(`providerHook(${i}, ${s}, ${b})`, async (real) => {
       real.units[i]?.hookFaults.set(s, b);
@@ -176,7 +222,11 @@ const commands = [
       await Promise.resolve();
     }),
   ),
-  fc.integer({ min: 0, max: 3_000 }).map((ms) => command(`advance(${ms})`, (real) => vi.advanceTimersByTimeAsync(ms).then(() => real.check()))),
+  fc
+    .integer({ min: 0, max: 3_000 })
+    .map((ms) =>
+      command(`advance(${ms})`, (real) => vi.advanceTimersByTimeAsync(ms).then(() => real.check())),
+    ),
 ];
 
 describe("one state per instance: SDK provider under the lifecycle manager (model-based property)", () => {

@@ -37,22 +37,42 @@ describe("secrets at rest and in logs", () => {
     });
 
     // a run with a secret param: logged at trace level, history and audit keep it redacted
-    const ran = await stack.executor.execute({ instanceId: INSTANCE_ID, commandId: "configure-instance", sessionId: session.id, params: { instanceId: "i-1", licenseBlob: LICENSE }, confirmed: true });
+    const ran = await stack.executor.execute({
+      instanceId: INSTANCE_ID,
+      commandId: "configure-instance",
+      sessionId: session.id,
+      params: { instanceId: "i-1", licenseBlob: LICENSE },
+      confirmed: true,
+    });
     expect(ran.status).toBe("succeeded");
     expect(runs.at(-1)?.params.licenseBlob).toBe(LICENSE);
 
     // a secret param that fails validation is not echoed either
-    const bad = await stack.executor.execute({ instanceId: INSTANCE_ID, commandId: "configure-instance", sessionId: session.id, params: { instanceId: 7, licenseBlob: LICENSE } });
+    const bad = await stack.executor.execute({
+      instanceId: INSTANCE_ID,
+      commandId: "configure-instance",
+      sessionId: session.id,
+      params: { instanceId: 7, licenseBlob: LICENSE },
+    });
     expect(bad.status).toBe("invalid");
     expect(JSON.stringify(bad)).not.toContain(LICENSE);
 
-    const pending = await stack.executor.execute({ instanceId: INSTANCE_ID, commandId: "configure-instance", sessionId: session.id, params: { instanceId: "i-2", licenseBlob: LICENSE } });
+    const pending = await stack.executor.execute({
+      instanceId: INSTANCE_ID,
+      commandId: "configure-instance",
+      sessionId: session.id,
+      params: { instanceId: "i-2", licenseBlob: LICENSE },
+    });
     expect(pending.status).toBe("pending");
     if (pending.status !== "pending") return;
 
     const live = await stack.sessions.getSession(session.id);
     expect(live?.auth?.credentials).toEqual({ apiKey: SESSION_SECRET });
-    expect((await stack.sessions.getHistory(session.id)).every((h) => h.params.licenseBlob === undefined || h.params.licenseBlob === REDACTED)).toBe(true);
+    expect(
+      (await stack.sessions.getHistory(session.id)).every(
+        (h) => h.params.licenseBlob === undefined || h.params.licenseBlob === REDACTED,
+      ),
+    ).toBe(true);
     expect(JSON.stringify(audit.records)).not.toContain(LICENSE);
     expect(JSON.stringify(audit.records)).not.toContain(SESSION_SECRET);
 
@@ -75,7 +95,9 @@ describe("secrets at rest and in logs", () => {
     stack = await openStack({ workspace, runs, gate, audit });
     const reloaded = await stack.sessions.getSession(session.id);
     expect(reloaded?.auth?.credentials).toEqual({ apiKey: SESSION_SECRET });
-    expect(reloaded?.pendingOperations.map((p) => p.params)).toEqual([{ instanceId: "i-2", licenseBlob: LICENSE }]);
+    expect(reloaded?.pendingOperations.map((p) => p.params)).toEqual([
+      { instanceId: "i-2", licenseBlob: LICENSE },
+    ]);
     const resumed = await stack.executor.resume(session.id, pending.pending.id, { confirmed: true });
     expect(resumed.status).toBe("succeeded");
     expect(runs.at(-1)?.params).toEqual({ instanceId: "i-2", licenseBlob: LICENSE });

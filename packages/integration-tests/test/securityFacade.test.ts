@@ -21,13 +21,26 @@ const SECURITY_CONFIG = {
       { userId: "oncall", roleId: "sre" },
     ],
     // high and critical risk in production need one admin's approval
-    approvalChains: [{ id: "prod-risky", riskLevels: ["high", "critical"], environments: ["production"], steps: [{ role: "admin", approvers: 1 }] }],
+    approvalChains: [
+      {
+        id: "prod-risky",
+        riskLevels: ["high", "critical"],
+        environments: ["production"],
+        steps: [{ role: "admin", approvers: 1 }],
+      },
+    ],
   },
 };
-const DELETE = { instanceId: INSTANCE_ID, commandId: "delete-instance", params: { instanceId: "i-1" } } as const;
+const DELETE = {
+  instanceId: INSTANCE_ID,
+  commandId: "delete-instance",
+  params: { instanceId: "i-1" },
+} as const;
 
 function codeOf(outcome: ExecutionOutcome): string {
-  return outcome.status === "succeeded" || outcome.status === "pending" ? outcome.status : outcome.result.error.code;
+  return outcome.status === "succeeded" || outcome.status === "pending"
+    ? outcome.status
+    : outcome.result.error.code;
 }
 
 interface Security {
@@ -38,7 +51,11 @@ interface Security {
 
 async function openSecurity(workspace: Workspace): Promise<Security> {
   const store = await FileStateStore.open({ directory: join(workspace.root, "security-state") });
-  const facade = await InfrastructureSecurityFacade.fromConfig(SECURITY_CONFIG, { store, auditKey: AUDIT_KEY, env: {} });
+  const facade = await InfrastructureSecurityFacade.fromConfig(SECURITY_CONFIG, {
+    store,
+    auditKey: AUDIT_KEY,
+    env: {},
+  });
   return {
     store,
     facade,
@@ -83,11 +100,20 @@ describe("the security facade as gate and audit sink on the file store, across a
 
     // a denied user is denied by the facade's RBAC, with its reason
     const stranger = await stack.sessions.createSession({ userId: "mallory", environment: "production" });
-    expect(codeOf(await stack.executor.execute({ ...DELETE, sessionId: stranger.id }))).toBe("SECURITY_DENIED");
+    expect(codeOf(await stack.executor.execute({ ...DELETE, sessionId: stranger.id }))).toBe(
+      "SECURITY_DENIED",
+    );
 
     // a runtime role assignment and a break-glass session
-    expect(await security.facade.rbac.assignRole("root", { userId: "newbie", roleId: "viewer" })).toEqual({ ok: true });
-    const glass = await security.facade.breakGlass.activate({ userId: "oncall", environment: "staging", reasonCode: "incident", justification: "database on fire, paging everyone" });
+    expect(await security.facade.rbac.assignRole("root", { userId: "newbie", roleId: "viewer" })).toEqual({
+      ok: true,
+    });
+    const glass = await security.facade.breakGlass.activate({
+      userId: "oncall",
+      environment: "staging",
+      reasonCode: "incident",
+      justification: "database on fire, paging everyone",
+    });
     expect(glass.ok).toBe(true);
     const recordsBefore = security.facade.auditLog?.size ?? 0;
     expect(recordsBefore).toBeGreaterThan(4);
@@ -107,9 +133,22 @@ describe("the security facade as gate and audit sink on the file store, across a
     // the role assignment survived
     expect(facade.rbac.activeRoles("newbie", "production")).toEqual(["viewer"]);
     const read = await facade.whatIf({
-      operationId: "read-1", commandId: "list-instances", commandCategory: "monitor", providerId: "my-cloud", userId: "newbie", environment: "production",
-      params: {}, resourceIds: [], dangerous: false, mutating: false, dryRun: false, rollbackAvailable: false,
-      confirmationRequired: false, confirmationReasons: [], confirmed: false, resumed: false,
+      operationId: "read-1",
+      commandId: "list-instances",
+      commandCategory: "monitor",
+      providerId: "my-cloud",
+      userId: "newbie",
+      environment: "production",
+      params: {},
+      resourceIds: [],
+      dangerous: false,
+      mutating: false,
+      dryRun: false,
+      rollbackAvailable: false,
+      confirmationRequired: false,
+      confirmationReasons: [],
+      confirmed: false,
+      resumed: false,
     });
     expect(read.outcome).toBe("allowed");
 
@@ -125,17 +164,32 @@ describe("the security facade as gate and audit sink on the file store, across a
     expect((await facade.approvals.approve(approvalId, "ops")).ok).toBe(false); // the requester never approves
     expect((await facade.approvals.approve(approvalId, "boss")).ok).toBe(true);
     // approved, the dangerous command still needs its requester's explicit confirmation
-    const unconfirmed = await stack.executor.resume(session.id, first.pending.id, { approvalId, approvedBy: "boss" });
+    const unconfirmed = await stack.executor.resume(session.id, first.pending.id, {
+      approvalId,
+      approvedBy: "boss",
+    });
     expect(unconfirmed.status).toBe("pending");
     expect(runs).toEqual([]);
     const pendingId = unconfirmed.status === "pending" ? unconfirmed.pending.id : "";
-    const done = await stack.executor.resume(session.id, pendingId, { approvalId, approvedBy: "boss", confirmed: true, confirmedBy: "ops" });
+    const done = await stack.executor.resume(session.id, pendingId, {
+      approvalId,
+      approvedBy: "boss",
+      confirmed: true,
+      confirmedBy: "ops",
+    });
     expect(codeOf(done)).toBe("succeeded");
     expect(runs.map((r) => r.commandId)).toEqual(["delete-instance"]);
 
     // every step after the restart continued the same chain; it verifies, and a third open agrees
     const records = await facade.auditLog?.query({ operationId: first.executionId });
-    expect(records?.map((r) => r.type)).toEqual(expect.arrayContaining(["operation_requested", "operation_approved", "permission_granted", "operation_completed"]));
+    expect(records?.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        "operation_requested",
+        "operation_approved",
+        "permission_granted",
+        "operation_completed",
+      ]),
+    );
     const total = facade.auditLog?.size ?? 0;
     expect(total).toBeGreaterThan(recordsBefore);
     expect(await facade.auditLog?.verify()).toEqual({ ok: true, records: total });

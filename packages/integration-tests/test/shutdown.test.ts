@@ -18,7 +18,10 @@ interface ChildResult {
 /** Runs the child; kills it when it has not exited by itself within `limitMs` (a generous bound, not a measurement). */
 function runChild(dir: string, limitMs: number): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ["--import", trackTimers, child, dir], { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", trackTimers, child, dir], {
+      cwd: packageDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let killed = false;
@@ -50,7 +53,14 @@ describe("closing the whole stack in a real process", () => {
     const result = await runChild(workspace.root, 30_000);
     expect(result.killed, `child had to be killed; stderr: ${result.stderr}`).toBe(false);
     expect(result.code, result.stderr).toBe(0);
-    const printed = JSON.parse(result.stdout.trim()) as { asked: string; done: string; stopped: string[]; forced: unknown[]; timers: unknown[]; resources: string[] };
+    const printed = JSON.parse(result.stdout.trim()) as {
+      asked: string;
+      done: string;
+      stopped: string[];
+      forced: unknown[];
+      timers: unknown[];
+      resources: string[];
+    };
     expect(printed).toMatchObject({ asked: "pending", done: "succeeded", stopped: ["cloud-1"], forced: [] });
     // no timer is left scheduled, not even an unref()ed one (health checks, the session sweep, the lock refresh)
     expect(printed.timers).toEqual([]);

@@ -42,7 +42,10 @@ async function disabledLevel(): Promise<number> {
 
 async function enabledJson(): Promise<number> {
   const logger = createInfrastructureLogger(
-    { level: "info", destinations: [{ type: "file", config: { path: "enabled.log", maxSize: 64 * 1024 * 1024 } }] },
+    {
+      level: "info",
+      destinations: [{ type: "file", config: { path: "enabled.log", maxSize: 64 * 1024 * 1024 } }],
+    },
     { baseDir: dir },
   );
   const scoped = logger.child("registry").withContext({ providerId: "aws", sessionId: "s-1" });
@@ -50,7 +53,8 @@ async function enabledJson(): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let round = 0; round < 4; round += 1) {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < calls; i += 1) scoped.info("command finished", { duration: i, attempt: 1, region: "eu-west-1" });
+    for (let i = 0; i < calls; i += 1)
+      scoped.info("command finished", { duration: i, attempt: 1, region: "eu-west-1" });
     await logger.flush();
     best = Math.min(best, Number(process.hrtime.bigint() - start) / calls / 1000);
   }
@@ -60,8 +64,19 @@ async function enabledJson(): Promise<number> {
 
 try {
   const results: BenchResult[] = [
-    { name: "logging.disabled_level.ns", value: Number((await disabledLevel()).toFixed(2)), unit: "ns", better: "lower", target: 50 },
-    { name: "logging.enabled_json.us", value: Number((await enabledJson()).toFixed(2)), unit: "us", better: "lower" },
+    {
+      name: "logging.disabled_level.ns",
+      value: Number((await disabledLevel()).toFixed(2)),
+      unit: "ns",
+      better: "lower",
+      target: 50,
+    },
+    {
+      name: "logging.enabled_json.us",
+      value: Number((await enabledJson()).toFixed(2)),
+      unit: "us",
+      better: "lower",
+    },
   ];
   mkdirSync(".bench", { recursive: true });
   writeFileSync(".bench/results.json", `${JSON.stringify(results, null, 2)}\n`);

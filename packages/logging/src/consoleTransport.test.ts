@@ -28,7 +28,12 @@ const record: LogRecord = {
   providerId: "aws",
   sessionId: "s 1",
   duration: 1500,
-  error: { name: "TimeoutError", message: "took too long", code: "TIMEOUT", cause: { name: "Error", message: "socket" } },
+  error: {
+    name: "TimeoutError",
+    message: "took too long",
+    code: "TIMEOUT",
+    cause: { name: "Error", message: "socket" },
+  },
   metadata: { region: "eu" },
 };
 
@@ -45,7 +50,7 @@ describe("shouldUseColor", () => {
   });
   it("lets FORCE_COLOR decide first, as Node does", () => {
     expect(shouldUseColor({ isTTY: false }, { FORCE_COLOR: "1" })).toBe(true);
-    expect(shouldUseColor({ isTTY: false }, { FORCE_COLOR: "" , NO_COLOR: "1" })).toBe(true);
+    expect(shouldUseColor({ isTTY: false }, { FORCE_COLOR: "", NO_COLOR: "1" })).toBe(true);
     expect(shouldUseColor({ isTTY: true }, { FORCE_COLOR: "0" })).toBe(false);
     expect(shouldUseColor({ isTTY: true }, { FORCE_COLOR: "false" })).toBe(false);
   });
@@ -85,7 +90,10 @@ describe("ConsoleTransport", () => {
     const out = new MemoryStream(false);
     const err = new MemoryStream(true);
     const logger = createInfrastructureLogger(
-      { includeTimestamps: false, destinations: [{ type: "console", config: { stream: "stdout", colors: true } }] },
+      {
+        includeTimestamps: false,
+        destinations: [{ type: "console", config: { stream: "stdout", colors: true } }],
+      },
       { stdout: out, stderr: err, env: {} },
     );
     logger.info("hi");
@@ -109,7 +117,11 @@ describe("ConsoleTransport", () => {
         callback(new Error("EPIPE"));
       },
     });
-    const transport = new ConsoleTransport({ stream: broken, colors: false, onError: (error) => errors.push(error.message) });
+    const transport = new ConsoleTransport({
+      stream: broken,
+      colors: false,
+      onError: (error) => errors.push(error.message),
+    });
     const next = (): void => undefined;
     transport.log(record, next);
     transport.log(record, next);

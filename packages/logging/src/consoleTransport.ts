@@ -94,14 +94,19 @@ export function formatConsoleLine(record: LogRecord, colors: boolean): string {
     if (value !== undefined) fields.push(`${key}=${quoteIfNeeded(oneLine(value))}`);
   }
   if (record.duration !== undefined) fields.push(`duration=${record.duration}ms`);
-  if (record.error !== undefined) fields.push(`error=${JSON.stringify(oneLine(describeError(record.error)))}`);
-  if (record.metadata !== undefined && Object.keys(record.metadata).length > 0) fields.push(JSON.stringify(record.metadata));
+  if (record.error !== undefined)
+    fields.push(`error=${JSON.stringify(oneLine(describeError(record.error)))}`);
+  if (record.metadata !== undefined && Object.keys(record.metadata).length > 0)
+    fields.push(JSON.stringify(record.metadata));
   if (fields.length > 0) parts.push(paint(DIM, fields.join(" ")));
   return parts.join(" ");
 }
 
 /** One shared `error` listener per stream, so many loggers on `process.stderr` add one listener, not many. */
-const streamWatchers = new WeakMap<ConsoleStream, { readonly listener: (error: Error) => void; readonly targets: Set<(error: Error) => void> }>();
+const streamWatchers = new WeakMap<
+  ConsoleStream,
+  { readonly listener: (error: Error) => void; readonly targets: Set<(error: Error) => void> }
+>();
 
 function watchStream(stream: ConsoleStream, target: (error: Error) => void): void {
   let watcher = streamWatchers.get(stream);

@@ -84,25 +84,39 @@ function parseDestination(destination: LogDestination, index: number): ParsedDes
   switch (destination.type) {
     case "console": {
       const parsed = consoleDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
-      return parsed.success ? { type: "console", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+      return parsed.success
+        ? { type: "console", config: parsed.data }
+        : toValidationIssues(parsed.error.issues, base);
     }
     case "file": {
       const parsed = fileDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
-      return parsed.success ? { type: "file", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+      return parsed.success
+        ? { type: "file", config: parsed.data }
+        : toValidationIssues(parsed.error.issues, base);
     }
     case "remote": {
       const parsed = remoteDestinationConfigSchema.safeParse(destination.config, { reportInput: true });
-      return parsed.success ? { type: "remote", config: parsed.data } : toValidationIssues(parsed.error.issues, base);
+      return parsed.success
+        ? { type: "remote", config: parsed.data }
+        : toValidationIssues(parsed.error.issues, base);
     }
   }
 }
 
 function invalidDestinations(issues: readonly ValidationIssue[]): ConfigValidationError {
-  return new ConfigValidationError(`Invalid log destination: ${issues.map((i) => `${i.path ?? "destinations"}: ${i.message}`).join("; ")}`, issues);
+  return new ConfigValidationError(
+    `Invalid log destination: ${issues.map((i) => `${i.path ?? "destinations"}: ${i.message}`).join("; ")}`,
+    issues,
+  );
 }
 
-function buildTransport(destination: ParsedDestination, index: number, environment: DestinationEnvironment): ManagedTransport {
-  const onError = (error: Error): void => environment.onError(error, `destinations[${index}] (${destination.type})`);
+function buildTransport(
+  destination: ParsedDestination,
+  index: number,
+  environment: DestinationEnvironment,
+): ManagedTransport {
+  const onError = (error: Error): void =>
+    environment.onError(error, `destinations[${index}] (${destination.type})`);
   switch (destination.type) {
     case "console": {
       const { config } = destination;
@@ -160,7 +174,10 @@ export function createDestinationTransport(
  * and one {@link ConfigValidationError} lists the problems of all of them, so a bad destination never
  * leaves the transports of the good ones half-built (listening on a stream, holding a file).
  */
-export function createDestinationTransports(destinations: readonly LogDestination[], environment: DestinationEnvironment): ManagedTransport[] {
+export function createDestinationTransports(
+  destinations: readonly LogDestination[],
+  environment: DestinationEnvironment,
+): ManagedTransport[] {
   const issues: ValidationIssue[] = [];
   const valid: ParsedDestination[] = [];
   destinations.forEach((destination, index) => {

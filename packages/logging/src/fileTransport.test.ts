@@ -8,7 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FileTransport, createInfrastructureLogger } from "./index.js";
 
 const next = (): void => undefined;
-const entry = (n: number): { level: string; message: string } => ({ level: "info", message: `entry-${String(n).padStart(4, "0")}` });
+const entry = (n: number): { level: string; message: string } => ({
+  level: "info",
+  message: `entry-${String(n).padStart(4, "0")}`,
+});
 const ENTRY_BYTES = Buffer.byteLength(`${JSON.stringify(entry(0))}\n`);
 
 const openFdTargets = (): string[] =>
@@ -40,7 +43,13 @@ describe("FileTransport", () => {
     const transport = new FileTransport({ path });
     for (let i = 0; i < 5; i += 1) transport.log(entry(i), next);
     await transport.shutdown();
-    expect(await readLines(path)).toEqual(["entry-0000", "entry-0001", "entry-0002", "entry-0003", "entry-0004"]);
+    expect(await readLines(path)).toEqual([
+      "entry-0000",
+      "entry-0001",
+      "entry-0002",
+      "entry-0003",
+      "entry-0004",
+    ]);
   });
 
   it("appends to an existing file and counts its size toward rotation", async () => {
@@ -93,7 +102,10 @@ describe("FileTransport", () => {
   it("survives a path whose parent is a file: reports once, drops, keeps going", async () => {
     await writeFile(join(dir, "blocker"), "not a folder");
     const errors: Error[] = [];
-    const transport = new FileTransport({ path: join(dir, "blocker", "app.log"), onError: (error) => errors.push(error) });
+    const transport = new FileTransport({
+      path: join(dir, "blocker", "app.log"),
+      onError: (error) => errors.push(error),
+    });
     for (let i = 0; i < 3; i += 1) {
       transport.log(entry(i), next);
       await transport.flush();
@@ -178,15 +190,22 @@ describe("FileTransport", () => {
         .filter((line) => line !== "")
         .map((line) => (JSON.parse(line) as { message: string }).message);
     };
-    const names = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => entry(from + i).message);
-    const errnoOf = (error: Error | undefined): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+    const names = (from: number, to: number): string[] =>
+      Array.from({ length: to - from }, (_, i) => entry(from + i).message);
+    const errnoOf = (error: Error | undefined): string | undefined =>
+      (error as NodeJS.ErrnoException | undefined)?.code;
 
     it("reports and counts entries while its folder is removed, and resumes when the folder comes back", async () => {
       const folder = join(dir, "logs");
       const path = join(folder, "app.log");
       let clock = 0;
       const errors: Error[] = [];
-      const transport = new FileTransport({ path, retryAfter: 1000, now: () => clock, onError: (error) => errors.push(error) });
+      const transport = new FileTransport({
+        path,
+        retryAfter: 1000,
+        now: () => clock,
+        onError: (error) => errors.push(error),
+      });
       transport.log(entry(0), next);
       await transport.flush();
       await rm(folder, { recursive: true });
@@ -252,7 +271,9 @@ describe("FileTransport", () => {
         execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint], { stdio: "pipe" });
       } catch (error) {
         const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        console.warn(`SKIPPED full-disk test: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): ${reason}`);
+        console.warn(
+          `SKIPPED full-disk test: cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN): ${reason}`,
+        );
         context.skip(`cannot mount a tmpfs: ${reason ?? ""}`);
         return;
       }
@@ -261,8 +282,16 @@ describe("FileTransport", () => {
         const path = join(mountPoint, "app.log");
         let clock = 0;
         const errors: Error[] = [];
-        const transport = new FileTransport({ path, retryAfter: 1000, now: () => clock, onError: (error) => errors.push(error) });
-        const padded = (n: number): { level: string; message: string; pad: string } => ({ ...entry(n), pad: "x".repeat(150) });
+        const transport = new FileTransport({
+          path,
+          retryAfter: 1000,
+          now: () => clock,
+          onError: (error) => errors.push(error),
+        });
+        const padded = (n: number): { level: string; message: string; pad: string } => ({
+          ...entry(n),
+          pad: "x".repeat(150),
+        });
         for (let i = 0; i < 300; i += 1) transport.log(padded(i), next);
         await transport.flush();
         expect(errors.map(errnoOf)).toEqual(["ENOSPC"]);
@@ -301,7 +330,10 @@ describe("FileTransport", () => {
 
       /** Makes the next `write` take only `bytes` bytes and the one after fail with EIO. */
       const shortThenFail = (bytes: number): void => {
-        const original = handleProto.write as unknown as (this: FileHandle, ...args: unknown[]) => Promise<{ bytesWritten: number }>;
+        const original = handleProto.write as unknown as (
+          this: FileHandle,
+          ...args: unknown[]
+        ) => Promise<{ bytesWritten: number }>;
         let calls = 0;
         vi.spyOn(handleProto, "write").mockImplementation(function (this: FileHandle, ...args: unknown[]) {
           calls += 1;
@@ -314,7 +346,12 @@ describe("FileTransport", () => {
         const path = join(dir, "app.log");
         let clock = 0;
         const errors: Error[] = [];
-        const transport = new FileTransport({ path, retryAfter: 1000, now: () => clock, onError: (error) => errors.push(error) });
+        const transport = new FileTransport({
+          path,
+          retryAfter: 1000,
+          now: () => clock,
+          onError: (error) => errors.push(error),
+        });
         transport.log(entry(0), next);
         await transport.flush();
         shortThenFail(Math.floor(ENTRY_BYTES * 2.5)); // two whole lines and half of a third
@@ -334,11 +371,18 @@ describe("FileTransport", () => {
         const path = join(dir, "app.log");
         let clock = 0;
         const errors: Error[] = [];
-        const transport = new FileTransport({ path, retryAfter: 1000, now: () => clock, onError: (error) => errors.push(error) });
+        const transport = new FileTransport({
+          path,
+          retryAfter: 1000,
+          now: () => clock,
+          onError: (error) => errors.push(error),
+        });
         transport.log(entry(0), next);
         await transport.flush();
         shortThenFail(Math.floor(ENTRY_BYTES * 1.5));
-        vi.spyOn(handleProto, "truncate").mockRejectedValue(Object.assign(new Error("EIO: truncate"), { code: "EIO" }));
+        vi.spyOn(handleProto, "truncate").mockRejectedValue(
+          Object.assign(new Error("EIO: truncate"), { code: "EIO" }),
+        );
         for (let i = 1; i <= 3; i += 1) transport.log(entry(i), next);
         await transport.flush();
         expect(transport.droppedEntries).toBe(2);

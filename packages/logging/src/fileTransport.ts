@@ -107,7 +107,11 @@ export class FileTransport extends TransportStream {
 
   /** Winston entry point: queues one JSON line. */
   override log(info: object, next: () => void): void {
-    if (this.#closed || this.#queue.length >= this.#maxQueue || (this.#failing && this.#now() < this.#retryAt)) {
+    if (
+      this.#closed ||
+      this.#queue.length >= this.#maxQueue ||
+      (this.#failing && this.#now() < this.#retryAt)
+    ) {
       this.#dropped += 1;
     } else {
       this.#queue.push(`${JSON.stringify(info)}\n`);

@@ -5,4 +5,3 @@ import type { LogLevel } from "@espada/infra-core";
 export const WINSTON_LEVELS: Readonly<Record<LogLevel, number>> = Object.fromEntries(
   LOG_LEVELS.map((level, index) => [level, LOG_LEVELS.length - 1 - index]),
 ) as Record<LogLevel, number>;
-

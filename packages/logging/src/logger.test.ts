@@ -13,7 +13,10 @@ import type { LogRecord, LoggingConfigInput } from "./index.js";
 
 const FIXED = new Date("2026-01-02T03:04:05.678Z");
 
-function capture(config: LoggingConfigInput = {}): { logger: InfrastructureLoggerImpl; records: LogRecord[] } {
+function capture(config: LoggingConfigInput = {}): {
+  logger: InfrastructureLoggerImpl;
+  records: LogRecord[];
+} {
   const records: LogRecord[] = [];
   const sink = new TransportStream({
     log(info: LogRecord, next: () => void) {
@@ -21,7 +24,10 @@ function capture(config: LoggingConfigInput = {}): { logger: InfrastructureLogge
       next();
     },
   });
-  const logger = createInfrastructureLogger({ destinations: [], ...config }, { transports: [sink], now: () => FIXED });
+  const logger = createInfrastructureLogger(
+    { destinations: [], ...config },
+    { transports: [sink], now: () => FIXED },
+  );
   return { logger, records };
 }
 
@@ -62,7 +68,13 @@ describe("InfrastructureLoggerImpl", () => {
 
   it("answers isLevelEnabled from the configured level", async () => {
     const { logger } = capture({ level: "debug" });
-    expect(LOG_LEVELS.filter((level) => logger.isLevelEnabled(level))).toEqual(["debug", "info", "warn", "error", "fatal"]);
+    expect(LOG_LEVELS.filter((level) => logger.isLevelEnabled(level))).toEqual([
+      "debug",
+      "info",
+      "warn",
+      "error",
+      "fatal",
+    ]);
     await logger.close();
   });
 
@@ -74,7 +86,10 @@ describe("InfrastructureLoggerImpl", () => {
 
   it("raises the threshold to the least severe level any destination accepts", async () => {
     const logger = createInfrastructureLogger(
-      { level: "trace", destinations: [{ type: "file", config: { path: join(dir, "a.log"), level: "warn" } }] },
+      {
+        level: "trace",
+        destinations: [{ type: "file", config: { path: join(dir, "a.log"), level: "warn" } }],
+      },
       { baseDir: dir },
     );
     expect(logger.isLevelEnabled("info")).toBe(false);
@@ -98,7 +113,10 @@ describe("InfrastructureLoggerImpl", () => {
     logger.fatal("f");
     await logger.close();
     const messages = async (file: string) =>
-      (await readFile(join(dir, file), "utf8")).trimEnd().split("\n").map((line) => (JSON.parse(line) as LogRecord).message);
+      (await readFile(join(dir, file), "utf8"))
+        .trimEnd()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as LogRecord).message);
     expect(await messages("all.log")).toEqual(["d", "w", "f"]);
     expect(await messages("problems.log")).toEqual(["w", "f"]);
   });
@@ -109,7 +127,14 @@ describe("InfrastructureLoggerImpl", () => {
     const failure = Object.assign(new Error("connect failed", { cause: root }), { code: "ECONNREFUSED" });
     logger
       .child("registry")
-      .withContext({ providerId: "aws", sessionId: "s-1", commandId: "c-1", executionId: "e-1", resourceId: "r-1", userId: "u-1" })
+      .withContext({
+        providerId: "aws",
+        sessionId: "s-1",
+        commandId: "c-1",
+        executionId: "e-1",
+        resourceId: "r-1",
+        userId: "u-1",
+      })
       .error("command failed", { duration: 42, error: failure, region: "eu-west-1" });
     await logger.flush();
     const [record] = records;
@@ -125,7 +150,12 @@ describe("InfrastructureLoggerImpl", () => {
       resourceId: "r-1",
       userId: "u-1",
       duration: 42,
-      error: { name: "Error", message: "connect failed", code: "ECONNREFUSED", cause: { name: "Error", message: "socket closed" } },
+      error: {
+        name: "Error",
+        message: "connect failed",
+        code: "ECONNREFUSED",
+        cause: { name: "Error", message: "socket closed" },
+      },
       metadata: { region: "eu-west-1" },
     });
     expect(record?.error?.stack).toContain("connect failed");
@@ -134,12 +164,22 @@ describe("InfrastructureLoggerImpl", () => {
 
   it("keeps the error's field and serializes thrown non-errors", async () => {
     const { logger, records } = capture();
-    logger.warn("a", { error: new InfrastructureError("CONFIG_INVALID", "bad", { field: "destinations[0].type" }) });
+    logger.warn("a", {
+      error: new InfrastructureError("CONFIG_INVALID", "bad", { field: "destinations[0].type" }),
+    });
     logger.warn("b", { error: { reason: "quota", token: "t0k" } });
     logger.warn("c", { error: "plain text" });
     await logger.flush();
-    expect(records[0]?.error).toMatchObject({ name: "InfrastructureError", code: "CONFIG_INVALID", field: "destinations[0].type" });
-    expect(records[1]?.error).toEqual({ name: "NonError", message: "non-error value (object)", value: { reason: "quota", token: "[REDACTED]" } });
+    expect(records[0]?.error).toMatchObject({
+      name: "InfrastructureError",
+      code: "CONFIG_INVALID",
+      field: "destinations[0].type",
+    });
+    expect(records[1]?.error).toEqual({
+      name: "NonError",
+      message: "non-error value (object)",
+      value: { reason: "quota", token: "[REDACTED]" },
+    });
     expect(records[2]?.error).toEqual({ name: "NonError", message: "plain text" });
     await logger.close();
   });
@@ -148,7 +188,12 @@ describe("InfrastructureLoggerImpl", () => {
     const { logger, records } = capture({ includeTimestamps: false, includeMetadata: false });
     logger.withContext({ providerId: "gcp" }).info("hello", { extra: 1, duration: 3 });
     await logger.flush();
-    expect(JSON.parse(JSON.stringify(records[0]))).toEqual({ level: "info", message: "hello", providerId: "gcp", duration: 3 });
+    expect(JSON.parse(JSON.stringify(records[0]))).toEqual({
+      level: "info",
+      message: "hello",
+      providerId: "gcp",
+      duration: 3,
+    });
     await logger.close();
   });
 
@@ -205,8 +250,13 @@ describe("InfrastructureLoggerImpl", () => {
           records.length = 0;
           // `note` is not a secret key: there the pattern has to catch it.
           const leaf = { ...siblings, [key]: key === "note" ? `see ${secret}!` : secret };
-          const meta = path.reduceRight<Record<string, unknown>>((inner, name) => ({ [`k${name}`]: [inner] }), leaf);
-          logger.withContext({ sessionId: secret }).info(`message ${secret}`, { ...meta, error: new Error(`bad ${secret}`) });
+          const meta = path.reduceRight<Record<string, unknown>>(
+            (inner, name) => ({ [`k${name}`]: [inner] }),
+            leaf,
+          );
+          logger
+            .withContext({ sessionId: secret })
+            .info(`message ${secret}`, { ...meta, error: new Error(`bad ${secret}`) });
           await logger.flush();
           const [record] = records;
           expect(record).toBeDefined();
@@ -231,11 +281,21 @@ describe("InfrastructureLoggerImpl", () => {
 
   it("never throws from a log call, even with hostile metadata", async () => {
     const errors: string[] = [];
-    const logger = createInfrastructureLogger({ destinations: [] }, {
-      transports: [new TransportStream({ log: (_info: unknown, next: () => void) => next() })],
-      onError: (error) => errors.push(error.message),
-    });
-    const hostile = new Proxy({}, { ownKeys: () => { throw new Error("no keys"); } });
+    const logger = createInfrastructureLogger(
+      { destinations: [] },
+      {
+        transports: [new TransportStream({ log: (_info: unknown, next: () => void) => next() })],
+        onError: (error) => errors.push(error.message),
+      },
+    );
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error("no keys");
+        },
+      },
+    );
     expect(() => logger.info("x", hostile)).not.toThrow();
     expect(errors).toEqual(["no keys"]);
     await logger.close();
@@ -244,7 +304,10 @@ describe("InfrastructureLoggerImpl", () => {
   it("gives up flushing a transport that never drains and reports it instead of hanging", async () => {
     const errors: string[] = [];
     const stuck = new TransportStream({ log: () => undefined }); // never calls back
-    const logger = createInfrastructureLogger({ destinations: [] }, { transports: [stuck], onError: (error) => errors.push(error.message) });
+    const logger = createInfrastructureLogger(
+      { destinations: [] },
+      { transports: [stuck], onError: (error) => errors.push(error.message) },
+    );
     for (let i = 0; i < 200; i += 1) logger.info(`entry ${i}`);
     await logger.flush(50);
     expect(errors).toEqual(["log flush gave up after 50 ms: a transport is not draining"]);
@@ -262,7 +325,9 @@ describe("InfrastructureLoggerImpl", () => {
       expect((error as ConfigValidationError).field).toBe("destinations[0].config.path");
     }
     try {
-      createInfrastructureLogger({ destinations: [{ type: "remote", config: { url: "ftp://logs.example" } }] });
+      createInfrastructureLogger({
+        destinations: [{ type: "remote", config: { url: "ftp://logs.example" } }],
+      });
       expect.unreachable();
     } catch (error) {
       expect((error as ConfigValidationError).field).toBe("destinations[0].config.url");
@@ -314,7 +379,10 @@ describe("InfrastructureLoggerImpl", () => {
     expect(openFdTargets()).toContain(path);
     await logger.close();
     expect(openFdTargets()).not.toContain(path);
-    const lines = (await readFile(path, "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line) as LogRecord);
+    const lines = (await readFile(path, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as LogRecord);
     expect(lines.map((l) => [l.level, l.subsystem, l.message])).toEqual([
       ["debug", "sessions", "one"],
       ["info", undefined, "two"],

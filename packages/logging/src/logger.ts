@@ -2,7 +2,12 @@ import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promi
 import winston from "winston";
 import type TransportStream from "winston-transport";
 import type { z } from "zod";
-import { ConfigValidationError, LOG_LEVEL_SEVERITY, logLevelSchema, validateLoggingConfig } from "@espada/infra-core";
+import {
+  ConfigValidationError,
+  LOG_LEVEL_SEVERITY,
+  logLevelSchema,
+  validateLoggingConfig,
+} from "@espada/infra-core";
 import type {
   InfrastructureLogger,
   LogContext,
@@ -109,12 +114,22 @@ function createShared(config: LoggingConfig, options: LoggerRuntimeOptions): Sha
   // Nothing is built for a level no transport would write: the threshold is the least severe level any
   // transport accepts, never below the configured level.
   const threshold =
-    all.length === 0 ? Number.POSITIVE_INFINITY : Math.max(global, Math.min(...all.map((t) => transportSeverity(t, global))));
+    all.length === 0
+      ? Number.POSITIVE_INFINITY
+      : Math.max(global, Math.min(...all.map((t) => transportSeverity(t, global))));
   const logger =
     all.length === 0
       ? undefined
-      : winston.createLogger({ levels: WINSTON_LEVELS, level: config.level, format: passthrough(), transports: all, exitOnError: false });
-  logger?.on("error", (error: unknown) => report(error instanceof Error ? error : new Error(String(error)), "winston"));
+      : winston.createLogger({
+          levels: WINSTON_LEVELS,
+          level: config.level,
+          format: passthrough(),
+          transports: all,
+          exitOnError: false,
+        });
+  logger?.on("error", (error: unknown) =>
+    report(error instanceof Error ? error : new Error(String(error)), "winston"),
+  );
   return {
     winston: logger,
     level: config.level,
@@ -164,7 +179,9 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
     } else {
       const parsed = validateLoggingConfig(config);
       if (!parsed.success) {
-        const reasons = parsed.errors.map((issue) => `${issue.path ?? "loggingConfig"}: ${issue.message}`).join("; ");
+        const reasons = parsed.errors
+          .map((issue) => `${issue.path ?? "loggingConfig"}: ${issue.message}`)
+          .join("; ");
         throw new ConfigValidationError(`Invalid logging configuration: ${reasons}`, parsed.errors);
       }
       this.#shared = createShared(parsed.data, options);
@@ -218,7 +235,8 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
 
   /** A logger whose subsystem is this one's plus `.name` (`registry` → `registry.lifecycle`). */
   child(name: string): InfrastructureLoggerImpl {
-    const subsystem = this.subsystem === undefined || this.subsystem === "" ? name : `${this.subsystem}.${name}`;
+    const subsystem =
+      this.subsystem === undefined || this.subsystem === "" ? name : `${this.subsystem}.${name}`;
     return this.#derive(subsystem, this.#context);
   }
 
@@ -244,7 +262,10 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
     const deadline = Date.now() + timeoutMs;
     for (let turn = 0; logger.writableLength > 0 || logger.readableLength > 0; turn += 1) {
       if (Date.now() >= deadline) {
-        this.#shared.report(new Error(`log flush gave up after ${timeoutMs} ms: a transport is not draining`), "logger");
+        this.#shared.report(
+          new Error(`log flush gave up after ${timeoutMs} ms: a transport is not draining`),
+          "logger",
+        );
         break;
       }
       // Yield a few turns for the common quick drain, then back off so a stuck transport costs no CPU.
@@ -269,7 +290,10 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
     await shared.closing;
   }
 
-  #derive(subsystem: string | undefined, context: Readonly<Partial<Record<ContextKey, string>>>): InfrastructureLoggerImpl {
+  #derive(
+    subsystem: string | undefined,
+    context: Readonly<Partial<Record<ContextKey, string>>>,
+  ): InfrastructureLoggerImpl {
     pendingScope = { shared: this.#shared, subsystem, context };
     return new InfrastructureLoggerImpl();
   }
@@ -295,11 +319,13 @@ export class InfrastructureLoggerImpl implements InfrastructureLogger {
         const value = meta[key];
         if (key === "duration" && typeof value === "number") duration = value;
         else if (key === "error" && value !== undefined) error = redactor.error(value);
-        else if (CONTEXT_KEY_SET.has(key) && typeof value === "string") context[key as ContextKey] = redactor.text(value);
+        else if (CONTEXT_KEY_SET.has(key) && typeof value === "string")
+          context[key as ContextKey] = redactor.text(value);
         else if (includeMetadata && value !== undefined) (metadata ??= {})[key] = value;
       }
     }
-    const redactedMetadata = metadata === undefined ? undefined : (redactor.value(metadata) as Record<string, Loggable>);
+    const redactedMetadata =
+      metadata === undefined ? undefined : (redactor.value(metadata) as Record<string, Loggable>);
     return {
       ...(includeTimestamps ? { timestamp: this.#shared.now().toISOString() } : {}),
       level,

@@ -40,7 +40,8 @@ describe("createRedactor", () => {
 
   it("treats secret-looking keys as secret whatever their case or separators", () => {
     for (const key of SECRET_KEY_NAMES) expect(redactor.isSecretKey(key), key).toBe(true);
-    for (const key of ["region", "maxTokens", "tokenCount", "authMethod", "user", "id"]) expect(redactor.isSecretKey(key), key).toBe(false);
+    for (const key of ["region", "maxTokens", "tokenCount", "authMethod", "user", "id"])
+      expect(redactor.isSecretKey(key), key).toBe(false);
   });
 
   it("replaces every value under a secret key at any depth, arrays included", () => {
@@ -57,7 +58,9 @@ describe("createRedactor", () => {
   });
 
   it("replaces pattern matches inside strings, keys left alone", () => {
-    expect(redactor.text("use sk-abcdef123456 and 1234-5678-9012-3456 now")).toBe("use [REDACTED] and [REDACTED] now");
+    expect(redactor.text("use sk-abcdef123456 and 1234-5678-9012-3456 now")).toBe(
+      "use [REDACTED] and [REDACTED] now",
+    );
     expect(redactor.value({ note: "key=sk-abcdefgh99" })).toEqual({ note: "key=[REDACTED]" });
   });
 
@@ -84,7 +87,10 @@ describe("createRedactor", () => {
         big: 10n,
         nan: Number.NaN,
         date: new Date("2026-01-01T00:00:00.000Z"),
-        map: new Map([["token", "t"], ["k", "v"]]),
+        map: new Map([
+          ["token", "t"],
+          ["k", "v"],
+        ]),
         set: new Set(["sk-abcdefgh12"]),
         bytes: new Uint8Array(3),
         fn: function named() {},
@@ -124,16 +130,35 @@ describe("createRedactor", () => {
       cause: { name: "Error", message: "token [REDACTED] rejected", code: 401 },
     });
     expect(redactor.error(cycle).cause).toBe("[Circular]");
-    expect(redactor.error(new AggregateError([new Error("a")], "many")).errors).toMatchObject([{ message: "a" }]);
+    expect(redactor.error(new AggregateError([new Error("a")], "many")).errors).toMatchObject([
+      { message: "a" },
+    ]);
   });
 
   it("adds custom secret keys to core's, never removing one", () => {
     const custom = createRedactor({ secretKeys: ["ssn"] });
-    expect(custom.value({ userSsn: "1", password: "p", region: "eu" })).toEqual({ userSsn: "[REDACTED]", password: "[REDACTED]", region: "eu" });
+    expect(custom.value({ userSsn: "1", password: "p", region: "eu" })).toEqual({
+      userSsn: "[REDACTED]",
+      password: "[REDACTED]",
+      region: "eu",
+    });
   });
 
   it("decides secrecy exactly as core's isSecretKey does", () => {
-    const keys = [...SECRET_KEY_NAMES, ...SECRET_KEY_FRAGMENTS, "tokens", "passwords", "apiKeys", "privateKeys", "pwd", "auth", "region", "maxTokens", "authMethod", "key"];
+    const keys = [
+      ...SECRET_KEY_NAMES,
+      ...SECRET_KEY_FRAGMENTS,
+      "tokens",
+      "passwords",
+      "apiKeys",
+      "privateKeys",
+      "pwd",
+      "auth",
+      "region",
+      "maxTokens",
+      "authMethod",
+      "key",
+    ];
     for (const key of keys) expect(redactor.isSecretKey(key), key).toBe(isSecretKey(key));
     fc.assert(fc.property(fc.string(), (key) => redactor.isSecretKey(key) === isSecretKey(key)));
   });
@@ -146,7 +171,9 @@ describe("createRedactor", () => {
     /** Places `secret` inside a random nested structure, at a random depth, via `wrap`. */
     const embed = (leaf: unknown) =>
       fc
-        .array(fc.tuple(fc.boolean(), keyArb, fc.dictionary(keyArb, valueArb, { maxKeys: 3 }), fc.nat(3)), { maxLength: 4 })
+        .array(fc.tuple(fc.boolean(), keyArb, fc.dictionary(keyArb, valueArb, { maxKeys: 3 }), fc.nat(3)), {
+          maxLength: 4,
+        })
         .map((levels) =>
           levels.reduce<unknown>((inner, [asArray, key, siblings, position]) => {
             if (asArray) {
@@ -160,18 +187,24 @@ describe("createRedactor", () => {
 
     it("under a secret key", () => {
       fc.assert(
-        fc.property(secretArb, fc.constantFrom(...SECRET_KEY_NAMES), fc.constantFrom("plain", "array", "object"), (secret, key, shape) =>
-          fc.assert(
-            fc.property(
-              embed({ [key]: shape === "plain" ? secret : shape === "array" ? [1, secret] : { inner: secret } }),
-              (structure) => {
-                const out = JSON.stringify(redactor.value(structure));
-                expect(out).not.toContain(secret);
-                expect(out).toContain("[REDACTED]");
-              },
+        fc.property(
+          secretArb,
+          fc.constantFrom(...SECRET_KEY_NAMES),
+          fc.constantFrom("plain", "array", "object"),
+          (secret, key, shape) =>
+            fc.assert(
+              fc.property(
+                embed({
+                  [key]: shape === "plain" ? secret : shape === "array" ? [1, secret] : { inner: secret },
+                }),
+                (structure) => {
+                  const out = JSON.stringify(redactor.value(structure));
+                  expect(out).not.toContain(secret);
+                  expect(out).toContain("[REDACTED]");
+                },
+              ),
+              { numRuns: 5 },
             ),
-            { numRuns: 5 },
-          ),
         ),
         { numRuns: 60 },
       );
@@ -180,13 +213,17 @@ describe("createRedactor", () => {
     it("matching a pattern anywhere in a string value", () => {
       const patterned = createRedactor({ patterns: ["ZQX[A-Za-z0-9]{12}"] });
       fc.assert(
-        fc.property(secretArb, fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), (secret, before, after) =>
-          fc.assert(
-            fc.property(embed({ note: `${before}${secret}${after}` }), (structure) => {
-              expect(JSON.stringify(patterned.value(structure))).not.toContain(secret);
-            }),
-            { numRuns: 5 },
-          ),
+        fc.property(
+          secretArb,
+          fc.string({ maxLength: 8 }),
+          fc.string({ maxLength: 8 }),
+          (secret, before, after) =>
+            fc.assert(
+              fc.property(embed({ note: `${before}${secret}${after}` }), (structure) => {
+                expect(JSON.stringify(patterned.value(structure))).not.toContain(secret);
+              }),
+              { numRuns: 5 },
+            ),
         ),
         { numRuns: 60 },
       );

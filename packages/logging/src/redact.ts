@@ -14,7 +14,8 @@ export interface RedactorOptions {
 }
 
 /** A JSON-safe value produced by a {@link Redactor}. */
-export type Loggable = null | boolean | number | string | readonly Loggable[] | { readonly [key: string]: Loggable };
+export type Loggable =
+  null | boolean | number | string | readonly Loggable[] | { readonly [key: string]: Loggable };
 
 /** Error details as written to a log entry; `cause` follows the error's cause chain. */
 export interface SerializedError {
@@ -91,7 +92,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     if (typeof field === "string") out.field = text(field);
     if (typeof stack === "string") out.stack = text(stack);
     if (cause !== undefined) out.cause = walk(cause, ancestors, depth + 1) ?? null;
-    if (Array.isArray(errors)) out.errors = errors.map((item: unknown) => walk(item, ancestors, depth + 1) ?? null);
+    if (Array.isArray(errors))
+      out.errors = errors.map((item: unknown) => walk(item, ancestors, depth + 1) ?? null);
     ancestors.delete(error);
     return out;
   };
@@ -122,7 +124,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     if (object instanceof Error) return walkError(object, ancestors, depth) as unknown as Loggable;
     if (object instanceof Date) return Number.isNaN(object.getTime()) ? "Invalid Date" : object.toISOString();
     if (object instanceof RegExp) return text(object.toString());
-    if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer) return `[Binary ${object.byteLength} bytes]`;
+    if (ArrayBuffer.isView(object) || object instanceof ArrayBuffer)
+      return `[Binary ${object.byteLength} bytes]`;
     ancestors.add(object);
     try {
       if (Array.isArray(object)) {
@@ -159,8 +162,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     error: (input) => {
       if (input instanceof Error) return walkError(input, new Set(), 0);
       const value = walk(input, new Set(), 0);
-      const message = typeof value === "string" ? value : `non-error value (${input === null ? "null" : typeof input})`;
-      return value === undefined || typeof value === "string" ? { name: "NonError", message } : { name: "NonError", message, value };
+      const message =
+        typeof value === "string" ? value : `non-error value (${input === null ? "null" : typeof input})`;
+      return value === undefined || typeof value === "string"
+        ? { name: "NonError", message }
+        : { name: "NonError", message, value };
     },
     isSecretKey,
   };

@@ -22,7 +22,10 @@ describe("RemoteTransport", () => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
-        received.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString()) as { message: string }[] });
+        received.push({
+          headers: request.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString()) as { message: string }[],
+        });
         response.writeHead(status).end();
       });
     });
@@ -76,7 +79,11 @@ describe("RemoteTransport", () => {
 
   it("reports a failing collector once, drops and counts, and recovers", async () => {
     const errors: string[] = [];
-    const transport = new RemoteTransport({ url, batchSize: 1, onError: (error) => errors.push(error.message) });
+    const transport = new RemoteTransport({
+      url,
+      batchSize: 1,
+      onError: (error) => errors.push(error.message),
+    });
     status = 503;
     transport.log(entry(1), next);
     transport.log(entry(2), next);
@@ -121,6 +128,9 @@ describe("RemoteTransport", () => {
     await logger.close();
     expect(received).toHaveLength(1);
     expect(received[0]?.headers["x-tenant"]).toBe("t1");
-    expect(received[0]?.body).toMatchObject([{ message: "first", metadata: { apiKey: "[REDACTED]" } }, { message: "second" }]);
+    expect(received[0]?.body).toMatchObject([
+      { message: "first", metadata: { apiKey: "[REDACTED]" } },
+      { message: "second" },
+    ]);
   });
 });

@@ -58,7 +58,9 @@ export class RemoteTransport extends TransportStream {
     this.#onError =
       options.onError ??
       ((error) => {
-        process.stderr.write(`[espada-logging] cannot send logs to ${new URL(this.url).origin}: ${error.message}\n`);
+        process.stderr.write(
+          `[espada-logging] cannot send logs to ${new URL(this.url).origin}: ${error.message}\n`,
+        );
       });
   }
 

@@ -77,7 +77,11 @@ async function throughput(): Promise<number> {
   const { registry, executor } = await setup(5);
   const total = 3_000;
   const start = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: total }, () => executor.execute({ instanceId: "b", commandId: "sleep", params: { ms: 1 }, sessionId: "s" })));
+  const outcomes = await Promise.all(
+    Array.from({ length: total }, () =>
+      executor.execute({ instanceId: "b", commandId: "sleep", params: { ms: 1 }, sessionId: "s" }),
+    ),
+  );
   const seconds = (performance.now() - start) / 1_000;
   if (outcomes.some((o) => o.status !== "succeeded")) throw new Error("a throughput command failed");
   await registry.shutdown();
@@ -99,8 +103,18 @@ async function fullHistory(): Promise<{ ratio: number; withUs: number; withoutUs
     sessionConfig: { persistState: false },
     commandConfig: { history: { maxEntries } },
   });
-  const session = await sessions.createSession({ userId: "bench-user", providerId: "bench", instanceId: "b" });
-  const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate(), sessions, events: registry.events, config: { history: { maxEntries } } });
+  const session = await sessions.createSession({
+    userId: "bench-user",
+    providerId: "bench",
+    instanceId: "b",
+  });
+  const executor = createCommandExecutor({
+    providers: registry,
+    gate: createAllowAllGate(),
+    sessions,
+    events: registry.events,
+    config: { history: { maxEntries } },
+  });
   const params = { message: "hello", token: "t0ps3cret" };
   const withSession = { instanceId: "b", commandId: "echo", params, sessionId: session.id } as const;
   const withoutSession = { instanceId: "b", commandId: "echo", params, userId: "bench-user" } as const;
@@ -110,7 +124,8 @@ async function fullHistory(): Promise<{ ratio: number; withUs: number; withoutUs
     await executor.execute(withoutSession);
   }
   const kept = await sessions.getHistory(session.id);
-  if (kept.length !== maxEntries) throw new Error(`history holds ${kept.length} entries, expected ${maxEntries}`);
+  if (kept.length !== maxEntries)
+    throw new Error(`history holds ${kept.length} entries, expected ${maxEntries}`);
   const rounds = 7;
   const perRound = 3_000;
   const ratios: number[] = [];
@@ -126,7 +141,8 @@ async function fullHistory(): Promise<{ ratio: number; withUs: number; withoutUs
       t = performance.now();
       const inSession = await executor.execute(withSession);
       b.push(performance.now() - t);
-      if (plain.status !== "succeeded" || inSession.status !== "succeeded") throw new Error("bench command failed");
+      if (plain.status !== "succeeded" || inSession.status !== "succeeded")
+        throw new Error("bench command failed");
     }
     const without = median(a);
     const within = median(b);
@@ -135,7 +151,8 @@ async function fullHistory(): Promise<{ ratio: number; withUs: number; withoutUs
     withoutTimes.push(without * 1_000);
   }
   const after = await sessions.getHistory(session.id);
-  if (after.length !== maxEntries || after.at(-1)?.commandId !== "echo") throw new Error("history was not kept at its cap");
+  if (after.length !== maxEntries || after.at(-1)?.commandId !== "echo")
+    throw new Error("history was not kept at its cap");
   await sessions.shutdown();
   await registry.shutdown();
   return { ratio: median(ratios), withUs: median(withTimes), withoutUs: median(withoutTimes) };
@@ -143,11 +160,25 @@ async function fullHistory(): Promise<{ ratio: number; withUs: number; withoutUs
 
 const overheadUs = await overhead();
 const history = await fullHistory();
-console.log(`executor.full_history: ${history.withUs.toFixed(1)} us per command in a session with ${1_000} history entries, ${history.withoutUs.toFixed(1)} us without a session`);
+console.log(
+  `executor.full_history: ${history.withUs.toFixed(1)} us per command in a session with ${1_000} history entries, ${history.withoutUs.toFixed(1)} us without a session`,
+);
 const perSecond = await throughput();
 const results: BenchResult[] = [
-  { name: "executor.overhead_us", value: Number(overheadUs.toFixed(2)), unit: "us", better: "lower", target: 20 },
-  { name: "executor.full_history.ratio", value: Number(history.ratio.toFixed(3)), unit: "ratio", better: "lower", target: 2 },
+  {
+    name: "executor.overhead_us",
+    value: Number(overheadUs.toFixed(2)),
+    unit: "us",
+    better: "lower",
+    target: 20,
+  },
+  {
+    name: "executor.full_history.ratio",
+    value: Number(history.ratio.toFixed(3)),
+    unit: "ratio",
+    better: "lower",
+    target: 2,
+  },
   { name: "executor.throughput_per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher" },
 ];
 mkdirSync(new URL("../.bench/", import.meta.url), { recursive: true });

@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAllowAllGate } from "@espada/infra-core";
-import type { AuditEventInput, AuditSink, CommandEvent, GateDecision, OperationOutcomeReport, OperationRequest, ResourceEvent, SecurityGate } from "@espada/infra-core";
+import type {
+  AuditEventInput,
+  AuditSink,
+  CommandEvent,
+  GateDecision,
+  OperationOutcomeReport,
+  OperationRequest,
+  ResourceEvent,
+  SecurityGate,
+} from "@espada/infra-core";
 import { InfrastructureProviderRegistry } from "./registry.js";
 import { createCommandExecutor } from "./executor.js";
 import type { CommandConfigInput, ExecutionOutcome } from "./executor.js";
@@ -9,7 +18,9 @@ import { MemorySessionStore } from "../test/memorySessionStore.js";
 
 const risk = { score: 10, level: "minimal" as const, factors: [] };
 
-function scriptedGate(decide: (request: OperationRequest) => GateDecision): SecurityGate & { requests: OperationRequest[] } {
+function scriptedGate(
+  decide: (request: OperationRequest) => GateDecision,
+): SecurityGate & { requests: OperationRequest[] } {
   const requests: OperationRequest[] = [];
   return {
     requests,
@@ -20,7 +31,15 @@ function scriptedGate(decide: (request: OperationRequest) => GateDecision): Secu
   };
 }
 
-async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput; random?: () => number; audit?: AuditSink; auditConfig?: { readOnlyWhenUnavailable?: boolean } } = {}) {
+async function setup(
+  options: {
+    gate?: SecurityGate;
+    config?: CommandConfigInput;
+    random?: () => number;
+    audit?: AuditSink;
+    auditConfig?: { readOnlyWhenUnavailable?: boolean };
+  } = {},
+) {
   const registry = new InfrastructureProviderRegistry();
   const provider = new FakeProvider({ id: "fake" });
   registry.registerFactory(provider.meta, () => provider);
@@ -46,13 +65,26 @@ async function setup(options: { gate?: SecurityGate; config?: CommandConfigInput
   });
   const events: { type: string; event: CommandEvent | ResourceEvent }[] = [];
   registry.events.on("*", (type, event) => {
-    if (type.startsWith("command:") || type.startsWith("resource:")) events.push({ type, event: event as CommandEvent });
+    if (type.startsWith("command:") || type.startsWith("resource:"))
+      events.push({ type, event: event as CommandEvent });
   });
   const history = () => sessions.history("s1");
-  return { registry, provider, sessions, executor, audits, events, history, types: () => events.map((e) => e.type) };
+  return {
+    registry,
+    provider,
+    sessions,
+    executor,
+    audits,
+    events,
+    history,
+    types: () => events.map((e) => e.type),
+  };
 }
 
-function expectStatus<S extends ExecutionOutcome["status"]>(outcome: ExecutionOutcome, status: S): Extract<ExecutionOutcome, { status: S }> {
+function expectStatus<S extends ExecutionOutcome["status"]>(
+  outcome: ExecutionOutcome,
+  status: S,
+): Extract<ExecutionOutcome, { status: S }> {
   expect(outcome.status).toBe(status);
   return outcome as Extract<ExecutionOutcome, { status: S }>;
 }
@@ -64,32 +96,82 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("never writes a secret nested in an object parameter into the history or the audit", async () => {
     const { executor, history, audits } = await setup({ config: { validation: { strict: false } } });
-    const params = { message: "hi", options: { password: "pw-1", size: 2, headers: [{ Authorization: "Bearer pw-2" }] }, apiKeys: ["pw-3"] };
-    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }), "succeeded");
-    expect(history()).toMatchObject([{ params: { message: "hi", options: { password: "[REDACTED]", size: 2, headers: [{ Authorization: "[REDACTED]" }] }, apiKeys: "[REDACTED]" } }]);
+    const params = {
+      message: "hi",
+      options: { password: "pw-1", size: 2, headers: [{ Authorization: "Bearer pw-2" }] },
+      apiKeys: ["pw-3"],
+    };
+    expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }),
+      "succeeded",
+    );
+    expect(history()).toMatchObject([
+      {
+        params: {
+          message: "hi",
+          options: { password: "[REDACTED]", size: 2, headers: [{ Authorization: "[REDACTED]" }] },
+          apiKeys: "[REDACTED]",
+        },
+      },
+    ]);
     const strict = await setup();
-    expectStatus(await strict.executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }), "invalid");
-    for (const written of [history(), audits, strict.history(), strict.audits]) expect(JSON.stringify(written)).not.toMatch(/pw-\d/);
+    expectStatus(
+      await strict.executor.execute({ instanceId: "p", commandId: "echo", params, sessionId: "s1" }),
+      "invalid",
+    );
+    for (const written of [history(), audits, strict.history(), strict.audits])
+      expect(JSON.stringify(written)).not.toMatch(/pw-\d/);
   });
 
   it("runs an allowed command: history (redacted), events and audit", async () => {
     const { executor, history, types, audits } = await setup();
-    const outcome = await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "hi", token: "s3cret" }, sessionId: "s1" });
+    const outcome = await executor.execute({
+      instanceId: "p",
+      commandId: "echo",
+      params: { message: "hi", token: "s3cret" },
+      sessionId: "s1",
+    });
     const ok = expectStatus(outcome, "succeeded");
     expect(ok.result.data).toEqual({ message: "hi", dryRun: false });
     expect(ok.attempts).toBe(1);
-    expect(history()).toMatchObject([{ executionId: outcome.executionId, commandId: "echo", status: "succeeded", userId: "alice", params: { message: "hi", token: "[REDACTED]" } }]);
+    expect(history()).toMatchObject([
+      {
+        executionId: outcome.executionId,
+        commandId: "echo",
+        status: "succeeded",
+        userId: "alice",
+        params: { message: "hi", token: "[REDACTED]" },
+      },
+    ]);
     expect(types()).toEqual(["command:started", "command:completed"]);
     expect(audits).toMatchObject([
-      { type: "operation_requested", outcome: "allowed", operationId: outcome.executionId, actor: "alice", details: { params: { token: "[REDACTED]" } } },
-      { type: "operation_completed", outcome: "success", operationId: outcome.executionId, actor: "alice", environment: "staging", details: { params: { token: "[REDACTED]" } } },
+      {
+        type: "operation_requested",
+        outcome: "allowed",
+        operationId: outcome.executionId,
+        actor: "alice",
+        details: { params: { token: "[REDACTED]" } },
+      },
+      {
+        type: "operation_completed",
+        outcome: "success",
+        operationId: outcome.executionId,
+        actor: "alice",
+        environment: "staging",
+        details: { params: { token: "[REDACTED]" } },
+      },
     ]);
     expect(JSON.stringify(audits)).not.toContain("s3cret");
   });
 
   it("validates with the core validator and returns the issues naming fields", async () => {
     const { executor, provider, history, types } = await setup();
-    const outcome = await executor.execute({ instanceId: "p", commandId: "echo", params: { message: 5, extra: true }, sessionId: "s1" });
+    const outcome = await executor.execute({
+      instanceId: "p",
+      commandId: "echo",
+      params: { message: 5, extra: true },
+      sessionId: "s1",
+    });
     const invalid = expectStatus(outcome, "invalid");
     expect(invalid.result.error.code).toBe("VALIDATION_FAILED");
     expect(invalid.issues.map((i) => i.path).sort()).toEqual(["params.extra", "params.message"]);
@@ -110,18 +192,46 @@ describe("InfrastructureCommandExecutor", () => {
       expect(invalid.issues[0]?.path).toBe(field);
     }
     await registry.lifecycle.stopProvider("p");
-    const stopped = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "invalid");
-    expect(stopped.result.error).toMatchObject({ code: "NOT_ACTIVE", message: expect.stringContaining("suspended") as string });
+    const stopped = expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }),
+      "invalid",
+    );
+    expect(stopped.result.error).toMatchObject({
+      code: "NOT_ACTIVE",
+      message: expect.stringContaining("suspended") as string,
+    });
   });
 
   it("returns the gate's reasons when denied and runs nothing", async () => {
-    const gate = scriptedGate(() => ({ outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:update" }] }));
+    const gate = scriptedGate(() => ({
+      outcome: "denied",
+      risk,
+      reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:update" }],
+    }));
     const { executor, provider, history, audits } = await setup({ gate });
-    const denied = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "denied");
-    expect(denied.result.error).toMatchObject({ code: "SECURITY_DENIED", message: "Denied: rbac: alice lacks infra:update" });
+    const denied = expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "resize-instance",
+        params: { name: "vm" },
+        sessionId: "s1",
+      }),
+      "denied",
+    );
+    expect(denied.result.error).toMatchObject({
+      code: "SECURITY_DENIED",
+      message: "Denied: rbac: alice lacks infra:update",
+    });
     expect(denied.decision.reasons[0]?.check).toBe("rbac");
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
-    expect(gate.requests[0]).toMatchObject({ commandId: "resize-instance", commandCategory: "manage", userId: "alice", environment: "staging", providerId: "fake", instanceId: "p" });
+    expect(gate.requests[0]).toMatchObject({
+      commandId: "resize-instance",
+      commandCategory: "manage",
+      userId: "alice",
+      environment: "staging",
+      providerId: "fake",
+      instanceId: "p",
+    });
     expect(history()).toMatchObject([{ status: "denied" }]);
     expect(audits).toMatchObject([{ type: "operation_rejected", outcome: "denied" }]);
   });
@@ -129,8 +239,14 @@ describe("InfrastructureCommandExecutor", () => {
   it("runs nothing when the gate itself fails, and reports a gate failure, not a risk score (fail closed)", async () => {
     const gate: SecurityGate = { checkOperation: () => Promise.reject(new Error("rbac store offline")) };
     const { executor, provider } = await setup({ gate });
-    const failed = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "failed");
-    expect(failed.result.error).toMatchObject({ code: "GATE_FAILED", message: expect.stringMatching(/rbac store offline/) as string });
+    const failed = expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }),
+      "failed",
+    );
+    expect(failed.result.error).toMatchObject({
+      code: "GATE_FAILED",
+      message: expect.stringMatching(/rbac store offline/) as string,
+    });
     expect(failed.attempts).toBe(0);
     expect(failed.decision).toBeUndefined();
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
@@ -138,20 +254,49 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("stores a needs-approval operation in the session and resumes it exactly once", async () => {
     const gate = scriptedGate((request) =>
-      request.approvalId === "appr-1" ? { outcome: "allowed", risk, reasons: [] } : { outcome: "needs-approval", approvalId: "appr-1", risk, reasons: [{ check: "approval", passed: false, message: "needs infra:admin" }] },
+      request.approvalId === "appr-1"
+        ? { outcome: "allowed", risk, reasons: [] }
+        : {
+            outcome: "needs-approval",
+            approvalId: "appr-1",
+            risk,
+            reasons: [{ check: "approval", passed: false, message: "needs infra:admin" }],
+          },
     );
     const { executor, sessions, history, types } = await setup({ gate });
-    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
-    expect(pending.pending).toMatchObject({ kind: "approval", approvalId: "appr-1", commandId: "create-instance", params: { name: "vm-1" }, reason: "approval: needs infra:admin" });
+    const pending = expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "create-instance",
+        params: { name: "vm-1" },
+        sessionId: "s1",
+      }),
+      "pending",
+    );
+    expect(pending.pending).toMatchObject({
+      kind: "approval",
+      approvalId: "appr-1",
+      commandId: "create-instance",
+      params: { name: "vm-1" },
+      reason: "approval: needs infra:admin",
+    });
     expect(sessions.sessions.get("s1")?.pendingOperations).toHaveLength(1);
     expect(types()).toEqual([]);
-    const [a, b] = await Promise.all([executor.resume("s1", pending.pending.id), executor.resume("s1", pending.pending.id)]);
+    const [a, b] = await Promise.all([
+      executor.resume("s1", pending.pending.id),
+      executor.resume("s1", pending.pending.id),
+    ]);
     const ok = expectStatus(a, "succeeded");
     expect(ok.executionId).toBe(pending.executionId);
-    expect(["CONFLICT", "NOT_FOUND"]).toContain(b.status === "failed" || b.status === "invalid" ? b.result.error.code : b.status);
+    expect(["CONFLICT", "NOT_FOUND"]).toContain(
+      b.status === "failed" || b.status === "invalid" ? b.result.error.code : b.status,
+    );
     expect(gate.requests[1]?.approvalId).toBe("appr-1");
     expect(history().map((h) => h.status)).toEqual(["pending", "succeeded"]);
-    expect(sessions.sessions.get("s1")?.resources["vm-1"]).toMatchObject({ type: "compute", providerId: "fake" });
+    expect(sessions.sessions.get("s1")?.resources["vm-1"]).toMatchObject({
+      type: "compute",
+      providerId: "fake",
+    });
   });
 
   it("asks for explicit confirmation of a dangerous command", async () => {
@@ -166,18 +311,37 @@ describe("InfrastructureCommandExecutor", () => {
     expect(pending.pending.kind).toBe("confirmation");
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
     expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "succeeded");
-    expect(events.find((e) => e.type === "resource:deleted")?.event).toMatchObject({ resourceId: "vm-1", resourceType: "compute" });
+    expect(events.find((e) => e.type === "resource:deleted")?.event).toMatchObject({
+      resourceId: "vm-1",
+      resourceType: "compute",
+    });
     expect(sessions.sessions.get("s1")?.resources).toEqual({});
     expectStatus(await executor.execute({ ...request, confirmed: true }), "succeeded");
   });
 
   it("runs nothing in an expired or terminated session and keeps its pending operations", async () => {
     const { executor, sessions, provider } = await setup();
-    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
+    const pending = expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "delete-instance",
+        params: { name: "vm-1" },
+        sessionId: "s1",
+      }),
+      "pending",
+    );
     for (const state of ["expired", "terminated"] as const) {
       const current = sessions.sessions.get("s1");
       if (current !== undefined) sessions.sessions.set("s1", { ...current, state });
-      const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "s1" }), "invalid");
+      const refused = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "echo",
+          params: { message: "x" },
+          sessionId: "s1",
+        }),
+        "invalid",
+      );
       expect(refused.result.error.code).toBe("NOT_ACTIVE");
       expect(refused.issues).toMatchObject([{ code: "NOT_ACTIVE", path: "sessionId" }]);
       expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "invalid");
@@ -187,17 +351,44 @@ describe("InfrastructureCommandExecutor", () => {
   });
 
   it("turns a gate needs-confirmation into a pending operation", async () => {
-    const gate = scriptedGate((request) => (request.confirmed ? { outcome: "allowed", risk, reasons: [] } : { outcome: "needs-confirmation", risk, reasons: [{ check: "confirmation", passed: false, message: "production" }] }));
+    const gate = scriptedGate((request) =>
+      request.confirmed
+        ? { outcome: "allowed", risk, reasons: [] }
+        : {
+            outcome: "needs-confirmation",
+            risk,
+            reasons: [{ check: "confirmation", passed: false, message: "production" }],
+          },
+    );
     const { executor } = await setup({ gate });
-    const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+    const pending = expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "resize-instance",
+        params: { name: "vm" },
+        sessionId: "s1",
+      }),
+      "pending",
+    );
     expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true }), "succeeded");
   });
 
   it("enforces dry-run: refused without supportsDryRun, passed to the provider otherwise", async () => {
     const { executor, types } = await setup();
-    const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "restart-service", dryRun: true }), "invalid");
+    const refused = expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "restart-service", dryRun: true }),
+      "invalid",
+    );
     expect(refused.issues[0]).toMatchObject({ code: "DRY_RUN_UNSUPPORTED" });
-    const dry = expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm" }, dryRun: true }), "succeeded");
+    const dry = expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "create-instance",
+        params: { name: "vm" },
+        dryRun: true,
+      }),
+      "succeeded",
+    );
     expect(dry.result.data).toEqual({ wouldCreate: "vm" });
     expect(types().filter((t) => t.startsWith("resource:"))).toEqual([]);
   });
@@ -210,7 +401,10 @@ describe("InfrastructureCommandExecutor", () => {
     const failed = expectStatus(await hung, "failed");
     expect(failed.result.error).toMatchObject({ code: "TIMEOUT", recoverable: false });
     expect(executor.running).toBe(0);
-    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "still alive" } }), "succeeded");
+    expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "still alive" } }),
+      "succeeded",
+    );
   });
 
   it("uses the per-call timeout over the command's and the default", async () => {
@@ -225,7 +419,10 @@ describe("InfrastructureCommandExecutor", () => {
     vi.useFakeTimers();
     const { executor, provider } = await setup();
     for (const timeout of [Number.POSITIVE_INFINITY, Number.NaN, 0, -5, 1.5, 2 ** 31]) {
-      const invalid = expectStatus(await executor.execute({ instanceId: "p", commandId: "hang", timeout }), "invalid");
+      const invalid = expectStatus(
+        await executor.execute({ instanceId: "p", commandId: "hang", timeout }),
+        "invalid",
+      );
       expect(invalid.issues).toEqual([expect.objectContaining({ path: "timeout" })]);
     }
     expect(provider.calls.filter((c) => c.startsWith("exec:"))).toEqual([]);
@@ -241,7 +438,12 @@ describe("InfrastructureCommandExecutor", () => {
   it("cancels through the caller's AbortSignal, which reaches the provider", async () => {
     const { executor, provider, types } = await setup();
     const controller = new AbortController();
-    const run = executor.execute({ instanceId: "p", commandId: "wait", signal: controller.signal, sessionId: "s1" });
+    const run = executor.execute({
+      instanceId: "p",
+      commandId: "wait",
+      signal: controller.signal,
+      sessionId: "s1",
+    });
     await vi.waitFor(() => expect(provider.signals).toHaveLength(1));
     controller.abort();
     const cancelled = expectStatus(await run, "cancelled");
@@ -260,7 +462,10 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("retries recoverable failures with exponential backoff and jitter", async () => {
     vi.useFakeTimers();
-    const { executor, provider, events } = await setup({ config: { execution: { retryDelay: 1_000, maxRetries: 3 } }, random: () => 0 });
+    const { executor, provider, events } = await setup({
+      config: { execution: { retryDelay: 1_000, maxRetries: 3 } },
+      random: () => 0,
+    });
     const run = executor.execute({ instanceId: "p", commandId: "flaky", params: { succeedOn: 3 } });
     const attempts = (): number => [...provider.attempts.values()][0] ?? 0;
     await vi.advanceTimersByTimeAsync(0);
@@ -277,7 +482,10 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("stops retrying after maxRetries and never retries a non-recoverable failure", async () => {
     const { executor } = await setup({ config: { execution: { retryDelay: 0, maxRetries: 1 } } });
-    const exhausted = expectStatus(await executor.execute({ instanceId: "p", commandId: "flaky", params: { succeedOn: 5 } }), "failed");
+    const exhausted = expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "flaky", params: { succeedOn: 5 } }),
+      "failed",
+    );
     expect(exhausted.attempts).toBe(2);
     expect(exhausted.result.error).toMatchObject({ code: "THROTTLED", recoverable: true });
     const hard = expectStatus(await executor.execute({ instanceId: "p", commandId: "fail" }), "failed");
@@ -286,15 +494,22 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("turns a throwing or garbage-returning provider into failures", async () => {
     const { executor, types } = await setup();
-    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "throw" }), "failed").result.error).toMatchObject({ code: "PROVIDER_FAILED", message: /provider exploded/ });
-    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "garbage" }), "failed").result.error.message).toMatch(/malformed/);
+    expect(
+      expectStatus(await executor.execute({ instanceId: "p", commandId: "throw" }), "failed").result.error,
+    ).toMatchObject({ code: "PROVIDER_FAILED", message: /provider exploded/ });
+    expect(
+      expectStatus(await executor.execute({ instanceId: "p", commandId: "garbage" }), "failed").result.error
+        .message,
+    ).toMatch(/malformed/);
     expect(types()).toEqual(["command:started", "command:failed", "command:started", "command:failed"]);
   });
 
   it("limits parallel runs; queued runs honour abort", async () => {
     const { executor, provider } = await setup({ config: { execution: { parallelLimit: 2 } } });
     const controllers = [0, 1, 2, 3].map(() => new AbortController());
-    const runs = controllers.map((c) => executor.execute({ instanceId: "p", commandId: "wait", signal: c.signal }));
+    const runs = controllers.map((c) =>
+      executor.execute({ instanceId: "p", commandId: "wait", signal: c.signal }),
+    );
     await vi.waitFor(() => expect(provider.signals).toHaveLength(2));
     expect(executor.running).toBe(2);
     expect(executor.queued).toBe(2);
@@ -311,7 +526,9 @@ describe("InfrastructureCommandExecutor", () => {
   it("turns provider progress into command:progress events", async () => {
     const { executor, events } = await setup();
     await executor.execute({ instanceId: "p", commandId: "progress", params: { steps: 2 } });
-    const progress = events.filter((e) => e.type === "command:progress").map((e) => (e.event as CommandEvent).progress);
+    const progress = events
+      .filter((e) => e.type === "command:progress")
+      .map((e) => (e.event as CommandEvent).progress);
     expect(progress).toEqual([
       { message: "step 1", step: 1, totalSteps: 2, percent: 50 },
       { message: "step 2", step: 2, totalSteps: 2, percent: 100 },
@@ -320,10 +537,22 @@ describe("InfrastructureCommandExecutor", () => {
 
   it("emits resource events by change type and tracks resources in the session", async () => {
     const { executor, events, sessions } = await setup();
-    await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" }, sessionId: "s1" });
-    await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm-1" }, sessionId: "s1" });
+    await executor.execute({
+      instanceId: "p",
+      commandId: "create-instance",
+      params: { name: "vm-1" },
+      sessionId: "s1",
+    });
+    await executor.execute({
+      instanceId: "p",
+      commandId: "resize-instance",
+      params: { name: "vm-1" },
+      sessionId: "s1",
+    });
     await executor.execute({ instanceId: "p", commandId: "explicit-changes", sessionId: "s1" });
-    const resources = events.filter((e) => e.type.startsWith("resource:")).map((e) => [e.type, (e.event as ResourceEvent).resourceId, (e.event as ResourceEvent).resourceType]);
+    const resources = events
+      .filter((e) => e.type.startsWith("resource:"))
+      .map((e) => [e.type, (e.event as ResourceEvent).resourceId, (e.event as ResourceEvent).resourceType]);
     expect(resources).toEqual([
       ["resource:created", "vm-1", "compute"],
       ["resource:updated", "vm-1", "compute"],
@@ -336,14 +565,33 @@ describe("InfrastructureCommandExecutor", () => {
   it("keeps working when the session store fails", async () => {
     const { executor, sessions } = await setup();
     sessions.failWrites = true;
-    expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" }, sessionId: "s1" }), "succeeded");
+    expectStatus(
+      await executor.execute({
+        instanceId: "p",
+        commandId: "echo",
+        params: { message: "x" },
+        sessionId: "s1",
+      }),
+      "succeeded",
+    );
   });
 
   it("parses its config and names the bad field", () => {
     const registry = new InfrastructureProviderRegistry();
-    expect(() => createCommandExecutor({ providers: registry, gate: createAllowAllGate(), config: { execution: { parallelLimit: 0 } } })).toThrow(/commandConfig\.execution\.parallelLimit/);
+    expect(() =>
+      createCommandExecutor({
+        providers: registry,
+        gate: createAllowAllGate(),
+        config: { execution: { parallelLimit: 0 } },
+      }),
+    ).toThrow(/commandConfig\.execution\.parallelLimit/);
     const executor = createCommandExecutor({ providers: registry, gate: createAllowAllGate() });
-    expect(executor.config.execution).toEqual({ defaultTimeout: 60_000, maxRetries: 3, retryDelay: 1_000, parallelLimit: 5 });
+    expect(executor.config.execution).toEqual({
+      defaultTimeout: 60_000,
+      maxRetries: 3,
+      retryDelay: 1_000,
+      parallelLimit: 5,
+    });
     expect(executor.config.history).toEqual({ enabled: true, maxEntries: 1_000, retentionDays: 30 });
   });
 
@@ -353,47 +601,119 @@ describe("InfrastructureCommandExecutor", () => {
     await vi.waitFor(() => expect(provider.signals).toHaveLength(1));
     await executor.close();
     expect(expectStatus(await run, "cancelled").result.error.code).toBe("SHUTDOWN");
-    expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }), "failed").result.error.code).toBe("SHUTDOWN");
+    expect(
+      expectStatus(
+        await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } }),
+        "failed",
+      ).result.error.code,
+    ).toBe("SHUTDOWN");
   });
 
   describe("the security seam", () => {
-    const allowed = (request: OperationRequest): GateDecision => ({ outcome: "allowed", risk, reasons: [{ check: "rbac", passed: true, message: `${request.userId} may` }] });
+    const allowed = (request: OperationRequest): GateDecision => ({
+      outcome: "allowed",
+      risk,
+      reasons: [{ check: "rbac", passed: true, message: `${request.userId} may` }],
+    });
     const exec = (provider: FakeProvider) => provider.calls.filter((c) => c.startsWith("exec:"));
 
     it("asks the gate before anyone is asked to confirm: a user who may not run it is denied at once", async () => {
-      const gate = scriptedGate(() => ({ outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:delete" }] }));
+      const gate = scriptedGate(() => ({
+        outcome: "denied",
+        risk,
+        reasons: [{ check: "rbac", passed: false, message: "alice lacks infra:delete" }],
+      }));
       const { executor, sessions, provider } = await setup({ gate });
-      const outcome = await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" });
+      const outcome = await executor.execute({
+        instanceId: "p",
+        commandId: "delete-instance",
+        params: { name: "vm-1" },
+        sessionId: "s1",
+      });
       expect(expectStatus(outcome, "denied").result.error.code).toBe("SECURITY_DENIED");
       expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
-      expect(gate.requests[0]).toMatchObject({ confirmationRequired: true, confirmed: false, confirmationReasons: [expect.stringMatching(/dangerous/) as string] });
+      expect(gate.requests[0]).toMatchObject({
+        confirmationRequired: true,
+        confirmed: false,
+        confirmationReasons: [expect.stringMatching(/dangerous/) as string],
+      });
       expect(exec(provider)).toEqual([]);
     });
 
     it("keeps the validator's confirmation with every gate: an allowing gate cannot remove it", async () => {
       for (const gate of [createAllowAllGate(), scriptedGate(allowed)]) {
         const { executor, provider } = await setup({ gate });
-        const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1" }), "pending");
-        expect(pending.pending).toMatchObject({ kind: "confirmation", reason: expect.stringMatching(/dangerous/) as string });
+        const pending = expectStatus(
+          await executor.execute({
+            instanceId: "p",
+            commandId: "delete-instance",
+            params: { name: "vm-1" },
+            sessionId: "s1",
+          }),
+          "pending",
+        );
+        expect(pending.pending).toMatchObject({
+          kind: "confirmation",
+          reason: expect.stringMatching(/dangerous/) as string,
+        });
         expect(exec(provider)).toEqual([]);
         expectStatus(await executor.resume("s1", pending.pending.id), "pending");
         expect(exec(provider)).toEqual([]);
-        expectStatus(await executor.resume("s1", pending.pending.id, { confirmed: true, confirmedBy: "bob" }), "succeeded");
+        expectStatus(
+          await executor.resume("s1", pending.pending.id, { confirmed: true, confirmedBy: "bob" }),
+          "succeeded",
+        );
         expect(exec(provider)).toEqual(["exec:delete-instance"]);
       }
       const strict = await setup({ config: { validation: { requireConfirmation: true } } });
-      expectStatus(await strict.executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      expectStatus(
+        await strict.executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "vm" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
       expect(exec(strict.provider)).toEqual([]);
     });
 
     it("a confirmation given before an approval is kept: the approved resume does not ask again", async () => {
-      const gate = scriptedGate((request) => (request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [{ check: "approval", passed: false, message: "needs admin" }] }));
+      const gate = scriptedGate((request) =>
+        request.approvalId === "ap-1"
+          ? allowed(request)
+          : {
+              outcome: "needs-approval",
+              approvalId: "ap-1",
+              risk,
+              reasons: [{ check: "approval", passed: false, message: "needs admin" }],
+            },
+      );
       const { executor, provider } = await setup({ gate });
-      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, sessionId: "s1", confirmed: true }), "pending");
+      const pending = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "delete-instance",
+          params: { name: "vm-1" },
+          sessionId: "s1",
+          confirmed: true,
+        }),
+        "pending",
+      );
       expect(pending.pending).toMatchObject({ kind: "approval", confirmedBy: "alice" });
-      const done = await executor.resume("s1", pending.pending.id, { approvalId: "ap-1", approvedBy: "root" });
+      const done = await executor.resume("s1", pending.pending.id, {
+        approvalId: "ap-1",
+        approvedBy: "root",
+      });
       expectStatus(done, "succeeded");
-      expect(gate.requests.at(-1)).toMatchObject({ approvalId: "ap-1", approvedBy: "root", confirmedBy: "alice", confirmed: true, resumed: true, userId: "alice" });
+      expect(gate.requests.at(-1)).toMatchObject({
+        approvalId: "ap-1",
+        approvedBy: "root",
+        confirmedBy: "alice",
+        confirmed: true,
+        resumed: true,
+        userId: "alice",
+      });
       expect(exec(provider)).toEqual(["exec:delete-instance"]);
     });
 
@@ -401,17 +721,35 @@ describe("InfrastructureCommandExecutor", () => {
       let failGate = false;
       const gate = scriptedGate((request) => {
         if (failGate) throw new Error("approval store offline");
-        return request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] };
+        return request.approvalId === "ap-1"
+          ? allowed(request)
+          : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] };
       });
       const { executor, sessions, registry, provider } = await setup({ gate });
-      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      const pending = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "vm" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
       await registry.lifecycle.stopProvider("p");
-      const suspended = expectStatus(await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }), "invalid");
+      const suspended = expectStatus(
+        await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }),
+        "invalid",
+      );
       expect(suspended.result.error.code).toBe("NOT_ACTIVE");
-      expect(sessions.sessions.get("s1")?.pendingOperations.map((op) => [op.id, op.claim])).toEqual([[pending.pending.id, undefined]]);
+      expect(sessions.sessions.get("s1")?.pendingOperations.map((op) => [op.id, op.claim])).toEqual([
+        [pending.pending.id, undefined],
+      ]);
       await registry.lifecycle.startProvider("p");
       failGate = true;
-      const gateDown = expectStatus(await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }), "failed");
+      const gateDown = expectStatus(
+        await executor.resume("s1", pending.pending.id, { approvalId: "ap-1" }),
+        "failed",
+      );
       expect(gateDown.result.error.code).toBe("GATE_FAILED");
       expect(sessions.sessions.get("s1")?.pendingOperations).toHaveLength(1);
       failGate = false;
@@ -422,27 +760,71 @@ describe("InfrastructureCommandExecutor", () => {
 
     it("consumes a pending operation when it is definitively refused (denied, expired)", async () => {
       let deny = false;
-      const gate = scriptedGate(() => (deny ? { outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "revoked" }] } : { outcome: "needs-approval", approvalId: "ap", risk, reasons: [] }));
+      const gate = scriptedGate(() =>
+        deny
+          ? { outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "revoked" }] }
+          : { outcome: "needs-approval", approvalId: "ap", risk, reasons: [] },
+      );
       const { executor, sessions } = await setup({ gate });
-      const a = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "a" }, sessionId: "s1" }), "pending");
+      const a = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "a" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
       deny = true;
       expectStatus(await executor.resume("s1", a.pending.id), "denied");
       expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
       deny = false;
-      const b = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "b" }, sessionId: "s1" }), "pending");
+      const b = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "b" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
       const session = sessions.sessions.get("s1");
-      if (session !== undefined) sessions.sessions.set("s1", { ...session, pendingOperations: session.pendingOperations.map((op) => ({ ...op, expiresAt: 1 })) });
-      expect(expectStatus(await executor.resume("s1", b.pending.id), "failed").result.error.code).toBe("EXPIRED");
+      if (session !== undefined)
+        sessions.sessions.set("s1", {
+          ...session,
+          pendingOperations: session.pendingOperations.map((op) => ({ ...op, expiresAt: 1 })),
+        });
+      expect(expectStatus(await executor.resume("s1", b.pending.id), "failed").result.error.code).toBe(
+        "EXPIRED",
+      );
       expect(sessions.sessions.get("s1")?.pendingOperations).toEqual([]);
     });
 
     it("runs a pending operation exactly once under racing resumes", async () => {
-      const gate = scriptedGate((request) => (request.approvalId === "ap-1" ? allowed(request) : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] }));
+      const gate = scriptedGate((request) =>
+        request.approvalId === "ap-1"
+          ? allowed(request)
+          : { outcome: "needs-approval", approvalId: "ap-1", risk, reasons: [] },
+      );
       const { executor, provider } = await setup({ gate });
-      const pending = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
-      const outcomes = await Promise.all(Array.from({ length: 6 }, () => executor.resume("s1", pending.pending.id, { approvalId: "ap-1" })));
+      const pending = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "vm" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, () => executor.resume("s1", pending.pending.id, { approvalId: "ap-1" })),
+      );
       expect(outcomes.filter((o) => o.status === "succeeded")).toHaveLength(1);
-      for (const o of outcomes) if (o.status !== "succeeded") expect(["CONFLICT", "NOT_FOUND"]).toContain(o.status === "failed" || o.status === "invalid" ? o.result.error.code : o.status);
+      for (const o of outcomes)
+        if (o.status !== "succeeded")
+          expect(["CONFLICT", "NOT_FOUND"]).toContain(
+            o.status === "failed" || o.status === "invalid" ? o.result.error.code : o.status,
+          );
       expect(exec(provider)).toEqual(["exec:resize-instance"]);
     });
 
@@ -457,16 +839,32 @@ describe("InfrastructureCommandExecutor", () => {
         },
       };
       const { executor, provider } = await setup({ audit });
-      const ok = await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" });
+      const ok = await executor.execute({
+        instanceId: "p",
+        commandId: "resize-instance",
+        params: { name: "vm" },
+        sessionId: "s1",
+      });
       expect(records.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
         ["operation_requested", "allowed", ok.executionId],
         ["operation_completed", "success", ok.executionId],
       ]);
       failing = true;
-      const refused = expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" }), "failed");
+      const refused = expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "vm" },
+          sessionId: "s1",
+        }),
+        "failed",
+      );
       expect(refused.result.error.code).toBe("AUDIT_FAILED");
       expect(refused.attempts).toBe(0);
-      expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "status" }), "failed").result.error.code).toBe("AUDIT_FAILED");
+      expect(
+        expectStatus(await executor.execute({ instanceId: "p", commandId: "status" }), "failed").result.error
+          .code,
+      ).toBe("AUDIT_FAILED");
       expect(exec(provider)).toEqual(["exec:resize-instance"]);
     });
 
@@ -474,17 +872,45 @@ describe("InfrastructureCommandExecutor", () => {
       const audit: AuditSink = { record: () => Promise.reject(new Error("down")) };
       const { executor, provider } = await setup({ audit, auditConfig: { readOnlyWhenUnavailable: true } });
       expectStatus(await executor.execute({ instanceId: "p", commandId: "status" }), "succeeded");
-      expectStatus(await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm" }, dryRun: true }), "succeeded");
-      expect(expectStatus(await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" } }), "failed").result.error.code).toBe("AUDIT_FAILED");
+      expectStatus(
+        await executor.execute({
+          instanceId: "p",
+          commandId: "create-instance",
+          params: { name: "vm" },
+          dryRun: true,
+        }),
+        "succeeded",
+      );
+      expect(
+        expectStatus(
+          await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" } }),
+          "failed",
+        ).result.error.code,
+      ).toBe("AUDIT_FAILED");
       expect(exec(provider)).toEqual(["exec:status", "exec:create-instance"]);
     });
 
     it("shows the gate the resource ids of resource-ref params, the declared cost and whether it mutates", async () => {
       const gate = scriptedGate(allowed);
       const { executor } = await setup({ gate });
-      await executor.execute({ instanceId: "p", commandId: "scale-group", params: { members: ["vm-1", { id: "vm-2", type: "compute" }, "vm-1"], lb: "lb-1" } });
-      expect(gate.requests[0]).toMatchObject({ resourceIds: ["vm-1", "vm-2", "lb-1"], estimatedCost: { amount: 12.5, currency: "EUR", period: "monthly" }, mutating: true, resumed: false });
-      await executor.execute({ instanceId: "p", commandId: "scale-group", params: { members: ["vm-1"] }, resourceIds: ["group-7"], estimatedCost: { amount: 1, currency: "USD", period: "once" } });
+      await executor.execute({
+        instanceId: "p",
+        commandId: "scale-group",
+        params: { members: ["vm-1", { id: "vm-2", type: "compute" }, "vm-1"], lb: "lb-1" },
+      });
+      expect(gate.requests[0]).toMatchObject({
+        resourceIds: ["vm-1", "vm-2", "lb-1"],
+        estimatedCost: { amount: 12.5, currency: "EUR", period: "monthly" },
+        mutating: true,
+        resumed: false,
+      });
+      await executor.execute({
+        instanceId: "p",
+        commandId: "scale-group",
+        params: { members: ["vm-1"] },
+        resourceIds: ["group-7"],
+        estimatedCost: { amount: 1, currency: "USD", period: "once" },
+      });
       expect(gate.requests[1]).toMatchObject({ resourceIds: ["group-7"], estimatedCost: { amount: 1 } });
       await executor.execute({ instanceId: "p", commandId: "status", params: { target: "vm-9" } });
       expect(gate.requests[2]).toMatchObject({ resourceIds: ["vm-9"], mutating: false });
@@ -493,12 +919,31 @@ describe("InfrastructureCommandExecutor", () => {
 
     it("tells the gate the outcome of every operation it allowed, rollbacks included", async () => {
       const reports: OperationOutcomeReport[] = [];
-      const gate: SecurityGate = { checkOperation: (request) => Promise.resolve(allowed(request)), recordOutcome: (report) => void reports.push(report) };
+      const gate: SecurityGate = {
+        checkOperation: (request) => Promise.resolve(allowed(request)),
+        recordOutcome: (report) => void reports.push(report),
+      };
       const { executor } = await setup({ gate, config: { execution: { maxRetries: 0 } } });
-      const created = await executor.execute({ instanceId: "p", commandId: "create-instance", params: { name: "vm-1" } });
+      const created = await executor.execute({
+        instanceId: "p",
+        commandId: "create-instance",
+        params: { name: "vm-1" },
+      });
       await executor.execute({ instanceId: "p", commandId: "fail" });
-      await executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm-1" }, confirmed: true, rollbackOf: created.executionId });
-      expect(reports.map((r) => [r.operationId === created.executionId ? "create" : r.request.commandId, r.result, r.errorCode])).toEqual([
+      await executor.execute({
+        instanceId: "p",
+        commandId: "delete-instance",
+        params: { name: "vm-1" },
+        confirmed: true,
+        rollbackOf: created.executionId,
+      });
+      expect(
+        reports.map((r) => [
+          r.operationId === created.executionId ? "create" : r.request.commandId,
+          r.result,
+          r.errorCode,
+        ]),
+      ).toEqual([
         ["create", "success", undefined],
         ["fail", "failure", "QUOTA_EXCEEDED"],
         ["delete-instance", "success", undefined],
@@ -509,7 +954,9 @@ describe("InfrastructureCommandExecutor", () => {
 
     it("shows denied and pending outcomes to listeners, and a throwing listener harms nothing", async () => {
       const gate = scriptedGate((request) =>
-        request.commandId === "resize-instance" ? { outcome: "denied", risk, reasons: [{ check: "time-window", passed: false, message: "closed" }] } : allowed(request),
+        request.commandId === "resize-instance"
+          ? { outcome: "denied", risk, reasons: [{ check: "time-window", passed: false, message: "closed" }] }
+          : allowed(request),
       );
       const { executor } = await setup({ gate });
       const seen: string[] = [];
@@ -517,23 +964,50 @@ describe("InfrastructureCommandExecutor", () => {
         throw new Error("listener bug");
       });
       const off = executor.runner.onOutcome((outcome) => seen.push(`${outcome.commandId}:${outcome.status}`));
-      await executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" }, sessionId: "s1" });
-      const pending = expectStatus(await executor.runner.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm" }, sessionId: "s1" }), "pending");
+      await executor.execute({
+        instanceId: "p",
+        commandId: "resize-instance",
+        params: { name: "vm" },
+        sessionId: "s1",
+      });
+      const pending = expectStatus(
+        await executor.runner.execute({
+          instanceId: "p",
+          commandId: "delete-instance",
+          params: { name: "vm" },
+          sessionId: "s1",
+        }),
+        "pending",
+      );
       await executor.runner.resume("s1", pending.pending.id, { confirmed: true });
       off();
       await executor.execute({ instanceId: "p", commandId: "echo", params: { message: "x" } });
-      expect(seen).toEqual(["resize-instance:denied", "delete-instance:pending", "delete-instance:succeeded"]);
+      expect(seen).toEqual([
+        "resize-instance:denied",
+        "delete-instance:pending",
+        "delete-instance:succeeded",
+      ]);
       expect(Object.keys(executor.runner).sort()).toEqual(["execute", "onOutcome", "resume"]);
     });
 
     it("names what exists when an instance or command is not found", async () => {
       const { executor } = await setup();
-      const instance = expectStatus(await executor.execute({ instanceId: "q", commandId: "echo" }), "invalid");
+      const instance = expectStatus(
+        await executor.execute({ instanceId: "q", commandId: "echo" }),
+        "invalid",
+      );
       expect(instance.result.error.message).toBe('instanceId: Instance "q" not found; did you mean "p"?');
       const command = expectStatus(await executor.execute({ instanceId: "p", commandId: "ecoh" }), "invalid");
-      expect(command.result.error.message).toBe('commandId: Command "ecoh" not found on instance "p"; did you mean "echo"?');
-      const typed = expectStatus(await executor.execute({ instanceId: "p", commandId: "echo", params: { message: 5 } }), "invalid");
-      expect(typed.result.error.message).toBe('Invalid call of "echo": params.message: expected string, got number');
+      expect(command.result.error.message).toBe(
+        'commandId: Command "ecoh" not found on instance "p"; did you mean "echo"?',
+      );
+      const typed = expectStatus(
+        await executor.execute({ instanceId: "p", commandId: "echo", params: { message: 5 } }),
+        "invalid",
+      );
+      expect(typed.result.error.message).toBe(
+        'Invalid call of "echo": params.message: expected string, got number',
+      );
     });
   });
 });

@@ -110,7 +110,10 @@ export interface CommandExecutorOptions {
 export type { ExecuteRequest, ResumeOptions, ExecutionOutcome, ExecutionStatus } from "@espada/infra-core";
 
 /** Fields every outcome carries. */
-type OutcomeBase = Pick<ExecutionOutcome, "executionId" | "commandId" | "instanceId" | "sessionId" | "duration">;
+type OutcomeBase = Pick<
+  ExecutionOutcome,
+  "executionId" | "commandId" | "instanceId" | "sessionId" | "duration"
+>;
 
 /** A resume's hold on the pending operation it runs. */
 interface Held {
@@ -145,8 +148,20 @@ interface Call {
 
 const REASON_CANCELLED = "cancelled by the caller";
 
-function failure(code: string, message: string, details?: Readonly<Record<string, unknown>>, recoverable = false): CommandFailure {
-  return { success: false, error: { code, message, recoverable, ...(details === undefined ? {} : { details }) }, duration: 0, logs: [], affectedResources: [], rollbackAvailable: false };
+function failure(
+  code: string,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+  recoverable = false,
+): CommandFailure {
+  return {
+    success: false,
+    error: { code, message, recoverable, ...(details === undefined ? {} : { details }) },
+    duration: 0,
+    logs: [],
+    affectedResources: [],
+    rollbackAvailable: false,
+  };
 }
 
 /**
@@ -191,13 +206,25 @@ export class InfrastructureCommandExecutor {
   /** @throws ValidationError naming the config field (`commandConfig.execution.parallelLimit`). */
   constructor(options: CommandExecutorOptions) {
     this.config = parseWith(commandConfigSchema, options.config ?? {}, "commandConfig", "command config");
-    this.#auditConfig = parseWith(auditConfigSchema, options.auditConfig ?? {}, "securityConfig.audit", "audit config");
-    this.#providers = options.providers instanceof InfrastructureProviderRegistry ? executorSourceOf(options.providers) : options.providers;
+    this.#auditConfig = parseWith(
+      auditConfigSchema,
+      options.auditConfig ?? {},
+      "securityConfig.audit",
+      "audit config",
+    );
+    this.#providers =
+      options.providers instanceof InfrastructureProviderRegistry
+        ? executorSourceOf(options.providers)
+        : options.providers;
     this.#gate = options.gate;
     this.#sessions = options.sessions;
     this.#audit = options.audit;
     this.#logger = (options.logger ?? createNoopLogger()).child("executor");
-    this.events = options.events ?? createEventBus({ onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }) });
+    this.events =
+      options.events ??
+      createEventBus({
+        onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }),
+      });
     this.#validator = options.validator ?? new InfrastructureCommandValidator(this.config.validation);
     this.#slots = new Semaphore(this.config.execution.parallelLimit);
     this.#random = options.random ?? Math.random;
@@ -205,7 +232,8 @@ export class InfrastructureCommandExecutor {
     this.#claimLease = Math.min(options.claimLease ?? 3 * this.config.execution.defaultTimeout, MAX_TIMER_MS);
     this.runner = Object.freeze({
       execute: (request: ExecuteRequest) => this.execute(request),
-      resume: (sessionId: string, pendingId: string, resumeOptions?: ResumeOptions) => this.resume(sessionId, pendingId, resumeOptions),
+      resume: (sessionId: string, pendingId: string, resumeOptions?: ResumeOptions) =>
+        this.resume(sessionId, pendingId, resumeOptions),
       onOutcome: (listener: OperationListener) => this.onOutcome(listener),
     });
   }
@@ -222,7 +250,9 @@ export class InfrastructureCommandExecutor {
 
   /** Executes one command call. Never throws for an expected failure: see core's `ExecutionOutcome`. */
   execute(request: ExecuteRequest): Promise<ExecutionOutcome> {
-    return this.#track(this.#process(request, globalThis.crypto.randomUUID(), undefined, undefined, undefined));
+    return this.#track(
+      this.#process(request, globalThis.crypto.randomUUID(), undefined, undefined, undefined),
+    );
   }
 
   /**
@@ -250,7 +280,8 @@ export class InfrastructureCommandExecutor {
    * code `SHUTDOWN`) and waits for them to settle. Safe to call twice.
    */
   async close(): Promise<void> {
-    if (!this.#closing.signal.aborted) this.#closing.abort(new InfrastructureError("SHUTDOWN", "The command executor is closing"));
+    if (!this.#closing.signal.aborted)
+      this.#closing.abort(new InfrastructureError("SHUTDOWN", "The command executor is closing"));
     for (const controller of this.#calls) controller.abort(this.#closing.signal.reason);
     await Promise.allSettled([...this.#inFlight]);
   }
@@ -279,7 +310,13 @@ export class InfrastructureCommandExecutor {
   }
 
   async #resume(sessionId: string, pendingId: string, options: ResumeOptions): Promise<ExecutionOutcome> {
-    const base: OutcomeBase = { executionId: pendingId, commandId: "", instanceId: "", sessionId, duration: 0 };
+    const base: OutcomeBase = {
+      executionId: pendingId,
+      commandId: "",
+      instanceId: "",
+      sessionId,
+      duration: 0,
+    };
     const stopped = (code: InfrastructureErrorCode, message: string, field?: string): ExecutionOutcome => ({
       ...base,
       status: "failed",
@@ -287,42 +324,95 @@ export class InfrastructureCommandExecutor {
       decision: undefined,
       result: failure(code, message, field === undefined ? undefined : { field }),
     });
-    if (this.#sessions === undefined) return stopped("INVALID_ARGUMENT", "sessions: no session store configured, nothing can be resumed", "sessions");
+    if (this.#sessions === undefined)
+      return stopped(
+        "INVALID_ARGUMENT",
+        "sessions: no session store configured, nothing can be resumed",
+        "sessions",
+      );
     if (this.#closing.signal.aborted) return stopped("SHUTDOWN", "The command executor is closing");
     let session: InfrastructureSession | undefined;
     try {
       session = await this.#sessions.getSession(sessionId);
     } catch (error) {
-      return stopped("STORAGE_FAILED", `sessionId: could not read session "${sessionId}": ${toError(error).message}`, "sessionId");
+      return stopped(
+        "STORAGE_FAILED",
+        `sessionId: could not read session "${sessionId}": ${toError(error).message}`,
+        "sessionId",
+      );
     }
     if (session === undefined) {
       const message = notFoundMessage("session", sessionId);
-      return { ...base, status: "invalid", issues: [{ code: "NOT_FOUND", message, path: "sessionId" }], result: failure("NOT_FOUND", `sessionId: ${message}`, { field: "sessionId" }) };
+      return {
+        ...base,
+        status: "invalid",
+        issues: [{ code: "NOT_FOUND", message, path: "sessionId" }],
+        result: failure("NOT_FOUND", `sessionId: ${message}`, { field: "sessionId" }),
+      };
     }
     // an ended session keeps its pending operations (it may be activated again) and runs none of them
     if (session.state !== "active") {
       const refused = inactiveSession(session);
-      return { ...base, status: "invalid", issues: refused.issues, result: failure(refused.code, refused.message, { issues: refused.issues }) };
+      return {
+        ...base,
+        status: "invalid",
+        issues: refused.issues,
+        result: failure(refused.code, refused.message, { issues: refused.issues }),
+      };
     }
     const claimId = globalThis.crypto.randomUUID();
     let claim;
     try {
-      claim = await this.#sessions.claimPendingOperation(sessionId, pendingId, { id: claimId, until: Date.now() + this.#claimLease });
+      claim = await this.#sessions.claimPendingOperation(sessionId, pendingId, {
+        id: claimId,
+        until: Date.now() + this.#claimLease,
+      });
     } catch (error) {
-      return stopped("STORAGE_FAILED", `pendingId: could not claim pending operation "${pendingId}": ${toError(error).message}`, "pendingId");
+      return stopped(
+        "STORAGE_FAILED",
+        `pendingId: could not claim pending operation "${pendingId}": ${toError(error).message}`,
+        "pendingId",
+      );
     }
     if (!claim.ok) {
-      if (claim.reason === "claimed") return stopped("CONFLICT", `pendingId: pending operation "${pendingId}" is being resumed by another caller`, "pendingId");
-      const message = notFoundMessage("pending operation", pendingId, session.pendingOperations.map((op) => op.id));
-      return { ...base, status: "invalid", issues: [{ code: "NOT_FOUND", message, path: "pendingId" }], result: failure("NOT_FOUND", `pendingId: ${message} in session "${sessionId}"`, { field: "pendingId" }) };
+      if (claim.reason === "claimed")
+        return stopped(
+          "CONFLICT",
+          `pendingId: pending operation "${pendingId}" is being resumed by another caller`,
+          "pendingId",
+        );
+      const message = notFoundMessage(
+        "pending operation",
+        pendingId,
+        session.pendingOperations.map((op) => op.id),
+      );
+      return {
+        ...base,
+        status: "invalid",
+        issues: [{ code: "NOT_FOUND", message, path: "pendingId" }],
+        result: failure("NOT_FOUND", `pendingId: ${message} in session "${sessionId}"`, {
+          field: "pendingId",
+        }),
+      };
     }
     const pending = claim.operation;
     const held: Held = { sessionId, operation: pending, claimId, settled: false };
     if (pending.expiresAt !== undefined && pending.expiresAt < Date.now()) {
       await this.#consume(held);
-      return { ...base, commandId: pending.commandId, instanceId: pending.instanceId, status: "failed", attempts: 0, decision: undefined, result: failure("EXPIRED", `pendingId: pending operation "${pendingId}" expired`, { field: "pendingId" }) };
+      return {
+        ...base,
+        commandId: pending.commandId,
+        instanceId: pending.instanceId,
+        status: "failed",
+        attempts: 0,
+        decision: undefined,
+        result: failure("EXPIRED", `pendingId: pending operation "${pendingId}" expired`, {
+          field: "pendingId",
+        }),
+      };
     }
-    const confirmedBy = options.confirmed === true ? (options.confirmedBy ?? pending.userId) : pending.confirmedBy;
+    const confirmedBy =
+      options.confirmed === true ? (options.confirmedBy ?? pending.userId) : pending.confirmedBy;
     const request: ExecuteRequest = {
       instanceId: pending.instanceId,
       commandId: pending.commandId,
@@ -333,21 +423,35 @@ export class InfrastructureCommandExecutor {
       dryRun: pending.dryRun,
       confirmed: confirmedBy !== undefined,
       ...(confirmedBy === undefined ? {} : { confirmedBy }),
-      ...(pending.resourceIds === undefined || pending.resourceIds.length === 0 ? {} : { resourceIds: pending.resourceIds }),
+      ...(pending.resourceIds === undefined || pending.resourceIds.length === 0
+        ? {}
+        : { resourceIds: pending.resourceIds }),
       ...(pending.estimatedCost === undefined ? {} : { estimatedCost: pending.estimatedCost }),
       ...(pending.rollbackOf === undefined ? {} : { rollbackOf: pending.rollbackOf }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     };
     try {
-      return await this.#process(request, pending.id, options.approvalId ?? pending.approvalId, options.approvedBy, held);
+      return await this.#process(
+        request,
+        pending.id,
+        options.approvalId ?? pending.approvalId,
+        options.approvedBy,
+        held,
+      );
     } finally {
       // anything that neither ran nor was refused for good leaves the operation waiting
       if (!held.settled) await this.#release(held);
     }
   }
 
-  async #process(request: ExecuteRequest, executionId: string, approvalId: string | undefined, approvedBy: string | undefined, held: Held | undefined): Promise<ExecutionOutcome> {
+  async #process(
+    request: ExecuteRequest,
+    executionId: string,
+    approvalId: string | undefined,
+    approvedBy: string | undefined,
+    held: Held | undefined,
+  ): Promise<ExecutionOutcome> {
     const call: Call = {
       executionId,
       request,
@@ -366,7 +470,10 @@ export class InfrastructureCommandExecutor {
       operation: undefined,
       validated: undefined,
     };
-    const onCallerAbort = (): void => call.controller.abort(new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`));
+    const onCallerAbort = (): void =>
+      call.controller.abort(
+        new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`),
+      );
     request.signal?.addEventListener("abort", onCallerAbort, { once: true });
     if (request.signal?.aborted === true) onCallerAbort();
     this.#calls.add(call.controller);
@@ -375,7 +482,13 @@ export class InfrastructureCommandExecutor {
     } catch (error) {
       // Only a bug or a hostile provider object gets here; it is still an outcome.
       this.#logger.error("executor pipeline failed", { executionId, error });
-      return this.#finishFailed(call, "failed", failure("PROVIDER_FAILED", `Command failed unexpectedly: ${toError(error).message}`), 0, undefined);
+      return this.#finishFailed(
+        call,
+        "failed",
+        failure("PROVIDER_FAILED", `Command failed unexpectedly: ${toError(error).message}`),
+        0,
+        undefined,
+      );
     } finally {
       request.signal?.removeEventListener("abort", onCallerAbort);
       this.#calls.delete(call.controller);
@@ -384,30 +497,50 @@ export class InfrastructureCommandExecutor {
 
   async #pipeline(call: Call): Promise<ExecutionOutcome> {
     const { request } = call;
-    if (this.#closing.signal.aborted) return this.#finishFailed(call, "failed", failure("SHUTDOWN", "The command executor is closing"), 0, undefined);
+    if (this.#closing.signal.aborted)
+      return this.#finishFailed(
+        call,
+        "failed",
+        failure("SHUTDOWN", "The command executor is closing"),
+        0,
+        undefined,
+      );
     const { timeout } = request;
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= MAX_TIMER_MS)) {
       const message = `must be an integer ≥ 1 and ≤ ${MAX_TIMER_MS} (ms)`;
-      return this.#invalid(call, "INVALID_ARGUMENT", `timeout: ${message}`, [{ code: "INVALID_VALUE", message, path: "timeout" }]);
+      return this.#invalid(call, "INVALID_ARGUMENT", `timeout: ${message}`, [
+        { code: "INVALID_VALUE", message, path: "timeout" },
+      ]);
     }
     const instance = this.#providers.getInstance(request.instanceId);
     if (instance === undefined) {
       const message = notFoundMessage("instance", request.instanceId, this.#providers.instanceIds?.());
-      return this.#invalid(call, "NOT_FOUND", `instanceId: ${message}`, [{ code: "NOT_FOUND", message, path: "instanceId" }]);
+      return this.#invalid(call, "NOT_FOUND", `instanceId: ${message}`, [
+        { code: "NOT_FOUND", message, path: "instanceId" },
+      ]);
     }
     call.provider = instance.provider;
     const commands = instance.provider.getCommands();
     const command = commands.find((c) => c.id === request.commandId);
     if (command === undefined) {
-      const message = notFoundMessage("command", request.commandId, commands.map((c) => c.id), `on instance "${request.instanceId}"`);
-      return this.#invalid(call, "NOT_FOUND", `commandId: ${message}`, [{ code: "NOT_FOUND", message, path: "commandId" }]);
+      const message = notFoundMessage(
+        "command",
+        request.commandId,
+        commands.map((c) => c.id),
+        `on instance "${request.instanceId}"`,
+      );
+      return this.#invalid(call, "NOT_FOUND", `commandId: ${message}`, [
+        { code: "NOT_FOUND", message, path: "commandId" },
+      ]);
     }
     call.command = command;
     if (request.sessionId !== undefined && this.#sessions !== undefined) {
       call.session = await this.#sessions.getSession(request.sessionId).catch(() => undefined);
       if (call.session === undefined) {
         const message = notFoundMessage("session", request.sessionId);
-        return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [{ code: "NOT_FOUND", message, path: "sessionId" }]);
+        return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [
+          { code: "NOT_FOUND", message, path: "sessionId" },
+        ]);
       }
       call.userId = request.userId ?? call.session.userId;
       call.environment = request.environment ?? call.session.environment;
@@ -423,7 +556,10 @@ export class InfrastructureCommandExecutor {
     // the gate, and enforced after the gate whatever it decides. A confirmed call is validated again
     // as confirmed, for the verdict the provider receives.
     const unconfirmed = this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed: false });
-    const validation = confirmedBy === undefined ? unconfirmed : this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed: true });
+    const validation =
+      confirmedBy === undefined
+        ? unconfirmed
+        : this.#validator.validate(command, params, { dryRun: call.dryRun, confirmed: true });
     call.redacted = validation.redactedParams;
     call.validated = validation.validated;
     const confirmationIssues = unconfirmed.errors.filter((issue) => issue.code === "CONFIRMATION_REQUIRED");
@@ -431,16 +567,32 @@ export class InfrastructureCommandExecutor {
     if (errors.length > 0) {
       const code = refusalCode(errors);
       // every issue the validator found, the confirmation included: the same verdict a provider gives
-      return this.#invalid(call, code, `Invalid call of "${command.id}": ${formatIssues(validation.errors)}`, validation.errors, true);
+      return this.#invalid(
+        call,
+        code,
+        `Invalid call of "${command.id}": ${formatIssues(validation.errors)}`,
+        validation.errors,
+        true,
+      );
     }
     if (instance.state !== "active") {
       const message = `instance "${request.instanceId}" is ${instance.state}, not active`;
-      return this.#invalid(call, "NOT_ACTIVE", `instanceId: ${message}`, [{ code: "NOT_ACTIVE", message, path: "instanceId" }]);
+      return this.#invalid(call, "NOT_ACTIVE", `instanceId: ${message}`, [
+        { code: "NOT_ACTIVE", message, path: "instanceId" },
+      ]);
     }
-    call.operation = this.#operationRequest(call, command, instance.provider, validation.params, confirmationIssues, confirmedBy);
+    call.operation = this.#operationRequest(
+      call,
+      command,
+      instance.provider,
+      validation.params,
+      confirmationIssues,
+      confirmedBy,
+    );
 
     const asked = await this.#askGate(call, call.operation);
-    if (asked.kind === "cancelled") return this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, undefined);
+    if (asked.kind === "cancelled")
+      return this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, undefined);
     if (asked.kind === "failed") return this.#gateFailed(call, asked.error);
     const decision = asked.decision;
     switch (decision.outcome) {
@@ -449,11 +601,26 @@ export class InfrastructureCommandExecutor {
       case "needs-approval":
         return this.#wait(call, "approval", validation.params, reasonsOf(decision), decision, confirmedBy);
       case "needs-confirmation":
-        return this.#wait(call, "confirmation", validation.params, reasonsOf(decision), decision, confirmedBy);
+        return this.#wait(
+          call,
+          "confirmation",
+          validation.params,
+          reasonsOf(decision),
+          decision,
+          confirmedBy,
+        );
       case "allowed":
         // the gate may add a confirmation, never remove the one the validator requires
         if (confirmationIssues.length > 0 && confirmedBy === undefined) {
-          return this.#wait(call, "confirmation", validation.params, confirmationIssues.map((i) => i.message).join("; "), decision, undefined, confirmationIssues);
+          return this.#wait(
+            call,
+            "confirmation",
+            validation.params,
+            confirmationIssues.map((i) => i.message).join("; "),
+            decision,
+            undefined,
+            confirmationIssues,
+          );
         }
         return this.#run(call, command, instance.provider, validation.params, decision, validation.warnings);
     }
@@ -468,7 +635,10 @@ export class InfrastructureCommandExecutor {
     confirmedBy: string | undefined,
   ): OperationRequest {
     const { request } = call;
-    const resourceIds = request.resourceIds !== undefined && request.resourceIds.length > 0 ? [...request.resourceIds] : resourceRefsOf(command, params);
+    const resourceIds =
+      request.resourceIds !== undefined && request.resourceIds.length > 0
+        ? [...request.resourceIds]
+        : resourceRefsOf(command, params);
     const estimatedCost: EstimatedCost | undefined = request.estimatedCost ?? command.estimatedCost;
     return {
       operationId: call.executionId,
@@ -498,7 +668,12 @@ export class InfrastructureCommandExecutor {
   }
 
   /** Asks the gate, bounded by `defaultTimeout`: a decision, a gate failure (threw, rejected, timed out, returned garbage), or cancelled meanwhile. */
-  async #askGate(call: Call, operation: OperationRequest): Promise<{ kind: "decided"; decision: GateDecision } | { kind: "failed"; error: Error } | { kind: "cancelled" }> {
+  async #askGate(
+    call: Call,
+    operation: OperationRequest,
+  ): Promise<
+    { kind: "decided"; decision: GateDecision } | { kind: "failed"; error: Error } | { kind: "cancelled" }
+  > {
     try {
       const decision = await withTimeout(
         attempt(() => this.#gate.checkOperation(operation, call.controller.signal)),
@@ -506,7 +681,8 @@ export class InfrastructureCommandExecutor {
         "security check",
         call.controller.signal,
       );
-      if (!isDecision(decision)) return { kind: "failed", error: new Error("the gate returned something that is not a decision") };
+      if (!isDecision(decision))
+        return { kind: "failed", error: new Error("the gate returned something that is not a decision") };
       return { kind: "decided", decision };
     } catch (error) {
       if (call.controller.signal.aborted) return { kind: "cancelled" };
@@ -517,9 +693,15 @@ export class InfrastructureCommandExecutor {
   async #gateFailed(call: Call, error: Error): Promise<ExecutionOutcome> {
     const message = `security gate failed: ${error.message}`;
     this.#logger.error(message, { executionId: call.executionId, error });
-    const result = failure("GATE_FAILED", `${message}; nothing ran${call.held === undefined ? "" : ", the pending operation is kept"}`);
+    const result = failure(
+      "GATE_FAILED",
+      `${message}; nothing ran${call.held === undefined ? "" : ", the pending operation is kept"}`,
+    );
     await this.#history(call, "failed", result, []);
-    await this.#record({ type: "operation_failed", outcome: "failure", details: { code: "GATE_FAILED", stage: "gate" } }, call);
+    await this.#record(
+      { type: "operation_failed", outcome: "failure", details: { code: "GATE_FAILED", stage: "gate" } },
+      call,
+    );
     return { ...this.#base(call), status: "failed", result, attempts: 0, decision: undefined };
   }
 
@@ -541,19 +723,43 @@ export class InfrastructureCommandExecutor {
     let attempts = 0;
     try {
       // audit before: a mutating operation the audit cannot record does not run (fail closed)
-      const audited = await this.#record({ type: "operation_requested", outcome: "allowed", risk: decision.risk, reasons: decision.reasons }, call);
-      if (!audited && !(call.operation?.mutating === false && this.#auditConfig.readOnlyWhenUnavailable === true)) {
-        const what = call.operation?.mutating === false ? "read-only operation (securityConfig.audit.readOnlyWhenUnavailable is off)" : "mutating operation";
-        return await this.#finishFailed(call, "failed", failure("AUDIT_FAILED", `The audit sink could not record the ${what}; nothing ran`), 0, decision);
+      const audited = await this.#record(
+        { type: "operation_requested", outcome: "allowed", risk: decision.risk, reasons: decision.reasons },
+        call,
+      );
+      if (
+        !audited &&
+        !(call.operation?.mutating === false && this.#auditConfig.readOnlyWhenUnavailable === true)
+      ) {
+        const what =
+          call.operation?.mutating === false
+            ? "read-only operation (securityConfig.audit.readOnlyWhenUnavailable is off)"
+            : "mutating operation";
+        return await this.#finishFailed(
+          call,
+          "failed",
+          failure("AUDIT_FAILED", `The audit sink could not record the ${what}; nothing ran`),
+          0,
+          decision,
+        );
       }
-      if (call.controller.signal.aborted) return await this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, decision);
+      if (call.controller.signal.aborted)
+        return await this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, decision);
       if (call.held !== undefined) {
         const consumed = await this.#consume(call.held);
         if (consumed !== "consumed") {
           const stolen = consumed === "lost";
           const code = stolen ? "CONFLICT" : "STORAGE_FAILED";
-          const message = stolen ? `pending operation "${call.held.operation.id}" was taken over by another resume; nothing ran here` : `could not consume pending operation "${call.held.operation.id}"; nothing ran`;
-          return await this.#finishFailed(call, "failed", failure(code, message, { field: "pendingId" }), 0, decision);
+          const message = stolen
+            ? `pending operation "${call.held.operation.id}" was taken over by another resume; nothing ran here`
+            : `could not consume pending operation "${call.held.operation.id}"; nothing ran`;
+          return await this.#finishFailed(
+            call,
+            "failed",
+            failure(code, message, { field: "pendingId" }),
+            0,
+            decision,
+          );
         }
       }
       this.#emitCommand("command:started", call, { attempt: 1 });
@@ -562,7 +768,13 @@ export class InfrastructureCommandExecutor {
       for (;;) {
         attempts++;
         result = await this.#attempt(call, command, provider, params, timeout, attempts);
-        if (result.success || !result.error.recoverable || attempts > maxRetries || call.controller.signal.aborted) break;
+        if (
+          result.success ||
+          !result.error.recoverable ||
+          attempts > maxRetries ||
+          call.controller.signal.aborted
+        )
+          break;
         const base = retryDelay * 2 ** (attempts - 1);
         try {
           await sleep(base / 2 + this.#random() * (base / 2), call.controller.signal);
@@ -574,16 +786,27 @@ export class InfrastructureCommandExecutor {
     } finally {
       release();
     }
-    if (result.success) return this.#finishSucceeded(call, command, provider, result, attempts, decision, warnings);
+    if (result.success)
+      return this.#finishSucceeded(call, command, provider, result, attempts, decision, warnings);
     const cancelled = result.error.code === "CANCELLED" || result.error.code === "SHUTDOWN";
     return this.#finishFailed(call, cancelled ? "cancelled" : "failed", result, attempts, decision);
   }
 
   /** One attempt: the provider call raced against timeout and cancellation; anything thrown becomes a failure result. */
-  async #attempt(call: Call, command: CommandDefinition, provider: InfrastructureProvider, params: Record<string, unknown>, timeout: number, attemptNo: number): Promise<CommandResult> {
+  async #attempt(
+    call: Call,
+    command: CommandDefinition,
+    provider: InfrastructureProvider,
+    params: Record<string, unknown>,
+    timeout: number,
+    attemptNo: number,
+  ): Promise<CommandResult> {
     const signal = call.controller.signal;
     if (signal.aborted) return this.#abortFailure(call);
-    const timer = setTimeout(() => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)), clampTimerDelay(timeout));
+    const timer = setTimeout(
+      () => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)),
+      clampTimerDelay(timeout),
+    );
     let settled = false;
     const context: Partial<ExecutionContext> = {
       executionId: call.executionId,
@@ -603,12 +826,19 @@ export class InfrastructureCommandExecutor {
     };
     const started = Date.now();
     try {
-      const raw = await raceAbort(attempt(() => provider.executeCommand(command.id, { ...params }, context)), signal, `Command "${command.id}"`);
+      const raw = await raceAbort(
+        attempt(() => provider.executeCommand(command.id, { ...params }, context)),
+        signal,
+        `Command "${command.id}"`,
+      );
       return normalizeResult(raw, Date.now() - started);
     } catch (error) {
       if (signal.aborted) return this.#abortFailure(call);
       const err = toError(error);
-      return { ...failure("PROVIDER_FAILED", `Provider threw: ${err.message}`), duration: Date.now() - started };
+      return {
+        ...failure("PROVIDER_FAILED", `Provider threw: ${err.message}`),
+        duration: Date.now() - started,
+      };
     } finally {
       settled = true;
       clearTimeout(timer);
@@ -625,7 +855,11 @@ export class InfrastructureCommandExecutor {
   /** Removes the held pending operation: it runs now, or was refused for good. */
   async #consume(held: Held): Promise<"consumed" | "lost" | "failed"> {
     try {
-      const removed = await this.#sessions?.completePendingOperation(held.sessionId, held.operation.id, held.claimId);
+      const removed = await this.#sessions?.completePendingOperation(
+        held.sessionId,
+        held.operation.id,
+        held.claimId,
+      );
       held.settled = removed === true;
       return removed === true ? "consumed" : "lost";
     } catch (error) {
@@ -641,7 +875,10 @@ export class InfrastructureCommandExecutor {
       await this.#sessions?.releasePendingOperation(held.sessionId, held.operation.id, held.claimId, update);
     } catch (error) {
       // the claim lapses after claimLease, so the operation is still not lost
-      this.#logger.warn("could not release a pending operation; it can be resumed once its claim lapses", { executionId: held.operation.id, error });
+      this.#logger.warn("could not release a pending operation; it can be resumed once its claim lapses", {
+        executionId: held.operation.id,
+        error,
+      });
     }
   }
 
@@ -659,19 +896,51 @@ export class InfrastructureCommandExecutor {
     const provider = call.provider;
     const approvalId = decision.outcome === "needs-approval" ? decision.approvalId : undefined;
     if (call.held !== undefined) {
-      const update: PendingUpdate = { kind, reason, ...(approvalId === undefined ? {} : { approvalId }), ...(confirmedBy === undefined ? {} : { confirmedBy }) };
+      const update: PendingUpdate = {
+        kind,
+        reason,
+        ...(approvalId === undefined ? {} : { approvalId }),
+        ...(confirmedBy === undefined ? {} : { confirmedBy }),
+      };
       await this.#release(call.held, update);
       const pending: PendingOperation = { ...withoutClaim(call.held.operation), ...update };
       await this.#history(call, "pending", undefined, []);
-      await this.#record({ type: "operation_requested", outcome: "pending", risk: decision.risk, reasons: decision.reasons, details: { kind } }, call);
+      await this.#record(
+        {
+          type: "operation_requested",
+          outcome: "pending",
+          risk: decision.risk,
+          reasons: decision.reasons,
+          details: { kind },
+        },
+        call,
+      );
       return { ...this.#base(call), status: "pending", pending, decision };
     }
-    if (this.#sessions === undefined || call.session === undefined || command === undefined || provider === undefined) {
+    if (
+      this.#sessions === undefined ||
+      call.session === undefined ||
+      command === undefined ||
+      provider === undefined
+    ) {
       const code = kind === "approval" ? "APPROVAL_REQUIRED" : "CONFIRMATION_REQUIRED";
       // the validator's own issues when it asked (the same verdict a provider gives), else why a session is needed
       const issues: readonly ValidationIssue[] =
-        confirmationIssues.length > 0 ? confirmationIssues : [{ code: "SESSION_REQUIRED", message: `needs ${kind} (${reason}): pass a sessionId so it can wait`, path: "sessionId" }];
-      return this.#invalid(call, code, `sessionId: the operation needs ${kind} (${reason}); a session is required to hold it`, issues);
+        confirmationIssues.length > 0
+          ? confirmationIssues
+          : [
+              {
+                code: "SESSION_REQUIRED",
+                message: `needs ${kind} (${reason}): pass a sessionId so it can wait`,
+                path: "sessionId",
+              },
+            ];
+      return this.#invalid(
+        call,
+        code,
+        `sessionId: the operation needs ${kind} (${reason}); a session is required to hold it`,
+        issues,
+      );
     }
     const now = Date.now();
     const operation = call.operation;
@@ -691,7 +960,9 @@ export class InfrastructureCommandExecutor {
       expiresAt: now + this.#pendingTimeout,
       reason,
       ...(confirmedBy === undefined ? {} : { confirmedBy }),
-      ...(call.request.resourceIds === undefined || call.request.resourceIds.length === 0 ? {} : { resourceIds: [...call.request.resourceIds] }),
+      ...(call.request.resourceIds === undefined || call.request.resourceIds.length === 0
+        ? {}
+        : { resourceIds: [...call.request.resourceIds] }),
       ...(call.request.estimatedCost === undefined ? {} : { estimatedCost: call.request.estimatedCost }),
       ...(operation?.rollbackOf === undefined ? {} : { rollbackOf: operation.rollbackOf }),
     };
@@ -699,26 +970,54 @@ export class InfrastructureCommandExecutor {
     try {
       pending = await this.#sessions.addPendingOperation(call.session.id, request);
     } catch (error) {
-      return this.#finishFailed(call, "failed", failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`), 0, decision);
+      return this.#finishFailed(
+        call,
+        "failed",
+        failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`),
+        0,
+        decision,
+      );
     }
     await this.#history(call, "pending", undefined, []);
-    await this.#record({ type: "operation_requested", outcome: "pending", risk: decision.risk, reasons: decision.reasons, details: { kind } }, call);
+    await this.#record(
+      {
+        type: "operation_requested",
+        outcome: "pending",
+        risk: decision.risk,
+        reasons: decision.reasons,
+        details: { kind },
+      },
+      call,
+    );
     return { ...this.#base(call), status: "pending", pending, decision };
   }
 
   async #denied(call: Call, decision: GateDecision): Promise<ExecutionOutcome> {
     if (call.held !== undefined) await this.#consume(call.held);
-    const result = failure("SECURITY_DENIED", `Denied: ${reasonsOf(decision)}`, { risk: decision.risk, reasons: decision.reasons });
+    const result = failure("SECURITY_DENIED", `Denied: ${reasonsOf(decision)}`, {
+      risk: decision.risk,
+      reasons: decision.reasons,
+    });
     await this.#history(call, "denied", result, []);
-    await this.#record({ type: "operation_rejected", outcome: "denied", risk: decision.risk, reasons: decision.reasons }, call);
+    await this.#record(
+      { type: "operation_rejected", outcome: "denied", risk: decision.risk, reasons: decision.reasons },
+      call,
+    );
     return { ...this.#base(call), status: "denied", result, decision };
   }
 
   /** An invalid call; `definitive` (the parameters themselves are wrong) consumes a resumed pending operation. */
-  async #invalid(call: Call, code: InfrastructureErrorCode, message: string, issues: readonly ValidationIssue[], definitive = false): Promise<ExecutionOutcome> {
+  async #invalid(
+    call: Call,
+    code: InfrastructureErrorCode,
+    message: string,
+    issues: readonly ValidationIssue[],
+    definitive = false,
+  ): Promise<ExecutionOutcome> {
     if (definitive && call.held !== undefined) await this.#consume(call.held);
     const result = failure(code, message, { issues });
-    if (call.command !== undefined && Object.keys(call.redacted).length === 0) call.redacted = redactParams(call.command, call.request.params);
+    if (call.command !== undefined && Object.keys(call.redacted).length === 0)
+      call.redacted = redactParams(call.command, call.request.params);
     await this.#history(call, "failed", result, []);
     return { ...this.#base(call), status: "invalid", result, issues };
   }
@@ -733,24 +1032,55 @@ export class InfrastructureCommandExecutor {
     warnings: readonly ValidationIssue[],
   ): Promise<ExecutionOutcome> {
     const changes = call.dryRun ? [] : resourceChangesOf(command, provider, result);
-    this.#emitCommand("command:completed", call, { attempt: attempts, duration: Date.now() - call.startedAt, affectedResources: result.affectedResources });
+    this.#emitCommand("command:completed", call, {
+      attempt: attempts,
+      duration: Date.now() - call.startedAt,
+      affectedResources: result.affectedResources,
+    });
     this.#emitResources(call, provider, changes);
     await this.#trackResources(call, provider, changes);
     await this.#history(call, "succeeded", result, result.affectedResources);
-    await this.#record({ type: "operation_completed", outcome: "success", risk: decision.risk, details: { attempts, dryRun: call.dryRun, affectedResources: [...result.affectedResources] } }, call);
+    await this.#record(
+      {
+        type: "operation_completed",
+        outcome: "success",
+        risk: decision.risk,
+        details: { attempts, dryRun: call.dryRun, affectedResources: [...result.affectedResources] },
+      },
+      call,
+    );
     await this.#tellGate(call, "success", result);
     const rollbackOf = call.operation?.rollbackOf;
     if (rollbackOf !== undefined && !call.dryRun) {
-      await this.#record({ type: "operation_rolled_back", outcome: "rolled-back", details: { rolledBackBy: call.executionId } }, call, rollbackOf);
+      await this.#record(
+        {
+          type: "operation_rolled_back",
+          outcome: "rolled-back",
+          details: { rolledBackBy: call.executionId },
+        },
+        call,
+        rollbackOf,
+      );
       await this.#tellGate(call, "rolled-back", result, rollbackOf);
     }
     return { ...this.#base(call), status: "succeeded", result, attempts, decision, warnings };
   }
 
-  async #finishFailed(call: Call, status: "failed" | "cancelled", result: CommandFailure, attempts: number, decision: GateDecision | undefined): Promise<ExecutionOutcome> {
+  async #finishFailed(
+    call: Call,
+    status: "failed" | "cancelled",
+    result: CommandFailure,
+    attempts: number,
+    decision: GateDecision | undefined,
+  ): Promise<ExecutionOutcome> {
     if (attempts > 0) {
       const event = status === "cancelled" ? "command:cancelled" : "command:failed";
-      this.#emitCommand(event, call, { attempt: attempts, duration: Date.now() - call.startedAt, error: result.error, affectedResources: result.affectedResources });
+      this.#emitCommand(event, call, {
+        attempt: attempts,
+        duration: Date.now() - call.startedAt,
+        error: result.error,
+        affectedResources: result.affectedResources,
+      });
       if (call.provider !== undefined) {
         for (const resourceId of result.affectedResources) {
           this.events.emit("resource:error", {
@@ -767,14 +1097,27 @@ export class InfrastructureCommandExecutor {
     await this.#history(call, status, result, result.affectedResources);
     if (decision !== undefined) {
       const outcome = status === "cancelled" ? "cancelled" : "failure";
-      await this.#record({ type: "operation_failed", outcome, risk: decision.risk, details: { attempts, code: result.error.code } }, call);
+      await this.#record(
+        {
+          type: "operation_failed",
+          outcome,
+          risk: decision.risk,
+          details: { attempts, code: result.error.code },
+        },
+        call,
+      );
       if (attempts > 0) await this.#tellGate(call, status === "cancelled" ? "cancelled" : "failure", result);
     }
     return { ...this.#base(call), status, result, attempts, decision };
   }
 
   /** The gate hears how an operation it allowed ended; a gate that fails to listen is logged, never fatal. */
-  async #tellGate(call: Call, outcome: OperationResult, result: CommandResult, operationId = call.executionId): Promise<void> {
+  async #tellGate(
+    call: Call,
+    outcome: OperationResult,
+    result: CommandResult,
+    operationId = call.executionId,
+  ): Promise<void> {
     const operation = call.operation;
     if (this.#gate.recordOutcome === undefined || operation === undefined) return;
     const report: OperationOutcomeReport = {
@@ -794,7 +1137,10 @@ export class InfrastructureCommandExecutor {
         "security gate recordOutcome",
       );
     } catch (error) {
-      this.#logger.warn("the security gate failed to record an outcome", { executionId: call.executionId, error });
+      this.#logger.warn("the security gate failed to record an outcome", {
+        executionId: call.executionId,
+        error,
+      });
     }
   }
 
@@ -809,9 +1155,16 @@ export class InfrastructureCommandExecutor {
   }
 
   #emitCommand(
-    type: "command:started" | "command:progress" | "command:completed" | "command:failed" | "command:cancelled",
+    type:
+      "command:started" | "command:progress" | "command:completed" | "command:failed" | "command:cancelled",
     call: Call,
-    extra: { attempt?: number; duration?: number; error?: CommandFailure["error"]; progress?: ProgressUpdate; affectedResources?: readonly string[] },
+    extra: {
+      attempt?: number;
+      duration?: number;
+      error?: CommandFailure["error"];
+      progress?: ProgressUpdate;
+      affectedResources?: readonly string[];
+    },
   ): void {
     this.events.emit(type, {
       timestamp: Date.now(),
@@ -839,10 +1192,16 @@ export class InfrastructureCommandExecutor {
     }
   }
 
-  async #trackResources(call: Call, provider: InfrastructureProvider, changes: readonly ResourceChange[]): Promise<void> {
+  async #trackResources(
+    call: Call,
+    provider: InfrastructureProvider,
+    changes: readonly ResourceChange[],
+  ): Promise<void> {
     if (this.#sessions === undefined || call.session === undefined) return;
     const now = Date.now();
-    const tracked = changes.filter((c) => c.change !== "deleted").map((c) => ({ id: c.id, type: c.type ?? "custom", providerId: provider.meta.id, updatedAt: now }));
+    const tracked = changes
+      .filter((c) => c.change !== "deleted")
+      .map((c) => ({ id: c.id, type: c.type ?? "custom", providerId: provider.meta.id, updatedAt: now }));
     const deleted = changes.filter((c) => c.change === "deleted").map((c) => c.id);
     try {
       if (tracked.length > 0) await this.#sessions.trackResources(call.session.id, tracked);
@@ -852,7 +1211,12 @@ export class InfrastructureCommandExecutor {
     }
   }
 
-  async #history(call: Call, status: CommandHistoryEntry["status"], result: CommandResult | undefined, affected: readonly string[]): Promise<void> {
+  async #history(
+    call: Call,
+    status: CommandHistoryEntry["status"],
+    result: CommandResult | undefined,
+    affected: readonly string[],
+  ): Promise<void> {
     if (!this.config.history.enabled || this.#sessions === undefined || call.session === undefined) return;
     const entry: CommandHistoryEntryInput = {
       executionId: call.executionId,
@@ -865,7 +1229,9 @@ export class InfrastructureCommandExecutor {
       dryRun: call.dryRun,
       startedAt: call.startedAt,
       duration: Date.now() - call.startedAt,
-      ...(result === undefined || result.success ? {} : { errorCode: result.error.code, errorMessage: result.error.message }),
+      ...(result === undefined || result.success
+        ? {}
+        : { errorCode: result.error.code, errorMessage: result.error.message }),
       affectedResources: [...affected],
     };
     try {
@@ -876,7 +1242,11 @@ export class InfrastructureCommandExecutor {
   }
 
   /** Records an audit event (bounded by `defaultTimeout`); true when recorded or no sink is configured. */
-  async #record(event: Omit<AuditEventInput, "actor">, call: Call, operationId = call.executionId): Promise<boolean> {
+  async #record(
+    event: Omit<AuditEventInput, "actor">,
+    call: Call,
+    operationId = call.executionId,
+  ): Promise<boolean> {
     if (this.#audit === undefined) return true;
     const operation = call.operation;
     const record: AuditEventInput = {
@@ -899,7 +1269,9 @@ export class InfrastructureCommandExecutor {
               ...(operation.confirmedBy === undefined ? {} : { confirmedBy: operation.confirmedBy }),
               ...(operation.approvedBy === undefined ? {} : { approvedBy: operation.approvedBy }),
               ...(operation.approvalId === undefined ? {} : { approvalId: operation.approvalId }),
-              ...(operation.estimatedCost === undefined ? {} : { estimatedCost: { ...operation.estimatedCost } }),
+              ...(operation.estimatedCost === undefined
+                ? {}
+                : { estimatedCost: { ...operation.estimatedCost } }),
             }),
       },
     };
@@ -924,7 +1296,11 @@ export function createCommandExecutor(options: CommandExecutorOptions): Infrastr
 }
 
 /** Why nothing runs in an expired or terminated session. */
-function inactiveSession(session: InfrastructureSession): { code: "NOT_ACTIVE"; message: string; issues: ValidationIssue[] } {
+function inactiveSession(session: InfrastructureSession): {
+  code: "NOT_ACTIVE";
+  message: string;
+  issues: ValidationIssue[];
+} {
   return {
     code: "NOT_ACTIVE",
     message: `sessionId: session "${session.id}" is ${session.state}; extend or activate it first`,
@@ -935,7 +1311,10 @@ function inactiveSession(session: InfrastructureSession): { code: "NOT_ACTIVE"; 
 /** The failed checks' messages, or every message when none failed. */
 function reasonsOf(decision: GateDecision): string {
   const failed = decision.reasons.filter((r) => !r.passed);
-  return (failed.length > 0 ? failed : decision.reasons).map((r) => `${r.check}: ${r.message}`).join("; ") || decision.outcome;
+  return (
+    (failed.length > 0 ? failed : decision.reasons).map((r) => `${r.check}: ${r.message}`).join("; ") ||
+    decision.outcome
+  );
 }
 
 /** A pending operation without its claim. */
@@ -954,7 +1333,8 @@ function resourceRefsOf(command: CommandDefinition, params: Readonly<Record<stri
   for (const parameter of command.parameters) {
     const value = params[parameter.name];
     if (parameter.type === "resource-ref") add(value);
-    else if (parameter.type === "array" && parameter.items === "resource-ref" && Array.isArray(value)) value.forEach(add);
+    else if (parameter.type === "array" && parameter.items === "resource-ref" && Array.isArray(value))
+      value.forEach(add);
   }
   return [...ids];
 }
@@ -962,7 +1342,8 @@ function resourceRefsOf(command: CommandDefinition, params: Readonly<Record<stri
 /** True when `value` is shaped like a {@link GateDecision}. */
 function isDecision(value: unknown): value is GateDecision {
   if (!isRecord(value) || !isRecord(value.risk) || !Array.isArray(value.reasons)) return false;
-  if (value.outcome === "needs-approval") return typeof value.approvalId === "string" && value.approvalId !== "";
+  if (value.outcome === "needs-approval")
+    return typeof value.approvalId === "string" && value.approvalId !== "";
   return value.outcome === "allowed" || value.outcome === "denied" || value.outcome === "needs-confirmation";
 }
 
@@ -976,11 +1357,14 @@ function safeHasRollback(provider: InfrastructureProvider): boolean {
 
 /** Accepts what a provider returned only when it is shaped like a {@link CommandResult}; anything else is a `PROVIDER_FAILED` failure. */
 function normalizeResult(raw: unknown, measured: number): CommandResult {
-  if (!isRecord(raw) || typeof raw.success !== "boolean") return { ...failure("PROVIDER_FAILED", "Provider returned a malformed result"), duration: measured };
+  if (!isRecord(raw) || typeof raw.success !== "boolean")
+    return { ...failure("PROVIDER_FAILED", "Provider returned a malformed result"), duration: measured };
   const common = {
     duration: typeof raw.duration === "number" ? raw.duration : measured,
     logs: Array.isArray(raw.logs) ? raw.logs.filter((l): l is string => typeof l === "string") : [],
-    affectedResources: Array.isArray(raw.affectedResources) ? raw.affectedResources.filter((r): r is string => typeof r === "string") : [],
+    affectedResources: Array.isArray(raw.affectedResources)
+      ? raw.affectedResources.filter((r): r is string => typeof r === "string")
+      : [],
     rollbackAvailable: raw.rollbackAvailable === true,
     ...(typeof raw.dryRun === "boolean" ? { dryRun: raw.dryRun } : {}),
   };

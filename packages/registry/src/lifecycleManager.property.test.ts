@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { canTransition, isInfrastructureError, LIFECYCLE_HOOK_STAGES } from "@espada/infra-core";
-import type { InfrastructureEventType, LifecycleHookStage, LifecycleState, ProviderEvent } from "@espada/infra-core";
+import type {
+  InfrastructureEventType,
+  LifecycleHookStage,
+  LifecycleState,
+  ProviderEvent,
+} from "@espada/infra-core";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
 import { FAKE_AUTH, FakeProvider } from "../test/fakeProvider.js";
 import type { StepBehaviour } from "../test/fakeProvider.js";
@@ -48,7 +53,8 @@ class Real {
     this.ids = this.providers.map((p) => this.manager.registerProvider(p, { auth: FAKE_AUTH }));
     for (const id of this.ids) this.last.set(id, "uninitialized");
     this.manager.onStateChange((id, from, to) => {
-      if (!canTransition(from, to) || this.last.get(id) !== from) this.violations.push(`${id}: ${from} -> ${to} (was ${this.last.get(id) ?? "?"})`);
+      if (!canTransition(from, to) || this.last.get(id) !== from)
+        this.violations.push(`${id}: ${from} -> ${to} (was ${this.last.get(id) ?? "?"})`);
       this.last.set(id, to);
     });
     for (const stage of LIFECYCLE_HOOK_STAGES) {
@@ -72,16 +78,20 @@ class Real {
     const key = `${id}/${type}`;
     const count = (this.emitted.get(key) ?? 0) + 1;
     this.emitted.set(key, count);
-    if (event.state !== provider.state) this.violations.push(`${type} for ${id} says ${event.state ?? "?"}, provider is ${provider.state}`);
+    if (event.state !== provider.state)
+      this.violations.push(`${type} for ${id} says ${event.state ?? "?"}, provider is ${provider.state}`);
     const expected = EVENT_STEP[type];
     if (expected !== undefined) {
       if (type === "provider:terminated" && event.error?.code === "SHUTDOWN") return; // forced: no step ran, by design
       const steps = provider.completed.filter((s) => s === expected.step).length;
       const forced = type === "provider:terminated" ? (this.emitted.get(`${id}/forced`) ?? 0) : 0;
-      if (count - forced > steps) this.violations.push(`${type} #${count} for ${id} but ${expected.step} completed ${steps} times`);
-      if (count > (this.hookRuns.get(`${id}/${expected.hook}`) ?? 0)) this.violations.push(`${type} #${count} for ${id} before its ${expected.hook} hook ran`);
+      if (count - forced > steps)
+        this.violations.push(`${type} #${count} for ${id} but ${expected.step} completed ${steps} times`);
+      if (count > (this.hookRuns.get(`${id}/${expected.hook}`) ?? 0))
+        this.violations.push(`${type} #${count} for ${id} before its ${expected.hook} hook ran`);
     }
-    if (type === "provider:error" && count > (this.hookRuns.get(`${id}/onError`) ?? 0)) this.violations.push(`provider:error #${count} for ${id} before onError hooks ran`);
+    if (type === "provider:error" && count > (this.hookRuns.get(`${id}/onError`) ?? 0))
+      this.violations.push(`provider:error #${count} for ${id} before onError hooks ran`);
   }
 
   run(kind: Operation, index: number): Promise<void> {
@@ -147,7 +157,9 @@ const commands = [
   fc.tuple(operation, target).map(([op, i]) => command(`${op}(${i})`, (real) => settle(real.run(op, i)))),
   fc
     .tuple(operation, target, operation, target)
-    .map(([a, i, b, j]) => command(`${a}(${i}) ‖ ${b}(${j})`, (real) => settle(Promise.all([real.run(a, i), real.run(b, j)])))),
+    .map(([a, i, b, j]) =>
+      command(`${a}(${i}) ‖ ${b}(${j})`, (real) => settle(Promise.all([real.run(a, i), real.run(b, j)]))),
+    ),
   fc
     .tuple(target, fc.constantFrom<Step>("initialize", "start", "stop", "destroy"), stepBehaviour)
     .map(([i, step, behaviour]) =>
@@ -156,19 +168,39 @@ const commands = [
         await Promise.resolve();
       }),
     ),
-  fc.tuple(target, fc.constantFrom("healthy" as const, "degraded" as const, "unhealthy" as const, "throw" as const, "hang" as const)).map(([i, status]) =>
-    command(`health(${i}) := ${status}`, async (real) => {
-      (real.providers[i] as FakeProvider).options.health = status;
-      await Promise.resolve();
-    }),
-  ),
-  fc.tuple(fc.constantFrom<LifecycleHookStage>(...LIFECYCLE_HOOK_STAGES), fc.constantFrom<HookBehaviour>("ok", "throw", "hang")).map(([stage, behaviour]) =>
-    command(`hook(${stage}) := ${behaviour}`, async (real) => {
-      real.hookBehaviour.set(stage, behaviour);
-      await Promise.resolve();
-    }),
-  ),
-  fc.integer({ min: 0, max: 3_000 }).map((ms) => command(`advance(${ms})`, (real) => vi.advanceTimersByTimeAsync(ms).then(() => real.checkInvariants()))),
+  fc
+    .tuple(
+      target,
+      fc.constantFrom(
+        "healthy" as const,
+        "degraded" as const,
+        "unhealthy" as const,
+        "throw" as const,
+        "hang" as const,
+      ),
+    )
+    .map(([i, status]) =>
+      command(`health(${i}) := ${status}`, async (real) => {
+        (real.providers[i] as FakeProvider).options.health = status;
+        await Promise.resolve();
+      }),
+    ),
+  fc
+    .tuple(
+      fc.constantFrom<LifecycleHookStage>(...LIFECYCLE_HOOK_STAGES),
+      fc.constantFrom<HookBehaviour>("ok", "throw", "hang"),
+    )
+    .map(([stage, behaviour]) =>
+      command(`hook(${stage}) := ${behaviour}`, async (real) => {
+        real.hookBehaviour.set(stage, behaviour);
+        await Promise.resolve();
+      }),
+    ),
+  fc
+    .integer({ min: 0, max: 3_000 })
+    .map((ms) =>
+      command(`advance(${ms})`, (real) => vi.advanceTimersByTimeAsync(ms).then(() => real.checkInvariants())),
+    ),
 ];
 
 describe("InfrastructureLifecycleManager (model-based property)", () => {
@@ -181,18 +213,22 @@ describe("InfrastructureLifecycleManager (model-based property)", () => {
 
   it("after every step the manager's state is the provider's, moves are legal edges, and every event follows a step and hook that really ran", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "+1" }), fc.boolean(), async (cmds, autoRestart) => {
-        vi.clearAllTimers(); // a late provider step of the previous run
-        const real = new Real(autoRestart);
-        await fc.asyncModelRun(() => ({ model: {}, real }), cmds);
-        real.hookBehaviour.clear();
-        await settle(real.manager.shutdown());
-        real.checkInvariants();
-        for (const id of real.ids) expect(real.manager.getState(id)).toBe("terminated");
-        await vi.advanceTimersByTimeAsync(1_000); // lets a late (500 ms) provider step finish: its timer is the fake provider's
-        real.checkInvariants();
-        expect(vi.getTimerCount()).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.commands(commands, { maxCommands: 40, size: "+1" }),
+        fc.boolean(),
+        async (cmds, autoRestart) => {
+          vi.clearAllTimers(); // a late provider step of the previous run
+          const real = new Real(autoRestart);
+          await fc.asyncModelRun(() => ({ model: {}, real }), cmds);
+          real.hookBehaviour.clear();
+          await settle(real.manager.shutdown());
+          real.checkInvariants();
+          for (const id of real.ids) expect(real.manager.getState(id)).toBe("terminated");
+          await vi.advanceTimersByTimeAsync(1_000); // lets a late (500 ms) provider step finish: its timer is the fake provider's
+          real.checkInvariants();
+          expect(vi.getTimerCount()).toBe(0);
+        },
+      ),
       { numRuns: 120 },
     );
   }, 300_000); // no timing assertion: the bound only spares a slow, busy CI machine

@@ -1,12 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConfigValidationError, LifecycleTransitionError, canTransition, isInfrastructureError } from "@espada/infra-core";
+import {
+  ConfigValidationError,
+  LifecycleTransitionError,
+  canTransition,
+  isInfrastructureError,
+} from "@espada/infra-core";
 import type { HealthCheckEvent, LifecycleHookStage, LifecycleState, ProviderEvent } from "@espada/infra-core";
 import { InfrastructureLifecycleManager, LIFECYCLE_MANAGER_DEFAULTS } from "./lifecycleManager.js";
 import type { LifecycleManagerOptions } from "./lifecycleManager.js";
 import { FAKE_AUTH, FakeProvider } from "../test/fakeProvider.js";
 
 function setup(options: LifecycleManagerOptions = {}, provider = new FakeProvider()) {
-  const manager = new InfrastructureLifecycleManager({ restartDelay: 1_000, operationTimeout: 5_000, ...options });
+  const manager = new InfrastructureLifecycleManager({
+    restartDelay: 1_000,
+    operationTimeout: 5_000,
+    ...options,
+  });
   const transitions: [string, LifecycleState, LifecycleState][] = [];
   manager.onStateChange((id, from, to) => transitions.push([id, from, to]));
   const events: { type: string; event: ProviderEvent | HealthCheckEvent }[] = [];
@@ -31,23 +40,41 @@ describe("InfrastructureLifecycleManager", () => {
   it("has the spec's defaults and names a bad option", () => {
     const manager = new InfrastructureLifecycleManager();
     expect(manager.options).toEqual(LIFECYCLE_MANAGER_DEFAULTS);
-    expect(manager.options).toMatchObject({ healthCheckInterval: 60_000, autoRestart: true, maxRestartAttempts: 3, restartDelay: 5_000, shutdownTimeout: 30_000 });
-    const bad = (): InfrastructureLifecycleManager => new InfrastructureLifecycleManager({ maxRestartAttempts: -1 });
+    expect(manager.options).toMatchObject({
+      healthCheckInterval: 60_000,
+      autoRestart: true,
+      maxRestartAttempts: 3,
+      restartDelay: 5_000,
+      shutdownTimeout: 30_000,
+    });
+    const bad = (): InfrastructureLifecycleManager =>
+      new InfrastructureLifecycleManager({ maxRestartAttempts: -1 });
     expect(bad).toThrow(ConfigValidationError);
     expect(bad).toThrow(/maxRestartAttempts/);
   });
 
   it("refuses a delay a Node timer cannot honour (it would fire after 1 ms) and names the option", () => {
-    const tooLong = (): InfrastructureLifecycleManager => new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 });
+    const tooLong = (): InfrastructureLifecycleManager =>
+      new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 });
     expect(tooLong).toThrow(ConfigValidationError);
     expect(tooLong).toThrow(/healthCheckInterval/);
     expect(() => new InfrastructureLifecycleManager({ shutdownTimeout: 2 ** 31 })).toThrow(/shutdownTimeout/);
-    expect(new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 - 1 }).options.healthCheckInterval).toBe(2 ** 31 - 1);
+    expect(
+      new InfrastructureLifecycleManager({ healthCheckInterval: 2 ** 31 - 1 }).options.healthCheckInterval,
+    ).toBe(2 ** 31 - 1);
   });
 
   it("clamps a doubled restart delay past the timer limit instead of restarting at once", async () => {
     const provider = new FakeProvider({ health: "throw" });
-    const { manager, id } = setup({ healthCheckInterval: 2 ** 31 - 1, restartDelay: 2 ** 30, restartWindow: 2 ** 31 - 1, maxRestartAttempts: 3 }, provider);
+    const { manager, id } = setup(
+      {
+        healthCheckInterval: 2 ** 31 - 1,
+        restartDelay: 2 ** 30,
+        restartWindow: 2 ** 31 - 1,
+        maxRestartAttempts: 3,
+      },
+      provider,
+    );
     await activate(manager, id);
     provider.options.start = "throw";
     await manager.checkHealth(id);
@@ -64,7 +91,16 @@ describe("InfrastructureLifecycleManager", () => {
   it("walks a full life along legal edges with events and hooks in the documented order", async () => {
     const { manager, id, transitions, types, provider } = setup();
     const order: string[] = [];
-    for (const stage of ["beforeInit", "afterInit", "beforeStart", "afterStart", "beforeStop", "afterStop", "beforeDestroy", "afterDestroy"] as LifecycleHookStage[]) {
+    for (const stage of [
+      "beforeInit",
+      "afterInit",
+      "beforeStart",
+      "afterStart",
+      "beforeStop",
+      "afterStop",
+      "beforeDestroy",
+      "afterDestroy",
+    ] as LifecycleHookStage[]) {
       manager.on(stage, (ctx) => {
         order.push(`${ctx.stage}:${ctx.state}`);
       });
@@ -92,7 +128,12 @@ describe("InfrastructureLifecycleManager", () => {
       "afterDestroy:terminated",
     ]);
     for (const [, from, to] of transitions) expect(canTransition(from, to)).toBe(true);
-    expect(types()).toEqual(["provider:initialized", "provider:ready", "provider:ready", "provider:terminated"]);
+    expect(types()).toEqual([
+      "provider:initialized",
+      "provider:ready",
+      "provider:ready",
+      "provider:terminated",
+    ]);
   });
 
   it("refuses an illegal transition and names the current state", async () => {
@@ -133,7 +174,10 @@ describe("InfrastructureLifecycleManager", () => {
     const { manager, id, types } = setup({}, new FakeProvider({ initialize: "throw" }));
     await expect(manager.initializeProvider(id)).rejects.toMatchObject({ code: "LIFECYCLE_FAILED" });
     expect(manager.getState(id)).toBe("error");
-    expect(manager.getProviderInfo(id)?.lastError).toMatchObject({ operation: "initialize", message: "step failed" });
+    expect(manager.getProviderInfo(id)?.lastError).toMatchObject({
+      operation: "initialize",
+      message: "step failed",
+    });
     expect(types()).toContain("provider:error");
     await vi.advanceTimersByTimeAsync(60_000);
     expect(manager.getState(id)).toBe("error");
@@ -151,7 +195,10 @@ describe("InfrastructureLifecycleManager", () => {
   it("requires auth to initialize", async () => {
     const manager = new InfrastructureLifecycleManager();
     const id = manager.registerProvider(new FakeProvider());
-    await expect(manager.initializeProvider(id)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "auth" });
+    await expect(manager.initializeProvider(id)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "auth",
+    });
   });
 
   it("refuses a duplicate instance id and unknown ids", async () => {
@@ -247,7 +294,9 @@ describe("InfrastructureLifecycleManager", () => {
     manager.on("afterInit", () => {
       order.push(`afterInit(${provider.completed.filter((c) => c === "initialize").length})`);
     });
-    manager.events.on("provider:initialized", () => order.push(`event(${provider.completed.filter((c) => c === "initialize").length})`));
+    manager.events.on("provider:initialized", () =>
+      order.push(`event(${provider.completed.filter((c) => c === "initialize").length})`),
+    );
     await activate(manager, id);
     provider.options.health = "unhealthy";
     await manager.checkHealth(id);
@@ -256,7 +305,9 @@ describe("InfrastructureLifecycleManager", () => {
     expect(manager.getState(id)).toBe("active");
     expect(provider.calls).toEqual(["initialize", "start", "healthCheck", "initialize", "start"]);
     expect(order).toEqual(["afterInit(1)", "event(1)", "afterInit(2)", "event(2)"]);
-    const initialized = events.filter((e) => e.type === "provider:initialized").map((e) => (e.event as ProviderEvent).previousState);
+    const initialized = events
+      .filter((e) => e.type === "provider:initialized")
+      .map((e) => (e.event as ProviderEvent).previousState);
     expect(initialized).toEqual(["initializing", "initializing"]);
   });
 
@@ -268,7 +319,10 @@ describe("InfrastructureLifecycleManager", () => {
       flip = !flip;
       provider.options.health = flip ? "unhealthy" : "healthy";
     };
-    const { manager, id, types } = setup({ healthCheckInterval: 50, restartDelay: 10, maxRestartAttempts: 3, restartWindow: 60_000 }, provider);
+    const { manager, id, types } = setup(
+      { healthCheckInterval: 50, restartDelay: 10, maxRestartAttempts: 3, restartWindow: 60_000 },
+      provider,
+    );
     manager.on("onHealthCheck", flap);
     provider.options.health = "healthy";
     await activate(manager, id);
@@ -280,7 +334,11 @@ describe("InfrastructureLifecycleManager", () => {
     expect(provider.state).toBe("error");
     expect(info?.restartsExhausted).toBe(true);
     expect(info?.restartAttempts).toBe(3);
-    expect(info?.lastError).toMatchObject({ operation: "health-check", code: "PROVIDER_FAILED", message: expect.stringMatching(/unhealthy/) as string });
+    expect(info?.lastError).toMatchObject({
+      operation: "health-check",
+      code: "PROVIDER_FAILED",
+      message: expect.stringMatching(/unhealthy/) as string,
+    });
     expect(types().filter((t) => t === "provider:error")).toHaveLength(4);
     // nothing more happens: no timer but the (unref'd) health interval
     await vi.advanceTimersByTimeAsync(120_000);
@@ -289,12 +347,19 @@ describe("InfrastructureLifecycleManager", () => {
     // an operator taking over clears the budget
     await manager.initializeProvider(id);
     await manager.startProvider(id);
-    expect(manager.getProviderInfo(id)).toMatchObject({ state: "active", restartsExhausted: false, restartAttempts: 0 });
+    expect(manager.getProviderInfo(id)).toMatchObject({
+      state: "active",
+      restartsExhausted: false,
+      restartAttempts: 0,
+    });
   });
 
   it("restarts age out of the window: a provider failing now and then keeps being restarted", async () => {
     const provider = new FakeProvider({ health: "unhealthy" });
-    const { manager, id } = setup({ healthCheckInterval: 1_000_000, restartDelay: 10, maxRestartAttempts: 1, restartWindow: 1_000 }, provider);
+    const { manager, id } = setup(
+      { healthCheckInterval: 1_000_000, restartDelay: 10, maxRestartAttempts: 1, restartWindow: 1_000 },
+      provider,
+    );
     await activate(manager, id);
     for (let round = 1; round <= 3; round++) {
       await manager.checkHealth(id);
@@ -356,7 +421,9 @@ describe("InfrastructureLifecycleManager", () => {
     expect(terminated.sort()).toEqual(["good", "stuck"]);
     expect(await manager.shutdown()).toBe(report);
     expect(vi.getTimerCount()).toBe(0);
-    expect(() => manager.registerProvider(new FakeProvider({ id: "late" }))).toThrow(expect.objectContaining({ code: "SHUTDOWN" }) as Error);
+    expect(() => manager.registerProvider(new FakeProvider({ id: "late" }))).toThrow(
+      expect.objectContaining({ code: "SHUTDOWN" }) as Error,
+    );
     await expect(manager.startProvider("good")).rejects.toMatchObject({ code: "SHUTDOWN" });
   });
 

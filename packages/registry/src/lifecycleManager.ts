@@ -63,7 +63,9 @@ export interface LifecycleManagerOptions {
 export type ResolvedLifecycleOptions = Readonly<LifecycleConfig>;
 
 /** The defaults of the lifecycle manager: those of core's `lifecycleConfigSchema` (the spec's, plus `restartWindow` and `operationTimeout`). */
-export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(lifecycleConfigSchema.parse({}));
+export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(
+  lifecycleConfigSchema.parse({}),
+);
 
 const OPTION_KEYS = Object.keys(LIFECYCLE_MANAGER_DEFAULTS) as (keyof LifecycleConfig)[];
 
@@ -212,7 +214,11 @@ export class InfrastructureLifecycleManager {
   constructor(options: LifecycleManagerOptions = {}) {
     this.options = resolveOptions(options);
     this.#logger = (options.logger ?? createNoopLogger()).child("lifecycle");
-    this.events = options.events ?? createEventBus({ onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }) });
+    this.events =
+      options.events ??
+      createEventBus({
+        onHandlerError: (error, type) => this.#logger.warn(`event handler for ${type} threw`, { error }),
+      });
   }
 
   /** True once {@link shutdown} was called. */
@@ -229,11 +235,14 @@ export class InfrastructureLifecycleManager {
   registerProvider(provider: InfrastructureProvider, options: RegisterProviderOptions = {}): string {
     this.#assertOpen();
     const instanceId = options.instanceId ?? provider.meta.id;
-    if (this.#providers.has(instanceId)) throw new AlreadyExistsError("instance", instanceId, { field: "instanceId" });
+    if (this.#providers.has(instanceId))
+      throw new AlreadyExistsError("instance", instanceId, { field: "instanceId" });
     const machine: unknown = (provider as Partial<InfrastructureProvider>).lifecycle;
     if (!isLifecycleStateHolder(machine)) {
       const message = "must be the provider's lifecycle state holder (core's LifecycleStateMachine)";
-      throw new ValidationError(`Invalid provider "${instanceId}": lifecycle ${message}`, [{ code: "TYPE_MISMATCH", message, path: "provider.lifecycle" }]);
+      throw new ValidationError(`Invalid provider "${instanceId}": lifecycle ${message}`, [
+        { code: "TYPE_MISMATCH", message, path: "provider.lifecycle" },
+      ]);
     }
     const unsubscribe = machine.onTransition(({ from, to }) => {
       for (const listener of this.#stateListeners) {
@@ -275,7 +284,11 @@ export class InfrastructureLifecycleManager {
     const record = this.#get(instanceId);
     const state = record.machine.state;
     if (state !== "uninitialized" && state !== "terminated") {
-      throw new InfrastructureError("CONFLICT", `Provider instance "${instanceId}" is "${state}"; destroy it before unregistering`, { field: "instanceId" });
+      throw new InfrastructureError(
+        "CONFLICT",
+        `Provider instance "${instanceId}" is "${state}"; destroy it before unregistering`,
+        { field: "instanceId" },
+      );
     }
     this.#clearRestart(record);
     record.unsubscribe();
@@ -380,7 +393,8 @@ export class InfrastructureLifecycleManager {
     await Promise.all(
       [...this.#providers.values()].map(async (record) => {
         try {
-          if (record.machine.state === "uninitialized" && record.auth !== undefined) await this.initializeProvider(record.instanceId);
+          if (record.machine.state === "uninitialized" && record.auth !== undefined)
+            await this.initializeProvider(record.instanceId);
           const state = record.machine.state;
           if (state === "ready" || state === "suspended") {
             await this.startProvider(record.instanceId);
@@ -413,7 +427,9 @@ export class InfrastructureLifecycleManager {
       byState[state]++;
       if (state !== "terminated") health[record.lastHealth?.status ?? "unknown"]++;
     }
-    const hooks = Object.fromEntries(LIFECYCLE_HOOK_STAGES.map((s) => [s, this.#hooks.get(s)?.length ?? 0])) as Record<LifecycleHookStage, number>;
+    const hooks = Object.fromEntries(
+      LIFECYCLE_HOOK_STAGES.map((s) => [s, this.#hooks.get(s)?.length ?? 0]),
+    ) as Record<LifecycleHookStage, number>;
     return { total: this.#providers.size, byState, health, restarts: this.#restarts, hooks };
   }
 
@@ -433,7 +449,11 @@ export class InfrastructureLifecycleManager {
   async #initialize(record: Managed, epoch: number, auth: ProviderAuth | undefined): Promise<void> {
     this.#check(record, "initializing");
     if (auth === undefined) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `Provider instance "${record.instanceId}" needs auth to initialize`, { field: "auth" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `Provider instance "${record.instanceId}" needs auth to initialize`,
+        { field: "auth" },
+      );
     }
     record.auth = auth;
     await this.#runHooks(record, "beforeInit");
@@ -489,14 +509,28 @@ export class InfrastructureLifecycleManager {
   }
 
   async #restart(record: Managed, epoch: number): Promise<void> {
-    if (record.machine.state !== "error" || !record.desiredActive || this.isShutDown || record.epoch !== epoch) return;
+    if (
+      record.machine.state !== "error" ||
+      !record.desiredActive ||
+      this.isShutDown ||
+      record.epoch !== epoch
+    )
+      return;
     if (record.auth === undefined) {
       record.restartsExhausted = true;
-      record.lastError = { code: "INVALID_ARGUMENT", message: "cannot restart: no auth was given to initialize with", at: Date.now(), operation: "restart" };
+      record.lastError = {
+        code: "INVALID_ARGUMENT",
+        message: "cannot restart: no auth was given to initialize with",
+        at: Date.now(),
+        operation: "restart",
+      };
       return;
     }
     this.#restarts++;
-    this.#logger.info(`restarting provider instance "${record.instanceId}" (restart ${record.restarts.length} in the window)`, { instanceId: record.instanceId });
+    this.#logger.info(
+      `restarting provider instance "${record.instanceId}" (restart ${record.restarts.length} in the window)`,
+      { instanceId: record.instanceId },
+    );
     await this.#initialize(record, epoch, record.auth);
     await this.#start(record, epoch);
   }
@@ -506,19 +540,38 @@ export class InfrastructureLifecycleManager {
    * (a throw, a timeout, or a return in another state) records it, moves the provider to `error`
    * when the table allows it from where it is, and rethrows.
    */
-  async #call(record: Managed, epoch: number, operation: string, fn: () => Promise<void>, expected: LifecycleState): Promise<void> {
+  async #call(
+    record: Managed,
+    epoch: number,
+    operation: string,
+    fn: () => Promise<void>,
+    expected: LifecycleState,
+  ): Promise<void> {
     this.#guard(record, epoch);
     try {
-      await withTimeout(attempt(fn), this.options.operationTimeout, `${operation} of provider instance "${record.instanceId}"`, record.abort.signal);
+      await withTimeout(
+        attempt(fn),
+        this.options.operationTimeout,
+        `${operation} of provider instance "${record.instanceId}"`,
+        record.abort.signal,
+      );
     } catch (error) {
       if (record.epoch !== epoch) {
-        throw new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" was forced to terminate during ${operation}`, { cause: error });
+        throw new InfrastructureError(
+          "SHUTDOWN",
+          `Provider instance "${record.instanceId}" was forced to terminate during ${operation}`,
+          { cause: error },
+        );
       }
       await this.#fail(record, error, operation);
       if (isInfrastructureError(error, "TIMEOUT")) throw error;
-      throw new InfrastructureError("LIFECYCLE_FAILED", `${operation} of provider instance "${record.instanceId}" failed: ${toError(error).message}`, {
-        cause: error,
-      });
+      throw new InfrastructureError(
+        "LIFECYCLE_FAILED",
+        `${operation} of provider instance "${record.instanceId}" failed: ${toError(error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     this.#guard(record, epoch);
     const reached = record.machine.state;
@@ -536,17 +589,34 @@ export class InfrastructureLifecycleManager {
   /** Records a failure, moves the provider to `error` (when the table allows it), runs `onError`, emits `provider:error`, and schedules a restart when it should be running. */
   async #fail(record: Managed, error: unknown, operation: string): Promise<void> {
     const err = toError(error);
-    record.lastError = { code: isInfrastructureError(err) ? err.code : "PROVIDER_FAILED", message: err.message, at: Date.now(), operation };
+    record.lastError = {
+      code: isInfrastructureError(err) ? err.code : "PROVIDER_FAILED",
+      message: err.message,
+      at: Date.now(),
+      operation,
+    };
     const previous = record.machine.state;
     if (previous !== "error" && record.machine.canMoveTo("error")) record.machine.moveTo("error", err);
-    this.#logger.error(`provider instance "${record.instanceId}" failed during ${operation}`, { instanceId: record.instanceId, error: err });
+    this.#logger.error(`provider instance "${record.instanceId}" failed during ${operation}`, {
+      instanceId: record.instanceId,
+      error: err,
+    });
     await this.#runHooks(record, "onError", err);
-    this.#emitProvider("provider:error", record, previous, { code: record.lastError.code, message: err.message });
+    this.#emitProvider("provider:error", record, previous, {
+      code: record.lastError.code,
+      message: err.message,
+    });
     if (record.machine.state === "error") this.#scheduleRestart(record);
   }
 
   #scheduleRestart(record: Managed): void {
-    if (!this.options.autoRestart || !record.desiredActive || this.isShutDown || record.restartTimer !== undefined) return;
+    if (
+      !this.options.autoRestart ||
+      !record.desiredActive ||
+      this.isShutDown ||
+      record.restartTimer !== undefined
+    )
+      return;
     const made = this.#restartsInWindow(record);
     if (made >= this.options.maxRestartAttempts) {
       record.restartsExhausted = true;
@@ -597,17 +667,31 @@ export class InfrastructureLifecycleManager {
       );
       health = normalizeHealth(reported);
     } catch (error) {
-      health = { status: "unhealthy", checks: [{ name: "health-check", status: "unhealthy", message: toError(error).message }], checkedAt: Date.now() };
+      health = {
+        status: "unhealthy",
+        checks: [{ name: "health-check", status: "unhealthy", message: toError(error).message }],
+        checkedAt: Date.now(),
+      };
     } finally {
       record.healthInFlight = false;
     }
     if (record.epoch !== epoch) return health;
     record.lastHealth = health;
-    this.events.emit("health:check", { timestamp: Date.now(), providerId: record.provider.meta.id, instanceId: record.instanceId, health });
+    this.events.emit("health:check", {
+      timestamp: Date.now(),
+      providerId: record.provider.meta.id,
+      instanceId: record.instanceId,
+      health,
+    });
     await this.#runHooks(record, "onHealthCheck", undefined, health);
     if (health.status === "unhealthy" && record.machine.state === "active" && record.epoch === epoch) {
-      const reason = health.checks.find((c) => c.status === "unhealthy")?.message ?? "health check reported unhealthy";
-      await this.#fail(record, new InfrastructureError("PROVIDER_FAILED", `unhealthy: ${reason}`), "health-check");
+      const reason =
+        health.checks.find((c) => c.status === "unhealthy")?.message ?? "health check reported unhealthy";
+      await this.#fail(
+        record,
+        new InfrastructureError("PROVIDER_FAILED", `unhealthy: ${reason}`),
+        "health-check",
+      );
     }
     return health;
   }
@@ -616,7 +700,8 @@ export class InfrastructureLifecycleManager {
     if (this.#healthTimer !== undefined || this.isShutDown) return;
     this.#healthTimer = setInterval(() => {
       for (const record of this.#providers.values()) {
-        if (record.machine.state === "active" && !record.healthInFlight) this.#checkHealth(record).catch(noop);
+        if (record.machine.state === "active" && !record.healthInFlight)
+          this.#checkHealth(record).catch(noop);
       }
     }, this.options.healthCheckInterval);
     this.#healthTimer.unref();
@@ -626,24 +711,36 @@ export class InfrastructureLifecycleManager {
     if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
     this.#healthTimer = undefined;
     for (const record of this.#providers.values()) this.#clearRestart(record);
-    const entries = await Promise.all([...this.#providers.values()].map((record) => this.#terminateWithin(record)));
+    const entries = await Promise.all(
+      [...this.#providers.values()].map((record) => this.#terminateWithin(record)),
+    );
     return {
       entries,
       stopped: entries.filter((e) => e.outcome === "stopped").map((e) => e.instanceId),
-      forced: entries.flatMap((e) => (e.outcome === "forced" ? [{ instanceId: e.instanceId, reason: e.reason ?? "forced" }] : [])),
+      forced: entries.flatMap((e) =>
+        e.outcome === "forced" ? [{ instanceId: e.instanceId, reason: e.reason ?? "forced" }] : [],
+      ),
     };
   }
 
   async #terminateWithin(record: Managed): Promise<ShutdownEntry> {
-    if (record.machine.state === "terminated") return { instanceId: record.instanceId, outcome: "already-terminated" };
+    if (record.machine.state === "terminated")
+      return { instanceId: record.instanceId, outcome: "already-terminated" };
     const graceful = this.#enqueue(record, (epoch) => this.#destroy(record, epoch));
     try {
-      await withTimeout(graceful, this.options.shutdownTimeout, `shutdown of provider instance "${record.instanceId}"`);
+      await withTimeout(
+        graceful,
+        this.options.shutdownTimeout,
+        `shutdown of provider instance "${record.instanceId}"`,
+      );
       const state = currentState(record);
       if (state === "terminated") return { instanceId: record.instanceId, outcome: "stopped" };
       return this.#force(record, `ended in state "${state}"`);
     } catch (error) {
-      const reason = error instanceof TimeoutError ? `did not stop within ${this.options.shutdownTimeout} ms` : toError(error).message;
+      const reason =
+        error instanceof TimeoutError
+          ? `did not stop within ${this.options.shutdownTimeout} ms`
+          : toError(error).message;
       return this.#force(record, reason);
     }
   }
@@ -651,12 +748,22 @@ export class InfrastructureLifecycleManager {
   /** Forces a provider to `terminated` along legal edges (via `error` when needed) and abandons its in-flight operations. */
   #force(record: Managed, reason: string): ShutdownEntry {
     record.epoch++;
-    record.abort.abort(new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" forced to terminate: ${reason}`));
+    record.abort.abort(
+      new InfrastructureError(
+        "SHUTDOWN",
+        `Provider instance "${record.instanceId}" forced to terminate: ${reason}`,
+      ),
+    );
     record.abort = new AbortController();
     record.desiredActive = false;
     this.#clearRestart(record);
     const previous = record.machine.state;
-    record.lastError = { code: "SHUTDOWN", message: `forced to terminate: ${reason}`, at: Date.now(), operation: "shutdown" };
+    record.lastError = {
+      code: "SHUTDOWN",
+      message: `forced to terminate: ${reason}`,
+      at: Date.now(),
+      operation: "shutdown",
+    };
     if (previous !== "terminated") {
       const cause = new InfrastructureError("SHUTDOWN", `forced to terminate: ${reason}`);
       if (!record.machine.canMoveTo("terminating")) record.machine.moveTo("error", cause);
@@ -664,7 +771,9 @@ export class InfrastructureLifecycleManager {
       record.machine.moveTo("terminated", cause);
       this.#emitProvider("provider:terminated", record, previous, { code: "SHUTDOWN", message: reason });
     }
-    this.#logger.warn(`provider instance "${record.instanceId}" forced to terminate: ${reason}`, { instanceId: record.instanceId });
+    this.#logger.warn(`provider instance "${record.instanceId}" forced to terminate: ${reason}`, {
+      instanceId: record.instanceId,
+    });
     return { instanceId: record.instanceId, outcome: "forced", reason };
   }
 
@@ -678,30 +787,46 @@ export class InfrastructureLifecycleManager {
 
   #get(instanceId: string): Managed {
     const record = this.#providers.get(instanceId);
-    if (record === undefined) throw new NotFoundError("instance", instanceId, { field: "instanceId", available: this.#providers.keys() });
+    if (record === undefined)
+      throw new NotFoundError("instance", instanceId, {
+        field: "instanceId",
+        available: this.#providers.keys(),
+      });
     return record;
   }
 
   #assertOpen(): void {
-    if (this.isShutDown) throw new InfrastructureError("SHUTDOWN", "The lifecycle manager has been shut down");
+    if (this.isShutDown)
+      throw new InfrastructureError("SHUTDOWN", "The lifecycle manager has been shut down");
   }
 
   #guard(record: Managed, epoch: number): void {
-    if (record.epoch !== epoch) throw new InfrastructureError("SHUTDOWN", `Provider instance "${record.instanceId}" was forced to terminate`);
+    if (record.epoch !== epoch)
+      throw new InfrastructureError(
+        "SHUTDOWN",
+        `Provider instance "${record.instanceId}" was forced to terminate`,
+      );
   }
 
   #check(record: Managed, to: LifecycleState): void {
-    if (!record.machine.canMoveTo(to)) throw new LifecycleTransitionError(record.instanceId, record.machine.state, to, { field: "state" });
+    if (!record.machine.canMoveTo(to))
+      throw new LifecycleTransitionError(record.instanceId, record.machine.state, to, { field: "state" });
   }
 
   /** `start` runs from `ready`, or from `suspended` (the provider resumes through `ready`). */
   #checkStartable(record: Managed): void {
     const state = record.machine.state;
-    if (state !== "ready" && state !== "suspended") throw new LifecycleTransitionError(record.instanceId, state, "active", { field: "state" });
+    if (state !== "ready" && state !== "suspended")
+      throw new LifecycleTransitionError(record.instanceId, state, "active", { field: "state" });
   }
 
   /** Runs the manager hooks of `stage`, each bounded and isolated; never throws. */
-  async #runHooks(record: Managed, stage: LifecycleHookStage, error?: unknown, data?: unknown): Promise<void> {
+  async #runHooks(
+    record: Managed,
+    stage: LifecycleHookStage,
+    error?: unknown,
+    data?: unknown,
+  ): Promise<void> {
     const hooks = this.#hooks.get(stage);
     if (hooks === undefined || hooks.length === 0) return;
     const signal = record.abort.signal;
@@ -716,10 +841,18 @@ export class InfrastructureLifecycleManager {
         ...(data === undefined ? {} : { data }),
       };
       try {
-        await withTimeout(attempt(() => hook(context)), this.options.operationTimeout, `${stage} hook of provider instance "${record.instanceId}"`, signal);
+        await withTimeout(
+          attempt(() => hook(context)),
+          this.options.operationTimeout,
+          `${stage} hook of provider instance "${record.instanceId}"`,
+          signal,
+        );
       } catch (hookError) {
         if (signal.aborted) return;
-        this.#logger.warn(`${stage} hook of provider instance "${record.instanceId}" threw`, { instanceId: record.instanceId, error: hookError });
+        this.#logger.warn(`${stage} hook of provider instance "${record.instanceId}" threw`, {
+          instanceId: record.instanceId,
+          error: hookError,
+        });
         if (stage !== "onError") await this.#runHooks(record, "onError", hookError);
       }
     }
@@ -762,9 +895,11 @@ function resolveOptions(options: LifecycleManagerOptions): ResolvedLifecycleOpti
   const parsed = lifecycleConfigSchema.safeParse(data, { reportInput: true });
   if (parsed.success) return Object.freeze(parsed.data);
   const issues = toValidationIssues(parsed.error.issues);
-  throw new ConfigValidationError(`Invalid lifecycle options: ${issues.map((issue) => `${issue.path ?? "options"}: ${issue.message}`).join("; ")}`, issues);
+  throw new ConfigValidationError(
+    `Invalid lifecycle options: ${issues.map((issue) => `${issue.path ?? "options"}: ${issue.message}`).join("; ")}`,
+    issues,
+  );
 }
-
 
 /** Reads a record's state afresh (it changes across awaits, which flow narrowing does not see). */
 function currentState(record: Managed): LifecycleState {
@@ -774,12 +909,20 @@ function currentState(record: Managed): LifecycleState {
 /** Accepts a provider's health report only when it has a known status; anything else is `unhealthy`. */
 function normalizeHealth(value: unknown): ProviderHealth {
   const candidate = value as Partial<ProviderHealth> | null | undefined;
-  if (candidate !== null && typeof candidate === "object" && HEALTH_STATUSES.includes(candidate.status as HealthStatus)) {
+  if (
+    candidate !== null &&
+    typeof candidate === "object" &&
+    HEALTH_STATUSES.includes(candidate.status as HealthStatus)
+  ) {
     return {
       status: candidate.status as HealthStatus,
       checks: Array.isArray(candidate.checks) ? candidate.checks : [],
       checkedAt: typeof candidate.checkedAt === "number" ? candidate.checkedAt : Date.now(),
     };
   }
-  return { status: "unhealthy", checks: [{ name: "health-check", status: "unhealthy", message: "malformed health report" }], checkedAt: Date.now() };
+  return {
+    status: "unhealthy",
+    checks: [{ name: "health-check", status: "unhealthy", message: "malformed health report" }],
+    checkedAt: Date.now(),
+  };
 }

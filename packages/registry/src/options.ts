@@ -8,7 +8,9 @@ export interface SafeParser<T> {
   safeParse(
     input: unknown,
     params: { readonly reportInput: true },
-  ): { readonly success: true; readonly data: T } | { readonly success: false; readonly error: { readonly issues: SchemaIssues } };
+  ):
+    | { readonly success: true; readonly data: T }
+    | { readonly success: false; readonly error: { readonly issues: SchemaIssues } };
 }
 
 /**
@@ -27,12 +29,19 @@ export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string
  * Reads an optional integer option in [`min`, `max`], throwing a {@link ConfigValidationError}
  * naming `path` when it is not one.
  */
-export function intOption(value: unknown, fallback: number, min: number, path: string, max = Number.MAX_SAFE_INTEGER): number {
+export function intOption(
+  value: unknown,
+  fallback: number,
+  min: number,
+  path: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     const message = `must be an integer ≥ ${min} and ≤ ${max}`;
-    throw new ConfigValidationError(`Invalid option ${path}: ${message}`, [{ code: "INVALID_VALUE", message, path }]);
+    throw new ConfigValidationError(`Invalid option ${path}: ${message}`, [
+      { code: "INVALID_VALUE", message, path },
+    ]);
   }
   return value;
 }
-

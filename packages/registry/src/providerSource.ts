@@ -7,7 +7,9 @@ import type { InfrastructureProvider, LifecycleState } from "@espada/infra-core"
  */
 export interface ExecutorProviderSource {
   /** The instance's lifecycle state and provider object, or undefined. */
-  getInstance(instanceId: string): { readonly state: LifecycleState; readonly provider: InfrastructureProvider } | undefined;
+  getInstance(
+    instanceId: string,
+  ): { readonly state: LifecycleState; readonly provider: InfrastructureProvider } | undefined;
   /** The ids of every instance, for "did you mean" suggestions. */
   instanceIds?(): Iterable<string>;
 }

@@ -31,7 +31,13 @@ import type {
 } from "@espada/infra-core";
 import { attempt, withTimeout } from "./async.js";
 import { InfrastructureLifecycleManager } from "./lifecycleManager.js";
-import type { HealthSummary, LifecycleManagerOptions, LifecycleStatistics, ProviderFailure, ShutdownReport } from "./lifecycleManager.js";
+import type {
+  HealthSummary,
+  LifecycleManagerOptions,
+  LifecycleStatistics,
+  ProviderFailure,
+  ShutdownReport,
+} from "./lifecycleManager.js";
 import { intOption, parseWith } from "./options.js";
 import type { ExecutorProviderSource } from "./providerSource.js";
 
@@ -99,9 +105,18 @@ export interface DiscoverOptions {
 
 /** What a discovery run registered, skipped and could not load. */
 export interface DiscoveryReport {
-  readonly registered: readonly { readonly id: string; readonly source: DiscoverySource; readonly plugin: PluginInfo }[];
+  readonly registered: readonly {
+    readonly id: string;
+    readonly source: DiscoverySource;
+    readonly plugin: PluginInfo;
+  }[];
   /** Providers whose id was already registered (kept: the first registration wins). */
-  readonly duplicates: readonly { readonly id: string; readonly source: DiscoverySource; readonly plugin: PluginInfo; readonly existingPlugin: PluginInfo | undefined }[];
+  readonly duplicates: readonly {
+    readonly id: string;
+    readonly source: DiscoverySource;
+    readonly plugin: PluginInfo;
+    readonly existingPlugin: PluginInfo | undefined;
+  }[];
   /** The discoverer's problems plus providers that failed to register. */
   readonly problems: readonly DiscoveryProblem[];
 }
@@ -123,7 +138,16 @@ interface InstanceRecord {
   readonly createdAt: number;
 }
 
-const PROVIDER_METHODS = ["initialize", "start", "stop", "destroy", "healthCheck", "validateConfig", "getCommands", "executeCommand"] as const;
+const PROVIDER_METHODS = [
+  "initialize",
+  "start",
+  "stop",
+  "destroy",
+  "healthCheck",
+  "validateConfig",
+  "getCommands",
+  "executeCommand",
+] as const;
 
 /**
  * The central registry of provider factories and instances. Instances are driven through an
@@ -162,12 +186,20 @@ export class InfrastructureProviderRegistry {
           });
     this.events = this.lifecycle.events;
     this.#discoverer = options.discoverer;
-    this.#factoryTimeout = intOption(options.factoryTimeout, this.lifecycle.options.operationTimeout, 1, "factoryTimeout", MAX_TIMER_MS);
+    this.#factoryTimeout = intOption(
+      options.factoryTimeout,
+      this.lifecycle.options.operationTimeout,
+      1,
+      "factoryTimeout",
+      MAX_TIMER_MS,
+    );
     this.catalogue = Object.freeze(this.#createCatalogue());
     EXECUTOR_SOURCES.set(this, {
       getInstance: (instanceId) => {
         const record = this.#instances.get(instanceId);
-        return record === undefined ? undefined : { state: this.#info(record).state, provider: record.provider };
+        return record === undefined
+          ? undefined
+          : { state: this.#info(record).state, provider: record.provider };
       },
       instanceIds: () => [...this.#instances.keys()],
     });
@@ -181,10 +213,19 @@ export class InfrastructureProviderRegistry {
     this.#assertOpen();
     const parsed = parseWith(providerMetaSchema, meta, "meta", "provider meta");
     if (typeof factory !== "function") {
-      throw new ValidationError("Invalid provider factory: must be a function", [{ code: "TYPE_MISMATCH", message: "must be a function", path: "factory" }]);
+      throw new ValidationError("Invalid provider factory: must be a function", [
+        { code: "TYPE_MISMATCH", message: "must be a function", path: "factory" },
+      ]);
     }
-    if (this.#factories.has(parsed.id)) throw new AlreadyExistsError("provider", parsed.id, { field: "meta.id" });
-    const entry: RegisteredFactory = { id: parsed.id, meta: parsed, factory, registeredAt: Date.now(), plugin };
+    if (this.#factories.has(parsed.id))
+      throw new AlreadyExistsError("provider", parsed.id, { field: "meta.id" });
+    const entry: RegisteredFactory = {
+      id: parsed.id,
+      meta: parsed,
+      factory,
+      registeredAt: Date.now(),
+      plugin,
+    };
     this.#factories.set(parsed.id, entry);
     this.events.emit("provider:registered", { timestamp: entry.registeredAt, providerId: parsed.id });
     this.#logger.info(`registered provider factory "${parsed.id}"`, { providerId: parsed.id });
@@ -200,7 +241,11 @@ export class InfrastructureProviderRegistry {
     if (!this.#factories.has(factoryId)) return false;
     const live = this.getInstancesByFactory(factoryId).length;
     if (live > 0) {
-      throw new InfrastructureError("CONFLICT", `factoryId: provider "${factoryId}" still has ${live} instance(s); destroy them first`, { field: "factoryId" });
+      throw new InfrastructureError(
+        "CONFLICT",
+        `factoryId: provider "${factoryId}" still has ${live} instance(s); destroy them first`,
+        { field: "factoryId" },
+      );
     }
     this.#factories.delete(factoryId);
     return true;
@@ -225,29 +270,49 @@ export class InfrastructureProviderRegistry {
    * @throws NotFoundError (`factoryId`); AlreadyExistsError (`instanceId`); ValidationError listing
    * every settings issue as `settings.<path>`; `PROVIDER_FAILED` when the factory throws; `SHUTDOWN`.
    */
-  async createProvider(factoryId: string, options: CreateProviderOptions = {}): Promise<ProviderInstanceInfo> {
+  async createProvider(
+    factoryId: string,
+    options: CreateProviderOptions = {},
+  ): Promise<ProviderInstanceInfo> {
     this.#assertOpen();
     const entry = this.#factories.get(factoryId);
-    if (entry === undefined) throw new NotFoundError("provider", factoryId, { field: "factoryId", available: this.#factories.keys() });
+    if (entry === undefined)
+      throw new NotFoundError("provider", factoryId, {
+        field: "factoryId",
+        available: this.#factories.keys(),
+      });
     const instanceId = options.instanceId ?? `${factoryId}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
     if (typeof instanceId !== "string" || instanceId.length === 0) {
-      throw new ValidationError("Invalid instanceId: must be a non-empty string", [{ code: "INVALID_VALUE", message: "must be a non-empty string", path: "instanceId" }]);
+      throw new ValidationError("Invalid instanceId: must be a non-empty string", [
+        { code: "INVALID_VALUE", message: "must be a non-empty string", path: "instanceId" },
+      ]);
     }
     if (this.#instances.has(instanceId) || this.#creating.has(instanceId) || this.lifecycle.has(instanceId)) {
       throw new AlreadyExistsError("instance", instanceId, { field: "instanceId" });
     }
     const settings = options.settings ?? {};
     if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
-      throw new ValidationError("Invalid settings: must be an object", [{ code: "TYPE_MISMATCH", message: "must be an object", path: "settings" }]);
+      throw new ValidationError("Invalid settings: must be an object", [
+        { code: "TYPE_MISMATCH", message: "must be an object", path: "settings" },
+      ]);
     }
-    const auth = options.auth === undefined ? undefined : parseWith(providerAuthSchema, options.auth, "auth", "provider auth");
+    const auth =
+      options.auth === undefined
+        ? undefined
+        : parseWith(providerAuthSchema, options.auth, "auth", "provider auth");
     this.#creating.add(instanceId);
     try {
       // labelled with the instance id (`[web-1]`), not `[registry]`
-      const logger = (options.logger ?? this.#rootLogger.child(instanceId)).withContext({ providerId: factoryId, instanceId });
+      const logger = (options.logger ?? this.#rootLogger.child(instanceId)).withContext({
+        providerId: factoryId,
+        instanceId,
+      });
       const provider = await this.#callFactory(entry, { instanceId, settings, logger });
       try {
-        const validation = await this.#bounded(attempt(() => provider.validateConfig(settings)), `validateConfig of provider "${factoryId}"`);
+        const validation = await this.#bounded(
+          attempt(() => provider.validateConfig(settings)),
+          `validateConfig of provider "${factoryId}"`,
+        );
         if (!validation.valid) {
           const issues: ValidationIssue[] = validation.errors.map((issue) => ({
             code: issue.code,
@@ -275,7 +340,10 @@ export class InfrastructureProviderRegistry {
    * Creates an instance, initializes it with `auth` and starts it (state `active`). When any step
    * fails the half-made instance is destroyed and removed, and the error is rethrown.
    */
-  async createAndInitializeProvider(factoryId: string, options: CreateProviderOptions = {}): Promise<ProviderInstanceInfo> {
+  async createAndInitializeProvider(
+    factoryId: string,
+    options: CreateProviderOptions = {},
+  ): Promise<ProviderInstanceInfo> {
     const created = await this.createProvider(factoryId, options);
     const meta = this.#factories.get(factoryId)?.meta;
     const auth: ProviderAuth =
@@ -287,7 +355,9 @@ export class InfrastructureProviderRegistry {
       await this.lifecycle.startProvider(created.instanceId);
     } catch (error) {
       await this.destroyInstance(created.instanceId).catch((destroyError: unknown) => {
-        this.#logger.warn(`could not tear down instance "${created.instanceId}" after a failed start`, { error: destroyError });
+        this.#logger.warn(`could not tear down instance "${created.instanceId}" after a failed start`, {
+          error: destroyError,
+        });
       });
       throw error;
     }
@@ -307,7 +377,9 @@ export class InfrastructureProviderRegistry {
 
   /** The instances created from one factory. */
   getInstancesByFactory(factoryId: string): ProviderInstanceInfo[] {
-    return [...this.#instances.values()].filter((r) => r.factoryId === factoryId).map((record) => this.#info(record));
+    return [...this.#instances.values()]
+      .filter((r) => r.factoryId === factoryId)
+      .map((record) => this.#info(record));
   }
 
   /**
@@ -332,7 +404,9 @@ export class InfrastructureProviderRegistry {
     this.#assertOpen();
     const discoverer = options.discoverer ?? this.#discoverer;
     if (discoverer === undefined) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "No plugin discoverer configured", { field: "discoverer" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "No plugin discoverer configured", {
+        field: "discoverer",
+      });
     }
     const registered: DiscoveryReport["registered"][number][] = [];
     const duplicates: DiscoveryReport["duplicates"][number][] = [];
@@ -344,14 +418,25 @@ export class InfrastructureProviderRegistry {
         ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
       });
     } catch (error) {
-      return { registered, duplicates, problems: [{ location: "discoverer", source: "local", message: `discovery failed: ${toError(error).message}` }] };
+      return {
+        registered,
+        duplicates,
+        problems: [
+          { location: "discoverer", source: "local", message: `discovery failed: ${toError(error).message}` },
+        ],
+      };
     }
     problems.push(...result.problems);
     for (const found of result.providers) {
       const id = (found.meta as { id?: unknown } | undefined)?.id;
       const existing = typeof id === "string" ? this.#factories.get(id) : undefined;
       if (existing !== undefined) {
-        duplicates.push({ id: existing.id, source: found.source, plugin: found.plugin, existingPlugin: existing.plugin });
+        duplicates.push({
+          id: existing.id,
+          source: found.source,
+          plugin: found.plugin,
+          existingPlugin: existing.plugin,
+        });
         continue;
       }
       try {
@@ -408,7 +493,9 @@ export class InfrastructureProviderRegistry {
   #bounded<T>(work: Promise<T>, what: string): Promise<T> {
     return withTimeout(work, this.#factoryTimeout, what).catch((error: unknown) => {
       if (error instanceof InfrastructureError) throw error;
-      throw new InfrastructureError("PROVIDER_FAILED", `${what} failed: ${toError(error).message}`, { cause: error });
+      throw new InfrastructureError("PROVIDER_FAILED", `${what} failed: ${toError(error).message}`, {
+        cause: error,
+      });
     });
   }
 
@@ -416,7 +503,10 @@ export class InfrastructureProviderRegistry {
    * Calls a factory bounded by `factoryTimeout` and checks what it returned. A provider that
    * arrives after the timeout is destroyed when it arrives, so a slow factory leaks nothing.
    */
-  async #callFactory(entry: RegisteredFactory, context: Parameters<ProviderFactory>[0]): Promise<InfrastructureProvider> {
+  async #callFactory(
+    entry: RegisteredFactory,
+    context: Parameters<ProviderFactory>[0],
+  ): Promise<InfrastructureProvider> {
     const what = `factory of provider "${entry.id}"`;
     const work = attempt(() => entry.factory(context));
     const provider = await this.#bounded(work, what).catch((error: unknown) => {
@@ -424,7 +514,10 @@ export class InfrastructureProviderRegistry {
         void work.then(
           (late) => {
             if (!hasDestroy(late)) return;
-            this.#logger.warn(`${what} resolved after the ${this.#factoryTimeout} ms timeout; destroying the late provider`, { instanceId: context.instanceId });
+            this.#logger.warn(
+              `${what} resolved after the ${this.#factoryTimeout} ms timeout; destroying the late provider`,
+              { instanceId: context.instanceId },
+            );
             return this.#discard(late, context.instanceId, "it arrived after the factory timeout");
           },
           () => undefined,
@@ -439,14 +532,22 @@ export class InfrastructureProviderRegistry {
   /** Destroys a provider the registry will not keep, bounded by `operationTimeout`; a failure is logged, never thrown. */
   async #discard(provider: { destroy(): unknown }, instanceId: string, why: string): Promise<void> {
     const what = `destroy of provider instance "${instanceId}" (${why})`;
-    await withTimeout(attempt(() => provider.destroy()), this.lifecycle.options.operationTimeout, what).catch((error: unknown) => {
+    await withTimeout(
+      attempt(() => provider.destroy()),
+      this.lifecycle.options.operationTimeout,
+      what,
+    ).catch((error: unknown) => {
       this.#logger.warn(`${what} failed: ${toError(error).message}`, { instanceId, error });
     });
   }
 
   #getRecord(instanceId: string): InstanceRecord {
     const record = this.#instances.get(instanceId);
-    if (record === undefined) throw new NotFoundError("instance", instanceId, { field: "instanceId", available: this.#instances.keys() });
+    if (record === undefined)
+      throw new NotFoundError("instance", instanceId, {
+        field: "instanceId",
+        available: this.#instances.keys(),
+      });
     return record;
   }
 
@@ -477,7 +578,9 @@ export class InfrastructureProviderRegistry {
         state: info.state,
         createdAt: info.createdAt,
         health: info.health,
-        ...(info.lastError === undefined ? {} : { lastError: { code: info.lastError.code, message: info.lastError.message } }),
+        ...(info.lastError === undefined
+          ? {}
+          : { lastError: { code: info.lastError.code, message: info.lastError.message } }),
       };
     };
     const commandsOf = (instanceId: string): CommandDefinition[] | undefined => {
@@ -499,7 +602,11 @@ export class InfrastructureProviderRegistry {
       listInstances: (filter = {}) =>
         [...this.#instances.values()]
           .map(instanceSummary)
-          .filter((i) => (filter.providerId === undefined || i.providerId === filter.providerId) && (filter.state === undefined || i.state === filter.state)),
+          .filter(
+            (i) =>
+              (filter.providerId === undefined || i.providerId === filter.providerId) &&
+              (filter.state === undefined || i.state === filter.state),
+          ),
       getInstance: (instanceId) => {
         const record = this.#instances.get(instanceId);
         return record === undefined ? undefined : instanceSummary(record);
@@ -516,13 +623,18 @@ const EXECUTOR_SOURCES = new WeakMap<InfrastructureProviderRegistry, ExecutorPro
 /** The provider source of a registry, for the executor of this package only. */
 export function executorSourceOf(registry: InfrastructureProviderRegistry): ExecutorProviderSource {
   const source = EXECUTOR_SOURCES.get(registry);
-  if (source === undefined) throw new InfrastructureError("INVALID_ARGUMENT", "Not a provider registry", { field: "providers" });
+  if (source === undefined)
+    throw new InfrastructureError("INVALID_ARGUMENT", "Not a provider registry", { field: "providers" });
   return source;
 }
 
 /** True when `value` has a `destroy` method to call. */
 function hasDestroy(value: unknown): value is { destroy(): unknown } {
-  return typeof value === "object" && value !== null && typeof (value as { destroy?: unknown }).destroy === "function";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { destroy?: unknown }).destroy === "function"
+  );
 }
 
 /** Checks that a factory returned something shaped like a provider. */
@@ -533,8 +645,12 @@ function assertProvider(value: unknown, factoryId: string): asserts value is Inf
       ? ["(not an object)"]
       : PROVIDER_METHODS.filter((name) => typeof candidate[name] !== "function");
   if (missing.length > 0) {
-    throw new InfrastructureError("PROVIDER_FAILED", `Factory of provider "${factoryId}" returned no valid provider (missing ${missing.join(", ")})`, {
-      field: "factory",
-    });
+    throw new InfrastructureError(
+      "PROVIDER_FAILED",
+      `Factory of provider "${factoryId}" returned no valid provider (missing ${missing.join(", ")})`,
+      {
+        field: "factory",
+      },
+    );
   }
 }

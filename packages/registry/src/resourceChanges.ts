@@ -1,5 +1,10 @@
 import { RESOURCE_TYPES, isRecord } from "@espada/infra-core";
-import type { CommandDefinition, CommandSuccess, InfrastructureProvider, ResourceType } from "@espada/infra-core";
+import type {
+  CommandDefinition,
+  CommandSuccess,
+  InfrastructureProvider,
+  ResourceType,
+} from "@espada/infra-core";
 
 /** The kinds of change a command makes to a resource. */
 export const RESOURCE_CHANGE_KINDS = ["created", "updated", "deleted"] as const;
@@ -17,7 +22,9 @@ const DELETE_VERB = /^(?:delete|destroy|remove|deprovision|terminate|drop|purge)
 const CREATE_VERB = /^(?:create|provision|add|launch|deploy|new|clone|register)(?:[-_.:]|$)/i;
 
 function asResourceType(value: unknown): ResourceType | undefined {
-  return typeof value === "string" && (RESOURCE_TYPES as readonly string[]).includes(value) ? (value as ResourceType) : undefined;
+  return typeof value === "string" && (RESOURCE_TYPES as readonly string[]).includes(value)
+    ? (value as ResourceType)
+    : undefined;
 }
 
 /**
@@ -31,28 +38,41 @@ function asResourceType(value: unknown): ResourceType | undefined {
  * The resource type comes from the explicit entry, else the provider's `getResources()`, else the
  * command's single declared resource type.
  */
-export function resourceChangesOf(command: CommandDefinition, provider: InfrastructureProvider, result: CommandSuccess): ResourceChange[] {
+export function resourceChangesOf(
+  command: CommandDefinition,
+  provider: InfrastructureProvider,
+  result: CommandSuccess,
+): ResourceChange[] {
   const typeOf = resourceTypeLookup(command, provider);
   const explicit = isRecord(result.data) ? result.data.resourceChanges : undefined;
   if (Array.isArray(explicit)) {
     const out: ResourceChange[] = [];
     for (const entry of explicit as unknown[]) {
       if (!isRecord(entry) || typeof entry.id !== "string") continue;
-      const change = (RESOURCE_CHANGE_KINDS as readonly unknown[]).includes(entry.change) ? (entry.change as ResourceChangeKind) : "updated";
+      const change = (RESOURCE_CHANGE_KINDS as readonly unknown[]).includes(entry.change)
+        ? (entry.change as ResourceChangeKind)
+        : "updated";
       const type = asResourceType(entry.type) ?? typeOf(entry.id);
       out.push({ id: entry.id, change, ...(type === undefined ? {} : { type }) });
     }
     return out;
   }
   if (command.category === "monitor" || command.category === "cost") return [];
-  const change: ResourceChangeKind = DELETE_VERB.test(command.id) ? "deleted" : CREATE_VERB.test(command.id) ? "created" : "updated";
+  const change: ResourceChangeKind = DELETE_VERB.test(command.id)
+    ? "deleted"
+    : CREATE_VERB.test(command.id)
+      ? "created"
+      : "updated";
   return result.affectedResources.map((id) => {
     const type = typeOf(id);
     return { id, change, ...(type === undefined ? {} : { type }) };
   });
 }
 
-function resourceTypeLookup(command: CommandDefinition, provider: InfrastructureProvider): (id: string) => ResourceType | undefined {
+function resourceTypeLookup(
+  command: CommandDefinition,
+  provider: InfrastructureProvider,
+): (id: string) => ResourceType | undefined {
   let known: ReadonlyMap<string, ResourceType> | undefined;
   const fallback = command.resourceTypes.length === 1 ? command.resourceTypes[0] : undefined;
   return (id) => {

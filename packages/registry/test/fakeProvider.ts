@@ -1,4 +1,9 @@
-import { commandDefinitionSchema, createLifecycleStateMachine, LifecycleTransitionError, providerMetaSchema } from "@espada/infra-core";
+import {
+  commandDefinitionSchema,
+  createLifecycleStateMachine,
+  LifecycleTransitionError,
+  providerMetaSchema,
+} from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
@@ -53,31 +58,94 @@ const def = (input: Record<string, unknown>): CommandDefinition => commandDefini
 
 /** The commands every fake provider offers. */
 export const FAKE_COMMANDS: readonly CommandDefinition[] = [
-  def({ id: "echo", name: "Echo", category: "utility", supportsDryRun: true, parameters: [{ name: "message", type: "string", required: true }, { name: "token", type: "secret" }] }),
-  def({ id: "progress", name: "Progress", category: "utility", parameters: [{ name: "steps", type: "number", default: 3 }] }),
+  def({
+    id: "echo",
+    name: "Echo",
+    category: "utility",
+    supportsDryRun: true,
+    parameters: [
+      { name: "message", type: "string", required: true },
+      { name: "token", type: "secret" },
+    ],
+  }),
+  def({
+    id: "progress",
+    name: "Progress",
+    category: "utility",
+    parameters: [{ name: "steps", type: "number", default: 3 }],
+  }),
   def({ id: "wait", name: "Wait for abort", category: "utility" }),
   def({ id: "hang", name: "Hang, ignoring abort", category: "utility" }),
-  def({ id: "sleep", name: "Sleep", category: "utility", parameters: [{ name: "ms", type: "number", default: 1 }] }),
-  def({ id: "flaky", name: "Recoverable until Nth attempt", category: "manage", parameters: [{ name: "succeedOn", type: "number", default: 3 }] }),
-  def({ id: "fail", name: "Fail", category: "manage", parameters: [{ name: "recoverable", type: "boolean", default: false }] }),
+  def({
+    id: "sleep",
+    name: "Sleep",
+    category: "utility",
+    parameters: [{ name: "ms", type: "number", default: 1 }],
+  }),
+  def({
+    id: "flaky",
+    name: "Recoverable until Nth attempt",
+    category: "manage",
+    parameters: [{ name: "succeedOn", type: "number", default: 3 }],
+  }),
+  def({
+    id: "fail",
+    name: "Fail",
+    category: "manage",
+    parameters: [{ name: "recoverable", type: "boolean", default: false }],
+  }),
   def({ id: "throw", name: "Throw", category: "manage" }),
   def({ id: "garbage", name: "Return garbage", category: "manage" }),
-  def({ id: "create-instance", name: "Create", category: "provision", supportsDryRun: true, resourceTypes: ["compute"], parameters: [{ name: "name", type: "string", required: true }] }),
-  def({ id: "delete-instance", name: "Delete", category: "manage", dangerous: true, resourceTypes: ["compute"], parameters: [{ name: "name", type: "string", required: true }] }),
-  def({ id: "resize-instance", name: "Resize", category: "manage", parameters: [{ name: "name", type: "string", required: true }] }),
+  def({
+    id: "create-instance",
+    name: "Create",
+    category: "provision",
+    supportsDryRun: true,
+    resourceTypes: ["compute"],
+    parameters: [{ name: "name", type: "string", required: true }],
+  }),
+  def({
+    id: "delete-instance",
+    name: "Delete",
+    category: "manage",
+    dangerous: true,
+    resourceTypes: ["compute"],
+    parameters: [{ name: "name", type: "string", required: true }],
+  }),
+  def({
+    id: "resize-instance",
+    name: "Resize",
+    category: "manage",
+    parameters: [{ name: "name", type: "string", required: true }],
+  }),
   def({ id: "explicit-changes", name: "Explicit changes", category: "manage" }),
   def({ id: "restart-service", name: "Restart (no dry run)", category: "manage" }),
-  def({ id: "status", name: "Status (read-only)", category: "monitor", parameters: [{ name: "target", type: "resource-ref" }] }),
+  def({
+    id: "status",
+    name: "Status (read-only)",
+    category: "monitor",
+    parameters: [{ name: "target", type: "resource-ref" }],
+  }),
   def({
     id: "scale-group",
     name: "Scale a group",
     category: "manage",
     estimatedCost: { amount: 12.5, currency: "EUR", period: "monthly" },
-    parameters: [{ name: "members", type: "array", items: "resource-ref", required: true }, { name: "lb", type: "resource-ref" }],
+    parameters: [
+      { name: "members", type: "array", items: "resource-ref", required: true },
+      { name: "lb", type: "resource-ref" },
+    ],
   }),
 ];
 
-const ok = (data: unknown, affectedResources: string[] = []): CommandResult => ({ success: true, data, duration: 0, logs: [], affectedResources, rollbackAvailable: false });
+const ok = (data: unknown, affectedResources: string[] = []): CommandResult => ({
+  success: true,
+  data,
+  duration: 0,
+  logs: [],
+  affectedResources,
+  rollbackAvailable: false,
+});
 const fail = (code: string, recoverable: boolean): CommandResult => ({
   success: false,
   error: { code, message: `${code} happened`, recoverable },
@@ -126,7 +194,10 @@ export class FakeProvider implements InfrastructureProvider {
     this.lastAuth = auth;
     this.lifecycle.moveTo("initializing");
     await this.#run("initialize", async () => {
-      if (this.options.initializeFailures !== undefined && this.#initFailures < this.options.initializeFailures) {
+      if (
+        this.options.initializeFailures !== undefined &&
+        this.#initFailures < this.options.initializeFailures
+      ) {
         this.#initFailures++;
         throw new Error("initialize failed");
       }
@@ -138,7 +209,8 @@ export class FakeProvider implements InfrastructureProvider {
   async start(): Promise<void> {
     this.calls.push("start");
     if (this.state === "suspended") this.lifecycle.moveTo("ready");
-    if (!this.lifecycle.canMoveTo("active")) throw new LifecycleTransitionError(this.meta.id, this.state, "active");
+    if (!this.lifecycle.canMoveTo("active"))
+      throw new LifecycleTransitionError(this.meta.id, this.state, "active");
     await this.#run("start", () => step(this.options.start));
     this.lifecycle.moveTo("active");
   }
@@ -174,7 +246,11 @@ export class FakeProvider implements InfrastructureProvider {
     if (health === "throw") throw new Error("health probe exploded");
     if (health === "hang") await new Promise<never>(() => undefined);
     await Promise.resolve();
-    return { status: health as HealthStatus, checks: [{ name: "api", status: health as HealthStatus, message: `api is ${health}` }], checkedAt: Date.now() };
+    return {
+      status: health as HealthStatus,
+      checks: [{ name: "api", status: health as HealthStatus, message: `api is ${health}` }],
+      checkedAt: Date.now(),
+    };
   }
 
   validateConfig(): Promise<ConfigValidationResult> {
@@ -186,7 +262,11 @@ export class FakeProvider implements InfrastructureProvider {
     return FAKE_COMMANDS;
   }
 
-  async executeCommand(commandId: string, params: Record<string, unknown>, context: Partial<ExecutionContext> = {}): Promise<CommandResult> {
+  async executeCommand(
+    commandId: string,
+    params: Record<string, unknown>,
+    context: Partial<ExecutionContext> = {},
+  ): Promise<CommandResult> {
     const signal = context.signal;
     this.calls.push(`exec:${commandId}`);
     switch (commandId) {
@@ -194,7 +274,13 @@ export class FakeProvider implements InfrastructureProvider {
         return ok({ message: params.message, dryRun: context.dryRun });
       case "progress": {
         const steps = Number(params.steps);
-        for (let i = 1; i <= steps; i++) context.progress?.({ message: `step ${i}`, step: i, totalSteps: steps, percent: Math.round((i / steps) * 100) });
+        for (let i = 1; i <= steps; i++)
+          context.progress?.({
+            message: `step ${i}`,
+            step: i,
+            totalSteps: steps,
+            percent: Math.round((i / steps) * 100),
+          });
         return ok({ steps });
       }
       case "wait":
@@ -222,7 +308,13 @@ export class FakeProvider implements InfrastructureProvider {
       case "create-instance": {
         const name = String(params.name);
         if (context.dryRun === true) return ok({ wouldCreate: name });
-        this.#resources.set(name, { id: name, type: "compute", status: "running", metadata: {}, updatedAt: Date.now() });
+        this.#resources.set(name, {
+          id: name,
+          type: "compute",
+          status: "running",
+          metadata: {},
+          updatedAt: Date.now(),
+        });
         return ok({ id: name }, [name]);
       }
       case "delete-instance":
@@ -231,7 +323,15 @@ export class FakeProvider implements InfrastructureProvider {
       case "resize-instance":
         return ok(null, [String(params.name)]);
       case "explicit-changes":
-        return ok({ resourceChanges: [{ id: "db-1", change: "created", type: "database" }, { id: "old-1", change: "deleted" }] }, ["db-1", "old-1"]);
+        return ok(
+          {
+            resourceChanges: [
+              { id: "db-1", change: "created", type: "database" },
+              { id: "old-1", change: "deleted" },
+            ],
+          },
+          ["db-1", "old-1"],
+        );
       case "restart-service":
         return ok(null);
       case "status":

@@ -1,4 +1,8 @@
-import { commandHistoryEntrySchema, infrastructureSessionSchema, pendingOperationSchema } from "@espada/infra-core";
+import {
+  commandHistoryEntrySchema,
+  infrastructureSessionSchema,
+  pendingOperationSchema,
+} from "@espada/infra-core";
 import type {
   ClaimResult,
   CommandHistoryEntry,
@@ -24,7 +28,15 @@ export class MemorySessionStore implements SessionStore {
   /** Creates a session for `userId`. */
   create(id: string, userId = "alice", environment = "development"): InfrastructureSession {
     const now = Date.now();
-    const session = infrastructureSessionSchema.parse({ id, userId, state: "active", environment, createdAt: now, lastActivityAt: now, expiresAt: now + 3_600_000 });
+    const session = infrastructureSessionSchema.parse({
+      id,
+      userId,
+      state: "active",
+      environment,
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt: now + 3_600_000,
+    });
     this.sessions.set(id, session);
     return session;
   }
@@ -63,10 +75,15 @@ export class MemorySessionStore implements SessionStore {
     if (this.failWrites) return Promise.reject(new Error("disk full"));
     const session = this.sessions.get(sessionId);
     const found = session?.pendingOperations.find((p) => p.id === operationId);
-    if (session === undefined || found === undefined) return Promise.resolve({ ok: false, reason: "not-found" });
-    if (found.claim !== undefined && found.claim.until > Date.now()) return Promise.resolve({ ok: false, reason: "claimed" });
+    if (session === undefined || found === undefined)
+      return Promise.resolve({ ok: false, reason: "not-found" });
+    if (found.claim !== undefined && found.claim.until > Date.now())
+      return Promise.resolve({ ok: false, reason: "claimed" });
     const held: PendingOperation = { ...found, claim: { id: claim.id, at: Date.now(), until: claim.until } };
-    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.map((p) => (p === found ? held : p)) });
+    this.sessions.set(sessionId, {
+      ...session,
+      pendingOperations: session.pendingOperations.map((p) => (p === found ? held : p)),
+    });
     return Promise.resolve({ ok: true, operation: held });
   }
 
@@ -75,11 +92,19 @@ export class MemorySessionStore implements SessionStore {
     const session = this.sessions.get(sessionId);
     const found = session?.pendingOperations.find((p) => p.id === operationId);
     if (session === undefined || found?.claim?.id !== claimId) return Promise.resolve(false);
-    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.filter((p) => p !== found) });
+    this.sessions.set(sessionId, {
+      ...session,
+      pendingOperations: session.pendingOperations.filter((p) => p !== found),
+    });
     return Promise.resolve(true);
   }
 
-  releasePendingOperation(sessionId: string, operationId: string, claimId: string, update: PendingUpdate = {}): Promise<boolean> {
+  releasePendingOperation(
+    sessionId: string,
+    operationId: string,
+    claimId: string,
+    update: PendingUpdate = {},
+  ): Promise<boolean> {
     if (this.failWrites) return Promise.reject(new Error("disk full"));
     const session = this.sessions.get(sessionId);
     const found = session?.pendingOperations.find((p) => p.id === operationId);
@@ -87,23 +112,48 @@ export class MemorySessionStore implements SessionStore {
     const { claim: _claim, ...rest } = found;
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
     const waiting: PendingOperation = { ...rest, ...defined };
-    this.sessions.set(sessionId, { ...session, pendingOperations: session.pendingOperations.map((p) => (p === found ? waiting : p)) });
+    this.sessions.set(sessionId, {
+      ...session,
+      pendingOperations: session.pendingOperations.map((p) => (p === found ? waiting : p)),
+    });
     return Promise.resolve(true);
   }
 
-  trackResources(sessionId: string, resources: readonly { id: string; type: string; providerId: string; name?: string | undefined; updatedAt: number }[]): Promise<void> {
+  trackResources(
+    sessionId: string,
+    resources: readonly {
+      id: string;
+      type: string;
+      providerId: string;
+      name?: string | undefined;
+      updatedAt: number;
+    }[],
+  ): Promise<void> {
     return this.#write(sessionId, (s) => {
       const next = { ...s.resources };
-      for (const r of resources) next[r.id] = { id: r.id, type: r.type, providerId: r.providerId, updatedAt: r.updatedAt, ...(r.name === undefined ? {} : { name: r.name }) };
+      for (const r of resources)
+        next[r.id] = {
+          id: r.id,
+          type: r.type,
+          providerId: r.providerId,
+          updatedAt: r.updatedAt,
+          ...(r.name === undefined ? {} : { name: r.name }),
+        };
       return { ...s, resources: next };
     });
   }
 
   forgetResources(sessionId: string, resourceIds: readonly string[]): Promise<void> {
-    return this.#write(sessionId, (s) => ({ ...s, resources: Object.fromEntries(Object.entries(s.resources).filter(([id]) => !resourceIds.includes(id))) }));
+    return this.#write(sessionId, (s) => ({
+      ...s,
+      resources: Object.fromEntries(Object.entries(s.resources).filter(([id]) => !resourceIds.includes(id))),
+    }));
   }
 
-  #write(sessionId: string, change: (session: InfrastructureSession) => InfrastructureSession): Promise<void> {
+  #write(
+    sessionId: string,
+    change: (session: InfrastructureSession) => InfrastructureSession,
+  ): Promise<void> {
     if (this.failWrites) return Promise.reject(new Error("disk full"));
     const session = this.sessions.get(sessionId);
     if (session === undefined) return Promise.reject(new Error(`no session ${sessionId}`));

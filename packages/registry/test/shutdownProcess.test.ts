@@ -44,7 +44,11 @@ describe("shutdown in a real process", () => {
     const result = await runChild(20_000);
     expect(result.killed, `child had to be killed; stderr: ${result.stderr}`).toBe(false);
     expect(result.code, result.stderr).toBe(0);
-    const printed = JSON.parse(result.stdout.trim()) as { report: { forced: { instanceId: string; reason: string }[]; stopped: string[] }; outcome: string; code: string };
+    const printed = JSON.parse(result.stdout.trim()) as {
+      report: { forced: { instanceId: string; reason: string }[]; stopped: string[] };
+      outcome: string;
+      code: string;
+    };
     expect(printed.report.forced).toEqual([{ instanceId: "h", reason: "did not stop within 200 ms" }]);
     expect(printed.report.stopped).toEqual([]);
     expect(printed.outcome).toBe("cancelled");

@@ -32,8 +32,12 @@ function median(values: readonly number[]): number {
  */
 function importCost(specifier: string, cwd: string): { wall: number; cpu: number } {
   const code = `const c=process.cpuUsage();const t=performance.now();await import(${JSON.stringify(specifier)});const w=performance.now()-t;const u=process.cpuUsage(c);process.stdout.write(JSON.stringify({wall:w,cpu:(u.user+u.system)/1000}))`;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", code], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  if (child.status !== 0) throw new Error(`importing ${specifier} in ${cwd} failed: ${child.stderr.toString()}`);
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (child.status !== 0)
+    throw new Error(`importing ${specifier} in ${cwd} failed: ${child.stderr.toString()}`);
   return JSON.parse(child.stdout.toString()) as { wall: number; cpu: number };
 }
 
@@ -50,8 +54,19 @@ function coldImport(): BenchResult[] {
   // (cold import of the sdk − bare node) ÷ (cold import of zod − bare node) − 1: what our own modules
   // cost over zod's. CPU time decides (a busy machine stretches wall time, not work); wall printed beside.
   return [
-    { name: "sdk.import_over_zod.ratio", value: round(cpu.sdk / cpu.zod - 1), unit: "ratio", better: "lower", target: 0.15 },
-    { name: "sdk.import_over_zod.wall_ratio", value: round(wall.sdk / wall.zod - 1), unit: "ratio", better: "lower" },
+    {
+      name: "sdk.import_over_zod.ratio",
+      value: round(cpu.sdk / cpu.zod - 1),
+      unit: "ratio",
+      better: "lower",
+      target: 0.15,
+    },
+    {
+      name: "sdk.import_over_zod.wall_ratio",
+      value: round(wall.sdk / wall.zod - 1),
+      unit: "ratio",
+      better: "lower",
+    },
     { name: "sdk.import.cold_cpu_ms", value: round(cpu.sdk), unit: "ms", better: "lower" },
     { name: "sdk.import.zod_cold_cpu_ms", value: round(cpu.zod), unit: "ms", better: "lower" },
     { name: "sdk.import.cold_ms", value: round(wall.sdk), unit: "ms", better: "lower" },
@@ -72,7 +87,14 @@ async function perCall(fn: () => unknown, iterations: number): Promise<number> {
 }
 
 async function hotPaths(): Promise<BenchResult[]> {
-  const meta = defineProvider().id("bench").name("Bench").version("1.0.0").category("cloud").capabilities("provision").authMethods("api-key").build();
+  const meta = defineProvider()
+    .id("bench")
+    .name("Bench")
+    .version("1.0.0")
+    .category("cloud")
+    .capabilities("provision")
+    .authMethods("api-key")
+    .build();
   const buildCommand = () =>
     defineCommand()
       .id("create-instance")
@@ -95,7 +117,10 @@ async function hotPaths(): Promise<BenchResult[]> {
   });
   await provider.initialize({ method: "api-key", credentials: {}, options: {} });
   await provider.start();
-  const execute = await perCall(() => provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1", cpu: 4 }), 20_000);
+  const execute = await perCall(
+    () => provider.executeCommand("create-instance", { name: "web-1", region: "us-east-1", cpu: 4 }),
+    20_000,
+  );
   return [
     { name: "sdk.defineCommand.build_us", value: round(build), unit: "us", better: "lower" },
     { name: "sdk.executeCommand.overhead_us", value: round(execute), unit: "us", better: "lower" },

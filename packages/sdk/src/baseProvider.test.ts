@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { InfrastructureCommandValidator, InfrastructureError, LifecycleTransitionError, TimeoutError, ValidationError } from "@espada/infra-core";
+import {
+  InfrastructureCommandValidator,
+  InfrastructureError,
+  LifecycleTransitionError,
+  TimeoutError,
+  ValidationError,
+} from "@espada/infra-core";
 import type {
   CommandDefinition,
   CommandResult,
@@ -46,11 +52,16 @@ type Step = "init" | "start" | "stop" | "destroy";
 class TestProvider extends BaseInfrastructureProvider {
   readonly failing = new Set<Step>();
   readonly calls: string[] = [];
-  run: (cmd: CommandDefinition, params: Record<string, unknown>, ctx: ExecutionContext) => Promise<CommandResult> = async (cmd, params) => {
+  run: (
+    cmd: CommandDefinition,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+  ) => Promise<CommandResult> = async (cmd, params) => {
     await Promise.resolve();
     return success({ cmd: cmd.id, params });
   };
-  health: () => Promise<readonly HealthCheckItem[]> = () => Promise.resolve([{ name: "api", status: "healthy" }]);
+  health: () => Promise<readonly HealthCheckItem[]> = () =>
+    Promise.resolve([{ name: "api", status: "healthy" }]);
 
   constructor(options: BaseProviderOptions = {}, providerMeta = meta) {
     super(providerMeta, { ...options, commands: [create, noDry, danger, ...(options.commands ?? [])] });
@@ -80,7 +91,12 @@ class TestProvider extends BaseInfrastructureProvider {
     if (typeof config !== "object" || config === null) throw new Error("config must be an object");
     return "region" in config ? validation.ok() : validation.error("MISSING", "region is required", "region");
   }
-  protected override onExecuteCommand(cmd: CommandDefinition, params: Record<string, unknown>, ctx: ExecutionContext, _log: InfrastructureLogger): Promise<CommandResult> {
+  protected override onExecuteCommand(
+    cmd: CommandDefinition,
+    params: Record<string, unknown>,
+    ctx: ExecutionContext,
+    _log: InfrastructureLogger,
+  ): Promise<CommandResult> {
     return this.run(cmd, params, ctx);
   }
   track(resource: ResourceUpdate) {
@@ -102,7 +118,16 @@ describe("BaseInfrastructureProvider lifecycle", () => {
   it("moves through the states and fires hooks in order", async () => {
     const provider = new TestProvider();
     const seen: string[] = [];
-    for (const stage of ["beforeInit", "afterInit", "beforeStart", "afterStart", "beforeStop", "afterStop", "beforeDestroy", "afterDestroy"] as const) {
+    for (const stage of [
+      "beforeInit",
+      "afterInit",
+      "beforeStart",
+      "afterStart",
+      "beforeStop",
+      "afterStop",
+      "beforeDestroy",
+      "afterDestroy",
+    ] as const) {
       provider.onLifecycle(stage, (ctx) => {
         seen.push(`${ctx.stage}:${ctx.state}`);
       });
@@ -133,7 +158,11 @@ describe("BaseInfrastructureProvider lifecycle", () => {
 
   it("refuses transitions the table lacks, naming both states, without running anything", async () => {
     const provider = new TestProvider();
-    await expect(provider.start()).rejects.toMatchObject({ code: "ILLEGAL_TRANSITION", from: "uninitialized", to: "active" });
+    await expect(provider.start()).rejects.toMatchObject({
+      code: "ILLEGAL_TRANSITION",
+      from: "uninitialized",
+      to: "active",
+    });
     await expect(provider.stop()).rejects.toBeInstanceOf(LifecycleTransitionError);
     await provider.initialize(auth);
     await expect(provider.initialize(auth)).rejects.toThrow('cannot move from "ready" to "initializing"');
@@ -155,8 +184,12 @@ describe("BaseInfrastructureProvider lifecycle", () => {
 
   it("validates auth before moving, naming the field", async () => {
     const provider = new TestProvider();
-    await expect(provider.initialize({ method: "token", credentials: {}, options: {} })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "method" });
-    await expect(provider.initialize({ method: "nope" } as unknown as ProviderAuth)).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      provider.initialize({ method: "token", credentials: {}, options: {} }),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "method" });
+    await expect(provider.initialize({ method: "nope" } as unknown as ProviderAuth)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(provider.state).toBe("uninitialized");
     await provider.initialize(auth);
     expect(provider.state).toBe("ready");
@@ -171,11 +204,18 @@ describe("BaseInfrastructureProvider lifecycle", () => {
     provider.failing.add("init");
     const thrown = await provider.initialize(auth).catch((e: unknown) => e);
     expect(thrown).toBeInstanceOf(InfrastructureError);
-    expect(thrown).toMatchObject({ code: "LIFECYCLE_FAILED", message: expect.stringContaining("init broke") as string });
+    expect(thrown).toMatchObject({
+      code: "LIFECYCLE_FAILED",
+      message: expect.stringContaining("init broke") as string,
+    });
     expect((thrown as Error).cause).toBeInstanceOf(Error);
     expect(provider.state).toBe("error");
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ stage: "onError", state: "error", data: { operation: "initialize", from: "initializing" } });
+    expect(errors[0]).toMatchObject({
+      stage: "onError",
+      state: "error",
+      data: { operation: "initialize", from: "initializing" },
+    });
     provider.failing.delete("init");
     await provider.initialize(auth);
     expect(provider.state).toBe("ready");
@@ -227,8 +267,15 @@ describe("BaseInfrastructureProvider lifecycle", () => {
     expect(provider.state).toBe("active");
     expect(later).toHaveBeenCalledOnce();
     expect(onError).toHaveBeenCalledOnce();
-    expect(onError.mock.calls[0]?.[0]).toMatchObject({ stage: "onError", state: "active", data: { stage: "afterStart" } });
-    expect(logger.find("error").map((e) => e.message)).toEqual(["lifecycle hook afterStart threw", "lifecycle hook onError threw"]);
+    expect(onError.mock.calls[0]?.[0]).toMatchObject({
+      stage: "onError",
+      state: "active",
+      data: { stage: "afterStart" },
+    });
+    expect(logger.find("error").map((e) => e.message)).toEqual([
+      "lifecycle hook afterStart threw",
+      "lifecycle hook onError threw",
+    ]);
   });
 
   it("rejects an unknown hook stage or a non-function hook", () => {
@@ -278,7 +325,10 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     expectSuccess(await provider.executeCommand("inspect", { target: "i-4" }));
     expect(seen).toStrictEqual(["i-1", ["i-2", "i-3"], "i-4", []]);
     expect(params.target).toStrictEqual({ id: "i-1", type: "compute" });
-    expectFailure(await provider.executeCommand("inspect", { target: { id: "db-1", type: "database" } }), "VALIDATION_FAILED");
+    expectFailure(
+      await provider.executeCommand("inspect", { target: { id: "db-1", type: "database" } }),
+      "VALIDATION_FAILED",
+    );
   });
 
   it("fills the execution context", async () => {
@@ -289,21 +339,30 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
       return Promise.resolve(success(null));
     };
     await provider.executeCommand("create", { name: "a" }, { userId: "alice" });
-    expect(seen).toMatchObject({ userId: "alice", environment: "development", dryRun: false, confirmed: false });
+    expect(seen).toMatchObject({
+      userId: "alice",
+      environment: "development",
+      dryRun: false,
+      confirmed: false,
+    });
     expect(seen?.executionId).toMatch(/[0-9a-f-]{36}/);
   });
 
   it("unknown command → NOT_FOUND (the code the executor uses), suggesting the closest id", async () => {
     const provider = await active();
     expectFailure(await provider.executeCommand("nope", {}), "NOT_FOUND");
-    expect(expectFailure(await provider.executeCommand("craete", {}), "NOT_FOUND").message).toMatch(/^commandId: Command "craete" not found on provider "[a-z-]+"; did you mean "create"\?$/);
+    expect(expectFailure(await provider.executeCommand("craete", {}), "NOT_FOUND").message).toMatch(
+      /^commandId: Command "craete" not found on provider "[a-z-]+"; did you mean "create"\?$/,
+    );
   });
 
   it("refuses to run unless active", async () => {
     const provider = new TestProvider();
     const run = vi.fn(provider.run);
     provider.run = run;
-    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE").message).toContain("uninitialized");
+    expect(
+      expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE").message,
+    ).toContain("uninitialized");
     await provider.initialize(auth);
     expectFailure(await provider.executeCommand("create", { name: "a" }), "NOT_ACTIVE");
     expect(run).not.toHaveBeenCalled();
@@ -311,7 +370,10 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
 
   it("invalid params → VALIDATION_FAILED naming each field", async () => {
     const provider = await active();
-    const error = expectFailure(await provider.executeCommand("create", { cpu: 0, extra: true }), "VALIDATION_FAILED");
+    const error = expectFailure(
+      await provider.executeCommand("create", { cpu: 0, extra: true }),
+      "VALIDATION_FAILED",
+    );
     const issues = error.details?.issues as { path: string }[];
     expect(issues.map((i) => i.path).sort()).toEqual(["params.cpu", "params.extra", "params.name"]);
   });
@@ -343,12 +405,18 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     provider.run = () => Promise.reject(new InfrastructureError("PROVIDER_FAILED", "api down"));
     const result = await provider.executeCommand("create", { name: "a" });
     const error = expectFailure(result, "PROVIDER_FAILED");
-    expect(error).toMatchObject({ message: "api down", recoverable: false, details: { errorCode: "PROVIDER_FAILED" } });
+    expect(error).toMatchObject({
+      message: "api down",
+      recoverable: false,
+      details: { errorCode: "PROVIDER_FAILED" },
+    });
     expect(typeof result.duration).toBe("number");
     provider.run = () => {
       throw new Error("sync throw");
     };
-    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_FAILED").message).toBe("sync throw");
+    expect(
+      expectFailure(await provider.executeCommand("create", { name: "a" }), "PROVIDER_FAILED").message,
+    ).toBe("sync throw");
   });
 
   it("a handler returning something that is not a result fails cleanly", async () => {
@@ -375,7 +443,11 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
 
   it("an abort with a TimeoutError reason → TIMEOUT, not recoverable (as the executor answers: it may have had effects)", async () => {
     const provider = await active();
-    const result = await provider.executeCommand("create", { name: "a" }, { signal: AbortSignal.abort(new TimeoutError("create", 10)) });
+    const result = await provider.executeCommand(
+      "create",
+      { name: "a" },
+      { signal: AbortSignal.abort(new TimeoutError("create", 10)) },
+    );
     expect(expectFailure(result, "TIMEOUT").recoverable).toBe(false);
   });
 
@@ -384,7 +456,11 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     const noLimit = defineCommand().id("no-limit").name("No limit").category("manage").build();
 
     /** A provider whose handler never settles; it records the signal it was given. */
-    async function hanging(): Promise<{ provider: TestProvider; signals: AbortSignal[]; running: Promise<void> }> {
+    async function hanging(): Promise<{
+      provider: TestProvider;
+      signals: AbortSignal[];
+      running: Promise<void>;
+    }> {
       const provider = await active({ commands: [slow, noLimit] });
       const signals: AbortSignal[] = [];
       let started!: () => void;
@@ -449,14 +525,19 @@ describe("BaseInfrastructureProvider.executeCommand", () => {
     const provider = await active();
     const run = vi.fn(provider.run);
     provider.run = run;
-    expectFailure(await provider.executeCommand("create", { name: "a" }, { signal: AbortSignal.abort() }), "CANCELLED");
+    expectFailure(
+      await provider.executeCommand("create", { name: "a" }, { signal: AbortSignal.abort() }),
+      "CANCELLED",
+    );
     expect(run).not.toHaveBeenCalled();
   });
 
   it("returns a failure from the handler unchanged apart from timing", async () => {
     const provider = await active();
     provider.run = () => Promise.resolve(failure("QUOTA", "over", { recoverable: true }));
-    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "QUOTA").recoverable).toBe(true);
+    expect(expectFailure(await provider.executeCommand("create", { name: "a" }), "QUOTA").recoverable).toBe(
+      true,
+    );
   });
 });
 
@@ -465,19 +546,29 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     const provider = await active();
     const hook = vi.fn();
     provider.onLifecycle("onHealthCheck", hook);
-    provider.health = () => Promise.resolve([{ name: "api", status: "healthy" }, { name: "db", status: "degraded" }]);
+    provider.health = () =>
+      Promise.resolve([
+        { name: "api", status: "healthy" },
+        { name: "db", status: "degraded" },
+      ]);
     const health = await provider.healthCheck();
     expect(health.status).toBe("degraded");
     expect(hook.mock.calls[0]?.[0]).toMatchObject({ stage: "onHealthCheck", data: health });
     provider.health = () => Promise.reject(new Error("probe crashed"));
-    expect(await provider.healthCheck()).toMatchObject({ status: "unhealthy", checks: [{ name: "health-check", message: "probe crashed" }] });
+    expect(await provider.healthCheck()).toMatchObject({
+      status: "unhealthy",
+      checks: [{ name: "health-check", message: "probe crashed" }],
+    });
   });
 
   it("reports the state instead of probing before initialize", async () => {
     const provider = new TestProvider();
     const probe = vi.fn(provider.health);
     provider.health = probe;
-    expect(await provider.healthCheck()).toMatchObject({ status: "unknown", checks: [{ name: "lifecycle", message: "provider is uninitialized" }] });
+    expect(await provider.healthCheck()).toMatchObject({
+      status: "unknown",
+      checks: [{ name: "lifecycle", message: "provider is uninitialized" }],
+    });
     expect(probe).not.toHaveBeenCalled();
   });
 
@@ -485,21 +576,38 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     const provider = new TestProvider();
     expect(await provider.validateConfig({ region: "eu" })).toEqual(validation.ok());
     expect((await provider.validateConfig({})).errors[0]).toMatchObject({ path: "region" });
-    expect(await provider.validateConfig(null)).toMatchObject({ valid: false, errors: [{ code: "VALIDATOR_FAILED" }] });
+    expect(await provider.validateConfig(null)).toMatchObject({
+      valid: false,
+      errors: [{ code: "VALIDATOR_FAILED" }],
+    });
   });
 
   it("keeps getResources current", async () => {
     const provider = await active();
     provider.track({ id: "i-1", type: "compute", status: "running" });
-    const updated = provider.track({ id: "i-1", type: "compute", status: "stopped", metadata: { cpu: 2 }, updatedAt: 5 });
+    const updated = provider.track({
+      id: "i-1",
+      type: "compute",
+      status: "stopped",
+      metadata: { cpu: 2 },
+      updatedAt: 5,
+    });
     provider.track({ id: "i-2", type: "compute", name: "web", status: "running" });
-    expect(updated).toEqual({ id: "i-1", type: "compute", status: "stopped", metadata: { cpu: 2 }, updatedAt: 5 });
+    expect(updated).toEqual({
+      id: "i-1",
+      type: "compute",
+      status: "stopped",
+      metadata: { cpu: 2 },
+      updatedAt: 5,
+    });
     expect(provider.getResources().map((r) => `${r.id}:${r.status}`)).toEqual(["i-1:stopped", "i-2:running"]);
     expect(provider.untrack("i-1")).toBe(true);
     expect(provider.untrack("i-1")).toBe(false);
     expect(provider.getResources().map((r) => r.id)).toEqual(["i-2"]);
     expect(() => provider.track({ id: "", type: "compute", status: "x" })).toThrow("id is required");
-    expect(() => provider.track({ id: "x", type: "teleporter" as "compute", status: "x" })).toThrow(ValidationError);
+    expect(() => provider.track({ id: "x", type: "teleporter" as "compute", status: "x" })).toThrow(
+      ValidationError,
+    );
     await provider.destroy();
     expect(provider.getResources()).toEqual([]);
   });
@@ -528,7 +636,10 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     expectSuccess(await provider.executeCommand("provision", { name: "i-1" }));
     expectSuccess(await provider.executeCommand("provision", { name: "i-2" }));
     expect(seen).toEqual(["i-1", "i-2"]);
-    expect(provider.getResources()).toMatchObject([{ id: "i-1", type: "compute", status: "running", metadata: {} }, { id: "i-2" }]);
+    expect(provider.getResources()).toMatchObject([
+      { id: "i-1", type: "compute", status: "running", metadata: {} },
+      { id: "i-2" },
+    ]);
     expect(expectSuccess(await provider.executeCommand("release", { name: "i-1" }))).toBe(true);
     expect(expectSuccess(await provider.executeCommand("release", { name: "i-1" }))).toBe(false);
     expect(provider.getResources().map((r) => r.id)).toEqual(["i-2"]);
@@ -547,9 +658,15 @@ describe("BaseInfrastructureProvider health, config and resources", () => {
     const provider = new TestProvider({ logger, commands: [echo] });
     await provider.initialize(auth);
     await provider.start();
-    const generated = expectSuccess(await provider.executeCommand("echo", {}), (d): d is string => typeof d === "string");
+    const generated = expectSuccess(
+      await provider.executeCommand("echo", {}),
+      (d): d is string => typeof d === "string",
+    );
     expect(generated).toMatch(/[0-9a-f-]{36}/);
-    const given = expectSuccess(await provider.executeCommand("echo", {}, { executionId: "run-7" }), (d): d is string => typeof d === "string");
+    const given = expectSuccess(
+      await provider.executeCommand("echo", {}, { executionId: "run-7" }),
+      (d): d is string => typeof d === "string",
+    );
     expect(given).toBe("run-7");
     expect(logger.find("info").map((e) => e.context)).toEqual([
       { providerId: "test-cloud", commandId: "echo", executionId: generated },
@@ -573,22 +690,37 @@ describe("BaseInfrastructureProvider: one validation, one state", () => {
     const lax = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false });
     const verdict = lax.validate(danger, {});
     expect(verdict.valid).toBe(true);
-    expectSuccess(await provider.executeCommand("danger", { ...verdict.params }, { ...(verdict.validated === undefined ? {} : { validated: verdict.validated }) }));
+    expectSuccess(
+      await provider.executeCommand(
+        "danger",
+        { ...verdict.params },
+        { ...(verdict.validated === undefined ? {} : { validated: verdict.validated }) },
+      ),
+    );
     // without the verdict the provider's own (default) settings decide
     expectFailure(await provider.executeCommand("danger", {}), "CONFIRMATION_REQUIRED");
   });
 
   it("validates when the verdict is a look-alike or was given for other params or flags", async () => {
     const provider = await active();
-    const lax = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false, strict: false });
+    const lax = new InfrastructureCommandValidator({
+      dangerousCommandsRequireExplicit: false,
+      strict: false,
+    });
     const forged = { command: danger, params: {}, dryRun: false, confirmed: false, config: lax.config };
-    expectFailure(await provider.executeCommand("danger", {}, { validated: forged }), "CONFIRMATION_REQUIRED");
+    expectFailure(
+      await provider.executeCommand("danger", {}, { validated: forged }),
+      "CONFIRMATION_REQUIRED",
+    );
     const other = lax.validate(create, { name: "ok" });
     expect(other.valid).toBe(true);
     const validated = other.validated;
     if (validated === undefined) throw new Error("expected a verdict");
     // same command, different params: the provider's validator runs (cpu below its min)
-    expectFailure(await provider.executeCommand("create", { name: "ok", cpu: 0 }, { validated }), "VALIDATION_FAILED");
+    expectFailure(
+      await provider.executeCommand("create", { name: "ok", cpu: 0 }, { validated }),
+      "VALIDATION_FAILED",
+    );
     // same params, but a dry run was not what was validated
     const dry = await provider.executeCommand("create", { ...other.params }, { validated, dryRun: true });
     expectSuccess(dry);
@@ -613,7 +745,9 @@ describe("BaseInfrastructureProvider: one validation, one state", () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     provider.failing.clear();
-    const slowInit = vi.spyOn(provider as unknown as { onInitialize: () => Promise<void> }, "onInitialize").mockImplementation(() => gate);
+    const slowInit = vi
+      .spyOn(provider as unknown as { onInitialize: () => Promise<void> }, "onInitialize")
+      .mockImplementation(() => gate);
     const init = provider.initialize(auth).catch((error: unknown) => error);
     await Promise.resolve();
     expect(provider.state).toBe("initializing");
@@ -628,7 +762,14 @@ describe("BaseInfrastructureProvider: one validation, one state", () => {
 
 describe("BaseInfrastructureProvider: a dryRun param is a dry run (core's rule, as the executor applies it)", () => {
   it("runs the handler with ctx.dryRun and needs no confirmation for a dangerous command that supports dry runs", async () => {
-    const risky = defineCommand().id("risky").name("Risky").category("manage").dangerous().supportsDryRun().booleanParam("dryRun", "simulate").build();
+    const risky = defineCommand()
+      .id("risky")
+      .name("Risky")
+      .category("manage")
+      .dangerous()
+      .supportsDryRun()
+      .booleanParam("dryRun", "simulate")
+      .build();
     const provider = await active({ commands: [risky] });
     const seen: boolean[] = [];
     provider.run = (_cmd, _params, ctx) => {
@@ -645,11 +786,21 @@ describe("BaseInfrastructureProvider: a dryRun param is a dry run (core's rule, 
 
 describe("BaseInfrastructureProvider: refusal codes and messages from core's rule", () => {
   it("a bad parameter on an unconfirmed dangerous command is VALIDATION_FAILED naming the field, with every issue", async () => {
-    const risky = defineCommand().id("risky-2").name("Risky").category("manage").dangerous().stringParam("name", "", { required: true }).build();
+    const risky = defineCommand()
+      .id("risky-2")
+      .name("Risky")
+      .category("manage")
+      .dangerous()
+      .stringParam("name", "", { required: true })
+      .build();
     const provider = await active({ commands: [risky] });
     const error = expectFailure(await provider.executeCommand("risky-2", { name: 7 }), "VALIDATION_FAILED");
-    expect(error.message).toBe('Invalid call of "risky-2": params.name: expected string, got number; options.confirmed: command "risky-2" is dangerous and needs explicit confirmation');
-    expect(validationIssuesOf(await provider.executeCommand("risky-2", { name: 7 })).map((i) => i.code)).toEqual(["TYPE_MISMATCH", "CONFIRMATION_REQUIRED"]);
+    expect(error.message).toBe(
+      'Invalid call of "risky-2": params.name: expected string, got number; options.confirmed: command "risky-2" is dangerous and needs explicit confirmation',
+    );
+    expect(
+      validationIssuesOf(await provider.executeCommand("risky-2", { name: 7 })).map((i) => i.code),
+    ).toEqual(["TYPE_MISMATCH", "CONFIRMATION_REQUIRED"]);
     expectFailure(await provider.executeCommand("risky-2", { name: "ok" }), "CONFIRMATION_REQUIRED");
   });
 });

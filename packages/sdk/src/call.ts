@@ -18,10 +18,15 @@ export type CommandWithId<Cs extends readonly unknown[], Id extends string> = Ex
 export type CallInputOf<C> = C extends { readonly definition: infer D } ? InputOf<D> : InputOf<C>;
 
 /** The data of a command's success: what its typed handler returns, `unknown` for a bare definition. */
-export type ResultDataOf<C> = C extends CommandImplementation<infer _P, infer _I, infer R, infer _Id> ? R : unknown;
+export type ResultDataOf<C> =
+  C extends CommandImplementation<infer _P, infer _I, infer R, infer _Id> ? R : unknown;
 
 /** Runs a command by id — `provider.executeCommand`, an in-memory host's `execute`, or an executor call. */
-export type CommandRunner = (commandId: string, params: Record<string, unknown>, context?: Partial<ExecutionContext>) => Promise<CommandResult>;
+export type CommandRunner = (
+  commandId: string,
+  params: Record<string, unknown>,
+  context?: Partial<ExecutionContext>,
+) => Promise<CommandResult>;
 
 /**
  * Calls the commands `Cs` with checks at compile time: the id must be one of theirs, the params must
@@ -56,7 +61,10 @@ export interface CommandClient<Cs extends readonly ProviderCommand[]> {
  * if (result.success) console.log(result.data.sum); // 3 — data is { sum: number }
  * ```
  */
-export function createCommandClient<const Cs extends readonly ProviderCommand[]>(commands: Cs, run: CommandRunner): CommandClient<Cs> {
+export function createCommandClient<const Cs extends readonly ProviderCommand[]>(
+  commands: Cs,
+  run: CommandRunner,
+): CommandClient<Cs> {
   void commands; // type-level only: the ids and param types come from here
   return {
     call: (id, params, context) => run(id, params, context) as never,

@@ -7,7 +7,10 @@ import type { InfrastructureLogger, LogLevel } from "@espada/infra-core";
  * `silent` or `off` writes nothing). So `logger.info` in a provider shows up in development without
  * `@espada/infra-logging`; under the registry the provider gets the host's logger instead.
  */
-export function defaultProviderLogger(label: string, env: Readonly<Record<string, string | undefined>> = process.env): InfrastructureLogger {
+export function defaultProviderLogger(
+  label: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): InfrastructureLogger {
   const wanted = env["ESPADA_LOG_LEVEL"]?.trim().toLowerCase();
   if (wanted === "silent" || wanted === "off") return createNoopLogger();
   const level = (LOG_LEVELS as readonly string[]).includes(wanted ?? "") ? (wanted as LogLevel) : "info";

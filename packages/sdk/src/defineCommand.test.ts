@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError, commandDefinitionSchema, createExecutionContext, createNoopLogger } from "@espada/infra-core";
+import {
+  ValidationError,
+  commandDefinitionSchema,
+  createExecutionContext,
+  createNoopLogger,
+} from "@espada/infra-core";
 import { defineCommand, implementCommand, isCommandImplementation } from "./defineCommand.js";
 import { createResourceTracker } from "./resourceTracker.js";
 import { success } from "./results.js";
@@ -41,8 +46,14 @@ describe("defineCommand", () => {
       ["memory", "number", false, 4],
       ["dryRun", "boolean", false, undefined],
     ]);
-    expect(def).toMatchObject({ supportsDryRun: true, dangerous: false, requiredCapabilities: ["provision"] });
-    expect(def.examples).toEqual([{ description: "Create a small instance", params: { name: "web-1", region: "us-east-1", cpu: 2 } }]);
+    expect(def).toMatchObject({
+      supportsDryRun: true,
+      dangerous: false,
+      requiredCapabilities: ["provision"],
+    });
+    expect(def.examples).toEqual([
+      { description: "Create a small instance", params: { name: "web-1", region: "us-east-1", cpu: 2 } },
+    ]);
   });
 
   it("supports every parameter kind and option", () => {
@@ -69,7 +80,12 @@ describe("defineCommand", () => {
     expect(byName.token).toMatchObject({ type: "secret", sensitive: true, required: true });
     expect(byName.cluster).toMatchObject({ type: "resource-ref", resourceType: "cluster" });
     expect(byName.force?.sensitive).toBe(true);
-    expect(def).toMatchObject({ timeout: 30_000, resourceTypes: ["cluster", "container"], supportsDryRun: false, dangerous: false });
+    expect(def).toMatchObject({
+      timeout: 30_000,
+      resourceTypes: ["cluster", "container"],
+      supportsDryRun: false,
+      dangerous: false,
+    });
   });
 
   it("names missing required fields", () => {
@@ -79,26 +95,50 @@ describe("defineCommand", () => {
   });
 
   it("rejects a duplicate parameter", () => {
-    const error = buildError(() => defineCommand().id("c").name("C").category("utility").stringParam("a", "").numberParam("a", "").build());
+    const error = buildError(() =>
+      defineCommand().id("c").name("C").category("utility").stringParam("a", "").numberParam("a", "").build(),
+    );
     expect(error.message).toContain('parameter "a" is declared twice');
     expect(error.issues[0]?.path).toBe("parameters[1].name");
   });
 
   it("rejects a default that breaks its own constraints and an invalid pattern", () => {
     const error = buildError(() =>
-      defineCommand().id("c").name("C").category("utility").numberParam("cpu", "", { min: 1, default: 0 }).stringParam("p", "", { pattern: "(" }).build(),
+      defineCommand()
+        .id("c")
+        .name("C")
+        .category("utility")
+        .numberParam("cpu", "", { min: 1, default: 0 })
+        .stringParam("p", "", { pattern: "(" })
+        .build(),
     );
     expect(error.issues.map((i) => i.path)).toEqual(["parameters[0].default", "parameters[1].pattern"]);
   });
 
   it("rejects min greater than max, naming the parameter", () => {
-    const error = buildError(() => defineCommand().id("c").name("C").category("utility").numberParam("size", "", { min: 5, max: 1 }).stringParam("s", "", { min: 2, max: 2 }).build());
-    expect(error.issues).toEqual([{ code: "INVALID_DEFINITION", message: 'parameter "size": min 5 is greater than max 1; no value can pass', path: "parameters[0].max" }]);
+    const error = buildError(() =>
+      defineCommand()
+        .id("c")
+        .name("C")
+        .category("utility")
+        .numberParam("size", "", { min: 5, max: 1 })
+        .stringParam("s", "", { min: 2, max: 2 })
+        .build(),
+    );
+    expect(error.issues).toEqual([
+      {
+        code: "INVALID_DEFINITION",
+        message: 'parameter "size": min 5 is greater than max 1; no value can pass',
+        path: "parameters[0].max",
+      },
+    ]);
     expect(error.message).toContain('parameter "size": min 5 is greater than max 1');
   });
 
   it("rejects a RegExp with flags it cannot keep", () => {
-    const error = buildError(() => defineCommand().id("c").name("C").category("utility").stringParam("p", "", { pattern: /a/i }).build());
+    const error = buildError(() =>
+      defineCommand().id("c").name("C").category("utility").stringParam("p", "", { pattern: /a/i }).build(),
+    );
     expect(error.issues[0]).toMatchObject({ code: "PATTERN_FLAGS", path: "parameters[0].pattern" });
   });
 
@@ -120,23 +160,44 @@ describe("defineCommand", () => {
     expect(isCommandImplementation(impl)).toBe(true);
     expect(isCommandImplementation(impl.definition)).toBe(false);
     const resources = createResourceTracker();
-    const result = await impl.handle({ name: "web", region: "eu", cpu: 2, memory: 4 }, createExecutionContext(), createNoopLogger(), resources);
+    const result = await impl.handle(
+      { name: "web", region: "eu", cpu: 2, memory: 4 },
+      createExecutionContext(),
+      createNoopLogger(),
+      resources,
+    );
     expect(result).toMatchObject({ success: true, data: { name: "web", cpu: 2 } });
     const again = implementCommand(impl.definition, (params) => success(params.region));
     expect(again.definition).toBe(impl.definition);
     expect(() => implementCommand(impl.definition, "nope" as never)).toThrow(ValidationError);
-    const tracking = implementCommand(impl.definition, (params, _ctx, _log, tracker) => success(tracker.update({ id: params.name, type: "compute", status: "up" })));
-    await tracking.handle({ name: "web", region: "eu", cpu: 2, memory: 4 }, createExecutionContext(), createNoopLogger(), resources);
+    const tracking = implementCommand(impl.definition, (params, _ctx, _log, tracker) =>
+      success(tracker.update({ id: params.name, type: "compute", status: "up" })),
+    );
+    await tracking.handle(
+      { name: "web", region: "eu", cpu: 2, memory: 4 },
+      createExecutionContext(),
+      createNoopLogger(),
+      resources,
+    );
     expect(resources.list()).toMatchObject([{ id: "web", type: "compute", status: "up" }]);
   });
 });
 
 describe("estimatedCost", () => {
   it("declares a cost core's schema checks, with USD and once by default", () => {
-    expect(specCommand().estimatedCost(0.12).build().estimatedCost).toEqual({ amount: 0.12, currency: "USD", period: "once" });
-    expect(specCommand().estimatedCost(40, { currency: "EUR", period: "monthly" }).build().estimatedCost).toEqual({ amount: 40, currency: "EUR", period: "monthly" });
+    expect(specCommand().estimatedCost(0.12).build().estimatedCost).toEqual({
+      amount: 0.12,
+      currency: "USD",
+      period: "once",
+    });
+    expect(
+      specCommand().estimatedCost(40, { currency: "EUR", period: "monthly" }).build().estimatedCost,
+    ).toEqual({ amount: 40, currency: "EUR", period: "monthly" });
     expect(specCommand().build().estimatedCost).toBeUndefined();
     const error = buildError(() => specCommand().estimatedCost(-1, { currency: "euro" }).build());
-    expect(error.issues.map((i) => i.path).sort()).toEqual(["estimatedCost.amount", "estimatedCost.currency"]);
+    expect(error.issues.map((i) => i.path).sort()).toEqual([
+      "estimatedCost.amount",
+      "estimatedCost.currency",
+    ]);
   });
 });

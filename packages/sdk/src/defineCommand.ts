@@ -41,7 +41,11 @@ declare const resultType: unique symbol;
  * handler receives (`P`: required or defaulted parameters are non-optional) and the params a
  * caller passes (`I`: only required parameters without a default are mandatory).
  */
-export type TypedCommandDefinition<P = Record<string, unknown>, I = P, Id extends string = string> = CommandDefinition & {
+export type TypedCommandDefinition<
+  P = Record<string, unknown>,
+  I = P,
+  Id extends string = string,
+> = CommandDefinition & {
   /** The command id, as a literal type when built with `defineCommand().id("…")`. */
   readonly id: Id;
   readonly [paramTypes]?: { readonly params: P; readonly input: I };
@@ -80,7 +84,12 @@ export type CommandHandler<P, R = unknown> = (
  * A command definition together with the typed handler that runs it. `R` is the type of the data a
  * success carries (inferred from the handler), `Id` the command id as a literal type.
  */
-export interface CommandImplementation<P = Record<string, unknown>, I = P, R = unknown, Id extends string = string> {
+export interface CommandImplementation<
+  P = Record<string, unknown>,
+  I = P,
+  R = unknown,
+  Id extends string = string,
+> {
   /** The definition the provider advertises. */
   readonly definition: TypedCommandDefinition<P, I, Id>;
   /** Type-level only: the data of a success. */
@@ -89,34 +98,60 @@ export interface CommandImplementation<P = Record<string, unknown>, I = P, R = u
    * Runs the command; the provider has already validated `params` and filled their defaults, and
    * passes its own resource tracker (in a test, `createResourceTracker()`).
    */
-  handle(params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker): CommandResult | Promise<CommandResult>;
+  handle(
+    params: P,
+    context: ExecutionContext,
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+  ): CommandResult | Promise<CommandResult>;
 }
 
 /**
  * The data type of the successes a handler returns: the union over every `success(…)` it may
  * return, `never` when it only fails.
  */
-export type SuccessDataOf<Ret> = Awaited<Ret> extends infer Result ? (Result extends { readonly success: true; readonly data: infer T } ? T : never) : never;
+export type SuccessDataOf<Ret> =
+  Awaited<Ret> extends infer Result
+    ? Result extends { readonly success: true; readonly data: infer T }
+      ? T
+      : never
+    : never;
 
 /** Anything a provider accepts as a command: a bare definition, or a definition with its handler. */
-export type ProviderCommand = CommandDefinition | CommandImplementation<Record<string, unknown>, Record<string, unknown>>;
+export type ProviderCommand =
+  CommandDefinition | CommandImplementation<Record<string, unknown>, Record<string, unknown>>;
 
 /** True when `command` carries its own handler. */
-export function isCommandImplementation(command: ProviderCommand): command is CommandImplementation<Record<string, unknown>, Record<string, unknown>> {
+export function isCommandImplementation(
+  command: ProviderCommand,
+): command is CommandImplementation<Record<string, unknown>, Record<string, unknown>> {
   return "definition" in command && "handle" in command && typeof command.handle === "function";
 }
 
 /** Pairs a typed definition with its handler; the handler's `params` type comes from the definition, the result's data type from the handler. */
-export function implementCommand<P, I, Id extends string, const Ret extends CommandResult | Promise<CommandResult>>(
+export function implementCommand<
+  P,
+  I,
+  Id extends string,
+  const Ret extends CommandResult | Promise<CommandResult>,
+>(
   definition: TypedCommandDefinition<P, I, Id>,
-  handler: (params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker) => Ret | Promise<CommandResult>,
+  handler: (
+    params: P,
+    context: ExecutionContext,
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+  ) => Ret | Promise<CommandResult>,
 ): CommandImplementation<P, I, SuccessDataOf<Ret>, Id> {
   if (typeof handler !== "function") {
     throw new ValidationError(`Command "${definition.id}": handler must be a function`, [
       { code: "TYPE_MISMATCH", message: "handler must be a function", path: "handler" },
     ]);
   }
-  return { definition, handle: (params, context, logger, resources) => handler(params, context, logger, resources) };
+  return {
+    definition,
+    handle: (params, context, logger, resources) => handler(params, context, logger, resources),
+  };
 }
 
 interface ParamDraft {
@@ -143,13 +178,25 @@ interface CommandDraft {
   readonly requiredCapabilities: readonly ProviderCapability[];
   readonly supportsDryRun?: boolean;
   readonly dangerous?: boolean;
-  readonly examples: readonly { readonly description: string; readonly params: Readonly<Record<string, unknown>> }[];
+  readonly examples: readonly {
+    readonly description: string;
+    readonly params: Readonly<Record<string, unknown>>;
+  }[];
   readonly timeout?: number;
   readonly resourceTypes: readonly ResourceType[];
-  readonly estimatedCost?: { readonly amount: number; readonly currency?: string; readonly period?: EstimatedCost["period"] };
+  readonly estimatedCost?: {
+    readonly amount: number;
+    readonly currency?: string;
+    readonly period?: EstimatedCost["period"];
+  };
 }
 
-const EMPTY_DRAFT: CommandDraft = { parameters: [], requiredCapabilities: [], examples: [], resourceTypes: [] };
+const EMPTY_DRAFT: CommandDraft = {
+  parameters: [],
+  requiredCapabilities: [],
+  examples: [],
+  resourceTypes: [],
+};
 
 /** Options every typed param method may receive, before normalisation. */
 type AnyParamOptions = {
@@ -181,7 +228,12 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
     return new CommandBuilder<P, I, Id>({ ...this.#draft, ...patch });
   }
 
-  #param<P2, I2>(type: ParameterType, name: string, description: string, options: AnyParamOptions = {}): CommandBuilder<P2, I2, Id> {
+  #param<P2, I2>(
+    type: ParameterType,
+    name: string,
+    description: string,
+    options: AnyParamOptions = {},
+  ): CommandBuilder<P2, I2, Id> {
     const param: ParamDraft = {
       ...options,
       name,
@@ -211,19 +263,35 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
   }
 
   /** Adds a string parameter; an `enum` narrows its type to the literal union (a `default` must be one of its values). */
-  stringParam<const N extends string, const O extends StringParamOptions & EnumDefault<E> = NoParams, const E extends string = string>(
+  stringParam<
+    const N extends string,
+    const O extends StringParamOptions & EnumDefault<E> = NoParams,
+    const E extends string = string,
+  >(
     name: N,
     description: string,
     options?: O & { readonly enum?: readonly E[] },
-  ): CommandBuilder<AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>, Id> {
+  ): CommandBuilder<
+    AddParam<P, N, ValueOf<O, string>, AlwaysPresent<O>>,
+    AddParam<I, N, ValueOf<O, string>, CallerMustPass<O>>,
+    Id
+  > {
     return this.#param("string", name, description, options);
   }
   /** Adds a number parameter (finite numbers only); `min`/`max` bound the value, an `enum` narrows its type (and its `default`). */
-  numberParam<const N extends string, const O extends NumberParamOptions & EnumDefault<E> = NoParams, const E extends number = number>(
+  numberParam<
+    const N extends string,
+    const O extends NumberParamOptions & EnumDefault<E> = NoParams,
+    const E extends number = number,
+  >(
     name: N,
     description: string,
     options?: O & { readonly enum?: readonly E[] },
-  ): CommandBuilder<AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>, AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>, Id> {
+  ): CommandBuilder<
+    AddParam<P, N, ValueOf<O, number>, AlwaysPresent<O>>,
+    AddParam<I, N, ValueOf<O, number>, CallerMustPass<O>>,
+    Id
+  > {
     return this.#param("number", name, description, options);
   }
   /** Adds a boolean parameter. */
@@ -231,7 +299,11 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, boolean, AlwaysPresent<O>>, AddParam<I, N, boolean, CallerMustPass<O>>, Id> {
+  ): CommandBuilder<
+    AddParam<P, N, boolean, AlwaysPresent<O>>,
+    AddParam<I, N, boolean, CallerMustPass<O>>,
+    Id
+  > {
     return this.#param("boolean", name, description, options);
   }
   /** Adds an array parameter; `items` types its elements, `min`/`max` bound its length. */
@@ -239,7 +311,11 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
     name: N,
     description: string,
     options?: O,
-  ): CommandBuilder<AddParam<P, N, ArrayValueOf<O>, AlwaysPresent<O>>, AddParam<I, N, ArrayValueOf<O>, CallerMustPass<O>>, Id> {
+  ): CommandBuilder<
+    AddParam<P, N, ArrayValueOf<O>, AlwaysPresent<O>>,
+    AddParam<I, N, ArrayValueOf<O>, CallerMustPass<O>>,
+    Id
+  > {
     return this.#param("array", name, description, options);
   }
   /** Adds an object parameter (a plain JSON object). */
@@ -293,7 +369,12 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
   }
   /** Adds a usage example; its params are checked against the parameters declared so far. */
   example(description: string, params: I): CommandBuilder<P, I, Id> {
-    return this.#with({ examples: [...this.#draft.examples, { description, params: params as Readonly<Record<string, unknown>> }] });
+    return this.#with({
+      examples: [
+        ...this.#draft.examples,
+        { description, params: params as Readonly<Record<string, unknown>> },
+      ],
+    });
   }
   /** Per-command timeout in ms (overrides the configured default). */
   timeout(ms: number): CommandBuilder<P, I, Id> {
@@ -303,7 +384,10 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
    * What one run is estimated to cost (checked by core's `estimatedCostSchema`: amount ≥ 0, ISO 4217
    * currency, default `USD`, period `once`); it reaches the security gate as `estimatedCost`.
    */
-  estimatedCost(amount: number, options: { readonly currency?: string; readonly period?: EstimatedCost["period"] } = {}): CommandBuilder<P, I, Id> {
+  estimatedCost(
+    amount: number,
+    options: { readonly currency?: string; readonly period?: EstimatedCost["period"] } = {},
+  ): CommandBuilder<P, I, Id> {
     return this.#with({ estimatedCost: { amount, ...options } });
   }
   /** Resource types the command touches; repeated calls add to the list. */
@@ -333,8 +417,15 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
       // Core's validator reports problems of the definition itself (duplicate names, patterns that
       // do not compile, defaults that break their own constraints) and checks each example's params.
       const validator = getValidator();
-      const own = validator.validate(definition, {}, { confirmed: true }).errors.filter((i) => i.code === "INVALID_DEFINITION");
-      issues.push(...own.map((i) => ({ ...i, ...(i.path === undefined ? {} : { path: i.path.replace(/^command\./, "") }) })));
+      const own = validator
+        .validate(definition, {}, { confirmed: true })
+        .errors.filter((i) => i.code === "INVALID_DEFINITION");
+      issues.push(
+        ...own.map((i) => ({
+          ...i,
+          ...(i.path === undefined ? {} : { path: i.path.replace(/^command\./, "") }),
+        })),
+      );
       definition.examples.forEach((example, index) => {
         for (const issue of validator.validate(definition, example.params, { confirmed: true }).errors) {
           if (issue.code === "INVALID_DEFINITION") continue;
@@ -346,7 +437,8 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
     } else {
       issues.unshift(...schemaIssuesToError("command definition", parsed.error.issues).issues);
     }
-    const label = draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
+    const label =
+      draft.id === undefined ? "Invalid command definition" : `Invalid command definition "${draft.id}"`;
     throw new ValidationError(`${label}: ${issues.map((i) => i.message).join("; ")}`, issues);
   }
 
@@ -356,7 +448,12 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
    */
   handler<const Ret extends CommandResult | Promise<CommandResult>>(
     // `| Promise<CommandResult>` only gives `new Promise((resolve) => …)` its contextual type
-    fn: (params: P, context: ExecutionContext, logger: InfrastructureLogger, resources: ResourceTracker) => Ret | Promise<CommandResult>,
+    fn: (
+      params: P,
+      context: ExecutionContext,
+      logger: InfrastructureLogger,
+      resources: ResourceTracker,
+    ) => Ret | Promise<CommandResult>,
   ): CommandImplementation<P, I, SuccessDataOf<Ret>, Id> {
     return implementCommand(this.build(), fn);
   }
@@ -367,13 +464,21 @@ function normaliseParam(p: ParamDraft, path: string, issues: ValidationIssue[]):
   if (p.pattern instanceof RegExp) {
     pattern = p.pattern.source;
     if (p.pattern.flags.replace(/[uv]/g, "") !== "") {
-      issues.push({ code: "PATTERN_FLAGS", message: `${path}.pattern: flags "${p.pattern.flags}" are not supported; write them into the pattern`, path: `${path}.pattern` });
+      issues.push({
+        code: "PATTERN_FLAGS",
+        message: `${path}.pattern: flags "${p.pattern.flags}" are not supported; write them into the pattern`,
+        path: `${path}.pattern`,
+      });
     }
   } else {
     pattern = p.pattern;
   }
   if (p.min !== undefined && p.max !== undefined && p.min > p.max) {
-    issues.push({ code: "INVALID_DEFINITION", message: `parameter "${p.name}": min ${p.min} is greater than max ${p.max}; no value can pass`, path: `${path}.max` });
+    issues.push({
+      code: "INVALID_DEFINITION",
+      message: `parameter "${p.name}": min ${p.min} is greater than max ${p.max}; no value can pass`,
+      path: `${path}.max`,
+    });
   }
   const param: CommandParameter = {
     name: p.name,

@@ -67,7 +67,11 @@ describe("defineProvider", () => {
   });
 
   it("throws a ValidationError naming a missing id", () => {
-    const error = buildError(() => full().id(undefined as unknown as string).build());
+    const error = buildError(() =>
+      full()
+        .id(undefined as unknown as string)
+        .build(),
+    );
     expect(error.code).toBe("VALIDATION_FAILED");
     expect(error.message).toContain("id is required");
     expect(error.field).toBe("id");
@@ -88,13 +92,30 @@ describe("defineProvider", () => {
   });
 
   it("rejects an unknown category or capability at runtime", () => {
-    const error = buildError(() => full().category("mainframe" as "cloud").capabilities("teleport" as "scale").build());
+    const error = buildError(() =>
+      full()
+        .category("mainframe" as "cloud")
+        .capabilities("teleport" as "scale")
+        .build(),
+    );
     expect(error.issues.map((i) => i.path)).toEqual(["category", "capabilities[4]"]);
   });
 
   it("uses core's issue codes, like every other validator of the framework", () => {
-    const error = buildError(() => defineProvider().id("x").name(7 as unknown as string).version("one").category("mainframe" as "cloud").build());
+    const error = buildError(() =>
+      defineProvider()
+        .id("x")
+        .name(7 as unknown as string)
+        .version("one")
+        .category("mainframe" as "cloud")
+        .build(),
+    );
     const codes = Object.fromEntries(error.issues.map((i) => [i.path, i.code]));
-    expect(codes).toMatchObject({ name: "TYPE_MISMATCH", version: "INVALID_FORMAT", category: "INVALID_VALUE", authMethods: "REQUIRED" });
+    expect(codes).toMatchObject({
+      name: "TYPE_MISMATCH",
+      version: "INVALID_FORMAT",
+      category: "INVALID_VALUE",
+      authMethods: "REQUIRED",
+    });
   });
 });

@@ -1,5 +1,11 @@
 import { providerMetaSchema } from "@espada/infra-core/authoring";
-import type { AuthMethod, ProviderCapability, ProviderCategory, ProviderMeta, ResourceType } from "@espada/infra-core";
+import type {
+  AuthMethod,
+  ProviderCapability,
+  ProviderCategory,
+  ProviderMeta,
+  ResourceType,
+} from "@espada/infra-core";
 import { schemaIssuesToError } from "./issues.js";
 
 type MetaDraft = { -readonly [K in keyof ProviderMeta]?: ProviderMeta[K] };

@@ -40,9 +40,21 @@ export type { BaseProviderOptions, LifecycleHookExtra } from "./baseProvider.js"
 export { createResourceTracker } from "./resourceTracker.js";
 export type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 export { createSimpleProvider } from "./simpleProvider.js";
-export type { SimpleProviderOptions, SimpleInfrastructureProvider, SettingsSchema, RawSettings } from "./simpleProvider.js";
+export type {
+  SimpleProviderOptions,
+  SimpleInfrastructureProvider,
+  SettingsSchema,
+  RawSettings,
+} from "./simpleProvider.js";
 export { createCommandClient } from "./call.js";
-export type { CommandClient, CommandRunner, CommandIdOf, CommandWithId, CallInputOf, ResultDataOf } from "./call.js";
+export type {
+  CommandClient,
+  CommandRunner,
+  CommandIdOf,
+  CommandWithId,
+  CallInputOf,
+  ResultDataOf,
+} from "./call.js";
 export {
   createMockLogger,
   createTestContext,

@@ -11,7 +11,10 @@ type SchemaIssues = Parameters<typeof toValidationIssues>[0];
 export function schemaIssuesToError(what: string, issues: SchemaIssues): ValidationError {
   const converted: ValidationIssue[] = toValidationIssues(issues).map((issue) => {
     const label = issue.path ?? what;
-    return { ...issue, message: issue.code === "REQUIRED" ? `${label} is required` : `${label}: ${issue.message}` };
+    return {
+      ...issue,
+      message: issue.code === "REQUIRED" ? `${label} is required` : `${label}: ${issue.message}`,
+    };
   });
   return new ValidationError(`Invalid ${what}: ${converted.map((i) => i.message).join("; ")}`, converted);
 }

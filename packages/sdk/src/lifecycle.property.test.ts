@@ -1,13 +1,25 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { LIFECYCLE_STATES, canTransition, isInfrastructureError } from "@espada/infra-core";
-import type { ConfigValidationResult, HealthCheckItem, InfrastructureLogger, LifecycleHookContext, LifecycleState } from "@espada/infra-core";
+import type {
+  ConfigValidationResult,
+  HealthCheckItem,
+  InfrastructureLogger,
+  LifecycleHookContext,
+  LifecycleState,
+} from "@espada/infra-core";
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { defineProvider } from "./defineProvider.js";
 import { failure, validation } from "./results.js";
 import { createMockLogger } from "./testing/helpers.js";
 
-const meta = defineProvider().id("prop").name("Prop").version("1.0.0").category("custom").authMethods("token").build();
+const meta = defineProvider()
+  .id("prop")
+  .name("Prop")
+  .version("1.0.0")
+  .category("custom")
+  .authMethods("token")
+  .build();
 const OPERATIONS = ["initialize", "start", "stop", "destroy", "healthCheck"] as const;
 type Operation = (typeof OPERATIONS)[number];
 
@@ -20,7 +32,17 @@ class FlakyProvider extends BaseInfrastructureProvider {
   constructor(plan: readonly boolean[], logger: InfrastructureLogger) {
     super(meta, { logger });
     this.#plan = plan;
-    for (const stage of ["beforeInit", "afterInit", "beforeStart", "afterStart", "beforeStop", "afterStop", "beforeDestroy", "afterDestroy", "onError"] as const) {
+    for (const stage of [
+      "beforeInit",
+      "afterInit",
+      "beforeStart",
+      "afterStart",
+      "beforeStop",
+      "afterStop",
+      "beforeDestroy",
+      "afterDestroy",
+      "onError",
+    ] as const) {
       this.onLifecycle(stage, (context) => {
         this.hookContexts.push(context);
       });
@@ -51,33 +73,37 @@ class FlakyProvider extends BaseInfrastructureProvider {
 describe("lifecycle state machine (property)", () => {
   it("every transition is an edge of the table, whatever the sequence of calls and failures", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom<Operation>(...OPERATIONS), { maxLength: 25 }), fc.array(fc.boolean(), { maxLength: 8 }), async (ops, plan) => {
-        const logger = createMockLogger();
-        const provider = new FlakyProvider(plan, logger);
-        const auth = { method: "token" as const, credentials: {}, options: {} };
-        for (const op of ops) {
-          const before = provider.state;
-          const outcome = await (op === "initialize" ? provider.initialize(auth) : provider[op]()).then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-          expect(LIFECYCLE_STATES).toContain(provider.state);
-          // A refused call changes nothing.
-          if (isInfrastructureError(outcome, "ILLEGAL_TRANSITION")) expect(provider.state).toBe(before);
-        }
-        // The provider logs each move as "lifecycle <from> -> <to>": replay them against the table.
-        let current: LifecycleState = "uninitialized";
-        for (const entry of logger.find("debug")) {
-          const match = /^lifecycle (\S+) -> (\S+)$/.exec(entry.message);
-          if (match === null) continue;
-          const [, from, to] = match as unknown as [string, LifecycleState, LifecycleState];
-          expect(from).toBe(current);
-          expect(canTransition(from, to)).toBe(true);
-          current = to;
-        }
-        for (const { state } of provider.hookContexts) expect(LIFECYCLE_STATES).toContain(state);
-        expect(current).toBe(provider.state);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Operation>(...OPERATIONS), { maxLength: 25 }),
+        fc.array(fc.boolean(), { maxLength: 8 }),
+        async (ops, plan) => {
+          const logger = createMockLogger();
+          const provider = new FlakyProvider(plan, logger);
+          const auth = { method: "token" as const, credentials: {}, options: {} };
+          for (const op of ops) {
+            const before = provider.state;
+            const outcome = await (op === "initialize" ? provider.initialize(auth) : provider[op]()).then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+            expect(LIFECYCLE_STATES).toContain(provider.state);
+            // A refused call changes nothing.
+            if (isInfrastructureError(outcome, "ILLEGAL_TRANSITION")) expect(provider.state).toBe(before);
+          }
+          // The provider logs each move as "lifecycle <from> -> <to>": replay them against the table.
+          let current: LifecycleState = "uninitialized";
+          for (const entry of logger.find("debug")) {
+            const match = /^lifecycle (\S+) -> (\S+)$/.exec(entry.message);
+            if (match === null) continue;
+            const [, from, to] = match as unknown as [string, LifecycleState, LifecycleState];
+            expect(from).toBe(current);
+            expect(canTransition(from, to)).toBe(true);
+            current = to;
+          }
+          for (const { state } of provider.hookContexts) expect(LIFECYCLE_STATES).toContain(state);
+          expect(current).toBe(provider.state);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -54,7 +54,9 @@ export interface NumberParamOptions extends CommonParamOptions<number> {
 export type BooleanParamOptions = CommonParamOptions<boolean>;
 
 /** Options of an array parameter. */
-export interface ArrayParamOptions<I extends ParameterType = ParameterType> extends CommonParamOptions<readonly unknown[]> {
+export interface ArrayParamOptions<I extends ParameterType = ParameterType> extends CommonParamOptions<
+  readonly unknown[]
+> {
   /** Element type; the handler sees `ParamValueTypes[items][]`. */
   readonly items?: I;
   /** Minimum number of elements. */
@@ -125,7 +127,9 @@ export interface EnumDefault<E> {
 }
 
 /** The element type of an array parameter with `items`. */
-export type ArrayValueOf<O> = O extends { readonly items: infer I extends ParameterType } ? ParamValueTypes[I][] : unknown[];
+export type ArrayValueOf<O> = O extends { readonly items: infer I extends ParameterType }
+  ? ParamValueTypes[I][]
+  : unknown[];
 
 /** Adds one parameter `N` of type `V` to the params object `P`, optional unless `Present`. */
 export type AddParam<P, N extends string, V, Present extends boolean> = Simplify<

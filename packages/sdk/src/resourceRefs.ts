@@ -16,7 +16,10 @@ function isRefParameter(p: CommandParameter): boolean {
  * validator accepts `{ id, type? }` as well as an id and has already checked the `type` against the
  * declared `resourceType`. Returns `params` itself when nothing changes.
  */
-export function resourceRefsToIds(command: CommandDefinition, params: Record<string, unknown>): Record<string, unknown> {
+export function resourceRefsToIds(
+  command: CommandDefinition,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   for (const p of command.parameters) {
     if (!isRefParameter(p) || !Object.hasOwn(params, p.name)) continue;

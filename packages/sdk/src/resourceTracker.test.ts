@@ -7,10 +7,20 @@ describe("resource tracker", () => {
   it("records, replaces, lists in first-recorded order and forgets resources", () => {
     const tracker = createResourceTracker();
     tracker.update({ id: "a", type: "compute", status: "running" });
-    tracker.update({ id: "b", type: "database", name: "db", status: "up", metadata: { gb: 1 }, updatedAt: 3 });
+    tracker.update({
+      id: "b",
+      type: "database",
+      name: "db",
+      status: "up",
+      metadata: { gb: 1 },
+      updatedAt: 3,
+    });
     const replaced = tracker.update({ id: "a", type: "compute", status: "stopped", updatedAt: 9 });
     expect(replaced).toEqual({ id: "a", type: "compute", status: "stopped", metadata: {}, updatedAt: 9 });
-    expect(tracker.list()).toEqual([replaced, { id: "b", type: "database", name: "db", status: "up", metadata: { gb: 1 }, updatedAt: 3 }]);
+    expect(tracker.list()).toEqual([
+      replaced,
+      { id: "b", type: "database", name: "db", status: "up", metadata: { gb: 1 }, updatedAt: 3 },
+    ]);
     expect(tracker.remove("a")).toBe(true);
     expect(tracker.remove("a")).toBe(false);
     expect(tracker.list().map((r) => r.id)).toEqual(["b"]);
@@ -18,8 +28,12 @@ describe("resource tracker", () => {
 
   it("refuses an empty id or an unknown type with a ValidationError naming the field", () => {
     const tracker = createResourceTracker();
-    expect(() => tracker.update({ id: "", type: "compute", status: "x" })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "id" })] }));
-    expect(() => tracker.update({ id: "x", type: "teleporter" as "compute", status: "x" })).toThrow(ValidationError);
+    expect(() => tracker.update({ id: "", type: "compute", status: "x" })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: "id" })] }),
+    );
+    expect(() => tracker.update({ id: "x", type: "teleporter" as "compute", status: "x" })).toThrow(
+      ValidationError,
+    );
     expect(tracker.list()).toEqual([]);
   });
 
@@ -31,7 +45,11 @@ describe("resource tracker", () => {
 
   it("tracks exactly the last update of every id not removed since (property)", () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant("update" as const), id: fc.constantFrom("a", "b", "c"), status: fc.string() }),
+      fc.record({
+        kind: fc.constant("update" as const),
+        id: fc.constantFrom("a", "b", "c"),
+        status: fc.string(),
+      }),
       fc.record({ kind: fc.constant("remove" as const), id: fc.constantFrom("a", "b", "c") }),
     );
     fc.assert(

@@ -34,12 +34,15 @@ export interface ResourceTracker {
  */
 export function toResourceState(resource: ResourceUpdate): ResourceState {
   if (typeof resource.id !== "string" || resource.id === "") {
-    throw new ValidationError("Invalid resource: id is required", [{ code: "REQUIRED", message: "id is required", path: "id" }]);
+    throw new ValidationError("Invalid resource: id is required", [
+      { code: "REQUIRED", message: "id is required", path: "id" },
+    ]);
   }
   if (!resourceTypeSchema.safeParse(resource.type).success) {
-    throw new ValidationError(`Invalid resource "${resource.id}": type "${String(resource.type)}" is not a resource type`, [
-      { code: "INVALID_VALUE", message: "type is not a resource type", path: "type" },
-    ]);
+    throw new ValidationError(
+      `Invalid resource "${resource.id}": type "${String(resource.type)}" is not a resource type`,
+      [{ code: "INVALID_VALUE", message: "type is not a resource type", path: "type" }],
+    );
   }
   return {
     id: resource.id,

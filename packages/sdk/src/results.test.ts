@@ -11,7 +11,10 @@ describe("result helpers", () => {
       affectedResources: ["i-1"],
       rollbackAvailable: false,
     });
-    expect(success(null, [], { logs: ["done"], rollbackAvailable: true })).toMatchObject({ logs: ["done"], rollbackAvailable: true });
+    expect(success(null, [], { logs: ["done"], rollbackAvailable: true })).toMatchObject({
+      logs: ["done"],
+      rollbackAvailable: true,
+    });
   });
 
   it("failure defaults to not recoverable and carries the options", () => {
@@ -23,8 +26,18 @@ describe("result helpers", () => {
       affectedResources: [],
       rollbackAvailable: false,
     });
-    const f = failure("QUOTA", "over quota", { recoverable: true, details: { limit: 2 }, logs: ["l"], rollbackAvailable: true });
-    expect(f.error).toEqual({ code: "QUOTA", message: "over quota", recoverable: true, details: { limit: 2 } });
+    const f = failure("QUOTA", "over quota", {
+      recoverable: true,
+      details: { limit: 2 },
+      logs: ["l"],
+      rollbackAvailable: true,
+    });
+    expect(f.error).toEqual({
+      code: "QUOTA",
+      message: "over quota",
+      recoverable: true,
+      details: { limit: 2 },
+    });
     expect(f).toMatchObject({ logs: ["l"], rollbackAvailable: true });
   });
 
@@ -35,8 +48,16 @@ describe("result helpers", () => {
       errors: [{ code: "MISSING", message: "region is required", path: "settings.region" }],
       warnings: [],
     });
-    expect(validation.warning("OLD", "deprecated")).toEqual({ valid: true, errors: [], warnings: [{ code: "OLD", message: "deprecated" }] });
-    const combined = validation.combine(validation.ok(), validation.warning("W", "w"), validation.error("E", "e", "x"));
+    expect(validation.warning("OLD", "deprecated")).toEqual({
+      valid: true,
+      errors: [],
+      warnings: [{ code: "OLD", message: "deprecated" }],
+    });
+    const combined = validation.combine(
+      validation.ok(),
+      validation.warning("W", "w"),
+      validation.error("E", "e", "x"),
+    );
     expect(combined.valid).toBe(false);
     expect(combined.errors.map((i) => i.code)).toEqual(["E"]);
     expect(combined.warnings.map((i) => i.code)).toEqual(["W"]);
@@ -49,8 +70,16 @@ describe("result helpers", () => {
       { code: "TOO_BIG", message: "cpu is too big" },
     ];
     expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues } }))).toEqual(issues);
-    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues: [...issues, { code: 1 }, "x", null, { code: "A", message: "m", path: 3 }] } }))).toEqual(issues);
-    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues: "nope" } }))).toEqual([]);
+    expect(
+      validationIssuesOf(
+        failure("VALIDATION_FAILED", "bad", {
+          details: { issues: [...issues, { code: 1 }, "x", null, { code: "A", message: "m", path: 3 }] },
+        }),
+      ),
+    ).toEqual(issues);
+    expect(validationIssuesOf(failure("VALIDATION_FAILED", "bad", { details: { issues: "nope" } }))).toEqual(
+      [],
+    );
     expect(validationIssuesOf(failure("QUOTA", "over"))).toEqual([]);
     expect(validationIssuesOf(success({ issues }))).toEqual([]);
   });

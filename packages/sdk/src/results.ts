@@ -1,4 +1,10 @@
-import type { CommandFailure, CommandResult, CommandSuccess, ConfigValidationResult, ValidationIssue } from "@espada/infra-core";
+import type {
+  CommandFailure,
+  CommandResult,
+  CommandSuccess,
+  ConfigValidationResult,
+  ValidationIssue,
+} from "@espada/infra-core";
 
 /** Extra fields a {@link success} result may carry. */
 export interface SuccessOptions {
@@ -12,7 +18,11 @@ export interface SuccessOptions {
  * Wraps a successful command result. `duration` starts at 0: the provider that runs the command
  * replaces it with the measured wall time.
  */
-export function success<T>(data: T, affectedResources: readonly string[] = [], options: SuccessOptions = {}): CommandSuccess<T> {
+export function success<T>(
+  data: T,
+  affectedResources: readonly string[] = [],
+  options: SuccessOptions = {},
+): CommandSuccess<T> {
   return {
     success: true,
     data,
@@ -86,7 +96,11 @@ export const validation = {
 function isValidationIssue(value: unknown): value is ValidationIssue {
   if (typeof value !== "object" || value === null) return false;
   const { code, message, path } = value as { code?: unknown; message?: unknown; path?: unknown };
-  return typeof code === "string" && typeof message === "string" && (path === undefined || typeof path === "string");
+  return (
+    typeof code === "string" &&
+    typeof message === "string" &&
+    (path === undefined || typeof path === "string")
+  );
 }
 
 /**

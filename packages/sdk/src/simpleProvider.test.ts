@@ -64,7 +64,10 @@ describe("createSimpleProvider", () => {
     expect(report.error).toBeUndefined();
     expect(report.states).toEqual(["uninitialized", "ready", "active", "suspended", "terminated"]);
     expect(report.health?.status).toBe("healthy");
-    expect(expectSuccess(report.results[0]!.result)).toEqual({ instanceId: "i-123", params: { name: "web-1", region: "us-east-1", cpu: 2 } });
+    expect(expectSuccess(report.results[0]!.result)).toEqual({
+      instanceId: "i-123",
+      params: { name: "web-1", region: "us-east-1", cpu: 2 },
+    });
     expect(onStop).toHaveBeenCalledOnce();
     expect(onDestroy).toHaveBeenCalledOnce();
     const info = logger.find("info");
@@ -82,7 +85,9 @@ describe("createSimpleProvider", () => {
     const provider = createSimpleProvider({ meta, commands: [impl], ...callbacks() });
     await provider.initialize({ method: "oauth2", credentials: {}, options: {} });
     await provider.start();
-    expect(expectSuccess(await provider.executeCommand("scale", { replicas: 2 }, { userId: "bob" }))).toEqual({ replicas: 4, user: "bob" });
+    expect(expectSuccess(await provider.executeCommand("scale", { replicas: 2 }, { userId: "bob" }))).toEqual(
+      { replicas: 4, user: "bob" },
+    );
     expectFailure(await provider.executeCommand("scale", { replicas: 0 }), "VALIDATION_FAILED");
   });
 
@@ -94,7 +99,9 @@ describe("createSimpleProvider", () => {
       .name("Tag")
       .category("manage")
       .stringParam("id", "", { required: true })
-      .handler((params, _ctx, _log, resources) => success(resources.update({ id: params.id, type: "compute", status: "tagged" })));
+      .handler((params, _ctx, _log, resources) =>
+        success(resources.update({ id: params.id, type: "compute", status: "tagged" })),
+      );
     const provider = createSimpleProvider({
       meta,
       commands: [command, tag],
@@ -143,11 +150,17 @@ describe("createSimpleProvider", () => {
       meta,
       commands: [command],
       ...callbacks(),
-      onExecuteCommand: (_cmd, _params, _ctx, _log, resources) => success(resources.update({ id: "", type: "compute", status: "x" })),
+      onExecuteCommand: (_cmd, _params, _ctx, _log, resources) =>
+        success(resources.update({ id: "", type: "compute", status: "x" })),
     });
     await provider.initialize({ method: "api-key", credentials: {}, options: {} });
     await provider.start();
-    expect(expectFailure(await provider.executeCommand("create-instance", { name: "a", region: "eu" }), "PROVIDER_FAILED").message).toContain("id is required");
+    expect(
+      expectFailure(
+        await provider.executeCommand("create-instance", { name: "a", region: "eu" }),
+        "PROVIDER_FAILED",
+      ).message,
+    ).toContain("id is required");
     expect(provider.getResources()).toEqual([]);
   });
 
@@ -158,8 +171,18 @@ describe("createSimpleProvider", () => {
       .category("manage")
       .dangerous()
       .handler(() => success("wiped"));
-    const relaxed = createSimpleProvider({ meta, commands: [danger], ...callbacks(), validation: { strict: false, dangerousCommandsRequireExplicit: false } });
-    const strict = createSimpleProvider({ meta, commands: [danger], ...callbacks(), validation: { allowDryRun: false } });
+    const relaxed = createSimpleProvider({
+      meta,
+      commands: [danger],
+      ...callbacks(),
+      validation: { strict: false, dangerousCommandsRequireExplicit: false },
+    });
+    const strict = createSimpleProvider({
+      meta,
+      commands: [danger],
+      ...callbacks(),
+      validation: { allowDryRun: false },
+    });
     for (const p of [relaxed, strict]) {
       await p.initialize({ method: "api-key", credentials: {}, options: {} });
       await p.start();
@@ -167,7 +190,9 @@ describe("createSimpleProvider", () => {
     expect(expectSuccess(await relaxed.executeCommand("wipe", { extra: 1 }))).toBe("wiped");
     expectFailure(await strict.executeCommand("wipe", {}), "CONFIRMATION_REQUIRED");
     expectFailure(await strict.executeCommand("wipe", {}, { dryRun: true }), "DRY_RUN_UNSUPPORTED");
-    expect(() => createSimpleProvider({ meta, ...callbacks(), validation: { strict: "yes" as never } })).toThrow(/validation config/);
+    expect(() =>
+      createSimpleProvider({ meta, ...callbacks(), validation: { strict: "yes" as never } }),
+    ).toThrow(/validation config/);
   });
 
   it("uses onValidateConfig, or accepts every config without one", async () => {
@@ -176,7 +201,10 @@ describe("createSimpleProvider", () => {
     const strict = createSimpleProvider({
       meta,
       ...callbacks(),
-      onValidateConfig: (config) => (typeof config === "object" && config !== null && "region" in config ? validation.ok() : validation.error("REQUIRED", "region is required", "region")),
+      onValidateConfig: (config) =>
+        typeof config === "object" && config !== null && "region" in config
+          ? validation.ok()
+          : validation.error("REQUIRED", "region is required", "region"),
     });
     expect(await strict.validateConfig({})).toMatchObject({ valid: false, errors: [{ path: "region" }] });
   });
@@ -186,15 +214,24 @@ describe("createSimpleProvider", () => {
     const report = await runProviderLifecycle(provider);
     expect(report.error).toBeUndefined();
     expect(report.states).toEqual(["uninitialized", "ready", "active", "suspended", "terminated"]);
-    expect(report.health).toMatchObject({ status: "healthy", checks: [{ name: "provider", status: "healthy" }] });
+    expect(report.health).toMatchObject({
+      status: "healthy",
+      checks: [{ name: "provider", status: "healthy" }],
+    });
     expect(await provider.validateConfig({ anything: 1 })).toEqual({ valid: true, errors: [], warnings: [] });
   });
 
   it("throws a ValidationError for a callback that is not a function or a command nobody can run", () => {
     expect(() => createSimpleProvider({ meta, onStart: 42 as never })).toThrow("onStart must be a function");
-    expect(() => createSimpleProvider({ meta, commands: [command], ...callbacks() })).toThrow(/onExecuteCommand is required.*create-instance/);
-    expect(() => createSimpleProvider({ meta, ...callbacks(), onStop: "later" as never })).toThrow(ValidationError);
-    expect(() => createSimpleProvider({ meta: { ...meta, authMethods: [] }, ...callbacks() })).toThrow(/authMethods/);
+    expect(() => createSimpleProvider({ meta, commands: [command], ...callbacks() })).toThrow(
+      /onExecuteCommand is required.*create-instance/,
+    );
+    expect(() => createSimpleProvider({ meta, ...callbacks(), onStop: "later" as never })).toThrow(
+      ValidationError,
+    );
+    expect(() => createSimpleProvider({ meta: { ...meta, authMethods: [] }, ...callbacks() })).toThrow(
+      /authMethods/,
+    );
   });
 
   it("a failing onInitialize leaves the provider in error and runProviderLifecycle reports it", async () => {

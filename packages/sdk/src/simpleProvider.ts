@@ -27,7 +27,12 @@ export interface SettingsSchema<S> {
   safeParse(
     input: unknown,
     params?: { readonly reportInput?: boolean },
-  ): { readonly success: true; readonly data: S } | { readonly success: false; readonly error: { readonly issues: Parameters<typeof toValidationIssues>[0] } };
+  ):
+    | { readonly success: true; readonly data: S }
+    | {
+        readonly success: false;
+        readonly error: { readonly issues: Parameters<typeof toValidationIssues>[0] };
+      };
 }
 
 /** Settings of a provider without a `settings` schema: the raw object it was given. */
@@ -67,13 +72,30 @@ export interface SimpleProviderOptions<S = RawSettings> {
    */
   readonly settings?: unknown;
   /** Authenticate and connect. Default: nothing to do (the credentials are accepted as they are). */
-  readonly onInitialize?: (auth: ProviderAuth, logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
+  readonly onInitialize?: (
+    auth: ProviderAuth,
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+    settings: S,
+  ) => Promise<void> | void;
   /** Prepare for operations. Default: nothing to do. */
-  readonly onStart?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
+  readonly onStart?: (
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+    settings: S,
+  ) => Promise<void> | void;
   /** Pause gracefully. Default: nothing to do. */
-  readonly onStop?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
+  readonly onStop?: (
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+    settings: S,
+  ) => Promise<void> | void;
   /** Release resources (the tracked ones are still listed here and forgotten after). Default: nothing to do. */
-  readonly onDestroy?: (logger: InfrastructureLogger, resources: ResourceTracker, settings: S) => Promise<void> | void;
+  readonly onDestroy?: (
+    logger: InfrastructureLogger,
+    resources: ResourceTracker,
+    settings: S,
+  ) => Promise<void> | void;
   /**
    * One item per sub-check; the worst decides the provider's health. Default: one `healthy` item
    * named `provider` (a provider with nothing to check is healthy while ready, active or suspended).
@@ -111,9 +133,11 @@ export interface SimpleProviderOptions<S = RawSettings> {
  * What {@link createSimpleProvider} returns: a {@link BaseInfrastructureProvider} that also knows its
  * commands' types (`call`) and its parsed `settings`.
  */
-export interface SimpleInfrastructureProvider<Cs extends readonly ProviderCommand[] = readonly ProviderCommand[], S = RawSettings>
-  extends BaseInfrastructureProvider,
-    CommandClient<Cs> {
+export interface SimpleInfrastructureProvider<
+  Cs extends readonly ProviderCommand[] = readonly ProviderCommand[],
+  S = RawSettings,
+>
+  extends BaseInfrastructureProvider, CommandClient<Cs> {
   /**
    * The parsed settings (from `validateConfig`, or parsed at `initialize`).
    * @throws ValidationError when read before either ran and the construction-time settings are invalid.
@@ -122,7 +146,9 @@ export interface SimpleInfrastructureProvider<Cs extends readonly ProviderComman
 }
 
 /** What a provider without `onHealthCheck` reports: one healthy item. */
-const DEFAULT_HEALTH: readonly HealthCheckItem[] = [{ name: "provider", status: "healthy", message: "no health checks defined" }];
+const DEFAULT_HEALTH: readonly HealthCheckItem[] = [
+  { name: "provider", status: "healthy", message: "no health checks defined" },
+];
 
 class SimpleProvider<S> extends BaseInfrastructureProvider {
   readonly #options: SimpleProviderOptions<S>;
@@ -148,8 +174,14 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
     if (this.#settings === undefined) {
       const checked = this.#parseSettings(this.#options.settings ?? {});
       if (!checked.ok) {
-        const issues = checked.issues.map((i) => ({ ...i, path: i.path === undefined || i.path === "" ? "settings" : `settings.${i.path}` }));
-        throw new ValidationError(`Invalid settings for provider "${this.meta.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+        const issues = checked.issues.map((i) => ({
+          ...i,
+          path: i.path === undefined || i.path === "" ? "settings" : `settings.${i.path}`,
+        }));
+        throw new ValidationError(
+          `Invalid settings for provider "${this.meta.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          issues,
+        );
       }
       this.#settings = { value: checked.value };
     }
@@ -163,11 +195,17 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
       return { ok: true, value: value as S };
     }
     const parsed = schema.safeParse(raw, { reportInput: true });
-    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, issues: toValidationIssues(parsed.error.issues) };
+    return parsed.success
+      ? { ok: true, value: parsed.data }
+      : { ok: false, issues: toValidationIssues(parsed.error.issues) };
   }
 
   /** Runs a command with compile-time checked id and params (see {@link CommandClient}). */
-  call(id: string, params: Record<string, unknown>, context?: Partial<ExecutionContext>): Promise<CommandResult> {
+  call(
+    id: string,
+    params: Record<string, unknown>,
+    context?: Partial<ExecutionContext>,
+  ): Promise<CommandResult> {
     return this.executeCommand(id, params, context);
   }
 
@@ -191,7 +229,9 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
   protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
     const checked = this.#parseSettings(config);
     if (!checked.ok) return { valid: false, errors: checked.issues, warnings: [] };
-    const extra = this.#options.onValidateConfig ? await this.#options.onValidateConfig(config, this.logger, this.#resources, checked.value) : validation.ok();
+    const extra = this.#options.onValidateConfig
+      ? await this.#options.onValidateConfig(config, this.logger, this.#resources, checked.value)
+      : validation.ok();
     if (extra.valid) this.#settings = { value: checked.value };
     return extra;
   }
@@ -207,7 +247,15 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
   }
 }
 
-const CALLBACKS = ["onInitialize", "onStart", "onStop", "onDestroy", "onHealthCheck", "onValidateConfig", "onExecuteCommand"] as const;
+const CALLBACKS = [
+  "onInitialize",
+  "onStart",
+  "onStop",
+  "onDestroy",
+  "onHealthCheck",
+  "onValidateConfig",
+  "onExecuteCommand",
+] as const;
 
 function requireFunction<S>(options: SimpleProviderOptions<S>, key: (typeof CALLBACKS)[number]): void {
   const value = options[key];
@@ -240,22 +288,33 @@ function requireFunction<S>(options: SimpleProviderOptions<S>, key: (typeof CALL
  * @throws ValidationError when the meta is invalid, a callback is not a function, or a command has neither
  * its own handler nor an `onExecuteCommand` to run it.
  */
-export function createSimpleProvider<const Cs extends readonly ProviderCommand[] = readonly ProviderCommand[], S = RawSettings>(
-  options: SimpleProviderOptions<S> & { readonly commands?: Cs },
-): SimpleInfrastructureProvider<Cs, S> {
+export function createSimpleProvider<
+  const Cs extends readonly ProviderCommand[] = readonly ProviderCommand[],
+  S = RawSettings,
+>(options: SimpleProviderOptions<S> & { readonly commands?: Cs }): SimpleInfrastructureProvider<Cs, S> {
   for (const key of CALLBACKS) requireFunction(options, key);
   if (options.onExecuteCommand === undefined) {
-    const unhandled = (options.commands ?? []).filter((c) => !isCommandImplementation(c)).map((c) => (c as CommandDefinition).id);
+    const unhandled = (options.commands ?? [])
+      .filter((c) => !isCommandImplementation(c))
+      .map((c) => (c as CommandDefinition).id);
     if (unhandled.length > 0) {
-      throw new ValidationError(`Invalid simple provider: onExecuteCommand is required to run ${unhandled.join(", ")}`, [
-        { code: "REQUIRED", message: `onExecuteCommand is required: commands without a handler (${unhandled.join(", ")})`, path: "onExecuteCommand" },
-      ]);
+      throw new ValidationError(
+        `Invalid simple provider: onExecuteCommand is required to run ${unhandled.join(", ")}`,
+        [
+          {
+            code: "REQUIRED",
+            message: `onExecuteCommand is required: commands without a handler (${unhandled.join(", ")})`,
+            path: "onExecuteCommand",
+          },
+        ],
+      );
     }
   }
   if (options.settingsSchema !== undefined && typeof options.settingsSchema.safeParse !== "function") {
-    throw new ValidationError("Invalid simple provider: settingsSchema must be a schema with safeParse (a zod schema)", [
-      { code: "TYPE_MISMATCH", message: "settingsSchema must have safeParse", path: "settingsSchema" },
-    ]);
+    throw new ValidationError(
+      "Invalid simple provider: settingsSchema must be a schema with safeParse (a zod schema)",
+      [{ code: "TYPE_MISMATCH", message: "settingsSchema must have safeParse", path: "settingsSchema" }],
+    );
   }
   return new SimpleProvider(options) as unknown as SimpleInfrastructureProvider<Cs, S>;
 }

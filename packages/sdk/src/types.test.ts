@@ -11,7 +11,10 @@ const base = () => defineCommand().id("c").name("C").category("provision");
 
 describe("command params type inference", () => {
   it("required and defaulted params are non-optional for the handler", () => {
-    const _def = base().stringParam("name", "Instance name", { required: true }).numberParam("cpu", "CPU count", { default: 2 }).build();
+    const _def = base()
+      .stringParam("name", "Instance name", { required: true })
+      .numberParam("cpu", "CPU count", { default: 2 })
+      .build();
     expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ name: string; cpu: number }>();
     expectTypeOf(_def).toExtend<CommandDefinition>();
   });
@@ -29,7 +32,10 @@ describe("command params type inference", () => {
   });
 
   it("params without required/default are optional", () => {
-    const _def = base().booleanParam("dryRun", "Simulate").stringParam("note", "Note", { required: false }).build();
+    const _def = base()
+      .booleanParam("dryRun", "Simulate")
+      .stringParam("note", "Note", { required: false })
+      .build();
     expectTypeOf<ParamsOf<typeof _def>>().toEqualTypeOf<{ dryRun?: boolean; note?: string }>();
   });
 
@@ -75,7 +81,10 @@ describe("command params type inference", () => {
   });
 
   it("the caller input makes defaulted params optional", () => {
-    const _def = base().stringParam("name", "", { required: true }).numberParam("cpu", "", { default: 2, required: true }).build();
+    const _def = base()
+      .stringParam("name", "", { required: true })
+      .numberParam("cpu", "", { default: 2, required: true })
+      .build();
     expectTypeOf<InputOf<typeof _def>>().toEqualTypeOf<{ name: string; cpu?: number }>();
   });
 
@@ -85,7 +94,9 @@ describe("command params type inference", () => {
   });
 
   it("implementCommand takes its params type from the definition", () => {
-    const def: TypedCommandDefinition<{ id: string }> = base().stringParam("id", "", { required: true }).build();
+    const def: TypedCommandDefinition<{ id: string }> = base()
+      .stringParam("id", "", { required: true })
+      .build();
     implementCommand(def, (params) => {
       expectTypeOf(params).toEqualTypeOf<{ id: string }>();
       return failure("NOPE", "no");
@@ -125,7 +136,13 @@ describe("command params type inference", () => {
 
 describe("createSimpleProvider typing", () => {
   it("accepts the spec's callbacks and typed command implementations", () => {
-    const meta = defineProvider().id("p").name("P").version("1.0.0").category("cloud").authMethods("api-key").build();
+    const meta = defineProvider()
+      .id("p")
+      .name("P")
+      .version("1.0.0")
+      .category("cloud")
+      .authMethods("api-key")
+      .build();
     const typed = base()
       .stringParam("name", "", { required: true })
       .handler((params) => success({ created: params.name }));
@@ -133,7 +150,9 @@ describe("createSimpleProvider typing", () => {
       meta,
       commands: [typed, base().id("plain").build()],
       async onInitialize(auth, logger) {
-        expectTypeOf(auth.method).toEqualTypeOf<"api-key" | "oauth2" | "service-account" | "iam-role" | "certificate" | "token" | "custom">();
+        expectTypeOf(auth.method).toEqualTypeOf<
+          "api-key" | "oauth2" | "service-account" | "iam-role" | "certificate" | "token" | "custom"
+        >();
         logger.info("init");
         await Promise.resolve();
       },
@@ -161,7 +180,13 @@ describe("createSimpleProvider typing", () => {
   });
 
   it("passes the resource tracker last to every callback and fourth to typed handlers", () => {
-    const meta = defineProvider().id("p").name("P").version("1.0.0").category("cloud").authMethods("api-key").build();
+    const meta = defineProvider()
+      .id("p")
+      .name("P")
+      .version("1.0.0")
+      .category("cloud")
+      .authMethods("api-key")
+      .build();
     const typed = base()
       .stringParam("name", "", { required: true })
       .handler((params, _ctx, _logger, resources) => {

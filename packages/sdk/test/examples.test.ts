@@ -8,7 +8,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const sdkDir = fileURLToPath(new URL("..", import.meta.url));
-const SOURCES = ["src/simpleProvider.ts", "src/defineCommand.ts", "src/call.ts", "src/testing/host.ts", "src/testing/conformance.ts"];
+const SOURCES = [
+  "src/simpleProvider.ts",
+  "src/defineCommand.ts",
+  "src/call.ts",
+  "src/testing/host.ts",
+  "src/testing/conformance.ts",
+];
 
 /** The ```ts blocks of every `@example` tag in `file`, with the comment's ` * ` prefixes removed. */
 function examplesOf(file: string): string[] {
@@ -39,7 +45,11 @@ describe("TSDoc @example blocks run", () => {
     it(`${file} example ${index + 1}`, () => {
       const path = join(dir, `${file.replace(/[/.]/g, "_")}_${index}.mts`);
       writeFileSync(path, code);
-      const run = spawnSync(process.execPath, ["--import", "tsx", path], { cwd: sdkDir, encoding: "utf8", env: { ...process.env, ESPADA_LOG_LEVEL: "silent" } });
+      const run = spawnSync(process.execPath, ["--import", "tsx", path], {
+        cwd: sdkDir,
+        encoding: "utf8",
+        env: { ...process.env, ESPADA_LOG_LEVEL: "silent" },
+      });
       expect(run.stderr).not.toMatch(/Error/);
       expect(run.status).toBe(0);
       expect(run.stdout.trim()).not.toBe("");

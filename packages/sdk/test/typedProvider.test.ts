@@ -2,10 +2,24 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { ValidationError } from "@espada/infra-core";
 import type { CommandResult } from "@espada/infra-core";
-import { createCommandClient, createSimpleProvider, defineCommand, defineProvider, failure, success, validation } from "../src/index.js";
+import {
+  createCommandClient,
+  createSimpleProvider,
+  defineCommand,
+  defineProvider,
+  failure,
+  success,
+  validation,
+} from "../src/index.js";
 import { createInMemoryHost, expectFailure, expectSuccess } from "../src/testing/index.js";
 
-const meta = defineProvider().id("typed-cloud").name("Typed Cloud").version("1.0.0").category("cloud").authMethods("api-key").build();
+const meta = defineProvider()
+  .id("typed-cloud")
+  .name("Typed Cloud")
+  .version("1.0.0")
+  .category("cloud")
+  .authMethods("api-key")
+  .build();
 
 const create = defineCommand()
   .id("create-instance")
@@ -13,7 +27,11 @@ const create = defineCommand()
   .category("provision")
   .stringParam("name", "Name", { required: true })
   .numberParam("cpu", "CPUs", { default: 2 })
-  .handler((params) => (params.name === "taken" ? failure("ALREADY_EXISTS", "taken") : success({ instanceId: `i-${params.name}`, cpu: params.cpu })));
+  .handler((params) =>
+    params.name === "taken"
+      ? failure("ALREADY_EXISTS", "taken")
+      : success({ instanceId: `i-${params.name}`, cpu: params.cpu }),
+  );
 const list = defineCommand()
   .id("list")
   .name("List")
@@ -23,11 +41,19 @@ const list = defineCommand()
     return success([{ id: "i-1" }]);
   });
 
-const settingsSchema = z.object({ region: z.string().min(2), limits: z.object({ maxInstances: z.number().int().positive().default(5) }).prefault({}) });
+const settingsSchema = z.object({
+  region: z.string().min(2),
+  limits: z.object({ maxInstances: z.number().int().positive().default(5) }).prefault({}),
+});
 
 describe("typed calls", () => {
   it("checks the command id and params at compile time and types data from the handler", async () => {
-    const provider = createSimpleProvider({ meta, commands: [create, list], settings: { region: "eu" }, settingsSchema });
+    const provider = createSimpleProvider({
+      meta,
+      commands: [create, list],
+      settings: { region: "eu" },
+      settingsSchema,
+    });
     await provider.initialize({ method: "api-key", credentials: {}, options: {} });
     await provider.start();
     const created = await provider.call("create-instance", { name: "web" });
@@ -49,7 +75,11 @@ describe("typed calls", () => {
   });
 
   it("a client over any runner (an in-memory host here) is typed the same way", async () => {
-    const host = createInMemoryHost(({ logger, settings }) => createSimpleProvider({ meta, logger, settings, settingsSchema, commands: [create, list] }), { settings: { region: "eu" } });
+    const host = createInMemoryHost(
+      ({ logger, settings }) =>
+        createSimpleProvider({ meta, logger, settings, settingsSchema, commands: [create, list] }),
+      { settings: { region: "eu" } },
+    );
     await host.start();
     const client = createCommandClient([create, list], host.execute);
     const result = await client.call("create-instance", { name: "db", cpu: 8 });
@@ -79,7 +109,11 @@ describe("typed settings", () => {
       },
       onHealthCheck: (_logger, _resources, settings) => [{ name: settings.region, status: "healthy" }],
     });
-    expect(await provider.validateConfig({ region: "eu-west-1" })).toEqual({ valid: true, errors: [], warnings: [] });
+    expect(await provider.validateConfig({ region: "eu-west-1" })).toEqual({
+      valid: true,
+      errors: [],
+      warnings: [],
+    });
     await provider.initialize({ method: "api-key", credentials: {}, options: {} });
     await provider.start();
     expect(seen).toEqual([{ region: "eu-west-1", limits: { maxInstances: 5 } }]);
@@ -95,15 +129,21 @@ describe("typed settings", () => {
       ["TYPE_MISMATCH", "region"],
       ["TOO_SMALL", "limits.maxInstances"],
     ]);
-    expect((await provider.validateConfig({})).errors).toEqual([expect.objectContaining({ code: "REQUIRED", path: "region" })]);
+    expect((await provider.validateConfig({})).errors).toEqual([
+      expect.objectContaining({ code: "REQUIRED", path: "region" }),
+    ]);
 
-    const host = createInMemoryHost(({ logger }) => createSimpleProvider({ meta, logger, settingsSchema }), { settings: { region: "x" } });
+    const host = createInMemoryHost(({ logger }) => createSimpleProvider({ meta, logger, settingsSchema }), {
+      settings: { region: "x" },
+    });
     const error: unknown = await host.start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues[0]?.path).toBe("settings.region");
 
     const direct = createSimpleProvider({ meta, settingsSchema, settings: { limits: {} } });
-    await expect(direct.initialize({ method: "api-key", credentials: {}, options: {} })).rejects.toThrow(/settings\.region: is required/);
+    await expect(direct.initialize({ method: "api-key", credentials: {}, options: {} })).rejects.toThrow(
+      /settings\.region: is required/,
+    );
     expect(direct.state).toBe("error");
   });
 
@@ -112,9 +152,13 @@ describe("typed settings", () => {
       meta,
       settingsSchema,
       onValidateConfig: (_config, _logger, _resources, settings) =>
-        settings.region.startsWith("eu") ? validation.ok() : validation.error("UNSUPPORTED_REGION", "only eu regions", "region"),
+        settings.region.startsWith("eu")
+          ? validation.ok()
+          : validation.error("UNSUPPORTED_REGION", "only eu regions", "region"),
     });
-    expect((await provider.validateConfig({ region: "us-east-1" })).errors).toEqual([{ code: "UNSUPPORTED_REGION", message: "only eu regions", path: "region" }]);
+    expect((await provider.validateConfig({ region: "us-east-1" })).errors).toEqual([
+      { code: "UNSUPPORTED_REGION", message: "only eu regions", path: "region" },
+    ]);
     expect((await provider.validateConfig({ region: 5 })).errors[0]?.code).toBe("TYPE_MISMATCH");
   });
 

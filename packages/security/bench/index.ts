@@ -22,14 +22,24 @@ interface Result {
 
 const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarModule;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] ?? Number.NaN;
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] ?? Number.NaN;
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 const s: Scenario = scenario(2000);
 
-async function facade(audit: boolean, store = createInMemoryStateStore()): Promise<InfrastructureSecurityFacade> {
-  return InfrastructureSecurityFacade.create({ store, policies: s.policies, audit: audit ? { key: Buffer.alloc(32, 5) } : false, timers: false });
+async function facade(
+  audit: boolean,
+  store = createInMemoryStateStore(),
+): Promise<InfrastructureSecurityFacade> {
+  return InfrastructureSecurityFacade.create({
+    store,
+    policies: s.policies,
+    audit: audit ? { key: Buffer.alloc(32, 5) } : false,
+    timers: false,
+  });
 }
 
 /** checkOperation latency, one call at a time (audit off). */
@@ -58,7 +68,15 @@ async function checkLatency(): Promise<Result[]> {
 async function ratios(): Promise<Result[]> {
   const f = await facade(false);
   const rbac = f.rbac;
-  const ours = s.questions.map((q) => rbac.check({ userId: q.userId, permission: q.permission, environment: q.environment, resourceIds: [q.resource] }).allowed);
+  const ours = s.questions.map(
+    (q) =>
+      rbac.check({
+        userId: q.userId,
+        permission: q.permission,
+        environment: q.environment,
+        resourceIds: [q.resource],
+      }).allowed,
+  );
 
   const parsed = cedar.preparsePolicySet("bench", { staticPolicies: cedarPolicies(s) });
   if (parsed.type !== "success") throw new Error(`cedar policies: ${JSON.stringify(parsed.errors)}`);
@@ -71,7 +89,11 @@ async function ratios(): Promise<Result[]> {
     context: { env: q.environment, resource: q.resource },
     preparsedPolicySetId: "bench",
     entities: [
-      { uid: { type: "User", id: q.userId }, attrs: {}, parents: (rolesOf.get(q.userId) ?? []).map((id) => ({ type: "Role", id })) },
+      {
+        uid: { type: "User", id: q.userId },
+        attrs: {},
+        parents: (rolesOf.get(q.userId) ?? []).map((id) => ({ type: "Role", id })),
+      },
       ...(rolesOf.get(q.userId) ?? []).map((id) => ({ uid: { type: "Role", id }, attrs: {}, parents: [] })),
     ],
   }));
@@ -91,7 +113,9 @@ async function ratios(): Promise<Result[]> {
   }
   if (mismatches > 0) throw new Error(`${mismatches} decisions differ between our RBAC and cedar/casbin`);
   const allowed = ours.filter(Boolean).length;
-  console.log(`decisions equal across engines on ${s.questions.length} requests (${allowed} allowed, ${s.questions.length - allowed} denied)`);
+  console.log(
+    `decisions equal across engines on ${s.questions.length} requests (${allowed} allowed, ${s.questions.length - allowed} denied)`,
+  );
 
   const n = s.questions.length;
   const timeSync = (fn: (i: number) => unknown, repeat: number): number => {
@@ -101,14 +125,26 @@ async function ratios(): Promise<Result[]> {
   };
   const ourRbac = (i: number): unknown => {
     const q = s.questions[i];
-    return q === undefined ? undefined : rbac.check({ userId: q.userId, permission: q.permission, environment: q.environment, resourceIds: [q.resource] });
+    return q === undefined
+      ? undefined
+      : rbac.check({
+          userId: q.userId,
+          permission: q.permission,
+          environment: q.environment,
+          resourceIds: [q.resource],
+        });
   };
   const timeCheck = async (): Promise<number> => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await f.checkOperation(s.requests[i] as never);
     return Number(process.hrtime.bigint() - start) / 1000 / n;
   };
-  const rounds = { rbac: [] as number[], cedar: [] as number[], casbin: [] as number[], check: [] as number[] };
+  const rounds = {
+    rbac: [] as number[],
+    cedar: [] as number[],
+    casbin: [] as number[],
+    check: [] as number[],
+  };
   for (let warm = 0; warm < 2; warm++) {
     timeSync(ourRbac, 5);
     timeSync(cedarDecide, 1);
@@ -117,7 +153,8 @@ async function ratios(): Promise<Result[]> {
   }
   for (let round = 0; round < 9; round++) {
     // alternate the order so neither engine always runs first
-    const order = round % 2 === 0 ? ["rbac", "cedar", "casbin", "check"] : ["check", "casbin", "cedar", "rbac"];
+    const order =
+      round % 2 === 0 ? ["rbac", "cedar", "casbin", "check"] : ["check", "casbin", "cedar", "rbac"];
     for (const name of order) {
       if (name === "rbac") rounds.rbac.push(timeSync(ourRbac, 20));
       if (name === "cedar") rounds.cedar.push(timeSync(cedarDecide, 1));
@@ -126,12 +163,37 @@ async function ratios(): Promise<Result[]> {
     }
   }
   await f.close();
-  const m = { rbac: median(rounds.rbac), cedar: median(rounds.cedar), casbin: median(rounds.casbin), check: median(rounds.check) };
-  console.log(`median per decision: our RBAC ${m.rbac.toFixed(3)} µs, cedar-wasm ${m.cedar.toFixed(2)} µs, casbin ${m.casbin.toFixed(2)} µs, whole checkOperation ${m.check.toFixed(2)} µs`);
+  const m = {
+    rbac: median(rounds.rbac),
+    cedar: median(rounds.cedar),
+    casbin: median(rounds.casbin),
+    check: median(rounds.check),
+  };
+  console.log(
+    `median per decision: our RBAC ${m.rbac.toFixed(3)} µs, cedar-wasm ${m.cedar.toFixed(2)} µs, casbin ${m.casbin.toFixed(2)} µs, whole checkOperation ${m.check.toFixed(2)} µs`,
+  );
   return [
-    { name: "security.rbac_vs_cedar.ratio", value: round(m.rbac / m.cedar, 4), unit: "ratio", better: "lower", target: 1 },
-    { name: "security.rbac_vs_casbin.ratio", value: round(m.rbac / m.casbin, 4), unit: "ratio", better: "lower", target: 1 },
-    { name: "security.check_vs_rbac.ratio", value: round(m.check / m.rbac, 2), unit: "ratio", better: "lower", target: 4 },
+    {
+      name: "security.rbac_vs_cedar.ratio",
+      value: round(m.rbac / m.cedar, 4),
+      unit: "ratio",
+      better: "lower",
+      target: 1,
+    },
+    {
+      name: "security.rbac_vs_casbin.ratio",
+      value: round(m.rbac / m.casbin, 4),
+      unit: "ratio",
+      better: "lower",
+      target: 1,
+    },
+    {
+      name: "security.check_vs_rbac.ratio",
+      value: round(m.check / m.rbac, 2),
+      unit: "ratio",
+      better: "lower",
+      target: 4,
+    },
   ];
 }
 
@@ -157,16 +219,32 @@ async function auditedThroughput(dir: string): Promise<Result> {
   await f.close();
   await store.close();
   if (verified?.ok !== true) throw new Error("audit chain broken after the audited bench");
-  console.log(`audited checks on the file store: ${Math.round(perSecond)}/s (${verified.records} records verified)`);
-  return { name: "security.check_audited.per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher", target: 50_000 };
+  console.log(
+    `audited checks on the file store: ${Math.round(perSecond)}/s (${verified.records} records verified)`,
+  );
+  return {
+    name: "security.check_audited.per_s",
+    value: Math.round(perSecond),
+    unit: "ops/s",
+    better: "higher",
+    target: 50_000,
+  };
 }
 
 /** verify() speed on a 100,000-record log. */
 async function verifySpeed(): Promise<Result> {
   const store = createInMemoryStateStore();
   const log = await InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 1) });
-  const event = (i: number): AuditEventInput => ({ type: "permission_granted", actor: `u${i % 1000}`, operationId: `op-${i}`, environment: "production", outcome: "success", details: { permission: "infra:read", resourceIds: [`r-${i}`] } });
-  for (let b = 0; b < 100; b++) await Promise.all(Array.from({ length: 1000 }, (_, i) => log.record(event(b * 1000 + i))));
+  const event = (i: number): AuditEventInput => ({
+    type: "permission_granted",
+    actor: `u${i % 1000}`,
+    operationId: `op-${i}`,
+    environment: "production",
+    outcome: "success",
+    details: { permission: "infra:read", resourceIds: [`r-${i}`] },
+  });
+  for (let b = 0; b < 100; b++)
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => log.record(event(b * 1000 + i))));
   const rates: number[] = [];
   for (let r = 0; r < 5; r++) {
     const start = performance.now();
@@ -176,11 +254,21 @@ async function verifySpeed(): Promise<Result> {
   }
   const rate = median(rates);
   console.log(`audit verify: ${Math.round(rate)} records/s`);
-  return { name: "security.audit_verify.per_s", value: Math.round(rate), unit: "records/s", better: "higher", target: 500_000 };
+  return {
+    name: "security.audit_verify.per_s",
+    value: Math.round(rate),
+    unit: "records/s",
+    better: "higher",
+    target: 500_000,
+  };
 }
 
 const work = mkdtempSync(join(tmpdir(), "espada-security-bench-"));
-console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${availableParallelism()} cores`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} on ${availableParallelism()} cores`,
+);
 try {
   // BENCH_ONLY=check,ratios,audited,verify runs some sections (development); results.json is written only by a full run.
   const only = process.env.BENCH_ONLY?.split(",").map((x) => x.trim());
@@ -190,7 +278,11 @@ try {
   if (run("ratios")) results.push(...(await ratios()));
   if (run("audited")) results.push(await auditedThroughput(join(work, "audited")));
   if (run("verify")) results.push(await verifySpeed());
-  console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  console.log(
+    `load average at end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
   if (only === undefined) {
     const out = join(import.meta.dirname, "..", ".bench");
     mkdirSync(out, { recursive: true });

@@ -37,19 +37,20 @@ export interface Scenario {
   questions: { userId: string; permission: InfraPermission; environment: string; resource: string }[];
 }
 
-const COMMANDS: { id: string; category: OperationRequest["commandCategory"]; permission: InfraPermission }[] = [
-  { id: "list-instances", category: "monitor", permission: "infra:read" },
-  { id: "create-instance", category: "provision", permission: "infra:create" },
-  { id: "delete-instance", category: "provision", permission: "infra:delete" },
-  { id: "scale-group", category: "manage", permission: "infra:scale" },
-  { id: "update-config", category: "manage", permission: "infra:update" },
-  { id: "backup-volume", category: "manage", permission: "infra:backup" },
-  { id: "restore-volume", category: "manage", permission: "infra:restore" },
-  { id: "migrate-database", category: "manage", permission: "infra:migrate" },
-  { id: "update-firewall", category: "manage", permission: "infra:network" },
-  { id: "grant-access", category: "manage", permission: "infra:access" },
-  { id: "rotate-keys", category: "security", permission: "infra:security" },
-];
+const COMMANDS: { id: string; category: OperationRequest["commandCategory"]; permission: InfraPermission }[] =
+  [
+    { id: "list-instances", category: "monitor", permission: "infra:read" },
+    { id: "create-instance", category: "provision", permission: "infra:create" },
+    { id: "delete-instance", category: "provision", permission: "infra:delete" },
+    { id: "scale-group", category: "manage", permission: "infra:scale" },
+    { id: "update-config", category: "manage", permission: "infra:update" },
+    { id: "backup-volume", category: "manage", permission: "infra:backup" },
+    { id: "restore-volume", category: "manage", permission: "infra:restore" },
+    { id: "migrate-database", category: "manage", permission: "infra:migrate" },
+    { id: "update-firewall", category: "manage", permission: "infra:network" },
+    { id: "grant-access", category: "manage", permission: "infra:access" },
+    { id: "rotate-keys", category: "security", permission: "infra:security" },
+  ];
 
 export function scenario(requestCount: number): Scenario {
   const r = rng(42);
@@ -64,7 +65,10 @@ export function scenario(requestCount: number): Scenario {
   const roles: BenchRole[] = [];
   const policyRoles: NonNullable<SecurityPoliciesInput["roles"]> = [];
   for (let i = 0; i < 50; i++) {
-    const role: BenchRole = { id: `r${String(i).padStart(2, "0")}`, permissions: subset(INFRA_PERMISSIONS, 3, 8) };
+    const role: BenchRole = {
+      id: `r${String(i).padStart(2, "0")}`,
+      permissions: subset(INFRA_PERMISSIONS, 3, 8),
+    };
     if (i % 3 !== 0) role.environments = subset(ENVS, 1, 2);
     roles.push(role);
     policyRoles.push({
@@ -83,9 +87,25 @@ export function scenario(requestCount: number): Scenario {
     for (const role of subset(roles, 1, 3)) assignments.push({ userId, roleId: role.id });
   }
   const denyRules: BenchDeny[] = [];
-  for (let d = 0; d < 3; d++) denyRules.push({ id: `deny-user-${d}`, users: subset(users, 1, 20), permissions: subset(INFRA_PERMISSIONS, 1, 4), environments: [pick(ENVS)] });
-  denyRules.push({ id: "deny-role-all", roles: [pick(unscoped)], permissions: ["*"], environments: ["production"] });
-  denyRules.push({ id: "deny-role-prod-res", roles: [pick(unscoped)], permissions: subset(INFRA_PERMISSIONS, 2, 5), resources: ["*-prod-*"] });
+  for (let d = 0; d < 3; d++)
+    denyRules.push({
+      id: `deny-user-${d}`,
+      users: subset(users, 1, 20),
+      permissions: subset(INFRA_PERMISSIONS, 1, 4),
+      environments: [pick(ENVS)],
+    });
+  denyRules.push({
+    id: "deny-role-all",
+    roles: [pick(unscoped)],
+    permissions: ["*"],
+    environments: ["production"],
+  });
+  denyRules.push({
+    id: "deny-role-prod-res",
+    roles: [pick(unscoped)],
+    permissions: subset(INFRA_PERMISSIONS, 2, 5),
+    resources: ["*-prod-*"],
+  });
   const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
   const timeWindows: NonNullable<SecurityPoliciesInput["timeWindows"]> = [];
   for (let w = 0; w < 20; w++) {
@@ -93,13 +113,20 @@ export function scenario(requestCount: number): Scenario {
       id: `w${w}`,
       environments: [pick(ENVS)],
       riskLevels: subset(["critical", "high", "medium", "low", "minimal"] as const, 1, 3),
-      ...(w % 2 === 0 ? { days: [...days], start: "00:00", end: "24:00" } : { days: ["mon", "tue", "wed", "thu", "fri"], start: "08:00", end: "20:00" }),
+      ...(w % 2 === 0
+        ? { days: [...days], start: "00:00", end: "24:00" }
+        : { days: ["mon", "tue", "wed", "thu", "fri"], start: "08:00", end: "20:00" }),
       timezone: pick(zones),
     });
   }
   const approvalChains: NonNullable<SecurityPoliciesInput["approvalChains"]> = [];
   for (let c = 0; c < 10; c++) {
-    approvalChains.push({ id: `chain${c}`, riskLevels: [c % 2 === 0 ? "critical" : "high"], environments: [pick(ENVS)], steps: [{ role: pick(roles).id, approvers: 1 + (c % 2) }] });
+    approvalChains.push({
+      id: `chain${c}`,
+      riskLevels: [c % 2 === 0 ? "critical" : "high"],
+      environments: [pick(ENVS)],
+      steps: [{ role: pick(roles).id, approvers: 1 + (c % 2) }],
+    });
   }
   const requests: OperationRequest[] = [];
   const questions: Scenario["questions"] = [];
@@ -132,7 +159,14 @@ export function scenario(requestCount: number): Scenario {
     roles,
     assignments,
     denyRules,
-    policies: { roles: policyRoles, assignments, denyRules, timeWindows, approvalChains, breakGlass: [{ environment: "*" }] },
+    policies: {
+      roles: policyRoles,
+      assignments,
+      denyRules,
+      timeWindows,
+      approvalChains,
+      breakGlass: [{ environment: "*" }],
+    },
     requests,
     questions,
   };
@@ -140,17 +174,30 @@ export function scenario(requestCount: number): Scenario {
 
 /** The scenario's roles and rules as a Cedar policy set (role permits, user and role forbids). */
 export function cedarPolicies(s: Scenario): string {
-  const actions = (ps: readonly string[]): string => (ps.includes("*") ? "action" : `action in [${ps.map((p) => `Action::"${p}"`).join(", ")}]`);
-  const envs = (es: readonly string[] | undefined): string[] => (es === undefined ? [] : [`[${es.map((e) => `"${e}"`).join(", ")}].contains(context.env)`]);
+  const actions = (ps: readonly string[]): string =>
+    ps.includes("*") ? "action" : `action in [${ps.map((p) => `Action::"${p}"`).join(", ")}]`;
+  const envs = (es: readonly string[] | undefined): string[] =>
+    es === undefined ? [] : [`[${es.map((e) => `"${e}"`).join(", ")}].contains(context.env)`];
   const out: string[] = [];
   for (const role of s.roles) {
     const when = envs(role.environments);
-    out.push(`permit(principal in Role::"${role.id}", ${actions(role.permissions)}, resource)${when.length > 0 ? ` when { ${when.join(" && ")} }` : ""};`);
+    out.push(
+      `permit(principal in Role::"${role.id}", ${actions(role.permissions)}, resource)${when.length > 0 ? ` when { ${when.join(" && ")} }` : ""};`,
+    );
   }
   for (const rule of s.denyRules) {
-    const conditions = [...envs(rule.environments), ...(rule.resources ?? []).map((g) => `context.resource like "${g}"`)];
-    const principals = rule.users !== undefined ? rule.users.map((u) => `principal == User::"${u}"`) : (rule.roles ?? []).map((r) => `principal in Role::"${r}"`);
-    for (const p of principals) out.push(`forbid(${p}, ${actions(rule.permissions)}, resource)${conditions.length > 0 ? ` when { ${conditions.join(" && ")} }` : ""};`);
+    const conditions = [
+      ...envs(rule.environments),
+      ...(rule.resources ?? []).map((g) => `context.resource like "${g}"`),
+    ];
+    const principals =
+      rule.users !== undefined
+        ? rule.users.map((u) => `principal == User::"${u}"`)
+        : (rule.roles ?? []).map((r) => `principal in Role::"${r}"`);
+    for (const p of principals)
+      out.push(
+        `forbid(${p}, ${actions(rule.permissions)}, resource)${conditions.length > 0 ? ` when { ${conditions.join(" && ")} }` : ""};`,
+      );
   }
   return out.join("\n");
 }
@@ -175,10 +222,15 @@ m = g(r.sub, p.sub) && (p.dom == "*" || r.dom == p.dom) && (p.act == "*" || r.ac
 
 export function casbinPolicy(s: Scenario): string {
   const lines: string[] = [];
-  for (const role of s.roles) for (const p of role.permissions) for (const e of role.environments ?? ["*"]) lines.push(`p, ${role.id}, ${e}, ${p}, *, allow`);
+  for (const role of s.roles)
+    for (const p of role.permissions)
+      for (const e of role.environments ?? ["*"]) lines.push(`p, ${role.id}, ${e}, ${p}, *, allow`);
   for (const rule of s.denyRules) {
     const subjects = rule.users ?? rule.roles ?? [];
-    for (const sub of subjects) for (const p of rule.permissions) for (const e of rule.environments ?? ["*"]) for (const res of rule.resources ?? ["*"]) lines.push(`p, ${sub}, ${e}, ${p}, ${res}, deny`);
+    for (const sub of subjects)
+      for (const p of rule.permissions)
+        for (const e of rule.environments ?? ["*"])
+          for (const res of rule.resources ?? ["*"]) lines.push(`p, ${sub}, ${e}, ${p}, ${res}, deny`);
   }
   for (const a of s.assignments) lines.push(`g, ${a.userId}, ${a.roleId}`);
   return lines.join("\n");

@@ -7,8 +7,23 @@ import type { ApprovalSubject } from "./approvals.js";
 import { InfrastructureRBACManager } from "./rbac.js";
 import { Clock, memoryStore, policies, RecordingAudit, WEDNESDAY_NOON_UTC } from "../test/support.js";
 
-const chain = (input: Record<string, unknown>): ApprovalChain => approvalChainSchema.parse({ id: "c", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }], ...input });
-const subject: ApprovalSubject = { operationId: "op-1", commandId: "delete-db", providerId: "aws", requester: "req", environment: "production", riskLevel: "critical", riskScore: 95, params: { id: "db-1" } };
+const chain = (input: Record<string, unknown>): ApprovalChain =>
+  approvalChainSchema.parse({
+    id: "c",
+    riskLevels: ["critical"],
+    steps: [{ role: "admin", approvers: 1 }],
+    ...input,
+  });
+const subject: ApprovalSubject = {
+  operationId: "op-1",
+  commandId: "delete-db",
+  providerId: "aws",
+  requester: "req",
+  environment: "production",
+  riskLevel: "critical",
+  riskScore: 95,
+  params: { id: "db-1" },
+};
 const USERS = ["a1", "a2", "a3", "s1", "s2", "req"];
 
 function setup(chains: ApprovalChain[], options: { timers?: boolean; onEscalation?: () => void } = {}) {
@@ -33,7 +48,14 @@ function setup(chains: ApprovalChain[], options: { timers?: boolean; onEscalatio
     { store, now: clock.now },
   );
   const make = (): InfrastructureApprovalManager =>
-    new InfrastructureApprovalManager(chains, { store, rbac, audit, now: clock.now, timers: options.timers ?? false, ...(options.onEscalation === undefined ? {} : { onEscalation: options.onEscalation }) });
+    new InfrastructureApprovalManager(chains, {
+      store,
+      rbac,
+      audit,
+      now: clock.now,
+      timers: options.timers ?? false,
+      ...(options.onEscalation === undefined ? {} : { onEscalation: options.onEscalation }),
+    });
   return { clock, store, audit, rbac, manager: make(), make };
 }
 
@@ -43,7 +65,11 @@ afterEach(() => {
 
 describe("InfrastructureApprovalManager", () => {
   it("chooses chains by risk level and environment, the environment-specific one first", () => {
-    const { manager } = setup([chain({ id: "any" }), chain({ id: "prod", environments: ["production"] }), chain({ id: "high", riskLevels: ["high"] })]);
+    const { manager } = setup([
+      chain({ id: "any" }),
+      chain({ id: "prod", environments: ["production"] }),
+      chain({ id: "high", riskLevels: ["high"] }),
+    ]);
     expect(manager.chainFor("critical", "production")?.id).toBe("prod");
     expect(manager.chainFor("critical", "staging")?.id).toBe("any");
     expect(manager.chainFor("high", "staging")?.id).toBe("high");
@@ -51,7 +77,12 @@ describe("InfrastructureApprovalManager", () => {
   });
 
   it("needs N distinct approvers per step, in order, and names what it waits for", async () => {
-    const c = chain({ steps: [{ role: "sre", approvers: 2 }, { role: "admin", approvers: 1 }] });
+    const c = chain({
+      steps: [
+        { role: "sre", approvers: 2 },
+        { role: "admin", approvers: 1 },
+      ],
+    });
     const { manager, audit } = setup([c]);
     const r = await manager.create(c, subject);
     expect(manager.waitingFor(r)).toContain('2 more approver(s) with role "sre"');
@@ -69,7 +100,11 @@ describe("InfrastructureApprovalManager", () => {
     const c = chain({});
     const { manager } = setup([c]);
     const r = await manager.create(c, subject);
-    expect(await manager.approve(r.id, "req")).toMatchObject({ ok: false, code: "SECURITY_DENIED", reason: expect.stringContaining("requester") as unknown });
+    expect(await manager.approve(r.id, "req")).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+      reason: expect.stringContaining("requester") as unknown,
+    });
     expect((await manager.get(r.id))?.status).toBe("pending");
   });
 
@@ -87,18 +122,22 @@ describe("InfrastructureApprovalManager", () => {
 
   it("property: the requester never counts and a quorum counts distinct people", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom(...USERS), { maxLength: 12 }), fc.integer({ min: 1, max: 3 }), async (approvers, required) => {
-        const c = chain({ steps: [{ role: "admin", approvers: required }] });
-        const { manager } = setup([c]);
-        const r = await manager.create(c, subject);
-        for (const user of approvers) await manager.approve(r.id, user);
-        const final = await manager.get(r.id);
-        const counted = final?.steps[0]?.approvals.map((a) => a.userId) ?? [];
-        expect(counted).not.toContain("req");
-        expect(new Set(counted).size).toBe(counted.length);
-        const eligible = [...new Set(approvers.filter((u) => ["a1", "a2", "a3"].includes(u)))];
-        expect(final?.status).toBe(eligible.length >= required ? "approved" : "pending");
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...USERS), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (approvers, required) => {
+          const c = chain({ steps: [{ role: "admin", approvers: required }] });
+          const { manager } = setup([c]);
+          const r = await manager.create(c, subject);
+          for (const user of approvers) await manager.approve(r.id, user);
+          const final = await manager.get(r.id);
+          const counted = final?.steps[0]?.approvals.map((a) => a.userId) ?? [];
+          expect(counted).not.toContain("req");
+          expect(new Set(counted).size).toBe(counted.length);
+          const eligible = [...new Set(approvers.filter((u) => ["a1", "a2", "a3"].includes(u)))];
+          expect(final?.status).toBe(eligible.length >= required ? "approved" : "pending");
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -116,7 +155,10 @@ describe("InfrastructureApprovalManager", () => {
   it("escalates once after the timeout, by timer or on access, and lets the escalation role approve", async () => {
     vi.useFakeTimers({ now: WEDNESDAY_NOON_UTC });
     const onEscalation = vi.fn();
-    const c = chain({ steps: [{ role: "admin", approvers: 1 }], escalation: { afterMs: 60_000, toRole: "sre" } });
+    const c = chain({
+      steps: [{ role: "admin", approvers: 1 }],
+      escalation: { afterMs: 60_000, toRole: "sre" },
+    });
     const { manager, audit, store, rbac, clock } = setup([c], { timers: true, onEscalation });
     const r = await manager.create(c, subject);
     expect(await manager.approve(r.id, "s1")).toMatchObject({ ok: false });
@@ -124,7 +166,13 @@ describe("InfrastructureApprovalManager", () => {
     await vi.advanceTimersByTimeAsync(60_000);
     await vi.waitFor(() => expect(audit.ofType("escalation_triggered")).toHaveLength(1));
     // a second manager on the same store, reading after the escalation, does not escalate again
-    const other = new InfrastructureApprovalManager([c], { store, rbac, audit, timers: false, now: clock.now });
+    const other = new InfrastructureApprovalManager([c], {
+      store,
+      rbac,
+      audit,
+      timers: false,
+      now: clock.now,
+    });
     await other.get(r.id);
     await Promise.all([manager.get(r.id), other.get(r.id)]);
     expect(audit.ofType("escalation_triggered")).toHaveLength(1);
@@ -139,7 +187,11 @@ describe("InfrastructureApprovalManager", () => {
     const r = await manager.create(c, subject);
     clock.advance(1000);
     const others = [make(), make(), make()];
-    await Promise.all([manager.get(r.id), ...others.map((m) => m.get(r.id)), ...others.map((m) => m.list("pending"))]);
+    await Promise.all([
+      manager.get(r.id),
+      ...others.map((m) => m.get(r.id)),
+      ...others.map((m) => m.list("pending")),
+    ]);
     expect(audit.ofType("escalation_triggered")).toHaveLength(1);
   });
 
@@ -154,21 +206,42 @@ describe("InfrastructureApprovalManager", () => {
   });
 
   it("binds the approval to its operation, requester and parameters, and checks its conditions", async () => {
-    const c = chain({ conditions: ["rollback-plan", "monitoring-required", "time-window", "parameter-override"] });
+    const c = chain({
+      conditions: ["rollback-plan", "monitoring-required", "time-window", "parameter-override"],
+    });
     const { manager } = setup([c]);
     const r = await manager.create(c, subject);
-    expect(await manager.approve(r.id, "a1", { parameterOverrides: { size: "small" } })).toMatchObject({ ok: true, request: { status: "approved" } });
+    expect(await manager.approve(r.id, "a1", { parameterOverrides: { size: "small" } })).toMatchObject({
+      ok: true,
+      request: { status: "approved" },
+    });
     const ctx = { rollbackPlan: true, windowOpen: true };
     const withOverride = { ...subject, params: { ...subject.params, size: "small" } };
-    expect(await manager.usable(r.id, { ...subject, operationId: "op-2" }, ctx)).toMatchObject({ state: "refused" });
-    expect(await manager.usable(r.id, { ...withOverride, requester: "a2" }, ctx)).toMatchObject({ state: "refused" });
-    expect(await manager.usable(r.id, { ...subject, params: { id: "db-2", size: "small" } }, ctx)).toMatchObject({ state: "refused" });
-    expect(await manager.usable(r.id, subject, ctx)).toMatchObject({ state: "refused", reason: expect.stringContaining("overrides") as unknown });
-    expect(await manager.usable(r.id, withOverride, ctx)).toMatchObject({ state: "pending", reason: expect.stringContaining("monitoring") as unknown });
+    expect(await manager.usable(r.id, { ...subject, operationId: "op-2" }, ctx)).toMatchObject({
+      state: "refused",
+    });
+    expect(await manager.usable(r.id, { ...withOverride, requester: "a2" }, ctx)).toMatchObject({
+      state: "refused",
+    });
+    expect(
+      await manager.usable(r.id, { ...subject, params: { id: "db-2", size: "small" } }, ctx),
+    ).toMatchObject({ state: "refused" });
+    expect(await manager.usable(r.id, subject, ctx)).toMatchObject({
+      state: "refused",
+      reason: expect.stringContaining("overrides") as unknown,
+    });
+    expect(await manager.usable(r.id, withOverride, ctx)).toMatchObject({
+      state: "pending",
+      reason: expect.stringContaining("monitoring") as unknown,
+    });
     expect(await manager.confirmMonitoring(r.id, "v")).toMatchObject({ ok: false });
     expect((await manager.confirmMonitoring(r.id, "a2")).ok).toBe(true);
-    expect(await manager.usable(r.id, withOverride, { rollbackPlan: false, windowOpen: true })).toMatchObject({ state: "pending", reason: expect.stringContaining("rollback plan") as unknown });
-    expect(await manager.usable(r.id, withOverride, { rollbackPlan: true, windowOpen: false })).toMatchObject({ state: "pending", reason: expect.stringContaining("window") as unknown });
+    expect(await manager.usable(r.id, withOverride, { rollbackPlan: false, windowOpen: true })).toMatchObject(
+      { state: "pending", reason: expect.stringContaining("rollback plan") as unknown },
+    );
+    expect(await manager.usable(r.id, withOverride, { rollbackPlan: true, windowOpen: false })).toMatchObject(
+      { state: "pending", reason: expect.stringContaining("window") as unknown },
+    );
     expect(await manager.usable(r.id, withOverride, ctx)).toMatchObject({ state: "approved" });
     expect(await manager.consume(r.id)).toBe(true);
     expect(await manager.consume(r.id)).toBe(false);
@@ -180,9 +253,15 @@ describe("InfrastructureApprovalManager", () => {
     const { manager, audit } = setup([c]);
     const r1 = await manager.create(c, subject);
     expect(await manager.reject(r1.id, "v", "no")).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
-    expect(await manager.reject(r1.id, "a1", "too risky")).toMatchObject({ ok: true, request: { status: "rejected" } });
+    expect(await manager.reject(r1.id, "a1", "too risky")).toMatchObject({
+      ok: true,
+      request: { status: "rejected" },
+    });
     const r2 = await manager.create(c, subject);
-    expect(await manager.reject(r2.id, "req", "changed my mind")).toMatchObject({ ok: true, request: { status: "rejected" } });
+    expect(await manager.reject(r2.id, "req", "changed my mind")).toMatchObject({
+      ok: true,
+      request: { status: "rejected" },
+    });
     expect(audit.ofType("operation_rejected")).toHaveLength(2);
   });
 });

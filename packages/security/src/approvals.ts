@@ -1,6 +1,13 @@
 import { hash, randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { ApprovalChain, ApprovalCondition, AuditSink, RiskLevel, StateStore, StoredRecord } from "@espada/infra-core";
+import type {
+  ApprovalChain,
+  ApprovalCondition,
+  AuditSink,
+  RiskLevel,
+  StateStore,
+  StoredRecord,
+} from "@espada/infra-core";
 import { APPROVAL_CONDITIONS, clampTimerDelay, InfrastructureError, RISK_LEVELS } from "@espada/infra-core";
 import { asJson, KEYS } from "./keys.js";
 import type { InfrastructureRBACManager } from "./rbac.js";
@@ -18,7 +25,13 @@ const approvalSchema = z.object({
   environment: z.string(),
   riskLevel: z.enum(RISK_LEVELS),
   riskScore: z.number(),
-  operation: z.object({ operationId: z.string(), commandId: z.string(), providerId: z.string(), params: z.record(z.string(), z.unknown()), paramsHash: z.string() }),
+  operation: z.object({
+    operationId: z.string(),
+    commandId: z.string(),
+    providerId: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    paramsHash: z.string(),
+  }),
   steps: z.array(
     z.object({
       role: z.string(),
@@ -57,7 +70,11 @@ export interface ApprovalSubject {
 /** The result of approve / reject / confirm: the request after the change, or why it was refused. */
 export type ApprovalActionResult =
   | { readonly ok: true; readonly request: ApprovalRequest; readonly counted: boolean }
-  | { readonly ok: false; readonly code: "NOT_FOUND" | "SECURITY_DENIED" | "CONFLICT" | "INVALID_ARGUMENT"; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: "NOT_FOUND" | "SECURITY_DENIED" | "CONFLICT" | "INVALID_ARGUMENT";
+      readonly reason: string;
+    };
 
 /** Whether an approval lets its operation run now. */
 export type ApprovalUsability =
@@ -91,7 +108,13 @@ function stableStringify(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(",")}}`;
 }
 
-const RISK_ORDER: Readonly<Record<RiskLevel, number>> = { minimal: 0, low: 1, medium: 2, high: 3, critical: 4 };
+const RISK_ORDER: Readonly<Record<RiskLevel, number>> = {
+  minimal: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
 
 /**
  * Multi-step approvals. A chain is chosen by risk level and environment (an environment-specific
@@ -143,7 +166,13 @@ export class InfrastructureApprovalManager {
     }
     let found = byLevel.get(riskLevel);
     if (found === undefined) {
-      found = { chain: this.chains.find((c) => c.riskLevels.includes(riskLevel) && (c.environments === undefined || c.environments.includes(environment))) };
+      found = {
+        chain: this.chains.find(
+          (c) =>
+            c.riskLevels.includes(riskLevel) &&
+            (c.environments === undefined || c.environments.includes(environment)),
+        ),
+      };
       byLevel.set(riskLevel, found);
     }
     return found.chain;
@@ -168,7 +197,13 @@ export class InfrastructureApprovalManager {
       environment: subject.environment,
       riskLevel: subject.riskLevel,
       riskScore: subject.riskScore,
-      operation: { operationId: subject.operationId, commandId: subject.commandId, providerId: subject.providerId, params: JSON.parse(JSON.stringify(subject.params)) as Record<string, unknown>, paramsHash: paramsFingerprint(subject.params) },
+      operation: {
+        operationId: subject.operationId,
+        commandId: subject.commandId,
+        providerId: subject.providerId,
+        params: JSON.parse(JSON.stringify(subject.params)) as Record<string, unknown>,
+        paramsHash: paramsFingerprint(subject.params),
+      },
       steps: chain.steps.map((s) => ({ role: s.role, required: s.approvers, approvals: [] })),
       currentStep: 0,
       conditions: [...chain.conditions],
@@ -176,7 +211,9 @@ export class InfrastructureApprovalManager {
       createdAt: at,
       expiresAt: at + chain.expiresAfterMs,
     };
-    await this.store.compareAndSet(KEYS.approvals + request.id, 0, asJson(request), { ttlMs: chain.expiresAfterMs + this.retentionMs });
+    await this.store.compareAndSet(KEYS.approvals + request.id, 0, asJson(request), {
+      ttlMs: chain.expiresAfterMs + this.retentionMs,
+    });
     this.arm(request);
     return request;
   }
@@ -205,12 +242,18 @@ export class InfrastructureApprovalManager {
     const record = await this.store.get(KEYS.approvals + id);
     if (record === undefined) return undefined;
     const parsed = approvalSchema.safeParse(record.value);
-    if (!parsed.success) throw new InfrastructureError("STORAGE_CORRUPT", `approval "${id}" is malformed`, { field: "approvalId" });
+    if (!parsed.success)
+      throw new InfrastructureError("STORAGE_CORRUPT", `approval "${id}" is malformed`, {
+        field: "approvalId",
+      });
     return { record, request: parsed.data };
   }
 
   /** Expires or escalates a request whose time has come; the compare-and-set winner audits it. */
-  private async applyTimers(current: { record: StoredRecord; request: ApprovalRequest }): Promise<{ record: StoredRecord; request: ApprovalRequest }> {
+  private async applyTimers(current: {
+    record: StoredRecord;
+    request: ApprovalRequest;
+  }): Promise<{ record: StoredRecord; request: ApprovalRequest }> {
     let { record, request } = current;
     for (let attempt = 0; attempt < 20 && request.status === "pending"; attempt++) {
       const at = this.now();
@@ -219,18 +262,34 @@ export class InfrastructureApprovalManager {
       if (at >= request.expiresAt) {
         next = { ...request, status: "expired", decidedAt: at, reason: "expired before it was approved" };
         event = "expired";
-      } else if (request.escalation !== undefined && request.escalatedAt === undefined && at >= request.createdAt + request.escalation.afterMs) {
+      } else if (
+        request.escalation !== undefined &&
+        request.escalatedAt === undefined &&
+        at >= request.createdAt + request.escalation.afterMs
+      ) {
         next = { ...request, escalatedAt: at };
         event = "escalated";
       }
       if (next === undefined) break;
-      const result = await this.store.compareAndSet(KEYS.approvals + request.id, record.version, asJson(next), { ttlMs: this.ttl(next) });
+      const result = await this.store.compareAndSet(
+        KEYS.approvals + request.id,
+        record.version,
+        asJson(next),
+        { ttlMs: this.ttl(next) },
+      );
       if (result.ok) {
         record = result.record;
         request = next;
         if (event === "expired") {
           this.disarm(request.id);
-          await this.audit.record({ type: "operation_rejected", actor: "system", operationId: request.operation.operationId, environment: request.environment, outcome: "denied", details: { approvalId: request.id, reason: "expired" } });
+          await this.audit.record({
+            type: "operation_rejected",
+            actor: "system",
+            operationId: request.operation.operationId,
+            environment: request.environment,
+            outcome: "denied",
+            details: { approvalId: request.id, reason: "expired" },
+          });
         } else {
           await this.audit.record({
             type: "escalation_triggered",
@@ -238,7 +297,11 @@ export class InfrastructureApprovalManager {
             operationId: request.operation.operationId,
             environment: request.environment,
             outcome: "pending",
-            details: { approvalId: request.id, step: request.currentStep, toRole: request.escalation?.toRole },
+            details: {
+              approvalId: request.id,
+              step: request.currentStep,
+              toRole: request.escalation?.toRole,
+            },
           });
           this.onEscalation?.(request);
         }
@@ -259,31 +322,63 @@ export class InfrastructureApprovalManager {
     const step = request.steps[request.currentStep];
     if (step === undefined) return { ok: false, reason: "the request has no open step" };
     const roles = this.rbac.activeRoles(userId, request.environment);
-    const escalated = request.escalatedAt !== undefined && request.escalation !== undefined && roles.includes(request.escalation.toRole);
-    if (!roles.includes(step.role) && !escalated) return { ok: false, reason: `"${userId}" does not hold role "${step.role}" in ${request.environment}` };
-    const permission = this.rbac.check({ userId, permission: "infra:approve", environment: request.environment });
+    const escalated =
+      request.escalatedAt !== undefined &&
+      request.escalation !== undefined &&
+      roles.includes(request.escalation.toRole);
+    if (!roles.includes(step.role) && !escalated)
+      return { ok: false, reason: `"${userId}" does not hold role "${step.role}" in ${request.environment}` };
+    const permission = this.rbac.check({
+      userId,
+      permission: "infra:approve",
+      environment: request.environment,
+    });
     if (!permission.allowed) return { ok: false, reason: permission.reason };
     return { ok: true };
   }
 
   /** Records one approval. The same person approving again is not counted twice. */
-  async approve(id: string, approverId: string, options: { comment?: string; parameterOverrides?: Record<string, unknown> } = {}): Promise<ApprovalActionResult> {
-    if (typeof approverId !== "string" || approverId === "") return { ok: false, code: "INVALID_ARGUMENT", reason: "approverId: must be a non-empty string" };
+  async approve(
+    id: string,
+    approverId: string,
+    options: { comment?: string; parameterOverrides?: Record<string, unknown> } = {},
+  ): Promise<ApprovalActionResult> {
+    if (typeof approverId !== "string" || approverId === "")
+      return { ok: false, code: "INVALID_ARGUMENT", reason: "approverId: must be a non-empty string" };
     for (let attempt = 0; attempt < 50; attempt++) {
       const read = await this.read(id);
       if (read === undefined) return { ok: false, code: "NOT_FOUND", reason: `approval "${id}" not found` };
       const { record, request } = await this.applyTimers(read);
-      if (request.status !== "pending") return this.deny(request, approverId, `approval "${id}" is ${request.status}`, "CONFLICT");
-      if (approverId === request.requester) return this.deny(request, approverId, "the requester cannot approve their own request");
-      if (request.steps.some((s) => s.approvals.some((a) => a.userId === approverId))) return { ok: true, request, counted: false };
+      if (request.status !== "pending")
+        return this.deny(request, approverId, `approval "${id}" is ${request.status}`, "CONFLICT");
+      if (approverId === request.requester)
+        return this.deny(request, approverId, "the requester cannot approve their own request");
+      if (request.steps.some((s) => s.approvals.some((a) => a.userId === approverId)))
+        return { ok: true, request, counted: false };
       const eligible = this.eligible(request, approverId);
       if (!eligible.ok) return this.deny(request, approverId, eligible.reason);
       if (options.parameterOverrides !== undefined && !request.conditions.includes("parameter-override")) {
-        return { ok: false, code: "INVALID_ARGUMENT", reason: "parameterOverrides: this chain has no parameter-override condition" };
+        return {
+          ok: false,
+          code: "INVALID_ARGUMENT",
+          reason: "parameterOverrides: this chain has no parameter-override condition",
+        };
       }
       const at = this.now();
       const steps = request.steps.map((s, i) =>
-        i === request.currentStep ? { ...s, approvals: [...s.approvals, { userId: approverId, at, ...(options.comment === undefined ? {} : { comment: options.comment }) }] } : s,
+        i === request.currentStep
+          ? {
+              ...s,
+              approvals: [
+                ...s.approvals,
+                {
+                  userId: approverId,
+                  at,
+                  ...(options.comment === undefined ? {} : { comment: options.comment }),
+                },
+              ],
+            }
+          : s,
       );
       const step = steps[request.currentStep];
       const stepDone = step !== undefined && step.approvals.length >= step.required;
@@ -293,12 +388,18 @@ export class InfrastructureApprovalManager {
         steps,
         currentStep: stepDone && !last ? request.currentStep + 1 : request.currentStep,
         ...(stepDone && last ? { status: "approved" as const, decidedAt: at, decidedBy: approverId } : {}),
-        ...(options.parameterOverrides === undefined ? {} : { parameterOverrides: { ...request.parameterOverrides, ...options.parameterOverrides } }),
+        ...(options.parameterOverrides === undefined
+          ? {}
+          : { parameterOverrides: { ...request.parameterOverrides, ...options.parameterOverrides } }),
         // A new step starts its own escalation clock.
-        ...(stepDone && !last && request.escalation !== undefined ? { createdAt: at, escalatedAt: undefined } : {}),
+        ...(stepDone && !last && request.escalation !== undefined
+          ? { createdAt: at, escalatedAt: undefined }
+          : {}),
       };
       const clean = JSON.parse(JSON.stringify(next)) as ApprovalRequest;
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(clean), { ttlMs: this.ttl(clean) });
+      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(clean), {
+        ttlMs: this.ttl(clean),
+      });
       if (!result.ok) continue;
       await this.audit.record({
         type: "operation_approved",
@@ -306,7 +407,14 @@ export class InfrastructureApprovalManager {
         operationId: request.operation.operationId,
         environment: request.environment,
         outcome: clean.status === "approved" ? "success" : "pending",
-        details: { approvalId: id, step: request.currentStep, approvals: step?.approvals.length ?? 0, required: step?.required ?? 0, final: clean.status === "approved", comment: options.comment },
+        details: {
+          approvalId: id,
+          step: request.currentStep,
+          approvals: step?.approvals.length ?? 0,
+          required: step?.required ?? 0,
+          final: clean.status === "approved",
+          comment: options.comment,
+        },
       });
       if (clean.status !== "pending") this.disarm(id);
       else if (stepDone) {
@@ -324,16 +432,32 @@ export class InfrastructureApprovalManager {
       const read = await this.read(id);
       if (read === undefined) return { ok: false, code: "NOT_FOUND", reason: `approval "${id}" not found` };
       const { record, request } = await this.applyTimers(read);
-      if (request.status !== "pending") return this.deny(request, approverId, `approval "${id}" is ${request.status}`, "CONFLICT");
+      if (request.status !== "pending")
+        return this.deny(request, approverId, `approval "${id}" is ${request.status}`, "CONFLICT");
       if (approverId !== request.requester) {
         const eligible = this.eligible(request, approverId);
         if (!eligible.ok) return this.deny(request, approverId, eligible.reason);
       }
-      const next: ApprovalRequest = { ...request, status: "rejected", decidedAt: this.now(), decidedBy: approverId, reason: approverId === request.requester ? `withdrawn: ${reason}` : reason };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), { ttlMs: this.retentionMs });
+      const next: ApprovalRequest = {
+        ...request,
+        status: "rejected",
+        decidedAt: this.now(),
+        decidedBy: approverId,
+        reason: approverId === request.requester ? `withdrawn: ${reason}` : reason,
+      };
+      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), {
+        ttlMs: this.retentionMs,
+      });
       if (!result.ok) continue;
       this.disarm(id);
-      await this.audit.record({ type: "operation_rejected", actor: approverId, operationId: request.operation.operationId, environment: request.environment, outcome: "denied", details: { approvalId: id, reason } });
+      await this.audit.record({
+        type: "operation_rejected",
+        actor: approverId,
+        operationId: request.operation.operationId,
+        environment: request.environment,
+        outcome: "denied",
+        details: { approvalId: id, reason },
+      });
       return { ok: true, request: next, counted: true };
     }
     return { ok: false, code: "CONFLICT", reason: `approval "${id}" kept changing; try again` };
@@ -345,21 +469,44 @@ export class InfrastructureApprovalManager {
       const read = await this.read(id);
       if (read === undefined) return { ok: false, code: "NOT_FOUND", reason: `approval "${id}" not found` };
       const { record, request } = await this.applyTimers(read);
-      if (!request.conditions.includes("monitoring-required")) return { ok: false, code: "INVALID_ARGUMENT", reason: "this request has no monitoring-required condition" };
-      if (request.status === "rejected" || request.status === "expired" || request.status === "consumed") return { ok: false, code: "CONFLICT", reason: `approval "${id}" is ${request.status}` };
+      if (!request.conditions.includes("monitoring-required"))
+        return {
+          ok: false,
+          code: "INVALID_ARGUMENT",
+          reason: "this request has no monitoring-required condition",
+        };
+      if (request.status === "rejected" || request.status === "expired" || request.status === "consumed")
+        return { ok: false, code: "CONFLICT", reason: `approval "${id}" is ${request.status}` };
       const roles = this.rbac.activeRoles(userId, request.environment);
-      if (!request.steps.some((s) => roles.includes(s.role)) || !this.rbac.check({ userId, permission: "infra:approve", environment: request.environment }).allowed) {
+      if (
+        !request.steps.some((s) => roles.includes(s.role)) ||
+        !this.rbac.check({ userId, permission: "infra:approve", environment: request.environment }).allowed
+      ) {
         return this.deny(request, userId, `"${userId}" may not confirm monitoring for this request`);
       }
       const next: ApprovalRequest = { ...request, monitoringConfirmedBy: userId };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), { ttlMs: this.ttl(next) });
+      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), {
+        ttlMs: this.ttl(next),
+      });
       if (result.ok) return { ok: true, request: next, counted: true };
     }
     return { ok: false, code: "CONFLICT", reason: `approval "${id}" kept changing; try again` };
   }
 
-  private async deny(request: ApprovalRequest, actor: string, reason: string, code: "SECURITY_DENIED" | "CONFLICT" = "SECURITY_DENIED"): Promise<ApprovalActionResult> {
-    await this.audit.record({ type: "permission_denied", actor, operationId: request.operation.operationId, environment: request.environment, outcome: "denied", details: { approvalId: request.id, action: "approval", reason } });
+  private async deny(
+    request: ApprovalRequest,
+    actor: string,
+    reason: string,
+    code: "SECURITY_DENIED" | "CONFLICT" = "SECURITY_DENIED",
+  ): Promise<ApprovalActionResult> {
+    await this.audit.record({
+      type: "permission_denied",
+      actor,
+      operationId: request.operation.operationId,
+      environment: request.environment,
+      outcome: "denied",
+      details: { approvalId: request.id, action: "approval", reason },
+    });
     return { ok: false, code, reason };
   }
 
@@ -376,22 +523,34 @@ export class InfrastructureApprovalManager {
     const request = await this.get(id);
     if (request === undefined) return { state: "refused", reason: `approval "${id}" not found` };
     const op = request.operation;
-    if (op.operationId !== subject.operationId || op.commandId !== subject.commandId || op.providerId !== subject.providerId) {
+    if (
+      op.operationId !== subject.operationId ||
+      op.commandId !== subject.commandId ||
+      op.providerId !== subject.providerId
+    ) {
       return { state: "refused", reason: `approval "${id}" is for another operation` };
     }
     if (request.requester !== subject.requester || request.environment !== subject.environment) {
-      return { state: "refused", reason: `approval "${id}" was requested by another user or for another environment` };
+      return {
+        state: "refused",
+        reason: `approval "${id}" was requested by another user or for another environment`,
+      };
     }
     if (request.status === "pending") return { state: "pending", request, reason: this.waitingFor(request) };
-    if (request.status !== "approved") return { state: "refused", reason: `approval "${id}" is ${request.status}` };
+    if (request.status !== "approved")
+      return { state: "refused", reason: `approval "${id}" is ${request.status}` };
     const overrides = request.parameterOverrides ?? {};
     const given = paramsFingerprint(subject.params);
     if (Object.keys(overrides).length === 0) {
-      if (given !== op.paramsHash) return { state: "refused", reason: `parameters differ from the ones approved in "${id}"` };
+      if (given !== op.paramsHash)
+        return { state: "refused", reason: `parameters differ from the ones approved in "${id}"` };
     } else if (given !== paramsFingerprint({ ...op.params, ...overrides })) {
       return {
         state: "refused",
-        reason: given === op.paramsHash ? `the approved parameter overrides of "${id}" are not applied` : `parameters differ from the ones approved in "${id}" with its overrides`,
+        reason:
+          given === op.paramsHash
+            ? `the approved parameter overrides of "${id}" are not applied`
+            : `parameters differ from the ones approved in "${id}" with its overrides`,
       };
     }
     for (const condition of request.conditions) {
@@ -406,7 +565,10 @@ export class InfrastructureApprovalManager {
     const step = request.steps[request.currentStep];
     if (step === undefined) return `approval "${request.id}" is pending`;
     const missing = step.required - step.approvals.length;
-    const escalated = request.escalatedAt !== undefined && request.escalation !== undefined ? ` (escalated: "${request.escalation.toRole}" may approve too)` : "";
+    const escalated =
+      request.escalatedAt !== undefined && request.escalation !== undefined
+        ? ` (escalated: "${request.escalation.toRole}" may approve too)`
+        : "";
     return `approval "${request.id}" needs ${missing} more approver(s) with role "${step.role}" (step ${request.currentStep + 1} of ${request.steps.length})${escalated}`;
   }
 
@@ -416,7 +578,9 @@ export class InfrastructureApprovalManager {
       const read = await this.read(id);
       if (read?.request.status !== "approved") return false;
       const next: ApprovalRequest = { ...read.request, status: "consumed" };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, read.record.version, asJson(next), { ttlMs: this.retentionMs });
+      const result = await this.store.compareAndSet(KEYS.approvals + id, read.record.version, asJson(next), {
+        ttlMs: this.retentionMs,
+      });
       if (result.ok) return true;
     }
     return false;
@@ -435,7 +599,8 @@ export class InfrastructureApprovalManager {
     };
     const at = this.now();
     list.push(setTimeout(fire, clampTimerDelay(request.expiresAt - at)));
-    if (request.escalation !== undefined && request.escalatedAt === undefined) list.push(setTimeout(fire, clampTimerDelay(request.createdAt + request.escalation.afterMs - at)));
+    if (request.escalation !== undefined && request.escalatedAt === undefined)
+      list.push(setTimeout(fire, clampTimerDelay(request.createdAt + request.escalation.afterMs - at)));
     for (const t of list) t.unref();
     this.disarm(request.id);
     this.timers.set(request.id, list);
@@ -452,14 +617,24 @@ export class InfrastructureApprovalManager {
   }
 }
 
-function conditionUnmet(condition: ApprovalCondition, request: ApprovalRequest, context: { rollbackPlan: boolean; windowOpen: boolean }): string | undefined {
+function conditionUnmet(
+  condition: ApprovalCondition,
+  request: ApprovalRequest,
+  context: { rollbackPlan: boolean; windowOpen: boolean },
+): string | undefined {
   switch (condition) {
     case "rollback-plan":
-      return context.rollbackPlan ? undefined : `approval "${request.id}" requires a rollback plan for the operation`;
+      return context.rollbackPlan
+        ? undefined
+        : `approval "${request.id}" requires a rollback plan for the operation`;
     case "monitoring-required":
-      return request.monitoringConfirmedBy === undefined ? `approval "${request.id}" requires an approver to confirm monitoring is in place` : undefined;
+      return request.monitoringConfirmedBy === undefined
+        ? `approval "${request.id}" requires an approver to confirm monitoring is in place`
+        : undefined;
     case "time-window":
-      return context.windowOpen ? undefined : `approval "${request.id}" may only be used inside a deployment window`;
+      return context.windowOpen
+        ? undefined
+        : `approval "${request.id}" may only be used inside a deployment window`;
     case "parameter-override":
       return undefined;
   }

@@ -10,22 +10,33 @@ import { TamperStore } from "../test/tamperStore.js";
 const KEY = Buffer.alloc(32, 9);
 
 function event(i: number): AuditEventInput {
-  return { type: AUDIT_EVENT_TYPES[i % AUDIT_EVENT_TYPES.length] ?? "operation_requested", actor: `user-${i % 7}`, operationId: `op-${i}`, environment: "production", details: { i } };
+  return {
+    type: AUDIT_EVENT_TYPES[i % AUDIT_EVENT_TYPES.length] ?? "operation_requested",
+    actor: `user-${i % 7}`,
+    operationId: `op-${i}`,
+    environment: "production",
+    details: { i },
+  };
 }
 
-async function filled(n: number): Promise<{ store: TamperStore; logger: InfrastructureAuditLogger; clock: Clock }> {
+async function filled(
+  n: number,
+): Promise<{ store: TamperStore; logger: InfrastructureAuditLogger; clock: Clock }> {
   const clock = new Clock(1_000_000);
   const store = new TamperStore(memoryStore(clock));
   const logger = await InfrastructureAuditLogger.open({ store, key: KEY, now: clock.now });
   for (let start = 0; start < n; start += 1000) {
     clock.advance(1000);
-    await Promise.all(Array.from({ length: Math.min(1000, n - start) }, (_, j) => logger.record(event(start + j))));
+    await Promise.all(
+      Array.from({ length: Math.min(1000, n - start) }, (_, j) => logger.record(event(start + j))),
+    );
   }
   await logger.flush();
   return { store, logger, clock };
 }
 
-const entryValue = (e: LogEntry): { s: number; p: string; h: string; b: string } => e.value as { s: number; p: string; h: string; b: string };
+const entryValue = (e: LogEntry): { s: number; p: string; h: string; b: string } =>
+  e.value as { s: number; p: string; h: string; b: string };
 
 describe("InfrastructureAuditLogger", () => {
   it("chains every record to the previous one by SHA-256", async () => {
@@ -70,8 +81,16 @@ describe("InfrastructureAuditLogger", () => {
 
   it("replaces secret values by a keyed HMAC: equal secrets match, none can be read back", async () => {
     const { logger } = await filled(0);
-    await logger.record({ type: "command_executed", actor: "ann", details: { params: { password: "hunter2", name: "web", nested: { apiKey: "k-1" } } } });
-    await logger.record({ type: "command_executed", actor: "ann", details: { params: { password: "hunter2" } } });
+    await logger.record({
+      type: "command_executed",
+      actor: "ann",
+      details: { params: { password: "hunter2", name: "web", nested: { apiKey: "k-1" } } },
+    });
+    await logger.record({
+      type: "command_executed",
+      actor: "ann",
+      details: { params: { password: "hunter2" } },
+    });
     const [a, b] = await logger.query({ types: ["command_executed"] });
     const pa = (a?.details as { params: Record<string, unknown> }).params;
     const pb = (b?.details as { params: Record<string, unknown> }).params;
@@ -93,14 +112,22 @@ describe("InfrastructureAuditLogger", () => {
 
   it("refuses malformed events with a typed error naming the field", async () => {
     const { logger } = await filled(0);
-    await expect(logger.record({ type: "nope" as never, actor: "a" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "type" });
-    await expect(logger.record({ type: "session_started", actor: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "actor" });
+    await expect(logger.record({ type: "nope" as never, actor: "a" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "type",
+    });
+    await expect(logger.record({ type: "session_started", actor: "" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      field: "actor",
+    });
     expect(logger.size).toBe(0);
   });
 
   it("answers queries by time range, user and event type", async () => {
     const { logger } = await filled(3000); // timestamps: 1_001_000 for 0–999, 1_002_000 for 1000–1999, …
-    expect((await logger.query({ from: 1_002_000, to: 1_003_000 })).map((r) => r.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => 1000 + i));
+    expect((await logger.query({ from: 1_002_000, to: 1_003_000 })).map((r) => r.seq)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => 1000 + i),
+    );
     const byUser = await logger.query({ userId: "user-3" });
     expect(byUser.every((r) => r.actor === "user-3")).toBe(true);
     expect(byUser).toHaveLength(Array.from({ length: 3000 }, (_, i) => i).filter((i) => i % 7 === 3).length);
@@ -120,7 +147,9 @@ describe("InfrastructureAuditLogger", () => {
 
   it("refuses to open on a log whose anchor was forged (wrong key)", async () => {
     const { store, clock } = await filled(5);
-    await expect(InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 1), now: clock.now })).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
+    await expect(
+      InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 1), now: clock.now }),
+    ).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
   });
 
   it("keeps a generated key in the store when none is given", async () => {
@@ -147,7 +176,11 @@ describe("audit tamper detection on a 10,000-record log", () => {
   const forge = (entries: LogEntry[], at: number, body: string): LogEntry => {
     const prev = at === 0 ? GENESIS_HASH : entryValue(entries[at - 1] as LogEntry).h;
     const b = body;
-    return { position: at, timestamp: 0, value: { s: at, p: prev, h: createHash("sha256").update(`${prev}\n${b}`).digest("hex"), b } };
+    return {
+      position: at,
+      timestamp: 0,
+      value: { s: at, p: prev, h: createHash("sha256").update(`${prev}\n${b}`).digest("hex"), b },
+    };
   };
 
   it("detects modifying, deleting, reordering or inserting any single record, every time", async () => {
@@ -155,19 +188,51 @@ describe("audit tamper detection on a 10,000-record log", () => {
     expect(await logger.verify()).toEqual({ ok: true, records: N });
     const cases: [string, (entries: LogEntry[], i: number) => LogEntry[]][] = [
       // the body changed, hash left as it was
-      ["modify body", (es, i) => es.map((e, j) => (j === i ? { ...e, value: { ...entryValue(e), b: entryValue(e).b.replace('"actor":"', '"actor":"x') } } : e))],
+      [
+        "modify body",
+        (es, i) =>
+          es.map((e, j) =>
+            j === i
+              ? { ...e, value: { ...entryValue(e), b: entryValue(e).b.replace('"actor":"', '"actor":"x') } }
+              : e,
+          ),
+      ],
       // the body changed and this record's hash recomputed (the next record's previous-hash then breaks)
-      ["modify and rehash", (es, i) => es.map((e, j) => (j === i ? forge(es, i, entryValue(e).b.replace('"actor":"', '"actor":"x')) : e))],
+      [
+        "modify and rehash",
+        (es, i) =>
+          es.map((e, j) => (j === i ? forge(es, i, entryValue(e).b.replace('"actor":"', '"actor":"x')) : e)),
+      ],
       ["delete", (es, i) => es.filter((_, j) => j !== i)],
-      ["reorder with the next", (es, i) => {
-        const out = [...es];
-        const k = i === es.length - 1 ? i - 1 : i + 1;
-        [out[i], out[k]] = [out[k] as LogEntry, out[i] as LogEntry];
-        return out;
-      }],
+      [
+        "reorder with the next",
+        (es, i) => {
+          const out = [...es];
+          const k = i === es.length - 1 ? i - 1 : i + 1;
+          [out[i], out[k]] = [out[k] as LogEntry, out[i] as LogEntry];
+          return out;
+        },
+      ],
       // a correctly chained record inserted before i (or appended at the end)
-      ["insert", (es, i) => [...es.slice(0, i), forge(es, i, `{"seq":${i},"timestamp":1,"type":"policy_changed","actor":"mallory"}`), ...es.slice(i)]],
-      ["append forged", (es) => [...es, forge(es, es.length, `{"seq":${es.length},"timestamp":1,"type":"policy_changed","actor":"mallory"}`)]],
+      [
+        "insert",
+        (es, i) => [
+          ...es.slice(0, i),
+          forge(es, i, `{"seq":${i},"timestamp":1,"type":"policy_changed","actor":"mallory"}`),
+          ...es.slice(i),
+        ],
+      ],
+      [
+        "append forged",
+        (es) => [
+          ...es,
+          forge(
+            es,
+            es.length,
+            `{"seq":${es.length},"timestamp":1,"type":"policy_changed","actor":"mallory"}`,
+          ),
+        ],
+      ],
     ];
     let checks = 0;
     for (const [name, mutate] of cases) {
@@ -175,7 +240,8 @@ describe("audit tamper detection on a 10,000-record log", () => {
         store.tamper = (entries) => mutate(entries, i);
         const result = await logger.verify();
         expect(result.ok, `${name} at ${i}`).toBe(false);
-        if (!result.ok && name !== "append forged") expect(result.firstBroken.position, `${name} at ${i}`).toBeLessThanOrEqual(Math.min(i + 1, N));
+        if (!result.ok && name !== "append forged")
+          expect(result.firstBroken.position, `${name} at ${i}`).toBeLessThanOrEqual(Math.min(i + 1, N));
         checks += 1;
       }
     }

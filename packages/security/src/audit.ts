@@ -1,6 +1,14 @@
 import { createHmac, hash as digest, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { AppendAtResult, AuditEventInput, AuditEventType, AuditSink, JsonValue, LogEntry, StateStore } from "@espada/infra-core";
+import type {
+  AppendAtResult,
+  AuditEventInput,
+  AuditEventType,
+  AuditSink,
+  JsonValue,
+  LogEntry,
+  StateStore,
+} from "@espada/infra-core";
 import { auditEventTypeSchema, InfrastructureError, isRecord, StorageError } from "@espada/infra-core";
 import { KEYS } from "./keys.js";
 import { protectSecrets } from "./secrets.js";
@@ -27,7 +35,12 @@ interface ChainEntry {
   readonly b: string;
 }
 
-const chainEntrySchema = z.object({ s: z.number().int().nonnegative(), p: z.string(), h: z.string(), b: z.string() });
+const chainEntrySchema = z.object({
+  s: z.number().int().nonnegative(),
+  p: z.string(),
+  h: z.string(),
+  b: z.string(),
+});
 const anchorSchema = z.object({ seq: z.number().int(), hash: z.string(), mac: z.string() });
 
 /** The result of {@link InfrastructureAuditLogger.verify}. */
@@ -81,7 +94,10 @@ const sha = (prev: string, body: string): string => digest("sha256", `${prev}\n$
 
 function toKey(key: Uint8Array | string, field: string): Buffer {
   const buffer = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
-  if (buffer.length < 32) throw new InfrastructureError("INVALID_ARGUMENT", `${field}: the audit key must be at least 32 bytes`, { field });
+  if (buffer.length < 32)
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field}: the audit key must be at least 32 bytes`, {
+      field,
+    });
   return buffer;
 }
 
@@ -102,7 +118,11 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly macKey: Buffer;
   private readonly secretKey: Buffer;
   private head: { seq: number; hash: string; position: number };
-  private queue: { fields: string; resolve: (record: { seq: number; hash: string }) => void; reject: (error: unknown) => void }[] = [];
+  private queue: {
+    fields: string;
+    resolve: (record: { seq: number; hash: string }) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private draining: Promise<void> | undefined;
   private anchorWrite: Promise<void> = Promise.resolve();
   private anchorInFlight = false;
@@ -112,7 +132,12 @@ export class InfrastructureAuditLogger implements AuditSink {
   private anchorError: unknown;
   private closed = false;
 
-  private constructor(store: StateStore, key: Buffer, head: { seq: number; hash: string; position: number }, now: () => number) {
+  private constructor(
+    store: StateStore,
+    key: Buffer,
+    head: { seq: number; hash: string; position: number },
+    now: () => number,
+  ) {
     this.store = store;
     this.now = now;
     this.macKey = createHmac("sha256", key).update("espada-audit-anchor").digest();
@@ -127,7 +152,8 @@ export class InfrastructureAuditLogger implements AuditSink {
     const env = options.env ?? process.env;
     let key: Buffer;
     if (options.key !== undefined) key = toKey(options.key, "key");
-    else if (env[AUDIT_KEY_ENV] !== undefined && env[AUDIT_KEY_ENV] !== "") key = toKey(env[AUDIT_KEY_ENV], AUDIT_KEY_ENV);
+    else if (env[AUDIT_KEY_ENV] !== undefined && env[AUDIT_KEY_ENV] !== "")
+      key = toKey(env[AUDIT_KEY_ENV], AUDIT_KEY_ENV);
     else {
       const stored = await store.get(KEYS.auditKey);
       if (typeof stored?.value === "string") key = toKey(stored.value, KEYS.auditKey);
@@ -137,7 +163,12 @@ export class InfrastructureAuditLogger implements AuditSink {
         key = toKey(created.ok ? generated : String(created.current?.value), KEYS.auditKey);
       }
     }
-    const logger = new InfrastructureAuditLogger(store, key, { seq: -1, hash: GENESIS_HASH, position: -1 }, now);
+    const logger = new InfrastructureAuditLogger(
+      store,
+      key,
+      { seq: -1, hash: GENESIS_HASH, position: -1 },
+      now,
+    );
     await logger.loadHead(options.onProblem);
     return logger;
   }
@@ -148,12 +179,18 @@ export class InfrastructureAuditLogger implements AuditSink {
     if (record !== undefined) {
       const anchor = anchorSchema.safeParse(record.value);
       if (!anchor.success || !this.macMatches(anchor.data.seq, anchor.data.hash, anchor.data.mac)) {
-        throw new StorageError("STORAGE_CORRUPT", "audit anchor is malformed or its MAC does not match: the log may have been tampered with");
+        throw new StorageError(
+          "STORAGE_CORRUPT",
+          "audit anchor is malformed or its MAC does not match: the log may have been tampered with",
+        );
       }
       const [at] = await this.store.read<JsonValue>(KEYS.auditLog, anchor.data.seq, 1);
       const entry = at === undefined ? undefined : parseEntry(at);
       if (entry?.s !== anchor.data.seq || entry.h !== anchor.data.hash) {
-        throw new StorageError("STORAGE_CORRUPT", `audit record ${anchor.data.seq} does not match the anchor: the log may have been tampered with`);
+        throw new StorageError(
+          "STORAGE_CORRUPT",
+          `audit record ${anchor.data.seq} does not match the anchor: the log may have been tampered with`,
+        );
       }
       this.head = { seq: entry.s, hash: entry.h, position: at?.position ?? anchor.data.seq };
       from = this.head.position + 1;
@@ -163,8 +200,15 @@ export class InfrastructureAuditLogger implements AuditSink {
       const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
       for (const raw of page) {
         const entry = parseEntry(raw);
-        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h) {
-          throw new StorageError("STORAGE_CORRUPT", `audit record at position ${raw.position} after the anchor does not continue the chain`);
+        if (
+          entry?.s !== this.head.seq + 1 ||
+          entry.p !== this.head.hash ||
+          sha(entry.p, entry.b) !== entry.h
+        ) {
+          throw new StorageError(
+            "STORAGE_CORRUPT",
+            `audit record at position ${raw.position} after the anchor does not continue the chain`,
+          );
         }
         this.head = { seq: entry.s, hash: entry.h, position: raw.position };
         adopted += 1;
@@ -173,7 +217,10 @@ export class InfrastructureAuditLogger implements AuditSink {
       from = (page.at(-1)?.position ?? from) + 1;
     }
     if (adopted > 0) {
-      if (record !== undefined) onProblem?.(`adopted ${adopted} audit record(s) written after the last anchor (the previous process stopped before anchoring them)`);
+      if (record !== undefined)
+        onProblem?.(
+          `adopted ${adopted} audit record(s) written after the last anchor (the previous process stopped before anchoring them)`,
+        );
       await this.writeAnchor();
     }
   }
@@ -194,7 +241,11 @@ export class InfrastructureAuditLogger implements AuditSink {
       const current = await this.store.get(KEYS.auditAnchor);
       const anchored = anchorSchema.safeParse(current?.value);
       if (anchored.success && anchored.data.seq >= seq) return;
-      const result = await this.store.compareAndSet(KEYS.auditAnchor, current?.version ?? 0, { seq, hash, mac: this.mac(seq, hash) });
+      const result = await this.store.compareAndSet(KEYS.auditAnchor, current?.version ?? 0, {
+        seq,
+        hash,
+        mac: this.mac(seq, hash),
+      });
       if (result.ok) return;
     }
   }
@@ -203,7 +254,10 @@ export class InfrastructureAuditLogger implements AuditSink {
     this.anchorDirty = false;
     this.lastAnchorAt = performance.now();
     const { seq, hash } = this.head;
-    const put = this.store.shared === true ? this.advanceAnchor(seq, hash) : this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) });
+    const put =
+      this.store.shared === true
+        ? this.advanceAnchor(seq, hash)
+        : this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) });
     const write = put.then(
       () => undefined,
       (error: unknown) => {
@@ -256,7 +310,13 @@ export class InfrastructureAuditLogger implements AuditSink {
     try {
       fields = this.serialize(event);
     } catch (error) {
-      return Promise.reject(error instanceof InfrastructureError ? error : new InfrastructureError("INVALID_ARGUMENT", "audit event could not be serialized", { cause: error }));
+      return Promise.reject(
+        error instanceof InfrastructureError
+          ? error
+          : new InfrastructureError("INVALID_ARGUMENT", "audit event could not be serialized", {
+              cause: error,
+            }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
@@ -274,10 +334,16 @@ export class InfrastructureAuditLogger implements AuditSink {
   }
 
   private serialize(event: AuditEventInput): string {
-    if (!isRecord(event)) throw new InfrastructureError("INVALID_ARGUMENT", "audit event must be an object", { field: "event" });
-    if (typeof event.type !== "string" || !EVENT_TYPES.has(event.type)) throw new InfrastructureError("INVALID_ARGUMENT", `event.type: not one of the 21 audit event types`, { field: "type" });
+    if (!isRecord(event))
+      throw new InfrastructureError("INVALID_ARGUMENT", "audit event must be an object", { field: "event" });
+    if (typeof event.type !== "string" || !EVENT_TYPES.has(event.type))
+      throw new InfrastructureError("INVALID_ARGUMENT", `event.type: not one of the 21 audit event types`, {
+        field: "type",
+      });
     if (typeof event.actor !== "string" || event.actor === "") {
-      throw new InfrastructureError("INVALID_ARGUMENT", "event.actor: must be a non-empty string", { field: "actor" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "event.actor: must be a non-empty string", {
+        field: "actor",
+      });
     }
     const body = protectSecrets(event, this.secretKey) as Record<string, unknown>;
     const text = JSON.stringify(body);
@@ -294,7 +360,9 @@ export class InfrastructureAuditLogger implements AuditSink {
       }
       const { entries, seq, hash } = this.chain(batch);
       // Issued together so the store commits them as one batch.
-      const settled = await Promise.allSettled(entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })));
+      const settled = await Promise.allSettled(
+        entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })),
+      );
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed === undefined) {
         const last = settled.at(-1) as PromiseFulfilledResult<LogEntry<JsonValue>>;
@@ -303,7 +371,9 @@ export class InfrastructureAuditLogger implements AuditSink {
         batch.forEach((item, i) => item.resolve({ seq: entries[i]?.s ?? seq, hash: entries[i]?.h ?? hash }));
         continue;
       }
-      const error = new StorageError("STORAGE_FAILED", "audit log could not be written", { cause: failed.reason });
+      const error = new StorageError("STORAGE_FAILED", "audit log could not be written", {
+        cause: failed.reason,
+      });
       for (const item of batch) item.reject(error);
       await this.resync();
     }
@@ -330,14 +400,24 @@ export class InfrastructureAuditLogger implements AuditSink {
    * records are adopted (they continue the chain) and the batch is chained again after them. One
    * order and one chain across instances, without a lock.
    */
-  private async drainShared(batch: { fields: string; resolve: (record: { seq: number; hash: string }) => void; reject: (error: unknown) => void }[]): Promise<void> {
+  private async drainShared(
+    batch: {
+      fields: string;
+      resolve: (record: { seq: number; hash: string }) => void;
+      reject: (error: unknown) => void;
+    }[],
+  ): Promise<void> {
     const appendAt = this.store.appendAt?.bind(this.store);
     if (appendAt === undefined) return;
     for (;;) {
       const { entries, seq, hash } = this.chain(batch);
       let result: AppendAtResult<JsonValue>;
       try {
-        result = await appendAt<JsonValue>(KEYS.auditLog, this.head.position + 1, entries.map((entry) => ({ ...entry })));
+        result = await appendAt<JsonValue>(
+          KEYS.auditLog,
+          this.head.position + 1,
+          entries.map((entry) => ({ ...entry })),
+        );
       } catch (cause) {
         const error = new StorageError("STORAGE_FAILED", "audit log could not be written", { cause });
         for (const item of batch) item.reject(error);
@@ -353,7 +433,10 @@ export class InfrastructureAuditLogger implements AuditSink {
       const before = this.head.position;
       await this.resync();
       if (this.head.position === before) {
-        const error = new StorageError("STORAGE_CORRUPT", `audit log does not continue the chain after position ${before}: the log may have been tampered with`);
+        const error = new StorageError(
+          "STORAGE_CORRUPT",
+          `audit log does not continue the chain after position ${before}: the log may have been tampered with`,
+        );
         for (const item of batch) item.reject(error);
         return;
       }
@@ -366,7 +449,8 @@ export class InfrastructureAuditLogger implements AuditSink {
       const tail = await this.store.read<JsonValue>(KEYS.auditLog, this.head.position + 1);
       for (const raw of tail) {
         const entry = parseEntry(raw);
-        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h) break;
+        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
+          break;
         this.head = { seq: entry.s, hash: entry.h, position: raw.position };
       }
       this.scheduleAnchor();
@@ -435,7 +519,8 @@ export class InfrastructureAuditLogger implements AuditSink {
       if (!anchor.success || !this.macMatches(anchor.data.seq, anchor.data.hash, anchor.data.mac)) {
         return broken(Math.max(0, head.position), "the anchor's MAC does not match");
       }
-      if (anchor.data.seq > chain.expected - 1) return broken(chain.expected, `log ends before the anchored sequence ${anchor.data.seq}`);
+      if (anchor.data.seq > chain.expected - 1)
+        return broken(chain.expected, `log ends before the anchored sequence ${anchor.data.seq}`);
     }
     return { ok: true, records: chain.expected };
   }
@@ -495,9 +580,11 @@ export class ChainVerifier {
   /** Checks the next entry's stored value; a reason when it breaks the chain (the state is then left as it was). */
   push(value: unknown): string | undefined {
     const v = value as Partial<ChainEntry> | null;
-    if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string") return "record is not an audit chain entry";
+    if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string")
+      return "record is not an audit chain entry";
     const expected = this.expected;
-    if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`)) return `expected sequence ${expected}, found ${String(v.s)}`;
+    if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`))
+      return `expected sequence ${expected}, found ${String(v.s)}`;
     if (v.p !== this.prev) return "previous-hash does not match the record before it";
     if (sha(this.prev, v.b) !== v.h) return "hash does not match the record's content";
     if (expected > this.headSeq) return "record after the last one this logger wrote";
@@ -508,12 +595,16 @@ export class ChainVerifier {
 
   /** At the end of the log: a reason when it ends before the head. */
   endsEarly(): string | undefined {
-    return this.expected - 1 < this.headSeq ? `log ends at sequence ${this.expected - 1}, the head is ${this.headSeq}` : undefined;
+    return this.expected - 1 < this.headSeq
+      ? `log ends at sequence ${this.expected - 1}, the head is ${this.headSeq}`
+      : undefined;
   }
 
   /** At the end of the log: a reason when its last entry is not the head the logger wrote. */
   lastDiffers(headHash: string): string | undefined {
-    return this.expected > 0 && this.expected - 1 === this.headSeq && this.prev !== headHash ? "last record differs from the head this logger wrote" : undefined;
+    return this.expected > 0 && this.expected - 1 === this.headSeq && this.prev !== headHash
+      ? "last record differs from the head this logger wrote"
+      : undefined;
   }
 }
 

@@ -6,7 +6,8 @@ import type { BreakGlassRequest } from "./breakGlass.js";
 import { InfrastructureRBACManager } from "./rbac.js";
 import { Clock, memoryStore, policies, RecordingAudit, WEDNESDAY_NOON_UTC } from "../test/support.js";
 
-const policy = (input: Record<string, unknown>): BreakGlassPolicy => breakGlassPolicySchema.parse({ environment: "production", ...input });
+const policy = (input: Record<string, unknown>): BreakGlassPolicy =>
+  breakGlassPolicySchema.parse({ environment: "production", ...input });
 const request = (userId: string, extra: Partial<BreakGlassRequest> = {}): BreakGlassRequest => ({
   userId,
   environment: "production",
@@ -22,12 +23,24 @@ function setup(list: BreakGlassPolicy[], options: { timers?: boolean } = {}) {
   const rbac = new InfrastructureRBACManager(
     {
       roles: policies().roles,
-      assignments: ["s1", "s2", "s3"].map((userId) => ({ userId, roleId: "sre" })).concat([{ userId: "dev", roleId: "developer" }, { userId: "boss", roleId: "admin" }]),
+      assignments: ["s1", "s2", "s3"]
+        .map((userId) => ({ userId, roleId: "sre" }))
+        .concat([
+          { userId: "dev", roleId: "developer" },
+          { userId: "boss", roleId: "admin" },
+        ]),
       denyRules: [{ id: "no-bg-s3", users: ["s3"], permissions: ["infra:break-glass"] }],
     },
     { store, now: clock.now },
   );
-  const make = (): InfrastructureBreakGlassManager => new InfrastructureBreakGlassManager(list, { store, rbac, audit, now: clock.now, timers: options.timers ?? false });
+  const make = (): InfrastructureBreakGlassManager =>
+    new InfrastructureBreakGlassManager(list, {
+      store,
+      rbac,
+      audit,
+      now: clock.now,
+      timers: options.timers ?? false,
+    });
   return { clock, store, audit, rbac, manager: make(), make };
 }
 
@@ -40,27 +53,55 @@ describe("InfrastructureBreakGlassManager", () => {
     const { manager, audit } = setup([policy({})]);
     const result = await manager.activate(request("s1"));
     expect(result.ok).toBe(true);
-    expect(await manager.activeSession("s1", "production")).toMatchObject({ userId: "s1", reasonCode: "incident" });
+    expect(await manager.activeSession("s1", "production")).toMatchObject({
+      userId: "s1",
+      reasonCode: "incident",
+    });
     expect(audit.ofType("break_glass_activated")).toHaveLength(1);
   });
 
   it("refuses without infra:break-glass, under a deny rule, or where it is disabled; each refusal audited", async () => {
     const { manager, audit } = setup([policy({}), policy({ environment: "staging", enabled: false })]);
     expect(await manager.activate(request("dev"))).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
-    expect(await manager.activate(request("s3"))).toMatchObject({ ok: false, code: "SECURITY_DENIED", reason: expect.stringContaining("no-bg-s3") as unknown });
-    expect(await manager.activate(request("s1", { environment: "staging" }))).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
-    expect(await manager.activate(request("s1", { environment: "qa" }))).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
+    expect(await manager.activate(request("s3"))).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+      reason: expect.stringContaining("no-bg-s3") as unknown,
+    });
+    expect(await manager.activate(request("s1", { environment: "staging" }))).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+    });
+    expect(await manager.activate(request("s1", { environment: "qa" }))).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+    });
     expect(audit.ofType("access_denied")).toHaveLength(4);
   });
 
   it("checks reason code, justification length and ticket per policy, naming the field", async () => {
-    const { manager } = setup([policy({ requireTicket: true, ticketPattern: "^INC-\\d+$", minJustificationLength: 20 })]);
-    expect(await manager.activate(request("s1", { reasonCode: "bored" }))).toMatchObject({ ok: false, field: "reasonCode" });
-    expect(await manager.activate(request("s1", { justification: "short" }))).toMatchObject({ ok: false, field: "justification" });
+    const { manager } = setup([
+      policy({ requireTicket: true, ticketPattern: "^INC-\\d+$", minJustificationLength: 20 }),
+    ]);
+    expect(await manager.activate(request("s1", { reasonCode: "bored" }))).toMatchObject({
+      ok: false,
+      field: "reasonCode",
+    });
+    expect(await manager.activate(request("s1", { justification: "short" }))).toMatchObject({
+      ok: false,
+      field: "justification",
+    });
     expect(await manager.activate(request("s1"))).toMatchObject({ ok: false, field: "ticket" });
-    expect(await manager.activate(request("s1", { ticket: "JIRA-1" }))).toMatchObject({ ok: false, field: "ticket" });
+    expect(await manager.activate(request("s1", { ticket: "JIRA-1" }))).toMatchObject({
+      ok: false,
+      field: "ticket",
+    });
     expect(await manager.activate(request("s1", { ticket: "INC-42" }))).toMatchObject({ ok: true });
-    expect(await manager.activate({ ...request("s2"), userId: 5 as unknown as string })).toMatchObject({ ok: false, code: "INVALID_ARGUMENT", field: "userId" });
+    expect(await manager.activate({ ...request("s2"), userId: 5 as unknown as string })).toMatchObject({
+      ok: false,
+      code: "INVALID_ARGUMENT",
+      field: "userId",
+    });
   });
 
   it("caps the duration, and deactivates at expiry on the next use without any timer", async () => {
@@ -92,14 +133,22 @@ describe("InfrastructureBreakGlassManager", () => {
     const first = await manager.activate(request("s1"));
     expect(first.ok).toBe(true);
     if (first.ok) await manager.deactivate(first.session.id, "s1");
-    expect(await manager.activate(request("s1"))).toMatchObject({ ok: false, code: "LIMIT_EXCEEDED", reason: expect.stringContaining("cooldown") as unknown });
+    expect(await manager.activate(request("s1"))).toMatchObject({
+      ok: false,
+      code: "LIMIT_EXCEEDED",
+      reason: expect.stringContaining("cooldown") as unknown,
+    });
     clock.advance(600_000);
     expect((await manager.activate(request("s1"))).ok).toBe(true);
   });
 
   it("holds the concurrency cap under racing activations (compare-and-set)", async () => {
     const { manager, make } = setup([policy({ maxConcurrent: 2 })]);
-    const results = await Promise.all([manager.activate(request("s1")), make().activate(request("s2")), make().activate(request("boss"))]);
+    const results = await Promise.all([
+      manager.activate(request("s1")),
+      make().activate(request("s2")),
+      make().activate(request("boss")),
+    ]);
     expect(results.filter((r) => r.ok)).toHaveLength(2);
     expect(results.filter((r) => !r.ok)).toMatchObject([{ code: "LIMIT_EXCEEDED" }]);
     expect(await manager.activeSessions("production")).toHaveLength(2);

@@ -122,26 +122,63 @@ export class InfrastructureBreakGlassManager {
     if (invalid !== undefined) return this.refuse(request, invalid);
     const policy = this.policyFor(request.environment);
     if (policy === undefined || !policy.enabled) {
-      return this.refuse(request, { ok: false, code: "SECURITY_DENIED", reason: `break-glass is not enabled in ${request.environment}` });
+      return this.refuse(request, {
+        ok: false,
+        code: "SECURITY_DENIED",
+        reason: `break-glass is not enabled in ${request.environment}`,
+      });
     }
-    const permission = this.rbac.check({ userId: request.userId, permission: "infra:break-glass", environment: request.environment });
-    if (!permission.allowed) return this.refuse(request, { ok: false, code: "SECURITY_DENIED", reason: permission.reason });
+    const permission = this.rbac.check({
+      userId: request.userId,
+      permission: "infra:break-glass",
+      environment: request.environment,
+    });
+    if (!permission.allowed)
+      return this.refuse(request, { ok: false, code: "SECURITY_DENIED", reason: permission.reason });
     if (!policy.reasonCodes.includes(request.reasonCode)) {
-      return this.refuse(request, { ok: false, code: "INVALID_ARGUMENT", field: "reasonCode", reason: `reason code must be one of ${policy.reasonCodes.join(", ")}` });
+      return this.refuse(request, {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        field: "reasonCode",
+        reason: `reason code must be one of ${policy.reasonCodes.join(", ")}`,
+      });
     }
     if (request.justification.trim().length < policy.minJustificationLength) {
-      return this.refuse(request, { ok: false, code: "INVALID_ARGUMENT", field: "justification", reason: `justification must be at least ${policy.minJustificationLength} characters` });
+      return this.refuse(request, {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        field: "justification",
+        reason: `justification must be at least ${policy.minJustificationLength} characters`,
+      });
     }
     if (policy.requireTicket && (request.ticket === undefined || request.ticket.trim() === "")) {
-      return this.refuse(request, { ok: false, code: "INVALID_ARGUMENT", field: "ticket", reason: `a ticket is required in ${request.environment}` });
+      return this.refuse(request, {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        field: "ticket",
+        reason: `a ticket is required in ${request.environment}`,
+      });
     }
-    if (request.ticket !== undefined && policy.ticketPattern !== undefined && !new RegExp(policy.ticketPattern).test(request.ticket)) {
-      return this.refuse(request, { ok: false, code: "INVALID_ARGUMENT", field: "ticket", reason: `ticket does not match ${policy.ticketPattern}` });
+    if (
+      request.ticket !== undefined &&
+      policy.ticketPattern !== undefined &&
+      !new RegExp(policy.ticketPattern).test(request.ticket)
+    ) {
+      return this.refuse(request, {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        field: "ticket",
+        reason: `ticket does not match ${policy.ticketPattern}`,
+      });
     }
     const durationMs = Math.min(request.durationMs ?? policy.maxDurationMs, policy.maxDurationMs);
     const cooldown = await this.store.get(this.cooldownKey(request.environment, request.userId));
     if (cooldown !== undefined) {
-      return this.refuse(request, { ok: false, code: "LIMIT_EXCEEDED", reason: `cooldown: "${request.userId}" may break glass in ${request.environment} again at ${new Date(cooldown.expiresAt ?? 0).toISOString()}` });
+      return this.refuse(request, {
+        ok: false,
+        code: "LIMIT_EXCEEDED",
+        reason: `cooldown: "${request.userId}" may break glass in ${request.environment} again at ${new Date(cooldown.expiresAt ?? 0).toISOString()}`,
+      });
     }
     const at = this.now();
     const session: Active = {
@@ -157,15 +194,28 @@ export class InfrastructureBreakGlassManager {
     const key = KEYS.breakGlassActive + keyPart(request.environment);
     const expired: Active[] = [];
     for (let attempt = 0; ; attempt++) {
-      if (attempt >= 20) return this.refuse(request, { ok: false, code: "CONFLICT", reason: "break-glass sessions kept changing; try again" });
+      if (attempt >= 20)
+        return this.refuse(request, {
+          ok: false,
+          code: "CONFLICT",
+          reason: "break-glass sessions kept changing; try again",
+        });
       const record = await this.store.get(key);
       const current = record === undefined ? [] : (activeSchema.safeParse(record.value).data?.sessions ?? []);
       const live = current.filter((s) => s.expiresAt > at);
       if (live.some((s) => s.userId === request.userId)) {
-        return this.refuse(request, { ok: false, code: "CONFLICT", reason: `"${request.userId}" already has an active break-glass session in ${request.environment}` });
+        return this.refuse(request, {
+          ok: false,
+          code: "CONFLICT",
+          reason: `"${request.userId}" already has an active break-glass session in ${request.environment}`,
+        });
       }
       if (live.length >= policy.maxConcurrent) {
-        return this.refuse(request, { ok: false, code: "LIMIT_EXCEEDED", reason: `${live.length} break-glass session(s) already active in ${request.environment} (at most ${policy.maxConcurrent})` });
+        return this.refuse(request, {
+          ok: false,
+          code: "LIMIT_EXCEEDED",
+          reason: `${live.length} break-glass session(s) already active in ${request.environment} (at most ${policy.maxConcurrent})`,
+        });
       }
       // Audited before it takes effect: if the audit cannot be written, nothing is activated.
       if (attempt === 0) {
@@ -174,17 +224,29 @@ export class InfrastructureBreakGlassManager {
           actor: request.userId,
           environment: request.environment,
           outcome: "success",
-          details: { sessionId: session.id, reasonCode: request.reasonCode, justification: request.justification, ticket: request.ticket, expiresAt: session.expiresAt },
+          details: {
+            sessionId: session.id,
+            reasonCode: request.reasonCode,
+            justification: request.justification,
+            ticket: request.ticket,
+            expiresAt: session.expiresAt,
+          },
         });
       }
-      const result = await this.store.compareAndSet(key, record?.version ?? 0, asJson({ sessions: [...live, session] }));
+      const result = await this.store.compareAndSet(
+        key,
+        record?.version ?? 0,
+        asJson({ sessions: [...live, session] }),
+      );
       if (result.ok) {
         expired.push(...current.filter((s) => s.expiresAt <= at));
         this.active.set(request.environment, [...live, session]);
         break;
       }
     }
-    await this.store.put(KEYS.breakGlassSession + session.id, asJson({ ...session, status: "active" }), { ttlMs: durationMs + 30 * 86_400_000 });
+    await this.store.put(KEYS.breakGlassSession + session.id, asJson({ ...session, status: "active" }), {
+      ttlMs: durationMs + 30 * 86_400_000,
+    });
     for (const s of expired) await this.finish(s, "expired", s.userId);
     this.arm(session);
     return { ok: true, session };
@@ -198,11 +260,21 @@ export class InfrastructureBreakGlassManager {
       ["justification", request.justification],
     ];
     for (const [field, value] of fields) {
-      if (typeof value !== "string" || value === "") return { ok: false, code: "INVALID_ARGUMENT", field, reason: `${field}: must be a non-empty string` };
+      if (typeof value !== "string" || value === "")
+        return { ok: false, code: "INVALID_ARGUMENT", field, reason: `${field}: must be a non-empty string` };
     }
-    if (request.ticket !== undefined && typeof request.ticket !== "string") return { ok: false, code: "INVALID_ARGUMENT", field: "ticket", reason: "ticket: must be a string" };
-    if (request.durationMs !== undefined && (!Number.isInteger(request.durationMs) || request.durationMs <= 0)) {
-      return { ok: false, code: "INVALID_ARGUMENT", field: "durationMs", reason: "durationMs: must be a positive integer" };
+    if (request.ticket !== undefined && typeof request.ticket !== "string")
+      return { ok: false, code: "INVALID_ARGUMENT", field: "ticket", reason: "ticket: must be a string" };
+    if (
+      request.durationMs !== undefined &&
+      (!Number.isInteger(request.durationMs) || request.durationMs <= 0)
+    ) {
+      return {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        field: "durationMs",
+        reason: "durationMs: must be a positive integer",
+      };
     }
     return undefined;
   }
@@ -211,7 +283,9 @@ export class InfrastructureBreakGlassManager {
     await this.audit.record({
       type: "access_denied",
       actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown",
-      ...(typeof request.environment === "string" && request.environment !== "" ? { environment: request.environment } : {}),
+      ...(typeof request.environment === "string" && request.environment !== ""
+        ? { environment: request.environment }
+        : {}),
       outcome: "denied",
       details: { action: "break-glass-activate", code: result.code, reason: result.reason },
     });
@@ -236,7 +310,11 @@ export class InfrastructureBreakGlassManager {
    * The synchronous part of {@link activeSession}: the user's live session, `undefined` when there
    * is none, or `"check"` when an expired session must be deactivated first (call `activeSession`).
    */
-  peekSession(userId: string, environment: string, at: number = this.now()): BreakGlassSession | "check" | undefined {
+  peekSession(
+    userId: string,
+    environment: string,
+    at: number = this.now(),
+  ): BreakGlassSession | "check" | undefined {
     const list = this.active.get(environment);
     if (list === undefined || list.length === 0) return undefined;
     let expired = false;
@@ -258,8 +336,15 @@ export class InfrastructureBreakGlassManager {
     for (const [environment, list] of this.active) {
       const session = list.find((s) => s.id === sessionId);
       if (session === undefined) continue;
-      if (session.userId !== actorId && !this.rbac.check({ userId: actorId, permission: "infra:admin", environment }).allowed) {
-        throw new InfrastructureError("SECURITY_DENIED", `"${actorId}" may not end break-glass session ${sessionId}`, { field: "actorId" });
+      if (
+        session.userId !== actorId &&
+        !this.rbac.check({ userId: actorId, permission: "infra:admin", environment }).allowed
+      ) {
+        throw new InfrastructureError(
+          "SECURITY_DENIED",
+          `"${actorId}" may not end break-glass session ${sessionId}`,
+          { field: "actorId" },
+        );
       }
       const removed = await this.remove(environment, (s) => s.id === sessionId);
       for (const s of removed) await this.finish(s, "deactivated", actorId);
@@ -292,23 +377,41 @@ export class InfrastructureBreakGlassManager {
         return removed;
       }
     }
-    throw new InfrastructureError("CONFLICT", `break-glass sessions of ${environment} kept changing`, { field: "environment" });
+    throw new InfrastructureError("CONFLICT", `break-glass sessions of ${environment} kept changing`, {
+      field: "environment",
+    });
   }
 
   private async finish(session: Active, why: "expired" | "deactivated", actor: string): Promise<void> {
     const timer = this.timers.get(session.id);
     if (timer !== undefined) clearTimeout(timer);
     this.timers.delete(session.id);
-    const policy = this.policyFor(session.environment) ?? breakGlassPolicySchema.parse({ environment: session.environment });
+    const policy =
+      this.policyFor(session.environment) ??
+      breakGlassPolicySchema.parse({ environment: session.environment });
     const at = this.now();
-    if (policy.cooldownMs > 0) await this.store.put(this.cooldownKey(session.environment, session.userId), { sessionId: session.id }, { ttlMs: policy.cooldownMs });
-    await this.store.put(KEYS.breakGlassSession + session.id, asJson({ ...session, status: why, endedAt: at, endedBy: actor }), { ttlMs: 30 * 86_400_000 });
+    if (policy.cooldownMs > 0)
+      await this.store.put(
+        this.cooldownKey(session.environment, session.userId),
+        { sessionId: session.id },
+        { ttlMs: policy.cooldownMs },
+      );
+    await this.store.put(
+      KEYS.breakGlassSession + session.id,
+      asJson({ ...session, status: why, endedAt: at, endedBy: actor }),
+      { ttlMs: 30 * 86_400_000 },
+    );
     await this.audit.record({
       type: "break_glass_deactivated",
       actor,
       environment: session.environment,
       outcome: "success",
-      details: { sessionId: session.id, userId: session.userId, reason: why, durationMs: Math.min(at, session.expiresAt) - session.activatedAt },
+      details: {
+        sessionId: session.id,
+        userId: session.userId,
+        reason: why,
+        durationMs: Math.min(at, session.expiresAt) - session.activatedAt,
+      },
     });
   }
 

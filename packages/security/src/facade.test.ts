@@ -27,7 +27,10 @@ function req(partial: Partial<OperationRequest> = {}): OperationRequest {
     params: {},
     resourceIds: [],
     dangerous: false,
-    mutating: partial.commandCategory !== undefined && partial.commandCategory !== "monitor" && partial.commandCategory !== "cost",
+    mutating:
+      partial.commandCategory !== undefined &&
+      partial.commandCategory !== "monitor" &&
+      partial.commandCategory !== "cost",
     dryRun: false,
     rollbackAvailable: false,
     confirmationRequired: false,
@@ -38,13 +41,35 @@ function req(partial: Partial<OperationRequest> = {}): OperationRequest {
   };
 }
 const deleteDb = (partial: Partial<OperationRequest> = {}): OperationRequest =>
-  req({ commandId: "delete-cluster", commandCategory: "provision", userId: "ops", environment: "production", resourceIds: ["main-database-cluster"], params: { cluster: "main-database-cluster" }, dangerous: true, ...partial });
+  req({
+    commandId: "delete-cluster",
+    commandCategory: "provision",
+    userId: "ops",
+    environment: "production",
+    resourceIds: ["main-database-cluster"],
+    params: { cluster: "main-database-cluster" },
+    dangerous: true,
+    ...partial,
+  });
 
-async function facade(policies: SecurityPoliciesInput = {}, clock = new Clock(WEDNESDAY_NOON_UTC), store = memoryStore(clock), readOnlyWhenAuditUnavailable = false) {
-  const f = await InfrastructureSecurityFacade.create({ store, policies: { assignments: ASSIGNMENTS, ...policies }, audit: { key: KEY }, now: clock.now, timers: false, readOnlyWhenAuditUnavailable });
+async function facade(
+  policies: SecurityPoliciesInput = {},
+  clock = new Clock(WEDNESDAY_NOON_UTC),
+  store = memoryStore(clock),
+  readOnlyWhenAuditUnavailable = false,
+) {
+  const f = await InfrastructureSecurityFacade.create({
+    store,
+    policies: { assignments: ASSIGNMENTS, ...policies },
+    audit: { key: KEY },
+    now: clock.now,
+    timers: false,
+    readOnlyWhenAuditUnavailable,
+  });
   return { f, clock, store };
 }
-const checks = (d: GateDecision): string[] => d.reasons.map((r) => `${r.check}:${r.passed ? "pass" : "fail"}`);
+const checks = (d: GateDecision): string[] =>
+  d.reasons.map((r) => `${r.check}:${r.passed ? "pass" : "fail"}`);
 
 describe("InfrastructureSecurityFacade.checkOperation", () => {
   it("allows listing instances in development with a minimal risk and one reason per check", async () => {
@@ -52,7 +77,13 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const d = await f.checkOperation(req());
     expect(d.outcome).toBe("allowed");
     expect(d.risk.level).toBe("minimal");
-    expect(checks(d)).toEqual(["risk:pass", "break-glass:pass", "rbac:pass", "time-window:pass", "approval:pass"]);
+    expect(checks(d)).toEqual([
+      "risk:pass",
+      "break-glass:pass",
+      "rbac:pass",
+      "time-window:pass",
+      "approval:pass",
+    ]);
   });
 
   it("asks for approval to delete the production database cluster (critical), then allows it once approved", async () => {
@@ -60,27 +91,53 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const request = deleteDb();
     const first = await f.checkOperation(request);
     expect(first).toMatchObject({ outcome: "needs-approval", risk: { level: "critical" } });
-    expect(first.reasons.find((r) => r.check === "risk")?.message).toMatch(/production environment \(2×\).*delete operation \(90\)|delete operation \(90\).*production/);
+    expect(first.reasons.find((r) => r.check === "risk")?.message).toMatch(
+      /production environment \(2×\).*delete operation \(90\)|delete operation \(90\).*production/,
+    );
     if (first.outcome !== "needs-approval") throw new Error("expected needs-approval");
-    expect(await f.checkOperation({ ...request, approvalId: first.approvalId })).toMatchObject({ outcome: "needs-approval", approvalId: first.approvalId });
+    expect(await f.checkOperation({ ...request, approvalId: first.approvalId })).toMatchObject({
+      outcome: "needs-approval",
+      approvalId: first.approvalId,
+    });
     expect(await f.approvals.approve(first.approvalId, "ops")).toMatchObject({ ok: false }); // requester
-    expect(await f.approvals.approve(first.approvalId, "boss")).toMatchObject({ ok: true, request: { status: "approved" } });
+    expect(await f.approvals.approve(first.approvalId, "boss")).toMatchObject({
+      ok: true,
+      request: { status: "approved" },
+    });
     const resumed = await f.checkOperation({ ...request, approvalId: first.approvalId });
     expect(resumed.outcome).toBe("allowed");
     expect(checks(resumed)).toContain("approval:pass");
     // the approval is bound to its operation
     expect((await f.checkOperation({ ...deleteDb(), approvalId: first.approvalId })).outcome).toBe("denied");
-    await f.reportOutcome({ operationId: request.operationId, userId: "ops", resourceIds: request.resourceIds, outcome: "success", mutating: true });
+    await f.reportOutcome({
+      operationId: request.operationId,
+      userId: "ops",
+      resourceIds: request.resourceIds,
+      outcome: "success",
+      mutating: true,
+    });
     expect((await f.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe("denied"); // consumed
   });
 
   it("checks the permission the operation needs, never one fixed permission", async () => {
     const { f } = await facade();
-    expect((await f.checkOperation(req({ userId: "eve", environment: "production" }))).outcome).toBe("allowed");
-    const scale = await f.checkOperation(req({ userId: "eve", commandId: "scale-group", commandCategory: "manage", environment: "production" }));
+    expect((await f.checkOperation(req({ userId: "eve", environment: "production" }))).outcome).toBe(
+      "allowed",
+    );
+    const scale = await f.checkOperation(
+      req({ userId: "eve", commandId: "scale-group", commandCategory: "manage", environment: "production" }),
+    );
     expect(scale.outcome).toBe("denied");
     expect(scale.reasons.find((r) => r.check === "rbac")?.message).toContain("infra:scale");
-    const del = await f.checkOperation(req({ userId: "dev", commandId: "delete-instance", commandCategory: "provision", environment: "production", resourceIds: ["web-1"] }));
+    const del = await f.checkOperation(
+      req({
+        userId: "dev",
+        commandId: "delete-instance",
+        commandCategory: "provision",
+        environment: "production",
+        resourceIds: ["web-1"],
+      }),
+    );
     expect(del.reasons.find((r) => r.check === "rbac")?.message).toContain("infra:delete");
     expect(permissionFor("provision", "createInstance")).toBe("infra:create");
     expect(permissionFor("manage", "restore-snapshot")).toBe("infra:restore");
@@ -105,33 +162,86 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
   });
 
   it("lets an active break-glass session bypass RBAC, windows and approvals, audited", async () => {
-    const { f } = await facade({ timeWindows: [{ id: "never-on-wednesday", environments: ["production"], days: ["sat"], start: "00:00", end: "01:00" }] });
+    const { f } = await facade({
+      timeWindows: [
+        {
+          id: "never-on-wednesday",
+          environments: ["production"],
+          days: ["sat"],
+          start: "00:00",
+          end: "01:00",
+        },
+      ],
+    });
     expect((await f.checkOperation(deleteDb())).outcome).toBe("denied"); // outside the window
-    const activation = await f.breakGlass.activate({ userId: "ops", environment: "production", reasonCode: "outage", justification: "primary region down, failing over" });
+    const activation = await f.breakGlass.activate({
+      userId: "ops",
+      environment: "production",
+      reasonCode: "outage",
+      justification: "primary region down, failing over",
+    });
     expect(activation.ok).toBe(true);
     const d = await f.checkOperation(deleteDb());
     expect(d.outcome).toBe("allowed");
     expect(checks(d)).toEqual(["risk:pass", "break-glass:pass"]);
     const records = (await f.auditLog?.query({ types: ["permission_granted"] })) ?? [];
-    expect(records.at(-1)?.details).toMatchObject({ breakGlassSessionId: activation.ok ? activation.session.id : "" });
+    expect(records.at(-1)?.details).toMatchObject({
+      breakGlassSessionId: activation.ok ? activation.session.id : "",
+    });
   });
 
   it("denies outside deployment windows and during blackouts; an emergency override opens them", async () => {
     const { f } = await facade({
-      timeWindows: [{ id: "weekend-only", environments: ["production"], days: ["sat", "sun"], start: "00:00", end: "24:00" }],
+      timeWindows: [
+        {
+          id: "weekend-only",
+          environments: ["production"],
+          days: ["sat", "sun"],
+          start: "00:00",
+          end: "24:00",
+        },
+      ],
       approvalChains: [],
     });
-    const denied = await f.checkOperation(req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", confirmed: true }));
+    const denied = await f.checkOperation(
+      req({
+        userId: "ops",
+        environment: "production",
+        commandId: "update-config",
+        commandCategory: "manage",
+        confirmed: true,
+      }),
+    );
     expect(denied.outcome).toBe("denied");
     expect(denied.reasons.at(-1)).toMatchObject({ check: "time-window", passed: false });
-    await expect(f.overrideTimeWindows("dev", "production", "hotfix", 60_000)).rejects.toMatchObject({ code: "SECURITY_DENIED" });
+    await expect(f.overrideTimeWindows("dev", "production", "hotfix", 60_000)).rejects.toMatchObject({
+      code: "SECURITY_DENIED",
+    });
     await f.overrideTimeWindows("ops", "production", "hotfix for sev1", 60_000);
-    expect((await f.checkOperation(req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", confirmed: true }))).outcome).toBe("allowed");
+    expect(
+      (
+        await f.checkOperation(
+          req({
+            userId: "ops",
+            environment: "production",
+            commandId: "update-config",
+            commandCategory: "manage",
+            confirmed: true,
+          }),
+        )
+      ).outcome,
+    ).toBe("allowed");
   });
 
   it("asks for confirmation of high-risk operations without an approval chain", async () => {
     const { f } = await facade({ approvalChains: [] });
-    const request = req({ userId: "ops", environment: "production", commandId: "update-config", commandCategory: "manage", resourceIds: ["api-prod-1"] });
+    const request = req({
+      userId: "ops",
+      environment: "production",
+      commandId: "update-config",
+      commandCategory: "manage",
+      resourceIds: ["api-prod-1"],
+    });
     const d = await f.checkOperation(request);
     expect(d.outcome).toBe("needs-confirmation");
     expect((await f.checkOperation({ ...request, confirmed: true })).outcome).toBe("allowed");
@@ -139,7 +249,9 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
 
   it("enforces role rate limits through the store", async () => {
     const { f, clock } = await facade({
-      roles: [{ id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 2, windowMs: 60_000 } }],
+      roles: [
+        { id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 2, windowMs: 60_000 } },
+      ],
       assignments: [{ userId: "bot", roleId: "limited" }],
       approvalChains: [],
     });
@@ -153,10 +265,26 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
   it("what-if decides exactly like a real check and records nothing", async () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
     const counting = countingStore(memoryStore(clock));
-    const { f } = await facade({ roles: [...(await facade()).f.policies.roles, { id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 1, windowMs: 60_000 } }], assignments: [...(ASSIGNMENTS ?? []), { userId: "bot", roleId: "limited" }] }, clock, counting.store as never);
+    const { f } = await facade(
+      {
+        roles: [
+          ...(await facade()).f.policies.roles,
+          { id: "limited", permissions: ["infra:read"], rateLimit: { maxOperations: 1, windowMs: 60_000 } },
+        ],
+        assignments: [...(ASSIGNMENTS ?? []), { userId: "bot", roleId: "limited" }],
+      },
+      clock,
+      counting.store as never,
+    );
     const auditSize = f.auditLog?.size;
     counting.reset();
-    const requests = [req(), deleteDb(), req({ userId: "nobody" }), req({ userId: "bot" }), req({ userId: "ops", environment: "production", commandId: "update-x", commandCategory: "manage" })];
+    const requests = [
+      req(),
+      deleteDb(),
+      req({ userId: "nobody" }),
+      req({ userId: "bot" }),
+      req({ userId: "ops", environment: "production", commandId: "update-x", commandCategory: "manage" }),
+    ];
     const hypothetical = [];
     for (const r of requests) hypothetical.push(await f.whatIf(r));
     expect(counting.writes()).toBe(0);
@@ -173,11 +301,15 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const store = new TamperStore(memoryStore(clock));
     const { f } = await facade({ approvalChains: [] }, clock, store as never, true);
     store.failAppends = true;
-    const write = await f.checkOperation(req({ commandId: "create-instance", commandCategory: "provision", confirmed: true }));
+    const write = await f.checkOperation(
+      req({ commandId: "create-instance", commandCategory: "provision", confirmed: true }),
+    );
     expect(write.outcome).toBe("denied");
     expect(write.reasons.at(-1)?.message).toContain("audit log unavailable");
     expect((await f.checkOperation(req())).outcome).toBe("allowed");
-    await expect(f.reloadPolicies({ ...f.policies, confirmAtRiskLevel: "critical" }, "root")).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    await expect(
+      f.reloadPolicies({ ...f.policies, confirmAtRiskLevel: "critical" }, "root"),
+    ).rejects.toMatchObject({ code: "STORAGE_FAILED" });
     expect(f.policies.confirmAtRiskLevel).toBe("high"); // not applied without its audit record
     store.failAppends = false;
     const { f: strict } = await facade({ approvalChains: [] }, clock, memoryStore(clock));
@@ -192,9 +324,17 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const { f } = await facade({ approvalChains: [] });
     const request = req({ commandId: "update-web", commandCategory: "manage", resourceIds: ["web-1"] });
     const before = await f.whatIf(request);
-    for (let i = 0; i < 5; i++) await f.reportOutcome({ operationId: `x${i}`, userId: "dev", resourceIds: ["web-1"], outcome: "failure", mutating: true });
+    for (let i = 0; i < 5; i++)
+      await f.reportOutcome({
+        operationId: `x${i}`,
+        userId: "dev",
+        resourceIds: ["web-1"],
+        outcome: "failure",
+        mutating: true,
+      });
     const after = await f.whatIf(request);
-    const factor = (d: GateDecision, name: string): number => d.risk.factors.find((x) => x.name === name)?.value ?? -1;
+    const factor = (d: GateDecision, name: string): number =>
+      d.risk.factors.find((x) => x.name === name)?.value ?? -1;
     expect(factor(after, "user-history")).toBeGreaterThan(factor(before, "user-history"));
     expect(factor(after, "recent-changes")).toBeGreaterThan(factor(before, "recent-changes"));
     expect(after.risk.score).toBeGreaterThan(before.risk.score);
@@ -208,7 +348,14 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     await f.approvals.approve(first.approvalId, "boss");
     const resumed = { ...request, approvalId: first.approvalId, approvedBy: "boss", resumed: true };
     expect((await f.checkOperation(resumed)).outcome).toBe("allowed");
-    await f.recordOutcome({ operationId: request.operationId, result: "failure", request: resumed, affectedResources: ["main-database-cluster"], duration: 5, finishedAt: WEDNESDAY_NOON_UTC });
+    await f.recordOutcome({
+      operationId: request.operationId,
+      result: "failure",
+      request: resumed,
+      affectedResources: ["main-database-cluster"],
+      duration: 5,
+      finishedAt: WEDNESDAY_NOON_UTC,
+    });
     expect((await f.approvals.get(first.approvalId))?.status).toBe("consumed");
     const signals = await f.activity.signals("ops", ["main-database-cluster"]);
     expect(signals).toMatchObject({ userFailures: 1, recentChanges: 1 });
@@ -216,16 +363,32 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
 
   it("keeps a confirmation the validator requires, with its reasons", async () => {
     const { f } = await facade();
-    const d = await f.checkOperation(req({ confirmationRequired: true, confirmationReasons: ["dangerous command"] }));
+    const d = await f.checkOperation(
+      req({ confirmationRequired: true, confirmationReasons: ["dangerous command"] }),
+    );
     expect(d.outcome).toBe("needs-confirmation");
     expect(d.reasons.at(-1)?.message).toContain("dangerous command");
-    expect((await f.checkOperation(req({ confirmationRequired: true, confirmationReasons: ["dangerous command"], confirmed: true, confirmedBy: "dev" }))).outcome).toBe("allowed");
+    expect(
+      (
+        await f.checkOperation(
+          req({
+            confirmationRequired: true,
+            confirmationReasons: ["dangerous command"],
+            confirmed: true,
+            confirmedBy: "dev",
+          }),
+        )
+      ).outcome,
+    ).toBe("allowed");
   });
 
   it("reloads policies without a restart: invalid input changes nothing, a valid one is audited as policy_changed", async () => {
     const { f } = await facade();
     const bad = await f.reloadPolicies({ assignments: [{ userId: "eve", roleId: "ghost" }] }, "root");
-    expect(bad).toMatchObject({ success: false, errors: [{ code: "UNKNOWN_ROLE", path: "assignments[0].roleId" }] });
+    expect(bad).toMatchObject({
+      success: false,
+      errors: [{ code: "UNKNOWN_ROLE", path: "assignments[0].roleId" }],
+    });
     expect((await f.checkOperation(req({ userId: "eve" }))).outcome).toBe("allowed");
     const good = await f.reloadPolicies({ assignments: [{ userId: "root", roleId: "admin" }] }, "root");
     expect(good.success).toBe(true);
@@ -235,9 +398,18 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
   });
 
   it("refuses invalid policies at creation with paths", async () => {
-    await expect(InfrastructureSecurityFacade.create({ store: memoryStore(), policies: { roles: [{ id: "x", permissions: ["infra:fly"] }] } as never, audit: false })).rejects.toMatchObject({
+    await expect(
+      InfrastructureSecurityFacade.create({
+        store: memoryStore(),
+        policies: { roles: [{ id: "x", permissions: ["infra:fly"] }] } as never,
+        audit: false,
+      }),
+    ).rejects.toMatchObject({
       code: "CONFIG_INVALID",
-      issues: expect.arrayContaining([expect.objectContaining({ path: "roles[0].permissions[0]" }), expect.objectContaining({ code: "UNKNOWN_ROLE", path: "approvalChains" })]) as unknown,
+      issues: expect.arrayContaining([
+        expect.objectContaining({ path: "roles[0].permissions[0]" }),
+        expect.objectContaining({ code: "UNKNOWN_ROLE", path: "approvalChains" }),
+      ]) as unknown,
     });
   });
 
@@ -245,17 +417,28 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
     const store = memoryStore(clock);
     const f = await InfrastructureSecurityFacade.fromConfig(
-      { audit: { enabled: true, readOnlyWhenUnavailable: true }, policies: { assignments: [{ userId: "dev", roleId: "developer" }] } },
+      {
+        audit: { enabled: true, readOnlyWhenUnavailable: true },
+        policies: { assignments: [{ userId: "dev", roleId: "developer" }] },
+      },
       { store, auditKey: KEY, now: clock.now, timers: false },
     );
     expect((await f.checkOperation(req())).outcome).toBe("allowed");
     expect(f.auditLog?.size).toBe(1);
     expect(f.policies.assignments).toEqual([{ userId: "dev", roleId: "developer" }]);
     await f.close();
-    const off = await InfrastructureSecurityFacade.fromConfig({ audit: { enabled: false } }, { store: memoryStore(clock), now: clock.now, timers: false });
+    const off = await InfrastructureSecurityFacade.fromConfig(
+      { audit: { enabled: false } },
+      { store: memoryStore(clock), now: clock.now, timers: false },
+    );
     expect(off.auditLog).toBeUndefined();
     expect((await off.checkOperation(req())).outcome).toBe("denied"); // default policies: nobody is assigned
-    await expect(InfrastructureSecurityFacade.fromConfig({ policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] }, typo: 1 }, { store: memoryStore() })).rejects.toMatchObject({
+    await expect(
+      InfrastructureSecurityFacade.fromConfig(
+        { policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] }, typo: 1 },
+        { store: memoryStore() },
+      ),
+    ).rejects.toMatchObject({
       code: "CONFIG_INVALID",
       issues: expect.arrayContaining([
         expect.objectContaining({ code: "UNKNOWN_ROLE", path: "securityConfig.policies.approvalChains" }),
@@ -289,8 +472,12 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const { f: again } = await facade({}, clock, store);
     if (first.outcome !== "needs-approval") throw new Error("expected needs-approval");
     await again.approvals.approve(first.approvalId, "boss");
-    expect((await again.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe("allowed");
-    expect((await again.checkOperation(req({ userId: "newbie", environment: "production" }))).outcome).toBe("allowed");
+    expect((await again.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe(
+      "allowed",
+    );
+    expect((await again.checkOperation(req({ userId: "newbie", environment: "production" }))).outcome).toBe(
+      "allowed",
+    );
     expect(await again.auditLog?.verify()).toMatchObject({ ok: true });
   });
 });

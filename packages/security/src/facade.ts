@@ -47,7 +47,9 @@ export interface SecurityFacadeOptions {
    * The audit log: on by default (a tamper-evident log in `store`). `false` turns it off (benchmarks,
    * tests); `{ key, env }` passes the audit key (see {@link InfrastructureAuditLogger.open}).
    */
-  readonly audit?: false | { readonly key?: Uint8Array | string; readonly env?: Readonly<Record<string, string | undefined>> };
+  readonly audit?:
+    | false
+    | { readonly key?: Uint8Array | string; readonly env?: Readonly<Record<string, string | undefined>> };
   /**
    * Core's `securityConfig.audit.readOnlyWhenUnavailable`: when the audit log cannot be written,
    * read-only operations still run. Mutating ones never do (fail closed). Default false.
@@ -73,7 +75,10 @@ export interface SecurityFacadeOptions {
  * section (the store, the audit key, clock and listeners). Policies, whether audit is on and the
  * read-only fallback come from the section.
  */
-export type SecurityFacadeConfigOptions = Omit<SecurityFacadeOptions, "policies" | "audit" | "readOnlyWhenAuditUnavailable"> & {
+export type SecurityFacadeConfigOptions = Omit<
+  SecurityFacadeOptions,
+  "policies" | "audit" | "readOnlyWhenAuditUnavailable"
+> & {
   /** The audit key (see {@link InfrastructureAuditLogger.open}); absent: `ESPADA_INFRA_AUDIT_KEY`, else one kept in the store. */
   readonly auditKey?: Uint8Array | string;
   /** Environment to read `ESPADA_INFRA_AUDIT_KEY` from (default `process.env`). */
@@ -123,7 +128,11 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private readonly rateKeys = new Map<string, string>();
   private readonly pendingApprovals = new Map<string, string>();
 
-  private constructor(options: SecurityFacadeOptions, policies: SecurityPolicies, auditLog: InfrastructureAuditLogger | undefined) {
+  private constructor(
+    options: SecurityFacadeOptions,
+    policies: SecurityPolicies,
+    auditLog: InfrastructureAuditLogger | undefined,
+  ) {
     const now = options.now ?? Date.now;
     const store = options.store;
     const shared = new VersionedStore(store);
@@ -138,10 +147,25 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.policiesValue = policies;
     this.readOnlyWhenAuditUnavailable = options.readOnlyWhenAuditUnavailable ?? false;
     this.riskScorer = new InfrastructureRiskScorer(policies.risk);
-    this.activity = new ActivityTracker(store, policies.risk.historyWindowMs, policies.risk.recentChangesWindowMs, now);
+    this.activity = new ActivityTracker(
+      store,
+      policies.risk.historyWindowMs,
+      policies.risk.recentChangesWindowMs,
+      now,
+    );
     this.rbac = new InfrastructureRBACManager(policies, { store: shared, audit: this.sink, now });
-    this.timeWindows = new InfrastructureTimeWindowManager(policies.timeWindows, policies.blackouts, { store: shared, audit: this.sink, now });
-    this.breakGlass = new InfrastructureBreakGlassManager(policies.breakGlass, { store: shared, rbac: this.rbac, audit: this.sink, now, timers });
+    this.timeWindows = new InfrastructureTimeWindowManager(policies.timeWindows, policies.blackouts, {
+      store: shared,
+      audit: this.sink,
+      now,
+    });
+    this.breakGlass = new InfrastructureBreakGlassManager(policies.breakGlass, {
+      store: shared,
+      rbac: this.rbac,
+      audit: this.sink,
+      now,
+      timers,
+    });
     this.approvals = new InfrastructureApprovalManager(policies.approvalChains, {
       store,
       rbac: this.rbac,
@@ -196,10 +220,16 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
    * the audit log off) and `audit.readOnlyWhenUnavailable`. An invalid section throws
    * `ConfigValidationError` whose issues name full paths (`securityConfig.policies.roles[0].id`).
    */
-  static async fromConfig(securityConfig: unknown, options: SecurityFacadeConfigOptions): Promise<InfrastructureSecurityFacade> {
+  static async fromConfig(
+    securityConfig: unknown,
+    options: SecurityFacadeConfigOptions,
+  ): Promise<InfrastructureSecurityFacade> {
     const parsed = validateSecurityConfig(securityConfig ?? {});
     if (!parsed.success) {
-      const issues = parsed.errors.map((issue) => ({ ...issue, path: issue.path === undefined ? "securityConfig" : `securityConfig.${issue.path}` }));
+      const issues = parsed.errors.map((issue) => ({
+        ...issue,
+        path: issue.path === undefined ? "securityConfig" : `securityConfig.${issue.path}`,
+      }));
       throw new ConfigValidationError("securityConfig is invalid", issues);
     }
     const config = parsed.data;
@@ -207,7 +237,9 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     return InfrastructureSecurityFacade.create({
       ...rest,
       ...(config.policies === undefined ? {} : { policies: config.policies }),
-      audit: config.audit.enabled ? { ...(auditKey === undefined ? {} : { key: auditKey }), ...(env === undefined ? {} : { env }) } : false,
+      audit: config.audit.enabled
+        ? { ...(auditKey === undefined ? {} : { key: auditKey }), ...(env === undefined ? {} : { env }) }
+        : false,
       readOnlyWhenAuditUnavailable: config.audit.readOnlyWhenUnavailable ?? false,
     });
   }
@@ -250,8 +282,15 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     const parsed = parsePolicies(input);
     if (!parsed.success) return parsed;
     const next = parsed.data;
-    const changed = (Object.keys(next) as (keyof SecurityPolicies)[]).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.policiesValue[k]));
-    await this.sink.record({ type: "policy_changed", actor, outcome: "success", details: { sections: changed } });
+    const changed = (Object.keys(next) as (keyof SecurityPolicies)[]).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(this.policiesValue[k]),
+    );
+    await this.sink.record({
+      type: "policy_changed",
+      actor,
+      outcome: "success",
+      details: { sections: changed },
+    });
     this.policiesValue = next;
     this.riskScorer.setPolicy(next.risk);
     this.activity.setWindows(next.risk.historyWindowMs, next.risk.recentChangesWindowMs);
@@ -268,20 +307,40 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   }
 
   /** The permission an operation needs (declared, else from its category and command id). */
-  permissionOf(request: Pick<OperationRequest, "commandCategory" | "commandId">, declared?: InfraPermission): InfraPermission {
+  permissionOf(
+    request: Pick<OperationRequest, "commandCategory" | "commandId">,
+    declared?: InfraPermission,
+  ): InfraPermission {
     return permissionFor(request.commandCategory, request.commandId, declared);
   }
 
   /** Scores an operation's risk with its observed history, recording nothing. */
-  async assessRisk(request: OperationRequest, permission: InfraPermission = this.permissionOf(request)): Promise<RiskAssessment> {
+  async assessRisk(
+    request: OperationRequest,
+    permission: InfraPermission = this.permissionOf(request),
+  ): Promise<RiskAssessment> {
     const signals = await this.activity.signals(request.userId, request.resourceIds);
     return this.assessWith(request, permission, signals);
   }
 
-  private assessWith(request: OperationRequest, permission: InfraPermission, signals: RiskSignals, at: number = this.now()): RiskAssessment {
+  private assessWith(
+    request: OperationRequest,
+    permission: InfraPermission,
+    signals: RiskSignals,
+    at: number = this.now(),
+  ): RiskAssessment {
     const type = request.dryRun ? "read" : operationTypeOf(permission);
     const rollbackAvailable = request.rollbackAvailable || this.rollback.hasPlan(request.operationId);
-    return this.riskScorer.assess({ environment: request.environment, operationType: type, resourceIds: request.resourceIds, rollbackAvailable, at }, signals);
+    return this.riskScorer.assess(
+      {
+        environment: request.environment,
+        operationType: type,
+        resourceIds: request.resourceIds,
+        rollbackAvailable,
+        at,
+      },
+      signals,
+    );
   }
 
   /** Decides without recording anything (no approval created, no counter moved, no audit record). */
@@ -301,8 +360,20 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     throwIfAborted(signal);
     const invalid = invalidRequest(request);
     if (invalid !== undefined) {
-      const decision: GateDecision = { outcome: "denied", risk: { score: 100, level: "critical", factors: [] }, reasons: [{ check: "risk", passed: false, message: invalid }] };
-      if (!whatIf) await this.sink.record({ type: "access_denied", actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown", outcome: "denied", details: { reason: invalid } }).catch(() => undefined);
+      const decision: GateDecision = {
+        outcome: "denied",
+        risk: { score: 100, level: "critical", factors: [] },
+        reasons: [{ check: "risk", passed: false, message: invalid }],
+      };
+      if (!whatIf)
+        await this.sink
+          .record({
+            type: "access_denied",
+            actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown",
+            outcome: "denied",
+            details: { reason: invalid },
+          })
+          .catch(() => undefined);
       return decision;
     }
     const at = this.now();
@@ -313,24 +384,48 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     const readOnly = !request.mutating;
 
     // 1. Risk (history counts from the cache when current; the store otherwise)
-    const signals = this.activity.cachedSignals(request.userId, request.resourceIds) ?? (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
+    const signals =
+      this.activity.cachedSignals(request.userId, request.resourceIds) ??
+      (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
     const risk = this.assessWith(request, permission, signals, at);
     const reasons: GateReason[] = [{ check: "risk", passed: true, message: messageOf(risk) }];
 
     // 2. Break-glass: an active session bypasses the remaining checks (still audited).
     let session = this.breakGlass.peekSession(request.userId, request.environment, at);
-    if (session === "check") session = await this.breakGlass.activeSession(request.userId, request.environment);
+    if (session === "check")
+      session = await this.breakGlass.activeSession(request.userId, request.environment);
     if (session !== undefined) {
-      reasons.push({ check: "break-glass", passed: true, message: `break-glass session ${session.id} (${session.reasonCode}) active until ${new Date(session.expiresAt).toISOString()}: remaining checks bypassed` });
-      return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, { breakGlassSessionId: session.id });
+      reasons.push({
+        check: "break-glass",
+        passed: true,
+        message: `break-glass session ${session.id} (${session.reasonCode}) active until ${new Date(session.expiresAt).toISOString()}: remaining checks bypassed`,
+      });
+      return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, {
+        breakGlassSessionId: session.id,
+      });
     }
     reasons.push(NO_BREAK_GLASS);
     throwIfAborted(signal);
 
     // 3. RBAC, then the deciding role's rate limit
-    const access = this.rbac.check({ userId: request.userId, permission, environment: request.environment, resourceIds: request.resourceIds, estimatedCost: request.estimatedCost?.amount, at });
+    const access = this.rbac.check({
+      userId: request.userId,
+      permission,
+      environment: request.environment,
+      resourceIds: request.resourceIds,
+      estimatedCost: request.estimatedCost?.amount,
+      at,
+    });
     reasons.push({ check: "rbac", passed: access.allowed, message: access.reason });
-    if (!access.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY.rbac);
+    if (!access.allowed)
+      return this.finish(
+        { outcome: "denied", risk, reasons },
+        request,
+        permission,
+        readOnly,
+        whatIf,
+        DENIED_BY.rbac,
+      );
     const limit = this.rbac.rateLimitOf(access.decidedBy.id);
     if (limit !== undefined) {
       const key = this.rateKey(request.userId, access.decidedBy.id);
@@ -339,17 +434,39 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         count = this.rates.peek(key, at) ?? 1;
       } else {
         // A store shared by several instances counts every operation on the server: the limit holds across them exactly.
-        count = (this.countOnServer ? undefined : this.rates.hit(key, at)) ?? (await this.rates.hitAsync(key, limit.windowMs, at));
+        count =
+          (this.countOnServer ? undefined : this.rates.hit(key, at)) ??
+          (await this.rates.hitAsync(key, limit.windowMs, at));
       }
       const passed = count <= limit.maxOperations;
-      reasons.push({ check: "rate-limit", passed, message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"` });
-      if (!passed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY["rate-limit"]);
+      reasons.push({
+        check: "rate-limit",
+        passed,
+        message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"`,
+      });
+      if (!passed)
+        return this.finish(
+          { outcome: "denied", risk, reasons },
+          request,
+          permission,
+          readOnly,
+          whatIf,
+          DENIED_BY["rate-limit"],
+        );
     }
 
     // 4. Deployment windows
     const window = this.timeWindows.check(request.environment, risk.level, at);
     reasons.push({ check: "time-window", passed: window.allowed, message: window.reason });
-    if (!window.allowed) return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY["time-window"]);
+    if (!window.allowed)
+      return this.finish(
+        { outcome: "denied", risk, reasons },
+        request,
+        permission,
+        readOnly,
+        whatIf,
+        DENIED_BY["time-window"],
+      );
 
     // 5. Approval
     const chain = this.approvals.chainFor(risk.level, request.environment);
@@ -371,43 +488,93 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         });
         if (usable.state === "refused") {
           reasons.push({ check: "approval", passed: false, message: usable.reason });
-          return this.finish({ outcome: "denied", risk, reasons }, request, permission, readOnly, whatIf, DENIED_BY.approval);
+          return this.finish(
+            { outcome: "denied", risk, reasons },
+            request,
+            permission,
+            readOnly,
+            whatIf,
+            DENIED_BY.approval,
+          );
         }
         if (usable.state === "pending") {
           reasons.push({ check: "approval", passed: false, message: usable.reason });
           return { outcome: "needs-approval", approvalId: request.approvalId, risk, reasons };
         }
-        reasons.push({ check: "approval", passed: true, message: `approved under chain "${chain.id}" (${request.approvalId})` });
+        reasons.push({
+          check: "approval",
+          passed: true,
+          message: `approved under chain "${chain.id}" (${request.approvalId})`,
+        });
         if (!whatIf) this.pendingApprovals.set(request.operationId, request.approvalId);
       } else {
         const steps = chain.steps.map((s) => `${s.approvers} × ${s.role}`).join(", then ");
         if (whatIf) {
-          reasons.push({ check: "approval", passed: false, message: `chain "${chain.id}" would require approval: ${steps}` });
+          reasons.push({
+            check: "approval",
+            passed: false,
+            message: `chain "${chain.id}" would require approval: ${steps}`,
+          });
           return { outcome: "needs-approval", approvalId: `what-if:${chain.id}`, risk, reasons };
         }
         const created = await this.approvals.create(chain, subject);
-        reasons.push({ check: "approval", passed: false, message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id})` });
+        reasons.push({
+          check: "approval",
+          passed: false,
+          message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id})`,
+        });
         const decision: GateDecision = { outcome: "needs-approval", approvalId: created.id, risk, reasons };
-        await this.audited(decision, request, permission, readOnly, { approvalId: created.id, chainId: chain.id }, "operation_requested", "pending");
+        await this.audited(
+          decision,
+          request,
+          permission,
+          readOnly,
+          { approvalId: created.id, chainId: chain.id },
+          "operation_requested",
+          "pending",
+        );
         return decision;
       }
     } else {
-      reasons.push({ check: "approval", passed: true, message: `no approval chain for ${risk.level} risk in ${request.environment}` });
+      reasons.push({
+        check: "approval",
+        passed: true,
+        message: `no approval chain for ${risk.level} risk in ${request.environment}`,
+      });
     }
 
     // Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes.
     let why: readonly string[] = request.confirmationReasons;
-    if (request.approvalId === undefined && !readOnly && InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)) {
+    if (
+      request.approvalId === undefined &&
+      !readOnly &&
+      InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)
+    ) {
       why = [...why, `${risk.level} risk (${risk.score}/100)`];
     }
     if (request.confirmationRequired || why.length > 0) {
       if (!request.confirmed) {
-        reasons.push({ check: "confirmation", passed: false, message: `explicit confirmation required: ${why.join("; ") || "the command requires it"}` });
+        reasons.push({
+          check: "confirmation",
+          passed: false,
+          message: `explicit confirmation required: ${why.join("; ") || "the command requires it"}`,
+        });
         return { outcome: "needs-confirmation", risk, reasons };
       }
-      reasons.push({ check: "confirmation", passed: true, message: `confirmed${request.confirmedBy === undefined ? "" : ` by "${request.confirmedBy}"`}` });
+      reasons.push({
+        check: "confirmation",
+        passed: true,
+        message: `confirmed${request.confirmedBy === undefined ? "" : ` by "${request.confirmedBy}"`}`,
+      });
     }
-    return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, NO_DETAILS);
+    return this.finish(
+      { outcome: "allowed", risk, reasons },
+      request,
+      permission,
+      readOnly,
+      whatIf,
+      NO_DETAILS,
+    );
   }
 
   /** Audits a final decision (nothing to wait for when audit is off or in what-if mode). */
@@ -420,7 +587,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     details: Record<string, unknown>,
   ): GateDecision | Promise<GateDecision> {
     if (whatIf || this.auditLog === undefined) return decision;
-    if (decision.outcome === "allowed") return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
+    if (decision.outcome === "allowed")
+      return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
     return this.sink.record(auditOf(decision, request, permission, details, type, "denied")).then(
       () => decision,
@@ -445,7 +613,11 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     } catch (error) {
       if (readOnly && this.readOnlyWhenAuditUnavailable && decision.outcome === "allowed") return decision;
       const message = `audit log unavailable (${error instanceof Error ? error.message : String(error)}): ${readOnly ? "read-only operations are denied by policy" : "mutating operations are denied"}`;
-      return { outcome: "denied", risk: decision.risk, reasons: [...decision.reasons, { check: "risk", passed: false, message }] };
+      return {
+        outcome: "denied",
+        risk: decision.risk,
+        reasons: [...decision.reasons, { check: "risk", passed: false, message }],
+      };
     }
   }
 
@@ -457,18 +629,35 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     const request = report.request;
     if (report.result !== "cancelled") {
       const resources = [...new Set([...request.resourceIds, ...report.affectedResources])];
-      await this.activity.record(request.userId, resources, report.result === "success" ? "success" : report.result === "failure" ? "failure" : "rolled-back", request.mutating);
+      await this.activity.record(
+        request.userId,
+        resources,
+        report.result === "success" ? "success" : report.result === "failure" ? "failure" : "rolled-back",
+        request.mutating,
+      );
     }
-    await this.consumeApproval(report.operationId, request.approvalId ?? this.pendingApprovals.get(report.operationId));
+    await this.consumeApproval(
+      report.operationId,
+      request.approvalId ?? this.pendingApprovals.get(report.operationId),
+    );
   }
 
   /** Shorthand of {@link recordOutcome} for callers without a full report. */
-  async reportOutcome(report: { operationId: string; userId: string; resourceIds: readonly string[]; outcome: "success" | "failure" | "rolled-back"; mutating: boolean }): Promise<void> {
+  async reportOutcome(report: {
+    operationId: string;
+    userId: string;
+    resourceIds: readonly string[];
+    outcome: "success" | "failure" | "rolled-back";
+    mutating: boolean;
+  }): Promise<void> {
     await this.activity.record(report.userId, report.resourceIds, report.outcome, report.mutating);
     await this.consumeApproval(report.operationId);
   }
 
-  private async consumeApproval(operationId: string, approvalId = this.pendingApprovals.get(operationId)): Promise<void> {
+  private async consumeApproval(
+    operationId: string,
+    approvalId = this.pendingApprovals.get(operationId),
+  ): Promise<void> {
     this.pendingApprovals.delete(operationId);
     if (approvalId !== undefined) await this.approvals.consume(approvalId);
   }
@@ -477,12 +666,27 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
    * Opens the deployment windows of an environment for an emergency; needs `infra:admin` or
    * `infra:break-glass` there. Audited as `time_window_override`.
    */
-  async overrideTimeWindows(userId: string, environment: string, reason: string, durationMs: number): Promise<void> {
+  async overrideTimeWindows(
+    userId: string,
+    environment: string,
+    reason: string,
+    durationMs: number,
+  ): Promise<void> {
     const admin = this.rbac.check({ userId, permission: "infra:admin", environment });
     const breakGlass = this.rbac.check({ userId, permission: "infra:break-glass", environment });
     if (!admin.allowed && !breakGlass.allowed) {
-      await this.sink.record({ type: "access_denied", actor: userId, environment, outcome: "denied", details: { action: "time-window-override", reason: admin.reason } });
-      throw new InfrastructureError("SECURITY_DENIED", `"${userId}" may not override deployment windows in ${environment}: ${admin.reason}`, { field: "userId" });
+      await this.sink.record({
+        type: "access_denied",
+        actor: userId,
+        environment,
+        outcome: "denied",
+        details: { action: "time-window-override", reason: admin.reason },
+      });
+      throw new InfrastructureError(
+        "SECURITY_DENIED",
+        `"${userId}" may not override deployment windows in ${environment}: ${admin.reason}`,
+        { field: "userId" },
+      );
     }
     await this.timeWindows.override(userId, environment, reason, durationMs);
   }
@@ -506,20 +710,34 @@ function parsePolicies(input: unknown): ConfigResult<SecurityPolicies> {
     if (parsed.success) return { success: true, data: parsed.data };
     return { success: false, errors: toValidationIssues(parsed.error.issues) };
   } catch (error) {
-    return { success: false, errors: [{ code: "UNREADABLE", message: `policies could not be read: ${error instanceof Error ? error.message : String(error)}` }] };
+    return {
+      success: false,
+      errors: [
+        {
+          code: "UNREADABLE",
+          message: `policies could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+    };
   }
 }
 
 function invalidRequest(request: OperationRequest): string | undefined {
   if (!isRecord(request)) return "request: must be an object";
-  if (typeof request.operationId !== "string" || request.operationId === "") return "request.operationId: must be a non-empty string";
-  if (typeof request.commandId !== "string" || request.commandId === "") return "request.commandId: must be a non-empty string";
-  if (typeof request.providerId !== "string" || request.providerId === "") return "request.providerId: must be a non-empty string";
-  if (typeof request.userId !== "string" || request.userId === "") return "request.userId: must be a non-empty string";
-  if (typeof request.environment !== "string" || request.environment === "") return "request.environment: must be a non-empty string";
+  if (typeof request.operationId !== "string" || request.operationId === "")
+    return "request.operationId: must be a non-empty string";
+  if (typeof request.commandId !== "string" || request.commandId === "")
+    return "request.commandId: must be a non-empty string";
+  if (typeof request.providerId !== "string" || request.providerId === "")
+    return "request.providerId: must be a non-empty string";
+  if (typeof request.userId !== "string" || request.userId === "")
+    return "request.userId: must be a non-empty string";
+  if (typeof request.environment !== "string" || request.environment === "")
+    return "request.environment: must be a non-empty string";
   const ids: unknown = request.resourceIds;
   if (!Array.isArray(ids)) return "request.resourceIds: must be an array of strings";
-  for (let i = 0; i < ids.length; i++) if (typeof ids[i] !== "string") return "request.resourceIds: must be an array of strings";
+  for (let i = 0; i < ids.length; i++)
+    if (typeof ids[i] !== "string") return "request.resourceIds: must be an array of strings";
   if (!isRecord(request.params)) return "request.params: must be an object";
   return undefined;
 }
@@ -559,14 +777,20 @@ function riskMessage(risk: RiskAssessment): string {
 
 const NO_OPTIONS: CheckOptions = Object.freeze({});
 const NO_DETAILS: Record<string, unknown> = Object.freeze({});
-const DENIED_BY: Readonly<Record<"rbac" | "rate-limit" | "time-window" | "approval", Record<string, unknown>>> = {
+const DENIED_BY: Readonly<
+  Record<"rbac" | "rate-limit" | "time-window" | "approval", Record<string, unknown>>
+> = {
   rbac: Object.freeze({ deniedBy: "rbac" }),
   "rate-limit": Object.freeze({ deniedBy: "rate-limit" }),
   "time-window": Object.freeze({ deniedBy: "time-window" }),
   approval: Object.freeze({ deniedBy: "approval" }),
 };
 
-const NO_BREAK_GLASS: GateReason = Object.freeze({ check: "break-glass", passed: true, message: "no active break-glass session" });
+const NO_BREAK_GLASS: GateReason = Object.freeze({
+  check: "break-glass",
+  passed: true,
+  message: "no active break-glass session",
+});
 
 function auditOf(
   decision: GateDecision,
@@ -587,6 +811,12 @@ function auditOf(
     outcome,
     risk: decision.risk,
     reasons: decision.reasons,
-    details: { permission, decision: decision.outcome, resourceIds: request.resourceIds, params: toJsonObject(request.params), ...details },
+    details: {
+      permission,
+      decision: decision.outcome,
+      resourceIds: request.resourceIds,
+      params: toJsonObject(request.params),
+      ...details,
+    },
   };
 }

@@ -1,14 +1,81 @@
 import type { CommandCategory, InfraPermission, OperationType } from "@espada/infra-core";
 
-const DELETE = new Set(["delete", "destroy", "remove", "deprovision", "terminate", "drop", "purge", "decommission", "teardown", "rm"]);
-const CREATE = new Set(["create", "provision", "add", "launch", "deploy", "new", "clone", "register", "spawn", "install"]);
+const DELETE = new Set([
+  "delete",
+  "destroy",
+  "remove",
+  "deprovision",
+  "terminate",
+  "drop",
+  "purge",
+  "decommission",
+  "teardown",
+  "rm",
+]);
+const CREATE = new Set([
+  "create",
+  "provision",
+  "add",
+  "launch",
+  "deploy",
+  "new",
+  "clone",
+  "register",
+  "spawn",
+  "install",
+]);
 const SCALE = new Set(["scale", "resize", "autoscale", "grow", "shrink"]);
 const MIGRATE = new Set(["migrate", "move", "transfer", "relocate", "replicate"]);
 const BACKUP = new Set(["backup", "snapshot", "export", "archive"]);
 const RESTORE = new Set(["restore", "recover", "rollback", "revert", "import"]);
-const NETWORK = new Set(["network", "firewall", "route", "routes", "dns", "vpc", "subnet", "peering", "ingress", "egress", "loadbalancer", "lb"]);
-const ACCESS = new Set(["grant", "revoke", "access", "iam", "permission", "permissions", "role", "roles", "policy", "user", "users"]);
-const READ = new Set(["list", "get", "describe", "show", "status", "check", "validate", "read", "inspect", "watch", "estimate", "cost", "costs", "metrics", "logs", "health", "find", "search", "view"]);
+const NETWORK = new Set([
+  "network",
+  "firewall",
+  "route",
+  "routes",
+  "dns",
+  "vpc",
+  "subnet",
+  "peering",
+  "ingress",
+  "egress",
+  "loadbalancer",
+  "lb",
+]);
+const ACCESS = new Set([
+  "grant",
+  "revoke",
+  "access",
+  "iam",
+  "permission",
+  "permissions",
+  "role",
+  "roles",
+  "policy",
+  "user",
+  "users",
+]);
+const READ = new Set([
+  "list",
+  "get",
+  "describe",
+  "show",
+  "status",
+  "check",
+  "validate",
+  "read",
+  "inspect",
+  "watch",
+  "estimate",
+  "cost",
+  "costs",
+  "metrics",
+  "logs",
+  "health",
+  "find",
+  "search",
+  "view",
+]);
 const AUDIT = new Set(["audit"]);
 
 /** Splits a command id such as `deleteDbCluster` or `scale-asg` into lower-case words. */
@@ -32,7 +99,11 @@ const has = (ws: readonly string[], set: ReadonlySet<string>): boolean => ws.som
  * - `utility` → by the same verbs; a read verb (list, get, describe, status…) or none → `infra:read`.
  * The first word decides when it is a known verb (`list-backups` reads, `backup-db` backs up).
  */
-export function permissionFor(category: CommandCategory, commandId: string, declared?: InfraPermission): InfraPermission {
+export function permissionFor(
+  category: CommandCategory,
+  commandId: string,
+  declared?: InfraPermission,
+): InfraPermission {
   if (declared !== undefined) return declared;
   if (category === "monitor" || category === "cost") return "infra:read";
   if (category === "security") return "infra:security";

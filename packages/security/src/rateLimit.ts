@@ -68,13 +68,21 @@ export class RateCounters {
       current.confirmed = Math.max(current.confirmed, value.value);
       return value.value + current.unconfirmed + current.pending;
     }
-    this.counters.set(key, { key, windowMs, confirmed: value.value, unconfirmed: 0, pending: 0, resetAt: value.resetAt });
+    this.counters.set(key, {
+      key,
+      windowMs,
+      confirmed: value.value,
+      unconfirmed: 0,
+      pending: 0,
+      resetAt: value.resetAt,
+    });
     if (this.counters.size > 100_000) this.evict(at);
     return value.value;
   }
 
   private evict(at: number): void {
-    for (const [key, c] of this.counters) if (c.resetAt <= at && c.pending === 0 && c.unconfirmed === 0) this.counters.delete(key);
+    for (const [key, c] of this.counters)
+      if (c.resetAt <= at && c.pending === 0 && c.unconfirmed === 0) this.counters.delete(key);
   }
 
   private schedule(): void {

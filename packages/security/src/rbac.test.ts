@@ -6,7 +6,10 @@ import { InfrastructureRBACManager } from "./rbac.js";
 import type { AccessQuery, RbacPolicies } from "./rbac.js";
 import { Clock, memoryStore, policies, RecordingAudit, WEDNESDAY_NOON_UTC } from "../test/support.js";
 
-function manager(p: Partial<RbacPolicies> = {}, clock = new Clock(WEDNESDAY_NOON_UTC)): InfrastructureRBACManager {
+function manager(
+  p: Partial<RbacPolicies> = {},
+  clock = new Clock(WEDNESDAY_NOON_UTC),
+): InfrastructureRBACManager {
   const defaults = policies();
   return new InfrastructureRBACManager(
     { roles: p.roles ?? defaults.roles, assignments: p.assignments ?? [], denyRules: p.denyRules ?? [] },
@@ -14,7 +17,12 @@ function manager(p: Partial<RbacPolicies> = {}, clock = new Clock(WEDNESDAY_NOON
   );
 }
 
-const q = (userId: string, permission: InfraPermission, environment: string, extra: Partial<AccessQuery> = {}): AccessQuery => ({ userId, permission, environment, ...extra });
+const q = (
+  userId: string,
+  permission: InfraPermission,
+  environment: string,
+  extra: Partial<AccessQuery> = {},
+): AccessQuery => ({ userId, permission, environment, ...extra });
 
 describe("InfrastructureRBACManager", () => {
   it("denies by default and names why", () => {
@@ -25,12 +33,20 @@ describe("InfrastructureRBACManager", () => {
 
   it("allows through a role and names the role", () => {
     const rbac = manager({ assignments: [{ userId: "ann", roleId: "sre" }] });
-    expect(rbac.check(q("ann", "infra:delete", "production"))).toMatchObject({ allowed: true, decidedBy: { kind: "role", id: "sre" } });
+    expect(rbac.check(q("ann", "infra:delete", "production"))).toMatchObject({
+      allowed: true,
+      decidedBy: { kind: "role", id: "sre" },
+    });
     expect(rbac.check(q("ann", "infra:admin", "production")).allowed).toBe(false);
   });
 
   it("scopes roles and assignments per environment", () => {
-    const rbac = manager({ assignments: [{ userId: "dev", roleId: "developer" }, { userId: "sam", roleId: "sre", environments: ["staging"] }] });
+    const rbac = manager({
+      assignments: [
+        { userId: "dev", roleId: "developer" },
+        { userId: "sam", roleId: "sre", environments: ["staging"] },
+      ],
+    });
     expect(rbac.check(q("dev", "infra:create", "staging")).allowed).toBe(true);
     expect(rbac.check(q("dev", "infra:create", "production")).allowed).toBe(false);
     expect(rbac.check(q("sam", "infra:delete", "staging")).allowed).toBe(true);
@@ -40,19 +56,42 @@ describe("InfrastructureRBACManager", () => {
   it("lets an explicit deny beat every allow and names the rule", () => {
     const rbac = manager({
       assignments: [{ userId: "ann", roleId: "admin" }],
-      denyRules: [{ id: "no-prod-db-delete", permissions: ["infra:delete"], environments: ["production"], resources: ["*-database-*"] }],
+      denyRules: [
+        {
+          id: "no-prod-db-delete",
+          permissions: ["infra:delete"],
+          environments: ["production"],
+          resources: ["*-database-*"],
+        },
+      ],
     });
-    expect(rbac.check(q("ann", "infra:delete", "production", { resourceIds: ["main-database-1"] }))).toMatchObject({ allowed: false, decidedBy: { kind: "deny-rule", id: "no-prod-db-delete" } });
+    expect(
+      rbac.check(q("ann", "infra:delete", "production", { resourceIds: ["main-database-1"] })),
+    ).toMatchObject({ allowed: false, decidedBy: { kind: "deny-rule", id: "no-prod-db-delete" } });
     expect(rbac.check(q("ann", "infra:delete", "production", { resourceIds: ["web-1"] })).allowed).toBe(true);
   });
 
   it("honours role schedules in their time zone", () => {
     const clock = new Clock(Date.UTC(2026, 2, 4, 8, 30)); // Wednesday 08:30 UTC = 09:30 in Paris
-    const roles: Role[] = [{ id: "day", permissions: ["infra:update"], schedule: { days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00", timezone: "Europe/Paris" } }];
+    const roles: Role[] = [
+      {
+        id: "day",
+        permissions: ["infra:update"],
+        schedule: {
+          days: ["mon", "tue", "wed", "thu", "fri"],
+          start: "09:00",
+          end: "17:00",
+          timezone: "Europe/Paris",
+        },
+      },
+    ];
     const rbac = manager({ roles, assignments: [{ userId: "u", roleId: "day" }] }, clock);
     expect(rbac.check(q("u", "infra:update", "production")).allowed).toBe(true);
     clock.value = Date.UTC(2026, 2, 4, 7, 30); // 08:30 Paris
-    expect(rbac.check(q("u", "infra:update", "production"))).toMatchObject({ allowed: false, decidedBy: { kind: "role", id: "day" } });
+    expect(rbac.check(q("u", "infra:update", "production"))).toMatchObject({
+      allowed: false,
+      decidedBy: { kind: "role", id: "day" },
+    });
   });
 
   it("enforces cost limits on operations that declare a cost", () => {
@@ -65,7 +104,14 @@ describe("InfrastructureRBACManager", () => {
 
   it("ignores expired assignments", () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
-    const rbac = manager({ assignments: [{ userId: "t", roleId: "viewer", expiresAt: new Date(WEDNESDAY_NOON_UTC + 1000).toISOString() }] }, clock);
+    const rbac = manager(
+      {
+        assignments: [
+          { userId: "t", roleId: "viewer", expiresAt: new Date(WEDNESDAY_NOON_UTC + 1000).toISOString() },
+        ],
+      },
+      clock,
+    );
     expect(rbac.check(q("t", "infra:read", "production")).allowed).toBe(true);
     clock.advance(1000);
     expect(rbac.check(q("t", "infra:read", "production")).allowed).toBe(false);
@@ -81,19 +127,46 @@ describe("InfrastructureRBACManager", () => {
         { id: "access-manager", permissions: ["infra:access", "infra:read", "infra:audit"] },
       ],
     });
-    const rbac = new InfrastructureRBACManager({ roles: defaults.roles, assignments: [{ userId: "root", roleId: "admin" }, { userId: "am", roleId: "access-manager" }], denyRules: [] }, { store, audit, now: clock.now });
-    expect(await rbac.assignRole("am", { userId: "x", roleId: "admin" })).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
+    const rbac = new InfrastructureRBACManager(
+      {
+        roles: defaults.roles,
+        assignments: [
+          { userId: "root", roleId: "admin" },
+          { userId: "am", roleId: "access-manager" },
+        ],
+        denyRules: [],
+      },
+      { store, audit, now: clock.now },
+    );
+    expect(await rbac.assignRole("am", { userId: "x", roleId: "admin" })).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+    });
     expect(await rbac.assignRole("am", { userId: "x", roleId: "viewer" })).toEqual({ ok: true });
-    expect(await rbac.assignRole("nobody", { userId: "x", roleId: "viewer" })).toMatchObject({ ok: false, code: "SECURITY_DENIED" });
-    expect(await rbac.assignRole("root", { userId: "x", roleId: "sre", environments: ["staging"] })).toEqual({ ok: true });
-    expect(await rbac.assignRole("root", { userId: "x", roleId: "ghost" })).toMatchObject({ ok: false, code: "NOT_FOUND" });
-    expect(await rbac.assignRole("root", { userId: "", roleId: "sre" })).toMatchObject({ ok: false, code: "INVALID_ARGUMENT" });
+    expect(await rbac.assignRole("nobody", { userId: "x", roleId: "viewer" })).toMatchObject({
+      ok: false,
+      code: "SECURITY_DENIED",
+    });
+    expect(await rbac.assignRole("root", { userId: "x", roleId: "sre", environments: ["staging"] })).toEqual({
+      ok: true,
+    });
+    expect(await rbac.assignRole("root", { userId: "x", roleId: "ghost" })).toMatchObject({
+      ok: false,
+      code: "NOT_FOUND",
+    });
+    expect(await rbac.assignRole("root", { userId: "", roleId: "sre" })).toMatchObject({
+      ok: false,
+      code: "INVALID_ARGUMENT",
+    });
     expect(rbac.check(q("x", "infra:delete", "staging")).allowed).toBe(true);
     expect(audit.ofType("role_assigned")).toHaveLength(2);
     expect(audit.ofType("permission_denied")).toHaveLength(2);
 
     // persisted: a new manager over the same store sees the runtime assignment
-    const reopened = new InfrastructureRBACManager({ roles: defaults.roles, assignments: [], denyRules: [] }, { store, now: clock.now });
+    const reopened = new InfrastructureRBACManager(
+      { roles: defaults.roles, assignments: [], denyRules: [] },
+      { store, now: clock.now },
+    );
     await reopened.load();
     expect(reopened.check(q("x", "infra:delete", "staging")).allowed).toBe(true);
     expect(await rbac.revokeRole("root", "x", "sre")).toEqual({ ok: true });
@@ -114,7 +187,9 @@ const roleArb = (id: string): fc.Arbitrary<Role> =>
     {
       id: fc.constant(id),
       permissions: fc.uniqueArray(permissionArb, { maxLength: 6 }),
-      environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+      environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), {
+        nil: undefined,
+      }),
       maxCost: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
     },
     { requiredKeys: ["id", "permissions"] },
@@ -123,17 +198,28 @@ const assignmentArb: fc.Arbitrary<RoleAssignment> = fc.record(
   {
     userId: fc.constantFrom(...USERS),
     roleId: fc.constantFrom(...ROLE_IDS),
-    environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), {
+      nil: undefined,
+    }),
   },
   { requiredKeys: ["userId", "roleId"] },
 );
 const denyArb: fc.Arbitrary<DenyRule> = fc.record(
   {
     id: fc.string({ minLength: 1, maxLength: 4 }),
-    users: fc.option(fc.uniqueArray(fc.constantFrom(...USERS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
-    roles: fc.option(fc.uniqueArray(fc.constantFrom(...ROLE_IDS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
-    permissions: fc.uniqueArray(fc.oneof(permissionArb, fc.constant("*" as const)), { minLength: 1, maxLength: 3 }),
-    environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), { nil: undefined }),
+    users: fc.option(fc.uniqueArray(fc.constantFrom(...USERS), { minLength: 1, maxLength: 2 }), {
+      nil: undefined,
+    }),
+    roles: fc.option(fc.uniqueArray(fc.constantFrom(...ROLE_IDS), { minLength: 1, maxLength: 2 }), {
+      nil: undefined,
+    }),
+    permissions: fc.uniqueArray(fc.oneof(permissionArb, fc.constant("*" as const)), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    environments: fc.option(fc.uniqueArray(fc.constantFrom(...ENVS), { minLength: 1, maxLength: 2 }), {
+      nil: undefined,
+    }),
     resources: fc.option(fc.constant(["*-prod-*"]), { nil: undefined }),
   },
   { requiredKeys: ["id", "permissions"] },
@@ -172,9 +258,18 @@ describe("RBAC properties", () => {
   it("lets a matching deny beat any allow", () => {
     fc.assert(
       fc.property(policyArb, queryArb, (p, query) => {
-        const rule: DenyRule = { id: "zz-deny", users: [query.userId], permissions: [query.permission], environments: [query.environment] };
+        const rule: DenyRule = {
+          id: "zz-deny",
+          users: [query.userId],
+          permissions: [query.permission],
+          environments: [query.environment],
+        };
         const everything: Role = { id: "r0", permissions: [...INFRA_PERMISSIONS] };
-        const rbac = build({ roles: [everything, ...p.roles.slice(1)], assignments: [...p.assignments, { userId: query.userId, roleId: "r0" }], denyRules: [...p.denyRules, rule] });
+        const rbac = build({
+          roles: [everything, ...p.roles.slice(1)],
+          assignments: [...p.assignments, { userId: query.userId, roleId: "r0" }],
+          denyRules: [...p.denyRules, rule],
+        });
         expect(rbac.check(query).allowed).toBe(false);
       }),
       { numRuns: 300 },
@@ -195,7 +290,11 @@ describe("RBAC properties", () => {
           return out;
         };
         const a = build(p);
-        const b = build({ roles: shuffle(p.roles), assignments: shuffle(p.assignments), denyRules: shuffle(p.denyRules) });
+        const b = build({
+          roles: shuffle(p.roles),
+          assignments: shuffle(p.assignments),
+          denyRules: shuffle(p.denyRules),
+        });
         expect(outcome(b, query)).toBe(outcome(a, query));
       }),
       { numRuns: 400 },
@@ -204,12 +303,20 @@ describe("RBAC properties", () => {
 
   it("never turns a deny into an allow by removing a permission", () => {
     fc.assert(
-      fc.property(policyArb, queryArb, fc.nat({ max: ROLE_IDS.length - 1 }), permissionArb, (p, query, roleIndex, removed) => {
-        const before = build(p).check(query);
-        const roles = p.roles.map((r, i) => (i === roleIndex ? { ...r, permissions: r.permissions.filter((x) => x !== removed) } : r));
-        const after = build({ ...p, roles }).check(query);
-        if (!before.allowed) expect(after.allowed).toBe(false);
-      }),
+      fc.property(
+        policyArb,
+        queryArb,
+        fc.nat({ max: ROLE_IDS.length - 1 }),
+        permissionArb,
+        (p, query, roleIndex, removed) => {
+          const before = build(p).check(query);
+          const roles = p.roles.map((r, i) =>
+            i === roleIndex ? { ...r, permissions: r.permissions.filter((x) => x !== removed) } : r,
+          );
+          const after = build({ ...p, roles }).check(query);
+          if (!before.allowed) expect(after.allowed).toBe(false);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import type { AuditSink, DenyRule, InfraPermission, Role, RoleAssignment, StateStore } from "@espada/infra-core";
+import type {
+  AuditSink,
+  DenyRule,
+  InfraPermission,
+  Role,
+  RoleAssignment,
+  StateStore,
+} from "@espada/infra-core";
 import { InfrastructureError, infraPermissionSchema, roleAssignmentSchema } from "@espada/infra-core";
 import { compileGlob } from "./glob.js";
 import type { IdMatcher } from "./glob.js";
@@ -22,7 +29,12 @@ export interface AccessQuery {
 
 /** The answer, naming the role or rule that decided. */
 export type AccessDecision =
-  | { readonly allowed: true; readonly permission: InfraPermission; readonly decidedBy: { readonly kind: "role"; readonly id: string }; readonly reason: string }
+  | {
+      readonly allowed: true;
+      readonly permission: InfraPermission;
+      readonly decidedBy: { readonly kind: "role"; readonly id: string };
+      readonly reason: string;
+    }
   | {
       readonly allowed: false;
       readonly permission: InfraPermission;
@@ -98,9 +110,14 @@ export interface RbacOptions {
 /** The result of `assignRole` / `revokeRole`: done, or refused with a reason. */
 export type RoleChangeResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: "SECURITY_DENIED" | "NOT_FOUND" | "INVALID_ARGUMENT"; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly code: "SECURITY_DENIED" | "NOT_FOUND" | "INVALID_ARGUMENT";
+      readonly reason: string;
+    };
 
-const byId = <T extends { readonly id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = <T extends { readonly id: string }>(a: T, b: T): number =>
+  a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /**
  * Role-based access control with the spec's 15 permissions. Roles are scoped per environment and may
@@ -132,8 +149,15 @@ export class InfrastructureRBACManager {
     const next = new Map<string, StoredAssignment[]>();
     for (const record of records) {
       const parsed = storedAssignmentsSchema.safeParse(record.value);
-      if (!parsed.success) throw new InfrastructureError("STORAGE_CORRUPT", `role assignments record "${record.key}" is malformed`, { field: record.key });
-      const list = parsed.data.map((a): StoredAssignment => stripUndefined({ ...a, source: "runtime" as const }));
+      if (!parsed.success)
+        throw new InfrastructureError(
+          "STORAGE_CORRUPT",
+          `role assignments record "${record.key}" is malformed`,
+          { field: record.key },
+        );
+      const list = parsed.data.map((a): StoredAssignment =>
+        stripUndefined({ ...a, source: "runtime" as const }),
+      );
       const user = list[0]?.userId;
       if (user !== undefined) next.set(user, list);
     }
@@ -192,7 +216,9 @@ export class InfrastructureRBACManager {
     for (const a of this.configAssignments) add(a);
     for (const list of this.runtimeAssignments.values()) for (const a of list) add(a);
     for (const list of byUser.values()) {
-      list.sort((x, y) => (x.role.id < y.role.id ? -1 : x.role.id > y.role.id ? 1 : envKey(x).localeCompare(envKey(y))));
+      list.sort((x, y) =>
+        x.role.id < y.role.id ? -1 : x.role.id > y.role.id ? 1 : envKey(x).localeCompare(envKey(y)),
+      );
     }
     this.byUser = byUser;
   }
@@ -218,7 +244,12 @@ export class InfrastructureRBACManager {
     const assignments = this.byUser.get(userId);
     for (const rule of this.denyRules) {
       if (this.denyMatches(rule, assignments, query, at)) {
-        return { allowed: false, permission, decidedBy: { kind: "deny-rule", id: rule.id }, reason: `denied by rule "${rule.id}"` };
+        return {
+          allowed: false,
+          permission,
+          decidedBy: { kind: "deny-rule", id: rule.id },
+          reason: `denied by rule "${rule.id}"`,
+        };
       }
     }
     let refusal: { id: string; reason: string } | undefined;
@@ -227,28 +258,61 @@ export class InfrastructureRBACManager {
         const role = a.role;
         if (a.expiresAt <= at || !role.permissions.has(permission) || !inScope(a, environment)) continue;
         if (role.schedule !== undefined && !isScheduleOpen(role.schedule, at)) {
-          refusal ??= { id: role.id, reason: `role "${role.id}" grants ${permission} only ${role.schedule.label}` };
+          refusal ??= {
+            id: role.id,
+            reason: `role "${role.id}" grants ${permission} only ${role.schedule.label}`,
+          };
           continue;
         }
-        if (role.maxCost !== undefined && query.estimatedCost !== undefined && query.estimatedCost > role.maxCost) {
-          refusal ??= { id: role.id, reason: `estimated cost ${query.estimatedCost} exceeds role "${role.id}" limit ${role.maxCost}` };
+        if (
+          role.maxCost !== undefined &&
+          query.estimatedCost !== undefined &&
+          query.estimatedCost > role.maxCost
+        ) {
+          refusal ??= {
+            id: role.id,
+            reason: `estimated cost ${query.estimatedCost} exceeds role "${role.id}" limit ${role.maxCost}`,
+          };
           continue;
         }
-        return { allowed: true, permission, decidedBy: { kind: "role", id: role.id }, reason: `role "${role.id}" grants ${permission} in ${environment}` };
+        return {
+          allowed: true,
+          permission,
+          decidedBy: { kind: "role", id: role.id },
+          reason: `role "${role.id}" grants ${permission} in ${environment}`,
+        };
       }
     }
-    if (refusal !== undefined) return { allowed: false, permission, decidedBy: { kind: "role", id: refusal.id }, reason: refusal.reason };
-    return { allowed: false, permission, decidedBy: { kind: "default-deny" }, reason: `no role of "${userId}" grants ${permission} in ${environment}` };
+    if (refusal !== undefined)
+      return {
+        allowed: false,
+        permission,
+        decidedBy: { kind: "role", id: refusal.id },
+        reason: refusal.reason,
+      };
+    return {
+      allowed: false,
+      permission,
+      decidedBy: { kind: "default-deny" },
+      reason: `no role of "${userId}" grants ${permission} in ${environment}`,
+    };
   }
 
-  private denyMatches(rule: CompiledDenyRule, assignments: readonly CompiledAssignment[] | undefined, query: AccessQuery, at: number): boolean {
+  private denyMatches(
+    rule: CompiledDenyRule,
+    assignments: readonly CompiledAssignment[] | undefined,
+    query: AccessQuery,
+    at: number,
+  ): boolean {
     if (!rule.permissions.has("*") && !rule.permissions.has(query.permission)) return false;
     if (rule.environments !== undefined && !rule.environments.has(query.environment)) return false;
     if (rule.users !== undefined || rule.roles !== undefined) {
       const byUser = rule.users?.has(query.userId) === true;
       const byRole =
         rule.roles !== undefined &&
-        assignments?.some((a) => a.expiresAt > at && rule.roles?.has(a.role.id) === true && inScope(a, query.environment)) === true;
+        assignments?.some(
+          (a) => a.expiresAt > at && rule.roles?.has(a.role.id) === true && inScope(a, query.environment),
+        ) === true;
       if (!byUser && !byRole) return false;
     }
     if (rule.resources !== undefined) {
@@ -264,7 +328,12 @@ export class InfrastructureRBACManager {
   }
 
   /** True when `userId` holds `permission` over the whole scope (every environment when `environments` is absent), ignoring schedules and costs. */
-  holdsOverScope(userId: string, permission: InfraPermission, environments: readonly string[] | undefined, at: number = this.now()): boolean {
+  holdsOverScope(
+    userId: string,
+    permission: InfraPermission,
+    environments: readonly string[] | undefined,
+    at: number = this.now(),
+  ): boolean {
     if (environments !== undefined) {
       return environments.every((environment) => {
         const decision = this.check({ userId, permission, environment, at });
@@ -272,14 +341,21 @@ export class InfrastructureRBACManager {
       });
     }
     const unscoped = (this.byUser.get(userId) ?? []).some(
-      (a) => a.expiresAt > at && a.role.permissions.has(permission) && a.role.environments === undefined && a.environments === undefined,
+      (a) =>
+        a.expiresAt > at &&
+        a.role.permissions.has(permission) &&
+        a.role.environments === undefined &&
+        a.environments === undefined,
     );
     const denied = this.denyRules.some(
       (rule) =>
         (rule.permissions.has("*") || rule.permissions.has(permission)) &&
         (rule.users === undefined && rule.roles === undefined
           ? true
-          : rule.users?.has(userId) === true || (this.byUser.get(userId) ?? []).some((a) => a.expiresAt > at && rule.roles?.has(a.role.id) === true)),
+          : rule.users?.has(userId) === true ||
+            (this.byUser.get(userId) ?? []).some(
+              (a) => a.expiresAt > at && rule.roles?.has(a.role.id) === true,
+            )),
     );
     return unscoped && !denied;
   }
@@ -288,23 +364,41 @@ export class InfrastructureRBACManager {
    * Assigns a role at runtime. The grantor needs `infra:access` and every permission of the role over
    * the assignment's scope: nobody can grant more than they hold. Stored, audited as `role_assigned`.
    */
-  async assignRole(grantorId: string, input: z.input<typeof roleAssignmentSchema>): Promise<RoleChangeResult> {
+  async assignRole(
+    grantorId: string,
+    input: z.input<typeof roleAssignmentSchema>,
+  ): Promise<RoleChangeResult> {
     const parsed = roleAssignmentSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return { ok: false, code: "INVALID_ARGUMENT", reason: `${issue?.path.join(".") ?? "assignment"}: ${issue?.message ?? "invalid"}` };
+      return {
+        ok: false,
+        code: "INVALID_ARGUMENT",
+        reason: `${issue?.path.join(".") ?? "assignment"}: ${issue?.message ?? "invalid"}`,
+      };
     }
     const a = parsed.data;
     const role = this.roles.get(a.roleId);
-    if (role === undefined) return { ok: false, code: "NOT_FOUND", reason: `role "${a.roleId}" does not exist` };
+    if (role === undefined)
+      return { ok: false, code: "NOT_FOUND", reason: `role "${a.roleId}" does not exist` };
     const at = this.now();
     const scope = intersectScope(role.role.environments, a.environments);
     if (!this.holdsOverScope(grantorId, "infra:access", scope, at)) {
-      return this.refuse(grantorId, a.userId, role.id, `"${grantorId}" lacks infra:access over ${scopeLabel(scope)}`);
+      return this.refuse(
+        grantorId,
+        a.userId,
+        role.id,
+        `"${grantorId}" lacks infra:access over ${scopeLabel(scope)}`,
+      );
     }
     const missing = role.role.permissions.filter((p) => !this.holdsOverScope(grantorId, p, scope, at));
     if (missing.length > 0) {
-      return this.refuse(grantorId, a.userId, role.id, `"${grantorId}" cannot grant role "${role.id}": lacks ${missing.join(", ")} over ${scopeLabel(scope)}`);
+      return this.refuse(
+        grantorId,
+        a.userId,
+        role.id,
+        `"${grantorId}" cannot grant role "${role.id}": lacks ${missing.join(", ")} over ${scopeLabel(scope)}`,
+      );
     }
     const stored: StoredAssignment = stripUndefined({
       userId: a.userId,
@@ -315,8 +409,15 @@ export class InfrastructureRBACManager {
       grantedAt: at,
       source: "runtime" as const,
     });
-    await this.updateUser(a.userId, (list) => [...list.filter((x) => !(x.roleId === a.roleId && sameEnvs(x.environments, a.environments))), stored]);
-    await this.audit?.record({ type: "role_assigned", actor: grantorId, details: { userId: a.userId, roleId: a.roleId, environments: a.environments ?? "all" } });
+    await this.updateUser(a.userId, (list) => [
+      ...list.filter((x) => !(x.roleId === a.roleId && sameEnvs(x.environments, a.environments))),
+      stored,
+    ]);
+    await this.audit?.record({
+      type: "role_assigned",
+      actor: grantorId,
+      details: { userId: a.userId, roleId: a.roleId, environments: a.environments ?? "all" },
+    });
     return { ok: true };
   }
 
@@ -325,32 +426,60 @@ export class InfrastructureRBACManager {
     const role = this.roles.get(roleId);
     const scope = role?.role.environments;
     if (!this.holdsOverScope(actorId, "infra:access", scope)) {
-      return this.refuse(actorId, userId, roleId, `"${actorId}" lacks infra:access over ${scopeLabel(scope)}`);
+      return this.refuse(
+        actorId,
+        userId,
+        roleId,
+        `"${actorId}" lacks infra:access over ${scopeLabel(scope)}`,
+      );
     }
     const current = this.runtimeAssignments.get(userId) ?? [];
     if (!current.some((a) => a.roleId === roleId)) {
-      return { ok: false, code: "NOT_FOUND", reason: `"${userId}" has no runtime assignment of role "${roleId}"` };
+      return {
+        ok: false,
+        code: "NOT_FOUND",
+        reason: `"${userId}" has no runtime assignment of role "${roleId}"`,
+      };
     }
     await this.updateUser(userId, (list) => list.filter((a) => a.roleId !== roleId));
     await this.audit?.record({ type: "role_revoked", actor: actorId, details: { userId, roleId } });
     return { ok: true };
   }
 
-  private async refuse(actor: string, userId: string, roleId: string, reason: string): Promise<RoleChangeResult> {
-    await this.audit?.record({ type: "permission_denied", actor, outcome: "denied", details: { action: "role-change", userId, roleId, reason } });
+  private async refuse(
+    actor: string,
+    userId: string,
+    roleId: string,
+    reason: string,
+  ): Promise<RoleChangeResult> {
+    await this.audit?.record({
+      type: "permission_denied",
+      actor,
+      outcome: "denied",
+      details: { action: "role-change", userId, roleId, reason },
+    });
     return { ok: false, code: "SECURITY_DENIED", reason };
   }
 
-  private async updateUser(userId: string, change: (list: readonly StoredAssignment[]) => StoredAssignment[]): Promise<void> {
+  private async updateUser(
+    userId: string,
+    change: (list: readonly StoredAssignment[]) => StoredAssignment[],
+  ): Promise<void> {
     const key = KEYS.assignments + keyPart(userId);
     for (let attempt = 0; attempt < 20; attempt++) {
       const record = await this.store.get(key);
-      const current = record === undefined ? [] : storedAssignmentsSchema.parse(record.value).map((a) => stripUndefined({ ...a, source: "runtime" as const }));
+      const current =
+        record === undefined
+          ? []
+          : storedAssignmentsSchema
+              .parse(record.value)
+              .map((a) => stripUndefined({ ...a, source: "runtime" as const }));
       const next = change(current);
       const value = next.map(({ source: _source, ...rest }) => stripUndefined(rest));
-      const result = next.length === 0 && record !== undefined
-        ? (await this.store.delete(key), { ok: true as const })
-        : await this.store.compareAndSet(key, record?.version ?? 0, asJson(value));
+      const result =
+        next.length === 0 && record !== undefined
+          ? (await this.store.delete(key), { ok: true as const })
+          : await this.store.compareAndSet(key, record?.version ?? 0, asJson(value));
       if (result.ok) {
         if (next.length === 0) this.runtimeAssignments.delete(userId);
         else this.runtimeAssignments.set(userId, next);
@@ -358,26 +487,35 @@ export class InfrastructureRBACManager {
         return;
       }
     }
-    throw new InfrastructureError("CONFLICT", `role assignments of "${userId}" kept changing; try again`, { field: "userId" });
+    throw new InfrastructureError("CONFLICT", `role assignments of "${userId}" kept changing; try again`, {
+      field: "userId",
+    });
   }
 }
 
 /** Parses a permission name, throwing a typed error naming `field`. */
 export function parsePermission(value: unknown, field = "permission"): InfraPermission {
   const parsed = infraPermissionSchema.safeParse(value);
-  if (!parsed.success) throw new InfrastructureError("INVALID_ARGUMENT", `${field}: not one of the 15 permissions`, { field });
+  if (!parsed.success)
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field}: not one of the 15 permissions`, { field });
   return parsed.data;
 }
 
 function inScope(a: CompiledAssignment, environment: string): boolean {
-  return (a.role.environments === undefined || a.role.environments.has(environment)) && (a.environments === undefined || a.environments.has(environment));
+  return (
+    (a.role.environments === undefined || a.role.environments.has(environment)) &&
+    (a.environments === undefined || a.environments.has(environment))
+  );
 }
 
 function envKey(a: CompiledAssignment): string {
   return a.environments === undefined ? "" : [...a.environments].sort().join(",");
 }
 
-function intersectScope(role: readonly string[] | undefined, assignment: readonly string[] | undefined): readonly string[] | undefined {
+function intersectScope(
+  role: readonly string[] | undefined,
+  assignment: readonly string[] | undefined,
+): readonly string[] | undefined {
   if (role === undefined) return assignment;
   if (assignment === undefined) return role;
   return role.filter((e) => assignment.includes(e));

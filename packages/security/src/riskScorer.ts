@@ -1,5 +1,17 @@
-import type { OperationType, RiskAssessment, RiskFactor, RiskPolicy, RiskWeights, StateStore } from "@espada/infra-core";
-import { DEFAULT_OPERATION_TYPE_SCORES, InfrastructureError, riskLevelForScore, riskPolicySchema } from "@espada/infra-core";
+import type {
+  OperationType,
+  RiskAssessment,
+  RiskFactor,
+  RiskPolicy,
+  RiskWeights,
+  StateStore,
+} from "@espada/infra-core";
+import {
+  DEFAULT_OPERATION_TYPE_SCORES,
+  InfrastructureError,
+  riskLevelForScore,
+  riskPolicySchema,
+} from "@espada/infra-core";
 import { compileGlob } from "./glob.js";
 import type { IdMatcher } from "./glob.js";
 import { KEYS, keyPart } from "./keys.js";
@@ -65,7 +77,11 @@ export class InfrastructureRiskScorer {
   private multipliers!: ReadonlyMap<string, number>;
   private defaultMultiplier!: number;
   private typeScores!: Readonly<Record<OperationType, number>>;
-  private patterns!: readonly { readonly pattern: string; readonly score: number; readonly match: IdMatcher }[];
+  private patterns!: readonly {
+    readonly pattern: string;
+    readonly score: number;
+    readonly match: IdMatcher;
+  }[];
   private businessHours!: CompiledSchedule;
   private policyValue!: RiskPolicy;
   private typeDescriptions!: Readonly<Partial<Record<string, string>>>;
@@ -93,7 +109,9 @@ export class InfrastructureRiskScorer {
     this.typeScores = { ...DEFAULT_OPERATION_TYPE_SCORES, ...policy.operationTypeScores };
     this.patterns = policy.criticalityPatterns.map((p) => ({ ...p, match: compileGlob(p.pattern) }));
     this.businessHours = compileSchedule(policy.businessHours);
-    this.typeDescriptions = Object.fromEntries(Object.entries(this.typeScores).map(([type, score]) => [type, `${type} operation (${score})`]));
+    this.typeDescriptions = Object.fromEntries(
+      Object.entries(this.typeScores).map(([type, score]) => [type, `${type} operation (${score})`]),
+    );
     this.offHoursDescription = `outside business hours (${this.businessHours.label})`;
     this.criticalityMemo = new Map();
     this.environmentDescriptions = new Map();
@@ -113,7 +131,9 @@ export class InfrastructureRiskScorer {
       const c = this.criticalityOf(resourceIds[i] as string);
       if (c.score > best.score) best = c;
     }
-    return best.pattern === undefined ? { score: 0 } : { score: best.score, pattern: best.pattern, resource: best.resource ?? "" };
+    return best.pattern === undefined
+      ? { score: 0 }
+      : { score: best.score, pattern: best.pattern, resource: best.resource ?? "" };
   }
 
   /** One resource's criticality, compiled once per policy and id (a bounded memo). */
@@ -122,7 +142,13 @@ export class InfrastructureRiskScorer {
     if (c !== undefined) return c;
     c = NOT_CRITICAL;
     for (const p of this.patterns) {
-      if (p.score > c.score && p.match(id)) c = { score: p.score, pattern: p.pattern, resource: id, description: `critical resource ${id} (${p.pattern})` };
+      if (p.score > c.score && p.match(id))
+        c = {
+          score: p.score,
+          pattern: p.pattern,
+          resource: id,
+          description: `critical resource ${id} (${p.pattern})`,
+        };
     }
     if (this.criticalityMemo.size >= MAX_CACHED) this.criticalityMemo.clear();
     this.criticalityMemo.set(id, c);
@@ -183,10 +209,28 @@ export class InfrastructureRiskScorer {
     }
     const factors: RiskFactor[] = [
       factor("environment", w.environment, 50 * m, 1, this.environmentDescription(input.environment, m)),
-      factor("operation-type", w.operationType, typeScore, m, this.typeDescriptions[type] ?? `${type} operation (${typeScore})`),
-      factor("resource-count", w.resourceCount, 25 * Math.log2(1 + n), m, n < COUNT_DESCRIPTIONS.length ? (COUNT_DESCRIPTIONS[n] as string) : `${n} resources`),
+      factor(
+        "operation-type",
+        w.operationType,
+        typeScore,
+        m,
+        this.typeDescriptions[type] ?? `${type} operation (${typeScore})`,
+      ),
+      factor(
+        "resource-count",
+        w.resourceCount,
+        25 * Math.log2(1 + n),
+        m,
+        n < COUNT_DESCRIPTIONS.length ? (COUNT_DESCRIPTIONS[n] as string) : `${n} resources`,
+      ),
       factor("resource-criticality", w.resourceCriticality, critical.score, m, critical.description),
-      factor("time-of-day", w.timeOfDay, offHours ? 100 : 0, m, offHours ? this.offHoursDescription : "within business hours"),
+      factor(
+        "time-of-day",
+        w.timeOfDay,
+        offHours ? 100 : 0,
+        m,
+        offHours ? this.offHoursDescription : "within business hours",
+      ),
       factor(
         "user-history",
         w.userHistory,
@@ -199,16 +243,32 @@ export class InfrastructureRiskScorer {
         w.recentChanges,
         25 * Math.max(0, changes),
         m,
-        changes === 0 ? "0 recent changes to these resources" : `${changes} recent change${changes === 1 ? "" : "s"} to these resources`,
+        changes === 0
+          ? "0 recent changes to these resources"
+          : `${changes} recent change${changes === 1 ? "" : "s"} to these resources`,
       ),
-      factor("rollback-availability", w.rollbackAvailability, noRollback ? 100 : 0, m, readOnly ? "read-only operation" : input.rollbackAvailable ? "rollback available" : "no rollback available"),
+      factor(
+        "rollback-availability",
+        w.rollbackAvailability,
+        noRollback ? 100 : 0,
+        m,
+        readOnly
+          ? "read-only operation"
+          : input.rollbackAvailable
+            ? "rollback available"
+            : "no rollback available",
+      ),
     ];
     let sum = 0;
     for (let i = 0; i < 8; i++) sum += (factors[i] as RiskFactor).contribution;
     const score = round2(Math.min(100, Math.max(0, sum)));
     if (memo === undefined) return { score, level: riskLevelForScore(score), factors };
     for (const f of factors) Object.freeze(f);
-    const assessment: RiskAssessment = Object.freeze({ score, level: riskLevelForScore(score), factors: Object.freeze(factors) as RiskFactor[] });
+    const assessment: RiskAssessment = Object.freeze({
+      score,
+      level: riskLevelForScore(score),
+      factors: Object.freeze(factors) as RiskFactor[],
+    });
     memo[slot] = assessment;
     return assessment;
   }
@@ -225,7 +285,13 @@ const NOT_CRITICAL: Criticality = { score: 0, description: "no critical resource
 
 const COUNT_DESCRIPTIONS = Array.from({ length: 33 }, (_, n) => `${n} resource${n === 1 ? "" : "s"}`);
 
-function factor(name: string, weight: number, value: number, multiplier: number, description: string): RiskFactor {
+function factor(
+  name: string,
+  weight: number,
+  value: number,
+  multiplier: number,
+  description: string,
+): RiskFactor {
   const v = value > 100 ? 100 : value < 0 ? 0 : value;
   return { name, weight, value: round2(v), contribution: round2(weight * v * multiplier), description };
 }
@@ -243,7 +309,10 @@ interface CachedCount {
  * A cached count is used until its window ends or {@link ActivityTracker.invalidate} is called.
  */
 export class ActivityTracker {
-  private readonly users = new Map<string, { ok: CachedCount | undefined; failed: CachedCount | undefined }>();
+  private readonly users = new Map<
+    string,
+    { ok: CachedCount | undefined; failed: CachedCount | undefined }
+  >();
   private readonly resources = new Map<string, CachedCount>();
 
   private readonly store: StateStore;
@@ -251,7 +320,12 @@ export class ActivityTracker {
   private changesWindowMs: number;
   private readonly now: () => number;
 
-  constructor(store: StateStore, historyWindowMs: number, changesWindowMs: number, now: () => number = Date.now) {
+  constructor(
+    store: StateStore,
+    historyWindowMs: number,
+    changesWindowMs: number,
+    now: () => number = Date.now,
+  ) {
     this.store = store;
     this.historyWindowMs = historyWindowMs;
     this.changesWindowMs = changesWindowMs;
@@ -292,7 +366,8 @@ export class ActivityTracker {
     const user = this.users.get(userId);
     if (user === undefined) return undefined;
     const { ok, failed } = user;
-    if (ok === undefined || failed === undefined || ok.resetAt <= at || failed.resetAt <= at) return undefined;
+    if (ok === undefined || failed === undefined || ok.resetAt <= at || failed.resetAt <= at)
+      return undefined;
     let recent = 0;
     for (let i = 0; i < resourceIds.length; i++) {
       const changes = this.resources.get(resourceIds[i] as string);
@@ -308,14 +383,25 @@ export class ActivityTracker {
     const at = this.now();
     const userKey = KEYS.userHistory + keyPart(userId);
     const entry = this.userEntry(userId);
-    const read = async (key: string, windowMs: number, cached: CachedCount | undefined): Promise<CachedCount> =>
+    const read = async (
+      key: string,
+      windowMs: number,
+      cached: CachedCount | undefined,
+    ): Promise<CachedCount> =>
       cached !== undefined && cached.resetAt > at ? cached : await this.store.increment(key, windowMs, 0);
-    const [ok, failed] = await Promise.all([read(`${userKey}/ok`, this.historyWindowMs, entry.ok), read(`${userKey}/failed`, this.historyWindowMs, entry.failed)]);
+    const [ok, failed] = await Promise.all([
+      read(`${userKey}/ok`, this.historyWindowMs, entry.ok),
+      read(`${userKey}/failed`, this.historyWindowMs, entry.failed),
+    ]);
     entry.ok = { value: ok.value, resetAt: ok.resetAt };
     entry.failed = { value: failed.value, resetAt: failed.resetAt };
     let recent = 0;
     for (const id of resourceIds) {
-      const changes = await read(KEYS.resourceChanges + keyPart(id), this.changesWindowMs, this.resources.get(id));
+      const changes = await read(
+        KEYS.resourceChanges + keyPart(id),
+        this.changesWindowMs,
+        this.resources.get(id),
+      );
       this.setResource(id, { value: changes.value, resetAt: changes.resetAt });
       recent = Math.max(recent, changes.value);
     }
@@ -323,8 +409,16 @@ export class ActivityTracker {
   }
 
   /** Records the outcome of an operation a user ran; changes count against its resources. */
-  async record(userId: string, resourceIds: readonly string[], outcome: "success" | "failure" | "rolled-back", mutating: boolean): Promise<void> {
-    if (typeof userId !== "string" || userId === "") throw new InfrastructureError("INVALID_ARGUMENT", "userId must be a non-empty string", { field: "userId" });
+  async record(
+    userId: string,
+    resourceIds: readonly string[],
+    outcome: "success" | "failure" | "rolled-back",
+    mutating: boolean,
+  ): Promise<void> {
+    if (typeof userId !== "string" || userId === "")
+      throw new InfrastructureError("INVALID_ARGUMENT", "userId must be a non-empty string", {
+        field: "userId",
+      });
     const user = KEYS.userHistory + keyPart(userId);
     const good = outcome === "success";
     const value = await this.store.increment(`${user}/${good ? "ok" : "failed"}`, this.historyWindowMs, 1);
@@ -333,7 +427,11 @@ export class ActivityTracker {
     else entry.failed = { value: value.value, resetAt: value.resetAt };
     if (mutating) {
       for (const id of new Set(resourceIds)) {
-        const changes = await this.store.increment(KEYS.resourceChanges + keyPart(id), this.changesWindowMs, 1);
+        const changes = await this.store.increment(
+          KEYS.resourceChanges + keyPart(id),
+          this.changesWindowMs,
+          1,
+        );
         this.setResource(id, { value: changes.value, resetAt: changes.resetAt });
       }
     }

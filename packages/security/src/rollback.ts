@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { AuditSink, JsonValue, OperationType, StateStore } from "@espada/infra-core";
-import { DEFAULT_OPERATION_TYPE_SCORES, InfrastructureError, OPERATION_TYPES, RISK_LEVELS, riskLevelForScore } from "@espada/infra-core";
+import {
+  DEFAULT_OPERATION_TYPE_SCORES,
+  InfrastructureError,
+  OPERATION_TYPES,
+  RISK_LEVELS,
+  riskLevelForScore,
+} from "@espada/infra-core";
 import { asJson, KEYS, keyPart } from "./keys.js";
 
 /** Status of a rollback plan. */
@@ -107,7 +113,8 @@ export class InfrastructureRollbackManager {
     const records = await this.store.list(KEYS.rollbackByOperation);
     this.planned.clear();
     for (const record of records) {
-      if (typeof record.value === "string") this.planned.add(record.key.slice(KEYS.rollbackByOperation.length));
+      if (typeof record.value === "string")
+        this.planned.add(record.key.slice(KEYS.rollbackByOperation.length));
     }
   }
 
@@ -122,7 +129,9 @@ export class InfrastructureRollbackManager {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue?.path.join(".") ?? "plan";
-      throw new InfrastructureError("INVALID_ARGUMENT", `${field}: ${issue?.message ?? "invalid"}`, { field });
+      throw new InfrastructureError("INVALID_ARGUMENT", `${field}: ${issue?.message ?? "invalid"}`, {
+        field,
+      });
     }
     const p = parsed.data;
     const riskScore = Math.max(...p.steps.map((s) => DEFAULT_OPERATION_TYPE_SCORES[s.operationType]));
@@ -140,7 +149,9 @@ export class InfrastructureRollbackManager {
       createdAt: this.now(),
     };
     await this.store.put(KEYS.rollbackPlans + plan.id, asJson(plan), { ttlMs: this.retentionMs });
-    await this.store.put(KEYS.rollbackByOperation + keyPart(p.operationId), plan.id, { ttlMs: this.retentionMs });
+    await this.store.put(KEYS.rollbackByOperation + keyPart(p.operationId), plan.id, {
+      ttlMs: this.retentionMs,
+    });
     this.planned.add(keyPart(p.operationId));
     return plan;
   }
@@ -164,16 +175,42 @@ export class InfrastructureRollbackManager {
       case "break-glass":
         return undefined;
       case "create":
-        steps = reverse.map((id) => ({ action: "delete", resourceId: id, description: `delete ${id}, created by the operation`, operationType: "delete", estimatedDurationMs: 120_000 }));
+        steps = reverse.map((id) => ({
+          action: "delete",
+          resourceId: id,
+          description: `delete ${id}, created by the operation`,
+          operationType: "delete",
+          estimatedDurationMs: 120_000,
+        }));
         break;
       case "delete":
-        steps = reverse.map((id) => ({ action: "restore", resourceId: id, description: `restore ${id} from its backup`, operationType: "restore", params: previous(id), estimatedDurationMs: 900_000 }));
+        steps = reverse.map((id) => ({
+          action: "restore",
+          resourceId: id,
+          description: `restore ${id} from its backup`,
+          operationType: "restore",
+          params: previous(id),
+          estimatedDurationMs: 900_000,
+        }));
         break;
       case "scale":
-        steps = reverse.map((id) => ({ action: "scale", resourceId: id, description: `scale ${id} back to its previous size`, operationType: "scale", params: previous(id), estimatedDurationMs: 300_000 }));
+        steps = reverse.map((id) => ({
+          action: "scale",
+          resourceId: id,
+          description: `scale ${id} back to its previous size`,
+          operationType: "scale",
+          params: previous(id),
+          estimatedDurationMs: 300_000,
+        }));
         break;
       case "backup":
-        steps = reverse.map((id) => ({ action: "delete-backup", resourceId: id, description: `remove the backup of ${id}`, operationType: "delete", estimatedDurationMs: 60_000 }));
+        steps = reverse.map((id) => ({
+          action: "delete-backup",
+          resourceId: id,
+          description: `remove the backup of ${id}`,
+          operationType: "delete",
+          estimatedDurationMs: 60_000,
+        }));
         break;
       default:
         steps = reverse.map((id) => ({
@@ -186,7 +223,13 @@ export class InfrastructureRollbackManager {
         }));
     }
     if (steps.length === 0) return undefined;
-    return this.createPlan({ operationId: subject.operationId, createdBy: subject.userId, environment: subject.environment, description: `rollback of ${subject.operationType} ${subject.operationId}`, steps });
+    return this.createPlan({
+      operationId: subject.operationId,
+      createdBy: subject.userId,
+      environment: subject.environment,
+      description: `rollback of ${subject.operationType} ${subject.operationId}`,
+      steps,
+    });
   }
 
   /** Reads a plan. */
@@ -194,7 +237,10 @@ export class InfrastructureRollbackManager {
     const record = await this.store.get(KEYS.rollbackPlans + id);
     if (record === undefined) return undefined;
     const parsed = planSchema.safeParse(record.value);
-    if (!parsed.success) throw new InfrastructureError("STORAGE_CORRUPT", `rollback plan "${id}" is malformed`, { field: "planId" });
+    if (!parsed.success)
+      throw new InfrastructureError("STORAGE_CORRUPT", `rollback plan "${id}" is malformed`, {
+        field: "planId",
+      });
     return parsed.data;
   }
 
@@ -207,10 +253,16 @@ export class InfrastructureRollbackManager {
   private async update(id: string, change: (plan: RollbackPlan) => RollbackPlan): Promise<RollbackPlan> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const record = await this.store.get(KEYS.rollbackPlans + id);
-      if (record === undefined) throw new InfrastructureError("NOT_FOUND", `rollback plan "${id}" not found`, { field: "planId" });
+      if (record === undefined)
+        throw new InfrastructureError("NOT_FOUND", `rollback plan "${id}" not found`, { field: "planId" });
       const plan = planSchema.parse(record.value);
       const next = change(plan);
-      const result = await this.store.compareAndSet(KEYS.rollbackPlans + id, record.version, asJson(JSON.parse(JSON.stringify(next))), { ttlMs: this.retentionMs });
+      const result = await this.store.compareAndSet(
+        KEYS.rollbackPlans + id,
+        record.version,
+        asJson(JSON.parse(JSON.stringify(next))),
+        { ttlMs: this.retentionMs },
+      );
       if (result.ok) return next;
     }
     throw new InfrastructureError("CONFLICT", `rollback plan "${id}" kept changing`, { field: "planId" });
@@ -219,25 +271,54 @@ export class InfrastructureRollbackManager {
   /** Starts executing a ready plan (once: a second start is a CONFLICT). */
   async startExecution(id: string, userId: string): Promise<RollbackPlan> {
     return this.update(id, (plan) => {
-      if (plan.status !== "ready") throw new InfrastructureError("CONFLICT", `rollback plan "${id}" is ${plan.status}`, { field: "planId" });
+      if (plan.status !== "ready")
+        throw new InfrastructureError("CONFLICT", `rollback plan "${id}" is ${plan.status}`, {
+          field: "planId",
+        });
       return { ...plan, status: "executing", startedAt: this.now(), executedBy: userId };
     });
   }
 
   /** Records the result of step `order` (steps run in order). Failing a step fails the plan. */
-  async recordStep(id: string, order: number, result: { ok: true } | { ok: false; error: string }): Promise<RollbackPlan> {
+  async recordStep(
+    id: string,
+    order: number,
+    result: { ok: true } | { ok: false; error: string },
+  ): Promise<RollbackPlan> {
     const plan = await this.update(id, (current) => {
-      if (current.status !== "executing") throw new InfrastructureError("CONFLICT", `rollback plan "${id}" is ${current.status}`, { field: "planId" });
+      if (current.status !== "executing")
+        throw new InfrastructureError("CONFLICT", `rollback plan "${id}" is ${current.status}`, {
+          field: "planId",
+        });
       const next = current.steps.find((s) => s.status === "pending");
-      if (next?.order !== order) throw new InfrastructureError("INVALID_ARGUMENT", `order: step ${next?.order ?? "none"} is next, not ${order}`, { field: "order" });
+      if (next?.order !== order)
+        throw new InfrastructureError(
+          "INVALID_ARGUMENT",
+          `order: step ${next?.order ?? "none"} is next, not ${order}`,
+          { field: "order" },
+        );
       const at = this.now();
       const steps = current.steps.map((s): RollbackStep => {
-        if (s.order === order) return { ...s, status: result.ok ? "succeeded" : "failed", finishedAt: at, ...(result.ok ? {} : { error: result.error }) };
+        if (s.order === order)
+          return {
+            ...s,
+            status: result.ok ? "succeeded" : "failed",
+            finishedAt: at,
+            ...(result.ok ? {} : { error: result.error }),
+          };
         if (!result.ok && s.status === "pending") return { ...s, status: "skipped" };
         return s;
       });
       const done = steps.every((s) => s.status === "succeeded");
-      return { ...current, steps, ...(result.ok ? (done ? { status: "completed" as const, finishedAt: at } : {}) : { status: "failed" as const, finishedAt: at }) };
+      return {
+        ...current,
+        steps,
+        ...(result.ok
+          ? done
+            ? { status: "completed" as const, finishedAt: at }
+            : {}
+          : { status: "failed" as const, finishedAt: at }),
+      };
     });
     if (plan.status === "completed" || plan.status === "failed") {
       await this.audit.record({

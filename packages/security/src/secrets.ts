@@ -12,10 +12,17 @@ const MAX_DEPTH = 12;
  * none can be read back); `undefined` and functions are dropped, bigints become strings, dates ISO
  * strings, errors their message, cycles `"[Circular]"`, and nesting past 12 levels `"[Truncated]"`.
  */
-export function protectSecrets(value: unknown, key: Buffer, isSecret: (name: unknown) => boolean = isSecretKey): unknown {
+export function protectSecrets(
+  value: unknown,
+  key: Buffer,
+  isSecret: (name: unknown) => boolean = isSecretKey,
+): unknown {
   const seen = new Set<object>();
   const hmac = (secret: unknown): string =>
-    HMAC_PREFIX + createHmac("sha256", key).update(typeof secret === "string" ? secret : (JSON.stringify(walk(secret, 0, false)) ?? "null")).digest("hex");
+    HMAC_PREFIX +
+    createHmac("sha256", key)
+      .update(typeof secret === "string" ? secret : (JSON.stringify(walk(secret, 0, false)) ?? "null"))
+      .digest("hex");
   function walk(v: unknown, depth: number, secret: boolean): unknown {
     if (secret && v !== undefined && v !== null) return hmac(v);
     if (v === null || typeof v === "string" || typeof v === "boolean") return v;
@@ -44,7 +51,13 @@ export function protectSecrets(value: unknown, key: Buffer, isSecret: (name: unk
           secret = true;
         }
         const safe = walk(item, depth + 1, secret);
-        if (safe !== undefined) Object.defineProperty(out, k, { value: safe, enumerable: true, writable: true, configurable: true });
+        if (safe !== undefined)
+          Object.defineProperty(out, k, {
+            value: safe,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       return out;
     } finally {

@@ -1,8 +1,23 @@
-import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  JsonValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
 import { KEYS } from "./keys.js";
 
 /** Key prefixes of the state every instance caches in memory (a change to one bumps the shared version). */
-const CACHED_PREFIXES: readonly string[] = [KEYS.assignments, KEYS.breakGlassActive, KEYS.windowOverrides, KEYS.rollbackByOperation];
+const CACHED_PREFIXES: readonly string[] = [
+  KEYS.assignments,
+  KEYS.breakGlassActive,
+  KEYS.windowOverrides,
+  KEYS.rollbackByOperation,
+];
 
 const cached = (key: string): boolean => CACHED_PREFIXES.some((prefix) => key.startsWith(prefix));
 
@@ -37,7 +52,12 @@ export class VersionedStore implements StateStore {
     if (cached(key)) await this.bump();
     return record;
   }
-  async compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: PutOptions): Promise<CompareAndSetResult<T>> {
+  async compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult<T>> {
     const result = await this.inner.compareAndSet(key, expectedVersion, value, options);
     if (result.ok && cached(key)) await this.bump();
     return result;
@@ -56,7 +76,11 @@ export class VersionedStore implements StateStore {
   append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>> {
     return this.inner.append(log, value);
   }
-  read<T extends JsonValue = JsonValue>(log: string, fromPosition?: number, limit?: number): Promise<LogEntry<T>[]> {
+  read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition?: number,
+    limit?: number,
+  ): Promise<LogEntry<T>[]> {
     return this.inner.read<T>(log, fromPosition, limit);
   }
   trim(log: string, options: TrimOptions): Promise<number> {

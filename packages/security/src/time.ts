@@ -42,7 +42,9 @@ function minutes(clock: string): number {
 }
 
 /** Compiles a schedule (days, `HH:mm` start/end, IANA zone). */
-export function compileSchedule(schedule: Pick<Schedule, "days" | "start" | "end" | "timezone">): CompiledSchedule {
+export function compileSchedule(
+  schedule: Pick<Schedule, "days" | "start" | "end" | "timezone">,
+): CompiledSchedule {
   let days = 0;
   for (const day of schedule.days) days |= 1 << (WEEKDAYS.indexOf(day) + 1);
   const dayLabel = schedule.days.length === 7 ? "every day" : schedule.days.join(",");
@@ -64,7 +66,9 @@ export function compileSchedule(schedule: Pick<Schedule, "days" | "start" | "end
 export function isScheduleOpen(schedule: CompiledSchedule, epochMs: number): boolean {
   const { weekday, minuteOfDay } = localTime(epochMs, schedule.timezone);
   if (schedule.start < schedule.end) {
-    return (schedule.days & (1 << weekday)) !== 0 && minuteOfDay >= schedule.start && minuteOfDay < schedule.end;
+    return (
+      (schedule.days & (1 << weekday)) !== 0 && minuteOfDay >= schedule.start && minuteOfDay < schedule.end
+    );
   }
   if (minuteOfDay >= schedule.start && (schedule.days & (1 << weekday)) !== 0) return true;
   const previous = weekday === 1 ? 7 : weekday - 1;

@@ -12,7 +12,12 @@ const openAt = (w: TimeWindow, iso: string): boolean => isScheduleOpen(compileSc
 // Expected instants are worked out by hand from each zone's rules, not computed with the library under test.
 describe("time windows across daylight-saving changes", () => {
   it("America/New_York: 09:00–17:00 weekdays moves from 14:00Z to 13:00Z when EDT starts (8 March 2026)", () => {
-    const w = window({ days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00", timezone: "America/New_York" });
+    const w = window({
+      days: ["mon", "tue", "wed", "thu", "fri"],
+      start: "09:00",
+      end: "17:00",
+      timezone: "America/New_York",
+    });
     expect(openAt(w, "2026-03-06T13:59:00")).toBe(false); // Fri 08:59 EST
     expect(openAt(w, "2026-03-06T14:00:00")).toBe(true); // Fri 09:00 EST
     expect(openAt(w, "2026-03-06T21:59:00")).toBe(true);
@@ -38,7 +43,12 @@ describe("time windows across daylight-saving changes", () => {
   });
 
   it("Europe/London: weekday window follows BST (29 March 2026) and a window crossing midnight loses the skipped hour", () => {
-    const w = window({ days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:30", timezone: "Europe/London" });
+    const w = window({
+      days: ["mon", "tue", "wed", "thu", "fri"],
+      start: "09:00",
+      end: "17:30",
+      timezone: "Europe/London",
+    });
     expect(openAt(w, "2026-03-27T09:00:00")).toBe(true); // Fri 09:00 GMT
     expect(openAt(w, "2026-03-27T08:59:00")).toBe(false);
     expect(openAt(w, "2026-03-30T08:00:00")).toBe(true); // Mon 09:00 BST
@@ -63,7 +73,12 @@ describe("time windows across daylight-saving changes", () => {
     expect(openAt(sunday, "2026-09-06T04:00:00")).toBe(true); // Sun 01:00 -03
     expect(openAt(sunday, "2026-09-06T08:59:00")).toBe(true); // 05:59 -03
     expect(openAt(sunday, "2026-09-06T09:00:00")).toBe(false); // 06:00 -03 (a fixed -04 would still be open)
-    const weekdays = window({ days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00", timezone: "America/Santiago" });
+    const weekdays = window({
+      days: ["mon", "tue", "wed", "thu", "fri"],
+      start: "09:00",
+      end: "17:00",
+      timezone: "America/Santiago",
+    });
     expect(openAt(weekdays, "2026-09-04T13:00:00")).toBe(true); // Fri 09:00 -04
     expect(openAt(weekdays, "2026-09-04T12:59:00")).toBe(false);
     expect(openAt(weekdays, "2026-09-07T12:00:00")).toBe(true); // Mon 09:00 -03
@@ -104,12 +119,29 @@ describe("windows crossing midnight", () => {
 });
 
 describe("InfrastructureTimeWindowManager", () => {
-  const prodWindow = window({ id: "prod-hours", environments: ["production"], riskLevels: ["high", "critical"], days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00", timezone: "Europe/London" });
-  const freeze = blackoutWindowSchema.parse({ id: "freeze", environments: ["production"], start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00Z", reason: "holiday freeze" });
+  const prodWindow = window({
+    id: "prod-hours",
+    environments: ["production"],
+    riskLevels: ["high", "critical"],
+    days: ["mon", "tue", "wed", "thu", "fri"],
+    start: "09:00",
+    end: "17:00",
+    timezone: "Europe/London",
+  });
+  const freeze = blackoutWindowSchema.parse({
+    id: "freeze",
+    environments: ["production"],
+    start: "2026-12-20T00:00:00Z",
+    end: "2027-01-04T00:00:00Z",
+    reason: "holiday freeze",
+  });
 
   it("allows inside a window, denies outside it, ignores other environments and levels", () => {
     const clock = new Clock(Z("2026-03-04T10:00:00")); // Wednesday 10:00 GMT
-    const m = new InfrastructureTimeWindowManager([prodWindow], [], { store: memoryStore(clock), now: clock.now });
+    const m = new InfrastructureTimeWindowManager([prodWindow], [], {
+      store: memoryStore(clock),
+      now: clock.now,
+    });
     expect(m.check("production", "high")).toMatchObject({ allowed: true, basis: "window", id: "prod-hours" });
     clock.value = Z("2026-03-07T10:00:00"); // Saturday
     const outside = m.check("production", "critical");
@@ -121,7 +153,10 @@ describe("InfrastructureTimeWindowManager", () => {
 
   it("denies during a blackout even inside a window", () => {
     const clock = new Clock(Z("2026-12-22T10:00:00")); // Tuesday
-    const m = new InfrastructureTimeWindowManager([prodWindow], [freeze], { store: memoryStore(clock), now: clock.now });
+    const m = new InfrastructureTimeWindowManager([prodWindow], [freeze], {
+      store: memoryStore(clock),
+      now: clock.now,
+    });
     expect(m.check("production", "high")).toMatchObject({ allowed: false, basis: "blackout", id: "freeze" });
     expect(m.check("staging", "high").allowed).toBe(true);
   });
@@ -146,7 +181,11 @@ describe("InfrastructureTimeWindowManager", () => {
     const clock = new Clock(Z("2026-12-22T10:00:00"));
     const audit = new RecordingAudit();
     audit.failing = true;
-    const m = new InfrastructureTimeWindowManager([prodWindow], [freeze], { store: memoryStore(clock), audit, now: clock.now });
+    const m = new InfrastructureTimeWindowManager([prodWindow], [freeze], {
+      store: memoryStore(clock),
+      audit,
+      now: clock.now,
+    });
     await expect(m.override("ops", "production", "sev1", 60_000)).rejects.toThrow();
     expect(m.check("production", "critical").basis).toBe("blackout");
   });

@@ -85,7 +85,11 @@ export class InfrastructureTimeWindowManager {
   private blackouts: CompiledBlackout[] = [];
   private overrides = new Map<string, WindowOverride>();
 
-  constructor(windows: readonly TimeWindow[], blackouts: readonly BlackoutWindow[], options: TimeWindowOptions) {
+  constructor(
+    windows: readonly TimeWindow[],
+    blackouts: readonly BlackoutWindow[],
+    options: TimeWindowOptions,
+  ) {
     this.store = options.store;
     this.audit = options.audit;
     this.now = options.now ?? Date.now;
@@ -94,10 +98,16 @@ export class InfrastructureTimeWindowManager {
 
   /** Replaces windows and blackouts (a configuration reload). */
   setPolicies(windows: readonly TimeWindow[], blackouts: readonly BlackoutWindow[]): void {
-    const set = (xs: readonly string[] | undefined): ReadonlySet<string> | undefined => (xs === undefined ? undefined : new Set(xs));
+    const set = (xs: readonly string[] | undefined): ReadonlySet<string> | undefined =>
+      xs === undefined ? undefined : new Set(xs);
     this.windows = windows.map((w) => {
       const schedule = compileSchedule(w);
-      const inside: WindowDecision = Object.freeze({ allowed: true, basis: "window", id: w.id, reason: `inside window "${w.id}" (${schedule.label})` });
+      const inside: WindowDecision = Object.freeze({
+        allowed: true,
+        basis: "window",
+        id: w.id,
+        reason: `inside window "${w.id}" (${schedule.label})`,
+      });
       return { id: w.id, environments: set(w.environments), riskLevels: set(w.riskLevels), schedule, inside };
     });
     this.scopes = new Map();
@@ -125,11 +135,26 @@ export class InfrastructureTimeWindowManager {
   check(environment: string, riskLevel: RiskLevel, at: number = this.now()): WindowDecision {
     const override = this.overrides.get(environment);
     if (override !== undefined && override.expiresAt > at) {
-      return { allowed: true, basis: "override", id: override.id, reason: `emergency override by "${override.userId}" until ${new Date(override.expiresAt).toISOString()}` };
+      return {
+        allowed: true,
+        basis: "override",
+        id: override.id,
+        reason: `emergency override by "${override.userId}" until ${new Date(override.expiresAt).toISOString()}`,
+      };
     }
     for (const b of this.blackouts) {
-      if (at >= b.start && at < b.end && matches(b.environments, environment) && matches(b.riskLevels, riskLevel)) {
-        return { allowed: false, basis: "blackout", id: b.id, reason: `blackout "${b.id}"${b.reason === undefined ? "" : ` (${b.reason})`} until ${new Date(b.end).toISOString()}` };
+      if (
+        at >= b.start &&
+        at < b.end &&
+        matches(b.environments, environment) &&
+        matches(b.riskLevels, riskLevel)
+      ) {
+        return {
+          allowed: false,
+          basis: "blackout",
+          id: b.id,
+          reason: `blackout "${b.id}"${b.reason === undefined ? "" : ` (${b.reason})`} until ${new Date(b.end).toISOString()}`,
+        };
       }
     }
     const scope = this.scope(environment, riskLevel);
@@ -146,10 +171,16 @@ export class InfrastructureTimeWindowManager {
     }
     let scope = byLevel.get(riskLevel);
     if (scope === undefined) {
-      const windows = this.windows.filter((w) => matches(w.environments, environment) && matches(w.riskLevels, riskLevel));
+      const windows = this.windows.filter(
+        (w) => matches(w.environments, environment) && matches(w.riskLevels, riskLevel),
+      );
       scope = {
         windows,
-        none: Object.freeze({ allowed: true, basis: "no-window", reason: `no deployment window governs ${environment}/${riskLevel}` }),
+        none: Object.freeze({
+          allowed: true,
+          basis: "no-window",
+          reason: `no deployment window governs ${environment}/${riskLevel}`,
+        }),
         outside:
           windows.length === 0
             ? undefined
@@ -169,14 +200,39 @@ export class InfrastructureTimeWindowManager {
    * Opens every window of `environment` for `durationMs` (an emergency). The caller has checked the
    * user's permission. Stored with a TTL and audited as `time_window_override`.
    */
-  async override(userId: string, environment: string, reason: string, durationMs: number): Promise<WindowOverride> {
-    if (typeof reason !== "string" || reason.trim() === "") throw new InfrastructureError("INVALID_ARGUMENT", "reason: an override needs a reason", { field: "reason" });
+  async override(
+    userId: string,
+    environment: string,
+    reason: string,
+    durationMs: number,
+  ): Promise<WindowOverride> {
+    if (typeof reason !== "string" || reason.trim() === "")
+      throw new InfrastructureError("INVALID_ARGUMENT", "reason: an override needs a reason", {
+        field: "reason",
+      });
     if (!Number.isInteger(durationMs) || durationMs <= 0 || durationMs > MAX_TIMER_MS) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `durationMs: must be an integer between 1 and ${MAX_TIMER_MS}`, { field: "durationMs" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `durationMs: must be an integer between 1 and ${MAX_TIMER_MS}`,
+        { field: "durationMs" },
+      );
     }
     const createdAt = this.now();
-    const value: WindowOverride = { id: `override-${createdAt.toString(36)}-${keyPart(userId)}`, environment, userId, reason, createdAt, expiresAt: createdAt + durationMs };
-    await this.audit?.record({ type: "time_window_override", actor: userId, environment, outcome: "success", details: { overrideId: value.id, reason, expiresAt: value.expiresAt } });
+    const value: WindowOverride = {
+      id: `override-${createdAt.toString(36)}-${keyPart(userId)}`,
+      environment,
+      userId,
+      reason,
+      createdAt,
+      expiresAt: createdAt + durationMs,
+    };
+    await this.audit?.record({
+      type: "time_window_override",
+      actor: userId,
+      environment,
+      outcome: "success",
+      details: { overrideId: value.id, reason, expiresAt: value.expiresAt },
+    });
     await this.store.put(KEYS.windowOverrides + keyPart(environment), { ...value }, { ttlMs: durationMs });
     this.overrides.set(environment, value);
     return value;
@@ -186,7 +242,14 @@ export class InfrastructureTimeWindowManager {
   async endOverride(userId: string, environment: string): Promise<boolean> {
     const existed = this.overrides.delete(environment);
     await this.store.delete(KEYS.windowOverrides + keyPart(environment));
-    if (existed) await this.audit?.record({ type: "time_window_override", actor: userId, environment, outcome: "success", details: { ended: true } });
+    if (existed)
+      await this.audit?.record({
+        type: "time_window_override",
+        actor: userId,
+        environment,
+        outcome: "success",
+        details: { ended: true },
+      });
     return existed;
   }
 }

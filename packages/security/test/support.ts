@@ -1,4 +1,10 @@
-import type { AuditEventInput, AuditSink, SecurityPolicies, SecurityPoliciesInput, StateStore } from "@espada/infra-core";
+import type {
+  AuditEventInput,
+  AuditSink,
+  SecurityPolicies,
+  SecurityPoliciesInput,
+  StateStore,
+} from "@espada/infra-core";
 import { securityPoliciesSchema } from "@espada/infra-core";
 import { InMemoryStateStore } from "@espada/infra-sessions";
 
@@ -42,7 +48,11 @@ export function policies(input: SecurityPoliciesInput = {}): SecurityPolicies {
 export const WEDNESDAY_NOON_UTC = Date.UTC(2026, 2, 4, 12, 0, 0);
 
 /** Wraps a store and counts every call that changes state (an increment by 0 only reads). */
-export function countingStore(inner: StateStore): { store: StateStore; writes: () => number; reset: () => void } {
+export function countingStore(inner: StateStore): {
+  store: StateStore;
+  writes: () => number;
+  reset: () => void;
+} {
   let writes = 0;
   const mutating = new Set(["put", "compareAndSet", "delete", "append"]);
   const store = new Proxy(inner, {

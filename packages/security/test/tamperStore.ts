@@ -1,4 +1,14 @@
-import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  JsonValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
 
 /** A state store whose logs can be edited behind the writer's back, as an attacker with disk access would. */
 export class TamperStore implements StateStore {
@@ -19,7 +29,12 @@ export class TamperStore implements StateStore {
   put<T extends JsonValue>(key: string, value: T, options?: PutOptions): Promise<StoredRecord<T>> {
     return this.inner.put(key, value, options);
   }
-  compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: PutOptions): Promise<CompareAndSetResult<T>> {
+  compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult<T>> {
     return this.inner.compareAndSet(key, expectedVersion, value, options);
   }
   delete(key: string): Promise<boolean> {
@@ -45,10 +60,17 @@ export class TamperStore implements StateStore {
     if (this.failAppends) throw new Error("disk full");
     return this.inner.append(log, value);
   }
-  async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit = Number.POSITIVE_INFINITY): Promise<LogEntry<T>[]> {
+  async read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition = 0,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<LogEntry<T>[]> {
     if (this.tamper === undefined) return this.inner.read<T>(log, fromPosition, limit);
     const all = this.tamper(await this.inner.read(log, 0)).map((e, position) => ({ ...e, position }));
-    return all.slice(fromPosition, limit === Number.POSITIVE_INFINITY ? undefined : fromPosition + limit) as LogEntry<T>[];
+    return all.slice(
+      fromPosition,
+      limit === Number.POSITIVE_INFINITY ? undefined : fromPosition + limit,
+    ) as LogEntry<T>[];
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -3,7 +3,19 @@
 // Every ratio compares our code path with a plain baseline doing the same I/O, measured side by
 // side in one run: the two are interleaved (alternating order), each round gives a median, and the
 // result is the median of the rounds. Absolute values are printed beside each ratio.
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -18,12 +30,15 @@ interface Result {
   target?: number;
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const env = { ESPADA_INFRA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") };
 
 async function memoryOps(): Promise<Result> {
-  const manager = await createInfrastructureSessionManager({ sessionConfig: { persistState: false, maxConcurrent: 1_000_000_000 } });
+  const manager = await createInfrastructureSessionManager({
+    sessionConfig: { persistState: false, maxConcurrent: 1_000_000_000 },
+  });
   const cycle = async (): Promise<void> => {
     const s = await manager.createSession({ userId: "bench", variables: { a: 1 } });
     await manager.updateVariables(s.id, { b: 2 });
@@ -38,7 +53,13 @@ async function memoryOps(): Promise<Result> {
     rates.push(n / ((performance.now() - start) / 1000));
   }
   await manager.shutdown();
-  return { name: "sessions.memory_ops_per_s", value: Math.round(median(rates)), unit: "ops/s", better: "higher", target: 100_000 };
+  return {
+    name: "sessions.memory_ops_per_s",
+    value: Math.round(median(rates)),
+    unit: "ops/s",
+    better: "higher",
+    target: 100_000,
+  };
 }
 
 /** A realistic session: credentials (encrypted at rest), resources, variables, a pending operation. */
@@ -50,7 +71,11 @@ function session(i: number, now: number): InfrastructureSession {
     environment: i % 3 === 0 ? "production" : "staging",
     providerId: "aws",
     instanceId: "aws-main",
-    auth: { method: "api-key", credentials: { apiKey: `key-${i}`, secretKey: `secret-${i}` }, options: { region: "eu-west-1" } },
+    auth: {
+      method: "api-key",
+      credentials: { apiKey: `key-${i}`, secretKey: `secret-${i}` },
+      options: { region: "eu-west-1" },
+    },
     resources: {
       [`vm-${i}`]: { id: `vm-${i}`, type: "compute", providerId: "aws", name: `web-${i}`, updatedAt: now },
       [`db-${i}`]: { id: `db-${i}`, type: "database", providerId: "aws", updatedAt: now },
@@ -110,7 +135,11 @@ async function reload(dir: string, total: number): Promise<Result[]> {
   const records = join(dir, "records");
   const reloadOnce = async (): Promise<number> => {
     const start = performance.now();
-    const manager = await createInfrastructureSessionManager({ stateDirectory: dir, env, sessionConfig: { maxConcurrent: 1_000_000 } });
+    const manager = await createInfrastructureSessionManager({
+      stateDirectory: dir,
+      env,
+      sessionConfig: { maxConcurrent: 1_000_000 },
+    });
     const count = (await manager.listSessions({ state: "active" })).length;
     const ms = performance.now() - start;
     await manager.shutdown();
@@ -142,12 +171,21 @@ async function reload(dir: string, total: number): Promise<Result[]> {
     ours.push(a);
     raw.push(b);
     ratios.push(a / b);
-    if (process.env["BENCH_DEBUG"] !== undefined) console.log(`round ${r}: reload ${a.toFixed(1)} ms raw ${b.toFixed(1)} ms`);
+    if (process.env["BENCH_DEBUG"] !== undefined)
+      console.log(`round ${r}: reload ${a.toFixed(1)} ms raw ${b.toFixed(1)} ms`);
   }
   const ratio = median(ratios);
-  console.log(`sessions.reload_vs_raw: ${ratio.toFixed(3)} (reload of ${total} sessions ${median(ours).toFixed(1)} ms, raw read + JSON.parse ${median(raw).toFixed(1)} ms)`);
+  console.log(
+    `sessions.reload_vs_raw: ${ratio.toFixed(3)} (reload of ${total} sessions ${median(ours).toFixed(1)} ms, raw read + JSON.parse ${median(raw).toFixed(1)} ms)`,
+  );
   return [
-    { name: "sessions.reload_vs_raw.ratio", value: round(ratio, 3), unit: "ratio", better: "lower", target: 1.5 },
+    {
+      name: "sessions.reload_vs_raw.ratio",
+      value: round(ratio, 3),
+      unit: "ratio",
+      better: "lower",
+      target: 1.5,
+    },
     { name: "sessions.reload_10k_ms", value: round(median(ours), 1), unit: "ms", better: "lower" },
   ];
 }
@@ -228,16 +266,25 @@ async function put(dir: string): Promise<Result[]> {
     ours.push(median(a));
     raw.push(median(b));
     ratios.push(median(a) / median(b));
-    if (process.env["BENCH_DEBUG"] !== undefined) console.log(`round ${r}: ours ${median(a).toFixed(2)} ms raw ${median(b).toFixed(2)} ms`);
+    if (process.env["BENCH_DEBUG"] !== undefined)
+      console.log(`round ${r}: ours ${median(a).toFixed(2)} ms raw ${median(b).toFixed(2)} ms`);
   }
   const stored = await manager.getSession(created.id);
   await manager.shutdown();
   if (stored?.variables["counter"] !== counter - 1) throw new Error("the last update was not stored");
   const ratio = median(ratios);
   const us = (ms: number): string => `${(ms * 1000).toFixed(0)} us`;
-  console.log(`sessions.put_vs_raw: ${ratio.toFixed(3)} (durable session update ${us(median(ours))}, raw write + fsync + rename + dir fsync of the same ${bytes.length} bytes ${us(median(raw))})`);
+  console.log(
+    `sessions.put_vs_raw: ${ratio.toFixed(3)} (durable session update ${us(median(ours))}, raw write + fsync + rename + dir fsync of the same ${bytes.length} bytes ${us(median(raw))})`,
+  );
   return [
-    { name: "sessions.put_vs_raw.ratio", value: round(ratio, 3), unit: "ratio", better: "lower", target: 1.5 },
+    {
+      name: "sessions.put_vs_raw.ratio",
+      value: round(ratio, 3),
+      unit: "ratio",
+      better: "lower",
+      target: 1.5,
+    },
     { name: "sessions.file_put_us", value: Math.round(median(ours) * 1000), unit: "us", better: "lower" },
   ];
 }
@@ -249,18 +296,27 @@ if (fixture !== undefined) {
   // `node --cpu-prof --import tsx bench/index.ts reload-once <dir>` reloads them once
   if (only === "fixture") await persistSessions(fixture, 10_000);
   else if (only === "reload-once") {
-    const cpuMs = (since: NodeJS.CpuUsage): string => `${((process.cpuUsage(since).user + process.cpuUsage(since).system) / 1000).toFixed(0)} ms cpu`;
+    const cpuMs = (since: NodeJS.CpuUsage): string =>
+      `${((process.cpuUsage(since).user + process.cpuUsage(since).system) / 1000).toFixed(0)} ms cpu`;
     for (let k = 0; k < 2; k++) {
       const start = performance.now();
       const cpu = process.cpuUsage();
-      const manager = await createInfrastructureSessionManager({ stateDirectory: fixture, env, sessionConfig: { maxConcurrent: 1_000_000 } });
+      const manager = await createInfrastructureSessionManager({
+        stateDirectory: fixture,
+        env,
+        sessionConfig: { maxConcurrent: 1_000_000 },
+      });
       const count = (await manager.listSessions({ state: "active" })).length;
-      console.log(`reloaded ${count} sessions in ${(performance.now() - start).toFixed(1)} ms, ${cpuMs(cpu)}`);
+      console.log(
+        `reloaded ${count} sessions in ${(performance.now() - start).toFixed(1)} ms, ${cpuMs(cpu)}`,
+      );
       await manager.shutdown();
     }
     const t = performance.now();
     const rawCpu = process.cpuUsage();
-    console.log(`raw read of ${rawRead(join(fixture, "records"))} files in ${(performance.now() - t).toFixed(1)} ms, ${cpuMs(rawCpu)}`);
+    console.log(
+      `raw read of ${rawRead(join(fixture, "records"))} files in ${(performance.now() - t).toFixed(1)} ms, ${cpuMs(rawCpu)}`,
+    );
   }
   process.exit(0);
 }

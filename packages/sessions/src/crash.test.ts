@@ -36,15 +36,23 @@ const distDir = join(packageDir, "dist");
 function builtEntry(): string {
   const entry = join(distDir, "index.js");
   if (!existsSync(entry)) {
-    throw new Error(`The crash test runs the built package, but ${entry} is missing: run \`pnpm build\` (in packages/sessions or at the root) first.`);
+    throw new Error(
+      `The crash test runs the built package, but ${entry} is missing: run \`pnpm build\` (in packages/sessions or at the root) first.`,
+    );
   }
   const newestIn = (directory: string, suffix: string): number =>
-    Math.max(...readdirSync(directory).filter((f) => f.endsWith(suffix) && !f.endsWith(".test.ts")).map((f) => statSync(join(directory, f)).mtimeMs));
+    Math.max(
+      ...readdirSync(directory)
+        .filter((f) => f.endsWith(suffix) && !f.endsWith(".test.ts"))
+        .map((f) => statSync(join(directory, f)).mtimeMs),
+    );
   // tsc -b touches .tsbuildinfo when it finds sources newer but unchanged; a cache restore may omit it
   const buildInfo = join(distDir, ".tsbuildinfo");
   const built = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : newestIn(distDir, ".js");
   if (newestIn(join(packageDir, "src"), ".ts") > built) {
-    throw new Error(`The crash test runs the built package, but ${distDir} is older than src/: run \`pnpm build\` (in packages/sessions or at the root) first.`);
+    throw new Error(
+      `The crash test runs the built package, but ${distDir} is older than src/: run \`pnpm build\` (in packages/sessions or at the root) first.`,
+    );
   }
   return entry;
 }
@@ -84,7 +92,9 @@ function bundleChild(entry: string, directory: string): string {
 }
 
 /** The child's environment: no NODE_EXTRA_CA_CERTS (loading a CA bundle at start-up would double a child's start-up cost; it makes no TLS connection). */
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "NODE_EXTRA_CA_CERTS"));
+const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name !== "NODE_EXTRA_CA_CERTS"),
+);
 
 type Kill = "after-acks" | "self-after-ack" | "self-in-open";
 interface RoundOutcome {
@@ -96,8 +106,16 @@ interface RoundOutcome {
 const randomInt = (below: number): number => Math.floor(Math.random() * below);
 
 /** Runs one child to its SIGKILL and records every write it acknowledged into `acked`. */
-function runChild(child: string, plan: CrashChildPlan, kill: Kill, acked: Map<string, number>): Promise<RoundOutcome> {
-  const proc = spawn(process.execPath, [child, JSON.stringify(plan)], { stdio: ["ignore", "pipe", "pipe"], env: childEnv });
+function runChild(
+  child: string,
+  plan: CrashChildPlan,
+  kill: Kill,
+  acked: Map<string, number>,
+): Promise<RoundOutcome> {
+  const proc = spawn(process.execPath, [child, JSON.stringify(plan)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: childEnv,
+  });
   const killAfter = kill === "after-acks" ? 1 + randomInt(ACK_WINDOW) : Number.POSITIVE_INFINITY;
   let buffered = "";
   let stderr = "";
@@ -130,13 +148,23 @@ function runChild(child: string, plan: CrashChildPlan, kill: Kill, acked: Map<st
     proc.once("close", (code, signal) => {
       clearTimeout(hang);
       if (signal === "SIGKILL" && stderr === "" && !hung) resolve({ kill, opened, acks });
-      else reject(new Error(`crash child ended with code ${code}, signal ${signal}${hung ? " (hung)" : ""}: ${stderr}`));
+      else
+        reject(
+          new Error(
+            `crash child ended with code ${code}, signal ${signal}${hung ? " (hung)" : ""}: ${stderr}`,
+          ),
+        );
     });
   });
 }
 
 /** Restart check: opens the directory at once (a restart after SIGKILL does not wait) and checks every acknowledged session. */
-async function checkRestart(shipped: typeof Sessions, directory: string, acked: Map<string, number>, label: string): Promise<void> {
+async function checkRestart(
+  shipped: typeof Sessions,
+  directory: string,
+  acked: Map<string, number>,
+  label: string,
+): Promise<void> {
   const storage = await shipped.FileSessionStorage.open({ directory, lockRetries: 0 });
   try {
     const stored = new Map((await storage.list()).map((v) => [v.session.id, v]));
@@ -168,7 +196,11 @@ describe("crash test: SIGKILL at random points (built package)", () => {
   afterAll(() => work?.cleanup());
 
   /** One directory, `kills` children one after another; `plan` picks how each is killed. */
-  async function runLane(name: string, kills: number, pick: (round: number) => Kill): Promise<RoundOutcome[]> {
+  async function runLane(
+    name: string,
+    kills: number,
+    pick: (round: number) => Kill,
+  ): Promise<RoundOutcome[]> {
     const directory = join(work?.path ?? "", name);
     const ids = Array.from({ length: POOL }, (_, i) => `${name}-${i}`);
     const acked = new Map<string, number>();
@@ -189,8 +221,12 @@ describe("crash test: SIGKILL at random points (built package)", () => {
 
   it(`keeps every acknowledged session across ${LANES * KILLS_PER_LANE} kills in ${LANES} directories and ${SHARED_KILLS} kills (a third inside open) in one shared directory`, async () => {
     const settled = await Promise.allSettled([
-      ...Array.from({ length: LANES }, (_, lane) => runLane(`lane${lane}`, KILLS_PER_LANE, () => (Math.random() < 0.5 ? "after-acks" : "self-after-ack"))),
-      runLane("shared", SHARED_KILLS, (round) => (round % 3 === 0 ? "self-in-open" : round % 3 === 1 ? "after-acks" : "self-after-ack")),
+      ...Array.from({ length: LANES }, (_, lane) =>
+        runLane(`lane${lane}`, KILLS_PER_LANE, () => (Math.random() < 0.5 ? "after-acks" : "self-after-ack")),
+      ),
+      runLane("shared", SHARED_KILLS, (round) =>
+        round % 3 === 0 ? "self-in-open" : round % 3 === 1 ? "after-acks" : "self-after-ack",
+      ),
     ]);
     const failed = settled.find((r) => r.status === "rejected");
     if (failed !== undefined) throw failed.reason; // every lane has stopped: nothing runs on after the test

@@ -10,7 +10,9 @@ import { fillDisk, mountSmallDisk } from "../test/tmpfs.js";
 
 const disk = mountSmallDisk(1024);
 if (disk.path === undefined) {
-  console.warn(`[sessions] disk-full tests SKIPPED: cannot mount a tmpfs here (${disk.reason}); they run where mounting is allowed (CI runs as root).`);
+  console.warn(
+    `[sessions] disk-full tests SKIPPED: cannot mount a tmpfs here (${disk.reason}); they run where mounting is allowed (CI runs as root).`,
+  );
 }
 afterAll(() => disk.path !== undefined && disk.unmount());
 
@@ -43,7 +45,10 @@ describe.skipIf(disk.path === undefined)("on a full disk (tmpfs)", () => {
     const big = "x".repeat(64 * 1024);
     const error: unknown = await store.put("k", big).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "StorageError", code: "STORAGE_FAILED", details: { key: "k" } });
-    expect((error as Error & { cause: unknown }).cause).toMatchObject({ code: "STORAGE_FAILED", details: { errno: "ENOSPC" } });
+    expect((error as Error & { cause: unknown }).cause).toMatchObject({
+      code: "STORAGE_FAILED",
+      details: { errno: "ENOSPC" },
+    });
     await expect(store.compareAndSet("k", 1, big)).rejects.toMatchObject({ code: "STORAGE_FAILED" });
     expect(await store.get("k")).toMatchObject({ value: "small", version: 1 });
     expect(readdirSync(join(d, "records"))).toHaveLength(1); // no temp file left behind
@@ -72,7 +77,11 @@ describe.skipIf(disk.path === undefined)("on a full disk (tmpfs)", () => {
     for (let i = 0; i < 3; i++) acked.push((await store.append("audit", { i })).value);
     const free = fillLeavingOnePage(d);
     const big = { blob: "y".repeat(64 * 1024) };
-    await expect(store.append("audit", big)).rejects.toMatchObject({ name: "StorageError", code: "STORAGE_FAILED", details: { log: "audit" } });
+    await expect(store.append("audit", big)).rejects.toMatchObject({
+      name: "StorageError",
+      code: "STORAGE_FAILED",
+      details: { log: "audit" },
+    });
     // what fits is appended after the good entries, not glued to a torn one
     const entry = await store.append("audit", { i: 3 });
     expect(entry.position).toBe(3);
@@ -97,10 +106,16 @@ describe.skipIf(disk.path === undefined)("on a full disk (tmpfs)", () => {
     const options = { stateDirectory: d, env: {} } as const;
     const first = await createInfrastructureSessionManager(options);
     cleanups.push(() => first.shutdown());
-    const session = await first.createSession({ userId: "alice", providerId: "aws", auth: { method: "api-key", credentials: { apiKey: "k-123" } } });
+    const session = await first.createSession({
+      userId: "alice",
+      providerId: "aws",
+      auth: { method: "api-key", credentials: { apiKey: "k-123" } },
+    });
     await first.updateVariables(session.id, { region: "eu-west-1" });
     const free = fillLeavingOnePage(d);
-    await expect(first.updateVariables(session.id, { big: "z".repeat(64 * 1024) })).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    await expect(first.updateVariables(session.id, { big: "z".repeat(64 * 1024) })).rejects.toMatchObject({
+      code: "STORAGE_FAILED",
+    });
     expect((await first.getSession(session.id))?.variables).toEqual({ region: "eu-west-1" });
     await first.shutdown();
     const second = await createInfrastructureSessionManager(options);
@@ -114,7 +129,10 @@ describe.skipIf(disk.path === undefined)("on a full disk (tmpfs)", () => {
     await second.shutdown();
     const third = await createInfrastructureSessionManager(options);
     cleanups.push(() => third.shutdown());
-    expect((await third.getSession(session.id))?.variables).toMatchObject({ region: "eu-west-1", big: "z".repeat(64 * 1024) });
+    expect((await third.getSession(session.id))?.variables).toMatchObject({
+      region: "eu-west-1",
+      big: "z".repeat(64 * 1024),
+    });
     expect(third.problems).toEqual([]);
   });
 });

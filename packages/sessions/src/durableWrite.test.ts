@@ -16,7 +16,10 @@ function dir(): string {
 }
 
 /** A file handle that accepts at most `perCall` bytes per write, then nothing after `capacity` bytes. */
-function shortWritingHandle(perCall: number, capacity = Number.POSITIVE_INFINITY): { handle: FileHandle; written: number[]; synced: () => boolean } {
+function shortWritingHandle(
+  perCall: number,
+  capacity = Number.POSITIVE_INFINITY,
+): { handle: FileHandle; written: number[]; synced: () => boolean } {
   const written: number[] = [];
   let synced = false;
   const handle = {
@@ -45,7 +48,9 @@ describe("durable writes", () => {
   it("a write that makes no progress rejects as ENOSPC instead of resolving early", async () => {
     const fake = shortWritingHandle(4, 10);
     await expect(writeAll(fake.handle, Buffer.alloc(16), 0)).rejects.toMatchObject({ code: "ENOSPC" });
-    await expect(appendAll(shortWritingHandle(4, 10).handle, "x".repeat(16))).rejects.toMatchObject({ code: "ENOSPC" });
+    await expect(appendAll(shortWritingHandle(4, 10).handle, "x".repeat(16))).rejects.toMatchObject({
+      code: "ENOSPC",
+    });
   });
 
   it("appendAll syncs only after every byte is written", async () => {
@@ -72,8 +77,15 @@ describe("durable writes", () => {
     mkdirSync(target); // rename over a directory fails
     writeFileSync(join(target, "keep"), "x");
     const error: unknown = await writeFileAtomically(target, "data").catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "StorageError", code: "STORAGE_FAILED", details: { path: target, errno: expect.stringMatching(/^E/) as string } });
+    expect(error).toMatchObject({
+      name: "StorageError",
+      code: "STORAGE_FAILED",
+      details: { path: target, errno: expect.stringMatching(/^E/) as string },
+    });
     expect(readdirSync(d)).toEqual(["taken"]);
-    await expect(writeFileAtomically(join(d, "missing", "f"), "data")).rejects.toMatchObject({ code: "STORAGE_FAILED", details: { errno: "ENOENT" } });
+    await expect(writeFileAtomically(join(d, "missing", "f"), "data")).rejects.toMatchObject({
+      code: "STORAGE_FAILED",
+      details: { errno: "ENOENT" },
+    });
   });
 });

@@ -15,7 +15,10 @@ export interface AtomicWriteOptions {
 
 function writeFailed(message: string, path: string, cause: unknown): StorageError {
   const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return new StorageError("STORAGE_FAILED", message, { cause, details: { path, ...(errno === undefined ? {} : { errno }) } });
+  return new StorageError("STORAGE_FAILED", message, {
+    cause,
+    details: { path, ...(errno === undefined ? {} : { errno }) },
+  });
 }
 
 /**
@@ -26,9 +29,16 @@ function writeFailed(message: string, path: string, cause: unknown): StorageErro
 export async function writeAll(handle: FileHandle, data: Uint8Array, position?: number): Promise<void> {
   let offset = 0;
   while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset, position === undefined ? null : position + offset);
+    const { bytesWritten } = await handle.write(
+      data,
+      offset,
+      data.length - offset,
+      position === undefined ? null : position + offset,
+    );
     if (bytesWritten <= 0) {
-      throw Object.assign(new Error(`write made no progress after ${offset} of ${data.length} bytes`), { code: "ENOSPC" });
+      throw Object.assign(new Error(`write made no progress after ${offset} of ${data.length} bytes`), {
+        code: "ENOSPC",
+      });
     }
     offset += bytesWritten;
   }
@@ -40,7 +50,11 @@ export async function writeAll(handle: FileHandle, data: Uint8Array, position?: 
  * the directory. On any failure the temp file is removed, `path` still holds its previous content,
  * and the promise rejects with a `StorageError` `STORAGE_FAILED` (`details.errno`, e.g. `ENOSPC`).
  */
-export async function writeFileAtomically(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   const temp = `${path}.${randomBytes(6).toString("hex")}`;
   let handle: FileHandle | undefined;

@@ -1,12 +1,21 @@
 import { InfrastructureError, StorageError, isInfrastructureError } from "@espada/infra-core";
-import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StoredRecord, TrimOptions } from "@espada/infra-core";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  JsonValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
 import { assertKey, assertPositive, freezeJson } from "./json.js";
 
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
 
 /** The value a windowed counter is kept as. */
-export interface CounterState {
+interface CounterState {
   readonly count: number;
   readonly resetAt: number;
 }
@@ -58,8 +67,18 @@ interface PendingOp {
 }
 
 type LogOp =
-  | { readonly kind: "append"; readonly value: JsonValue; resolve(entry: LogEntry): void; reject(error: unknown): void }
-  | { readonly kind: "trim"; readonly options: TrimOptions; resolve(removed: number): void; reject(error: unknown): void }
+  | {
+      readonly kind: "append";
+      readonly value: JsonValue;
+      resolve(entry: LogEntry): void;
+      reject(error: unknown): void;
+    }
+  | {
+      readonly kind: "trim";
+      readonly options: TrimOptions;
+      resolve(removed: number): void;
+      reject(error: unknown): void;
+    }
   | { readonly kind: "delete"; resolve(existed: boolean): void; reject(error: unknown): void };
 
 interface LogState {
@@ -71,7 +90,8 @@ interface LogState {
   running: boolean;
 }
 
-const isLive = (record: StoredRecord, now: number): boolean => record.expiresAt === undefined || now < record.expiresAt;
+const isLive = (record: StoredRecord, now: number): boolean =>
+  record.expiresAt === undefined || now < record.expiresAt;
 const noop = (): void => undefined;
 
 /** Binary search: index of the first key >= `key` in sorted `keys`. */
@@ -130,7 +150,13 @@ function ttlOf(options: PutOptions | undefined): number | undefined {
   return options.ttlMs;
 }
 
-function makeRecord(key: string, value: JsonValue, previous: StoredRecord | undefined, now: number, ttlMs: number | undefined): StoredRecord {
+function makeRecord(
+  key: string,
+  value: JsonValue,
+  previous: StoredRecord | undefined,
+  now: number,
+  ttlMs: number | undefined,
+): StoredRecord {
   const base = { key, value, version: (previous?.version ?? 0) + 1, updatedAt: now };
   return Object.freeze(ttlMs === undefined ? base : { ...base, expiresAt: now + ttlMs });
 }
@@ -185,15 +211,23 @@ export class StateEngine {
   }
 
   /** Writes when the live version equals `expectedVersion` (0 = absent). */
-  compareAndSet(key: string, expectedVersion: number, value: unknown, options?: PutOptions): Promise<CompareAndSetResult> {
+  compareAndSet(
+    key: string,
+    expectedVersion: number,
+    value: unknown,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult> {
     assertKey(key);
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", { field: "expectedVersion" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", {
+        field: "expectedVersion",
+      });
     }
     const frozen = freezeJson(value);
     const ttl = ttlOf(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
-      if ((current?.version ?? 0) !== expectedVersion) return { next: current, result: { ok: false, current } };
+      if ((current?.version ?? 0) !== expectedVersion)
+        return { next: current, result: { ok: false, current } };
       const next = makeRecord(key, frozen, current, now, ttl);
       return { next, result: { ok: true, record: next } };
     });
@@ -202,24 +236,37 @@ export class StateEngine {
   /** Removes a record; false when there was no live one. */
   delete(key: string): Promise<boolean> {
     assertKey(key);
-    return this.submit<boolean>("record", key, (current) => ({ next: undefined, result: current !== undefined }));
+    return this.submit<boolean>("record", key, (current) => ({
+      next: undefined,
+      result: current !== undefined,
+    }));
   }
 
   /** Live records whose key starts with `prefix`, in key order; a page of them with `options`. */
   list(prefix: string, options: ListOptions = {}): StoredRecord[] {
-    if (typeof prefix !== "string") throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    if (typeof prefix !== "string")
+      throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
     const { limit, cursor } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", { field: "options.limit" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", {
+        field: "options.limit",
+      });
     }
     if (cursor !== undefined && typeof cursor !== "string") {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.cursor must be a string (the last key of the previous page)", { field: "options.cursor" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        "options.cursor must be a string (the last key of the previous page)",
+        { field: "options.cursor" },
+      );
     }
     this.assertOpen();
     const now = this.now();
     const keys = this.sortedKeys();
     const table = this.tables.record;
-    const from = cursor !== undefined && cursor >= prefix ? firstKeyAfter(keys, cursor) : firstKeyAtOrAfter(keys, prefix);
+    const from =
+      cursor !== undefined && cursor >= prefix
+        ? firstKeyAfter(keys, cursor)
+        : firstKeyAtOrAfter(keys, prefix);
     const out: StoredRecord[] = [];
     for (let i = from; i < keys.length && (limit === undefined || out.length < limit); i++) {
       const key = keys[i] as string;
@@ -258,18 +305,34 @@ export class StateEngine {
   append(log: string, value: unknown): Promise<LogEntry> {
     assertKey(log, "log");
     const frozen = freezeJson(value);
-    return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({ kind: "append", value: frozen, resolve, reject }));
+    return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({
+      kind: "append",
+      value: frozen,
+      resolve,
+      reject,
+    }));
   }
 
   /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
   trim(log: string, options: TrimOptions): Promise<number> {
     assertKey(log, "log");
-    if (typeof options !== "object" || options === null) throw new InfrastructureError("INVALID_ARGUMENT", "options must be an object", { field: "options" });
+    if (typeof options !== "object" || options === null)
+      throw new InfrastructureError("INVALID_ARGUMENT", "options must be an object", { field: "options" });
     const { maxEntries, olderThan } = options;
-    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) throw invalidTrim("options.maxEntries");
-    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan))) throw invalidTrim("options.olderThan");
-    const copy: TrimOptions = { ...(maxEntries === undefined ? {} : { maxEntries }), ...(olderThan === undefined ? {} : { olderThan }) };
-    return this.enqueueLog<number>(log, (resolve, reject) => ({ kind: "trim", options: copy, resolve, reject }));
+    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0))
+      throw invalidTrim("options.maxEntries");
+    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan)))
+      throw invalidTrim("options.olderThan");
+    const copy: TrimOptions = {
+      ...(maxEntries === undefined ? {} : { maxEntries }),
+      ...(olderThan === undefined ? {} : { olderThan }),
+    };
+    return this.enqueueLog<number>(log, (resolve, reject) => ({
+      kind: "trim",
+      options: copy,
+      resolve,
+      reject,
+    }));
   }
 
   /** Removes a log and its count; false when it never had an entry. */
@@ -282,7 +345,9 @@ export class StateEngine {
   async read(log: string, fromPosition = 0, limit = Number.POSITIVE_INFINITY): Promise<LogEntry[]> {
     assertKey(log, "log");
     if (!Number.isInteger(fromPosition) || fromPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", { field: "fromPosition" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", {
+        field: "fromPosition",
+      });
     }
     if (!(limit === Number.POSITIVE_INFINITY || (Number.isInteger(limit) && limit >= 0))) {
       throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
@@ -301,7 +366,8 @@ export class StateEngine {
     const purges: Promise<unknown>[] = [];
     for (const space of ["record", "counter"] as const) {
       for (const [key, record] of this.tables[space]) {
-        if (!isLive(record, now)) purges.push(this.submit(space, key, (current) => ({ next: current, result: undefined })));
+        if (!isLive(record, now))
+          purges.push(this.submit(space, key, (current) => ({ next: current, result: undefined })));
       }
     }
     await Promise.all(purges);
@@ -419,7 +485,10 @@ export class StateEngine {
     return this.keyIndex;
   }
 
-  private enqueueLog<R>(log: string, make: (resolve: (value: R) => void, reject: (error: unknown) => void) => LogOp): Promise<R> {
+  private enqueueLog<R>(
+    log: string,
+    make: (resolve: (value: R) => void, reject: (error: unknown) => void) => LogOp,
+  ): Promise<R> {
     this.assertOpen();
     const state = this.logState(log);
     return new Promise<R>((resolve, reject) => {
@@ -471,7 +540,11 @@ export class StateEngine {
       if (head.kind === "append") {
         let count = 1;
         while (count < state.queue.length && (state.queue[count] as LogOp).kind === "append") count++;
-        await this.appendBatch(log, state, state.queue.splice(0, count) as Extract<LogOp, { kind: "append" }>[]);
+        await this.appendBatch(
+          log,
+          state,
+          state.queue.splice(0, count) as Extract<LogOp, { kind: "append" }>[],
+        );
       } else {
         state.queue.shift();
         if (head.kind === "trim") await this.trimLog(log, state, head);
@@ -481,10 +554,16 @@ export class StateEngine {
     state.running = false;
   }
 
-  private async appendBatch(log: string, state: LogState, batch: Extract<LogOp, { kind: "append" }>[]): Promise<void> {
+  private async appendBatch(
+    log: string,
+    state: LogState,
+    batch: Extract<LogOp, { kind: "append" }>[],
+  ): Promise<void> {
     const now = this.now();
     const base = state.next;
-    const entries = batch.map((op, i): LogEntry => Object.freeze({ position: base + i, timestamp: now, value: op.value }));
+    const entries = batch.map((op, i): LogEntry =>
+      Object.freeze({ position: base + i, timestamp: now, value: op.value }),
+    );
     try {
       if (this.persistence !== undefined) await this.persistence.appendLog(log, entries);
     } catch (error) {
@@ -501,7 +580,8 @@ export class StateEngine {
     const { maxEntries, olderThan } = op.options;
     const entries = state.entries;
     let removed = maxEntries === undefined ? 0 : Math.max(0, entries.length - maxEntries);
-    if (olderThan !== undefined) while (removed < entries.length && (entries[removed] as LogEntry).timestamp < olderThan) removed++;
+    if (olderThan !== undefined)
+      while (removed < entries.length && (entries[removed] as LogEntry).timestamp < olderThan) removed++;
     if (removed === 0) {
       op.resolve(0);
       return;
@@ -517,7 +597,11 @@ export class StateEngine {
     op.resolve(removed);
   }
 
-  private async removeLog(log: string, state: LogState, op: Extract<LogOp, { kind: "delete" }>): Promise<void> {
+  private async removeLog(
+    log: string,
+    state: LogState,
+    op: Extract<LogOp, { kind: "delete" }>,
+  ): Promise<void> {
     const existed = state.next > 0;
     try {
       if (existed && this.persistence !== undefined) await this.persistence.deleteLog(log);

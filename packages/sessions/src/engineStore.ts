@@ -1,4 +1,14 @@
-import type { CompareAndSetResult, CounterValue, JsonValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  JsonValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
 import type { StateEngine } from "./engine.js";
 
 /** Runs a synchronous read as a promise: a throw becomes a rejection. */
@@ -63,7 +73,11 @@ export abstract class EngineStateStore implements StateStore {
   }
 
   /** Reads a log from `fromPosition` (inclusive), at most `limit` entries. */
-  async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
+  async read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition = 0,
+    limit?: number,
+  ): Promise<LogEntry<T>[]> {
     return (await this.engine.read(log, fromPosition, limit)) as LogEntry<T>[];
   }
 

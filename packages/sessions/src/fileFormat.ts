@@ -34,13 +34,25 @@ export function seal(body: string): string {
 export type DecodeFailure = { readonly kind: "corrupt" | "foreign"; readonly reason: string };
 
 /** Unwraps {@link seal}: the parsed body, or why it is corrupt (bad checksum, torn) or foreign. */
-export function unseal(text: string): { ok: true; body: Record<string, unknown> } | { ok: false; failure: DecodeFailure } {
-  if (!text.startsWith(PREFIX) || text.slice(PREFIX.length + 8, BODY_START) !== SEPARATOR || !text.endsWith("}")) {
+function unseal(
+  text: string,
+): { ok: true; body: Record<string, unknown> } | { ok: false; failure: DecodeFailure } {
+  if (
+    !text.startsWith(PREFIX) ||
+    text.slice(PREFIX.length + 8, BODY_START) !== SEPARATOR ||
+    !text.endsWith("}")
+  ) {
     try {
       JSON.parse(text);
-      return { ok: false, failure: { kind: "foreign", reason: "valid JSON but not an espada-state envelope" } };
+      return {
+        ok: false,
+        failure: { kind: "foreign", reason: "valid JSON but not an espada-state envelope" },
+      };
     } catch {
-      return { ok: false, failure: { kind: "corrupt", reason: "not a complete espada-state envelope (torn or damaged)" } };
+      return {
+        ok: false,
+        failure: { kind: "corrupt", reason: "not a complete espada-state envelope (torn or damaged)" },
+      };
     }
   }
   const body = text.slice(BODY_START, -1);
@@ -57,9 +69,13 @@ export function unseal(text: string): { ok: true; body: Record<string, unknown> 
     return { ok: false, failure: { kind: "corrupt", reason: "body is not an object" } };
   }
   const body_ = parsed as Record<string, unknown>;
-  if (body_["format"] !== STATE_FORMAT) return { ok: false, failure: { kind: "foreign", reason: "unknown format marker" } };
+  if (body_["format"] !== STATE_FORMAT)
+    return { ok: false, failure: { kind: "foreign", reason: "unknown format marker" } };
   if (body_["v"] !== STATE_FORMAT_VERSION) {
-    return { ok: false, failure: { kind: "foreign", reason: `unsupported format version ${JSON.stringify(body_["v"])}` } };
+    return {
+      ok: false,
+      failure: { kind: "foreign", reason: `unsupported format version ${JSON.stringify(body_["v"])}` },
+    };
   }
   return { ok: true, body: body_ };
 }
@@ -91,8 +107,13 @@ export function decodeRecordFile(
   const unsealed = unseal(text);
   if (!unsealed.ok) return unsealed;
   const b = unsealed.body;
-  if (b["kind"] !== space) return { ok: false, failure: { kind: "foreign", reason: `kind ${JSON.stringify(b["kind"])} in the ${space} directory` } };
-  if (b["key"] !== expectedKey) return { ok: false, failure: { kind: "corrupt", reason: "key does not match the file name" } };
+  if (b["kind"] !== space)
+    return {
+      ok: false,
+      failure: { kind: "foreign", reason: `kind ${JSON.stringify(b["kind"])} in the ${space} directory` },
+    };
+  if (b["key"] !== expectedKey)
+    return { ok: false, failure: { kind: "corrupt", reason: "key does not match the file name" } };
   if (!isNonNegInt(b["version"]) || b["version"] < 1 || !isFiniteNumber(b["updatedAt"]) || !("value" in b)) {
     return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid version/updatedAt/value" } };
   }
@@ -105,7 +126,12 @@ export function decodeRecordFile(
       return { ok: false, failure: { kind: "corrupt", reason: "invalid counter value" } };
     }
   }
-  const base = { key: expectedKey, value: b["value"] as JsonValue, version: b["version"], updatedAt: b["updatedAt"] };
+  const base = {
+    key: expectedKey,
+    value: b["value"] as JsonValue,
+    version: b["version"],
+    updatedAt: b["updatedAt"],
+  };
   return { ok: true, record: b["expiresAt"] === undefined ? base : { ...base, expiresAt: b["expiresAt"] } };
 }
 
@@ -124,7 +150,8 @@ export function encodeLogStartLine(start: number): string {
 }
 
 /** A decoded log line: an entry, or the start marker of a trimmed log. */
-export type LogLine = { ok: true; entry: LogEntry } | { ok: true; start: number } | { ok: false; failure: DecodeFailure };
+export type LogLine =
+  { ok: true; entry: LogEntry } | { ok: true; start: number } | { ok: false; failure: DecodeFailure };
 
 /** Parses one log line (without its newline). */
 export function decodeLogLine(line: string): LogLine {

@@ -19,7 +19,10 @@ function dir(): string {
   return d.path;
 }
 
-async function open(directory: string, extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {}): Promise<FileStateStore> {
+async function open(
+  directory: string,
+  extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {},
+): Promise<FileStateStore> {
   const store = await FileStateStore.open({ directory, ...extra });
   cleanups.push(() => store.close());
   return store;
@@ -39,7 +42,10 @@ describe("FileStateStore", () => {
     expect(await b.get("sessions/1")).toMatchObject({ value: { user: "u" }, version: 1 });
     expect((await b.list("sessions/")).map((r) => r.key)).toEqual(["sessions/1", "sessions/2"]);
     expect((await b.increment("rate/u", 60_000)).value).toBe(4);
-    expect((await b.read("audit")).map((e) => [e.position, e.value])).toEqual([[0, { n: 1 }], [1, { n: 2 }]]);
+    expect((await b.read("audit")).map((e) => [e.position, e.value])).toEqual([
+      [0, { n: 1 }],
+      [1, { n: 2 }],
+    ]);
     expect((await b.append("audit", { n: 3 })).position).toBe(2);
     expect(b.problems).toEqual([]);
   });
@@ -51,7 +57,9 @@ describe("FileStateStore", () => {
     await store.put("/etc/shadow", "y");
     await store.append("../../evil-log", 1);
     const files = readdirSync(join(d, "records"));
-    expect(files.sort()).toEqual([`${encodeKey("../../etc/passwd")}.json`, `${encodeKey("/etc/shadow")}.json`].sort());
+    expect(files.sort()).toEqual(
+      [`${encodeKey("../../etc/passwd")}.json`, `${encodeKey("/etc/shadow")}.json`].sort(),
+    );
     expect(files.every((f) => /^[A-Za-z0-9_-]+\.json$/.test(f))).toBe(true);
     expect(readdirSync(join(d, "logs"))).toEqual([`${encodeKey("../../evil-log")}.jsonl`]);
     expect(existsSync(resolve(d, "../../etc/passwd.json"))).toBe(false);
@@ -150,12 +158,27 @@ describe("FileStateStore", () => {
   it("reports a foreign or future-format file instead of misreading it", async () => {
     const d = dir();
     await (await FileStateStore.open({ directory: d })).close();
-    writeFileSync(join(d, "records", `${encodeKey("future")}.json`), seal(JSON.stringify({ format: "espada-state", v: 99, kind: "record", key: "future", version: 1, updatedAt: 1, value: 1 })));
+    writeFileSync(
+      join(d, "records", `${encodeKey("future")}.json`),
+      seal(
+        JSON.stringify({
+          format: "espada-state",
+          v: 99,
+          kind: "record",
+          key: "future",
+          version: 1,
+          updatedAt: 1,
+          value: 1,
+        }),
+      ),
+    );
     writeFileSync(join(d, "records", `${encodeKey("plain")}.json`), JSON.stringify({ some: "json" }));
     writeFileSync(join(d, "records", "README.txt"), "hello");
     const b = await open(d);
     expect(b.problems.map((p) => p.kind).sort()).toEqual(["foreign", "foreign", "foreign"]);
-    expect(b.problems.find((p) => p.key === "future")?.error.message).toMatch(/unsupported format version 99/);
+    expect(b.problems.find((p) => p.key === "future")?.error.message).toMatch(
+      /unsupported format version 99/,
+    );
     expect(await b.list("")).toEqual([]);
   });
 
@@ -186,7 +209,10 @@ describe("FileStateStore", () => {
     lines[1] = (lines[1] ?? "").replace('"value":"b"', '"value":"B"');
     writeFileSync(file, lines.join("\n"));
     const b = await open(d);
-    expect((await b.read("log")).map((e) => [e.position, e.value])).toEqual([[0, "a"], [2, "c"]]);
+    expect((await b.read("log")).map((e) => [e.position, e.value])).toEqual([
+      [0, "a"],
+      [2, "c"],
+    ]);
     expect(b.problems.map((p) => p.kind)).toEqual(["corrupt"]);
     expect((await b.append("log", "d")).position).toBe(3);
   });
@@ -220,12 +246,19 @@ describe("FileStateStore", () => {
   it("a second opener in this process gets STORAGE_LOCKED", async () => {
     const d = dir();
     await open(d);
-    await expect(FileStateStore.open({ directory: d })).rejects.toMatchObject({ code: "STORAGE_LOCKED", name: "StorageError" });
+    await expect(FileStateStore.open({ directory: d })).rejects.toMatchObject({
+      code: "STORAGE_LOCKED",
+      name: "StorageError",
+    });
   });
 
   it("a lock held by another live process gives STORAGE_LOCKED; released when it exits", async () => {
     const d = dir();
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../test/lockHolder.ts"), d], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "../test/lockHolder.ts"), d],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     cleanups.push(() => {
       child.kill("SIGKILL");
     });
@@ -257,7 +290,12 @@ describe("FileStateStore", () => {
   });
 
   it("refuses invalid options with a ValidationError naming the field", async () => {
-    await expect(FileStateStore.open({ directory: "" })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "directory" });
-    await expect(FileStateStore.open({ directory: dir(), lockStaleMs: 5 })).rejects.toMatchObject({ field: "lockStaleMs" });
+    await expect(FileStateStore.open({ directory: "" })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "directory",
+    });
+    await expect(FileStateStore.open({ directory: dir(), lockStaleMs: 5 })).rejects.toMatchObject({
+      field: "lockStaleMs",
+    });
   });
 });

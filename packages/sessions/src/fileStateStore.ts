@@ -10,7 +10,15 @@ import type { LoadedLog, RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
 import { syncDirectory } from "./syncDirectory.js";
 import { appendAll, writeFileAtomically } from "./durableWrite.js";
-import { decodeKey, decodeLogLine, decodeRecordFile, encodeKey, encodeLogLine, encodeLogStartLine, encodeRecordFile } from "./fileFormat.js";
+import {
+  decodeKey,
+  decodeLogLine,
+  decodeRecordFile,
+  encodeKey,
+  encodeLogLine,
+  encodeLogStartLine,
+  encodeRecordFile,
+} from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
 import { parseOptions } from "./problems.js";
@@ -145,7 +153,12 @@ class FilePersistence implements StatePersistence {
   /** Set when the lock was lost: every later write fails. */
   compromised: Error | undefined;
 
-  constructor(directory: string, io: FileStoreIo, report: (problem: StoreProblem) => void, release: () => Promise<void>) {
+  constructor(
+    directory: string,
+    io: FileStoreIo,
+    report: (problem: StoreProblem) => void,
+    release: () => Promise<void>,
+  ) {
     this.directory = directory;
     this.io = io;
     this.report = report;
@@ -159,7 +172,11 @@ class FilePersistence implements StatePersistence {
 
   private assertLocked(): void {
     if (this.compromised !== undefined) {
-      throw new StorageError("STORAGE_LOCKED", `The lock of "${this.directory}" was lost; refusing to write`, { cause: this.compromised });
+      throw new StorageError(
+        "STORAGE_LOCKED",
+        `The lock of "${this.directory}" was lost; refusing to write`,
+        { cause: this.compromised },
+      );
     }
   }
 
@@ -167,10 +184,17 @@ class FilePersistence implements StatePersistence {
     this.assertLocked();
     const path = join(this.directory, SPACE_DIRS[space], `${encodeKey(key)}.json`);
     try {
-      await this.writes.run(() => (record === undefined ? this.io.removeFile(path) : this.io.writeFile(path, encodeRecordFile(space, record))));
+      await this.writes.run(() =>
+        record === undefined
+          ? this.io.removeFile(path)
+          : this.io.writeFile(path, encodeRecordFile(space, record)),
+      );
       await this.dirSyncs[space].sync();
     } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not write record "${key}"`, { cause: error, details: { key } });
+      throw new StorageError("STORAGE_FAILED", `Could not write record "${key}"`, {
+        cause: error,
+        details: { key },
+      });
     }
   }
 
@@ -185,7 +209,10 @@ class FilePersistence implements StatePersistence {
       text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new StorageError("STORAGE_FAILED", `Could not read log "${log}"`, { cause: error, details: { log } });
+        throw new StorageError("STORAGE_FAILED", `Could not read log "${log}"`, {
+          cause: error,
+          details: { log },
+        });
       }
     }
     const lines = text.split("\n");
@@ -209,8 +236,17 @@ class FilePersistence implements StatePersistence {
         continue;
       }
       damaged = true;
-      const reason = !decoded.ok ? decoded.failure.reason : "entry" in decoded ? `position ${decoded.entry.position} out of order` : "start marker not on the first line";
-      this.report(problem(decoded.ok ? "corrupt" : decoded.failure.kind, `Skipped a line of log "${log}": ${reason}`, { file: path, key: log }));
+      const reason = !decoded.ok
+        ? decoded.failure.reason
+        : "entry" in decoded
+          ? `position ${decoded.entry.position} out of order`
+          : "start marker not on the first line";
+      this.report(
+        problem(decoded.ok ? "corrupt" : decoded.failure.kind, `Skipped a line of log "${log}": ${reason}`, {
+          file: path,
+          key: log,
+        }),
+      );
     }
     const goodBytes = Buffer.byteLength(text, "utf8") - Buffer.byteLength(tail, "utf8");
     if (damaged) {
@@ -280,9 +316,15 @@ class FilePersistence implements StatePersistence {
       if (open !== undefined) {
         const failed = open;
         failed.torn = true;
-        await failed.handle.truncate(failed.size).then(() => (failed.torn = false), () => undefined);
+        await failed.handle.truncate(failed.size).then(
+          () => (failed.torn = false),
+          () => undefined,
+        );
       }
-      throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, { cause: error, details: { log } });
+      throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, {
+        cause: error,
+        details: { log },
+      });
     } finally {
       if (open !== undefined) open.busy--;
     }
@@ -298,7 +340,10 @@ class FilePersistence implements StatePersistence {
       await this.writes.run(() => this.io.writeFile(this.logPath(log), data));
       await this.dirSyncs.log.sync();
     } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not trim log "${log}"`, { cause: error, details: { log } });
+      throw new StorageError("STORAGE_FAILED", `Could not trim log "${log}"`, {
+        cause: error,
+        details: { log },
+      });
     }
     file.size = Buffer.byteLength(data, "utf8");
     file.torn = false;
@@ -312,7 +357,10 @@ class FilePersistence implements StatePersistence {
       await this.io.removeFile(this.logPath(log));
       await this.dirSyncs.log.sync();
     } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not delete log "${log}"`, { cause: error, details: { log } });
+      throw new StorageError("STORAGE_FAILED", `Could not delete log "${log}"`, {
+        cause: error,
+        details: { log },
+      });
     }
     if (file !== undefined) {
       file.size = 0;
@@ -328,7 +376,11 @@ class FilePersistence implements StatePersistence {
   }
 }
 
-function problem(kind: StoreProblemKind, message: string, where: { file?: string; key?: string; movedTo?: string; cause?: unknown }): StoreProblem {
+function problem(
+  kind: StoreProblemKind,
+  message: string,
+  where: { file?: string; key?: string; movedTo?: string; cause?: unknown },
+): StoreProblem {
   const code = kind === "unreadable" ? "STORAGE_FAILED" : "STORAGE_CORRUPT";
   const error = new StorageError(code, message, {
     ...(where.cause === undefined ? {} : { cause: where.cause }),
@@ -352,7 +404,12 @@ function loadSpace(
 ): StoredRecord[] {
   const dir = join(directory, SPACE_DIRS[space]);
   const records: StoredRecord[] = [];
-  const quarantine = (name: string, failure: DecodeFailure | { kind: StoreProblemKind; reason: string }, key?: string, cause?: unknown): void => {
+  const quarantine = (
+    name: string,
+    failure: DecodeFailure | { kind: StoreProblemKind; reason: string },
+    key?: string,
+    cause?: unknown,
+  ): void => {
     const file = join(dir, name);
     const target = join(directory, QUARANTINE_DIR, `${Date.now()}-${SPACE_DIRS[space]}-${name}`);
     let movedTo: string | undefined;
@@ -363,7 +420,14 @@ function loadSpace(
       movedTo = undefined;
     }
     const label = key === undefined ? `file "${name}"` : `record "${key}"`;
-    report(problem(failure.kind, `Moved aside ${label}: ${failure.reason}`, { file, ...(key === undefined ? {} : { key }), ...(movedTo === undefined ? {} : { movedTo }), cause }));
+    report(
+      problem(failure.kind, `Moved aside ${label}: ${failure.reason}`, {
+        file,
+        ...(key === undefined ? {} : { key }),
+        ...(movedTo === undefined ? {} : { movedTo }),
+        cause,
+      }),
+    );
   };
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const name = entry.name;
@@ -380,7 +444,12 @@ function loadSpace(
     try {
       text = fs.readFileSync(join(dir, name), "utf8");
     } catch (error) {
-      quarantine(name, { kind: "unreadable", reason: (error as NodeJS.ErrnoException).code ?? "read failed" }, key, error);
+      quarantine(
+        name,
+        { kind: "unreadable", reason: (error as NodeJS.ErrnoException).code ?? "read failed" },
+        key,
+        error,
+      );
       continue;
     }
     const decoded = decodeRecordFile(text, space, key);
@@ -436,9 +505,13 @@ export class FileStateStore extends EngineStateStore {
       options.onProblem?.(p);
     };
     try {
-      for (const sub of [...Object.values(SPACE_DIRS), LOG_DIR, QUARANTINE_DIR]) fs.mkdirSync(join(directory, sub), { recursive: true, mode: 0o700 });
+      for (const sub of [...Object.values(SPACE_DIRS), LOG_DIR, QUARANTINE_DIR])
+        fs.mkdirSync(join(directory, sub), { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not create state directory "${directory}"`, { cause: error, field: "directory" });
+      throw new StorageError("STORAGE_FAILED", `Could not create state directory "${directory}"`, {
+        cause: error,
+        field: "directory",
+      });
     }
     let persistence: FilePersistence | undefined;
     const release = await acquireDirectoryLock(directory, {
@@ -458,7 +531,9 @@ export class FileStateStore extends EngineStateStore {
     } catch (error) {
       await release().catch(() => undefined);
       if (error instanceof InfrastructureError) throw error;
-      throw new StorageError("STORAGE_FAILED", `Could not load state directory "${directory}"`, { cause: error });
+      throw new StorageError("STORAGE_FAILED", `Could not load state directory "${directory}"`, {
+        cause: error,
+      });
     }
   }
 }

@@ -15,7 +15,18 @@ afterEach(async () => {
 });
 
 function entry(n: number, startedAt = Date.now()): CommandHistoryEntry {
-  return { executionId: `e${n}`, commandId: "vm.list", providerId: "p", userId: "u", params: { n }, status: "succeeded", dryRun: false, startedAt, duration: 1, affectedResources: [] };
+  return {
+    executionId: `e${n}`,
+    commandId: "vm.list",
+    providerId: "p",
+    userId: "u",
+    params: { n },
+    status: "succeeded",
+    dryRun: false,
+    startedAt,
+    duration: 1,
+    affectedResources: [],
+  };
 }
 
 /** A store whose appends (or trims) can be made to fail, to prove what a failing disk loses. */
@@ -38,7 +49,12 @@ class FlakyStore extends InMemoryStateStore {
 class CountingStore extends InMemoryStateStore {
   sessionWrites = 0;
   failSessionWrites = false;
-  override compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: Parameters<StateStore["compareAndSet"]>[3]) {
+  override compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: Parameters<StateStore["compareAndSet"]>[3],
+  ) {
     if (key.startsWith(SESSION_KEY_PREFIX)) {
       this.sessionWrites++;
       if (this.failSessionWrites) return Promise.reject(new Error("disk full"));
@@ -47,15 +63,30 @@ class CountingStore extends InMemoryStateStore {
   }
 }
 
-async function managerOver(store: StateStore, options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
+async function managerOver(
+  store: StateStore,
+  options: SessionManagerOptions = {},
+): Promise<InfrastructureSessionManager> {
   const storage = new StateSessionStorage({ store, parse: false });
-  const m = await createInfrastructureSessionManager({ ...options, storage, sessionConfig: { persistState: false, maxConcurrent: 1000, ...options.sessionConfig } });
+  const m = await createInfrastructureSessionManager({
+    ...options,
+    storage,
+    sessionConfig: { persistState: false, maxConcurrent: 1000, ...options.sessionConfig },
+  });
   cleanups.push(() => m.shutdown());
   return m;
 }
 
-async function fileManager(directory: string, options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
-  const m = await createInfrastructureSessionManager({ ...options, stateDirectory: directory, env: {}, sessionConfig: { maxConcurrent: 1000, ...options.sessionConfig } });
+async function fileManager(
+  directory: string,
+  options: SessionManagerOptions = {},
+): Promise<InfrastructureSessionManager> {
+  const m = await createInfrastructureSessionManager({
+    ...options,
+    stateDirectory: directory,
+    env: {},
+    sessionConfig: { maxConcurrent: 1000, ...options.sessionConfig },
+  });
   cleanups.push(() => m.shutdown());
   return m;
 }
@@ -73,7 +104,9 @@ describe("session history as an append-only log", () => {
       sizes.push(JSON.stringify((await store.get(SESSION_KEY_PREFIX + s.id))?.value).length);
     }
     expect(new Set(sizes).size).toBe(1); // only lastActivityAt (same width) changed
-    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`));
+    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `e${i}`),
+    );
     expect(await m.getSession(s.id)).not.toHaveProperty("history");
   });
 
@@ -81,7 +114,9 @@ describe("session history as an append-only log", () => {
     for (const onFile of [false, true]) {
       const clock = fakeClock();
       const directory = onFile ? dirPath() : "";
-      let m = onFile ? await fileManager(directory, { now: clock.now }) : await managerOver(new InMemoryStateStore({ now: clock.now }), { now: clock.now });
+      let m = onFile
+        ? await fileManager(directory, { now: clock.now })
+        : await managerOver(new InMemoryStateStore({ now: clock.now }), { now: clock.now });
       const s = await m.createSession({ userId: "u" });
       expect(s.lastActivityAt).toBe(clock.now());
       clock.advance(5_000);
@@ -142,9 +177,13 @@ describe("session history as an append-only log", () => {
   it("keeps every one of many concurrent appends, in call order (memory and file)", async () => {
     for (const onFile of [false, true]) {
       const m = onFile ? await fileManager(dirPath()) : await managerOver(new InMemoryStateStore());
-      const sessions = await Promise.all([m.createSession({ userId: "a" }), m.createSession({ userId: "b" })]);
+      const sessions = await Promise.all([
+        m.createSession({ userId: "a" }),
+        m.createSession({ userId: "b" }),
+      ]);
       const appends: Promise<void>[] = [];
-      for (let i = 0; i < 300; i++) appends.push(m.appendHistory((sessions[i % 2] as { id: string }).id, entry(i)));
+      for (let i = 0; i < 300; i++)
+        appends.push(m.appendHistory((sessions[i % 2] as { id: string }).id, entry(i)));
       await Promise.all(appends);
       for (const [k, s] of sessions.entries()) {
         const ids = (await m.getHistory(s.id)).map((h) => h.executionId);
@@ -163,7 +202,9 @@ describe("session history as an append-only log", () => {
       if (i % 25 === 0) work.push(m.extendSession(s.id));
     }
     await Promise.all(work);
-    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(Array.from({ length: 100 }, (_, i) => `e${i}`));
+    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `e${i}`),
+    );
     expect(Object.keys((await m.getSession(s.id))?.variables ?? {})).toHaveLength(10);
   });
 
@@ -187,7 +228,9 @@ describe("session history as an append-only log", () => {
     store.failTrims = true;
     for (let i = 0; i < 20; i++) await m.appendHistory(s.id, entry(i));
     expect(await store.read(HISTORY_LOG_PREFIX + s.id)).toHaveLength(20);
-    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(Array.from({ length: 8 }, (_, i) => `e${12 + i}`));
+    expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(
+      Array.from({ length: 8 }, (_, i) => `e${12 + i}`),
+    );
     store.failTrims = false;
     await m.appendHistory(s.id, entry(20));
     await m.appendHistory(s.id, entry(21));
@@ -204,29 +247,49 @@ describe("session history as an append-only log", () => {
     }
     const history = await m.getHistory(s.id);
     expect(history.map((h) => h.executionId)).toEqual(Array.from({ length: 40 }, (_, i) => `e${960 + i}`));
-    expect((await m.getHistory(s.id, { limit: 3 })).map((h) => h.executionId)).toEqual(["e997", "e998", "e999"]);
-    await expect(m.getHistory(s.id, { limit: 0 })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "limit" });
+    expect((await m.getHistory(s.id, { limit: 3 })).map((h) => h.executionId)).toEqual([
+      "e997",
+      "e998",
+      "e999",
+    ]);
+    await expect(m.getHistory(s.id, { limit: 0 })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "limit",
+    });
   });
 
   it("drops entries past retentionDays on read and on trim", async () => {
     const clock = fakeClock();
     const store = new InMemoryStateStore({ now: clock.now });
-    const m = await managerOver(store, { now: clock.now, commandConfig: { history: { maxEntries: 8, retentionDays: 1 } } });
+    const m = await managerOver(store, {
+      now: clock.now,
+      commandConfig: { history: { maxEntries: 8, retentionDays: 1 } },
+    });
     const s = await m.createSession({ userId: "u", timeout: 10 * DAY_MS });
     for (let i = 0; i < 4; i++) await m.appendHistory(s.id, entry(i, clock.now()));
     clock.advance(DAY_MS + 1);
     for (let i = 4; i < 6; i++) await m.appendHistory(s.id, entry(i, clock.now()));
     expect((await m.getHistory(s.id)).map((h) => h.executionId)).toEqual(["e4", "e5"]);
     for (let i = 6; i < 8; i++) await m.appendHistory(s.id, entry(i, clock.now())); // the 8th append trims
-    expect((await store.read(HISTORY_LOG_PREFIX + s.id)).map((e) => (e.value as { executionId: string }).executionId)).toEqual(["e4", "e5", "e6", "e7"]);
+    expect(
+      (await store.read(HISTORY_LOG_PREFIX + s.id)).map(
+        (e) => (e.value as { executionId: string }).executionId,
+      ),
+    ).toEqual(["e4", "e5", "e6", "e7"]);
   });
 
   it("refuses unknown sessions and bad entries with typed errors, storing nothing", async () => {
     const store = new FlakyStore();
     const m = await managerOver(store);
     const s = await m.createSession({ userId: "u" });
-    await expect(m.appendHistory("missing", entry(1))).rejects.toMatchObject({ code: "NOT_FOUND", field: "sessionId" });
-    await expect(m.appendHistory(s.id, { ...entry(1), params: { when: new Date() } })).rejects.toMatchObject({ code: "VALIDATION_FAILED", field: "params.when" });
+    await expect(m.appendHistory("missing", entry(1))).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      field: "sessionId",
+    });
+    await expect(m.appendHistory(s.id, { ...entry(1), params: { when: new Date() } })).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "params.when",
+    });
     await expect(m.getHistory("missing")).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(store.appends).toBe(0);
   });

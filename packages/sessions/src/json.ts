@@ -13,17 +13,27 @@ export function assertKey(key: unknown, field = "key"): asserts key is string {
     throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a non-empty string`, { field });
   }
   if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be at most ${MAX_KEY_BYTES} UTF-8 bytes`, { field });
+    throw new InfrastructureError(
+      "INVALID_ARGUMENT",
+      `${field} must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
+      { field },
+    );
   }
   if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be well-formed Unicode (no lone surrogates)`, { field });
+    throw new InfrastructureError(
+      "INVALID_ARGUMENT",
+      `${field} must be well-formed Unicode (no lone surrogates)`,
+      { field },
+    );
   }
 }
 
 /** Throws a typed `INVALID_ARGUMENT` error unless `value` is a finite number greater than zero. */
 export function assertPositive(value: unknown, field: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, { field });
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, {
+      field,
+    });
   }
 }
 
@@ -42,7 +52,8 @@ function copy(value: unknown, depth: number): JsonValue {
   if (typeof value !== "object" || depth > MAX_DEPTH) throw BAD;
   if (Array.isArray(value)) {
     const items = new Array<JsonValue>(value.length);
-    for (let i = 0; i < value.length; i++) items[i] = copy(value[i] === undefined ? null : value[i], depth + 1);
+    for (let i = 0; i < value.length; i++)
+      items[i] = copy(value[i] === undefined ? null : value[i], depth + 1);
     return Object.freeze(items);
   }
   const proto: unknown = Object.getPrototypeOf(value);
@@ -57,16 +68,21 @@ function copy(value: unknown, depth: number): JsonValue {
 
 /** Slow path, only after the fast one failed: finds the offending path for the error. */
 function explain(value: unknown, path: string, seen: Set<object>): InfrastructureError | undefined {
-  const fail = (why: string): InfrastructureError => new InfrastructureError("INVALID_ARGUMENT", `${path} ${why}`, { field: path });
-  if (value === null || typeof value === "string" || typeof value === "boolean" || value === undefined) return undefined;
+  const fail = (why: string): InfrastructureError =>
+    new InfrastructureError("INVALID_ARGUMENT", `${path} ${why}`, { field: path });
+  if (value === null || typeof value === "string" || typeof value === "boolean" || value === undefined)
+    return undefined;
   if (typeof value === "number") return Number.isFinite(value) ? undefined : fail("must be a finite number");
   if (typeof value !== "object") return fail(`is not JSON (${typeof value})`);
   if (seen.has(value)) return fail("contains a cycle");
   if (seen.size >= MAX_DEPTH) return fail(`is nested deeper than ${MAX_DEPTH} levels`);
   const proto: unknown = Object.getPrototypeOf(value);
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return fail("must be a plain object");
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+    return fail("must be a plain object");
   seen.add(value);
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [`[${i}]`, v])
+    : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
   for (const [suffix, v] of entries) {
     const error = explain(v, `${path}${suffix}`, seen);
     if (error !== undefined) return error;
@@ -86,6 +102,9 @@ export function freezeJson(value: unknown, path = "value"): JsonValue {
     return copy(value, 0);
   } catch (error) {
     if (error !== BAD) throw error;
-    throw explain(value, path, new Set()) ?? new InfrastructureError("INVALID_ARGUMENT", `${path} is not JSON`, { field: path });
+    throw (
+      explain(value, path, new Set()) ??
+      new InfrastructureError("INVALID_ARGUMENT", `${path} is not JSON`, { field: path })
+    );
   }
 }

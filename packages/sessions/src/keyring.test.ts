@@ -48,21 +48,35 @@ describe("EncryptionKeyring", () => {
   it("binds a sealed value to its context and detects tampering", async () => {
     const ring = await EncryptionKeyring.open({ directory: dir(), env: {} });
     const sealed = ring.seal("v", "session-a");
-    expect(() => ring.open(sealed, "session-b")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
+    expect(() => ring.open(sealed, "session-b")).toThrow(
+      expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error,
+    );
     const data = Buffer.from(sealed.data, "base64");
     data[0] = (data[0] ?? 0) ^ 1;
-    expect(() => ring.open({ ...sealed, data: data.toString("base64") }, "session-a")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
+    expect(() => ring.open({ ...sealed, data: data.toString("base64") }, "session-a")).toThrow(
+      expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error,
+    );
   });
 
   it("rotates after keyRotationDays: the new key encrypts, old keys still decrypt", async () => {
     const d = dir();
     const clock = fakeClock();
-    const first = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    const first = await EncryptionKeyring.open({
+      directory: d,
+      env: {},
+      now: clock.now,
+      config: { keyRotationDays: 90 },
+    });
     const old = first.seal("old", "c");
     clock.advance(89 * DAY);
     expect(await first.rotateIfDue()).toBe(false);
     clock.advance(DAY);
-    const reopened = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    const reopened = await EncryptionKeyring.open({
+      directory: d,
+      env: {},
+      now: clock.now,
+      config: { keyRotationDays: 90 },
+    });
     expect(reopened.activeKeyId).not.toBe(first.activeKeyId);
     expect(reopened.keyIds).toHaveLength(2);
     expect(reopened.seal("new", "c").kid).toBe(reopened.activeKeyId);
@@ -73,7 +87,12 @@ describe("EncryptionKeyring", () => {
   it("never seals with a rotated key before it is saved; a failed save keeps the current key", async () => {
     const d = dir();
     const clock = fakeClock();
-    const ring = await EncryptionKeyring.open({ directory: d, env: {}, now: clock.now, config: { keyRotationDays: 90 } });
+    const ring = await EncryptionKeyring.open({
+      directory: d,
+      env: {},
+      now: clock.now,
+      config: { keyRotationDays: 90 },
+    });
     const current = ring.activeKeyId;
     clock.advance(90 * DAY);
     rmSync(join(d, KEYRING_FILE));
@@ -98,14 +117,25 @@ describe("EncryptionKeyring", () => {
     expect(fromConfig.activeKeyId).toBe(fromEnv.activeKeyId);
     const sealed = fromEnv.seal(1, "c");
     expect(fromConfig.open(sealed, "c")).toBe(1);
-    const other = await EncryptionKeyring.open({ env: {}, config: { key: randomBytes(32).toString("base64") } });
-    expect(() => other.open(sealed, "c")).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error);
-    const rotated = await EncryptionKeyring.open({ env: {}, config: { key: randomBytes(32).toString("base64"), previousKeys: [key] } });
+    const other = await EncryptionKeyring.open({
+      env: {},
+      config: { key: randomBytes(32).toString("base64") },
+    });
+    expect(() => other.open(sealed, "c")).toThrow(
+      expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error,
+    );
+    const rotated = await EncryptionKeyring.open({
+      env: {},
+      config: { key: randomBytes(32).toString("base64"), previousKeys: [key] },
+    });
     expect(rotated.open(sealed, "c")).toBe(1);
   });
 
   it("refuses a malformed key without echoing it, and a missing key without a directory", async () => {
-    const error: unknown = await EncryptionKeyring.open({ env: {}, config: { key: "not-a-real-key-SECRETVALUE" } }).catch((e: unknown) => e);
+    const error: unknown = await EncryptionKeyring.open({
+      env: {},
+      config: { key: "not-a-real-key-SECRETVALUE" },
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "VALIDATION_FAILED", field: "securityConfig.encryption.key" });
     expect(String((error as Error).message)).not.toContain("SECRETVALUE");
     await expect(EncryptionKeyring.open({ env: {} })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
@@ -124,7 +154,11 @@ describe("EncryptionKeyring", () => {
     expect(again.activeKeyId).toBe(first.activeKeyId);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ kind: "permissions", file: path, error: { code: "STORAGE_FAILED", details: { mode: "0644", tightened: true } } });
+    expect(problems[0]).toMatchObject({
+      kind: "permissions",
+      file: path,
+      error: { code: "STORAGE_FAILED", details: { mode: "0644", tightened: true } },
+    });
     const material = (JSON.parse(text) as { keys: { material: string }[] }).keys[0]?.material ?? "";
     expect(material).not.toBe("");
     expect(JSON.stringify(problems[0]) + (problems[0]?.error.message ?? "")).not.toContain(material);
@@ -135,7 +169,9 @@ describe("EncryptionKeyring", () => {
   it("reports a corrupt keyring as CRYPTO_FAILED", async () => {
     const d = dir();
     writeFileSync(join(d, KEYRING_FILE), "{nope");
-    await expect(EncryptionKeyring.open({ directory: d, env: {} })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+    await expect(EncryptionKeyring.open({ directory: d, env: {} })).rejects.toMatchObject({
+      code: "CRYPTO_FAILED",
+    });
     expect(readFileSync(join(d, KEYRING_FILE), "utf8")).toBe("{nope");
   });
 });

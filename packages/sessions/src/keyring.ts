@@ -2,7 +2,12 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { encryptionConfigSchema, InfrastructureError, StorageError, ValidationError } from "@espada/infra-core";
+import {
+  encryptionConfigSchema,
+  InfrastructureError,
+  StorageError,
+  ValidationError,
+} from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener } from "./problems.js";
@@ -52,14 +57,20 @@ function cryptoError(message: string, cause?: unknown): InfrastructureError {
 
 function decodeKey(text: string, field: string): Buffer {
   const material = Buffer.from(text, "base64");
-  if (material.length !== 32 || material.toString("base64").replace(/=+$/, "") !== text.trim().replace(/=+$/, "")) {
+  if (
+    material.length !== 32 ||
+    material.toString("base64").replace(/=+$/, "") !== text.trim().replace(/=+$/, "")
+  ) {
     // never echo the value: it is a secret
-    throw new ValidationError(`${field} must be the base64 encoding of 32 bytes`, [{ code: "INVALID_KEY", message: "must be base64 of 32 bytes", path: field }]);
+    throw new ValidationError(`${field} must be the base64 encoding of 32 bytes`, [
+      { code: "INVALID_KEY", message: "must be base64 of 32 bytes", path: field },
+    ]);
   }
   return material;
 }
 
-const idOf = (material: Buffer): string => `k-${createHash("sha256").update(material).digest("hex").slice(0, 16)}`;
+const idOf = (material: Buffer): string =>
+  `k-${createHash("sha256").update(material).digest("hex").slice(0, 16)}`;
 
 /** Options of {@link EncryptionKeyring.open}. */
 export interface KeyringOptions {
@@ -90,7 +101,13 @@ export class EncryptionKeyring {
   /** The rotation in progress: concurrent callers share it, so one new key is made. */
   private rotating: Promise<boolean> | undefined;
 
-  private constructor(active: Key, others: readonly Key[], directory: string | undefined, rotationMs: number, now: () => number) {
+  private constructor(
+    active: Key,
+    others: readonly Key[],
+    directory: string | undefined,
+    rotationMs: number,
+    now: () => number,
+  ) {
     for (const key of [...others, active]) this.keys.set(key.id, key);
     this.active = active;
     this.directory = directory;
@@ -117,7 +134,10 @@ export class EncryptionKeyring {
       const material = decodeKey(text, `securityConfig.encryption.previousKeys[${i}]`);
       return { id: idOf(material), createdAt: 0, material, generated: false };
     });
-    const stored = options.directory === undefined ? [] : readKeyring(join(options.directory, KEYRING_FILE), options.onProblem);
+    const stored =
+      options.directory === undefined
+        ? []
+        : readKeyring(join(options.directory, KEYRING_FILE), options.onProblem);
     others.push(...stored);
     const explicit = config.key ?? env[ENCRYPTION_KEY_ENV];
     const field = config.key === undefined ? ENCRYPTION_KEY_ENV : "securityConfig.encryption.key";
@@ -131,7 +151,9 @@ export class EncryptionKeyring {
     const rotationMs = config.keyRotationDays * DAY_MS;
     if (active === undefined) {
       if (options.directory === undefined) {
-        throw cryptoError(`No encryption key: set securityConfig.encryption.key or ${ENCRYPTION_KEY_ENV}, or give a state directory`);
+        throw cryptoError(
+          `No encryption key: set securityConfig.encryption.key or ${ENCRYPTION_KEY_ENV}, or give a state directory`,
+        );
       }
       const ring = new EncryptionKeyring(generateKey(now()), others, options.directory, rotationMs, now);
       await ring.saveGenerated([...ring.keys.values()]);
@@ -149,7 +171,8 @@ export class EncryptionKeyring {
    * one rotation. When the save fails the current key stays active and the error is thrown.
    */
   rotateIfDue(): Promise<boolean> {
-    if (!this.active.generated || this.now() - this.active.createdAt < this.rotationMs) return Promise.resolve(false);
+    if (!this.active.generated || this.now() - this.active.createdAt < this.rotationMs)
+      return Promise.resolve(false);
     this.rotating ??= this.rotate().finally(() => {
       this.rotating = undefined;
     });
@@ -174,7 +197,13 @@ export class EncryptionKeyring {
     const cipher = createCipheriv("aes-256-gcm", this.active.material, iv);
     cipher.setAAD(aadOf(context, associated));
     const data = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
-    return { alg: "aes-256-gcm", kid: this.active.id, iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64"), data: data.toString("base64") };
+    return {
+      alg: "aes-256-gcm",
+      kid: this.active.id,
+      iv: iv.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+      data: data.toString("base64"),
+    };
   }
 
   /**
@@ -184,15 +213,22 @@ export class EncryptionKeyring {
   open(sealed: unknown, context: string, associated?: string): JsonValue {
     if (!isSealedValue(sealed)) throw cryptoError(`Encrypted value of "${context}" is malformed`);
     const key = this.keys.get(sealed.kid);
-    if (key === undefined) throw cryptoError(`No key "${sealed.kid}" to decrypt "${context}" (wrong or missing key)`);
+    if (key === undefined)
+      throw cryptoError(`No key "${sealed.kid}" to decrypt "${context}" (wrong or missing key)`);
     try {
       const decipher = createDecipheriv("aes-256-gcm", key.material, Buffer.from(sealed.iv, "base64"));
       decipher.setAAD(aadOf(context, associated));
       decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
-      const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
+      const text = Buffer.concat([
+        decipher.update(Buffer.from(sealed.data, "base64")),
+        decipher.final(),
+      ]).toString("utf8");
       return JSON.parse(text) as JsonValue;
     } catch (error) {
-      throw cryptoError(`Could not decrypt "${context}" with key "${key.id}" (wrong key or tampered data)`, error);
+      throw cryptoError(
+        `Could not decrypt "${context}" with key "${key.id}" (wrong key or tampered data)`,
+        error,
+      );
     }
   }
 
@@ -200,7 +236,15 @@ export class EncryptionKeyring {
   private async saveGenerated(keys: readonly Key[]): Promise<void> {
     if (this.directory === undefined) return;
     const generated = keys.filter((k) => k.generated);
-    const body = { format: "espada-keyring", v: 1, keys: generated.map((k) => ({ id: k.id, createdAt: k.createdAt, material: k.material.toString("base64") })) };
+    const body = {
+      format: "espada-keyring",
+      v: 1,
+      keys: generated.map((k) => ({
+        id: k.id,
+        createdAt: k.createdAt,
+        material: k.material.toString("base64"),
+      })),
+    };
     const path = join(this.directory, KEYRING_FILE);
     try {
       await writeFileAtomically(path, `${JSON.stringify(body)}\n`, { mode: 0o600 });
@@ -222,7 +266,14 @@ function aadOf(context: string, associated: string | undefined): Buffer {
 function isSealedValue(value: unknown): value is SealedValue {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return v["alg"] === "aes-256-gcm" && typeof v["kid"] === "string" && v["kid"].length > 0 && typeof v["iv"] === "string" && typeof v["tag"] === "string" && typeof v["data"] === "string";
+  return (
+    v["alg"] === "aes-256-gcm" &&
+    typeof v["kid"] === "string" &&
+    v["kid"].length > 0 &&
+    typeof v["iv"] === "string" &&
+    typeof v["tag"] === "string" &&
+    typeof v["data"] === "string"
+  );
 }
 
 function generateKey(createdAt: number): Key {
@@ -277,6 +328,9 @@ function tightenPermissions(path: string, onProblem: ProblemListener | undefined
   const message = tightened
     ? `The keyring "${path}" had mode ${octal} (readable by others); tightened it to 0600`
     : `The keyring "${path}" has mode ${octal} (readable by others) and could not be tightened to 0600`;
-  const error = new StorageError("STORAGE_FAILED", message, { ...(tightened ? {} : { cause }), details: { kind: "permissions", file: path, mode: octal, tightened } });
+  const error = new StorageError("STORAGE_FAILED", message, {
+    ...(tightened ? {} : { cause }),
+    details: { kind: "permissions", file: path, mode: octal, tightened },
+  });
   onProblem?.({ kind: "permissions", error, file: path });
 }

@@ -28,33 +28,55 @@ function deadPid(): number {
 }
 
 /** Leaves `<dir>/.lock` as a process that died while holding it would. */
-function deadLock(directory: string, kind: "owner" | "legacy-owner" | "ownerless" | "other-host", pid: number): void {
+function deadLock(
+  directory: string,
+  kind: "owner" | "legacy-owner" | "ownerless" | "other-host",
+  pid: number,
+): void {
   const lock = join(directory, LOCK_NAME);
   mkdirSync(lock);
-  if (kind === "owner") writeFileSync(join(lock, "owner-0123456789abcdef.json"), JSON.stringify({ pid, host: hostname(), nonce: "0123456789abcdef" }));
-  if (kind === "legacy-owner") writeFileSync(join(lock, "owner.json"), JSON.stringify({ pid, host: hostname() }));
-  if (kind === "other-host") writeFileSync(join(lock, "owner-00000000000000aa.json"), JSON.stringify({ pid, host: "elsewhere", nonce: "00000000000000aa" }));
+  if (kind === "owner")
+    writeFileSync(
+      join(lock, "owner-0123456789abcdef.json"),
+      JSON.stringify({ pid, host: hostname(), nonce: "0123456789abcdef" }),
+    );
+  if (kind === "legacy-owner")
+    writeFileSync(join(lock, "owner.json"), JSON.stringify({ pid, host: hostname() }));
+  if (kind === "other-host")
+    writeFileSync(
+      join(lock, "owner-00000000000000aa.json"),
+      JSON.stringify({ pid, host: "elsewhere", nonce: "00000000000000aa" }),
+    );
 }
 
-async function open(directory: string, extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {}): Promise<FileStateStore> {
+async function open(
+  directory: string,
+  extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {},
+): Promise<FileStateStore> {
   const store = await FileStateStore.open({ directory, ...extra });
   cleanups.push(() => store.close());
   return store;
 }
 
 describe("state directory lock", () => {
-  it.each(["owner", "legacy-owner", "ownerless"] as const)("takes over a lock left by a killed process (%s) at once, with the default lockStaleMs", async (kind) => {
-    const d = dir();
-    deadLock(d, kind, deadPid());
-    const store = await open(d, { lockRetries: 0 });
-    await store.put("k", 1);
-    expect(readdirSync(join(d, LOCK_NAME))).toEqual([expect.stringMatching(/^owner-[0-9a-f]{16}\.json$/)]);
-  });
+  it.each(["owner", "legacy-owner", "ownerless"] as const)(
+    "takes over a lock left by a killed process (%s) at once, with the default lockStaleMs",
+    async (kind) => {
+      const d = dir();
+      deadLock(d, kind, deadPid());
+      const store = await open(d, { lockRetries: 0 });
+      await store.put("k", 1);
+      expect(readdirSync(join(d, LOCK_NAME))).toEqual([expect.stringMatching(/^owner-[0-9a-f]{16}\.json$/)]);
+    },
+  );
 
   it("a lock of another host is held until it is not refreshed for lockStaleMs", async () => {
     const d = dir();
     deadLock(d, "other-host", 1);
-    await expect(FileStateStore.open({ directory: d, lockStaleMs: 60_000 })).rejects.toMatchObject({ code: "STORAGE_LOCKED", details: { host: "elsewhere", pid: 1 } });
+    await expect(FileStateStore.open({ directory: d, lockStaleMs: 60_000 })).rejects.toMatchObject({
+      code: "STORAGE_LOCKED",
+      details: { host: "elsewhere", pid: 1 },
+    });
     const old = new Date(Date.now() - 120_000);
     utimesSync(join(d, LOCK_NAME, "owner-00000000000000aa.json"), old, old);
     await open(d, { lockStaleMs: 60_000 });
@@ -74,13 +96,18 @@ describe("state directory lock", () => {
     writeFileSync(join(d, `${LOCK_NAME}.${pid}.00bb.reaped`), "{}");
     mkdirSync(join(d, `${LOCK_NAME}.${process.pid}.00cc.candidate`)); // maybe an open in progress here: kept
     await open(d);
-    expect(readdirSync(d).filter((n) => n.startsWith(`${LOCK_NAME}.`))).toEqual([`${LOCK_NAME}.${process.pid}.00cc.candidate`]);
+    expect(readdirSync(d).filter((n) => n.startsWith(`${LOCK_NAME}.`))).toEqual([
+      `${LOCK_NAME}.${process.pid}.00cc.candidate`,
+    ]);
   });
 
   it("release removes the lock; a released lock is free at once", async () => {
     const d = dir();
     const first = await FileStateStore.open({ directory: d });
-    await expect(FileStateStore.open({ directory: d })).rejects.toMatchObject({ code: "STORAGE_LOCKED", details: { pid: process.pid } });
+    await expect(FileStateStore.open({ directory: d })).rejects.toMatchObject({
+      code: "STORAGE_LOCKED",
+      details: { pid: process.pid },
+    });
     await first.close();
     expect(existsSync(join(d, LOCK_NAME))).toBe(false);
     await open(d);
@@ -96,7 +123,10 @@ describe("state directory lock", () => {
     const [owner] = readdirSync(join(d, LOCK_NAME));
     rmSync(join(d, LOCK_NAME, owner ?? ""));
     vi.advanceTimersByTime(1000);
-    expect(await reported).toMatchObject({ kind: "unreadable", error: { message: expect.stringMatching(/Lost the lock/) as string } });
+    expect(await reported).toMatchObject({
+      kind: "unreadable",
+      error: { message: expect.stringMatching(/Lost the lock/) as string },
+    });
     await expect(store.put("k", 2)).rejects.toMatchObject({ code: "STORAGE_LOCKED" });
     expect((await store.get("k"))?.value).toBe(1);
   });
@@ -105,13 +135,19 @@ describe("state directory lock", () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     const d = dir();
     let compromised = false;
-    const release = await acquireDirectoryLock(d, { staleMs: 2000, retries: 0, onCompromised: () => (compromised = true) });
+    const release = await acquireDirectoryLock(d, {
+      staleMs: 2000,
+      retries: 0,
+      onCompromised: () => (compromised = true),
+    });
     cleanups.push(release);
     const [owner] = readdirSync(join(d, LOCK_NAME));
     const old = new Date(Date.now() - 10_000);
     utimesSync(join(d, LOCK_NAME, owner ?? ""), old, old);
     vi.advanceTimersByTime(1000);
-    await vi.waitFor(() => expect(statSync(join(d, LOCK_NAME, owner ?? "")).mtimeMs).toBeGreaterThan(old.getTime() + 5000));
+    await vi.waitFor(() =>
+      expect(statSync(join(d, LOCK_NAME, owner ?? "")).mtimeMs).toBeGreaterThan(old.getTime() + 5000),
+    );
     expect(compromised).toBe(false);
   });
 });
@@ -126,7 +162,11 @@ describe("lock race: two processes open a dead owner's directory at the same ins
   beforeAll(() => {
     base = tempDir("espada-lock-race-");
     for (let i = 0; i < 2; i++) {
-      const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../test/lockRacer.ts")], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", join(import.meta.dirname, "../test/lockRacer.ts")],
+        { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+      );
       inbox.set(child, []);
       child.on("message", (report: RacerReport) => {
         inbox.get(child)?.push(report);
@@ -145,7 +185,8 @@ describe("lock race: two processes open a dead owner's directory at the same ins
   async function next(child: ChildProcess): Promise<RacerReport> {
     const box = inbox.get(child) ?? [];
     while (box.length === 0) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`racer ${child.pid} exited (${child.exitCode ?? child.signalCode})`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`racer ${child.pid} exited (${child.exitCode ?? child.signalCode})`);
       await new Promise<void>((resolve) => waiters.set(child, resolve));
       waiters.delete(child);
     }
@@ -172,7 +213,11 @@ describe("lock race: two processes open a dead owner's directory at the same ins
       const winners = results.filter((r) => r.report.type === "result" && r.report.won);
       const casOk = results.filter((r) => r.report.type === "result" && r.report.won && r.report.cas);
       const losers = results.filter((r) => r.report.type === "result" && !r.report.won);
-      if (winners.length !== 1 || casOk.length !== 1 || losers.some((r) => r.report.type === "result" && !r.report.won && r.report.code !== "STORAGE_LOCKED")) {
+      if (
+        winners.length !== 1 ||
+        casOk.length !== 1 ||
+        losers.some((r) => r.report.type === "result" && !r.report.won && r.report.code !== "STORAGE_LOCKED")
+      ) {
         bad.push(`round ${round} (${kind}): ${JSON.stringify(results.map((r) => r.report))}`);
       }
       for (const { child } of winners) {
@@ -183,7 +228,8 @@ describe("lock race: two processes open a dead owner's directory at the same ins
       try {
         expect(check.problems).toEqual([]);
         expect((await check.get("seed"))?.value).toBe(round);
-        if (winners.length === 1) expect((await check.get("job"))?.value).toEqual({ by: winners[0]?.child.pid });
+        if (winners.length === 1)
+          expect((await check.get("job"))?.value).toEqual({ by: winners[0]?.child.pid });
       } finally {
         await check.close();
       }

@@ -44,7 +44,8 @@ function parseOwner(text: string): LockOwner | undefined {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed === "object" && parsed !== null) {
       const { pid, host, nonce } = parsed as Record<string, unknown>;
-      if (typeof pid === "number" && typeof host === "string") return typeof nonce === "string" ? { pid, host, nonce } : { pid, host };
+      if (typeof pid === "number" && typeof host === "string")
+        return typeof nonce === "string" ? { pid, host, nonce } : { pid, host };
     }
   } catch {
     // unreadable: judged by its age alone
@@ -121,7 +122,12 @@ function reap(directory: string, lockPath: string, entry: string): void {
  * is free (absent or empty). When it is held by dead or stale owners, their owner files are reaped
  * and the rename is tried again. Returns the live holders when the lock is held.
  */
-function tryTake(directory: string, lockPath: string, candidate: string, staleMs: number): Holder[] | undefined {
+function tryTake(
+  directory: string,
+  lockPath: string,
+  candidate: string,
+  staleMs: number,
+): Holder[] | undefined {
   let holders: Holder[] = [];
   for (let step = 0; step < MAX_STEPS; step++) {
     try {
@@ -170,14 +176,21 @@ function lockedError(directory: string, holders: readonly Holder[], cause?: unkn
  * taken over by moving that one owner file out (a rename of its unique name: it can never remove a
  * newer owner) and renaming again. The owner file is touched every `staleMs / 2` (unref'd timer).
  */
-export async function acquireDirectoryLock(directory: string, options: DirectoryLockOptions): Promise<() => Promise<void>> {
+export async function acquireDirectoryLock(
+  directory: string,
+  options: DirectoryLockOptions,
+): Promise<() => Promise<void>> {
   const lockPath = join(directory, LOCK_NAME);
   const nonce = randomBytes(8).toString("hex");
   const ownerName = `owner-${nonce}.json`;
   const candidate = join(directory, `${LOCK_NAME}.${process.pid}.${nonce}.candidate`);
   try {
     fs.mkdirSync(candidate, { mode: 0o700 });
-    fs.writeFileSync(join(candidate, ownerName), JSON.stringify({ pid: process.pid, host: hostname(), nonce } satisfies LockOwner), { mode: 0o600 });
+    fs.writeFileSync(
+      join(candidate, ownerName),
+      JSON.stringify({ pid: process.pid, host: hostname(), nonce } satisfies LockOwner),
+      { mode: 0o600 },
+    );
     heldHere.add(nonce);
     for (let attempt = 0; ; attempt++) {
       const live = tryTake(directory, lockPath, candidate, options.staleMs);
@@ -190,13 +203,21 @@ export async function acquireDirectoryLock(directory: string, options: Directory
     heldHere.delete(nonce);
     fs.rmSync(candidate, { recursive: true, force: true });
     if (error instanceof StorageError) throw error;
-    throw new StorageError("STORAGE_FAILED", `Could not lock state directory "${directory}"`, { cause: error, details: { directory } });
+    throw new StorageError("STORAGE_FAILED", `Could not lock state directory "${directory}"`, {
+      cause: error,
+      details: { directory },
+    });
   }
   return holdLock(lockPath, join(lockPath, ownerName), nonce, options);
 }
 
 /** Keeps a taken lock fresh until released; reports it compromised once if its owner file vanishes. */
-function holdLock(lockPath: string, ownerFile: string, nonce: string, options: DirectoryLockOptions): () => Promise<void> {
+function holdLock(
+  lockPath: string,
+  ownerFile: string,
+  nonce: string,
+  options: DirectoryLockOptions,
+): () => Promise<void> {
   let released = false;
   let lastRefresh = Date.now();
   const compromise = (error: Error): void => {
@@ -206,17 +227,20 @@ function holdLock(lockPath: string, ownerFile: string, nonce: string, options: D
     heldHere.delete(nonce);
     options.onCompromised(error);
   };
-  const timer = setInterval(() => {
-    const at = new Date();
-    fs.utimes(lockPath, at, at, () => undefined); // the previous version (proper-lockfile) judged the directory's mtime
-    fs.utimes(ownerFile, at, at, (error) => {
-      if (error === null) {
-        lastRefresh = at.getTime();
-      } else if (error.code === "ENOENT" || at.getTime() - lastRefresh > options.staleMs) {
-        compromise(new StorageError("STORAGE_LOCKED", `Lost the lock "${lockPath}"`, { cause: error }));
-      }
-    });
-  }, Math.max(1, Math.floor(options.staleMs / 2)));
+  const timer = setInterval(
+    () => {
+      const at = new Date();
+      fs.utimes(lockPath, at, at, () => undefined); // the previous version (proper-lockfile) judged the directory's mtime
+      fs.utimes(ownerFile, at, at, (error) => {
+        if (error === null) {
+          lastRefresh = at.getTime();
+        } else if (error.code === "ENOENT" || at.getTime() - lastRefresh > options.staleMs) {
+          compromise(new StorageError("STORAGE_LOCKED", `Lost the lock "${lockPath}"`, { cause: error }));
+        }
+      });
+    },
+    Math.max(1, Math.floor(options.staleMs / 2)),
+  );
   timer.unref();
   return async () => {
     if (released) return;

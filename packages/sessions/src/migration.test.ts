@@ -19,8 +19,23 @@ const key = Buffer.alloc(32, 3).toString("base64");
 const env = { [ENCRYPTION_KEY_ENV]: key };
 const SESSION_ID = "7f0c7c3e-2b7d-4b8e-9a57-0c6f3f6f0a11";
 
-function oldEntry(n: number, startedAt: number, params: Record<string, JsonValue> = { n }): CommandHistoryEntry & Record<string, JsonValue> {
-  return { executionId: `e${n}`, commandId: "vm.list", providerId: "aws", userId: "alice", params, status: "succeeded", dryRun: false, startedAt, duration: 3, affectedResources: [] };
+function oldEntry(
+  n: number,
+  startedAt: number,
+  params: Record<string, JsonValue> = { n },
+): CommandHistoryEntry & Record<string, JsonValue> {
+  return {
+    executionId: `e${n}`,
+    commandId: "vm.list",
+    providerId: "aws",
+    userId: "alice",
+    params,
+    status: "succeeded",
+    dryRun: false,
+    startedAt,
+    duration: 3,
+    affectedResources: [],
+  };
 }
 
 /**
@@ -46,7 +61,10 @@ async function writeOldFormat(directory: string, history: readonly JsonValue[], 
     lastActivityAt: now - 1_000,
     expiresAt: now + 3_600_000,
   };
-  const sealed = { credentials: keyring.seal({ apiKey: "AKIA-old" }, `${SESSION_ID}/credentials`), params: {} };
+  const sealed = {
+    credentials: keyring.seal({ apiKey: "AKIA-old" }, `${SESSION_ID}/credentials`),
+    params: {},
+  };
   await store.put(SESSION_KEY_PREFIX + SESSION_ID, { v: 1, session, sealed });
   await store.close();
 }
@@ -86,7 +104,12 @@ describe("sessions stored with the history inline (earlier format)", () => {
     const { logger, lines } = capturingLogger();
     let m = await open(directory, { now: clock.now, logger });
     const session = await m.getSession(SESSION_ID);
-    expect(session).toMatchObject({ id: SESSION_ID, userId: "alice", variables: { region: "eu-west-1" }, auth: { credentials: { apiKey: "AKIA-old" } } });
+    expect(session).toMatchObject({
+      id: SESSION_ID,
+      userId: "alice",
+      variables: { region: "eu-west-1" },
+      auth: { credentials: { apiKey: "AKIA-old" } },
+    });
     expect(session).not.toHaveProperty("history");
     const moved = await m.getHistory(SESSION_ID);
     expect(moved.map((h) => h.executionId)).toEqual(["e1", "e2", "e3"]);
@@ -108,7 +131,13 @@ describe("sessions stored with the history inline (earlier format)", () => {
     const directory = dirPath();
     const t = clock.now();
     // the same execution may appear twice (pending, then succeeded): both are kept
-    const history = [oldEntry(1, t - 9_000), { ...oldEntry(2, t - 8_000), status: "pending" }, oldEntry(2, t - 8_000), oldEntry(3, t - 7_000), oldEntry(4, t - 6_000)];
+    const history = [
+      oldEntry(1, t - 9_000),
+      { ...oldEntry(2, t - 8_000), status: "pending" },
+      oldEntry(2, t - 8_000),
+      oldEntry(3, t - 7_000),
+      oldEntry(4, t - 6_000),
+    ];
     await writeOldFormat(directory, history, t);
     const store = await FileStateStore.open({ directory });
     await store.append(HISTORY_LOG_PREFIX + SESSION_ID, history[0] as JsonValue);
@@ -116,16 +145,28 @@ describe("sessions stored with the history inline (earlier format)", () => {
     await store.close();
     const m = await open(directory, { now: clock.now });
     const moved = await m.getHistory(SESSION_ID);
-    expect(moved.map((h) => `${h.executionId}:${h.status}`)).toEqual(["e1:succeeded", "e2:pending", "e2:succeeded", "e3:succeeded", "e4:succeeded"]);
+    expect(moved.map((h) => `${h.executionId}:${h.status}`)).toEqual([
+      "e1:succeeded",
+      "e2:pending",
+      "e2:succeeded",
+      "e3:succeeded",
+      "e4:succeeded",
+    ]);
   });
 
   it("applies the history limits to what it moves", async () => {
     const clock = fakeClock();
     const directory = dirPath();
     const t = clock.now();
-    await writeOldFormat(directory, Array.from({ length: 30 }, (_, i) => oldEntry(i, t - 30_000 + i)), t);
+    await writeOldFormat(
+      directory,
+      Array.from({ length: 30 }, (_, i) => oldEntry(i, t - 30_000 + i)),
+      t,
+    );
     const m = await open(directory, { now: clock.now, commandConfig: { history: { maxEntries: 10 } } });
-    expect((await m.getHistory(SESSION_ID)).map((h) => h.executionId)).toEqual(Array.from({ length: 10 }, (_, i) => `e${20 + i}`));
+    expect((await m.getHistory(SESSION_ID)).map((h) => h.executionId)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `e${20 + i}`),
+    );
     await m.shutdown();
     const store = await FileStateStore.open({ directory });
     cleanups.push(() => store.close());

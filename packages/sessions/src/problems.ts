@@ -6,7 +6,8 @@ import type { InfrastructureError, ValidationIssue } from "@espada/infra-core";
  * What was wrong with a record that could not be loaded, or (`permissions`) a keyring file found
  * readable by others, which was loaded and tightened to 0600.
  */
-export type StoreProblemKind = "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto" | "permissions";
+export type StoreProblemKind =
+  "corrupt" | "foreign" | "unreadable" | "torn" | "invalid" | "crypto" | "permissions";
 
 /**
  * A record (or log line) that could not be loaded. The others load regardless; a corrupt, foreign
@@ -37,7 +38,11 @@ export type ProblemListener = (problem: StoreProblem) => void;
 export function toIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
   return issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({ code: "UNKNOWN_KEY", message: `unknown key "${key}"`, path: formatPath([...issue.path, key]) }))
+      ? issue.keys.map((key) => ({
+          code: "UNKNOWN_KEY",
+          message: `unknown key "${key}"`,
+          path: formatPath([...issue.path, key]),
+        }))
       : [{ code: issue.code.toUpperCase(), message: issue.message, path: formatPath(issue.path) }],
   );
 }
@@ -47,5 +52,8 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, wha
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = toIssues(result.error.issues);
-  throw new ValidationError(`Invalid ${what}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`, issues);
+  throw new ValidationError(
+    `Invalid ${what}: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
+    issues,
+  );
 }

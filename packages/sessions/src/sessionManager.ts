@@ -126,7 +126,10 @@ interface TouchState {
   queued: Promise<void> | undefined;
 }
 
-type Mutation<R> = (session: InfrastructureSession, now: number) => { next?: InfrastructureSession; result: R };
+type Mutation<R> = (
+  session: InfrastructureSession,
+  now: number,
+) => { next?: InfrastructureSession; result: R };
 
 function invalid(field: string, message: string): ValidationError {
   return new ValidationError(`${field}: ${message}`, [{ code: "INVALID_VALUE", message, path: field }]);
@@ -158,8 +161,15 @@ export class InfrastructureSessionManager implements SessionStore {
 
   constructor(options: SessionManagerOptions = {}) {
     this.config = parseOptions(sessionManagerConfigSchema, options, "session manager options");
-    if (options.storage === undefined && this.config.sessionConfig.persistState && this.config.stateDirectory === undefined) {
-      throw invalid("stateDirectory", "is required when sessionConfig.persistState is true and no storage is given");
+    if (
+      options.storage === undefined &&
+      this.config.sessionConfig.persistState &&
+      this.config.stateDirectory === undefined
+    ) {
+      throw invalid(
+        "stateDirectory",
+        "is required when sessionConfig.persistState is true and no storage is given",
+      );
     }
     this.options = options;
     this.events = options.events ?? createEventBus();
@@ -213,7 +223,11 @@ export class InfrastructureSessionManager implements SessionStore {
       this.active.delete(id);
       throw new StorageError("CONFLICT", `Session "${id}" already exists`);
     }
-    this.logger.info("Session created", { sessionId: id, userId: session.userId, environment: session.environment });
+    this.logger.info("Session created", {
+      sessionId: id,
+      userId: session.userId,
+      environment: session.environment,
+    });
     this.events.emit("session:created", { sessionId: id, userId: session.userId, timestamp: now });
     return written.session;
   }
@@ -223,7 +237,8 @@ export class InfrastructureSessionManager implements SessionStore {
     const storage = await this.ready();
     const found = await storage.get(sessionId);
     if (found === undefined || this.isGone(found, this.now())) return undefined;
-    if (found.session.state === "active" && this.now() >= found.session.expiresAt) return this.expire(sessionId);
+    if (found.session.state === "active" && this.now() >= found.session.expiresAt)
+      return this.expire(sessionId);
     return found.session;
   }
 
@@ -235,7 +250,10 @@ export class InfrastructureSessionManager implements SessionStore {
     for (const found of await storage.list()) {
       if (this.isGone(found, now)) continue;
       const session = found.session;
-      const current = session.state === "active" && now >= session.expiresAt ? ((await this.expire(session.id)) ?? session) : session;
+      const current =
+        session.state === "active" && now >= session.expiresAt
+          ? ((await this.expire(session.id)) ?? session)
+          : session;
       if (filter.userId !== undefined && current.userId !== filter.userId) continue;
       if (filter.state !== undefined && current.state !== filter.state) continue;
       if (filter.environment !== undefined && current.environment !== filter.environment) continue;
@@ -247,17 +265,29 @@ export class InfrastructureSessionManager implements SessionStore {
   }
 
   /** Merges (or with `replace`, replaces) the variables of an active session. */
-  async updateVariables(sessionId: string, variables: Readonly<Record<string, unknown>>, options: { readonly replace?: boolean } = {}): Promise<InfrastructureSession> {
-    if (typeof variables !== "object" || variables === null || Array.isArray(variables)) throw invalid("variables", "must be an object");
+  async updateVariables(
+    sessionId: string,
+    variables: Readonly<Record<string, unknown>>,
+    options: { readonly replace?: boolean } = {},
+  ): Promise<InfrastructureSession> {
+    if (typeof variables !== "object" || variables === null || Array.isArray(variables))
+      throw invalid("variables", "must be an object");
     const parsed = parseOptions(jsonObjectSchema, variables, "variables");
     return this.mutateActive(sessionId, (s, now) => {
-      const next = { ...s, variables: options.replace === true ? parsed : { ...s.variables, ...parsed }, lastActivityAt: now };
+      const next = {
+        ...s,
+        variables: options.replace === true ? parsed : { ...s.variables, ...parsed },
+        lastActivityAt: now,
+      };
       return { next, result: next };
     });
   }
 
   /** Records resources a command touched (core `SessionStore`). */
-  async trackResources(sessionId: string, resources: readonly z.input<typeof sessionResourceSchema>[]): Promise<void> {
+  async trackResources(
+    sessionId: string,
+    resources: readonly z.input<typeof sessionResourceSchema>[],
+  ): Promise<void> {
     const parsed = parseOptions(z.array(sessionResourceSchema), resources, "resources");
     await this.updateResources(sessionId, parsed);
   }
@@ -269,7 +299,11 @@ export class InfrastructureSessionManager implements SessionStore {
   }
 
   /** Adds or replaces resources (by id) and removes the ids in `remove`. */
-  async updateResources(sessionId: string, upsert: readonly SessionResource[], remove: readonly string[] = []): Promise<InfrastructureSession> {
+  async updateResources(
+    sessionId: string,
+    upsert: readonly SessionResource[],
+    remove: readonly string[] = [],
+  ): Promise<InfrastructureSession> {
     const parsed = parseOptions(z.array(sessionResourceSchema), upsert, "resources");
     return this.mutateActive(sessionId, (s, now) => {
       const resources: Record<string, SessionResource> = { ...s.resources };
@@ -281,7 +315,10 @@ export class InfrastructureSessionManager implements SessionStore {
   }
 
   /** Pushes the expiry of an active session back by `ms` (default `sessionConfig.timeout`). */
-  async extendSession(sessionId: string, ms: number = this.config.sessionConfig.timeout): Promise<InfrastructureSession> {
+  async extendSession(
+    sessionId: string,
+    ms: number = this.config.sessionConfig.timeout,
+  ): Promise<InfrastructureSession> {
     if (!Number.isInteger(ms) || ms <= 0) throw invalid("ms", "must be a positive integer");
     const session = await this.mutateActive(sessionId, (s, now) => {
       const next = { ...s, expiresAt: Math.max(s.expiresAt, now) + ms, lastActivityAt: now };
@@ -302,7 +339,11 @@ export class InfrastructureSessionManager implements SessionStore {
     try {
       const session = await this.mutate(sessionId, (s, now) => {
         if (s.state === "terminated") {
-          throw new InfrastructureError("ILLEGAL_TRANSITION", `Session "${s.id}" is terminated and cannot be activated`, { field: "sessionId" });
+          throw new InfrastructureError(
+            "ILLEGAL_TRANSITION",
+            `Session "${s.id}" is terminated and cannot be activated`,
+            { field: "sessionId" },
+          );
         }
         const reopening = s.state !== "active" || now >= s.expiresAt;
         if (reopening && !reserved && !this.active.has(s.id)) {
@@ -332,7 +373,12 @@ export class InfrastructureSessionManager implements SessionStore {
     });
     this.active.delete(sessionId);
     this.logger.info("Session terminated", { sessionId, userId: session.userId, reason });
-    this.events.emit("session:terminated", { sessionId, userId: session.userId, reason, timestamp: this.now() });
+    this.events.emit("session:terminated", {
+      sessionId,
+      userId: session.userId,
+      reason,
+      timestamp: this.now(),
+    });
     return session;
   }
 
@@ -348,23 +394,34 @@ export class InfrastructureSessionManager implements SessionStore {
   async appendHistory(sessionId: string, entry: CommandHistoryEntryInput): Promise<void> {
     const history = this.config.commandConfig.history;
     if (!history.enabled) return;
-    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
-    const parsed = parseOptions(commandHistoryEntrySchema, { ...entry, params: redactSecretRecord(entry.params) }, "history entry");
+    if (typeof sessionId !== "string" || sessionId.length === 0)
+      throw invalid("sessionId", "must be a non-empty string");
+    const parsed = parseOptions(
+      commandHistoryEntrySchema,
+      { ...entry, params: redactSecretRecord(entry.params) },
+      "history entry",
+    );
     const storage = await this.ready();
     const found = await storage.get(sessionId);
-    if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+    if (found === undefined || this.isGone(found, this.now()))
+      throw new NotFoundError("session", sessionId, { field: "sessionId" });
     const touched = found.session.state === "active" ? this.touch(sessionId, this.now()) : undefined;
     const position = await storage.appendHistory(sessionId, parsed).catch((error: unknown) => {
       if (isInfrastructureError(error)) throw error;
-      throw new StorageError("STORAGE_FAILED", `Could not append to the history of session "${sessionId}"`, { cause: error, field: "sessionId" });
+      throw new StorageError("STORAGE_FAILED", `Could not append to the history of session "${sessionId}"`, {
+        cause: error,
+        field: "sessionId",
+      });
     });
     await touched;
     if ((position + 1) % this.trimEvery !== 0) return;
     const olderThan = this.now() - history.retentionDays * DAY_MS;
-    await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan }).catch((error: unknown) => {
-      // the entry is stored; the next trim retries, and reads apply the limits meanwhile
-      this.logger.warn("Could not trim a session history", { sessionId, error });
-    });
+    await storage
+      .trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan })
+      .catch((error: unknown) => {
+        // the entry is stored; the next trim retries, and reads apply the limits meanwhile
+        this.logger.warn("Could not trim a session history", { sessionId, error });
+      });
   }
 
   /**
@@ -372,12 +429,15 @@ export class InfrastructureSessionManager implements SessionStore {
    * entries started within `retentionDays` (core `SessionStore`). `NOT_FOUND` for an unknown session.
    */
   async getHistory(sessionId: string, query: HistoryQuery = {}): Promise<CommandHistoryEntry[]> {
-    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
+    if (typeof sessionId !== "string" || sessionId.length === 0)
+      throw invalid("sessionId", "must be a non-empty string");
     const limit = query.limit;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw invalid("limit", "must be an integer >= 1");
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw invalid("limit", "must be an integer >= 1");
     const storage = await this.ready();
     const found = await storage.get(sessionId);
-    if (found === undefined || this.isGone(found, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+    if (found === undefined || this.isGone(found, this.now()))
+      throw new NotFoundError("session", sessionId, { field: "sessionId" });
     const history = this.config.commandConfig.history;
     const cutoff = this.now() - history.retentionDays * DAY_MS;
     const keep = Math.min(history.maxEntries, limit ?? Number.POSITIVE_INFINITY);
@@ -400,9 +460,14 @@ export class InfrastructureSessionManager implements SessionStore {
     const parsed = parseOptions(pendingOperationSchema, operation, "pending operation");
     await this.mutateActive(sessionId, (s, now) => {
       if (s.pendingOperations.some((op) => op.id === parsed.id)) {
-        throw new InfrastructureError("ALREADY_EXISTS", `Pending operation "${parsed.id}" already exists`, { field: "operation.id" });
+        throw new InfrastructureError("ALREADY_EXISTS", `Pending operation "${parsed.id}" already exists`, {
+          field: "operation.id",
+        });
       }
-      return { next: { ...s, pendingOperations: [...s.pendingOperations, parsed], lastActivityAt: now }, result: undefined };
+      return {
+        next: { ...s, pendingOperations: [...s.pendingOperations, parsed], lastActivityAt: now },
+        result: undefined,
+      };
     });
     return parsed;
   }
@@ -412,14 +477,21 @@ export class InfrastructureSessionManager implements SessionStore {
    * (compare-and-set on the session record). A claim past its `until` is abandoned and may be taken.
    * Works whatever the session's state; the executor decides what may run.
    */
-  async claimPendingOperation(sessionId: string, operationId: string, claim: PendingClaim): Promise<ClaimResult> {
+  async claimPendingOperation(
+    sessionId: string,
+    operationId: string,
+    claim: PendingClaim,
+  ): Promise<ClaimResult> {
     return this.mutate<ClaimResult>(sessionId, (s, now) => {
       const op = s.pendingOperations.find((o) => o.id === operationId);
       if (op === undefined) return { result: { ok: false, reason: "not-found" } };
       if (op.claim !== undefined && op.claim.until > now) return { result: { ok: false, reason: "claimed" } };
       const held: PendingOperation = { ...op, claim: { id: claim.id, at: now, until: claim.until } };
       const pendingOperations = s.pendingOperations.map((o) => (o === op ? held : o));
-      return { next: { ...s, pendingOperations, lastActivityAt: now }, result: { ok: true, operation: held } };
+      return {
+        next: { ...s, pendingOperations, lastActivityAt: now },
+        result: { ok: true, operation: held },
+      };
     }).catch((error: unknown) => {
       if (error instanceof NotFoundError) return { ok: false, reason: "not-found" } as const;
       throw error;
@@ -431,7 +503,10 @@ export class InfrastructureSessionManager implements SessionStore {
     return this.mutate(sessionId, (s, now) => {
       const op = s.pendingOperations.find((o) => o.id === operationId);
       if (op?.claim?.id !== claimId) return { result: false };
-      return { next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now }, result: true };
+      return {
+        next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now },
+        result: true,
+      };
     }).catch((error: unknown) => {
       if (error instanceof NotFoundError) return false;
       throw error;
@@ -439,7 +514,12 @@ export class InfrastructureSessionManager implements SessionStore {
   }
 
   /** Drops the claim `claimId` so the operation waits again, applying `update`; false when not held by it. */
-  async releasePendingOperation(sessionId: string, operationId: string, claimId: string, update: PendingUpdate = {}): Promise<boolean> {
+  async releasePendingOperation(
+    sessionId: string,
+    operationId: string,
+    claimId: string,
+    update: PendingUpdate = {},
+  ): Promise<boolean> {
     return this.mutate(sessionId, (s, now) => {
       const op = s.pendingOperations.find((o) => o.id === operationId);
       if (op?.claim?.id !== claimId) return { result: false };
@@ -458,7 +538,10 @@ export class InfrastructureSessionManager implements SessionStore {
     return this.mutate(sessionId, (s, now) => {
       const op = s.pendingOperations.find((o) => o.id === operationId);
       if (op === undefined) return { result: undefined };
-      return { next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now }, result: op };
+      return {
+        next: { ...s, pendingOperations: s.pendingOperations.filter((o) => o !== op), lastActivityAt: now },
+        result: op,
+      };
     }).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -513,7 +596,8 @@ export class InfrastructureSessionManager implements SessionStore {
   }
 
   private ready(): Promise<SessionStorage> {
-    if (this.closed) return Promise.reject(new InfrastructureError("SHUTDOWN", "The session manager is shut down"));
+    if (this.closed)
+      return Promise.reject(new InfrastructureError("SHUTDOWN", "The session manager is shut down"));
     this.starting ??= this.start();
     return this.starting;
   }
@@ -534,12 +618,14 @@ export class InfrastructureSessionManager implements SessionStore {
         : new InMemorySessionStorage(this.options.now === undefined ? {} : { now: this.options.now }));
     this.storage = storage;
     for (const problem of storage.problems) {
-      const message = problem.kind === "permissions" ? problem.error.message : "Stored record could not be loaded";
+      const message =
+        problem.kind === "permissions" ? problem.error.message : "Stored record could not be loaded";
       this.logger.warn(message, { kind: problem.kind, key: problem.key, error: problem.error });
     }
     const now = this.now();
     for (const { session } of await storage.list()) {
-      if (session.state === "active" && now < session.expiresAt) this.active.set(session.id, session.expiresAt);
+      if (session.state === "active" && now < session.expiresAt)
+        this.active.set(session.id, session.expiresAt);
     }
     await this.migrateInlineHistory(storage);
     if (this.closed) {
@@ -548,7 +634,9 @@ export class InfrastructureSessionManager implements SessionStore {
     }
     // a Node timer fires a delay past 2^31 − 1 ms after 1 ms: clamp a huge cleanupInterval instead
     this.timer = setInterval(() => {
-      this.cleanupExpiredSessions().catch((error: unknown) => this.logger.error("Session sweep failed", { error }));
+      this.cleanupExpiredSessions().catch((error: unknown) =>
+        this.logger.error("Session sweep failed", { error }),
+      );
     }, clampTimerDelay(config.sessionConfig.cleanupInterval));
     this.timer.unref();
     return storage;
@@ -618,10 +706,16 @@ export class InfrastructureSessionManager implements SessionStore {
         const appends: Promise<number>[] = [];
         for (const [index, raw] of inline.entries.entries()) {
           const input = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : {};
-          const params = typeof input["params"] === "object" && input["params"] !== null ? redactSecretRecord(input["params"]) : input["params"];
+          const params =
+            typeof input["params"] === "object" && input["params"] !== null
+              ? redactSecretRecord(input["params"])
+              : input["params"];
           const parsed = commandHistoryEntrySchema.safeParse({ ...input, params });
           if (!parsed.success) {
-            this.logger.warn("Skipped an unreadable history entry while migrating a session", { sessionId, index });
+            this.logger.warn("Skipped an unreadable history entry while migrating a session", {
+              sessionId,
+              index,
+            });
             continue;
           }
           const key = historyIdentity(parsed.data);
@@ -634,15 +728,24 @@ export class InfrastructureSessionManager implements SessionStore {
         }
         await Promise.all(appends);
         if (history.enabled) {
-          await storage.trimHistory(sessionId, { maxEntries: history.maxEntries, olderThan: this.now() - history.retentionDays * DAY_MS });
+          await storage.trimHistory(sessionId, {
+            maxEntries: history.maxEntries,
+            olderThan: this.now() - history.retentionDays * DAY_MS,
+          });
         }
         // the decoded session has no inline history: writing it back ends the migration (a conflict
         // means another writer already wrote it back without the inline history)
         const current = await storage.get(sessionId);
         if (current !== undefined) await storage.write(current.session, current.version);
-        this.logger.info("Moved a session's inline history into its history log", { sessionId, entries: inline.entries.length });
+        this.logger.info("Moved a session's inline history into its history log", {
+          sessionId,
+          entries: inline.entries.length,
+        });
       } catch (error) {
-        this.logger.warn("Could not migrate the inline history of a session; the next start retries", { sessionId, error });
+        this.logger.warn("Could not migrate the inline history of a session; the next start retries", {
+          sessionId,
+          error,
+        });
       }
     }
   }
@@ -674,10 +777,14 @@ export class InfrastructureSessionManager implements SessionStore {
     const now = this.now();
     for (const [id, expiresAt] of this.active) if (now >= expiresAt) this.active.delete(id);
     if (this.active.size >= max) {
-      throw new InfrastructureError("LIMIT_EXCEEDED", `At most ${max} sessions may be active at once (sessionConfig.maxConcurrent)`, {
-        field: "sessionConfig.maxConcurrent",
-        details: { maxConcurrent: max, active: this.active.size },
-      });
+      throw new InfrastructureError(
+        "LIMIT_EXCEEDED",
+        `At most ${max} sessions may be active at once (sessionConfig.maxConcurrent)`,
+        {
+          field: "sessionConfig.maxConcurrent",
+          details: { maxConcurrent: max, active: this.active.size },
+        },
+      );
     }
   }
 
@@ -696,7 +803,12 @@ export class InfrastructureSessionManager implements SessionStore {
     this.active.delete(sessionId);
     if (!changed || session === undefined) return fromSweep ? undefined : session;
     this.logger.info("Session expired", { sessionId, userId: session.userId });
-    this.events.emit("session:expired", { sessionId, userId: session.userId, reason: "timeout", timestamp: this.now() });
+    this.events.emit("session:expired", {
+      sessionId,
+      userId: session.userId,
+      reason: "timeout",
+      timestamp: this.now(),
+    });
     return session;
   }
 
@@ -704,10 +816,14 @@ export class InfrastructureSessionManager implements SessionStore {
     return this.mutate(sessionId, (s, now) => {
       if (s.state !== "active" || now >= s.expiresAt) {
         const state = s.state === "active" ? "expired" : s.state;
-        throw new InfrastructureError("NOT_ACTIVE", `Session "${s.id}" is ${state}; extend or activate it first`, {
-          field: "sessionId",
-          details: { sessionId: s.id, state },
-        });
+        throw new InfrastructureError(
+          "NOT_ACTIVE",
+          `Session "${s.id}" is ${state}; extend or activate it first`,
+          {
+            field: "sessionId",
+            details: { sessionId: s.id, state },
+          },
+        );
       }
       return change(s, now);
     });
@@ -715,23 +831,30 @@ export class InfrastructureSessionManager implements SessionStore {
 
   /** Read, change, compare-and-set; retried when another writer got in between. */
   private async mutate<R>(sessionId: string, change: Mutation<R>): Promise<R> {
-    if (typeof sessionId !== "string" || sessionId.length === 0) throw invalid("sessionId", "must be a non-empty string");
+    if (typeof sessionId !== "string" || sessionId.length === 0)
+      throw invalid("sessionId", "must be a non-empty string");
     const storage = await this.ready();
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await storage.get(sessionId);
-      if (current === undefined || this.isGone(current, this.now())) throw new NotFoundError("session", sessionId, { field: "sessionId" });
+      if (current === undefined || this.isGone(current, this.now()))
+        throw new NotFoundError("session", sessionId, { field: "sessionId" });
       const step = change(current.session, this.now());
       if (step.next === undefined) return step.result;
       const written = await storage.write(step.next, current.version);
       if (written !== undefined) return step.result;
     }
-    throw new StorageError("CONFLICT", `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`);
+    throw new StorageError(
+      "CONFLICT",
+      `Session "${sessionId}" kept changing; gave up after ${MAX_CAS_ATTEMPTS} attempts`,
+    );
   }
 }
 
 /** What identifies a history entry when a migration checks which ones it moved already. */
 function historyIdentity(value: unknown): string {
-  const entry = (typeof value === "object" && value !== null ? value : {}) as Partial<Record<"executionId" | "status" | "startedAt" | "commandId", unknown>>;
+  const entry = (typeof value === "object" && value !== null ? value : {}) as Partial<
+    Record<"executionId" | "status" | "startedAt" | "commandId", unknown>
+  >;
   return JSON.stringify([entry.executionId, entry.status, entry.startedAt, entry.commandId]);
 }
 
@@ -741,7 +864,9 @@ function definedOnly(update: PendingUpdate): PendingUpdate {
 }
 
 /** Creates an {@link InfrastructureSessionManager} and waits until its storage is loaded. */
-export async function createInfrastructureSessionManager(options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
+export async function createInfrastructureSessionManager(
+  options: SessionManagerOptions = {},
+): Promise<InfrastructureSessionManager> {
   const manager = new InfrastructureSessionManager(options);
   await manager.initialize();
   return manager;

@@ -21,7 +21,11 @@ function dirPath(): string {
 }
 
 async function managerIn(directory: string, onProblem?: (p: StoreProblem) => void) {
-  const m = await createInfrastructureSessionManager({ stateDirectory: directory, env, ...(onProblem === undefined ? {} : { onProblem }) });
+  const m = await createInfrastructureSessionManager({
+    stateDirectory: directory,
+    env,
+    ...(onProblem === undefined ? {} : { onProblem }),
+  });
   cleanups.push(() => m.shutdown());
   return m;
 }
@@ -32,14 +36,20 @@ describe("session records (v2: one sealed value authenticating the whole record)
   it("a change to any non-secret field on disk is detected: the session is reported, not loaded", async () => {
     const directory = dirPath();
     let m = await managerIn(directory);
-    const s = await m.createSession({ userId: "alice", auth: { method: "api-key", credentials: { apiKey: "k-1" } } });
+    const s = await m.createSession({
+      userId: "alice",
+      auth: { method: "api-key", credentials: { apiKey: "k-1" } },
+    });
     const other = await m.createSession({ userId: "bob" });
     await m.shutdown();
     const store = await FileStateStore.open({ directory });
     const record = await store.get<Stored>(SESSION_KEY_PREFIX + s.id);
     expect(record?.value.v).toBe(2);
     expect(JSON.stringify(record?.value)).not.toContain("k-1"); // the secret is sealed
-    await store.put(SESSION_KEY_PREFIX + s.id, { ...(record?.value as Stored), session: { ...(record?.value.session ?? {}), userId: "mallory" } });
+    await store.put(SESSION_KEY_PREFIX + s.id, {
+      ...(record?.value as Stored),
+      session: { ...(record?.value.session ?? {}), userId: "mallory" },
+    });
     await store.close();
     const problems: StoreProblem[] = [];
     m = await managerIn(directory, (p) => problems.push(p));
@@ -55,7 +65,18 @@ describe("session records (v2: one sealed value authenticating the whole record)
     const now = Date.now();
     const id = "0b9f6a40-1c5e-4d0e-8f57-7d3b2b3c4d5e";
     // written by a version whose schema had no `environment` default yet
-    const session = { id, userId: "carol", state: "active", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 60_000 };
+    const session = {
+      id,
+      userId: "carol",
+      state: "active",
+      resources: {},
+      variables: {},
+      pendingOperations: [],
+      metadata: {},
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt: now + 60_000,
+    };
     const check = "an-older-schema";
     const sealed = keyring.seal({ params: {} }, `${id}/session`, `${check}\n${JSON.stringify(session)}`);
     const store = await FileStateStore.open({ directory });
@@ -75,7 +96,19 @@ describe("session records (v2: one sealed value authenticating the whole record)
     const storage = await FileSessionStorage.open({ directory, env });
     cleanups.push(() => storage.close());
     const now = Date.now();
-    const bad: InfrastructureSession = { id: "s-1", userId: "", state: "active", environment: "dev", resources: {}, variables: {}, pendingOperations: [], metadata: {}, createdAt: now, lastActivityAt: now, expiresAt: now + 1 };
+    const bad: InfrastructureSession = {
+      id: "s-1",
+      userId: "",
+      state: "active",
+      environment: "dev",
+      resources: {},
+      variables: {},
+      pendingOperations: [],
+      metadata: {},
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt: now + 1,
+    };
     await expect(storage.write(bad, 0)).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
     expect(await storage.get("s-1")).toBeUndefined();
   });
@@ -83,10 +116,23 @@ describe("session records (v2: one sealed value authenticating the whole record)
   it("pending-operation params and credentials survive a restart sealed in one value", async () => {
     const directory = dirPath();
     let m = await managerIn(directory);
-    const s = await m.createSession({ userId: "alice", auth: { method: "api-key", credentials: { apiKey: "k-2" } } });
+    const s = await m.createSession({
+      userId: "alice",
+      auth: { method: "api-key", credentials: { apiKey: "k-2" } },
+    });
     await m.addPendingOperation(s.id, {
-      id: "op-1", kind: "confirmation", commandId: "vm.delete", commandCategory: "manage", providerId: "aws", instanceId: "aws-1",
-      userId: "alice", environment: "production", params: { target: "vm-1", password: "p@ss" }, dryRun: false, createdAt: Date.now(), reason: "deletes",
+      id: "op-1",
+      kind: "confirmation",
+      commandId: "vm.delete",
+      commandCategory: "manage",
+      providerId: "aws",
+      instanceId: "aws-1",
+      userId: "alice",
+      environment: "production",
+      params: { target: "vm-1", password: "p@ss" },
+      dryRun: false,
+      createdAt: Date.now(),
+      reason: "deletes",
     });
     await m.shutdown();
     const store = await FileStateStore.open({ directory });
@@ -104,20 +150,31 @@ describe("session records (v2: one sealed value authenticating the whole record)
   it("the keyring's shape check of a sealed value agrees with sealedValueSchema", async () => {
     const keyring = await EncryptionKeyring.open({ env });
     const good = keyring.seal({ a: 1 }, "ctx");
-    const field = fc.oneof(fc.string(), fc.constant(""), fc.integer(), fc.constant(null), fc.constant(undefined), fc.constant("aes-256-gcm"));
+    const field = fc.oneof(
+      fc.string(),
+      fc.constant(""),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constant("aes-256-gcm"),
+    );
     fc.assert(
-      fc.property(fc.record({ alg: field, kid: field, iv: field, tag: field, data: field }, { requiredKeys: [] }), fc.boolean(), (candidate, keepGood) => {
-        const value = keepGood ? { ...good, ...candidate } : candidate;
-        const accepted = (() => {
-          try {
-            keyring.open(value, "ctx");
-            return "opened";
-          } catch (error) {
-            return (error as Error).message.includes("malformed") ? "malformed" : "refused";
-          }
-        })();
-        expect(accepted === "malformed").toBe(!sealedValueSchema.safeParse(value).success);
-      }),
+      fc.property(
+        fc.record({ alg: field, kid: field, iv: field, tag: field, data: field }, { requiredKeys: [] }),
+        fc.boolean(),
+        (candidate, keepGood) => {
+          const value = keepGood ? { ...good, ...candidate } : candidate;
+          const accepted = (() => {
+            try {
+              keyring.open(value, "ctx");
+              return "opened";
+            } catch (error) {
+              return (error as Error).message.includes("malformed") ? "malformed" : "refused";
+            }
+          })();
+          expect(accepted === "malformed").toBe(!sealedValueSchema.safeParse(value).success);
+        },
+      ),
     );
   });
 });

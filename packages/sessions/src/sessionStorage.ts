@@ -2,8 +2,22 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { infrastructureSessionSchema, InfrastructureError, isInfrastructureError, ValidationError } from "@espada/infra-core";
-import type { CommandHistoryEntry, InfrastructureSession, JsonValue, LogEntry, PendingOperation, StateStore, StoredRecord, TrimOptions } from "@espada/infra-core";
+import {
+  infrastructureSessionSchema,
+  InfrastructureError,
+  isInfrastructureError,
+  ValidationError,
+} from "@espada/infra-core";
+import type {
+  CommandHistoryEntry,
+  InfrastructureSession,
+  JsonValue,
+  LogEntry,
+  PendingOperation,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
 import { EncryptionKeyring } from "./keyring.js";
@@ -46,7 +60,11 @@ export interface SessionStorage {
   /** Every readable session (unreadable ones are reported and skipped). */
   list(): Promise<VersionedSession[]>;
   /** Writes when the stored version equals `expectedVersion` (0 = new); undefined on a conflict. */
-  write(session: InfrastructureSession, expectedVersion: number, options?: SessionWriteOptions): Promise<VersionedSession | undefined>;
+  write(
+    session: InfrastructureSession,
+    expectedVersion: number,
+    options?: SessionWriteOptions,
+  ): Promise<VersionedSession | undefined>;
   /** Removes a session; false when there was none. */
   delete(id: string): Promise<boolean>;
   /** Appends one entry to a session's history log; resolves once durable with its position. */
@@ -111,7 +129,10 @@ export interface StateSessionStorageOptions {
 type PersistedSessionV1 = {
   readonly v: 1;
   readonly session: JsonValue;
-  readonly sealed?: { readonly credentials?: SealedValue; readonly params?: Readonly<Record<string, SealedValue>> };
+  readonly sealed?: {
+    readonly credentials?: SealedValue;
+    readonly params?: Readonly<Record<string, SealedValue>>;
+  };
 };
 
 /**
@@ -129,7 +150,10 @@ type PersistedSessionV2 = {
 type PersistedSession = PersistedSessionV1 | PersistedSessionV2;
 
 /** The secrets of a session, sealed together in a v2 record. */
-type SessionSecrets = { readonly credentials?: JsonValue; readonly params: Readonly<Record<string, JsonValue>> };
+type SessionSecrets = {
+  readonly credentials?: JsonValue;
+  readonly params: Readonly<Record<string, JsonValue>>;
+};
 
 let schemaCheck: string | undefined;
 /**
@@ -139,7 +163,9 @@ let schemaCheck: string | undefined;
  */
 export function sessionSchemaCheck(): string {
   schemaCheck ??= createHash("sha256")
-    .update(JSON.stringify(z.toJSONSchema(infrastructureSessionSchema, { unrepresentable: "any", io: "output" })))
+    .update(
+      JSON.stringify(z.toJSONSchema(infrastructureSessionSchema, { unrepresentable: "any", io: "output" })),
+    )
     .digest("base64url")
     .slice(0, 22);
   return schemaCheck;
@@ -213,15 +239,28 @@ export class StateSessionStorage implements SessionStorage {
    * key past `keyRotationDays` is rotated first, so a long-running process rotates too (should the
    * new key fail to save, the current one, still valid, seals this write and the next write retries).
    */
-  async write(session: InfrastructureSession, expectedVersion: number, options: SessionWriteOptions = {}): Promise<VersionedSession | undefined> {
+  async write(
+    session: InfrastructureSession,
+    expectedVersion: number,
+    options: SessionWriteOptions = {},
+  ): Promise<VersionedSession | undefined> {
     // what is stored parsed (trusted on load) must have been checked: a session built outside the
     // manager cannot slip an invalid record in
     const checked = this.parse ? this.check(session) : session;
     await this.keyring?.rotateIfDue().catch(() => false);
-    const result = await this.store.compareAndSet(SESSION_KEY_PREFIX + checked.id, expectedVersion, this.encode(checked), options);
+    const result = await this.store.compareAndSet(
+      SESSION_KEY_PREFIX + checked.id,
+      expectedVersion,
+      this.encode(checked),
+      options,
+    );
     if (!result.ok) return undefined;
     this.inline.delete(checked.id); // the record no longer holds an inline history
-    const written: VersionedSession = { session: deepFreeze(checked), version: result.record.version, updatedAt: result.record.updatedAt };
+    const written: VersionedSession = {
+      session: deepFreeze(checked),
+      version: result.record.version,
+      updatedAt: result.record.updatedAt,
+    };
     this.decoded.set(result.record, written);
     return written;
   }
@@ -266,7 +305,11 @@ export class StateSessionStorage implements SessionStorage {
   /** The session as core's schema parses it; `VALIDATION_FAILED` naming the fields otherwise. */
   private check(session: InfrastructureSession): InfrastructureSession {
     const parsed = infrastructureSessionSchema.safeParse(session);
-    if (!parsed.success) throw new ValidationError(`Session "${String(session.id)}" failed its schema`, toIssues(parsed.error.issues));
+    if (!parsed.success)
+      throw new ValidationError(
+        `Session "${String(session.id)}" failed its schema`,
+        toIssues(parsed.error.issues),
+      );
     return parsed.data;
   }
 
@@ -278,21 +321,44 @@ export class StateSessionStorage implements SessionStorage {
       params[op.id] = op.params;
       return { ...op, params: {} };
     });
-    const secrets: SessionSecrets = { ...(session.auth === undefined ? {} : { credentials: session.auth.credentials }), params };
-    const stripped = { ...session, pendingOperations, ...(session.auth === undefined ? {} : { auth: { ...session.auth, credentials: {} } }) };
+    const secrets: SessionSecrets = {
+      ...(session.auth === undefined ? {} : { credentials: session.auth.credentials }),
+      params,
+    };
+    const stripped = {
+      ...session,
+      pendingOperations,
+      ...(session.auth === undefined ? {} : { auth: { ...session.auth, credentials: {} } }),
+    };
     const check = this.parse ? sessionSchemaCheck() : "";
     // the store keeps the value as JSON: the text sealed here is the text `JSON.stringify` gives back on load
     const sealed = keyring.seal(secrets, `${session.id}/session`, `${check}\n${JSON.stringify(stripped)}`);
     return { v: 2, check, session: stripped, sealed };
   }
 
-  private async decode(id: string, record: StoredRecord): Promise<VersionedSession | InfrastructureError | undefined> {
+  private async decode(
+    id: string,
+    record: StoredRecord,
+  ): Promise<VersionedSession | InfrastructureError | undefined> {
     const cached = this.decoded.get(record);
     if (cached !== undefined) return cached;
-    const value = record.value as { readonly v?: unknown; readonly session?: unknown; readonly check?: unknown; readonly sealed?: unknown } | null;
+    const value = record.value as {
+      readonly v?: unknown;
+      readonly session?: unknown;
+      readonly check?: unknown;
+      readonly sealed?: unknown;
+    } | null;
     try {
-      if (typeof value !== "object" || value === null || (value.v !== 1 && value.v !== 2) || typeof value.session !== "object" || value.session === null) {
-        throw new ValidationError(`Session "${id}" has an unknown record format`, [{ code: "INVALID_FORMAT", message: "unknown session record format", path: "session" }]);
+      if (
+        typeof value !== "object" ||
+        value === null ||
+        (value.v !== 1 && value.v !== 2) ||
+        typeof value.session !== "object" ||
+        value.session === null
+      ) {
+        throw new ValidationError(`Session "${id}" has an unknown record format`, [
+          { code: "INVALID_FORMAT", message: "unknown session record format", path: "session" },
+        ]);
       }
       if (value.v === 2) return this.decodeV2(id, record, value as PersistedSessionV2);
       const v1 = value as PersistedSessionV1;
@@ -300,7 +366,8 @@ export class StateSessionStorage implements SessionStorage {
       const inline = (raw as { readonly history?: unknown }).history;
       if (inline !== undefined) {
         // the earlier format kept the history inline: hand it to the manager, keep the session without it
-        if (Array.isArray(inline) && inline.length > 0) this.inline.set(id, { sessionId: id, version: record.version, entries: inline as unknown[] });
+        if (Array.isArray(inline) && inline.length > 0)
+          this.inline.set(id, { sessionId: id, version: record.version, entries: inline as unknown[] });
         const { history: _inline, ...rest } = raw as InfrastructureSession & { readonly history?: unknown };
         raw = rest;
       }
@@ -315,7 +382,12 @@ export class StateSessionStorage implements SessionStorage {
       // not a session: move it aside, report it, and let the others load
       const movedTo = this.quarantine(id, record);
       await this.store.delete(SESSION_KEY_PREFIX + id).catch(() => undefined);
-      this.report(id, record, { kind: "invalid", error, key: id, ...(movedTo === undefined ? {} : { movedTo }) });
+      this.report(id, record, {
+        kind: "invalid",
+        error,
+        key: id,
+        ...(movedTo === undefined ? {} : { movedTo }),
+      });
       return undefined;
     }
   }
@@ -328,7 +400,9 @@ export class StateSessionStorage implements SessionStorage {
       throw new ValidationError(`Session "${id}" failed its schema`, toIssues(parsed.error.issues));
     }
     if (parsed.data.id !== id) {
-      throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [{ code: "INVALID_VALUE", message: "id differs from key", path: "id" }]);
+      throw new ValidationError(`Session record "${id}" holds session "${parsed.data.id}"`, [
+        { code: "INVALID_VALUE", message: "id differs from key", path: "id" },
+      ]);
     }
     return this.remember(record, parsed.data);
   }
@@ -340,43 +414,83 @@ export class StateSessionStorage implements SessionStorage {
    */
   private decodeV2(id: string, record: StoredRecord, value: PersistedSessionV2): VersionedSession {
     const keyring = this.keyring;
-    if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
+    if (keyring === undefined)
+      throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const check = typeof value.check === "string" ? value.check : "";
-    const secrets = keyring.open(value.sealed, `${id}/session`, `${check}\n${JSON.stringify(value.session)}`) as SessionSecrets | null;
+    const secrets = keyring.open(
+      value.sealed,
+      `${id}/session`,
+      `${check}\n${JSON.stringify(value.session)}`,
+    ) as SessionSecrets | null;
     const stripped = value.session as unknown as InfrastructureSession;
-    const params = typeof secrets === "object" && secrets !== null && typeof secrets.params === "object" && secrets.params !== null ? secrets.params : {};
+    const params =
+      typeof secrets === "object" &&
+      secrets !== null &&
+      typeof secrets.params === "object" &&
+      secrets.params !== null
+        ? secrets.params
+        : {};
     const pendingOperations = Array.isArray(stripped.pendingOperations)
-      ? stripped.pendingOperations.map((op) => (op !== null && typeof op === "object" && params[op.id] !== undefined ? { ...op, params: params[op.id] as PendingOperation["params"] } : op))
+      ? stripped.pendingOperations.map((op) =>
+          op !== null && typeof op === "object" && params[op.id] !== undefined
+            ? { ...op, params: params[op.id] as PendingOperation["params"] }
+            : op,
+        )
       : stripped.pendingOperations;
     const credentials = secrets?.credentials;
-    const auth = stripped.auth === undefined || credentials === undefined ? stripped.auth : { ...stripped.auth, credentials: credentials as Record<string, string> };
+    const auth =
+      stripped.auth === undefined || credentials === undefined
+        ? stripped.auth
+        : { ...stripped.auth, credentials: credentials as Record<string, string> };
     const raw = { ...stripped, pendingOperations, ...(auth === undefined ? {} : { auth }) };
     if (this.parse && check === sessionSchemaCheck() && raw.id === id) return this.remember(record, raw);
     return this.parsed(id, record, raw);
   }
 
   private remember(record: StoredRecord, session: InfrastructureSession): VersionedSession {
-    const decoded: VersionedSession = { session: deepFreeze(session), version: record.version, updatedAt: record.updatedAt };
+    const decoded: VersionedSession = {
+      session: deepFreeze(session),
+      version: record.version,
+      updatedAt: record.updatedAt,
+    };
     this.decoded.set(record, decoded);
     return decoded;
   }
 
-  private unseal(id: string, session: InfrastructureSession, sealed: NonNullable<PersistedSessionV1["sealed"]>): InfrastructureSession {
+  private unseal(
+    id: string,
+    session: InfrastructureSession,
+    sealed: NonNullable<PersistedSessionV1["sealed"]>,
+  ): InfrastructureSession {
     const keyring = this.keyring;
-    if (keyring === undefined) throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
+    if (keyring === undefined)
+      throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const pendingOperations = (session.pendingOperations as PendingOperation[] | undefined)?.map((op) => {
       const params = sealed.params?.[op.id];
-      return params === undefined ? op : { ...op, params: keyring.open(params, `${id}/pending/${op.id}`) as PendingOperation["params"] };
+      return params === undefined
+        ? op
+        : { ...op, params: keyring.open(params, `${id}/pending/${op.id}`) as PendingOperation["params"] };
     });
-    const auth = session.auth === undefined || sealed.credentials === undefined
-      ? session.auth
-      : { ...session.auth, credentials: keyring.open(sealed.credentials, `${id}/credentials`) as Record<string, string> };
-    return { ...session, ...(pendingOperations === undefined ? {} : { pendingOperations }), ...(auth === undefined ? {} : { auth }) };
+    const auth =
+      session.auth === undefined || sealed.credentials === undefined
+        ? session.auth
+        : {
+            ...session.auth,
+            credentials: keyring.open(sealed.credentials, `${id}/credentials`) as Record<string, string>,
+          };
+    return {
+      ...session,
+      ...(pendingOperations === undefined ? {} : { pendingOperations }),
+      ...(auth === undefined ? {} : { auth }),
+    };
   }
 
   private quarantine(id: string, record: StoredRecord): string | undefined {
     if (this.quarantineDirectory === undefined) return undefined;
-    const path = join(this.quarantineDirectory, `${Date.now()}-session-${Buffer.from(id, "utf8").toString("base64url")}.json`);
+    const path = join(
+      this.quarantineDirectory,
+      `${Date.now()}-session-${Buffer.from(id, "utf8").toString("base64url")}.json`,
+    );
     try {
       writeFileSync(path, JSON.stringify(record), { mode: 0o600 });
       return path;
@@ -397,7 +511,14 @@ export class StateSessionStorage implements SessionStorage {
 /** Sessions in memory: fast, ephemeral (the spec's `InMemorySessionStorage`). */
 export class InMemorySessionStorage extends StateSessionStorage {
   constructor(options: { readonly now?: () => number } = {}) {
-    super({ store: new InMemoryStateStore(options.now === undefined ? {} : { now: options.now }), parse: false, ownsStore: true }, false);
+    super(
+      {
+        store: new InMemoryStateStore(options.now === undefined ? {} : { now: options.now }),
+        parse: false,
+        ownsStore: true,
+      },
+      false,
+    );
   }
 }
 
@@ -460,7 +581,9 @@ export class FileSessionStorage extends StateSessionStorage {
 }
 
 /** Creates an {@link InMemorySessionStorage}. */
-export function createInMemorySessionStorage(options: { readonly now?: () => number } = {}): InMemorySessionStorage {
+export function createInMemorySessionStorage(
+  options: { readonly now?: () => number } = {},
+): InMemorySessionStorage {
   return new InMemorySessionStorage(options);
 }
 

@@ -5,7 +5,9 @@ import { FileStateStore } from "./fileStateStore.js";
 import { fakeClock, tempDir } from "../test/helpers.js";
 
 // core's exported, runner-neutral StateStore contract: the same checks a Redis store runs
-runStateStoreContract({ describe, it }, "StateStore contract: InMemoryStateStore", (clock) => Promise.resolve({ store: new InMemoryStateStore({ now: clock.now }) }));
+runStateStoreContract({ describe, it }, "StateStore contract: InMemoryStateStore", (clock) =>
+  Promise.resolve({ store: new InMemoryStateStore({ now: clock.now }) }),
+);
 runStateStoreContract({ describe, it }, "StateStore contract: FileStateStore", async (clock) => {
   const dir = tempDir();
   const open = () => FileStateStore.open({ directory: dir.path, now: clock.now });

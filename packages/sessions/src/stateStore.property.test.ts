@@ -12,7 +12,11 @@ afterEach(async () => {
 });
 
 const key = fc.constantFrom("a", "b", "s/1", "s/2", "../x");
-const value: fc.Arbitrary<JsonValue> = fc.oneof(fc.integer(), fc.string({ maxLength: 5 }), fc.record({ n: fc.integer() }));
+const value: fc.Arbitrary<JsonValue> = fc.oneof(
+  fc.integer(),
+  fc.string({ maxLength: 5 }),
+  fc.record({ n: fc.integer() }),
+);
 type Op =
   | { op: "put"; key: string; value: JsonValue; ttl?: number | undefined }
   | { op: "cas"; key: string; expected: number; value: JsonValue }
@@ -27,7 +31,12 @@ type Op =
   | { op: "tick"; ms: number }
   | { op: "reopen" };
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("put" as const), key, value, ttl: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }),
+  fc.record({
+    op: fc.constant("put" as const),
+    key,
+    value,
+    ttl: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }),
+  }),
   fc.record({ op: fc.constant("cas" as const), key, expected: fc.integer({ min: 0, max: 4 }), value }),
   fc.record({ op: fc.constant("delete" as const), key }),
   fc.record({ op: fc.constant("get" as const), key }),
@@ -50,7 +59,11 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("reopen" as const) }),
 );
 
-async function run(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "reopen" }>, now: number): Promise<unknown> {
+async function run(
+  store: StateStore,
+  o: Exclude<Op, { op: "tick" } | { op: "reopen" }>,
+  now: number,
+): Promise<unknown> {
   switch (o.op) {
     case "put":
       return store.put(o.key, o.value, o.ttl === undefined ? {} : { ttlMs: o.ttl });
@@ -61,7 +74,10 @@ async function run(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "reo
     case "get":
       return store.get(o.key);
     case "list":
-      return store.list(o.prefix, { ...(o.limit === undefined ? {} : { limit: o.limit }), ...(o.cursor === undefined ? {} : { cursor: o.cursor }) });
+      return store.list(o.prefix, {
+        ...(o.limit === undefined ? {} : { limit: o.limit }),
+        ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+      });
     case "inc":
       return store.increment(`c/${o.key}`, 30, o.by);
     case "append":
@@ -69,7 +85,10 @@ async function run(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "reo
     case "read":
       return store.read("log", o.from);
     case "trim":
-      return store.trim("log", { ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }), ...(o.olderBy === undefined ? {} : { olderThan: now - o.olderBy }) });
+      return store.trim("log", {
+        ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
+        ...(o.olderBy === undefined ? {} : { olderThan: now - o.olderBy }),
+      });
     case "deleteLog":
       return store.deleteLog("log");
   }
@@ -87,7 +106,10 @@ describe.each([
         const clock = fakeClock();
         const dir = tempDir();
         cleanups.push(dir.cleanup);
-        const open = async (): Promise<StateStore> => (onFile ? FileStateStore.open({ directory: dir.path, now: clock.now }) : new InMemoryStateStore({ now: clock.now }));
+        const open = async (): Promise<StateStore> =>
+          onFile
+            ? FileStateStore.open({ directory: dir.path, now: clock.now })
+            : new InMemoryStateStore({ now: clock.now });
         const model = new StateStoreModel(clock.now);
         let store = await open();
         try {
@@ -115,20 +137,29 @@ describe.each([
 describe("compare-and-set", () => {
   it("exactly one of N racing writers with the same expectation wins (both stores)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 30 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), async (writers, priorWrites, onFile) => {
-        const dir = tempDir();
-        const store: StateStore = onFile ? await FileStateStore.open({ directory: dir.path }) : new InMemoryStateStore();
-        try {
-          for (let i = 0; i < priorWrites; i++) await store.put("k", i);
-          const results = await Promise.all(Array.from({ length: writers }, (_, i) => store.compareAndSet("k", priorWrites, `w${i}`)));
-          const winners = results.filter((r) => r.ok);
-          expect(winners).toHaveLength(1);
-          expect((await store.get("k"))?.version).toBe(priorWrites + 1);
-        } finally {
-          await store.close();
-          dir.cleanup();
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 30 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        async (writers, priorWrites, onFile) => {
+          const dir = tempDir();
+          const store: StateStore = onFile
+            ? await FileStateStore.open({ directory: dir.path })
+            : new InMemoryStateStore();
+          try {
+            for (let i = 0; i < priorWrites; i++) await store.put("k", i);
+            const results = await Promise.all(
+              Array.from({ length: writers }, (_, i) => store.compareAndSet("k", priorWrites, `w${i}`)),
+            );
+            const winners = results.filter((r) => r.ok);
+            expect(winners).toHaveLength(1);
+            expect((await store.get("k"))?.version).toBe(priorWrites + 1);
+          } finally {
+            await store.close();
+            dir.cleanup();
+          }
+        },
+      ),
       { numRuns: 30 },
     );
   });

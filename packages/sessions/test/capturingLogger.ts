@@ -4,7 +4,10 @@ import type { InfrastructureLogger, LogMeta } from "@espada/infra-core";
 export function capturingLogger(): { logger: InfrastructureLogger; lines: string[] } {
   const lines: string[] = [];
   const record = (level: string) => (message: string, meta?: LogMeta) => {
-    const error = meta?.error instanceof Error ? { message: meta.error.message, cause: String((meta.error as { cause?: unknown }).cause) } : undefined;
+    const error =
+      meta?.error instanceof Error
+        ? { message: meta.error.message, cause: String((meta.error as { cause?: unknown }).cause) }
+        : undefined;
     lines.push(`${level} ${message} ${JSON.stringify({ ...meta, error })}`);
   };
   const logger: InfrastructureLogger = {

@@ -9,7 +9,11 @@ export function tempDir(prefix = "espada-sessions-"): { path: string; cleanup: (
 }
 
 /** A settable clock. */
-export function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
+export function fakeClock(start = 1_700_000_000_000): {
+  now: () => number;
+  advance: (ms: number) => void;
+  set: (t: number) => void;
+} {
   let t = start;
   return { now: () => t, advance: (ms) => (t += ms), set: (v) => (t = v) };
 }

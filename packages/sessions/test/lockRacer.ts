@@ -6,7 +6,10 @@ import { existsSync } from "node:fs";
 import { FileStateStore } from "../src/fileStateStore.js";
 
 /** What the parent tells a racer. */
-export type RacerOrder = { readonly type: "race"; readonly directory: string; readonly barrier: string } | { readonly type: "release" } | { readonly type: "exit" };
+export type RacerOrder =
+  | { readonly type: "race"; readonly directory: string; readonly barrier: string }
+  | { readonly type: "release" }
+  | { readonly type: "exit" };
 /** What a racer reports. */
 export type RacerReport =
   | { readonly type: "armed" }
@@ -17,7 +20,9 @@ export type RacerReport =
 let held: FileStateStore | undefined;
 
 function send(report: RacerReport): Promise<void> {
-  return new Promise((resolve, reject) => process.send?.(report, undefined, {}, (error) => (error === null ? resolve() : reject(error))));
+  return new Promise((resolve, reject) =>
+    process.send?.(report, undefined, {}, (error) => (error === null ? resolve() : reject(error))),
+  );
 }
 
 async function race(directory: string, barrier: string): Promise<void> {

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A small tmpfs mounted for one test file, or why it could not be mounted. */
-export type SmallDisk = { readonly path: string; readonly unmount: () => void } | { readonly path?: undefined; readonly reason: string };
+export type SmallDisk =
+  | { readonly path: string; readonly unmount: () => void }
+  | { readonly path?: undefined; readonly reason: string };
 
 /**
  * Mounts a tmpfs of `sizeKiB` on a fresh directory (needs root, as in CI). Synchronous, so a test
@@ -13,7 +15,9 @@ export type SmallDisk = { readonly path: string; readonly unmount: () => void } 
 export function mountSmallDisk(sizeKiB: number): SmallDisk {
   const path = mkdtempSync(join(tmpdir(), "espada-tmpfs-"));
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeKiB}k,mode=0700`, "tmpfs", path], { stdio: "pipe" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeKiB}k,mode=0700`, "tmpfs", path], {
+      stdio: "pipe",
+    });
   } catch (error) {
     rmdirSync(path);
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
@@ -63,7 +67,8 @@ function fillFile(file: string, limit = Number.POSITIVE_INFINITY): number {
 export function fillDisk(directory: string, freeBytes: number): () => void {
   const slack = join(directory, "slack.fill");
   const filler = join(directory, "filler.fill");
-  if (freeBytes > 0 && fillFile(slack, freeBytes) < freeBytes) throw new Error(`the disk has less than ${freeBytes} bytes free`);
+  if (freeBytes > 0 && fillFile(slack, freeBytes) < freeBytes)
+    throw new Error(`the disk has less than ${freeBytes} bytes free`);
   fillFile(filler);
   rmSync(slack, { force: true });
   return () => rmSync(filler, { force: true });

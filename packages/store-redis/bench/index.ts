@@ -16,7 +16,8 @@ interface Result {
   target?: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** A session-sized record (~400 bytes of JSON). */
@@ -27,7 +28,15 @@ const VALUE = {
   environment: "production",
   providerId: "aws",
   variables: { region: "eu-west-1", team: "platform", ticket: "OPS-1234" },
-  resources: { "i-0abc": { id: "i-0abc", type: "instance", providerId: "aws", name: "web-1", updatedAt: 1_700_000_000_000 } },
+  resources: {
+    "i-0abc": {
+      id: "i-0abc",
+      type: "instance",
+      providerId: "aws",
+      name: "web-1",
+      updatedAt: 1_700_000_000_000,
+    },
+  },
   pendingOperations: [],
   metadata: { source: "gateway", client: "cli/1.4.2" },
   createdAt: 1_700_000_000_000,
@@ -68,8 +77,16 @@ async function putVsRaw(url: string): Promise<Result> {
   await raw.quit();
   const put = median(puts);
   const set = median(raws);
-  console.log(`store put ${put.toFixed(1)} µs vs bare SET ${set.toFixed(1)} µs of the same ${bytes.length} bytes (median of 9 interleaved rounds of ${n})`);
-  return { name: "redis.put_vs_raw.ratio", value: round(put / set), unit: "ratio", better: "lower", target: 1.5 };
+  console.log(
+    `store put ${put.toFixed(1)} µs vs bare SET ${set.toFixed(1)} µs of the same ${bytes.length} bytes (median of 9 interleaved rounds of ${n})`,
+  );
+  return {
+    name: "redis.put_vs_raw.ratio",
+    value: round(put / set),
+    unit: "ratio",
+    better: "lower",
+    target: 1.5,
+  };
 }
 
 /** Audited checkOperation (Redis-backed rate limit + audit chain) in two processes at once. */
@@ -77,18 +94,35 @@ async function checkAudited(url: string): Promise<Result> {
   const [a, b] = await Promise.all([startInstance(url, "bench-check"), startInstance(url, "bench-check")]);
   try {
     // a mutating change in development by a developer: allowed, rate-limited, audited
-    const request = { commandId: "update-config", commandCategory: "manage", environment: "development", mutating: true };
+    const request = {
+      commandId: "update-config",
+      commandCategory: "manage",
+      environment: "development",
+      mutating: true,
+    };
     const burst = { count: 2_000, inFlight: 128, users: ["dev"], request };
     await Promise.all([a.call("burst", burst), b.call("burst", burst)]); // warm-up
     const total = 20_000;
     const start = performance.now();
-    const allowed = await Promise.all([a.call<number>("burst", { ...burst, count: total / 2 }), b.call<number>("burst", { ...burst, count: total / 2 })]);
+    const allowed = await Promise.all([
+      a.call<number>("burst", { ...burst, count: total / 2 }),
+      b.call<number>("burst", { ...burst, count: total / 2 }),
+    ]);
     const perSecond = total / ((performance.now() - start) / 1000);
-    if (allowed[0] + allowed[1] !== total) throw new Error(`expected every check allowed, got ${allowed[0] + allowed[1]} of ${total}`);
+    if (allowed[0] + allowed[1] !== total)
+      throw new Error(`expected every check allowed, got ${allowed[0] + allowed[1]} of ${total}`);
     const verified = await a.call<{ ok: boolean; records: number }>("verify");
     if (!verified.ok) throw new Error("audit chain broken after the audited bench");
-    console.log(`audited checks, two processes, one Redis: ${Math.round(perSecond)}/s (${verified.records} audit records verified)`);
-    return { name: "redis.check_audited.per_s", value: Math.round(perSecond), unit: "ops/s", better: "higher", target: 10_000 };
+    console.log(
+      `audited checks, two processes, one Redis: ${Math.round(perSecond)}/s (${verified.records} audit records verified)`,
+    );
+    return {
+      name: "redis.check_audited.per_s",
+      value: Math.round(perSecond),
+      unit: "ops/s",
+      better: "higher",
+      target: 10_000,
+    };
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

@@ -16,15 +16,29 @@ export interface CreateRedisStateStoreOptions {
  * field under `stateStoreConfig.`. Resolves once Redis answers; rejects with `STORAGE_UNAVAILABLE`
  * when it cannot be reached within `connectTimeout`. The caller owns the store and calls `close()`.
  */
-export async function createRedisStateStore(config: StateStoreConfigInput, options: CreateRedisStateStoreOptions = {}): Promise<RedisStateStore> {
+export async function createRedisStateStore(
+  config: StateStoreConfigInput,
+  options: CreateRedisStateStoreOptions = {},
+): Promise<RedisStateStore> {
   const result = validateConfigSection("stateStoreConfig", config);
   if (!result.success) {
-    const issues = result.errors.map((issue) => ({ ...issue, path: issue.path === undefined || issue.path === "" ? "stateStoreConfig" : `stateStoreConfig.${issue.path}` }));
-    throw new ConfigValidationError(`Invalid stateStoreConfig: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+    const issues = result.errors.map((issue) => ({
+      ...issue,
+      path:
+        issue.path === undefined || issue.path === "" ? "stateStoreConfig" : `stateStoreConfig.${issue.path}`,
+    }));
+    throw new ConfigValidationError(
+      `Invalid stateStoreConfig: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      issues,
+    );
   }
   const section = result.data;
   if (section.backend !== "redis" || section.redis === undefined) {
-    const issue = { code: "INVALID_VALUE", message: 'must be "redis" to create the Redis store', path: "stateStoreConfig.backend" };
+    const issue = {
+      code: "INVALID_VALUE",
+      message: 'must be "redis" to create the Redis store',
+      path: "stateStoreConfig.backend",
+    };
     throw new ConfigValidationError(`Invalid stateStoreConfig: ${issue.path}: ${issue.message}`, [issue]);
   }
   const { redis } = section;

@@ -17,7 +17,9 @@ afterAll(async () => {
   await server.destroy();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<{ code?: unknown; field?: unknown; message: string }> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ code?: unknown; field?: unknown; message: string }> {
   try {
     await promise;
   } catch (error) {
@@ -28,7 +30,8 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: unknown; f
 
 /** A logger that keeps every line it is given, for checking what reaches a log. */
 function recordingLogger(lines: string[]): InfrastructureLogger {
-  const log = (level: string) => (message: string, meta?: LogMeta) => lines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
+  const log = (level: string) => (message: string, meta?: LogMeta) =>
+    lines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
   const logger: InfrastructureLogger = {
     trace: log("trace"),
     debug: log("debug"),
@@ -46,15 +49,31 @@ function recordingLogger(lines: string[]): InfrastructureLogger {
 describe("RedisStateStore on a real redis-server", () => {
   it("decides a compare-and-set once across separate connections (instances)", async () => {
     const keyPrefix = prefix();
-    const stores = await Promise.all([1, 2, 3].map(() => RedisStateStore.connect({ url: server.url, keyPrefix })));
+    const stores = await Promise.all(
+      [1, 2, 3].map(() => RedisStateStore.connect({ url: server.url, keyPrefix })),
+    );
     const [first] = stores;
     await first?.put("approvals/a1", { state: "pending" });
-    const results = await Promise.all(stores.flatMap((store, s) => [0, 1, 2, 3, 4].map((i) => store.compareAndSet("approvals/a1", 1, { state: "approved", by: `${s}-${i}` }))));
+    const results = await Promise.all(
+      stores.flatMap((store, s) =>
+        [0, 1, 2, 3, 4].map((i) =>
+          store.compareAndSet("approvals/a1", 1, { state: "approved", by: `${s}-${i}` }),
+        ),
+      ),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    const counters = await Promise.all(stores.flatMap((store) => Array.from({ length: 20 }, () => store.increment("rate/u1", 60_000))));
-    expect(counters.map((c) => c.value).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    const appended = await Promise.all(stores.flatMap((store, s) => Array.from({ length: 10 }, (_, i) => store.append("audit", { s, i }))));
-    expect(appended.map((e) => e.position).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    const counters = await Promise.all(
+      stores.flatMap((store) => Array.from({ length: 20 }, () => store.increment("rate/u1", 60_000))),
+    );
+    expect(counters.map((c) => c.value).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
+    const appended = await Promise.all(
+      stores.flatMap((store, s) => Array.from({ length: 10 }, (_, i) => store.append("audit", { s, i }))),
+    );
+    expect(appended.map((e) => e.position).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i),
+    );
     await Promise.all(stores.map((store) => store.close()));
   });
 
@@ -62,7 +81,10 @@ describe("RedisStateStore on a real redis-server", () => {
     const keyPrefix = prefix();
     const store = await RedisStateStore.connect({ url: server.url, keyPrefix, expiryGrace: 500 });
     const raw = new Redis(server.url);
-    const recordKey = Buffer.concat([Buffer.from(`{${keyPrefix}}:r:`), Buffer.from("sessions/s1", "utf16le").swap16()]);
+    const recordKey = Buffer.concat([
+      Buffer.from(`{${keyPrefix}}:r:`),
+      Buffer.from("sessions/s1", "utf16le").swap16(),
+    ]);
     await store.put("sessions/s1", { user: "u" }, { ttlMs: 1_000 });
     const ttl = await raw.pttl(recordKey);
     expect(ttl).toBeGreaterThan(0);
@@ -70,13 +92,18 @@ describe("RedisStateStore on a real redis-server", () => {
     await store.put("sessions/s1", { user: "u" });
     expect(await raw.pttl(recordKey)).toBe(-1);
     await store.increment("rate/x", 2_000);
-    const counterKey = Buffer.concat([Buffer.from(`{${keyPrefix}}:c:`), Buffer.from("rate/x", "utf16le").swap16()]);
+    const counterKey = Buffer.concat([
+      Buffer.from(`{${keyPrefix}}:c:`),
+      Buffer.from("rate/x", "utf16le").swap16(),
+    ]);
     const counterTtl = await raw.pttl(counterKey);
     expect(counterTtl).toBeGreaterThan(0);
     expect(counterTtl).toBeLessThanOrEqual(2_500);
     // a record Redis dropped by itself disappears from list and from the index
     await store.put("sessions/s2", 1, { ttlMs: 1_000 });
-    await raw.del(Buffer.concat([Buffer.from(`{${keyPrefix}}:r:`), Buffer.from("sessions/s2", "utf16le").swap16()]));
+    await raw.del(
+      Buffer.concat([Buffer.from(`{${keyPrefix}}:r:`), Buffer.from("sessions/s2", "utf16le").swap16()]),
+    );
     expect((await store.list("sessions/")).map((r) => r.key)).toEqual(["sessions/s1"]);
     expect(await raw.zcard(`{${keyPrefix}}:i`)).toBe(1);
     raw.disconnect();
@@ -86,7 +113,13 @@ describe("RedisStateStore on a real redis-server", () => {
   it("rejects with STORAGE_UNAVAILABLE while Redis is down, comes back by itself, and loses nothing acknowledged", async () => {
     const own = await startRedisServer();
     const lines: string[] = [];
-    const store = await RedisStateStore.connect({ url: own.url, keyPrefix: prefix(), reconnectMinDelay: 20, reconnectMaxDelay: 200, logger: recordingLogger(lines) });
+    const store = await RedisStateStore.connect({
+      url: own.url,
+      keyPrefix: prefix(),
+      reconnectMinDelay: 20,
+      reconnectMaxDelay: 200,
+      logger: recordingLogger(lines),
+    });
     const acknowledged: number[] = [];
     for (let i = 0; i < 50; i++) acknowledged.push((await store.append("audit", { i })).position);
     await store.put("approvals/a", { decision: "approved" });
@@ -115,22 +148,40 @@ describe("RedisStateStore on a real redis-server", () => {
     const url = `redis://admin:S3cretPassw0rd@127.0.0.1:${down.port}/2`;
     await down.destroy();
     const lines: string[] = [];
-    const error = await rejection(createRedisStateStore({ backend: "redis", redis: { url, connectTimeout: 500 } }, { logger: recordingLogger(lines) }));
+    const error = await rejection(
+      createRedisStateStore(
+        { backend: "redis", redis: { url, connectTimeout: 500 } },
+        { logger: recordingLogger(lines) },
+      ),
+    );
     expect(error.code).toBe("STORAGE_UNAVAILABLE");
     expect(error.message).toContain(`127.0.0.1:${down.port}/2`);
-    expect(JSON.stringify([error.message, String((error as Error).cause), ...lines])).not.toContain("S3cretPassw0rd");
+    expect(JSON.stringify([error.message, String((error as Error).cause), ...lines])).not.toContain(
+      "S3cretPassw0rd",
+    );
     expect(describeRedisTarget("rediss://:pw@cache.example:6380/1")).toBe("rediss://cache.example:6380/1");
   });
 
   it("authenticates with a password and keeps it out of errors", async () => {
     const secured = await startRedisServer(["--requirepass", "Tr0ub4dor-and-3"]);
-    const good = await createRedisStateStore({ backend: "redis", redis: { url: `redis://:Tr0ub4dor-and-3@127.0.0.1:${secured.port}` } });
+    const good = await createRedisStateStore({
+      backend: "redis",
+      redis: { url: `redis://:Tr0ub4dor-and-3@127.0.0.1:${secured.port}` },
+    });
     expect((await good.put("k", 1)).version).toBe(1);
     await good.close();
-    const viaField = await createRedisStateStore({ backend: "redis", redis: { url: secured.url, password: "Tr0ub4dor-and-3" } });
+    const viaField = await createRedisStateStore({
+      backend: "redis",
+      redis: { url: secured.url, password: "Tr0ub4dor-and-3" },
+    });
     expect((await viaField.get("k"))?.value).toBe(1);
     await viaField.close();
-    const bad = await rejection(createRedisStateStore({ backend: "redis", redis: { url: `redis://:wrong-Passw0rd@127.0.0.1:${secured.port}`, connectTimeout: 1_000 } }));
+    const bad = await rejection(
+      createRedisStateStore({
+        backend: "redis",
+        redis: { url: `redis://:wrong-Passw0rd@127.0.0.1:${secured.port}`, connectTimeout: 1_000 },
+      }),
+    );
     expect(bad.code).toBe("STORAGE_UNAVAILABLE");
     expect(JSON.stringify([bad.message, String((bad as Error).cause)])).not.toContain("wrong-Passw0rd");
     await secured.destroy();
@@ -144,7 +195,9 @@ describe("RedisStateStore on a real redis-server", () => {
     expect(badUrl.field).toBe("stateStoreConfig.redis.url");
     const file = await rejection(createRedisStateStore({ backend: "file" }));
     expect(file.field).toBe("stateStoreConfig.backend");
-    const prefixError = await rejection(createRedisStateStore({ backend: "redis", redis: { url: server.url, keyPrefix: "a b" } }));
+    const prefixError = await rejection(
+      createRedisStateStore({ backend: "redis", redis: { url: server.url, keyPrefix: "a b" } }),
+    );
     expect(prefixError.field).toBe("stateStoreConfig.redis.keyPrefix");
   });
 
@@ -153,7 +206,15 @@ describe("RedisStateStore on a real redis-server", () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
     const store = await RedisStateStore.connect({ url: server.url, keyPrefix });
     const raw = new Redis(server.url);
-    await raw.hset(Buffer.concat([Buffer.from(`{${keyPrefix}}:r:`), Buffer.from("x", "utf16le").swap16()]), "v", "1", "u", "1", "d", "{not json");
+    await raw.hset(
+      Buffer.concat([Buffer.from(`{${keyPrefix}}:r:`), Buffer.from("x", "utf16le").swap16()]),
+      "v",
+      "1",
+      "u",
+      "1",
+      "d",
+      "{not json",
+    );
     const corrupt = await rejection(store.get("x"));
     expect(corrupt.code).toBe("STORAGE_CORRUPT");
     await raw.quit();
@@ -162,15 +223,26 @@ describe("RedisStateStore on a real redis-server", () => {
     expect(isInfrastructureError(await rejection(store.put("y", 1)), "STORAGE_FAILED")).toBe(true);
     expect(store.status).toBe("closed");
     await new Promise((resolve) => setImmediate(resolve));
-    expect(process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length).toBeLessThanOrEqual(before);
+    expect(process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length).toBeLessThanOrEqual(
+      before,
+    );
   });
 
   it("appends at an expected position all or nothing (what several audit writers need)", async () => {
     const store = await RedisStateStore.connect({ url: server.url, keyPrefix: prefix() });
     const first = await store.appendAt("chain", 0, ["a", "b"]);
-    expect(first).toMatchObject({ ok: true, entries: [{ position: 0, value: "a" }, { position: 1, value: "b" }] });
+    expect(first).toMatchObject({
+      ok: true,
+      entries: [
+        { position: 0, value: "a" },
+        { position: 1, value: "b" },
+      ],
+    });
     expect(await store.appendAt("chain", 0, ["c"])).toEqual({ ok: false, nextPosition: 2 });
-    const racing = await Promise.all([store.appendAt("chain", 2, ["x1", "x2"]), store.appendAt("chain", 2, ["y1"])]);
+    const racing = await Promise.all([
+      store.appendAt("chain", 2, ["x1", "x2"]),
+      store.appendAt("chain", 2, ["y1"]),
+    ]);
     expect(racing.filter((r) => r.ok)).toHaveLength(1);
     expect((await store.read("chain")).map((e) => e.value)).toEqual(["a", "b", "x1", "x2"]);
     expect((await rejection(store.appendAt("chain", 4, [Number.NaN]))).field).toBe("values[0]");

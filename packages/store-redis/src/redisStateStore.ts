@@ -64,11 +64,41 @@ export interface RedisStateStoreOptions {
 export type RedisStoreStatus = "connecting" | "ready" | "reconnecting" | "closed";
 
 interface ScriptCommands {
-  espadaPut(rk: Buffer, idx: Buffer, member: Buffer, now: string, json: string, expiresAt: string, px: string): Promise<number>;
-  espadaCas(rk: Buffer, idx: Buffer, member: Buffer, now: string, json: string, expiresAt: string, px: string, expected: string): Promise<(string | number | null)[]>;
+  espadaPut(
+    rk: Buffer,
+    idx: Buffer,
+    member: Buffer,
+    now: string,
+    json: string,
+    expiresAt: string,
+    px: string,
+  ): Promise<number>;
+  espadaCas(
+    rk: Buffer,
+    idx: Buffer,
+    member: Buffer,
+    now: string,
+    json: string,
+    expiresAt: string,
+    px: string,
+    expected: string,
+  ): Promise<(string | number | null)[]>;
   espadaDelete(rk: Buffer, idx: Buffer, member: Buffer, now: string): Promise<number>;
-  espadaListBuffer(idx: Buffer, recordPrefix: Buffer, min: Buffer | string, max: Buffer | string, limit: string, now: string): Promise<Buffer[]>;
-  espadaIncrement(ck: Buffer, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
+  espadaListBuffer(
+    idx: Buffer,
+    recordPrefix: Buffer,
+    min: Buffer | string,
+    max: Buffer | string,
+    limit: string,
+    now: string,
+  ): Promise<Buffer[]>;
+  espadaIncrement(
+    ck: Buffer,
+    now: string,
+    resetAt: string,
+    by: string,
+    px: string,
+  ): Promise<[string, string]>;
   espadaAppend(lm: Buffer, le: Buffer, entry: string): Promise<number>;
   espadaAppendAt(lm: Buffer, le: Buffer, expected: string, ...entries: string[]): Promise<[number, number]>;
   espadaRead(lm: Buffer, le: Buffer, from: string, limit: string): Promise<(string | number)[]>;
@@ -79,7 +109,8 @@ interface ScriptCommands {
 type ScriptedRedis = Redis & ScriptCommands;
 
 /** Reply errors that mean "the server cannot serve now" rather than "this call is wrong". */
-const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM|MISCONF)\b/;
+const UNAVAILABLE_REPLY =
+  /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM|MISCONF)\b/;
 
 /** Key or log name → UTF-16BE bytes, so Redis's byte order is the contract's UTF-16 code-unit order. */
 function utf16be(text: string): Buffer {
@@ -104,7 +135,9 @@ function successor(prefix: Buffer): Buffer | undefined {
 
 function assertPositiveNumber(value: unknown, field: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, { field });
+    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, {
+      field,
+    });
   }
 }
 
@@ -119,8 +152,16 @@ function ttlOf(options: PutOptions | undefined): number | undefined {
   return options.ttlMs;
 }
 
-function record<T>(key: string, value: T, version: number, updatedAt: number, expiresAt: number | undefined): StoredRecord<T> {
-  return expiresAt === undefined ? { key, value, version, updatedAt } : { key, value, version, updatedAt, expiresAt };
+function record<T>(
+  key: string,
+  value: T,
+  version: number,
+  updatedAt: number,
+  expiresAt: number | undefined,
+): StoredRecord<T> {
+  return expiresAt === undefined
+    ? { key, value, version, updatedAt }
+    : { key, value, version, updatedAt, expiresAt };
 }
 
 /** `host:port/db` of a Redis URL, without user or password: what a log may show. */
@@ -177,16 +218,24 @@ export class RedisStateStore implements StateStore {
     this.logMetaPrefix = Buffer.from(`${prefix}lm:`);
     this.logEntriesPrefix = Buffer.from(`${prefix}le:`);
     redis.on("ready", () => {
-      if (this.state === "reconnecting") this.logger.info("state store connection back", { target: this.target });
+      if (this.state === "reconnecting")
+        this.logger.info("state store connection back", { target: this.target });
       this.state = "ready";
     });
     redis.on("close", () => {
-      if (this.state === "ready") this.logger.warn("state store connection lost; calls fail with STORAGE_UNAVAILABLE until it is back", { target: this.target });
+      if (this.state === "ready")
+        this.logger.warn(
+          "state store connection lost; calls fail with STORAGE_UNAVAILABLE until it is back",
+          { target: this.target },
+        );
       if (this.state !== "closed") this.state = "reconnecting";
     });
     redis.on("error", (error: unknown) => {
       // ioredis reports each failed attempt here; the close handler above tells the story once.
-      this.logger.debug("state store connection error", { target: this.target, error: redactSecretText(error instanceof Error ? error.message : String(error)) });
+      this.logger.debug("state store connection error", {
+        target: this.target,
+        error: redactSecretText(error instanceof Error ? error.message : String(error)),
+      });
     });
   }
 
@@ -220,7 +269,11 @@ export class RedisStateStore implements StateStore {
     try {
       redis = new Redis(options.url, redisOptions) as ScriptedRedis;
     } catch (error) {
-      throw new InfrastructureError("INVALID_ARGUMENT", `stateStoreConfig.redis.url: ${redactSecretText(error instanceof Error ? error.message : String(error))}`, { field: "url" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `stateStoreConfig.redis.url: ${redactSecretText(error instanceof Error ? error.message : String(error))}`,
+        { field: "url" },
+      );
     }
     defineScripts(redis);
     const store = new RedisStateStore(redis, options, target);
@@ -229,9 +282,13 @@ export class RedisStateStore implements StateStore {
     } catch (error) {
       redis.disconnect(false);
       store.state = "closed";
-      throw new StorageError("STORAGE_UNAVAILABLE", `state store ${target} cannot be reached: ${redactSecretText(error instanceof Error ? error.message : String(error))}`, {
-        cause: redactError(error),
-      });
+      throw new StorageError(
+        "STORAGE_UNAVAILABLE",
+        `state store ${target} cannot be reached: ${redactSecretText(error instanceof Error ? error.message : String(error))}`,
+        {
+          cause: redactError(error),
+        },
+      );
     }
     return store;
   }
@@ -248,7 +305,8 @@ export class RedisStateStore implements StateStore {
    * store is closed first, or with the signal's reason when `signal` aborts.
    */
   whenReady(signal?: AbortSignal): Promise<void> {
-    if (this.state === "closed") return Promise.reject(new StorageError("STORAGE_FAILED", "state store is closed"));
+    if (this.state === "closed")
+      return Promise.reject(new StorageError("STORAGE_FAILED", "state store is closed"));
     if (this.redis.status === "ready") return Promise.resolve();
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
     return new Promise((resolve, reject) => {
@@ -298,9 +356,14 @@ export class RedisStateStore implements StateStore {
     if (error instanceof InfrastructureError) return error;
     const message = redactSecretText(error instanceof Error ? error.message : String(error));
     const name = error instanceof Error ? error.name : "";
-    if (this.state === "closed") return new StorageError("STORAGE_FAILED", `state store is closed (${what})`, { cause: redactError(error) });
+    if (this.state === "closed")
+      return new StorageError("STORAGE_FAILED", `state store is closed (${what})`, {
+        cause: redactError(error),
+      });
     if (name === "ReplyError" && !UNAVAILABLE_REPLY.test(message)) {
-      return new StorageError("STORAGE_FAILED", `state store ${this.target} refused ${what}: ${message}`, { cause: redactError(error) });
+      return new StorageError("STORAGE_FAILED", `state store ${this.target} refused ${what}: ${message}`, {
+        cause: redactError(error),
+      });
     }
     const mutating = what !== "get" && what !== "list" && what !== "read";
     return new StorageError(
@@ -315,7 +378,9 @@ export class RedisStateStore implements StateStore {
   /** Reads a live record, or undefined when absent or expired (by this store's clock). */
   async get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
     assertStoreKey(key);
-    const [v, u, e, d] = await this.run("get", () => this.redis.hmget(this.key(this.recordPrefix, key), "v", "u", "e", "d"));
+    const [v, u, e, d] = await this.run("get", () =>
+      this.redis.hmget(this.key(this.recordPrefix, key), "v", "u", "e", "d"),
+    );
     if (v === null || v === undefined || d === null || d === undefined) return undefined;
     const expiresAt = e === null || e === undefined ? undefined : Number(e);
     if (expiresAt !== undefined && this.now() >= expiresAt) return undefined;
@@ -326,7 +391,11 @@ export class RedisStateStore implements StateStore {
     try {
       return JSON.parse(json) as T;
     } catch (error) {
-      throw new StorageError("STORAGE_CORRUPT", `state store record ${JSON.stringify(key)} is not JSON: it was written by something else`, { cause: error });
+      throw new StorageError(
+        "STORAGE_CORRUPT",
+        `state store record ${JSON.stringify(key)} is not JSON: it was written by something else`,
+        { cause: error },
+      );
     }
   }
 
@@ -339,16 +408,31 @@ export class RedisStateStore implements StateStore {
     const expiresAt = ttl === undefined ? undefined : now + ttl;
     const member = utf16be(key);
     const version = await this.run("put", () =>
-      this.redis.espadaPut(Buffer.concat([this.recordPrefix, member]), this.index, member, String(now), json, expiresAt === undefined ? "" : String(expiresAt), String(Math.ceil((ttl ?? 0) + this.grace))),
+      this.redis.espadaPut(
+        Buffer.concat([this.recordPrefix, member]),
+        this.index,
+        member,
+        String(now),
+        json,
+        expiresAt === undefined ? "" : String(expiresAt),
+        String(Math.ceil((ttl ?? 0) + this.grace)),
+      ),
     );
     return record(key, JSON.parse(json) as T, Number(version), now, expiresAt);
   }
 
   /** Writes only when the live version equals `expectedVersion` (0 = absent); decided by one script on the server. */
-  async compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: PutOptions): Promise<CompareAndSetResult<T>> {
+  async compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult<T>> {
     assertStoreKey(key);
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", { field: "expectedVersion" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", {
+        field: "expectedVersion",
+      });
     }
     const json = encodeValue(value);
     const ttl = ttlOf(options);
@@ -367,29 +451,56 @@ export class RedisStateStore implements StateStore {
         String(expectedVersion),
       ),
     );
-    if (Number(reply[0]) === 1) return { ok: true, record: record(key, JSON.parse(json) as T, Number(reply[1]), now, expiresAt) };
+    if (Number(reply[0]) === 1)
+      return { ok: true, record: record(key, JSON.parse(json) as T, Number(reply[1]), now, expiresAt) };
     if (reply.length < 5) return { ok: false, current: undefined };
     const [, v, u, e, d] = reply;
-    return { ok: false, current: record(key, this.decode<T>(String(d), key), Number(v), Number(u), e === "" || e === null ? undefined : Number(e)) };
+    return {
+      ok: false,
+      current: record(
+        key,
+        this.decode<T>(String(d), key),
+        Number(v),
+        Number(u),
+        e === "" || e === null ? undefined : Number(e),
+      ),
+    };
   }
 
   /** Removes a record; false when there was none (or it had expired). */
   async delete(key: string): Promise<boolean> {
     assertStoreKey(key);
     const member = utf16be(key);
-    const removed = await this.run("delete", () => this.redis.espadaDelete(Buffer.concat([this.recordPrefix, member]), this.index, member, String(this.now())));
+    const removed = await this.run("delete", () =>
+      this.redis.espadaDelete(
+        Buffer.concat([this.recordPrefix, member]),
+        this.index,
+        member,
+        String(this.now()),
+      ),
+    );
     return Number(removed) === 1;
   }
 
   /** Live records whose key starts with `prefix`, in key (UTF-16 code-unit) order; a page with `options`. */
-  async list<T extends JsonValue = JsonValue>(prefix: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
-    if (typeof prefix !== "string") throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+  async list<T extends JsonValue = JsonValue>(
+    prefix: string,
+    options: ListOptions = {},
+  ): Promise<StoredRecord<T>[]> {
+    if (typeof prefix !== "string")
+      throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
     const { limit, cursor } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", { field: "options.limit" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", {
+        field: "options.limit",
+      });
     }
     if (cursor !== undefined && typeof cursor !== "string") {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.cursor must be a string (the last key of the previous page)", { field: "options.cursor" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        "options.cursor must be a string (the last key of the previous page)",
+        { field: "options.cursor" },
+      );
     }
     const low = utf16be(prefix);
     const high = successor(low);
@@ -400,12 +511,22 @@ export class RedisStateStore implements StateStore {
     }
     const max: Buffer | string = high === undefined ? "+" : Buffer.concat([Buffer.from("("), high]);
     const now = this.now();
-    const flat = await this.run("list", () => this.redis.espadaListBuffer(this.index, this.recordPrefix, min, max, String(limit ?? 0), String(now)));
+    const flat = await this.run("list", () =>
+      this.redis.espadaListBuffer(this.index, this.recordPrefix, min, max, String(limit ?? 0), String(now)),
+    );
     const out: StoredRecord<T>[] = [];
     for (let i = 0; i + 4 < flat.length; i += 5) {
       const key = fromUtf16be(flat[i] as Buffer);
       const e = (flat[i + 3] as Buffer).toString();
-      out.push(record(key, this.decode<T>((flat[i + 4] as Buffer).toString("utf8"), key), Number((flat[i + 1] as Buffer).toString()), Number((flat[i + 2] as Buffer).toString()), e === "" ? undefined : Number(e)));
+      out.push(
+        record(
+          key,
+          this.decode<T>((flat[i + 4] as Buffer).toString("utf8"), key),
+          Number((flat[i + 1] as Buffer).toString()),
+          Number((flat[i + 2] as Buffer).toString()),
+          e === "" ? undefined : Number(e),
+        ),
+      );
     }
     return out;
   }
@@ -414,10 +535,17 @@ export class RedisStateStore implements StateStore {
   async increment(key: string, windowMs: number, by = 1): Promise<CounterValue> {
     assertStoreKey(key);
     assertPositiveNumber(windowMs, "windowMs");
-    if (typeof by !== "number" || !Number.isFinite(by)) throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
+    if (typeof by !== "number" || !Number.isFinite(by))
+      throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
     const now = this.now();
     const [value, resetAt] = await this.run("increment", () =>
-      this.redis.espadaIncrement(this.key(this.counterPrefix, key), String(now), String(now + windowMs), String(by), String(Math.ceil(windowMs + this.grace))),
+      this.redis.espadaIncrement(
+        this.key(this.counterPrefix, key),
+        String(now),
+        String(now + windowMs),
+        String(by),
+        String(Math.ceil(windowMs + this.grace)),
+      ),
     );
     return { value: Number(value) + 0, resetAt: Number(resetAt) };
   }
@@ -427,7 +555,13 @@ export class RedisStateStore implements StateStore {
     assertStoreKey(log, "log");
     const json = encodeValue(value);
     const timestamp = this.now();
-    const position = await this.run("append", () => this.redis.espadaAppend(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), `${timestamp}:${json}`));
+    const position = await this.run("append", () =>
+      this.redis.espadaAppend(
+        this.key(this.logMetaPrefix, log),
+        this.key(this.logEntriesPrefix, log),
+        `${timestamp}:${json}`,
+      ),
+    );
     return { position: Number(position), timestamp, value: JSON.parse(json) as T };
   }
 
@@ -436,42 +570,82 @@ export class RedisStateStore implements StateStore {
    * one script): what lets several instances extend one hash chain (the audit log) without a lock.
    * Resolves `{ ok: false, nextPosition }` when another writer got there first.
    */
-  async appendAt<T extends JsonValue>(log: string, expectedPosition: number, values: readonly T[]): Promise<AppendAtResult<T>> {
+  async appendAt<T extends JsonValue>(
+    log: string,
+    expectedPosition: number,
+    values: readonly T[],
+  ): Promise<AppendAtResult<T>> {
     assertStoreKey(log, "log");
     if (!Number.isInteger(expectedPosition) || expectedPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedPosition must be an integer >= 0", { field: "expectedPosition" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedPosition must be an integer >= 0", {
+        field: "expectedPosition",
+      });
     }
-    if (!Array.isArray(values) || values.length === 0) throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", { field: "values" });
+    if (!Array.isArray(values) || values.length === 0)
+      throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", {
+        field: "values",
+      });
     const jsons = values.map((value, i) => {
       assertJsonValue(value, `values[${i}]`);
       return JSON.stringify(value);
     });
     const timestamp = this.now();
     const [ok, position] = await this.run("appendAt", () =>
-      this.redis.espadaAppendAt(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(expectedPosition), ...jsons.map((json) => `${timestamp}:${json}`)),
+      this.redis.espadaAppendAt(
+        this.key(this.logMetaPrefix, log),
+        this.key(this.logEntriesPrefix, log),
+        String(expectedPosition),
+        ...jsons.map((json) => `${timestamp}:${json}`),
+      ),
     );
     if (Number(ok) !== 1) return { ok: false, nextPosition: Number(position) };
-    return { ok: true, entries: jsons.map((json, i) => ({ position: Number(position) + i, timestamp, value: JSON.parse(json) as T })) };
+    return {
+      ok: true,
+      entries: jsons.map((json, i) => ({
+        position: Number(position) + i,
+        timestamp,
+        value: JSON.parse(json) as T,
+      })),
+    };
   }
 
   /** Reads a log from `fromPosition` (inclusive), at most `limit` entries, in position order. */
-  async read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
+  async read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition = 0,
+    limit?: number,
+  ): Promise<LogEntry<T>[]> {
     assertStoreKey(log, "log");
     if (!Number.isInteger(fromPosition) || fromPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", { field: "fromPosition" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", {
+        field: "fromPosition",
+      });
     }
-    if (limit !== undefined && limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0)) {
+    if (
+      limit !== undefined &&
+      limit !== Number.POSITIVE_INFINITY &&
+      (!Number.isInteger(limit) || limit < 0)
+    ) {
       throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
     }
     const reply = await this.run("read", () =>
-      this.redis.espadaRead(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(fromPosition), String(limit === undefined || limit === Number.POSITIVE_INFINITY ? -1 : limit)),
+      this.redis.espadaRead(
+        this.key(this.logMetaPrefix, log),
+        this.key(this.logEntriesPrefix, log),
+        String(fromPosition),
+        String(limit === undefined || limit === Number.POSITIVE_INFINITY ? -1 : limit),
+      ),
     );
     const first = Number(reply[0]);
     const out: LogEntry<T>[] = [];
     for (let i = 1; i < reply.length; i++) {
       const raw = String(reply[i]);
       const colon = raw.indexOf(":");
-      out.push({ position: first + i - 1, timestamp: Number(raw.slice(0, colon)), value: this.decode<T>(raw.slice(colon + 1), log) });
+      out.push({
+        position: first + i - 1,
+        timestamp: Number(raw.slice(0, colon)),
+        value: this.decode<T>(raw.slice(colon + 1), log),
+      });
     }
     return out;
   }
@@ -481,13 +655,24 @@ export class RedisStateStore implements StateStore {
     assertStoreKey(log, "log");
     const { maxEntries, olderThan } = options;
     if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.maxEntries must be an integer >= 0", { field: "options.maxEntries" });
+      throw new InfrastructureError("INVALID_ARGUMENT", "options.maxEntries must be an integer >= 0", {
+        field: "options.maxEntries",
+      });
     }
     if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan))) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.olderThan must be a finite number (epoch ms)", { field: "options.olderThan" });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        "options.olderThan must be a finite number (epoch ms)",
+        { field: "options.olderThan" },
+      );
     }
     const removed = await this.run("trim", () =>
-      this.redis.espadaTrim(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log), String(maxEntries ?? -1), olderThan === undefined ? "" : String(olderThan)),
+      this.redis.espadaTrim(
+        this.key(this.logMetaPrefix, log),
+        this.key(this.logEntriesPrefix, log),
+        String(maxEntries ?? -1),
+        olderThan === undefined ? "" : String(olderThan),
+      ),
     );
     return Number(removed);
   }
@@ -495,7 +680,9 @@ export class RedisStateStore implements StateStore {
   /** Removes a log and its position count; false when there was none. */
   async deleteLog(log: string): Promise<boolean> {
     assertStoreKey(log, "log");
-    const existed = await this.run("deleteLog", () => this.redis.espadaDeleteLog(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log)));
+    const existed = await this.run("deleteLog", () =>
+      this.redis.espadaDeleteLog(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log)),
+    );
     return Number(existed) === 1;
   }
 

@@ -16,9 +16,24 @@ const now = (): number => Date.now() + offset;
 const POLICIES: SecurityPoliciesInput = {
   roles: [
     { id: "admin", permissions: [...INFRA_PERMISSIONS] },
-    { id: "sre", permissions: ["infra:read", "infra:create", "infra:update", "infra:delete", "infra:approve", "infra:break-glass"] },
+    {
+      id: "sre",
+      permissions: [
+        "infra:read",
+        "infra:create",
+        "infra:update",
+        "infra:delete",
+        "infra:approve",
+        "infra:break-glass",
+      ],
+    },
     // every allowed check of a developer counts against a (generous) Redis-backed rate limit
-    { id: "developer", permissions: ["infra:read", "infra:create", "infra:update"], environments: ["development", "staging"], rateLimit: { maxOperations: 100_000_000, windowMs: 60_000 } },
+    {
+      id: "developer",
+      permissions: ["infra:read", "infra:create", "infra:update"],
+      environments: ["development", "staging"],
+      rateLimit: { maxOperations: 100_000_000, windowMs: 60_000 },
+    },
     { id: "bot", permissions: ["infra:read"], rateLimit: { maxOperations: 50, windowMs: 60_000 } },
   ],
   assignments: [
@@ -33,7 +48,14 @@ const POLICIES: SecurityPoliciesInput = {
 const store = await createRedisStateStore({ backend: "redis", redis: { url, keyPrefix } }, { now });
 // ESPADA_REVALIDATE_MS=0: every check first asks whether another instance changed cached state (tests).
 const revalidateMs = Number(process.env.ESPADA_REVALIDATE_MS ?? 1000);
-const facade = await InfrastructureSecurityFacade.create({ store, policies: POLICIES, audit: { key: Buffer.alloc(32, 7) }, now, timers: false, revalidateMs });
+const facade = await InfrastructureSecurityFacade.create({
+  store,
+  policies: POLICIES,
+  audit: { key: Buffer.alloc(32, 7) },
+  now,
+  timers: false,
+  revalidateMs,
+});
 
 let seq = 0;
 function request(partial: Partial<OperationRequest>): OperationRequest {
@@ -64,9 +86,22 @@ const handlers: Record<string, Handler> = {
   check: (args) => facade.checkOperation(request(args)),
   approve: (args) => facade.approvals.approve(String(args.approvalId), String(args.approver)),
   reportOutcome: (args) =>
-    facade.reportOutcome({ operationId: String(args.operationId), userId: String(args.userId), resourceIds: (args.resourceIds as string[] | undefined) ?? [], outcome: "success", mutating: true }),
+    facade.reportOutcome({
+      operationId: String(args.operationId),
+      userId: String(args.userId),
+      resourceIds: (args.resourceIds as string[] | undefined) ?? [],
+      outcome: "success",
+      mutating: true,
+    }),
   approval: (args) => facade.approvals.get(String(args.approvalId)),
-  activate: (args) => facade.breakGlass.activate({ userId: String(args.userId), environment: String(args.environment), reasonCode: "outage", justification: "primary region down, failing over", durationMs: Number(args.durationMs) }),
+  activate: (args) =>
+    facade.breakGlass.activate({
+      userId: String(args.userId),
+      environment: String(args.environment),
+      reasonCode: "outage",
+      justification: "primary region down, failing over",
+      durationMs: Number(args.durationMs),
+    }),
   activeSession: (args) => facade.breakGlass.activeSession(String(args.userId), String(args.environment)),
   advance: (args) => {
     offset += Number(args.ms);
@@ -82,7 +117,9 @@ const handlers: Record<string, Handler> = {
     let allowed = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < count; i = next++) {
-        const decision = await facade.checkOperation(request({ ...template, userId: users[i % users.length] ?? "dev" }));
+        const decision = await facade.checkOperation(
+          request({ ...template, userId: users[i % users.length] ?? "dev" }),
+        );
         if (decision.outcome === "allowed") allowed += 1;
       }
     };
@@ -117,7 +154,15 @@ lines.on("line", (line) => {
   }
   handler(args ?? {}).then(
     (value) => reply({ id, ok: true, value: value ?? null }),
-    (error: unknown) => reply({ id, ok: false, error: { code: (error as { code?: unknown }).code, message: error instanceof Error ? error.message : String(error) } }),
+    (error: unknown) =>
+      reply({
+        id,
+        ok: false,
+        error: {
+          code: (error as { code?: unknown }).code,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      }),
   );
 });
 reply({ id: 0, ok: true, value: "ready" });

@@ -17,7 +17,11 @@ export interface Instance {
 }
 
 /** Starts an instance whose state is in Redis at `url` under `keyPrefix`; resolves once it is ready. */
-export function startInstance(url: string, keyPrefix: string, env: Readonly<Record<string, string>> = {}): Promise<Instance> {
+export function startInstance(
+  url: string,
+  keyPrefix: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Instance> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", INSTANCE], {
     env: { ...process.env, ESPADA_REDIS_URL: url, ESPADA_REDIS_PREFIX: keyPrefix, ...env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -36,7 +40,12 @@ export function startInstance(url: string, keyPrefix: string, env: Readonly<Reco
     });
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on("line", (line) => {
-      const message = JSON.parse(line) as { id: number; ok: boolean; value?: unknown; error?: { code?: string; message: string } };
+      const message = JSON.parse(line) as {
+        id: number;
+        ok: boolean;
+        value?: unknown;
+        error?: { code?: string; message: string };
+      };
       if (message.id === 0) {
         resolveStart(instance);
         return;
@@ -45,7 +54,8 @@ export function startInstance(url: string, keyPrefix: string, env: Readonly<Reco
       waiting.delete(message.id);
       if (w === undefined) return;
       if (message.ok) w.resolve(message.value);
-      else w.reject(Object.assign(new Error(message.error?.message ?? "failed"), { code: message.error?.code }));
+      else
+        w.reject(Object.assign(new Error(message.error?.message ?? "failed"), { code: message.error?.code }));
     });
     const instance: Instance = {
       pid: child.pid ?? -1,

@@ -36,7 +36,25 @@ function freePort(): Promise<number> {
 function launch(port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--loglevel", "notice", ...extra],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "notice",
+      ...extra,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   return new Promise((resolve, reject) => {
@@ -51,8 +69,16 @@ function launch(port: number, dir: string, extra: readonly string[]): Promise<Ch
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", (error) => reject(new Error(`redis-server could not start (is the Debian package redis-server installed?): ${error.message}`)));
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${String(code)} before it was ready:\n${output}`)));
+    child.once("error", (error) =>
+      reject(
+        new Error(
+          `redis-server could not start (is the Debian package redis-server installed?): ${error.message}`,
+        ),
+      ),
+    );
+    child.once("exit", (code) =>
+      reject(new Error(`redis-server exited with ${String(code)} before it was ready:\n${output}`)),
+    );
   });
 }
 

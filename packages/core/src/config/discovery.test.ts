@@ -16,8 +16,17 @@ describe("discoveryConfigSchema", () => {
   });
 
   it("accepts http(s) indexes only, rejects unknown keys and bad numbers", () => {
-    expect(discoveryConfigSchema.safeParse({ remoteRegistries: [{ url: "https://plugins.example/index.json", headers: { authorization: "x" } }] }).success).toBe(true);
-    const bad = discoveryConfigSchema.safeParse({ remoteRegistries: [{ url: "file:///etc/passwd" }], cacheTTL: 5, remoteTimeout: 0, localDirs: [""] });
+    expect(
+      discoveryConfigSchema.safeParse({
+        remoteRegistries: [{ url: "https://plugins.example/index.json", headers: { authorization: "x" } }],
+      }).success,
+    ).toBe(true);
+    const bad = discoveryConfigSchema.safeParse({
+      remoteRegistries: [{ url: "file:///etc/passwd" }],
+      cacheTTL: 5,
+      remoteTimeout: 0,
+      localDirs: [""],
+    });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((issue) => issue.path.join("."))).toEqual(
       expect.arrayContaining(["remoteRegistries.0.url", "", "remoteTimeout", "localDirs.0"]),

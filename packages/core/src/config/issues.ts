@@ -27,7 +27,11 @@ export function toValidationIssues(issues: readonly z.core.$ZodIssue[], base = "
     const at = path === "" ? {} : { path };
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
-        out.push({ code: "UNKNOWN_KEY", message: `unknown configuration key "${key}"`, path: appendPath(path, key) });
+        out.push({
+          code: "UNKNOWN_KEY",
+          message: `unknown configuration key "${key}"`,
+          path: appendPath(path, key),
+        });
       }
       continue;
     }
@@ -35,7 +39,8 @@ export function toValidationIssues(issues: readonly z.core.$ZodIssue[], base = "
       out.push({ code: "REQUIRED", message: `is required (expected ${issue.expected})`, ...at });
       continue;
     }
-    const custom = issue.code === "custom" ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+    const custom =
+      issue.code === "custom" ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
     const code = typeof custom === "string" ? custom : (CODES[issue.code] ?? "INVALID_VALUE");
     out.push({ code, message: issue.message, ...at });
   }

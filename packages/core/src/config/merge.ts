@@ -2,7 +2,8 @@ import type { ValidationIssue } from "../errors.js";
 import { appendPath } from "../validation/path.js";
 
 /** The outcome of {@link deepMerge}: the merged value, or the field that could not be read. */
-export type MergeResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issue: ValidationIssue };
+export type MergeResult =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly issue: ValidationIssue };
 
 /** Thrown inside the merge only, caught by {@link deepMerge}: carries the path of the unreadable field. */
 class Unreadable extends Error {
@@ -52,7 +53,12 @@ function snapshot(value: unknown, path: string): unknown {
   if (at(path, () => Array.isArray(value))) {
     const items = value as unknown[];
     const length = at(path, () => items.length);
-    return Array.from({ length }, (_, index) => snapshot(at(appendPath(path, index), () => items[index]), appendPath(path, index)));
+    return Array.from({ length }, (_, index) =>
+      snapshot(
+        at(appendPath(path, index), () => items[index]),
+        appendPath(path, index),
+      ),
+    );
   }
   if (!isPlainObject(value, path)) return value;
   const out: Record<string, unknown> = {};

@@ -10,7 +10,9 @@ describe("securityConfig.policies", () => {
     if (policies === undefined) throw new Error("policies expected");
     expect(policies.roles.map((r) => r.id)).toEqual(["admin", "sre", "developer", "viewer"]);
     expect(policies.roles[0]?.permissions).toHaveLength(15);
-    expect(policies.approvalChains).toMatchObject([{ id: "critical", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }] }]);
+    expect(policies.approvalChains).toMatchObject([
+      { id: "critical", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }] },
+    ]);
     expect(policies.breakGlass).toMatchObject([{ environment: "*", maxConcurrent: 1 }]);
     expect(policies.risk.weights).toEqual({
       environment: 0.25,
@@ -58,14 +60,28 @@ describe("securityConfig.policies", () => {
   });
 
   it("names approvalChains when roles drop admin but the default chain (which needs admin) applies", () => {
-    const result = validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] } } });
+    const result = validateInfrastructureConfig({
+      securityConfig: { policies: { roles: [{ id: "ops", permissions: ["infra:read"] }] } },
+    });
     expect(result.success).toBe(false);
     const errors = result.success ? [] : result.errors;
-    expect(errors.map((e) => `${e.code} ${e.path ?? ""}`)).toEqual(["UNKNOWN_ROLE securityConfig.policies.approvalChains"]);
+    expect(errors.map((e) => `${e.code} ${e.path ?? ""}`)).toEqual([
+      "UNKNOWN_ROLE securityConfig.policies.approvalChains",
+    ]);
     expect(errors[0]?.message).toMatch(/default chain.*"admin"/);
     // written chains are checked step by step; with roles of their own there is no problem
-    expect(validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "ops", permissions: ["infra:approve"] }], approvalChains: [] } } }).success).toBe(true);
-    expect(validateInfrastructureConfig({ securityConfig: { policies: { roles: [{ id: "admin", permissions: ["infra:approve"] }] } } }).success).toBe(true);
+    expect(
+      validateInfrastructureConfig({
+        securityConfig: {
+          policies: { roles: [{ id: "ops", permissions: ["infra:approve"] }], approvalChains: [] },
+        },
+      }).success,
+    ).toBe(true);
+    expect(
+      validateInfrastructureConfig({
+        securityConfig: { policies: { roles: [{ id: "admin", permissions: ["infra:approve"] }] } },
+      }).success,
+    ).toBe(true);
   });
 
   it("appears in the configuration's JSON Schema", () => {

@@ -57,13 +57,21 @@ export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** The approval conditions of the spec. */
-export const APPROVAL_CONDITIONS = ["time-window", "parameter-override", "monitoring-required", "rollback-plan"] as const;
+export const APPROVAL_CONDITIONS = [
+  "time-window",
+  "parameter-override",
+  "monitoring-required",
+  "rollback-plan",
+] as const;
 /** An approval condition. */
 export type ApprovalCondition = (typeof APPROVAL_CONDITIONS)[number];
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
-const timerMs = positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (the longest delay a Node timer honours)`);
+const timerMs = positiveInt.max(
+  MAX_TIMER_MS,
+  `must be at most ${MAX_TIMER_MS} ms (the longest delay a Node timer honours)`,
+);
 const policyId = z.string().min(1).max(128);
 const environmentName = z.string().min(1);
 const riskLevelSchema = z.enum(RISK_LEVELS);
@@ -83,17 +91,25 @@ function isTimeZone(zone: string): boolean {
 export const timeZoneSchema = z
   .string()
   .min(1)
-  .refine(isTimeZone, { message: "is not an IANA time zone known to this runtime", params: { code: "INVALID_TIME_ZONE" } });
+  .refine(isTimeZone, {
+    message: "is not an IANA time zone known to this runtime",
+    params: { code: "INVALID_TIME_ZONE" },
+  });
 
 const clock = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 /** A local wall-clock time `HH:mm` (00:00–23:59). */
 const startTimeSchema = z.string().regex(clock, "must be a time HH:mm between 00:00 and 23:59");
 /** A local wall-clock end time `HH:mm`; `24:00` means the end of the day. */
-const endTimeSchema = z.string().regex(/^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/, "must be a time HH:mm between 00:01 and 24:00");
+const endTimeSchema = z
+  .string()
+  .regex(/^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/, "must be a time HH:mm between 00:01 and 24:00");
 
 const scheduleShape = {
   /** Days the window opens on (a window crossing midnight belongs to the day it opens). */
-  days: z.array(z.enum(WEEKDAYS)).min(1).default(() => [...WEEKDAYS]),
+  days: z
+    .array(z.enum(WEEKDAYS))
+    .min(1)
+    .default(() => [...WEEKDAYS]),
   /** Local opening time. */
   start: startTimeSchema,
   /** Local closing time; earlier than `start` means the window crosses midnight. */
@@ -104,7 +120,12 @@ const scheduleShape = {
 
 function startBeforeEnd(value: { start: string; end: string }, ctx: z.RefinementCtx): void {
   if (value.start === value.end) {
-    ctx.addIssue({ code: "custom", path: ["end"], message: "must differ from start", params: { code: "EMPTY_WINDOW" } });
+    ctx.addIssue({
+      code: "custom",
+      path: ["end"],
+      message: "must differ from start",
+      params: { code: "EMPTY_WINDOW" },
+    });
   }
 }
 
@@ -186,7 +207,12 @@ export const blackoutWindowSchema = z
   })
   .superRefine((value, ctx) => {
     if (Date.parse(value.end) <= Date.parse(value.start)) {
-      ctx.addIssue({ code: "custom", path: ["end"], message: "must be after start", params: { code: "EMPTY_WINDOW" } });
+      ctx.addIssue({
+        code: "custom",
+        path: ["end"],
+        message: "must be after start",
+        params: { code: "EMPTY_WINDOW" },
+      });
     }
   });
 /** A blackout window. */
@@ -222,7 +248,10 @@ export const breakGlassPolicySchema = z.strictObject({
   enabled: z.boolean().default(true),
   maxDurationMs: timerMs.default(3_600_000),
   /** Accepted reason codes. */
-  reasonCodes: z.array(z.string().min(1)).min(1).default(() => ["incident", "outage", "security-incident", "data-recovery"]),
+  reasonCodes: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(() => ["incident", "outage", "security-incident", "data-recovery"]),
   minJustificationLength: nonNegativeInt.default(10),
   requireTicket: z.boolean().default(false),
   /** Regular expression (source) a ticket must match when given. */
@@ -293,20 +322,22 @@ export const riskPolicySchema = z.strictObject({
   /** Overrides of the operation-type scores (merged over the defaults). */
   operationTypeScores: z.partialRecord(z.enum(OPERATION_TYPES), score).default(() => ({})),
   /** Resource-id glob patterns and their criticality (the highest match counts). */
-  criticalityPatterns: z
-    .array(z.strictObject({ pattern: z.string().min(1), score }))
-    .default(() => [
-      { pattern: "*-database-*", score: 100 },
-      { pattern: "*-db-*", score: 90 },
-      { pattern: "*-prod-*", score: 90 },
-      { pattern: "prod-*", score: 90 },
-      { pattern: "*-prod", score: 90 },
-      { pattern: "*-production-*", score: 90 },
-      { pattern: "*-payment*", score: 90 },
-      { pattern: "*-secret*", score: 85 },
-    ]),
+  criticalityPatterns: z.array(z.strictObject({ pattern: z.string().min(1), score })).default(() => [
+    { pattern: "*-database-*", score: 100 },
+    { pattern: "*-db-*", score: 90 },
+    { pattern: "*-prod-*", score: 90 },
+    { pattern: "prod-*", score: 90 },
+    { pattern: "*-prod", score: 90 },
+    { pattern: "*-production-*", score: 90 },
+    { pattern: "*-payment*", score: 90 },
+    { pattern: "*-secret*", score: 85 },
+  ]),
   /** Working hours; operations outside them score the time-of-day factor at 100. */
-  businessHours: scheduleSchema.prefault({ days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "18:00" }),
+  businessHours: scheduleSchema.prefault({
+    days: ["mon", "tue", "wed", "thu", "fri"],
+    start: "09:00",
+    end: "18:00",
+  }),
   /** How far back a user's successes and failures count. */
   historyWindowMs: positiveInt.max(366 * 86_400_000).default(30 * 86_400_000),
   /** How far back changes to the same resources count. */
@@ -338,7 +369,14 @@ const DEFAULT_ROLES: z.input<typeof roleSchema>[] = [
   {
     id: "developer",
     description: "Builds and changes development and staging",
-    permissions: ["infra:read", "infra:create", "infra:update", "infra:delete", "infra:scale", "infra:backup"],
+    permissions: [
+      "infra:read",
+      "infra:create",
+      "infra:update",
+      "infra:delete",
+      "infra:scale",
+      "infra:backup",
+    ],
     environments: ["development", "staging"],
   },
   { id: "viewer", description: "Reads everything", permissions: ["infra:read", "infra:audit"] },
@@ -349,7 +387,11 @@ const defaultChains = new WeakSet<object>();
 
 /** The default approval chains: `critical` risk anywhere needs 1 approver holding role `admin`. */
 function defaultApprovalChains(): z.infer<typeof approvalChainSchema>[] {
-  const chain = approvalChainSchema.parse({ id: "critical", riskLevels: ["critical"], steps: [{ role: "admin", approvers: 1 }] });
+  const chain = approvalChainSchema.parse({
+    id: "critical",
+    riskLevels: ["critical"],
+    steps: [{ role: "admin", approvers: 1 }],
+  });
   defaultChains.add(chain);
   return [chain];
 }
@@ -365,12 +407,16 @@ export const securityPoliciesSchema = z
     blackouts: z.array(blackoutWindowSchema).default(() => []),
     /** Approval chains; default: one chain `critical` (critical risk anywhere → 1 approver with role `admin`). */
     approvalChains: z.array(approvalChainSchema).default(defaultApprovalChains),
-    breakGlass: z.array(breakGlassPolicySchema).default(() => [breakGlassPolicySchema.parse({ environment: "*" })]),
+    breakGlass: z
+      .array(breakGlassPolicySchema)
+      .default(() => [breakGlassPolicySchema.parse({ environment: "*" })]),
     risk: riskPolicySchema.prefault({}),
     /** Operations at or above this risk level need explicit confirmation (when no approval chain applies). */
     confirmAtRiskLevel: riskLevelSchema.default("high"),
   })
-  .superRefine((policies, ctx) => checkPolicyReferences(policies, ctx), { when: (payload) => isRecord(payload.value) });
+  .superRefine((policies, ctx) => checkPolicyReferences(policies, ctx), {
+    when: (payload) => isRecord(payload.value),
+  });
 /** Every policy of the security facade. */
 export type SecurityPolicies = z.infer<typeof securityPoliciesSchema>;
 /** What a user may write for `securityConfig.policies`. */
@@ -401,16 +447,24 @@ function checkPolicyReferences(policies: unknown, ctx: z.RefinementCtx): void {
   unique("blackouts", "id");
   unique("approvalChains", "id");
   unique("breakGlass", "environment");
-  const roles = new Set(list("roles").flatMap((role) => (isRecord(role) && typeof role.id === "string" ? [role.id] : [])));
+  const roles = new Set(
+    list("roles").flatMap((role) => (isRecord(role) && typeof role.id === "string" ? [role.id] : [])),
+  );
   const checkRole = (roleId: unknown, path: (string | number)[]): void => {
     if (typeof roleId === "string" && !roles.has(roleId))
-      ctx.addIssue({ code: "custom", path, message: `names role "${roleId}", which is not in roles`, params: { code: "UNKNOWN_ROLE" } });
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `names role "${roleId}", which is not in roles`,
+        params: { code: "UNKNOWN_ROLE" },
+      });
   };
   list("assignments").forEach((a, i) => {
     if (isRecord(a)) checkRole(a.roleId, ["assignments", i, "roleId"]);
   });
   list("denyRules").forEach((rule, i) => {
-    if (isRecord(rule) && Array.isArray(rule.roles)) (rule.roles as unknown[]).forEach((r, j) => checkRole(r, ["denyRules", i, "roles", j]));
+    if (isRecord(rule) && Array.isArray(rule.roles))
+      (rule.roles as unknown[]).forEach((r, j) => checkRole(r, ["denyRules", i, "roles", j]));
   });
   list("approvalChains").forEach((chain, i) => {
     if (!isRecord(chain)) return;
@@ -420,7 +474,8 @@ function checkPolicyReferences(policies: unknown, ctx: z.RefinementCtx): void {
         ctx.addIssue({
           code: "custom",
           path: ["approvalChains"],
-          message: 'is not set, so the default chain applies (critical risk needs 1 approver with role "admin"), but roles has no "admin": add an "admin" role or set approvalChains',
+          message:
+            'is not set, so the default chain applies (critical risk needs 1 approver with role "admin"), but roles has no "admin": add an "admin" role or set approvalChains',
           params: { code: "UNKNOWN_ROLE" },
         });
       return;
@@ -429,6 +484,7 @@ function checkPolicyReferences(policies: unknown, ctx: z.RefinementCtx): void {
       (chain.steps as unknown[]).forEach((step, j) => {
         if (isRecord(step)) checkRole(step.role, ["approvalChains", i, "steps", j, "role"]);
       });
-    if (isRecord(chain.escalation)) checkRole(chain.escalation.toRole, ["approvalChains", i, "escalation", "toRole"]);
+    if (isRecord(chain.escalation))
+      checkRole(chain.escalation.toRole, ["approvalChains", i, "escalation", "toRole"]);
   });
 }

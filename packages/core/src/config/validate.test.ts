@@ -24,11 +24,24 @@ const SPEC_DEFAULTS = {
   providers: [],
   sessionConfig: { timeout: 3600000, maxConcurrent: 10, persistState: true, cleanupInterval: 300000 },
   commandConfig: {
-    validation: { strict: true, allowDryRun: true, requireConfirmation: false, dangerousCommandsRequireExplicit: true },
+    validation: {
+      strict: true,
+      allowDryRun: true,
+      requireConfirmation: false,
+      dangerousCommandsRequireExplicit: true,
+    },
     execution: { defaultTimeout: 60000, maxRetries: 3, retryDelay: 1000, parallelLimit: 5 },
     history: { enabled: true, maxEntries: 1000, retentionDays: 30 },
   },
-  lifecycleConfig: { healthCheckInterval: 60000, autoRestart: true, maxRestartAttempts: 3, restartDelay: 5000, restartWindow: 600000, shutdownTimeout: 30000, operationTimeout: 30000 },
+  lifecycleConfig: {
+    healthCheckInterval: 60000,
+    autoRestart: true,
+    maxRestartAttempts: 3,
+    restartDelay: 5000,
+    restartWindow: 600000,
+    shutdownTimeout: 30000,
+    operationTimeout: 30000,
+  },
   discoveryConfig: {
     enabled: true,
     bundledDirs: [],
@@ -39,7 +52,15 @@ const SPEC_DEFAULTS = {
     remoteTimeout: 10000,
     maxManifestBytes: 1048576,
   },
-  conversationConfig: { enabled: true, confirmationPolicy: "mutating", confirmationTtl: 300000, modelTimeout: 2000, timeZone: "UTC", maxConversations: 1000, minConfidence: 0.42 },
+  conversationConfig: {
+    enabled: true,
+    confirmationPolicy: "mutating",
+    confirmationTtl: 300000,
+    modelTimeout: 2000,
+    timeZone: "UTC",
+    maxConversations: 1000,
+    minConfidence: 0.42,
+  },
   stateStoreConfig: { backend: "file" },
   loggingConfig: {
     level: "info",
@@ -58,7 +79,14 @@ const SPEC_DEFAULTS = {
 /** The spec's YAML example, as the host hands it over. */
 const SPEC_EXAMPLE = {
   ...structuredClone(SPEC_DEFAULTS),
-  providers: [{ id: "my-cloud", enabled: true, auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } }, settings: {} }],
+  providers: [
+    {
+      id: "my-cloud",
+      enabled: true,
+      auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } },
+      settings: {},
+    },
+  ],
   defaultProvider: "my-cloud",
 };
 
@@ -90,7 +118,12 @@ describe("validateInfrastructureConfig", () => {
     const result = validateInfrastructureConfig({ commandConfig: { execution: { maxRetries: 0 } } });
     expect(result.success).toBe(true);
     if (!result.success) return;
-    expect(result.data.commandConfig.execution).toStrictEqual({ defaultTimeout: 60000, maxRetries: 0, retryDelay: 1000, parallelLimit: 5 });
+    expect(result.data.commandConfig.execution).toStrictEqual({
+      defaultTimeout: 60000,
+      maxRetries: 0,
+      retryDelay: 1000,
+      parallelLimit: 5,
+    });
     expect(result.data.commandConfig.validation.strict).toBe(true);
     expect(result.data.stateDir).toBeUndefined();
   });
@@ -117,9 +150,17 @@ describe("validateInfrastructureConfig", () => {
 
   it("rejects unknown keys at any depth, one issue per key, naming the key", () => {
     const errors = errorsOf(
-      validateInfrastructureConfig({ sesionConfig: {}, commandConfig: { execution: { timeout: 5, retries: 1 } }, providers: [{ id: "a", region: "x" }] }),
+      validateInfrastructureConfig({
+        sesionConfig: {},
+        commandConfig: { execution: { timeout: 5, retries: 1 } },
+        providers: [{ id: "a", region: "x" }],
+      }),
     );
-    expect(errors).toContainEqual({ code: "UNKNOWN_KEY", message: 'unknown configuration key "sesionConfig"', path: "sesionConfig" });
+    expect(errors).toContainEqual({
+      code: "UNKNOWN_KEY",
+      message: 'unknown configuration key "sesionConfig"',
+      path: "sesionConfig",
+    });
     expect(errors.filter((e) => e.code === "UNKNOWN_KEY").map((e) => e.path)).toStrictEqual([
       "providers[0].region",
       "commandConfig.execution.timeout",
@@ -130,7 +171,13 @@ describe("validateInfrastructureConfig", () => {
 
   it("keeps open maps open (settings, credentials, destination config)", () => {
     const result = validateInfrastructureConfig({
-      providers: [{ id: "a", settings: { region: "eu", nested: { x: 1 } }, auth: { method: "token", credentials: { token: "t" } } }],
+      providers: [
+        {
+          id: "a",
+          settings: { region: "eu", nested: { x: 1 } },
+          auth: { method: "token", credentials: { token: "t" } },
+        },
+      ],
       loggingConfig: { destinations: [{ type: "file", config: { path: "/var/log/infra.log" } }] },
     });
     expect(result.success).toBe(true);
@@ -143,25 +190,47 @@ describe("validateInfrastructureConfig", () => {
   });
 
   it("checks cross-field rules: duplicate ids, unknown or disabled default provider", () => {
-    const dup = errorsOf(validateInfrastructureConfig({ providers: [{ id: "a" }, { id: "b" }, { id: "a" }] }));
-    expect(dup).toStrictEqual([{ code: "DUPLICATE_ID", message: 'duplicate provider id "a" (already used by providers[0])', path: "providers[2].id" }]);
-    expect(errorsOf(validateInfrastructureConfig({ providers: [{ id: "a" }], defaultProvider: "b" }))[0]).toMatchObject({
+    const dup = errorsOf(
+      validateInfrastructureConfig({ providers: [{ id: "a" }, { id: "b" }, { id: "a" }] }),
+    );
+    expect(dup).toStrictEqual([
+      {
+        code: "DUPLICATE_ID",
+        message: 'duplicate provider id "a" (already used by providers[0])',
+        path: "providers[2].id",
+      },
+    ]);
+    expect(
+      errorsOf(validateInfrastructureConfig({ providers: [{ id: "a" }], defaultProvider: "b" }))[0],
+    ).toMatchObject({
       code: "UNKNOWN_PROVIDER",
       path: "defaultProvider",
     });
-    expect(errorsOf(validateInfrastructureConfig({ providers: [{ id: "a", enabled: false }], defaultProvider: "a" }))[0]).toMatchObject({
+    expect(
+      errorsOf(
+        validateInfrastructureConfig({ providers: [{ id: "a", enabled: false }], defaultProvider: "a" }),
+      )[0],
+    ).toMatchObject({
       code: "PROVIDER_DISABLED",
       path: "defaultProvider",
     });
   });
 
   it("reports cross-field problems together with field problems", () => {
-    const errors = errorsOf(validateInfrastructureConfig({ providers: [{ id: "a" }, { id: "a" }], defaultProvider: "z", sessionConfig: { timeout: 0 } }));
+    const errors = errorsOf(
+      validateInfrastructureConfig({
+        providers: [{ id: "a" }, { id: "a" }],
+        defaultProvider: "z",
+        sessionConfig: { timeout: 0 },
+      }),
+    );
     expect(errors.map((e) => e.code).sort()).toStrictEqual(["DUPLICATE_ID", "TOO_SMALL", "UNKNOWN_PROVIDER"]);
   });
 
   it("requires kebab-case provider ids and positive integer intervals", () => {
-    expect(errorsOf(validateInfrastructureConfig({ providers: [{ id: "My Cloud" }] }))[0]?.path).toBe("providers[0].id");
+    expect(errorsOf(validateInfrastructureConfig({ providers: [{ id: "My Cloud" }] }))[0]?.path).toBe(
+      "providers[0].id",
+    );
     for (const bad of [0, -1, 1.5, Number.NaN, "60"]) {
       expect(errorsOf(validateSessionConfig({ cleanupInterval: bad }))[0]?.path).toBe("cleanupInterval");
     }
@@ -177,22 +246,35 @@ describe("validateInfrastructureConfig", () => {
   });
 
   it("quotes keys that are not identifiers in paths", () => {
-    const errors = errorsOf(validateInfrastructureConfig({ providers: [{ id: "a", auth: { method: "token", credentials: { "api key": 5 } } }] }));
+    const errors = errorsOf(
+      validateInfrastructureConfig({
+        providers: [{ id: "a", auth: { method: "token", credentials: { "api key": 5 } } }],
+      }),
+    );
     expect(errors[0]?.path).toBe('providers[0].auth.credentials["api key"]');
   });
 });
 
 describe("section validators", () => {
   it("validate each section with paths relative to it", () => {
-    expect(errorsOf(validateProviderConfig({ id: "a", auth: { method: "nope" } }))[0]?.path).toBe("auth.method");
+    expect(errorsOf(validateProviderConfig({ id: "a", auth: { method: "nope" } }))[0]?.path).toBe(
+      "auth.method",
+    );
     expect(errorsOf(validateSessionConfig({ maxConcurrent: 0 }))[0]?.path).toBe("maxConcurrent");
-    expect(errorsOf(validateCommandConfig({ validation: { strict: "yes" } }))[0]?.path).toBe("validation.strict");
+    expect(errorsOf(validateCommandConfig({ validation: { strict: "yes" } }))[0]?.path).toBe(
+      "validation.strict",
+    );
     expect(errorsOf(validateLoggingConfig({ level: "verbose" }))[0]?.path).toBe("level");
-    expect(errorsOf(validateSecurityConfig({ audit: { logSensitiveData: 1 } }))[0]?.path).toBe("audit.logSensitiveData");
+    expect(errorsOf(validateSecurityConfig({ audit: { logSensitiveData: 1 } }))[0]?.path).toBe(
+      "audit.logSensitiveData",
+    );
   });
 
   it("fill the section's defaults", () => {
-    expect(validateProviderConfig({ id: "a" })).toStrictEqual({ success: true, data: { id: "a", enabled: true, settings: {} } });
+    expect(validateProviderConfig({ id: "a" })).toStrictEqual({
+      success: true,
+      data: { id: "a", enabled: true, settings: {} },
+    });
     expect(validateSessionConfig({})).toStrictEqual({ success: true, data: SPEC_DEFAULTS.sessionConfig });
     expect(validateCommandConfig(undefined).success).toBe(false);
     expect(validateCommandConfig({})).toStrictEqual({ success: true, data: SPEC_DEFAULTS.commandConfig });
@@ -203,15 +285,19 @@ describe("section validators", () => {
   it("refuse delays a Node timer cannot honour, naming the path", () => {
     const limit = 2 ** 31 - 1;
     expect(validateCommandConfig({ execution: { defaultTimeout: limit } }).success).toBe(true);
-    const tooLong = errorsOf(validateCommandConfig({ execution: { defaultTimeout: limit + 1, retryDelay: limit + 1 } }));
+    const tooLong = errorsOf(
+      validateCommandConfig({ execution: { defaultTimeout: limit + 1, retryDelay: limit + 1 } }),
+    );
     expect(tooLong.map((i) => i.path)).toEqual(["execution.defaultTimeout", "execution.retryDelay"]);
     expect(tooLong[0]?.message).toContain("longest delay a Node timer honours");
     expect(errorsOf(validateSessionConfig({ cleanupInterval: limit + 1 }))[0]?.path).toBe("cleanupInterval");
   });
 
   it("accept every level and destination type of the spec", () => {
-    for (const level of ["trace", "debug", "info", "warn", "error", "fatal"]) expect(validateLoggingConfig({ level }).success).toBe(true);
-    for (const type of ["console", "file", "remote"]) expect(validateLoggingConfig({ destinations: [{ type }] }).success).toBe(true);
+    for (const level of ["trace", "debug", "info", "warn", "error", "fatal"])
+      expect(validateLoggingConfig({ level }).success).toBe(true);
+    for (const type of ["console", "file", "remote"])
+      expect(validateLoggingConfig({ destinations: [{ type }] }).success).toBe(true);
   });
 });
 
@@ -224,7 +310,9 @@ describe("mergeWithDefaults", () => {
     expect(result.success).toBe(true);
     if (!result.success) return;
     expect(result.data.sessionConfig).toStrictEqual({ ...SPEC_DEFAULTS.sessionConfig, timeout: 1000 });
-    expect(result.data.loggingConfig.destinations).toStrictEqual([{ type: "file", config: { path: "/tmp/x.log" } }]);
+    expect(result.data.loggingConfig.destinations).toStrictEqual([
+      { type: "file", config: { path: "/tmp/x.log" } },
+    ]);
     expect(result.data.securityConfig).toStrictEqual(SPEC_DEFAULTS.securityConfig);
   });
 
@@ -237,10 +325,11 @@ describe("mergeWithDefaults", () => {
   });
 
   it("returns every problem of the merged result", () => {
-    expect(errorsOf(mergeWithDefaults({ sessionConfig: { timeout: -1 }, defaultProvider: "ghost" })).map((e) => e.path)).toStrictEqual([
-      "sessionConfig.timeout",
-      "defaultProvider",
-    ]);
+    expect(
+      errorsOf(mergeWithDefaults({ sessionConfig: { timeout: -1 }, defaultProvider: "ghost" })).map(
+        (e) => e.path,
+      ),
+    ).toStrictEqual(["sessionConfig.timeout", "defaultProvider"]);
     expect(mergeWithDefaults(undefined)).toStrictEqual({ success: true, data: SPEC_DEFAULTS });
   });
 
@@ -248,8 +337,12 @@ describe("mergeWithDefaults", () => {
     const boom = (): never => {
       throw new Error("boom");
     };
-    const getter = { sessionConfig: Object.defineProperty({ maxConcurrent: 3 }, "timeout", { enumerable: true, get: boom }) };
-    const inArray = { providers: [Object.defineProperty({ id: "aws" }, "auth", { enumerable: true, get: boom })] };
+    const getter = {
+      sessionConfig: Object.defineProperty({ maxConcurrent: 3 }, "timeout", { enumerable: true, get: boom }),
+    };
+    const inArray = {
+      providers: [Object.defineProperty({ id: "aws" }, "auth", { enumerable: true, get: boom })],
+    };
     const ownKeys = { loggingConfig: new Proxy({}, { ownKeys: boom }) };
     const prototype = { securityConfig: new Proxy({}, { getPrototypeOf: boom }) };
     const root = new Proxy({}, { ownKeys: boom });
@@ -262,16 +355,29 @@ describe("mergeWithDefaults", () => {
         },
       }),
     };
-    expect(mergeWithDefaults(getter)).toStrictEqual({ success: false, errors: [{ code: "UNREADABLE", message: "could not be read: boom", path: "sessionConfig.timeout" }] });
-    expect(errorsOf(mergeWithDefaults(inArray as never))).toStrictEqual([{ code: "UNREADABLE", message: "could not be read: boom", path: "providers[0].auth" }]);
+    expect(mergeWithDefaults(getter)).toStrictEqual({
+      success: false,
+      errors: [{ code: "UNREADABLE", message: "could not be read: boom", path: "sessionConfig.timeout" }],
+    });
+    expect(errorsOf(mergeWithDefaults(inArray as never))).toStrictEqual([
+      { code: "UNREADABLE", message: "could not be read: boom", path: "providers[0].auth" },
+    ]);
     expect(errorsOf(mergeWithDefaults(ownKeys as never)).map((e) => e.path)).toStrictEqual(["loggingConfig"]);
-    expect(errorsOf(mergeWithDefaults(prototype as never)).map((e) => e.path)).toStrictEqual(["securityConfig"]);
-    expect(errorsOf(mergeWithDefaults(root as never))).toStrictEqual([{ code: "UNREADABLE", message: "configuration could not be read: boom" }]);
-    expect(errorsOf(mergeWithDefaults(thrownString as never))).toStrictEqual([{ code: "UNREADABLE", message: "could not be read: nope", path: "commandConfig.history" }]);
+    expect(errorsOf(mergeWithDefaults(prototype as never)).map((e) => e.path)).toStrictEqual([
+      "securityConfig",
+    ]);
+    expect(errorsOf(mergeWithDefaults(root as never))).toStrictEqual([
+      { code: "UNREADABLE", message: "configuration could not be read: boom" },
+    ]);
+    expect(errorsOf(mergeWithDefaults(thrownString as never))).toStrictEqual([
+      { code: "UNREADABLE", message: "could not be read: nope", path: "commandConfig.history" },
+    ]);
   });
 
   it("cannot be used to pollute prototypes", () => {
-    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "sessionConfig": {"__proto__": {"x": 1}}}') as Record<string, unknown>;
+    const hostile = JSON.parse(
+      '{"__proto__": {"polluted": true}, "sessionConfig": {"__proto__": {"x": 1}}}',
+    ) as Record<string, unknown>;
     const result = mergeWithDefaults(hostile);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(errorsOf(result).map((e) => e.code)).toContain("UNKNOWN_KEY");
@@ -305,14 +411,30 @@ describe("getInfrastructureConfigJsonSchema", () => {
       $schema: string;
       type: string;
       additionalProperties: boolean;
-      properties: Record<string, { properties?: Record<string, { default?: unknown }>; additionalProperties?: unknown }>;
+      properties: Record<
+        string,
+        { properties?: Record<string, { default?: unknown }>; additionalProperties?: unknown }
+      >;
       required?: string[];
     };
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.type).toBe("object");
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toStrictEqual(
-      ["commandConfig", "conversationConfig", "defaultProvider", "discoveryConfig", "enabled", "lifecycleConfig", "loggingConfig", "providers", "securityConfig", "sessionConfig", "stateDir", "stateStoreConfig"].sort(),
+      [
+        "commandConfig",
+        "conversationConfig",
+        "defaultProvider",
+        "discoveryConfig",
+        "enabled",
+        "lifecycleConfig",
+        "loggingConfig",
+        "providers",
+        "securityConfig",
+        "sessionConfig",
+        "stateDir",
+        "stateStoreConfig",
+      ].sort(),
     );
     expect(schema.required ?? []).toStrictEqual([]);
     expect(schema.properties.sessionConfig?.properties?.timeout?.default).toBe(3600000);
@@ -340,47 +462,77 @@ describe("config validation properties", () => {
 
   it("never throws on arbitrary input and always returns a well-formed result", () => {
     fc.assert(
-      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true, withMap: true, withSet: true, withDate: true, withBigInt: true }), (input) => {
-        for (const validate of validators) {
-          const result = validate(input);
-          if (result.success) continue;
-          expect(result.errors.length).toBeGreaterThan(0);
-          for (const issue of result.errors) {
-            expect(typeof issue.code).toBe("string");
-            expect(typeof issue.message).toBe("string");
+      fc.property(
+        fc.anything({
+          withNullPrototype: true,
+          withObjectString: true,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withBigInt: true,
+        }),
+        (input) => {
+          for (const validate of validators) {
+            const result = validate(input);
+            if (result.success) continue;
+            expect(result.errors.length).toBeGreaterThan(0);
+            for (const issue of result.errors) {
+              expect(typeof issue.code).toBe("string");
+              expect(typeof issue.message).toBe("string");
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("mergeWithDefaults names the field of a throwing getter placed at any depth", () => {
-    const key = fc.constantFrom("sessionConfig", "commandConfig", "history", "timeout", "x", "a b", "__proto__");
+    const key = fc.constantFrom(
+      "sessionConfig",
+      "commandConfig",
+      "history",
+      "timeout",
+      "x",
+      "a b",
+      "__proto__",
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, fc.boolean()), { minLength: 1, maxLength: 4 }), fc.anything(), (steps, sibling) => {
-        // Build nested plain objects/arrays along `steps`; the last step is a throwing getter.
-        const boom = (): never => {
-          throw new Error("boom");
-        };
-        let path = "";
-        const root: Record<string, unknown> = {};
-        let parent: Record<string, unknown> | unknown[] = root;
-        steps.forEach(([name, asArray], index) => {
-          const last = index === steps.length - 1;
-          const slot: string | number = Array.isArray(parent) ? 0 : name;
-          path = appendPath(path, slot);
-          if (last) {
-            Object.defineProperty(parent, slot, { enumerable: true, configurable: true, get: boom });
-            return;
-          }
-          const child: Record<string, unknown> | unknown[] = asArray ? [] : { sibling };
-          Object.defineProperty(parent, slot, { value: child, enumerable: true, writable: true, configurable: true });
-          parent = child;
-        });
-        expect(() => mergeWithDefaults(root as never)).not.toThrow();
-        expect(mergeWithDefaults(root as never)).toStrictEqual({ success: false, errors: [{ code: "UNREADABLE", message: "could not be read: boom", path }] });
-      }),
+      fc.property(
+        fc.array(fc.tuple(key, fc.boolean()), { minLength: 1, maxLength: 4 }),
+        fc.anything(),
+        (steps, sibling) => {
+          // Build nested plain objects/arrays along `steps`; the last step is a throwing getter.
+          const boom = (): never => {
+            throw new Error("boom");
+          };
+          let path = "";
+          const root: Record<string, unknown> = {};
+          let parent: Record<string, unknown> | unknown[] = root;
+          steps.forEach(([name, asArray], index) => {
+            const last = index === steps.length - 1;
+            const slot: string | number = Array.isArray(parent) ? 0 : name;
+            path = appendPath(path, slot);
+            if (last) {
+              Object.defineProperty(parent, slot, { enumerable: true, configurable: true, get: boom });
+              return;
+            }
+            const child: Record<string, unknown> | unknown[] = asArray ? [] : { sibling };
+            Object.defineProperty(parent, slot, {
+              value: child,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+            parent = child;
+          });
+          expect(() => mergeWithDefaults(root as never)).not.toThrow();
+          expect(mergeWithDefaults(root as never)).toStrictEqual({
+            success: false,
+            errors: [{ code: "UNREADABLE", message: "could not be read: boom", path }],
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -388,10 +540,21 @@ describe("config validation properties", () => {
   it("never throws on arbitrary values placed at real config paths", () => {
     const sections = fc.record(
       {
-        providers: fc.array(fc.record({ id: fc.anything(), enabled: fc.anything(), auth: fc.anything(), settings: fc.anything() }, { requiredKeys: [] })),
+        providers: fc.array(
+          fc.record(
+            { id: fc.anything(), enabled: fc.anything(), auth: fc.anything(), settings: fc.anything() },
+            { requiredKeys: [] },
+          ),
+        ),
         defaultProvider: fc.anything(),
-        sessionConfig: fc.dictionary(fc.constantFrom("timeout", "maxConcurrent", "persistState", "cleanupInterval", "x"), fc.anything()),
-        loggingConfig: fc.record({ level: fc.anything(), destinations: fc.anything(), redactPatterns: fc.array(fc.string()) }, { requiredKeys: [] }),
+        sessionConfig: fc.dictionary(
+          fc.constantFrom("timeout", "maxConcurrent", "persistState", "cleanupInterval", "x"),
+          fc.anything(),
+        ),
+        loggingConfig: fc.record(
+          { level: fc.anything(), destinations: fc.anything(), redactPatterns: fc.array(fc.string()) },
+          { requiredKeys: [] },
+        ),
         securityConfig: fc.anything(),
       },
       { requiredKeys: [] },
@@ -416,41 +579,96 @@ describe("configuration sections", () => {
     };
     const result = validateInfrastructureConfig(config);
     expect(result.success).toBe(true);
-    if (result.success) expect(result.data.securityConfig.encryption).toMatchObject({ key: "${ESPADA_KEY}", previousKeys: ["b2xk"], algorithm: "aes-256-gcm" });
+    if (result.success)
+      expect(result.data.securityConfig.encryption).toMatchObject({
+        key: "${ESPADA_KEY}",
+        previousKeys: ["b2xk"],
+        algorithm: "aes-256-gcm",
+      });
     const schema = JSON.stringify(getInfrastructureConfigJsonSchema());
     expect(schema).toContain('"previousKeys"');
     expect(schema).toContain('"readOnlyWhenUnavailable"');
   });
 
   it("every section is validated by its key, and the whole schema is made of the sections", () => {
-    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual(["commandConfig", "conversationConfig", "discoveryConfig", "lifecycleConfig", "loggingConfig", "securityConfig", "sessionConfig", "stateStoreConfig"]);
-    const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> }).properties;
+    expect(Object.keys(CONFIG_SECTIONS).sort()).toEqual([
+      "commandConfig",
+      "conversationConfig",
+      "discoveryConfig",
+      "lifecycleConfig",
+      "loggingConfig",
+      "securityConfig",
+      "sessionConfig",
+      "stateStoreConfig",
+    ]);
+    const properties = (getInfrastructureConfigJsonSchema() as { properties: Record<string, unknown> })
+      .properties;
     for (const name of Object.keys(CONFIG_SECTIONS)) expect(properties[name]).toBeDefined();
-    expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({ success: true, data: { timeout: 5, maxConcurrent: 10 } });
-    expect(errorsOf(validateConfigSection("securityConfig", { encryption: { kee: "x" } }))).toMatchObject([{ code: "UNKNOWN_KEY", path: "encryption.kee" }]);
-    expect(errorsOf(validateConfigSection("nope" as "sessionConfig", {}))).toMatchObject([{ code: "UNKNOWN_KEY", path: "nope" }]);
+    expect(validateConfigSection("sessionConfig", { timeout: 5 })).toMatchObject({
+      success: true,
+      data: { timeout: 5, maxConcurrent: 10 },
+    });
+    expect(errorsOf(validateConfigSection("securityConfig", { encryption: { kee: "x" } }))).toMatchObject([
+      { code: "UNKNOWN_KEY", path: "encryption.kee" },
+    ]);
+    expect(errorsOf(validateConfigSection("nope" as "sessionConfig", {}))).toMatchObject([
+      { code: "UNKNOWN_KEY", path: "nope" },
+    ]);
   });
 });
 
 describe("conversationConfig", () => {
   it("has the conversation pipeline's defaults and refuses a time zone Intl does not know, naming it", () => {
-    expect(validateConfigSection("conversationConfig", {})).toMatchObject({ success: true, data: { confirmationPolicy: "mutating", timeZone: "UTC" } });
-    const bad = validateConfigSection("conversationConfig", { timeZone: "Mars/Olympus", confirmationPolicy: "never" });
+    expect(validateConfigSection("conversationConfig", {})).toMatchObject({
+      success: true,
+      data: { confirmationPolicy: "mutating", timeZone: "UTC" },
+    });
+    const bad = validateConfigSection("conversationConfig", {
+      timeZone: "Mars/Olympus",
+      confirmationPolicy: "never",
+    });
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(bad.errors.map((e) => e.path).sort()).toEqual(["confirmationPolicy", "timeZone"]);
+    if (!bad.success)
+      expect(bad.errors.map((e) => e.path).sort()).toEqual(["confirmationPolicy", "timeZone"]);
   });
 });
 
 describe("stateStoreConfig", () => {
   it("defaults to the file store; redis needs its settings and takes defaults for the rest", () => {
-    expect(validateConfigSection("stateStoreConfig", {})).toStrictEqual({ success: true, data: { backend: "file" } });
+    expect(validateConfigSection("stateStoreConfig", {})).toStrictEqual({
+      success: true,
+      data: { backend: "file" },
+    });
     const missing = validateConfigSection("stateStoreConfig", { backend: "redis" });
     expect(missing.success).toBe(false);
     if (!missing.success) expect(missing.errors.map((e) => e.path)).toEqual(["redis"]);
-    const ok = validateConfigSection("stateStoreConfig", { backend: "redis", redis: { url: "rediss://:pw@cache:6380/1" } });
-    expect(ok).toMatchObject({ success: true, data: { redis: { url: "rediss://:pw@cache:6380/1", keyPrefix: "espada", tls: false, commandTimeout: 5000, expiryGrace: 60000 } } });
-    const bad = validateConfigSection("stateStoreConfig", { backend: "redis", redis: { url: "http://cache", tls: { ca: 3 }, keyPrefix: "a b", retries: 1 } });
+    const ok = validateConfigSection("stateStoreConfig", {
+      backend: "redis",
+      redis: { url: "rediss://:pw@cache:6380/1" },
+    });
+    expect(ok).toMatchObject({
+      success: true,
+      data: {
+        redis: {
+          url: "rediss://:pw@cache:6380/1",
+          keyPrefix: "espada",
+          tls: false,
+          commandTimeout: 5000,
+          expiryGrace: 60000,
+        },
+      },
+    });
+    const bad = validateConfigSection("stateStoreConfig", {
+      backend: "redis",
+      redis: { url: "http://cache", tls: { ca: 3 }, keyPrefix: "a b", retries: 1 },
+    });
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(bad.errors.map((e) => e.path).sort()).toEqual(["redis.keyPrefix", "redis.retries", "redis.tls", "redis.url"]);
+    if (!bad.success)
+      expect(bad.errors.map((e) => e.path).sort()).toEqual([
+        "redis.keyPrefix",
+        "redis.retries",
+        "redis.tls",
+        "redis.url",
+      ]);
   });
 });

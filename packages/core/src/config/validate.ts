@@ -37,7 +37,10 @@ function validateWith<T>(schema: z.ZodType<T>, input: unknown): ConfigResult<T> 
   } catch (error) {
     // Only reachable with hostile input (a getter or proxy that throws); still a result, not a throw.
     const reason = error instanceof Error ? error.message : String(error);
-    return { success: false, errors: [{ code: "UNREADABLE", message: `configuration could not be read: ${reason}` }] };
+    return {
+      success: false,
+      errors: [{ code: "UNREADABLE", message: `configuration could not be read: ${reason}` }],
+    };
   }
 }
 
@@ -67,10 +70,23 @@ export function validateLoggingConfig(config: unknown): ConfigResult<LoggingConf
 }
 
 /** Validates one section by its key (any of `CONFIG_SECTIONS`); paths are relative to it. */
-export function validateConfigSection<N extends ConfigSectionName>(name: N, config: unknown): ConfigResult<ConfigSection<N>> {
-  const schema = (CONFIG_SECTIONS as Readonly<Record<string, z.ZodType | undefined>>)[name] as z.ZodType<ConfigSection<N>> | undefined;
+export function validateConfigSection<N extends ConfigSectionName>(
+  name: N,
+  config: unknown,
+): ConfigResult<ConfigSection<N>> {
+  const schema = (CONFIG_SECTIONS as Readonly<Record<string, z.ZodType | undefined>>)[name] as
+    z.ZodType<ConfigSection<N>> | undefined;
   if (schema === undefined) {
-    return { success: false, errors: [{ code: "UNKNOWN_KEY", message: `unknown configuration section "${String(name)}"`, path: String(name) }] };
+    return {
+      success: false,
+      errors: [
+        {
+          code: "UNKNOWN_KEY",
+          message: `unknown configuration section "${String(name)}"`,
+          path: String(name),
+        },
+      ],
+    };
   }
   return validateWith(schema, config);
 }
@@ -90,7 +106,9 @@ export function getDefaultInfrastructureConfig(): InfrastructureConfig {
  * default) and validates the result. Never throws: a getter or proxy of `partial` that throws
  * gives an `UNREADABLE` issue naming the field (`sessionConfig.timeout`).
  */
-export function mergeWithDefaults(partial: InfrastructureConfigInput | undefined): ConfigResult<InfrastructureConfig> {
+export function mergeWithDefaults(
+  partial: InfrastructureConfigInput | undefined,
+): ConfigResult<InfrastructureConfig> {
   const merged = deepMerge(getDefaultInfrastructureConfig(), partial ?? {});
   return merged.ok ? validateInfrastructureConfig(merged.value) : { success: false, errors: [merged.issue] };
 }
@@ -105,7 +123,10 @@ export function parseInfrastructureConfig(config: unknown): InfrastructureConfig
   const first = result.errors[0];
   const where = first?.path === undefined ? "" : ` at ${first.path}`;
   const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : "";
-  throw new ConfigValidationError(`Invalid infrastructure config${where}: ${first?.message ?? "invalid"}${more}`, result.errors);
+  throw new ConfigValidationError(
+    `Invalid infrastructure config${where}: ${first?.message ?? "invalid"}${more}`,
+    result.errors,
+  );
 }
 
 /** The JSON Schema (draft 2020-12) of what a user may write in `extensions.infrastructure`, from zod's own exporter. */

@@ -28,7 +28,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** Throws a {@link ContractViolation} unless `actual` deep-equals `expected`. */
 export function assertEqual(actual: unknown, expected: unknown, what: string): void {
-  if (!deepEqual(actual, expected)) throw new ContractViolation(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  if (!deepEqual(actual, expected))
+    throw new ContractViolation(`${what}: expected ${show(expected)}, got ${show(actual)}`);
 }
 
 /** Throws a {@link ContractViolation} unless `condition` holds. */
@@ -37,14 +38,21 @@ export function assertTrue(condition: boolean, what: string): void {
 }
 
 /** Awaits `promise` and throws unless it rejects with an error carrying the given `code` (and `field`). */
-export async function assertRejects(promise: Promise<unknown>, expected: { readonly code: string; readonly field?: string }, what: string): Promise<void> {
+export async function assertRejects(
+  promise: Promise<unknown>,
+  expected: { readonly code: string; readonly field?: string },
+  what: string,
+): Promise<void> {
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
     outcome = { ok: true, value: await promise };
   } catch (error) {
     outcome = { ok: false, error };
   }
-  if (outcome.ok) throw new ContractViolation(`${what}: expected a rejection with code ${expected.code}, got ${show(outcome.value)}`);
+  if (outcome.ok)
+    throw new ContractViolation(
+      `${what}: expected a rejection with code ${expected.code}, got ${show(outcome.value)}`,
+    );
   const error = outcome.error as { code?: unknown; field?: unknown; message?: unknown } | null;
   if (error?.code !== expected.code || (expected.field !== undefined && error.field !== expected.field)) {
     throw new ContractViolation(

@@ -122,20 +122,38 @@ const LOGS = ["log", "audit/x"];
 function generate(next: () => number, steps: number, durable: boolean): Op[] {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
-  const value = (): JsonValue => pick<() => JsonValue>([() => int(-5, 5), () => `v${int(0, 99)}`, () => ({ n: int(0, 9), list: [true, null] }), () => null])();
+  const value = (): JsonValue =>
+    pick<() => JsonValue>([
+      () => int(-5, 5),
+      () => `v${int(0, 99)}`,
+      () => ({ n: int(0, 9), list: [true, null] }),
+      () => null,
+    ])();
   const maybe = <T>(make: () => T): T | undefined => (next() < 0.5 ? make() : undefined);
   const ops: Op[] = [];
   for (let i = 0; i < steps; i++) {
     const roll = next();
     let op: Op;
     if (roll < 0.16) op = { op: "put", key: pick(KEYS), value: value(), ...withTtl(maybe(() => int(1, 50))) };
-    else if (roll < 0.26) op = { op: "cas", key: pick(KEYS), expected: int(0, 4), value: value(), ...withTtl(maybe(() => int(1, 50))) };
+    else if (roll < 0.26)
+      op = {
+        op: "cas",
+        key: pick(KEYS),
+        expected: int(0, 4),
+        value: value(),
+        ...withTtl(maybe(() => int(1, 50))),
+      };
     else if (roll < 0.32) op = { op: "delete", key: pick(KEYS) };
     else if (roll < 0.4) op = { op: "get", key: pick(KEYS) };
     else if (roll < 0.48) {
       const limit = maybe(() => int(1, 3));
       const cursor = maybe(() => pick(KEYS));
-      op = { op: "list", prefix: pick(PREFIXES), ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) };
+      op = {
+        op: "list",
+        prefix: pick(PREFIXES),
+        ...(limit === undefined ? {} : { limit }),
+        ...(cursor === undefined ? {} : { cursor }),
+      };
     } else if (roll < 0.55) op = { op: "inc", key: pick(["c/a", "c/b"]), window: int(5, 40), by: int(-3, 3) };
     else if (roll < 0.72) op = { op: "append", log: pick(LOGS), value: value() };
     else if (roll < 0.8) {
@@ -144,7 +162,12 @@ function generate(next: () => number, steps: number, durable: boolean): Op[] {
     } else if (roll < 0.86) {
       const maxEntries = maybe(() => int(0, 4));
       const olderBy = maybe(() => int(0, 30));
-      op = { op: "trim", log: pick(LOGS), ...(maxEntries === undefined ? {} : { maxEntries }), ...(olderBy === undefined ? {} : { olderBy }) };
+      op = {
+        op: "trim",
+        log: pick(LOGS),
+        ...(maxEntries === undefined ? {} : { maxEntries }),
+        ...(olderBy === undefined ? {} : { olderBy }),
+      };
     } else if (roll < 0.88) op = { op: "deleteLog", log: pick(LOGS) };
     else if (roll < 0.97 || !durable) op = { op: "tick", ms: int(1, 25) };
     else op = { op: "reopen" };
@@ -157,7 +180,11 @@ function withTtl(ttl: number | undefined): { ttl?: number } {
   return ttl === undefined ? {} : { ttl };
 }
 
-async function apply(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "reopen" }>, now: number): Promise<unknown> {
+async function apply(
+  store: StateStore,
+  o: Exclude<Op, { op: "tick" } | { op: "reopen" }>,
+  now: number,
+): Promise<unknown> {
   switch (o.op) {
     case "put":
       return store.put(o.key, o.value, o.ttl === undefined ? {} : { ttlMs: o.ttl });
@@ -168,7 +195,10 @@ async function apply(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "r
     case "get":
       return store.get(o.key);
     case "list":
-      return store.list(o.prefix, { ...(o.limit === undefined ? {} : { limit: o.limit }), ...(o.cursor === undefined ? {} : { cursor: o.cursor }) });
+      return store.list(o.prefix, {
+        ...(o.limit === undefined ? {} : { limit: o.limit }),
+        ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+      });
     case "inc":
       return store.increment(o.key, o.window, o.by);
     case "append":
@@ -176,7 +206,10 @@ async function apply(store: StateStore, o: Exclude<Op, { op: "tick" } | { op: "r
     case "read":
       return store.read(o.log, o.from, o.limit);
     case "trim":
-      return store.trim(o.log, { ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }), ...(o.olderBy === undefined ? {} : { olderThan: now - o.olderBy }) });
+      return store.trim(o.log, {
+        ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
+        ...(o.olderBy === undefined ? {} : { olderThan: now - o.olderBy }),
+      });
     case "deleteLog":
       return store.deleteLog(o.log);
   }
@@ -191,7 +224,11 @@ const checks: [string, Body][] = [
       assertEqual(first, { key: "a", value: { n: 1 }, version: 1, updatedAt: clock.now() }, "first put");
       clock.advance(5);
       assertEqual((await store.put("a", { n: 2 })).version, 2, "second put version");
-      assertEqual(await store.get("a"), { key: "a", value: { n: 2 }, version: 2, updatedAt: clock.now() }, "get after two puts");
+      assertEqual(
+        await store.get("a"),
+        { key: "a", value: { n: 2 }, version: 2, updatedAt: clock.now() },
+        "get after two puts",
+      );
     },
   ],
   [
@@ -200,14 +237,22 @@ const checks: [string, Body][] = [
       const value = { list: [1, 2] };
       await store.put("k", value);
       value.list.push(3);
-      assertEqual((await store.get("k"))?.value, { list: [1, 2] }, "value after the caller changed its input");
+      assertEqual(
+        (await store.get("k"))?.value,
+        { list: [1, 2] },
+        "value after the caller changed its input",
+      );
       const read = (await store.get("k"))?.value as { list: number[] };
       try {
         read.list.push(4);
       } catch {
         // a frozen value is fine too
       }
-      assertEqual((await store.get("k"))?.value, { list: [1, 2] }, "value after a reader changed what it read");
+      assertEqual(
+        (await store.get("k"))?.value,
+        { list: [1, 2] },
+        "value after a reader changed what it read",
+      );
     },
   ],
   [
@@ -225,9 +270,15 @@ const checks: [string, Body][] = [
       assertEqual((await store.compareAndSet("c", 0, "x")).ok, true, "cas creating a key");
       assertEqual((await store.compareAndSet("c", 0, "y")).ok, false, "cas with 0 on an existing key");
       const stale = await store.compareAndSet<string>("c", 5, "y");
-      assertTrue(!stale.ok && stale.current?.value === "x" && stale.current.version === 1, "a stale cas returns the current record");
+      assertTrue(
+        !stale.ok && stale.current?.value === "x" && stale.current.version === 1,
+        "a stale cas returns the current record",
+      );
       const won = await store.compareAndSet<string>("c", 1, "y");
-      assertTrue(won.ok && won.record.version === 2 && won.record.value === "y", "cas with the current version wins");
+      assertTrue(
+        won.ok && won.record.version === 2 && won.record.value === "y",
+        "cas with the current version wins",
+      );
     },
   ],
   [
@@ -245,11 +296,23 @@ const checks: [string, Body][] = [
     "deletes and lists by prefix in key order",
     async ({ store }) => {
       for (const key of ["s/b", "s/a", "t/a", "s/c", "s"]) await store.put(key, key);
-      assertEqual((await store.list("s/")).map((r) => r.key), ["s/a", "s/b", "s/c"], "list s/");
+      assertEqual(
+        (await store.list("s/")).map((r) => r.key),
+        ["s/a", "s/b", "s/c"],
+        "list s/",
+      );
       assertEqual(await store.delete("s/b"), true, "delete of an existing key");
       assertEqual(await store.delete("s/b"), false, "second delete");
-      assertEqual((await store.list("s/")).map((r) => r.key), ["s/a", "s/c"], "list s/ after delete");
-      assertEqual((await store.list("")).map((r) => r.key), ["s", "s/a", "s/c", "t/a"], "list everything");
+      assertEqual(
+        (await store.list("s/")).map((r) => r.key),
+        ["s/a", "s/c"],
+        "list s/ after delete",
+      );
+      assertEqual(
+        (await store.list("")).map((r) => r.key),
+        ["s", "s/a", "s/c", "t/a"],
+        "list everything",
+      );
       assertEqual(await store.list("nothing/"), [], "list of an unused prefix");
     },
   ],
@@ -269,11 +332,27 @@ const checks: [string, Body][] = [
         if (records.length < 5) break;
         cursor = records.at(-1)?.key;
       }
-      assertEqual(seen, keys.filter((k) => k !== "p/05"), "keys seen walking pages of 5");
-      assertEqual((await store.list("p/", { cursor: "p/20" })).map((r) => r.key), ["p/21", "p/22"], "after the cursor p/20");
-      assertEqual((await store.list("p/", { cursor: "p/1" })).map((r) => r.key)[0], "p/10", "a cursor that is not a key");
+      assertEqual(
+        seen,
+        keys.filter((k) => k !== "p/05"),
+        "keys seen walking pages of 5",
+      );
+      assertEqual(
+        (await store.list("p/", { cursor: "p/20" })).map((r) => r.key),
+        ["p/21", "p/22"],
+        "after the cursor p/20",
+      );
+      assertEqual(
+        (await store.list("p/", { cursor: "p/1" })).map((r) => r.key)[0],
+        "p/10",
+        "a cursor that is not a key",
+      );
       assertEqual(await store.list("p/", { cursor: "p/99" }), [], "cursor past the end");
-      assertEqual((await store.list("", { limit: 1 })).map((r) => r.key), ["p/00"], "limit 1");
+      assertEqual(
+        (await store.list("", { limit: 1 })).map((r) => r.key),
+        ["p/00"],
+        "limit 1",
+      );
     },
   ],
   [
@@ -285,7 +364,11 @@ const checks: [string, Body][] = [
       assertEqual((await store.get("ttl"))?.expiresAt, clock.now() + 1, "expiresAt of a live record");
       clock.advance(1);
       assertEqual(await store.get("ttl"), undefined, "get of an expired record");
-      assertEqual((await store.list("")).map((r) => r.key), ["keep"], "list hides expired records");
+      assertEqual(
+        (await store.list("")).map((r) => r.key),
+        ["keep"],
+        "list hides expired records",
+      );
       assertEqual(await store.delete("ttl"), false, "delete of an expired record");
       assertEqual((await store.compareAndSet("ttl", 0, 2)).ok, true, "cas with 0 on an expired record");
       assertEqual((await store.get("ttl"))?.version, 1, "version after an expired record is written again");
@@ -297,12 +380,28 @@ const checks: [string, Body][] = [
     "increments counters within a window and restarts after it",
     async ({ store, clock }) => {
       const start = clock.now();
-      assertEqual(await store.increment("rate", 1000), { value: 1, resetAt: start + 1000 }, "first increment");
-      assertEqual(await store.increment("rate", 1000, 4), { value: 5, resetAt: start + 1000 }, "increment by 4");
+      assertEqual(
+        await store.increment("rate", 1000),
+        { value: 1, resetAt: start + 1000 },
+        "first increment",
+      );
+      assertEqual(
+        await store.increment("rate", 1000, 4),
+        { value: 5, resetAt: start + 1000 },
+        "increment by 4",
+      );
       const burst = await Promise.all(range(10).map(() => store.increment("rate", 1000)));
-      assertEqual(burst.map((c) => c.value).sort((a, b) => a - b), range(10, 6), "a burst of 10 racing increments");
+      assertEqual(
+        burst.map((c) => c.value).sort((a, b) => a - b),
+        range(10, 6),
+        "a burst of 10 racing increments",
+      );
       clock.advance(1000);
-      assertEqual(await store.increment("rate", 1000), { value: 1, resetAt: start + 2000 }, "first increment of the next window");
+      assertEqual(
+        await store.increment("rate", 1000),
+        { value: 1, resetAt: start + 2000 },
+        "first increment of the next window",
+      );
       assertEqual(await store.get("rate"), undefined, "counters and records are separate key spaces");
     },
   ],
@@ -310,11 +409,23 @@ const checks: [string, Body][] = [
     "appends to logs in one total order and reads from a position",
     async ({ store, clock }) => {
       const entries = await Promise.all(range(20).map((i) => store.append("audit", { i })));
-      assertEqual(entries.map((e) => e.position), range(20), "positions of 20 racing appends");
+      assertEqual(
+        entries.map((e) => e.position),
+        range(20),
+        "positions of 20 racing appends",
+      );
       assertEqual(entries[0]?.timestamp, clock.now(), "timestamp of an append");
       const all = await store.read("audit");
-      assertEqual(all.map((e) => e.value), range(20).map((i) => ({ i })), "values read back in append order");
-      assertEqual((await store.read("audit", 15, 3)).map((e) => e.position), [15, 16, 17], "read from 15, limit 3");
+      assertEqual(
+        all.map((e) => e.value),
+        range(20).map((i) => ({ i })),
+        "values read back in append order",
+      );
+      assertEqual(
+        (await store.read("audit", 15, 3)).map((e) => e.position),
+        [15, 16, 17],
+        "read from 15, limit 3",
+      );
       assertEqual(await store.read("audit", 3, 0), [], "read with limit 0");
       assertEqual(await store.read("audit", 50), [], "read past the end");
       assertEqual(await store.read("other"), [], "read of a missing log");
@@ -329,12 +440,24 @@ const checks: [string, Body][] = [
         clock.advance(10);
       }
       assertEqual(await store.trim("log", { maxEntries: 6 }), 4, "entries removed by maxEntries 6");
-      assertEqual((await store.read("log")).map((e) => e.position), range(6, 4), "positions kept");
-      assertEqual((await store.read("log", 0, 2)).map((e) => e.position), [4, 5], "a read before the first kept entry starts there");
+      assertEqual(
+        (await store.read("log")).map((e) => e.position),
+        range(6, 4),
+        "positions kept",
+      );
+      assertEqual(
+        (await store.read("log", 0, 2)).map((e) => e.position),
+        [4, 5],
+        "a read before the first kept entry starts there",
+      );
       assertEqual(await store.trim("log", { maxEntries: 6 }), 0, "trimming again removes nothing");
       // entries 4..9 were appended at start + 40 … start + 90; the clock is at start + 100
       assertEqual(await store.trim("log", { olderThan: clock.now() - 35 }), 3, "entries removed by age");
-      assertEqual((await store.read("log")).map((e) => e.value), [7, 8, 9], "values kept after the age trim");
+      assertEqual(
+        (await store.read("log")).map((e) => e.value),
+        [7, 8, 9],
+        "values kept after the age trim",
+      );
       assertEqual((await store.append("log", 10)).position, 10, "the next append continues the count");
       assertEqual(await store.trim("log", { maxEntries: 0 }), 4, "trim everything");
       assertEqual(await store.read("log"), [], "an emptied log reads empty");
@@ -365,29 +488,89 @@ const checks: [string, Body][] = [
       const positions = (await Promise.all([...appends, ...more])).map((e) => e.position);
       assertEqual(positions, range(35), "positions of appends issued around a trim");
       assertEqual(await trim, 25, "the trim saw the 30 appends issued before it");
-      assertEqual((await store.read("mixed")).map((e) => e.value), range(10, 25), "entries after appends, trim and appends");
+      assertEqual(
+        (await store.read("mixed")).map((e) => e.value),
+        range(10, 25),
+        "entries after appends, trim and appends",
+      );
     },
   ],
   [
     "refuses bad input with typed errors naming the field",
     async ({ store }) => {
       await assertRejects(store.put("", 1), { code: "INVALID_ARGUMENT", field: "key" }, "empty key");
-      await assertRejects(store.put("x".repeat(200), 1), { code: "INVALID_ARGUMENT", field: "key" }, "key over 180 bytes");
-      await assertRejects(store.put("\uD800", 1), { code: "INVALID_ARGUMENT", field: "key" }, "lone surrogate key");
+      await assertRejects(
+        store.put("x".repeat(200), 1),
+        { code: "INVALID_ARGUMENT", field: "key" },
+        "key over 180 bytes",
+      );
+      await assertRejects(
+        store.put("\uD800", 1),
+        { code: "INVALID_ARGUMENT", field: "key" },
+        "lone surrogate key",
+      );
       await assertRejects(store.put("k", Number.NaN), { code: "INVALID_ARGUMENT" }, "NaN value");
-      await assertRejects(store.put("k", { d: new Date() } as never), { code: "INVALID_ARGUMENT", field: "value.d" }, "a Date inside a value");
-      await assertRejects(store.put("k", 1, { ttlMs: -1 }), { code: "INVALID_ARGUMENT", field: "options.ttlMs" }, "negative ttl");
-      await assertRejects(store.increment("k", 0), { code: "INVALID_ARGUMENT", field: "windowMs" }, "zero window");
-      await assertRejects(store.compareAndSet("k", -1, 1), { code: "INVALID_ARGUMENT", field: "expectedVersion" }, "negative expected version");
-      await assertRejects(store.list("", { limit: 0 }), { code: "INVALID_ARGUMENT", field: "options.limit" }, "list limit 0");
-      await assertRejects(store.list("", { limit: 1.5 }), { code: "INVALID_ARGUMENT", field: "options.limit" }, "fractional list limit");
-      await assertRejects(store.list("", { cursor: 3 as never }), { code: "INVALID_ARGUMENT", field: "options.cursor" }, "non-string cursor");
+      await assertRejects(
+        store.put("k", { d: new Date() } as never),
+        { code: "INVALID_ARGUMENT", field: "value.d" },
+        "a Date inside a value",
+      );
+      await assertRejects(
+        store.put("k", 1, { ttlMs: -1 }),
+        { code: "INVALID_ARGUMENT", field: "options.ttlMs" },
+        "negative ttl",
+      );
+      await assertRejects(
+        store.increment("k", 0),
+        { code: "INVALID_ARGUMENT", field: "windowMs" },
+        "zero window",
+      );
+      await assertRejects(
+        store.compareAndSet("k", -1, 1),
+        { code: "INVALID_ARGUMENT", field: "expectedVersion" },
+        "negative expected version",
+      );
+      await assertRejects(
+        store.list("", { limit: 0 }),
+        { code: "INVALID_ARGUMENT", field: "options.limit" },
+        "list limit 0",
+      );
+      await assertRejects(
+        store.list("", { limit: 1.5 }),
+        { code: "INVALID_ARGUMENT", field: "options.limit" },
+        "fractional list limit",
+      );
+      await assertRejects(
+        store.list("", { cursor: 3 as never }),
+        { code: "INVALID_ARGUMENT", field: "options.cursor" },
+        "non-string cursor",
+      );
       await assertRejects(store.append("", 1), { code: "INVALID_ARGUMENT", field: "log" }, "empty log name");
-      await assertRejects(store.append("log", (() => 1) as never), { code: "INVALID_ARGUMENT" }, "a function appended");
-      await assertRejects(store.read("log", -1), { code: "INVALID_ARGUMENT", field: "fromPosition" }, "negative read position");
-      await assertRejects(store.read("log", 0, -1), { code: "INVALID_ARGUMENT", field: "limit" }, "negative read limit");
-      await assertRejects(store.trim("log", { maxEntries: -1 }), { code: "INVALID_ARGUMENT", field: "options.maxEntries" }, "negative maxEntries");
-      await assertRejects(store.trim("log", { olderThan: Number.NaN }), { code: "INVALID_ARGUMENT", field: "options.olderThan" }, "NaN olderThan");
+      await assertRejects(
+        store.append("log", (() => 1) as never),
+        { code: "INVALID_ARGUMENT" },
+        "a function appended",
+      );
+      await assertRejects(
+        store.read("log", -1),
+        { code: "INVALID_ARGUMENT", field: "fromPosition" },
+        "negative read position",
+      );
+      await assertRejects(
+        store.read("log", 0, -1),
+        { code: "INVALID_ARGUMENT", field: "limit" },
+        "negative read limit",
+      );
+      await assertRejects(
+        store.trim("log", { maxEntries: -1 }),
+        { code: "INVALID_ARGUMENT", field: "options.maxEntries" },
+        "negative maxEntries",
+      );
+      await assertRejects(
+        store.trim("log", { olderThan: Number.NaN }),
+        { code: "INVALID_ARGUMENT", field: "options.olderThan" },
+        "NaN olderThan",
+      );
       assertEqual(await store.get("k"), undefined, "nothing was written by refused calls");
       assertEqual(await store.read("log"), [], "nothing was appended by refused calls");
     },
@@ -395,12 +578,29 @@ const checks: [string, Body][] = [
   [
     "accepts hostile keys and log names as plain names",
     async ({ store }) => {
-      const keys = ["../../etc/passwd", "/abs/path", "a\\b", "..", ".", "nul\u0000byte", "ümlaut/ключ/🔑", "CON", "*", "{x}"];
+      const keys = [
+        "../../etc/passwd",
+        "/abs/path",
+        "a\\b",
+        "..",
+        ".",
+        "nul\u0000byte",
+        "ümlaut/ключ/🔑",
+        "CON",
+        "*",
+        "{x}",
+      ];
       for (const key of keys) await store.put(key, key);
-      for (const key of keys) assertEqual((await store.get(key))?.value, key, `value of key ${JSON.stringify(key)}`);
+      for (const key of keys)
+        assertEqual((await store.get(key))?.value, key, `value of key ${JSON.stringify(key)}`);
       assertEqual((await store.list("")).length, keys.length, "every hostile key listed");
       for (const key of keys) await store.append(key, key);
-      for (const key of keys) assertEqual((await store.read(key)).map((e) => e.value), [key], `log ${JSON.stringify(key)}`);
+      for (const key of keys)
+        assertEqual(
+          (await store.read(key)).map((e) => e.value),
+          [key],
+          `log ${JSON.stringify(key)}`,
+        );
     },
   ],
   [
@@ -435,15 +635,35 @@ const checks: [string, Body][] = [
       const store = await s.reopen();
       assertEqual(await store.list(""), records, "records after reopen");
       assertEqual((await store.get("r/a"))?.version, 2, "version after reopen");
-      assertEqual(await store.increment("rate", 1000), { value: 4, resetAt: clock.now() + 1000 }, "counter after reopen");
-      assertEqual((await store.read("log")).map((e) => [e.position, e.value]), [[5, 5], [6, 6], [7, 7]], "trimmed log after reopen");
+      assertEqual(
+        await store.increment("rate", 1000),
+        { value: 4, resetAt: clock.now() + 1000 },
+        "counter after reopen",
+      );
+      assertEqual(
+        (await store.read("log")).map((e) => [e.position, e.value]),
+        [
+          [5, 5],
+          [6, 6],
+          [7, 7],
+        ],
+        "trimmed log after reopen",
+      );
       assertEqual((await store.append("log", 8)).position, 8, "a trimmed log keeps counting after reopen");
-      assertEqual((await store.append("emptied", 2)).position, 1, "an emptied log keeps counting after reopen");
+      assertEqual(
+        (await store.append("emptied", 2)).position,
+        1,
+        "an emptied log keeps counting after reopen",
+      );
       assertEqual((await store.append("deleted", 2)).position, 0, "a deleted log starts again after reopen");
       clock.advance(50);
       const again = await s.reopen();
       assertEqual(await again.get("r/ttl"), undefined, "a record expired while closed");
-      assertEqual((await again.read("log")).map((e) => e.position), [5, 6, 7, 8], "log after a second reopen");
+      assertEqual(
+        (await again.read("log")).map((e) => e.position),
+        [5, 6, 7, 8],
+        "log after a second reopen",
+      );
     },
   ],
 ];
@@ -455,13 +675,19 @@ const checks: [string, Body][] = [
  * a reopen (when the factory offers `reopen`), and random call sequences compared with the
  * {@link StateStoreModel}. Runner-neutral: run each `check.run()` from any test runner.
  */
-export function stateStoreContractChecks(factory: StateStoreFactory, options: ContractOptions = {}): ContractCheck[] {
+export function stateStoreContractChecks(
+  factory: StateStoreFactory,
+  options: ContractOptions = {},
+): ContractCheck[] {
   const out: ContractCheck[] = checks.map(([name, body]) => ({ name, run: () => withStore(factory, body) }));
   const runs = options.modelRuns ?? 20;
   const steps = options.modelSteps ?? 60;
   const seed = options.seed ?? 1;
   for (let i = 0; i < runs; i++) {
-    out.push({ name: `answers a random call sequence (seed ${seed + i}) exactly as the model does`, run: () => modelRun(factory, seed + i, steps) });
+    out.push({
+      name: `answers a random call sequence (seed ${seed + i}) exactly as the model does`,
+      run: () => modelRun(factory, seed + i, steps),
+    });
   }
   return out;
 }
@@ -483,7 +709,8 @@ async function modelRun(factory: StateStoreFactory, seed: number, steps: number)
       const now = s.clock.now();
       assertEqual(await apply(s.store, o, now), await apply(model, o, now), where);
     }
-    for (const log of LOGS) assertEqual(await s.store.read(log), await model.read(log), `seed ${seed}: log ${log} at the end`);
+    for (const log of LOGS)
+      assertEqual(await s.store.read(log), await model.read(log), `seed ${seed}: log ${log} at the end`);
     assertEqual(await s.store.list(""), await model.list(""), `seed ${seed}: records at the end`);
   });
 }
@@ -495,7 +722,12 @@ export interface TestHarness {
 }
 
 /** Registers every check of {@link stateStoreContractChecks} as a test named after it, under `describe(title)`. */
-export function runStateStoreContract(harness: TestHarness, title: string, factory: StateStoreFactory, options: ContractOptions = {}): void {
+export function runStateStoreContract(
+  harness: TestHarness,
+  title: string,
+  factory: StateStoreFactory,
+  options: ContractOptions = {},
+): void {
   harness.describe(title, () => {
     for (const check of stateStoreContractChecks(factory, options)) harness.it(check.name, () => check.run());
   });

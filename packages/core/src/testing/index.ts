@@ -10,6 +10,13 @@
  * @packageDocumentation
  */
 export { runStateStoreContract, stateStoreContractChecks, createTestClock } from "./contract.js";
-export type { TestHarness, TestClock, StoreUnderTest, StateStoreFactory, ContractCheck, ContractOptions } from "./contract.js";
+export type {
+  TestHarness,
+  TestClock,
+  StoreUnderTest,
+  StateStoreFactory,
+  ContractCheck,
+  ContractOptions,
+} from "./contract.js";
 export { StateStoreModel } from "./model.js";
 export { ContractViolation, deepEqual, assertEqual, assertRejects, assertTrue } from "./assert.js";

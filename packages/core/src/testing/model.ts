@@ -1,5 +1,14 @@
 import type { JsonValue } from "../json.js";
-import type { CompareAndSetResult, CounterValue, ListOptions, LogEntry, PutOptions, StateStore, StoredRecord, TrimOptions } from "../stores.js";
+import type {
+  CompareAndSetResult,
+  CounterValue,
+  ListOptions,
+  LogEntry,
+  PutOptions,
+  StateStore,
+  StoredRecord,
+  TrimOptions,
+} from "../stores.js";
 import { StorageError } from "../errors.js";
 
 interface ModelLog {
@@ -12,7 +21,13 @@ function copy(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
-function record(key: string, value: JsonValue, version: number, now: number, ttlMs: number | undefined): StoredRecord {
+function record(
+  key: string,
+  value: JsonValue,
+  version: number,
+  now: number,
+  ttlMs: number | undefined,
+): StoredRecord {
   const base = { key, value, version, updatedAt: now };
   return ttlMs === undefined ? base : { ...base, expiresAt: now + ttlMs };
 }
@@ -64,10 +79,16 @@ export class StateStoreModel implements StateStore {
   }
 
   /** See `StateStore.compareAndSet`. */
-  compareAndSet<T extends JsonValue>(key: string, expectedVersion: number, value: T, options?: PutOptions): Promise<CompareAndSetResult<T>> {
+  compareAndSet<T extends JsonValue>(
+    key: string,
+    expectedVersion: number,
+    value: T,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult<T>> {
     this.open();
     const current = this.live(key);
-    if ((current?.version ?? 0) !== expectedVersion) return Promise.resolve({ ok: false, current: current as StoredRecord<T> | undefined });
+    if ((current?.version ?? 0) !== expectedVersion)
+      return Promise.resolve({ ok: false, current: current as StoredRecord<T> | undefined });
     const next = record(key, copy(value), expectedVersion + 1, this.now(), options?.ttlMs);
     this.records.set(key, next);
     return Promise.resolve({ ok: true, record: next as StoredRecord<T> });
@@ -82,7 +103,10 @@ export class StateStoreModel implements StateStore {
   }
 
   /** See `StateStore.list`. */
-  list<T extends JsonValue = JsonValue>(prefix: string, options: ListOptions = {}): Promise<StoredRecord<T>[]> {
+  list<T extends JsonValue = JsonValue>(
+    prefix: string,
+    options: ListOptions = {},
+  ): Promise<StoredRecord<T>[]> {
     this.open();
     const keys = [...this.records.keys()]
       .filter((key) => key.startsWith(prefix) && (options.cursor === undefined || key > options.cursor))
@@ -102,7 +126,11 @@ export class StateStoreModel implements StateStore {
     const now = this.now();
     let counter = this.counters.get(key);
     if (counter !== undefined && now >= counter.resetAt) counter = undefined;
-    const next = { count: (counter?.count ?? 0) + by, resetAt: counter?.resetAt ?? now + windowMs, version: (counter?.version ?? 0) + 1 };
+    const next = {
+      count: (counter?.count ?? 0) + by,
+      resetAt: counter?.resetAt ?? now + windowMs,
+      version: (counter?.version ?? 0) + 1,
+    };
     this.counters.set(key, next);
     return Promise.resolve({ value: next.count, resetAt: next.resetAt });
   }
@@ -127,7 +155,11 @@ export class StateStoreModel implements StateStore {
   }
 
   /** See `StateStore.read`. */
-  read<T extends JsonValue = JsonValue>(log: string, fromPosition = 0, limit?: number): Promise<LogEntry<T>[]> {
+  read<T extends JsonValue = JsonValue>(
+    log: string,
+    fromPosition = 0,
+    limit?: number,
+  ): Promise<LogEntry<T>[]> {
     this.open();
     const entries = (this.logs.get(log)?.entries ?? []).filter((e) => e.position >= fromPosition);
     return Promise.resolve((limit === undefined ? entries : entries.slice(0, limit)) as LogEntry<T>[]);

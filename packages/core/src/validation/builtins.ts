@@ -73,12 +73,20 @@ export const typeCheck: CommandValidatorFn = (input) => {
 export const sensitiveParams: CommandValidatorFn = (input) => {
   const compiled = compileCommand(input.command);
   const params = paramsOf(input);
-  const issues: CommandIssue[] = compiled.sensitiveWarnings.map((issue) => ({ ...issue, severity: "warning" as const }));
+  const issues: CommandIssue[] = compiled.sensitiveWarnings.map((issue) => ({
+    ...issue,
+    severity: "warning" as const,
+  }));
   for (const p of compiled.parameters) {
     if (!p.sensitive) continue;
     const value = ownValue(params, p.name);
     if (typeof value !== "string") continue;
-    if (value.trim() === "") issues.push({ code: "EMPTY_SECRET", message: `sensitive parameter "${p.name}" is empty`, path: p.path });
+    if (value.trim() === "")
+      issues.push({
+        code: "EMPTY_SECRET",
+        message: `sensitive parameter "${p.name}" is empty`,
+        path: p.path,
+      });
     else if (UNRESOLVED_REFERENCE.test(value))
       issues.push({
         code: "UNRESOLVED_SECRET",
@@ -98,9 +106,17 @@ export const dryRunCheck: CommandValidatorFn = (input) => {
   const compiled = compileCommand(input.command);
   const issues: CommandIssue[] = [];
   if (!compiled.supportsDryRun)
-    issues.push({ code: "DRY_RUN_UNSUPPORTED", message: `command "${compiled.id}" does not support dry run`, path: "options.dryRun" });
+    issues.push({
+      code: "DRY_RUN_UNSUPPORTED",
+      message: `command "${compiled.id}" does not support dry run`,
+      path: "options.dryRun",
+    });
   if (!input.config.allowDryRun)
-    issues.push({ code: "DRY_RUN_UNSUPPORTED", message: "dry runs are disabled by commandConfig.validation.allowDryRun", path: "options.dryRun" });
+    issues.push({
+      code: "DRY_RUN_UNSUPPORTED",
+      message: "dry runs are disabled by commandConfig.validation.allowDryRun",
+      path: "options.dryRun",
+    });
   return issues;
 };
 
@@ -112,9 +128,21 @@ export const dangerousCommandCheck: CommandValidatorFn = (input) => {
   if (input.options.dryRun || input.options.confirmed) return [];
   const compiled = compileCommand(input.command);
   if (compiled.dangerous && input.config.dangerousCommandsRequireExplicit)
-    return [{ code: "CONFIRMATION_REQUIRED", message: `command "${compiled.id}" is dangerous and needs explicit confirmation`, path: "options.confirmed" }];
+    return [
+      {
+        code: "CONFIRMATION_REQUIRED",
+        message: `command "${compiled.id}" is dangerous and needs explicit confirmation`,
+        path: "options.confirmed",
+      },
+    ];
   if (input.config.requireConfirmation)
-    return [{ code: "CONFIRMATION_REQUIRED", message: `command "${compiled.id}" needs confirmation (requireConfirmation is on)`, path: "options.confirmed" }];
+    return [
+      {
+        code: "CONFIRMATION_REQUIRED",
+        message: `command "${compiled.id}" needs confirmation (requireConfirmation is on)`,
+        path: "options.confirmed",
+      },
+    ];
   return [];
 };
 

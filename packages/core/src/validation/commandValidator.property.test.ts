@@ -5,7 +5,15 @@ import type { CommandDefinition } from "../commands.js";
 import { PARAMETER_TYPES } from "../taxonomy.js";
 import { InfrastructureCommandValidator } from "./commandValidator.js";
 
-const anything = fc.anything({ withNullPrototype: true, withObjectString: true, withMap: true, withSet: true, withDate: true, withBigInt: true, withSparseArray: true });
+const anything = fc.anything({
+  withNullPrototype: true,
+  withObjectString: true,
+  withMap: true,
+  withSet: true,
+  withDate: true,
+  withBigInt: true,
+  withSparseArray: true,
+});
 
 /** Arbitrary parameter declarations: well-formed, half-formed and junk. */
 const declaration = fc.oneof(
@@ -58,15 +66,21 @@ const options = fc.oneof(
 describe("InfrastructureCommandValidator properties", () => {
   it("never throws, whatever the command, params, options and config", () => {
     fc.assert(
-      fc.property(configs, arbitraryCommand, fc.oneof(anything, fc.dictionary(fc.constantFrom("a", "b", "dryRun", "__proto__"), anything)), options, (config, command, params, opts) => {
-        const result = new InfrastructureCommandValidator(config).validate(command, params, opts);
-        expect(result.valid).toBe(result.errors.length === 0);
-        for (const issue of [...result.errors, ...result.warnings]) {
-          expect(typeof issue.code).toBe("string");
-          expect(typeof issue.message).toBe("string");
-        }
-        expect(Object.keys(result.redactedParams)).toStrictEqual(Object.keys(result.params));
-      }),
+      fc.property(
+        configs,
+        arbitraryCommand,
+        fc.oneof(anything, fc.dictionary(fc.constantFrom("a", "b", "dryRun", "__proto__"), anything)),
+        options,
+        (config, command, params, opts) => {
+          const result = new InfrastructureCommandValidator(config).validate(command, params, opts);
+          expect(result.valid).toBe(result.errors.length === 0);
+          for (const issue of [...result.errors, ...result.warnings]) {
+            expect(typeof issue.code).toBe("string");
+            expect(typeof issue.message).toBe("string");
+          }
+          expect(Object.keys(result.redactedParams)).toStrictEqual(Object.keys(result.params));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -89,7 +103,9 @@ describe("InfrastructureCommandValidator properties", () => {
   const valid = { type: "string", value: "fine" } as const;
 
   it("reports every one of N independent violations at its own path", () => {
-    const plan = fc.array(fc.oneof(fc.constantFrom(...kinds), fc.constant("valid" as const)), { maxLength: 25 });
+    const plan = fc.array(fc.oneof(fc.constantFrom(...kinds), fc.constant("valid" as const)), {
+      maxLength: 25,
+    });
     fc.assert(
       fc.property(plan, (kindsPerParam) => {
         const parameters: Record<string, unknown>[] = [];
@@ -107,9 +123,15 @@ describe("InfrastructureCommandValidator properties", () => {
           if (violation.value !== undefined) params[name] = violation.value;
           expected.push([violation.code, `params.${name}`]);
         });
-        const command = commandDefinitionSchema.parse({ id: "cmd", name: "Cmd", category: "manage", parameters });
+        const command = commandDefinitionSchema.parse({
+          id: "cmd",
+          name: "Cmd",
+          category: "manage",
+          parameters,
+        });
         const result = new InfrastructureCommandValidator().validate(command, params);
-        const sort = (list: [string, string][]) => list.sort((a, b) => (a[1] + a[0]).localeCompare(b[1] + b[0]));
+        const sort = (list: [string, string][]) =>
+          list.sort((a, b) => (a[1] + a[0]).localeCompare(b[1] + b[0]));
         expect(sort(result.errors.map((e) => [e.code, e.path ?? ""]))).toStrictEqual(sort(expected));
         expect(result.valid).toBe(expected.length === 0);
       }),
@@ -119,10 +141,17 @@ describe("InfrastructureCommandValidator properties", () => {
 
   it("is deterministic: the same call gives the same result", () => {
     fc.assert(
-      fc.property(arbitraryCommand, fc.dictionary(fc.string(), fc.jsonValue()), options, (command, params, opts) => {
-        const validator = new InfrastructureCommandValidator();
-        expect(validator.validate(command, params, opts)).toStrictEqual(validator.validate(command, params, opts));
-      }),
+      fc.property(
+        arbitraryCommand,
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        options,
+        (command, params, opts) => {
+          const validator = new InfrastructureCommandValidator();
+          expect(validator.validate(command, params, opts)).toStrictEqual(
+            validator.validate(command, params, opts),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -3,13 +3,24 @@ import { commandDefinitionSchema } from "../commands.js";
 import type { CommandDefinition } from "../commands.js";
 import { createExecutionContext } from "../commands.js";
 import { isInfrastructureError } from "../errors.js";
-import { dangerousCommandCheck, dryRunCheck, requiredParams, sensitiveParams, typeCheck } from "./builtins.js";
+import {
+  dangerousCommandCheck,
+  dryRunCheck,
+  requiredParams,
+  sensitiveParams,
+  typeCheck,
+} from "./builtins.js";
 import { InfrastructureCommandValidator, isValidatedCall } from "./commandValidator.js";
 import { redactParams } from "./redact.js";
 import type { CommandValidatorInput } from "./types.js";
 
 function command(partial: Partial<Record<keyof CommandDefinition, unknown>> = {}): CommandDefinition {
-  return commandDefinitionSchema.parse({ id: "create-instance", name: "Create Instance", category: "provision", ...partial });
+  return commandDefinitionSchema.parse({
+    id: "create-instance",
+    name: "Create Instance",
+    category: "provision",
+    ...partial,
+  });
 }
 
 const createInstance = command({
@@ -37,12 +48,23 @@ describe("InfrastructureCommandValidator.validate", () => {
       warnings: [],
       params: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 },
       redactedParams: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 },
-      validated: { command: createInstance, params: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 }, dryRun: false, confirmed: false, config: validator.config },
+      validated: {
+        command: createInstance,
+        params: { name: "web-1", region: "us-east-1", cpu: 8, memory: 4 },
+        dryRun: false,
+        confirmed: false,
+        config: validator.config,
+      },
     });
   });
 
   it("reports every violation with its path, not just the first", () => {
-    const result = validator.validate(createInstance, { name: "Web_1-with-a-very-long-name", cpu: 0, memory: "4", extra: true });
+    const result = validator.validate(createInstance, {
+      name: "Web_1-with-a-very-long-name",
+      cpu: 0,
+      memory: "4",
+      extra: true,
+    });
     expect(result.valid).toBe(false);
     expect(codes(result.errors)).toStrictEqual([
       ["REQUIRED", "params.region"],
@@ -104,11 +126,13 @@ describe("parameter types", () => {
     expect(check({ type: "string" }, "x")).toStrictEqual([]);
     expect(check({ type: "string" }, 1)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
     expect(check({ type: "number" }, 1.5)).toStrictEqual([]);
-    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, "1", 1n]) expect(check({ type: "number" }, bad)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, "1", 1n])
+      expect(check({ type: "number" }, bad)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
     expect(check({ type: "boolean" }, false)).toStrictEqual([]);
     expect(check({ type: "boolean" }, "true")).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
     expect(check({ type: "object" }, { a: 1 })).toStrictEqual([]);
-    for (const bad of [[], "x", 1]) expect(check({ type: "object" }, bad)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
+    for (const bad of [[], "x", 1])
+      expect(check({ type: "object" }, bad)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
   });
 
   it("array with items, length bounds, per-item enum and pattern", () => {
@@ -119,13 +143,18 @@ describe("parameter types", () => {
     ]);
     expect(check({ type: "array", min: 2, max: 3 }, [1])).toStrictEqual([["TOO_SMALL", "params.p"]]);
     expect(check({ type: "array", min: 2, max: 3 }, [1, 2, 3, 4])).toStrictEqual([["TOO_BIG", "params.p"]]);
-    expect(check({ type: "array", items: "string", enum: ["a", "b"] }, ["a", "c"])).toStrictEqual([["NOT_IN_ENUM", "params.p[1]"]]);
-    expect(check({ type: "array", items: "string", pattern: "^x" }, ["xa", "ya"])).toStrictEqual([["PATTERN_MISMATCH", "params.p[1]"]]);
+    expect(check({ type: "array", items: "string", enum: ["a", "b"] }, ["a", "c"])).toStrictEqual([
+      ["NOT_IN_ENUM", "params.p[1]"],
+    ]);
+    expect(check({ type: "array", items: "string", pattern: "^x" }, ["xa", "ya"])).toStrictEqual([
+      ["PATTERN_MISMATCH", "params.p[1]"],
+    ]);
     expect(check({ type: "array" }, { 0: "a" })).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
   });
 
   it("file: a path string without NUL that does not escape with ..", () => {
-    for (const ok of ["a.txt", "dir/../b.txt", "./x", "/etc/../abs", "C:\\data\\x", "a/b/../../c"]) expect(check({ type: "file" }, ok)).toStrictEqual([]);
+    for (const ok of ["a.txt", "dir/../b.txt", "./x", "/etc/../abs", "C:\\data\\x", "a/b/../../c"])
+      expect(check({ type: "file" }, ok)).toStrictEqual([]);
     expect(check({ type: "file" }, "../secret")).toStrictEqual([["PATH_TRAVERSAL", "params.p"]]);
     expect(check({ type: "file" }, "a/../../b")).toStrictEqual([["PATH_TRAVERSAL", "params.p"]]);
     expect(check({ type: "file" }, "a\\..\\..\\b")).toStrictEqual([["PATH_TRAVERSAL", "params.p"]]);
@@ -135,7 +164,12 @@ describe("parameter types", () => {
   });
 
   it("secret: a string, redacted everywhere", () => {
-    const cmd = command({ parameters: [{ name: "token", type: "secret" }, { name: "pin", type: "number", sensitive: true }] });
+    const cmd = command({
+      parameters: [
+        { name: "token", type: "secret" },
+        { name: "pin", type: "number", sensitive: true },
+      ],
+    });
     const result = validator.validate(cmd, { token: "hunter2", pin: 1234 });
     expect(result.valid).toBe(true);
     expect(result.params).toStrictEqual({ token: "hunter2", pin: 1234 });
@@ -146,16 +180,20 @@ describe("parameter types", () => {
   it("resource-ref: a non-empty id, or { id, type } matching the declared resourceType", () => {
     expect(check({ type: "resource-ref" }, "i-123")).toStrictEqual([]);
     expect(check({ type: "resource-ref" }, "  ")).toStrictEqual([["INVALID_REFERENCE", "params.p"]]);
-    expect(check({ type: "resource-ref", resourceType: "database" }, { id: "db-1", type: "database" })).toStrictEqual([]);
-    expect(check({ type: "resource-ref", resourceType: "database" }, { id: "db-1", type: "compute" })).toStrictEqual([
-      ["RESOURCE_TYPE_MISMATCH", "params.p.type"],
-    ]);
+    expect(
+      check({ type: "resource-ref", resourceType: "database" }, { id: "db-1", type: "database" }),
+    ).toStrictEqual([]);
+    expect(
+      check({ type: "resource-ref", resourceType: "database" }, { id: "db-1", type: "compute" }),
+    ).toStrictEqual([["RESOURCE_TYPE_MISMATCH", "params.p.type"]]);
     expect(check({ type: "resource-ref" }, { id: "", type: "nope" })).toStrictEqual([
       ["INVALID_REFERENCE", "params.p.id"],
       ["INVALID_REFERENCE", "params.p.type"],
     ]);
     expect(check({ type: "resource-ref" }, 7)).toStrictEqual([["TYPE_MISMATCH", "params.p"]]);
-    expect(check({ type: "resource-ref", pattern: "^i-" }, { id: "x-1" })).toStrictEqual([["PATTERN_MISMATCH", "params.p.id"]]);
+    expect(check({ type: "resource-ref", pattern: "^i-" }, { id: "x-1" })).toStrictEqual([
+      ["PATTERN_MISMATCH", "params.p.id"],
+    ]);
   });
 
   it("pattern, min/max and enum on strings and numbers", () => {
@@ -167,20 +205,29 @@ describe("parameter types", () => {
   });
 
   it("never echoes a value in a message", () => {
-    const result = validator.validate(command({ parameters: [{ name: "p", type: "string", pattern: "^a$", enum: ["a"] }] }), { p: "TOPSECRET" });
+    const result = validator.validate(
+      command({ parameters: [{ name: "p", type: "string", pattern: "^a$", enum: ["a"] }] }),
+      { p: "TOPSECRET" },
+    );
     expect(JSON.stringify(result.errors)).not.toContain("TOPSECRET");
   });
 });
 
 describe("unknown params", () => {
   it("are errors in strict mode and warnings otherwise (kept in params then)", () => {
-    const strict = new InfrastructureCommandValidator({ strict: true }).validate(command(), { x: 1, "odd key": 2 });
+    const strict = new InfrastructureCommandValidator({ strict: true }).validate(command(), {
+      x: 1,
+      "odd key": 2,
+    });
     expect(codes(strict.errors)).toStrictEqual([
       ["UNKNOWN_PARAM", "params.x"],
       ["UNKNOWN_PARAM", 'params["odd key"]'],
     ]);
     expect(strict.params).toStrictEqual({});
-    const lenient = new InfrastructureCommandValidator({ strict: false }).validate(command(), { x: 1, password: "p" });
+    const lenient = new InfrastructureCommandValidator({ strict: false }).validate(command(), {
+      x: 1,
+      password: "p",
+    });
     expect(lenient.valid).toBe(true);
     expect(codes(lenient.warnings)).toStrictEqual([
       ["UNKNOWN_PARAM", "params.x"],
@@ -196,13 +243,17 @@ describe("dry run", () => {
   const noDryRun = command({ supportsDryRun: false });
 
   it("refuses a dry run of a command that does not support it", () => {
-    expect(codes(validator.validate(noDryRun, {}, { dryRun: true }).errors)).toStrictEqual([["DRY_RUN_UNSUPPORTED", "options.dryRun"]]);
+    expect(codes(validator.validate(noDryRun, {}, { dryRun: true }).errors)).toStrictEqual([
+      ["DRY_RUN_UNSUPPORTED", "options.dryRun"],
+    ]);
     expect(validator.validate(command({ supportsDryRun: true }), {}, { dryRun: true }).valid).toBe(true);
   });
 
   it("treats a dryRun: true param as a dry-run request", () => {
     const cmd = command({ parameters: [{ name: "dryRun", type: "boolean" }] });
-    expect(codes(validator.validate(cmd, { dryRun: true }).errors)).toStrictEqual([["DRY_RUN_UNSUPPORTED", "options.dryRun"]]);
+    expect(codes(validator.validate(cmd, { dryRun: true }).errors)).toStrictEqual([
+      ["DRY_RUN_UNSUPPORTED", "options.dryRun"],
+    ]);
     expect(validator.validate(cmd, { dryRun: false }).valid).toBe(true);
   });
 
@@ -222,19 +273,26 @@ describe("confirmation", () => {
 
   it("requires explicit confirmation for a dangerous command", () => {
     const validator = new InfrastructureCommandValidator();
-    expect(codes(validator.validate(dangerous, {}).errors)).toStrictEqual([["CONFIRMATION_REQUIRED", "options.confirmed"]]);
+    expect(codes(validator.validate(dangerous, {}).errors)).toStrictEqual([
+      ["CONFIRMATION_REQUIRED", "options.confirmed"],
+    ]);
     expect(validator.validate(dangerous, {}, { confirmed: true }).valid).toBe(true);
     expect(validator.validate(dangerous, {}, { dryRun: true }).valid).toBe(true);
     expect(validator.validate(dangerous, {}, createExecutionContext({ confirmed: true })).valid).toBe(true);
   });
 
   it("lets dangerous commands through when dangerousCommandsRequireExplicit is off", () => {
-    expect(new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false }).validate(dangerous, {}).valid).toBe(true);
+    expect(
+      new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false }).validate(dangerous, {})
+        .valid,
+    ).toBe(true);
   });
 
   it("requires confirmation of every non-dry-run command when requireConfirmation is on", () => {
     const validator = new InfrastructureCommandValidator({ requireConfirmation: true });
-    expect(codes(validator.validate(command(), {}).errors)).toStrictEqual([["CONFIRMATION_REQUIRED", "options.confirmed"]]);
+    expect(codes(validator.validate(command(), {}).errors)).toStrictEqual([
+      ["CONFIRMATION_REQUIRED", "options.confirmed"],
+    ]);
     expect(validator.validate(command(), {}, { confirmed: true }).valid).toBe(true);
     expect(validator.validate(command({ supportsDryRun: true }), {}, { dryRun: true }).valid).toBe(true);
   });
@@ -242,7 +300,9 @@ describe("confirmation", () => {
   it("reads unusable options as unconfirmed, never throwing: null, a truthy non-true flag, a throwing getter", () => {
     const validator = new InfrastructureCommandValidator();
     const asOptions = (value: unknown) => value as { confirmed?: boolean };
-    expect(codes(validator.validate(dangerous, {}, asOptions(null)).errors)).toStrictEqual([["CONFIRMATION_REQUIRED", "options.confirmed"]]);
+    expect(codes(validator.validate(dangerous, {}, asOptions(null)).errors)).toStrictEqual([
+      ["CONFIRMATION_REQUIRED", "options.confirmed"],
+    ]);
     expect(codes(validator.validate(dangerous, {}, asOptions({ confirmed: "yes" })).errors)).toStrictEqual([
       ["CONFIRMATION_REQUIRED", "options.confirmed"],
     ]);
@@ -260,7 +320,12 @@ describe("confirmation", () => {
 
 describe("sensitive parameters", () => {
   const validator = new InfrastructureCommandValidator();
-  const cmd = command({ parameters: [{ name: "key", type: "secret" }, { name: "note", type: "string", sensitive: true }] });
+  const cmd = command({
+    parameters: [
+      { name: "key", type: "secret" },
+      { name: "note", type: "string", sensitive: true },
+    ],
+  });
 
   it("rejects empty and unresolved ${VAR} values", () => {
     expect(codes(validator.validate(cmd, { key: "", note: "${MY_API_KEY}" }).errors)).toStrictEqual([
@@ -316,10 +381,22 @@ describe("definition problems", () => {
 describe("custom validators", () => {
   it("run after the built-ins and can be removed", () => {
     const validator = new InfrastructureCommandValidator();
-    expect(validator.validatorNames).toStrictEqual(["requiredParams", "typeCheck", "sensitiveParams", "dryRunCheck", "dangerousCommandCheck"]);
+    expect(validator.validatorNames).toStrictEqual([
+      "requiredParams",
+      "typeCheck",
+      "sensitiveParams",
+      "dryRunCheck",
+      "dangerousCommandCheck",
+    ]);
     validator.addValidator("noProdNames", ({ params }) =>
-      typeof params === "object" && params !== null && "name" in params && String(params.name).includes("prod")
-        ? [{ code: "NO_PROD", message: "no prod names", path: "params.name" }, { code: "HINT", message: "hint", severity: "warning" }]
+      typeof params === "object" &&
+      params !== null &&
+      "name" in params &&
+      String(params.name).includes("prod")
+        ? [
+            { code: "NO_PROD", message: "no prod names", path: "params.name" },
+            { code: "HINT", message: "hint", severity: "warning" },
+          ]
         : [],
     );
     const result = validator.validate(createInstance, { name: "prod-1", region: "us-east-1" });
@@ -368,7 +445,9 @@ describe("custom validators", () => {
   });
 
   it("rejects an invalid config at construction", () => {
-    expect(() => new InfrastructureCommandValidator({ strict: "yes" as unknown as boolean })).toThrow(/Invalid command validation config/);
+    expect(() => new InfrastructureCommandValidator({ strict: "yes" as unknown as boolean })).toThrow(
+      /Invalid command validation config/,
+    );
   });
 });
 
@@ -377,7 +456,12 @@ describe("built-in validators used alone", () => {
     command: createInstance,
     params: {},
     options: { dryRun: false, confirmed: false },
-    config: { strict: true, allowDryRun: true, requireConfirmation: false, dangerousCommandsRequireExplicit: true },
+    config: {
+      strict: true,
+      allowDryRun: true,
+      requireConfirmation: false,
+      dangerousCommandsRequireExplicit: true,
+    },
     ...overrides,
   });
 
@@ -386,25 +470,54 @@ describe("built-in validators used alone", () => {
       ["REQUIRED", "params.name"],
       ["REQUIRED", "params.region"],
     ]);
-    expect(codes(typeCheck(input({ params: { cpu: "x" } })))).toStrictEqual([["TYPE_MISMATCH", "params.cpu"]]);
-    expect(codes(sensitiveParams(input({ params: { apiKey: " " } })))).toStrictEqual([["EMPTY_SECRET", "params.apiKey"]]);
-    expect(codes(dryRunCheck(input({ command: command(), options: { dryRun: true, confirmed: false } })))).toStrictEqual([
-      ["DRY_RUN_UNSUPPORTED", "options.dryRun"],
+    expect(codes(typeCheck(input({ params: { cpu: "x" } })))).toStrictEqual([
+      ["TYPE_MISMATCH", "params.cpu"],
     ]);
+    expect(codes(sensitiveParams(input({ params: { apiKey: " " } })))).toStrictEqual([
+      ["EMPTY_SECRET", "params.apiKey"],
+    ]);
+    expect(
+      codes(dryRunCheck(input({ command: command(), options: { dryRun: true, confirmed: false } }))),
+    ).toStrictEqual([["DRY_RUN_UNSUPPORTED", "options.dryRun"]]);
     expect(codes(dangerousCommandCheck(input({ command: command({ dangerous: true }) })))).toStrictEqual([
       ["CONFIRMATION_REQUIRED", "options.confirmed"],
     ]);
   });
 
   it("mark unknown params as warnings in non-strict mode", () => {
-    const issues = typeCheck(input({ params: { x: 1 }, config: { strict: false, allowDryRun: true, requireConfirmation: false, dangerousCommandsRequireExplicit: true } }));
-    expect(issues).toStrictEqual([{ code: "UNKNOWN_PARAM", message: 'command "create-instance" has no parameter "x"', path: "params.x", severity: "warning" }]);
+    const issues = typeCheck(
+      input({
+        params: { x: 1 },
+        config: {
+          strict: false,
+          allowDryRun: true,
+          requireConfirmation: false,
+          dangerousCommandsRequireExplicit: true,
+        },
+      }),
+    );
+    expect(issues).toStrictEqual([
+      {
+        code: "UNKNOWN_PARAM",
+        message: 'command "create-instance" has no parameter "x"',
+        path: "params.x",
+        severity: "warning",
+      },
+    ]);
   });
 });
 
 describe("redactParams", () => {
   it("redacts declared sensitive params and secret keys at any depth with core's one predicate", () => {
-    expect(redactParams(createInstance, { name: "a", options: { password: "p", size: 1, list: [{ cookie: "c" }] }, passwords: ["x"], pwd: "y", auth: {} })).toStrictEqual({
+    expect(
+      redactParams(createInstance, {
+        name: "a",
+        options: { password: "p", size: 1, list: [{ cookie: "c" }] },
+        passwords: ["x"],
+        pwd: "y",
+        auth: {},
+      }),
+    ).toStrictEqual({
       name: "a",
       options: { password: "[REDACTED]", size: 1, list: [{ cookie: "[REDACTED]" }] },
       passwords: "[REDACTED]",
@@ -412,7 +525,9 @@ describe("redactParams", () => {
       auth: "[REDACTED]",
     });
 
-    expect(redactParams(createInstance, { name: "a", apiKey: "k", db_password: "p", authToken: "t", cpu: 1 })).toStrictEqual({
+    expect(
+      redactParams(createInstance, { name: "a", apiKey: "k", db_password: "p", authToken: "t", cpu: 1 }),
+    ).toStrictEqual({
       name: "a",
       apiKey: "[REDACTED]",
       db_password: "[REDACTED]",
@@ -425,21 +540,37 @@ describe("redactParams", () => {
 });
 
 describe("validated-call verdicts", () => {
-  const cmd = command({ dangerous: true, parameters: [{ name: "name", type: "string", required: true }, { name: "size", type: "number", default: 1 }] });
+  const cmd = command({
+    dangerous: true,
+    parameters: [
+      { name: "name", type: "string", required: true },
+      { name: "size", type: "number", default: 1 },
+    ],
+  });
 
   it("a valid call carries a verdict that matches exactly that command, params and flags", () => {
     const validator = new InfrastructureCommandValidator({ dangerousCommandsRequireExplicit: false });
     const result = validator.validate(cmd, { name: "a" });
     expect(result.valid).toBe(true);
     const verdict = result.validated;
-    expect(verdict).toMatchObject({ command: cmd, params: { name: "a", size: 1 }, dryRun: false, confirmed: false, config: validator.config });
+    expect(verdict).toMatchObject({
+      command: cmd,
+      params: { name: "a", size: 1 },
+      dryRun: false,
+      confirmed: false,
+      config: validator.config,
+    });
     expect(isValidatedCall(verdict, cmd, { ...result.params })).toBe(true);
     expect(isValidatedCall(verdict, cmd, { ...result.params }, { confirmed: true })).toBe(false);
     expect(isValidatedCall(verdict, cmd, { ...result.params }, { dryRun: true })).toBe(false);
     expect(isValidatedCall(verdict, cmd, { name: "b", size: 1 })).toBe(false);
     expect(isValidatedCall(verdict, cmd, { name: "a", size: 1, extra: true })).toBe(false);
     expect(isValidatedCall(verdict, cmd, { name: "a" })).toBe(false);
-    expect(isValidatedCall(verdict, command({ dangerous: true, parameters: cmd.parameters }), { ...result.params })).toBe(false);
+    expect(
+      isValidatedCall(verdict, command({ dangerous: true, parameters: cmd.parameters }), {
+        ...result.params,
+      }),
+    ).toBe(false);
     expect(Object.isFrozen(verdict)).toBe(true);
     expect(Object.isFrozen(verdict?.params)).toBe(true);
   });
@@ -449,7 +580,13 @@ describe("validated-call verdicts", () => {
     const refused = validator.validate(cmd, { name: "a" });
     expect(refused.valid).toBe(false);
     expect(refused.validated).toBeUndefined();
-    const forged = { command: cmd, params: { name: "a", size: 1 }, dryRun: false, confirmed: false, config: validator.config };
+    const forged = {
+      command: cmd,
+      params: { name: "a", size: 1 },
+      dryRun: false,
+      confirmed: false,
+      config: validator.config,
+    };
     expect(isValidatedCall(forged, cmd, { name: "a", size: 1 })).toBe(false);
     expect(isValidatedCall(undefined, cmd, {})).toBe(false);
   });

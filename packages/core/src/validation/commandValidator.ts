@@ -30,9 +30,15 @@ export function isValidatedCall(
   params: unknown,
   options: CommandValidationOptions = {},
 ): verdict is ValidatedCommandCall {
-  if (typeof verdict !== "object" || verdict === null || !issuedVerdicts.has(verdict as ValidatedCommandCall)) return false;
+  if (typeof verdict !== "object" || verdict === null || !issuedVerdicts.has(verdict as ValidatedCommandCall))
+    return false;
   const v = verdict as ValidatedCommandCall;
-  if (v.command !== command || v.dryRun !== (options.dryRun === true) || v.confirmed !== (options.confirmed === true)) return false;
+  if (
+    v.command !== command ||
+    v.dryRun !== (options.dryRun === true) ||
+    v.confirmed !== (options.confirmed === true)
+  )
+    return false;
   if (!isRecord(params)) return false;
   const keys = Object.keys(params);
   if (keys.length !== Object.keys(v.params).length) return false;
@@ -63,7 +69,11 @@ function readOptions(options: unknown, errors: ValidationIssue[]): CommandValida
   try {
     return { dryRun: options.dryRun === true, confirmed: options.confirmed === true };
   } catch (error) {
-    errors.push({ code: "VALIDATOR_FAILED", message: `options could not be read: ${describeThrow(error)}`, path: "options" });
+    errors.push({
+      code: "VALIDATOR_FAILED",
+      message: `options could not be read: ${describeThrow(error)}`,
+      path: "options",
+    });
     return { dryRun: false, confirmed: false };
   }
 }
@@ -90,9 +100,13 @@ export class InfrastructureCommandValidator {
   constructor(config: Partial<CommandValidationConfig> = {}) {
     const parsed = commandValidationConfigSchema.safeParse(config);
     if (!parsed.success)
-      throw new InfrastructureError("INVALID_ARGUMENT", `Invalid command validation config: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
-        cause: parsed.error,
-      });
+      throw new InfrastructureError(
+        "INVALID_ARGUMENT",
+        `Invalid command validation config: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+        {
+          cause: parsed.error,
+        },
+      );
     this.#config = Object.freeze(parsed.data);
   }
 
@@ -119,10 +133,19 @@ export class InfrastructureCommandValidator {
   }
 
   /** Validates `params` (any value) for `command` with the call's `dryRun`/`confirmed` flags (anything but `true` counts as false). */
-  validate(command: CommandDefinition, params: unknown, options: CommandValidationOptions = {}): CommandValidationResult {
+  validate(
+    command: CommandDefinition,
+    params: unknown,
+    options: CommandValidationOptions = {},
+  ): CommandValidationResult {
     const errors: ValidationIssue[] = [];
     const warnings: ValidationIssue[] = [];
-    const input: CommandValidatorInput = { command, params, options: readOptions(options, errors), config: this.#config };
+    const input: CommandValidatorInput = {
+      command,
+      params,
+      options: readOptions(options, errors),
+      config: this.#config,
+    };
     for (const [name, validator] of this.#validators) this.#run(name, validator, input, errors, warnings);
     try {
       const compiled = compileCommand(command);
@@ -140,35 +163,59 @@ export class InfrastructureCommandValidator {
       return { valid: true, errors, warnings, params: effective, redactedParams, validated };
     } catch (error) {
       // Only hostile input (a proxy or getter that throws) gets here; it is still a result.
-      errors.push({ code: "VALIDATOR_FAILED", message: `parameters could not be read: ${describeThrow(error)}`, path: "params" });
+      errors.push({
+        code: "VALIDATOR_FAILED",
+        message: `parameters could not be read: ${describeThrow(error)}`,
+        path: "params",
+      });
       return { valid: false, errors, warnings, params: {}, redactedParams: {} };
     }
   }
 
-  #run(name: string, validator: CommandValidatorFn, input: CommandValidatorInput, errors: ValidationIssue[], warnings: ValidationIssue[]): void {
+  #run(
+    name: string,
+    validator: CommandValidatorFn,
+    input: CommandValidatorInput,
+    errors: ValidationIssue[],
+    warnings: ValidationIssue[],
+  ): void {
     let found: unknown;
     try {
       found = validator(input);
     } catch (error) {
-      errors.push({ code: "VALIDATOR_FAILED", message: `validator "${name}" threw: ${describeThrow(error)}` });
+      errors.push({
+        code: "VALIDATOR_FAILED",
+        message: `validator "${name}" threw: ${describeThrow(error)}`,
+      });
       return;
     }
     if (!Array.isArray(found)) {
-      errors.push({ code: "VALIDATOR_FAILED", message: `validator "${name}" did not return an array of issues` });
+      errors.push({
+        code: "VALIDATOR_FAILED",
+        message: `validator "${name}" did not return an array of issues`,
+      });
       return;
     }
     try {
       for (const issue of found as unknown[]) {
         if (!isIssue(issue)) {
-          errors.push({ code: "VALIDATOR_FAILED", message: `validator "${name}" returned a malformed issue` });
+          errors.push({
+            code: "VALIDATOR_FAILED",
+            message: `validator "${name}" returned a malformed issue`,
+          });
           continue;
         }
         const plain: ValidationIssue =
-          typeof issue.path === "string" ? { code: issue.code, message: issue.message, path: issue.path } : { code: issue.code, message: issue.message };
+          typeof issue.path === "string"
+            ? { code: issue.code, message: issue.message, path: issue.path }
+            : { code: issue.code, message: issue.message };
         (issue.severity === "warning" ? warnings : errors).push(plain);
       }
     } catch (error) {
-      errors.push({ code: "VALIDATOR_FAILED", message: `validator "${name}" returned unreadable issues: ${describeThrow(error)}` });
+      errors.push({
+        code: "VALIDATOR_FAILED",
+        message: `validator "${name}" returned unreadable issues: ${describeThrow(error)}`,
+      });
     }
   }
 

@@ -26,7 +26,8 @@ function compileRegex(source: string): RegExp | null {
   return compiled;
 }
 
-const finite = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+const finite = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined;
 
 function compileParameter(
   declaration: Record<string, unknown>,
@@ -37,16 +38,30 @@ function compileParameter(
 ): CompiledParameter {
   const path = appendPath("params", name);
   const rawType = declaration.type;
-  const type = typeof rawType === "string" && PARAMETER_TYPE_SET.has(rawType) ? (rawType as ParameterType) : undefined;
+  const type =
+    typeof rawType === "string" && PARAMETER_TYPE_SET.has(rawType) ? (rawType as ParameterType) : undefined;
   if (type === undefined)
-    definitionIssues.push({ code: "INVALID_DEFINITION", message: `parameter "${name}" declares an unknown type`, path: `${where}.type` });
+    definitionIssues.push({
+      code: "INVALID_DEFINITION",
+      message: `parameter "${name}" declares an unknown type`,
+      path: `${where}.type`,
+    });
   const rawItems = declaration.items;
-  const items = typeof rawItems === "string" && PARAMETER_TYPE_SET.has(rawItems) ? (rawItems as ParameterType) : undefined;
+  const items =
+    typeof rawItems === "string" && PARAMETER_TYPE_SET.has(rawItems)
+      ? (rawItems as ParameterType)
+      : undefined;
   if (rawItems !== undefined && items === undefined)
-    definitionIssues.push({ code: "INVALID_DEFINITION", message: `parameter "${name}" declares an unknown item type`, path: `${where}.items` });
+    definitionIssues.push({
+      code: "INVALID_DEFINITION",
+      message: `parameter "${name}" declares an unknown item type`,
+      path: `${where}.items`,
+    });
   const rawResourceType = declaration.resourceType;
   const resourceType =
-    typeof rawResourceType === "string" && RESOURCE_TYPE_SET.has(rawResourceType) ? (rawResourceType as ResourceType) : undefined;
+    typeof rawResourceType === "string" && RESOURCE_TYPE_SET.has(rawResourceType)
+      ? (rawResourceType as ResourceType)
+      : undefined;
   let pattern: RegExp | undefined;
   const patternSource = typeof declaration.pattern === "string" ? declaration.pattern : undefined;
   if (patternSource !== undefined) {
@@ -61,7 +76,10 @@ function compileParameter(
   const rawEnum = declaration.enum;
   const enumValues = Array.isArray(rawEnum) ? new Set<unknown>(rawEnum) : undefined;
   const sensitive = declaration.sensitive === true || type === "secret";
-  const hasDefault = Object.hasOwn(declaration, "default") && declaration.default !== undefined && declaration.default !== null;
+  const hasDefault =
+    Object.hasOwn(declaration, "default") &&
+    declaration.default !== undefined &&
+    declaration.default !== null;
   if (sensitive && hasDefault)
     sensitiveWarnings.push({
       code: "SENSITIVE_DEFAULT",
@@ -80,7 +98,9 @@ function compileParameter(
     min: finite(declaration.min),
     max: finite(declaration.max),
     enumValues,
-    enumText: Array.isArray(rawEnum) ? rawEnum.map((value) => JSON.stringify(value) ?? String(value)).join(", ") : "",
+    enumText: Array.isArray(rawEnum)
+      ? rawEnum.map((value) => JSON.stringify(value) ?? String(value)).join(", ")
+      : "",
     sensitive,
     items,
     resourceType,
@@ -89,7 +109,11 @@ function compileParameter(
     const problems: ValidationIssue[] = [];
     checkValue(parameter, parameter.defaultValue, `${where}.default`, problems);
     for (const problem of problems)
-      definitionIssues.push({ code: "INVALID_DEFINITION", message: `default of "${name}": ${problem.message}`, path: `${where}.default` });
+      definitionIssues.push({
+        code: "INVALID_DEFINITION",
+        message: `default of "${name}": ${problem.message}`,
+        path: `${where}.default`,
+      });
   }
   return parameter;
 }
@@ -100,22 +124,46 @@ function compile(command: unknown): CompiledCommand {
   const parameters: CompiledParameter[] = [];
   const byName = new Map<string, CompiledParameter>();
   if (!isRecord(command)) {
-    definitionIssues.push({ code: "INVALID_DEFINITION", message: "command definition must be an object", path: "command" });
-    return { id: "", parameters, byName, supportsDryRun: false, dangerous: false, definitionIssues, sensitiveWarnings };
+    definitionIssues.push({
+      code: "INVALID_DEFINITION",
+      message: "command definition must be an object",
+      path: "command",
+    });
+    return {
+      id: "",
+      parameters,
+      byName,
+      supportsDryRun: false,
+      dangerous: false,
+      definitionIssues,
+      sensitiveWarnings,
+    };
   }
   const declared = command.parameters;
   if (declared !== undefined && !Array.isArray(declared))
-    definitionIssues.push({ code: "INVALID_DEFINITION", message: "parameters must be an array", path: "command.parameters" });
+    definitionIssues.push({
+      code: "INVALID_DEFINITION",
+      message: "parameters must be an array",
+      path: "command.parameters",
+    });
   const list: readonly unknown[] = Array.isArray(declared) ? declared : [];
   list.forEach((declaration, index) => {
     const where = `command.parameters[${index}]`;
     const name = isRecord(declaration) ? declaration.name : undefined;
     if (!isRecord(declaration) || typeof name !== "string" || name === "") {
-      definitionIssues.push({ code: "INVALID_DEFINITION", message: "a parameter declaration needs a non-empty name", path: where });
+      definitionIssues.push({
+        code: "INVALID_DEFINITION",
+        message: "a parameter declaration needs a non-empty name",
+        path: where,
+      });
       return;
     }
     if (byName.has(name)) {
-      definitionIssues.push({ code: "INVALID_DEFINITION", message: `parameter "${name}" is declared twice`, path: `${where}.name` });
+      definitionIssues.push({
+        code: "INVALID_DEFINITION",
+        message: `parameter "${name}" is declared twice`,
+        path: `${where}.name`,
+      });
       return;
     }
     const parameter = compileParameter(declaration, name, where, definitionIssues, sensitiveWarnings);

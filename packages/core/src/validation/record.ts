@@ -10,7 +10,8 @@ export function ownValue(record: Readonly<Record<string, unknown>>, key: string)
 
 /** Sets an own data property, even for `__proto__` (which plain assignment would turn into a prototype change). */
 export function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
   else record[key] = value;
 }
 

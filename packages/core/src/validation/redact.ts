@@ -10,7 +10,10 @@ import type { CompiledCommand } from "./types.js";
  * value is copied with {@link redactSecrets}, so a secret nested in an object (`options.password`)
  * or an array is redacted too.
  */
-export function redactCompiled(compiled: CompiledCommand, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function redactCompiled(
+  compiled: CompiledCommand,
+  params: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(params)) {
     let value: unknown;

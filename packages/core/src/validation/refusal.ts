@@ -12,5 +12,7 @@ export type RefusalCode = "CONFIRMATION_REQUIRED" | "DRY_RUN_UNSUPPORTED" | "VAL
 export function refusalCode(errors: readonly ValidationIssue[]): RefusalCode {
   const others = errors.filter((issue) => issue.code !== "CONFIRMATION_REQUIRED");
   if (others.length === 0) return errors.length > 0 ? "CONFIRMATION_REQUIRED" : "VALIDATION_FAILED";
-  return others.every((issue) => issue.code === "DRY_RUN_UNSUPPORTED") ? "DRY_RUN_UNSUPPORTED" : "VALIDATION_FAILED";
+  return others.every((issue) => issue.code === "DRY_RUN_UNSUPPORTED")
+    ? "DRY_RUN_UNSUPPORTED"
+    : "VALIDATION_FAILED";
 }

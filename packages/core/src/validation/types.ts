@@ -94,4 +94,3 @@ export interface CompiledCommand {
   /** Declaration-level warnings about sensitive parameters (a secret default). */
   readonly sensitiveWarnings: readonly ValidationIssue[];
 }
-

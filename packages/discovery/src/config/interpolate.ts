@@ -23,7 +23,12 @@ export interface InterpolationResult {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_DEPTH = 64;
 
-function interpolateString(text: string, env: EnvironmentVariables, segments: readonly PropertyKey[], issues: InterpolationIssue[]): string {
+function interpolateString(
+  text: string,
+  env: EnvironmentVariables,
+  segments: readonly PropertyKey[],
+  issues: InterpolationIssue[],
+): string {
   if (!text.includes("${")) return text;
   let out = "";
   let i = 0;
@@ -45,12 +50,21 @@ function interpolateString(text: string, env: EnvironmentVariables, segments: re
       if (escaped) {
         out += text.slice(i + 1, end + 1);
       } else if (!NAME.test(name)) {
-        issues.push({ code: "INVALID_FORMAT", message: "has a ${…} reference that is not a variable name (letters, digits, _)", segments });
+        issues.push({
+          code: "INVALID_FORMAT",
+          message: "has a ${…} reference that is not a variable name (letters, digits, _)",
+          segments,
+        });
         out += text.slice(i, end + 1);
       } else {
         const value = Object.hasOwn(env, name) ? env[name] : undefined;
         if (value === undefined) {
-          issues.push({ code: "MISSING_ENV_VAR", message: `refers to environment variable ${name}, which is not set`, segments, variable: name });
+          issues.push({
+            code: "MISSING_ENV_VAR",
+            message: `refers to environment variable ${name}, which is not set`,
+            segments,
+            variable: name,
+          });
           out += text.slice(i, end + 1);
         } else {
           out += value;
@@ -78,7 +92,11 @@ export function interpolateEnv(value: unknown, env: EnvironmentVariables): Inter
     if (typeof node === "string") return interpolateString(node, env, segments, issues);
     if (typeof node !== "object" || node === null) return node;
     if (segments.length >= MAX_DEPTH || seen.has(node)) {
-      issues.push({ code: "TOO_DEEP", message: `is nested too deeply or refers to itself (limit ${MAX_DEPTH} levels)`, segments });
+      issues.push({
+        code: "TOO_DEEP",
+        message: `is nested too deeply or refers to itself (limit ${MAX_DEPTH} levels)`,
+        segments,
+      });
       return undefined;
     }
     seen.add(node);
@@ -89,7 +107,12 @@ export function interpolateEnv(value: unknown, env: EnvironmentVariables): Inter
       const copy: Record<string, unknown> = {};
       for (const key of Object.keys(node)) {
         const item = walk(node[key], [...segments, key]);
-        Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(copy, key, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return copy;
     } finally {

@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDefaultInfrastructureConfig, infrastructureConfigSchema } from "@espada/infra-core";
 import { tempDir, writeFiles } from "../../test/fixtures.js";
-import { formatConfigIssue, loadInfrastructureConfig, parseInfrastructureConfigYaml, resolveConfigPath, resolveHostConfig } from "./loadConfig.js";
+import {
+  formatConfigIssue,
+  loadInfrastructureConfig,
+  parseInfrastructureConfigYaml,
+  resolveConfigPath,
+  resolveHostConfig,
+} from "./loadConfig.js";
 import { interpolateEnv } from "./interpolate.js";
 
 let dir: string;
@@ -40,7 +46,11 @@ describe("loading espada.yaml", () => {
   it("reads the extensions.infrastructure block, interpolates ${VAR} and fills in the defaults", async () => {
     writeFiles(dir, { "espada.yaml": SPEC_YAML });
     const result = await loadInfrastructureConfig({ cwd: dir, env: { MY_API_KEY: "s3cret" } });
-    expect(result).toMatchObject({ success: true, source: { kind: "file", path: join(dir, "espada.yaml") }, warnings: [] });
+    expect(result).toMatchObject({
+      success: true,
+      source: { kind: "file", path: join(dir, "espada.yaml") },
+      warnings: [],
+    });
     if (!result.success) return;
     expect(result.config.providers[0]?.auth?.credentials).toEqual({ apiKey: "s3cret" });
     expect(result.config.loggingConfig.level).toBe("debug");
@@ -54,15 +64,28 @@ describe("loading espada.yaml", () => {
     const fromHost = resolveHostConfig(
       {
         enabled: true,
-        providers: [{ id: "my-cloud", enabled: true, auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } }, settings: {} }],
+        providers: [
+          {
+            id: "my-cloud",
+            enabled: true,
+            auth: { method: "api-key", credentials: { apiKey: "${MY_API_KEY}" } },
+            settings: {},
+          },
+        ],
         defaultProvider: "my-cloud",
         sessionConfig: { timeout: 3600000, maxConcurrent: 10 },
         loggingConfig: { level: "debug" },
       },
       { env },
     );
-    expect(fromHost.success && fromFile.success && fromHost.config).toEqual(fromFile.success && fromFile.config);
-    expect(resolveHostConfig(undefined, { env: {} })).toMatchObject({ success: true, config: getDefaultInfrastructureConfig(), source: { kind: "host" } });
+    expect(fromHost.success && fromFile.success && fromHost.config).toEqual(
+      fromFile.success && fromFile.config,
+    );
+    expect(resolveHostConfig(undefined, { env: {} })).toMatchObject({
+      success: true,
+      config: getDefaultInfrastructureConfig(),
+      source: { kind: "host" },
+    });
   });
 
   it("names a missing variable and its YAML path, never a value", () => {
@@ -83,56 +106,148 @@ describe("loading espada.yaml", () => {
   });
 
   it("suggests the closest valid key for a typo and points at its line", () => {
-    const yaml = ["extensions:", "  infrastructure:", "    sessionConfig:", "      tmeout: 5", "    sesionConfig: {}", "    commandConfig:", "      execution:", "        maxRetries: many"].join("\n");
+    const yaml = [
+      "extensions:",
+      "  infrastructure:",
+      "    sessionConfig:",
+      "      tmeout: 5",
+      "    sesionConfig: {}",
+      "    commandConfig:",
+      "      execution:",
+      "        maxRetries: many",
+    ].join("\n");
     const result = parseInfrastructureConfigYaml(yaml, { env: {} });
     expect(result.success).toBe(false);
     if (result.success) return;
     expect(result.errors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ code: "UNKNOWN_KEY", path: "extensions.infrastructure.sessionConfig.tmeout", suggestion: "timeout", line: 4, column: 7 }),
-        expect.objectContaining({ code: "UNKNOWN_KEY", path: "extensions.infrastructure.sesionConfig", suggestion: "sessionConfig", line: 5 }),
-        expect.objectContaining({ code: "TYPE_MISMATCH", path: "extensions.infrastructure.commandConfig.execution.maxRetries", line: 8 }),
+        expect.objectContaining({
+          code: "UNKNOWN_KEY",
+          path: "extensions.infrastructure.sessionConfig.tmeout",
+          suggestion: "timeout",
+          line: 4,
+          column: 7,
+        }),
+        expect.objectContaining({
+          code: "UNKNOWN_KEY",
+          path: "extensions.infrastructure.sesionConfig",
+          suggestion: "sessionConfig",
+          line: 5,
+        }),
+        expect.objectContaining({
+          code: "TYPE_MISMATCH",
+          path: "extensions.infrastructure.commandConfig.execution.maxRetries",
+          line: 8,
+        }),
       ]),
     );
     const typo = result.errors.find((e) => e.suggestion === "timeout")!;
-    expect(formatConfigIssue(typo)).toBe('espada.yaml:4:7 extensions.infrastructure.sessionConfig.tmeout: unknown configuration key "tmeout"; did you mean "timeout"?');
+    expect(formatConfigIssue(typo)).toBe(
+      'espada.yaml:4:7 extensions.infrastructure.sessionConfig.tmeout: unknown configuration key "tmeout"; did you mean "timeout"?',
+    );
     expect(result.errors).toHaveLength(3);
   });
 
   it("warns about a near miss of the block's own name, and reports YAML syntax errors with their line", () => {
-    const near = parseInfrastructureConfigYaml("extensions:\n  infrastucture:\n    enabled: false\n", { env: {} });
+    const near = parseInfrastructureConfigYaml("extensions:\n  infrastucture:\n    enabled: false\n", {
+      env: {},
+    });
     expect(near).toMatchObject({
       success: true,
-      warnings: [{ code: "UNKNOWN_KEY", path: "extensions.infrastucture", suggestion: "infrastructure", line: 2, column: 3 }],
+      warnings: [
+        {
+          code: "UNKNOWN_KEY",
+          path: "extensions.infrastucture",
+          suggestion: "infrastructure",
+          line: 2,
+          column: 3,
+        },
+      ],
     });
-    const broken = parseInfrastructureConfigYaml("extensions:\n  infrastructure:\n    enabled: [true\n", { env: {} });
-    expect(broken).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "INVALID_FORMAT" })] });
-    const duplicate = parseInfrastructureConfigYaml("extensions:\n  infrastructure: {}\n  infrastructure: {}\n", { env: {} });
-    expect(duplicate).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "INVALID_FORMAT", line: 3 })] });
+    const broken = parseInfrastructureConfigYaml("extensions:\n  infrastructure:\n    enabled: [true\n", {
+      env: {},
+    });
+    expect(broken).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "INVALID_FORMAT" })],
+    });
+    const duplicate = parseInfrastructureConfigYaml(
+      "extensions:\n  infrastructure: {}\n  infrastructure: {}\n",
+      { env: {} },
+    );
+    expect(duplicate).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "INVALID_FORMAT", line: 3 })],
+    });
     const notAMap = parseInfrastructureConfigYaml("- a\n- b\n", { env: {} });
-    expect(notAMap).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "TYPE_MISMATCH" })] });
-    const billion = ["a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(9).fill(`*${"abcdefgh"[i]}`).join(", ")}]`)].join("\n");
-    expect(parseInfrastructureConfigYaml(billion, { env: {} })).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "INVALID_FORMAT" })] });
-    expect(parseInfrastructureConfigYaml("", { env: {} })).toMatchObject({ success: true, config: getDefaultInfrastructureConfig() });
+    expect(notAMap).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "TYPE_MISMATCH" })],
+    });
+    const billion = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      ...Array.from(
+        { length: 8 },
+        (_, i) => `${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(9).fill(`*${"abcdefgh"[i]}`).join(", ")}]`,
+      ),
+    ].join("\n");
+    expect(parseInfrastructureConfigYaml(billion, { env: {} })).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "INVALID_FORMAT" })],
+    });
+    expect(parseInfrastructureConfigYaml("", { env: {} })).toMatchObject({
+      success: true,
+      config: getDefaultInfrastructureConfig(),
+    });
   });
 
   it("finds the file from an option, a flag, the environment or the working directory", async () => {
     const env = { ESPADA_INFRA_CONFIG: "from-env.yaml" };
-    expect(resolveConfigPath({ cwd: dir, path: "opt.yaml", argv: ["--config", "flag.yaml"], env })).toMatchObject({ candidates: [join(dir, "opt.yaml")], from: "option" });
-    expect(resolveConfigPath({ cwd: dir, argv: ["node", "cli", "--config", "flag.yaml"], env })).toMatchObject({ candidates: [join(dir, "flag.yaml")], from: "flag" });
-    expect(resolveConfigPath({ cwd: dir, argv: ["--config=eq.yaml"], env })).toMatchObject({ candidates: [join(dir, "eq.yaml")], explicit: true });
-    expect(resolveConfigPath({ cwd: dir, argv: [], env })).toMatchObject({ candidates: [join(dir, "from-env.yaml")], from: "env" });
-    expect(resolveConfigPath({ cwd: dir, env: {} })).toEqual({ candidates: [join(dir, "espada.yaml"), join(dir, "espada.yml")], explicit: false, from: "default" });
+    expect(
+      resolveConfigPath({ cwd: dir, path: "opt.yaml", argv: ["--config", "flag.yaml"], env }),
+    ).toMatchObject({ candidates: [join(dir, "opt.yaml")], from: "option" });
+    expect(
+      resolveConfigPath({ cwd: dir, argv: ["node", "cli", "--config", "flag.yaml"], env }),
+    ).toMatchObject({ candidates: [join(dir, "flag.yaml")], from: "flag" });
+    expect(resolveConfigPath({ cwd: dir, argv: ["--config=eq.yaml"], env })).toMatchObject({
+      candidates: [join(dir, "eq.yaml")],
+      explicit: true,
+    });
+    expect(resolveConfigPath({ cwd: dir, argv: [], env })).toMatchObject({
+      candidates: [join(dir, "from-env.yaml")],
+      from: "env",
+    });
+    expect(resolveConfigPath({ cwd: dir, env: {} })).toEqual({
+      candidates: [join(dir, "espada.yaml"), join(dir, "espada.yml")],
+      explicit: false,
+      from: "default",
+    });
 
-    expect(await loadInfrastructureConfig({ cwd: dir, env: {} })).toMatchObject({ success: true, source: { kind: "defaults" } });
+    expect(await loadInfrastructureConfig({ cwd: dir, env: {} })).toMatchObject({
+      success: true,
+      source: { kind: "defaults" },
+    });
     expect(await loadInfrastructureConfig({ cwd: dir, env })).toMatchObject({
       success: false,
-      errors: [expect.objectContaining({ code: "NOT_FOUND", file: join(dir, "from-env.yaml"), message: expect.stringMatching(/does not exist \(from env\)/) })],
+      errors: [
+        expect.objectContaining({
+          code: "NOT_FOUND",
+          file: join(dir, "from-env.yaml"),
+          message: expect.stringMatching(/does not exist \(from env\)/),
+        }),
+      ],
     });
     writeFiles(dir, { "espada.yml": "extensions:\n  infrastructure:\n    enabled: false\n" });
-    expect(await loadInfrastructureConfig({ cwd: dir, env: {} })).toMatchObject({ success: true, config: { enabled: false }, source: { path: join(dir, "espada.yml") } });
+    expect(await loadInfrastructureConfig({ cwd: dir, env: {} })).toMatchObject({
+      success: true,
+      config: { enabled: false },
+      source: { path: join(dir, "espada.yml") },
+    });
     writeFiles(dir, { "big.yaml": `# ${"x".repeat(1024 * 1024)}` });
-    expect(await loadInfrastructureConfig({ cwd: dir, path: "big.yaml", env: {} })).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "TOO_BIG" })] });
+    expect(await loadInfrastructureConfig({ cwd: dir, path: "big.yaml", env: {} })).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "TOO_BIG" })],
+    });
   });
 
   it("never throws and never leaks a value, for hostile host objects", () => {
@@ -144,15 +259,22 @@ describe("loading espada.yaml", () => {
         },
       },
     );
-    expect(resolveHostConfig(hostile, { env: {} })).toMatchObject({ success: false, errors: [expect.objectContaining({ code: "UNREADABLE" })] });
+    expect(resolveHostConfig(hostile, { env: {} })).toMatchObject({
+      success: false,
+      errors: [expect.objectContaining({ code: "UNREADABLE" })],
+    });
     const cyclic: Record<string, unknown> = { providers: [] };
     cyclic.self = cyclic;
     expect(resolveHostConfig(cyclic, { env: {} })).toMatchObject({ success: false });
     fc.assert(
-      fc.property(fc.jsonValue(), fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), (value, env) => {
-        const result = resolveHostConfig(value, { env });
-        if (!result.success) for (const error of result.errors) expect(typeof error.message).toBe("string");
-      }),
+      fc.property(
+        fc.jsonValue(),
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })),
+        (value, env) => {
+          const result = resolveHostConfig(value, { env });
+          if (!result.success) for (const error of result.errors) expect(typeof error.message).toBe("string");
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -161,7 +283,12 @@ describe("loading espada.yaml", () => {
 describe("interpolateEnv", () => {
   it("replaces references, keeps $${escapes} literal and reports bad references by name", () => {
     const { value, issues } = interpolateEnv(
-      { a: "x-${A}-${B}", b: ["$${A}", "${ A }", "${UNSET}", "tail ${"], n: 3, nested: JSON.parse('{"__proto__":"${A}"}') as unknown },
+      {
+        a: "x-${A}-${B}",
+        b: ["$${A}", "${ A }", "${UNSET}", "tail ${"],
+        n: 3,
+        nested: JSON.parse('{"__proto__":"${A}"}') as unknown,
+      },
       { A: "1", B: "2" },
     );
     expect(value).toMatchObject({ a: "x-1-2", b: ["${A}", "${ A }", "${UNSET}", "tail ${"], n: 3 });
@@ -191,19 +318,33 @@ describe("interpolateEnv", () => {
   it("never leaves a resolved value unreplaced and never echoes a value in an issue (property)", () => {
     const name = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/);
     fc.assert(
-      fc.property(fc.array(fc.tuple(name, fc.string({ minLength: 1, maxLength: 10 })), { maxLength: 5 }), (pairs) => {
-        const env = Object.fromEntries(pairs);
-        const text = Object.keys(env).map((k) => `<\${${k}}>`).join("");
-        const result = interpolateEnv(text, env);
-        expect(result.value).toBe(Object.keys(env).map((k) => `<${env[k]}>`).join(""));
-        expect(result.issues).toEqual([]);
-      }),
+      fc.property(
+        fc.array(fc.tuple(name, fc.string({ minLength: 1, maxLength: 10 })), { maxLength: 5 }),
+        (pairs) => {
+          const env = Object.fromEntries(pairs);
+          const text = Object.keys(env)
+            .map((k) => `<\${${k}}>`)
+            .join("");
+          const result = interpolateEnv(text, env);
+          expect(result.value).toBe(
+            Object.keys(env)
+              .map((k) => `<${env[k]}>`)
+              .join(""),
+          );
+          expect(result.issues).toEqual([]);
+        },
+      ),
     );
   });
 });
 
 describe("the schema the loader uses", () => {
   it("is core's", () => {
-    expect(resolveHostConfig({}, { env: {} })).toEqual({ success: true, config: infrastructureConfigSchema.parse({}), source: { kind: "host" }, warnings: [] });
+    expect(resolveHostConfig({}, { env: {} })).toEqual({
+      success: true,
+      config: infrastructureConfigSchema.parse({}),
+      source: { kind: "host" },
+      warnings: [],
+    });
   });
 });

@@ -40,8 +40,18 @@ export type ConfigSource =
 
 /** The outcome of loading a configuration: the validated config with defaults, or every problem. */
 export type ConfigLoadResult =
-  | { readonly success: true; readonly config: InfrastructureConfig; readonly source: ConfigSource; readonly warnings: readonly ConfigIssue[] }
-  | { readonly success: false; readonly errors: readonly ConfigIssue[]; readonly source: ConfigSource; readonly warnings: readonly ConfigIssue[] };
+  | {
+      readonly success: true;
+      readonly config: InfrastructureConfig;
+      readonly source: ConfigSource;
+      readonly warnings: readonly ConfigIssue[];
+    }
+  | {
+      readonly success: false;
+      readonly errors: readonly ConfigIssue[];
+      readonly source: ConfigSource;
+      readonly warnings: readonly ConfigIssue[];
+    };
 
 /** Options naming the config file. */
 export interface ConfigPathOptions {
@@ -71,7 +81,8 @@ export interface ResolvedConfigPath {
 export function resolveConfigPath(options: ConfigPathOptions = {}): ResolvedConfigPath {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  if (options.path !== undefined && options.path !== "") return { candidates: [resolve(cwd, options.path)], explicit: true, from: "option" };
+  if (options.path !== undefined && options.path !== "")
+    return { candidates: [resolve(cwd, options.path)], explicit: true, from: "option" };
   const argv = options.argv ?? [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -79,12 +90,21 @@ export function resolveConfigPath(options: ConfigPathOptions = {}): ResolvedConf
       return { candidates: [resolve(cwd, argv[i + 1] ?? "")], explicit: true, from: "flag" };
     }
     if (arg.startsWith(`${CONFIG_PATH_FLAG}=`) && arg.length > CONFIG_PATH_FLAG.length + 1) {
-      return { candidates: [resolve(cwd, arg.slice(CONFIG_PATH_FLAG.length + 1))], explicit: true, from: "flag" };
+      return {
+        candidates: [resolve(cwd, arg.slice(CONFIG_PATH_FLAG.length + 1))],
+        explicit: true,
+        from: "flag",
+      };
     }
   }
   const fromEnv = Object.hasOwn(env, CONFIG_PATH_ENV) ? env[CONFIG_PATH_ENV] : undefined;
-  if (fromEnv !== undefined && fromEnv !== "") return { candidates: [resolve(cwd, fromEnv)], explicit: true, from: "env" };
-  return { candidates: DEFAULT_CONFIG_FILES.map((name) => resolve(cwd, name)), explicit: false, from: "default" };
+  if (fromEnv !== undefined && fromEnv !== "")
+    return { candidates: [resolve(cwd, fromEnv)], explicit: true, from: "env" };
+  return {
+    candidates: DEFAULT_CONFIG_FILES.map((name) => resolve(cwd, name)),
+    explicit: false,
+    from: "default",
+  };
 }
 
 /**
@@ -100,21 +120,33 @@ export async function loadInfrastructureConfig(options: ConfigPathOptions = {}):
     let size: number;
     try {
       const info = await stat(file);
-      if (!info.isFile()) return failure({ kind: "file", path: file }, [{ code: "INVALID_VALUE", message: "config path is not a file", file }]);
+      if (!info.isFile())
+        return failure({ kind: "file", path: file }, [
+          { code: "INVALID_VALUE", message: "config path is not a file", file },
+        ]);
       size = info.size;
     } catch (error) {
       if ((error as { code?: unknown }).code === "ENOENT" && !where.explicit) continue;
-      const reason = (error as { code?: unknown }).code === "ENOENT" ? "does not exist" : `could not be read: ${toError(error).message}`;
-      return failure({ kind: "file", path: file }, [{ code: "NOT_FOUND", message: `config file ${reason} (from ${where.from})`, file }]);
+      const reason =
+        (error as { code?: unknown }).code === "ENOENT"
+          ? "does not exist"
+          : `could not be read: ${toError(error).message}`;
+      return failure({ kind: "file", path: file }, [
+        { code: "NOT_FOUND", message: `config file ${reason} (from ${where.from})`, file },
+      ]);
     }
     if (size > MAX_CONFIG_BYTES) {
-      return failure({ kind: "file", path: file }, [{ code: "TOO_BIG", message: `config file is larger than ${MAX_CONFIG_BYTES} bytes`, file }]);
+      return failure({ kind: "file", path: file }, [
+        { code: "TOO_BIG", message: `config file is larger than ${MAX_CONFIG_BYTES} bytes`, file },
+      ]);
     }
     let text: string;
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      return failure({ kind: "file", path: file }, [{ code: "NOT_FOUND", message: `config file could not be read: ${toError(error).message}`, file }]);
+      return failure({ kind: "file", path: file }, [
+        { code: "NOT_FOUND", message: `config file could not be read: ${toError(error).message}`, file },
+      ]);
     }
     return parseInfrastructureConfigYaml(text, { env, file });
   }
@@ -129,7 +161,10 @@ export interface YamlConfigOptions {
 }
 
 /** Parses the text of an `espada.yaml` and validates its `extensions.infrastructure` block (see {@link loadInfrastructureConfig}). */
-export function parseInfrastructureConfigYaml(text: string, options: YamlConfigOptions = {}): ConfigLoadResult {
+export function parseInfrastructureConfigYaml(
+  text: string,
+  options: YamlConfigOptions = {},
+): ConfigLoadResult {
   const file = options.file ?? "espada.yaml";
   const source: ConfigSource = { kind: "file", path: file };
   const env = options.env ?? process.env;
@@ -138,7 +173,9 @@ export function parseInfrastructureConfigYaml(text: string, options: YamlConfigO
   try {
     doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   } catch (error) {
-    return failure(source, [{ code: "INVALID_FORMAT", message: `not valid YAML: ${toError(error).message}`, file }]);
+    return failure(source, [
+      { code: "INVALID_FORMAT", message: `not valid YAML: ${toError(error).message}`, file },
+    ]);
   }
   const at = (offset: number | undefined): { line?: number; column?: number } => {
     if (offset === undefined) return {};
@@ -148,32 +185,54 @@ export function parseInfrastructureConfigYaml(text: string, options: YamlConfigO
   if (doc.errors.length > 0) {
     return failure(
       source,
-      doc.errors.map((error) => ({ code: "INVALID_FORMAT", message: `not valid YAML: ${firstLine(error.message)}`, file, ...at(error.pos[0]) })),
+      doc.errors.map((error) => ({
+        code: "INVALID_FORMAT",
+        message: `not valid YAML: ${firstLine(error.message)}`,
+        file,
+        ...at(error.pos[0]),
+      })),
     );
   }
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return failure(source, [{ code: "INVALID_FORMAT", message: `not valid YAML: ${firstLine(toError(error).message)}`, file }]);
+    return failure(source, [
+      { code: "INVALID_FORMAT", message: `not valid YAML: ${firstLine(toError(error).message)}`, file },
+    ]);
   }
-  const locate = (segments: readonly PropertyKey[]): { line?: number; column?: number } => at(findOffset(doc, segments));
+  const locate = (segments: readonly PropertyKey[]): { line?: number; column?: number } =>
+    at(findOffset(doc, segments));
   const warnings: ConfigIssue[] = [];
-  if (root === null || root === undefined) return validateBlock({}, env, { source, base: [], file, locate, warnings });
-  if (!isRecord(root)) return failure(source, [{ code: "TYPE_MISMATCH", message: "the file must be a mapping (extensions: …)", file, ...locate([]) }]);
+  if (root === null || root === undefined)
+    return validateBlock({}, env, { source, base: [], file, locate, warnings });
+  if (!isRecord(root))
+    return failure(source, [
+      { code: "TYPE_MISMATCH", message: "the file must be a mapping (extensions: …)", file, ...locate([]) },
+    ]);
   if (!Object.hasOwn(root, "extensions")) {
     const near = closestMatch("extensions", Object.keys(root));
     if (near !== undefined) warnings.push(typoWarning(near, "extensions", [near], file, locate));
     return validateBlock({}, env, { source, base: [...CONFIG_BLOCK_PATH], file, locate, warnings });
   }
   const extensions = root.extensions;
-  if (extensions === null || extensions === undefined) return validateBlock({}, env, { source, base: [...CONFIG_BLOCK_PATH], file, locate, warnings });
+  if (extensions === null || extensions === undefined)
+    return validateBlock({}, env, { source, base: [...CONFIG_BLOCK_PATH], file, locate, warnings });
   if (!isRecord(extensions)) {
-    return failure(source, [{ code: "TYPE_MISMATCH", message: "must be a mapping of extension ids", path: "extensions", file, ...locate(["extensions"]) }]);
+    return failure(source, [
+      {
+        code: "TYPE_MISMATCH",
+        message: "must be a mapping of extension ids",
+        path: "extensions",
+        file,
+        ...locate(["extensions"]),
+      },
+    ]);
   }
   if (!Object.hasOwn(extensions, "infrastructure")) {
     const near = closestMatch("infrastructure", Object.keys(extensions));
-    if (near !== undefined) warnings.push(typoWarning(near, "infrastructure", ["extensions", near], file, locate));
+    if (near !== undefined)
+      warnings.push(typoWarning(near, "infrastructure", ["extensions", near], file, locate));
   }
   const block = Object.hasOwn(extensions, "infrastructure") ? extensions.infrastructure : undefined;
   return validateBlock(block ?? {}, env, { source, base: [...CONFIG_BLOCK_PATH], file, locate, warnings });
@@ -191,13 +250,17 @@ export interface HostConfigOptions {
  * interpolation, schema and defaults as a file. `undefined`/`null` gives the defaults. Never throws.
  */
 export function resolveHostConfig(hostConfig: unknown, options: HostConfigOptions = {}): ConfigLoadResult {
-  const base = options.pathPrefix === undefined || options.pathPrefix === "" ? [] : options.pathPrefix.split(".");
+  const base =
+    options.pathPrefix === undefined || options.pathPrefix === "" ? [] : options.pathPrefix.split(".");
   return validateBlock(hostConfig ?? {}, options.env ?? process.env, { source: { kind: "host" }, base });
 }
 
 /** One line for a person: `espada.yaml:12:7 extensions.infrastructure.sessionConfig.tmeout: unknown configuration key "tmeout"; did you mean "timeout"?`. */
 export function formatConfigIssue(issue: ConfigIssue): string {
-  const where = issue.file === undefined ? "" : `${issue.file}${issue.line === undefined ? "" : `:${issue.line}:${issue.column ?? 1}`} `;
+  const where =
+    issue.file === undefined
+      ? ""
+      : `${issue.file}${issue.line === undefined ? "" : `:${issue.line}:${issue.column ?? 1}`} `;
   const path = issue.path === undefined ? "" : `${issue.path}: `;
   return `${where}${path}${issue.message}`;
 }
@@ -224,10 +287,16 @@ function validateBlock(block: unknown, env: EnvironmentVariables, context: Block
     interpolated = result.value;
     for (const issue of result.issues) {
       const path = formatPath(issue.segments, basePath);
-      errors.push({ code: issue.code, message: issue.message, ...(path === "" ? {} : { path }), ...decorate(issue.segments) });
+      errors.push({
+        code: issue.code,
+        message: issue.message,
+        ...(path === "" ? {} : { path }),
+        ...decorate(issue.segments),
+      });
     }
     const parsed = infrastructureConfigSchema.safeParse(interpolated, { reportInput: true });
-    if (parsed.success && errors.length === 0) return { success: true, config: parsed.data, source: context.source, warnings };
+    if (parsed.success && errors.length === 0)
+      return { success: true, config: parsed.data, source: context.source, warnings };
     if (!parsed.success) {
       for (const issue of describeIssues(infrastructureConfigSchema, parsed.error.issues, basePath)) {
         const { segments, ...plain } = issue;
@@ -236,7 +305,11 @@ function validateBlock(block: unknown, env: EnvironmentVariables, context: Block
     }
   } catch (error) {
     // Only reachable with hostile host input (a throwing getter or proxy): still a result.
-    errors.push({ code: "UNREADABLE", message: `configuration could not be read: ${toError(error).message}`, ...(basePath === "" ? {} : { path: basePath }) });
+    errors.push({
+      code: "UNREADABLE",
+      message: `configuration could not be read: ${toError(error).message}`,
+      ...(basePath === "" ? {} : { path: basePath }),
+    });
   }
   return { success: false, errors, source: context.source, warnings };
 }
@@ -245,7 +318,13 @@ function failure(source: ConfigSource, errors: ConfigIssue[]): ConfigLoadResult 
   return { success: false, errors, source, warnings: [] };
 }
 
-function typoWarning(found: string, expected: string, segments: readonly PropertyKey[], file: string, locate: (segments: readonly PropertyKey[]) => { line?: number; column?: number }): ConfigIssue {
+function typoWarning(
+  found: string,
+  expected: string,
+  segments: readonly PropertyKey[],
+  file: string,
+  locate: (segments: readonly PropertyKey[]) => { line?: number; column?: number },
+): ConfigIssue {
   return {
     code: "UNKNOWN_KEY",
     message: `"${found}" is not read; did you mean "${expected}"?`,
@@ -266,7 +345,9 @@ function findOffset(doc: Document.Parsed, segments: readonly PropertyKey[]): num
   let offset = rangeStart(node);
   for (const segment of segments) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
       if (pair === undefined) return offset;
       offset = rangeStart(pair.key) ?? offset;
       node = pair.value;

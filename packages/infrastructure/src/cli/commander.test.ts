@@ -39,7 +39,9 @@ describe("infra commands on the host's commander program", () => {
     const runtime = new PluginRuntime(host.api);
     const io = capture();
     let code = 0;
-    const program = new Command("openclaw").exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    const program = new Command("openclaw")
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
     addInfraCommands(program, {
       openFramework: () => runtime.openFramework(),
       io,
@@ -66,8 +68,21 @@ describe("infra commands on the host's commander program", () => {
     const program = new Command("openclaw");
     void host.cli[0]?.registrar({ program });
     const infra = program.commands.find((c) => c.name() === "infra");
-    expect(infra?.commands.map((c) => c.name())).toEqual(["providers", "instances", "status", "discover", "exec", "sessions", "approvals", "break-glass", "audit", "chat"]);
-    expect(CLI_DESCRIPTORS).toEqual([{ name: "infra", description: expect.any(String), hasSubcommands: true }]);
+    expect(infra?.commands.map((c) => c.name())).toEqual([
+      "providers",
+      "instances",
+      "status",
+      "discover",
+      "exec",
+      "sessions",
+      "approvals",
+      "break-glass",
+      "audit",
+      "chat",
+    ]);
+    expect(CLI_DESCRIPTORS).toEqual([
+      { name: "infra", description: expect.any(String), hasSubcommands: true },
+    ]);
   });
 
   it("providers / instances / status / discover print what the standalone CLI prints", async () => {
@@ -75,9 +90,14 @@ describe("infra commands on the host's commander program", () => {
     expect(providers.code).toBe(0);
     expect(providers.out).toMatch(/Echo Cloud\s+echo\s+custom\s+1\.2\.0\s+provision,monitor/);
     const instances = await run(["infra", "instances", "--json"]);
-    expect(JSON.parse(instances.out)).toMatchObject({ ok: true, data: { instances: [{ id: "echo", instanceId: "echo", state: "active" }] } });
+    expect(JSON.parse(instances.out)).toMatchObject({
+      ok: true,
+      data: { instances: [{ id: "echo", instanceId: "echo", state: "active" }] },
+    });
     const status = await run(["infra", "status", "--no-health", "--json"]);
-    expect(JSON.parse(status.out)).toMatchObject({ data: { factories: 1, instances: 1, stateDir: join(ws.dir, "host-state", "infrastructure") } });
+    expect(JSON.parse(status.out)).toMatchObject({
+      data: { factories: 1, instances: 1, stateDir: join(ws.dir, "host-state", "infrastructure") },
+    });
     const discover = await run(["infra", "discover", "--json"]);
     expect(JSON.parse(discover.out)).toMatchObject({ data: { registered: [{ id: "echo" }] } });
   });

@@ -52,13 +52,23 @@ function optionFlags(option: OptionSpec): string {
   }
 }
 
-const collect = (value: string, previous: unknown): string[] => [...(Array.isArray(previous) ? (previous as string[]) : []), value];
+const collect = (value: string, previous: unknown): string[] => [
+  ...(Array.isArray(previous) ? (previous as string[]) : []),
+  value,
+];
 
 function addOption(command: CommanderLike, option: OptionSpec): void {
   const flags = optionFlags(option);
   if (option.type === "array") {
     // commander's (flags, description, parser, default) form
-    (command.option as (flags: string, description: string, parser: (v: string, p: unknown) => unknown, def: unknown) => unknown)(flags, option.description, collect, []);
+    (
+      command.option as (
+        flags: string,
+        description: string,
+        parser: (v: string, p: unknown) => unknown,
+        def: unknown,
+      ) => unknown
+    )(flags, option.description, collect, []);
   } else {
     command.option(flags, option.description);
   }
@@ -77,7 +87,11 @@ export function addInfraCommands(program: CommanderCommand, options: CommanderAd
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const onUsage = (error: { exitCode: number; code: string }): void => {
     // help and version end with 0; anything else commander refuses is a usage error
-    exit(error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.help" ? EXIT_CODES.ok : EXIT_CODES.usage);
+    exit(
+      error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.help"
+        ? EXIT_CODES.ok
+        : EXIT_CODES.usage,
+    );
   };
   const withUsage = (command: CommanderLike): CommanderLike => command.exitOverride?.(onUsage) ?? command;
 
@@ -95,7 +109,9 @@ export function addInfraCommands(program: CommanderCommand, options: CommanderAd
       parent = group;
     }
     const leaf = spec.path[spec.path.length - 1] ?? "";
-    const line = [leaf, ...spec.positionals.map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`))].join(" ");
+    const line = [leaf, ...spec.positionals.map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`))].join(
+      " ",
+    );
     const command = withUsage(parent.command(line).description(spec.description));
     for (const option of [...spec.options, ...COMMON_OPTIONS]) addOption(command, option);
     command.action(async (...actionArgs: unknown[]) => {
@@ -104,7 +120,12 @@ export function addInfraCommands(program: CommanderCommand, options: CommanderAd
   }
 }
 
-async function runAction(spec: CliCommand, actionArgs: readonly unknown[], io: CliIo, options: CommanderAdapterOptions): Promise<number> {
+async function runAction(
+  spec: CliCommand,
+  actionArgs: readonly unknown[],
+  io: CliIo,
+  options: CommanderAdapterOptions,
+): Promise<number> {
   // commander passes the positionals, then the options object, then the command
   const values = actionArgs.slice(0, spec.positionals.length);
   const opts = (actionArgs[spec.positionals.length] ?? {}) as Record<string, unknown>;
@@ -128,6 +149,12 @@ async function runAction(spec: CliCommand, actionArgs: readonly unknown[], io: C
 export const CLI_DESCRIPTORS = [INFRA_CLI_DESCRIPTOR] as const;
 
 /** Registers the `infra` commands with the host (`api.registerCli`). */
-export function registerHostCli(api: HostPluginApi, openFramework: () => Promise<InfrastructureFramework>): void {
-  api.registerCli(({ program }) => addInfraCommands(program, { openFramework }), { commands: [CLI_ROOT], descriptors: CLI_DESCRIPTORS });
+export function registerHostCli(
+  api: HostPluginApi,
+  openFramework: () => Promise<InfrastructureFramework>,
+): void {
+  api.registerCli(({ program }) => addInfraCommands(program, { openFramework }), {
+    commands: [CLI_ROOT],
+    descriptors: CLI_DESCRIPTORS,
+  });
 }

@@ -9,7 +9,9 @@ export interface DeferredLogger extends InfrastructureLogger {
   close(): Promise<void>;
 }
 
-type Step = { readonly kind: "child"; readonly name: string } | { readonly kind: "context"; readonly context: LogContext };
+type Step =
+  | { readonly kind: "child"; readonly name: string }
+  | { readonly kind: "context"; readonly context: LogContext };
 
 interface Shared {
   readonly threshold: number;
@@ -21,7 +23,8 @@ interface Shared {
 
 function derive(root: InfrastructureLogger, path: readonly Step[]): InfrastructureLogger {
   let logger = root;
-  for (const step of path) logger = step.kind === "child" ? logger.child(step.name) : logger.withContext(step.context);
+  for (const step of path)
+    logger = step.kind === "child" ? logger.child(step.name) : logger.withContext(step.context);
   return logger;
 }
 
@@ -36,12 +39,15 @@ function make(shared: Shared, path: readonly Step[]): DeferredLogger {
     shared.loading ??= shared.create().then(
       (real) => {
         shared.real = real;
-        for (const entry of shared.queue.splice(0)) derive(real, entry.path)[entry.level](entry.message, entry.meta);
+        for (const entry of shared.queue.splice(0))
+          derive(real, entry.path)[entry.level](entry.message, entry.meta);
         return real;
       },
       (error: unknown) => {
         // The logging package could not start: say so once on stderr, keep the process running.
-        process.stderr.write(`[espada-infra] logging unavailable: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `[espada-infra] logging unavailable: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         shared.queue.length = 0;
         return undefined;
       },
@@ -65,6 +71,12 @@ function make(shared: Shared, path: readonly Step[]): DeferredLogger {
 }
 
 /** Creates a deferred logger: lines below `level` are dropped; the first line at or above it loads `create()`. */
-export function createDeferredLogger(level: LogLevel, create: () => Promise<InfrastructureLogger & { close(): Promise<void> }>): DeferredLogger {
-  return make({ threshold: LOG_LEVEL_SEVERITY[level], create, loading: undefined, real: undefined, queue: [] }, []);
+export function createDeferredLogger(
+  level: LogLevel,
+  create: () => Promise<InfrastructureLogger & { close(): Promise<void> }>,
+): DeferredLogger {
+  return make(
+    { threshold: LOG_LEVEL_SEVERITY[level], create, loading: undefined, real: undefined, queue: [] },
+    [],
+  );
 }

@@ -28,7 +28,10 @@ export interface RunCliOptions {
 }
 
 /** The acting user: `--user`, else `$ESPADA_INFRA_USER`, else the OS user name. */
-export function resolveUser(flag: unknown, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function resolveUser(
+  flag: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
   if (typeof flag === "string" && flag.trim() !== "") return flag.trim();
   const fromEnv = env.ESPADA_INFRA_USER;
   if (fromEnv !== undefined && fromEnv.trim() !== "") return fromEnv.trim();
@@ -40,7 +43,10 @@ export function resolveUser(flag: unknown, env: Readonly<Record<string, string |
 }
 
 /** A one-line progress display on a TTY (stderr); nothing on a pipe or with `--json`. No timer is used. */
-export function createProgress(stream: CliStream, enabled: boolean): { update: (message: string, percent?: number) => void; done: () => void } {
+export function createProgress(
+  stream: CliStream,
+  enabled: boolean,
+): { update: (message: string, percent?: number) => void; done: () => void } {
   if (!enabled || stream.isTTY !== true) return { update: () => undefined, done: () => undefined };
   let shown = false;
   return {
@@ -60,15 +66,20 @@ export function createProgress(stream: CliStream, enabled: boolean): { update: (
 export async function printResult(result: CommandResult, io: CliIo, json: boolean): Promise<number> {
   const { toJsonData } = await import("../operations.js");
   if (json) {
-    const out = result.ok ? { ok: true, data: result.data } : { ok: false, error: result.error, ...(result.data === undefined ? {} : { data: result.data }) };
+    const out = result.ok
+      ? { ok: true, data: result.data }
+      : { ok: false, error: result.error, ...(result.data === undefined ? {} : { data: result.data }) };
     io.stdout.write(`${JSON.stringify(toJsonData(out), null, 2)}\n`);
   } else {
     const { redactSecretText } = await import("@espada/infra-core");
-    if (result.text !== undefined && result.text !== "") io.stdout.write(`${redactSecretText(result.text)}\n`);
+    if (result.text !== undefined && result.text !== "")
+      io.stdout.write(`${redactSecretText(result.text)}\n`);
     if (!result.ok) {
       io.stderr.write(`error [${result.error.code}]: ${redactSecretText(result.error.message)}\n`);
       const issues = result.error.issues ?? [];
-      if (issues.length > 1) for (const issue of issues) io.stderr.write(`  ${issue.path ?? ""}: ${redactSecretText(issue.message)}\n`);
+      if (issues.length > 1)
+        for (const issue of issues)
+          io.stderr.write(`  ${issue.path ?? ""}: ${redactSecretText(issue.message)}\n`);
     }
   }
   if (result.ok) return EXIT_CODES.ok;
@@ -80,7 +91,11 @@ export async function printResult(result: CommandResult, io: CliIo, json: boolea
  * the result, always shuts the framework down, and returns the exit code (0 ok, 1 failure, 2 usage).
  * Never throws and never prints a stack trace.
  */
-export async function runCliCommand(command: CliCommand, args: RawArgs, options: RunCliOptions): Promise<number> {
+export async function runCliCommand(
+  command: CliCommand,
+  args: RawArgs,
+  options: RunCliOptions,
+): Promise<number> {
   const progress = createProgress(options.io.stderr, !options.json);
   let opened: Promise<InfrastructureFramework> | undefined;
   let result: CommandResult;

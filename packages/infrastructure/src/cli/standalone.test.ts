@@ -12,10 +12,19 @@ describe("espada-infra (standalone, yargs)", () => {
     ws.remove();
   });
 
-  async function run(argv: string[], env: Record<string, string> = {}, tty = false): Promise<{ code: number; out: string; err: string; json: () => Record<string, unknown> }> {
+  async function run(
+    argv: string[],
+    env: Record<string, string> = {},
+    tty = false,
+  ): Promise<{ code: number; out: string; err: string; json: () => Record<string, unknown> }> {
     const io = capture(tty);
     const code = await runStandalone(argv, { io, cwd: ws.dir, env: { ...ws.env, ...env } });
-    return { code, out: io.out(), err: io.err(), json: () => JSON.parse(io.out()) as Record<string, unknown> };
+    return {
+      code,
+      out: io.out(),
+      err: io.err(),
+      json: () => JSON.parse(io.out()) as Record<string, unknown>,
+    };
   }
 
   it("providers: the spec's columns, from a discovered local plugin", async () => {
@@ -25,7 +34,10 @@ describe("espada-infra (standalone, yargs)", () => {
     expect(header).toMatch(/^NAME\s+ID\s+CATEGORY\s+VERSION\s+CAPABILITIES$/);
     expect(row).toMatch(/^Echo Cloud\s+echo\s+custom\s+1\.2\.0\s+provision,monitor$/);
     const json = await run(["providers", "--json"]);
-    expect(json.json()).toMatchObject({ ok: true, data: { providers: [{ id: "echo", meta: { version: "1.2.0" }, registeredAt: expect.any(Number) }] } });
+    expect(json.json()).toMatchObject({
+      ok: true,
+      data: { providers: [{ id: "echo", meta: { version: "1.2.0" }, registeredAt: expect.any(Number) }] },
+    });
   });
 
   it("instances and status: configured providers come up", async () => {
@@ -34,7 +46,10 @@ describe("espada-infra (standalone, yargs)", () => {
     expect(instances.out).toMatch(/^INSTANCE\s+PROVIDER\s+STATE\s+HEALTH\s+CREATED/);
     expect(instances.out).toMatch(/echo\s+echo\s+active/);
     const status = await run(["status", "--json"]);
-    expect(status.json()).toMatchObject({ ok: true, data: { factories: 1, instances: 1, overallHealth: "healthy", health: { healthy: 1 } } });
+    expect(status.json()).toMatchObject({
+      ok: true,
+      data: { factories: 1, instances: 1, overallHealth: "healthy", health: { healthy: 1 } },
+    });
     const text = await run(["status"]);
     expect(text.out).toContain("factories:  1");
     expect(text.out).toContain("health:     healthy healthy=1");
@@ -43,7 +58,9 @@ describe("espada-infra (standalone, yargs)", () => {
   it("discover reports what it registered", async () => {
     const r = await run(["discover", "--json"]);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ data: { registered: [{ id: "echo", source: "local", plugin: "echo-plugin" }], problems: [] } });
+    expect(r.json()).toMatchObject({
+      data: { registered: [{ id: "echo", source: "local", plugin: "echo-plugin" }], problems: [] },
+    });
   });
 
   it("exec: typed params, dry run, history and audit", async () => {
@@ -56,7 +73,7 @@ describe("espada-infra (standalone, yargs)", () => {
     const sessions = await run(["sessions", "--json"]);
     expect((sessions.json().data as { sessions: unknown[] }).sessions).toHaveLength(1);
     const audit = await run(["audit", "tail", "--json"]);
-    const types = ((audit.json().data as { records: { type: string }[] }).records).map((x) => x.type);
+    const types = (audit.json().data as { records: { type: string }[] }).records.map((x) => x.type);
     expect(types).toContain("operation_requested");
     const verify = await run(["audit", "verify"]);
     expect(verify.code).toBe(0);
@@ -86,17 +103,33 @@ describe("espada-infra (standalone, yargs)", () => {
   });
 
   it("approvals: production change waits; another user approves and it runs exactly once", async () => {
-    const asked = await run(["exec", "echo", "create-thing", "--param", "name=prod-box", "--env", "production", "--json"]);
+    const asked = await run([
+      "exec",
+      "echo",
+      "create-thing",
+      "--param",
+      "name=prod-box",
+      "--env",
+      "production",
+      "--json",
+    ]);
     expect(asked.code).toBe(0);
     const pending = (asked.json().data as { pending: { approvalId: string } }).pending;
     expect(pending.approvalId).toEqual(expect.any(String));
     const list = await run(["approvals", "list", "--status", "pending", "--json"]);
-    expect((list.json().data as { approvals: { id: string }[] }).approvals.map((a) => a.id)).toEqual([pending.approvalId]);
+    expect((list.json().data as { approvals: { id: string }[] }).approvals.map((a) => a.id)).toEqual([
+      pending.approvalId,
+    ]);
     const self = await run(["approvals", "approve", pending.approvalId]);
     expect(self.code).toBe(1); // the requester never approves
     const approved = await run(["approvals", "approve", pending.approvalId, "--user", "bob", "--json"]);
     expect(approved.code).toBe(0);
-    expect(approved.json()).toMatchObject({ data: { approval: { status: "approved" }, operation: { status: "succeeded", data: { created: "prod-box" } } } });
+    expect(approved.json()).toMatchObject({
+      data: {
+        approval: { status: "approved" },
+        operation: { status: "succeeded", data: { created: "prod-box" } },
+      },
+    });
     const again = await run(["approvals", "approve", pending.approvalId, "--user", "bob"]);
     expect(again.code).toBe(1);
     const sessions = await run(["sessions", "--json"]);
@@ -104,33 +137,74 @@ describe("espada-infra (standalone, yargs)", () => {
   });
 
   it("approvals reject needs a reason and refuses the waiting operation", async () => {
-    const asked = await run(["exec", "echo", "create-thing", "--param", "name=x1", "--env", "production", "--json"]);
+    const asked = await run([
+      "exec",
+      "echo",
+      "create-thing",
+      "--param",
+      "name=x1",
+      "--env",
+      "production",
+      "--json",
+    ]);
     const id = (asked.json().data as { pending: { approvalId: string } }).pending.approvalId;
     const noReason = await run(["approvals", "reject", id, "--user", "bob"]);
     expect(noReason.code).toBe(1);
     const rejected = await run(["approvals", "reject", id, "--user", "bob", "--reason", "not now", "--json"]);
     expect(rejected.code).toBe(0);
-    expect(rejected.json()).toMatchObject({ data: { approval: { status: "rejected" }, operation: { status: "denied" } } });
+    expect(rejected.json()).toMatchObject({
+      data: { approval: { status: "rejected" }, operation: { status: "denied" } },
+    });
   });
 
   it("break-glass activate and deactivate", async () => {
-    const opened = await run(["break-glass", "activate", "--env", "production", "--reason-code", "incident", "--justification", "database down, restoring service", "--json"]);
+    const opened = await run([
+      "break-glass",
+      "activate",
+      "--env",
+      "production",
+      "--reason-code",
+      "incident",
+      "--justification",
+      "database down, restoring service",
+      "--json",
+    ]);
     expect(opened.code).toBe(0);
-    const id = ((opened.json().data as { session: { id: string } }).session).id;
+    const id = (opened.json().data as { session: { id: string } }).session.id;
     const closed = await run(["break-glass", "deactivate", id]);
     expect(closed.code).toBe(0);
-    const bad = await run(["break-glass", "activate", "--env", "production", "--reason-code", "boredom", "--justification", "x"]);
+    const bad = await run([
+      "break-glass",
+      "activate",
+      "--env",
+      "production",
+      "--reason-code",
+      "boredom",
+      "--justification",
+      "x",
+    ]);
     expect(bad.code).toBe(1);
   });
 
   it("chat runs through the pipeline", async () => {
     const r = await run(["chat", "say hello", "--json"]);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ ok: true, data: { replies: [expect.objectContaining({ kind: expect.any(String) })] } });
+    expect(r.json()).toMatchObject({
+      ok: true,
+      data: { replies: [expect.objectContaining({ kind: expect.any(String) })] },
+    });
   });
 
   it("usage errors exit 2 with a message, never a stack trace", async () => {
-    for (const argv of [["bogus"], ["exec", "echo"], ["status", "--nope"], ["exec", "echo", "say", "--param", "novalue"], ["approvals"], ["audit", "tail", "--limit", "-3"], ["break-glass", "activate", "--env", "production"]]) {
+    for (const argv of [
+      ["bogus"],
+      ["exec", "echo"],
+      ["status", "--nope"],
+      ["exec", "echo", "say", "--param", "novalue"],
+      ["approvals"],
+      ["audit", "tail", "--limit", "-3"],
+      ["break-glass", "activate", "--env", "production"],
+    ]) {
       const r = await run(argv);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.err, argv.join(" ")).toMatch(/error/);
@@ -162,7 +236,16 @@ describe("espada-infra (standalone, yargs)", () => {
 
   it("no secret reaches any output, --json included", async () => {
     const outputs: string[] = [];
-    for (const argv of [["exec", "echo", "leak"], ["exec", "echo", "leak", "--json"], ["status", "--json"], ["instances", "--json"], ["audit", "tail", "--json"], ["exec", "echo", "rotate", "--param", `token=${SECRET}`, "--json"], ["sessions", "--json"], ["audit", "tail", "--limit", "50", "--json"]]) {
+    for (const argv of [
+      ["exec", "echo", "leak"],
+      ["exec", "echo", "leak", "--json"],
+      ["status", "--json"],
+      ["instances", "--json"],
+      ["audit", "tail", "--json"],
+      ["exec", "echo", "rotate", "--param", `token=${SECRET}`, "--json"],
+      ["sessions", "--json"],
+      ["audit", "tail", "--limit", "50", "--json"],
+    ]) {
       const r = await run(argv);
       expect(r.code, argv.join(" ")).toBeLessThan(2);
       outputs.push(r.out, r.err);

@@ -25,14 +25,29 @@ const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
 };
 
 function addOption(y: Argv, option: OptionSpec): Argv {
-  const base = { describe: option.description, ...(option.alias === undefined ? {} : { alias: option.alias }) };
+  const base = {
+    describe: option.description,
+    ...(option.alias === undefined ? {} : { alias: option.alias }),
+  };
   switch (option.type) {
     case "boolean":
-      return y.option(option.name, { ...base, type: "boolean", ...(option.negatable === true ? { default: true } : {}) });
+      return y.option(option.name, {
+        ...base,
+        type: "boolean",
+        ...(option.negatable === true ? { default: true } : {}),
+      });
     case "number":
       return y.option(option.name, { ...base, type: "number", requiresArg: true });
     case "array":
-      return y.option(option.name, { ...base, type: "string", array: true, requiresArg: true, ...(option.placeholder === undefined ? {} : { describe: `${option.description} (${option.placeholder})` }) });
+      return y.option(option.name, {
+        ...base,
+        type: "string",
+        array: true,
+        requiresArg: true,
+        ...(option.placeholder === undefined
+          ? {}
+          : { describe: `${option.description} (${option.placeholder})` }),
+      });
     default:
       return y.option(option.name, { ...base, type: "string", requiresArg: true });
   }
@@ -44,14 +59,18 @@ function commandLine(command: CliCommand): string {
 }
 
 /** The parser, with every command of the table; `select` receives the command the line names. */
-export function buildParser(argv: readonly string[], select: (command: CliCommand, args: RawArgs) => void): Argv {
+export function buildParser(
+  argv: readonly string[],
+  select: (command: CliCommand, args: RawArgs) => void,
+): Argv {
   const attach = (y: Argv, command: CliCommand): Argv =>
     y.command(
       commandLine(command),
       command.description,
       (sub) => {
         let out = sub;
-        for (const positional of command.positionals) out = out.positional(positional.name, { describe: positional.description, type: "string" });
+        for (const positional of command.positionals)
+          out = out.positional(positional.name, { describe: positional.description, type: "string" });
         for (const option of command.options) out = addOption(out, option);
         for (const example of command.examples ?? []) out = out.example(`$0 ${example}`, "");
         return out;
@@ -61,9 +80,16 @@ export function buildParser(argv: readonly string[], select: (command: CliComman
 
   let parser: Argv = yargs([...argv])
     .scriptName("espada-infra")
-    .usage("$0 <command> [options]\n\nRun and govern infrastructure providers without Espada. Configuration: ./espada.yaml (or --config, $ESPADA_INFRA_CONFIG).")
+    .usage(
+      "$0 <command> [options]\n\nRun and govern infrastructure providers without Espada. Configuration: ./espada.yaml (or --config, $ESPADA_INFRA_CONFIG).",
+    )
     .option("config", { type: "string", describe: "Path of espada.yaml", requiresArg: true, global: true })
-    .option("state-dir", { type: "string", describe: "State directory (default ./.espada-infra)", requiresArg: true, global: true })
+    .option("state-dir", {
+      type: "string",
+      describe: "State directory (default ./.espada-infra)",
+      requiresArg: true,
+      global: true,
+    })
     .option("verbose", { type: "boolean", describe: "Log framework activity to stderr", global: true });
   for (const option of COMMON_OPTIONS) parser = addOption(parser, option).global(option.name);
   const groups = new Map<string, CliCommand[]>();
@@ -97,7 +123,10 @@ export function buildParser(argv: readonly string[], select: (command: CliComman
  * Runs `espada-infra` with `argv` (without node and the script) and returns the exit code:
  * 0 ok, 1 failure (a typed error), 2 usage (an unknown command or option, a bad argument).
  */
-export async function runStandalone(argv: readonly string[], options: StandaloneOptions = {}): Promise<number> {
+export async function runStandalone(
+  argv: readonly string[],
+  options: StandaloneOptions = {},
+): Promise<number> {
   const io: CliIo = options.io ?? { stdout: process.stdout, stderr: process.stderr };
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
@@ -111,15 +140,17 @@ export async function runStandalone(argv: readonly string[], options: Standalone
   let parsedArgs: RawArgs;
   let helpText = "";
   try {
-    parsedArgs = (await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
+    parsedArgs = await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
       helpText = output;
-    }));
+    });
   } catch (error) {
     usageError ??= error instanceof Error ? error.message : String(error);
     parsedArgs = {};
   }
   if (usageError !== undefined) {
-    io.stderr.write(`${helpText === "" ? "" : `${helpText}\n\n`}error: ${usageError}\nRun espada-infra --help for usage.\n`);
+    io.stderr.write(
+      `${helpText === "" ? "" : `${helpText}\n\n`}error: ${usageError}\nRun espada-infra --help for usage.\n`,
+    );
     return EXIT_CODES.usage;
   }
   if (selected === undefined) {
@@ -134,7 +165,8 @@ export async function runStandalone(argv: readonly string[], options: Standalone
     json,
     user: resolveUser(args.user, env),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    openFramework: () => openStandaloneFramework({ argv, cwd, env, stateDir: args.stateDir, verbose: args.verbose === true }),
+    openFramework: () =>
+      openStandaloneFramework({ argv, cwd, env, stateDir: args.stateDir, verbose: args.verbose === true }),
   });
 }
 
@@ -150,7 +182,10 @@ async function openStandaloneFramework(options: {
   const loaded = await loadInfrastructureConfig({ argv: options.argv, cwd: options.cwd, env: options.env });
   if (!loaded.success) {
     const { ConfigValidationError } = await import("@espada/infra-core");
-    throw new ConfigValidationError(`invalid configuration:\n  ${loaded.errors.map(formatConfigIssue).join("\n  ")}`, loaded.errors);
+    throw new ConfigValidationError(
+      `invalid configuration:\n  ${loaded.errors.map(formatConfigIssue).join("\n  ")}`,
+      loaded.errors,
+    );
   }
   // Relative paths in a config file (state dir, plugin folders) are relative to the file.
   const base = loaded.source.kind === "file" ? dirname(loaded.source.path) : options.cwd;
@@ -160,7 +195,8 @@ async function openStandaloneFramework(options: {
   const logging = loaded.config.loggingConfig;
   // A command's output is its result: framework logs below warn only with --verbose. The logging
   // package is loaded only when a line is actually written.
-  const level = options.verbose || LOG_LEVEL_SEVERITY[logging.level] >= LOG_LEVEL_SEVERITY.warn ? logging.level : "warn";
+  const level =
+    options.verbose || LOG_LEVEL_SEVERITY[logging.level] >= LOG_LEVEL_SEVERITY.warn ? logging.level : "warn";
   const logger = createDeferredLogger(level, async () => {
     const { InfrastructureLoggerImpl } = await import("@espada/infra-logging");
     return new InfrastructureLoggerImpl({ ...logging, level }, { baseDir: base, env: options.env });

@@ -2,7 +2,6 @@
 // commander `program`) are built from. A command names its arguments, turns the parsed arguments
 // into an operation input, runs the operation and renders its data as text. Nothing here imports a
 // framework package at module load: each command's `run` loads what it needs.
-import type { JsonValue } from "@espada/infra-core";
 import type { InfrastructureFramework } from "../framework.js";
 import type { ZodType } from "zod";
 import type * as Ops from "../operations.js";
@@ -65,19 +64,32 @@ export const EXIT_CODES = { ok: 0, failure: 1, usage: 2 } as const;
 /** Options every command takes. */
 export const COMMON_OPTIONS: readonly OptionSpec[] = [
   { name: "json", type: "boolean", description: "Print JSON (secrets redacted) instead of text" },
-  { name: "user", type: "string", description: "Act as this user (default: $ESPADA_INFRA_USER, else the OS user)" },
+  {
+    name: "user",
+    type: "string",
+    description: "Act as this user (default: $ESPADA_INFRA_USER, else the OS user)",
+  },
 ];
 
-const ENV_OPTION: OptionSpec = { name: "env", type: "string", description: "Environment (development, staging, production, …); default development" };
+const ENV_OPTION: OptionSpec = {
+  name: "env",
+  type: "string",
+  description: "Environment (development, staging, production, …); default development",
+};
 
 // ---------------------------------------------------------------------------------------------
 // rendering
 
 /** Renders rows as an aligned text table with a header. */
-export function renderTable(columns: readonly (readonly [header: string, key: string])[], rows: readonly Readonly<Record<string, unknown>>[]): string {
+export function renderTable(
+  columns: readonly (readonly [header: string, key: string])[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): string {
   if (rows.length === 0) return "(none)";
   const cells = rows.map((row) => columns.map(([, key]) => cellText(row[key])));
-  const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((c) => (c[i] ?? "").length)));
+  const widths = columns.map(([header], i) =>
+    Math.max(header.length, ...cells.map((c) => (c[i] ?? "").length)),
+  );
   const line = (values: readonly string[]): string =>
     values
       .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0)))
@@ -95,26 +107,52 @@ function cellText(value: unknown): string {
 
 /** Text of a display value: strings as they are, numbers and booleans printed, anything else as JSON. */
 const str = (value: unknown): string =>
-  typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : value === undefined || value === null ? "" : JSON.stringify(value);
+  typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "boolean"
+      ? String(value)
+      : value === undefined || value === null
+        ? ""
+        : JSON.stringify(value);
 
-const time = (ms: unknown): string => (typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : "-");
+const time = (ms: unknown): string =>
+  typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : "-";
 
 // ---------------------------------------------------------------------------------------------
 // argument helpers
 
 /** Splits `k=v` pairs (`--param name=web --param size=2`); a pair without `=` is a usage error. */
-export function parseKeyValues(values: unknown, option: string): OperationResult<Record<string, string>> & { readonly usage?: boolean } {
+export function parseKeyValues(
+  values: unknown,
+  option: string,
+): OperationResult<Record<string, string>> & { readonly usage?: boolean } {
   const list = values === undefined ? [] : Array.isArray(values) ? values : [values];
   const out: Record<string, string> = {};
   for (const item of list) {
     const text = str(item);
     const at = text.indexOf("=");
     if (at <= 0) {
-      return { ok: false, usage: true, error: { code: "VALIDATION_FAILED", message: `--${option}: "${text}" must be key=value`, issues: [{ code: "INVALID_VALUE", message: "must be key=value", path: option }] } };
+      return {
+        ok: false,
+        usage: true,
+        error: {
+          code: "VALIDATION_FAILED",
+          message: `--${option}: "${text}" must be key=value`,
+          issues: [{ code: "INVALID_VALUE", message: "must be key=value", path: option }],
+        },
+      };
     }
     const key = text.slice(0, at);
     if (key === "__proto__" || key === "constructor" || key === "prototype") {
-      return { ok: false, usage: true, error: { code: "VALIDATION_FAILED", message: `--${option}: "${key}" is not allowed as a key`, issues: [{ code: "INVALID_VALUE", message: "reserved key", path: option }] } };
+      return {
+        ok: false,
+        usage: true,
+        error: {
+          code: "VALIDATION_FAILED",
+          message: `--${option}: "${key}" is not allowed as a key`,
+          issues: [{ code: "INVALID_VALUE", message: "reserved key", path: option }],
+        },
+      };
     }
     out[key] = text.slice(at + 1);
   }
@@ -122,7 +160,10 @@ export function parseKeyValues(values: unknown, option: string): OperationResult
 }
 
 /** Turns `k=v` text into the types a command declares (number, boolean, array, object); unknown keys stay text. */
-export function coerceParams(text: Readonly<Record<string, string>>, parameters: readonly { readonly name: string; readonly type: string }[]): Record<string, unknown> {
+export function coerceParams(
+  text: Readonly<Record<string, string>>,
+  parameters: readonly { readonly name: string; readonly type: string }[],
+): Record<string, unknown> {
   const types = new Map(parameters.map((p) => [p.name, p.type]));
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(text)) out[key] = coerce(value, types.get(key));
@@ -199,17 +240,23 @@ async function parsed<S, T>(
   return withContext(context, (o, ctx) => work(o, ctx, input.data));
 }
 
-const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
 const list = (value: unknown): Record<string, unknown>[] => (Array.isArray(value) ? value.map(record) : []);
 
-function withText(result: OperationResult<unknown>, text: (data: Record<string, unknown>) => string): CommandResult {
+function withText(
+  result: OperationResult<unknown>,
+  text: (data: Record<string, unknown>) => string,
+): CommandResult {
   if (!result.ok) return result.data === undefined ? result : { ...result, text: text(record(result.data)) };
   return { ...result, text: text(record(result.data)) };
 }
 
 function problemsText(problems: unknown): string {
   const rows = list(problems);
-  return rows.length === 0 ? "" : `\n${rows.map((p) => `warning: provider ${str(p.providerId)} did not start (${str(p.code)}): ${str(p.message)}`).join("\n")}`;
+  return rows.length === 0
+    ? ""
+    : `\n${rows.map((p) => `warning: provider ${str(p.providerId)} did not start (${str(p.code)}): ${str(p.message)}`).join("\n")}`;
 }
 
 function execText(data: Record<string, unknown>): string {
@@ -234,7 +281,9 @@ function execText(data: Record<string, unknown>): string {
       return `${head}\nwaiting for ${pending.kind === "approval" ? "approval" : "confirmation"}: ${str(pending.reason)}${riskLine}\n${next}`;
     }
     case "invalid": {
-      const issues = list(data.issues).map((i) => `\n  ${str(i.path)}: ${str(i.message)}`).join("");
+      const issues = list(data.issues)
+        .map((i) => `\n  ${str(i.path)}: ${str(i.message)}`)
+        .join("");
       return `${head}${issues}`;
     }
     default: {
@@ -265,10 +314,22 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       const result = await withContext(context, (ops, ctx) => ops.listProviders(ctx));
       return withText(result, (data) =>
         renderTable(
-          [["NAME", "name"], ["ID", "id"], ["CATEGORY", "category"], ["VERSION", "version"], ["CAPABILITIES", "capabilities"]],
+          [
+            ["NAME", "name"],
+            ["ID", "id"],
+            ["CATEGORY", "category"],
+            ["VERSION", "version"],
+            ["CAPABILITIES", "capabilities"],
+          ],
           list(data.providers).map((p) => {
             const meta = record(p.meta);
-            return { name: meta.displayName ?? meta.name, id: p.id, category: meta.category, version: meta.version, capabilities: meta.capabilities };
+            return {
+              name: meta.displayName ?? meta.name,
+              id: p.id,
+              category: meta.category,
+              version: meta.version,
+              capabilities: meta.capabilities,
+            };
           }),
         ),
       );
@@ -280,12 +341,23 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [],
     options: [{ name: "provider", type: "string", description: "Only instances of this provider" }],
     async run(context, args) {
-      const result = await parsed(context, (await operations()).instancesInputSchema, { ...(args.provider === undefined ? {} : { provider: args.provider }) }, (ops, ctx, input) => ops.listInstances(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).instancesInputSchema,
+        { ...(args.provider === undefined ? {} : { provider: args.provider }) },
+        (ops, ctx, input) => ops.listInstances(ctx, input),
+      );
       return withText(
         result,
         (data) =>
           renderTable(
-            [["INSTANCE", "instanceId"], ["PROVIDER", "id"], ["STATE", "state"], ["HEALTH", "health"], ["CREATED", "created"]],
+            [
+              ["INSTANCE", "instanceId"],
+              ["PROVIDER", "id"],
+              ["STATE", "state"],
+              ["HEALTH", "health"],
+              ["CREATED", "created"],
+            ],
             list(data.instances).map((i) => ({ ...i, created: time(i.createdAt) })),
           ) + problemsText(data.problems),
       );
@@ -295,21 +367,48 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     path: ["status"],
     description: "Show framework status: factory count, instance count, lifecycle hooks, health summary",
     positionals: [],
-    options: [{ name: "health", type: "boolean", negatable: true, description: "Run a health check of every instance first (--no-health skips it)" }],
+    options: [
+      {
+        name: "health",
+        type: "boolean",
+        negatable: true,
+        description: "Run a health check of every instance first (--no-health skips it)",
+      },
+    ],
     async run(context, args) {
-      const result = await parsed(context, (await operations()).statusInputSchema, { checkHealth: args.health !== false }, (ops, ctx, input) => ops.frameworkStatus(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).statusInputSchema,
+        { checkHealth: args.health !== false },
+        (ops, ctx, input) => ops.frameworkStatus(ctx, input),
+      );
       return withText(result, (data) => {
         const health = record(data.health);
         const hooks = record(record(data.lifecycle).hooks);
         const byState = Object.entries(record(data.instancesByState)).filter(([, n]) => n !== 0);
-        const hookCount = Object.values(hooks).reduce<number>((sum, n) => sum + (typeof n === "number" ? n : 0), 0);
-        return [
-          `factories:  ${str(data.factories)}`,
-          `instances:  ${str(data.instances)}${byState.length === 0 ? "" : ` (${byState.map(([s, n]) => `${str(n)} ${s}`).join(", ")})`}`,
-          `hooks:      ${hookCount}${hookCount === 0 ? "" : ` (${Object.entries(hooks).filter(([, n]) => n !== 0).map(([s, n]) => `${s}: ${str(n)}`).join(", ")})`}`,
-          `health:     ${str(data.overallHealth)}${Object.entries(health).filter(([, n]) => typeof n === "number" && n !== 0).map(([k, n]) => ` ${k}=${str(n)}`).join("")}`,
-          `state dir:  ${str(data.stateDir)}`,
-        ].join("\n") + problemsText(data.problems);
+        const hookCount = Object.values(hooks).reduce<number>(
+          (sum, n) => sum + (typeof n === "number" ? n : 0),
+          0,
+        );
+        return (
+          [
+            `factories:  ${str(data.factories)}`,
+            `instances:  ${str(data.instances)}${byState.length === 0 ? "" : ` (${byState.map(([s, n]) => `${str(n)} ${s}`).join(", ")})`}`,
+            `hooks:      ${hookCount}${
+              hookCount === 0
+                ? ""
+                : ` (${Object.entries(hooks)
+                    .filter(([, n]) => n !== 0)
+                    .map(([s, n]) => `${s}: ${str(n)}`)
+                    .join(", ")})`
+            }`,
+            `health:     ${str(data.overallHealth)}${Object.entries(health)
+              .filter(([, n]) => typeof n === "number" && n !== 0)
+              .map(([k, n]) => ` ${k}=${str(n)}`)
+              .join("")}`,
+            `state dir:  ${str(data.stateDir)}`,
+          ].join("\n") + problemsText(data.problems)
+        );
       });
     },
   },
@@ -319,14 +418,26 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [],
     options: [],
     async run(context) {
-      const result = await parsed(context, (await operations()).discoverInputSchema, {}, (ops, ctx, input) => ops.discoverProviders(ctx, input));
+      const result = await parsed(context, (await operations()).discoverInputSchema, {}, (ops, ctx, input) =>
+        ops.discoverProviders(ctx, input),
+      );
       return withText(result, (data) => {
         const registered = list(data.registered);
         const problems = list(data.problems);
         const duplicates = list(data.duplicates);
         return [
           `registered ${registered.length} provider(s)`,
-          registered.length === 0 ? "" : renderTable([["ID", "id"], ["SOURCE", "source"], ["PLUGIN", "plugin"], ["VERSION", "version"]], registered),
+          registered.length === 0
+            ? ""
+            : renderTable(
+                [
+                  ["ID", "id"],
+                  ["SOURCE", "source"],
+                  ["PLUGIN", "plugin"],
+                  ["VERSION", "version"],
+                ],
+                registered,
+              ),
           duplicates.length === 0 ? "" : `already registered: ${duplicates.map((d) => str(d.id)).join(", ")}`,
           ...problems.map((p) => `problem (${str(p.source)}) ${str(p.location)}: ${str(p.message)}`),
         ]
@@ -343,13 +454,22 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       { name: "command", description: "Command id (e.g. create-database)", required: true },
     ],
     options: [
-      { name: "param", type: "array", placeholder: "k=v", description: "A parameter, key=value (repeatable); typed by the command's declaration", alias: "p" },
+      {
+        name: "param",
+        type: "array",
+        placeholder: "k=v",
+        description: "A parameter, key=value (repeatable); typed by the command's declaration",
+        alias: "p",
+      },
       { name: "dry-run", type: "boolean", description: "Simulate (refused when the command has no dry run)" },
       ENV_OPTION,
       { name: "yes", type: "boolean", description: "Confirm a dangerous or high-risk operation", alias: "y" },
       { name: "timeout", type: "number", description: "Time limit of each attempt, in ms" },
     ],
-    examples: ["exec kv-db create-database --param name=sessions --param sizeGb=2", "exec kv-db delete-database --param database=kv-sessions --yes"],
+    examples: [
+      "exec kv-db create-database --param name=sessions --param sizeGb=2",
+      "exec kv-db delete-database --param database=kv-sessions --yes",
+    ],
     async run(context, args) {
       const text = parseKeyValues(args.param, "param");
       if (!text.ok) return text;
@@ -369,7 +489,9 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
         // Type the k=v text by the command's declared parameters (the validator still checks them).
         await ctx.framework.start(ctx.signal === undefined ? {} : { signal: ctx.signal });
         const instance = o.resolveInstance(ctx.framework, input.data.provider);
-        const declared = instance.ok ? (ctx.framework.catalogue.getCommand(instance.data, input.data.command)?.parameters ?? []) : [];
+        const declared = instance.ok
+          ? (ctx.framework.catalogue.getCommand(instance.data, input.data.command)?.parameters ?? [])
+          : [];
         return o.execCommand(ctx, { ...input.data, params: coerceParams(text.data, declared) });
       });
       return withText(result, execText);
@@ -380,16 +502,36 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     description: "List sessions (id, user, environment, state, expiry, pending operations)",
     positionals: [],
     options: [
-      { name: "state", type: "string", description: "Only sessions in this state (active, expired, terminated)" },
+      {
+        name: "state",
+        type: "string",
+        description: "Only sessions in this state (active, expired, terminated)",
+      },
       { name: "for-user", type: "string", description: "Only sessions of this user" },
     ],
     async run(context, args) {
-      const raw = { ...(args.state === undefined ? {} : { state: args.state }), ...(args.forUser === undefined ? {} : { user: args.forUser }) };
-      const result = await parsed(context, (await operations()).sessionsInputSchema, raw, (ops, ctx, input) => ops.listSessions(ctx, input));
+      const raw = {
+        ...(args.state === undefined ? {} : { state: args.state }),
+        ...(args.forUser === undefined ? {} : { user: args.forUser }),
+      };
+      const result = await parsed(context, (await operations()).sessionsInputSchema, raw, (ops, ctx, input) =>
+        ops.listSessions(ctx, input),
+      );
       return withText(result, (data) =>
         renderTable(
-          [["SESSION", "id"], ["USER", "userId"], ["ENV", "environment"], ["STATE", "state"], ["EXPIRES", "expires"], ["PENDING", "pendingCount"]],
-          list(data.sessions).map((s) => ({ ...s, expires: time(s.expiresAt), pendingCount: list(s.pending).length })),
+          [
+            ["SESSION", "id"],
+            ["USER", "userId"],
+            ["ENV", "environment"],
+            ["STATE", "state"],
+            ["EXPIRES", "expires"],
+            ["PENDING", "pendingCount"],
+          ],
+          list(data.sessions).map((s) => ({
+            ...s,
+            expires: time(s.expiresAt),
+            pendingCount: list(s.pending).length,
+          })),
         ),
       );
     },
@@ -398,12 +540,31 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     path: ["approvals", "list"],
     description: "List approval requests",
     positionals: [],
-    options: [{ name: "status", type: "string", description: "Only this status (pending, approved, rejected, expired, consumed)" }],
+    options: [
+      {
+        name: "status",
+        type: "string",
+        description: "Only this status (pending, approved, rejected, expired, consumed)",
+      },
+    ],
     async run(context, args) {
-      const result = await parsed(context, (await operations()).approvalsListInputSchema, args.status === undefined ? {} : { status: args.status }, (ops, ctx, input) => ops.listApprovals(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).approvalsListInputSchema,
+        args.status === undefined ? {} : { status: args.status },
+        (ops, ctx, input) => ops.listApprovals(ctx, input),
+      );
       return withText(result, (data) =>
         renderTable(
-          [["APPROVAL", "id"], ["STATUS", "status"], ["COMMAND", "commandId"], ["PROVIDER", "providerId"], ["REQUESTER", "requester"], ["ENV", "environment"], ["RISK", "risk"]],
+          [
+            ["APPROVAL", "id"],
+            ["STATUS", "status"],
+            ["COMMAND", "commandId"],
+            ["PROVIDER", "providerId"],
+            ["REQUESTER", "requester"],
+            ["ENV", "environment"],
+            ["RISK", "risk"],
+          ],
           list(data.approvals).map((a) => ({ ...a, risk: `${str(a.riskScore)} ${str(a.riskLevel)}` })),
         ),
       );
@@ -415,11 +576,26 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [{ name: "id", description: "Approval id", required: true }],
     options: [
       { name: "comment", type: "string", description: "A comment recorded with the approval" },
-      { name: "run", type: "boolean", negatable: true, description: "Run the waiting operation once approved (--no-run only approves)" },
+      {
+        name: "run",
+        type: "boolean",
+        negatable: true,
+        description: "Run the waiting operation once approved (--no-run only approves)",
+      },
     ],
     async run(context, args) {
-      const raw = { id: args.id, decision: "approve", run: args.run !== false, ...(args.comment === undefined ? {} : { reason: args.comment }) };
-      const result = await parsed(context, (await operations()).approvalDecisionInputSchema, raw, (ops, ctx, input) => ops.decideApproval(ctx, input));
+      const raw = {
+        id: args.id,
+        decision: "approve",
+        run: args.run !== false,
+        ...(args.comment === undefined ? {} : { reason: args.comment }),
+      };
+      const result = await parsed(
+        context,
+        (await operations()).approvalDecisionInputSchema,
+        raw,
+        (ops, ctx, input) => ops.decideApproval(ctx, input),
+      );
       return withText(result, approvalText);
     },
   },
@@ -429,8 +605,17 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [{ name: "id", description: "Approval id", required: true }],
     options: [{ name: "reason", type: "string", description: "Why (required)" }],
     async run(context, args) {
-      const raw = { id: args.id, decision: "reject", ...(args.reason === undefined ? {} : { reason: args.reason }) };
-      const result = await parsed(context, (await operations()).approvalDecisionInputSchema, raw, (ops, ctx, input) => ops.decideApproval(ctx, input));
+      const raw = {
+        id: args.id,
+        decision: "reject",
+        ...(args.reason === undefined ? {} : { reason: args.reason }),
+      };
+      const result = await parsed(
+        context,
+        (await operations()).approvalDecisionInputSchema,
+        raw,
+        (ops, ctx, input) => ops.decideApproval(ctx, input),
+      );
       return withText(result, approvalText);
     },
   },
@@ -440,8 +625,16 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [],
     options: [
       { ...ENV_OPTION, description: "Environment the emergency access is for (required)" },
-      { name: "reason-code", type: "string", description: "incident, outage, security-incident, data-recovery, … (required)" },
-      { name: "justification", type: "string", description: "What happened and why access is needed (required)" },
+      {
+        name: "reason-code",
+        type: "string",
+        description: "incident, outage, security-incident, data-recovery, … (required)",
+      },
+      {
+        name: "justification",
+        type: "string",
+        description: "What happened and why access is needed (required)",
+      },
       { name: "ticket", type: "string", description: "Incident ticket" },
       { name: "duration", type: "number", description: "Duration in minutes (capped by the policy)" },
     ],
@@ -455,7 +648,12 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
         ...(args.ticket === undefined ? {} : { ticket: args.ticket }),
         ...(minutes === undefined ? {} : { durationMs: minutes * 60_000 }),
       };
-      const result = await parsed(context, (await operations()).breakGlassActivateInputSchema, raw, (ops, ctx, input) => ops.activateBreakGlass(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).breakGlassActivateInputSchema,
+        raw,
+        (ops, ctx, input) => ops.activateBreakGlass(ctx, input),
+      );
       return withText(result, (data) => {
         const s = record(data.session);
         return `break-glass session ${str(s.id)} active for ${str(s.userId)} in ${str(s.environment)} until ${time(s.expiresAt)}`;
@@ -468,7 +666,12 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
     positionals: [{ name: "id", description: "Break-glass session id", required: true }],
     options: [],
     async run(context, args) {
-      const result = await parsed(context, (await operations()).breakGlassDeactivateInputSchema, { id: args.id }, (ops, ctx, input) => ops.deactivateBreakGlass(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).breakGlassDeactivateInputSchema,
+        { id: args.id },
+        (ops, ctx, input) => ops.deactivateBreakGlass(ctx, input),
+      );
       return withText(result, (data) => `break-glass session ${str(data.id)} closed`);
     },
   },
@@ -487,11 +690,30 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
         ...(args.forUser === undefined ? {} : { user: args.forUser }),
         ...(args.type === undefined ? {} : { type: args.type }),
       };
-      const result = await parsed(context, (await operations()).auditTailInputSchema, raw, (ops, ctx, input) => ops.auditTail(ctx, input));
+      const result = await parsed(
+        context,
+        (await operations()).auditTailInputSchema,
+        raw,
+        (ops, ctx, input) => ops.auditTail(ctx, input),
+      );
       return withText(result, (data) =>
         renderTable(
-          [["SEQ", "seq"], ["TIME", "at"], ["TYPE", "type"], ["ACTOR", "actor"], ["OUTCOME", "outcome"], ["COMMAND", "command"]],
-          list(data.records).map((r) => ({ seq: r.seq, at: time(r.timestamp), type: r.type, actor: r.actor, outcome: r.outcome, command: r.commandId })),
+          [
+            ["SEQ", "seq"],
+            ["TIME", "at"],
+            ["TYPE", "type"],
+            ["ACTOR", "actor"],
+            ["OUTCOME", "outcome"],
+            ["COMMAND", "command"],
+          ],
+          list(data.records).map((r) => ({
+            seq: r.seq,
+            at: time(r.timestamp),
+            type: r.type,
+            actor: r.actor,
+            outcome: r.outcome,
+            command: r.commandId,
+          })),
         ),
       );
     },
@@ -505,7 +727,9 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
       const result = await withContext(context, (ops, ctx) => ops.auditVerify(ctx));
       return withText(result, (data) => {
         const v = record(data.verification);
-        return v.ok === true ? `audit log intact: ${str(v.records)} record(s) verified` : `audit log BROKEN: ${str(v.reason)}`;
+        return v.ok === true
+          ? `audit log intact: ${str(v.records)} record(s) verified`
+          : `audit log BROKEN: ${str(v.reason)}`;
       });
     },
   },
@@ -526,7 +750,9 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
         ...(args.env === undefined ? {} : { environment: args.env }),
         ...(args.conversation === undefined ? {} : { conversationId: args.conversation }),
       };
-      const result = await parsed(context, (await operations()).chatInputSchema, raw, (ops, ctx, input) => ops.chat(ctx, input));
+      const result = await parsed(context, (await operations()).chatInputSchema, raw, (ops, ctx, input) =>
+        ops.chat(ctx, input),
+      );
       return withText(result, (data) => str(data.response));
     },
   },
@@ -537,10 +763,4 @@ function approvalText(data: Record<string, unknown>): string {
   const lines = [`approval ${str(approval.id)}: ${str(approval.status)}`];
   if (data.operation !== undefined) lines.push(execText(record(data.operation)));
   return lines.join("\n");
-}
-
-/** The JSON printed for `--json`: `{ ok, data }` or `{ ok: false, error, data? }`. */
-export function jsonOutput(result: CommandResult): JsonValue {
-  const out = result.ok ? { ok: true, data: result.data } : { ok: false, error: result.error, ...(result.data === undefined ? {} : { data: result.data }) };
-  return JSON.parse(JSON.stringify(out)) as JsonValue;
 }

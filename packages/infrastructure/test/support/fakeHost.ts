@@ -68,7 +68,8 @@ export function createFakeHost(pluginConfig: Record<string, unknown> = {}, state
       if (handler === undefined) throw new Error(`no gateway method "${method}"`);
       const answers: GatewayAnswer[] = [];
       await handler({ params, respond: (ok, payload, error) => answers.push({ ok, payload, error }) });
-      if (answers.length !== 1) throw new Error(`gateway method "${method}" answered ${answers.length} times`);
+      if (answers.length !== 1)
+        throw new Error(`gateway method "${method}" answered ${answers.length} times`);
       return answers[0] as GatewayAnswer;
     },
   };

@@ -13,15 +13,46 @@ import { Format } from "typebox/format";
 
 type Node = Record<string, unknown>;
 
-const isNode = (value: unknown): value is Node => typeof value === "object" && value !== null && !Array.isArray(value);
+const isNode = (value: unknown): value is Node =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const mapKeywords = new Set(["$defs", "definitions", "dependentSchemas", "patternProperties", "properties"]);
-const valueKeywords = new Set(["additionalItems", "additionalProperties", "contains", "else", "if", "items", "not", "propertyNames", "then", "unevaluatedItems", "unevaluatedProperties"]);
+const valueKeywords = new Set([
+  "additionalItems",
+  "additionalProperties",
+  "contains",
+  "else",
+  "if",
+  "items",
+  "not",
+  "propertyNames",
+  "then",
+  "unevaluatedItems",
+  "unevaluatedProperties",
+]);
 const arrayKeywords = new Set(["allOf", "anyOf", "oneOf", "prefixItems"]);
 
 const annotationOnlyFormats = [
-  "date-time", "date", "duration", "email", "hostname", "idn-email", "idn-hostname", "ipv4", "ipv6", "iri-reference",
-  "iri", "json-pointer-uri-fragment", "json-pointer", "regex", "relative-json-pointer", "time", "uri-reference", "uri-template", "url", "uuid",
+  "date-time",
+  "date",
+  "duration",
+  "email",
+  "hostname",
+  "idn-email",
+  "idn-hostname",
+  "ipv4",
+  "ipv6",
+  "iri-reference",
+  "iri",
+  "json-pointer-uri-fragment",
+  "json-pointer",
+  "regex",
+  "relative-json-pointer",
+  "time",
+  "uri-reference",
+  "uri-template",
+  "url",
+  "uuid",
 ];
 
 function expandTypeArray(schema: Node): Node {
@@ -31,7 +62,8 @@ function expandTypeArray(schema: Node): Node {
 }
 
 function recordToPatternProperties(schema: Node): Node {
-  if (!isNode(schema.additionalProperties) || isNode(schema.properties) || isNode(schema.patternProperties)) return schema;
+  if (!isNode(schema.additionalProperties) || isNode(schema.properties) || isNode(schema.patternProperties))
+    return schema;
   const { additionalProperties, ...rest } = schema;
   return { ...rest, patternProperties: { ".*": additionalProperties }, additionalProperties: false };
 }
@@ -43,7 +75,8 @@ export function normalizeForHost(schema: unknown): unknown {
   const node = recordToPatternProperties(expandTypeArray(schema));
   return Object.fromEntries(
     Object.entries(node).map(([key, value]) => {
-      if (mapKeywords.has(key) && isNode(value)) return [key, Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeForHost(v)]))];
+      if (mapKeywords.has(key) && isNode(value))
+        return [key, Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalizeForHost(v)]))];
       if (valueKeywords.has(key) || arrayKeywords.has(key)) return [key, normalizeForHost(value)];
       return [key, value];
     }),

@@ -19,11 +19,15 @@ export interface ZodIssueLike {
 }
 
 /** The result of a zod `safeParse`. */
-export type ZodResultLike = { readonly success: true } | { readonly success: false; readonly error: { readonly issues: readonly ZodIssueLike[] } };
+export type ZodResultLike =
+  | { readonly success: true }
+  | { readonly success: false; readonly error: { readonly issues: readonly ZodIssueLike[] } };
 
 /** Issues JSON Schema can express: every code but a refinement's, and a URL's scheme check. */
 export function structuralIssues(issues: readonly ZodIssueLike[]): ZodIssueLike[] {
-  return issues.filter((issue) => issue.code !== "custom" && !(issue.code === "invalid_format" && issue.format === "url"));
+  return issues.filter(
+    (issue) => issue.code !== "custom" && !(issue.code === "invalid_format" && issue.format === "url"),
+  );
 }
 
 /** Null when zod's verdict and the host's agree under the rule above, else why not. */

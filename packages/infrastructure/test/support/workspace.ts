@@ -68,7 +68,16 @@ export function createWorkspace(extraYaml = ""): Workspace {
   mkdirSync(plugin, { recursive: true });
   writeFileSync(
     join(plugin, "infrastructure.plugin.json"),
-    JSON.stringify({ name: "echo-plugin", version: "1.0.0", frameworkVersion: `^${getFrameworkVersion()}`, providers: [{ meta: META, entry: "./index.js" }] }, null, 2),
+    JSON.stringify(
+      {
+        name: "echo-plugin",
+        version: "1.0.0",
+        frameworkVersion: `^${getFrameworkVersion()}`,
+        providers: [{ meta: META, entry: "./index.js" }],
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(join(plugin, "index.js"), MODULE);
   writeFileSync(
@@ -99,7 +108,11 @@ export function createWorkspace(extraYaml = ""): Workspace {
             steps: [{ role: admin, approvers: 1 }]
 ${extraYaml}`,
   );
-  return { dir, env: { ECHO_API_KEY: SECRET, ESPADA_INFRA_USER: "ann" }, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    env: { ECHO_API_KEY: SECRET, ESPADA_INFRA_USER: "ann" },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** A captured stdout/stderr pair. */

@@ -90,13 +90,23 @@ export function exampleProviderFactory(runs: ProviderRun[]): ProviderFactory {
       },
 
       onExecuteCommand(cmd, params, ctx) {
-        runs.push({ instanceId, commandId: cmd.id, params: { ...params }, dryRun: ctx.dryRun, sessionId: ctx.sessionId });
+        runs.push({
+          instanceId,
+          commandId: cmd.id,
+          params: { ...params },
+          dryRun: ctx.dryRun,
+          sessionId: ctx.sessionId,
+        });
         if (cmd.id === "create-instance") {
           // Provision resource…
-          return ctx.dryRun ? success({ instanceId: "i-123", simulated: true }) : success({ instanceId: "i-123" }, ["i-123"]);
+          return ctx.dryRun
+            ? success({ instanceId: "i-123", simulated: true })
+            : success({ instanceId: "i-123" }, ["i-123"]);
         }
-        if (cmd.id === "delete-instance") return success({ deleted: params.instanceId }, [String(params.instanceId)]);
-        if (cmd.id === "configure-instance") return success({ configured: params.instanceId }, [String(params.instanceId)]);
+        if (cmd.id === "delete-instance")
+          return success({ deleted: params.instanceId }, [String(params.instanceId)]);
+        if (cmd.id === "configure-instance")
+          return success({ configured: params.instanceId }, [String(params.instanceId)]);
         return failure("UNKNOWN_CMD", `Unknown: ${cmd.id}`);
       },
     });

@@ -1,6 +1,18 @@
-import type { AuditEventInput, AuditSink, GateDecision, OperationOutcomeReport, OperationRequest, RiskAssessment, SecurityGate } from "@espada/infra-core";
+import type {
+  AuditEventInput,
+  AuditSink,
+  GateDecision,
+  OperationOutcomeReport,
+  OperationRequest,
+  RiskAssessment,
+  SecurityGate,
+} from "@espada/infra-core";
 
-const RISK: RiskAssessment = { score: 55, level: "medium", factors: [{ name: "environment", weight: 1, value: 55, contribution: 55, description: "production" }] };
+const RISK: RiskAssessment = {
+  score: 55,
+  level: "medium",
+  factors: [{ name: "environment", weight: 1, value: 55, contribution: 55, description: "production" }],
+};
 
 /**
  * A small security gate for tests: every command listed in `confirm` needs confirmation until the
@@ -14,7 +26,11 @@ export class ScriptedGate implements SecurityGate {
   /** When set, `checkOperation` rejects with it (the gate's store is down). */
   failure: Error | undefined;
   readonly #granted = new Set<string>();
-  readonly #rules: { readonly confirm: readonly string[]; readonly approve: readonly string[]; readonly deny: readonly string[] };
+  readonly #rules: {
+    readonly confirm: readonly string[];
+    readonly approve: readonly string[];
+    readonly deny: readonly string[];
+  };
 
   constructor(rules: { confirm?: readonly string[]; approve?: readonly string[]; deny?: readonly string[] }) {
     this.#rules = { confirm: rules.confirm ?? [], approve: rules.approve ?? [], deny: rules.deny ?? [] };
@@ -38,18 +54,35 @@ export class ScriptedGate implements SecurityGate {
   #decide(request: OperationRequest): GateDecision {
     const id = request.commandId;
     if (this.#rules.deny.includes(id)) {
-      return { outcome: "denied", risk: RISK, reasons: [{ check: "rbac", passed: false, message: `user ${request.userId} may not run ${id}` }] };
+      return {
+        outcome: "denied",
+        risk: RISK,
+        reasons: [{ check: "rbac", passed: false, message: `user ${request.userId} may not run ${id}` }],
+      };
     }
     if (this.#rules.approve.includes(id)) {
       const granted = request.approvalId !== undefined && this.#granted.has(request.approvalId);
       if (!granted) {
-        return { outcome: "needs-approval", approvalId: request.approvalId ?? `approval-${request.operationId}`, risk: RISK, reasons: [{ check: "approval", passed: false, message: "an operator must approve" }] };
+        return {
+          outcome: "needs-approval",
+          approvalId: request.approvalId ?? `approval-${request.operationId}`,
+          risk: RISK,
+          reasons: [{ check: "approval", passed: false, message: "an operator must approve" }],
+        };
       }
     }
     if (this.#rules.confirm.includes(id) && !request.confirmed) {
-      return { outcome: "needs-confirmation", risk: RISK, reasons: [{ check: "confirmation", passed: false, message: "please confirm" }] };
+      return {
+        outcome: "needs-confirmation",
+        risk: RISK,
+        reasons: [{ check: "confirmation", passed: false, message: "please confirm" }],
+      };
     }
-    return { outcome: "allowed", risk: RISK, reasons: [{ check: "risk", passed: true, message: "acceptable risk" }] };
+    return {
+      outcome: "allowed",
+      risk: RISK,
+      reasons: [{ check: "risk", passed: true, message: "acceptable risk" }],
+    };
   }
 }
 

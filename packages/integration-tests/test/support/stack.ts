@@ -2,7 +2,12 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAllowAllGate } from "@espada/infra-core";
-import type { AuditSink, InfrastructureEventMap, InfrastructureEventType, SecurityGate } from "@espada/infra-core";
+import type {
+  AuditSink,
+  InfrastructureEventMap,
+  InfrastructureEventType,
+  SecurityGate,
+} from "@espada/infra-core";
 import { InfrastructureLoggerImpl } from "@espada/infra-logging";
 import { InfrastructureProviderRegistry, createCommandExecutor } from "@espada/infra-registry";
 import type { InfrastructureCommandExecutor } from "@espada/infra-registry";
@@ -34,7 +39,13 @@ export async function createWorkspace(): Promise<Workspace> {
     const parts = await Promise.all(files.map((f) => readFile(join(f.parentPath, f.name), "latin1")));
     return parts.join("\n");
   };
-  return { root, stateDir: join(root, "state"), logFile: join(root, "logs", "infra.log"), readAll, remove: () => rm(root, { recursive: true, force: true }) };
+  return {
+    root,
+    stateDir: join(root, "state"),
+    logFile: join(root, "logs", "infra.log"),
+    readAll,
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** Options of {@link openStack}. */
@@ -69,10 +80,17 @@ export async function openStack(options: StackOptions): Promise<Stack> {
   const { workspace } = options;
   const loggingErrors: string[] = [];
   const logger = new InfrastructureLoggerImpl(
-    { level: "trace", destinations: [{ type: "file", config: { path: workspace.logFile } }], redactPatterns: [...(options.redactPatterns ?? [])] },
+    {
+      level: "trace",
+      destinations: [{ type: "file", config: { path: workspace.logFile } }],
+      redactPatterns: [...(options.redactPatterns ?? [])],
+    },
     { onError: (error, source) => loggingErrors.push(`${source}: ${error.message}`) },
   );
-  const registry = new InfrastructureProviderRegistry({ logger, lifecycle: { healthCheckInterval: 3_600_000 } });
+  const registry = new InfrastructureProviderRegistry({
+    logger,
+    lifecycle: { healthCheckInterval: 3_600_000 },
+  });
   const events = registry.events;
   const seen: Stack["seen"] = [];
   events.on("*", (type, event) => seen.push({ type, event }));
@@ -85,7 +103,10 @@ export async function openStack(options: StackOptions): Promise<Stack> {
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   registry.registerFactory(meta, exampleProviderFactory(options.runs));
-  await registry.createAndInitializeProvider(meta.id, { instanceId: INSTANCE_ID, auth: { method: "api-key", credentials: { apiKey: API_KEY } } });
+  await registry.createAndInitializeProvider(meta.id, {
+    instanceId: INSTANCE_ID,
+    auth: { method: "api-key", credentials: { apiKey: API_KEY } },
+  });
   const executor = createCommandExecutor({
     providers: registry,
     gate: options.gate ?? createAllowAllGate(),

@@ -1,7 +1,13 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { CommandResult } from "@espada/infra-core";
 import { failure, success } from "../results.js";
-import { ResultExpectationError, createMockLogger, createTestContext, expectFailure, expectSuccess } from "./helpers.js";
+import {
+  ResultExpectationError,
+  createMockLogger,
+  createTestContext,
+  expectFailure,
+  expectSuccess,
+} from "./helpers.js";
 
 describe("testing kit", () => {
   it("createMockLogger captures entries from children and context loggers", () => {
@@ -20,7 +26,12 @@ describe("testing kit", () => {
 
   it("createTestContext fills defaults, captures progress and can abort", () => {
     const ctx = createTestContext({ userId: "alice", dryRun: true });
-    expect(ctx).toMatchObject({ userId: "alice", dryRun: true, confirmed: false, environment: "development" });
+    expect(ctx).toMatchObject({
+      userId: "alice",
+      dryRun: true,
+      confirmed: false,
+      environment: "development",
+    });
     ctx.progress({ message: "half", percent: 50 });
     expect(ctx.progressUpdates).toEqual([{ message: "half", percent: 50 }]);
     ctx.logger.info("x");
@@ -32,7 +43,9 @@ describe("testing kit", () => {
 
   it("expectSuccess / expectFailure return the payload or throw a clear error", () => {
     expect(expectSuccess(success(42))).toBe(42);
-    expect(() => expectSuccess(failure("BAD", "went wrong"))).toThrow("expected success, got failure BAD: went wrong");
+    expect(() => expectSuccess(failure("BAD", "went wrong"))).toThrow(
+      "expected success, got failure BAD: went wrong",
+    );
     expect(expectFailure(failure("BAD", "x")).code).toBe("BAD");
     expect(expectFailure(failure("BAD", "x"), "BAD").message).toBe("x");
     expect(() => expectFailure(success(1))).toThrow(ResultExpectationError);
@@ -43,7 +56,8 @@ describe("testing kit", () => {
     expectTypeOf(expectSuccess(success({ id: "a" }))).toEqualTypeOf<{ id: string }>();
     const untyped: CommandResult = success({ id: "a" });
     expectTypeOf(expectSuccess(untyped)).toEqualTypeOf<unknown>();
-    const isId = (d: unknown): d is { id: string } => typeof d === "object" && d !== null && typeof (d as { id?: unknown }).id === "string";
+    const isId = (d: unknown): d is { id: string } =>
+      typeof d === "object" && d !== null && typeof (d as { id?: unknown }).id === "string";
     const byGuard = expectSuccess(untyped, isId);
     expectTypeOf(byGuard).toEqualTypeOf<{ id: string }>();
     expect(byGuard).toEqual({ id: "a" });

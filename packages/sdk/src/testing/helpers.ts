@@ -75,7 +75,9 @@ export interface TestContext extends ExecutionContext {
 }
 
 /** Builds a {@link TestContext}; `overrides` replace any field except `logger`, `signal` and `progress`. */
-export function createTestContext(overrides: Partial<Omit<ExecutionContext, "logger" | "signal" | "progress">> = {}): TestContext {
+export function createTestContext(
+  overrides: Partial<Omit<ExecutionContext, "logger" | "signal" | "progress">> = {},
+): TestContext {
   const controller = new AbortController();
   const logger = createMockLogger();
   const progressUpdates: ProgressUpdate[] = [];
@@ -131,7 +133,10 @@ export interface ProviderLifecycleReport {
  * stop, destroy — recording states, hooks, health and results. Never throws: a failing step ends
  * the run and is reported in `error`.
  */
-export async function runProviderLifecycle(provider: InfrastructureProvider, options: RunProviderLifecycleOptions = {}): Promise<ProviderLifecycleReport> {
+export async function runProviderLifecycle(
+  provider: InfrastructureProvider,
+  options: RunProviderLifecycleOptions = {},
+): Promise<ProviderLifecycleReport> {
   const states: LifecycleState[] = [provider.state];
   const hooks: LifecycleHookStage[] = [];
   const results: { id: string; result: CommandResult }[] = [];
@@ -149,7 +154,10 @@ export async function runProviderLifecycle(provider: InfrastructureProvider, opt
     async () => {
       health = await provider.healthCheck();
       for (const run of options.commands ?? []) {
-        results.push({ id: run.id, result: await provider.executeCommand(run.id, run.params ?? {}, run.context ?? {}) });
+        results.push({
+          id: run.id,
+          result: await provider.executeCommand(run.id, run.params ?? {}, run.context ?? {}),
+        });
       }
     },
     () => provider.stop(),
@@ -199,7 +207,10 @@ export function expectSuccess<T>(result: CommandResult<T>): T;
 export function expectSuccess<T>(result: CommandResult, check: SuccessDataCheck<T>): T;
 export function expectSuccess<T>(result: CommandResult, check?: SuccessDataCheck<T>): unknown {
   if (!result.success) {
-    throw new ResultExpectationError(`expected success, got failure ${result.error.code}: ${result.error.message}`, result);
+    throw new ResultExpectationError(
+      `expected success, got failure ${result.error.code}: ${result.error.message}`,
+      result,
+    );
   }
   if (check === undefined) return result.data;
   if (typeof check === "function") {
@@ -217,7 +228,10 @@ export function expectSuccess<T>(result: CommandResult, check?: SuccessDataCheck
 export function expectFailure(result: CommandResult, code?: string): CommandError {
   if (result.success) throw new ResultExpectationError("expected failure, got success", result);
   if (code !== undefined && result.error.code !== code) {
-    throw new ResultExpectationError(`expected failure ${code}, got ${result.error.code}: ${result.error.message}`, result);
+    throw new ResultExpectationError(
+      `expected failure ${code}, got ${result.error.code}: ${result.error.message}`,
+      result,
+    );
   }
   return result.error;
 }

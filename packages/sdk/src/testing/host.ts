@@ -53,7 +53,11 @@ export interface InMemoryHost {
   /** `create()` if needed, then `initialize(auth)` and `start()`; returns the active provider. */
   start(): Promise<InfrastructureProvider>;
   /** Runs a command through `executeCommand` with the host's logger and progress capture. */
-  execute(commandId: string, params?: Record<string, unknown>, context?: HostCallContext): Promise<CommandResult>;
+  execute(
+    commandId: string,
+    params?: Record<string, unknown>,
+    context?: HostCallContext,
+  ): Promise<CommandResult>;
   /** Stops an active provider and destroys it unless already terminated; a no-op before `create()`. */
   shutdown(): Promise<void>;
 }
@@ -86,7 +90,10 @@ export function settingsIssues(result: ConfigValidationResult): ValidationIssue[
  * await host.shutdown();
  * ```
  */
-export function createInMemoryHost(factory: ProviderFactory, options: InMemoryHostOptions = {}): InMemoryHost {
+export function createInMemoryHost(
+  factory: ProviderFactory,
+  options: InMemoryHostOptions = {},
+): InMemoryHost {
   const instanceId = options.instanceId ?? "test-instance";
   const settings = options.settings ?? {};
   const logger = options.logger ?? createMockLogger();
@@ -100,7 +107,10 @@ export function createInMemoryHost(factory: ProviderFactory, options: InMemoryHo
       const verdict = await provider.validateConfig(settings);
       if (!verdict.valid) {
         const issues = settingsIssues(verdict);
-        throw new ValidationError(`Invalid settings for provider "${provider.meta.id}": ${issues.map((i) => `${i.path ?? "settings"}: ${i.message}`).join("; ")}`, issues);
+        throw new ValidationError(
+          `Invalid settings for provider "${provider.meta.id}": ${issues.map((i) => `${i.path ?? "settings"}: ${i.message}`).join("; ")}`,
+          issues,
+        );
       }
       created = provider;
       return provider;
@@ -113,14 +123,17 @@ export function createInMemoryHost(factory: ProviderFactory, options: InMemoryHo
     logger,
     progress,
     get provider(): InfrastructureProvider {
-      if (created === undefined) throw new Error("the in-memory host has no provider yet: await host.create() or host.start() first");
+      if (created === undefined)
+        throw new Error("the in-memory host has no provider yet: await host.create() or host.start() first");
       return created;
     },
     create,
     async start() {
       const provider = await create();
       if (provider.state === "uninitialized" || provider.state === "error") {
-        await provider.initialize(options.auth ?? { method: provider.meta.authMethods[0] ?? "custom", credentials: {}, options: {} });
+        await provider.initialize(
+          options.auth ?? { method: provider.meta.authMethods[0] ?? "custom", credentials: {}, options: {} },
+        );
       }
       if (provider.state !== "active") await provider.start();
       return provider;

@@ -17,7 +17,13 @@ export {
   runProviderConformance,
   checkProviderConformance,
 } from "./conformance.js";
-export type { ConformanceOptions, ConformanceCheck, ConformanceProblem, ConformanceHarness, ConformanceReport } from "./conformance.js";
+export type {
+  ConformanceOptions,
+  ConformanceCheck,
+  ConformanceProblem,
+  ConformanceHarness,
+  ConformanceReport,
+} from "./conformance.js";
 export { createInMemoryHost, settingsIssues } from "./host.js";
 export type { InMemoryHost, InMemoryHostOptions, HostCallContext } from "./host.js";
 export {
