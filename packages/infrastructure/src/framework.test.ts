@@ -116,6 +116,58 @@ describe("createInfrastructureFramework", () => {
     expect((await (await framework.sessions()).getSession(session.id))?.userId).toBe("ann");
   });
 
+  it("keeps a pending chat confirmation across a restart: confirmable after close and reopen", async () => {
+    const created: unknown[] = [];
+    const createInstance = defineCommand()
+      .id("create-instance")
+      .name("Create Instance")
+      .category("provision")
+      .stringParam("name", "Instance name", { required: true })
+      .handler((params) => {
+        created.push(params.name);
+        return success({ created: params.name });
+      });
+    const boot = async (): Promise<InfrastructureFramework> => {
+      const f = await createInfrastructureFramework(config, {
+        cwd: dir,
+        logger: createNoopLogger(),
+        env: {},
+      });
+      f.registry.registerFactory(echoMeta, ({ instanceId, logger }) =>
+        createSimpleProvider({
+          meta: echoMeta,
+          instanceId,
+          logger,
+          commands: [say, createInstance],
+          onInitialize() {},
+          onStart() {},
+          onHealthCheck: () => [{ name: "echo", status: "healthy" }],
+        }),
+      );
+      await f.start();
+      return f;
+    };
+    const ctx = { conversationId: "chat-1", userId: "ann", environment: "development" };
+    framework = await boot();
+    const asked = await (
+      await framework.conversation()
+    ).processMessage("create an instance named web-9", ctx);
+    expect(asked.kind).toBe("confirmation");
+    expect(asked.command).toMatchObject({ commandId: "create-instance", params: { name: "web-9" } });
+    expect(created).toEqual([]);
+    await framework.shutdown();
+    expect((await readdir(framework.stateDir)).sort()).toContain("conversation");
+
+    framework = await boot();
+    const done = await (await framework.conversation()).processMessage("yes", ctx);
+    expect(done.kind).toBe("executed");
+    expect(created).toEqual(["web-9"]);
+    // Acted on once: a second "yes" finds nothing pending, and nothing runs again.
+    const again = await (await framework.conversation()).processMessage("yes", ctx);
+    expect(again.kind).not.toBe("executed");
+    expect(created).toEqual(["web-9"]);
+  });
+
   it("reports a provider that does not start and starts the others", async () => {
     framework = await createInfrastructureFramework(
       { ...config, providers: [{ id: "missing" }, ...config.providers] },

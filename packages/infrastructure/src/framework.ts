@@ -198,13 +198,27 @@ export async function createInfrastructureFramework(
       config: parsed.commandConfig,
     });
   });
+  // Pending confirmations live here, so a "yes" after a restart still finds its question.
+  const conversationStore = once(async (): Promise<FileStateStore> => {
+    const { FileStateStore } = await import("@espada/infra-sessions");
+    return FileStateStore.open({ directory: resolve(stateDir, "conversation"), lockRetries });
+  });
   const conversation = once(async () => {
     const { InfrastructureConversationManager } = await import("@espada/infra-conversation");
-    const [run, store] = await Promise.all([executor.get(), sessions.get()]);
+    const [run, store, confirmations] = await Promise.all([
+      executor.get(),
+      sessions.get(),
+      conversationStore.get(),
+    ]);
     return new InfrastructureConversationManager({
       catalogue: registry.catalogue,
       runner: run.runner,
       sessions: store,
+      store: confirmations,
+      onStoreError: (error, operation, id) =>
+        logger.warn(
+          `conversation: store ${operation}${id === undefined ? "" : ` (${id})`}: ${error.message}`,
+        ),
       config: parsed.conversationConfig,
     });
   });
@@ -307,6 +321,7 @@ export async function createInfrastructureFramework(
           (c: InfrastructureConversationManager) => closeIfPossible(c),
           "conversation",
         );
+        await settle(conversationStore.peek(), (s: FileStateStore) => s.close(), "conversation store");
         await settle(security.peek(), (s: InfrastructureSecurityFacade) => s.close(), "security");
         await settle(securityStore.peek(), (s: FileStateStore) => s.close(), "security store");
         await settle(sessions.peek(), (s: InfrastructureSessionManager) => s.close(), "sessions");
