@@ -3,7 +3,10 @@ import type { Dirent } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import semver from "semver";
+// Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
+import semverRcompare from "semver/functions/rcompare.js";
+import semverSatisfies from "semver/functions/satisfies.js";
+import semverValid from "semver/functions/valid.js";
 import {
   ConfigValidationError,
   InfrastructureError,
@@ -194,7 +197,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     this.config = parsed.data;
     this.#cwd = options.cwd ?? process.cwd();
     this.#frameworkVersion = options.frameworkVersion ?? getFrameworkVersion();
-    if (semver.valid(this.#frameworkVersion) === null) {
+    if (semverValid(this.#frameworkVersion) === null) {
       throw new InfrastructureError("INVALID_ARGUMENT", "frameworkVersion must be a semantic version", {
         field: "frameworkVersion",
       });
@@ -559,7 +562,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
   #isCompatible(range: string): boolean {
     let ok = this.#compatible.get(range);
     if (ok === undefined) {
-      ok = semver.satisfies(this.#frameworkVersion, range, { includePrerelease: true });
+      ok = semverSatisfies(this.#frameworkVersion, range, { includePrerelease: true });
       this.#compatible.set(range, ok);
     }
     return ok;
@@ -847,8 +850,8 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       group.sort(
         (a, b) =>
           a.rank - b.rank ||
-          semver.rcompare(a.provider.meta.version, b.provider.meta.version) ||
-          semver.rcompare(a.pluginVersion, b.pluginVersion) ||
+          semverRcompare(a.provider.meta.version, b.provider.meta.version) ||
+          semverRcompare(a.pluginVersion, b.pluginVersion) ||
           a.order - b.order,
       );
       const [winner, ...shadowed] = group as [Candidate, ...Candidate[]];

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import semver from "semver";
+// Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
+import semverValid from "semver/functions/valid.js";
+import semverValidRange from "semver/ranges/valid.js";
 import { providerMetaSchema } from "@espada/infra-core";
 import { checkEntryPath } from "./paths.js";
 
@@ -37,8 +39,8 @@ function memo(check: (value: string) => boolean): (value: string) => boolean {
   };
 }
 
-const isVersion = memo((value) => semver.valid(value) !== null);
-const isRange = memo((value) => semver.validRange(value) !== null);
+const isVersion = memo((value) => semverValid(value) !== null);
+const isRange = memo((value) => semverValidRange(value) !== null);
 
 const semverVersionSchema = z
   .string()

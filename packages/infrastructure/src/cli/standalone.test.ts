@@ -221,6 +221,18 @@ describe("espada-infra (standalone, yargs)", () => {
     expect(completion.out).toContain("espada-infra");
   });
 
+  it("a command's --help prints its help and runs nothing", async () => {
+    for (const argv of [
+      ["status", "--help"],
+      ["approvals", "approve", "--help"],
+    ]) {
+      const r = await run(argv);
+      expect(r.code, argv.join(" ")).toBe(0);
+      expect(r.out, argv.join(" ")).toContain(`espada-infra ${argv.slice(0, -1).join(" ")}`);
+      expect(r.out, argv.join(" ")).not.toMatch(/instances:|overallHealth/);
+    }
+  });
+
   it("an invalid espada.yaml is a typed error with file and line, exit 1", async () => {
     const bad = createWorkspace("    sesionConfig: { timeout: 5 }\n");
     try {

@@ -58,25 +58,22 @@ function commandLine(command: CliCommand): string {
   return [leaf, ...command.positionals.map((p) => (p.required ? `<${p.name}>` : `[${p.name}]`))].join(" ");
 }
 
-/** The parser, with every command of the table; `select` receives the command the line names. */
-export function buildParser(
-  argv: readonly string[],
-  select: (command: CliCommand, args: RawArgs) => void,
-): Argv {
+/**
+ * The parser, with every command of the table; `select` receives the command the line names (also
+ * when the line asks for that command's `--help`). Commands carry no yargs handler: yargs renders and
+ * caches the whole help text after running a handler, the largest part of a command's start-up.
+ */
+export function buildParser(argv: readonly string[], select: (command: CliCommand) => void): Argv {
   const attach = (y: Argv, command: CliCommand): Argv =>
-    y.command(
-      commandLine(command),
-      command.description,
-      (sub) => {
-        let out = sub;
-        for (const positional of command.positionals)
-          out = out.positional(positional.name, { describe: positional.description, type: "string" });
-        for (const option of command.options) out = addOption(out, option);
-        for (const example of command.examples ?? []) out = out.example(`$0 ${example}`, "");
-        return out;
-      },
-      (args) => select(command, args as RawArgs),
-    );
+    y.command(commandLine(command), command.description, (sub) => {
+      select(command);
+      let out = sub;
+      for (const positional of command.positionals)
+        out = out.positional(positional.name, { describe: positional.description, type: "string" });
+      for (const option of command.options) out = addOption(out, option);
+      for (const example of command.examples ?? []) out = out.example(`$0 ${example}`, "");
+      return out;
+    });
 
   let parser: Argv = yargs([...argv])
     .scriptName("espada-infra")
@@ -130,10 +127,10 @@ export async function runStandalone(
   const io: CliIo = options.io ?? { stdout: process.stdout, stderr: process.stderr };
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  let selected: { command: CliCommand; args: RawArgs } | undefined;
+  let selected: CliCommand | undefined;
   let usageError: string | undefined;
-  const parser = buildParser(argv, (command, args) => {
-    selected = { command, args };
+  const parser = buildParser(argv, (command) => {
+    selected = command;
   }).fail((message, error) => {
     usageError = message ?? error.message;
   });
@@ -153,14 +150,14 @@ export async function runStandalone(
     );
     return EXIT_CODES.usage;
   }
-  if (selected === undefined) {
+  if (selected === undefined || helpText !== "") {
     // --help, completion: yargs produced the output.
     if (helpText !== "") io.stdout.write(`${helpText}\n`);
     return EXIT_CODES.ok;
   }
   const json = parsedArgs.json === true;
-  const args = selected.args;
-  return runCliCommand(selected.command, args, {
+  const args = parsedArgs;
+  return runCliCommand(selected, args, {
     io,
     json,
     user: resolveUser(args.user, env),
