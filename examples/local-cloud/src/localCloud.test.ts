@@ -371,8 +371,19 @@ describe("local-cloud: real local resources", () => {
     const verdict = await cloud.validateConfig({ stopGraceMs: -1 });
     expect(verdict.valid).toBe(false);
     expect(verdict.errors.map((e) => e.path)).toEqual(expect.arrayContaining(["stateDir", "stopGraceMs"]));
-    expect((await cloud.validateConfig({ stateDir })).valid).toBe(true);
-    await expect(cloud.initialize(AUTH)).rejects.toThrow(/stateDir/);
+    // Without a passing validateConfig, the construction-time settings are parsed at initialize.
+    const error = await cloud.initialize(AUTH).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(String(error?.cause)).toMatch(/settings\.stateDir: stateDir must name a directory/);
+    expect(cloud.state).toBe("error");
+    await cloud.destroy(); // nothing was started: destroying it still works
+
+    // Settings the registry validated become the provider's settings (defaults filled).
+    const valid = new LocalCloudProvider({ stateDir: "", logger: createMockLogger() });
+    expect((await valid.validateConfig({ stateDir })).valid).toBe(true);
+    expect(valid.settings).toEqual({ stateDir, stopGraceMs: 5_000, pingTimeoutMs: 2_000 });
   });
 });
 

@@ -81,7 +81,8 @@ const instanceRecordSchema = z.object({
 export type InstanceRecord = z.infer<typeof instanceRecordSchema>;
 
 /** Options of {@link LocalCloudProvider}: its settings plus the SDK's base options. */
-export type LocalCloudOptions = LocalCloudSettingsInput & BaseProviderOptions;
+export type LocalCloudOptions = LocalCloudSettingsInput &
+  Omit<BaseProviderOptions<LocalCloudSettings>, "settings" | "settingsSchema">;
 
 const RESOURCE_TYPE: Record<Kind, ResourceType> = {
   bucket: "storage",
@@ -97,29 +98,33 @@ type Ctx = ExecutionContext;
  * Mutating commands record how to undo them (`rollback-operation`); deletes and restores take a
  * snapshot first. Commands on one resource run one at a time; every process is stopped on `stop()`.
  */
-export class LocalCloudProvider extends BaseInfrastructureProvider {
-  /** The parsed settings. */
-  readonly settings: LocalCloudSettings;
-  /** Where everything lives. */
-  readonly paths: StatePaths;
-  readonly #supervisor: ProcessSupervisor;
+export class LocalCloudProvider extends BaseInfrastructureProvider<LocalCloudSettings> {
   readonly #queue = new KeyedQueue();
-  #settingsValid: boolean;
+  #paths: StatePaths | undefined;
+  #supervisor: ProcessSupervisor | undefined;
 
   constructor(options: LocalCloudOptions) {
     const { stateDir, stopGraceMs, pingTimeoutMs, ...base } = options;
-    super(localCloudMeta, base);
-    const parsed = localCloudSettingsSchema.safeParse({ stateDir, stopGraceMs, pingTimeoutMs });
-    this.#settingsValid = parsed.success;
-    this.settings = parsed.success
-      ? parsed.data
-      : { stateDir: stateDir ?? "", stopGraceMs: 5_000, pingTimeoutMs: 2_000 };
-    this.paths = new StatePaths(this.settings.stateDir);
-    this.#supervisor = new ProcessSupervisor({
-      stopGraceMs: this.settings.stopGraceMs,
-      pingTimeoutMs: this.settings.pingTimeoutMs,
+    // Typed settings: the SDK parses them with the schema (at validateConfig, or at initialize) and
+    // an invalid one fails naming its field (`settings.stateDir`).
+    super(localCloudMeta, {
+      ...base,
+      settingsSchema: localCloudSettingsSchema,
+      settings: { stateDir, stopGraceMs, pingTimeoutMs },
     });
     this.#registerCommands();
+  }
+
+  /** Where everything lives (from the parsed settings). */
+  get paths(): StatePaths {
+    return (this.#paths ??= new StatePaths(this.settings.stateDir));
+  }
+
+  get #processes(): ProcessSupervisor {
+    return (this.#supervisor ??= new ProcessSupervisor({
+      stopGraceMs: this.settings.stopGraceMs,
+      pingTimeoutMs: this.settings.pingTimeoutMs,
+    }));
   }
 
   /**
@@ -133,12 +138,12 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
 
   /** Pids of every live replica process (what a test checks is empty after `stop()`). */
   livePids(): number[] {
-    return this.#supervisor.livePids();
+    return this.#supervisor?.livePids() ?? []; // no supervisor yet: no process was ever started
   }
 
   /** The replica processes of an instance, as the supervisor sees them. */
   replicas(instance: string): readonly Replica[] {
-    return this.#supervisor.replicas(instance);
+    return this.#supervisor?.replicas(instance) ?? [];
   }
 
   /** Resolves once every command still working (including one whose caller gave up) has finished. */
@@ -149,7 +154,6 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
   // ---------------------------------------------------------------- lifecycle
 
   protected override async onInitialize(_auth: ProviderAuth): Promise<void> {
-    if (!this.#settingsValid) throw new LocalCloudError("INVALID_STATE", "settings.stateDir is required");
     await this.paths.ensure();
     await this.#probeWrite();
   }
@@ -158,19 +162,19 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
   protected override async onStart(): Promise<void> {
     for (const record of await this.#instanceRecords()) {
       if (record.desired === "running")
-        await this.#supervisor.scale(record.name, record.replicas, new AbortController().signal);
+        await this.#processes.scale(record.name, record.replicas, new AbortController().signal);
     }
     await this.#refreshAll();
   }
 
   protected override async onStop(): Promise<void> {
     await this.#queue.idle();
-    await this.#supervisor.stopAll();
+    await this.#supervisor?.stopAll();
   }
 
   protected override async onDestroy(): Promise<void> {
     await this.#queue.idle();
-    await this.#supervisor.stopAll();
+    await this.#supervisor?.stopAll();
   }
 
   protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
@@ -208,14 +212,9 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
     return items;
   }
 
-  protected override onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
-    const parsed = localCloudSettingsSchema.safeParse(config ?? {});
-    if (parsed.success) return Promise.resolve(validation.ok());
-    return Promise.resolve(
-      validation.combine(
-        ...parsed.error.issues.map((i) => validation.error("INVALID_VALUE", i.message, i.path.join("."))),
-      ),
-    );
+  /** The settings schema says it all. */
+  protected override onValidateConfig(): Promise<ConfigValidationResult> {
+    return Promise.resolve(validation.ok());
   }
 
   protected override onExecuteCommand(cmd: CommandDefinition): Promise<CommandResult> {
@@ -332,10 +331,10 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
             return {
               wouldStop: {
                 instance: record.name,
-                pids: this.#supervisor.replicas(record.name).map((r) => r.pid),
+                pids: this.#processes.replicas(record.name).map((r) => r.pid),
               },
             };
-          await this.#supervisor.stopInstance(record.name);
+          await this.#processes.stopInstance(record.name);
           await writeJson(this.paths.instance(record.name), { ...record, desired: "stopped" });
           return { instance: record.name, desired: "stopped" };
         }),
@@ -361,10 +360,10 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
           const record = await this.#requireInstance(name);
           if (ctx.dryRun)
             return success({
-              wouldDelete: { instance: name, pids: this.#supervisor.replicas(name).map((r) => r.pid) },
+              wouldDelete: { instance: name, pids: this.#processes.replicas(name).map((r) => r.pid) },
             });
           const snapshot = await this.#snapshot("instance", name, "before delete-instance", ctx);
-          await this.#supervisor.stopInstance(name);
+          await this.#processes.stopInstance(name);
           await remove(this.paths.instance(name));
           await this.#recordUndo(ctx, "delete-instance", id, { kind: "restore", snapshotId: snapshot.id });
           this.removeResource(id);
@@ -559,7 +558,7 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
           name: r.name,
           desired: r.desired,
           replicas: r.replicas,
-          processes: this.#supervisor
+          processes: this.#processes
             .replicas(r.name)
             .map((x) => ({ index: x.index, pid: x.pid, running: x.exit === undefined })),
         }));
@@ -616,10 +615,10 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
   }
 
   async #scale(name: string, count: number, ctx: Ctx): Promise<readonly Replica[]> {
-    const current = this.#supervisor.replicas(name).filter((r) => r.exit === undefined).length;
+    const current = this.#processes.replicas(name).filter((r) => r.exit === undefined).length;
     const total = Math.max(1, Math.abs(count - current));
     let step = 0;
-    return this.#supervisor.scale(name, count, ctx.signal, (message) => {
+    return this.#processes.scale(name, count, ctx.signal, (message) => {
       step += 1;
       ctx.progress({ message, step, totalSteps: total, percent: Math.round((step / total) * 100) });
     });
@@ -658,7 +657,7 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
     const name = `instance:${record.name}`;
     if (record.desired === "stopped") return { name, status: "healthy", message: "stopped" };
     const started = performance.now();
-    const replicas = await this.#supervisor.health(record.name);
+    const replicas = await this.#processes.health(record.name);
     const alive = replicas.filter((r) => r.alive);
     const dead = replicas
       .filter((r) => !r.alive)
@@ -799,7 +798,7 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
         throw new LocalCloudError("IO_FAILED", `snapshot ${meta.id} holds no instance settings`);
       const existing = await this.#instanceRecord(meta.name);
       if (instance.desired === "running") await this.#scale(meta.name, instance.replicas, ctx);
-      else await this.#supervisor.stopInstance(meta.name);
+      else await this.#processes.stopInstance(meta.name);
       await writeJson(this.paths.instance(meta.name), {
         name: meta.name,
         replicas: instance.replicas,
@@ -814,7 +813,7 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
     if (kind === "bucket") await remove(this.paths.bucket(name));
     else if (kind === "database") await this.#removeDatabaseFiles(this.paths.database(name));
     else {
-      await this.#supervisor.stopInstance(name);
+      await this.#processes.stopInstance(name);
       await remove(this.paths.instance(name));
     }
     this.removeResource(resourceId(kind, name));
@@ -846,7 +845,7 @@ export class LocalCloudProvider extends BaseInfrastructureProvider {
     if (kind === "instance") {
       const record = await this.#requireInstance(name);
       status = record.desired;
-      metadata = { replicas: record.replicas, pids: this.#supervisor.replicas(name).map((r) => r.pid) };
+      metadata = { replicas: record.replicas, pids: this.#processes.replicas(name).map((r) => r.pid) };
     } else if (kind === "bucket") {
       metadata = { ...(await usage(this.paths.bucket(name))) };
     } else {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import {
   InfrastructureCommandValidator,
   InfrastructureError,
@@ -802,5 +803,81 @@ describe("BaseInfrastructureProvider: refusal codes and messages from core's rul
       validationIssuesOf(await provider.executeCommand("risky-2", { name: 7 })).map((i) => i.code),
     ).toEqual(["TYPE_MISMATCH", "CONFIRMATION_REQUIRED"]);
     expectFailure(await provider.executeCommand("risky-2", { name: "ok" }), "CONFIRMATION_REQUIRED");
+  });
+});
+
+describe("BaseInfrastructureProvider: typed settings from a schema", () => {
+  const settingsSchema = z.strictObject({
+    region: z.string().min(1),
+    retries: z.number().int().min(0).default(3),
+  });
+  type Settings = z.infer<typeof settingsSchema>;
+
+  /** A class-based provider that reads its parsed, typed settings; onValidateConfig adds one rule. */
+  class RegionalProvider extends BaseInfrastructureProvider<Settings> {
+    seenAtInit: Settings | undefined;
+    constructor(settings?: unknown) {
+      super(meta, { settingsSchema, ...(settings === undefined ? {} : { settings }) });
+    }
+    protected override onInitialize(): Promise<void> {
+      this.seenAtInit = this.settings;
+      return Promise.resolve();
+    }
+    protected override onStart(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override onStop(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override onDestroy(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override performHealthChecks(): Promise<readonly HealthCheckItem[]> {
+      return Promise.resolve([{ name: "api", status: "healthy", message: this.settings.region }]);
+    }
+    protected override onValidateConfig(
+      _config: unknown,
+      settings: Settings,
+    ): Promise<ConfigValidationResult> {
+      return Promise.resolve(
+        settings.region.startsWith("moon-")
+          ? validation.error("INVALID_VALUE", "no regions on the moon", "region")
+          : validation.ok(),
+      );
+    }
+    protected override onExecuteCommand(): Promise<CommandResult> {
+      return Promise.resolve(failure("NOT_FOUND", "no commands"));
+    }
+  }
+
+  it("validateConfig parses with the schema (issues name the field), then runs onValidateConfig with the parsed value", async () => {
+    const provider = new RegionalProvider();
+    const missing = await provider.validateConfig({ retries: 1 });
+    expect(missing.valid).toBe(false);
+    expect(missing.errors.map((e) => e.path)).toEqual(["region"]);
+    const unknownKey = await provider.validateConfig({ region: "eu", regoin: "x" });
+    expect(unknownKey.valid).toBe(false);
+    const moon = await provider.validateConfig({ region: "moon-1" });
+    expect(moon.errors).toMatchObject([{ code: "INVALID_VALUE", path: "region" }]);
+
+    expect((await provider.validateConfig({ region: "eu-west-1" })).valid).toBe(true);
+    await provider.initialize(auth);
+    expect(provider.seenAtInit).toEqual({ region: "eu-west-1", retries: 3 });
+    expect(provider.settings).toEqual({ region: "eu-west-1", retries: 3 });
+  });
+
+  it("construction-time settings are parsed at initialize; invalid ones fail it naming the field", async () => {
+    const good = new RegionalProvider({ region: "us-east-1", retries: 0 });
+    await good.initialize(auth);
+    expect(good.seenAtInit).toEqual({ region: "us-east-1", retries: 0 });
+
+    const bad = new RegionalProvider({ retries: -1 });
+    const error = await bad.initialize(auth).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InfrastructureError);
+    expect(String((error as InfrastructureError).cause)).toMatch(/settings\.region/);
+    expect(bad.state).toBe("error");
   });
 });

@@ -50,9 +50,11 @@ import { resourceRefsToIds } from "./resourceRefs.js";
 import { toResourceState } from "./resourceTracker.js";
 import type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 import { failure, validation } from "./results.js";
+import { parseSettings } from "./settings.js";
+import type { RawSettings, SettingsSchema } from "./settings.js";
 
-/** Options of {@link BaseInfrastructureProvider}. */
-export interface BaseProviderOptions {
+/** Options of {@link BaseInfrastructureProvider}; `S` is the type of its parsed settings. */
+export interface BaseProviderOptions<S = RawSettings> {
   /**
    * Logger of the provider. Default: core's console logger on stderr labelled with the instance id
    * (or provider id), level from `ESPADA_LOG_LEVEL` (default `info`; `silent` turns it off).
@@ -64,6 +66,19 @@ export interface BaseProviderOptions {
   readonly commands?: readonly ProviderCommand[];
   /** Command validation settings (`commandConfig.validation`); defaults: strict, dry runs allowed, dangerous commands need confirmation. */
   readonly validation?: Partial<CommandValidationConfig>;
+  /**
+   * **Typed settings.** The schema of the provider's settings (`providers[].settings`), a zod 4
+   * schema or anything with zod's `safeParse`: `validateConfig` parses them with it — each issue
+   * names its field (`region`; the registry reports `settings.region`) — before `onValidateConfig`
+   * runs, and `this.settings` is the parsed value. Without a schema the settings are the raw object.
+   */
+  readonly settingsSchema?: SettingsSchema<S>;
+  /**
+   * The raw settings, for a provider used without the registry (the registry passes them to
+   * `validateConfig`; a factory may forward `options.settings` here). Parsed at `initialize` when
+   * `validateConfig` has not run; invalid settings then fail `initialize` with the field named.
+   */
+  readonly settings?: unknown;
 }
 
 /** Extra fields {@link BaseInfrastructureProvider.emitLifecycleHook} passes to hooks. */
@@ -96,7 +111,7 @@ const CHECKABLE_STATES: ReadonlySet<LifecycleState> = new Set(["ready", "active"
  * throws `LifecycleTransitionError`; a failing step moves to `error`, fires `onError` hooks and throws
  * an `InfrastructureError` with code `LIFECYCLE_FAILED` and the failure as `cause`.
  */
-export abstract class BaseInfrastructureProvider implements InfrastructureProvider {
+export abstract class BaseInfrastructureProvider<S = RawSettings> implements InfrastructureProvider {
   /** The validated provider meta. */
   readonly meta: ProviderMeta;
   /** Instance id given by the registry, when any. */
@@ -112,6 +127,9 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   readonly lifecycle: LifecycleStateMachine;
 
   #busy: string | undefined;
+  readonly #settingsSchema: SettingsSchema<S> | undefined;
+  readonly #rawSettings: unknown;
+  #settings: { readonly value: S } | undefined;
   readonly #commands = new Map<string, RegisteredCommand>();
   readonly #resources = new Map<string, ResourceState>();
   readonly #hooks = new Map<LifecycleHookStage, HookRegistration[]>();
@@ -127,11 +145,13 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
    * @param meta provider meta (from `defineProvider().build()` or hand-written; it is validated).
    * @throws ValidationError when `meta` is invalid or a command is registered twice.
    */
-  constructor(meta: ProviderMeta, options: BaseProviderOptions = {}) {
+  constructor(meta: ProviderMeta, options: BaseProviderOptions<S> = {}) {
     const parsed = providerMetaSchema.safeParse(meta, { reportInput: true });
     if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     this.meta = parsed.data;
     this.instanceId = options.instanceId;
+    this.#settingsSchema = options.settingsSchema;
+    this.#rawSettings = options.settings;
     this.logger = (options.logger ?? defaultProviderLogger(options.instanceId ?? this.meta.id)).withContext({
       providerId: this.meta.id,
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
@@ -150,6 +170,29 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     return this.lifecycle.state;
   }
 
+  /**
+   * The parsed settings: from `validateConfig` (the registry runs it before `initialize`), else the
+   * construction-time `settings` parsed on first use.
+   * @throws ValidationError when read before `validateConfig` passed and the construction-time settings are invalid.
+   */
+  get settings(): S {
+    if (this.#settings === undefined) {
+      const checked = parseSettings(this.#settingsSchema, this.#rawSettings ?? {});
+      if (!checked.ok) {
+        const issues = checked.issues.map((i) => ({
+          ...i,
+          path: i.path === undefined || i.path === "" ? "settings" : `settings.${i.path}`,
+        }));
+        throw new ValidationError(
+          `Invalid settings for provider "${this.meta.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+          issues,
+        );
+      }
+      this.#settings = { value: checked.value };
+    }
+    return this.#settings.value;
+  }
+
   /** Authenticate and connect (called during `initialize`). */
   protected abstract onInitialize(auth: ProviderAuth): Promise<void>;
   /** Prepare for operations (called during `start`). */
@@ -163,9 +206,11 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
   /**
    * Validate provider settings (the registry passes `providers[].settings`); build the result with
    * `validation.ok/error/warning/combine`. Give each issue its path inside the settings (`region`,
-   * `limits.max`), not `settings.region`: the registry reports it as `settings.<path>`.
+   * `limits.max`), not `settings.region`: the registry reports it as `settings.<path>`. With a
+   * `settingsSchema` it runs only when the schema passed, and `settings` is the parsed value (return
+   * `validation.ok()` when the schema says it all).
    */
-  protected abstract onValidateConfig(config: unknown): Promise<ConfigValidationResult>;
+  protected abstract onValidateConfig(config: unknown, settings: S): Promise<ConfigValidationResult>;
   /**
    * Run a command that has no handler of its own. `params` are validated with defaults filled;
    * return `success(…)` or `failure(…)`; a throw becomes a `PROVIDER_FAILED` result.
@@ -197,7 +242,10 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
       }
       this.#moveTo("initializing");
       await this.emitLifecycleHook("beforeInit");
-      await this.#step("initialize", () => this.onInitialize(parsed.data));
+      await this.#step("initialize", async () => {
+        void this.settings; // parses the construction-time settings when validateConfig did not run
+        await this.onInitialize(parsed.data);
+      });
       this.#moveTo("ready");
       await this.emitLifecycleHook("afterInit");
     } finally {
@@ -274,10 +322,17 @@ export abstract class BaseInfrastructureProvider implements InfrastructureProvid
     return health;
   }
 
-  /** Validates provider settings; a throwing `onValidateConfig` yields an invalid result. */
+  /**
+   * Validates provider settings: the `settingsSchema` first, then `onValidateConfig`; when both pass
+   * the parsed value becomes `settings`. A throwing `onValidateConfig` yields an invalid result.
+   */
   async validateConfig(config: unknown): Promise<ConfigValidationResult> {
     try {
-      return await this.onValidateConfig(config);
+      const checked = parseSettings(this.#settingsSchema, config);
+      if (!checked.ok) return { valid: false, errors: checked.issues, warnings: [] };
+      const result = await this.onValidateConfig(config, checked.value);
+      if (result.valid) this.#settings = { value: checked.value };
+      return result;
     } catch (error) {
       return validation.error("VALIDATOR_FAILED", `config check failed: ${toError(error).message}`);
     }

@@ -40,12 +40,8 @@ export type { BaseProviderOptions, LifecycleHookExtra } from "./baseProvider.js"
 export { createResourceTracker } from "./resourceTracker.js";
 export type { ResourceTracker, ResourceUpdate } from "./resourceTracker.js";
 export { createSimpleProvider } from "./simpleProvider.js";
-export type {
-  SimpleProviderOptions,
-  SimpleInfrastructureProvider,
-  SettingsSchema,
-  RawSettings,
-} from "./simpleProvider.js";
+export type { SimpleProviderOptions, SimpleInfrastructureProvider } from "./simpleProvider.js";
+export type { SettingsSchema, RawSettings } from "./settings.js";
 export { createCommandClient } from "./call.js";
 export type {
   CommandClient,

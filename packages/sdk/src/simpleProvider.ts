@@ -1,4 +1,4 @@
-import { ValidationError, toValidationIssues } from "@espada/infra-core/authoring";
+import { ValidationError } from "@espada/infra-core/authoring";
 import type {
   CommandDefinition,
   CommandResult,
@@ -9,7 +9,6 @@ import type {
   InfrastructureLogger,
   ProviderAuth,
   ProviderMeta,
-  ValidationIssue,
 } from "@espada/infra-core";
 import { BaseInfrastructureProvider } from "./baseProvider.js";
 import { isCommandImplementation } from "./defineCommand.js";
@@ -17,26 +16,7 @@ import type { ProviderCommand } from "./defineCommand.js";
 import type { CommandClient } from "./call.js";
 import type { ResourceTracker } from "./resourceTracker.js";
 import { validation } from "./results.js";
-
-/**
- * The schema a provider's settings are parsed with: a zod 4 schema (`z.object({ region: z.string() })`),
- * or anything with zod's `safeParse`. `S` is what the callbacks receive.
- */
-export interface SettingsSchema<S> {
-  /** Parses raw settings; zod's `safeParse`. */
-  safeParse(
-    input: unknown,
-    params?: { readonly reportInput?: boolean },
-  ):
-    | { readonly success: true; readonly data: S }
-    | {
-        readonly success: false;
-        readonly error: { readonly issues: Parameters<typeof toValidationIssues>[0] };
-      };
-}
-
-/** Settings of a provider without a `settings` schema: the raw object it was given. */
-export type RawSettings = Readonly<Record<string, unknown>>;
+import type { RawSettings, SettingsSchema } from "./settings.js";
 
 /**
  * What {@link createSimpleProvider} needs: meta and commands; every lifecycle callback is optional
@@ -137,22 +117,15 @@ export interface SimpleInfrastructureProvider<
   Cs extends readonly ProviderCommand[] = readonly ProviderCommand[],
   S = RawSettings,
 >
-  extends BaseInfrastructureProvider, CommandClient<Cs> {
-  /**
-   * The parsed settings (from `validateConfig`, or parsed at `initialize`).
-   * @throws ValidationError when read before either ran and the construction-time settings are invalid.
-   */
-  readonly settings: S;
-}
+  extends BaseInfrastructureProvider<S>, CommandClient<Cs> {}
 
 /** What a provider without `onHealthCheck` reports: one healthy item. */
 const DEFAULT_HEALTH: readonly HealthCheckItem[] = [
   { name: "provider", status: "healthy", message: "no health checks defined" },
 ];
 
-class SimpleProvider<S> extends BaseInfrastructureProvider {
+class SimpleProvider<S> extends BaseInfrastructureProvider<S> {
   readonly #options: SimpleProviderOptions<S>;
-  #settings: { readonly value: S } | undefined;
   readonly #resources: ResourceTracker = {
     update: (resource) => this.updateResource(resource),
     remove: (id) => this.removeResource(id),
@@ -165,39 +138,10 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
       ...(options.commands === undefined ? {} : { commands: options.commands }),
       ...(options.validation === undefined ? {} : { validation: options.validation }),
+      ...(options.settingsSchema === undefined ? {} : { settingsSchema: options.settingsSchema }),
+      ...(options.settings === undefined ? {} : { settings: options.settings }),
     });
     this.#options = options;
-  }
-
-  /** The parsed settings; parses the construction-time ones on first use. */
-  get settings(): S {
-    if (this.#settings === undefined) {
-      const checked = this.#parseSettings(this.#options.settings ?? {});
-      if (!checked.ok) {
-        const issues = checked.issues.map((i) => ({
-          ...i,
-          path: i.path === undefined || i.path === "" ? "settings" : `settings.${i.path}`,
-        }));
-        throw new ValidationError(
-          `Invalid settings for provider "${this.meta.id}": ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-          issues,
-        );
-      }
-      this.#settings = { value: checked.value };
-    }
-    return this.#settings.value;
-  }
-
-  #parseSettings(raw: unknown): { ok: true; value: S } | { ok: false; issues: ValidationIssue[] } {
-    const schema = this.#options.settingsSchema;
-    if (schema === undefined) {
-      const value = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw : {};
-      return { ok: true, value: value as S };
-    }
-    const parsed = schema.safeParse(raw, { reportInput: true });
-    return parsed.success
-      ? { ok: true, value: parsed.data }
-      : { ok: false, issues: toValidationIssues(parsed.error.issues) };
   }
 
   /** Runs a command with compile-time checked id and params (see {@link CommandClient}). */
@@ -210,8 +154,7 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
   }
 
   protected override async onInitialize(auth: ProviderAuth): Promise<void> {
-    const settings = this.settings; // parses the construction-time settings when validateConfig did not run
-    await this.#options.onInitialize?.(auth, this.logger, this.#resources, settings);
+    await this.#options.onInitialize?.(auth, this.logger, this.#resources, this.settings);
   }
   protected override async onStart(): Promise<void> {
     await this.#options.onStart?.(this.logger, this.#resources, this.settings);
@@ -220,20 +163,22 @@ class SimpleProvider<S> extends BaseInfrastructureProvider {
     await this.#options.onStop?.(this.logger, this.#resources, this.settings);
   }
   protected override async onDestroy(): Promise<void> {
-    await this.#options.onDestroy?.(this.logger, this.#resources, this.#settings?.value as S);
+    // A provider whose settings never parsed (its initialize failed) is still destroyed.
+    let settings: S | undefined;
+    try {
+      settings = this.settings;
+    } catch {
+      settings = undefined;
+    }
+    await this.#options.onDestroy?.(this.logger, this.#resources, settings as S);
   }
   protected override async performHealthChecks(): Promise<readonly HealthCheckItem[]> {
     const check = this.#options.onHealthCheck;
     return check === undefined ? DEFAULT_HEALTH : check(this.logger, this.#resources, this.settings);
   }
-  protected override async onValidateConfig(config: unknown): Promise<ConfigValidationResult> {
-    const checked = this.#parseSettings(config);
-    if (!checked.ok) return { valid: false, errors: checked.issues, warnings: [] };
-    const extra = this.#options.onValidateConfig
-      ? await this.#options.onValidateConfig(config, this.logger, this.#resources, checked.value)
-      : validation.ok();
-    if (extra.valid) this.#settings = { value: checked.value };
-    return extra;
+  protected override async onValidateConfig(config: unknown, settings: S): Promise<ConfigValidationResult> {
+    const check = this.#options.onValidateConfig;
+    return check === undefined ? validation.ok() : check(config, this.logger, this.#resources, settings);
   }
   protected override async onExecuteCommand(
     cmd: CommandDefinition,
