@@ -1,5 +1,6 @@
-// `pnpm --filter @espada/infra-conversation eval [--split heldout|train|all] [--no-nlpjs]
-//   [--show-train-errors] [--show-heldout-errors] [--json-only]`
+// `pnpm --filter @espada/infra-conversation eval [--split heldout|train|all|dev] [--no-nlpjs]
+//   [--show-train-errors] [--show-heldout-errors] [--show-dev-errors] [--json-only]`
+// `--split dev` scores the separate tuning set `data/dev.tsv` (labels only: its parameter scores mean nothing).
 // Prints the scores as JSON: ours and nlp.js side by side on the same split, with per-message times.
 import { performance } from "node:perf_hooks";
 import { loadCorpus } from "./corpus.js";
@@ -24,7 +25,15 @@ function summary(s: Scores): Omit<Scores, "errors" | "paramErrors"> {
 }
 
 const ours = createOursPredictor();
-const splits = splitArg === "all" ? { train, heldout } : splitArg === "train" ? { train } : { heldout };
+const dev = splitArg === "dev" ? loadCorpus(new URL("./data/dev.tsv", import.meta.url)) : [];
+const splits =
+  splitArg === "all"
+    ? { train, heldout }
+    : splitArg === "train"
+      ? { train }
+      : splitArg === "dev"
+        ? { dev }
+        : { heldout };
 const report: Record<string, unknown> = {
   corpus: { total: corpus.length, train: train.length, heldout: heldout.length },
 };
@@ -45,7 +54,8 @@ for (const [name, items] of Object.entries(splits)) {
   report[name] = { ours: { ...summary(s), medianMsPerMessage: Number(median(times).toFixed(4)) } };
   if (
     (name === "train" && args.has("--show-train-errors")) ||
-    (name === "heldout" && args.has("--show-heldout-errors"))
+    (name === "heldout" && args.has("--show-heldout-errors")) ||
+    (name === "dev" && args.has("--show-dev-errors"))
   ) {
     (report[name] as Record<string, unknown>)["errors"] = s.errors;
     (report[name] as Record<string, unknown>)["paramErrors"] = s.paramErrors;
