@@ -26,6 +26,27 @@ describe("InfrastructureIntentClassifier", () => {
     expect(r.operation).toBe(operation);
   });
 
+  it.each([
+    ["ship version 2.3 of the billing service", "provision", "deploy"],
+    ["roll back db-2 to yesterday's snapshot", "manage", "restore"],
+    ["i'd like two more t3.medium boxes in eu-west-1", "provision", "create"],
+    ["change the retention on the logs bucket to 30 days", "manage", "update"],
+    ["list the permissions of the ci-deployer account", "security", "audit"],
+    ["suggest ways to lower the storage bill", "cost", "cost-optimize"],
+    ["what kinds of things can i ask", "utility", "help"],
+    ["which kubernetes clusters are in staging", "monitor", "list"],
+    ["what providers are configured", "utility", "list-providers"],
+  ])("frames and service names: %s → %s/%s", (text, category, operation) => {
+    const r = classifier.classify(text);
+    expect(r.needsClarification).toBe(false);
+    expect([r.category, r.operation]).toEqual([category, operation]);
+  });
+
+  it("keeps an upgrade to the latest version an update, and a booking out of scope", () => {
+    expect(classifier.classify("upgrade orders-db to the latest version").operation).toBe("update");
+    expect(classifier.classify("book a table for two at 8pm").outOfScope).toBe(true);
+  });
+
   it("corrects typos", () => {
     expect(classifier.classify("delte the staging databse").operation).toBe("delete");
     expect(classifier.classify("restrat nginx-edge").operation).toBe("restart");

@@ -113,6 +113,23 @@ export const OPERATION_LEXICON: Lex = {
   recreate: [["create", 2.8]],
   "new build": [["deploy", 2.4, "cue"]],
   "latest build": [["deploy", 2.6, "cue"]],
+  // A new version of something is what a deploy ships (weaker than a verb: "upgrade x to the latest version" stays an update).
+  "latest version": [["deploy", 1.8, "cue"]],
+  "new version": [["deploy", 1.8, "cue"]],
+  "latest release": [["deploy", 1.8, "cue"]],
+  "go live": [["deploy", 3]],
+  // Cost words that only name a service ("the billing service") are not about cost.
+  "billing service": [],
+  "billing api": [],
+  "billing app": [],
+  "billing worker": [],
+  "billing system": [],
+  "billing db": [],
+  "billing database": [],
+  "billing team": [],
+  // Log words that only name a bucket or volume ("the logs bucket") are not about logs.
+  "log bucket": [],
+  "log volume": [],
   allocate: [["create", 3]],
   instantiate: [["create", 3]],
   "fire up": [
@@ -129,6 +146,7 @@ export const OPERATION_LEXICON: Lex = {
   release: [["deploy", 2.8]],
   publish: [["deploy", 2.6]],
   "push out": [["deploy", 2.8]],
+  push: [["deploy", 2.4]],
   promote: [["deploy", 2.6]],
   delete: [["delete", 3.4]],
   remove: [["delete", 3.2]],
@@ -331,6 +349,7 @@ export const OPERATION_LEXICON: Lex = {
   utilisation: [["metrics", 3.2, "cue"]],
   load: [["metrics", 2, "cue"]],
   latency: [["metrics", 3.2, "cue"]],
+  cpu: [["metrics", 1.8, "cue"]],
   throughput: [["metrics", 3.2, "cue"]],
   "error rate": [["metrics", 3.4, "cue"]],
   performance: [["metrics", 3, "cue"]],
@@ -500,6 +519,9 @@ export const OPERATION_LEXICON: Lex = {
   "how does it work": [["help", 4.4]],
   "what do you": [["help", 2.4]],
   "can you do": [["help", 2.4]],
+  "can i ask": [["help", 4]],
+  "what kind of thing": [["help", 3]],
+  "what sort of thing": [["help", 3]],
   command: [["help", 1.6, "cue"]],
   documentation: [["help", 5, "cue"]],
   doc: [["help", 4, "cue"]],
@@ -525,6 +547,9 @@ export const OPERATION_LEXICON: Lex = {
   "have i run": [["history", 3]],
   "i ran": [["history", 3]],
   provider: [["list-providers", 3.4, "cue"]],
+  // A state, not an order ("what providers are configured").
+  "are configured": [],
+  "is configured": [],
   plugin: [
     ["list-providers", 2.4, "cue"],
     ["discover", 1.4, "cue"],
@@ -799,6 +824,9 @@ export const RESOURCE_SYNONYMS: Readonly<Record<string, ResourceType>> = {
 /** Words that point at infrastructure without naming a resource type (they put a message in scope). */
 export const INFRA_WORDS: readonly string[] = [
   "infra",
+  "retention",
+  "lifecycle",
+  "versioning",
   "infrastructure",
   "cloud",
   "aws",
@@ -919,6 +947,9 @@ export const INFRA_WORDS: readonly string[] = [
 
 /** Nouns of other domains: with no infrastructure word beside them, the message is out of scope. */
 export const OUT_OF_SCOPE_WORDS: readonly string[] = [
+  "book a table",
+  "reserve a table",
+  "table for two",
   "weather",
   "forecast weather",
   "rain",
