@@ -6,7 +6,7 @@ import type { Analysis, Token } from "./text.js";
 import { INFRA_VERBS, OPERATION_NAMES, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
 import type { IntentCategory, Operation } from "./vocabulary.js";
 import { AZURE_REGIONS, isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
-import { stem } from "./text.js";
+import { isPlainWord, stem } from "./text.js";
 
 /** Schema of an operation name. */
 export const operationSchema = z.enum(OPERATION_NAMES as [Operation, ...Operation[]]);
@@ -180,10 +180,31 @@ const ACCESS_NOUNS = new Set(
 const COUNT_NOUNS = new Set(
   ["node", "replica", "instance", "server", "worker", "pod", "vm", "machine", "box"].map((w) => stem(w)),
 );
+const stems = (words: string): Set<string> => new Set(words.split(" ").map((w) => stem(w)));
+/** Wanting something new ("i'd like two more boxes", "we need a fresh vm"). */
+const DESIRE_VERBS = stems("want need like");
+const DESIRE_OBJECTS = stems(
+  "a an another some couple few more fresh new one two three four five six seven eight nine ten",
+);
+const NEW_THINGS = stems(
+  "vm vms server servers box boxes machine machines instance instances database db bucket cluster cache queue",
+);
+/** A look at who may do what ("list the permissions of x") is an audit, not an inventory. */
+const LOOK_VERBS = stems("list show display view see what which check get");
+const PERMISSION_NOUNS = stems("permission permissions privilege privileges right rights");
+/** Lowering a cost ("lower the storage bill") is optimisation, not a scale-down. */
+const REDUCE_VERBS = stems("lower reduce cut decrease trim minimize minimise slash shrink");
+const COST_NOUNS = stems("cost costs bill bills spend spending expense expenses money budget");
+/** Going back to a backup ("roll back db-2 to yesterday's snapshot") restores it. */
+const BACK_VERBS = stems("roll revert rollback restore recover");
+const BACKUP_NOUNS = stems("snapshot snapshots backup backups");
 const MODALS = new Set(["would", "will", "if", "wil"].map((w) => stem(w)));
 const QUESTION_STARTS = new Set(["is", "are", "was", "were", "does", "do", "did"].map((w) => stem(w)));
-const ALPHA = /^[a-z]+$/;
 const VERSION_TOKEN = /^v?\d+\.\d+(?:\.\d+)?$/;
+
+/** Scratch score buffers: allocating a typed array per message costs more than the scoring itself. */
+const OP_SCRATCH = new Float64Array(OPERATION_NAMES.length);
+const CAT_SCRATCH = new Float64Array(COMMAND_CATEGORIES.length);
 
 function add(scores: Float64Array, op: Operation, weight: number): void {
   const k = OP_INDEX.get(op) ?? 0;
@@ -196,7 +217,8 @@ function get(scores: Float64Array, op: Operation): number {
 
 function score(tokens: readonly Token[]): Scored {
   const lex = getLexicon();
-  const opScores = new Float64Array(OPERATION_NAMES.length);
+  // One buffer for every message (classification is synchronous and reads it before the next one).
+  const opScores = OP_SCRATCH.fill(0);
   const hits: Hit[] = [];
   const conjunctions: number[] = [];
   let infra = 0;
@@ -279,7 +301,7 @@ function score(tokens: readonly Token[]): Scored {
       }
     }
     const low = t.lower;
-    if (ALPHA.test(low)) {
+    if (isPlainWord(low)) {
       // A plain word: only an Azure region name can be evidence here.
       if (AZURE_REGIONS.has(low)) infra += 1.5;
     } else if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
@@ -313,6 +335,38 @@ function score(tokens: readonly Token[]): Scored {
     const t = tokens[i] as Token;
     const s = t.stem;
     if (!t.quoted && MODALS.has(s) && tokens[i + 1]?.stem !== "you") modal = true;
+    if (!t.quoted) {
+      if (
+        DESIRE_VERBS.has(s) &&
+        (DESIRE_OBJECTS.has(tokens[i + 1]?.stem ?? "") || /^\d+$/.test(tokens[i + 1]?.lower ?? "")) &&
+        within(i, 4, NEW_THINGS) &&
+        !tokens.some((x, k) => k > i && x.stem === "to")
+      )
+        add(opScores, "create", 2.6);
+      if (
+        LOOK_VERBS.has(s) &&
+        within(i, 3, PERMISSION_NOUNS) &&
+        !hits.some((h) => h.op === "grant-access" && h.kind === "verb")
+      ) {
+        add(opScores, "audit", 3);
+        for (const h of hits)
+          if (h.index === i && categoryOf(h.op) === "monitor" && !h.negated) add(opScores, h.op, -h.weight);
+      }
+      if (REDUCE_VERBS.has(s) && within(i, 3, COST_NOUNS)) {
+        add(opScores, "cost-optimize", 4);
+        for (const h of hits)
+          if (h.index === i && h.op !== "cost-optimize" && !h.negated) add(opScores, h.op, -h.weight);
+      }
+      if (BACK_VERBS.has(s) && get(opScores, "restore") + get(opScores, "rollback") > 0) {
+        for (let k = i + 1; k < tokens.length - 1 && k <= i + 4; k++) {
+          const x = tokens[k]?.stem;
+          if ((x === "to" || x === "from") && within(k, 3, BACKUP_NOUNS)) {
+            add(opScores, "restore", get(opScores, "rollback") + get(opScores, "backup") + 1);
+            break;
+          }
+        }
+      }
+    }
     if (!GRANT_VERBS.has(s) && !REVOKE_VERBS.has(s) && s !== "add" && s !== "ad") continue;
     if (GRANT_VERBS.has(s) && within(i, 5, ACCESS_NOUNS)) add(opScores, "grant-access", 3);
     if (REVOKE_VERBS.has(s) && within(i, 4, ACCESS_NOUNS)) {
@@ -329,6 +383,16 @@ function score(tokens: readonly Token[]): Scored {
       for (const h of hits)
         if (h.index === i && h.op === "create" && !h.negated) add(opScores, "create", -h.weight);
     }
+  }
+  // "which kubernetes clusters are in staging": a question naming a kind of resource lists them.
+  const lead = tokens[firstContent === -1 ? 0 : firstContent];
+  if (lead !== undefined && !lead.quoted && lead.stem === "which") {
+    const k = (firstContent === -1 ? 0 : firstContent) + 1;
+    if (
+      longestAt(lex.resources, tokens, k) !== undefined ||
+      longestAt(lex.resources, tokens, k + 1) !== undefined
+    )
+      add(opScores, "list", 2);
   }
   if (email) add(opScores, "grant-access", 1.5);
   const cost = get(opScores, "cost-report") + get(opScores, "cost-estimate") + get(opScores, "cost-optimize");
@@ -403,7 +467,7 @@ export class InfrastructureIntentClassifier {
    */
   classifyAnalysis(analysis: Analysis, hints: { readonly inScope?: boolean } = {}): IntentResult {
     const scored = score(analysis.tokens);
-    const catScores = new Float64Array(COMMAND_CATEGORIES.length);
+    const catScores = CAT_SCRATCH.fill(0);
     let total = 0;
     for (let k = 0; k < scored.opScores.length; k++) {
       const v = scored.opScores[k] ?? 0;
@@ -413,7 +477,8 @@ export class InfrastructureIntentClassifier {
       catScores[c] = (catScores[c] ?? 0) + v;
       total += v;
     }
-    const negated = [...new Set(scored.hits.filter((h) => h.negated).map((h) => h.op))];
+    const negated: Operation[] = [];
+    for (const h of scored.hits) if (h.negated && !negated.includes(h.op)) negated.push(h.op);
     const inScope = scored.infra > scored.outOfScope || (scored.vague && scored.outOfScope === 0);
     if (hints.inScope !== true && (!inScope || (total === 0 && scored.infra < 1 && !scored.vague))) {
       return outOfScopeResult(negated);

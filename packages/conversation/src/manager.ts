@@ -288,6 +288,8 @@ const PARAM_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
   newName: ["newname", "to"],
 };
 
+const PARAM_SYNONYM_ENTRIES = Object.entries(PARAM_SYNONYMS);
+
 const PRONOUNS = new Set(["it", "that", "them", "this", "those", "these"]);
 const CREATES = new Set<Operation>(["create", "deploy"]);
 const FOLLOW_UP =
@@ -324,6 +326,8 @@ export class InfrastructureConversationManager {
   private readonly maxConversations: number;
   private readonly conversations = new Map<string, ConversationState>();
   private restoring: Promise<void> | undefined;
+  /** Pending confirmations have been restored from the store (true from the start without one). */
+  private restored: boolean;
   /** A store keeps pending confirmations. */
   private readonly durable: boolean;
 
@@ -361,6 +365,7 @@ export class InfrastructureConversationManager {
     this.runner = options.runner;
     this.sessions = options.sessions;
     this.durable = options.store !== undefined;
+    this.restored = !this.durable;
     this.model = options.model;
     this.classifier = new InfrastructureIntentClassifier({
       minConfidence: config.minConfidence,
@@ -395,13 +400,14 @@ export class InfrastructureConversationManager {
   /** Handles one chat message. Never throws for a bad message; a failing runner becomes a `failed` response. */
   async processMessage(text: string, context: MessageContext): Promise<ConversationResponse> {
     const message = typeof text === "string" ? text.slice(0, 4_000) : "";
-    await (this.restoring ?? this.restore());
+    // Once restored (at once without a store), no await: a message costs no extra microtask hop.
+    if (!this.restored) await (this.restoring ?? this.restore());
     const convo = this.conversation(context.conversationId);
     const analysis = analyze(message, getLexicon().corrector);
 
     // 1. An answer to a pending confirmation ("yes", "cancel that", the typed name).
     if (convo.pendingConfirmation !== undefined) {
-      const answered = await this.answerConfirmation(convo, message, context, analysis);
+      const answered = this.answerConfirmation(convo, message, context, analysis);
       if (answered !== undefined) return answered;
     }
 
@@ -421,12 +427,16 @@ export class InfrastructureConversationManager {
       );
       intent = intentFromModel(raw) ?? offline;
     }
-    if (CONTROL_CANCEL.test(message.trim())) {
+    const trimmed = message.trim();
+    if (CONTROL_CANCEL.test(trimmed)) {
       return this.reply("cancelled", intent, {}, "There is nothing waiting to be cancelled.");
     }
 
     // 3. Parameters.
-    const extraction = await this.extract(message, analysis, intent, context);
+    const extraction =
+      this.model?.extract === undefined || intent.outOfScope
+        ? this.extractor.extractAnalysis(analysis, { operation: intent.operation })
+        : await this.extract(message, analysis, intent, context);
     let values = extraction.values;
     const ambiguities: Ambiguity[] = [];
 
@@ -436,7 +446,7 @@ export class InfrastructureConversationManager {
       (intent.operation === null || intent.needsClarification) &&
       !intent.outOfScope &&
       intent.composite.length === 0 &&
-      FOLLOW_UP.test(message.trim())
+      FOLLOW_UP.test(trimmed)
     ) {
       intent = convo.last.intent;
       values = { ...convo.last.values, ...values };
@@ -623,6 +633,7 @@ export class InfrastructureConversationManager {
         if (convo.pendingConfirmation === undefined) convo.pendingConfirmation = pending.id;
         else this.confirmations.cancel(pending.id);
       }
+      this.restored = true;
     });
     return this.restoring;
   }
@@ -634,12 +645,13 @@ export class InfrastructureConversationManager {
     this.conversations.delete(conversationId);
   }
 
-  private async answerConfirmation(
+  /** Sync unless the answer confirms (then the store and the runner are awaited): no hop for a new request. */
+  private answerConfirmation(
     convo: ConversationState,
     message: string,
     context: MessageContext,
     analysis: Analysis,
-  ): Promise<ConversationResponse | undefined> {
+  ): ConversationResponse | Promise<ConversationResponse> | undefined {
     const id = convo.pendingConfirmation;
     if (id === undefined) return undefined;
     const pending = this.confirmations.get(id);
@@ -683,6 +695,17 @@ export class InfrastructureConversationManager {
       return this.reply("cancelled", intent, values, "That confirmation has expired; nothing was run.", {
         command: planned,
       });
+    return this.runConfirmed(id, pending, intent, values, planned, context);
+  }
+
+  private async runConfirmed(
+    id: string,
+    pending: PendingConfirmation<Payload>,
+    intent: IntentResult,
+    values: ExtractedValues,
+    planned: PlannedCommand,
+    context: MessageContext,
+  ): Promise<ConversationResponse> {
     if (this.durable) {
       // Its record goes first: a restart must never bring back a confirmation already acted on.
       // A store that fails or does not answer in time means nothing runs.
@@ -886,6 +909,7 @@ export class InfrastructureConversationManager {
         environment,
         ...(values.resourceType === undefined ? {} : { type: values.resourceType }),
         recent: convo.recent,
+        suggest: false,
       });
       if (r.status === "resolved") out.push(r.resource);
       else if (r.status === "ambiguous") {
@@ -1126,8 +1150,8 @@ export function mapParameters(
       continue;
     }
     let picked: unknown;
-    for (const [canonical, synonyms] of Object.entries(PARAM_SYNONYMS)) {
-      if (used.has(canonical) || !synonyms.includes(key)) continue;
+    for (const [canonical, synonyms] of PARAM_SYNONYM_ENTRIES) {
+      if (!synonyms.includes(key) || used.has(canonical)) continue;
       const v = (values as Record<string, unknown>)[canonical];
       if (v === undefined) continue;
       picked = convert(v, p.type, key);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CommandDefinition, CommandParameter, ResourceType } from "@espada/infra-core";
 import { InfrastructureError } from "@espada/infra-core";
 import { getLexicon, longestAt } from "./lexicon.js";
-import { analyze, stem } from "./text.js";
+import { analyze, isPlainWord, stem } from "./text.js";
 import type { Analysis, Token } from "./text.js";
 import {
   AZURE_REGIONS,
@@ -97,7 +97,11 @@ export interface ExtractionContext {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const UNIT_MS: Readonly<Record<string, number>> = {
+/** A lookup table without a prototype (a message word never finds `Object.prototype`'s members). */
+function nullProto<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+const UNIT_MS: Readonly<Record<string, number>> = nullProto({
   ms: 1,
   millisecond: 1,
   s: 1000,
@@ -126,8 +130,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   months: 30 * DAY,
   year: 365 * DAY,
   years: 365 * DAY,
-};
-const WORD_NUMBERS: Readonly<Record<string, number>> = {
+});
+const WORD_NUMBER_LIST: Readonly<Record<string, number>> = {
   zero: 0,
   one: 1,
   two: 2,
@@ -157,6 +161,8 @@ const WORD_NUMBERS: Readonly<Record<string, number>> = {
   pair: 2,
   dozen: 12,
 };
+/** A Map: a message word such as "constructor" must not find `Object.prototype`'s members. */
+const WORD_NUMBERS: ReadonlyMap<string, number> = new Map(Object.entries(WORD_NUMBER_LIST));
 const COUNT_NOUNS = new Set(
   [
     "replica",
@@ -231,7 +237,7 @@ const DISK_WORDS = new Set(["disk", "storage", "ssd", "hdd", "volume", "drive", 
 const VERSION = /^v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9a-z.-]+)?$/;
 const VERSION_V = /^v\d+(?:\.\d+)*$/;
 const CLOCK = /^(\d{1,2})(?::(\d{2}))?(am|pm|a\.m\.|p\.m\.)?$/;
-const DAY_NAMES: Readonly<Record<string, number>> = {
+const DAY_NAMES: Readonly<Record<string, number>> = nullProto({
   sunday: 0,
   monday: 1,
   tuesday: 2,
@@ -239,8 +245,8 @@ const DAY_NAMES: Readonly<Record<string, number>> = {
   thursday: 4,
   friday: 5,
   saturday: 6,
-};
-const ACCESS_LEVELS: Readonly<Record<string, string>> = {
+});
+const ACCESS_LEVELS: Readonly<Record<string, string>> = nullProto({
   read: "read",
   "read-only": "read",
   readonly: "read",
@@ -252,7 +258,7 @@ const ACCESS_LEVELS: Readonly<Record<string, string>> = {
   administrator: "admin",
   owner: "owner",
   full: "admin",
-};
+});
 const PRINCIPAL_STOP = new Set([
   "the",
   "a",
@@ -358,7 +364,6 @@ const ID_TYPES: ReadonlyArray<readonly [RegExp, ResourceType]> = [
   [/^cluster-/, "cluster"],
 ];
 
-const ALPHA = /^[a-z]+$/;
 /** Plain words the value loop must still look at. */
 const SHAPED_WORDS = new Set([
   "named",
@@ -408,7 +413,7 @@ function numberOf(token: Token | undefined): number | undefined {
   if (token === undefined || token.quoted) return undefined;
   const w = token.lower;
   if (/^\d+(?:\.\d+)?$/.test(w)) return Number(w);
-  return WORD_NUMBERS[w];
+  return WORD_NUMBERS.get(w);
 }
 
 function sizeToMiB(value: number, unit: string): number {
@@ -513,7 +518,7 @@ export class InfrastructureParameterExtractor {
       const prev = tokens[i - 1]?.lower;
       const next = tokens[i + 1];
       // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-      if (ALPHA.test(w) && !SHAPED_WORDS.has(w) && WORD_NUMBERS[w] === undefined && !AZURE_REGIONS.has(w))
+      if (isPlainWord(w) && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w))
         continue;
       // "named x" / "called x" / "name it x"
       if ((w === "named" || w === "called") && next !== undefined) {
@@ -757,7 +762,7 @@ export class InfrastructureParameterExtractor {
       delete values["countDelta"];
     }
     const clean: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(values)) if (v !== undefined) clean[k] = v;
+    for (const k in values) if (values[k] !== undefined) clean[k] = values[k];
     return { values: clean, ambiguities, source: "offline" };
   }
 

@@ -29,6 +29,8 @@ export interface ResolveContext {
   readonly environment?: string;
   /** Ids of resources mentioned earlier in the conversation, most recent first. */
   readonly recent?: readonly string[];
+  /** Compute `suggestions` for a reference that matches nothing. Default true. */
+  readonly suggest?: boolean;
 }
 
 /** Options of {@link InfrastructureResourceResolver}. */
@@ -87,6 +89,33 @@ function labelsOf(r: ResourceSnapshot): readonly Label[] {
   return labels;
 }
 
+/** Per resources array (the state provider hands out one frozen array until a change): exact labels and pools. */
+interface ResourceIndex {
+  /** Normalised label → resources with that id or name. */
+  readonly byLabel: Map<string, ResourceSnapshot[]>;
+  /** `type|environment` → the pool {@link InfrastructureResourceResolver} picks from. */
+  readonly pools: Map<string, readonly ResourceSnapshot[]>;
+}
+
+const indexCache = new WeakMap<readonly ResourceSnapshot[], ResourceIndex>();
+
+function indexOf(resources: readonly ResourceSnapshot[]): ResourceIndex {
+  let index = indexCache.get(resources);
+  if (index === undefined) {
+    const byLabel = new Map<string, ResourceSnapshot[]>();
+    for (const r of resources)
+      for (const x of labelsOf(r)) {
+        const list = byLabel.get(x.l);
+        if (list === undefined) byLabel.set(x.l, [r]);
+        else if (!list.includes(r)) list.push(r);
+      }
+    index = { byLabel, pools: new Map() };
+    // Only a frozen array cannot change behind the cache (the state provider's snapshot is one).
+    if (Object.isFrozen(resources)) indexCache.set(resources, index);
+  }
+  return index;
+}
+
 const NON_DIGITS = /[^0-9]+/g;
 const NON_ALNUM = /[^a-z0-9]+/g;
 
@@ -119,7 +148,6 @@ export class InfrastructureResourceResolver {
   /** Resolves one reference. Never throws. */
   resolve(reference: string, context: ResolveContext): ResolveResult {
     const ref = typeof reference === "string" ? reference.trim() : "";
-    const pool = this.pool(context);
     if (ref === "" || this.isContextReference(ref)) {
       for (const id of context.recent ?? []) {
         const r = context.resources.find((x) => x.id === id);
@@ -129,7 +157,9 @@ export class InfrastructureResourceResolver {
     }
     let byId: ResourceSnapshot | undefined;
     let idMatches = 0;
-    for (const r of context.resources) {
+    const all = context.resources;
+    for (let k = 0; k < all.length; k++) {
+      const r = all[k] as ResourceSnapshot;
       if (r.id === ref) {
         byId = r;
         idMatches++;
@@ -138,8 +168,14 @@ export class InfrastructureResourceResolver {
     if (idMatches === 1 && byId !== undefined) return { status: "resolved", resource: byId, via: "id" };
     const n = norm(ref);
     if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
+    const pool = this.pool(context);
     // Case and punctuation ignored: every resource whose id or name reads the same counts.
-    const loose = pool.filter((r) => labelsOf(r).some((x) => x.l === n));
+    let loose: readonly ResourceSnapshot[];
+    if (Object.isFrozen(context.resources)) {
+      const exact = indexOf(context.resources).byLabel.get(n);
+      loose =
+        exact === undefined ? [] : pool === context.resources ? exact : exact.filter((r) => pool.includes(r));
+    } else loose = pool.filter((r) => labelsOf(r).some((x) => x.l === n));
     const only = loose[0];
     if (loose.length === 1 && only !== undefined)
       return {
@@ -147,14 +183,17 @@ export class InfrastructureResourceResolver {
         resource: only,
         via: labelsOf(only).some((x) => x.isId && x.l === n) ? "id" : "name",
       };
-    if (loose.length > 1) return this.ambiguous(ref, loose);
+    if (loose.length > 1) return this.ambiguous(ref, [...loose]);
     // Fuzzy: a typo in the whole name, or the reference being one whole part of the name.
     const scored: { r: ResourceSnapshot; score: number }[] = [];
     const refLower = ref.toLowerCase();
     const refDigits = digits(n);
-    for (const r of pool) {
+    for (let k = 0; k < pool.length; k++) {
+      const r = pool[k] as ResourceSnapshot;
       let best = Infinity;
-      for (const { l, parts, digits: labelDigits } of labelsOf(r)) {
+      const labels = labelsOf(r);
+      for (let j = 0; j < labels.length; j++) {
+        const { l, parts, digits: labelDigits } = labels[j] as Label;
         const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
         // A different number is a different resource (web-9 is not a typo of web-1).
         if (labelDigits === refDigits && Math.abs(l.length - n.length) <= max) {
@@ -166,6 +205,7 @@ export class InfrastructureResourceResolver {
       if (best !== Infinity) scored.push({ r, score: best });
     }
     if (scored.length === 0) {
+      if (context.suggest === false) return { status: "not-found", reference: ref, suggestions: [] };
       const suggestions = pool
         .map((r) => ({ r, d: editDistance(n, labelsOf(r)[0]?.l ?? "", 3) }))
         .filter((x) => x.d <= 3)
@@ -183,6 +223,19 @@ export class InfrastructureResourceResolver {
   }
 
   private pool(context: ResolveContext): readonly ResourceSnapshot[] {
+    if (context.type === undefined && context.environment === undefined) return context.resources;
+    if (!Object.isFrozen(context.resources)) return this.filterPool(context);
+    const pools = indexOf(context.resources).pools;
+    const key = `${context.type ?? ""}|${context.environment ?? ""}`;
+    let cached = pools.get(key);
+    if (cached === undefined) {
+      cached = this.filterPool(context);
+      if (pools.size < 256) pools.set(key, cached);
+    }
+    return cached;
+  }
+
+  private filterPool(context: ResolveContext): readonly ResourceSnapshot[] {
     let pool = context.resources;
     if (context.type !== undefined) {
       const typed = pool.filter((r) => r.type === context.type);

@@ -100,8 +100,8 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    const ch = text[i] ?? "";
-    const close = OPEN_CLOSE[ch];
+    const code = text.charCodeAt(i);
+    const close = isOpeningQuote(code) ? OPEN_CLOSE[text[i] ?? ""] : undefined;
     if (close !== undefined && (i === 0 || !isWordChar(text.charCodeAt(i - 1)))) {
       const end = text.indexOf(close, i + 1);
       // A quote closes only before a non-word character (so "don't" stays one word).
@@ -127,7 +127,10 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     }
     let j = i + 1;
     while (j < n && isWordChar(text.charCodeAt(j)) && text.charCodeAt(j) !== 36) j++;
-    let raw = text.slice(i, j).replace(TRAILING, "").replace(LEADING, "");
+    let raw = text.slice(i, j);
+    // Most tokens neither end nor start with punctuation: no regex then.
+    if (isEdgePunctuation(raw.charCodeAt(raw.length - 1))) raw = raw.replace(TRAILING, "");
+    if (isEdgePunctuation(raw.charCodeAt(0))) raw = raw.replace(LEADING, "");
     i = j;
     if (raw.length === 0) continue;
     const possessive = raw.endsWith("'s") || raw.endsWith("’s");
@@ -138,13 +141,33 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     const token: Token = {
       raw,
       lower,
-      stem: stem(lower.replace(/'/g, "")),
+      stem: stem(lower.includes("'") ? lower.replace(/'/g, "") : lower),
       quoted: false,
       corrected: fixed !== undefined,
     };
     tokens.push(possessive ? { ...token, possessive } : token);
   }
   return { text, tokens, quoted };
+}
+
+/** One of the opening quotes of `OPEN_CLOSE`: " “ ‘ ` ' « */
+function isOpeningQuote(c: number): boolean {
+  return c === 34 || c === 39 || c === 96 || c === 0x201c || c === 0x2018 || c === 0xab;
+}
+
+/** A character `TRAILING` or `LEADING` may strip: . : ' / @ - */
+function isEdgePunctuation(c: number): boolean {
+  return c === 46 || c === 58 || c === 39 || c === 47 || c === 64 || c === 45;
+}
+
+/** True for a non-empty word of the letters a–z only (cheaper than a regex on the hot path). */
+export function isPlainWord(w: string): boolean {
+  if (w.length === 0) return false;
+  for (let k = 0; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
 }
 
 function isLetterOrDigit(c: number): boolean {
@@ -281,6 +304,9 @@ export function createCorrector(vocabulary: Iterable<string>): Corrector {
         for (const c of byLength.get(len) ?? []) consider(c);
     }
     if (bestDistance > maxDistance) return undefined;
+    // Two edits that also change the first letter make another word, not a typo (retention ≠ attention).
+    if (bestDistance === 2) best = best.filter((c) => c[0] === word[0]);
+    if (best.length === 0) return undefined;
     // Four letters: a swap of two adjacent letters, or one wrong letter after the first two ("logz").
     if (
       word.length === 4 &&
