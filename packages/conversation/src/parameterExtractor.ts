@@ -518,8 +518,7 @@ export class InfrastructureParameterExtractor {
       const prev = tokens[i - 1]?.lower;
       const next = tokens[i + 1];
       // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-      if (isPlainWord(w) && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w))
-        continue;
+      if (isPlainWord(w) && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
       // "named x" / "called x" / "name it x"
       if ((w === "named" || w === "called") && next !== undefined) {
         if (!next.quoted) names.push(next.raw);
