@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs `publint --strict` and `attw --pack --profile esm-only` on every published package, then checks
 // that its tarball stands on its own: every source map's sources are in the tarball, and every
-// relative link of its README points at a file in the tarball (no repository-only paths).
+// relative link of its README points at a file in the tarball (no repository-only paths), and its README
+// installs it the one way every package does (`npm install <name>`).
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { dirname, join, normalize, resolve } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -28,8 +29,11 @@ for (const dir of readdirSync("packages")) {
   }
 }
 
-/** Problems of a packed package: source maps or README links that point outside the tarball. */
-function tarballProblems(cwd) {
+/**
+ * Problems of a packed package: source maps or README links that point outside the tarball, or a
+ * README whose install instruction is not the one style every package uses (`npm install <name>`).
+ */
+function tarballProblems(cwd, name) {
   const [report] = JSON.parse(
     execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
       cwd,
@@ -54,6 +58,10 @@ function tarballProblems(cwd) {
     if (!files.has(target) && ![...files].some((file) => file.startsWith(`${target}/`)))
       problems.push(`README.md links to ${link}, which is not in the tarball (use an absolute URL)`);
   }
+  if (!readme.includes(`npm install ${name}`))
+    problems.push(`README.md has no install instruction in the one style: npm install ${name}`);
+  for (const [other] of readme.matchAll(/^\s*(?:pnpm add|yarn add|npm i) .*$/gm))
+    problems.push(`README.md installs with "${other.trim()}": use npm install, as every package does`);
   return problems;
 }
 
@@ -63,8 +71,9 @@ for (const dir of readdirSync("packages")) {
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
   if (pkg.private) continue;
   process.stdout.write(`\n== tarball ${pkg.name}\n`);
-  const problems = tarballProblems(join("packages", dir));
-  if (problems.length === 0) console.log("source maps and README links resolve inside the tarball");
+  const problems = tarballProblems(join("packages", dir), pkg.name);
+  if (problems.length === 0)
+    console.log("source maps and README links resolve inside the tarball; README installs with npm install");
   else {
     failed += 1;
     for (const problem of problems) console.error(`!! ${problem}`);
