@@ -251,7 +251,11 @@ function score(tokens: readonly Token[]): Scored {
     if (s === "just" || s === "only") negateUntil = -1;
     // Nouns and vague verbs first: a resource phrase ("load balancer") is never read as an operation.
     let otherCovers = false;
-    if (i > coveredOther) {
+    // A word no phrase starts with (most names, articles, numbers) needs none of the lookups below.
+    const known = lex.firstStems.has(s);
+    if (!known) {
+      if (i <= coveredOther) otherCovers = true;
+    } else if (i > coveredOther) {
       const vaguePhrase = longestAt(lex.vague, tokens, i);
       const resource = longestAt(lex.resources, tokens, i);
       if (vaguePhrase !== undefined) {
@@ -279,26 +283,27 @@ function score(tokens: readonly Token[]): Scored {
         }
       }
     } else otherCovers = true;
-    if (i > covered && !(otherCovers && coveredOther >= i && !opStartsHere(lex, tokens, i, coveredOther))) {
-      const phrase = longestAt(lex.operations, tokens, i);
-      if (phrase !== undefined) {
-        covered = i + phrase.stems.length - 1;
-        const key = phrase.stems.join(" ");
-        const isFirst = i === firstContent;
-        if (isFirst && HELP_FRAMES.has(key)) helpFrame = true;
-        for (const entry of phrase.value) {
-          const negated = entry.kind !== "cue" && i <= negateUntil;
-          const weight = entry.kind === "verb" && isFirst ? entry.weight * VERB_BONUS : entry.weight;
-          hits.push({ op: entry.op, weight, index: i, kind: entry.kind, negated });
-          if (
-            !negated &&
-            (INFRA_VERB_STEMS.has(key) ||
-              (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3 && !NOT_EVIDENCE.has(key)))
-          )
-            infra += 1;
-        }
-        if (phrase.value.some((e) => e.kind !== "cue") && i <= negateUntil) negateUntil = -1;
+    const phrase = known && i > covered ? longestAt(lex.operations, tokens, i) : undefined;
+    if (
+      phrase !== undefined &&
+      !(otherCovers && coveredOther >= i && i + phrase.stems.length - 1 <= coveredOther)
+    ) {
+      covered = i + phrase.stems.length - 1;
+      const key = phrase.key;
+      const isFirst = i === firstContent;
+      if (isFirst && HELP_FRAMES.has(key)) helpFrame = true;
+      for (const entry of phrase.value) {
+        const negated = entry.kind !== "cue" && i <= negateUntil;
+        const weight = entry.kind === "verb" && isFirst ? entry.weight * VERB_BONUS : entry.weight;
+        hits.push({ op: entry.op, weight, index: i, kind: entry.kind, negated });
+        if (
+          !negated &&
+          (INFRA_VERB_STEMS.has(key) ||
+            (UTILITY_EVIDENCE.has(entry.op) && entry.weight >= 3 && !NOT_EVIDENCE.has(key)))
+        )
+          infra += 1;
       }
+      if (phrase.value.some((e) => e.kind !== "cue") && i <= negateUntil) negateUntil = -1;
     }
     const low = t.lower;
     if (isPlainWord(low)) {
@@ -407,17 +412,6 @@ function score(tokens: readonly Token[]): Scored {
   for (let k = 0; k < opScores.length; k++) if ((opScores[k] ?? 0) < 0) opScores[k] = 0;
   void statusQuestion;
   return { opScores, hits, infra, outOfScope, vague, conjunctions };
-}
-
-/** True when an operation phrase starting at `i` runs past the noun phrase covering `i` (it wins then). */
-function opStartsHere(
-  lex: ReturnType<typeof getLexicon>,
-  tokens: readonly Token[],
-  i: number,
-  coveredOther: number,
-): boolean {
-  const phrase = longestAt(lex.operations, tokens, i);
-  return phrase !== undefined && i + phrase.stems.length - 1 > coveredOther;
 }
 
 function candidateFor(op: Operation, confidence: number): IntentCandidate {
@@ -568,9 +562,13 @@ export class InfrastructureIntentClassifier {
 }
 
 function rankOperations(scores: Float64Array): Operation[] {
-  const ops: Operation[] = [];
-  for (let k = 0; k < scores.length; k++) if ((scores[k] ?? 0) > 0) ops.push(OPERATION_NAMES[k] as Operation);
-  return ops.sort((a, b) => (scores[OP_INDEX.get(b) ?? 0] ?? 0) - (scores[OP_INDEX.get(a) ?? 0] ?? 0));
+  const ks: number[] = [];
+  for (let k = 0; k < scores.length; k++) if ((scores[k] ?? 0) > 0) ks.push(k);
+  // Stable: equal scores keep the table's order.
+  if (ks.length > 1) ks.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  const ops: Operation[] = new Array<Operation>(ks.length);
+  for (let j = 0; j < ks.length; j++) ops[j] = OPERATION_NAMES[ks[j] ?? 0] as Operation;
+  return ops;
 }
 
 function outOfScopeResult(negated: Operation[]): IntentResult {

@@ -18,6 +18,8 @@ import type { Corrector, Token } from "./text.js";
 /** A phrase of one to three stems and what it means. */
 export interface Phrase<T> {
   readonly stems: readonly string[];
+  /** The stems joined by a space. */
+  readonly key: string;
   readonly value: T;
 }
 
@@ -39,7 +41,7 @@ function buildIndex<T>(entries: Iterable<readonly [string, T]>): PhraseIndex<T> 
     const first = stems[0];
     if (first === undefined) continue;
     const list = index.get(first) ?? [];
-    list.push({ stems, value });
+    list.push({ stems, key: stems.join(" "), value });
     index.set(first, list);
   }
   for (const list of index.values()) list.sort((a, b) => b.stems.length - a.stems.length);
@@ -77,6 +79,8 @@ export interface CompiledLexicon {
   readonly negations: ReadonlySet<string>;
   readonly conjunctions: ReadonlySet<string>;
   readonly corrector: Corrector;
+  /** Every stem some phrase of the six indexes starts with: one lookup tells a token can be skipped. */
+  readonly firstStems: ReadonlySet<string>;
 }
 
 let compiled: CompiledLexicon | undefined;
@@ -122,13 +126,22 @@ export function getLexicon(): CompiledLexicon {
     "restart",
   ])
     vocabulary.add(extra);
+  const resources = buildIndex(Object.entries(RESOURCE_SYNONYMS));
+  const environments = buildIndex(Object.entries(ENVIRONMENT_SYNONYMS));
+  const infra = buildIndex(INFRA_WORDS.map((w) => [w, true] as const));
+  const outOfScope = buildIndex(OUT_OF_SCOPE_WORDS.map((w) => [w, true] as const));
+  const vague = buildIndex(VAGUE_VERBS.map((w) => [w, true] as const));
+  const firstStems = new Set<string>();
+  for (const index of [operations, resources, environments, infra, outOfScope, vague] as const)
+    for (const first of index.keys()) firstStems.add(first);
   compiled = {
     operations,
-    resources: buildIndex(Object.entries(RESOURCE_SYNONYMS)),
-    environments: buildIndex(Object.entries(ENVIRONMENT_SYNONYMS)),
-    infra: buildIndex(INFRA_WORDS.map((w) => [w, true] as const)),
-    outOfScope: buildIndex(OUT_OF_SCOPE_WORDS.map((w) => [w, true] as const)),
-    vague: buildIndex(VAGUE_VERBS.map((w) => [w, true] as const)),
+    resources,
+    environments,
+    infra,
+    outOfScope,
+    vague,
+    firstStems,
     negations: new Set(NEGATIONS.map((w) => stem(w.replace(/'/g, "")))),
     conjunctions: new Set(CONJUNCTIONS.map((w) => stem(w))),
     corrector: createCorrector(vocabulary),

@@ -936,31 +936,38 @@ export class InfrastructureConversationManager {
     | { kind: "found"; instanceId: string; command: CommandDefinition } {
     const category = OPERATIONS[operation].category;
     const verbs = COMMAND_VERB_STEMS[operation];
-    const scored: { instanceId: string; command: CommandDefinition; score: number }[] = [];
+    // The best score and every command that reaches it (an array only when there is a tie).
+    let bestScore = -Infinity;
+    let bestInstance = "";
+    let bestCommand: CommandDefinition | undefined;
+    let tied: { instanceId: string; commandId: string }[] | undefined;
     for (const inst of this.catalogue.listInstances()) {
       if (inst.state !== "active" && inst.state !== "ready") continue;
       for (const command of this.catalogue.listCommands(inst.instanceId) ?? []) {
         const words = commandWords(command);
-        if (!verbs.some((v) => words.includes(v))) continue;
+        let serves = false;
+        for (let k = 0; k < verbs.length && !serves; k++) serves = words.includes(verbs[k] as string);
+        if (!serves) continue;
         let score = command.category === category ? 13 : 10;
         if (values.resourceType !== undefined) {
           if (command.resourceTypes.includes(values.resourceType as never)) score += 5;
           else if (command.resourceTypes.length > 0) score -= 4;
         }
         if (inst.instanceId === preferredInstance) score += 2;
-        scored.push({ instanceId: inst.instanceId, command, score });
+        if (score > bestScore) {
+          bestScore = score;
+          bestInstance = inst.instanceId;
+          bestCommand = command;
+          tied = undefined;
+        } else if (score === bestScore) {
+          tied ??= [{ instanceId: bestInstance, commandId: (bestCommand as CommandDefinition).id }];
+          tied.push({ instanceId: inst.instanceId, commandId: command.id });
+        }
       }
     }
-    if (scored.length === 0) return { kind: "none" };
-    scored.sort((a, b) => b.score - a.score);
-    const best = scored[0] as (typeof scored)[number];
-    const tied = scored.filter((s) => s.score === best.score);
-    if (tied.length > 1)
-      return {
-        kind: "ambiguous",
-        candidates: tied.map((t) => ({ instanceId: t.instanceId, commandId: t.command.id })),
-      };
-    return { kind: "found", instanceId: best.instanceId, command: best.command };
+    if (bestCommand === undefined) return { kind: "none" };
+    if (tied !== undefined) return { kind: "ambiguous", candidates: tied };
+    return { kind: "found", instanceId: bestInstance, command: bestCommand };
   }
 
   private learnResources(outcome: ExecutionOutcome & { status: "succeeded" }, planned: PlannedCommand): void {

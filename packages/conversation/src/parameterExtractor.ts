@@ -480,7 +480,7 @@ export class InfrastructureParameterExtractor {
         consumed.add(i);
         continue;
       }
-      if (i <= coveredTo) continue;
+      if (i <= coveredTo || !lex.firstStems.has(t.stem)) continue;
       const resource = longestAt(lex.resources, tokens, i);
       const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
       if (
