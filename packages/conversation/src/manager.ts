@@ -524,45 +524,13 @@ export class InfrastructureConversationManager {
         { ambiguities },
       );
     }
-    if (found.kind === "ambiguous") {
-      convo.clarifying = { intent, values };
-      const list = found.candidates.map((c) => `${c.commandId} on ${c.instanceId}`).join(", ");
-      return this.reply(
-        "clarification",
-        intent,
-        values,
-        `Several commands could do that: ${list}. Which one?`,
-        { ambiguities: [...ambiguities, { kind: "command", candidates: found.candidates }] },
-      );
-    }
+    if (found.kind === "ambiguous")
+      return this.askWhichCommand(convo, intent, values, ambiguities, found.candidates);
     const { instanceId, command } = found;
     const params = mapParameters(command, values, resolved.resources);
-    const missing = command.parameters.filter((p) => p.required && params[p.name] === undefined);
-    if (missing.length > 0) {
-      const suggestions = this.extractor.suggestDefaults(command, params, { environment });
-      const unsuggested = missing.filter((p) => !suggestions.some((s) => s.parameter === p.name));
-      convo.clarifying = { intent, values };
-      const hint =
-        suggestions.length === 0
-          ? ""
-          : ` Suggested: ${suggestions.map((s) => `${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`).join("; ")}.`;
-      return this.reply(
-        "clarification",
-        intent,
-        values,
-        `To ${operation.replace("-", " ")} I still need: ${missing.map((p) => p.name).join(", ")}.${hint}`,
-        {
-          ambiguities: [
-            ...ambiguities,
-            {
-              kind: "missing-parameter",
-              parameters: (unsuggested.length > 0 ? unsuggested : missing).map((p) => p.name),
-              suggestions,
-            },
-          ],
-        },
-      );
-    }
+    let missing = false;
+    for (const p of command.parameters) if (p.required && params[p.name] === undefined) missing = true;
+    if (missing) return this.askMissing(convo, intent, values, ambiguities, command, params, environment);
     const request: ExecuteRequest = {
       instanceId,
       commandId: command.id,
@@ -575,22 +543,12 @@ export class InfrastructureConversationManager {
     const planned: PlannedCommand = { instanceId, commandId: command.id, params, environment };
     const turn: Turn = { intent, values };
     convo.last = turn;
-    convo.recent = [
-      ...resolved.resources.map((r) => r.id),
-      ...convo.recent.filter((id) => !resolved.resources.some((r) => r.id === id)),
-    ].slice(0, 10);
+    if (resolved.resources.length > 0) convo.recent = recentWith(resolved.resources, convo.recent);
     const resources = resolved.resources.map(brief);
 
     // 8. Confirmation for anything that changes infrastructure (or a dangerous command).
     const mutating = isMutating(operation) || command.dangerous;
-    const targets =
-      resolved.resources.length > 0
-        ? resolved.resources.map((r) => ({
-            id: r.id,
-            type: r.type,
-            ...(r.name === undefined ? {} : { name: r.name }),
-          }))
-        : nameTargets(values);
+    const targets = resolved.resources.length > 0 ? resourceTargets(resolved.resources) : nameTargets(values);
     const confirmationInput = {
       operation,
       environment,
@@ -620,6 +578,64 @@ export class InfrastructureConversationManager {
       });
     }
     return this.run(request, intent, values, planned, resources, ambiguities, context, false);
+  }
+
+  // Rare answers live in their own methods: their code (and its bail-outs) stays out of the hot path.
+
+  private askWhichCommand(
+    convo: ConversationState,
+    intent: IntentResult,
+    values: ExtractedValues,
+    ambiguities: readonly Ambiguity[],
+    candidates: readonly { instanceId: string; commandId: string }[],
+  ): ConversationResponse {
+    convo.clarifying = { intent, values };
+    const list = candidates.map((c) => `${c.commandId} on ${c.instanceId}`).join(", ");
+    return this.reply(
+      "clarification",
+      intent,
+      values,
+      `Several commands could do that: ${list}. Which one?`,
+      {
+        ambiguities: [...ambiguities, { kind: "command", candidates: [...candidates] }],
+      },
+    );
+  }
+
+  private askMissing(
+    convo: ConversationState,
+    intent: IntentResult,
+    values: ExtractedValues,
+    ambiguities: readonly Ambiguity[],
+    command: CommandDefinition,
+    params: Record<string, unknown>,
+    environment: string,
+  ): ConversationResponse {
+    const operation = intent.operation ?? "";
+    const missing = command.parameters.filter((p) => p.required && params[p.name] === undefined);
+    const suggestions = this.extractor.suggestDefaults(command, params, { environment });
+    const unsuggested = missing.filter((p) => !suggestions.some((s) => s.parameter === p.name));
+    convo.clarifying = { intent, values };
+    const hint =
+      suggestions.length === 0
+        ? ""
+        : ` Suggested: ${suggestions.map((s) => `${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`).join("; ")}.`;
+    return this.reply(
+      "clarification",
+      intent,
+      values,
+      `To ${operation.replace("-", " ")} I still need: ${missing.map((p) => p.name).join(", ")}.${hint}`,
+      {
+        ambiguities: [
+          ...ambiguities,
+          {
+            kind: "missing-parameter",
+            parameters: (unsuggested.length > 0 ? unsuggested : missing).map((p) => p.name),
+            suggestions,
+          },
+        ],
+      },
+    );
   }
 
   /**
@@ -1094,10 +1110,35 @@ function brief(r: ResourceSnapshot): { id: string; name?: string; type: string }
   return { id: r.id, type: r.type, ...(r.name === undefined ? {} : { name: r.name }) };
 }
 
-function nameTargets(values: ExtractedValues): { id: string; name?: string }[] {
-  const names = values.names ?? (values.name === undefined ? [] : [values.name]);
-  const ids = values.resourceId === undefined ? [] : [values.resourceId];
-  return [...ids, ...names].map((n) => ({ id: n, name: n }));
+// The helpers below build their arrays one element at a time, always with the same element and
+// object shapes: arrays of mixed origin (literals, spreads, maps) made the manager's optimised code
+// bail out and recompile again and again.
+
+/** Confirmation targets named in the message (ids first). */
+function nameTargets(values: ExtractedValues): { id: string; name?: string; type?: string }[] {
+  const out: { id: string; name?: string; type?: string }[] = [];
+  if (values.resourceId !== undefined) out.push({ id: values.resourceId, name: values.resourceId });
+  if (values.names !== undefined) for (const n of values.names) out.push({ id: n, name: n });
+  else if (values.name !== undefined) out.push({ id: values.name, name: values.name });
+  return out;
+}
+
+/** Confirmation targets of resolved resources. */
+function resourceTargets(
+  resources: readonly ResourceSnapshot[],
+): { id: string; name?: string; type?: string }[] {
+  const out: { id: string; name?: string; type?: string }[] = [];
+  for (const r of resources)
+    out.push(r.name === undefined ? { id: r.id, type: r.type } : { id: r.id, type: r.type, name: r.name });
+  return out;
+}
+
+/** The conversation's recent resource ids: these first, then the earlier ones, ten at most. */
+function recentWith(resources: readonly ResourceSnapshot[], recent: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const r of resources) if (out.length < 10 && !out.includes(r.id)) out.push(r.id);
+  for (const id of recent) if (out.length < 10 && !out.includes(id)) out.push(id);
+  return out;
 }
 
 function plannedOf(request: ExecuteRequest): PlannedCommand {
