@@ -11,7 +11,7 @@ import type {
 } from "@espada/infra-core";
 import { auditEventTypeSchema, InfrastructureError, isRecord, StorageError } from "@espada/infra-core";
 import { KEYS } from "./keys.js";
-import { protectSecrets } from "./secrets.js";
+import { SecretProtector } from "./secrets.js";
 
 /** Environment variable holding the audit key (base64, at least 32 bytes) when no key is passed. */
 export const AUDIT_KEY_ENV = "ESPADA_INFRA_AUDIT_KEY";
@@ -116,7 +116,7 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly store: StateStore;
   private readonly now: () => number;
   private readonly macKey: Buffer;
-  private readonly secretKey: Buffer;
+  private readonly protector: SecretProtector;
   private head: { seq: number; hash: string; position: number };
   private queue: {
     fields: string;
@@ -141,7 +141,7 @@ export class InfrastructureAuditLogger implements AuditSink {
     this.store = store;
     this.now = now;
     this.macKey = createHmac("sha256", key).update("espada-audit-anchor").digest();
-    this.secretKey = createHmac("sha256", key).update("espada-audit-secrets").digest();
+    this.protector = new SecretProtector(createHmac("sha256", key).update("espada-audit-secrets").digest());
     this.head = head;
   }
 
@@ -345,8 +345,7 @@ export class InfrastructureAuditLogger implements AuditSink {
         field: "actor",
       });
     }
-    const body = protectSecrets(event, this.secretKey) as Record<string, unknown>;
-    const text = JSON.stringify(body);
+    const text = this.protector.json(event) ?? "{}";
     return text.length <= 2 ? "" : text.slice(1, -1);
   }
 
@@ -583,10 +582,12 @@ export class ChainVerifier {
     if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string")
       return "record is not an audit chain entry";
     const expected = this.expected;
-    if (v.s !== expected || !v.b.startsWith(`{"seq":${expected},`))
+    const b = v.b;
+    if (v.s !== expected || !seqPrefixIs(b, expected))
       return `expected sequence ${expected}, found ${String(v.s)}`;
-    if (v.p !== this.prev) return "previous-hash does not match the record before it";
-    if (sha(this.prev, v.b) !== v.h) return "hash does not match the record's content";
+    const prev = this.prev;
+    if (v.p !== prev) return "previous-hash does not match the record before it";
+    if (digest("sha256", prev + "\n" + b) !== v.h) return "hash does not match the record's content";
     if (expected > this.headSeq) return "record after the last one this logger wrote";
     this.prev = v.h;
     this.expected = expected + 1;
@@ -607,6 +608,21 @@ export class ChainVerifier {
       : undefined;
   }
 }
+
+/** True when a record's text starts with `{"seq":<seq>,` (checked in place, no string built). */
+function seqPrefixIs(b: string, seq: number): boolean {
+  if (!b.startsWith(SEQ_PREFIX)) return false;
+  let at = SEQ_PREFIX.length;
+  let digits = 1;
+  for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
+  for (let i = digits - 1, rest = seq; i >= 0; i--, rest = Math.floor(rest / 10)) {
+    if (b.charCodeAt(at + i) !== 48 + (rest % 10)) return false;
+  }
+  at += digits;
+  return b.charCodeAt(at) === 44; // ","
+}
+
+const SEQ_PREFIX = '{"seq":';
 
 function parseEntry(raw: LogEntry<JsonValue>): ChainEntry | undefined {
   const parsed = chainEntrySchema.safeParse(raw.value);
