@@ -265,3 +265,41 @@ describe("InfrastructureApprovalManager", () => {
     expect(audit.ofType("operation_rejected")).toHaveLength(2);
   });
 });
+
+describe("requests created through the group-committed request log", () => {
+  it("writes no record on creation; another instance finds the request and racing approvals count once", async () => {
+    const { store, manager, make, audit } = setup([chain({ steps: [{ role: "admin", approvers: 2 }] })]);
+    const created = await manager.create(chain({ steps: [{ role: "admin", approvers: 2 }] }), subject);
+    expect(await store.list("security/approvals/")).toEqual([]);
+    expect(await store.read("security/approval-requests")).toHaveLength(1);
+    const other = make(); // a second instance on the same store: learns of the request from the log
+    const results = await Promise.all([
+      other.approve(created.id, "a1"),
+      manager.approve(created.id, "a1"),
+      other.approve(created.id, "a2"),
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    const after = await manager.get(created.id);
+    expect(after?.status).toBe("approved");
+    expect(after?.steps[0]?.approvals.map((a) => a.userId).sort()).toEqual(["a1", "a2"]);
+    expect(audit.ofType("operation_approved")).toHaveLength(2);
+    expect(await store.list("security/approvals/")).toHaveLength(1);
+    expect((await other.list("approved")).map((r) => r.id)).toEqual([created.id]);
+  });
+
+  it("lists and expires requests that have no record yet, and forgets them after the retention", async () => {
+    const { clock, manager, make } = setup([chain({})]);
+    const created = await manager.create(chain({ expiresAfterMs: 60_000 }), subject);
+    const restarted = make();
+    await restarted.load();
+    expect((await restarted.list("pending")).map((r) => r.id)).toEqual([created.id]);
+    clock.advance(60_000);
+    expect((await restarted.get(created.id))?.status).toBe("expired");
+    const fresh = await manager.create(chain({ expiresAfterMs: 60_000 }), { ...subject, operationId: "op-2" });
+    clock.advance(60_000 + 30 * 86_400_000);
+    const later = make();
+    await later.load();
+    expect(await later.get(fresh.id)).toBeUndefined();
+    expect((await later.list()).map((r) => r.id)).not.toContain(fresh.id);
+  });
+});

@@ -4,6 +4,7 @@ import type {
   ApprovalChain,
   ApprovalCondition,
   AuditSink,
+  CompareAndSetResult,
   RiskLevel,
   StateStore,
   StoredRecord,
@@ -136,6 +137,18 @@ export class InfrastructureApprovalManager {
   private chains: readonly ApprovalChain[] = [];
   private chainMemo = new Map<string, Map<RiskLevel, { readonly chain: ApprovalChain | undefined }>>();
   private readonly timers = new Map<string, NodeJS.Timeout[]>();
+  /**
+   * Requests created (by any instance) whose record was not written yet: a new request is only
+   * appended to the group-committed request log; its record is written by the first change
+   * (approval, rejection, expiry…) with compare-and-set from version 0, so exactly one writer creates it.
+   */
+  private readonly created = new Map<string, ApprovalRequest>();
+  /** Next position of the request log to read. */
+  private cursor = 0;
+  private tailing: Promise<void> | undefined;
+  /** Longest `expiresAfterMs` of any chain configured here: log entries older than it plus the retention are trimmed. */
+  private longestExpiryMs = 0;
+  private createdSinceTrim = 0;
 
   constructor(chains: readonly ApprovalChain[], options: ApprovalOptions) {
     this.store = options.store;
@@ -154,6 +167,7 @@ export class InfrastructureApprovalManager {
     const general = chains.filter((c) => c.environments === undefined);
     this.chains = [...specific, ...general];
     this.chainMemo = new Map();
+    for (const c of chains) this.longestExpiryMs = Math.max(this.longestExpiryMs, c.expiresAfterMs);
   }
 
   /** The chain governing an operation at this risk level in this environment, if any (memoised per pair until a reload). */
@@ -180,10 +194,45 @@ export class InfrastructureApprovalManager {
 
   /** Re-arms escalation and expiry timers of pending requests after a restart. */
   async load(): Promise<void> {
+    const written = new Set<string>();
     for (const record of await this.store.list(KEYS.approvals)) {
       const parsed = approvalSchema.safeParse(record.value);
+      written.add(record.key.slice(KEYS.approvals.length));
       if (parsed.success && parsed.data.status === "pending") this.arm(parsed.data);
     }
+    await this.tail();
+    for (const [id, request] of this.created) {
+      if (written.has(id)) this.created.delete(id);
+      else this.arm(request);
+    }
+  }
+
+  /** Reads the request log from the cursor: requests created since (here or by another instance). */
+  private tail(): Promise<void> {
+    this.tailing ??= (async () => {
+      try {
+        const at = this.now();
+        for (;;) {
+          const page = await this.store.read(KEYS.approvalLog, this.cursor, 4096);
+          for (const entry of page) {
+            const parsed = approvalSchema.safeParse(entry.value);
+            if (parsed.success && !this.outlived(parsed.data, at) && !this.created.has(parsed.data.id))
+              this.created.set(parsed.data.id, parsed.data);
+            this.cursor = entry.position + 1;
+          }
+          if (page.length < 4096) break;
+        }
+        for (const [id, request] of this.created) if (this.outlived(request, at)) this.created.delete(id);
+      } finally {
+        this.tailing = undefined;
+      }
+    })();
+    return this.tailing;
+  }
+
+  /** A request past its expiry plus the retention is gone (its record's TTL would have ended). */
+  private outlived(request: ApprovalRequest, at: number): boolean {
+    return at >= request.expiresAt + this.retentionMs;
   }
 
   /** Opens an approval request for an operation under a chain. */
@@ -211,10 +260,15 @@ export class InfrastructureApprovalManager {
       createdAt: at,
       expiresAt: at + chain.expiresAfterMs,
     };
-    await this.store.compareAndSet(KEYS.approvals + request.id, 0, asJson(request), {
-      ttlMs: chain.expiresAfterMs + this.retentionMs,
-    });
+    // one append to the group-committed request log (durable when it resolves); no record write yet
+    await this.store.append(KEYS.approvalLog, asJson(request));
+    this.created.set(request.id, request);
     this.arm(request);
+    if (++this.createdSinceTrim >= 1024) {
+      this.createdSinceTrim = 0;
+      const olderThan = at - this.longestExpiryMs - this.retentionMs;
+      void this.store.trim(KEYS.approvalLog, { olderThan }).catch(() => undefined);
+    }
     return request;
   }
 
@@ -228,10 +282,21 @@ export class InfrastructureApprovalManager {
   /** Every request (optionally of one status), for people and tools. */
   async list(status?: ApprovalStatus): Promise<ApprovalRequest[]> {
     const out: ApprovalRequest[] = [];
+    await this.tail();
+    const written = new Set<string>();
     for (const record of await this.store.list(KEYS.approvals)) {
       const parsed = approvalSchema.safeParse(record.value);
       if (!parsed.success) continue;
+      written.add(parsed.data.id);
       const current = (await this.applyTimers({ record, request: parsed.data })).request;
+      if (status === undefined || current.status === status) out.push(current);
+    }
+    for (const [id, request] of [...this.created]) {
+      if (written.has(id)) {
+        this.created.delete(id);
+        continue;
+      }
+      const current = (await this.applyTimers({ record: this.unwritten(request), request })).request;
       if (status === undefined || current.status === status) out.push(current);
     }
     return out;
@@ -240,7 +305,20 @@ export class InfrastructureApprovalManager {
   private async read(id: string): Promise<{ record: StoredRecord; request: ApprovalRequest } | undefined> {
     if (typeof id !== "string" || id === "") return undefined;
     const record = await this.store.get(KEYS.approvals + id);
-    if (record === undefined) return undefined;
+    if (record === undefined) {
+      let request = this.created.get(id);
+      if (request === undefined) {
+        await this.tail();
+        request = this.created.get(id);
+      }
+      if (request === undefined) return undefined;
+      if (this.outlived(request, this.now())) {
+        this.created.delete(id);
+        return undefined;
+      }
+      return { record: this.unwritten(request), request };
+    }
+    this.created.delete(id);
     const parsed = approvalSchema.safeParse(record.value);
     if (!parsed.success)
       throw new InfrastructureError("STORAGE_CORRUPT", `approval "${id}" is malformed`, {
@@ -271,7 +349,7 @@ export class InfrastructureApprovalManager {
         event = "escalated";
       }
       if (next === undefined) break;
-      const result = await this.store.compareAndSet(
+      const result = await this.save(
         KEYS.approvals + request.id,
         record.version,
         asJson(next),
@@ -312,6 +390,28 @@ export class InfrastructureApprovalManager {
       ({ record, request } = reread);
     }
     return { record, request };
+  }
+
+  /** Compare-and-set of a request's record; the first successful one writes a created request's record. */
+  private async save(
+    key: string,
+    version: number,
+    value: ReturnType<typeof asJson>,
+    options: { ttlMs: number },
+  ): Promise<CompareAndSetResult> {
+    const result = await this.store.compareAndSet(key, version, value, options);
+    if (result.ok) this.created.delete(key.slice(KEYS.approvals.length));
+    return result;
+  }
+
+  /** A created request whose record is not written yet, as version 0 (the first change creates it). */
+  private unwritten(request: ApprovalRequest): StoredRecord {
+    return {
+      key: KEYS.approvals + request.id,
+      value: asJson(request),
+      version: 0,
+      updatedAt: request.createdAt,
+    };
   }
 
   private ttl(request: ApprovalRequest): number {
@@ -397,7 +497,7 @@ export class InfrastructureApprovalManager {
           : {}),
       };
       const clean = JSON.parse(JSON.stringify(next)) as ApprovalRequest;
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(clean), {
+      const result = await this.save(KEYS.approvals + id, record.version, asJson(clean), {
         ttlMs: this.ttl(clean),
       });
       if (!result.ok) continue;
@@ -445,7 +545,7 @@ export class InfrastructureApprovalManager {
         decidedBy: approverId,
         reason: approverId === request.requester ? `withdrawn: ${reason}` : reason,
       };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), {
+      const result = await this.save(KEYS.approvals + id, record.version, asJson(next), {
         ttlMs: this.retentionMs,
       });
       if (!result.ok) continue;
@@ -485,7 +585,7 @@ export class InfrastructureApprovalManager {
         return this.deny(request, userId, `"${userId}" may not confirm monitoring for this request`);
       }
       const next: ApprovalRequest = { ...request, monitoringConfirmedBy: userId };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, record.version, asJson(next), {
+      const result = await this.save(KEYS.approvals + id, record.version, asJson(next), {
         ttlMs: this.ttl(next),
       });
       if (result.ok) return { ok: true, request: next, counted: true };
@@ -578,7 +678,7 @@ export class InfrastructureApprovalManager {
       const read = await this.read(id);
       if (read?.request.status !== "approved") return false;
       const next: ApprovalRequest = { ...read.request, status: "consumed" };
-      const result = await this.store.compareAndSet(KEYS.approvals + id, read.record.version, asJson(next), {
+      const result = await this.save(KEYS.approvals + id, read.record.version, asJson(next), {
         ttlMs: this.retentionMs,
       });
       if (result.ok) return true;

@@ -28,6 +28,7 @@ export const KEYS = {
   userHistory: "security/activity/user/",
   resourceChanges: "security/activity/resource/",
   approvals: "security/approvals/",
+  approvalLog: "security/approval-requests",
   breakGlassActive: "security/break-glass/active/",
   breakGlassSession: "security/break-glass/sessions/",
   breakGlassCooldown: "security/break-glass/cooldown/",
