@@ -9,7 +9,13 @@ import type {
   StateStore,
   StoredRecord,
 } from "@espada/infra-core";
-import { APPROVAL_CONDITIONS, clampTimerDelay, InfrastructureError, RISK_LEVELS } from "@espada/infra-core";
+import {
+  APPROVAL_CONDITIONS,
+  clampTimerDelay,
+  InfrastructureError,
+  isRecord,
+  RISK_LEVELS,
+} from "@espada/infra-core";
 import { asJson, KEYS } from "./keys.js";
 import type { InfrastructureRBACManager } from "./rbac.js";
 
@@ -99,8 +105,19 @@ export interface ApprovalOptions {
 
 /** Stable hash of parameters, so an approval cannot be reused for other values. */
 export function paramsFingerprint(params: Readonly<Record<string, unknown>>): string {
-  return hash("sha256", stableStringify(params));
+  const text = stableStringify(params);
+  if (text.length > 1024) return hash("sha256", text);
+  let fingerprint = fingerprints.get(text);
+  if (fingerprint === undefined) {
+    fingerprint = hash("sha256", text);
+    if (fingerprints.size >= 4096) fingerprints.clear();
+    fingerprints.set(text, fingerprint);
+  }
+  return fingerprint;
 }
+
+/** The hash is a pure function of the text: a bounded memo spares it for repeated parameters. */
+const fingerprints = new Map<string, string>();
 
 function stableStringify(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
@@ -148,6 +165,8 @@ export class InfrastructureApprovalManager {
   private tailing: Promise<void> | undefined;
   /** Longest `expiresAfterMs` of any chain configured here: log entries older than it plus the retention are trimmed. */
   private longestExpiryMs = 0;
+  /** This instance's pending request per operation id, so re-checking a waiting operation reuses it. */
+  private readonly pendingByOperation = new Map<string, string>();
   private createdSinceTrim = 0;
 
   constructor(chains: readonly ApprovalChain[], options: ApprovalOptions) {
@@ -235,6 +254,46 @@ export class InfrastructureApprovalManager {
     return at >= request.expiresAt + this.retentionMs;
   }
 
+  /**
+   * The pending request of this operation under this chain (same requester, command, provider,
+   * environment and parameters), or a new one: re-checking an operation that already waits for
+   * approval never opens a second request for the approvers. Per instance (another instance sharing
+   * the store may open its own).
+   */
+  async requestFor(
+    chain: ApprovalChain,
+    subject: ApprovalSubject,
+  ): Promise<{ readonly request: ApprovalRequest; readonly reused: boolean }> {
+    const id = this.pendingByOperation.get(subject.operationId);
+    if (id !== undefined) {
+      const known = await this.get(id);
+      if (known?.status === "pending" && this.now() < known.expiresAt && sameSubject(known, chain, subject))
+        return { request: known, reused: true };
+      this.pendingByOperation.delete(subject.operationId);
+    }
+    const request = await this.create(chain, subject);
+    if (this.pendingByOperation.size >= 100_000) this.pendingByOperation.clear();
+    this.pendingByOperation.set(subject.operationId, request.id);
+    return { request, reused: false };
+  }
+
+  /**
+   * The request {@link requestFor} would reuse when it is known here without reading the store (a
+   * pending request whose record is not written yet, on a store no other instance writes); undefined otherwise.
+   */
+  pendingFor(
+    chain: ApprovalChain,
+    subject: ApprovalSubject,
+    at: number = this.now(),
+  ): ApprovalRequest | undefined {
+    if (this.store.shared === true) return undefined; // another instance may have decided it: read the store
+    const id = this.pendingByOperation.get(subject.operationId);
+    const known = id === undefined ? undefined : this.created.get(id);
+    return known !== undefined && at < known.expiresAt && sameSubject(known, chain, subject)
+      ? known
+      : undefined;
+  }
+
   /** Opens an approval request for an operation under a chain. */
   async create(chain: ApprovalChain, subject: ApprovalSubject): Promise<ApprovalRequest> {
     const at = this.now();
@@ -261,15 +320,20 @@ export class InfrastructureApprovalManager {
       expiresAt: at + chain.expiresAfterMs,
     };
     // one append to the group-committed request log (durable when it resolves); no record write yet
-    await this.store.append(KEYS.approvalLog, asJson(request));
-    this.created.set(request.id, request);
-    this.arm(request);
+    const entry = await this.store.append(KEYS.approvalLog, asJson(request));
+    // the store's frozen copy, when it hands one back, is kept instead of a second one
+    const stored =
+      isRecord(entry.value) && entry.value.id === request.id
+        ? (entry.value as unknown as ApprovalRequest)
+        : request;
+    this.created.set(request.id, stored);
+    this.arm(stored);
     if (++this.createdSinceTrim >= 1024) {
       this.createdSinceTrim = 0;
       const olderThan = at - this.longestExpiryMs - this.retentionMs;
       void this.store.trim(KEYS.approvalLog, { olderThan }).catch(() => undefined);
     }
-    return request;
+    return stored;
   }
 
   /** Reads a request, applying a due expiry or escalation first. */
@@ -349,12 +413,9 @@ export class InfrastructureApprovalManager {
         event = "escalated";
       }
       if (next === undefined) break;
-      const result = await this.save(
-        KEYS.approvals + request.id,
-        record.version,
-        asJson(next),
-        { ttlMs: this.ttl(next) },
-      );
+      const result = await this.save(KEYS.approvals + request.id, record.version, asJson(next), {
+        ttlMs: this.ttl(next),
+      });
       if (result.ok) {
         record = result.record;
         request = next;
@@ -715,6 +776,20 @@ export class InfrastructureApprovalManager {
   close(): void {
     for (const id of [...this.timers.keys()]) this.disarm(id);
   }
+}
+
+function sameSubject(request: ApprovalRequest, chain: ApprovalChain, subject: ApprovalSubject): boolean {
+  const op = request.operation;
+  return (
+    request.chainId === chain.id &&
+    request.requester === subject.requester &&
+    request.environment === subject.environment &&
+    request.riskLevel === subject.riskLevel &&
+    op.operationId === subject.operationId &&
+    op.commandId === subject.commandId &&
+    op.providerId === subject.providerId &&
+    op.paramsHash === paramsFingerprint(subject.params)
+  );
 }
 
 function conditionUnmet(

@@ -119,6 +119,26 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     expect((await f.checkOperation({ ...request, approvalId: first.approvalId })).outcome).toBe("denied"); // consumed
   });
 
+  it("gives an operation already waiting for approval its pending request back, and a new one once it is decided", async () => {
+    const { f } = await facade();
+    const request = deleteDb();
+    const first = await f.checkOperation(request);
+    const again = await f.checkOperation(request);
+    if (first.outcome !== "needs-approval" || again.outcome !== "needs-approval")
+      throw new Error("expected needs-approval");
+    expect(again.approvalId).toBe(first.approvalId);
+    expect(again.reasons.find((r) => r.check === "approval")?.message).toContain("already pending");
+    const otherParams = await f.checkOperation({ ...request, params: { cluster: "other-database" } });
+    expect(otherParams).toMatchObject({ outcome: "needs-approval" });
+    if (otherParams.outcome !== "needs-approval") return;
+    expect(otherParams.approvalId).not.toBe(first.approvalId);
+    expect(await f.approvals.reject(otherParams.approvalId, "boss", "no")).toMatchObject({ ok: true });
+    const afterReject = await f.checkOperation({ ...request, params: { cluster: "other-database" } });
+    if (afterReject.outcome !== "needs-approval") throw new Error("expected needs-approval");
+    expect(afterReject.approvalId).not.toBe(otherParams.approvalId);
+    expect((await f.approvals.list("pending")).length).toBe(2);
+  });
+
   it("checks the permission the operation needs, never one fixed permission", async () => {
     const { f } = await facade();
     expect((await f.checkOperation(req({ userId: "eve", environment: "production" }))).outcome).toBe(
@@ -445,6 +465,48 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
         expect.objectContaining({ path: "securityConfig.typo" }),
       ]) as unknown,
     });
+  });
+
+  it("with audit.logAllCommands off, records mutating and denied operations but not allowed read-only ones", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const f = await InfrastructureSecurityFacade.fromConfig(
+      {
+        audit: { enabled: true, logAllCommands: false },
+        policies: { assignments: [{ userId: "dev", roleId: "developer" }] },
+      },
+      { store: memoryStore(clock), auditKey: KEY, now: clock.now, timers: false },
+    );
+    expect((await f.checkOperation(req())).outcome).toBe("allowed"); // read-only: not recorded
+    expect(f.auditLog?.size).toBe(0);
+    const create = req({ commandId: "create-instance", commandCategory: "provision", confirmed: true });
+    expect((await f.checkOperation(create)).outcome).toBe("allowed");
+    expect((await f.checkOperation(req({ userId: "nobody" }))).outcome).toBe("denied");
+    await f.record({
+      type: "operation_completed",
+      actor: "dev",
+      outcome: "success",
+      details: { mutating: false },
+    });
+    await f.record({
+      type: "operation_failed",
+      actor: "dev",
+      outcome: "failure",
+      details: { mutating: false },
+    });
+    await f.record({
+      type: "operation_completed",
+      actor: "dev",
+      outcome: "success",
+      details: { mutating: true },
+    });
+    const types = (await f.auditLog?.query())?.map((r) => `${r.type}:${r.outcome ?? ""}`);
+    expect(types).toEqual([
+      "permission_granted:success",
+      "permission_denied:denied",
+      "operation_failed:failure",
+      "operation_completed:success",
+    ]);
+    await f.close();
   });
 
   it("denies a malformed request naming the field", async () => {

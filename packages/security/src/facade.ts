@@ -1,4 +1,5 @@
 import type {
+  ApprovalChain,
   AuditEventInput,
   AuditSink,
   ConfigResult,
@@ -55,6 +56,14 @@ export interface SecurityFacadeOptions {
    * read-only operations still run. Mutating ones never do (fail closed). Default false.
    */
   readonly readOnlyWhenAuditUnavailable?: boolean;
+  /**
+   * Core's `securityConfig.audit.logAllCommands` (default true). False: read-only operations that
+   * are allowed or succeed leave no audit record — neither the gate's `permission_granted` nor an
+   * `allowed`/`success` record handed to {@link InfrastructureSecurityFacade.record} whose
+   * `details.mutating` is false. Denials, failures, pending approvals and every mutating operation
+   * are always recorded.
+   */
+  readonly logAllCommands?: boolean;
   readonly now?: () => number;
   /** Arm expiry and escalation timers (default true; every expiry is also checked on use). */
   readonly timers?: boolean;
@@ -77,7 +86,7 @@ export interface SecurityFacadeOptions {
  */
 export type SecurityFacadeConfigOptions = Omit<
   SecurityFacadeOptions,
-  "policies" | "audit" | "readOnlyWhenAuditUnavailable"
+  "policies" | "audit" | "readOnlyWhenAuditUnavailable" | "logAllCommands"
 > & {
   /** The audit key (see {@link InfrastructureAuditLogger.open}); absent: `ESPADA_INFRA_AUDIT_KEY`, else one kept in the store. */
   readonly auditKey?: Uint8Array | string;
@@ -117,6 +126,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private readonly now: () => number;
   private policiesValue: SecurityPolicies;
   private readonly readOnlyWhenAuditUnavailable: boolean;
+  private readonly logAllCommands: boolean;
   private readonly rates: RateCounters;
   private readonly shared: VersionedStore;
   private readonly revalidateMs: number;
@@ -146,6 +156,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.sink = auditLog ?? NOOP_AUDIT;
     this.policiesValue = policies;
     this.readOnlyWhenAuditUnavailable = options.readOnlyWhenAuditUnavailable ?? false;
+    this.logAllCommands = options.logAllCommands ?? true;
     this.riskScorer = new InfrastructureRiskScorer(policies.risk);
     this.activity = new ActivityTracker(
       store,
@@ -217,7 +228,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   /**
    * Builds the facade from core's `securityConfig` section (raw or already parsed), validated by
    * core's one validator: `policies` (absent: the documented defaults), `audit.enabled` (false turns
-   * the audit log off) and `audit.readOnlyWhenUnavailable`. An invalid section throws
+   * the audit log off), `audit.readOnlyWhenUnavailable` and `audit.logAllCommands`. An invalid section throws
    * `ConfigValidationError` whose issues name full paths (`securityConfig.policies.roles[0].id`).
    */
   static async fromConfig(
@@ -241,6 +252,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         ? { ...(auditKey === undefined ? {} : { key: auditKey }), ...(env === undefined ? {} : { env }) }
         : false,
       readOnlyWhenAuditUnavailable: config.audit.readOnlyWhenUnavailable ?? false,
+      logAllCommands: config.audit.logAllCommands,
     });
   }
 
@@ -301,8 +313,18 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     return parsed;
   }
 
-  /** The AuditSink door: records go to the tamper-evident log (rejects when it cannot be written). */
+  /**
+   * The AuditSink door: records go to the tamper-evident log (rejects when it cannot be written).
+   * With `logAllCommands` off, an `allowed`/`success` record of a read-only operation
+   * (`details.mutating === false`) is not written.
+   */
   record(event: AuditEventInput): Promise<void> {
+    if (
+      !this.logAllCommands &&
+      event.details?.mutating === false &&
+      (event.outcome === "allowed" || event.outcome === "success")
+    )
+      return Promise.resolve();
     return this.sink.record(event);
   }
 
@@ -508,7 +530,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         });
         if (!whatIf) this.pendingApprovals.set(request.operationId, request.approvalId);
       } else {
-        const steps = chain.steps.map((s) => `${s.approvers} × ${s.role}`).join(", then ");
+        const steps = stepsLabel(chain);
         if (whatIf) {
           reasons.push({
             check: "approval",
@@ -517,19 +539,26 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
           });
           return { outcome: "needs-approval", approvalId: `what-if:${chain.id}`, risk, reasons };
         }
-        const created = await this.approvals.create(chain, subject);
+        const pending = this.approvals.pendingFor(chain, subject, at);
+        const { request: created, reused } =
+          pending === undefined
+            ? await this.approvals.requestFor(chain, subject)
+            : { request: pending, reused: true };
         reasons.push({
           check: "approval",
           passed: false,
-          message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id})`,
+          message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id}${reused ? ", already pending" : ""})`,
         });
         const decision: GateDecision = { outcome: "needs-approval", approvalId: created.id, risk, reasons };
+        if (this.auditLog === undefined) return decision;
         await this.audited(
           decision,
           request,
           permission,
           readOnly,
-          { approvalId: created.id, chainId: chain.id },
+          reused
+            ? { approvalId: created.id, chainId: chain.id, reused: true }
+            : { approvalId: created.id, chainId: chain.id },
           "operation_requested",
           "pending",
         );
@@ -561,11 +590,11 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         });
         return { outcome: "needs-confirmation", risk, reasons };
       }
-      reasons.push({
-        check: "confirmation",
-        passed: true,
-        message: `confirmed${request.confirmedBy === undefined ? "" : ` by "${request.confirmedBy}"`}`,
-      });
+      reasons.push(
+        request.confirmedBy === undefined
+          ? CONFIRMED
+          : { check: "confirmation", passed: true, message: `confirmed by "${request.confirmedBy}"` },
+      );
     }
     return this.finish(
       { outcome: "allowed", risk, reasons },
@@ -587,8 +616,10 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     details: Record<string, unknown>,
   ): GateDecision | Promise<GateDecision> {
     if (whatIf || this.auditLog === undefined) return decision;
-    if (decision.outcome === "allowed")
+    if (decision.outcome === "allowed") {
+      if (readOnly && !this.logAllCommands) return decision; // securityConfig.audit.logAllCommands: false
       return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
+    }
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
     return this.sink.record(auditOf(decision, request, permission, details, type, "denied")).then(
       () => decision,
@@ -742,6 +773,18 @@ function invalidRequest(request: OperationRequest): string | undefined {
   return undefined;
 }
 
+const stepLabels = new WeakMap<ApprovalChain, string>();
+
+/** `2 × admin, then 1 × sre` (kept per chain object: chains are replaced, not changed, on a reload). */
+function stepsLabel(chain: ApprovalChain): string {
+  let label = stepLabels.get(chain);
+  if (label === undefined) {
+    label = chain.steps.map((s) => `${s.approvers} × ${s.role}`).join(", then ");
+    stepLabels.set(chain, label);
+  }
+  return label;
+}
+
 const riskMessages = new WeakMap<RiskAssessment, string>();
 
 /** The risk reason of an assessment (kept per assessment: the scorer hands out the same frozen one for the same inputs). */
@@ -785,6 +828,8 @@ const DENIED_BY: Readonly<
   "time-window": Object.freeze({ deniedBy: "time-window" }),
   approval: Object.freeze({ deniedBy: "approval" }),
 };
+
+const CONFIRMED: GateReason = Object.freeze({ check: "confirmation", passed: true, message: "confirmed" });
 
 const NO_BREAK_GLASS: GateReason = Object.freeze({
   check: "break-glass",

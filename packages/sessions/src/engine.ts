@@ -491,6 +491,15 @@ export class StateEngine {
   ): Promise<R> {
     this.assertOpen();
     const state = this.logState(log);
+    if (this.persistence === undefined && !state.running) {
+      // memory only: nothing to wait for, apply now (these run to completion without awaiting)
+      return new Promise<R>((resolve, reject) => {
+        const op = make(resolve, reject);
+        if (op.kind === "append") void this.appendBatch(log, state, [op]);
+        else if (op.kind === "trim") void this.trimLog(log, state, op);
+        else void this.removeLog(log, state, op);
+      });
+    }
     return new Promise<R>((resolve, reject) => {
       state.queue.push(make(resolve, reject));
       if (!state.running) {
