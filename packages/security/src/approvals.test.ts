@@ -295,7 +295,10 @@ describe("requests created through the group-committed request log", () => {
     expect((await restarted.list("pending")).map((r) => r.id)).toEqual([created.id]);
     clock.advance(60_000);
     expect((await restarted.get(created.id))?.status).toBe("expired");
-    const fresh = await manager.create(chain({ expiresAfterMs: 60_000 }), { ...subject, operationId: "op-2" });
+    const fresh = await manager.create(chain({ expiresAfterMs: 60_000 }), {
+      ...subject,
+      operationId: "op-2",
+    });
     clock.advance(60_000 + 30 * 86_400_000);
     const later = make();
     await later.load();

@@ -31,7 +31,12 @@ function reference(value: unknown): unknown {
       for (const k of Object.keys(v)) {
         const safe = walk((v as Record<string, unknown>)[k], depth + 1, isSecretKey(k));
         if (safe !== undefined)
-          Object.defineProperty(out, k, { value: safe, enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(out, k, {
+            value: safe,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       return out;
     } finally {
