@@ -197,6 +197,12 @@ export function normalizeAnswer(answer: string): string {
     .replace(/\s+/g, " ");
 }
 
+/** What an answer says: yes, no, or neither (normalised once). */
+export function answerOf(answer: string): "yes" | "no" | undefined {
+  const n = normalizeAnswer(answer);
+  return YES.has(n) ? "yes" : NO.has(n) ? "no" : undefined;
+}
+
 /** True when the answer says yes. */
 export function isAffirmative(answer: string): boolean {
   return YES.has(normalizeAnswer(answer));

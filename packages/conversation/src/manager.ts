@@ -25,7 +25,7 @@ import type { ExtractedValues, ParameterAmbiguity, SuggestedDefault } from "./pa
 import { InfrastructureResourceResolver } from "./resourceResolver.js";
 import { InfrastructureStateProvider } from "./stateProvider.js";
 import type { ResourceSnapshot } from "./stateProvider.js";
-import { InfrastructureConfirmationWorkflow, isAffirmative, isNegative } from "./confirmationWorkflow.js";
+import { InfrastructureConfirmationWorkflow, answerOf, isAffirmative } from "./confirmationWorkflow.js";
 import type { ConfirmationPolicy, ImpactSummary, PendingConfirmation } from "./confirmationWorkflow.js";
 import { InfrastructureErrorHumanizer } from "./errorHumanizer.js";
 import type { HumanizedError } from "./errorHumanizer.js";
@@ -684,18 +684,19 @@ export class InfrastructureConversationManager {
       }
       return undefined;
     }
+    const trimmed = message.trim();
+    const cancels = CONTROL_CANCEL.test(trimmed);
     const looksLikeAnswer =
-      isAffirmative(message) ||
-      isNegative(message) ||
-      CONTROL_CANCEL.test(message.trim()) ||
-      (pending.level === "typed" && message.trim().length > 0 && message.trim().split(/\s+/).length <= 3);
+      cancels ||
+      answerOf(message) !== undefined ||
+      (pending.level === "typed" && trimmed.length > 0 && trimmed.split(/\s+/).length <= 3);
     if (!looksLikeAnswer) {
       // A new request replaces the question that was waiting.
       this.confirmations.cancel(id);
       convo.pendingConfirmation = undefined;
       return undefined;
     }
-    const answer = CONTROL_CANCEL.test(message.trim()) ? "cancel" : message;
+    const answer = cancels ? "cancel" : message;
     const result = this.confirmations.respond(id, answer);
     const { intent, values } = pending.payload.turn;
     const planned = plannedOf(pending.payload.request);
