@@ -433,10 +433,13 @@ export class InfrastructureConversationManager {
     }
 
     // 3. Parameters.
-    const extraction =
-      this.model?.extract === undefined || intent.outOfScope
-        ? this.extractor.extractAnalysis(analysis, { operation: intent.operation })
-        : await this.extract(message, analysis, intent, context);
+    // Nothing is extracted from an out-of-scope message (its answer carries no parameters).
+    const extraction: { values: ExtractedValues; ambiguities: readonly ParameterAmbiguity[] } =
+      intent.outOfScope
+        ? { values: {}, ambiguities: [] }
+        : this.model?.extract === undefined
+          ? this.extractor.extractAnalysis(analysis, { operation: intent.operation })
+          : await this.extract(message, analysis, intent, context);
     let values = extraction.values;
     const ambiguities: Ambiguity[] = [];
 

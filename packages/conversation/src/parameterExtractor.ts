@@ -692,7 +692,7 @@ export class InfrastructureParameterExtractor {
       values["newName"] = resourceNames[resourceNames.length - 1];
       resourceNames = resourceNames.slice(0, -1);
     }
-    resourceNames = [...new Set(resourceNames)];
+    if (resourceNames.length > 1) resourceNames = [...new Set(resourceNames)];
     if (resourceNames.length === 1) values["name"] = resourceNames[0];
     else if (resourceNames.length > 1) values["names"] = resourceNames;
 
@@ -718,7 +718,7 @@ export class InfrastructureParameterExtractor {
     if (type !== undefined) values["resourceType"] = type.type;
 
     // Environments: "from x to y" is a move; otherwise two different ones are ambiguous.
-    const distinct = [...new Set(envs.map((e) => e.env))];
+    const distinct = envs.length <= 1 ? envs.map((e) => e.env) : [...new Set(envs.map((e) => e.env))];
     if (distinct.length === 1) values["environment"] = distinct[0];
     else if (distinct.length > 1) {
       const from = envs.find((e) => tokens[e.index - 1]?.lower === "from");
