@@ -61,7 +61,17 @@ const keyName = fc.oneof(
 const tree = fc.letrec((tie) => ({
   node: fc.oneof(
     { depthSize: "small" },
-    fc.oneof(fc.string(), fc.boolean(), fc.double(), fc.integer(), fc.constant(null), fc.constant(undefined)),
+    fc.oneof(
+      fc.string(),
+      fc.boolean(),
+      fc.double(),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constant(() => 1),
+      fc.bigInt(),
+      fc.date(),
+    ),
     fc.array(tie("node"), { maxLength: 4 }),
     fc.dictionary(keyName, tie("node"), { maxKeys: 5 }),
   ),
