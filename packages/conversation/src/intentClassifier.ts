@@ -206,6 +206,19 @@ const VERSION_TOKEN = /^v?\d+\.\d+(?:\.\d+)?$/;
 const OP_SCRATCH = new Float64Array(OPERATION_NAMES.length);
 const CAT_SCRATCH = new Float64Array(COMMAND_CATEGORIES.length);
 
+/** Every stem a frame of the second pass starts with. */
+const FRAME_STARTS: ReadonlySet<string> = new Set([
+  ...MODALS,
+  ...DESIRE_VERBS,
+  ...LOOK_VERBS,
+  ...REDUCE_VERBS,
+  ...BACK_VERBS,
+  ...GRANT_VERBS,
+  ...REVOKE_VERBS,
+  "add",
+  "ad",
+]);
+
 function add(scores: Float64Array, op: Operation, weight: number): void {
   const k = OP_INDEX.get(op) ?? 0;
   scores[k] = (scores[k] ?? 0) + weight;
@@ -339,6 +352,8 @@ function score(tokens: readonly Token[]): Scored {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     const s = t.stem;
+    // One lookup: most words start none of the frames below.
+    if (!FRAME_STARTS.has(s)) continue;
     if (!t.quoted && MODALS.has(s) && tokens[i + 1]?.stem !== "you") modal = true;
     if (!t.quoted) {
       if (
