@@ -189,18 +189,6 @@ describe("createInfrastructureFramework", () => {
     expect(paths).toEqual(expect.arrayContaining(["sessionConfig.timeout"]));
   });
 
-  it("refuses a Redis state store it does not compose, naming the key, instead of using local files", async () => {
-    const error = await createInfrastructureFramework(
-      { stateStoreConfig: { backend: "redis", redis: { url: "redis://127.0.0.1:6379" } } },
-      { cwd: dir, logger: createNoopLogger(), env: {} },
-    ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigValidationError);
-    expect((error as ConfigValidationError).issues).toEqual([
-      expect.objectContaining({ path: "stateStoreConfig.backend", code: "INVALID_VALUE" }),
-    ]);
-    expect(await readdir(dir)).toEqual([]);
-  });
-
   it("opens nothing on disk until a part is used, and shuts down twice safely", async () => {
     framework = await createInfrastructureFramework({}, { cwd: dir, logger: createNoopLogger(), env: {} });
     expect(await readdir(dir)).toEqual([]);

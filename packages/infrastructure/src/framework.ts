@@ -8,6 +8,7 @@ import type {
   InfrastructureEventBus,
   InfrastructureLogger,
   OperationRunner,
+  StateStore,
 } from "@espada/infra-core";
 import type { InfrastructureConversationManager } from "@espada/infra-conversation";
 import type { InfrastructurePluginDiscoverer } from "@espada/infra-discovery";
@@ -19,7 +20,8 @@ import type {
   ShutdownReport,
 } from "@espada/infra-registry";
 import type { InfrastructureSecurityFacade } from "@espada/infra-security";
-import type { FileStateStore, InfrastructureSessionManager } from "@espada/infra-sessions";
+import type { InfrastructureSessionManager, SessionStorage, StoreProblem } from "@espada/infra-sessions";
+import type { RedisStateStore } from "@espada/infra-store-redis";
 
 /** The state directory of the standalone CLI, relative to its working directory. */
 export const STANDALONE_STATE_DIR = ".espada-infra";
@@ -69,9 +71,15 @@ export interface InfrastructureFramework {
   readonly events: InfrastructureEventBus;
   /** The plugin discoverer over `discoveryConfig`. */
   discoverer(): Promise<InfrastructurePluginDiscoverer>;
-  /** Sessions: history, pending operations (file-backed under `<stateDir>/sessions` when `persistState`). */
+  /**
+   * Sessions: history, pending operations. With `persistState`, kept under `<stateDir>/sessions`, or
+   * in Redis when `stateStoreConfig.backend` is `redis` (then shared by every instance).
+   */
   sessions(): Promise<InfrastructureSessionManager>;
-  /** The security facade over a file store under `<stateDir>/security`: the executor's gate and audit sink. */
+  /**
+   * The security facade (the executor's gate and audit sink) over a file store under
+   * `<stateDir>/security`, or over Redis when `stateStoreConfig.backend` is `redis`.
+   */
   security(): Promise<InfrastructureSecurityFacade>;
   /** The command executor: validation → gate → audit → provider, with sessions and events. */
   executor(): Promise<InfrastructureCommandExecutor>;
@@ -120,13 +128,6 @@ export async function createInfrastructureFramework(
 ): Promise<InfrastructureFramework> {
   const core = await import("@espada/infra-core");
   const parsed = core.parseInfrastructureConfig(config ?? {});
-  if (parsed.stateStoreConfig.backend !== "file") {
-    // Refused rather than ignored: state silently kept in local files would not be shared.
-    const message = `backend "${parsed.stateStoreConfig.backend}" is not composed by this shell yet; use "file"`;
-    throw new core.ConfigValidationError(`Invalid configuration: stateStoreConfig.backend: ${message}`, [
-      { code: "INVALID_VALUE", message, path: "stateStoreConfig.backend" },
-    ]);
-  }
   const { InfrastructureProviderRegistry } = await import("@espada/infra-registry");
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
@@ -156,7 +157,21 @@ export async function createInfrastructureFramework(
   });
   const events = registry.events;
 
-  const securityStore = once(async (): Promise<FileStateStore> => {
+  const sessionProblem = (problem: StoreProblem): void =>
+    logger.warn(
+      `sessions: ${problem.kind}${problem.key === undefined ? "" : ` (${problem.key})`}: ${problem.error.message}`,
+    );
+  const redisConfig = parsed.stateStoreConfig.backend === "redis" ? parsed.stateStoreConfig : undefined;
+  /**
+   * The one Redis store every shared part uses (security under `security/…`, sessions under
+   * `sessions/…` and `history/…`). ioredis is imported only here, so the file backend never loads it.
+   */
+  const redisStore = once(async (): Promise<RedisStateStore> => {
+    const { createRedisStateStore } = await import("@espada/infra-store-redis");
+    return createRedisStateStore(redisConfig ?? {}, { logger });
+  });
+  const securityStore = once(async (): Promise<StateStore & { close(): Promise<void> }> => {
+    if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
     return FileStateStore.open({ directory: resolve(stateDir, "security"), lockRetries });
   });
@@ -168,20 +183,46 @@ export async function createInfrastructureFramework(
       onProblem: (message) => logger.warn(`security: ${message}`),
     });
   });
+  /** Sessions in the shared Redis store (when `persistState`), sealed with a key every instance shares. */
+  const sharedSessionStorage = async (): Promise<SessionStorage | undefined> => {
+    if (redisConfig === undefined || !parsed.sessionConfig.persistState) return undefined;
+    const { EncryptionKeyring, ENCRYPTION_KEY_ENV, StateSessionStorage } =
+      await import("@espada/infra-sessions");
+    const encryption = parsed.securityConfig.encryption;
+    if (encryption.enabled && encryption.key === undefined && (env[ENCRYPTION_KEY_ENV] ?? "") === "") {
+      // A keyring generated per machine would seal sessions that other instances cannot open.
+      const message = `stateStoreConfig.backend "redis" shares sessions between instances, so every instance needs the same encryption key: set securityConfig.encryption.key or ${ENCRYPTION_KEY_ENV} (or securityConfig.encryption.enabled false)`;
+      throw new core.ConfigValidationError(
+        `Invalid configuration: securityConfig.encryption.key: ${message}`,
+        [{ code: "REQUIRED", message, path: "securityConfig.encryption.key" }],
+      );
+    }
+    const keyring = encryption.enabled
+      ? await EncryptionKeyring.open({ config: encryption, env })
+      : undefined;
+    return new StateSessionStorage({
+      store: await redisStore.get(),
+      ...(keyring === undefined ? {} : { keyring }),
+      parse: true,
+      onProblem: sessionProblem,
+    });
+  };
   const sessions = once(async () => {
     const { createInfrastructureSessionManager } = await import("@espada/infra-sessions");
+    const storage = await sharedSessionStorage();
     return createInfrastructureSessionManager({
       sessionConfig: parsed.sessionConfig,
       commandConfig: parsed.commandConfig,
       securityConfig: parsed.securityConfig,
-      ...(parsed.sessionConfig.persistState ? { stateDirectory: resolve(stateDir, "sessions") } : {}),
+      ...(storage !== undefined
+        ? { storage }
+        : parsed.sessionConfig.persistState
+          ? { stateDirectory: resolve(stateDir, "sessions") }
+          : {}),
       events,
       logger,
       env,
-      onProblem: (problem) =>
-        logger.warn(
-          `sessions: ${problem.kind}${problem.key === undefined ? "" : ` (${problem.key})`}: ${problem.error.message}`,
-        ),
+      onProblem: sessionProblem,
     });
   });
   const executor = once(async () => {
@@ -323,8 +364,14 @@ export async function createInfrastructureFramework(
         );
         await settle(conversationStore.peek(), (s: FileStateStore) => s.close(), "conversation store");
         await settle(security.peek(), (s: InfrastructureSecurityFacade) => s.close(), "security");
-        await settle(securityStore.peek(), (s: FileStateStore) => s.close(), "security store");
         await settle(sessions.peek(), (s: InfrastructureSessionManager) => s.close(), "sessions");
+        // the Redis store is shared by security and sessions: closed after both
+        await settle(
+          securityStore.peek(),
+          (s: StateStore & { close(): Promise<void> }) => s.close(),
+          "security store",
+        );
+        await settle(redisStore.peek(), (s: RedisStateStore) => s.close(), "state store");
         await settle(discoverer.peek(), (d: InfrastructurePluginDiscoverer) => d.close(), "discoverer");
         if (ownLogger !== undefined) await ownLogger.close().catch(() => undefined);
         return report;

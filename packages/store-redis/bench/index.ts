@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { RedisStateStore } from "../src/index.js";
-import { startRedisServer } from "../test/redisServer.js";
+import { startRedisServer } from "../src/testing.js";
 import { startInstance } from "../test/instances.js";
 
 interface Result {

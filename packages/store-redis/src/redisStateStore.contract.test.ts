@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { runStateStoreContract } from "@espada/infra-core/testing";
 import { RedisStateStore } from "./index.js";
-import { startRedisServer } from "../test/redisServer.js";
-import type { RedisServer } from "../test/redisServer.js";
+import { startRedisServer } from "./testing.js";
+import type { RedisServer } from "./testing.js";
 
 let server: RedisServer;
 let stores = 0;

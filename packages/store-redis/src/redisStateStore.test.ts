@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { isInfrastructureError } from "@espada/infra-core";
-import type { InfrastructureLogger, LogMeta } from "@espada/infra-core";
 import { createRedisStateStore, describeRedisTarget, RedisStateStore } from "./index.js";
-import { startRedisServer } from "../test/redisServer.js";
-import type { RedisServer } from "../test/redisServer.js";
+import { recordingLogger, startRedisServer } from "./testing.js";
+import type { RedisServer } from "./testing.js";
 
 let server: RedisServer;
 let prefixes = 0;
@@ -26,24 +25,6 @@ async function rejection(
     return error as { code?: unknown; field?: unknown; message: string };
   }
   throw new Error("expected a rejection");
-}
-
-/** A logger that keeps every line it is given, for checking what reaches a log. */
-function recordingLogger(lines: string[]): InfrastructureLogger {
-  const log = (level: string) => (message: string, meta?: LogMeta) =>
-    lines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
-  const logger: InfrastructureLogger = {
-    trace: log("trace"),
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    fatal: log("fatal"),
-    child: () => logger,
-    withContext: () => logger,
-    isLevelEnabled: () => true,
-  };
-  return logger;
 }
 
 describe("RedisStateStore on a real redis-server", () => {
@@ -143,6 +124,29 @@ describe("RedisStateStore on a real redis-server", () => {
     await own.destroy();
   });
 
+  it("closes at once while it waits to reconnect, leaving no handle open", async () => {
+    const own = await startRedisServer();
+    const before = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").length;
+    const store = await RedisStateStore.connect({
+      url: own.url,
+      keyPrefix: prefix(),
+      reconnectMinDelay: 600_000,
+      reconnectMaxDelay: 600_000,
+    });
+    await store.put("k", 1);
+    await own.stop("SIGKILL");
+    // waiting on the killed server's socket to be seen closed (the next attempt is minutes away)
+    while (store.status !== "reconnecting") await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await rejection(store.get("k"))).code).toBe("STORAGE_UNAVAILABLE");
+    await store.close();
+    expect(store.status).toBe("closed");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").length).toBeLessThanOrEqual(
+      before,
+    );
+    await own.destroy();
+  });
+
   it("refuses to start when Redis cannot be reached, and never logs the URL's credentials", async () => {
     const down = await startRedisServer();
     const url = `redis://admin:S3cretPassw0rd@127.0.0.1:${down.port}/2`;
@@ -163,7 +167,7 @@ describe("RedisStateStore on a real redis-server", () => {
   });
 
   it("authenticates with a password and keeps it out of errors", async () => {
-    const secured = await startRedisServer(["--requirepass", "Tr0ub4dor-and-3"]);
+    const secured = await startRedisServer({ password: "Tr0ub4dor-and-3" });
     const good = await createRedisStateStore({
       backend: "redis",
       redis: { url: `redis://:Tr0ub4dor-and-3@127.0.0.1:${secured.port}` },

@@ -277,18 +277,28 @@ export class RedisStateStore implements StateStore {
     }
     defineScripts(redis);
     const store = new RedisStateStore(redis, options, target);
+    // the socket's own error (a refused connection, a certificate the CA did not sign) says more
+    // than the "Connection is closed." the connect call rejects with
+    let socketError: unknown;
+    const onError = (error: unknown): void => {
+      socketError = error;
+    };
+    redis.on("error", onError);
     try {
       await redis.connect();
     } catch (error) {
       redis.disconnect(false);
       store.state = "closed";
+      const reason = socketError ?? error;
       throw new StorageError(
         "STORAGE_UNAVAILABLE",
-        `state store ${target} cannot be reached: ${redactSecretText(error instanceof Error ? error.message : String(error))}`,
+        `state store ${target} cannot be reached: ${redactSecretText(reason instanceof Error ? reason.message : String(reason))}`,
         {
-          cause: redactError(error),
+          cause: redactError(reason),
         },
       );
+    } finally {
+      redis.off("error", onError);
     }
     return store;
   }
@@ -701,7 +711,11 @@ export class RedisStateStore implements StateStore {
           // the connection is gone already
         }
       }
+      // between attempts (status "reconnecting") there is no socket: disconnect only clears the
+      // timer and ioredis emits no "end", so there is nothing left to wait for
+      const between = redis.status === "reconnecting";
       redis.disconnect(false);
+      if (between) return;
       await ended;
     })();
     return this.closing;

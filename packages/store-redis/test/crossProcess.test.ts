@@ -2,8 +2,8 @@
 // rate limits and the audit chain are one state for both.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GateDecision } from "@espada/infra-core";
-import { startRedisServer } from "./redisServer.js";
-import type { RedisServer } from "./redisServer.js";
+import { startRedisServer } from "../src/testing.js";
+import type { RedisServer } from "../src/testing.js";
 import { startInstance } from "./instances.js";
 import type { Instance } from "./instances.js";
 

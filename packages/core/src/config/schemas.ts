@@ -417,7 +417,7 @@ export const stateStoreConfigSchema = z
       .enum(["file", "redis"])
       .default("file")
       .describe(
-        "`file`: files under `stateDir` (one process); `redis`: several instances sharing one state.",
+        "`file`: files under `stateDir` (one process); `redis`: several instances sharing one state (sessions too: give every instance the same `securityConfig.encryption.key`).",
       ),
     redis: redisStoreConfigSchema
       .optional()
