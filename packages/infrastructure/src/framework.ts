@@ -41,6 +41,11 @@ export interface FrameworkOptions {
   readonly logger?: InfrastructureLogger;
   /** Retries while another process holds a state directory's lock (0: fail at once). Default 0. */
   readonly lockRetries?: number;
+  /**
+   * The clock of the state: session, approval and break-glass expiries, rate windows, store TTLs
+   * and audit times (epoch ms). Default `Date.now`; tests move it instead of waiting.
+   */
+  readonly now?: () => number;
 }
 
 /** Which configured providers came up at start, and which did not (with the reason). */
@@ -143,6 +148,7 @@ export async function createInfrastructureFramework(
     logger = options.logger;
   }
   const lockRetries = options.lockRetries ?? 0;
+  const clock = options.now === undefined ? {} : { now: options.now };
 
   const discoverer = once(async () => {
     const { createPluginDiscoverer } = await import("@espada/infra-discovery");
@@ -168,18 +174,19 @@ export async function createInfrastructureFramework(
    */
   const redisStore = once(async (): Promise<RedisStateStore> => {
     const { createRedisStateStore } = await import("@espada/infra-store-redis");
-    return createRedisStateStore(redisConfig ?? {}, { logger });
+    return createRedisStateStore(redisConfig ?? {}, { logger, ...clock });
   });
   const securityStore = once(async (): Promise<StateStore & { close(): Promise<void> }> => {
     if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
-    return FileStateStore.open({ directory: resolve(stateDir, "security"), lockRetries });
+    return FileStateStore.open({ directory: resolve(stateDir, "security"), lockRetries, ...clock });
   });
   const security = once(async () => {
     const { InfrastructureSecurityFacade } = await import("@espada/infra-security");
     return InfrastructureSecurityFacade.fromConfig(parsed.securityConfig, {
       store: await securityStore.get(),
       env,
+      ...clock,
       onProblem: (message) => logger.warn(`security: ${message}`),
     });
   });
@@ -198,7 +205,7 @@ export async function createInfrastructureFramework(
       );
     }
     const keyring = encryption.enabled
-      ? await EncryptionKeyring.open({ config: encryption, env })
+      ? await EncryptionKeyring.open({ config: encryption, env, ...clock })
       : undefined;
     return new StateSessionStorage({
       store: await redisStore.get(),
@@ -222,6 +229,7 @@ export async function createInfrastructureFramework(
       events,
       logger,
       env,
+      ...clock,
       onProblem: sessionProblem,
     });
   });
