@@ -103,7 +103,7 @@ describe("createInfrastructureFramework with the Redis state store", () => {
     return framework;
   }
 
-  it("keeps sessions, history and the audit chain in Redis: a second framework sees them, nothing is written under stateDir", async () => {
+  it("keeps sessions, history, conversation confirmations and the audit chain in Redis: a second framework sees them, nothing is written under stateDir", async () => {
     const config = configFor(`shell-${prefixes++}`);
     const first = await frameworkOn(config);
     const session = await (
@@ -126,6 +126,7 @@ describe("createInfrastructureFramework with the Redis state store", () => {
     expect((await audit?.query({}))?.length).toBeGreaterThanOrEqual(4);
     expect((await audit?.verify())?.ok).toBe(true);
     expect((await (await second.security()).auditLog?.verify())?.ok).toBe(true);
+    await first.conversation(); // its pending confirmations are in Redis too
     expect(await readdir(dir)).toEqual([]);
   });
 

@@ -107,6 +107,9 @@ export interface InfrastructureFramework {
   shutdown(): Promise<ShutdownReport | undefined>;
 }
 
+/** A state store the framework opened and closes. */
+type OwnedStore = StateStore & { close(): Promise<void> };
+
 /** Builds a part once; later calls share the promise (a failure is not cached, so a retry may succeed). */
 function once<T>(build: () => Promise<T>): { get: () => Promise<T>; peek: () => Promise<T> | undefined } {
   let pending: Promise<T> | undefined;
@@ -176,7 +179,7 @@ export async function createInfrastructureFramework(
     const { createRedisStateStore } = await import("@espada/infra-store-redis");
     return createRedisStateStore(redisConfig ?? {}, { logger, ...clock });
   });
-  const securityStore = once(async (): Promise<StateStore & { close(): Promise<void> }> => {
+  const securityStore = once(async (): Promise<OwnedStore> => {
     if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
     return FileStateStore.open({ directory: resolve(stateDir, "security"), lockRetries, ...clock });
@@ -247,10 +250,12 @@ export async function createInfrastructureFramework(
       config: parsed.commandConfig,
     });
   });
-  // Pending confirmations live here, so a "yes" after a restart still finds its question.
-  const conversationStore = once(async (): Promise<FileStateStore> => {
+  // Pending confirmations live here (under `conversation/confirmations/` in Redis), so a "yes"
+  // after a restart still finds its question.
+  const conversationStore = once(async (): Promise<OwnedStore> => {
+    if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
-    return FileStateStore.open({ directory: resolve(stateDir, "conversation"), lockRetries });
+    return FileStateStore.open({ directory: resolve(stateDir, "conversation"), lockRetries, ...clock });
   });
   const conversation = once(async () => {
     const { InfrastructureConversationManager } = await import("@espada/infra-conversation");
@@ -370,15 +375,13 @@ export async function createInfrastructureFramework(
           (c: InfrastructureConversationManager) => closeIfPossible(c),
           "conversation",
         );
-        await settle(conversationStore.peek(), (s: FileStateStore) => s.close(), "conversation store");
+        // the Redis store is shared by every part: closed once, after all of them
+        if (redisConfig === undefined)
+          await settle(conversationStore.peek(), (s: OwnedStore) => s.close(), "conversation store");
         await settle(security.peek(), (s: InfrastructureSecurityFacade) => s.close(), "security");
         await settle(sessions.peek(), (s: InfrastructureSessionManager) => s.close(), "sessions");
-        // the Redis store is shared by security and sessions: closed after both
-        await settle(
-          securityStore.peek(),
-          (s: StateStore & { close(): Promise<void> }) => s.close(),
-          "security store",
-        );
+        if (redisConfig === undefined)
+          await settle(securityStore.peek(), (s: OwnedStore) => s.close(), "security store");
         await settle(redisStore.peek(), (s: RedisStateStore) => s.close(), "state store");
         await settle(discoverer.peek(), (d: InfrastructurePluginDiscoverer) => d.close(), "discoverer");
         if (ownLogger !== undefined) await ownLogger.close().catch(() => undefined);
