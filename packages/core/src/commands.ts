@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 import {
   commandCategorySchema,
   parameterTypeSchema,
@@ -12,57 +13,65 @@ import { MAX_TIMER_MS } from "./async.js";
 import type { ValidatedCommandCall } from "./validation/types.js";
 import { estimatedCostSchema } from "./security.js";
 
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of one command parameter declaration. */
-export const commandParameterSchema = z.object({
-  name: z.string().min(1),
-  type: parameterTypeSchema,
-  description: z.string().default(""),
-  required: z.boolean().default(false),
-  default: z.unknown().optional(),
-  /** Regular expression (source) a string value must match. */
-  pattern: z.string().optional(),
-  /** Minimum: value for numbers, length for strings and arrays. */
-  min: z.number().optional(),
-  /** Maximum: value for numbers, length for strings and arrays. */
-  max: z.number().optional(),
-  /** Allowed values. */
-  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-  /** Redacted in anything shown or logged. `secret` parameters are always sensitive. */
-  sensitive: z.boolean().default(false),
-  /** Element type, for `array` parameters. */
-  items: parameterTypeSchema.optional(),
-  /** Resource type a `resource-ref` must point at. */
-  resourceType: resourceTypeSchema.optional(),
-});
+export const commandParameterSchema = deferred(() =>
+  z.object({
+    name: z.string().min(1),
+    type: parameterTypeSchema,
+    description: z.string().default(""),
+    required: z.boolean().default(false),
+    default: z.unknown().optional(),
+    /** Regular expression (source) a string value must match. */
+    pattern: z.string().optional(),
+    /** Minimum: value for numbers, length for strings and arrays. */
+    min: z.number().optional(),
+    /** Maximum: value for numbers, length for strings and arrays. */
+    max: z.number().optional(),
+    /** Allowed values. */
+    enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** Redacted in anything shown or logged. `secret` parameters are always sensitive. */
+    sensitive: z.boolean().default(false),
+    /** Element type, for `array` parameters. */
+    items: parameterTypeSchema.optional(),
+    /** Resource type a `resource-ref` must point at. */
+    resourceType: resourceTypeSchema.optional(),
+  }),
+);
 /** A command parameter declaration. */
 export type CommandParameter = z.infer<typeof commandParameterSchema>;
 
 /** Schema of a usage example attached to a command. */
-export const commandExampleSchema = z.object({
-  description: z.string(),
-  params: z.record(z.string(), z.unknown()),
-});
+export const commandExampleSchema = deferred(() =>
+  z.object({
+    description: z.string(),
+    params: z.record(z.string(), z.unknown()),
+  }),
+);
 /** A usage example of a command. */
 export type CommandExample = z.infer<typeof commandExampleSchema>;
 
 /** Schema of a command definition. */
-export const commandDefinitionSchema = z.object({
-  id: z.string().min(1),
-  name: z.string().min(1),
-  description: z.string().default(""),
-  category: commandCategorySchema,
-  parameters: z.array(commandParameterSchema).default([]),
-  requiredCapabilities: z.array(providerCapabilitySchema).default([]),
-  supportsDryRun: z.boolean().default(false),
-  dangerous: z.boolean().default(false),
-  examples: z.array(commandExampleSchema).default([]),
-  /** Per-command timeout in ms; overrides `commandConfig.execution.defaultTimeout`. */
-  timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
-  /** Resource types the command touches. */
-  resourceTypes: z.array(resourceTypeSchema).default([]),
-  /** What one run is estimated to cost; reaches the security gate as `OperationRequest.estimatedCost`. */
-  estimatedCost: estimatedCostSchema.optional(),
-});
+export const commandDefinitionSchema = deferred(() =>
+  z.object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    description: z.string().default(""),
+    category: commandCategorySchema,
+    parameters: z.array(commandParameterSchema).default([]),
+    requiredCapabilities: z.array(providerCapabilitySchema).default([]),
+    supportsDryRun: z.boolean().default(false),
+    dangerous: z.boolean().default(false),
+    examples: z.array(commandExampleSchema).default([]),
+    /** Per-command timeout in ms; overrides `commandConfig.execution.defaultTimeout`. */
+    timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
+    /** Resource types the command touches. */
+    resourceTypes: z.array(resourceTypeSchema).default([]),
+    /** What one run is estimated to cost; reaches the security gate as `OperationRequest.estimatedCost`. */
+    estimatedCost: estimatedCostSchema.optional(),
+  }),
+);
 /** A command a provider offers. */
 export type CommandDefinition = z.infer<typeof commandDefinitionSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 import { InfrastructureError } from "./errors.js";
 import { formatPath } from "./validation/path.js";
 
@@ -63,27 +64,31 @@ export function assertJsonValue(value: unknown, field = "value"): asserts value 
   throw new InfrastructureError("INVALID_ARGUMENT", `${path} ${problem.message}`, { field: path });
 }
 
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of any JSON value (see {@link isJsonValue}); an issue names the offending path. */
-export const jsonValueSchema = z.unknown().transform((value, ctx): JsonValue => {
-  const problem = jsonProblem(value, [], new Set());
-  if (problem === undefined) return value as JsonValue; // checked just above
-  ctx.issues.push({ code: "custom", message: problem.message, input: value, path: problem.path });
-  return z.NEVER;
-});
+export const jsonValueSchema = deferred(() =>
+  z.unknown().transform((value, ctx): JsonValue => {
+    const problem = jsonProblem(value, [], new Set());
+    if (problem === undefined) return value as JsonValue; // checked just above
+    ctx.issues.push({ code: "custom", message: problem.message, input: value, path: problem.path });
+    return z.NEVER;
+  }),
+);
 
 /**
  * Schema of a JSON object given as any record: accepts `Record<string, unknown>` as input and
  * checks every value is JSON (an issue names the path, `params.when`), so callers holding loosely
  * typed data get a JSON-typed result without a cast.
  */
-export const jsonObjectSchema = z
-  .record(z.string(), z.unknown())
-  .transform((record, ctx): Record<string, JsonValue | undefined> => {
+export const jsonObjectSchema = deferred(() =>
+  z.record(z.string(), z.unknown()).transform((record, ctx): Record<string, JsonValue | undefined> => {
     const problem = jsonProblem(record, [], new Set());
     if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
     ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
     return z.NEVER;
-  });
+  }),
+);
 
 /**
  * A JSON copy of a record for display, logs, audit and history (never for data that runs again):

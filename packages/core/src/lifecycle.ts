@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 import { LifecycleTransitionError } from "./errors.js";
 
 /** The 9 lifecycle states of a provider. */
@@ -13,8 +14,10 @@ export const LIFECYCLE_STATES = [
   "terminated",
   "error",
 ] as const;
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of a lifecycle state. */
-export const lifecycleStateSchema = z.enum(LIFECYCLE_STATES);
+export const lifecycleStateSchema = deferred(() => z.enum(LIFECYCLE_STATES));
 /** A provider lifecycle state. */
 export type LifecycleState = z.infer<typeof lifecycleStateSchema>;
 
@@ -63,7 +66,7 @@ export const LIFECYCLE_HOOK_STAGES = [
   "onHealthCheck",
 ] as const;
 /** Schema of a lifecycle hook stage. */
-export const lifecycleHookStageSchema = z.enum(LIFECYCLE_HOOK_STAGES);
+export const lifecycleHookStageSchema = deferred(() => z.enum(LIFECYCLE_HOOK_STAGES));
 /** A lifecycle hook stage. */
 export type LifecycleHookStage = z.infer<typeof lifecycleHookStageSchema>;
 

@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 
 /** The six log levels, from most to least verbose. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of a log level. */
-export const logLevelSchema = z.enum(LOG_LEVELS);
+export const logLevelSchema = deferred(() => z.enum(LOG_LEVELS));
 /** A log level. */
 export type LogLevel = z.infer<typeof logLevelSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 import type { CommandCategory, Environment } from "./taxonomy.js";
 import type { JsonObject } from "./json.js";
 
@@ -66,18 +67,22 @@ export function isMutatingCategory(category: CommandCategory): boolean {
   return !(READ_ONLY_COMMAND_CATEGORIES as readonly string[]).includes(category);
 }
 
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of what an operation is estimated to cost; a command may declare one (`CommandDefinition.estimatedCost`). */
-export const estimatedCostSchema = z.strictObject({
-  /** Amount in `currency`, ≥ 0. */
-  amount: z.number().nonnegative().finite(),
-  /** ISO 4217 code. Default `USD`. */
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD")
-    .default("USD"),
-  /** Whether the amount is paid once or recurs. Default `once`. */
-  period: z.enum(["once", "hourly", "daily", "monthly"]).default("once"),
-});
+export const estimatedCostSchema = deferred(() =>
+  z.strictObject({
+    /** Amount in `currency`, ≥ 0. */
+    amount: z.number().nonnegative().finite(),
+    /** ISO 4217 code. Default `USD`. */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD")
+      .default("USD"),
+    /** Whether the amount is paid once or recurs. Default `once`. */
+    period: z.enum(["once", "hourly", "daily", "monthly"]).default("once"),
+  }),
+);
 /** What an operation is estimated to cost. */
 export type EstimatedCost = z.infer<typeof estimatedCostSchema>;
 
@@ -253,7 +258,7 @@ export const AUDIT_EVENT_TYPES = [
   "session_ended",
 ] as const;
 /** Schema of an audit event type. */
-export const auditEventTypeSchema = z.enum(AUDIT_EVENT_TYPES);
+export const auditEventTypeSchema = deferred(() => z.enum(AUDIT_EVENT_TYPES));
 /** An audit event type. */
 export type AuditEventType = z.infer<typeof auditEventTypeSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 
 /** The 11 provider categories. */
 export const PROVIDER_CATEGORIES = [
@@ -14,8 +15,10 @@ export const PROVIDER_CATEGORIES = [
   "ci-cd",
   "custom",
 ] as const;
+// Built on first use (`deferred`): constructing zod schemas is most of what importing core would
+// cost, and most importers never parse with most of them.
 /** Schema of a provider category. */
-export const providerCategorySchema = z.enum(PROVIDER_CATEGORIES);
+export const providerCategorySchema = deferred(() => z.enum(PROVIDER_CATEGORIES));
 /** A provider category (`cloud`, `kubernetes`, …). */
 export type ProviderCategory = z.infer<typeof providerCategorySchema>;
 
@@ -37,7 +40,7 @@ export const PROVIDER_CAPABILITIES = [
   "replicate",
 ] as const;
 /** Schema of a provider capability. */
-export const providerCapabilitySchema = z.enum(PROVIDER_CAPABILITIES);
+export const providerCapabilitySchema = deferred(() => z.enum(PROVIDER_CAPABILITIES));
 /** A provider capability (`provision`, `scale`, …). */
 export type ProviderCapability = z.infer<typeof providerCapabilitySchema>;
 
@@ -61,7 +64,7 @@ export const RESOURCE_TYPES = [
   "custom",
 ] as const;
 /** Schema of a resource type. */
-export const resourceTypeSchema = z.enum(RESOURCE_TYPES);
+export const resourceTypeSchema = deferred(() => z.enum(RESOURCE_TYPES));
 /** A resource type (`compute`, `database`, …). */
 export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
@@ -76,7 +79,7 @@ export const AUTH_METHODS = [
   "custom",
 ] as const;
 /** Schema of an authentication method. */
-export const authMethodSchema = z.enum(AUTH_METHODS);
+export const authMethodSchema = deferred(() => z.enum(AUTH_METHODS));
 /** An authentication method (`api-key`, `oauth2`, …). */
 export type AuthMethod = z.infer<typeof authMethodSchema>;
 
@@ -86,7 +89,7 @@ export type AuthMethod = z.infer<typeof authMethodSchema>;
  */
 export const COMMAND_CATEGORIES = ["provision", "manage", "monitor", "security", "cost", "utility"] as const;
 /** Schema of a command category. */
-export const commandCategorySchema = z.enum(COMMAND_CATEGORIES);
+export const commandCategorySchema = deferred(() => z.enum(COMMAND_CATEGORIES));
 /** A command category. */
 export type CommandCategory = z.infer<typeof commandCategorySchema>;
 
@@ -102,7 +105,7 @@ export const PARAMETER_TYPES = [
   "resource-ref",
 ] as const;
 /** Schema of a parameter type. */
-export const parameterTypeSchema = z.enum(PARAMETER_TYPES);
+export const parameterTypeSchema = deferred(() => z.enum(PARAMETER_TYPES));
 /** A command parameter type. */
 export type ParameterType = z.infer<typeof parameterTypeSchema>;
 
