@@ -96,13 +96,14 @@ try {
   if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
 
   // tsc -b never deletes outputs of removed sources: a stale dist file would ship in the tarball.
+  // (dist/chunks/ holds the bundled entries' shared code; the bundle step empties it on every build.)
   for (const [dir, name] of [
     ["core", "infra-core"],
     ["sdk", "infra-sdk"],
   ]) {
     const dist = join(project, "node_modules", "@espada", name, "dist");
     const stale = readdirSync(dist, { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".js"))
+      .filter((f) => f.endsWith(".js") && !f.startsWith("chunks/"))
       .filter((f) => !existsSync(join(workspace, "packages", dir, "src", f.replace(/\.js$/, ".ts"))));
     if (stale.length > 0)
       throw new Error(
