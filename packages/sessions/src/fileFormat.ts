@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { crc32 } from "node:zlib";
 import type { JsonValue, LogEntry, StoredRecord } from "@espada/infra-core";
 import type { RecordSpace } from "./engine.js";
@@ -16,11 +17,24 @@ export function encodeKey(key: string): string {
   return Buffer.from(key, "utf8").toString("base64url");
 }
 
-/** Decodes {@link encodeKey}; undefined when the name is not canonical base64url. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Decodes {@link encodeKey}; undefined when the name is not canonical base64url, that is unless
+ * `encodeKey` of the result gives `name` back. Checked without encoding again (this runs for every
+ * file at open): no length of 1 modulo 4, zero bits past the last whole byte, and bytes that are
+ * valid UTF-8 (which decode to a string encoding to the very same bytes).
+ */
 export function decodeKey(name: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) return undefined;
-  const key = Buffer.from(name, "base64url").toString("utf8");
-  return encodeKey(key) === name ? key : undefined;
+  const rest = name.length % 4;
+  if (rest === 1 || !BASE64URL.test(name)) return undefined;
+  if (rest !== 0) {
+    const last = BASE64URL_ALPHABET.indexOf(name.charAt(name.length - 1));
+    if ((last & (rest === 2 ? 0x0f : 0x03)) !== 0) return undefined;
+  }
+  const bytes = Buffer.from(name, "base64url");
+  return isUtf8(bytes) ? bytes.toString("utf8") : undefined;
 }
 
 const hex8 = (text: string): string => crc32(text).toString(16).padStart(8, "0");

@@ -17,7 +17,7 @@ export {
   keyringConfigSchema,
   sealedValueSchema,
 } from "./keyring.js";
-export type { KeyringConfig, SealedValue, KeyringOptions } from "./keyring.js";
+export type { AssociatedText, KeyringConfig, SealedValue, KeyringOptions } from "./keyring.js";
 export {
   StateSessionStorage,
   InMemorySessionStorage,

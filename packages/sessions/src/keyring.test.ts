@@ -45,6 +45,28 @@ describe("EncryptionKeyring", () => {
     expect(opened).toContain(`${d} r`);
   });
 
+  it("authenticates associated text given whole or in parts, any Unicode and any size, and refuses a change to it", async () => {
+    const ring = await EncryptionKeyring.open({ directory: dir(), env: {} });
+    const texts = [
+      "",
+      "plain",
+      "ünïcödé ✓ 𝄞",
+      "\ud800 lone surrogate",
+      "x".repeat(400_000),
+      "é".repeat(2_000),
+    ];
+    for (const a of texts) {
+      for (const b of texts) {
+        const sealed = ring.seal("v", "ctx", [a, b]);
+        expect(ring.open(sealed, "ctx", `${a}\n${b}`)).toBe("v");
+        expect(ring.open(sealed, "ctx", [a, b])).toBe("v");
+        expect(() => ring.open(sealed, "ctx", [a, `${b}!`])).toThrow(
+          expect.objectContaining({ code: "CRYPTO_FAILED" }) as Error,
+        );
+      }
+    }
+  });
+
   it("binds a sealed value to its context and detects tampering", async () => {
     const ring = await EncryptionKeyring.open({ directory: dir(), env: {} });
     const sealed = ring.seal("v", "session-a");

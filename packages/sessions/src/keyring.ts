@@ -189,10 +189,10 @@ export class EncryptionKeyring {
 
   /**
    * Encrypts a JSON value with the active key, bound to `context` (e.g. the session id) and, when
-   * given, to `associated` text that is authenticated but not encrypted (opening fails unless the
+   * given, to `associated` text (or parts of it, joined by newlines) that is authenticated but not encrypted (opening fails unless the
    * very same text is given again).
    */
-  seal(value: JsonValue, context: string, associated?: string): SealedValue {
+  seal(value: JsonValue, context: string, associated?: AssociatedText): SealedValue {
     const iv = randomBytes(12);
     const cipher = createCipheriv("aes-256-gcm", this.active.material, iv);
     cipher.setAAD(aadOf(context, associated));
@@ -210,20 +210,18 @@ export class EncryptionKeyring {
    * Decrypts a sealed value; `CRYPTO_FAILED` when its key is unknown, the context or the
    * associated text differs, or it was tampered with.
    */
-  open(sealed: unknown, context: string, associated?: string): JsonValue {
+  open(sealed: unknown, context: string, associated?: AssociatedText): JsonValue {
     if (!isSealedValue(sealed)) throw cryptoError(`Encrypted value of "${context}" is malformed`);
     const key = this.keys.get(sealed.kid);
     if (key === undefined)
       throw cryptoError(`No key "${sealed.kid}" to decrypt "${context}" (wrong or missing key)`);
     try {
       const decipher = createDecipheriv("aes-256-gcm", key.material, Buffer.from(sealed.iv, "base64"));
-      decipher.setAAD(aadOf(context, associated));
+      decipher.setAAD(scratchAad(context, associated));
       decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
-      const text = Buffer.concat([
-        decipher.update(Buffer.from(sealed.data, "base64")),
-        decipher.final(),
-      ]).toString("utf8");
-      return JSON.parse(text) as JsonValue;
+      const plain = decipher.update(Buffer.from(sealed.data, "base64"));
+      decipher.final(); // verifies the tag (GCM yields no bytes here): throws when it does not match
+      return JSON.parse(plain.toString("utf8")) as JsonValue;
     } catch (error) {
       throw cryptoError(
         `Could not decrypt "${context}" with key "${key.id}" (wrong key or tampered data)`,
@@ -254,9 +252,35 @@ export class EncryptionKeyring {
   }
 }
 
-/** The authenticated data of a sealed value: the context, then (after a newline) the associated text. */
-function aadOf(context: string, associated: string | undefined): Buffer {
-  return Buffer.from(associated === undefined ? context : `${context}\n${associated}`, "utf8");
+/** Text authenticated with a sealed value: one string, or parts joined by newlines (no joined copy is made). */
+export type AssociatedText = string | readonly string[];
+
+/** The authenticated data of a sealed value: the context, then each part of the associated text, newline-separated. */
+function aadOf(context: string, associated: AssociatedText | undefined): Buffer {
+  const parts = associated === undefined ? [] : typeof associated === "string" ? [associated] : associated;
+  return Buffer.from([context, ...parts].join("\n"), "utf8");
+}
+
+/** Reused by {@link scratchAad}: opening thousands of sessions at start allocates no buffer per session. */
+let aadScratch = Buffer.allocUnsafe(16 * 1024);
+const MAX_SCRATCH = 1024 * 1024;
+
+/**
+ * {@link aadOf} written into a reused buffer, part by part (the view is only valid until the next
+ * call: `setAAD` consumes it at once). The same bytes as `aadOf`, so sealing and opening agree.
+ */
+function scratchAad(context: string, associated: AssociatedText | undefined): Buffer {
+  const parts = associated === undefined ? [] : typeof associated === "string" ? [associated] : associated;
+  let most = 3 * context.length; // UTF-8 bytes per UTF-16 unit: at most 3
+  for (const part of parts) most += 1 + 3 * part.length;
+  if (most > MAX_SCRATCH) return aadOf(context, associated); // a huge record: not kept around
+  if (most > aadScratch.length) aadScratch = Buffer.allocUnsafe(Math.max(most, 2 * aadScratch.length));
+  let n = aadScratch.write(context, 0, "utf8");
+  for (const part of parts) {
+    aadScratch[n++] = 0x0a;
+    n += aadScratch.write(part, n, "utf8");
+  }
+  return aadScratch.subarray(0, n);
 }
 
 /**

@@ -198,6 +198,30 @@ describe("InfrastructureSessionManager", () => {
     expect(seen[3]?.event).toMatchObject({ sessionId: s.id, userId: "alice", reason: "done" });
   });
 
+  it("hands out deeply frozen sessions, in memory and from a state directory, without freezing the caller's input", async () => {
+    const deeplyFrozen = (value: unknown): boolean =>
+      typeof value !== "object" ||
+      value === null ||
+      (Object.isFrozen(value) && Object.values(value).every(deeplyFrozen));
+    for (const m of [
+      await manager(),
+      await manager({ sessionConfig: { persistState: true }, stateDirectory: dir(), env: {} }),
+    ]) {
+      const variables = { nested: { list: [1, { deep: true }] } };
+      const auth = { method: "api-key" as const, credentials: { apiKey: "k" } };
+      const created = await m.createSession({ userId: "u", variables, auth });
+      expect(Object.isFrozen(variables) || Object.isFrozen(variables.nested)).toBe(false);
+      const extra = { more: { x: [1] } };
+      const updated = await m.updateVariables(created.id, extra);
+      expect(Object.isFrozen(extra)).toBe(false);
+      const read = await m.getSession(created.id);
+      const [listed] = await m.listSessions();
+      for (const s of [created, updated, read, listed]) expect(deeplyFrozen(s)).toBe(true);
+      expect(read?.variables).toEqual({ nested: { list: [1, { deep: true }] }, more: { x: [1] } });
+      expect(read?.auth?.credentials).toEqual({ apiKey: "k" });
+    }
+  });
+
   it("refuses bad input with a typed error naming the field", async () => {
     const m = await manager();
     await expect(m.createSession({ userId: "" })).rejects.toMatchObject({

@@ -841,7 +841,8 @@ export class InfrastructureSessionManager implements SessionStore {
       const step = change(current.session, this.now());
       if (step.next === undefined) return step.result;
       const written = await storage.write(step.next, current.version);
-      if (written !== undefined) return step.result;
+      // a change that answers with the new session answers with the one stored (deeply frozen)
+      if (written !== undefined) return step.result === step.next ? (written.session as R) : step.result;
     }
     throw new StorageError(
       "CONFLICT",

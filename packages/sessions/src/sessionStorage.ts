@@ -20,6 +20,8 @@ import type {
 } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
+import { EngineStateStore } from "./engineStore.js";
+import { freezeJson } from "./json.js";
 import { EncryptionKeyring } from "./keyring.js";
 import type { KeyringOptions, SealedValue } from "./keyring.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
@@ -198,6 +200,8 @@ export class StateSessionStorage implements SessionStorage {
   private readonly decoded = new WeakMap<StoredRecord, VersionedSession>();
   /** Inline histories of earlier-format records, by session id, until their record is rewritten. */
   private readonly inline = new Map<string, InlineHistory>();
+  /** True when the store keeps deeply frozen copies of written values (the engine-based stores do). */
+  private readonly frozenValues: boolean;
 
   constructor(options: StateSessionStorageOptions, persistent = false) {
     this.store = options.store;
@@ -208,6 +212,7 @@ export class StateSessionStorage implements SessionStorage {
     this.quarantineDirectory = options.quarantineDirectory;
     this.storeProblems = options.storeProblems ?? (() => []);
     this.persistent = persistent;
+    this.frozenValues = options.store instanceof EngineStateStore;
   }
 
   /** Problems of the store plus sessions that could not be decrypted or parsed. */
@@ -219,17 +224,21 @@ export class StateSessionStorage implements SessionStorage {
   async get(id: string): Promise<VersionedSession | undefined> {
     const record = await this.store.get(SESSION_KEY_PREFIX + id);
     if (record === undefined) return undefined;
-    const decoded = await this.decode(id, record);
-    if (decoded instanceof InfrastructureError) throw decoded;
-    return decoded;
+    const decoded = this.decode(id, record);
+    if (!(decoded instanceof InfrastructureError)) return decoded;
+    if (decoded.code === "CRYPTO_FAILED") throw decoded;
+    await this.setAside(id, record, decoded);
+    return undefined;
   }
 
   /** Every readable session; the others are reported once and skipped. */
   async list(): Promise<VersionedSession[]> {
     const out: VersionedSession[] = [];
     for (const record of await this.store.list(SESSION_KEY_PREFIX)) {
-      const decoded = await this.decode(record.key.slice(SESSION_KEY_PREFIX.length), record);
-      if (decoded !== undefined && !(decoded instanceof InfrastructureError)) out.push(decoded);
+      const id = record.key.slice(SESSION_KEY_PREFIX.length);
+      const decoded = this.decode(id, record);
+      if (!(decoded instanceof InfrastructureError)) out.push(decoded);
+      else if (decoded.code !== "CRYPTO_FAILED") await this.setAside(id, record, decoded);
     }
     return out;
   }
@@ -256,8 +265,19 @@ export class StateSessionStorage implements SessionStorage {
     );
     if (!result.ok) return undefined;
     this.inline.delete(checked.id); // the record no longer holds an inline history
+    const stored = result.record.value as { readonly v?: unknown; readonly session?: unknown } | null;
+    if (this.frozenValues && stored?.v === 1) {
+      // our stores keep a deeply frozen copy of what was written: hand out that copy, neither
+      // freezing the caller's object nor keeping a second decoded one
+      return {
+        session: stored.session as InfrastructureSession,
+        version: result.record.version,
+        updatedAt: result.record.updatedAt,
+      };
+    }
     const written: VersionedSession = {
-      session: deepFreeze(checked),
+      // a frozen copy: the caller's objects (which zod may pass through) stay theirs
+      session: freezeJson(checked) as InfrastructureSession,
       version: result.record.version,
       updatedAt: result.record.updatedAt,
     };
@@ -332,14 +352,16 @@ export class StateSessionStorage implements SessionStorage {
     };
     const check = this.parse ? sessionSchemaCheck() : "";
     // the store keeps the value as JSON: the text sealed here is the text `JSON.stringify` gives back on load
-    const sealed = keyring.seal(secrets, `${session.id}/session`, `${check}\n${JSON.stringify(stripped)}`);
+    const sealed = keyring.seal(secrets, `${session.id}/session`, [check, JSON.stringify(stripped)]);
     return { v: 2, check, session: stripped, sealed };
   }
 
-  private async decode(
-    id: string,
-    record: StoredRecord,
-  ): Promise<VersionedSession | InfrastructureError | undefined> {
+  /**
+   * Decodes a stored record (synchronously: no promise per session on a load of thousands); an
+   * error when it cannot be read: `CRYPTO_FAILED` (reported here, kept in the store) or a record
+   * that is not a session (the caller sets it aside with {@link setAside}).
+   */
+  private decode(id: string, record: StoredRecord): VersionedSession | InfrastructureError {
     const cached = this.decoded.get(record);
     if (cached !== undefined) return cached;
     const value = record.value as {
@@ -364,6 +386,11 @@ export class StateSessionStorage implements SessionStorage {
       const v1 = value as PersistedSessionV1;
       let raw = v1.session as unknown as InfrastructureSession;
       const inline = (raw as { readonly history?: unknown }).history;
+      if (!this.parse && inline === undefined && v1.sealed === undefined) {
+        // nothing to decode: the stored session itself, frozen (once: a frozen graph is skipped),
+        // without a cache entry per record
+        return { session: deepFreeze(raw), version: record.version, updatedAt: record.updatedAt };
+      }
       if (inline !== undefined) {
         // the earlier format kept the history inline: hand it to the manager, keep the session without it
         if (Array.isArray(inline) && inline.length > 0)
@@ -375,21 +402,21 @@ export class StateSessionStorage implements SessionStorage {
       return this.parsed(id, record, raw);
     } catch (error) {
       if (!isInfrastructureError(error)) throw error;
-      if (error.code === "CRYPTO_FAILED") {
-        this.report(id, record, { kind: "crypto", error, key: id });
-        return error;
-      }
-      // not a session: move it aside, report it, and let the others load
-      const movedTo = this.quarantine(id, record);
-      await this.store.delete(SESSION_KEY_PREFIX + id).catch(() => undefined);
-      this.report(id, record, {
-        kind: "invalid",
-        error,
-        key: id,
-        ...(movedTo === undefined ? {} : { movedTo }),
-      });
-      return undefined;
+      if (error.code === "CRYPTO_FAILED") this.report(id, record, { kind: "crypto", error, key: id });
+      return error;
     }
+  }
+
+  /** A record that is not a session: moved aside, reported, removed from the store; the others load. */
+  private async setAside(id: string, record: StoredRecord, error: InfrastructureError): Promise<void> {
+    const movedTo = this.quarantine(id, record);
+    await this.store.delete(SESSION_KEY_PREFIX + id).catch(() => undefined);
+    this.report(id, record, {
+      kind: "invalid",
+      error,
+      key: id,
+      ...(movedTo === undefined ? {} : { movedTo }),
+    });
   }
 
   /** Parses (when this storage parses) and remembers a decoded session. */
@@ -417,11 +444,10 @@ export class StateSessionStorage implements SessionStorage {
     if (keyring === undefined)
       throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const check = typeof value.check === "string" ? value.check : "";
-    const secrets = keyring.open(
-      value.sealed,
-      `${id}/session`,
-      `${check}\n${JSON.stringify(value.session)}`,
-    ) as SessionSecrets | null;
+    const secrets = keyring.open(value.sealed, `${id}/session`, [
+      check,
+      JSON.stringify(value.session),
+    ]) as SessionSecrets | null;
     const stripped = value.session as unknown as InfrastructureSession;
     const params =
       typeof secrets === "object" &&
