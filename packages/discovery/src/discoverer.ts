@@ -383,15 +383,14 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   async #scanNodeModules(root: string, state: RunState): Promise<void> {
     const batch: DirJob[] = [];
-    const add = async (path: string, link: boolean): Promise<void> => {
+    // no promise per entry: only a full batch is awaited
+    const add = (path: string, link: boolean): boolean =>
       batch.push({
         dir: path,
         knownReal: link ? undefined : path,
         source: "installed",
         names: PACKAGE_JSON_ONLY,
-      });
-      if (batch.length >= YIELD_EVERY) await this.#flush(batch, state);
-    };
+      }) >= YIELD_EVERY;
     for (const entry of this.#listDir(root, "installed", state)) {
       if (entry.name.startsWith(".")) continue;
       if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
@@ -409,11 +408,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
         }
         for (const scoped of this.#listDir(scope.value, "installed", state)) {
           if (scoped.name.startsWith(".") || (!scoped.isDirectory() && !scoped.isSymbolicLink())) continue;
-          await add(join(scope.value, scoped.name), scoped.isSymbolicLink());
+          if (add(join(scope.value, scoped.name), scoped.isSymbolicLink())) await this.#flush(batch, state);
         }
         continue;
       }
-      await add(childPath(root, entry.name), entry.isSymbolicLink());
+      if (add(childPath(root, entry.name), entry.isSymbolicLink())) await this.#flush(batch, state);
     }
     await this.#flush(batch, state);
   }

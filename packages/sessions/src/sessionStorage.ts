@@ -256,7 +256,7 @@ export class StateSessionStorage implements SessionStorage {
     // what is stored parsed (trusted on load) must have been checked: a session built outside the
     // manager cannot slip an invalid record in
     const checked = this.parse ? this.check(session) : session;
-    await this.keyring?.rotateIfDue().catch(() => false);
+    if (this.keyring !== undefined) await this.keyring.rotateIfDue().catch(() => false);
     const result = await this.store.compareAndSet(
       SESSION_KEY_PREFIX + checked.id,
       expectedVersion,
