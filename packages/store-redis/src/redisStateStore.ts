@@ -65,27 +65,27 @@ export type RedisStoreStatus = "connecting" | "ready" | "reconnecting" | "closed
 
 interface ScriptCommands {
   espadaPut(
-    rk: Buffer,
-    idx: Buffer,
-    member: Buffer,
+    rk: Wire,
+    idx: Wire,
+    member: Wire,
     now: string,
     json: string,
     expiresAt: string,
     px: string,
   ): Promise<number>;
   espadaCas(
-    rk: Buffer,
-    idx: Buffer,
-    member: Buffer,
+    rk: Wire,
+    idx: Wire,
+    member: Wire,
     now: string,
     json: string,
     expiresAt: string,
     px: string,
     expected: string,
   ): Promise<(string | number | null)[]>;
-  espadaDelete(rk: Buffer, idx: Buffer, member: Buffer, now: string): Promise<number>;
+  espadaDelete(rk: Wire, idx: Wire, member: Wire, now: string): Promise<number>;
   espadaListBuffer(
-    idx: Buffer,
+    idx: Wire,
     recordPrefix: Buffer,
     min: Buffer | string,
     max: Buffer | string,
@@ -93,17 +93,17 @@ interface ScriptCommands {
     now: string,
   ): Promise<Buffer[]>;
   espadaIncrement(
-    ck: Buffer,
+    ck: Wire,
     now: string,
     resetAt: string,
     by: string,
     px: string,
   ): Promise<[string, string]>;
-  espadaAppend(lm: Buffer, le: Buffer, entry: string): Promise<number>;
-  espadaAppendAt(lm: Buffer, le: Buffer, expected: string, ...entries: string[]): Promise<[number, number]>;
-  espadaRead(lm: Buffer, le: Buffer, from: string, limit: string): Promise<(string | number)[]>;
-  espadaTrim(lm: Buffer, le: Buffer, maxEntries: string, olderThan: string): Promise<number>;
-  espadaDeleteLog(lm: Buffer, le: Buffer): Promise<number>;
+  espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
+  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: string[]): Promise<[number, number]>;
+  espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
+  espadaTrim(lm: Wire, le: Wire, maxEntries: string, olderThan: string): Promise<number>;
+  espadaDeleteLog(lm: Wire, le: Wire): Promise<number>;
 }
 
 type ScriptedRedis = Redis & ScriptCommands;
@@ -115,6 +115,38 @@ const UNAVAILABLE_REPLY =
 /** Key or log name → UTF-16BE bytes, so Redis's byte order is the contract's UTF-16 code-unit order. */
 function utf16be(text: string): Buffer {
   return Buffer.from(text, "utf16le").swap16();
+}
+
+/** Bytes on the wire: a string of code points below 0x80 (ioredis sends it as those very bytes), or a Buffer. */
+type Wire = string | Buffer;
+
+const ASCII = /^[\x00-\x7f]*$/;
+const wires = new Map<string, Wire>();
+
+/**
+ * The UTF-16BE bytes of a key or log name, as {@link utf16be}. For an ASCII name (nearly every key)
+ * they are all below 0x80, so they go as a string: ioredis then writes the command without
+ * assembling buffers. Memoised (bounded): the same keys come back on every check.
+ */
+function wire(text: string): Wire {
+  let bytes = wires.get(text);
+  if (bytes === undefined) {
+    if (ASCII.test(text)) {
+      let out = "";
+      for (let i = 0; i < text.length; i++) out += `\0${text[i] as string}`;
+      bytes = out;
+    } else {
+      bytes = utf16be(text);
+    }
+    if (wires.size >= 10_000) wires.clear();
+    wires.set(text, bytes);
+  }
+  return bytes;
+}
+
+/** `prefix` (ASCII) followed by wire bytes. */
+function join(prefix: string, bytes: Wire): Wire {
+  return typeof bytes === "string" ? prefix + bytes : Buffer.concat([Buffer.from(prefix), bytes]);
 }
 
 function fromUtf16be(bytes: Buffer): string {
@@ -197,11 +229,12 @@ export class RedisStateStore implements StateStore {
   private readonly logger: InfrastructureLogger;
   private readonly target: string;
   private readonly grace: number;
-  private readonly recordPrefix: Buffer;
-  private readonly index: Buffer;
-  private readonly counterPrefix: Buffer;
-  private readonly logMetaPrefix: Buffer;
-  private readonly logEntriesPrefix: Buffer;
+  private readonly recordPrefix: string;
+  private readonly recordPrefixBytes: Buffer;
+  private readonly index: string;
+  private readonly counterPrefix: string;
+  private readonly logMetaPrefix: string;
+  private readonly logEntriesPrefix: string;
   private state: RedisStoreStatus = "connecting";
   private closing: Promise<void> | undefined;
 
@@ -212,11 +245,13 @@ export class RedisStateStore implements StateStore {
     this.target = target;
     this.grace = options.expiryGrace ?? 60_000;
     const prefix = `{${options.keyPrefix ?? "espada"}}:`;
-    this.recordPrefix = Buffer.from(`${prefix}r:`);
-    this.index = Buffer.from(`${prefix}i`);
-    this.counterPrefix = Buffer.from(`${prefix}c:`);
-    this.logMetaPrefix = Buffer.from(`${prefix}lm:`);
-    this.logEntriesPrefix = Buffer.from(`${prefix}le:`);
+    // the key prefix is ASCII (core's schema): every prefix goes as a string
+    this.recordPrefix = `${prefix}r:`;
+    this.recordPrefixBytes = Buffer.from(this.recordPrefix);
+    this.index = `${prefix}i`;
+    this.counterPrefix = `${prefix}c:`;
+    this.logMetaPrefix = `${prefix}lm:`;
+    this.logEntriesPrefix = `${prefix}le:`;
     redis.on("ready", () => {
       if (this.state === "reconnecting")
         this.logger.info("state store connection back", { target: this.target });
@@ -348,8 +383,8 @@ export class RedisStateStore implements StateStore {
     return this.target;
   }
 
-  private key(prefix: Buffer, name: string): Buffer {
-    return Buffer.concat([prefix, utf16be(name)]);
+  private key(prefix: string, name: string): Wire {
+    return join(prefix, wire(name));
   }
 
   /** Runs one call: refuses after close, turns client and server failures into typed errors. */
@@ -416,10 +451,10 @@ export class RedisStateStore implements StateStore {
     const ttl = ttlOf(options);
     const now = this.now();
     const expiresAt = ttl === undefined ? undefined : now + ttl;
-    const member = utf16be(key);
+    const member = wire(key);
     const version = await this.run("put", () =>
       this.redis.espadaPut(
-        Buffer.concat([this.recordPrefix, member]),
+        join(this.recordPrefix, member),
         this.index,
         member,
         String(now),
@@ -448,10 +483,10 @@ export class RedisStateStore implements StateStore {
     const ttl = ttlOf(options);
     const now = this.now();
     const expiresAt = ttl === undefined ? undefined : now + ttl;
-    const member = utf16be(key);
+    const member = wire(key);
     const reply = await this.run("compareAndSet", () =>
       this.redis.espadaCas(
-        Buffer.concat([this.recordPrefix, member]),
+        join(this.recordPrefix, member),
         this.index,
         member,
         String(now),
@@ -480,10 +515,10 @@ export class RedisStateStore implements StateStore {
   /** Removes a record; false when there was none (or it had expired). */
   async delete(key: string): Promise<boolean> {
     assertStoreKey(key);
-    const member = utf16be(key);
+    const member = wire(key);
     const removed = await this.run("delete", () =>
       this.redis.espadaDelete(
-        Buffer.concat([this.recordPrefix, member]),
+        join(this.recordPrefix, member),
         this.index,
         member,
         String(this.now()),
@@ -522,7 +557,7 @@ export class RedisStateStore implements StateStore {
     const max: Buffer | string = high === undefined ? "+" : Buffer.concat([Buffer.from("("), high]);
     const now = this.now();
     const flat = await this.run("list", () =>
-      this.redis.espadaListBuffer(this.index, this.recordPrefix, min, max, String(limit ?? 0), String(now)),
+      this.redis.espadaListBuffer(this.index, this.recordPrefixBytes, min, max, String(limit ?? 0), String(now)),
     );
     const out: StoredRecord<T>[] = [];
     for (let i = 0; i + 4 < flat.length; i += 5) {
