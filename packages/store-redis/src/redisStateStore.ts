@@ -92,13 +92,7 @@ interface ScriptCommands {
     limit: string,
     now: string,
   ): Promise<Buffer[]>;
-  espadaIncrement(
-    ck: Wire,
-    now: string,
-    resetAt: string,
-    by: string,
-    px: string,
-  ): Promise<[string, string]>;
+  espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
   espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: string[]): Promise<[number, number]>;
   espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
@@ -517,12 +511,7 @@ export class RedisStateStore implements StateStore {
     assertStoreKey(key);
     const member = wire(key);
     const removed = await this.run("delete", () =>
-      this.redis.espadaDelete(
-        join(this.recordPrefix, member),
-        this.index,
-        member,
-        String(this.now()),
-      ),
+      this.redis.espadaDelete(join(this.recordPrefix, member), this.index, member, String(this.now())),
     );
     return Number(removed) === 1;
   }
@@ -557,7 +546,14 @@ export class RedisStateStore implements StateStore {
     const max: Buffer | string = high === undefined ? "+" : Buffer.concat([Buffer.from("("), high]);
     const now = this.now();
     const flat = await this.run("list", () =>
-      this.redis.espadaListBuffer(this.index, this.recordPrefixBytes, min, max, String(limit ?? 0), String(now)),
+      this.redis.espadaListBuffer(
+        this.index,
+        this.recordPrefixBytes,
+        min,
+        max,
+        String(limit ?? 0),
+        String(now),
+      ),
     );
     const out: StoredRecord<T>[] = [];
     for (let i = 0; i + 4 < flat.length; i += 5) {
