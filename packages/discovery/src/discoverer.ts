@@ -32,6 +32,8 @@ import type {
   RemoteRegistryConfig,
 } from "@espada/infra-core";
 import type { z } from "zod";
+import { NOT_FAST, compileFastParser } from "./fastParse.js";
+import type { FastParser } from "./fastParse.js";
 import { describeIssues } from "./issues.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {
@@ -139,10 +141,30 @@ const YIELD_EVERY = 256;
 /** Most manifest text (UTF-16 code units) read ahead of parsing in one batch. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-/** Parses on zod's fast path; only a failure is parsed again with `reportInput` (a missing key told from a wrong type). */
+const fastParsers = new WeakMap<z.ZodType, FastParser<unknown> | null>();
+
+/**
+ * Parses with the schema's fast parser (see `fastParse.ts`) when it vouches for the value, else with
+ * zod; a failure is parsed again with `reportInput` (a missing key told from a wrong type). The
+ * diagnostics always come from zod.
+ */
 function parseReporting<T extends z.ZodType>(schema: T, value: unknown): z.ZodSafeParseResult<z.output<T>> {
-  const fast = schema.safeParse(value);
-  return fast.success ? fast : schema.safeParse(value, { reportInput: true });
+  let fastParser = fastParsers.get(schema);
+  if (fastParser === undefined) {
+    fastParser = compileFastParser(schema) ?? null;
+    fastParsers.set(schema, fastParser);
+  }
+  if (fastParser !== null) {
+    let data: unknown = NOT_FAST;
+    try {
+      data = fastParser(value);
+    } catch {
+      // a check that throws is zod's to report
+    }
+    if (data !== NOT_FAST) return { success: true, data: data as z.output<T> };
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed : schema.safeParse(value, { reportInput: true });
 }
 const MAX_ISSUES_PER_MANIFEST = 10;
 const yieldToLoop = (): Promise<void> => new Promise((done) => setImmediate(done));

@@ -39,6 +39,20 @@ function memo(check: (value: string) => boolean): (value: string) => boolean {
   };
 }
 
+/** {@link checkEntryPath}, remembered: most plugins name the same few entries (`./dist/index.js`). */
+const entryProblem = ((): ((entry: string) => string | undefined) => {
+  const cache = new Map<string, string>(); // "" = acceptable (a reason is never empty)
+  return (entry) => {
+    let problem = cache.get(entry);
+    if (problem === undefined) {
+      problem = checkEntryPath(entry) ?? "";
+      if (cache.size >= 4096) cache.clear();
+      cache.set(entry, problem);
+    }
+    return problem === "" ? undefined : problem;
+  };
+})();
+
 const isVersion = memo((value) => semverValid(value) !== null);
 const isRange = memo((value) => semverValidRange(value) !== null);
 
@@ -58,7 +72,7 @@ const entryPathSchema = z
   .string()
   .max(1024)
   .superRefine((value, ctx) => {
-    const problem = checkEntryPath(value);
+    const problem = entryProblem(value);
     if (problem !== undefined)
       ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
   });

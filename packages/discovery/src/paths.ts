@@ -74,6 +74,8 @@ export function realPath(path: string): FsResult<string> {
   }
 }
 
+const NO_THROW = { throwIfNoEntry: false } as const;
+
 /**
  * Resolves `entry` (already checked by {@link checkEntryPath}) against the real plugin directory
  * and refuses a result outside it — a symlink pointing out is as bad as `..` — or one that is not a
@@ -87,7 +89,7 @@ export function resolveEntry(realDir: string, entry: string): FsResult<string> {
     current = childPath(current, segments[i] ?? "");
     let info: Stats | undefined;
     try {
-      info = lstatSync(current, { throwIfNoEntry: false });
+      info = lstatSync(current, NO_THROW);
     } catch (error) {
       return { ok: false, reason: describeFsError(error) };
     }
