@@ -128,7 +128,8 @@ function mutate(root: Record<string, unknown>, mutation: Mutation): Record<strin
   const last = segments.at(-1);
   if (mutation.op === "extra") {
     const holder = last === undefined ? target : target[last];
-    if (typeof holder === "object" && holder !== null) (holder as Record<string, unknown>).extraKey = mutation.value;
+    if (typeof holder === "object" && holder !== null)
+      (holder as Record<string, unknown>).extraKey = mutation.value;
   } else if (mutation.op === "proto") {
     // JSON.parse makes "__proto__" an own key; so does defineProperty
     const holder = last === undefined ? target : target[last];
@@ -171,11 +172,18 @@ describe("compileFastParser", () => {
     expect(agrees(remoteIndexSchema, { plugins: [1, "x", validRemote()], other: true })).toBe("fast");
     const { name: _name, version: _version, ...body } = validManifest();
     expect(agrees(packageJsonManifestSchema, body)).toBe("fast");
-    expect(agrees(packageJsonIdentitySchema, { name: "x", version: "1.0.0", type: "module", main: "x" })).toBe(
-      "fast",
-    );
+    expect(
+      agrees(packageJsonIdentitySchema, { name: "x", version: "1.0.0", type: "module", main: "x" }),
+    ).toBe("fast");
     // defaults filled in: description, capabilities, supportedResources, tags
-    const bare = { id: "a", name: "a", displayName: "A", version: "1.0.0", category: "cloud", authMethods: ["api-key"] };
+    const bare = {
+      id: "a",
+      name: "a",
+      displayName: "A",
+      version: "1.0.0",
+      category: "cloud",
+      authMethods: ["api-key"],
+    };
     expect(agrees(providerMetaSchema, bare)).toBe("fast");
     // an unknown key of a stripping object is dropped, as zod drops it
     expect(agrees(providerMetaSchema, { ...bare, unknownKey: 1 })).toBe("fast");
