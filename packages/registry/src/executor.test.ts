@@ -37,7 +37,7 @@ async function setup(
     config?: CommandConfigInput;
     random?: () => number;
     audit?: AuditSink;
-    auditConfig?: { readOnlyWhenUnavailable?: boolean };
+    auditConfig?: { readOnlyWhenUnavailable?: boolean; logAllCommands?: boolean };
   } = {},
 ) {
   const registry = new InfrastructureProviderRegistry();
@@ -888,6 +888,45 @@ describe("InfrastructureCommandExecutor", () => {
         ).result.error.code,
       ).toBe("AUDIT_FAILED");
       expect(exec(provider)).toEqual(["exec:status", "exec:create-instance"]);
+    });
+
+    it("with audit.logAllCommands off, records changes and refusals but not allowed read-only operations", async () => {
+      const gate = scriptedGate((request) =>
+        request.commandId === "delete-instance"
+          ? { outcome: "denied", risk, reasons: [{ check: "rbac", passed: false, message: "no" }] }
+          : allowed(request),
+      );
+      const quiet = await setup({ gate, auditConfig: { logAllCommands: false } });
+      expectStatus(await quiet.executor.execute({ instanceId: "p", commandId: "status" }), "succeeded");
+      expectStatus(
+        await quiet.executor.execute({
+          instanceId: "p",
+          commandId: "create-instance",
+          params: { name: "vm" },
+          dryRun: true,
+        }),
+        "succeeded",
+      );
+      const resized = expectStatus(
+        await quiet.executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" } }),
+        "succeeded",
+      );
+      const refused = expectStatus(
+        await quiet.executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm" } }),
+        "denied",
+      );
+      expect(quiet.audits.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
+        ["operation_requested", "allowed", resized.executionId],
+        ["operation_completed", "success", resized.executionId],
+        ["operation_rejected", "denied", refused.executionId],
+      ]);
+      // the default (true) records the read-only operations as well
+      const all = await setup({ gate });
+      const status = expectStatus(await all.executor.execute({ instanceId: "p", commandId: "status" }), "succeeded");
+      expect(all.audits.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
+        ["operation_requested", "allowed", status.executionId],
+        ["operation_completed", "success", status.executionId],
+      ]);
     });
 
     it("shows the gate the resource ids of resource-ref params, the declared cost and whether it mutates", async () => {

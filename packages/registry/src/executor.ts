@@ -87,7 +87,12 @@ export interface CommandExecutorOptions {
   readonly sessions?: SessionStore;
   /** Receives `operation_requested` before every run and the outcome after it (see core's `AuditSink`). */
   readonly audit?: AuditSink;
-  /** `securityConfig.audit` (parsed with core's `auditConfigSchema`): `readOnlyWhenUnavailable` is read. */
+  /**
+   * `securityConfig.audit` (parsed with core's `auditConfigSchema`): `readOnlyWhenUnavailable` and
+   * `logAllCommands` are read. With `logAllCommands` false, a read-only operation that is allowed or
+   * succeeds leaves no audit record; denials, failures, pending operations and every mutating
+   * operation are always recorded.
+   */
   readonly auditConfig?: Partial<AuditConfig>;
   /** Bus for `command:*` and `resource:*` events. Default: a private bus (see `events`). */
   readonly events?: InfrastructureEventBus;
@@ -1249,6 +1254,13 @@ export class InfrastructureCommandExecutor {
   ): Promise<boolean> {
     if (this.#audit === undefined) return true;
     const operation = call.operation;
+    // securityConfig.audit.logAllCommands: false audits changes only (an allowed or successful read is not recorded)
+    if (
+      !this.#auditConfig.logAllCommands &&
+      operation?.mutating === false &&
+      (event.outcome === "allowed" || event.outcome === "success")
+    )
+      return true;
     const record: AuditEventInput = {
       ...event,
       actor: call.userId,
