@@ -345,8 +345,7 @@ export class InfrastructureAuditLogger implements AuditSink {
         field: "actor",
       });
     }
-    const text = this.protector.json(event) ?? "{}";
-    return text.length <= 2 ? "" : text.slice(1, -1);
+    return this.protector.fields(event);
   }
 
   private async drain(): Promise<void> {

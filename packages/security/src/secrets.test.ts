@@ -92,6 +92,67 @@ describe("SecretProtector", () => {
     );
   });
 
+  it("plain JSON data (written by JSON.stringify) gives the walker's text, secrets and frozen subtrees included", () => {
+    const protector = new SecretProtector(KEY);
+    const plainTree = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        fc.oneof(fc.string(), fc.boolean(), fc.integer(), fc.double({ noNaN: true }), fc.constant(null)),
+        fc.array(tie("node"), { maxLength: 4 }),
+        fc.dictionary(keyName, tie("node"), { maxKeys: 5 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(plainTree, fc.boolean(), (value, freeze) => {
+        const input = freeze ? deepFreeze(value) : value;
+        const expected = JSON.stringify(reference(input));
+        expect(protector.json(input)).toBe(expected);
+        expect(protector.json(input)).toBe(expected);
+        const record = { value: input, token: freeze ? "t" : undefined, n: 1 };
+        expect(`{${protector.fields(record)}}`).toBe(JSON.stringify(reference(record)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("falls back to the walker for what JSON.stringify would write differently", () => {
+    const protector = new SecretProtector(KEY);
+    const unreadable = Object.defineProperty({ a: 1 }, "b", {
+      enumerable: true,
+      get: () => {
+        throw new Error("no");
+      },
+    });
+    expect(protector.json(unreadable)).toBe('{"a":1,"b":"[Unreadable]"}');
+    const cases: unknown[] = [
+      { n: Number.NaN, i: Number.POSITIVE_INFINITY },
+      { when: new Date(0), error: new Error("x") },
+      { custom: { toJSON: () => "replaced", a: 1 } },
+      { boxed: Object("text") as object, map: new Map([[1, 2]]) },
+      { token: "hunter2", nested: [{ password: 1 }] },
+    ];
+    let deep: unknown = { leaf: 1 };
+    for (let i = 0; i < 14; i++) deep = { next: deep };
+    cases.push(deep);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    cases.push(cyclic);
+    for (const value of cases) {
+      expect(protector.json(value)).toBe(JSON.stringify(reference(value)));
+      expect(`{${protector.fields({ value })}}`).toBe(JSON.stringify(reference({ value })));
+    }
+    expect(protector.fields({})).toBe("");
+    expect(protector.fields(Object.freeze({ a: [1] }))).toBe('"a":[1]');
+    expect(protector.json(cases[4])).not.toContain("hunter2");
+    // a frozen plain subtree is remembered; a mutable child of a frozen object is scanned every time
+    const child = { note: "x" } as Record<string, unknown>;
+    const parent = Object.freeze({ child });
+    expect(protector.json(parent)).toBe('{"child":{"note":"x"}}');
+    child.password = "changed";
+    expect(protector.json(parent)).not.toContain("changed");
+    expect(protector.json(parent)).toBe(JSON.stringify(reference(parent)));
+  });
+
   it("reuses a frozen subtree only where it is not truncated, and never a mutable one", () => {
     const protector = new SecretProtector(KEY);
     let deep: unknown = "leaf";

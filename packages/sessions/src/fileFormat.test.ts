@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeKey, encodeKey } from "./fileFormat.js";
+import { decodeKey, decodeLogLine, encodeKey, encodeLogLine, encodeLogLines } from "./fileFormat.js";
 
 /** The definition `decodeKey` implements without encoding again: canonical means `encodeKey` gives the name back. */
 function reference(name: string): string | undefined {
@@ -51,5 +51,37 @@ describe("file names of keys", () => {
     expect(decodeKey("QUJDR")).toBeUndefined(); // a length of 1 modulo 4
     expect(decodeKey(Buffer.from([0xff, 0xfe]).toString("base64url"))).toBeUndefined(); // not UTF-8
     expect(decodeKey("")).toBeUndefined();
+  });
+});
+
+describe("log lines", () => {
+  it("a batch encoded at once is the bytes of its lines one by one, and each line reads back", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            position: fc.nat(),
+            timestamp: fc.nat(),
+            value: fc.jsonValue(),
+            text: fc.string({ unit: "grapheme" }),
+          }),
+          { maxLength: 6 },
+        ),
+        (items) => {
+          const entries = items.map(({ position, timestamp, value, text }) => ({
+            position,
+            timestamp,
+            value: { value, text },
+          }));
+          const bytes = encodeLogLines(entries);
+          expect(bytes.equals(Buffer.from(entries.map(encodeLogLine).join(""), "utf8"))).toBe(true);
+          const lines = bytes.toString("utf8").split("\n");
+          expect(lines.pop()).toBe("");
+          expect(lines.map((line) => decodeLogLine(line))).toEqual(
+            entries.map((entry) => ({ ok: true, entry: JSON.parse(JSON.stringify(entry)) as unknown })),
+          );
+        },
+      ),
+    );
   });
 });

@@ -155,6 +155,42 @@ export function encodeLogLine(entry: LogEntry): string {
 }
 
 /**
+ * The lines of {@link encodeLogLine} for a batch of entries, as the UTF-8 bytes written to the file:
+ * each body is encoded once (its checksum is taken over those bytes) and copied once into the result.
+ */
+export function encodeLogLines(entries: readonly LogEntry[]): Buffer {
+  const bodies: Buffer[] = [];
+  const sums: string[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    const body = Buffer.from(
+      JSON.stringify({
+        format: STATE_FORMAT,
+        v: STATE_FORMAT_VERSION,
+        p: entry.position,
+        t: entry.timestamp,
+        value: entry.value,
+      }),
+      "utf8",
+    );
+    bodies.push(body);
+    sums.push(crc32(body).toString(16).padStart(8, "0"));
+    size += BODY_START + body.length + 2; // the envelope's closing brace and the newline
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    const body = bodies[i] as Buffer;
+    at += out.write(PREFIX, at, "latin1");
+    at += out.write(sums[i] as string, at, "latin1");
+    at += out.write(SEPARATOR, at, "latin1");
+    at += body.copy(out, at);
+    at += out.write("}\n", at, "latin1");
+  }
+  return out;
+}
+
+/**
  * Serialises the first line of a trimmed log: every position before `start` was trimmed (the
  * entries that follow start at `start`; with none, the next append gets `start`), so a trimmed or
  * emptied log keeps counting after a restart.

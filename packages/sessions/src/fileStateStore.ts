@@ -16,6 +16,7 @@ import {
   decodeRecordFile,
   encodeKey,
   encodeLogLine,
+  encodeLogLines,
   encodeLogStartLine,
   encodeRecordFile,
 } from "./fileFormat.js";
@@ -46,8 +47,8 @@ export interface FileStoreIo {
   writeFile(path: string, data: string): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   removeFile(path: string): Promise<void>;
-  /** Appends every byte to an open file and fsyncs it; rejects on a short or failed write. */
-  appendDurably(handle: FileHandle, data: string): Promise<void>;
+  /** Appends every byte (the UTF-8 lines of a batch) to an open file and fsyncs it; rejects on a short or failed write. */
+  appendDurably(handle: FileHandle, data: Uint8Array): Promise<void>;
 }
 
 /** Options of {@link FileStateStore.open}. */
@@ -301,7 +302,8 @@ class FilePersistence implements StatePersistence {
 
   async appendLog(log: string, entries: readonly LogEntry[]): Promise<void> {
     this.assertLocked();
-    const data = entries.map(encodeLogLine).join("");
+    // encoded to bytes once: the same buffer is written and gives the new size
+    const data = encodeLogLines(entries);
     let open: (LogFile & { handle: FileHandle }) | undefined;
     try {
       open = await this.acquire(log);
@@ -310,7 +312,7 @@ class FilePersistence implements StatePersistence {
         open.torn = false;
       }
       await this.io.appendDurably(open.handle, data);
-      open.size += Buffer.byteLength(data, "utf8");
+      open.size += data.length;
     } catch (error) {
       // cut a partial append off, so the next entry never continues a torn line
       if (open !== undefined) {
