@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { approvalChainSchema } from "@espada/infra-core";
 import type { ApprovalChain } from "@espada/infra-core";
-import { InfrastructureApprovalManager } from "./approvals.js";
+import { InfrastructureApprovalManager, paramsFingerprint } from "./approvals.js";
 import type { ApprovalSubject } from "./approvals.js";
 import { InfrastructureRBACManager } from "./rbac.js";
 import { Clock, memoryStore, policies, RecordingAudit, WEDNESDAY_NOON_UTC } from "../test/support.js";
@@ -304,5 +304,33 @@ describe("requests created through the group-committed request log", () => {
     await later.load();
     expect(await later.get(fresh.id)).toBeUndefined();
     expect((await later.list()).map((r) => r.id)).not.toContain(fresh.id);
+  });
+});
+
+describe("re-checking a waiting operation", () => {
+  const paramValue = fc.letrec((tie) => ({
+    v: fc.oneof(
+      { depthSize: "small" },
+      fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: -2, max: 2 }), fc.boolean(), fc.constant(null)),
+      fc.constantFrom(undefined, Number.NaN, -0, 0.5, new Date(0)),
+      fc.array(tie("v"), { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom("a", "b", "toJSON"), tie("v"), { maxKeys: 3 }),
+    ),
+  })).v;
+  const params = fc.dictionary(fc.constantFrom("a", "b", "c"), paramValue, { maxKeys: 3 });
+
+  it("reuses the pending request exactly when the parameters' fingerprint matches", async () => {
+    const c = chain({});
+    await fc.assert(
+      fc.asyncProperty(params, params, async (first, second) => {
+        const { manager } = setup([c]);
+        const created = await manager.requestFor(c, { ...subject, params: first });
+        const expected = paramsFingerprint(first) === paramsFingerprint(second);
+        const found = manager.pendingFor(c, { ...subject, params: second });
+        expect(found?.id === created.request.id).toBe(expected);
+        expect(manager.pendingFor(c, { ...subject, params: first })?.id).toBe(created.request.id);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

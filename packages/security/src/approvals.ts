@@ -5,6 +5,7 @@ import type {
   ApprovalCondition,
   AuditSink,
   CompareAndSetResult,
+  GateReason,
   RiskLevel,
   StateStore,
   StoredRecord,
@@ -152,7 +153,11 @@ export class InfrastructureApprovalManager {
   private readonly onEscalation: ((request: ApprovalRequest) => void) | undefined;
   private readonly retentionMs: number;
   private chains: readonly ApprovalChain[] = [];
-  private chainMemo = new Map<string, Map<RiskLevel, { readonly chain: ApprovalChain | undefined }>>();
+  /** Per environment, per risk level (by rank): the governing chain, if any, and the reason when none. */
+  private chainMemo = new Map<
+    string,
+    ({ readonly chain: ApprovalChain | undefined; readonly none: GateReason } | undefined)[]
+  >();
   private readonly timers = new Map<string, NodeJS.Timeout[]>();
   /**
    * Requests created (by any instance) whose record was not written yet: a new request is only
@@ -191,13 +196,26 @@ export class InfrastructureApprovalManager {
 
   /** The chain governing an operation at this risk level in this environment, if any (memoised per pair until a reload). */
   chainFor(riskLevel: RiskLevel, environment: string): ApprovalChain | undefined {
+    return this.chainEntry(riskLevel, environment).chain;
+  }
+
+  /** The passing `approval` reason of an operation no chain governs (built once per pair until a reload). */
+  noChainReason(riskLevel: RiskLevel, environment: string): GateReason {
+    return this.chainEntry(riskLevel, environment).none;
+  }
+
+  private chainEntry(
+    riskLevel: RiskLevel,
+    environment: string,
+  ): { readonly chain: ApprovalChain | undefined; readonly none: GateReason } {
     let byLevel = this.chainMemo.get(environment);
     if (byLevel === undefined) {
       if (this.chainMemo.size >= 1024) this.chainMemo.clear();
-      byLevel = new Map();
+      byLevel = [];
       this.chainMemo.set(environment, byLevel);
     }
-    let found = byLevel.get(riskLevel);
+    const rank = RISK_ORDER[riskLevel];
+    let found = byLevel[rank];
     if (found === undefined) {
       found = {
         chain: this.chains.find(
@@ -205,10 +223,15 @@ export class InfrastructureApprovalManager {
             c.riskLevels.includes(riskLevel) &&
             (c.environments === undefined || c.environments.includes(environment)),
         ),
+        none: Object.freeze({
+          check: "approval",
+          passed: true,
+          message: `no approval chain for ${riskLevel} risk in ${environment}`,
+        }),
       };
-      byLevel.set(riskLevel, found);
+      byLevel[rank] = found;
     }
-    return found.chain;
+    return found;
   }
 
   /** Re-arms escalation and expiry timers of pending requests after a restart. */
@@ -788,8 +811,67 @@ function sameSubject(request: ApprovalRequest, chain: ApprovalChain, subject: Ap
     op.operationId === subject.operationId &&
     op.commandId === subject.commandId &&
     op.providerId === subject.providerId &&
-    op.paramsHash === paramsFingerprint(subject.params)
+    sameParams(op, subject.params)
   );
+}
+
+/**
+ * Whether `params` are the request's parameters (their fingerprint matches). When the stored copy is
+ * faithful (its own fingerprint is the request's: the original was plain JSON) and `params` are plain
+ * JSON data, the two are compared member by member (no text built, no hash); otherwise by fingerprint.
+ */
+function sameParams(op: ApprovalRequest["operation"], params: Readonly<Record<string, unknown>>): boolean {
+  if (faithfulCopy(op) && isPlainJson(params, 0)) return jsonEqual(op.params, params);
+  return op.paramsHash === paramsFingerprint(params);
+}
+
+/** Per stored operation: its parameters' fingerprint is the request's (checked once per object). */
+const faithful = new WeakMap<object, boolean>();
+
+function faithfulCopy(op: ApprovalRequest["operation"]): boolean {
+  let ok = faithful.get(op);
+  if (ok === undefined) {
+    ok = paramsFingerprint(op.params) === op.paramsHash;
+    faithful.set(op, ok);
+  }
+  return ok;
+}
+
+/**
+ * Strings, finite numbers, booleans, null, arrays and plain objects without `toJSON`: data whose
+ * fingerprint differs exactly when its structure does (key order aside).
+ */
+function isPlainJson(v: unknown, depth: number): boolean {
+  if (typeof v !== "object" || v === null)
+    return (
+      typeof v === "string" || typeof v === "boolean" || v === null || (typeof v === "number" && Number.isFinite(v))
+    );
+  if (depth > 32) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Array.prototype) return (v as unknown[]).every((item) => isPlainJson(item, depth + 1));
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  if (typeof o.toJSON === "function") return false;
+  for (const k of Object.keys(o)) if (!isPlainJson(o[k], depth + 1)) return false;
+  return true;
+}
+
+/** Structural equality of two plain JSON values (key order ignored). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) if (!Object.hasOwn(y, k) || !jsonEqual(x[k], y[k])) return false;
+  return true;
 }
 
 function conditionUnmet(

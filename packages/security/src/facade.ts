@@ -135,7 +135,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   private knownVersion = 0;
   private validatedAt = Number.NEGATIVE_INFINITY;
   private revalidation: Promise<void> | undefined;
-  private readonly rateKeys = new Map<string, string>();
+  private readonly rateKeys = new Map<string, Map<string, string>>();
   private readonly pendingApprovals = new Map<string, string>();
 
   private constructor(
@@ -189,14 +189,18 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     this.rates = new RateCounters(store, 1000);
   }
 
-  /** The store key of a user's rate counter under a role (built once per pair). */
+  /** The store key of a user's rate counter under a role (built once per pair; no string made per check). */
   private rateKey(userId: string, roleId: string): string {
-    const id = `${userId}\u0000${roleId}`;
-    let key = this.rateKeys.get(id);
+    let byRole = this.rateKeys.get(userId);
+    if (byRole === undefined) {
+      if (this.rateKeys.size >= 100_000) this.rateKeys.clear();
+      byRole = new Map();
+      this.rateKeys.set(userId, byRole);
+    }
+    let key = byRole.get(roleId);
     if (key === undefined) {
       key = `${KEYS.rate}${keyPart(userId)}/${keyPart(roleId)}`;
-      if (this.rateKeys.size >= 100_000) this.rateKeys.clear();
-      this.rateKeys.set(id, key);
+      byRole.set(roleId, key);
     }
     return key;
   }
@@ -407,7 +411,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
 
     // 1. Risk (history counts from the cache when current; the store otherwise)
     const signals =
-      this.activity.cachedSignals(request.userId, request.resourceIds) ??
+      this.activity.cachedSignals(request.userId, request.resourceIds, at) ??
       (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
     const risk = this.assessWith(request, permission, signals, at);
     const reasons: GateReason[] = [{ check: "risk", passed: true, message: messageOf(risk) }];
@@ -464,7 +468,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       reasons.push({
         check: "rate-limit",
         passed,
-        message: `${count} of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${access.decidedBy.id}"`,
+        message: `${count}${rateSuffix(limit, access.decidedBy.id)}`,
       });
       if (!passed)
         return this.finish(
@@ -565,11 +569,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         return decision;
       }
     } else {
-      reasons.push({
-        check: "approval",
-        passed: true,
-        message: `no approval chain for ${risk.level} risk in ${request.environment}`,
-      });
+      reasons.push(this.approvals.noChainReason(risk.level, request.environment));
     }
 
     // Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes.
@@ -579,7 +579,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       !readOnly &&
       InfrastructureApprovalManager.atLeast(risk.level, this.policiesValue.confirmAtRiskLevel)
     ) {
-      why = [...why, `${risk.level} risk (${risk.score}/100)`];
+      why = why.length === 0 ? riskWhy(risk) : [...why, `${risk.level} risk (${risk.score}/100)`];
     }
     if (request.confirmationRequired || why.length > 0) {
       if (!request.confirmed) {
@@ -783,6 +783,35 @@ function stepsLabel(chain: ApprovalChain): string {
     stepLabels.set(chain, label);
   }
   return label;
+}
+
+const rateSuffixes = new WeakMap<object, Map<string, string>>();
+
+/** ` of 10 operations in 60000 ms for role "sre"` (kept per limit object and role: limits are replaced, not changed, on a reload). */
+function rateSuffix(limit: { readonly maxOperations: number; readonly windowMs: number }, roleId: string): string {
+  let byRole = rateSuffixes.get(limit);
+  if (byRole === undefined) {
+    byRole = new Map();
+    rateSuffixes.set(limit, byRole);
+  }
+  let suffix = byRole.get(roleId);
+  if (suffix === undefined) {
+    suffix = ` of ${limit.maxOperations} operations in ${limit.windowMs} ms for role "${roleId}"`;
+    byRole.set(roleId, suffix);
+  }
+  return suffix;
+}
+
+const riskWhys = new WeakMap<RiskAssessment, readonly string[]>();
+
+/** `["high risk (64/100)"]`, kept per assessment (the scorer shares frozen ones). */
+function riskWhy(risk: RiskAssessment): readonly string[] {
+  let why = riskWhys.get(risk);
+  if (why === undefined) {
+    why = Object.freeze([`${risk.level} risk (${risk.score}/100)`]);
+    riskWhys.set(risk, why);
+  }
+  return why;
 }
 
 const riskMessages = new WeakMap<RiskAssessment, string>();

@@ -1,4 +1,5 @@
 import type { CommandCategory, InfraPermission, OperationType } from "@espada/infra-core";
+import { INFRA_PERMISSIONS } from "@espada/infra-core";
 
 const DELETE = new Set([
   "delete",
@@ -151,5 +152,10 @@ function derive(category: CommandCategory, commandId: string): InfraPermission {
 
 /** The risk scorer's operation type of a permission (`infra:delete` → `delete`). */
 export function operationTypeOf(permission: InfraPermission): OperationType {
-  return permission.slice("infra:".length) as OperationType;
+  return OPERATION_TYPES[permission] ?? (permission.slice("infra:".length) as OperationType);
 }
+
+/** The operation type of each permission, as constant strings (no slice per check). */
+const OPERATION_TYPES: Readonly<Partial<Record<string, OperationType>>> = Object.fromEntries(
+  INFRA_PERMISSIONS.map((p) => [p, p.slice("infra:".length) as OperationType]),
+);

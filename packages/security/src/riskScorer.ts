@@ -88,8 +88,8 @@ export class InfrastructureRiskScorer {
   private offHoursDescription!: string;
   private criticalityMemo = new Map<string, Criticality>();
   private typeIndex = new Map<string, number>();
-  private assessmentMemo = new Map<string, Map<Criticality, (RiskAssessment | undefined)[]>>();
-  private environmentDescriptions = new Map<string, string>();
+  /** Per environment: its multiplier, factor description and memo of shared assessments. */
+  private environments = new Map<string, EnvironmentEntry>();
 
   constructor(policy: RiskPolicy = riskPolicySchema.parse({})) {
     this.setPolicy(policy);
@@ -114,9 +114,19 @@ export class InfrastructureRiskScorer {
     );
     this.offHoursDescription = `outside business hours (${this.businessHours.label})`;
     this.criticalityMemo = new Map();
-    this.environmentDescriptions = new Map();
+    this.environments = new Map();
     this.typeIndex = new Map(Object.keys(this.typeScores).map((type, i) => [type, i]));
-    this.assessmentMemo = new Map();
+  }
+
+  private environmentEntry(environment: string): EnvironmentEntry {
+    let entry = this.environments.get(environment);
+    if (entry === undefined) {
+      const m = this.environmentMultiplier(environment);
+      if (this.environments.size >= 1024) this.environments.clear();
+      entry = { m, description: `${environment} environment (${m}×)`, byCritical: new Map() };
+      this.environments.set(environment, entry);
+    }
+    return entry;
   }
 
   /** The multiplier of an environment. */
@@ -155,20 +165,11 @@ export class InfrastructureRiskScorer {
     return c;
   }
 
-  private environmentDescription(environment: string, m: number): string {
-    let d = this.environmentDescriptions.get(environment);
-    if (d === undefined) {
-      d = `${environment} environment (${m}×)`;
-      if (this.environmentDescriptions.size >= 1024) this.environmentDescriptions.clear();
-      this.environmentDescriptions.set(environment, d);
-    }
-    return d;
-  }
-
   /** Scores an operation; pure given the input and signals. */
   assess(input: RiskInput, signals: RiskSignals = NO_SIGNALS): RiskAssessment {
     const w = this.weights;
-    const m = this.environmentMultiplier(input.environment);
+    const env = this.environmentEntry(input.environment);
+    const m = env.m;
     const type = input.operationType;
     const typeScore = this.typeScores[type];
     const ids = input.resourceIds;
@@ -192,12 +193,7 @@ export class InfrastructureRiskScorer {
     let memo: (RiskAssessment | undefined)[] | undefined;
     if (typeIndex !== undefined && n <= 4 && total === 0 && changes === 0) {
       slot = ((typeIndex * 5 + n) * 2 + (input.rollbackAvailable ? 1 : 0)) * 2 + (offHours ? 1 : 0);
-      let byCritical = this.assessmentMemo.get(input.environment);
-      if (byCritical === undefined) {
-        if (this.assessmentMemo.size >= 1024) this.assessmentMemo.clear();
-        byCritical = new Map();
-        this.assessmentMemo.set(input.environment, byCritical);
-      }
+      const byCritical = env.byCritical;
       memo = byCritical.get(critical);
       if (memo === undefined) {
         if (byCritical.size >= 4096) byCritical.clear();
@@ -208,7 +204,7 @@ export class InfrastructureRiskScorer {
       if (hit !== undefined) return hit;
     }
     const factors: RiskFactor[] = [
-      factor("environment", w.environment, 50 * m, 1, this.environmentDescription(input.environment, m)),
+      factor("environment", w.environment, 50 * m, 1, env.description),
       factor(
         "operation-type",
         w.operationType,
@@ -274,6 +270,13 @@ export class InfrastructureRiskScorer {
   }
 }
 
+interface EnvironmentEntry {
+  readonly m: number;
+  readonly description: string;
+  /** Shared assessments by most critical resource, then slot (see `assess`). */
+  readonly byCritical: Map<Criticality, (RiskAssessment | undefined)[]>;
+}
+
 interface Criticality {
   readonly score: number;
   readonly pattern?: string;
@@ -296,6 +299,14 @@ function factor(
   return { name, weight, value: round2(v), contribution: round2(weight * v * multiplier), description };
 }
 
+/** A user's history counts as last read from (or written to) the store; a count is current until its reset. */
+interface UserCounts {
+  ok: number;
+  okResetAt: number;
+  failed: number;
+  failedResetAt: number;
+}
+
 /** A counter value as last read from (or written to) the store. */
 interface CachedCount {
   value: number;
@@ -309,10 +320,8 @@ interface CachedCount {
  * A cached count is used until its window ends or {@link ActivityTracker.invalidate} is called.
  */
 export class ActivityTracker {
-  private readonly users = new Map<
-    string,
-    { ok: CachedCount | undefined; failed: CachedCount | undefined }
-  >();
+  /** Per user, both history counts in one object (one lookup, one object read per check). */
+  private readonly users = new Map<string, UserCounts>();
   private readonly resources = new Map<string, CachedCount>();
 
   private readonly store: StateStore;
@@ -345,11 +354,11 @@ export class ActivityTracker {
     this.resources.clear();
   }
 
-  private userEntry(userId: string): { ok: CachedCount | undefined; failed: CachedCount | undefined } {
+  private userEntry(userId: string): UserCounts {
     let entry = this.users.get(userId);
     if (entry === undefined) {
       if (this.users.size >= MAX_CACHED) this.users.clear();
-      entry = { ok: undefined, failed: undefined };
+      entry = { ok: 0, okResetAt: Number.NEGATIVE_INFINITY, failed: 0, failedResetAt: Number.NEGATIVE_INFINITY };
       this.users.set(userId, entry);
     }
     return entry;
@@ -361,21 +370,21 @@ export class ActivityTracker {
   }
 
   /** The signals from the cache alone, when every counter they need is cached and current (no store call). */
-  cachedSignals(userId: string, resourceIds: readonly string[]): RiskSignals | undefined {
-    const at = this.now();
+  cachedSignals(
+    userId: string,
+    resourceIds: readonly string[],
+    at: number = this.now(),
+  ): RiskSignals | undefined {
     const user = this.users.get(userId);
-    if (user === undefined) return undefined;
-    const { ok, failed } = user;
-    if (ok === undefined || failed === undefined || ok.resetAt <= at || failed.resetAt <= at)
-      return undefined;
+    if (user === undefined || user.okResetAt <= at || user.failedResetAt <= at) return undefined;
     let recent = 0;
     for (let i = 0; i < resourceIds.length; i++) {
       const changes = this.resources.get(resourceIds[i] as string);
       if (changes === undefined || changes.resetAt <= at) return undefined;
       if (changes.value > recent) recent = changes.value;
     }
-    if (recent === 0 && ok.value === 0 && failed.value === 0) return NO_SIGNALS;
-    return { userSuccesses: ok.value, userFailures: failed.value, recentChanges: recent };
+    if (recent === 0 && user.ok === 0 && user.failed === 0) return NO_SIGNALS;
+    return { userSuccesses: user.ok, userFailures: user.failed, recentChanges: recent };
   }
 
   /** The signals for one operation (reads the store for every count not cached). */
@@ -390,11 +399,13 @@ export class ActivityTracker {
     ): Promise<CachedCount> =>
       cached !== undefined && cached.resetAt > at ? cached : await this.store.increment(key, windowMs, 0);
     const [ok, failed] = await Promise.all([
-      read(`${userKey}/ok`, this.historyWindowMs, entry.ok),
-      read(`${userKey}/failed`, this.historyWindowMs, entry.failed),
+      read(`${userKey}/ok`, this.historyWindowMs, { value: entry.ok, resetAt: entry.okResetAt }),
+      read(`${userKey}/failed`, this.historyWindowMs, { value: entry.failed, resetAt: entry.failedResetAt }),
     ]);
-    entry.ok = { value: ok.value, resetAt: ok.resetAt };
-    entry.failed = { value: failed.value, resetAt: failed.resetAt };
+    entry.ok = ok.value;
+    entry.okResetAt = ok.resetAt;
+    entry.failed = failed.value;
+    entry.failedResetAt = failed.resetAt;
     let recent = 0;
     for (const id of resourceIds) {
       const changes = await read(
@@ -423,8 +434,13 @@ export class ActivityTracker {
     const good = outcome === "success";
     const value = await this.store.increment(`${user}/${good ? "ok" : "failed"}`, this.historyWindowMs, 1);
     const entry = this.userEntry(userId);
-    if (good) entry.ok = { value: value.value, resetAt: value.resetAt };
-    else entry.failed = { value: value.value, resetAt: value.resetAt };
+    if (good) {
+      entry.ok = value.value;
+      entry.okResetAt = value.resetAt;
+    } else {
+      entry.failed = value.value;
+      entry.failedResetAt = value.resetAt;
+    }
     if (mutating) {
       for (const id of new Set(resourceIds)) {
         const changes = await this.store.increment(

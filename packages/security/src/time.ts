@@ -34,6 +34,8 @@ export interface CompiledSchedule {
   readonly timezone: string;
   /** `mon–fri 09:00–17:00 Europe/London`, for reasons. */
   readonly label: string;
+  /** The answer for one UTC minute (the schedule's state only changes on a minute boundary). */
+  readonly last: { minute: number; open: boolean };
 }
 
 function minutes(clock: string): number {
@@ -54,6 +56,7 @@ export function compileSchedule(
     end: minutes(schedule.end),
     timezone: schedule.timezone,
     label: `${dayLabel} ${schedule.start}–${schedule.end} ${schedule.timezone}`,
+    last: { minute: Number.NaN, open: false },
   };
 }
 
@@ -64,6 +67,16 @@ export function compileSchedule(
  * occur; on a day whose clocks repeat an hour, the repeated minutes are inside the window twice.
  */
 export function isScheduleOpen(schedule: CompiledSchedule, epochMs: number): boolean {
+  const minute = Math.floor(epochMs / 60_000);
+  const last = schedule.last;
+  if (last.minute === minute) return last.open;
+  const open = openAt(schedule, epochMs);
+  last.minute = minute;
+  last.open = open;
+  return open;
+}
+
+function openAt(schedule: CompiledSchedule, epochMs: number): boolean {
   const { weekday, minuteOfDay } = localTime(epochMs, schedule.timezone);
   if (schedule.start < schedule.end) {
     return (

@@ -80,8 +80,8 @@ export class InfrastructureTimeWindowManager {
   private readonly audit: AuditSink | undefined;
   private readonly now: () => number;
   private windows: CompiledWindow[] = [];
-  /** Governing windows per environment, then risk level (filled on first use, cleared on reload). */
-  private scopes = new Map<string, Map<string, Scope>>();
+  /** Governing windows per environment, then risk level by rank (filled on first use, cleared on reload). */
+  private scopes = new Map<string, (Scope | undefined)[]>();
   private blackouts: CompiledBlackout[] = [];
   private overrides = new Map<string, WindowOverride>();
 
@@ -133,7 +133,7 @@ export class InfrastructureTimeWindowManager {
 
   /** Decides whether an operation in `environment` at `riskLevel` may run at `at`. */
   check(environment: string, riskLevel: RiskLevel, at: number = this.now()): WindowDecision {
-    const override = this.overrides.get(environment);
+    const override = this.overrides.size === 0 ? undefined : this.overrides.get(environment);
     if (override !== undefined && override.expiresAt > at) {
       return {
         allowed: true,
@@ -166,10 +166,11 @@ export class InfrastructureTimeWindowManager {
     let byLevel = this.scopes.get(environment);
     if (byLevel === undefined) {
       if (this.scopes.size >= 1024) this.scopes.clear();
-      byLevel = new Map();
+      byLevel = [];
       this.scopes.set(environment, byLevel);
     }
-    let scope = byLevel.get(riskLevel);
+    const rank = LEVEL_RANK[riskLevel];
+    let scope = byLevel[rank];
     if (scope === undefined) {
       const windows = this.windows.filter(
         (w) => matches(w.environments, environment) && matches(w.riskLevels, riskLevel),
@@ -191,7 +192,7 @@ export class InfrastructureTimeWindowManager {
                 reason: `outside every deployment window for ${environment}/${riskLevel}: ${windows.map((w) => `"${w.id}" (${w.schedule.label})`).join(", ")}`,
               }),
       };
-      byLevel.set(riskLevel, scope);
+      byLevel[rank] = scope;
     }
     return scope;
   }
@@ -253,6 +254,8 @@ export class InfrastructureTimeWindowManager {
     return existed;
   }
 }
+
+const LEVEL_RANK: Readonly<Record<RiskLevel, number>> = { minimal: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 function matches(set: ReadonlySet<string> | undefined, value: string): boolean {
   return set === undefined || set.has(value);
