@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GateDecision, OperationRequest, SecurityPoliciesInput } from "@espada/infra-core";
+import { INFRA_PERMISSIONS, RISK_LEVELS } from "@espada/infra-core";
 import { InfrastructureSecurityFacade } from "./facade.js";
 import { permissionFor } from "./operation.js";
 import { Clock, countingStore, memoryStore, WEDNESDAY_NOON_UTC } from "../test/support.js";
@@ -415,6 +416,71 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     expect((await f.checkOperation(req({ userId: "eve" }))).outcome).toBe("denied");
     const changed = await f.auditLog?.query({ types: ["policy_changed"] });
     expect(changed?.[0]).toMatchObject({ actor: "root", details: { sections: ["assignments"] } });
+  });
+
+  it("its memos follow a reload, a role grant and the clock: no decision is served from before the change", async () => {
+    const { f, clock } = await facade({
+      roles: [
+        { id: "admin", permissions: [...INFRA_PERMISSIONS] },
+        { id: "limited", permissions: ["infra:read", "infra:update"], rateLimit: { maxOperations: 5, windowMs: 3_600_000 } },
+      ],
+      assignments: [
+        { userId: "root", roleId: "admin" },
+        { userId: "bot", roleId: "limited" },
+      ],
+      approvalChains: [],
+      timeWindows: [
+        { id: "office", environments: ["staging"], days: ["wed"], start: "11:00", end: "12:01", timezone: "UTC" },
+      ],
+    });
+    const update = (partial: Partial<OperationRequest> = {}): OperationRequest =>
+      req({ userId: "bot", environment: "staging", commandId: "update-config", commandCategory: "manage", confirmed: true, ...partial });
+    const first = await f.checkOperation(update());
+    expect(first.outcome).toBe("allowed");
+    expect(first.reasons.find((r) => r.check === "rate-limit")?.message).toBe(
+      '1 of 5 operations in 3600000 ms for role "limited"',
+    );
+    expect(first.reasons.find((r) => r.check === "approval")?.message).toBe("no approval chain for low risk in staging");
+    const before = first.risk;
+
+    // a reload: new multiplier, a chain for this level, a new limit; every memo follows
+    await f.reloadPolicies(
+      {
+        ...f.policies,
+        risk: { ...f.policies.risk, environmentMultipliers: { ...f.policies.risk.environmentMultipliers, staging: 1.6 } },
+        roles: f.policies.roles.map((r) =>
+          r.id === "limited" ? { ...r, rateLimit: { maxOperations: 7, windowMs: 3_600_000 } } : r,
+        ),
+        approvalChains: [{ id: "any", riskLevels: [...RISK_LEVELS], environments: ["staging"], steps: [{ role: "admin", approvers: 1 }] }],
+      },
+      "root",
+    );
+    const second = await f.checkOperation(update());
+    expect(second.risk.score).toBeGreaterThan(before.score);
+    expect(second.risk.factors.find((x) => x.name === "environment")?.description).toBe("staging environment (1.6×)");
+    expect(second.reasons.find((r) => r.check === "rate-limit")?.message).toMatch(/ of 7 operations in 3600000 ms for role "limited"$/);
+    expect(second.outcome).toBe("needs-approval");
+    await f.reloadPolicies({ ...f.policies, approvalChains: [] }, "root");
+    const third = await f.checkOperation(update());
+    expect(third.outcome).toBe("allowed");
+    expect(third.reasons.find((r) => r.check === "approval")?.message).toMatch(/^no approval chain for \w+ risk in staging$/);
+
+    // a role granted at runtime is used by the next check
+    const denied = await f.checkOperation(update({ userId: "eve" }));
+    expect(denied.outcome).toBe("denied");
+    expect((await f.rbac.assignRole("root", { userId: "eve", roleId: "limited" })).ok).toBe(true);
+    expect((await f.checkOperation(update({ userId: "eve" }))).outcome).toBe("allowed");
+
+    // the window closes at 12:01 UTC: the answer remembered for 12:00 is not used in the next minute
+    expect((await f.checkOperation(update())).outcome).toBe("allowed");
+    clock.advance(59_999);
+    expect((await f.checkOperation(update())).outcome).toBe("allowed");
+    clock.advance(1);
+    const closed = await f.checkOperation(update());
+    expect(closed.outcome).toBe("denied");
+    expect(closed.reasons.at(-1)?.check).toBe("time-window");
+    clock.advance(-1); // a clock stepping back is asked again too
+    expect((await f.checkOperation(update())).outcome).toBe("allowed");
   });
 
   it("refuses invalid policies at creation with paths", async () => {
