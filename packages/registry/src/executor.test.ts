@@ -908,11 +908,19 @@ describe("InfrastructureCommandExecutor", () => {
         "succeeded",
       );
       const resized = expectStatus(
-        await quiet.executor.execute({ instanceId: "p", commandId: "resize-instance", params: { name: "vm" } }),
+        await quiet.executor.execute({
+          instanceId: "p",
+          commandId: "resize-instance",
+          params: { name: "vm" },
+        }),
         "succeeded",
       );
       const refused = expectStatus(
-        await quiet.executor.execute({ instanceId: "p", commandId: "delete-instance", params: { name: "vm" } }),
+        await quiet.executor.execute({
+          instanceId: "p",
+          commandId: "delete-instance",
+          params: { name: "vm" },
+        }),
         "denied",
       );
       expect(quiet.audits.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
@@ -922,7 +930,10 @@ describe("InfrastructureCommandExecutor", () => {
       ]);
       // the default (true) records the read-only operations as well
       const all = await setup({ gate });
-      const status = expectStatus(await all.executor.execute({ instanceId: "p", commandId: "status" }), "succeeded");
+      const status = expectStatus(
+        await all.executor.execute({ instanceId: "p", commandId: "status" }),
+        "succeeded",
+      );
       expect(all.audits.map((r) => [r.type, r.outcome, r.operationId])).toEqual([
         ["operation_requested", "allowed", status.executionId],
         ["operation_completed", "success", status.executionId],

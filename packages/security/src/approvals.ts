@@ -844,7 +844,10 @@ function faithfulCopy(op: ApprovalRequest["operation"]): boolean {
 function isPlainJson(v: unknown, depth: number): boolean {
   if (typeof v !== "object" || v === null)
     return (
-      typeof v === "string" || typeof v === "boolean" || v === null || (typeof v === "number" && Number.isFinite(v))
+      typeof v === "string" ||
+      typeof v === "boolean" ||
+      v === null ||
+      (typeof v === "number" && Number.isFinite(v))
     );
   if (depth > 32) return false;
   const proto: unknown = Object.getPrototypeOf(v);

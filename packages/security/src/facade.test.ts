@@ -422,7 +422,11 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
     const { f, clock } = await facade({
       roles: [
         { id: "admin", permissions: [...INFRA_PERMISSIONS] },
-        { id: "limited", permissions: ["infra:read", "infra:update"], rateLimit: { maxOperations: 5, windowMs: 3_600_000 } },
+        {
+          id: "limited",
+          permissions: ["infra:read", "infra:update"],
+          rateLimit: { maxOperations: 5, windowMs: 3_600_000 },
+        },
       ],
       assignments: [
         { userId: "root", roleId: "admin" },
@@ -430,40 +434,72 @@ describe("InfrastructureSecurityFacade.checkOperation", () => {
       ],
       approvalChains: [],
       timeWindows: [
-        { id: "office", environments: ["staging"], days: ["wed"], start: "11:00", end: "12:01", timezone: "UTC" },
+        {
+          id: "office",
+          environments: ["staging"],
+          days: ["wed"],
+          start: "11:00",
+          end: "12:01",
+          timezone: "UTC",
+        },
       ],
     });
     const update = (partial: Partial<OperationRequest> = {}): OperationRequest =>
-      req({ userId: "bot", environment: "staging", commandId: "update-config", commandCategory: "manage", confirmed: true, ...partial });
+      req({
+        userId: "bot",
+        environment: "staging",
+        commandId: "update-config",
+        commandCategory: "manage",
+        confirmed: true,
+        ...partial,
+      });
     const first = await f.checkOperation(update());
     expect(first.outcome).toBe("allowed");
     expect(first.reasons.find((r) => r.check === "rate-limit")?.message).toBe(
       '1 of 5 operations in 3600000 ms for role "limited"',
     );
-    expect(first.reasons.find((r) => r.check === "approval")?.message).toBe("no approval chain for low risk in staging");
+    expect(first.reasons.find((r) => r.check === "approval")?.message).toBe(
+      "no approval chain for low risk in staging",
+    );
     const before = first.risk;
 
     // a reload: new multiplier, a chain for this level, a new limit; every memo follows
     await f.reloadPolicies(
       {
         ...f.policies,
-        risk: { ...f.policies.risk, environmentMultipliers: { ...f.policies.risk.environmentMultipliers, staging: 1.6 } },
+        risk: {
+          ...f.policies.risk,
+          environmentMultipliers: { ...f.policies.risk.environmentMultipliers, staging: 1.6 },
+        },
         roles: f.policies.roles.map((r) =>
           r.id === "limited" ? { ...r, rateLimit: { maxOperations: 7, windowMs: 3_600_000 } } : r,
         ),
-        approvalChains: [{ id: "any", riskLevels: [...RISK_LEVELS], environments: ["staging"], steps: [{ role: "admin", approvers: 1 }] }],
+        approvalChains: [
+          {
+            id: "any",
+            riskLevels: [...RISK_LEVELS],
+            environments: ["staging"],
+            steps: [{ role: "admin", approvers: 1 }],
+          },
+        ],
       },
       "root",
     );
     const second = await f.checkOperation(update());
     expect(second.risk.score).toBeGreaterThan(before.score);
-    expect(second.risk.factors.find((x) => x.name === "environment")?.description).toBe("staging environment (1.6×)");
-    expect(second.reasons.find((r) => r.check === "rate-limit")?.message).toMatch(/ of 7 operations in 3600000 ms for role "limited"$/);
+    expect(second.risk.factors.find((x) => x.name === "environment")?.description).toBe(
+      "staging environment (1.6×)",
+    );
+    expect(second.reasons.find((r) => r.check === "rate-limit")?.message).toMatch(
+      / of 7 operations in 3600000 ms for role "limited"$/,
+    );
     expect(second.outcome).toBe("needs-approval");
     await f.reloadPolicies({ ...f.policies, approvalChains: [] }, "root");
     const third = await f.checkOperation(update());
     expect(third.outcome).toBe("allowed");
-    expect(third.reasons.find((r) => r.check === "approval")?.message).toMatch(/^no approval chain for \w+ risk in staging$/);
+    expect(third.reasons.find((r) => r.check === "approval")?.message).toMatch(
+      /^no approval chain for \w+ risk in staging$/,
+    );
 
     // a role granted at runtime is used by the next check
     const denied = await f.checkOperation(update({ userId: "eve" }));

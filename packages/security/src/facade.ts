@@ -788,7 +788,10 @@ function stepsLabel(chain: ApprovalChain): string {
 const rateSuffixes = new WeakMap<object, Map<string, string>>();
 
 /** ` of 10 operations in 60000 ms for role "sre"` (kept per limit object and role: limits are replaced, not changed, on a reload). */
-function rateSuffix(limit: { readonly maxOperations: number; readonly windowMs: number }, roleId: string): string {
+function rateSuffix(
+  limit: { readonly maxOperations: number; readonly windowMs: number },
+  roleId: string,
+): string {
   let byRole = rateSuffixes.get(limit);
   if (byRole === undefined) {
     byRole = new Map();

@@ -358,7 +358,12 @@ export class ActivityTracker {
     let entry = this.users.get(userId);
     if (entry === undefined) {
       if (this.users.size >= MAX_CACHED) this.users.clear();
-      entry = { ok: 0, okResetAt: Number.NEGATIVE_INFINITY, failed: 0, failedResetAt: Number.NEGATIVE_INFINITY };
+      entry = {
+        ok: 0,
+        okResetAt: Number.NEGATIVE_INFINITY,
+        failed: 0,
+        failedResetAt: Number.NEGATIVE_INFINITY,
+      };
       this.users.set(userId, entry);
     }
     return entry;

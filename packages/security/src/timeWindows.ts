@@ -255,7 +255,13 @@ export class InfrastructureTimeWindowManager {
   }
 }
 
-const LEVEL_RANK: Readonly<Record<RiskLevel, number>> = { minimal: 0, low: 1, medium: 2, high: 3, critical: 4 };
+const LEVEL_RANK: Readonly<Record<RiskLevel, number>> = {
+  minimal: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};
 
 function matches(set: ReadonlySet<string> | undefined, value: string): boolean {
   return set === undefined || set.has(value);
