@@ -5,7 +5,7 @@ import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
 import { isRecord } from "../validation/record.js";
 import { MAX_TIMER_MS } from "../async.js";
-import { securityPoliciesSchema } from "./securityPolicies.js";
+import { securityPoliciesSchema, timeZoneSchema } from "./securityPolicies.js";
 
 // Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
 // error naming the key, never silently ignored. Open maps (`settings`, `credentials`, destination
@@ -299,12 +299,7 @@ export const conversationConfigSchema = z.strictObject({
   modelTimeout: timerMs
     .default(2_000)
     .describe("Time limit of one call to a plugged-in language model, in ms."),
-  timeZone: z
-    .string()
-    .min(1)
-    .default("UTC")
-    .refine((tz) => isTimeZone(tz), { message: "must be an IANA time zone such as UTC or Europe/Berlin" })
-    .describe('IANA time zone that "2am" and "tomorrow" are read in.'),
+  timeZone: timeZoneSchema.default("UTC").describe('IANA time zone that "2am" and "tomorrow" are read in.'),
   maxConversations: positiveInt
     .default(1_000)
     .describe("Conversations whose context is kept at once (least recently used dropped)."),
@@ -319,15 +314,6 @@ export const conversationConfigSchema = z.strictObject({
 export type ConversationConfig = z.infer<typeof conversationConfigSchema>;
 /** What a user may write in `conversationConfig`. */
 export type ConversationConfigInput = z.input<typeof conversationConfigSchema>;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** TLS towards Redis: `true` for the system's CAs, or the PEM text of a private CA or client certificate. */
 export const redisTlsConfigSchema = z

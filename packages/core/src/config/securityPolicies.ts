@@ -78,13 +78,18 @@ const riskLevelSchema = z.enum(RISK_LEVELS);
 const weight = z.number().min(0).max(1);
 const score = z.number().min(0).max(100);
 
+/** Zones already checked valid; `UTC` needs no check (building the first `Intl` formatter loads ICU). */
+const knownTimeZones = new Set(["UTC"]);
+
 function isTimeZone(zone: string): boolean {
+  if (knownTimeZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
   } catch {
     return false;
   }
+  knownTimeZones.add(zone);
+  return true;
 }
 
 /** An IANA time zone name (`Europe/London`, `UTC`), checked against the runtime's zone database. */
