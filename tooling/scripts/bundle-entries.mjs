@@ -7,8 +7,14 @@
 // shared chunk, so classes stay identical across entries (`instanceof` holds between `.` and
 // `./authoring`); relative dynamic imports stay lazy chunks. tsc still writes the declarations (and
 // the per-module files, which the entries no longer use). Runs after `tsc -b` in `pnpm build`.
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+//
+// A package may inline dependencies that none of its public types mention and that nothing shares
+// with other packages (`"espadaBuild": { "inline": ["yaml"] }` in its package.json; they are then
+// devDependencies): a CommonJS package of 70 files costs more to load than the code it runs. Their
+// licences are copied to `dist/THIRD-PARTY-LICENSES.txt`.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -30,6 +36,54 @@ function entryPoints(dir, pkg) {
   return entries;
 }
 
+/** The package name of a bare import (`semver/functions/valid.js` → `semver`). */
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
+}
+
+/** Every bare import stays external, except the packages listed in `inline`. */
+function externalsExcept(inline) {
+  return {
+    name: "externals-except-inlined",
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        inline.includes(packageName(args.path)) ? undefined : { path: args.path, external: true },
+      );
+    },
+  };
+}
+
+/**
+ * Embeds the text of inlined dependencies in the source maps of `outputs` (our own sources ship in
+ * the tarball's `src`; a dependency's do not), so every source a map names can be shown.
+ */
+function embedInlinedSources(outputs) {
+  for (const output of outputs) {
+    if (!output.endsWith(".map")) continue;
+    const map = JSON.parse(readFileSync(output, "utf8"));
+    const sources = map.sources ?? [];
+    if (!sources.some((source) => source.includes("node_modules/"))) continue;
+    map.sourcesContent = sources.map((source) =>
+      source.includes("node_modules/") ? readFileSync(join(dirname(output), source), "utf8") : null,
+    );
+    writeFileSync(output, JSON.stringify(map));
+  }
+}
+
+/** Writes the licence texts of the inlined packages next to the code that contains them. */
+function writeLicences(dir, inline) {
+  const require = createRequire(join(dir, "package.json"));
+  const texts = inline.map((name) => {
+    const pkgDir = join(require.resolve(`${name}/package.json`), "..");
+    const licence = readdirSync(pkgDir).find((file) => /^licen[cs]e/i.test(file));
+    if (licence === undefined) throw new Error(`inlined package ${name} ships no licence file`);
+    const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+    return `${name}@${version}\n\n${readFileSync(join(pkgDir, licence), "utf8").trim()}\n`;
+  });
+  writeFileSync(join(dir, "dist", "THIRD-PARTY-LICENSES.txt"), texts.join("\n---\n\n"));
+}
+
 const packagesDir = join(root, "packages");
 let bundled = 0;
 for (const name of readdirSync(packagesDir)) {
@@ -39,7 +93,8 @@ for (const name of readdirSync(packagesDir)) {
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
   if (pkg.private) continue;
   rmSync(join(dir, "dist", "chunks"), { recursive: true, force: true });
-  await build({
+  const inline = pkg.espadaBuild?.inline ?? [];
+  const result = await build({
     entryPoints: entryPoints(dir, pkg),
     outdir: join(dir, "dist"),
     bundle: true,
@@ -47,13 +102,26 @@ for (const name of readdirSync(packagesDir)) {
     format: "esm",
     platform: "node",
     target: "node20",
-    packages: "external",
+    ...(inline.length === 0
+      ? { packages: "external" }
+      : {
+          plugins: [externalsExcept(inline)],
+          // Inlined CommonJS code calls `require` for Node built-ins.
+          banner: {
+            js: 'import { createRequire as __espadaRequire } from "node:module";\nconst require = __espadaRequire(import.meta.url);',
+          },
+        }),
     sourcemap: true,
     sourcesContent: false,
     chunkNames: "chunks/[name]-[hash]",
     legalComments: "none",
     logLevel: "warning",
+    metafile: inline.length > 0,
   });
+  if (inline.length > 0) {
+    embedInlinedSources(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
+    writeLicences(dir, inline);
+  }
   bundled += 1;
 }
 console.log(`bundled the entry points of ${bundled} packages`);

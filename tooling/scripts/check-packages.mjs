@@ -46,9 +46,11 @@ function tarballProblems(cwd, name) {
   for (const file of files) {
     if (!file.endsWith(".map")) continue;
     const map = JSON.parse(readFileSync(join(cwd, file), "utf8"));
-    for (const source of map.sources ?? []) {
+    for (const [index, source] of (map.sources ?? []).entries()) {
       const target = normalize(join(dirname(file), map.sourceRoot ?? "", source));
-      if (!files.has(target)) problems.push(`${file}: source ${source} is not in the tarball`);
+      const embedded = typeof map.sourcesContent?.[index] === "string";
+      if (!embedded && !files.has(target))
+        problems.push(`${file}: source ${source} is neither in the tarball nor embedded`);
     }
   }
   const readme = readFileSync(join(cwd, "README.md"), "utf8");

@@ -62,6 +62,12 @@ export function createProgress(
   };
 }
 
+/** What an operator can do about a failure, by error code (printed under the error in text mode). */
+const HINTS: Readonly<Record<string, string>> = {
+  STORAGE_LOCKED:
+    "another process (a running gateway?) owns this state directory with the file backend: use its gateway methods, or share state through stateStoreConfig.backend redis",
+};
+
 /** Prints a failure (text or JSON) and returns its exit code. */
 export async function printResult(result: CommandResult, io: CliIo, json: boolean): Promise<number> {
   const { toJsonData } = await import("../operations.js");
@@ -80,6 +86,8 @@ export async function printResult(result: CommandResult, io: CliIo, json: boolea
       if (issues.length > 1)
         for (const issue of issues)
           io.stderr.write(`  ${issue.path ?? ""}: ${redactSecretText(issue.message)}\n`);
+      const hint = HINTS[result.error.code];
+      if (hint !== undefined) io.stderr.write(`hint: ${hint}\n`);
     }
   }
   if (result.ok) return EXIT_CODES.ok;

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runStandalone } from "./standalone.js";
 import { SECRET, capture, createWorkspace } from "../../test/support/workspace.js";
@@ -53,6 +54,22 @@ describe("espada-infra (standalone, yargs)", () => {
     const text = await run(["status"]);
     expect(text.out).toContain("factories:  1");
     expect(text.out).toContain("health:     healthy healthy=1");
+  });
+
+  it("a state directory owned by another opener: STORAGE_LOCKED with what to do, exit 1", async () => {
+    const { FileStateStore } = await import("@espada/infra-sessions");
+    const held = await FileStateStore.open({ directory: join(ws.dir, ".espada-infra", "security") });
+    try {
+      const r = await run(["audit", "tail"]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^error \[STORAGE_LOCKED\]: State directory .* is locked by process \d+/);
+      expect(r.err).toContain("hint: another process (a running gateway?) owns this state directory");
+      const json = await run(["audit", "tail", "--json"]);
+      expect(json.json()).toMatchObject({ ok: false, error: { code: "STORAGE_LOCKED" } });
+    } finally {
+      await held.close();
+    }
+    expect((await run(["audit", "tail"])).code).toBe(0);
   });
 
   it("discover reports what it registered", async () => {
