@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { COMMAND_CATEGORIES } from "@espada/infra-core";
-import { getLexicon, longestAt } from "./lexicon.js";
+import { getLexicon, longestAt, longestOf } from "./lexicon.js";
+import type { LexWord } from "./lexicon.js";
 import { analyze } from "./text.js";
 import type { Analysis, Token } from "./text.js";
 import { INFRA_VERBS, OPERATION_NAMES, categoryOf, isDestructive, isMutating } from "./vocabulary.js";
 import type { IntentCategory, Operation } from "./vocabulary.js";
 import { AZURE_REGIONS, isNameLike, isRegion, INSTANCE_TYPE, SIZE_GLUED } from "./patterns.js";
-import { isPlainWord, stem } from "./text.js";
+import { stem } from "./text.js";
 
 /** Schema of an operation name. */
 export const operationSchema = z.enum(OPERATION_NAMES as [Operation, ...Operation[]]);
@@ -228,7 +229,7 @@ function get(scores: Float64Array, op: Operation): number {
   return scores[OP_INDEX.get(op) ?? 0] ?? 0;
 }
 
-function score(tokens: readonly Token[]): Scored {
+function score(tokens: readonly Token<LexWord>[]): Scored {
   const lex = getLexicon();
   // One buffer for every message (classification is synchronous and reads it before the next one).
   const opScores = OP_SCRATCH.fill(0);
@@ -245,19 +246,21 @@ function score(tokens: readonly Token[]): Scored {
   let email = false;
   let statusQuestion = false;
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as Token;
+    const t = tokens[i] as Token<LexWord>;
     if (t.quoted) {
       infra += 0.5;
       if (firstContent === -1) firstContent = i;
       continue;
     }
     const s = t.stem;
+    // What the tables say about the stem: read once per word, not one lookup per table.
+    const f = t.word?.facts;
     if (firstContent === -1 && !FILLERS.has(s)) firstContent = i;
-    if (lex.negations.has(s) && !(s === "no" && i === 0)) {
+    if (f !== undefined && f.negation && !(s === "no" && i === 0)) {
       negateUntil = i + 4;
       continue;
     }
-    if (lex.conjunctions.has(s)) {
+    if (f !== undefined && f.conjunction) {
       conjunctions.push(i);
       if (s === "but") negateUntil = -1;
     }
@@ -265,12 +268,11 @@ function score(tokens: readonly Token[]): Scored {
     // Nouns and vague verbs first: a resource phrase ("load balancer") is never read as an operation.
     let otherCovers = false;
     // A word no phrase starts with (most names, articles, numbers) needs none of the lookups below.
-    const known = lex.firstStems.has(s);
-    if (!known) {
+    if (f === undefined || !f.first) {
       if (i <= coveredOther) otherCovers = true;
     } else if (i > coveredOther) {
-      const vaguePhrase = longestAt(lex.vague, tokens, i);
-      const resource = longestAt(lex.resources, tokens, i);
+      const vaguePhrase = longestOf(f.vague, tokens, i);
+      const resource = longestOf(f.resources, tokens, i);
       if (vaguePhrase !== undefined) {
         vague = true;
         coveredOther = i + vaguePhrase.stems.length - 1;
@@ -280,10 +282,9 @@ function score(tokens: readonly Token[]): Scored {
         coveredOther = i + resource.stems.length - 1;
         otherCovers = true;
       } else {
-        const env = longestAt(lex.environments, tokens, i);
-        const word = env === undefined ? longestAt(lex.infra, tokens, i) : undefined;
-        const other =
-          env === undefined && word === undefined ? longestAt(lex.outOfScope, tokens, i) : undefined;
+        const env = longestOf(f.environments, tokens, i);
+        const word = env === undefined ? longestOf(f.infra, tokens, i) : undefined;
+        const other = env === undefined && word === undefined ? longestOf(f.outOfScope, tokens, i) : undefined;
         if (env !== undefined && ((s !== "live" && s !== "test") || i > 0)) {
           infra += 1.5;
           coveredOther = i + env.stems.length - 1;
@@ -296,7 +297,7 @@ function score(tokens: readonly Token[]): Scored {
         }
       }
     } else otherCovers = true;
-    const phrase = known && i > covered ? longestAt(lex.operations, tokens, i) : undefined;
+    const phrase = f !== undefined && f.first && i > covered ? longestOf(f.operations, tokens, i) : undefined;
     if (
       phrase !== undefined &&
       !(otherCovers && coveredOther >= i && i + phrase.stems.length - 1 <= coveredOther)
@@ -305,7 +306,9 @@ function score(tokens: readonly Token[]): Scored {
       const key = phrase.key;
       const isFirst = i === firstContent;
       if (isFirst && HELP_FRAMES.has(key)) helpFrame = true;
+      let nonCue = false;
       for (const entry of phrase.value) {
+        if (entry.kind !== "cue") nonCue = true;
         const negated = entry.kind !== "cue" && i <= negateUntil;
         const weight = entry.kind === "verb" && isFirst ? entry.weight * VERB_BONUS : entry.weight;
         hits.push({ op: entry.op, weight, index: i, kind: entry.kind, negated });
@@ -316,10 +319,10 @@ function score(tokens: readonly Token[]): Scored {
         )
           infra += 1;
       }
-      if (phrase.value.some((e) => e.kind !== "cue") && i <= negateUntil) negateUntil = -1;
+      if (nonCue && i <= negateUntil) negateUntil = -1;
     }
     const low = t.lower;
-    if (isPlainWord(low)) {
+    if (t.word !== undefined && t.word.plain) {
       // A plain word: only an Azure region name can be evidence here.
       if (AZURE_REGIONS.has(low)) infra += 1.5;
     } else if (low.includes("@") && /^[^@]+@[^@]+\.[a-z]{2,}$/.test(low)) {
@@ -467,14 +470,14 @@ export class InfrastructureIntentClassifier {
 
   /** Classifies one message. Never throws; an empty message is out of scope. */
   classify(text: string): IntentResult {
-    return this.classifyAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().corrector));
+    return this.classifyAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().reader));
   }
 
   /**
    * Classifies an already analysed message (the manager shares one analysis between components).
    * `hints.inScope` skips out-of-scope detection (a pronoun that refers to a resource of the conversation).
    */
-  classifyAnalysis(analysis: Analysis, hints: { readonly inScope?: boolean } = {}): IntentResult {
+  classifyAnalysis(analysis: Analysis<LexWord>, hints: { readonly inScope?: boolean } = {}): IntentResult {
     const scored = score(analysis.tokens);
     const catScores = CAT_SCRATCH.fill(0);
     let total = 0;

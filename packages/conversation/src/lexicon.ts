@@ -12,8 +12,8 @@ import {
   VAGUE_VERBS,
 } from "./vocabulary.js";
 import type { LexiconEntry } from "./vocabulary.js";
-import { createCorrector, stem } from "./text.js";
-import type { Corrector, Token } from "./text.js";
+import { createCorrector, isPlainWord, stem, stemOfWord } from "./text.js";
+import type { Corrector, Token, Word, WordReader } from "./text.js";
 
 /** A phrase of one to three stems and what it means. */
 export interface Phrase<T> {
@@ -56,7 +56,18 @@ export function longestAt<T>(
 ): Phrase<T> | undefined {
   const first = tokens[i];
   if (first === undefined || first.quoted) return undefined;
-  const candidates = index.get(first.stem);
+  return longestOf(index.get(first.stem), tokens, i);
+}
+
+/**
+ * The longest of `candidates` (the phrases of one index that start with token `i`'s stem, longest
+ * first, as {@link StemFacts} holds them) that the tokens from `i` on spell out.
+ */
+export function longestOf<T>(
+  candidates: readonly Phrase<T>[] | undefined,
+  tokens: readonly Token[],
+  i: number,
+): Phrase<T> | undefined {
   if (candidates === undefined) return undefined;
   outer: for (const p of candidates) {
     for (let k = 1; k < p.stems.length; k++) {
@@ -67,6 +78,30 @@ export function longestAt<T>(
   }
   return undefined;
 }
+
+/** What the compiled tables say about one stem: the phrases of each index it starts, and its word classes. */
+export interface StemFacts {
+  readonly operations: readonly Phrase<readonly LexiconEntry[]>[] | undefined;
+  readonly resources: readonly Phrase<ResourceType>[] | undefined;
+  readonly environments: readonly Phrase<string>[] | undefined;
+  readonly infra: readonly Phrase<true>[] | undefined;
+  readonly outOfScope: readonly Phrase<true>[] | undefined;
+  readonly vague: readonly Phrase<true>[] | undefined;
+  /** Some phrase of the six indexes starts with this stem. */
+  readonly first: boolean;
+  readonly negation: boolean;
+  readonly conjunction: boolean;
+}
+
+/** A word as the lexicon reads it: corrected, stemmed, with the facts of its stem. */
+export interface LexWord extends Word {
+  readonly facts: StemFacts;
+  /** `lower` is made of the letters a–z only. */
+  readonly plain: boolean;
+}
+
+/** Most distinct words the reader remembers; past it the cache starts over (names keep coming). */
+const WORD_CACHE_LIMIT = 20_000;
 
 /** The compiled vocabulary. */
 export interface CompiledLexicon {
@@ -81,6 +116,8 @@ export interface CompiledLexicon {
   readonly corrector: Corrector;
   /** Every stem some phrase of the six indexes starts with: one lookup tells a token can be skipped. */
   readonly firstStems: ReadonlySet<string>;
+  /** Reads message words (correction, stem, facts), one cached lookup per token. */
+  readonly reader: WordReader<LexWord>;
 }
 
 let compiled: CompiledLexicon | undefined;
@@ -134,6 +171,53 @@ export function getLexicon(): CompiledLexicon {
   const firstStems = new Set<string>();
   for (const index of [operations, resources, environments, infra, outOfScope, vague] as const)
     for (const first of index.keys()) firstStems.add(first);
+  const negations = new Set(NEGATIONS.map((w) => stem(w.replace(/'/g, ""))));
+  const conjunctions = new Set(CONJUNCTIONS.map((w) => stem(w)));
+  const corrector = createCorrector(vocabulary);
+  const noFacts: StemFacts = {
+    operations: undefined,
+    resources: undefined,
+    environments: undefined,
+    infra: undefined,
+    outOfScope: undefined,
+    vague: undefined,
+    first: false,
+    negation: false,
+    conjunction: false,
+  };
+  const facts = new Map<string, StemFacts>();
+  for (const s of [...firstStems, ...negations, ...conjunctions])
+    facts.set(s, {
+      operations: operations.get(s),
+      resources: resources.get(s),
+      environments: environments.get(s),
+      infra: infra.get(s),
+      outOfScope: outOfScope.get(s),
+      vague: vague.get(s),
+      first: firstStems.has(s),
+      negation: negations.has(s),
+      conjunction: conjunctions.has(s),
+    });
+  const words = new Map<string, LexWord>();
+  const reader: WordReader<LexWord> = {
+    read(lowerRaw: string): LexWord {
+      const known = words.get(lowerRaw);
+      if (known !== undefined) return known;
+      const fixed = corrector.correct(lowerRaw);
+      const lower = fixed ?? lowerRaw;
+      const s = stemOfWord(lower);
+      const word: LexWord = {
+        lower,
+        stem: s,
+        corrected: fixed !== undefined,
+        facts: facts.get(s) ?? noFacts,
+        plain: isPlainWord(lower),
+      };
+      if (words.size >= WORD_CACHE_LIMIT) words.clear();
+      words.set(lowerRaw, word);
+      return word;
+    },
+  };
   compiled = {
     operations,
     resources,
@@ -142,9 +226,10 @@ export function getLexicon(): CompiledLexicon {
     outOfScope,
     vague,
     firstStems,
-    negations: new Set(NEGATIONS.map((w) => stem(w.replace(/'/g, "")))),
-    conjunctions: new Set(CONJUNCTIONS.map((w) => stem(w))),
-    corrector: createCorrector(vocabulary),
+    negations,
+    conjunctions,
+    corrector,
+    reader,
   };
   return compiled;
 }

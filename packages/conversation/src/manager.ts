@@ -16,6 +16,7 @@ import {
 } from "@espada/infra-core";
 import type { ConversationConfigInput } from "@espada/infra-core";
 import { getLexicon } from "./lexicon.js";
+import type { LexWord } from "./lexicon.js";
 import { analyze, stem } from "./text.js";
 import type { Analysis } from "./text.js";
 import { InfrastructureIntentClassifier } from "./intentClassifier.js";
@@ -403,7 +404,7 @@ export class InfrastructureConversationManager {
     // Once restored (at once without a store), no await: a message costs no extra microtask hop.
     if (!this.restored) await (this.restoring ?? this.restore());
     const convo = this.conversation(context.conversationId);
-    const analysis = analyze(message, getLexicon().corrector);
+    const analysis = analyze(message, getLexicon().reader);
 
     // 1. An answer to a pending confirmation ("yes", "cancel that", the typed name).
     if (convo.pendingConfirmation !== undefined) {
@@ -669,7 +670,7 @@ export class InfrastructureConversationManager {
     convo: ConversationState,
     message: string,
     context: MessageContext,
-    analysis: Analysis,
+    analysis: Analysis<LexWord>,
   ): ConversationResponse | Promise<ConversationResponse> | undefined {
     const id = convo.pendingConfirmation;
     if (id === undefined) return undefined;
@@ -872,7 +873,7 @@ export class InfrastructureConversationManager {
 
   private async extract(
     message: string,
-    analysis: Analysis,
+    analysis: Analysis<LexWord>,
     intent: IntentResult,
     context: MessageContext,
   ): Promise<{ values: ExtractedValues; ambiguities: readonly ParameterAmbiguity[] }> {
@@ -896,7 +897,7 @@ export class InfrastructureConversationManager {
   }
 
   private resolveResources(
-    analysis: Analysis,
+    analysis: Analysis<LexWord>,
     values: ExtractedValues,
     convo: ConversationState,
     environment: string,
@@ -955,7 +956,6 @@ export class InfrastructureConversationManager {
     | { kind: "ambiguous"; candidates: { instanceId: string; commandId: string }[] }
     | { kind: "found"; instanceId: string; command: CommandDefinition } {
     const category = OPERATIONS[operation].category;
-    const verbs = COMMAND_VERB_STEMS[operation];
     // The best score and every command that reaches it (an array only when there is a tie).
     let bestScore = -Infinity;
     let bestInstance = "";
@@ -964,10 +964,7 @@ export class InfrastructureConversationManager {
     for (const inst of this.catalogue.listInstances()) {
       if (inst.state !== "active" && inst.state !== "ready") continue;
       for (const command of this.catalogue.listCommands(inst.instanceId) ?? []) {
-        const words = commandWords(command);
-        let serves = false;
-        for (let k = 0; k < verbs.length && !serves; k++) serves = words.includes(verbs[k] as string);
-        if (!serves) continue;
+        if (!operationsServedBy(command).has(operation)) continue;
         let score = command.category === category ? 13 : 10;
         if (values.resourceType !== undefined) {
           if (command.resourceTypes.includes(values.resourceType as never)) score += 5;
@@ -1082,19 +1079,26 @@ export class InfrastructureConversationManager {
   }
 }
 
-const commandWordCache = new WeakMap<CommandDefinition, readonly string[]>();
+const servedCache = new WeakMap<CommandDefinition, ReadonlySet<Operation>>();
 
-/** Stems of the words of a command's id and name, computed once per definition object. */
-function commandWords(command: CommandDefinition): readonly string[] {
-  let words = commandWordCache.get(command);
-  if (words === undefined) {
-    words = `${command.id} ${command.name}`
+/**
+ * The operations a command serves: those with a verb among the stems of the words of its id and
+ * name (computed once per definition object).
+ */
+function operationsServedBy(command: CommandDefinition): ReadonlySet<Operation> {
+  let served = servedCache.get(command);
+  if (served === undefined) {
+    const words = `${command.id} ${command.name}`
       .toLowerCase()
       .split(/[^a-z0-9]+/)
       .map((w) => stem(w));
-    commandWordCache.set(command, words);
+    const set = new Set<Operation>();
+    for (const [op, verbs] of Object.entries(COMMAND_VERB_STEMS) as [Operation, readonly string[]][])
+      if (verbs.some((v) => words.includes(v))) set.add(op);
+    served = set;
+    servedCache.set(command, served);
   }
-  return words;
+  return served;
 }
 
 /** Waits for `promise`, or `ms` at most (the timer is cleared either way): true when it settled in time; its rejection is thrown. */
@@ -1173,11 +1177,44 @@ function riskOf(decision: { readonly risk: { readonly score: number; readonly le
 }
 
 function toJson(value: unknown): unknown {
+  // What a JSON round trip would give, without one: most commands answer a primitive.
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
   try {
     return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
   } catch (error) {
     return { unserializable: toError(error).message };
   }
+}
+
+/** How a declared parameter is read from canonical values (derived from its name once). */
+interface ParameterReading {
+  /** The name lower-cased, letters and digits only. */
+  readonly key: string;
+  /** The name is a resource id (`instanceId`, `target` …). */
+  readonly idLike: boolean;
+  /** Canonical values the name stands for, in `PARAM_SYNONYMS` order. */
+  readonly canonicals: readonly string[];
+  /** The name starts like a name parameter (`names`, `instanceIds` …): an array takes every name. */
+  readonly takesNames: boolean;
+}
+
+const readingCache = new WeakMap<CommandDefinition["parameters"][number], ParameterReading>();
+
+function readingOf(p: CommandDefinition["parameters"][number]): ParameterReading {
+  let reading = readingCache.get(p);
+  if (reading === undefined) {
+    const key = lowerKey(p.name);
+    reading = {
+      key,
+      idLike: PARAM_SYNONYMS["resourceId"]?.includes(key) ?? false,
+      canonicals: PARAM_SYNONYM_ENTRIES.filter(([, synonyms]) => synonyms.includes(key)).map(([c]) => c),
+      takesNames: PARAM_SYNONYMS["name"]?.some((s) => key.startsWith(s)) ?? false,
+    };
+    readingCache.set(p, reading);
+  }
+  return reading;
 }
 
 /** Maps canonical values onto a command's declared parameters (by name and synonyms, converting types). */
@@ -1187,13 +1224,11 @@ export function mapParameters(
   resources: readonly ResourceSnapshot[],
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const used = new Set<string>();
+  let used: string[] | undefined;
   for (const p of command.parameters) {
-    const key = lowerKey(p.name);
-    if (
-      p.type === "resource-ref" ||
-      (p.type === "string" && PARAM_SYNONYMS["resourceId"]?.includes(key) && resources.length > 0)
-    ) {
+    const reading = readingOf(p);
+    const key = reading.key;
+    if (p.type === "resource-ref" || (p.type === "string" && reading.idLike && resources.length > 0)) {
       const r =
         resources.find((x) => p.resourceType === undefined || x.type === p.resourceType) ?? resources[0];
       if (r !== undefined) out[p.name] = r.id;
@@ -1202,22 +1237,17 @@ export function mapParameters(
       continue;
     }
     let picked: unknown;
-    for (const [canonical, synonyms] of PARAM_SYNONYM_ENTRIES) {
-      if (!synonyms.includes(key) || used.has(canonical)) continue;
+    for (const canonical of reading.canonicals) {
+      if (used !== undefined && used.includes(canonical)) continue;
       const v = (values as Record<string, unknown>)[canonical];
       if (v === undefined) continue;
       picked = convert(v, p.type, key);
       if (picked !== undefined) {
-        used.add(canonical);
+        (used ??= []).push(canonical);
         break;
       }
     }
-    if (
-      picked === undefined &&
-      p.type === "array" &&
-      values.names !== undefined &&
-      PARAM_SYNONYMS["name"]?.some((s) => key.startsWith(s))
-    )
+    if (picked === undefined && p.type === "array" && values.names !== undefined && reading.takesNames)
       picked = values.names;
     if (picked !== undefined) out[p.name] = picked;
   }

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { CommandDefinition, CommandParameter, ResourceType } from "@espada/infra-core";
 import { InfrastructureError } from "@espada/infra-core";
-import { getLexicon, longestAt } from "./lexicon.js";
-import { analyze, isPlainWord, stem } from "./text.js";
+import { getLexicon, longestAt, longestOf } from "./lexicon.js";
+import type { LexWord } from "./lexicon.js";
+import { analyze, stem } from "./text.js";
 import type { Analysis, Token } from "./text.js";
 import {
   AZURE_REGIONS,
@@ -381,15 +382,31 @@ const SHAPED_WORDS = new Set([
   "today",
 ]);
 
-function isKnownWord(t: Token): boolean {
-  const lex = getLexicon();
+function isKnownWord(t: Token<LexWord>): boolean {
+  const f = t.quoted ? undefined : t.word?.facts;
+  if (f === undefined || !f.first) return false;
+  const alone = [t];
   return (
-    longestAt(lex.operations, [t], 0) !== undefined ||
-    longestAt(lex.environments, [t], 0) !== undefined ||
-    longestAt(lex.resources, [t], 0) !== undefined ||
-    longestAt(lex.vague, [t], 0) !== undefined
+    longestOf(f.operations, alone, 0) !== undefined ||
+    longestOf(f.environments, alone, 0) !== undefined ||
+    longestOf(f.resources, alone, 0) !== undefined ||
+    longestOf(f.vague, alone, 0) !== undefined
   );
 }
+
+/** The type of each id prefix of `ID_TYPES` (`vol` → storage): the part before an id's first dash. */
+const ID_PREFIX_TYPES: ReadonlyMap<string, ResourceType> = new Map([
+  ["i", "compute"],
+  ["vol", "storage"],
+  ["snap", "storage"],
+  ...["sg", "subnet", "vpc", "eni", "igw", "nat", "rtb", "acl"].map((p) => [p, "network"] as const),
+  ["db", "database"],
+  ["cluster", "cluster"],
+]);
+/** A Map: a part of a name such as "constructor" must not find `Object.prototype`'s members. */
+const NAME_HINTS: ReadonlyMap<string, ResourceType> = new Map(Object.entries(NAME_TYPE_HINTS));
+const NAME_PART_SEPARATOR = /[-_.]/;
+const TRAILING_DIGITS = /\d+$/;
 
 /** A resource type read from an instance type (`m5.large` → compute) or the parts of a name (`orders-db` → database). */
 function inferType(instanceType: string, names: readonly string[]): ResourceType | undefined {
@@ -399,10 +416,17 @@ function inferType(instanceType: string, names: readonly string[]): ResourceType
       : instanceType.startsWith("cache.")
         ? "cache"
         : "compute";
-  for (const id of names) for (const [re, type] of ID_TYPES) if (re.test(id.toLowerCase())) return type;
+  for (const id of names) {
+    const dash = id.indexOf("-");
+    const type = dash > 0 ? ID_PREFIX_TYPES.get(id.slice(0, dash).toLowerCase()) : undefined;
+    if (type !== undefined) return type;
+  }
   for (const name of names) {
-    for (const part of name.toLowerCase().split(/[-_.]/)) {
-      const hint = NAME_TYPE_HINTS[part] ?? NAME_TYPE_HINTS[part.replace(/\d+$/, "")];
+    for (const part of name.toLowerCase().split(NAME_PART_SEPARATOR)) {
+      const last = part.charCodeAt(part.length - 1);
+      const hint =
+        NAME_HINTS.get(part) ??
+        (last >= 48 && last <= 57 ? NAME_HINTS.get(part.replace(TRAILING_DIGITS, "")) : undefined);
       if (hint !== undefined) return hint;
     }
   }
@@ -450,19 +474,17 @@ export class InfrastructureParameterExtractor {
   /** Extracts parameters from a message. Never throws. */
   extract(text: string, context: ExtractionContext = {}): Extraction {
     return this.extractAnalysis(
-      analyze(typeof text === "string" ? text : "", getLexicon().corrector),
+      analyze(typeof text === "string" ? text : "", getLexicon().reader),
       context,
     );
   }
 
   /** Extracts from an already analysed message. */
-  extractAnalysis(analysis: Analysis, context: ExtractionContext = {}): Extraction {
+  extractAnalysis(analysis: Analysis<LexWord>, context: ExtractionContext = {}): Extraction {
     const tokens = analysis.tokens;
-    const lex = getLexicon();
     const values: Record<string, unknown> = {};
     const ambiguities: ParameterAmbiguity[] = [];
     const names: string[] = [];
-    const consumed = new Set<number>();
     const envs: { env: string; index: number }[] = [];
     const types: { type: ResourceType; index: number; end: number }[] = [];
     const sizes: { mib: number; index: number; kind: "memory" | "disk" | undefined }[] = [];
@@ -474,14 +496,14 @@ export class InfrastructureParameterExtractor {
     // Pass 1: phrases (resource types, environments) and token shapes.
     let coveredTo = -1;
     for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token;
+      const t = tokens[i] as Token<LexWord>;
       if (t.quoted) {
         names.push(t.raw);
-        consumed.add(i);
         continue;
       }
-      if (i <= coveredTo || !lex.firstStems.has(t.stem)) continue;
-      const resource = longestAt(lex.resources, tokens, i);
+      const f = t.word?.facts;
+      if (i <= coveredTo || f === undefined || !f.first) continue;
+      const resource = longestOf(f.resources, tokens, i);
       const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
       if (
         resource !== undefined &&
@@ -503,7 +525,7 @@ export class InfrastructureParameterExtractor {
         coveredTo = i + resource.stems.length - 1;
         continue;
       }
-      const env = longestAt(lex.environments, tokens, i);
+      const env = longestOf(f.environments, tokens, i);
       if (env !== undefined && this.isEnvironmentMention(tokens, i, t.lower)) {
         envs.push({ env: env.value, index: i });
         coveredTo = i + env.stems.length - 1;
@@ -512,17 +534,17 @@ export class InfrastructureParameterExtractor {
     }
 
     for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token;
-      if (t.quoted || consumed.has(i)) continue;
+      const t = tokens[i] as Token<LexWord>;
+      if (t.quoted) continue;
       const w = t.lower;
       const prev = tokens[i - 1]?.lower;
       const next = tokens[i + 1];
       // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-      if (isPlainWord(w) && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
+      if (t.word !== undefined && t.word.plain && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
       // "named x" / "called x" / "name it x"
       if ((w === "named" || w === "called") && next !== undefined) {
         if (!next.quoted) names.push(next.raw);
-        consumed.add(i + 1);
+        i++; // the name is read
         continue;
       }
       if (isRegion(w)) {
@@ -660,7 +682,6 @@ export class InfrastructureParameterExtractor {
       }
       if (w.includes("@") && /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(w)) {
         set("principal", w);
-        consumed.add(i);
         continue;
       }
       if (isNameLike(w) && !/^\d/.test(w)) {
@@ -926,24 +947,27 @@ export class InfrastructureParameterExtractor {
   private readClock(tokens: readonly Token[], i: number): { iso: string; end: number } | undefined {
     const t = tokens[i];
     if (t === undefined || t.quoted) return undefined;
-    let dayOffset: number | undefined;
-    let weekday: number | undefined;
-    // Look back for day words just before ("tonight at 2am", "tomorrow at 9am").
-    for (let k = i - 1; k >= Math.max(0, i - 3); k--) {
-      const w = tokens[k]?.lower ?? "";
-      if (w === "tomorrow") dayOffset = 1;
-      else if (w === "today") dayOffset = 0;
-      else if (DAY_NAMES[w] !== undefined) weekday = DAY_NAMES[w];
-    }
     let k = i;
     let w = t.lower;
     if (w === "at" || w === "by") {
       k++;
       w = tokens[k]?.lower ?? "";
     }
+    // Most words are no clock time: the shape first, the day words around it only then.
+    const digit = w.charCodeAt(0);
+    const m = digit >= 48 && digit <= 57 ? CLOCK.exec(w) : null;
+    if (m === null && w !== "midnight" && w !== "noon" && w !== "midday") return undefined;
+    let dayOffset: number | undefined;
+    let weekday: number | undefined;
+    // Look back for day words just before ("tonight at 2am", "tomorrow at 9am").
+    for (let b = i - 1; b >= Math.max(0, i - 3); b--) {
+      const x = tokens[b]?.lower ?? "";
+      if (x === "tomorrow") dayOffset = 1;
+      else if (x === "today") dayOffset = 0;
+      else if (DAY_NAMES[x] !== undefined) weekday = DAY_NAMES[x];
+    }
     let hour: number | undefined;
     let minute = 0;
-    const m = CLOCK.exec(w);
     if (w === "midnight") {
       hour = 24;
     } else if (w === "noon" || w === "midday") {

@@ -95,6 +95,8 @@ interface ResourceIndex {
   readonly byLabel: Map<string, ResourceSnapshot[]>;
   /** `type|environment` → the pool {@link InfrastructureResourceResolver} picks from. */
   readonly pools: Map<string, readonly ResourceSnapshot[]>;
+  /** Exact id → the one resource with it (`null` when several share it). */
+  readonly byId: Map<string, ResourceSnapshot | null>;
 }
 
 const indexCache = new WeakMap<readonly ResourceSnapshot[], ResourceIndex>();
@@ -103,15 +105,95 @@ function indexOf(resources: readonly ResourceSnapshot[]): ResourceIndex {
   let index = indexCache.get(resources);
   if (index === undefined) {
     const byLabel = new Map<string, ResourceSnapshot[]>();
+    const byId = new Map<string, ResourceSnapshot | null>();
+    for (const r of resources) byId.set(r.id, byId.has(r.id) ? null : r);
     for (const r of resources)
       for (const x of labelsOf(r)) {
         const list = byLabel.get(x.l);
         if (list === undefined) byLabel.set(x.l, [r]);
         else if (!list.includes(r)) list.push(r);
       }
-    index = { byLabel, pools: new Map() };
+    index = { byLabel, pools: new Map(), byId };
     // Only a frozen array cannot change behind the cache (the state provider's snapshot is one).
     if (Object.isFrozen(resources)) indexCache.set(resources, index);
+  }
+  return index;
+}
+
+/**
+ * Where fuzzy matches can be, per frozen pool: labels by their digits and length (an edit distance
+ * is only tried between labels with the same digits and a close length), by their parts, and sorted
+ * for prefix search. A reference is then scored against a few resources instead of all of them.
+ */
+class FuzzyIndex {
+  /** digits → length → pool positions of resources with a label of these digits and length. */
+  private readonly byDigits = new Map<string, number[][]>();
+  /** A part of a label ("orders" of orders-db) → pool positions. */
+  private readonly byPart = new Map<string, number[]>();
+  /** Normalised labels, sorted, with their pool position. */
+  private readonly sorted: { readonly l: string; readonly k: number }[] = [];
+
+  constructor(pool: readonly ResourceSnapshot[]) {
+    for (let k = 0; k < pool.length; k++) {
+      for (const label of labelsOf(pool[k] as ResourceSnapshot)) {
+        let byLength = this.byDigits.get(label.digits);
+        if (byLength === undefined) this.byDigits.set(label.digits, (byLength = []));
+        (byLength[label.l.length] ??= []).push(k);
+        for (const part of label.parts) {
+          const list = this.byPart.get(part);
+          if (list === undefined) this.byPart.set(part, [k]);
+          else if (list[list.length - 1] !== k) list.push(k);
+        }
+        this.sorted.push({ l: label.l, k });
+      }
+    }
+    this.sorted.sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : a.k - b.k));
+  }
+
+  /** Pool positions, ascending, of every resource {@link InfrastructureResourceResolver} could match fuzzily. */
+  candidates(n: string, refLower: string, refDigits: string, ratio: number): number[] {
+    const out: number[] = [];
+    const byLength = this.byDigits.get(refDigits);
+    if (byLength !== undefined)
+      for (let length = 0; length < byLength.length; length++) {
+        const at = byLength[length];
+        if (at !== undefined && Math.abs(length - n.length) <= Math.max(1, Math.floor(length * ratio)))
+          for (const k of at) out.push(k);
+      }
+    const parts = this.byPart.get(refLower);
+    if (parts !== undefined) for (const k of parts) out.push(k);
+    if (n.length >= 4) {
+      // The first label not below `n`, then every label that starts with it.
+      let lo = 0;
+      let hi = this.sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((this.sorted[mid] as { l: string }).l < n) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let j = lo; j < this.sorted.length; j++) {
+        const x = this.sorted[j] as { l: string; k: number };
+        if (!x.l.startsWith(n)) break;
+        out.push(x.k);
+      }
+    }
+    if (out.length <= 1) return out;
+    out.sort((a, b) => a - b);
+    let w = 1;
+    for (let j = 1; j < out.length; j++) if (out[j] !== out[w - 1]) out[w++] = out[j] as number;
+    out.length = w;
+    return out;
+  }
+}
+
+const fuzzyCache = new WeakMap<readonly ResourceSnapshot[], FuzzyIndex>();
+
+/** The fuzzy index of a frozen pool, built on first use. */
+function fuzzyIndexOf(pool: readonly ResourceSnapshot[]): FuzzyIndex {
+  let index = fuzzyCache.get(pool);
+  if (index === undefined) {
+    index = new FuzzyIndex(pool);
+    fuzzyCache.set(pool, index);
   }
   return index;
 }
@@ -155,17 +237,22 @@ export class InfrastructureResourceResolver {
       }
       return { status: "not-found", reference: ref, suggestions: [] };
     }
-    let byId: ResourceSnapshot | undefined;
-    let idMatches = 0;
     const all = context.resources;
-    for (let k = 0; k < all.length; k++) {
-      const r = all[k] as ResourceSnapshot;
-      if (r.id === ref) {
-        byId = r;
-        idMatches++;
+    if (Object.isFrozen(all)) {
+      const byId = indexOf(all).byId.get(ref);
+      if (byId !== undefined && byId !== null) return { status: "resolved", resource: byId, via: "id" };
+    } else {
+      let byId: ResourceSnapshot | undefined;
+      let idMatches = 0;
+      for (let k = 0; k < all.length; k++) {
+        const r = all[k] as ResourceSnapshot;
+        if (r.id === ref) {
+          byId = r;
+          idMatches++;
+        }
       }
+      if (idMatches === 1 && byId !== undefined) return { status: "resolved", resource: byId, via: "id" };
     }
-    if (idMatches === 1 && byId !== undefined) return { status: "resolved", resource: byId, via: "id" };
     const n = norm(ref);
     if (n === "") return { status: "not-found", reference: ref, suggestions: [] };
     const pool = this.pool(context);
@@ -188,21 +275,20 @@ export class InfrastructureResourceResolver {
     const scored: { r: ResourceSnapshot; score: number }[] = [];
     const refLower = ref.toLowerCase();
     const refDigits = digits(n);
-    for (let k = 0; k < pool.length; k++) {
-      const r = pool[k] as ResourceSnapshot;
-      let best = Infinity;
-      const labels = labelsOf(r);
-      for (let j = 0; j < labels.length; j++) {
-        const { l, parts, digits: labelDigits } = labels[j] as Label;
-        const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
-        // A different number is a different resource (web-9 is not a typo of web-1).
-        if (labelDigits === refDigits && Math.abs(l.length - n.length) <= max) {
-          const d = editDistance(n, l, max);
-          if (d <= max && d < best) best = d;
-        }
-        if (best > 1.5 && (parts.includes(refLower) || (n.length >= 4 && l.startsWith(n)))) best = 1.5;
+    const fuzzy = Object.isFrozen(pool) ? fuzzyIndexOf(pool) : undefined;
+    if (fuzzy === undefined) {
+      for (let k = 0; k < pool.length; k++) {
+        const r = pool[k] as ResourceSnapshot;
+        const best = this.fuzzyScore(r, n, refLower, refDigits);
+        if (best !== Infinity) scored.push({ r, score: best });
       }
-      if (best !== Infinity) scored.push({ r, score: best });
+    } else {
+      // Only the resources an index says could match are scored (the same score, in pool order).
+      for (const k of fuzzy.candidates(n, refLower, refDigits, this.maxFuzzyRatio)) {
+        const r = pool[k] as ResourceSnapshot;
+        const best = this.fuzzyScore(r, n, refLower, refDigits);
+        if (best !== Infinity) scored.push({ r, score: best });
+      }
     }
     if (scored.length === 0) {
       if (context.suggest === false) return { status: "not-found", reference: ref, suggestions: [] };
@@ -222,6 +308,23 @@ export class InfrastructureResourceResolver {
     return this.ambiguous(ref, tied);
   }
 
+  /** How closely `r` matches a normalised reference: an edit distance, 1.5 for a whole part or prefix, else Infinity. */
+  private fuzzyScore(r: ResourceSnapshot, n: string, refLower: string, refDigits: string): number {
+    let best = Infinity;
+    const labels = labelsOf(r);
+    for (let j = 0; j < labels.length; j++) {
+      const { l, parts, digits: labelDigits } = labels[j] as Label;
+      const max = Math.max(1, Math.floor(l.length * this.maxFuzzyRatio));
+      // A different number is a different resource (web-9 is not a typo of web-1).
+      if (labelDigits === refDigits && Math.abs(l.length - n.length) <= max) {
+        const d = editDistance(n, l, max);
+        if (d <= max && d < best) best = d;
+      }
+      if (best > 1.5 && (parts.includes(refLower) || (n.length >= 4 && l.startsWith(n)))) best = 1.5;
+    }
+    return best;
+  }
+
   private pool(context: ResolveContext): readonly ResourceSnapshot[] {
     if (context.type === undefined && context.environment === undefined) return context.resources;
     if (!Object.isFrozen(context.resources)) return this.filterPool(context);
@@ -230,7 +333,8 @@ export class InfrastructureResourceResolver {
     let cached = pools.get(key);
     if (cached === undefined) {
       cached = this.filterPool(context);
-      if (pools.size < 256) pools.set(key, cached);
+      // Frozen like the snapshot it comes from: it cannot change behind the fuzzy index of it.
+      if (pools.size < 256) pools.set(key, Object.isFrozen(cached) ? cached : Object.freeze(cached));
     }
     return cached;
   }

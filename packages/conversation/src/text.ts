@@ -1,8 +1,27 @@
 // Text analysis shared by the classifier and the extractor: quoted spans, tokens, a light stemmer
 // and a typo corrector. One pass over the message; the result is reused by every component.
 
+/** A written word, read once for all its occurrences (see {@link WordReader}). */
+export interface Word {
+  /** Lower-cased, after typo correction. */
+  readonly lower: string;
+  /** Stem of `lower` ("deleting" → "delet"). */
+  readonly stem: string;
+  /** True when `lower` is a typo correction of what was written. */
+  readonly corrected: boolean;
+}
+
+/**
+ * Reads a lower-cased written word: its correction and stem, plus whatever the reader attaches
+ * (the lexicon attaches what its tables say about the stem). Readers cache per distinct word, so a
+ * message costs one lookup per token.
+ */
+export interface WordReader<W extends Word = Word> {
+  read(lowerRaw: string): W;
+}
+
 /** One token of a message. */
-export interface Token {
+export interface Token<W extends Word = Word> {
   /** As written (quotes removed for a quoted span). */
   readonly raw: string;
   /** Lower-cased, after typo correction. */
@@ -14,13 +33,15 @@ export interface Token {
   /** True when `lower` is a typo correction of what was written. */
   readonly corrected: boolean;
   /** True when the word was written with a possessive `'s` (removed from `raw`). */
-  readonly possessive?: boolean;
+  readonly possessive: boolean;
+  /** The reader's word; undefined for a quoted span and for `$`. */
+  readonly word: W | undefined;
 }
 
 /** A message split into tokens, with its quoted spans. */
-export interface Analysis {
+export interface Analysis<W extends Word = Word> {
   readonly text: string;
-  readonly tokens: readonly Token[];
+  readonly tokens: readonly Token<W>[];
   /** Values of quoted spans, in order. */
   readonly quoted: readonly string[];
 }
@@ -90,12 +111,32 @@ export interface Corrector {
   correct(word: string): string | undefined;
 }
 
+/** Reads words with a corrector (or none): correction and stem, no cache of its own. */
+function plainReader(corrector?: Corrector): WordReader {
+  return {
+    read(lowerRaw: string): Word {
+      const fixed = corrector?.correct(lowerRaw);
+      const lower = fixed ?? lowerRaw;
+      return { lower, stem: stemOfWord(lower), corrected: fixed !== undefined };
+    },
+  };
+}
+
+/** The stem of a lower-cased word, apostrophes dropped ("don't" → "dont"). */
+export function stemOfWord(lower: string): string {
+  return stem(lower.includes("'") ? lower.replace(/'/g, "") : lower);
+}
+
+const PLAIN_READER = plainReader();
+
 /**
  * Splits a message into tokens. Quoted spans become one token each (`quoted: true`) so a name like
- * "delete-me" is never read as a verb. Unknown words are passed through `corrector`.
+ * "delete-me" is never read as a verb. Every other word goes through `reader` (default: no
+ * correction, stems only).
  */
-export function analyze(text: string, corrector?: Corrector): Analysis {
-  const tokens: Token[] = [];
+export function analyze<W extends Word = Word>(text: string, reader?: WordReader<W>): Analysis<W> {
+  const read = (reader ?? PLAIN_READER) as WordReader<W>;
+  const tokens: Token<W>[] = [];
   const quoted: string[] = [];
   const n = text.length;
   let i = 0;
@@ -109,7 +150,15 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
         const value = text.slice(i + 1, end).trim();
         if (value.length > 0) {
           quoted.push(value);
-          tokens.push({ raw: value, lower: value.toLowerCase(), stem: "", quoted: true, corrected: false });
+          tokens.push({
+            raw: value,
+            lower: value.toLowerCase(),
+            stem: "",
+            quoted: true,
+            corrected: false,
+            possessive: false,
+            word: undefined,
+          });
         }
         i = end + 1;
         continue;
@@ -117,7 +166,15 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     }
     const c = text.charCodeAt(i);
     if (c === 36 /* $ */) {
-      tokens.push({ raw: "$", lower: "$", stem: "$", quoted: false, corrected: false });
+      tokens.push({
+        raw: "$",
+        lower: "$",
+        stem: "$",
+        quoted: false,
+        corrected: false,
+        possessive: false,
+        word: undefined,
+      });
       i++;
       continue;
     }
@@ -135,17 +192,16 @@ export function analyze(text: string, corrector?: Corrector): Analysis {
     if (raw.length === 0) continue;
     const possessive = raw.endsWith("'s") || raw.endsWith("’s");
     if (possessive) raw = raw.slice(0, -2);
-    const lowerRaw = raw.toLowerCase();
-    const fixed = corrector?.correct(lowerRaw);
-    const lower = fixed ?? lowerRaw;
-    const token: Token = {
+    const word = read.read(raw.toLowerCase());
+    tokens.push({
       raw,
-      lower,
-      stem: stem(lower.includes("'") ? lower.replace(/'/g, "") : lower),
+      lower: word.lower,
+      stem: word.stem,
       quoted: false,
-      corrected: fixed !== undefined,
-    };
-    tokens.push(possessive ? { ...token, possessive } : token);
+      corrected: word.corrected,
+      possessive,
+      word,
+    });
   }
   return { text, tokens, quoted };
 }
