@@ -184,6 +184,13 @@ function duration(ms: number): string {
   return `${Math.round(ms / 360_000) / 10} h`;
 }
 
+/** The items joined by ", ". */
+function joined(items: readonly string[]): string {
+  let out = "";
+  for (let k = 0; k < items.length; k++) out += (k === 0 ? "" : ", ") + (items[k] as string);
+  return out;
+}
+
 function label(t: ConfirmationTarget): string {
   return t.name === undefined || t.name === t.id ? t.id : `${t.name} (${t.id})`;
 }
@@ -288,16 +295,17 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
 
   /** Builds the impact summary of an operation. */
   impact(input: ConfirmationInput): ImpactSummary {
-    const targets = input.targets.map(label);
+    // Loops, not map/join over the caller's arrays: one shape of code for every kind of target list.
+    const targets: string[] = [];
+    for (const t of input.targets) targets.push(label(t));
     const op = input.operation;
-    const creates =
-      op === "create" || op === "deploy" || op === "backup"
-        ? targets.length > 0
-          ? targets
-          : [typeof input.params?.["name"] === "string" ? input.params["name"] : "a new resource"]
-        : [];
-    const deletes = op === "delete" ? targets : [];
-    const modifies = creates.length === 0 && deletes.length === 0 && isMutating(op) ? targets : [];
+    let creates: string[] = [];
+    if (op === "create" || op === "deploy" || op === "backup") {
+      const name = input.params?.["name"];
+      creates = targets.length > 0 ? targets : [typeof name === "string" ? name : "a new resource"];
+    }
+    const deletes: string[] = op === "delete" ? targets : [];
+    const modifies: string[] = creates.length === 0 && deletes.length === 0 && isMutating(op) ? targets : [];
     const reversible = input.rollbackAvailable ?? !isDestructive(op);
     const [minMs, maxMs] = DURATIONS[op] ?? [1_000, 60_000];
     const scaledMax = maxMs * Math.max(1, Math.min(10, input.targets.length));
@@ -306,14 +314,13 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
       maxMs: scaledMax,
       text: `about ${duration(minMs)} to ${duration(scaledMax)}`,
     };
-    const lines = [
-      `${op}${input.command === undefined ? "" : ` (${input.command})`} in ${input.environment}`,
-    ];
-    if (creates.length > 0) lines.push(`creates: ${creates.join(", ")}`);
-    if (modifies.length > 0) lines.push(`modifies: ${modifies.join(", ")}`);
-    if (deletes.length > 0) lines.push(`deletes: ${deletes.join(", ")}`);
-    lines.push(reversible ? "can be undone" : "cannot be undone");
-    lines.push(`takes ${estimatedDuration.text}`);
+    const action = `${op}${input.command === undefined ? "" : ` (${input.command})`} in ${input.environment}`;
+    let text = action;
+    if (creates.length > 0) text += `\ncreates: ${joined(creates)}`;
+    if (modifies.length > 0) text += `\nmodifies: ${joined(modifies)}`;
+    if (deletes.length > 0) text += `\ndeletes: ${joined(deletes)}`;
+    text += reversible ? "\ncan be undone" : "\ncannot be undone";
+    text += `\ntakes ${estimatedDuration.text}`;
     let risk: ImpactSummary["risk"];
     if (input.risk !== undefined) {
       risk = {
@@ -321,12 +328,10 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
         level: input.risk.level,
         factors: input.risk.factors.map((f) => f.description),
       };
-      lines.push(
-        `risk ${input.risk.score}/100 (${input.risk.level})${risk.factors.length > 0 ? `: ${risk.factors.join("; ")}` : ""}`,
-      );
+      text += `\nrisk ${input.risk.score}/100 (${input.risk.level})${risk.factors.length > 0 ? `: ${risk.factors.join("; ")}` : ""}`;
     }
     return {
-      action: lines[0] ?? op,
+      action,
       environment: input.environment,
       creates,
       modifies,
@@ -334,7 +339,7 @@ export class InfrastructureConfirmationWorkflow<T = unknown> {
       reversible,
       estimatedDuration,
       ...(risk === undefined ? {} : { risk }),
-      text: lines.join("\n"),
+      text,
     };
   }
 

@@ -509,83 +509,124 @@ export class InfrastructureIntentClassifier {
     const runnerUp = second === -1 ? 0 : (catScores[second] ?? 0);
     const ranked = rankOperations(scored.opScores);
     const bestCategory = COMMAND_CATEGORIES[best] as IntentCategory;
-    let operation = ranked.find((op) => categoryOf(op) === bestCategory);
+    let operation: Operation | undefined;
+    for (let j = 0; j < ranked.length && operation === undefined; j++)
+      if (categoryOf(ranked[j] as Operation) === bestCategory) operation = ranked[j];
     if (bestCategory === "cost") {
       // Within cost: any saving cue makes it optimisation, else any estimate cue an estimate.
       if (get(scored.opScores, "cost-optimize") > 0) operation = "cost-optimize";
       else if (get(scored.opScores, "cost-estimate") > 0) operation = "cost-estimate";
     }
     const confidence = top <= 0 ? 0 : (top / (top + runnerUp)) * (1 - Math.exp(-top / 1.5));
-    const alternatives = ranked
-      .filter((op) => op !== operation)
-      .slice(0, 3)
-      .map((op) =>
+    // Loops and pushes, not filter/map chains: arrays built one way keep one shape, so the optimised
+    // code of this function is not thrown away when a rarer message shape comes along.
+    const alternatives: IntentCandidate[] = [];
+    for (let j = 0; j < ranked.length && alternatives.length < 3; j++) {
+      const op = ranked[j] as Operation;
+      if (op === operation) continue;
+      alternatives.push(
         candidateFor(
           op,
           total > 0 ? ((scored.opScores[OP_INDEX.get(op) ?? 0] ?? 0) / total) * confidence : 0,
         ),
       );
+    }
 
     // Composite: two strong, un-negated verbs naming different operations, joined by a conjunction.
-    const strongVerbs = scored.hits.filter((h) => h.kind === "verb" && !h.negated && h.weight >= 2.4);
+    const strongVerbs: Hit[] = [];
+    let strongHit = false;
+    for (const h of scored.hits) {
+      if (h.negated || h.weight < 2.4) continue;
+      strongHit = true;
+      if (h.kind === "verb") strongVerbs.push(h);
+    }
     const composite: Operation[] = [];
     if (operation !== undefined) {
-      const main = strongVerbs.find((h) => h.op === operation);
-      for (const h of strongVerbs) {
-        if (h.op === operation || composite.includes(h.op)) continue;
-        const lo = Math.min(h.index, main?.index ?? h.index);
-        const hi = Math.max(h.index, main?.index ?? h.index);
-        if (main !== undefined && scored.conjunctions.some((c) => c > lo && c < hi)) composite.push(h.op);
-      }
+      let main: Hit | undefined;
+      for (const h of strongVerbs) if (main === undefined && h.op === operation) main = h;
+      if (main !== undefined)
+        for (const h of strongVerbs) {
+          if (h.op === operation || composite.includes(h.op)) continue;
+          const lo = Math.min(h.index, main.index);
+          const hi = Math.max(h.index, main.index);
+          for (const c of scored.conjunctions)
+            if (c > lo && c < hi) {
+              composite.push(h.op);
+              break;
+            }
+        }
     }
     let reason: ClarificationReason | undefined;
-    const hasOperationVerb = strongVerbs.length > 0 || scored.hits.some((h) => !h.negated && h.weight >= 2.4);
+    const hasOperationVerb = strongVerbs.length > 0 || strongHit;
     if (operation === undefined || top <= 0) reason = scored.vague ? "vague-request" : "no-operation";
     else if (composite.length > 0) reason = "composite-request";
     else if (scored.vague && !hasOperationVerb) reason = "vague-request";
     else if (runnerUp >= top * this.closeRatio) reason = "close-alternatives";
     else if (confidence < this.minConfidence) reason = "low-confidence";
 
-    const all = operation === undefined ? [] : [operation, ...composite];
-    const result: IntentResult = {
+    let mutating = false;
+    let destructive = false;
+    if (operation !== undefined) {
+      mutating = isMutating(operation);
+      destructive = isDestructive(operation);
+      for (const op of composite) {
+        if (isMutating(op)) mutating = true;
+        if (isDestructive(op)) destructive = true;
+      }
+    }
+    const clarification = reason === undefined ? null : clarify(reason, operation, composite, confidence, alternatives);
+    return {
       category: operation === undefined ? null : bestCategory,
       operation: operation ?? null,
       confidence: round(confidence),
       outOfScope: false,
       needsClarification: reason !== undefined,
-      clarification: null,
+      clarification,
       alternatives,
       composite,
       negated,
-      mutating: all.some((op) => isMutating(op)),
-      destructive: all.some((op) => isDestructive(op)),
+      mutating,
+      destructive,
       source: "offline",
-    };
-    if (reason === undefined) return result;
-    const options =
-      reason === "composite-request"
-        ? all.map((op) => candidateFor(op, confidence))
-        : operation === undefined
-          ? (["describe", "update", "restart", "delete"] as const).map((op) => candidateFor(op, 0))
-          : [candidateFor(operation, confidence), ...alternatives].slice(0, 3);
-    return {
-      ...result,
-      clarification: {
-        reason,
-        question: `${QUESTIONS[reason]} ${options.map(describeCandidate).join(", ")}?`,
-        options,
-      },
     };
   }
 }
+
+/** The question and options of a classification that needs clarifying. */
+function clarify(
+  reason: ClarificationReason,
+  operation: Operation | undefined,
+  composite: readonly Operation[],
+  confidence: number,
+  alternatives: readonly IntentCandidate[],
+): NonNullable<IntentResult["clarification"]> {
+  const options: IntentCandidate[] = [];
+  if (reason === "composite-request") {
+    if (operation !== undefined) options.push(candidateFor(operation, confidence));
+    for (const op of composite) options.push(candidateFor(op, confidence));
+  } else if (operation === undefined) {
+    for (const op of VAGUE_OPTIONS) options.push(candidateFor(op, 0));
+  } else {
+    options.push(candidateFor(operation, confidence));
+    for (let j = 0; j < alternatives.length && options.length < 3; j++)
+      options.push(alternatives[j] as IntentCandidate);
+  }
+  let list = "";
+  for (let j = 0; j < options.length; j++)
+    list += (j === 0 ? "" : ", ") + describeCandidate(options[j] as IntentCandidate);
+  return { reason, question: `${QUESTIONS[reason]} ${list}?`, options };
+}
+
+/** What a message without an operation might have meant. */
+const VAGUE_OPTIONS: readonly Operation[] = ["describe", "update", "restart", "delete"];
 
 function rankOperations(scores: Float64Array): Operation[] {
   const ks: number[] = [];
   for (let k = 0; k < scores.length; k++) if ((scores[k] ?? 0) > 0) ks.push(k);
   // Stable: equal scores keep the table's order.
   if (ks.length > 1) ks.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
-  const ops: Operation[] = new Array<Operation>(ks.length);
-  for (let j = 0; j < ks.length; j++) ops[j] = OPERATION_NAMES[ks[j] ?? 0] as Operation;
+  const ops: Operation[] = [];
+  for (let j = 0; j < ks.length; j++) ops.push(OPERATION_NAMES[ks[j] ?? 0] as Operation);
   return ops;
 }
 

@@ -414,8 +414,9 @@ export class InfrastructureConversationManager {
 
     // 2. Intent: the model first, when there is one; the offline classifier otherwise and as fallback.
     // "restart it": a pronoun pointing at a resource of this conversation keeps the message in scope.
-    const refersBack =
-      convo.recent.length > 0 && analysis.tokens.some((t) => !t.quoted && PRONOUNS.has(t.lower));
+    let refersBack = false;
+    if (convo.recent.length > 0)
+      for (const t of analysis.tokens) if (!t.quoted && PRONOUNS.has(t.lower)) refersBack = true;
     const offline = this.classifier.classifyAnalysis(analysis, { inScope: refersBack });
     let intent = offline;
     if (this.model?.classify !== undefined && offline.composite.length === 0) {
@@ -616,29 +617,36 @@ export class InfrastructureConversationManager {
     environment: string,
   ): ConversationResponse {
     const operation = intent.operation ?? "";
-    const missing = command.parameters.filter((p) => p.required && params[p.name] === undefined);
     const suggestions = this.extractor.suggestDefaults(command, params, { environment });
-    const unsuggested = missing.filter((p) => !suggestions.some((s) => s.parameter === p.name));
+    const missing: string[] = [];
+    const unsuggested: string[] = [];
+    for (const p of command.parameters) {
+      if (!p.required || params[p.name] !== undefined) continue;
+      missing.push(p.name);
+      let suggested = false;
+      for (const s of suggestions) if (s.parameter === p.name) suggested = true;
+      if (!suggested) unsuggested.push(p.name);
+    }
     convo.clarifying = { intent, values };
-    const hint =
-      suggestions.length === 0
-        ? ""
-        : ` Suggested: ${suggestions.map((s) => `${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`).join("; ")}.`;
+    let hint = "";
+    for (let k = 0; k < suggestions.length; k++) {
+      const s = suggestions[k] as SuggestedDefault;
+      hint += `${k === 0 ? " Suggested: " : "; "}${s.parameter} = ${JSON.stringify(s.value)} (${s.reason})`;
+    }
+    if (hint !== "") hint += ".";
+    const all: Ambiguity[] = [];
+    for (const a of ambiguities) all.push(a);
+    all.push({
+      kind: "missing-parameter",
+      parameters: unsuggested.length > 0 ? unsuggested : missing,
+      suggestions,
+    });
     return this.reply(
       "clarification",
       intent,
       values,
-      `To ${operation.replace("-", " ")} I still need: ${missing.map((p) => p.name).join(", ")}.${hint}`,
-      {
-        ambiguities: [
-          ...ambiguities,
-          {
-            kind: "missing-parameter",
-            parameters: (unsuggested.length > 0 ? unsuggested : missing).map((p) => p.name),
-            suggestions,
-          },
-        ],
-      },
+      `To ${operation.replace("-", " ")} I still need: ${missing.join(", ")}.${hint}`,
+      { ambiguities: all },
     );
   }
 
@@ -907,10 +915,10 @@ export class InfrastructureConversationManager {
     if (values.resourceId !== undefined) refs.push(values.resourceId);
     if (values.name !== undefined) refs.push(values.name);
     if (values.names !== undefined) refs.push(...values.names);
-    const pronoun = analysis.tokens.some(
-      (t) =>
-        !t.quoted && (t.lower === "it" || t.lower === "that" || t.lower === "them" || t.lower === "same"),
-    );
+    let pronoun = false;
+    for (const t of analysis.tokens)
+      if (!t.quoted && (t.lower === "it" || t.lower === "that" || t.lower === "them" || t.lower === "same"))
+        pronoun = true;
     if (refs.length === 0 && known.length > 0) {
       // Plain words naming a known resource ("is payments up?").
       for (const t of analysis.tokens) {
@@ -919,11 +927,7 @@ export class InfrastructureConversationManager {
       }
     }
     const out: ResourceSnapshot[] = [];
-    if (refs.length === 0 && pronoun) {
-      const r = this.resolver.resolve("it", { resources: known, recent: convo.recent });
-      if (r.status === "resolved") out.push(r.resource);
-      return { resources: out };
-    }
+    if (refs.length === 0 && pronoun) return this.resolveFromContext(known, convo);
     for (const ref of refs) {
       const r = this.resolver.resolve(ref, {
         resources: known,
@@ -944,6 +948,17 @@ export class InfrastructureConversationManager {
       }
       // not found: the name is passed to the command as given (it may create it)
     }
+    return { resources: out };
+  }
+
+  /** "restart it": the last resource this conversation mentioned. */
+  private resolveFromContext(
+    known: readonly ResourceSnapshot[],
+    convo: ConversationState,
+  ): { resources: ResourceSnapshot[] } {
+    const out: ResourceSnapshot[] = [];
+    const r = this.resolver.resolve("it", { resources: known, recent: convo.recent });
+    if (r.status === "resolved") out.push(r.resource);
     return { resources: out };
   }
 

@@ -409,19 +409,28 @@ const NAME_PART_SEPARATOR = /[-_.]/;
 const TRAILING_DIGITS = /\d+$/;
 
 /** A resource type read from an instance type (`m5.large` → compute) or the parts of a name (`orders-db` → database). */
-function inferType(instanceType: string, names: readonly string[]): ResourceType | undefined {
+function inferType(
+  instanceType: string,
+  names: readonly string[],
+  resourceId: string | undefined,
+): ResourceType | undefined {
   if (instanceType !== "")
     return instanceType.startsWith("db.")
       ? "database"
       : instanceType.startsWith("cache.")
         ? "cache"
         : "compute";
-  for (const id of names) {
+  // The names, then the resource id (as if it were the last name).
+  for (let k = 0; k <= names.length; k++) {
+    const id = k < names.length ? (names[k] as string) : resourceId;
+    if (id === undefined) continue;
     const dash = id.indexOf("-");
     const type = dash > 0 ? ID_PREFIX_TYPES.get(id.slice(0, dash).toLowerCase()) : undefined;
     if (type !== undefined) return type;
   }
-  for (const name of names) {
+  for (let k = 0; k <= names.length; k++) {
+    const name = k < names.length ? (names[k] as string) : resourceId;
+    if (name === undefined) continue;
     for (const part of name.toLowerCase().split(NAME_PART_SEPARATOR)) {
       const last = part.charCodeAt(part.length - 1);
       const hint =
@@ -446,6 +455,20 @@ function sizeToMiB(value: number, unit: string): number {
   if (u.startsWith("m")) return value;
   if (u.startsWith("t")) return value * 1024 * 1024;
   return value * 1024;
+}
+
+/** What the passes of one extraction collect (one shape for every message). */
+class Reading {
+  readonly values: Record<string, unknown> = {};
+  readonly names: string[] = [];
+  readonly envs: { env: string; index: number }[] = [];
+  readonly types: { type: ResourceType; index: number; end: number }[] = [];
+  readonly sizes: { mib: number; index: number; kind: "memory" | "disk" | undefined }[] = [];
+
+  /** Sets a value unless one was read already (the first mention wins). */
+  set(key: ParameterName, value: unknown): void {
+    if (this.values[key] === undefined) this.values[key] = value;
+  }
 }
 
 /**
@@ -482,213 +505,17 @@ export class InfrastructureParameterExtractor {
   /** Extracts from an already analysed message. */
   extractAnalysis(analysis: Analysis<LexWord>, context: ExtractionContext = {}): Extraction {
     const tokens = analysis.tokens;
-    const values: Record<string, unknown> = {};
+    const r = new Reading();
+    const values = r.values;
     const ambiguities: ParameterAmbiguity[] = [];
-    const names: string[] = [];
-    const envs: { env: string; index: number }[] = [];
-    const types: { type: ResourceType; index: number; end: number }[] = [];
-    const sizes: { mib: number; index: number; kind: "memory" | "disk" | undefined }[] = [];
+    const names = r.names;
+    const envs = r.envs;
+    const types = r.types;
+    const sizes = r.sizes;
     const op = context.operation ?? null;
-    const set = (key: ParameterName, value: unknown): void => {
-      if (values[key] === undefined) values[key] = value;
-    };
-
-    // Pass 1: phrases (resource types, environments) and token shapes.
-    let coveredTo = -1;
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token<LexWord>;
-      if (t.quoted) {
-        names.push(t.raw);
-        continue;
-      }
-      const f = t.word?.facts;
-      if (i <= coveredTo || f === undefined || !f.first) continue;
-      const resource = longestOf(f.resources, tokens, i);
-      const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
-      if (
-        resource !== undefined &&
-        !(after === "usage" || after === "space" || after === "io" || after === "utilization")
-      ) {
-        // "the analytics cluster": a plain word naming the resource.
-        const before = tokens[i - 1];
-        const article = tokens[i - 2]?.lower ?? "";
-        if (
-          before !== undefined &&
-          !before.quoted &&
-          /^[a-z][a-z0-9]{2,}$/.test(before.lower) &&
-          (article === "the" || article === "our" || article === "my") &&
-          !RESOURCE_ADJECTIVES.has(before.lower) &&
-          !isKnownWord(before)
-        )
-          names.push(before.raw);
-        types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
-        coveredTo = i + resource.stems.length - 1;
-        continue;
-      }
-      const env = longestOf(f.environments, tokens, i);
-      if (env !== undefined && this.isEnvironmentMention(tokens, i, t.lower)) {
-        envs.push({ env: env.value, index: i });
-        coveredTo = i + env.stems.length - 1;
-        continue;
-      }
-    }
-
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token<LexWord>;
-      if (t.quoted) continue;
-      const w = t.lower;
-      const prev = tokens[i - 1]?.lower;
-      const next = tokens[i + 1];
-      // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-      if (t.word !== undefined && t.word.plain && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
-      // "named x" / "called x" / "name it x"
-      if ((w === "named" || w === "called") && next !== undefined) {
-        if (!next.quoted) names.push(next.raw);
-        i++; // the name is read
-        continue;
-      }
-      if (isRegion(w)) {
-        set("region", w);
-        continue;
-      }
-      if (
-        INSTANCE_TYPE.test(w) ||
-        /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)
-      ) {
-        set("instanceType", w);
-        continue;
-      }
-      if (RESOURCE_ID.test(w)) {
-        set("resourceId", t.raw);
-        for (const [re, type] of ID_TYPES) if (re.test(w)) types.push({ type, index: i, end: i });
-        continue;
-      }
-      // Versions: v1.2.3, "version 1.4", "kubernetes 1.29", "back to 1.3.9".
-      if (
-        VERSION_V.test(w) ||
-        (VERSION.test(w) &&
-          w.includes(".") &&
-          (prev === "version" ||
-            prev === "to" ||
-            prev === "kubernetes" ||
-            prev === "k8s" ||
-            prev === "release" ||
-            prev === "postgres" ||
-            prev === "v"))
-      ) {
-        set("version", w);
-        continue;
-      }
-      const glued = SIZE_GLUED.exec(w);
-      if (
-        glued !== null &&
-        !/^(?:m|t|g)$/.test(glued[2] ?? "") &&
-        !(glued[2] === "m" && this.isDurationUnit("m"))
-      ) {
-        sizes.push({
-          mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"),
-          index: i,
-          kind: this.sizeKind(tokens, i, i),
-        });
-        continue;
-      }
-      const gluedCpu = GLUED_CPU.exec(w);
-      if (gluedCpu !== null) {
-        set("cpu", Number(gluedCpu[1]));
-        continue;
-      }
-      if (/^(?:x\d+|\d+x)$/.test(w)) {
-        set("count", Number(w.replace("x", "")));
-        continue;
-      }
-      const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
-      if (
-        glDur !== null &&
-        (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))
-      ) {
-        i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, set);
-        continue;
-      }
-      const n = numberOf(t);
-      if (n !== undefined) {
-        if (w === "a" || w === "an" || w === "single") {
-          // "a week", "an hour": only as a duration.
-          const unit = UNIT_MS[next?.lower ?? ""];
-          if (unit !== undefined && (next?.lower ?? "").length > 1)
-            i = this.readDuration(tokens, i, 1, unit, i + 1, set);
-          continue;
-        }
-        if (w === "couple" || w === "pair") {
-          if (next?.lower === "of") this.readCount(tokens, i + 1, 2, op, set);
-          continue;
-        }
-        const after = tokens[i + 1]?.lower ?? "";
-        if (
-          after === "million" ||
-          after === "thousand" ||
-          after === "percent" ||
-          after === "%" ||
-          prev === "port" ||
-          prev === "http" ||
-          /^\d+%$/.test(w)
-        )
-          continue;
-        if (SIZE_UNIT.test(after)) {
-          sizes.push({ mib: sizeToMiB(n, after), index: i, kind: this.sizeKind(tokens, i, i + 1) });
-          i++;
-          continue;
-        }
-        if (CPU_UNITS.test(after) || after === "core" || after === "cores") {
-          set("cpu", n);
-          i++;
-          continue;
-        }
-        const unitMs = UNIT_MS[after];
-        if (unitMs !== undefined && after.length > 1) {
-          i = this.readDuration(tokens, i, n, unitMs, i + 1, set);
-          continue;
-        }
-        const clock = this.readClock(tokens, i);
-        if (clock !== undefined) {
-          set("at", clock.iso);
-          i = clock.end;
-          continue;
-        }
-        if (
-          prev === "by" ||
-          (prev === "to" && this.hasScaleContext(tokens, i)) ||
-          this.isCountedNoun(tokens, i)
-        ) {
-          this.readCount(tokens, i, n, op, set);
-          continue;
-        }
-        continue;
-      }
-      // Clock times without a number token first: "2am", "14:30", "midnight", "noon", "tonight", "tomorrow".
-      const clock = this.readClock(tokens, i);
-      if (clock !== undefined) {
-        set("at", clock.iso);
-        i = clock.end;
-        continue;
-      }
-      // "the last hour", "past week".
-      if ((w === "last" || w === "past" || w === "previous") && next !== undefined) {
-        const unit = UNIT_MS[next.lower];
-        if (unit !== undefined && next.lower.length > 1) {
-          set("periodMs", unit);
-          i++;
-          continue;
-        }
-      }
-      if (w.includes("@") && /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(w)) {
-        set("principal", w);
-        continue;
-      }
-      if (isNameLike(w) && !/^\d/.test(w)) {
-        names.push(t.raw);
-        continue;
-      }
-    }
+    // Two passes in their own methods (smaller units for the optimising compiler): phrases, then values.
+    this.readPhrases(tokens, r);
+    this.readValues(tokens, op, r);
 
     // Principals and access levels, for access operations.
     if (op !== null && PRINCIPAL_OPS.has(op) && values["principal"] === undefined) {
@@ -707,55 +534,53 @@ export class InfrastructureParameterExtractor {
 
     // Names: the principal is not a resource name; "rename x to y" gives a new name.
     const principal = values["principal"];
-    let resourceNames = names.filter((n) => n !== principal);
-    const renameAt = tokens.findIndex((t) => !t.quoted && t.stem === "renam");
-    if (renameAt !== -1 && resourceNames.length >= 2) {
-      values["newName"] = resourceNames[resourceNames.length - 1];
-      resourceNames = resourceNames.slice(0, -1);
+    let resourceNames: string[] = [];
+    for (const n of names) if (n !== principal) resourceNames.push(n);
+    if (resourceNames.length >= 2) {
+      let rename = false;
+      for (const t of tokens) if (!t.quoted && t.stem === "renam") rename = true;
+      if (rename) values["newName"] = resourceNames.pop();
     }
-    if (resourceNames.length > 1) resourceNames = [...new Set(resourceNames)];
+    if (resourceNames.length > 1) {
+      const unique: string[] = [];
+      for (const n of resourceNames) if (!unique.includes(n)) unique.push(n);
+      resourceNames = unique;
+    }
     if (resourceNames.length === 1) values["name"] = resourceNames[0];
     else if (resourceNames.length > 1) values["names"] = resourceNames;
 
     // Resource type: the first one mentioned, skipping a qualifier of the principal ("the data-team group").
-    const principalIndex =
-      typeof principal === "string" ? tokens.findIndex((t) => t.lower === principal) : -1;
+    let principalIndex = -1;
+    if (typeof principal === "string")
+      for (let k = 0; k < tokens.length && principalIndex === -1; k++)
+        if ((tokens[k] as Token).lower === principal) principalIndex = k;
     if (types.length === 0) {
-      const inferred = inferType(typeof values["instanceType"] === "string" ? values["instanceType"] : "", [
-        ...resourceNames,
-        ...(typeof values["resourceId"] === "string" ? [values["resourceId"]] : []),
-      ]);
+      const resourceId = values["resourceId"];
+      const inferred = inferType(
+        typeof values["instanceType"] === "string" ? values["instanceType"] : "",
+        resourceNames,
+        typeof resourceId === "string" ? resourceId : undefined,
+      );
       if (inferred !== undefined) types.push({ type: inferred, index: tokens.length, end: tokens.length });
     }
-    const type = types.find(
-      (x) =>
+    for (const x of types)
+      if (
         !(
           principalIndex !== -1 &&
           x.index > principalIndex &&
           x.index <= principalIndex + 2 &&
           x.type === "identity"
-        ),
-    );
-    if (type !== undefined) values["resourceType"] = type.type;
+        )
+      ) {
+        values["resourceType"] = x.type;
+        break;
+      }
 
     // Environments: "from x to y" is a move; otherwise two different ones are ambiguous.
-    const distinct = envs.length <= 1 ? envs.map((e) => e.env) : [...new Set(envs.map((e) => e.env))];
+    const distinct: string[] = [];
+    for (const e of envs) if (!distinct.includes(e.env)) distinct.push(e.env);
     if (distinct.length === 1) values["environment"] = distinct[0];
-    else if (distinct.length > 1) {
-      const from = envs.find((e) => tokens[e.index - 1]?.lower === "from");
-      const to = envs.find((e) => ["to", "into", "onto"].includes(tokens[e.index - 1]?.lower ?? ""));
-      if (from !== undefined && to !== undefined && from.env !== to.env) {
-        values["environment"] = to.env;
-        values["sourceEnvironment"] = from.env;
-      } else {
-        values["environment"] = envs[0]?.env;
-        ambiguities.push({
-          parameter: "environment",
-          reason: "the message names more than one environment",
-          candidates: distinct,
-        });
-      }
-    }
+    else if (distinct.length > 1) this.settleEnvironments(tokens, envs, distinct, values, ambiguities);
 
     // Sizes: memory or disk from the words around them, else from the resource type.
     for (const s of sizes) {
@@ -765,10 +590,10 @@ export class InfrastructureParameterExtractor {
         if (t === "storage" || t === "database") kind = "disk";
         else if (t === "compute" || t === "cache" || t === "function" || t === "container") kind = "memory";
       }
-      if (kind === "memory") set("memoryMiB", s.mib);
-      else if (kind === "disk") set("diskGiB", s.mib / 1024);
+      if (kind === "memory") r.set("memoryMiB", s.mib);
+      else if (kind === "disk") r.set("diskGiB", s.mib / 1024);
       else {
-        set("sizeGiB", s.mib / 1024);
+        r.set("sizeGiB", s.mib / 1024);
         ambiguities.push({
           parameter: "sizeGiB",
           reason: "a size without saying memory or disk",
@@ -779,11 +604,238 @@ export class InfrastructureParameterExtractor {
 
     if (op === "create" && values["countDelta"] !== undefined && values["count"] === undefined) {
       values["count"] = values["countDelta"];
-      delete values["countDelta"];
+      values["countDelta"] = undefined; // left out below (no delete: the object keeps its fast shape)
     }
     const clean: Record<string, unknown> = {};
     for (const k in values) if (values[k] !== undefined) clean[k] = values[k];
     return { values: clean, ambiguities, source: "offline" };
+  }
+
+  /** Several environments: "from x to y" is a move; otherwise the first one, flagged as ambiguous. */
+  private settleEnvironments(
+    tokens: readonly Token[],
+    envs: readonly { env: string; index: number }[],
+    distinct: string[],
+    values: Record<string, unknown>,
+    ambiguities: ParameterAmbiguity[],
+  ): void {
+    const from = envs.find((e) => tokens[e.index - 1]?.lower === "from");
+    const to = envs.find((e) => ["to", "into", "onto"].includes(tokens[e.index - 1]?.lower ?? ""));
+    if (from !== undefined && to !== undefined && from.env !== to.env) {
+      values["environment"] = to.env;
+      values["sourceEnvironment"] = from.env;
+    } else {
+      values["environment"] = envs[0]?.env;
+      ambiguities.push({
+        parameter: "environment",
+        reason: "the message names more than one environment",
+        candidates: distinct,
+      });
+    }
+  }
+
+  /** Pass 1: phrases (resource types, environments) and quoted names. */
+  private readPhrases(tokens: readonly Token<LexWord>[], r: Reading): void {
+  let coveredTo = -1;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token<LexWord>;
+    if (t.quoted) {
+      r.names.push(t.raw);
+      continue;
+    }
+    const f = t.word?.facts;
+    if (i <= coveredTo || f === undefined || !f.first) continue;
+    const resource = longestOf(f.resources, tokens, i);
+    const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
+    if (
+      resource !== undefined &&
+      !(after === "usage" || after === "space" || after === "io" || after === "utilization")
+    ) {
+      // "the analytics cluster": a plain word naming the resource.
+      const before = tokens[i - 1];
+      const article = tokens[i - 2]?.lower ?? "";
+      if (
+        before !== undefined &&
+        !before.quoted &&
+        /^[a-z][a-z0-9]{2,}$/.test(before.lower) &&
+        (article === "the" || article === "our" || article === "my") &&
+        !RESOURCE_ADJECTIVES.has(before.lower) &&
+        !isKnownWord(before)
+      )
+        r.names.push(before.raw);
+      r.types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
+      coveredTo = i + resource.stems.length - 1;
+      continue;
+    }
+    const env = longestOf(f.environments, tokens, i);
+    if (env !== undefined && this.isEnvironmentMention(tokens, i, t.lower)) {
+      r.envs.push({ env: env.value, index: i });
+      coveredTo = i + env.stems.length - 1;
+      continue;
+    }
+  }
+
+  }
+
+  /** Pass 2: values read from token shapes (regions, sizes, counts, times, names …). */
+  private readValues(tokens: readonly Token<LexWord>[], op: Operation | null, r: Reading): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token<LexWord>;
+    if (t.quoted) continue;
+    const w = t.lower;
+    const prev = tokens[i - 1]?.lower;
+    const next = tokens[i + 1];
+    // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
+    if (t.word !== undefined && t.word.plain && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
+    // "named x" / "called x" / "name it x"
+    if ((w === "named" || w === "called") && next !== undefined) {
+      if (!next.quoted) r.names.push(next.raw);
+      i++; // the name is read
+      continue;
+    }
+    if (isRegion(w)) {
+      r.set("region", w);
+      continue;
+    }
+    if (
+      INSTANCE_TYPE.test(w) ||
+      /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)
+    ) {
+      r.set("instanceType", w);
+      continue;
+    }
+    if (RESOURCE_ID.test(w)) {
+      r.set("resourceId", t.raw);
+      for (const [re, type] of ID_TYPES) if (re.test(w)) r.types.push({ type, index: i, end: i });
+      continue;
+    }
+    // Versions: v1.2.3, "version 1.4", "kubernetes 1.29", "back to 1.3.9".
+    if (
+      VERSION_V.test(w) ||
+      (VERSION.test(w) &&
+        w.includes(".") &&
+        (prev === "version" ||
+          prev === "to" ||
+          prev === "kubernetes" ||
+          prev === "k8s" ||
+          prev === "release" ||
+          prev === "postgres" ||
+          prev === "v"))
+    ) {
+      r.set("version", w);
+      continue;
+    }
+    const glued = SIZE_GLUED.exec(w);
+    if (
+      glued !== null &&
+      !/^(?:m|t|g)$/.test(glued[2] ?? "") &&
+      !(glued[2] === "m" && this.isDurationUnit("m"))
+    ) {
+      r.sizes.push({
+        mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"),
+        index: i,
+        kind: this.sizeKind(tokens, i, i),
+      });
+      continue;
+    }
+    const gluedCpu = GLUED_CPU.exec(w);
+    if (gluedCpu !== null) {
+      r.set("cpu", Number(gluedCpu[1]));
+      continue;
+    }
+    if (/^(?:x\d+|\d+x)$/.test(w)) {
+      r.set("count", Number(w.replace("x", "")));
+      continue;
+    }
+    const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
+    if (
+      glDur !== null &&
+      (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))
+    ) {
+      i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, r);
+      continue;
+    }
+    const n = numberOf(t);
+    if (n !== undefined) {
+      if (w === "a" || w === "an" || w === "single") {
+        // "a week", "an hour": only as a duration.
+        const unit = UNIT_MS[next?.lower ?? ""];
+        if (unit !== undefined && (next?.lower ?? "").length > 1)
+          i = this.readDuration(tokens, i, 1, unit, i + 1, r);
+        continue;
+      }
+      if (w === "couple" || w === "pair") {
+        if (next?.lower === "of") this.readCount(tokens, i + 1, 2, op, r);
+        continue;
+      }
+      const after = tokens[i + 1]?.lower ?? "";
+      if (
+        after === "million" ||
+        after === "thousand" ||
+        after === "percent" ||
+        after === "%" ||
+        prev === "port" ||
+        prev === "http" ||
+        /^\d+%$/.test(w)
+      )
+        continue;
+      if (SIZE_UNIT.test(after)) {
+        r.sizes.push({ mib: sizeToMiB(n, after), index: i, kind: this.sizeKind(tokens, i, i + 1) });
+        i++;
+        continue;
+      }
+      if (CPU_UNITS.test(after) || after === "core" || after === "cores") {
+        r.set("cpu", n);
+        i++;
+        continue;
+      }
+      const unitMs = UNIT_MS[after];
+      if (unitMs !== undefined && after.length > 1) {
+        i = this.readDuration(tokens, i, n, unitMs, i + 1, r);
+        continue;
+      }
+      const clock = this.readClock(tokens, i);
+      if (clock !== undefined) {
+        r.set("at", clock.iso);
+        i = clock.end;
+        continue;
+      }
+      if (
+        prev === "by" ||
+        (prev === "to" && this.hasScaleContext(tokens, i)) ||
+        this.isCountedNoun(tokens, i)
+      ) {
+        this.readCount(tokens, i, n, op, r);
+        continue;
+      }
+      continue;
+    }
+    // Clock times without a number token first: "2am", "14:30", "midnight", "noon", "tonight", "tomorrow".
+    const clock = this.readClock(tokens, i);
+    if (clock !== undefined) {
+      r.set("at", clock.iso);
+      i = clock.end;
+      continue;
+    }
+    // "the last hour", "past week".
+    if ((w === "last" || w === "past" || w === "previous") && next !== undefined) {
+      const unit = UNIT_MS[next.lower];
+      if (unit !== undefined && next.lower.length > 1) {
+        r.set("periodMs", unit);
+        i++;
+        continue;
+      }
+    }
+    if (w.includes("@") && /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(w)) {
+      r.set("principal", w);
+      continue;
+    }
+    if (isNameLike(w) && !/^\d/.test(w)) {
+      r.names.push(t.raw);
+      continue;
+    }
+  }
+
   }
 
   /**
@@ -900,15 +952,15 @@ export class InfrastructureParameterExtractor {
     i: number,
     n: number,
     op: Operation | null,
-    set: (key: ParameterName, value: unknown) => void,
+    r: Reading,
   ): void {
     const prev = tokens[i - 1]?.stem ?? "";
     let delta = prev === "by" || prev === "add" || prev === "ad" || prev === "another";
     for (let k = i + 1; k <= i + 2 && k < tokens.length; k++)
       if (DELTA_WORDS.has(tokens[k]?.stem ?? "")) delta = true;
     for (let k = Math.max(0, i - 3); k < i; k++) if ((tokens[k]?.stem ?? "") === "add") delta = true;
-    if (delta && op !== "create") set("countDelta", prev === "by" && this.isDecrease(tokens, i) ? -n : n);
-    else set("count", n);
+    if (delta && op !== "create") r.set("countDelta", prev === "by" && this.isDecrease(tokens, i) ? -n : n);
+    else r.set("count", n);
   }
 
   private isDecrease(tokens: readonly Token[], i: number): boolean {
@@ -925,7 +977,7 @@ export class InfrastructureParameterExtractor {
     n: number,
     unitMs: number,
     end: number,
-    set: (key: ParameterName, value: unknown) => void,
+    r: Reading,
   ): number {
     const ms = n * unitMs;
     const before = [tokens[i - 1]?.lower, tokens[i - 2]?.lower, tokens[i - 3]?.lower];
@@ -935,11 +987,11 @@ export class InfrastructureParameterExtractor {
       before.includes("previous") ||
       before[0] === "over"
     )
-      set("periodMs", ms);
-    else if (before[0] === "in") set("at", new Date(this.now() + ms).toISOString());
+      r.set("periodMs", ms);
+    else if (before[0] === "in") r.set("at", new Date(this.now() + ms).toISOString());
     else if (before[0] === "every") {
       /* a schedule interval: not a parameter the pipeline reads */
-    } else set("durationMs", ms);
+    } else r.set("durationMs", ms);
     return end;
   }
 
@@ -1056,12 +1108,13 @@ export class InfrastructureParameterExtractor {
       }
       // "… from erin", "… to hank" after a role or access word
       if ((w === "from" || w === "to") && i > 0) {
-        const before = tokens.slice(Math.max(0, i - 3), i).map((x) => x.lower);
-        if (
-          before.some(
-            (b) => b === "role" || b === "admin" || b === "access" || b === "permissions" || b === "owner",
-          )
-        ) {
+        let roleBefore = false;
+        for (let k = Math.max(0, i - 3); k < i; k++) {
+          const b = (tokens[k] as Token).lower;
+          if (b === "role" || b === "admin" || b === "access" || b === "permissions" || b === "owner")
+            roleBefore = true;
+        }
+        if (roleBefore) {
           const c = tokens[i + 1];
           if (isCandidate(c)) return c.lower;
         }

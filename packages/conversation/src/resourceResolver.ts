@@ -230,13 +230,7 @@ export class InfrastructureResourceResolver {
   /** Resolves one reference. Never throws. */
   resolve(reference: string, context: ResolveContext): ResolveResult {
     const ref = typeof reference === "string" ? reference.trim() : "";
-    if (ref === "" || this.isContextReference(ref)) {
-      for (const id of context.recent ?? []) {
-        const r = context.resources.find((x) => x.id === id);
-        if (r !== undefined) return { status: "resolved", resource: r, via: "context" };
-      }
-      return { status: "not-found", reference: ref, suggestions: [] };
-    }
+    if (ref === "" || this.isContextReference(ref)) return this.fromContext(ref, context);
     const all = context.resources;
     if (Object.isFrozen(all)) {
       const byId = indexOf(all).byId.get(ref);
@@ -306,6 +300,15 @@ export class InfrastructureResourceResolver {
     if (tied.length === 1 && tied[0] !== undefined)
       return { status: "resolved", resource: tied[0], via: "fuzzy" };
     return this.ambiguous(ref, tied);
+  }
+
+  /** A pronoun: the most recent resource of the conversation that still exists. */
+  private fromContext(ref: string, context: ResolveContext): ResolveResult {
+    for (const id of context.recent ?? []) {
+      const r = context.resources.find((x) => x.id === id);
+      if (r !== undefined) return { status: "resolved", resource: r, via: "context" };
+    }
+    return { status: "not-found", reference: ref, suggestions: [] };
   }
 
   /** How closely `r` matches a normalised reference: an edit distance, 1.5 for a whole part or prefix, else Infinity. */
