@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { RiskAssessment } from "@espada/infra-core";
-import { InfrastructureConfirmationWorkflow, OPERATION_NAMES, isMutatingOperation } from "./index.js";
+import {
+  InfrastructureConfirmationWorkflow,
+  OPERATION_NAMES,
+  isAffirmative,
+  isMutatingOperation,
+  isNegative,
+} from "./index.js";
+import { answerOf, normalizeAnswer } from "./confirmationWorkflow.js";
 
 const risk = (score: number, level: RiskAssessment["level"]): RiskAssessment => ({
   score,
@@ -108,3 +115,34 @@ describe("InfrastructureConfirmationWorkflow", () => {
     );
   });
 });
+
+describe("answers", () => {
+  it("reads yes and no the same with or without the length shortcut", () => {
+    // answerOf skips normalising a message with more letters and digits than any answer has: it
+    // must agree with normalising every message.
+    const yes = ["yes", "y", "yep", "ok", "go ahead", "do it", "yes please", "yes, do it", "run it"];
+    const no = ["no", "nope", "cancel", "don't", "never mind", "cancel that", "no thanks"];
+    const text = fc.oneof(
+      fc.string(),
+      fc.constantFrom(...yes, ...no).chain((w) =>
+        fc.tuple(fc.constantFrom("", " ", "  ", "\t"), fc.constantFrom("", "!", "?!", ".", "..."), fc.boolean()).map(
+          ([pad, end, upper]) => `${pad}${upper ? w.toUpperCase() : w}${end}${pad}`,
+        ),
+      ),
+      fc.constantFrom(...yes, ...no).map((w) => `${w} and also delete everything else`),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const n = normalizeAnswer(t);
+        const expected = yes.includes(n) ? "yes" : no.includes(n) || n === "n" ? "no" : undefined;
+        if (expected !== undefined) expect(answerOf(t)).toBe(expected);
+        expect(isAffirmative(t)).toBe(answerOf(t) === "yes");
+        expect(isNegative(t)).toBe(answerOf(t) === "no");
+      }),
+      { numRuns: 500 },
+    );
+    expect(answerOf("  YES, DO IT!!  ")).toBe("yes");
+    expect(answerOf("yes delete the production database now")).toBeUndefined();
+  });
+});
+

@@ -204,20 +204,34 @@ export function normalizeAnswer(answer: string): string {
     .replace(/\s+/g, " ");
 }
 
+/** ASCII letters and digits in `s` (a lower bound of what normalising keeps). */
+function alphanumerics(s: string): number {
+  let n = 0;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) n++;
+  }
+  return n;
+}
+
+/** The most letters and digits a yes or no answer has: a longer message is neither (no normalising then). */
+const LONGEST_ANSWER = Math.max(...[...YES, ...NO].map(alphanumerics));
+
 /** What an answer says: yes, no, or neither (normalised once). */
 export function answerOf(answer: string): "yes" | "no" | undefined {
+  if (alphanumerics(answer) > LONGEST_ANSWER) return undefined;
   const n = normalizeAnswer(answer);
   return YES.has(n) ? "yes" : NO.has(n) ? "no" : undefined;
 }
 
 /** True when the answer says yes. */
 export function isAffirmative(answer: string): boolean {
-  return YES.has(normalizeAnswer(answer));
+  return alphanumerics(answer) <= LONGEST_ANSWER && YES.has(normalizeAnswer(answer));
 }
 
 /** True when the answer says no. */
 export function isNegative(answer: string): boolean {
-  return NO.has(normalizeAnswer(answer));
+  return alphanumerics(answer) <= LONGEST_ANSWER && NO.has(normalizeAnswer(answer));
 }
 
 /**

@@ -150,4 +150,49 @@ describe("InfrastructureResourceResolver", () => {
       ),
     );
   });
+
+  it("answers the same from the indexes of a frozen snapshot as from a plain array", () => {
+    // The state provider's frozen snapshot is resolved through indexes (exact ids, labels, fuzzy
+    // candidates); a plain array by scanning every resource. Both must give the same answer.
+    // Names made of a few shared parts, so whole-part, prefix and typo matches happen often.
+    const part = fc.constantFrom("web", "api", "orders", "order", "db", "cache", "1", "2", "12", "prod");
+    const name = fc.array(part, { minLength: 1, maxLength: 3 }).map((p) => p.join("-"));
+    const typo = fc
+      .tuple(name, fc.nat(), fc.constantFrom("x", "", "e"))
+      .map(([n, at, c]) => n.slice(0, at % (n.length + 1)) + c + n.slice((at % (n.length + 1)) + 1));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            id: fc.oneof(name, fc.constantFrom("i-1", "i-2", "db-3")),
+            name: fc.option(name, { nil: undefined }),
+            type: fc.constantFrom("compute", "database"),
+            environment: fc.constantFrom("production", "staging"),
+          }),
+          { maxLength: 14 },
+        ),
+        fc.oneof(name, typo, part, fc.constantFrom("i-1", "db-3", "orde", "webapi", "ordersdb")),
+        fc.option(fc.constantFrom("compute", "database"), { nil: undefined }),
+        fc.option(fc.constantFrom("production", "staging"), { nil: undefined }),
+        (rows, reference, type, environment) => {
+          const plain: ResourceSnapshot[] = rows.map((x) => ({
+            id: x.id,
+            type: x.type,
+            environment: x.environment,
+            updatedAt: 0,
+            ...(x.name === undefined ? {} : { name: x.name }),
+          }));
+          const frozen = Object.freeze([...plain]);
+          const context = {
+            ...(type === undefined ? {} : { type }),
+            ...(environment === undefined ? {} : { environment }),
+          };
+          const viaIndex = new InfrastructureResourceResolver().resolve(reference, { resources: frozen, ...context });
+          const viaScan = new InfrastructureResourceResolver().resolve(reference, { resources: plain, ...context });
+          expect(viaIndex).toEqual(viaScan);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });
