@@ -2,87 +2,10 @@
 // most once, and a failing, hanging or corrupt store never loses a conversation or runs anything
 // unconfirmed.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type {
-  CommandDefinition,
-  ExecuteRequest,
-  ExecutionOutcome,
-  InfrastructureCatalogue,
-  InstanceSummary,
-  OperationRunner,
-  StateStore,
-} from "@espada/infra-core";
-import { commandDefinitionSchema } from "@espada/infra-core";
+import type { StateStore } from "@espada/infra-core";
 import { StateStoreModel } from "@espada/infra-core/testing";
 import { InfrastructureConversationManager, InfrastructureStateProvider } from "./index.js";
-
-const command = (c: Record<string, unknown>): CommandDefinition => commandDefinitionSchema.parse(c);
-const COMMANDS: CommandDefinition[] = [
-  command({
-    id: "create-instance",
-    name: "Create Instance",
-    category: "provision",
-    resourceTypes: ["compute"],
-    parameters: [
-      { name: "name", type: "string", required: true },
-      { name: "region", type: "string", required: true },
-    ],
-  }),
-  command({
-    id: "delete-instance",
-    name: "Delete Instance",
-    category: "manage",
-    dangerous: true,
-    resourceTypes: ["compute"],
-    parameters: [{ name: "instanceId", type: "string", required: true }],
-  }),
-];
-const INSTANCE: InstanceSummary = {
-  instanceId: "cloud-1",
-  providerId: "my-cloud",
-  state: "active",
-  createdAt: 0,
-  health: "healthy",
-};
-const catalogue: InfrastructureCatalogue = {
-  listProviders: () => [],
-  getProvider: () => undefined,
-  listInstances: () => [INSTANCE],
-  getInstance: (id) => (id === "cloud-1" ? INSTANCE : undefined),
-  listCommands: (id) => (id === "cloud-1" ? COMMANDS : undefined),
-  getCommand: (id, c) => (id === "cloud-1" ? COMMANDS.find((x) => x.id === c) : undefined),
-};
-
-class FakeRunner implements OperationRunner {
-  readonly calls: ExecuteRequest[] = [];
-  execute(r: ExecuteRequest): Promise<ExecutionOutcome> {
-    this.calls.push(r);
-    return Promise.resolve({
-      status: "succeeded",
-      executionId: `e${this.calls.length}`,
-      commandId: r.commandId,
-      instanceId: r.instanceId,
-      sessionId: r.sessionId,
-      duration: 1,
-      attempts: 1,
-      warnings: [],
-      decision: { outcome: "allowed", risk: { score: 10, level: "minimal", factors: [] }, reasons: [] },
-      result: {
-        success: true,
-        data: null,
-        duration: 1,
-        logs: [],
-        affectedResources: [],
-        rollbackAvailable: false,
-      },
-    });
-  }
-  resume(): Promise<ExecutionOutcome> {
-    return Promise.reject(new Error("not used"));
-  }
-  onOutcome(): () => void {
-    return () => undefined;
-  }
-}
+import { FakeRunner, catalogue } from "../test/managerFixture.js";
 
 const PREFIX = "conversation/confirmations/";
 const ctx = { conversationId: "c1", environment: "staging" };

@@ -957,7 +957,7 @@ export class InfrastructureConversationManager {
     convo: ConversationState,
   ): { resources: ResourceSnapshot[] } {
     const out: ResourceSnapshot[] = [];
-    const r = this.resolver.resolve("it", { resources: known, recent: convo.recent });
+    const r = this.resolver.resolveFromContext({ resources: known, recent: convo.recent });
     if (r.status === "resolved") out.push(r.resource);
     return { resources: out };
   }

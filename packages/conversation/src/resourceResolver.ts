@@ -230,7 +230,7 @@ export class InfrastructureResourceResolver {
   /** Resolves one reference. Never throws. */
   resolve(reference: string, context: ResolveContext): ResolveResult {
     const ref = typeof reference === "string" ? reference.trim() : "";
-    if (ref === "" || this.isContextReference(ref)) return this.fromContext(ref, context);
+    if (ref === "" || this.isContextReference(ref)) return this.resolveFromContext(context, ref);
     const all = context.resources;
     if (Object.isFrozen(all)) {
       const byId = indexOf(all).byId.get(ref);
@@ -302,8 +302,13 @@ export class InfrastructureResourceResolver {
     return this.ambiguous(ref, tied);
   }
 
-  /** A pronoun: the most recent resource of the conversation that still exists. */
-  private fromContext(ref: string, context: ResolveContext): ResolveResult {
+  /**
+   * Resolves a pronoun ("it", "that one") from context alone: the most recent resource of
+   * `context.recent` that is still among `context.resources`. What {@link resolve} does for a
+   * pronoun; a caller that already knows the message points back calls it directly.
+   */
+  resolveFromContext(context: ResolveContext, reference = "it"): ResolveResult {
+    const ref = reference;
     for (const id of context.recent ?? []) {
       const r = context.resources.find((x) => x.id === id);
       if (r !== undefined) return { status: "resolved", resource: r, via: "context" };
