@@ -298,6 +298,9 @@ const FOLLOW_UP =
 const CONTROL_CANCEL =
   /^(?:cancel|cancel that|cancel it|stop|abort|never ?mind|forget it|no|nope|don'?t)\W*$/i;
 
+/** One to three words (of a message already trimmed): what a typed confirmation can look like. */
+const AT_MOST_THREE_WORDS = /^\S+(?:\s+\S+){0,2}$/;
+
 function lowerKey(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]/g, "");
 }
@@ -683,32 +686,49 @@ export class InfrastructureConversationManager {
     const id = convo.pendingConfirmation;
     if (id === undefined) return undefined;
     const pending = this.confirmations.get(id);
-    if (pending === undefined) {
-      convo.pendingConfirmation = undefined;
-      if (isAffirmative(message) || CONTROL_CANCEL.test(message.trim())) {
-        const intent = this.classifier.classifyAnalysis(analysis);
-        return this.reply(
-          "cancelled",
-          intent,
-          {},
-          "That confirmation has expired; nothing was run. Ask again if you still want it.",
-        );
-      }
-      return undefined;
-    }
+    if (pending === undefined) return this.expiredConfirmation(convo, message, analysis);
     const trimmed = message.trim();
     const cancels = CONTROL_CANCEL.test(trimmed);
     const looksLikeAnswer =
       cancels ||
       answerOf(message) !== undefined ||
-      (pending.level === "typed" && trimmed.length > 0 && trimmed.split(/\s+/).length <= 3);
+      (pending.level === "typed" && trimmed.length > 0 && AT_MOST_THREE_WORDS.test(trimmed));
     if (!looksLikeAnswer) {
       // A new request replaces the question that was waiting.
       this.confirmations.cancel(id);
       convo.pendingConfirmation = undefined;
       return undefined;
     }
-    const answer = cancels ? "cancel" : message;
+    return this.settleConfirmation(convo, id, pending, cancels ? "cancel" : message, context);
+  }
+
+  /** The conversation's confirmation expired: a "yes" or "cancel" is told so; anything else is a new request. */
+  private expiredConfirmation(
+    convo: ConversationState,
+    message: string,
+    analysis: Analysis<LexWord>,
+  ): ConversationResponse | undefined {
+    convo.pendingConfirmation = undefined;
+    if (isAffirmative(message) || CONTROL_CANCEL.test(message.trim())) {
+      const intent = this.classifier.classifyAnalysis(analysis);
+      return this.reply(
+        "cancelled",
+        intent,
+        {},
+        "That confirmation has expired; nothing was run. Ask again if you still want it.",
+      );
+    }
+    return undefined;
+  }
+
+  /** An answer to the open confirmation: confirmed (it runs), rejected, expired or not the expected text. */
+  private settleConfirmation(
+    convo: ConversationState,
+    id: string,
+    pending: PendingConfirmation<Payload>,
+    answer: string,
+    context: MessageContext,
+  ): ConversationResponse | Promise<ConversationResponse> {
     const result = this.confirmations.respond(id, answer);
     const { intent, values } = pending.payload.turn;
     const planned = plannedOf(pending.payload.request);
@@ -796,28 +816,40 @@ export class InfrastructureConversationManager {
         outcome: { status: "failed", executionId: "", error: human },
       });
     }
+    if (outcome.status !== "succeeded")
+      return this.replyToOutcome(outcome, intent, values, planned, resources, ambiguities);
+    this.learnResources(outcome, planned);
+    return this.reply(
+      "executed",
+      intent,
+      values,
+      `Done: ${planned.commandId} on ${planned.instanceId}${confirmed ? " (confirmed)" : ""}.`,
+      {
+        command: planned,
+        resources,
+        ambiguities,
+        outcome: {
+          status: outcome.status,
+          executionId: outcome.executionId,
+          data: toJson(outcome.result.data),
+          risk: riskOf(outcome.decision),
+          reasons: reasonsOf(outcome.decision),
+        },
+      },
+    );
+  }
+
+  /** The reply to an outcome other than success (failed, cancelled, denied, invalid, pending). */
+  private replyToOutcome(
+    outcome: Exclude<ExecutionOutcome, { status: "succeeded" }>,
+    intent: IntentResult,
+    values: ExtractedValues,
+    planned: PlannedCommand,
+    resources: readonly { id: string; name?: string; type: string }[],
+    ambiguities: readonly Ambiguity[],
+  ): ConversationResponse {
     const base = { status: outcome.status, executionId: outcome.executionId };
     switch (outcome.status) {
-      case "succeeded": {
-        this.learnResources(outcome, planned);
-        return this.reply(
-          "executed",
-          intent,
-          values,
-          `Done: ${planned.commandId} on ${planned.instanceId}${confirmed ? " (confirmed)" : ""}.`,
-          {
-            command: planned,
-            resources,
-            ambiguities,
-            outcome: {
-              ...base,
-              data: toJson(outcome.result.data),
-              risk: riskOf(outcome.decision),
-              reasons: outcome.decision.reasons.map((r) => r.message),
-            },
-          },
-        );
-      }
       case "failed":
       case "cancelled": {
         const human = this.humanizer.humanize(outcome.result.error);
@@ -1182,6 +1214,13 @@ function toRequest(p: PendingConfirmation<Payload>): ConfirmationRequest {
     summary: p.summary,
     expiresAt: p.expiresAt,
   };
+}
+
+/** The messages of a decision's reasons (built with a loop: one array shape). */
+function reasonsOf(decision: { readonly reasons: readonly { readonly message: string }[] }): string[] {
+  const out: string[] = [];
+  for (const r of decision.reasons) out.push(r.message);
+  return out;
 }
 
 function riskOf(decision: { readonly risk: { readonly score: number; readonly level: string } }): {

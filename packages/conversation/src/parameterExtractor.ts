@@ -442,6 +442,21 @@ function inferType(
   return undefined;
 }
 
+const PRINCIPAL_SHAPE = /^[a-z][a-z0-9._-]*$/;
+
+/** A token that can name a principal: a plain name, no stop word, access level, verb or resource type. */
+function isPrincipalCandidate(
+  t: Token | undefined,
+  tokens: readonly Token[],
+  types: readonly { index: number; end: number }[],
+): t is Token {
+  if (t === undefined || t.quoted || PRINCIPAL_STOP.has(t.lower) || !PRINCIPAL_SHAPE.test(t.lower))
+    return false;
+  const at = tokens.indexOf(t);
+  for (const x of types) if (at >= x.index && at <= x.end) return false;
+  return ACCESS_LEVELS[t.lower] === undefined && longestAt(getLexicon().operations, [t], 0) === undefined;
+}
+
 function numberOf(token: Token | undefined): number | undefined {
   if (token === undefined || token.quoted) return undefined;
   const w = token.lower;
@@ -1078,14 +1093,7 @@ export class InfrastructureParameterExtractor {
     tokens: readonly Token[],
     types: readonly { index: number; end: number }[],
   ): string | undefined {
-    const isCandidate = (t: Token | undefined): t is Token =>
-      t !== undefined &&
-      !t.quoted &&
-      !PRINCIPAL_STOP.has(t.lower) &&
-      /^[a-z][a-z0-9._-]*$/.test(t.lower) &&
-      !types.some((x) => tokens.indexOf(t) >= x.index && tokens.indexOf(t) <= x.end) &&
-      ACCESS_LEVELS[t.lower] === undefined &&
-      longestAt(getLexicon().operations, [t], 0) === undefined;
+    const isCandidate = (t: Token | undefined): t is Token => isPrincipalCandidate(t, tokens, types);
     // Possessive before access words: "alice's access", "bob's permissions".
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i] as Token;
