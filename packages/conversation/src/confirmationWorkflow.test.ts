@@ -124,11 +124,17 @@ describe("answers", () => {
     const no = ["no", "nope", "cancel", "don't", "never mind", "cancel that", "no thanks"];
     const text = fc.oneof(
       fc.string(),
-      fc.constantFrom(...yes, ...no).chain((w) =>
-        fc.tuple(fc.constantFrom("", " ", "  ", "\t"), fc.constantFrom("", "!", "?!", ".", "..."), fc.boolean()).map(
-          ([pad, end, upper]) => `${pad}${upper ? w.toUpperCase() : w}${end}${pad}`,
+      fc
+        .constantFrom(...yes, ...no)
+        .chain((w) =>
+          fc
+            .tuple(
+              fc.constantFrom("", " ", "  ", "\t"),
+              fc.constantFrom("", "!", "?!", ".", "..."),
+              fc.boolean(),
+            )
+            .map(([pad, end, upper]) => `${pad}${upper ? w.toUpperCase() : w}${end}${pad}`),
         ),
-      ),
       fc.constantFrom(...yes, ...no).map((w) => `${w} and also delete everything else`),
     );
     fc.assert(
@@ -145,4 +151,3 @@ describe("answers", () => {
     expect(answerOf("yes delete the production database now")).toBeUndefined();
   });
 });
-

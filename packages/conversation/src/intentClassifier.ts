@@ -284,7 +284,8 @@ function score(tokens: readonly Token<LexWord>[]): Scored {
       } else {
         const env = longestOf(f.environments, tokens, i);
         const word = env === undefined ? longestOf(f.infra, tokens, i) : undefined;
-        const other = env === undefined && word === undefined ? longestOf(f.outOfScope, tokens, i) : undefined;
+        const other =
+          env === undefined && word === undefined ? longestOf(f.outOfScope, tokens, i) : undefined;
         if (env !== undefined && ((s !== "live" && s !== "test") || i > 0)) {
           infra += 1.5;
           coveredOther = i + env.stems.length - 1;
@@ -574,7 +575,8 @@ export class InfrastructureIntentClassifier {
         if (isDestructive(op)) destructive = true;
       }
     }
-    const clarification = reason === undefined ? null : clarify(reason, operation, composite, confidence, alternatives);
+    const clarification =
+      reason === undefined ? null : clarify(reason, operation, composite, confidence, alternatives);
     return {
       category: operation === undefined ? null : bestCategory,
       operation: operation ?? null,

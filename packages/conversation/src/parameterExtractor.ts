@@ -511,10 +511,7 @@ export class InfrastructureParameterExtractor {
 
   /** Extracts parameters from a message. Never throws. */
   extract(text: string, context: ExtractionContext = {}): Extraction {
-    return this.extractAnalysis(
-      analyze(typeof text === "string" ? text : "", getLexicon().reader),
-      context,
-    );
+    return this.extractAnalysis(analyze(typeof text === "string" ? text : "", getLexicon().reader), context);
   }
 
   /** Extracts from an already analysed message. */
@@ -579,14 +576,12 @@ export class InfrastructureParameterExtractor {
       if (inferred !== undefined) types.push({ type: inferred, index: tokens.length, end: tokens.length });
     }
     for (const x of types)
-      if (
-        !(
-          principalIndex !== -1 &&
-          x.index > principalIndex &&
-          x.index <= principalIndex + 2 &&
-          x.type === "identity"
-        )
-      ) {
+      if (!(
+        principalIndex !== -1 &&
+        x.index > principalIndex &&
+        x.index <= principalIndex + 2 &&
+        x.type === "identity"
+      )) {
         values["resourceType"] = x.type;
         break;
       }
@@ -651,206 +646,211 @@ export class InfrastructureParameterExtractor {
 
   /** Pass 1: phrases (resource types, environments) and quoted names. */
   private readPhrases(tokens: readonly Token<LexWord>[], r: Reading): void {
-  let coveredTo = -1;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as Token<LexWord>;
-    if (t.quoted) {
-      r.names.push(t.raw);
-      continue;
-    }
-    const f = t.word?.facts;
-    if (i <= coveredTo || f === undefined || !f.first) continue;
-    const resource = longestOf(f.resources, tokens, i);
-    const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
-    if (
-      resource !== undefined &&
-      !(after === "usage" || after === "space" || after === "io" || after === "utilization")
-    ) {
-      // "the analytics cluster": a plain word naming the resource.
-      const before = tokens[i - 1];
-      const article = tokens[i - 2]?.lower ?? "";
+    let coveredTo = -1;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i] as Token<LexWord>;
+      if (t.quoted) {
+        r.names.push(t.raw);
+        continue;
+      }
+      const f = t.word?.facts;
+      if (i <= coveredTo || f === undefined || !f.first) continue;
+      const resource = longestOf(f.resources, tokens, i);
+      const after = tokens[i + (resource?.stems.length ?? 1)]?.lower ?? "";
       if (
-        before !== undefined &&
-        !before.quoted &&
-        /^[a-z][a-z0-9]{2,}$/.test(before.lower) &&
-        (article === "the" || article === "our" || article === "my") &&
-        !RESOURCE_ADJECTIVES.has(before.lower) &&
-        !isKnownWord(before)
-      )
-        r.names.push(before.raw);
-      r.types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
-      coveredTo = i + resource.stems.length - 1;
-      continue;
+        resource !== undefined &&
+        !(after === "usage" || after === "space" || after === "io" || after === "utilization")
+      ) {
+        // "the analytics cluster": a plain word naming the resource.
+        const before = tokens[i - 1];
+        const article = tokens[i - 2]?.lower ?? "";
+        if (
+          before !== undefined &&
+          !before.quoted &&
+          /^[a-z][a-z0-9]{2,}$/.test(before.lower) &&
+          (article === "the" || article === "our" || article === "my") &&
+          !RESOURCE_ADJECTIVES.has(before.lower) &&
+          !isKnownWord(before)
+        )
+          r.names.push(before.raw);
+        r.types.push({ type: resource.value, index: i, end: i + resource.stems.length - 1 });
+        coveredTo = i + resource.stems.length - 1;
+        continue;
+      }
+      const env = longestOf(f.environments, tokens, i);
+      if (env !== undefined && this.isEnvironmentMention(tokens, i, t.lower)) {
+        r.envs.push({ env: env.value, index: i });
+        coveredTo = i + env.stems.length - 1;
+        continue;
+      }
     }
-    const env = longestOf(f.environments, tokens, i);
-    if (env !== undefined && this.isEnvironmentMention(tokens, i, t.lower)) {
-      r.envs.push({ env: env.value, index: i });
-      coveredTo = i + env.stems.length - 1;
-      continue;
-    }
-  }
-
   }
 
   /** Pass 2: values read from token shapes (regions, sizes, counts, times, names …). */
   private readValues(tokens: readonly Token<LexWord>[], op: Operation | null, r: Reading): void {
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i] as Token<LexWord>;
-    if (t.quoted) continue;
-    const w = t.lower;
-    const prev = tokens[i - 1]?.lower;
-    const next = tokens[i + 1];
-    // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
-    if (t.word !== undefined && t.word.plain && !SHAPED_WORDS.has(w) && !WORD_NUMBERS.has(w) && !AZURE_REGIONS.has(w)) continue;
-    // "named x" / "called x" / "name it x"
-    if ((w === "named" || w === "called") && next !== undefined) {
-      if (!next.quoted) r.names.push(next.raw);
-      i++; // the name is read
-      continue;
-    }
-    if (isRegion(w)) {
-      r.set("region", w);
-      continue;
-    }
-    if (
-      INSTANCE_TYPE.test(w) ||
-      /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)
-    ) {
-      r.set("instanceType", w);
-      continue;
-    }
-    if (RESOURCE_ID.test(w)) {
-      r.set("resourceId", t.raw);
-      for (const [re, type] of ID_TYPES) if (re.test(w)) r.types.push({ type, index: i, end: i });
-      continue;
-    }
-    // Versions: v1.2.3, "version 1.4", "kubernetes 1.29", "back to 1.3.9".
-    if (
-      VERSION_V.test(w) ||
-      (VERSION.test(w) &&
-        w.includes(".") &&
-        (prev === "version" ||
-          prev === "to" ||
-          prev === "kubernetes" ||
-          prev === "k8s" ||
-          prev === "release" ||
-          prev === "postgres" ||
-          prev === "v"))
-    ) {
-      r.set("version", w);
-      continue;
-    }
-    const glued = SIZE_GLUED.exec(w);
-    if (
-      glued !== null &&
-      !/^(?:m|t|g)$/.test(glued[2] ?? "") &&
-      !(glued[2] === "m" && this.isDurationUnit("m"))
-    ) {
-      r.sizes.push({
-        mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"),
-        index: i,
-        kind: this.sizeKind(tokens, i, i),
-      });
-      continue;
-    }
-    const gluedCpu = GLUED_CPU.exec(w);
-    if (gluedCpu !== null) {
-      r.set("cpu", Number(gluedCpu[1]));
-      continue;
-    }
-    if (/^(?:x\d+|\d+x)$/.test(w)) {
-      r.set("count", Number(w.replace("x", "")));
-      continue;
-    }
-    const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
-    if (
-      glDur !== null &&
-      (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))
-    ) {
-      i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, r);
-      continue;
-    }
-    const n = numberOf(t);
-    if (n !== undefined) {
-      if (w === "a" || w === "an" || w === "single") {
-        // "a week", "an hour": only as a duration.
-        const unit = UNIT_MS[next?.lower ?? ""];
-        if (unit !== undefined && (next?.lower ?? "").length > 1)
-          i = this.readDuration(tokens, i, 1, unit, i + 1, r);
-        continue;
-      }
-      if (w === "couple" || w === "pair") {
-        if (next?.lower === "of") this.readCount(tokens, i + 1, 2, op, r);
-        continue;
-      }
-      const after = tokens[i + 1]?.lower ?? "";
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i] as Token<LexWord>;
+      if (t.quoted) continue;
+      const w = t.lower;
+      const prev = tokens[i - 1]?.lower;
+      const next = tokens[i + 1];
+      // Plain words (most tokens) skip every shape test that needs a digit, a dot or a dash.
       if (
-        after === "million" ||
-        after === "thousand" ||
-        after === "percent" ||
-        after === "%" ||
-        prev === "port" ||
-        prev === "http" ||
-        /^\d+%$/.test(w)
+        t.word !== undefined &&
+        t.word.plain &&
+        !SHAPED_WORDS.has(w) &&
+        !WORD_NUMBERS.has(w) &&
+        !AZURE_REGIONS.has(w)
       )
         continue;
-      if (SIZE_UNIT.test(after)) {
-        r.sizes.push({ mib: sizeToMiB(n, after), index: i, kind: this.sizeKind(tokens, i, i + 1) });
-        i++;
+      // "named x" / "called x" / "name it x"
+      if ((w === "named" || w === "called") && next !== undefined) {
+        if (!next.quoted) r.names.push(next.raw);
+        i++; // the name is read
         continue;
       }
-      if (CPU_UNITS.test(after) || after === "core" || after === "cores") {
-        r.set("cpu", n);
-        i++;
+      if (isRegion(w)) {
+        r.set("region", w);
         continue;
       }
-      const unitMs = UNIT_MS[after];
-      if (unitMs !== undefined && after.length > 1) {
-        i = this.readDuration(tokens, i, n, unitMs, i + 1, r);
+      if (
+        INSTANCE_TYPE.test(w) ||
+        /^(?:db|cache)\.[a-z]\d[a-z]*\.(?:nano|micro|small|medium|large|\d{0,2}xlarge)$/.test(w)
+      ) {
+        r.set("instanceType", w);
         continue;
       }
+      if (RESOURCE_ID.test(w)) {
+        r.set("resourceId", t.raw);
+        for (const [re, type] of ID_TYPES) if (re.test(w)) r.types.push({ type, index: i, end: i });
+        continue;
+      }
+      // Versions: v1.2.3, "version 1.4", "kubernetes 1.29", "back to 1.3.9".
+      if (
+        VERSION_V.test(w) ||
+        (VERSION.test(w) &&
+          w.includes(".") &&
+          (prev === "version" ||
+            prev === "to" ||
+            prev === "kubernetes" ||
+            prev === "k8s" ||
+            prev === "release" ||
+            prev === "postgres" ||
+            prev === "v"))
+      ) {
+        r.set("version", w);
+        continue;
+      }
+      const glued = SIZE_GLUED.exec(w);
+      if (
+        glued !== null &&
+        !/^(?:m|t|g)$/.test(glued[2] ?? "") &&
+        !(glued[2] === "m" && this.isDurationUnit("m"))
+      ) {
+        r.sizes.push({
+          mib: sizeToMiB(Number(glued[1]), glued[2] ?? "gb"),
+          index: i,
+          kind: this.sizeKind(tokens, i, i),
+        });
+        continue;
+      }
+      const gluedCpu = GLUED_CPU.exec(w);
+      if (gluedCpu !== null) {
+        r.set("cpu", Number(gluedCpu[1]));
+        continue;
+      }
+      if (/^(?:x\d+|\d+x)$/.test(w)) {
+        r.set("count", Number(w.replace("x", "")));
+        continue;
+      }
+      const glDur = /^(\d+)(ms|s|sec|secs|m|min|mins|h|hr|hrs|d|w)$/.exec(w);
+      if (
+        glDur !== null &&
+        (glDur[2] !== "s" || ["in", "for", "after", "every", "within", "last", "past"].includes(prev ?? ""))
+      ) {
+        i = this.readDuration(tokens, i, Number(glDur[1]), UNIT_MS[glDur[2] ?? "m"] ?? MINUTE, i, r);
+        continue;
+      }
+      const n = numberOf(t);
+      if (n !== undefined) {
+        if (w === "a" || w === "an" || w === "single") {
+          // "a week", "an hour": only as a duration.
+          const unit = UNIT_MS[next?.lower ?? ""];
+          if (unit !== undefined && (next?.lower ?? "").length > 1)
+            i = this.readDuration(tokens, i, 1, unit, i + 1, r);
+          continue;
+        }
+        if (w === "couple" || w === "pair") {
+          if (next?.lower === "of") this.readCount(tokens, i + 1, 2, op, r);
+          continue;
+        }
+        const after = tokens[i + 1]?.lower ?? "";
+        if (
+          after === "million" ||
+          after === "thousand" ||
+          after === "percent" ||
+          after === "%" ||
+          prev === "port" ||
+          prev === "http" ||
+          /^\d+%$/.test(w)
+        )
+          continue;
+        if (SIZE_UNIT.test(after)) {
+          r.sizes.push({ mib: sizeToMiB(n, after), index: i, kind: this.sizeKind(tokens, i, i + 1) });
+          i++;
+          continue;
+        }
+        if (CPU_UNITS.test(after) || after === "core" || after === "cores") {
+          r.set("cpu", n);
+          i++;
+          continue;
+        }
+        const unitMs = UNIT_MS[after];
+        if (unitMs !== undefined && after.length > 1) {
+          i = this.readDuration(tokens, i, n, unitMs, i + 1, r);
+          continue;
+        }
+        const clock = this.readClock(tokens, i);
+        if (clock !== undefined) {
+          r.set("at", clock.iso);
+          i = clock.end;
+          continue;
+        }
+        if (
+          prev === "by" ||
+          (prev === "to" && this.hasScaleContext(tokens, i)) ||
+          this.isCountedNoun(tokens, i)
+        ) {
+          this.readCount(tokens, i, n, op, r);
+          continue;
+        }
+        continue;
+      }
+      // Clock times without a number token first: "2am", "14:30", "midnight", "noon", "tonight", "tomorrow".
       const clock = this.readClock(tokens, i);
       if (clock !== undefined) {
         r.set("at", clock.iso);
         i = clock.end;
         continue;
       }
-      if (
-        prev === "by" ||
-        (prev === "to" && this.hasScaleContext(tokens, i)) ||
-        this.isCountedNoun(tokens, i)
-      ) {
-        this.readCount(tokens, i, n, op, r);
+      // "the last hour", "past week".
+      if ((w === "last" || w === "past" || w === "previous") && next !== undefined) {
+        const unit = UNIT_MS[next.lower];
+        if (unit !== undefined && next.lower.length > 1) {
+          r.set("periodMs", unit);
+          i++;
+          continue;
+        }
+      }
+      if (w.includes("@") && /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(w)) {
+        r.set("principal", w);
         continue;
       }
-      continue;
-    }
-    // Clock times without a number token first: "2am", "14:30", "midnight", "noon", "tonight", "tomorrow".
-    const clock = this.readClock(tokens, i);
-    if (clock !== undefined) {
-      r.set("at", clock.iso);
-      i = clock.end;
-      continue;
-    }
-    // "the last hour", "past week".
-    if ((w === "last" || w === "past" || w === "previous") && next !== undefined) {
-      const unit = UNIT_MS[next.lower];
-      if (unit !== undefined && next.lower.length > 1) {
-        r.set("periodMs", unit);
-        i++;
+      if (isNameLike(w) && !/^\d/.test(w)) {
+        r.names.push(t.raw);
         continue;
       }
     }
-    if (w.includes("@") && /^[^@\s]+@[^@\s]+\.[a-z]{2,}$/.test(w)) {
-      r.set("principal", w);
-      continue;
-    }
-    if (isNameLike(w) && !/^\d/.test(w)) {
-      r.names.push(t.raw);
-      continue;
-    }
-  }
-
   }
 
   /**
@@ -962,13 +962,7 @@ export class InfrastructureParameterExtractor {
     return false;
   }
 
-  private readCount(
-    tokens: readonly Token[],
-    i: number,
-    n: number,
-    op: Operation | null,
-    r: Reading,
-  ): void {
+  private readCount(tokens: readonly Token[], i: number, n: number, op: Operation | null, r: Reading): void {
     const prev = tokens[i - 1]?.stem ?? "";
     let delta = prev === "by" || prev === "add" || prev === "ad" || prev === "another";
     for (let k = i + 1; k <= i + 2 && k < tokens.length; k++)

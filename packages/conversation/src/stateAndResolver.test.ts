@@ -187,8 +187,14 @@ describe("InfrastructureResourceResolver", () => {
             ...(type === undefined ? {} : { type }),
             ...(environment === undefined ? {} : { environment }),
           };
-          const viaIndex = new InfrastructureResourceResolver().resolve(reference, { resources: frozen, ...context });
-          const viaScan = new InfrastructureResourceResolver().resolve(reference, { resources: plain, ...context });
+          const viaIndex = new InfrastructureResourceResolver().resolve(reference, {
+            resources: frozen,
+            ...context,
+          });
+          const viaScan = new InfrastructureResourceResolver().resolve(reference, {
+            resources: plain,
+            ...context,
+          });
           expect(viaIndex).toEqual(viaScan);
         },
       ),

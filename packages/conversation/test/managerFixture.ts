@@ -57,7 +57,12 @@ export const COMMANDS: readonly CommandDefinition[] = [
   command({ id: "cost-report", name: "Cost report", category: "cost" }),
 ];
 /** Ids of the commands that change infrastructure. */
-export const MUTATING: ReadonlySet<string> = new Set(["create-instance", "delete-instance", "scale-instances", "restart-instance"]);
+export const MUTATING: ReadonlySet<string> = new Set([
+  "create-instance",
+  "delete-instance",
+  "scale-instances",
+  "restart-instance",
+]);
 /** The one active instance. */
 export const INSTANCE: InstanceSummary = {
   instanceId: "cloud-1",
