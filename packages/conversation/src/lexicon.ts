@@ -80,7 +80,7 @@ export function longestOf<T>(
 }
 
 /** What the compiled tables say about one stem: the phrases of each index it starts, and its word classes. */
-export interface StemFacts {
+interface StemFacts {
   readonly operations: readonly Phrase<readonly LexiconEntry[]>[] | undefined;
   readonly resources: readonly Phrase<ResourceType>[] | undefined;
   readonly environments: readonly Phrase<string>[] | undefined;

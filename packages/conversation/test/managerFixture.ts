@@ -13,7 +13,7 @@ import { commandDefinitionSchema } from "@espada/infra-core";
 const command = (c: Record<string, unknown>): CommandDefinition => commandDefinitionSchema.parse(c);
 
 /** The commands of instance `cloud-1`: create, delete, scale, restart, list, logs, cost report. */
-export const COMMANDS: readonly CommandDefinition[] = [
+const COMMANDS: readonly CommandDefinition[] = [
   command({
     id: "create-instance",
     name: "Create Instance",
@@ -64,7 +64,7 @@ export const MUTATING: ReadonlySet<string> = new Set([
   "restart-instance",
 ]);
 /** The one active instance. */
-export const INSTANCE: InstanceSummary = {
+const INSTANCE: InstanceSummary = {
   instanceId: "cloud-1",
   providerId: "my-cloud",
   state: "active",
