@@ -133,7 +133,16 @@ function copyJson(value: unknown, seen: Set<object>, depth: number): JsonValue |
         continue;
       }
       const copied = copyJson(item, seen, depth + 1);
-      if (copied !== undefined) out[key] = copied;
+      if (copied === undefined) continue;
+      // `out.__proto__ = x` would set the prototype; JSON keeps such a key as data.
+      if (key === "__proto__")
+        Object.defineProperty(out, key, {
+          value: copied,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[key] = copied;
     }
     return out;
   } finally {

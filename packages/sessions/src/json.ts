@@ -61,7 +61,16 @@ function copy(value: unknown, depth: number): JsonValue {
   const out: Record<string, JsonValue> = {};
   for (const k in value) {
     const v = (value as Record<string, unknown>)[k];
-    if (v !== undefined && Object.hasOwn(value, k)) out[k] = copy(v, depth + 1);
+    if (v === undefined || !Object.hasOwn(value, k)) continue;
+    // `out.__proto__ = x` would set the prototype; JSON.parse makes it an own key, and so must a copy.
+    if (k === "__proto__")
+      Object.defineProperty(out, k, {
+        value: copy(v, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[k] = copy(v, depth + 1);
   }
   return Object.freeze(out);
 }

@@ -256,6 +256,27 @@ const checks: [string, Body][] = [
     },
   ],
   [
+    "keeps keys named like Object's own members (__proto__, constructor, toJSON) as plain data",
+    async ({ store }) => {
+      const text =
+        '{"__proto__":{"polluted":true},"constructor":"c","toJSON":1,"nested":[{"__proto__":null}]}';
+      await store.put("proto", JSON.parse(text) as JsonValue);
+      await store.append("proto-log", JSON.parse(text) as JsonValue);
+      const stored = (await store.get("proto"))?.value;
+      const [entry] = await store.read("proto-log", 0);
+      for (const [value, what] of [
+        [stored, "a put value"],
+        [entry?.value, "an appended entry"],
+      ] as const) {
+        assertEqual(JSON.stringify(value), text, `${what} with an own __proto__ key, read back`);
+        assertTrue(
+          Object.getPrototypeOf(value) === Object.prototype,
+          `${what}: an own __proto__ key must not become the prototype`,
+        );
+      }
+    },
+  ],
+  [
     "drops object properties set to undefined, as JSON does",
     async ({ store }) => {
       await store.put("u", { a: 1, b: undefined });
