@@ -189,6 +189,7 @@ export {
   sessionResourceSchema,
   infrastructureSessionSchema,
 } from "./stores.js";
+export { isInfrastructureSession } from "./sessionShape.js";
 export { isJsonValue, assertJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
 export { assertStoreKey, MAX_STORE_KEY_BYTES } from "./storeKeys.js";
 export type { JsonValue, JsonObject } from "./json.js";

@@ -2,7 +2,9 @@
 //
 // Every ratio compares our code path with a plain baseline doing the same I/O, measured side by
 // side in one run: the two are interleaved (alternating order), each round gives a median, and the
-// result is the median of the rounds. Absolute values are printed beside each ratio.
+// result is the median of the rounds. Absolute values are printed beside each ratio. The package is
+// measured as it ships (its built `dist`; a `dist` older than `src` is refused), not as tsx rewrites
+// the sources (esbuild's `keepNames` wraps every closure created per call in a `__name` call).
 import {
   closeSync,
   fsyncSync,
@@ -20,7 +22,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { InfrastructureSession, JsonObject } from "@espada/infra-core";
-import { createInfrastructureSessionManager, FileSessionStorage } from "../src/index.js";
+import type * as Sessions from "../src/index.js";
+import { builtEntry } from "./built.js";
+
+const { createInfrastructureSessionManager, FileSessionStorage } = (await import(
+  builtEntry()
+)) as typeof Sessions;
 
 interface Result {
   name: string;

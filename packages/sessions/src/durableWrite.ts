@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -77,6 +78,85 @@ export async function writeFileAtomically(
     } catch (error) {
       throw writeFailed(`Could not sync the directory of "${path}"`, path, error);
     }
+  }
+}
+
+/** Temp-file names of {@link replaceFile}: a random prefix per process, then a counter (hex, unique per write). */
+const TEMP_PREFIX = randomBytes(4).toString("hex");
+let tempCounter = 0;
+
+/** Like {@link writeAll}, on a file descriptor, synchronously (for a small record in the page cache). */
+export function writeAllSync(fd: number, data: Uint8Array): void {
+  let offset = 0;
+  while (offset < data.length) {
+    // through the `fs` object (not a named import) so the crash test's hooks see each step
+    const bytesWritten = fs.writeSync(fd, data, offset, data.length - offset, offset);
+    if (bytesWritten <= 0) {
+      throw Object.assign(new Error(`write made no progress after ${offset} of ${data.length} bytes`), {
+        code: "ENOSPC",
+      });
+    }
+    offset += bytesWritten;
+  }
+}
+
+/** fsync on the thread pool: the event loop keeps running while the disk flushes. */
+export function fsyncOnPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.fsync(fd, (error) => {
+      if (error === null) resolve();
+      else reject(error);
+    });
+  });
+}
+
+/**
+ * How a write waits for the disk: `pool` (fsync on the thread pool, the event loop keeps running)
+ * or `block` (fsync on the calling thread). A lone write is faster blocking: each thread-pool fsync
+ * costs two more thread wake-ups, which on a busy machine cost more than the fsync itself.
+ */
+export type DiskWait = "pool" | "block";
+
+/**
+ * {@link writeFileAtomically} for the state store's records, without the directory fsync (the
+ * store does it, coalesced): the same steps and guarantees — a new temp file `<path>.<hex>`
+ * (created exclusively, mode 0600), every byte written, fsync, close, rename over `path`. Creating,
+ * writing (a few KiB into the page cache), closing and renaming are quick system calls made
+ * synchronously; the fsync waits as `wait` says. On failure the temp file is removed, `path` keeps
+ * its previous content, and the promise rejects with `STORAGE_FAILED` (`details.errno`).
+ */
+export async function replaceFile(
+  path: string,
+  data: string,
+  mode = 0o600,
+  wait: DiskWait = "pool",
+): Promise<void> {
+  const bytes = Buffer.from(data, "utf8");
+  const temp = `${path}.${TEMP_PREFIX}${(tempCounter++).toString(16)}`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(temp, "wx", mode);
+    writeAllSync(fd, bytes);
+    if (wait === "block") fs.fsyncSync(fd);
+    else await fsyncOnPool(fd);
+    const closing = fd;
+    fd = undefined;
+    fs.closeSync(closing);
+    fs.renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing: the original error is the one reported
+      }
+    }
+    try {
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // a temp file left behind is removed at the next open (never acknowledged)
+    }
+    throw writeFailed(`Could not write "${path}"`, path, error);
   }
 }
 

@@ -25,8 +25,16 @@ interface CounterState {
  * batch and only commits a change in memory after the returned promise resolves.
  */
 export interface StatePersistence {
-  /** Writes (or, with `undefined`, removes) one record; resolves once durable. */
-  writeRecord(space: RecordSpace, key: string, record: StoredRecord | undefined): Promise<void>;
+  /**
+   * Writes (or, with `undefined`, removes) one record; resolves once durable. `contended` is false
+   * when no other key has a write queued (a lone write may wait for the disk without yielding).
+   */
+  writeRecord(
+    space: RecordSpace,
+    key: string,
+    record: StoredRecord | undefined,
+    contended?: boolean,
+  ): Promise<void>;
   /** Reads every kept entry of a log and the position its next append gets. */
   loadLog(log: string): Promise<LoadedLog>;
   /** Appends entries (positions already assigned) to a log; resolves once durable. */
@@ -452,7 +460,8 @@ export class StateEngine {
       }
       if (current !== raw) {
         try {
-          if (this.persistence !== undefined) await this.persistence.writeRecord(space, key, current);
+          if (this.persistence !== undefined)
+            await this.persistence.writeRecord(space, key, current, this.queues.size > 1);
         } catch (error) {
           const failure = asStorageError(error, `"${key}"`);
           for (const op of batch) op.reject(failure);

@@ -8,8 +8,8 @@ import type { LogEntry, StoredRecord } from "@espada/infra-core";
 import { StateEngine } from "./engine.js";
 import type { LoadedLog, RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
-import { syncDirectory } from "./syncDirectory.js";
-import { appendAll, writeFileAtomically } from "./durableWrite.js";
+import { appendAll, fsyncOnPool, replaceFile } from "./durableWrite.js";
+import type { DiskWait } from "./durableWrite.js";
 import {
   decodeKey,
   decodeLogLine,
@@ -43,8 +43,11 @@ export const fileStateStoreOptionsSchema = z.object({
  * (tests replace one with a failing version to prove that a failed write loses nothing).
  */
 export interface FileStoreIo {
-  /** Atomically replaces a file: temp file, every byte written, fsync, rename (the directory fsync follows, coalesced). */
-  writeFile(path: string, data: string): Promise<void>;
+  /**
+   * Atomically replaces a file: temp file, every byte written, fsync, rename (the directory fsync
+   * follows, coalesced). `wait` says how the fsync waits (`block` for a write with nothing else in flight).
+   */
+  writeFile(path: string, data: string, wait?: DiskWait): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   removeFile(path: string): Promise<void>;
   /** Appends every byte (the UTF-8 lines of a batch) to an open file and fsyncs it; rejects on a short or failed write. */
@@ -70,7 +73,7 @@ const MAX_OPEN_LOGS = 64;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
 
 const defaultIo: FileStoreIo = {
-  writeFile: (path, data) => writeFileAtomically(path, data, { mode: 0o600, syncDirectory: false }),
+  writeFile: (path, data, wait) => replaceFile(path, data, 0o600, wait),
   removeFile: (path) => rm(path, { force: true }),
   appendDurably: appendAll,
 };
@@ -85,6 +88,11 @@ class Limiter {
     this.limit = limit;
   }
 
+  /** True when no task runs or waits. */
+  get idle(): boolean {
+    return this.active === 0 && this.waiting.length === 0;
+  }
+
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
@@ -97,17 +105,31 @@ class Limiter {
   }
 }
 
-/** Coalesces directory fsyncs: callers arriving while one runs share the next one. */
+/**
+ * Coalesces directory fsyncs: callers arriving while one runs share the next one. The directory is
+ * opened once and kept open (an fsync of that descriptor flushes the directory's current entries),
+ * so a sync is one thread-pool fsync, not an open, an fsync and a close.
+ */
 class DirectorySync {
   private readonly path: string;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  private fd: number | undefined;
 
   constructor(path: string) {
     this.path = path;
   }
 
-  sync(): Promise<void> {
+  /** `block`: when no sync is in flight, fsync on this thread (a lone write, see {@link DiskWait}). */
+  sync(wait: DiskWait = "pool"): Promise<void> {
+    if (wait === "block" && this.running === undefined && this.queued === undefined) {
+      try {
+        this.syncNow();
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     if (this.running === undefined) {
       this.running = this.run().finally(() => {
         this.running = undefined;
@@ -123,8 +145,44 @@ class DirectorySync {
     return this.queued;
   }
 
-  private run(): Promise<void> {
-    return syncDirectory(this.path);
+  /** Closes the kept descriptor (after the last sync). */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.running, this.queued]);
+    this.drop();
+  }
+
+  private async run(): Promise<void> {
+    this.fd ??= fs.openSync(this.path, "r");
+    try {
+      await fsyncOnPool(this.fd);
+    } catch (error) {
+      // EINVAL: a file system that cannot fsync a directory (the rename is still atomic there)
+      if ((error as NodeJS.ErrnoException).code === "EINVAL") return;
+      this.drop(); // opened again on the next sync
+      throw error;
+    }
+  }
+
+  private syncNow(): void {
+    this.fd ??= fs.openSync(this.path, "r");
+    try {
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EINVAL") return;
+      this.drop();
+      throw error;
+    }
+  }
+
+  private drop(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) return;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // nothing to release any more
+    }
   }
 }
 
@@ -181,16 +239,23 @@ class FilePersistence implements StatePersistence {
     }
   }
 
-  async writeRecord(space: RecordSpace, key: string, record: StoredRecord | undefined): Promise<void> {
+  async writeRecord(
+    space: RecordSpace,
+    key: string,
+    record: StoredRecord | undefined,
+    contended = true,
+  ): Promise<void> {
     this.assertLocked();
     const path = join(this.directory, SPACE_DIRS[space], `${encodeKey(key)}.json`);
     try {
+      // a lone write waits for the disk on this thread: no other write would run meanwhile
+      const wait: DiskWait = !contended && this.writes.idle ? "block" : "pool";
       await this.writes.run(() =>
         record === undefined
           ? this.io.removeFile(path)
-          : this.io.writeFile(path, encodeRecordFile(space, record)),
+          : this.io.writeFile(path, encodeRecordFile(space, record), wait),
       );
-      await this.dirSyncs[space].sync();
+      await this.dirSyncs[space].sync(wait);
     } catch (error) {
       throw new StorageError("STORAGE_FAILED", `Could not write record "${key}"`, {
         cause: error,
@@ -374,6 +439,7 @@ class FilePersistence implements StatePersistence {
     const handles = [...this.logs.values()].map((l) => this.dropHandle(l));
     this.logs.clear();
     await Promise.allSettled(handles);
+    await Promise.allSettled(Object.values(this.dirSyncs).map((d) => d.close()));
     if (this.compromised === undefined) await this.release().catch(() => undefined);
   }
 }

@@ -33,7 +33,7 @@ async function managerIn(directory: string, onProblem?: (p: StoreProblem) => voi
 type Stored = { v: number; check: string; session: Record<string, JsonValue>; sealed: JsonValue };
 
 describe("session records (v2: one sealed value authenticating the whole record)", () => {
-  it("a change to any non-secret field on disk is detected: the session is reported, not loaded", async () => {
+  it("a change to any non-secret field on disk is detected before anything of the session is used: CRYPTO_FAILED naming it, the others unaffected", async () => {
     const directory = dirPath();
     let m = await managerIn(directory);
     const s = await m.createSession({
@@ -46,15 +46,30 @@ describe("session records (v2: one sealed value authenticating the whole record)
     const record = await store.get<Stored>(SESSION_KEY_PREFIX + s.id);
     expect(record?.value.v).toBe(2);
     expect(JSON.stringify(record?.value)).not.toContain("k-1"); // the secret is sealed
-    await store.put(SESSION_KEY_PREFIX + s.id, {
-      ...(record?.value as Stored),
-      session: { ...(record?.value.session ?? {}), userId: "mallory" },
-    });
+    const tampered = { ...(record?.value as Stored), session: { ...record?.value.session, userId: "mallory" } };
+    await store.put(SESSION_KEY_PREFIX + s.id, tampered);
     await store.close();
     const problems: StoreProblem[] = [];
     m = await managerIn(directory, (p) => problems.push(p));
+    // a listing does not authenticate (a start over thousands of sessions would decrypt them all)…
+    const listed = (await m.listSessions()).find((x) => x.id === s.id);
+    expect(problems).toEqual([]);
+    // …but its secrets, a read and any change authenticate the whole record first
+    expect(() => listed?.auth?.credentials).toThrow(expect.objectContaining({ code: "CRYPTO_FAILED" }));
+    await expect(m.getSession(s.id)).rejects.toMatchObject({
+      code: "CRYPTO_FAILED",
+      message: expect.stringContaining(s.id) as string,
+    });
+    await expect(m.updateVariables(s.id, { x: 1 })).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
+    await expect(m.terminateSession(s.id)).rejects.toMatchObject({ code: "CRYPTO_FAILED" });
     expect(problems).toEqual([expect.objectContaining({ kind: "crypto", key: s.id })]);
+    // found out: no longer listed; the other session reads and changes as before
     expect((await m.listSessions()).map((x) => x.id)).toEqual([other.id]);
+    expect((await m.updateVariables(other.id, { y: 2 })).variables).toEqual({ y: 2 });
+    await m.shutdown();
+    const check = await FileStateStore.open({ directory });
+    expect((await check.get<Stored>(SESSION_KEY_PREFIX + s.id))?.value).toEqual(tampered); // nothing written over it
+    await check.close();
   });
 
   it("a record checked against another schema version is parsed on load (defaults applied), then trusted once rewritten", async () => {
@@ -145,6 +160,54 @@ describe("session records (v2: one sealed value authenticating the whole record)
     expect(back?.auth?.credentials).toEqual({ apiKey: "k-2" });
     expect(back?.pendingOperations[0]?.params).toEqual({ target: "vm-1", password: "p@ss" });
     expect(Object.isFrozen(back?.pendingOperations[0]?.params)).toBe(true);
+  });
+
+  it("a listed session opens its sealed credentials and params on first read, and writes them back sealed", async () => {
+    const directory = dirPath();
+    let m = await managerIn(directory);
+    const s = await m.createSession({
+      userId: "alice",
+      auth: { method: "api-key", credentials: { apiKey: "k-3" }, options: { region: "eu" } },
+      variables: { nested: { list: [1] } },
+    });
+    await m.addPendingOperation(s.id, {
+      id: "op-1",
+      kind: "confirmation",
+      commandId: "vm.delete",
+      commandCategory: "manage",
+      providerId: "aws",
+      instanceId: "aws-1",
+      userId: "alice",
+      environment: "production",
+      params: { target: "vm-1", password: "p@ss-3" },
+      dryRun: false,
+      createdAt: Date.now(),
+      reason: "deletes",
+    });
+    await m.shutdown();
+    m = await managerIn(directory);
+    const [listed] = await m.listSessions();
+    const deeplyFrozen = (value: unknown): boolean =>
+      typeof value !== "object" ||
+      value === null ||
+      (Object.isFrozen(value) && Object.values(value).every(deeplyFrozen));
+    expect(deeplyFrozen(listed)).toBe(true); // reads the sealed parts too
+    expect(listed?.auth).toEqual({ method: "api-key", credentials: { apiKey: "k-3" }, options: { region: "eu" } });
+    expect(listed?.pendingOperations[0]?.params).toEqual({ target: "vm-1", password: "p@ss-3" });
+    expect(JSON.parse(JSON.stringify(listed))).toEqual(await m.getSession(s.id));
+    // a change made from what was listed keeps the secrets, sealed again
+    await m.updateVariables(s.id, { more: true });
+    await m.shutdown();
+    const store = await FileStateStore.open({ directory });
+    const text = JSON.stringify((await store.get(SESSION_KEY_PREFIX + s.id))?.value);
+    await store.close();
+    expect(text).not.toContain("k-3");
+    expect(text).not.toContain("p@ss-3");
+    m = await managerIn(directory);
+    const back = await m.getSession(s.id);
+    expect(back?.auth?.credentials).toEqual({ apiKey: "k-3" });
+    expect(back?.pendingOperations[0]?.params).toEqual({ target: "vm-1", password: "p@ss-3" });
+    expect(back?.variables).toEqual({ nested: { list: [1] }, more: true });
   });
 
   it("the keyring's shape check of a sealed value agrees with sealedValueSchema", async () => {

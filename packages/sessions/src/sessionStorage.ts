@@ -6,6 +6,7 @@ import {
   infrastructureSessionSchema,
   InfrastructureError,
   isInfrastructureError,
+  isInfrastructureSession,
   ValidationError,
 } from "@espada/infra-core";
 import type {
@@ -22,7 +23,7 @@ import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
 import { EngineStateStore } from "./engineStore.js";
 import { freezeJson } from "./json.js";
-import { EncryptionKeyring } from "./keyring.js";
+import { EncryptionKeyring, isSealedValue } from "./keyring.js";
 import type { KeyringOptions, SealedValue } from "./keyring.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
 import { toIssues } from "./problems.js";
@@ -107,6 +108,118 @@ function deepFreeze<T>(value: T): T {
     for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
+}
+
+/**
+ * The sealed secrets of one v2 record, opened on first use. Opening is what authenticates the
+ * record (its whole stripped session is the authenticated data), so it runs before a secret is
+ * handed out, before the record is read with `get` (what every change and command path uses), and
+ * before the session is written again (a write needs the secrets to seal them anew). A failure is
+ * kept, reported once, and thrown on every later use: `CRYPTO_FAILED` naming the session.
+ */
+class SealedSecrets {
+  private opened: SessionSecrets | InfrastructureError | undefined;
+  private readonly keyring: EncryptionKeyring;
+  /** The session id. */
+  readonly id: string;
+  /** The stored record (its value is the v2 record the secrets are sealed in). */
+  readonly record: StoredRecord;
+  private readonly onFailure: (secrets: SealedSecrets, error: InfrastructureError) => void;
+
+  constructor(
+    keyring: EncryptionKeyring,
+    id: string,
+    record: StoredRecord,
+    onFailure: (secrets: SealedSecrets, error: InfrastructureError) => void,
+  ) {
+    this.keyring = keyring;
+    this.id = id;
+    this.record = record;
+    this.onFailure = onFailure;
+  }
+
+  /** True once opening failed (the record did not authenticate). */
+  get failed(): boolean {
+    return this.opened instanceof InfrastructureError;
+  }
+
+  /** The opened secrets; throws `CRYPTO_FAILED` when the record does not authenticate. */
+  open(): SessionSecrets {
+    if (this.opened === undefined) {
+      try {
+        this.opened = deepFreeze(
+          openSecrets(this.keyring, this.id, this.record.value as unknown as PersistedSessionV2),
+        );
+      } catch (error) {
+        this.opened = isInfrastructureError(error)
+          ? error
+          : new InfrastructureError("CRYPTO_FAILED", "Could not open sealed secrets", { cause: error });
+        this.onFailure(this, this.opened);
+      }
+    }
+    if (this.opened instanceof InfrastructureError) throw this.opened;
+    return this.opened;
+  }
+}
+
+/**
+ * Opens the secrets of a v2 record: one AES-GCM decryption whose authenticated data is the
+ * record's check and the JSON text of its stripped session, so it authenticates the whole record.
+ */
+function openSecrets(keyring: EncryptionKeyring, id: string, value: PersistedSessionV2): SessionSecrets {
+  const check = typeof value.check === "string" ? value.check : "";
+  const opened = keyring.open(value.sealed, `${id}/session`, [
+    check,
+    JSON.stringify(value.session),
+  ]) as Partial<SessionSecrets> | null;
+  const params = opened?.params;
+  const credentials = opened?.credentials;
+  return {
+    ...(credentials === undefined ? {} : { credentials }),
+    params: typeof params === "object" && params !== null ? params : {},
+  };
+}
+
+/** `auth` with `credentials` opened on first read (a getter; the object is frozen like the rest). */
+function lazyAuth(
+  auth: NonNullable<InfrastructureSession["auth"]>,
+  secrets: SealedSecrets,
+): InfrastructureSession["auth"] {
+  const out: Record<string, unknown> = {};
+  for (const key in auth) {
+    if (key === "credentials") {
+      Object.defineProperty(out, key, {
+        enumerable: true,
+        get: () => secrets.open().credentials ?? auth.credentials,
+      });
+    } else out[key] = deepFreeze((auth as Record<string, unknown>)[key]);
+  }
+  return Object.freeze(out) as InfrastructureSession["auth"];
+}
+
+/** A pending operation with `params` opened on first read. */
+function lazyOperation(op: PendingOperation, secrets: SealedSecrets): PendingOperation {
+  const out: Record<string, unknown> = {};
+  for (const key in op) {
+    if (key === "params") {
+      Object.defineProperty(out, key, {
+        enumerable: true,
+        get: () => secrets.open().params[op.id] ?? op.params,
+      });
+    } else out[key] = deepFreeze((op as Record<string, unknown>)[key]);
+  }
+  return Object.freeze(out) as PendingOperation;
+}
+
+/** The pending operations of a session that has none (shared: frozen, and nothing to open). */
+const NO_OPERATIONS = Object.freeze([]) as unknown as PendingOperation[];
+
+/** A decoded record: the session handed out and, for a v2 record read lazily, its secrets. */
+interface Decoded {
+  /** The stored record it was decoded from (a store hands out the same object until the next write). */
+  readonly record: StoredRecord;
+  readonly versioned: VersionedSession;
+  readonly secrets?: SealedSecrets;
 }
 
 /** Options of {@link StateSessionStorage}. */
@@ -194,10 +307,14 @@ export class StateSessionStorage implements SessionStorage {
   private readonly found: StoreProblem[] = [];
   private readonly reported = new Set<string>();
   /**
-   * Decoded sessions by stored record: a store hands out the same frozen record object until the
-   * next write, so each stored version is decrypted and schema-parsed once, not on every read.
+   * Decoded sessions by id, with the stored record they came from: a store hands out the same
+   * record object until the next write, so each stored version is decoded once, not on every read
+   * (a Map, not a WeakMap per record: an ephemeron table of thousands of entries costs every GC).
    */
-  private readonly decoded = new WeakMap<StoredRecord, VersionedSession>();
+  private readonly decoded = new Map<string, Decoded>();
+  /** Reports a record whose secrets did not open (one function per storage, not per record). */
+  private readonly secretsFailed = (secrets: SealedSecrets, error: InfrastructureError): void =>
+    this.report(secrets.id, secrets.record, { kind: "crypto", error, key: secrets.id });
   /** Inline histories of earlier-format records, by session id, until their record is rewritten. */
   private readonly inline = new Map<string, InlineHistory>();
   /** True when the store keeps deeply frozen copies of written values (the engine-based stores do). */
@@ -220,25 +337,36 @@ export class StateSessionStorage implements SessionStorage {
     return [...this.storeProblems(), ...this.found];
   }
 
-  /** Reads a session; `CRYPTO_FAILED` (typed) when its secrets cannot be decrypted. */
+  /**
+   * Reads a session, authenticated: `CRYPTO_FAILED` (typed, naming the session) when its record
+   * does not authenticate or its secrets cannot be decrypted.
+   */
   async get(id: string): Promise<VersionedSession | undefined> {
     const record = await this.store.get(SESSION_KEY_PREFIX + id);
     if (record === undefined) return undefined;
     const decoded = this.decode(id, record);
-    if (!(decoded instanceof InfrastructureError)) return decoded;
+    if (!(decoded instanceof InfrastructureError)) {
+      decoded.secrets?.open(); // what a change or a command reads is authenticated first
+      return decoded.versioned;
+    }
     if (decoded.code === "CRYPTO_FAILED") throw decoded;
     await this.setAside(id, record, decoded);
     return undefined;
   }
 
-  /** Every readable session; the others are reported once and skipped. */
+  /**
+   * Every readable session; the others are reported once and skipped. Sealed records are not
+   * authenticated here (a list of thousands would pay a decryption each): their secrets are opened,
+   * and the record authenticated, on first use (see {@link get}).
+   */
   async list(): Promise<VersionedSession[]> {
     const out: VersionedSession[] = [];
     for (const record of await this.store.list(SESSION_KEY_PREFIX)) {
       const id = record.key.slice(SESSION_KEY_PREFIX.length);
       const decoded = this.decode(id, record);
-      if (!(decoded instanceof InfrastructureError)) out.push(decoded);
-      else if (decoded.code !== "CRYPTO_FAILED") await this.setAside(id, record, decoded);
+      if (!(decoded instanceof InfrastructureError)) {
+        if (decoded.secrets?.failed !== true) out.push(decoded.versioned); // found tampered on use: skipped
+      } else if (decoded.code !== "CRYPTO_FAILED") await this.setAside(id, record, decoded);
     }
     return out;
   }
@@ -281,7 +409,7 @@ export class StateSessionStorage implements SessionStorage {
       version: result.record.version,
       updatedAt: result.record.updatedAt,
     };
-    this.decoded.set(result.record, written);
+    this.decoded.set(checked.id, { record: result.record, versioned: written });
     return written;
   }
 
@@ -289,6 +417,7 @@ export class StateSessionStorage implements SessionStorage {
   async delete(id: string): Promise<boolean> {
     const existed = await this.store.delete(SESSION_KEY_PREFIX + id);
     this.inline.delete(id);
+    this.decoded.delete(id);
     return existed;
   }
 
@@ -324,10 +453,13 @@ export class StateSessionStorage implements SessionStorage {
 
   /** The session as core's schema parses it; `VALIDATION_FAILED` naming the fields otherwise. */
   private check(session: InfrastructureSession): InfrastructureSession {
+    // core's structural twin of the schema: a session the schema would give back unchanged is
+    // not parsed again (the manager builds every session from parsed parts)
+    if (isInfrastructureSession(session)) return session;
     const parsed = infrastructureSessionSchema.safeParse(session);
     if (!parsed.success)
       throw new ValidationError(
-        `Session "${String(session.id)}" failed its schema`,
+        `Session "${String((session as { readonly id?: unknown }).id)}" failed its schema`,
         toIssues(parsed.error.issues),
       );
     return parsed.data;
@@ -361,9 +493,9 @@ export class StateSessionStorage implements SessionStorage {
    * error when it cannot be read: `CRYPTO_FAILED` (reported here, kept in the store) or a record
    * that is not a session (the caller sets it aside with {@link setAside}).
    */
-  private decode(id: string, record: StoredRecord): VersionedSession | InfrastructureError {
-    const cached = this.decoded.get(record);
-    if (cached !== undefined) return cached;
+  private decode(id: string, record: StoredRecord): Decoded | InfrastructureError {
+    const cached = this.decoded.get(id);
+    if (cached?.record === record) return cached;
     const value = record.value as {
       readonly v?: unknown;
       readonly session?: unknown;
@@ -389,7 +521,10 @@ export class StateSessionStorage implements SessionStorage {
       if (!this.parse && inline === undefined && v1.sealed === undefined) {
         // nothing to decode: the stored session itself, frozen (once: a frozen graph is skipped),
         // without a cache entry per record
-        return { session: deepFreeze(raw), version: record.version, updatedAt: record.updatedAt };
+        return {
+          record,
+          versioned: { session: deepFreeze(raw), version: record.version, updatedAt: record.updatedAt },
+        };
       }
       if (inline !== undefined) {
         // the earlier format kept the history inline: hand it to the manager, keep the session without it
@@ -420,7 +555,7 @@ export class StateSessionStorage implements SessionStorage {
   }
 
   /** Parses (when this storage parses) and remembers a decoded session. */
-  private parsed(id: string, record: StoredRecord, raw: InfrastructureSession): VersionedSession {
+  private parsed(id: string, record: StoredRecord, raw: InfrastructureSession): Decoded {
     if (!this.parse) return this.remember(record, raw);
     const parsed = infrastructureSessionSchema.safeParse(raw);
     if (!parsed.success) {
@@ -439,16 +574,45 @@ export class StateSessionStorage implements SessionStorage {
    * record checked against the current schema (and holding the id of its key) is trusted as it is;
    * otherwise it is parsed.
    */
-  private decodeV2(id: string, record: StoredRecord, value: PersistedSessionV2): VersionedSession {
+  private decodeV2(id: string, record: StoredRecord, value: PersistedSessionV2): Decoded {
     const keyring = this.keyring;
     if (keyring === undefined)
       throw new InfrastructureError("CRYPTO_FAILED", `Session "${id}" is encrypted but no key is configured`);
     const check = typeof value.check === "string" ? value.check : "";
-    const secrets = keyring.open(value.sealed, `${id}/session`, [
-      check,
-      JSON.stringify(value.session),
-    ]) as SessionSecrets | null;
     const stripped = value.session as unknown as InfrastructureSession;
+    if (
+      this.parse &&
+      check === sessionSchemaCheck() &&
+      stripped.id === id &&
+      isInfrastructureSession(stripped) &&
+      isSealedValue(value.sealed) &&
+      keyring.hasKey(value.sealed.kid) // no key for it: it cannot open, say so now
+    ) {
+      // checked against the current schema when written, and of the schema's shape now: handed out
+      // at once, its secrets opened (and the record authenticated) on first use
+      const secrets = new SealedSecrets(keyring, id, record, this.secretsFailed);
+      const session = Object.freeze({
+        ...stripped,
+        ...(stripped.auth === undefined ? {} : { auth: lazyAuth(stripped.auth, secrets) }),
+        pendingOperations:
+          stripped.pendingOperations.length === 0
+            ? NO_OPERATIONS
+            : (Object.freeze(
+                stripped.pendingOperations.map((op) => lazyOperation(op, secrets)),
+              ) as PendingOperation[]),
+        resources: deepFreeze(stripped.resources),
+        variables: deepFreeze(stripped.variables),
+        metadata: deepFreeze(stripped.metadata),
+      });
+      const decoded: Decoded = {
+        record,
+        versioned: { session, version: record.version, updatedAt: record.updatedAt },
+        secrets,
+      };
+      this.decoded.set(id, decoded);
+      return decoded;
+    }
+    const secrets = openSecrets(keyring, id, value);
     const params =
       typeof secrets === "object" &&
       secrets !== null &&
@@ -473,13 +637,12 @@ export class StateSessionStorage implements SessionStorage {
     return this.parsed(id, record, raw);
   }
 
-  private remember(record: StoredRecord, session: InfrastructureSession): VersionedSession {
-    const decoded: VersionedSession = {
-      session: deepFreeze(session),
-      version: record.version,
-      updatedAt: record.updatedAt,
+  private remember(record: StoredRecord, session: InfrastructureSession): Decoded {
+    const decoded: Decoded = {
+      record,
+      versioned: { session: deepFreeze(session), version: record.version, updatedAt: record.updatedAt },
     };
-    this.decoded.set(record, decoded);
+    this.decoded.set(record.key.slice(SESSION_KEY_PREFIX.length), decoded);
     return decoded;
   }
 

@@ -70,7 +70,19 @@ async function installKillSwitch(): Promise<(step: number) => void> {
   const probe = await fs.promises.open(process.execPath, "r");
   const handlePrototype = Object.getPrototypeOf(probe) as object;
   await probe.close();
-  wrap(fs, ["mkdirSync", "writeFileSync", "renameSync", "rmSync", "rmdirSync", "copyFileSync", "utimes"]);
+  wrap(fs, [
+    "mkdirSync",
+    "writeFileSync",
+    "renameSync",
+    "rmSync",
+    "rmdirSync",
+    "copyFileSync",
+    "utimes",
+    "openSync",
+    "writeSync",
+    "fsync",
+    "fsyncSync",
+  ]);
   wrap(fs.promises, ["open", "rename", "rm", "rmdir", "copyFile", "truncate", "writeFile"]);
   wrap(handlePrototype, ["write", "sync", "datasync", "truncate"]);
   syncBuiltinESMExports(); // named imports of node:fs and node:fs/promises see the hooks too

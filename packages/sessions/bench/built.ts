@@ -1,0 +1,27 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const packageDir = join(import.meta.dirname, "..");
+
+/** Newest modification time of the files under `dir` whose name ends with `suffix`. */
+function newest(dir: string, suffix: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(suffix) && !entry.name.endsWith(".test.ts"))
+      latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return latest;
+}
+
+/** URL of the built entry (`dist/index.js`); refuses a missing build or one older than `src/`. */
+export function builtEntry(): string {
+  const entry = join(packageDir, "dist", "index.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
+  // tsc -b touches .tsbuildinfo even when it finds sources newer but unchanged
+  const buildInfo = join(packageDir, "dist", ".tsbuildinfo");
+  const built = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : newest(join(packageDir, "dist"), ".js");
+  if (newest(join(packageDir, "src"), ".ts") > built)
+    throw new Error(`${join(packageDir, "dist")} is older than src/: run \`pnpm build\` first`);
+  return pathToFileURL(entry).href;
+}
