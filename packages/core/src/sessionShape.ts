@@ -114,9 +114,7 @@ function isCost(v: unknown): boolean {
 }
 
 function isClaim(v: unknown): boolean {
-  return (
-    isPlain(v) && isString(v["id"]) && isNumber(v["at"]) && isNumber(v["until"]) && definedKeys(v) === 3
-  );
+  return isPlain(v) && isString(v["id"]) && isNumber(v["at"]) && isNumber(v["until"]) && definedKeys(v) === 3;
 }
 
 function isStringArray(v: unknown): boolean {

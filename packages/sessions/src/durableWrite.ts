@@ -86,7 +86,7 @@ const TEMP_PREFIX = randomBytes(4).toString("hex");
 let tempCounter = 0;
 
 /** Like {@link writeAll}, on a file descriptor, synchronously (for a small record in the page cache). */
-export function writeAllSync(fd: number, data: Uint8Array): void {
+function writeAllSync(fd: number, data: Uint8Array): void {
   let offset = 0;
   while (offset < data.length) {
     // through the `fs` object (not a named import) so the crash test's hooks see each step

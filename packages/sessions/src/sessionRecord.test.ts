@@ -46,7 +46,10 @@ describe("session records (v2: one sealed value authenticating the whole record)
     const record = await store.get<Stored>(SESSION_KEY_PREFIX + s.id);
     expect(record?.value.v).toBe(2);
     expect(JSON.stringify(record?.value)).not.toContain("k-1"); // the secret is sealed
-    const tampered = { ...(record?.value as Stored), session: { ...record?.value.session, userId: "mallory" } };
+    const tampered = {
+      ...(record?.value as Stored),
+      session: { ...record?.value.session, userId: "mallory" },
+    };
     await store.put(SESSION_KEY_PREFIX + s.id, tampered);
     await store.close();
     const problems: StoreProblem[] = [];
@@ -192,7 +195,11 @@ describe("session records (v2: one sealed value authenticating the whole record)
       value === null ||
       (Object.isFrozen(value) && Object.values(value).every(deeplyFrozen));
     expect(deeplyFrozen(listed)).toBe(true); // reads the sealed parts too
-    expect(listed?.auth).toEqual({ method: "api-key", credentials: { apiKey: "k-3" }, options: { region: "eu" } });
+    expect(listed?.auth).toEqual({
+      method: "api-key",
+      credentials: { apiKey: "k-3" },
+      options: { region: "eu" },
+    });
     expect(listed?.pendingOperations[0]?.params).toEqual({ target: "vm-1", password: "p@ss-3" });
     expect(JSON.parse(JSON.stringify(listed))).toEqual(await m.getSession(s.id));
     // a change made from what was listed keeps the secrets, sealed again
