@@ -10,10 +10,9 @@
 //
 // A package may inline dependencies that none of its public types mention and that nothing shares
 // with other packages (`"espadaBuild": { "inline": ["yaml"] }` in its package.json; they are then
-// devDependencies): a CommonJS package of 70 files costs more to load than the code it runs. Their
-// licences are copied to `dist/THIRD-PARTY-LICENSES.txt`.
+// devDependencies), with what they import in turn: a package of 70 files costs more to load than the
+// code it runs. The licences of everything inlined are copied to `dist/THIRD-PARTY-LICENSES.txt`.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -42,43 +41,55 @@ function packageName(specifier) {
   return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
 }
 
-/** Every bare import stays external, except the packages listed in `inline`. */
+/**
+ * Every bare import stays external, except the packages listed in `inline` and whatever those
+ * import in turn (an inlined package's own dependencies are not installed beside ours).
+ */
 function externalsExcept(inline) {
   return {
     name: "externals-except-inlined",
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) =>
-        inline.includes(packageName(args.path)) ? undefined : { path: args.path, external: true },
+        inline.includes(packageName(args.path)) || args.importer.includes("/node_modules/")
+          ? undefined
+          : { path: args.path, external: true },
       );
     },
   };
 }
 
 /**
- * Embeds the text of inlined dependencies in the source maps of `outputs` (our own sources ship in
- * the tarball's `src`; a dependency's do not), so every source a map names can be shown.
+ * Keeps, in the source maps of `outputs`, the embedded text of inlined dependencies only: our own
+ * sources ship in the tarball's `src`, a dependency's do not (the build embeds every source it has).
  */
-function embedInlinedSources(outputs) {
+function keepInlinedSources(outputs) {
   for (const output of outputs) {
     if (!output.endsWith(".map")) continue;
     const map = JSON.parse(readFileSync(output, "utf8"));
     const sources = map.sources ?? [];
-    if (!sources.some((source) => source.includes("node_modules/"))) continue;
-    map.sourcesContent = sources.map((source) =>
-      source.includes("node_modules/") ? readFileSync(join(dirname(output), source), "utf8") : null,
-    );
+    map.sourcesContent = sources.map((source, i) => {
+      if (!source.includes("node_modules/")) return null;
+      // A dependency's own map may name a source it does not publish (get-caller-file's index.ts).
+      return (
+        map.sourcesContent?.[i] ??
+        `// ${source.replace(/^.*node_modules\//, "")} is not published by its package.\n`
+      );
+    });
     writeFileSync(output, JSON.stringify(map));
   }
 }
 
-/** Writes the licence texts of the inlined packages next to the code that contains them. */
-function writeLicences(dir, inline) {
-  const require = createRequire(join(dir, "package.json"));
-  const texts = inline.map((name) => {
-    const pkgDir = join(require.resolve(`${name}/package.json`), "..");
+/** Writes the licence texts of every package whose code was inlined (from the build's inputs). */
+function writeLicences(dir, inputs) {
+  const packageDirs = new Set();
+  for (const input of inputs) {
+    const match = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(resolve(root, input));
+    if (match?.[1] !== undefined) packageDirs.add(match[1]);
+  }
+  const texts = [...packageDirs].sort().map((pkgDir) => {
     const licence = readdirSync(pkgDir).find((file) => /^licen[cs]e/i.test(file));
-    if (licence === undefined) throw new Error(`inlined package ${name} ships no licence file`);
-    const { version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+    if (licence === undefined) throw new Error(`inlined package ${pkgDir} ships no licence file`);
+    const { name, version } = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
     return `${name}@${version}\n\n${readFileSync(join(pkgDir, licence), "utf8").trim()}\n`;
   });
   writeFileSync(join(dir, "dist", "THIRD-PARTY-LICENSES.txt"), texts.join("\n---\n\n"));
@@ -112,15 +123,15 @@ for (const name of readdirSync(packagesDir)) {
           },
         }),
     sourcemap: true,
-    sourcesContent: false,
+    sourcesContent: inline.length > 0,
     chunkNames: "chunks/[name]-[hash]",
     legalComments: "none",
     logLevel: "warning",
     metafile: inline.length > 0,
   });
   if (inline.length > 0) {
-    embedInlinedSources(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
-    writeLicences(dir, inline);
+    keepInlinedSources(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
+    writeLicences(dir, Object.keys(result.metafile.inputs));
   }
   bundled += 1;
 }

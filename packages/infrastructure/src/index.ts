@@ -55,7 +55,7 @@ export type {
 } from "./cli/table.js";
 export { runCliCommand, resolveUser, createProgress, printResult } from "./cli/run.js";
 export type { CliIo, CliStream, RunCliOptions } from "./cli/run.js";
-export { runStandalone, buildParser } from "./cli/standalone.js";
+export { runStandalone } from "./cli/standalone.js";
 export type { StandaloneOptions } from "./cli/standalone.js";
 export {
   addInfraCommands,

@@ -79,7 +79,7 @@ function skipHelpCaching(parser: Argv): void {
  * when the line asks for that command's `--help`). Commands carry no yargs handler: yargs renders and
  * caches the whole help text after running a handler, the largest part of a command's start-up.
  */
-export function buildParser(argv: readonly string[], select: (command: CliCommand) => void): Argv {
+function buildParser(argv: readonly string[], select: (command: CliCommand) => void): Argv {
   const attach = (y: Argv, command: CliCommand): Argv =>
     y.command(commandLine(command), command.description, (sub) => {
       select(command);
