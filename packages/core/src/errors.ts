@@ -160,6 +160,20 @@ export class StorageError extends InfrastructureError {
   }
 }
 
+/**
+ * The `STORAGE_UNAVAILABLE` error in `value` or its `cause` chain (the shared state store cannot be
+ * reached), or undefined. The one test for "the state store is down", wherever the error surfaced
+ * (the gate, the audit log, a session): callers report it as `STORAGE_UNAVAILABLE` naming the store.
+ */
+export function findStorageUnavailable(value: unknown): InfrastructureError | undefined {
+  let current = value;
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    if (current instanceof InfrastructureError && current.code === "STORAGE_UNAVAILABLE") return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** True when `value` is an {@link InfrastructureError}, optionally with the given code. */
 export function isInfrastructureError(
   value: unknown,

@@ -73,6 +73,7 @@ export {
   InfrastructureError,
   GateFailureError,
   isGateFailure,
+  findStorageUnavailable,
   ValidationError,
   ConfigValidationError,
   LifecycleTransitionError,

@@ -119,7 +119,8 @@ interface OutcomeBase {
  * What executing or resuming returns: expected failures are outcomes, never throws.
  * - `succeeded` / `failed` / `cancelled`: it ran (`attempts ≥ 1`), or, with `attempts: 0`, it
  *   could not start: `result.error.code` says why (`GATE_FAILED` — the gate could not decide;
- *   `AUDIT_FAILED` — the audit could not record a mutating operation; `NOT_ACTIVE`; `SHUTDOWN`…).
+ *   `AUDIT_FAILED` — the audit could not record a mutating operation; `STORAGE_UNAVAILABLE` — the
+ *   shared state store cannot be reached, whichever step met it; `NOT_ACTIVE`; `SHUTDOWN`…).
  * - `denied`: the gate denied it (`SECURITY_DENIED`, with the decision's reasons).
  * - `invalid`: the call itself is wrong (`VALIDATION_FAILED`, `NOT_FOUND`…; `issues` name fields).
  * - `pending`: it waits in the session for approval or confirmation; resume it by `pending.id`.

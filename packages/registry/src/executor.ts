@@ -4,6 +4,7 @@ import {
   commandConfigSchema,
   createEventBus,
   createNoopLogger,
+  findStorageUnavailable,
   formatIssues,
   InfrastructureCommandValidator,
   InfrastructureError,
@@ -152,6 +153,18 @@ interface Call {
 }
 
 const REASON_CANCELLED = "cancelled by the caller";
+
+/**
+ * `STORAGE_UNAVAILABLE` naming the store, when `error` (or its cause) says the shared state store
+ * cannot be reached; undefined otherwise. Whichever step met the store down first — the gate's
+ * shared-state read, its rate-limit counter or audit, the executor's own audit, the session — the
+ * outcome carries this one reason, so it does not depend on timing.
+ */
+function unavailableFailure(error: unknown, stage: string): CommandFailure | undefined {
+  const down = findStorageUnavailable(error);
+  if (down === undefined) return undefined;
+  return failure("STORAGE_UNAVAILABLE", `${down.message}; nothing ran`, { ...down.details, stage }, true);
+}
 
 function failure(
   code: string,
@@ -340,6 +353,9 @@ export class InfrastructureCommandExecutor {
     try {
       session = await this.#sessions.getSession(sessionId);
     } catch (error) {
+      const unavailable = unavailableFailure(error, "session");
+      if (unavailable !== undefined)
+        return { ...base, status: "failed", attempts: 0, decision: undefined, result: unavailable };
       return stopped(
         "STORAGE_FAILED",
         `sessionId: could not read session "${sessionId}": ${toError(error).message}`,
@@ -373,6 +389,9 @@ export class InfrastructureCommandExecutor {
         until: Date.now() + this.#claimLease,
       });
     } catch (error) {
+      const unavailable = unavailableFailure(error, "pending");
+      if (unavailable !== undefined)
+        return { ...base, status: "failed", attempts: 0, decision: undefined, result: unavailable };
       return stopped(
         "STORAGE_FAILED",
         `pendingId: could not claim pending operation "${pendingId}": ${toError(error).message}`,
@@ -540,7 +559,14 @@ export class InfrastructureCommandExecutor {
     }
     call.command = command;
     if (request.sessionId !== undefined && this.#sessions !== undefined) {
-      call.session = await this.#sessions.getSession(request.sessionId).catch(() => undefined);
+      let sessionError: unknown;
+      call.session = await this.#sessions.getSession(request.sessionId).catch((error: unknown) => {
+        sessionError = error;
+        return undefined;
+      });
+      const unavailable = unavailableFailure(sessionError, "session");
+      if (unavailable !== undefined)
+        return { ...this.#base(call), status: "failed", result: unavailable, attempts: 0, decision: undefined };
       if (call.session === undefined) {
         const message = notFoundMessage("session", request.sessionId);
         return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [
@@ -696,6 +722,12 @@ export class InfrastructureCommandExecutor {
   }
 
   async #gateFailed(call: Call, error: Error): Promise<ExecutionOutcome> {
+    const unavailable = unavailableFailure(error, "gate");
+    if (unavailable !== undefined) {
+      this.#logger.warn(unavailable.error.message, { executionId: call.executionId });
+      await this.#history(call, "failed", unavailable, []);
+      return { ...this.#base(call), status: "failed", result: unavailable, attempts: 0, decision: undefined };
+    }
     const message = `security gate failed: ${error.message}`;
     this.#logger.error(message, { executionId: call.executionId, error });
     const result = failure(
@@ -728,12 +760,12 @@ export class InfrastructureCommandExecutor {
     let attempts = 0;
     try {
       // audit before: a mutating operation the audit cannot record does not run (fail closed)
-      const audited = await this.#record(
+      const auditError = await this.#recordError(
         { type: "operation_requested", outcome: "allowed", risk: decision.risk, reasons: decision.reasons },
         call,
       );
       if (
-        !audited &&
+        auditError !== undefined &&
         !(call.operation?.mutating === false && this.#auditConfig.readOnlyWhenUnavailable === true)
       ) {
         const what =
@@ -743,7 +775,8 @@ export class InfrastructureCommandExecutor {
         return await this.#finishFailed(
           call,
           "failed",
-          failure("AUDIT_FAILED", `The audit sink could not record the ${what}; nothing ran`),
+          unavailableFailure(auditError, "audit") ??
+            failure("AUDIT_FAILED", `The audit sink could not record the ${what}; nothing ran`),
           0,
           decision,
         );
@@ -978,7 +1011,8 @@ export class InfrastructureCommandExecutor {
       return this.#finishFailed(
         call,
         "failed",
-        failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`),
+        unavailableFailure(error, "pending") ??
+          failure("STORAGE_FAILED", `Could not store the pending operation: ${toError(error).message}`),
         0,
         decision,
       );
@@ -1252,7 +1286,16 @@ export class InfrastructureCommandExecutor {
     call: Call,
     operationId = call.executionId,
   ): Promise<boolean> {
-    if (this.#audit === undefined) return true;
+    return (await this.#recordError(event, call, operationId)) === undefined;
+  }
+
+  /** {@link #record}, resolving with why the sink failed (undefined when recorded or no sink is configured). */
+  async #recordError(
+    event: Omit<AuditEventInput, "actor">,
+    call: Call,
+    operationId = call.executionId,
+  ): Promise<Error | undefined> {
+    if (this.#audit === undefined) return undefined;
     const operation = call.operation;
     // securityConfig.audit.logAllCommands: false audits changes only (an allowed or successful read is not recorded)
     if (
@@ -1294,10 +1337,10 @@ export class InfrastructureCommandExecutor {
         this.config.execution.defaultTimeout,
         "audit record",
       );
-      return true;
+      return undefined;
     } catch (error) {
       this.#logger.error("audit sink failed", { executionId: call.executionId, type: event.type, error });
-      return false;
+      return toError(error);
     }
   }
 }

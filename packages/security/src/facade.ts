@@ -17,6 +17,7 @@ import type {
 import {
   cancelledError,
   ConfigValidationError,
+  findStorageUnavailable,
   InfrastructureError,
   isRecord,
   securityPoliciesSchema,
@@ -623,7 +624,11 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
     return this.sink.record(auditOf(decision, request, permission, details, type, "denied")).then(
       () => decision,
-      () => decision,
+      (error: unknown) => {
+        // the shared state store is down: the check rejects with that one reason (see `audited`)
+        if (findStorageUnavailable(error) !== undefined) throw error;
+        return decision;
+      },
     );
   }
 
@@ -643,6 +648,10 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       return decision;
     } catch (error) {
       if (readOnly && this.readOnlyWhenAuditUnavailable && decision.outcome === "allowed") return decision;
+      // The shared state store is down: reject with its STORAGE_UNAVAILABLE (as a rate-limit count or
+      // a shared-state read does when they meet it first), so the caller reports one reason, not one
+      // that depends on which step reached the store first.
+      if (findStorageUnavailable(error) !== undefined) throw error;
       const message = `audit log unavailable (${error instanceof Error ? error.message : String(error)}): ${readOnly ? "read-only operations are denied by policy" : "mutating operations are denied"}`;
       return {
         outcome: "denied",
