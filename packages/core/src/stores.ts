@@ -64,7 +64,17 @@ export interface LogEntry<T = JsonValue> {
 /** The outcome of {@link StateStore.appendAt}. */
 export type AppendAtResult<T = JsonValue> =
   | { readonly ok: true; readonly entries: LogEntry<T>[] }
-  | { readonly ok: false; readonly nextPosition: number };
+  | {
+      readonly ok: false;
+      readonly nextPosition: number;
+      /**
+       * The entries from `expectedPosition` on that the caller had not seen, in position order, when
+       * the store returns them in the same call (Redis does): a writer extending a hash chain
+       * continues from them without a `read`. At most a store-chosen number (fewer than
+       * `nextPosition - expectedPosition` when capped or trimmed); absent when the store does not.
+       */
+      readonly missed?: LogEntry<T>[];
+    };
 
 /** What {@link StateStore.trim} removes: the oldest entries, while either limit is exceeded. */
 export interface TrimOptions {
@@ -137,7 +147,7 @@ export interface StateStore {
   /**
    * Optional (shared stores offer it): appends `values` to a log only when its next position is
    * `expectedPosition`, all or none, atomically — so several writers can extend one hash chain
-   * (the audit log) without a lock; `{ ok: false, nextPosition }` when another writer got there first.
+   * (the audit log) without a lock; `{ ok: false, nextPosition, missed? }` when another writer got there first.
    */
   appendAt?<T extends JsonValue>(
     log: string,

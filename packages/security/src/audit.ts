@@ -429,7 +429,9 @@ export class InfrastructureAuditLogger implements AuditSink {
         return;
       }
       const before = this.head.position;
-      await this.resync();
+      // the store hands over what another instance appended (Redis does): no read round trip
+      if (result.missed === undefined) await this.resync();
+      else this.adopt(result.missed);
       if (this.head.position === before) {
         const error = new StorageError(
           "STORAGE_CORRUPT",
@@ -444,17 +446,21 @@ export class InfrastructureAuditLogger implements AuditSink {
   /** After a failed batch: continue the chain from what the log really holds. */
   private async resync(): Promise<void> {
     try {
-      const tail = await this.store.read<JsonValue>(KEYS.auditLog, this.head.position + 1);
-      for (const raw of tail) {
-        const entry = parseEntry(raw);
-        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
-          break;
-        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
-      }
-      this.scheduleAnchor();
+      this.adopt(await this.store.read<JsonValue>(KEYS.auditLog, this.head.position + 1));
     } catch {
       // The store is failing; the next batch fails (closed) too or finds the store back.
     }
+  }
+
+  /** Moves the head over entries another writer appended, as far as they continue the chain. */
+  private adopt(tail: readonly LogEntry<JsonValue>[]): void {
+    for (const raw of tail) {
+      const entry = parseEntry(raw);
+      if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
+        break;
+      this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+    }
+    this.scheduleAnchor();
   }
 
   /** Resolves once every queued record and the anchor are written; rejects when the anchor could not be. */

@@ -461,9 +461,9 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         count = this.rates.peek(key, at) ?? 1;
       } else {
         // A store shared by several instances counts every operation on the server: the limit holds across them exactly.
-        count =
-          (this.countOnServer ? undefined : this.rates.hit(key, at)) ??
-          (await this.rates.hitAsync(key, limit.windowMs, at));
+        count = this.countOnServer
+          ? await this.rates.hitOnServer(key, limit.windowMs, at)
+          : (this.rates.hit(key, at) ?? (await this.rates.hitAsync(key, limit.windowMs, at)));
       }
       const passed = count <= limit.maxOperations;
       reasons.push({

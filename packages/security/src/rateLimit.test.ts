@@ -60,4 +60,51 @@ describe("RateCounters", () => {
     await counters.flush();
     expect((await store.increment("k", 60_000, 0)).value).toBe(2);
   });
+
+  it("on a shared store counts every operation on the server, one increment per key and turn of the loop", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = memoryStore(clock);
+    const calls: number[] = [];
+    const counting = new Proxy(store, {
+      get(target, key) {
+        if (key === "increment")
+          return (k: string, windowMs: number, by = 1) => {
+            calls.push(by);
+            return target.increment(k, windowMs, by);
+          };
+        return Reflect.get(target, key, target) as unknown;
+      },
+    });
+    const a = new RateCounters(counting, 1000);
+    const b = new RateCounters(counting, 1000);
+    const at = clock.now();
+    // three in one turn on a, one on b: distinct counts, in arrival order, exact across both
+    const counts = await Promise.all([
+      a.hitOnServer("k", 60_000, at),
+      a.hitOnServer("k", 60_000, at),
+      b.hitOnServer("k", 60_000, at),
+      a.hitOnServer("k", 60_000, at),
+      a.hitOnServer("other", 60_000, at),
+    ]);
+    expect(calls.sort()).toEqual([1, 1, 3]);
+    expect(counts[4]).toBe(1);
+    expect(new Set(counts.slice(0, 4))).toEqual(new Set([1, 2, 3, 4]));
+    expect(counts[0]! < counts[1]! && counts[1]! < counts[3]!).toBe(true);
+    expect(await a.hitOnServer("k", 60_000, at)).toBe(5);
+    expect(a.peek("k", at)).toBe(6);
+  });
+
+  it("on a shared store rejects every waiting operation when the store refuses", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const failing = new Proxy(memoryStore(clock), {
+      get(target, key) {
+        if (key === "increment") return () => Promise.reject(new Error("store down"));
+        return Reflect.get(target, key, target) as unknown;
+      },
+    });
+    const counters = new RateCounters(failing, 1000);
+    const at = clock.now();
+    const results = await Promise.allSettled([counters.hitOnServer("k", 1000, at), counters.hitOnServer("k", 1000, at)]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
 });

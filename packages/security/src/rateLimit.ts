@@ -30,6 +30,17 @@ export class RateCounters {
   private scheduled: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
   private writing = new Set<Promise<void>>();
+  /** Operations waiting to be counted on the server, per window and key, until the next turn of the loop. */
+  private readonly onServer = new Map<
+    string,
+    {
+      key: string;
+      windowMs: number;
+      at: number;
+      waiters: { resolve(n: number): void; reject(e: unknown): void }[];
+    }
+  >();
+  private onServerQueued = false;
 
   constructor(store: StateStore, flushMs = 100) {
     this.store = store;
@@ -78,6 +89,48 @@ export class RateCounters {
     });
     if (this.counters.size > 100_000) this.evict(at);
     return value.value;
+  }
+
+  /**
+   * Counts one operation on the store, exactly (a store shared by several instances): the operations
+   * of one key that arrive in the same turn of the event loop are sent as one
+   * `increment(key, windowMs, n)` and get the counts `value - n + 1 … value` in arrival order, as n
+   * increments of 1 would. Rejects when the store does.
+   */
+  hitOnServer(key: string, windowMs: number, at: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const id = `${windowMs}:${key}`;
+      let group = this.onServer.get(id);
+      if (group === undefined) {
+        group = { key, windowMs, at, waiters: [] };
+        this.onServer.set(id, group);
+      }
+      group.waiters.push({ resolve, reject });
+      if (!this.onServerQueued) {
+        this.onServerQueued = true;
+        setImmediate(() => this.countOnServer());
+      }
+    });
+  }
+
+  private countOnServer(): void {
+    this.onServerQueued = false;
+    const groups = [...this.onServer.values()];
+    this.onServer.clear();
+    for (const { key, windowMs, at, waiters } of groups) {
+      const n = waiters.length;
+      this.store.increment(key, windowMs, n).then(
+        (value: CounterValue) => {
+          // the local view (what-if peeks) follows the server's answer
+          this.counters.set(key, { key, windowMs, confirmed: value.value, unconfirmed: 0, pending: 0, resetAt: value.resetAt });
+          if (this.counters.size > 100_000) this.evict(at);
+          waiters.forEach((waiter, i) => waiter.resolve(value.value - n + 1 + i));
+        },
+        (error: unknown) => {
+          for (const waiter of waiters) waiter.reject(error);
+        },
+      );
+    }
   }
 
   private evict(at: number): void {

@@ -89,6 +89,18 @@ async function putVsRaw(url: string): Promise<Result> {
   };
 }
 
+/** CPU time redis-server has used, in µs (`INFO cpu`). */
+async function redisCpu(url: string): Promise<number> {
+  const client = new Redis(url);
+  try {
+    const info = await client.info("cpu");
+    const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+    return (field("used_cpu_user") + field("used_cpu_sys")) * 1e6;
+  } finally {
+    await client.quit();
+  }
+}
+
 /**
  * Audited checkOperation (Redis-backed rate limit + audit chain) in two processes at once, each
  * with 128 checks in flight: a gateway serves many users at once, and checks in flight together
@@ -107,18 +119,22 @@ async function checkAudited(url: string): Promise<Result> {
     const burst = { count: 2_000, inFlight: 128, users: ["dev"], request };
     await Promise.all([a.call("burst", burst), b.call("burst", burst)]); // warm-up
     const total = 20_000;
+    const cpu = async (): Promise<number> =>
+      (await a.call<number>("cpu")) + (await b.call<number>("cpu")) + (await redisCpu(url));
+    const cpuBefore = await cpu();
     const start = performance.now();
     const allowed = await Promise.all([
       a.call<number>("burst", { ...burst, count: total / 2 }),
       b.call<number>("burst", { ...burst, count: total / 2 }),
     ]);
     const perSecond = total / ((performance.now() - start) / 1000);
+    const cpuPerCheck = ((await cpu()) - cpuBefore) / total;
     if (allowed[0] + allowed[1] !== total)
       throw new Error(`expected every check allowed, got ${allowed[0] + allowed[1]} of ${total}`);
     const verified = await a.call<{ ok: boolean; records: number }>("verify");
     if (!verified.ok) throw new Error("audit chain broken after the audited bench");
     console.log(
-      `audited checks, two processes, one Redis, ${burst.inFlight} checks in flight per process: ${Math.round(perSecond)}/s (${verified.records} audit records verified)`,
+      `audited checks, two processes, one Redis, ${burst.inFlight} checks in flight per process: ${Math.round(perSecond)}/s (${verified.records} audit records verified); CPU per check, both instances and redis-server: ${cpuPerCheck.toFixed(0)} µs`,
     );
     return {
       name: "redis.check_audited.per_s",

@@ -242,12 +242,29 @@ describe("RedisStateStore on a real redis-server", () => {
         { position: 1, value: "b" },
       ],
     });
-    expect(await store.appendAt("chain", 0, ["c"])).toEqual({ ok: false, nextPosition: 2 });
+    // a loser learns what it missed in the same call (no read round trip)
+    expect(await store.appendAt("chain", 0, ["c"])).toMatchObject({
+      ok: false,
+      nextPosition: 2,
+      missed: [
+        { position: 0, value: "a" },
+        { position: 1, value: "b" },
+      ],
+    });
+    expect(await store.appendAt("chain", 1, ["c"])).toMatchObject({
+      ok: false,
+      nextPosition: 2,
+      missed: [{ position: 1, value: "b" }],
+    });
+    // ahead of the log: nothing missed
+    expect(await store.appendAt("chain", 5, ["c"])).toEqual({ ok: false, nextPosition: 2, missed: [] });
     const racing = await Promise.all([
       store.appendAt("chain", 2, ["x1", "x2"]),
       store.appendAt("chain", 2, ["y1"]),
     ]);
     expect(racing.filter((r) => r.ok)).toHaveLength(1);
+    const lost = racing.find((r) => !r.ok);
+    expect(lost).toMatchObject({ ok: false, nextPosition: 4, missed: [{ position: 2 }, { position: 3 }] });
     expect((await store.read("chain")).map((e) => e.value)).toEqual(["a", "b", "x1", "x2"]);
     expect((await rejection(store.appendAt("chain", 4, [Number.NaN]))).field).toBe("values[0]");
     await store.close();

@@ -94,7 +94,7 @@ interface ScriptCommands {
   ): Promise<Buffer[]>;
   espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
-  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: string[]): Promise<[number, number]>;
+  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: string[]): Promise<(string | number)[]>;
   espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
   espadaTrim(lm: Wire, le: Wire, maxEntries: string, olderThan: string): Promise<number>;
   espadaDeleteLog(lm: Wire, le: Wire): Promise<number>;
@@ -609,7 +609,8 @@ export class RedisStateStore implements StateStore {
   /**
    * Appends `values` to a log only when its next position is `expectedPosition` (all or none, in
    * one script): what lets several instances extend one hash chain (the audit log) without a lock.
-   * Resolves `{ ok: false, nextPosition }` when another writer got there first.
+   * Resolves `{ ok: false, nextPosition, missed }` when another writer got there first: `missed`
+   * holds the entries from `expectedPosition` on (at most 1000), so the writer continues without a read.
    */
   async appendAt<T extends JsonValue>(
     log: string,
@@ -631,7 +632,7 @@ export class RedisStateStore implements StateStore {
       return JSON.stringify(value);
     });
     const timestamp = this.now();
-    const [ok, position] = await this.run("appendAt", () =>
+    const reply = await this.run("appendAt", () =>
       this.redis.espadaAppendAt(
         this.key(this.logMetaPrefix, log),
         this.key(this.logEntriesPrefix, log),
@@ -639,13 +640,19 @@ export class RedisStateStore implements StateStore {
         ...jsons.map((json) => `${timestamp}:${json}`),
       ),
     );
-    if (Number(ok) !== 1) return { ok: false, nextPosition: Number(position) };
+    const position = Number(reply[1]);
+    if (Number(reply[0]) !== 1)
+      return { ok: false, nextPosition: position, missed: this.entries<T>(reply, 2, log) };
     return {
       ok: true,
+      // each value is a copy parsed when read: a writer that only needs the positions (the audit
+      // chain) does not parse back every record it wrote
       entries: jsons.map((json, i) => ({
-        position: Number(position) + i,
+        position: position + i,
         timestamp,
-        value: JSON.parse(json) as T,
+        get value(): T {
+          return JSON.parse(json) as T;
+        },
       })),
     };
   }
@@ -677,13 +684,18 @@ export class RedisStateStore implements StateStore {
         String(limit === undefined || limit === Number.POSITIVE_INFINITY ? -1 : limit),
       ),
     );
-    const first = Number(reply[0]);
+    return this.entries<T>(reply, 0, log);
+  }
+
+  /** Log entries of a script reply: the first position at `at`, then one `timestamp:json` per entry. */
+  private entries<T>(reply: readonly (string | number)[], at: number, log: string): LogEntry<T>[] {
+    const first = Number(reply[at]);
     const out: LogEntry<T>[] = [];
-    for (let i = 1; i < reply.length; i++) {
+    for (let i = at + 1; i < reply.length; i++) {
       const raw = String(reply[i]);
       const colon = raw.indexOf(":");
       out.push({
-        position: first + i - 1,
+        position: first + i - at - 1,
         timestamp: Number(raw.slice(0, colon)),
         value: this.decode<T>(raw.slice(colon + 1), log),
       });

@@ -131,11 +131,24 @@ return next - 1
 /**
  * Conditional append: KEYS: log meta, log entries. ARGV: expected next position, entries…
  * Appends only when the log's next position equals the expected one. Returns {1, first position}
- * or {0, actual next position}.
+ * or {0, actual next position, position of the first missed entry, missed entry…} (at most 1000).
  */
 export const APPEND_AT = `
 local next = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-if next ~= tonumber(ARGV[1]) then return {0, next} end
+local expected = tonumber(ARGV[1])
+if next ~= expected then
+  -- the entries the caller missed (at most 1000), so it continues without a READ
+  local len = redis.call('LLEN', KEYS[2])
+  local first = next - len
+  local from = expected
+  if from < first then from = first end
+  if from >= next then return {0, next, from} end
+  local items = redis.call('LRANGE', KEYS[2], from - first, math.min(from - first + 999, len - 1))
+  table.insert(items, 1, from)
+  table.insert(items, 1, next)
+  table.insert(items, 1, 0)
+  return items
+end
 local count = #ARGV - 1
 redis.call('HINCRBY', KEYS[1], 'n', count)
 for i = 2, #ARGV, 500 do

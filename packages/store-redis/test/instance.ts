@@ -129,6 +129,11 @@ const handlers: Record<string, Handler> = {
   verify: async () => (await facade.auditLog?.verify()) ?? { ok: false, reason: "no audit log" },
   whenReady: () => store.whenReady(),
   auditSize: () => Promise.resolve(facade.auditLog?.size ?? -1),
+  /** CPU time this process has used, in µs (user + system), for the benchmark's per-check cost. */
+  cpu: () => {
+    const used = process.cpuUsage();
+    return Promise.resolve(used.user + used.system);
+  },
 };
 
 const lines = createInterface({ input: process.stdin });
