@@ -64,7 +64,11 @@ function withStopTrigger(
   };
 }
 
-function expectUnavailable(outcome: ExecutionOutcome, server: RedisServer, runs: readonly ProviderRun[]): void {
+function expectUnavailable(
+  outcome: ExecutionOutcome,
+  server: RedisServer,
+  runs: readonly ProviderRun[],
+): void {
   expect(outcome.status).toBe("failed");
   if (outcome.status !== "failed") return;
   expect(outcome.attempts).toBe(0);
@@ -73,7 +77,9 @@ function expectUnavailable(outcome: ExecutionOutcome, server: RedisServer, runs:
     recoverable: true,
     details: { target: `redis://127.0.0.1:${server.port}` },
   });
-  expect(outcome.result.error.message).toContain(`state store redis://127.0.0.1:${server.port} is unavailable`);
+  expect(outcome.result.error.message).toContain(
+    `state store redis://127.0.0.1:${server.port} is unavailable`,
+  );
   expect(outcome.result.error.message).toMatch(/nothing ran$/);
   expect(runs).toEqual([]);
 }

@@ -566,7 +566,13 @@ export class InfrastructureCommandExecutor {
       });
       const unavailable = unavailableFailure(sessionError, "session");
       if (unavailable !== undefined)
-        return { ...this.#base(call), status: "failed", result: unavailable, attempts: 0, decision: undefined };
+        return {
+          ...this.#base(call),
+          status: "failed",
+          result: unavailable,
+          attempts: 0,
+          decision: undefined,
+        };
       if (call.session === undefined) {
         const message = notFoundMessage("session", request.sessionId);
         return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [
@@ -1303,7 +1309,7 @@ export class InfrastructureCommandExecutor {
       operation?.mutating === false &&
       (event.outcome === "allowed" || event.outcome === "success")
     )
-      return true;
+      return undefined;
     const record: AuditEventInput = {
       ...event,
       actor: call.userId,

@@ -104,7 +104,10 @@ describe("RateCounters", () => {
     });
     const counters = new RateCounters(failing, 1000);
     const at = clock.now();
-    const results = await Promise.allSettled([counters.hitOnServer("k", 1000, at), counters.hitOnServer("k", 1000, at)]);
+    const results = await Promise.allSettled([
+      counters.hitOnServer("k", 1000, at),
+      counters.hitOnServer("k", 1000, at),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });
 });

@@ -122,7 +122,14 @@ export class RateCounters {
       this.store.increment(key, windowMs, n).then(
         (value: CounterValue) => {
           // the local view (what-if peeks) follows the server's answer
-          this.counters.set(key, { key, windowMs, confirmed: value.value, unconfirmed: 0, pending: 0, resetAt: value.resetAt });
+          this.counters.set(key, {
+            key,
+            windowMs,
+            confirmed: value.value,
+            unconfirmed: 0,
+            pending: 0,
+            resetAt: value.resetAt,
+          });
           if (this.counters.size > 100_000) this.evict(at);
           waiters.forEach((waiter, i) => waiter.resolve(value.value - n + 1 + i));
         },

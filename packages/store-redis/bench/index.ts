@@ -94,7 +94,8 @@ async function redisCpu(url: string): Promise<number> {
   const client = new Redis(url);
   try {
     const info = await client.info("cpu");
-    const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+    const field = (name: string): number =>
+      Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
     return (field("used_cpu_user") + field("used_cpu_sys")) * 1e6;
   } finally {
     await client.quit();
