@@ -89,7 +89,7 @@ describe("RateCounters", () => {
     expect(calls.sort()).toEqual([1, 1, 3]);
     expect(counts[4]).toBe(1);
     expect(new Set(counts.slice(0, 4))).toEqual(new Set([1, 2, 3, 4]));
-    expect(counts[0]! < counts[1]! && counts[1]! < counts[3]!).toBe(true);
+    expect(counts[0] < counts[1] && counts[1] < counts[3]).toBe(true);
     expect(await a.hitOnServer("k", 60_000, at)).toBe(5);
     expect(a.peek("k", at)).toBe(6);
   });
