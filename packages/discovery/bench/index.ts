@@ -19,10 +19,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type * as Discovery from "../src/index.js";
-import { builtEntry } from "./built.js";
+import { builtEntry } from "../../../tooling/bench/builtEntry.js";
 
 const { InfrastructurePluginDiscoverer, PACKAGE_JSON_KEY, computeIntegrity } = (await import(
-  builtEntry()
+  builtEntry(join(import.meta.dirname, ".."))
 )) as typeof Discovery;
 
 interface Result {

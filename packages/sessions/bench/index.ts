@@ -23,10 +23,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { InfrastructureSession, JsonObject } from "@espada/infra-core";
 import type * as Sessions from "../src/index.js";
-import { builtEntry } from "./built.js";
+import { builtEntry } from "../../../tooling/bench/builtEntry.js";
 
 const { createInfrastructureSessionManager, FileSessionStorage } = (await import(
-  builtEntry()
+  builtEntry(join(import.meta.dirname, ".."))
 )) as typeof Sessions;
 
 interface Result {

@@ -1,8 +1,7 @@
+// Shared by the package benchmarks that import the built package rather than its sources.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-
-const packageDir = join(import.meta.dirname, "..");
 
 /** Newest modification time of the files under `dir` whose name ends with `suffix`. */
 function newest(dir: string, suffix: string): number {
@@ -14,8 +13,11 @@ function newest(dir: string, suffix: string): number {
   return latest;
 }
 
-/** URL of the built entry (`dist/index.js`); refuses a missing build or one older than `src/`. */
-export function builtEntry(): string {
+/**
+ * URL of a package's built entry (`<packageDir>/dist/index.js`), for benchmarks that measure what
+ * ships; refuses a missing build or one older than `src/`.
+ */
+export function builtEntry(packageDir: string): string {
   const entry = join(packageDir, "dist", "index.js");
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   // tsc -b touches .tsbuildinfo even when it finds sources newer but unchanged
