@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisServer } from "@espada/infra-store-redis/testing";
 import type { RedisServer } from "@espada/infra-store-redis/testing";
-import { startProcessInstance } from "./support/processInstance.js";
-import type { ProcessInstance } from "./support/processInstance.js";
+import { startProcessInstance } from "../../../tooling/test/processInstance.js";
+import type { ProcessInstance } from "../../../tooling/test/processInstance.js";
 
 const SCRIPT = fileURLToPath(new URL("./fixtures/redisShellInstance.mjs", import.meta.url));
 
@@ -34,8 +34,8 @@ beforeAll(async () => {
   dirA = mkdtempSync(join(tmpdir(), "espada-shell-a-"));
   dirB = mkdtempSync(join(tmpdir(), "espada-shell-b-"));
   [a, b] = await Promise.all([
-    startProcessInstance(SCRIPT, [dirA, server.url, "shell"]),
-    startProcessInstance(SCRIPT, [dirB, server.url, "shell"]),
+    startProcessInstance([SCRIPT, dirA, server.url, "shell"]),
+    startProcessInstance([SCRIPT, dirB, server.url, "shell"]),
   ]);
 });
 afterAll(async () => {

@@ -1,5 +1,6 @@
-// Starts a framework instance (a fixture script) as a child process and talks to it one JSON line
-// at a time; every answer is awaited (no sleeps).
+// Starts a framework instance (a script speaking one JSON line per request) as a child process and
+// talks to it; every answer is awaited (no sleeps). Shared by the tests and benches that run
+// several instances on one store (store-redis, integration-tests).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -12,9 +13,18 @@ export interface ProcessInstance {
   close(): Promise<void>;
 }
 
-/** Runs `node <script> ...args`; resolves once the script says it is ready (`{ id: 0 }`). */
-export function startProcessInstance(script: string, args: readonly string[]): Promise<ProcessInstance> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * Runs `node ...nodeArgs` (a script and its arguments, or loader flags first) with `env` added to
+ * this process's environment; resolves once the script says it is ready (`{ id: 0 }`).
+ */
+export function startProcessInstance(
+  nodeArgs: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ProcessInstance> {
+  const child = spawn(process.execPath, [...nodeArgs], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
