@@ -14,15 +14,20 @@ import type { InfrastructureSessionManager } from "@espada/infra-sessions";
 /** Instance id of the local-cloud provider (the shell names an instance after its provider id). */
 export const LOCAL_INSTANCE = "local-cloud";
 
-/** Who may do what in the demo (core's `securityConfig.policies`): the default roles, four people. */
-export const DEMO_POLICIES: { assignments: { userId: string; roleId: string }[] } = {
+/**
+ * Who may do what in the demo (core's `securityConfig.policies`): the default roles, four people.
+ * The time-of-day risk factor weighs nothing here, so the walk-through takes the same path at any
+ * hour (outside business hours it would add 10 points in production and ask for more approvals).
+ */
+export const DEMO_POLICIES = {
+  risk: { weights: { timeOfDay: 0 } },
   assignments: [
     { userId: "alice", roleId: "sre" },
     { userId: "bob", roleId: "viewer" },
     { userId: "carol", roleId: "admin" },
     { userId: "dave", roleId: "developer" },
   ],
-};
+} satisfies SecurityPoliciesInput;
 
 /** The folder of the local-cloud example package: plugin discovery finds its manifest there. */
 export const LOCAL_CLOUD_PLUGIN_DIR = dirname(
