@@ -1,6 +1,4 @@
-import { request as httpRequest } from "node:http";
-import type { IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 
 /** Options of {@link httpGet}. */
 export interface HttpGetOptions {
@@ -59,7 +57,8 @@ async function follow(
     if (current.protocol !== "http:" && current.protocol !== "https:")
       return { ok: false, reason: `refused a non-http(s) URL (${current.protocol})` };
     const headers = current.origin === origin ? (options.headers ?? {}) : {};
-    const outcome = await getOnce(current, headers, signal, options.maxBytes);
+    const request = await requestFunction(current.protocol);
+    const outcome = await getOnce(request, current, headers, signal, options.maxBytes);
     if (outcome.kind === "error") {
       if (timedOut()) return { ok: false, reason: `timed out after ${options.timeoutMs} ms` };
       if (signal.aborted) return { ok: false, reason: "cancelled" };
@@ -81,7 +80,18 @@ async function follow(
 type Once =
   { kind: "body"; body: Buffer } | { kind: "redirect"; location: string } | { kind: "error"; reason: string };
 
+type Request = (url: URL, options: RequestOptions) => ClientRequest;
+
+/**
+ * The request function for a protocol, imported on first use: `node:https` pulls in TLS, which costs
+ * a CLI start that never fetches (status, providers) several milliseconds.
+ */
+async function requestFunction(protocol: string): Promise<Request> {
+  return protocol === "https:" ? (await import("node:https")).request : (await import("node:http")).request;
+}
+
 function getOnce(
+  request: Request,
   url: URL,
   headers: Readonly<Record<string, string>>,
   signal: AbortSignal,
@@ -92,14 +102,13 @@ function getOnce(
       resolve({ kind: "error", reason: "cancelled" });
       return;
     }
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     let settled = false;
     const done = (value: Once): void => {
       if (settled) return;
       settled = true;
       resolve(value);
     };
-    let req: ReturnType<typeof httpRequest>;
+    let req: ClientRequest;
     try {
       req = request(url, {
         method: "GET",
