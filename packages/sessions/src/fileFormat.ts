@@ -83,15 +83,16 @@ function unseal(
     return { ok: false, failure: { kind: "corrupt", reason: "body is not an object" } };
   }
   const body_ = parsed as Record<string, unknown>;
-  if (body_["format"] !== STATE_FORMAT)
-    return { ok: false, failure: { kind: "foreign", reason: "unknown format marker" } };
-  if (body_["v"] !== STATE_FORMAT_VERSION) {
-    return {
-      ok: false,
-      failure: { kind: "foreign", reason: `unsupported format version ${JSON.stringify(body_["v"])}` },
-    };
-  }
-  return { ok: true, body: body_ };
+  const failure = formatFailure(body_);
+  return failure === undefined ? { ok: true, body: body_ } : { ok: false, failure };
+}
+
+/** Why a body is not of this format (marker, version), or undefined. */
+function formatFailure(body: Record<string, unknown>): DecodeFailure | undefined {
+  if (body["format"] !== STATE_FORMAT) return { kind: "foreign", reason: "unknown format marker" };
+  if (body["v"] !== STATE_FORMAT_VERSION)
+    return { kind: "foreign", reason: `unsupported format version ${JSON.stringify(body["v"])}` };
+  return undefined;
 }
 
 /** Serialises a record (or counter) into the text of its file. */
@@ -120,7 +121,20 @@ export function decodeRecordFile(
 ): { ok: true; record: StoredRecord } | { ok: false; failure: DecodeFailure } {
   const unsealed = unseal(text);
   if (!unsealed.ok) return unsealed;
-  const b = unsealed.body;
+  return recordOfBody(unsealed.body, space, expectedKey);
+}
+
+/**
+ * The record in an unsealed body (its checksum already verified): checks the format marker and
+ * version, the kind, the key against the file name, and every field.
+ */
+export function recordOfBody(
+  b: Record<string, unknown>,
+  space: RecordSpace,
+  expectedKey: string,
+): { ok: true; record: StoredRecord } | { ok: false; failure: DecodeFailure } {
+  const failure = formatFailure(b);
+  if (failure !== undefined) return { ok: false, failure };
   if (b["kind"] !== space)
     return {
       ok: false,
@@ -147,6 +161,37 @@ export function decodeRecordFile(
     updatedAt: b["updatedAt"],
   };
   return { ok: true, record: b["expiresAt"] === undefined ? base : { ...base, expiresAt: b["expiresAt"] } };
+}
+
+const PREFIX_BYTES = Buffer.from(PREFIX, "latin1");
+const SEPARATOR_BYTES = Buffer.from(SEPARATOR, "latin1");
+const CLOSE_BRACE = 0x7d;
+
+/** The value of one lower-case hex digit byte, or -1. */
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/**
+ * True when `bytes[start, end)` is a complete envelope of {@link seal} whose checksum matches its
+ * body, checked on the bytes as read (no string is made). A file this accepts decodes as
+ * `decodeRecordFile` would decode its text; one it refuses is given to `decodeRecordFile` for the reason.
+ */
+export function isSealedBytes(bytes: Buffer, start: number, end: number): boolean {
+  if (end - start < BODY_START + 1 || bytes[end - 1] !== CLOSE_BRACE) return false;
+  if (bytes.compare(PREFIX_BYTES, 0, PREFIX_BYTES.length, start, start + PREFIX.length) !== 0) return false;
+  const sepAt = start + PREFIX.length + 8;
+  if (bytes.compare(SEPARATOR_BYTES, 0, SEPARATOR_BYTES.length, sepAt, sepAt + SEPARATOR.length) !== 0)
+    return false;
+  let sum = 0;
+  for (let i = start + PREFIX.length; i < sepAt; i++) {
+    const digit = hexDigit(bytes[i] as number);
+    if (digit < 0) return false;
+    sum = sum * 16 + digit;
+  }
+  return crc32(bytes.subarray(start + BODY_START, end - 1)) === sum;
 }
 
 /** Serialises one log entry into a line (with its trailing newline). */

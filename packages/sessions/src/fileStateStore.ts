@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import * as fs from "node:fs";
 import { open as openFile, readFile, rm, truncate as truncateFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
@@ -19,6 +20,8 @@ import {
   encodeLogLines,
   encodeLogStartLine,
   encodeRecordFile,
+  isSealedBytes,
+  recordOfBody,
 } from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
 import { acquireDirectoryLock } from "./lock.js";
@@ -463,7 +466,33 @@ function problem(
   };
 }
 
-/** Loads every record file of one space synchronously (startup only: ~4x faster than async reads for 10k files). */
+/** Bytes of record files parsed with one `JSON.parse` at load (a batch closes once past it). */
+const BATCH_BYTES = 1 << 20;
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+/** Offset of the checksum's hex digits in a record file (after `{"c":"`). */
+const CHECKSUM_AT = 6;
+
+/** A record file read into the current batch, its envelope and checksum verified. */
+interface BatchedFile {
+  readonly name: string;
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Loads every record file of one space, synchronously (startup only: ~4x faster than async reads
+ * for 10k files), in one pass over the directory: each file is read into one reused buffer (no
+ * buffer or string per file), its envelope and checksum verified on the bytes, and the files of a
+ * batch (about {@link BATCH_BYTES}) are parsed together as one JSON array, so that thousands of
+ * small records make one string and one `JSON.parse` call, not one of each per file. Every file
+ * is then checked on its own (format, kind, key against its name, fields); a file whose bytes do
+ * not verify, and every file of a batch that does not parse as exactly one element per file, are
+ * decoded one by one as before, so a damaged file is quarantined with its reason and never takes
+ * another record with it.
+ */
 function loadSpace(
   directory: string,
   space: RecordSpace,
@@ -497,10 +526,75 @@ function loadSpace(
       }),
     );
   };
+  const accept = (
+    name: string,
+    key: string,
+    decoded: { ok: true; record: StoredRecord } | { ok: false; failure: DecodeFailure },
+  ): void => {
+    if (!decoded.ok) quarantine(name, decoded.failure, key);
+    else if (decoded.record.expiresAt !== undefined && decoded.record.expiresAt <= now)
+      fs.rmSync(`${dir}/${name}`, { force: true });
+    else records.push(Object.freeze(decoded.record));
+  };
+
+  // the batch: the JSON array text `[file,file,…` of the files read so far, in `buffer`
+  let buffer = Buffer.allocUnsafe(BATCH_BYTES + 64 * 1024);
+  buffer[0] = OPEN_BRACKET;
+  let used = 1;
+  const batch: BatchedFile[] = [];
+  /** One file on its own: the reference decoding of its text. */
+  const decodeAlone = (file: BatchedFile): void =>
+    accept(
+      file.name,
+      file.key,
+      decodeRecordFile(buffer.toString("utf8", file.start, file.end), space, file.key),
+    );
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    buffer[used] = CLOSE_BRACKET;
+    let items: unknown;
+    if (isUtf8(buffer.subarray(0, used + 1))) {
+      try {
+        items = JSON.parse(buffer.toString("utf8", 0, used + 1));
+      } catch {
+        items = undefined; // some file is not JSON on its own: each is decoded alone below
+      }
+    }
+    if (Array.isArray(items) && items.length === batch.length) {
+      for (let i = 0; i < batch.length; i++) {
+        const file = batch[i] as BatchedFile;
+        const body = envelopeBody(items[i], buffer, file.start);
+        if (body === undefined) decodeAlone(file);
+        else accept(file.name, file.key, recordOfBody(body, space, file.key));
+      }
+    } else for (const file of batch) decodeAlone(file);
+    batch.length = 0;
+    used = 1;
+  };
+  /** Reads a file into the buffer from `start` (growing it when needed); the end offset. */
+  const readInto = (path: string, start: number): number => {
+    const fd = fs.openSync(path, "r");
+    try {
+      let at = start;
+      for (;;) {
+        if (at === buffer.length) {
+          const grown = Buffer.allocUnsafe(buffer.length * 2);
+          buffer.copy(grown, 0, 0, at);
+          buffer = grown;
+        }
+        const read = fs.readSync(fd, buffer, at, buffer.length - at, null);
+        if (read === 0) return at;
+        at += read;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const name = entry.name;
     if (entry.isFile() && TEMP_FILE.test(name)) {
-      fs.rmSync(join(dir, name), { force: true }); // an interrupted atomic write: never acknowledged
+      fs.rmSync(`${dir}/${name}`, { force: true }); // an interrupted atomic write: never acknowledged
       continue;
     }
     const key = entry.isFile() && name.endsWith(".json") ? decodeKey(name.slice(0, -5)) : undefined;
@@ -508,9 +602,10 @@ function loadSpace(
       quarantine(name, { kind: "foreign", reason: "not a record file name" });
       continue;
     }
-    let text: string;
+    const start = batch.length === 0 ? used : used + 1; // after the comma that will separate it
+    let end: number;
     try {
-      text = fs.readFileSync(join(dir, name), "utf8");
+      end = readInto(`${dir}/${name}`, start);
     } catch (error) {
       quarantine(
         name,
@@ -520,18 +615,33 @@ function loadSpace(
       );
       continue;
     }
-    const decoded = decodeRecordFile(text, space, key);
-    if (!decoded.ok) {
-      quarantine(name, decoded.failure, key);
+    const file: BatchedFile = { name, key, start, end };
+    if (!isSealedBytes(buffer, start, end)) {
+      decodeAlone(file); // damaged or foreign: decoded alone for its reason
       continue;
     }
-    if (decoded.record.expiresAt !== undefined && decoded.record.expiresAt <= now) {
-      fs.rmSync(join(dir, name), { force: true });
-      continue;
-    }
-    records.push(Object.freeze(decoded.record));
+    if (batch.length > 0) buffer[used] = COMMA;
+    used = end;
+    batch.push(file);
+    if (used >= BATCH_BYTES) flush();
   }
+  flush();
   return records;
+}
+
+/**
+ * The body `e` of a parsed envelope `{"c": "<crc32>", "e": {…}}` whose checksum `c` is the one in
+ * the file's bytes at `start` (the element of a batch is the file it is taken for), or undefined.
+ */
+function envelopeBody(item: unknown, bytes: Buffer, start: number): Record<string, unknown> | undefined {
+  if (typeof item !== "object" || item === null) return undefined;
+  const sum = (item as Record<string, unknown>)["c"];
+  const body = (item as Record<string, unknown>)["e"];
+  if (typeof sum !== "string" || sum.length !== 8) return undefined;
+  for (let i = 0; i < 8; i++) if (sum.charCodeAt(i) !== bytes[start + CHECKSUM_AT + i]) return undefined;
+  return typeof body === "object" && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
 }
 
 /**

@@ -180,21 +180,35 @@ function openSecrets(keyring: EncryptionKeyring, id: string, value: PersistedSes
   };
 }
 
-/** `auth` with `credentials` opened on first read (a getter; the object is frozen like the rest). */
+/**
+ * `auth` with `credentials` opened on first read (a getter; the object is frozen like the rest).
+ * `auth` passed core's shape check, so its keys are `method`, `credentials`, `options` and perhaps
+ * `expiresAt`: an object literal with a getter (one shared shape) instead of a defined property each.
+ */
 function lazyAuth(
   auth: NonNullable<InfrastructureSession["auth"]>,
   secrets: SealedSecrets,
 ): InfrastructureSession["auth"] {
-  const out: Record<string, unknown> = {};
-  for (const key in auth) {
-    if (key === "credentials") {
-      Object.defineProperty(out, key, {
-        enumerable: true,
-        get: () => secrets.open().credentials ?? auth.credentials,
-      });
-    } else out[key] = deepFreeze((auth as Record<string, unknown>)[key]);
-  }
-  return Object.freeze(out) as InfrastructureSession["auth"];
+  const stored = auth.credentials;
+  const options = deepFreeze(auth.options);
+  const out =
+    auth.expiresAt === undefined
+      ? {
+          method: auth.method,
+          get credentials() {
+            return (secrets.open().credentials as Record<string, string> | undefined) ?? stored;
+          },
+          options,
+        }
+      : {
+          method: auth.method,
+          get credentials() {
+            return (secrets.open().credentials as Record<string, string> | undefined) ?? stored;
+          },
+          options,
+          expiresAt: auth.expiresAt,
+        };
+  return Object.freeze(out);
 }
 
 /** A pending operation with `params` opened on first read. */
