@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeKey, decodeLogLine, encodeKey, encodeLogLine, encodeLogLines } from "./fileFormat.js";
+import {
+  decodeKey,
+  decodeLogLine,
+  encodeKey,
+  encodeLogLine,
+  encodeLogLines,
+  isNameOfAsciiKey,
+} from "./fileFormat.js";
 
 /** The definition `decodeKey` implements without encoding again: canonical means `encodeKey` gives the name back. */
 function reference(name: string): string | undefined {
@@ -51,6 +58,26 @@ describe("file names of keys", () => {
     expect(decodeKey("QUJDR")).toBeUndefined(); // a length of 1 modulo 4
     expect(decodeKey(Buffer.from([0xff, 0xfe]).toString("base64url"))).toBeUndefined(); // not UTF-8
     expect(decodeKey("")).toBeUndefined();
+  });
+});
+
+describe("the file name of an ASCII key, checked without decoding", () => {
+  it("is true exactly for the name encodeKey gives an ASCII key", () => {
+    const names = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 12 }),
+      fc.string({ maxLength: 8 }).map((key) => encodeKey(key)),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 9 }), names, (key, name) => {
+        const ascii = key.length > 0 && /^[\x00-\x7f]*$/.test(key);
+        expect(isNameOfAsciiKey(encodeKey(key), key)).toBe(ascii);
+        expect(isNameOfAsciiKey(name, key)).toBe(ascii && decodeKey(name) === key);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isNameOfAsciiKey("QQ", "A")).toBe(true);
+    expect(isNameOfAsciiKey("QR", "A")).toBe(false);
+    expect(isNameOfAsciiKey(encodeKey("é"), "é")).toBe(false); // not ASCII: the caller decodes the name
   });
 });
 

@@ -37,6 +37,32 @@ export function decodeKey(name: string): string | undefined {
   return isUtf8(bytes) ? bytes.toString("utf8") : undefined;
 }
 
+const ALPHABET_CODES = Uint8Array.from(BASE64URL_ALPHABET, (c) => c.charCodeAt(0));
+
+/**
+ * True when `name` is `encodeKey(key)` for an ASCII `key`, checked without making a string (this
+ * runs for every record file at open, with the key read from the file); false for any other key,
+ * whose name the caller then decodes with {@link decodeKey}.
+ */
+export function isNameOfAsciiKey(name: string, key: string): boolean {
+  const n = key.length;
+  const rest = n % 3;
+  if (n === 0 || name.length !== ((n - rest) / 3) * 4 + (rest === 0 ? 0 : rest + 1)) return false;
+  let j = 0;
+  for (let i = 0; i < n; i += 3) {
+    const a = key.charCodeAt(i);
+    const b = i + 1 < n ? key.charCodeAt(i + 1) : 0;
+    const c = i + 2 < n ? key.charCodeAt(i + 2) : 0;
+    if ((a | b | c) >= 0x80) return false;
+    const bits = (a << 16) | (b << 8) | c;
+    const chars = n - i >= 3 ? 4 : n - i + 1;
+    for (let k = 0; k < chars; k++) {
+      if (name.charCodeAt(j++) !== ALPHABET_CODES[(bits >> (18 - 6 * k)) & 63]) return false;
+    }
+  }
+  return true;
+}
+
 const hex8 = (text: string): string => crc32(text).toString(16).padStart(8, "0");
 
 /** Wraps a JSON body into the checksummed envelope `{"c":"<crc32>","e":<body>}` (one JSON document). */

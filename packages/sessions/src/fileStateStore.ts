@@ -20,6 +20,7 @@ import {
   encodeLogLines,
   encodeLogStartLine,
   encodeRecordFile,
+  isNameOfAsciiKey,
   isSealedBytes,
   recordOfBody,
 } from "./fileFormat.js";
@@ -477,7 +478,6 @@ const CHECKSUM_AT = 6;
 /** A record file read into the current batch, its envelope and checksum verified. */
 interface BatchedFile {
   readonly name: string;
-  readonly key: string;
   readonly start: number;
   readonly end: number;
 }
@@ -542,13 +542,14 @@ function loadSpace(
   buffer[0] = OPEN_BRACKET;
   let used = 1;
   const batch: BatchedFile[] = [];
+  const foreignName = (name: string): void =>
+    quarantine(name, { kind: "foreign", reason: "not a record file name" });
   /** One file on its own: the reference decoding of its text. */
-  const decodeAlone = (file: BatchedFile): void =>
-    accept(
-      file.name,
-      file.key,
-      decodeRecordFile(buffer.toString("utf8", file.start, file.end), space, file.key),
-    );
+  const decodeAlone = (file: BatchedFile): void => {
+    const key = decodeKey(file.name.slice(0, -5));
+    if (key === undefined) foreignName(file.name);
+    else accept(file.name, key, decodeRecordFile(buffer.toString("utf8", file.start, file.end), space, key));
+  };
   const flush = (): void => {
     if (batch.length === 0) return;
     buffer[used] = CLOSE_BRACKET;
@@ -564,8 +565,19 @@ function loadSpace(
       for (let i = 0; i < batch.length; i++) {
         const file = batch[i] as BatchedFile;
         const body = envelopeBody(items[i], buffer, file.start);
-        if (body === undefined) decodeAlone(file);
-        else accept(file.name, file.key, recordOfBody(body, space, file.key));
+        if (body === undefined) {
+          decodeAlone(file);
+          continue;
+        }
+        // the file name is checked against the key the file holds (no decoding for the common
+        // ASCII key); any other name is decoded, as the file-name check defines
+        const held = body["key"];
+        const key =
+          typeof held === "string" && isNameOfAsciiKey(file.name.slice(0, -5), held)
+            ? held
+            : decodeKey(file.name.slice(0, -5));
+        if (key === undefined) foreignName(file.name);
+        else accept(file.name, key, recordOfBody(body, space, key));
       }
     } else for (const file of batch) decodeAlone(file);
     batch.length = 0;
@@ -597,9 +609,8 @@ function loadSpace(
       fs.rmSync(`${dir}/${name}`, { force: true }); // an interrupted atomic write: never acknowledged
       continue;
     }
-    const key = entry.isFile() && name.endsWith(".json") ? decodeKey(name.slice(0, -5)) : undefined;
-    if (key === undefined) {
-      quarantine(name, { kind: "foreign", reason: "not a record file name" });
+    if (!entry.isFile() || !name.endsWith(".json")) {
+      foreignName(name);
       continue;
     }
     const start = batch.length === 0 ? used : used + 1; // after the comma that will separate it
@@ -607,15 +618,18 @@ function loadSpace(
     try {
       end = readInto(`${dir}/${name}`, start);
     } catch (error) {
-      quarantine(
-        name,
-        { kind: "unreadable", reason: (error as NodeJS.ErrnoException).code ?? "read failed" },
-        key,
-        error,
-      );
+      const key = decodeKey(name.slice(0, -5));
+      if (key === undefined) foreignName(name);
+      else
+        quarantine(
+          name,
+          { kind: "unreadable", reason: (error as NodeJS.ErrnoException).code ?? "read failed" },
+          key,
+          error,
+        );
       continue;
     }
-    const file: BatchedFile = { name, key, start, end };
+    const file: BatchedFile = { name, start, end };
     if (!isSealedBytes(buffer, start, end)) {
       decodeAlone(file); // damaged or foreign: decoded alone for its reason
       continue;
