@@ -217,6 +217,51 @@ describe("session records (v2: one sealed value authenticating the whole record)
     expect(back?.variables).toEqual({ nested: { list: [1] }, more: true });
   });
 
+  it("listed sessions share their getters but each opens its own secrets (spread and JSON too)", async () => {
+    const directory = dirPath();
+    let m = await managerIn(directory);
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const s = await m.createSession({
+        userId: `u${n}`,
+        auth: { method: "api-key", credentials: { apiKey: `key-${n}` }, options: {}, expiresAt: n },
+      });
+      ids.push(s.id);
+      await m.addPendingOperation(s.id, {
+        id: `op-${n}`,
+        kind: "confirmation",
+        commandId: "vm.delete",
+        commandCategory: "manage",
+        providerId: "aws",
+        instanceId: "aws-1",
+        userId: `u${n}`,
+        environment: "production",
+        params: { target: `vm-${n}` },
+        dryRun: false,
+        createdAt: n,
+        reason: "deletes",
+      });
+    }
+    await m.shutdown();
+    m = await managerIn(directory);
+    const listed = await m.listSessions();
+    for (const [i, id] of ids.entries()) {
+      const session = listed.find((s) => s.id === id);
+      const n = i + 1;
+      expect({ ...session?.auth }).toEqual({
+        method: "api-key",
+        credentials: { apiKey: `key-${n}` },
+        options: {},
+        expiresAt: n,
+      });
+      expect(JSON.parse(JSON.stringify(session?.pendingOperations[0]))).toMatchObject({
+        id: `op-${n}`,
+        params: { target: `vm-${n}` },
+      });
+      expect(Object.getOwnPropertySymbols({ ...session?.auth })).toEqual([]); // nothing extra is copied
+    }
+  });
+
   it("the keyring's shape check of a sealed value agrees with sealedValueSchema", async () => {
     const keyring = await EncryptionKeyring.open({ env });
     const good = keyring.seal({ a: 1 }, "ctx");

@@ -180,49 +180,57 @@ function openSecrets(keyring: EncryptionKeyring, id: string, value: PersistedSes
   };
 }
 
+/** Where a lazy `auth` or pending operation keeps its {@link SealedSecrets} (non-enumerable). */
+const SECRETS = Symbol("sealed secrets");
+type Lazy = { readonly [SECRETS]: SealedSecrets };
+/** Shown for a secret the sealed value does not hold (never the case for what this storage sealed). */
+const NO_SECRET = Object.freeze({});
+
 /**
- * `auth` with `credentials` opened on first read (a getter; the object is frozen like the rest).
- * `auth` passed core's shape check, so its keys are `method`, `credentials`, `options` and perhaps
- * `expiresAt`: an object literal with a getter (one shared shape) instead of a defined property each.
+ * The getters of every lazy object are these same functions (their object reached through
+ * `this`): objects built alike with the same accessor share one hidden class, where a closure per
+ * object gave each its own dictionary-mode object (~1.5 KB per session at load).
  */
+const CREDENTIALS: PropertyDescriptor = {
+  enumerable: true,
+  get(this: Lazy) {
+    return this[SECRETS].open().credentials ?? NO_SECRET;
+  },
+};
+const PARAMS: PropertyDescriptor = {
+  enumerable: true,
+  get(this: Lazy & { readonly id: string }) {
+    return this[SECRETS].open().params[this.id] ?? NO_SECRET;
+  },
+};
+
+/** Makes `out` a frozen lazy object of `secrets`. */
+function sealLazy<T>(out: Record<string, unknown>, secrets: SealedSecrets): T {
+  Object.defineProperty(out, SECRETS, { value: secrets });
+  return Object.freeze(out) as T;
+}
+
+/** `auth` with `credentials` opened on first read (a getter; the object is frozen like the rest). */
 function lazyAuth(
   auth: NonNullable<InfrastructureSession["auth"]>,
   secrets: SealedSecrets,
 ): InfrastructureSession["auth"] {
-  const stored = auth.credentials;
-  const options = deepFreeze(auth.options);
-  const out =
-    auth.expiresAt === undefined
-      ? {
-          method: auth.method,
-          get credentials() {
-            return (secrets.open().credentials as Record<string, string> | undefined) ?? stored;
-          },
-          options,
-        }
-      : {
-          method: auth.method,
-          get credentials() {
-            return (secrets.open().credentials as Record<string, string> | undefined) ?? stored;
-          },
-          options,
-          expiresAt: auth.expiresAt,
-        };
-  return Object.freeze(out);
+  const out: Record<string, unknown> = {};
+  for (const key in auth) {
+    if (key === "credentials") Object.defineProperty(out, key, CREDENTIALS);
+    else out[key] = deepFreeze((auth as Record<string, unknown>)[key]);
+  }
+  return sealLazy(out, secrets);
 }
 
 /** A pending operation with `params` opened on first read. */
 function lazyOperation(op: PendingOperation, secrets: SealedSecrets): PendingOperation {
   const out: Record<string, unknown> = {};
   for (const key in op) {
-    if (key === "params") {
-      Object.defineProperty(out, key, {
-        enumerable: true,
-        get: () => secrets.open().params[op.id] ?? op.params,
-      });
-    } else out[key] = deepFreeze((op as Record<string, unknown>)[key]);
+    if (key === "params") Object.defineProperty(out, key, PARAMS);
+    else out[key] = deepFreeze((op as Record<string, unknown>)[key]);
   }
-  return Object.freeze(out) as PendingOperation;
+  return sealLazy(out, secrets);
 }
 
 /** The pending operations of a session that has none (shared: frozen, and nothing to open). */
