@@ -1,12 +1,18 @@
 // Benchmarks of @espada/infra-store-redis; writes .bench/results.json. Run with `pnpm bench`.
 // Starts its own redis-server (loopback, temp dir, appendonly yes + appendfsync always, as the
 // store is meant to run). Ratios are measured side by side in one run (interleaved rounds, median).
+// The store is measured as it ships: its built `dist` (a `dist` older than `src` is refused), here
+// and in the instance processes, not the sources as tsx rewrites them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { RedisStateStore } from "../src/index.js";
+import type * as StoreRedis from "../src/index.js";
 import { startRedisServer } from "../src/testing.js";
 import { startInstance } from "../test/instances.js";
+import { builtEntry } from "../../../tooling/bench/builtEntry.js";
+
+const entry = builtEntry(join(import.meta.dirname, ".."));
+const { RedisStateStore } = (await import(entry)) as typeof StoreRedis;
 
 interface Result {
   name: string;
@@ -108,7 +114,10 @@ async function redisCpu(url: string): Promise<number> {
  * share round trips (auto-pipelining) and audit batches (group commit).
  */
 async function checkAudited(url: string): Promise<Result> {
-  const [a, b] = await Promise.all([startInstance(url, "bench-check"), startInstance(url, "bench-check")]);
+  const [a, b] = await Promise.all([
+    startInstance(url, "bench-check", { ESPADA_STORE_REDIS_ENTRY: entry }),
+    startInstance(url, "bench-check", { ESPADA_STORE_REDIS_ENTRY: entry }),
+  ]);
   try {
     // a mutating change in development by a developer: allowed, rate-limited, audited
     const request = {

@@ -1,11 +1,17 @@
 // One framework instance in its own process, for the cross-process tests and the benchmark: a
 // security facade whose whole state (approvals, break-glass, rate limits, audit chain) is in one
 // shared Redis. Driven over stdin/stdout, one JSON line per request and per answer.
-import { createInterface } from "node:readline";
 import { INFRA_PERMISSIONS } from "@espada/infra-core";
 import type { OperationRequest, SecurityPoliciesInput } from "@espada/infra-core";
 import { InfrastructureSecurityFacade } from "@espada/infra-security";
-import { createRedisStateStore } from "../src/index.js";
+import type * as StoreRedis from "../src/index.js";
+import { serveProcessInstance } from "../../../tooling/test/processServer.mjs";
+import type { ProcessHandler } from "../../../tooling/test/processServer.mjs";
+
+// the benchmark runs the built package (what ships), the tests its sources
+const { createRedisStateStore } = (await import(
+  process.env.ESPADA_STORE_REDIS_ENTRY ?? "../src/index.js"
+)) as typeof StoreRedis;
 
 const url = process.env.ESPADA_REDIS_URL ?? "";
 const keyPrefix = process.env.ESPADA_REDIS_PREFIX ?? "espada";
@@ -81,8 +87,7 @@ function request(partial: Partial<OperationRequest>): OperationRequest {
   };
 }
 
-type Handler = (args: Record<string, unknown>) => Promise<unknown>;
-const handlers: Record<string, Handler> = {
+const handlers: Record<string, ProcessHandler> = {
   check: (args) => facade.checkOperation(request(args)),
   approve: (args) => facade.approvals.approve(String(args.approvalId), String(args.approver)),
   reportOutcome: (args) =>
@@ -136,38 +141,7 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-const lines = createInterface({ input: process.stdin });
-const reply = (message: unknown): void => {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-};
-lines.on("line", (line) => {
-  const { id, op, args } = JSON.parse(line) as { id: number; op: string; args?: Record<string, unknown> };
-  if (op === "close") {
-    void facade
-      .close()
-      .then(() => store.close())
-      .then(() => {
-        reply({ id, ok: true, value: null });
-        lines.close();
-      });
-    return;
-  }
-  const handler = handlers[op];
-  if (handler === undefined) {
-    reply({ id, ok: false, error: { code: "UNKNOWN_OP", message: op } });
-    return;
-  }
-  handler(args ?? {}).then(
-    (value) => reply({ id, ok: true, value: value ?? null }),
-    (error: unknown) =>
-      reply({
-        id,
-        ok: false,
-        error: {
-          code: (error as { code?: unknown }).code,
-          message: error instanceof Error ? error.message : String(error),
-        },
-      }),
-  );
+serveProcessInstance(handlers, async () => {
+  await facade.close();
+  await store.close();
 });
-reply({ id: 0, ok: true, value: "ready" });
