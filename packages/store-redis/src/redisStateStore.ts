@@ -94,7 +94,7 @@ interface ScriptCommands {
   ): Promise<Buffer[]>;
   espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
-  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: string[]): Promise<(string | number)[]>;
+  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: Buffer[]): Promise<(string | number)[]>;
   espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
   espadaTrim(lm: Wire, le: Wire, maxEntries: string, olderThan: string): Promise<number>;
   espadaDeleteLog(lm: Wire, le: Wire): Promise<number>;
@@ -279,8 +279,11 @@ export class RedisStateStore implements StateStore {
     const tls = tlsOptions(options);
     const redisOptions: RedisOptions = {
       lazyConnect: true,
-      // calls issued in the same tick go out in one write (order kept: one connection)
-      enableAutoPipelining: true,
+      // no auto-pipelining: it wraps every call in a Pipeline (objects, promises, a deferred
+      // flush) and keeps one pipeline in flight per connection, so a call waits behind a large
+      // audit append; a call is written at once instead (order kept: one connection), and writes
+      // issued while the socket is busy still leave together
+      enableAutoPipelining: false,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
@@ -637,7 +640,10 @@ export class RedisStateStore implements StateStore {
         this.key(this.logMetaPrefix, log),
         this.key(this.logEntriesPrefix, log),
         String(expectedPosition),
-        ...jsons.map((json) => `${timestamp}:${json}`),
+        // as UTF-8 bytes, each encoded from its own small string: given strings, ioredis
+        // concatenates a batch (hundreds of KB, at two bytes per character once one character is
+        // past U+00FF) into one string that is flattened and encoded again for the socket
+        ...jsons.map((json) => Buffer.from(`${timestamp}:${json}`)),
       ),
     );
     const position = Number(reply[1]);
