@@ -8,6 +8,7 @@ import {
   createNoopLogger,
   InfrastructureError,
   isInfrastructureError,
+  isJsonValue,
   jsonObjectSchema,
   MAX_TIMER_MS,
   NotFoundError,
@@ -27,6 +28,7 @@ import type {
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureSession,
+  JsonObject,
   ClaimResult,
   PendingClaim,
   PendingOperation,
@@ -272,7 +274,12 @@ export class InfrastructureSessionManager implements SessionStore {
   ): Promise<InfrastructureSession> {
     if (typeof variables !== "object" || variables === null || Array.isArray(variables))
       throw invalid("variables", "must be an object");
-    const parsed = parseOptions(jsonObjectSchema, variables, "variables");
+    // JSON already (core's own predicate, the one the schema applies): no schema parse, whose copy
+    // the store makes anyway; anything else is parsed for its typed error
+    const parsed =
+      isJsonValue(variables) && Object.getOwnPropertySymbols(variables).length === 0
+        ? (variables as JsonObject)
+        : parseOptions(jsonObjectSchema, variables, "variables");
     return this.mutateActive(sessionId, (s, now) => {
       const next = {
         ...s,

@@ -329,7 +329,7 @@ export class StateSessionStorage implements SessionStorage {
   private readonly found: StoreProblem[] = [];
   private readonly reported = new Set<string>();
   /**
-   * Decoded sessions by id, with the stored record they came from: a store hands out the same
+   * Decoded sessions by store key (the record's own key string, whose hash V8 keeps), with the stored record they came from: a store hands out the same
    * record object until the next write, so each stored version is decoded once, not on every read
    * (a Map, not a WeakMap per record: an ephemeron table of thousands of entries costs every GC).
    */
@@ -384,6 +384,11 @@ export class StateSessionStorage implements SessionStorage {
   async list(): Promise<VersionedSession[]> {
     const out: VersionedSession[] = [];
     for (const record of await this.store.list(SESSION_KEY_PREFIX)) {
+      const cached = this.decoded.get(record.key);
+      if (cached?.record === record) {
+        if (cached.secrets?.failed !== true) out.push(cached.versioned);
+        continue;
+      }
       const id = record.key.slice(SESSION_KEY_PREFIX.length);
       const decoded = this.decode(id, record);
       if (!(decoded instanceof InfrastructureError)) {
@@ -431,7 +436,7 @@ export class StateSessionStorage implements SessionStorage {
       version: result.record.version,
       updatedAt: result.record.updatedAt,
     };
-    this.decoded.set(checked.id, { record: result.record, versioned: written });
+    this.decoded.set(result.record.key, { record: result.record, versioned: written });
     return written;
   }
 
@@ -439,7 +444,7 @@ export class StateSessionStorage implements SessionStorage {
   async delete(id: string): Promise<boolean> {
     const existed = await this.store.delete(SESSION_KEY_PREFIX + id);
     this.inline.delete(id);
-    this.decoded.delete(id);
+    this.decoded.delete(SESSION_KEY_PREFIX + id);
     return existed;
   }
 
@@ -516,7 +521,7 @@ export class StateSessionStorage implements SessionStorage {
    * that is not a session (the caller sets it aside with {@link setAside}).
    */
   private decode(id: string, record: StoredRecord): Decoded | InfrastructureError {
-    const cached = this.decoded.get(id);
+    const cached = this.decoded.get(record.key);
     if (cached?.record === record) return cached;
     const value = record.value as {
       readonly v?: unknown;
@@ -631,7 +636,7 @@ export class StateSessionStorage implements SessionStorage {
         versioned: { session, version: record.version, updatedAt: record.updatedAt },
         secrets,
       };
-      this.decoded.set(id, decoded);
+      this.decoded.set(record.key, decoded);
       return decoded;
     }
     const secrets = openSecrets(keyring, id, value);
@@ -664,7 +669,7 @@ export class StateSessionStorage implements SessionStorage {
       record,
       versioned: { session: deepFreeze(session), version: record.version, updatedAt: record.updatedAt },
     };
-    this.decoded.set(record.key.slice(SESSION_KEY_PREFIX.length), decoded);
+    this.decoded.set(record.key, decoded);
     return decoded;
   }
 
