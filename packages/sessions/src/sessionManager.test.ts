@@ -233,6 +233,29 @@ describe("InfrastructureSessionManager", () => {
     });
   });
 
+  it("updateVariables stores a copy of JSON input and refuses anything else with a typed error naming the path", async () => {
+    const m = await manager();
+    const s = await m.createSession({ userId: "u" });
+    const extra = { nested: { list: [1] }, gone: undefined };
+    await m.updateVariables(s.id, extra);
+    extra.nested.list.push(2); // the caller's object stays the caller's
+    expect((await m.getSession(s.id))?.variables).toEqual({ nested: { list: [1] } });
+    for (const [bad, path] of [
+      [{ when: new Date(0) }, "when"],
+      [{ n: Number.NaN }, "n"],
+      [{ list: [() => 1] }, "list"],
+    ] as const) {
+      await expect(m.updateVariables(s.id, bad as never)).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+        field: expect.stringContaining(path),
+      });
+    }
+    await expect(m.updateVariables(s.id, { [Symbol("s")]: 1 } as never)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+    });
+    expect((await m.getSession(s.id))?.variables).toEqual({ nested: { list: [1] } });
+  });
+
   it("enforces maxConcurrent with LIMIT_EXCEEDED and frees a slot on terminate", async () => {
     const m = await manager({ sessionConfig: { maxConcurrent: 2 } });
     const a = await m.createSession({ userId: "u" });
