@@ -28,7 +28,6 @@ import type {
   InfrastructureEventBus,
   InfrastructureLogger,
   InfrastructureSession,
-  JsonObject,
   ClaimResult,
   PendingClaim,
   PendingOperation,
@@ -278,7 +277,7 @@ export class InfrastructureSessionManager implements SessionStore {
     // the store makes anyway; anything else is parsed for its typed error
     const parsed =
       isJsonValue(variables) && Object.getOwnPropertySymbols(variables).length === 0
-        ? (variables as JsonObject)
+        ? variables
         : parseOptions(jsonObjectSchema, variables, "variables");
     return this.mutateActive(sessionId, (s, now) => {
       const next = {
