@@ -22,6 +22,7 @@ import type {
   StoredRecord,
   TrimOptions,
 } from "@espada/infra-core";
+import { decodeLogValue, encodeLogValue } from "./logEncoding.js";
 import { APPEND, APPEND_AT, CAS, DELETE, DELETE_LOG, INCREMENT, LIST, PUT, READ, TRIM } from "./scripts.js";
 
 /** TLS towards Redis: `true` for the system's CAs, or a private CA / client certificate (PEM text). */
@@ -429,9 +430,9 @@ export class RedisStateStore implements StateStore {
     return record(key, this.decode<T>(d, key), Number(v), Number(u), expiresAt);
   }
 
-  private decode<T>(json: string, key: string): T {
+  private decode<T>(json: string, key: string, parse: (text: string) => unknown = JSON.parse): T {
     try {
-      return JSON.parse(json) as T;
+      return parse(json) as T;
     } catch (error) {
       throw new StorageError(
         "STORAGE_CORRUPT",
@@ -597,7 +598,8 @@ export class RedisStateStore implements StateStore {
   /** Appends to a named log; the position is given by the server, so every instance sees one order. */
   async append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>> {
     assertStoreKey(log, "log");
-    const json = encodeValue(value);
+    assertJsonValue(value, "value");
+    const json = encodeLogValue(value);
     const timestamp = this.now();
     const position = await this.run("append", () =>
       this.redis.espadaAppend(
@@ -606,7 +608,7 @@ export class RedisStateStore implements StateStore {
         `${timestamp}:${json}`,
       ),
     );
-    return { position: Number(position), timestamp, value: JSON.parse(json) as T };
+    return { position: Number(position), timestamp, value: decodeLogValue(json) as T };
   }
 
   /**
@@ -632,7 +634,7 @@ export class RedisStateStore implements StateStore {
       });
     const jsons = values.map((value, i) => {
       assertJsonValue(value, `values[${i}]`);
-      return JSON.stringify(value);
+      return encodeLogValue(value);
     });
     const timestamp = this.now();
     const reply = await this.run("appendAt", () =>
@@ -657,7 +659,7 @@ export class RedisStateStore implements StateStore {
         position: position + i,
         timestamp,
         get value(): T {
-          return JSON.parse(json) as T;
+          return decodeLogValue(json) as T;
         },
       })),
     };
@@ -693,7 +695,7 @@ export class RedisStateStore implements StateStore {
     return this.entries<T>(reply, 0, log);
   }
 
-  /** Log entries of a script reply: the first position at `at`, then one `timestamp:json` per entry. */
+  /** Log entries of a script reply: the first position at `at`, then one `timestamp:value` per entry. */
   private entries<T>(reply: readonly (string | number)[], at: number, log: string): LogEntry<T>[] {
     const first = Number(reply[at]);
     const out: LogEntry<T>[] = [];
@@ -703,7 +705,7 @@ export class RedisStateStore implements StateStore {
       out.push({
         position: first + i - at - 1,
         timestamp: Number(raw.slice(0, colon)),
-        value: this.decode<T>(raw.slice(colon + 1), log),
+        value: this.decode<T>(raw.slice(colon + 1), log, decodeLogValue),
       });
     }
     return out;

@@ -6,7 +6,7 @@
  * (fields `v` version, `u` updatedAt, `e` expiresAt when it has one, `d` JSON); the sorted set
  * `P i` holds every record key (score 0, lexicographic), for `list`; a counter is the hash
  * `P c:<key>` (`n` count, `r` resetAt); a log is the hash `P lm:<log>` (`n` positions ever given)
- * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<json>`. Keys and log names are
+ * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<value>` (`logEncoding.ts`). Keys and log names are
  * written in UTF-16BE, so Redis's byte order is the contract's UTF-16 code-unit order.
  *
  * Expiry is decided by the framework's clock (`now` is passed in): an expired record is absent at
@@ -121,7 +121,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {text, ARGV[2]}
 `;
 
-/** KEYS: log meta, log entries. ARGV: the entry `<timestamp>:<json>`. Returns its position. */
+/** KEYS: log meta, log entries. ARGV: the entry `<timestamp>:<value>`. Returns its position. */
 export const APPEND = `
 local next = redis.call('HINCRBY', KEYS[1], 'n', 1)
 redis.call('RPUSH', KEYS[2], ARGV[1])
