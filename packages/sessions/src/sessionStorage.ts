@@ -618,9 +618,10 @@ export class StateSessionStorage implements SessionStorage {
       // checked against the current schema when written, and of the schema's shape now: handed out
       // at once, its secrets opened (and the record authenticated) on first use
       const secrets = new SealedSecrets(keyring, id, record, this.secretsFailed);
-      const session = Object.freeze({
+      // one clone of the parsed session (no temporary object spread into it); `auth`, when there,
+      // is replaced where it stands, so the keys keep their order
+      const session: { -readonly [K in keyof InfrastructureSession]: InfrastructureSession[K] } = {
         ...stripped,
-        ...(stripped.auth === undefined ? {} : { auth: lazyAuth(stripped.auth, secrets) }),
         pendingOperations:
           stripped.pendingOperations.length === 0
             ? NO_OPERATIONS
@@ -630,7 +631,9 @@ export class StateSessionStorage implements SessionStorage {
         resources: deepFreeze(stripped.resources),
         variables: deepFreeze(stripped.variables),
         metadata: deepFreeze(stripped.metadata),
-      });
+      };
+      if (stripped.auth !== undefined) session.auth = lazyAuth(stripped.auth, secrets);
+      Object.freeze(session);
       const decoded: Decoded = {
         record,
         versioned: { session, version: record.version, updatedAt: record.updatedAt },
