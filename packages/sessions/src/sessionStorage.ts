@@ -204,9 +204,14 @@ const PARAMS: PropertyDescriptor = {
   },
 };
 
+/** The descriptor of the {@link SECRETS} property, reused (`defineProperty` reads it at once). */
+const SECRETS_PROPERTY: { value: SealedSecrets | undefined } = { value: undefined };
+
 /** Makes `out` a frozen lazy object of `secrets`. */
 function sealLazy<T>(out: Record<string, unknown>, secrets: SealedSecrets): T {
-  Object.defineProperty(out, SECRETS, { value: secrets });
+  SECRETS_PROPERTY.value = secrets;
+  Object.defineProperty(out, SECRETS, SECRETS_PROPERTY);
+  SECRETS_PROPERTY.value = undefined; // holds no session
   return Object.freeze(out) as T;
 }
 
