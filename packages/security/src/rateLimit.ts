@@ -1,5 +1,8 @@
 import type { CounterValue, StateStore } from "@espada/infra-core";
 
+/** Counters kept in memory before those of ended windows are evicted. */
+const MAX_COUNTERS = 100_000;
+
 interface Counter {
   readonly key: string;
   readonly windowMs: number;
@@ -79,15 +82,7 @@ export class RateCounters {
       current.confirmed = Math.max(current.confirmed, value.value);
       return value.value + current.unconfirmed + current.pending;
     }
-    this.counters.set(key, {
-      key,
-      windowMs,
-      confirmed: value.value,
-      unconfirmed: 0,
-      pending: 0,
-      resetAt: value.resetAt,
-    });
-    if (this.counters.size > 100_000) this.evict(at);
+    this.setFromServer(key, windowMs, value, at);
     return value.value;
   }
 
@@ -122,15 +117,7 @@ export class RateCounters {
       this.store.increment(key, windowMs, n).then(
         (value: CounterValue) => {
           // the local view (what-if peeks) follows the server's answer
-          this.counters.set(key, {
-            key,
-            windowMs,
-            confirmed: value.value,
-            unconfirmed: 0,
-            pending: 0,
-            resetAt: value.resetAt,
-          });
-          if (this.counters.size > 100_000) this.evict(at);
+          this.setFromServer(key, windowMs, value, at);
           waiters.forEach((waiter, i) => waiter.resolve(value.value - n + 1 + i));
         },
         (error: unknown) => {
@@ -138,6 +125,19 @@ export class RateCounters {
         },
       );
     }
+  }
+
+  /** Makes the store's answer the local view of `key` (nothing pending), evicting ended windows past the cap. */
+  private setFromServer(key: string, windowMs: number, value: CounterValue, at: number): void {
+    this.counters.set(key, {
+      key,
+      windowMs,
+      confirmed: value.value,
+      unconfirmed: 0,
+      pending: 0,
+      resetAt: value.resetAt,
+    });
+    if (this.counters.size > MAX_COUNTERS) this.evict(at);
   }
 
   private evict(at: number): void {
