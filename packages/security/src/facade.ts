@@ -434,8 +434,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     reasons.push(NO_BREAK_GLASS);
     throwIfAborted(signal);
 
-    // 3. RBAC, then the deciding role's rate limit
-    const access = this.rbac.check({
+    // 3. RBAC (remembered per user until roles, rules or assignments change), then the deciding role's rate limit
+    const access = this.rbac.decide({
       userId: request.userId,
       permission,
       environment: request.environment,

@@ -321,3 +321,123 @@ describe("RBAC properties", () => {
     );
   });
 });
+
+describe("RBAC remembered decisions", () => {
+  // a narrow question space, so the same question comes back before and after a change
+  const askArb = fc.record({
+    userId: fc.constantFrom("u0", "u1"),
+    permission: fc.constantFrom<InfraPermission>("infra:read", "infra:delete", "infra:update"),
+    environment: fc.constantFrom("production", "staging"),
+    resourceIds: fc.constantFrom([], ["web-1"], ["a-prod-b"], ["web-1", "a-prod-b"]),
+    estimatedCost: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined, freq: 4 }),
+  });
+  const change = fc.oneof(
+    {
+      arbitrary: fc.record({
+        kind: fc.constant("ask" as const),
+        query: askArb,
+        dt: fc.integer({ min: -3000, max: 3000 }),
+      }),
+      weight: 4,
+    },
+    fc.record({ kind: fc.constant("reload" as const), policies: policyArb }),
+    fc.record({
+      kind: fc.constant("assign" as const),
+      userId: fc.constantFrom("u0", "u1"),
+      roleId: fc.constantFrom(...ROLE_IDS),
+      expiresInMs: fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined }),
+    }),
+    fc.record({
+      kind: fc.constant("revoke" as const),
+      userId: fc.constantFrom("u0", "u1"),
+      roleId: fc.constantFrom(...ROLE_IDS),
+    }),
+  );
+
+  it("answers exactly as an uncached check, across reloads, role changes and expiries", async () => {
+    await fc.assert(
+      fc.asyncProperty(policyArb, fc.array(change, { maxLength: 30 }), async (p, steps) => {
+        const clock = new Clock(WEDNESDAY_NOON_UTC);
+        // "root" may grant every role everywhere
+        const base = (x: RbacPolicies): RbacPolicies => ({
+          roles: [...x.roles, { id: "root", permissions: [...INFRA_PERMISSIONS] }],
+          assignments: [...x.assignments, { userId: "root", roleId: "root" }],
+          // no rule denies root the grant itself
+          denyRules: x.denyRules
+            .map((r) => ({
+              ...r,
+              permissions: r.permissions.filter((p) => p !== "*" && p !== "infra:access"),
+            }))
+            .filter((r) => r.permissions.length > 0),
+        });
+        const rbac = new InfrastructureRBACManager(base(p), {
+          store: memoryStore(clock),
+          now: clock.now,
+        });
+        for (const step of steps) {
+          if (step.kind === "ask") {
+            clock.value = Math.max(0, clock.value + step.dt);
+            const query: AccessQuery = { ...step.query, at: clock.value };
+            // asked twice: the second answer comes from memory
+            expect(rbac.decide(query)).toEqual(rbac.check(query));
+            expect(rbac.decide(query)).toEqual(rbac.check(query));
+            expect(rbac.decide({ ...step.query })).toEqual(rbac.check({ ...step.query }));
+          } else if (step.kind === "reload") {
+            rbac.setPolicies(base(step.policies));
+          } else if (step.kind === "assign") {
+            const result = await rbac.assignRole("root", {
+              userId: step.userId,
+              roleId: step.roleId,
+              ...(step.expiresInMs === undefined
+                ? {}
+                : { expiresAt: new Date(clock.value + step.expiresInMs).toISOString() }),
+            });
+            // refused when a deny rule takes one of the role's permissions from root
+            expect(result.ok || result.code === "SECURITY_DENIED").toBe(true);
+          } else {
+            await rbac.revokeRole("root", step.userId, step.roleId);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("decides afresh for scheduled roles and cost questions of cost-limited roles", () => {
+    const clock = new Clock(Date.UTC(2026, 2, 4, 8, 30)); // Wednesday 09:30 in Paris
+    const roles: Role[] = [
+      {
+        id: "day",
+        permissions: ["infra:update"],
+        schedule: { days: ["wed"], start: "09:00", end: "17:00", timezone: "Europe/Paris" },
+      },
+      { id: "cheap", permissions: ["infra:create"], maxCost: 100 },
+    ];
+    const rbac = manager(
+      {
+        roles,
+        assignments: [
+          { userId: "u", roleId: "day" },
+          { userId: "c", roleId: "cheap" },
+        ],
+      },
+      clock,
+    );
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(true);
+    clock.value = Date.UTC(2026, 2, 4, 7, 30); // 08:30 Paris
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(false);
+    expect(rbac.decide(q("c", "infra:create", "dev", { estimatedCost: 99 })).allowed).toBe(true);
+    expect(rbac.decide(q("c", "infra:create", "dev", { estimatedCost: 101 })).allowed).toBe(false);
+  });
+
+  it("forgets an assignment that expired, and does not use one made later for an earlier time", () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const until = new Date(WEDNESDAY_NOON_UTC + 1000).toISOString();
+    const rbac = manager({ assignments: [{ userId: "t", roleId: "viewer", expiresAt: until }] }, clock);
+    expect(rbac.decide(q("t", "infra:read", "production")).allowed).toBe(true);
+    clock.advance(1000);
+    expect(rbac.decide(q("t", "infra:read", "production")).allowed).toBe(false);
+    clock.advance(-1);
+    expect(rbac.decide(q("t", "infra:read", "production")).allowed).toBe(true);
+  });
+});

@@ -135,6 +135,12 @@ export class InfrastructureRBACManager {
   private configAssignments: StoredAssignment[] = [];
   private runtimeAssignments = new Map<string, StoredAssignment[]>();
   private byUser = new Map<string, CompiledAssignment[]>();
+  /** Decisions remembered per user by {@link decide}; replaced (so emptied) whenever roles, rules or assignments change. */
+  private memo = new Map<string, UserMemo>();
+  /** Decisions in {@link memo} (all are dropped past {@link MAX_MEMO}). */
+  private memoSize = 0;
+  /** True when a deny rule names resource patterns: remembered decisions are then kept per resource list. */
+  private resourceRules = false;
 
   constructor(policies: RbacPolicies, options: RbacOptions) {
     this.store = options.store;
@@ -221,6 +227,9 @@ export class InfrastructureRBACManager {
       );
     }
     this.byUser = byUser;
+    this.resourceRules = this.denyRules.some((rule) => rule.resources !== undefined);
+    this.memo = new Map();
+    this.memoSize = 0;
   }
 
   /** The role ids of a user's assignments in force at `at` in `environment`. */
@@ -296,6 +305,84 @@ export class InfrastructureRBACManager {
       decidedBy: { kind: "default-deny" },
       reason: `no role of "${userId}" grants ${permission} in ${environment}`,
     };
+  }
+
+  /**
+   * {@link check}, remembering its answer per user, environment, permission (and resource list when
+   * a deny rule names resource patterns) while the roles, rules and assignments stay the same: every
+   * change of them (a policy reload, `assignRole`, `revokeRole`, `load`) forgets every answer. An
+   * answer is reused only while the user's assignments in force are the ones it was made with (no
+   * expiry passed either way); users holding a scheduled role, and cost questions of users holding a
+   * cost-limited role, are always decided afresh. The answer equals `check`'s (a property test holds
+   * them equal) and is frozen.
+   */
+  decide(query: AccessQuery): AccessDecision {
+    const at = query.at ?? this.now();
+    let user = this.memo.get(query.userId);
+    if (user === undefined || at < user.validFrom || at >= user.validUntil) {
+      user = this.userMemo(query.userId, at);
+      if (this.memo.size >= MAX_MEMO) this.forget();
+      this.memo.set(query.userId, user);
+    }
+    if (user.timed || (user.costLimited && query.estimatedCost !== undefined))
+      return this.check(query.at === undefined ? { ...query, at } : query);
+    let byPermission = user.decisions.get(query.environment);
+    if (byPermission === undefined) {
+      byPermission = new Map();
+      user.decisions.set(query.environment, byPermission);
+    }
+    if (!this.resourceRules) {
+      let decision = byPermission.get(query.permission) as AccessDecision | undefined;
+      if (decision === undefined) {
+        decision = this.remember(query, at);
+        byPermission.set(query.permission, decision);
+      }
+      return decision;
+    }
+    let byResources = byPermission.get(query.permission) as ResourceMemo | undefined;
+    if (byResources === undefined) {
+      byResources = { one: new Map(), many: new Map() };
+      byPermission.set(query.permission, byResources);
+    }
+    const ids = query.resourceIds ?? NO_IDS;
+    // one id (the usual case) is its own key; other lists their JSON text, in a map of their own
+    const map = ids.length === 1 ? byResources.one : byResources.many;
+    const key = ids.length === 1 ? (ids[0] as string) : JSON.stringify(ids);
+    let decision = map.get(key);
+    if (decision === undefined) {
+      decision = this.remember(query, at);
+      map.set(key, decision);
+    }
+    return decision;
+  }
+
+  /** Decides afresh and counts the answer kept. */
+  private remember(query: AccessQuery, at: number): AccessDecision {
+    const decision = this.check(query.at === undefined ? { ...query, at } : query);
+    Object.freeze(decision.decidedBy);
+    this.memoSize += 1;
+    if (this.memoSize > MAX_MEMO) this.forget();
+    return Object.freeze(decision);
+  }
+
+  private forget(): void {
+    this.memo = new Map();
+    this.memoSize = 0;
+  }
+
+  /** What a user's remembered answers depend on, at `at`: the span in which no assignment of theirs expires, schedules, cost limits. */
+  private userMemo(userId: string, at: number): UserMemo {
+    let validFrom = Number.NEGATIVE_INFINITY;
+    let validUntil = Number.POSITIVE_INFINITY;
+    let timed = false;
+    let costLimited = false;
+    for (const a of this.byUser.get(userId) ?? NO_ASSIGNMENTS) {
+      if (a.expiresAt <= at) validFrom = Math.max(validFrom, a.expiresAt);
+      else validUntil = Math.min(validUntil, a.expiresAt);
+      if (a.role.schedule !== undefined) timed = true;
+      if (a.role.maxCost !== undefined) costLimited = true;
+    }
+    return { validFrom, validUntil, timed, costLimited, decisions: new Map() };
   }
 
   private denyMatches(
@@ -500,6 +587,30 @@ export function parsePermission(value: unknown, field = "permission"): InfraPerm
     throw new InfrastructureError("INVALID_ARGUMENT", `${field}: not one of the 15 permissions`, { field });
   return parsed.data;
 }
+
+/** A user's remembered decisions (see {@link InfrastructureRBACManager.decide}). */
+interface UserMemo {
+  /** The answers hold for questions asked at `validFrom <= at < validUntil` (no assignment expires in between). */
+  readonly validFrom: number;
+  readonly validUntil: number;
+  /** A role of the user has a schedule: answers depend on the hour and are not kept. */
+  readonly timed: boolean;
+  /** A role of the user has a cost limit: answers to questions with a cost are not kept. */
+  readonly costLimited: boolean;
+  /** Per environment, per permission: the answer, or the answers per resource list. */
+  readonly decisions: Map<string, Map<string, AccessDecision | ResourceMemo>>;
+}
+
+/** Answers per resource list: one id keyed by itself, other lists by their JSON text. */
+interface ResourceMemo {
+  readonly one: Map<string, AccessDecision>;
+  readonly many: Map<string, AccessDecision>;
+}
+
+/** Remembered decisions kept at most (all are forgotten past it). */
+const MAX_MEMO = 100_000;
+const NO_IDS: readonly string[] = Object.freeze([]);
+const NO_ASSIGNMENTS: readonly CompiledAssignment[] = Object.freeze([]);
 
 function inScope(a: CompiledAssignment, environment: string): boolean {
   return (
