@@ -250,3 +250,74 @@ describe("audit tamper detection on a 10,000-record log", () => {
     expect(checks).toBe(5 * 10 + 1); // every position: audit.tamper.test.ts
   }, 120_000);
 });
+
+describe("InfrastructureAuditLogger stored form", () => {
+  const factor = (name: string, description: string) => ({
+    name,
+    weight: 0.25,
+    value: 100,
+    contribution: 25,
+    description,
+  });
+  const risk = {
+    score: 81.5,
+    level: "critical" as const,
+    factors: [
+      factor("environment", "production environment (2×)"),
+      factor("time-of-day", "09:00–18:00 ✓ 😀"),
+    ],
+  };
+  const reasons = [
+    { check: "risk" as const, passed: true, message: "risk 81.5/100 (critical): 09:00–18:00" },
+    { check: "rbac" as const, passed: false, message: 'no role of "ü" grants infra:delete' },
+  ];
+
+  it("reads back the same risk, reasons and details, frozen or not, from ASCII-only text", async () => {
+    const store = memoryStore();
+    const logger = await InfrastructureAuditLogger.open({ store, key: KEY });
+    const frozenRisk = Object.freeze({
+      ...risk,
+      factors: Object.freeze(risk.factors.map((f) => Object.freeze({ ...f }))),
+    });
+    const events: AuditEventInput[] = [
+      { type: "permission_denied", actor: "ann", risk, reasons, details: { note: "naïve ✓" } },
+      {
+        type: "permission_denied",
+        actor: "ann",
+        risk: frozenRisk,
+        reasons: reasons.map((r) => Object.freeze(r)),
+      },
+      { type: "permission_denied", actor: "ann", risk: frozenRisk, reasons: [] },
+      // not the usual shapes: stored as given
+      {
+        type: "access_denied",
+        actor: "bob",
+        risk: { ...risk, extra: 1 } as never,
+        reasons: [{ ...reasons[0], extra: true } as never],
+      },
+      {
+        type: "access_denied",
+        actor: "bob",
+        risk: { score: 1, level: "low", factors: [{ ...factor("x", "y"), weight: "heavy" }] } as never,
+      },
+    ];
+    for (const e of events) await logger.record(e);
+    const records = await logger.query();
+    expect(records.map(({ seq: _seq, timestamp: _t, ...rest }) => rest)).toEqual(events);
+    for (const entry of await store.read("security/audit")) {
+      expect(entryValue(entry).b).toMatch(/^[\x20-\x7e]*$/);
+    }
+    expect(await logger.verify()).toEqual({ ok: true, records: events.length });
+  });
+
+  it("stores the usual risk and reasons without repeating their key names", async () => {
+    const store = memoryStore();
+    const logger = await InfrastructureAuditLogger.open({ store, key: KEY });
+    await logger.record({ type: "permission_denied", actor: "ann", risk, reasons });
+    const [entry] = await store.read("security/audit");
+    const b = entryValue(entry as LogEntry).b;
+    expect(b).not.toContain('"description"');
+    expect(b).not.toContain('"message"');
+    expect(b.length).toBeLessThan(JSON.stringify({ risk, reasons }).length);
+  });
+});

@@ -9,7 +9,13 @@ import type {
   LogEntry,
   StateStore,
 } from "@espada/infra-core";
-import { auditEventTypeSchema, InfrastructureError, isRecord, StorageError } from "@espada/infra-core";
+import {
+  auditEventTypeSchema,
+  InfrastructureError,
+  isRecord,
+  isSecretKey,
+  StorageError,
+} from "@espada/infra-core";
 import { KEYS } from "./keys.js";
 import { SecretProtector } from "./secrets.js";
 
@@ -117,6 +123,8 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly now: () => number;
   private readonly macKey: Buffer;
   private readonly protector: SecretProtector;
+  /** Stored text of deeply frozen risk assessments and gate reasons (the facade shares them between checks). */
+  private readonly compactTexts = new WeakMap<object, string>();
   private head: { seq: number; hash: string; position: number };
   private queue: {
     fields: string;
@@ -345,7 +353,92 @@ export class InfrastructureAuditLogger implements AuditSink {
         field: "actor",
       });
     }
-    return this.protector.fields(event);
+    return this.compactFields(event);
+  }
+
+  /**
+   * The record's members as stored: a risk assessment and gate reasons of the usual shape are written
+   * as arrays of their values (`"risk":[score,level,[[name,weight,value,contribution,description],…]]`,
+   * `"reasons":[[check,passed,message],…]`), which {@link query} turns back into the same objects; the
+   * rest through the secret protector. Non-ASCII characters are written as `\u` escapes, so the text
+   * is one byte per character (cheaper to hash, checksum and write; it parses to the same strings).
+   */
+  private compactFields(event: AuditEventInput): string {
+    const risk = COMPACT_KEYS_SAFE ? this.riskText(event.risk) : undefined;
+    const reasons = COMPACT_KEYS_SAFE ? this.reasonsText(event.reasons) : undefined;
+    if (risk === undefined && reasons === undefined) return toAscii(this.protector.fields(event));
+    const rest: Record<string, unknown> = {};
+    for (const k of Object.keys(event)) {
+      if ((k === "risk" && risk !== undefined) || (k === "reasons" && reasons !== undefined)) continue;
+      rest[k] = (event as Readonly<Record<string, unknown>>)[k];
+    }
+    let text = toAscii(this.protector.fields(rest));
+    if (risk !== undefined) text += text === "" ? `"risk":${risk}` : `,"risk":${risk}`;
+    if (reasons !== undefined) text += text === "" ? `"reasons":${reasons}` : `,"reasons":${reasons}`;
+    return text;
+  }
+
+  /** The compact text of a risk assessment of the usual shape (exactly its fields, JSON values); undefined otherwise. */
+  private riskText(risk: unknown): string | undefined {
+    if (typeof risk !== "object" || risk === null) return undefined;
+    const kept = this.compactTexts.get(risk);
+    if (kept !== undefined) return kept;
+    if (Object.getPrototypeOf(risk) !== Object.prototype) return undefined;
+    const r = risk as Record<string, unknown>;
+    if (!hasExactly(r, RISK_KEYS)) return undefined;
+    const { score, level, factors } = r;
+    if (!isJsonNumber(score) || typeof level !== "string" || !Array.isArray(factors)) return undefined;
+    let frozen = Object.isFrozen(r) && Object.isFrozen(factors);
+    let text = `[${String(score)},${JSON.stringify(level)},[`;
+    for (let i = 0; i < factors.length; i++) {
+      const f: unknown = factors[i];
+      if (typeof f !== "object" || f === null || Object.getPrototypeOf(f) !== Object.prototype) return undefined;
+      const x = f as Record<string, unknown>;
+      if (
+        !hasExactly(x, FACTOR_KEYS) ||
+        typeof x.name !== "string" ||
+        !isJsonNumber(x.weight) ||
+        !isJsonNumber(x.value) ||
+        !isJsonNumber(x.contribution) ||
+        typeof x.description !== "string"
+      )
+        return undefined;
+      frozen &&= Object.isFrozen(x);
+      text += `${i === 0 ? "" : ","}[${JSON.stringify(x.name)},${String(x.weight)},${String(x.value)},${String(x.contribution)},${JSON.stringify(x.description)}]`;
+    }
+    text = toAscii(`${text}]]`);
+    if (frozen) this.compactTexts.set(risk, text);
+    return text;
+  }
+
+  /** The compact text of gate reasons of the usual shape (`check`, `passed`, `message` each); undefined otherwise. */
+  private reasonsText(reasons: unknown): string | undefined {
+    if (!Array.isArray(reasons) || Object.getPrototypeOf(reasons) !== Array.prototype) return undefined;
+    let text = "[";
+    for (let i = 0; i < reasons.length; i++) {
+      const item = this.reasonText(reasons[i]);
+      if (item === undefined) return undefined;
+      text += i === 0 ? item : `,${item}`;
+    }
+    return `${text}]`;
+  }
+
+  private reasonText(reason: unknown): string | undefined {
+    if (typeof reason !== "object" || reason === null) return undefined;
+    const kept = this.compactTexts.get(reason);
+    if (kept !== undefined) return kept;
+    if (Object.getPrototypeOf(reason) !== Object.prototype) return undefined;
+    const r = reason as Record<string, unknown>;
+    if (
+      !hasExactly(r, REASON_KEYS) ||
+      typeof r.check !== "string" ||
+      typeof r.passed !== "boolean" ||
+      typeof r.message !== "string"
+    )
+      return undefined;
+    const text = toAscii(`[${JSON.stringify(r.check)},${String(r.passed)},${JSON.stringify(r.message)}]`);
+    if (Object.isFrozen(r)) this.compactTexts.set(reason, text);
+    return text;
   }
 
   private async drain(): Promise<void> {
@@ -540,7 +633,7 @@ export class InfrastructureAuditLogger implements AuditSink {
       for (const raw of page) {
         const v = raw.value as Partial<ChainEntry> | null;
         if (v === null || typeof v !== "object" || typeof v.b !== "string") continue;
-        const record = JSON.parse(v.b) as AuditRecord;
+        const record = expand(JSON.parse(v.b) as Record<string, unknown>);
         if (query.from !== undefined && record.timestamp < query.from) continue;
         if (query.to !== undefined && record.timestamp >= query.to) continue;
         if (query.userId !== undefined && record.actor !== query.userId) continue;
@@ -628,6 +721,56 @@ function seqPrefixIs(b: string, seq: number): boolean {
 }
 
 const SEQ_PREFIX = '{"seq":';
+
+const RISK_KEYS = ["score", "level", "factors"] as const;
+const FACTOR_KEYS = ["name", "weight", "value", "contribution", "description"] as const;
+const REASON_KEYS = ["check", "passed", "message"] as const;
+/** Compacting drops key names: only when none of them is a secret-looking name (whose values the protector would replace). */
+const COMPACT_KEYS_SAFE = ![...RISK_KEYS, ...FACTOR_KEYS, ...REASON_KEYS].some((k) => isSecretKey(k));
+
+const isJsonNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/** True when `o`'s own enumerable keys are exactly `keys` (in any order). */
+function hasExactly(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  if (own.length !== keys.length) return false;
+  for (const k of keys) if (!Object.hasOwn(o, k)) return false;
+  return true;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII_ALL = /[\u0080-\uffff]/g;
+
+/** JSON text with every non-ASCII character as a `\u` escape (the same value when parsed). */
+function toAscii(text: string): string {
+  return NON_ASCII.test(text)
+    ? text.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    : text;
+}
+
+/** Turns the compact risk and reasons of a stored record (see `compactFields`) back into objects. */
+function expand(record: Record<string, unknown>): AuditRecord {
+  const risk = record.risk;
+  if (Array.isArray(risk) && risk.length === 3 && Array.isArray(risk[2])) {
+    record.risk = {
+      score: risk[0] as unknown,
+      level: risk[1] as unknown,
+      factors: (risk[2] as unknown[]).map((f) => {
+        const [name, weight, value, contribution, description] = f as unknown[];
+        return { name, weight, value, contribution, description };
+      }),
+    };
+  }
+  const reasons = record.reasons;
+  if (Array.isArray(reasons) && reasons.some((r) => Array.isArray(r))) {
+    record.reasons = reasons.map((r: unknown) => {
+      if (!Array.isArray(r)) return r;
+      const [check, passed, message] = r as unknown[];
+      return { check, passed, message };
+    });
+  }
+  return record as unknown as AuditRecord;
+}
 
 function parseEntry(raw: LogEntry<JsonValue>): ChainEntry | undefined {
   const parsed = chainEntrySchema.safeParse(raw.value);

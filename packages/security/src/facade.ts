@@ -415,7 +415,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       this.activity.cachedSignals(request.userId, request.resourceIds, at) ??
       (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
     const risk = this.assessWith(request, permission, signals, at);
-    const reasons: GateReason[] = [{ check: "risk", passed: true, message: messageOf(risk) }];
+    const reasons: GateReason[] = [riskReasonOf(risk)];
 
     // 2. Break-glass: an active session bypasses the remaining checks (still audited).
     let session = this.breakGlass.peekSession(request.userId, request.environment, at);
@@ -443,7 +443,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       estimatedCost: request.estimatedCost?.amount,
       at,
     });
-    reasons.push({ check: "rbac", passed: access.allowed, message: access.reason });
+    reasons.push(reasonOf("rbac", access));
     if (!access.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -484,7 +484,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
 
     // 4. Deployment windows
     const window = this.timeWindows.check(request.environment, risk.level, at);
-    reasons.push({ check: "time-window", passed: window.allowed, message: window.reason });
+    reasons.push(reasonOf("time-window", window));
     if (!window.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -826,16 +826,39 @@ function riskWhy(risk: RiskAssessment): readonly string[] {
   return why;
 }
 
-const riskMessages = new WeakMap<RiskAssessment, string>();
+const riskReasons = new WeakMap<RiskAssessment, GateReason>();
 
 /** The risk reason of an assessment (kept per assessment: the scorer hands out the same frozen one for the same inputs). */
-function messageOf(risk: RiskAssessment): string {
-  let message = riskMessages.get(risk);
-  if (message === undefined) {
-    message = riskMessage(risk);
-    riskMessages.set(risk, message);
+function riskReasonOf(risk: RiskAssessment): GateReason {
+  let reason = riskReasons.get(risk);
+  if (reason === undefined) {
+    reason = Object.freeze({ check: "risk", passed: true, message: riskMessage(risk) });
+    riskReasons.set(risk, reason);
   }
-  return message;
+  return reason;
+}
+
+const checkReasons = {
+  rbac: new WeakMap<object, GateReason>(),
+  "time-window": new WeakMap<object, GateReason>(),
+} as const;
+
+/**
+ * The reason of an RBAC or window answer, kept per answer object: the RBAC manager hands out the same
+ * frozen decision for the same question, the window manager the same frozen one per window.
+ */
+function reasonOf(
+  check: keyof typeof checkReasons,
+  answer: { readonly allowed: boolean; readonly reason: string },
+): GateReason {
+  if (!Object.isFrozen(answer)) return { check, passed: answer.allowed, message: answer.reason };
+  const kept = checkReasons[check];
+  let reason = kept.get(answer);
+  if (reason === undefined) {
+    reason = Object.freeze({ check, passed: answer.allowed, message: answer.reason });
+    kept.set(answer, reason);
+  }
+  return reason;
 }
 
 function riskMessage(risk: RiskAssessment): string {
