@@ -322,6 +322,8 @@ describe("RBAC properties", () => {
   });
 });
 
+const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
 describe("RBAC remembered decisions", () => {
   // a narrow question space, so the same question comes back before and after a change
   const askArb = fc.record({
@@ -336,7 +338,11 @@ describe("RBAC remembered decisions", () => {
       arbitrary: fc.record({
         kind: fc.constant("ask" as const),
         query: askArb,
-        dt: fc.integer({ min: -3000, max: 3000 }),
+        // up to three hours either way: crosses assignment expiries and schedule boundaries
+        dt: fc.oneof(
+          fc.integer({ min: -3000, max: 3000 }),
+          fc.integer({ min: -3, max: 3 }).map((h) => h * 3_600_000),
+        ),
       }),
       weight: 4,
     },
@@ -359,8 +365,16 @@ describe("RBAC remembered decisions", () => {
       fc.asyncProperty(policyArb, fc.array(change, { maxLength: 30 }), async (p, steps) => {
         const clock = new Clock(WEDNESDAY_NOON_UTC);
         // "root" may grant every role everywhere
+        // every other role works 11:00–14:00 UTC only, so some answers depend on the hour
         const base = (x: RbacPolicies): RbacPolicies => ({
-          roles: [...x.roles, { id: "root", permissions: [...INFRA_PERMISSIONS] }],
+          roles: [
+            ...x.roles.map((r, i) =>
+              i % 2 === 0
+                ? r
+                : { ...r, schedule: { days: [...WEEK], start: "11:00", end: "14:00", timezone: "UTC" } },
+            ),
+            { id: "root", permissions: [...INFRA_PERMISSIONS] },
+          ],
           assignments: [...x.assignments, { userId: "root", roleId: "root" }],
           // no rule denies root the grant itself
           denyRules: x.denyRules
