@@ -312,8 +312,8 @@ export class InfrastructureRBACManager {
    * a deny rule names resource patterns) while the roles, rules and assignments stay the same: every
    * change of them (a policy reload, `assignRole`, `revokeRole`, `load`) forgets every answer. An
    * answer is reused only while the user's assignments in force are the ones it was made with (no
-   * expiry passed either way); questions a scheduled role of the user could answer, and cost
-   * questions of users holding a cost-limited role, are always decided afresh. The answer equals `check`'s (a property test holds
+   * expiry passed either way); users holding a scheduled role, and cost questions of users holding a
+   * cost-limited role, are always decided afresh. The answer equals `check`'s (a property test holds
    * them equal) and is frozen.
    */
   decide(query: AccessQuery): AccessDecision {
@@ -324,24 +324,26 @@ export class InfrastructureRBACManager {
       if (this.memo.size >= MAX_MEMO) this.forget();
       this.memo.set(query.userId, user);
     }
-    if (user.costLimited && query.estimatedCost !== undefined) return this.fresh(query, at);
+    if (user.timed || (user.costLimited && query.estimatedCost !== undefined))
+      return this.check(query.at === undefined ? { ...query, at } : query);
     let byPermission = user.decisions.get(query.environment);
     if (byPermission === undefined) {
       byPermission = new Map();
       user.decisions.set(query.environment, byPermission);
     }
-    let slot = byPermission.get(query.permission);
-    if (slot === undefined) {
-      slot = this.timed(query.userId, query.permission, query.environment)
-        ? FRESH
-        : this.resourceRules
-          ? { one: new Map(), many: new Map() }
-          : this.remember(query, at);
-      byPermission.set(query.permission, slot);
+    if (!this.resourceRules) {
+      let decision = byPermission.get(query.permission) as AccessDecision | undefined;
+      if (decision === undefined) {
+        decision = this.remember(query, at);
+        byPermission.set(query.permission, decision);
+      }
+      return decision;
     }
-    if (slot === FRESH) return this.fresh(query, at);
-    if (!this.resourceRules) return slot as AccessDecision;
-    const byResources = slot as ResourceMemo;
+    let byResources = byPermission.get(query.permission) as ResourceMemo | undefined;
+    if (byResources === undefined) {
+      byResources = { one: new Map(), many: new Map() };
+      byPermission.set(query.permission, byResources);
+    }
     const ids = query.resourceIds ?? NO_IDS;
     // one id (the usual case) is its own key; other lists their JSON text, in a map of their own
     const map = ids.length === 1 ? byResources.one : byResources.many;
@@ -354,21 +356,9 @@ export class InfrastructureRBACManager {
     return decision;
   }
 
-  private fresh(query: AccessQuery, at: number): AccessDecision {
-    return this.check(query.at === undefined ? { ...query, at } : query);
-  }
-
-  /** True when a scheduled role of the user grants `permission` in `environment`: the answer then depends on the hour. */
-  private timed(userId: string, permission: InfraPermission, environment: string): boolean {
-    for (const a of this.byUser.get(userId) ?? NO_ASSIGNMENTS)
-      if (a.role.schedule !== undefined && a.role.permissions.has(permission) && inScope(a, environment))
-        return true;
-    return false;
-  }
-
   /** Decides afresh and counts the answer kept. */
   private remember(query: AccessQuery, at: number): AccessDecision {
-    const decision = this.fresh(query, at);
+    const decision = this.check(query.at === undefined ? { ...query, at } : query);
     Object.freeze(decision.decidedBy);
     this.memoSize += 1;
     if (this.memoSize > MAX_MEMO) this.forget();
@@ -384,13 +374,15 @@ export class InfrastructureRBACManager {
   private userMemo(userId: string, at: number): UserMemo {
     let validFrom = Number.NEGATIVE_INFINITY;
     let validUntil = Number.POSITIVE_INFINITY;
+    let timed = false;
     let costLimited = false;
     for (const a of this.byUser.get(userId) ?? NO_ASSIGNMENTS) {
       if (a.expiresAt <= at) validFrom = Math.max(validFrom, a.expiresAt);
       else validUntil = Math.min(validUntil, a.expiresAt);
+      if (a.role.schedule !== undefined) timed = true;
       if (a.role.maxCost !== undefined) costLimited = true;
     }
-    return { validFrom, validUntil, costLimited, decisions: new Map() };
+    return { validFrom, validUntil, timed, costLimited, decisions: new Map() };
   }
 
   private denyMatches(
@@ -601,14 +593,13 @@ interface UserMemo {
   /** The answers hold for questions asked at `validFrom <= at < validUntil` (no assignment expires in between). */
   readonly validFrom: number;
   readonly validUntil: number;
+  /** A role of the user has a schedule: answers depend on the hour and are not kept. */
+  readonly timed: boolean;
   /** A role of the user has a cost limit: answers to questions with a cost are not kept. */
   readonly costLimited: boolean;
-  /** Per environment, per permission: the answer, the answers per resource list, or {@link FRESH}. */
-  readonly decisions: Map<string, Map<string, AccessDecision | ResourceMemo | typeof FRESH>>;
+  /** Per environment, per permission: the answer, or the answers per resource list. */
+  readonly decisions: Map<string, Map<string, AccessDecision | ResourceMemo>>;
 }
-
-/** A question whose answer depends on the hour (a scheduled role grants the permission there): decided afresh every time. */
-const FRESH = Symbol("decide afresh");
 
 /** Answers per resource list: one id keyed by itself, other lists by their JSON text. */
 interface ResourceMemo {
