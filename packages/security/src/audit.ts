@@ -392,7 +392,8 @@ export class InfrastructureAuditLogger implements AuditSink {
     let text = `[${String(score)},${JSON.stringify(level)},[`;
     for (let i = 0; i < factors.length; i++) {
       const f: unknown = factors[i];
-      if (typeof f !== "object" || f === null || Object.getPrototypeOf(f) !== Object.prototype) return undefined;
+      if (typeof f !== "object" || f === null || Object.getPrototypeOf(f) !== Object.prototype)
+        return undefined;
       const x = f as Record<string, unknown>;
       if (
         !hasExactly(x, FACTOR_KEYS) ||
