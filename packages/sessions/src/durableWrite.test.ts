@@ -1,19 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appendAll, writeAll, writeFileAtomically } from "./durableWrite.js";
-import { tempDir } from "../test/helpers.js";
+import { cleanupAfterEach } from "../test/helpers.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const d = tempDir("espada-write-");
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { dir } = cleanupAfterEach("espada-write-");
 
 /** A file handle that accepts at most `perCall` bytes per write, then nothing after `capacity` bytes. */
 function shortWritingHandle(

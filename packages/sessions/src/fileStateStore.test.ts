@@ -1,30 +1,21 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FileStateStore } from "./fileStateStore.js";
 import { encodeKey, seal } from "./fileFormat.js";
 import { appendAll, writeFileAtomically } from "./durableWrite.js";
 import type { StoreProblem } from "./problems.js";
-import { tempDir } from "../test/helpers.js";
+import { cleanupAfterEach } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function dir(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { defer, dir } = cleanupAfterEach();
 
 async function open(
   directory: string,
   extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {},
 ): Promise<FileStateStore> {
   const store = await FileStateStore.open({ directory, ...extra });
-  cleanups.push(() => store.close());
+  defer(() => store.close());
   return store;
 }
 
@@ -259,7 +250,7 @@ describe("FileStateStore", () => {
       ["--import", "tsx", join(import.meta.dirname, "../test/lockHolder.ts"), d],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
-    cleanups.push(() => {
+    defer(() => {
       child.kill("SIGKILL");
     });
     await new Promise<void>((res, rej) => {

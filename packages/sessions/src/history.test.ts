@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CommandHistoryEntry, JsonValue, LogEntry, StateStore } from "@espada/infra-core";
 import { createInfrastructureSessionManager } from "./sessionManager.js";
 import type { InfrastructureSessionManager, SessionManagerOptions } from "./sessionManager.js";
@@ -6,13 +6,10 @@ import { HISTORY_LOG_PREFIX, SESSION_KEY_PREFIX, StateSessionStorage } from "./s
 import { InMemoryStateStore } from "./memoryStateStore.js";
 import { FileStateStore } from "./fileStateStore.js";
 import { capturingLogger } from "../test/capturingLogger.js";
-import { fakeClock, tempDir } from "../test/helpers.js";
+import { fakeClock, cleanupAfterEach } from "../test/helpers.js";
 
 const DAY_MS = 86_400_000;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { defer, dir: dirPath } = cleanupAfterEach();
 
 function entry(n: number, startedAt = Date.now()): CommandHistoryEntry {
   return {
@@ -73,7 +70,7 @@ async function managerOver(
     storage,
     sessionConfig: { persistState: false, maxConcurrent: 1000, ...options.sessionConfig },
   });
-  cleanups.push(() => m.shutdown());
+  defer(() => m.shutdown());
   return m;
 }
 
@@ -87,7 +84,7 @@ async function fileManager(
     env: {},
     sessionConfig: { maxConcurrent: 1000, ...options.sessionConfig },
   });
-  cleanups.push(() => m.shutdown());
+  defer(() => m.shutdown());
   return m;
 }
 
@@ -312,15 +309,9 @@ describe("session history as an append-only log", () => {
     await m.cleanupExpiredSessions();
     await m.shutdown();
     const store = await FileStateStore.open({ directory, now: clock.now });
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     expect(await store.get(SESSION_KEY_PREFIX + s.id)).toBeUndefined();
     expect(await store.read(HISTORY_LOG_PREFIX + s.id)).toEqual([]);
     expect(await store.deleteLog(HISTORY_LOG_PREFIX + s.id)).toBe(false); // nothing left behind
   });
 });
-
-function dirPath(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}

@@ -2,18 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as fs from "node:fs";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { EncryptionKeyring, ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
 import type { StoreProblem } from "./problems.js";
-import { fakeClock, tempDir } from "../test/helpers.js";
+import { fakeClock, cleanupAfterEach } from "../test/helpers.js";
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-function dir(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { dir } = cleanupAfterEach();
 const DAY = 86_400_000;
 
 describe("EncryptionKeyring", () => {

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JsonValue } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import {
@@ -14,18 +14,9 @@ import {
   isSealedBytes,
   seal,
 } from "./fileFormat.js";
-import { tempDir } from "../test/helpers.js";
+import { cleanupAfterEach } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function dir(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { dir } = cleanupAfterEach();
 
 const recordFile = (d: string, key: string): string => join(d, "records", `${encodeKey(key)}.json`);
 

@@ -7,18 +7,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { FileStateStore } from "./fileStateStore.js";
 import { acquireDirectoryLock, LOCK_NAME } from "./lock.js";
 import type { RacerOrder, RacerReport } from "../test/lockRacer.js";
-import { tempDir } from "../test/helpers.js";
+import { cleanupAfterEach, tempDir } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
+const { defer, dir } = cleanupAfterEach("espada-lock-");
+afterEach(() => {
   vi.useRealTimers();
-  for (const c of cleanups.splice(0).reverse()) await c();
 });
-function dir(): string {
-  const d = tempDir("espada-lock-");
-  cleanups.push(d.cleanup);
-  return d.path;
-}
 
 /** The pid of a process that has exited (what a SIGKILLed owner leaves in its lock). */
 function deadPid(): number {
@@ -54,7 +48,7 @@ async function open(
   extra: Partial<Parameters<typeof FileStateStore.open>[0]> = {},
 ): Promise<FileStateStore> {
   const store = await FileStateStore.open({ directory, ...extra });
-  cleanups.push(() => store.close());
+  defer(() => store.close());
   return store;
 }
 
@@ -140,7 +134,7 @@ describe("state directory lock", () => {
       retries: 0,
       onCompromised: () => (compromised = true),
     });
-    cleanups.push(release);
+    defer(release);
     const [owner] = readdirSync(join(d, LOCK_NAME));
     const old = new Date(Date.now() - 10_000);
     utimesSync(join(d, LOCK_NAME, owner ?? ""), old, old);

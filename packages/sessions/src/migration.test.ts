@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CommandHistoryEntry, JsonValue } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import { EncryptionKeyring, ENCRYPTION_KEY_ENV } from "./keyring.js";
@@ -8,12 +8,9 @@ import { createInfrastructureSessionManager } from "./sessionManager.js";
 import type { SessionManagerOptions } from "./sessionManager.js";
 import { HISTORY_LOG_PREFIX, SESSION_KEY_PREFIX } from "./sessionStorage.js";
 import { capturingLogger } from "../test/capturingLogger.js";
-import { fakeClock, tempDir } from "../test/helpers.js";
+import { cleanupAfterEach, fakeClock } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { defer, dir: dirPath } = cleanupAfterEach();
 
 const key = Buffer.alloc(32, 3).toString("base64");
 const env = { [ENCRYPTION_KEY_ENV]: key };
@@ -78,14 +75,8 @@ function recordText(directory: string): string {
 
 async function open(directory: string, options: SessionManagerOptions = {}) {
   const m = await createInfrastructureSessionManager({ stateDirectory: directory, env, ...options });
-  cleanups.push(() => m.shutdown());
+  defer(() => m.shutdown());
   return m;
-}
-
-function dirPath(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
 }
 
 describe("sessions stored with the history inline (earlier format)", () => {
@@ -169,7 +160,7 @@ describe("sessions stored with the history inline (earlier format)", () => {
     );
     await m.shutdown();
     const store = await FileStateStore.open({ directory });
-    cleanups.push(() => store.close());
+    defer(() => store.close());
     expect(await store.read(HISTORY_LOG_PREFIX + SESSION_ID)).toHaveLength(10); // trimmed on disk too
   });
 });

@@ -10,24 +10,18 @@ import type { StoreProblem } from "./problems.js";
 import { InMemorySessionStorage } from "./sessionStorage.js";
 import { ENCRYPTION_KEY_ENV, KEYRING_FILE } from "./keyring.js";
 import { capturingLogger } from "../test/capturingLogger.js";
-import { fakeClock, tempDir } from "../test/helpers.js";
+import { cleanupAfterEach, fakeClock } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
+const { defer, dir } = cleanupAfterEach();
+afterEach(() => {
   vi.useRealTimers();
-  for (const c of cleanups.splice(0).reverse()) await c();
 });
-function dir(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}
 async function manager(options: SessionManagerOptions = {}): Promise<InfrastructureSessionManager> {
   const m = await createInfrastructureSessionManager({
     ...options,
     sessionConfig: { persistState: false, ...options.sessionConfig },
   });
-  cleanups.push(() => m.shutdown());
+  defer(() => m.shutdown());
   return m;
 }
 function collect(bus: ReturnType<typeof createEventBus>): { type: string; event: SessionEvent }[] {
@@ -452,7 +446,7 @@ describe("InfrastructureSessionManager", () => {
     expect(onDisk).not.toContain(SECRET);
     expect(onDisk).toContain('"kid"');
     const second = await createInfrastructureSessionManager({ stateDirectory: d, logger, env: {} });
-    cleanups.push(() => second.shutdown());
+    defer(() => second.shutdown());
     const back = await second.getSession(s.id);
     expect(back?.auth?.credentials).toEqual({ apiKey: SECRET });
     expect(back?.pendingOperations[0]?.params).toEqual({ name: "db", password: SECRET });
@@ -478,7 +472,7 @@ describe("InfrastructureSessionManager", () => {
     const ring = JSON.parse(readFileSync(join(d, KEYRING_FILE), "utf8")) as { keys: unknown[] };
     expect(ring.keys).toHaveLength(2);
     const second = await createInfrastructureSessionManager(options);
-    cleanups.push(() => second.shutdown());
+    defer(() => second.shutdown());
     expect((await second.getSession(before.id))?.auth?.credentials).toEqual(auth(1).credentials);
     expect((await second.getSession(after.id))?.auth?.credentials).toEqual(auth(2).credentials);
     expect(second.problems).toEqual([]);
@@ -509,7 +503,7 @@ describe("InfrastructureSessionManager", () => {
       env: { [ENCRYPTION_KEY_ENV]: keyB },
       logger,
     });
-    cleanups.push(() => c.shutdown());
+    defer(() => c.shutdown());
     expect((await c.listSessions()).map((x) => x.id)).toEqual([plain.id]);
     expect(c.problems.map((p) => [p.kind, p.key, p.error.code])).toEqual([
       ["crypto", secret.id, "CRYPTO_FAILED"],
@@ -541,7 +535,7 @@ describe("InfrastructureSessionManager", () => {
       logger,
       onProblem: (p) => seen.push(p),
     });
-    cleanups.push(() => b.shutdown());
+    defer(() => b.shutdown());
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(seen.map((p) => p.kind)).toEqual(["permissions"]);
     expect(b.problems.map((p) => [p.kind, p.file])).toEqual([["permissions", path]]);
@@ -561,7 +555,7 @@ describe("InfrastructureSessionManager", () => {
     await store.put("sessions/broken", { v: 1, session: { id: "broken", userId: 5 } });
     await store.close();
     const b = await createInfrastructureSessionManager({ stateDirectory: d, env: {} });
-    cleanups.push(() => b.shutdown());
+    defer(() => b.shutdown());
     expect((await b.listSessions()).map((s) => s.id)).toEqual([good.id]);
     expect(b.problems.map((p) => [p.kind, p.key])).toEqual([["invalid", "broken"]]);
     expect(readdirSync(join(d, "quarantine")).some((f) => f.includes("session"))).toBe(true);

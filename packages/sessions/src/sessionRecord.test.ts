@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { InfrastructureSession, JsonValue } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
@@ -6,19 +6,10 @@ import { EncryptionKeyring, ENCRYPTION_KEY_ENV, sealedValueSchema } from "./keyr
 import { createInfrastructureSessionManager } from "./sessionManager.js";
 import { FileSessionStorage, SESSION_KEY_PREFIX, sessionSchemaCheck } from "./sessionStorage.js";
 import type { StoreProblem } from "./problems.js";
-import { tempDir } from "../test/helpers.js";
+import { cleanupAfterEach } from "../test/helpers.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { defer, dir: dirPath } = cleanupAfterEach();
 const env = { [ENCRYPTION_KEY_ENV]: Buffer.alloc(32, 9).toString("base64") };
-
-function dirPath(): string {
-  const d = tempDir();
-  cleanups.push(d.cleanup);
-  return d.path;
-}
 
 async function managerIn(directory: string, onProblem?: (p: StoreProblem) => void) {
   const m = await createInfrastructureSessionManager({
@@ -26,7 +17,7 @@ async function managerIn(directory: string, onProblem?: (p: StoreProblem) => voi
     env,
     ...(onProblem === undefined ? {} : { onProblem }),
   });
-  cleanups.push(() => m.shutdown());
+  defer(() => m.shutdown());
   return m;
 }
 
@@ -105,14 +96,14 @@ describe("session records (v2: one sealed value authenticating the whole record)
     await m.updateVariables(id, { a: 1 });
     await m.shutdown();
     const after = await FileStateStore.open({ directory });
-    cleanups.push(() => after.close());
+    defer(() => after.close());
     expect((await after.get<Stored>(SESSION_KEY_PREFIX + id))?.value.check).toBe(sessionSchemaCheck());
   });
 
   it("a session that fails core's schema is refused on write (VALIDATION_FAILED), nothing stored", async () => {
     const directory = dirPath();
     const storage = await FileSessionStorage.open({ directory, env });
-    cleanups.push(() => storage.close());
+    defer(() => storage.close());
     const now = Date.now();
     const bad: InfrastructureSession = {
       id: "s-1",

@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,4 +17,26 @@ export function fakeClock(start = 1_700_000_000_000): {
 } {
   let t = start;
   return { now: () => t, advance: (ms) => (t += ms), set: (v) => (t = v) };
+}
+
+/**
+ * Registers an `afterEach` that runs every deferred cleanup, newest first (stores close before
+ * their directories go), and returns `defer` plus `dir`, a fresh temporary directory removed then.
+ */
+export function cleanupAfterEach(prefix?: string): {
+  defer: (cleanup: () => Promise<void> | void) => void;
+  dir: () => string;
+} {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    defer: (cleanup) => cleanups.push(cleanup),
+    dir: () => {
+      const d = tempDir(prefix);
+      cleanups.push(d.cleanup);
+      return d.path;
+    },
+  };
 }
