@@ -191,6 +191,8 @@ export {
   infrastructureSessionSchema,
 } from "./stores.js";
 export { isInfrastructureSession } from "./sessionShape.js";
+export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
+export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
 export { isJsonValue, assertJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
 export { assertStoreKey, MAX_STORE_KEY_BYTES } from "./storeKeys.js";
 export type { JsonValue, JsonObject } from "./json.js";

@@ -45,12 +45,38 @@ function jsonProblem(
   return undefined;
 }
 
+/** Nesting beyond which {@link isExactJson} leaves the answer to the full walk (which also finds cycles). */
+const EXACT_JSON_DEPTH = 256;
+
+/**
+ * True when `value` is JSON exactly as `JSON.stringify` would keep it: null, a string, a boolean, a
+ * finite number, or a plain object or array of such, with no property set to `undefined`, nested at
+ * most 256 levels. The cheap walk of hot paths; false does not mean "not JSON" (use {@link isJsonValue}).
+ */
+export function isExactJson(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (typeof value !== "object" || depth >= EXACT_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isExactJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (item === undefined || !isExactJson(item, depth + 1)) return false;
+  }
+  return true;
+}
+
 /**
  * True when `value` is a {@link JsonValue}: null, a string, a boolean, a finite number, or a plain
  * object or array of such (object properties set to `undefined` are allowed: they count as absent).
  */
 export function isJsonValue(value: unknown): value is JsonValue {
-  return jsonProblem(value, [], new Set()) === undefined;
+  return isExactJson(value) || jsonProblem(value, [], new Set()) === undefined;
 }
 
 /**

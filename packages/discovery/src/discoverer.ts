@@ -10,7 +10,9 @@ import semverValid from "semver/functions/valid.js";
 import {
   ConfigValidationError,
   InfrastructureError,
+  NOT_FAST,
   cancelledError,
+  compileFastParser,
   createNoopLogger,
   discoveryConfigSchema,
   isRecord,
@@ -25,6 +27,7 @@ import type {
   DiscoveryProblem,
   DiscoveryResult,
   DiscoverySource,
+  FastParser,
   InfrastructureLogger,
   PluginDiscoverer,
   PluginInfo,
@@ -32,8 +35,6 @@ import type {
   RemoteRegistryConfig,
 } from "@espada/infra-core";
 import type { z } from "zod";
-import { NOT_FAST, compileFastParser } from "./fastParse.js";
-import type { FastParser } from "./fastParse.js";
 import { describeIssues } from "./issues.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {
@@ -144,7 +145,7 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const fastParsers = new WeakMap<z.ZodType, FastParser<unknown> | null>();
 
 /**
- * Parses with the schema's fast parser (see `fastParse.ts`) when it vouches for the value, else with
+ * Parses with the schema's fast parser (core's `compileFastParser`) when it vouches for the value, else with
  * zod; a failure is parsed again with `reportInput` (a missing key told from a wrong type). The
  * diagnostics always come from zod.
  */

@@ -1,9 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
-import { providerMetaSchema } from "@espada/infra-core";
+import type { z } from "zod";
+import { NOT_FAST, compileFastParser, providerMetaSchema } from "@espada/infra-core";
 import { meta } from "../test/fixtures.js";
-import { NOT_FAST, compileFastParser } from "./fastParse.js";
 import {
   manifestProviderSchema,
   packageJsonIdentitySchema,
@@ -151,7 +150,7 @@ const mutations = fc.array(
   { maxLength: 3 },
 );
 
-describe("compileFastParser", () => {
+describe("core's compileFastParser on discovery's manifest schemas", () => {
   it("compiles every schema discovery parses with", () => {
     for (const schema of [
       pluginManifestSchema,
@@ -200,27 +199,6 @@ describe("compileFastParser", () => {
     const unsafe = validManifest();
     (unsafe.providers as Record<string, unknown>[])[0]!.entry = "../x.js";
     expect(agrees(pluginManifestSchema, unsafe)).toBe("zod");
-  });
-
-  it("runs other checks as zod runs them (superRefine, overwrite)", () => {
-    const schema = z.strictObject({
-      a: z.string().trim().max(3),
-      b: z.string().superRefine((value, ctx) => {
-        if (value === "bad") ctx.addIssue({ code: "custom", message: "bad" });
-      }),
-      c: z.string().min(3),
-    });
-    expect(agrees(schema, { a: "  ab ", b: "ok", c: "abc" })).toBe("fast");
-    expect(agrees(schema, { a: "ab", b: "bad", c: "abc" })).toBe("zod");
-    // code points, not units: zod decides when units and code points disagree
-    expect(agrees(schema, { a: "ab", b: "ok", c: "😀😀" })).toBe("zod");
-    expect(agrees(schema, { a: "😀😀", b: "ok", c: "abc" })).toBe("zod");
-  });
-
-  it("leaves schemas it does not know to zod", () => {
-    expect(compileFastParser(z.union([z.string(), z.number()]))).toBeUndefined();
-    expect(compileFastParser(z.object({ a: z.string().transform((s) => s.length) }))).toBeUndefined();
-    expect(compileFastParser(z.looseObject({ a: z.string() }))).toBeUndefined();
   });
 
   it("property: on mutated manifests it returns zod's value or steps aside, never accepts what zod refuses", () => {
