@@ -269,4 +269,109 @@ describe("RedisStateStore on a real redis-server", () => {
     expect((await rejection(store.appendAt("chain", 4, [Number.NaN]))).field).toBe("values[0]");
     await store.close();
   });
+
+  /** The Redis key of a log's lease or waiter (`la:` / `lw:`), its ASCII name written as UTF-16BE. */
+  const logKey = (keyPrefix: string, kind: "la" | "lw" | "lm" | "le", log: string): string =>
+    `{${keyPrefix}}:${kind}:${[...log].map((c) => `\0${c}`).join("")}`;
+
+  /** Resolves once `key` exists (the awaited event: a writer registered as next in line). */
+  async function untilExists(raw: Redis, key: string): Promise<void> {
+    while ((await raw.exists(key)) === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  it("under contention, a writer behind the log learns what it missed without sending its batch, then appends right after", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = await Promise.all([
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 60_000 }),
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 60_000 }),
+    ]);
+    // a lease far longer than the test: what orders the writers below is the lease, not the clock
+    const raw = new Redis(server.url);
+    expect(await a.appendAt("chain", 0, ["a0"])).toMatchObject({ ok: true });
+    // b is behind: it loses once (its batch sent), and holds the lease for the batch it chains next
+    expect(await b.appendAt("chain", 0, ["b0"])).toMatchObject({
+      ok: false,
+      nextPosition: 1,
+      missed: [{ position: 0, value: "a0" }],
+    });
+    expect(await raw.exists(logKey(keyPrefix, "la", "chain"))).toBe(1);
+    // a cannot append while b holds the lease: it waits as next in line, its batch not appended
+    const waiting = a.appendAt("chain", 1, ["a1"]);
+    await untilExists(raw, logKey(keyPrefix, "lw", "chain"));
+    expect(await raw.llen(logKey(keyPrefix, "le", "chain"))).toBe(1);
+    // b's batch, chained after what it missed, is appended at once; the lease passes to a, which
+    // learns what it missed without sending its batch again
+    expect(await b.appendAt("chain", 1, ["b1"])).toMatchObject({ ok: true, entries: [{ position: 1 }] });
+    expect(await waiting).toMatchObject({
+      ok: false,
+      nextPosition: 2,
+      missed: [{ position: 1, value: "b1" }],
+    });
+    // now b is behind: it learns it from a head check (nothing sent) while a's retry goes at once
+    const bBehind = b.appendAt("chain", 2, ["b2"]);
+    expect(await a.appendAt("chain", 2, ["a2", "a3"])).toMatchObject({
+      ok: true,
+      entries: [{ position: 2 }, { position: 3 }],
+    });
+    expect(await bBehind).toMatchObject({
+      ok: false,
+      nextPosition: 4,
+      missed: [{ value: "a2" }, { value: "a3" }],
+    });
+    expect(await b.appendAt("chain", 4, ["b4"])).toMatchObject({ ok: true, entries: [{ position: 4 }] });
+    expect((await a.read("chain")).map((e) => e.value)).toEqual(["a0", "b1", "a2", "a3", "b4"]);
+    // the lease is gone with the log
+    expect(await a.deleteLog("chain")).toBe(true);
+    expect(await raw.exists(logKey(keyPrefix, "la", "chain"), logKey(keyPrefix, "lw", "chain"))).toBe(0);
+    raw.disconnect();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a lease whose holder stopped lapses: the other writers go on after it", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = await Promise.all([
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 50 }),
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 50 }),
+    ]);
+    expect(await a.appendAt("chain", 0, ["a0"])).toMatchObject({ ok: true });
+    // b loses and so holds the lease, then stops before sending its next batch
+    expect(await b.appendAt("chain", 0, ["b0"])).toMatchObject({ ok: false, nextPosition: 1 });
+    await b.close();
+    expect(await a.appendAt("chain", 1, ["a1"])).toMatchObject({ ok: true, entries: [{ position: 1 }] });
+    expect((await a.read("chain")).map((e) => e.value)).toEqual(["a0", "a1"]);
+    await a.close();
+  });
+
+  it("several writers extending one chain through appendAt: every batch once, in one order", async () => {
+    const keyPrefix = prefix();
+    const writers = await Promise.all(
+      [0, 1, 2].map(() => RedisStateStore.connect({ url: server.url, keyPrefix })),
+    );
+    // each writer chains its batch after the last entry it knows (a hash chain in miniature)
+    const run = async (store: RedisStateStore, name: string): Promise<void> => {
+      let head = { position: -1, last: "genesis" };
+      for (let batch = 0; batch < 20;) {
+        const values = [0, 1].map((i) => `${name}-${batch}-${i}`);
+        const chained = values.map((v, i) => ({ v, after: i === 0 ? head.last : values[i - 1] }));
+        const result = await store.appendAt("chain", head.position + 1, chained);
+        if (result.ok) {
+          head = { position: head.position + 2, last: values[1] ?? "" };
+          batch++;
+          continue;
+        }
+        for (const entry of result.missed ?? [])
+          head = { position: entry.position, last: String((entry.value as { v: string }).v) };
+      }
+    };
+    await Promise.all(writers.map((w, i) => run(w, `w${i}`)));
+    const log = await writers[0]!.read<{ v: string; after: string }>("chain");
+    expect(log).toHaveLength(120);
+    let last = "genesis";
+    for (const entry of log) {
+      expect(entry.value.after).toBe(last);
+      last = entry.value.v;
+    }
+    expect(new Set(log.map((e) => e.value.v)).size).toBe(120);
+    await Promise.all(writers.map((w) => w.close()));
+  });
 });

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
+import { randomBytes } from "node:crypto";
 import type { ConnectionOptions } from "node:tls";
 import {
   assertJsonValue,
@@ -23,7 +24,19 @@ import type {
   TrimOptions,
 } from "@espada/infra-core";
 import { decodeLogValue, encodeLogValue } from "./logEncoding.js";
-import { APPEND, APPEND_AT, CAS, DELETE, DELETE_LOG, INCREMENT, LIST, PUT, READ, TRIM } from "./scripts.js";
+import {
+  APPEND,
+  APPEND_AT,
+  CAS,
+  DELETE,
+  DELETE_LOG,
+  HEAD_AT,
+  INCREMENT,
+  LIST,
+  PUT,
+  READ,
+  TRIM,
+} from "./scripts.js";
 
 /** TLS towards Redis: `true` for the system's CAs, or a private CA / client certificate (PEM text). */
 export type RedisTlsOptions =
@@ -55,6 +68,12 @@ export interface RedisStateStoreOptions {
   readonly reconnectMaxDelay?: number | undefined;
   /** Redis drops an expired record or counter this long (ms) after the framework's clock hid it (default 60000). */
   readonly expiryGrace?: number | undefined;
+  /**
+   * How long (ms, Redis's clock) an instance may hold a log's append lease (default 1000): under
+   * contention `appendAt` takes it before sending a batch, so batches are not sent only to lose the
+   * race. An instance that stops while holding it delays the others' appends by at most this long.
+   */
+  readonly appendLeaseMs?: number | undefined;
   /** The clock every expiry, counter window and log timestamp is read from (default `Date.now`). */
   readonly now?: (() => number) | undefined;
   /** Told about connection changes (lost, back), with the target but never its credentials. */
@@ -95,10 +114,28 @@ interface ScriptCommands {
   ): Promise<Buffer[]>;
   espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
-  espadaAppendAt(lm: Wire, le: Wire, expected: string, ...entries: Buffer[]): Promise<(string | number)[]>;
+  espadaAppendAt(
+    lm: Wire,
+    le: Wire,
+    la: Wire,
+    lw: Wire,
+    expected: string,
+    token: string,
+    leaseMs: string,
+    ...entries: Buffer[]
+  ): Promise<(string | number)[]>;
+  espadaHeadAt(
+    lm: Wire,
+    le: Wire,
+    la: Wire,
+    lw: Wire,
+    expected: string,
+    token: string,
+    leaseMs: string,
+  ): Promise<(string | number)[]>;
   espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
   espadaTrim(lm: Wire, le: Wire, maxEntries: string, olderThan: string): Promise<number>;
-  espadaDeleteLog(lm: Wire, le: Wire): Promise<number>;
+  espadaDeleteLog(lm: Wire, le: Wire, la: Wire, lw: Wire): Promise<number>;
 }
 
 type ScriptedRedis = Redis & ScriptCommands;
@@ -106,6 +143,21 @@ type ScriptedRedis = Redis & ScriptCommands;
 /** Reply errors that mean "the server cannot serve now" rather than "this call is wrong". */
 const UNAVAILABLE_REPLY =
   /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS|NOPERM|MISCONF)\b/;
+
+/**
+ * After a conditional append found another writer ahead, the next this many `appendAt` calls on
+ * that log check the head first (a small read-only script) and send their batch only when it is
+ * still current: under contention a batch then travels once instead of once per lost race.
+ */
+const CONTENDED_CALLS = 16;
+
+/** What this store learned about a log from its own conditional appends. */
+interface AppendState {
+  /** `appendAt` calls since one found the log ahead of the caller. */
+  sinceConflict: number;
+  /** The next position the last conflict reported: a call expecting it just adopted the tail, so it sends at once. */
+  retryAt: number | undefined;
+}
 
 /** Key or log name → UTF-16BE bytes, so Redis's byte order is the contract's UTF-16 code-unit order. */
 function utf16be(text: string): Buffer {
@@ -230,7 +282,13 @@ export class RedisStateStore implements StateStore {
   private readonly counterPrefix: string;
   private readonly logMetaPrefix: string;
   private readonly logEntriesPrefix: string;
+  private readonly leasePrefix: string;
+  private readonly waiterPrefix: string;
+  /** This store's token as a holder of append leases. */
+  private readonly token = randomBytes(9).toString("base64url");
+  private readonly leaseMs: string;
   private state: RedisStoreStatus = "connecting";
+  private readonly appendStates = new Map<string, AppendState>();
   private closing: Promise<void> | undefined;
 
   private constructor(redis: ScriptedRedis, options: RedisStateStoreOptions, target: string) {
@@ -247,6 +305,9 @@ export class RedisStateStore implements StateStore {
     this.counterPrefix = `${prefix}c:`;
     this.logMetaPrefix = `${prefix}lm:`;
     this.logEntriesPrefix = `${prefix}le:`;
+    this.leasePrefix = `${prefix}la:`;
+    this.waiterPrefix = `${prefix}lw:`;
+    this.leaseMs = String(options.appendLeaseMs ?? 1_000);
     redis.on("ready", () => {
       if (this.state === "reconnecting")
         this.logger.info("state store connection back", { target: this.target });
@@ -619,6 +680,14 @@ export class RedisStateStore implements StateStore {
    * one script): what lets several instances extend one hash chain (the audit log) without a lock.
    * Resolves `{ ok: false, nextPosition, missed }` when another writer got there first: `missed`
    * holds the entries from `expectedPosition` on (at most 1000), so the writer continues without a read.
+   *
+   * Under contention (another writer got there first lately) a call first takes the log's short
+   * append lease, in a script that writes nothing durable: a writer that is behind learns what it
+   * missed without sending its batch, the others wait their turn (next in line gets the lease when
+   * it is handed on), and the writer that was behind holds the lease for the batch it chains next.
+   * So a batch travels once instead of once per lost race. The lease only orders writers; the
+   * position check alone decides an append, so a lease that lapses (its holder stopped:
+   * `appendLeaseMs`) costs a wait, never an entry.
    */
   async appendAt<T extends JsonValue>(
     log: string,
@@ -635,37 +704,86 @@ export class RedisStateStore implements StateStore {
       throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", {
         field: "values",
       });
-    const jsons = values.map((value, i) => {
-      assertJsonValue(value, `values[${i}]`);
-      return encodeLogValue(value);
-    });
-    const timestamp = this.now();
-    const reply = await this.run("appendAt", () =>
-      this.redis.espadaAppendAt(
-        this.key(this.logMetaPrefix, log),
-        this.key(this.logEntriesPrefix, log),
-        String(expectedPosition),
+    values.forEach((value, i) => assertJsonValue(value, `values[${i}]`));
+    let state = this.appendStates.get(log);
+    if (state === undefined) {
+      if (this.appendStates.size >= 1_000) this.appendStates.clear();
+      state = { sinceConflict: CONTENDED_CALLS, retryAt: undefined };
+      this.appendStates.set(log, state);
+    }
+    // right after a conflict this store holds the lease: the batch chained after the missed tail goes at once
+    let check = state.sinceConflict < CONTENDED_CALLS && state.retryAt !== expectedPosition;
+    state.retryAt = undefined;
+    state.sinceConflict += 1;
+    const keys = [
+      this.key(this.logMetaPrefix, log),
+      this.key(this.logEntriesPrefix, log),
+      this.key(this.leasePrefix, log),
+      this.key(this.waiterPrefix, log),
+    ] as const;
+    const expected = String(expectedPosition);
+    let batch: Buffer[] | undefined;
+    let timestamp = 0;
+    let jsons: string[] = [];
+    for (;;) {
+      if (check) {
+        // another writer appended lately: take the lease (and learn where the log stands) before sending
+        const head = await this.run("appendAt", () =>
+          this.redis.espadaHeadAt(...keys, expected, this.token, this.leaseMs),
+        );
+        if (Number(head[0]) === 2) {
+          state.sinceConflict = 0;
+          await leaseWait(Number(head[1]));
+          continue;
+        }
+        if (Number(head[0]) !== 1) return this.appendConflict<T>(state, head, log);
+      }
+      if (batch === undefined) {
+        jsons = values.map((value) => encodeLogValue(value));
+        timestamp = this.now();
         // as UTF-8 bytes, each encoded from its own small string: given strings, ioredis
         // concatenates a batch (hundreds of KB, at two bytes per character once one character is
         // past U+00FF) into one string that is flattened and encoded again for the socket
-        ...jsons.map((json) => Buffer.from(`${timestamp}:${json}`)),
-      ),
-    );
-    const position = Number(reply[1]);
-    if (Number(reply[0]) !== 1)
-      return { ok: false, nextPosition: position, missed: this.entries<T>(reply, 2, log) };
-    return {
-      ok: true,
-      // each value is a copy parsed when read: a writer that only needs the positions (the audit
-      // chain) does not parse back every record it wrote
-      entries: jsons.map((json, i) => ({
-        position: position + i,
-        timestamp,
-        get value(): T {
-          return decodeLogValue(json) as T;
-        },
-      })),
-    };
+        batch = jsons.map((json) => Buffer.from(`${timestamp}:${json}`));
+      }
+      const entries = batch;
+      const reply = await this.run("appendAt", () =>
+        this.redis.espadaAppendAt(...keys, expected, this.token, this.leaseMs, ...entries),
+      );
+      if (Number(reply[0]) === 2) {
+        // another writer took the lease since: this one is next in line
+        state.sinceConflict = 0;
+        check = true;
+        await leaseWait(Number(reply[1]));
+        continue;
+      }
+      if (Number(reply[0]) !== 1) return this.appendConflict<T>(state, reply, log);
+      const position = Number(reply[1]);
+      return {
+        ok: true,
+        // each value is a copy parsed when read: a writer that only needs the positions (the audit
+        // chain) does not parse back every record it wrote
+        entries: jsons.map((json, i) => ({
+          position: position + i,
+          timestamp,
+          get value(): T {
+            return decodeLogValue(json) as T;
+          },
+        })),
+      };
+    }
+  }
+
+  /** The result of a conditional append (or head check) that found the log ahead of the caller. */
+  private appendConflict<T>(
+    state: AppendState,
+    reply: readonly (string | number)[],
+    log: string,
+  ): AppendAtResult<T> {
+    const nextPosition = Number(reply[1]);
+    state.sinceConflict = 0;
+    state.retryAt = nextPosition;
+    return { ok: false, nextPosition, missed: this.entries<T>(reply, 2, log) };
   }
 
   /** Reads a log from `fromPosition` (inclusive), at most `limit` entries, in position order. */
@@ -745,7 +863,12 @@ export class RedisStateStore implements StateStore {
   async deleteLog(log: string): Promise<boolean> {
     assertStoreKey(log, "log");
     const existed = await this.run("deleteLog", () =>
-      this.redis.espadaDeleteLog(this.key(this.logMetaPrefix, log), this.key(this.logEntriesPrefix, log)),
+      this.redis.espadaDeleteLog(
+        this.key(this.logMetaPrefix, log),
+        this.key(this.logEntriesPrefix, log),
+        this.key(this.leasePrefix, log),
+        this.key(this.waiterPrefix, log),
+      ),
     );
     return Number(existed) === 1;
   }
@@ -781,6 +904,12 @@ export class RedisStateStore implements StateStore {
   }
 }
 
+/** Waits before asking again for a lease another writer holds: about a round trip's worth, never past its expiry. */
+function leaseWait(msLeft: number): Promise<void> {
+  const ms = Number.isFinite(msLeft) && msLeft > 0 ? Math.min(msLeft, 1) : 1;
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function tlsOptions(options: RedisStateStoreOptions): ConnectionOptions | undefined {
   const { tls } = options;
   const wantsTls = tls !== undefined && tls !== false;
@@ -811,10 +940,11 @@ function defineScripts(redis: Redis): void {
     ["espadaList", 1, LIST],
     ["espadaIncrement", 1, INCREMENT],
     ["espadaAppend", 2, APPEND],
-    ["espadaAppendAt", 2, APPEND_AT],
+    ["espadaAppendAt", 4, APPEND_AT],
+    ["espadaHeadAt", 4, HEAD_AT],
     ["espadaRead", 2, READ],
     ["espadaTrim", 2, TRIM],
-    ["espadaDeleteLog", 2, DELETE_LOG],
+    ["espadaDeleteLog", 4, DELETE_LOG],
   ];
   for (const [name, numberOfKeys, lua] of scripts) redis.defineCommand(name, { numberOfKeys, lua });
 }

@@ -6,8 +6,9 @@
  * (fields `v` version, `u` updatedAt, `e` expiresAt when it has one, `d` JSON); the sorted set
  * `P i` holds every record key (score 0, lexicographic), for `list`; a counter is the hash
  * `P c:<key>` (`n` count, `r` resetAt); a log is the hash `P lm:<log>` (`n` positions ever given)
- * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<value>` (`logEncoding.ts`). Keys and log names are
- * written in UTF-16BE, so Redis's byte order is the contract's UTF-16 code-unit order.
+ * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<value>` (`logEncoding.ts`),
+ * and, while writers contend, the append lease `P la:<log>` and waiter `P lw:<log>` (`APPEND_AT`,
+ * not persisted). Keys and log names are written in UTF-16BE, so Redis's byte order is the contract's UTF-16 code-unit order.
  *
  * Expiry is decided by the framework's clock (`now` is passed in): an expired record is absent at
  * once; Redis drops it by itself `expiryGrace` later, and `list` drops index entries it finds gone.
@@ -129,15 +130,12 @@ return next - 1
 `;
 
 /**
- * Conditional append: KEYS: log meta, log entries. ARGV: expected next position, entries…
- * Appends only when the log's next position equals the expected one. Returns {1, first position}
- * or {0, actual next position, position of the first missed entry, missed entry…} (at most 1000).
+ * Lua: the reply of a conditional append (or head check) that found the log's next position
+ * `next` different from `expected`: {0, next, position of the first missed entry, missed entry…},
+ * at most 1000 entries, so the caller continues without a READ.
  */
-export const APPEND_AT = `
-local next = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-local expected = tonumber(ARGV[1])
-if next ~= expected then
-  -- the entries the caller missed (at most 1000), so it continues without a READ
+const MISSED = `
+local function missed(next, expected)
   local len = redis.call('LLEN', KEYS[2])
   local first = next - len
   local from = expected
@@ -149,11 +147,74 @@ if next ~= expected then
   table.insert(items, 1, 0)
   return items
 end
-local count = #ARGV - 1
-redis.call('HINCRBY', KEYS[1], 'n', count)
-for i = 2, #ARGV, 500 do
+`;
+
+/**
+ * Lua: the append lease of a log. Under contention a writer first takes a short lease
+ * (`HEAD_AT`), then chains and sends its batch, so a batch is sent only when it will be appended.
+ * The lease and the waiter are not written to the AOF nor replicated (`REPL_NONE`): they are a
+ * scheduling hint that may vanish (restart, expiry) at any time; what decides an append is the
+ * position check alone. KEYS[3] lease (holder token, PX), KEYS[4] the next in line (token, PX).
+ */
+const LEASE = `
+local function busy(owner, px)
+  redis.set_repl(redis.REPL_NONE)
+  redis.call('SET', KEYS[4], owner, 'NX', 'PX', px)
+  return {2, redis.call('PTTL', KEYS[3])}
+end
+local function take(owner, px)
+  redis.set_repl(redis.REPL_NONE)
+  redis.call('SET', KEYS[3], owner, 'PX', px)
+  if redis.call('GET', KEYS[4]) == owner then redis.call('DEL', KEYS[4]) end
+end
+`;
+
+/**
+ * Conditional append: KEYS: log meta, log entries, lease, waiter. ARGV: expected next position,
+ * writer token, lease ms, entries… Appends only when the log's next position equals the expected
+ * one and no other writer holds the lease; then hands the lease to the writer waiting for it (or
+ * frees it). Returns {1, first position}; {2, lease ms left} when another writer holds the lease
+ * (nothing appended: ask again); or the {@link MISSED} reply, the lease then given to this writer
+ * so its next batch, chained after what it missed, is appended.
+ */
+export const APPEND_AT = `${MISSED}${LEASE}
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then return busy(ARGV[2], ARGV[3]) end
+local next = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local expected = tonumber(ARGV[1])
+if next ~= expected then
+  take(ARGV[2], ARGV[3])
+  return missed(next, expected)
+end
+redis.call('HINCRBY', KEYS[1], 'n', #ARGV - 3)
+for i = 4, #ARGV, 500 do
   redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 499, #ARGV)))
 end
+redis.set_repl(redis.REPL_NONE)
+local waiter = redis.call('GET', KEYS[4])
+if waiter and waiter ~= ARGV[2] then
+  redis.call('SET', KEYS[3], waiter, 'PX', ARGV[3])
+  redis.call('DEL', KEYS[4])
+elseif holder then
+  redis.call('DEL', KEYS[3])
+end
+return {1, next}
+`;
+
+/**
+ * Takes the append lease of a log, before a conditional append under contention: KEYS: log meta,
+ * log entries, lease, waiter. ARGV: expected next position, writer token, lease ms. Writes nothing
+ * durable (so nothing waits for the disk). Returns {1, next} (lease taken, the log is where the
+ * writer expects), {2, lease ms left} (another writer holds it; this one is next in line), or the
+ * {@link MISSED} reply (lease taken): the writer learns what it missed without sending its batch.
+ */
+export const HEAD_AT = `${MISSED}${LEASE}
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then return busy(ARGV[2], ARGV[3]) end
+take(ARGV[2], ARGV[3])
+local next = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local expected = tonumber(ARGV[1])
+if next ~= expected then return missed(next, expected) end
 return {1, next}
 `;
 
@@ -202,9 +263,9 @@ end
 return removed
 `;
 
-/** KEYS: log meta, log entries. Returns 1 when the log existed. */
+/** KEYS: log meta, log entries, append lease, waiter. Returns 1 when the log existed. */
 export const DELETE_LOG = `
 local existed = redis.call('EXISTS', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return existed
 `;
