@@ -1,4 +1,4 @@
-import { InfrastructureError, StorageError, isInfrastructureError } from "@espada/infra-core";
+import { InfrastructureError, StorageError, assertStoreKey, isInfrastructureError } from "@espada/infra-core";
 import type {
   CompareAndSetResult,
   CounterValue,
@@ -9,7 +9,7 @@ import type {
   StoredRecord,
   TrimOptions,
 } from "@espada/infra-core";
-import { assertKey, assertPositive, freezeJson } from "./json.js";
+import { assertPositive, freezeJson } from "./json.js";
 
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
@@ -206,14 +206,14 @@ export class StateEngine {
 
   /** Reads a live record. */
   get(key: string): StoredRecord | undefined {
-    assertKey(key);
+    assertStoreKey(key);
     this.assertOpen();
     return this.live("record", key);
   }
 
   /** Writes unconditionally. */
   put(key: string, value: unknown, options?: PutOptions): Promise<StoredRecord> {
-    assertKey(key);
+    assertStoreKey(key);
     const frozen = freezeJson(value);
     const ttl = ttlOf(options);
     return this.submit<StoredRecord>("record", key, (current, now) => {
@@ -229,7 +229,7 @@ export class StateEngine {
     value: unknown,
     options?: PutOptions,
   ): Promise<CompareAndSetResult> {
-    assertKey(key);
+    assertStoreKey(key);
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
       throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", {
         field: "expectedVersion",
@@ -247,7 +247,7 @@ export class StateEngine {
 
   /** Removes a record; false when there was no live one. */
   delete(key: string): Promise<boolean> {
-    assertKey(key);
+    assertStoreKey(key);
     return this.submit<boolean>("record", key, (current) => ({
       next: undefined,
       result: current !== undefined,
@@ -293,7 +293,7 @@ export class StateEngine {
 
   /** Adds `by` to a counter that starts again from zero every `windowMs`. */
   increment(key: string, windowMs: number, by: number): Promise<CounterValue> {
-    assertKey(key);
+    assertStoreKey(key);
     assertPositive(windowMs, "windowMs");
     if (typeof by !== "number" || !Number.isFinite(by)) {
       throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
@@ -315,7 +315,7 @@ export class StateEngine {
 
   /** Appends to a log; positions are 0-based and gap-free. */
   append(log: string, value: unknown): Promise<LogEntry> {
-    assertKey(log, "log");
+    assertStoreKey(log, "log");
     const frozen = freezeJson(value);
     return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({
       kind: "append",
@@ -327,7 +327,7 @@ export class StateEngine {
 
   /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
   trim(log: string, options: TrimOptions): Promise<number> {
-    assertKey(log, "log");
+    assertStoreKey(log, "log");
     if (typeof options !== "object" || options === null)
       throw new InfrastructureError("INVALID_ARGUMENT", "options must be an object", { field: "options" });
     const { maxEntries, olderThan } = options;
@@ -349,13 +349,13 @@ export class StateEngine {
 
   /** Removes a log and its count; false when it never had an entry. */
   deleteLog(log: string): Promise<boolean> {
-    assertKey(log, "log");
+    assertStoreKey(log, "log");
     return this.enqueueLog<boolean>(log, (resolve, reject) => ({ kind: "delete", resolve, reject }));
   }
 
   /** Reads a log from `fromPosition`, at most `limit` entries. */
   async read(log: string, fromPosition = 0, limit = Number.POSITIVE_INFINITY): Promise<LogEntry[]> {
-    assertKey(log, "log");
+    assertStoreKey(log, "log");
     if (!Number.isInteger(fromPosition) || fromPosition < 0) {
       throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", {
         field: "fromPosition",

@@ -7,7 +7,6 @@ export type { InMemoryStateStoreOptions } from "./memoryStateStore.js";
 export { FileStateStore, createFileStateStore, fileStateStoreOptionsSchema } from "./fileStateStore.js";
 export type { FileStateStoreOptions, FileStoreIo } from "./fileStateStore.js";
 export { EngineStateStore } from "./engineStore.js";
-export { MAX_KEY_BYTES } from "./json.js";
 export { STATE_FORMAT, STATE_FORMAT_VERSION } from "./fileFormat.js";
 export type { StoreProblem, StoreProblemKind, ProblemListener } from "./problems.js";
 export {

@@ -1,33 +1,6 @@
 import { InfrastructureError } from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 
-/** Longest key (or log name) a store accepts, in UTF-8 bytes; keeps encoded file names under 255 bytes. */
-export const MAX_KEY_BYTES = 180;
-
-const ANY_SURROGATE = /[\uD800-\uDFFF]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Throws a typed `INVALID_ARGUMENT` error unless `key` is a usable store key. */
-export function assertKey(key: unknown, field = "key"): asserts key is string {
-  if (typeof key !== "string" || key.length === 0) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a non-empty string`, { field });
-  }
-  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) {
-    throw new InfrastructureError(
-      "INVALID_ARGUMENT",
-      `${field} must be at most ${MAX_KEY_BYTES} UTF-8 bytes`,
-      { field },
-    );
-  }
-  if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
-    throw new InfrastructureError(
-      "INVALID_ARGUMENT",
-      `${field} must be well-formed Unicode (no lone surrogates)`,
-      { field },
-    );
-  }
-}
-
 /** Throws a typed `INVALID_ARGUMENT` error unless `value` is a finite number greater than zero. */
 export function assertPositive(value: unknown, field: string): asserts value is number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
