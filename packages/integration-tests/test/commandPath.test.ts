@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseInfrastructureConfig, validateInfrastructureConfig } from "@espada/infra-core";
 import type { ExecutionOutcome, InfrastructureCatalogue, OperationRunner } from "@espada/infra-core";
 import { createInfrastructureSessionManager } from "@espada/infra-sessions";
-import type { ProviderRun } from "./support/exampleProvider.js";
 import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
-import { INSTANCE_ID, createWorkspace, openStack } from "./support/stack.js";
-import type { Stack, Workspace } from "./support/stack.js";
+import { INSTANCE_ID, useStackPerTest } from "./support/stack.js";
+import type { Stack } from "./support/stack.js";
 
 const CREATE = {
   instanceId: INSTANCE_ID,
@@ -25,25 +24,13 @@ function codeOf(outcome: ExecutionOutcome): string {
 }
 
 describe("the command path: one authority, a seam that loses nothing", () => {
-  let workspace: Workspace;
+  const t = useStackPerTest();
   let stack: Stack | undefined;
-  const runs: ProviderRun[] = [];
-
-  beforeEach(async () => {
-    workspace = await createWorkspace();
-    runs.length = 0;
-  });
-
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-    await workspace.remove();
-  });
 
   it("denies a user who may not run a dangerous command at once, before asking for a confirmation", async () => {
     const gate = new ScriptedGate({ deny: ["delete-instance"] });
     const audit = new RecordingAuditSink();
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
     const session = await stack.sessions.createSession({ userId: "mallory", environment: "production" });
     const outcome = await stack.executor.execute({ ...DELETE, sessionId: session.id });
     expect(codeOf(outcome)).toBe("SECURITY_DENIED");
@@ -55,12 +42,12 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     });
     expect((await stack.sessions.getSession(session.id))?.pendingOperations).toEqual([]);
     expect(audit.records.map((r) => r.type)).toEqual(["operation_rejected"]);
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
   });
 
   it("callers holding only the catalogue and the runner list, run and resume, and never touch a provider", async () => {
     const gate = new ScriptedGate({});
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const catalogue: InfrastructureCatalogue = stack.registry.catalogue;
     const runner: OperationRunner = stack.executor.runner;
     const heard: string[] = [];
@@ -83,13 +70,13 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     const pending = await runner.execute({ ...DELETE, sessionId: session.id });
     expect(pending.status).toBe("pending");
     if (pending.status !== "pending") return;
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     const done = await runner.resume(session.id, pending.pending.id, {
       confirmed: true,
       confirmedBy: "alice",
     });
     expect(done.status).toBe("succeeded");
-    expect(runs.map((r) => r.commandId)).toEqual(["delete-instance"]);
+    expect(t.runs.map((r) => r.commandId)).toEqual(["delete-instance"]);
     expect(heard).toEqual(["delete-instance:pending", "delete-instance:succeeded"]);
     expect(gate.outcomes).toMatchObject([
       {
@@ -100,9 +87,9 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     ]);
   });
 
-  it("an approved operation survives a restart, a failing gate and a suspended provider, and runs once", async () => {
+  it("an approved operation survives a restart, a failing gate and a suspended provider, and t.runs once", async () => {
     const gate = new ScriptedGate({ approve: ["create-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice" });
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     if (first.status !== "pending") throw new Error(`expected pending, got ${first.status}`);
@@ -110,7 +97,7 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     gate.grant(approvalId);
 
     await stack.close();
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const stored = async () =>
       (await stack?.sessions.getSession(session.id))?.pendingOperations.map((op) => [op.id, op.claim]);
 
@@ -140,19 +127,19 @@ describe("the command path: one authority, a seam that loses nothing", () => {
     expect(outcomes.map(codeOf).filter((c) => c === "succeeded")).toHaveLength(1);
     for (const code of outcomes.map(codeOf).filter((c) => c !== "succeeded"))
       expect(["CONFLICT", "NOT_FOUND"]).toContain(code);
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
     expect(await stored()).toEqual([]);
     expect(gate.requests.at(-1)).toMatchObject({ approvalId, approvedBy: "root", resumed: true });
   });
 
   it("refuses a mutating operation the audit cannot record (fail closed) and says why", async () => {
     const audit = new RecordingAuditSink();
-    stack = await openStack({ workspace, runs, audit });
+    stack = await t.open({ audit });
     const session = await stack.sessions.createSession({ userId: "alice" });
     audit.failing = true;
     const refused = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     expect(codeOf(refused)).toBe("AUDIT_FAILED");
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     expect((await stack.sessions.getHistory(session.id)).map((h) => [h.status, h.errorCode])).toEqual([
       ["failed", "AUDIT_FAILED"],
     ]);
@@ -177,7 +164,7 @@ describe("the command path: one authority, a seam that loses nothing", () => {
       sessionConfig: config.sessionConfig,
       commandConfig: config.commandConfig,
       securityConfig: config.securityConfig,
-      stateDirectory: workspace.stateDir,
+      stateDirectory: t.workspace.stateDir,
       env: {},
     });
     const session = await sessions.createSession({
@@ -188,6 +175,6 @@ describe("the command path: one authority, a seam that loses nothing", () => {
       "sk-live-do-not-store-in-clear",
     );
     await sessions.close();
-    expect(await workspace.readAll()).not.toContain("sk-live-do-not-store-in-clear");
+    expect(await t.workspace.readAll()).not.toContain("sk-live-do-not-store-in-clear");
   });
 });

@@ -1,29 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { InfrastructureCatalogue, OperationRunner } from "@espada/infra-core";
 import { InfrastructureConversationManager, InfrastructureStateProvider } from "@espada/infra-conversation";
-import type { ProviderRun } from "./support/exampleProvider.js";
 import { ScriptedGate } from "./support/gates.js";
-import { INSTANCE_ID, createWorkspace, openStack } from "./support/stack.js";
-import type { Stack, Workspace } from "./support/stack.js";
+import { INSTANCE_ID, useStackPerTest } from "./support/stack.js";
+import type { Stack } from "./support/stack.js";
 
 // Chat messages through the real registry (catalogue), executor (runner) and file-backed sessions:
 // the conversation pipeline holds only core's interfaces, so every operation it starts passes the
 // same validation and security gate as a CLI call.
 describe("conversation → catalogue + runner → a confirmed operation", () => {
-  let workspace: Workspace;
+  const t = useStackPerTest();
   let stack: Stack | undefined;
-  const runs: ProviderRun[] = [];
-
-  beforeEach(async () => {
-    workspace = await createWorkspace();
-    runs.length = 0;
-  });
-
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-    await workspace.remove();
-  });
 
   function converse(s: Stack, state?: InfrastructureStateProvider): InfrastructureConversationManager {
     const catalogue: InfrastructureCatalogue = s.registry.catalogue;
@@ -38,7 +25,7 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
 
   it("creates an instance from chat only after 'yes', through validation, the gate, the provider and the session history", async () => {
     const gate = new ScriptedGate({});
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice", environment: "staging" });
     const chat = converse(stack);
     const context = { conversationId: "chat-1", sessionId: session.id, userId: "alice" };
@@ -55,12 +42,12 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
       environment: "staging",
       params: { name: "web-9", region: "eu-west-1", cpu: 4 },
     });
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     expect(gate.requests).toEqual([]);
 
     const done = await chat.processMessage("yes", context);
     expect(done.kind).toBe("executed");
-    expect(runs).toMatchObject([
+    expect(t.runs).toMatchObject([
       {
         commandId: "create-instance",
         params: { name: "web-9", region: "eu-west-1", cpu: 4, memory: 4 },
@@ -79,9 +66,9 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     expect(history.map((h) => [h.commandId, h.status])).toEqual([["create-instance", "succeeded"]]);
   });
 
-  it("asks the gate exactly as a direct call does, and a denial is explained and runs nothing", async () => {
+  it("asks the gate exactly as a direct call does, and a denial is explained and t.runs nothing", async () => {
     const gate = new ScriptedGate({ deny: ["delete-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "mallory", environment: "production" });
     const state = new InfrastructureStateProvider();
     state.upsertResource({
@@ -99,7 +86,7 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     const denied = await chat.processMessage("web-1", context);
     expect(denied.kind).toBe("denied");
     expect(denied.response).toContain("user mallory may not run delete-instance");
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
 
     // The same call made directly reaches the gate with the same request.
     await stack.executor.runner.execute({
@@ -119,7 +106,7 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
 
   it("an operation the gate sends for approval waits in the session, with the approval id shown", async () => {
     const gate = new ScriptedGate({ approve: ["create-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice", environment: "production" });
     const chat = converse(stack);
     const context = { conversationId: "chat-3", sessionId: session.id, userId: "alice" };
@@ -131,11 +118,11 @@ describe("conversation → catalogue + runner → a confirmed operation", () => 
     expect((await stack.sessions.getSession(session.id))?.pendingOperations.map((p) => p.commandId)).toEqual([
       "create-instance",
     ]);
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
   });
 
   it("the status updater and state provider follow the executor's events of a chat-started run", async () => {
-    stack = await openStack({ workspace, runs, gate: new ScriptedGate({}) });
+    stack = await t.open({ gate: new ScriptedGate({}) });
     const session = await stack.sessions.createSession({ userId: "alice" });
     const state = new InfrastructureStateProvider();
     const chat = converse(stack, state);

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ProviderRun } from "./support/exampleProvider.js";
+import { describe, expect, it } from "vitest";
 import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
-import { INSTANCE_ID, createWorkspace, openStack, typesOf } from "./support/stack.js";
-import type { Stack, Workspace } from "./support/stack.js";
+import { INSTANCE_ID, useStackPerTest, typesOf } from "./support/stack.js";
+import type { Stack } from "./support/stack.js";
 
 const CREATE = {
   instanceId: INSTANCE_ID,
@@ -11,24 +10,12 @@ const CREATE = {
 } as const;
 
 describe("security gate decisions through the whole stack", () => {
-  let workspace: Workspace;
+  const t = useStackPerTest();
   let stack: Stack | undefined;
-  const runs: ProviderRun[] = [];
 
-  beforeEach(async () => {
-    workspace = await createWorkspace();
-    runs.length = 0;
-  });
-
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-    await workspace.remove();
-  });
-
-  it("needs-confirmation: the pending operation survives a restart, a confirmed resume runs it exactly once", async () => {
+  it("needs-confirmation: the pending operation survives a restart, a confirmed resume t.runs it exactly once", async () => {
     const gate = new ScriptedGate({ confirm: ["create-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice", environment: "production" });
 
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
@@ -42,11 +29,11 @@ describe("security gate decisions through the whole stack", () => {
       reason: "confirmation: please confirm",
     });
     expect(first.decision?.outcome).toBe("needs-confirmation");
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
 
     await stack.close();
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const stored = await stack.sessions.getSession(session.id);
     expect(stored?.pendingOperations.map((p) => p.id)).toEqual([first.pending.id]);
     expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual(["pending"]);
@@ -54,13 +41,13 @@ describe("security gate decisions through the whole stack", () => {
     const resumed = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
     expect(resumed.status).toBe("succeeded");
     expect(resumed.executionId).toBe(first.executionId);
-    expect(runs.map((r) => r.params)).toEqual([{ name: "db-1", region: "eu-west-1", cpu: 2, memory: 4 }]);
+    expect(t.runs.map((r) => r.params)).toEqual([{ name: "db-1", region: "eu-west-1", cpu: 2, memory: 4 }]);
     expect(gate.requests.at(-1)).toMatchObject({ confirmed: true, operationId: first.executionId });
 
     const second = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
     expect(second.status).toBe("invalid");
     if (second.status === "invalid") expect(second.result.error.code).toBe("NOT_FOUND");
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
     const after = await stack.sessions.getSession(session.id);
     expect(after?.pendingOperations).toEqual([]);
     expect((await stack.sessions.getHistory(session.id)).map((h) => h.status)).toEqual([
@@ -71,22 +58,22 @@ describe("security gate decisions through the whole stack", () => {
 
   it("a resume without the confirmation goes back to waiting instead of running", async () => {
     const gate = new ScriptedGate({ confirm: ["create-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice" });
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     if (first.status !== "pending") throw new Error(`expected pending, got ${first.status}`);
     const unconfirmed = await stack.executor.resume(session.id, first.pending.id);
     expect(unconfirmed.status).toBe("pending");
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     const confirmed = await stack.executor.resume(session.id, first.pending.id, { confirmed: true });
     expect(confirmed.status).toBe("succeeded");
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
   });
 
-  it("needs-approval: the approval id is kept across a restart and the granted operation runs exactly once", async () => {
+  it("needs-approval: the approval id is kept across a restart and the granted operation t.runs exactly once", async () => {
     const gate = new ScriptedGate({ approve: ["create-instance"] });
     const audit = new RecordingAuditSink();
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
     const session = await stack.sessions.createSession({ userId: "alice" });
 
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
@@ -97,23 +84,23 @@ describe("security gate decisions through the whole stack", () => {
     expect(audit.records.map((r) => [r.type, r.outcome])).toEqual([["operation_requested", "pending"]]);
 
     await stack.close();
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
 
     // not granted yet: it goes back to waiting with the same approval id
     const early = await stack.executor.resume(session.id, first.pending.id);
     expect(early.status).toBe("pending");
     if (early.status === "pending") expect(early.pending.approvalId).toBe(approvalId);
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
 
     gate.grant(approvalId);
     const approved = await stack.executor.resume(session.id, first.pending.id, { approvalId });
     expect(approved.status).toBe("succeeded");
     expect(gate.requests.at(-1)?.approvalId).toBe(approvalId);
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
 
     const again = await stack.executor.resume(session.id, first.pending.id, { approvalId });
     expect(again.status).toBe("invalid");
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
     expect(audit.records.map((r) => [r.type, r.outcome])).toEqual([
       ["operation_requested", "pending"],
       ["operation_requested", "pending"],
@@ -122,9 +109,9 @@ describe("security gate decisions through the whole stack", () => {
     ]);
   });
 
-  it("two racing resumes of one pending operation: exactly one runs", async () => {
+  it("two racing resumes of one pending operation: exactly one t.runs", async () => {
     const gate = new ScriptedGate({ confirm: ["create-instance"] });
-    stack = await openStack({ workspace, runs, gate });
+    stack = await t.open({ gate });
     const session = await stack.sessions.createSession({ userId: "alice" });
     const first = await stack.executor.execute({ ...CREATE, sessionId: session.id });
     if (first.status !== "pending") throw new Error(`expected pending, got ${first.status}`);
@@ -137,13 +124,13 @@ describe("security gate decisions through the whole stack", () => {
       .sort();
     expect(codes[1]).toBe("succeeded");
     expect(["CONFLICT", "NOT_FOUND"]).toContain(codes[0]);
-    expect(runs).toHaveLength(1);
+    expect(t.runs).toHaveLength(1);
   });
 
-  it("denied: nothing runs, reasons come back, history says denied and the audit sink has the record", async () => {
+  it("denied: nothing t.runs, reasons come back, history says denied and the audit sink has the record", async () => {
     const gate = new ScriptedGate({ deny: ["create-instance"] });
     const audit = new RecordingAuditSink();
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
     const session = await stack.sessions.createSession({ userId: "mallory" });
 
     const outcome = await stack.executor.execute({ ...CREATE, sessionId: session.id });
@@ -154,7 +141,7 @@ describe("security gate decisions through the whole stack", () => {
     ]);
     expect(outcome.result.error.code).toBe("SECURITY_DENIED");
     expect(outcome.result.error.message).toContain("user mallory may not run create-instance");
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
     expect(typesOf(stack, "resource:")).toEqual([]);
 

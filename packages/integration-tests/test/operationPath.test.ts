@@ -1,27 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REDACTED } from "@espada/infra-core";
-import type { ProviderRun } from "./support/exampleProvider.js";
-import { INSTANCE_ID, createWorkspace, openStack, typesOf } from "./support/stack.js";
-import type { Stack, Workspace } from "./support/stack.js";
+import { INSTANCE_ID, useStackPerTest, typesOf } from "./support/stack.js";
+import type { Stack } from "./support/stack.js";
 
 describe("one operation through the whole stack, and a restart", () => {
-  let workspace: Workspace;
+  const t = useStackPerTest();
   let stack: Stack | undefined;
-  const runs: ProviderRun[] = [];
-
-  beforeEach(async () => {
-    workspace = await createWorkspace();
-    runs.length = 0;
-  });
-
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-    await workspace.remove();
-  });
 
   it("a run lands in the session's history (params redacted), emits command and resource events, and survives a restart", async () => {
-    stack = await openStack({ workspace, runs });
+    stack = await t.open();
     const session = await stack.sessions.createSession({
       userId: "alice",
       environment: "staging",
@@ -39,7 +26,7 @@ describe("one operation through the whole stack, and a restart", () => {
     if (created.status !== "succeeded") return;
     expect(created.result.data).toEqual({ instanceId: "i-123" });
     // the provider got the defaults the validator filled in, and the session's context
-    expect(runs).toEqual([
+    expect(t.runs).toEqual([
       {
         instanceId: INSTANCE_ID,
         commandId: "create-instance",
@@ -92,7 +79,7 @@ describe("one operation through the whole stack, and a restart", () => {
 
     // restart: close everything, then a new registry, session manager and executor over the same state dir
     await stack.close();
-    stack = await openStack({ workspace, runs });
+    stack = await t.open();
     const after = await stack.sessions.getSession(session.id);
     expect(after).toBeDefined();
     expect(after?.state).toBe("active");
@@ -114,7 +101,7 @@ describe("one operation through the whole stack, and a restart", () => {
   });
 
   it("invalid params never reach the provider and are recorded as a failed run", async () => {
-    stack = await openStack({ workspace, runs });
+    stack = await t.open();
     const session = await stack.sessions.createSession({ userId: "bob" });
     const outcome = await stack.executor.execute({
       instanceId: INSTANCE_ID,
@@ -125,7 +112,7 @@ describe("one operation through the whole stack, and a restart", () => {
     expect(outcome.status).toBe("invalid");
     if (outcome.status !== "invalid") return;
     expect(outcome.issues.map((i) => i.path).sort()).toEqual(["params.cpu", "params.region"]);
-    expect(runs).toEqual([]);
+    expect(t.runs).toEqual([]);
     expect(typesOf(stack, "command:")).toEqual([]);
     const history = await stack.sessions.getHistory(session.id);
     expect(history.map((h) => [h.status, h.errorCode])).toEqual([["failed", "VALIDATION_FAILED"]]);

@@ -1,35 +1,22 @@
 import { readFile } from "node:fs/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REDACTED } from "@espada/infra-core";
-import type { ProviderRun } from "./support/exampleProvider.js";
 import { RecordingAuditSink, ScriptedGate } from "./support/gates.js";
-import { API_KEY, INSTANCE_ID, createWorkspace, openStack } from "./support/stack.js";
-import type { Stack, Workspace } from "./support/stack.js";
+import { API_KEY, INSTANCE_ID, useStackPerTest } from "./support/stack.js";
+import type { Stack } from "./support/stack.js";
 
 const SESSION_SECRET = "sess-cred-93b1f0aa7e55";
 const LICENSE = "LICENSE-BLOB-5d0c2e8fa91b";
 
 describe("secrets at rest and in logs", () => {
-  let workspace: Workspace;
+  const t = useStackPerTest();
   let stack: Stack | undefined;
-  const runs: ProviderRun[] = [];
-
-  beforeEach(async () => {
-    workspace = await createWorkspace();
-    runs.length = 0;
-  });
-
-  afterEach(async () => {
-    await stack?.close();
-    stack = undefined;
-    await workspace.remove();
-  });
 
   it("session credentials and secret params are encrypted at rest and never logged, yet come back intact after a restart", async () => {
     const audit = new RecordingAuditSink();
     // configure-instance waits for confirmation, so its params (with the secret) sit in the session on disk
     const gate = new ScriptedGate({ confirm: ["configure-instance"] });
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
     const session = await stack.sessions.createSession({
       userId: "alice",
       providerId: "my-cloud",
@@ -45,7 +32,7 @@ describe("secrets at rest and in logs", () => {
       confirmed: true,
     });
     expect(ran.status).toBe("succeeded");
-    expect(runs.at(-1)?.params.licenseBlob).toBe(LICENSE);
+    expect(t.runs.at(-1)?.params.licenseBlob).toBe(LICENSE);
 
     // a secret param that fails validation is not echoed either
     const bad = await stack.executor.execute({
@@ -80,19 +67,19 @@ describe("secrets at rest and in logs", () => {
     stack = undefined;
 
     // nothing on disk holds a secret in clear: not the state dir, not the log file
-    const everything = await workspace.readAll();
+    const everything = await t.workspace.readAll();
     expect(everything.length).toBeGreaterThan(0);
     expect(everything).toContain("Connecting with API key");
     expect(everything).toContain("configure-instance");
     for (const secret of [SESSION_SECRET, LICENSE, API_KEY]) expect(everything).not.toContain(secret);
     // the provider's careless debug line made it to the file, with the credentials redacted
-    const log = await readFile(workspace.logFile, "utf8");
+    const log = await readFile(t.workspace.logFile, "utf8");
     expect(log).toContain("auth received");
     expect(log).toContain("running command configure-instance");
     expect(log).toContain(REDACTED);
 
     // after a restart the secrets decrypt and the pending run gets the real value
-    stack = await openStack({ workspace, runs, gate, audit });
+    stack = await t.open({ gate, audit });
     const reloaded = await stack.sessions.getSession(session.id);
     expect(reloaded?.auth?.credentials).toEqual({ apiKey: SESSION_SECRET });
     expect(reloaded?.pendingOperations.map((p) => p.params)).toEqual([
@@ -100,19 +87,19 @@ describe("secrets at rest and in logs", () => {
     ]);
     const resumed = await stack.executor.resume(session.id, pending.pending.id, { confirmed: true });
     expect(resumed.status).toBe("succeeded");
-    expect(runs.at(-1)?.params).toEqual({ instanceId: "i-2", licenseBlob: LICENSE });
+    expect(t.runs.at(-1)?.params).toEqual({ instanceId: "i-2", licenseBlob: LICENSE });
     await stack.close();
     stack = undefined;
-    const afterResume = await workspace.readAll();
+    const afterResume = await t.workspace.readAll();
     for (const secret of [SESSION_SECRET, LICENSE, API_KEY]) expect(afterResume).not.toContain(secret);
   });
 
   it("a secret matched by a redact pattern is masked in log lines written by any package", async () => {
-    stack = await openStack({ workspace, runs, redactPatterns: ["ak-live-[A-Za-z0-9]+"] });
+    stack = await t.open({ redactPatterns: ["ak-live-[A-Za-z0-9]+"] });
     stack.logger.child("host").info(`operator pasted ${API_KEY} into a message`);
     await stack.close();
     stack = undefined;
-    const everything = await workspace.readAll();
+    const everything = await t.workspace.readAll();
     expect(everything).toContain("operator pasted");
     expect(everything).not.toContain(API_KEY);
   });

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { createAllowAllGate } from "@espada/infra-core";
 import type {
   AuditSink,
@@ -67,11 +68,11 @@ export interface Stack {
   readonly sessions: InfrastructureSessionManager;
   readonly executor: InfrastructureCommandExecutor;
   readonly logger: InfrastructureLoggerImpl;
-  /** Events seen on the shared bus, in order. */
   /** Transport failures the logger reported (expected to stay empty). */
   readonly loggingErrors: readonly string[];
+  /** Events seen on the shared bus, in order. */
   readonly seen: { type: InfrastructureEventType; event: InfrastructureEventMap[InfrastructureEventType] }[];
-  /** Closes executor, registry, sessions and logger, in that order. */
+  /** Closes executor, registry, sessions and logger, in that order (once: a second call does nothing). */
   close(): Promise<void>;
 }
 
@@ -116,6 +117,7 @@ export async function openStack(options: StackOptions): Promise<Stack> {
     config: { execution: { retryDelay: 1 } },
     ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
+  let closed = false;
   return {
     registry,
     sessions,
@@ -124,10 +126,56 @@ export async function openStack(options: StackOptions): Promise<Stack> {
     loggingErrors,
     seen,
     async close() {
+      if (closed) return;
+      closed = true;
       await executor.close();
       await registry.shutdown();
       await sessions.close();
       await logger.close();
+    },
+  };
+}
+
+/** A fresh {@link Workspace} for each test of a suite, and the stacks the test opens over it. */
+export interface StackPerTest {
+  /** The running test's workspace. */
+  readonly workspace: Workspace;
+  /** What the provider ran during the running test (kept across its restarts). */
+  readonly runs: ProviderRun[];
+  /** Opens a stack over the running test's workspace; after the test it is closed if still open. */
+  open(options?: Omit<StackOptions, "workspace" | "runs">): Promise<Stack>;
+}
+
+/**
+ * Registers, in the calling `describe`, a new workspace before each test and, after it, the close
+ * of every stack the test opened and the removal of the workspace.
+ */
+export function useStackPerTest(): StackPerTest {
+  let current: Workspace | undefined;
+  const runs: ProviderRun[] = [];
+  const opened: Stack[] = [];
+  beforeEach(async () => {
+    current = await createWorkspace();
+    runs.length = 0;
+  });
+  afterEach(async () => {
+    for (const stack of opened.splice(0)) await stack.close();
+    await current?.remove();
+    current = undefined;
+  });
+  const workspace = (): Workspace => {
+    if (current === undefined) throw new Error("the workspace exists only while a test runs");
+    return current;
+  };
+  return {
+    get workspace() {
+      return workspace();
+    },
+    runs,
+    async open(options = {}) {
+      const stack = await openStack({ ...options, workspace: workspace(), runs });
+      opened.push(stack);
+      return stack;
     },
   };
 }
