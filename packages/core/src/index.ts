@@ -195,6 +195,14 @@ export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/sch
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
 export { isJsonValue, assertJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
 export { assertStoreKey, MAX_STORE_KEY_BYTES } from "./storeKeys.js";
+export {
+  assertCounterArguments,
+  assertExpectedVersion,
+  assertListArguments,
+  assertReadArguments,
+  storeTtl,
+  trimOptionsOf,
+} from "./storeArguments.js";
 export type { JsonValue, JsonObject } from "./json.js";
 export type {
   StoredRecord,

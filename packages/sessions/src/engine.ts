@@ -1,4 +1,14 @@
-import { InfrastructureError, StorageError, assertStoreKey, isInfrastructureError } from "@espada/infra-core";
+import {
+  StorageError,
+  assertCounterArguments,
+  assertExpectedVersion,
+  assertListArguments,
+  assertReadArguments,
+  assertStoreKey,
+  isInfrastructureError,
+  storeTtl,
+  trimOptionsOf,
+} from "@espada/infra-core";
 import type {
   CompareAndSetResult,
   CounterValue,
@@ -8,8 +18,9 @@ import type {
   PutOptions,
   StoredRecord,
   TrimOptions,
+  InfrastructureError,
 } from "@espada/infra-core";
-import { assertPositive, freezeJson } from "./json.js";
+import { freezeJson } from "./json.js";
 
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
@@ -126,11 +137,6 @@ function firstKeyAfter(keys: readonly string[], key: string): number {
   return low;
 }
 
-function invalidTrim(field: string): InfrastructureError {
-  const what = field === "options.maxEntries" ? "an integer >= 0" : "a finite number (epoch ms)";
-  return new InfrastructureError("INVALID_ARGUMENT", `${field} must be ${what}`, { field });
-}
-
 /** Binary search: index of the first entry whose position is >= `position` (positions only grow). */
 function firstIndexAtOrAfter(entries: readonly LogEntry[], position: number): number {
   let low = 0;
@@ -157,12 +163,6 @@ function closedError(): StorageError {
 function asStorageError(error: unknown, what: string): InfrastructureError {
   if (isInfrastructureError(error)) return error;
   return new StorageError("STORAGE_FAILED", `Could not persist ${what}`, { cause: error });
-}
-
-function ttlOf(options: PutOptions | undefined): number | undefined {
-  if (options?.ttlMs === undefined) return undefined;
-  assertPositive(options.ttlMs, "options.ttlMs");
-  return options.ttlMs;
 }
 
 function makeRecord(
@@ -215,7 +215,7 @@ export class StateEngine {
   put(key: string, value: unknown, options?: PutOptions): Promise<StoredRecord> {
     assertStoreKey(key);
     const frozen = freezeJson(value);
-    const ttl = ttlOf(options);
+    const ttl = storeTtl(options);
     return this.submit<StoredRecord>("record", key, (current, now) => {
       const next = makeRecord(key, frozen, current, now, ttl);
       return { next, result: next };
@@ -230,13 +230,9 @@ export class StateEngine {
     options?: PutOptions,
   ): Promise<CompareAndSetResult> {
     assertStoreKey(key);
-    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", {
-        field: "expectedVersion",
-      });
-    }
+    assertExpectedVersion(expectedVersion);
     const frozen = freezeJson(value);
-    const ttl = ttlOf(options);
+    const ttl = storeTtl(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
       if ((current?.version ?? 0) !== expectedVersion)
         return { next: current, result: { ok: false, current } };
@@ -256,21 +252,8 @@ export class StateEngine {
 
   /** Live records whose key starts with `prefix`, in key order; a page of them with `options`. */
   list(prefix: string, options: ListOptions = {}): StoredRecord[] {
-    if (typeof prefix !== "string")
-      throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    assertListArguments(prefix, options);
     const { limit, cursor } = options;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", {
-        field: "options.limit",
-      });
-    }
-    if (cursor !== undefined && typeof cursor !== "string") {
-      throw new InfrastructureError(
-        "INVALID_ARGUMENT",
-        "options.cursor must be a string (the last key of the previous page)",
-        { field: "options.cursor" },
-      );
-    }
     this.assertOpen();
     const now = this.now();
     const keys = this.sortedKeys();
@@ -294,10 +277,7 @@ export class StateEngine {
   /** Adds `by` to a counter that starts again from zero every `windowMs`. */
   increment(key: string, windowMs: number, by: number): Promise<CounterValue> {
     assertStoreKey(key);
-    assertPositive(windowMs, "windowMs");
-    if (typeof by !== "number" || !Number.isFinite(by)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
-    }
+    assertCounterArguments(windowMs, by);
     return this.submit<CounterValue>("counter", key, (current, now) => {
       const state = current?.value as CounterState | undefined;
       const resetAt = state?.resetAt ?? now + windowMs;
@@ -328,17 +308,7 @@ export class StateEngine {
   /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
   trim(log: string, options: TrimOptions): Promise<number> {
     assertStoreKey(log, "log");
-    if (typeof options !== "object" || options === null)
-      throw new InfrastructureError("INVALID_ARGUMENT", "options must be an object", { field: "options" });
-    const { maxEntries, olderThan } = options;
-    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0))
-      throw invalidTrim("options.maxEntries");
-    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan)))
-      throw invalidTrim("options.olderThan");
-    const copy: TrimOptions = {
-      ...(maxEntries === undefined ? {} : { maxEntries }),
-      ...(olderThan === undefined ? {} : { olderThan }),
-    };
+    const copy = trimOptionsOf(options);
     return this.enqueueLog<number>(log, (resolve, reject) => ({
       kind: "trim",
       options: copy,
@@ -356,14 +326,7 @@ export class StateEngine {
   /** Reads a log from `fromPosition`, at most `limit` entries. */
   async read(log: string, fromPosition = 0, limit = Number.POSITIVE_INFINITY): Promise<LogEntry[]> {
     assertStoreKey(log, "log");
-    if (!Number.isInteger(fromPosition) || fromPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", {
-        field: "fromPosition",
-      });
-    }
-    if (!(limit === Number.POSITIVE_INFINITY || (Number.isInteger(limit) && limit >= 0))) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
-    }
+    assertReadArguments(fromPosition, limit);
     this.assertOpen();
     const state = this.logState(log);
     await this.loadLog(log, state);

@@ -1,15 +1,6 @@
 import { InfrastructureError } from "@espada/infra-core";
 import type { JsonValue } from "@espada/infra-core";
 
-/** Throws a typed `INVALID_ARGUMENT` error unless `value` is a finite number greater than zero. */
-export function assertPositive(value: unknown, field: string): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, {
-      field,
-    });
-  }
-}
-
 const MAX_DEPTH = 256;
 /** Thrown (pre-allocated, without a stack) by the fast path; never escapes this module. */
 class NotJsonSignal extends Error {}

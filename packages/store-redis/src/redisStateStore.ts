@@ -3,12 +3,18 @@ import type { RedisOptions } from "ioredis";
 import { randomBytes } from "node:crypto";
 import type { ConnectionOptions } from "node:tls";
 import {
+  assertCounterArguments,
+  assertExpectedVersion,
   assertJsonValue,
+  assertListArguments,
+  assertReadArguments,
   assertStoreKey,
   createNoopLogger,
   InfrastructureError,
   redactSecretText,
   StorageError,
+  storeTtl,
+  trimOptionsOf,
 } from "@espada/infra-core";
 import type {
   AppendAtResult,
@@ -212,23 +218,9 @@ function successor(prefix: Buffer): Buffer | undefined {
   return undefined;
 }
 
-function assertPositiveNumber(value: unknown, field: string): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InfrastructureError("INVALID_ARGUMENT", `${field} must be a finite number greater than 0`, {
-      field,
-    });
-  }
-}
-
 function encodeValue(value: unknown): string {
   assertJsonValue(value, "value");
   return JSON.stringify(value);
-}
-
-function ttlOf(options: PutOptions | undefined): number | undefined {
-  if (options?.ttlMs === undefined) return undefined;
-  assertPositiveNumber(options.ttlMs, "options.ttlMs");
-  return options.ttlMs;
 }
 
 function record<T>(
@@ -510,7 +502,7 @@ export class RedisStateStore implements StateStore {
   async put<T extends JsonValue>(key: string, value: T, options?: PutOptions): Promise<StoredRecord<T>> {
     assertStoreKey(key);
     const json = encodeValue(value);
-    const ttl = ttlOf(options);
+    const ttl = storeTtl(options);
     const now = this.now();
     const expiresAt = ttl === undefined ? undefined : now + ttl;
     const member = wire(key);
@@ -536,13 +528,9 @@ export class RedisStateStore implements StateStore {
     options?: PutOptions,
   ): Promise<CompareAndSetResult<T>> {
     assertStoreKey(key);
-    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedVersion must be an integer >= 0", {
-        field: "expectedVersion",
-      });
-    }
+    assertExpectedVersion(expectedVersion);
     const json = encodeValue(value);
-    const ttl = ttlOf(options);
+    const ttl = storeTtl(options);
     const now = this.now();
     const expiresAt = ttl === undefined ? undefined : now + ttl;
     const member = wire(key);
@@ -589,21 +577,8 @@ export class RedisStateStore implements StateStore {
     prefix: string,
     options: ListOptions = {},
   ): Promise<StoredRecord<T>[]> {
-    if (typeof prefix !== "string")
-      throw new InfrastructureError("INVALID_ARGUMENT", "prefix must be a string", { field: "prefix" });
+    assertListArguments(prefix, options);
     const { limit, cursor } = options;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.limit must be an integer >= 1", {
-        field: "options.limit",
-      });
-    }
-    if (cursor !== undefined && typeof cursor !== "string") {
-      throw new InfrastructureError(
-        "INVALID_ARGUMENT",
-        "options.cursor must be a string (the last key of the previous page)",
-        { field: "options.cursor" },
-      );
-    }
     const low = utf16be(prefix);
     const high = successor(low);
     let min: Buffer | string = prefix === "" ? "-" : Buffer.concat([Buffer.from("["), low]);
@@ -643,9 +618,7 @@ export class RedisStateStore implements StateStore {
   /** Adds `by` (default 1) to a counter that starts again from zero every `windowMs`; one script on the server. */
   async increment(key: string, windowMs: number, by = 1): Promise<CounterValue> {
     assertStoreKey(key);
-    assertPositiveNumber(windowMs, "windowMs");
-    if (typeof by !== "number" || !Number.isFinite(by))
-      throw new InfrastructureError("INVALID_ARGUMENT", "by must be a finite number", { field: "by" });
+    assertCounterArguments(windowMs, by);
     const now = this.now();
     const [value, resetAt] = await this.run("increment", () =>
       this.redis.espadaIncrement(
@@ -793,18 +766,7 @@ export class RedisStateStore implements StateStore {
     limit?: number,
   ): Promise<LogEntry<T>[]> {
     assertStoreKey(log, "log");
-    if (!Number.isInteger(fromPosition) || fromPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "fromPosition must be an integer >= 0", {
-        field: "fromPosition",
-      });
-    }
-    if (
-      limit !== undefined &&
-      limit !== Number.POSITIVE_INFINITY &&
-      (!Number.isInteger(limit) || limit < 0)
-    ) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "limit must be an integer >= 0", { field: "limit" });
-    }
+    assertReadArguments(fromPosition, limit);
     const reply = await this.run("read", () =>
       this.redis.espadaRead(
         this.key(this.logMetaPrefix, log),
@@ -835,19 +797,7 @@ export class RedisStateStore implements StateStore {
   /** Removes the oldest entries of a log past `maxEntries` or older than `olderThan`; resolves with how many. */
   async trim(log: string, options: TrimOptions): Promise<number> {
     assertStoreKey(log, "log");
-    const { maxEntries, olderThan } = options;
-    if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "options.maxEntries must be an integer >= 0", {
-        field: "options.maxEntries",
-      });
-    }
-    if (olderThan !== undefined && (typeof olderThan !== "number" || !Number.isFinite(olderThan))) {
-      throw new InfrastructureError(
-        "INVALID_ARGUMENT",
-        "options.olderThan must be a finite number (epoch ms)",
-        { field: "options.olderThan" },
-      );
-    }
+    const { maxEntries, olderThan } = trimOptionsOf(options);
     const removed = await this.run("trim", () =>
       this.redis.espadaTrim(
         this.key(this.logMetaPrefix, log),

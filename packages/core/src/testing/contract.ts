@@ -592,6 +592,21 @@ const checks: [string, Body][] = [
         { code: "INVALID_ARGUMENT", field: "options.olderThan" },
         "NaN olderThan",
       );
+      await assertRejects(
+        store.trim("log", null as never),
+        { code: "INVALID_ARGUMENT", field: "options" },
+        "trim without options",
+      );
+      await assertRejects(
+        store.increment("k", 1000, Number.NaN),
+        { code: "INVALID_ARGUMENT", field: "by" },
+        "NaN increment",
+      );
+      await assertRejects(
+        store.list(7 as never),
+        { code: "INVALID_ARGUMENT", field: "prefix" },
+        "non-string prefix",
+      );
       assertEqual(await store.get("k"), undefined, "nothing was written by refused calls");
       assertEqual(await store.read("log"), [], "nothing was appended by refused calls");
     },
