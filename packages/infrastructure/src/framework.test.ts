@@ -6,6 +6,7 @@ import { ConfigValidationError, createNoopLogger } from "@espada/infra-core";
 import { createSimpleProvider, defineCommand, defineProvider, success } from "@espada/infra-sdk";
 import { createInfrastructureFramework } from "./framework.js";
 import type { InfrastructureFramework } from "./framework.js";
+import { auditTail, auditVerify } from "./operations.js";
 
 export const echoMeta = defineProvider()
   .id("echo")
@@ -97,6 +98,20 @@ describe("createInfrastructureFramework", () => {
     expect((await security.auditLog?.verify())?.ok).toBe(true);
     expect((await sessions.getHistory(session.id)).map((h) => h.status)).toEqual(["succeeded"]);
     expect((await readdir(framework.stateDir)).sort()).toEqual(["security", "sessions"]);
+  });
+
+  it("audit tail and verify answer a typed error while the audit log is off", async () => {
+    framework = await createInfrastructureFramework(
+      { ...config, securityConfig: { ...config.securityConfig, audit: { enabled: false } } },
+      { cwd: dir, logger: createNoopLogger(), env: {} },
+    );
+    const ctx = { framework, user: "ann" };
+    const off = {
+      ok: false,
+      error: { code: "INVALID_ARGUMENT", message: expect.stringMatching(/audit log is off/) },
+    };
+    expect(await auditTail(ctx)).toEqual(off);
+    expect(await auditVerify(ctx)).toEqual(off);
   });
 
   it("keeps state across a restart in the same state directory", async () => {

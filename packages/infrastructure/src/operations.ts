@@ -832,6 +832,17 @@ export const auditTailInputSchema = z.strictObject({
   type: nonEmpty.optional(),
 });
 
+/** The answer of an audit command while the audit log is turned off. */
+function auditOff<T>(): OperationResult<T> {
+  return {
+    ok: false,
+    error: {
+      code: "INVALID_ARGUMENT",
+      message: "the audit log is off (securityConfig.audit.enabled: false)",
+    },
+  };
+}
+
 /** The newest audit records (oldest first). */
 export async function auditTail(
   ctx: OperationContext,
@@ -840,14 +851,7 @@ export async function auditTail(
   return guard(async () => {
     const security = await ctx.framework.security();
     const log = security.auditLog;
-    if (log === undefined)
-      return {
-        ok: false,
-        error: {
-          code: "INVALID_ARGUMENT",
-          message: "the audit log is off (securityConfig.audit.enabled: false)",
-        },
-      };
+    if (log === undefined) return auditOff();
     const { auditEventTypeSchema } = await import("@espada/infra-core");
     let types;
     if (input.type !== undefined) {
@@ -874,14 +878,7 @@ export async function auditVerify(
   return guard(async () => {
     const security = await ctx.framework.security();
     const log = security.auditLog;
-    if (log === undefined)
-      return {
-        ok: false,
-        error: {
-          code: "INVALID_ARGUMENT",
-          message: "the audit log is off (securityConfig.audit.enabled: false)",
-        },
-      };
+    if (log === undefined) return auditOff();
     const verification = await log.verify();
     const data = { verification: toJsonData(verification) };
     if (verification.ok) return { ok: true, data };
