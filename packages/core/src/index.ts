@@ -211,6 +211,7 @@ export type {
   TrimOptions,
   CompareAndSetResult,
   AppendAtResult,
+  PrepareAppendResult,
   CounterValue,
   LogEntry,
   StateStore,

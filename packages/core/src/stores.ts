@@ -76,6 +76,10 @@ export type AppendAtResult<T = JsonValue> =
       readonly missed?: LogEntry<T>[];
     };
 
+/** The outcome of {@link StateStore.prepareAppend}: build the batch now, or first continue from what was missed. */
+export type PrepareAppendResult<T = JsonValue> =
+  { readonly ok: true } | Extract<AppendAtResult<T>, { readonly ok: false }>;
+
 /** What {@link StateStore.trim} removes: the oldest entries, while either limit is exceeded. */
 export interface TrimOptions {
   /** Keep at most this many newest entries (an integer >= 0). */
@@ -154,6 +158,14 @@ export interface StateStore {
     expectedPosition: number,
     values: readonly T[],
   ): Promise<AppendAtResult<T>>;
+  /**
+   * Optional, beside `appendAt`: a writer about to build a batch that depends on the log's head
+   * (a hash chain) asks first whether `expectedPosition` is still the log's next position, so it
+   * does not build a batch only to lose the race. `{ ok: true }`: build it now (a store with
+   * several writers may hold the next append for this one for a short while); otherwise the same
+   * `{ ok: false, nextPosition, missed? }` as `appendAt`. Appends nothing: `appendAt` still decides.
+   */
+  prepareAppend?<T extends JsonValue>(log: string, expectedPosition: number): Promise<PrepareAppendResult<T>>;
 }
 
 /** Status of a session. */

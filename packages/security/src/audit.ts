@@ -7,6 +7,7 @@ import type {
   AuditSink,
   JsonValue,
   LogEntry,
+  PrepareAppendResult,
   StateStore,
 } from "@espada/infra-core";
 import {
@@ -501,15 +502,23 @@ export class InfrastructureAuditLogger implements AuditSink {
   ): Promise<void> {
     const appendAt = this.store.appendAt?.bind(this.store);
     if (appendAt === undefined) return;
+    const prepareAppend = this.store.prepareAppend?.bind(this.store);
     for (;;) {
-      const { entries, seq, hash } = this.chain(batch);
-      let result: AppendAtResult<JsonValue>;
+      let result: AppendAtResult<JsonValue> | PrepareAppendResult<JsonValue>;
+      let chained: { entries: ChainEntry[]; seq: number; hash: string } | undefined;
+      let appended: AppendAtResult<JsonValue> | undefined;
       try {
-        result = await appendAt<JsonValue>(
-          KEYS.auditLog,
-          this.head.position + 1,
-          entries.map((entry) => ({ ...entry })),
-        );
+        // a store that can tell (Redis under contention) says where the log stands before the
+        // batch is chained: no chain built only to lose the race
+        result = (await prepareAppend?.<JsonValue>(KEYS.auditLog, this.head.position + 1)) ?? { ok: true };
+        if (result.ok) {
+          chained = this.chain(batch);
+          result = appended = await appendAt<JsonValue>(
+            KEYS.auditLog,
+            this.head.position + 1,
+            chained.entries.map((entry) => ({ ...entry })),
+          );
+        }
       } catch (cause) {
         const error = new StorageError("STORAGE_FAILED", "audit log could not be written", { cause });
         for (const item of batch) item.reject(error);
@@ -517,7 +526,10 @@ export class InfrastructureAuditLogger implements AuditSink {
         return;
       }
       if (result.ok) {
-        this.head = { seq, hash, position: result.entries.at(-1)?.position ?? this.head.position };
+        // an ok prepareAppend is always followed by appendAt: `appended` is this result
+        if (appended?.ok !== true || chained === undefined) continue;
+        const { entries, seq, hash } = chained;
+        this.head = { seq, hash, position: appended.entries.at(-1)?.position ?? this.head.position };
         this.scheduleAnchor();
         batch.forEach((item, i) => item.resolve({ seq: entries[i]?.s ?? seq, hash: entries[i]?.h ?? hash }));
         return;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { isInfrastructureError } from "@espada/infra-core";
+import { InfrastructureAuditLogger } from "@espada/infra-security";
 import { createRedisStateStore, describeRedisTarget, RedisStateStore } from "./index.js";
 import { recordingLogger, startRedisServer } from "./testing.js";
 import type { RedisServer } from "./testing.js";
@@ -373,5 +374,66 @@ describe("RedisStateStore on a real redis-server", () => {
     }
     expect(new Set(log.map((e) => e.value.v)).size).toBe(120);
     await Promise.all(writers.map((w) => w.close()));
+  });
+
+  it("prepareAppend: under contention a writer learns where the log stands before it builds its batch, and holds the turn for it", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = await Promise.all([
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 60_000 }),
+      RedisStateStore.connect({ url: server.url, keyPrefix, appendLeaseMs: 60_000 }),
+    ]);
+    const raw = new Redis(server.url);
+    // no contention seen yet: build at once (no round trip needed)
+    expect(await a.prepareAppend("chain", 0)).toEqual({ ok: true });
+    expect(await a.appendAt("chain", 0, ["a0"])).toMatchObject({ ok: true });
+    expect(await b.prepareAppend("chain", 0)).toEqual({ ok: true });
+    expect(await b.appendAt("chain", 0, ["b0"])).toMatchObject({ ok: false, nextPosition: 1 });
+    // b lost, so b holds the turn: prepareAppend at the reported position answers at once
+    expect(await b.prepareAppend("chain", 1)).toEqual({ ok: true });
+    // a has seen no contention, so it builds at once and sends: b holds the turn, so a waits as
+    // next in line, then learns b's batch without sending its own again
+    expect(await a.prepareAppend("chain", 1)).toEqual({ ok: true });
+    const aAppend = a.appendAt("chain", 1, ["a1"]);
+    await untilExists(raw, logKey(keyPrefix, "lw", "chain"));
+    expect(await b.appendAt("chain", 1, ["b1"])).toMatchObject({ ok: true, entries: [{ position: 1 }] });
+    expect(await aAppend).toMatchObject({ ok: false, nextPosition: 2, missed: [{ value: "b1" }] });
+    // a now holds the turn at 2: b, asking, waits until a's batch is in, then learns it
+    expect(await a.prepareAppend("chain", 2)).toEqual({ ok: true });
+    const bReady = b.prepareAppend("chain", 2);
+    expect(await a.appendAt("chain", 2, ["a2"])).toMatchObject({ ok: true, entries: [{ position: 2 }] });
+    expect(await bReady).toMatchObject({ ok: false, nextPosition: 3, missed: [{ value: "a2" }] });
+    expect((await a.read("chain")).map((e) => e.value)).toEqual(["a0", "b1", "a2"]);
+    expect((await rejection(a.prepareAppend("chain", -1))).field).toBe("expectedPosition");
+    raw.disconnect();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("two audit loggers on two connections extend one chain: every record once, verify() passes on both", async () => {
+    const keyPrefix = prefix();
+    const stores = await Promise.all(
+      [0, 1].map(() => RedisStateStore.connect({ url: server.url, keyPrefix })),
+    );
+    const [one, two] = await Promise.all(
+      stores.map((store) => InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 3) })),
+    );
+    if (one === undefined || two === undefined) throw new Error("two loggers expected");
+    const event = (actor: string, i: number) =>
+      ({ type: "permission_granted", actor, operationId: `${actor}-${i}`, outcome: "success" }) as const;
+    // one record each, one after the other: the second learns the first (a lost race), then appends
+    expect(await one.append(event("one", 0))).toMatchObject({ seq: 0 });
+    expect(await two.append(event("two", 0))).toMatchObject({ seq: 1 });
+    // then many at once on both
+    const written = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 === 0 ? one : two).append(event(i % 2 === 0 ? "one" : "two", i + 1)),
+      ),
+    );
+    expect(new Set(written.map((w) => w.seq)).size).toBe(200);
+    expect(await one.verify()).toEqual({ ok: true, records: 202 });
+    expect(await two.verify()).toEqual({ ok: true, records: 202 });
+    const records = await one.query();
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 202 }, (_, i) => i));
+    await Promise.all([one.close(), two.close()]);
+    await Promise.all(stores.map((store) => store.close()));
   });
 });

@@ -24,6 +24,7 @@ import type {
   JsonValue,
   ListOptions,
   LogEntry,
+  PrepareAppendResult,
   PutOptions,
   StateStore,
   StoredRecord,
@@ -161,8 +162,11 @@ const CONTENDED_CALLS = 16;
 interface AppendState {
   /** `appendAt` calls since one found the log ahead of the caller. */
   sinceConflict: number;
-  /** The next position the last conflict reported: a call expecting it just adopted the tail, so it sends at once. */
-  retryAt: number | undefined;
+  /**
+   * The position at which this store holds the log's lease (it just learned the head there: a
+   * conflict or a `prepareAppend`): an `appendAt` expecting it sends at once.
+   */
+  readyAt: number | undefined;
 }
 
 /** Key or log name → UTF-16BE bytes, so Redis's byte order is the contract's UTF-16 code-unit order. */
@@ -678,22 +682,12 @@ export class RedisStateStore implements StateStore {
         field: "values",
       });
     values.forEach((value, i) => assertJsonValue(value, `values[${i}]`));
-    let state = this.appendStates.get(log);
-    if (state === undefined) {
-      if (this.appendStates.size >= 1_000) this.appendStates.clear();
-      state = { sinceConflict: CONTENDED_CALLS, retryAt: undefined };
-      this.appendStates.set(log, state);
-    }
-    // right after a conflict this store holds the lease: the batch chained after the missed tail goes at once
-    let check = state.sinceConflict < CONTENDED_CALLS && state.retryAt !== expectedPosition;
-    state.retryAt = undefined;
+    const state = this.appendState(log);
+    // right after a conflict or a prepareAppend this store holds the lease: the batch goes at once
+    let check = state.sinceConflict < CONTENDED_CALLS && state.readyAt !== expectedPosition;
+    state.readyAt = undefined;
     state.sinceConflict += 1;
-    const keys = [
-      this.key(this.logMetaPrefix, log),
-      this.key(this.logEntriesPrefix, log),
-      this.key(this.leasePrefix, log),
-      this.key(this.waiterPrefix, log),
-    ] as const;
+    const keys = this.logKeys(log);
     const expected = String(expectedPosition);
     let batch: Buffer[] | undefined;
     let timestamp = 0;
@@ -701,15 +695,8 @@ export class RedisStateStore implements StateStore {
     for (;;) {
       if (check) {
         // another writer appended lately: take the lease (and learn where the log stands) before sending
-        const head = await this.run("appendAt", () =>
-          this.redis.espadaHeadAt(...keys, expected, this.token, this.leaseMs),
-        );
-        if (Number(head[0]) === 2) {
-          state.sinceConflict = 0;
-          await leaseWait(Number(head[1]));
-          continue;
-        }
-        if (Number(head[0]) !== 1) return this.appendConflict<T>(state, head, log);
+        const behind = await this.takeLease<T>(state, keys, expected, log);
+        if (behind !== undefined) return behind;
       }
       if (batch === undefined) {
         jsons = values.map((value) => encodeLogValue(value));
@@ -747,15 +734,82 @@ export class RedisStateStore implements StateStore {
     }
   }
 
+  /**
+   * Before building a batch chained after `expectedPosition` (the audit chain): under contention
+   * takes the log's append lease, waiting its turn, and resolves `{ ok: true }` (the next
+   * `appendAt` at that position then sends at once) or what the caller missed (the lease is then
+   * held for its batch chained after that). Without contention it resolves `{ ok: true }` at once,
+   * with no round trip. Appends nothing.
+   */
+  async prepareAppend<T extends JsonValue>(
+    log: string,
+    expectedPosition: number,
+  ): Promise<PrepareAppendResult<T>> {
+    assertStoreKey(log, "log");
+    if (!Number.isInteger(expectedPosition) || expectedPosition < 0) {
+      throw new InfrastructureError("INVALID_ARGUMENT", "expectedPosition must be an integer >= 0", {
+        field: "expectedPosition",
+      });
+    }
+    const state = this.appendState(log);
+    if (state.sinceConflict >= CONTENDED_CALLS || state.readyAt === expectedPosition) return { ok: true };
+    const behind = await this.takeLease<T>(state, this.logKeys(log), String(expectedPosition), log);
+    if (behind !== undefined) return behind;
+    state.readyAt = expectedPosition;
+    return { ok: true };
+  }
+
+  private appendState(log: string): AppendState {
+    let state = this.appendStates.get(log);
+    if (state === undefined) {
+      if (this.appendStates.size >= 1_000) this.appendStates.clear();
+      state = { sinceConflict: CONTENDED_CALLS, readyAt: undefined };
+      this.appendStates.set(log, state);
+    }
+    return state;
+  }
+
+  private logKeys(log: string): readonly [Wire, Wire, Wire, Wire] {
+    return [
+      this.key(this.logMetaPrefix, log),
+      this.key(this.logEntriesPrefix, log),
+      this.key(this.leasePrefix, log),
+      this.key(this.waiterPrefix, log),
+    ];
+  }
+
+  /**
+   * Takes the log's append lease (`HEAD_AT`), waiting while another writer holds it: undefined once
+   * held with the log at `expected`, else the conflict result (what the caller missed; lease held).
+   */
+  private async takeLease<T>(
+    state: AppendState,
+    keys: readonly [Wire, Wire, Wire, Wire],
+    expected: string,
+    log: string,
+  ): Promise<Extract<AppendAtResult<T>, { ok: false }> | undefined> {
+    for (;;) {
+      const head = await this.run("appendAt", () =>
+        this.redis.espadaHeadAt(...keys, expected, this.token, this.leaseMs),
+      );
+      if (Number(head[0]) === 2) {
+        state.sinceConflict = 0;
+        await leaseWait(Number(head[1]));
+        continue;
+      }
+      return Number(head[0]) === 1 ? undefined : this.appendConflict<T>(state, head, log);
+    }
+  }
+
   /** The result of a conditional append (or head check) that found the log ahead of the caller. */
   private appendConflict<T>(
     state: AppendState,
     reply: readonly (string | number)[],
     log: string,
-  ): AppendAtResult<T> {
+  ): Extract<AppendAtResult<T>, { ok: false }> {
     const nextPosition = Number(reply[1]);
     state.sinceConflict = 0;
-    state.retryAt = nextPosition;
+    state.readyAt = nextPosition;
     return { ok: false, nextPosition, missed: this.entries<T>(reply, 2, log) };
   }
 
@@ -812,14 +866,8 @@ export class RedisStateStore implements StateStore {
   /** Removes a log and its position count; false when there was none. */
   async deleteLog(log: string): Promise<boolean> {
     assertStoreKey(log, "log");
-    const existed = await this.run("deleteLog", () =>
-      this.redis.espadaDeleteLog(
-        this.key(this.logMetaPrefix, log),
-        this.key(this.logEntriesPrefix, log),
-        this.key(this.leasePrefix, log),
-        this.key(this.waiterPrefix, log),
-      ),
-    );
+    const existed = await this.run("deleteLog", () => this.redis.espadaDeleteLog(...this.logKeys(log)));
+    this.appendStates.delete(log);
     return Number(existed) === 1;
   }
 
