@@ -558,13 +558,30 @@ export class InfrastructureAuditLogger implements AuditSink {
     }
   }
 
-  /** Moves the head over entries another writer appended, as far as they continue the chain. */
+  /**
+   * Moves the head over entries another writer appended, as far as they continue the chain: every
+   * entry's sequence number and previous-hash are checked, the SHA-256 of its text only for the
+   * last one (what the next record chains onto; another instance hashed them all when it wrote
+   * them, and `verify()` checks every one). When the last one fails, each is hashed to stop before
+   * the first that does.
+   */
   private adopt(tail: readonly LogEntry<JsonValue>[]): void {
+    let head = this.head;
+    let last: ChainEntry | undefined;
     for (const raw of tail) {
       const entry = parseEntry(raw);
-      if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
-        break;
-      this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+      if (entry?.s !== head.seq + 1 || entry.p !== head.hash) break;
+      head = { seq: entry.s, hash: entry.h, position: raw.position };
+      last = entry;
+    }
+    if (last !== undefined && sha(last.p, last.b) === last.h) this.head = head;
+    else if (last !== undefined) {
+      for (const raw of tail) {
+        const entry = parseEntry(raw);
+        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
+          break;
+        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+      }
     }
     this.scheduleAnchor();
   }

@@ -436,4 +436,30 @@ describe("RedisStateStore on a real redis-server", () => {
     await Promise.all([one.close(), two.close()]);
     await Promise.all(stores.map((store) => store.close()));
   });
+
+  it("an audit logger does not chain onto another instance's record whose hash does not match its text", async () => {
+    const keyPrefix = prefix();
+    const stores = await Promise.all(
+      [0, 1].map(() => RedisStateStore.connect({ url: server.url, keyPrefix })),
+    );
+    const [one, two] = await Promise.all(
+      stores.map((store) => InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 3) })),
+    );
+    if (one === undefined || two === undefined) throw new Error("two loggers expected");
+    const event = { type: "permission_granted", actor: "one", outcome: "success" } as const;
+    await one.append(event);
+    await one.append(event);
+    // the last record's stored hash no longer matches its text (its links still do)
+    const raw = new Redis(server.url);
+    const entries = logKey(keyPrefix, "le", "security/audit");
+    const stored = (await raw.lindex(entries, -1)) ?? "";
+    const h = /"h":"([0-9a-f]{64})"/.exec(stored)?.[1] ?? "";
+    await raw.lset(entries, -1, stored.replace(h, `${h[0] === "0" ? "1" : "0"}${h.slice(1)}`));
+    const error = await rejection(two.append({ ...event, actor: "two" }));
+    expect(error.code).toBe("STORAGE_CORRUPT");
+    expect(await raw.llen(entries)).toBe(2);
+    raw.disconnect();
+    await Promise.all([one.close(), two.close()]);
+    await Promise.all(stores.map((store) => store.close()));
+  });
 });
