@@ -204,6 +204,10 @@ describe("RedisStateStore on a real redis-server", () => {
       createRedisStateStore({ backend: "redis", redis: { url: server.url, keyPrefix: "a b" } }),
     );
     expect(prefixError.field).toBe("stateStoreConfig.redis.keyPrefix");
+    for (const appendLeaseMs of [0, 1.5, -1, Number.NaN]) {
+      const leaseError = await rejection(RedisStateStore.connect({ url: server.url, appendLeaseMs }));
+      expect(leaseError).toMatchObject({ code: "INVALID_ARGUMENT", field: "appendLeaseMs" });
+    }
   });
 
   it("reports a record written by something else as STORAGE_CORRUPT, and leaves no handle open after close", async () => {

@@ -331,6 +331,11 @@ export class RedisStateStore implements StateStore {
    * reached within `connectTimeout` (the connection is closed then: no handle stays open).
    */
   static async connect(options: RedisStateStoreOptions): Promise<RedisStateStore> {
+    const lease = options.appendLeaseMs;
+    if (lease !== undefined && (!Number.isInteger(lease) || lease < 1))
+      throw new InfrastructureError("INVALID_ARGUMENT", "appendLeaseMs must be an integer >= 1 (ms)", {
+        field: "appendLeaseMs",
+      });
     const target = describeRedisTarget(options.url);
     const min = options.reconnectMinDelay ?? 100;
     const max = Math.max(min, options.reconnectMaxDelay ?? 5_000);
