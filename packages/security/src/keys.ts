@@ -25,6 +25,7 @@ const parts = new Map<string, string>();
 export const KEYS = {
   assignments: "security/rbac/assignments/",
   rate: "security/rbac/rate/",
+  rateCounts: "security/rbac/rate-counts",
   userHistory: "security/activity/user/",
   resourceChanges: "security/activity/resource/",
   approvals: "security/approvals/",

@@ -1,36 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { FileStateStore } from "@espada/infra-sessions";
 import { RateCounters } from "./rateLimit.js";
-import { Clock, memoryStore, WEDNESDAY_NOON_UTC } from "../test/support.js";
+import { KEYS } from "./keys.js";
+import { Clock, countingStore, memoryStore, WEDNESDAY_NOON_UTC } from "../test/support.js";
 
 describe("RateCounters", () => {
-  it("counts the first operation through the store, later ones in memory, and writes them behind", async () => {
+  it("counts the first operation through the store, later ones in memory, and writes them behind as one record", async () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
     const store = memoryStore(clock);
-    const counters = new RateCounters(store, 1000);
+    const counted = countingStore(store);
+    const counters = new RateCounters(counted.store, 1000);
     const at = clock.now();
     expect(counters.hit("k", at)).toBeUndefined();
     expect(await counters.hitAsync("k", 60_000, at)).toBe(1);
+    expect(await counters.hitAsync("j", 60_000, at)).toBe(1);
+    expect(counted.writes()).toBe(2); // the first operation of each key's window
     expect(counters.hit("k", at)).toBe(2);
     expect(counters.hit("k", at)).toBe(3);
+    expect(counters.hit("j", at)).toBe(2);
     expect(counters.peek("k", at)).toBe(4);
-    expect((await store.increment("k", 60_000, 0)).value).toBe(1); // not written yet
+    expect(await store.get(KEYS.rateCounts)).toBeUndefined(); // not written yet
+    counted.reset();
     await counters.flush();
-    expect((await store.increment("k", 60_000, 0)).value).toBe(3);
+    expect(counted.writes()).toBe(1); // every key in one record
+    expect((await store.get(KEYS.rateCounts))?.value).toEqual({
+      counts: [
+        ["k", at + 60_000, 3],
+        ["j", at + 60_000, 2],
+      ],
+    });
+    counted.reset();
+    await counters.flush();
+    expect(counted.writes()).toBe(0); // nothing counted since
   });
 
-  it("lets a second instance (or a restart) on the same store continue the count, and adopts the store's total", async () => {
+  it("lets a restart continue every key's count from the record, keeping the keys it did not touch yet", async () => {
     const clock = new Clock(WEDNESDAY_NOON_UTC);
     const store = memoryStore(clock);
     const a = new RateCounters(store, 1000);
-    const b = new RateCounters(store, 1000);
     const at = clock.now();
     await a.hitAsync("k", 60_000, at);
     a.hit("k", at);
+    await a.hitAsync("j", 60_000, at);
     await a.flush();
+    const counted = countingStore(store);
+    const b = new RateCounters(counted.store, 1000);
+    expect(b.hit("k", at)).toBeUndefined();
     expect(await b.hitAsync("k", 60_000, at)).toBe(3);
-    expect(a.hit("k", at)).toBe(3); // a has not heard of b's yet
-    await a.flush();
-    expect(a.peek("k", at)).toBe(5); // the store's answer replaced a's view: 4 counted, the next is 5
+    expect(b.hit("k", at)).toBe(4);
+    expect(counted.writes()).toBe(0); // continued from the record, no store increment
+    await b.flush();
+    const c = new RateCounters(store, 1000);
+    expect(await c.hitAsync("j", 60_000, at)).toBe(2); // b wrote j again, untouched
+    expect(await c.hitAsync("k", 60_000, at)).toBe(5);
   });
 
   it("asks the store again once the window is over, dropping increments of the ended window", async () => {
@@ -43,7 +68,15 @@ describe("RateCounters", () => {
     expect(counters.hit("k", clock.now())).toBeUndefined();
     expect(await counters.hitAsync("k", 1000, clock.now())).toBe(1);
     await counters.flush();
-    expect((await store.increment("k", 1000, 0)).value).toBe(1);
+    expect((await store.get(KEYS.rateCounts))?.value).toEqual({ counts: [["k", clock.now() + 1000, 1]] });
+    clock.advance(1000);
+    await counters.hitAsync("other", 5000, clock.now());
+    counters.hit("other", clock.now());
+    await counters.flush();
+    // the ended window is not written again
+    expect((await store.get(KEYS.rateCounts))?.value).toEqual({
+      counts: [["other", clock.now() + 5000, 2]],
+    });
   });
 
   it("keeps increments the store refused and writes them with the next flush", async () => {
@@ -52,13 +85,42 @@ describe("RateCounters", () => {
     const counters = new RateCounters(store, 1000);
     await counters.hitAsync("k", 60_000, clock.now());
     counters.hit("k", clock.now());
-    const increment = store.increment.bind(store);
-    store.increment = () => Promise.reject(new Error("disk full"));
+    const put = store.put.bind(store);
+    store.put = () => Promise.reject(new Error("disk full"));
     await counters.flush();
     expect(counters.peek("k", clock.now())).toBe(3); // still counted here
-    store.increment = increment;
+    expect(await store.get(KEYS.rateCounts)).toBeUndefined();
+    store.put = put;
     await counters.flush();
-    expect((await store.increment("k", 60_000, 0)).value).toBe(2);
+    expect((await store.get(KEYS.rateCounts))?.value).toEqual({
+      counts: [["k", clock.now() + 60_000, 2]],
+    });
+  });
+
+  it("ignores a record that is not a snapshot: each key asks the store, which knows its first count", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = memoryStore(clock);
+    const a = new RateCounters(store, 1000);
+    await a.hitAsync("k", 60_000, clock.now());
+    a.hit("k", clock.now());
+    await a.flush();
+    for (const bad of [{ counts: "x" }, ["k"], { counts: [["k", "soon", 2], ["j"], null] }, null]) {
+      await store.put(KEYS.rateCounts, bad);
+      const b = new RateCounters(store, 1000);
+      const count = await b.hitAsync("k", 60_000, clock.now());
+      expect(count).toBeGreaterThan(1); // the store's own counter: at least the first operation
+    }
+  });
+
+  it("counts concurrent first operations of one key once each", async () => {
+    const clock = new Clock(WEDNESDAY_NOON_UTC);
+    const store = memoryStore(clock);
+    const counters = new RateCounters(store, 1000);
+    const at = clock.now();
+    const counts = await Promise.all(Array.from({ length: 5 }, () => counters.hitAsync("k", 60_000, at)));
+    expect([...counts].sort()).toEqual([1, 2, 3, 4, 5]);
+    await counters.flush();
+    expect(await new RateCounters(store, 1000).hitAsync("k", 60_000, at)).toBe(6);
   });
 
   it("on a shared store counts every operation on the server, one increment per key and turn of the loop", async () => {
@@ -109,5 +171,36 @@ describe("RateCounters", () => {
       counters.hitOnServer("k", 1000, at),
     ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+});
+
+describe("RateCounters on the file store", () => {
+  it("falls back to the store's per-key counters when the snapshot file is damaged, and loses no acknowledged count", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "espada-rate-"));
+    try {
+      const at = Date.now();
+      const first = await FileStateStore.open({ directory });
+      const a = new RateCounters(first, 1000);
+      await a.hitAsync("k", 3_600_000, at);
+      a.hit("k", at);
+      a.hit("k", at);
+      await a.flush();
+      await first.close();
+      const file = join(directory, "records", `${Buffer.from(KEYS.rateCounts).toString("base64url")}.json`);
+      const text = readFileSync(file, "utf8");
+      writeFileSync(file, text.replace('"counts"', '"cOunts"')); // checksum no longer matches
+      const second = await FileStateStore.open({ directory });
+      expect(second.problems.map((p) => p.kind)).toEqual(["corrupt"]);
+      const b = new RateCounters(second, 1000);
+      // the record is gone: the per-key counter still holds the durable first count
+      expect(await b.hitAsync("k", 3_600_000, at)).toBe(2);
+      await b.flush();
+      await second.close();
+      const third = await FileStateStore.open({ directory });
+      expect(await new RateCounters(third, 1000).hitAsync("k", 3_600_000, at)).toBe(3);
+      await third.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
