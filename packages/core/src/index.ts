@@ -203,6 +203,7 @@ export {
   storeTtl,
   trimOptionsOf,
 } from "./storeArguments.js";
+export { encodeLogValue, decodeLogValue } from "./logEncoding.js";
 export type { JsonValue, JsonObject } from "./json.js";
 export type {
   StoredRecord,

@@ -7,6 +7,7 @@ import {
   encodeLogLine,
   encodeLogLines,
   isNameOfAsciiKey,
+  seal,
 } from "./fileFormat.js";
 
 /** The definition `decodeKey` implements without encoding again: canonical means `encodeKey` gives the name back. */
@@ -90,7 +91,16 @@ describe("log lines", () => {
             position: fc.nat(),
             timestamp: fc.nat(),
             value: fc.jsonValue(),
-            text: fc.string({ unit: "grapheme" }),
+            text: fc.oneof(
+              fc.string({ unit: "grapheme" }),
+              // long members are written raw (unescaped): quotes, tabs, the mark, line feeds, non-ASCII
+              fc.string({ unit: "grapheme", minLength: 250, maxLength: 500 }),
+              fc.string({
+                unit: fc.constantFrom("a", '"', "\\", "\t", "\x01", "\n", "é", "😀"),
+                minLength: 250,
+                maxLength: 500,
+              }),
+            ),
           }),
           { maxLength: 6 },
         ),
@@ -110,5 +120,35 @@ describe("log lines", () => {
         },
       ),
     );
+  });
+});
+
+describe("log lines, raw members", () => {
+  it("writes a long text member unescaped, and still reads lines of the earlier sealed-envelope form", () => {
+    const b = JSON.stringify({ seq: 1, note: "x".repeat(300), quoted: '"q"' });
+    const entry = { position: 7, timestamp: 1000, value: { s: 1, b } };
+    const line = encodeLogLine(entry);
+    expect(line.includes(b)).toBe(true);
+    expect(decodeLogLine(line.slice(0, -1))).toEqual({ ok: true, entry });
+    const earlier = seal(JSON.stringify({ format: "espada-state", v: 1, p: 7, t: 1000, value: { s: 1, b } }));
+    expect(decodeLogLine(earlier)).toEqual({ ok: true, entry });
+  });
+
+  it("reports any damaged character of a line as corrupt", () => {
+    const line = encodeLogLine({
+      position: 3,
+      timestamp: 5,
+      value: { s: 3, b: JSON.stringify({ a: "y".repeat(300) }) },
+    }).slice(0, -1);
+    fc.assert(
+      fc.property(fc.nat(line.length - 1), fc.constantFrom("z", "\x01", "\t", '"', "é"), (at, char) => {
+        fc.pre(line[at] !== char);
+        const damaged = line.slice(0, at) + char + line.slice(at + 1);
+        expect(decodeLogLine(damaged).ok).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+    expect(decodeLogLine(line.slice(0, -1)).ok).toBe(false); // torn
+    expect(decodeLogLine("\x01").ok).toBe(false);
   });
 });

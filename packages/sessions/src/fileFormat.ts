@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { crc32 } from "node:zlib";
+import { decodeLogValue, encodeLogValue } from "@espada/infra-core";
 import type { JsonValue, LogEntry, StoredRecord } from "@espada/infra-core";
 import type { RecordSpace } from "./engine.js";
 
@@ -220,43 +221,51 @@ export function isSealedBytes(bytes: Buffer, start: number, end: number): boolea
   return crc32(bytes.subarray(start + BODY_START, end - 1)) === sum;
 }
 
+/**
+ * A log entry line (format version 1, since the raw-member encoding): `\x01<crc32 hex>` then the
+ * checksummed text `{"format":"espada-state","v":1,"p":<position>,"t":<timestamp>}\t<value>`, the
+ * value as core's `encodeLogValue` writes it (an audit record's long JSON text member unescaped), then
+ * a newline. The JSON header never holds a raw tab or `\x01`, and neither does the value a newline,
+ * so the line splits without parsing. Lines of the earlier form (one sealed JSON envelope, `{"c":…`)
+ * still read, and are still written for the start marker of a trimmed log.
+ */
+const LINE_MARK = "\x01";
+const LINE_MARK_BYTE = 0x01;
+const TAB = "\t";
+
+/** The checksummed text of an entry line (without mark, checksum and newline). */
+function entryText(entry: LogEntry): string {
+  return `{"format":"${STATE_FORMAT}","v":${STATE_FORMAT_VERSION},"p":${JSON.stringify(entry.position)},"t":${JSON.stringify(entry.timestamp)}}${TAB}${encodeLogValue(entry.value)}`;
+}
+
 /** Serialises one log entry into a line (with its trailing newline). */
 export function encodeLogLine(entry: LogEntry): string {
-  return `${seal(JSON.stringify({ format: STATE_FORMAT, v: STATE_FORMAT_VERSION, p: entry.position, t: entry.timestamp, value: entry.value }))}\n`;
+  const text = entryText(entry);
+  return `${LINE_MARK}${hex8(text)}${text}\n`;
 }
 
 /**
  * The lines of {@link encodeLogLine} for a batch of entries, as the UTF-8 bytes written to the file:
- * each body is encoded once (its checksum is taken over those bytes) and copied once into the result.
+ * each line's text is encoded once (its checksum is taken over those bytes) and copied once into the result.
  */
 export function encodeLogLines(entries: readonly LogEntry[]): Buffer {
   const bodies: Buffer[] = [];
   const sums: string[] = [];
   let size = 0;
   for (const entry of entries) {
-    const body = Buffer.from(
-      JSON.stringify({
-        format: STATE_FORMAT,
-        v: STATE_FORMAT_VERSION,
-        p: entry.position,
-        t: entry.timestamp,
-        value: entry.value,
-      }),
-      "utf8",
-    );
+    const body = Buffer.from(entryText(entry), "utf8");
     bodies.push(body);
     sums.push(crc32(body).toString(16).padStart(8, "0"));
-    size += BODY_START + body.length + 2; // the envelope's closing brace and the newline
+    size += body.length + 10; // the mark, 8 checksum digits, and the newline
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (let i = 0; i < bodies.length; i++) {
     const body = bodies[i] as Buffer;
-    at += out.write(PREFIX, at, "latin1");
+    out[at++] = LINE_MARK_BYTE;
     at += out.write(sums[i] as string, at, "latin1");
-    at += out.write(SEPARATOR, at, "latin1");
     at += body.copy(out, at);
-    at += out.write("}\n", at, "latin1");
+    out[at++] = 0x0a;
   }
   return out;
 }
@@ -274,8 +283,9 @@ export function encodeLogStartLine(start: number): string {
 export type LogLine =
   { ok: true; entry: LogEntry } | { ok: true; start: number } | { ok: false; failure: DecodeFailure };
 
-/** Parses one log line (without its newline). */
+/** Parses one log line (without its newline), of either form. */
 export function decodeLogLine(line: string): LogLine {
+  if (line.startsWith(LINE_MARK)) return decodeEntryLine(line);
   const unsealed = unseal(line);
   if (!unsealed.ok) return unsealed;
   const b = unsealed.body;
@@ -284,4 +294,29 @@ export function decodeLogLine(line: string): LogLine {
     return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid position/timestamp/value" } };
   }
   return { ok: true, entry: { position: b["p"], timestamp: b["t"], value: b["value"] as JsonValue } };
+}
+
+/** Parses an entry line of the `\x01` form (see {@link encodeLogLine}). */
+function decodeEntryLine(line: string): LogLine {
+  const text = line.slice(9);
+  if (line.length < 10 || hex8(text) !== line.slice(1, 9))
+    return { ok: false, failure: { kind: "corrupt", reason: "checksum mismatch (torn or damaged line)" } };
+  const tab = text.indexOf(TAB);
+  let head: unknown;
+  let value: unknown;
+  try {
+    if (tab < 0) throw new SyntaxError("no value");
+    head = JSON.parse(text.slice(0, tab));
+    value = decodeLogValue(text.slice(tab + 1));
+  } catch {
+    return { ok: false, failure: { kind: "corrupt", reason: "header or value is not readable" } };
+  }
+  if (typeof head !== "object" || head === null || Array.isArray(head))
+    return { ok: false, failure: { kind: "corrupt", reason: "header is not an object" } };
+  const b = head as Record<string, unknown>;
+  const failure = formatFailure(b);
+  if (failure !== undefined) return { ok: false, failure };
+  if (!isNonNegInt(b["p"]) || !isFiniteNumber(b["t"]))
+    return { ok: false, failure: { kind: "corrupt", reason: "missing or invalid position/timestamp" } };
+  return { ok: true, entry: { position: b["p"], timestamp: b["t"], value: value as JsonValue } };
 }

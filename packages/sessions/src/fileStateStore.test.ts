@@ -197,7 +197,8 @@ describe("FileStateStore", () => {
     await a.close();
     const file = join(d, "logs", `${encodeKey("log")}.jsonl`);
     const lines = readFileSync(file, "utf8").split("\n");
-    lines[1] = (lines[1] ?? "").replace('"value":"b"', '"value":"B"');
+    expect(lines[1]).toMatch(/\t"b"$/); // the value after the header
+    lines[1] = (lines[1] ?? "").replace(/"b"$/, '"B"');
     writeFileSync(file, lines.join("\n"));
     const b = await open(d);
     expect((await b.read("log")).map((e) => [e.position, e.value])).toEqual([

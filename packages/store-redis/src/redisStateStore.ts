@@ -10,6 +10,8 @@ import {
   assertReadArguments,
   assertStoreKey,
   createNoopLogger,
+  decodeLogValue,
+  encodeLogValue,
   InfrastructureError,
   redactSecretText,
   StorageError,
@@ -30,7 +32,6 @@ import type {
   StoredRecord,
   TrimOptions,
 } from "@espada/infra-core";
-import { decodeLogValue, encodeLogValue } from "./logEncoding.js";
 import {
   APPEND,
   APPEND_AT,

@@ -6,7 +6,7 @@
  * (fields `v` version, `u` updatedAt, `e` expiresAt when it has one, `d` JSON); the sorted set
  * `P i` holds every record key (score 0, lexicographic), for `list`; a counter is the hash
  * `P c:<key>` (`n` count, `r` resetAt); a log is the hash `P lm:<log>` (`n` positions ever given)
- * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<value>` (`logEncoding.ts`),
+ * plus the list `P le:<log>` of its kept entries, each `<timestamp>:<value>` (core's `encodeLogValue`),
  * and, while writers contend, the append lease `P la:<log>` and waiter `P lw:<log>` (`APPEND_AT`,
  * not persisted). Keys and log names are written in UTF-16BE, so Redis's byte order is the contract's UTF-16 code-unit order.
  *

@@ -1,5 +1,6 @@
 /**
- * How a log entry's value is written in Redis (after `<timestamp>:`). Plain JSON, except for an
+ * How a state store writes a log entry's value as text (the Redis store after `<timestamp>:`, the
+ * file store in each log line): one encoding, owned here, for every store. Plain JSON, except for an
  * object with long string members (an audit record's `b` is JSON text itself): those members go
  * unescaped after a small JSON header, `\x01<header>\x01<raw member><raw member>…`, with the
  * header `[[[name, length], …], the object with each raw member set to 0]`. Writing and reading
@@ -8,7 +9,8 @@
  *
  * JSON text never starts with `\x01` and a JSON header never contains it (control characters
  * are escaped), so the two forms cannot be confused. A raw member must be well-formed UTF-16
- * (no lone surrogate): it travels as UTF-8 and its length is counted in UTF-16 code units.
+ * (no lone surrogate): it travels as UTF-8 and its length is counted in UTF-16 code units; and it
+ * holds no line feed, so an encoded value is one line (the file store's logs are line-based).
  */
 
 /** Shortest string member written raw: below it, escaping costs less than the header. */
@@ -31,6 +33,7 @@ export function encodeLogValue(value: unknown): string {
     if (
       typeof member !== "string" ||
       member.length < RAW_MIN_LENGTH ||
+      member.includes("\n") ||
       !(member as unknown as WellFormed).isWellFormed()
     )
       continue;

@@ -18,7 +18,15 @@ describe("log entry encoding", () => {
   });
 
   it("keeps plain JSON for anything else: short strings, arrays, scalars, lone surrogates", () => {
-    for (const value of [{ a: "short" }, [long("x")], long("x"), null, 3, { a: `${long("x")}\uD800` }]) {
+    for (const value of [
+      { a: "short" },
+      [long("x")],
+      long("x"),
+      null,
+      3,
+      { a: `${long("x")}\uD800` },
+      { a: `${long("x")}\n` },
+    ]) {
       const text = encodeLogValue(value);
       expect(text).toBe(JSON.stringify(value));
       expect(decodeLogValue(text)).toEqual(value);
@@ -43,10 +51,12 @@ describe("log entry encoding", () => {
       fc.jsonValue(),
       fc.string({ unit: "grapheme", minLength: 250, maxLength: 600 }),
       fc.string({ unit: "binary", minLength: 250, maxLength: 600 }),
+      fc.string({ unit: fc.constantFrom("a", "\n", '"', "\\", "\x01", "é"), minLength: 250, maxLength: 600 }),
     );
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), member)), (value) => {
         const text = encodeLogValue(value);
+        expect(text.includes("\n")).toBe(false); // one line
         // what Redis hands back: the UTF-8 bytes decoded again
         const stored = Buffer.from(text, "utf8").toString("utf8");
         expect(JSON.stringify(decodeLogValue(stored))).toBe(JSON.stringify(value));
