@@ -110,7 +110,10 @@ export class RateCounters {
     // the store counted it; when another first operation opened the window here meanwhile, that view goes on
     const current = this.counters.get(key);
     if (current !== undefined && current !== existing && current.resetAt > at) {
-      current.confirmed = Math.max(current.confirmed, value.value - current.unconfirmed - current.pending - 1);
+      current.confirmed = Math.max(
+        current.confirmed,
+        value.value - current.unconfirmed - current.pending - 1,
+      );
       return this.hit(key, at) ?? value.value;
     }
     this.setFromServer(key, windowMs, value, at);
