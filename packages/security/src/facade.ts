@@ -26,9 +26,10 @@ import {
   validateSecurityConfig,
 } from "@espada/infra-core";
 import { InfrastructureApprovalManager } from "./approvals.js";
-import type { ApprovalRequest } from "./approvals.js";
+import type { ApprovalRequest, ApprovalSubject } from "./approvals.js";
 import { InfrastructureAuditLogger } from "./audit.js";
 import { InfrastructureBreakGlassManager } from "./breakGlass.js";
+import type { BreakGlassSession } from "./breakGlass.js";
 import { KEYS, keyPart } from "./keys.js";
 import { operationTypeOf, permissionFor } from "./operation.js";
 import { InfrastructureRBACManager } from "./rbac.js";
@@ -38,6 +39,7 @@ import { ActivityTracker, InfrastructureRiskScorer, NO_SIGNALS } from "./riskSco
 import type { RiskSignals } from "./riskScorer.js";
 import { InfrastructureRollbackManager } from "./rollback.js";
 import { InfrastructureTimeWindowManager } from "./timeWindows.js";
+import type { WindowDecision } from "./timeWindows.js";
 
 /** Options of {@link InfrastructureSecurityFacade.create}. */
 export interface SecurityFacadeOptions {
@@ -94,6 +96,9 @@ export type SecurityFacadeConfigOptions = Omit<
   /** Environment to read `ESPADA_INFRA_AUDIT_KEY` from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 };
+
+/** A decision made from memory, or the promise of one when a step waits for the store. */
+type Decided = GateDecision | Promise<GateDecision>;
 
 /** Options of one check. */
 export interface CheckOptions {
@@ -380,61 +385,110 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     return this.check(request, signal === undefined ? NO_OPTIONS : { signal });
   }
 
-  /** The five-step flow with options (what-if, declared permission, estimated cost). */
-  async check(request: OperationRequest, options: CheckOptions = {}): Promise<GateDecision> {
-    const { signal } = options;
-    const whatIf = options.whatIf === true;
-    throwIfAborted(signal);
-    const invalid = invalidRequest(request);
-    if (invalid !== undefined) {
-      const decision: GateDecision = {
-        outcome: "denied",
-        risk: { score: 100, level: "critical", factors: [] },
-        reasons: [{ check: "risk", passed: false, message: invalid }],
-      };
-      if (!whatIf)
-        await this.sink
-          .record({
-            type: "access_denied",
-            actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown",
-            outcome: "denied",
-            details: { reason: invalid },
-          })
-          .catch(() => undefined);
-      return decision;
+  /**
+   * The five-step flow with options (what-if, declared permission, estimated cost). Every step that
+   * answers from memory runs synchronously; the check waits only where a step needs the store (a
+   * revalidation, a user's first history read, an expired break-glass session, a rate counter's first
+   * operation in its window or a shared store's count, approvals, the audit log). Each step is a
+   * method that either goes on to the next one or, when it must wait, goes on once the store answered.
+   */
+  check(request: OperationRequest, options: CheckOptions = NO_OPTIONS): Promise<GateDecision> {
+    try {
+      // a decision made from memory is wrapped once; a waiting step's promise is returned as it is
+      return Promise.resolve(this.begin(request, options));
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
+  }
+
+  /** Validation and revalidation of shared state, then the steps. */
+  private begin(request: OperationRequest, options: CheckOptions): Decided {
+    throwIfAborted(options.signal);
+    const invalid = invalidRequest(request);
+    if (invalid !== undefined) return this.refuseInvalid(request, invalid, options.whatIf === true);
     const at = this.now();
     // state other instances may have changed is trusted for revalidateMs (see SecurityFacadeOptions)
-    if (at - this.validatedAt >= this.revalidateMs || at < this.validatedAt) await this.revalidate(at);
+    if (at - this.validatedAt >= this.revalidateMs || at < this.validatedAt)
+      return this.revalidate(at).then(() => this.riskStep(request, options, at));
+    return this.riskStep(request, options, at);
+  }
+
+  private async refuseInvalid(
+    request: OperationRequest,
+    invalid: string,
+    whatIf: boolean,
+  ): Promise<GateDecision> {
+    const decision: GateDecision = {
+      outcome: "denied",
+      risk: { score: 100, level: "critical", factors: [] },
+      reasons: [{ check: "risk", passed: false, message: invalid }],
+    };
+    if (!whatIf)
+      await this.sink
+        .record({
+          type: "access_denied",
+          actor: typeof request.userId === "string" && request.userId !== "" ? request.userId : "unknown",
+          outcome: "denied",
+          details: { reason: invalid },
+        })
+        .catch(() => undefined);
+    return decision;
+  }
+
+  /** 1. Risk: history counts from the cache when current, from the store otherwise. */
+  private riskStep(request: OperationRequest, options: CheckOptions, at: number): Decided {
+    const signals = this.activity.cachedSignals(request.userId, request.resourceIds, at);
+    if (signals !== undefined) return this.breakGlassStep(request, options, at, signals);
+    return this.activity
+      .signals(request.userId, request.resourceIds)
+      .catch(() => NO_SIGNALS)
+      .then((fetched) => this.breakGlassStep(request, options, at, fetched));
+  }
+
+  /** 2. Break-glass: an active session bypasses the remaining checks (still audited). */
+  private breakGlassStep(
+    request: OperationRequest,
+    options: CheckOptions,
+    at: number,
+    signals: RiskSignals,
+  ): Decided {
     const permission = permissionFor(request.commandCategory, request.commandId, options.permission);
+    const risk = this.assessWith(request, permission, signals, at);
+    const session = this.breakGlass.peekSession(request.userId, request.environment, at);
+    if (session !== "check") return this.rbacStep(request, options, at, permission, risk, session);
+    return this.breakGlass
+      .activeSession(request.userId, request.environment)
+      .then((active) => this.rbacStep(request, options, at, permission, risk, active));
+  }
+
+  /** 3. RBAC (remembered per user until roles, rules or assignments change), then the deciding role's rate limit. */
+  private rbacStep(
+    request: OperationRequest,
+    options: CheckOptions,
+    at: number,
+    permission: InfraPermission,
+    risk: RiskAssessment,
+    session: BreakGlassSession | undefined,
+  ): Decided {
     // The executor's `mutating` is the one authority on read-only (monitor/cost categories, dry runs).
     const readOnly = !request.mutating;
-
-    // 1. Risk (history counts from the cache when current; the store otherwise)
-    const signals =
-      this.activity.cachedSignals(request.userId, request.resourceIds, at) ??
-      (await this.activity.signals(request.userId, request.resourceIds).catch(() => NO_SIGNALS));
-    const risk = this.assessWith(request, permission, signals, at);
-    const reasons: GateReason[] = [riskReasonOf(risk)];
-
-    // 2. Break-glass: an active session bypasses the remaining checks (still audited).
-    let session = this.breakGlass.peekSession(request.userId, request.environment, at);
-    if (session === "check")
-      session = await this.breakGlass.activeSession(request.userId, request.environment);
+    const whatIf = options.whatIf === true;
     if (session !== undefined) {
-      reasons.push({
+      const bypass: GateReason = {
         check: "break-glass",
         passed: true,
         message: `break-glass session ${session.id} (${session.reasonCode}) active until ${new Date(session.expiresAt).toISOString()}: remaining checks bypassed`,
-      });
-      return this.finish({ outcome: "allowed", risk, reasons }, request, permission, readOnly, whatIf, {
-        breakGlassSessionId: session.id,
-      });
+      };
+      return this.finish(
+        { outcome: "allowed", risk, reasons: [riskReasonOf(risk), bypass] },
+        request,
+        permission,
+        readOnly,
+        whatIf,
+        { breakGlassSessionId: session.id },
+      );
     }
-    reasons.push(NO_BREAK_GLASS);
-    throwIfAborted(signal);
-
-    // 3. RBAC (remembered per user until roles, rules or assignments change), then the deciding role's rate limit
+    throwIfAborted(options.signal);
     const access = this.rbac.decide({
       userId: request.userId,
       permission,
@@ -443,7 +497,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       estimatedCost: request.estimatedCost?.amount,
       at,
     });
-    reasons.push(reasonOf("rbac", access));
+    // one array of the reasons so far (a denial needs no more room)
+    const reasons: GateReason[] = [riskReasonOf(risk), NO_BREAK_GLASS, reasonOf(RBAC_REASONS, "rbac", access)];
     if (!access.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -453,38 +508,64 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         whatIf,
         DENIED_BY.rbac,
       );
-    const limit = this.rbac.rateLimitOf(access.decidedBy.id);
-    if (limit !== undefined) {
-      const key = this.rateKey(request.userId, access.decidedBy.id);
-      let count: number;
-      if (whatIf) {
-        count = this.rates.peek(key, at) ?? 1;
-      } else {
-        // A store shared by several instances counts every operation on the server: the limit holds across them exactly.
-        count = this.countOnServer
-          ? await this.rates.hitOnServer(key, limit.windowMs, at)
-          : (this.rates.hit(key, at) ?? (await this.rates.hitAsync(key, limit.windowMs, at)));
-      }
-      const passed = count <= limit.maxOperations;
-      reasons.push({
-        check: "rate-limit",
-        passed,
-        message: `${count}${rateSuffix(limit, access.decidedBy.id)}`,
-      });
-      if (!passed)
-        return this.finish(
-          { outcome: "denied", risk, reasons },
-          request,
-          permission,
-          readOnly,
-          whatIf,
-          DENIED_BY["rate-limit"],
-        );
+    const roleId = access.decidedBy.id;
+    const limit = this.rbac.rateLimitOf(roleId);
+    if (limit === undefined) return this.windowStep(request, whatIf, at, permission, readOnly, risk, reasons);
+    const key = this.rateKey(request.userId, roleId);
+    let count: number | undefined;
+    if (whatIf) count = this.rates.peek(key, at) ?? 1;
+    else if (!this.countOnServer) count = this.rates.hit(key, at);
+    if (count === undefined) {
+      // A store shared by several instances counts every operation on the server: the limit holds across them exactly.
+      const counted = this.countOnServer
+        ? this.rates.hitOnServer(key, limit.windowMs, at)
+        : this.rates.hitAsync(key, limit.windowMs, at);
+      return counted.then((n) =>
+        this.rateStep(request, whatIf, at, permission, readOnly, risk, reasons, limit, roleId, n),
+      );
     }
+    return this.rateStep(request, whatIf, at, permission, readOnly, risk, reasons, limit, roleId, count);
+  }
 
-    // 4. Deployment windows
+  /** The rate-limit verdict of the deciding role. */
+  private rateStep(
+    request: OperationRequest,
+    whatIf: boolean,
+    at: number,
+    permission: InfraPermission,
+    readOnly: boolean,
+    risk: RiskAssessment,
+    reasons: GateReason[],
+    limit: { readonly maxOperations: number; readonly windowMs: number },
+    roleId: string,
+    count: number,
+  ): Decided {
+    const passed = count <= limit.maxOperations;
+    reasons.push({ check: "rate-limit", passed, message: `${count}${rateSuffix(limit, roleId)}` });
+    if (!passed)
+      return this.finish(
+        { outcome: "denied", risk, reasons },
+        request,
+        permission,
+        readOnly,
+        whatIf,
+        DENIED_BY["rate-limit"],
+      );
+    return this.windowStep(request, whatIf, at, permission, readOnly, risk, reasons);
+  }
+
+  /** 4. Deployment windows, then 5. approval. */
+  private windowStep(
+    request: OperationRequest,
+    whatIf: boolean,
+    at: number,
+    permission: InfraPermission,
+    readOnly: boolean,
+    risk: RiskAssessment,
+    reasons: GateReason[],
+  ): Decided {
     const window = this.timeWindows.check(request.environment, risk.level, at);
-    reasons.push(reasonOf("time-window", window));
+    reasons.push(reasonOf(WINDOW_REASONS, "time-window", window));
     if (!window.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -494,86 +575,135 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
         whatIf,
         DENIED_BY["time-window"],
       );
-
-    // 5. Approval
     const chain = this.approvals.chainFor(risk.level, request.environment);
-    if (chain !== undefined) {
-      const subject = {
-        operationId: request.operationId,
-        commandId: request.commandId,
-        providerId: request.providerId,
-        requester: request.userId,
-        environment: request.environment,
-        riskLevel: risk.level,
-        riskScore: risk.score,
-        params: request.params,
-      };
-      if (request.approvalId !== undefined) {
-        const usable = await this.approvals.usable(request.approvalId, subject, {
-          rollbackPlan: request.rollbackAvailable || this.rollback.hasPlan(request.operationId),
-          windowOpen: window.basis === "window" || window.basis === "no-window",
-        });
-        if (usable.state === "refused") {
-          reasons.push({ check: "approval", passed: false, message: usable.reason });
-          return this.finish(
-            { outcome: "denied", risk, reasons },
-            request,
-            permission,
-            readOnly,
-            whatIf,
-            DENIED_BY.approval,
-          );
-        }
-        if (usable.state === "pending") {
-          reasons.push({ check: "approval", passed: false, message: usable.reason });
-          return { outcome: "needs-approval", approvalId: request.approvalId, risk, reasons };
-        }
-        reasons.push({
-          check: "approval",
-          passed: true,
-          message: `approved under chain "${chain.id}" (${request.approvalId})`,
-        });
-        if (!whatIf) this.pendingApprovals.set(request.operationId, request.approvalId);
-      } else {
-        const steps = stepsLabel(chain);
-        if (whatIf) {
-          reasons.push({
-            check: "approval",
-            passed: false,
-            message: `chain "${chain.id}" would require approval: ${steps}`,
-          });
-          return { outcome: "needs-approval", approvalId: `what-if:${chain.id}`, risk, reasons };
-        }
-        const pending = this.approvals.pendingFor(chain, subject, at);
-        const { request: created, reused } =
-          pending === undefined
-            ? await this.approvals.requestFor(chain, subject)
-            : { request: pending, reused: true };
-        reasons.push({
-          check: "approval",
-          passed: false,
-          message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id}${reused ? ", already pending" : ""})`,
-        });
-        const decision: GateDecision = { outcome: "needs-approval", approvalId: created.id, risk, reasons };
-        if (this.auditLog === undefined) return decision;
-        await this.audited(
-          decision,
-          request,
-          permission,
-          readOnly,
-          reused
-            ? { approvalId: created.id, chainId: chain.id, reused: true }
-            : { approvalId: created.id, chainId: chain.id },
-          "operation_requested",
-          "pending",
-        );
-        return decision;
-      }
-    } else {
+    if (chain === undefined) {
       reasons.push(this.approvals.noChainReason(risk.level, request.environment));
+      return this.confirmationStep(request, whatIf, permission, readOnly, risk, reasons);
     }
+    const subject: ApprovalSubject = {
+      operationId: request.operationId,
+      commandId: request.commandId,
+      providerId: request.providerId,
+      requester: request.userId,
+      environment: request.environment,
+      riskLevel: risk.level,
+      riskScore: risk.score,
+      params: request.params,
+    };
+    if (request.approvalId !== undefined)
+      return this.approvedStep(
+        request,
+        request.approvalId,
+        whatIf,
+        permission,
+        readOnly,
+        risk,
+        reasons,
+        chain,
+        subject,
+        window,
+      );
+    const steps = stepsLabel(chain);
+    if (whatIf) {
+      reasons.push({
+        check: "approval",
+        passed: false,
+        message: `chain "${chain.id}" would require approval: ${steps}`,
+      });
+      return { outcome: "needs-approval", approvalId: `what-if:${chain.id}`, risk, reasons };
+    }
+    const pending = this.approvals.pendingFor(chain, subject, at);
+    if (pending !== undefined)
+      return this.needsApproval(request, permission, readOnly, risk, reasons, chain, steps, pending, true);
+    return this.approvals
+      .requestFor(chain, subject)
+      .then(({ request: created, reused }) =>
+        this.needsApproval(request, permission, readOnly, risk, reasons, chain, steps, created, reused),
+      );
+  }
 
-    // Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes.
+  /** The operation waits for an approval request (new or already pending). */
+  private needsApproval(
+    request: OperationRequest,
+    permission: InfraPermission,
+    readOnly: boolean,
+    risk: RiskAssessment,
+    reasons: GateReason[],
+    chain: ApprovalChain,
+    steps: string,
+    created: ApprovalRequest,
+    reused: boolean,
+  ): Decided {
+    reasons.push({
+      check: "approval",
+      passed: false,
+      message: `requires approval under chain "${chain.id}": ${steps} (approval ${created.id}${reused ? ", already pending" : ""})`,
+    });
+    const decision: GateDecision = { outcome: "needs-approval", approvalId: created.id, risk, reasons };
+    if (this.auditLog === undefined) return decision;
+    return this.audited(
+      decision,
+      request,
+      permission,
+      readOnly,
+      reused
+        ? { approvalId: created.id, chainId: chain.id, reused: true }
+        : { approvalId: created.id, chainId: chain.id },
+      "operation_requested",
+      "pending",
+    );
+  }
+
+  /** 5. An operation carrying an approval id: usable, still pending, or refused. */
+  private async approvedStep(
+    request: OperationRequest,
+    approvalId: string,
+    whatIf: boolean,
+    permission: InfraPermission,
+    readOnly: boolean,
+    risk: RiskAssessment,
+    reasons: GateReason[],
+    chain: ApprovalChain,
+    subject: ApprovalSubject,
+    window: WindowDecision,
+  ): Promise<GateDecision> {
+    const usable = await this.approvals.usable(approvalId, subject, {
+      rollbackPlan: request.rollbackAvailable || this.rollback.hasPlan(request.operationId),
+      windowOpen: window.basis === "window" || window.basis === "no-window",
+    });
+    if (usable.state === "refused") {
+      reasons.push({ check: "approval", passed: false, message: usable.reason });
+      return this.finish(
+        { outcome: "denied", risk, reasons },
+        request,
+        permission,
+        readOnly,
+        whatIf,
+        DENIED_BY.approval,
+      );
+    }
+    if (usable.state === "pending") {
+      reasons.push({ check: "approval", passed: false, message: usable.reason });
+      return { outcome: "needs-approval", approvalId: approvalId, risk, reasons };
+    }
+    reasons.push({
+      check: "approval",
+      passed: true,
+      message: `approved under chain "${chain.id}" (${approvalId})`,
+    });
+    if (!whatIf) this.pendingApprovals.set(request.operationId, approvalId);
+    return this.confirmationStep(request, whatIf, permission, readOnly, risk, reasons);
+  }
+
+  /** Confirmation: what the validator requires, and risky operations nobody approved, need an explicit yes. */
+  private confirmationStep(
+    request: OperationRequest,
+    whatIf: boolean,
+    permission: InfraPermission,
+    readOnly: boolean,
+    risk: RiskAssessment,
+    reasons: GateReason[],
+  ): Decided {
     let why: readonly string[] = request.confirmationReasons;
     if (
       request.approvalId === undefined &&
@@ -838,26 +968,25 @@ function riskReasonOf(risk: RiskAssessment): GateReason {
   return reason;
 }
 
-const checkReasons = {
-  rbac: new WeakMap<object, GateReason>(),
-  "time-window": new WeakMap<object, GateReason>(),
-} as const;
+/** Shared reasons of frozen RBAC answers (the RBAC manager hands out the same frozen decision for the same question). */
+const RBAC_REASONS = new WeakMap<object, GateReason>();
+/** Shared reasons of frozen window answers (the window manager hands out the same frozen one per window). */
+const WINDOW_REASONS = new WeakMap<object, GateReason>();
 
 /**
- * The reason of an RBAC or window answer, kept per answer object: the RBAC manager hands out the same
- * frozen decision for the same question, the window manager the same frozen one per window.
+ * The reason of an RBAC or window answer: one frozen reason per frozen answer (so the audit writer
+ * reuses its text), a new one for an answer made for this check alone.
  */
 function reasonOf(
-  check: keyof typeof checkReasons,
+  kept: WeakMap<object, GateReason>,
+  check: "rbac" | "time-window",
   answer: { readonly allowed: boolean; readonly reason: string },
 ): GateReason {
-  if (!Object.isFrozen(answer)) return { check, passed: answer.allowed, message: answer.reason };
-  const kept = checkReasons[check];
-  let reason = kept.get(answer);
-  if (reason === undefined) {
-    reason = Object.freeze({ check, passed: answer.allowed, message: answer.reason });
-    kept.set(answer, reason);
-  }
+  const known = kept.get(answer);
+  if (known !== undefined) return known;
+  const reason: GateReason = { check, passed: answer.allowed, message: answer.reason };
+  if (!Object.isFrozen(answer)) return reason;
+  kept.set(answer, Object.freeze(reason));
   return reason;
 }
 

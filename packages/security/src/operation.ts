@@ -152,10 +152,10 @@ function derive(category: CommandCategory, commandId: string): InfraPermission {
 
 /** The risk scorer's operation type of a permission (`infra:delete` → `delete`). */
 export function operationTypeOf(permission: InfraPermission): OperationType {
-  return OPERATION_TYPES[permission] ?? (permission.slice("infra:".length) as OperationType);
+  return OPERATION_TYPES.get(permission) ?? (permission.slice("infra:".length) as OperationType);
 }
 
 /** The operation type of each permission, as constant strings (no slice per check). */
-const OPERATION_TYPES: Readonly<Partial<Record<string, OperationType>>> = Object.fromEntries(
+const OPERATION_TYPES: ReadonlyMap<string, OperationType> = new Map(
   INFRA_PERMISSIONS.map((p) => [p, p.slice("infra:".length) as OperationType]),
 );

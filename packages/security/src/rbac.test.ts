@@ -338,9 +338,11 @@ describe("RBAC remembered decisions", () => {
       arbitrary: fc.record({
         kind: fc.constant("ask" as const),
         query: askArb,
-        // up to three hours either way: crosses assignment expiries and schedule boundaries
+        // up to three hours either way: crosses assignment expiries, schedule boundaries and (by up
+        // to a minute and a half) the minute boundaries answers of scheduled roles are kept for
         dt: fc.oneof(
           fc.integer({ min: -3000, max: 3000 }),
+          fc.integer({ min: -90_000, max: 90_000 }),
           fc.integer({ min: -3, max: 3 }).map((h) => h * 3_600_000),
         ),
       }),
@@ -365,13 +367,13 @@ describe("RBAC remembered decisions", () => {
       fc.asyncProperty(policyArb, fc.array(change, { maxLength: 30 }), async (p, steps) => {
         const clock = new Clock(WEDNESDAY_NOON_UTC);
         // "root" may grant every role everywhere
-        // every other role works 11:00–14:00 UTC only, so some answers depend on the hour
+        // every other role works 11:00–12:01 UTC only (the clock starts at 12:00), so some answers depend on the minute
         const base = (x: RbacPolicies): RbacPolicies => ({
           roles: [
             ...x.roles.map((r, i) =>
               i % 2 === 0
                 ? r
-                : { ...r, schedule: { days: [...WEEK], start: "11:00", end: "14:00", timezone: "UTC" } },
+                : { ...r, schedule: { days: [...WEEK], start: "11:00", end: "12:01", timezone: "UTC" } },
             ),
             { id: "root", permissions: [...INFRA_PERMISSIONS] },
           ],
@@ -417,7 +419,7 @@ describe("RBAC remembered decisions", () => {
     );
   });
 
-  it("decides afresh for scheduled roles and cost questions of cost-limited roles", () => {
+  it("remembers answers of scheduled roles for the current minute only; decides cost questions of cost-limited roles afresh", () => {
     const clock = new Clock(Date.UTC(2026, 2, 4, 8, 30)); // Wednesday 09:30 in Paris
     const roles: Role[] = [
       {
@@ -440,8 +442,55 @@ describe("RBAC remembered decisions", () => {
     expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(true);
     clock.value = Date.UTC(2026, 2, 4, 7, 30); // 08:30 Paris
     expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(false);
+    clock.value = Date.UTC(2026, 2, 4, 7, 59, 30); // 08:59:30 Paris
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(false);
+    clock.advance(29_999); // 08:59:59.999, the same minute: remembered
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(false);
+    clock.advance(1); // 09:00:00.000: the window opened with the new minute
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(true);
+    clock.advance(-1); // back to 08:59:59.999
+    expect(rbac.decide(q("u", "infra:update", "production")).allowed).toBe(false);
     expect(rbac.decide(q("c", "infra:create", "dev", { estimatedCost: 99 })).allowed).toBe(true);
     expect(rbac.decide(q("c", "infra:create", "dev", { estimatedCost: 101 })).allowed).toBe(false);
+  });
+
+  it("answers of scheduled roles equal an uncached check at every instant near the schedules' edges", () => {
+    const clock = (h: number, m: number): string => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
+    const scheduleArb = fc.record({
+      start: fc.tuple(fc.integer({ min: 11, max: 12 }), fc.integer({ min: 0, max: 59 })),
+      end: fc.tuple(fc.integer({ min: 11, max: 12 }), fc.integer({ min: 0, max: 59 })),
+      timezone: fc.constantFrom("UTC", "Europe/London", "Asia/Kolkata", "America/St_Johns"),
+    });
+    // Kolkata (+05:30) and St John's (-03:30) are half-hour zones: local minutes still turn with UTC ones
+    fc.assert(
+      fc.property(
+        fc.array(scheduleArb, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: -150_000, max: 150_000 }), { minLength: 1, maxLength: 40 }),
+        (schedules, steps) => {
+          const roles: Role[] = schedules.map((x, i) => ({
+            id: `s${i}`,
+            permissions: ["infra:update"],
+            schedule: { days: [...WEEK], start: clock(...x.start), end: clock(...x.end), timezone: x.timezone },
+          }));
+          // the clock walks around 11:00–13:00 local time of the first schedule's zone
+          const zoneOffsetMs: Record<string, number> = {
+            UTC: 0,
+            "Europe/London": 0,
+            "Asia/Kolkata": 5.5 * 3_600_000,
+            "America/St_Johns": -3.5 * 3_600_000,
+          };
+          const first = schedules[0]?.timezone ?? "UTC";
+          const t = new Clock(WEDNESDAY_NOON_UTC - (zoneOffsetMs[first] ?? 0));
+          const rbac = manager({ roles, assignments: roles.map((r) => ({ userId: "u", roleId: r.id })) }, t);
+          for (const dt of steps) {
+            t.advance(dt);
+            const query = q("u", "infra:update", "production", { at: t.value });
+            expect(rbac.decide(query)).toEqual(rbac.check(query));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("forgets an assignment that expired, and does not use one made later for an earlier time", () => {

@@ -312,8 +312,9 @@ export class InfrastructureRBACManager {
    * a deny rule names resource patterns) while the roles, rules and assignments stay the same: every
    * change of them (a policy reload, `assignRole`, `revokeRole`, `load`) forgets every answer. An
    * answer is reused only while the user's assignments in force are the ones it was made with (no
-   * expiry passed either way); users holding a scheduled role, and cost questions of users holding a
-   * cost-limited role, are always decided afresh. The answer equals `check`'s (a property test holds
+   * expiry passed either way) and, for a user holding a scheduled role, within the same UTC minute (a
+   * schedule's state changes only on a minute boundary); cost questions of users holding a
+   * cost-limited role are always decided afresh. The answer equals `check`'s (a property test holds
    * them equal) and is frozen.
    */
   decide(query: AccessQuery): AccessDecision {
@@ -324,7 +325,7 @@ export class InfrastructureRBACManager {
       if (this.memo.size >= MAX_MEMO) this.forget();
       this.memo.set(query.userId, user);
     }
-    if (user.timed || (user.costLimited && query.estimatedCost !== undefined))
+    if (user.costLimited && query.estimatedCost !== undefined)
       return this.check(query.at === undefined ? { ...query, at } : query);
     let byPermission = user.decisions.get(query.environment);
     if (byPermission === undefined) {
@@ -370,19 +371,23 @@ export class InfrastructureRBACManager {
     this.memoSize = 0;
   }
 
-  /** What a user's remembered answers depend on, at `at`: the span in which no assignment of theirs expires, schedules, cost limits. */
+  /** What a user's remembered answers depend on, at `at`: the span in which no assignment of theirs expires (and, with a schedule, the minute), cost limits. */
   private userMemo(userId: string, at: number): UserMemo {
     let validFrom = Number.NEGATIVE_INFINITY;
     let validUntil = Number.POSITIVE_INFINITY;
-    let timed = false;
     let costLimited = false;
     for (const a of this.byUser.get(userId) ?? NO_ASSIGNMENTS) {
       if (a.expiresAt <= at) validFrom = Math.max(validFrom, a.expiresAt);
       else validUntil = Math.min(validUntil, a.expiresAt);
-      if (a.role.schedule !== undefined) timed = true;
+      if (a.role.schedule !== undefined) {
+        // a schedule's state only changes on a UTC minute boundary (see isScheduleOpen): answers hold for this minute
+        const minute = Math.floor(at / 60_000) * 60_000;
+        validFrom = Math.max(validFrom, minute);
+        validUntil = Math.min(validUntil, minute + 60_000);
+      }
       if (a.role.maxCost !== undefined) costLimited = true;
     }
-    return { validFrom, validUntil, timed, costLimited, decisions: new Map() };
+    return { validFrom, validUntil, costLimited, decisions: new Map() };
   }
 
   private denyMatches(
@@ -590,11 +595,12 @@ export function parsePermission(value: unknown, field = "permission"): InfraPerm
 
 /** A user's remembered decisions (see {@link InfrastructureRBACManager.decide}). */
 interface UserMemo {
-  /** The answers hold for questions asked at `validFrom <= at < validUntil` (no assignment expires in between). */
+  /**
+   * The answers hold for questions asked at `validFrom <= at < validUntil`: no assignment expires in
+   * between and, when a role of the user has a schedule, the same UTC minute.
+   */
   readonly validFrom: number;
   readonly validUntil: number;
-  /** A role of the user has a schedule: answers depend on the hour and are not kept. */
-  readonly timed: boolean;
   /** A role of the user has a cost limit: answers to questions with a cost are not kept. */
   readonly costLimited: boolean;
   /** Per environment, per permission: the answer, or the answers per resource list. */
