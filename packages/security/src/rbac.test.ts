@@ -324,13 +324,21 @@ describe("RBAC properties", () => {
 
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
+const RESOURCE_LISTS: readonly (readonly string[])[] = [
+  [],
+  ["web-1"],
+  ["a-prod-b"],
+  ["web-1", "a-prod-b"],
+  ['["a-prod-b"]'],
+];
+
 describe("RBAC remembered decisions", () => {
   // a narrow question space, so the same question comes back before and after a change
   const askArb = fc.record({
     userId: fc.constantFrom("u0", "u1"),
     permission: fc.constantFrom<InfraPermission>("infra:read", "infra:delete", "infra:update"),
     environment: fc.constantFrom("production", "staging"),
-    resourceIds: fc.constantFrom([], ["web-1"], ["a-prod-b"], ["web-1", "a-prod-b"]),
+    resourceIds: fc.constantFrom(...RESOURCE_LISTS),
     estimatedCost: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined, freq: 4 }),
   });
   const change = fc.oneof(
@@ -398,6 +406,11 @@ describe("RBAC remembered decisions", () => {
             expect(rbac.decide(query)).toEqual(rbac.check(query));
             expect(rbac.decide(query)).toEqual(rbac.check(query));
             expect(rbac.decide({ ...step.query })).toEqual(rbac.check({ ...step.query }));
+            // the same question about every other resource list (answers kept per list where a rule names resources)
+            for (const resourceIds of RESOURCE_LISTS) {
+              const other: AccessQuery = { ...query, resourceIds };
+              expect(rbac.decide(other)).toEqual(rbac.check(other));
+            }
           } else if (step.kind === "reload") {
             rbac.setPolicies(base(step.policies));
           } else if (step.kind === "assign") {

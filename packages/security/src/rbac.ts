@@ -7,7 +7,12 @@ import type {
   RoleAssignment,
   StateStore,
 } from "@espada/infra-core";
-import { InfrastructureError, infraPermissionSchema, roleAssignmentSchema } from "@espada/infra-core";
+import {
+  INFRA_PERMISSIONS,
+  InfrastructureError,
+  infraPermissionSchema,
+  roleAssignmentSchema,
+} from "@espada/infra-core";
 import { compileGlob } from "./glob.js";
 import type { IdMatcher } from "./glob.js";
 import { asJson, KEYS, keyPart } from "./keys.js";
@@ -139,8 +144,8 @@ export class InfrastructureRBACManager {
   private memo = new Map<string, UserMemo>();
   /** Decisions in {@link memo} (all are dropped past {@link MAX_MEMO}). */
   private memoSize = 0;
-  /** True when a deny rule names resource patterns: remembered decisions are then kept per resource list. */
-  private resourceRules = false;
+  /** Small indices of the environments questions named, for the slots of remembered answers (reset with them). */
+  private environments = new Map<string, number>();
 
   constructor(policies: RbacPolicies, options: RbacOptions) {
     this.store = options.store;
@@ -227,9 +232,7 @@ export class InfrastructureRBACManager {
       );
     }
     this.byUser = byUser;
-    this.resourceRules = this.denyRules.some((rule) => rule.resources !== undefined);
-    this.memo = new Map();
-    this.memoSize = 0;
+    this.forget();
   }
 
   /** The role ids of a user's assignments in force at `at` in `environment`. */
@@ -325,36 +328,76 @@ export class InfrastructureRBACManager {
       if (this.memo.size >= MAX_MEMO) this.forget();
       this.memo.set(query.userId, user);
     }
-    if (user.costLimited && query.estimatedCost !== undefined)
+    const permissionIndex = PERMISSION_INDEX.get(query.permission);
+    const environmentIndex = this.environmentIndex(query.environment);
+    if (
+      (user.costLimited && query.estimatedCost !== undefined) ||
+      permissionIndex === undefined ||
+      environmentIndex === undefined
+    )
       return this.check(query.at === undefined ? { ...query, at } : query);
-    let byPermission = user.decisions.get(query.environment);
-    if (byPermission === undefined) {
-      byPermission = new Map();
-      user.decisions.set(query.environment, byPermission);
+    const slot = environmentIndex * PERMISSION_SLOTS + permissionIndex;
+    let entry = user.entries[slot];
+    if (entry === undefined) {
+      entry = {
+        decision: undefined,
+        one: undefined,
+        many: undefined,
+        byResources: this.resourceSensitive(query, at),
+      };
+      user.entries[slot] = entry;
     }
-    if (!this.resourceRules) {
-      let decision = byPermission.get(query.permission) as AccessDecision | undefined;
+    if (!entry.byResources) {
+      let decision = entry.decision;
       if (decision === undefined) {
         decision = this.remember(query, at);
-        byPermission.set(query.permission, decision);
+        entry.decision = decision;
       }
       return decision;
     }
-    let byResources = byPermission.get(query.permission) as ResourceMemo | undefined;
-    if (byResources === undefined) {
-      byResources = { one: new Map(), many: new Map() };
-      byPermission.set(query.permission, byResources);
-    }
-    const ids = query.resourceIds ?? NO_IDS;
     // one id (the usual case) is its own key; other lists their JSON text, in a map of their own
-    const map = ids.length === 1 ? byResources.one : byResources.many;
-    const key = ids.length === 1 ? (ids[0] as string) : JSON.stringify(ids);
+    const ids = query.resourceIds ?? NO_IDS;
+    let map: Map<string, AccessDecision>;
+    let key: string;
+    if (ids.length === 1) {
+      map = entry.one ??= new Map();
+      key = ids[0] as string;
+    } else {
+      map = entry.many ??= new Map();
+      key = JSON.stringify(ids);
+    }
     let decision = map.get(key);
     if (decision === undefined) {
       decision = this.remember(query, at);
       map.set(key, decision);
     }
     return decision;
+  }
+
+  /** The small index of an environment in remembered answers (undefined past {@link MAX_ENVIRONMENTS}: decided afresh). */
+  private environmentIndex(environment: string): number | undefined {
+    let index = this.environments.get(environment);
+    if (index === undefined && this.environments.size < MAX_ENVIRONMENTS) {
+      index = this.environments.size;
+      this.environments.set(environment, index);
+    }
+    return index;
+  }
+
+  /**
+   * True when a deny rule naming resource patterns matches the question in everything but its
+   * resources (user or role, permission, environment): only then can the resources change the answer.
+   * Stable while the user's assignments in force stay the same (the span a user's memo is valid for).
+   */
+  private resourceSensitive(query: AccessQuery, at: number): boolean {
+    const assignments = this.byUser.get(query.userId);
+    const rules = this.denyRules;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as CompiledDenyRule;
+      if (rule.resources !== undefined && this.denyMatchesBesidesResources(rule, assignments, query, at))
+        return true;
+    }
+    return false;
   }
 
   /** Decides afresh and counts the answer kept. */
@@ -369,6 +412,7 @@ export class InfrastructureRBACManager {
   private forget(): void {
     this.memo = new Map();
     this.memoSize = 0;
+    this.environments = new Map();
   }
 
   /** What a user's remembered answers depend on, at `at`: the span in which no assignment of theirs expires (and, with a schedule, the minute), cost limits. */
@@ -387,7 +431,7 @@ export class InfrastructureRBACManager {
       }
       if (a.role.maxCost !== undefined) costLimited = true;
     }
-    return { validFrom, validUntil, costLimited, decisions: new Map() };
+    return { validFrom, validUntil, costLimited, entries: [] };
   }
 
   private denyMatches(
@@ -396,22 +440,33 @@ export class InfrastructureRBACManager {
     query: AccessQuery,
     at: number,
   ): boolean {
+    if (!this.denyMatchesBesidesResources(rule, assignments, query, at)) return false;
+    const resources = rule.resources;
+    if (resources === undefined) return true;
+    const ids = query.resourceIds ?? NO_IDS;
+    for (let i = 0; i < ids.length; i++)
+      for (let j = 0; j < resources.length; j++) if ((resources[j] as IdMatcher)(ids[i] as string)) return true;
+    return false;
+  }
+
+  /** Whether a deny rule matches a question by permission, environment and user or role (resources aside). */
+  private denyMatchesBesidesResources(
+    rule: CompiledDenyRule,
+    assignments: readonly CompiledAssignment[] | undefined,
+    query: AccessQuery,
+    at: number,
+  ): boolean {
     if (!rule.permissions.has("*") && !rule.permissions.has(query.permission)) return false;
     if (rule.environments !== undefined && !rule.environments.has(query.environment)) return false;
-    if (rule.users !== undefined || rule.roles !== undefined) {
-      const byUser = rule.users?.has(query.userId) === true;
-      const byRole =
-        rule.roles !== undefined &&
-        assignments?.some(
-          (a) => a.expiresAt > at && rule.roles?.has(a.role.id) === true && inScope(a, query.environment),
-        ) === true;
-      if (!byUser && !byRole) return false;
+    if (rule.users === undefined && rule.roles === undefined) return true;
+    if (rule.users?.has(query.userId) === true) return true;
+    const roles = rule.roles;
+    if (roles === undefined || assignments === undefined) return false;
+    for (let i = 0; i < assignments.length; i++) {
+      const a = assignments[i] as CompiledAssignment;
+      if (a.expiresAt > at && roles.has(a.role.id) && inScope(a, query.environment)) return true;
     }
-    if (rule.resources !== undefined) {
-      const ids = query.resourceIds ?? [];
-      if (!ids.some((id) => rule.resources?.some((match) => match(id)) === true)) return false;
-    }
-    return true;
+    return false;
   }
 
   /** The role's rate limit, when it has one. */
@@ -603,15 +658,27 @@ interface UserMemo {
   readonly validUntil: number;
   /** A role of the user has a cost limit: answers to questions with a cost are not kept. */
   readonly costLimited: boolean;
-  /** Per environment, per permission: the answer, or the answers per resource list. */
-  readonly decisions: Map<string, Map<string, AccessDecision | ResourceMemo>>;
+  /** Per environment index × {@link PERMISSION_SLOTS} + permission index: what is remembered of that question. */
+  readonly entries: (MemoEntry | undefined)[];
 }
 
-/** Answers per resource list: one id keyed by itself, other lists by their JSON text. */
-interface ResourceMemo {
-  readonly one: Map<string, AccessDecision>;
-  readonly many: Map<string, AccessDecision>;
+/** The remembered answers of one user, environment and permission. */
+interface MemoEntry {
+  /** Whether a deny rule naming resource patterns could apply: answers are then kept per resource list. */
+  readonly byResources: boolean;
+  /** The answer, when resources cannot change it. */
+  decision: AccessDecision | undefined;
+  /** Answers per single resource id. */
+  one: Map<string, AccessDecision> | undefined;
+  /** Answers per other resource list, keyed by its JSON text. */
+  many: Map<string, AccessDecision> | undefined;
 }
+
+/** Slots per environment in a user's remembered answers (one per permission). */
+const PERMISSION_SLOTS = 16;
+const PERMISSION_INDEX: ReadonlyMap<string, number> = new Map(INFRA_PERMISSIONS.map((p, i) => [p, i]));
+/** Environments given a slot range in remembered answers; questions about others are decided afresh. */
+const MAX_ENVIRONMENTS = 64;
 
 /** Remembered decisions kept at most (all are forgotten past it). */
 const MAX_MEMO = 100_000;
