@@ -489,7 +489,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       );
     }
     throwIfAborted(options.signal);
-    const access = this.rbac.decide({
+    const answer = this.rbac.answer({
       userId: request.userId,
       permission,
       environment: request.environment,
@@ -498,7 +498,8 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       at,
     });
     // one array of the reasons so far (a denial needs no more room)
-    const reasons: GateReason[] = [riskReasonOf(risk), NO_BREAK_GLASS, reasonOf(RBAC_REASONS, "rbac", access)];
+    const reasons: GateReason[] = [riskReasonOf(risk), NO_BREAK_GLASS, answer.reason];
+    const access = answer.decision;
     if (!access.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -565,7 +566,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
     reasons: GateReason[],
   ): Decided {
     const window = this.timeWindows.check(request.environment, risk.level, at);
-    reasons.push(reasonOf(WINDOW_REASONS, "time-window", window));
+    reasons.push(windowReasonOf(window));
     if (!window.allowed)
       return this.finish(
         { outcome: "denied", risk, reasons },
@@ -968,25 +969,19 @@ function riskReasonOf(risk: RiskAssessment): GateReason {
   return reason;
 }
 
-/** Shared reasons of frozen RBAC answers (the RBAC manager hands out the same frozen decision for the same question). */
-const RBAC_REASONS = new WeakMap<object, GateReason>();
 /** Shared reasons of frozen window answers (the window manager hands out the same frozen one per window). */
 const WINDOW_REASONS = new WeakMap<object, GateReason>();
 
 /**
- * The reason of an RBAC or window answer: one frozen reason per frozen answer (so the audit writer
- * reuses its text), a new one for an answer made for this check alone.
+ * The reason of a window answer: one frozen reason per frozen answer (so the audit writer reuses its
+ * text), a new one for an answer made for this check alone.
  */
-function reasonOf(
-  kept: WeakMap<object, GateReason>,
-  check: "rbac" | "time-window",
-  answer: { readonly allowed: boolean; readonly reason: string },
-): GateReason {
-  const known = kept.get(answer);
+function windowReasonOf(answer: WindowDecision): GateReason {
+  const known = WINDOW_REASONS.get(answer);
   if (known !== undefined) return known;
-  const reason: GateReason = { check, passed: answer.allowed, message: answer.reason };
+  const reason: GateReason = { check: "time-window", passed: answer.allowed, message: answer.reason };
   if (!Object.isFrozen(answer)) return reason;
-  kept.set(answer, Object.freeze(reason));
+  WINDOW_REASONS.set(answer, Object.freeze(reason));
   return reason;
 }
 

@@ -406,6 +406,12 @@ describe("RBAC remembered decisions", () => {
             expect(rbac.decide(query)).toEqual(rbac.check(query));
             expect(rbac.decide(query)).toEqual(rbac.check(query));
             expect(rbac.decide({ ...step.query })).toEqual(rbac.check({ ...step.query }));
+            const answer = rbac.answer(query);
+            expect(answer.reason).toEqual({
+              check: "rbac",
+              passed: answer.decision.allowed,
+              message: answer.decision.reason,
+            });
             // the same question about every other resource list (answers kept per list where a rule names resources)
             for (const resourceIds of RESOURCE_LISTS) {
               const other: AccessQuery = { ...query, resourceIds };

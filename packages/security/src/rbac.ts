@@ -2,6 +2,7 @@ import { z } from "zod";
 import type {
   AuditSink,
   DenyRule,
+  GateReason,
   InfraPermission,
   Role,
   RoleAssignment,
@@ -321,6 +322,15 @@ export class InfrastructureRBACManager {
    * them equal) and is frozen.
    */
   decide(query: AccessQuery): AccessDecision {
+    return this.answer(query).decision;
+  }
+
+  /**
+   * {@link decide}'s answer with its reason as the security gate's `rbac` reason (`passed` is
+   * `allowed`, `message` the decision's reason). Remembered answers and their reasons are frozen and
+   * handed out again for the same question, so a caller can share what it derives from them.
+   */
+  answer(query: AccessQuery): RbacAnswer {
     const at = query.at ?? this.now();
     let user = this.memo.get(query.userId);
     if (user === undefined || at < user.validFrom || at >= user.validUntil) {
@@ -335,43 +345,31 @@ export class InfrastructureRBACManager {
       permissionIndex === undefined ||
       environmentIndex === undefined
     )
-      return this.check(query.at === undefined ? { ...query, at } : query);
+      return answerOf(this.check(query.at === undefined ? { ...query, at } : query));
     const slot = environmentIndex * PERMISSION_SLOTS + permissionIndex;
-    let entry = user.entries[slot];
-    if (entry === undefined) {
-      entry = {
-        decision: undefined,
-        one: undefined,
-        many: undefined,
-        byResources: this.resourceSensitive(query, at),
-      };
-      user.entries[slot] = entry;
-    }
-    if (!entry.byResources) {
-      let decision = entry.decision;
-      if (decision === undefined) {
-        decision = this.remember(query, at);
-        entry.decision = decision;
+    const known = user.answers[slot];
+    if (known !== undefined) return known;
+    let byResources = user.byResources[slot];
+    if (byResources === undefined) {
+      if (!this.resourceSensitive(query, at)) {
+        const remembered = this.remember(query, at);
+        user.answers[slot] = remembered;
+        return remembered;
       }
-      return decision;
+      byResources = { one: new Map(), many: new Map() };
+      user.byResources[slot] = byResources;
     }
     // one id (the usual case) is its own key; other lists their JSON text, in a map of their own
     const ids = query.resourceIds ?? NO_IDS;
-    let map: Map<string, AccessDecision>;
-    let key: string;
-    if (ids.length === 1) {
-      map = entry.one ??= new Map();
-      key = ids[0] as string;
-    } else {
-      map = entry.many ??= new Map();
-      key = JSON.stringify(ids);
+    const single = ids.length === 1;
+    const map = single ? byResources.one : byResources.many;
+    const key = single ? (ids[0] as string) : JSON.stringify(ids);
+    let remembered = map.get(key);
+    if (remembered === undefined) {
+      remembered = this.remember(query, at);
+      map.set(key, remembered);
     }
-    let decision = map.get(key);
-    if (decision === undefined) {
-      decision = this.remember(query, at);
-      map.set(key, decision);
-    }
-    return decision;
+    return remembered;
   }
 
   /** The small index of an environment in remembered answers (undefined past {@link MAX_ENVIRONMENTS}: decided afresh). */
@@ -401,12 +399,15 @@ export class InfrastructureRBACManager {
   }
 
   /** Decides afresh and counts the answer kept. */
-  private remember(query: AccessQuery, at: number): AccessDecision {
+  private remember(query: AccessQuery, at: number): RbacAnswer {
     const decision = this.check(query.at === undefined ? { ...query, at } : query);
     Object.freeze(decision.decidedBy);
+    Object.freeze(decision);
     this.memoSize += 1;
     if (this.memoSize > MAX_MEMO) this.forget();
-    return Object.freeze(decision);
+    const answer = answerOf(decision);
+    Object.freeze(answer.reason);
+    return Object.freeze(answer);
   }
 
   private forget(): void {
@@ -431,7 +432,7 @@ export class InfrastructureRBACManager {
       }
       if (a.role.maxCost !== undefined) costLimited = true;
     }
-    return { validFrom, validUntil, costLimited, entries: [] };
+    return { validFrom, validUntil, costLimited, answers: [], byResources: [] };
   }
 
   private denyMatches(
@@ -640,6 +641,16 @@ export class InfrastructureRBACManager {
   }
 }
 
+/** An RBAC decision with its reason as the security gate's `rbac` reason (see {@link InfrastructureRBACManager.answer}). */
+export interface RbacAnswer {
+  readonly decision: AccessDecision;
+  readonly reason: GateReason;
+}
+
+function answerOf(decision: AccessDecision): RbacAnswer {
+  return { decision, reason: { check: "rbac", passed: decision.allowed, message: decision.reason } };
+}
+
 /** Parses a permission name, throwing a typed error naming `field`. */
 export function parsePermission(value: unknown, field = "permission"): InfraPermission {
   const parsed = infraPermissionSchema.safeParse(value);
@@ -658,20 +669,19 @@ interface UserMemo {
   readonly validUntil: number;
   /** A role of the user has a cost limit: answers to questions with a cost are not kept. */
   readonly costLimited: boolean;
-  /** Per environment index × {@link PERMISSION_SLOTS} + permission index: what is remembered of that question. */
-  readonly entries: (MemoEntry | undefined)[];
+  /**
+   * Per slot (environment index × {@link PERMISSION_SLOTS} + permission index): the answer, when no
+   * deny rule naming resource patterns could apply to that question.
+   */
+  readonly answers: (RbacAnswer | undefined)[];
+  /** Per slot: the answers per resource list, when such a rule could apply. */
+  readonly byResources: (ResourceAnswers | undefined)[];
 }
 
-/** The remembered answers of one user, environment and permission. */
-interface MemoEntry {
-  /** Whether a deny rule naming resource patterns could apply: answers are then kept per resource list. */
-  readonly byResources: boolean;
-  /** The answer, when resources cannot change it. */
-  decision: AccessDecision | undefined;
-  /** Answers per single resource id. */
-  one: Map<string, AccessDecision> | undefined;
-  /** Answers per other resource list, keyed by its JSON text. */
-  many: Map<string, AccessDecision> | undefined;
+/** Answers per resource list: one id keyed by itself, other lists by their JSON text. */
+interface ResourceAnswers {
+  readonly one: Map<string, RbacAnswer>;
+  readonly many: Map<string, RbacAnswer>;
 }
 
 /** Slots per environment in a user's remembered answers (one per permission). */
