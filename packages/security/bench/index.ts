@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
 import type { AuditEventInput, OperationRequest } from "@espada/infra-core";
 import type * as CedarModule from "@cedar-policy/cedar-wasm/nodejs";
 import { createInMemoryStateStore, FileStateStore } from "@espada/infra-sessions";
@@ -20,6 +21,11 @@ interface Result {
   target?: number;
 }
 
+// Node 20's V8 aborts ("unreachable code" in Deoptimizer::DoComputeBuiltinContinuation, a "JS to Wasm
+// builtin continuation frame") when it lazily deoptimises a function into which it inlined a call to
+// Cedar's wasm, as happens once the garbage of the check section dies. Calling wasm without inlining
+// avoids it; it costs nanoseconds against Cedar's hundreds of microseconds per decision.
+setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarModule;
 
 const median = (xs: number[]): number =>
