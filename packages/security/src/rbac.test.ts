@@ -474,7 +474,8 @@ describe("RBAC remembered decisions", () => {
   });
 
   it("answers of scheduled roles equal an uncached check at every instant near the schedules' edges", () => {
-    const clock = (h: number, m: number): string => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
+    const clock = (h: number, m: number): string =>
+      `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
     const scheduleArb = fc.record({
       start: fc.tuple(fc.integer({ min: 11, max: 12 }), fc.integer({ min: 0, max: 59 })),
       end: fc.tuple(fc.integer({ min: 11, max: 12 }), fc.integer({ min: 0, max: 59 })),
@@ -489,7 +490,12 @@ describe("RBAC remembered decisions", () => {
           const roles: Role[] = schedules.map((x, i) => ({
             id: `s${i}`,
             permissions: ["infra:update"],
-            schedule: { days: [...WEEK], start: clock(...x.start), end: clock(...x.end), timezone: x.timezone },
+            schedule: {
+              days: [...WEEK],
+              start: clock(...x.start),
+              end: clock(...x.end),
+              timezone: x.timezone,
+            },
           }));
           // the clock walks around 11:00–13:00 local time of the first schedule's zone
           const zoneOffsetMs: Record<string, number> = {

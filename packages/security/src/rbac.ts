@@ -446,7 +446,8 @@ export class InfrastructureRBACManager {
     if (resources === undefined) return true;
     const ids = query.resourceIds ?? NO_IDS;
     for (let i = 0; i < ids.length; i++)
-      for (let j = 0; j < resources.length; j++) if ((resources[j] as IdMatcher)(ids[i] as string)) return true;
+      for (let j = 0; j < resources.length; j++)
+        if ((resources[j] as IdMatcher)(ids[i] as string)) return true;
     return false;
   }
 
