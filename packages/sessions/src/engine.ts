@@ -280,6 +280,9 @@ export class StateEngine {
     assertCounterArguments(windowMs, by);
     return this.submit<CounterValue>("counter", key, (current, now) => {
       const state = current?.value as CounterState | undefined;
+      // reading a live counter (`by` 0) changes nothing, so nothing is written
+      if (by === 0 && current !== undefined && state !== undefined)
+        return { next: current, result: { value: state.count, resetAt: state.resetAt } };
       const resetAt = state?.resetAt ?? now + windowMs;
       const value: CounterState = { count: (state?.count ?? 0) + by, resetAt };
       const next: StoredRecord = Object.freeze({

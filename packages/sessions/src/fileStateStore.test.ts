@@ -93,6 +93,28 @@ describe("FileStateStore", () => {
     expect(again.problems).toEqual([]);
   });
 
+  it("reading a live counter with an increment of 0 writes nothing", async () => {
+    const d = dir();
+    const written: string[] = [];
+    const store = await open(d, {
+      io: {
+        writeFile: async (path, data) => {
+          written.push(path);
+          await writeFileAtomically(path, data);
+        },
+      },
+    });
+    expect((await store.increment("rate/u", 60_000, 2)).value).toBe(2);
+    const afterFirst = written.length;
+    expect(afterFirst).toBeGreaterThan(0);
+    expect((await store.increment("rate/u", 60_000, 0)).value).toBe(2);
+    expect((await store.increment("rate/u", 60_000, 0)).value).toBe(2);
+    expect(written).toHaveLength(afterFirst);
+    expect((await store.increment("rate/u", 60_000, 1)).value).toBe(3);
+    expect(written.length).toBeGreaterThan(afterFirst);
+    await store.close();
+  });
+
   it("a torn append that could not be cut off at once is cut off before the next append", async () => {
     const d = dir();
     let fail = false;
