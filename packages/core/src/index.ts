@@ -193,7 +193,14 @@ export {
 export { isInfrastructureSession } from "./sessionShape.js";
 export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
-export { isJsonValue, assertJsonValue, jsonValueSchema, jsonObjectSchema, toJsonObject } from "./json.js";
+export {
+  isJsonValue,
+  assertJsonValue,
+  frozenJsonCopy,
+  jsonValueSchema,
+  jsonObjectSchema,
+  toJsonObject,
+} from "./json.js";
 export { assertStoreKey, MAX_STORE_KEY_BYTES } from "./storeKeys.js";
 export {
   assertCounterArguments,

@@ -12,6 +12,9 @@ export type JsonValue = string | number | boolean | null | readonly JsonValue[] 
 /** A JSON object (see {@link JsonValue}). */
 export type JsonObject = { readonly [key: string]: JsonValue | undefined };
 
+/** Nesting beyond which a value is refused: deeper input is hostile, and walking it could exhaust the stack. */
+const MAX_JSON_DEPTH = 256;
+
 /** Finds why a value is not JSON: a path and a reason, or undefined when it is JSON. */
 function jsonProblem(
   value: unknown,
@@ -23,6 +26,8 @@ function jsonProblem(
     return Number.isFinite(value) ? undefined : { path, message: "must be a finite number" };
   if (typeof value !== "object") return { path, message: `is not JSON (${typeof value})` };
   if (seen.has(value)) return { path, message: "contains a cycle" };
+  if (path.length > MAX_JSON_DEPTH)
+    return { path, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
   const array = Array.isArray(value);
   const proto: unknown = Object.getPrototypeOf(value);
   if (!array && proto !== Object.prototype && proto !== null)
@@ -45,9 +50,6 @@ function jsonProblem(
   return undefined;
 }
 
-/** Nesting beyond which {@link isExactJson} leaves the answer to the full walk (which also finds cycles). */
-const EXACT_JSON_DEPTH = 256;
-
 /**
  * True when `value` is JSON exactly as `JSON.stringify` would keep it: null, a string, a boolean, a
  * finite number, or a plain object or array of such, with no property set to `undefined`, nested at
@@ -56,7 +58,7 @@ const EXACT_JSON_DEPTH = 256;
 export function isExactJson(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value);
-  if (typeof value !== "object" || depth >= EXACT_JSON_DEPTH) return false;
+  if (typeof value !== "object" || depth > MAX_JSON_DEPTH) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isExactJson(value[i], depth + 1)) return false;
     return true;
@@ -88,6 +90,59 @@ export function assertJsonValue(value: unknown, field = "value"): asserts value 
   if (problem === undefined) return;
   const path = formatPath(problem.path, field);
   throw new InfrastructureError("INVALID_ARGUMENT", `${path} ${problem.message}`, { field: path });
+}
+
+/** Thrown (pre-allocated, without a stack) by {@link frozenCopy}; never escapes this module. */
+class NotJsonSignal extends Error {}
+const NOT_JSON = new NotJsonSignal("not JSON");
+
+/** Copies and freezes, or throws {@link NOT_JSON} without building paths. */
+function frozenCopy(value: unknown, depth: number): JsonValue {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (Number.isFinite(value)) return value;
+    throw NOT_JSON;
+  }
+  if (typeof value !== "object" || depth > MAX_JSON_DEPTH) throw NOT_JSON;
+  if (Array.isArray(value)) {
+    const items = new Array<JsonValue>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = frozenCopy(value[i], depth + 1);
+    return Object.freeze(items);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
+  const out: Record<string, JsonValue> = {};
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined || !Object.hasOwn(value, key)) continue;
+    // `out.__proto__ = x` would set the prototype; JSON.parse makes it an own key, and so must a copy.
+    if (key === "__proto__")
+      Object.defineProperty(out, key, {
+        value: frozenCopy(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = frozenCopy(item, depth + 1);
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * A deep copy of a {@link JsonValue}, frozen at every level, so a stored value can be changed
+ * neither by the caller afterwards nor by whoever reads it; object properties set to `undefined`
+ * are dropped. Anything else throws `INVALID_ARGUMENT` naming the path under `field`, exactly as
+ * {@link assertJsonValue} does. What a store runs on every value it keeps in memory.
+ */
+export function frozenJsonCopy(value: unknown, field = "value"): JsonValue {
+  try {
+    return frozenCopy(value, 0);
+  } catch (error) {
+    if (error !== NOT_JSON) throw error;
+  }
+  assertJsonValue(value, field);
+  // Unreachable while both walks agree; kept so a disagreement is a typed error, not a bad copy.
+  throw new InfrastructureError("INVALID_ARGUMENT", `${field} is not JSON`, { field });
 }
 
 // Built on first use (`deferred`): constructing zod schemas is most of what importing core would

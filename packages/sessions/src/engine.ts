@@ -1,4 +1,5 @@
 import {
+  frozenJsonCopy,
   StorageError,
   assertCounterArguments,
   assertExpectedVersion,
@@ -20,7 +21,6 @@ import type {
   TrimOptions,
   InfrastructureError,
 } from "@espada/infra-core";
-import { freezeJson } from "./json.js";
 
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
@@ -214,7 +214,7 @@ export class StateEngine {
   /** Writes unconditionally. */
   put(key: string, value: unknown, options?: PutOptions): Promise<StoredRecord> {
     assertStoreKey(key);
-    const frozen = freezeJson(value);
+    const frozen = frozenJsonCopy(value);
     const ttl = storeTtl(options);
     return this.submit<StoredRecord>("record", key, (current, now) => {
       const next = makeRecord(key, frozen, current, now, ttl);
@@ -231,7 +231,7 @@ export class StateEngine {
   ): Promise<CompareAndSetResult> {
     assertStoreKey(key);
     assertExpectedVersion(expectedVersion);
-    const frozen = freezeJson(value);
+    const frozen = frozenJsonCopy(value);
     const ttl = storeTtl(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
       if ((current?.version ?? 0) !== expectedVersion)
@@ -299,7 +299,7 @@ export class StateEngine {
   /** Appends to a log; positions are 0-based and gap-free. */
   append(log: string, value: unknown): Promise<LogEntry> {
     assertStoreKey(log, "log");
-    const frozen = freezeJson(value);
+    const frozen = frozenJsonCopy(value);
     return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({
       kind: "append",
       value: frozen,

@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import {
+  frozenJsonCopy,
   infrastructureSessionSchema,
   InfrastructureError,
   isInfrastructureError,
@@ -22,7 +23,6 @@ import type {
 import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
 import { EngineStateStore } from "./engineStore.js";
-import { freezeJson } from "./json.js";
 import { EncryptionKeyring, isSealedValue } from "./keyring.js";
 import type { KeyringOptions, SealedValue } from "./keyring.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
@@ -437,7 +437,7 @@ export class StateSessionStorage implements SessionStorage {
     }
     const written: VersionedSession = {
       // a frozen copy: the caller's objects (which zod may pass through) stay theirs
-      session: freezeJson(checked) as InfrastructureSession,
+      session: frozenJsonCopy(checked) as InfrastructureSession,
       version: result.record.version,
       updatedAt: result.record.updatedAt,
     };

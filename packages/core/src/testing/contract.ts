@@ -537,6 +537,18 @@ const checks: [string, Body][] = [
         "a Date inside a value",
       );
       await assertRejects(
+        store.put("k", { list: [1, undefined] } as never),
+        { code: "INVALID_ARGUMENT", field: "value.list[1]" },
+        "undefined inside an array (JSON would turn it into null)",
+      );
+      let deep: JsonValue = 1;
+      for (let i = 0; i < 10_000; i++) deep = { a: deep };
+      await assertRejects(
+        store.append("log", deep),
+        { code: "INVALID_ARGUMENT" },
+        "a value nested 10,000 deep",
+      );
+      await assertRejects(
         store.put("k", 1, { ttlMs: -1 }),
         { code: "INVALID_ARGUMENT", field: "options.ttlMs" },
         "negative ttl",
