@@ -1,12 +1,18 @@
 // Executor benchmarks: per-command overhead over a direct provider call, the cost of a command in
 // a session whose history is at its cap, and throughput. Run with `pnpm bench`; writes .bench/results.json.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createAllowAllGate, createExecutionContext } from "@espada/infra-core";
 import { createInfrastructureSessionManager } from "@espada/infra-sessions";
-import { InfrastructureProviderRegistry, createCommandExecutor } from "../src/index.js";
+import type * as Registry from "../src/index.js";
+import { builtEntry } from "../../../tooling/bench/builtEntry.js";
 import { FakeProvider } from "../test/fakeProvider.js";
-import { MemorySessionStore } from "../test/memorySessionStore.js";
+
+// The built package, as it ships (tsx would add its own helpers to every function of the source).
+const { InfrastructureProviderRegistry, createCommandExecutor } = (await import(
+  builtEntry(join(import.meta.dirname, ".."))
+)) as typeof Registry;
 
 interface BenchResult {
   name: string;
@@ -26,8 +32,13 @@ async function setup(parallelLimit: number) {
   const provider = new FakeProvider({ id: "bench" });
   registry.registerFactory(provider.meta, () => provider);
   await registry.createAndInitializeProvider("bench", { instanceId: "b" });
-  const sessions = new MemorySessionStore();
-  sessions.create("s", "bench-user");
+  // the real session manager, in memory: what an embedding without persistence runs
+  const sessions = await createInfrastructureSessionManager({ sessionConfig: { persistState: false } });
+  const session = await sessions.createSession({
+    userId: "bench-user",
+    providerId: "bench",
+    instanceId: "b",
+  });
   const executor = createCommandExecutor({
     providers: registry,
     gate: createAllowAllGate(),
@@ -39,11 +50,11 @@ async function setup(parallelLimit: number) {
   registry.events.on("*", () => {
     seen++;
   });
-  return { registry, provider, executor, seen: () => seen };
+  return { registry, provider, executor, sessions, sessionId: session.id, seen: () => seen };
 }
 
 async function overhead(): Promise<number> {
-  const { registry, provider, executor, seen } = await setup(5);
+  const { registry, provider, executor, sessions, sessionId, seen } = await setup(5);
   const params = { message: "hello", token: "t0ps3cret" };
   const context = createExecutionContext({});
   const rounds = 5;
@@ -52,7 +63,7 @@ async function overhead(): Promise<number> {
   // Warm up both paths.
   for (let i = 0; i < 3_000; i++) {
     await provider.executeCommand("echo", params, context);
-    await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId: "s" });
+    await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId });
   }
   for (let r = 0; r < rounds; r++) {
     const direct: number[] = [];
@@ -62,28 +73,30 @@ async function overhead(): Promise<number> {
       await provider.executeCommand("echo", params, context);
       direct.push(performance.now() - t);
       t = performance.now();
-      const outcome = await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId: "s" });
+      const outcome = await executor.execute({ instanceId: "b", commandId: "echo", params, sessionId });
       viaExecutor.push(performance.now() - t);
       if (outcome.status !== "succeeded") throw new Error(`bench command failed: ${outcome.status}`);
     }
     overheads.push((median(viaExecutor) - median(direct)) * 1_000);
   }
   if (seen() === 0) throw new Error("events were not emitted");
+  await sessions.shutdown();
   await registry.shutdown();
   return median(overheads);
 }
 
 async function throughput(): Promise<number> {
-  const { registry, executor } = await setup(5);
+  const { registry, executor, sessions, sessionId } = await setup(5);
   const total = 3_000;
   const start = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: total }, () =>
-      executor.execute({ instanceId: "b", commandId: "sleep", params: { ms: 1 }, sessionId: "s" }),
+      executor.execute({ instanceId: "b", commandId: "sleep", params: { ms: 1 }, sessionId }),
     ),
   );
   const seconds = (performance.now() - start) / 1_000;
   if (outcomes.some((o) => o.status !== "succeeded")) throw new Error("a throughput command failed");
+  await sessions.shutdown();
   await registry.shutdown();
   return total / seconds;
 }
