@@ -9,7 +9,8 @@ import type { AuditEventInput, OperationRequest } from "@espada/infra-core";
 import type * as CedarModule from "@cedar-policy/cedar-wasm/nodejs";
 import { createInMemoryStateStore, FileStateStore } from "@espada/infra-sessions";
 import { newEnforcer, newModelFromString, StringAdapter } from "casbin";
-import { InfrastructureAuditLogger, InfrastructureSecurityFacade } from "../src/index.js";
+import type * as Security from "../src/index.js";
+import { builtEntry } from "../../../tooling/bench/builtEntry.js";
 import { CASBIN_MODEL, casbinPolicy, cedarPolicies, scenario } from "./scenario.js";
 import type { Scenario } from "./scenario.js";
 
@@ -27,6 +28,10 @@ interface Result {
 // avoids it; it costs nanoseconds against Cedar's hundreds of microseconds per decision.
 setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 const cedar = createRequire(import.meta.url)("@cedar-policy/cedar-wasm/nodejs") as typeof CedarModule;
+// The built package, as it ships (tsx would add its own helpers to every function of the source).
+const { InfrastructureAuditLogger, InfrastructureSecurityFacade } = (await import(
+  builtEntry(join(import.meta.dirname, ".."))
+)) as typeof Security;
 
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
