@@ -190,7 +190,7 @@ export {
   sessionResourceSchema,
   infrastructureSessionSchema,
 } from "./stores.js";
-export { isInfrastructureSession } from "./sessionShape.js";
+export { isCommandHistoryEntry, isInfrastructureSession } from "./sessionShape.js";
 export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
 export {

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { infrastructureSessionSchema, isInfrastructureSession } from "./index.js";
+import {
+  commandHistoryEntrySchema,
+  infrastructureSessionSchema,
+  isCommandHistoryEntry,
+  isInfrastructureSession,
+} from "./index.js";
 
 const json: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 3 });
 const jsonObject = fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 4 });
@@ -100,6 +105,38 @@ const session = fc.record(
   },
 );
 
+const historyEntry = fc.record(
+  {
+    executionId: word,
+    commandId: word,
+    providerId: word,
+    instanceId: word,
+    userId: word,
+    params: jsonObject,
+    status: fc.constantFrom("succeeded", "failed", "cancelled", "denied", "pending"),
+    dryRun: fc.boolean(),
+    startedAt: num,
+    duration: num,
+    errorCode: word,
+    errorMessage: word,
+    affectedResources: fc.array(word, { maxLength: 3 }),
+  },
+  {
+    requiredKeys: [
+      "executionId",
+      "commandId",
+      "providerId",
+      "userId",
+      "params",
+      "status",
+      "dryRun",
+      "startedAt",
+      "duration",
+      "affectedResources",
+    ],
+  },
+);
+
 // "Unchanged" means the same JSON text, which is what a store keeps and what an authenticated
 // record's check covers.
 
@@ -166,5 +203,47 @@ describe("isInfrastructureSession", () => {
   it("refuses what is not a session", () => {
     for (const value of [null, undefined, 1, "s", [], {}, new Date(0), Object.create({ id: "s" })])
       expect(isInfrastructureSession(value)).toBe(false);
+  });
+});
+
+describe("isCommandHistoryEntry", () => {
+  it("accepts every entry the schema gives back unchanged", () => {
+    fc.assert(
+      fc.property(historyEntry, (entry) => {
+        expect(isCommandHistoryEntry(entry)).toBe(true);
+        expect(JSON.stringify(commandHistoryEntrySchema.parse(entry))).toBe(JSON.stringify(entry));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never accepts what the schema refuses or would change", () => {
+    fc.assert(
+      fc.property(historyEntry, fc.nat(), word, replacement, (entry, at, key, value) => {
+        const paths = containers(entry);
+        const changed = mutate(entry, paths[at % paths.length] ?? [], key, value);
+        if (!isCommandHistoryEntry(changed)) return;
+        const parsed = commandHistoryEntrySchema.safeParse(changed);
+        expect(parsed.success).toBe(true);
+        expect(JSON.stringify(parsed.data)).toBe(JSON.stringify(changed));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("refuses an entry missing its defaulted affectedResources (the schema would add it)", () => {
+    const entry = {
+      executionId: "e",
+      commandId: "c",
+      providerId: "p",
+      userId: "u",
+      params: {},
+      status: "succeeded",
+      dryRun: false,
+      startedAt: 0,
+      duration: 1,
+    };
+    expect(isCommandHistoryEntry(entry)).toBe(false);
+    expect(isCommandHistoryEntry({ ...entry, affectedResources: [] })).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import {
   createEventBus,
   createNoopLogger,
   InfrastructureError,
+  isCommandHistoryEntry,
   isInfrastructureError,
   isJsonValue,
   jsonObjectSchema,
@@ -402,11 +403,11 @@ export class InfrastructureSessionManager implements SessionStore {
     if (!history.enabled) return;
     if (typeof sessionId !== "string" || sessionId.length === 0)
       throw invalid("sessionId", "must be a non-empty string");
-    const parsed = parseOptions(
-      commandHistoryEntrySchema,
-      { ...entry, params: redactSecretRecord(entry.params) },
-      "history entry",
-    );
+    const redacted = { ...entry, params: redactSecretRecord(entry.params) };
+    // one entry per command: the schema only when the generated shape check cannot vouch for it
+    const parsed = isCommandHistoryEntry(redacted)
+      ? redacted
+      : parseOptions(commandHistoryEntrySchema, redacted, "history entry");
     const storage = await this.ready();
     const found = await storage.get(sessionId);
     if (found === undefined || this.isGone(found, this.now()))
