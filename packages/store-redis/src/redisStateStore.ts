@@ -13,6 +13,7 @@ import {
   decodeLogValue,
   encodeLogValue,
   InfrastructureError,
+  isJsonValue,
   redactSecretText,
   StorageError,
   storeTtl,
@@ -45,6 +46,11 @@ import {
   READ,
   TRIM,
 } from "./scripts.js";
+import { BatchScript } from "./framedCall.js";
+import type { Wire } from "./framedCall.js";
+
+/** The conditional append, its batch encoded into one command buffer (see {@link BatchScript}). */
+const APPEND_AT_SCRIPT = new BatchScript(APPEND_AT, 4);
 
 /** TLS towards Redis: `true` for the system's CAs, or a private CA / client certificate (PEM text). */
 export type RedisTlsOptions =
@@ -122,16 +128,6 @@ interface ScriptCommands {
   ): Promise<Buffer[]>;
   espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
-  espadaAppendAt(
-    lm: Wire,
-    le: Wire,
-    la: Wire,
-    lw: Wire,
-    expected: string,
-    token: string,
-    leaseMs: string,
-    ...entries: Buffer[]
-  ): Promise<(string | number)[]>;
   espadaHeadAt(
     lm: Wire,
     le: Wire,
@@ -175,8 +171,6 @@ function utf16be(text: string): Buffer {
   return Buffer.from(text, "utf16le").swap16();
 }
 
-/** Bytes on the wire: a string of code points below 0x80 (ioredis sends it as those very bytes), or a Buffer. */
-type Wire = string | Buffer;
 
 const ASCII = /^[\x00-\x7f]*$/;
 const wires = new Map<string, Wire>();
@@ -224,7 +218,7 @@ function successor(prefix: Buffer): Buffer | undefined {
 }
 
 function encodeValue(value: unknown): string {
-  assertJsonValue(value, "value");
+  if (!isJsonValue(value)) assertJsonValue(value, "value");
   return JSON.stringify(value);
 }
 
@@ -687,7 +681,10 @@ export class RedisStateStore implements StateStore {
       throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", {
         field: "values",
       });
-    values.forEach((value, i) => assertJsonValue(value, `values[${i}]`));
+    for (let i = 0; i < values.length; i++) {
+      // the cheap walk first; the path-reporting one only to name what is wrong
+      if (!isJsonValue(values[i])) assertJsonValue(values[i], `values[${i}]`);
+    }
     const state = this.appendState(log);
     // right after a conflict or a prepareAppend this store holds the lease: the batch goes at once
     let check = state.sinceConflict < CONTENDED_CALLS && state.readyAt !== expectedPosition;
@@ -695,7 +692,7 @@ export class RedisStateStore implements StateStore {
     state.sinceConflict += 1;
     const keys = this.logKeys(log);
     const expected = String(expectedPosition);
-    let batch: Buffer[] | undefined;
+    let batch: Buffer | undefined;
     let timestamp = 0;
     let jsons: string[] = [];
     for (;;) {
@@ -707,15 +704,15 @@ export class RedisStateStore implements StateStore {
       if (batch === undefined) {
         jsons = values.map((value) => encodeLogValue(value));
         timestamp = this.now();
-        // as UTF-8 bytes, each encoded from its own small string: given strings, ioredis
-        // concatenates a batch (hundreds of KB, at two bytes per character once one character is
-        // past U+00FF) into one string that is flattened and encoded again for the socket
-        batch = jsons.map((json) => Buffer.from(`${timestamp}:${json}`));
+        // the whole command in one buffer, each entry encoded to UTF-8 once straight into it
+        // (ioredis would frame each of ~128 arguments as its own string or buffer, then copy them all)
+        batch = APPEND_AT_SCRIPT.encode([...keys, expected, this.token, this.leaseMs], `${timestamp}:`, jsons);
       }
-      const entries = batch;
-      const reply = await this.run("appendAt", () =>
-        this.redis.espadaAppendAt(...keys, expected, this.token, this.leaseMs, ...entries),
-      );
+      const command = batch;
+      const reply = (await this.run("appendAt", () => APPEND_AT_SCRIPT.call(this.redis, command))) as (
+        | string
+        | number
+      )[];
       if (Number(reply[0]) === 2) {
         // another writer took the lease since: this one is next in line
         state.sinceConflict = 0;
@@ -944,7 +941,6 @@ function defineScripts(redis: Redis): void {
     ["espadaList", 1, LIST],
     ["espadaIncrement", 1, INCREMENT],
     ["espadaAppend", 2, APPEND],
-    ["espadaAppendAt", 4, APPEND_AT],
     ["espadaHeadAt", 4, HEAD_AT],
     ["espadaRead", 2, READ],
     ["espadaTrim", 2, TRIM],
