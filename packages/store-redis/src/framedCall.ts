@@ -77,7 +77,8 @@ export class BatchScript {
       at += out.write(texts[i] as string, at, "utf8");
       at += out.write(CRLF, at, "latin1");
     }
-    if (at !== size) throw new Error(`batch command encoded to ${String(at)} bytes, expected ${String(size)}`);
+    if (at !== size)
+      throw new Error(`batch command encoded to ${String(at)} bytes, expected ${String(size)}`);
     return out;
   }
 

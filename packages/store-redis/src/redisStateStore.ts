@@ -171,7 +171,6 @@ function utf16be(text: string): Buffer {
   return Buffer.from(text, "utf16le").swap16();
 }
 
-
 const ASCII = /^[\x00-\x7f]*$/;
 const wires = new Map<string, Wire>();
 
@@ -706,12 +705,15 @@ export class RedisStateStore implements StateStore {
         timestamp = this.now();
         // the whole command in one buffer, each entry encoded to UTF-8 once straight into it
         // (ioredis would frame each of ~128 arguments as its own string or buffer, then copy them all)
-        batch = APPEND_AT_SCRIPT.encode([...keys, expected, this.token, this.leaseMs], `${timestamp}:`, jsons);
+        batch = APPEND_AT_SCRIPT.encode(
+          [...keys, expected, this.token, this.leaseMs],
+          `${timestamp}:`,
+          jsons,
+        );
       }
       const command = batch;
       const reply = (await this.run("appendAt", () => APPEND_AT_SCRIPT.call(this.redis, command))) as (
-        | string
-        | number
+        string | number
       )[];
       if (Number(reply[0]) === 2) {
         // another writer took the lease since: this one is next in line
