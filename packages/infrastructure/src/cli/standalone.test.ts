@@ -54,6 +54,8 @@ describe("espada-infra (standalone, yargs)", () => {
     const text = await run(["status"]);
     expect(text.out).toContain("factories:  1");
     expect(text.out).toContain("health:     healthy healthy=1");
+    // the last line ends with a newline (the shell prompt starts on a line of its own)
+    expect(text.out).toMatch(/\nstate dir: {2}\S+\n$/);
   });
 
   it("a state directory owned by another opener: STORAGE_LOCKED with what to do, exit 1", async () => {
