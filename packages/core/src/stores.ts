@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferredSchema.js";
 import { providerAuthSchema } from "./provider.js";
 import { commandCategorySchema } from "./taxonomy.js";
 import { estimatedCostSchema } from "./security.js";
@@ -174,89 +175,97 @@ export const SESSION_STATES = ["active", "expired", "terminated"] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
 
 /** Schema of one command-history entry. */
-export const commandHistoryEntrySchema = z.object({
-  executionId: z.string(),
-  commandId: z.string(),
-  providerId: z.string(),
-  instanceId: z.string().optional(),
-  userId: z.string(),
-  /** Parameters with sensitive values redacted. */
-  params: jsonObjectSchema,
-  status: z.enum(["succeeded", "failed", "cancelled", "denied", "pending"]),
-  dryRun: z.boolean(),
-  startedAt: z.number(),
-  duration: z.number(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  affectedResources: z.array(z.string()).default([]),
-});
+export const commandHistoryEntrySchema = deferred(() =>
+  z.object({
+    executionId: z.string(),
+    commandId: z.string(),
+    providerId: z.string(),
+    instanceId: z.string().optional(),
+    userId: z.string(),
+    /** Parameters with sensitive values redacted. */
+    params: jsonObjectSchema,
+    status: z.enum(["succeeded", "failed", "cancelled", "denied", "pending"]),
+    dryRun: z.boolean(),
+    startedAt: z.number(),
+    duration: z.number(),
+    errorCode: z.string().optional(),
+    errorMessage: z.string().optional(),
+    affectedResources: z.array(z.string()).default([]),
+  }),
+);
 /** One command-history entry. */
 export type CommandHistoryEntry = z.infer<typeof commandHistoryEntrySchema>;
 /** A command-history entry as handed to {@link SessionStore.appendHistory} (params of any record type, checked to be JSON). */
 export type CommandHistoryEntryInput = z.input<typeof commandHistoryEntrySchema>;
 
 /** Schema of an operation waiting for approval or confirmation. */
-export const pendingOperationSchema = z.object({
-  id: z.string(),
-  kind: z.enum(["approval", "confirmation"]),
-  approvalId: z.string().optional(),
-  commandId: z.string(),
-  commandCategory: commandCategorySchema,
-  providerId: z.string(),
-  instanceId: z.string(),
-  userId: z.string(),
-  environment: z.string(),
-  /** Parameters as given (sensitive ones stay encrypted at rest with the session). */
-  params: jsonObjectSchema,
-  dryRun: z.boolean(),
-  createdAt: z.number(),
-  expiresAt: z.number().optional(),
-  /** The gate's explanation, shown when asking. */
-  reason: z.string(),
-  /** Who confirmed it already (kept, so an approval resume does not ask again). */
-  confirmedBy: z.string().optional(),
-  /** Resource ids shown to the gate. */
-  resourceIds: z.array(z.string()).optional(),
-  /** Cost estimate the caller gave (the command's own declaration is read again on resume). */
-  estimatedCost: estimatedCostSchema.optional(),
-  /** The operation this one rolls back, when it is a rollback. */
-  rollbackOf: z.string().optional(),
-  /** Set while a resume holds it: no other resume may take it until released or `until` passed. */
-  claim: z.object({ id: z.string(), at: z.number(), until: z.number() }).optional(),
-});
+export const pendingOperationSchema = deferred(() =>
+  z.object({
+    id: z.string(),
+    kind: z.enum(["approval", "confirmation"]),
+    approvalId: z.string().optional(),
+    commandId: z.string(),
+    commandCategory: commandCategorySchema,
+    providerId: z.string(),
+    instanceId: z.string(),
+    userId: z.string(),
+    environment: z.string(),
+    /** Parameters as given (sensitive ones stay encrypted at rest with the session). */
+    params: jsonObjectSchema,
+    dryRun: z.boolean(),
+    createdAt: z.number(),
+    expiresAt: z.number().optional(),
+    /** The gate's explanation, shown when asking. */
+    reason: z.string(),
+    /** Who confirmed it already (kept, so an approval resume does not ask again). */
+    confirmedBy: z.string().optional(),
+    /** Resource ids shown to the gate. */
+    resourceIds: z.array(z.string()).optional(),
+    /** Cost estimate the caller gave (the command's own declaration is read again on resume). */
+    estimatedCost: estimatedCostSchema.optional(),
+    /** The operation this one rolls back, when it is a rollback. */
+    rollbackOf: z.string().optional(),
+    /** Set while a resume holds it: no other resume may take it until released or `until` passed. */
+    claim: z.object({ id: z.string(), at: z.number(), until: z.number() }).optional(),
+  }),
+);
 /** An operation waiting for approval or confirmation. */
 export type PendingOperation = z.infer<typeof pendingOperationSchema>;
 /** A pending operation as handed to {@link SessionStore.addPendingOperation} (params checked to be JSON). */
 export type PendingOperationInput = z.input<typeof pendingOperationSchema>;
 
 /** Schema of a resource a session tracks. */
-export const sessionResourceSchema = z.object({
-  id: z.string(),
-  type: z.string(),
-  providerId: z.string(),
-  name: z.string().optional(),
-  updatedAt: z.number(),
-});
+export const sessionResourceSchema = deferred(() =>
+  z.object({
+    id: z.string(),
+    type: z.string(),
+    providerId: z.string(),
+    name: z.string().optional(),
+    updatedAt: z.number(),
+  }),
+);
 /** A resource a session tracks. */
 export type SessionResource = z.infer<typeof sessionResourceSchema>;
 
 /** Schema of a session. */
-export const infrastructureSessionSchema = z.object({
-  id: z.string().min(1),
-  userId: z.string().min(1),
-  state: z.enum(SESSION_STATES),
-  environment: z.string().default("development"),
-  providerId: z.string().optional(),
-  instanceId: z.string().optional(),
-  auth: providerAuthSchema.optional(),
-  resources: z.record(z.string(), sessionResourceSchema).default({}),
-  variables: jsonObjectSchema.default({}),
-  pendingOperations: z.array(pendingOperationSchema).default([]),
-  metadata: jsonObjectSchema.default({}),
-  createdAt: z.number(),
-  lastActivityAt: z.number(),
-  expiresAt: z.number(),
-});
+export const infrastructureSessionSchema = deferred(() =>
+  z.object({
+    id: z.string().min(1),
+    userId: z.string().min(1),
+    state: z.enum(SESSION_STATES),
+    environment: z.string().default("development"),
+    providerId: z.string().optional(),
+    instanceId: z.string().optional(),
+    auth: providerAuthSchema.optional(),
+    resources: z.record(z.string(), sessionResourceSchema).default({}),
+    variables: jsonObjectSchema.default({}),
+    pendingOperations: z.array(pendingOperationSchema).default([]),
+    metadata: jsonObjectSchema.default({}),
+    createdAt: z.number(),
+    lastActivityAt: z.number(),
+    expiresAt: z.number(),
+  }),
+);
 /**
  * A session: provider context, auth, resources, variables and pending operations. Its command
  * history is not part of the record: it is an append-only log read with {@link SessionStore.getHistory}.
