@@ -193,6 +193,7 @@ export {
 export { isCommandHistoryEntry, isInfrastructureSession } from "./sessionShape.js";
 export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
+export { deferred } from "./deferredSchema.js";
 export {
   isJsonValue,
   assertJsonValue,

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import {
   NotFoundError,
+  deferred,
   ValidationError,
   isInfrastructureError,
   redactSecretText,
@@ -44,14 +45,16 @@ export type OperationResult<T> =
   | { readonly ok: true; readonly data: T }
   | { readonly ok: false; readonly error: OperationError; readonly data?: T };
 
-const nonEmpty = z.string().trim().min(1);
+const nonEmpty = deferred(() => z.string().trim().min(1));
 /** An environment name (`development`, `staging`, `production` or one of the operator's). */
-const environmentSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes");
+const environmentSchema = deferred(() =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
+);
 
 /** Converts any thrown value into an {@link OperationError}: a typed error keeps its code; no stack, secrets redacted. */
 export function toOperationError(error: unknown): OperationError {
@@ -115,7 +118,7 @@ function redactStrings(value: JsonValue): JsonValue {
 // providers, instances, status, discover
 
 /** Input of {@link listProviders}. */
-export const providersInputSchema = z.strictObject({});
+export const providersInputSchema = deferred(() => z.strictObject({}));
 /** One registered provider factory (the gateway's `infrastructure/providers` entry). */
 export interface ProviderEntry {
   readonly id: string;
@@ -149,7 +152,7 @@ async function discoverIfEnabled(ctx: OperationContext): Promise<void> {
 }
 
 /** Input of {@link listInstances}. */
-export const instancesInputSchema = z.strictObject({ provider: nonEmpty.optional() });
+export const instancesInputSchema = deferred(() => z.strictObject({ provider: nonEmpty.optional() }));
 /** One provider instance (the gateway's `infrastructure/instances` entry). */
 export interface InstanceEntry {
   /** The provider (factory) id. */
@@ -198,10 +201,12 @@ export async function listInstances(
 }
 
 /** Input of {@link frameworkStatus}. */
-export const statusInputSchema = z.strictObject({
-  /** Run a health check of every active instance first (default true). */
-  checkHealth: z.boolean().default(true),
-});
+export const statusInputSchema = deferred(() =>
+  z.strictObject({
+    /** Run a health check of every active instance first (default true). */
+    checkHealth: z.boolean().default(true),
+  }),
+);
 /** Registry statistics: factories, instances, lifecycle (hooks, restarts, states), health summary. */
 export interface StatusData {
   readonly factories: number;
@@ -263,7 +268,7 @@ function overallHealth(health: Readonly<Record<string, number>>): StatusData["ov
 }
 
 /** Input of {@link discoverProviders}. */
-export const discoverInputSchema = z.strictObject({ refresh: z.boolean().default(true) });
+export const discoverInputSchema = deferred(() => z.strictObject({ refresh: z.boolean().default(true) }));
 /** What discovery found and registered. */
 export interface DiscoverData {
   readonly registered: readonly { id: string; source: string; plugin: string; version: string | null }[];
@@ -313,18 +318,20 @@ export async function discoverProviders(
 // exec, risk
 
 /** Input of {@link execCommand}. */
-export const execInputSchema = z.strictObject({
-  /** An instance id, or a provider id with exactly one instance. */
-  provider: nonEmpty,
-  command: nonEmpty,
-  params: z.record(z.string(), z.unknown()).default({}),
-  dryRun: z.boolean().default(false),
-  environment: environmentSchema.default("development"),
-  /** The caller explicitly confirms (a dangerous command, a high-risk change). */
-  confirm: z.boolean().default(false),
-  /** Time limit of each attempt in ms. */
-  timeout: z.number().int().positive().max(2_147_483_647).optional(),
-});
+export const execInputSchema = deferred(() =>
+  z.strictObject({
+    /** An instance id, or a provider id with exactly one instance. */
+    provider: nonEmpty,
+    command: nonEmpty,
+    params: z.record(z.string(), z.unknown()).default({}),
+    dryRun: z.boolean().default(false),
+    environment: environmentSchema.default("development"),
+    /** The caller explicitly confirms (a dangerous command, a high-risk change). */
+    confirm: z.boolean().default(false),
+    /** Time limit of each attempt in ms. */
+    timeout: z.number().int().positive().max(2_147_483_647).optional(),
+  }),
+);
 /** Input of {@link execCommand} as callers write it. */
 export type ExecInput = z.input<typeof execInputSchema>;
 
@@ -538,7 +545,7 @@ function progressRelay(ctx: OperationContext, instanceId: string, commandId: str
 }
 
 /** Input of {@link assessRisk}. */
-export const riskInputSchema = execInputSchema.omit({ timeout: true });
+export const riskInputSchema = deferred(() => execInputSchema.omit({ timeout: true }));
 
 /** What the gate would decide, without recording anything (no approval created, no audit record). */
 export async function assessRisk(
@@ -606,11 +613,13 @@ function operationRequest(
 // sessions, approvals, break-glass, audit
 
 /** Input of {@link listSessions}. */
-export const sessionsInputSchema = z.strictObject({
-  user: nonEmpty.optional(),
-  state: z.enum(["active", "expired", "terminated"]).optional(),
-  environment: environmentSchema.optional(),
-});
+export const sessionsInputSchema = deferred(() =>
+  z.strictObject({
+    user: nonEmpty.optional(),
+    state: z.enum(["active", "expired", "terminated"]).optional(),
+    environment: environmentSchema.optional(),
+  }),
+);
 
 /** Sessions (id, user, environment, state, times, pending operations), newest first. */
 export async function listSessions(
@@ -649,9 +658,11 @@ export async function listSessions(
 }
 
 /** Input of {@link listApprovals}. */
-export const approvalsListInputSchema = z.strictObject({
-  status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
-});
+export const approvalsListInputSchema = deferred(() =>
+  z.strictObject({
+    status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
+  }),
+);
 
 /** Approval requests (optionally of one status). */
 export async function listApprovals(
@@ -693,14 +704,16 @@ export async function listApprovals(
 }
 
 /** Input of {@link decideApproval}. */
-export const approvalDecisionInputSchema = z.strictObject({
-  id: nonEmpty,
-  decision: z.enum(["approve", "reject"]),
-  /** A comment (approve) or the reason (reject; required). */
-  reason: z.string().trim().min(1).max(2000).optional(),
-  /** Resume the waiting operation once the approval is complete (approve) or refused (reject). Default true. */
-  run: z.boolean().default(true),
-});
+export const approvalDecisionInputSchema = deferred(() =>
+  z.strictObject({
+    id: nonEmpty,
+    decision: z.enum(["approve", "reject"]),
+    /** A comment (approve) or the reason (reject; required). */
+    reason: z.string().trim().min(1).max(2000).optional(),
+    /** Resume the waiting operation once the approval is complete (approve) or refused (reject). Default true. */
+    run: z.boolean().default(true),
+  }),
+);
 
 /** Finds the session and pending operation waiting on an approval. */
 async function pendingFor(
@@ -775,14 +788,16 @@ export async function decideApproval(
 }
 
 /** Input of {@link activateBreakGlass}. */
-export const breakGlassActivateInputSchema = z.strictObject({
-  environment: environmentSchema,
-  reasonCode: nonEmpty,
-  justification: z.string().trim().min(1).max(4000),
-  ticket: nonEmpty.optional(),
-  /** Duration in ms (capped at the policy's maximum). */
-  durationMs: z.number().int().positive().max(2_147_483_647).optional(),
-});
+export const breakGlassActivateInputSchema = deferred(() =>
+  z.strictObject({
+    environment: environmentSchema,
+    reasonCode: nonEmpty,
+    justification: z.string().trim().min(1).max(4000),
+    ticket: nonEmpty.optional(),
+    /** Duration in ms (capped at the policy's maximum). */
+    durationMs: z.number().int().positive().max(2_147_483_647).optional(),
+  }),
+);
 
 /** Opens a break-glass session for the acting user. */
 export async function activateBreakGlass(
@@ -806,7 +821,7 @@ export async function activateBreakGlass(
 }
 
 /** Input of {@link deactivateBreakGlass}. */
-export const breakGlassDeactivateInputSchema = z.strictObject({ id: nonEmpty });
+export const breakGlassDeactivateInputSchema = deferred(() => z.strictObject({ id: nonEmpty }));
 
 /** Closes a break-glass session. */
 export async function deactivateBreakGlass(
@@ -826,11 +841,13 @@ export async function deactivateBreakGlass(
 }
 
 /** Input of {@link auditTail}. */
-export const auditTailInputSchema = z.strictObject({
-  limit: z.number().int().positive().max(10_000).default(20),
-  user: nonEmpty.optional(),
-  type: nonEmpty.optional(),
-});
+export const auditTailInputSchema = deferred(() =>
+  z.strictObject({
+    limit: z.number().int().positive().max(10_000).default(20),
+    user: nonEmpty.optional(),
+    type: nonEmpty.optional(),
+  }),
+);
 
 /** The answer of an audit command while the audit log is turned off. */
 function auditOff<T>(): OperationResult<T> {
@@ -897,13 +914,15 @@ export async function auditVerify(
 // chat
 
 /** Input of {@link chat}. */
-export const chatInputSchema = z.strictObject({
-  message: z.string().trim().min(1).max(4000),
-  conversationId: nonEmpty.default("cli"),
-  environment: environmentSchema.default("development"),
-  /** Answer "yes" when the pipeline asks to confirm (only the confirmation it asked for). */
-  yes: z.boolean().default(false),
-});
+export const chatInputSchema = deferred(() =>
+  z.strictObject({
+    message: z.string().trim().min(1).max(4000),
+    conversationId: nonEmpty.default("cli"),
+    environment: environmentSchema.default("development"),
+    /** Answer "yes" when the pipeline asks to confirm (only the confirmation it asked for). */
+    yes: z.boolean().default(false),
+  }),
+);
 
 /** One chat turn through the conversation pipeline (same validation and gate as any call). */
 export async function chat(
