@@ -211,7 +211,7 @@ export {
   storeTtl,
   trimOptionsOf,
 } from "./storeArguments.js";
-export { encodeLogValue, decodeLogValue } from "./logEncoding.js";
+export { encodeLogValue, encodeLogValueParts, decodeLogValue } from "./logEncoding.js";
 export type { JsonValue, JsonObject } from "./json.js";
 export type {
   StoredRecord,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { decodeLogValue, encodeLogValue } from "./logEncoding.js";
+import { decodeLogValue, encodeLogValue, encodeLogValueParts } from "./logEncoding.js";
 
 const long = (text: string): string => text.repeat(Math.ceil(300 / text.length));
 
@@ -56,6 +56,10 @@ describe("log entry encoding", () => {
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), member)), (value) => {
         const text = encodeLogValue(value);
+        // the pieces are the text, in order; every piece after the first is a member as the value holds it
+        const parts = encodeLogValueParts(value);
+        expect(parts.join("")).toBe(text);
+        for (const part of parts.slice(1)) expect(Object.values(value as object)).toContain(part);
         expect(text.includes("\n")).toBe(false); // one line
         // what Redis hands back: the UTF-8 bytes decoded again
         const stored = Buffer.from(text, "utf8").toString("utf8");

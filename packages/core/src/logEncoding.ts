@@ -23,7 +23,18 @@ interface WellFormed {
 
 /** The stored text of a (validated) JSON value. */
 export function encodeLogValue(value: unknown): string {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return JSON.stringify(value);
+  const parts = encodeLogValueParts(value);
+  return parts.length === 1 ? (parts[0] as string) : parts.join("");
+}
+
+/**
+ * {@link encodeLogValue}'s text as pieces, in order (their concatenation is that text): the JSON
+ * or the marked header first, then each raw member as the very string the value holds. For a
+ * writer that copies the text out as bytes (the Redis store's command buffer) without first
+ * joining a long member into a new string.
+ */
+export function encodeLogValueParts(value: unknown): readonly string[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [JSON.stringify(value)];
   const object = value as Record<string, unknown>;
   let raw: [string, number][] | undefined;
   let texts: string[] | undefined;
@@ -45,8 +56,8 @@ export function encodeLogValue(value: unknown): string {
     texts.push(member);
     header[key] = 0;
   }
-  if (raw === undefined || texts === undefined) return JSON.stringify(value);
-  return `${MARK}${JSON.stringify([raw, header])}${MARK}${texts.join("")}`;
+  if (raw === undefined || texts === undefined) return [JSON.stringify(value)];
+  return [`${MARK}${JSON.stringify([raw, header])}${MARK}`, ...texts];
 }
 
 /** The value of a stored text written by {@link encodeLogValue} (or plain JSON); throws on anything else. */

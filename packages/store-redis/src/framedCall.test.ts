@@ -33,16 +33,26 @@ describe("BatchScript.encode", () => {
         fc.array(wireArb, { minLength: 2, maxLength: 6 }),
         fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }),
         fc.array(
-          fc.oneof(
-            fc.string({ unit: "binary" }),
-            // any UTF-16 code unit, so lone surrogates too (written as U+FFFD, 3 bytes, both ways)
-            fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
+          fc.array(
+            fc.oneof(
+              fc.string({ unit: "binary" }),
+              fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) }),
+              // any UTF-16 code unit, so lone surrogates too (written as U+FFFD, 3 bytes, both ways)
+              fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
+            ),
+            { minLength: 1, maxLength: 3 },
           ),
           { minLength: 1, maxLength: 20 },
         ),
-        (head, prefix, texts) => {
-          const expected = resp(["EVALSHA", sha, "2", ...head, ...texts.map((text) => prefix + text)]);
-          expect(script.encode(head, prefix, texts).equals(expected)).toBe(true);
+        (head, prefix, entries) => {
+          const expected = resp([
+            "EVALSHA",
+            sha,
+            "2",
+            ...head,
+            ...entries.map((parts) => prefix + parts.join("")),
+          ]);
+          expect(script.encode(head, prefix, entries).equals(expected)).toBe(true);
         },
       ),
     );
@@ -63,7 +73,7 @@ describe("BatchScript.call on a real redis-server", () => {
 
   it("delivers every argument as sent, and runs as EVAL when the server does not hold the script", async () => {
     const script = new BatchScript("return {KEYS[1], ARGV[1], ARGV[#ARGV], #ARGV}", 1);
-    const texts = ["é€𝄞", "plain", "x".repeat(70_000), "\ud800 lone"];
+    const texts = [["é€𝄞"], ["pl", "ain"], ["x".repeat(70_000)], ["\ud800", " lone"]];
     await redis.script("FLUSH");
     const first = await script.call(redis, script.encode(["k"], "7:", texts)); // NOSCRIPT, then EVAL
     const second = await script.call(redis, script.encode(["k"], "7:", texts)); // EVALSHA
@@ -74,6 +84,6 @@ describe("BatchScript.call on a real redis-server", () => {
 
   it("rejects with the server's error for anything but NOSCRIPT", async () => {
     const script = new BatchScript("return redis.error_reply('NOPE refused')", 0);
-    await expect(script.call(redis, script.encode([], "", ["a"]))).rejects.toThrow(/NOPE refused/);
+    await expect(script.call(redis, script.encode([], "", [["a"]]))).rejects.toThrow(/NOPE refused/);
   });
 });

@@ -55,26 +55,38 @@ export class BatchScript {
 
   /**
    * The command's bytes: `head` (keys first, then the leading arguments, as wire bytes), then one
-   * argument per text, each `prefix` followed by the text (`prefix` is ASCII).
+   * argument per entry: `prefix` (ASCII) followed by the entry's pieces (a text split as core's
+   * `encodeLogValueParts` gives it), each copied out once, never joined into a new string first.
    */
-  encode(head: readonly Wire[], prefix: string, texts: readonly string[]): Buffer {
-    const count = 3 + head.length + texts.length;
+  encode(head: readonly Wire[], prefix: string, entries: readonly (readonly string[])[]): Buffer {
+    const count = 3 + head.length + entries.length;
     const keys = String(this.numberOfKeys);
     const start = `*${String(count)}${CRLF}$7${CRLF}EVALSHA${CRLF}$40${CRLF}${this.sha}${CRLF}$${String(keys.length)}${CRLF}${keys}${CRLF}`;
     let size = start.length;
     for (const arg of head) size += frameLength(arg);
-    const lengths = new Array<number>(texts.length);
-    for (let i = 0; i < texts.length; i++) {
-      const bytes = prefix.length + Buffer.byteLength(texts[i] as string, "utf8");
+    // UTF-8 length of every piece; a piece as long in UTF-8 as in UTF-16 is ASCII, copied as one byte per unit
+    const pieceBytes: number[] = [];
+    const lengths = new Array<number>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      let bytes = prefix.length;
+      for (const piece of entries[i] as readonly string[]) {
+        const n = Buffer.byteLength(piece, "utf8");
+        pieceBytes.push(n);
+        bytes += n;
+      }
       lengths[i] = bytes;
       size += 1 + String(bytes).length + 2 + bytes + 2;
     }
     const out = Buffer.allocUnsafe(size);
     let at = out.write(start, 0, "latin1");
     for (const arg of head) at = writeFrame(out, at, arg);
-    for (let i = 0; i < texts.length; i++) {
+    let p = 0;
+    for (let i = 0; i < entries.length; i++) {
       at += out.write(`$${String(lengths[i])}${CRLF}${prefix}`, at, "latin1");
-      at += out.write(texts[i] as string, at, "utf8");
+      for (const piece of entries[i] as readonly string[]) {
+        const n = pieceBytes[p++] as number;
+        at += out.write(piece, at, n === piece.length ? "latin1" : "utf8");
+      }
       at += out.write(CRLF, at, "latin1");
     }
     if (at !== size)

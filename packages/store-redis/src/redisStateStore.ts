@@ -12,6 +12,7 @@ import {
   createNoopLogger,
   decodeLogValue,
   encodeLogValue,
+  encodeLogValueParts,
   InfrastructureError,
   isJsonValue,
   redactSecretText,
@@ -693,7 +694,7 @@ export class RedisStateStore implements StateStore {
     const expected = String(expectedPosition);
     let batch: Buffer | undefined;
     let timestamp = 0;
-    let jsons: string[] = [];
+    let texts: (readonly string[])[] = [];
     for (;;) {
       if (check) {
         // another writer appended lately: take the lease (and learn where the log stands) before sending
@@ -701,14 +702,15 @@ export class RedisStateStore implements StateStore {
         if (behind !== undefined) return behind;
       }
       if (batch === undefined) {
-        jsons = values.map((value) => encodeLogValue(value));
+        // each entry as core's encoding pieces: the audit record's text is not joined into a new string
+        texts = values.map((value) => encodeLogValueParts(value));
         timestamp = this.now();
         // the whole command in one buffer, each entry encoded to UTF-8 once straight into it
         // (ioredis would frame each of ~128 arguments as its own string or buffer, then copy them all)
         batch = APPEND_AT_SCRIPT.encode(
           [...keys, expected, this.token, this.leaseMs],
           `${timestamp}:`,
-          jsons,
+          texts,
         );
       }
       const command = batch;
@@ -728,11 +730,11 @@ export class RedisStateStore implements StateStore {
         ok: true,
         // each value is a copy parsed when read: a writer that only needs the positions (the audit
         // chain) does not parse back every record it wrote
-        entries: jsons.map((json, i) => ({
+        entries: texts.map((parts, i) => ({
           position: position + i,
           timestamp,
           get value(): T {
-            return decodeLogValue(json) as T;
+            return decodeLogValue(parts.join("")) as T;
           },
         })),
       };
