@@ -294,7 +294,8 @@ function validateBlock(block: unknown, env: EnvironmentVariables, context: Block
         ...decorate(issue.segments),
       });
     }
-    const parsed = infrastructureConfigSchema.safeParse(interpolated, { reportInput: true });
+    // jitless: one parse per load; building zod's eval-compiled fast path costs more than it saves
+    const parsed = infrastructureConfigSchema.safeParse(interpolated, { reportInput: true, jitless: true });
     if (parsed.success && errors.length === 0)
       return { success: true, config: parsed.data, source: context.source, warnings };
     if (!parsed.success) {
