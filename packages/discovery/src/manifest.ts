@@ -2,7 +2,7 @@ import { z } from "zod";
 // Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
 import semverValid from "semver/functions/valid.js";
 import semverValidRange from "semver/ranges/valid.js";
-import { providerMetaSchema } from "@espada/infra-core";
+import { deferred, providerMetaSchema } from "@espada/infra-core";
 import { checkEntryPath } from "./paths.js";
 
 /**
@@ -56,40 +56,47 @@ const entryProblem = ((): ((entry: string) => string | undefined) => {
 const isVersion = memo((value) => semverValid(value) !== null);
 const isRange = memo((value) => semverValidRange(value) !== null);
 
-const semverVersionSchema = z
-  .string()
-  .max(256)
-  .refine(isVersion, { message: "must be a semantic version (1.2.3)" });
+const semverVersionSchema = deferred(() =>
+  z.string().max(256).refine(isVersion, { message: "must be a semantic version (1.2.3)" }),
+);
 
-const semverRangeSchema = z.string().max(256).refine(isRange, { message: "must be a semver range (^1.0.0)" });
+const semverRangeSchema = deferred(() =>
+  z.string().max(256).refine(isRange, { message: "must be a semver range (^1.0.0)" }),
+);
 
-const exportNameSchema = z
-  .string()
-  .regex(/^[A-Za-z_$][\w$]*$/, "must be a JavaScript identifier")
-  .max(256);
+const exportNameSchema = deferred(() =>
+  z
+    .string()
+    .regex(/^[A-Za-z_$][\w$]*$/, "must be a JavaScript identifier")
+    .max(256),
+);
 
-const entryPathSchema = z
-  .string()
-  .max(1024)
-  .superRefine((value, ctx) => {
-    const problem = entryProblem(value);
-    if (problem !== undefined)
-      ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
-  });
+const entryPathSchema = deferred(() =>
+  z
+    .string()
+    .max(1024)
+    .superRefine((value, ctx) => {
+      const problem = entryProblem(value);
+      if (problem !== undefined)
+        ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
+    }),
+);
 
 /** Schema of one provider a local manifest declares: its meta (no code is run to learn it) and entry module. */
-export const manifestProviderSchema = z.strictObject({
-  /** The provider's meta, as the entry module will export it. */
-  meta: providerMetaSchema,
-  /** Path of the entry module, relative to the plugin directory (`./dist/index.js`). */
-  entry: entryPathSchema,
-  /** Export of the entry module holding `{ meta, createProvider }`; default: the default export, else the module itself. */
-  export: exportNameSchema.optional(),
-});
+export const manifestProviderSchema = deferred(() =>
+  z.strictObject({
+    /** The provider's meta, as the entry module will export it. */
+    meta: providerMetaSchema,
+    /** Path of the entry module, relative to the plugin directory (`./dist/index.js`). */
+    entry: entryPathSchema,
+    /** Export of the entry module holding `{ meta, createProvider }`; default: the default export, else the module itself. */
+    export: exportNameSchema.optional(),
+  }),
+);
 /** One provider of a local manifest. */
 export type ManifestProvider = z.infer<typeof manifestProviderSchema>;
 
-const manifestBody = {
+const manifestBody = () => ({
   /** Semver range of the framework API (`@espada/infra-core`'s version) the plugin needs. */
   frameworkVersion: semverRangeSchema,
   description: z.string().max(4096).optional(),
@@ -97,56 +104,70 @@ const manifestBody = {
     .array(manifestProviderSchema)
     .min(1, "must declare at least one provider")
     .max(MAX_PROVIDERS_PER_PLUGIN),
-};
+});
 
 /** Schema of `infrastructure.plugin.json`, `espada-infrastructure.json` and `plugin.json`. */
-export const pluginManifestSchema = z.strictObject({
-  name: z.string().min(1).max(214),
-  version: semverVersionSchema,
-  ...manifestBody,
-});
+export const pluginManifestSchema = deferred(() =>
+  z.strictObject({
+    name: z.string().min(1).max(214),
+    version: semverVersionSchema,
+    ...manifestBody(),
+  }),
+);
 /** A parsed plugin manifest. */
 export type PluginManifest = z.infer<typeof pluginManifestSchema>;
 
 /** Schema of the `espadaInfrastructure` key of a package.json (name and version come from package.json). */
-export const packageJsonManifestSchema = z.strictObject(manifestBody);
+export const packageJsonManifestSchema = deferred(() => z.strictObject(manifestBody()));
 
 /** Schema of the package.json fields discovery reads besides the manifest key. */
-export const packageJsonIdentitySchema = z.object({
-  name: z.string().min(1).max(214),
-  version: semverVersionSchema,
-});
+export const packageJsonIdentitySchema = deferred(() =>
+  z.object({
+    name: z.string().min(1).max(214),
+    version: semverVersionSchema,
+  }),
+);
 
 /** Schema of an artifact reference in a remote index: where the module is and its sha512 integrity. */
-export const remoteArtifactSchema = z.strictObject({
-  /** URL of the entry module (a self-contained ES module), absolute or relative to the index URL. */
-  url: z.string().min(1).max(2048),
-  /** Subresource-integrity string: `sha512-<base64 digest>`. */
-  integrity: z.string().regex(/^sha512-[A-Za-z0-9+/]{86}==$/, "must be a sha512 integrity (sha512-<base64>)"),
-});
+export const remoteArtifactSchema = deferred(() =>
+  z.strictObject({
+    /** URL of the entry module (a self-contained ES module), absolute or relative to the index URL. */
+    url: z.string().min(1).max(2048),
+    /** Subresource-integrity string: `sha512-<base64 digest>`. */
+    integrity: z
+      .string()
+      .regex(/^sha512-[A-Za-z0-9+/]{86}==$/, "must be a sha512 integrity (sha512-<base64>)"),
+  }),
+);
 
 /** Schema of one provider a remote index entry declares. */
-export const remoteProviderSchema = z.strictObject({
-  meta: providerMetaSchema,
-  export: exportNameSchema.optional(),
-});
+export const remoteProviderSchema = deferred(() =>
+  z.strictObject({
+    meta: providerMetaSchema,
+    export: exportNameSchema.optional(),
+  }),
+);
 
 /** Schema of one plugin (one version) listed by a remote index. */
-export const remotePluginSchema = z.strictObject({
-  name: z.string().min(1).max(214),
-  version: semverVersionSchema,
-  frameworkVersion: semverRangeSchema,
-  description: z.string().max(4096).optional(),
-  artifact: remoteArtifactSchema,
-  providers: z
-    .array(remoteProviderSchema)
-    .min(1, "must declare at least one provider")
-    .max(MAX_PROVIDERS_PER_PLUGIN),
-});
+export const remotePluginSchema = deferred(() =>
+  z.strictObject({
+    name: z.string().min(1).max(214),
+    version: semverVersionSchema,
+    frameworkVersion: semverRangeSchema,
+    description: z.string().max(4096).optional(),
+    artifact: remoteArtifactSchema,
+    providers: z
+      .array(remoteProviderSchema)
+      .min(1, "must declare at least one provider")
+      .max(MAX_PROVIDERS_PER_PLUGIN),
+  }),
+);
 /** One plugin version of a remote index. */
 export type RemotePlugin = z.infer<typeof remotePluginSchema>;
 
 /** Schema of a remote index document: `{ plugins: [...] }`; each entry is checked on its own. */
-export const remoteIndexSchema = z.object({
-  plugins: z.array(z.unknown()).max(100_000),
-});
+export const remoteIndexSchema = deferred(() =>
+  z.object({
+    plugins: z.array(z.unknown()).max(100_000),
+  }),
+);
