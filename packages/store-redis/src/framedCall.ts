@@ -37,10 +37,11 @@ function writeFrame(out: Buffer, at: number, arg: Wire): number {
 }
 
 /**
- * A Lua script called with a long run of text arguments (a log batch), its RESP command built in
- * one buffer: each text is encoded once as UTF-8 straight into that buffer, instead of ioredis
- * framing every argument as its own string and copying them all into a command buffer again.
- * Redis receives exactly the arguments a plain `EVALSHA sha numkeys head… texts…` would give.
+ * A Lua script whose RESP command is built in one buffer: a run of text arguments (a log batch)
+ * is encoded once as UTF-8 straight into it, instead of ioredis framing every argument as its own
+ * string and copying them all into a command buffer again; the small calls of every audited check
+ * (a counter, the append lease) skip ioredis's per-call script wrapping the same way. Redis
+ * receives exactly the arguments a plain `EVALSHA sha numkeys head… texts…` would give.
  */
 export class BatchScript {
   private readonly sha: string;

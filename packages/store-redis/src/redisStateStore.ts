@@ -52,6 +52,10 @@ import type { Wire } from "./framedCall.js";
 
 /** The conditional append, its batch encoded into one command buffer (see {@link BatchScript}). */
 const APPEND_AT_SCRIPT = new BatchScript(APPEND_AT, 4);
+/** The calls of every audited check (a counter, the append lease), also written as one buffer each. */
+const HEAD_AT_SCRIPT = new BatchScript(HEAD_AT, 4);
+const INCREMENT_SCRIPT = new BatchScript(INCREMENT, 1);
+const NO_ENTRIES: readonly (readonly string[])[] = [];
 
 /** TLS towards Redis: `true` for the system's CAs, or a private CA / client certificate (PEM text). */
 export type RedisTlsOptions =
@@ -127,17 +131,7 @@ interface ScriptCommands {
     limit: string,
     now: string,
   ): Promise<Buffer[]>;
-  espadaIncrement(ck: Wire, now: string, resetAt: string, by: string, px: string): Promise<[string, string]>;
   espadaAppend(lm: Wire, le: Wire, entry: string): Promise<number>;
-  espadaHeadAt(
-    lm: Wire,
-    le: Wire,
-    la: Wire,
-    lw: Wire,
-    expected: string,
-    token: string,
-    leaseMs: string,
-  ): Promise<(string | number)[]>;
   espadaRead(lm: Wire, le: Wire, from: string, limit: string): Promise<(string | number)[]>;
   espadaTrim(lm: Wire, le: Wire, maxEntries: string, olderThan: string): Promise<number>;
   espadaDeleteLog(lm: Wire, le: Wire, la: Wire, lw: Wire): Promise<number>;
@@ -624,15 +618,20 @@ export class RedisStateStore implements StateStore {
     assertStoreKey(key);
     assertCounterArguments(windowMs, by);
     const now = this.now();
-    const [value, resetAt] = await this.run("increment", () =>
-      this.redis.espadaIncrement(
+    const command = INCREMENT_SCRIPT.encode(
+      [
         this.key(this.counterPrefix, key),
         String(now),
         String(now + windowMs),
         String(by),
         String(Math.ceil(windowMs + this.grace)),
-      ),
+      ],
+      "",
+      NO_ENTRIES,
     );
+    const [value, resetAt] = (await this.run("increment", () =>
+      INCREMENT_SCRIPT.call(this.redis, command),
+    )) as [string, string];
     return { value: Number(value) + 0, resetAt: Number(resetAt) };
   }
 
@@ -796,9 +795,12 @@ export class RedisStateStore implements StateStore {
     log: string,
   ): Promise<Extract<AppendAtResult<T>, { ok: false }> | undefined> {
     for (;;) {
-      const head = await this.run("appendAt", () =>
-        this.redis.espadaHeadAt(...keys, expected, this.token, this.leaseMs),
-      );
+      const head = (await this.run("appendAt", () =>
+        HEAD_AT_SCRIPT.call(
+          this.redis,
+          HEAD_AT_SCRIPT.encode([...keys, expected, this.token, this.leaseMs], "", NO_ENTRIES),
+        ),
+      )) as (string | number)[];
       if (Number(head[0]) === 2) {
         state.sinceConflict = 0;
         await leaseWait(Number(head[1]));
@@ -943,9 +945,7 @@ function defineScripts(redis: Redis): void {
     ["espadaCas", 2, CAS],
     ["espadaDelete", 2, DELETE],
     ["espadaList", 1, LIST],
-    ["espadaIncrement", 1, INCREMENT],
     ["espadaAppend", 2, APPEND],
-    ["espadaHeadAt", 4, HEAD_AT],
     ["espadaRead", 2, READ],
     ["espadaTrim", 2, TRIM],
     ["espadaDeleteLog", 4, DELETE_LOG],
