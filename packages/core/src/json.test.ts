@@ -78,6 +78,11 @@ describe("frozenJsonCopy", () => {
     });
   });
 
+  it("turns -0 into 0, as JSON text does (a memory store reads back what a file store would)", () => {
+    expect(Object.is(frozenJsonCopy(-0), 0)).toBe(true);
+    expect(Object.is((frozenJsonCopy({ a: [-0] }) as { a: number[] }).a[0], 0)).toBe(true);
+  });
+
   it("drops object properties set to undefined, as JSON.stringify does", () => {
     expect(frozenJsonCopy({ a: 1, b: undefined })).toStrictEqual({ a: 1 });
   });

@@ -100,7 +100,8 @@ const NOT_JSON = new NotJsonSignal("not JSON");
 function frozenCopy(value: unknown, depth: number): JsonValue {
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number") {
-    if (Number.isFinite(value)) return value;
+    // -0 becomes 0, as JSON writes it: a value reads back the same from every store
+    if (Number.isFinite(value)) return value === 0 ? 0 : value;
     throw NOT_JSON;
   }
   if (typeof value !== "object" || depth > MAX_JSON_DEPTH) throw NOT_JSON;
@@ -131,7 +132,7 @@ function frozenCopy(value: unknown, depth: number): JsonValue {
 /**
  * A deep copy of a {@link JsonValue}, frozen at every level, so a stored value can be changed
  * neither by the caller afterwards nor by whoever reads it; object properties set to `undefined`
- * are dropped. Anything else throws `INVALID_ARGUMENT` naming the path under `field`, exactly as
+ * are dropped and `-0` becomes `0`, as in JSON text. Anything else throws `INVALID_ARGUMENT` naming the path under `field`, exactly as
  * {@link assertJsonValue} does. What a store runs on every value it keeps in memory.
  */
 export function frozenJsonCopy(value: unknown, field = "value"): JsonValue {

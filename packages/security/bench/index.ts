@@ -44,7 +44,7 @@ const s: Scenario = scenario(2000);
 async function facade(
   audit: boolean,
   store = createInMemoryStateStore(),
-): Promise<InfrastructureSecurityFacade> {
+): Promise<Security.InfrastructureSecurityFacade> {
   return InfrastructureSecurityFacade.create({
     store,
     policies: s.policies,
