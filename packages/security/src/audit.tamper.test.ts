@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import type { AuditEventInput, JsonValue, LogEntry } from "@espada/infra-core";
 import { AUDIT_EVENT_TYPES } from "@espada/infra-core";
 import { ChainVerifier, GENESIS_HASH, InfrastructureAuditLogger } from "./audit.js";
-import { Clock, memoryStore } from "../test/support.js";
+import { Clock, memoryStore, singleRecordEntries } from "../test/support.js";
 import { TamperStore } from "../test/tamperStore.js";
 
 // Every single-entry change of a 10,000-record chain — modify (with and without rehashing),
@@ -80,7 +80,8 @@ describe("audit tamper detection at every position of a 10,000-record chain", ()
   it("detects every single-entry modification, deletion, swap and insertion, at every position", async () => {
     const { store, logger } = await filled(N);
     expect(await logger.verify()).toEqual({ ok: true, records: N });
-    const entries = (await store.read<JsonValue>("security/audit", 0)).map(
+    // one record per entry (the form before blocks, which verify() reads too); blocks: audit.test.ts
+    const entries = singleRecordEntries(await store.read<JsonValue>("security/audit", 0)).map(
       (e) => e.value as unknown as Entry,
     );
     expect(entries).toHaveLength(N);
@@ -122,7 +123,7 @@ describe("audit tamper detection at every position of a 10,000-record chain", ()
 
   it("property: verify() reports any single mutation of a chain, at or right after the changed position", async () => {
     const { store, logger } = await filled(300);
-    const original = (await store.read<JsonValue>("security/audit", 0)).map(
+    const original = singleRecordEntries(await store.read<JsonValue>("security/audit", 0)).map(
       (e) => e.value as unknown as Entry,
     );
     await fc.assert(

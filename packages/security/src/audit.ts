@@ -34,7 +34,14 @@ export interface AuditRecord extends AuditEventInput {
   readonly timestamp: number;
 }
 
-/** One log entry of the chain: sequence, previous hash, own hash and the exact JSON text hashed. */
+/**
+ * One log entry of the chain: a block of the records of one group-commit batch (a single record is a
+ * block of one, as every entry written before blocks is). `s` is the sequence number of its first
+ * record, `p` the hash of the record before it, `h` the records' own hashes (64 hex digits each,
+ * concatenated) and `b` their exact JSON texts, joined by {@link RECORD_SEPARATOR} (a control
+ * character, which JSON text never holds unescaped). Record i of the block has sequence `s + i`,
+ * and its hash is the SHA-256 of the previous record's hash, a newline and its text.
+ */
 interface ChainEntry {
   readonly s: number;
   readonly p: string;
@@ -42,13 +49,25 @@ interface ChainEntry {
   readonly b: string;
 }
 
+/** Joins the record texts of a block entry. */
+const RECORD_SEPARATOR = "\x1e";
+/** At most this many records in one block entry (a larger batch is written as several entries at once). */
+const MAX_BLOCK = 1024;
+const HASH_LENGTH = 64;
+
 const chainEntrySchema = z.object({
   s: z.number().int().nonnegative(),
   p: z.string(),
   h: z.string(),
   b: z.string(),
 });
-const anchorSchema = z.object({ seq: z.number().int(), hash: z.string(), mac: z.string() });
+/** `pos`: the log position of the entry holding record `seq` (absent in anchors written before blocks: `seq`). */
+const anchorSchema = z.object({
+  seq: z.number().int(),
+  hash: z.string(),
+  mac: z.string(),
+  pos: z.number().int().nonnegative().optional(),
+});
 
 /** The result of {@link InfrastructureAuditLogger.verify}. */
 export type AuditVerification =
@@ -193,15 +212,21 @@ export class InfrastructureAuditLogger implements AuditSink {
           "audit anchor is malformed or its MAC does not match: the log may have been tampered with",
         );
       }
-      const [at] = await this.store.read<JsonValue>(KEYS.auditLog, anchor.data.seq, 1);
+      const position = anchor.data.pos ?? anchor.data.seq;
+      const [at] = await this.store.read<JsonValue>(KEYS.auditLog, position, 1);
       const entry = at === undefined ? undefined : parseEntry(at);
-      if (entry?.s !== anchor.data.seq || entry.h !== anchor.data.hash) {
+      if (
+        at === undefined ||
+        entry === undefined ||
+        lastSeq(entry) !== anchor.data.seq ||
+        lastHash(entry) !== anchor.data.hash
+      ) {
         throw new StorageError(
           "STORAGE_CORRUPT",
           `audit record ${anchor.data.seq} does not match the anchor: the log may have been tampered with`,
         );
       }
-      this.head = { seq: entry.s, hash: entry.h, position: at?.position ?? anchor.data.seq };
+      this.head = { seq: anchor.data.seq, hash: anchor.data.hash, position: at.position };
       from = this.head.position + 1;
     }
     let adopted = 0;
@@ -209,18 +234,15 @@ export class InfrastructureAuditLogger implements AuditSink {
       const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
       for (const raw of page) {
         const entry = parseEntry(raw);
-        if (
-          entry?.s !== this.head.seq + 1 ||
-          entry.p !== this.head.hash ||
-          sha(entry.p, entry.b) !== entry.h
-        ) {
+        const chain = new ChainVerifier(Number.MAX_SAFE_INTEGER, this.head.hash, this.head.seq + 1);
+        if (entry === undefined || chain.push(entry) !== undefined) {
           throw new StorageError(
             "STORAGE_CORRUPT",
             `audit record at position ${raw.position} after the anchor does not continue the chain`,
           );
         }
-        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
-        adopted += 1;
+        this.head = { seq: chain.expected - 1, hash: chain.prev, position: raw.position };
+        adopted += chain.expected - entry.s;
       }
       if (page.length < PAGE) break;
       from = (page.at(-1)?.position ?? from) + 1;
@@ -245,7 +267,7 @@ export class InfrastructureAuditLogger implements AuditSink {
   }
 
   /** Shared log: moves the anchor forward only (another instance may have anchored a later record). */
-  private async advanceAnchor(seq: number, hash: string): Promise<void> {
+  private async advanceAnchor(seq: number, hash: string, pos: number): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.store.get(KEYS.auditAnchor);
       const anchored = anchorSchema.safeParse(current?.value);
@@ -254,6 +276,7 @@ export class InfrastructureAuditLogger implements AuditSink {
         seq,
         hash,
         mac: this.mac(seq, hash),
+        pos,
       });
       if (result.ok) return;
     }
@@ -262,11 +285,11 @@ export class InfrastructureAuditLogger implements AuditSink {
   private writeAnchor(): Promise<void> {
     this.anchorDirty = false;
     this.lastAnchorAt = performance.now();
-    const { seq, hash } = this.head;
+    const { seq, hash, position } = this.head;
     const put =
       this.store.shared === true
-        ? this.advanceAnchor(seq, hash)
-        : this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash) });
+        ? this.advanceAnchor(seq, hash, position)
+        : this.store.put(KEYS.auditAnchor, { seq, hash, mac: this.mac(seq, hash), pos: position });
     const write = put.then(
       () => undefined,
       (error: unknown) => {
@@ -360,23 +383,70 @@ export class InfrastructureAuditLogger implements AuditSink {
   /**
    * The record's members as stored: a risk assessment and gate reasons of the usual shape are written
    * as arrays of their values (`"risk":[score,level,[[name,weight,value,contribution,description],…]]`,
-   * `"reasons":[[check,passed,message],…]`), which {@link query} turns back into the same objects; the
-   * rest through the secret protector. Non-ASCII characters are written as `\u` escapes, so the text
-   * is one byte per character (cheaper to hash, checksum and write; it parses to the same strings).
+   * `"reasons":[[check,passed,message],…]`), which {@link query} turns back into the same objects.
+   * The members of the event and of its `details` are composed one by one: a string, number, boolean
+   * or null is written as it is, an object or array (parameters, resource ids) through the secret
+   * protector, so only values that can hold a secret are walked. Whenever a key there is a
+   * secret-looking name (core's one predicate) or a value is not plain JSON, the whole event goes
+   * through the protector instead. Non-ASCII characters are written as `\u` escapes, so the text is
+   * one byte per character (cheaper to hash, checksum and write; it parses to the same strings).
    */
   private compactFields(event: AuditEventInput): string {
-    const risk = COMPACT_KEYS_SAFE ? this.riskText(event.risk) : undefined;
-    const reasons = COMPACT_KEYS_SAFE ? this.reasonsText(event.reasons) : undefined;
-    if (risk === undefined && reasons === undefined) return toAscii(this.protector.fields(event));
-    const rest: Record<string, unknown> = {};
-    for (const k of Object.keys(event)) {
-      if ((k === "risk" && risk !== undefined) || (k === "reasons" && reasons !== undefined)) continue;
-      rest[k] = (event as Readonly<Record<string, unknown>>)[k];
+    if (COMPACT_KEYS_SAFE) {
+      try {
+        const text = this.members(event, 0);
+        if (text !== NOT_COMPOSED) return text;
+      } catch {
+        // a throwing getter: the protector writes "[Unreadable]"
+      }
     }
-    let text = toAscii(this.protector.fields(rest));
-    if (risk !== undefined) text += text === "" ? `"risk":${risk}` : `,"risk":${risk}`;
-    if (reasons !== undefined) text += text === "" ? `"reasons":${reasons}` : `,"reasons":${reasons}`;
+    return toAscii(this.protector.fields(event));
+  }
+
+  /** The members of a plain object (the event, depth 0, or its details, depth 1), or {@link NOT_COMPOSED}. */
+  private members(o: Readonly<Record<string, unknown>>, depth: number): string | typeof NOT_COMPOSED {
+    if (Object.getPrototypeOf(o) !== Object.prototype || typeof o.toJSON === "function") return NOT_COMPOSED;
+    let text = "";
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      let item: string | undefined;
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      if (v !== null && this.protector.isSecretKey(k)) return NOT_COMPOSED;
+      switch (typeof v) {
+        case "string":
+          item = quote(v);
+          break;
+        case "boolean":
+          item = v ? "true" : "false";
+          break;
+        case "number":
+          if (!Number.isFinite(v)) return NOT_COMPOSED;
+          item = String(v);
+          break;
+        case "object":
+          if (v === null) item = "null";
+          else if (depth === 0 && k === "risk") item = this.riskText(v) ?? this.protectedJson(v);
+          else if (depth === 0 && k === "reasons") item = this.reasonsText(v) ?? this.protectedJson(v);
+          else if (depth === 0 && k === "details") {
+            const members = this.members(v as Readonly<Record<string, unknown>>, 1);
+            if (members === NOT_COMPOSED) return NOT_COMPOSED;
+            item = `{${members}}`;
+          } else item = this.protectedJson(v);
+          break;
+        default:
+          return NOT_COMPOSED; // bigint
+      }
+      if (item === undefined) continue;
+      const key = keyText(k);
+      text = text === "" ? `${key}:${item}` : `${text},${key}:${item}`;
+    }
     return text;
+  }
+
+  /** An object's JSON text through the secret protector, one byte per character. */
+  private protectedJson(v: unknown): string | undefined {
+    const text = this.protector.json(v);
+    return text === undefined ? undefined : toAscii(text);
   }
 
   /** The compact text of a risk assessment of the usual shape (exactly its fields, JSON values); undefined otherwise. */
@@ -451,17 +521,36 @@ export class InfrastructureAuditLogger implements AuditSink {
         await this.drainShared(batch);
         continue;
       }
-      const { entries, seq, hash } = this.chain(batch);
-      // Issued together so the store commits them as one batch.
+      // One entry per block of the batch (one for up to MAX_BLOCK records), issued together so the
+      // store commits them in one write; no record is acknowledged before all of them are durable.
+      const blocks: { entry: ChainEntry; hashes: string[] }[] = [];
+      let { seq, hash } = this.head;
+      const timestamp = this.now();
+      for (let from = 0; from < batch.length; from += MAX_BLOCK) {
+        const block = this.chainBlock(
+          batch,
+          from,
+          Math.min(batch.length, from + MAX_BLOCK),
+          seq,
+          hash,
+          timestamp,
+        );
+        blocks.push(block);
+        seq = block.entry.s + block.hashes.length - 1;
+        hash = block.hashes.at(-1) ?? hash;
+      }
       const settled = await Promise.allSettled(
-        entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })),
+        blocks.map(({ entry }) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })),
       );
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed === undefined) {
         const last = settled.at(-1) as PromiseFulfilledResult<LogEntry<JsonValue>>;
         this.head = { seq, hash, position: last.value.position };
         this.scheduleAnchor();
-        batch.forEach((item, i) => item.resolve({ seq: entries[i]?.s ?? seq, hash: entries[i]?.h ?? hash }));
+        let i = 0;
+        for (const { entry, hashes } of blocks)
+          for (let k = 0; k < hashes.length; k++)
+            (batch[i++] as (typeof batch)[number]).resolve({ seq: entry.s + k, hash: hashes[k] as string });
         continue;
       }
       const error = new StorageError("STORAGE_FAILED", "audit log could not be written", {
@@ -472,7 +561,31 @@ export class InfrastructureAuditLogger implements AuditSink {
     }
   }
 
-  /** Chains a batch after the current head. */
+  /** Chains `batch[from, to)` after record `seq` (hash `hash`) as one block entry. */
+  private chainBlock(
+    batch: readonly { fields: string }[],
+    from: number,
+    to: number,
+    seq: number,
+    hash: string,
+    timestamp: number,
+  ): { entry: ChainEntry; hashes: string[] } {
+    const first = seq + 1;
+    const p = hash;
+    const hashes: string[] = [];
+    let b = "";
+    for (let i = from; i < to; i++) {
+      seq += 1;
+      const fields = (batch[i] as { fields: string }).fields;
+      const body = `{"seq":${seq},"timestamp":${timestamp}${fields === "" ? "" : ","}${fields}}`;
+      hash = sha(hash, body);
+      hashes.push(hash);
+      b = i === from ? body : `${b}${RECORD_SEPARATOR}${body}`;
+    }
+    return { entry: { s: first, p, h: hashes.join(""), b }, hashes };
+  }
+
+  /** Chains a batch after the current head, one entry per record (stores shared by several writers). */
   private chain(batch: readonly { fields: string }[]): { entries: ChainEntry[]; seq: number; hash: string } {
     const timestamp = this.now();
     let { seq, hash } = this.head;
@@ -567,20 +680,21 @@ export class InfrastructureAuditLogger implements AuditSink {
    */
   private adopt(tail: readonly LogEntry<JsonValue>[]): void {
     let head = this.head;
-    let last: ChainEntry | undefined;
+    let last: { entry: ChainEntry; before: { seq: number; hash: string } } | undefined;
     for (const raw of tail) {
       const entry = parseEntry(raw);
       if (entry?.s !== head.seq + 1 || entry.p !== head.hash) break;
-      head = { seq: entry.s, hash: entry.h, position: raw.position };
-      last = entry;
+      last = { entry, before: head };
+      head = { seq: lastSeq(entry), hash: lastHash(entry), position: raw.position };
     }
-    if (last !== undefined && sha(last.p, last.b) === last.h) this.head = head;
+    const continues = (entry: ChainEntry, before: { seq: number; hash: string }): boolean =>
+      new ChainVerifier(Number.MAX_SAFE_INTEGER, before.hash, before.seq + 1).push(entry) === undefined;
+    if (last !== undefined && continues(last.entry, last.before)) this.head = head;
     else if (last !== undefined) {
       for (const raw of tail) {
         const entry = parseEntry(raw);
-        if (entry?.s !== this.head.seq + 1 || entry.p !== this.head.hash || sha(entry.p, entry.b) !== entry.h)
-          break;
-        this.head = { seq: entry.s, hash: entry.h, position: raw.position };
+        if (entry === undefined || !continues(entry, this.head)) break;
+        this.head = { seq: lastSeq(entry), hash: lastHash(entry), position: raw.position };
       }
     }
     this.scheduleAnchor();
@@ -663,14 +777,16 @@ export class InfrastructureAuditLogger implements AuditSink {
       for (const raw of page) {
         const v = raw.value as Partial<ChainEntry> | null;
         if (v === null || typeof v !== "object" || typeof v.b !== "string") continue;
-        const record = expand(JSON.parse(v.b) as Record<string, unknown>);
-        if (query.from !== undefined && record.timestamp < query.from) continue;
-        if (query.to !== undefined && record.timestamp >= query.to) continue;
-        if (query.userId !== undefined && record.actor !== query.userId) continue;
-        if (types !== undefined && !types.has(record.type)) continue;
-        if (query.operationId !== undefined && record.operationId !== query.operationId) continue;
-        out.push(record);
-        if (out.length >= limit) return out;
+        for (const text of v.b.split(RECORD_SEPARATOR)) {
+          const record = expand(JSON.parse(text) as Record<string, unknown>);
+          if (query.from !== undefined && record.timestamp < query.from) continue;
+          if (query.to !== undefined && record.timestamp >= query.to) continue;
+          if (query.userId !== undefined && record.actor !== query.userId) continue;
+          if (types !== undefined && !types.has(record.type)) continue;
+          if (query.operationId !== undefined && record.operationId !== query.operationId) continue;
+          out.push(record);
+          if (out.length >= limit) return out;
+        }
       }
       if (page.length < PAGE) return out;
       from = (page.at(-1)?.position ?? from) + 1;
@@ -704,21 +820,37 @@ export class ChainVerifier {
     this.expected = expected;
   }
 
-  /** Checks the next entry's stored value; a reason when it breaks the chain (the state is then left as it was). */
+  /**
+   * Checks the next entry's stored value (a block of one or more records); a reason when it breaks
+   * the chain. The records of the block before the one that breaks are accepted (the state then
+   * stands before the breaking record, whose sequence number is {@link expected}).
+   */
   push(value: unknown): string | undefined {
     const v = value as Partial<ChainEntry> | null;
     if (v === null || typeof v !== "object" || typeof v.b !== "string" || typeof v.h !== "string")
       return "record is not an audit chain entry";
-    const expected = this.expected;
+    if (v.s !== this.expected) return `expected sequence ${this.expected}, found ${String(v.s)}`;
+    if (v.p !== this.prev) return "previous-hash does not match the record before it";
     const b = v.b;
-    if (v.s !== expected || !seqPrefixIs(b, expected))
-      return `expected sequence ${expected}, found ${String(v.s)}`;
-    const prev = this.prev;
-    if (v.p !== prev) return "previous-hash does not match the record before it";
-    if (digest("sha256", prev + "\n" + b) !== v.h) return "hash does not match the record's content";
-    if (expected > this.headSeq) return "record after the last one this logger wrote";
-    this.prev = v.h;
-    this.expected = expected + 1;
+    const h = v.h;
+    const count = h.length / HASH_LENGTH;
+    if (count < 1 || !Number.isInteger(count)) return "record hashes are malformed";
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const expected = this.expected;
+      if (start > b.length) return "fewer records than hashes in the entry";
+      let end = b.indexOf(RECORD_SEPARATOR, start);
+      if (end < 0) end = b.length;
+      if (i === count - 1 && end !== b.length) return "more records than hashes in the entry";
+      const body = start === 0 && end === b.length ? b : b.slice(start, end);
+      if (!seqPrefixIs(body, expected)) return `expected sequence ${expected} in the record's text`;
+      const own = digest("sha256", this.prev + "\n" + body);
+      if (!h.startsWith(own, i * HASH_LENGTH)) return "hash does not match the record's content";
+      if (expected > this.headSeq) return "record after the last one this logger wrote";
+      this.prev = own;
+      this.expected = expected + 1;
+      start = end + 1;
+    }
     return undefined;
   }
 
@@ -768,6 +900,27 @@ function hasExactly(o: Record<string, unknown>, keys: readonly string[]): boolea
   return true;
 }
 
+/** Returned by `members` when an object must go through the secret protector whole. */
+const NOT_COMPOSED = Symbol("not composed");
+
+/** A string JSON writes as it is between quotes (printable ASCII, no quote, no backslash). */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** The JSON text of a string, one byte per character. */
+const quote = (s: string): string => (PLAIN_STRING.test(s) ? `"${s}"` : toAscii(JSON.stringify(s)));
+
+/** Key texts (`"name"`) of the small vocabulary of record keys. */
+const keyTexts = new Map<string, string>();
+function keyText(k: string): string {
+  let text = keyTexts.get(k);
+  if (text === undefined) {
+    text = quote(k);
+    if (keyTexts.size >= 4096) keyTexts.clear();
+    keyTexts.set(k, text);
+  }
+  return text;
+}
+
 const NON_ASCII = /[\u0080-\uffff]/;
 const NON_ASCII_ALL = /[\u0080-\uffff]/g;
 
@@ -806,6 +959,11 @@ function expand(record: Record<string, unknown>): AuditRecord {
   }
   return record as unknown as AuditRecord;
 }
+
+/** Sequence number of the last record of a block entry. */
+const lastSeq = (entry: ChainEntry): number => entry.s + Math.floor(entry.h.length / HASH_LENGTH) - 1;
+/** Hash of the last record of a block entry. */
+const lastHash = (entry: ChainEntry): string => entry.h.slice(-HASH_LENGTH);
 
 function parseEntry(raw: LogEntry<JsonValue>): ChainEntry | undefined {
   const parsed = chainEntrySchema.safeParse(raw.value);

@@ -181,6 +181,11 @@ export class SecretProtector {
     return flags;
   }
 
+  /** Core's secret-key predicate for `k` (remembered per key name). */
+  isSecretKey(k: string): boolean {
+    return this.secretName(k);
+  }
+
   private secretName(k: string): boolean {
     let secret = this.memo.get(k);
     if (secret === undefined) {

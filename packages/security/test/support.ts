@@ -1,6 +1,7 @@
 import type {
   AuditEventInput,
   AuditSink,
+  LogEntry,
   SecurityPolicies,
   SecurityPoliciesInput,
   StateStore,
@@ -66,4 +67,24 @@ export function countingStore(inner: StateStore): {
     },
   });
   return { store, writes: () => writes, reset: () => (writes = 0) };
+}
+
+/**
+ * An audit log's entries with every block entry (the records of one group-commit batch) split into
+ * single-record entries, the form every entry had before blocks: `{ s, p, h, b }` per record,
+ * positions renumbered. The chain is the same, so the logger must verify either form.
+ */
+export function singleRecordEntries(entries: readonly LogEntry[]): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const entry of entries) {
+    const v = entry.value as { s: number; p: string; h: string; b: string };
+    const bodies = v.b.split("\x1e");
+    let prev = v.p;
+    bodies.forEach((b, i) => {
+      const h = v.h.slice(i * 64, i * 64 + 64);
+      out.push({ position: out.length, timestamp: entry.timestamp, value: { s: v.s + i, p: prev, h, b } });
+      prev = h;
+    });
+  }
+  return out;
 }
