@@ -51,8 +51,13 @@ interface ChainEntry {
 
 /** Joins the record texts of a block entry. */
 const RECORD_SEPARATOR = "\x1e";
-/** At most this many records in one block entry (a larger batch is written as several entries at once). */
+/**
+ * A block entry closes at this many records or once its texts reach this many characters (a larger
+ * batch is written as several entries at once): strings past ~128 KB are V8 large objects, each its
+ * own mapping of fresh pages, which cost more system time than the entries they save.
+ */
 const MAX_BLOCK = 1024;
+const MAX_BLOCK_CHARS = 64 * 1024;
 const HASH_LENGTH = 64;
 
 const chainEntrySchema = z.object({
@@ -118,6 +123,28 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(auditEventTypeSchema.options);
 
 const sha = (prev: string, body: string): string => digest("sha256", `${prev}\n${body}`);
 
+/**
+ * {@link sha} for the writer: an ASCII text (every record the logger writes is) is copied once into
+ * a reused buffer after the previous hash and hashed as bytes, without building the joined string
+ * and encoding it again; any other text is hashed as a string (the same digest: ASCII is its own UTF-8).
+ */
+class ChainHasher {
+  private buffer = Buffer.allocUnsafe(16 * 1024);
+
+  sha(prev: string, body: string): string {
+    if (prev.length !== HASH_LENGTH || NON_ASCII_OR_CONTROL.test(body)) return sha(prev, body);
+    const size = HASH_LENGTH + 1 + body.length;
+    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
+    this.buffer.write(prev, 0, "latin1");
+    this.buffer[HASH_LENGTH] = 0x0a;
+    this.buffer.write(body, HASH_LENGTH + 1, "latin1");
+    return digest("sha256", this.buffer.subarray(0, size), "hex");
+  }
+}
+
+/** Characters whose latin1 byte is not their UTF-8 encoding (or that a record text never holds raw). */
+const NON_ASCII_OR_CONTROL = /[^\x20-\x7e]/;
+
 function toKey(key: Uint8Array | string, field: string): Buffer {
   const buffer = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
   if (buffer.length < 32)
@@ -145,6 +172,7 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly protector: SecretProtector;
   /** Stored text of deeply frozen risk assessments and gate reasons (the facade shares them between checks). */
   private readonly compactTexts = new WeakMap<object, string>();
+  private readonly hasher = new ChainHasher();
   private head: { seq: number; hash: string; position: number };
   private queue: {
     fields: string;
@@ -394,8 +422,10 @@ export class InfrastructureAuditLogger implements AuditSink {
   private compactFields(event: AuditEventInput): string {
     if (COMPACT_KEYS_SAFE) {
       try {
-        const text = this.members(event, 0);
-        if (text !== NOT_COMPOSED) return text;
+        // pieces joined once: one flat string (a chain of concatenations would make a rope that
+        // every later reader — the hash, the store's encoder — has to flatten)
+        const parts: string[] = [];
+        if (this.members(event, 0, parts)) return parts.join("");
       } catch {
         // a throwing getter: the protector writes "[Unreadable]"
       }
@@ -403,15 +433,18 @@ export class InfrastructureAuditLogger implements AuditSink {
     return toAscii(this.protector.fields(event));
   }
 
-  /** The members of a plain object (the event, depth 0, or its details, depth 1), or {@link NOT_COMPOSED}. */
-  private members(o: Readonly<Record<string, unknown>>, depth: number): string | typeof NOT_COMPOSED {
-    if (Object.getPrototypeOf(o) !== Object.prototype || typeof o.toJSON === "function") return NOT_COMPOSED;
-    let text = "";
+  /**
+   * Pushes the text of a plain object's members (the event, depth 0, or its details, depth 1) onto
+   * `parts`, commas included; false when the object must go through the protector whole.
+   */
+  private members(o: Readonly<Record<string, unknown>>, depth: number, parts: string[]): boolean {
+    if (Object.getPrototypeOf(o) !== Object.prototype || typeof o.toJSON === "function") return false;
+    let first = true;
     for (const k of Object.keys(o)) {
       const v = o[k];
-      let item: string | undefined;
       if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-      if (v !== null && this.protector.isSecretKey(k)) return NOT_COMPOSED;
+      if (v !== null && this.protector.isSecretKey(k)) return false;
+      let item: string | undefined;
       switch (typeof v) {
         case "string":
           item = quote(v);
@@ -420,27 +453,29 @@ export class InfrastructureAuditLogger implements AuditSink {
           item = v ? "true" : "false";
           break;
         case "number":
-          if (!Number.isFinite(v)) return NOT_COMPOSED;
+          if (!Number.isFinite(v)) return false;
           item = String(v);
           break;
         case "object":
           if (v === null) item = "null";
-          else if (depth === 0 && k === "risk") item = this.riskText(v) ?? this.protectedJson(v);
-          else if (depth === 0 && k === "reasons") item = this.reasonsText(v) ?? this.protectedJson(v);
           else if (depth === 0 && k === "details") {
-            const members = this.members(v as Readonly<Record<string, unknown>>, 1);
-            if (members === NOT_COMPOSED) return NOT_COMPOSED;
-            item = `{${members}}`;
-          } else item = this.protectedJson(v);
+            parts.push(first ? `${keyText(k)}:{` : `,${keyText(k)}:{`);
+            if (!this.members(v as Readonly<Record<string, unknown>>, 1, parts)) return false;
+            parts.push("}");
+            first = false;
+            continue;
+          } else if (depth === 0 && k === "risk") item = this.riskText(v) ?? this.protectedJson(v);
+          else if (depth === 0 && k === "reasons") item = this.reasonsText(v) ?? this.protectedJson(v);
+          else item = this.protectedJson(v);
           break;
         default:
-          return NOT_COMPOSED; // bigint
+          return false; // bigint
       }
       if (item === undefined) continue;
-      const key = keyText(k);
-      text = text === "" ? `${key}:${item}` : `${text},${key}:${item}`;
+      parts.push(first ? keyColon(k) : `,${keyColon(k)}`, item);
+      first = false;
     }
-    return text;
+    return true;
   }
 
   /** An object's JSON text through the secret protector, one byte per character. */
@@ -486,13 +521,13 @@ export class InfrastructureAuditLogger implements AuditSink {
   /** The compact text of gate reasons of the usual shape (`check`, `passed`, `message` each); undefined otherwise. */
   private reasonsText(reasons: unknown): string | undefined {
     if (!Array.isArray(reasons) || Object.getPrototypeOf(reasons) !== Array.prototype) return undefined;
-    let text = "[";
+    const items: string[] = [];
     for (let i = 0; i < reasons.length; i++) {
       const item = this.reasonText(reasons[i]);
       if (item === undefined) return undefined;
-      text += i === 0 ? item : `,${item}`;
+      items.push(item);
     }
-    return `${text}]`;
+    return `[${items.join(",")}]`;
   }
 
   private reasonText(reason: unknown): string | undefined {
@@ -526,18 +561,15 @@ export class InfrastructureAuditLogger implements AuditSink {
       const blocks: { entry: ChainEntry; hashes: string[] }[] = [];
       let { seq, hash } = this.head;
       const timestamp = this.now();
-      for (let from = 0; from < batch.length; from += MAX_BLOCK) {
-        const block = this.chainBlock(
-          batch,
-          from,
-          Math.min(batch.length, from + MAX_BLOCK),
-          seq,
-          hash,
-          timestamp,
-        );
+      for (let from = 0; from < batch.length;) {
+        let to = from;
+        for (let chars = 0; to < batch.length && to - from < MAX_BLOCK && chars < MAX_BLOCK_CHARS; to++)
+          chars += (batch[to] as { fields: string }).fields.length;
+        const block = this.chainBlock(batch, from, to, seq, hash, timestamp);
         blocks.push(block);
         seq = block.entry.s + block.hashes.length - 1;
         hash = block.hashes.at(-1) ?? hash;
+        from = to;
       }
       const settled = await Promise.allSettled(
         blocks.map(({ entry }) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })),
@@ -573,16 +605,16 @@ export class InfrastructureAuditLogger implements AuditSink {
     const first = seq + 1;
     const p = hash;
     const hashes: string[] = [];
-    let b = "";
+    const bodies: string[] = [];
     for (let i = from; i < to; i++) {
       seq += 1;
       const fields = (batch[i] as { fields: string }).fields;
       const body = `{"seq":${seq},"timestamp":${timestamp}${fields === "" ? "" : ","}${fields}}`;
-      hash = sha(hash, body);
+      hash = this.hasher.sha(hash, body);
       hashes.push(hash);
-      b = i === from ? body : `${b}${RECORD_SEPARATOR}${body}`;
+      bodies.push(body);
     }
-    return { entry: { s: first, p, h: hashes.join(""), b }, hashes };
+    return { entry: { s: first, p, h: hashes.join(""), b: bodies.join(RECORD_SEPARATOR) }, hashes };
   }
 
   /** Chains a batch after the current head, one entry per record (stores shared by several writers). */
@@ -900,9 +932,6 @@ function hasExactly(o: Record<string, unknown>, keys: readonly string[]): boolea
   return true;
 }
 
-/** Returned by `members` when an object must go through the secret protector whole. */
-const NOT_COMPOSED = Symbol("not composed");
-
 /** A string JSON writes as it is between quotes (printable ASCII, no quote, no backslash). */
 const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -917,6 +946,17 @@ function keyText(k: string): string {
     text = quote(k);
     if (keyTexts.size >= 4096) keyTexts.clear();
     keyTexts.set(k, text);
+  }
+  return text;
+}
+/** `"name":` of the small vocabulary of record keys. */
+const keyColons = new Map<string, string>();
+function keyColon(k: string): string {
+  let text = keyColons.get(k);
+  if (text === undefined) {
+    text = `${keyText(k)}:`;
+    if (keyColons.size >= 4096) keyColons.clear();
+    keyColons.set(k, text);
   }
   return text;
 }

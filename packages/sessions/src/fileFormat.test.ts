@@ -95,6 +95,8 @@ describe("log lines", () => {
               fc.string({ unit: "grapheme" }),
               // long members are written raw (unescaped): quotes, tabs, the mark, line feeds, non-ASCII
               fc.string({ unit: "grapheme", minLength: 250, maxLength: 500 }),
+              // ASCII only (every control character included): written as latin1, its own UTF-8
+              fc.string({ unit: "binary-ascii", minLength: 250, maxLength: 500 }),
               fc.string({
                 unit: fc.constantFrom("a", '"', "\\", "\t", "\x01", "\n", "é", "😀"),
                 minLength: 250,
