@@ -844,6 +844,7 @@ export class ChainVerifier {
   /** Sequence number the next entry must carry. */
   expected: number;
   private readonly headSeq: number;
+  private buffer = Buffer.allocUnsafe(64 * 1024);
 
   /** `headSeq`: the last sequence number the logger wrote (entries past it are foreign). */
   constructor(headSeq: number, prev: string = GENESIS_HASH, expected = 0) {
@@ -867,6 +868,7 @@ export class ChainVerifier {
     const h = v.h;
     const count = h.length / HASH_LENGTH;
     if (count < 1 || !Number.isInteger(count)) return "record hashes are malformed";
+    if (!NON_ASCII.test(b)) return this.pushAscii(b, h, count);
     let start = 0;
     for (let i = 0; i < count; i++) {
       const expected = this.expected;
@@ -882,6 +884,38 @@ export class ChainVerifier {
       this.prev = own;
       this.expected = expected + 1;
       start = end + 1;
+    }
+    return undefined;
+  }
+
+  /**
+   * {@link push} for an ASCII block (every block the logger writes): the texts are copied once into
+   * a reused buffer, and each record is hashed in place, the previous hash and a newline written over
+   * the bytes just before it (the end of the record already checked); no string built per record.
+   */
+  private pushAscii(b: string, h: string, count: number): string | undefined {
+    const end = HASH_LENGTH + 1 + b.length;
+    if (end > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(end, this.buffer.length * 2));
+    const buffer = this.buffer;
+    buffer.write(b, HASH_LENGTH + 1, "latin1");
+    const view = buffer.subarray(0, end);
+    let start = HASH_LENGTH + 1;
+    for (let i = 0; i < count; i++) {
+      const expected = this.expected;
+      if (start > end) return "fewer records than hashes in the entry";
+      let stop = view.indexOf(SEPARATOR_BYTE, start);
+      if (stop < 0) stop = end;
+      if (i === count - 1 && stop !== end) return "more records than hashes in the entry";
+      if (!seqPrefixAt(view, start, stop, expected))
+        return `expected sequence ${expected} in the record's text`;
+      buffer.write(this.prev, start - HASH_LENGTH - 1, "latin1");
+      buffer[start - 1] = 0x0a;
+      const own = digest("sha256", view.subarray(start - HASH_LENGTH - 1, stop), "hex");
+      if (!h.startsWith(own, i * HASH_LENGTH)) return "hash does not match the record's content";
+      if (expected > this.headSeq) return "record after the last one this logger wrote";
+      this.prev = own;
+      this.expected = expected + 1;
+      start = stop + 1;
     }
     return undefined;
   }
@@ -915,6 +949,23 @@ function seqPrefixIs(b: string, seq: number): boolean {
 }
 
 const SEQ_PREFIX = '{"seq":';
+const SEQ_PREFIX_BYTES = Buffer.from(SEQ_PREFIX, "latin1");
+const SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
+
+/** {@link seqPrefixIs} on bytes: the record in `buffer[start, stop)` starts with `{"seq":<seq>,`. */
+function seqPrefixAt(buffer: Buffer, start: number, stop: number, seq: number): boolean {
+  let at = start + SEQ_PREFIX_BYTES.length;
+  if (at > stop || buffer.compare(SEQ_PREFIX_BYTES, 0, SEQ_PREFIX_BYTES.length, start, at) !== 0)
+    return false;
+  let digits = 1;
+  for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
+  if (at + digits >= stop) return false;
+  for (let i = digits - 1, rest = seq; i >= 0; i--, rest = Math.floor(rest / 10)) {
+    if (buffer[at + i] !== 48 + (rest % 10)) return false;
+  }
+  at += digits;
+  return buffer[at] === 44; // ","
+}
 
 const RISK_KEYS = ["score", "level", "factors"] as const;
 const FACTOR_KEYS = ["name", "weight", "value", "contribution", "description"] as const;
