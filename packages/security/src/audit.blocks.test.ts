@@ -26,23 +26,26 @@ interface Block {
 const sha = (prev: string, body: string): string =>
   createHash("sha256").update(`${prev}\n${body}`).digest("hex");
 
-function event(i: number): AuditEventInput {
+function event(i: number, pad = 0): AuditEventInput {
   return {
     type: "permission_granted",
     actor: `user-${i % 5}`,
     operationId: `op-${i}`,
-    details: { i },
+    details: pad === 0 ? { i } : { i, note: "n".repeat(pad) },
   };
 }
 
-/** 300 records written in 3 batches of 100: 3 block entries. */
-async function blocks(): Promise<{ store: TamperStore; logger: InfrastructureAuditLogger; clock: Clock }> {
+/** 3 batches of `perBatch` records: 3 block entries (records of ~`pad` characters more than the smallest). */
+async function blocks(
+  perBatch = 100,
+  pad = 0,
+): Promise<{ store: TamperStore; logger: InfrastructureAuditLogger; clock: Clock }> {
   const clock = new Clock(5_000_000);
   const store = new TamperStore(memoryStore(clock));
   const logger = await InfrastructureAuditLogger.open({ store, key: KEY, now: clock.now });
-  for (let start = 0; start < 300; start += 100) {
+  for (let start = 0; start < 3 * perBatch; start += perBatch) {
     clock.advance(1000);
-    await Promise.all(Array.from({ length: 100 }, (_, j) => logger.record(event(start + j))));
+    await Promise.all(Array.from({ length: perBatch }, (_, j) => logger.record(event(start + j, pad))));
   }
   await logger.flush();
   return { store, logger, clock };
@@ -129,16 +132,22 @@ describe("audit block entries", () => {
     }
   });
 
-  it("detects any change to any single record inside a block, naming that record", async () => {
-    const { store, logger } = await blocks();
+  // short records are checked as strings, long ones (≥ 512 characters on average) as bytes in place
+  it.each([
+    ["short", 100, 0],
+    ["long", 30, 700],
+  ])("detects any change to any single %s record inside a block, naming that record", async (_, per, pad) => {
+    const { store, logger } = await blocks(per, pad);
+    const n = 3 * per;
+    expect(await logger.verify()).toEqual({ ok: true, records: n });
     const missed: string[] = [];
     let checks = 0;
     for (const [name, mutate] of Object.entries(MUTATIONS)) {
-      for (let seq = 0; seq < 300; seq++) {
-        const at = Math.floor(seq / 100);
+      for (let seq = 0; seq < n; seq++) {
+        const at = Math.floor(seq / per);
         store.tamper = (entries) =>
           entries.map((e, i) =>
-            i === at ? { ...e, value: mutate(e.value as unknown as Block, seq % 100) as never } : e,
+            i === at ? { ...e, value: mutate(e.value as unknown as Block, seq % per) as never } : e,
           );
         const result = await logger.verify();
         checks += 1;
@@ -148,14 +157,14 @@ describe("audit block entries", () => {
           expect(result.firstBroken.position, `${name} at ${seq}`).toBeGreaterThanOrEqual(at);
           expect(result.firstBroken.position, `${name} at ${seq}`).toBeLessThanOrEqual(at + 1);
           expect(result.firstBroken.expectedSeq, `${name} at ${seq}`).toBeLessThanOrEqual(seq + 1);
-          expect(result.firstBroken.expectedSeq, `${name} at ${seq}`).toBeGreaterThanOrEqual(at * 100);
+          expect(result.firstBroken.expectedSeq, `${name} at ${seq}`).toBeGreaterThanOrEqual(at * per);
         }
       }
     }
     store.tamper = undefined;
     expect(missed).toEqual([]);
-    expect(checks).toBe(7 * 300);
-    expect(await logger.verify()).toEqual({ ok: true, records: 300 });
+    expect(checks).toBe(7 * n);
+    expect(await logger.verify()).toEqual({ ok: true, records: n });
   });
 
   it("reads, verifies and continues a log written one record per entry with an anchor without position", async () => {

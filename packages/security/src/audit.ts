@@ -868,7 +868,8 @@ export class ChainVerifier {
     const h = v.h;
     const count = h.length / HASH_LENGTH;
     if (count < 1 || !Number.isInteger(count)) return "record hashes are malformed";
-    if (!NON_ASCII.test(b)) return this.pushAscii(b, h, count);
+    if (count > 1 && b.length >= BYTES_PATH_MIN_AVERAGE * count && !NON_ASCII.test(b))
+      return this.pushAscii(b, h, count);
     let start = 0;
     for (let i = 0; i < count; i++) {
       const expected = this.expected;
@@ -876,9 +877,11 @@ export class ChainVerifier {
       let end = b.indexOf(RECORD_SEPARATOR, start);
       if (end < 0) end = b.length;
       if (i === count - 1 && end !== b.length) return "more records than hashes in the entry";
-      const body = start === 0 && end === b.length ? b : b.slice(start, end);
-      if (!seqPrefixIs(body, expected)) return `expected sequence ${expected} in the record's text`;
-      const own = digest("sha256", this.prev + "\n" + body);
+      if (!seqPrefixIs(b, expected, start)) return `expected sequence ${expected} in the record's text`;
+      const own = digest(
+        "sha256",
+        this.prev + "\n" + (start === 0 && end === b.length ? b : b.slice(start, end)),
+      );
       if (!h.startsWith(own, i * HASH_LENGTH)) return "hash does not match the record's content";
       if (expected > this.headSeq) return "record after the last one this logger wrote";
       this.prev = own;
@@ -936,9 +939,9 @@ export class ChainVerifier {
 }
 
 /** True when a record's text starts with `{"seq":<seq>,` (checked in place, no string built). */
-function seqPrefixIs(b: string, seq: number): boolean {
-  if (!b.startsWith(SEQ_PREFIX)) return false;
-  let at = SEQ_PREFIX.length;
+function seqPrefixIs(b: string, seq: number, from = 0): boolean {
+  if (!b.startsWith(SEQ_PREFIX, from)) return false;
+  let at = from + SEQ_PREFIX.length;
   let digits = 1;
   for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
   for (let i = digits - 1, rest = seq; i >= 0; i--, rest = Math.floor(rest / 10)) {
@@ -949,6 +952,12 @@ function seqPrefixIs(b: string, seq: number): boolean {
 }
 
 const SEQ_PREFIX = '{"seq":';
+/**
+ * Blocks whose records average at least this many characters are hashed in place from bytes
+ * ({@link ChainVerifier.pushAscii}); shorter records as strings, where the few native calls per
+ * record of the bytes path cost more than the copy they save.
+ */
+const BYTES_PATH_MIN_AVERAGE = 512;
 const SEQ_PREFIX_BYTES = Buffer.from(SEQ_PREFIX, "latin1");
 const SEPARATOR_BYTE = RECORD_SEPARATOR.charCodeAt(0);
 
