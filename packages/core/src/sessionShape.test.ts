@@ -174,12 +174,17 @@ const replacement = fc.oneof(
   json,
 );
 
-describe("isInfrastructureSession", () => {
-  it("accepts every session the schema gives back unchanged", () => {
+/** The two properties every generated shape check must hold against its schema. */
+function holdsToItsSchema(
+  check: (value: unknown) => boolean,
+  schema: { parse(value: unknown): unknown; safeParse(value: unknown): { success: boolean; data?: unknown } },
+  valid: fc.Arbitrary<unknown>,
+): void {
+  it("accepts every value the schema gives back unchanged", () => {
     fc.assert(
-      fc.property(session, (s) => {
-        expect(isInfrastructureSession(s)).toBe(true);
-        expect(JSON.stringify(infrastructureSessionSchema.parse(s))).toBe(JSON.stringify(s));
+      fc.property(valid, (value) => {
+        expect(check(value)).toBe(true);
+        expect(JSON.stringify(schema.parse(value))).toBe(JSON.stringify(value));
       }),
       { numRuns: 300 },
     );
@@ -187,11 +192,11 @@ describe("isInfrastructureSession", () => {
 
   it("never accepts what the schema refuses or would change", () => {
     fc.assert(
-      fc.property(session, fc.nat(), word, replacement, (s, at, key, value) => {
-        const paths = containers(s);
-        const changed = mutate(s, paths[at % paths.length] ?? [], key, value);
-        if (!isInfrastructureSession(changed)) return;
-        const parsed = infrastructureSessionSchema.safeParse(changed);
+      fc.property(valid, fc.nat(), word, replacement, (value, at, key, swapped) => {
+        const paths = containers(value);
+        const changed = mutate(value, paths[at % paths.length] ?? [], key, swapped);
+        if (!check(changed)) return;
+        const parsed = schema.safeParse(changed);
         expect(parsed.success).toBe(true);
         // the same JSON: what a store keeps (a prototype or an array's named property is not kept)
         expect(JSON.stringify(parsed.data)).toBe(JSON.stringify(changed));
@@ -199,6 +204,10 @@ describe("isInfrastructureSession", () => {
       { numRuns: 1000 },
     );
   });
+}
+
+describe("isInfrastructureSession", () => {
+  holdsToItsSchema(isInfrastructureSession, infrastructureSessionSchema, session);
 
   it("refuses what is not a session", () => {
     for (const value of [null, undefined, 1, "s", [], {}, new Date(0), Object.create({ id: "s" })])
@@ -207,29 +216,7 @@ describe("isInfrastructureSession", () => {
 });
 
 describe("isCommandHistoryEntry", () => {
-  it("accepts every entry the schema gives back unchanged", () => {
-    fc.assert(
-      fc.property(historyEntry, (entry) => {
-        expect(isCommandHistoryEntry(entry)).toBe(true);
-        expect(JSON.stringify(commandHistoryEntrySchema.parse(entry))).toBe(JSON.stringify(entry));
-      }),
-      { numRuns: 300 },
-    );
-  });
-
-  it("never accepts what the schema refuses or would change", () => {
-    fc.assert(
-      fc.property(historyEntry, fc.nat(), word, replacement, (entry, at, key, value) => {
-        const paths = containers(entry);
-        const changed = mutate(entry, paths[at % paths.length] ?? [], key, value);
-        if (!isCommandHistoryEntry(changed)) return;
-        const parsed = commandHistoryEntrySchema.safeParse(changed);
-        expect(parsed.success).toBe(true);
-        expect(JSON.stringify(parsed.data)).toBe(JSON.stringify(changed));
-      }),
-      { numRuns: 1000 },
-    );
-  });
+  holdsToItsSchema(isCommandHistoryEntry, commandHistoryEntrySchema, historyEntry);
 
   it("refuses an entry missing its defaulted affectedResources (the schema would add it)", () => {
     const entry = {
