@@ -133,7 +133,12 @@ function mutate(root: Record<string, unknown>, mutation: Mutation): Record<strin
     // JSON.parse makes "__proto__" an own key; so does defineProperty
     const holder = last === undefined ? target : target[last];
     if (typeof holder === "object" && holder !== null)
-      Object.defineProperty(holder, "__proto__", { value: mutation.value, enumerable: true });
+      Object.defineProperty(holder, "__proto__", {
+        value: mutation.value,
+        enumerable: true,
+        writable: true,
+        configurable: true, // a second "proto" mutation of the same object redefines it
+      });
   } else if (last !== undefined) {
     if (mutation.op === "delete") delete target[last];
     else target[last] = mutation.value;
