@@ -13,7 +13,10 @@ export function clampTimerDelay(ms: number): number {
  * {@link InfrastructureError} (a `TimeoutError`, a shutdown…), else a `CANCELLED` error naming
  * `what`, with the reason as its `cause`.
  */
-export function cancelledError(signal: AbortSignal | undefined, what: string): InfrastructureError {
+export function cancelledError(
+  signal: Pick<AbortSignal, "reason"> | undefined,
+  what: string,
+): InfrastructureError {
   const reason: unknown = signal?.reason;
   if (reason instanceof InfrastructureError) return reason;
   return new InfrastructureError(

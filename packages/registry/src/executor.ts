@@ -15,7 +15,6 @@ import {
   toJsonObject,
   MAX_TIMER_MS,
   notFoundMessage,
-  raceAbort,
   redactParams,
   refusalCode,
   TimeoutError,
@@ -61,7 +60,9 @@ import type {
   ValidatedCommandCall,
   ValidationIssue,
 } from "@espada/infra-core";
-import { attempt, sleep, withTimeout } from "./async.js";
+import { setMaxListeners } from "node:events";
+import { attempt, raceAbortOf, sleep, withTimeout } from "./async.js";
+import { CallAbort } from "./callAbort.js";
 import { parseWith } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";
@@ -135,7 +136,8 @@ interface Call {
   readonly executionId: string;
   readonly request: ExecuteRequest;
   readonly startedAt: number;
-  readonly controller: AbortController;
+  /** The call's cancellation (its `AbortSignal` is made only when someone reads it). */
+  readonly abort: CallAbort;
   readonly approvalId: string | undefined;
   readonly approvedBy: string | undefined;
   readonly held: Held | undefined;
@@ -217,8 +219,8 @@ export class InfrastructureCommandExecutor {
   readonly #claimLease: number;
   readonly #closing = new AbortController();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /** Controllers of the calls in progress, aborted by {@link close}. */
-  readonly #calls = new Set<AbortController>();
+  /** Cancellations of the calls in progress, aborted by {@link close}. */
+  readonly #calls = new Set<CallAbort>();
   readonly #listeners = new Set<OperationListener>();
 
   /** @throws ValidationError naming the config field (`commandConfig.execution.parallelLimit`). */
@@ -246,6 +248,8 @@ export class InfrastructureCommandExecutor {
     this.#validator = options.validator ?? new InfrastructureCommandValidator(this.config.validation);
     this.#slots = new Semaphore(this.config.execution.parallelLimit);
     this.#random = options.random ?? Math.random;
+    // the gate of every call without a caller's signal gets this one (see #askGate): many may listen at once
+    setMaxListeners(0, this.#closing.signal);
     this.#pendingTimeout = options.pendingTimeout ?? 3_600_000;
     this.#claimLease = Math.min(options.claimLease ?? 3 * this.config.execution.defaultTimeout, MAX_TIMER_MS);
     this.runner = Object.freeze({
@@ -300,7 +304,8 @@ export class InfrastructureCommandExecutor {
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted)
       this.#closing.abort(new InfrastructureError("SHUTDOWN", "The command executor is closing"));
-    for (const controller of this.#calls) controller.abort(this.#closing.signal.reason);
+    const reason = this.#closing.signal.reason as Error;
+    for (const call of this.#calls) call.abort(reason);
     await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -480,7 +485,7 @@ export class InfrastructureCommandExecutor {
       executionId,
       request,
       startedAt: Date.now(),
-      controller: new AbortController(),
+      abort: new CallAbort(),
       approvalId,
       approvedBy,
       held,
@@ -495,12 +500,12 @@ export class InfrastructureCommandExecutor {
       validated: undefined,
     };
     const onCallerAbort = (): void =>
-      call.controller.abort(
+      call.abort.abort(
         new InfrastructureError("CANCELLED", `Command "${request.commandId}" was ${REASON_CANCELLED}`),
       );
     request.signal?.addEventListener("abort", onCallerAbort, { once: true });
     if (request.signal?.aborted === true) onCallerAbort();
-    this.#calls.add(call.controller);
+    this.#calls.add(call.abort);
     try {
       return await this.#pipeline(call);
     } catch (error) {
@@ -515,7 +520,7 @@ export class InfrastructureCommandExecutor {
       );
     } finally {
       request.signal?.removeEventListener("abort", onCallerAbort);
-      this.#calls.delete(call.controller);
+      this.#calls.delete(call.abort);
     }
   }
 
@@ -711,18 +716,22 @@ export class InfrastructureCommandExecutor {
   ): Promise<
     { kind: "decided"; decision: GateDecision } | { kind: "failed"; error: Error } | { kind: "cancelled" }
   > {
+    // Until the provider runs, a call aborts only when its caller's signal does or the executor
+    // closes: without a caller's signal the gate gets the executor's closing signal (shared, aborted
+    // with the same reason), and no signal of its own is made for the call.
+    const signal = call.request.signal === undefined ? this.#closing.signal : call.abort.signal;
     try {
       const decision = await withTimeout(
-        attempt(() => this.#gate.checkOperation(operation, call.controller.signal)),
+        attempt(() => this.#gate.checkOperation(operation, signal)),
         this.config.execution.defaultTimeout,
         "security check",
-        call.controller.signal,
+        call.abort,
       );
       if (!isDecision(decision))
         return { kind: "failed", error: new Error("the gate returned something that is not a decision") };
       return { kind: "decided", decision };
     } catch (error) {
-      if (call.controller.signal.aborted) return { kind: "cancelled" };
+      if (call.abort.aborted) return { kind: "cancelled" };
       return { kind: "failed", error: toError(error) };
     }
   }
@@ -758,7 +767,7 @@ export class InfrastructureCommandExecutor {
   ): Promise<ExecutionOutcome> {
     let release: () => void;
     try {
-      release = await this.#slots.acquire(call.controller.signal);
+      release = await this.#slots.acquire(call.abort);
     } catch {
       return this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, decision);
     }
@@ -787,7 +796,7 @@ export class InfrastructureCommandExecutor {
           decision,
         );
       }
-      if (call.controller.signal.aborted)
+      if (call.abort.aborted)
         return await this.#finishFailed(call, "cancelled", this.#abortFailure(call), 0, decision);
       if (call.held !== undefined) {
         const consumed = await this.#consume(call.held);
@@ -816,12 +825,12 @@ export class InfrastructureCommandExecutor {
           result.success ||
           !result.error.recoverable ||
           attempts > maxRetries ||
-          call.controller.signal.aborted
+          call.abort.aborted
         )
           break;
         const base = retryDelay * 2 ** (attempts - 1);
         try {
-          await sleep(base / 2 + this.#random() * (base / 2), call.controller.signal);
+          await sleep(base / 2 + this.#random() * (base / 2), call.abort);
         } catch {
           result = this.#abortFailure(call);
           break;
@@ -845,10 +854,10 @@ export class InfrastructureCommandExecutor {
     timeout: number,
     attemptNo: number,
   ): Promise<CommandResult> {
-    const signal = call.controller.signal;
-    if (signal.aborted) return this.#abortFailure(call);
+    const abort = call.abort;
+    if (abort.aborted) return this.#abortFailure(call);
     const timer = setTimeout(
-      () => call.controller.abort(new TimeoutError(`Command "${command.id}"`, timeout)),
+      () => abort.abort(new TimeoutError(`Command "${command.id}"`, timeout)),
       clampTimerDelay(timeout),
     );
     let settled = false;
@@ -859,7 +868,10 @@ export class InfrastructureCommandExecutor {
       environment: call.environment,
       dryRun: call.dryRun,
       confirmed: call.operation?.confirmed === true,
-      signal,
+      // made on first read: a provider that never looks at its signal costs none
+      get signal(): AbortSignal {
+        return abort.signal;
+      },
       progress: (update: ProgressUpdate) => {
         if (!settled) this.#emitCommand("command:progress", call, { attempt: attemptNo, progress: update });
       },
@@ -870,14 +882,14 @@ export class InfrastructureCommandExecutor {
     };
     const started = Date.now();
     try {
-      const raw = await raceAbort(
+      const raw = await raceAbortOf(
         attempt(() => provider.executeCommand(command.id, { ...params }, context)),
-        signal,
+        abort,
         `Command "${command.id}"`,
       );
       return normalizeResult(raw, Date.now() - started);
     } catch (error) {
-      if (signal.aborted) return this.#abortFailure(call);
+      if (abort.aborted) return this.#abortFailure(call);
       const err = toError(error);
       return {
         ...failure("PROVIDER_FAILED", `Provider threw: ${err.message}`),
@@ -891,7 +903,7 @@ export class InfrastructureCommandExecutor {
 
   /** The failure matching why the call's signal aborted: TIMEOUT, SHUTDOWN or CANCELLED. */
   #abortFailure(call: Call): CommandFailure {
-    const reason: unknown = call.controller.signal.reason;
+    const reason: unknown = call.abort.reason;
     if (isInfrastructureError(reason)) return failure(reason.code, reason.message);
     return failure("CANCELLED", `Command "${call.request.commandId}" was ${REASON_CANCELLED}`);
   }

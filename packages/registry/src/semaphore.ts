@@ -1,4 +1,6 @@
 import { cancelledError } from "@espada/infra-core";
+import { listenAbort } from "./callAbort.js";
+import type { AbortSource } from "./callAbort.js";
 
 interface Waiter {
   readonly grant: () => void;
@@ -29,26 +31,28 @@ export class Semaphore {
   }
 
   /** Waits for a slot; resolves with the function that releases it (idempotent). */
-  acquire(signal?: AbortSignal): Promise<() => void> {
+  acquire(signal?: AbortSource): Promise<() => void> {
     if (signal?.aborted === true) return Promise.reject(cancelledError(signal, "queued command"));
     if (this.#active < this.#limit) {
       this.#active++;
       return Promise.resolve(this.#releaser());
     }
     return new Promise<() => void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = this.#queue.indexOf(waiter);
-        if (index >= 0) this.#queue.splice(index, 1);
-        reject(cancelledError(signal, "queued command"));
-      };
       const waiter: Waiter = {
         grant: () => {
-          signal?.removeEventListener("abort", onAbort);
+          unlisten?.();
           resolve(this.#releaser());
         },
       };
       this.#queue.push(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const unlisten =
+        signal === undefined
+          ? undefined
+          : listenAbort(signal, () => {
+              const index = this.#queue.indexOf(waiter);
+              if (index >= 0) this.#queue.splice(index, 1);
+              reject(cancelledError(signal, "queued command"));
+            });
     });
   }
 

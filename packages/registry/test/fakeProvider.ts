@@ -267,7 +267,6 @@ export class FakeProvider implements InfrastructureProvider {
     params: Record<string, unknown>,
     context: Partial<ExecutionContext> = {},
   ): Promise<CommandResult> {
-    const signal = context.signal;
     this.calls.push(`exec:${commandId}`);
     switch (commandId) {
       case "echo":
@@ -283,11 +282,14 @@ export class FakeProvider implements InfrastructureProvider {
           });
         return ok({ steps });
       }
-      case "wait":
+      case "wait": {
+        // read only where used, as a provider that needs no signal would (the executor makes it on first read)
+        const signal = context.signal;
         if (signal !== undefined) this.signals.push(signal);
         return new Promise<CommandResult>((_, reject) => {
           signal?.addEventListener("abort", () => reject(new Error("aborted by signal")), { once: true });
         });
+      }
       case "hang":
         return new Promise<CommandResult>(() => undefined);
       case "sleep":
