@@ -396,6 +396,7 @@ export {
   redactSecrets,
   redactSecretRecord,
   redactSecretText,
+  isRedacted,
 } from "./secrets.js";
 export type { RedactSecretsOptions } from "./secrets.js";
 export { isRecord } from "./validation/record.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isSecretKey, REDACTED, redactSecrets, SECRET_KEY_FRAGMENTS } from "./secrets.js";
+import { isRedacted, isSecretKey, REDACTED, redactSecrets, SECRET_KEY_FRAGMENTS } from "./secrets.js";
 
 const MARK = "SeCrEt-VaLuE-";
 
@@ -105,6 +105,38 @@ describe("secret redaction (properties)", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("isRedacted: true exactly when redaction gives the value back equal; true of every redacted copy", () => {
+    fc.assert(
+      fc.property(fc.oneof(withSecrets, publicData), (input) => {
+        const out = redactSecrets(input);
+        // the copy of data with a secret in it differs; data without one is equal
+        const unchanged = !JSON.stringify(input ?? null).includes(MARK);
+        expect(isRedacted(input)).toBe(unchanged);
+        if (isRedacted(input)) expect(out).toStrictEqual(input);
+        expect(isRedacted(out)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("isRedacted answers false (the walk decides) for what it does not read as plain data, and never throws", () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const throwing = Object.defineProperty({}, "x", {
+      enumerable: true,
+      get() {
+        throw new Error("no");
+      },
+    });
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 40; i++) deep = { next: deep };
+    for (const value of [new Map([["password", "p"]]), new Date(0), cyclic, throwing, deep, [new Set([1])]])
+      expect(isRedacted(value)).toBe(false);
+    expect(isRedacted({ password: REDACTED, nested: [{ apiKey: REDACTED, region: "eu" }] })).toBe(true);
+    expect(isRedacted({ password: "hunter2" })).toBe(false);
+    expect(isRedacted(Object.assign(Object.create(null) as object, { token: REDACTED }))).toBe(true);
   });
 
   it("data without secret keys comes back equal (a copy, never the same object)", () => {

@@ -250,6 +250,44 @@ export function redactSecrets(value: unknown, options: RedactSecretsOptions = {}
   return walk(value, 0);
 }
 
+/** Deepest plain value {@link isRedacted} looks into before it gives up (answers false). */
+const REDACTED_CHECK_DEPTH = 32;
+
+/**
+ * True when {@link redactSecrets} would give `value` back unchanged: plain objects (their prototype
+ * `Object.prototype` or null), arrays and primitives only, and every value under a key
+ * {@link isSecretKey} calls secret already {@link REDACTED}. Reads without copying, so a caller
+ * holding parameters redacted once (the executor's) need not copy them again. False (the value
+ * needs the walk) for anything else: a `Map`, a class instance, a huge sparse array, a nesting
+ * deeper than 32, a cycle, a throwing getter. Never throws.
+ */
+export function isRedacted(value: unknown): boolean {
+  try {
+    return redactedAt(value, 0);
+  } catch {
+    return false;
+  }
+}
+
+function redactedAt(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (depth >= REDACTED_CHECK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (value.length > SPARSE_WALK_FROM) return false;
+    for (let i = 0; i < value.length; i++) if (!redactedAt((value as unknown[])[i], depth + 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const child = record[key];
+    if (isSecretKey(key) ? child !== REDACTED && child !== undefined : !redactedAt(child, depth + 1))
+      return false;
+  }
+  return true;
+}
+
 /**
  * {@link redactSecrets} for a record (command parameters, audit details): the copy is always a plain
  * object, `{}` when `value` is not an object.

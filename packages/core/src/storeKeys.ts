@@ -3,8 +3,8 @@ import { InfrastructureError } from "./errors.js";
 /** Longest key (or log name) a `StateStore` accepts, in UTF-8 bytes (keeps a file store's encoded names under 255 bytes). */
 export const MAX_STORE_KEY_BYTES = 180;
 
-const ANY_SURROGATE = /[\uD800-\uDFFF]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** `String.prototype.isWellFormed` (ES2024, in Node 20; the lib here is ES2023). */
+type WellFormedCheck = string & { isWellFormed(): boolean };
 
 /**
  * The one rule for a `StateStore` key or log name: a non-empty string of at most
@@ -21,7 +21,8 @@ export function assertStoreKey(key: unknown, field = "key"): asserts key is stri
       { field },
     );
   }
-  if (ANY_SURROGATE.test(key) && LONE_SURROGATE.test(key)) {
+  // no lone surrogate (a regex here costs ten times more on the concatenated keys stores build)
+  if (!(key as WellFormedCheck).isWellFormed()) {
     throw new InfrastructureError(
       "INVALID_ARGUMENT",
       `${field} must be well-formed Unicode (no lone surrogates)`,

@@ -452,6 +452,68 @@ describe("InfrastructureCommandExecutor", () => {
     expect(types()).toEqual(["command:started", "command:cancelled"]);
   });
 
+  it("a provider reading its signal only after a timeout or a cancellation finds it aborted with the reason", async () => {
+    const { executor, provider } = await setup();
+    const timedOut = expectStatus(
+      await executor.execute({ instanceId: "p", commandId: "hold", timeout: 20 }),
+      "failed",
+    );
+    expect(timedOut.result.error.code).toBe("TIMEOUT");
+    const late = provider.contexts[0]?.signal;
+    expect(late?.aborted).toBe(true);
+    expect(late?.reason).toMatchObject({ code: "TIMEOUT" });
+
+    const controller = new AbortController();
+    const run = executor.execute({ instanceId: "p", commandId: "hold", signal: controller.signal });
+    await vi.waitFor(() => expect(provider.contexts).toHaveLength(2));
+    controller.abort();
+    expect(expectStatus(await run, "cancelled").result.error.code).toBe("CANCELLED");
+    expect(provider.contexts[1]?.signal?.reason).toMatchObject({ code: "CANCELLED" });
+  });
+
+  it("a provider that reads its signal first and later sees it abort (timeout, then close)", async () => {
+    const { executor, provider } = await setup();
+    const run = executor.execute({ instanceId: "p", commandId: "hold", timeout: 60_000 });
+    await vi.waitFor(() => expect(provider.contexts).toHaveLength(1));
+    const signal = provider.contexts[0]?.signal;
+    expect(signal?.aborted).toBe(false);
+    const aborted = new Promise((resolve) => signal?.addEventListener("abort", resolve, { once: true }));
+    await executor.close();
+    await aborted;
+    expect(signal?.reason).toMatchObject({ code: "SHUTDOWN" });
+    expect(expectStatus(await run, "cancelled").result.error.code).toBe("SHUTDOWN");
+  });
+
+  it("the gate's signal aborts on close when the caller gave none, and with the caller's signal when one was given", async () => {
+    const seen: AbortSignal[] = [];
+    const gate: SecurityGate = {
+      checkOperation: (_request, signal) =>
+        new Promise((_resolve, reject) => {
+          if (signal !== undefined) seen.push(signal);
+          signal?.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
+        }),
+    };
+    const { executor } = await setup({ gate });
+    const controller = new AbortController();
+    const byCaller = executor.execute({
+      instanceId: "p",
+      commandId: "echo",
+      params: { message: "a" },
+      signal: controller.signal,
+    });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    controller.abort();
+    expect(expectStatus(await byCaller, "cancelled").result.error.code).toBe("CANCELLED");
+    expect(seen[0]?.reason).toMatchObject({ code: "CANCELLED" });
+
+    const byClose = executor.execute({ instanceId: "p", commandId: "echo", params: { message: "b" } });
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    expect(seen[1]?.aborted).toBe(false);
+    await executor.close();
+    expect(seen[1]?.aborted).toBe(true);
+    expect(expectStatus(await byClose, "cancelled").result.error.code).toBe("SHUTDOWN");
+  });
+
   it("cancels a provider that ignores the signal", async () => {
     const { executor } = await setup();
     const controller = new AbortController();

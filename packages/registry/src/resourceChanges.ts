@@ -57,7 +57,8 @@ export function resourceChangesOf(
     }
     return out;
   }
-  if (command.category === "monitor" || command.category === "cost") return [];
+  if (result.affectedResources.length === 0 || command.category === "monitor" || command.category === "cost")
+    return [];
   const change: ResourceChangeKind = DELETE_VERB.test(command.id)
     ? "deleted"
     : CREATE_VERB.test(command.id)

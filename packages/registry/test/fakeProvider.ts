@@ -76,6 +76,7 @@ export const FAKE_COMMANDS: readonly CommandDefinition[] = [
   }),
   def({ id: "wait", name: "Wait for abort", category: "utility" }),
   def({ id: "hang", name: "Hang, ignoring abort", category: "utility" }),
+  def({ id: "hold", name: "Hang, keeping the context (its signal unread)", category: "utility" }),
   def({
     id: "sleep",
     name: "Sleep",
@@ -173,6 +174,8 @@ export class FakeProvider implements InfrastructureProvider {
   readonly attempts = new Map<string, number>();
   /** Signals of `wait` calls, to check they were aborted. */
   readonly signals: AbortSignal[] = [];
+  /** Contexts of `hold` calls, kept without reading their signal. */
+  readonly contexts: Partial<ExecutionContext>[] = [];
   lastAuth: ProviderAuth | undefined;
   #initFailures = 0;
   readonly #hooks = new Map<LifecycleHookStage, LifecycleHook[]>();
@@ -291,6 +294,9 @@ export class FakeProvider implements InfrastructureProvider {
         });
       }
       case "hang":
+        return new Promise<CommandResult>(() => undefined);
+      case "hold":
+        this.contexts.push(context);
         return new Promise<CommandResult>(() => undefined);
       case "sleep":
         await new Promise<void>((resolve) => setTimeout(resolve, Number(params.ms)));

@@ -144,6 +144,40 @@ describe("session history as an append-only log", () => {
     expect(await m.getHistory(s.id)).toHaveLength(101);
   });
 
+  it("appends at a time the session's last activity already reached write no session record", async () => {
+    const clock = fakeClock();
+    const store = new CountingStore({ now: clock.now });
+    const m = await managerOver(store, { now: clock.now });
+    const s = await m.createSession({ userId: "u" });
+    clock.advance(10);
+    await m.appendHistory(s.id, entry(0));
+    store.sessionWrites = 0;
+    for (let i = 1; i <= 20; i++) await m.appendHistory(s.id, entry(i)); // the same millisecond
+    expect(store.sessionWrites).toBe(0);
+    clock.advance(1);
+    await m.appendHistory(s.id, entry(21));
+    expect(store.sessionWrites).toBe(1);
+    expect((await m.getSession(s.id))?.lastActivityAt).toBe(clock.now());
+    expect(await m.getHistory(s.id)).toHaveLength(22);
+  });
+
+  it("an entry redacted already is stored as given (a copy: the caller's object stays its own); one with a secret is redacted", async () => {
+    const m = await managerOver(new InMemoryStateStore());
+    const s = await m.createSession({ userId: "u" });
+    const redacted = {
+      ...entry(1),
+      params: { name: "db", password: "[REDACTED]", nested: [{ token: "[REDACTED]" }] },
+    };
+    await m.appendHistory(s.id, redacted);
+    const withSecret = { ...entry(2), params: { name: "db", nested: [{ token: "t0ps3cret" }] } };
+    await m.appendHistory(s.id, withSecret);
+    expect(Object.isFrozen(redacted) || Object.isFrozen(redacted.params)).toBe(false);
+    expect(withSecret.params.nested[0]?.token).toBe("t0ps3cret");
+    const [first, second] = await m.getHistory(s.id);
+    expect(first).toEqual(redacted);
+    expect(second?.params).toEqual({ name: "db", nested: [{ token: "[REDACTED]" }] });
+  });
+
   it("an append to an ended session does not touch it (its purge is not postponed)", async () => {
     const clock = fakeClock();
     const store = new InMemoryStateStore({ now: clock.now });

@@ -8,6 +8,7 @@ import {
   createNoopLogger,
   InfrastructureError,
   isCommandHistoryEntry,
+  isRedacted,
   isInfrastructureError,
   isJsonValue,
   jsonObjectSchema,
@@ -403,16 +404,28 @@ export class InfrastructureSessionManager implements SessionStore {
     if (!history.enabled) return;
     if (typeof sessionId !== "string" || sessionId.length === 0)
       throw invalid("sessionId", "must be a non-empty string");
-    const redacted = { ...entry, params: redactSecretRecord(entry.params) };
-    // one entry per command: the schema only when the generated shape check cannot vouch for it
-    const parsed = isCommandHistoryEntry(redacted)
-      ? redacted
-      : parseOptions(commandHistoryEntrySchema, redacted, "history entry");
+    // one entry per command: the generated shape check, and neither a redacted copy (an entry whose
+    // secrets are redacted already, as the executor's are, is kept as it is: the store copies it)
+    // nor the schema unless they are needed
+    let parsed: CommandHistoryEntry;
+    if (isCommandHistoryEntry(entry) && isRedacted(entry.params)) parsed = entry;
+    else {
+      const redacted = { ...entry, params: redactSecretRecord(entry.params) };
+      parsed = isCommandHistoryEntry(redacted)
+        ? redacted
+        : parseOptions(commandHistoryEntrySchema, redacted, "history entry");
+    }
     const storage = await this.ready();
     const found = await storage.get(sessionId);
-    if (found === undefined || this.isGone(found, this.now()))
+    const now = this.now();
+    if (found === undefined || this.isGone(found, now))
       throw new NotFoundError("session", sessionId, { field: "sessionId" });
-    const touched = found.session.state === "active" ? this.touch(sessionId, this.now()) : undefined;
+    // the session's last activity moves only when it is older than this append (else a touch would
+    // read the session again to change nothing)
+    const touched =
+      found.session.state === "active" && found.session.lastActivityAt < now
+        ? this.touch(sessionId, now)
+        : undefined;
     const position = await storage.appendHistory(sessionId, parsed).catch((error: unknown) => {
       if (isInfrastructureError(error)) throw error;
       throw new StorageError("STORAGE_FAILED", `Could not append to the history of session "${sessionId}"`, {
