@@ -578,7 +578,12 @@ export class InfrastructureCommandExecutor {
       });
       const unavailable = unavailableFailure(sessionError, "session");
       if (unavailable !== undefined)
-        return this.#outcome(call, { status: "failed", result: unavailable, attempts: 0, decision: undefined });
+        return this.#outcome(call, {
+          status: "failed",
+          result: unavailable,
+          attempts: 0,
+          decision: undefined,
+        });
       if (call.session === undefined) {
         const message = notFoundMessage("session", request.sessionId);
         return this.#invalid(call, "NOT_FOUND", `sessionId: ${message}`, [
@@ -822,13 +827,7 @@ export class InfrastructureCommandExecutor {
       for (;;) {
         attempts++;
         result = await this.#attempt(call, command, provider, params, timeout, attempts);
-        if (
-          result.success ||
-          !result.error.recoverable ||
-          attempts > maxRetries ||
-          call.abort.aborted
-        )
-          break;
+        if (result.success || !result.error.recoverable || attempts > maxRetries || call.abort.aborted) break;
         const base = retryDelay * 2 ** (attempts - 1);
         try {
           await sleep(base / 2 + this.#random() * (base / 2), call.abort);
@@ -1219,7 +1218,7 @@ export class InfrastructureCommandExecutor {
    * spread followed by keys the source lacks takes a slow path, several microseconds each).
    */
   #outcome(call: Call, rest: OutcomeRest): ExecutionOutcome {
-    return Object.assign(this.#base(call), rest) as ExecutionOutcome;
+    return Object.assign<OutcomeBase, OutcomeRest>(this.#base(call), rest);
   }
 
   #base(call: Call): OutcomeBase {
