@@ -5,8 +5,10 @@ import type {
   AuditEventInput,
   AuditEventType,
   AuditSink,
+  GateDecision,
   JsonValue,
   LogEntry,
+  OperationRequest,
   PrepareAppendResult,
   StateStore,
 } from "@espada/infra-core";
@@ -16,6 +18,7 @@ import {
   isRecord,
   isSecretKey,
   StorageError,
+  toJsonObject,
 } from "@espada/infra-core";
 import { KEYS } from "./keys.js";
 import { SecretProtector } from "./secrets.js";
@@ -116,6 +119,42 @@ export interface AuditLoggerOptions {
   readonly onProblem?: (message: string) => void;
 }
 
+/** A gate decision as the facade records it (see {@link InfrastructureAuditLogger.recordDecision}). */
+export interface DecisionRecordInput {
+  readonly type: AuditEventType;
+  readonly outcome: AuditEventInput["outcome"] & string;
+  readonly request: OperationRequest;
+  readonly decision: GateDecision;
+  /** The permission the operation needed. */
+  readonly permission: string;
+  /** Members added to the record's `details` after `permission`, `decision`, `resourceIds` and `params`. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** The audit event of a gate decision: what {@link InfrastructureAuditLogger.recordDecision} records. */
+export function decisionEvent(input: DecisionRecordInput): AuditEventInput {
+  const { request, decision } = input;
+  return {
+    type: input.type,
+    actor: request.userId,
+    operationId: request.operationId,
+    ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
+    providerId: request.providerId,
+    commandId: request.commandId,
+    environment: request.environment,
+    outcome: input.outcome,
+    risk: decision.risk,
+    reasons: decision.reasons,
+    details: {
+      permission: input.permission,
+      decision: decision.outcome,
+      resourceIds: request.resourceIds,
+      params: toJsonObject(request.params),
+      ...input.details,
+    },
+  };
+}
+
 const PAGE = 8192;
 /** At most one anchor write per this many ms while records keep coming (flush writes it at once). */
 const ANCHOR_INTERVAL_MS = 200;
@@ -124,26 +163,64 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(auditEventTypeSchema.options);
 const sha = (prev: string, body: string): string => digest("sha256", `${prev}\n${body}`);
 
 /**
- * {@link sha} for the writer: an ASCII text (every record the logger writes is) is copied once into
- * a reused buffer after the previous hash and hashed as bytes, without building the joined string
- * and encoding it again; any other text is hashed as a string (the same digest: ASCII is its own UTF-8).
+ * Writes a block entry's record texts and hashes them (the writer's {@link sha}). Every text the
+ * logger chains is ASCII by construction (it escapes every non-ASCII character of a record as `\u`,
+ * and a hash is 64 hex digits), so its latin1 bytes are its UTF-8: each record's text (`head`, its
+ * fields, `}`) is written once into a reused block buffer, the separator after each but the last,
+ * each record hashed from there after the previous hash (copied beside it), and the block's text
+ * read back as one string. No string is built per record, and the fields text (often a rope of
+ * many pieces) is walked once.
  */
-class ChainHasher {
-  private buffer = Buffer.allocUnsafe(16 * 1024);
+class BlockWriter {
+  private block = Buffer.allocUnsafe(128 * 1024);
+  private scratch = Buffer.allocUnsafe(16 * 1024);
+  private at = 0;
+  private prev = GENESIS_HASH;
 
-  sha(prev: string, body: string): string {
-    if (prev.length !== HASH_LENGTH || NON_ASCII_OR_CONTROL.test(body)) return sha(prev, body);
-    const size = HASH_LENGTH + 1 + body.length;
-    if (size > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
-    this.buffer.write(prev, 0, "latin1");
-    this.buffer[HASH_LENGTH] = 0x0a;
-    this.buffer.write(body, HASH_LENGTH + 1, "latin1");
-    return digest("sha256", this.buffer.subarray(0, size), "hex");
+  /** Starts a block after the record whose hash is `prev`; `chars`: the total length of its fields texts. */
+  start(prev: string, chars: number, count: number): void {
+    this.at = 0;
+    this.prev = prev;
+    const size = chars + count * 64; // heads of the usual size (add grows the buffer for longer ones)
+    if (size > this.block.length) this.block = Buffer.allocUnsafe(Math.max(size, this.block.length * 2));
+  }
+
+  /** Adds the record `head + fields + "}"`; its hash. */
+  add(head: string, fields: string): string {
+    let at = this.at;
+    const need = at + head.length + fields.length + 2;
+    if (need > this.block.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.block.length * 2));
+      this.block.copy(grown, 0, 0, at);
+      this.block = grown;
+    }
+    const block = this.block;
+    if (at > 0) block[at++] = SEPARATOR_BYTE;
+    const start = at;
+    at += block.write(head, at, "latin1");
+    at += block.write(fields, at, "latin1");
+    block[at++] = 0x7d; // "}"
+    this.at = at;
+    if (this.prev.length !== HASH_LENGTH) {
+      // not a hash this logger made or verified (the head always is): hashed as a string
+      this.prev = sha(this.prev, block.toString("latin1", start, at));
+      return this.prev;
+    }
+    const size = HASH_LENGTH + 1 + at - start;
+    if (size > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
+    const scratch = this.scratch;
+    scratch.write(this.prev, 0, HASH_LENGTH, "latin1");
+    scratch[HASH_LENGTH] = 0x0a;
+    block.copy(scratch, HASH_LENGTH + 1, start, at);
+    this.prev = digest("sha256", scratch.subarray(0, size), "hex");
+    return this.prev;
+  }
+
+  /** The block's texts, joined by the separator. */
+  text(): string {
+    return this.block.toString("latin1", 0, this.at);
   }
 }
-
-/** Characters whose latin1 byte is not their UTF-8 encoding (or that a record text never holds raw). */
-const NON_ASCII_OR_CONTROL = /[^\x20-\x7e]/;
 
 function toKey(key: Uint8Array | string, field: string): Buffer {
   const buffer = typeof key === "string" ? Buffer.from(key, "base64") : Buffer.from(key);
@@ -172,7 +249,7 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly protector: SecretProtector;
   /** Stored text of deeply frozen risk assessments and gate reasons (the facade shares them between checks). */
   private readonly compactTexts = new WeakMap<object, string>();
-  private readonly hasher = new ChainHasher();
+  private readonly blockWriter = new BlockWriter();
   private head: { seq: number; hash: string; position: number };
   private queue: {
     fields: string;
@@ -363,6 +440,32 @@ export class InfrastructureAuditLogger implements AuditSink {
     await this.append(event);
   }
 
+  /**
+   * Records a gate decision: the event {@link decisionEvent} makes of it, composed straight into its
+   * stored text (exactly what recording that event writes; a property test holds the two equal),
+   * without building the event or walking it key by key. Anything unusual (a value of another type
+   * than the facade passes, a `details` member that is not a string, number, boolean or null or
+   * whose name is secret-looking or taken, a throwing getter) records the built event instead.
+   * Resolves once durable, rejects (fail closed) when the record could not be written.
+   */
+  async recordDecision(input: DecisionRecordInput): Promise<void> {
+    let fields: string | undefined;
+    try {
+      fields = this.closed ? undefined : this.decisionFields(input);
+    } catch {
+      fields = undefined; // a throwing getter: the event's own serialisation decides
+    }
+    if (fields === undefined) {
+      await this.append(decisionEvent(input));
+      return;
+    }
+    const text = fields;
+    await new Promise<{ seq: number; hash: string }>((resolve, reject) => {
+      this.queue.push({ fields: text, resolve, reject });
+      this.kick();
+    });
+  }
+
   /** Appends a record; resolves with its sequence number and hash once it is durable. */
   append(event: AuditEventInput): Promise<{ seq: number; hash: string }> {
     if (this.closed) return Promise.reject(new InfrastructureError("SHUTDOWN", "audit logger is closed"));
@@ -482,6 +585,113 @@ export class InfrastructureAuditLogger implements AuditSink {
   private protectedJson(v: unknown): string | undefined {
     const text = this.protector.json(v);
     return text === undefined ? undefined : toAscii(text);
+  }
+
+  /**
+   * The fields text of {@link decisionEvent}'s event, as {@link serialize} writes it, composed member
+   * by member in the event's key order; undefined when anything there is not of the usual kind.
+   */
+  private decisionFields(input: DecisionRecordInput): string | undefined {
+    if (!DECISION_KEYS_SAFE) return undefined;
+    const { request, decision } = input;
+    const { userId, operationId, sessionId, providerId, commandId, environment } = request;
+    if (
+      typeof userId !== "string" ||
+      userId === "" ||
+      typeof operationId !== "string" ||
+      (sessionId !== undefined && typeof sessionId !== "string") ||
+      typeof providerId !== "string" ||
+      typeof commandId !== "string" ||
+      typeof environment !== "string" ||
+      typeof input.type !== "string" ||
+      !EVENT_TYPES.has(input.type) ||
+      typeof input.outcome !== "string" ||
+      typeof input.permission !== "string" ||
+      typeof decision.outcome !== "string"
+    )
+      return undefined;
+    const { risk, reasons } = decision;
+    if (typeof risk !== "object" || risk === null || typeof reasons !== "object" || reasons === null)
+      return undefined;
+    const riskText = this.riskText(risk) ?? this.protectedJson(risk);
+    const reasonsText = this.reasonsText(reasons) ?? this.protectedJson(reasons);
+    const ids = this.stringsText(request.resourceIds) ?? this.protectedJson(request.resourceIds);
+    const params = toJsonObject(request.params);
+    const paramsText = this.flatObjectText(params) ?? this.protectedJson(params);
+    const extra = this.extraDetailsText(input.details);
+    if (
+      riskText === undefined ||
+      reasonsText === undefined ||
+      ids === undefined ||
+      paramsText === undefined ||
+      extra === undefined
+    )
+      return undefined;
+    const session = sessionId === undefined ? "" : `,"sessionId":${quote(sessionId)}`;
+    return `"type":${quote(input.type)},"actor":${quote(userId)},"operationId":${quote(operationId)}${session},"providerId":${quote(providerId)},"commandId":${quote(commandId)},"environment":${quote(environment)},"outcome":${quote(input.outcome)},"risk":${riskText},"reasons":${reasonsText},"details":{"permission":${quote(input.permission)},"decision":${quote(decision.outcome)},"resourceIds":${ids},"params":${paramsText}${extra}}`;
+  }
+
+  /** `[…]` of an array of strings, as the protector writes it; undefined for anything else. */
+  private stringsText(value: unknown): string | undefined {
+    if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+    const a = value as unknown[];
+    if (typeof (a as { toJSON?: unknown }).toJSON === "function") return undefined;
+    let text = "[";
+    for (let i = 0; i < a.length; i++) {
+      const item = a[i];
+      if (typeof item !== "string") return undefined;
+      text += i === 0 ? quote(item) : `,${quote(item)}`;
+    }
+    return `${text}]`;
+  }
+
+  /**
+   * `{…}` of a plain object whose members are strings, finite numbers, booleans or null (none
+   * non-null under a secret-looking name), as the protector writes it; undefined for anything else.
+   */
+  private flatObjectText(o: Readonly<Record<string, unknown>>): string | undefined {
+    if (Object.getPrototypeOf(o) !== Object.prototype) return undefined;
+    let text = "{";
+    let first = true;
+    for (const k of Object.keys(o)) {
+      const item = this.scalarText(k, o[k]);
+      if (item === undefined) return undefined;
+      if (item === SKIPPED) continue;
+      text += first ? `${keyColon(k)}${item}` : `,${keyColon(k)}${item}`;
+      first = false;
+    }
+    return `${text}}`;
+  }
+
+  /** `,"name":value…` of the facade's extra details (members after the four it always writes); undefined when unusual. */
+  private extraDetailsText(details: Readonly<Record<string, unknown>>): string | undefined {
+    if (Object.getPrototypeOf(details) !== Object.prototype) return undefined;
+    let text = "";
+    for (const k of Object.keys(details)) {
+      if (DECISION_DETAIL_KEYS.has(k)) return undefined; // the spread would replace a member in place
+      const item = this.scalarText(k, details[k]);
+      if (item === undefined) return undefined;
+      if (item !== SKIPPED) text += `,${keyColon(k)}${item}`;
+    }
+    return text;
+  }
+
+  /** The text of a scalar member, {@link SKIPPED} when JSON drops it, undefined when it is of another kind or a secret. */
+  private scalarText(k: string, v: unknown): string | undefined {
+    switch (typeof v) {
+      case "string":
+        return this.protector.isSecretKey(k) ? undefined : quote(v);
+      case "boolean":
+        return this.protector.isSecretKey(k) ? undefined : v ? "true" : "false";
+      case "number":
+        return !Number.isFinite(v) || this.protector.isSecretKey(k) ? undefined : String(v);
+      case "undefined":
+        return SKIPPED;
+      case "object":
+        return v === null ? "null" : undefined;
+      default:
+        return undefined;
+    }
   }
 
   /** The compact text of a risk assessment of the usual shape (exactly its fields, JSON values); undefined otherwise. */
@@ -605,16 +815,18 @@ export class InfrastructureAuditLogger implements AuditSink {
     const first = seq + 1;
     const p = hash;
     const hashes: string[] = [];
-    const bodies: string[] = [];
+    const writer = this.blockWriter;
+    let chars = 0;
+    for (let i = from; i < to; i++) chars += (batch[i] as { fields: string }).fields.length;
+    writer.start(hash, chars, to - from);
+    // each record's text is `{"seq":…,"timestamp":…,` + its fields + `}`
+    const stamp = `,"timestamp":${timestamp}`;
     for (let i = from; i < to; i++) {
       seq += 1;
       const fields = (batch[i] as { fields: string }).fields;
-      const body = `{"seq":${seq},"timestamp":${timestamp}${fields === "" ? "" : ","}${fields}}`;
-      hash = this.hasher.sha(hash, body);
-      hashes.push(hash);
-      bodies.push(body);
+      hashes.push(writer.add(fields === "" ? `{"seq":${seq}${stamp}` : `{"seq":${seq}${stamp},`, fields));
     }
-    return { entry: { s: first, p, h: hashes.join(""), b: bodies.join(RECORD_SEPARATOR) }, hashes };
+    return { entry: { s: first, p, h: hashes.join(""), b: writer.text() }, hashes };
   }
 
   /** Chains a batch after the current head, one entry per record (stores shared by several writers). */
@@ -981,6 +1193,27 @@ const FACTOR_KEYS = ["name", "weight", "value", "contribution", "description"] a
 const REASON_KEYS = ["check", "passed", "message"] as const;
 /** Compacting drops key names: only when none of them is a secret-looking name (whose values the protector would replace). */
 const COMPACT_KEYS_SAFE = ![...RISK_KEYS, ...FACTOR_KEYS, ...REASON_KEYS].some((k) => isSecretKey(k));
+
+/** The top-level keys of a gate decision record, and those of its details the facade always writes. */
+const DECISION_KEYS = [
+  "type",
+  "actor",
+  "operationId",
+  "sessionId",
+  "providerId",
+  "commandId",
+  "environment",
+  "outcome",
+  "risk",
+  "reasons",
+  "details",
+] as const;
+const DECISION_DETAIL_KEYS: ReadonlySet<string> = new Set(["permission", "decision", "resourceIds", "params"]);
+/** Composing a decision record skips the secret check of these names: only when none is secret-looking. */
+const DECISION_KEYS_SAFE =
+  COMPACT_KEYS_SAFE && ![...DECISION_KEYS, ...DECISION_DETAIL_KEYS].some((k) => isSecretKey(k));
+/** A member JSON drops (undefined). */
+const SKIPPED = "";
 
 const isJsonNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 

@@ -21,7 +21,6 @@ import {
   InfrastructureError,
   isRecord,
   securityPoliciesSchema,
-  toJsonObject,
   toValidationIssues,
   validateSecurityConfig,
 } from "@espada/infra-core";
@@ -755,7 +754,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
     }
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
-    return this.sink.record(auditOf(decision, request, permission, details, type, "denied")).then(
+    return this.auditLog.recordDecision({ type, outcome: "denied", request, decision, permission, details }).then(
       () => decision,
       (error: unknown) => {
         // the shared state store is down: the check rejects with that one reason (see `audited`)
@@ -777,7 +776,7 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
   ): Promise<GateDecision> {
     if (this.auditLog === undefined) return decision;
     try {
-      await this.sink.record(auditOf(decision, request, permission, details, type, outcome));
+      await this.auditLog.recordDecision({ type, outcome, request, decision, permission, details });
       return decision;
     } catch (error) {
       if (readOnly && this.readOnlyWhenAuditUnavailable && decision.outcome === "allowed") return decision;
@@ -1026,32 +1025,3 @@ const NO_BREAK_GLASS: GateReason = Object.freeze({
   passed: true,
   message: "no active break-glass session",
 });
-
-function auditOf(
-  decision: GateDecision,
-  request: OperationRequest,
-  permission: InfraPermission,
-  details: Record<string, unknown>,
-  type: AuditEventInput["type"],
-  outcome: AuditEventInput["outcome"] & string,
-): AuditEventInput {
-  return {
-    type,
-    actor: request.userId,
-    operationId: request.operationId,
-    ...(request.sessionId === undefined ? {} : { sessionId: request.sessionId }),
-    providerId: request.providerId,
-    commandId: request.commandId,
-    environment: request.environment,
-    outcome,
-    risk: decision.risk,
-    reasons: decision.reasons,
-    details: {
-      permission,
-      decision: decision.outcome,
-      resourceIds: request.resourceIds,
-      params: toJsonObject(request.params),
-      ...details,
-    },
-  };
-}

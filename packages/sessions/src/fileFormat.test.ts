@@ -102,6 +102,12 @@ describe("log lines", () => {
                 minLength: 250,
                 maxLength: 500,
               }),
+              // lone surrogates (not written raw; each is three UTF-8 bytes, like the ASCII size test expects)
+              fc.string({
+                unit: fc.constantFrom("a", "\ud800", "\udfff", "\u0100", "é"),
+                minLength: 1,
+                maxLength: 500,
+              }),
             ),
           }),
           { maxLength: 6 },

@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { crc32 } from "node:zlib";
-import { decodeLogValue, encodeLogValue } from "@espada/infra-core";
+import { decodeLogValue, encodeLogValue, encodeLogValueParts } from "@espada/infra-core";
 import type { JsonValue, LogEntry, StoredRecord } from "@espada/infra-core";
 import type { RecordSpace } from "./engine.js";
 
@@ -233,9 +233,14 @@ const LINE_MARK = "\x01";
 const LINE_MARK_BYTE = 0x01;
 const TAB = "\t";
 
+/** The JSON header of an entry line and the tab after it (the first piece of the checksummed text). */
+function entryHeader(entry: LogEntry): string {
+  return `{"format":"${STATE_FORMAT}","v":${STATE_FORMAT_VERSION},"p":${JSON.stringify(entry.position)},"t":${JSON.stringify(entry.timestamp)}}${TAB}`;
+}
+
 /** The checksummed text of an entry line (without mark, checksum and newline). */
 function entryText(entry: LogEntry): string {
-  return `{"format":"${STATE_FORMAT}","v":${STATE_FORMAT_VERSION},"p":${JSON.stringify(entry.position)},"t":${JSON.stringify(entry.timestamp)}}${TAB}${encodeLogValue(entry.value)}`;
+  return `${entryHeader(entry)}${encodeLogValue(entry.value)}`;
 }
 
 /** Serialises one log entry into a line (with its trailing newline). */
@@ -244,33 +249,56 @@ export function encodeLogLine(entry: LogEntry): string {
   return `${LINE_MARK}${hex8(text)}${text}\n`;
 }
 
-/** A character whose UTF-8 encoding is not its one latin1 byte. */
-const NON_ASCII = /[^\x00-\x7f]/;
+/**
+ * The UTF-8 size of `text` when it is ASCII (every character one byte, so its latin1 bytes are its
+ * UTF-8), else the negated UTF-8 size. Measured by the native UTF-8 length count, which is several
+ * times cheaper than a regular expression scan over a long text: a UTF-8 length equal to the
+ * number of UTF-16 code units means no character of two or more bytes (a lone surrogate counts 3).
+ */
+function asciiSize(text: string): number {
+  const bytes = Buffer.byteLength(text, "utf8");
+  return bytes === text.length ? bytes : -bytes;
+}
 
 /**
- * The lines of {@link encodeLogLine} for a batch of entries, as the UTF-8 bytes written to the file:
- * each line's text is written once into the result and its checksum taken over those bytes. An
- * ASCII text (an audit block is) is copied as latin1, its own UTF-8 and several times cheaper to
- * write than through the UTF-8 encoder; any other text is encoded as UTF-8.
+ * The lines of {@link encodeLogLine} for a batch of entries, as the UTF-8 bytes written to the file.
+ * Each line's text is written piece by piece straight into the result (the header, then the pieces
+ * of core's `encodeLogValueParts`: an audit block's long members are never joined into one more
+ * string) and its checksum taken over those bytes. An ASCII piece (an audit block's are) is copied
+ * as latin1, its own UTF-8 and several times cheaper to write than through the UTF-8 encoder; any
+ * other piece is encoded as UTF-8.
  */
 export function encodeLogLines(entries: readonly LogEntry[]): Buffer {
-  const texts: string[] = [];
+  const pieces: string[] = [];
   const sizes: number[] = [];
+  /** Per entry: the number of its pieces. */
+  const counts: number[] = [];
   let size = 0;
   for (const entry of entries) {
-    const text = entryText(entry);
-    const bytes = NON_ASCII.test(text) ? Buffer.byteLength(text, "utf8") : -text.length;
-    texts.push(text);
+    const header = entryHeader(entry);
+    const parts = encodeLogValueParts(entry.value);
+    pieces.push(header);
+    let bytes = asciiSize(header);
     sizes.push(bytes);
     size += Math.abs(bytes) + 10; // the mark, 8 checksum digits, and the newline
+    for (const part of parts) {
+      pieces.push(part);
+      bytes = asciiSize(part);
+      sizes.push(bytes);
+      size += Math.abs(bytes);
+    }
+    counts.push(parts.length + 1);
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
-  for (let i = 0; i < texts.length; i++) {
-    const text = texts[i] as string;
-    const bytes = sizes[i] as number;
+  let piece = 0;
+  for (const count of counts) {
     const start = at + 9;
-    const end = start + out.write(text, start, Math.abs(bytes), bytes < 0 ? "latin1" : "utf8");
+    let end = start;
+    for (const last = piece + count; piece < last; piece++) {
+      const bytes = sizes[piece] as number;
+      end += out.write(pieces[piece] as string, end, Math.abs(bytes), bytes < 0 ? "utf8" : "latin1");
+    }
     out[at] = LINE_MARK_BYTE;
     out.write(crc32(out.subarray(start, end)).toString(16).padStart(8, "0"), at + 1, 8, "latin1");
     out[end] = 0x0a;
