@@ -25,7 +25,17 @@ const scalar = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
 );
-const keyName = fc.constantFrom("target", "count", "password", "apiKey", "token", "note", "ü", "toJSON", "__proto__");
+const keyName = fc.constantFrom(
+  "target",
+  "count",
+  "password",
+  "apiKey",
+  "token",
+  "note",
+  "ü",
+  "toJSON",
+  "__proto__",
+);
 const json = fc.letrec((tie) => ({
   v: fc.oneof(
     { depthSize: "small" },
@@ -54,7 +64,11 @@ const factor = fc.record({
 });
 const risk = maybeFrozen(
   fc.oneof(
-    fc.record({ score: fc.double({ min: 0, max: 100 }), level: text, factors: fc.array(factor, { maxLength: 4 }) }),
+    fc.record({
+      score: fc.double({ min: 0, max: 100 }),
+      level: text,
+      factors: fc.array(factor, { maxLength: 4 }),
+    }),
     // not the usual shape: written through the protector
     fc.record({ score: fc.double(), level: text, factors: fc.array(json, { maxLength: 2 }), extra: json }),
   ),
@@ -69,7 +83,9 @@ const reason = maybeFrozen(
 const details = fc.oneof(
   fc.constant({}),
   fc.constantFrom({ deniedBy: "rbac" }, { approvalId: "a-1", chainId: "c", reused: true }),
-  fc.dictionary(fc.oneof(keyName, fc.constantFrom("permission", "params", "approvalId")), json, { maxKeys: 3 }),
+  fc.dictionary(fc.oneof(keyName, fc.constantFrom("permission", "params", "approvalId")), json, {
+    maxKeys: 3,
+  }),
 );
 const request = fc.record(
   {
@@ -87,10 +103,25 @@ const request = fc.record(
     ),
     resourceIds: fc.oneof(fc.array(text, { maxLength: 3 }), fc.array(json, { maxLength: 2 })),
   },
-  { requiredKeys: ["operationId", "commandId", "providerId", "userId", "environment", "params", "resourceIds"] },
+  {
+    requiredKeys: [
+      "operationId",
+      "commandId",
+      "providerId",
+      "userId",
+      "environment",
+      "params",
+      "resourceIds",
+    ],
+  },
 );
 const input = fc.record({
-  type: fc.constantFrom<AuditEventType>("permission_granted", "permission_denied", "access_denied", "operation_requested"),
+  type: fc.constantFrom<AuditEventType>(
+    "permission_granted",
+    "permission_denied",
+    "access_denied",
+    "operation_requested",
+  ),
   outcome: fc.constantFrom("success", "denied", "pending"),
   request,
   decision: fc.record({
@@ -149,7 +180,9 @@ describe("recordDecision", () => {
     const frozenRisk = deepFreeze({
       score: 42.5,
       level: "medium",
-      factors: [{ name: "environment", weight: 0.25, value: 100, contribution: 25, description: "production (2×)" }],
+      factors: [
+        { name: "environment", weight: 0.25, value: 100, contribution: 25, description: "production (2×)" },
+      ],
     });
     const r: OperationRequest = {
       operationId: "op-1",

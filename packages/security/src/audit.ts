@@ -207,7 +207,8 @@ class BlockWriter {
       return this.prev;
     }
     const size = HASH_LENGTH + 1 + at - start;
-    if (size > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
+    if (size > this.scratch.length)
+      this.scratch = Buffer.allocUnsafe(Math.max(size, this.scratch.length * 2));
     const scratch = this.scratch;
     scratch.write(this.prev, 0, HASH_LENGTH, "latin1");
     scratch[HASH_LENGTH] = 0x0a;
@@ -1208,7 +1209,12 @@ const DECISION_KEYS = [
   "reasons",
   "details",
 ] as const;
-const DECISION_DETAIL_KEYS: ReadonlySet<string> = new Set(["permission", "decision", "resourceIds", "params"]);
+const DECISION_DETAIL_KEYS: ReadonlySet<string> = new Set([
+  "permission",
+  "decision",
+  "resourceIds",
+  "params",
+]);
 /** Composing a decision record skips the secret check of these names: only when none is secret-looking. */
 const DECISION_KEYS_SAFE =
   COMPACT_KEYS_SAFE && ![...DECISION_KEYS, ...DECISION_DETAIL_KEYS].some((k) => isSecretKey(k));

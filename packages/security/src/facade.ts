@@ -754,14 +754,16 @@ export class InfrastructureSecurityFacade implements SecurityGate, AuditSink {
       return this.audited(decision, request, permission, readOnly, details, "permission_granted", "success");
     }
     const type = details.deniedBy === "rbac" ? "permission_denied" : "access_denied";
-    return this.auditLog.recordDecision({ type, outcome: "denied", request, decision, permission, details }).then(
-      () => decision,
-      (error: unknown) => {
-        // the shared state store is down: the check rejects with that one reason (see `audited`)
-        if (findStorageUnavailable(error) !== undefined) throw error;
-        return decision;
-      },
-    );
+    return this.auditLog
+      .recordDecision({ type, outcome: "denied", request, decision, permission, details })
+      .then(
+        () => decision,
+        (error: unknown) => {
+          // the shared state store is down: the check rejects with that one reason (see `audited`)
+          if (findStorageUnavailable(error) !== undefined) throw error;
+          return decision;
+        },
+      );
   }
 
   /** Records the decision; when the audit cannot be written, a mutating operation is denied (fail closed). */
