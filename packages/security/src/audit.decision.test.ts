@@ -203,7 +203,7 @@ describe("recordDecision", () => {
     } as unknown as OperationRequest;
     const decision: GateDecision = {
       outcome: "denied",
-      risk: frozenRisk,
+      risk: frozenRisk as GateDecision["risk"],
       reasons: [Object.freeze({ check: "rbac", passed: false, message: "no role grants infra:delete" })],
     };
     const x: DecisionRecordInput = {
