@@ -447,9 +447,10 @@ export class InfrastructureAuditLogger implements AuditSink {
    * without building the event or walking it key by key. Anything unusual (a value of another type
    * than the facade passes, a `details` member that is not a string, number, boolean or null or
    * whose name is secret-looking or taken, a throwing getter) records the built event instead.
-   * Resolves once durable, rejects (fail closed) when the record could not be written.
+   * Resolves with its sequence number and hash once durable, rejects (fail closed) when the record
+   * could not be written.
    */
-  async recordDecision(input: DecisionRecordInput): Promise<void> {
+  recordDecision(input: DecisionRecordInput): Promise<{ seq: number; hash: string }> {
     let fields: string | undefined;
     try {
       fields = this.closed ? undefined : this.decisionFields(input);
@@ -457,11 +458,14 @@ export class InfrastructureAuditLogger implements AuditSink {
       fields = undefined; // a throwing getter: the event's own serialisation decides
     }
     if (fields === undefined) {
-      await this.append(decisionEvent(input));
-      return;
+      try {
+        return this.append(decisionEvent(input));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     }
     const text = fields;
-    await new Promise<{ seq: number; hash: string }>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.queue.push({ fields: text, resolve, reject });
       this.kick();
     });
@@ -617,8 +621,9 @@ export class InfrastructureAuditLogger implements AuditSink {
     const riskText = this.riskText(risk) ?? this.protectedJson(risk);
     const reasonsText = this.reasonsText(reasons) ?? this.protectedJson(reasons);
     const ids = this.stringsText(request.resourceIds) ?? this.protectedJson(request.resourceIds);
-    const params = toJsonObject(request.params);
-    const paramsText = this.flatObjectText(params) ?? this.protectedJson(params);
+    // flat scalar params are JSON as they are (toJsonObject would hand back the same object)
+    const paramsText =
+      this.flatObjectText(request.params) ?? this.protectedJson(toJsonObject(request.params));
     const extra = this.extraDetailsText(input.details);
     if (
       riskText === undefined ||
@@ -629,7 +634,7 @@ export class InfrastructureAuditLogger implements AuditSink {
     )
       return undefined;
     const session = sessionId === undefined ? "" : `,"sessionId":${quote(sessionId)}`;
-    return `"type":${quote(input.type)},"actor":${quote(userId)},"operationId":${quote(operationId)}${session},"providerId":${quote(providerId)},"commandId":${quote(commandId)},"environment":${quote(environment)},"outcome":${quote(input.outcome)},"risk":${riskText},"reasons":${reasonsText},"details":{"permission":${quote(input.permission)},"decision":${quote(decision.outcome)},"resourceIds":${ids},"params":${paramsText}${extra}}`;
+    return `"type":${quoteKnown(input.type)},"actor":${quoteKnown(userId)},"operationId":${quote(operationId)}${session},"providerId":${quoteKnown(providerId)},"commandId":${quoteKnown(commandId)},"environment":${quoteKnown(environment)},"outcome":${quoteKnown(input.outcome)},"risk":${riskText},"reasons":${reasonsText},"details":{"permission":${quoteKnown(input.permission)},"decision":${quoteKnown(decision.outcome)},"resourceIds":${ids},"params":${paramsText}${extra}}`;
   }
 
   /** `[…]` of an array of strings, as the protector writes it; undefined for anything else. */
@@ -732,13 +737,14 @@ export class InfrastructureAuditLogger implements AuditSink {
   /** The compact text of gate reasons of the usual shape (`check`, `passed`, `message` each); undefined otherwise. */
   private reasonsText(reasons: unknown): string | undefined {
     if (!Array.isArray(reasons) || Object.getPrototypeOf(reasons) !== Array.prototype) return undefined;
-    const items: string[] = [];
+    // concatenated, not joined: the record's text is one rope, walked once when the block is written
+    let text = "[";
     for (let i = 0; i < reasons.length; i++) {
       const item = this.reasonText(reasons[i]);
       if (item === undefined) return undefined;
-      items.push(item);
+      text += i === 0 ? item : `,${item}`;
     }
-    return `[${items.join(",")}]`;
+    return `${text}]`;
   }
 
   private reasonText(reason: unknown): string | undefined {
@@ -1236,6 +1242,19 @@ const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /** The JSON text of a string, one byte per character. */
 const quote = (s: string): string => (PLAIN_STRING.test(s) ? `"${s}"` : toAscii(JSON.stringify(s)));
+
+/** JSON texts of values that repeat from record to record (event types, users, providers, commands, environments…). */
+const knownTexts = new Map<string, string>();
+/** {@link quote}, remembered for values of a small vocabulary (forgotten past 4,096 of them). */
+function quoteKnown(s: string): string {
+  let text = knownTexts.get(s);
+  if (text === undefined) {
+    text = quote(s);
+    if (knownTexts.size >= 4096) knownTexts.clear();
+    knownTexts.set(s, text);
+  }
+  return text;
+}
 
 /** Key texts (`"name"`) of the small vocabulary of record keys. */
 const keyTexts = new Map<string, string>();
