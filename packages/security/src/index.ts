@@ -15,8 +15,14 @@ export type {
   RbacOptions,
   RoleChangeResult,
 } from "./rbac.js";
-export { InfrastructureAuditLogger, AUDIT_KEY_ENV, GENESIS_HASH } from "./audit.js";
-export type { AuditRecord, AuditVerification, AuditQuery, AuditLoggerOptions } from "./audit.js";
+export { InfrastructureAuditLogger, AUDIT_KEY_ENV, GENESIS_HASH, decisionEvent } from "./audit.js";
+export type {
+  AuditRecord,
+  AuditVerification,
+  AuditQuery,
+  AuditLoggerOptions,
+  DecisionRecordInput,
+} from "./audit.js";
 export { HMAC_PREFIX, protectSecrets } from "./secrets.js";
 export { InfrastructureTimeWindowManager } from "./timeWindows.js";
 export type { WindowDecision, WindowOverride, TimeWindowOptions } from "./timeWindows.js";
