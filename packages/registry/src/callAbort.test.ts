@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { CallAbort, listenAbort } from "./callAbort.js";
+import { createNoopLogger } from "@espada/infra-core";
+import { CallAbort, listenAbort, RunContext } from "./callAbort.js";
 
 describe("CallAbort", () => {
   it("makes no signal until one is read", () => {
@@ -56,5 +57,44 @@ describe("CallAbort", () => {
     controller.abort();
     expect(heard).toHaveBeenCalledTimes(1);
     expect(stopped).not.toHaveBeenCalled();
+  });
+});
+
+describe("RunContext", () => {
+  const fields = {
+    executionId: "e1",
+    sessionId: undefined,
+    userId: "u",
+    environment: "development" as const,
+    dryRun: false,
+    confirmed: false,
+    progress: () => undefined,
+    logger: createNoopLogger(),
+    variables: {},
+  };
+
+  it("makes the call's signal only when read, and every read is that one signal", () => {
+    const abort = new CallAbort();
+    const context = new RunContext(abort, fields);
+    expect(abort.hasSignal).toBe(false);
+    expect(context.executionId).toBe("e1");
+    expect("timeout" in context || "validated" in context).toBe(false);
+    const signal = context.signal;
+    expect(abort.hasSignal).toBe(true);
+    expect(context.signal).toBe(signal);
+    abort.abort(new Error("late"));
+    expect(signal.aborted).toBe(true);
+  });
+
+  it("a spread copy carries the real signal (an own enumerable key), as a plain context would", () => {
+    const abort = new CallAbort();
+    const context = new RunContext(abort, { ...fields, timeout: 5 });
+    expect(Object.keys(context)).toContain("signal");
+    const copy = { ...context };
+    expect(copy.signal).toBe(abort.signal);
+    expect(copy.timeout).toBe(5);
+    const reason = new Error("timed out");
+    abort.abort(reason);
+    expect(copy.signal.reason).toBe(reason);
   });
 });

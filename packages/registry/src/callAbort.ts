@@ -1,3 +1,5 @@
+import type { ExecutionContext } from "@espada/infra-core";
+
 /**
  * One call's cancellation, without an `AbortSignal` until someone asks for one.
  *
@@ -73,3 +75,61 @@ export function listenAbort(source: AbortSource, listener: () => void): () => vo
   source.addEventListener("abort", listener, { once: true });
   return () => source.removeEventListener("abort", listener);
 }
+
+/** What a {@link RunContext} carries besides its signal. */
+export type RunContextFields = Omit<ExecutionContext, "signal">;
+
+/**
+ * The context a provider's `executeCommand` receives from the executor: every field of core's
+ * `ExecutionContext`, `signal` an own enumerable getter making the call's signal on first read (a
+ * spread of the context reads it, so a copy carries a real signal too). The getter is one shared
+ * function, not a closure per call: an object literal with its own `get signal()` gets a map of
+ * its own on V8, and that map (old space) keeps the call's objects alive until a full GC.
+ */
+export class RunContext implements ExecutionContext {
+  // declared, not class fields: each is assigned in the constructor (an optional one only when
+  // given, as exactOptionalPropertyTypes reads it), so no key is defined twice or left undefined
+  declare readonly signal: AbortSignal;
+  declare readonly executionId: string;
+  declare readonly sessionId: string | undefined;
+  declare readonly userId: string;
+  declare readonly environment: ExecutionContext["environment"];
+  declare readonly dryRun: boolean;
+  declare readonly confirmed: boolean;
+  declare readonly progress: ExecutionContext["progress"];
+  declare readonly logger: ExecutionContext["logger"];
+  declare readonly variables: ExecutionContext["variables"];
+  declare readonly timeout?: number;
+  declare readonly validated?: NonNullable<ExecutionContext["validated"]>;
+  readonly #abort: CallAbort;
+
+  constructor(abort: CallAbort, fields: RunContextFields) {
+    this.executionId = fields.executionId;
+    this.sessionId = fields.sessionId;
+    this.userId = fields.userId;
+    this.environment = fields.environment;
+    this.dryRun = fields.dryRun;
+    this.confirmed = fields.confirmed;
+    Object.defineProperty(this, "signal", SIGNAL);
+    this.progress = fields.progress;
+    this.logger = fields.logger;
+    this.variables = fields.variables;
+    if (fields.timeout !== undefined) this.timeout = fields.timeout;
+    if (fields.validated !== undefined) this.validated = fields.validated;
+    this.#abort = abort;
+  }
+
+  /** The call's signal (made on first read). */
+  static signalOf(context: RunContext): AbortSignal {
+    return context.#abort.signal;
+  }
+}
+
+/** The one `signal` accessor every {@link RunContext} shares. */
+const SIGNAL: PropertyDescriptor = {
+  get(this: RunContext): AbortSignal {
+    return RunContext.signalOf(this);
+  },
+  enumerable: true,
+  configurable: true,
+};

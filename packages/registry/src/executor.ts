@@ -36,7 +36,6 @@ import type {
   CommandValidationConfig,
   EstimatedCost,
   ExecuteRequest,
-  ExecutionContext,
   ExecutionOutcome,
   GateDecision,
   InfrastructureErrorCode,
@@ -62,7 +61,7 @@ import type {
 } from "@espada/infra-core";
 import { setMaxListeners } from "node:events";
 import { attempt, raceAbortOf, sleep, withTimeout } from "./async.js";
-import { CallAbort } from "./callAbort.js";
+import { CallAbort, RunContext } from "./callAbort.js";
 import { parseWith } from "./options.js";
 import { Semaphore } from "./semaphore.js";
 import { resourceChangesOf } from "./resourceChanges.js";
@@ -861,17 +860,14 @@ export class InfrastructureCommandExecutor {
       clampTimerDelay(timeout),
     );
     let settled = false;
-    const context: Partial<ExecutionContext> = {
+    // its signal is made on first read: a provider that never looks at it costs none
+    const context = new RunContext(abort, {
       executionId: call.executionId,
       sessionId: call.request.sessionId,
       userId: call.userId,
       environment: call.environment,
       dryRun: call.dryRun,
       confirmed: call.operation?.confirmed === true,
-      // made on first read: a provider that never looks at its signal costs none
-      get signal(): AbortSignal {
-        return abort.signal;
-      },
       progress: (update: ProgressUpdate) => {
         if (!settled) this.#emitCommand("command:progress", call, { attempt: attemptNo, progress: update });
       },
@@ -879,7 +875,7 @@ export class InfrastructureCommandExecutor {
       variables: { ...call.session?.variables, ...call.request.variables },
       timeout,
       ...(call.validated === undefined ? {} : { validated: call.validated }),
-    };
+    });
     const started = Date.now();
     try {
       const raw = await raceAbortOf(

@@ -16,8 +16,33 @@ import type {
   ValidatedCommandCall,
 } from "./types.js";
 
-/** Every verdict the validator issued: a look-alike object is not one. */
-const issuedVerdicts = new WeakSet<ValidatedCommandCall>();
+/** Hands back the object it is given, so that a subclass's private field lands on that object. */
+class Stamp {
+  constructor(target: object) {
+    return target;
+  }
+}
+
+/**
+ * Marks the verdicts the validator issued with a private field: a look-alike object is not one
+ * (a private field cannot be added from outside this class, nor copied by a spread), and a verdict
+ * stays a plain object. Not a `WeakSet` of verdicts: one entry per validated call is an ephemeron
+ * every young-generation GC must walk (a stream of two million paused scavenges 35–100 ms).
+ */
+class IssuedMark extends Stamp {
+  readonly #issued = true;
+
+  /** Marks `verdict` (before it is frozen) and returns it. */
+  static mark<T extends object>(verdict: T): T {
+    new IssuedMark(verdict);
+    return verdict;
+  }
+
+  /** True for marked verdicts (and only for them). */
+  static has(value: object): boolean {
+    return #issued in value;
+  }
+}
 
 /**
  * True when `verdict` was issued by core's validator for `command` (the same definition object),
@@ -30,8 +55,7 @@ export function isValidatedCall(
   params: unknown,
   options: CommandValidationOptions = {},
 ): verdict is ValidatedCommandCall {
-  if (typeof verdict !== "object" || verdict === null || !issuedVerdicts.has(verdict as ValidatedCommandCall))
-    return false;
+  if (typeof verdict !== "object" || verdict === null || !IssuedMark.has(verdict)) return false;
   const v = verdict as ValidatedCommandCall;
   if (
     v.command !== command ||
@@ -152,14 +176,15 @@ export class InfrastructureCommandValidator {
       const effective = this.#effectiveParams(compiled, params);
       const redactedParams = redactCompiled(compiled, effective);
       if (errors.length > 0) return { valid: false, errors, warnings, params: effective, redactedParams };
-      const validated: ValidatedCommandCall = Object.freeze({
-        command,
-        params: Object.freeze({ ...effective }),
-        dryRun: input.options.dryRun,
-        confirmed: input.options.confirmed,
-        config: this.#config,
-      });
-      issuedVerdicts.add(validated);
+      const validated: ValidatedCommandCall = Object.freeze(
+        IssuedMark.mark({
+          command,
+          params: Object.freeze({ ...effective }),
+          dryRun: input.options.dryRun,
+          confirmed: input.options.confirmed,
+          config: this.#config,
+        }),
+      );
       return { valid: true, errors, warnings, params: effective, redactedParams, validated };
     } catch (error) {
       // Only hostile input (a proxy or getter that throws) gets here; it is still a result.
