@@ -22,6 +22,7 @@ import type {
   InfrastructureError,
 } from "@espada/infra-core";
 
+import { Cascade } from "./cascade.js";
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
 
@@ -104,10 +105,22 @@ interface LogState {
   entries: LogEntry[];
   /** Position of the next append (entries hold the consecutive range ending just before it). */
   next: number;
+  /** Position the next batch issued gets (after the batches in flight). */
+  issued: number;
+  /** A failed batch takes the batches issued after it and still in flight with it. */
+  readonly cascade: Cascade;
+  /** Append batches being persisted, oldest first (each settles, never rejects). */
+  flights: Promise<void>[];
   loaded: Promise<void> | undefined;
   queue: LogOp[];
   running: boolean;
 }
+
+/**
+ * Append batches of one log persisted at once: the next batch is handed to the persistence while
+ * the one before it is being synced; what arrives while the pipeline is full joins the next batch.
+ */
+const LOG_PIPELINE_DEPTH = 3;
 
 const isLive = (record: StoredRecord, now: number): boolean =>
   record.expiresAt === undefined || now < record.expiresAt;
@@ -492,7 +505,16 @@ export class StateEngine {
   private logState(log: string): LogState {
     let state = this.logs.get(log);
     if (state === undefined) {
-      state = { entries: [], next: 0, loaded: undefined, queue: [], running: false };
+      state = {
+        entries: [],
+        next: 0,
+        issued: 0,
+        cascade: new Cascade(),
+        flights: [],
+        loaded: undefined,
+        queue: [],
+        running: false,
+      };
       this.logs.set(log, state);
     }
     return state;
@@ -504,7 +526,7 @@ export class StateEngine {
         if (this.persistence === undefined) return;
         const loaded = await this.persistence.loadLog(log);
         state.entries = loaded.entries;
-        state.next = loaded.next;
+        state.next = state.issued = loaded.next;
       };
       state.loaded = load().catch((error: unknown) => {
         state.loaded = undefined;
@@ -514,7 +536,10 @@ export class StateEngine {
     return state.loaded;
   }
 
-  /** Runs queued log operations in order: consecutive appends are written as one batch. */
+  /**
+   * Runs queued log operations in order: consecutive appends are written as one batch, up to
+   * {@link LOG_PIPELINE_DEPTH} batches in flight (a trim or delete waits for them to settle).
+   */
   private async drainLog(log: string, state: LogState): Promise<void> {
     await Promise.resolve(); // let a synchronous burst of calls join the first batch
     try {
@@ -527,14 +552,26 @@ export class StateEngine {
     while (state.queue.length > 0) {
       const head = state.queue[0] as LogOp;
       if (head.kind === "append") {
+        if (state.flights.length >= LOG_PIPELINE_DEPTH) {
+          await state.flights[0];
+          continue;
+        }
         let count = 1;
         while (count < state.queue.length && (state.queue[count] as LogOp).kind === "append") count++;
-        await this.appendBatch(
+        const flight = this.appendBatch(
           log,
           state,
           state.queue.splice(0, count) as Extract<LogOp, { kind: "append" }>[],
         );
+        state.flights.push(flight);
+        this.track(flight);
+        void flight.then(() => state.flights.splice(state.flights.indexOf(flight), 1));
+        await Promise.resolve(); // appends made as this one is handed over join the next batch
       } else {
+        if (state.flights.length > 0) {
+          await Promise.all(state.flights);
+          continue;
+        }
         state.queue.shift();
         if (head.kind === "trim") await this.trimLog(log, state, head);
         else await this.removeLog(log, state, head);
@@ -543,21 +580,50 @@ export class StateEngine {
     state.running = false;
   }
 
+  /**
+   * Persists a batch of appends at the next positions (after the batches in flight) and answers
+   * it strictly after every batch issued before it: when one fails, every batch issued before the
+   * failure and after it in the log's order fails too, and the positions are handed out again.
+   */
   private async appendBatch(
     log: string,
     state: LogState,
     batch: Extract<LogOp, { kind: "append" }>[],
   ): Promise<void> {
     const now = this.now();
-    const base = state.next;
+    const base = state.issued;
     const entries = batch.map((op, i): LogEntry =>
       Object.freeze({ position: base + i, timestamp: now, value: op.value }),
     );
+    if (this.persistence === undefined) {
+      for (const entry of entries) state.entries.push(entry);
+      state.next = state.issued = base + entries.length;
+      batch.forEach((op, i) => op.resolve(entries[i] as LogEntry));
+      return;
+    }
+    const seq = state.cascade.issue();
+    const before = state.flights.at(-1);
+    state.issued = base + entries.length;
+    let failure: unknown;
     try {
-      if (this.persistence !== undefined) await this.persistence.appendLog(log, entries);
+      await this.persistence.appendLog(log, entries);
     } catch (error) {
-      const failure = asStorageError(error, `log "${log}"`);
-      for (const op of batch) op.reject(failure);
+      failure = error;
+      if (!state.cascade.doomed(seq)) {
+        // failed first: the batches issued after it fail too, the next one gets its positions
+        state.cascade.fail(seq);
+        state.issued = base;
+      }
+    }
+    if (failure === undefined) {
+      await before; // acknowledged strictly after every batch before it
+      if (state.cascade.doomed(seq))
+        failure = new StorageError("STORAGE_FAILED", `an earlier append to log "${log}" failed`);
+    }
+    if (state.flights.length <= 1) state.cascade.idle();
+    if (failure !== undefined) {
+      const error = asStorageError(failure, `log "${log}"`);
+      for (const op of batch) op.reject(error);
       return;
     }
     for (const entry of entries) state.entries.push(entry);
@@ -599,7 +665,7 @@ export class StateEngine {
       return;
     }
     state.entries = [];
-    state.next = 0;
+    state.next = state.issued = 0;
     op.resolve(existed);
   }
 }

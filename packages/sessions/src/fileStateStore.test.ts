@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileStateStore } from "./fileStateStore.js";
 import { encodeKey, seal } from "./fileFormat.js";
-import { appendAll, writeFileAtomically } from "./durableWrite.js";
+import { writeAll, writeFileAtomically } from "./durableWrite.js";
 import type { StoreProblem } from "./problems.js";
 import { cleanupAfterEach } from "../test/helpers.js";
 
@@ -65,13 +65,12 @@ describe("FileStateStore", () => {
           if (fail) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
           await writeFileAtomically(path, data);
         },
-        appendDurably: async (handle, data) => {
+        appendBytes: async (handle, data) => {
           if (fail) {
             await handle.write(data.slice(0, 5)); // a partial write before the failure
             throw Object.assign(new Error("EIO"), { code: "EIO" });
           }
           await handle.write(data);
-          await handle.datasync();
         },
       },
     });
@@ -120,8 +119,8 @@ describe("FileStateStore", () => {
     let fail = false;
     const store = await open(d, {
       io: {
-        appendDurably: async (handle, data) => {
-          if (!fail) return appendAll(handle, data);
+        appendBytes: async (handle, data) => {
+          if (!fail) return writeAll(handle, data);
           fail = false;
           await handle.write(data.slice(0, 7)); // part of the line reached the file
           const truncate = handle.truncate.bind(handle);

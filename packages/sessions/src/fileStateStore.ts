@@ -9,7 +9,7 @@ import type { LogEntry, StoredRecord } from "@espada/infra-core";
 import { StateEngine } from "./engine.js";
 import type { LoadedLog, RecordSpace, StatePersistence } from "./engine.js";
 import { EngineStateStore } from "./engineStore.js";
-import { appendAll, fsyncOnPool, replaceFile } from "./durableWrite.js";
+import { fsyncOnPool, replaceFile, writeAll } from "./durableWrite.js";
 import type { DiskWait } from "./durableWrite.js";
 import {
   decodeKey,
@@ -25,6 +25,7 @@ import {
   recordOfBody,
 } from "./fileFormat.js";
 import type { DecodeFailure } from "./fileFormat.js";
+import { Cascade } from "./cascade.js";
 import { acquireDirectoryLock } from "./lock.js";
 import { parseOptions } from "./problems.js";
 import type { ProblemListener, StoreProblem, StoreProblemKind } from "./problems.js";
@@ -54,8 +55,13 @@ export interface FileStoreIo {
   writeFile(path: string, data: string, wait?: DiskWait): Promise<void>;
   /** Removes a file; a missing file is not an error. */
   removeFile(path: string): Promise<void>;
-  /** Appends every byte (the UTF-8 lines of a batch) to an open file and fsyncs it; rejects on a short or failed write. */
-  appendDurably(handle: FileHandle, data: Uint8Array): Promise<void>;
+  /** Appends every byte (the UTF-8 lines of a batch) to a file opened for appending; rejects on a short or failed write. */
+  appendBytes(handle: FileHandle, data: Uint8Array): Promise<void>;
+  /**
+   * fdatasyncs a log file: makes every byte written to it before the call durable. Appends are
+   * pipelined: the next batch may be written while this runs.
+   */
+  syncLog(handle: FileHandle): Promise<void>;
 }
 
 /** Options of {@link FileStateStore.open}. */
@@ -75,11 +81,13 @@ const MAX_CONCURRENT_WRITES = 2;
 /** Log files kept open for appending at once; the least recently used idle one is closed past it. */
 const MAX_OPEN_LOGS = 64;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
+const noop = (): void => undefined;
 
 const defaultIo: FileStoreIo = {
   writeFile: (path, data, wait) => replaceFile(path, data, 0o600, wait),
   removeFile: (path) => rm(path, { force: true }),
-  appendDurably: appendAll,
+  appendBytes: (handle, data) => writeAll(handle, data),
+  syncLog: (handle) => handle.datasync(),
 };
 
 /** At most `limit` tasks at once; the rest wait in order. */
@@ -191,14 +199,31 @@ class DirectorySync {
 }
 
 interface LogFile {
-  /** Bytes acknowledged so far (the file is cut back to this after a failed append). */
+  /** Bytes acknowledged so far. */
   size: number;
-  /** True while a failed append's bytes could not be cut off yet. */
-  torn: boolean;
+  /** Bytes once every append in flight is written: where the next append starts. */
+  end: number;
+  /** Position of the first entry of the next append (a batch at any other position is refused). */
+  next: number;
+  /** A failed append takes the appends issued after it and still in flight with it. */
+  readonly cascade: Cascade;
+  /** Where the file must be cut back to before the next write (a failed append's bytes could not be cut off yet). */
+  cut: number | undefined;
   /** Open for appending, or not open now (opened again on the next append). */
   handle: FileHandle | undefined;
+  /** The open in progress (concurrent appends share it). */
+  opening: Promise<FileHandle> | undefined;
   /** Appends in flight on the handle (a busy handle is never closed to make room). */
   busy: number;
+  /** Settles when the write stage of the last append issued is over (its bytes written or cut off); never rejects. */
+  written: Promise<void>;
+  /** Settles when the last append issued is acknowledged or failed; never rejects. */
+  settled: Promise<void>;
+}
+
+/** An append that fails because one before it in the log's order failed (its bytes are cut off with it). */
+function cascaded(): Error {
+  return new Error("an earlier append to this log failed; later appends in flight fail with it");
 }
 
 /** The persistence of a {@link FileStateStore}: one file per record, a JSON-lines file per log. */
@@ -324,30 +349,37 @@ class FilePersistence implements StatePersistence {
       await fs.promises.copyFile(path, copy).catch(() => undefined);
     }
     if (tail.length > 0) await truncateFile(path, goodBytes);
-    this.logs.set(log, { size: goodBytes, torn: false, handle: undefined, busy: 0 });
+    this.logs.set(log, {
+      size: goodBytes,
+      end: goodBytes,
+      next,
+      cascade: new Cascade(),
+      cut: undefined,
+      handle: undefined,
+      opening: undefined,
+      busy: 0,
+      written: Promise.resolve(),
+      settled: Promise.resolve(),
+    });
     return { entries, next };
   }
 
   /** The log's open append handle, opening it (and closing the least recently used idle one past the limit). */
-  private async acquire(log: string): Promise<LogFile & { handle: FileHandle }> {
-    const file = this.logs.get(log);
-    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
-    this.logs.delete(log);
-    this.logs.set(log, file); // most recently used last
-    file.busy++;
-    if (file.handle === undefined) {
+  private handleOf(log: string, file: LogFile): Promise<FileHandle> {
+    if (file.handle !== undefined) return Promise.resolve(file.handle);
+    file.opening ??= (async () => {
       try {
         if (this.openHandles >= MAX_OPEN_LOGS) await this.closeIdleHandle();
         const handle = await openFile(this.logPath(log), "a", 0o600);
         this.openHandles++;
-        if (file.size === 0) await this.dirSyncs.log.sync(); // a new file: make its name durable
         file.handle = handle;
-      } catch (error) {
-        file.busy--;
-        throw error;
+        if (file.size === 0) await this.dirSyncs.log.sync(); // a new file: make its name durable
+        return handle;
+      } finally {
+        file.opening = undefined;
       }
-    }
-    return file as LogFile & { handle: FileHandle };
+    })();
+    return file.opening;
   }
 
   private async closeIdleHandle(): Promise<void> {
@@ -369,35 +401,114 @@ class FilePersistence implements StatePersistence {
     await handle.close().catch(() => undefined);
   }
 
+  /**
+   * Appends a batch of entries durably. Calls for one log may overlap and are pipelined in call
+   * order: a batch is written once the one before it is written (so it can be written while that
+   * one's fdatasync is in flight), synced, and acknowledged only after every batch before it. When
+   * a batch fails (write or sync), the file is cut back to where it started, so neither its bytes
+   * nor those of any batch issued after it and still in flight remain, and those batches fail too;
+   * a batch issued after the failure is unaffected (it is written after the cut).
+   */
   async appendLog(log: string, entries: readonly LogEntry[]): Promise<void> {
     this.assertLocked();
-    // encoded to bytes once: the same buffer is written and gives the new size
-    const data = encodeLogLines(entries);
-    let open: (LogFile & { handle: FileHandle }) | undefined;
-    try {
-      open = await this.acquire(log);
-      if (open.torn) {
-        await open.handle.truncate(open.size); // an earlier failed append left bytes behind
-        open.torn = false;
-      }
-      await this.io.appendDurably(open.handle, data);
-      open.size += data.length;
-    } catch (error) {
-      // cut a partial append off, so the next entry never continues a torn line
-      if (open !== undefined) {
-        const failed = open;
-        failed.torn = true;
-        await failed.handle.truncate(failed.size).then(
-          () => (failed.torn = false),
-          () => undefined,
-        );
-      }
+    const file = this.logs.get(log);
+    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
+    const first = entries[0]?.position ?? file.next;
+    if (first !== file.next) {
+      // chained after a batch whose failure was not known yet when it was made: never written
       throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, {
-        cause: error,
+        cause: cascaded(),
         details: { log },
       });
+    }
+    // encoded to bytes once: the same buffer is written and gives the new size
+    const data = encodeLogLines(entries);
+    const seq = file.cascade.issue();
+    const start = file.end;
+    file.end += data.length;
+    file.next += entries.length;
+    const before = { written: file.written, settled: file.settled };
+    let endWrite = noop;
+    let endAppend = noop;
+    file.written = new Promise((resolve) => (endWrite = resolve));
+    file.settled = new Promise((resolve) => (endAppend = resolve));
+    this.logs.delete(log);
+    this.logs.set(log, file); // most recently used last
+    file.busy++;
+    /** This batch failed first: it and every batch issued after it are cut off; the next one starts here. */
+    const failHere = (): void => {
+      file.cascade.fail(seq);
+      file.end = start;
+      file.next = first;
+      file.cut = Math.min(file.cut ?? start, start);
+    };
+    let failure: { cause: unknown } | undefined;
+    let cutting: Promise<void> | undefined;
+    let handle: FileHandle | undefined;
+    try {
+      // write stage: one batch at a time, in call order
+      try {
+        await before.written;
+        if (file.cascade.doomed(seq)) throw cascaded();
+        handle = await this.handleOf(log, file);
+        if (file.cut !== undefined) {
+          await handle.truncate(file.cut); // an earlier failed append left bytes behind
+          file.cut = undefined;
+        }
+        await this.io.appendBytes(handle, data);
+      } catch (cause) {
+        failure = { cause };
+        if (!file.cascade.doomed(seq)) {
+          failHere();
+          await this.cutBack(file);
+        }
+      } finally {
+        endWrite();
+      }
+      // sync stage: overlaps the next batch's write
+      if (failure === undefined && handle !== undefined) {
+        try {
+          await this.io.syncLog(handle);
+        } catch (cause) {
+          failure = { cause };
+          if (!file.cascade.doomed(seq)) {
+            // cut its bytes (and those of every later batch) off, in the write stage
+            failHere();
+            cutting = file.written.then(() => this.cutBack(file));
+            file.written = cutting;
+          }
+        }
+      }
+      // acknowledgement: strictly after every batch before this one (a failure is reported at once)
+      if (failure === undefined) {
+        await before.settled;
+        if (file.cascade.doomed(seq)) failure = { cause: cascaded() };
+      }
+      if (failure !== undefined) {
+        await cutting; // the cut is made before the failure is reported
+        throw new StorageError("STORAGE_FAILED", `Could not append to log "${log}"`, {
+          cause: failure.cause,
+          details: { log },
+        });
+      }
+      file.size = start + data.length;
     } finally {
-      if (open !== undefined) open.busy--;
+      if (--file.busy === 0) file.cascade.idle();
+      // settled for the batches after it only once every batch before it is
+      void before.settled.then(endAppend);
+    }
+  }
+
+  /** Cuts the file back to `file.cut`; when that fails, the next append does it before writing. */
+  private async cutBack(file: LogFile): Promise<void> {
+    const cut = file.cut;
+    const handle = file.handle;
+    if (cut === undefined || handle === undefined) return;
+    try {
+      await handle.truncate(cut);
+      if (file.cut === cut) file.cut = undefined;
+    } catch {
+      // left in `file.cut`: retried before the next write
     }
   }
 
@@ -416,8 +527,9 @@ class FilePersistence implements StatePersistence {
         details: { log },
       });
     }
-    file.size = Buffer.byteLength(data, "utf8");
-    file.torn = false;
+    file.size = file.end = Buffer.byteLength(data, "utf8");
+    file.cut = undefined;
+    file.next = next;
   }
 
   async deleteLog(log: string): Promise<void> {
@@ -434,8 +546,9 @@ class FilePersistence implements StatePersistence {
       });
     }
     if (file !== undefined) {
-      file.size = 0;
-      file.torn = false;
+      file.size = file.end = 0;
+      file.cut = undefined;
+      file.next = 0;
     }
   }
 
