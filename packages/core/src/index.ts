@@ -208,6 +208,7 @@ export {
   assertExpectedVersion,
   assertListArguments,
   assertReadArguments,
+  assertAppendAtArguments,
   storeTtl,
   trimOptionsOf,
 } from "./storeArguments.js";

@@ -52,6 +52,12 @@ export function assertReadArguments(fromPosition: unknown, limit: unknown): void
     throw invalid("limit", "an integer >= 0");
 }
 
+/** Checks `appendAt`'s expected position (an integer >= 0) and values (a non-empty array; each value is checked as it is copied). */
+export function assertAppendAtArguments(expectedPosition: unknown, values: unknown): void {
+  if (!isNonNegativeInteger(expectedPosition)) throw invalid("expectedPosition", "an integer >= 0");
+  if (!Array.isArray(values) || values.length === 0) throw invalid("values", "a non-empty array");
+}
+
 /** Checks `trim`'s options and returns a copy holding only the limits given. */
 export function trimOptionsOf(options: unknown): TrimOptions {
   if (typeof options !== "object" || options === null) throw invalid("options", "an object");

@@ -62,6 +62,29 @@ const RECORD_SEPARATOR = "\x1e";
 const MAX_BLOCK = 1024;
 const MAX_BLOCK_CHARS = 64 * 1024;
 const HASH_LENGTH = 64;
+/**
+ * The audit log's pipeline on a single-writer store with `appendAt` (the file and memory stores):
+ * up to {@link PIPELINE_DEPTH} batches handed to the store at once, so the next batch is chained
+ * and written while the one before it is being synced (the store syncs once for both). A batch
+ * is sent while another is in flight only once {@link MIN_PIPELINED_BATCH} records wait (else
+ * they wait for the batch in flight and go out together, as one write: a small batch would cost
+ * a write and a sync of its own for little); a batch holds at most {@link MAX_BATCH_RECORDS}.
+ */
+const PIPELINE_DEPTH = 2;
+const MIN_PIPELINED_BATCH = 64;
+const MAX_BATCH_RECORDS = 256;
+
+/** A record waiting to be chained and written, and its caller. */
+interface QueuedRecord {
+  readonly fields: string;
+  resolve(record: { seq: number; hash: string }): void;
+  reject(error: unknown): void;
+}
+
+/** A batch the store did not append because the log does not end where it was chained (a batch before it failed). */
+function refused(nextPosition: number): Error {
+  return new Error(`the audit log's next position is ${nextPosition}, not where the batch was chained`);
+}
 
 const chainEntrySchema = z.object({
   s: z.number().int().nonnegative(),
@@ -252,12 +275,18 @@ export class InfrastructureAuditLogger implements AuditSink {
   private readonly compactTexts = new WeakMap<object, string>();
   private readonly blockWriter = new BlockWriter();
   private head: { seq: number; hash: string; position: number };
-  private queue: {
-    fields: string;
-    resolve: (record: { seq: number; hash: string }) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
+  private queue: QueuedRecord[] = [];
   private draining: Promise<void> | undefined;
+  /** Batches handed to the store and not answered yet, oldest first (each settles, never rejects). */
+  private readonly flights: Promise<void>[] = [];
+  /** The end of the chain handed to the store, while it is ahead of the head (batches in flight). */
+  private chainEnd: { seq: number; hash: string; position: number } | undefined;
+  /** Bumped by a failed batch: the batches sent before it was processed fail with it. */
+  private epoch = 0;
+  /** Wakes the writer waiting for the queue to reach {@link MIN_PIPELINED_BATCH} records. */
+  private wake: (() => void) | undefined;
+  /** After a failed batch: the head is being resynced from the store; nothing is chained meanwhile. */
+  private recovering: Promise<void> | undefined;
   private anchorWrite: Promise<void> = Promise.resolve();
   private anchorInFlight = false;
   private anchorDirty = false;
@@ -487,7 +516,7 @@ export class InfrastructureAuditLogger implements AuditSink {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ fields, resolve, reject });
+      if (this.queue.push({ fields, resolve, reject }) >= MIN_PIPELINED_BATCH) this.wake?.();
       this.kick();
     });
   }
@@ -768,46 +797,104 @@ export class InfrastructureAuditLogger implements AuditSink {
   private async drain(): Promise<void> {
     await Promise.resolve();
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      if (this.store.appendAt !== undefined) {
-        await this.drainShared(batch);
+      if (this.store.shared === true && this.store.appendAt !== undefined) {
+        await this.drainShared(this.queue.splice(0));
         continue;
       }
-      // One entry per block of the batch (one for up to MAX_BLOCK records), issued together so the
-      // store commits them in one write; no record is acknowledged before all of them are durable.
-      const blocks: { entry: ChainEntry; hashes: string[] }[] = [];
-      let { seq, hash } = this.head;
-      const timestamp = this.now();
-      for (let from = 0; from < batch.length;) {
-        let to = from;
-        for (let chars = 0; to < batch.length && to - from < MAX_BLOCK && chars < MAX_BLOCK_CHARS; to++)
-          chars += (batch[to] as { fields: string }).fields.length;
-        const block = this.chainBlock(batch, from, to, seq, hash, timestamp);
-        blocks.push(block);
-        seq = block.entry.s + block.hashes.length - 1;
-        hash = block.hashes.at(-1) ?? hash;
-        from = to;
+      if (this.recovering !== undefined) {
+        await this.recovering;
+        continue;
       }
-      const settled = await Promise.allSettled(
-        blocks.map(({ entry }) => this.store.append<JsonValue>(KEYS.auditLog, { ...entry })),
-      );
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-      if (failed === undefined) {
-        const last = settled.at(-1) as PromiseFulfilledResult<LogEntry<JsonValue>>;
-        this.head = { seq, hash, position: last.value.position };
+      // a store with `appendAt` refuses a batch chained on one that failed: batches are pipelined
+      const depth = this.store.appendAt === undefined ? 1 : PIPELINE_DEPTH;
+      if (
+        this.flights.length >= depth ||
+        (this.flights.length > 0 && this.queue.length < MIN_PIPELINED_BATCH)
+      ) {
+        // a batch sent while another is in flight is worth its write only once it is this big
+        const full = this.flights.length >= depth;
+        await Promise.race([
+          this.flights[0],
+          ...(full ? [] : [new Promise<void>((resolve) => (this.wake = resolve))]),
+        ]);
+        this.wake = undefined;
+        continue;
+      }
+      const flight = this.send(this.queue.splice(0, MAX_BATCH_RECORDS));
+      this.flights.push(flight);
+      void flight.then(() => this.flights.shift());
+      await Promise.resolve(); // records queued as this batch is handed over join the next one
+    }
+  }
+
+  /**
+   * Chains a batch after the end of the chain handed to the store (records not durable yet
+   * included) and hands it over at once, one entry per block (one for up to MAX_BLOCK records);
+   * answers it strictly after every batch sent before it. A record is acknowledged only once it
+   * and every record before it are durable. When a batch fails, every batch sent before the
+   * failure was processed (chained on it) fails too — the store refuses them (`appendAt` at a
+   * position the failed batch never reached) or its pipeline fails them — and nothing is chained
+   * again until the head is resynced from the store.
+   */
+  private send(batch: QueuedRecord[]): Promise<void> {
+    const before = this.flights.at(-1);
+    const epoch = this.epoch;
+    const start = this.chainEnd ?? this.head;
+    const blocks: { entry: ChainEntry; hashes: string[] }[] = [];
+    let { seq, hash } = start;
+    const timestamp = this.now();
+    for (let from = 0; from < batch.length;) {
+      let to = from;
+      for (let chars = 0; to < batch.length && to - from < MAX_BLOCK && chars < MAX_BLOCK_CHARS; to++)
+        chars += (batch[to] as QueuedRecord).fields.length;
+      const block = this.chainBlock(batch, from, to, seq, hash, timestamp);
+      blocks.push(block);
+      seq = block.entry.s + block.hashes.length - 1;
+      hash = block.hashes.at(-1) ?? hash;
+      from = to;
+    }
+    const end = { seq, hash, position: start.position + blocks.length };
+    this.chainEnd = end;
+    const entries = blocks.map(({ entry }): JsonValue => ({ ...entry }));
+    const appendAt = this.store.appendAt?.bind(this.store);
+    // without `appendAt` (one batch at a time): the blocks go out together, so the store commits them in one write
+    const written: Promise<{ ok: boolean; cause?: unknown }> =
+      appendAt !== undefined
+        ? appendAt<JsonValue>(KEYS.auditLog, start.position + 1, entries).then(
+            (result) => (result.ok ? { ok: true } : { ok: false, cause: refused(result.nextPosition) }),
+            (cause: unknown) => ({ ok: false, cause }),
+          )
+        : Promise.allSettled(entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, entry))).then(
+            (settled) => {
+              const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+              return failed === undefined ? { ok: true } : { ok: false, cause: failed.reason };
+            },
+          );
+    return written.then(async (outcome) => {
+      await before;
+      if (outcome.ok && epoch === this.epoch) {
+        this.head = end;
+        if (this.chainEnd === end) this.chainEnd = undefined;
         this.scheduleAnchor();
         let i = 0;
         for (const { entry, hashes } of blocks)
           for (let k = 0; k < hashes.length; k++)
-            (batch[i++] as (typeof batch)[number]).resolve({ seq: entry.s + k, hash: hashes[k] as string });
-        continue;
+            (batch[i++] as QueuedRecord).resolve({ seq: entry.s + k, hash: hashes[k] as string });
+        return;
       }
       const error = new StorageError("STORAGE_FAILED", "audit log could not be written", {
-        cause: failed.reason,
+        cause: epoch === this.epoch ? outcome.cause : new Error("an earlier audit batch in flight failed"),
       });
       for (const item of batch) item.reject(error);
-      await this.resync();
-    }
+      if (epoch !== this.epoch) return;
+      // the first failure: the batches in flight after it are doomed; chain again from what the log holds
+      this.epoch++;
+      this.chainEnd = undefined;
+      const recovering = this.resync().finally(() => {
+        if (this.recovering === recovering) this.recovering = undefined;
+      });
+      this.recovering = recovering;
+    });
   }
 
   /** Chains `batch[from, to)` after record `seq` (hash `hash`) as one block entry. */
@@ -857,13 +944,7 @@ export class InfrastructureAuditLogger implements AuditSink {
    * records are adopted (they continue the chain) and the batch is chained again after them. One
    * order and one chain across instances, without a lock.
    */
-  private async drainShared(
-    batch: {
-      fields: string;
-      resolve: (record: { seq: number; hash: string }) => void;
-      reject: (error: unknown) => void;
-    }[],
-  ): Promise<void> {
+  private async drainShared(batch: QueuedRecord[]): Promise<void> {
     const appendAt = this.store.appendAt?.bind(this.store);
     if (appendAt === undefined) return;
     const prepareAppend = this.store.prepareAppend?.bind(this.store);
@@ -953,7 +1034,11 @@ export class InfrastructureAuditLogger implements AuditSink {
 
   /** Resolves once every queued record and the anchor are written; rejects when the anchor could not be. */
   async flush(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.draining !== undefined || this.flights.length > 0 || this.recovering !== undefined) {
+      await this.draining;
+      await this.flights.at(-1);
+      await this.recovering;
+    }
     for (;;) {
       await this.anchorWrite;
       if (this.anchorTimer !== undefined) {

@@ -5,12 +5,14 @@ import {
   assertExpectedVersion,
   assertListArguments,
   assertReadArguments,
+  assertAppendAtArguments,
   assertStoreKey,
   isInfrastructureError,
   storeTtl,
   trimOptionsOf,
 } from "@espada/infra-core";
 import type {
+  AppendAtResult,
   CompareAndSetResult,
   CounterValue,
   JsonValue,
@@ -89,8 +91,11 @@ interface PendingOp {
 type LogOp =
   | {
       readonly kind: "append";
-      readonly value: JsonValue;
-      resolve(entry: LogEntry): void;
+      readonly values: readonly JsonValue[];
+      /** `appendAt`: the position the first value must get, else the op is refused (nothing appended). */
+      readonly expected: number | undefined;
+      resolve(entries: LogEntry[]): void;
+      refuse(nextPosition: number): void;
       reject(error: unknown): void;
     }
   | {
@@ -315,8 +320,29 @@ export class StateEngine {
     const frozen = frozenJsonCopy(value);
     return this.enqueueLog<LogEntry>(log, (resolve, reject) => ({
       kind: "append",
-      value: frozen,
-      resolve,
+      values: [frozen],
+      expected: undefined,
+      resolve: (entries) => resolve(entries[0] as LogEntry),
+      refuse: noop,
+      reject,
+    }));
+  }
+
+  /**
+   * Appends `values` (all or none) only when they would get positions from `expectedPosition`
+   * on, counting the appends in flight before them; `{ ok: false, nextPosition }` otherwise (a
+   * writer chaining on appends not yet durable learns that one of them failed).
+   */
+  appendAt(log: string, expectedPosition: number, values: readonly unknown[]): Promise<AppendAtResult> {
+    assertStoreKey(log, "log");
+    assertAppendAtArguments(expectedPosition, values);
+    const frozen = values.map((value, i) => frozenJsonCopy(value, `values[${i}]`));
+    return this.enqueueLog<AppendAtResult>(log, (resolve, reject) => ({
+      kind: "append",
+      values: frozen,
+      expected: expectedPosition,
+      resolve: (entries) => resolve({ ok: true, entries }),
+      refuse: (nextPosition) => resolve({ ok: false, nextPosition }),
       reject,
     }));
   }
@@ -592,13 +618,25 @@ export class StateEngine {
   ): Promise<void> {
     const now = this.now();
     const base = state.issued;
-    const entries = batch.map((op, i): LogEntry =>
-      Object.freeze({ position: base + i, timestamp: now, value: op.value }),
-    );
+    const entries: LogEntry[] = [];
+    const taken: { op: (typeof batch)[number]; from: number }[] = [];
+    for (const op of batch) {
+      if (op.expected !== undefined && op.expected !== base + entries.length) {
+        op.refuse(base + entries.length);
+        continue;
+      }
+      taken.push({ op, from: entries.length });
+      for (const value of op.values)
+        entries.push(Object.freeze({ position: base + entries.length, timestamp: now, value }));
+    }
+    if (entries.length === 0) return;
+    const answer = (): void => {
+      for (const { op, from } of taken) op.resolve(entries.slice(from, from + op.values.length));
+    };
     if (this.persistence === undefined) {
       for (const entry of entries) state.entries.push(entry);
       state.next = state.issued = base + entries.length;
-      batch.forEach((op, i) => op.resolve(entries[i] as LogEntry));
+      answer();
       return;
     }
     const seq = state.cascade.issue();
@@ -623,12 +661,12 @@ export class StateEngine {
     if (state.flights.length <= 1) state.cascade.idle();
     if (failure !== undefined) {
       const error = asStorageError(failure, `log "${log}"`);
-      for (const op of batch) op.reject(error);
+      for (const { op } of taken) op.reject(error);
       return;
     }
     for (const entry of entries) state.entries.push(entry);
     state.next = base + entries.length;
-    batch.forEach((op, i) => op.resolve(entries[i] as LogEntry));
+    answer();
   }
 
   private async trimLog(log: string, state: LogState, op: Extract<LogOp, { kind: "trim" }>): Promise<void> {

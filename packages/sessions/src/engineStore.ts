@@ -1,4 +1,5 @@
 import type {
+  AppendAtResult,
   CompareAndSetResult,
   CounterValue,
   JsonValue,
@@ -70,6 +71,20 @@ export abstract class EngineStateStore implements StateStore {
   /** Appends to a named log; entries get one total order. */
   async append<T extends JsonValue>(log: string, value: T): Promise<LogEntry<T>> {
     return (await this.engine.append(log, value)) as LogEntry<T>;
+  }
+
+  /**
+   * Appends `values` (all or none) only when the first would get position `expectedPosition`,
+   * counting the appends still in flight before them; `{ ok: false, nextPosition }` otherwise.
+   * This process is the only writer: a writer chaining on its own appends not yet durable (the
+   * audit log) learns so that one of them failed, and nothing chained on it is written.
+   */
+  async appendAt<T extends JsonValue>(
+    log: string,
+    expectedPosition: number,
+    values: readonly T[],
+  ): Promise<AppendAtResult<T>> {
+    return (await this.engine.appendAt(log, expectedPosition, values)) as AppendAtResult<T>;
   }
 
   /** Reads a log from `fromPosition` (inclusive), at most `limit` entries. */

@@ -215,6 +215,9 @@ interface LogFile {
   opening: Promise<FileHandle> | undefined;
   /** Appends in flight on the handle (a busy handle is never closed to make room). */
   busy: number;
+  /** The fdatasync in flight, and the one queued after it (shared by every batch written meanwhile). */
+  syncing: Promise<void> | undefined;
+  syncQueued: Promise<void> | undefined;
   /** Settles when the write stage of the last append issued is over (its bytes written or cut off); never rejects. */
   written: Promise<void>;
   /** Settles when the last append issued is acknowledged or failed; never rejects. */
@@ -238,6 +241,8 @@ class FilePersistence implements StatePersistence {
   private openHandles = 0;
   /** Bounds concurrent file writes so that the lock refresh is never starved of the libuv thread pool. */
   private readonly writes = new Limiter(MAX_CONCURRENT_WRITES);
+  /** Log appends in flight (on every log). */
+  private appending = 0;
   /** Set when the lock was lost: every later write fails. */
   compromised: Error | undefined;
 
@@ -278,7 +283,8 @@ class FilePersistence implements StatePersistence {
     const path = join(this.directory, SPACE_DIRS[space], `${encodeKey(key)}.json`);
     try {
       // a lone write waits for the disk on this thread: no other write would run meanwhile
-      const wait: DiskWait = !contended && this.writes.idle ? "block" : "pool";
+      // (and no log append is in flight: blocking would hold up answering it)
+      const wait: DiskWait = !contended && this.writes.idle && this.appending === 0 ? "block" : "pool";
       await this.writes.run(() =>
         record === undefined
           ? this.io.removeFile(path)
@@ -354,6 +360,8 @@ class FilePersistence implements StatePersistence {
       end: goodBytes,
       next,
       cascade: new Cascade(),
+      syncing: undefined,
+      syncQueued: undefined,
       cut: undefined,
       handle: undefined,
       opening: undefined,
@@ -435,6 +443,7 @@ class FilePersistence implements StatePersistence {
     this.logs.delete(log);
     this.logs.set(log, file); // most recently used last
     file.busy++;
+    this.appending++;
     /** This batch failed first: it and every batch issued after it are cut off; the next one starts here. */
     const failHere = (): void => {
       file.cascade.fail(seq);
@@ -468,7 +477,7 @@ class FilePersistence implements StatePersistence {
       // sync stage: overlaps the next batch's write
       if (failure === undefined && handle !== undefined) {
         try {
-          await this.io.syncLog(handle);
+          await this.syncLog(file, handle);
         } catch (cause) {
           failure = { cause };
           if (!file.cascade.doomed(seq)) {
@@ -493,10 +502,32 @@ class FilePersistence implements StatePersistence {
       }
       file.size = start + data.length;
     } finally {
+      this.appending--;
       if (--file.busy === 0) file.cascade.idle();
       // settled for the batches after it only once every batch before it is
       void before.settled.then(endAppend);
     }
+  }
+
+  /**
+   * fdatasyncs a log file, one sync at a time: a batch written while a sync is in flight waits for
+   * the next one, which starts as soon as that one ends and covers every batch written meanwhile.
+   */
+  private syncLog(file: LogFile, handle: FileHandle): Promise<void> {
+    if (file.syncing === undefined) {
+      const run = this.io.syncLog(handle).finally(() => {
+        if (file.syncing === run) file.syncing = undefined;
+      });
+      file.syncing = run;
+      return run;
+    }
+    file.syncQueued ??= file.syncing
+      .catch(noop)
+      .then(() => {
+        file.syncQueued = undefined;
+        return this.syncLog(file, handle);
+      });
+    return file.syncQueued;
   }
 
   /** Cuts the file back to `file.cut`; when that fails, the next append does it before writing. */

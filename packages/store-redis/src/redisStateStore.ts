@@ -8,6 +8,7 @@ import {
   assertJsonValue,
   assertListArguments,
   assertReadArguments,
+  assertAppendAtArguments,
   assertStoreKey,
   createNoopLogger,
   decodeLogValue,
@@ -671,15 +672,7 @@ export class RedisStateStore implements StateStore {
     values: readonly T[],
   ): Promise<AppendAtResult<T>> {
     assertStoreKey(log, "log");
-    if (!Number.isInteger(expectedPosition) || expectedPosition < 0) {
-      throw new InfrastructureError("INVALID_ARGUMENT", "expectedPosition must be an integer >= 0", {
-        field: "expectedPosition",
-      });
-    }
-    if (!Array.isArray(values) || values.length === 0)
-      throw new InfrastructureError("INVALID_ARGUMENT", "values must be a non-empty array", {
-        field: "values",
-      });
+    assertAppendAtArguments(expectedPosition, values);
     for (let i = 0; i < values.length; i++) {
       // the cheap walk first; the path-reporting one only to name what is wrong
       if (!isJsonValue(values[i])) assertJsonValue(values[i], `values[${i}]`);
