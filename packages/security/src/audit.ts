@@ -867,7 +867,7 @@ export class InfrastructureAuditLogger implements AuditSink {
         : Promise.allSettled(entries.map((entry) => this.store.append<JsonValue>(KEYS.auditLog, entry))).then(
             (settled) => {
               const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-              return failed === undefined ? { ok: true } : { ok: false, cause: failed.reason };
+              return failed === undefined ? { ok: true } : { ok: false, cause: failed.reason as unknown };
             },
           );
     return written.then(async (outcome) => {

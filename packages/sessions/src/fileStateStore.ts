@@ -521,12 +521,10 @@ class FilePersistence implements StatePersistence {
       file.syncing = run;
       return run;
     }
-    file.syncQueued ??= file.syncing
-      .catch(noop)
-      .then(() => {
-        file.syncQueued = undefined;
-        return this.syncLog(file, handle);
-      });
+    file.syncQueued ??= file.syncing.catch(noop).then(() => {
+      file.syncQueued = undefined;
+      return this.syncLog(file, handle);
+    });
     return file.syncQueued;
   }
 
