@@ -780,10 +780,19 @@ export class InfrastructureCommandExecutor {
     let attempts = 0;
     try {
       // audit before: a mutating operation the audit cannot record does not run (fail closed)
-      const auditError = await this.#recordError(
-        { type: "operation_requested", outcome: "allowed", risk: decision.risk, reasons: decision.reasons },
-        call,
-      );
+      // (each step below that has nothing to do is skipped before its promise is made)
+      const auditError =
+        this.#audit === undefined
+          ? undefined
+          : await this.#recordError(
+              {
+                type: "operation_requested",
+                outcome: "allowed",
+                risk: decision.risk,
+                reasons: decision.reasons,
+              },
+              call,
+            );
       if (
         auditError !== undefined &&
         !(call.operation?.mutating === false && this.#auditConfig.readOnlyWhenUnavailable === true)
@@ -1091,18 +1100,20 @@ export class InfrastructureCommandExecutor {
       affectedResources: result.affectedResources,
     });
     this.#emitResources(call, provider, changes);
-    await this.#trackResources(call, provider, changes);
+    // a step with nothing to do is skipped before its promise is made
+    if (changes.length > 0) await this.#trackResources(call, provider, changes);
     await this.#history(call, "succeeded", result, result.affectedResources);
-    await this.#record(
-      {
-        type: "operation_completed",
-        outcome: "success",
-        risk: decision.risk,
-        details: { attempts, dryRun: call.dryRun, affectedResources: [...result.affectedResources] },
-      },
-      call,
-    );
-    await this.#tellGate(call, "success", result);
+    if (this.#audit !== undefined)
+      await this.#record(
+        {
+          type: "operation_completed",
+          outcome: "success",
+          risk: decision.risk,
+          details: { attempts, dryRun: call.dryRun, affectedResources: [...result.affectedResources] },
+        },
+        call,
+      );
+    if (this.#gate.recordOutcome !== undefined) await this.#tellGate(call, "success", result);
     const rollbackOf = call.operation?.rollbackOf;
     if (rollbackOf !== undefined && !call.dryRun) {
       await this.#record(
