@@ -1328,41 +1328,26 @@ const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** The JSON text of a string, one byte per character. */
 const quote = (s: string): string => (PLAIN_STRING.test(s) ? `"${s}"` : toAscii(JSON.stringify(s)));
 
-/** JSON texts of values that repeat from record to record (event types, users, providers, commands, environments…). */
-const knownTexts = new Map<string, string>();
-/** {@link quote}, remembered for values of a small vocabulary (forgotten past 4,096 of them). */
-function quoteKnown(s: string): string {
-  let text = knownTexts.get(s);
-  if (text === undefined) {
-    text = quote(s);
-    if (knownTexts.size >= 4096) knownTexts.clear();
-    knownTexts.set(s, text);
-  }
-  return text;
+/** A cache of texts for a small vocabulary: `make(key)` once per key, forgotten past 4,096 keys. */
+function bounded(make: (key: string) => string): (key: string) => string {
+  const texts = new Map<string, string>();
+  return (key) => {
+    let text = texts.get(key);
+    if (text === undefined) {
+      text = make(key);
+      if (texts.size >= 4096) texts.clear();
+      texts.set(key, text);
+    }
+    return text;
+  };
 }
 
+/** {@link quote}, remembered for values that repeat from record to record (event types, users, providers, commands, environments…). */
+const quoteKnown = bounded(quote);
 /** Key texts (`"name"`) of the small vocabulary of record keys. */
-const keyTexts = new Map<string, string>();
-function keyText(k: string): string {
-  let text = keyTexts.get(k);
-  if (text === undefined) {
-    text = quote(k);
-    if (keyTexts.size >= 4096) keyTexts.clear();
-    keyTexts.set(k, text);
-  }
-  return text;
-}
+const keyText = bounded(quote);
 /** `"name":` of the small vocabulary of record keys. */
-const keyColons = new Map<string, string>();
-function keyColon(k: string): string {
-  let text = keyColons.get(k);
-  if (text === undefined) {
-    text = `${keyText(k)}:`;
-    if (keyColons.size >= 4096) keyColons.clear();
-    keyColons.set(k, text);
-  }
-  return text;
-}
+const keyColon = bounded((k) => `${keyText(k)}:`);
 
 const NON_ASCII = /[\u0080-\uffff]/;
 const NON_ASCII_ALL = /[\u0080-\uffff]/g;
