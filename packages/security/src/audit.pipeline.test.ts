@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppendAtResult, AuditEventInput, JsonValue, StateStore } from "@espada/infra-core";
 import { FileStateStore } from "@espada/infra-sessions";
@@ -309,5 +310,67 @@ describe("InfrastructureAuditLogger pipeline (any single-writer store with appen
     expect(done.map((r) => r.seq)).toEqual(Array.from({ length: 165 }, (_, i) => i));
     expect(calls).toHaveLength(3);
     expect(await logger.verify()).toEqual({ ok: true, records: 165 });
+  });
+});
+
+describe("InfrastructureAuditLogger pipeline under random failure schedules (property)", () => {
+  /** One step: `n` records appended at once, or the store answering its oldest open append (ok or failed). */
+  type Step = { kind: "append"; n: number } | { kind: "pass" } | { kind: "fail" };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant("append" as const), n: fc.integer({ min: 1, max: 90 }) }),
+    fc.record({ kind: fc.constant("pass" as const) }),
+    fc.record({ kind: fc.constant("fail" as const) }),
+  );
+
+  it("every acknowledged record verifies, in acknowledgement order, and the log holds exactly them", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 30 }), async (steps) => {
+        const { store, calls } = heldStore();
+        const logger = await InfrastructureAuditLogger.open({ store, key: KEY });
+        const acked: { op: string; seq: number; hash: string }[] = [];
+        const rejected: string[] = [];
+        const pending: Promise<unknown>[] = [];
+        let answered = 0;
+        let next = 0;
+        const append = (): void => {
+          const i = next++;
+          pending.push(
+            logger.append(event(i)).then(
+              (r) => acked.push({ op: `op-${i}`, ...r }),
+              (error: unknown) => {
+                expect(error).toMatchObject({ code: "STORAGE_FAILED" });
+                rejected.push(`op-${i}`);
+              },
+            ),
+          );
+        };
+        for (const s of steps) {
+          if (s.kind === "append") for (let k = 0; k < s.n; k++) append();
+          else if (answered < calls.length) {
+            const call = calls[answered++];
+            if (s.kind === "pass") call?.pass();
+            else call?.fail(eio());
+          }
+          await settleTurns();
+        }
+        // the store recovers: every append still open (and every one the logger makes from here) succeeds
+        while (acked.length + rejected.length < next) {
+          while (answered < calls.length) calls[answered++]?.pass();
+          await settleTurns();
+        }
+        await Promise.all(pending);
+        // acknowledged strictly in sequence order, without gaps: nothing after a failure overtook it
+        expect(acked.map((r) => r.seq)).toEqual(acked.map((_, i) => i));
+        expect(await logger.verify()).toEqual({ ok: true, records: acked.length });
+        const stored = await logger.query();
+        expect(stored.map((r) => r.operationId)).toEqual(acked.map((r) => r.op));
+        expect(new Set([...acked.map((r) => r.op), ...rejected]).size).toBe(next);
+        await logger.close();
+        // and the log opens again (anchor included) and verifies the same
+        const reopened = await InfrastructureAuditLogger.open({ store, key: KEY });
+        expect(await reopened.verify()).toEqual({ ok: true, records: acked.length });
+      }),
+      { numRuns: 60 },
+    );
   });
 });

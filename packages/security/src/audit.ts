@@ -1011,6 +1011,7 @@ export class InfrastructureAuditLogger implements AuditSink {
    * the first that does.
    */
   private adopt(tail: readonly LogEntry<JsonValue>[]): void {
+    const before = this.head;
     let head = this.head;
     let last: { entry: ChainEntry; before: { seq: number; hash: string } } | undefined;
     for (const raw of tail) {
@@ -1029,7 +1030,9 @@ export class InfrastructureAuditLogger implements AuditSink {
         this.head = { seq: lastSeq(entry), hash: lastHash(entry), position: raw.position };
       }
     }
-    this.scheduleAnchor();
+    // nothing adopted (a failed batch on a log that held nothing more): the anchor stays as it is; on an
+    // empty log there is nothing to anchor (an anchor of no record would not parse on the next open)
+    if (this.head !== before) this.scheduleAnchor();
   }
 
   /** Resolves once every queued record and the anchor are written; rejects when the anchor could not be. */
