@@ -12,6 +12,11 @@
 // with other packages (`"espadaBuild": { "inline": ["yaml"] }` in its package.json; they are then
 // devDependencies), with what they import in turn: a package of 70 files costs more to load than the
 // code it runs. The licences of everything inlined are copied to `dist/THIRD-PARTY-LICENSES.txt`.
+//
+// zod is the exception to "nothing shared": core inlines it into its `./zod` entry (one module
+// instead of ~95, without zod's locale files) and every other package's `import … from "zod"` is
+// pointed at `@espada/infra-core/zod`, so all our packages share that one copy. zod stays a
+// dependency of each package for its types.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
@@ -57,6 +62,47 @@ function externalsExcept(inline) {
     },
   };
 }
+
+const CORE = "@espada/infra-core";
+const SHARED_ZOD = `${CORE}/zod`;
+
+/**
+ * Every `zod` import of a package other than core goes to core's bundled copy (`SHARED_ZOD`), so all
+ * our packages run on one zod instance; core itself inlines zod. A zod subpath is refused: the shared
+ * copy is zod's main entry only.
+ */
+function sharedZod(pkg) {
+  return {
+    name: "shared-zod",
+    setup(b) {
+      b.onResolve({ filter: /^zod(\/|$)/ }, (args) => {
+        if (args.importer.includes("/node_modules/")) return undefined;
+        if (args.path !== "zod")
+          throw new Error(`${pkg.name}: ${args.importer} imports ${args.path}; only "zod" is shared`);
+        if (pkg.name === CORE) return undefined;
+        if (pkg.dependencies?.[CORE] === undefined)
+          throw new Error(`${pkg.name} imports zod, which it gets from ${SHARED_ZOD}, without depending on ${CORE}`);
+        return { path: SHARED_ZOD, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Leaves zod's locale namespaces (`z.locales`, `z.core.locales`: ~50 modules, ~40% of zod's code)
+ * out of core's bundled copy. English, zod's default, is registered by its schemas module itself.
+ */
+const withoutZodLocales = {
+  name: "zod-without-locales",
+  setup(b) {
+    b.onLoad({ filter: /\/zod\/v4\/(classic\/external|core\/index)\.js$/ }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      const contents = text.replace(/^export \* as locales from "\.\.\/locales\/index\.js";$/m, "");
+      if (contents === text) throw new Error(`${args.path}: zod's locales export not found`);
+      return { contents, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
 
 /**
  * Keeps, in the source maps of `outputs`, the embedded text of inlined dependencies only: our own
@@ -113,15 +159,19 @@ for (const name of readdirSync(packagesDir)) {
     format: "esm",
     platform: "node",
     target: "node20",
-    ...(inline.length === 0
-      ? { packages: "external" }
-      : {
-          plugins: [externalsExcept(inline)],
-          // Inlined CommonJS code calls `require` for Node built-ins.
+    plugins: [
+      sharedZod(pkg),
+      ...(inline.includes("zod") ? [withoutZodLocales] : []),
+      externalsExcept(inline),
+    ],
+    // Inlined CommonJS code calls `require` for Node built-ins.
+    ...(inline.some((name) => name !== "zod")
+      ? {
           banner: {
             js: 'import { createRequire as __espadaRequire } from "node:module";\nconst require = __espadaRequire(import.meta.url);',
           },
-        }),
+        }
+      : {}),
     sourcemap: true,
     sourcesContent: inline.length > 0,
     chunkNames: "chunks/[name]-[hash]",
