@@ -81,7 +81,9 @@ function sharedZod(pkg) {
           throw new Error(`${pkg.name}: ${args.importer} imports ${args.path}; only "zod" is shared`);
         if (pkg.name === CORE) return undefined;
         if (pkg.dependencies?.[CORE] === undefined)
-          throw new Error(`${pkg.name} imports zod, which it gets from ${SHARED_ZOD}, without depending on ${CORE}`);
+          throw new Error(
+            `${pkg.name} imports zod, which it gets from ${SHARED_ZOD}, without depending on ${CORE}`,
+          );
         return { path: SHARED_ZOD, external: true };
       });
     },

@@ -20,7 +20,11 @@ type Zod = typeof z;
 /** One schema, built by the given copy of zod: nesting, defaults, refinements, unions, records. */
 const build = (zod: Zod) =>
   zod.object({
-    name: zod.string().min(2).max(8).regex(/^[a-z]+$/),
+    name: zod
+      .string()
+      .min(2)
+      .max(8)
+      .regex(/^[a-z]+$/),
     size: zod.enum(["small", "large"]).default("small"),
     replicas: zod.number().int().min(1).max(10).optional(),
     tags: zod.array(zod.string()).max(3).default([]),
@@ -40,7 +44,10 @@ const input = fc.record(
     size: fc.oneof(fc.constantFrom("small", "large", "huge"), fc.integer()),
     replicas: fc.oneof(fc.integer({ min: -2, max: 12 }), fc.double(), fc.string()),
     tags: fc.oneof(fc.array(fc.string(), { maxLength: 5 }), fc.string()),
-    labels: fc.oneof(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean())), fc.integer()),
+    labels: fc.oneof(
+      fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
+      fc.integer(),
+    ),
     window: fc.oneof(fc.record({ start: fc.integer(), end: fc.integer() }), fc.constant(null)),
   },
   { requiredKeys: [] },
@@ -64,7 +71,7 @@ describe("zod interop: a provider's own zod and the copy our packages share", ()
 
   it("parse alike, nested either way round, on any input (property)", () => {
     const providerOnly = build(z);
-    const oursOnly = build(shared as unknown as Zod);
+    const oursOnly = build(shared);
     const providerAroundOurs = z.object({ inner: oursOnly, type: resourceTypeSchema });
     const oursAroundProvider = shared.object({ inner: providerOnly, type: resourceTypeSchema });
     const reference = shared.object({ inner: oursOnly, type: resourceTypeSchema });
@@ -83,7 +90,7 @@ describe("zod interop: a provider's own zod and the copy our packages share", ()
   it("give English messages and field paths that core turns into the same issues", () => {
     const value = { name: 7, window: { start: 2, end: 1 } };
     const fromProvider = build(z).safeParse(value).error?.issues ?? [];
-    const fromOurs = build(shared as unknown as Zod).safeParse(value).error?.issues ?? [];
+    const fromOurs = build(shared).safeParse(value).error?.issues ?? [];
     expect(toValidationIssues(fromProvider, "settings")).toEqual(toValidationIssues(fromOurs, "settings"));
     expect(fromProvider.map((i) => i.message)).toEqual(fromOurs.map((i) => i.message));
     expect(fromProvider[0]?.message).toBe("Invalid input: expected string, received number");
@@ -129,13 +136,12 @@ describe("zod interop: a provider's own zod and the copy our packages share", ()
   });
 
   it("throw errors that core's ValidationError handling does not mistake for its own", () => {
-    const thrown = (() => {
-      try {
-        z.string().parse(1);
-      } catch (error) {
-        return error;
-      }
-    })();
+    let thrown: unknown;
+    try {
+      z.string().parse(1);
+    } catch (error) {
+      thrown = error;
+    }
     expect(thrown).toBeInstanceOf(shared.ZodError);
     expect(thrown).not.toBeInstanceOf(ValidationError);
   });
