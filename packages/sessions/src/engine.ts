@@ -49,25 +49,36 @@ export interface StatePersistence {
     record: StoredRecord | undefined,
     contended?: boolean,
   ): Promise<void>;
-  /** Reads every kept entry of a log and the position its next append gets. */
-  loadLog(log: string): Promise<LoadedLog>;
-  /** Appends entries (positions already assigned) to a log; resolves once durable. */
+  /** Loads a log (its kept entries readable from now on); resolves with the position its next append gets. */
+  loadLog(log: string): Promise<number>;
+  /** Appends entries (positions already assigned) to a log; resolves once durable (and readable). */
   appendLog(log: string, entries: readonly LogEntry[]): Promise<void>;
+  /** Reads the durable entries of a loaded log from `fromPosition`, at most `limit` of them. */
+  readLog(log: string, fromPosition: number, limit: number): Promise<LogEntry[]>;
   /**
-   * Replaces a log by its newest entries `kept` (a trim), remembering that its next append gets
-   * `next` even when `kept` is empty; atomic: the old or the new content, never a mix.
+   * Removes the oldest entries of a loaded log as `options` say (see {@link trimmedCount}), remembering
+   * that its next append gets `next`; atomic: the old or the new content, never a mix. Resolves with
+   * how many were removed. Called with no append in flight.
    */
-  rewriteLog(log: string, kept: readonly LogEntry[], next: number): Promise<void>;
+  trimLog(log: string, options: TrimOptions, next: number): Promise<number>;
   /** Removes a log entirely (its count starts again at 0). */
   deleteLog(log: string): Promise<void>;
   /** Releases files, handles and locks. */
   close(): Promise<void>;
 }
 
-/** A log as loaded: its kept entries and the position of its next append. */
-export interface LoadedLog {
-  readonly entries: LogEntry[];
-  readonly next: number;
+/**
+ * How many of a log's `count` oldest entries a trim removes: those past the newest `maxEntries`,
+ * and those older than `olderThan` (`timestampAt(i)` is the timestamp of the i-th oldest).
+ */
+export function trimmedCount(
+  count: number,
+  timestampAt: (i: number) => number,
+  { maxEntries, olderThan }: TrimOptions,
+): number {
+  let removed = maxEntries === undefined ? 0 : Math.max(0, count - maxEntries);
+  if (olderThan !== undefined) while (removed < count && timestampAt(removed) < olderThan) removed++;
+  return removed;
 }
 
 /** Options of a {@link StateEngine}. */
@@ -107,6 +118,7 @@ type LogOp =
   | { readonly kind: "delete"; resolve(existed: boolean): void; reject(error: unknown): void };
 
 interface LogState {
+  /** The kept entries, on a memory-only engine (a persistent one reads them from its persistence). */
   entries: LogEntry[];
   /** Position of the next append (entries hold the consecutive range ending just before it). */
   next: number;
@@ -372,6 +384,13 @@ export class StateEngine {
     this.assertOpen();
     const state = this.logState(log);
     await this.loadLog(log, state);
+    if (this.persistence !== undefined) {
+      try {
+        return await this.persistence.readLog(log, fromPosition, limit);
+      } catch (error) {
+        throw asStorageError(error, `log "${log}"`);
+      }
+    }
     const start = firstIndexAtOrAfter(state.entries, fromPosition);
     return state.entries.slice(start, limit === Number.POSITIVE_INFINITY ? undefined : start + limit);
   }
@@ -550,9 +569,7 @@ export class StateEngine {
     if (state.loaded === undefined) {
       const load = async (): Promise<void> => {
         if (this.persistence === undefined) return;
-        const loaded = await this.persistence.loadLog(log);
-        state.entries = loaded.entries;
-        state.next = state.issued = loaded.next;
+        state.next = state.issued = await this.persistence.loadLog(log);
       };
       state.loaded = load().catch((error: unknown) => {
         state.loaded = undefined;
@@ -664,29 +681,22 @@ export class StateEngine {
       for (const { op } of taken) op.reject(error);
       return;
     }
-    for (const entry of entries) state.entries.push(entry);
     state.next = base + entries.length;
     answer();
   }
 
   private async trimLog(log: string, state: LogState, op: Extract<LogOp, { kind: "trim" }>): Promise<void> {
-    const { maxEntries, olderThan } = op.options;
+    if (this.persistence !== undefined) {
+      try {
+        op.resolve(await this.persistence.trimLog(log, op.options, state.next));
+      } catch (error) {
+        op.reject(asStorageError(error, `log "${log}"`));
+      }
+      return;
+    }
     const entries = state.entries;
-    let removed = maxEntries === undefined ? 0 : Math.max(0, entries.length - maxEntries);
-    if (olderThan !== undefined)
-      while (removed < entries.length && (entries[removed] as LogEntry).timestamp < olderThan) removed++;
-    if (removed === 0) {
-      op.resolve(0);
-      return;
-    }
-    const kept = entries.slice(removed);
-    try {
-      if (this.persistence !== undefined) await this.persistence.rewriteLog(log, kept, state.next);
-    } catch (error) {
-      op.reject(asStorageError(error, `log "${log}"`));
-      return;
-    }
-    state.entries = kept;
+    const removed = trimmedCount(entries.length, (i) => (entries[i] as LogEntry).timestamp, op.options);
+    if (removed > 0) state.entries = entries.slice(removed);
     op.resolve(removed);
   }
 

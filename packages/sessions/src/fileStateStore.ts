@@ -5,9 +5,10 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { InfrastructureError, MAX_TIMER_MS, StorageError } from "@espada/infra-core";
-import type { LogEntry, StoredRecord } from "@espada/infra-core";
-import { StateEngine } from "./engine.js";
-import type { LoadedLog, RecordSpace, StatePersistence } from "./engine.js";
+import type { LogEntry, StoredRecord, TrimOptions } from "@espada/infra-core";
+import { StateEngine, trimmedCount } from "./engine.js";
+import type { RecordSpace, StatePersistence } from "./engine.js";
+import { LogIndex } from "./logIndex.js";
 import { EngineStateStore } from "./engineStore.js";
 import { fsyncOnPool, replaceFile, writeAll } from "./durableWrite.js";
 import type { DiskWait } from "./durableWrite.js";
@@ -81,6 +82,7 @@ const MAX_CONCURRENT_WRITES = 2;
 /** Log files kept open for appending at once; the least recently used idle one is closed past it. */
 const MAX_OPEN_LOGS = 64;
 const TEMP_FILE = /\.json\.[0-9a-f]+$/;
+const NEWLINE = 0x0a;
 const noop = (): void => undefined;
 
 const defaultIo: FileStoreIo = {
@@ -205,6 +207,12 @@ interface LogFile {
   end: number;
   /** Position of the first entry of the next append (a batch at any other position is refused). */
   next: number;
+  /** Where the acknowledged entries are in the file (read back on demand, never kept in memory). */
+  index: LogIndex;
+  /** Counts replacements and removals of the file: a read that overlapped one reads again. */
+  generation: number;
+  /** Settles when the replacement or removal of the file in progress is over. */
+  replacing: Promise<void> | undefined;
   /** A failed append takes the appends issued after it and still in flight with it. */
   readonly cascade: Cascade;
   /** Where the file must be cut back to before the next write (a failed append's bytes could not be cut off yet). */
@@ -222,6 +230,32 @@ interface LogFile {
   written: Promise<void>;
   /** Settles when the last append issued is acknowledged or failed; never rejects. */
   settled: Promise<void>;
+}
+
+/** Indexes the lines of `entries`, encoded one line each in `data`, written to the file at `offset`. */
+function indexLines(index: LogIndex, entries: readonly LogEntry[], data: Buffer, offset: number): void {
+  let start = 0;
+  for (const entry of entries) {
+    const end = data.indexOf(NEWLINE, start) + 1;
+    index.add(entry.position, entry.timestamp, offset + start, offset + end);
+    start = end;
+  }
+}
+
+/** Reads the bytes `[start, end)` of a file. */
+async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  const handle = await openFile(path, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(end - start);
+    for (let at = 0; at < bytes.length;) {
+      const { bytesRead } = await handle.read(bytes, at, bytes.length - at, start + at);
+      if (bytesRead === 0) throw new Error(`the file ends before byte ${start + at} (expected ${end})`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** An append that fails because one before it in the log's order failed (its bytes are cut off with it). */
@@ -303,11 +337,11 @@ class FilePersistence implements StatePersistence {
     return join(this.directory, LOG_DIR, `${encodeKey(log)}.jsonl`);
   }
 
-  async loadLog(log: string): Promise<LoadedLog> {
+  async loadLog(log: string): Promise<number> {
     const path = this.logPath(log);
-    let text = "";
+    let bytes = Buffer.alloc(0);
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
         throw new StorageError("STORAGE_FAILED", `Could not read log "${log}"`, {
@@ -316,49 +350,52 @@ class FilePersistence implements StatePersistence {
         });
       }
     }
-    const lines = text.split("\n");
-    const tail = lines.pop() ?? "";
-    if (tail.length > 0) {
-      // no newline after the last line: an interrupted append that was never acknowledged
+    // every byte after the last newline: an interrupted append that was never acknowledged
+    const goodBytes = bytes.lastIndexOf(NEWLINE) + 1;
+    if (goodBytes < bytes.length)
       this.report(problem("torn", `Ignored a torn last line of log "${log}"`, { file: path, key: log }));
-    }
-    const entries: LogEntry[] = [];
+    const index = new LogIndex();
     let next = 0;
     let damaged = false;
-    for (const [index, line] of lines.entries()) {
-      const decoded = decodeLogLine(line);
-      if (decoded.ok && "start" in decoded && index === 0) {
-        next = decoded.start;
-        continue;
-      }
-      if (decoded.ok && "entry" in decoded && decoded.entry.position >= next) {
-        entries.push(Object.freeze(decoded.entry));
+    for (let start = 0; start < goodBytes;) {
+      const end = bytes.indexOf(NEWLINE, start) + 1;
+      const decoded = decodeLogLine(bytes.toString("utf8", start, end - 1));
+      if (decoded.ok && "start" in decoded && start === 0) next = decoded.start;
+      else if (decoded.ok && "entry" in decoded && decoded.entry.position >= next) {
+        index.add(decoded.entry.position, decoded.entry.timestamp, start, end);
         next = decoded.entry.position + 1;
-        continue;
+      } else {
+        damaged = true;
+        const reason = !decoded.ok
+          ? decoded.failure.reason
+          : "entry" in decoded
+            ? `position ${decoded.entry.position} out of order`
+            : "start marker not on the first line";
+        this.report(
+          problem(
+            decoded.ok ? "corrupt" : decoded.failure.kind,
+            `Skipped a line of log "${log}": ${reason}`,
+            {
+              file: path,
+              key: log,
+            },
+          ),
+        );
       }
-      damaged = true;
-      const reason = !decoded.ok
-        ? decoded.failure.reason
-        : "entry" in decoded
-          ? `position ${decoded.entry.position} out of order`
-          : "start marker not on the first line";
-      this.report(
-        problem(decoded.ok ? "corrupt" : decoded.failure.kind, `Skipped a line of log "${log}": ${reason}`, {
-          file: path,
-          key: log,
-        }),
-      );
+      start = end;
     }
-    const goodBytes = Buffer.byteLength(text, "utf8") - Buffer.byteLength(tail, "utf8");
     if (damaged) {
       const copy = join(this.directory, QUARANTINE_DIR, `${Date.now()}-log-${encodeKey(log)}.jsonl`);
       await fs.promises.copyFile(path, copy).catch(() => undefined);
     }
-    if (tail.length > 0) await truncateFile(path, goodBytes);
+    if (goodBytes < bytes.length) await truncateFile(path, goodBytes);
     this.logs.set(log, {
       size: goodBytes,
       end: goodBytes,
       next,
+      index,
+      generation: 0,
+      replacing: undefined,
       cascade: new Cascade(),
       syncing: undefined,
       syncQueued: undefined,
@@ -369,7 +406,55 @@ class FilePersistence implements StatePersistence {
       written: Promise.resolve(),
       settled: Promise.resolve(),
     });
-    return { entries, next };
+    return next;
+  }
+
+  private loaded(log: string): LogFile {
+    const file = this.logs.get(log);
+    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
+    return file;
+  }
+
+  /**
+   * Reads entries back from the file: the byte range of the indexed lines wanted, each line decoded
+   * and checked against the position the index holds for it (a line skipped at load, or the bytes of
+   * an append not acknowledged, are never returned). A read overlapping a trim or a delete of the log
+   * (the file replaced or removed) reads again once that is over.
+   */
+  async readLog(log: string, fromPosition: number, limit: number): Promise<LogEntry[]> {
+    const file = this.loaded(log);
+    for (;;) {
+      while (file.replacing !== undefined) await file.replacing;
+      const generation = file.generation;
+      const index = file.index;
+      const first = index.firstAtOrAfter(fromPosition);
+      const last = Math.min(index.length, first + limit);
+      if (first >= last) return [];
+      const offset = index.startAt(first);
+      let bytes: Buffer;
+      try {
+        bytes = await readRange(this.logPath(log), offset, index.endAt(last - 1));
+      } catch (error) {
+        if (file.generation !== generation) continue;
+        throw new StorageError("STORAGE_FAILED", `Could not read log "${log}"`, {
+          cause: error,
+          details: { log },
+        });
+      }
+      if (file.generation !== generation) continue;
+      const entries: LogEntry[] = [];
+      for (let i = first; i < last; i++) {
+        const line = bytes.toString("utf8", index.startAt(i) - offset, index.endAt(i) - offset - 1);
+        const decoded = decodeLogLine(line);
+        if (!decoded.ok || !("entry" in decoded) || decoded.entry.position !== index.positionAt(i)) {
+          throw new StorageError("STORAGE_CORRUPT", `Log "${log}" changed on disk since it was loaded`, {
+            details: { log, position: index.positionAt(i) },
+          });
+        }
+        entries.push(Object.freeze(decoded.entry));
+      }
+      return entries;
+    }
   }
 
   /** The log's open append handle, opening it (and closing the least recently used idle one past the limit). */
@@ -501,6 +586,7 @@ class FilePersistence implements StatePersistence {
         });
       }
       file.size = start + data.length;
+      indexLines(file.index, entries, data, start);
     } finally {
       this.appending--;
       if (--file.busy === 0) file.cascade.idle();
@@ -541,44 +627,72 @@ class FilePersistence implements StatePersistence {
     }
   }
 
-  async rewriteLog(log: string, kept: readonly LogEntry[], next: number): Promise<void> {
+  async trimLog(log: string, options: TrimOptions, next: number): Promise<number> {
     this.assertLocked();
-    const file = this.logs.get(log);
-    if (file === undefined) throw new StorageError("STORAGE_FAILED", `Log "${log}" is not loaded`);
-    const data = encodeLogStartLine(kept[0]?.position ?? next) + kept.map(encodeLogLine).join("");
-    try {
+    const file = this.loaded(log);
+    const index = file.index;
+    const removed = trimmedCount(index.length, (i) => index.timestampAt(i), options);
+    if (removed === 0) return 0;
+    const kept = removed < index.length ? await this.readLog(log, index.positionAt(removed), Infinity) : [];
+    const lines = kept.map(encodeLogLine);
+    const startLine = encodeLogStartLine(kept[0]?.position ?? next);
+    const trimmed = new LogIndex();
+    let at = Buffer.byteLength(startLine, "utf8");
+    kept.forEach((entry, i) => {
+      const end = at + Buffer.byteLength(lines[i] as string, "utf8");
+      trimmed.add(entry.position, entry.timestamp, at, end);
+      at = end;
+    });
+    await this.replaceLog(log, file, "trim", async () => {
       await this.dropHandle(file); // the rename below replaces the file: the old handle would append to the old one
-      await this.writes.run(() => this.io.writeFile(this.logPath(log), data));
+      await this.writes.run(() => this.io.writeFile(this.logPath(log), startLine + lines.join("")));
+      // the file holds the trimmed content from here on, even if the directory sync below fails
+      file.size = file.end = at;
+      file.cut = undefined;
+      file.next = next;
+      file.index = trimmed;
       await this.dirSyncs.log.sync();
+    });
+    return removed;
+  }
+
+  /**
+   * Replaces or removes a log's file with `change`: reads wait for it, and a read that overlapped it
+   * reads again (the offsets it had may not be those of the file any more).
+   */
+  private async replaceLog(
+    log: string,
+    file: LogFile,
+    what: string,
+    change: () => Promise<void>,
+  ): Promise<void> {
+    file.generation++;
+    const replacing = change();
+    file.replacing = replacing.catch(noop);
+    try {
+      await replacing;
     } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not trim log "${log}"`, {
+      throw new StorageError("STORAGE_FAILED", `Could not ${what} log "${log}"`, {
         cause: error,
         details: { log },
       });
+    } finally {
+      file.replacing = undefined;
     }
-    file.size = file.end = Buffer.byteLength(data, "utf8");
-    file.cut = undefined;
-    file.next = next;
   }
 
   async deleteLog(log: string): Promise<void> {
     this.assertLocked();
-    const file = this.logs.get(log);
-    try {
-      if (file !== undefined) await this.dropHandle(file);
+    const file = this.loaded(log);
+    await this.replaceLog(log, file, "delete", async () => {
+      await this.dropHandle(file);
       await this.io.removeFile(this.logPath(log));
-      await this.dirSyncs.log.sync();
-    } catch (error) {
-      throw new StorageError("STORAGE_FAILED", `Could not delete log "${log}"`, {
-        cause: error,
-        details: { log },
-      });
-    }
-    if (file !== undefined) {
       file.size = file.end = 0;
       file.cut = undefined;
       file.next = 0;
-    }
+      file.index = new LogIndex();
+      await this.dirSyncs.log.sync();
+    });
   }
 
   async close(): Promise<void> {

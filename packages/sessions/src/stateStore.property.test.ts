@@ -25,7 +25,7 @@ type Op =
   | { op: "list"; prefix: string; limit?: number | undefined; cursor?: string | undefined }
   | { op: "inc"; key: string; by: number }
   | { op: "append"; value: JsonValue }
-  | { op: "read"; from: number }
+  | { op: "read"; from: number; limit?: number | undefined }
   | { op: "trim"; maxEntries?: number | undefined; olderBy?: number | undefined }
   | { op: "deleteLog" }
   | { op: "tick"; ms: number }
@@ -48,7 +48,11 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ op: fc.constant("inc" as const), key, by: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ op: fc.constant("append" as const), value }),
-  fc.record({ op: fc.constant("read" as const), from: fc.integer({ min: 0, max: 5 }) }),
+  fc.record({
+    op: fc.constant("read" as const),
+    from: fc.integer({ min: 0, max: 5 }),
+    limit: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+  }),
   fc.record({
     op: fc.constant("trim" as const),
     maxEntries: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
@@ -83,7 +87,7 @@ async function run(
     case "append":
       return store.append("log", o.value);
     case "read":
-      return store.read("log", o.from);
+      return store.read("log", o.from, o.limit);
     case "trim":
       return store.trim("log", {
         ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
