@@ -208,7 +208,11 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** @throws ConfigValidationError naming the field (`remoteRegistries[0].url`) when `config` is invalid. */
   constructor(options: PluginDiscovererOptions = {}) {
-    const parsed = discoveryConfigSchema.safeParse(options.config ?? {}, { reportInput: true });
+    // jitless: parsed once per discoverer; zod's eval-compiled fast path costs more than it saves here.
+    const parsed = discoveryConfigSchema.safeParse(options.config ?? {}, {
+      reportInput: true,
+      jitless: true,
+    });
     if (!parsed.success) {
       const issues = toValidationIssues(parsed.error.issues, "discoveryConfig");
       const first = issues[0];

@@ -64,7 +64,7 @@ export type ResolvedLifecycleOptions = Readonly<LifecycleConfig>;
 
 /** The defaults of the lifecycle manager: those of core's `lifecycleConfigSchema` (the spec's, plus `restartWindow` and `operationTimeout`). */
 export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(
-  lifecycleConfigSchema.parse({}),
+  lifecycleConfigSchema.parse({}, { jitless: true }),
 );
 
 const OPTION_KEYS = Object.keys(LIFECYCLE_MANAGER_DEFAULTS) as (keyof LifecycleConfig)[];
@@ -892,7 +892,8 @@ export class InfrastructureLifecycleManager {
 function resolveOptions(options: LifecycleManagerOptions): ResolvedLifecycleOptions {
   const data: Record<string, unknown> = {};
   for (const key of OPTION_KEYS) if (options[key] !== undefined) data[key] = options[key];
-  const parsed = lifecycleConfigSchema.safeParse(data, { reportInput: true });
+  // jitless: parsed once per manager (see `parseWith`).
+  const parsed = lifecycleConfigSchema.safeParse(data, { reportInput: true, jitless: true });
   if (parsed.success) return Object.freeze(parsed.data);
   const issues = toValidationIssues(parsed.error.issues);
   throw new ConfigValidationError(

@@ -7,7 +7,7 @@ type SchemaIssues = Parameters<typeof toValidationIssues>[0];
 export interface SafeParser<T> {
   safeParse(
     input: unknown,
-    params: { readonly reportInput: true },
+    params: { readonly reportInput: true; readonly jitless: true },
   ):
     | { readonly success: true; readonly data: T }
     | { readonly success: false; readonly error: { readonly issues: SchemaIssues } };
@@ -16,9 +16,11 @@ export interface SafeParser<T> {
 /**
  * Parses `input` with one of core's schemas; on failure throws a {@link ValidationError} whose
  * issues (core's codes) name each offending field as `<base>.<path>` (e.g. `meta.version`).
+ * `jitless`: each such value (a config block, a provider's meta or auth) is parsed once, and zod's
+ * eval-compiled fast path costs more to build than it saves on one parse.
  */
 export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string, what: string): T {
-  const parsed = schema.safeParse(input, { reportInput: true });
+  const parsed = schema.safeParse(input, { reportInput: true, jitless: true });
   if (parsed.success) return parsed.data;
   const issues = toValidationIssues(parsed.error.issues, base);
   const detail = issues.map((issue) => `${issue.path ?? base}: ${issue.message}`).join("; ");
