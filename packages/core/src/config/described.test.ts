@@ -12,7 +12,8 @@ describe("described", () => {
   });
 
   it("gives the same JSON Schema and parse results as zod's .describe", () => {
-    const build = () => z.strictObject({ n: z.number().int().positive().default(5), s: z.string().min(1) });
+    const build = () =>
+      z.strictObject({ n: z.number().int().positive().default(5), s: z.string().min(1).default("x") });
     const viaDescribe = z.strictObject({ inner: build().prefault({}).describe("Inner block.") });
     const viaDescribed = z.strictObject({ inner: described(build().prefault({}), "Inner block.") });
     for (const io of ["input", "output"] as const)
@@ -28,7 +29,10 @@ describe("described", () => {
 
   it("leaves every field of the configuration described", () => {
     const json = z.toJSONSchema(infrastructureConfigSchema, { io: "input", unrepresentable: "any" }) as {
-      properties: Record<string, { description?: string; properties?: Record<string, { description?: string }> }>;
+      properties: Record<
+        string,
+        { description?: string; properties?: Record<string, { description?: string }> }
+      >;
     };
     for (const name of ["enabled", "providers", "defaultProvider", "stateDir"])
       expect(json.properties[name]?.description, name).toEqual(expect.any(String));
