@@ -181,13 +181,7 @@ export function decisionEvent(input: DecisionRecordInput): AuditEventInput {
   };
 }
 
-/**
- * Log entries per store read while walking the log (open, verify, query): 16 blocks of at most
- * `MAX_BLOCK_CHARS` characters, about 1 MB of record text. A file store decodes each page from disk;
- * pages of 8,192 entries held a whole log at once (the bench's audit log: ~48 MB) and its `verify()`
- * spent most of its time in the garbage collector (docs/decisions.md, lead stop 22).
- */
-const PAGE = Math.max(1, Math.floor((1024 * 1024) / MAX_BLOCK_CHARS));
+const PAGE = 8192;
 /** At most one anchor write per this many ms while records keep coming (flush writes it at once). */
 const ANCHOR_INTERVAL_MS = 200;
 const EVENT_TYPES: ReadonlySet<string> = new Set(auditEventTypeSchema.options);
