@@ -167,6 +167,27 @@ describe("InfrastructureAuditLogger", () => {
   });
 });
 
+describe("InfrastructureAuditLogger log walks", () => {
+  it("read a few entries first, then pages sized to about 1 MB of record text", async () => {
+    const { store, logger } = await filled(3000);
+    const blocks = await store.read("security/audit");
+    store.readLimits.length = 0;
+    expect(await logger.verify()).toEqual({ ok: true, records: 3000 });
+    // blocks of this log: a first read of 16 entries, then as many as hold ~1 MB (all the rest)
+    expect(store.readLimits[0]).toBe(16);
+    expect(store.readLimits.length).toBeLessThanOrEqual(2);
+    // the same log as one record per entry (an older log): pages grow to thousands of entries
+    store.tamper = singleRecordEntries;
+    store.readLimits.length = 0;
+    expect(await logger.verify()).toEqual({ ok: true, records: 3000 });
+    expect(store.readLimits[0]).toBe(16);
+    expect(store.readLimits[1]).toBeGreaterThan(1000);
+    expect(store.readLimits.length).toBeLessThanOrEqual(3);
+    store.tamper = undefined;
+    expect(blocks.length).toBeGreaterThan(1);
+  });
+});
+
 describe("audit tamper detection on a 10,000-record log", () => {
   const N = 10_000;
   const positions = (n: number): number[] => {

@@ -181,7 +181,36 @@ export function decisionEvent(input: DecisionRecordInput): AuditEventInput {
   };
 }
 
-const PAGE = 8192;
+/** Characters of record text to read per store call while walking the log: about 1 MB. */
+const PAGE_CHARS = 1024 * 1024;
+/** Bounds of the entries asked for per store call (the first call asks for the least). */
+const MIN_PAGE = 16;
+const MAX_PAGE = 8192;
+/** Characters counted for a log entry that holds no block text (never written by this logger). */
+const OTHER_ENTRY_CHARS = 256;
+
+/**
+ * How many log entries to ask for at a time while walking the audit log (open, verify, query):
+ * about `PAGE_CHARS` of record text per read, sized from the page before (a block entry holds up to
+ * `MAX_BLOCK_CHARS`, an entry of an older log one record). A file store decodes each page from disk
+ * and holds it whole: a fixed 8,192 entries was a whole log of blocks at once (~48 MB on the
+ * bench's) and its `verify()` spent most of its time in the garbage collector.
+ */
+class PageSize {
+  /** Entries to ask for in the next read. */
+  limit = MIN_PAGE;
+
+  /** Sizes the next read from `page`, a full page just read. */
+  after(page: readonly LogEntry<JsonValue>[]): void {
+    let chars = 0;
+    for (const entry of page) {
+      const b = (entry.value as { b?: unknown } | null)?.b;
+      chars += typeof b === "string" ? b.length : OTHER_ENTRY_CHARS;
+    }
+    const perEntry = Math.max(1, chars / Math.max(1, page.length));
+    this.limit = Math.min(MAX_PAGE, Math.max(MIN_PAGE, Math.floor(PAGE_CHARS / perEntry)));
+  }
+}
 /** At most one anchor write per this many ms while records keep coming (flush writes it at once). */
 const ANCHOR_INTERVAL_MS = 200;
 const EVENT_TYPES: ReadonlySet<string> = new Set(auditEventTypeSchema.options);
@@ -368,8 +397,9 @@ export class InfrastructureAuditLogger implements AuditSink {
       from = this.head.position + 1;
     }
     let adopted = 0;
+    const size = new PageSize();
     for (;;) {
-      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, size.limit);
       for (const raw of page) {
         const entry = parseEntry(raw);
         const chain = new ChainVerifier(Number.MAX_SAFE_INTEGER, this.head.hash, this.head.seq + 1);
@@ -382,7 +412,8 @@ export class InfrastructureAuditLogger implements AuditSink {
         this.head = { seq: chain.expected - 1, hash: chain.prev, position: raw.position };
         adopted += chain.expected - entry.s;
       }
-      if (page.length < PAGE) break;
+      if (page.length < size.limit) break;
+      size.after(page);
       from = (page.at(-1)?.position ?? from) + 1;
     }
     if (adopted > 0) {
@@ -1086,18 +1117,20 @@ export class InfrastructureAuditLogger implements AuditSink {
       firstBroken: { position, expectedSeq: chain.expected },
       reason,
     });
+    const size = new PageSize();
     for (;;) {
-      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, size.limit);
       for (let i = 0; i < page.length; i++) {
         const raw = page[i] as LogEntry<JsonValue>;
         const problem = chain.push(raw.value);
         if (problem !== undefined) return broken(raw.position, problem);
       }
-      if (page.length < PAGE) {
+      if (page.length < size.limit) {
         const early = chain.endsEarly();
         if (early !== undefined) return broken(from + page.length, early);
         break;
       }
+      size.after(page);
       from = (page.at(-1)?.position ?? from) + 1;
     }
     const differs = chain.lastDiffers(head.hash);
@@ -1119,8 +1152,9 @@ export class InfrastructureAuditLogger implements AuditSink {
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     const out: AuditRecord[] = [];
     let from = 0;
+    const size = new PageSize();
     for (;;) {
-      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, PAGE);
+      const page = await this.store.read<JsonValue>(KEYS.auditLog, from, size.limit);
       for (const raw of page) {
         const v = raw.value as Partial<ChainEntry> | null;
         if (v === null || typeof v !== "object" || typeof v.b !== "string") continue;
@@ -1135,7 +1169,8 @@ export class InfrastructureAuditLogger implements AuditSink {
           if (out.length >= limit) return out;
         }
       }
-      if (page.length < PAGE) return out;
+      if (page.length < size.limit) return out;
+      size.after(page);
       from = (page.at(-1)?.position ?? from) + 1;
     }
   }

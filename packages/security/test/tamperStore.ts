@@ -17,6 +17,8 @@ export class TamperStore implements StateStore {
   /** Makes appends fail. */
   failAppends = false;
   appendCalls = 0;
+  /** The `limit` of every log read, in order. */
+  readonly readLimits: number[] = [];
 
   private readonly inner: StateStore;
   constructor(inner: StateStore) {
@@ -65,6 +67,7 @@ export class TamperStore implements StateStore {
     fromPosition = 0,
     limit = Number.POSITIVE_INFINITY,
   ): Promise<LogEntry<T>[]> {
+    this.readLimits.push(limit);
     if (this.tamper === undefined) return this.inner.read<T>(log, fromPosition, limit);
     const all = this.tamper(await this.inner.read(log, 0)).map((e, position) => ({ ...e, position }));
     return all.slice(
