@@ -3,7 +3,9 @@
 // and ours around a provider's, errors, settings, issue conversion and JSON Schema.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import * as zodEntry from "zod";
 import { z } from "zod";
+import * as sharedEntry from "@espada/infra-core/zod";
 import { z as shared } from "@espada/infra-core/zod";
 import {
   ValidationError,
@@ -15,7 +17,8 @@ import {
 import { createSimpleProvider } from "./simpleProvider.js";
 import { defineProvider } from "./defineProvider.js";
 
-type Zod = typeof z;
+// What both copies have (the shared one leaves out `locales`).
+type Zod = Omit<typeof z, "locales">;
 
 /** One schema, built by the given copy of zod: nesting, defaults, refinements, unions, records. */
 const build = (zod: Zod) =>
@@ -57,8 +60,20 @@ describe("zod interop: a provider's own zod and the copy our packages share", ()
   it("really are two copies (so the tests below compare two instances)", () => {
     expect(shared.object).not.toBe(z.object);
     expect(shared.ZodType).not.toBe(z.ZodType);
+    // @ts-expect-error the bundled copy leaves zod's locales out, and its declarations say so
     expect(shared.locales).toBeUndefined();
     expect(typeof z.locales.en).toBe("function");
+  });
+
+  it("the shared copy holds zod's exports less its locales, as core's declarations say", () => {
+    const zodNames = (names: string[]) => names.filter((n) => n !== "locales" && n !== "default").sort();
+    expect(Object.keys(sharedEntry).sort()).toEqual(zodNames(Object.keys(zodEntry)));
+    // Its `z` also holds zod's own `z` at run time, which core declares as no value.
+    expect(
+      Object.keys(shared)
+        .filter((n) => n !== "z")
+        .sort(),
+    ).toEqual(zodNames(Object.keys(z)));
   });
 
   it("recognise each other's schemas and errors (instanceof checks traits)", () => {
