@@ -11,15 +11,19 @@
 // A package may inline dependencies that none of its public types mention and that nothing shares
 // with other packages (`"espadaBuild": { "inline": ["yaml"] }` in its package.json; they are then
 // devDependencies), with what they import in turn: a package of 70 files costs more to load than the
-// code it runs. The licences of everything inlined are copied to `dist/THIRD-PARTY-LICENSES.txt`.
+// code it runs. Inlined libraries go to `dist/vendor/`, compiled at start from a V8 code cache made at
+// build time (tooling/scripts/vendorLibs.mjs). The licences of everything inlined are copied to
+// `dist/THIRD-PARTY-LICENSES.txt`.
 //
-// zod is the exception to "nothing shared": core inlines it into its `./zod` entry (one module
-// instead of ~95, without zod's locale files) and every other package's `import … from "zod"` is
-// pointed at `@espada/infra-core/zod`, so all our packages share that one copy. zod stays a
-// dependency of each package for its types.
+// zod is the exception to "nothing shared": core inlines it (without zod's locale files) and exposes it
+// as its `./zod` entry, and every other package's `import … from "zod"` is pointed at
+// `@espada/infra-core/zod`, so all our packages share that one copy. zod stays a dependency of each
+// package for its types.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
+import { primeCodeCaches } from "./primeCodeCaches.mjs";
+import { VENDOR_FACADE_NAMESPACE, buildVendorLibs, vendorFacades, vendorSpecifiers } from "./vendorLibs.mjs";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -40,28 +44,13 @@ function entryPoints(dir, pkg) {
   return entries;
 }
 
-/** The package name of a bare import (`semver/functions/valid.js` → `semver`). */
-function packageName(specifier) {
-  const parts = specifier.split("/");
-  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
-}
-
-/**
- * Every bare import stays external, except the packages listed in `inline` and whatever those
- * import in turn (an inlined package's own dependencies are not installed beside ours).
- */
-function externalsExcept(inline) {
-  return {
-    name: "externals-except-inlined",
-    setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) =>
-        inline.includes(packageName(args.path)) || args.importer.includes("/node_modules/")
-          ? undefined
-          : { path: args.path, external: true },
-      );
-    },
-  };
-}
+/** Every bare import the earlier plugins left stays external (`#vendor` included). */
+const bareImportsExternal = {
+  name: "bare-imports-external",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 
 const CORE = "@espada/infra-core";
 const SHARED_ZOD = `${CORE}/zod`;
@@ -107,22 +96,16 @@ const withoutZodLocales = {
 };
 
 /**
- * Keeps, in the source maps of `outputs`, the embedded text of inlined dependencies only: our own
- * sources ship in the tarball's `src`, a dependency's do not (the build embeds every source it has).
+ * Keeps, in the source maps of `outputs`, the embedded text of the vendored libraries' facades only
+ * (they exist nowhere else); our own sources ship in the tarball's `src`.
  */
-function keepInlinedSources(outputs) {
+function embedFacadesOnly(outputs) {
   for (const output of outputs) {
     if (!output.endsWith(".map")) continue;
     const map = JSON.parse(readFileSync(output, "utf8"));
-    const sources = map.sources ?? [];
-    map.sourcesContent = sources.map((source, i) => {
-      if (!source.includes("node_modules/")) return null;
-      // A dependency's own map may name a source it does not publish (get-caller-file's index.ts).
-      return (
-        map.sourcesContent?.[i] ??
-        `// ${source.replace(/^.*node_modules\//, "")} is not published by its package.\n`
-      );
-    });
+    map.sourcesContent = map.sources.map((source, i) =>
+      source.startsWith(`${VENDOR_FACADE_NAMESPACE}:`) ? map.sourcesContent[i] : null,
+    );
     writeFileSync(output, JSON.stringify(map));
   }
 }
@@ -152,8 +135,9 @@ for (const name of readdirSync(packagesDir)) {
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
   if (pkg.private) continue;
   rmSync(join(dir, "dist", "chunks"), { recursive: true, force: true });
+  rmSync(join(dir, "dist", "vendor"), { recursive: true, force: true });
   const inline = pkg.espadaBuild?.inline ?? [];
-  const result = await build({
+  const options = {
     entryPoints: entryPoints(dir, pkg),
     outdir: join(dir, "dist"),
     bundle: true,
@@ -161,30 +145,41 @@ for (const name of readdirSync(packagesDir)) {
     format: "esm",
     platform: "node",
     target: "node20",
-    plugins: [
-      sharedZod(pkg),
-      ...(inline.includes("zod") ? [withoutZodLocales] : []),
-      externalsExcept(inline),
-    ],
-    // Inlined CommonJS code calls `require` for Node built-ins.
-    ...(inline.some((name) => name !== "zod")
-      ? {
-          banner: {
-            js: 'import { createRequire as __espadaRequire } from "node:module";\nconst require = __espadaRequire(import.meta.url);',
-          },
-        }
-      : {}),
+    plugins: [sharedZod(pkg)],
     sourcemap: true,
-    sourcesContent: inline.length > 0,
     chunkNames: "chunks/[name]-[hash]",
     legalComments: "none",
     logLevel: "warning",
-    metafile: inline.length > 0,
-  });
-  if (inline.length > 0) {
-    keepInlinedSources(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
-    writeLicences(dir, Object.keys(result.metafile.inputs));
+  };
+  if (inline.length === 0) {
+    // Our sources ship in the tarball's `src`.
+    await build({ ...options, plugins: [...options.plugins, bareImportsExternal], sourcesContent: false });
+  } else {
+    if (pkg.imports?.["#vendor"] !== "./dist/vendor/index.js")
+      throw new Error(
+        `${pkg.name} inlines ${inline.join(", ")}: its package.json needs "imports": { "#vendor": "./dist/vendor/index.js" }`,
+      );
+    const specifiers = await vendorSpecifiers(options, inline);
+    const vendored = await buildVendorLibs(
+      dir,
+      specifiers,
+      inline.includes("zod") ? [withoutZodLocales] : [],
+    );
+    const result = await build({
+      ...options,
+      plugins: [
+        ...options.plugins,
+        vendorFacades(inline, specifiers, vendored.exportNames),
+        bareImportsExternal,
+      ],
+      metafile: true,
+    });
+    embedFacadesOnly(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
+    writeLicences(dir, Object.keys(vendored.metafile.inputs));
   }
   bundled += 1;
 }
-console.log(`bundled the entry points of ${bundled} packages`);
+primeCodeCaches(root);
+console.log(
+  `bundled the entry points of ${bundled} packages; primed the code caches of their vendored libraries`,
+);

@@ -157,6 +157,8 @@ function mutate(value: unknown, path: (string | number)[], key: string, replacem
   for (const step of path) target = target[step] as Record<string | number, unknown>;
   const keys = Object.keys(target);
   const chosen = keys.length > 0 && key.length % 2 === 0 ? (keys[key.length % keys.length] as string) : key;
+  // An array's `length` is not a key a store keeps; setting it to NaN or "" would throw here.
+  if (Array.isArray(target) && chosen === "length") return copy;
   if (replacement === "<delete>") delete target[chosen];
   else target[chosen] = replacement;
   return copy;

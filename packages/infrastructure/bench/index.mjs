@@ -1,54 +1,20 @@
 // Benchmark of @espada/infrastructure: `espada-infra status` in a fresh process against `node -e 0`,
 // interleaved in one run (median of each), so the ratio holds on a busy machine. Writes .bench/results.json.
-// The workspace is the README's: espada.yaml with one configured provider found by discovery in a
-// local plugin folder, so status really discovers, brings the provider up and checks its health.
+// The workspace (tooling/bench/statusWorkspace.mjs) is the README's: espada.yaml with one configured
+// provider found by discovery in a local plugin folder, so status really discovers, brings the provider
+// up and checks its health.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createStatusWorkspace } from "../../../tooling/bench/statusWorkspace.mjs";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(packageDir, "dist", "bin.js");
 const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
 
-const dir = mkdtempSync(join(packageDir, ".tmp-bench-"));
-const plugin = join(dir, "plugins", "echo");
-mkdirSync(plugin, { recursive: true });
 const { getFrameworkVersion } = await import("@espada/infra-discovery");
-const meta = {
-  id: "echo",
-  name: "echo",
-  displayName: "Echo",
-  description: "bench",
-  version: "1.0.0",
-  category: "custom",
-  capabilities: ["monitor"],
-  supportedResources: ["custom"],
-  authMethods: ["api-key"],
-  tags: [],
-};
-writeFileSync(
-  join(plugin, "infrastructure.plugin.json"),
-  JSON.stringify({
-    name: "echo",
-    version: "1.0.0",
-    frameworkVersion: `^${getFrameworkVersion()}`,
-    providers: [{ meta, entry: "./index.js" }],
-  }),
-);
-writeFileSync(
-  join(plugin, "index.js"),
-  `import { createSimpleProvider, defineProvider } from "@espada/infra-sdk";
-export const meta = defineProvider().id("echo").name("echo").displayName("Echo").description("bench").version("1.0.0").category("custom").capabilities("monitor").supportedResources("custom").authMethods("api-key").build();
-export function createProvider({ instanceId, logger }) {
-  return createSimpleProvider({ meta, instanceId, logger, commands: [], onInitialize() {}, onStart() {}, onHealthCheck: () => [{ name: "echo", status: "healthy" }] });
-}
-`,
-);
-writeFileSync(
-  join(dir, "espada.yaml"),
-  "extensions:\n  infrastructure:\n    providers:\n      - id: echo\n    discoveryConfig:\n      installedDirs: []\n      localDirs: [plugins]\n",
-);
+const dir = createStatusWorkspace(packageDir, getFrameworkVersion());
 
 function timed(args) {
   const start = process.hrtime.bigint();

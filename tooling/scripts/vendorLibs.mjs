@@ -1,0 +1,160 @@
+// Vendored libraries, the part of tooling/scripts/bundle-entries.mjs that handles the dependencies a
+// package inlines (`espadaBuild.inline`). They are not bundled into the package's ESM chunks but
+// together into one function in `dist/vendor/libs.js`, which `dist/vendor/index.js` (a copy of
+// vendorLoader.mjs, `#vendor` to the package) runs once per process from a V8 code cache made at build
+// time (primeCodeCaches.mjs). Each import of one of them in the package's code becomes a small facade
+// module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
+// them costs on a cold start; from the cache V8 deserialises bytecode instead.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+
+/** The `#vendor` import of the package's bundles (package.json `imports`). */
+const VENDOR_IMPORT = "#vendor";
+const LIBS_PARAMETERS = "exports, require, module, __filename, __dirname";
+/** The esbuild namespace of the facades (their sources are `espada-vendor:<specifier>` in source maps). */
+export const VENDOR_FACADE_NAMESPACE = "espada-vendor";
+
+/** The package name of a bare import (`semver/functions/valid.js` → `semver`). */
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? specifier);
+}
+
+/** Whether `args` is an import, in the package's own code, of one of the `inline` packages. */
+const isVendorImport = (args, inline) =>
+  !args.importer.includes("/node_modules/") && inline.includes(packageName(args.path));
+
+/**
+ * Every import of an `inline` package in the package's own code, found by a bundling pass that writes
+ * nothing (`options` are the package's build options; every bare import stays external).
+ */
+export async function vendorSpecifiers(options, inline) {
+  const specifiers = new Set();
+  await build({
+    ...options,
+    write: false,
+    sourcemap: false,
+    metafile: false,
+    plugins: [
+      ...options.plugins,
+      {
+        name: "find-vendor-imports",
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (isVendorImport(args, inline)) specifiers.add(args.path);
+            return { path: args.path, external: true };
+          });
+        },
+      },
+    ],
+  });
+  return [...specifiers].sort();
+}
+
+/**
+ * Bundles `specifiers` into `dist/vendor/libs.js` (one function taking CommonJS's module parameters,
+ * whose exports are the libraries' namespaces `v0`, `v1`, …) and copies the loader beside it. Returns
+ * each specifier's export names and the bundle's metafile (for the licences of what was inlined). The
+ * code cache is made once every package is built (primeCodeCaches.mjs).
+ */
+export async function buildVendorLibs(dir, specifiers, plugins) {
+  const vendorDir = join(dir, "dist", "vendor");
+  mkdirSync(vendorDir, { recursive: true });
+  const result = await build({
+    stdin: {
+      contents: specifiers
+        .map((specifier, i) => `export * as v${i} from ${JSON.stringify(specifier)};`)
+        .join("\n"),
+      resolveDir: dir,
+      sourcefile: "vendor-libs.js",
+      loader: "js",
+    },
+    outfile: join(vendorDir, "libs.js"),
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    plugins,
+    // An ESM library may read `import.meta.url` (yargs does, for `createRequire`): it is the bundle's.
+    define: { "import.meta.url": "__vendorUrl" },
+    banner: {
+      js: `(function (${LIBS_PARAMETERS}) {\nconst __vendorUrl = require("node:url").pathToFileURL(__filename).href;`,
+    },
+    footer: { js: "})" },
+    sourcemap: true,
+    sourcesContent: true,
+    // Without comments (one non-ASCII character in a comment makes V8 hold the whole source as
+    // UTF-16, which is slower to read and scan); the source map keeps the original text.
+    minifyWhitespace: true,
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+  });
+  if (result.warnings.length > 0) throw new Error(`${dir}: vendored libraries bundled with warnings`);
+  noteUnpublishedSources(join(vendorDir, "libs.js.map"));
+  copyFileSync(new URL("./vendorLoader.mjs", import.meta.url), join(vendorDir, "index.js"));
+  const names = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [new URL("./vendorNames.mjs", import.meta.url).pathname, join(vendorDir, "index.js")],
+      {
+        encoding: "utf8",
+      },
+    ),
+  );
+  return {
+    exportNames: new Map(specifiers.map((specifier, i) => [specifier, names[`v${i}`]])),
+    metafile: result.metafile,
+  };
+}
+
+/**
+ * Gives a source the map cannot embed a line saying so: a library's own source map may name a file
+ * its package does not publish (get-caller-file's index.ts), and a tarball's maps must resolve.
+ */
+function noteUnpublishedSources(mapFile) {
+  const map = JSON.parse(readFileSync(mapFile, "utf8"));
+  map.sourcesContent = map.sources.map(
+    (source, i) =>
+      map.sourcesContent?.[i] ??
+      `// ${source.replace(/^.*node_modules\//, "")} is not published by its package.\n`,
+  );
+  writeFileSync(mapFile, JSON.stringify(map));
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Resolves each import of an `inline` package in the package's own code to a facade that re-exports
+ * the library from `#vendor` under the names it has (`exportNames` from {@link buildVendorLibs}).
+ */
+export function vendorFacades(inline, specifiers, exportNames) {
+  return {
+    name: "vendor-facades",
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (!isVendorImport(args, inline)) return undefined;
+        if (!exportNames.has(args.path)) throw new Error(`${args.importer}: ${args.path} was not vendored`);
+        return { path: args.path, namespace: VENDOR_FACADE_NAMESPACE };
+      });
+      b.onLoad({ filter: /.*/, namespace: VENDOR_FACADE_NAMESPACE }, (args) => {
+        const names = exportNames.get(args.path).filter((name) => name !== "__esModule");
+        const locals = names.map((name, i) => `e${i} = m[${JSON.stringify(name)}]`);
+        const exported = names.map(
+          (name, i) => `e${i} as ${IDENTIFIER.test(name) ? name : JSON.stringify(name)}`,
+        );
+        return {
+          contents: [
+            `import { vendor } from ${JSON.stringify(VENDOR_IMPORT)};`,
+            `const m = vendor.v${specifiers.indexOf(args.path)};`,
+            ...(locals.length === 0 ? [] : [`const ${locals.join(", ")};`]),
+            `export { ${exported.join(", ")} };`,
+          ].join("\n"),
+          loader: "js",
+        };
+      });
+    },
+  };
+}
