@@ -96,20 +96,29 @@ try {
   if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
 
   // tsc -b never deletes outputs of removed sources: a stale dist file would ship in the tarball.
-  // (dist/chunks/ holds the bundled entries' shared code; the bundle step empties it on every build.)
+  // (dist/chunks/ holds the bundled entries' shared code, dist/vendor/ the vendored libraries; the
+  // bundle step empties both on every build.)
   for (const [dir, name] of [
     ["core", "infra-core"],
     ["sdk", "infra-sdk"],
   ]) {
     const dist = join(project, "node_modules", "@espada", name, "dist");
     const stale = readdirSync(dist, { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".js") && !f.startsWith("chunks/"))
+      .filter((f) => f.endsWith(".js") && !f.startsWith("chunks/") && !f.startsWith("vendor/"))
       .filter((f) => !existsSync(join(workspace, "packages", dir, "src", f.replace(/\.js$/, ".ts"))));
     if (stale.length > 0)
       throw new Error(
         `@espada/${name} ships dist files without a source (delete them and rebuild): ${stale.join(", ")}`,
       );
   }
+
+  // The installed core runs its vendored zod from the code cache in its tarball (npm gives the cache
+  // and the script one modification time, which the loader accepts).
+  const vendorCheck = 'const m = await import("#vendor"); process.stdout.write(String(m.codeCacheUsed));';
+  const installedCore = join(project, "node_modules", "@espada", "infra-core");
+  if (run(process.execPath, ["--input-type=module", "-e", vendorCheck], installedCore) !== "true")
+    throw new Error("@espada/infra-core, installed from its tarball, does not use its code cache");
+  console.log("the installed core runs its vendored zod from the shipped code cache");
 
   const examples = join(workspace, "examples", "spec-sdk", "src");
   for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
