@@ -151,6 +151,10 @@ describe("gateway methods, the service and agent tools against a fake host", () 
       params: { text: "x" },
     });
     expect(denied).toMatchObject({ ok: false, error: { code: "SECURITY_DENIED" } });
+    // The instance "echo" of provider "echo" is named once among what exists.
+    const unknown = await host.call("infrastructure/exec", { provider: "nope", command: "say", user: "ann" });
+    expect(unknown).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+    expect(unknown.error?.message.match(/"echo"/g)).toHaveLength(1);
     const leak = await host.call("infrastructure/exec", { provider: "echo", command: "leak", user: "ann" });
     expect(JSON.stringify(leak)).not.toContain(SECRET);
   });

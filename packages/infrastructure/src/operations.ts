@@ -375,10 +375,11 @@ export function resolveInstance(
       },
     };
   }
-  const known = [
+  // An instance is often named after its provider: each id once.
+  const known = new Set([
     ...catalogue.listInstances().map((i) => i.instanceId),
     ...catalogue.listProviders().map((p) => p.id),
-  ];
+  ]);
   const error = new NotFoundError("instance", provider, { field: "provider", available: known });
   const hint =
     catalogue.getProvider(provider) === undefined
