@@ -25,5 +25,6 @@ export { InfrastructureCommandValidator, isValidatedCall } from "./validation/co
 export { refusalCode } from "./validation/refusal.js";
 export { isDryRunRequest } from "./validation/builtins.js";
 export { isRecord } from "./validation/record.js";
+export { tieredSafeParse } from "./validation/tiered.js";
 export { raceAbort, clampTimerDelay } from "./async.js";
 export { toValidationIssues } from "./config/issues.js";

@@ -193,6 +193,8 @@ export {
 export { isCommandHistoryEntry, isInfrastructureSession } from "./sessionShape.js";
 export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
+export { COLD_USES, tieredSafeParse } from "./validation/tiered.js";
+export type { TieredParseOptions } from "./validation/tiered.js";
 export { deferred } from "./deferredSchema.js";
 export {
   isJsonValue,
@@ -372,6 +374,7 @@ export {
   getInfrastructureConfigJsonSchema,
 } from "./config/validate.js";
 export type { ConfigResult } from "./config/validate.js";
+export { isValidatedInfrastructureConfig, safeParseInfrastructureConfig } from "./config/validated.js";
 
 export { InfrastructureCommandValidator, isValidatedCall } from "./validation/commandValidator.js";
 export { refusalCode } from "./validation/refusal.js";

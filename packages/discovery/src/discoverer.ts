@@ -10,14 +10,13 @@ import semverValid from "semver/functions/valid.js";
 import {
   ConfigValidationError,
   InfrastructureError,
-  NOT_FAST,
   cancelledError,
-  compileFastParser,
   createNoopLogger,
   discoveryConfigSchema,
   isRecord,
   raceAbort,
   toError,
+  tieredSafeParse,
   toValidationIssues,
 } from "@espada/infra-core";
 import type {
@@ -27,7 +26,6 @@ import type {
   DiscoveryProblem,
   DiscoveryResult,
   DiscoverySource,
-  FastParser,
   InfrastructureLogger,
   PluginDiscoverer,
   PluginInfo,
@@ -142,30 +140,14 @@ const YIELD_EVERY = 256;
 /** Most manifest text (UTF-16 code units) read ahead of parsing in one batch. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-const fastParsers = new WeakMap<z.ZodType, FastParser<unknown> | null>();
-
 /**
- * Parses with the schema's fast parser (core's `compileFastParser`) when it vouches for the value, else with
- * zod; a failure is parsed again with `reportInput` (a missing key told from a wrong type). The
+ * Parses with core's `tieredSafeParse` (jitless while the schema is cold, its fast parser once warm);
+ * a failure is parsed again with `reportInput` (a missing key told from a wrong type). The
  * diagnostics always come from zod.
  */
 function parseReporting<T extends z.ZodType>(schema: T, value: unknown): z.ZodSafeParseResult<z.output<T>> {
-  let fastParser = fastParsers.get(schema);
-  if (fastParser === undefined) {
-    fastParser = compileFastParser(schema) ?? null;
-    fastParsers.set(schema, fastParser);
-  }
-  if (fastParser !== null) {
-    let data: unknown = NOT_FAST;
-    try {
-      data = fastParser(value);
-    } catch {
-      // a check that throws is zod's to report
-    }
-    if (data !== NOT_FAST) return { success: true, data: data as z.output<T> };
-  }
-  const parsed = schema.safeParse(value);
-  return parsed.success ? parsed : schema.safeParse(value, { reportInput: true });
+  const parsed = tieredSafeParse(schema, value);
+  return parsed.success ? parsed : tieredSafeParse(schema, value, { reportInput: true });
 }
 const MAX_ISSUES_PER_MANIFEST = 10;
 const yieldToLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
@@ -208,11 +190,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
 
   /** @throws ConfigValidationError naming the field (`remoteRegistries[0].url`) when `config` is invalid. */
   constructor(options: PluginDiscovererOptions = {}) {
-    // jitless: parsed once per discoverer; zod's eval-compiled fast path costs more than it saves here.
-    const parsed = discoveryConfigSchema.safeParse(options.config ?? {}, {
-      reportInput: true,
-      jitless: true,
-    });
+    const parsed = tieredSafeParse(discoveryConfigSchema, options.config ?? {}, { reportInput: true });
     if (!parsed.success) {
       const issues = toValidationIssues(parsed.error.issues, "discoveryConfig");
       const first = issues[0];

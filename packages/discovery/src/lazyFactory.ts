@@ -3,6 +3,7 @@ import {
   isInfrastructureError,
   isRecord,
   providerMetaSchema,
+  tieredSafeParse,
   toError,
 } from "@espada/infra-core";
 import type {
@@ -83,7 +84,7 @@ function resolveExport(spec: LazyFactorySpec, namespace: unknown): ProviderFacto
     target = isRecord(fallback) && "meta" in fallback ? fallback : namespace;
   }
   if (!isRecord(target)) throw fail("export", "does not export an object with meta and createProvider");
-  const parsed = providerMetaSchema.safeParse(target.meta);
+  const parsed = tieredSafeParse(providerMetaSchema, target.meta);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const field = ["meta", ...(first?.path ?? [])].join(".");

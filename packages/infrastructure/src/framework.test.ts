@@ -1,8 +1,13 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigValidationError, createNoopLogger } from "@espada/infra-core";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  ConfigValidationError,
+  createNoopLogger,
+  infrastructureConfigSchema,
+  safeParseInfrastructureConfig,
+} from "@espada/infra-core";
 import { createSimpleProvider, defineCommand, defineProvider, success } from "@espada/infra-sdk";
 import { createInfrastructureFramework } from "./framework.js";
 import type { InfrastructureFramework } from "./framework.js";
@@ -192,6 +197,32 @@ describe("createInfrastructureFramework", () => {
     const report = await framework.start();
     expect(report.started.map((s) => s.instanceId)).toEqual(["echo"]);
     expect(report.failed).toMatchObject([{ providerId: "missing", code: "NOT_FOUND" }]);
+  });
+
+  it("uses a config core already validated as it is, and parses any other", async () => {
+    const validated = safeParseInfrastructureConfig(config);
+    if (!validated.success) throw new Error("the fixture must be valid");
+    const spy = vi.spyOn(infrastructureConfigSchema, "safeParse");
+    try {
+      framework = await createInfrastructureFramework(validated.data, {
+        cwd: dir,
+        logger: createNoopLogger(),
+        env: {},
+      });
+      expect(spy).not.toHaveBeenCalled();
+      registerEcho(framework);
+      const report = await framework.start();
+      expect(report.started.map((s) => [s.instanceId, s.state])).toEqual([["echo", "active"]]);
+      await framework.shutdown();
+      framework = await createInfrastructureFramework(structuredClone(validated.data), {
+        cwd: dir,
+        logger: createNoopLogger(),
+        env: {},
+      });
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("refuses an invalid configuration with every issue and its path", async () => {

@@ -127,8 +127,10 @@ function once<T>(build: () => Promise<T>): { get: () => Promise<T>; peek: () => 
 
 /**
  * Builds the framework from one `extensions.infrastructure` block (validated with core's schema;
- * an invalid block throws core's `ConfigValidationError` listing every issue with its path).
- * Nothing is opened on disk until a part that needs it is first used.
+ * an invalid block throws core's `ConfigValidationError` listing every issue with its path). A
+ * config core has already validated and branded (what `loadInfrastructureConfig` returns) is used
+ * as it is; any other object, a changed copy of one included, is parsed. Nothing is opened on disk
+ * until a part that needs it is first used.
  */
 export async function createInfrastructureFramework(
   config: unknown = {},

@@ -9,6 +9,7 @@ import {
   isInfrastructureError,
   redactSecretText,
   redactSecrets,
+  tieredSafeParse,
   toError,
   toValidationIssues,
 } from "@espada/infra-core";
@@ -81,7 +82,7 @@ async function guard<T>(work: () => Promise<OperationResult<T>>): Promise<Operat
 
 /** Parses an operation's input with its schema; issues name the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): OperationResult<z.output<S>> {
-  const parsed = schema.safeParse(input ?? {}, { reportInput: true });
+  const parsed = tieredSafeParse(schema, input ?? {}, { reportInput: true });
   if (parsed.success) return { ok: true, data: parsed.data };
   const issues = toValidationIssues(parsed.error.issues);
   const message = issues

@@ -14,6 +14,7 @@ import {
   LifecycleTransitionError,
   NotFoundError,
   TimeoutError,
+  tieredSafeParse,
   toError,
   toValidationIssues,
   ValidationError,
@@ -892,8 +893,7 @@ export class InfrastructureLifecycleManager {
 function resolveOptions(options: LifecycleManagerOptions): ResolvedLifecycleOptions {
   const data: Record<string, unknown> = {};
   for (const key of OPTION_KEYS) if (options[key] !== undefined) data[key] = options[key];
-  // jitless: parsed once per manager (see `parseWith`).
-  const parsed = lifecycleConfigSchema.safeParse(data, { reportInput: true, jitless: true });
+  const parsed = tieredSafeParse(lifecycleConfigSchema, data, { reportInput: true });
   if (parsed.success) return Object.freeze(parsed.data);
   const issues = toValidationIssues(parsed.error.issues);
   throw new ConfigValidationError(

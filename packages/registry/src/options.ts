@@ -1,26 +1,28 @@
-import { ConfigValidationError, ValidationError, toValidationIssues } from "@espada/infra-core";
+import {
+  ConfigValidationError,
+  ValidationError,
+  tieredSafeParse,
+  toValidationIssues,
+} from "@espada/infra-core";
 
-/** Schema issues as core's schemas report them. */
-type SchemaIssues = Parameters<typeof toValidationIssues>[0];
-
-/** The structural shape of a schema's `safeParse` (core's zod schemas satisfy it). */
-export interface SafeParser<T> {
-  safeParse(
-    input: unknown,
-    params: { readonly reportInput: true; readonly jitless: true },
-  ):
-    | { readonly success: true; readonly data: T }
-    | { readonly success: false; readonly error: { readonly issues: SchemaIssues } };
-}
+/** A schema core's `tieredSafeParse` takes (one of core's zod schemas). */
+type Schema = Parameters<typeof tieredSafeParse>[0];
+/** What parsing with `S` gives on success. */
+type Parsed<S extends Schema> = Extract<ReturnType<typeof tieredSafeParse<S>>, { success: true }>["data"];
 
 /**
  * Parses `input` with one of core's schemas; on failure throws a {@link ValidationError} whose
  * issues (core's codes) name each offending field as `<base>.<path>` (e.g. `meta.version`).
- * `jitless`: each such value (a config block, a provider's meta or auth) is parsed once, and zod's
- * eval-compiled fast path costs more to build than it saves on one parse.
+ * Through core's `tieredSafeParse`: a config block, a provider's meta or auth is parsed a few times
+ * per process, so nothing is compiled for it until its schema has been used enough.
  */
-export function parseWith<T>(schema: SafeParser<T>, input: unknown, base: string, what: string): T {
-  const parsed = schema.safeParse(input, { reportInput: true, jitless: true });
+export function parseWith<S extends Schema>(
+  schema: S,
+  input: unknown,
+  base: string,
+  what: string,
+): Parsed<S> {
+  const parsed = tieredSafeParse(schema, input, { reportInput: true });
   if (parsed.success) return parsed.data;
   const issues = toValidationIssues(parsed.error.issues, base);
   const detail = issues.map((issue) => `${issue.path ?? base}: ${issue.message}`).join("; ");

@@ -18,6 +18,7 @@ import {
   providerMetaSchema,
   raceAbort,
   summarizeHealth,
+  tieredSafeParse,
   toError,
 } from "@espada/infra-core/authoring";
 import type {
@@ -146,7 +147,7 @@ export abstract class BaseInfrastructureProvider<S = RawSettings> implements Inf
    * @throws ValidationError when `meta` is invalid or a command is registered twice.
    */
   constructor(meta: ProviderMeta, options: BaseProviderOptions<S> = {}) {
-    const parsed = providerMetaSchema.safeParse(meta, { reportInput: true });
+    const parsed = tieredSafeParse(providerMetaSchema, meta, { reportInput: true });
     if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     this.meta = parsed.data;
     this.instanceId = options.instanceId;
@@ -226,7 +227,7 @@ export abstract class BaseInfrastructureProvider<S = RawSettings> implements Inf
   async initialize(auth: ProviderAuth): Promise<void> {
     this.#claim("initialize", "initializing");
     try {
-      const parsed = providerAuthSchema.safeParse(auth, { reportInput: true });
+      const parsed = tieredSafeParse(providerAuthSchema, auth, { reportInput: true });
       if (!parsed.success) throw schemaIssuesToError("provider auth", parsed.error.issues);
       if (!this.meta.authMethods.includes(parsed.data.method)) {
         throw new ValidationError(

@@ -1,4 +1,4 @@
-import { commandDefinitionSchema } from "@espada/infra-core/authoring";
+import { commandDefinitionSchema, tieredSafeParse } from "@espada/infra-core/authoring";
 import type {
   CommandCategory,
   CommandDefinition,
@@ -411,7 +411,7 @@ export class CommandBuilder<P = NoParams, I = NoParams, Id extends string = stri
       requiredCapabilities: [...new Set(draft.requiredCapabilities)],
       resourceTypes: [...new Set(draft.resourceTypes)],
     };
-    const parsed = commandDefinitionSchema.safeParse(input, { reportInput: true });
+    const parsed = tieredSafeParse(commandDefinitionSchema, input, { reportInput: true });
     if (parsed.success) {
       const definition = parsed.data;
       // Core's validator reports problems of the definition itself (duplicate names, patterns that

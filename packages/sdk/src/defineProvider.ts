@@ -1,4 +1,4 @@
-import { providerMetaSchema } from "@espada/infra-core/authoring";
+import { providerMetaSchema, tieredSafeParse } from "@espada/infra-core/authoring";
 import type {
   AuthMethod,
   ProviderCapability,
@@ -87,7 +87,7 @@ export class ProviderBuilder {
     if (draft.supportedResources) input.supportedResources = unique(draft.supportedResources);
     if (draft.authMethods) input.authMethods = unique(draft.authMethods);
     if (draft.tags) input.tags = unique(draft.tags);
-    const parsed = providerMetaSchema.safeParse(input, { reportInput: true });
+    const parsed = tieredSafeParse(providerMetaSchema, input, { reportInput: true });
     if (!parsed.success) throw schemaIssuesToError("provider meta", parsed.error.issues);
     return parsed.data;
   }

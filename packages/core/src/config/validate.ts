@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { ConfigValidationError } from "../errors.js";
 import type { ValidationIssue } from "../errors.js";
+import { tieredSafeParse } from "../validation/tiered.js";
 import { toValidationIssues } from "./issues.js";
 import { deepMerge } from "./merge.js";
+import { isValidatedInfrastructureConfig } from "./validated.js";
 import {
   CONFIG_SECTIONS,
   commandConfigSchema,
@@ -31,9 +33,7 @@ export type ConfigResult<T> =
 
 function validateWith<T>(schema: z.ZodType<T>, input: unknown): ConfigResult<T> {
   try {
-    // jitless: configuration is parsed once or twice per process, and zod's eval-compiled fast
-    // path costs more to build (one `new Function` per object schema) than it saves on one parse.
-    const parsed = schema.safeParse(input, { reportInput: true, jitless: true });
+    const parsed = tieredSafeParse(schema, input, { reportInput: true });
     if (parsed.success) return { success: true, data: parsed.data };
     return { success: false, errors: toValidationIssues(parsed.error.issues) };
   } catch (error) {
@@ -117,9 +117,12 @@ export function mergeWithDefaults(
 
 /**
  * Validates a whole config and returns it with defaults filled in, or throws a
- * {@link ConfigValidationError} listing every issue (for callers that prefer a throw).
+ * {@link ConfigValidationError} listing every issue (for callers that prefer a throw). A config
+ * core has already validated and branded (`isValidatedInfrastructureConfig`: frozen, from
+ * `safeParseInfrastructureConfig`) is returned as it is, not parsed twice.
  */
 export function parseInfrastructureConfig(config: unknown): InfrastructureConfig {
+  if (isValidatedInfrastructureConfig(config)) return config;
   const result = validateInfrastructureConfig(config);
   if (result.success) return result.data;
   const first = result.errors[0];

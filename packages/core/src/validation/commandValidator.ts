@@ -7,6 +7,7 @@ import { BUILT_IN_VALIDATORS } from "./builtins.js";
 import { compileCommand } from "./compile.js";
 import { isAbsent, isRecord, ownValue, setOwn } from "./record.js";
 import { redactCompiled } from "./redact.js";
+import { tieredSafeParse } from "./tiered.js";
 import type {
   CommandIssue,
   CommandValidationOptions,
@@ -122,7 +123,7 @@ export class InfrastructureCommandValidator {
    * allowed, dangerous commands need explicit confirmation). Throws `INVALID_ARGUMENT` on a bad config.
    */
   constructor(config: Partial<CommandValidationConfig> = {}) {
-    const parsed = commandValidationConfigSchema.safeParse(config);
+    const parsed = tieredSafeParse(commandValidationConfigSchema, config);
     if (!parsed.success)
       throw new InfrastructureError(
         "INVALID_ARGUMENT",

@@ -2,7 +2,13 @@ import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
-import { formatPath, infrastructureConfigSchema, isRecord, toError } from "@espada/infra-core";
+import {
+  formatPath,
+  infrastructureConfigSchema,
+  isRecord,
+  safeParseInfrastructureConfig,
+  toError,
+} from "@espada/infra-core";
 import type { InfrastructureConfig, ValidationIssue } from "@espada/infra-core";
 import { describeIssues } from "../issues.js";
 import { closestMatch } from "../suggest.js";
@@ -111,7 +117,9 @@ export function resolveConfigPath(options: ConfigPathOptions = {}): ResolvedConf
  * Standalone mode: reads `espada.yaml` (see {@link resolveConfigPath}), takes its
  * `extensions.infrastructure` block, interpolates `${VAR}` and validates it with core's schema and
  * defaults. No file at the default location means the defaults; a missing explicit file is an
- * error. Never throws; errors name the YAML path, line and column.
+ * error. Never throws; errors name the YAML path, line and column. A loaded `config` is frozen and
+ * branded by core as validated (`isValidatedInfrastructureConfig`), so the framework does not parse
+ * it again.
  */
 export async function loadInfrastructureConfig(options: ConfigPathOptions = {}): Promise<ConfigLoadResult> {
   const env = options.env ?? process.env;
@@ -294,8 +302,8 @@ function validateBlock(block: unknown, env: EnvironmentVariables, context: Block
         ...decorate(issue.segments),
       });
     }
-    // jitless: one parse per load; building zod's eval-compiled fast path costs more than it saves
-    const parsed = infrastructureConfigSchema.safeParse(interpolated, { reportInput: true, jitless: true });
+    // core's parse brands the config it validated, so the framework it is handed to does not parse it again
+    const parsed = safeParseInfrastructureConfig(interpolated);
     if (parsed.success && errors.length === 0)
       return { success: true, config: parsed.data, source: context.source, warnings };
     if (!parsed.success) {
