@@ -167,7 +167,9 @@ describe("recordDecision", () => {
       }),
       { numRuns: 400 },
     );
-    expect(recorded).toBeGreaterThan(100);
+    // The generator must reach the recording path, not only refusals: about 30 % of its inputs are
+    // valid (120 of 400 on average, standard deviation ~9), so 50 holds for any seed in practice.
+    expect(recorded).toBeGreaterThan(50);
     const composedTexts = await texts(composedStore);
     expect(composedTexts).toEqual(await texts(builtStore));
     for (const t of composedTexts) expect(t).toMatch(/^[\x20-\x7e]*$/);
