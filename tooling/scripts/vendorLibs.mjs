@@ -54,9 +54,8 @@ export async function vendorSpecifiers(options, inline) {
 }
 
 /**
- * Bundles `specifiers` into `dist/vendor/libs.js` (an ES module whose default export is one function
- * taking CommonJS's module parameters, whose exports are the libraries' namespaces `v0`, `v1`, …) and
- * copies the loader beside it. Returns
+ * Bundles `specifiers` into `dist/vendor/libs.js` (one function taking CommonJS's module parameters,
+ * whose exports are the libraries' namespaces `v0`, `v1`, …) and copies the loader beside it. Returns
  * each specifier's export names and the bundle's metafile (for the licences of what was inlined). The
  * code cache is made once every package is built (primeCodeCaches.mjs).
  */
@@ -80,11 +79,10 @@ export async function buildVendorLibs(dir, specifiers, plugins) {
     plugins,
     // An ESM library may read `import.meta.url` (yargs does, for `createRequire`): it is the bundle's.
     define: { "import.meta.url": "__vendorUrl" },
-    // An ES module whose default export is the function; the loader compiles it as a script.
     banner: {
-      js: `export default (function (${LIBS_PARAMETERS}) {\nconst __vendorUrl = require("node:url").pathToFileURL(__filename).href;`,
+      js: `(function (${LIBS_PARAMETERS}) {\nconst __vendorUrl = require("node:url").pathToFileURL(__filename).href;`,
     },
-    footer: { js: "});" },
+    footer: { js: "})" },
     sourcemap: true,
     sourcesContent: true,
     // Without comments (one non-ASCII character in a comment makes V8 hold the whole source as

@@ -9,7 +9,8 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildSync } from "esbuild";
+import { build } from "esbuild";
+import type { Plugin } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedSession } from "../test/crashChild.js";
 import type { CrashChildPlan } from "../test/crashChild.js";
@@ -66,11 +67,25 @@ function builtEntry(): string {
   return entry;
 }
 
+/**
+ * A package's `#vendor` import (the loader of its vendored libraries, which reads their script and
+ * code cache from beside itself) stays an import of the file where the package has it.
+ */
+const vendorLoaderInPlace: Plugin = {
+  name: "vendor-loader-in-place",
+  setup(b) {
+    b.onResolve({ filter: /^#vendor$/ }, (args) => {
+      const packageRoot = args.importer.slice(0, args.importer.lastIndexOf("/dist/"));
+      return { path: pathToFileURL(join(packageRoot, "dist", "vendor", "index.js")).href, external: true };
+    });
+  },
+};
+
 /** Bundles the child harness with the built entry into one script: a child starts in about the time of a bare `node`. */
-function bundleChild(entry: string, directory: string): string {
+async function bundleChild(entry: string, directory: string): Promise<string> {
   const outfile = join(directory, "crashChild.mjs");
   const harness = join(packageDir, "test", "crashChild.ts");
-  buildSync({
+  await build({
     stdin: {
       contents: [
         `import * as sessions from ${JSON.stringify(entry)};`,
@@ -95,6 +110,7 @@ function bundleChild(entry: string, directory: string): string {
         'const __dirname = __filename.slice(0, __filename.lastIndexOf("/"));',
       ].join(" "),
     },
+    plugins: [vendorLoaderInPlace],
     logLevel: "silent",
   });
   return outfile;
@@ -199,7 +215,7 @@ describe("crash test: SIGKILL at random points (built package)", () => {
   beforeAll(async () => {
     const entry = builtEntry();
     work = tempDir("espada-crash-");
-    child = bundleChild(entry, work.path);
+    child = await bundleChild(entry, work.path);
     shipped = (await import(pathToFileURL(entry).href)) as typeof Sessions;
   });
   afterAll(() => work?.cleanup());
