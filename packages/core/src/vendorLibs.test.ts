@@ -34,7 +34,11 @@ function load(dir: string): Loaded {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   return JSON.parse(
-    execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env }),
+    execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
   ) as Loaded;
 }
 
@@ -63,6 +67,18 @@ describe("core's vendored zod", () => {
     const loaded = load(dir);
     expect(loaded.codeCacheUsed).toBe(false);
     expect(loaded.parsed).toEqual({ port: 80 });
+  });
+
+  it("can be require()d, as hosts load plugins: no top-level await in the graph", () => {
+    const entry = join(import.meta.dirname, "..", "dist", "index.js");
+    const script = `const core = require(${JSON.stringify(entry)}); process.stdout.write(typeof core.parseInfrastructureConfig);`;
+    expect(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" })).toBe("function");
+  });
+
+  it("says what to do when its script is not beside it (the package was bundled)", () => {
+    const dir = copyOfVendor();
+    rmSync(join(dir, "libs.js"));
+    expect(() => load(dir)).toThrow(/libs\.js is missing: an @espada package was bundled/);
   });
 
   it("compiles from source when the cache is missing or is not a V8 cache", () => {
