@@ -4,7 +4,7 @@
 // provider found by discovery in a local plugin folder, so status really discovers, brings the provider
 // up and checks its health.
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createStatusWorkspace } from "../../../tooling/bench/statusWorkspace.mjs";
