@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "../deferredSchema.js";
 
 /**
  * `schema` with a description, as zod's `.describe(description)` gives it (the same entry in zod's
@@ -9,4 +10,17 @@ import { z } from "zod";
 export function described<T extends z.ZodType>(schema: T, description: string): T {
   z.globalRegistry.add(schema, { description });
   return schema;
+}
+
+/**
+ * A schema built on first use (`deferred`) that carries `description`, as `described` gives it.
+ * zod's registry is keyed by the schema object, so the description is registered on both objects a
+ * reader may meet: the stand-in, which is what other schemas embed (their JSON Schema reads its
+ * entry), and the built schema, which `.description` read on the stand-in consults.
+ */
+export function describedDeferred<T extends z.ZodType>(build: () => T, description: string): T {
+  return described(
+    deferred(() => described(build(), description)),
+    description,
+  );
 }
