@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Bundles each published package's entry points (the `default` files of package.json `exports`, and
-// `bin`) from src with esbuild into dist, over tsc's per-module output of those entries: one module
-// per entry plus shared chunks, instead of one module per source file — Node's ESM loader pays for
-// every module it resolves, reads and compiles at start-up. Dependencies (other @espada packages
-// included) stay external imports; code reachable from several entries of a package lands in one
-// shared chunk, so classes stay identical across entries (`instanceof` holds between `.` and
-// `./authoring`); relative dynamic imports stay lazy chunks. tsc still writes the declarations (and
-// the per-module files, which the entries no longer use). Runs after `tsc -b` in `pnpm build`.
+// Builds what each published package runs, over tsc's output (tsc -b writes the declarations, and
+// per-module files the entries do not use). Runs after `tsc -b` in `pnpm build`. Every entry point
+// (the `default` files of package.json `exports`, and `bin`) is bundled from src with esbuild into the
+// package's ONE script, `dist/runtime/code.js`, run from a V8 code cache made at build time; each
+// `dist/<entry>.js` is a small ES module facade over its entry in that script (packageCode.mjs).
+// Node 20 has no compile cache for ES modules, and its ESM loader pays for every module it resolves,
+// reads and compiles at start-up. Dependencies (other @espada packages included) stay external;
+// classes are identical across a package's entries (`instanceof` holds between `.` and
+// `./authoring`); an entry's modules run on its first use.
 //
 // A package may inline dependencies that none of its public types mention and that nothing shares
 // with other packages (`"espadaBuild": { "inline": ["yaml"] }` in its package.json; they are then
@@ -22,6 +23,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
+import { analyseEntries, buildPackageCode, copyScriptLoader, writeFacades } from "./packageCode.mjs";
 import { primeCodeCaches } from "./primeCodeCaches.mjs";
 import { VENDOR_FACADE_NAMESPACE, buildVendorLibs, vendorFacades, vendorSpecifiers } from "./vendorLibs.mjs";
 
@@ -134,52 +136,50 @@ for (const name of readdirSync(packagesDir)) {
   if (!existsSync(pkgFile)) continue;
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
   if (pkg.private) continue;
-  rmSync(join(dir, "dist", "chunks"), { recursive: true, force: true });
-  rmSync(join(dir, "dist", "vendor"), { recursive: true, force: true });
+  for (const old of ["chunks", "vendor", "runtime"])
+    rmSync(join(dir, "dist", old), { recursive: true, force: true });
+  copyScriptLoader(dir);
   const inline = pkg.espadaBuild?.inline ?? [];
+  const entries = entryPoints(dir, pkg);
   const options = {
-    entryPoints: entryPoints(dir, pkg),
+    entryPoints: entries,
     outdir: join(dir, "dist"),
     bundle: true,
     splitting: true,
     format: "esm",
     platform: "node",
     target: "node20",
-    plugins: [sharedZod(pkg)],
-    sourcemap: true,
     chunkNames: "chunks/[name]-[hash]",
-    legalComments: "none",
     logLevel: "warning",
   };
-  if (inline.length === 0) {
-    // Our sources ship in the tarball's `src`.
-    await build({ ...options, plugins: [...options.plugins, bareImportsExternal], sourcesContent: false });
-  } else {
+  let plugins = [sharedZod(pkg), bareImportsExternal];
+  if (inline.length > 0) {
     if (pkg.imports?.["#vendor"] !== "./dist/vendor/index.js")
       throw new Error(
         `${pkg.name} inlines ${inline.join(", ")}: its package.json needs "imports": { "#vendor": "./dist/vendor/index.js" }`,
       );
-    const specifiers = await vendorSpecifiers(options, inline);
+    const specifiers = await vendorSpecifiers({ ...options, plugins: [sharedZod(pkg)] }, inline);
     const vendored = await buildVendorLibs(
       dir,
       specifiers,
       inline.includes("zod") ? [withoutZodLocales] : [],
     );
-    const result = await build({
-      ...options,
-      plugins: [
-        ...options.plugins,
-        vendorFacades(inline, specifiers, vendored.exportNames),
-        bareImportsExternal,
-      ],
-      metafile: true,
-    });
-    embedFacadesOnly(Object.keys(result.metafile.outputs).map((output) => resolve(root, output)));
+    plugins = [sharedZod(pkg), vendorFacades(inline, specifiers, vendored.exportNames), bareImportsExternal];
     writeLicences(dir, Object.keys(vendored.metafile.inputs));
   }
+  const analysis = await analyseEntries({ ...options, plugins });
+  const metafile = await buildPackageCode(dir, entries, plugins);
+  embedFacadesOnly(Object.keys(metafile.outputs).map((output) => resolve(root, output)));
+  writeFacades(
+    dir,
+    pkg,
+    entries,
+    analysis,
+    new Set(Object.keys(pkg.bin ?? {}).map((b) => /^\.\/dist\/(.+)\.js$/.exec(pkg.bin[b])?.[1])),
+  );
   bundled += 1;
 }
 primeCodeCaches(root);
 console.log(
-  `bundled the entry points of ${bundled} packages; primed the code caches of their vendored libraries`,
+  `bundled the entry points of ${bundled} packages; primed the code caches of their code and vendored libraries`,
 );

@@ -96,7 +96,7 @@ try {
   if (extra.length > 0) throw new Error(`sdk + core brought unexpected packages: ${extra.join(", ")}`);
 
   // tsc -b never deletes outputs of removed sources: a stale dist file would ship in the tarball.
-  // (dist/chunks/ holds the bundled entries' shared code, dist/vendor/ the vendored libraries; the
+  // (dist/runtime/ holds the package's compiled code, dist/vendor/ the vendored libraries; the
   // bundle step empties both on every build.)
   for (const [dir, name] of [
     ["core", "infra-core"],
@@ -104,7 +104,7 @@ try {
   ]) {
     const dist = join(project, "node_modules", "@espada", name, "dist");
     const stale = readdirSync(dist, { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".js") && !f.startsWith("chunks/") && !f.startsWith("vendor/"))
+      .filter((f) => f.endsWith(".js") && !f.startsWith("runtime/") && !f.startsWith("vendor/"))
       .filter((f) => !existsSync(join(workspace, "packages", dir, "src", f.replace(/\.js$/, ".ts"))));
     if (stale.length > 0)
       throw new Error(
@@ -112,13 +112,25 @@ try {
       );
   }
 
-  // The installed core runs its vendored zod from the code cache in its tarball (npm gives the cache
-  // and the script one modification time, which the loader accepts).
-  const vendorCheck = 'const m = await import("#vendor"); process.stdout.write(String(m.codeCacheUsed));';
-  const installedCore = join(project, "node_modules", "@espada", "infra-core");
-  if (run(process.execPath, ["--input-type=module", "-e", vendorCheck], installedCore) !== "true")
-    throw new Error("@espada/infra-core, installed from its tarball, does not use its code cache");
-  console.log("the installed core runs its vendored zod from the shipped code cache");
+  // The installed sdk and core run their code and core's vendored zod from the code caches in their
+  // tarballs (npm gives a cache and its script one modification time, which the loader accepts).
+  const cacheCheck = [
+    'await import("@espada/infra-sdk");',
+    'const ran = [...globalThis[Symbol.for("espada.cachedScripts")]];',
+    'process.stdout.write(JSON.stringify(ran.map(([path, r]) => [path.replace(/^.*node_modules\\//, ""), r.codeCacheUsed])));',
+  ].join(" ");
+  const scripts = JSON.parse(run(process.execPath, ["--input-type=module", "-e", cacheCheck], project));
+  const expected = [
+    "@espada/infra-sdk/dist/runtime/code.js",
+    "@espada/infra-core/dist/runtime/code.js",
+    "@espada/infra-core/dist/vendor/libs.js",
+  ];
+  const missing = expected.filter((path) => !scripts.some(([ran, used]) => ran === path && used === true));
+  if (missing.length > 0)
+    throw new Error(
+      `installed from their tarballs, these do not run from their code caches: ${missing.join(", ")} (ran: ${JSON.stringify(scripts)})`,
+    );
+  console.log("the installed sdk and core run their code and zod from the shipped code caches");
 
   const examples = join(workspace, "examples", "spec-sdk", "src");
   for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {

@@ -1,43 +1,66 @@
-// The last build step: makes the V8 code cache of every package's vendored libraries
-// (`dist/vendor/libs.v8-cache`, see vendorLibs.mjs) by running the commands whose start-up it serves,
-// `espada-infra --help` and `espada-infra status` on the benchmark's workspace, in fresh processes
-// without V8 flags (V8 refuses a cache made under other flags), with codeCacheHook.mjs preloaded.
+// The last build step: makes the V8 code cache of every compiled script of every package (its code,
+// `dist/runtime/code.v8-cache`, see packageCode.mjs; its vendored libraries, `dist/vendor/libs.v8-cache`,
+// see vendorLibs.mjs) by running what their start-up serves, in fresh processes without V8 flags (V8
+// refuses a cache made under other flags), with codeCacheHook.mjs preloaded: `espada-infra status` on
+// the benchmark's workspace, then `espada-infra --help`, then an import of every library entry (for
+// the packages neither command loads). The first run to load a script writes its cache.
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createStatusWorkspace } from "../bench/statusWorkspace.mjs";
 
-/**
- * Primes the caches of every package under `root/packages` that has a `dist/vendor`; throws if one
- * is not made.
- */
+/** Every compiled script of the built package at `dir`, with its cache's path. */
+function scriptsOf(dir) {
+  return [
+    ["runtime", "code"],
+    ["vendor", "libs"],
+  ]
+    .map(([folder, name]) => ({
+      script: join(dir, "dist", folder, `${name}.js`),
+      cache: join(dir, "dist", folder, `${name}.v8-cache`),
+    }))
+    .filter(({ script }) => existsSync(script));
+}
+
+/** Every library entry (`exports`' `default` files) of the published package at `dir`, as file URLs. */
+function libraryEntries(dir) {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  if (pkg.private) return [];
+  return Object.values(pkg.exports ?? {})
+    .filter((value) => typeof value === "object" && typeof value.default === "string")
+    .map((value) => pathToFileURL(join(dir, value.default)).href);
+}
+
+/** Primes the caches of every package under `root/packages`; throws if one is not made. */
 export function primeCodeCaches(root) {
+  const packageDirs = readdirSync(join(root, "packages"))
+    .map((name) => join(root, "packages", name))
+    .filter((dir) => existsSync(join(dir, "package.json")));
+  for (const dir of packageDirs) for (const { cache } of scriptsOf(dir)) rmSync(cache, { force: true });
   const infrastructure = join(root, "packages", "infrastructure");
   const { version } = JSON.parse(readFileSync(join(root, "packages", "core", "package.json"), "utf8"));
   const workspace = createStatusWorkspace(infrastructure, version);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  const bin = join(infrastructure, "dist", "bin.js");
+  const importAll = `for (const url of ${JSON.stringify(packageDirs.flatMap(libraryEntries))}) await import(url);`;
   try {
-    // `status` last: core's and discovery's caches are then the ones a status run leaves.
-    for (const command of [["--help"], ["status"]])
+    for (const args of [
+      [bin, "status"],
+      [bin, "--help"],
+      ["--input-type=module", "-e", importAll],
+    ])
       execFileSync(
         process.execPath,
-        [
-          "--import",
-          new URL("./codeCacheHook.mjs", import.meta.url).href,
-          join(infrastructure, "dist", "bin.js"),
-          ...command,
-        ],
+        ["--import", new URL("./codeCacheHook.mjs", import.meta.url).href, ...args],
         { cwd: workspace, env, stdio: ["ignore", "ignore", "pipe"] },
       );
   } finally {
     rmSync(workspace, { recursive: true, force: true });
   }
-  for (const name of readdirSync(join(root, "packages"))) {
-    const vendorDir = join(root, "packages", name, "dist", "vendor");
-    if (!existsSync(vendorDir)) continue;
-    const cache = join(vendorDir, "libs.v8-cache");
-    if (!existsSync(cache) || statSync(cache).mtimeMs < statSync(join(vendorDir, "libs.js")).mtimeMs)
-      throw new Error(`${name}: no command primed the code cache of its vendored libraries`);
-  }
+  for (const dir of packageDirs)
+    for (const { script, cache } of scriptsOf(dir))
+      if (!existsSync(cache) || statSync(cache).mtimeMs < statSync(script).mtimeMs)
+        throw new Error(`${dir}: no command primed the code cache of ${script}`);
 }

@@ -1,18 +1,18 @@
 // Vendored libraries, the part of tooling/scripts/bundle-entries.mjs that handles the dependencies a
-// package inlines (`espadaBuild.inline`). They are not bundled into the package's ESM chunks but
-// together into one function in `dist/vendor/libs.js`, which `dist/vendor/index.js` (a copy of
+// package inlines (`espadaBuild.inline`). They are not bundled into the package's code but together
+// into one function in `dist/vendor/libs.js`, which `dist/vendor/index.js` (a copy of
 // vendorLoader.mjs, `#vendor` to the package) runs once per process from a V8 code cache made at build
-// time (primeCodeCaches.mjs). Each import of one of them in the package's code becomes a small facade
+// time (primeCodeCaches.mjs), through the package's `dist/runtime/cachedScript.js`. Each import of one of them in the package's code becomes a small facade
 // module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
 // them costs on a cold start; from the cache V8 deserialises bytecode instead.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { SCRIPT_PARAMETERS } from "./packageCode.mjs";
 
 /** The `#vendor` import of the package's bundles (package.json `imports`). */
 const VENDOR_IMPORT = "#vendor";
-const LIBS_PARAMETERS = "exports, require, module, __filename, __dirname";
 /** The esbuild namespace of the facades (their sources are `espada-vendor:<specifier>` in source maps). */
 export const VENDOR_FACADE_NAMESPACE = "espada-vendor";
 
@@ -80,7 +80,7 @@ export async function buildVendorLibs(dir, specifiers, plugins) {
     // An ESM library may read `import.meta.url` (yargs does, for `createRequire`): it is the bundle's.
     define: { "import.meta.url": "__vendorUrl" },
     banner: {
-      js: `(function (${LIBS_PARAMETERS}) {\nconst __vendorUrl = require("node:url").pathToFileURL(__filename).href;`,
+      js: `(function (${SCRIPT_PARAMETERS}) {\nconst __vendorUrl = require("node:url").pathToFileURL(__filename).href;`,
     },
     footer: { js: "})" },
     sourcemap: true,

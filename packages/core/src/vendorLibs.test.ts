@@ -7,14 +7,21 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as zodModule from "zod";
 
-const builtVendor = join(import.meta.dirname, "..", "dist", "vendor");
+const builtDist = join(import.meta.dirname, "..", "dist");
+const builtVendor = join(builtDist, "vendor");
 const scratch: string[] = [];
 
-/** A copy of the built `dist/vendor` (timestamps kept) in a scratch folder. */
+/**
+ * A copy of the built `dist/vendor` and of the loader it runs through (`dist/runtime/cachedScript.js`),
+ * timestamps kept, in a scratch folder; returns the copy of `vendor`.
+ */
 function copyOfVendor(): string {
-  const dir = mkdtempSync(join(tmpdir(), "espada-vendor-"));
-  scratch.push(dir);
+  const root = mkdtempSync(join(tmpdir(), "espada-vendor-"));
+  scratch.push(root);
+  const dir = join(root, "vendor");
   cpSync(builtVendor, dir, { recursive: true, preserveTimestamps: true });
+  const loader = join("runtime", "cachedScript.js");
+  cpSync(join(builtDist, loader), join(root, loader), { preserveTimestamps: true });
   return dir;
 }
 

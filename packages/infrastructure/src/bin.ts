@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The standalone `espada-infra` command. Loads only the CLI table at start; each command imports
-// the framework packages it needs when it runs.
+// the framework packages it needs when it runs. No top-level await: the build runs this module's code
+// from the package's compiled script (tooling/scripts/packageCode.mjs), which is not a module.
 import { runStandalone } from "./cli/standalone.js";
 
 const controller = new AbortController();
@@ -11,4 +12,6 @@ process.on("SIGINT", () => {
   process.stderr.write("\ninterrupted: cancelling (press Ctrl-C again to quit at once)\n");
   controller.abort(new Error("interrupted"));
 });
-process.exitCode = await runStandalone(process.argv.slice(2), { signal: controller.signal });
+void runStandalone(process.argv.slice(2), { signal: controller.signal }).then((code) => {
+  process.exitCode = code;
+});

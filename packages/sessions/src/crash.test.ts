@@ -68,27 +68,24 @@ function builtEntry(): string {
 }
 
 /**
- * A package's `#vendor` import (the loader of its vendored libraries, which reads their script and
- * code cache from beside itself) stays an import of the file where the package has it.
+ * The built package stays an import of the file where it is: its entry is a facade that runs the
+ * package's compiled script (and its code cache) from beside itself, so it cannot be bundled.
  */
-const vendorLoaderInPlace: Plugin = {
-  name: "vendor-loader-in-place",
+const builtPackageInPlace: Plugin = {
+  name: "built-package-in-place",
   setup(b) {
-    b.onResolve({ filter: /^#vendor$/ }, (args) => {
-      const packageRoot = args.importer.slice(0, args.importer.lastIndexOf("/dist/"));
-      return { path: pathToFileURL(join(packageRoot, "dist", "vendor", "index.js")).href, external: true };
-    });
+    b.onResolve({ filter: /^file:/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
-/** Bundles the child harness with the built entry into one script: a child starts in about the time of a bare `node`. */
+/** Bundles the child harness into one script that imports the built entry: a child starts in about the time of a bare `node`. */
 async function bundleChild(entry: string, directory: string): Promise<string> {
   const outfile = join(directory, "crashChild.mjs");
   const harness = join(packageDir, "test", "crashChild.ts");
   await build({
     stdin: {
       contents: [
-        `import * as sessions from ${JSON.stringify(entry)};`,
+        `import * as sessions from ${JSON.stringify(pathToFileURL(entry).href)};`,
         `import { runCrashChild } from ${JSON.stringify(harness)};`,
         `await runCrashChild(sessions, JSON.parse(process.argv[2]));`,
       ].join("\n"),
@@ -110,7 +107,7 @@ async function bundleChild(entry: string, directory: string): Promise<string> {
         'const __dirname = __filename.slice(0, __filename.lastIndexOf("/"));',
       ].join(" "),
     },
-    plugins: [vendorLoaderInPlace],
+    plugins: [builtPackageInPlace],
     logLevel: "silent",
   });
   return outfile;

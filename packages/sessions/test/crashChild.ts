@@ -1,7 +1,7 @@
-// Crash-test child. The crash test bundles this file together with the BUILT package
-// (`dist/index.js`) into one script, so each child starts quickly and what is crash-tested is what
-// ships. The child opens a state directory with FileSessionStorage, writes sessions from a fixed pool
-// of ids with four concurrent writers, and prints "opened" once open, then "ack <id> <version>" after
+// Crash-test child. The crash test bundles this file into one script that imports the BUILT package
+// (`dist/index.js`), so each child starts quickly and what is crash-tested is what ships. The child
+// opens a state directory with FileSessionStorage, writes sessions from a fixed pool of ids with four
+// concurrent writers, and prints "opened" once open, then "ack <id> <version>" after
 // each acknowledged write, until it is killed. Content is a pure function of (id, version), so the
 // parent can check that every acknowledged session is present and intact after the kill.
 //

@@ -1,0 +1,140 @@
+// The packages as the build ships them (tooling/scripts/packageCode.mjs): each entry is a facade over
+// the package's one compiled script, run from the V8 code cache the build made. Fresh processes (a
+// script runs once per process), on the built dist; needs `pnpm build` at the root.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { init, parse } from "es-module-lexer";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+
+const packagesDir = join(import.meta.dirname, "..", "..");
+const scratch: string[] = [];
+
+interface PackageJson {
+  readonly name: string;
+  readonly private?: boolean;
+  readonly exports?: Record<string, string | { readonly default?: string }>;
+}
+
+const published = readdirSync(packagesDir)
+  .map((name) => join(packagesDir, name))
+  .filter((dir) => existsSync(join(dir, "package.json")))
+  .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson }))
+  .filter(({ pkg }) => pkg.private !== true);
+
+/** The file URLs of a package's library entries (`exports`' `default` files). */
+function entriesOf(dir: string, pkg: PackageJson): string[] {
+  return Object.values(pkg.exports ?? {}).flatMap((value) =>
+    typeof value === "object" && value.default !== undefined
+      ? [pathToFileURL(join(dir, value.default)).href]
+      : [],
+  );
+}
+
+/** Runs `code` (an ES module) in a fresh node and returns what it printed. */
+function runFresh(code: string, cwd = packagesDir): string {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return execFileSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd,
+    encoding: "utf8",
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** The compiled scripts a fresh process ran after `imports`, by path relative to packages/, with whether each used its cache. */
+function scriptsRunBy(imports: readonly string[], cwd?: string): Record<string, boolean> {
+  const code = `
+    for (const url of ${JSON.stringify(imports)}) await import(url);
+    const ran = globalThis[Symbol.for("espada.cachedScripts")] ?? new Map();
+    process.stdout.write(JSON.stringify(Object.fromEntries([...ran].map(([path, r]) => [path, r.codeCacheUsed]))));`;
+  const ran = JSON.parse(runFresh(code, cwd)) as Record<string, boolean>;
+  return Object.fromEntries(
+    Object.entries(ran).map(([path, used]) => [path.slice(packagesDir.length + 1), used]),
+  );
+}
+
+/** A copy of the built package at `dir` (package.json and dist, timestamps kept) inside it, so it resolves what the package depends on. */
+function copyOfPackage(dir: string): string {
+  const copy = mkdtempSync(join(dir, ".tmp-compiled-"));
+  scratch.push(copy);
+  cpSync(join(dir, "package.json"), join(copy, "package.json"));
+  cpSync(join(dir, "dist"), join(copy, "dist"), { recursive: true, preserveTimestamps: true });
+  return copy;
+}
+
+const core = join(packagesDir, "core");
+
+beforeAll(() => {
+  if (!existsSync(join(core, "dist", "runtime", "code.v8-cache")))
+    throw new Error("the packages are not built: run `pnpm build` at the repository root first");
+});
+afterEach(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("compiled packages", () => {
+  it.each(published.map(({ dir, pkg }) => [pkg.name, dir, pkg] as const))(
+    "%s: every entry loads, and every script it runs comes from the code cache the build made",
+    (_name, dir, pkg) => {
+      const ran = scriptsRunBy(entriesOf(dir, pkg));
+      expect(Object.keys(ran).length).toBeGreaterThan(0);
+      expect(Object.entries(ran).filter(([, used]) => !used)).toEqual([]);
+    },
+  );
+
+  it("runs a package's code once: its entries share classes, and a second copy of the loader gets the same script", () => {
+    const code = `
+      const core = await import(${JSON.stringify(pathToFileURL(join(core, "dist", "index.js")).href)});
+      const authoring = await import(${JSON.stringify(pathToFileURL(join(core, "dist", "authoring.js")).href)});
+      const loader = await import(${JSON.stringify(`${pathToFileURL(join(core, "dist", "runtime", "cachedScript.js")).href}?second`)});
+      const again = loader.runCachedScript(new URL(${JSON.stringify(pathToFileURL(join(core, "dist", "runtime", "code.js")).href)}));
+      process.stdout.write(JSON.stringify([
+        core.LifecycleStateMachine === authoring.LifecycleStateMachine,
+        again.exports.index.LifecycleStateMachine === core.LifecycleStateMachine,
+      ]));`;
+    expect(JSON.parse(runFresh(code))).toEqual([true, true]);
+  });
+
+  it("can be require()d, as hosts load plugins: no top-level await in any entry", () => {
+    const entry = join(packagesDir, "infrastructure", "dist", "index.js");
+    const code = `const plugin = require(${JSON.stringify(entry)}); process.stdout.write(typeof plugin.default.register);`;
+    expect(execFileSync(process.execPath, ["-e", code], { encoding: "utf8" })).toBe("function");
+  });
+
+  it("ignores a code cache older than its script (an edited script never runs stale bytecode)", () => {
+    const copy = copyOfPackage(core);
+    const cache = join(copy, "dist", "runtime", "code.v8-cache");
+    const before = new Date(Date.now() - 3_600_000);
+    utimesSync(cache, before, before);
+    const ran = scriptsRunBy([pathToFileURL(join(copy, "dist", "index.js")).href]);
+    const relative = join(copy, "dist", "runtime", "code.js").slice(packagesDir.length + 1);
+    expect(ran[relative]).toBe(false);
+    expect(
+      runFresh(
+        `const core = await import(${JSON.stringify(pathToFileURL(join(copy, "dist", "index.js")).href)}); process.stdout.write(typeof core.parseInfrastructureConfig);`,
+      ),
+    ).toBe("function");
+  });
+
+  it("says what to do when the script is not where the package put it (the package was bundled)", () => {
+    const copy = copyOfPackage(core);
+    rmSync(join(copy, "dist", "runtime", "code.js"));
+    expect(() =>
+      runFresh(`await import(${JSON.stringify(pathToFileURL(join(copy, "dist", "index.js")).href)});`),
+    ).toThrow(/code\.js is missing: an @espada package was bundled into another file/);
+  });
+
+  it("leaves no dynamic import() in a script: other packages are required, everything else goes through __import", async () => {
+    await init;
+    for (const { dir } of published) {
+      const code = readFileSync(join(dir, "dist", "runtime", "code.js"), "utf8");
+      const [imports] = parse(code);
+      expect(imports.filter((i) => i.d >= 0).map((i) => `${dir}: ${code.slice(i.ss, i.ss + 60)}`)).toEqual(
+        [],
+      );
+    }
+  });
+});

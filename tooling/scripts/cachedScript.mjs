@@ -1,0 +1,83 @@
+// The run-time loader of a package's compiled scripts. The build (tooling/scripts/bundle-entries.mjs)
+// copies this file to the package's `dist/runtime/cachedScript.js`. A script is one function taking
+// CommonJS's module parameters and `__import` (a dynamic `import()` resolved from the package): the
+// package's own code (`dist/runtime/code.js`, reached through the entry facades) or the libraries it
+// inlines (`dist/vendor/libs.js`, reached as `#vendor`). Each runs once per process, compiled with the
+// V8 code cache the build made beside it (`<name>.v8-cache`, by running real commands), so a command
+// does not parse and compile its code before its first line runs: Node 20 has no compile cache for
+// ES modules. No top-level await: hosts load plugins with `require()`, which Node refuses for a
+// module graph that has one.
+//
+// V8 refuses a cache made by another V8 version or with other V8 flags (the script is then compiled
+// as usual), but it checks only the length of the source: a cache older than the script is not used,
+// so an edited script is never run with the bytecode of the build it replaced.
+import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+
+/**
+ * Scripts already run in this process, by path: one instance of a package's code even when a test
+ * runner loads this loader twice (once natively, once through its own module system).
+ */
+const ran = (globalThis[Symbol.for("espada.cachedScripts")] ??= new Map());
+
+/** The code cache beside `scriptPath`, when it is at least as new as the script. */
+function readCodeCache(scriptPath, cachePath) {
+  try {
+    if (statSync(cachePath).mtimeMs < statSync(scriptPath).mtimeMs) return undefined;
+    return readFileSync(cachePath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The script's text; a clear error when it is not where the package put it (the package was bundled). */
+function readScript(scriptPath) {
+  try {
+    return readFileSync(scriptPath, "utf8");
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+    throw new Error(
+      `${scriptPath} is missing: an @espada package was bundled into another file; leave @espada packages out of the bundle, or copy the package's dist folder beside the bundle`,
+      { cause: error },
+    );
+  }
+}
+
+/** `import()` from this package, for the scripts' dynamic imports of other packages and plugin files. */
+const importFromPackage = (specifier) => import(specifier);
+
+/**
+ * Runs the script at `url` (once per process) and returns its `module.exports` and whether V8
+ * compiled it from the shipped code cache.
+ */
+export function runCachedScript(url) {
+  const scriptPath = fileURLToPath(url);
+  const done = ran.get(scriptPath);
+  if (done !== undefined) return done;
+  const cachePath = scriptPath.replace(/\.js$/, ".v8-cache");
+  const cachedData = readCodeCache(scriptPath, cachePath);
+  const script = new Script(readScript(scriptPath), {
+    filename: scriptPath,
+    ...(cachedData === undefined ? {} : { cachedData }),
+  });
+  // The build's priming run (tooling/scripts/primeCodeCaches.mjs) collects the script to write its cache.
+  globalThis[Symbol.for("espada.codeCache")]?.push({ script, cachePath });
+  const module = { exports: {} };
+  script.runInThisContext()(
+    module.exports,
+    createRequire(scriptPath),
+    module,
+    scriptPath,
+    dirname(scriptPath),
+    importFromPackage,
+  );
+  const result = {
+    exports: module.exports,
+    codeCacheUsed: cachedData !== undefined && !script.cachedDataRejected,
+  };
+  ran.set(scriptPath, result);
+  return result;
+}

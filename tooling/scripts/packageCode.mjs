@@ -1,0 +1,151 @@
+// A package's own code, the part of tooling/scripts/bundle-entries.mjs that writes what its entry
+// points run. Node 20 has no compile cache for ES modules: a cold `espada-infra status` spent a fifth
+// of its time resolving, reading and compiling our modules. So every entry of a package is bundled
+// into ONE script, `dist/runtime/code.js` (a function taking CommonJS's module parameters and
+// `__import`), which `dist/runtime/cachedScript.js` (a copy of cachedScript.mjs) compiles from a V8
+// code cache made at build time (primeCodeCaches.mjs). Each `dist/<entry>.js` named in package.json
+// is a small ES module, a facade that runs the script once and re-exports that entry's exports; the
+// declarations stay tsc's.
+//
+// In the script, an entry's modules run on first use of that entry (esbuild's lazy module
+// initialisers), so `./testing` costs nothing to a process that never imports it. Other packages are
+// loaded with `require()` (Node >= 20.19 loads ES modules that way; ours have no top-level await), a
+// dynamic import of an `@espada` package included, so one process never has the same package both in
+// flight through the ES module loader and required; every other dynamic import (a plugin's entry
+// file) is a real `import()` through `__import`. A facade first imports the `@espada` packages its
+// entry needs at load, so in a host's module graph they have run before the script requires them.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { build } from "esbuild";
+import { init, parse } from "es-module-lexer";
+
+/** The module parameters of every compiled script (vendored libraries' too). */
+export const SCRIPT_PARAMETERS = "exports, require, module, __filename, __dirname, __import";
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const OUR_PACKAGE = /^@espada\//;
+
+/** What each entry exposes, from an ESM bundling pass that writes nothing. */
+export async function analyseEntries(options) {
+  const result = await build({ ...options, write: false, metafile: true, sourcemap: false });
+  const outputs = result.metafile.outputs;
+  const texts = new Map(result.outputFiles.map((file) => [relative(process.cwd(), file.path), file.text]));
+  /** Every `@espada` package the output `path` imports statically, through its shared chunks. */
+  const packagesOf = (path, seen = new Set()) => {
+    if (seen.has(path)) return [];
+    seen.add(path);
+    return outputs[path].imports.flatMap((i) => {
+      if (i.kind !== "import-statement") return [];
+      if (!i.external) return packagesOf(i.path, seen);
+      return OUR_PACKAGE.test(i.path) ? [i.path] : [];
+    });
+  };
+  const entries = new Map();
+  for (const [path, output] of Object.entries(outputs)) {
+    if (output.entryPoint === undefined) continue;
+    const name = /dist\/(.+)\.js$/.exec(path)?.[1];
+    const starFrom = [...(texts.get(path) ?? "").matchAll(/^export \* from "([^"]+)";$/gm)].map((m) => m[1]);
+    entries.set(name, {
+      exports: output.exports,
+      packages: [...new Set(packagesOf(path))].sort(),
+      starFrom,
+    });
+  }
+  return entries;
+}
+
+/**
+ * Replaces each dynamic `import(` esbuild left in `code` (other packages, plugin files) with a call of
+ * the script's `__import` (a `vm.Script` has no module to resolve from), or of `require` for an
+ * `@espada` package. The lexer sees code, not the text of strings or comments.
+ */
+async function routeDynamicImports(code) {
+  await init;
+  const [imports] = parse(code);
+  let out = "";
+  let at = 0;
+  for (const i of imports) {
+    if (i.d < 0) continue; // a static import or import.meta: none survive the CommonJS output
+    const specifier = i.n;
+    const toRequire = specifier !== undefined && OUR_PACKAGE.test(specifier);
+    out += code.slice(at, i.ss);
+    out += toRequire ? `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))` : "__import";
+    at = toRequire ? i.se : i.ss + "import".length;
+  }
+  return out + code.slice(at);
+}
+
+/**
+ * Bundles every entry of the package at `dir` (`entries`: name → source file) into
+ * `dist/runtime/code.js` with `plugins`. Returns the metafile.
+ */
+export async function buildPackageCode(dir, entries, plugins) {
+  const outfile = join(dir, "dist", "runtime", "code.js");
+  const getters = Object.entries(entries).map(
+    ([name, source]) =>
+      `  get ${JSON.stringify(name)}() { return require(${JSON.stringify(`./${relative(dir, source)}`)}); },`,
+  );
+  const result = await build({
+    stdin: {
+      contents: `module.exports = {\n${getters.join("\n")}\n};\n`,
+      resolveDir: dir,
+      sourcefile: "entries.js",
+      loader: "js",
+    },
+    outfile,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    plugins,
+    define: { "import.meta.url": "__codeUrl" },
+    banner: {
+      js: `(function (${SCRIPT_PARAMETERS}) {\n"use strict";\nconst __codeUrl = require("node:url").pathToFileURL(__filename).href;`,
+    },
+    footer: { js: "})" },
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+    metafile: true,
+  });
+  writeFileSync(outfile, await routeDynamicImports(readFileSync(outfile, "utf8")));
+  return result.metafile;
+}
+
+/** Copies the scripts' loader to the package's `dist/runtime/cachedScript.js`. */
+export function copyScriptLoader(dir) {
+  const runtimeDir = join(dir, "dist", "runtime");
+  mkdirSync(runtimeDir, { recursive: true });
+  copyFileSync(new URL("./cachedScript.mjs", import.meta.url), join(runtimeDir, "cachedScript.js"));
+}
+
+/** Writes `dist/<name>.js` for each entry: a facade over the entry in `dist/runtime/code.js`. */
+export function writeFacades(dir, pkg, entries, analysis, bins) {
+  for (const name of Object.keys(entries)) {
+    const entry = analysis.get(name);
+    if (entry === undefined) throw new Error(`${pkg.name}: entry ${name} missing from the analysis`);
+    const file = join(dir, "dist", `${name}.js`);
+    const toRuntime = relative(dirname(file), join(dir, "dist", "runtime"));
+    const runtime = toRuntime.startsWith(".") ? toRuntime : `./${toRuntime}`;
+    const names = entry.exports;
+    const runsCode = names.length > 0 || entry.starFrom.length === 0;
+    const lines = [
+      ...(bins.has(name) ? ["#!/usr/bin/env node"] : []),
+      runsCode
+        ? `// ${pkg.name}, entry ${JSON.stringify(name)}: a facade over this package's code, which runs from\n// ${runtime}/code.js, compiled from the V8 code cache beside it (see ${runtime}/cachedScript.js).`
+        : `// ${pkg.name}, entry ${JSON.stringify(name)}: re-exports ${entry.starFrom.join(", ")}.`,
+      ...entry.packages.map((p) => `import ${JSON.stringify(p)};`),
+      ...entry.starFrom.map((from) => `export * from ${JSON.stringify(from)};`),
+    ];
+    if (runsCode) {
+      const run = `runCachedScript(new URL("${runtime}/code.js", import.meta.url)).exports[${JSON.stringify(name)}]`;
+      lines.push(`import { runCachedScript } from "${runtime}/cachedScript.js";`);
+      lines.push(names.length > 0 ? `const entry = ${run};` : `void ${run};`);
+    }
+    if (names.length > 0) {
+      lines.push(`const ${names.map((n, i) => `e${i} = entry[${JSON.stringify(n)}]`).join(",\n  ")};`);
+      const exported = names.map((n, i) => `e${i} as ${IDENTIFIER.test(n) ? n : JSON.stringify(n)}`);
+      lines.push(`export { ${exported.join(", ")} };`);
+    }
+    writeFileSync(file, `${lines.join("\n")}\n`, { mode: bins.has(name) ? 0o755 : 0o644 });
+  }
+}
