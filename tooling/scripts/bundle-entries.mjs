@@ -23,7 +23,13 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
-import { analyseEntries, buildPackageCode, copyScriptLoader, writeFacades } from "./packageCode.mjs";
+import {
+  ENTRIES_SOURCE,
+  analyseEntries,
+  buildPackageCode,
+  copyScriptLoader,
+  writeFacades,
+} from "./packageCode.mjs";
 import { primeCodeCaches } from "./primeCodeCaches.mjs";
 import { VENDOR_FACADE_NAMESPACE, buildVendorLibs, vendorFacades, vendorSpecifiers } from "./vendorLibs.mjs";
 
@@ -98,15 +104,18 @@ const withoutZodLocales = {
 };
 
 /**
- * Keeps, in the source maps of `outputs`, the embedded text of the vendored libraries' facades only
- * (they exist nowhere else); our own sources ship in the tarball's `src`.
+ * Keeps, in the source maps of `outputs`, the embedded text of what the build generated only (the
+ * vendored libraries' facades, the script's entry getters: they exist nowhere else); our own sources
+ * ship in the tarball's `src`.
  */
 function embedFacadesOnly(outputs) {
   for (const output of outputs) {
     if (!output.endsWith(".map")) continue;
     const map = JSON.parse(readFileSync(output, "utf8"));
     map.sourcesContent = map.sources.map((source, i) =>
-      source.startsWith(`${VENDOR_FACADE_NAMESPACE}:`) ? map.sourcesContent[i] : null,
+      source.startsWith(`${VENDOR_FACADE_NAMESPACE}:`) || source.endsWith(ENTRIES_SOURCE)
+        ? map.sourcesContent[i]
+        : null,
     );
     writeFileSync(output, JSON.stringify(map));
   }

@@ -23,6 +23,8 @@ import { init, parse } from "es-module-lexer";
 export const SCRIPT_PARAMETERS = "exports, require, module, __filename, __dirname, __import";
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const OUR_PACKAGE = /^@espada\//;
+/** The generated module of a script's entry getters, as source maps name it (its text is embedded). */
+export const ENTRIES_SOURCE = "espada-entries.js";
 
 /** What each entry exposes, from an ESM bundling pass that writes nothing. */
 export async function analyseEntries(options) {
@@ -88,7 +90,7 @@ export async function buildPackageCode(dir, entries, plugins) {
     stdin: {
       contents: `module.exports = {\n${getters.join("\n")}\n};\n`,
       resolveDir: dir,
-      sourcefile: "entries.js",
+      sourcefile: ENTRIES_SOURCE,
       loader: "js",
     },
     outfile,
