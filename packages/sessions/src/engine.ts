@@ -25,6 +25,7 @@ import type {
 } from "@espada/infra-core";
 
 import { Cascade } from "./cascade.js";
+import { frozenJsonCopySharing } from "./sharedCopy.js";
 /** The two key spaces of a store: plain records and windowed counters. */
 export type RecordSpace = "record" | "counter";
 
@@ -216,7 +217,16 @@ export class StateEngine {
   private readonly persistence: StatePersistence | undefined;
   private readonly now: () => number;
   private readonly tables: Record<RecordSpace, Map<string, StoredRecord>>;
-  private readonly queues = new Map<string, PendingOp[]>();
+  /**
+   * Records given at start (read from disk) that are still current: their values were not copied
+   * by this engine (not frozen, not checked), so a write shares no object with them.
+   */
+  private readonly loaded: Set<StoredRecord>;
+  /** Writes waiting per key, one map per space (keyed by the caller's key string: no key built per write). */
+  private readonly queues: Record<RecordSpace, Map<string, PendingOp[]>> = {
+    record: new Map(),
+    counter: new Map(),
+  };
   private readonly logs = new Map<string, LogState>();
   private readonly inflight = new Set<Promise<void>>();
   /** Record keys in order, rebuilt lazily after a key is added or removed (not on updates). */
@@ -227,6 +237,7 @@ export class StateEngine {
     this.persistence = options.persistence;
     this.now = options.now ?? Date.now;
     this.tables = { record: byKey(options.records), counter: byKey(options.counters) };
+    this.loaded = new Set(this.tables.record.values());
   }
 
   /** True once {@link close} was called. */
@@ -244,7 +255,7 @@ export class StateEngine {
   /** Writes unconditionally. */
   put(key: string, value: unknown, options?: PutOptions): Promise<StoredRecord> {
     assertStoreKey(key);
-    const frozen = frozenJsonCopy(value);
+    const frozen = frozenJsonCopySharing(value, this.copiedValue(key));
     const ttl = storeTtl(options);
     return this.submit<StoredRecord>("record", key, (current, now) => {
       const next = makeRecord(key, frozen, current, now, ttl);
@@ -261,7 +272,7 @@ export class StateEngine {
   ): Promise<CompareAndSetResult> {
     assertStoreKey(key);
     assertExpectedVersion(expectedVersion);
-    const frozen = frozenJsonCopy(value);
+    const frozen = frozenJsonCopySharing(value, this.copiedValue(key));
     const ttl = storeTtl(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
       if ((current?.version ?? 0) !== expectedVersion)
@@ -418,6 +429,15 @@ export class StateEngine {
     await this.persistence?.close();
   }
 
+  /**
+   * The value of the record under `key` when this engine copied it (deeply frozen JSON, so a write
+   * may keep its objects): a write rebuilding a record around parts it keeps copies only the rest.
+   */
+  private copiedValue(key: string): JsonValue | undefined {
+    const record = this.tables.record.get(key);
+    return record === undefined || this.loaded.has(record) ? undefined : record.value;
+  }
+
   private assertOpen(): void {
     if (this.closed) throw closedError();
   }
@@ -442,8 +462,8 @@ export class StateEngine {
 
   private submit<R>(space: RecordSpace, key: string, apply: PendingOp["apply"]): Promise<R> {
     if (this.closed) return Promise.reject(closedError());
-    const queueKey = `${space}\u0000${key}`;
-    if (this.persistence === undefined && !this.queues.has(queueKey)) {
+    const queues = this.queues[space];
+    if (this.persistence === undefined && !queues.has(key)) {
       // memory only and nothing queued for this key: nothing to wait for, apply now
       try {
         const raw = this.tables[space].get(key);
@@ -457,18 +477,18 @@ export class StateEngine {
     }
     return new Promise<R>((resolve, reject) => {
       const op: PendingOp = { apply, resolve: (value) => resolve(value as R), reject };
-      const queue = this.queues.get(queueKey);
+      const queue = queues.get(key);
       if (queue !== undefined) {
         queue.push(op);
         return;
       }
       const fresh = [op];
-      this.queues.set(queueKey, fresh);
-      this.track(this.drain(space, key, queueKey, fresh));
+      queues.set(key, fresh);
+      this.track(this.drain(space, key, fresh));
     });
   }
 
-  private async drain(space: RecordSpace, key: string, queueKey: string, queue: PendingOp[]): Promise<void> {
+  private async drain(space: RecordSpace, key: string, queue: PendingOp[]): Promise<void> {
     await Promise.resolve(); // let a synchronous burst of calls join the first batch
     const table = this.tables[space];
     while (queue.length > 0) {
@@ -489,7 +509,7 @@ export class StateEngine {
       if (current !== raw) {
         try {
           if (this.persistence !== undefined)
-            await this.persistence.writeRecord(space, key, current, this.queues.size > 1);
+            await this.persistence.writeRecord(space, key, current, this.queuedKeys() > 1);
         } catch (error) {
           const failure = asStorageError(error, `"${key}"`);
           for (const op of batch) op.reject(failure);
@@ -503,12 +523,21 @@ export class StateEngine {
         else op.reject(outcome?.error);
       });
     }
-    this.queues.delete(queueKey);
+    this.queues[space].delete(key);
+  }
+
+  /** How many keys (of both spaces) have writes queued. */
+  private queuedKeys(): number {
+    return this.queues.record.size + this.queues.counter.size;
   }
 
   /** Makes a change visible in memory (after it is durable). */
   private commit(space: RecordSpace, key: string, next: StoredRecord | undefined): void {
     const table = this.tables[space];
+    if (space === "record" && this.loaded.size > 0) {
+      const replaced = table.get(key);
+      if (replaced !== undefined) this.loaded.delete(replaced);
+    }
     if (next === undefined) {
       if (table.delete(key) && space === "record") this.keyIndex = undefined;
       return;

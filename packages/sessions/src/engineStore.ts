@@ -12,13 +12,9 @@ import type {
 } from "@espada/infra-core";
 import type { StateEngine } from "./engine.js";
 
-/** Runs a synchronous read as a promise: a throw becomes a rejection. */
-function settle<T>(read: () => T): Promise<T> {
-  try {
-    return Promise.resolve(read());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+/** A synchronous throw of the engine as the rejection a store call answers with. */
+function rejection(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
 
 /**
@@ -35,7 +31,11 @@ export abstract class EngineStateStore implements StateStore {
 
   /** Reads a live record, or undefined when absent or expired. */
   get<T extends JsonValue = JsonValue>(key: string): Promise<StoredRecord<T> | undefined> {
-    return settle(() => this.engine.get(key) as StoredRecord<T> | undefined);
+    try {
+      return Promise.resolve(this.engine.get(key) as StoredRecord<T> | undefined);
+    } catch (error) {
+      return rejection(error);
+    }
   }
 
   /** Writes unconditionally; resolves once durable. The value is copied (later changes to it do not leak in). */
@@ -44,13 +44,21 @@ export abstract class EngineStateStore implements StateStore {
   }
 
   /** Writes only when the live version equals `expectedVersion` (0 = absent); exactly one racing writer wins. */
-  async compareAndSet<T extends JsonValue>(
+  compareAndSet<T extends JsonValue>(
     key: string,
     expectedVersion: number,
     value: T,
     options?: PutOptions,
   ): Promise<CompareAndSetResult<T>> {
-    return (await this.engine.compareAndSet(key, expectedVersion, value, options)) as CompareAndSetResult<T>;
+    // the engine's promise as it is (no async wrapper: one await less per write); a bad argument
+    // still rejects, never throws
+    try {
+      return this.engine.compareAndSet(key, expectedVersion, value, options) as Promise<
+        CompareAndSetResult<T>
+      >;
+    } catch (error) {
+      return rejection(error);
+    }
   }
 
   /** Removes a record; false when there was none. */
@@ -60,7 +68,11 @@ export abstract class EngineStateStore implements StateStore {
 
   /** Live records whose key starts with `prefix`, in key order; a page of them with `options` (limit, cursor). */
   list<T extends JsonValue = JsonValue>(prefix: string, options?: ListOptions): Promise<StoredRecord<T>[]> {
-    return settle(() => this.engine.list(prefix, options) as StoredRecord<T>[]);
+    try {
+      return Promise.resolve(this.engine.list(prefix, options) as StoredRecord<T>[]);
+    } catch (error) {
+      return rejection(error);
+    }
   }
 
   /** Atomically adds `by` (default 1) to a counter that resets every `windowMs`. */

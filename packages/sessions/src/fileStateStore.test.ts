@@ -41,6 +41,24 @@ describe("FileStateStore", () => {
     expect(b.problems).toEqual([]);
   });
 
+  it("a write keeps the objects of a record it wrote itself, but copies those of a record read from disk", async () => {
+    const d = dir();
+    const a = await FileStateStore.open({ directory: d });
+    await a.put("k", { kept: { list: [1] }, n: 1 });
+    await a.close();
+    const b = await open(d);
+    const loaded = (await b.get("k"))?.value as { kept: { list: number[] }; n: number };
+    // read from disk: the store's copy of it was never made by this process, so it is not shared
+    const first = await b.compareAndSet("k", 1, { kept: loaded.kept, n: 2 });
+    const stored = (first.ok ? first.record.value : undefined) as typeof loaded;
+    expect(stored.kept).not.toBe(loaded.kept);
+    expect(Object.isFrozen(stored.kept.list)).toBe(true);
+    // written by this store (deeply frozen): the next write rebuilding the record around it keeps it
+    const second = await b.compareAndSet("k", 2, { kept: stored.kept, n: 3 });
+    expect(second.ok && (second.record.value as typeof loaded).kept).toBe(stored.kept);
+    expect((await b.get("k"))?.value).toEqual({ kept: { list: [1] }, n: 3 });
+  });
+
   it("encodes hostile keys into file names inside the directory", async () => {
     const d = dir();
     const store = await open(d);

@@ -36,12 +36,12 @@ export {
   InfrastructureSessionManager,
   createInfrastructureSessionManager,
   sessionManagerConfigSchema,
-  createSessionInputSchema,
 } from "./sessionManager.js";
+export { createSessionInputSchema } from "./createInput.js";
+export type { CreateSessionInput } from "./createInput.js";
 export type {
   SessionManagerConfig,
   SessionManagerOptions,
-  CreateSessionInput,
   SessionFilter,
   SessionHandle,
 } from "./sessionManager.js";

@@ -216,6 +216,28 @@ describe("InfrastructureSessionManager", () => {
     }
   });
 
+  it("a session handed out is not changed by later updates, and the caller's objects stay the caller's", async () => {
+    const m = await manager();
+    const variables = { list: [1], nested: { a: 1 } };
+    const metadata = { source: { name: "cli" } };
+    const created = await m.createSession({ userId: "u", variables, metadata });
+    variables.list.push(2); // after create: the stored copy does not see it
+    metadata.source.name = "changed";
+    const extra = { more: [1] };
+    const updated = await m.updateVariables(created.id, extra);
+    extra.more.push(2); // after update: neither
+    const read = await m.getSession(created.id);
+    expect(created.variables).toEqual({ list: [1], nested: { a: 1 } }); // what was handed out first stays
+    expect(created.lastActivityAt).toBeLessThanOrEqual(updated.lastActivityAt);
+    expect(updated.variables).toEqual({ list: [1], nested: { a: 1 }, more: [1] });
+    expect(read?.variables).toEqual({ list: [1], nested: { a: 1 }, more: [1] });
+    expect(read?.metadata).toEqual({ source: { name: "cli" } });
+    expect(() => {
+      (read?.variables["list"] as number[]).push(3);
+    }).toThrow(TypeError);
+    expect((await m.getSession(created.id))?.variables["list"]).toEqual([1]);
+  });
+
   it("refuses bad input with a typed error naming the field", async () => {
     const m = await manager();
     await expect(m.createSession({ userId: "" })).rejects.toMatchObject({
@@ -225,6 +247,13 @@ describe("InfrastructureSessionManager", () => {
     await expect(m.createSession({ userId: "u", auth: { method: "nope" } } as never)).rejects.toMatchObject({
       field: "auth.method",
     });
+    await expect(
+      m.createSession({ userId: "u", variables: { when: new Date(0) } } as never),
+    ).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      field: "variables.when",
+    });
+    await expect(m.createSession({ userId: "u", timeout: 0 })).rejects.toMatchObject({ field: "timeout" });
   });
 
   it("updateVariables stores a copy of JSON input and refuses anything else with a typed error naming the path", async () => {

@@ -15,7 +15,6 @@ import {
   MAX_TIMER_MS,
   NotFoundError,
   pendingOperationSchema,
-  providerAuthSchema,
   redactSecretRecord,
   securityConfigSchema,
   sessionConfigSchema,
@@ -39,6 +38,8 @@ import type {
   SessionState,
   SessionStore,
 } from "@espada/infra-core";
+import { parseCreateInput } from "./createInput.js";
+import type { CreateSessionInput } from "./createInput.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
 import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
@@ -82,21 +83,6 @@ export type SessionManagerOptions = z.input<typeof sessionManagerConfigSchema> &
   /** Told about each stored record that could not be loaded. */
   readonly onProblem?: (problem: StoreProblem) => void;
 };
-
-/** Schema of the input of {@link InfrastructureSessionManager.createSession}. */
-export const createSessionInputSchema = z.object({
-  userId: z.string().min(1),
-  environment: z.string().min(1).default("development"),
-  providerId: z.string().min(1).optional(),
-  instanceId: z.string().min(1).optional(),
-  auth: providerAuthSchema.optional(),
-  variables: jsonObjectSchema.default({}),
-  metadata: jsonObjectSchema.default({}),
-  /** TTL of this session (ms); defaults to `sessionConfig.timeout`. */
-  timeout: z.number().int().positive().optional(),
-});
-/** Input of {@link InfrastructureSessionManager.createSession}. */
-export type CreateSessionInput = z.input<typeof createSessionInputSchema>;
 
 /** Filters of {@link InfrastructureSessionManager.listSessions}; all given ones must match. */
 export interface SessionFilter {
@@ -154,6 +140,11 @@ export class InfrastructureSessionManager implements SessionStore {
   private readonly logger: InfrastructureLogger;
   private readonly now: () => number;
   private storage: SessionStorage | undefined;
+  /**
+   * The storage once started and until shut down: the hot paths take it without awaiting
+   * {@link ready} (an await per call costs more than the rest of a memory read).
+   */
+  private opened: SessionStorage | undefined;
   private starting: Promise<SessionStorage> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -192,8 +183,8 @@ export class InfrastructureSessionManager implements SessionStore {
 
   /** Creates an active session; `LIMIT_EXCEEDED` when `maxConcurrent` sessions are active already. */
   async createSession(input: CreateSessionInput): Promise<InfrastructureSession> {
-    const storage = await this.ready();
-    const parsed = parseOptions(createSessionInputSchema, input, "session input");
+    const storage = this.opened ?? (await this.ready());
+    const parsed = parseCreateInput(input);
     const now = this.now();
     this.reserveSlot();
     const id = randomUUID();
@@ -237,7 +228,7 @@ export class InfrastructureSessionManager implements SessionStore {
 
   /** Reads a session (any state); an active session past its expiry is expired first. */
   async getSession(sessionId: string): Promise<InfrastructureSession | undefined> {
-    const storage = await this.ready();
+    const storage = this.opened ?? (await this.ready());
     const found = await storage.get(sessionId);
     if (found === undefined || this.isGone(found, this.now())) return undefined;
     if (found.session.state === "active" && this.now() >= found.session.expiresAt)
@@ -602,6 +593,7 @@ export class InfrastructureSessionManager implements SessionStore {
   async shutdown(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.opened = undefined;
     if (this.closed) return;
     this.closed = true;
     const starting = this.starting;
@@ -659,6 +651,7 @@ export class InfrastructureSessionManager implements SessionStore {
       );
     }, clampTimerDelay(config.sessionConfig.cleanupInterval));
     this.timer.unref();
+    this.opened = storage;
     return storage;
   }
 
@@ -853,7 +846,7 @@ export class InfrastructureSessionManager implements SessionStore {
   private async mutate<R>(sessionId: string, change: Mutation<R>): Promise<R> {
     if (typeof sessionId !== "string" || sessionId.length === 0)
       throw invalid("sessionId", "must be a non-empty string");
-    const storage = await this.ready();
+    const storage = this.opened ?? (await this.ready());
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await storage.get(sessionId);
       if (current === undefined || this.isGone(current, this.now()))
