@@ -272,7 +272,8 @@ export class StateEngine {
   ): Promise<CompareAndSetResult> {
     assertStoreKey(key);
     assertExpectedVersion(expectedVersion);
-    const frozen = frozenJsonCopySharing(value, this.copiedValue(key));
+    // a create (version 0) that succeeds replaces nothing: no stored value to look up and share
+    const frozen = frozenJsonCopySharing(value, expectedVersion === 0 ? undefined : this.copiedValue(key));
     const ttl = storeTtl(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
       if ((current?.version ?? 0) !== expectedVersion)

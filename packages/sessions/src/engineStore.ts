@@ -38,6 +38,14 @@ export abstract class EngineStateStore implements StateStore {
     }
   }
 
+  /**
+   * Reads a live record at once (the engine holds every record in memory): what {@link get}
+   * resolves with, for a caller that would otherwise only await it.
+   */
+  getNow<T extends JsonValue = JsonValue>(key: string): StoredRecord<T> | undefined {
+    return this.engine.get(key) as StoredRecord<T> | undefined;
+  }
+
   /** Writes unconditionally; resolves once durable. The value is copied (later changes to it do not leak in). */
   async put<T extends JsonValue>(key: string, value: T, options?: PutOptions): Promise<StoredRecord<T>> {
     return (await this.engine.put(key, value, options)) as StoredRecord<T>;

@@ -364,8 +364,11 @@ export class StateSessionStorage implements SessionStorage {
     this.report(secrets.id, secrets.record, { kind: "crypto", error, key: secrets.id });
   /** Inline histories of earlier-format records, by session id, until their record is rewritten. */
   private readonly inline = new Map<string, InlineHistory>();
-  /** True when the store keeps deeply frozen copies of written values (the engine-based stores do). */
-  private readonly frozenValues: boolean;
+  /**
+   * The store when it is engine-based (memory, file): it keeps deeply frozen copies of written
+   * values, and reads them without a promise.
+   */
+  private readonly engineStore: EngineStateStore | undefined;
 
   constructor(options: StateSessionStorageOptions, persistent = false) {
     this.store = options.store;
@@ -376,7 +379,7 @@ export class StateSessionStorage implements SessionStorage {
     this.quarantineDirectory = options.quarantineDirectory;
     this.storeProblems = options.storeProblems ?? (() => []);
     this.persistent = persistent;
-    this.frozenValues = options.store instanceof EngineStateStore;
+    this.engineStore = options.store instanceof EngineStateStore ? options.store : undefined;
   }
 
   /** Problems of the store plus sessions that could not be decrypted or parsed. */
@@ -389,7 +392,8 @@ export class StateSessionStorage implements SessionStorage {
    * does not authenticate or its secrets cannot be decrypted.
    */
   async get(id: string): Promise<VersionedSession | undefined> {
-    const record = await this.store.get(namesOf(id).session);
+    const key = namesOf(id).session;
+    const record = this.engineStore !== undefined ? this.engineStore.getNow(key) : await this.store.get(key);
     if (record === undefined) return undefined;
     const decoded = this.decode(id, record);
     if (!(decoded instanceof InfrastructureError)) {
@@ -446,7 +450,7 @@ export class StateSessionStorage implements SessionStorage {
     if (!result.ok) return undefined;
     this.inline.delete(checked.id); // the record no longer holds an inline history
     const stored = result.record.value as { readonly v?: unknown; readonly session?: unknown } | null;
-    if (this.frozenValues && stored?.v === 1) {
+    if (this.engineStore !== undefined && stored?.v === 1) {
       // our stores keep a deeply frozen copy of what was written: hand out that copy, neither
       // freezing the caller's object nor keeping a second decoded one
       return {
