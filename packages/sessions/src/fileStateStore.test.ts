@@ -55,7 +55,8 @@ describe("FileStateStore", () => {
     expect(Object.isFrozen(stored.kept.list)).toBe(true);
     // written by this store (deeply frozen): the next write rebuilding the record around it keeps it
     const second = await b.compareAndSet("k", 2, { kept: stored.kept, n: 3 });
-    expect(second.ok && (second.record.value as typeof loaded).kept).toBe(stored.kept);
+    const kept = (second.ok ? second.record.value : undefined) as typeof loaded | undefined;
+    expect(kept?.kept).toBe(stored.kept);
     expect((await b.get("k"))?.value).toEqual({ kept: { list: [1] }, n: 3 });
   });
 

@@ -247,9 +247,7 @@ describe("InfrastructureSessionManager", () => {
     await expect(m.createSession({ userId: "u", auth: { method: "nope" } } as never)).rejects.toMatchObject({
       field: "auth.method",
     });
-    await expect(
-      m.createSession({ userId: "u", variables: { when: new Date(0) } } as never),
-    ).rejects.toMatchObject({
+    await expect(m.createSession({ userId: "u", variables: { when: new Date(0) } })).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
       field: "variables.when",
     });

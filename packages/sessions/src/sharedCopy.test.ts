@@ -105,10 +105,11 @@ describe("frozenJsonCopySharing", () => {
   });
 
   it("keeps an unchanged subtree of the stored value by identity and copies the changed ones", () => {
-    const previous = frozenJsonCopy({
+    const stored = frozenJsonCopy({
       v: 1,
       session: { resources: { r: { id: "r" } }, variables: { a: [1] } },
-    }) as {
+    });
+    const previous = stored as unknown as {
       session: { resources: object; variables: { a: unknown } };
     };
     const mine = { b: [2] };
@@ -116,7 +117,7 @@ describe("frozenJsonCopySharing", () => {
       v: 1,
       session: { ...previous.session, variables: { ...previous.session.variables, ...mine } },
     };
-    const copy = frozenJsonCopySharing(value, previous) as typeof previous & {
+    const copy = frozenJsonCopySharing(value, stored) as unknown as typeof previous & {
       session: { variables: { b: unknown } };
     };
     expect(copy.session.resources).toBe(previous.session.resources);
