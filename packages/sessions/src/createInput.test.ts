@@ -42,9 +42,10 @@ const input = fc.oneof(
 function outcome(parse: () => unknown): unknown {
   try {
     const parsed = parse() as Record<string, unknown>;
-    // what the manager reads: the fields; variables and metadata as the store keeps them
+    // what the manager reads: the fields (one set to `undefined` is one not given); variables and
+    // metadata as the store keeps them
     return {
-      ...parsed,
+      ...Object.fromEntries(Object.entries(parsed).filter(([, field]) => field !== undefined)),
       variables: frozenJsonCopy(parsed["variables"]),
       metadata: frozenJsonCopy(parsed["metadata"]),
     };
