@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFileSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { resolve } from "node:path";
 import { LineCounter, isMap, isScalar, parseDocument } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
@@ -121,36 +122,51 @@ export function resolveConfigPath(options: ConfigPathOptions = {}): ResolvedConf
  * branded by core as validated (`isValidatedInfrastructureConfig`), so the framework does not parse
  * it again.
  */
-export async function loadInfrastructureConfig(options: ConfigPathOptions = {}): Promise<ConfigLoadResult> {
+export function loadInfrastructureConfig(options: ConfigPathOptions = {}): Promise<ConfigLoadResult> {
+  // In a callback, so anything unexpected is still a rejection, never a synchronous throw.
+  return Promise.resolve(options).then(loadConfigFile);
+}
+
+/**
+ * The work of {@link loadInfrastructureConfig}, with synchronous reads: one small file (at most
+ * {@link MAX_CONFIG_BYTES}), where each promise-based call (`stat`, then `readFile`'s open, fstat,
+ * read and close) is a round trip through the thread pool that a CLI start waits on.
+ */
+function loadConfigFile(options: ConfigPathOptions): ConfigLoadResult {
   const env = options.env ?? process.env;
   const where = resolveConfigPath(options);
   for (const file of where.candidates) {
-    let size: number;
+    let info: Stats | undefined;
     try {
-      const info = await stat(file);
-      if (!info.isFile())
-        return failure({ kind: "file", path: file }, [
-          { code: "INVALID_VALUE", message: "config path is not a file", file },
-        ]);
-      size = info.size;
+      // A missing file is the usual case of a default candidate: undefined, not an exception.
+      info = statSync(file, { throwIfNoEntry: false });
     } catch (error) {
-      if ((error as { code?: unknown }).code === "ENOENT" && !where.explicit) continue;
-      const reason =
-        (error as { code?: unknown }).code === "ENOENT"
-          ? "does not exist"
-          : `could not be read: ${toError(error).message}`;
       return failure({ kind: "file", path: file }, [
-        { code: "NOT_FOUND", message: `config file ${reason} (from ${where.from})`, file },
+        {
+          code: "NOT_FOUND",
+          message: `config file could not be read: ${toError(error).message} (from ${where.from})`,
+          file,
+        },
       ]);
     }
-    if (size > MAX_CONFIG_BYTES) {
+    if (info === undefined) {
+      if (!where.explicit) continue;
+      return failure({ kind: "file", path: file }, [
+        { code: "NOT_FOUND", message: `config file does not exist (from ${where.from})`, file },
+      ]);
+    }
+    if (!info.isFile())
+      return failure({ kind: "file", path: file }, [
+        { code: "INVALID_VALUE", message: "config path is not a file", file },
+      ]);
+    if (info.size > MAX_CONFIG_BYTES) {
       return failure({ kind: "file", path: file }, [
         { code: "TOO_BIG", message: `config file is larger than ${MAX_CONFIG_BYTES} bytes`, file },
       ]);
     }
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = readFileSync(file, "utf8");
     } catch (error) {
       return failure({ kind: "file", path: file }, [
         { code: "NOT_FOUND", message: `config file could not be read: ${toError(error).message}`, file },
