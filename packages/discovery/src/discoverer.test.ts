@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isInfrastructureError } from "@espada/infra-core";
@@ -277,6 +277,40 @@ describe("InfrastructurePluginDiscoverer: local sources", () => {
       expect.objectContaining({ field: "frameworkVersion" }),
     );
     expect(getFrameworkVersion()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("InfrastructurePluginDiscoverer: framework ranges", () => {
+  it("counts a prerelease framework against a range, the same range checked for every plugin", async () => {
+    writeFiles(join(dir, "local", "open"), {
+      "infrastructure.plugin.json": manifest("open", ["open"], { frameworkVersion: ">=0.1.0" }),
+      "open.js": providerModule(meta("open")),
+    });
+    writeFiles(join(dir, "local", "open-too"), {
+      "infrastructure.plugin.json": manifest("open-too", ["open-too"], { frameworkVersion: ">=0.1.0" }),
+      "open-too.js": providerModule(meta("open-too")),
+    });
+    writeFiles(join(dir, "local", "caret"), {
+      "infrastructure.plugin.json": manifest("caret", ["caret"], { frameworkVersion: "^0.1.0" }),
+      "caret.js": providerModule(meta("caret")),
+    });
+    const result = await discoverer({ localDirs: ["local"] }, { frameworkVersion: "0.2.0-rc.1" }).discover();
+    expect(result.providers.map((p) => p.meta.id)).toEqual(["open", "open-too"]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        field: "frameworkVersion",
+        message: 'plugin "caret" needs framework ^0.1.0, this is 0.2.0-rc.1; skipped',
+      }),
+    ]);
+  });
+
+  it("reads the framework version from the installed @espada/infra-core", () => {
+    const core = JSON.parse(
+      readFileSync(join(import.meta.dirname, "..", "..", "core", "package.json"), "utf8"),
+    ) as {
+      version: string;
+    };
+    expect(getFrameworkVersion()).toBe(core.version);
   });
 });
 

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Dirent } from "node:fs";
-import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 // Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
 import semverRcompare from "semver/functions/rcompare.js";
 import semverSatisfies from "semver/functions/satisfies.js";
@@ -36,6 +35,7 @@ import type { z } from "zod";
 import { describeIssues } from "./issues.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {
+  FRAMEWORK_RANGE_OPTIONS,
   MANIFEST_FILE_NAMES,
   PACKAGE_JSON_KEY,
   packageJsonIdentitySchema,
@@ -156,8 +156,10 @@ let coreVersion: string | undefined;
 /** The installed `@espada/infra-core` version: the framework API plugins declare a range for. */
 export function getFrameworkVersion(): string {
   if (coreVersion !== undefined) return coreVersion;
-  const require = createRequire(import.meta.url);
-  const pkg = JSON.parse(readFileSync(require.resolve("@espada/infra-core/package.json"), "utf8")) as {
+  // The ESM resolver, which has already found core for this module's import (a CommonJS
+  // `require.resolve` walks the folders again: ~0.7 ms of a CLI start).
+  const file = fileURLToPath(import.meta.resolve("@espada/infra-core/package.json"));
+  const pkg = JSON.parse(readFileSync(file, "utf8")) as {
     version?: unknown;
   };
   if (typeof pkg.version !== "string")
@@ -566,7 +568,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
   #isCompatible(range: string): boolean {
     let ok = this.#compatible.get(range);
     if (ok === undefined) {
-      ok = semverSatisfies(this.#frameworkVersion, range, { includePrerelease: true });
+      ok = semverSatisfies(this.#frameworkVersion, range, FRAMEWORK_RANGE_OPTIONS);
       this.#compatible.set(range, ok);
     }
     return ok;

@@ -53,8 +53,16 @@ const entryProblem = ((): ((entry: string) => string | undefined) => {
   };
 })();
 
+/**
+ * The semver options a plugin's `frameworkVersion` range is read with, here and when the
+ * discoverer checks it: a prerelease framework counts. The same options make the range semver
+ * parses for the schema the one its cache hands to the compatibility check, instead of a second
+ * parse (whether a range is valid does not depend on them).
+ */
+export const FRAMEWORK_RANGE_OPTIONS = { includePrerelease: true } as const;
+
 const isVersion = memo((value) => semverValid(value) !== null);
-const isRange = memo((value) => semverValidRange(value) !== null);
+const isRange = memo((value) => semverValidRange(value, FRAMEWORK_RANGE_OPTIONS) !== null);
 
 const semverVersionSchema = deferred(() =>
   z.string().max(256).refine(isVersion, { message: "must be a semantic version (1.2.3)" }),
