@@ -175,7 +175,7 @@ export async function scanRemoteRegistry(
 }
 
 /** How to fetch one artifact. */
-export interface ArtifactRequest {
+interface ArtifactRequest {
   readonly url: URL;
   readonly integrity: string;
   readonly timeoutMs: number;
@@ -188,7 +188,7 @@ export interface ArtifactRequest {
  * Downloads an artifact and verifies its sha512 integrity before anything uses it.
  * @throws `DISCOVERY_FAILED` when the download fails or the bytes do not match (`field: "artifact.integrity"`).
  */
-export async function fetchVerifiedArtifact(request: ArtifactRequest): Promise<Buffer> {
+async function fetchVerifiedArtifact(request: ArtifactRequest): Promise<Buffer> {
   const result = await httpGet(request.url, {
     timeoutMs: request.timeoutMs,
     maxBytes: MAX_ARTIFACT_BYTES,
@@ -218,6 +218,6 @@ export async function fetchVerifiedArtifact(request: ArtifactRequest): Promise<B
  * Imports verified module bytes from a `data:` URL, so nothing can swap the file between the check
  * and the import. The module must be self-contained (it may import `node:` built-ins only).
  */
-export function importModuleBytes(bytes: Buffer): Promise<unknown> {
+function importModuleBytes(bytes: Buffer): Promise<unknown> {
   return import(`data:text/javascript;base64,${bytes.toString("base64")}`) as Promise<unknown>;
 }
