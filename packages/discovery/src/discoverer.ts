@@ -31,6 +31,8 @@ import type {
   ProviderMeta,
   RemoteRegistryConfig,
 } from "@espada/infra-core";
+import type { z } from "zod";
+import { describeIssues } from "./issues.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {
   FRAMEWORK_RANGE_OPTIONS,
@@ -39,11 +41,14 @@ import {
   packageJsonIdentitySchema,
   packageJsonManifestSchema,
   pluginManifestSchema,
+  remoteIndexSchema,
+  remotePluginSchema,
 } from "./manifest.js";
 import type { ManifestFileName } from "./manifest.js";
 import { childPath, describeFsError, readSmallFile, realPath, resolveEntry } from "./paths.js";
 import type { FsResult } from "./paths.js";
-import { issueProblems, parseReporting } from "./problems.js";
+import { httpGet } from "./http.js";
+import { MAX_INDEX_BYTES, fetchVerifiedArtifact, importModuleBytes } from "./remote.js";
 
 /** Source precedence, highest first: the same provider id found in two sources is taken from the earlier one. */
 export const SOURCE_PRECEDENCE: readonly DiscoverySource[] = ["bundled", "installed", "local", "remote"];
@@ -120,7 +125,6 @@ interface ManifestRead {
 }
 
 const PACKAGE_JSON_ONLY: readonly ManifestFileName[] = ["package.json"];
-const REMOTE_RANK = SOURCE_PRECEDENCE.indexOf("remote");
 
 interface RunState {
   readonly candidates: Candidate[];
@@ -136,6 +140,16 @@ const YIELD_EVERY = 256;
 /** Most manifest text (UTF-16 code units) read ahead of parsing in one batch. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Parses with core's `tieredSafeParse` (jitless while the schema is cold, its fast parser once warm);
+ * a failure is parsed again with `reportInput` (a missing key told from a wrong type). The
+ * diagnostics always come from zod.
+ */
+function parseReporting<T extends z.ZodType>(schema: T, value: unknown): z.ZodSafeParseResult<z.output<T>> {
+  const parsed = tieredSafeParse(schema, value);
+  return parsed.success ? parsed : tieredSafeParse(schema, value, { reportInput: true });
+}
+const MAX_ISSUES_PER_MANIFEST = 10;
 const yieldToLoop = (): Promise<void> => new Promise((done) => setImmediate(done));
 
 /** The entries of `dir`, sorted by name (a stable scan order), or why it could not be listed. */
@@ -542,6 +556,32 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     return false;
   }
 
+  #problemsFromIssues(
+    schema: z.ZodType,
+    issues: readonly z.core.$ZodIssue[],
+    base: string,
+    location: string,
+    source: DiscoverySource,
+    state: RunState,
+  ): void {
+    const described = describeIssues(schema, issues, base);
+    for (const issue of described.slice(0, MAX_ISSUES_PER_MANIFEST)) {
+      state.problems.push({
+        location,
+        source,
+        message: `${issue.path ?? "manifest"}: ${issue.message}`,
+        ...(issue.path === undefined ? {} : { field: issue.path }),
+      });
+    }
+    if (described.length > MAX_ISSUES_PER_MANIFEST) {
+      state.problems.push({
+        location,
+        source,
+        message: `and ${described.length - MAX_ISSUES_PER_MANIFEST} more problem(s) in this manifest`,
+      });
+    }
+  }
+
   #isCompatible(range: string): boolean {
     let ok = this.#compatible.get(range);
     if (ok === undefined) {
@@ -570,23 +610,19 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
       const pkg = json as Record<string, unknown>;
       const identity = parseReporting(packageJsonIdentitySchema, pkg);
       if (!identity.success) {
-        state.problems.push(
-          ...issueProblems(packageJsonIdentitySchema, identity.error.issues, "", file, source),
-        );
+        this.#problemsFromIssues(packageJsonIdentitySchema, identity.error.issues, "", file, source, state);
         return;
       }
       const body = parseReporting(packageJsonManifestSchema, pkg[PACKAGE_JSON_KEY]);
       if (!body.success) {
-        state.problems.push(
-          ...issueProblems(packageJsonManifestSchema, body.error.issues, base, file, source),
-        );
+        this.#problemsFromIssues(packageJsonManifestSchema, body.error.issues, base, file, source, state);
         return;
       }
       manifest = { ...body.data, name: identity.data.name, version: identity.data.version };
     } else {
       const parsed = parseReporting(pluginManifestSchema, json);
       if (!parsed.success) {
-        state.problems.push(...issueProblems(pluginManifestSchema, parsed.error.issues, "", file, source));
+        this.#problemsFromIssues(pluginManifestSchema, parsed.error.issues, "", file, source, state);
         return;
       }
       manifest = parsed.data;
@@ -672,17 +708,151 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
     state.pending.length = 0;
   }
 
-  /** Scans one remote registry; its module (and the HTTP client) is loaded only when one is configured. */
   async #scanRemote(registry: RemoteRegistryConfig, index: number, state: RunState): Promise<void> {
-    const { scanRemoteRegistry } = await import("./remoteSource.js");
-    await scanRemoteRegistry(registry, index, {
+    const field = `remoteRegistries[${index}].url`;
+    const timeoutMs = registry.timeout ?? this.config.remoteTimeout;
+    let indexUrl: URL;
+    try {
+      indexUrl = new URL(registry.url);
+    } catch {
+      state.problems.push({
+        location: registry.url,
+        source: "remote",
+        message: "remote index URL is invalid",
+        field,
+      });
+      return;
+    }
+    const location = indexUrl.href;
+    const fetched = await httpGet(indexUrl, {
+      timeoutMs,
+      maxBytes: MAX_INDEX_BYTES,
+      headers: registry.headers,
       signal: state.signal,
-      timeoutMs: registry.timeout ?? this.config.remoteTimeout,
-      frameworkVersion: this.#frameworkVersion,
-      isCompatible: (range) => this.#isCompatible(range),
-      problems: state.problems,
-      add: (provider, pluginVersion) =>
-        state.candidates.push({ provider, rank: REMOTE_RANK, order: state.order++, pluginVersion }),
+    });
+    if (!fetched.ok) {
+      state.problems.push({
+        location,
+        source: "remote",
+        message: `remote index unreachable: ${fetched.reason}`,
+        field,
+      });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(fetched.body.toString("utf8"));
+    } catch (error) {
+      state.problems.push({
+        location,
+        source: "remote",
+        message: `remote index is not valid JSON: ${toError(error).message}`,
+        field,
+      });
+      return;
+    }
+    const parsedIndex = parseReporting(remoteIndexSchema, json);
+    if (!parsedIndex.success) {
+      this.#problemsFromIssues(remoteIndexSchema, parsedIndex.error.issues, "", location, "remote", state);
+      return;
+    }
+    const finalUrl = fetched.url;
+    parsedIndex.data.plugins.forEach((raw, pluginIndex) => {
+      const where = `${location}#plugins[${pluginIndex}]`;
+      const parsed = parseReporting(remotePluginSchema, raw);
+      if (!parsed.success) {
+        this.#problemsFromIssues(
+          remotePluginSchema,
+          parsed.error.issues,
+          `plugins[${pluginIndex}]`,
+          location,
+          "remote",
+          state,
+        );
+        return;
+      }
+      const entry = parsed.data;
+      if (!this.#isCompatible(entry.frameworkVersion)) {
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: `plugin "${entry.name}" ${entry.version} needs framework ${entry.frameworkVersion}, this is ${this.#frameworkVersion}; skipped`,
+          field: `plugins[${pluginIndex}].frameworkVersion`,
+        });
+        return;
+      }
+      let artifactUrl: URL;
+      try {
+        artifactUrl = new URL(entry.artifact.url, finalUrl);
+      } catch {
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: "artifact URL is invalid",
+          field: `plugins[${pluginIndex}].artifact.url`,
+        });
+        return;
+      }
+      if (artifactUrl.protocol !== "http:" && artifactUrl.protocol !== "https:") {
+        state.problems.push({
+          location: where,
+          source: "remote",
+          message: "artifact URL must be http or https",
+          field: `plugins[${pluginIndex}].artifact.url`,
+        });
+        return;
+      }
+      const headers = artifactUrl.origin === indexUrl.origin ? registry.headers : {};
+      const integrity = entry.artifact.integrity;
+      let module: Promise<unknown> | undefined;
+      const loadModule = (): Promise<unknown> => {
+        module ??= fetchVerifiedArtifact({
+          url: artifactUrl,
+          integrity,
+          timeoutMs,
+          headers,
+          signal: this.#closer.signal,
+        })
+          .then(importModuleBytes)
+          .catch((error: unknown) => {
+            module = undefined;
+            throw error;
+          });
+        return module;
+      };
+      const plugin: PluginInfo = { name: entry.name, version: entry.version, path: artifactUrl.href };
+      const ids = new Set<string>();
+      entry.providers.forEach((declared, providerIndex) => {
+        if (ids.has(declared.meta.id)) {
+          state.problems.push({
+            location: where,
+            source: "remote",
+            message: `provider "${declared.meta.id}" is declared twice in this plugin`,
+            field: `plugins[${pluginIndex}].providers[${providerIndex}].meta.id`,
+          });
+          return;
+        }
+        ids.add(declared.meta.id);
+        const factory = createLazyFactory({
+          meta: declared.meta,
+          ...(declared.export === undefined ? {} : { exportName: declared.export }),
+          location: artifactUrl.href,
+          load: loadModule,
+        });
+        state.candidates.push({
+          provider: {
+            meta: declared.meta,
+            factory,
+            source: "remote",
+            plugin,
+            entry: artifactUrl.href,
+            manifest: where,
+          },
+          rank: SOURCE_PRECEDENCE.indexOf("remote"),
+          order: state.order++,
+          pluginVersion: entry.version,
+        });
+      });
     });
   }
 
