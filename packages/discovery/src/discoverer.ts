@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Dirent } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 // Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
 import semverRcompare from "semver/functions/rcompare.js";
 import semverSatisfies from "semver/functions/satisfies.js";
@@ -166,10 +167,8 @@ let coreVersion: string | undefined;
 /** The installed `@espada/infra-core` version: the framework API plugins declare a range for. */
 export function getFrameworkVersion(): string {
   if (coreVersion !== undefined) return coreVersion;
-  // The ESM resolver, which has already found core for this module's import (a CommonJS
-  // `require.resolve` walks the folders again: ~0.7 ms of a CLI start).
-  const file = fileURLToPath(import.meta.resolve("@espada/infra-core/package.json"));
-  const pkg = JSON.parse(readFileSync(file, "utf8")) as {
+  const require = createRequire(import.meta.url);
+  const pkg = JSON.parse(readFileSync(require.resolve("@espada/infra-core/package.json"), "utf8")) as {
     version?: unknown;
   };
   if (typeof pkg.version !== "string")
