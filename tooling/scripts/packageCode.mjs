@@ -109,6 +109,8 @@ export async function buildPackageCode(dir, entries, plugins) {
     logLevel: "warning",
     metafile: true,
   });
+  // A warning means esbuild changed what the code does (`import.meta.resolve` in a script is empty).
+  if (result.warnings.length > 0) throw new Error(`${dir}: the package's code bundled with warnings`);
   writeFileSync(outfile, await routeDynamicImports(readFileSync(outfile, "utf8")));
   return result.metafile;
 }
