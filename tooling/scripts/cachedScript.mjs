@@ -46,7 +46,7 @@ function readScript(scriptPath) {
   }
 }
 
-/** `import()` from this package, for the scripts' dynamic imports of other packages and plugin files. */
+/** `import()` from this package, for the scripts' dynamic imports that are not of an `@espada` package (plugin files, `node:` modules). */
 const importFromPackage = (specifier) => import(specifier);
 
 /**
