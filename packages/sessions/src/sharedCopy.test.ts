@@ -36,15 +36,19 @@ function rebuild(previous: unknown, edits: readonly number[], replacement: unkno
   if (typeof previous !== "object" || previous === null || Array.isArray(previous) || depth > 3)
     return previous;
   const out: Record<string, unknown> = {};
+  // an own property, also for a `__proto__` key (`out.__proto__ = x` would set the prototype)
+  const set = (key: string, value: unknown): void => {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  };
   let i = depth;
   for (const [key, item] of Object.entries(previous)) {
     const edit = edits[i++ % edits.length] ?? 0;
     if (edit === 0)
-      out[key] = item; // kept: the stored object itself
-    else if (edit === 1) out[key] = rebuild(item, edits, replacement, depth + 1);
-    else if (edit === 2) out[key] = replacement;
+      set(key, item); // kept: the stored object itself
+    else if (edit === 1) set(key, rebuild(item, edits, replacement, depth + 1));
+    else if (edit === 2) set(key, replacement);
   }
-  if ((edits[0] ?? 0) === 3) out["added"] = replacement;
+  if ((edits[0] ?? 0) === 3) set("added", replacement);
   return out;
 }
 
