@@ -7,7 +7,7 @@ import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
 import { isRecord } from "../validation/record.js";
 import { MAX_TIMER_MS } from "../async.js";
-import { securityPoliciesSchema, timeZoneSchema } from "./securityPolicies.js";
+import { isRegexSource, securityPoliciesSchema, timeZoneSchema } from "./securityPolicies.js";
 import type { SecurityPoliciesInput } from "./securityPolicies.js";
 
 // Every object of the configuration is strict: an unknown key (a typo such as `sesionConfig`) is an
@@ -168,17 +168,7 @@ export type LogDestination = z.infer<typeof logDestinationSchema>;
 
 /** A regular-expression source that compiles. */
 const regexSourceSchema = deferred(() =>
-  z.string().refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be a valid regular expression" },
-  ),
+  z.string().refine(isRegexSource, { message: "must be a valid regular expression" }),
 );
 
 /** Schema of `loggingConfig`. */

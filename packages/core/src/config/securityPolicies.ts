@@ -86,6 +86,16 @@ const score = deferred(() => z.number().min(0).max(100));
 /** Zones already checked valid; `UTC` needs no check (building the first `Intl` formatter loads ICU). */
 const knownTimeZones = new Set(["UTC"]);
 
+/** Whether `source` compiles as a regular expression (the one check of a pattern in the config). */
+export function isRegexSource(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isTimeZone(zone: string): boolean {
   if (knownTimeZones.has(zone)) return true;
   try {
@@ -288,17 +298,7 @@ export const breakGlassPolicySchema = deferred(() =>
     /** Regular expression (source) a ticket must match when given. */
     ticketPattern: z
       .string()
-      .refine(
-        (source) => {
-          try {
-            new RegExp(source);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: "is not a valid regular expression" },
-      )
+      .refine(isRegexSource, { message: "is not a valid regular expression" })
       .optional(),
     /** After a session of a user ends, that user waits this long before the next one. */
     cooldownMs: nonNegativeInt.max(MAX_TIMER_MS).default(0),
