@@ -3,7 +3,8 @@
 // per-module files the entries do not use). Runs after `tsc -b` in `pnpm build`. Every entry point
 // (the `default` files of package.json `exports`, and `bin`) is bundled from src with esbuild into the
 // package's ONE script, `dist/runtime/code.js`, run from a V8 code cache made at build time; each
-// `dist/<entry>.js` is a small ES module facade over its entry in that script (packageCode.mjs).
+// `dist/<entry>.js` is a small ES module facade over its entry in that script, and `dist/<entry>.cjs`
+// its CommonJS twin, package.json's `require` condition (packageCode.mjs).
 // Node 20 has no compile cache for ES modules, and its ESM loader pays for every module it resolves,
 // reads and compiles at start-up. Dependencies (other @espada packages included) stay external;
 // classes are identical across a package's entries (`instanceof` holds between `.` and
@@ -27,26 +28,45 @@ import {
   ENTRIES_SOURCE,
   analyseEntries,
   buildPackageCode,
-  copyScriptLoader,
   writeFacades,
+  writeScriptLoaders,
 } from "./packageCode.mjs";
 import { primeCodeCaches } from "./primeCodeCaches.mjs";
 import { VENDOR_FACADE_NAMESPACE, buildVendorLibs, vendorFacades, vendorSpecifiers } from "./vendorLibs.mjs";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-/** `{ "testing/index": "src/testing/index.ts" }` for every `./dist/<name>.js` the package exposes. */
+/** A `bin` target: `./dist/<name>.js`, or its CommonJS facade `./dist/<name>.cjs` (no ES module loader at start). */
+const BIN_TARGET = /^\.\/dist\/(.+)\.c?js$/;
+
+/**
+ * `{ "testing/index": "src/testing/index.ts" }` for every `./dist/<name>.js` the package exposes (and
+ * every `bin`). Each `exports` entry must be
+ * `{ "types", "require": "./dist/<name>.cjs", "default": "./dist/<name>.js" }`.
+ */
 function entryPoints(dir, pkg) {
-  const targets = [];
-  for (const value of Object.values(pkg.exports ?? {}))
-    if (typeof value === "object" && typeof value.default === "string") targets.push(value.default);
-  for (const value of Object.values(pkg.bin ?? {})) targets.push(value);
+  const names = [];
+  for (const [key, value] of Object.entries(pkg.exports ?? {})) {
+    if (typeof value !== "object" || typeof value.default !== "string") continue;
+    const name = /^\.\/dist\/(.+)\.js$/.exec(value.default)?.[1];
+    if (name === undefined)
+      throw new Error(`${pkg.name}: entry ${value.default} is not a ./dist/<name>.js file`);
+    if (value.require !== `./dist/${name}.cjs`)
+      throw new Error(
+        `${pkg.name}: exports[${JSON.stringify(key)}].require must be "./dist/${name}.cjs" (the CommonJS facade of ${value.default}), not ${JSON.stringify(value.require)}`,
+      );
+    names.push(name);
+  }
+  for (const value of Object.values(pkg.bin ?? {})) {
+    const name = BIN_TARGET.exec(value)?.[1];
+    if (name === undefined)
+      throw new Error(`${pkg.name}: bin ${value} is not a ./dist/<name>.js or .cjs file`);
+    names.push(name);
+  }
   const entries = {};
-  for (const target of targets) {
-    const name = /^\.\/dist\/(.+)\.js$/.exec(target)?.[1];
-    if (name === undefined) throw new Error(`${pkg.name}: entry ${target} is not a ./dist/<name>.js file`);
+  for (const name of names) {
     const source = join(dir, "src", `${name}.ts`);
-    if (!existsSync(source)) throw new Error(`${pkg.name}: entry ${target} has no source ${source}`);
+    if (!existsSync(source)) throw new Error(`${pkg.name}: entry ${name} has no source ${source}`);
     entries[name] = source;
   }
   return entries;
@@ -147,7 +167,7 @@ for (const name of readdirSync(packagesDir)) {
   if (pkg.private) continue;
   for (const old of ["chunks", "vendor", "runtime"])
     rmSync(join(dir, "dist", old), { recursive: true, force: true });
-  copyScriptLoader(dir);
+  await writeScriptLoaders(dir);
   const inline = pkg.espadaBuild?.inline ?? [];
   const entries = entryPoints(dir, pkg);
   const options = {
@@ -163,9 +183,13 @@ for (const name of readdirSync(packagesDir)) {
   };
   let plugins = [sharedZod(pkg), bareImportsExternal];
   if (inline.length > 0) {
-    if (pkg.imports?.["#vendor"] !== "./dist/vendor/index.js")
+    const vendorImport = pkg.imports?.["#vendor"];
+    if (
+      vendorImport?.require !== "./dist/vendor/index.cjs" ||
+      vendorImport.default !== "./dist/vendor/index.js"
+    )
       throw new Error(
-        `${pkg.name} inlines ${inline.join(", ")}: its package.json needs "imports": { "#vendor": "./dist/vendor/index.js" }`,
+        `${pkg.name} inlines ${inline.join(", ")}: its package.json needs "imports": { "#vendor": { "require": "./dist/vendor/index.cjs", "default": "./dist/vendor/index.js" } }`,
       );
     const specifiers = await vendorSpecifiers({ ...options, plugins: [sharedZod(pkg)] }, inline);
     const vendored = await buildVendorLibs(
@@ -184,7 +208,7 @@ for (const name of readdirSync(packagesDir)) {
     pkg,
     entries,
     analysis,
-    new Set(Object.keys(pkg.bin ?? {}).map((b) => /^\.\/dist\/(.+)\.js$/.exec(pkg.bin[b])?.[1])),
+    new Set(Object.values(pkg.bin ?? {}).map((target) => BIN_TARGET.exec(target)?.[1])),
   );
   bundled += 1;
 }

@@ -1,12 +1,14 @@
 // The run-time loader of a package's compiled scripts. The build (tooling/scripts/bundle-entries.mjs)
-// copies this file to the package's `dist/runtime/cachedScript.js`. A script is one function taking
+// copies this file to the package's `dist/runtime/cachedScript.js` (the ES module facades' loader) and
+// writes a CommonJS copy of it, `dist/runtime/cachedScript.cjs` (the CommonJS facades' loader, so a
+// `require()` of the package never enters Node's ES module loader); both share one map of the scripts
+// already run, so both facades hand out the same objects. A script is one function taking
 // CommonJS's module parameters and `__import` (a dynamic `import()` resolved from the package): the
 // package's own code (`dist/runtime/code.js`, reached through the entry facades) or the libraries it
 // inlines (`dist/vendor/libs.js`, reached as `#vendor`). Each runs once per process, compiled with the
 // V8 code cache the build made beside it (`<name>.v8-cache`, by running real commands), so a command
 // does not parse and compile its code before its first line runs: Node 20 has no compile cache for
-// ES modules. No top-level await: hosts load plugins with `require()`, which Node refuses for a
-// module graph that has one.
+// ES modules. No top-level await: the CommonJS copy could not have one.
 //
 // V8 refuses a cache made by another V8 version or with other V8 flags (the script is then compiled
 // as usual), but it checks only the length of the source: a cache older than the script is not used,

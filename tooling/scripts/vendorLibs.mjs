@@ -1,15 +1,16 @@
 // Vendored libraries, the part of tooling/scripts/bundle-entries.mjs that handles the dependencies a
 // package inlines (`espadaBuild.inline`). They are not bundled into the package's code but together
-// into one function in `dist/vendor/libs.js`, which `dist/vendor/index.js` (a copy of
-// vendorLoader.mjs, `#vendor` to the package) runs once per process from a V8 code cache made at build
-// time (primeCodeCaches.mjs), through the package's `dist/runtime/cachedScript.js`. Each import of one of them in the package's code becomes a small facade
-// module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
+// into one function in `dist/vendor/libs.js`, which `dist/vendor/index.cjs` (a CommonJS copy of
+// vendorLoader.mjs, `#vendor` to the package's `require()`; `index.js` is the ES module copy) runs once
+// per process from a V8 code cache made at build time (primeCodeCaches.mjs), through the package's
+// `dist/runtime/cachedScript.cjs`. Each import of one of them in the package's code becomes a small
+// facade module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
 // them costs on a cold start; from the cache V8 deserialises bytecode instead.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { SCRIPT_PARAMETERS } from "./packageCode.mjs";
+import { SCRIPT_PARAMETERS, writeCommonJsCopy } from "./packageCode.mjs";
 
 /** The `#vendor` import of the package's bundles (package.json `imports`). */
 const VENDOR_IMPORT = "#vendor";
@@ -55,7 +56,8 @@ export async function vendorSpecifiers(options, inline) {
 
 /**
  * Bundles `specifiers` into `dist/vendor/libs.js` (one function taking CommonJS's module parameters,
- * whose exports are the libraries' namespaces `v0`, `v1`, …) and copies the loader beside it. Returns
+ * whose exports are the libraries' namespaces `v0`, `v1`, …) and writes the loader beside it (ES module
+ * and CommonJS copies). Returns
  * each specifier's export names and the bundle's metafile (for the licences of what was inlined). The
  * code cache is made once every package is built (primeCodeCaches.mjs).
  */
@@ -94,7 +96,9 @@ export async function buildVendorLibs(dir, specifiers, plugins) {
   });
   if (result.warnings.length > 0) throw new Error(`${dir}: vendored libraries bundled with warnings`);
   noteUnpublishedSources(join(vendorDir, "libs.js.map"));
-  copyFileSync(new URL("./vendorLoader.mjs", import.meta.url), join(vendorDir, "index.js"));
+  const loader = new URL("./vendorLoader.mjs", import.meta.url);
+  copyFileSync(loader, join(vendorDir, "index.js"));
+  await writeCommonJsCopy(loader, join(vendorDir, "index.cjs"));
   const names = JSON.parse(
     execFileSync(
       process.execPath,

@@ -1,7 +1,9 @@
 // The libraries a package inlines, as `#vendor` (package.json `imports`). The build
-// (tooling/scripts/vendorLibs.mjs) copies this file to the package's `dist/vendor/index.js`, beside
-// `libs.js` (the libraries bundled as one function) and its V8 code cache `libs.v8-cache`, and
-// `../runtime/cachedScript.js` runs the script once per process from that cache.
+// (tooling/scripts/vendorLibs.mjs) copies this file to the package's `dist/vendor/index.js` and writes
+// its CommonJS copy `dist/vendor/index.cjs` (`#vendor` to the package's `require()`, which requires
+// `../runtime/cachedScript.cjs`), beside `libs.js` (the libraries bundled as one function) and its V8
+// code cache `libs.v8-cache`; `../runtime/cachedScript.js` runs the script once per process from that
+// cache.
 import { runCachedScript } from "../runtime/cachedScript.js";
 
 const libs = runCachedScript(new URL("./libs.js", import.meta.url));
