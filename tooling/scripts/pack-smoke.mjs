@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Packs @espada/infra-core and @espada/infra-sdk, installs the two tarballs alone into a scratch
 // project outside the workspace, checks nothing else of ours (and no third-party package beyond zod
-// and mitt) came with them, then type-checks the spec's SDK examples under the strict tsconfig and
-// runs them. Then follows docs/getting-started.md as a new user would, in a second scratch project:
-// installs the two tarballs (in place of the registry names) plus TypeScript, writes every file the
-// page gives (`<!-- file: path -->` before a code block), compiles, runs the page's script and its
-// conformance tests with `node --test`.
+// and mitt) came with them, checks that they run from their shipped code caches and that a CommonJS
+// consumer's `require()` of them gets their CommonJS facades and the objects `import()` gives, then
+// type-checks the spec's SDK examples under the strict tsconfig and runs them. Then follows
+// docs/getting-started.md as a new user would, in a second scratch project: installs the two tarballs
+// (in place of the registry names) plus TypeScript, writes every file the page gives
+// (`<!-- file: path -->` before a code block), compiles, runs the page's script and its conformance
+// tests with `node --test`.
 import {
   existsSync,
   mkdtempSync,
@@ -131,6 +133,36 @@ try {
       `installed from their tarballs, these do not run from their code caches: ${missing.join(", ")} (ran: ${JSON.stringify(scripts)})`,
     );
   console.log("the installed sdk and core run their code and zod from the shipped code caches");
+
+  // A CommonJS consumer (a host that require()s plugins): its require() of sdk and core reaches their
+  // CommonJS facades only, and hands out the very objects import() does.
+  writeFileSync(
+    join(project, "consumer.cjs"),
+    [
+      "const names = ['@espada/infra-sdk', '@espada/infra-core'];",
+      "const required = names.map((name) => require(name));",
+      "const facades = Object.keys(require.cache).filter((f) => f.includes('/node_modules/@espada/')).map((f) => f.replace(/^.*node_modules\\//, ''));",
+      "Promise.all(names.map((name) => import(name))).then((namespaces) => {",
+      "  const different = namespaces.flatMap((ns, i) => Object.keys(ns).filter((k) => ns[k] !== required[i][k]).map((k) => `${names[i]}.${k}`));",
+      "  process.stdout.write(JSON.stringify({ facades, different, exports: namespaces.map((ns) => Object.keys(ns).length) }));",
+      "});",
+    ].join("\n"),
+  );
+  const consumer = JSON.parse(run(process.execPath, ["consumer.cjs"], project));
+  const wanted = ["@espada/infra-sdk/dist/index.cjs", "@espada/infra-core/dist/index.cjs"];
+  const notCommonJs = consumer.facades.filter((f) => !f.endsWith(".cjs"));
+  if (
+    wanted.some((f) => !consumer.facades.includes(f)) ||
+    notCommonJs.length > 0 ||
+    consumer.different.length > 0 ||
+    consumer.exports.some((count) => count === 0)
+  )
+    throw new Error(
+      `a CommonJS consumer's require() of sdk and core went wrong: ${JSON.stringify(consumer)}`,
+    );
+  console.log(
+    `a CommonJS consumer requires sdk and core through their CommonJS facades (${consumer.facades.length} files) and gets the objects import() gives`,
+  );
 
   const examples = join(workspace, "examples", "spec-sdk", "src");
   for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {

@@ -1,6 +1,7 @@
 // The packages as the build ships them (tooling/scripts/packageCode.mjs): each entry is a facade over
-// the package's one compiled script, run from the V8 code cache the build made. Fresh processes (a
-// script runs once per process), on the built dist; needs `pnpm build` at the root.
+// the package's one compiled script, run from the V8 code cache the build made, an ES module for
+// `import` and a CommonJS twin for `require()`. Fresh processes (a script runs once per process), on
+// the built dist; needs `pnpm build` at the root.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
@@ -32,11 +33,21 @@ function entriesOf(dir: string, pkg: PackageJson): string[] {
   );
 }
 
-/** Runs `code` (an ES module) in a fresh node and returns what it printed. */
-function runFresh(code: string, cwd = packagesDir): string {
+/** The specifiers of a package's library entries (`@espada/infra-core/testing`). */
+function specifiersOf(pkg: PackageJson): string[] {
+  return Object.entries(pkg.exports ?? {}).flatMap(([key, value]) =>
+    typeof value === "object" ? [key === "." ? pkg.name : `${pkg.name}/${key.slice(2)}`] : [],
+  );
+}
+
+/** Where the integration tests resolve every published package from (they depend on all of them). */
+const integrationTests = join(packagesDir, "integration-tests");
+
+/** Runs `code` (an ES module, or CommonJS with `type` "commonjs") in a fresh node and returns what it printed. */
+function runFresh(code: string, cwd = packagesDir, type: "module" | "commonjs" = "module"): string {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  return execFileSync(process.execPath, ["--input-type=module", "-e", code], {
+  return execFileSync(process.execPath, [`--input-type=${type}`, "-e", code], {
     cwd,
     encoding: "utf8",
     env,
@@ -84,6 +95,71 @@ describe("compiled packages", () => {
       expect(Object.entries(ran).filter(([, used]) => !used)).toEqual([]);
     },
   );
+
+  it.each(published.map(({ pkg }) => [pkg.name, pkg] as const))(
+    "%s: every entry can be require()d, from the code cache, and hands out the objects import() does",
+    (_name, pkg) => {
+      const specifiers = specifiersOf(pkg);
+      // require() first, in a CommonJS process, then import() of the same entries.
+      const code = `
+        const specifiers = ${JSON.stringify(specifiers)};
+        const required = specifiers.map((specifier) => require(specifier));
+        const ran = [...globalThis[Symbol.for("espada.cachedScripts")]];
+        (async () => {
+          const result = [];
+          for (const [i, specifier] of specifiers.entries()) {
+            const namespace = await import(specifier);
+            const names = Object.keys(namespace);
+            result.push({
+              specifier,
+              names: names.length,
+              sameNames: JSON.stringify(names) === JSON.stringify(Object.keys(required[i]).filter((n) => n !== "__esModule").sort()),
+              different: names.filter((n) => namespace[n] !== required[i][n]),
+            });
+          }
+          process.stdout.write(JSON.stringify({
+            result,
+            ran: ran.map(([path, r]) => [path.slice(${JSON.stringify(packagesDir.length + 1)}), r.codeCacheUsed]),
+          }));
+        })();`;
+      const { result, ran } = JSON.parse(runFresh(code, integrationTests, "commonjs")) as {
+        result: { specifier: string; names: number; sameNames: boolean; different: string[] }[];
+        ran: [string, boolean][];
+      };
+      expect(result.map((r) => r.specifier)).toEqual(specifiers);
+      for (const r of result) {
+        expect(r.names, r.specifier).toBeGreaterThan(0);
+        expect(r.sameNames, r.specifier).toBe(true);
+        expect(r.different, r.specifier).toEqual([]);
+      }
+      expect(ran.length).toBeGreaterThan(0);
+      expect(ran.filter(([, used]) => !used)).toEqual([]);
+    },
+  );
+
+  it("require() of a package from another package's script loads CommonJS facades only, never the ES module loader", () => {
+    // The sdk's script requires @espada/infra-core, and core's script requires its #vendor (zod).
+    const code = `
+      require("@espada/infra-sdk");
+      process.stdout.write(JSON.stringify({
+        files: Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${packagesDir}/`)})).map((f) => f.slice(${JSON.stringify(packagesDir.length + 1)})),
+        esmJobs: process.moduleLoadList.includes("NativeModule internal/modules/esm/module_job"),
+      }));`;
+    const { files, esmJobs } = JSON.parse(runFresh(code, integrationTests, "commonjs")) as {
+      files: string[];
+      esmJobs: boolean;
+    };
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "sdk/dist/index.cjs",
+        "sdk/dist/runtime/cachedScript.cjs",
+        "core/dist/authoring.cjs",
+        "core/dist/vendor/index.cjs",
+      ]),
+    );
+    expect(files.filter((f) => f.endsWith(".js"))).toEqual([]);
+    expect(esmJobs).toBe(false);
+  });
 
   it("runs a package's code once: its entries share classes, and a second copy of the loader gets the same script", () => {
     const code = `
