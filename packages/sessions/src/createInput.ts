@@ -38,6 +38,17 @@ function isSimpleJsonObject(value: unknown): value is JsonObject {
 }
 
 /**
+ * Session variables (or metadata) as core's `jsonObjectSchema` gives them back, the one rule of
+ * every entry point (`createSession`, `updateVariables`): an own `__proto__` key at the top is
+ * dropped, as the schema drops it (`constructor`, `prototype` and a `__proto__` key deeper down are
+ * data, kept as given). A simple JSON object is the caller's object itself (the store keeps a frozen
+ * copy); anything else is parsed, and refused with a `ValidationError` naming `what` and the path.
+ */
+export function parseJsonObject(value: unknown, what: string): JsonObject {
+  return isSimpleJsonObject(value) ? value : parseOptions(jsonObjectSchema, value, what);
+}
+
+/**
  * What the schema gives back for the common input (no `auth`, plain JSON variables and metadata),
  * checked here without a schema parse; undefined for anything else, which the schema parses (and,
  * when it is invalid, names the field). Accepts only what the schema accepts, with the same result

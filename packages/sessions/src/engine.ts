@@ -274,6 +274,23 @@ export class StateEngine {
     assertExpectedVersion(expectedVersion);
     // a create (version 0) that succeeds replaces nothing: no stored value to look up and share
     const frozen = frozenJsonCopySharing(value, expectedVersion === 0 ? undefined : this.copiedValue(key));
+    return this.compareAndSetFrozen(key, expectedVersion, frozen, options);
+  }
+
+  /**
+   * {@link compareAndSet} of a value that is already what its copy would be: deeply frozen JSON
+   * whose every object is a frozen copy made in this package or an object of a value this engine
+   * copied (the session manager's own writes to a memory store, see `writeOwnSession`). Stored as
+   * it is; anything else must go through {@link compareAndSet}.
+   */
+  compareAndSetFrozen(
+    key: string,
+    expectedVersion: number,
+    frozen: JsonValue,
+    options?: PutOptions,
+  ): Promise<CompareAndSetResult> {
+    assertStoreKey(key);
+    assertExpectedVersion(expectedVersion);
     const ttl = storeTtl(options);
     return this.submit<CompareAndSetResult>("record", key, (current, now) => {
       if ((current?.version ?? 0) !== expectedVersion)

@@ -18,6 +18,14 @@ function rejection(error: unknown): Promise<never> {
 }
 
 /**
+ * The engine of an engine-based store, for this package's own paths (the session storage's reads
+ * and its writes of sessions it vouches for); not exported from the package.
+ */
+export function engineOf(store: EngineStateStore): StateEngine {
+  return store["engine"];
+}
+
+/**
  * A {@link StateStore} over a {@link StateEngine}: the memory and file stores both extend it, so
  * they share one implementation of the semantics and differ only in persistence.
  */

@@ -6,12 +6,11 @@ import {
   commandHistoryEntrySchema,
   createEventBus,
   createNoopLogger,
+  frozenJsonCopy,
   InfrastructureError,
   isCommandHistoryEntry,
   isRedacted,
   isInfrastructureError,
-  isJsonValue,
-  jsonObjectSchema,
   MAX_TIMER_MS,
   NotFoundError,
   pendingOperationSchema,
@@ -30,6 +29,7 @@ import type {
   InfrastructureLogger,
   InfrastructureSession,
   ClaimResult,
+  JsonObject,
   PendingClaim,
   PendingOperation,
   PendingOperationInput,
@@ -38,11 +38,12 @@ import type {
   SessionState,
   SessionStore,
 } from "@espada/infra-core";
-import { parseCreateInput } from "./createInput.js";
+import { parseCreateInput, parseJsonObject } from "./createInput.js";
 import type { CreateSessionInput } from "./createInput.js";
 import { parseOptions } from "./problems.js";
 import type { StoreProblem } from "./problems.js";
-import { FileSessionStorage, InMemorySessionStorage } from "./sessionStorage.js";
+import { FileSessionStorage, InMemorySessionStorage, writeOwnSession } from "./sessionStorage.js";
+import { frozenJsonCopySharing } from "./sharedCopy.js";
 import type { SessionStorage, VersionedSession } from "./sessionStorage.js";
 
 const DAY_MS = 86_400_000;
@@ -115,10 +116,73 @@ interface TouchState {
   queued: Promise<void> | undefined;
 }
 
+/**
+ * A change of a session: the next session to write (none: nothing to write) and the result.
+ * `own`: `next` is built as a store would copy it (deeply frozen; its objects frozen copies or the
+ * given session's own), written with `writeOwnSession`.
+ */
 type Mutation<R> = (
   session: InfrastructureSession,
   now: number,
-) => { next?: InfrastructureSession; result: R };
+) => { next?: InfrastructureSession; result: R; own?: boolean };
+
+/** The resources of a new session (shared: frozen, as a copy of `{}` is). */
+const EMPTY_RESOURCES: InfrastructureSession["resources"] = Object.freeze({});
+/** The pending operations of a new session (shared: frozen, as a copy of `[]` is). */
+const NO_OPERATIONS = Object.freeze([]) as unknown as PendingOperation[];
+
+/**
+ * A new session, built as a store would copy it: deeply frozen, the caller's parts copied (an
+ * empty object shared, as the store's copy shares it), so a memory store keeps it as it is (see
+ * `writeOwnSession`). The common session (no provider, instance or auth) is one literal: all of
+ * its fields in the object itself (no separate property array per session kept).
+ */
+function newSession(
+  id: string,
+  parsed: ReturnType<typeof parseCreateInput>,
+  now: number,
+  expiresAt: number,
+): InfrastructureSession {
+  const { userId, environment, providerId, instanceId, auth } = parsed;
+  const variables = frozenJsonCopySharing(parsed.variables, undefined, "variables") as JsonObject;
+  const metadata = frozenJsonCopySharing(parsed.metadata, undefined, "metadata") as JsonObject;
+  if (providerId === undefined && instanceId === undefined && auth === undefined) {
+    return Object.freeze({
+      id,
+      userId,
+      state: "active",
+      environment,
+      resources: EMPTY_RESOURCES,
+      variables,
+      pendingOperations: NO_OPERATIONS,
+      metadata,
+      createdAt: now,
+      lastActivityAt: now,
+      expiresAt,
+    });
+  }
+  return Object.freeze({
+    id,
+    userId,
+    state: "active",
+    environment,
+    ...(providerId === undefined ? {} : { providerId }),
+    ...(instanceId === undefined ? {} : { instanceId }),
+    ...(auth === undefined
+      ? {}
+      : { auth: frozenJsonCopy(auth, "auth") as unknown as NonNullable<InfrastructureSession["auth"]> }),
+    resources: EMPTY_RESOURCES,
+    variables,
+    pendingOperations: NO_OPERATIONS,
+    metadata,
+    createdAt: now,
+    lastActivityAt: now,
+    expiresAt,
+  });
+}
+
+/** A time a store keeps as it is: finite, and not -0 (which a copy makes 0). */
+const isJsonTime = (ms: number): boolean => Number.isFinite(ms) && !Object.is(ms, -0);
 
 /**
  * A new session id: a random UUID as one flat string. Node builds `randomUUID()`'s text as a rope of
@@ -199,26 +263,13 @@ export class InfrastructureSessionManager implements SessionStore {
     this.reserveSlot();
     const id = newSessionId();
     const expiresAt = now + (parsed.timeout ?? this.config.sessionConfig.timeout);
+    const session = newSession(id, parsed, now, expiresAt);
     this.active.set(id, expiresAt);
-    const session: InfrastructureSession = {
-      id,
-      userId: parsed.userId,
-      state: "active",
-      environment: parsed.environment,
-      ...(parsed.providerId === undefined ? {} : { providerId: parsed.providerId }),
-      ...(parsed.instanceId === undefined ? {} : { instanceId: parsed.instanceId }),
-      ...(parsed.auth === undefined ? {} : { auth: parsed.auth }),
-      resources: {},
-      variables: parsed.variables,
-      pendingOperations: [],
-      metadata: parsed.metadata,
-      createdAt: now,
-      lastActivityAt: now,
-      expiresAt,
-    };
     let written: VersionedSession | undefined;
     try {
-      written = await storage.write(session, 0);
+      written = await (isJsonTime(now) && isJsonTime(expiresAt)
+        ? writeOwnSession(storage, session, 0)
+        : storage.write(session, 0));
     } catch (error) {
       this.active.delete(id);
       throw error;
@@ -276,20 +327,18 @@ export class InfrastructureSessionManager implements SessionStore {
   ): Promise<InfrastructureSession> {
     if (typeof variables !== "object" || variables === null || Array.isArray(variables))
       throw invalid("variables", "must be an object");
-    // JSON already (core's own predicate, the one the schema applies): no schema parse, whose copy
-    // the store makes anyway; anything else is parsed for its typed error
-    const parsed =
-      isJsonValue(variables) && Object.getOwnPropertySymbols(variables).length === 0
-        ? variables
-        : parseOptions(jsonObjectSchema, variables, "variables");
+    const parsed = parseJsonObject(variables, "variables");
     // `return await`: resolving an async function with a promise takes two more turns than awaiting it
     return await this.mutateActive(sessionId, (s, now) => {
-      const next = {
+      // the stored session's objects kept, the caller's copied: what the store would keep
+      const next: InfrastructureSession = Object.freeze({
         ...s,
-        variables: options.replace === true ? parsed : { ...s.variables, ...parsed },
+        variables: (options.replace === true
+          ? frozenJsonCopy(parsed, "variables")
+          : frozenJsonCopySharing({ ...s.variables, ...parsed }, s.variables, "variables")) as JsonObject,
         lastActivityAt: now,
-      };
-      return { next, result: next };
+      });
+      return { next, result: next, own: isJsonTime(now) };
     });
   }
 
@@ -865,7 +914,9 @@ export class InfrastructureSessionManager implements SessionStore {
         throw new NotFoundError("session", sessionId, { field: "sessionId" });
       const step = change(current.session, now);
       if (step.next === undefined) return step.result;
-      const written = await storage.write(step.next, current.version);
+      const written = await (step.own === true
+        ? writeOwnSession(storage, step.next, current.version)
+        : storage.write(step.next, current.version));
       // a change that answers with the new session answers with the one stored (deeply frozen)
       if (written !== undefined) return step.result === step.next ? (written.session as R) : step.result;
     }

@@ -22,7 +22,7 @@ import type {
 } from "@espada/infra-core";
 import { FileStateStore } from "./fileStateStore.js";
 import type { FileStateStoreOptions } from "./fileStateStore.js";
-import { EngineStateStore } from "./engineStore.js";
+import { EngineStateStore, engineOf } from "./engineStore.js";
 import { EncryptionKeyring, isSealedValue } from "./keyring.js";
 import type { KeyringOptions, SealedValue } from "./keyring.js";
 import { InMemoryStateStore } from "./memoryStateStore.js";
@@ -34,24 +34,58 @@ export const SESSION_KEY_PREFIX = "sessions/";
 /** Name prefix of the session history logs in a state store (`history/<sessionId>`). */
 export const HISTORY_LOG_PREFIX = "history/";
 
-/** Most ids whose key names {@link namesOf} keeps (a cache: cleared when full). */
+/** Most ids whose names one cache of {@link cachedName} keeps (cleared when full). */
 const NAME_CACHE_LIMIT = 4_096;
-const names = new Map<string, { readonly session: string; readonly history: string }>();
+const sessionKeys = new Map<string, string>();
+const historyLogs = new Map<string, string>();
 
 /**
- * `sessions/<id>` and `history/<id>`, built once per id. A key concatenated anew is a new string
- * that every map it is looked up in (the store's tables, its log states, the decode cache) flattens
- * and hashes again: ~1 µs a lookup on Node 20, against ~0.1 µs for a string seen before, and a
- * command looks its session up three or four times.
+ * `prefix + id`, built once per id (one cache per prefix: a session never used with a history
+ * builds no history name). A key concatenated anew is a new string that every map it is looked up
+ * in (the store's tables, its log states, the decode cache) flattens and hashes again: ~1 µs a
+ * lookup on Node 20, against ~0.1 µs for a string seen before, and a command looks its session up
+ * three or four times.
  */
-function namesOf(id: string): { readonly session: string; readonly history: string } {
-  let found = names.get(id);
+function cachedName(cache: Map<string, string>, prefix: string, id: string): string {
+  let found = cache.get(id);
   if (found === undefined) {
-    if (names.size >= NAME_CACHE_LIMIT) names.clear();
-    found = { session: SESSION_KEY_PREFIX + id, history: HISTORY_LOG_PREFIX + id };
-    names.set(id, found);
+    if (cache.size >= NAME_CACHE_LIMIT) cache.clear();
+    found = prefix + id;
+    cache.set(id, found);
   }
   return found;
+}
+
+/** `sessions/<id>`: the key of a session record. */
+const sessionKey = (id: string): string => cachedName(sessionKeys, SESSION_KEY_PREFIX, id);
+/** `history/<id>`: the name of a session's history log. */
+const historyLog = (id: string): string => cachedName(historyLogs, HISTORY_LOG_PREFIX, id);
+
+/** The session {@link writeOwnSession} is writing, during its synchronous call of `write` only. */
+let vouched: InfrastructureSession | undefined;
+
+/**
+ * `storage.write(session, expectedVersion)` of a session the manager built itself: deeply frozen
+ * JSON whose every object is a frozen copy (`frozenJsonCopy` of the caller's data) or an object of
+ * the session this storage handed out for the change. A memory storage stores it as it is (see
+ * `ownWrites`) instead of copying it again; any other storage writes it as usual.
+ */
+export function writeOwnSession(
+  storage: SessionStorage,
+  session: InfrastructureSession,
+  expectedVersion: number,
+): Promise<VersionedSession | undefined> {
+  vouched = session;
+  try {
+    return storage.write(session, expectedVersion);
+  } finally {
+    vouched = undefined; // a storage that does not look (or throws first) leaves nothing vouched
+  }
+}
+
+/** The v1 record of a session built by the manager (see {@link writeOwnSession}), frozen like a copy. */
+function ownRecord(session: InfrastructureSession): JsonValue {
+  return Object.freeze({ v: 1, session });
 }
 
 /** A session with the store version it was read at (for compare-and-set). */
@@ -369,6 +403,12 @@ export class StateSessionStorage implements SessionStorage {
    * values, and reads them without a promise.
    */
   private readonly engineStore: EngineStateStore | undefined;
+  /**
+   * True when sessions written through {@link writeOwnSession} are stored as they are: a memory
+   * store (whose every value is a deeply frozen copy made by its engine) without parsing or
+   * sealing, so what the manager builds is exactly what the store would keep.
+   */
+  private readonly ownWrites: boolean;
 
   constructor(options: StateSessionStorageOptions, persistent = false) {
     this.store = options.store;
@@ -380,6 +420,7 @@ export class StateSessionStorage implements SessionStorage {
     this.storeProblems = options.storeProblems ?? (() => []);
     this.persistent = persistent;
     this.engineStore = options.store instanceof EngineStateStore ? options.store : undefined;
+    this.ownWrites = options.store instanceof InMemoryStateStore && !this.parse && this.keyring === undefined;
   }
 
   /** Problems of the store plus sessions that could not be decrypted or parsed. */
@@ -392,7 +433,7 @@ export class StateSessionStorage implements SessionStorage {
    * does not authenticate or its secrets cannot be decrypted.
    */
   async get(id: string): Promise<VersionedSession | undefined> {
-    const key = namesOf(id).session;
+    const key = sessionKey(id);
     const record = this.engineStore !== undefined ? this.engineStore.getNow(key) : await this.store.get(key);
     if (record === undefined) return undefined;
     const decoded = this.decode(id, record);
@@ -437,16 +478,22 @@ export class StateSessionStorage implements SessionStorage {
     expectedVersion: number,
     options: SessionWriteOptions = {},
   ): Promise<VersionedSession | undefined> {
+    const own = vouched === session;
+    vouched = undefined;
     // what is stored parsed (trusted on load) must have been checked: a session built outside the
     // manager cannot slip an invalid record in
     const checked = this.parse ? this.check(session) : session;
     if (this.keyring !== undefined) await this.keyring.rotateIfDue().catch(() => false);
-    const result = await this.store.compareAndSet(
-      namesOf(checked.id).session,
-      expectedVersion,
-      this.encode(checked),
-      options,
-    );
+    const key = sessionKey(checked.id);
+    const result =
+      own && this.ownWrites && this.engineStore !== undefined
+        ? await engineOf(this.engineStore).compareAndSetFrozen(
+            key,
+            expectedVersion,
+            ownRecord(checked),
+            options,
+          )
+        : await this.store.compareAndSet(key, expectedVersion, this.encode(checked), options);
     if (!result.ok) return undefined;
     this.inline.delete(checked.id); // the record no longer holds an inline history
     const stored = result.record.value as { readonly v?: unknown; readonly session?: unknown } | null;
@@ -471,30 +518,30 @@ export class StateSessionStorage implements SessionStorage {
 
   /** Removes a session. */
   async delete(id: string): Promise<boolean> {
-    const existed = await this.store.delete(namesOf(id).session);
+    const existed = await this.store.delete(sessionKey(id));
     this.inline.delete(id);
-    this.decoded.delete(namesOf(id).session);
+    this.decoded.delete(sessionKey(id));
     return existed;
   }
 
   /** Appends to `history/<id>`; resolves with the entry's position. */
   async appendHistory(id: string, entry: CommandHistoryEntry): Promise<number> {
-    return (await this.store.append(namesOf(id).history, entry)).position;
+    return (await this.store.append(historyLog(id), entry)).position;
   }
 
   /** Every kept entry of `history/<id>`. */
   readHistory(id: string): Promise<LogEntry[]> {
-    return this.store.read(namesOf(id).history);
+    return this.store.read(historyLog(id));
   }
 
   /** Trims `history/<id>`. */
   trimHistory(id: string, options: TrimOptions): Promise<number> {
-    return this.store.trim(namesOf(id).history, options);
+    return this.store.trim(historyLog(id), options);
   }
 
   /** Removes `history/<id>`. */
   deleteHistory(id: string): Promise<boolean> {
-    return this.store.deleteLog(namesOf(id).history);
+    return this.store.deleteLog(historyLog(id));
   }
 
   /** Sessions read with an inline history (earlier format) whose record was not rewritten yet. */
@@ -601,7 +648,7 @@ export class StateSessionStorage implements SessionStorage {
   /** A record that is not a session: moved aside, reported, removed from the store; the others load. */
   private async setAside(id: string, record: StoredRecord, error: InfrastructureError): Promise<void> {
     const movedTo = this.quarantine(id, record);
-    await this.store.delete(namesOf(id).session).catch(() => undefined);
+    await this.store.delete(sessionKey(id)).catch(() => undefined);
     this.report(id, record, {
       kind: "invalid",
       error,
