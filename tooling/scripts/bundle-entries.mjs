@@ -182,6 +182,7 @@ for (const name of readdirSync(packagesDir)) {
     logLevel: "warning",
   };
   let plugins = [sharedZod(pkg), bareImportsExternal];
+  let analysisPlugins = plugins;
   if (inline.length > 0) {
     const vendorImport = pkg.imports?.["#vendor"];
     if (
@@ -197,10 +198,16 @@ for (const name of readdirSync(packagesDir)) {
       specifiers,
       inline.includes("zod") ? [withoutZodLocales] : [],
     );
-    plugins = [sharedZod(pkg), vendorFacades(inline, specifiers, vendored.exportNames), bareImportsExternal];
+    plugins = [sharedZod(pkg), vendorFacades(inline, specifiers, vendored.exports), bareImportsExternal];
+    // the entries' export names, read statically: an `export *` of a lazy facade has none to read
+    analysisPlugins = [
+      sharedZod(pkg),
+      vendorFacades(inline, specifiers, vendored.exports, { lazy: false }),
+      bareImportsExternal,
+    ];
     writeLicences(dir, Object.keys(vendored.metafile.inputs));
   }
-  const analysis = await analyseEntries({ ...options, plugins });
+  const analysis = await analyseEntries({ ...options, plugins: analysisPlugins });
   const metafile = await buildPackageCode(dir, entries, plugins);
   embedFacadesOnly(Object.keys(metafile.outputs).map((output) => resolve(root, output)));
   writeFacades(

@@ -57,8 +57,8 @@ export async function vendorSpecifiers(options, inline) {
 /**
  * Bundles `specifiers` into `dist/vendor/libs.js` (one function taking CommonJS's module parameters,
  * whose exports are the libraries' namespaces `v0`, `v1`, …) and writes the loader beside it (ES module
- * and CommonJS copies). Returns
- * each specifier's export names and the bundle's metafile (for the licences of what was inlined). The
+ * and CommonJS copies). Returns each specifier's exports (`{ names, callableDefault }`, see
+ * vendorNames.mjs) and the bundle's metafile (for the licences of what was inlined). The
  * code cache is made once every package is built (primeCodeCaches.mjs).
  */
 export async function buildVendorLibs(dir, specifiers, plugins) {
@@ -109,7 +109,7 @@ export async function buildVendorLibs(dir, specifiers, plugins) {
     ),
   );
   return {
-    exportNames: new Map(specifiers.map((specifier, i) => [specifier, names[`v${i}`]])),
+    exports: new Map(specifiers.map((specifier, i) => [specifier, names[`v${i}`]])),
     metafile: result.metafile,
   };
 }
@@ -128,34 +128,88 @@ function noteUnpublishedSources(mapFile) {
   writeFileSync(mapFile, JSON.stringify(map));
 }
 
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
- * Resolves each import of an `inline` package in the package's own code to a facade that re-exports
- * the library from `#vendor` under the names it has (`exportNames` from {@link buildVendorLibs}).
+ * The names `importer` (a source file of the package) imports from `specifier`, or undefined when it
+ * takes them all (`import * as`, `export *`) or imports it in a form this does not read.
  */
-export function vendorFacades(inline, specifiers, exportNames) {
+function importedNames(importer, specifier) {
+  const source = readFileSync(importer, "utf8");
+  const quoted = `["']${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}["']`;
+  const forms = [...source.matchAll(new RegExp(`(?:import|export)\\b([^;]*?)\\bfrom\\s*${quoted}`, "g"))];
+  const names = new Set();
+  for (const [, clause] of forms) {
+    const braces = /^\s*(type\s+)?\{([^}]*)\}\s*$/.exec(clause);
+    if (braces === null) return undefined;
+    if (braces[1] !== undefined) continue; // a type-only import is erased
+    for (const part of braces[2].split(",")) {
+      const name = part.trim().split(/\s+as\s+/)[0];
+      if (name !== "" && !name.startsWith("type ")) names.add(name);
+    }
+  }
+  return names.size === 0 || forms.length !== source.split(new RegExp(quoted)).length - 1
+    ? undefined
+    : [...names].sort();
+}
+
+/**
+ * A facade that reads the library's exports where the package's code uses them: a CommonJS module
+ * of getters, so `#vendor` runs on the first read and a command that never builds a zod schema does
+ * not load the libraries at all. Each importer gets a facade of the names it imports (esbuild
+ * copies a CommonJS module's properties into every importer's namespace object). (esbuild hands an ES module importing a CommonJS module its
+ * `module.exports` as the default export, so a library whose default export is a function, such as
+ * yargs or a semver function, cannot have one: see {@link eagerFacade}.)
+ */
+function lazyFacade(index, names) {
+  return [
+    "let m;",
+    `const lib = () => (m ??= require(${JSON.stringify(VENDOR_IMPORT)}).vendor.v${index});`,
+    `Object.defineProperty(exports, "__esModule", { value: true });`,
+    `for (const name of ${JSON.stringify(names)})`,
+    "  Object.defineProperty(exports, name, { enumerable: true, get: () => lib()[name] });",
+  ].join("\n");
+}
+
+/** A facade that runs `#vendor` when the package's module importing it runs, and re-exports the library's values. */
+function eagerFacade(index, names) {
+  const locals = names.map((name, i) => `e${i} = m[${JSON.stringify(name)}]`);
+  const exported = names.map((name, i) => `e${i} as ${IDENTIFIER.test(name) ? name : JSON.stringify(name)}`);
+  return [
+    `import { vendor } from ${JSON.stringify(VENDOR_IMPORT)};`,
+    `const m = vendor.v${index};`,
+    ...(locals.length === 0 ? [] : [`const ${locals.join(", ")};`]),
+    `export { ${exported.join(", ")} };`,
+  ].join("\n");
+}
+
+/**
+ * Resolves each import of an `inline` package in the package's own code to a facade that re-exports
+ * the library from `#vendor` under the names it has (`exports` from {@link buildVendorLibs}): lazy
+ * where it can be (see {@link lazyFacade}), unless `lazy` is false (for a build that only reads the
+ * entries' export names).
+ */
+export function vendorFacades(inline, specifiers, exports, { lazy = true } = {}) {
   return {
     name: "vendor-facades",
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (!isVendorImport(args, inline)) return undefined;
-        if (!exportNames.has(args.path)) throw new Error(`${args.importer}: ${args.path} was not vendored`);
-        return { path: args.path, namespace: VENDOR_FACADE_NAMESPACE };
+        if (!exports.has(args.path)) throw new Error(`${args.importer}: ${args.path} was not vendored`);
+        const names = exports.get(args.path).callableDefault ? undefined : importedNames(args.importer, args.path);
+        return {
+          path: names === undefined ? args.path : `${args.path}#${names.join(",")}`,
+          namespace: VENDOR_FACADE_NAMESPACE,
+        };
       });
       b.onLoad({ filter: /.*/, namespace: VENDOR_FACADE_NAMESPACE }, (args) => {
-        const names = exportNames.get(args.path).filter((name) => name !== "__esModule");
-        const locals = names.map((name, i) => `e${i} = m[${JSON.stringify(name)}]`);
-        const exported = names.map(
-          (name, i) => `e${i} as ${IDENTIFIER.test(name) ? name : JSON.stringify(name)}`,
-        );
+        const [specifier, only] = args.path.split("#");
+        const { names, callableDefault } = exports.get(specifier);
+        const index = specifiers.indexOf(specifier);
+        const exported = only === undefined ? names.filter((name) => name !== "__esModule") : only.split(",");
         return {
-          contents: [
-            `import { vendor } from ${JSON.stringify(VENDOR_IMPORT)};`,
-            `const m = vendor.v${specifiers.indexOf(args.path)};`,
-            ...(locals.length === 0 ? [] : [`const ${locals.join(", ")};`]),
-            `export { ${exported.join(", ")} };`,
-          ].join("\n"),
+          contents: callableDefault || !lazy ? eagerFacade(index, exported) : lazyFacade(index, exported),
           loader: "js",
         };
       });

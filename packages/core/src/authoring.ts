@@ -26,5 +26,6 @@ export { refusalCode } from "./validation/refusal.js";
 export { isDryRunRequest } from "./validation/builtins.js";
 export { isRecord } from "./validation/record.js";
 export { tieredSafeParse } from "./validation/tiered.js";
+export { registerFastParsers } from "./validation/precompiled.js";
 export { raceAbort, clampTimerDelay } from "./async.js";
 export { toValidationIssues } from "./config/issues.js";

@@ -53,24 +53,26 @@ export const commandExampleSchema = deferred(() =>
 export type CommandExample = z.infer<typeof commandExampleSchema>;
 
 /** Schema of a command definition. */
-export const commandDefinitionSchema = deferred(() =>
-  z.object({
-    id: z.string().min(1),
-    name: z.string().min(1),
-    description: z.string().default(""),
-    category: commandCategorySchema,
-    parameters: z.array(commandParameterSchema).default([]),
-    requiredCapabilities: z.array(providerCapabilitySchema).default([]),
-    supportsDryRun: z.boolean().default(false),
-    dangerous: z.boolean().default(false),
-    examples: z.array(commandExampleSchema).default([]),
-    /** Per-command timeout in ms; overrides `commandConfig.execution.defaultTimeout`. */
-    timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
-    /** Resource types the command touches. */
-    resourceTypes: z.array(resourceTypeSchema).default([]),
-    /** What one run is estimated to cost; reaches the security gate as `OperationRequest.estimatedCost`. */
-    estimatedCost: estimatedCostSchema.optional(),
-  }),
+export const commandDefinitionSchema = deferred(
+  () =>
+    z.object({
+      id: z.string().min(1),
+      name: z.string().min(1),
+      description: z.string().default(""),
+      category: commandCategorySchema,
+      parameters: z.array(commandParameterSchema).default([]),
+      requiredCapabilities: z.array(providerCapabilitySchema).default([]),
+      supportsDryRun: z.boolean().default(false),
+      dangerous: z.boolean().default(false),
+      examples: z.array(commandExampleSchema).default([]),
+      /** Per-command timeout in ms; overrides `commandConfig.execution.defaultTimeout`. */
+      timeout: z.number().int().positive().max(MAX_TIMER_MS).optional(),
+      /** Resource types the command touches. */
+      resourceTypes: z.array(resourceTypeSchema).default([]),
+      /** What one run is estimated to cost; reaches the security gate as `OperationRequest.estimatedCost`. */
+      estimatedCost: estimatedCostSchema.optional(),
+    }),
+  "core.commandDefinition",
 );
 /** A command a provider offers. */
 export type CommandDefinition = z.infer<typeof commandDefinitionSchema>;

@@ -191,11 +191,25 @@ export {
   infrastructureSessionSchema,
 } from "./stores.js";
 export { isCommandHistoryEntry, isInfrastructureSession } from "./sessionShape.js";
-export { NOT_FAST, compileFastParser, compileShapeCheck } from "./validation/schemaCompiler.js";
+export {
+  NOT_FAST,
+  SOURCE_PARAMETERS,
+  compileFastParser,
+  compileShapeCheck,
+} from "./validation/schemaCompiler.js";
 export type { FastParser, ShapeCheck } from "./validation/schemaCompiler.js";
 export { COLD_USES, tieredSafeParse } from "./validation/tiered.js";
 export type { TieredParseOptions } from "./validation/tiered.js";
-export { deferred } from "./deferredSchema.js";
+export { deferred, deferredById } from "./deferredSchema.js";
+export {
+  portableRefine,
+  portableSuperRefine,
+  portableTransform,
+  precompileFastParser,
+  precompiledFastParser,
+  registerFastParsers,
+} from "./validation/precompiled.js";
+export type { PrecompiledParser } from "./validation/precompiled.js";
 export {
   isJsonValue,
   assertJsonValue,

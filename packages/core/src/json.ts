@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deferred } from "./deferredSchema.js";
 import { InfrastructureError } from "./errors.js";
 import { formatPath } from "./validation/path.js";
+import { portableTransform } from "./validation/precompiled.js";
 
 /**
  * A JSON value: what every store can hold. An object property whose value is `undefined` counts as
@@ -158,19 +159,23 @@ export const jsonValueSchema = deferred(() =>
   }),
 );
 
+/** `jsonObjectSchema`'s check that every value of the record is JSON. */
+const asJsonObject = portableTransform(
+  "core.jsonObject",
+  (record: Record<string, unknown>, ctx: z.core.ParsePayload): Record<string, JsonValue | undefined> => {
+    const problem = jsonProblem(record, [], new Set());
+    if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
+    ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
+    return z.NEVER;
+  },
+);
+
 /**
  * Schema of a JSON object given as any record: accepts `Record<string, unknown>` as input and
  * checks every value is JSON (an issue names the path, `params.when`), so callers holding loosely
  * typed data get a JSON-typed result without a cast.
  */
-export const jsonObjectSchema = deferred(() =>
-  z.record(z.string(), z.unknown()).transform((record, ctx): Record<string, JsonValue | undefined> => {
-    const problem = jsonProblem(record, [], new Set());
-    if (problem === undefined) return record as Record<string, JsonValue | undefined>; // checked just above
-    ctx.issues.push({ code: "custom", message: problem.message, input: record, path: problem.path });
-    return z.NEVER;
-  }),
-);
+export const jsonObjectSchema = deferred(() => z.record(z.string(), z.unknown()).transform(asJsonObject));
 
 /**
  * A JSON copy of a record for display, logs, audit and history (never for data that runs again):

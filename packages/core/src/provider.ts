@@ -30,36 +30,42 @@ export const providerIdSchema = deferred(() =>
 );
 
 /** Schema of a provider's descriptive metadata. */
-export const providerMetaSchema = deferred(() =>
-  z.object({
-    id: providerIdSchema,
-    name: z.string().min(1),
-    displayName: z.string().min(1),
-    description: z.string().default(""),
-    version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a semantic version (1.2.3)"),
-    category: providerCategorySchema,
-    capabilities: z.array(providerCapabilitySchema).default([]),
-    supportedResources: z.array(resourceTypeSchema).default([]),
-    authMethods: z.array(authMethodSchema).min(1, "at least one auth method is required"),
-    author: z.string().optional(),
-    homepage: z.string().optional(),
-    tags: z.array(z.string()).default([]),
-  }),
+export const providerMetaSchema = deferred(
+  () =>
+    z.object({
+      id: providerIdSchema,
+      name: z.string().min(1),
+      displayName: z.string().min(1),
+      description: z.string().default(""),
+      version: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a semantic version (1.2.3)"),
+      category: providerCategorySchema,
+      capabilities: z.array(providerCapabilitySchema).default([]),
+      supportedResources: z.array(resourceTypeSchema).default([]),
+      authMethods: z.array(authMethodSchema).min(1, "at least one auth method is required"),
+      author: z.string().optional(),
+      homepage: z.string().optional(),
+      tags: z.array(z.string()).default([]),
+    }),
+  "core.providerMeta",
 );
 /** A provider's descriptive metadata. */
 export type ProviderMeta = z.infer<typeof providerMetaSchema>;
 
 /** Schema of the credentials a provider initializes with. */
-export const providerAuthSchema = deferred(() =>
-  z.object({
-    method: authMethodSchema,
-    /** Secret values; encrypted at rest and never logged. */
-    credentials: z.record(z.string(), z.string()).default({}),
-    /** Non-secret options (region, tenant, scopes…). */
-    options: jsonObjectSchema.default({}),
-    /** Epoch ms after which the credentials are stale. */
-    expiresAt: z.number().optional(),
-  }),
+export const providerAuthSchema = deferred(
+  () =>
+    z.object({
+      method: authMethodSchema,
+      /** Secret values; encrypted at rest and never logged. */
+      credentials: z.record(z.string(), z.string()).default({}),
+      /** Non-secret options (region, tenant, scopes…). */
+      options: jsonObjectSchema.default({}),
+      /** Epoch ms after which the credentials are stale. */
+      expiresAt: z.number().optional(),
+    }),
+  "core.providerAuth",
 );
 /** The credentials a provider initializes with. */
 export type ProviderAuth = z.infer<typeof providerAuthSchema>;

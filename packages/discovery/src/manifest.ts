@@ -2,8 +2,17 @@ import { z } from "zod";
 // Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
 import semverValid from "semver/functions/valid.js";
 import semverValidRange from "semver/ranges/valid.js";
-import { deferred, providerMetaSchema } from "@espada/infra-core";
+import {
+  deferred,
+  portableRefine,
+  portableSuperRefine,
+  providerMetaSchema,
+  registerFastParsers,
+} from "@espada/infra-core";
+import { fastParsers } from "./fastParsers.generated.js";
 import { checkEntryPath } from "./paths.js";
+
+registerFastParsers(fastParsers);
 
 /**
  * Manifest file names, in the order they are looked for in a plugin directory: the first one present
@@ -61,8 +70,21 @@ const entryProblem = ((): ((entry: string) => string | undefined) => {
  */
 export const FRAMEWORK_RANGE_OPTIONS = { includePrerelease: true } as const;
 
-const isVersion = memo((value) => semverValid(value) !== null);
-const isRange = memo((value) => semverValidRange(value, FRAMEWORK_RANGE_OPTIONS) !== null);
+const isVersion = portableRefine(
+  "discovery.isVersion",
+  memo((value) => semverValid(value) !== null),
+);
+const isRange = portableRefine(
+  "discovery.isRange",
+  memo((value) => semverValidRange(value, FRAMEWORK_RANGE_OPTIONS) !== null),
+);
+
+/** An entry path that stays inside the plugin directory (see `entryProblem`). */
+const safeEntryPath = portableSuperRefine("discovery.entryPath", (value: string, ctx) => {
+  const problem = entryProblem(value);
+  if (problem !== undefined)
+    ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
+});
 
 const semverVersionSchema = deferred(() =>
   z.string().max(256).refine(isVersion, { message: "must be a semantic version (1.2.3)" }),
@@ -79,16 +101,7 @@ const exportNameSchema = deferred(() =>
     .max(256),
 );
 
-const entryPathSchema = deferred(() =>
-  z
-    .string()
-    .max(1024)
-    .superRefine((value, ctx) => {
-      const problem = entryProblem(value);
-      if (problem !== undefined)
-        ctx.addIssue({ code: "custom", message: problem, params: { code: "UNSAFE_PATH" } });
-    }),
-);
+const entryPathSchema = deferred(() => z.string().max(1024).check(safeEntryPath()));
 
 /** Schema of one provider a local manifest declares: its meta (no code is run to learn it) and entry module. */
 export const manifestProviderSchema = deferred(() =>
@@ -115,25 +128,32 @@ const manifestBody = () => ({
 });
 
 /** Schema of `infrastructure.plugin.json`, `espada-infrastructure.json` and `plugin.json`. */
-export const pluginManifestSchema = deferred(() =>
-  z.strictObject({
-    name: z.string().min(1).max(214),
-    version: semverVersionSchema,
-    ...manifestBody(),
-  }),
+export const pluginManifestSchema = deferred(
+  () =>
+    z.strictObject({
+      name: z.string().min(1).max(214),
+      version: semverVersionSchema,
+      ...manifestBody(),
+    }),
+  "discovery.pluginManifest",
 );
 /** A parsed plugin manifest. */
 export type PluginManifest = z.infer<typeof pluginManifestSchema>;
 
 /** Schema of the `espadaInfrastructure` key of a package.json (name and version come from package.json). */
-export const packageJsonManifestSchema = deferred(() => z.strictObject(manifestBody()));
+export const packageJsonManifestSchema = deferred(
+  () => z.strictObject(manifestBody()),
+  "discovery.packageJsonManifest",
+);
 
 /** Schema of the package.json fields discovery reads besides the manifest key. */
-export const packageJsonIdentitySchema = deferred(() =>
-  z.object({
-    name: z.string().min(1).max(214),
-    version: semverVersionSchema,
-  }),
+export const packageJsonIdentitySchema = deferred(
+  () =>
+    z.object({
+      name: z.string().min(1).max(214),
+      version: semverVersionSchema,
+    }),
+  "discovery.packageJsonIdentity",
 );
 
 /** Schema of an artifact reference in a remote index: where the module is and its sha512 integrity. */
@@ -174,8 +194,10 @@ export const remotePluginSchema = deferred(() =>
 export type RemotePlugin = z.infer<typeof remotePluginSchema>;
 
 /** Schema of a remote index document: `{ plugins: [...] }`; each entry is checked on its own. */
-export const remoteIndexSchema = deferred(() =>
-  z.object({
-    plugins: z.array(z.unknown()).max(100_000),
-  }),
+export const remoteIndexSchema = deferred(
+  () =>
+    z.object({
+      plugins: z.array(z.unknown()).max(100_000),
+    }),
+  "discovery.remoteIndex",
 );

@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   NotFoundError,
   deferred,
+  registerFastParsers,
   ValidationError,
   isInfrastructureError,
   redactSecretText,
@@ -23,6 +24,9 @@ import type {
   ValidationIssue,
 } from "@espada/infra-core";
 import type { InfrastructureFramework } from "./framework.js";
+import { fastParsers } from "./fastParsers.generated.js";
+
+registerFastParsers(fastParsers);
 
 /** Who acts, and how long operations may take. */
 export interface OperationContext {
@@ -119,7 +123,7 @@ function redactStrings(value: JsonValue): JsonValue {
 // providers, instances, status, discover
 
 /** Input of {@link listProviders}. */
-export const providersInputSchema = deferred(() => z.strictObject({}));
+export const providersInputSchema = deferred(() => z.strictObject({}), "infrastructure.providersInput");
 /** One registered provider factory (the gateway's `infrastructure/providers` entry). */
 export interface ProviderEntry {
   readonly id: string;
@@ -153,7 +157,10 @@ async function discoverIfEnabled(ctx: OperationContext): Promise<void> {
 }
 
 /** Input of {@link listInstances}. */
-export const instancesInputSchema = deferred(() => z.strictObject({ provider: nonEmpty.optional() }));
+export const instancesInputSchema = deferred(
+  () => z.strictObject({ provider: nonEmpty.optional() }),
+  "infrastructure.instancesInput",
+);
 /** One provider instance (the gateway's `infrastructure/instances` entry). */
 export interface InstanceEntry {
   /** The provider (factory) id. */
@@ -202,11 +209,13 @@ export async function listInstances(
 }
 
 /** Input of {@link frameworkStatus}. */
-export const statusInputSchema = deferred(() =>
-  z.strictObject({
-    /** Run a health check of every active instance first (default true). */
-    checkHealth: z.boolean().default(true),
-  }),
+export const statusInputSchema = deferred(
+  () =>
+    z.strictObject({
+      /** Run a health check of every active instance first (default true). */
+      checkHealth: z.boolean().default(true),
+    }),
+  "infrastructure.statusInput",
 );
 /** Registry statistics: factories, instances, lifecycle (hooks, restarts, states), health summary. */
 export interface StatusData {
@@ -269,7 +278,10 @@ function overallHealth(health: Readonly<Record<string, number>>): StatusData["ov
 }
 
 /** Input of {@link discoverProviders}. */
-export const discoverInputSchema = deferred(() => z.strictObject({ refresh: z.boolean().default(true) }));
+export const discoverInputSchema = deferred(
+  () => z.strictObject({ refresh: z.boolean().default(true) }),
+  "infrastructure.discoverInput",
+);
 /** What discovery found and registered. */
 export interface DiscoverData {
   readonly registered: readonly { id: string; source: string; plugin: string; version: string | null }[];
@@ -319,19 +331,21 @@ export async function discoverProviders(
 // exec, risk
 
 /** Input of {@link execCommand}. */
-export const execInputSchema = deferred(() =>
-  z.strictObject({
-    /** An instance id, or a provider id with exactly one instance. */
-    provider: nonEmpty,
-    command: nonEmpty,
-    params: z.record(z.string(), z.unknown()).default({}),
-    dryRun: z.boolean().default(false),
-    environment: environmentSchema.default("development"),
-    /** The caller explicitly confirms (a dangerous command, a high-risk change). */
-    confirm: z.boolean().default(false),
-    /** Time limit of each attempt in ms. */
-    timeout: z.number().int().positive().max(2_147_483_647).optional(),
-  }),
+export const execInputSchema = deferred(
+  () =>
+    z.strictObject({
+      /** An instance id, or a provider id with exactly one instance. */
+      provider: nonEmpty,
+      command: nonEmpty,
+      params: z.record(z.string(), z.unknown()).default({}),
+      dryRun: z.boolean().default(false),
+      environment: environmentSchema.default("development"),
+      /** The caller explicitly confirms (a dangerous command, a high-risk change). */
+      confirm: z.boolean().default(false),
+      /** Time limit of each attempt in ms. */
+      timeout: z.number().int().positive().max(2_147_483_647).optional(),
+    }),
+  "infrastructure.execInput",
 );
 /** Input of {@link execCommand} as callers write it. */
 export type ExecInput = z.input<typeof execInputSchema>;
@@ -547,7 +561,10 @@ function progressRelay(ctx: OperationContext, instanceId: string, commandId: str
 }
 
 /** Input of {@link assessRisk}. */
-export const riskInputSchema = deferred(() => execInputSchema.omit({ timeout: true }));
+export const riskInputSchema = deferred(
+  () => execInputSchema.omit({ timeout: true }),
+  "infrastructure.riskInput",
+);
 
 /** What the gate would decide, without recording anything (no approval created, no audit record). */
 export async function assessRisk(
@@ -615,12 +632,14 @@ function operationRequest(
 // sessions, approvals, break-glass, audit
 
 /** Input of {@link listSessions}. */
-export const sessionsInputSchema = deferred(() =>
-  z.strictObject({
-    user: nonEmpty.optional(),
-    state: z.enum(["active", "expired", "terminated"]).optional(),
-    environment: environmentSchema.optional(),
-  }),
+export const sessionsInputSchema = deferred(
+  () =>
+    z.strictObject({
+      user: nonEmpty.optional(),
+      state: z.enum(["active", "expired", "terminated"]).optional(),
+      environment: environmentSchema.optional(),
+    }),
+  "infrastructure.sessionsInput",
 );
 
 /** Sessions (id, user, environment, state, times, pending operations), newest first. */
@@ -660,10 +679,12 @@ export async function listSessions(
 }
 
 /** Input of {@link listApprovals}. */
-export const approvalsListInputSchema = deferred(() =>
-  z.strictObject({
-    status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
-  }),
+export const approvalsListInputSchema = deferred(
+  () =>
+    z.strictObject({
+      status: z.enum(["pending", "approved", "rejected", "expired", "consumed"]).optional(),
+    }),
+  "infrastructure.approvalsListInput",
 );
 
 /** Approval requests (optionally of one status). */
@@ -706,15 +727,17 @@ export async function listApprovals(
 }
 
 /** Input of {@link decideApproval}. */
-export const approvalDecisionInputSchema = deferred(() =>
-  z.strictObject({
-    id: nonEmpty,
-    decision: z.enum(["approve", "reject"]),
-    /** A comment (approve) or the reason (reject; required). */
-    reason: z.string().trim().min(1).max(2000).optional(),
-    /** Resume the waiting operation once the approval is complete (approve) or refused (reject). Default true. */
-    run: z.boolean().default(true),
-  }),
+export const approvalDecisionInputSchema = deferred(
+  () =>
+    z.strictObject({
+      id: nonEmpty,
+      decision: z.enum(["approve", "reject"]),
+      /** A comment (approve) or the reason (reject; required). */
+      reason: z.string().trim().min(1).max(2000).optional(),
+      /** Resume the waiting operation once the approval is complete (approve) or refused (reject). Default true. */
+      run: z.boolean().default(true),
+    }),
+  "infrastructure.approvalDecisionInput",
 );
 
 /** Finds the session and pending operation waiting on an approval. */
@@ -790,15 +813,17 @@ export async function decideApproval(
 }
 
 /** Input of {@link activateBreakGlass}. */
-export const breakGlassActivateInputSchema = deferred(() =>
-  z.strictObject({
-    environment: environmentSchema,
-    reasonCode: nonEmpty,
-    justification: z.string().trim().min(1).max(4000),
-    ticket: nonEmpty.optional(),
-    /** Duration in ms (capped at the policy's maximum). */
-    durationMs: z.number().int().positive().max(2_147_483_647).optional(),
-  }),
+export const breakGlassActivateInputSchema = deferred(
+  () =>
+    z.strictObject({
+      environment: environmentSchema,
+      reasonCode: nonEmpty,
+      justification: z.string().trim().min(1).max(4000),
+      ticket: nonEmpty.optional(),
+      /** Duration in ms (capped at the policy's maximum). */
+      durationMs: z.number().int().positive().max(2_147_483_647).optional(),
+    }),
+  "infrastructure.breakGlassActivateInput",
 );
 
 /** Opens a break-glass session for the acting user. */
@@ -823,7 +848,10 @@ export async function activateBreakGlass(
 }
 
 /** Input of {@link deactivateBreakGlass}. */
-export const breakGlassDeactivateInputSchema = deferred(() => z.strictObject({ id: nonEmpty }));
+export const breakGlassDeactivateInputSchema = deferred(
+  () => z.strictObject({ id: nonEmpty }),
+  "infrastructure.breakGlassDeactivateInput",
+);
 
 /** Closes a break-glass session. */
 export async function deactivateBreakGlass(
@@ -843,12 +871,14 @@ export async function deactivateBreakGlass(
 }
 
 /** Input of {@link auditTail}. */
-export const auditTailInputSchema = deferred(() =>
-  z.strictObject({
-    limit: z.number().int().positive().max(10_000).default(20),
-    user: nonEmpty.optional(),
-    type: nonEmpty.optional(),
-  }),
+export const auditTailInputSchema = deferred(
+  () =>
+    z.strictObject({
+      limit: z.number().int().positive().max(10_000).default(20),
+      user: nonEmpty.optional(),
+      type: nonEmpty.optional(),
+    }),
+  "infrastructure.auditTailInput",
 );
 
 /** The answer of an audit command while the audit log is turned off. */
@@ -916,14 +946,16 @@ export async function auditVerify(
 // chat
 
 /** Input of {@link chat}. */
-export const chatInputSchema = deferred(() =>
-  z.strictObject({
-    message: z.string().trim().min(1).max(4000),
-    conversationId: nonEmpty.default("cli"),
-    environment: environmentSchema.default("development"),
-    /** Answer "yes" when the pipeline asks to confirm (only the confirmation it asked for). */
-    yes: z.boolean().default(false),
-  }),
+export const chatInputSchema = deferred(
+  () =>
+    z.strictObject({
+      message: z.string().trim().min(1).max(4000),
+      conversationId: nonEmpty.default("cli"),
+      environment: environmentSchema.default("development"),
+      /** Answer "yes" when the pipeline asks to confirm (only the confirmation it asked for). */
+      yes: z.boolean().default(false),
+    }),
+  "infrastructure.chatInput",
 );
 
 /** One chat turn through the conversation pipeline (same validation and gate as any call). */

@@ -64,9 +64,13 @@ export interface LifecycleManagerOptions {
 export type ResolvedLifecycleOptions = Readonly<LifecycleConfig>;
 
 /** The defaults of the lifecycle manager: those of core's `lifecycleConfigSchema` (the spec's, plus `restartWindow` and `operationTimeout`). */
-export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(
-  lifecycleConfigSchema.parse({}, { jitless: true }),
-);
+export const LIFECYCLE_MANAGER_DEFAULTS: ResolvedLifecycleOptions = Object.freeze(defaultsOf());
+
+function defaultsOf(): LifecycleConfig {
+  const parsed = tieredSafeParse(lifecycleConfigSchema, {});
+  if (!parsed.success) throw parsed.error;
+  return parsed.data;
+}
 
 const OPTION_KEYS = Object.keys(LIFECYCLE_MANAGER_DEFAULTS) as (keyof LifecycleConfig)[];
 

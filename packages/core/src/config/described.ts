@@ -16,11 +16,14 @@ export function described<T extends z.ZodType>(schema: T, description: string): 
  * A schema built on first use (`deferred`) that carries `description`, as `described` gives it.
  * zod's registry is keyed by the schema object, so the description is registered on both objects a
  * reader may meet: the stand-in, which is what other schemas embed (their JSON Schema reads its
- * entry), and the built schema, which `.description` read on the stand-in consults.
+ * entry), and the built schema, which `.description` read on the stand-in consults. Both are
+ * registered when the schema is built (any use of the stand-in builds it; zod's JSON Schema walk
+ * reads a schema's definition before its registry entry), so defining one loads nothing of zod.
  */
 export function describedDeferred<T extends z.ZodType>(build: () => T, description: string): T {
-  return described(
-    deferred(() => described(build(), description)),
-    description,
-  );
+  const standIn: T = deferred(() => {
+    z.globalRegistry.add(standIn, { description });
+    return described(build(), description);
+  });
+  return standIn;
 }

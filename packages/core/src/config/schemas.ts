@@ -6,6 +6,7 @@ import { authMethodSchema } from "../taxonomy.js";
 import { logLevelSchema } from "../logger.js";
 import { providerIdSchema } from "../provider.js";
 import { isRecord } from "../validation/record.js";
+import { portableSuperRefine } from "../validation/precompiled.js";
 import { MAX_TIMER_MS } from "../async.js";
 import { isRegexSource, securityPoliciesSchema, timeZoneSchema } from "./securityPolicies.js";
 import type { SecurityPoliciesInput } from "./securityPolicies.js";
@@ -116,37 +117,39 @@ export const commandConfigSchema = deferred(() =>
 export type CommandConfig = z.infer<typeof commandConfigSchema>;
 
 /** Schema of `lifecycleConfig`: the registry's lifecycle manager (health checks, restarts, shutdown). */
-export const lifecycleConfigSchema = deferred(() =>
-  z.strictObject({
-    healthCheckInterval: described(
-      timerMs.default(60_000),
-      "Periodic health poll of every active provider, in ms.",
-    ),
-    autoRestart: described(
-      z.boolean().default(true),
-      "Restart a running provider that fails or turns unhealthy.",
-    ),
-    maxRestartAttempts: described(
-      nonNegativeInt.default(3),
-      "Automatic restarts allowed within one `restartWindow`; one more failure leaves the provider in `error`.",
-    ),
-    restartDelay: described(
-      nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(5_000),
-      "Delay before a restart, in ms; doubles with each restart already made in the window.",
-    ),
-    restartWindow: described(
-      timerMs.default(600_000),
-      "Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made (a healthy check does not reset it).",
-    ),
-    shutdownTimeout: described(
-      timerMs.default(30_000),
-      "Time each provider gets to stop and destroy at shutdown, in ms.",
-    ),
-    operationTimeout: described(
-      timerMs.default(30_000),
-      "Bound on every single provider call and hook, in ms.",
-    ),
-  }),
+export const lifecycleConfigSchema = deferred(
+  () =>
+    z.strictObject({
+      healthCheckInterval: described(
+        timerMs.default(60_000),
+        "Periodic health poll of every active provider, in ms.",
+      ),
+      autoRestart: described(
+        z.boolean().default(true),
+        "Restart a running provider that fails or turns unhealthy.",
+      ),
+      maxRestartAttempts: described(
+        nonNegativeInt.default(3),
+        "Automatic restarts allowed within one `restartWindow`; one more failure leaves the provider in `error`.",
+      ),
+      restartDelay: described(
+        nonNegativeInt.max(MAX_TIMER_MS, TIMER_LIMIT_MESSAGE).default(5_000),
+        "Delay before a restart, in ms; doubles with each restart already made in the window.",
+      ),
+      restartWindow: described(
+        timerMs.default(600_000),
+        "Sliding window, in ms, in which at most `maxRestartAttempts` restarts are made (a healthy check does not reset it).",
+      ),
+      shutdownTimeout: described(
+        timerMs.default(30_000),
+        "Time each provider gets to stop and destroy at shutdown, in ms.",
+      ),
+      operationTimeout: described(
+        timerMs.default(30_000),
+        "Bound on every single provider call and hook, in ms.",
+      ),
+    }),
+  "core.lifecycleConfig",
 );
 /** Lifecycle manager settings. */
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
@@ -297,40 +300,42 @@ export const remoteRegistryConfigSchema = deferred(() =>
 export type RemoteRegistryConfig = z.infer<typeof remoteRegistryConfigSchema>;
 
 /** Schema of `discoveryConfig`: where plugin discovery looks and how long it caches. */
-export const discoveryConfigSchema = deferred(() =>
-  z.strictObject({
-    enabled: described(z.boolean().default(true), "Discovery on or off (off: `discover()` finds nothing)."),
-    bundledDirs: described(
-      z.array(directory).default(() => []),
-      "Plugin folders shipped with the installation (highest precedence).",
-    ),
-    installedDirs: described(
-      z.array(directory).default(() => ["node_modules"]),
-      "`node_modules` folders whose packages may declare a plugin in their package.json.",
-    ),
-    localDirs: described(
-      z.array(directory).default(() => []),
-      "Further plugin folders on disk.",
-    ),
-    remoteRegistries: described(
-      z.array(remoteRegistryConfigSchema).default(() => []),
-      "Remote plugin indexes (lowest precedence).",
-    ),
-    cacheTtl: described(
-      z.number().int().nonnegative().default(60_000),
-      "How long a discovery result is reused, in ms (0: never cached).",
-    ),
-    remoteTimeout: described(timerMs.default(10_000), "Timeout of a remote request, in ms."),
-    maxManifestBytes: described(
-      z
-        .number()
-        .int()
-        .positive()
-        .max(64 * 1024 * 1024)
-        .default(1024 * 1024),
-      "Largest manifest file read, in bytes.",
-    ),
-  }),
+export const discoveryConfigSchema = deferred(
+  () =>
+    z.strictObject({
+      enabled: described(z.boolean().default(true), "Discovery on or off (off: `discover()` finds nothing)."),
+      bundledDirs: described(
+        z.array(directory).default(() => []),
+        "Plugin folders shipped with the installation (highest precedence).",
+      ),
+      installedDirs: described(
+        z.array(directory).default(() => ["node_modules"]),
+        "`node_modules` folders whose packages may declare a plugin in their package.json.",
+      ),
+      localDirs: described(
+        z.array(directory).default(() => []),
+        "Further plugin folders on disk.",
+      ),
+      remoteRegistries: described(
+        z.array(remoteRegistryConfigSchema).default(() => []),
+        "Remote plugin indexes (lowest precedence).",
+      ),
+      cacheTtl: described(
+        z.number().int().nonnegative().default(60_000),
+        "How long a discovery result is reused, in ms (0: never cached).",
+      ),
+      remoteTimeout: described(timerMs.default(10_000), "Timeout of a remote request, in ms."),
+      maxManifestBytes: described(
+        z
+          .number()
+          .int()
+          .positive()
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+        "Largest manifest file read, in bytes.",
+      ),
+    }),
+  "core.discoveryConfig",
 );
 /** Discovery settings, every default filled in. */
 export type DiscoveryConfig = z.infer<typeof discoveryConfigSchema>;
@@ -466,16 +471,7 @@ export const stateStoreConfigSchema = describedDeferred(
           "Settings of the Redis store; required when `backend` is `redis`.",
         ),
       })
-      .superRefine((config, ctx) => {
-        if (config.backend === "redis" && config.redis === undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["redis"],
-            message: 'backend "redis" needs redis settings (at least redis.url)',
-            params: { code: "REQUIRED" },
-          });
-        }
-      }),
+      .check(redisSettingsRequired()),
   "Which state store keeps sessions, approvals, break-glass, roles, rate limits and the audit log.",
 );
 /** State store settings, every default filled in. */
@@ -523,27 +519,50 @@ function sectionShape(): SectionShape {
  * the values the spec shows. Cross-field rules: provider ids are unique, and `defaultProvider`
  * names a configured, enabled provider.
  */
-export const infrastructureConfigSchema = deferred(() =>
-  z
-    .strictObject({
-      enabled: described(z.boolean().default(true), "The extension switch of the spec's install snippet."),
-      providers: described(
-        z.array(providerConfigSchema).default(() => []),
-        "The providers to create and start.",
-      ),
-      defaultProvider: described(providerIdSchema.optional(), "The provider a command without one goes to."),
-      stateDir: described(
-        z.string().min(1).optional(),
-        "Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent.",
-      ),
-      ...sectionShape(),
-    })
-    // The cross-field rules run even when other fields failed, so one pass reports every problem;
-    // they therefore read the (possibly partial) value defensively.
-    .superRefine((config, ctx) => checkCrossFieldRules(config, ctx), {
-      when: (payload) => isRecord(payload.value),
-    }),
+export const infrastructureConfigSchema = deferred(
+  () =>
+    z
+      .strictObject({
+        enabled: described(z.boolean().default(true), "The extension switch of the spec's install snippet."),
+        providers: described(
+          z.array(providerConfigSchema).default(() => []),
+          "The providers to create and start.",
+        ),
+        defaultProvider: described(
+          providerIdSchema.optional(),
+          "The provider a command without one goes to.",
+        ),
+        stateDir: described(
+          z.string().min(1).optional(),
+          "Directory of the file state stores (sessions, approvals, audit…); the host picks one when absent.",
+        ),
+        ...sectionShape(),
+      })
+      // The cross-field rules run even when other fields failed, so one pass reports every problem;
+      // they therefore read the (possibly partial) value defensively.
+      .check(crossFieldRules()),
+  "core.infrastructureConfig",
 );
+
+/** `stateStoreConfig`: the redis backend needs its settings. */
+const redisSettingsRequired = portableSuperRefine(
+  "core.stateStoreRedisSettings",
+  (config: { backend: string; redis?: unknown }, ctx) => {
+    if (config.backend === "redis" && config.redis === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["redis"],
+        message: 'backend "redis" needs redis settings (at least redis.url)',
+        params: { code: "REQUIRED" },
+      });
+    }
+  },
+);
+
+/** The config's cross-field rules (see {@link checkCrossFieldRules}). */
+const crossFieldRules = portableSuperRefine("core.configCrossFieldRules", checkCrossFieldRules, {
+  when: (payload) => isRecord(payload.value),
+});
 
 function checkCrossFieldRules(config: unknown, ctx: z.RefinementCtx): void {
   if (!isRecord(config)) return;

@@ -28,6 +28,8 @@ export type ShapeCheck<T> = (value: unknown) => value is T;
 type Schema = z.core.$ZodType;
 type Check = z.core.$ZodCheck<unknown>;
 type Mode = "parse" | "check";
+/** The kinds of value whose checks the compiler emits. */
+type CheckedKind = "string" | "array" | "number" | "object";
 
 /** The fields of a zod definition this module reads (zod 4's `schema._zod.def`). */
 interface DefLike {
@@ -40,8 +42,13 @@ interface DefLike {
   readonly keyType?: Schema;
   readonly valueType?: Schema;
   readonly defaultValue?: unknown;
+  readonly in?: Schema;
+  readonly out?: Schema;
+  readonly transform?: (value: unknown, payload: z.core.ParsePayload) => unknown;
   readonly coerce?: boolean;
   readonly format?: string;
+  /** A record's mode (`loose`), absent for a plain record. */
+  readonly mode?: string;
 }
 
 /** The fields of a check definition this module reads. */
@@ -60,6 +67,21 @@ interface CheckDefLike {
 /** Thrown while compiling: a schema kind the fast path does not handle (the caller keeps zod only). */
 class Unsupported extends Error {}
 
+/**
+ * The ranges of zod's number formats (`.int()` is `safeint`), as zod 4 checks them: an integer
+ * format also needs a safe integer.
+ */
+const NUMBER_FORMAT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
+  float64: [-Number.MAX_VALUE, Number.MAX_VALUE],
+};
+
+/** The body of a parser node that leaves every value to zod. */
+const DECLINE = "return NF;";
+
 const defOf = (schema: Schema): DefLike => schema._zod.def as unknown as DefLike;
 
 /** A plain object (prototype `Object.prototype` or null): what JSON gives and a shape check accepts. */
@@ -70,7 +92,7 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 }
 
 /** Values the generated code refers to by index. */
-interface Refs {
+export interface Refs {
   /** Regexes of `regex` checks. */
   readonly regexes: RegExp[];
   /** Enum and literal value sets. */
@@ -81,8 +103,12 @@ interface Refs {
   readonly refines: ((value: unknown) => unknown)[];
   /** Any other check, run as zod runs it: the value after it, or NOT_FAST. */
   readonly generic: ((value: unknown) => unknown)[];
+  /** The checks of `generic`, in the same order. */
+  readonly checks: Check[];
   /** Shape checks of schemas the caller knows better than their definition (a transform that keeps its input). */
   readonly known: ((value: unknown) => boolean)[];
+  /** Transform functions (`transform`, `preprocess`), run as zod runs them (see {@link transformRunner}). */
+  readonly transforms: ((value: unknown, payload: z.core.ParsePayload) => unknown)[];
 }
 
 /** Runs one check as zod's `runChecks` does, on a payload of its own. */
@@ -97,7 +123,16 @@ function genericCheck(check: Check): (value: unknown) => unknown {
 }
 
 class Compiler {
-  readonly refs: Refs = { regexes: [], sets: [], defaults: [], refines: [], generic: [], known: [] };
+  readonly refs: Refs = {
+    regexes: [],
+    sets: [],
+    defaults: [],
+    refines: [],
+    generic: [],
+    checks: [],
+    known: [],
+    transforms: [],
+  };
   readonly functions: string[] = [];
   readonly #mode: Mode;
   /** Schemas (by their `_zod` internals, the same through a deferred stand-in) with a known shape check. */
@@ -116,31 +151,45 @@ class Compiler {
   compile(schema: Schema): string {
     const name = `n${this.#count++}`;
     const known = this.#known.get(schema._zod);
-    // A schema that is itself a check (a string format, `z.custom`, `refine` as a type) is zod's alone.
-    if (known === undefined && schema._zod.traits.has("$ZodCheck"))
-      throw new Unsupported("schema is a check");
     let body: string;
     if (known !== undefined) {
       if (this.#mode === "parse") throw new Unsupported("known schema in parse mode");
       body = `return K[${this.refs.known.push(known) - 1}](v);`;
-    } else body = this.#node(schema, defOf(schema));
+    } else body = this.#nodeOrDecline(schema);
     this.functions.push(`function ${name}(v) {\n${body}\n}`);
     return name;
+  }
+
+  /**
+   * The node's code. A parser declines at a node of a kind it does not know (zod decides every
+   * value that reaches it; a key whose schema zod alone knows may still be absent), so one union or
+   * transform deep in a config does not cost the whole schema its fast parser. A shape check refuses
+   * the schema instead: its caller picks a code path by whether the check exists.
+   */
+  #nodeOrDecline(schema: Schema): string {
+    if (this.#mode === "check") return this.#node(schema, defOf(schema));
+    try {
+      return this.#node(schema, defOf(schema));
+    } catch (error) {
+      if (error instanceof Unsupported) return DECLINE;
+      throw error;
+    }
   }
 
   /**
    * Code of a check on `v` after the node's own type test. Inlined kinds are at least as strict as
    * zod (they ignore a `when`, which can only skip a check); any other check runs as zod runs it.
    */
-  #check(check: Check, on: "string" | "array" | "number"): string {
+  #check(check: Check, on: CheckedKind): string {
     const def = check._zod.def as unknown as CheckDefLike;
     const fail = this.#fail;
     // zod measures strings in code points: more units than the maximum, or fewer than twice the
     // minimum, is left to zod; arrays are measured in elements.
-    if (on !== "number" && def.check === "max_length" && typeof def.maximum === "number")
+    const sized = on === "string" || on === "array";
+    if (sized && def.check === "max_length" && typeof def.maximum === "number")
       return `if (v.length > ${def.maximum}) ${fail}`;
     if (
-      on !== "number" &&
+      sized &&
       def.check === "min_length" &&
       typeof def.minimum === "number" &&
       (on === "array" || def.minimum <= 1)
@@ -159,6 +208,12 @@ class Compiler {
             : ">=";
       return `if (v ${op} ${def.value}) ${fail}`;
     }
+    if (on === "number" && def.check === "number_format" && def.format !== undefined) {
+      const range = NUMBER_FORMAT_RANGES[def.format];
+      if (range === undefined) throw new Unsupported(`number format ${def.format}`);
+      const integer = def.format.includes("int") ? "!Number.isSafeInteger(v) || " : "";
+      return `if (${integer}v < ${range[0]} || v > ${range[1]}) ${fail}`;
+    }
     if (
       on === "string" &&
       def.check === "string_format" &&
@@ -173,13 +228,14 @@ class Compiler {
       return `{ const r = F[${index}](v); if (r instanceof Promise || !r) ${fail} }`;
     }
     const index = this.refs.generic.push(genericCheck(check)) - 1;
+    this.refs.checks.push(check);
     // a check that changes the value (`overwrite`) fails a shape check
     return this.#mode === "parse"
       ? `v = G[${index}](v); if (v === NF) return NF;`
       : `if (G[${index}](v) !== v) return false;`;
   }
 
-  #checks(def: DefLike, on: "string" | "array" | "number"): string {
+  #checks(def: DefLike, on: CheckedKind): string {
     return (def.checks ?? []).map((check) => this.#check(check, on)).join("\n");
   }
 
@@ -189,6 +245,8 @@ class Compiler {
   }
 
   #node(schema: Schema, def: DefLike): string {
+    // A schema that is itself a check (a string format, `z.custom`, `refine` as a type) is zod's alone.
+    if (schema._zod.traits.has("$ZodCheck")) throw new Unsupported("schema is a check");
     const checks = def.checks ?? [];
     const fail = this.#fail;
     switch (def.type) {
@@ -216,10 +274,37 @@ class Compiler {
       case "array":
         return this.#array(def);
       case "object":
-        if (checks.length > 0) throw new Unsupported("checked object");
-        return this.#mode === "parse" ? this.#parseObject(def) : this.#checkObject(def);
+        if (this.#mode === "check") {
+          if (checks.length > 0) throw new Unsupported("checked object");
+          return this.#checkObject(def);
+        }
+        // zod runs an object's checks (refine, superRefine) on the object it built
+        return checks.length === 0
+          ? `${this.#parseObject(def)}\nreturn out;`
+          : `${this.#parseObject(def)}\nv = out;\n${this.#checks(def, "object")}\nreturn v;`;
       case "record":
-        return this.#record(def);
+        return this.#mode === "parse" ? this.#parseRecord(def) : this.#record(def);
+      case "pipe": {
+        // zod runs `in`, then `out` on its value; any issue stops it (a codec, with its reverse, is zod's)
+        if (this.#mode === "check" || def.in === undefined || def.out === undefined) throw new Unsupported("pipe");
+        if (checks.length > 0 || def.transform !== undefined) throw new Unsupported("pipe");
+        const first = this.compile(def.in);
+        const then = this.compile(def.out);
+        return `const r = ${first}(v);\nreturn r === NF ? NF : ${then}(r);`;
+      }
+      case "transform": {
+        if (this.#mode === "check" || typeof def.transform !== "function" || checks.length > 0)
+          throw new Unsupported("transform");
+        return `return T[${this.refs.transforms.push(def.transform) - 1}](v);`;
+      }
+      case "prefault": {
+        // zod parses the prefault value in place of an absent one (a default that is then validated)
+        if (this.#mode === "check" || def.innerType === undefined || checks.length > 0)
+          throw new Unsupported("prefault");
+        const inner = this.compile(def.innerType);
+        const index = this.refs.defaults.push(def) - 1;
+        return `if (v === undefined) v = D[${index}].defaultValue;\nreturn ${inner}(v);`;
+      }
       case "optional": {
         if (def.innerType === undefined || checks.length > 0) throw new Unsupported("optional");
         const inner = this.compile(def.innerType);
@@ -262,15 +347,38 @@ class Compiler {
     ].join("\n");
   }
 
-  /** A shape check of a record keyed by plain strings (zod copies records: no fast parser). */
-  #record(def: DefLike): string {
-    if (this.#mode === "parse" || def.keyType === undefined || def.valueType === undefined)
+  /** The value schema's function of a record keyed by plain strings (any other record is zod's). */
+  #recordValue(def: DefLike): string {
+    if (def.keyType === undefined || def.valueType === undefined || def.mode !== undefined)
       throw new Unsupported("record");
     const key = defOf(def.keyType);
     if (key.type !== "string" || (key.checks ?? []).length > 0 || key.format !== undefined)
       throw new Unsupported("record key");
-    const value = this.compile(def.valueType);
+    return this.compile(def.valueType);
+  }
+
+  /** A shape check of a record keyed by plain strings. */
+  #record(def: DefLike): string {
+    const value = this.#recordValue(def);
     return `if (!P(v)) return false;\nfor (const k in v) if (!${value}(v[k])) return false;\nreturn true;`;
+  }
+
+  /**
+   * A parser of a record keyed by plain strings, building a new object as zod does: own enumerable
+   * keys in order, `__proto__` left out; a symbol key (which a string key schema refuses) is zod's.
+   */
+  #parseRecord(def: DefLike): string {
+    const value = this.#recordValue(def);
+    return [
+      "if (!P(v)) return NF;",
+      "const out = {};",
+      "for (const k of Reflect.ownKeys(v)) {",
+      '  if (typeof k !== "string") return NF;',
+      '  if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;',
+      `  const r = ${value}(v[k]); if (r === NF) return NF; out[k] = r;`,
+      "}",
+      "return out;",
+    ].join("\n");
   }
 
   /** The keys of an object schema that the generated code can name literally. */
@@ -290,7 +398,11 @@ class Compiler {
     // A stripping object ignores unknown keys; a strict one reports them (zod's to describe).
     if (def.catchall !== undefined) {
       const cases = keys.map((key) => `case ${JSON.stringify(key)}:`).join(" ");
-      lines.push(`for (const k in v) { switch (k) { ${cases} break; default: return NF; } }`);
+      lines.push(
+        keys.length === 0
+          ? "for (const k in v) return NF;"
+          : `for (const k in v) { switch (k) { ${cases} break; default: return NF; } }`,
+      );
     }
     lines.push("const out = {}; let r;");
     for (const key of keys) {
@@ -313,7 +425,6 @@ class Compiler {
           (absent === "" ? "" : ` else { ${absent} }`),
       );
     }
-    lines.push("return out;");
     return lines.join("\n");
   }
 
@@ -346,26 +457,51 @@ class Compiler {
   }
 }
 
-/** Generates the functions `compiler` emitted for `schema`; undefined when the runtime forbids it. */
-function generate<F>(compiler: Compiler, root: string): F | undefined {
-  const { regexes, sets, defaults, refines, generic, known } = compiler.refs;
-  const source = `"use strict";\n${compiler.functions.join("\n")}\nreturn ${root};`;
+/** A compiled schema: the source of a function body returning its root function, and the values it uses. */
+export interface CompiledSchema {
+  /** Body of `function (NF, R, S, D, F, G, K, P, T)` returning the parser or check (see {@link instantiate}). */
+  readonly source: string;
+  /** The values the source refers to, in the order it numbers them. */
+  readonly refs: Refs;
+}
+
+/**
+ * Makes the function `source` describes with `refs` (any object with the indexed members it
+ * reads); undefined when the runtime forbids generating code.
+ */
+export function instantiate<F>(source: string, refs: RefsIn): F | undefined {
   let build: (...refs: unknown[]) => F;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's own definition, no input reaches the source
-    build = new Function("NF", "R", "S", "D", "F", "G", "K", "P", source) as typeof build;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a schema's own definition, no input reaches the source
+    build = new Function(...SOURCE_PARAMETERS, source) as typeof build;
   } catch {
     return undefined; // code generation is disallowed here (a CSP, --disallow-code-generation-from-strings)
   }
-  return build(NOT_FAST, regexes, sets, defaults, refines, generic, known, isPlain);
+  return construct(build, refs);
+}
+
+/** The values a compiled source's function is made with (transforms already wrapped, see {@link transformRunner}). */
+export type RefsIn = { readonly [K in Exclude<keyof Refs, "checks">]: ArrayLike<unknown> };
+
+/** The parameters of a compiled source's function, in order. */
+export const SOURCE_PARAMETERS = ["NF", "R", "S", "D", "F", "G", "K", "P", "T"] as const;
+
+/**
+ * Calls `build`, a function of {@link SOURCE_PARAMETERS} whose body is a compiled source (made by
+ * {@link instantiate}, or written as code by the build), with `refs`.
+ */
+export function construct<F>(build: (...refs: never[]) => F, refs: RefsIn): F {
+  const { regexes, sets, defaults, refines, generic, known, transforms } = refs;
+  const args: unknown[] = [NOT_FAST, regexes, sets, defaults, refines, generic, known, isPlain, transforms];
+  return (build as (...refs: unknown[]) => F)(...args);
 }
 
 /** Compiles `schema` in `mode`; undefined when it uses a kind that mode does not handle. */
-function compileIn<F>(
+function compileSchema(
   schema: Schema,
   mode: Mode,
   known: ReadonlyMap<object, (value: unknown) => boolean>,
-): F | undefined {
+): CompiledSchema | undefined {
   const compiler = new Compiler(mode, known);
   let root: string;
   try {
@@ -374,7 +510,43 @@ function compileIn<F>(
     if (error instanceof Unsupported) return undefined;
     throw error;
   }
-  return generate<F>(compiler, root);
+  // a parser that declines at its root would only add a call before zod
+  if (compiler.functions.at(-1) === `function ${root}(v) {\n${DECLINE}\n}`) return undefined;
+  return { source: `"use strict";\n${compiler.functions.join("\n")}\nreturn ${root};`, refs: compiler.refs };
+}
+
+/** Compiles `schema` in `mode` and makes the function; undefined when it cannot. */
+function compileIn<F>(
+  schema: Schema,
+  mode: Mode,
+  known: ReadonlyMap<object, (value: unknown) => boolean>,
+): F | undefined {
+  const compiled = compileSchema(schema, mode, known);
+  if (compiled === undefined) return undefined;
+  const { refs } = compiled;
+  return instantiate<F>(compiled.source, { ...refs, transforms: refs.transforms.map(transformRunner) });
+}
+
+/**
+ * Runs a transform as zod runs it, on a payload of its own: its result, or NOT_FAST when it
+ * reported an issue or answered with a promise.
+ */
+export function transformRunner(
+  transform: (value: unknown, payload: z.core.ParsePayload) => unknown,
+): (value: unknown) => unknown {
+  return (value) => {
+    const payload: z.core.ParsePayload = { value, issues: [] };
+    const out = transform(value, payload);
+    return out instanceof Promise || payload.issues.length > 0 ? NOT_FAST : out;
+  };
+}
+
+/**
+ * The fast parser of `schema` as source and values, not yet made into a function: what a parser
+ * compiled ahead of time is built from (see `./precompiled.ts`). Undefined as for {@link compileFastParser}.
+ */
+export function compileFastParserSource(schema: z.ZodType): CompiledSchema | undefined {
+  return compileSchema(schema, "parse", new Map());
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { precompiledFastParser } from "./precompiled.js";
 import { NOT_FAST, compileFastParser } from "./schemaCompiler.js";
 import type { FastParser } from "./schemaCompiler.js";
 
@@ -56,16 +57,25 @@ export function tieredSafeParse<T extends z.ZodType>(
   value: unknown,
   options: TieredParseOptions = {},
 ): z.ZodSafeParseResult<z.output<T>> {
+  const precompiled = precompiledFastParser(schema);
+  if (precompiled !== undefined) {
+    const data = runFast(precompiled, value);
+    if (data !== NOT_FAST) return { success: true, data: data as z.output<T> };
+  }
   if (!isWarm(schema)) return schema.safeParse(value, { ...options, jitless: true });
-  const fast = fastParserOf(schema);
+  const fast = precompiled === undefined ? fastParserOf(schema) : null;
   if (fast !== null) {
-    let data: unknown = NOT_FAST;
-    try {
-      data = fast(value);
-    } catch {
-      // a check that throws is zod's to report
-    }
+    const data = runFast(fast, value);
     if (data !== NOT_FAST) return { success: true, data: data as z.output<T> };
   }
   return schema.safeParse(value, options);
+}
+
+/** The fast parser's answer; NOT_FAST when it throws (a check that throws is zod's to report). */
+function runFast(fast: FastParser<unknown>, value: unknown): unknown {
+  try {
+    return fast(value);
+  } catch {
+    return NOT_FAST;
+  }
 }
