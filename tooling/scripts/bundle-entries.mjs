@@ -32,7 +32,14 @@ import {
   writeScriptLoaders,
 } from "./packageCode.mjs";
 import { primeCodeCaches } from "./primeCodeCaches.mjs";
-import { VENDOR_FACADE_NAMESPACE, buildVendorLibs, vendorFacades, vendorSpecifiers } from "./vendorLibs.mjs";
+import {
+  VENDOR_FACADE_NAMESPACE,
+  buildVendorLibs,
+  importedNames,
+  lazyRequire,
+  vendorFacades,
+  vendorSpecifiers,
+} from "./vendorLibs.mjs";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -86,12 +93,21 @@ const SHARED_ZOD = `${CORE}/zod`;
 /**
  * Every `zod` import of a package other than core goes to core's bundled copy (`SHARED_ZOD`), so all
  * our packages run on one zod instance; core itself inlines zod. A zod subpath is refused: the shared
- * copy is zod's main entry only.
+ * copy is zod's main entry only. An import of named exports goes through a module of getters that
+ * requires core's copy on the first read (as core's own imports of zod do, see vendorLibs.mjs), so
+ * loading a module that defines schemas loads no zod.
  */
+/** The esbuild namespace of the modules of getters over the shared zod (`espada-shared-zod:zod#<names>`). */
+const SHARED_ZOD_NAMESPACE = "espada-shared-zod";
+
 function sharedZod(pkg) {
   return {
     name: "shared-zod",
     setup(b) {
+      b.onLoad({ filter: /.*/, namespace: SHARED_ZOD_NAMESPACE }, (args) => ({
+        contents: lazyRequire(SHARED_ZOD, args.path.split("#")[1].split(",")),
+        loader: "js",
+      }));
       b.onResolve({ filter: /^zod(\/|$)/ }, (args) => {
         if (args.importer.includes("/node_modules/")) return undefined;
         if (args.path !== "zod")
@@ -101,7 +117,10 @@ function sharedZod(pkg) {
           throw new Error(
             `${pkg.name} imports zod, which it gets from ${SHARED_ZOD}, without depending on ${CORE}`,
           );
-        return { path: SHARED_ZOD, external: true };
+        const names = importedNames(args.importer, args.path);
+        return names === undefined
+          ? { path: SHARED_ZOD, external: true }
+          : { path: `zod#${names.join(",")}`, namespace: SHARED_ZOD_NAMESPACE };
       });
     },
   };
@@ -125,7 +144,7 @@ const withoutZodLocales = {
 
 /**
  * Keeps, in the source maps of `outputs`, the embedded text of what the build generated only (the
- * vendored libraries' facades, the script's entry getters: they exist nowhere else); our own sources
+ * vendored libraries' facades, the getters over the shared zod, the script's entry getters: they exist nowhere else); our own sources
  * ship in the tarball's `src`.
  */
 function embedFacadesOnly(outputs) {
@@ -133,7 +152,9 @@ function embedFacadesOnly(outputs) {
     if (!output.endsWith(".map")) continue;
     const map = JSON.parse(readFileSync(output, "utf8"));
     map.sourcesContent = map.sources.map((source, i) =>
-      source.startsWith(`${VENDOR_FACADE_NAMESPACE}:`) || source.endsWith(ENTRIES_SOURCE)
+      source.startsWith(`${VENDOR_FACADE_NAMESPACE}:`) ||
+      source.startsWith(`${SHARED_ZOD_NAMESPACE}:`) ||
+      source.endsWith(ENTRIES_SOURCE)
         ? map.sourcesContent[i]
         : null,
     );

@@ -135,7 +135,7 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
  * The names `importer` (a source file of the package) imports from `specifier`, or undefined when it
  * takes them all (`import * as`, `export *`) or imports it in a form this does not read.
  */
-function importedNames(importer, specifier) {
+export function importedNames(importer, specifier) {
   const source = readFileSync(importer, "utf8");
   const quoted = `["']${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}["']`;
   const forms = [...source.matchAll(new RegExp(`(?:import|export)\\b([^;]*?)\\bfrom\\s*${quoted}`, "g"))];
@@ -163,9 +163,17 @@ function importedNames(importer, specifier) {
  * yargs or a semver function, cannot have one: see {@link eagerFacade}.)
  */
 function lazyFacade(index, names) {
+  return lazyRequire(VENDOR_IMPORT, names, `.vendor.v${index}`);
+}
+
+/**
+ * A CommonJS module of getters for `names` that requires `specifier` (and reads `path` of it) on the
+ * first read of one.
+ */
+export function lazyRequire(specifier, names, path = "") {
   return [
     "let m;",
-    `const lib = () => (m ??= require(${JSON.stringify(VENDOR_IMPORT)}).vendor.v${index});`,
+    `const lib = () => (m ??= require(${JSON.stringify(specifier)})${path});`,
     `Object.defineProperty(exports, "__esModule", { value: true });`,
     `for (const name of ${JSON.stringify(names)})`,
     "  Object.defineProperty(exports, name, { enumerable: true, get: () => lib()[name] });",
