@@ -599,7 +599,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "248207c33bc31320e17f01e6d890ddcda3b0ba3c1f9fe520419302f4f1190c78",
+      fingerprint: "5a8f8709a8575775a6571d54438c9ad067a1917504b01dd1c6b68d5cf9fd5e2d",
       regexes: [["^[A-Z]{3}$", ""]],
       sets: [
         ["provision", "manage", "monitor", "security", "cost", "utility"],
@@ -785,7 +785,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "86a3cac8566aafff9f92d809ea0d4ca78eda8530647e7e1354ccbc3642eda119",
+      fingerprint: "3a7f92149092c05dad3dee473e808c8cfb5be5fe426e330dc07fd6219fce74c2",
       regexes: [],
       sets: [],
       defaults: [{ value: true }, { value: true }, { value: false }, { value: true }],
@@ -1126,7 +1126,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "219a10c5c3166924574746e1f96a847da2ff285a07eab34eb0a5af940e22546d",
+      fingerprint: "a17a6038845d6b34006ed73a9b5f72f4fc4ab0a4aa2e3611744d300704dc1cdb",
       regexes: [],
       sets: [],
       defaults: [
@@ -3537,7 +3537,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "d9411845aacd0f741989e590e5a0a9462d9b3d5eaa99855153880f07e7fba5bd",
+      fingerprint: "e05b105fcae610ad1e9c2b77abab6e870310f2d3d4b9a1167340b2e1fd44d4e8",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
@@ -3826,7 +3826,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "53d831ecf724cf085c4ac615e3e8a7052972ac7b3b3574fe0cda91df601e09eb",
+      fingerprint: "7a30a78546e7f74e125f50d42df10a1160d8ee85b690ba5906d93cffc5f4aa6e",
       regexes: [],
       sets: [],
       defaults: [
@@ -3956,7 +3956,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "5655920f7275d728d5e655ed71d7135788d9c42f1adba729a67599575e4e46a1",
+      fingerprint: "4a08193fdd3d44fd84e9613eea1a79add5c0aa691bc7df2871e64538da61f5c6",
       regexes: [],
       sets: [["api-key", "oauth2", "service-account", "iam-role", "certificate", "token", "custom"]],
       defaults: [{ value: {} }, { value: {} }],
@@ -4226,7 +4226,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "e5a7c4c8b996aa02a8f7dc2817c54921e4631b93b81a8a7343ad510b33675ccd",
+      fingerprint: "11379978525d2aecc66ad2d6652632d7e0668c89a1dc7103d2f8a2336a9c36d2",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],

@@ -50,7 +50,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "67c47d4a846c9203b649830262fb61c8536b8bf5c0f2b81fe142fcd66a02fe47",
+      fingerprint: "a12f1064057018f852617b9edc4a8057265f69f01625cdf19a734750bd39d202",
       regexes: [],
       sets: [],
       defaults: [],
@@ -449,7 +449,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "11f01ba9a5f3b30609beab4322a9c3e6b76c91ab37107a432f2102deeaf2a7dd",
+      fingerprint: "39883189c1db4a0fa73147d2419f611bb6b1fbed62f9439cbfe459195889fb44",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],
@@ -936,7 +936,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "61c753aa640c17116b6a90fae4067ddcd4de2d6cb8ca1e827546b33ba618029c",
+      fingerprint: "1007fccb647f2fb0da20a6c3f7f7dc24d52a6df547b2c1ae82d5d88fc4b608cb",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],
@@ -1034,7 +1034,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "a8c70dc9ccc74fd35063aad280ff0af784d58eda9e3b54fb742413cfaf4b317e",
+      fingerprint: "140a1c74f8502a3b8f2022248cbf3c0bd6c5c18d129891bd7f1539dc81a89681",
       regexes: [],
       sets: [],
       defaults: [],

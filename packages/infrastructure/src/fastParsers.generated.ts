@@ -96,7 +96,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "1cdf67cdaf8bf19ad81615fa04f185556205c9d419cb9dcc569c558b461fcca4",
+      fingerprint: "80b95ee8cab6e2616c249b6ece493321e742cfadeb99dda97f3be38d983e2476",
       regexes: [],
       sets: [["approve", "reject"]],
       defaults: [{ value: true }],
@@ -139,7 +139,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "07a0c88818c18d62d99e2abf5daa31553941de041ae0aa694ac5e74e990455c1",
+      fingerprint: "9a1ded070f2c12abd7694b1e5d0ad9ec86e28f1eca301fa8064f9a9ac048f445",
       regexes: [],
       sets: [["pending", "approved", "rejected", "expired", "consumed"]],
       defaults: [],
@@ -228,7 +228,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "7b51fc1568edb91daf05ddb0ad62d0c403c8722663ae7042295b7acc582a5c29",
+      fingerprint: "6f0d7e5fd3717f62f83f7f33de1f1e91ecaa8fc98662a3e77276725928c36455",
       regexes: [],
       sets: [],
       defaults: [{ value: 20 }],
@@ -347,7 +347,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "ab507cebfcdd9ab8ca671cb7f9aaa58095608d852579fdfb4c8258ea7b0b7fe8",
+      fingerprint: "0d3890a0751127a15947e9f65973a21795e5b0de7046e0cf1e1beb31140d8029",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [],
@@ -392,7 +392,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "5c35168bc8cb1fb971acbad6d8f28e6bcb483a43053cca94756e7216ed99b1c0",
+      fingerprint: "51ce061d2f9c57e99b35c2a4167c1c472479e81b3c54d78ae2962310df3bbd2e",
       regexes: [],
       sets: [],
       defaults: [],
@@ -513,7 +513,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "56ea07b5ae909de000ba4f8693791601aa5c7d0ecc868e76fa861452cd51f981",
+      fingerprint: "0412eedd8c42067c5e498efe475faa65a1157b89d9605fbc56ec0907d9b35236",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: "cli" }, { value: "development" }, { value: false }],
@@ -563,7 +563,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "735606ae164fd2458feb3aacf3d523a4ec702084c44c3eb1d6ba51b639ff3a06",
+      fingerprint: "8f80482be7f7fdd00100b8878e181b1c61514896a84529ed836926f9bfc1fbc7",
       regexes: [],
       sets: [],
       defaults: [{ value: true }],
@@ -748,7 +748,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "e1d7a69e3faec38c6efa8fd42464f9f09329d6e715ec11ce1c358fffeef6b65e",
+      fingerprint: "3c5efe31274113c7890ac6fa75cb42b2a360aa588d38d42ef9c843126136c60a",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: {} }, { value: false }, { value: "development" }, { value: false }],
@@ -794,7 +794,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "8393208f8b68cadfa60740209fae5c04dc85e1547645853d68d29031796e6196",
+      fingerprint: "e7fc0fee0905dbb4485c230b79a55b3379a9a254dcf95eece9e25c62083e8e6b",
       regexes: [],
       sets: [],
       defaults: [],
@@ -816,7 +816,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "fe1c12cd4b39a1dcb54eba373023b5a788f9e655c2152bf98b64ffe688f3be86",
+      fingerprint: "b42be099e36130012da8d154dbab1b242719b667c0a0f949a0786df4688d457b",
       regexes: [],
       sets: [],
       defaults: [],
@@ -983,7 +983,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "662860b492c150473abed85e89e544b913ce291835654ef4d872903db9b72d66",
+      fingerprint: "b3574e44f614464ae9401ee974cc821c31a5b1cfdab9c71e43b445ccf181f96c",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: {} }, { value: false }, { value: "development" }, { value: false }],
@@ -1065,7 +1065,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "7075b086df554361010814e5c3ecc4d5b3bd68cff381c47dd8ba4519f1e2728f",
+      fingerprint: "38a976990a047d6b77d24df910e2513721f75f34365e784ee4ac7b4d2e1bc662",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [["active", "expired", "terminated"]],
       defaults: [],
@@ -1115,7 +1115,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       return n0;
     },
     ...{
-      fingerprint: "af36731493c1e07470f4546e77e343b7ce112e4f9434e56a8bfc0382207709d7",
+      fingerprint: "342d5c0233af9c13bdcce4d9369134603f3b1e2b4827da460cc779f801f349af",
       regexes: [],
       sets: [],
       defaults: [{ value: true }],

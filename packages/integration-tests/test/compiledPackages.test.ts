@@ -3,7 +3,16 @@
 // `import` and a CommonJS twin for `require()`. Fresh processes (a script runs once per process), on
 // the built dist; needs `pnpm build` at the root.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { init, parse } from "es-module-lexer";
@@ -138,25 +147,32 @@ describe("compiled packages", () => {
   );
 
   it("require() of a package from another package's script loads CommonJS facades only, never the ES module loader", () => {
-    // The sdk's script requires @espada/infra-core, and core's script requires its #vendor (zod).
+    // The sdk's script requires @espada/infra-core; core's script requires its #vendor (zod) when a
+    // schema is first built, not before.
     const code = `
-      require("@espada/infra-sdk");
+      const ours = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${packagesDir}/`)})).map((f) => f.slice(${JSON.stringify(packagesDir.length + 1)}));
+      const sdk = require("@espada/infra-sdk");
+      const loaded = ours();
+      require("@espada/infra-core/zod").z.string().parse("built");
       process.stdout.write(JSON.stringify({
-        files: Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(`${packagesDir}/`)})).map((f) => f.slice(${JSON.stringify(packagesDir.length + 1)})),
+        loaded,
+        files: ours(),
         esmJobs: process.moduleLoadList.includes("NativeModule internal/modules/esm/module_job"),
       }));`;
-    const { files, esmJobs } = JSON.parse(runFresh(code, integrationTests, "commonjs")) as {
+    const { loaded, files, esmJobs } = JSON.parse(runFresh(code, integrationTests, "commonjs")) as {
+      loaded: string[];
       files: string[];
       esmJobs: boolean;
     };
-    expect(files).toEqual(
+    expect(loaded).toEqual(
       expect.arrayContaining([
         "sdk/dist/index.cjs",
         "sdk/dist/runtime/cachedScript.cjs",
         "core/dist/authoring.cjs",
-        "core/dist/vendor/index.cjs",
       ]),
     );
+    expect(loaded).not.toContain("core/dist/vendor/index.cjs");
+    expect(files).toContain("core/dist/vendor/index.cjs");
     expect(files.filter((f) => f.endsWith(".js"))).toEqual([]);
     expect(esmJobs).toBe(false);
   });
@@ -212,5 +228,36 @@ describe("compiled packages", () => {
         [],
       );
     }
+  });
+});
+
+describe("espada-infra status in a fresh process", () => {
+  it("parses its config, the plugin's manifest and meta with the fast parsers compiled at build time: zod never loads", async () => {
+    const { createStatusWorkspace } = (await import("../../../tooling/bench/statusWorkspace.mjs")) as {
+      createStatusWorkspace: (parent: string, version: string) => string;
+    };
+    const infrastructure = join(packagesDir, "infrastructure");
+    const { version } = JSON.parse(readFileSync(join(packagesDir, "core", "package.json"), "utf8")) as {
+      version: string;
+    };
+    const workspace = createStatusWorkspace(infrastructure, version);
+    scratch.push(workspace);
+    const report = join(workspace, "scripts.json");
+    const hook = join(workspace, "report-scripts.cjs");
+    writeFileSync(
+      hook,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify([...globalThis[Symbol.for("espada.cachedScripts")].keys()])));`,
+    );
+    const out = execFileSync(
+      process.execPath,
+      ["-r", hook, join(infrastructure, "dist", "bin.js"), "status", "--json"],
+      { cwd: workspace, encoding: "utf8" },
+    );
+    expect(JSON.parse(out)).toMatchObject({ data: { instances: 1, overallHealth: "healthy" } });
+    const scripts = (JSON.parse(readFileSync(report, "utf8")) as string[]).map((path) =>
+      path.slice(packagesDir.length + 1),
+    );
+    expect(scripts).toContain("core/dist/runtime/code.js");
+    expect(scripts).not.toContain("core/dist/vendor/libs.js");
   });
 });

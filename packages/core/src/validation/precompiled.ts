@@ -21,7 +21,7 @@ type Primitive = string | number | boolean | null;
 
 /** A fast parser compiled at build time: code and data written by `pnpm gen:fast-parsers`. */
 export interface PrecompiledParser {
-  /** SHA-256 of the parser's source, to tell it from the schema's current one. */
+  /** SHA-256 of the parser's source and data, to tell it from what the schema gives now. */
   readonly fingerprint: string;
   /** The parser's source as a function of `SOURCE_PARAMETERS` (schemaCompiler.ts), returning the parser. */
   readonly make: (...refs: never[]) => FastParser<unknown>;
@@ -112,7 +112,10 @@ function portableFn(id: string, kind: PortableKind): Function {
 }
 
 const isPrimitive = (v: unknown): v is Primitive =>
-  v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
+  v === null ||
+  typeof v === "string" ||
+  typeof v === "boolean" ||
+  (typeof v === "number" && Number.isFinite(v));
 
 /** Whether `value` is made of plain JSON (what the build can write and a parse may hand out). */
 function isJson(value: unknown): value is JsonValue {
@@ -141,7 +144,8 @@ const volatileSources = (): readonly (readonly [object, string])[] => [
 function constantDefault(def: { readonly defaultValue?: unknown }): { readonly value: JsonValue } | null {
   let volatile = false;
   const saved = volatileSources().map(
-    ([owner, key]) => [owner, key, Reflect.getOwnPropertyDescriptor(owner, key), Reflect.get(owner, key)] as const,
+    ([owner, key]) =>
+      [owner, key, Reflect.getOwnPropertyDescriptor(owner, key), Reflect.get(owner, key)] as const,
   );
   const OriginalDate = globalThis.Date;
   try {
@@ -187,15 +191,18 @@ export function precompileFastParser(
   const compiled = compileFastParserSource(schema);
   if (compiled === undefined) return undefined;
   const { refs } = compiled;
-  return {
-    source: compiled.source,
-    fingerprint: fingerprintOf(compiled.source),
+  const data = {
     regexes: refs.regexes.map((regex) => [regex.source, regex.flags] as const),
     sets: refs.sets.map((set) => ([...set].every(isPrimitive) ? ([...set] as Primitive[]) : null)),
     defaults: refs.defaults.map(constantDefault),
     refines: refs.refines.map((fn) => portableIds.get(fn) ?? null),
     checks: refs.checks.map((check) => portableIds.get(check) ?? null),
     transforms: refs.transforms.map((fn) => portableIds.get(fn) ?? null),
+  };
+  return {
+    source: compiled.source,
+    fingerprint: fingerprintOf(`${compiled.source}\n${JSON.stringify(data)}`),
+    ...data,
   };
 }
 
@@ -212,9 +219,10 @@ function makeParser(schema: z.ZodType, data: PrecompiledParser): FastParser<unkn
   let refs: Refs | undefined;
   const fromSchema = (): Refs => {
     if (refs !== undefined) return refs;
+    // a schema edited since the build wrote its parser is zod's alone (the build refuses a stale one;
+    // this is for sources run before they are built)
     const compiled = compileFastParserSource(schema);
-    // a schema edited since the build wrote its data is zod's alone (the build refuses stale data)
-    if (compiled === undefined || fingerprintOf(compiled.source) !== data.fingerprint)
+    if (compiled === undefined || precompileFastParser(schema)?.fingerprint !== data.fingerprint)
       throw new Error("stale precompiled parser");
     return (refs = compiled.refs);
   };

@@ -160,11 +160,63 @@ describe("compileFastParser", () => {
     expect(checks(schema, { a: "ab", b: "ok", c: "abc" })).toBe(true);
   });
 
-  it("leaves schemas it does not know to zod", () => {
+  it("leaves schemas it does not know to zod: at the root, none; inside, the node declines", () => {
     expect(compileFastParser(z.union([z.string(), z.number()]))).toBeUndefined();
-    expect(compileFastParser(z.object({ a: z.string().transform((s) => s.length) }))).toBeUndefined();
     expect(compileFastParser(z.looseObject({ a: z.string() }))).toBeUndefined();
-    expect(compileFastParser(z.record(z.string(), z.string()))).toBeUndefined();
     expect(compileShapeCheck(z.record(z.string().min(2), z.string()))).toBeUndefined();
+    const schema = z.object({ a: z.string(), u: z.union([z.string(), z.number()]).optional() });
+    expect(parses(schema, { a: "x" })).toBe("fast");
+    expect(parses(schema, { a: "x", u: 1 })).toBe("zod");
+  });
+
+  it("parses an empty strict object (no key to name)", () => {
+    const schema = z.strictObject({});
+    expect(parses(schema, {})).toBe("fast");
+    expect(parses(schema, { a: 1 })).toBe("zod");
+  });
+
+  it("property: records, prefaults, pipes, transforms, number formats and object checks as zod parses them", () => {
+    const schema = z.strictObject({
+      labels: z.record(z.string(), z.string().max(3)).default({}),
+      limits: z.object({ max: z.number().int().default(10), ratio: z.number().default(1) }).prefault({}),
+      port: z.number().int().gte(1).lte(65535).optional(),
+      tags: z
+        .array(z.string())
+        .transform((tags) => [...tags].sort())
+        .optional(),
+      code: z
+        .preprocess((v) => (typeof v === "string" ? v.toUpperCase() : v), z.string().length(3))
+        .optional(),
+      span: z
+        .object({ from: z.number(), to: z.number() })
+        .superRefine((v, ctx) => {
+          if (v.from > v.to) ctx.addIssue({ code: "custom", message: "order" });
+        })
+        .optional(),
+    });
+    /** Mostly `valid`, sometimes anything of `any`: most values are accepted, each part refused now and then. */
+    const mostly = <T, U>(valid: fc.Arbitrary<T>, any: fc.Arbitrary<U>) =>
+      fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: any, weight: 1 });
+    const value = fc.record(
+      {
+        labels: mostly(
+          fc.dictionary(fc.constantFrom("a", "b", "__proto__", "constructor"), fc.constantFrom("x", "abc")),
+          fc.constantFrom(null, [], "s", { a: "long" }, { a: 1 }),
+        ),
+        limits: mostly(fc.constantFrom({}, { max: 2 }), fc.constantFrom({ max: 2.5 }, { ratio: "1" }, null)),
+        port: mostly(fc.constantFrom(1, 80, 65535), fc.constantFrom(0, 65536, 1.5, 2 ** 53)),
+        code: mostly(fc.constantFrom("usd", "USD"), fc.constantFrom("us", 1)),
+        span: mostly(fc.constant({ from: 1, to: 2 }), fc.constantFrom({ from: 2, to: 1 }, { from: 1 })),
+      },
+      { requiredKeys: [] },
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(value, (input) => {
+        if (parses(schema, input) === "fast") fast += 1;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(fast).toBeGreaterThan(100);
   });
 });

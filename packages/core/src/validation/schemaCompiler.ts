@@ -286,7 +286,8 @@ class Compiler {
         return this.#mode === "parse" ? this.#parseRecord(def) : this.#record(def);
       case "pipe": {
         // zod runs `in`, then `out` on its value; any issue stops it (a codec, with its reverse, is zod's)
-        if (this.#mode === "check" || def.in === undefined || def.out === undefined) throw new Unsupported("pipe");
+        if (this.#mode === "check" || def.in === undefined || def.out === undefined)
+          throw new Unsupported("pipe");
         if (checks.length > 0 || def.transform !== undefined) throw new Unsupported("pipe");
         const first = this.compile(def.in);
         const then = this.compile(def.out);
