@@ -7,7 +7,18 @@ import tseslint from "typescript-eslint";
  */
 export function espadaConfig(tsconfigRootDir) {
   return tseslint.config(
-    { ignores: ["dist/**", "coverage/**", ".bench/**", ".tmp-*/**", "**/*.local.ts", "**/*.generated.ts", "**/*.js", "**/*.mjs"] },
+    {
+      ignores: [
+        "dist/**",
+        "coverage/**",
+        ".bench/**",
+        ".tmp-*/**",
+        "**/*.local.ts",
+        "**/*.generated.ts",
+        "**/*.js",
+        "**/*.mjs",
+      ],
+    },
     ...tseslint.configs.recommendedTypeChecked,
     {
       languageOptions: {

@@ -33,7 +33,9 @@ async function generatedFile(packageName, byId) {
   for (const [id, schema] of [...byId].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const compiled = core.precompileFastParser(schema);
     if (compiled === undefined)
-      throw new Error(`${id}: the schema has no fast parser (its root is a kind the compiler does not know); drop its id`);
+      throw new Error(
+        `${id}: the schema has no fast parser (its root is a kind the compiler does not know); drop its id`,
+      );
     const { source, ...data } = compiled;
     // the parser as code, so it is compiled with the package (and cached with it), not from a string at run time
     const make = `function (${core.SOURCE_PARAMETERS.join(", ")}) {\n${source}\n}`;
@@ -70,7 +72,8 @@ for (const dir of packageDirs) {
   const want = byPackage.has(name) ? await generatedFile(name, byPackage.get(name)) : undefined;
   const have = existsSync(file) ? readFileSync(file, "utf8") : undefined;
   if (want === have) continue;
-  if (want === undefined) throw new Error(`${file}: no schema of this package has an id any more; delete the file`);
+  if (want === undefined)
+    throw new Error(`${file}: no schema of this package has an id any more; delete the file`);
   if (check) stale.push(file);
   else writeFileSync(file, want);
 }

@@ -128,7 +128,6 @@ function noteUnpublishedSources(mapFile) {
   writeFileSync(mapFile, JSON.stringify(map));
 }
 
-
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
@@ -205,7 +204,9 @@ export function vendorFacades(inline, specifiers, exports, { lazy = true } = {})
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (!isVendorImport(args, inline)) return undefined;
         if (!exports.has(args.path)) throw new Error(`${args.importer}: ${args.path} was not vendored`);
-        const names = exports.get(args.path).callableDefault ? undefined : importedNames(args.importer, args.path);
+        const names = exports.get(args.path).callableDefault
+          ? undefined
+          : importedNames(args.importer, args.path);
         return {
           path: names === undefined ? args.path : `${args.path}#${names.join(",")}`,
           namespace: VENDOR_FACADE_NAMESPACE,

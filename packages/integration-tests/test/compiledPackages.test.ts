@@ -233,9 +233,7 @@ describe("compiled packages", () => {
 
 describe("espada-infra status in a fresh process", () => {
   it("parses its config, the plugin's manifest and meta with the fast parsers compiled at build time: zod never loads", async () => {
-    const { createStatusWorkspace } = (await import("../../../tooling/bench/statusWorkspace.mjs")) as {
-      createStatusWorkspace: (parent: string, version: string) => string;
-    };
+    const { createStatusWorkspace } = await import("../../../tooling/bench/statusWorkspace.mjs");
     const infrastructure = join(packagesDir, "infrastructure");
     const { version } = JSON.parse(readFileSync(join(packagesDir, "core", "package.json"), "utf8")) as {
       version: string;

@@ -42,13 +42,16 @@ export interface PrecompiledParser {
 /** The kinds of portable function, by the schema method that takes them. */
 type PortableKind = "refine" | "superRefine" | "transform";
 
+/** A portable function as the registry keeps it: called with the value, and a context for a superRefine or transform. */
+type PortableFn = (value: unknown, ctx: z.core.ParsePayload & { addIssue: () => void }) => unknown;
+
 /** Portable refinements by id, and the id of each (by function for `refine`, by check for `superRefine`). */
-const portable = new Map<string, { readonly kind: PortableKind; readonly fn: Function }>();
+const portable = new Map<string, { readonly kind: PortableKind; readonly fn: PortableFn }>();
 const portableIds = new WeakMap<object, string>();
 
-function registerPortable(id: string, kind: PortableKind, fn: Function): void {
+function registerPortable(id: string, kind: PortableKind, fn: object): void {
   if (portable.has(id)) throw new TypeError(`portable refinement "${id}" is already registered`);
-  portable.set(id, { kind, fn });
+  portable.set(id, { kind, fn: fn as PortableFn });
 }
 
 /**
@@ -95,17 +98,17 @@ export function portableTransform<F extends (value: never, ctx: z.core.ParsePayl
 }
 
 /** Runs a portable superRefine as zod would on a value that passed: the value, or NOT_FAST on any issue. */
-function superRefineRunner(fn: Function): (value: unknown) => unknown {
+function superRefineRunner(fn: PortableFn): (value: unknown) => unknown {
   return (value) => {
     let failed = false;
     const ctx = { value, issues: [], addIssue: () => void (failed = true) };
-    const result: unknown = fn(value, ctx);
+    const result = fn(value, ctx);
     return result instanceof Promise || failed ? NOT_FAST : value;
   };
 }
 
 /** The registered portable refinement `id` of `kind`; throws (the parser then leaves the value to zod) when missing. */
-function portableFn(id: string, kind: PortableKind): Function {
+function portableFn(id: string, kind: PortableKind): PortableFn {
   const entry = portable.get(id);
   if (entry?.kind !== kind) throw new Error(`portable ${kind} "${id}" is not registered`);
   return entry.fn;
@@ -122,7 +125,7 @@ function isJson(value: unknown): value is JsonValue {
   if (isPrimitive(value)) return true;
   if (Array.isArray(value)) return value.every(isJson);
   if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  return Object.values(value as object).every(isJson);
+  return Object.values(value).every(isJson);
 }
 
 /**
@@ -155,13 +158,13 @@ function constantDefault(def: { readonly defaultValue?: unknown }): { readonly v
         writable: true,
         value: (...args: unknown[]) => {
           volatile = true;
-          return Reflect.apply(original as Function, owner, args);
+          return Reflect.apply(original as (...args: unknown[]) => unknown, owner, args);
         },
       });
     globalThis.Date = new Proxy(OriginalDate, {
-      construct(target, args) {
+      construct(target, args): object {
         volatile = true;
-        return Reflect.construct(target, args);
+        return Reflect.construct(target, args) as object;
       },
     });
     const first = def.defaultValue;

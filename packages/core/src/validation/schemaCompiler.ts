@@ -470,7 +470,7 @@ export interface CompiledSchema {
  * Makes the function `source` describes with `refs` (any object with the indexed members it
  * reads); undefined when the runtime forbids generating code.
  */
-export function instantiate<F>(source: string, refs: RefsIn): F | undefined {
+function instantiate<F>(source: string, refs: RefsIn): F | undefined {
   let build: (...refs: unknown[]) => F;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from a schema's own definition, no input reaches the source
