@@ -43,7 +43,11 @@ export function primeCodeCaches(root) {
   const workspace = createStatusWorkspace(infrastructure, version);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const bin = join(infrastructure, "dist", "bin.js");
+  // the installed `espada-infra` (package.json `bin`)
+  const bin = join(
+    infrastructure,
+    JSON.parse(readFileSync(join(infrastructure, "package.json"), "utf8")).bin["espada-infra"],
+  );
   const importAll = `for (const url of ${JSON.stringify(packageDirs.flatMap(libraryEntries))}) await import(url);`;
   try {
     for (const args of [

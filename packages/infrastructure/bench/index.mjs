@@ -4,13 +4,17 @@
 // provider found by discovery in a local plugin folder, so status really discovers, brings the provider
 // up and checks its health.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createStatusWorkspace } from "../../../tooling/bench/statusWorkspace.mjs";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(packageDir, "dist", "bin.js");
+// what `espada-infra` runs (package.json `bin`)
+const bin = join(
+  packageDir,
+  JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")).bin["espada-infra"],
+);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
 
 const { getFrameworkVersion } = await import("@espada/infra-discovery");

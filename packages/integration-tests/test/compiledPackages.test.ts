@@ -248,7 +248,7 @@ describe("espada-infra status in a fresh process", () => {
     );
     const out = execFileSync(
       process.execPath,
-      ["-r", hook, join(infrastructure, "dist", "bin.js"), "status", "--json"],
+      ["-r", hook, join(infrastructure, "dist", "bin.cjs"), "status", "--json"],
       { cwd: workspace, encoding: "utf8" },
     );
     expect(JSON.parse(out)).toMatchObject({ data: { instances: 1, overallHealth: "healthy" } });
