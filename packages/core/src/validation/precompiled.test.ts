@@ -161,6 +161,15 @@ describe("a fast parser compiled at build time", () => {
     expect(precompiledFastParser(schema)?.({ a: 1 })).toBe(NOT_FAST);
   });
 
+  it("leaves the value to zod when a portable function it names is not registered", () => {
+    const id = freshId("unregistered");
+    const built = asBuilt(z.object({ a: z.string().refine(isSlug) }));
+    registerFastParsers({ [id]: { ...built, refines: ["test.nobody"] } });
+    const schema = deferred(() => z.object({ a: z.string().refine(isSlug) }), id);
+    expect(tieredSafeParse(schema, { a: "web" })).toEqual({ success: true, data: { a: "web" } });
+    expect(tieredSafeParse(schema, { a: "Web" }).success).toBe(false);
+  });
+
   it("refuses a second registration of an id", () => {
     const id = freshId("twice");
     portableRefine(id, () => true);

@@ -14,7 +14,8 @@ import type { z } from "zod";
 // Anything either mode is unsure of (a failing value, an unknown key, a missing key without a
 // default, a schema or check kind it does not know) sends the caller to zod, which then produces the
 // diagnostics exactly as before. Tests check both modes against zod with fast-check
-// (`schemaCompiler.test.ts`, `sessionShape.test.ts`, discovery's `fastParse.test.ts`).
+// (`schemaCompiler.test.ts`, `precompiled.test.ts`, `sessionShape.test.ts`, discovery's
+// `manifestFastParse.test.ts`). A parser can also be compiled at build time (`./precompiled.ts`).
 
 /** The answer of a fast parser when it cannot vouch for the value: parse it with zod instead. */
 export const NOT_FAST: unique symbol = Symbol("NOT_FAST");
@@ -551,10 +552,12 @@ export function compileFastParserSource(schema: z.ZodType): CompiledSchema | und
 }
 
 /**
- * Builds the fast parser of `schema`, or returns undefined when the schema uses a kind the fast
- * path does not handle (it knows strings, numbers, booleans, enums, literals, objects, arrays,
- * optional, default and unknown, and runs any check) or when the runtime forbids
- * generating code. The parser never throws for a value; it answers {@link NOT_FAST} when zod must decide.
+ * Builds the fast parser of `schema`, or returns undefined when the schema's root is a kind the
+ * fast path does not handle (it knows strings, numbers, booleans, enums, literals, objects,
+ * arrays, records, optional, default, prefault, pipes, transforms and unknown, and runs any check;
+ * deeper down, a node of another kind declines every value that reaches it) or when the runtime
+ * forbids generating code. The parser never throws for a value; it answers {@link NOT_FAST} when
+ * zod must decide.
  */
 export function compileFastParser<T extends z.ZodType>(schema: T): FastParser<z.output<T>> | undefined {
   return compileIn<FastParser<z.output<T>>>(schema, "parse", new Map());
