@@ -453,14 +453,16 @@ async function checkCli(home) {
     ["usage error", ["infra", "providers", "--no-such-flag"]],
   ];
   const outputs = new Map();
-  // Two at a time: each host command spends ~10 s of CPU starting up.
-  const queue = [...commands];
+  // Two at a time (each host command spends ~10 s of CPU starting up), in two lanes: the `exec`
+  // commands one after the other, because each holds the file state store's lock while it runs (one
+  // process at a time: a second one is refused with STORAGE_LOCKED), the others beside them.
+  const lanes = [
+    commands.filter(([, args]) => args[1] === "exec"),
+    commands.filter(([, args]) => args[1] !== "exec"),
+  ];
   await Promise.all(
-    [0, 1].map(async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [label, args] = next;
-        outputs.set(label, await openclaw(home, args));
-      }
+    lanes.map(async (lane) => {
+      for (const [label, args] of lane) outputs.set(label, await openclaw(home, args));
     }),
   );
   for (const [label, result] of outputs) {

@@ -116,8 +116,11 @@ try {
 
   // The installed sdk and core run their code and core's vendored zod from the code caches in their
   // tarballs (npm gives a cache and its script one modification time, which the loader accepts).
+  // Importing the sdk loads no zod (schemas are built on first use): building one does.
   const cacheCheck = [
     'await import("@espada/infra-sdk");',
+    'const { z } = await import("@espada/infra-core/zod");',
+    'z.string().parse("built");',
     'const ran = [...globalThis[Symbol.for("espada.cachedScripts")]];',
     'process.stdout.write(JSON.stringify(ran.map(([path, r]) => [path.replace(/^.*node_modules\\//, ""), r.codeCacheUsed])));',
   ].join(" ");
