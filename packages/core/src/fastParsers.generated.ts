@@ -8,137 +8,101 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.commandDefinition": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
+        return v;
+      }
+      function n1(v) {
+        if (typeof v !== "string") return NF;
+
         return v;
       }
       function n2(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n4(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n3(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n4(v);
+        const r = n1(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n5(v) {
+      function n3(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n9(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n10(v) {
+      function n4(v) {
         if (!S[1].has(v)) return NF;
         return v;
       }
-      function n12(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n11(v) {
+      function n5(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n12(v);
+        const r = n1(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n14(v) {
+      function n6(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
-      function n13(v) {
+      function n7(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n14(v);
+        const r = n6(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n16(v) {
+      function n8(v) {
         return v;
       }
-      function n15(v) {
-        return v === undefined ? NF : n16(v);
+      function n9(v) {
+        return v === undefined ? NF : n8(v);
       }
-      function n18(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
+      function n10(v) {
+        return v === undefined ? NF : n1(v);
       }
-      function n17(v) {
-        return v === undefined ? NF : n18(v);
-      }
-      function n20(v) {
+      function n11(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
 
         return v;
       }
-      function n19(v) {
-        return v === undefined ? NF : n20(v);
+      function n12(v) {
+        return v === undefined ? NF : n11(v);
       }
-      function n22(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-
-        return v;
-      }
-      function n21(v) {
-        return v === undefined ? NF : n22(v);
-      }
-      function n25(v) {
+      function n13(v) {
         return NF;
       }
-      function n24(v) {
+      function n14(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n25(v[i]);
+          const r = n13(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n23(v) {
-        return v === undefined ? NF : n24(v);
+      function n15(v) {
+        return v === undefined ? NF : n14(v);
       }
-      function n27(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n26(v) {
+      function n16(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n27(v);
+        const r = n6(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n29(v) {
+      function n17(v) {
+        return v === undefined ? NF : n4(v);
+      }
+      function n18(v) {
         if (!S[2].has(v)) return NF;
         return v;
       }
-      function n28(v) {
-        return v === undefined ? NF : n29(v);
+      function n19(v) {
+        return v === undefined ? NF : n18(v);
       }
-      function n31(v) {
-        if (!S[3].has(v)) return NF;
-        return v;
-      }
-      function n30(v) {
-        return v === undefined ? NF : n31(v);
-      }
-      function n8(v) {
+      function n20(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n9(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -147,7 +111,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("type" in v) {
           r = v["type"];
           if (r === undefined) return NF;
-          r = n10(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["type"] = r;
         } else {
@@ -156,11 +120,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n11(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
-          r = n11(undefined);
+          r = n5(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["description"] = r;
           else out["description"] = undefined;
@@ -168,11 +132,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("required" in v) {
           r = v["required"];
           if (r === undefined) return NF;
-          r = n13(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["required"] = r;
         } else {
-          r = n13(undefined);
+          r = n7(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["required"] = r;
           else out["required"] = undefined;
@@ -180,46 +144,46 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("default" in v) {
           r = v["default"];
           if (r === undefined) return NF;
-          r = n15(r);
+          r = n9(r);
           if (r === NF) return NF;
           out["default"] = r;
         }
         if ("pattern" in v) {
           r = v["pattern"];
           if (r === undefined) return NF;
-          r = n17(r);
+          r = n10(r);
           if (r === NF) return NF;
           out["pattern"] = r;
         }
         if ("min" in v) {
           r = v["min"];
           if (r === undefined) return NF;
-          r = n19(r);
+          r = n12(r);
           if (r === NF) return NF;
           out["min"] = r;
         }
         if ("max" in v) {
           r = v["max"];
           if (r === undefined) return NF;
-          r = n21(r);
+          r = n12(r);
           if (r === NF) return NF;
           out["max"] = r;
         }
         if ("enum" in v) {
           r = v["enum"];
           if (r === undefined) return NF;
-          r = n23(r);
+          r = n15(r);
           if (r === NF) return NF;
           out["enum"] = r;
         }
         if ("sensitive" in v) {
           r = v["sensitive"];
           if (r === undefined) return NF;
-          r = n26(r);
+          r = n16(r);
           if (r === NF) return NF;
           out["sensitive"] = r;
         } else {
-          r = n26(undefined);
+          r = n16(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["sensitive"] = r;
           else out["sensitive"] = undefined;
@@ -227,103 +191,87 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("items" in v) {
           r = v["items"];
           if (r === undefined) return NF;
-          r = n28(r);
+          r = n17(r);
           if (r === NF) return NF;
           out["items"] = r;
         }
         if ("resourceType" in v) {
           r = v["resourceType"];
           if (r === undefined) return NF;
-          r = n30(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["resourceType"] = r;
         }
         return out;
       }
-      function n7(v) {
+      function n21(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n8(v[i]);
+          const r = n20(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n6(v) {
+      function n22(v) {
         if (v === undefined) return D[4].defaultValue;
-        const r = n7(v);
+        const r = n21(v);
         return r === undefined ? D[4].defaultValue : r;
       }
-      function n34(v) {
-        if (!S[4].has(v)) return NF;
+      function n23(v) {
+        if (!S[3].has(v)) return NF;
         return v;
       }
-      function n33(v) {
+      function n24(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n34(v[i]);
+          const r = n23(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n32(v) {
+      function n25(v) {
         if (v === undefined) return D[5].defaultValue;
-        const r = n33(v);
+        const r = n24(v);
         return r === undefined ? D[5].defaultValue : r;
       }
-      function n36(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n35(v) {
+      function n26(v) {
         if (v === undefined) return D[6].defaultValue;
-        const r = n36(v);
+        const r = n6(v);
         return r === undefined ? D[6].defaultValue : r;
       }
-      function n38(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n37(v) {
+      function n27(v) {
         if (v === undefined) return D[7].defaultValue;
-        const r = n38(v);
+        const r = n6(v);
         return r === undefined ? D[7].defaultValue : r;
       }
-      function n42(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n44(v) {
-        return v;
-      }
-      function n43(v) {
+      function n28(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n44(v[k]);
+          const r = n8(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
         return out;
       }
-      function n41(v) {
+      function n29(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n42(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
@@ -332,7 +280,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("params" in v) {
           r = v["params"];
           if (r === undefined) return NF;
-          r = n43(r);
+          r = n28(r);
           if (r === NF) return NF;
           out["params"] = r;
         } else {
@@ -340,80 +288,76 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      function n40(v) {
+      function n30(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n41(v[i]);
+          const r = n29(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n39(v) {
+      function n31(v) {
         if (v === undefined) return D[8].defaultValue;
-        const r = n40(v);
+        const r = n30(v);
         return r === undefined ? D[8].defaultValue : r;
       }
-      function n46(v) {
+      function n32(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n45(v) {
-        return v === undefined ? NF : n46(v);
+      function n33(v) {
+        return v === undefined ? NF : n32(v);
       }
-      function n49(v) {
-        if (!S[5].has(v)) return NF;
-        return v;
-      }
-      function n48(v) {
+      function n34(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n49(v[i]);
+          const r = n18(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n47(v) {
+      function n35(v) {
         if (v === undefined) return D[9].defaultValue;
-        const r = n48(v);
+        const r = n34(v);
         return r === undefined ? D[9].defaultValue : r;
       }
-      function n52(v) {
+      function n36(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (v < 0) return NF;
         return v;
       }
-      function n54(v) {
+      function n37(v) {
         if (typeof v !== "string") return NF;
         R[0].lastIndex = 0;
         if (!R[0].test(v)) return NF;
         return v;
       }
-      function n53(v) {
+      function n38(v) {
         if (v === undefined) return D[10].defaultValue;
-        const r = n54(v);
+        const r = n37(v);
         return r === undefined ? D[10].defaultValue : r;
       }
-      function n56(v) {
-        if (!S[6].has(v)) return NF;
+      function n39(v) {
+        if (!S[4].has(v)) return NF;
         return v;
       }
-      function n55(v) {
+      function n40(v) {
         if (v === undefined) return D[11].defaultValue;
-        const r = n56(v);
+        const r = n39(v);
         return r === undefined ? D[11].defaultValue : r;
       }
-      function n51(v) {
+      function n41(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -430,7 +374,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("amount" in v) {
           r = v["amount"];
           if (r === undefined) return NF;
-          r = n52(r);
+          r = n36(r);
           if (r === NF) return NF;
           out["amount"] = r;
         } else {
@@ -439,11 +383,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("currency" in v) {
           r = v["currency"];
           if (r === undefined) return NF;
-          r = n53(r);
+          r = n38(r);
           if (r === NF) return NF;
           out["currency"] = r;
         } else {
-          r = n53(undefined);
+          r = n38(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["currency"] = r;
           else out["currency"] = undefined;
@@ -451,28 +395,28 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("period" in v) {
           r = v["period"];
           if (r === undefined) return NF;
-          r = n55(r);
+          r = n40(r);
           if (r === NF) return NF;
           out["period"] = r;
         } else {
-          r = n55(undefined);
+          r = n40(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["period"] = r;
           else out["period"] = undefined;
         }
         return out;
       }
-      function n50(v) {
-        return v === undefined ? NF : n51(v);
+      function n42(v) {
+        return v === undefined ? NF : n41(v);
       }
-      function n0(v) {
+      function n43(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -481,7 +425,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -490,11 +434,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n2(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
-          r = n3(undefined);
+          r = n2(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["description"] = r;
           else out["description"] = undefined;
@@ -502,7 +446,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("category" in v) {
           r = v["category"];
           if (r === undefined) return NF;
-          r = n5(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["category"] = r;
         } else {
@@ -511,11 +455,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("parameters" in v) {
           r = v["parameters"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n22(r);
           if (r === NF) return NF;
           out["parameters"] = r;
         } else {
-          r = n6(undefined);
+          r = n22(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["parameters"] = r;
           else out["parameters"] = undefined;
@@ -523,11 +467,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("requiredCapabilities" in v) {
           r = v["requiredCapabilities"];
           if (r === undefined) return NF;
-          r = n32(r);
+          r = n25(r);
           if (r === NF) return NF;
           out["requiredCapabilities"] = r;
         } else {
-          r = n32(undefined);
+          r = n25(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["requiredCapabilities"] = r;
           else out["requiredCapabilities"] = undefined;
@@ -535,11 +479,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("supportsDryRun" in v) {
           r = v["supportsDryRun"];
           if (r === undefined) return NF;
-          r = n35(r);
+          r = n26(r);
           if (r === NF) return NF;
           out["supportsDryRun"] = r;
         } else {
-          r = n35(undefined);
+          r = n26(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["supportsDryRun"] = r;
           else out["supportsDryRun"] = undefined;
@@ -547,11 +491,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("dangerous" in v) {
           r = v["dangerous"];
           if (r === undefined) return NF;
-          r = n37(r);
+          r = n27(r);
           if (r === NF) return NF;
           out["dangerous"] = r;
         } else {
-          r = n37(undefined);
+          r = n27(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["dangerous"] = r;
           else out["dangerous"] = undefined;
@@ -559,11 +503,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("examples" in v) {
           r = v["examples"];
           if (r === undefined) return NF;
-          r = n39(r);
+          r = n31(r);
           if (r === NF) return NF;
           out["examples"] = r;
         } else {
-          r = n39(undefined);
+          r = n31(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["examples"] = r;
           else out["examples"] = undefined;
@@ -571,18 +515,18 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeout" in v) {
           r = v["timeout"];
           if (r === undefined) return NF;
-          r = n45(r);
+          r = n33(r);
           if (r === NF) return NF;
           out["timeout"] = r;
         }
         if ("resourceTypes" in v) {
           r = v["resourceTypes"];
           if (r === undefined) return NF;
-          r = n47(r);
+          r = n35(r);
           if (r === NF) return NF;
           out["resourceTypes"] = r;
         } else {
-          r = n47(undefined);
+          r = n35(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["resourceTypes"] = r;
           else out["resourceTypes"] = undefined;
@@ -590,20 +534,19 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("estimatedCost" in v) {
           r = v["estimatedCost"];
           if (r === undefined) return NF;
-          r = n50(r);
+          r = n42(r);
           if (r === NF) return NF;
           out["estimatedCost"] = r;
         }
         return out;
       }
-      return n0;
+      return n43;
     },
     ...{
-      fingerprint: "5a8f8709a8575775a6571d54438c9ad067a1917504b01dd1c6b68d5cf9fd5e2d",
+      fingerprint: "965505579cb78714273617d1b80b64042429f865f02d01eeb41caf59e83832c3",
       regexes: [["^[A-Z]{3}$", ""]],
       sets: [
         ["provision", "manage", "monitor", "security", "cost", "utility"],
-        ["string", "number", "boolean", "array", "object", "file", "secret", "resource-ref"],
         ["string", "number", "boolean", "array", "object", "file", "secret", "resource-ref"],
         [
           "compute",
@@ -639,24 +582,6 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
           "snapshot",
           "replicate",
         ],
-        [
-          "compute",
-          "storage",
-          "network",
-          "database",
-          "cache",
-          "queue",
-          "function",
-          "container",
-          "cluster",
-          "load-balancer",
-          "dns",
-          "certificate",
-          "secret",
-          "policy",
-          "identity",
-          "custom",
-        ],
         ["once", "hourly", "daily", "monthly"],
       ],
       defaults: [
@@ -681,43 +606,31 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.commandValidationConfig": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n4(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n3(v) {
+      function n2(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n4(v);
+        const r = n0(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n6(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n5(v) {
+      function n3(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n6(v);
+        const r = n0(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n8(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n7(v) {
+      function n4(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n8(v);
+        const r = n0(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n0(v) {
+      function n5(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -747,11 +660,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("allowDryRun" in v) {
           r = v["allowDryRun"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n2(r);
           if (r === NF) return NF;
           out["allowDryRun"] = r;
         } else {
-          r = n3(undefined);
+          r = n2(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["allowDryRun"] = r;
           else out["allowDryRun"] = undefined;
@@ -759,11 +672,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("requireConfirmation" in v) {
           r = v["requireConfirmation"];
           if (r === undefined) return NF;
-          r = n5(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["requireConfirmation"] = r;
         } else {
-          r = n5(undefined);
+          r = n3(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["requireConfirmation"] = r;
           else out["requireConfirmation"] = undefined;
@@ -771,21 +684,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("dangerousCommandsRequireExplicit" in v) {
           r = v["dangerousCommandsRequireExplicit"];
           if (r === undefined) return NF;
-          r = n7(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["dangerousCommandsRequireExplicit"] = r;
         } else {
-          r = n7(undefined);
+          r = n4(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["dangerousCommandsRequireExplicit"] = r;
           else out["dangerousCommandsRequireExplicit"] = undefined;
         }
         return out;
       }
-      return n0;
+      return n5;
     },
     ...{
-      fingerprint: "3a7f92149092c05dad3dee473e808c8cfb5be5fe426e330dc07fd6219fce74c2",
+      fingerprint: "e99c4f209d5b3df59c3ab46de5064522e6c28abeca08deac15312add86539d45",
       regexes: [],
       sets: [],
       defaults: [{ value: true }, { value: true }, { value: false }, { value: true }],
@@ -797,120 +710,84 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.discoveryConfig": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n5(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         if (v.length > 4096) return NF;
         return v;
-      }
-      function n4(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n5(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
       }
       function n3(v) {
+        if (!Array.isArray(v)) return NF;
+
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = n2(v[i]);
+          if (r === NF) return NF;
+          out[i] = r;
+        }
+        return out;
+      }
+      function n4(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n4(v);
+        const r = n3(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n8(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        if (v.length > 4096) return NF;
-        return v;
-      }
-      function n7(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n8(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n6(v) {
+      function n5(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n7(v);
+        const r = n3(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n11(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        if (v.length > 4096) return NF;
-        return v;
-      }
-      function n10(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n11(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n9(v) {
+      function n6(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n10(v);
+        const r = n3(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n15(v) {
+      function n7(v) {
         return NF;
       }
-      function n17(v) {
+      function n8(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n16(v) {
-        return v === undefined ? NF : n17(v);
+      function n9(v) {
+        return v === undefined ? NF : n8(v);
       }
-      function n20(v) {
+      function n10(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
-      function n19(v) {
+      function n11(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n20(v[k]);
+          const r = n10(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
         return out;
       }
-      function n18(v) {
+      function n12(v) {
         if (v === undefined) return D[4].defaultValue;
-        const r = n19(v);
+        const r = n11(v);
         return r === undefined ? D[4].defaultValue : r;
       }
-      function n14(v) {
+      function n13(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -927,7 +804,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("url" in v) {
           r = v["url"];
           if (r === undefined) return NF;
-          r = n15(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["url"] = r;
         } else {
@@ -936,77 +813,70 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeout" in v) {
           r = v["timeout"];
           if (r === undefined) return NF;
-          r = n16(r);
+          r = n9(r);
           if (r === NF) return NF;
           out["timeout"] = r;
         }
         if ("headers" in v) {
           r = v["headers"];
           if (r === undefined) return NF;
-          r = n18(r);
+          r = n12(r);
           if (r === NF) return NF;
           out["headers"] = r;
         } else {
-          r = n18(undefined);
+          r = n12(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["headers"] = r;
           else out["headers"] = undefined;
         }
         return out;
       }
-      function n13(v) {
+      function n14(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n14(v[i]);
+          const r = n13(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n12(v) {
+      function n15(v) {
         if (v === undefined) return D[5].defaultValue;
-        const r = n13(v);
+        const r = n14(v);
         return r === undefined ? D[5].defaultValue : r;
       }
-      function n22(v) {
+      function n16(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v < 0) return NF;
         return v;
       }
-      function n21(v) {
+      function n17(v) {
         if (v === undefined) return D[6].defaultValue;
-        const r = n22(v);
+        const r = n16(v);
         return r === undefined ? D[6].defaultValue : r;
       }
-      function n24(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n23(v) {
+      function n18(v) {
         if (v === undefined) return D[7].defaultValue;
-        const r = n24(v);
+        const r = n8(v);
         return r === undefined ? D[7].defaultValue : r;
       }
-      function n26(v) {
+      function n19(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 67108864) return NF;
         return v;
       }
-      function n25(v) {
+      function n20(v) {
         if (v === undefined) return D[8].defaultValue;
-        const r = n26(v);
+        const r = n19(v);
         return r === undefined ? D[8].defaultValue : r;
       }
-      function n0(v) {
+      function n21(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1040,11 +910,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("bundledDirs" in v) {
           r = v["bundledDirs"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["bundledDirs"] = r;
         } else {
-          r = n3(undefined);
+          r = n4(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["bundledDirs"] = r;
           else out["bundledDirs"] = undefined;
@@ -1052,11 +922,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("installedDirs" in v) {
           r = v["installedDirs"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["installedDirs"] = r;
         } else {
-          r = n6(undefined);
+          r = n5(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["installedDirs"] = r;
           else out["installedDirs"] = undefined;
@@ -1064,11 +934,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("localDirs" in v) {
           r = v["localDirs"];
           if (r === undefined) return NF;
-          r = n9(r);
+          r = n6(r);
           if (r === NF) return NF;
           out["localDirs"] = r;
         } else {
-          r = n9(undefined);
+          r = n6(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["localDirs"] = r;
           else out["localDirs"] = undefined;
@@ -1076,11 +946,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("remoteRegistries" in v) {
           r = v["remoteRegistries"];
           if (r === undefined) return NF;
-          r = n12(r);
+          r = n15(r);
           if (r === NF) return NF;
           out["remoteRegistries"] = r;
         } else {
-          r = n12(undefined);
+          r = n15(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["remoteRegistries"] = r;
           else out["remoteRegistries"] = undefined;
@@ -1088,11 +958,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("cacheTtl" in v) {
           r = v["cacheTtl"];
           if (r === undefined) return NF;
-          r = n21(r);
+          r = n17(r);
           if (r === NF) return NF;
           out["cacheTtl"] = r;
         } else {
-          r = n21(undefined);
+          r = n17(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["cacheTtl"] = r;
           else out["cacheTtl"] = undefined;
@@ -1100,11 +970,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("remoteTimeout" in v) {
           r = v["remoteTimeout"];
           if (r === undefined) return NF;
-          r = n23(r);
+          r = n18(r);
           if (r === NF) return NF;
           out["remoteTimeout"] = r;
         } else {
-          r = n23(undefined);
+          r = n18(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["remoteTimeout"] = r;
           else out["remoteTimeout"] = undefined;
@@ -1112,21 +982,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxManifestBytes" in v) {
           r = v["maxManifestBytes"];
           if (r === undefined) return NF;
-          r = n25(r);
+          r = n20(r);
           if (r === NF) return NF;
           out["maxManifestBytes"] = r;
         } else {
-          r = n25(undefined);
+          r = n20(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxManifestBytes"] = r;
           else out["maxManifestBytes"] = undefined;
         }
         return out;
       }
-      return n0;
+      return n21;
     },
     ...{
-      fingerprint: "a17a6038845d6b34006ed73a9b5f72f4fc4ab0a4aa2e3611744d300704dc1cdb",
+      fingerprint: "aa1c118d651bf77888f23add58a1e58ecf4a6eb4d3481a77eb7f4ab0cada0a75",
       regexes: [],
       sets: [],
       defaults: [
@@ -1148,58 +1018,54 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.infrastructureConfig": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n6(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         R[0].lastIndex = 0;
         if (!R[0].test(v)) return NF;
         if (v.length > 64) return NF;
         return v;
       }
-      function n8(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n7(v) {
+      function n3(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n8(v);
+        const r = n0(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n11(v) {
+      function n4(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n14(v) {
+      function n5(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
-      function n13(v) {
+      function n6(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n14(v[k]);
+          const r = n5(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
         return out;
       }
-      function n12(v) {
+      function n7(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n13(v);
+        const r = n6(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n10(v) {
+      function n8(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1215,7 +1081,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("method" in v) {
           r = v["method"];
           if (r === undefined) return NF;
-          r = n11(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["method"] = r;
         } else {
@@ -1224,11 +1090,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("credentials" in v) {
           r = v["credentials"];
           if (r === undefined) return NF;
-          r = n12(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["credentials"] = r;
         } else {
-          r = n12(undefined);
+          r = n7(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["credentials"] = r;
           else out["credentials"] = undefined;
@@ -1236,29 +1102,29 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return out;
       }
       function n9(v) {
-        return v === undefined ? NF : n10(v);
+        return v === undefined ? NF : n8(v);
       }
-      function n17(v) {
+      function n10(v) {
         return v;
       }
-      function n16(v) {
+      function n11(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n17(v[k]);
+          const r = n10(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
         return out;
       }
-      function n15(v) {
+      function n12(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n16(v);
+        const r = n11(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n5(v) {
+      function n13(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1276,7 +1142,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n2(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -1285,11 +1151,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n7(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n7(undefined);
+          r = n3(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -1304,96 +1170,86 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("settings" in v) {
           r = v["settings"];
           if (r === undefined) return NF;
-          r = n15(r);
+          r = n12(r);
           if (r === NF) return NF;
           out["settings"] = r;
         } else {
-          r = n15(undefined);
+          r = n12(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["settings"] = r;
           else out["settings"] = undefined;
         }
         return out;
       }
-      function n4(v) {
+      function n14(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n5(v[i]);
+          const r = n13(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n3(v) {
+      function n15(v) {
         if (v === undefined) return D[4].defaultValue;
-        const r = n4(v);
+        const r = n14(v);
         return r === undefined ? D[4].defaultValue : r;
       }
-      function n19(v) {
+      function n16(v) {
         if (typeof v !== "string") return NF;
         R[1].lastIndex = 0;
         if (!R[1].test(v)) return NF;
         if (v.length > 64) return NF;
         return v;
       }
-      function n18(v) {
-        return v === undefined ? NF : n19(v);
+      function n17(v) {
+        return v === undefined ? NF : n16(v);
       }
-      function n21(v) {
+      function n18(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n20(v) {
-        return v === undefined ? NF : n21(v);
+      function n19(v) {
+        return v === undefined ? NF : n18(v);
       }
-      function n25(v) {
+      function n20(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         return v;
       }
-      function n24(v) {
+      function n21(v) {
         if (v === undefined) return D[5].defaultValue;
-        const r = n25(v);
+        const r = n20(v);
         return r === undefined ? D[5].defaultValue : r;
       }
-      function n27(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n26(v) {
+      function n22(v) {
         if (v === undefined) return D[6].defaultValue;
-        const r = n27(v);
+        const r = n20(v);
         return r === undefined ? D[6].defaultValue : r;
       }
-      function n29(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n28(v) {
+      function n23(v) {
         if (v === undefined) return D[7].defaultValue;
-        const r = n29(v);
+        const r = n0(v);
         return r === undefined ? D[7].defaultValue : r;
       }
-      function n31(v) {
+      function n24(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n30(v) {
+      function n25(v) {
         if (v === undefined) return D[8].defaultValue;
-        const r = n31(v);
+        const r = n24(v);
         return r === undefined ? D[8].defaultValue : r;
       }
-      function n23(v) {
+      function n26(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1411,11 +1267,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeout" in v) {
           r = v["timeout"];
           if (r === undefined) return NF;
-          r = n24(r);
+          r = n21(r);
           if (r === NF) return NF;
           out["timeout"] = r;
         } else {
-          r = n24(undefined);
+          r = n21(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["timeout"] = r;
           else out["timeout"] = undefined;
@@ -1423,11 +1279,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxConcurrent" in v) {
           r = v["maxConcurrent"];
           if (r === undefined) return NF;
-          r = n26(r);
+          r = n22(r);
           if (r === NF) return NF;
           out["maxConcurrent"] = r;
         } else {
-          r = n26(undefined);
+          r = n22(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxConcurrent"] = r;
           else out["maxConcurrent"] = undefined;
@@ -1435,11 +1291,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("persistState" in v) {
           r = v["persistState"];
           if (r === undefined) return NF;
-          r = n28(r);
+          r = n23(r);
           if (r === NF) return NF;
           out["persistState"] = r;
         } else {
-          r = n28(undefined);
+          r = n23(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["persistState"] = r;
           else out["persistState"] = undefined;
@@ -1447,58 +1303,42 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("cleanupInterval" in v) {
           r = v["cleanupInterval"];
           if (r === undefined) return NF;
-          r = n30(r);
+          r = n25(r);
           if (r === NF) return NF;
           out["cleanupInterval"] = r;
         } else {
-          r = n30(undefined);
+          r = n25(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["cleanupInterval"] = r;
           else out["cleanupInterval"] = undefined;
         }
         return out;
       }
-      function n22(v) {
+      function n27(v) {
         if (v === undefined) v = D[9].defaultValue;
-        return n23(v);
+        return n26(v);
       }
-      function n37(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n36(v) {
+      function n28(v) {
         if (v === undefined) return D[10].defaultValue;
-        const r = n37(v);
+        const r = n0(v);
         return r === undefined ? D[10].defaultValue : r;
       }
-      function n39(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n38(v) {
+      function n29(v) {
         if (v === undefined) return D[11].defaultValue;
-        const r = n39(v);
+        const r = n0(v);
         return r === undefined ? D[11].defaultValue : r;
       }
-      function n41(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n40(v) {
+      function n30(v) {
         if (v === undefined) return D[12].defaultValue;
-        const r = n41(v);
+        const r = n0(v);
         return r === undefined ? D[12].defaultValue : r;
       }
-      function n43(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n42(v) {
+      function n31(v) {
         if (v === undefined) return D[13].defaultValue;
-        const r = n43(v);
+        const r = n0(v);
         return r === undefined ? D[13].defaultValue : r;
       }
-      function n35(v) {
+      function n32(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1516,11 +1356,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("strict" in v) {
           r = v["strict"];
           if (r === undefined) return NF;
-          r = n36(r);
+          r = n28(r);
           if (r === NF) return NF;
           out["strict"] = r;
         } else {
-          r = n36(undefined);
+          r = n28(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["strict"] = r;
           else out["strict"] = undefined;
@@ -1528,11 +1368,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("allowDryRun" in v) {
           r = v["allowDryRun"];
           if (r === undefined) return NF;
-          r = n38(r);
+          r = n29(r);
           if (r === NF) return NF;
           out["allowDryRun"] = r;
         } else {
-          r = n38(undefined);
+          r = n29(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["allowDryRun"] = r;
           else out["allowDryRun"] = undefined;
@@ -1540,11 +1380,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("requireConfirmation" in v) {
           r = v["requireConfirmation"];
           if (r === undefined) return NF;
-          r = n40(r);
+          r = n30(r);
           if (r === NF) return NF;
           out["requireConfirmation"] = r;
         } else {
-          r = n40(undefined);
+          r = n30(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["requireConfirmation"] = r;
           else out["requireConfirmation"] = undefined;
@@ -1552,68 +1392,55 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("dangerousCommandsRequireExplicit" in v) {
           r = v["dangerousCommandsRequireExplicit"];
           if (r === undefined) return NF;
-          r = n42(r);
+          r = n31(r);
           if (r === NF) return NF;
           out["dangerousCommandsRequireExplicit"] = r;
         } else {
-          r = n42(undefined);
+          r = n31(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["dangerousCommandsRequireExplicit"] = r;
           else out["dangerousCommandsRequireExplicit"] = undefined;
         }
         return out;
       }
-      function n34(v) {
+      function n33(v) {
         if (v === undefined) v = D[14].defaultValue;
-        return n35(v);
+        return n32(v);
       }
-      function n47(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n46(v) {
+      function n34(v) {
         if (v === undefined) return D[15].defaultValue;
-        const r = n47(v);
+        const r = n24(v);
         return r === undefined ? D[15].defaultValue : r;
       }
-      function n49(v) {
+      function n35(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v < 0) return NF;
         return v;
       }
-      function n48(v) {
+      function n36(v) {
         if (v === undefined) return D[16].defaultValue;
-        const r = n49(v);
+        const r = n35(v);
         return r === undefined ? D[16].defaultValue : r;
       }
-      function n51(v) {
+      function n37(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v < 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n50(v) {
+      function n38(v) {
         if (v === undefined) return D[17].defaultValue;
-        const r = n51(v);
+        const r = n37(v);
         return r === undefined ? D[17].defaultValue : r;
       }
-      function n53(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n52(v) {
+      function n39(v) {
         if (v === undefined) return D[18].defaultValue;
-        const r = n53(v);
+        const r = n20(v);
         return r === undefined ? D[18].defaultValue : r;
       }
-      function n45(v) {
+      function n40(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1631,11 +1458,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("defaultTimeout" in v) {
           r = v["defaultTimeout"];
           if (r === undefined) return NF;
-          r = n46(r);
+          r = n34(r);
           if (r === NF) return NF;
           out["defaultTimeout"] = r;
         } else {
-          r = n46(undefined);
+          r = n34(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["defaultTimeout"] = r;
           else out["defaultTimeout"] = undefined;
@@ -1643,11 +1470,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxRetries" in v) {
           r = v["maxRetries"];
           if (r === undefined) return NF;
-          r = n48(r);
+          r = n36(r);
           if (r === NF) return NF;
           out["maxRetries"] = r;
         } else {
-          r = n48(undefined);
+          r = n36(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxRetries"] = r;
           else out["maxRetries"] = undefined;
@@ -1655,11 +1482,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("retryDelay" in v) {
           r = v["retryDelay"];
           if (r === undefined) return NF;
-          r = n50(r);
+          r = n38(r);
           if (r === NF) return NF;
           out["retryDelay"] = r;
         } else {
-          r = n50(undefined);
+          r = n38(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["retryDelay"] = r;
           else out["retryDelay"] = undefined;
@@ -1667,53 +1494,37 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("parallelLimit" in v) {
           r = v["parallelLimit"];
           if (r === undefined) return NF;
-          r = n52(r);
+          r = n39(r);
           if (r === NF) return NF;
           out["parallelLimit"] = r;
         } else {
-          r = n52(undefined);
+          r = n39(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["parallelLimit"] = r;
           else out["parallelLimit"] = undefined;
         }
         return out;
       }
-      function n44(v) {
+      function n41(v) {
         if (v === undefined) v = D[19].defaultValue;
-        return n45(v);
+        return n40(v);
       }
-      function n57(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n56(v) {
+      function n42(v) {
         if (v === undefined) return D[20].defaultValue;
-        const r = n57(v);
+        const r = n0(v);
         return r === undefined ? D[20].defaultValue : r;
       }
-      function n59(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n58(v) {
+      function n43(v) {
         if (v === undefined) return D[21].defaultValue;
-        const r = n59(v);
+        const r = n20(v);
         return r === undefined ? D[21].defaultValue : r;
       }
-      function n61(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n60(v) {
+      function n44(v) {
         if (v === undefined) return D[22].defaultValue;
-        const r = n61(v);
+        const r = n20(v);
         return r === undefined ? D[22].defaultValue : r;
       }
-      function n55(v) {
+      function n45(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1730,11 +1541,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n56(r);
+          r = n42(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n56(undefined);
+          r = n42(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -1742,11 +1553,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxEntries" in v) {
           r = v["maxEntries"];
           if (r === undefined) return NF;
-          r = n58(r);
+          r = n43(r);
           if (r === NF) return NF;
           out["maxEntries"] = r;
         } else {
-          r = n58(undefined);
+          r = n43(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxEntries"] = r;
           else out["maxEntries"] = undefined;
@@ -1754,22 +1565,22 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("retentionDays" in v) {
           r = v["retentionDays"];
           if (r === undefined) return NF;
-          r = n60(r);
+          r = n44(r);
           if (r === NF) return NF;
           out["retentionDays"] = r;
         } else {
-          r = n60(undefined);
+          r = n44(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["retentionDays"] = r;
           else out["retentionDays"] = undefined;
         }
         return out;
       }
-      function n54(v) {
+      function n46(v) {
         if (v === undefined) v = D[23].defaultValue;
-        return n55(v);
+        return n45(v);
       }
-      function n33(v) {
+      function n47(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1786,11 +1597,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("validation" in v) {
           r = v["validation"];
           if (r === undefined) return NF;
-          r = n34(r);
+          r = n33(r);
           if (r === NF) return NF;
           out["validation"] = r;
         } else {
-          r = n34(undefined);
+          r = n33(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["validation"] = r;
           else out["validation"] = undefined;
@@ -1798,11 +1609,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("execution" in v) {
           r = v["execution"];
           if (r === undefined) return NF;
-          r = n44(r);
+          r = n41(r);
           if (r === NF) return NF;
           out["execution"] = r;
         } else {
-          r = n44(undefined);
+          r = n41(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["execution"] = r;
           else out["execution"] = undefined;
@@ -1810,102 +1621,57 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("history" in v) {
           r = v["history"];
           if (r === undefined) return NF;
-          r = n54(r);
+          r = n46(r);
           if (r === NF) return NF;
           out["history"] = r;
         } else {
-          r = n54(undefined);
+          r = n46(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["history"] = r;
           else out["history"] = undefined;
         }
         return out;
       }
-      function n32(v) {
+      function n48(v) {
         if (v === undefined) v = D[24].defaultValue;
-        return n33(v);
+        return n47(v);
       }
-      function n65(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n64(v) {
+      function n49(v) {
         if (v === undefined) return D[25].defaultValue;
-        const r = n65(v);
+        const r = n24(v);
         return r === undefined ? D[25].defaultValue : r;
       }
-      function n67(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n66(v) {
+      function n50(v) {
         if (v === undefined) return D[26].defaultValue;
-        const r = n67(v);
+        const r = n0(v);
         return r === undefined ? D[26].defaultValue : r;
       }
-      function n69(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v < 0) return NF;
-        return v;
-      }
-      function n68(v) {
+      function n51(v) {
         if (v === undefined) return D[27].defaultValue;
-        const r = n69(v);
+        const r = n35(v);
         return r === undefined ? D[27].defaultValue : r;
       }
-      function n71(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v < 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n70(v) {
+      function n52(v) {
         if (v === undefined) return D[28].defaultValue;
-        const r = n71(v);
+        const r = n37(v);
         return r === undefined ? D[28].defaultValue : r;
       }
-      function n73(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n72(v) {
+      function n53(v) {
         if (v === undefined) return D[29].defaultValue;
-        const r = n73(v);
+        const r = n24(v);
         return r === undefined ? D[29].defaultValue : r;
       }
-      function n75(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n74(v) {
+      function n54(v) {
         if (v === undefined) return D[30].defaultValue;
-        const r = n75(v);
+        const r = n24(v);
         return r === undefined ? D[30].defaultValue : r;
       }
-      function n77(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n76(v) {
+      function n55(v) {
         if (v === undefined) return D[31].defaultValue;
-        const r = n77(v);
+        const r = n24(v);
         return r === undefined ? D[31].defaultValue : r;
       }
-      function n63(v) {
+      function n56(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1926,11 +1692,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("healthCheckInterval" in v) {
           r = v["healthCheckInterval"];
           if (r === undefined) return NF;
-          r = n64(r);
+          r = n49(r);
           if (r === NF) return NF;
           out["healthCheckInterval"] = r;
         } else {
-          r = n64(undefined);
+          r = n49(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["healthCheckInterval"] = r;
           else out["healthCheckInterval"] = undefined;
@@ -1938,11 +1704,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("autoRestart" in v) {
           r = v["autoRestart"];
           if (r === undefined) return NF;
-          r = n66(r);
+          r = n50(r);
           if (r === NF) return NF;
           out["autoRestart"] = r;
         } else {
-          r = n66(undefined);
+          r = n50(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["autoRestart"] = r;
           else out["autoRestart"] = undefined;
@@ -1950,11 +1716,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxRestartAttempts" in v) {
           r = v["maxRestartAttempts"];
           if (r === undefined) return NF;
-          r = n68(r);
+          r = n51(r);
           if (r === NF) return NF;
           out["maxRestartAttempts"] = r;
         } else {
-          r = n68(undefined);
+          r = n51(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxRestartAttempts"] = r;
           else out["maxRestartAttempts"] = undefined;
@@ -1962,11 +1728,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("restartDelay" in v) {
           r = v["restartDelay"];
           if (r === undefined) return NF;
-          r = n70(r);
+          r = n52(r);
           if (r === NF) return NF;
           out["restartDelay"] = r;
         } else {
-          r = n70(undefined);
+          r = n52(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["restartDelay"] = r;
           else out["restartDelay"] = undefined;
@@ -1974,11 +1740,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("restartWindow" in v) {
           r = v["restartWindow"];
           if (r === undefined) return NF;
-          r = n72(r);
+          r = n53(r);
           if (r === NF) return NF;
           out["restartWindow"] = r;
         } else {
-          r = n72(undefined);
+          r = n53(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["restartWindow"] = r;
           else out["restartWindow"] = undefined;
@@ -1986,11 +1752,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("shutdownTimeout" in v) {
           r = v["shutdownTimeout"];
           if (r === undefined) return NF;
-          r = n74(r);
+          r = n54(r);
           if (r === NF) return NF;
           out["shutdownTimeout"] = r;
         } else {
-          r = n74(undefined);
+          r = n54(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["shutdownTimeout"] = r;
           else out["shutdownTimeout"] = undefined;
@@ -1998,73 +1764,50 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("operationTimeout" in v) {
           r = v["operationTimeout"];
           if (r === undefined) return NF;
-          r = n76(r);
+          r = n55(r);
           if (r === NF) return NF;
           out["operationTimeout"] = r;
         } else {
-          r = n76(undefined);
+          r = n55(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["operationTimeout"] = r;
           else out["operationTimeout"] = undefined;
         }
         return out;
       }
-      function n62(v) {
+      function n57(v) {
         if (v === undefined) v = D[32].defaultValue;
-        return n63(v);
+        return n56(v);
       }
-      function n81(v) {
+      function n58(v) {
         if (!S[1].has(v)) return NF;
         return v;
       }
-      function n80(v) {
+      function n59(v) {
         if (v === undefined) return D[33].defaultValue;
-        const r = n81(v);
+        const r = n58(v);
         return r === undefined ? D[33].defaultValue : r;
       }
-      function n83(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n82(v) {
+      function n60(v) {
         if (v === undefined) return D[34].defaultValue;
-        const r = n83(v);
+        const r = n0(v);
         return r === undefined ? D[34].defaultValue : r;
       }
-      function n85(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n84(v) {
+      function n61(v) {
         if (v === undefined) return D[35].defaultValue;
-        const r = n85(v);
+        const r = n0(v);
         return r === undefined ? D[35].defaultValue : r;
       }
-      function n89(v) {
+      function n62(v) {
         if (!S[2].has(v)) return NF;
         return v;
       }
-      function n92(v) {
-        return v;
-      }
-      function n91(v) {
-        if (!P(v)) return NF;
-        const out = {};
-        for (const k of Reflect.ownKeys(v)) {
-          if (typeof k !== "string") return NF;
-          if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n92(v[k]);
-          if (r === NF) return NF;
-          out[k] = r;
-        }
-        return out;
-      }
-      function n90(v) {
+      function n63(v) {
         if (v === undefined) return D[36].defaultValue;
-        const r = n91(v);
+        const r = n11(v);
         return r === undefined ? D[36].defaultValue : r;
       }
-      function n88(v) {
+      function n64(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2080,7 +1823,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("type" in v) {
           r = v["type"];
           if (r === undefined) return NF;
-          r = n89(r);
+          r = n62(r);
           if (r === NF) return NF;
           out["type"] = r;
         } else {
@@ -2089,35 +1832,35 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("config" in v) {
           r = v["config"];
           if (r === undefined) return NF;
-          r = n90(r);
+          r = n63(r);
           if (r === NF) return NF;
           out["config"] = r;
         } else {
-          r = n90(undefined);
+          r = n63(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["config"] = r;
           else out["config"] = undefined;
         }
         return out;
       }
-      function n87(v) {
+      function n65(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n88(v[i]);
+          const r = n64(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n86(v) {
+      function n66(v) {
         if (v === undefined) return D[37].defaultValue;
-        const r = n87(v);
+        const r = n65(v);
         return r === undefined ? D[37].defaultValue : r;
       }
-      function n95(v) {
+      function n67(v) {
         if (typeof v !== "string") return NF;
         {
           const r = F[0](v);
@@ -2125,24 +1868,24 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n94(v) {
+      function n68(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n95(v[i]);
+          const r = n67(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n93(v) {
+      function n69(v) {
         if (v === undefined) return D[38].defaultValue;
-        const r = n94(v);
+        const r = n68(v);
         return r === undefined ? D[38].defaultValue : r;
       }
-      function n79(v) {
+      function n70(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2161,11 +1904,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("level" in v) {
           r = v["level"];
           if (r === undefined) return NF;
-          r = n80(r);
+          r = n59(r);
           if (r === NF) return NF;
           out["level"] = r;
         } else {
-          r = n80(undefined);
+          r = n59(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["level"] = r;
           else out["level"] = undefined;
@@ -2173,11 +1916,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("includeTimestamps" in v) {
           r = v["includeTimestamps"];
           if (r === undefined) return NF;
-          r = n82(r);
+          r = n60(r);
           if (r === NF) return NF;
           out["includeTimestamps"] = r;
         } else {
-          r = n82(undefined);
+          r = n60(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["includeTimestamps"] = r;
           else out["includeTimestamps"] = undefined;
@@ -2185,11 +1928,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("includeMetadata" in v) {
           r = v["includeMetadata"];
           if (r === undefined) return NF;
-          r = n84(r);
+          r = n61(r);
           if (r === NF) return NF;
           out["includeMetadata"] = r;
         } else {
-          r = n84(undefined);
+          r = n61(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["includeMetadata"] = r;
           else out["includeMetadata"] = undefined;
@@ -2197,11 +1940,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("destinations" in v) {
           r = v["destinations"];
           if (r === undefined) return NF;
-          r = n86(r);
+          r = n66(r);
           if (r === NF) return NF;
           out["destinations"] = r;
         } else {
-          r = n86(undefined);
+          r = n66(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["destinations"] = r;
           else out["destinations"] = undefined;
@@ -2209,79 +1952,56 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("redactPatterns" in v) {
           r = v["redactPatterns"];
           if (r === undefined) return NF;
-          r = n93(r);
+          r = n69(r);
           if (r === NF) return NF;
           out["redactPatterns"] = r;
         } else {
-          r = n93(undefined);
+          r = n69(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["redactPatterns"] = r;
           else out["redactPatterns"] = undefined;
         }
         return out;
       }
-      function n78(v) {
+      function n71(v) {
         if (v === undefined) v = D[39].defaultValue;
-        return n79(v);
+        return n70(v);
       }
-      function n101(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n100(v) {
+      function n72(v) {
         if (v === undefined) return D[40].defaultValue;
-        const r = n101(v);
+        const r = n0(v);
         return r === undefined ? D[40].defaultValue : r;
       }
-      function n103(v) {
+      function n73(v) {
         if (!S[3].has(v)) return NF;
         return v;
       }
-      function n102(v) {
+      function n74(v) {
         if (v === undefined) return D[41].defaultValue;
-        const r = n103(v);
+        const r = n73(v);
         return r === undefined ? D[41].defaultValue : r;
       }
-      function n105(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n104(v) {
+      function n75(v) {
         if (v === undefined) return D[42].defaultValue;
-        const r = n105(v);
+        const r = n20(v);
         return r === undefined ? D[42].defaultValue : r;
       }
-      function n107(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n106(v) {
-        return v === undefined ? NF : n107(v);
-      }
-      function n110(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n109(v) {
+      function n76(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n110(v[i]);
+          const r = n18(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n108(v) {
-        return v === undefined ? NF : n109(v);
+      function n77(v) {
+        return v === undefined ? NF : n76(v);
       }
-      function n99(v) {
+      function n78(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2300,11 +2020,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n100(r);
+          r = n72(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n100(undefined);
+          r = n72(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -2312,11 +2032,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("algorithm" in v) {
           r = v["algorithm"];
           if (r === undefined) return NF;
-          r = n102(r);
+          r = n74(r);
           if (r === NF) return NF;
           out["algorithm"] = r;
         } else {
-          r = n102(undefined);
+          r = n74(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["algorithm"] = r;
           else out["algorithm"] = undefined;
@@ -2324,11 +2044,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("keyRotationDays" in v) {
           r = v["keyRotationDays"];
           if (r === undefined) return NF;
-          r = n104(r);
+          r = n75(r);
           if (r === NF) return NF;
           out["keyRotationDays"] = r;
         } else {
-          r = n104(undefined);
+          r = n75(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["keyRotationDays"] = r;
           else out["keyRotationDays"] = undefined;
@@ -2336,58 +2056,42 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("key" in v) {
           r = v["key"];
           if (r === undefined) return NF;
-          r = n106(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["key"] = r;
         }
         if ("previousKeys" in v) {
           r = v["previousKeys"];
           if (r === undefined) return NF;
-          r = n108(r);
+          r = n77(r);
           if (r === NF) return NF;
           out["previousKeys"] = r;
         }
         return out;
       }
-      function n98(v) {
+      function n79(v) {
         if (v === undefined) v = D[43].defaultValue;
-        return n99(v);
+        return n78(v);
       }
-      function n114(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n113(v) {
+      function n80(v) {
         if (v === undefined) return D[44].defaultValue;
-        const r = n114(v);
+        const r = n0(v);
         return r === undefined ? D[44].defaultValue : r;
       }
-      function n116(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n115(v) {
+      function n81(v) {
         if (v === undefined) return D[45].defaultValue;
-        const r = n116(v);
+        const r = n0(v);
         return r === undefined ? D[45].defaultValue : r;
       }
-      function n118(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n117(v) {
+      function n82(v) {
         if (v === undefined) return D[46].defaultValue;
-        const r = n118(v);
+        const r = n0(v);
         return r === undefined ? D[46].defaultValue : r;
       }
-      function n120(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
+      function n83(v) {
+        return v === undefined ? NF : n0(v);
       }
-      function n119(v) {
-        return v === undefined ? NF : n120(v);
-      }
-      function n112(v) {
+      function n84(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2405,11 +2109,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n113(r);
+          r = n80(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n113(undefined);
+          r = n80(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -2417,11 +2121,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("logAllCommands" in v) {
           r = v["logAllCommands"];
           if (r === undefined) return NF;
-          r = n115(r);
+          r = n81(r);
           if (r === NF) return NF;
           out["logAllCommands"] = r;
         } else {
-          r = n115(undefined);
+          r = n81(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["logAllCommands"] = r;
           else out["logAllCommands"] = undefined;
@@ -2429,11 +2133,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("logSensitiveData" in v) {
           r = v["logSensitiveData"];
           if (r === undefined) return NF;
-          r = n117(r);
+          r = n82(r);
           if (r === NF) return NF;
           out["logSensitiveData"] = r;
         } else {
-          r = n117(undefined);
+          r = n82(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["logSensitiveData"] = r;
           else out["logSensitiveData"] = undefined;
@@ -2441,26 +2145,22 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("readOnlyWhenUnavailable" in v) {
           r = v["readOnlyWhenUnavailable"];
           if (r === undefined) return NF;
-          r = n119(r);
+          r = n83(r);
           if (r === NF) return NF;
           out["readOnlyWhenUnavailable"] = r;
         }
         return out;
       }
-      function n111(v) {
+      function n85(v) {
         if (v === undefined) v = D[47].defaultValue;
-        return n112(v);
+        return n84(v);
       }
-      function n124(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n123(v) {
+      function n86(v) {
         if (v === undefined) return D[48].defaultValue;
-        const r = n124(v);
+        const r = n0(v);
         return r === undefined ? D[48].defaultValue : r;
       }
-      function n122(v) {
+      function n87(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2475,35 +2175,35 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("requireMfa" in v) {
           r = v["requireMfa"];
           if (r === undefined) return NF;
-          r = n123(r);
+          r = n86(r);
           if (r === NF) return NF;
           out["requireMfa"] = r;
         } else {
-          r = n123(undefined);
+          r = n86(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["requireMfa"] = r;
           else out["requireMfa"] = undefined;
         }
         return out;
       }
-      function n121(v) {
+      function n88(v) {
         if (v === undefined) v = D[49].defaultValue;
-        return n122(v);
+        return n87(v);
       }
-      function n127(v) {
+      function n89(v) {
         return T[0](v);
       }
-      function n128(v) {
+      function n90(v) {
         return NF;
       }
-      function n126(v) {
-        const r = n127(v);
-        return r === NF ? NF : n128(r);
+      function n91(v) {
+        const r = n89(v);
+        return r === NF ? NF : n90(r);
       }
-      function n125(v) {
-        return v === undefined ? NF : n126(v);
+      function n92(v) {
+        return v === undefined ? NF : n91(v);
       }
-      function n97(v) {
+      function n93(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2521,11 +2221,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("encryption" in v) {
           r = v["encryption"];
           if (r === undefined) return NF;
-          r = n98(r);
+          r = n79(r);
           if (r === NF) return NF;
           out["encryption"] = r;
         } else {
-          r = n98(undefined);
+          r = n79(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["encryption"] = r;
           else out["encryption"] = undefined;
@@ -2533,11 +2233,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("audit" in v) {
           r = v["audit"];
           if (r === undefined) return NF;
-          r = n111(r);
+          r = n85(r);
           if (r === NF) return NF;
           out["audit"] = r;
         } else {
-          r = n111(undefined);
+          r = n85(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["audit"] = r;
           else out["audit"] = undefined;
@@ -2545,11 +2245,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("access" in v) {
           r = v["access"];
           if (r === undefined) return NF;
-          r = n121(r);
+          r = n88(r);
           if (r === NF) return NF;
           out["access"] = r;
         } else {
-          r = n121(undefined);
+          r = n88(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["access"] = r;
           else out["access"] = undefined;
@@ -2557,130 +2257,63 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("policies" in v) {
           r = v["policies"];
           if (r === undefined) return NF;
-          r = n125(r);
+          r = n92(r);
           if (r === NF) return NF;
           out["policies"] = r;
         }
         return out;
       }
-      function n96(v) {
+      function n94(v) {
         if (v === undefined) v = D[50].defaultValue;
-        return n97(v);
+        return n93(v);
       }
-      function n132(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n131(v) {
+      function n95(v) {
         if (v === undefined) return D[51].defaultValue;
-        const r = n132(v);
+        const r = n0(v);
         return r === undefined ? D[51].defaultValue : r;
       }
-      function n135(v) {
+      function n96(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         if (v.length > 4096) return NF;
         return v;
       }
-      function n134(v) {
+      function n97(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n135(v[i]);
+          const r = n96(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n133(v) {
+      function n98(v) {
         if (v === undefined) return D[52].defaultValue;
-        const r = n134(v);
+        const r = n97(v);
         return r === undefined ? D[52].defaultValue : r;
       }
-      function n138(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        if (v.length > 4096) return NF;
-        return v;
-      }
-      function n137(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n138(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n136(v) {
+      function n99(v) {
         if (v === undefined) return D[53].defaultValue;
-        const r = n137(v);
+        const r = n97(v);
         return r === undefined ? D[53].defaultValue : r;
       }
-      function n141(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        if (v.length > 4096) return NF;
-        return v;
-      }
-      function n140(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n141(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n139(v) {
+      function n100(v) {
         if (v === undefined) return D[54].defaultValue;
-        const r = n140(v);
+        const r = n97(v);
         return r === undefined ? D[54].defaultValue : r;
       }
-      function n145(v) {
-        return NF;
+      function n101(v) {
+        return v === undefined ? NF : n24(v);
       }
-      function n147(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n146(v) {
-        return v === undefined ? NF : n147(v);
-      }
-      function n150(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n149(v) {
-        if (!P(v)) return NF;
-        const out = {};
-        for (const k of Reflect.ownKeys(v)) {
-          if (typeof k !== "string") return NF;
-          if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n150(v[k]);
-          if (r === NF) return NF;
-          out[k] = r;
-        }
-        return out;
-      }
-      function n148(v) {
+      function n102(v) {
         if (v === undefined) return D[55].defaultValue;
-        const r = n149(v);
+        const r = n6(v);
         return r === undefined ? D[55].defaultValue : r;
       }
-      function n144(v) {
+      function n103(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2697,7 +2330,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("url" in v) {
           r = v["url"];
           if (r === undefined) return NF;
-          r = n145(r);
+          r = n90(r);
           if (r === NF) return NF;
           out["url"] = r;
         } else {
@@ -2706,77 +2339,64 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeout" in v) {
           r = v["timeout"];
           if (r === undefined) return NF;
-          r = n146(r);
+          r = n101(r);
           if (r === NF) return NF;
           out["timeout"] = r;
         }
         if ("headers" in v) {
           r = v["headers"];
           if (r === undefined) return NF;
-          r = n148(r);
+          r = n102(r);
           if (r === NF) return NF;
           out["headers"] = r;
         } else {
-          r = n148(undefined);
+          r = n102(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["headers"] = r;
           else out["headers"] = undefined;
         }
         return out;
       }
-      function n143(v) {
+      function n104(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n144(v[i]);
+          const r = n103(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n142(v) {
+      function n105(v) {
         if (v === undefined) return D[56].defaultValue;
-        const r = n143(v);
+        const r = n104(v);
         return r === undefined ? D[56].defaultValue : r;
       }
-      function n152(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v < 0) return NF;
-        return v;
-      }
-      function n151(v) {
+      function n106(v) {
         if (v === undefined) return D[57].defaultValue;
-        const r = n152(v);
+        const r = n35(v);
         return r === undefined ? D[57].defaultValue : r;
       }
-      function n154(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n153(v) {
+      function n107(v) {
         if (v === undefined) return D[58].defaultValue;
-        const r = n154(v);
+        const r = n24(v);
         return r === undefined ? D[58].defaultValue : r;
       }
-      function n156(v) {
+      function n108(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 67108864) return NF;
         return v;
       }
-      function n155(v) {
+      function n109(v) {
         if (v === undefined) return D[59].defaultValue;
-        const r = n156(v);
+        const r = n108(v);
         return r === undefined ? D[59].defaultValue : r;
       }
-      function n130(v) {
+      function n110(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2798,11 +2418,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n131(r);
+          r = n95(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n131(undefined);
+          r = n95(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -2810,11 +2430,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("bundledDirs" in v) {
           r = v["bundledDirs"];
           if (r === undefined) return NF;
-          r = n133(r);
+          r = n98(r);
           if (r === NF) return NF;
           out["bundledDirs"] = r;
         } else {
-          r = n133(undefined);
+          r = n98(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["bundledDirs"] = r;
           else out["bundledDirs"] = undefined;
@@ -2822,11 +2442,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("installedDirs" in v) {
           r = v["installedDirs"];
           if (r === undefined) return NF;
-          r = n136(r);
+          r = n99(r);
           if (r === NF) return NF;
           out["installedDirs"] = r;
         } else {
-          r = n136(undefined);
+          r = n99(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["installedDirs"] = r;
           else out["installedDirs"] = undefined;
@@ -2834,11 +2454,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("localDirs" in v) {
           r = v["localDirs"];
           if (r === undefined) return NF;
-          r = n139(r);
+          r = n100(r);
           if (r === NF) return NF;
           out["localDirs"] = r;
         } else {
-          r = n139(undefined);
+          r = n100(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["localDirs"] = r;
           else out["localDirs"] = undefined;
@@ -2846,11 +2466,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("remoteRegistries" in v) {
           r = v["remoteRegistries"];
           if (r === undefined) return NF;
-          r = n142(r);
+          r = n105(r);
           if (r === NF) return NF;
           out["remoteRegistries"] = r;
         } else {
-          r = n142(undefined);
+          r = n105(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["remoteRegistries"] = r;
           else out["remoteRegistries"] = undefined;
@@ -2858,11 +2478,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("cacheTtl" in v) {
           r = v["cacheTtl"];
           if (r === undefined) return NF;
-          r = n151(r);
+          r = n106(r);
           if (r === NF) return NF;
           out["cacheTtl"] = r;
         } else {
-          r = n151(undefined);
+          r = n106(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["cacheTtl"] = r;
           else out["cacheTtl"] = undefined;
@@ -2870,11 +2490,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("remoteTimeout" in v) {
           r = v["remoteTimeout"];
           if (r === undefined) return NF;
-          r = n153(r);
+          r = n107(r);
           if (r === NF) return NF;
           out["remoteTimeout"] = r;
         } else {
-          r = n153(undefined);
+          r = n107(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["remoteTimeout"] = r;
           else out["remoteTimeout"] = undefined;
@@ -2882,64 +2502,46 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxManifestBytes" in v) {
           r = v["maxManifestBytes"];
           if (r === undefined) return NF;
-          r = n155(r);
+          r = n109(r);
           if (r === NF) return NF;
           out["maxManifestBytes"] = r;
         } else {
-          r = n155(undefined);
+          r = n109(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxManifestBytes"] = r;
           else out["maxManifestBytes"] = undefined;
         }
         return out;
       }
-      function n129(v) {
+      function n111(v) {
         if (v === undefined) v = D[60].defaultValue;
-        return n130(v);
+        return n110(v);
       }
-      function n160(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n159(v) {
+      function n112(v) {
         if (v === undefined) return D[61].defaultValue;
-        const r = n160(v);
+        const r = n0(v);
         return r === undefined ? D[61].defaultValue : r;
       }
-      function n162(v) {
+      function n113(v) {
         if (!S[4].has(v)) return NF;
         return v;
       }
-      function n161(v) {
+      function n114(v) {
         if (v === undefined) return D[62].defaultValue;
-        const r = n162(v);
+        const r = n113(v);
         return r === undefined ? D[62].defaultValue : r;
       }
-      function n164(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n163(v) {
+      function n115(v) {
         if (v === undefined) return D[63].defaultValue;
-        const r = n164(v);
+        const r = n24(v);
         return r === undefined ? D[63].defaultValue : r;
       }
-      function n166(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n165(v) {
+      function n116(v) {
         if (v === undefined) return D[64].defaultValue;
-        const r = n166(v);
+        const r = n24(v);
         return r === undefined ? D[64].defaultValue : r;
       }
-      function n168(v) {
+      function n117(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         {
@@ -2948,34 +2550,28 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n167(v) {
+      function n118(v) {
         if (v === undefined) return D[65].defaultValue;
-        const r = n168(v);
+        const r = n117(v);
         return r === undefined ? D[65].defaultValue : r;
       }
-      function n170(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        return v;
-      }
-      function n169(v) {
+      function n119(v) {
         if (v === undefined) return D[66].defaultValue;
-        const r = n170(v);
+        const r = n20(v);
         return r === undefined ? D[66].defaultValue : r;
       }
-      function n172(v) {
+      function n120(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (v < 0) return NF;
         if (v > 1) return NF;
         return v;
       }
-      function n171(v) {
+      function n121(v) {
         if (v === undefined) return D[67].defaultValue;
-        const r = n172(v);
+        const r = n120(v);
         return r === undefined ? D[67].defaultValue : r;
       }
-      function n158(v) {
+      function n122(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -2996,11 +2592,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("enabled" in v) {
           r = v["enabled"];
           if (r === undefined) return NF;
-          r = n159(r);
+          r = n112(r);
           if (r === NF) return NF;
           out["enabled"] = r;
         } else {
-          r = n159(undefined);
+          r = n112(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["enabled"] = r;
           else out["enabled"] = undefined;
@@ -3008,11 +2604,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("confirmationPolicy" in v) {
           r = v["confirmationPolicy"];
           if (r === undefined) return NF;
-          r = n161(r);
+          r = n114(r);
           if (r === NF) return NF;
           out["confirmationPolicy"] = r;
         } else {
-          r = n161(undefined);
+          r = n114(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["confirmationPolicy"] = r;
           else out["confirmationPolicy"] = undefined;
@@ -3020,11 +2616,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("confirmationTtl" in v) {
           r = v["confirmationTtl"];
           if (r === undefined) return NF;
-          r = n163(r);
+          r = n115(r);
           if (r === NF) return NF;
           out["confirmationTtl"] = r;
         } else {
-          r = n163(undefined);
+          r = n115(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["confirmationTtl"] = r;
           else out["confirmationTtl"] = undefined;
@@ -3032,11 +2628,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("modelTimeout" in v) {
           r = v["modelTimeout"];
           if (r === undefined) return NF;
-          r = n165(r);
+          r = n116(r);
           if (r === NF) return NF;
           out["modelTimeout"] = r;
         } else {
-          r = n165(undefined);
+          r = n116(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["modelTimeout"] = r;
           else out["modelTimeout"] = undefined;
@@ -3044,11 +2640,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeZone" in v) {
           r = v["timeZone"];
           if (r === undefined) return NF;
-          r = n167(r);
+          r = n118(r);
           if (r === NF) return NF;
           out["timeZone"] = r;
         } else {
-          r = n167(undefined);
+          r = n118(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["timeZone"] = r;
           else out["timeZone"] = undefined;
@@ -3056,11 +2652,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("maxConversations" in v) {
           r = v["maxConversations"];
           if (r === undefined) return NF;
-          r = n169(r);
+          r = n119(r);
           if (r === NF) return NF;
           out["maxConversations"] = r;
         } else {
-          r = n169(undefined);
+          r = n119(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["maxConversations"] = r;
           else out["maxConversations"] = undefined;
@@ -3068,31 +2664,31 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("minConfidence" in v) {
           r = v["minConfidence"];
           if (r === undefined) return NF;
-          r = n171(r);
+          r = n121(r);
           if (r === NF) return NF;
           out["minConfidence"] = r;
         } else {
-          r = n171(undefined);
+          r = n121(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["minConfidence"] = r;
           else out["minConfidence"] = undefined;
         }
         return out;
       }
-      function n157(v) {
+      function n123(v) {
         if (v === undefined) v = D[68].defaultValue;
-        return n158(v);
+        return n122(v);
       }
-      function n176(v) {
+      function n124(v) {
         if (!S[5].has(v)) return NF;
         return v;
       }
-      function n175(v) {
+      function n125(v) {
         if (v === undefined) return D[69].defaultValue;
-        const r = n176(v);
+        const r = n124(v);
         return r === undefined ? D[69].defaultValue : r;
       }
-      function n179(v) {
+      function n126(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         {
@@ -3101,31 +2697,12 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n181(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n180(v) {
-        return v === undefined ? NF : n181(v);
-      }
-      function n183(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n182(v) {
-        return v === undefined ? NF : n183(v);
-      }
-      function n185(v) {
-        return NF;
-      }
-      function n184(v) {
+      function n127(v) {
         if (v === undefined) return D[70].defaultValue;
-        const r = n185(v);
+        const r = n90(v);
         return r === undefined ? D[70].defaultValue : r;
       }
-      function n187(v) {
+      function n128(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         if (v.length > 64) return NF;
@@ -3133,72 +2710,37 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (!R[2].test(v)) return NF;
         return v;
       }
-      function n186(v) {
+      function n129(v) {
         if (v === undefined) return D[71].defaultValue;
-        const r = n187(v);
+        const r = n128(v);
         return r === undefined ? D[71].defaultValue : r;
       }
-      function n189(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n188(v) {
+      function n130(v) {
         if (v === undefined) return D[72].defaultValue;
-        const r = n189(v);
+        const r = n24(v);
         return r === undefined ? D[72].defaultValue : r;
       }
-      function n191(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n190(v) {
+      function n131(v) {
         if (v === undefined) return D[73].defaultValue;
-        const r = n191(v);
+        const r = n24(v);
         return r === undefined ? D[73].defaultValue : r;
       }
-      function n193(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n192(v) {
+      function n132(v) {
         if (v === undefined) return D[74].defaultValue;
-        const r = n193(v);
+        const r = n24(v);
         return r === undefined ? D[74].defaultValue : r;
       }
-      function n195(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n194(v) {
+      function n133(v) {
         if (v === undefined) return D[75].defaultValue;
-        const r = n195(v);
+        const r = n24(v);
         return r === undefined ? D[75].defaultValue : r;
       }
-      function n197(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n196(v) {
+      function n134(v) {
         if (v === undefined) return D[76].defaultValue;
-        const r = n197(v);
+        const r = n24(v);
         return r === undefined ? D[76].defaultValue : r;
       }
-      function n178(v) {
+      function n135(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -3222,7 +2764,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("url" in v) {
           r = v["url"];
           if (r === undefined) return NF;
-          r = n179(r);
+          r = n126(r);
           if (r === NF) return NF;
           out["url"] = r;
         } else {
@@ -3231,25 +2773,25 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("username" in v) {
           r = v["username"];
           if (r === undefined) return NF;
-          r = n180(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["username"] = r;
         }
         if ("password" in v) {
           r = v["password"];
           if (r === undefined) return NF;
-          r = n182(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["password"] = r;
         }
         if ("tls" in v) {
           r = v["tls"];
           if (r === undefined) return NF;
-          r = n184(r);
+          r = n127(r);
           if (r === NF) return NF;
           out["tls"] = r;
         } else {
-          r = n184(undefined);
+          r = n127(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["tls"] = r;
           else out["tls"] = undefined;
@@ -3257,11 +2799,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("keyPrefix" in v) {
           r = v["keyPrefix"];
           if (r === undefined) return NF;
-          r = n186(r);
+          r = n129(r);
           if (r === NF) return NF;
           out["keyPrefix"] = r;
         } else {
-          r = n186(undefined);
+          r = n129(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["keyPrefix"] = r;
           else out["keyPrefix"] = undefined;
@@ -3269,11 +2811,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("connectTimeout" in v) {
           r = v["connectTimeout"];
           if (r === undefined) return NF;
-          r = n188(r);
+          r = n130(r);
           if (r === NF) return NF;
           out["connectTimeout"] = r;
         } else {
-          r = n188(undefined);
+          r = n130(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["connectTimeout"] = r;
           else out["connectTimeout"] = undefined;
@@ -3281,11 +2823,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("commandTimeout" in v) {
           r = v["commandTimeout"];
           if (r === undefined) return NF;
-          r = n190(r);
+          r = n131(r);
           if (r === NF) return NF;
           out["commandTimeout"] = r;
         } else {
-          r = n190(undefined);
+          r = n131(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["commandTimeout"] = r;
           else out["commandTimeout"] = undefined;
@@ -3293,11 +2835,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("reconnectMinDelay" in v) {
           r = v["reconnectMinDelay"];
           if (r === undefined) return NF;
-          r = n192(r);
+          r = n132(r);
           if (r === NF) return NF;
           out["reconnectMinDelay"] = r;
         } else {
-          r = n192(undefined);
+          r = n132(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["reconnectMinDelay"] = r;
           else out["reconnectMinDelay"] = undefined;
@@ -3305,11 +2847,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("reconnectMaxDelay" in v) {
           r = v["reconnectMaxDelay"];
           if (r === undefined) return NF;
-          r = n194(r);
+          r = n133(r);
           if (r === NF) return NF;
           out["reconnectMaxDelay"] = r;
         } else {
-          r = n194(undefined);
+          r = n133(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["reconnectMaxDelay"] = r;
           else out["reconnectMaxDelay"] = undefined;
@@ -3317,21 +2859,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("expiryGrace" in v) {
           r = v["expiryGrace"];
           if (r === undefined) return NF;
-          r = n196(r);
+          r = n134(r);
           if (r === NF) return NF;
           out["expiryGrace"] = r;
         } else {
-          r = n196(undefined);
+          r = n134(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["expiryGrace"] = r;
           else out["expiryGrace"] = undefined;
         }
         return out;
       }
-      function n177(v) {
-        return v === undefined ? NF : n178(v);
+      function n136(v) {
+        return v === undefined ? NF : n135(v);
       }
-      function n174(v) {
+      function n137(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -3347,11 +2889,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("backend" in v) {
           r = v["backend"];
           if (r === undefined) return NF;
-          r = n175(r);
+          r = n125(r);
           if (r === NF) return NF;
           out["backend"] = r;
         } else {
-          r = n175(undefined);
+          r = n125(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["backend"] = r;
           else out["backend"] = undefined;
@@ -3359,7 +2901,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("redis" in v) {
           r = v["redis"];
           if (r === undefined) return NF;
-          r = n177(r);
+          r = n136(r);
           if (r === NF) return NF;
           out["redis"] = r;
         }
@@ -3368,11 +2910,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (v === NF) return NF;
         return v;
       }
-      function n173(v) {
+      function n138(v) {
         if (v === undefined) v = D[77].defaultValue;
-        return n174(v);
+        return n137(v);
       }
-      function n0(v) {
+      function n139(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -3410,11 +2952,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("providers" in v) {
           r = v["providers"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n15(r);
           if (r === NF) return NF;
           out["providers"] = r;
         } else {
-          r = n3(undefined);
+          r = n15(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["providers"] = r;
           else out["providers"] = undefined;
@@ -3422,25 +2964,25 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("defaultProvider" in v) {
           r = v["defaultProvider"];
           if (r === undefined) return NF;
-          r = n18(r);
+          r = n17(r);
           if (r === NF) return NF;
           out["defaultProvider"] = r;
         }
         if ("stateDir" in v) {
           r = v["stateDir"];
           if (r === undefined) return NF;
-          r = n20(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["stateDir"] = r;
         }
         if ("sessionConfig" in v) {
           r = v["sessionConfig"];
           if (r === undefined) return NF;
-          r = n22(r);
+          r = n27(r);
           if (r === NF) return NF;
           out["sessionConfig"] = r;
         } else {
-          r = n22(undefined);
+          r = n27(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["sessionConfig"] = r;
           else out["sessionConfig"] = undefined;
@@ -3448,11 +2990,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("commandConfig" in v) {
           r = v["commandConfig"];
           if (r === undefined) return NF;
-          r = n32(r);
+          r = n48(r);
           if (r === NF) return NF;
           out["commandConfig"] = r;
         } else {
-          r = n32(undefined);
+          r = n48(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["commandConfig"] = r;
           else out["commandConfig"] = undefined;
@@ -3460,11 +3002,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("lifecycleConfig" in v) {
           r = v["lifecycleConfig"];
           if (r === undefined) return NF;
-          r = n62(r);
+          r = n57(r);
           if (r === NF) return NF;
           out["lifecycleConfig"] = r;
         } else {
-          r = n62(undefined);
+          r = n57(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["lifecycleConfig"] = r;
           else out["lifecycleConfig"] = undefined;
@@ -3472,11 +3014,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("loggingConfig" in v) {
           r = v["loggingConfig"];
           if (r === undefined) return NF;
-          r = n78(r);
+          r = n71(r);
           if (r === NF) return NF;
           out["loggingConfig"] = r;
         } else {
-          r = n78(undefined);
+          r = n71(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["loggingConfig"] = r;
           else out["loggingConfig"] = undefined;
@@ -3484,11 +3026,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("securityConfig" in v) {
           r = v["securityConfig"];
           if (r === undefined) return NF;
-          r = n96(r);
+          r = n94(r);
           if (r === NF) return NF;
           out["securityConfig"] = r;
         } else {
-          r = n96(undefined);
+          r = n94(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["securityConfig"] = r;
           else out["securityConfig"] = undefined;
@@ -3496,11 +3038,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("discoveryConfig" in v) {
           r = v["discoveryConfig"];
           if (r === undefined) return NF;
-          r = n129(r);
+          r = n111(r);
           if (r === NF) return NF;
           out["discoveryConfig"] = r;
         } else {
-          r = n129(undefined);
+          r = n111(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["discoveryConfig"] = r;
           else out["discoveryConfig"] = undefined;
@@ -3508,11 +3050,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("conversationConfig" in v) {
           r = v["conversationConfig"];
           if (r === undefined) return NF;
-          r = n157(r);
+          r = n123(r);
           if (r === NF) return NF;
           out["conversationConfig"] = r;
         } else {
-          r = n157(undefined);
+          r = n123(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["conversationConfig"] = r;
           else out["conversationConfig"] = undefined;
@@ -3520,11 +3062,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("stateStoreConfig" in v) {
           r = v["stateStoreConfig"];
           if (r === undefined) return NF;
-          r = n173(r);
+          r = n138(r);
           if (r === NF) return NF;
           out["stateStoreConfig"] = r;
         } else {
-          r = n173(undefined);
+          r = n138(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["stateStoreConfig"] = r;
           else out["stateStoreConfig"] = undefined;
@@ -3534,10 +3076,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (v === NF) return NF;
         return v;
       }
-      return n0;
+      return n139;
     },
     ...{
-      fingerprint: "e05b105fcae610ad1e9c2b77abab6e870310f2d3d4b9a1167340b2e1fd44d4e8",
+      fingerprint: "b18cac5eb07bebfe6862a7395d6610e66731a739affba4b42e0ac454c444e245",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
@@ -3639,7 +3181,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.lifecycleConfig": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
@@ -3648,19 +3190,19 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n4(v) {
+      function n2(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n3(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n4(v);
+        const r = n2(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n6(v) {
+      function n4(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v < 0) return NF;
@@ -3668,10 +3210,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n5(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n6(v);
+        const r = n4(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n8(v) {
+      function n6(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v < 0) return NF;
@@ -3680,46 +3222,25 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n7(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n8(v);
+        const r = n6(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n10(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n9(v) {
+      function n8(v) {
         if (v === undefined) return D[4].defaultValue;
-        const r = n10(v);
+        const r = n0(v);
         return r === undefined ? D[4].defaultValue : r;
       }
-      function n12(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n11(v) {
+      function n9(v) {
         if (v === undefined) return D[5].defaultValue;
-        const r = n12(v);
+        const r = n0(v);
         return r === undefined ? D[5].defaultValue : r;
       }
-      function n14(v) {
-        if (typeof v !== "number" || !Number.isFinite(v)) return NF;
-        if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
-        if (v <= 0) return NF;
-        if (v > 2147483647) return NF;
-        return v;
-      }
-      function n13(v) {
+      function n10(v) {
         if (v === undefined) return D[6].defaultValue;
-        const r = n14(v);
+        const r = n0(v);
         return r === undefined ? D[6].defaultValue : r;
       }
-      function n0(v) {
+      function n11(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -3788,11 +3309,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("restartWindow" in v) {
           r = v["restartWindow"];
           if (r === undefined) return NF;
-          r = n9(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["restartWindow"] = r;
         } else {
-          r = n9(undefined);
+          r = n8(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["restartWindow"] = r;
           else out["restartWindow"] = undefined;
@@ -3800,11 +3321,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("shutdownTimeout" in v) {
           r = v["shutdownTimeout"];
           if (r === undefined) return NF;
-          r = n11(r);
+          r = n9(r);
           if (r === NF) return NF;
           out["shutdownTimeout"] = r;
         } else {
-          r = n11(undefined);
+          r = n9(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["shutdownTimeout"] = r;
           else out["shutdownTimeout"] = undefined;
@@ -3812,21 +3333,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("operationTimeout" in v) {
           r = v["operationTimeout"];
           if (r === undefined) return NF;
-          r = n13(r);
+          r = n10(r);
           if (r === NF) return NF;
           out["operationTimeout"] = r;
         } else {
-          r = n13(undefined);
+          r = n10(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["operationTimeout"] = r;
           else out["operationTimeout"] = undefined;
         }
         return out;
       }
-      return n0;
+      return n11;
     },
     ...{
-      fingerprint: "7a30a78546e7f74e125f50d42df10a1160d8ee85b690ba5906d93cffc5f4aa6e",
+      fingerprint: "84f682dbe822af5a29e32753dc53680d8697b66760f96d57576f9ad447b1ae64",
       regexes: [],
       sets: [],
       defaults: [
@@ -3846,16 +3367,36 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.providerAuth": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n4(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
+      function n2(v) {
+        if (!P(v)) return NF;
+        const out = {};
+        for (const k of Reflect.ownKeys(v)) {
+          if (typeof k !== "string") return NF;
+          if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
+          const r = n1(v[k]);
+          if (r === NF) return NF;
+          out[k] = r;
+        }
+        return out;
+      }
       function n3(v) {
+        if (v === undefined) return D[0].defaultValue;
+        const r = n2(v);
+        return r === undefined ? D[0].defaultValue : r;
+      }
+      function n4(v) {
+        return v;
+      }
+      function n5(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
@@ -3867,54 +3408,34 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      function n2(v) {
-        if (v === undefined) return D[0].defaultValue;
-        const r = n3(v);
-        return r === undefined ? D[0].defaultValue : r;
-      }
-      function n8(v) {
-        return v;
-      }
-      function n7(v) {
-        if (!P(v)) return NF;
-        const out = {};
-        for (const k of Reflect.ownKeys(v)) {
-          if (typeof k !== "string") return NF;
-          if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n8(v[k]);
-          if (r === NF) return NF;
-          out[k] = r;
-        }
-        return out;
-      }
-      function n9(v) {
+      function n6(v) {
         return T[0](v);
       }
-      function n6(v) {
-        const r = n7(v);
-        return r === NF ? NF : n9(r);
+      function n7(v) {
+        const r = n5(v);
+        return r === NF ? NF : n6(r);
       }
-      function n5(v) {
+      function n8(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n6(v);
+        const r = n7(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n11(v) {
+      function n9(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
 
         return v;
       }
       function n10(v) {
-        return v === undefined ? NF : n11(v);
+        return v === undefined ? NF : n9(v);
       }
-      function n0(v) {
+      function n11(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("method" in v) {
           r = v["method"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["method"] = r;
         } else {
@@ -3923,11 +3444,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("credentials" in v) {
           r = v["credentials"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["credentials"] = r;
         } else {
-          r = n2(undefined);
+          r = n3(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["credentials"] = r;
           else out["credentials"] = undefined;
@@ -3935,11 +3456,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("options" in v) {
           r = v["options"];
           if (r === undefined) return NF;
-          r = n5(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["options"] = r;
         } else {
-          r = n5(undefined);
+          r = n8(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["options"] = r;
           else out["options"] = undefined;
@@ -3953,10 +3474,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n11;
     },
     ...{
-      fingerprint: "4a08193fdd3d44fd84e9613eea1a79add5c0aa691bc7df2871e64538da61f5c6",
+      fingerprint: "5babef84c5f543bb6413fca01a42f8b6e76fe9ca77e2402abb27b7bc9899cc2d",
       regexes: [],
       sets: [["api-key", "oauth2", "service-account", "iam-role", "certificate", "token", "custom"]],
       defaults: [{ value: {} }, { value: {} }],
@@ -3968,54 +3489,49 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "core.providerMeta": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         R[0].lastIndex = 0;
         if (!R[0].test(v)) return NF;
         if (v.length > 64) return NF;
         return v;
       }
+      function n1(v) {
+        if (typeof v !== "string") return NF;
+        if (v.length < 1) return NF;
+        return v;
+      }
       function n2(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n3(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n5(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
-      function n4(v) {
+      function n3(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n5(v);
+        const r = n2(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n6(v) {
+      function n4(v) {
         if (typeof v !== "string") return NF;
         R[1].lastIndex = 0;
         if (!R[1].test(v)) return NF;
         return v;
       }
-      function n7(v) {
+      function n5(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n10(v) {
+      function n6(v) {
         if (!S[1].has(v)) return NF;
         return v;
       }
-      function n9(v) {
+      function n7(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n10(v[i]);
+          const r = n6(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
@@ -4023,20 +3539,20 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n8(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n9(v);
+        const r = n7(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n13(v) {
+      function n9(v) {
         if (!S[2].has(v)) return NF;
         return v;
       }
-      function n12(v) {
+      function n10(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n13(v[i]);
+          const r = n9(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
@@ -4044,71 +3560,53 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n11(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n12(v);
+        const r = n10(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n15(v) {
+      function n12(v) {
         if (!S[3].has(v)) return NF;
         return v;
       }
-      function n14(v) {
+      function n13(v) {
         if (!Array.isArray(v)) return NF;
         if (v.length < 1) return NF;
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n15(v[i]);
+          const r = n12(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n17(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
+      function n14(v) {
+        return v === undefined ? NF : n2(v);
       }
-      function n16(v) {
-        return v === undefined ? NF : n17(v);
-      }
-      function n19(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n18(v) {
-        return v === undefined ? NF : n19(v);
-      }
-      function n22(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n21(v) {
+      function n15(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n22(v[i]);
+          const r = n2(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n20(v) {
+      function n16(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n21(v);
+        const r = n15(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n0(v) {
+      function n17(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -4117,7 +3615,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -4126,7 +3624,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("displayName" in v) {
           r = v["displayName"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["displayName"] = r;
         } else {
@@ -4135,11 +3633,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n4(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
-          r = n4(undefined);
+          r = n3(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["description"] = r;
           else out["description"] = undefined;
@@ -4147,7 +3645,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("version" in v) {
           r = v["version"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["version"] = r;
         } else {
@@ -4156,7 +3654,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("category" in v) {
           r = v["category"];
           if (r === undefined) return NF;
-          r = n7(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["category"] = r;
         } else {
@@ -4189,7 +3687,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("authMethods" in v) {
           r = v["authMethods"];
           if (r === undefined) return NF;
-          r = n14(r);
+          r = n13(r);
           if (r === NF) return NF;
           out["authMethods"] = r;
         } else {
@@ -4198,35 +3696,35 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("author" in v) {
           r = v["author"];
           if (r === undefined) return NF;
-          r = n16(r);
+          r = n14(r);
           if (r === NF) return NF;
           out["author"] = r;
         }
         if ("homepage" in v) {
           r = v["homepage"];
           if (r === undefined) return NF;
-          r = n18(r);
+          r = n14(r);
           if (r === NF) return NF;
           out["homepage"] = r;
         }
         if ("tags" in v) {
           r = v["tags"];
           if (r === undefined) return NF;
-          r = n20(r);
+          r = n16(r);
           if (r === NF) return NF;
           out["tags"] = r;
         } else {
-          r = n20(undefined);
+          r = n16(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["tags"] = r;
           else out["tags"] = undefined;
         }
         return out;
       }
-      return n0;
+      return n17;
     },
     ...{
-      fingerprint: "11379978525d2aecc66ad2d6652632d7e0668c89a1dc7103d2f8a2336a9c36d2",
+      fingerprint: "2e6e75bb07457c1490f5a84cf3166250b35669008450e1313d6185f79abb2eca",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],

@@ -8,13 +8,13 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "discovery.packageJsonIdentity": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         if (v.length > 214) return NF;
         return v;
       }
-      function n2(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 256) return NF;
         {
@@ -23,14 +23,14 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -39,7 +39,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("version" in v) {
           r = v["version"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["version"] = r;
         } else {
@@ -47,10 +47,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "a12f1064057018f852617b9edc4a8057265f69f01625cdf19a734750bd39d202",
+      fingerprint: "de6c17f38250dee426622cc2c9e838984ebe4454b4b6ea7602cc7a8fea39f0ea",
       regexes: [],
       sets: [],
       defaults: [],
@@ -62,7 +62,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "discovery.packageJsonManifest": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 256) return NF;
         {
@@ -71,75 +71,106 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n3(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 4096) return NF;
         return v;
       }
       function n2(v) {
-        return v === undefined ? NF : n3(v);
+        return v === undefined ? NF : n1(v);
       }
-      function n7(v) {
+      function n3(v) {
         if (typeof v !== "string") return NF;
         R[0].lastIndex = 0;
         if (!R[0].test(v)) return NF;
         if (v.length > 64) return NF;
         return v;
       }
-      function n8(v) {
+      function n4(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n9(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n11(v) {
+      function n5(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
-      function n10(v) {
+      function n6(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n11(v);
+        const r = n5(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n12(v) {
+      function n7(v) {
         if (typeof v !== "string") return NF;
         R[1].lastIndex = 0;
         if (!R[1].test(v)) return NF;
         return v;
       }
-      function n13(v) {
+      function n8(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n16(v) {
+      function n9(v) {
         if (!S[1].has(v)) return NF;
         return v;
       }
-      function n15(v) {
+      function n10(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n16(v[i]);
+          const r = n9(v[i]);
+          if (r === NF) return NF;
+          out[i] = r;
+        }
+        return out;
+      }
+      function n11(v) {
+        if (v === undefined) return D[1].defaultValue;
+        const r = n10(v);
+        return r === undefined ? D[1].defaultValue : r;
+      }
+      function n12(v) {
+        if (!S[2].has(v)) return NF;
+        return v;
+      }
+      function n13(v) {
+        if (!Array.isArray(v)) return NF;
+
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = n12(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
       function n14(v) {
-        if (v === undefined) return D[1].defaultValue;
-        const r = n15(v);
-        return r === undefined ? D[1].defaultValue : r;
+        if (v === undefined) return D[2].defaultValue;
+        const r = n13(v);
+        return r === undefined ? D[2].defaultValue : r;
       }
-      function n19(v) {
-        if (!S[2].has(v)) return NF;
+      function n15(v) {
+        if (!S[3].has(v)) return NF;
         return v;
+      }
+      function n16(v) {
+        if (!Array.isArray(v)) return NF;
+        if (v.length < 1) return NF;
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = n15(v[i]);
+          if (r === NF) return NF;
+          out[i] = r;
+        }
+        return out;
+      }
+      function n17(v) {
+        return v === undefined ? NF : n5(v);
       }
       function n18(v) {
         if (!Array.isArray(v)) return NF;
@@ -147,79 +178,25 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n19(v[i]);
+          const r = n5(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n17(v) {
-        if (v === undefined) return D[2].defaultValue;
-        const r = n18(v);
-        return r === undefined ? D[2].defaultValue : r;
-      }
-      function n21(v) {
-        if (!S[3].has(v)) return NF;
-        return v;
-      }
-      function n20(v) {
-        if (!Array.isArray(v)) return NF;
-        if (v.length < 1) return NF;
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n21(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n23(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n22(v) {
-        return v === undefined ? NF : n23(v);
-      }
-      function n25(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n24(v) {
-        return v === undefined ? NF : n25(v);
-      }
-      function n28(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n27(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n28(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n26(v) {
+      function n19(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n27(v);
+        const r = n18(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n6(v) {
+      function n20(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n7(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -228,7 +205,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n8(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -237,7 +214,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("displayName" in v) {
           r = v["displayName"];
           if (r === undefined) return NF;
-          r = n9(r);
+          r = n4(r);
           if (r === NF) return NF;
           out["displayName"] = r;
         } else {
@@ -246,11 +223,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n10(r);
+          r = n6(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
-          r = n10(undefined);
+          r = n6(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["description"] = r;
           else out["description"] = undefined;
@@ -258,7 +235,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("version" in v) {
           r = v["version"];
           if (r === undefined) return NF;
-          r = n12(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["version"] = r;
         } else {
@@ -267,7 +244,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("category" in v) {
           r = v["category"];
           if (r === undefined) return NF;
-          r = n13(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["category"] = r;
         } else {
@@ -276,11 +253,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("capabilities" in v) {
           r = v["capabilities"];
           if (r === undefined) return NF;
-          r = n14(r);
+          r = n11(r);
           if (r === NF) return NF;
           out["capabilities"] = r;
         } else {
-          r = n14(undefined);
+          r = n11(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["capabilities"] = r;
           else out["capabilities"] = undefined;
@@ -288,11 +265,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("supportedResources" in v) {
           r = v["supportedResources"];
           if (r === undefined) return NF;
-          r = n17(r);
+          r = n14(r);
           if (r === NF) return NF;
           out["supportedResources"] = r;
         } else {
-          r = n17(undefined);
+          r = n14(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["supportedResources"] = r;
           else out["supportedResources"] = undefined;
@@ -300,7 +277,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("authMethods" in v) {
           r = v["authMethods"];
           if (r === undefined) return NF;
-          r = n20(r);
+          r = n16(r);
           if (r === NF) return NF;
           out["authMethods"] = r;
         } else {
@@ -309,49 +286,49 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("author" in v) {
           r = v["author"];
           if (r === undefined) return NF;
-          r = n22(r);
+          r = n17(r);
           if (r === NF) return NF;
           out["author"] = r;
         }
         if ("homepage" in v) {
           r = v["homepage"];
           if (r === undefined) return NF;
-          r = n24(r);
+          r = n17(r);
           if (r === NF) return NF;
           out["homepage"] = r;
         }
         if ("tags" in v) {
           r = v["tags"];
           if (r === undefined) return NF;
-          r = n26(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["tags"] = r;
         } else {
-          r = n26(undefined);
+          r = n19(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["tags"] = r;
           else out["tags"] = undefined;
         }
         return out;
       }
-      function n29(v) {
+      function n21(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 1024) return NF;
         v = G[0](v);
         if (v === NF) return NF;
         return v;
       }
-      function n31(v) {
+      function n22(v) {
         if (typeof v !== "string") return NF;
         R[2].lastIndex = 0;
         if (!R[2].test(v)) return NF;
         if (v.length > 256) return NF;
         return v;
       }
-      function n30(v) {
-        return v === undefined ? NF : n31(v);
+      function n23(v) {
+        return v === undefined ? NF : n22(v);
       }
-      function n5(v) {
+      function n24(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -368,7 +345,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("meta" in v) {
           r = v["meta"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n20(r);
           if (r === NF) return NF;
           out["meta"] = r;
         } else {
@@ -377,7 +354,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("entry" in v) {
           r = v["entry"];
           if (r === undefined) return NF;
-          r = n29(r);
+          r = n21(r);
           if (r === NF) return NF;
           out["entry"] = r;
         } else {
@@ -386,26 +363,26 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("export" in v) {
           r = v["export"];
           if (r === undefined) return NF;
-          r = n30(r);
+          r = n23(r);
           if (r === NF) return NF;
           out["export"] = r;
         }
         return out;
       }
-      function n4(v) {
+      function n25(v) {
         if (!Array.isArray(v)) return NF;
         if (v.length < 1) return NF;
         if (v.length > 100) return NF;
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n5(v[i]);
+          const r = n24(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n0(v) {
+      function n26(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -422,7 +399,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("frameworkVersion" in v) {
           r = v["frameworkVersion"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["frameworkVersion"] = r;
         } else {
@@ -438,7 +415,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("providers" in v) {
           r = v["providers"];
           if (r === undefined) return NF;
-          r = n4(r);
+          r = n25(r);
           if (r === NF) return NF;
           out["providers"] = r;
         } else {
@@ -446,10 +423,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n26;
     },
     ...{
-      fingerprint: "39883189c1db4a0fa73147d2419f611bb6b1fbed62f9439cbfe459195889fb44",
+      fingerprint: "0f1c4a7e8d38ada9e01362f937cdc08e309f73e04a98a32bd4c04227fe101be7",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],
@@ -514,13 +491,13 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "discovery.pluginManifest": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         if (v.length > 214) return NF;
         return v;
       }
-      function n2(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 256) return NF;
         {
@@ -529,7 +506,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n3(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 256) return NF;
         {
@@ -538,75 +515,106 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return v;
       }
-      function n5(v) {
+      function n3(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 4096) return NF;
         return v;
       }
       function n4(v) {
-        return v === undefined ? NF : n5(v);
+        return v === undefined ? NF : n3(v);
       }
-      function n9(v) {
+      function n5(v) {
         if (typeof v !== "string") return NF;
         R[0].lastIndex = 0;
         if (!R[0].test(v)) return NF;
         if (v.length > 64) return NF;
         return v;
       }
-      function n10(v) {
+      function n6(v) {
         if (typeof v !== "string") return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n11(v) {
-        if (typeof v !== "string") return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n13(v) {
+      function n7(v) {
         if (typeof v !== "string") return NF;
 
         return v;
       }
-      function n12(v) {
+      function n8(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n13(v);
+        const r = n7(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n14(v) {
+      function n9(v) {
         if (typeof v !== "string") return NF;
         R[1].lastIndex = 0;
         if (!R[1].test(v)) return NF;
         return v;
       }
-      function n15(v) {
+      function n10(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n18(v) {
+      function n11(v) {
         if (!S[1].has(v)) return NF;
         return v;
       }
-      function n17(v) {
+      function n12(v) {
         if (!Array.isArray(v)) return NF;
 
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n18(v[i]);
+          const r = n11(v[i]);
+          if (r === NF) return NF;
+          out[i] = r;
+        }
+        return out;
+      }
+      function n13(v) {
+        if (v === undefined) return D[1].defaultValue;
+        const r = n12(v);
+        return r === undefined ? D[1].defaultValue : r;
+      }
+      function n14(v) {
+        if (!S[2].has(v)) return NF;
+        return v;
+      }
+      function n15(v) {
+        if (!Array.isArray(v)) return NF;
+
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = n14(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
       function n16(v) {
-        if (v === undefined) return D[1].defaultValue;
-        const r = n17(v);
-        return r === undefined ? D[1].defaultValue : r;
+        if (v === undefined) return D[2].defaultValue;
+        const r = n15(v);
+        return r === undefined ? D[2].defaultValue : r;
       }
-      function n21(v) {
-        if (!S[2].has(v)) return NF;
+      function n17(v) {
+        if (!S[3].has(v)) return NF;
         return v;
+      }
+      function n18(v) {
+        if (!Array.isArray(v)) return NF;
+        if (v.length < 1) return NF;
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = n17(v[i]);
+          if (r === NF) return NF;
+          out[i] = r;
+        }
+        return out;
+      }
+      function n19(v) {
+        return v === undefined ? NF : n7(v);
       }
       function n20(v) {
         if (!Array.isArray(v)) return NF;
@@ -614,79 +622,25 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n21(v[i]);
+          const r = n7(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n19(v) {
-        if (v === undefined) return D[2].defaultValue;
-        const r = n20(v);
-        return r === undefined ? D[2].defaultValue : r;
-      }
-      function n23(v) {
-        if (!S[3].has(v)) return NF;
-        return v;
-      }
-      function n22(v) {
-        if (!Array.isArray(v)) return NF;
-        if (v.length < 1) return NF;
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n23(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n25(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n24(v) {
-        return v === undefined ? NF : n25(v);
-      }
-      function n27(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n26(v) {
-        return v === undefined ? NF : n27(v);
-      }
-      function n30(v) {
-        if (typeof v !== "string") return NF;
-
-        return v;
-      }
-      function n29(v) {
-        if (!Array.isArray(v)) return NF;
-
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const r = n30(v[i]);
-          if (r === NF) return NF;
-          out[i] = r;
-        }
-        return out;
-      }
-      function n28(v) {
+      function n21(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n29(v);
+        const r = n20(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n8(v) {
+      function n22(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n9(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -695,7 +649,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n10(r);
+          r = n6(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -704,7 +658,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("displayName" in v) {
           r = v["displayName"];
           if (r === undefined) return NF;
-          r = n11(r);
+          r = n6(r);
           if (r === NF) return NF;
           out["displayName"] = r;
         } else {
@@ -713,11 +667,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("description" in v) {
           r = v["description"];
           if (r === undefined) return NF;
-          r = n12(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["description"] = r;
         } else {
-          r = n12(undefined);
+          r = n8(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["description"] = r;
           else out["description"] = undefined;
@@ -725,7 +679,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("version" in v) {
           r = v["version"];
           if (r === undefined) return NF;
-          r = n14(r);
+          r = n9(r);
           if (r === NF) return NF;
           out["version"] = r;
         } else {
@@ -734,7 +688,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("category" in v) {
           r = v["category"];
           if (r === undefined) return NF;
-          r = n15(r);
+          r = n10(r);
           if (r === NF) return NF;
           out["category"] = r;
         } else {
@@ -743,11 +697,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("capabilities" in v) {
           r = v["capabilities"];
           if (r === undefined) return NF;
-          r = n16(r);
+          r = n13(r);
           if (r === NF) return NF;
           out["capabilities"] = r;
         } else {
-          r = n16(undefined);
+          r = n13(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["capabilities"] = r;
           else out["capabilities"] = undefined;
@@ -755,11 +709,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("supportedResources" in v) {
           r = v["supportedResources"];
           if (r === undefined) return NF;
-          r = n19(r);
+          r = n16(r);
           if (r === NF) return NF;
           out["supportedResources"] = r;
         } else {
-          r = n19(undefined);
+          r = n16(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["supportedResources"] = r;
           else out["supportedResources"] = undefined;
@@ -767,7 +721,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("authMethods" in v) {
           r = v["authMethods"];
           if (r === undefined) return NF;
-          r = n22(r);
+          r = n18(r);
           if (r === NF) return NF;
           out["authMethods"] = r;
         } else {
@@ -776,49 +730,49 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("author" in v) {
           r = v["author"];
           if (r === undefined) return NF;
-          r = n24(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["author"] = r;
         }
         if ("homepage" in v) {
           r = v["homepage"];
           if (r === undefined) return NF;
-          r = n26(r);
+          r = n19(r);
           if (r === NF) return NF;
           out["homepage"] = r;
         }
         if ("tags" in v) {
           r = v["tags"];
           if (r === undefined) return NF;
-          r = n28(r);
+          r = n21(r);
           if (r === NF) return NF;
           out["tags"] = r;
         } else {
-          r = n28(undefined);
+          r = n21(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["tags"] = r;
           else out["tags"] = undefined;
         }
         return out;
       }
-      function n31(v) {
+      function n23(v) {
         if (typeof v !== "string") return NF;
         if (v.length > 1024) return NF;
         v = G[0](v);
         if (v === NF) return NF;
         return v;
       }
-      function n33(v) {
+      function n24(v) {
         if (typeof v !== "string") return NF;
         R[2].lastIndex = 0;
         if (!R[2].test(v)) return NF;
         if (v.length > 256) return NF;
         return v;
       }
-      function n32(v) {
-        return v === undefined ? NF : n33(v);
+      function n25(v) {
+        return v === undefined ? NF : n24(v);
       }
-      function n7(v) {
+      function n26(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -835,7 +789,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("meta" in v) {
           r = v["meta"];
           if (r === undefined) return NF;
-          r = n8(r);
+          r = n22(r);
           if (r === NF) return NF;
           out["meta"] = r;
         } else {
@@ -844,7 +798,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("entry" in v) {
           r = v["entry"];
           if (r === undefined) return NF;
-          r = n31(r);
+          r = n23(r);
           if (r === NF) return NF;
           out["entry"] = r;
         } else {
@@ -853,26 +807,26 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("export" in v) {
           r = v["export"];
           if (r === undefined) return NF;
-          r = n32(r);
+          r = n25(r);
           if (r === NF) return NF;
           out["export"] = r;
         }
         return out;
       }
-      function n6(v) {
+      function n27(v) {
         if (!Array.isArray(v)) return NF;
         if (v.length < 1) return NF;
         if (v.length > 100) return NF;
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n7(v[i]);
+          const r = n26(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n0(v) {
+      function n28(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -891,7 +845,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("name" in v) {
           r = v["name"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["name"] = r;
         } else {
@@ -900,7 +854,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("version" in v) {
           r = v["version"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["version"] = r;
         } else {
@@ -909,7 +863,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("frameworkVersion" in v) {
           r = v["frameworkVersion"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n2(r);
           if (r === NF) return NF;
           out["frameworkVersion"] = r;
         } else {
@@ -925,7 +879,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("providers" in v) {
           r = v["providers"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n27(r);
           if (r === NF) return NF;
           out["providers"] = r;
         } else {
@@ -933,10 +887,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n28;
     },
     ...{
-      fingerprint: "1007fccb647f2fb0da20a6c3f7f7dc24d52a6df547b2c1ae82d5d88fc4b608cb",
+      fingerprint: "0eecc6dcf12e12999f228aa6ec2403978b2ae4ab8cdeea641f5456676432a6c4",
       regexes: [
         ["^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$", ""],
         ["^\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?$", ""],
@@ -1001,7 +955,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "discovery.remoteIndex": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         return v;
       }
       function n1(v) {
@@ -1010,13 +964,13 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
-          const r = n2(v[i]);
+          const r = n0(v[i]);
           if (r === NF) return NF;
           out[i] = r;
         }
         return out;
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         const out = {};
         let r;
@@ -1031,10 +985,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "140a1c74f8502a3b8f2022248cbf3c0bd6c5c18d129891bd7f1539dc81a89681",
+      fingerprint: "8708bde9f19d630dc9797cea8fd8ad12f014dc2faba05ce95e4237e8cde1ddd2",
       regexes: [],
       sets: [],
       defaults: [],

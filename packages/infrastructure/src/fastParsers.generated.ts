@@ -8,18 +8,18 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.approvalDecisionInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n2(v) {
+      function n1(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
-      function n4(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         v = G[1](v);
         if (v === NF) return NF;
@@ -28,18 +28,18 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return v;
       }
       function n3(v) {
-        return v === undefined ? NF : n4(v);
+        return v === undefined ? NF : n2(v);
       }
-      function n6(v) {
+      function n4(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n5(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n6(v);
+        const r = n4(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n0(v) {
+      function n6(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -57,7 +57,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -66,7 +66,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("decision" in v) {
           r = v["decision"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["decision"] = r;
         } else {
@@ -93,10 +93,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n6;
     },
     ...{
-      fingerprint: "80b95ee8cab6e2616c249b6ece493321e742cfadeb99dda97f3be38d983e2476",
+      fingerprint: "a9d7b2372b671aa225ecf04c1dad29295598aefac915f2f21fd19be1a90deff7",
       regexes: [],
       sets: [["approve", "reject"]],
       defaults: [{ value: true }],
@@ -108,14 +108,14 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.approvalsListInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
       function n1(v) {
-        return v === undefined ? NF : n2(v);
+        return v === undefined ? NF : n0(v);
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -136,10 +136,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "9a1ded070f2c12abd7694b1e5d0ad9ec86e28f1eca301fa8064f9a9ac048f445",
+      fingerprint: "edfdd1289f4f99c044741a37181e02a049fa029e5aa5ed53f138dc30b81d0218",
       regexes: [],
       sets: [["pending", "approved", "rejected", "expired", "consumed"]],
       defaults: [],
@@ -151,7 +151,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.auditTailInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
@@ -160,10 +160,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n4(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
@@ -171,19 +171,9 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return v;
       }
       function n3(v) {
-        return v === undefined ? NF : n4(v);
+        return v === undefined ? NF : n2(v);
       }
-      function n6(v) {
-        if (typeof v !== "string") return NF;
-        v = G[1](v);
-        if (v === NF) return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n5(v) {
-        return v === undefined ? NF : n6(v);
-      }
-      function n0(v) {
+      function n4(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -219,28 +209,28 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("type" in v) {
           r = v["type"];
           if (r === undefined) return NF;
-          r = n5(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["type"] = r;
         }
         return out;
       }
-      return n0;
+      return n4;
     },
     ...{
-      fingerprint: "6f0d7e5fd3717f62f83f7f33de1f1e91ecaa8fc98662a3e77276725928c36455",
+      fingerprint: "c5afab68e59cd39b65f20a8056d1cebaf073a05dff7b5e5adb7f0475def82dfa",
       regexes: [],
       sets: [],
       defaults: [{ value: 20 }],
       refines: [],
-      checks: [null, null],
+      checks: [null],
       transforms: [],
     },
   },
   "infrastructure.breakGlassActivateInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
@@ -250,14 +240,14 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (!R[0].test(v)) return NF;
         return v;
       }
-      function n2(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
         v = G[1](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n3(v) {
+      function n2(v) {
         if (typeof v !== "string") return NF;
         v = G[2](v);
         if (v === NF) return NF;
@@ -265,27 +255,20 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (v.length > 4000) return NF;
         return v;
       }
-      function n5(v) {
-        if (typeof v !== "string") return NF;
-        v = G[3](v);
-        if (v === NF) return NF;
-        if (v.length < 1) return NF;
-        return v;
+      function n3(v) {
+        return v === undefined ? NF : n1(v);
       }
       function n4(v) {
-        return v === undefined ? NF : n5(v);
-      }
-      function n7(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n6(v) {
-        return v === undefined ? NF : n7(v);
+      function n5(v) {
+        return v === undefined ? NF : n4(v);
       }
-      function n0(v) {
+      function n6(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -304,7 +287,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("environment" in v) {
           r = v["environment"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["environment"] = r;
         } else {
@@ -313,7 +296,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("reasonCode" in v) {
           r = v["reasonCode"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n1(r);
           if (r === NF) return NF;
           out["reasonCode"] = r;
         } else {
@@ -322,7 +305,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("justification" in v) {
           r = v["justification"];
           if (r === undefined) return NF;
-          r = n3(r);
+          r = n2(r);
           if (r === NF) return NF;
           out["justification"] = r;
         } else {
@@ -331,42 +314,42 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("ticket" in v) {
           r = v["ticket"];
           if (r === undefined) return NF;
-          r = n4(r);
+          r = n3(r);
           if (r === NF) return NF;
           out["ticket"] = r;
         }
         if ("durationMs" in v) {
           r = v["durationMs"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["durationMs"] = r;
         }
         return out;
       }
-      return n0;
+      return n6;
     },
     ...{
-      fingerprint: "0d3890a0751127a15947e9f65973a21795e5b0de7046e0cf1e1beb31140d8029",
+      fingerprint: "f432e02531ebd337b258a64f2ddf2e6c2f900093d6aae13b5dfe1cb3f3bc305c",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [],
       refines: [],
-      checks: [null, null, null, null],
+      checks: [null, null, null],
       transforms: [],
     },
   },
   "infrastructure.breakGlassDeactivateInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         return v;
       }
-      function n0(v) {
+      function n1(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -381,7 +364,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("id" in v) {
           r = v["id"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["id"] = r;
         } else {
@@ -389,10 +372,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n1;
     },
     ...{
-      fingerprint: "51ce061d2f9c57e99b35c2a4167c1c472479e81b3c54d78ae2962310df3bbd2e",
+      fingerprint: "16277c9cf1fd466081466f02b7ba0b2c02c4073d145e7ec1ba4d9d4872496d60",
       regexes: [],
       sets: [],
       defaults: [],
@@ -404,7 +387,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.chatInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
@@ -412,7 +395,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (v.length > 4000) return NF;
         return v;
       }
-      function n3(v) {
+      function n1(v) {
         if (typeof v !== "string") return NF;
         v = G[1](v);
         if (v === NF) return NF;
@@ -421,10 +404,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n2(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n3(v);
+        const r = n1(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n5(v) {
+      function n3(v) {
         if (typeof v !== "string") return NF;
         v = G[2](v);
         if (v === NF) return NF;
@@ -436,19 +419,19 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n4(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n5(v);
+        const r = n3(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n7(v) {
+      function n5(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n6(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n7(v);
+        const r = n5(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n0(v) {
+      function n7(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -466,7 +449,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("message" in v) {
           r = v["message"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["message"] = r;
         } else {
@@ -510,10 +493,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n7;
     },
     ...{
-      fingerprint: "0412eedd8c42067c5e498efe475faa65a1157b89d9605fbc56ec0907d9b35236",
+      fingerprint: "149e30d3c98470d8985e7d00c38238c4f33ae3dc79b38e90d85b339329f6a77c",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: "cli" }, { value: "development" }, { value: false }],
@@ -525,16 +508,16 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.discoverInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -560,10 +543,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "8f80482be7f7fdd00100b8878e181b1c61514896a84529ed836926f9bfc1fbc7",
+      fingerprint: "480ad9b3e0376e636d37573d79d162e9f4938b345f3cc61698abc84a7f5d3149",
       regexes: [],
       sets: [],
       defaults: [{ value: true }],
@@ -575,30 +558,23 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.execInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         return v;
       }
+      function n1(v) {
+        return v;
+      }
       function n2(v) {
-        if (typeof v !== "string") return NF;
-        v = G[1](v);
-        if (v === NF) return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n5(v) {
-        return v;
-      }
-      function n4(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n5(v[k]);
+          const r = n1(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
@@ -606,21 +582,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n3(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n4(v);
+        const r = n2(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n7(v) {
+      function n4(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
-      function n6(v) {
+      function n5(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n7(v);
+        const r = n4(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n9(v) {
+      function n6(v) {
         if (typeof v !== "string") return NF;
-        v = G[2](v);
+        v = G[1](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         if (v.length > 64) return NF;
@@ -628,31 +604,27 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (!R[0].test(v)) return NF;
         return v;
       }
-      function n8(v) {
+      function n7(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n9(v);
+        const r = n6(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n11(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n10(v) {
+      function n8(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n11(v);
+        const r = n4(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n13(v) {
+      function n9(v) {
         if (typeof v !== "number" || !Number.isFinite(v)) return NF;
         if (!Number.isSafeInteger(v) || v < -9007199254740991 || v > 9007199254740991) return NF;
         if (v <= 0) return NF;
         if (v > 2147483647) return NF;
         return v;
       }
-      function n12(v) {
-        return v === undefined ? NF : n13(v);
+      function n10(v) {
+        return v === undefined ? NF : n9(v);
       }
-      function n0(v) {
+      function n11(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -673,7 +645,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("provider" in v) {
           r = v["provider"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["provider"] = r;
         } else {
@@ -682,7 +654,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("command" in v) {
           r = v["command"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["command"] = r;
         } else {
@@ -703,11 +675,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("dryRun" in v) {
           r = v["dryRun"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["dryRun"] = r;
         } else {
-          r = n6(undefined);
+          r = n5(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["dryRun"] = r;
           else out["dryRun"] = undefined;
@@ -715,11 +687,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("environment" in v) {
           r = v["environment"];
           if (r === undefined) return NF;
-          r = n8(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["environment"] = r;
         } else {
-          r = n8(undefined);
+          r = n7(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["environment"] = r;
           else out["environment"] = undefined;
@@ -727,11 +699,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("confirm" in v) {
           r = v["confirm"];
           if (r === undefined) return NF;
-          r = n10(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["confirm"] = r;
         } else {
-          r = n10(undefined);
+          r = n8(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["confirm"] = r;
           else out["confirm"] = undefined;
@@ -739,28 +711,28 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("timeout" in v) {
           r = v["timeout"];
           if (r === undefined) return NF;
-          r = n12(r);
+          r = n10(r);
           if (r === NF) return NF;
           out["timeout"] = r;
         }
         return out;
       }
-      return n0;
+      return n11;
     },
     ...{
-      fingerprint: "3c5efe31274113c7890ac6fa75cb42b2a360aa588d38d42ef9c843126136c60a",
+      fingerprint: "da6a5559ab31abee008c8985dfa1ef8414aa95f0f00bf4b9f993514ce9c332fb",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: {} }, { value: false }, { value: "development" }, { value: false }],
       refines: [],
-      checks: [null, null, null],
+      checks: [null, null],
       transforms: [],
     },
   },
   "infrastructure.instancesInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
@@ -768,9 +740,9 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return v;
       }
       function n1(v) {
-        return v === undefined ? NF : n2(v);
+        return v === undefined ? NF : n0(v);
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -791,10 +763,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "e7fc0fee0905dbb4485c230b79a55b3379a9a254dcf95eece9e25c62083e8e6b",
+      fingerprint: "10a0900c366cec6ae62073819085842facf8bb0f979ce2b757ea2efdf43ca8e3",
       regexes: [],
       sets: [],
       defaults: [],
@@ -828,30 +800,23 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.riskInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n1(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         return v;
       }
+      function n1(v) {
+        return v;
+      }
       function n2(v) {
-        if (typeof v !== "string") return NF;
-        v = G[1](v);
-        if (v === NF) return NF;
-        if (v.length < 1) return NF;
-        return v;
-      }
-      function n5(v) {
-        return v;
-      }
-      function n4(v) {
         if (!P(v)) return NF;
         const out = {};
         for (const k of Reflect.ownKeys(v)) {
           if (typeof k !== "string") return NF;
           if (k === "__proto__" || !Object.prototype.propertyIsEnumerable.call(v, k)) continue;
-          const r = n5(v[k]);
+          const r = n1(v[k]);
           if (r === NF) return NF;
           out[k] = r;
         }
@@ -859,21 +824,21 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
       }
       function n3(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n4(v);
+        const r = n2(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n7(v) {
+      function n4(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
-      function n6(v) {
+      function n5(v) {
         if (v === undefined) return D[1].defaultValue;
-        const r = n7(v);
+        const r = n4(v);
         return r === undefined ? D[1].defaultValue : r;
       }
-      function n9(v) {
+      function n6(v) {
         if (typeof v !== "string") return NF;
-        v = G[2](v);
+        v = G[1](v);
         if (v === NF) return NF;
         if (v.length < 1) return NF;
         if (v.length > 64) return NF;
@@ -881,21 +846,17 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if (!R[0].test(v)) return NF;
         return v;
       }
-      function n8(v) {
+      function n7(v) {
         if (v === undefined) return D[2].defaultValue;
-        const r = n9(v);
+        const r = n6(v);
         return r === undefined ? D[2].defaultValue : r;
       }
-      function n11(v) {
-        if (typeof v !== "boolean") return NF;
-        return v;
-      }
-      function n10(v) {
+      function n8(v) {
         if (v === undefined) return D[3].defaultValue;
-        const r = n11(v);
+        const r = n4(v);
         return r === undefined ? D[3].defaultValue : r;
       }
-      function n0(v) {
+      function n9(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -915,7 +876,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("provider" in v) {
           r = v["provider"];
           if (r === undefined) return NF;
-          r = n1(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["provider"] = r;
         } else {
@@ -924,7 +885,7 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("command" in v) {
           r = v["command"];
           if (r === undefined) return NF;
-          r = n2(r);
+          r = n0(r);
           if (r === NF) return NF;
           out["command"] = r;
         } else {
@@ -945,11 +906,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("dryRun" in v) {
           r = v["dryRun"];
           if (r === undefined) return NF;
-          r = n6(r);
+          r = n5(r);
           if (r === NF) return NF;
           out["dryRun"] = r;
         } else {
-          r = n6(undefined);
+          r = n5(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["dryRun"] = r;
           else out["dryRun"] = undefined;
@@ -957,11 +918,11 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("environment" in v) {
           r = v["environment"];
           if (r === undefined) return NF;
-          r = n8(r);
+          r = n7(r);
           if (r === NF) return NF;
           out["environment"] = r;
         } else {
-          r = n8(undefined);
+          r = n7(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["environment"] = r;
           else out["environment"] = undefined;
@@ -969,33 +930,33 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         if ("confirm" in v) {
           r = v["confirm"];
           if (r === undefined) return NF;
-          r = n10(r);
+          r = n8(r);
           if (r === NF) return NF;
           out["confirm"] = r;
         } else {
-          r = n10(undefined);
+          r = n8(undefined);
           if (r === NF) return NF;
           if (r !== undefined) out["confirm"] = r;
           else out["confirm"] = undefined;
         }
         return out;
       }
-      return n0;
+      return n9;
     },
     ...{
-      fingerprint: "b3574e44f614464ae9401ee974cc821c31a5b1cfdab9c71e43b445ccf181f96c",
+      fingerprint: "d11328afe610395182cb7a42fdd0da61bf5824e45f9f695c8cd6bd918f4cc291",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [],
       defaults: [{ value: {} }, { value: false }, { value: "development" }, { value: false }],
       refines: [],
-      checks: [null, null, null],
+      checks: [null, null],
       transforms: [],
     },
   },
   "infrastructure.sessionsInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "string") return NF;
         v = G[0](v);
         if (v === NF) return NF;
@@ -1003,16 +964,16 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return v;
       }
       function n1(v) {
-        return v === undefined ? NF : n2(v);
+        return v === undefined ? NF : n0(v);
       }
-      function n4(v) {
+      function n2(v) {
         if (!S[0].has(v)) return NF;
         return v;
       }
       function n3(v) {
-        return v === undefined ? NF : n4(v);
+        return v === undefined ? NF : n2(v);
       }
-      function n6(v) {
+      function n4(v) {
         if (typeof v !== "string") return NF;
         v = G[1](v);
         if (v === NF) return NF;
@@ -1023,9 +984,9 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         return v;
       }
       function n5(v) {
-        return v === undefined ? NF : n6(v);
+        return v === undefined ? NF : n4(v);
       }
-      function n0(v) {
+      function n6(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1062,10 +1023,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n6;
     },
     ...{
-      fingerprint: "38a976990a047d6b77d24df910e2513721f75f34365e784ee4ac7b4d2e1bc662",
+      fingerprint: "cca6ce28bf34b30e3443d9218bc4398ebc3e6ba0e98a5e029d36fdef629c0ae7",
       regexes: [["^[a-z0-9][a-z0-9-]*$", ""]],
       sets: [["active", "expired", "terminated"]],
       defaults: [],
@@ -1077,16 +1038,16 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
   "infrastructure.statusInput": {
     make: function (NF, R, S, D, F, G, K, P, T) {
       "use strict";
-      function n2(v) {
+      function n0(v) {
         if (typeof v !== "boolean") return NF;
         return v;
       }
       function n1(v) {
         if (v === undefined) return D[0].defaultValue;
-        const r = n2(v);
+        const r = n0(v);
         return r === undefined ? D[0].defaultValue : r;
       }
-      function n0(v) {
+      function n2(v) {
         if (typeof v !== "object" || v === null || Array.isArray(v)) return NF;
         for (const k in v) {
           switch (k) {
@@ -1112,10 +1073,10 @@ export const fastParsers: Readonly<Record<string, PrecompiledParser>> = {
         }
         return out;
       }
-      return n0;
+      return n2;
     },
     ...{
-      fingerprint: "342d5c0233af9c13bdcce4d9369134603f3b1e2b4827da460cc779f801f349af",
+      fingerprint: "7b2df515ec3506d4df0002d071ff6c88bafee188ad99618509bce6480bfcb19c",
       regexes: [],
       sets: [],
       defaults: [{ value: true }],

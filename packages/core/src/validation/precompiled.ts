@@ -198,6 +198,13 @@ const fingerprintOf = (source: string): string =>
 export function precompileFastParser(
   schema: z.ZodType,
 ): (Omit<PrecompiledParser, "make"> & { readonly source: string }) | undefined {
+  return precompile(schema)?.parser;
+}
+
+/** The compiled schema and the parser the build would write for it. */
+function precompile(
+  schema: z.ZodType,
+): { refs: Refs; parser: Omit<PrecompiledParser, "make"> & { readonly source: string } } | undefined {
   const compiled = compileFastParserSource(schema);
   if (compiled === undefined) return undefined;
   const { refs } = compiled;
@@ -209,11 +216,8 @@ export function precompileFastParser(
     checks: refs.checks.map((check) => portableIds.get(check) ?? null),
     transforms: refs.transforms.map((fn) => portableIds.get(fn) ?? null),
   };
-  return {
-    source: compiled.source,
-    fingerprint: fingerprintOf(`${compiled.source}\n${JSON.stringify(data)}`),
-    ...data,
-  };
+  const fingerprint = fingerprintOf(`${compiled.source}\n${JSON.stringify(data)}`);
+  return { refs, parser: { source: compiled.source, fingerprint, ...data } };
 }
 
 /** A fresh copy of a constant default (zod hands out a copy on every read too). */
@@ -231,10 +235,9 @@ function makeParser(schema: z.ZodType, data: PrecompiledParser): FastParser<unkn
     if (refs !== undefined) return refs;
     // a schema edited since the build wrote its parser is zod's alone (the build refuses a stale one;
     // this is for sources run before they are built)
-    const compiled = compileFastParserSource(schema);
-    if (compiled === undefined || precompileFastParser(schema)?.fingerprint !== data.fingerprint)
-      throw new Error("stale precompiled parser");
-    return (refs = compiled.refs);
+    const now = precompile(schema);
+    if (now?.parser.fingerprint !== data.fingerprint) throw new Error("stale precompiled parser");
+    return (refs = now.refs);
   };
   return construct(data.make, {
     regexes: data.regexes.map(([source, flags]) => new RegExp(source, flags)),

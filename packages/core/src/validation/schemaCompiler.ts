@@ -140,7 +140,10 @@ class Compiler {
   readonly #known: ReadonlyMap<object, (value: unknown) => boolean>;
   /** What a node returns when it cannot vouch for the value. */
   readonly #fail: string;
-  #count = 0;
+  /** The function emitted for each schema (by its `_zod` internals, the same through a deferred stand-in). */
+  readonly #bySchema = new Map<object, string>();
+  /** The function emitted for each body. */
+  readonly #byBody = new Map<string, string>();
 
   constructor(mode: Mode, known: ReadonlyMap<object, (value: unknown) => boolean>) {
     this.#mode = mode;
@@ -150,15 +153,29 @@ class Compiler {
 
   /** Emits the function checking `schema`; returns its name. */
   compile(schema: Schema): string {
-    const name = `n${this.#count++}`;
+    // A schema met again (a shared one: a provider id, a JSON object) is the function already made
+    // for it, and so is any node whose code is the same as one already emitted.
+    const compiled = this.#bySchema.get(schema._zod);
+    if (compiled !== undefined) return compiled;
     const known = this.#known.get(schema._zod);
     let body: string;
     if (known !== undefined) {
       if (this.#mode === "parse") throw new Unsupported("known schema in parse mode");
       body = `return K[${this.refs.known.push(known) - 1}](v);`;
     } else body = this.#nodeOrDecline(schema);
-    this.functions.push(`function ${name}(v) {\n${body}\n}`);
+    let name = this.#byBody.get(body);
+    if (name === undefined) {
+      name = `n${this.#byBody.size}`;
+      this.#byBody.set(body, name);
+      this.functions.push(`function ${name}(v) {\n${body}\n}`);
+    }
+    this.#bySchema.set(schema._zod, name);
     return name;
+  }
+
+  /** Whether the function `name` leaves every value to zod. */
+  declines(name: string): boolean {
+    return this.#byBody.get(DECLINE) === name;
   }
 
   /**
@@ -513,7 +530,7 @@ function compileSchema(
     throw error;
   }
   // a parser that declines at its root would only add a call before zod
-  if (compiler.functions.at(-1) === `function ${root}(v) {\n${DECLINE}\n}`) return undefined;
+  if (compiler.declines(root)) return undefined;
   return { source: `"use strict";\n${compiler.functions.join("\n")}\nreturn ${root};`, refs: compiler.refs };
 }
 
