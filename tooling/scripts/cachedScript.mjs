@@ -1,8 +1,9 @@
 // The run-time loader of a package's compiled scripts. The build (tooling/scripts/bundle-entries.mjs)
-// copies this file to the package's `dist/runtime/cachedScript.js` (the ES module facades' loader) and
-// writes a CommonJS copy of it, `dist/runtime/cachedScript.cjs` (the CommonJS facades' loader, so a
-// `require()` of the package never enters Node's ES module loader); both share one map of the scripts
-// already run, so both facades hand out the same objects. A script is one function taking
+// writes a CommonJS copy of this file to the package's `dist/runtime/cachedScript.cjs`, which both
+// kinds of facade use: the CommonJS facades `require()` it, and the ES module facades require it too
+// (through `process.getBuiltinModule("node:module")`), so a `require()` of the package never enters
+// Node's ES module loader and an `import` of it costs that loader only the facade. One map of the
+// scripts already run, so both facades hand out the same objects. A script is one function taking
 // CommonJS's module parameters and `__import` (a dynamic `import()` resolved from the package): the
 // package's own code (`dist/runtime/code.js`, reached through the entry facades) or the libraries it
 // inlines (`dist/vendor/libs.js`, reached as `#vendor`). Each runs once per process, compiled with the

@@ -1,5 +1,5 @@
 // Preloaded (`node --import`) by tooling/scripts/primeCodeCaches.mjs into real command runs: collects
-// every compiled script (a package's code, its vendored libraries) as runtime/cachedScript.js runs it,
+// every compiled script (a package's code, its vendored libraries) as runtime/cachedScript.cjs runs it,
 // and writes the script's V8 code cache at exit, when the cache also holds the functions the command
 // ran. A cache an earlier run of the priming wrote is kept: the first command to run a script is the
 // one its cache serves.

@@ -2,13 +2,13 @@
 // points run. Node 20 has no compile cache for ES modules: a cold `espada-infra status` spent a fifth
 // of its time resolving, reading and compiling our modules. So every entry of a package is bundled
 // into ONE script, `dist/runtime/code.js` (a function taking CommonJS's module parameters and
-// `__import`), which `dist/runtime/cachedScript.js` (a copy of cachedScript.mjs) compiles from a V8
-// code cache made at build time (primeCodeCaches.mjs). Each `dist/<entry>.js` named in package.json
-// is a small ES module, a facade that runs the script once and re-exports that entry's exports; the
-// declarations stay tsc's. Beside it, `dist/<entry>.cjs` (package.json's `require` condition) hands
-// out the same entry object through `dist/runtime/cachedScript.cjs` (a CommonJS copy of the same
-// loader), so `require()` of a package, by another package's script or by a host loading a plugin,
-// never enters Node's ES module loader.
+// `__import`), which `dist/runtime/cachedScript.cjs` (a CommonJS copy of cachedScript.mjs) compiles
+// from a V8 code cache made at build time (primeCodeCaches.mjs). Each `dist/<entry>.js` named in
+// package.json is a small ES module, a facade that runs the script once through that loader and
+// re-exports that entry's exports; the declarations stay tsc's. Beside it, `dist/<entry>.cjs`
+// (package.json's `require` condition) hands out the same entry object through the same loader, so
+// `require()` of a package, by another package's script or by a host loading a plugin, never enters
+// Node's ES module loader, and an `import` of it costs that loader one module.
 //
 // In the script, an entry's modules run on first use of that entry (esbuild's lazy module
 // initialisers), so `./testing` costs nothing to a process that never imports it. Other packages are
@@ -16,7 +16,7 @@
 // every other dynamic import (a plugin's entry file) is a real `import()` through `__import`. Both
 // facades of a package run its script through the loader's once-per-process map, so an ES module
 // graph and a `require()` of the same package share one instance of its code.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -143,13 +143,24 @@ export async function writeCommonJsCopy(source, outfile) {
   if (result.warnings.length > 0) throw new Error(`${outfile}: the CommonJS copy built with warnings`);
 }
 
-/** Writes the scripts' loader to the package's `dist/runtime/`: `cachedScript.js` and its CommonJS copy `cachedScript.cjs`. */
+/** Writes the scripts' loader to the package's `dist/runtime/`: `cachedScript.cjs`, a CommonJS copy of cachedScript.mjs. */
 export async function writeScriptLoaders(dir) {
   const runtimeDir = join(dir, "dist", "runtime");
   mkdirSync(runtimeDir, { recursive: true });
-  const source = new URL("./cachedScript.mjs", import.meta.url);
-  copyFileSync(source, join(runtimeDir, "cachedScript.js"));
-  await writeCommonJsCopy(source, join(runtimeDir, "cachedScript.cjs"));
+  await writeCommonJsCopy(
+    new URL("./cachedScript.mjs", import.meta.url),
+    join(runtimeDir, "cachedScript.cjs"),
+  );
+}
+
+/**
+ * The line of an ES module facade that takes `runCachedScript` from the CommonJS loader at `loader`
+ * (relative to the facade): a `require()` through `process.getBuiltinModule`, so a facade is the one
+ * ES module its package costs Node's loader (an imported loader, with its own imports of builtins,
+ * cost `espada-infra status` ~3 % more when an ES module plugin imports the sdk).
+ */
+export function requireLoaderLine(loader) {
+  return `const { runCachedScript } = process.getBuiltinModule("node:module").createRequire(import.meta.url)(${JSON.stringify(loader)});`;
 }
 
 /**
@@ -169,7 +180,7 @@ export function writeFacades(dir, pkg, entries, analysis, bins) {
     const shebang = bins.has(name) ? ["#!/usr/bin/env node"] : [];
     const mode = bins.has(name) ? 0o755 : 0o644;
     const about = runsCode
-      ? `// ${pkg.name}, entry ${JSON.stringify(name)}: a facade over this package's code, which runs from\n// ${runtime}/code.js, compiled from the V8 code cache beside it (see ${runtime}/cachedScript.js).`
+      ? `// ${pkg.name}, entry ${JSON.stringify(name)}: a facade over this package's code, which runs from\n// ${runtime}/code.js, compiled from the V8 code cache beside it (see ${runtime}/cachedScript.cjs).`
       : `// ${pkg.name}, entry ${JSON.stringify(name)}: re-exports ${entry.starFrom.join(", ")}.`;
     const lines = [
       ...shebang,
@@ -178,7 +189,7 @@ export function writeFacades(dir, pkg, entries, analysis, bins) {
     ];
     if (runsCode) {
       const run = `runCachedScript(new URL("${runtime}/code.js", import.meta.url)).exports[${JSON.stringify(name)}]`;
-      lines.push(`import { runCachedScript } from "${runtime}/cachedScript.js";`);
+      lines.push(requireLoaderLine(`${runtime}/cachedScript.cjs`));
       lines.push(names.length > 0 ? `const entry = ${run};` : `void ${run};`);
     }
     if (names.length > 0) {
@@ -190,7 +201,7 @@ export function writeFacades(dir, pkg, entries, analysis, bins) {
     const reExported = runsCode ? undefined : entry.starFrom.length === 1 ? entry.starFrom[0] : undefined;
     const cjs = [
       ...shebang,
-      about.replace(/cachedScript\.js\)/, "cachedScript.cjs)"),
+      about,
       '"use strict";',
       reExported === undefined
         ? `module.exports = require("${runtime}/cachedScript.cjs").runCachedScript(\n  new URL("${runtime}/code.js", require("node:url").pathToFileURL(__filename)),\n).exports[${JSON.stringify(name)}];`

@@ -12,7 +12,7 @@ const builtVendor = join(builtDist, "vendor");
 const scratch: string[] = [];
 
 /**
- * A copy of the built `dist/vendor` and of the loader it runs through (`dist/runtime/cachedScript.js`),
+ * A copy of the built `dist/vendor` and of the loader it runs through (`dist/runtime/cachedScript.cjs`),
  * timestamps kept, in a scratch folder; returns the copy of `vendor`.
  */
 function copyOfVendor(): string {
@@ -20,7 +20,7 @@ function copyOfVendor(): string {
   scratch.push(root);
   const dir = join(root, "vendor");
   cpSync(builtVendor, dir, { recursive: true, preserveTimestamps: true });
-  const loader = join("runtime", "cachedScript.js");
+  const loader = join("runtime", "cachedScript.cjs");
   cpSync(join(builtDist, loader), join(root, loader), { preserveTimestamps: true });
   return dir;
 }

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { Dirent } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 // Single-function entries: semver's index loads all of its ~50 modules (a CLI start-up cost).
 import semverRcompare from "semver/functions/rcompare.js";
 import semverSatisfies from "semver/functions/satisfies.js";
@@ -34,6 +33,7 @@ import type {
 } from "@espada/infra-core";
 import type { z } from "zod";
 import { describeIssues } from "./issues.js";
+import { loadEntryModule } from "./entryModule.js";
 import { createLazyFactory } from "./lazyFactory.js";
 import {
   FRAMEWORK_RANGE_OPTIONS,
@@ -687,7 +687,7 @@ export class InfrastructurePluginDiscoverer implements PluginDiscoverer {
           // Checked again at import time: the directory may have changed since discovery.
           const again = resolveEntry(realDir, entry);
           if (!again.ok) throw new Error(`entry "${entry}" ${again.reason}`);
-          return (await import(pathToFileURL(again.value).href)) as unknown;
+          return loadEntryModule(again.value);
         },
       });
       state.candidates.push({

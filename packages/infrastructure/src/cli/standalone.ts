@@ -4,6 +4,7 @@
 // state lives in `./.espada-infra/` unless configured otherwise.
 import { dirname, resolve } from "node:path";
 import type { InfrastructureFramework } from "../framework.js";
+import { processStream } from "./fdStream.js";
 import { readQuickArgs } from "./quickArgs.js";
 import { EXIT_CODES } from "./table.js";
 import type { CliCommand, RawArgs } from "./table.js";
@@ -26,7 +27,7 @@ export async function runStandalone(
   argv: readonly string[],
   options: StandaloneOptions = {},
 ): Promise<number> {
-  const io: CliIo = options.io ?? { stdout: process.stdout, stderr: process.stderr };
+  const io: CliIo = options.io ?? { stdout: processStream(1), stderr: processStream(2) };
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   let selected: CliCommand;
