@@ -2,7 +2,7 @@
 // the package's one compiled script, run from the V8 code cache the build made, an ES module for
 // `import` and a CommonJS twin for `require()`. Fresh processes (a script runs once per process), on
 // the built dist; needs `pnpm build` at the root.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -272,5 +272,16 @@ describe("espada-infra status in a fresh process", () => {
       "sdk/dist/runtime/code.js",
     ]);
     expect(builtins).not.toContain("NativeModule net");
+  });
+
+  it("ends quietly, exit code 0, when its reader is gone (`espada-infra --help | true`)", async () => {
+    const bin = join(packagesDir, "infrastructure", "dist", "bin.cjs");
+    const child = spawn(process.execPath, [bin, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    // Closed before the child (a fresh Node process) can write: its write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
   });
 });
