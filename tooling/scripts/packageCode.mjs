@@ -100,8 +100,19 @@ export async function buildPackageCode(dir, entries, plugins) {
   });
   // A warning means esbuild changed what the code does (`import.meta.resolve` in a script is empty).
   if (result.warnings.length > 0) throw new Error(`${dir}: the package's code bundled with warnings`);
-  writeFileSync(outfile, await routeDynamicImports(readFileSync(outfile, "utf8")));
+  writeFileSync(outfile, asciiOnly(await routeDynamicImports(readFileSync(outfile, "utf8"))));
   return result.metafile;
+}
+
+/**
+ * `code` with every character outside ASCII written as a `\uXXXX` escape. esbuild escapes them in
+ * strings, templates and regular expressions, but keeps the comments it carries (a class member's
+ * TSDoc) as they are, and one `→` in a comment makes the whole script a two-byte string: reading
+ * core's script as UTF-8 then took ~2.5 ms instead of ~0.3 ms at every start. Only comments are
+ * left to escape, and there the escape is text.
+ */
+function asciiOnly(code) {
+  return code.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**

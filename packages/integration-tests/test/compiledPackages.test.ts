@@ -105,6 +105,19 @@ describe("compiled packages", () => {
     },
   );
 
+  it.each(published.map(({ dir, pkg }) => [pkg.name, dir] as const))(
+    "%s: its compiled scripts are ASCII, so V8 holds them as one-byte strings",
+    (_name, dir) => {
+      const scripts = [join(dir, "dist", "runtime", "code.js"), join(dir, "dist", "vendor", "libs.js")];
+      for (const script of scripts.filter((path) => existsSync(path))) {
+        const outside = /[^\x00-\x7f]/.exec(readFileSync(script, "utf8"));
+        expect(
+          outside === null ? null : `${script}: ${JSON.stringify(outside[0])} at ${outside.index}`,
+        ).toBeNull();
+      }
+    },
+  );
+
   it.each(published.map(({ pkg }) => [pkg.name, pkg] as const))(
     "%s: every entry can be require()d, from the code cache, and hands out the objects import() does",
     (_name, pkg) => {
