@@ -228,6 +228,20 @@ describe("compiled packages", () => {
     ).toBe("function");
   });
 
+  it("reads an ASCII script as Latin-1 and any other as UTF-8: the same text either way", () => {
+    const copy = copyOfPackage(core);
+    const script = join(copy, "dist", "runtime", "code.js");
+    const text = readFileSync(script, "utf8");
+    writeFileSync(script, text.replace('"use strict";', '"use strict";globalThis.espadaText = "é → ok";'));
+    const read = `const core = await import(${JSON.stringify(pathToFileURL(join(copy, "dist", "index.js")).href)}); process.stdout.write(typeof core.parseInfrastructureConfig + " " + globalThis.espadaText);`;
+    expect(runFresh(read)).toBe("function é → ok");
+    writeFileSync(
+      script,
+      text.replace('"use strict";', '"use strict";globalThis.espadaText = "\\u00e9 ok";'),
+    );
+    expect(runFresh(read)).toBe("function é ok");
+  });
+
   it("says what to do when the script is not where the package put it (the package was bundled)", () => {
     const copy = copyOfPackage(core);
     rmSync(join(copy, "dist", "runtime", "code.js"));
