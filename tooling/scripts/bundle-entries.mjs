@@ -188,7 +188,7 @@ for (const name of readdirSync(packagesDir)) {
   if (pkg.private) continue;
   for (const old of ["chunks", "vendor", "runtime"])
     rmSync(join(dir, "dist", old), { recursive: true, force: true });
-  await writeScriptLoaders(dir);
+  const loaderKey = await writeScriptLoaders(dir);
   const inline = pkg.espadaBuild?.inline ?? [];
   const entries = entryPoints(dir, pkg);
   const options = {
@@ -218,6 +218,7 @@ for (const name of readdirSync(packagesDir)) {
       dir,
       specifiers,
       inline.includes("zod") ? [withoutZodLocales] : [],
+      loaderKey,
     );
     plugins = [sharedZod(pkg), vendorFacades(inline, specifiers, vendored.exports), bareImportsExternal];
     // the entries' export names, read statically: an `export *` of a lazy facade has none to read
@@ -237,6 +238,7 @@ for (const name of readdirSync(packagesDir)) {
     entries,
     analysis,
     new Set(Object.values(pkg.bin ?? {}).map((target) => BIN_TARGET.exec(target)?.[1])),
+    loaderKey,
   );
   bundled += 1;
 }

@@ -263,7 +263,7 @@ describe("compiled packages", () => {
 });
 
 describe("espada-infra status in a fresh process", () => {
-  it("loads each package it needs once, never zod (its parsers were compiled at build time), and writes to its pipes without Node's net module", async () => {
+  it("loads each package it needs once and one script loader, never zod (its parsers were compiled at build time), and writes to its pipes without Node's net module", async () => {
     const { createStatusWorkspace } = await import("../../../tooling/bench/statusWorkspace.mjs");
     const infrastructure = join(packagesDir, "infrastructure");
     const { version } = JSON.parse(readFileSync(join(packagesDir, "core", "package.json"), "utf8")) as {
@@ -275,7 +275,7 @@ describe("espada-infra status in a fresh process", () => {
     const hook = join(workspace, "report.cjs");
     writeFileSync(
       hook,
-      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({ scripts: [...globalThis[Symbol.for("espada.cachedScripts")].keys()], builtins: process.moduleLoadList })));`,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({ scripts: [...globalThis[Symbol.for("espada.cachedScripts")].keys()], builtins: process.moduleLoadList, loaders: Object.keys(require.cache).filter((path) => path.endsWith("cachedScript.cjs")).length })));`,
     );
     // stdout and stderr are pipes, as under a shell's `|` or the benchmark.
     const out = execFileSync(
@@ -284,9 +284,10 @@ describe("espada-infra status in a fresh process", () => {
       { cwd: workspace, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
     expect(JSON.parse(out)).toMatchObject({ data: { instances: 1, overallHealth: "healthy" } });
-    const { scripts, builtins } = JSON.parse(readFileSync(report, "utf8")) as {
+    const { scripts, builtins, loaders } = JSON.parse(readFileSync(report, "utf8")) as {
       scripts: string[];
       builtins: string[];
+      loaders: number;
     };
     // Paths as `require()` resolved them: a package reached through a symlink it did not resolve
     // would appear twice, under node_modules.
@@ -299,6 +300,8 @@ describe("espada-infra status in a fresh process", () => {
       "sdk/dist/runtime/code.js",
     ]);
     expect(builtins).not.toContain("NativeModule net");
+    // One copy of the script loader serves every package built with it.
+    expect(loaders).toBe(1);
   });
 
   it("ends quietly, exit code 0, when its reader is gone (`espada-infra --help | true`)", async () => {
