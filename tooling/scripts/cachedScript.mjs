@@ -56,7 +56,11 @@ function readScript(scriptPath) {
   }
 }
 
-/** `import()` from this package, for the scripts' dynamic imports that are not of an `@espada` package (plugin files, `node:` modules). */
+/**
+ * `import()` for the scripts' dynamic imports that are not of an `@espada` package: URLs (plugin
+ * files) and `node:` builtins. Not a package name: one loader serves several packages, and the
+ * build refuses a script that imports a package by name dynamically (`routeDynamicImports`).
+ */
 const importFromPackage = (specifier) => import(specifier);
 
 /**

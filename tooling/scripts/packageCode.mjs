@@ -27,6 +27,8 @@ import { init, parse } from "es-module-lexer";
 export const SCRIPT_PARAMETERS = "exports, require, module, __filename, __dirname, __import";
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const OUR_PACKAGE = /^@espada\//;
+/** A package name, not a URL, a `node:` builtin or a path. */
+const BARE_PACKAGE = /^(?![a-z][a-z0-9+.-]*:)[^./]/i;
 /** The generated module of a script's entry getters, as source maps name it (its text is embedded). */
 export const ENTRIES_SOURCE = "espada-entries.js";
 
@@ -49,6 +51,9 @@ export async function analyseEntries(options) {
  * Replaces each dynamic `import(` esbuild left in `code` (other packages, plugin files) with a call of
  * the script's `__import` (a `vm.Script` has no module to resolve from), or of `require` for an
  * `@espada` package. The lexer sees code, not the text of strings or comments.
+ * @throws for a dynamic import of another bare package name: `__import` is the shared script
+ * loader's `import()`, which resolves a package name from wherever that loader is, not from this
+ * package. Such a package is a static import, or a dependency loaded with `require()`.
  */
 async function routeDynamicImports(code) {
   await init;
@@ -58,6 +63,10 @@ async function routeDynamicImports(code) {
   for (const i of imports) {
     if (i.d < 0) continue; // a static import or import.meta: none survive the CommonJS output
     const specifier = i.n;
+    if (specifier !== undefined && BARE_PACKAGE.test(specifier) && !OUR_PACKAGE.test(specifier))
+      throw new Error(
+        `import("${specifier}"): a script cannot import() a package by name (only @espada packages, node: builtins and URLs); import it statically`,
+      );
     const toRequire = specifier !== undefined && OUR_PACKAGE.test(specifier);
     out += code.slice(at, i.ss);
     out += toRequire ? `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))` : "__import";
