@@ -39,8 +39,11 @@ export interface FrameworkOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Logger to use instead of one built from `loggingConfig` (the CLI passes a quiet one). */
   readonly logger?: InfrastructureLogger;
-  /** Retries while another process holds a state directory's lock (0: fail at once). Default 0. */
-  readonly lockRetries?: number;
+  /**
+   * How long to wait for a state directory's lock while another process holds it (ms; 0: fail at
+   * once with `STORAGE_LOCKED`). Default 0.
+   */
+  readonly lockWaitMs?: number;
   /**
    * The clock of the state: session, approval and break-glass expiries, rate windows, store TTLs
    * and audit times (epoch ms). Default `Date.now`; tests move it instead of waiting.
@@ -152,7 +155,7 @@ export async function createInfrastructureFramework(
   } else {
     logger = options.logger;
   }
-  const lockRetries = options.lockRetries ?? 0;
+  const lockWaitMs = options.lockWaitMs ?? 0;
   const clock = options.now === undefined ? {} : { now: options.now };
 
   const discoverer = once(async () => {
@@ -184,7 +187,7 @@ export async function createInfrastructureFramework(
   const securityStore = once(async (): Promise<OwnedStore> => {
     if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
-    return FileStateStore.open({ directory: resolve(stateDir, "security"), lockRetries, ...clock });
+    return FileStateStore.open({ directory: resolve(stateDir, "security"), lockWaitMs, ...clock });
   });
   const security = once(async () => {
     const { InfrastructureSecurityFacade } = await import("@espada/infra-security");
@@ -257,7 +260,7 @@ export async function createInfrastructureFramework(
   const conversationStore = once(async (): Promise<OwnedStore> => {
     if (redisConfig !== undefined) return redisStore.get();
     const { FileStateStore } = await import("@espada/infra-sessions");
-    return FileStateStore.open({ directory: resolve(stateDir, "conversation"), lockRetries, ...clock });
+    return FileStateStore.open({ directory: resolve(stateDir, "conversation"), lockWaitMs, ...clock });
   });
   const conversation = once(async () => {
     const { InfrastructureConversationManager } = await import("@espada/infra-conversation");

@@ -151,7 +151,7 @@ export class PluginRuntime {
         stateDir: loaded.config.stateDir ?? this.#stateDir ?? hostStateDir(this.api),
         ...(this.api.logger === undefined ? {} : { logger: hostLoggerAdapter(this.api.logger) }),
         // CLI commands run in their own process while the gateway may hold the state lock: wait a little.
-        lockRetries: 3,
+        lockWaitMs: 1000,
       });
     })();
   }

@@ -48,7 +48,7 @@ describe("audit log on the file store, killed mid-batch", () => {
     for (let run = 0; run < 3; run++) {
       const acks = 200 + Math.floor(Math.random() * 800);
       for (const [id, seq] of await runAndKill(run, acks)) acknowledged.set(id, seq);
-      const store = await FileStateStore.open({ directory, lockRetries: 50 });
+      const store = await FileStateStore.open({ directory, lockWaitMs: 25_000 });
       try {
         const log = await InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 9) });
         const verified = await log.verify();

@@ -5,7 +5,7 @@ import { InfrastructureAuditLogger } from "../src/index.js";
 
 const [directory, runId] = process.argv.slice(2);
 if (directory === undefined || runId === undefined) throw new Error("usage: auditCrashChild <dir> <run>");
-const store = await FileStateStore.open({ directory, lockRetries: 50 });
+const store = await FileStateStore.open({ directory, lockWaitMs: 25_000 });
 const log = await InfrastructureAuditLogger.open({ store, key: Buffer.alloc(32, 9) });
 process.stdout.write("ready\n");
 let next = 0;

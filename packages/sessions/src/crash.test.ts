@@ -187,7 +187,7 @@ async function checkRestart(
   acked: Map<string, number>,
   label: string,
 ): Promise<void> {
-  const storage = await shipped.FileSessionStorage.open({ directory, lockRetries: 0 });
+  const storage = await shipped.FileSessionStorage.open({ directory, lockWaitMs: 0 });
   try {
     const stored = new Map((await storage.list()).map((v) => [v.session.id, v]));
     expect(storage.problems, label).toEqual([]);

@@ -40,8 +40,11 @@ export const fileStateStoreOptionsSchema = z.object({
    * timer every half of it). A dead owner on this host is stale at once.
    */
   lockStaleMs: z.number().int().min(2000).max(MAX_TIMER_MS).default(30_000),
-  /** Retries while another live process holds the lock (0 = fail at once with `STORAGE_LOCKED`). */
-  lockRetries: z.number().int().min(0).default(0),
+  /**
+   * How long to wait for the lock while another live process holds it (ms, 0 … 2^31 − 1; 0 = fail
+   * at once with `STORAGE_LOCKED`).
+   */
+  lockWaitMs: z.number().int().min(0).max(MAX_TIMER_MS).default(0),
 });
 
 /**
@@ -964,7 +967,7 @@ export class FileStateStore extends EngineStateStore {
     let persistence: FilePersistence | undefined;
     const release = await acquireDirectoryLock(directory, {
       staleMs: parsed.lockStaleMs,
-      retries: parsed.lockRetries,
+      waitMs: parsed.lockWaitMs,
       onCompromised: (error) => {
         if (persistence !== undefined) persistence.compromised = error;
         report(problem("unreadable", `Lost the lock of "${directory}"`, { cause: error }));

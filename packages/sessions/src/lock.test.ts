@@ -58,7 +58,7 @@ describe("state directory lock", () => {
     async (kind) => {
       const d = dir();
       deadLock(d, kind, deadPid());
-      const store = await open(d, { lockRetries: 0 });
+      const store = await open(d, { lockWaitMs: 0 });
       await store.put("k", 1);
       expect(readdirSync(join(d, LOCK_NAME))).toEqual([expect.stringMatching(/^owner-[0-9a-f]{16}\.json$/)]);
     },
@@ -74,6 +74,29 @@ describe("state directory lock", () => {
     const old = new Date(Date.now() - 120_000);
     utimesSync(join(d, LOCK_NAME, "owner-00000000000000aa.json"), old, old);
     await open(d, { lockStaleMs: 60_000 });
+  });
+
+  it("waits up to lockWaitMs for a lock another live process holds, and takes it once released", async () => {
+    const d = dir();
+    deadLock(d, "other-host", 1); // held: its host is not this one, and it is fresh
+    let settled = false;
+    const opening = open(d, { lockWaitMs: 600_000 }).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    rmSync(join(d, LOCK_NAME), { recursive: true }); // the holder releases it
+    const store = await opening;
+    await store.put("k", 1);
+    expect((await store.get("k"))?.value).toBe(1);
+  });
+
+  it("gives up with STORAGE_LOCKED, naming the holder, once lockWaitMs has passed", async () => {
+    const d = dir();
+    deadLock(d, "other-host", 1);
+    await expect(FileStateStore.open({ directory: d, lockWaitMs: 120 })).rejects.toMatchObject({
+      code: "STORAGE_LOCKED",
+      details: { host: "elsewhere", pid: 1 },
+    });
+    expect(readdirSync(join(d, LOCK_NAME))).toEqual(["owner-00000000000000aa.json"]);
   });
 
   it("a lock with this process's pid but another nonce was left by an earlier process with the same pid", async () => {
@@ -131,7 +154,7 @@ describe("state directory lock", () => {
     let compromised = false;
     const release = await acquireDirectoryLock(d, {
       staleMs: 2000,
-      retries: 0,
+      waitMs: 0,
       onCompromised: () => (compromised = true),
     });
     defer(release);

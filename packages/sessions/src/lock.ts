@@ -16,8 +16,8 @@ const MAX_STEPS = 64;
 export interface DirectoryLockOptions {
   /** A lock whose owner file was not refreshed for this long is stale and may be taken over (ms). */
   readonly staleMs: number;
-  /** How often to retry while another live process holds the lock (0 = fail at once). */
-  readonly retries: number;
+  /** How long to keep trying while another live process holds the lock (ms; 0 = fail at once). */
+  readonly waitMs: number;
   /** Called once if the lock is lost while held (its owner file was taken over or removed). */
   readonly onCompromised: (error: Error) => void;
 }
@@ -167,7 +167,8 @@ function lockedError(directory: string, holders: readonly Holder[], cause?: unkn
 
 /**
  * Takes the exclusive lock of a state directory and resolves with its release function; rejects with
- * `STORAGE_LOCKED` when another live process holds it (after `retries` retries).
+ * `STORAGE_LOCKED` when another live process still holds it after `waitMs` (tried again after 50 ms,
+ * doubling to at most 500 ms between tries, and once more at the deadline).
  *
  * The lock is the directory `<dir>/.lock` holding one owner file `owner-<nonce>.json` (pid, host,
  * nonce). It is prepared complete under a private name and renamed into place, so a lock never
@@ -192,11 +193,13 @@ export async function acquireDirectoryLock(
       { mode: 0o600 },
     );
     heldHere.add(nonce);
+    const deadline = Date.now() + options.waitMs;
     for (let attempt = 0; ; attempt++) {
       const live = tryTake(directory, lockPath, candidate, options.staleMs);
       if (live === undefined) break;
-      if (attempt >= options.retries) throw lockedError(directory, live);
-      await delay(Math.min(500, 50 * 2 ** attempt));
+      const left = deadline - Date.now();
+      if (left <= 0) throw lockedError(directory, live);
+      await delay(Math.min(left, 500, 50 * 2 ** attempt));
     }
     removeLeftovers(directory);
   } catch (error) {

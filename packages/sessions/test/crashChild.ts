@@ -95,7 +95,7 @@ async function installKillSwitch(): Promise<(step: number) => void> {
 export async function runCrashChild(sessions: typeof Sessions, plan: CrashChildPlan): Promise<void> {
   const arm = await installKillSwitch();
   arm(plan.killAtStep);
-  const storage = await sessions.FileSessionStorage.open({ directory: plan.directory, lockRetries: 0 });
+  const storage = await sessions.FileSessionStorage.open({ directory: plan.directory, lockWaitMs: 0 });
   const versions = new Map<string, number>();
   for (const { session, version } of await storage.list()) versions.set(session.id, version);
   process.stdout.write("opened\n");

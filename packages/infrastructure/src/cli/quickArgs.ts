@@ -11,6 +11,11 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "config", type: "string", description: "Path of espada.yaml" },
   { name: "state-dir", type: "string", description: "State directory (default ./.espada-infra)" },
   { name: "verbose", type: "boolean", description: "Log framework activity to stderr" },
+  {
+    name: "lock-timeout",
+    type: "number",
+    description: "Seconds to wait for a state directory another process has locked (default 0: fail at once)",
+  },
 ];
 
 /** A command line the quick path read: the command and its arguments by camelCase name. */

@@ -65,7 +65,7 @@ export function createProgress(
 /** What an operator can do about a failure, by error code (printed under the error in text mode). */
 const HINTS: Readonly<Record<string, string>> = {
   STORAGE_LOCKED:
-    "another process (a running gateway?) owns this state directory with the file backend: use its gateway methods, or share state through stateStoreConfig.backend redis",
+    "another process (a running gateway?) owns this state directory with the file backend: wait for it (espada-infra --lock-timeout <seconds>), use its gateway methods, or share state through stateStoreConfig.backend redis",
 };
 
 /** Prints a failure (text or JSON) and returns its exit code. */

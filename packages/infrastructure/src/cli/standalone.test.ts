@@ -74,6 +74,22 @@ describe("espada-infra (standalone, yargs)", () => {
     expect((await run(["audit", "tail"])).code).toBe(0);
   });
 
+  it("--lock-timeout waits for a locked state directory, and refuses a bad number with exit 2", async () => {
+    const { FileStateStore } = await import("@espada/infra-sessions");
+    const held = await FileStateStore.open({ directory: join(ws.dir, ".espada-infra", "security") });
+    let settled = false;
+    const waiting = run(["audit", "tail", "--lock-timeout", "600"]).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await held.close();
+    expect(await waiting).toMatchObject({ code: 0, err: "" });
+    for (const bad of ["--lock-timeout=-1", "--lock-timeout=soon", "--lock-timeout=1e12"]) {
+      const r = await run(["audit", "tail", bad]);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+      expect(r.err).toMatch(/^error: --lock-timeout: expected a number of seconds from 0 to \d+\n/);
+    }
+  });
+
   it("discover reports what it registered", async () => {
     const r = await run(["discover", "--json"]);
     expect(r.code).toBe(0);

@@ -55,14 +55,39 @@ export async function runStandalone(
   }
   const json = parsedArgs.json === true;
   const args = parsedArgs;
+  const lockWaitMs = await lockTimeoutMs(args.lockTimeout);
+  if (typeof lockWaitMs === "string") {
+    io.stderr.write(`error: --lock-timeout: ${lockWaitMs}\nRun espada-infra --help for usage.\n`);
+    return EXIT_CODES.usage;
+  }
   return runCliCommand(selected, args, {
     io,
     json,
     user: resolveUser(args.user, env),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     openFramework: () =>
-      openStandaloneFramework({ argv, cwd, env, stateDir: args.stateDir, verbose: args.verbose === true }),
+      openStandaloneFramework({
+        argv,
+        cwd,
+        env,
+        stateDir: args.stateDir,
+        verbose: args.verbose === true,
+        lockWaitMs,
+      }),
   });
+}
+
+/**
+ * `--lock-timeout` (seconds, default 0) in ms, or why it is refused: not a number, below 0, or
+ * longer than the longest timer Node can set.
+ */
+async function lockTimeoutMs(value: unknown): Promise<number | string> {
+  if (value === undefined) return 0;
+  const { MAX_TIMER_MS } = await import("@espada/infra-core");
+  const ms = typeof value === "number" ? Math.round(value * 1000) : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS)
+    return `expected a number of seconds from 0 to ${Math.floor(MAX_TIMER_MS / 1000)}`;
+  return ms;
 }
 
 /** Thrown when `espada.yaml` is invalid: every problem with file, line and path. */
@@ -72,6 +97,7 @@ async function openStandaloneFramework(options: {
   env: Readonly<Record<string, string | undefined>>;
   stateDir: unknown;
   verbose: boolean;
+  lockWaitMs: number;
 }): Promise<InfrastructureFramework> {
   const { loadInfrastructureConfig, formatConfigIssue } = await import("@espada/infra-discovery");
   const loaded = await loadInfrastructureConfig({ argv: options.argv, cwd: options.cwd, env: options.env });
@@ -101,6 +127,7 @@ async function openStandaloneFramework(options: {
       cwd: base,
       env: options.env,
       logger,
+      lockWaitMs: options.lockWaitMs,
       ...(typeof options.stateDir === "string" ? { stateDir: resolve(options.cwd, options.stateDir) } : {}),
     });
     const shutdown = framework.shutdown.bind(framework);
