@@ -2,9 +2,9 @@
 // package inlines (`espadaBuild.inline`). They are not bundled into the package's code but together
 // into one function in `dist/vendor/libs.js`, which `dist/vendor/index.cjs` (`#vendor` to the
 // package's `require()`; `index.js` is its ES module twin) runs once per process from a V8 code cache
-// made at build time (primeCodeCaches.mjs), through the script loader (`dist/runtime/cachedScript.cjs`,
-// see `loaderExpression` in packageCode.mjs). Each import of one of them in the package's code becomes a small
-// facade module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
+// made at build time (primeCodeCaches.mjs), through the script loader
+// (`dist/runtime/cachedScript.cjs`, see `loaderExpression` in packageCode.mjs). Each import of one of
+// them in the package's code becomes a small facade module that re-exports it from `#vendor`. Compiling zod or yaml from source is most of what loading
 // them costs on a cold start; from the cache V8 deserialises bytecode instead.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -57,9 +57,10 @@ export async function vendorSpecifiers(options, inline) {
 /**
  * Bundles `specifiers` into `dist/vendor/libs.js` (one function taking CommonJS's module parameters,
  * whose exports are the libraries' namespaces `v0`, `v1`, …) and writes `#vendor` beside it (ES module
- * and CommonJS twins, which run it through the script loader under `loaderKey`). Returns each specifier's exports (`{ names, callableDefault }`, see
- * vendorNames.mjs) and the bundle's metafile (for the licences of what was inlined). The
- * code cache is made once every package is built (primeCodeCaches.mjs).
+ * and CommonJS twins, which run it through the script loader under `loaderKey`). Returns each
+ * specifier's exports (`{ names, callableDefault }`, see vendorNames.mjs) and the bundle's metafile
+ * (for the licences of what was inlined). The code cache is made once every package is built
+ * (primeCodeCaches.mjs).
  */
 export async function buildVendorLibs(dir, specifiers, plugins, loaderKey) {
   const vendorDir = join(dir, "dist", "vendor");
